@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The whole test suite: installs and starts what the store tests need (on loopback), builds once,
+# runs every test project, stops the servers, and prints the totals over all projects as
+#   <passed> passed, <failed> failed[, <skipped> skipped]
+# Exit code: 0 only if every project ran, nothing failed, and at least one test ran.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+RESULTS=${TEST_RESULTS:-$ROOT/artifacts/test-results}
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+log() { echo "[test $(date +%T)] $*" >&2; }
+
+# Servers: each eng/services/<name>.sh understands start|stop and, on start, prints the
+# environment the tests need (e.g. CONVEYOR_TEST_REDIS=127.0.0.1:6391) as export lines.
+services=()
+cleanup() {
+  for s in "${services[@]}"; do bash "eng/services/$s.sh" stop >&2 || true; done
+}
+trap cleanup EXIT
+for script in eng/services/*.sh; do
+  [ -e "$script" ] || continue
+  name=$(basename "$script" .sh)
+  log "starting $name"
+  if env_lines=$(bash "$script" start); then
+    services+=("$name")
+    eval "$env_lines"
+  else
+    log "could not start $name (its tests will fail in CI, or be skipped outside CI)"
+  fi
+done
+
+log "building"
+if ! dotnet build Conveyor.slnx -c Release -nologo -v q; then
+  echo "build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+failed_projects=0
+for proj in $(find tests -name '*.Tests.csproj' | sort); do
+  name=$(basename "$proj" .csproj)
+  log "running $name"
+  if ! dotnet test "$proj" -c Release --no-build -nologo -v q \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" ${TEST_FILTER:+--filter "$TEST_FILTER"}; then
+    failed_projects=$((failed_projects + 1))
+  fi
+done
+
+# Totals from the TRX files: one <Counters .../> element per project.
+python3 - "$RESULTS" "$failed_projects" <<'PY'
+import glob, re, sys
+passed = failed = skipped = 0
+files = glob.glob(sys.argv[1] + "/*.trx")
+for f in files:
+    text = open(f, encoding="utf-8").read()
+    m = re.search(r"<Counters ([^>]*)/>", text)
+    if not m:
+        failed += 1
+        continue
+    attrs = dict(re.findall(r'(\w+)="(\d+)"', m.group(1)))
+    passed += int(attrs.get("passed", 0))
+    failed += int(attrs.get("failed", 0)) + int(attrs.get("error", 0)) + int(attrs.get("timeout", 0)) + int(attrs.get("aborted", 0))
+    skipped += int(attrs.get("notExecuted", 0))
+projects_failed = int(sys.argv[2])
+line = f"{passed} passed, {failed} failed"
+if skipped:
+    line += f", {skipped} skipped"
+print(line)
+sys.exit(1 if failed or projects_failed or passed == 0 else 0)
+PY

@@ -1,0 +1,26 @@
+namespace Conveyor;
+
+/// <summary>What an enqueue did. A duplicate is an expected outcome, so it is a value, not an exception.</summary>
+public enum EnqueueOutcome
+{
+    /// <summary>The job was stored.</summary>
+    Enqueued = 0,
+
+    /// <summary>Refused: an unfinished job of the tenant holds the same unique key and its time to live has not passed.</summary>
+    DuplicateUniqueKey = 1,
+
+    /// <summary>Refused: a job with the same explicit id already exists.</summary>
+    DuplicateId = 2,
+}
+
+/// <summary>The result of enqueueing one job.</summary>
+/// <param name="Outcome">Whether the job was stored or refused as a duplicate.</param>
+/// <param name="JobId">The new job's id or, for a duplicate, the id of the job that holds the key or id.</param>
+/// <param name="State">The state of that job.</param>
+/// <param name="Queue">The queue of that job.</param>
+/// <param name="CreatedAt">When that job was created.</param>
+public sealed record EnqueueResult(EnqueueOutcome Outcome, string JobId, JobState State, string Queue, DateTimeOffset CreatedAt)
+{
+    /// <summary>True when the job was refused because it duplicates another.</summary>
+    public bool IsDuplicate => Outcome != EnqueueOutcome.Enqueued;
+}

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Conveyor;
+
+/// <summary>
+/// Settings of the Conveyor client and defaults for jobs, bound from the <c>Conveyor</c> configuration section.
+/// Data only: services such as <see cref="TimeProvider"/> come from dependency injection.
+/// </summary>
+public sealed class ConveyorOptions
+{
+    public const string SectionName = "Conveyor";
+
+    public const int DefaultMaxRetryValue = 25;
+
+    /// <summary>Retries after the first attempt for jobs enqueued without <see cref="JobOptions.MaxRetry"/>. 0–1000, default 25.</summary>
+    [Range(0, 1000)]
+    public int DefaultMaxRetry { get; set; } = DefaultMaxRetryValue;
+
+    /// <summary>How long finished jobs are kept when the job does not say. Default 1 day.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan DefaultRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+}

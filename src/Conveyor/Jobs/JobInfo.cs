@@ -1,0 +1,62 @@
+namespace Conveyor;
+
+/// <summary>A snapshot of a job as the store holds it.</summary>
+public sealed record JobInfo
+{
+    public required string Id { get; init; }
+
+    /// <summary><c>{domain}:{action}</c>.</summary>
+    public required string Type { get; init; }
+
+    public required string Queue { get; init; }
+
+    public required string Tenant { get; init; }
+
+    public required JobState State { get; init; }
+
+    /// <summary>The payload as enqueued (JSON in practice).</summary>
+    public ReadOnlyMemory<byte> Payload { get; init; }
+
+    /// <summary>Attempts started so far (a release at shutdown does not count).</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Retries allowed after the first attempt; the job runs at most <c>MaxRetry + 1</c> times.</summary>
+    public int MaxRetry { get; init; }
+
+    /// <summary>Longest one attempt may run; null for no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Moment after which the job must not run any more; null for none.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>When the job becomes (or became) due: its process-at time, or the end of its retry backoff.</summary>
+    public DateTimeOffset? ScheduledAt { get; init; }
+
+    public string? UniqueKey { get; init; }
+
+    /// <summary>How long the job is kept once finished.</summary>
+    public TimeSpan Retention { get; init; }
+
+    /// <summary>0–100, as reported by the handler.</summary>
+    public int Progress { get; init; }
+
+    public ReadOnlyMemory<byte>? Result { get; init; }
+
+    public string? ResultUrl { get; init; }
+
+    public IReadOnlyList<JobError> Errors { get; init; } = [];
+
+    /// <summary>W3C traceparent of the code that enqueued the job.</summary>
+    public string? TraceParent { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>True when the job is active and a cancellation has been requested for it.</summary>
+    public bool CancelRequested { get; init; }
+}

@@ -1,0 +1,41 @@
+namespace Conveyor;
+
+/// <summary>How one job is to be run. Every property is optional; null means "the default".</summary>
+public sealed record JobOptions
+{
+    /// <summary>Queue name; <see cref="QueueName.Default"/> when null.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Retries after the first attempt (0 = run once). Default <see cref="ConveyorOptions.DefaultMaxRetry"/>.</summary>
+    public int? MaxRetry { get; init; }
+
+    /// <summary>Longest one attempt may run; the handler's token is cancelled when it passes.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Moment after which the job must not run; a running handler's token is cancelled then.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Run no earlier than this moment.</summary>
+    public DateTimeOffset? ProcessAt { get; init; }
+
+    /// <summary>Run no earlier than this long from now. Ignored when <see cref="ProcessAt"/> is set.</summary>
+    public TimeSpan? ProcessIn { get; init; }
+
+    /// <summary>
+    /// A key that makes the job unique within its tenant: while another unfinished job holds the key and
+    /// its <see cref="UniqueFor"/> has not passed, a new enqueue with the key is refused as a duplicate.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>How long <see cref="UniqueKey"/> holds. Required with a unique key.</summary>
+    public TimeSpan? UniqueFor { get; init; }
+
+    /// <summary>How long the job is kept after it finishes. Default <see cref="ConveyorOptions.DefaultRetention"/>.</summary>
+    public TimeSpan? Retention { get; init; }
+
+    /// <summary>An explicit job id (letters, digits, '_', '-', ':', '.'); a new <c>job_…</c> id when null.</summary>
+    public string? JobId { get; init; }
+
+    /// <summary>The tenant the job belongs to; <see cref="Conveyor.TenantId.Default"/> when null.</summary>
+    public string? Tenant { get; init; }
+}

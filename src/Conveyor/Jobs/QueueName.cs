@@ -1,0 +1,36 @@
+namespace Conveyor;
+
+/// <summary>The three queues of the seed, and the rule for queue names.</summary>
+public static class QueueName
+{
+    /// <summary>Urgent work; weight 6 by default.</summary>
+    public const string Critical = "critical";
+
+    /// <summary>Most jobs; weight 3 by default.</summary>
+    public const string Default = "default";
+
+    /// <summary>Background, non-urgent work; weight 1 by default.</summary>
+    public const string Low = "low";
+
+    /// <summary>Longest queue name accepted.</summary>
+    public const int MaxLength = 64;
+
+    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.'.</summary>
+    public static bool IsValid(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

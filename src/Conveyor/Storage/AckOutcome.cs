@@ -1,0 +1,26 @@
+namespace Conveyor.Storage;
+
+/// <summary>How an attempt ended, as a worker reports it to the store.</summary>
+public enum AckOutcome
+{
+    /// <summary>Done: state succeeded, progress 100, result stored, unique key released, retention starts.</summary>
+    Succeeded = 0,
+
+    /// <summary>Done with item errors: state partial; otherwise as <see cref="Succeeded"/>.</summary>
+    Partial = 1,
+
+    /// <summary>Failed an attempt that has retries left: state retrying until <see cref="JobAcknowledgement.RetryAt"/>; error appended.</summary>
+    Retry = 2,
+
+    /// <summary>Failed for good: state failed (the dead set); error appended; unique key released; retention starts.</summary>
+    Failed = 3,
+
+    /// <summary>Stopped because cancellation was requested: state cancelled; unique key released; retention starts.</summary>
+    Cancelled = 4,
+
+    /// <summary>
+    /// Handed back at shutdown: state pending at once, the attempt count goes down by one (the attempt does
+    /// not count), no error recorded.
+    /// </summary>
+    Released = 5,
+}

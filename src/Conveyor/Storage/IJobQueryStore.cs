@@ -1,0 +1,39 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// What the Jobs API and operators do. Every job-level method takes the tenant: another tenant's job
+/// is treated exactly as a job that does not exist.
+/// </summary>
+public interface IJobQueryStore
+{
+    /// <summary>The job, or null if there is none with that id in that tenant.</summary>
+    ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>A page of the tenant's jobs, newest first (created-at, then id, descending).</summary>
+    ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels a job: scheduled, pending or retrying becomes cancelled (<see cref="JobCommandResult.Done"/>);
+    /// an active one gets a cancellation request that reaches its worker (<see cref="JobCommandResult.Requested"/>);
+    /// a finished one is <see cref="JobCommandResult.NotAllowed"/>.
+    /// </summary>
+    ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs a failed, cancelled, scheduled or retrying job again now: pending, attempts reset to 0, errors kept.
+    /// Pending, active, succeeded and partial jobs are <see cref="JobCommandResult.NotAllowed"/>.
+    /// </summary>
+    ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a job that is not active (an active job must be cancelled first: <see cref="JobCommandResult.NotAllowed"/>).</summary>
+    ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Counts by state for every queue that has jobs or is paused, ordered by name.</summary>
+    ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops dequeues from the queue, for every server sharing the store. Enqueues still succeed.</summary>
+    ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken);
+
+    /// <summary>Lets dequeues take from the queue again.</summary>
+    ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken);
+}

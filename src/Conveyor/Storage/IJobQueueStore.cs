@@ -1,0 +1,58 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// What clients and workers do to jobs. Every method is one atomic step per job (a Lua script, one SQL
+/// statement or transaction) and takes its time from the store's <see cref="TimeProvider"/>.
+/// Transport failures surface as <see cref="JobStoreUnavailableException"/>.
+/// </summary>
+public interface IJobQueueStore
+{
+    /// <summary>
+    /// Stores one job: scheduled if <see cref="NewJob.ProcessAt"/> is in the future, pending otherwise.
+    /// Refused with <see cref="EnqueueOutcome.DuplicateId"/> if the id exists, or with
+    /// <see cref="EnqueueOutcome.DuplicateUniqueKey"/> if an unfinished job of the tenant holds the unique key
+    /// and its unique-until has not passed; a refused job writes nothing.
+    /// </summary>
+    ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken);
+
+    /// <summary>Stores many jobs in one round trip; one result per job, in order. Each job is refused or stored on its own.</summary>
+    ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
+
+    /// <summary>Leases pending jobs as <see cref="DequeueRequest"/> describes. Returns an empty list when none is ready.</summary>
+    ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends attempts. Each acknowledgement applies only if its job is still active under its lease token;
+    /// returns how many applied.
+    /// </summary>
+    ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken);
+
+    /// <summary>Extends the leases still held under their tokens; reports the lost ones and those with a cancellation request.</summary>
+    ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> active jobs whose lease expired before now. Each gets an error
+    /// (the lease expired: the worker died or lost the store) and goes back to pending, its attempt counted,
+    /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed.
+    /// </summary>
+    ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Moves up to <paramref name="limit"/> scheduled and retrying jobs that are due to pending; returns how many.</summary>
+    ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records a running job's progress (0–100) if it is still active under the token; false otherwise.</summary>
+    ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> finished jobs whose retention has passed, and expired
+    /// idempotency records and locks; returns how many jobs were deleted.
+    /// </summary>
+    ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes when a job may have become ready (an enqueue, promotion or release seen by this store
+    /// instance, or a notification from another process where the store has one), or after
+    /// <paramref name="timeout"/>. Returns true when woken by a signal. Used by idle workers instead of a sleep.
+    /// </summary>
+    ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken);
+}

@@ -1,0 +1,15 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// A Conveyor store: one class that implements the three roles. Every store (in-memory, SQLite, Redis,
+/// PostgreSQL) passes the same conformance suite. Implementations create their schema on first use and are
+/// safe to call from many threads (and, except the in-memory store, from many processes).
+/// </summary>
+public interface IJobStore : IJobQueueStore, IJobQueryStore, IJobCoordinationStore
+{
+    /// <summary>A short name for logs and the server banner ("sqlite", "redis", "postgres", "memory").</summary>
+    string Name { get; }
+
+    /// <summary>Creates the schema if needed and checks that the store answers.</summary>
+    ValueTask InitializeAsync(CancellationToken cancellationToken);
+}

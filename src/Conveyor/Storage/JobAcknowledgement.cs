@@ -1,0 +1,28 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// The end of one attempt. Applied only if the job is still active under <see cref="LeaseToken"/>:
+/// a worker that lost its lease (it expired and the job was recovered) never overwrites what happened since.
+/// </summary>
+public sealed record JobAcknowledgement
+{
+    public required string JobId { get; init; }
+
+    public required long LeaseToken { get; init; }
+
+    public required AckOutcome Outcome { get; init; }
+
+    /// <summary>For <see cref="AckOutcome.Retry"/>: when the job is due again.</summary>
+    public DateTimeOffset? RetryAt { get; init; }
+
+    /// <summary>The attempt's error, for retry, failed and cancelled.</summary>
+    public JobError? Error { get; init; }
+
+    /// <summary>Item errors the handler recorded, appended to the job's errors.</summary>
+    public IReadOnlyList<JobError> ItemErrors { get; init; } = [];
+
+    /// <summary>The handler's result, stored on success or partial success.</summary>
+    public ReadOnlyMemory<byte>? Result { get; init; }
+
+    public string? ResultUrl { get; init; }
+}

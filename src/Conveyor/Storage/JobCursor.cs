@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Text;
+
+namespace Conveyor.Storage;
+
+/// <summary>
+/// The keyset cursor shared by the stores: the (created-at, id) of the last job of a page, newest first.
+/// A keyset keeps a page read cheap however deep the listing goes, and stable while jobs are added.
+/// </summary>
+public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string JobId)
+{
+    public string Encode() =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CreatedAtUnixMicroseconds}|{JobId}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Parses a cursor made by <see cref="Encode"/>; false for anything else.</summary>
+    public static bool TryDecode(string? text, out JobCursor cursor)
+    {
+        cursor = default;
+        if (string.IsNullOrEmpty(text) || text.Length > 512)
+        {
+            return false;
+        }
+
+        try
+        {
+            var base64 = text.Replace('-', '+').Replace('_', '/');
+            base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            var bar = decoded.IndexOf('|', StringComparison.Ordinal);
+            if (bar <= 0 || !long.TryParse(decoded.AsSpan(0, bar), NumberStyles.Integer, CultureInfo.InvariantCulture, out var micros))
+            {
+                return false;
+            }
+
+            var id = decoded[(bar + 1)..];
+            if (!Conveyor.JobId.IsValid(id))
+            {
+                return false;
+            }
+
+            cursor = new JobCursor(micros, id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    public static long ToUnixMicroseconds(DateTimeOffset value) => (value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+}

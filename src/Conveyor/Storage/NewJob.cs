@@ -1,0 +1,34 @@
+namespace Conveyor.Storage;
+
+/// <summary>A job to store, with every default already applied by the client.</summary>
+public sealed record NewJob
+{
+    public required string Id { get; init; }
+
+    public required string Type { get; init; }
+
+    public required string Queue { get; init; }
+
+    public required string Tenant { get; init; }
+
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+
+    public required int MaxRetry { get; init; }
+
+    public TimeSpan? Timeout { get; init; }
+
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>When set and later than the store's now, the job is stored as scheduled; otherwise pending.</summary>
+    public DateTimeOffset? ProcessAt { get; init; }
+
+    /// <summary>Unique key, scoped to the tenant.</summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>Moment until which the unique key holds (required with a key).</summary>
+    public DateTimeOffset? UniqueUntil { get; init; }
+
+    public required TimeSpan Retention { get; init; }
+
+    public string? TraceParent { get; init; }
+}
