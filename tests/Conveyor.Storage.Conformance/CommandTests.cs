@@ -1,0 +1,6 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Conformance tests: Command.</summary>
+public abstract class CommandTests : JobStoreTestBase
+{
+}

@@ -1,0 +1,6 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Conformance tests: Dequeue.</summary>
+public abstract class DequeueTests : JobStoreTestBase
+{
+}

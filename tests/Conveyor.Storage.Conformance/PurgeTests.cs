@@ -1,0 +1,6 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Conformance tests: Purge.</summary>
+public abstract class PurgeTests : JobStoreTestBase
+{
+}

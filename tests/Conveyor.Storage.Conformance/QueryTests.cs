@@ -1,0 +1,6 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Conformance tests: Query.</summary>
+public abstract class QueryTests : JobStoreTestBase
+{
+}

@@ -1,0 +1,6 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Conformance tests: Tenancy.</summary>
+public abstract class TenancyTests : JobStoreTestBase
+{
+}
