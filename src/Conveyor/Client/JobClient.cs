@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using Conveyor.Diagnostics;
+using Conveyor.Server;
+using Conveyor.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Client;
+
+/// <summary>Validates options, applies defaults, records the producer span and writes to the store.</summary>
+internal sealed class JobClient(
+    IJobStore store,
+    JobPayloadSerializer serializer,
+    IOptions<ConveyorOptions> options,
+    ConveyorMetrics metrics,
+    JobReadySignal readySignal,
+    TimeProvider timeProvider) : IJobClient
+{
+    private readonly ConveyorOptions _options = options.Value;
+
+    public Task<EnqueueResult> EnqueueAsync<TPayload>(TPayload payload, JobOptions? options = null, CancellationToken cancellationToken = default)
+        where TPayload : IJobPayload =>
+        EnqueueAsync(CreateJob(payload, options), cancellationToken);
+
+    public Task<EnqueueResult> EnqueueAsync(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options = null, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(CreateJob(jobType, payload, options), cancellationToken);
+
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync<TPayload>(IEnumerable<TPayload> payloads, JobOptions? options = null, CancellationToken cancellationToken = default)
+        where TPayload : IJobPayload
+    {
+        ArgumentNullException.ThrowIfNull(payloads);
+        return EnqueueManyAsync(payloads.Select(p => CreateJob(p, options)).ToList(), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        using var activity = StartPublishActivity(jobs[0].Queue, jobs.Count);
+        var results = await store.EnqueueManyAsync(jobs, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (!results[i].IsDuplicate)
+            {
+                metrics.JobEnqueued(jobs[i].Type, jobs[i].Queue);
+            }
+        }
+
+        readySignal.Set();
+        return results;
+    }
+
+    public NewJob CreateJob<TPayload>(TPayload payload, JobOptions? options = null)
+        where TPayload : IJobPayload
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return CreateJob(TPayload.JobType, serializer.Serialize(payload), options);
+    }
+
+    public NewJob CreateJob(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options = null)
+    {
+        JobType.EnsureValid(jobType, nameof(jobType));
+        options ??= new JobOptions();
+        if (payload.Length > _options.MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                $"The payload of job type '{jobType}' is {payload.Length} bytes; the limit (Conveyor:MaxPayloadBytes) is {_options.MaxPayloadBytes}.",
+                nameof(payload));
+        }
+
+        var now = timeProvider.GetUtcNow();
+        JobOptionsValidator.Validate(options, now);
+        var processAt = options.ProcessAt ?? (options.ProcessIn is { } delay ? now + delay : null);
+        return new NewJob
+        {
+            Id = options.JobId ?? JobId.New(),
+            Type = jobType,
+            Queue = options.Queue ?? QueueName.Default,
+            Tenant = options.Tenant ?? TenantId.Default,
+            Payload = payload,
+            MaxRetry = options.MaxRetry ?? _options.DefaultMaxRetry,
+            Timeout = options.Timeout,
+            Deadline = options.Deadline,
+            ProcessAt = processAt,
+            UniqueKey = options.UniqueKey,
+            UniqueUntil = options.UniqueKey is null ? null : now + options.UniqueFor!.Value,
+            Retention = options.Retention ?? _options.DefaultRetention,
+            TraceParent = Activity.Current?.Id,
+        };
+    }
+
+    private async Task<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        EnqueueResult result;
+        using (var activity = StartPublishActivity(job.Queue, 1))
+        {
+            if (activity is not null)
+            {
+                // The stored context must be the producer span's, so the consumer span becomes its child.
+                job = job with { TraceParent = activity.Id };
+                activity.SetTag("messaging.message.id", job.Id);
+                activity.SetTag("conveyor.job.type", job.Type);
+            }
+
+            result = await store.EnqueueAsync(job, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!result.IsDuplicate)
+        {
+            metrics.JobEnqueued(job.Type, job.Queue);
+            readySignal.Set();
+        }
+
+        return result;
+    }
+
+    private static Activity? StartPublishActivity(string queue, int count)
+    {
+        if (!ConveyorActivitySource.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = ConveyorActivitySource.Source.StartActivity("publish " + queue, ActivityKind.Producer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "conveyor");
+            activity.SetTag("messaging.operation.type", "publish");
+            activity.SetTag("messaging.destination.name", queue);
+            if (count > 1)
+            {
+                activity.SetTag("messaging.batch.message_count", count);
+            }
+        }
+
+        return activity;
+    }
+}

@@ -1,0 +1,66 @@
+namespace Conveyor.Client;
+
+/// <summary>Checks <see cref="JobOptions"/> before anything is written; each message names the option and what it accepts.</summary>
+internal static class JobOptionsValidator
+{
+    public const int MaxRetryLimit = 1000;
+
+    public static void Validate(JobOptions options, DateTimeOffset now)
+    {
+        if (options.Queue is not null && !QueueName.IsValid(options.Queue))
+        {
+            Fail(nameof(JobOptions.Queue), $"'{options.Queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'");
+        }
+
+        if (options.MaxRetry is < 0 or > MaxRetryLimit)
+        {
+            Fail(nameof(JobOptions.MaxRetry), $"{options.MaxRetry} is out of range: use 0 to {MaxRetryLimit}");
+        }
+
+        if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(JobOptions.Timeout), "must be positive");
+        }
+
+        if (options.Deadline is { } deadline && deadline <= now)
+        {
+            Fail(nameof(JobOptions.Deadline), $"{deadline:O} has already passed");
+        }
+
+        if (options.ProcessIn is { } processIn && processIn < TimeSpan.Zero)
+        {
+            Fail(nameof(JobOptions.ProcessIn), "must not be negative");
+        }
+
+        if (options.UniqueKey is not null)
+        {
+            if (options.UniqueKey.Length is 0 or > 256)
+            {
+                Fail(nameof(JobOptions.UniqueKey), "must be 1 to 256 characters");
+            }
+
+            if (options.UniqueFor is not { } uniqueFor || uniqueFor <= TimeSpan.Zero)
+            {
+                Fail(nameof(JobOptions.UniqueFor), "a positive time to live is required with a unique key");
+            }
+        }
+
+        if (options.Retention is { } retention && retention < TimeSpan.Zero)
+        {
+            Fail(nameof(JobOptions.Retention), "must not be negative");
+        }
+
+        if (options.JobId is not null && !JobId.IsValid(options.JobId))
+        {
+            Fail(nameof(JobOptions.JobId), $"'{options.JobId}' is not a job id: use 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.'");
+        }
+
+        if (options.Tenant is not null && !TenantId.IsValid(options.Tenant))
+        {
+            Fail(nameof(JobOptions.Tenant), $"'{options.Tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'");
+        }
+    }
+
+    private static void Fail(string option, string reason) =>
+        throw new ArgumentException($"JobOptions.{option}: {reason}.", "options");
+}

@@ -1,0 +1,178 @@
+using Conveyor;
+using Conveyor.Client;
+using Conveyor.Diagnostics;
+using Conveyor.Handlers;
+using Conveyor.Middleware;
+using Conveyor.Server;
+using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Conveyor: <c>services.AddConveyor().UseSqlite().AddHandler&lt;ArchiveNoteHandler&gt;().AddServer();</c></summary>
+public static class ConveyorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the client (<see cref="IJobClient"/>), the payload serializer, metrics and the handler registry.
+    /// Settings bind from the <c>Conveyor</c> section of the application's configuration (appsettings, environment
+    /// variables such as <c>Conveyor__DefaultMaxRetry</c>) and are validated at start. Choose a store next
+    /// (<c>UseSqlite</c>, <c>UseRedis</c>, <c>UsePostgres</c>, <c>UseInMemoryStore</c>).
+    /// </summary>
+    public static IConveyorBuilder AddConveyor(this IServiceCollection services, Action<ConveyorOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<ConveyorOptions>().BindConfiguration(ConveyorOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ConveyorJsonOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ConveyorMetrics>();
+        services.TryAddSingleton<JobPayloadSerializer>();
+        services.TryAddSingleton<JobReadySignal>();
+        services.TryAddSingleton<IJobClient, JobClient>();
+        services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
+        services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
+        return new ConveyorBuilder(services);
+    }
+
+    /// <summary>Uses the in-memory store: for tests and demos only (jobs live and die with the process).</summary>
+    public static IConveyorBuilder UseInMemoryStore(this IConveyorBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.RemoveAll<IJobStore>();
+        builder.Services.AddSingleton<IJobStore>(sp => new Conveyor.Storage.InMemory.InMemoryJobStore(sp.GetRequiredService<TimeProvider>()));
+        return builder;
+    }
+
+    /// <summary>Registers a handler; its payload type (the <see cref="IJobHandler{TPayload}"/> it implements) names the job type.</summary>
+    public static IConveyorBuilder AddHandler<TPayload, THandler>(this IConveyorBuilder builder)
+        where TPayload : IJobPayload
+        where THandler : class, IJobHandler<TPayload>
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        JobType.EnsureValid(TPayload.JobType, nameof(TPayload));
+        builder.Services.TryAddScoped<THandler>();
+        builder.Services.AddSingleton<JobInvoker>(sp => new TypedJobInvoker<TPayload, THandler>(sp.GetRequiredService<JobPayloadSerializer>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a handler, finding its payload type from the <see cref="IJobHandler{TPayload}"/> it implements
+    /// (once, at registration; dispatch itself uses no reflection).
+    /// </summary>
+    public static IConveyorBuilder AddHandler<THandler>(this IConveyorBuilder builder)
+        where THandler : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var handlerInterfaces = typeof(THandler).GetInterfaces()
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IJobHandler<>))
+            .ToList();
+        if (handlerInterfaces.Count == 0)
+        {
+            throw new ArgumentException($"{typeof(THandler).Name} does not implement IJobHandler<TPayload>.", nameof(THandler));
+        }
+
+        foreach (var handlerInterface in handlerInterfaces)
+        {
+            var payloadType = handlerInterface.GetGenericArguments()[0];
+            typeof(ConveyorServiceCollectionExtensions)
+                .GetMethods()
+                .Single(m => m.Name == nameof(AddHandler) && m.GetGenericArguments().Length == 2)
+                .MakeGenericMethod(payloadType, typeof(THandler))
+                .Invoke(null, [builder]);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Registers a handler for a job type without a payload class; it reads <see cref="JobContext.Payload"/> itself.</summary>
+    public static IConveyorBuilder AddHandler(this IConveyorBuilder builder, string jobType, Func<JobContext, CancellationToken, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(handler);
+        JobType.EnsureValid(jobType, nameof(jobType));
+        builder.Services.AddSingleton<JobInvoker>(new DelegateJobInvoker(jobType, handler));
+        return builder;
+    }
+
+    /// <summary>Adds a middleware after the built-in recovery → tracing → metrics → logging, in registration order.</summary>
+    public static IConveyorBuilder UseMiddleware<TMiddleware>(this IConveyorBuilder builder)
+        where TMiddleware : class, IJobMiddleware
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TMiddleware>();
+        builder.Services.AddSingleton(new MiddlewareRegistration(typeof(TMiddleware)));
+        return builder;
+    }
+
+    /// <summary>Replaces the retry policy (default: <see cref="ExponentialBackoffRetryPolicy"/>).</summary>
+    public static IConveyorBuilder UseRetryPolicy<TPolicy>(this IConveyorBuilder builder)
+        where TPolicy : class, IRetryPolicy
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.RemoveAll<IRetryPolicy>();
+        builder.Services.AddSingleton<IRetryPolicy, TPolicy>();
+        return builder;
+    }
+
+    /// <summary>Changes the JSON settings of payloads and results (e.g. to add a source-generated context).</summary>
+    public static IConveyorBuilder ConfigureJson(this IConveyorBuilder builder, Action<ConveyorJsonOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the worker server as a hosted service. Settings bind from <c>Conveyor:Server</c> and are validated
+    /// at start. The host's shutdown timeout is raised if needed so that the server's grace period fits in it.
+    /// </summary>
+    public static IConveyorBuilder AddServer(this IConveyorBuilder builder, Action<JobServerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<JobServerOptions>().BindConfiguration(JobServerOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobServerOptions>, JobServerOptionsValidator>());
+        services.AddOptions<Hosting.HostOptions>().Configure<IOptions<JobServerOptions>>((host, server) =>
+        {
+            var needed = server.Value.ShutdownTimeout + TimeSpan.FromSeconds(10);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+        services.TryAddSingleton<RecoveryMiddleware>();
+        services.TryAddSingleton<TracingMiddleware>();
+        services.TryAddSingleton<MetricsMiddleware>();
+        services.TryAddSingleton<LoggingMiddleware>();
+        services.TryAddSingleton(sp =>
+        {
+            IJobMiddleware[] builtIn =
+            [
+                sp.GetRequiredService<RecoveryMiddleware>(),
+                sp.GetRequiredService<TracingMiddleware>(),
+                sp.GetRequiredService<MetricsMiddleware>(),
+                sp.GetRequiredService<LoggingMiddleware>(),
+            ];
+            var custom = sp.GetServices<MiddlewareRegistration>().Select(r => (IJobMiddleware)sp.GetRequiredService(r.MiddlewareType));
+            return new JobPipeline(builtIn.Concat(custom).ToList(), sp.GetRequiredService<JobHandlerRegistry>());
+        });
+        services.TryAddSingleton<Processor>();
+        services.TryAddSingleton<JobServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobServer>());
+        return builder;
+    }
+}

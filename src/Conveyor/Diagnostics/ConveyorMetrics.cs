@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Conveyor.Diagnostics;
+
+/// <summary>
+/// The Meter named "Conveyor". Instrument names are a contract (seed 002/000): <c>job_processed_total</c> with tags
+/// task_type, queue, status (success|failed) and <c>job_duration_seconds</c> with task_type, queue. The others are
+/// what operators need without an external exporter.
+/// </summary>
+public sealed class ConveyorMetrics
+{
+    public const string MeterName = "Conveyor";
+
+    private readonly Counter<long> _processed;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _enqueued;
+    private readonly UpDownCounter<long> _inProgress;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _leaseRecoveries;
+    private readonly Histogram<double> _queueWait;
+
+    public ConveyorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed).");
+        _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
+        _enqueued = meter.CreateCounter<long>("job_enqueued_total", description: "Jobs enqueued, by job type and queue.");
+        _inProgress = meter.CreateUpDownCounter<long>("job_in_progress", description: "Attempts running now, by job type and queue.");
+        _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
+        _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
+        _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600] });
+    }
+
+    internal void JobStarted(string jobType, string queue) =>
+        _inProgress.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void JobProcessed(string jobType, string queue, bool succeeded, TimeSpan duration)
+    {
+        var tags = new TagList { { "task_type", jobType }, { "queue", queue } };
+        _inProgress.Add(-1, tags);
+        _duration.Record(duration.TotalSeconds, tags);
+        tags.Add("status", succeeded ? "success" : "failed");
+        _processed.Add(1, tags);
+    }
+
+    internal void JobEnqueued(string jobType, string queue) =>
+        _enqueued.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void JobRetryScheduled(string jobType, string queue) =>
+        _retries.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void LeaseRecovered(string queue) =>
+        _leaseRecoveries.Add(1, new TagList { { "queue", queue } });
+
+    internal void QueueWait(string queue, TimeSpan wait) =>
+        _queueWait.Record(Math.Max(0, wait.TotalSeconds), new TagList { { "queue", queue } });
+}

@@ -1,0 +1,113 @@
+using Conveyor.Storage;
+
+namespace Conveyor;
+
+/// <summary>
+/// What a handler and the middleware know about the attempt being run, and how the handler reports back:
+/// progress, a result, item errors (which make the job finish as partial success).
+/// </summary>
+public sealed class JobContext
+{
+    private readonly IJobQueueStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly Func<object?, Type, byte[]> _serializeResult;
+    private List<JobError>? _itemErrors;
+    private Dictionary<string, object?>? _items;
+
+    internal JobContext(
+        LeasedJob job,
+        IServiceProvider services,
+        IJobQueueStore store,
+        TimeProvider timeProvider,
+        Func<object?, Type, byte[]> serializeResult,
+        CancellationToken cancellationToken)
+    {
+        Job = job;
+        Services = services;
+        _store = store;
+        _timeProvider = timeProvider;
+        _serializeResult = serializeResult;
+        CancellationToken = cancellationToken;
+    }
+
+    internal LeasedJob Job { get; }
+
+    public string JobId => Job.Id;
+
+    public string JobType => Job.Type;
+
+    public string Queue => Job.Queue;
+
+    public string Tenant => Job.Tenant;
+
+    /// <summary>This attempt's number, starting at 1.</summary>
+    public int Attempt => Job.Attempt;
+
+    public int MaxRetry => Job.MaxRetry;
+
+    /// <summary>True when a failure of this attempt fails the job for good.</summary>
+    public bool IsLastAttempt => Job.Attempt > Job.MaxRetry;
+
+    public ReadOnlyMemory<byte> Payload => Job.Payload;
+
+    public DateTimeOffset? Deadline => Job.Deadline;
+
+    /// <summary>The job's dependency-injection scope.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>Cancelled on timeout, deadline, cancellation, loss of the lease, or the end of the shutdown grace.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>The exception that failed the attempt, once the pipeline caught one (set by the recovery middleware).</summary>
+    public Exception? Exception { get; set; }
+
+    /// <summary>Free-form state that middleware share during one attempt.</summary>
+    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    internal ReadOnlyMemory<byte>? Result { get; private set; }
+
+    internal string? ResultUrl { get; private set; }
+
+    /// <summary>Item errors recorded so far.</summary>
+    public IReadOnlyList<JobError> ItemErrors => _itemErrors ?? (IReadOnlyList<JobError>)[];
+
+    /// <summary>Stores the job's progress, 0–100, where the Jobs API shows it.</summary>
+    public async ValueTask ReportProgressAsync(int percent, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(percent);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
+        await _store.ReportProgressAsync(Job.Id, Job.LeaseToken, percent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets the result stored when the job succeeds, and optionally where to download it.</summary>
+    public void SetResult(ReadOnlyMemory<byte> result, string? resultUrl = null)
+    {
+        Result = result;
+        if (resultUrl is not null)
+        {
+            ResultUrl = resultUrl;
+        }
+    }
+
+    /// <summary>Sets a result object, stored as JSON with the payload serializer's settings.</summary>
+    public void SetResult<TResult>(TResult result, string? resultUrl = null) =>
+        SetResult(_serializeResult(result, typeof(TResult)), resultUrl);
+
+    /// <summary>Sets where the job's result can be downloaded (a report file, an export).</summary>
+    public void SetResultUrl(string resultUrl)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resultUrl);
+        ResultUrl = resultUrl;
+    }
+
+    /// <summary>
+    /// Records an error about one item (a row, a record) while the handler goes on with the others. A job that
+    /// completes with item errors finishes as partial success.
+    /// </summary>
+    public void AddItemError(string item, string message)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        (_itemErrors ??= []).Add(new JobError(Attempt, message, null, item, _timeProvider.GetUtcNow()));
+    }
+}

@@ -1,0 +1,28 @@
+using System.Collections.Frozen;
+
+namespace Conveyor.Handlers;
+
+/// <summary>The handlers a server runs, by job type. Built once at start; lookups are a frozen dictionary read.</summary>
+internal sealed class JobHandlerRegistry
+{
+    private readonly FrozenDictionary<string, JobInvoker> _invokers;
+
+    public JobHandlerRegistry(IEnumerable<JobInvoker> invokers)
+    {
+        var byType = new Dictionary<string, JobInvoker>(StringComparer.Ordinal);
+        foreach (var invoker in invokers)
+        {
+            if (!byType.TryAdd(invoker.JobType, invoker))
+            {
+                throw new InvalidOperationException(
+                    $"Two handlers are registered for job type '{invoker.JobType}'. Each job type has exactly one handler; use the fan-out pattern to run several.");
+            }
+        }
+
+        _invokers = byType.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    public IEnumerable<string> JobTypes => _invokers.Keys;
+
+    public bool TryGet(string jobType, out JobInvoker invoker) => _invokers.TryGetValue(jobType, out invoker!);
+}

@@ -1,0 +1,16 @@
+namespace Conveyor;
+
+/// <summary>
+/// No handler is registered for the job's type in the server that leased it. The job fails without retry;
+/// once a handler is deployed it can be run again from the failed set.
+/// </summary>
+public sealed class UnknownJobTypeException : SkipRetryException
+{
+    public UnknownJobTypeException(string jobType)
+        : base($"No handler is registered for job type '{jobType}'. Register one with AddHandler<THandler>() on the server.")
+    {
+        JobType = jobType;
+    }
+
+    public string JobType { get; }
+}

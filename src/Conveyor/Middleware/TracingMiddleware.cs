@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Conveyor.Diagnostics;
+
+namespace Conveyor.Middleware;
+
+/// <summary>
+/// A consumer span per attempt (<c>process {queue}</c>, OpenTelemetry messaging conventions:
+/// https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/), child of the context stored at enqueue.
+/// </summary>
+internal sealed class TracingMiddleware : IJobMiddleware
+{
+    public async ValueTask InvokeAsync(JobContext context, JobDelegate next)
+    {
+        if (!ConveyorActivitySource.Source.HasListeners())
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        ActivityContext.TryParse(context.Job.TraceParent, null, out var parent);
+        using var activity = ConveyorActivitySource.Source.StartActivity(
+            ActivityKind.Consumer,
+            parent,
+            name: "process " + context.Queue);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "conveyor");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.destination.name", context.Queue);
+            activity.SetTag("messaging.message.id", context.JobId);
+            activity.SetTag("conveyor.job.type", context.JobType);
+            activity.SetTag("conveyor.job.attempt", context.Attempt);
+            activity.SetTag("conveyor.tenant", context.Tenant);
+        }
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+            activity?.SetStatus(ActivityStatusCode.Ok);
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.AddException(e);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Threading.Channels;
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Writes acknowledgements in batches: whatever has accumulated while the previous batch was being written goes
+/// in the next round trip, so a busy server pays one store call for many jobs and an idle one adds no delay.
+/// A job stays in the held set (and its lease keeps being extended) until its acknowledgement is stored.
+/// </summary>
+internal sealed class AcknowledgementBatcher(
+    IJobStore store,
+    HeldJobs held,
+    JobReadySignal readySignal,
+    int batchSize,
+    TimeProvider timeProvider,
+    ILogger logger)
+{
+    private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    public void Add(JobAcknowledgement acknowledgement) => _channel.Writer.TryWrite(acknowledgement);
+
+    /// <summary>No more acknowledgements will come; <see cref="RunAsync"/> ends once it has written what it holds.</summary>
+    public void Complete() => _channel.Writer.TryComplete();
+
+    /// <summary>Writes batches until completed and drained. <paramref name="abandonToken"/> gives up on a store that stays down.</summary>
+    public async Task RunAsync(CancellationToken abandonToken)
+    {
+        var batch = new List<JobAcknowledgement>(batchSize);
+        var reader = _channel.Reader;
+        var backoff = new Backoff();
+        while (await reader.WaitToReadAsync(abandonToken).ConfigureAwait(false))
+        {
+            while (batch.Count < batchSize && reader.TryRead(out var ack))
+            {
+                batch.Add(ack);
+            }
+
+            while (true)
+            {
+                try
+                {
+                    await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
+                    backoff.Reset();
+                    break;
+                }
+                catch (Exception e) when (!abandonToken.IsCancellationRequested)
+                {
+                    // Keep the batch and try again: the leases stay extended meanwhile, and if they expire the
+                    // recoverer reruns the jobs (at least once), so nothing is lost either way.
+                    var delay = backoff.Next();
+                    Log.StoreUnavailable(logger, e, store.Name, "acknowledge", (int)delay.TotalMilliseconds);
+                    await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
+                }
+            }
+
+            var released = false;
+            foreach (var ack in batch)
+            {
+                held.Remove(ack.JobId);
+                released |= ack.Outcome == AckOutcome.Released;
+            }
+
+            if (released)
+            {
+                readySignal.Set();
+            }
+
+            batch.Clear();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+namespace Conveyor;
+
+public sealed partial class JobServer
+{
+    /// <summary>How long cancelled handlers get to return after the grace period before the server stops waiting for them.</summary>
+    private static readonly TimeSpan CancelledHandlerGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Graceful shutdown: stop fetching, hand back jobs that were fetched but not started, give running handlers
+    /// <see cref="JobServerOptions.ShutdownTimeout"/> to finish, then cancel them and return their jobs to their
+    /// queues without counting the attempt. Leases keep being extended until the last acknowledgement is written,
+    /// so no other server starts a job this one is still running.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_fetcher is null || _stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        Log.ServerStopping(_logger, ServerId, _held.Count, _options.ShutdownTimeout.TotalSeconds);
+        await _stopFetching.CancelAsync().ConfigureAwait(false);
+        await _fetcher.ConfigureAwait(false);
+        _buffer.Writer.TryComplete();
+        await _stopComponents.CancelAsync().ConfigureAwait(false);
+
+        var workers = Task.WhenAll(_workers);
+        if (!await CompletesWithinAsync(workers, _options.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            var running = _held.All.Where(r => r.Started).ToList();
+            Log.ShutdownGraceEnded(_logger, running.Count);
+            foreach (var run in running)
+            {
+                run.Stop(Server.StopReason.Shutdown);
+            }
+
+            // A handler that ignores its token cannot be waited for forever: its lease will simply expire and
+            // the recoverer will run the job again elsewhere.
+            await CompletesWithinAsync(workers, CancelledHandlerGrace, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _batcher!.Complete();
+        if (!await CompletesWithinAsync(_batcherTask!, CancelledHandlerGrace, cancellationToken).ConfigureAwait(false))
+        {
+            await _abandon.CancelAsync().ConfigureAwait(false);
+        }
+
+        await _abandon.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_components.Append(_leaseExtender!).Append(_batcherTask!)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        try
+        {
+            using var removal = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _store.RemoveServerAsync(ServerId, removal.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.ComponentFailed(_logger, e, "Server removal");
+        }
+
+        Log.ServerStopped(_logger, ServerId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopFetching.Dispose();
+        _stopComponents.Dispose();
+        _abandon.Dispose();
+    }
+
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}

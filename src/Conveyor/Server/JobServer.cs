@@ -1,0 +1,185 @@
+using System.Threading.Channels;
+using Conveyor.Diagnostics;
+using Conveyor.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor;
+
+/// <summary>
+/// The worker server, registered by <c>AddConveyor(...).AddServer()</c> as an <see cref="IHostedService"/>: a
+/// fetcher that leases jobs in batches, <see cref="JobServerOptions.Concurrency"/> workers that run them through the
+/// middleware pipeline, a batcher that acknowledges them, and the background components that keep leases alive,
+/// recover dead workers' jobs, promote due jobs, delete expired ones and announce the server.
+/// </summary>
+public sealed partial class JobServer : IHostedService, IAsyncDisposable
+{
+    private readonly IJobStore _store;
+    private readonly Server.Processor _processor;
+    private readonly Server.JobReadySignal _readySignal;
+    private readonly ConveyorMetrics _metrics;
+    private readonly JobServerOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<JobServer> _logger;
+    private readonly Server.HeldJobs _held = new();
+    private readonly Channel<Server.RunningJob> _buffer;
+    private readonly SemaphoreSlim _freeSlots;
+    private readonly DateTimeOffset _startedAt;
+    private readonly CancellationTokenSource _stopFetching = new();
+    private readonly CancellationTokenSource _stopComponents = new();
+    private readonly CancellationTokenSource _abandon = new();
+    private Server.AcknowledgementBatcher? _batcher;
+    private Task? _fetcher;
+    private Task[] _workers = [];
+    private Task? _leaseExtender;
+    private Task[] _components = [];
+    private Task? _batcherTask;
+    private volatile bool _stopping;
+
+    internal JobServer(
+        IJobStore store,
+        Server.Processor processor,
+        Server.JobReadySignal readySignal,
+        ConveyorMetrics metrics,
+        IOptions<JobServerOptions> options,
+        TimeProvider timeProvider,
+        ILogger<JobServer> logger)
+    {
+        _store = store;
+        _processor = processor;
+        _readySignal = readySignal;
+        _metrics = metrics;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(_options.Concurrency)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _freeSlots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        _startedAt = timeProvider.GetUtcNow();
+        ServerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>This server's id in the store's server list: host, process id and a random suffix.</summary>
+    public string ServerId { get; }
+
+    /// <summary>Jobs leased and not yet acknowledged.</summary>
+    public int HeldJobCount => _held.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var queues = _options.EffectiveQueues;
+        var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, ServerId, _options, _timeProvider, _logger);
+
+        _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
+        _leaseExtender = Task.Run(() => new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger).RunAsync(_abandon.Token), CancellationToken.None);
+        _components =
+        [
+            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Janitor(_store, _options.JanitorInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
+        ];
+        _workers = new Task[_options.Concurrency];
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = Task.Run(RunWorkerAsync, CancellationToken.None);
+        }
+
+        _fetcher = Task.Run(() => fetcher.RunAsync(_stopFetching.Token), CancellationToken.None);
+        Log.ServerStarted(_logger, ServerId, _store.Name, _options.Concurrency, string.Join(", ", selector.Queues.Select(q => $"{q}={queues[q]}")));
+    }
+
+    private async Task RunWorkerAsync()
+    {
+        var reader = _buffer.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var run))
+            {
+                try
+                {
+                    await RunOneAsync(run).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _freeSlots.Release();
+                }
+            }
+        }
+    }
+
+    private async Task RunOneAsync(Server.RunningJob run)
+    {
+        if (run.Reason == Server.StopReason.LeaseLost)
+        {
+            return;
+        }
+
+        if (_stopping)
+        {
+            // Fetched but never started: hand it back at once rather than start work the grace period may cut short.
+            _batcher!.Add(new JobAcknowledgement { JobId = run.Job.Id, LeaseToken = run.Job.LeaseToken, Outcome = AckOutcome.Released });
+            return;
+        }
+
+        JobAcknowledgement? ack;
+        try
+        {
+            ack = await _processor.ProcessAsync(run).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Only a bug in the server itself gets here; the lease will expire and the job will run again.
+            Log.ComponentFailed(_logger, e, "Worker");
+            return;
+        }
+
+        if (ack is null)
+        {
+            _held.Remove(run.Job.Id);
+        }
+        else
+        {
+            _batcher!.Add(ack);
+        }
+    }
+
+    private async Task RunHeartbeatAsync(CancellationToken cancellationToken)
+    {
+        var heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger);
+        try
+        {
+            await heartbeat.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.ComponentFailed(_logger, e, "Server heartbeat");
+        }
+
+        await heartbeat.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private ServerInfo DescribeServer()
+    {
+        var now = _timeProvider.GetUtcNow();
+        return new ServerInfo
+        {
+            Id = ServerId,
+            Host = Environment.MachineName,
+            ProcessId = Environment.ProcessId,
+            Queues = _options.EffectiveQueues,
+            Concurrency = _options.Concurrency,
+            ActiveJobs = _held.Count,
+            StartedAt = _startedAt,
+            LastHeartbeatAt = now,
+            ExpiresAt = now + Server.ServerHeartbeat.Expiry,
+        };
+    }
+}

@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Conveyor;
+
+/// <summary>
+/// Settings of the worker server, bound from <c>Conveyor:Server</c> and validated at start (a wrong value stops the
+/// process with a message naming the setting and what it accepts).
+/// </summary>
+public sealed class JobServerOptions
+{
+    public const string SectionName = "Conveyor:Server";
+
+    /// <summary>critical=6, default=3, low=1: under saturation they are served 6:3:1.</summary>
+    public static IReadOnlyDictionary<string, int> DefaultQueues { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        [QueueName.Critical] = 6,
+        [QueueName.Default] = 3,
+        [QueueName.Low] = 1,
+    };
+
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Handlers running at once. Default: processor count × 10, because jobs mostly wait on I/O (databases, HTTP) and
+    /// async handlers cost no thread while they wait; lower it for CPU-bound jobs.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:Concurrency must be between {1} and {2}.")]
+    public int Concurrency { get; set; } = Environment.ProcessorCount * 10;
+
+    /// <summary>
+    /// Queue name → weight (1–1000). Empty means <see cref="DefaultQueues"/>. A configured map replaces the default
+    /// instead of adding to it.
+    /// </summary>
+    public Dictionary<string, int> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Serve queues strictly by weight: a lower queue runs only while every higher one is empty.</summary>
+    public bool StrictPriority { get; set; }
+
+    /// <summary>How long running handlers get to finish at shutdown before they are cancelled and their jobs returned. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:ShutdownTimeout must be between {1} and {2}.")]
+    public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
+
+    /// <summary>
+    /// Lease on a running job, renewed every third of it. A killed worker's jobs run again within about this long
+    /// plus one <see cref="RecoverInterval"/>. Default 4 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Conveyor:Server:LeaseDuration must be between {1} and {2}.")]
+    public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
+
+    /// <summary>How often an idle server looks for jobs enqueued by processes that cannot signal it. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Conveyor:Server:PollInterval must be between {1} and {2}.")]
+    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>How often expired leases are looked for. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:RecoverInterval must be between {1} and {2}.")]
+    public TimeSpan RecoverInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often due scheduled and retrying jobs are moved to their queues. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:PromoteInterval must be between {1} and {2}.")]
+    public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often finished jobs past their retention are deleted. Default 1 min.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:JanitorInterval must be between {1} and {2}.")]
+    public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most acknowledgements written in one round trip. Default 500.</summary>
+    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]
+    public int AcknowledgementBatchSize { get; set; } = 500;
+
+    /// <summary>The queues served, with <see cref="DefaultQueues"/> when none is configured.</summary>
+    public IReadOnlyDictionary<string, int> EffectiveQueues => Queues.Count == 0 ? DefaultQueues : Queues;
+}

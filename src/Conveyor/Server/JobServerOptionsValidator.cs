@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Server;
+
+/// <summary>What the attributes cannot say: queue names and weights, and how the timings fit together.</summary>
+internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOptions>
+{
+    public const int MaxWeight = 1000;
+
+    public ValidateOptionsResult Validate(string? name, JobServerOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (queue, weight) in options.Queues)
+        {
+            if (!QueueName.IsValid(queue))
+            {
+                failures.Add($"Conveyor:Server:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+            }
+
+            if (weight is < 1 or > MaxWeight)
+            {
+                failures.Add($"Conveyor:Server:Queues:{queue} must be a weight from 1 to {MaxWeight}; got {weight}.");
+            }
+        }
+
+        if (options.LeaseDuration < options.RecoverInterval)
+        {
+            failures.Add($"Conveyor:Server:LeaseDuration ({options.LeaseDuration}) must be at least Conveyor:Server:RecoverInterval ({options.RecoverInterval}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

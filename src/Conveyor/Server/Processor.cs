@@ -1,0 +1,148 @@
+using Conveyor.Diagnostics;
+using Conveyor.Middleware;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Runs one attempt through the middleware pipeline in a fresh DI scope and turns how it ended into the
+/// acknowledgement the store records. All outcome rules live here, in <see cref="Decide"/>.
+/// </summary>
+internal sealed class Processor(
+    JobPipeline pipeline,
+    IServiceScopeFactory scopeFactory,
+    IJobStore store,
+    JobPayloadSerializer serializer,
+    IRetryPolicy retryPolicy,
+    ConveyorMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<Processor> logger)
+{
+    /// <summary>Runs the job; returns its acknowledgement, or null when the lease was lost and nothing may be recorded.</summary>
+    public async Task<JobAcknowledgement?> ProcessAsync(RunningJob run)
+    {
+        var job = run.Job;
+        var now = timeProvider.GetUtcNow();
+        metrics.QueueWait(job.Queue, now - job.EnqueuedAt);
+        if (job.Deadline is { } deadline && deadline <= now)
+        {
+            return Fail(run, new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), []);
+        }
+
+        run.Started = true;
+        run.ArmLimits(timeProvider);
+        var scope = scopeFactory.CreateAsyncScope();
+        JobContext context;
+        try
+        {
+            context = new JobContext(job, scope.ServiceProvider, store, timeProvider, serializer.Serialize, run.Token);
+            try
+            {
+                await pipeline.RunAsync(context).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The recovery middleware is outermost and catches everything; this only guards the worker loop
+                // against a middleware that throws from outside it.
+                context.Exception ??= e;
+            }
+        }
+        finally
+        {
+            run.DisarmLimits();
+            await scope.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return Decide(run, context);
+    }
+
+    internal JobAcknowledgement? Decide(RunningJob run, JobContext context)
+    {
+        var job = run.Job;
+        var now = timeProvider.GetUtcNow();
+        var exception = context.Exception;
+        if (run.Reason == StopReason.LeaseLost)
+        {
+            // The lease expired and the job may be running elsewhere already: recording anything now could
+            // overwrite a newer attempt's outcome.
+            Log.LeaseLost(logger, job.Id);
+            return null;
+        }
+
+        if (exception is null)
+        {
+            return new JobAcknowledgement
+            {
+                JobId = job.Id,
+                LeaseToken = job.LeaseToken,
+                Outcome = context.ItemErrors.Count > 0 ? AckOutcome.Partial : AckOutcome.Succeeded,
+                ItemErrors = context.ItemErrors,
+                Result = context.Result,
+                ResultUrl = context.ResultUrl,
+            };
+        }
+
+        switch (run.Reason)
+        {
+            case StopReason.Shutdown:
+                // The grace period ended: hand the job back untouched so that another server runs it; the
+                // interrupted attempt is not the job's fault and does not count.
+                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+            case StopReason.CancelRequested:
+                Log.JobCancelled(logger, job.Id, job.Type, job.Queue);
+                return new JobAcknowledgement
+                {
+                    JobId = job.Id,
+                    LeaseToken = job.LeaseToken,
+                    Outcome = AckOutcome.Cancelled,
+                    Error = new JobError(job.Attempt, "Cancelled while running.", null, null, now),
+                    ItemErrors = context.ItemErrors,
+                };
+            case StopReason.Deadline:
+                return Fail(run, new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now), context.ItemErrors);
+        }
+
+        var message = run.Reason == StopReason.Timeout
+            ? $"The attempt timed out after {job.Timeout}."
+            : exception.Message;
+        var error = new JobError(job.Attempt, message, exception.GetType().FullName, null, now);
+        if (SkipRetryException.IsSkipRetry(exception) || job.Attempt > job.MaxRetry)
+        {
+            return Fail(run, error, context.ItemErrors);
+        }
+
+        var retryAt = now + retryPolicy.GetDelay(new RetryDelayArguments(job.Type, job.Queue, job.Attempt, exception));
+        if (job.Deadline is { } deadline && retryAt >= deadline)
+        {
+            return Fail(run, error with { Message = error.Message + $" No retry: the next one would start after the deadline {deadline:O}." }, context.ItemErrors);
+        }
+
+        metrics.JobRetryScheduled(job.Type, job.Queue);
+        Log.RetryScheduled(logger, job.Id, job.Type, job.Queue, job.Attempt, job.MaxRetry + 1, retryAt);
+        return new JobAcknowledgement
+        {
+            JobId = job.Id,
+            LeaseToken = job.LeaseToken,
+            Outcome = AckOutcome.Retry,
+            RetryAt = retryAt,
+            Error = error,
+            ItemErrors = context.ItemErrors,
+        };
+    }
+
+    private JobAcknowledgement Fail(RunningJob run, JobError error, IReadOnlyList<JobError> itemErrors)
+    {
+        var job = run.Job;
+        Log.JobFailed(logger, job.Id, job.Type, job.Queue, job.Attempt, error.Message);
+        return new JobAcknowledgement
+        {
+            JobId = job.Id,
+            LeaseToken = job.LeaseToken,
+            Outcome = AckOutcome.Failed,
+            Error = error,
+            ItemErrors = itemErrors,
+        };
+    }
+}

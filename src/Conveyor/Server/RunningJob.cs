@@ -1,0 +1,51 @@
+using Conveyor.Storage;
+
+namespace Conveyor.Server;
+
+/// <summary>A leased job from the moment it is fetched until its acknowledgement is stored.</summary>
+internal sealed class RunningJob(LeasedJob job)
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private int _reason;
+    private ITimer? _limitTimer;
+
+    public LeasedJob Job { get; } = job;
+
+    public CancellationToken Token => _cancellation.Token;
+
+    public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+    /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
+    public bool Started { get; set; }
+
+    /// <summary>Cancels the handler's token for <paramref name="reason"/>, unless another reason came first.</summary>
+    public void Stop(StopReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) == (int)StopReason.None)
+        {
+            _cancellation.Cancel();
+        }
+    }
+
+    /// <summary>Arms the timeout and the deadline: whichever comes first stops the handler, with that reason.</summary>
+    public void ArmLimits(TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow();
+        TimeSpan? due = Job.Timeout;
+        var reason = StopReason.Timeout;
+        if (Job.Deadline is { } deadline && (due is null || deadline - now < due))
+        {
+            due = deadline - now;
+            reason = StopReason.Deadline;
+        }
+
+        if (due is { } delay)
+        {
+            _limitTimer = timeProvider.CreateTimer(LimitReached, reason, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public void DisarmLimits() => _limitTimer?.Dispose();
+
+    private void LimitReached(object? reason) => Stop((StopReason)reason!);
+}

@@ -1,0 +1,22 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>Registers the server in the store every few seconds, so that operators can list the live servers.</summary>
+internal sealed class ServerHeartbeat(
+    IJobStore store,
+    Func<ServerInfo> describe,
+    TimeProvider timeProvider,
+    ILogger logger) : PeriodicComponent(Interval, timeProvider, logger)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>A server that misses three beats disappears from the list.</summary>
+    public static readonly TimeSpan Expiry = Interval * 3;
+
+    protected override string Name => "Server heartbeat";
+
+    public override async Task RunOnceAsync(CancellationToken cancellationToken) =>
+        await store.HeartbeatServerAsync(describe(), cancellationToken).ConfigureAwait(false);
+}
