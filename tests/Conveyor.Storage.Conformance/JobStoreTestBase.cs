@@ -183,7 +183,7 @@ public abstract class JobStoreTestBase : IAsyncLifetime
             Error = error,
             RetryAt = retryAt,
             ItemErrors = itemErrors ?? [],
-            Result = result is null ? null : new ReadOnlyMemory<byte>(result),
+            Result = result is null ? default(ReadOnlyMemory<byte>?) : result,
             ResultUrl = resultUrl,
         };
 

@@ -1,6 +1,143 @@
 namespace Conveyor.Storage.Conformance;
 
-/// <summary>Conformance tests: Purge.</summary>
+/// <summary>Purge: finished jobs past their retention, expired idempotency records and locks.</summary>
 public abstract class PurgeTests : JobStoreTestBase
 {
+    private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
+
+    [Fact]
+    public async Task Purge_NothingFinished_DeletesNothing()
+    {
+        await EnqueueAsync();
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(FinishedStates))]
+    public async Task Purge_FinishedPastRetention_IsDeleted(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state, NewJob(retention: Retention));
+        Time.Advance(Retention + TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(1, await Store.PurgeExpiredAsync(100, Ct));
+
+        Assert.Null(await Store.GetAsync(DefaultTenant, id, Ct));
+        Assert.Empty((await Store.ListAsync(new JobQuery { Tenant = DefaultTenant }, Ct)).Jobs);
+    }
+
+    [Theory]
+    [MemberData(nameof(FinishedStates))]
+    public async Task Purge_FinishedWithinRetention_IsKept(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state, NewJob(retention: Retention));
+        Time.Advance(Retention - TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+
+        await AssertStateAsync(id, state);
+    }
+
+    [Fact]
+    public async Task Purge_RetentionCountsFromCompletedAtNotCreatedAt()
+    {
+        var id = await EnqueueAsync(NewJob(retention: Retention));
+        Time.Advance(TimeSpan.FromHours(5));
+        var leased = await DequeueOneAsync();
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Succeeded)));
+        Time.Advance(TimeSpan.FromMinutes(30));
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+        await AssertStateAsync(id, JobState.Succeeded);
+
+        Time.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(1, await Store.PurgeExpiredAsync(100, Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(UnfinishedStates))]
+    public async Task Purge_UnfinishedJob_IsNeverDeleted(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state, NewJob(retention: TimeSpan.FromSeconds(1)));
+        Time.Advance(TimeSpan.FromDays(30));
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+
+        await AssertStateAsync(id, state);
+    }
+
+    [Fact]
+    public async Task Purge_EachJobsOwnRetention_IsUsed()
+    {
+        var shortLived = await CreateJobInStateAsync(JobState.Succeeded, NewJob(queue: "a", retention: TimeSpan.FromMinutes(1)));
+        var longLived = await CreateJobInStateAsync(JobState.Succeeded, NewJob(queue: "b", retention: TimeSpan.FromDays(7)));
+        Time.Advance(TimeSpan.FromHours(1));
+
+        Assert.Equal(1, await Store.PurgeExpiredAsync(100, Ct));
+
+        Assert.Null(await Store.GetAsync(DefaultTenant, shortLived, Ct));
+        await AssertStateAsync(longLived, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task Purge_MoreExpiredThanLimit_DeletesOnlyLimit()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateJobInStateAsync(JobState.Succeeded, NewJob(retention: TimeSpan.FromMinutes(1)));
+        }
+
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(2, await Store.PurgeExpiredAsync(2, Ct));
+        Assert.Equal(3, (await Store.ListAsync(new JobQuery { Tenant = DefaultTenant }, Ct)).Jobs.Count);
+        Assert.Equal(3, await Store.PurgeExpiredAsync(10, Ct));
+        Assert.Equal(0, await Store.PurgeExpiredAsync(10, Ct));
+    }
+
+    [Fact]
+    public async Task Purge_JobsOfEveryTenant_AreDeleted()
+    {
+        await CreateJobInStateAsync(JobState.Failed, NewJob(tenant: "acme", retention: TimeSpan.FromMinutes(1)));
+        await CreateJobInStateAsync(JobState.Failed, NewJob(tenant: "globex", retention: TimeSpan.FromMinutes(1)));
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(2, await Store.PurgeExpiredAsync(100, Ct));
+    }
+
+    [Fact]
+    public async Task Purge_DeletedJobsId_CanBeUsedAgain()
+    {
+        await CreateJobInStateAsync(JobState.Succeeded, NewJob(id: "nightly-2026-01-01", retention: TimeSpan.FromMinutes(1)));
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await Store.PurgeExpiredAsync(100, Ct);
+
+        var result = await Store.EnqueueAsync(NewJob(id: "nightly-2026-01-01"), Ct);
+
+        Assert.Equal(EnqueueOutcome.Enqueued, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Purge_ExpiredIdempotencyRecordsAndLocks_AreGoneAndLiveOnesKept()
+    {
+        Assert.True(await Store.TryRecordIdempotencyKeyAsync("old", TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.TryRecordIdempotencyKeyAsync("live", TimeSpan.FromHours(1), Ct));
+        Assert.True(await Store.TryAcquireLockAsync("old-lock", "server-a", TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.TryAcquireLockAsync("live-lock", "server-a", TimeSpan.FromHours(1), Ct));
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+
+        Assert.True(await Store.TryRecordIdempotencyKeyAsync("old", TimeSpan.FromMinutes(1), Ct));
+        Assert.False(await Store.TryRecordIdempotencyKeyAsync("live", TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.TryAcquireLockAsync("old-lock", "server-b", TimeSpan.FromMinutes(1), Ct));
+        Assert.False(await Store.TryAcquireLockAsync("live-lock", "server-b", TimeSpan.FromMinutes(1), Ct));
+        Assert.False(await Store.ReleaseLockAsync("old-lock", "server-a", Ct));
+    }
+
+    [Fact]
+    public async Task Purge_EmptyStore_ReturnsZero()
+    {
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+    }
 }

@@ -1,0 +1,197 @@
+namespace Conveyor.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    private readonly Dictionary<string, (string Owner, DateTimeOffset ExpiresAt)> _locks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _idempotencyKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServerInfo> _servers = new(StringComparer.Ordinal);
+
+    // Completed and replaced at every signal. Continuations run asynchronously, never under the lock.
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // A signal that found no waiter is kept for the next wait: a worker that saw an empty queue just
+    // before an enqueue must not sleep through it.
+    private bool _unobservedSignal;
+    private int _waiters;
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryAcquireLockAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(owner);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (_locks.TryGetValue(name, out var held) && held.ExpiresAt > now && !string.Equals(held.Owner, owner, StringComparison.Ordinal))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _locks[name] = (owner, now + ttl);
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(owner);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_locks.TryGetValue(name, out var held) || !string.Equals(held.Owner, owner, StringComparison.Ordinal))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _locks.Remove(name);
+            return ValueTask.FromResult(held.ExpiresAt > _time.GetUtcNow());
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (_idempotencyKeys.TryGetValue(key, out var expiresAt) && expiresAt > now)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _idempotencyKeys[key] = now + ttl;
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _idempotencyKeys.Remove(key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _servers[server.Id] = server with { Queues = new Dictionary<string, int>(server.Queues, StringComparer.Ordinal) };
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask RemoveServerAsync(string serverId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _servers.Remove(serverId);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var servers = _servers.Values
+                .Where(s => s.ExpiresAt > now)
+                .OrderBy(static s => s.Id, StringComparer.Ordinal)
+                .ToArray();
+            return ValueTask.FromResult<IReadOnlyList<ServerInfo>>(servers);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_gate)
+        {
+            if (_unobservedSignal)
+            {
+                _unobservedSignal = false;
+                return true;
+            }
+
+            signal = _signal.Task;
+            _waiters++;
+        }
+
+        try
+        {
+            // The timeout runs on the store's TimeProvider, so fake time drives it in tests.
+            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiters--;
+            }
+        }
+    }
+
+    /// <summary>Wakes every waiter: a job may have become ready. Called under the lock.</summary>
+    private void Signal()
+    {
+        var signal = _signal;
+        _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _unobservedSignal = _waiters == 0;
+        signal.TrySetResult();
+    }
+
+    /// <summary>Drops expired idempotency records, locks and server registrations. Called under the lock.</summary>
+    private void PurgeCoordination(DateTimeOffset now)
+    {
+        foreach (var (key, expiresAt) in _idempotencyKeys)
+        {
+            if (expiresAt <= now)
+            {
+                _idempotencyKeys.Remove(key);
+            }
+        }
+
+        foreach (var (name, held) in _locks)
+        {
+            if (held.ExpiresAt <= now)
+            {
+                _locks.Remove(name);
+            }
+        }
+
+        foreach (var (id, server) in _servers)
+        {
+            if (server.ExpiresAt <= now)
+            {
+                _servers.Remove(id);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+namespace Conveyor.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    /// <summary>A job as the store holds it: mutable, and only ever touched under the store's lock.</summary>
+    private sealed class JobRecord
+    {
+        public required string Id { get; init; }
+
+        public required long Sequence { get; init; }
+
+        public required string Type { get; init; }
+
+        public required string Queue { get; init; }
+
+        public required string Tenant { get; init; }
+
+        public required byte[] Payload { get; init; }
+
+        public required int MaxRetry { get; init; }
+
+        public TimeSpan? Timeout { get; init; }
+
+        public DateTimeOffset? Deadline { get; init; }
+
+        public string? UniqueKey { get; init; }
+
+        public DateTimeOffset UniqueUntil { get; init; }
+
+        public required TimeSpan Retention { get; init; }
+
+        public string? TraceParent { get; init; }
+
+        public required DateTimeOffset CreatedAt { get; init; }
+
+        public JobState State { get; set; }
+
+        public int Attempts { get; set; }
+
+        public DateTimeOffset? ScheduledAt { get; set; }
+
+        public int Progress { get; set; }
+
+        public byte[]? Result { get; set; }
+
+        public string? ResultUrl { get; set; }
+
+        public List<JobError> Errors { get; } = [];
+
+        public DateTimeOffset UpdatedAt { get; set; }
+
+        public DateTimeOffset? StartedAt { get; set; }
+
+        public DateTimeOffset? CompletedAt { get; set; }
+
+        public bool CancelRequested { get; set; }
+
+        public long LeaseToken { get; set; }
+
+        public DateTimeOffset LeaseExpiresAt { get; set; }
+
+        /// <summary>When the job last became pending: the start of its wait, and its place in the queue.</summary>
+        public DateTimeOffset PendingSince { get; set; }
+
+        /// <summary>The job's node in its queue's pending list while it is pending.</summary>
+        public LinkedListNode<JobRecord>? PendingNode { get; set; }
+
+        /// <summary>The job's entry in the due, lease or retention set that matches its state.</summary>
+        public TimedEntry? Entry { get; set; }
+
+        public JobInfo ToInfo() => new()
+        {
+            Id = Id,
+            Type = Type,
+            Queue = Queue,
+            Tenant = Tenant,
+            State = State,
+            Payload = Payload,
+            Attempts = Attempts,
+            MaxRetry = MaxRetry,
+            Timeout = Timeout,
+            Deadline = Deadline,
+            ScheduledAt = ScheduledAt,
+            UniqueKey = UniqueKey,
+            Retention = Retention,
+            Progress = Progress,
+            Result = Result is null ? default(ReadOnlyMemory<byte>?) : Result,
+            ResultUrl = ResultUrl,
+            Errors = Errors.ToArray(),
+            TraceParent = TraceParent,
+            CreatedAt = CreatedAt,
+            UpdatedAt = UpdatedAt,
+            StartedAt = StartedAt,
+            CompletedAt = CompletedAt,
+            CancelRequested = CancelRequested,
+        };
+
+        public LeasedJob ToLeased() => new()
+        {
+            Id = Id,
+            Type = Type,
+            Queue = Queue,
+            Tenant = Tenant,
+            Payload = Payload,
+            Attempt = Attempts,
+            MaxRetry = MaxRetry,
+            Timeout = Timeout,
+            Deadline = Deadline,
+            LeaseToken = LeaseToken,
+            LeaseExpiresAt = LeaseExpiresAt,
+            TraceParent = TraceParent,
+            CreatedAt = CreatedAt,
+            EnqueuedAt = PendingSince,
+        };
+
+        public EnqueueResult ToResult(EnqueueOutcome outcome) => new(outcome, Id, State, Queue, CreatedAt);
+    }
+
+    /// <summary>One queue: its pending jobs in the order they became pending, its counts by state, and whether it is paused.</summary>
+    private sealed class QueueState(string name)
+    {
+        public string Name { get; } = name;
+
+        public LinkedList<JobRecord> Pending { get; } = new();
+
+        public long[] Counts { get; } = new long[Enum.GetValues<JobState>().Length];
+
+        public bool Paused { get; set; }
+
+        public bool IsListed => Paused || Counts.Any(static c => c > 0);
+    }
+
+    /// <summary>A job's place in a set ordered by time; the sequence keeps jobs with the same time apart and in creation order.</summary>
+    private readonly record struct TimedEntry(DateTimeOffset At, long Sequence, string JobId) : IComparable<TimedEntry>
+    {
+        public int CompareTo(TimedEntry other)
+        {
+            var byTime = At.CompareTo(other.At);
+            return byTime != 0 ? byTime : Sequence.CompareTo(other.Sequence);
+        }
+    }
+}

@@ -1,0 +1,344 @@
+namespace Conveyor.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    /// <summary>The error a job gets when its lease expired and the recoverer took it back.</summary>
+    internal const string LeaseExpiredMessage = "The lease expired: the worker running the job stopped or lost the store.";
+
+    // (tenant, unique key) -> id of the last job stored with it; that job holds the key while unfinished and before its unique-until.
+    private readonly Dictionary<(string Tenant, string Key), string> _uniqueKeys = [];
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var result = EnqueueCore(job, now);
+            if (result is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending })
+            {
+                Signal();
+            }
+
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        cancellationToken.ThrowIfCancellationRequested();
+        var results = new EnqueueResult[jobs.Count];
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var anyPending = false;
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                ArgumentNullException.ThrowIfNull(jobs[i]);
+                results[i] = EnqueueCore(jobs[i], now);
+                anyPending |= results[i] is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending };
+            }
+
+            if (anyPending)
+            {
+                Signal();
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<EnqueueResult>>(results);
+    }
+
+    private EnqueueResult EnqueueCore(NewJob job, DateTimeOffset now)
+    {
+        if (_jobs.TryGetValue(job.Id, out var existing))
+        {
+            return existing.ToResult(EnqueueOutcome.DuplicateId);
+        }
+
+        if (job.UniqueKey is { } key
+            && _uniqueKeys.TryGetValue((job.Tenant, key), out var holderId)
+            && _jobs.TryGetValue(holderId, out var holder)
+            && !holder.State.IsFinished()
+            && holder.UniqueUntil > now)
+        {
+            return holder.ToResult(EnqueueOutcome.DuplicateUniqueKey);
+        }
+
+        var record = new JobRecord
+        {
+            Id = job.Id,
+            Sequence = ++_sequence,
+            Type = job.Type,
+            Queue = job.Queue,
+            Tenant = job.Tenant,
+            Payload = job.Payload.ToArray(),
+            MaxRetry = job.MaxRetry,
+            Timeout = job.Timeout,
+            Deadline = job.Deadline,
+            UniqueKey = job.UniqueKey,
+            UniqueUntil = job.UniqueUntil ?? DateTimeOffset.MaxValue,
+            Retention = job.Retention,
+            TraceParent = job.TraceParent,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ScheduledAt = job.ProcessAt,
+            State = job.ProcessAt > now ? JobState.Scheduled : JobState.Pending,
+        };
+        _jobs.Add(record.Id, record);
+        GetQueue(record.Queue).Counts[(int)record.State]++;
+        Index(record, now);
+        AddToListing(record);
+        if (job.UniqueKey is { } uniqueKey)
+        {
+            _uniqueKeys[(job.Tenant, uniqueKey)] = record.Id;
+        }
+
+        return record.ToResult(EnqueueOutcome.Enqueued);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var leased = new List<LeasedJob>();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+
+            // First pass honours each queue's quota, so the worker's weights hold exactly under load;
+            // the second hands any slot left over to whichever listed queue still has work.
+            foreach (var quota in request.Queues)
+            {
+                Take(quota.Queue, Math.Min(quota.Limit, request.Limit - leased.Count));
+            }
+
+            foreach (var quota in request.Queues)
+            {
+                Take(quota.Queue, request.Limit - leased.Count);
+            }
+
+            void Take(string queueName, int count)
+            {
+                if (count <= 0 || !_queues.TryGetValue(queueName, out var queue) || queue.Paused)
+                {
+                    return;
+                }
+
+                for (var i = 0; i < count && queue.Pending.First is { } node; i++)
+                {
+                    var job = node.Value;
+                    job.Attempts++;
+                    job.StartedAt = now;
+                    job.LeaseToken = ++_lastLeaseToken;
+                    job.LeaseExpiresAt = now + request.LeaseDuration;
+                    job.CancelRequested = false;
+                    MoveTo(job, JobState.Active, now);
+                    leased.Add(job.ToLeased());
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<LeasedJob>>(leased);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        cancellationToken.ThrowIfCancellationRequested();
+        var applied = 0;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var released = false;
+            foreach (var ack in acknowledgements)
+            {
+                // A worker whose lease was lost must never overwrite what happened to the job since.
+                if (!_jobs.TryGetValue(ack.JobId, out var job) || job.State != JobState.Active || job.LeaseToken != ack.LeaseToken)
+                {
+                    continue;
+                }
+
+                applied++;
+                released |= Acknowledge(job, ack, now);
+            }
+
+            if (released)
+            {
+                Signal();
+            }
+        }
+
+        return ValueTask.FromResult(applied);
+    }
+
+    /// <summary>Applies one acknowledgement; true when the job went back to pending.</summary>
+    private bool Acknowledge(JobRecord job, JobAcknowledgement ack, DateTimeOffset now)
+    {
+        if (ack.Outcome is not AckOutcome.Released && ack.Error is { } error)
+        {
+            job.Errors.Add(error);
+        }
+
+        job.Errors.AddRange(ack.ItemErrors);
+
+        // A job whose cancellation was requested must not run again, whichever way its attempt ended.
+        var cancelRequested = job.CancelRequested;
+        switch (ack.Outcome)
+        {
+            case AckOutcome.Succeeded or AckOutcome.Partial:
+                job.Progress = 100;
+                job.Result = ack.Result?.ToArray();
+                job.ResultUrl = ack.ResultUrl;
+                MoveTo(job, ack.Outcome == AckOutcome.Succeeded ? JobState.Succeeded : JobState.Partial, now);
+                return false;
+            case AckOutcome.Retry when !cancelRequested:
+                job.ScheduledAt = ack.RetryAt ?? now;
+                MoveTo(job, JobState.Retrying, now);
+                return false;
+            case AckOutcome.Failed:
+                MoveTo(job, JobState.Failed, now);
+                return false;
+            case AckOutcome.Released when !cancelRequested:
+                // Shutdown is not the job's fault: the attempt does not count.
+                job.Attempts = Math.Max(0, job.Attempts - 1);
+                MoveTo(job, JobState.Pending, now);
+                return true;
+            case AckOutcome.Released:
+                job.Attempts = Math.Max(0, job.Attempts - 1);
+                MoveTo(job, JobState.Cancelled, now);
+                return false;
+            default:
+                MoveTo(job, JobState.Cancelled, now);
+                return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        List<string>? lost = null;
+        List<string>? cancelRequested = null;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var lease in request.Leases)
+            {
+                if (!_jobs.TryGetValue(lease.JobId, out var job) || job.State != JobState.Active || job.LeaseToken != lease.LeaseToken)
+                {
+                    (lost ??= []).Add(lease.JobId);
+                    continue;
+                }
+
+                _leases.Remove(job.Entry!.Value);
+                job.LeaseExpiresAt = now + request.LeaseDuration;
+                job.Entry = new TimedEntry(job.LeaseExpiresAt, job.Sequence, job.Id);
+                _leases.Add(job.Entry.Value);
+                if (job.CancelRequested)
+                {
+                    (cancelRequested ??= []).Add(job.Id);
+                }
+            }
+        }
+
+        return ValueTask.FromResult(lost is null && cancelRequested is null
+            ? LeaseExtension.None
+            : new LeaseExtension(lost ?? [], cancelRequested ?? []));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        var recovered = new List<RecoveredJob>();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var entry in TakeDue(_leases, now, limit, inclusive: false))
+            {
+                var job = _jobs[entry.JobId];
+                job.Errors.Add(new JobError(job.Attempts, LeaseExpiredMessage, null, null, now));
+                var state = job.CancelRequested ? JobState.Cancelled
+                    : job.Attempts > job.MaxRetry || job.Deadline <= now ? JobState.Failed
+                    : JobState.Pending;
+                MoveTo(job, state, now);
+                recovered.Add(new RecoveredJob(job.Id, job.Type, job.Queue, job.Tenant, state));
+            }
+
+            if (recovered.Exists(static r => r.NewState == JobState.Pending))
+            {
+                Signal();
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<RecoveredJob>>(recovered);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var due = TakeDue(_due, now, limit, inclusive: true);
+            foreach (var entry in due)
+            {
+                MoveTo(_jobs[entry.JobId], JobState.Pending, now);
+            }
+
+            if (due.Count > 0)
+            {
+                Signal();
+            }
+
+            return ValueTask.FromResult(due.Count);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job) || job.State != JobState.Active || job.LeaseToken != leaseToken)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            job.Progress = Math.Clamp(progress, 0, 100);
+            job.UpdatedAt = _time.GetUtcNow();
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var expired = TakeDue(_retained, now, limit, inclusive: true);
+            foreach (var entry in expired)
+            {
+                Remove(_jobs[entry.JobId]);
+            }
+
+            PurgeCoordination(now);
+            return ValueTask.FromResult(expired.Count);
+        }
+    }
+}

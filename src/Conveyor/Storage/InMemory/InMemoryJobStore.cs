@@ -1,0 +1,143 @@
+namespace Conveyor.Storage.InMemory;
+
+/// <summary>
+/// A store that keeps everything in the process's memory: for unit tests, samples and single-process
+/// tools. It implements the whole storage contract and passes the same conformance suite as the
+/// durable stores, but loses every job when the process ends.
+/// </summary>
+/// <remarks>
+/// One lock guards all state; every operation is short and allocation-light under it. Each queue keeps
+/// its pending jobs in a linked list in the order they became pending, and scheduled, active and
+/// finished jobs sit in sets ordered by the moment that matters to them (due, lease expiry, end of
+/// retention), so a dequeue, promotion, recovery or purge costs the same however many other jobs
+/// the store holds.
+/// </remarks>
+public sealed partial class InMemoryJobStore : IJobStore
+{
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, JobRecord> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueueState> _queues = new(StringComparer.Ordinal);
+
+    // Scheduled and retrying jobs by due time, active jobs by lease expiry, finished jobs by end of retention.
+    private readonly SortedSet<TimedEntry> _due = [];
+    private readonly SortedSet<TimedEntry> _leases = [];
+    private readonly SortedSet<TimedEntry> _retained = [];
+
+    private long _sequence;
+    private long _lastLeaseToken;
+
+    /// <summary>Creates an empty store that takes its time from <paramref name="timeProvider"/> (the system clock when null).</summary>
+    public InMemoryJobStore(TimeProvider? timeProvider = null)
+    {
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public string Name => "memory";
+
+    /// <inheritdoc />
+    public ValueTask InitializeAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    private QueueState GetQueue(string name)
+    {
+        if (!_queues.TryGetValue(name, out var queue))
+        {
+            queue = new QueueState(name);
+            _queues.Add(name, queue);
+        }
+
+        return queue;
+    }
+
+    /// <summary>
+    /// The one place a job changes state, so that the per-queue counts and the indexes (pending list,
+    /// due, lease and retention sets) can never disagree with the job itself.
+    /// </summary>
+    private void MoveTo(JobRecord job, JobState state, DateTimeOffset now)
+    {
+        Unindex(job);
+        var queue = GetQueue(job.Queue);
+        queue.Counts[(int)job.State]--;
+        queue.Counts[(int)state]++;
+        job.State = state;
+        job.UpdatedAt = now;
+        Index(job, now);
+    }
+
+    private void Index(JobRecord job, DateTimeOffset now)
+    {
+        switch (job.State)
+        {
+            case JobState.Pending:
+                job.PendingSince = now;
+                job.PendingNode = GetQueue(job.Queue).Pending.AddLast(job);
+                break;
+            case JobState.Scheduled or JobState.Retrying:
+                job.Entry = new TimedEntry(job.ScheduledAt ?? now, job.Sequence, job.Id);
+                _due.Add(job.Entry.Value);
+                break;
+            case JobState.Active:
+                job.Entry = new TimedEntry(job.LeaseExpiresAt, job.Sequence, job.Id);
+                _leases.Add(job.Entry.Value);
+                break;
+            default:
+                job.CompletedAt = now;
+                job.CancelRequested = false;
+                var until = job.Retention >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + job.Retention;
+                job.Entry = new TimedEntry(until, job.Sequence, job.Id);
+                _retained.Add(job.Entry.Value);
+                break;
+        }
+    }
+
+    private void Unindex(JobRecord job)
+    {
+        if (job.PendingNode is { } node)
+        {
+            node.List!.Remove(node);
+            job.PendingNode = null;
+        }
+
+        if (job.Entry is { } entry)
+        {
+            var set = job.State switch
+            {
+                JobState.Scheduled or JobState.Retrying => _due,
+                JobState.Active => _leases,
+                _ => _retained,
+            };
+            set.Remove(entry);
+            job.Entry = null;
+        }
+    }
+
+    private void Remove(JobRecord job)
+    {
+        Unindex(job);
+        GetQueue(job.Queue).Counts[(int)job.State]--;
+        _jobs.Remove(job.Id);
+        RemoveFromListing(job);
+        if (job.UniqueKey is { } key && _uniqueKeys.TryGetValue((job.Tenant, key), out var holder) && holder == job.Id)
+        {
+            _uniqueKeys.Remove((job.Tenant, key));
+        }
+    }
+
+    /// <summary>Entries of <paramref name="set"/> due at or before <paramref name="until"/>, oldest first, at most <paramref name="limit"/>; copied so the caller may change the set.</summary>
+    private static List<TimedEntry> TakeDue(SortedSet<TimedEntry> set, DateTimeOffset until, int limit, bool inclusive)
+    {
+        var taken = new List<TimedEntry>();
+        foreach (var entry in set)
+        {
+            if (taken.Count >= limit || entry.At > until || (!inclusive && entry.At == until))
+            {
+                break;
+            }
+
+            taken.Add(entry);
+        }
+
+        return taken;
+    }
+}

@@ -1,0 +1,200 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>Recovery of expired leases: the worker died or lost the store.</summary>
+public abstract partial class LeaseTests
+{
+    [Fact]
+    public async Task Recover_NoActiveJobs_ReturnsEmpty()
+    {
+        await EnqueueAsync();
+
+        Assert.Empty(await Store.RecoverExpiredLeasesAsync(100, Ct));
+    }
+
+    [Fact]
+    public async Task Recover_LeaseNotYetExpired_TakesNothing()
+    {
+        var id = await EnqueueAsync();
+        await DequeueOneAsync();
+        Time.Advance(Lease - TimeSpan.FromMilliseconds(1));
+
+        Assert.Empty(await Store.RecoverExpiredLeasesAsync(100, Ct));
+        await AssertStateAsync(id, JobState.Active);
+    }
+
+    [Fact]
+    public async Task Recover_OnlyExpiredLeases_AreTaken()
+    {
+        await EnqueueAsync(NewJob(queue: "short"));
+        await EnqueueAsync(NewJob(queue: "long"));
+        var shortLease = await DequeueOneAsync("short", TimeSpan.FromSeconds(10));
+        var longLease = await DequeueOneAsync("long", TimeSpan.FromSeconds(60));
+        Time.Advance(TimeSpan.FromSeconds(11));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(shortLease.Id, recovered.JobId);
+        await AssertStateAsync(longLease.Id, JobState.Active);
+    }
+
+    [Fact]
+    public async Task Recover_WithRetriesLeft_IsPendingWithAttemptCountedAndLeaseError()
+    {
+        var id = await EnqueueAsync(NewJob(type: "mail:send", queue: "mail", tenant: "acme", maxRetry: 3));
+        await DequeueOneAsync("mail");
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(new RecoveredJob(id, "mail:send", "mail", "acme", JobState.Pending), recovered);
+        var job = await GetAsync(id, "acme");
+        Assert.Equal(JobState.Pending, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.Null(job.CompletedAt);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal(1, error.Attempt);
+        Assert.Contains("lease", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("expired", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(Now, error.OccurredAt);
+    }
+
+    [Fact]
+    public async Task Recover_Recovered_IsDequeuedAgainWithNextAttemptNewTokenAndRecoveryAsEnqueuedAt()
+    {
+        var id = await EnqueueAsync();
+        var first = await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        await Store.RecoverExpiredLeasesAsync(100, Ct);
+        var recoveredAt = Now;
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var second = await DequeueOneAsync();
+
+        Assert.Equal(id, second.Id);
+        Assert.Equal(2, second.Attempt);
+        Assert.NotEqual(first.LeaseToken, second.LeaseToken);
+        Assert.Equal(recoveredAt, second.EnqueuedAt);
+    }
+
+    [Fact]
+    public async Task Recover_OldTokensAckAfterRecovery_IsIgnored()
+    {
+        var id = await EnqueueAsync();
+        var first = await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        await Store.RecoverExpiredLeasesAsync(100, Ct);
+
+        Assert.False(await AckAsync(Ack(first, AckOutcome.Succeeded)));
+
+        await AssertStateAsync(id, JobState.Pending);
+    }
+
+    [Fact]
+    public async Task Recover_OldTokensAckAfterRedequeue_IsIgnoredAndNewHolderWins()
+    {
+        var id = await EnqueueAsync();
+        var first = await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        await Store.RecoverExpiredLeasesAsync(100, Ct);
+        var second = await DequeueOneAsync();
+
+        Assert.False(await AckAsync(Ack(first, AckOutcome.Failed, Error(1))));
+        Assert.False(await Store.ReportProgressAsync(id, first.LeaseToken, 50, Ct));
+        Assert.True(await AckAsync(Ack(second, AckOutcome.Succeeded)));
+
+        await AssertStateAsync(id, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task Recover_AttemptsSpent_IsFailed()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 0));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Failed, recovered.NewState);
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(Now, job.CompletedAt);
+        Assert.Contains("lease", Assert.Single(job.Errors).Message, StringComparison.OrdinalIgnoreCase);
+        await AssertNothingToDequeueAsync();
+    }
+
+    [Fact]
+    public async Task Recover_LastAttemptOfSeveral_IsFailedOnlyWhenAttemptsExceedMaxRetry()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 1));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(JobState.Pending, Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct)).NewState);
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Failed, recovered.NewState);
+        var job = await GetAsync(id);
+        Assert.Equal(2, job.Attempts);
+        Assert.Equal(2, job.Errors.Count);
+        Assert.Equal([1, 2], job.Errors.Select(static e => e.Attempt));
+    }
+
+    [Fact]
+    public async Task Recover_DeadlinePassed_IsFailedEvenWithRetriesLeft()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 10, deadline: Now.AddSeconds(20)));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Failed, recovered.NewState);
+        await AssertStateAsync(id, JobState.Failed);
+    }
+
+    [Fact]
+    public async Task Recover_DeadlineStillAhead_IsPending()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 10, deadline: Now.AddHours(1)));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Pending, recovered.NewState);
+        await AssertStateAsync(id, JobState.Pending);
+    }
+
+    [Fact]
+    public async Task Recover_MoreExpiredThanLimit_TakesOnlyLimit()
+    {
+        await EnqueueManyAsync(5);
+        await DequeueAsync(5);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, (await Store.RecoverExpiredLeasesAsync(2, Ct)).Count);
+        Assert.Equal(3, (await Store.RecoverExpiredLeasesAsync(10, Ct)).Count);
+        Assert.Empty(await Store.RecoverExpiredLeasesAsync(10, Ct));
+    }
+
+    [Fact]
+    public async Task Recover_JobWithCancelRequest_IsCancelledNotPending()
+    {
+        // Not spelled out by the contract: the cancellation was recorded, so a job whose worker died must not
+        // run again; the recoverer finishes what the operator asked for.
+        var id = await EnqueueAsync(NewJob(maxRetry: 5));
+        await DequeueOneAsync();
+        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, id, Ct));
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Cancelled, recovered.NewState);
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.False(job.CancelRequested);
+        await AssertNothingToDequeueAsync();
+    }
+}
