@@ -1,0 +1,34 @@
+using System.Reflection;
+
+namespace Conveyor.Sqlite.Internal;
+
+/// <summary>Loads the embedded SQL files once per process.</summary>
+internal static class SqlText
+{
+    private static readonly string[] Statements = LoadStatements();
+
+    /// <summary>The schema migrations in order; migration i (0-based) brings the schema to version i + 1.</summary>
+    public static IReadOnlyList<string> Migrations { get; } = [Load("Migrations.0001_initial.sql")];
+
+    public static string Get(SqlStatement statement) => Statements[(int)statement];
+
+    private static string[] LoadStatements()
+    {
+        var names = Enum.GetNames<SqlStatement>();
+        var texts = new string[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            texts[i] = Load($"Sql.{names[i]}.sql");
+        }
+
+        return texts;
+    }
+
+    private static string Load(string resourceName)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"The embedded SQL resource '{resourceName}' is missing from Conveyor.Sqlite.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

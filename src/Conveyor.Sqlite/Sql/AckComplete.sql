@@ -1,0 +1,16 @@
+-- AckComplete: ends an attempt with success ('succeeded' or 'partial') if the job is still active under the
+-- lease token. Progress becomes 100, the result is stored, retention starts; the unique key is released
+-- because only unfinished jobs hold one.
+-- Parameters: @id, @lease_token, @state, @result, @result_url, @errors (JSON lines to append, '' for none),
+--   @now. Result: 1 row changed if applied, 0 if the lease was lost.
+UPDATE jobs
+SET state = @state,
+    progress = 100,
+    result = @result,
+    result_url = @result_url,
+    errors = errors || @errors,
+    updated_at = @now,
+    completed_at = @now,
+    expires_at = @now + retention_us,
+    cancel_requested = 0
+WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

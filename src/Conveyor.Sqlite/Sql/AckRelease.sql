@@ -1,0 +1,14 @@
+-- AckRelease: hands a job back at shutdown: pending at once, behind the jobs already waiting, and the
+-- attempt does not count. No error is recorded. A job whose cancellation was requested is cancelled instead
+-- (retention starts), so that the request is not lost.
+-- Parameters: @id, @lease_token, @pending_seq, @now. Result: 1 row changed if applied, 0 if the lease was lost.
+UPDATE jobs
+SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+    attempts = CASE WHEN cancel_requested THEN attempts ELSE max(attempts - 1, 0) END,
+    enqueued_at = CASE WHEN cancel_requested THEN enqueued_at ELSE @now END,
+    pending_seq = CASE WHEN cancel_requested THEN pending_seq ELSE @pending_seq END,
+    completed_at = CASE WHEN cancel_requested THEN @now END,
+    expires_at = CASE WHEN cancel_requested THEN @now + retention_us END,
+    updated_at = @now,
+    cancel_requested = 0
+WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

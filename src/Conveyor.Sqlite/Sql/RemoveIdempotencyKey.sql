@@ -1,0 +1,2 @@
+-- RemoveIdempotencyKey: forgets a key. Parameters: @key. Result: none.
+DELETE FROM idempotency_keys WHERE key = @key;

@@ -1,0 +1,89 @@
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+
+namespace Conveyor.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        if (acknowledgements.Count == 0)
+        {
+            return 0;
+        }
+
+        var (applied, released) = await WriteAsync(acknowledgements, static (store, session, acks) =>
+            session.InTransaction((store, acks), static (s, state) => state.store.Acknowledge(s, state.acks)), cancellationToken)
+            .ConfigureAwait(false);
+        if (released)
+        {
+            _signal.Fire();
+        }
+
+        return applied;
+    }
+
+    /// <summary>
+    /// Applies each acknowledgement with one UPDATE that matches the job only while it is still active under
+    /// the acknowledgement's lease token: a worker whose lease expired (and whose job was recovered and maybe
+    /// leased again) never overwrites what happened since.
+    /// </summary>
+    private (int Applied, bool Released) Acknowledge(SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements)
+    {
+        var now = Now();
+        var applied = 0;
+        var releasedSeqBase = -1L;
+        var releasedCount = 0;
+        foreach (var ack in acknowledgements)
+        {
+            ArgumentNullException.ThrowIfNull(ack, nameof(acknowledgements));
+            var errors = ack.Outcome == AckOutcome.Released ? string.Empty : JobErrorLines.Encode(ack.ItemErrors ?? [], ack.Error);
+            var command = ack.Outcome switch
+            {
+                AckOutcome.Succeeded or AckOutcome.Partial => session.Command(SqlStatement.AckComplete)
+                    .Bind("@state", ack.Outcome == AckOutcome.Succeeded ? "succeeded" : "partial")
+                    .Bind("@result", ack.Result is { } result ? result.ToBindableArray() : null)
+                    .Bind("@result_url", ack.ResultUrl)
+                    .Bind("@errors", errors),
+                AckOutcome.Retry => session.Command(SqlStatement.AckRetry)
+                    .Bind("@retry_at", ack.RetryAt is { } retryAt ? UnixTime.ToMicroseconds(retryAt) : now)
+                    .Bind("@errors", errors),
+                AckOutcome.Failed or AckOutcome.Cancelled => session.Command(SqlStatement.AckFinishUnsuccessful)
+                    .Bind("@state", ack.Outcome == AckOutcome.Failed ? "failed" : "cancelled")
+                    .Bind("@errors", errors),
+                AckOutcome.Released => session.Command(SqlStatement.AckRelease)
+                    .Bind("@pending_seq", NextReleasedSeq(session, ref releasedSeqBase, releasedCount)),
+                _ => throw new ArgumentOutOfRangeException(nameof(acknowledgements), ack.Outcome, "Unknown acknowledgement outcome."),
+            };
+
+            if (BindLease(command, ack.JobId, ack.LeaseToken).Bind("@now", now).ExecuteNonQuery() == 1)
+            {
+                applied++;
+                if (ack.Outcome == AckOutcome.Released)
+                {
+                    releasedCount++;
+                }
+            }
+        }
+
+        if (releasedCount > 0)
+        {
+            AdvancePendingSeq(session, releasedSeqBase + releasedCount);
+        }
+
+        return (applied, releasedCount > 0);
+    }
+
+    /// <summary>The pending_seq for the next released job: after every job already pending, in acknowledgement order.</summary>
+    private static long NextReleasedSeq(SqliteSession session, ref long seqBase, int releasedSoFar)
+    {
+        if (seqBase < 0)
+        {
+            seqBase = ReadPendingSeq(session);
+        }
+
+        return seqBase + releasedSoFar + 1;
+    }
+}

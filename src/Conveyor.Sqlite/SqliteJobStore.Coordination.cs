@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+
+namespace Conveyor.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public ValueTask<bool> TryAcquireLockAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(owner);
+        return WriteAsync((name, owner, ttl), static (store, session, l) =>
+        {
+            var now = store._timeProvider.GetUtcNow();
+            using var reader = session.Command(SqlStatement.AcquireLock)
+                .Bind("@name", l.name)
+                .Bind("@owner", l.owner)
+                .Bind("@expires_at", UnixTime.ToMicroseconds(now + l.ttl))
+                .Bind("@now", UnixTime.ToMicroseconds(now))
+                .ExecuteReader();
+            return reader.Read();
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(owner);
+        return WriteAsync((name, owner), static (store, session, l) =>
+            session.Command(SqlStatement.ReleaseLock).Bind("@name", l.name).Bind("@owner", l.owner).Bind("@now", store.Now())
+                .ExecuteNonQuery() == 1, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return WriteAsync((key, ttl), static (store, session, k) =>
+        {
+            var now = store._timeProvider.GetUtcNow();
+            using var reader = session.Command(SqlStatement.RecordIdempotencyKey)
+                .Bind("@key", k.key)
+                .Bind("@expires_at", UnixTime.ToMicroseconds(now + k.ttl))
+                .Bind("@now", UnixTime.ToMicroseconds(now))
+                .ExecuteReader();
+            return reader.Read();
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new ValueTask(WriteAsync(key, static (_, session, k) =>
+            session.Command(SqlStatement.RemoveIdempotencyKey).Bind("@key", k).ExecuteNonQuery(), cancellationToken).AsTask());
+    }
+
+    /// <inheritdoc />
+    public ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var queues = EncodeQueues(server.Queues);
+        return new ValueTask(WriteAsync((server, queues), static (_, session, s) =>
+            session.Command(SqlStatement.HeartbeatServer)
+                .Bind("@id", s.server.Id)
+                .Bind("@host", s.server.Host)
+                .Bind("@process_id", s.server.ProcessId)
+                .Bind("@queues", s.queues)
+                .Bind("@concurrency", s.server.Concurrency)
+                .Bind("@active_jobs", s.server.ActiveJobs)
+                .Bind("@started_at", UnixTime.ToMicroseconds(s.server.StartedAt))
+                .Bind("@last_heartbeat_at", UnixTime.ToMicroseconds(s.server.LastHeartbeatAt))
+                .Bind("@expires_at", UnixTime.ToMicroseconds(s.server.ExpiresAt))
+                .ExecuteNonQuery(), cancellationToken).AsTask());
+    }
+
+    /// <inheritdoc />
+    public ValueTask RemoveServerAsync(string serverId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        return new ValueTask(WriteAsync(serverId, static (_, session, id) =>
+            session.Command(SqlStatement.RemoveServer).Bind("@id", id).ExecuteNonQuery(), cancellationToken).AsTask());
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken) =>
+        ReadAsync(0, static (store, session, _) =>
+        {
+            var servers = new List<ServerInfo>();
+            using var reader = session.Command(SqlStatement.ListServers).Bind("@now", store.Now()).ExecuteReader();
+            while (reader.Read())
+            {
+                servers.Add(new ServerInfo
+                {
+                    Id = reader.GetString(0),
+                    Host = reader.GetString(1),
+                    ProcessId = reader.GetInt32(2),
+                    Queues = DecodeQueues(reader.GetString(3)),
+                    Concurrency = reader.GetInt32(4),
+                    ActiveJobs = reader.GetInt32(5),
+                    StartedAt = UnixTime.FromMicroseconds(reader.GetInt64(6)),
+                    LastHeartbeatAt = UnixTime.FromMicroseconds(reader.GetInt64(7)),
+                    ExpiresAt = UnixTime.FromMicroseconds(reader.GetInt64(8)),
+                });
+            }
+
+            return (IReadOnlyList<ServerInfo>)servers;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken) =>
+        WriteAsync(limit, static (store, session, max) => session.InTransaction((store, max), static (s, state) =>
+        {
+            var now = state.store.Now();
+            var deleted = state.max > 0
+                ? s.Command(SqlStatement.PurgeJobs).Bind("@now", now).Bind("@limit", state.max).ExecuteNonQuery()
+                : 0;
+            s.Command(SqlStatement.PurgeCoordination).Bind("@now", now).ExecuteNonQuery();
+            return deleted;
+        }), cancellationToken);
+
+    private static string EncodeQueues(IReadOnlyDictionary<string, int> queues)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (queue, weight) in queues)
+            {
+                writer.WriteNumber(queue, weight);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static Dictionary<string, int> DecodeQueues(string json)
+    {
+        var queues = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            queues[property.Name] = property.Value.GetInt32();
+        }
+
+        return queues;
+    }
+}

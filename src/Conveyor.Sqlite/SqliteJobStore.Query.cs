@@ -1,0 +1,192 @@
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+
+namespace Conveyor.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        return ReadAsync((tenant, jobId), static (_, session, key) =>
+        {
+            using var reader = session.Command(SqlStatement.GetJob).Bind("@tenant", key.tenant).Bind("@id", key.jobId).ExecuteReader();
+            return reader.Read() ? JobRecord.Read(reader) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, JobQuery.MaxLimit, nameof(query));
+        var cursor = new JobCursor(long.MaxValue, string.Empty);
+        if (query.Cursor is not null && !JobCursor.TryDecode(query.Cursor, out cursor))
+        {
+            throw new ArgumentException("The cursor is not one that a previous page returned.", nameof(query));
+        }
+
+        return ReadAsync((query, cursor), static (_, session, q) =>
+        {
+            var command = session.Command(SqlStatement.ListJobs)
+                .Bind("@tenant", q.query.Tenant)
+                .Bind("@state", q.query.State?.ToStorageName())
+                .Bind("@type", q.query.Type)
+                .Bind("@queue", q.query.Queue)
+                .Bind("@cursor_created_at", q.cursor.CreatedAtUnixMicroseconds)
+                .Bind("@cursor_id", q.cursor.JobId)
+                .Bind("@limit", q.query.Limit + 1);
+            var jobs = new List<JobInfo>(Math.Min(q.query.Limit + 1, 128));
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    jobs.Add(JobRecord.Read(reader));
+                }
+            }
+
+            if (jobs.Count <= q.query.Limit)
+            {
+                return new JobPage(jobs, null);
+            }
+
+            jobs.RemoveAt(jobs.Count - 1);
+            var last = jobs[^1];
+            return new JobPage(jobs, new JobCursor(UnixTime.ToMicroseconds(last.CreatedAt), last.Id).Encode());
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken) =>
+        ReadAsync(0, static (_, session, _) =>
+        {
+            var stats = new SortedDictionary<string, QueueStats>(StringComparer.Ordinal);
+            using (var reader = session.Command(SqlStatement.QueueStats).ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var queue = reader.GetString(0);
+                    var count = reader.GetInt64(2);
+                    var current = stats.TryGetValue(queue, out var existing) ? existing : new QueueStats { Queue = queue };
+                    stats[queue] = JobStateExtensions.FromStorageName(reader.GetString(1)) switch
+                    {
+                        JobState.Scheduled => current with { Scheduled = count },
+                        JobState.Pending => current with { Pending = count, OldestPendingSince = JobRecord.ReadTime(reader, 3) },
+                        JobState.Active => current with { Active = count },
+                        JobState.Retrying => current with { Retrying = count },
+                        JobState.Succeeded => current with { Succeeded = count },
+                        JobState.Partial => current with { Partial = count },
+                        JobState.Failed => current with { Failed = count },
+                        _ => current with { Cancelled = count },
+                    };
+                }
+            }
+
+            using (var reader = session.Command(SqlStatement.PausedQueues).ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var queue = reader.GetString(0);
+                    stats[queue] = (stats.TryGetValue(queue, out var existing) ? existing : new QueueStats { Queue = queue }) with { Paused = true };
+                }
+            }
+
+            return (IReadOnlyList<QueueStats>)[.. stats.Values];
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return new ValueTask(WriteAsync(queue, static (_, session, q) =>
+            session.Command(SqlStatement.PauseQueue).Bind("@queue", q).ExecuteNonQuery(), cancellationToken).AsTask());
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        var resumed = await WriteAsync(queue, static (_, session, q) =>
+            session.Command(SqlStatement.ResumeQueue).Bind("@queue", q).ExecuteNonQuery(), cancellationToken).ConfigureAwait(false);
+        if (resumed > 0)
+        {
+            // The queue's waiting jobs are ready again.
+            _signal.Fire();
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        RunCommandAsync(tenant, jobId, JobCommand.Cancel, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        RunCommandAsync(tenant, jobId, JobCommand.Requeue, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        RunCommandAsync(tenant, jobId, JobCommand.Delete, cancellationToken);
+
+    /// <summary>Reads the job's state and applies the command in one write transaction, so the answer is never stale.</summary>
+    private async ValueTask<JobCommandResult> RunCommandAsync(string tenant, string jobId, JobCommand kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        var result = await WriteAsync((tenant, jobId, kind), static (store, session, c) =>
+            session.InTransaction((store, c), static (s, state) => state.store.ApplyCommand(s, state.c.tenant, state.c.jobId, state.c.kind)),
+            cancellationToken).ConfigureAwait(false);
+        if (kind == JobCommand.Requeue && result == JobCommandResult.Done)
+        {
+            _signal.Fire();
+        }
+
+        return result;
+    }
+
+    private JobCommandResult ApplyCommand(SqliteSession session, string tenant, string jobId, JobCommand kind)
+    {
+        long seq;
+        JobState state;
+        using (var reader = session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return JobCommandResult.NotFound;
+            }
+
+            seq = reader.GetInt64(0);
+            state = JobStateExtensions.FromStorageName(reader.GetString(1));
+        }
+
+        var now = Now();
+        switch (kind)
+        {
+            case JobCommand.Cancel when state == JobState.Active:
+                session.Command(SqlStatement.RequestCancel).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
+                return JobCommandResult.Requested;
+            case JobCommand.Cancel when state is JobState.Scheduled or JobState.Pending or JobState.Retrying:
+                session.Command(SqlStatement.CancelJob).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
+                return JobCommandResult.Done;
+            case JobCommand.Requeue when state is JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
+                var pendingSeq = ReadPendingSeq(session) + 1;
+                session.Command(SqlStatement.RequeueJob).Bind("@seq", seq).Bind("@now", now).Bind("@pending_seq", pendingSeq).ExecuteNonQuery();
+                AdvancePendingSeq(session, pendingSeq);
+                return JobCommandResult.Done;
+            case JobCommand.Delete when state != JobState.Active:
+                session.Command(SqlStatement.DeleteJob).Bind("@seq", seq).ExecuteNonQuery();
+                return JobCommandResult.Done;
+            default:
+                return JobCommandResult.NotAllowed;
+        }
+    }
+
+    private enum JobCommand
+    {
+        Cancel,
+        Requeue,
+        Delete,
+    }
+}

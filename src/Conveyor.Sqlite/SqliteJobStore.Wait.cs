@@ -1,0 +1,95 @@
+using Conveyor.Sqlite.Internal;
+
+namespace Conveyor.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <summary>The signal generation that this instance's workers have already acted on (by a dequeue or a wake).</summary>
+    private long _seenGeneration;
+
+    /// <summary>The writer connection's last PRAGMA data_version; read and written under the write lock.</summary>
+    private long _lastDataVersion;
+
+    /// <summary>
+    /// Completes when a job may have become ready, or after <paramref name="timeout"/> (measured with the
+    /// <see cref="TimeProvider"/>). An enqueue, promotion, release, recovery, requeue or resume by any store
+    /// instance of the same file in this process wakes the waiter at once. Writes by other processes are
+    /// noticed every <see cref="SqliteStoreOptions.ExternalChangePollInterval"/> through <c>PRAGMA data_version</c>,
+    /// and wake the waiter when a job is pending.
+    /// </summary>
+    /// <remarks>
+    /// A signal that fired after this instance's last dequeue began and before this wait counts: the wait
+    /// returns true at once, so a job enqueued between an empty dequeue and the wait is never left waiting
+    /// for the timeout.
+    /// </remarks>
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // Read the task before the generation: a Fire in between is then seen by one or the other.
+        var next = _signal.NextAsync;
+        var generation = _signal.Generation;
+        if (generation != Volatile.Read(ref _seenGeneration))
+        {
+            Volatile.Write(ref _seenGeneration, generation);
+            return true;
+        }
+
+        if (timeout <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            var timedOut = Task.Delay(timeout, _timeProvider, stop.Token);
+            while (true)
+            {
+                var poll = _singleConnection ? null : Task.Delay(_pollInterval, _timeProvider, stop.Token);
+                var woken = poll is null
+                    ? await Task.WhenAny(next, timedOut).ConfigureAwait(false)
+                    : await Task.WhenAny(next, timedOut, poll).ConfigureAwait(false);
+                if (woken == next)
+                {
+                    Volatile.Write(ref _seenGeneration, _signal.Generation);
+                    return true;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                // The timeout wins over a poll that became due at the same moment.
+                if (woken == timedOut || _timeProvider.GetElapsedTime(started) >= timeout)
+                {
+                    return false;
+                }
+
+                if (await ExternalJobsAppearedAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            // Drops the timers still pending.
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True when another connection committed since the last check and a job is now pending.</summary>
+    private ValueTask<bool> ExternalJobsAppearedAsync(CancellationToken cancellationToken) =>
+        WriteAsync(0, static (store, session, _) =>
+        {
+            var version = session.DataVersion();
+            if (version == store._lastDataVersion)
+            {
+                return false;
+            }
+
+            store._lastDataVersion = version;
+            using var reader = session.Command(SqlStatement.HasPendingJobs).ExecuteReader();
+            return reader.Read() && reader.GetInt64(0) != 0;
+        }, cancellationToken);
+}

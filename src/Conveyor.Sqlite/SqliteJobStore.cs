@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Conveyor.Sqlite;
+
+/// <summary>
+/// The embedded default store: one SQLite file in WAL mode that the processes of one machine share (a web
+/// application that enqueues, a worker process that runs the jobs). The schema is created on first use.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every write runs on one connection per store instance, in a <c>BEGIN IMMEDIATE</c> transaction when it is
+/// more than one statement: SQLite lets one connection of one process write at a time, and taking the write
+/// lock at BEGIN means two processes can never both lease the same job. Reads run on a small pool of other
+/// connections, which WAL never makes wait for the writer.
+/// </para>
+/// <para>
+/// Durability: <c>synchronous=NORMAL</c> (see <see cref="SqliteStoreOptions.DurableCommits"/>). Every time is
+/// taken from the <see cref="TimeProvider"/>, never from SQLite.
+/// </para>
+/// </remarks>
+public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
+{
+    private readonly TimeProvider _timeProvider;
+    private readonly string _connectionString;
+    private readonly string _databaseName;
+    private readonly string? _directoryToCreate;
+    private readonly bool _singleConnection;
+    private readonly TimeSpan _busyTimeout;
+    private readonly bool _durableCommits;
+    private readonly TimeSpan _pollInterval;
+    private readonly int _maxReadConnections;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentQueue<SqliteSession> _readers = new();
+    private readonly StoreSignal _signal;
+    private SqliteSession? _writer;
+    private volatile bool _initialized;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a store on the file that <paramref name="options"/> names; nothing is opened until first use.</summary>
+    public SqliteJobStore(SqliteStoreOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+
+        var builder = string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? new SqliteConnectionStringBuilder { DataSource = options.Path ?? SqliteStoreOptions.DefaultPath }
+            : new SqliteConnectionStringBuilder(options.ConnectionString);
+
+        // The store keeps its own connections (with their prepared statements) open; a pool would only keep
+        // the file open after DisposeAsync.
+        builder.Pooling = false;
+
+        var dataSource = builder.DataSource;
+        _singleConnection = builder.Mode == SqliteOpenMode.Memory || dataSource.Length == 0 || dataSource == ":memory:";
+        if (_singleConnection || dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            // A private in-memory database is one per connection: this store uses one connection for everything.
+            _databaseName = dataSource.Length == 0 ? "(temporary database)" : dataSource;
+        }
+        else
+        {
+            _databaseName = System.IO.Path.GetFullPath(dataSource);
+            builder.DataSource = _databaseName;
+            if (builder.Mode != SqliteOpenMode.ReadOnly)
+            {
+                _directoryToCreate = System.IO.Path.GetDirectoryName(_databaseName);
+            }
+        }
+
+        _connectionString = builder.ToString();
+        _timeProvider = timeProvider;
+        _busyTimeout = options.BusyTimeout > TimeSpan.Zero ? options.BusyTimeout : SqliteStoreOptions.DefaultBusyTimeout;
+        _durableCommits = options.DurableCommits;
+        _pollInterval = options.ExternalChangePollInterval > TimeSpan.Zero
+            ? options.ExternalChangePollInterval
+            : SqliteStoreOptions.DefaultExternalChangePollInterval;
+        _maxReadConnections = Math.Max(1, options.MaxReadConnections);
+        _signal = StoreSignal.For(_singleConnection ? $"{_databaseName}#{Guid.NewGuid():N}" : _databaseName);
+        _seenGeneration = _signal.Generation;
+    }
+
+    /// <inheritdoc />
+    public string Name => "sqlite";
+
+    /// <summary>The full path of the database file (or the in-memory data source), as error messages name it.</summary>
+    public string DatabasePath => _databaseName;
+
+    /// <inheritdoc />
+    public ValueTask InitializeAsync(CancellationToken cancellationToken) =>
+        _initialized ? ValueTask.CompletedTask : new ValueTask(WriteAsync(0, static (_, _, _) => 0, cancellationToken).AsTask());
+
+    /// <summary>Closes the store's connections. Jobs and leases stay in the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            _writer?.Dispose();
+            _writer = null;
+            while (_readers.TryDequeue(out var reader))
+            {
+                reader.Dispose();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private long Now() => UnixTime.ToMicroseconds(_timeProvider.GetUtcNow());
+
+    /// <summary>Runs <paramref name="body"/> on the writer connection, one caller at a time.</summary>
+    private async ValueTask<T> WriteAsync<TState, T>(
+        TState state, Func<SqliteJobStore, SqliteSession, TState, T> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return body(this, Writer(), state);
+        }
+        catch (Exception ex) when (TryWrap(ex, out var unavailable))
+        {
+            throw unavailable;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Runs a read on a pooled read connection (or on the writer for an in-memory database).</summary>
+    private async ValueTask<T> ReadAsync<TState, T>(
+        TState state, Func<SqliteJobStore, SqliteSession, TState, T> body, CancellationToken cancellationToken)
+    {
+        if (_singleConnection || !_initialized)
+        {
+            if (_singleConnection)
+            {
+                return await WriteAsync(state, body, cancellationToken).ConfigureAwait(false);
+            }
+
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SqliteSession? session = null;
+        var healthy = false;
+        try
+        {
+            if (!_readers.TryDequeue(out session))
+            {
+                session = SqliteSession.Open(_connectionString, _busyTimeout, _durableCommits, readOnly: true);
+            }
+
+            var result = body(this, session, state);
+            healthy = true;
+            return result;
+        }
+        catch (Exception ex) when (TryWrap(ex, out var unavailable))
+        {
+            throw unavailable;
+        }
+        finally
+        {
+            if (session is not null)
+            {
+                if (healthy)
+                {
+                    ReturnReader(session);
+                }
+                else
+                {
+                    session.Dispose();
+                }
+            }
+        }
+    }
+
+    private void ReturnReader(SqliteSession session)
+    {
+        if (_disposed || _readers.Count >= _maxReadConnections)
+        {
+            session.Dispose();
+            return;
+        }
+
+        _readers.Enqueue(session);
+        if (_disposed && _readers.TryDequeue(out var late))
+        {
+            late.Dispose();
+        }
+    }
+
+    /// <summary>The writer connection, opened and the schema ensured on first use. Call under the write lock.</summary>
+    private SqliteSession Writer()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_writer is { } writer)
+        {
+            return writer;
+        }
+
+        if (!string.IsNullOrEmpty(_directoryToCreate))
+        {
+            Directory.CreateDirectory(_directoryToCreate);
+        }
+
+        var session = SqliteSession.Open(_connectionString, _busyTimeout, _durableCommits, readOnly: false);
+        try
+        {
+            SqliteSchema.EnsureCreated(session, _databaseName);
+            _lastDataVersion = session.DataVersion();
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
+        _writer = session;
+        _initialized = true;
+        return session;
+    }
+
+    private bool TryWrap(Exception exception, [NotNullWhen(true)] out JobStoreUnavailableException? unavailable)
+    {
+        var what = exception switch
+        {
+            SqliteException { SqliteErrorCode: 5 or 6 } =>
+                $"the file stayed locked by another connection for longer than the busy timeout ({_busyTimeout.TotalSeconds:0.###} s)",
+            SqliteException { SqliteErrorCode: 14 } =>
+                "the file could not be opened (is the path a directory, or is its directory missing or not writable?)",
+            SqliteException { SqliteErrorCode: 8 } => "the file or its directory is read-only",
+            SqliteException { SqliteErrorCode: 13 } => "the disk is full",
+            SqliteException { SqliteErrorCode: 10 } => "an I/O error occurred",
+            SqliteException { SqliteErrorCode: 11 or 26 } => "the file is corrupt or is not a SQLite database",
+            SqliteException { SqliteErrorCode: 3 or 23 } => "access to the file was denied",
+            SqliteException { SqliteErrorCode: 7 or 9 or 15 } => "SQLite could not complete the operation",
+            IOException or UnauthorizedAccessException => "its directory could not be created",
+            _ => null,
+        };
+
+        unavailable = what is null
+            ? null
+            : new JobStoreUnavailableException($"The SQLite job store '{_databaseName}' is unavailable: {what}. {exception.Message}", exception);
+        return unavailable is not null;
+    }
+}

@@ -1,0 +1,232 @@
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Conveyor.Sqlite.Tests;
+
+/// <summary>What only the SQLite store promises: one file, created on first use, shared, and clear failures.</summary>
+public sealed class SqliteJobStoreTests : IDisposable
+{
+    private readonly SqliteTestDatabase _database = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly CancellationTokenSource _guard = new(TimeSpan.FromSeconds(60));
+
+    private CancellationToken Ct => _guard.Token;
+
+    public void Dispose()
+    {
+        _guard.Dispose();
+        _database.Dispose();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_NewFile_CreatesTheSchemaInWalMode()
+    {
+        Assert.False(File.Exists(_database.Path));
+        await using var sut = _database.CreateStore(_time);
+
+        await sut.InitializeAsync(Ct);
+
+        Assert.True(File.Exists(_database.Path));
+        using var connection = OpenRaw();
+        Assert.Equal(1L, Scalar(connection, "PRAGMA user_version;"));
+        Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
+        Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_BeforeInitialize_CreatesTheSchemaOnFirstUse()
+    {
+        await using var sut = _database.CreateStore(_time);
+
+        var result = await sut.EnqueueAsync(TestJobs.New(), Ct);
+
+        Assert.Equal(EnqueueOutcome.Enqueued, result.Outcome);
+        Assert.NotNull(await sut.GetAsync(TenantId.Default, result.JobId, Ct));
+    }
+
+    [Fact]
+    public async Task SecondInstance_SameFile_SeesTheFirstInstancesJobs()
+    {
+        await using var first = _database.CreateStore(_time);
+        var job = TestJobs.New();
+        await first.EnqueueAsync(job, Ct);
+
+        await using var second = _database.CreateStore(_time);
+        var seen = await second.GetAsync(TenantId.Default, job.Id, Ct);
+        var leased = await second.DequeueAsync(TestJobs.Request(10), Ct);
+
+        Assert.NotNull(seen);
+        Assert.Equal(job.Id, Assert.Single(leased).Id);
+        Assert.Equal(JobState.Active, (await first.GetAsync(TenantId.Default, job.Id, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_ManyInstancesOfANewFileAtOnce_CreateTheSchemaOnce()
+    {
+        var stores = Enumerable.Range(0, 6).Select(_ => _database.CreateStore(_time)).ToArray();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => Task.Run(async () => await s.InitializeAsync(Ct), Ct)));
+            await Task.WhenAll(stores.Select(s => Task.Run(async () => await s.EnqueueAsync(TestJobs.New(), Ct), Ct)));
+
+            var stats = await stores[0].GetQueueStatsAsync(Ct);
+            Assert.Equal(6, Assert.Single(stats).Pending);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task InitializeAsync_PathIsADirectory_ThrowsUnavailableNamingTheFile()
+    {
+        var directory = Directory.CreateDirectory(_database.Path + ".dir").FullName;
+        try
+        {
+            await using var sut = new SqliteJobStore(new SqliteStoreOptions { Path = directory }, _time);
+
+            var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.InitializeAsync(Ct));
+
+            Assert.Contains(directory, error.Message, StringComparison.Ordinal);
+            Assert.IsType<SqliteException>(error.InnerException);
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FileUnderAReadOnlyLocation_ThrowsUnavailableNamingTheFile()
+    {
+        // /proc refuses new files even to root, unlike a chmod-ed directory.
+        var path = "/proc/conveyor-cannot-exist/conveyor.db";
+        await using var sut = new SqliteJobStore(new SqliteStoreOptions { Path = path }, _time);
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.EnqueueAsync(TestJobs.New(), Ct));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileIsNotADatabase_ThrowsUnavailableNamingTheFile()
+    {
+        await File.WriteAllTextAsync(_database.Path, new string('x', 4096), Ct);
+        await using var sut = _database.CreateStore(_time);
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.InitializeAsync(Ct));
+
+        Assert.Contains(_database.Path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_AnotherConnectionHoldsTheWriteLock_ThrowsUnavailableAfterTheBusyTimeout()
+    {
+        await using var sut = _database.CreateStore(_time, o => o.BusyTimeout = TimeSpan.FromMilliseconds(200));
+        await sut.InitializeAsync(Ct);
+        using var blocker = OpenRaw();
+        Execute(blocker, "BEGIN IMMEDIATE;");
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.EnqueueAsync(TestJobs.New(), Ct));
+
+        Assert.Contains(_database.Path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("locked", error.Message, StringComparison.Ordinal);
+        Execute(blocker, "ROLLBACK;");
+        Assert.Equal(EnqueueOutcome.Enqueued, (await sut.EnqueueAsync(TestJobs.New(), Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_SchemaFromANewerVersion_ThrowsUnavailableSayingSo()
+    {
+        using (var connection = OpenRaw())
+        {
+            Execute(connection, "PRAGMA user_version = 99;");
+        }
+
+        await using var sut = _database.CreateStore(_time);
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.InitializeAsync(Ct));
+
+        Assert.Contains("99", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Path_InAMissingDirectory_CreatesTheDirectory()
+    {
+        var directory = _database.Path + ".d";
+        var path = System.IO.Path.Combine(directory, "nested", "jobs.db");
+        try
+        {
+            await using var sut = new SqliteJobStore(new SqliteStoreOptions { Path = path }, _time);
+            await sut.InitializeAsync(Ct);
+
+            Assert.True(File.Exists(path));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(nameof(SqlStatement.Dequeue), "jobs_pending")]
+    [InlineData(nameof(SqlStatement.PromoteDue), "jobs_due")]
+    [InlineData(nameof(SqlStatement.RecoverExpired), "jobs_lease")]
+    [InlineData(nameof(SqlStatement.PurgeJobs), "jobs_expires")]
+    [InlineData(nameof(SqlStatement.ListJobs), "jobs_tenant_created")]
+    [InlineData(nameof(SqlStatement.FindUniqueHolder), "jobs_unique")]
+    [InlineData(nameof(SqlStatement.HasPendingJobs), "jobs_pending")]
+    public async Task HotStatements_ReadThroughTheirIndex_NeverScanTheJobsTable(string statement, string index)
+    {
+        // The promise behind "a dequeue costs the same with a million finished jobs": no statement of the
+        // hot path or of the background loops walks the whole jobs table.
+        await using var sut = _database.CreateStore(_time);
+        await sut.InitializeAsync(Ct);
+        using var connection = OpenRaw();
+
+        var plan = QueryPlan(connection, SqlText.Get(Enum.Parse<SqlStatement>(statement)));
+
+        Assert.Contains(index, plan, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"SCAN jobs(?! USING)", plan);
+    }
+
+    private SqliteConnection OpenRaw()
+    {
+        var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static string QueryPlan(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+        {
+            lines.Add(reader.GetString(3));
+        }
+
+        return string.Join('\n', lines);
+    }
+}
