@@ -1,0 +1,23 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+/// <summary>Which Redis failures mean "the store is unavailable for now", so that the server backs off and retries.</summary>
+internal static class RedisFailures
+{
+    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS"];
+
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        RedisConnectionException or RedisTimeoutException or TimeoutException => true,
+        RedisServerException server => TransientServerErrors.Any(code => server.Message.StartsWith(code, StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    public static JobStoreUnavailableException Unavailable(Exception exception) =>
+        new($"Redis is unavailable: {exception.Message}", exception);
+
+    public static bool IsNoScript(RedisServerException exception) =>
+        exception.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+}

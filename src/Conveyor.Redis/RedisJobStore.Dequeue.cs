@@ -1,0 +1,111 @@
+using System.Globalization;
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    private const int DequeuedFields = 12;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One round trip: dequeue.lua once per queue of the first pass, pipelined (a single script call when the
+    /// request names one queue). A second pass, only when slots are left, asks again only the queues that gave
+    /// all they were asked for, in order.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.ServerId);
+        ResetWakeUp();
+        if (request.Limit <= 0 || request.Queues.Count == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            var nowText = RedisTime.Format(RedisTime.ToMicros(now));
+            var expiresAt = now + request.LeaseDuration;
+            var expiry = RedisTime.Format(RedisTime.ToMicros(expiresAt));
+
+            var plan = new List<(string Queue, int Take)>(request.Queues.Count);
+            var remaining = request.Limit;
+            foreach (var quota in request.Queues)
+            {
+                EnsureQueueName(quota.Queue);
+                var take = Math.Min(Math.Max(quota.Limit, 0), remaining);
+                remaining -= take;
+                plan.Add((quota.Queue, take));
+            }
+
+            var leased = new List<LeasedJob>(request.Limit);
+            var firstPass = new Task<RedisResult>?[plan.Count];
+            IBatch? batch = plan.Count(p => p.Take > 0) > 1 ? db.CreateBatch() : null;
+            for (var i = 0; i < plan.Count; i++)
+            {
+                if (plan[i].Take > 0)
+                {
+                    firstPass[i] = EvaluateQueueAsync((IDatabaseAsync?)batch ?? db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), plan[i].Take, nowText, expiry, request.ServerId);
+                }
+            }
+
+            batch?.Execute();
+            var mayHaveMore = new bool[plan.Count];
+            for (var i = 0; i < plan.Count; i++)
+            {
+                var got = firstPass[i] is { } task ? Read(await task.ConfigureAwait(false), plan[i].Queue, expiresAt, leased) : 0;
+                mayHaveMore[i] = got == plan[i].Take;
+            }
+
+            // Work conserving: slots the first pass left free go to the queues, in order, that may hold more.
+            for (var i = 0; i < plan.Count && leased.Count < request.Limit; i++)
+            {
+                if (mayHaveMore[i])
+                {
+                    var result = await EvaluateQueueAsync(db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), request.Limit - leased.Count, nowText, expiry, request.ServerId).ConfigureAwait(false);
+                    Read(result, plan[i].Queue, expiresAt, leased);
+                }
+            }
+
+            return leased;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    private int Read(RedisResult result, string queue, DateTimeOffset expiresAt, List<LeasedJob> leased)
+    {
+        var values = (RedisValue[])result!;
+        for (var i = 0; i + DequeuedFields <= values.Length; i += DequeuedFields)
+        {
+            var id = (string)values[i]!;
+            var created = RedisTime.Instant(values[i + 10]) ?? DateTimeOffset.UnixEpoch;
+            leased.Add(new LeasedJob
+            {
+                Id = id,
+                Type = (string)values[i + 1]!,
+                Queue = queue,
+                Tenant = (string)values[i + 2]!,
+                Payload = (byte[])values[i + 3]! ?? [],
+                Attempt = int.Parse((string)values[i + 4]!, CultureInfo.InvariantCulture),
+                MaxRetry = int.Parse((string)values[i + 5]!, CultureInfo.InvariantCulture),
+                Timeout = RedisTime.Duration(values[i + 6]),
+                Deadline = RedisTime.Instant(values[i + 7]),
+                LeaseToken = long.Parse((string)values[i + 8]!, CultureInfo.InvariantCulture),
+                LeaseExpiresAt = expiresAt,
+                TraceParent = values[i + 9].IsNullOrEmpty ? null : (string?)values[i + 9],
+                CreatedAt = created,
+                EnqueuedAt = RedisTime.Instant(values[i + 11]) ?? created,
+            });
+            _leasedQueues[id] = queue;
+        }
+
+        return values.Length / DequeuedFields;
+    }
+}

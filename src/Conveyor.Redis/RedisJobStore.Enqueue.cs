@@ -1,0 +1,275 @@
+using System.Globalization;
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var results = await EnqueueManyAsync([job], cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Jobs go in one pipelined round trip. A job with a unique key, or whose id repeats an earlier one of the
+    /// batch, is stored on its own after the jobs before it, so that it sees them.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var job in jobs)
+        {
+            EnsureValid(job);
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var results = new EnqueueResult[jobs.Count];
+            var batch = new List<int>();
+            var idsInBatch = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                var job = jobs[i];
+                if (job.UniqueKey is null && idsInBatch.Add(job.Id))
+                {
+                    batch.Add(i);
+                    continue;
+                }
+
+                await StoreAsync(db, jobs, batch, results, now).ConfigureAwait(false);
+                batch.Clear();
+                idsInBatch.Clear();
+                if (job.UniqueKey is null)
+                {
+                    batch.Add(i);
+                    idsInBatch.Add(job.Id);
+                }
+                else
+                {
+                    results[i] = await EnqueueUniqueAsync(db, job, i, jobs, results, now).ConfigureAwait(false);
+                }
+            }
+
+            await StoreAsync(db, jobs, batch, results, now).ConfigureAwait(false);
+            return results;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    private static void EnsureValid(NewJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (!JobId.IsValid(job.Id))
+        {
+            throw new ArgumentException($"Job id '{job.Id}' is not valid.", nameof(job));
+        }
+
+        EnsureQueueName(job.Queue);
+        if (!TenantId.IsValid(job.Tenant))
+        {
+            throw new ArgumentException($"Tenant '{job.Tenant}' is not valid.", nameof(job));
+        }
+    }
+
+    /// <summary>
+    /// Stores jobs in one round trip: each claims its id in the global lookup and runs enqueue.lua in its queue.
+    /// A caller-chosen id may exist in another queue, so those claims go first, in a round trip of their own.
+    /// </summary>
+    private async Task StoreAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<int> indexes, EnqueueResult?[] results, long now)
+    {
+        if (indexes.Count == 0)
+        {
+            return;
+        }
+
+        var refused = new Dictionary<int, EnqueueResult>();
+        var explicitIds = indexes.Where(i => !JobId.IsGenerated(jobs[i].Id)).ToList();
+        if (explicitIds.Count > 0)
+        {
+            var claims = new Dictionary<int, Task<RedisResult>>();
+            var claimBatch = db.CreateBatch();
+            foreach (var i in explicitIds)
+            {
+                claims[i] = EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [jobs[i].Queue]);
+            }
+
+            claimBatch.Execute();
+            foreach (var (i, claim) in claims)
+            {
+                var holder = await claim.ConfigureAwait(false);
+                if (!holder.IsNull && (string?)holder is { } otherQueue && otherQueue != jobs[i].Queue
+                    && await ExistingJobAsync(db, jobs[i].Id, otherQueue, otherQueue).ConfigureAwait(false) is { } existing)
+                {
+                    refused[i] = existing;
+                }
+                else if (!holder.IsNull && (string?)holder != jobs[i].Queue)
+                {
+                    // The lookup names a queue without the job: left by an enqueue that did not finish. Take it over.
+                    await EvaluateAsync(db, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [(string?)holder, jobs[i].Queue]).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var batch = db.CreateBatch();
+        var tasks = new List<Task>();
+        var stores = new Dictionary<int, Task<RedisResult>>();
+        var generatedClaims = new Dictionary<int, Task<RedisResult>>();
+        foreach (var i in indexes)
+        {
+            if (refused.ContainsKey(i))
+            {
+                continue;
+            }
+
+            var job = jobs[i];
+            if (JobId.IsGenerated(job.Id))
+            {
+                // 128 random bits: the claim cannot collide, so it rides in the same round trip.
+                generatedClaims[i] = EvaluateAsync(batch, RedisScript.ClaimId, [_keys.IdLookup(job.Id)], [job.Queue]);
+            }
+
+            stores[i] = EvaluateQueueAsync(batch, RedisScript.Enqueue, QueueKeys(job.Queue), EnqueueArguments(job, now));
+            RegisterQueue(batch, job.Queue, tasks);
+        }
+
+        batch.Execute();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        foreach (var i in indexes)
+        {
+            var job = jobs[i];
+            if (refused.TryGetValue(i, out var duplicate))
+            {
+                results[i] = duplicate;
+                continue;
+            }
+
+            if (generatedClaims.TryGetValue(i, out var generatedClaim))
+            {
+                await generatedClaim.ConfigureAwait(false);
+            }
+
+            var stored = (RedisResult[])(await stores[i].ConfigureAwait(false))!;
+            if ((int)stored[0] == 0 && StateOf(job, now) == JobState.Pending)
+            {
+                SignalJobsReady();
+            }
+
+            results[i] = (int)stored[0] == 0
+                ? new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, StateOf(job, now), job.Queue, RedisTime.FromMicros(now))
+                : new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobStateExtensions.FromStorageName((string)stored[1]!), job.Queue, RedisTime.FromMicros(long.Parse((string)stored[2]!, CultureInfo.InvariantCulture)));
+        }
+    }
+
+    /// <summary>
+    /// Stores a job with a unique key: claims the key (held while its holder is unfinished and its unique-until
+    /// has not passed), stores the job, and gives the key back if the job was refused.
+    /// </summary>
+    private async Task<EnqueueResult> EnqueueUniqueAsync(IDatabase db, NewJob job, int index, IReadOnlyList<NewJob> jobs, EnqueueResult?[] results, long now)
+    {
+        var key = _keys.UniqueKey(job.Tenant, job.UniqueKey!);
+        var until = job.UniqueUntil is { } u ? RedisTime.ToMicros(u) : long.MaxValue;
+        var holderPrefix = $"{job.Queue}\t{job.Id}\t";
+        var claim = string.Create(CultureInfo.InvariantCulture, $"{holderPrefix}{until}\t{now}");
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await db.StringGetAsync(key).ConfigureAwait(false);
+            if (!current.IsNullOrEmpty)
+            {
+                var parts = ((string)current!).Split('\t');
+                if (parts.Length == 4 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var holderUntil) && holderUntil > now)
+                {
+                    var holder = await ExistingJobAsync(db, parts[1], parts[0], parts[0]).ConfigureAwait(false);
+                    if (holder is null && parts[1] != job.Id)
+                    {
+                        // The holder is being stored right now (or its enqueue never finished): the key stays held until its unique-until.
+                        _ = long.TryParse(parts[3], CultureInfo.InvariantCulture, out var created);
+                        return new EnqueueResult(EnqueueOutcome.DuplicateUniqueKey, parts[1], JobState.Pending, parts[0], RedisTime.FromMicros(created));
+                    }
+
+                    if (holder is not null && !holder.State.IsFinished())
+                    {
+                        return holder with { Outcome = EnqueueOutcome.DuplicateUniqueKey };
+                    }
+                }
+            }
+
+            var swapped = await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [current.IsNull ? RedisValue.EmptyString : current, claim]).ConfigureAwait(false);
+            if ((int)swapped == 1)
+            {
+                break;
+            }
+
+            if (attempt >= 10)
+            {
+                throw new JobStoreUnavailableException($"The unique key '{job.UniqueKey}' changed hands too often to be claimed.");
+            }
+        }
+
+        await StoreAsync(db, jobs, [index], results, now).ConfigureAwait(false);
+        var result = results[index]!;
+        if (result.Outcome != EnqueueOutcome.Enqueued)
+        {
+            await EvaluateAsync(db, RedisScript.CompareAndDelete, [key], [claim]).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>The job as a duplicate-id result, or null when it does not exist.</summary>
+    private async Task<EnqueueResult?> ExistingJobAsync(IDatabaseAsync db, string jobId, string queue, string reportedQueue)
+    {
+        var values = await db.HashGetAsync(QueueKeys(queue).Job(jobId), ["st", "c"]).ConfigureAwait(false);
+        if (values[0].IsNullOrEmpty)
+        {
+            return null;
+        }
+
+        JobState state;
+        try
+        {
+            state = JobStateExtensions.FromStorageName((string)values[0]!);
+        }
+        catch (FormatException)
+        {
+            state = JobState.Failed;
+        }
+
+        return new EnqueueResult(EnqueueOutcome.DuplicateId, jobId, state, reportedQueue, RedisTime.Instant(values[1]) ?? DateTimeOffset.UnixEpoch);
+    }
+
+    private static JobState StateOf(NewJob job, long now) =>
+        job.ProcessAt is { } at && RedisTime.ToMicros(at) > now ? JobState.Scheduled : JobState.Pending;
+
+    private RedisValue[] EnqueueArguments(NewJob job, long now)
+    {
+        var state = StateOf(job, now);
+        return
+        [
+            job.Id,
+            RedisTime.Format(now),
+            state.ToStorageName(),
+            RedisTime.Value(job.ProcessAt),
+            job.Type,
+            job.Tenant,
+            job.Payload.ToArray(),
+            job.MaxRetry,
+            RedisTime.Value(job.Timeout),
+            RedisTime.Value(job.Deadline),
+            job.UniqueKey ?? string.Empty,
+            job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil),
+            RedisTime.Format(RedisTime.ToMicros(job.Retention)),
+            job.TraceParent ?? string.Empty,
+            _wakeUp,
+        ];
+    }
+}

@@ -1,0 +1,193 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two round trips whatever the number of queues: the queues and how many expired leases each holds, then
+    /// recover.lua once per queue that has some (each given at most what it holds, so the total stays within
+    /// the limit), pipelined.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var nowText = RedisTime.Format(now);
+            var plan = await PlanAsync(db, limit, (batch, keys) => batch.SortedSetLengthAsync(keys.All[1], double.NegativeInfinity, now, Exclude.Stop)).ConfigureAwait(false);
+            var results = await RunPlanAsync(db, plan, RedisScript.Recover, take => [nowText, take, LeaseExpiredMessage, LeaseExpiredPastDeadlineMessage, _wakeUp]).ConfigureAwait(false);
+            var recovered = new List<RecoveredJob>();
+            foreach (var (queue, result) in results)
+            {
+                var values = (RedisValue[])result!;
+                for (var i = 0; i + 4 <= values.Length; i += 4)
+                {
+                    var id = (string)values[i]!;
+                    _leasedQueues.TryRemove(id, out _);
+                    recovered.Add(new RecoveredJob(id, (string)values[i + 1]!, queue, (string)values[i + 2]!, JobStateExtensions.FromStorageName((string)values[i + 3]!)));
+                }
+            }
+
+            if (recovered.Any(r => r.NewState == JobState.Pending))
+            {
+                SignalJobsReady();
+            }
+
+            return recovered;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Two round trips, as <see cref="RecoverExpiredLeasesAsync"/>.</remarks>
+    public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        if (limit <= 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var nowText = RedisTime.Format(now);
+            var plan = await PlanAsync(db, limit, (batch, keys) => SumAsync(
+                batch.SortedSetLengthAsync(keys.All[2], double.NegativeInfinity, now),
+                batch.SortedSetLengthAsync(keys.All[3], double.NegativeInfinity, now))).ConfigureAwait(false);
+            var results = await RunPlanAsync(db, plan, RedisScript.Promote, take => [nowText, take, _wakeUp]).ConfigureAwait(false);
+            var promoted = results.Sum(r => (int)r.Result);
+            if (promoted > 0)
+            {
+                SignalJobsReady();
+            }
+
+            return promoted;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// purge.lua once per queue that has expired finished jobs, then one pipelined round trip that drops their
+    /// id lookups and unique keys (which live outside the queue's slot), and one for coordination records.
+    /// </remarks>
+    public async ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        if (limit <= 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var nowText = RedisTime.Format(now);
+            var plan = await PlanAsync(db, limit, (batch, keys) => SumAsync(
+                batch.SortedSetLengthAsync(keys.All[4], double.NegativeInfinity, now),
+                batch.SortedSetLengthAsync(keys.All[5], double.NegativeInfinity, now),
+                batch.SortedSetLengthAsync(keys.All[6], double.NegativeInfinity, now),
+                batch.SortedSetLengthAsync(keys.All[7], double.NegativeInfinity, now))).ConfigureAwait(false);
+            var results = await RunPlanAsync(db, plan, RedisScript.Purge, take => [nowText, take]).ConfigureAwait(false);
+
+            var deleted = 0;
+            var cleanup = db.CreateBatch();
+            var tasks = new List<Task>();
+            foreach (var (queue, result) in results)
+            {
+                var values = (RedisValue[])result!;
+                for (var i = 0; i + 3 <= values.Length; i += 3)
+                {
+                    deleted++;
+                    var id = (string)values[i]!;
+                    tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(id)], [queue, "exact"]));
+                    if (!values[i + 2].IsNullOrEmpty)
+                    {
+                        tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));
+                    }
+                }
+            }
+
+            tasks.Add(EvaluateAsync(
+                cleanup,
+                RedisScript.PurgeCoordination,
+                [_keys.IdempotencyKeys, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries],
+                [nowText, limit]));
+            cleanup.Execute();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            return deleted;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>
+    /// Counts the work waiting in every queue (one pipelined round trip) and shares the limit out in queue order,
+    /// each queue getting at most what it holds.
+    /// </summary>
+    private async Task<List<(string Queue, int Take)>> PlanAsync(IDatabase db, int limit, Func<IDatabaseAsync, RedisKeys.QueueKeys, Task<long>> count)
+    {
+        var queues = await QueueNamesAsync(db).ConfigureAwait(false);
+        var plan = new List<(string, int)>();
+        if (queues.Length == 0)
+        {
+            return plan;
+        }
+
+        var batch = db.CreateBatch();
+        var counts = queues.Select(q => count(batch, QueueKeys(q))).ToArray();
+        batch.Execute();
+        var remaining = limit;
+        for (var i = 0; i < queues.Length && remaining > 0; i++)
+        {
+            var take = (int)Math.Min(await counts[i].ConfigureAwait(false), remaining);
+            if (take > 0)
+            {
+                plan.Add((queues[i], take));
+                remaining -= take;
+            }
+        }
+
+        return plan;
+    }
+
+    // Every command is queued on the batch before anything awaits it: a batch sends nothing until Execute.
+    private static async Task<long> SumAsync(params Task<long>[] counts) => (await Task.WhenAll(counts).ConfigureAwait(false)).Sum();
+
+    private async Task<List<(string Queue, RedisResult Result)>> RunPlanAsync(IDatabase db, List<(string Queue, int Take)> plan, RedisScript script, Func<int, RedisValue[]> arguments)
+    {
+        var results = new List<(string, RedisResult)>(plan.Count);
+        if (plan.Count == 0)
+        {
+            return results;
+        }
+
+        var batch = db.CreateBatch();
+        var tasks = plan.Select(p => EvaluateQueueAsync(batch, script, QueueKeys(p.Queue), arguments(p.Take))).ToArray();
+        batch.Execute();
+        for (var i = 0; i < plan.Count; i++)
+        {
+            results.Add((plan[i].Queue, await tasks[i].ConfigureAwait(false)));
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,270 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            if (await FindQueueAsync(db, jobId).ConfigureAwait(false) is not { } queue)
+            {
+                return null;
+            }
+
+            var entries = await db.HashGetAllAsync(QueueKeys(queue).Job(jobId)).ConfigureAwait(false);
+            if (entries.Length == 0)
+            {
+                return null;
+            }
+
+            var job = JobRecord.Read(jobId, queue, JobRecord.Fields(entries));
+            return job.Tenant == tenant ? job : null;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each queue keeps a per-tenant index by created-at; list.lua reads one queue's page (pipelined over the
+    /// queues) and the pages are merged here. A page costs what it scans: filters that match few jobs scan more.
+    /// </remarks>
+    public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, JobQuery.MaxLimit);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            JobCursor? cursor = null;
+            if (query.Cursor is not null)
+            {
+                if (!JobCursor.TryDecode(query.Cursor, out var decoded))
+                {
+                    throw new ArgumentException("The cursor is not one this store returned.", nameof(query));
+                }
+
+                cursor = decoded;
+            }
+
+            string[] queues;
+            if (query.Queue is not null)
+            {
+                queues = QueueName.IsValid(query.Queue) ? [query.Queue] : [];
+            }
+            else
+            {
+                queues = await QueueNamesAsync(db).ConfigureAwait(false);
+            }
+
+            if (queues.Length == 0)
+            {
+                return new JobPage([], null);
+            }
+
+            // One more than the page from each queue tells whether another page follows.
+            var take = query.Limit + 1;
+            var batch = db.CreateBatch();
+            var tasks = queues.Select(q => EvaluateQueueAsync(
+                batch,
+                RedisScript.List,
+                QueueKeys(q),
+                query.Tenant,
+                cursor is { } c ? RedisTime.Format(c.CreatedAtUnixMicroseconds) : RedisValue.EmptyString,
+                cursor?.JobId ?? string.Empty,
+                take,
+                query.State?.ToStorageName() ?? string.Empty,
+                query.Type ?? string.Empty)).ToArray();
+            batch.Execute();
+
+            var jobs = new List<JobInfo>();
+            for (var i = 0; i < queues.Length; i++)
+            {
+                foreach (var entry in (RedisResult[])(await tasks[i].ConfigureAwait(false))!)
+                {
+                    var pair = (RedisResult[])entry!;
+                    jobs.Add(JobRecord.Read((string)pair[0]!, queues[i], JobRecord.Fields((RedisResult[])pair[1]!)));
+                }
+            }
+
+            jobs.Sort(static (a, b) =>
+            {
+                var byCreated = b.CreatedAt.CompareTo(a.CreatedAt);
+                return byCreated != 0 ? byCreated : string.CompareOrdinal(b.Id, a.Id);
+            });
+            if (jobs.Count <= query.Limit)
+            {
+                return new JobPage(jobs, null);
+            }
+
+            var page = jobs.GetRange(0, query.Limit);
+            var last = page[^1];
+            return new JobPage(page, new JobCursor(RedisTime.ToMicros(last.CreatedAt), last.Id).Encode());
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        CommandAsync(RedisScript.Cancel, tenant, jobId, _keys.CancelChannel.ToString());
+
+    /// <inheritdoc />
+    public ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        CommandAsync(RedisScript.Requeue, tenant, jobId, _wakeUp);
+
+    /// <inheritdoc />
+    public async ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            if (await FindQueueAsync(db, jobId).ConfigureAwait(false) is not { } queue)
+            {
+                return JobCommandResult.NotFound;
+            }
+
+            var result = (RedisResult[])(await EvaluateQueueAsync(db, RedisScript.Delete, QueueKeys(queue), jobId, tenant).ConfigureAwait(false))!;
+            var outcome = (JobCommandResult)(int)result[0];
+            if (outcome == JobCommandResult.Done)
+            {
+                var cleanup = db.CreateBatch();
+                var tasks = new List<Task> { EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(jobId)], [queue, "exact"]) };
+                if ((string?)result[1] is { Length: > 0 } uniqueKey)
+                {
+                    tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey(tenant, uniqueKey)], [$"{queue}\t{jobId}\t", "prefix"]));
+                }
+
+                cleanup.Execute();
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+
+            return outcome;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    private async ValueTask<JobCommandResult> CommandAsync(RedisScript script, string tenant, string jobId, string channel)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            if (await FindQueueAsync(db, jobId).ConfigureAwait(false) is not { } queue)
+            {
+                return JobCommandResult.NotFound;
+            }
+
+            var result = await EvaluateQueueAsync(db, script, QueueKeys(queue), jobId, tenant, RedisTime.Format(NowMicros()), channel).ConfigureAwait(false);
+            var outcome = (JobCommandResult)(int)result;
+            if (outcome == JobCommandResult.Done && script == RedisScript.Requeue)
+            {
+                SignalJobsReady();
+            }
+
+            return outcome;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var queues = await QueueNamesAsync(db).ConfigureAwait(false);
+            var batch = db.CreateBatch();
+            var tasks = queues.Select(q => EvaluateQueueAsync(batch, RedisScript.QueueStats, QueueKeys(q))).ToArray();
+            batch.Execute();
+            var stats = new List<QueueStats>(queues.Length);
+            for (var i = 0; i < queues.Length; i++)
+            {
+                var v = (RedisValue[])(await tasks[i].ConfigureAwait(false))!;
+                var counts = new long[9];
+                for (var j = 0; j < 9; j++)
+                {
+                    counts[j] = (long)v[j];
+                }
+
+                if (counts[0] == 0 && counts.Skip(1).All(c => c == 0))
+                {
+                    continue;
+                }
+
+                stats.Add(new QueueStats
+                {
+                    Queue = queues[i],
+                    Paused = counts[0] == 1,
+                    Scheduled = counts[1],
+                    Pending = counts[2],
+                    Active = counts[3],
+                    Retrying = counts[4],
+                    Succeeded = counts[5],
+                    Partial = counts[6],
+                    Failed = counts[7],
+                    Cancelled = counts[8],
+                    OldestPendingSince = RedisTime.Instant(v[9]),
+                });
+            }
+
+            return stats;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        EnsureQueueName(queue);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var batch = db.CreateBatch();
+            var tasks = new List<Task> { batch.StringSetAsync(QueueKeys(queue).Paused, "1"), batch.SetAddAsync(_keys.Queues, queue) };
+            batch.Execute();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        EnsureQueueName(queue);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            if (await db.KeyDeleteAsync(QueueKeys(queue).Paused).ConfigureAwait(false))
+            {
+                await db.PublishAsync(_keys.NotifyChannel, _instanceId).ConfigureAwait(false);
+                SignalJobsReady();
+            }
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+}

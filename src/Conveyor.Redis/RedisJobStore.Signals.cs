@@ -1,0 +1,163 @@
+using System.Collections.Immutable;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    private readonly Lock _signalLock = new();
+    private TaskCompletionSource _jobsReady = NewSignal();
+    private bool _signalledSinceDequeue;
+    private Action<RedisChannel, RedisValue>? _notifyHandler;
+    private Action<RedisChannel, RedisValue>? _cancelHandler;
+    private ImmutableArray<Action<string>> _cancellationHandlers = [];
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Woken by this instance's own enqueues, promotions and releases, and, through Redis pub/sub on
+    /// <c>{prefix}:notify</c>, by those of every other process. A signal that arrives after the last dequeue
+    /// began and before this call is not lost: the call returns at once.
+    /// </remarks>
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_signalLock)
+        {
+            if (_signalledSinceDequeue)
+            {
+                _signalledSinceDequeue = false;
+                return true;
+            }
+
+            signal = _jobsReady.Task;
+        }
+
+        try
+        {
+            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            lock (_signalLock)
+            {
+                _signalledSinceDequeue = false;
+            }
+
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onCancelRequested"/> with the job id whenever any process requests the cancellation
+    /// of a running job of this store (Redis pub/sub on <c>{prefix}:cancel</c>), so that the worker running it can
+    /// cancel its handler at once instead of at its next lease extension. Requires <see cref="InitializeAsync"/>.
+    /// The callback runs on a Redis client thread: keep it short and do not throw. Dispose the result to stop.
+    /// </summary>
+    public IDisposable SubscribeToCancellations(Action<string> onCancelRequested)
+    {
+        ArgumentNullException.ThrowIfNull(onCancelRequested);
+        lock (_signalLock)
+        {
+            _cancellationHandlers = _cancellationHandlers.Add(onCancelRequested);
+        }
+
+        return new CancellationSubscription(this, onCancelRequested);
+    }
+
+    private void RemoveCancellationHandler(Action<string> handler)
+    {
+        lock (_signalLock)
+        {
+            _cancellationHandlers = _cancellationHandlers.Remove(handler);
+        }
+    }
+
+    /// <summary>Wakes every waiting <see cref="WaitForJobsAsync"/> of this instance.</summary>
+    private void SignalJobsReady()
+    {
+        TaskCompletionSource woken;
+        lock (_signalLock)
+        {
+            _signalledSinceDequeue = true;
+            woken = _jobsReady;
+            _jobsReady = NewSignal();
+        }
+
+        woken.TrySetResult();
+    }
+
+    private void ResetWakeUp()
+    {
+        lock (_signalLock)
+        {
+            _signalledSinceDequeue = false;
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        if (_notifyHandler is not null)
+        {
+            return;
+        }
+
+        var subscriber = _connection!.GetSubscriber();
+        _notifyHandler = (_, message) =>
+        {
+            if (message != _instanceId)
+            {
+                SignalJobsReady();
+            }
+        };
+        _cancelHandler = (_, message) =>
+        {
+            var jobId = (string?)message;
+            if (string.IsNullOrEmpty(jobId))
+            {
+                return;
+            }
+
+            foreach (var handler in _cancellationHandlers)
+            {
+                handler(jobId);
+            }
+        };
+        await subscriber.SubscribeAsync(_keys.NotifyChannel, _notifyHandler).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(_keys.CancelChannel, _cancelHandler).ConfigureAwait(false);
+    }
+
+    private async Task UnsubscribeAsync()
+    {
+        if (_connection is null || _notifyHandler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var subscriber = _connection.GetSubscriber();
+            await subscriber.UnsubscribeAsync(_keys.NotifyChannel, _notifyHandler).ConfigureAwait(false);
+            await subscriber.UnsubscribeAsync(_keys.CancelChannel, _cancelHandler).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            // Disposing while Redis is away: the subscription dies with the connection or is dropped by Redis.
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class CancellationSubscription(RedisJobStore store, Action<string> handler) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                store.RemoveCancellationHandler(handler);
+            }
+        }
+    }
+}

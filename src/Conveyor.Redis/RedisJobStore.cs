@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+/// <summary>
+/// The Redis store: many worker processes on many machines share one Redis or Redis Cluster. Every state
+/// transition is one Lua script on one queue's keys (one hash tag, so one Cluster slot); every timestamp comes
+/// from the <see cref="TimeProvider"/>. Create one per process; it is safe to use from many threads.
+/// </summary>
+public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
+{
+    private readonly RedisStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RedisKeys _keys;
+    private readonly bool _ownsConnection;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, RedisKeys.QueueKeys> _queueKeys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _registeredQueues = new(StringComparer.Ordinal);
+
+    // The queue of every job this instance leased, so that acknowledgements, lease extensions and progress
+    // (which carry only the id) reach the job's slot in one round trip without the id lookup.
+    private readonly ConcurrentDictionary<string, string> _leasedQueues = new(StringComparer.Ordinal);
+    // Wake-ups this instance publishes carry its id, so that it does not wake itself a second time.
+    private readonly string _instanceId = Guid.NewGuid().ToString("N");
+    private readonly string _wakeUp;
+    private IConnectionMultiplexer? _connection;
+    private IDatabase? _database;
+    private bool _disposed;
+
+    /// <summary>A store on a connection the caller owns (and disposes).</summary>
+    public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider)
+        : this(options, timeProvider, connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+    }
+
+    /// <summary>A store that connects with <see cref="RedisStoreOptions.Configuration"/> and owns that connection.</summary>
+    public RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider)
+        : this(options, timeProvider, null)
+    {
+    }
+
+    private RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider, IConnectionMultiplexer? connection)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0 || options.KeyPrefix.Contains(' ', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Key prefix '{options.KeyPrefix}' must be non-empty, without braces or spaces.", nameof(options));
+        }
+
+        _options = options;
+        _time = timeProvider;
+        _keys = new RedisKeys(options.KeyPrefix);
+        _wakeUp = $"{_keys.NotifyChannel}\n{_instanceId}";
+        _connection = connection;
+        _ownsConnection = connection is null;
+        _database = connection?.GetDatabase();
+    }
+
+    /// <inheritdoc />
+    public string Name => "redis";
+
+    /// <summary>The key prefix of this store.</summary>
+    public string KeyPrefix => _keys.Prefix;
+
+    internal RedisKeys Keys => _keys;
+
+    /// <inheritdoc />
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            await db.PingAsync().ConfigureAwait(false);
+            await SubscribeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await UnsubscribeAsync().ConfigureAwait(false);
+        if (_ownsConnection && _connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _connectLock.Dispose();
+    }
+
+    private long NowMicros() => RedisTime.ToMicros(_time.GetUtcNow());
+
+    private RedisKeys.QueueKeys QueueKeys(string queue) => _queueKeys.GetOrAdd(queue, static (q, keys) => keys.ForQueue(q), _keys);
+
+    private ValueTask<IDatabase> DatabaseAsync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _database is { } db ? ValueTask.FromResult(db) : ConnectAsync();
+    }
+
+    private async ValueTask<IDatabase> ConnectAsync()
+    {
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_database is null)
+            {
+                var configuration = ConfigurationOptions.Parse(_options.Configuration);
+                if (!_options.Configuration.Contains("abortConnect", StringComparison.OrdinalIgnoreCase))
+                {
+                    // Keep reconnecting in the background instead of failing for good when Redis is down at start.
+                    configuration.AbortOnConnectFail = false;
+                }
+
+                _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+                _database = _connection.GetDatabase();
+            }
+
+            return _database;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    /// <summary>Runs a script by SHA (StackExchange.Redis loads it once per server), with EVAL when the server lost it.</summary>
+    private async Task<RedisResult> EvaluateAsync(IDatabaseAsync target, RedisScript script, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            return await target.ScriptEvaluateAsync(script.Text, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (RedisFailures.IsNoScript(e))
+        {
+            return await _database!.ScriptEvaluateAsync(script.Text, keys, values, CommandFlags.NoScriptCache).ConfigureAwait(false);
+        }
+    }
+
+    private Task<RedisResult> EvaluateQueueAsync(IDatabaseAsync target, RedisScript script, RedisKeys.QueueKeys queue, params RedisValue[] arguments)
+    {
+        var values = new RedisValue[arguments.Length + 2];
+        values[0] = queue.JobPrefix;
+        values[1] = queue.TenantPrefix;
+        arguments.CopyTo(values, 2);
+        return EvaluateAsync(target, script, queue.All, values);
+    }
+
+    /// <summary>Registers the queue in the set of queue names (once per process and queue).</summary>
+    private void RegisterQueue(IDatabaseAsync target, string queue, List<Task> tasks)
+    {
+        if (_registeredQueues.TryAdd(queue, 0))
+        {
+            tasks.Add(target.SetAddAsync(_keys.Queues, queue));
+        }
+    }
+
+    private async Task<string[]> QueueNamesAsync(IDatabase db)
+    {
+        var members = await db.SetMembersAsync(_keys.Queues).ConfigureAwait(false);
+        var names = new string[members.Length];
+        for (var i = 0; i < members.Length; i++)
+        {
+            names[i] = (string)members[i]!;
+        }
+
+        Array.Sort(names, StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>The queue of a job, from the id lookup; null when there is no such job id.</summary>
+    private async Task<string?> FindQueueAsync(IDatabaseAsync db, string jobId)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return null;
+        }
+
+        var queue = await db.StringGetAsync(_keys.IdLookup(jobId)).ConfigureAwait(false);
+        return queue.IsNullOrEmpty ? null : (string?)queue;
+    }
+
+    private static void EnsureQueueName(string queue)
+    {
+        if (!QueueName.IsValid(queue))
+        {
+            throw new ArgumentException($"Queue name '{queue}' is not valid: 1 to {QueueName.MaxLength} characters of letters, digits, '_', '-' and '.'.", nameof(queue));
+        }
+    }
+}

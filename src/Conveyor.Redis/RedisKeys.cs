@@ -1,0 +1,122 @@
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+/// <summary>
+/// Every Redis key and channel name the store uses, in one place. Lua scripts never build a key name
+/// themselves except from the prefixes given here (job hashes and tenant indexes, per id and tenant).
+/// </summary>
+/// <remarks>
+/// Every key of one queue carries the queue's hash tag (<c>{queue}</c>), so that a queue lives on one Redis
+/// Cluster slot and each queue script touches one slot:
+/// <code>
+/// {p}:{queue}:pending              list of ids, LPUSH in, RPOP out (FIFO)
+/// {p}:{queue}:active               zset id → lease expiry (µs)
+/// {p}:{queue}:scheduled|retrying   zset id → due (µs)
+/// {p}:{queue}:succeeded|partial|failed|cancelled   zset id → retention expiry (µs)
+/// {p}:{queue}:paused               flag
+/// {p}:{queue}:leaseseq             counter of lease tokens
+/// {p}:{queue}:j:{id}               job hash
+/// {p}:{queue}:t:{tenant}           zset id → created-at (µs): the tenant's listing
+/// </code>
+/// Keys that no single queue owns live outside the queue slots:
+/// <code>
+/// {p}:ix:{id}                      the job id lookup: the queue of the job (ids are unique across queues)
+/// {p}:uq:{tenant}:{key}            the unique key's holder: queue, id, unique-until, created-at
+/// {p}:queues                       set of queue names ever used
+/// {p}:{{p}:coord}:…                locks, idempotency records and servers (one slot of their own)
+/// </code>
+/// </remarks>
+internal sealed class RedisKeys
+{
+    private readonly string _prefix;
+    private readonly string _coordination;
+
+    public RedisKeys(string prefix)
+    {
+        _prefix = prefix;
+        _coordination = $"{prefix}:{{{prefix}:coord}}:";
+        Queues = new RedisKey($"{prefix}:queues");
+        Locks = new RedisKey(_coordination + "locks");
+        LockExpiries = new RedisKey(_coordination + "lockexp");
+        IdempotencyKeys = new RedisKey(_coordination + "idem");
+        Servers = new RedisKey(_coordination + "servers");
+        ServerExpiries = new RedisKey(_coordination + "serverexp");
+        NotifyChannel = RedisChannel.Literal($"{prefix}:notify");
+        CancelChannel = RedisChannel.Literal($"{prefix}:cancel");
+    }
+
+    public string Prefix => _prefix;
+
+    public RedisKey Queues { get; }
+
+    public RedisKey Locks { get; }
+
+    public RedisKey LockExpiries { get; }
+
+    public RedisKey IdempotencyKeys { get; }
+
+    public RedisKey Servers { get; }
+
+    public RedisKey ServerExpiries { get; }
+
+    /// <summary>Published (empty message) when a job becomes pending: idle workers in every process wake.</summary>
+    public RedisChannel NotifyChannel { get; }
+
+    /// <summary>Published (the job id) when a running job's cancellation is requested.</summary>
+    public RedisChannel CancelChannel { get; }
+
+    public RedisKey IdLookup(string jobId) => new($"{_prefix}:ix:{jobId}");
+
+    public RedisKey UniqueKey(string tenant, string uniqueKey) => new($"{_prefix}:uq:{tenant}:{uniqueKey}");
+
+    /// <summary>The start of every key of the queue, tag included.</summary>
+    public string QueueBase(string queue) => $"{_prefix}:{{{queue}}}:";
+
+    public QueueKeys ForQueue(string queue) => new(queue, QueueBase(queue));
+
+    /// <summary>One queue's keys in the order the queue scripts take them as KEYS (Scripts/queue.lib.lua).</summary>
+    internal sealed class QueueKeys
+    {
+        public QueueKeys(string queue, string queueBase)
+        {
+            Queue = queue;
+            Pending = queueBase + "pending";
+            All =
+            [
+                Pending,
+                queueBase + "active",
+                queueBase + "scheduled",
+                queueBase + "retrying",
+                queueBase + "succeeded",
+                queueBase + "partial",
+                queueBase + "failed",
+                queueBase + "cancelled",
+                queueBase + "paused",
+                queueBase + "leaseseq",
+            ];
+            JobPrefix = queueBase + "j:";
+            TenantPrefix = queueBase + "t:";
+            Paused = All[8];
+        }
+
+        public string Queue { get; }
+
+        public RedisKey Pending { get; }
+
+        public RedisKey Paused { get; }
+
+        /// <summary>KEYS of every queue script.</summary>
+        public RedisKey[] All { get; }
+
+        /// <summary>ARGV[1] of every queue script.</summary>
+        public RedisValue JobPrefix { get; }
+
+        /// <summary>ARGV[2] of every queue script.</summary>
+        public RedisValue TenantPrefix { get; }
+
+        public RedisKey Job(string jobId) => new((string)JobPrefix! + jobId);
+
+        public RedisKey TenantIndex(string tenant) => new((string)TenantPrefix! + tenant);
+    }
+}

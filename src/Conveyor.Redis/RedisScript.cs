@@ -1,0 +1,72 @@
+namespace Conveyor.Redis;
+
+/// <summary>
+/// One Lua script of Scripts/*.lua (embedded). StackExchange.Redis loads each script once per server
+/// (SCRIPT LOAD) and then runs it by its SHA (EVALSHA); <see cref="RedisJobStore"/> falls back to EVAL when a
+/// restarted or failed-over server answers NOSCRIPT.
+/// </summary>
+internal sealed class RedisScript
+{
+    private RedisScript(string name, string text)
+    {
+        Name = name;
+        Text = text;
+    }
+
+    public string Name { get; }
+
+    public string Text { get; }
+
+    public static RedisScript Enqueue { get; } = Queue("enqueue");
+
+    public static RedisScript Dequeue { get; } = Queue("dequeue");
+
+    public static RedisScript Acknowledge { get; } = Queue("acknowledge");
+
+    public static RedisScript ExtendLeases { get; } = Queue("extend_leases");
+
+    public static RedisScript ReportProgress { get; } = Queue("report_progress");
+
+    public static RedisScript Recover { get; } = Queue("recover");
+
+    public static RedisScript Promote { get; } = Queue("promote");
+
+    public static RedisScript Purge { get; } = Queue("purge");
+
+    public static RedisScript Cancel { get; } = Queue("cancel");
+
+    public static RedisScript Requeue { get; } = Queue("requeue");
+
+    public static RedisScript Delete { get; } = Queue("delete");
+
+    public static RedisScript QueueStats { get; } = Queue("queue_stats");
+
+    public static RedisScript List { get; } = Queue("list");
+
+    public static RedisScript ClaimId { get; } = Plain("claim_id");
+
+    public static RedisScript CompareAndDelete { get; } = Plain("compare_and_delete");
+
+    public static RedisScript CompareAndSet { get; } = Plain("compare_and_set");
+
+    public static RedisScript AcquireLock { get; } = Plain("acquire_lock");
+
+    public static RedisScript ReleaseLock { get; } = Plain("release_lock");
+
+    public static RedisScript RecordIdempotencyKey { get; } = Plain("record_idempotency_key");
+
+    public static RedisScript PurgeCoordination { get; } = Plain("purge_coordination");
+
+    private static RedisScript Queue(string name) => new(name, Read("queue.lib") + Read(name));
+
+    private static RedisScript Plain(string name) => new(name, Read(name));
+
+    private static string Read(string name)
+    {
+        var resource = $"Conveyor.Redis.Scripts.{name}.lua";
+        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The embedded script {resource} is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,48 @@
+-- Ends attempts of one queue's jobs; each applies only if the job is still active under its lease token.
+-- KEYS: the queue layout (queue.lib.lua).
+-- ARGV[3] now  ARGV[4] wake-up channel and sender ("<channel>\n<sender>") when a job is released to pending
+-- Then 9 entries per acknowledgement, from ARGV[5]: job id, lease token, outcome (AckOutcome as a number:
+-- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released), retry-at (''), the attempt's error
+-- as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'), result, result URL ('').
+-- A retry or release of a job whose cancellation was requested cancels it instead: the operator who cancelled
+-- it expects it never to run again.
+-- Returns how many applied.
+local now = ARGV[3]
+local applied, released = 0, 0
+local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending' }
+for i = 5, #ARGV, 9 do
+  local id = ARGV[i]
+  local jk = JOB .. id
+  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr')
+  local state = OUTCOME[ARGV[i + 2]]
+  if v[6] == '1' and (state == 'retrying' or state == 'pending') then state = 'cancelled' end
+  if v[1] == 'active' and v[2] == ARGV[i + 1] and state then
+    applied = applied + 1
+    redis.call('ZREM', ACTIVE, id)
+    local added = {}
+    if ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
+    if ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
+    if #added > 0 then
+      redis.call('HSET', jk, 'err', append_errors(v[5], table.concat(added, ',')))
+    end
+    if state == 'succeeded' or state == 'partial' then
+      redis.call('HSET', jk, 'pr', '100')
+      if ARGV[i + 6] == '1' then redis.call('HSET', jk, 'r', ARGV[i + 7]) end
+      if ARGV[i + 8] ~= '' then redis.call('HSET', jk, 'ru', ARGV[i + 8]) end
+      finish(jk, id, state, now, v[3])
+    elseif state == 'retrying' then
+      redis.call('HSET', jk, 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now)
+      redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+      redis.call('ZADD', STATE_KEY.retrying, ARGV[i + 3], id)
+    elseif state == 'pending' then
+      -- Released at shutdown: the attempt does not count.
+      redis.call('HSET', jk, 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)))
+      make_pending(jk, id, now)
+      released = released + 1
+    else
+      finish(jk, id, state, now, v[3])
+    end
+  end
+end
+if released > 0 then notify(ARGV[4]) end
+return applied

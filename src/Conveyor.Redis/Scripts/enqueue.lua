@@ -1,0 +1,35 @@
+-- Stores one job unless its id exists in this queue.
+-- KEYS: the queue layout (queue.lib.lua).
+-- ARGV[3] id  ARGV[4] now  ARGV[5] state ('pending' or 'scheduled')  ARGV[6] scheduled-at ('' for none)
+-- ARGV[7] type  ARGV[8] tenant  ARGV[9] payload  ARGV[10] max retry  ARGV[11] timeout µs ('')
+-- ARGV[12] deadline ('')  ARGV[13] unique key ('')  ARGV[14] unique-until ('')  ARGV[15] retention µs
+-- ARGV[16] traceparent ('')  ARGV[17] wake-up channel and sender ("<channel>\n<sender>") when the job is pending
+-- Returns {0} when stored, {2, state, created-at} when a job with that id exists (nothing written).
+local id, now, state = ARGV[3], ARGV[4], ARGV[5]
+local jk = JOB .. id
+if redis.call('EXISTS', jk) == 1 then
+  local v = redis.call('HMGET', jk, 'st', 'c')
+  return { 2, v[1] or '', v[2] or '' }
+end
+local fields = { 'ty', ARGV[7], 'tn', ARGV[8], 'st', state, 'p', ARGV[9], 'a', '0', 'mr', ARGV[10],
+  'rt', ARGV[15], 'c', now, 'u', now }
+local optional = { sa = ARGV[6], to = ARGV[11], dl = ARGV[12], uk = ARGV[13], uu = ARGV[14], tp = ARGV[16] }
+for name, value in pairs(optional) do
+  if value ~= '' then
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+  end
+end
+if state == 'pending' then
+  fields[#fields + 1] = 'e'
+  fields[#fields + 1] = now
+end
+redis.call('HSET', jk, unpack(fields))
+redis.call('ZADD', TENANT .. ARGV[8], now, id)
+if state == 'pending' then
+  redis.call('LPUSH', PENDING, id)
+  notify(ARGV[17])
+else
+  redis.call('ZADD', STATE_KEY.scheduled, ARGV[6], id)
+end
+return { 0 }

@@ -1,0 +1,66 @@
+-- Prepended to every queue script (RedisScripts). One queue's keys, all under the queue's hash tag,
+-- so that a script touches one Redis Cluster slot. The layout is RedisKeys.QueueKeys:
+-- KEYS[1] pending list (LPUSH in, RPOP out: FIFO)   KEYS[2] active zset (score: lease expiry)
+-- KEYS[3] scheduled zset (score: due)               KEYS[4] retrying zset (score: due)
+-- KEYS[5..8] succeeded, partial, failed, cancelled zsets (score: retention expiry)
+-- KEYS[9] paused flag                               KEYS[10] lease token counter
+-- ARGV[1] job hash key prefix ("<prefix>:{<queue>}:j:")   ARGV[2] tenant index key prefix ("…:t:")
+-- Times are unix microseconds chosen by the caller's TimeProvider, never Redis TIME.
+local PENDING, ACTIVE, PAUSED, LEASESEQ = KEYS[1], KEYS[2], KEYS[9], KEYS[10]
+local STATE_KEY = { pending = KEYS[1], active = KEYS[2], scheduled = KEYS[3], retrying = KEYS[4],
+  succeeded = KEYS[5], partial = KEYS[6], failed = KEYS[7], cancelled = KEYS[8] }
+local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
+local JOB, TENANT = ARGV[1], ARGV[2]
+
+-- Integers as plain digits: Lua's own tostring would write 1.7e+15.
+local function int(n) return string.format('%.0f', n) end
+
+-- errors is a JSON array kept as text; items is one or more JSON objects joined by commas.
+local function append_errors(errors, items)
+  if not errors or errors == '' or errors == '[]' then return '[' .. items .. ']' end
+  return string.sub(errors, 1, -2) .. ',' .. items .. ']'
+end
+
+local function error_json(attempt, message, now)
+  return '{"a":' .. int(attempt) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
+end
+
+-- Publishes a wake-up; the argument is "<channel>\n<sender>", so that a process can ignore its own.
+local function notify(arg)
+  local sep = string.find(arg, '\n', 1, true)
+  redis.call('PUBLISH', string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1))
+end
+
+-- Ordinal comparison of two strings (Lua's '<' follows the server's locale).
+local function ordinal_less(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+-- Takes a job out of the structure that holds it in its current state.
+local function unlink_state(id, state)
+  if state == 'pending' then
+    redis.call('LREM', PENDING, 1, id)
+  elseif STATE_KEY[state] then
+    redis.call('ZREM', STATE_KEY[state], id)
+  end
+end
+
+-- Finishes a job: state, completed-at, and the expiry its retention gives it.
+local function finish(jk, id, state, now, retention)
+  redis.call('HSET', jk, 'st', state, 'f', now, 'u', now)
+  redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+  redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + (tonumber(retention) or 0)), id)
+end
+
+-- Makes a job pending now, at the back of the queue.
+local function make_pending(jk, id, now)
+  redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
+  redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+  redis.call('LPUSH', PENDING, id)
+end
+

@@ -1,0 +1,38 @@
+-- Takes up to a number of this queue's active jobs whose lease expired before now: each gets an error and
+-- goes back to pending (its attempt counted), or to failed when its attempts are spent or its deadline passed.
+-- KEYS: the queue layout (queue.lib.lua).
+-- ARGV[3] now  ARGV[4] limit  ARGV[5] error message  ARGV[6] error message when the deadline has passed
+-- ARGV[7] wake-up channel and sender ("<channel>\n<sender>") when a job went back to pending
+-- A job whose cancellation was requested is cancelled instead: its worker died before it could stop.
+-- Returns a flat array, 4 entries per job: id, type, tenant, new state.
+local now = ARGV[3]
+local ids = redis.call('ZRANGEBYSCORE', ACTIVE, '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[4]))
+local out = {}
+local requeued = 0
+for _, id in ipairs(ids) do
+  redis.call('ZREM', ACTIVE, id)
+  local jk = JOB .. id
+  local v = redis.call('HMGET', jk, 'st', 'a', 'mr', 'dl', 'ty', 'tn', 'rt', 'err', 'cr')
+  if v[1] == 'active' then
+    local attempts = tonumber(v[2]) or 0
+    local deadline_passed = v[4] and tonumber(v[4]) and tonumber(v[4]) <= tonumber(now)
+    local message = deadline_passed and ARGV[6] or ARGV[5]
+    redis.call('HSET', jk, 'err', append_errors(v[8], error_json(attempts, message, now)))
+    local state
+    if v[9] == '1' then
+      state = 'cancelled'
+      finish(jk, id, state, now, v[7])
+    elseif deadline_passed or attempts > (tonumber(v[3]) or 0) then
+      state = 'failed'
+      finish(jk, id, state, now, v[7])
+    else
+      state = 'pending'
+      make_pending(jk, id, now)
+      requeued = requeued + 1
+    end
+    local n = #out
+    out[n + 1] = id; out[n + 2] = v[5] or ''; out[n + 3] = v[6] or ''; out[n + 4] = state
+  end
+end
+if requeued > 0 then notify(ARGV[7]) end
+return out
