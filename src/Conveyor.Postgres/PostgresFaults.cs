@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+using Conveyor.Storage;
+using Npgsql;
+
+namespace Conveyor.Postgres;
+
+/// <summary>
+/// Decides which failures mean "the database cannot be reached or cannot answer now" and become a
+/// <see cref="JobStoreUnavailableException"/>, so the server backs off and tries again. Errors that are the
+/// query's own fault (a constraint, a syntax error, a missing table) are not transient and stay as they are.
+/// </summary>
+internal static class PostgresFaults
+{
+    public static bool IsUnavailable(Exception exception) => exception switch
+    {
+        PostgresException postgres => IsUnavailableState(postgres.SqlState),
+        NpgsqlException => true,            // socket, protocol, timeout or pool exhausted: no answer from the server
+        SocketException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// SQLSTATE classes that mean the server went away or is overloaded: 08 connection exception, 53 insufficient
+    /// resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 40001/40P01
+    /// (serialization failure, deadlock: try again).
+    /// </summary>
+    private static bool IsUnavailableState(string sqlState) =>
+        sqlState.StartsWith("08", StringComparison.Ordinal)
+        || sqlState.StartsWith("53", StringComparison.Ordinal)
+        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "40001" or "40P01";
+
+    public static JobStoreUnavailableException Wrap(Exception exception) =>
+        new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception);
+}

@@ -1,0 +1,202 @@
+using Conveyor.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Conveyor.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // Leases pending jobs through the dequeue() function of migration 0001 (two passes over the quota list,
+    // FOR UPDATE SKIP LOCKED per queue). $1 queues text[], $2 quotas int[], $3 limit, $4 owner (server id),
+    // $5 now, $6 lease expiry. Returns the leased jobs, first pass then second, FIFO within each queue.
+    private const string DequeueTemplate =
+        "SELECT " + JobRows.LeasedColumns + " FROM :\"schema\".dequeue($1, $2, $3, $4, $5, $6)";
+
+    // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
+    // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released. A job whose
+    // cancellation was requested must not run again, however its attempt ended: a retry or a release becomes a
+    // cancellation (FOR UPDATE reads the latest cancel_requested). Finished jobs release their unique key and
+    // start their retention; a released job goes back to pending without counting the attempt, and its queue is
+    // NOTIFYed. $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at timestamptz[], $5 errors to
+    // append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel.
+    // Returns the number of acknowledgements applied.
+    private const string AcknowledgeTemplate = """
+        WITH acked AS (
+            SELECT a.*, CASE WHEN j.cancel_requested AND a.outcome IN (2, 5) THEN 4 ELSE a.outcome END AS effective
+            FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[], $5::jsonb[], $6::bytea[], $7::text[])
+                AS a(id, token, outcome, retry_at, errors, result, result_url)
+            JOIN :"schema".jobs j ON j.id = a.id AND j.lease_token = a.token AND j.state = 'active'
+            FOR UPDATE OF j
+        ), done AS (
+            UPDATE :"schema".jobs j SET
+                state = CASE a.effective WHEN 0 THEN 'succeeded' WHEN 1 THEN 'partial' WHEN 2 THEN 'retrying'
+                                         WHEN 3 THEN 'failed' WHEN 4 THEN 'cancelled' ELSE 'pending' END,
+                progress = CASE WHEN a.effective IN (0, 1) THEN 100 ELSE j.progress END,
+                result = CASE WHEN a.effective IN (0, 1) THEN a.result ELSE j.result END,
+                result_url = CASE WHEN a.effective IN (0, 1) THEN a.result_url ELSE j.result_url END,
+                errors = j.errors || a.errors,
+                attempts = CASE WHEN a.outcome = 5 THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                scheduled_at = CASE WHEN a.effective = 2 THEN a.retry_at ELSE j.scheduled_at END,
+                enqueued_at = CASE WHEN a.effective = 5 THEN $8 ELSE j.enqueued_at END,
+                completed_at = CASE WHEN a.finished THEN $8 END,
+                expires_at = CASE WHEN a.finished THEN $8 + j.retention END,
+                unique_held = j.unique_held AND NOT a.finished,
+                lease_token = NULL,
+                lease_owner = NULL,
+                lease_expires_at = NULL,
+                cancel_requested = false,
+                updated_at = $8
+            FROM (SELECT acked.*, acked.effective IN (0, 1, 3, 4) AS finished FROM acked) a
+            WHERE j.id = a.id
+            RETURNING j.queue, a.effective
+        ), notified AS (
+            SELECT pg_notify($9, q.queue) FROM (SELECT DISTINCT queue FROM done WHERE effective = 5) q
+        )
+        SELECT count(*), (SELECT count(*) FROM notified) FROM done
+        """;
+
+    // $1 progress, $2 id, $3 lease token, $4 now. Returns the number of rows updated (0 or 1).
+    private const string ReportProgressTemplate = """
+        UPDATE :"schema".jobs SET progress = $1, updated_at = $4
+        WHERE id = $2 AND state = 'active' AND lease_token = $3
+        """;
+
+    private string DequeueSql => field ??= Sql(DequeueTemplate);
+
+    private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
+
+    private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit);
+        if (request.Limit == 0 || request.Queues.Count == 0)
+        {
+            return [];
+        }
+
+        var queues = new string[request.Queues.Count];
+        var quotas = new int[request.Queues.Count];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            queues[i] = request.Queues[i].Queue;
+            quotas[i] = request.Queues[i].Limit;
+        }
+
+        var now = Now();
+        try
+        {
+            await using var command = _dataSource.CreateCommand(DequeueSql);
+            command.Parameters.Add(P(queues));
+            command.Parameters.Add(P(quotas));
+            command.Parameters.Add(P(request.Limit));
+            command.Parameters.Add(P(request.ServerId));
+            command.Parameters.Add(TimestampTz(now));
+            command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+            var jobs = new List<LeasedJob>(Math.Min(request.Limit, 256));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                jobs.Add(JobRows.ReadLeased(reader));
+            }
+
+            return jobs;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        if (acknowledgements.Count == 0)
+        {
+            return 0;
+        }
+
+        var n = acknowledgements.Count;
+        var ids = new string[n];
+        var tokens = new long[n];
+        var outcomes = new int[n];
+        var retryAts = new DateTime?[n];
+        var errors = new string[n];
+        var results = new byte[]?[n];
+        var resultUrls = new string?[n];
+        var anyReleased = false;
+        for (var i = 0; i < n; i++)
+        {
+            var ack = acknowledgements[i];
+            ArgumentNullException.ThrowIfNull(ack, nameof(acknowledgements));
+            ids[i] = ack.JobId;
+            tokens[i] = ack.LeaseToken;
+            outcomes[i] = (int)ack.Outcome;
+            retryAts[i] = ack.Outcome == AckOutcome.Retry ? (ack.RetryAt ?? Now()).UtcDateTime : null;
+            errors[i] = JobRows.WriteErrors(ErrorsToAppend(ack));
+            results[i] = ack.Result is { } result ? AsArray(result) : null;
+            resultUrls[i] = ack.ResultUrl;
+            anyReleased |= ack.Outcome == AckOutcome.Released;
+        }
+
+        try
+        {
+            await using var command = _dataSource.CreateCommand(AcknowledgeSql);
+            command.Parameters.Add(TextArray(ids));
+            command.Parameters.Add(P(tokens));
+            command.Parameters.Add(P(outcomes));
+            command.Parameters.Add(TimestampTzArray(retryAts));
+            command.Parameters.Add(new NpgsqlParameter { Value = errors, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            command.Parameters.Add(new NpgsqlParameter { Value = results, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            command.Parameters.Add(TextArray(resultUrls));
+            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(Text(_jobsChannel));
+            var applied = (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            if (anyReleased && applied > 0)
+            {
+                _signal.Set();
+            }
+
+            return applied;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        ArgumentOutOfRangeException.ThrowIfNegative(progress);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(progress, 100);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ReportProgressSql);
+            command.Parameters.Add(P(progress));
+            command.Parameters.Add(P(jobId));
+            command.Parameters.Add(P(leaseToken));
+            command.Parameters.Add(TimestampTz(Now()));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <summary>The error that ended the attempt (none for a release), then the item errors the handler recorded.</summary>
+    private static IReadOnlyList<JobError> ErrorsToAppend(JobAcknowledgement ack)
+    {
+        if (ack.Outcome == AckOutcome.Released || ack.Error is null)
+        {
+            return ack.ItemErrors;
+        }
+
+        return ack.ItemErrors.Count == 0 ? [ack.Error] : [ack.Error, .. ack.ItemErrors];
+    }
+}

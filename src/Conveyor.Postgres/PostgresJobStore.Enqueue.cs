@@ -1,0 +1,300 @@
+using System.Runtime.InteropServices;
+using Conveyor.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Conveyor.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // Releases the unique keys whose time to live has passed, so that the insert that follows may take them.
+    // $1 tenants text[], $2 unique keys text[], $3 now.
+    private const string ReleaseExpiredKeysTemplate = """
+        UPDATE :"schema".jobs j SET unique_held = false
+        FROM unnest($1::text[], $2::text[]) AS k(tenant, key)
+        WHERE j.tenant = k.tenant AND j.unique_key = k.key AND j.unique_held AND j.unique_until <= $3
+        """;
+
+    // Stores the jobs that are not duplicates, in input order (so seq keeps their order), and NOTIFYs the jobs
+    // channel once per queue that got a pending job. The NOTIFY is delivered when the transaction commits.
+    // $1 ids, $2 types, $3 queues, $4 tenants, $5 states (text[]); $6 payloads bytea[]; $7 max_retry int[];
+    // $8 timeouts interval[]; $9 deadlines, $10 scheduled_at timestamptz[]; $11 unique keys text[];
+    // $12 unique until timestamptz[]; $13 retention interval[]; $14 trace parents text[]; $15 now; $16 channel.
+    // Returns the id of every job stored; a refused job (id exists, unique key held) returns no row.
+    private const string EnqueueTemplate = """
+        WITH input AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::int[],
+                                 $8::interval[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::timestamptz[],
+                                 $13::interval[], $14::text[]) WITH ORDINALITY
+                AS t(id, type, queue, tenant, state, payload, max_retry, timeout, deadline, scheduled_at,
+                     unique_key, unique_until, retention, trace_parent, ord)
+        ), stored AS (
+            INSERT INTO :"schema".jobs (id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
+                scheduled_at, enqueued_at, unique_key, unique_until, unique_held, retention, trace_parent,
+                created_at, updated_at)
+            SELECT id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
+                scheduled_at, CASE WHEN state = 'pending' THEN $15::timestamptz END, unique_key, unique_until,
+                unique_key IS NOT NULL, retention, trace_parent, $15, $15
+            FROM input ORDER BY ord
+            ON CONFLICT DO NOTHING
+            RETURNING id, queue, state
+        ), notified AS (
+            SELECT pg_notify($16, q.queue) FROM (SELECT DISTINCT queue FROM stored WHERE state = 'pending') q
+        )
+        SELECT stored.id FROM stored, (SELECT count(*) FROM notified) n
+        """;
+
+    // For refused jobs: the job that holds the id or, failing that, the live holder of the unique key.
+    // $1 ids, $2 tenants, $3 unique keys (text[]). Returns ord (1-based input position), kind (1 id, 2 key),
+    // and the holder's id, state, queue and created_at.
+    private const string FindHoldersTemplate = """
+        SELECT t.ord, h.kind, h.id, h.state, h.queue, h.created_at
+        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(id, tenant, key, ord)
+        CROSS JOIN LATERAL (
+            SELECT 1 AS kind, j.id, j.state, j.queue, j.created_at FROM :"schema".jobs j WHERE j.id = t.id
+            UNION ALL
+            SELECT 2, j.id, j.state, j.queue, j.created_at FROM :"schema".jobs j
+            WHERE t.key IS NOT NULL AND j.tenant = t.tenant AND j.unique_key = t.key AND j.unique_held
+            ORDER BY 1
+            LIMIT 1
+        ) h
+        """;
+
+    // A refused job whose holder vanished before it was looked up (finished or deleted meanwhile) is tried again.
+    private const int EnqueueAttempts = 5;
+
+    private string ReleaseExpiredKeysSql => field ??= Sql(ReleaseExpiredKeysTemplate);
+
+    private string EnqueueSql => field ??= Sql(EnqueueTemplate);
+
+    private string FindHoldersSql => field ??= Sql(FindHoldersTemplate);
+
+    /// <inheritdoc />
+    public async ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var results = await EnqueueManyAsync([job], cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var results = await EnqueueCoreAsync(connection, null, jobs, cancellationToken).ConfigureAwait(false);
+            if (results.Any(static r => r is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending }))
+            {
+                _signal.Set();
+            }
+
+            return results;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <summary>
+    /// Enqueues <paramref name="job"/> on the caller's connection, inside the caller's transaction: the job exists
+    /// if and only if that transaction commits, and workers are notified only when it commits. Works with any
+    /// transaction on the connection, including one opened by EF Core or Dapper.
+    /// </summary>
+    /// <param name="connection">An open connection to the database that holds the store's schema.</param>
+    /// <param name="transaction">The transaction to enqueue in; null for the connection's current (or no) transaction.</param>
+    /// <param name="job">The job, with every default applied (<c>IJobClient.CreateJob</c> builds one).</param>
+    /// <param name="cancellationToken">Cancels the statement.</param>
+    /// <returns>Enqueued, or the duplicate that refused it (the job is then not written).</returns>
+    /// <remarks>
+    /// A duplicate is a value, not an error, so the caller's transaction stays usable. A transport failure throws
+    /// <see cref="JobStoreUnavailableException"/>; the caller's transaction is then lost with its connection.
+    /// </remarks>
+    public async Task<EnqueueResult> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            var results = await EnqueueCoreAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+            return results[0];
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw PostgresFaults.Wrap(exception);
+        }
+    }
+
+    private async ValueTask<EnqueueResult[]> EnqueueCoreAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var results = new EnqueueResult[jobs.Count];
+        var todo = Enumerable.Range(0, jobs.Count).ToList();
+        for (var attempt = 1; todo.Count > 0; attempt++)
+        {
+            var batch = todo.Select(i => jobs[i]).ToArray();
+            var stored = await InsertAsync(connection, transaction, batch, now, cancellationToken).ConfigureAwait(false);
+
+            var refused = new List<int>();
+            foreach (var index in todo)
+            {
+                var job = jobs[index];
+                if (stored.Remove(job.Id))
+                {
+                    results[index] = new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, StateAt(job, now), job.Queue, now);
+                }
+                else
+                {
+                    refused.Add(index);
+                }
+            }
+
+            if (refused.Count == 0)
+            {
+                break;
+            }
+
+            var holders = await FindHoldersAsync(connection, transaction, refused.Select(i => jobs[i]).ToArray(), cancellationToken).ConfigureAwait(false);
+            todo = [];
+            for (var k = 0; k < refused.Count; k++)
+            {
+                if (holders[k] is { } holder)
+                {
+                    results[refused[k]] = holder;
+                }
+                else if (attempt < EnqueueAttempts)
+                {
+                    todo.Add(refused[k]);
+                }
+                else
+                {
+                    throw new JobStoreUnavailableException($"The job {jobs[refused[k]].Id} was refused as a duplicate, but its holder kept changing; try again.");
+                }
+            }
+        }
+
+        return results;
+    }
+
+    private async ValueTask<HashSet<string>> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] jobs, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var n = jobs.Length;
+        var ids = new string[n];
+        var types = new string[n];
+        var queues = new string[n];
+        var tenants = new string[n];
+        var states = new string[n];
+        var payloads = new byte[n][];
+        var maxRetries = new int[n];
+        var timeouts = new TimeSpan?[n];
+        var deadlines = new DateTime?[n];
+        var scheduledAts = new DateTime?[n];
+        var uniqueKeys = new string?[n];
+        var uniqueUntils = new DateTime?[n];
+        var retentions = new TimeSpan[n];
+        var traceParents = new string?[n];
+        var anyKey = false;
+        for (var i = 0; i < n; i++)
+        {
+            var job = jobs[i];
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            ids[i] = job.Id;
+            types[i] = job.Type;
+            queues[i] = job.Queue;
+            tenants[i] = job.Tenant;
+            states[i] = StateAt(job, now).ToStorageName();
+            payloads[i] = AsArray(job.Payload);
+            maxRetries[i] = job.MaxRetry;
+            timeouts[i] = job.Timeout;
+            deadlines[i] = job.Deadline?.UtcDateTime;
+            scheduledAts[i] = job.ProcessAt?.UtcDateTime;
+            uniqueKeys[i] = job.UniqueKey;
+            uniqueUntils[i] = job.UniqueUntil?.UtcDateTime;
+            retentions[i] = job.Retention;
+            traceParents[i] = job.TraceParent;
+            anyKey |= job.UniqueKey is not null;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (anyKey)
+        {
+            var release = new NpgsqlBatchCommand(ReleaseExpiredKeysSql);
+            release.Parameters.Add(TextArray(tenants));
+            release.Parameters.Add(TextArray(uniqueKeys));
+            release.Parameters.Add(TimestampTz(now));
+            batch.BatchCommands.Add(release);
+        }
+
+        var insert = new NpgsqlBatchCommand(EnqueueSql);
+        insert.Parameters.Add(TextArray(ids));
+        insert.Parameters.Add(TextArray(types));
+        insert.Parameters.Add(TextArray(queues));
+        insert.Parameters.Add(TextArray(tenants));
+        insert.Parameters.Add(TextArray(states));
+        insert.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        insert.Parameters.Add(P(maxRetries));
+        insert.Parameters.Add(new NpgsqlParameter { Value = timeouts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
+        insert.Parameters.Add(TimestampTzArray(deadlines));
+        insert.Parameters.Add(TimestampTzArray(scheduledAts));
+        insert.Parameters.Add(TextArray(uniqueKeys));
+        insert.Parameters.Add(TimestampTzArray(uniqueUntils));
+        insert.Parameters.Add(new NpgsqlParameter { Value = retentions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
+        insert.Parameters.Add(TextArray(traceParents));
+        insert.Parameters.Add(TimestampTz(now));
+        insert.Parameters.Add(Text(_jobsChannel));
+        batch.BatchCommands.Add(insert);
+
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            stored.Add(reader.GetString(0));
+        }
+
+        return stored;
+    }
+
+    private async ValueTask<EnqueueResult?[]> FindHoldersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] refused, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(FindHoldersSql, connection, transaction);
+        command.Parameters.Add(TextArray(refused.Select(j => j.Id).ToArray()));
+        command.Parameters.Add(TextArray(refused.Select(j => j.Tenant).ToArray()));
+        command.Parameters.Add(TextArray(refused.Select(j => j.UniqueKey).ToArray()));
+        var holders = new EnqueueResult?[refused.Length];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = (int)reader.GetInt64(0) - 1;
+            var outcome = reader.GetInt32(1) == 1 ? EnqueueOutcome.DuplicateId : EnqueueOutcome.DuplicateUniqueKey;
+            holders[index] = new EnqueueResult(
+                outcome,
+                reader.GetString(2),
+                JobStateExtensions.FromStorageName(reader.GetString(3)),
+                reader.GetString(4),
+                JobRows.Time(reader, 5));
+        }
+
+        return holders;
+    }
+
+    private static JobState StateAt(NewJob job, DateTimeOffset now) =>
+        job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
+
+    private static byte[] AsArray(ReadOnlyMemory<byte> memory) =>
+        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+
+    private static NpgsqlParameter TextArray(string?[] values) =>
+        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    private static NpgsqlParameter TimestampTzArray(DateTime?[] values) =>
+        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
+}

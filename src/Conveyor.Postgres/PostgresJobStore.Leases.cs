@@ -1,0 +1,249 @@
+using Conveyor.Storage;
+using Npgsql;
+
+namespace Conveyor.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <summary>The message of the error a job gets when its lease expired.</summary>
+    internal const string LeaseExpiredMessage =
+        "The job's lease expired: the worker that ran it stopped renewing it (it died, or lost the store).";
+
+    // Extends every lease of one server that is still held under its token, in one statement.
+    // $1 ids text[], $2 tokens bigint[], $3 owner, $4 new expiry. Returns id and cancel_requested of each lease
+    // extended; the caller reports the others as lost.
+    private const string ExtendLeasesTemplate = """
+        UPDATE :"schema".jobs j SET lease_expires_at = $4
+        FROM unnest($1::text[], $2::bigint[]) AS l(id, token)
+        WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'active' AND j.lease_owner = $3
+        RETURNING j.id, j.cancel_requested
+        """;
+
+    // Takes up to $2 active jobs whose lease expired before $1 (oldest expiry first; SKIP LOCKED so that the
+    // recoverers of several servers share the work). Each gets an error; it goes back to pending (its attempt
+    // counted) or, out of attempts or past its deadline, to failed; a job whose cancellation was requested is
+    // cancelled, as its worker would have done. The queues that got a pending job are NOTIFYed.
+    // $1 now, $2 limit, $3 message, $4 now as ISO 8601 text (the error's occurred_at), $5 channel.
+    // Returns id, type, queue, tenant and new state of each job recovered.
+    private const string RecoverTemplate = """
+        WITH expired AS (
+            SELECT id, cancel_requested AS cancel,
+                   (attempts > max_retry OR coalesce(deadline <= $1, false)) AS fail
+            FROM :"schema".jobs
+            WHERE state = 'active' AND lease_expires_at < $1
+            ORDER BY lease_expires_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), recovered AS (
+            UPDATE :"schema".jobs j SET
+                state = CASE WHEN e.cancel THEN 'cancelled' WHEN e.fail THEN 'failed' ELSE 'pending' END,
+                errors = j.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', j.attempts, 'message', $3::text, 'exception_type', NULL, 'item', NULL, 'occurred_at', $4::text)),
+                enqueued_at = CASE WHEN e.cancel OR e.fail THEN j.enqueued_at ELSE $1 END,
+                completed_at = CASE WHEN e.cancel OR e.fail THEN $1 END,
+                expires_at = CASE WHEN e.cancel OR e.fail THEN $1 + j.retention END,
+                unique_held = j.unique_held AND NOT (e.cancel OR e.fail),
+                lease_token = NULL,
+                lease_owner = NULL,
+                lease_expires_at = NULL,
+                cancel_requested = false,
+                updated_at = $1
+            FROM expired e
+            WHERE j.id = e.id
+            RETURNING j.id, j.type, j.queue, j.tenant, j.state
+        ), notified AS (
+            SELECT pg_notify($5, q.queue) FROM (SELECT DISTINCT queue FROM recovered WHERE state = 'pending') q
+        )
+        SELECT recovered.* FROM recovered, (SELECT count(*) FROM notified) n
+        """;
+
+    // Moves up to $2 scheduled and retrying jobs due at or before $1 to pending (earliest first) and NOTIFYs their
+    // queues. $1 now, $2 limit, $3 channel. Returns the number of jobs moved.
+    private const string PromoteTemplate = """
+        WITH due AS (
+            SELECT id FROM :"schema".jobs
+            WHERE state IN ('scheduled', 'retrying') AND scheduled_at <= $1
+            ORDER BY scheduled_at, seq
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), moved AS (
+            UPDATE :"schema".jobs j SET state = 'pending', enqueued_at = $1, updated_at = $1
+            FROM due WHERE j.id = due.id
+            RETURNING j.queue
+        ), notified AS (
+            SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM moved) q
+        )
+        SELECT count(*), (SELECT count(*) FROM notified) FROM moved
+        """;
+
+    // Deletes up to $2 finished jobs whose retention ended at or before $1 (bounded, so one call never holds
+    // locks for long or bloats one transaction), and the expired idempotency records, locks and server entries
+    // (small tables). $1 now, $2 limit. Returns the number of jobs deleted. Autovacuum reclaims the dead rows.
+    private const string PurgeTemplate = """
+        WITH purged AS (
+            DELETE FROM :"schema".jobs
+            WHERE id IN (
+                SELECT id FROM :"schema".jobs
+                WHERE state IN ('succeeded', 'partial', 'failed', 'cancelled') AND expires_at <= $1
+                ORDER BY expires_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+        ), keys AS (
+            DELETE FROM :"schema".idempotency_keys
+            WHERE key IN (SELECT key FROM :"schema".idempotency_keys WHERE expires_at <= $1 LIMIT $2)
+        ), locks AS (
+            DELETE FROM :"schema".locks WHERE expires_at <= $1
+        ), servers AS (
+            DELETE FROM :"schema".servers WHERE expires_at <= $1
+        )
+        SELECT count(*) FROM purged
+        """;
+
+    private string ExtendLeasesSql => field ??= Sql(ExtendLeasesTemplate);
+
+    private string RecoverSql => field ??= Sql(RecoverTemplate);
+
+    private string PromoteSql => field ??= Sql(PromoteTemplate);
+
+    private string PurgeSql => field ??= Sql(PurgeTemplate);
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Leases.Count == 0)
+        {
+            return LeaseExtension.None;
+        }
+
+        var ids = new string[request.Leases.Count];
+        var tokens = new long[request.Leases.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = request.Leases[i].JobId;
+            tokens[i] = request.Leases[i].LeaseToken;
+        }
+
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ExtendLeasesSql);
+            command.Parameters.Add(P(ids));
+            command.Parameters.Add(P(tokens));
+            command.Parameters.Add(P(request.ServerId));
+            command.Parameters.Add(TimestampTz(Now() + request.LeaseDuration));
+            var extended = new HashSet<string>(StringComparer.Ordinal);
+            var cancelRequested = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = reader.GetString(0);
+                    extended.Add(id);
+                    if (reader.GetBoolean(1))
+                    {
+                        cancelRequested.Add(id);
+                    }
+                }
+            }
+
+            var lost = ids.Where(id => !extended.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
+            return lost.Length == 0 && cancelRequested.Count == 0 ? LeaseExtension.None : new LeaseExtension(lost, cancelRequested);
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+        {
+            return [];
+        }
+
+        var now = Now();
+        try
+        {
+            await using var command = _dataSource.CreateCommand(RecoverSql);
+            command.Parameters.Add(TimestampTz(now));
+            command.Parameters.Add(P(limit));
+            command.Parameters.Add(Text(LeaseExpiredMessage));
+            command.Parameters.Add(Text(now.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
+            command.Parameters.Add(Text(_jobsChannel));
+            var recovered = new List<RecoveredJob>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    recovered.Add(new RecoveredJob(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        reader.GetString(3),
+                        JobStateExtensions.FromStorageName(reader.GetString(4))));
+                }
+            }
+
+            if (recovered.Any(static r => r.NewState == JobState.Pending))
+            {
+                _signal.Set();
+            }
+
+            return recovered;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            await using var command = _dataSource.CreateCommand(PromoteSql);
+            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(P(limit));
+            command.Parameters.Add(Text(_jobsChannel));
+            var moved = (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            if (moved > 0)
+            {
+                _signal.Set();
+            }
+
+            return moved;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(PurgeSql);
+            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(P(limit));
+            return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.Text;
+using Conveyor.Storage;
+using Npgsql;
+
+namespace Conveyor.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // $1 tenant, $2 id. Returns the job's row, or nothing.
+    private const string GetTemplate = "SELECT " + JobRows.InfoColumns + " FROM :\"schema\".jobs WHERE tenant = $1 AND id = $2";
+
+    // Counts by queue and state over the whole table (an operator's query, not the hot path), joined with the
+    // paused queues so that a paused queue with no job is listed too.
+    // Returns one row per queue, ordered by name.
+    private const string QueueStatsTemplate = """
+        SELECT coalesce(c.queue, q.name) AS name, coalesce(q.paused, false),
+               coalesce(c.scheduled, 0), coalesce(c.pending, 0), coalesce(c.active, 0), coalesce(c.retrying, 0),
+               coalesce(c.succeeded, 0), coalesce(c.partial, 0), coalesce(c.failed, 0), coalesce(c.cancelled, 0),
+               c.oldest_pending
+        FROM (
+            SELECT queue,
+                   count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
+                   count(*) FILTER (WHERE state = 'pending') AS pending,
+                   count(*) FILTER (WHERE state = 'active') AS active,
+                   count(*) FILTER (WHERE state = 'retrying') AS retrying,
+                   count(*) FILTER (WHERE state = 'succeeded') AS succeeded,
+                   count(*) FILTER (WHERE state = 'partial') AS partial,
+                   count(*) FILTER (WHERE state = 'failed') AS failed,
+                   count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
+                   min(enqueued_at) FILTER (WHERE state = 'pending') AS oldest_pending
+            FROM :"schema".jobs
+            GROUP BY queue
+        ) c
+        FULL JOIN :"schema".queues q ON q.name = c.queue
+        WHERE c.queue IS NOT NULL OR q.paused
+        ORDER BY 1
+        """;
+
+    // $1 queue, $2 now.
+    private const string PauseTemplate = """
+        INSERT INTO :"schema".queues (name, paused, updated_at) VALUES ($1, true, $2)
+        ON CONFLICT (name) DO UPDATE SET paused = true, updated_at = $2
+        """;
+
+    // $1 queue, $2 channel. Idle workers are woken: the queue's jobs are ready again.
+    private const string ResumeTemplate = """
+        WITH resumed AS (DELETE FROM :"schema".queues WHERE name = $1 RETURNING name)
+        SELECT count(*), (SELECT count(*) FROM resumed, pg_notify($2, resumed.name)) FROM resumed
+        """;
+
+    private string GetSql => field ??= Sql(GetTemplate);
+
+    private string QueueStatsSql => field ??= Sql(QueueStatsTemplate);
+
+    private string PauseSql => field ??= Sql(PauseTemplate);
+
+    private string ResumeSql => field ??= Sql(ResumeTemplate);
+
+    /// <inheritdoc />
+    public async ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(GetSql);
+            command.Parameters.Add(P(tenant));
+            command.Parameters.Add(P(jobId));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? JobRows.ReadInfo(reader) : null;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, JobQuery.MaxLimit);
+        JobCursor? cursor = null;
+        if (query.Cursor is not null)
+        {
+            if (!JobCursor.TryDecode(query.Cursor, out var decoded))
+            {
+                throw new ArgumentException("The cursor is not one this store returned.", nameof(query));
+            }
+
+            cursor = decoded;
+        }
+
+        // Only the filters in use appear in the text, so each combination gets its own plan on the
+        // (tenant, created_at DESC, id DESC) index; there are at most 16 of them.
+        var sql = new StringBuilder("SELECT ").Append(JobRows.InfoColumns).Append(" FROM ")
+            .Append(PostgresSchemaName.Quote(_options.Schema)).Append(".jobs WHERE tenant = $1");
+        var parameters = new List<NpgsqlParameter> { P(query.Tenant) };
+        if (query.State is { } state)
+        {
+            parameters.Add(P(state.ToStorageName()));
+            sql.Append(" AND state = $").Append(parameters.Count);
+        }
+
+        if (query.Type is not null)
+        {
+            parameters.Add(P(query.Type));
+            sql.Append(" AND type = $").Append(parameters.Count);
+        }
+
+        if (query.Queue is not null)
+        {
+            parameters.Add(P(query.Queue));
+            sql.Append(" AND queue = $").Append(parameters.Count);
+        }
+
+        if (cursor is { } after)
+        {
+            parameters.Add(TimestampTz(DateTimeOffset.UnixEpoch.AddTicks(after.CreatedAtUnixMicroseconds * 10)));
+            parameters.Add(P(after.JobId));
+            sql.Append(" AND (created_at, id) < ($").Append(parameters.Count - 1).Append(", $").Append(parameters.Count).Append(')');
+        }
+
+        parameters.Add(P(query.Limit + 1));
+        sql.Append(" ORDER BY created_at DESC, id DESC LIMIT $").Append(parameters.Count);
+
+        try
+        {
+            await using var command = _dataSource.CreateCommand(sql.ToString());
+            command.Parameters.AddRange(parameters.ToArray());
+            var jobs = new List<JobInfo>(Math.Min(query.Limit + 1, 128));
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    jobs.Add(JobRows.ReadInfo(reader));
+                }
+            }
+
+            string? next = null;
+            if (jobs.Count > query.Limit)
+            {
+                jobs.RemoveAt(jobs.Count - 1);
+                var last = jobs[^1];
+                next = new JobCursor(JobCursor.ToUnixMicroseconds(last.CreatedAt), last.Id).Encode();
+            }
+
+            return new JobPage(jobs, next);
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand(QueueStatsSql);
+            var stats = new List<QueueStats>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                stats.Add(new QueueStats
+                {
+                    Queue = reader.GetString(0),
+                    Paused = reader.GetBoolean(1),
+                    Scheduled = reader.GetInt64(2),
+                    Pending = reader.GetInt64(3),
+                    Active = reader.GetInt64(4),
+                    Retrying = reader.GetInt64(5),
+                    Succeeded = reader.GetInt64(6),
+                    Partial = reader.GetInt64(7),
+                    Failed = reader.GetInt64(8),
+                    Cancelled = reader.GetInt64(9),
+                    OldestPendingSince = JobRows.NullableTime(reader, 10),
+                });
+            }
+
+            return stats;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(PauseSql);
+            command.Parameters.Add(P(queue));
+            command.Parameters.Add(TimestampTz(Now()));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ResumeSql);
+            command.Parameters.Add(P(queue));
+            command.Parameters.Add(Text(_jobsChannel));
+            if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+            {
+                _signal.Set();
+            }
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+}

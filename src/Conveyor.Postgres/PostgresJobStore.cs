@@ -1,0 +1,175 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Conveyor.Postgres;
+
+/// <summary>
+/// The PostgreSQL store: jobs live in one table of the database the application already has. Workers lease
+/// batches with <c>FOR UPDATE SKIP LOCKED</c>, idle workers wake on LISTEN/NOTIFY, and a job can be enqueued in
+/// the same transaction as the application's own writes (<see cref="EnqueueAsync(NpgsqlConnection, NpgsqlTransaction?, NewJob, CancellationToken)"/>),
+/// so it exists if and only if that transaction commits.
+/// </summary>
+/// <remarks>
+/// Every timestamp is taken from the store's <see cref="TimeProvider"/> and passed as a parameter; no statement
+/// reads the database's clock. Transport failures surface as <see cref="JobStoreUnavailableException"/>.
+/// The store is safe to use from many threads and many processes. Each SQL statement sits next to the method
+/// that runs it, with a header that states its parameters and what it returns; <c>:"schema"</c> in it is
+/// replaced by the quoted schema name once, when the store is created.
+/// </remarks>
+public sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgresStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WakeSignal _signal = new();
+    private readonly PostgresNotifier _notifier;
+    private readonly string _jobsChannel;
+    private readonly string _cancelChannel;
+    private int _disposed;
+
+    /// <summary>
+    /// Creates a store on <paramref name="dataSource"/>, which the caller owns (the usual case with dependency
+    /// injection, where the application registers one <see cref="NpgsqlDataSource"/>).
+    /// </summary>
+    public PostgresJobStore(NpgsqlDataSource dataSource, PostgresStoreOptions? options = null, TimeProvider? timeProvider = null, ILogger<PostgresJobStore>? logger = null)
+        : this(dataSource, ownsDataSource: false, options ?? new PostgresStoreOptions(), timeProvider, logger)
+    {
+    }
+
+    /// <summary>Creates a store with its own data source, built from <see cref="PostgresStoreOptions.ConnectionString"/>.</summary>
+    public PostgresJobStore(PostgresStoreOptions options, TimeProvider? timeProvider = null, ILogger<PostgresJobStore>? logger = null)
+        : this(BuildDataSource(options), ownsDataSource: true, options, timeProvider, logger)
+    {
+    }
+
+    private PostgresJobStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, TimeProvider? timeProvider, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        PostgresSchemaName.EnsureValid(options.Schema);
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _jobsChannel = options.Schema + "_jobs";
+        _cancelChannel = options.Schema + "_cancel";
+        _notifier = new PostgresNotifier(_dataSource, _jobsChannel, _cancelChannel, _signal, options.ListenReconnectDelay, _logger);
+    }
+
+    /// <inheritdoc />
+    public string Name => "postgres";
+
+    /// <summary>The schema that holds the store's tables.</summary>
+    public string Schema => _options.Schema;
+
+    /// <summary>The listener, for tests that wait until it listens again after a restart.</summary>
+    internal PostgresNotifier Notifier => _notifier;
+
+    /// <summary>
+    /// Applies the migrations this schema lacks (or, with <see cref="PostgresStoreOptions.ApplyMigrations"/> false,
+    /// checks that they were applied) and opens the listening connection.
+    /// </summary>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_options.ApplyMigrations)
+            {
+                await PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _notifier.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onCancelRequested"/> with the job id whenever a cancellation is requested for an active
+    /// job, in this process or any other process sharing the database, within milliseconds (LISTEN/NOTIFY). The call
+    /// runs on the listening connection's thread: keep it short (cancel a token source, no I/O). A job may be
+    /// reported more than once. When the listening connection is down, <see cref="ExtendLeasesAsync"/> still reports
+    /// the request at the next extension. Dispose the result to stop.
+    /// </summary>
+    public IDisposable SubscribeToCancellations(Action<string> onCancelRequested)
+    {
+        ArgumentNullException.ThrowIfNull(onCancelRequested);
+        return _notifier.SubscribeToCancellations(onCancelRequested);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        await _signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Closes the listening connection and, if the store built it, the data source.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _notifier.DisposeAsync().ConfigureAwait(false);
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("PostgresStoreOptions.ConnectionString is required when no NpgsqlDataSource is given.", nameof(options));
+        }
+
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        if (!options.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
+            && !options.ConnectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            // The store runs a small fixed set of statements: prepared once per connection, they skip parsing and planning.
+            builder.ConnectionStringBuilder.MaxAutoPrepare = options.MaxAutoPrepare;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.Build();
+    }
+
+    private string Sql(string template) => PostgresSchemaName.Substitute(template, _options.Schema);
+
+    private DateTimeOffset Now() => _time.GetUtcNow();
+
+    /// <summary>
+    /// Wraps a transport failure. A broken connection may leave other idle connections of the pool broken too
+    /// (a server restart closes them all), so the pool is cleared and the next call opens fresh ones.
+    /// </summary>
+    private JobStoreUnavailableException Fault(Exception exception)
+    {
+        if (exception is not PostgresException || exception is PostgresException { SqlState: "57P01" or "57P02" or "57P03" } || exception is PostgresException { SqlState: var s } && s.StartsWith("08", StringComparison.Ordinal))
+        {
+            _dataSource.Clear();
+        }
+
+        return PostgresFaults.Wrap(exception);
+    }
+
+    private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter TimestampTz(DateTimeOffset? value) =>
+        new() { Value = value is { } v ? v.UtcDateTime : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+}

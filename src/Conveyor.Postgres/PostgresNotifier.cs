@@ -1,0 +1,275 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Conveyor.Postgres;
+
+/// <summary>
+/// One dedicated connection per store that LISTENs on the store's two channels: "jobs" (a job may be ready: wake
+/// idle workers) and "cancel" (payload: the id of an active job whose cancellation was requested). PostgreSQL
+/// delivers a NOTIFY only when the transaction that sent it commits, so a worker is never woken for a job that a
+/// rolled-back transaction enqueued.
+/// </summary>
+/// <remarks>
+/// When the connection breaks (a restart, a failover, a network cut) the notifier reconnects after a delay and
+/// LISTENs again, then wakes the workers once, because notifications sent meanwhile were lost. Until then idle
+/// workers fall back to their poll interval and cancellations to the lease extension, so nothing is lost, only
+/// slower. The delays are in real time on purpose: they pace a network connection, not job timestamps.
+/// </remarks>
+internal sealed partial class PostgresNotifier : IAsyncDisposable
+{
+    // A LISTENing connection that stays silent this long is checked with a query, so a half-open TCP
+    // connection (the server vanished without a FIN) is noticed and replaced.
+    private static readonly TimeSpan IdleCheckInterval = TimeSpan.FromSeconds(30);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _jobsChannel;
+    private readonly string _cancelChannel;
+    private readonly WakeSignal _signal;
+    private readonly TimeSpan _reconnectDelay;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private Action<string>[] _cancelSubscribers = [];
+    private TaskCompletionSource _listening = NewSource();
+    private Task? _loop;
+    private int _connections;
+
+    public PostgresNotifier(NpgsqlDataSource dataSource, string jobsChannel, string cancelChannel, WakeSignal signal, TimeSpan reconnectDelay, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _jobsChannel = jobsChannel;
+        _cancelChannel = cancelChannel;
+        _signal = signal;
+        _reconnectDelay = reconnectDelay;
+        _logger = logger;
+    }
+
+    /// <summary>How many times a connection started listening (1 after start, more after reconnects).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>True while a connection is listening.</summary>
+    public bool IsListening => Volatile.Read(ref _listening).Task.IsCompleted;
+
+    /// <summary>Opens the listening connection (failing if the server cannot be reached) and keeps it open in the background.</summary>
+    public async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_loop is not null)
+            {
+                return;
+            }
+        }
+
+        var connection = await ListenAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_loop is null)
+            {
+                _loop = Task.Run(() => RunAsync(connection, _stopping.Token), CancellationToken.None);
+                return;
+            }
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when a connection is listening.</summary>
+    public Task WaitUntilListeningAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _listening).Task.WaitAsync(cancellationToken);
+
+    public IDisposable SubscribeToCancellations(Action<string> onCancelRequested)
+    {
+        lock (_gate)
+        {
+            _cancelSubscribers = [.. _cancelSubscribers, onCancelRequested];
+        }
+
+        return new Subscription(this, onCancelRequested);
+    }
+
+    /// <summary>Tells this process's subscribers at once, without waiting for the NOTIFY to come back.</summary>
+    public void PublishCancellation(string jobId)
+    {
+        foreach (var subscriber in Volatile.Read(ref _cancelSubscribers))
+        {
+            try
+            {
+                subscriber(jobId);
+            }
+            catch (Exception exception)
+            {
+                LogSubscriberFailed(_logger, exception, jobId);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? loop;
+        lock (_gate)
+        {
+            loop = _loop;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task<NpgsqlConnection> ListenAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            connection.Notification += OnNotification;
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"LISTEN \"{_jobsChannel}\"; LISTEN \"{_cancelChannel}\"";
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        Interlocked.Increment(ref _connections);
+        Volatile.Read(ref _listening).TrySetResult();
+        return connection;
+    }
+
+    private async Task RunAsync(NpgsqlConnection? connection, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (connection is null)
+                {
+                    connection = await ListenAsync(stopping).ConfigureAwait(false);
+                    LogReconnected(_logger);
+
+                    // Notifications sent while no connection listened are lost: let every idle worker look once.
+                    _signal.Set();
+                }
+
+                while (true)
+                {
+                    if (!await connection.WaitAsync(IdleCheckInterval, stopping).ConfigureAwait(false))
+                    {
+                        await using var ping = connection.CreateCommand();
+                        ping.CommandText = "SELECT 1";
+                        await ping.ExecuteScalarAsync(stopping).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                LogConnectionLost(_logger, exception, _reconnectDelay);
+            }
+
+            await CloseAsync(connection, unlisten: false).ConfigureAwait(false);
+            connection = null;
+            try
+            {
+                await Task.Delay(_reconnectDelay, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await CloseAsync(connection, unlisten: true).ConfigureAwait(false);
+    }
+
+    private async ValueTask CloseAsync(NpgsqlConnection? connection, bool unlisten)
+    {
+        if (connection is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_listening.Task.IsCompleted)
+            {
+                _listening = NewSource();
+            }
+        }
+
+        connection.Notification -= OnNotification;
+        try
+        {
+            if (unlisten && connection.State == System.Data.ConnectionState.Open)
+            {
+                // A pooled connection that still LISTENs would keep receiving (and queueing) notifications.
+                await using var command = connection.CreateCommand();
+                command.CommandText = "UNLISTEN *";
+                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception) || exception is InvalidOperationException)
+        {
+            // The connection is gone; so is its LISTEN.
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (string.Equals(e.Channel, _jobsChannel, StringComparison.Ordinal))
+        {
+            _signal.Set();
+        }
+        else if (string.Equals(e.Channel, _cancelChannel, StringComparison.Ordinal))
+        {
+            PublishCancellation(e.Payload);
+        }
+    }
+
+    private void Unsubscribe(Action<string> onCancelRequested)
+    {
+        lock (_gate)
+        {
+            var index = Array.IndexOf(_cancelSubscribers, onCancelRequested);
+            if (index >= 0)
+            {
+                _cancelSubscribers = [.. _cancelSubscribers[..index], .. _cancelSubscribers[(index + 1)..]];
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The PostgreSQL listening connection was lost; reconnecting in {Delay}. Idle workers poll meanwhile.")]
+    private static partial void LogConnectionLost(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "The PostgreSQL listening connection is back.")]
+    private static partial void LogReconnected(ILogger logger);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "A cancellation subscriber failed for job {job_id}.")]
+    private static partial void LogSubscriberFailed(ILogger logger, Exception exception, string job_id);
+
+    private sealed class Subscription(PostgresNotifier owner, Action<string> onCancelRequested) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Unsubscribe(onCancelRequested);
+            }
+        }
+    }
+}

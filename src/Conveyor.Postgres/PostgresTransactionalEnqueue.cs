@@ -1,0 +1,58 @@
+using System.Data.Common;
+using Conveyor.Storage;
+using Npgsql;
+
+namespace Conveyor.Postgres;
+
+/// <summary>
+/// Enqueue a job in the application's own transaction: the job exists if and only if the transaction commits, and
+/// workers are woken only when it commits.
+/// <code>
+/// await using var tx = await connection.BeginTransactionAsync(ct);
+/// await InsertOrderAsync(connection, tx, order, ct);
+/// await connection.EnqueueJobAsync(tx, store, client.CreateJob(new SendReceipt(order.Id)), ct);
+/// await tx.CommitAsync(ct);
+/// </code>
+/// With EF Core: <c>db.Database.GetDbConnection().EnqueueJobAsync(db.Database.CurrentTransaction?.GetDbTransaction(), store, job, ct)</c>.
+/// </summary>
+public static class PostgresTransactionalEnqueue
+{
+    /// <summary>Enqueues <paramref name="job"/> on <paramref name="connection"/> inside <paramref name="transaction"/>.</summary>
+    public static Task<EnqueueResult> EnqueueJobAsync(
+        this NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        PostgresJobStore store,
+        NewJob job,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.EnqueueAsync(connection, transaction, job, cancellationToken);
+    }
+
+    /// <summary>
+    /// Enqueues <paramref name="job"/> on a connection and transaction typed as their ADO.NET bases, as EF Core
+    /// (<c>Database.GetDbConnection()</c>, <c>CurrentTransaction.GetDbTransaction()</c>) and Dapper hand them out.
+    /// They must be Npgsql's.
+    /// </summary>
+    public static Task<EnqueueResult> EnqueueJobAsync(
+        this DbConnection connection,
+        DbTransaction? transaction,
+        PostgresJobStore store,
+        NewJob job,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(store);
+        if (connection is not NpgsqlConnection npgsqlConnection)
+        {
+            throw new ArgumentException($"The connection is a {connection.GetType().Name}; transactional enqueue needs an NpgsqlConnection.", nameof(connection));
+        }
+
+        if (transaction is not null and not NpgsqlTransaction)
+        {
+            throw new ArgumentException($"The transaction is a {transaction.GetType().Name}; transactional enqueue needs an NpgsqlTransaction.", nameof(transaction));
+        }
+
+        return store.EnqueueAsync(npgsqlConnection, transaction as NpgsqlTransaction, job, cancellationToken);
+    }
+}
