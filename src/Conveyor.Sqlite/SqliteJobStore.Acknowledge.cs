@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using Conveyor.Sqlite.Internal;
 using Conveyor.Storage;
 
@@ -36,9 +39,30 @@ public sealed partial class SqliteJobStore
         var applied = 0;
         var releasedSeqBase = -1L;
         var releasedCount = 0;
-        foreach (var ack in acknowledgements)
+        for (var i = 0; i < acknowledgements.Count; i++)
         {
+            var ack = acknowledgements[i];
             ArgumentNullException.ThrowIfNull(ack, nameof(acknowledgements));
+            if (IsPlainSuccess(ack))
+            {
+                // A run of plain successes (the bulk of a busy server's acknowledgements) is one statement.
+                var end = i + 1;
+                while (end < acknowledgements.Count && acknowledgements[end] is { } next && IsPlainSuccess(next))
+                {
+                    end++;
+                }
+
+                if (end - i > 1)
+                {
+                    applied += session.Command(SqlStatement.AckSucceededMany)
+                        .Bind("@acks", EncodeLeases(acknowledgements, i, end))
+                        .Bind("@now", now)
+                        .ExecuteNonQuery();
+                    i = end - 1;
+                    continue;
+                }
+            }
+
             var errors = ack.Outcome == AckOutcome.Released ? string.Empty : JobErrorLines.Encode(ack.ItemErrors ?? [], ack.Error);
             var command = ack.Outcome switch
             {
@@ -74,6 +98,31 @@ public sealed partial class SqliteJobStore
         }
 
         return (applied, releasedCount > 0);
+    }
+
+    private static bool IsPlainSuccess(JobAcknowledgement ack) =>
+        ack.Outcome == AckOutcome.Succeeded && ack.Result is null && ack.ResultUrl is null && ack.Error is null
+        && (ack.ItemErrors is null || ack.ItemErrors.Count == 0);
+
+    /// <summary>[[job id, lease token], …] for AckSucceededMany.sql.</summary>
+    private static string EncodeLeases(IReadOnlyList<JobAcknowledgement> acknowledgements, int start, int end)
+    {
+        var buffer = new ArrayBufferWriter<byte>((end - start) * 64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            for (var i = start; i < end; i++)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(acknowledgements[i].JobId);
+                writer.WriteNumberValue(acknowledgements[i].LeaseToken);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>The pending_seq for the next released job: after every job already pending, in acknowledgement order.</summary>

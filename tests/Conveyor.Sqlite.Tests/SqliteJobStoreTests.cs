@@ -173,6 +173,31 @@ public sealed class SqliteJobStoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AcknowledgeManyAsync_LongRunOfPlainSuccessesWithStaleTokens_AppliesOnlyCurrentLeases()
+    {
+        // Runs of plain successes take the one-statement path (AckSucceededMany.sql); it checks every token too.
+        await using var sut = _database.CreateStore(_time);
+        await sut.EnqueueManyAsync([.. Enumerable.Range(0, 60).Select(_ => TestJobs.New())], Ct);
+        var leased = await sut.DequeueAsync(TestJobs.Request(60), Ct);
+        var acks = leased.Select((job, i) => new JobAcknowledgement
+        {
+            JobId = job.Id,
+            LeaseToken = i % 3 == 0 ? job.LeaseToken + 1_000_000 : job.LeaseToken,
+            Outcome = AckOutcome.Succeeded,
+        }).ToList();
+        acks.Add(acks[1]);
+
+        var applied = await sut.AcknowledgeManyAsync(acks, Ct);
+
+        Assert.Equal(40, applied);
+        for (var i = 0; i < leased.Count; i++)
+        {
+            var job = await sut.GetAsync(TenantId.Default, leased[i].Id, Ct);
+            Assert.Equal(i % 3 == 0 ? JobState.Active : JobState.Succeeded, job!.State);
+        }
+    }
+
     [Theory]
     [InlineData(nameof(SqlStatement.Dequeue), "jobs_pending")]
     [InlineData(nameof(SqlStatement.PromoteDue), "jobs_due")]

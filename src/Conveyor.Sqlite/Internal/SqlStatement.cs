@@ -9,6 +9,7 @@ internal enum SqlStatement
     ReadPendingSeq,
     AdvancePendingSeq,
     Dequeue,
+    AckSucceededMany,
     AckComplete,
     AckRetry,
     AckFinishUnsuccessful,
