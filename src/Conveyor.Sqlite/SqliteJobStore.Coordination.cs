@@ -113,8 +113,10 @@ public sealed partial class SqliteJobStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken) =>
-        WriteAsync(limit, static (store, session, max) => session.InTransaction((store, max), static (s, state) =>
+    public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return WriteAsync(limit, static (store, session, max) => session.InTransaction((store, max), static (s, state) =>
         {
             var now = state.store.Now();
             var deleted = state.max > 0
@@ -123,6 +125,7 @@ public sealed partial class SqliteJobStore
             s.Command(SqlStatement.PurgeCoordination).Bind("@now", now).ExecuteNonQuery();
             return deleted;
         }), cancellationToken);
+    }
 
     private static string EncodeQueues(IReadOnlyDictionary<string, int> queues)
     {

@@ -136,7 +136,8 @@ public sealed partial class SqliteJobStore
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
     {
-        if (limit <= 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
         {
             return [];
         }
@@ -180,7 +181,8 @@ public sealed partial class SqliteJobStore
     /// <inheritdoc />
     public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
     {
-        if (limit <= 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
         {
             return 0;
         }

@@ -1,7 +1,7 @@
 -- RecoverExpired: takes up to @limit active jobs whose lease expired before @now, oldest expiry first.
 -- Each gets an error for the attempt that was lost and then:
 --   cancelled  if its cancellation was requested (the operator asked for it never to run again);
---   failed     if its attempts are spent (attempts > max_retry) or its deadline has passed;
+--   failed     if its attempts are spent (attempts > max_retry) or its deadline has come (deadline <= @now);
 --   pending    otherwise, behind the waiting jobs, with pending_seq @seq_base + its rank.
 -- Finished jobs start their retention.
 -- Parameters: @now, @limit, @seq_base, @message.
@@ -9,13 +9,13 @@
 --   the largest pending_seq returned.
 UPDATE jobs
 SET state = CASE WHEN cancel_requested THEN 'cancelled'
-                 WHEN attempts > max_retry OR (deadline IS NOT NULL AND deadline < @now) THEN 'failed'
+                 WHEN attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now) THEN 'failed'
                  ELSE 'pending' END,
     pending_seq = @seq_base + expired.rank,
     enqueued_at = @now,
-    completed_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline < @now)
+    completed_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
                         THEN @now END,
-    expires_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline < @now)
+    expires_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
                       THEN @now + retention_us END,
     errors = errors || json_object('attempt', attempts, 'message', @message, 'exceptionType', NULL,
                                    'item', NULL, 'occurredAt', @now) || char(10),
