@@ -1,0 +1,120 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// A three-master Redis Cluster on loopback (ports 7101–7103), with queues spread over slots on every node:
+/// each queue script stays in its queue's slot, and operations across queues work node by node.
+/// </summary>
+public sealed class RedisClusterTests
+{
+    private static readonly int[] Ports = [7101, 7102, 7103];
+
+    [RedisFact]
+    public async Task Cluster_QueuesOnEveryNode_EnqueueDequeueAckRetryRecoverPromoteAndPurge()
+    {
+        var nodes = new List<RedisServerProcess>();
+        try
+        {
+            foreach (var port in Ports)
+            {
+                nodes.Add(await RedisServerProcess.StartAsync(port, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
+            }
+
+            var created = await RedisServerProcess.RunAsync(RedisTestEnvironment.RedisCli, ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
+            Assert.Contains("All 16384 slots covered", created, StringComparison.Ordinal);
+            foreach (var node in nodes)
+            {
+                await RedisServerProcess.WaitUntilAsync(async () => (await node.CliAsync("CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"node {node.Port} to report cluster_state:ok");
+            }
+
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(string.Join(",", nodes.Select(n => n.Endpoint)));
+            await RunAsync(connection);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task RunAsync(ConnectionMultiplexer connection)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "cluster" }, time);
+        await store.InitializeAsync(CancellationToken.None);
+        var queues = QueuesOnEveryNode(connection, store.Keys);
+        Assert.Equal(3, queues.Select(q => SlotOwner(connection, connection.HashSlot(store.Keys.ForQueue(q).Pending))).Distinct().Count());
+
+        // Enqueue in one batch across queues, with a unique key and an explicit id, and one scheduled job per queue.
+        var jobs = queues.SelectMany(q => Enumerable.Range(0, 5).Select(_ => RedisKeyLayoutTests.NewJob(q))).ToList();
+        jobs[0] = jobs[0] with { Id = "explicit-1", UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) };
+        var results = await store.EnqueueManyAsync(jobs, CancellationToken.None);
+        Assert.All(results, r => Assert.Equal(EnqueueOutcome.Enqueued, r.Outcome));
+        Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) }, CancellationToken.None)).Outcome);
+        Assert.Equal(EnqueueOutcome.DuplicateId, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[2]) with { Id = "explicit-1" }, CancellationToken.None)).Outcome);
+        var scheduled = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { ProcessAt = time.GetUtcNow().AddMinutes(5) }).ToList();
+        await store.EnqueueManyAsync(scheduled, CancellationToken.None);
+
+        // Dequeue across every queue in one request; retry some, let some leases expire, finish the rest.
+        var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 2))], Limit = 15, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+        var first = await store.DequeueAsync(request, CancellationToken.None);
+        Assert.Equal(15, first.Count);
+        Assert.Equal(3, first.Select(j => j.Queue).Distinct().Count());
+        var retried = first.Take(3).ToList();
+        var abandoned = first.Skip(3).Take(3).ToList();
+        var done = first.Skip(6).ToList();
+        Assert.Equal(12, await store.AcknowledgeManyAsync(
+            [.. retried.Select(j => new JobAcknowledgement { JobId = j.Id, LeaseToken = j.LeaseToken, Outcome = AckOutcome.Retry, RetryAt = time.GetUtcNow().AddMinutes(1), Error = new JobError(1, "boom", null, null, time.GetUtcNow()) }),
+             .. done.Select(Succeeded)],
+            CancellationToken.None));
+        var extension = await store.ExtendLeasesAsync(new ExtendLeasesRequest { ServerId = "s", Leases = [.. abandoned.Select(j => new LeaseRef(j.Id, j.LeaseToken))], LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        Assert.Empty(extension.Lost);
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        var recovered = await store.RecoverExpiredLeasesAsync(100, CancellationToken.None);
+        Assert.Equal(abandoned.Select(j => j.Id).Order(), recovered.Select(r => r.JobId).Order());
+        Assert.All(recovered, r => Assert.Equal(JobState.Pending, r.NewState));
+        Assert.Equal(retried.Count + scheduled.Count, await store.PromoteDueAsync(100, CancellationToken.None));
+
+        var stats = await store.GetQueueStatsAsync(CancellationToken.None);
+        Assert.Equal(jobs.Count + scheduled.Count - done.Count, stats.Sum(s => s.Pending));
+        while (await store.DequeueAsync(request, CancellationToken.None) is { Count: > 0 } leased)
+        {
+            Assert.Equal(leased.Count, await store.AcknowledgeManyAsync([.. leased.Select(Succeeded)], CancellationToken.None));
+        }
+
+        foreach (var job in jobs.Concat(scheduled))
+        {
+            Assert.Equal(JobState.Succeeded, (await store.GetAsync(TenantId.Default, job.Id, CancellationToken.None))!.State);
+        }
+
+        var page = await store.ListAsync(new JobQuery { Tenant = TenantId.Default, Limit = 100 }, CancellationToken.None);
+        Assert.Equal(jobs.Count + scheduled.Count, page.Jobs.Count);
+        time.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(jobs.Count + scheduled.Count, await store.PurgeExpiredAsync(1000, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, "explicit-1", CancellationToken.None));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) }, CancellationToken.None)).Outcome);
+    }
+
+    private static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
+
+    /// <summary>Three queue names whose slots belong to three different nodes.</summary>
+    private static List<string> QueuesOnEveryNode(ConnectionMultiplexer connection, RedisKeys keys)
+    {
+        var byNode = new Dictionary<System.Net.EndPoint, string>();
+        for (var i = 0; byNode.Count < 3 && i < 1000; i++)
+        {
+            var queue = $"q{i}";
+            byNode.TryAdd(SlotOwner(connection, connection.HashSlot(keys.ForQueue(queue).Pending)), queue);
+        }
+
+        return [.. byNode.Values];
+    }
+
+    private static System.Net.EndPoint SlotOwner(ConnectionMultiplexer connection, int slot) =>
+        connection.GetServers()[0].ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
+}

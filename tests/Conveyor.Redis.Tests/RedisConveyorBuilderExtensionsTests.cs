@@ -1,0 +1,72 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+public sealed class RedisConveyorBuilderExtensionsTests
+{
+    [RedisFact]
+    public async Task UseRedis_ConfigurationSection_BindsOptionsAndRegistersTheStore()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        await using var services = Build(new Dictionary<string, string?>
+        {
+            ["Conveyor:Redis:Configuration"] = RedisTestEnvironment.Endpoint,
+            ["Conveyor:Redis:KeyPrefix"] = prefix,
+        });
+
+        var store = Assert.IsType<RedisJobStore>(services.GetRequiredService<IJobStore>());
+        await store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(prefix, store.KeyPrefix);
+        Assert.Same(store, services.GetRequiredService<RedisJobStore>());
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None)).Outcome);
+    }
+
+    [RedisFact]
+    public async Task UseRedis_MultiplexerInTheContainer_IsReusedAndLeftOpen()
+    {
+        var connection = await RedisTestEnvironment.ConnectionAsync();
+        var collection = new ServiceCollection();
+        collection.AddSingleton(new ConfigurationBuilder().Build() as IConfiguration);
+        collection.AddSingleton<IConnectionMultiplexer>(connection);
+        new Builder(collection).UseRedis(o => o.KeyPrefix = RedisTestEnvironment.NewPrefix());
+
+        await using (var services = collection.BuildServiceProvider())
+        {
+            var store = services.GetRequiredService<IJobStore>();
+            await store.InitializeAsync(CancellationToken.None);
+            await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None);
+        }
+
+        Assert.True(connection.IsConnected);
+    }
+
+    [Theory]
+    [InlineData("has{brace}")]
+    [InlineData("")]
+    [InlineData("has space")]
+    public async Task UseRedis_InvalidKeyPrefix_FailsValidationNamingTheSetting(string prefix)
+    {
+        await using var services = Build(new Dictionary<string, string?> { ["Conveyor:Redis:KeyPrefix"] = prefix });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RedisStoreOptions>>().Value);
+        Assert.Contains("KeyPrefix", error.Message, StringComparison.Ordinal);
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        var collection = new ServiceCollection();
+        collection.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        new Builder(collection).UseRedis();
+        return collection.BuildServiceProvider();
+    }
+
+    private sealed class Builder(IServiceCollection services) : IConveyorBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

@@ -1,0 +1,163 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// Faults with a real server the test owns: Redis killed and restarted with AOF on, and Redis frozen for a
+/// while. Real waits only where a real server must stop and start; everything else waits on conditions.
+/// </summary>
+public sealed class RedisFaultTests
+{
+    private const int RestartPort = 6396;
+    private const int OutagePort = 6395;
+
+    [RedisFact]
+    public async Task Restart_KilledWithAofAlways_EveryAcknowledgedEnqueueSurvivesAndIsProcessed()
+    {
+        await using var server = await RedisServerProcess.StartAsync(RestartPort, "--appendonly", "yes", "--appendfsync", "always");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,connectRetry=10");
+        await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "restart" }, time);
+        await store.InitializeAsync(CancellationToken.None);
+        var ids = new List<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            var job = RedisKeyLayoutTests.NewJob(i % 3 == 0 ? "critical" : "default");
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+            ids.Add(job.Id);
+        }
+
+        var batch = Enumerable.Range(0, 100).Select(_ => RedisKeyLayoutTests.NewJob("low")).ToList();
+        await store.EnqueueManyAsync(batch, CancellationToken.None);
+        ids.AddRange(batch.Select(j => j.Id));
+        var running = await store.DequeueAsync(Request(30), CancellationToken.None);
+        Assert.Equal(30, running.Count);
+        Assert.Equal(10, await store.AcknowledgeManyAsync([.. running.Take(10).Select(j => Ack(j))], CancellationToken.None));
+
+        await server.KillAsync();
+        await server.StartAgainAsync();
+        await RedisServerProcess.WaitUntilAsync(async () => connection.IsConnected && await PingsAsync(connection), TimeSpan.FromSeconds(30), "the client to reconnect");
+
+        foreach (var id in ids)
+        {
+            Assert.NotNull(await store.GetAsync(TenantId.Default, id, CancellationToken.None));
+        }
+
+        // The 20 jobs whose workers were cut off come back through lease recovery; everything else dequeues.
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(20, (await store.RecoverExpiredLeasesAsync(100, CancellationToken.None)).Count);
+        await DrainAsync(store);
+        foreach (var id in ids)
+        {
+            Assert.Equal(JobState.Succeeded, (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!.State);
+        }
+    }
+
+    [RedisFact]
+    public async Task Outage_RedisFrozenWhileWorkersRun_CallsFailAsUnavailableThenEveryJobIsProcessed()
+    {
+        await using var server = await RedisServerProcess.StartAsync(OutagePort, "--appendonly", "no");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,syncTimeout=500,asyncTimeout=500,connectTimeout=500");
+        await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "outage" }, TimeProvider.System);
+        await store.InitializeAsync(CancellationToken.None);
+        var jobs = Enumerable.Range(0, 300).Select(_ => RedisKeyLayoutTests.NewJob("default")).ToList();
+        await store.EnqueueManyAsync(jobs, CancellationToken.None);
+
+        // A worker loop as the server runs it: recover, dequeue, acknowledge, back off while the store is unavailable.
+        var unavailable = 0;
+        var processed = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        using var stop = new CancellationTokenSource();
+        var worker = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await store.RecoverExpiredLeasesAsync(100, CancellationToken.None);
+                    var leased = await store.DequeueAsync(Request(10, TimeSpan.FromSeconds(2)), CancellationToken.None);
+                    foreach (var job in leased)
+                    {
+                        processed.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+                    }
+
+                    await store.AcknowledgeManyAsync([.. leased.Select(j => Ack(j))], CancellationToken.None);
+                    if (leased.Count == 0)
+                    {
+                        await store.WaitForJobsAsync(TimeSpan.FromMilliseconds(200), stop.Token);
+                    }
+                    else
+                    {
+                        await Task.Delay(5, CancellationToken.None);
+                    }
+                }
+                catch (JobStoreUnavailableException)
+                {
+                    Interlocked.Increment(ref unavailable);
+                    await Task.Delay(100, CancellationToken.None);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
+            }
+        });
+
+        await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(processed.Count >= 20), TimeSpan.FromSeconds(30), "the worker to start");
+        server.Pause();
+        await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref unavailable) >= 2), TimeSpan.FromSeconds(30), "calls to fail as unavailable");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the outage itself: a real server stays frozen for a while
+        server.Resume();
+
+        await RedisServerProcess.WaitUntilAsync(async () => (await StatsAsync(store)).Succeeded == jobs.Count, TimeSpan.FromSeconds(60), "every job to succeed");
+        await stop.CancelAsync();
+        await worker;
+
+        var stats = await StatsAsync(store);
+        Assert.Equal(0, stats.Active + stats.Pending + stats.Retrying + stats.Failed);
+        Assert.All(jobs, j => Assert.True(processed.ContainsKey(j.Id)));
+        Assert.True(unavailable >= 2);
+    }
+
+    private static async Task<QueueStats> StatsAsync(RedisJobStore store)
+    {
+        try
+        {
+            return (await store.GetQueueStatsAsync(CancellationToken.None)).Single(q => q.Queue == "default");
+        }
+        catch (JobStoreUnavailableException)
+        {
+            return new QueueStats { Queue = "default" };
+        }
+    }
+
+    private static async Task<bool> PingsAsync(IConnectionMultiplexer connection)
+    {
+        try
+        {
+            await connection.GetDatabase().PingAsync();
+            return true;
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task DrainAsync(RedisJobStore store)
+    {
+        while (await store.DequeueAsync(Request(50), CancellationToken.None) is { Count: > 0 } leased)
+        {
+            Assert.Equal(leased.Count, await store.AcknowledgeManyAsync([.. leased.Select(j => Ack(j))], CancellationToken.None));
+        }
+    }
+
+    private static JobAcknowledgement Ack(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
+
+    private static DequeueRequest Request(int limit, TimeSpan? lease = null) => new()
+    {
+        Queues = [new QueueQuota("critical", limit), new QueueQuota("default", limit), new QueueQuota("low", limit)],
+        Limit = limit,
+        ServerId = "s",
+        LeaseDuration = lease ?? TimeSpan.FromSeconds(30),
+    };
+}
