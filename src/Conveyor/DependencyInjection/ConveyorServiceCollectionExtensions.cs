@@ -23,7 +23,7 @@ public static class ConveyorServiceCollectionExtensions
     public static IConveyorBuilder AddConveyor(this IServiceCollection services, Action<ConveyorOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ConveyorOptions>().BindConfiguration(ConveyorOptions.SectionName);
+        var options = services.AddOptions<ConveyorOptions>().BindFromConfigurationIfPresent(ConveyorOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -138,7 +138,7 @@ public static class ConveyorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<JobServerOptions>().BindConfiguration(JobServerOptions.SectionName);
+        var options = services.AddOptions<JobServerOptions>().BindFromConfigurationIfPresent(JobServerOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -171,7 +171,14 @@ public static class ConveyorServiceCollectionExtensions
             return new JobPipeline(builtIn.Concat(custom).ToList(), sp.GetRequiredService<JobHandlerRegistry>());
         });
         services.TryAddSingleton<Processor>();
-        services.TryAddSingleton<JobServer>();
+        services.TryAddSingleton(sp => new JobServer(
+            sp.GetRequiredService<IJobStore>(),
+            sp.GetRequiredService<Processor>(),
+            sp.GetRequiredService<JobReadySignal>(),
+            sp.GetRequiredService<ConveyorMetrics>(),
+            sp.GetRequiredService<IOptions<JobServerOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Logging.ILogger<JobServer>>()));
         services.AddHostedService(sp => sp.GetRequiredService<JobServer>());
         return builder;
     }

@@ -90,8 +90,8 @@ public sealed class JobContext
     }
 
     /// <summary>Sets a result object, stored as JSON with the payload serializer's settings.</summary>
-    public void SetResult<TResult>(TResult result, string? resultUrl = null) =>
-        SetResult(_serializeResult(result, typeof(TResult)), resultUrl);
+    public void SetJsonResult<TResult>(TResult result, string? resultUrl = null) =>
+        SetResult(new ReadOnlyMemory<byte>(_serializeResult(result, typeof(TResult))), resultUrl);
 
     /// <summary>Sets where the job's result can be downloaded (a report file, an export).</summary>
     public void SetResultUrl(string resultUrl)

@@ -71,7 +71,15 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            // Start anyway: the fetcher backs off until the store answers, and stores create their schema on first use.
+            Log.StoreUnavailable(_logger, e, _store.Name, "start", 0);
+        }
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger);

@@ -46,7 +46,7 @@ public sealed class JobServerOptions
     /// Lease on a running job, renewed every third of it. A killed worker's jobs run again within about this long
     /// plus one <see cref="RecoverInterval"/>. Default 4 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Conveyor:Server:LeaseDuration must be between {1} and {2}.")]
+    [Range(typeof(TimeSpan), "00:00:00.200", "01:00:00", ErrorMessage = "Conveyor:Server:LeaseDuration must be between {1} and {2}.")]
     public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
 
     /// <summary>How often an idle server looks for jobs enqueued by processes that cannot signal it. Default 1 s.</summary>

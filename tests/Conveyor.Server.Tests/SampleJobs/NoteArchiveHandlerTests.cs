@@ -1,0 +1,93 @@
+using Conveyor.Server.SampleJobs;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conveyor.Server.Tests.SampleJobs;
+
+public sealed class NoteArchiveHandlerTests
+{
+    private static (NoteArchiveHandler Sut, FakeNotes Notes) CreateSut()
+    {
+        var notes = new FakeNotes();
+        return (new NoteArchiveHandler(notes, NullLogger<NoteArchiveHandler>.Instance), notes);
+    }
+
+    [Fact]
+    public async Task HandleAsync_ExistingNote_ArchivesIt()
+    {
+        var (sut, notes) = CreateSut();
+
+        await sut.HandleAsync(new ArchiveNote(42), null!, CancellationToken.None);
+
+        Assert.Equal([42L], notes.Archived);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-7)]
+    public async Task HandleAsync_NoteIdNotPositive_FailsWithoutRetry(long noteId)
+    {
+        var (sut, notes) = CreateSut();
+
+        var error = await Assert.ThrowsAsync<SkipRetryException>(() => sut.HandleAsync(new ArchiveNote(noteId), null!, CancellationToken.None));
+
+        Assert.Contains("note_id", error.Message, StringComparison.Ordinal);
+        Assert.Empty(notes.Archived);
+    }
+
+    [Fact]
+    public async Task HandleAsync_MissingNote_FailsWithoutRetry()
+    {
+        var (sut, notes) = CreateSut();
+        notes.Missing.Add(9);
+
+        var error = await Assert.ThrowsAsync<SkipRetryException>(() => sut.HandleAsync(new ArchiveNote(9), null!, CancellationToken.None));
+
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandleAsync_RepositoryFailure_IsLeftToRetry()
+    {
+        var (sut, notes) = CreateSut();
+        notes.FailWith = new TimeoutException("database busy");
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => sut.HandleAsync(new ArchiveNote(1), null!, CancellationToken.None));
+
+        Assert.False(SkipRetryException.IsSkipRetry(error));
+    }
+
+    [Fact]
+    public void ArchiveNote_IsNamedAfterItsDomainAndAction_AndRetriesThreeTimes()
+    {
+        Assert.Equal("note:archive", ArchiveNote.JobType);
+        Assert.True(JobType.IsValid(ArchiveNote.JobType));
+        Assert.Equal(3, ArchiveNote.DefaultOptions.MaxRetry);
+    }
+
+    private sealed class FakeNotes : INoteRepository
+    {
+        public List<long> Archived { get; } = [];
+
+        public HashSet<long> Missing { get; } = [];
+
+        public Exception? FailWith { get; set; }
+
+        public Task<bool> ArchiveAsync(long noteId, CancellationToken cancellationToken)
+        {
+            if (FailWith is not null)
+            {
+                throw FailWith;
+            }
+
+            if (noteId <= 0 || Missing.Contains(noteId))
+            {
+                return Task.FromResult(false);
+            }
+
+            Archived.Add(noteId);
+            return Task.FromResult(true);
+        }
+
+        public Task<bool> IsArchivedAsync(long noteId, CancellationToken cancellationToken) => Task.FromResult(Archived.Contains(noteId));
+    }
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.DependencyInjection;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
+
+namespace Conveyor.Tests.Server;
+
+public sealed class JobServerFaultTests
+{
+    [Fact]
+    public async Task StoreDown_ServerBacksOff_AndProcessesJobsOnceItIsBack()
+    {
+        var inner = new InMemoryJobStore();
+        var (store, control) = UnreliableStore.Wrap(inner);
+        control.Available = false;
+        await using var harness = await ServerHarness.StartAsync(store: store);
+
+        await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedCalls) >= 3, because: "the server to keep trying");
+        control.Available = true;
+        var result = await harness.Client.EnqueueAsync(new EchoJob("after the outage"));
+
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task StoreDownDuringEnqueue_ReachesTheCallerAsAnException()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        await using var harness = await ServerHarness.StartAsync(store: store);
+        control.Available = false;
+
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => harness.Client.EnqueueAsync(new EchoJob("lost?")));
+    }
+
+    [Fact]
+    public async Task JobOfAWorkerThatDied_IsRecoveredAfterItsLeaseExpires_AndRunsAgain()
+    {
+        var store = new InMemoryJobStore();
+        await using var harness = await ServerHarness.StartAsync(store: store, start: false);
+        var enqueued = await harness.Client.EnqueueAsync(new EchoJob("orphan"));
+
+        // A worker that leased the job and then died: it never extends the lease and never acknowledges.
+        var leased = await store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(QueueName.Default, 1)],
+            Limit = 1,
+            ServerId = "dead-worker",
+            LeaseDuration = TimeSpan.FromMilliseconds(300),
+        }, CancellationToken.None);
+        Assert.Single(leased);
+        await harness.StartHostAsync();
+
+        var job = await harness.WaitForStateAsync(enqueued.JobId, JobState.Succeeded);
+        Assert.Equal(2, job.Attempts);
+        Assert.Contains("lease", Assert.Single(job.Errors).Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ExceptionInAMiddleware_FailsTheAttempt_AndTheWorkerKeepsRunning()
+    {
+        await using var harness = await ServerHarness.StartAsync(
+            configureConveyor: c => c.UseMiddleware<ThrowingMiddleware>(),
+            configureServices: s => s.AddSingleton(new ThrowingMiddleware.Switch { Throw = true }));
+
+        var failed = await harness.Client.EnqueueAsync(new EchoJob("x"), new JobOptions { MaxRetry = 0 });
+        await harness.WaitForStateAsync(failed.JobId, JobState.Failed);
+        harness.Services.GetRequiredService<ThrowingMiddleware.Switch>().Throw = false;
+
+        var next = await harness.Client.EnqueueAsync(new EchoJob("y"));
+        await harness.WaitForStateAsync(next.JobId, JobState.Succeeded);
+    }
+
+    internal sealed class ThrowingMiddleware(ThrowingMiddleware.Switch state) : IJobMiddleware
+    {
+        public ValueTask InvokeAsync(JobContext context, JobDelegate next) =>
+            state.Throw ? throw new InvalidOperationException("middleware bug") : next(context);
+
+        internal sealed class Switch
+        {
+            public volatile bool Throw;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Tests.Server;
+
+public sealed class JobServerOptionsTests
+{
+    private static IHost BuildHost(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddConveyor().UseInMemoryStore().AddServer();
+        return builder.Build();
+    }
+
+    [Theory]
+    [InlineData("Conveyor:Server:Concurrency", "0", "Conveyor:Server:Concurrency must be between 1 and 10000")]
+    [InlineData("Conveyor:Server:Queues:low", "0", "Conveyor:Server:Queues:low must be a weight from 1 to 1000")]
+    [InlineData("Conveyor:Server:Queues:bad name", "2", "'bad name' is not a queue name")]
+    [InlineData("Conveyor:Server:ShutdownTimeout", "02:00:00", "Conveyor:Server:ShutdownTimeout must be between")]
+    [InlineData("Conveyor:DefaultMaxRetry", "-3", "DefaultMaxRetry")]
+    public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = BuildHost(new() { [key] = value });
+            await host.StartAsync();
+        });
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithAValueOfTheWrongType_FailsNamingTheSetting()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            using var host = BuildHost(new() { ["Conveyor:Server:Concurrency"] = "lots" });
+            await host.StartAsync();
+        });
+
+        Assert.Contains("Conveyor:Server:Concurrency", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfiguredQueues_ReplaceTheDefaults_InsteadOfAddingToThem()
+    {
+        using var host = BuildHost(new() { ["Conveyor:Server:Queues:emails"] = "2", ["Conveyor:Server:Concurrency"] = "7" });
+
+        var options = host.Services.GetRequiredService<IOptions<JobServerOptions>>().Value;
+
+        Assert.Equal(7, options.Concurrency);
+        Assert.Equal(new Dictionary<string, int> { ["emails"] = 2 }, options.EffectiveQueues);
+    }
+
+    [Fact]
+    public void NoQueuesConfigured_ServesCriticalSixDefaultThreeLowOne()
+    {
+        using var host = BuildHost([]);
+
+        var options = host.Services.GetRequiredService<IOptions<JobServerOptions>>().Value;
+
+        Assert.Equal(new Dictionary<string, int> { ["critical"] = 6, ["default"] = 3, ["low"] = 1 }, options.EffectiveQueues);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ShutdownTimeout);
+        Assert.Equal(Environment.ProcessorCount * 10, options.Concurrency);
+    }
+}

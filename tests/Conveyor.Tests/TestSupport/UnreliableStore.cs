@@ -1,0 +1,40 @@
+using System.Reflection;
+using Conveyor.Storage;
+
+namespace Conveyor.Tests.TestSupport;
+
+/// <summary>Wraps a store; while <see cref="Available"/> is false every call throws <see cref="JobStoreUnavailableException"/>.</summary>
+public class UnreliableStore : DispatchProxy
+{
+    private IJobStore _inner = null!;
+
+    public bool Available { get; set; } = true;
+
+    public int FailedCalls;
+
+    public static (IJobStore Store, UnreliableStore Control) Wrap(IJobStore inner)
+    {
+        var proxy = Create<IJobStore, UnreliableStore>();
+        var control = (UnreliableStore)(object)proxy;
+        control._inner = inner;
+        return (proxy, control);
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        if (!Available && targetMethod!.Name != "get_Name")
+        {
+            Interlocked.Increment(ref FailedCalls);
+            throw new JobStoreUnavailableException("the test store is down");
+        }
+
+        try
+        {
+            return targetMethod!.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+}
