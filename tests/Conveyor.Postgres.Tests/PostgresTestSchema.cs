@@ -47,9 +47,10 @@ public sealed class PostgresTestSchema : IAsyncDisposable
     public ValueTask<IJobStore> CreateJobStoreAsync(TimeProvider timeProvider) =>
         ValueTask.FromResult<IJobStore>(new PostgresJobStore(Options(), timeProvider));
 
+    /// <summary>A connection of the test's own, outside any pool: the restart tests leave pooled connections dead.</summary>
     public async Task<NpgsqlConnection> OpenConnectionAsync()
     {
-        var connection = new NpgsqlConnection(ConnectionString);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         return connection;
     }

@@ -1,0 +1,133 @@
+using Npgsql;
+
+namespace Conveyor.Postgres.Tests;
+
+public sealed class PostgresMigratorTests : IAsyncLifetime
+{
+    private readonly PostgresTestSchema _schema = new();
+    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _schema.DisposeAsync();
+
+    [PostgresFact]
+    public async Task Initialize_ManyStoresAtOnceOnAnEmptySchema_AllStartAndEachMigrationRunsOnce()
+    {
+        var stores = Enumerable.Range(0, 6).Select(_ => _schema.CreateStore(_time)).ToArray();
+
+        await Task.WhenAll(stores.Select(s => s.InitializeAsync(CancellationToken.None).AsTask()));
+
+        var rows = await _schema.ScalarAsync<long>("SELECT count(*) FROM {schema}.schema_migrations");
+        Assert.Equal(PostgresMigrator.All.Count, rows);
+        var latest = await _schema.ScalarAsync<int>("SELECT max(version) FROM {schema}.schema_migrations");
+        Assert.Equal(PostgresMigrator.LatestVersion, latest);
+        foreach (var store in stores)
+        {
+            Assert.Equal(Conveyor.EnqueueOutcome.Enqueued, (await store.EnqueueAsync(TestJobs.New(), CancellationToken.None)).Outcome);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Initialize_Twice_AppliesNothingTheSecondTime()
+    {
+        await (await _schema.CreateInitializedStoreAsync(_time)).DisposeAsync();
+
+        await _schema.CreateInitializedStoreAsync(_time);
+
+        Assert.Equal(PostgresMigrator.All.Count, await _schema.ScalarAsync<long>("SELECT count(*) FROM {schema}.schema_migrations"));
+    }
+
+    [PostgresFact]
+    public async Task Initialize_WithoutApplyMigrationsOnAnEmptySchema_RefusesAndNamesTheMissingFiles()
+    {
+        var store = _schema.CreateStore(_time, o => o.ApplyMigrations = false);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+
+        Assert.Contains("0001_initial", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ApplyMigrations", error.Message, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task MigrationFiles_AppliedByHandWithPsql_AreAcceptedByAStoreThatDoesNotMigrate()
+    {
+        // What a DBA does: psql -v ON_ERROR_STOP=1 -1 -v schema=<name> -f 0001_initial.sql, file by file.
+        foreach (var migration in PostgresMigrator.All)
+        {
+            await ApplyAsPsqlWouldAsync(migration);
+        }
+
+        var store = await _schema.CreateInitializedStoreAsync(_time, o => o.ApplyMigrations = false);
+
+        Assert.Equal(Conveyor.EnqueueOutcome.Enqueued, (await store.EnqueueAsync(TestJobs.New(), CancellationToken.None)).Outcome);
+        Assert.Equal(PostgresMigrator.All.Count, await _schema.ScalarAsync<long>("SELECT count(*) FROM {schema}.schema_migrations"));
+    }
+
+    /// <summary>Runs the file with the real psql when the test cluster's bin directory is known, else its substituted text.</summary>
+    private async Task ApplyAsPsqlWouldAsync(PostgresMigrator.Migration migration)
+    {
+        var psql = PostgresTestServer.BinDirectory is { } bin ? Path.Combine(bin, "psql") : null;
+        if (psql is null || !File.Exists(psql))
+        {
+            await using var connection = await _schema.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(PostgresSchemaName.Substitute(migration.Sql, _schema.Name), connection);
+            await command.ExecuteNonQueryAsync();
+            return;
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"{_schema.Name}-{migration.Name}.sql");
+        await File.WriteAllTextAsync(file, migration.Sql);
+        try
+        {
+            var server = new NpgsqlConnectionStringBuilder(PostgresTestSchema.ConnectionString);
+            var start = new System.Diagnostics.ProcessStartInfo(psql)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                ArgumentList =
+                {
+                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-v", $"schema={_schema.Name}", "-f", file,
+                    "-h", server.Host!, "-p", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "-U", server.Username!, "-d", server.Database!,
+                },
+            };
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"psql failed on {migration.Name}: {await errors}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void MigrationFiles_AreNumberedFromOneWithoutGaps()
+    {
+        Assert.Equal(Enumerable.Range(1, PostgresMigrator.All.Count), PostgresMigrator.All.Select(m => m.Version));
+        Assert.Equal("0001_initial", PostgresMigrator.All[0].Name);
+    }
+
+    [Theory]
+    [InlineData("conveyor")]
+    [InlineData("_jobs")]
+    [InlineData("app_jobs_2")]
+    public void SchemaName_Valid_IsAccepted(string schema) => Assert.True(PostgresSchemaName.IsValid(schema));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Conveyor")]
+    [InlineData("2jobs")]
+    [InlineData("pg_jobs")]
+    [InlineData("jobs\"; DROP TABLE users; --")]
+    [InlineData("a-b")]
+    [InlineData("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghi")]
+    public void SchemaName_Invalid_IsRefusedByTheStore(string schema)
+    {
+        Assert.False(PostgresSchemaName.IsValid(schema));
+        Assert.Throws<ArgumentException>(() => new PostgresJobStore(new PostgresStoreOptions { ConnectionString = "Host=localhost", Schema = schema }));
+    }
+}
