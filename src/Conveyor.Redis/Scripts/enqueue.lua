@@ -11,18 +11,16 @@ if redis.call('EXISTS', jk) == 1 then
   local v = redis.call('HMGET', jk, 'st', 'c')
   return { 2, v[1] or '', v[2] or '' }
 end
+-- Updated-at and pending-since are left out while they equal created-at (readers fall back to it): every
+-- waiting job carries its hash, so each field saved is memory saved per job.
 local fields = { 'ty', ARGV[7], 'tn', ARGV[8], 'st', state, 'p', ARGV[9], 'a', '0', 'mr', ARGV[10],
-  'rt', ARGV[15], 'c', now, 'u', now }
+  'rt', ARGV[15], 'c', now }
 local optional = { sa = ARGV[6], to = ARGV[11], dl = ARGV[12], uk = ARGV[13], uu = ARGV[14], tp = ARGV[16] }
 for name, value in pairs(optional) do
   if value ~= '' then
     fields[#fields + 1] = name
     fields[#fields + 1] = value
   end
-end
-if state == 'pending' then
-  fields[#fields + 1] = 'e'
-  fields[#fields + 1] = now
 end
 redis.call('HSET', jk, unpack(fields))
 redis.call('ZADD', TENANT .. ARGV[8], now, id)
