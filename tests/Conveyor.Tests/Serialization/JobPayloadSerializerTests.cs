@@ -1,0 +1,45 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.Tests.Serialization;
+
+public sealed partial class JobPayloadSerializerTests
+{
+    [Fact]
+    public void Serialize_WithOnlyASourceGeneratedContext_WorksWithoutReflection()
+    {
+        var services = new ServiceCollection();
+        services.AddConveyor().UseInMemoryStore()
+            .ConfigureJson(o => o.SerializerOptions.TypeInfoResolver = GeneratedContext.Default);
+        var sut = services.BuildServiceProvider().GetRequiredService<JobPayloadSerializer>();
+
+        var json = Encoding.UTF8.GetString(sut.Serialize(new GeneratedPayload(7, "x")));
+        var back = sut.Deserialize<GeneratedPayload>(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal("""{"order_id":7,"reference":"x"}""", json);
+        Assert.Equal(new GeneratedPayload(7, "x"), back);
+        // A type the context does not list is refused: the reflection resolver really is out of the loop.
+        Assert.Throws<NotSupportedException>(() => sut.Serialize(new NotInTheContext(1)));
+    }
+
+    internal sealed record NotInTheContext(int Value);
+
+    [Fact]
+    public void Serialize_ByDefault_WritesSnakeCaseNames()
+    {
+        var services = new ServiceCollection();
+        services.AddConveyor().UseInMemoryStore();
+        var sut = services.BuildServiceProvider().GetRequiredService<JobPayloadSerializer>();
+
+        Assert.Equal("""{"order_id":7,"reference":"x"}""", Encoding.UTF8.GetString(sut.Serialize(new GeneratedPayload(7, "x"))));
+    }
+
+    internal sealed record GeneratedPayload(int OrderId, string Reference) : IJobPayload
+    {
+        public static string JobType => "order:ship";
+    }
+
+    [JsonSerializable(typeof(GeneratedPayload))]
+    internal sealed partial class GeneratedContext : JsonSerializerContext;
+}
