@@ -3,10 +3,13 @@ using StackExchange.Redis;
 
 namespace Conveyor.Redis;
 
-/// <summary>Which Redis failures mean "the store is unavailable for now", so that the server backs off and retries.</summary>
+/// <summary>
+/// Which Redis failures mean "the store is unavailable for now", so that the server backs off and retries:
+/// transport failures and timeouts, and server states that pass (loading, failover, a full Redis with noeviction).
+/// </summary>
 internal static class RedisFailures
 {
-    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS"];
+    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "OOM"];
 
     public static bool IsTransient(Exception exception) => exception switch
     {
