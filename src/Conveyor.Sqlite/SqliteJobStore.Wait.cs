@@ -36,7 +36,8 @@ public sealed partial class SqliteJobStore
             return true;
         }
 
-        if (timeout <= TimeSpan.Zero)
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        if (timeout <= TimeSpan.Zero && !infinite)
         {
             return false;
         }
@@ -60,7 +61,7 @@ public sealed partial class SqliteJobStore
 
                 cancellationToken.ThrowIfCancellationRequested();
                 // The timeout wins over a poll that became due at the same moment.
-                if (woken == timedOut || _timeProvider.GetElapsedTime(started) >= timeout)
+                if (woken == timedOut || (!infinite && _timeProvider.GetElapsedTime(started) >= timeout))
                 {
                     return false;
                 }

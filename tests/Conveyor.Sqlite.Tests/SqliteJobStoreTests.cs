@@ -34,6 +34,18 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));
     }
 
+    [Theory]
+    [InlineData(false, 1L)]
+    [InlineData(true, 2L)]
+    public void Connections_SynchronousFollowsDurableCommits(bool durableCommits, long expected)
+    {
+        // 1 = NORMAL (with WAL: a power loss may roll back the last commits, never corrupt), 2 = FULL.
+        using var session = SqliteSession.Open($"Data Source={_database.Path};Pooling=False", TimeSpan.FromSeconds(1), durableCommits, readOnly: false);
+
+        Assert.Equal(expected, session.ExecuteInt64("PRAGMA synchronous;"));
+        Assert.Equal(1000L, session.ExecuteInt64("PRAGMA busy_timeout;"));
+    }
+
     [Fact]
     public async Task EnqueueAsync_BeforeInitialize_CreatesTheSchemaOnFirstUse()
     {

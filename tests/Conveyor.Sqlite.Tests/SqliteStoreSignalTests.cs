@@ -34,6 +34,20 @@ public sealed class SqliteStoreSignalTests : IDisposable
     }
 
     [Fact]
+    public async Task WaitForJobsAsync_InfiniteTimeout_WaitsForTheSignal()
+    {
+        await using var worker = _database.CreateStore(_time);
+        await worker.InitializeAsync(Ct);
+
+        var wait = worker.WaitForJobsAsync(Timeout.InfiniteTimeSpan, Ct).AsTask();
+        _time.Advance(TimeSpan.FromDays(1));
+        Assert.False(wait.IsCompleted);
+        await worker.EnqueueAsync(TestJobs.New(), Ct);
+
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+    }
+
+    [Fact]
     public async Task WaitForJobsAsync_InstanceOfAnotherFile_IsNotWoken()
     {
         using var otherDatabase = new SqliteTestDatabase();

@@ -56,6 +56,10 @@ internal sealed class SqliteSession : IDisposable
             // the last transactions, never corrupt the file. FULL also survives power loss, at a write cost.
             session.Execute(fullSync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
             session.Execute("PRAGMA temp_store = MEMORY;");
+
+            // After a burst the WAL file is cut back to this size at the next checkpoint instead of keeping
+            // its largest size on disk.
+            session.Execute("PRAGMA journal_size_limit = 67108864;");
             if (readOnly)
             {
                 session.Execute("PRAGMA query_only = 1;");
