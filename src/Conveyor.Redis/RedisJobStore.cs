@@ -75,6 +75,7 @@ public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
             await db.PingAsync().ConfigureAwait(false);
+            await LoadScriptsAsync().ConfigureAwait(false);
             await SubscribeAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -137,16 +138,32 @@ public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a script by SHA (StackExchange.Redis loads it once per server), with EVAL when the server lost it.</summary>
+    /// <summary>Runs a script by its SHA1 (EVALSHA), and by its text (EVAL, which loads it again) when the server lost it.</summary>
     private async Task<RedisResult> EvaluateAsync(IDatabaseAsync target, RedisScript script, RedisKey[] keys, RedisValue[] values)
     {
         try
         {
-            return await target.ScriptEvaluateAsync(script.Text, keys, values).ConfigureAwait(false);
+            return await target.ScriptEvaluateAsync(script.Sha1, keys, values).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (RedisFailures.IsNoScript(e))
         {
+            // Only EVALSHA failed, so the script did not run: running it now is safe.
             return await _database!.ScriptEvaluateAsync(script.Text, keys, values, CommandFlags.NoScriptCache).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Loads every script on every primary, so that the first calls need no second round trip.</summary>
+    private async Task LoadScriptsAsync()
+    {
+        foreach (var server in _connection!.GetServers())
+        {
+            if (server.IsConnected && !server.IsReplica)
+            {
+                foreach (var script in RedisScript.All)
+                {
+                    await server.ScriptLoadAsync(script.Text).ConfigureAwait(false);
+                }
+            }
         }
     }
 

@@ -1,9 +1,12 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Conveyor.Redis;
 
 /// <summary>
-/// One Lua script of Scripts/*.lua (embedded). StackExchange.Redis loads each script once per server
-/// (SCRIPT LOAD) and then runs it by its SHA (EVALSHA); <see cref="RedisJobStore"/> falls back to EVAL when a
-/// restarted or failed-over server answers NOSCRIPT.
+/// One Lua script of Scripts/*.lua (embedded). The store loads every script on every primary when it starts
+/// (SCRIPT LOAD) and runs them by SHA1 (EVALSHA); a server that answers NOSCRIPT (restarted, failed over, or
+/// flushed) gets the script's text once (EVAL), which loads it again.
 /// </summary>
 internal sealed class RedisScript
 {
@@ -11,11 +14,17 @@ internal sealed class RedisScript
     {
         Name = name;
         Text = text;
+        Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(text));
     }
 
     public string Name { get; }
 
     public string Text { get; }
+
+    /// <summary>The SHA1 digest Redis knows the script by.</summary>
+    public byte[] Sha1 { get; }
+
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
