@@ -47,6 +47,20 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InMemoryDatabase_UsesOneConnectionForReadsAndWrites()
+    {
+        // A private in-memory database exists per connection: reads must see the writer's jobs.
+        await using var sut = new SqliteJobStore(new SqliteStoreOptions { Path = ":memory:" }, _time);
+
+        var job = TestJobs.New();
+        await sut.EnqueueAsync(job, Ct);
+
+        Assert.NotNull(await sut.GetAsync(TenantId.Default, job.Id, Ct));
+        Assert.Single((await sut.ListAsync(new JobQuery { Tenant = TenantId.Default }, Ct)).Jobs);
+        Assert.Equal(job.Id, Assert.Single(await sut.DequeueAsync(TestJobs.Request(10), Ct)).Id);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_BeforeInitialize_CreatesTheSchemaOnFirstUse()
     {
         await using var sut = _database.CreateStore(_time);
