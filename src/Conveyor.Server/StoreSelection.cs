@@ -2,20 +2,58 @@ using Conveyor;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Chooses the store from <c>Conveyor:Store</c>: sqlite (the default, no set-up) or memory.</summary>
+/// <summary>
+/// Chooses the store from <c>Conveyor:Store</c>: sqlite (the default, no set-up), redis (<c>Conveyor:Redis</c>),
+/// postgres (<c>Conveyor:Postgres</c>) or memory (jobs die with the process; for demos and tests).
+/// </summary>
 internal static class StoreSelection
 {
-    public static readonly string[] Known = ["sqlite", "memory"];
+    public static readonly string[] Known = ["sqlite", "redis", "postgres", "memory"];
+
+    public static string Configured(IConfiguration configuration) => (configuration["Conveyor:Store"] ?? "sqlite").ToLowerInvariant();
 
     public static IConveyorBuilder UseConfiguredStore(this IConveyorBuilder builder, IConfiguration configuration)
     {
-        var store = configuration["Conveyor:Store"] ?? "sqlite";
-        return store.ToLowerInvariant() switch
+        var store = Configured(configuration);
+        return store switch
         {
             "sqlite" => builder.UseSqlite(),
+            "redis" => builder.UseRedis(),
+            "postgres" or "postgresql" => builder.UsePostgres(),
             "memory" => builder.UseInMemoryStore(),
             _ => throw new InvalidOperationException(
-                $"Conveyor:Store is '{store}'; it accepts one of: {string.Join(", ", Known)}."),
+                $"Conveyor:Store is '{configuration["Conveyor:Store"]}'; it accepts one of: {string.Join(", ", Known)}."),
         };
+    }
+
+    /// <summary>Where the store keeps its jobs, for the start-up banner (never a password).</summary>
+    public static string Describe(IConfiguration configuration)
+    {
+        var store = Configured(configuration);
+        return store switch
+        {
+            "sqlite" => $"sqlite ({Path.GetFullPath(configuration["Conveyor:Sqlite:Path"] ?? Conveyor.Sqlite.SqliteStoreOptions.DefaultPath)})",
+            "redis" => $"redis ({(configuration["Conveyor:Redis:Configuration"] ?? Conveyor.Redis.RedisStoreOptions.DefaultConfiguration).Split(',')[0]}, prefix '{configuration["Conveyor:Redis:KeyPrefix"] ?? Conveyor.Redis.RedisStoreOptions.DefaultKeyPrefix}')",
+            "postgres" or "postgresql" => $"postgres ({HostOf(configuration["Conveyor:Postgres:ConnectionString"])}, schema '{configuration["Conveyor:Postgres:Schema"] ?? Conveyor.Postgres.PostgresStoreOptions.DefaultSchema}')",
+            _ => "memory (jobs are lost when the process stops)",
+        };
+    }
+
+    private static string HostOf(string? connectionString)
+    {
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            return "no connection string";
+        }
+
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return $"{builder.Host}:{builder.Port}/{builder.Database}";
+        }
+        catch (ArgumentException)
+        {
+            return "connection string not readable";
+        }
     }
 }

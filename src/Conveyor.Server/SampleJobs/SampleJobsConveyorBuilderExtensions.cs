@@ -4,12 +4,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class SampleJobsConveyorBuilderExtensions
 {
-    /// <summary>Registers the sample jobs of the seeds and their dependencies.</summary>
-    public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder)
+    /// <summary>Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import) and their dependencies.</summary>
+    public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder, IConfiguration configuration)
     {
         builder.Services.AddSingleton<INoteRepository, InMemoryNoteRepository>();
+        builder.Services.AddSingleton(new SampleDataDirectory(configuration));
+        builder.Services.AddSingleton<InventoryDatabase>();
         return builder
             .AddHandler<NoteArchiveHandler>()
-            .AddHandler<DemoSleepHandler>();
+            .AddHandler<DemoSleepHandler>()
+            .AddHandler<GenerateReportHandler>()
+            .AddHandler<BulkImportHandler>();
     }
 }

@@ -1,0 +1,40 @@
+using Conveyor.AspNetCore;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.AspNetCore.Metrics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the services of the HTTP Jobs API: <c>services.AddConveyor().UseSqlite().AddApi();</c></summary>
+public static class ConveyorApiConveyorBuilderExtensions
+{
+    /// <summary>
+    /// Registers what <c>MapConveyorApi</c>, <c>MapConveyorHealth</c> and <c>MapConveyorMetrics</c> need: API keys and
+    /// tenants, the per-tenant rate limit, JSON contracts, problem details and the Prometheus exporter. Settings bind
+    /// from <c>Conveyor:Api</c> (<see cref="ConveyorApiOptions"/>), then <paramref name="configure"/> runs; they are
+    /// validated at start. Without API keys the server refuses to listen on anything but loopback addresses.
+    /// </summary>
+    public static IConveyorBuilder AddApi(this IConveyorBuilder builder, Action<ConveyorApiOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<ConveyorApiOptions>().BindFromConfigurationIfPresent(ConveyorApiOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorApiOptions>, ConveyorApiOptionsValidator>());
+        services.TryAddSingleton<ApiKeyTenantResolver>();
+        services.TryAddSingleton<TenantRateLimiter>();
+        services.TryAddSingleton<JobTypeCatalog>();
+        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConveyorApiJsonContext.Default));
+        return builder;
+    }
+}

@@ -1,0 +1,90 @@
+using Conveyor.AspNetCore;
+using Conveyor.AspNetCore.Health;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.AspNetCore.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps Conveyor's HTTP endpoints into an application (register their services with <c>AddApi()</c> first).</summary>
+public static class ConveyorEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the Jobs API under <paramref name="prefix"/>: <c>POST /jobs</c>, <c>GET /jobs/{id}</c>, <c>GET /jobs</c>,
+    /// <c>POST /jobs/{id}/cancel</c>, <c>POST /jobs/{id}/retry</c>, <c>DELETE /jobs/{id}</c>, <c>GET /queues</c>,
+    /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>. Every endpoint resolves the caller's tenant from its API key
+    /// and applies the tenant's rate limit. Returns the group so the application can add conventions of its own.
+    /// </summary>
+    public static RouteGroupBuilder MapConveyorApi(this IEndpointRouteBuilder endpoints, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ThrowIfNotRegistered(endpoints);
+        var group = endpoints.MapGroup(prefix).RequireConveyorTenant().WithTags("Conveyor Jobs API");
+        JobsEndpoints.Map(group);
+        QueuesEndpoints.Map(group);
+        return group;
+    }
+
+    /// <summary>Maps <c>GET /healthz</c> (the process answers) and <c>GET /readyz</c> (the store answers, 503 otherwise).</summary>
+    public static RouteGroupBuilder MapConveyorHealth(this IEndpointRouteBuilder endpoints, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup(prefix).WithTags("Conveyor health");
+        group.MapGet("/healthz", HealthEndpoints.Health).WithName("Health").WithSummary("The process answers");
+        group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers");
+        return group;
+    }
+
+    /// <summary>
+    /// Maps the Prometheus text exposition of the "Conveyor" meter and the queue sizes at <paramref name="pattern"/>.
+    /// It needs no API key (scrapers rarely send one) and shows no job data, only counts by type and queue.
+    /// </summary>
+    public static IEndpointConventionBuilder MapConveyorMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ThrowIfNotRegistered(endpoints);
+        // Created now so that it listens from the first job on, not from the first scrape.
+        var exporter = endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
+        return endpoints.MapGet(pattern, async (CancellationToken cancellationToken) =>
+                TypedResults.Text(await exporter.RenderAsync(cancellationToken).ConfigureAwait(false), PrometheusText.ContentType))
+            .WithName("Metrics").WithSummary("Prometheus metrics").WithTags("Conveyor metrics").ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Maps a one-page dashboard at <paramref name="pattern"/>: queues with their counts, pause and resume, recent
+    /// jobs. It calls the Jobs API mapped at <paramref name="apiPrefix"/> with the API key the user types in.
+    /// </summary>
+    public static IEndpointConventionBuilder MapConveyorDashboard(this IEndpointRouteBuilder endpoints, string pattern = "/dashboard", string apiPrefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        using var stream = typeof(ConveyorApiOptions).Assembly.GetManifestResourceStream("Conveyor.AspNetCore.Dashboard.dashboard.html")
+            ?? throw new InvalidOperationException("The dashboard page is missing from Conveyor.AspNetCore.");
+        using var reader = new StreamReader(stream);
+        var html = reader.ReadToEnd().Replace("__API_PREFIX__", apiPrefix.TrimEnd('/'), StringComparison.Ordinal);
+        return endpoints.MapGet(pattern, () => TypedResults.Text(html, "text/html; charset=utf-8"))
+            .WithName("Dashboard").ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Makes endpoints of the application's own resolve the Conveyor caller from the API key (401 without one), apply
+    /// the tenant's rate limit and answer 503 when the store is down; read the tenant with
+    /// <c>HttpContext.GetConveyorCaller()</c>.
+    /// </summary>
+    public static TBuilder RequireConveyorTenant<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEndpointFilter<TBuilder, TenantEndpointFilter>();
+        return builder;
+    }
+
+    private static void ThrowIfNotRegistered(IEndpointRouteBuilder endpoints)
+    {
+        if (endpoints.ServiceProvider.GetService<ApiKeyTenantResolver>() is null)
+        {
+            throw new InvalidOperationException("Conveyor's API services are not registered: call services.AddConveyor()...AddApi() first.");
+        }
+    }
+}

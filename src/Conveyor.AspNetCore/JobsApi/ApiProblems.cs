@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// Every error of the Jobs API, as <c>application/problem+json</c> (RFC 9457) with a detail a person can act on.
+/// Invalid input is a validation problem whose <c>errors</c> name the field and the reason.
+/// </summary>
+internal static class ApiProblems
+{
+    public static ValidationProblem Invalid(string field, string reason) =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { [field] = [reason] },
+            detail: $"{field}: {reason}",
+            title: "The request is not valid.");
+
+    public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
+        statusCode: StatusCodes.Status401Unauthorized,
+        title: "An API key is required.",
+        detail: $"Send a valid API key as 'Authorization: Bearer <key>' or '{ApiKeyTenantResolver.ApiKeyHeader}: <key>'.");
+
+    public static ProblemHttpResult Forbidden() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "This API key may not do that.",
+        detail: "Queue statistics span every tenant and pausing a queue affects every tenant: use an admin key (Conveyor:Api:Keys:N:Admin = true).");
+
+    public static ProblemHttpResult JobNotFound(string jobId) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "No such job.",
+        detail: $"There is no job '{jobId}' for this API key's tenant.");
+
+    public static ProblemHttpResult Conflict(string title, string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict, title: title, detail: detail);
+
+    public static ProblemHttpResult TooLarge(string field, long size, long limit, string setting) => TypedResults.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "The request is too large.",
+        detail: $"{field}: {(size < 0 ? "more than" : size.ToString(System.Globalization.CultureInfo.InvariantCulture))} bytes; the limit ({setting}) is {limit} bytes.",
+        extensions: new Dictionary<string, object?> { ["field"] = field, ["limit"] = limit });
+
+    public static ProblemHttpResult TooManyRequests(string tenant, int retryAfterSeconds) => TypedResults.Problem(
+        statusCode: StatusCodes.Status429TooManyRequests,
+        title: "Too many requests.",
+        detail: $"Tenant '{tenant}' is over its rate limit (Conveyor:Api:RateLimit); try again in {retryAfterSeconds} s.");
+
+    public static ProblemHttpResult StoreUnavailable(Exception e) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "The job store is unavailable.",
+        detail: e.Message);
+}

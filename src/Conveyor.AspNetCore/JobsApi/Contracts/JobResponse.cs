@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+
+namespace Conveyor.AspNetCore.JobsApi.Contracts;
+
+/// <summary>A job as <c>GET /jobs/{id}</c> shows it. Timestamps are RFC 3339 in UTC; absent ones are null.</summary>
+public sealed record JobResponse
+{
+    [JsonPropertyName("job_id")]
+    public required string JobId { get; init; }
+
+    [JsonPropertyName("type")]
+    public required string Type { get; init; }
+
+    [JsonPropertyName("queue")]
+    public required string Queue { get; init; }
+
+    /// <summary>SCHEDULED, QUEUED, RUNNING, RETRYING, SUCCESS, PARTIAL_SUCCESS, FAILED or CANCELLED.</summary>
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    /// <summary>0–100, as reported by the handler.</summary>
+    [JsonPropertyName("progress")]
+    public int Progress { get; init; }
+
+    /// <summary>The payload as enqueued; shown by <c>GET /jobs/{id}</c>, left out of listings.</summary>
+    [JsonPropertyName("payload")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RawJson? Payload { get; init; }
+
+    [JsonPropertyName("result_url")]
+    public string? ResultUrl { get; init; }
+
+    /// <summary>The result the handler stored: its JSON when it is JSON, otherwise a base64 string.</summary>
+    [JsonPropertyName("result")]
+    public RawJson? Result { get; init; }
+
+    [JsonPropertyName("errors")]
+    public required IReadOnlyList<JobErrorResponse> Errors { get; init; }
+
+    [JsonPropertyName("attempts")]
+    public int Attempts { get; init; }
+
+    [JsonPropertyName("max_retry")]
+    public int MaxRetry { get; init; }
+
+    /// <summary>True while a cancellation of the running job is on its way to the worker.</summary>
+    [JsonPropertyName("cancel_requested")]
+    public bool CancelRequested { get; init; }
+
+    [JsonPropertyName("created_at")]
+    public required string CreatedAt { get; init; }
+
+    [JsonPropertyName("updated_at")]
+    public required string UpdatedAt { get; init; }
+
+    [JsonPropertyName("scheduled_at")]
+    public string? ScheduledAt { get; init; }
+
+    [JsonPropertyName("started_at")]
+    public string? StartedAt { get; init; }
+
+    [JsonPropertyName("completed_at")]
+    public string? CompletedAt { get; init; }
+}

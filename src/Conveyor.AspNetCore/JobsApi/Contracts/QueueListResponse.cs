@@ -1,0 +1,6 @@
+using System.Text.Json.Serialization;
+
+namespace Conveyor.AspNetCore.JobsApi.Contracts;
+
+/// <summary>The answer to <c>GET /queues</c>: every queue that has jobs or is paused, by name.</summary>
+public sealed record QueueListResponse([property: JsonPropertyName("queues")] IReadOnlyList<QueueResponse> Queues);

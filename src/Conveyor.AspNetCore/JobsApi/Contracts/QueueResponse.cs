@@ -1,0 +1,41 @@
+using System.Text.Json.Serialization;
+
+namespace Conveyor.AspNetCore.JobsApi.Contracts;
+
+/// <summary>One queue's jobs by status (across tenants), whether it is paused, and the wait of its oldest queued job.</summary>
+public sealed record QueueResponse
+{
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
+    [JsonPropertyName("paused")]
+    public bool Paused { get; init; }
+
+    [JsonPropertyName("scheduled")]
+    public long Scheduled { get; init; }
+
+    [JsonPropertyName("queued")]
+    public long Queued { get; init; }
+
+    [JsonPropertyName("running")]
+    public long Running { get; init; }
+
+    [JsonPropertyName("retrying")]
+    public long Retrying { get; init; }
+
+    [JsonPropertyName("success")]
+    public long Success { get; init; }
+
+    [JsonPropertyName("partial_success")]
+    public long PartialSuccess { get; init; }
+
+    [JsonPropertyName("failed")]
+    public long Failed { get; init; }
+
+    [JsonPropertyName("cancelled")]
+    public long Cancelled { get; init; }
+
+    /// <summary>How long the oldest queued job has waited, in seconds; 0 when none waits.</summary>
+    [JsonPropertyName("latency_seconds")]
+    public double LatencySeconds { get; init; }
+}

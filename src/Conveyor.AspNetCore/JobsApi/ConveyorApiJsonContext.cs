@@ -1,0 +1,16 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Conveyor.AspNetCore.JobsApi.Contracts;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>Source-generated JSON for every type the Jobs API writes (no reflection on the request path).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(JobCreatedResponse))]
+[JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(JobListResponse))]
+[JsonSerializable(typeof(QueueResponse))]
+[JsonSerializable(typeof(QueueListResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// Reads a <c>POST /jobs</c> body field by field so that every refusal names the field and the reason, and nothing
+/// unknown slips through (a misspelt option is an error, not a silent default).
+/// </summary>
+internal static class CreateJobRequestParser
+{
+    public const int MaxRetryLimit = 1000;
+    public const int MaxUniqueKeyLength = 256;
+
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+
+    /// <summary>The fields a body may have, for the error message about an unknown one.</summary>
+    public static readonly string[] Fields =
+    [
+        "type", "payload", "queue", "max_retry", "timeout_seconds", "deadline", "process_at", "process_in_seconds",
+        "unique_key", "unique_for_seconds", "retention_seconds",
+    ];
+
+    /// <summary>Parses the body; on failure <paramref name="error"/> holds the field and the reason.</summary>
+    public static CreateJobRequest? Parse(ReadOnlySequence<byte> body, DateTimeOffset now, out ParseError? error)
+    {
+        error = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            error = new ParseError("body", $"is not valid JSON ({TrimMessage(e.Message)}).");
+            return null;
+        }
+
+        using (document)
+        {
+            return Parse(document.RootElement, now, out error);
+        }
+    }
+
+    private static CreateJobRequest? Parse(JsonElement root, DateTimeOffset now, out ParseError? error)
+    {
+        error = null;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            error = new ParseError("body", $"must be a JSON object such as {{\"type\": \"note:archive\", \"payload\": {{\"note_id\": 42}}}}; it is {Describe(root.ValueKind)}.");
+            return null;
+        }
+
+        string? type = null;
+        ReadOnlyMemory<byte> payload = "{}"u8.ToArray();
+        var options = new JobOptions();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            var name = property.Name;
+            var value = property.Value;
+            if (!seen.Add(name))
+            {
+                error = new ParseError(name, "appears more than once.");
+                return null;
+            }
+
+            switch (name)
+            {
+                case "type":
+                    if (value.ValueKind != JsonValueKind.String)
+                    {
+                        error = new ParseError(name, $"must be a string such as \"note:archive\"; it is {Describe(value.ValueKind)}.");
+                        return null;
+                    }
+
+                    type = value.GetString();
+                    break;
+                case "payload":
+                    if (value.ValueKind != JsonValueKind.Null)
+                    {
+                        payload = Compact(value);
+                    }
+
+                    break;
+                case "queue":
+                    if (!TryGetString(value, name, out var queue, out error))
+                    {
+                        return null;
+                    }
+
+                    if (!QueueName.IsValid(queue))
+                    {
+                        error = new ParseError(name, $"'{Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
+                        return null;
+                    }
+
+                    options = options with { Queue = queue };
+                    break;
+                case "max_retry":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var maxRetry))
+                    {
+                        error = new ParseError(name, $"must be a whole number from 0 to {MaxRetryLimit}; it is {DescribeValue(value)}.");
+                        return null;
+                    }
+
+                    if (maxRetry is < 0 or > MaxRetryLimit)
+                    {
+                        error = new ParseError(name, $"{maxRetry} is out of range: use 0 to {MaxRetryLimit}.");
+                        return null;
+                    }
+
+                    options = options with { MaxRetry = (int)maxRetry };
+                    break;
+                case "timeout_seconds":
+                    if (!TryGetSeconds(value, name, positive: true, out var timeout, out error))
+                    {
+                        return null;
+                    }
+
+                    options = options with { Timeout = timeout };
+                    break;
+                case "deadline":
+                    if (!TryGetTimestamp(value, name, out var deadline, out error))
+                    {
+                        return null;
+                    }
+
+                    if (deadline <= now)
+                    {
+                        error = new ParseError(name, $"{Rfc3339.Format(deadline)} has already passed.");
+                        return null;
+                    }
+
+                    options = options with { Deadline = deadline };
+                    break;
+                case "process_at":
+                    if (!TryGetTimestamp(value, name, out var processAt, out error))
+                    {
+                        return null;
+                    }
+
+                    options = options with { ProcessAt = processAt };
+                    break;
+                case "process_in_seconds":
+                    if (!TryGetSeconds(value, name, positive: false, out var processIn, out error))
+                    {
+                        return null;
+                    }
+
+                    options = options with { ProcessIn = processIn };
+                    break;
+                case "unique_key":
+                    if (!TryGetString(value, name, out var uniqueKey, out error))
+                    {
+                        return null;
+                    }
+
+                    if (uniqueKey.Length is 0 or > MaxUniqueKeyLength)
+                    {
+                        error = new ParseError(name, $"must be 1 to {MaxUniqueKeyLength} characters.");
+                        return null;
+                    }
+
+                    options = options with { UniqueKey = uniqueKey };
+                    break;
+                case "unique_for_seconds":
+                    if (!TryGetSeconds(value, name, positive: true, out var uniqueFor, out error))
+                    {
+                        return null;
+                    }
+
+                    options = options with { UniqueFor = uniqueFor };
+                    break;
+                case "retention_seconds":
+                    if (!TryGetSeconds(value, name, positive: false, out var retention, out error))
+                    {
+                        return null;
+                    }
+
+                    options = options with { Retention = retention };
+                    break;
+                default:
+                    error = new ParseError(Shorten(name), $"is not a known field; a job has: {string.Join(", ", Fields)}.");
+                    return null;
+            }
+        }
+
+        if (type is null)
+        {
+            error = new ParseError("type", "is required: the job type, e.g. \"note:archive\".");
+            return null;
+        }
+
+        if (type.Length == 0)
+        {
+            error = new ParseError("type", "must not be empty: give the job type, e.g. \"note:archive\".");
+            return null;
+        }
+
+        if (!JobType.IsValid(type))
+        {
+            error = new ParseError("type", $"'{Shorten(type)}' is not of the form '{{domain}}:{{action}}' (lowercase letters, digits, '_', '-', '.'; at most {JobType.MaxLength} characters), e.g. \"note:archive\".");
+            return null;
+        }
+
+        if (options.UniqueKey is not null && options.UniqueFor is null)
+        {
+            error = new ParseError("unique_for_seconds", "is required with unique_key: how long the key holds.");
+            return null;
+        }
+
+        if (options.UniqueFor is not null && options.UniqueKey is null)
+        {
+            error = new ParseError("unique_key", "is required with unique_for_seconds.");
+            return null;
+        }
+
+        return new CreateJobRequest(type, payload, options);
+    }
+
+    private static ReadOnlyMemory<byte> Compact(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            value.WriteTo(writer);
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    private static bool TryGetString(JsonElement value, string name, out string text, out ParseError? error)
+    {
+        error = null;
+        text = "";
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            error = new ParseError(name, $"must be a string; it is {Describe(value.ValueKind)}.");
+            return false;
+        }
+
+        text = value.GetString()!;
+        return true;
+    }
+
+    private static bool TryGetSeconds(JsonElement value, string name, bool positive, out TimeSpan duration, out ParseError? error)
+    {
+        error = null;
+        duration = default;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var seconds) || !double.IsFinite(seconds))
+        {
+            error = new ParseError(name, $"must be a number of seconds; it is {DescribeValue(value)}.");
+            return false;
+        }
+
+        if (positive ? seconds <= 0 : seconds < 0)
+        {
+            error = new ParseError(name, positive ? "must be more than 0." : "must not be negative.");
+            return false;
+        }
+
+        if (seconds > MaxDuration.TotalSeconds)
+        {
+            error = new ParseError(name, $"must be at most {MaxDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture)} (ten years).");
+            return false;
+        }
+
+        duration = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    private static bool TryGetTimestamp(JsonElement value, string name, out DateTimeOffset timestamp, out ParseError? error)
+    {
+        error = null;
+        timestamp = default;
+        if (value.ValueKind != JsonValueKind.String || !Rfc3339.TryParse(value.GetString(), out timestamp))
+        {
+            error = new ParseError(name, $"must be an RFC 3339 timestamp such as \"2030-01-31T09:30:00Z\"; it is {DescribeValue(value)}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "missing",
+    };
+
+    private static string DescribeValue(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"\"{Shorten(value.GetString()!)}\"",
+        JsonValueKind.Number => Shorten(value.GetRawText()),
+        _ => Describe(value.ValueKind),
+    };
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+
+    private static string TrimMessage(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.');
+    }
+}

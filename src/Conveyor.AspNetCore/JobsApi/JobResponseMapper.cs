@@ -1,0 +1,44 @@
+using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.Storage;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>From the store's records to the API's shapes (status names of seed 004, RFC 3339 UTC timestamps).</summary>
+internal static class JobResponseMapper
+{
+    public static JobResponse ToResponse(JobInfo job, bool includePayload) => new()
+    {
+        JobId = job.Id,
+        Type = job.Type,
+        Queue = job.Queue,
+        Status = job.State.ToApiStatus(),
+        Progress = job.Progress,
+        Payload = includePayload ? new RawJson(job.Payload) : null,
+        ResultUrl = job.ResultUrl,
+        Result = job.Result is { } result ? new RawJson(result) : null,
+        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt))).ToList(),
+        Attempts = job.Attempts,
+        MaxRetry = job.MaxRetry,
+        CancelRequested = job.CancelRequested,
+        CreatedAt = Rfc3339.Format(job.CreatedAt),
+        UpdatedAt = Rfc3339.Format(job.UpdatedAt),
+        ScheduledAt = Rfc3339.Format(job.ScheduledAt),
+        StartedAt = Rfc3339.Format(job.StartedAt),
+        CompletedAt = Rfc3339.Format(job.CompletedAt),
+    };
+
+    public static QueueResponse ToResponse(QueueStats stats, DateTimeOffset now) => new()
+    {
+        Name = stats.Queue,
+        Paused = stats.Paused,
+        Scheduled = stats.Scheduled,
+        Queued = stats.Pending,
+        Running = stats.Active,
+        Retrying = stats.Retrying,
+        Success = stats.Succeeded,
+        PartialSuccess = stats.Partial,
+        Failed = stats.Failed,
+        Cancelled = stats.Cancelled,
+        LatencySeconds = stats.OldestPendingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : 0,
+    };
+}

@@ -1,0 +1,236 @@
+using System.Buffers;
+using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>Create, read, list, cancel, retry and delete jobs; every store call is scoped to the caller's tenant.</summary>
+internal static class JobsEndpoints
+{
+    public static void Map(IEndpointRouteBuilder group)
+    {
+        group.MapPost("/jobs", CreateAsync).WithName("CreateJob")
+            .WithSummary("Enqueue a job")
+            .WithDescription("Body: {\"type\": \"note:archive\", \"payload\": {...}} and optional queue, max_retry, timeout_seconds, deadline, process_at, process_in_seconds, unique_key, unique_for_seconds, retention_seconds. An Idempotency-Key header makes a repeat return the first job.")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").WithSummary("A job's status, progress, result and errors");
+        group.MapGet("/jobs", ListAsync).WithName("ListJobs").WithSummary("The tenant's jobs, newest first, filtered by status, type and queue, a page at a time");
+        group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled");
+        group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now");
+        group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running");
+    }
+
+    internal static async Task<Results<Accepted<JobCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        HttpContext http,
+        IJobClient client,
+        IJobStore store,
+        JobTypeCatalog catalog,
+        IOptions<ConveyorApiOptions> apiOptions,
+        IOptions<ConveyorOptions> coreOptions,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        var caller = http.GetConveyorCaller();
+        if (!IsJsonOrUnspecified(http.Request.ContentType))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must be JSON.",
+                detail: $"Content-Type is '{http.Request.ContentType}'; send 'Content-Type: application/json'.");
+        }
+
+        var limit = apiOptions.Value.MaxRequestBytes;
+        var body = await RequestBodyReader.ReadAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return ApiProblems.TooLarge("body", http.Request.ContentLength ?? -1, limit, "Conveyor:Api:MaxRequestBytes");
+        }
+
+        string? idempotencyKey = null;
+        if (http.Request.Headers.TryGetValue(IdempotencyKey.HeaderName, out var keyValues))
+        {
+            idempotencyKey = keyValues.Count == 1 ? keyValues[0] : null;
+            if (idempotencyKey is null || !IdempotencyKey.IsValid(idempotencyKey))
+            {
+                return ApiProblems.Invalid(IdempotencyKey.HeaderName, $"must be one value of 1 to {IdempotencyKey.MaxLength} visible ASCII characters (a UUID is a good choice).");
+            }
+        }
+
+        var request = CreateJobRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), out var error);
+        if (request is null)
+        {
+            return ApiProblems.Invalid(error!.Field, error.Reason);
+        }
+
+        if (!catalog.Contains(request.Type))
+        {
+            return ApiProblems.Invalid("type", $"no handler runs '{request.Type}'; this server runs: {string.Join(", ", catalog.Types.Order(StringComparer.Ordinal))}.");
+        }
+
+        var payloadLimit = coreOptions.Value.MaxPayloadBytes;
+        if (request.Payload.Length > payloadLimit)
+        {
+            return ApiProblems.TooLarge("payload", request.Payload.Length, payloadLimit, "Conveyor:MaxPayloadBytes");
+        }
+
+        var options = request.Options with
+        {
+            Tenant = caller.Tenant,
+            JobId = idempotencyKey is null ? null : IdempotencyKey.ToJobId(caller.Tenant, idempotencyKey),
+        };
+
+        EnqueueResult result;
+        try
+        {
+            result = await client.EnqueueAsync(request.Type, request.Payload, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return ApiProblems.Invalid("body", e.Message);
+        }
+
+        switch (result.Outcome)
+        {
+            case EnqueueOutcome.DuplicateId:
+                var stored = await store.GetAsync(caller.Tenant, result.JobId, cancellationToken).ConfigureAwait(false);
+                if (stored is null || !IdempotencyKey.SameRequest(stored, request, coreOptions.Value.DefaultMaxRetry))
+                {
+                    return ApiProblems.Conflict(
+                        "Idempotency-Key reused with a different request.",
+                        $"The key '{idempotencyKey}' already created job {result.JobId} with another type, queue, payload or max_retry. Use a new key for a new job.");
+                }
+
+                http.Response.Headers["Idempotent-Replayed"] = "true";
+                return Created(http, stored.Id, stored.State, stored.CreatedAt);
+            case EnqueueOutcome.DuplicateUniqueKey:
+                return ApiProblems.Conflict(
+                    "Another job holds this unique_key.",
+                    $"Job {result.JobId} ({result.State.ToApiStatus()}) holds unique_key '{request.Options.UniqueKey}' until its unique_for_seconds pass or it finishes.");
+            default:
+                return Created(http, result.JobId, result.State, result.CreatedAt);
+        }
+    }
+
+    internal static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        string jobId, HttpContext http, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return InvalidJobId(jobId);
+        }
+
+        var job = await store.GetAsync(http.GetConveyorCaller().Tenant, jobId, cancellationToken).ConfigureAwait(false);
+        return job is null ? ApiProblems.JobNotFound(jobId) : TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: true));
+    }
+
+    internal static async Task<Results<Ok<JobListResponse>, ValidationProblem>> ListAsync(
+        HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+    {
+        var query = ListJobsQueryParser.Parse(http.Request.Query, http.GetConveyorCaller().Tenant, apiOptions.Value, out var error);
+        if (query is null)
+        {
+            return ApiProblems.Invalid(error!.Field, error.Reason);
+        }
+
+        var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new JobListResponse(
+            page.Jobs.Select(j => JobResponseMapper.ToResponse(j, includePayload: false)).ToList(),
+            page.NextCursor));
+    }
+
+    internal static async Task<Results<Ok<JobResponse>, Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> CancelAsync(
+        string jobId, HttpContext http, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return InvalidJobId(jobId);
+        }
+
+        var tenant = http.GetConveyorCaller().Tenant;
+        var outcome = await store.CancelAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+        var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+        return (outcome, job) switch
+        {
+            (JobCommandResult.NotFound, _) or (_, null) => ApiProblems.JobNotFound(jobId),
+            (JobCommandResult.NotAllowed, _) => ApiProblems.Conflict(
+                "The job cannot be cancelled.",
+                $"Job {jobId} is {job.State.ToApiStatus()}; only SCHEDULED, QUEUED, RETRYING and RUNNING jobs can be cancelled."),
+            // A running job is cancelled by its worker, which learns of it at its next lease renewal.
+            (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http, jobId), JobResponseMapper.ToResponse(job, includePayload: false)),
+            _ => TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: false)),
+        };
+    }
+
+    internal static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> RetryAsync(
+        string jobId, HttpContext http, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return InvalidJobId(jobId);
+        }
+
+        var tenant = http.GetConveyorCaller().Tenant;
+        var outcome = await store.RequeueAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+        var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+        return (outcome, job) switch
+        {
+            (JobCommandResult.NotFound, _) or (_, null) => ApiProblems.JobNotFound(jobId),
+            (JobCommandResult.NotAllowed, _) => ApiProblems.Conflict(
+                "The job cannot be retried.",
+                $"Job {jobId} is {job.State.ToApiStatus()}; only FAILED, CANCELLED, SCHEDULED and RETRYING jobs can be run again."),
+            _ => TypedResults.Accepted(JobLocation(http, jobId), JobResponseMapper.ToResponse(job, includePayload: false)),
+        };
+    }
+
+    internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
+        string jobId, HttpContext http, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return InvalidJobId(jobId);
+        }
+
+        var outcome = await store.DeleteAsync(http.GetConveyorCaller().Tenant, jobId, cancellationToken).ConfigureAwait(false);
+        return outcome switch
+        {
+            JobCommandResult.NotFound => ApiProblems.JobNotFound(jobId),
+            JobCommandResult.NotAllowed => ApiProblems.Conflict(
+                "The job cannot be deleted.",
+                $"Job {jobId} is RUNNING; cancel it first (POST .../jobs/{jobId}/cancel), then delete it."),
+            _ => TypedResults.NoContent(),
+        };
+    }
+
+    private static Accepted<JobCreatedResponse> Created(HttpContext http, string jobId, JobState state, DateTimeOffset createdAt) =>
+        TypedResults.Accepted(
+            $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(jobId)}",
+            new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)));
+
+    private static string JobLocation(HttpContext http, string jobId)
+    {
+        // The request path is .../jobs/{id}/cancel or .../jobs/{id}/retry: the job is its parent.
+        var path = http.Request.Path.Value!;
+        return $"{http.Request.PathBase}{path[..path.LastIndexOf('/')]}";
+    }
+
+    private static ValidationProblem InvalidJobId(string jobId) =>
+        ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
+
+    private static bool IsJsonOrUnspecified(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return true;
+        }
+
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,25 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>RFC 3339 timestamps: parsed strictly from requests, written in UTC with microseconds and a 'Z'.</summary>
+internal static partial class Rfc3339
+{
+    public static string Format(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static string? Format(DateTimeOffset? value) => value is { } v ? Format(v) : null;
+
+    /// <summary>True for a full RFC 3339 date-time with an offset (<c>2026-11-22T16:00:00Z</c>, <c>…+01:00</c>).</summary>
+    public static bool TryParse(string? text, out DateTimeOffset value)
+    {
+        value = default;
+        return text is not null
+            && Pattern().IsMatch(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out value);
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+}

@@ -1,0 +1,45 @@
+using Conveyor.AspNetCore.JobsApi;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Conveyor.AspNetCore;
+
+/// <summary>
+/// Runs before every Jobs API endpoint: resolves the caller from the API key (401), applies the caller's tenant rate
+/// limit (429 with Retry-After), and turns an unreachable store into a 503 instead of a 500.
+/// </summary>
+internal sealed class TenantEndpointFilter(ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var caller = resolver.Resolve(http.Request);
+        if (caller is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return ApiProblems.Unauthorized();
+        }
+
+        http.Items[ConveyorHttpContextExtensions.CallerKey] = caller;
+        using var lease = rateLimiter.Acquire(caller.Tenant);
+        if (!lease.IsAcquired)
+        {
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return ApiProblems.TooManyRequests(caller.Tenant, seconds);
+        }
+
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return ApiProblems.StoreUnavailable(e);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace Conveyor.Server.SampleJobs;
+
+/// <summary>
+/// Where the sample jobs keep their own data: <c>Conveyor:Samples:DataDirectory</c>, or else the directory of the SQLite
+/// store's file (the working directory for the other stores). Holds <c>samples.db</c> (the imported inventory) and
+/// <c>reports/{tenant}/{job_id}.csv</c>.
+/// </summary>
+public sealed class SampleDataDirectory
+{
+    public SampleDataDirectory(IConfiguration configuration)
+    {
+        var configured = configuration["Conveyor:Samples:DataDirectory"];
+        var storeFile = configuration["Conveyor:Sqlite:Path"];
+        Path = System.IO.Path.GetFullPath(
+            !string.IsNullOrEmpty(configured) ? configured
+            : !string.IsNullOrEmpty(storeFile) ? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(storeFile))!
+            : ".");
+    }
+
+    public string Path { get; }
+
+    public string DatabasePath => System.IO.Path.Combine(Path, "samples.db");
+
+    /// <summary>The report file of one job; the tenant is part of the path, so one tenant's file is never another's.</summary>
+    public string ReportPath(string tenant, string jobId) => System.IO.Path.Combine(Path, "reports", tenant, jobId + ".csv");
+}
