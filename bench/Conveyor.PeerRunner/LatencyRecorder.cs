@@ -1,0 +1,22 @@
+using StackExchange.Redis;
+
+namespace Conveyor.PeerRunner;
+
+/// <summary>The handler's own Redis connection (not the store's), to LAT_KEY on REDIS_URL.</summary>
+internal sealed class LatencyRecorder : IDisposable
+{
+    private readonly ConnectionMultiplexer _connection;
+    private readonly IDatabase _database;
+    private readonly RedisKey _key;
+
+    public LatencyRecorder(RunnerSettings settings)
+    {
+        _connection = ConnectionMultiplexer.Connect(settings.RedisConfiguration);
+        _database = _connection.GetDatabase();
+        _key = settings.LatencyKey;
+    }
+
+    public Task PushAsync(string value) => _database.ListRightPushAsync(_key, value);
+
+    public void Dispose() => _connection.Dispose();
+}
