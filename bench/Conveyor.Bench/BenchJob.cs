@@ -13,10 +13,13 @@ internal sealed record BenchJob(long T) : IJobPayload
 internal sealed class BenchRecorder
 {
     private long _completed;
+    private long _started;
     private double[] _latencies = [];
     private int _latencyCount;
 
     public long Completed => Interlocked.Read(ref _completed);
+
+    public long Started => Interlocked.Read(ref _started);
 
     public void ExpectLatencies(int n)
     {
@@ -24,7 +27,7 @@ internal sealed class BenchRecorder
         _latencyCount = 0;
     }
 
-    public void Record(long enqueuedAt)
+    public void RecordStart(long enqueuedAt)
     {
         var started = Stopwatch.GetTimestamp();
         var slot = Interlocked.Increment(ref _latencyCount) - 1;
@@ -33,17 +36,32 @@ internal sealed class BenchRecorder
             _latencies[slot] = Stopwatch.GetElapsedTime(enqueuedAt, started).TotalMilliseconds;
         }
 
-        Interlocked.Increment(ref _completed);
+        Interlocked.Increment(ref _started);
     }
+
+    public void RecordEnd() => Interlocked.Increment(ref _completed);
 
     public double[] Latencies => _latencies.AsSpan(0, Math.Min(_latencyCount, _latencies.Length)).ToArray();
 }
 
-internal sealed class BenchHandler(BenchRecorder recorder) : IJobHandler<BenchJob>
+/// <summary>No-op, or (with --io-ms) one awaited delay standing in for a call to another service.</summary>
+internal sealed class BenchHandler(BenchRecorder recorder, BenchSettings settings) : IJobHandler<BenchJob>
 {
     public Task HandleAsync(BenchJob payload, JobContext context, CancellationToken cancellationToken)
     {
-        recorder.Record(payload.T);
-        return Task.CompletedTask;
+        recorder.RecordStart(payload.T);
+        if (settings.IoMs <= 0)
+        {
+            recorder.RecordEnd();
+            return Task.CompletedTask;
+        }
+
+        return WaitAsync(cancellationToken);
+    }
+
+    private async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(settings.IoMs, cancellationToken);
+        recorder.RecordEnd();
     }
 }

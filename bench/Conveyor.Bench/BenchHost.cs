@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Conveyor.Bench;
+
+/// <summary>Where one measurement keeps its jobs: a fresh SQLite file, Redis key prefix or PostgreSQL schema.</summary>
+internal sealed record StoreTarget(string Store, string SqlitePath, string RedisPrefix, string PostgresSchema);
+
+internal static class BenchHost
+{
+    private static readonly string Directory = System.IO.Directory.CreateTempSubdirectory("conveyor-bench-").FullName;
+
+    /// <summary>A fresh place for one measurement. --redis must be a throwaway Redis: it is flushed here.</summary>
+    public static async Task<StoreTarget> NewTargetAsync(BenchSettings settings, string name)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var target = new StoreTarget(
+            settings.Store,
+            settings.SqlitePath is { Length: > 0 } path ? path : Path.Combine(Directory, $"{name}-{id}.db"),
+            $"bench-{id}",
+            $"bench_{id}");
+        if (settings.Store == "redis")
+        {
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(settings.Redis + ",allowAdmin=true");
+            await redis.GetServer(redis.GetEndPoints()[0]).FlushDatabaseAsync();
+        }
+
+        return target;
+    }
+
+    public static async Task DropAsync(BenchSettings settings, StoreTarget target)
+    {
+        switch (settings.Store)
+        {
+            case "postgres":
+                await using (var connection = new NpgsqlConnection(settings.Postgres))
+                {
+                    await connection.OpenAsync();
+                    await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {target.PostgresSchema} CASCADE", connection);
+                    await drop.ExecuteNonQueryAsync();
+                }
+
+                break;
+            case "redis":
+                await using (var redis = await ConnectionMultiplexer.ConnectAsync(settings.Redis + ",allowAdmin=true"))
+                {
+                    await redis.GetServer(redis.GetEndPoints()[0]).FlushDatabaseAsync();
+                }
+
+                break;
+            case "sqlite":
+                foreach (var suffix in new[] { "", "-wal", "-shm" })
+                {
+                    File.Delete(target.SqlitePath + suffix);
+                }
+
+                break;
+        }
+    }
+
+    public static IHost Build(BenchSettings settings, StoreTarget target, bool withServer, int concurrency, Action<IConveyorBuilder>? extra = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton<BenchRecorder>();
+        builder.Services.AddSingleton(settings);
+        var conveyor = builder.Services.AddConveyor();
+        _ = settings.Store switch
+        {
+            "sqlite" => conveyor.UseSqlite(o => o.Path = target.SqlitePath),
+            "memory" => conveyor.UseInMemoryStore(),
+            "redis" => conveyor.UseRedis(o =>
+            {
+                o.Configuration = settings.Redis;
+                o.KeyPrefix = target.RedisPrefix;
+            }),
+            "postgres" => conveyor.UsePostgres(o =>
+            {
+                o.ConnectionString = settings.Postgres;
+                o.Schema = target.PostgresSchema;
+            }),
+            _ => throw new ArgumentException($"--store accepts memory, sqlite, redis or postgres; got '{settings.Store}'"),
+        };
+        conveyor.AddHandler<BenchHandler>();
+        extra?.Invoke(conveyor);
+        if (withServer)
+        {
+            conveyor.AddServer(o =>
+            {
+                o.Concurrency = concurrency;
+                o.Queues = new Dictionary<string, int>(StringComparer.Ordinal) { [QueueName.Default] = 1 };
+                o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+            });
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Untimed: <paramref name="n"/> jobs through EnqueueManyAsync, chunks of 1000, 4 in parallel.</summary>
+    public static async Task PrefillAsync(IJobClient client, int n)
+    {
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            int start;
+            while ((start = Interlocked.Add(ref next, 1000) - 1000) < n)
+            {
+                var count = Math.Min(1000, n - start);
+                var jobs = new BenchJob[count];
+                for (var i = 0; i < count; i++)
+                {
+                    jobs[i] = new BenchJob(Stopwatch.GetTimestamp());
+                }
+
+                await client.EnqueueManyAsync(jobs);
+            }
+        }));
+    }
+
+    public static async Task InitializeAsync(IHost host) =>
+        await host.Services.GetRequiredService<IJobStore>().InitializeAsync(CancellationToken.None);
+
+    public static async Task<long?> RedisUsedMemoryAsync(BenchSettings settings)
+    {
+        if (settings.Store != "redis")
+        {
+            return null;
+        }
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(settings.Redis + ",allowAdmin=true");
+        var info = await redis.GetServer(redis.GetEndPoints()[0]).InfoAsync("memory");
+        var used = info.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value;
+        return long.Parse(used, CultureInfo.InvariantCulture);
+    }
+
+    public static void Report(string line) => Console.WriteLine(line);
+
+    public static string F(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace Conveyor.Bench;
+
+internal sealed record BenchSettings(
+    string Scenario,
+    string Store,
+    int N,
+    int Concurrency,
+    int LatencyN,
+    int LatencyRate,
+    int IoMs,
+    string Redis,
+    string Postgres,
+    string SqlitePath,
+    IReadOnlyList<int> Sizes,
+    IReadOnlyList<int> Levels,
+    IReadOnlyList<int> Rates,
+    double Seconds,
+    string Role)
+{
+    public static BenchSettings Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        int Int(string name, string fallback) => int.Parse(Get(name, fallback), CultureInfo.InvariantCulture);
+        IReadOnlyList<int> Ints(string name, string fallback) =>
+            Get(name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+        return new BenchSettings(
+            Get("scenario", "basic"),
+            Get("store", "sqlite"),
+            Int("n", "20000"),
+            Int("concurrency", "10"),
+            Int("latency-n", "2000"),
+            Int("latency-rate", "200"),
+            Int("io-ms", "0"),
+            Get("redis", Environment.GetEnvironmentVariable("CONVEYOR_BENCH_REDIS") ?? "127.0.0.1:6392"),
+            Get("postgres", Environment.GetEnvironmentVariable("CONVEYOR_BENCH_POSTGRES") ?? "Host=127.0.0.1;Port=5442;Username=postgres;Database=postgres"),
+            Get("sqlite-path", ""),
+            Ints("sizes", "10000,100000,1000000"),
+            Ints("levels", "1,10,100,1000"),
+            Ints("rates", "200,2000,10000"),
+            double.Parse(Get("seconds", "8"), CultureInfo.InvariantCulture),
+            Get("role", ""));
+    }
+}
