@@ -5,6 +5,8 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
+    private const int ListScanBudget = 2000;
+
     /// <inheritdoc />
     public async ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
@@ -33,8 +35,9 @@ public sealed partial class RedisJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Each queue keeps a per-tenant index by created-at; list.lua reads one queue's page (pipelined over the
-    /// queues) and the pages are merged here. A page costs what it scans: filters that match few jobs scan more.
+    /// Each queue keeps a per-tenant index by created-at; list.lua reads one queue's part (pipelined over the
+    /// queues) and <see cref="RedisListing"/> merges them. A page costs what it scans: a filter that matches few
+    /// jobs scans more, in calls of at most <see cref="ListScanBudget"/> entries so that Redis is never blocked long.
     /// </remarks>
     public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
@@ -65,49 +68,37 @@ public sealed partial class RedisJobStore
                 queues = await QueueNamesAsync(db).ConfigureAwait(false);
             }
 
-            if (queues.Length == 0)
+            var listing = new RedisListing(query, cursor, queues);
+            while (listing.NextScans() is { Count: > 0 } scans)
             {
-                return new JobPage([], null);
-            }
-
-            // One more than the page from each queue tells whether another page follows.
-            var take = query.Limit + 1;
-            var batch = db.CreateBatch();
-            var tasks = queues.Select(q => EvaluateQueueAsync(
-                batch,
-                RedisScript.List,
-                QueueKeys(q),
-                query.Tenant,
-                cursor is { } c ? RedisTime.Format(c.CreatedAtUnixMicroseconds) : RedisValue.EmptyString,
-                cursor?.JobId ?? string.Empty,
-                take,
-                query.State?.ToStorageName() ?? string.Empty,
-                query.Type ?? string.Empty)).ToArray();
-            batch.Execute();
-
-            var jobs = new List<JobInfo>();
-            for (var i = 0; i < queues.Length; i++)
-            {
-                foreach (var entry in (RedisResult[])(await tasks[i].ConfigureAwait(false))!)
+                var batch = db.CreateBatch();
+                var tasks = scans.Select(scan => EvaluateQueueAsync(
+                    batch,
+                    RedisScript.List,
+                    QueueKeys(scan.Queue),
+                    query.Tenant,
+                    scan.PositionCreatedAt,
+                    scan.PositionId,
+                    listing.Wanted(scan),
+                    ListScanBudget,
+                    query.State?.ToStorageName() ?? string.Empty,
+                    query.Type ?? string.Empty)).ToArray();
+                batch.Execute();
+                for (var i = 0; i < scans.Count; i++)
                 {
-                    var pair = (RedisResult[])entry!;
-                    jobs.Add(JobRecord.Read((string)pair[0]!, queues[i], JobRecord.Fields((RedisResult[])pair[1]!)));
+                    var result = (RedisResult[])(await tasks[i].ConfigureAwait(false))!;
+                    var matches = new List<JobInfo>(result.Length - 3);
+                    for (var j = 3; j < result.Length; j++)
+                    {
+                        var pair = (RedisResult[])result[j]!;
+                        matches.Add(JobRecord.Read((string)pair[0]!, scans[i].Queue, JobRecord.Fields((RedisResult[])pair[1]!)));
+                    }
+
+                    listing.Add(scans[i], (int)result[0] == 1, (string)result[1]!, (string)result[2]!, matches);
                 }
             }
 
-            jobs.Sort(static (a, b) =>
-            {
-                var byCreated = b.CreatedAt.CompareTo(a.CreatedAt);
-                return byCreated != 0 ? byCreated : string.CompareOrdinal(b.Id, a.Id);
-            });
-            if (jobs.Count <= query.Limit)
-            {
-                return new JobPage(jobs, null);
-            }
-
-            var page = jobs.GetRange(0, query.Limit);
-            var last = page[^1];
-            return new JobPage(page, new JobCursor(RedisTime.ToMicros(last.CreatedAt), last.Id).Encode());
+            return listing.Page();
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

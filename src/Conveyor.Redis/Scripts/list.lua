@@ -1,41 +1,47 @@
--- A page of one tenant's jobs in one queue, newest first (created-at, then id, descending).
+-- Reads one queue's part of a listing: the tenant's jobs, newest first (created-at, then id, descending),
+-- from a position, scanning at most a budget of entries so that a selective filter never blocks Redis for long.
 -- KEYS: the queue layout (queue.lib.lua).
--- ARGV[3] tenant  ARGV[4] cursor created-at ('' for the first page)  ARGV[5] cursor id
--- ARGV[6] limit  ARGV[7] state filter ('')  ARGV[8] type filter ('')
--- Returns up to limit entries, each {id, the job hash as field/value pairs}.
--- Cost: the jobs scanned, which the filters may make more than the page.
+-- ARGV[3] tenant  ARGV[4] position created-at ('' for the newest)  ARGV[5] position id
+-- ARGV[6] matches wanted  ARGV[7] scan budget  ARGV[8] state filter ('')  ARGV[9] type filter ('')
+-- Returns {exhausted (1 when the index has nothing older), last scanned created-at, last scanned id,
+-- then one {id, the job hash as field/value pairs} per match}.
 local index = TENANT .. ARGV[3]
-local cursor_score, cursor_id = ARGV[4], ARGV[5]
-local limit = tonumber(ARGV[6])
+local position_score, position_id = ARGV[4], ARGV[5]
+local want, budget = tonumber(ARGV[6]), tonumber(ARGV[7])
+local state_filter, type_filter = ARGV[8], ARGV[9]
 local max = '+inf'
-if cursor_score ~= '' then max = cursor_score end
-local out = {}
-local offset = 0
-local chunk = 200
-while #out < limit do
+if position_score ~= '' then max = position_score end
+local out = { 0, position_score, position_id }
+local matches, scanned, offset, chunk = 0, 0, 0, 200
+while true do
   local batch = redis.call('ZREVRANGEBYSCORE', index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, chunk)
-  if #batch == 0 then break end
   for i = 1, #batch, 2 do
     local id, score = batch[i], batch[i + 1]
-    local after_cursor = cursor_score == '' or tonumber(score) < tonumber(cursor_score) or ordinal_less(id, cursor_id)
-    if after_cursor then
-      local fields = redis.call('HGETALL', JOB .. id)
-      if #fields > 0 then
-        local keep = true
-        if ARGV[7] ~= '' or ARGV[8] ~= '' then
-          local st, ty
-          for j = 1, #fields, 2 do
-            if fields[j] == 'st' then st = fields[j + 1] elseif fields[j] == 'ty' then ty = fields[j + 1] end
-          end
-          keep = (ARGV[7] == '' or st == ARGV[7]) and (ARGV[8] == '' or ty == ARGV[8])
-        end
-        if keep then
+    if position_score == '' or tonumber(score) < tonumber(position_score) or ordinal_less(id, position_id) then
+      scanned = scanned + 1
+      out[2] = score
+      out[3] = id
+      local keep = true
+      if state_filter ~= '' or type_filter ~= '' then
+        local v = redis.call('HMGET', JOB .. id, 'st', 'ty')
+        keep = (state_filter == '' or v[1] == state_filter) and (type_filter == '' or v[2] == type_filter)
+      end
+      if keep then
+        local fields = redis.call('HGETALL', JOB .. id)
+        if #fields > 0 then
           out[#out + 1] = { id, fields }
-          if #out >= limit then break end
+          matches = matches + 1
         end
+      end
+      if matches >= want or scanned >= budget then
+        if i + 1 >= #batch and #batch < 2 * chunk then out[1] = 1 end
+        return out
       end
     end
   end
+  if #batch < 2 * chunk then
+    out[1] = 1
+    return out
+  end
   offset = offset + chunk
 end
-return out
