@@ -47,6 +47,7 @@ public sealed partial class JobServer
         }
 
         await _abandon.CancelAsync().ConfigureAwait(false);
+        _cancellationSubscription?.Dispose();
         await Task.WhenAll(_components.Append(_leaseExtender!).Append(_batcherTask!)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         try
         {

@@ -36,6 +36,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private Task[] _components = [];
     private Task? _batcherTask;
     private volatile bool _stopping;
+    private IDisposable? _cancellationSubscription;
 
     internal JobServer(
         IJobStore store,
@@ -100,6 +101,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             _workers[i] = Task.Run(RunWorkerAsync, CancellationToken.None);
         }
 
+        if (_store is IJobCancellationSignal cancellationSignal)
+        {
+            _cancellationSubscription = cancellationSignal.SubscribeToCancellations(OnCancelRequested);
+        }
+
         _fetcher = Task.Run(() => fetcher.RunAsync(_stopFetching.Token), CancellationToken.None);
         Log.ServerStarted(_logger, ServerId, _store.Name, _options.Concurrency, string.Join(", ", selector.Queues.Select(q => $"{q}={queues[q]}")));
     }
@@ -156,6 +162,14 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         else
         {
             _batcher!.Add(ack);
+        }
+    }
+
+    private void OnCancelRequested(string jobId)
+    {
+        if (_held.TryGet(jobId, out var run))
+        {
+            run.Stop(Server.StopReason.CancelRequested);
         }
     }
 

@@ -9,7 +9,10 @@ public enum AckOutcome
     /// <summary>Done with item errors: state partial; otherwise as <see cref="Succeeded"/>.</summary>
     Partial = 1,
 
-    /// <summary>Failed an attempt that has retries left: state retrying until <see cref="JobAcknowledgement.RetryAt"/>; error appended.</summary>
+    /// <summary>
+    /// Failed an attempt that has retries left: state retrying until <see cref="JobAcknowledgement.RetryAt"/>; error appended.
+    /// A job whose cancellation was requested while it ran ends cancelled instead.
+    /// </summary>
     Retry = 2,
 
     /// <summary>Failed for good: state failed (the dead set); error appended; unique key released; retention starts.</summary>
@@ -20,7 +23,7 @@ public enum AckOutcome
 
     /// <summary>
     /// Handed back at shutdown: state pending at once, the attempt count goes down by one (the attempt does
-    /// not count), no error recorded.
+    /// not count), no error recorded. A job whose cancellation was requested while it ran ends cancelled instead.
     /// </summary>
     Released = 5,
 }

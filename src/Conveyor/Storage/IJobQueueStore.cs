@@ -33,7 +33,8 @@ public interface IJobQueueStore
     /// <summary>
     /// Takes up to <paramref name="limit"/> active jobs whose lease expired before now. Each gets an error
     /// (the lease expired: the worker died or lost the store) and goes back to pending, its attempt counted,
-    /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed.
+    /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed (at or before
+    /// now), or to cancelled when its cancellation had been requested.
     /// </summary>
     ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken);
 
