@@ -182,4 +182,20 @@ public abstract partial class AcknowledgeTests
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.False(job.CancelRequested);
     }
+
+    [Fact]
+    public async Task Ack_ConcurrentAcksOfOneLease_ExactlyOneApplies()
+    {
+        await EnqueueAsync();
+        var leased = await DequeueOneAsync();
+        var outcomes = new[] { AckOutcome.Succeeded, AckOutcome.Failed, AckOutcome.Retry, AckOutcome.Released, AckOutcome.Cancelled, AckOutcome.Succeeded };
+
+        var applied = await Task.WhenAll(outcomes.Select(outcome => Task.Run(async () =>
+            await Store.AcknowledgeManyAsync([Ack(leased, outcome, Error(1), retryAt: Now.AddMinutes(1))], Ct))));
+
+        Assert.Equal(1, applied.Sum());
+        var job = await GetAsync(leased.Id);
+        Assert.NotEqual(JobState.Active, job.State);
+        Assert.True(job.Errors.Count <= 1);
+    }
 }

@@ -202,4 +202,20 @@ public abstract partial class EnqueueTests
         Assert.Equal(holder, results[0].JobId);
         Assert.Equal(EnqueueOutcome.Enqueued, results[1].Outcome);
     }
+
+    [Fact]
+    public async Task Enqueue_ConcurrentJobsWithTheSameUniqueKey_ExactlyOneStored()
+    {
+        var jobs = Enumerable.Range(0, 10).Select(_ => NewJob(uniqueKey: "contended", uniqueUntil: Now.AddHours(1))).ToArray();
+
+        var results = await Task.WhenAll(jobs.Select(job => Task.Run(async () => await Store.EnqueueAsync(job, Ct))));
+
+        var stored = Assert.Single(results, static r => r.Outcome == EnqueueOutcome.Enqueued);
+        Assert.All(results.Where(r => r != stored), r =>
+        {
+            Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, r.Outcome);
+            Assert.Equal(stored.JobId, r.JobId);
+        });
+        Assert.Single(await DequeueAsync(100));
+    }
 }

@@ -323,4 +323,16 @@ public abstract partial class EnqueueTests : JobStoreTestBase
         var leased = await Store.DequeueAsync(Request(200, queues: "bulk"), Ct);
         Assert.Equal(jobs.Select(static j => j.Id), leased.Select(static j => j.Id));
     }
+
+    [Fact]
+    public async Task Enqueue_ConcurrentJobsWithTheSameId_ExactlyOneStored()
+    {
+        var jobs = Enumerable.Range(0, 10).Select(i => NewJob(id: "contended-id", payload: [(byte)i])).ToArray();
+
+        var results = await Task.WhenAll(jobs.Select(job => Task.Run(async () => await Store.EnqueueAsync(job, Ct))));
+
+        Assert.Single(results, static r => r.Outcome == EnqueueOutcome.Enqueued);
+        Assert.Equal(9, results.Count(static r => r.Outcome == EnqueueOutcome.DuplicateId));
+        Assert.Single(await DequeueAsync(100));
+    }
 }

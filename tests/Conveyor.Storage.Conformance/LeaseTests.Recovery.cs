@@ -197,4 +197,39 @@ public abstract partial class LeaseTests
         Assert.False(job.CancelRequested);
         await AssertNothingToDequeueAsync();
     }
+
+    [Fact]
+    public async Task Recover_ConcurrentRecoverers_RecoverEachJobOnce()
+    {
+        var ids = await EnqueueManyAsync(30);
+        await DequeueAsync(30);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var batches = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () => await Store.RecoverExpiredLeasesAsync(7, Ct))));
+
+        var recovered = batches.SelectMany(static b => b).Select(static r => r.JobId).ToList();
+        Assert.Equal(ids.Order(), recovered.Order());
+        foreach (var id in ids)
+        {
+            var job = await GetAsync(id);
+            Assert.Single(job.Errors);
+            Assert.Equal(1, job.Attempts);
+        }
+    }
+
+    [Fact]
+    public async Task Recover_RacingTheWorkersAck_EitherWinsButNeverBoth()
+    {
+        var id = await EnqueueAsync();
+        var leased = await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recover = Task.Run(async () => await Store.RecoverExpiredLeasesAsync(10, Ct));
+        var ack = Task.Run(async () => await AckAsync(Ack(leased, AckOutcome.Succeeded)));
+        await Task.WhenAll(recover, ack);
+
+        var recovered = (await recover).Count == 1;
+        Assert.NotEqual(recovered, await ack);
+        await AssertStateAsync(id, recovered ? JobState.Pending : JobState.Succeeded);
+    }
 }

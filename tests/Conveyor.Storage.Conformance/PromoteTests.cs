@@ -198,4 +198,27 @@ public abstract class PromoteTests : JobStoreTestBase
         await AssertStateAsync(id, JobState.Pending);
         await AssertNothingToDequeueAsync("paused");
     }
+
+    [Fact]
+    public async Task Promote_ConcurrentPromoters_PromoteEachJobOnce()
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            await EnqueueAsync(NewJob(processAt: Now.AddSeconds(1)));
+        }
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var counts = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () => await Store.PromoteDueAsync(7, Ct))));
+
+        var remaining = 0;
+        int promoted;
+        while ((promoted = await Store.PromoteDueAsync(100, Ct)) > 0)
+        {
+            remaining += promoted;
+        }
+
+        Assert.Equal(30, counts.Sum() + remaining);
+        Assert.Equal(30, (await DequeueAsync(100)).Count);
+    }
 }
