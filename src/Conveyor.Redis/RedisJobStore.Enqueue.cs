@@ -124,6 +124,7 @@ public sealed partial class RedisJobStore
         var tasks = new List<Task>();
         var stores = new Dictionary<int, Task<RedisResult>>();
         var generatedClaims = new Dictionary<int, Task<RedisResult>>();
+        var registered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var i in indexes)
         {
             if (refused.ContainsKey(i))
@@ -139,7 +140,7 @@ public sealed partial class RedisJobStore
             }
 
             stores[i] = EvaluateQueueAsync(batch, RedisScript.Enqueue, QueueKeys(job.Queue), EnqueueArguments(job, now));
-            RegisterQueue(batch, job.Queue, tasks);
+            RegisterQueue(batch, job.Queue, tasks, registered);
         }
 
         batch.Execute();

@@ -17,7 +17,6 @@ public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
     private readonly bool _ownsConnection;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, RedisKeys.QueueKeys> _queueKeys = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _registeredQueues = new(StringComparer.Ordinal);
 
     // The queue of every job this instance leased, so that acknowledgements, lease extensions and progress
     // (which carry only the id) reach the job's slot in one round trip without the id lookup.
@@ -176,10 +175,14 @@ public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         return EvaluateAsync(target, script, queue.All, values);
     }
 
-    /// <summary>Registers the queue in the set of queue names (once per process and queue).</summary>
-    private void RegisterQueue(IDatabaseAsync target, string queue, List<Task> tasks)
+    /// <summary>
+    /// Registers the queue in the set of queue names, at every enqueue batch (one O(1) command in the same round
+    /// trip): remembering it per process would miss a set lost with a Redis that restarted without persistence,
+    /// and recovery, promotion and purge would then never visit the queue.
+    /// </summary>
+    private void RegisterQueue(IDatabaseAsync target, string queue, List<Task> tasks, HashSet<string> registered)
     {
-        if (_registeredQueues.TryAdd(queue, 0))
+        if (registered.Add(queue))
         {
             tasks.Add(target.SetAddAsync(_keys.Queues, queue));
         }

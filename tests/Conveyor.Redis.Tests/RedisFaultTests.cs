@@ -118,6 +118,27 @@ public sealed class RedisFaultTests
         Assert.True(unavailable >= 2);
     }
 
+    [RedisFact]
+    public async Task Enqueue_AfterRedisLostItsData_QueueIsVisibleToMaintenanceAgain()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(time);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None);
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        foreach (var key in await RedisKeyLayoutTests.KeysAsync(store.KeyPrefix))
+        {
+            await db.KeyDeleteAsync(key); // as a Redis restarted without persistence
+        }
+
+        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None);
+        Assert.Single(await store.DequeueAsync(Request(10), CancellationToken.None));
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Single(await store.RecoverExpiredLeasesAsync(10, CancellationToken.None));
+        Assert.Equal(1, Assert.Single(await store.GetQueueStatsAsync(CancellationToken.None)).Pending);
+    }
+
     private static async Task<QueueStats> StatsAsync(RedisJobStore store)
     {
         try
