@@ -1,7 +1,7 @@
 namespace Conveyor.Storage.Conformance;
 
 /// <summary>Operator commands: cancel, requeue and delete, by the job's state.</summary>
-public abstract class CommandTests : JobStoreTestBase
+public abstract partial class CommandTests : JobStoreTestBase
 {
     [Theory]
     [InlineData(JobState.Scheduled)]

@@ -155,6 +155,20 @@ public abstract partial class LeaseTests
     }
 
     [Fact]
+    public async Task Recover_DeadlineExactlyNow_IsFailed()
+    {
+        // The contract: a deadline at or before now has passed.
+        var id = await EnqueueAsync(NewJob(maxRetry: 10, deadline: Now + Lease + TimeSpan.FromSeconds(1)));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var recovered = Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        Assert.Equal(JobState.Failed, recovered.NewState);
+        await AssertStateAsync(id, JobState.Failed);
+    }
+
+    [Fact]
     public async Task Recover_DeadlineStillAhead_IsPending()
     {
         var id = await EnqueueAsync(NewJob(maxRetry: 10, deadline: Now.AddHours(1)));

@@ -89,6 +89,7 @@ public sealed partial class InMemoryJobStore
     public ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        JobCommandResult result;
         lock (_gate)
         {
             var job = Find(tenant, jobId);
@@ -96,19 +97,30 @@ public sealed partial class InMemoryJobStore
             switch (job?.State)
             {
                 case null:
-                    return ValueTask.FromResult(JobCommandResult.NotFound);
+                    result = JobCommandResult.NotFound;
+                    break;
                 case JobState.Scheduled or JobState.Pending or JobState.Retrying:
                     MoveTo(job, JobState.Cancelled, now);
-                    return ValueTask.FromResult(JobCommandResult.Done);
+                    result = JobCommandResult.Done;
+                    break;
                 case JobState.Active:
-                    // The worker learns of it at its next lease extension and cancels the handler.
+                    // The worker learns of it from the signal below, or else at its next lease extension.
                     job.CancelRequested = true;
                     job.UpdatedAt = now;
-                    return ValueTask.FromResult(JobCommandResult.Requested);
+                    result = JobCommandResult.Requested;
+                    break;
                 default:
-                    return ValueTask.FromResult(JobCommandResult.NotAllowed);
+                    result = JobCommandResult.NotAllowed;
+                    break;
             }
         }
+
+        if (result == JobCommandResult.Requested)
+        {
+            NotifyCancelRequested(jobId);
+        }
+
+        return ValueTask.FromResult(result);
     }
 
     /// <inheritdoc />
