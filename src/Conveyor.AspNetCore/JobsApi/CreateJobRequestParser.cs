@@ -39,7 +39,16 @@ internal static class CreateJobRequestParser
 
         using (document)
         {
-            return Parse(document.RootElement, now, out error);
+            try
+            {
+                return Parse(document.RootElement, now, out error);
+            }
+            catch (InvalidOperationException)
+            {
+                // A property name with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
+                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                return null;
+            }
         }
     }
 
@@ -66,13 +75,35 @@ internal static class CreateJobRequestParser
                 return null;
             }
 
+            try
+            {
+                if (!TryApply(name, value, now, ref type, ref payload, ref options, out error))
+                {
+                    return null;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
+                error = new ParseError(Shorten(name), "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                return null;
+            }
+        }
+
+        return Finish(type, payload, options, out error);
+    }
+
+    private static bool TryApply(string name, JsonElement value, DateTimeOffset now, ref string? type, ref ReadOnlyMemory<byte> payload, ref JobOptions options, out ParseError? error)
+    {
+        error = null;
+        {
             switch (name)
             {
                 case "type":
                     if (value.ValueKind != JsonValueKind.String)
                     {
                         error = new ParseError(name, $"must be a string such as \"note:archive\"; it is {Describe(value.ValueKind)}.");
-                        return null;
+                        return false;
                     }
 
                     type = value.GetString();
@@ -87,13 +118,13 @@ internal static class CreateJobRequestParser
                 case "queue":
                     if (!TryGetString(value, name, out var queue, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     if (!QueueName.IsValid(queue))
                     {
                         error = new ParseError(name, $"'{Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
-                        return null;
+                        return false;
                     }
 
                     options = options with { Queue = queue };
@@ -102,13 +133,13 @@ internal static class CreateJobRequestParser
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var maxRetry))
                     {
                         error = new ParseError(name, $"must be a whole number from 0 to {MaxRetryLimit}; it is {DescribeValue(value)}.");
-                        return null;
+                        return false;
                     }
 
                     if (maxRetry is < 0 or > MaxRetryLimit)
                     {
                         error = new ParseError(name, $"{maxRetry} is out of range: use 0 to {MaxRetryLimit}.");
-                        return null;
+                        return false;
                     }
 
                     options = options with { MaxRetry = (int)maxRetry };
@@ -116,7 +147,7 @@ internal static class CreateJobRequestParser
                 case "timeout_seconds":
                     if (!TryGetSeconds(value, name, positive: true, out var timeout, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     options = options with { Timeout = timeout };
@@ -124,13 +155,13 @@ internal static class CreateJobRequestParser
                 case "deadline":
                     if (!TryGetTimestamp(value, name, out var deadline, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     if (deadline <= now)
                     {
                         error = new ParseError(name, $"{Rfc3339.Format(deadline)} has already passed.");
-                        return null;
+                        return false;
                     }
 
                     options = options with { Deadline = deadline };
@@ -138,7 +169,7 @@ internal static class CreateJobRequestParser
                 case "process_at":
                     if (!TryGetTimestamp(value, name, out var processAt, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     options = options with { ProcessAt = processAt };
@@ -146,7 +177,7 @@ internal static class CreateJobRequestParser
                 case "process_in_seconds":
                     if (!TryGetSeconds(value, name, positive: false, out var processIn, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     options = options with { ProcessIn = processIn };
@@ -154,13 +185,13 @@ internal static class CreateJobRequestParser
                 case "unique_key":
                     if (!TryGetString(value, name, out var uniqueKey, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     if (uniqueKey.Length is 0 or > MaxUniqueKeyLength)
                     {
                         error = new ParseError(name, $"must be 1 to {MaxUniqueKeyLength} characters.");
-                        return null;
+                        return false;
                     }
 
                     options = options with { UniqueKey = uniqueKey };
@@ -168,7 +199,7 @@ internal static class CreateJobRequestParser
                 case "unique_for_seconds":
                     if (!TryGetSeconds(value, name, positive: true, out var uniqueFor, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     options = options with { UniqueFor = uniqueFor };
@@ -176,17 +207,23 @@ internal static class CreateJobRequestParser
                 case "retention_seconds":
                     if (!TryGetSeconds(value, name, positive: false, out var retention, out error))
                     {
-                        return null;
+                        return false;
                     }
 
                     options = options with { Retention = retention };
                     break;
                 default:
                     error = new ParseError(Shorten(name), $"is not a known field; a job has: {string.Join(", ", Fields)}.");
-                    return null;
+                    return false;
             }
         }
 
+        return true;
+    }
+
+    private static CreateJobRequest? Finish(string? type, ReadOnlyMemory<byte> payload, JobOptions options, out ParseError? error)
+    {
+        error = null;
         if (type is null)
         {
             error = new ParseError("type", "is required: the job type, e.g. \"note:archive\".");
@@ -297,7 +334,7 @@ internal static class CreateJobRequestParser
 
     private static string DescribeValue(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => $"\"{Shorten(value.GetString()!)}\"",
+        JsonValueKind.String => Shorten(value.GetRawText()),
         JsonValueKind.Number => Shorten(value.GetRawText()),
         _ => Describe(value.ValueKind),
     };

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.Tests;
+
+public sealed class ConveyorApiOptionsTests
+{
+    [Theory]
+    [InlineData("MaxRequestBytes", "10", "Conveyor:Api:MaxRequestBytes")]
+    [InlineData("MaxPageSize", "5000", "Conveyor:Api:MaxPageSize")]
+    [InlineData("DefaultPageSize", "0", "Conveyor:Api:DefaultPageSize")]
+    [InlineData("RateLimit:PermitsPerSecond", "0", "Conveyor:Api:RateLimit:PermitsPerSecond")]
+    [InlineData("RateLimit:Burst", "0", "Conveyor:Api:RateLimit:Burst")]
+    [InlineData("JobTypes:0", "NotAType", "Conveyor:Api:JobTypes:0")]
+    [InlineData("Keys:0:Key", "short", "Conveyor:Api:Keys:0:Key")]
+    [InlineData("Keys:0:KeyHash", "abc", "Conveyor:Api:Keys:0")]
+    public async Task InvalidSetting_StopsTheStart_WithAMessageNamingIt(string key, string value, string named)
+    {
+        var settings = new Dictionary<string, string?> { [key] = value };
+        if (key.StartsWith("Keys:", StringComparison.Ordinal))
+        {
+            settings["Keys:0:Tenant"] = "t";
+        }
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () => await TestApp.StartAsync(settings));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyWithoutTenant_StopsTheStart()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            await TestApp.StartAsync(new Dictionary<string, string?> { ["Keys:0:Key"] = "a-long-enough-key-123456" }));
+
+        Assert.Contains("Conveyor:Api:Keys:0:Tenant", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SameKeyTwice_StopsTheStart()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () => await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Keys:0:Key"] = "a-long-enough-key-123456",
+            ["Keys:0:Tenant"] = "a",
+            ["Keys:1:Key"] = "a-long-enough-key-123456",
+            ["Keys:1:Tenant"] = "b",
+        }));
+
+        Assert.Contains("Conveyor:Api:Keys:1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080", true)]
+    [InlineData("http://localhost:5000", true)]
+    [InlineData("http://[::1]:8080", true)]
+    [InlineData("http://127.0.0.2:8080", true)]
+    [InlineData("http://0.0.0.0:8080", false)]
+    [InlineData("http://*:8080", false)]
+    [InlineData("http://+:8080", false)]
+    [InlineData("http://[::]:8080", false)]
+    [InlineData("http://10.1.2.3:8080", false)]
+    [InlineData("http://example.com:80", false)]
+    public void IsLoopback_RecognisesLoopbackAddressesOnly(string address, bool expected)
+    {
+        Assert.Equal(expected, LoopbackGuard.IsLoopback(address));
+    }
+
+    [Fact]
+    public async Task NoKeys_OnANonLoopbackAddress_RefusesToStart()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        builder.Services.AddConveyor().UseInMemoryStore().AddApi();
+        await using var app = builder.Build();
+        app.MapConveyorApi();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.Contains("Conveyor:Api:Keys", error.Message, StringComparison.Ordinal);
+        Assert.Contains("0.0.0.0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithKeys_OnANonLoopbackAddress_Starts()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conveyor:Api:Keys:0:Key"] = TestApp.KeyA,
+            ["Conveyor:Api:Keys:0:Tenant"] = "a",
+        });
+        builder.Services.AddConveyor().UseInMemoryStore().AddApi();
+        await using var app = builder.Build();
+        app.MapConveyorApi();
+
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Conveyor.AspNetCore.Tests;
+
+public sealed class JobQueryTests
+{
+    [Fact]
+    public async Task Get_ExistingJob_ReturnsEveryFieldOfTheContract()
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync();
+
+        var job = await app.GetJobAsync(jobId);
+
+        string[] fields =
+        [
+            "job_id", "type", "queue", "status", "progress", "payload", "result_url", "result", "errors", "attempts", "max_retry",
+            "created_at", "updated_at", "scheduled_at", "started_at", "completed_at",
+        ];
+        foreach (var field in fields)
+        {
+            Assert.True(job.TryGetProperty(field, out _), $"missing {field}: {job}");
+        }
+
+        Assert.Equal(jobId, job.GetProperty("job_id").GetString());
+        Assert.Equal("QUEUED", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("payload").GetProperty("n").GetInt32());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("completed_at").ValueKind);
+        Assert.EndsWith("Z", job.GetProperty("updated_at").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_UnknownJob_Returns404()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("/jobs/has%20space")]
+    [InlineData("/jobs/semi%3Bcolon")]
+    public async Task Get_JobIdOfTheWrongShape_Returns400NamingIt(string path)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, path);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "job_id");
+    }
+
+    [Fact]
+    public async Task Get_JobIdTooLong_Returns400NamingIt()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs/" + new string('a', 200));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "job_id");
+    }
+
+    [Fact]
+    public async Task List_FiltersByStatusTypeAndQueue_NewestFirst()
+    {
+        await using var app = await TestApp.StartAsync();
+        var first = await app.CreateAsync();
+        var second = await app.CreateAsync(extra: """, "queue": "low" """);
+        await app.CreateAsync("test:fail");
+
+        var all = await ListAsync(app, "/jobs");
+        var low = await ListAsync(app, "/jobs?queue=low");
+        var noop = await ListAsync(app, "/jobs?type=test:noop&status=QUEUED");
+        var none = await ListAsync(app, "/jobs?status=success");
+
+        Assert.Equal(3, all.GetProperty("jobs").GetArrayLength());
+        Assert.Equal(second, Assert.Single(low.GetProperty("jobs").EnumerateArray()).GetProperty("job_id").GetString());
+        Assert.Equal(new[] { second, first }, noop.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!).ToArray());
+        Assert.Equal(0, none.GetProperty("jobs").GetArrayLength());
+        Assert.False(all.GetProperty("jobs")[0].TryGetProperty("payload", out _), "listings leave payloads out");
+    }
+
+    [Fact]
+    public async Task List_PagesWithTheCursor_UntilTheLastPage()
+    {
+        await using var app = await TestApp.StartAsync();
+        var created = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            created.Add(await app.CreateAsync());
+        }
+
+        var seen = new List<string>();
+        var path = "/jobs?limit=2";
+        while (true)
+        {
+            var page = await ListAsync(app, path);
+            seen.AddRange(page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!));
+            if (page.GetProperty("next_cursor").ValueKind == JsonValueKind.Null)
+            {
+                break;
+            }
+
+            path = "/jobs?limit=2&cursor=" + Uri.EscapeDataString(page.GetProperty("next_cursor").GetString()!);
+        }
+
+        Assert.Equal(created.AsEnumerable().Reverse(), seen);
+    }
+
+    [Theory]
+    [InlineData("/jobs?status=DONE", "status")]
+    [InlineData("/jobs?status=", "status")]
+    [InlineData("/jobs?type=Bad", "type")]
+    [InlineData("/jobs?queue=a%20b", "queue")]
+    [InlineData("/jobs?limit=0", "limit")]
+    [InlineData("/jobs?limit=-3", "limit")]
+    [InlineData("/jobs?limit=201", "limit")]
+    [InlineData("/jobs?limit=ten", "limit")]
+    [InlineData("/jobs?cursor=garbage!", "cursor")]
+    [InlineData("/jobs?sort=asc", "sort")]
+    [InlineData("/jobs?status=QUEUED&status=FAILED", "status")]
+    public async Task List_BadQueryParameter_Returns400NamingIt(string path, string field)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, path);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+    }
+
+    [Fact]
+    public async Task List_LimitWithinAConfiguredMaximum_IsAccepted()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxPageSize"] = "500" });
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs?limit=500");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static async Task<JsonElement> ListAsync(TestApp app, string path)
+    {
+        using var response = await app.SendAsync(HttpMethod.Get, path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await ProblemAssert.ReadJsonAsync(response);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary>
+/// An ASP.NET Core application on a TestServer that maps the Jobs API over the in-memory store, with test job types:
+/// test:noop (succeeds), test:fail (fails without retry) and test:wait (runs until its token is cancelled).
+/// </summary>
+internal sealed class TestApp : IAsyncDisposable
+{
+    public const string KeyA = "key-of-tenant-a-0123456789";
+    public const string KeyB = "key-of-tenant-b-0123456789";
+    public const string AdminKey = "key-of-the-admin-0123456789";
+
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app)
+    {
+        _app = app;
+    }
+
+    public HttpClient Client => field ??= _app.GetTestClient();
+
+    public IJobStore Store => _app.Services.GetRequiredService<IJobStore>();
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Completed with the job id when a test:wait handler starts.</summary>
+    public TaskCompletionSource<string> WaitStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completed with the job id when a test:wait handler sees its token cancelled.</summary>
+    public TaskCompletionSource<string> WaitCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Settings under Conveyor:Api as configuration keys (e.g. "Keys:0:Key").</summary>
+    public static Task<TestApp> StartAsync(
+        IDictionary<string, string?>? apiSettings = null,
+        bool withWorkers = false,
+        bool withKeys = false,
+        Action<IServiceCollection>? services = null)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (withKeys)
+        {
+            settings["Conveyor:Api:Keys:0:Key"] = KeyA;
+            settings["Conveyor:Api:Keys:0:Tenant"] = "tenant-a";
+            settings["Conveyor:Api:Keys:1:KeyHash"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(KeyB)));
+            settings["Conveyor:Api:Keys:1:Tenant"] = "tenant-b";
+            settings["Conveyor:Api:Keys:2:Key"] = AdminKey;
+            settings["Conveyor:Api:Keys:2:Tenant"] = "ops";
+            settings["Conveyor:Api:Keys:2:Admin"] = "true";
+        }
+
+        foreach (var (key, value) in apiSettings ?? new Dictionary<string, string?>())
+        {
+            settings["Conveyor:Api:" + key] = value;
+        }
+
+        return StartAsync(settings, withWorkers, services);
+    }
+
+    private static async Task<TestApp> StartAsync(Dictionary<string, string?> settings, bool withWorkers, Action<IServiceCollection>? configureServices)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(settings);
+        TestApp? testApp = null;
+        var conveyor = builder.Services.AddConveyor()
+            .UseInMemoryStore()
+            .AddHandler("test:noop", (_, _) => Task.CompletedTask)
+            .AddHandler("test:fail", (_, _) => throw new SkipRetryException("this job always fails"))
+            .AddHandler("test:wait", async (context, cancellationToken) =>
+            {
+                testApp!.WaitStarted.TrySetResult(context.JobId);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    testApp!.WaitCancelled.TrySetResult(context.JobId);
+                    throw;
+                }
+            })
+            .AddApi();
+        if (withWorkers)
+        {
+            conveyor.AddServer(o =>
+            {
+                o.Concurrency = 4;
+                o.LeaseDuration = TimeSpan.FromMilliseconds(300);
+                o.PollInterval = TimeSpan.FromMilliseconds(50);
+                o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+                o.RecoverInterval = TimeSpan.FromMilliseconds(100);
+                o.PromoteInterval = TimeSpan.FromMilliseconds(100);
+            });
+        }
+
+        configureServices?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapConveyorApi();
+        app.MapConveyorHealth();
+        app.MapConveyorMetrics();
+        app.MapConveyorDashboard();
+        testApp = new TestApp(app);
+        await app.StartAsync();
+        return testApp;
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public async Task<HttpResponseMessage> PostJobAsync(string json, string? key = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = Json(json) };
+        Authorize(request, key);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await Client.SendAsync(request);
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        Authorize(request, key);
+        return await Client.SendAsync(request);
+    }
+
+    /// <summary>Creates a job and returns its id (asserting the 202).</summary>
+    public async Task<string> CreateAsync(string type = "test:noop", string? key = null, string extra = "")
+    {
+        using var response = await PostJobAsync($$"""{"type": "{{type}}", "payload": {"n": 1}{{extra}}}""", key);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("job_id").GetString()!;
+    }
+
+    public async Task<JsonElement> GetJobAsync(string jobId, string? key = null)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/jobs/" + jobId, key);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Polls the job until its status is one of <paramref name="statuses"/>, or fails after ten seconds.</summary>
+    public async Task<JsonElement> WaitForStatusAsync(string jobId, string? key = null, params string[] statuses)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var job = await GetJobAsync(jobId, key);
+            if (statuses.Contains(job.GetProperty("status").GetString()))
+            {
+                return job;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} stayed {job.GetProperty("status")}, not {string.Join("/", statuses)}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Every job of the tenant, read from the store (not through the API).</summary>
+    public async Task<IReadOnlyList<JobInfo>> StoredJobsAsync(string tenant = TenantId.Default)
+    {
+        var jobs = new List<JobInfo>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.ListAsync(new JobQuery { Tenant = tenant, Limit = JobQuery.MaxLimit, Cursor = cursor }, CancellationToken.None);
+            jobs.AddRange(page.Jobs);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return jobs;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        try
+        {
+            await _app.StopAsync();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    private static void Authorize(HttpRequestMessage request, string? key)
+    {
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+    }
+}
