@@ -19,7 +19,7 @@ namespace Conveyor.Postgres;
 /// that runs it, with a header that states its parameters and what it returns; <c>:"schema"</c> in it is
 /// replaced by the quoted schema name once, when the store is created.
 /// </remarks>
-public sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
+public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
