@@ -123,7 +123,6 @@ public sealed partial class RedisJobStore
         var batch = db.CreateBatch();
         var tasks = new List<Task>();
         var stores = new Dictionary<int, Task<RedisResult>>();
-        var generatedClaims = new Dictionary<int, Task<RedisResult>>();
         var registered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var i in indexes)
         {
@@ -135,8 +134,8 @@ public sealed partial class RedisJobStore
             var job = jobs[i];
             if (JobId.IsGenerated(job.Id))
             {
-                // 128 random bits: the claim cannot collide, so it rides in the same round trip.
-                generatedClaims[i] = EvaluateAsync(batch, RedisScript.ClaimId, [_keys.IdLookup(job.Id)], [job.Queue]);
+                // 128 random bits cannot collide: a plain SET in the same round trip is the whole claim.
+                tasks.Add(batch.StringSetAsync(_keys.IdLookup(job.Id), job.Queue));
             }
 
             stores[i] = EvaluateQueueAsync(batch, RedisScript.Enqueue, QueueKeys(job.Queue), EnqueueArguments(job, now));
@@ -152,11 +151,6 @@ public sealed partial class RedisJobStore
             {
                 results[i] = duplicate;
                 continue;
-            }
-
-            if (generatedClaims.TryGetValue(i, out var generatedClaim))
-            {
-                await generatedClaim.ConfigureAwait(false);
             }
 
             var stored = (RedisResult[])(await stores[i].ConfigureAwait(false))!;

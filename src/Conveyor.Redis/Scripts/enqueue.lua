@@ -3,7 +3,8 @@
 -- ARGV[3] id  ARGV[4] now  ARGV[5] state ('pending' or 'scheduled')  ARGV[6] scheduled-at ('' for none)
 -- ARGV[7] type  ARGV[8] tenant  ARGV[9] payload  ARGV[10] max retry  ARGV[11] timeout µs ('')
 -- ARGV[12] deadline ('')  ARGV[13] unique key ('')  ARGV[14] unique-until ('')  ARGV[15] retention µs
--- ARGV[16] traceparent ('')  ARGV[17] wake-up channel and sender ("<channel>\n<sender>") when the job is pending
+-- ARGV[16] traceparent ('')  ARGV[17] wake-up channel and sender ("<channel>\n<sender>"), published when the job
+-- is pending and the queue was empty
 -- Returns {0} when stored, {2, state, created-at} when a job with that id exists (nothing written).
 local id, now, state = ARGV[3], ARGV[4], ARGV[5]
 local jk = JOB .. id
@@ -25,8 +26,9 @@ end
 redis.call('HSET', jk, unpack(fields))
 redis.call('ZADD', TENANT .. ARGV[8], now, id)
 if state == 'pending' then
-  redis.call('LPUSH', PENDING, id)
-  notify(ARGV[17])
+  -- Only a push into an empty list wakes anyone: a worker waits only after it found the queue empty, and the
+  -- first push after that finds it empty again, so no wake-up is lost and a bulk enqueue publishes once.
+  if redis.call('LPUSH', PENDING, id) == 1 then notify(ARGV[17]) end
 else
   redis.call('ZADD', STATE_KEY.scheduled, ARGV[6], id)
 end
