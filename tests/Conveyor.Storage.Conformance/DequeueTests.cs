@@ -262,30 +262,6 @@ public abstract partial class DequeueTests : JobStoreTestBase
     }
 
     [Fact]
-    public async Task Dequeue_ConcurrentCalls_NeverReturnTheSameJobTwice()
-    {
-        var ids = await EnqueueManyAsync(60);
-
-        var batches = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(async () => await DequeueAsync(7))));
-
-        var taken = batches.SelectMany(static b => b).Select(static j => j.Id).ToList();
-        Assert.Equal(taken.Count, taken.Distinct().Count());
-        Assert.Equal(ids.Order(), taken.Order());
-    }
-
-    [Fact]
-    public async Task Dequeue_ConcurrentSingleJobCalls_OnlyOneWins()
-    {
-        var id = await EnqueueAsync();
-
-        var batches = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () => await DequeueAsync(1))));
-
-        var taken = Assert.Single(batches.SelectMany(static b => b));
-        Assert.Equal(id, taken.Id);
-        Assert.Equal(1, (await GetAsync(id)).Attempts);
-    }
-
-    [Fact]
     public async Task Dequeue_ReleasedJob_IsTakenAgainFromTheBackOfTheQueue()
     {
         var first = await EnqueueAsync();
