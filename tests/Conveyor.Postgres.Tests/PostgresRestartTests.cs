@@ -22,7 +22,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
     public async Task DisposeAsync() => await _schema.DisposeAsync();
 
     [PostgresFact]
-    public async Task Restart_WhileAWorkerRuns_CallsFailAsUnavailableThenEveryJobSucceeds()
+    public async Task Restart_WhileAStoreIsCalled_CallsFailAsUnavailableThenEveryJobSucceeds()
     {
         RequireRestartableCluster();
         var store = await _schema.CreateInitializedStoreAsync(_time);
@@ -138,7 +138,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
     }
 
     /// <summary>pg_ctl restart -m fast on the test cluster, as the postgres OS user when we are root.</summary>
-    private static async Task RestartServerAsync()
+    internal static async Task RestartServerAsync()
     {
         var pgCtl = Path.Combine(PostgresTestServer.BinDirectory!, "pg_ctl");
         var data = PostgresTestServer.DataDirectory!;
