@@ -6,6 +6,10 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
+    // A large batch is cut into script calls of bounded size, so that no single call holds Redis for long.
+    private const int MaxJobsPerEnqueueCall = 500;
+    private const long MaxBytesPerEnqueueCall = 4 * 1024 * 1024;
+
     /// <inheritdoc />
     public async ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
@@ -82,8 +86,9 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// Stores jobs in one round trip: each claims its id in the global lookup and runs enqueue.lua in its queue.
-    /// A caller-chosen id may exist in another queue, so those claims go first, in a round trip of their own.
+    /// Stores jobs in one round trip: each claims its id in the global lookup, and enqueue.lua stores a queue's
+    /// jobs in one call. A caller-chosen id may exist in another queue, so those claims go first, in a round trip
+    /// of their own.
     /// </summary>
     private async Task StoreAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<int> indexes, EnqueueResult?[] results, long now)
     {
@@ -120,48 +125,72 @@ public sealed partial class RedisJobStore
             }
         }
 
+        // One enqueue.lua call per queue (and per chunk of a large batch) for all its jobs, in batch order.
         var batch = db.CreateBatch();
         var tasks = new List<Task>();
-        var stores = new Dictionary<int, Task<RedisResult>>();
         var registered = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var i in indexes)
+        var calls = new List<(List<int> Indexes, Task<RedisResult> Result)>();
+        foreach (var group in indexes.Where(i => !refused.ContainsKey(i)).GroupBy(i => jobs[i].Queue, StringComparer.Ordinal))
         {
-            if (refused.ContainsKey(i))
+            var queue = QueueKeys(group.Key);
+            RegisterQueue(batch, group.Key, tasks, registered);
+            var chunk = new List<int>();
+            long chunkBytes = 0;
+            foreach (var i in group)
             {
-                continue;
+                var job = jobs[i];
+                if (JobId.IsGenerated(job.Id))
+                {
+                    // 128 random bits cannot collide: a plain SET in the same round trip is the whole claim.
+                    tasks.Add(batch.StringSetAsync(_keys.IdLookup(job.Id), job.Queue));
+                }
+
+                chunk.Add(i);
+                chunkBytes += job.Payload.Length;
+                if (chunk.Count >= MaxJobsPerEnqueueCall || chunkBytes >= MaxBytesPerEnqueueCall)
+                {
+                    calls.Add((chunk, EvaluateQueueAsync(batch, RedisScript.Enqueue, queue, EnqueueArguments(jobs, chunk, now))));
+                    chunk = [];
+                    chunkBytes = 0;
+                }
             }
 
-            var job = jobs[i];
-            if (JobId.IsGenerated(job.Id))
+            if (chunk.Count > 0)
             {
-                // 128 random bits cannot collide: a plain SET in the same round trip is the whole claim.
-                tasks.Add(batch.StringSetAsync(_keys.IdLookup(job.Id), job.Queue));
+                calls.Add((chunk, EvaluateQueueAsync(batch, RedisScript.Enqueue, queue, EnqueueArguments(jobs, chunk, now))));
             }
-
-            stores[i] = EvaluateQueueAsync(batch, RedisScript.Enqueue, QueueKeys(job.Queue), EnqueueArguments(job, now));
-            RegisterQueue(batch, job.Queue, tasks, registered);
         }
 
         batch.Execute();
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        foreach (var i in indexes)
+        foreach (var (i, duplicate) in refused)
         {
-            var job = jobs[i];
-            if (refused.TryGetValue(i, out var duplicate))
-            {
-                results[i] = duplicate;
-                continue;
-            }
+            results[i] = duplicate;
+        }
 
-            var stored = (RedisResult[])(await stores[i].ConfigureAwait(false))!;
-            if ((int)stored[0] == 0 && StateOf(job, now) == JobState.Pending)
+        var anyPending = false;
+        foreach (var (chunk, call) in calls)
+        {
+            var stored = (RedisValue[])(await call.ConfigureAwait(false))!;
+            for (var k = 0; k < chunk.Count; k++)
             {
-                SignalJobsReady();
+                var job = jobs[chunk[k]];
+                if ((int)stored[k * 3] == 0)
+                {
+                    var state = StateOf(job, now);
+                    anyPending |= state == JobState.Pending;
+                    results[chunk[k]] = new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, state, job.Queue, RedisTime.FromMicros(now));
+                }
+                else
+                {
+                    results[chunk[k]] = new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobStateExtensions.FromStorageName((string)stored[(k * 3) + 1]!), job.Queue, RedisTime.Instant(stored[(k * 3) + 2]) ?? DateTimeOffset.UnixEpoch);
+                }
             }
+        }
 
-            results[i] = (int)stored[0] == 0
-                ? new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, StateOf(job, now), job.Queue, RedisTime.FromMicros(now))
-                : new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobStateExtensions.FromStorageName((string)stored[1]!), job.Queue, RedisTime.FromMicros(long.Parse((string)stored[2]!, CultureInfo.InvariantCulture)));
+        if (anyPending)
+        {
+            SignalJobsReady();
         }
     }
 
@@ -245,26 +274,30 @@ public sealed partial class RedisJobStore
     private static JobState StateOf(NewJob job, long now) =>
         job.ProcessAt is { } at && RedisTime.ToMicros(at) > now ? JobState.Scheduled : JobState.Pending;
 
-    private RedisValue[] EnqueueArguments(NewJob job, long now)
+    private RedisValue[] EnqueueArguments(IReadOnlyList<NewJob> jobs, List<int> chunk, long now)
     {
-        var state = StateOf(job, now);
-        return
-        [
-            job.Id,
-            RedisTime.Format(now),
-            state.ToStorageName(),
-            RedisTime.Value(job.ProcessAt),
-            job.Type,
-            job.Tenant,
-            job.Payload.ToArray(),
-            job.MaxRetry,
-            RedisTime.Value(job.Timeout),
-            RedisTime.Value(job.Deadline),
-            job.UniqueKey ?? string.Empty,
-            job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil),
-            RedisTime.Format(RedisTime.ToMicros(job.Retention)),
-            job.TraceParent ?? string.Empty,
-            _wakeUp,
-        ];
+        var arguments = new RedisValue[2 + (chunk.Count * 13)];
+        arguments[0] = RedisTime.Format(now);
+        arguments[1] = _wakeUp;
+        var n = 2;
+        foreach (var i in chunk)
+        {
+            var job = jobs[i];
+            arguments[n++] = job.Id;
+            arguments[n++] = StateOf(job, now).ToStorageName();
+            arguments[n++] = RedisTime.Value(job.ProcessAt);
+            arguments[n++] = job.Type;
+            arguments[n++] = job.Tenant;
+            arguments[n++] = job.Payload.ToArray();
+            arguments[n++] = job.MaxRetry;
+            arguments[n++] = RedisTime.Value(job.Timeout);
+            arguments[n++] = RedisTime.Value(job.Deadline);
+            arguments[n++] = job.UniqueKey ?? string.Empty;
+            arguments[n++] = job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil);
+            arguments[n++] = RedisTime.Format(RedisTime.ToMicros(job.Retention));
+            arguments[n++] = job.TraceParent ?? string.Empty;
+        }
+
+        return arguments;
     }
 }

@@ -1,35 +1,42 @@
--- Stores one job unless its id exists in this queue.
+-- Stores jobs of one queue, in order; each is refused (nothing written) if a job with its id exists here.
 -- KEYS: the queue layout (queue.lib.lua).
--- ARGV[3] id  ARGV[4] now  ARGV[5] state ('pending' or 'scheduled')  ARGV[6] scheduled-at ('' for none)
--- ARGV[7] type  ARGV[8] tenant  ARGV[9] payload  ARGV[10] max retry  ARGV[11] timeout µs ('')
--- ARGV[12] deadline ('')  ARGV[13] unique key ('')  ARGV[14] unique-until ('')  ARGV[15] retention µs
--- ARGV[16] traceparent ('')  ARGV[17] wake-up channel and sender ("<channel>\n<sender>"), published when the job
--- is pending and the queue was empty
--- Returns {0} when stored, {2, state, created-at} when a job with that id exists (nothing written).
-local id, now, state = ARGV[3], ARGV[4], ARGV[5]
-local jk = JOB .. id
-if redis.call('EXISTS', jk) == 1 then
-  local v = redis.call('HMGET', jk, 'st', 'c')
-  return { 2, v[1] or '', v[2] or '' }
-end
--- Updated-at and pending-since are left out while they equal created-at (readers fall back to it): every
--- waiting job carries its hash, so each field saved is memory saved per job.
-local fields = { 'ty', ARGV[7], 'tn', ARGV[8], 'st', state, 'p', ARGV[9], 'a', '0', 'mr', ARGV[10],
-  'rt', ARGV[15], 'c', now }
-local optional = { sa = ARGV[6], to = ARGV[11], dl = ARGV[12], uk = ARGV[13], uu = ARGV[14], tp = ARGV[16] }
-for name, value in pairs(optional) do
-  if value ~= '' then
-    fields[#fields + 1] = name
-    fields[#fields + 1] = value
+-- ARGV[3] now  ARGV[4] wake-up channel and sender ("<channel>\n<sender>"), published once when a push finds
+-- the queue empty. Then 13 entries per job, from ARGV[5]: id, state ('pending' or 'scheduled'), scheduled-at
+-- (''), type, tenant, payload, max retry, timeout µs (''), deadline (''), unique key (''), unique-until (''),
+-- retention µs, traceparent ('').
+-- Returns 3 entries per job: 0 stored or 2 duplicate id, then for a duplicate its state and created-at ('' '').
+local now = ARGV[3]
+local out = {}
+local wake = false
+for i = 5, #ARGV, 13 do
+  local id, state = ARGV[i], ARGV[i + 1]
+  local jk = JOB .. id
+  if redis.call('EXISTS', jk) == 1 then
+    local v = redis.call('HMGET', jk, 'st', 'c')
+    out[#out + 1] = 2; out[#out + 1] = v[1] or ''; out[#out + 1] = v[2] or ''
+  else
+    -- Updated-at and pending-since are left out while they equal created-at (readers fall back to it): every
+    -- waiting job carries its hash, so each field saved is memory saved per job.
+    local fields = { 'ty', ARGV[i + 3], 'tn', ARGV[i + 4], 'st', state, 'p', ARGV[i + 5], 'a', '0', 'mr', ARGV[i + 6],
+      'rt', ARGV[i + 11], 'c', now }
+    local optional = { 'sa', ARGV[i + 2], 'to', ARGV[i + 7], 'dl', ARGV[i + 8], 'uk', ARGV[i + 9], 'uu', ARGV[i + 10], 'tp', ARGV[i + 12] }
+    for j = 1, #optional, 2 do
+      if optional[j + 1] ~= '' then
+        fields[#fields + 1] = optional[j]
+        fields[#fields + 1] = optional[j + 1]
+      end
+    end
+    redis.call('HSET', jk, unpack(fields))
+    redis.call('ZADD', TENANT .. ARGV[i + 4], now, id)
+    if state == 'pending' then
+      -- Only a push into an empty list wakes anyone: a worker waits only after it found the queue empty, and
+      -- the first push after that finds it empty again, so no wake-up is lost.
+      if redis.call('LPUSH', PENDING, id) == 1 then wake = true end
+    else
+      redis.call('ZADD', STATE_KEY.scheduled, ARGV[i + 2], id)
+    end
+    out[#out + 1] = 0; out[#out + 1] = ''; out[#out + 1] = ''
   end
 end
-redis.call('HSET', jk, unpack(fields))
-redis.call('ZADD', TENANT .. ARGV[8], now, id)
-if state == 'pending' then
-  -- Only a push into an empty list wakes anyone: a worker waits only after it found the queue empty, and the
-  -- first push after that finds it empty again, so no wake-up is lost and a bulk enqueue publishes once.
-  if redis.call('LPUSH', PENDING, id) == 1 then notify(ARGV[17]) end
-else
-  redis.call('ZADD', STATE_KEY.scheduled, ARGV[6], id)
-end
-return { 0 }
+if wake then notify(ARGV[4]) end
+return out
