@@ -4,7 +4,9 @@ using Conveyor.Server.SampleJobs;
 // The Conveyor server: the HTTP Jobs API, the workers, health and Prometheus metrics in one process, on SQLite by
 // default (Conveyor:Store = sqlite | redis | postgres | memory) at http://127.0.0.1:8080 unless --urls or
 // ASPNETCORE_URLS say otherwise.
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from the application's own directory, wherever it is started from; relative paths in
+// settings (the SQLite file) still resolve against the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 ServerAddresses.UseDefaultIfNoneConfigured(builder);
 
 builder.Services.AddConveyor()
@@ -31,7 +33,24 @@ app.MapSampleJobEndpoints();
 app.MapOpenApi();
 
 ServerAddresses.PrintWhenStarted(app, StoreSelection.Describe(builder.Configuration));
-await app.RunAsync();
+await using (app)
+{
+    try
+    {
+        await app.StartAsync();
+    }
+    catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+    {
+        // Ctrl+C or SIGTERM while starting (the workers start before the HTTP server binds): stop what started, so
+        // that jobs already running are handed back to their queues before the services are disposed under them.
+        await app.StopAsync();
+        return 0;
+    }
+
+    await app.WaitForShutdownAsync();
+}
+
+return 0;
 
 /// <summary>The entry point, visible to the tests.</summary>
 public partial class Program;

@@ -64,7 +64,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the worker did not exit after SIGTERM");
         output.WriteLine($"Exited {stopwatch.Elapsed.TotalSeconds:F2} s after SIGTERM with code {worker.ExitCode}.");
         var job = await store.GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Pending, job!.State);
+        Assert.True(job!.State == JobState.Pending, $"the job is {job.State} ({string.Join("; ", job.Errors.Select(e => e.Message))}). Worker output:\n{worker.Output}");
         Assert.Equal(0, job.Attempts);
         Assert.Empty(job.Errors);
         Assert.Equal(0, worker.ExitCode);
@@ -84,7 +84,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
 
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the worker did not exit after SIGTERM");
         var job = await store.GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None);
-        Assert.Equal(JobState.Succeeded, job!.State);
+        Assert.True(job!.State == JobState.Succeeded, $"the job is {job.State} ({string.Join("; ", job.Errors.Select(e => e.Message))}). Worker output:\n{worker.Output}");
         Assert.Equal(1, job.Attempts);
     }
 

@@ -39,6 +39,8 @@ internal sealed class WorkerProcess : IDisposable
         };
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Conveyor__Samples__Produce"] = "false";
+        // A port the system picks, so that processes of parallel tests never collide; ListeningAddressAsync reads it.
+        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         foreach (var (key, value) in settings)
         {
             info.Environment[key] = value;
@@ -51,6 +53,27 @@ internal sealed class WorkerProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;
+    }
+
+    /// <summary>The address the server printed at start-up (its "listening on" line).</summary>
+    public async Task<Uri> ListeningAddressAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Output, @"listening on (http://[0-9.:\[\]a-z]+)");
+            if (match.Success)
+            {
+                return new Uri(match.Groups[1].Value);
+            }
+
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The server did not say where it listens. Output:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill.</summary>

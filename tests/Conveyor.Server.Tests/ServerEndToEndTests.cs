@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>The real server process on a loopback port, driven over HTTP as a user would, then stopped with SIGTERM.</summary>
+public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
+{
+    private const string KeyA = "end-to-end-key-of-tenant-a";
+    private const string KeyB = "end-to-end-key-of-tenant-b";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-e2e-").FullName;
+
+    private Dictionary<string, string> Settings() => new()
+    {
+        ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+        ["Conveyor__Server__Concurrency"] = "4",
+        ["Conveyor__Samples__ReportStepDelay"] = "00:00:00.050",
+        ["Conveyor__Api__Keys__0__Key"] = KeyA,
+        ["Conveyor__Api__Keys__0__Tenant"] = "tenant-a",
+        ["Conveyor__Api__Keys__1__Key"] = KeyB,
+        ["Conveyor__Api__Keys__1__Tenant"] = "tenant-b",
+    };
+
+    [Fact]
+    public async Task Report_CreatedOverHttp_RunsToSuccess_AndOnlyItsTenantDownloadsTheCsv()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        using var created = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "report:generate", "payload": {"rows": 250}}""");
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        Assert.Equal($"/jobs/{jobId}", created.Headers.Location!.OriginalString);
+
+        var job = await WaitForStatusAsync(http, jobId, KeyA, "SUCCESS", server);
+        Assert.Equal(100, job.GetProperty("progress").GetInt32());
+        Assert.Equal(250, job.GetProperty("result").GetProperty("rows").GetInt32());
+        var resultUrl = job.GetProperty("result_url").GetString()!;
+
+        using var download = await SendAsync(http, HttpMethod.Get, resultUrl, KeyA);
+        using var otherTenant = await SendAsync(http, HttpMethod.Get, resultUrl, KeyB);
+        using var noKey = await SendAsync(http, HttpMethod.Get, resultUrl, null);
+
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("text/csv", download.Content.Headers.ContentType!.MediaType);
+        var lines = (await download.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("row,sku,quantity,unit_price,total", lines[0]);
+        Assert.Equal(251, lines.Length);
+        Assert.Equal(HttpStatusCode.NotFound, otherTenant.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+
+        server.Terminate();
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the server did not exit after SIGTERM");
+        Assert.Equal(0, server.ExitCode);
+    }
+
+    [Fact]
+    public async Task BulkImport_WithBadRows_EndsPartialSuccess_WithOneErrorPerBadRow_AndTheGoodRowsInTheTable()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+        var body = JsonSerializer.Serialize(new
+        {
+            type = "bulk:import",
+            payload = new { format = "csv", data = "sku,qty\nA-1,5\n,3\nB-2,zero\nC-3,-4\nD-4,8\n" },
+        });
+
+        using var created = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, body);
+        var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        var job = await WaitForStatusAsync(http, jobId, KeyA, "PARTIAL_SUCCESS", server);
+
+        var errors = job.GetProperty("errors").EnumerateArray().ToList();
+        Assert.Equal(["line 3", "line 4", "line 5"], errors.Select(e => e.GetProperty("item").GetString()!).ToArray());
+        Assert.Contains("sku", errors[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("qty", errors[1].GetProperty("message").GetString(), StringComparison.Ordinal);
+        using var inventory = await SendAsync(http, HttpMethod.Get, "/inventory", KeyA);
+        var rows = await inventory.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["A-1", "D-4"], rows.EnumerateArray().Select(r => r.GetProperty("sku").GetString()!).ToArray());
+        using var otherInventory = await SendAsync(http, HttpMethod.Get, "/inventory", KeyB);
+        Assert.Equal(0, (await otherInventory.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());
+        Assert.True(File.Exists(Path.Combine(_directory, "samples.db")));
+
+        using var clean = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "bulk:import", "payload": {"format": "csv", "data": "sku,qty\nE-5,1"}}""");
+        var cleanId = (await clean.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        await WaitForStatusAsync(http, cleanId, KeyA, "SUCCESS", server);
+    }
+
+    [Fact]
+    public async Task DemoSleep_CancelledOverHttp_StopsWithinAboutTheLease()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+        using var created = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "demo:sleep", "payload": {"seconds": 60}}""");
+        var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        await WaitForStatusAsync(http, jobId, KeyA, "RUNNING", server);
+
+        var started = DateTime.UtcNow;
+        using var cancel = await SendAsync(http, HttpMethod.Post, $"/jobs/{jobId}/cancel", KeyA);
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        await WaitForStatusAsync(http, jobId, KeyA, "CANCELLED", server);
+        output.WriteLine($"Cancelled {(DateTime.UtcNow - started).TotalSeconds:F2} s after the request.");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task NoKeys_OnANonLoopbackAddress_RefusesToStart()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["ASPNETCORE_URLS"] = "http://0.0.0.0:0",
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the server started anyway");
+        Assert.NotEqual(0, server.ExitCode);
+        Assert.Contains("Conveyor:Api:Keys is empty", server.Output, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string? key, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        return await http.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> WaitForStatusAsync(HttpClient http, string jobId, string key, string status, WorkerProcess server)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var response = await SendAsync(http, HttpMethod.Get, $"/jobs/{jobId}", key);
+            var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (job.GetProperty("status").GetString() == status)
+            {
+                return job;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} is {job.GetProperty("status")}, not {status}. Server output:\n{server.Output}");
+            await Task.Delay(50);
+        }
+    }
+}
