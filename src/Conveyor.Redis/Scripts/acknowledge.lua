@@ -22,25 +22,31 @@ for i = 5, #ARGV, 9 do
     local added = {}
     if ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
     if ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
+    local extra = {}
     if #added > 0 then
-      redis.call('HSET', jk, 'err', append_errors(v[5], table.concat(added, ',')))
+      extra[1] = 'err'
+      extra[2] = append_errors(v[5], table.concat(added, ','))
     end
     if state == 'succeeded' or state == 'partial' then
-      redis.call('HSET', jk, 'pr', '100')
-      if ARGV[i + 6] == '1' then redis.call('HSET', jk, 'r', ARGV[i + 7]) end
-      if ARGV[i + 8] ~= '' then redis.call('HSET', jk, 'ru', ARGV[i + 8]) end
-      finish(jk, id, state, now, v[3])
+      extra[#extra + 1] = 'pr'; extra[#extra + 1] = '100'
+      if ARGV[i + 6] == '1' then extra[#extra + 1] = 'r'; extra[#extra + 1] = ARGV[i + 7] end
+      if ARGV[i + 8] ~= '' then extra[#extra + 1] = 'ru'; extra[#extra + 1] = ARGV[i + 8] end
+      finish(jk, id, state, now, v[3], extra)
     elseif state == 'retrying' then
-      redis.call('HSET', jk, 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now)
+      local fields = { 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now }
+      for k = 1, #extra do fields[#fields + 1] = extra[k] end
+      redis.call('HSET', jk, unpack(fields))
       redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
       redis.call('ZADD', STATE_KEY.retrying, ARGV[i + 3], id)
     elseif state == 'pending' then
       -- Released at shutdown: the attempt does not count.
-      redis.call('HSET', jk, 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)))
+      local fields = { 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)) }
+      for k = 1, #extra do fields[#fields + 1] = extra[k] end
+      redis.call('HSET', jk, unpack(fields))
       make_pending(jk, id, now)
       released = released + 1
     else
-      finish(jk, id, state, now, v[3])
+      finish(jk, id, state, now, v[3], extra)
     end
   end
 end

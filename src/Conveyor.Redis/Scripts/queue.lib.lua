@@ -50,9 +50,14 @@ local function unlink_state(id, state)
   end
 end
 
--- Finishes a job: state, completed-at, and the expiry its retention gives it.
-local function finish(jk, id, state, now, retention)
-  redis.call('HSET', jk, 'st', state, 'f', now, 'u', now)
+-- Finishes a job: state, completed-at, and the expiry its retention gives it; extra holds more field/value
+-- pairs to write in the same HSET.
+local function finish(jk, id, state, now, retention, extra)
+  local fields = { 'st', state, 'f', now, 'u', now }
+  if extra then
+    for i = 1, #extra do fields[#fields + 1] = extra[i] end
+  end
+  redis.call('HSET', jk, unpack(fields))
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
   redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + (tonumber(retention) or 0)), id)
 end
