@@ -88,7 +88,7 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var command = _dataSource.CreateCommand(DequeueSql);
+            await using var batch = WorkerBatch(DequeueSql, out var command);
             command.Parameters.Add(P(queues));
             command.Parameters.Add(P(quotas));
             command.Parameters.Add(P(request.Limit));
@@ -96,7 +96,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TimestampTz(now));
             command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
             var jobs = new List<LeasedJob>(Math.Min(request.Limit, 256));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 jobs.Add(JobRows.ReadLeased(reader));
@@ -144,7 +144,7 @@ public sealed partial class PostgresJobStore
 
         try
         {
-            await using var command = _dataSource.CreateCommand(AcknowledgeSql);
+            await using var batch = WorkerBatch(AcknowledgeSql, out var command);
             command.Parameters.Add(TextArray(ids));
             command.Parameters.Add(P(tokens));
             command.Parameters.Add(P(outcomes));
@@ -154,7 +154,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TextArray(resultUrls));
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(Text(_jobsChannel));
-            var applied = (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var applied = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             if (anyReleased && applied > 0)
             {
                 _signal.Set();
@@ -176,12 +176,12 @@ public sealed partial class PostgresJobStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(progress, 100);
         try
         {
-            await using var command = _dataSource.CreateCommand(ReportProgressSql);
+            await using var batch = WorkerBatch(ReportProgressSql, out var command);
             command.Parameters.Add(P(progress));
             command.Parameters.Add(P(jobId));
             command.Parameters.Add(P(leaseToken));
             command.Parameters.Add(TimestampTz(Now()));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {

@@ -127,14 +127,14 @@ public sealed partial class PostgresJobStore
 
         try
         {
-            await using var command = _dataSource.CreateCommand(ExtendLeasesSql);
+            await using var batch = WorkerBatch(ExtendLeasesSql, out var command);
             command.Parameters.Add(P(ids));
             command.Parameters.Add(P(tokens));
             command.Parameters.Add(P(request.ServerId));
             command.Parameters.Add(TimestampTz(Now() + request.LeaseDuration));
             var extended = new HashSet<string>(StringComparer.Ordinal);
             var cancelRequested = new List<string>();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -168,14 +168,14 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var command = _dataSource.CreateCommand(RecoverSql);
+            await using var batch = WorkerBatch(RecoverSql, out var command);
             command.Parameters.Add(TimestampTz(now));
             command.Parameters.Add(P(limit));
             command.Parameters.Add(Text(LeaseExpiredMessage));
             command.Parameters.Add(Text(now.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
             command.Parameters.Add(Text(_jobsChannel));
             var recovered = new List<RecoveredJob>();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -212,11 +212,11 @@ public sealed partial class PostgresJobStore
 
         try
         {
-            await using var command = _dataSource.CreateCommand(PromoteSql);
+            await using var batch = WorkerBatch(PromoteSql, out var command);
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(P(limit));
             command.Parameters.Add(Text(_jobsChannel));
-            var moved = (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var moved = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             if (moved > 0)
             {
                 _signal.Set();

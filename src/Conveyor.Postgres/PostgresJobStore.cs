@@ -67,6 +67,9 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     /// <summary>The schema that holds the store's tables.</summary>
     public string Schema => _options.Schema;
 
+    /// <summary>The data source, for tests that look at the session state the store leaves on its connections.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>The listener, for tests that wait until it listens again after a restart.</summary>
     internal PostgresNotifier Notifier => _notifier;
 
@@ -163,6 +166,24 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         }
 
         return PostgresFaults.Wrap(exception);
+    }
+
+    /// <summary>
+    /// A one-statement batch for the workers' hot path. With <see cref="PostgresStoreOptions.RelaxedWorkerCommits"/>
+    /// a <c>SET LOCAL synchronous_commit = off</c> follows the statement in the same implicit transaction (after it,
+    /// so the statement's result comes first); it is read at commit and ends with the transaction.
+    /// </summary>
+    private NpgsqlBatch WorkerBatch(string sql, out NpgsqlBatchCommand command)
+    {
+        var batch = _dataSource.CreateBatch();
+        command = new NpgsqlBatchCommand(sql);
+        batch.BatchCommands.Add(command);
+        if (_options.RelaxedWorkerCommits)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+        }
+
+        return batch;
     }
 
     private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };

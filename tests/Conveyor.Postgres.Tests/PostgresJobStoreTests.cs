@@ -164,4 +164,25 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
         Assert.Contains("jobs_pending_idx", text, StringComparison.Ordinal);
         Assert.Single(await store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None));
     }
+
+    [PostgresFact]
+    public async Task RelaxedWorkerCommits_HotPathStillWorks_AndTheSettingDoesNotLeakToOtherStatements()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time, o =>
+        {
+            o.RelaxedWorkerCommits = true;
+            // The listener's connection and one for every call; a session default the store must leave alone.
+            o.ConnectionString += ";Maximum Pool Size=2;Options=-c synchronous_commit=local";
+        });
+        var job = TestJobs.New();
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        var leased = Assert.Single(await store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None));
+        Assert.True(await store.ReportProgressAsync(leased.Id, leased.LeaseToken, 50, CancellationToken.None));
+        Assert.Equal(1, await store.AcknowledgeManyAsync([TestJobs.Succeeded(leased)], CancellationToken.None));
+
+        Assert.Equal(JobState.Succeeded, (await store.GetAsync(job.Tenant, job.Id, CancellationToken.None))!.State);
+        await using var command = store.DataSource.CreateCommand("SELECT current_setting('synchronous_commit')");
+        Assert.Equal("local", await command.ExecuteScalarAsync());
+    }
 }

@@ -22,6 +22,9 @@ public sealed class PostgresTestSchema : IAsyncDisposable
             ConnectionString = ConnectionString,
             Schema = Name,
             ListenReconnectDelay = TimeSpan.FromMilliseconds(100),
+
+            // CONVEYOR_TEST_POSTGRES_RELAXED=true runs every test with relaxed worker commits.
+            RelaxedWorkerCommits = string.Equals(Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES_RELAXED"), "true", StringComparison.OrdinalIgnoreCase),
         };
         configure?.Invoke(options);
         return options;
