@@ -91,6 +91,12 @@ internal static class BenchHost
         };
         conveyor.AddHandler<BenchHandler>();
         extra?.Invoke(conveyor);
+        if (settings.Probe)
+        {
+            // Wrap whichever store was chosen: the server and the client then go through the probe.
+            var store = builder.Services.Last(d => d.ServiceType == typeof(IJobStore));
+            builder.Services.Add(ServiceDescriptor.Singleton<IJobStore>(sp => StoreProbe.Wrap((IJobStore)store.ImplementationFactory!(sp))));
+        }
         if (withServer)
         {
             conveyor.AddServer(o =>
@@ -104,11 +110,15 @@ internal static class BenchHost
         return builder.Build();
     }
 
-    /// <summary>Untimed: <paramref name="n"/> jobs through EnqueueManyAsync, chunks of 1000, 4 in parallel.</summary>
-    public static async Task PrefillAsync(IJobClient client, int n)
+    /// <summary>
+    /// Untimed: <paramref name="n"/> jobs through EnqueueManyAsync, chunks of 1000, <paramref name="parallel"/> at a
+    /// time (on a loaded machine, 4 parallel chunks of 1000 Redis enqueues can exceed StackExchange.Redis's 5 s
+    /// command timeout, which is why Redis prefills one chunk at a time).
+    /// </summary>
+    public static async Task PrefillAsync(IJobClient client, int n, int parallel = 4)
     {
         var next = 0;
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
         {
             int start;
             while ((start = Interlocked.Add(ref next, 1000) - 1000) < n)

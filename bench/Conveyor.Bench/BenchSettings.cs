@@ -17,7 +17,8 @@ internal sealed record BenchSettings(
     IReadOnlyList<int> Levels,
     IReadOnlyList<int> Rates,
     double Seconds,
-    string Role)
+    string Role,
+    bool Probe)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -46,6 +47,7 @@ internal sealed record BenchSettings(
             Ints("levels", "1,10,100,1000"),
             Ints("rates", "200,2000,10000"),
             double.Parse(Get("seconds", "8"), CultureInfo.InvariantCulture),
-            Get("role", ""));
+            Get("role", ""),
+            args.Contains("--probe"));
     }
 }

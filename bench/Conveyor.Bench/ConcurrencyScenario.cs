@@ -34,12 +34,13 @@ internal static class ConcurrencyScenario
             var redisBefore = await RedisUsedMemoryAsync(settings);
             var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
             var prefill = Stopwatch.StartNew();
-            await PrefillAsync(client, waiting);
+            await PrefillAsync(client, waiting, settings.Store == "redis" ? 1 : 4);
             var prefillSeconds = prefill.Elapsed.TotalSeconds;
             var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
             var redisAfter = await RedisUsedMemoryAsync(settings);
             var workingSetBefore = Environment.WorkingSet;
 
+            StoreProbe.Counters.Reset();
             var clock = Stopwatch.StartNew();
             await host.StartAsync();
             long peakWorkingSet = 0;
@@ -63,6 +64,7 @@ internal static class ConcurrencyScenario
             var completed = recorder.Completed;
             var window = (end - (first ?? end)).TotalSeconds;
             rate = window > 0 ? (completed - firstCount) / window : double.NaN;
+            var probe = settings.Probe ? $"; {StoreProbe.Counters}" : "";
             await host.StopAsync();
 
             var memory = $"heap/waiting job {F((heapAfter - heapBefore) / (double)waiting, "N0")} B";
@@ -73,7 +75,7 @@ internal static class ConcurrencyScenario
 
             Report($"drain c={concurrency,-5} waiting={waiting,-8} {F(rate),10} jobs/s  ({completed} done in {F(end.TotalSeconds, "F2")} s, " +
                    $"first after {F((first ?? end).TotalSeconds, "F2")} s; prefill {F(prefillSeconds, "F1")} s; {memory}; " +
-                   $"worker working set {F(workingSetBefore / 1048576.0, "N0")} MiB before, peak {F(peakWorkingSet / 1048576.0, "N0")} MiB)");
+                   $"worker working set {F(workingSetBefore / 1048576.0, "N0")} MiB before, peak {F(peakWorkingSet / 1048576.0, "N0")} MiB{probe})");
         }
 
         await DropAsync(settings, target);

@@ -48,7 +48,14 @@ static IHost BuildHost(RunnerSettings settings, bool worker)
     {
         "redis" => conveyor.UseRedis(o => o.Configuration = settings.RedisConfiguration),
         "postgres" => conveyor.UsePostgres(o => o.ConnectionString = settings.PostgresConnectionString),
-        "sqlite" => conveyor.UseSqlite(o => o.Path = settings.SqlitePath),
+        "sqlite" => conveyor.UseSqlite(o =>
+        {
+            o.Path = settings.SqlitePath;
+            if (settings.SqlitePollMs is { } poll)
+            {
+                o.ExternalChangePollInterval = TimeSpan.FromMilliseconds(poll);
+            }
+        }),
         _ => throw new ArgumentException($"BACKEND={settings.Backend} is not supported (redis|postgres|sqlite)"),
     };
     if (worker)

@@ -13,7 +13,8 @@ internal sealed record RunnerSettings(
     string Mode,
     double Rate,
     int Concurrency,
-    string SqlitePath)
+    string SqlitePath,
+    int? SqlitePollMs)
 {
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(3);
 
@@ -27,7 +28,9 @@ internal sealed record RunnerSettings(
         Env("MODE", "single"),
         double.Parse(Env("RATE", "0"), CultureInfo.InvariantCulture),
         int.Parse(Env("CONCURRENCY", "10"), CultureInfo.InvariantCulture),
-        Path.Combine(Env("BENCH_TMP", "/tmp/bench-peers"), "conveyor-bench.db"));
+        Path.Combine(Env("BENCH_TMP", "/tmp/bench-peers"), "conveyor-bench.db"),
+        // Knob, off by default (stock 250 ms): how often the worker looks for jobs another process added.
+        Environment.GetEnvironmentVariable("CONVEYOR_SQLITE_POLL_MS") is { Length: > 0 } poll ? int.Parse(poll, CultureInfo.InvariantCulture) : null);
 
     /// <summary>redis://host:port/db as a StackExchange.Redis configuration string.</summary>
     public string RedisConfiguration => ToRedisConfiguration(RedisUrl);

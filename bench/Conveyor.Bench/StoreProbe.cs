@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Conveyor.Storage;
+
+namespace Conveyor.Bench;
+
+/// <summary>
+/// Counts the store's round trips on the hot path (Dequeue, AcknowledgeMany, EnqueueMany) and their time, so that a
+/// drain rate can be explained as jobs per call × calls per second. Everything else is forwarded untouched.
+/// </summary>
+internal class StoreProbe : DispatchProxy
+{
+    private IJobStore _inner = null!;
+
+    public static ProbeCounters Counters { get; } = new();
+
+    public static IJobStore Wrap(IJobStore inner)
+    {
+        var proxy = Create<IJobStore, StoreProbe>();
+        ((StoreProbe)(object)proxy)._inner = inner;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        // Timed from before the call: a store may do all its work before it returns the task.
+        var started = Stopwatch.GetTimestamp();
+        object? result;
+        try
+        {
+            result = targetMethod!.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is { } inner)
+        {
+            // A store that throws before returning its task (e.g. cancelled) must look the same through the probe.
+            ExceptionDispatchInfo.Capture(inner).Throw();
+            throw;
+        }
+
+        return targetMethod.Name switch
+        {
+            nameof(IJobStore.DequeueAsync) => Time((ValueTask<IReadOnlyList<LeasedJob>>)result!, Counters.Dequeue, r => r.Count, started),
+            nameof(IJobStore.AcknowledgeManyAsync) => Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started),
+            nameof(IJobStore.EnqueueManyAsync) => Time((ValueTask<IReadOnlyList<EnqueueResult>>)result!, Counters.Enqueue, r => r.Count, started),
+            _ => result,
+        };
+    }
+
+    private static ValueTask<T> Time<T>(ValueTask<T> call, ProbeCounter counter, Func<T, int> items, long started)
+    {
+        return Await(call, counter, items, started);
+
+        static async ValueTask<T> Await(ValueTask<T> call, ProbeCounter counter, Func<T, int> items, long started)
+        {
+            var value = await call;
+            counter.Add(items(value), Stopwatch.GetElapsedTime(started));
+            return value;
+        }
+    }
+}
+
+internal sealed class ProbeCounters
+{
+    public ProbeCounter Dequeue { get; } = new("dequeue");
+
+    public ProbeCounter Acknowledge { get; } = new("ack");
+
+    public ProbeCounter Enqueue { get; } = new("enqueue");
+
+    public void Reset()
+    {
+        Dequeue.Reset();
+        Acknowledge.Reset();
+        Enqueue.Reset();
+    }
+
+    public override string ToString() => $"{Dequeue}; {Acknowledge}";
+}
+
+internal sealed class ProbeCounter(string name)
+{
+    private long _calls;
+    private long _items;
+    private long _ticks;
+
+    public void Add(int items, TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _items, items);
+        Interlocked.Add(ref _ticks, elapsed.Ticks);
+    }
+
+    public void Reset()
+    {
+        _calls = 0;
+        _items = 0;
+        _ticks = 0;
+    }
+
+    public override string ToString()
+    {
+        var calls = Math.Max(1, Interlocked.Read(ref _calls));
+        return $"{name} {Interlocked.Read(ref _calls)} calls, {BenchHost.F(Interlocked.Read(ref _items) / (double)calls, "F1")} jobs/call, " +
+               $"{BenchHost.F(TimeSpan.FromTicks(Interlocked.Read(ref _ticks) / calls).TotalMilliseconds, "F2")} ms/call";
+    }
+}
