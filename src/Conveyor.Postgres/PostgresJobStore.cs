@@ -160,7 +160,9 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     /// </summary>
     private JobStoreUnavailableException Fault(Exception exception)
     {
-        if (exception is not PostgresException || exception is PostgresException { SqlState: "57P01" or "57P02" or "57P03" } || exception is PostgresException { SqlState: var s } && s.StartsWith("08", StringComparison.Ordinal))
+        if (exception is not PostgresException { SqlState: var state }
+            || state.StartsWith("08", StringComparison.Ordinal)
+            || state is "57P01" or "57P02" or "57P03")
         {
             _dataSource.Clear();
         }
