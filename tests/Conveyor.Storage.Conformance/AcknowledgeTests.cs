@@ -157,6 +157,17 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Ack_ReleasedCarryingAnError_StillRecordsNoError()
+    {
+        // The contract: a release records no error, whatever the worker sends with it.
+        var leased = await LeaseAsync();
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Released, Error(1, "shutting down", "System.OperationCanceledException"))));
+
+        Assert.Empty((await GetAsync(leased.Id)).Errors);
+    }
+
+    [Fact]
     public async Task Ack_Released_JobRunsAgainWithTheSameAttemptNumber()
     {
         var leased = await LeaseAsync();

@@ -180,12 +180,16 @@ public sealed partial class InMemoryJobStore
     /// <summary>Applies one acknowledgement; true when the job went back to pending.</summary>
     private bool Acknowledge(JobRecord job, JobAcknowledgement ack, DateTimeOffset now)
     {
-        if (ack.Outcome is not AckOutcome.Released && ack.Error is { } error)
+        // A release is the server's doing, not the job's: it records no error.
+        if (ack.Outcome is not AckOutcome.Released)
         {
-            job.Errors.Add(error);
-        }
+            if (ack.Error is { } error)
+            {
+                job.Errors.Add(error);
+            }
 
-        job.Errors.AddRange(ack.ItemErrors);
+            job.Errors.AddRange(ack.ItemErrors);
+        }
 
         // A job whose cancellation was requested must not run again, whichever way its attempt ended.
         var cancelRequested = job.CancelRequested;
