@@ -20,8 +20,10 @@ for i = 5, #ARGV, 9 do
     applied = applied + 1
     redis.call('ZREM', ACTIVE, id)
     local added = {}
-    if ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
-    if ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
+    -- A release at shutdown records no error, whatever the worker passed along.
+    local recorded = ARGV[i + 2] ~= '5'
+    if recorded and ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
+    if recorded and ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
     local extra = {}
     if #added > 0 then
       extra[1] = 'err'

@@ -13,7 +13,7 @@ local first = redis.call('INCRBY', LEASESEQ, #ids) - #ids
 local out = {}
 for i, id in ipairs(ids) do
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e', 'rt', 'err')
+  local v = redis.call('HMGET', jk, 'st', 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e')
   -- An id whose job was deleted, or that is no longer pending, is dropped from the list.
   if v[1] == 'pending' then
     local bad = nil
@@ -28,9 +28,9 @@ for i, id in ipairs(ids) do
     end
     if bad then
       local attempt = (tonumber(v[5]) or 0) + 1
-      redis.call('HSET', jk, 'a', int(attempt), 'err', append_errors(v[13], error_json(attempt,
-        'The job record is corrupt: field ' .. bad .. ' is missing or malformed.', now)))
-      finish(jk, id, 'failed', now, tonumber(v[12]) or 0)
+      local kept = redis.call('HMGET', jk, 'rt', 'err')
+      finish(jk, id, 'failed', now, tonumber(kept[1]) or 0, { 'a', int(attempt), 'err', append_errors(kept[2],
+        error_json(attempt, 'The job record is corrupt: field ' .. bad .. ' is missing or malformed.', now)) })
     else
       local attempt = tonumber(v[5]) + 1
       local token = int(first + i)
