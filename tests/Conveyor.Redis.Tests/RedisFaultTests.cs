@@ -119,6 +119,35 @@ public sealed class RedisFaultTests
     }
 
     [RedisFact]
+    public async Task Initialize_RedisNotStartedYet_IsUnavailableThenConnectsWhenItIs()
+    {
+        const int port = 6398;
+        await using var store = new RedisJobStore(new RedisStoreOptions { Configuration = $"127.0.0.1:{port},connectTimeout=300,syncTimeout=500,asyncTimeout=500", KeyPrefix = "late" }, TimeProvider.System);
+
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.InitializeAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None));
+
+        await using var server = await RedisServerProcess.StartAsync(port, "--appendonly", "no");
+        await RedisServerProcess.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await store.InitializeAsync(CancellationToken.None);
+                    return true;
+                }
+                catch (JobStoreUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(30),
+            "the store to connect");
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None)).Outcome);
+        Assert.Single(await store.DequeueAsync(Request(10), CancellationToken.None));
+    }
+
+    [RedisFact]
     public async Task Enqueue_AfterRedisLostItsData_QueueIsVisibleToMaintenanceAgain()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
