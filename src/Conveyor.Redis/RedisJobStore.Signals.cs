@@ -48,12 +48,12 @@ public sealed partial class RedisJobStore
         }
     }
 
-    /// <summary>
-    /// Calls <paramref name="onCancelRequested"/> with the job id whenever any process requests the cancellation
-    /// of a running job of this store (Redis pub/sub on <c>{prefix}:cancel</c>), so that the worker running it can
-    /// cancel its handler at once instead of at its next lease extension. Requires <see cref="InitializeAsync"/>.
-    /// The callback runs on a Redis client thread: keep it short and do not throw. Dispose the result to stop.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>
+    /// Redis pub/sub on <c>{prefix}:cancel</c>: cancel.lua publishes the job id when it records the request. The
+    /// subscription is made by <see cref="InitializeAsync"/>; callbacks registered before it start with it. They run
+    /// on a Redis client thread.
+    /// </remarks>
     public IDisposable SubscribeToCancellations(Action<string> onCancelRequested)
     {
         ArgumentNullException.ThrowIfNull(onCancelRequested);

@@ -9,7 +9,7 @@ namespace Conveyor.Redis;
 /// transition is one Lua script on one queue's keys (one hash tag, so one Cluster slot); every timestamp comes
 /// from the <see cref="TimeProvider"/>. Create one per process; it is safe to use from many threads.
 /// </summary>
-public sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
+public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, IAsyncDisposable
 {
     private readonly RedisStoreOptions _options;
     private readonly TimeProvider _time;

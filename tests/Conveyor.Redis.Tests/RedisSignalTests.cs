@@ -61,7 +61,7 @@ public sealed class RedisSignalTests
         await api.EnqueueAsync(job, CancellationToken.None);
         var leased = Assert.Single(await worker.DequeueAsync(Request(), CancellationToken.None));
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = worker.SubscribeToCancellations(id => received.TrySetResult(id));
+        using var subscription = ((IJobCancellationSignal)worker).SubscribeToCancellations(id => received.TrySetResult(id));
 
         var clock = Stopwatch.StartNew();
         Assert.Equal(JobCommandResult.Requested, await api.CancelAsync(TenantId.Default, job.Id, CancellationToken.None));
