@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Conveyor.Storage.Conformance;
 
 /// <summary>
@@ -21,6 +23,12 @@ public abstract class SharedStoreTests : JobStoreTestBase
     /// <paramref name="timeProvider"/>. The base initializes it, and disposes it before the first store.
     /// </summary>
     protected abstract ValueTask<IJobStore> CreateSiblingStoreAsync(IJobStore store, FakeTimeProvider timeProvider);
+
+    /// <summary>
+    /// True for a store whose instances notify each other of new work (Redis pub/sub, PostgreSQL NOTIFY), so that
+    /// an enqueue through one instance ends a <see cref="IJobQueueStore.WaitForJobsAsync"/> on another at once.
+    /// </summary>
+    protected virtual bool InstancesNotifyEachOther => false;
 
     public override async Task InitializeAsync()
     {
@@ -205,5 +213,52 @@ public abstract class SharedStoreTests : JobStoreTestBase
             Ct);
 
         Assert.Equal(["server-a"], (await Sibling.ListServersAsync(Ct)).Select(static s => s.Id));
+    }
+
+    [Fact]
+    public async Task Siblings_EnqueueOnOne_WakesAWaitOnTheOther()
+    {
+        if (!InstancesNotifyEachOther)
+        {
+            return;
+        }
+
+        var wait = Sibling.WaitForJobsAsync(TimeSpan.FromMinutes(1), Ct).AsTask();
+
+        // The fake clock never reaches the timeout, so only a notification can end the wait with true.
+        await WaitUntilAsync(
+            async () =>
+            {
+                await EnqueueAsync();
+                await Task.WhenAny(wait, Task.Delay(TimeSpan.FromMilliseconds(250)));
+                return wait.IsCompleted;
+            },
+            TimeSpan.FromSeconds(5),
+            "an enqueue on one instance did not wake a wait on the other");
+        Assert.True(await wait);
+    }
+
+    [Fact]
+    public async Task Siblings_CancelOnOne_SignalledToTheOthersSubscribers()
+    {
+        if (Sibling is not IJobCancellationSignal signal)
+        {
+            return;
+        }
+
+        var heard = new ConcurrentQueue<string>();
+        using var subscription = signal.SubscribeToCancellations(heard.Enqueue);
+        var id = await EnqueueAsync();
+        await DequeueOneAsync();
+
+        // Cancel again at each try: a subscription may start listening a moment after it is made.
+        await WaitUntilAsync(
+            async () =>
+            {
+                Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, id, Ct));
+                return heard.Contains(id);
+            },
+            TimeSpan.FromSeconds(5),
+            "a cancel through one instance did not reach the other's subscriber");
     }
 }
