@@ -49,6 +49,25 @@ public sealed class PostgresServerProcessTests(ITestOutputHelper output) : IAsyn
     }
 
     [PostgresFact]
+    public async Task CancelOfARunningJob_ReachesTheWorkerProcessAndItsHandlerStopsWithinASecondOrSo()
+    {
+        var (client, store) = await CreateClientAsync();
+        var enqueued = await client.EnqueueAsync(new DemoSleep(120));
+        using var worker = ServerProcess.Start(_schema.Name);
+        await WaitForAsync(store, enqueued.JobId, j => j.State == JobState.Active, TimeSpan.FromSeconds(60), worker);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(JobCommandResult.Requested, await store.CancelAsync(TenantId.Default, enqueued.JobId, CancellationToken.None));
+        var cancelled = await WaitForAsync(store, enqueued.JobId, j => j.State == JobState.Cancelled, TimeSpan.FromSeconds(30), worker);
+
+        // NOTIFY reaches the worker in milliseconds; the handler's token is cancelled and its acknowledgement is
+        // batched. Lease extension alone would take a third of the lease.
+        output.WriteLine($"Cancelled {clock.Elapsed.TotalMilliseconds:F0} ms after the request.");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the running job was cancelled only after {clock.Elapsed}");
+        Assert.Equal(1, cancelled.Attempts);
+    }
+
+    [PostgresFact]
     public async Task ServerRestartedWhileAWorkerRuns_EveryJobIsProcessedNoneLostNoneStuck()
     {
         var (client, store) = await CreateClientAsync();
