@@ -12,6 +12,9 @@ public sealed class ConveyorApiOptions
     /// <summary>The default of <see cref="MaxRequestBytes"/>: 2 MiB, room for a payload at the core's 1 MiB limit.</summary>
     public const int DefaultMaxRequestBytes = 2 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="EnqueueBatchSize"/>.</summary>
+    public const int DefaultEnqueueBatchSize = 256;
+
     /// <summary>The default of <see cref="DefaultPageSize"/>.</summary>
     public const int DefaultDefaultPageSize = 50;
 
@@ -32,6 +35,12 @@ public sealed class ConveyorApiOptions
 
     /// <summary>Largest <c>limit</c> accepted by <c>GET /jobs</c>. 1–1000, default 200.</summary>
     public int MaxPageSize { get; set; } = DefaultMaxPageSize;
+
+    /// <summary>
+    /// Most jobs that concurrent <c>POST /jobs</c> requests store in one round trip (group commit). 1 stores each
+    /// request's job alone. 1–10,000, default 256.
+    /// </summary>
+    public int EnqueueBatchSize { get; set; } = DefaultEnqueueBatchSize;
 
     /// <summary>The per-tenant rate limit (429 with Retry-After beyond it).</summary>
     public ConveyorApiRateLimitOptions RateLimit { get; set; } = new();

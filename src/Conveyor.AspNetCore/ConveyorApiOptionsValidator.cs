@@ -25,6 +25,11 @@ internal sealed class ConveyorApiOptionsValidator : IValidateOptions<ConveyorApi
             failures.Add($"{S}:DefaultPageSize must be between 1 and {S}:MaxPageSize ({options.MaxPageSize}); it is {options.DefaultPageSize}.");
         }
 
+        if (options.EnqueueBatchSize is < 1 or > 10_000)
+        {
+            failures.Add($"{S}:EnqueueBatchSize must be between 1 and 10000; it is {options.EnqueueBatchSize}.");
+        }
+
         var rate = options.RateLimit;
         if (rate.PermitsPerSecond is < 1 or > 10_000_000)
         {

@@ -26,6 +26,18 @@ public sealed class CreateJobTests
     }
 
     [Fact]
+    public async Task Post_ManyAtOnce_StoresEachJobOnce_WithItsOwnAnswer()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["EnqueueBatchSize"] = "16", ["RateLimit:Enabled"] = "false" });
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => app.CreateAsync(extra: $", \"queue\": \"q{i % 3}\"")));
+
+        Assert.Equal(200, ids.Distinct().Count());
+        var stored = await app.StoredJobsAsync();
+        Assert.Equal(ids.Order(), stored.Select(j => j.Id).Order());
+    }
+
+    [Fact]
     public async Task Post_WithOptions_StoresThem()
     {
         await using var app = await TestApp.StartAsync();

@@ -29,6 +29,7 @@ internal static class JobsEndpoints
     internal static async Task<Results<Accepted<JobCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext http,
         IJobClient client,
+        EnqueueBatcher batcher,
         IJobStore store,
         JobTypeCatalog catalog,
         IOptions<ConveyorApiOptions> apiOptions,
@@ -85,15 +86,17 @@ internal static class JobsEndpoints
             JobId = idempotencyKey is null ? null : IdempotencyKey.ToJobId(caller.Tenant, idempotencyKey),
         };
 
-        EnqueueResult result;
+        NewJob job;
         try
         {
-            result = await client.EnqueueAsync(request.Type, request.Payload, options, cancellationToken).ConfigureAwait(false);
+            job = client.CreateJob(request.Type, request.Payload, options);
         }
         catch (ArgumentException e)
         {
             return ApiProblems.Invalid("body", e.Message);
         }
+
+        var result = await batcher.EnqueueAsync(job).ConfigureAwait(false);
 
         switch (result.Outcome)
         {
