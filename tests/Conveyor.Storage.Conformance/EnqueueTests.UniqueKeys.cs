@@ -92,6 +92,47 @@ public abstract partial class EnqueueTests
     }
 
     [Fact]
+    public async Task Enqueue_UniqueKeyOfJobFailedByLeaseRecovery_IsFreeAgain()
+    {
+        await EnqueueAsync(NewJob(maxRetry: 0, uniqueKey: "k", uniqueUntil: Now.AddDays(1)));
+        await DequeueOneAsync();
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(JobState.Failed, Assert.Single(await Store.RecoverExpiredLeasesAsync(10, Ct)).NewState);
+
+        var result = await Store.EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddDays(1)), Ct);
+
+        Assert.Equal(EnqueueOutcome.Enqueued, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Enqueue_UniqueKeyOfJobCancelledByLeaseRecovery_IsFreeAgain()
+    {
+        var holder = await EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddDays(1)));
+        await DequeueOneAsync();
+        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, holder, Ct));
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(JobState.Cancelled, Assert.Single(await Store.RecoverExpiredLeasesAsync(10, Ct)).NewState);
+
+        var result = await Store.EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddDays(1)), Ct);
+
+        Assert.Equal(EnqueueOutcome.Enqueued, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Enqueue_UniqueKeyOfFailedJobRequeued_IsHeldAgain()
+    {
+        // The contract's rule applied to a requeue: the job is unfinished again and its unique-until has not
+        // passed, so it holds its key again (when no other job took the key meanwhile).
+        var holder = await CreateJobInStateAsync(JobState.Failed, NewJob(uniqueKey: "k", uniqueUntil: Now.AddDays(1)));
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, holder, Ct));
+
+        var result = await Store.EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddDays(1)), Ct);
+
+        Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, result.Outcome);
+        Assert.Equal(holder, result.JobId);
+    }
+
+    [Fact]
     public async Task Enqueue_UniqueKeyJustBeforeUniqueUntil_IsStillDuplicate()
     {
         await EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddMinutes(10)));

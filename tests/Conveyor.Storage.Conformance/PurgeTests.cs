@@ -136,6 +136,17 @@ public abstract class PurgeTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Purge_ZeroRetention_DeletedOnceTheClockMoves()
+    {
+        var id = await CreateJobInStateAsync(JobState.Succeeded, NewJob(retention: TimeSpan.Zero));
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(1, await Store.PurgeExpiredAsync(100, Ct));
+
+        Assert.Null(await Store.GetAsync(DefaultTenant, id, Ct));
+    }
+
+    [Fact]
     public async Task Purge_EmptyStore_ReturnsZero()
     {
         Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
