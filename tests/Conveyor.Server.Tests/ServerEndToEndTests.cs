@@ -54,6 +54,13 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, otherTenant.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
 
+        var openApi = await http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/jobs/{jobId}/cancel\"", openApi, StringComparison.Ordinal);
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("job_processed_total{task_type=\"report:generate\",queue=\"default\",status=\"success\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("<title>Conveyor dashboard</title>", await http.GetStringAsync("/dashboard"), StringComparison.Ordinal);
+        Assert.Contains("\"ready\"", await http.GetStringAsync("/readyz"), StringComparison.Ordinal);
+
         server.Terminate();
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the server did not exit after SIGTERM");
         Assert.Equal(0, server.ExitCode);
