@@ -18,6 +18,7 @@ public sealed class RedisFaultTests
         await using var server = await RedisServerProcess.StartAsync(RestartPort, "--appendonly", "yes", "--appendfsync", "always");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,connectRetry=10");
+        await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(connection.IsConnected), TimeSpan.FromSeconds(30), "the client to connect");
         await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "restart" }, time);
         await store.InitializeAsync(CancellationToken.None);
         var ids = new List<string>();
