@@ -1,4 +1,5 @@
 using Conveyor.Storage;
+using Npgsql;
 
 namespace Conveyor.Postgres;
 
@@ -30,13 +31,19 @@ public sealed partial class PostgresJobStore
         """;
 
     // Requeue: failed, cancelled, scheduled or retrying become pending now, attempts reset, errors kept; the
-    // queue is NOTIFYed. $1 tenant, $2 id, $3 now, $4 jobs channel.
+    // queue is NOTIFYed. A job with a unique key whose time to live has not passed holds it again, unless another
+    // job holds it now. $1 tenant, $2 id, $3 now, $4 jobs channel.
     private const string RequeueTemplate = """
         WITH target AS (
             SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
         ), requeued AS (
             UPDATE :"schema".jobs j SET state = 'pending', attempts = 0, enqueued_at = $3, completed_at = NULL,
-                expires_at = NULL, cancel_requested = false, updated_at = $3
+                expires_at = NULL, cancel_requested = false, updated_at = $3,
+                unique_held = j.unique_held OR (
+                    j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM :"schema".jobs h
+                        WHERE h.tenant = j.tenant AND h.unique_key = j.unique_key AND h.unique_held AND h.id <> j.id))
             FROM target t
             WHERE j.id = t.id AND t.state IN ('failed', 'cancelled', 'scheduled', 'retrying')
             RETURNING j.queue
@@ -44,6 +51,15 @@ public sealed partial class PostgresJobStore
             SELECT pg_notify($4, r.queue) FROM requeued r
         )
         SELECT t.state, (SELECT count(*) FROM notified) FROM target t
+        """;
+
+    // Before a requeue: the holders of the job's unique key whose time to live has passed let it go.
+    // $1 tenant, $2 id, $3 now.
+    private const string ReleaseExpiredKeyOfJobTemplate = """
+        UPDATE :"schema".jobs h SET unique_held = false
+        FROM :"schema".jobs j
+        WHERE j.tenant = $1 AND j.id = $2 AND j.unique_key IS NOT NULL
+          AND h.tenant = j.tenant AND h.unique_key = j.unique_key AND h.unique_held AND h.unique_until <= $3
         """;
 
     // Delete: any job that is not active. $1 tenant, $2 id.
@@ -59,6 +75,8 @@ public sealed partial class PostgresJobStore
     private string CancelSql => field ??= Sql(CancelTemplate);
 
     private string RequeueSql => field ??= Sql(RequeueTemplate);
+
+    private string ReleaseExpiredKeyOfJobSql => field ??= Sql(ReleaseExpiredKeyOfJobTemplate);
 
     private string DeleteSql => field ??= Sql(DeleteTemplate);
 
@@ -84,16 +102,28 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
-        var state = await RunCommandAsync(RequeueSql, tenant, jobId, _jobsChannel, cancellationToken).ConfigureAwait(false);
-        switch (state)
+        // The job may take its unique key back; the expired holders of that key let it go first. If another
+        // enqueue takes the key between the check and the update, the unique index refuses the update: the
+        // requeue runs again and then sees that holder.
+        for (var attempt = 1; ; attempt++)
         {
-            case null:
-                return JobCommandResult.NotFound;
-            case JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
-                _signal.Set();
-                return JobCommandResult.Done;
-            default:
-                return JobCommandResult.NotAllowed;
+            try
+            {
+                var state = await RunCommandAsync(RequeueSql, tenant, jobId, _jobsChannel, cancellationToken, ReleaseExpiredKeyOfJobSql).ConfigureAwait(false);
+                switch (state)
+                {
+                    case null:
+                        return JobCommandResult.NotFound;
+                    case JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
+                        _signal.Set();
+                        return JobCommandResult.Done;
+                    default:
+                        return JobCommandResult.NotAllowed;
+                }
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 3)
+            {
+            }
         }
     }
 
@@ -109,23 +139,38 @@ public sealed partial class PostgresJobStore
         };
     }
 
-    /// <summary>Runs one of the command statements; returns the state the job had before, or null when there is no such job.</summary>
-    private async ValueTask<JobState?> RunCommandAsync(string sql, string tenant, string jobId, string? channel, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one of the command statements, after <paramref name="before"/> (same parameters, same implicit
+    /// transaction) when given; returns the state the job had before, or null when there is no such job.
+    /// </summary>
+    private async ValueTask<JobState?> RunCommandAsync(string sql, string tenant, string jobId, string? channel, CancellationToken cancellationToken, string? before = null)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);
+        var now = Now();
         try
         {
-            await using var command = _dataSource.CreateCommand(sql);
+            await using var batch = _dataSource.CreateBatch();
+            if (before is not null)
+            {
+                var first = new NpgsqlBatchCommand(before);
+                first.Parameters.Add(P(tenant));
+                first.Parameters.Add(P(jobId));
+                first.Parameters.Add(TimestampTz(now));
+                batch.BatchCommands.Add(first);
+            }
+
+            var command = new NpgsqlBatchCommand(sql);
             command.Parameters.Add(P(tenant));
             command.Parameters.Add(P(jobId));
             if (channel is not null)
             {
-                command.Parameters.Add(TimestampTz(Now()));
+                command.Parameters.Add(TimestampTz(now));
                 command.Parameters.Add(P(channel));
             }
 
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            batch.BatchCommands.Add(command);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
                 ? JobStateExtensions.FromStorageName(reader.GetString(0))
                 : null;

@@ -12,6 +12,29 @@ public sealed partial class PostgresJobStore
     private const string DequeueTemplate =
         "SELECT " + JobRows.LeasedColumns + " FROM :\"schema\".dequeue($1, $2, $3, $4, $5, $6)";
 
+    // The same for a request that names one queue, where both passes take from that queue, so they are one
+    // LIMIT: a plain statement, cheaper than the function's loop. $1 queue, $2 limit, $3 owner, $4 now,
+    // $5 lease expiry. Returns the leased jobs, FIFO.
+    private const string DequeueOneQueueTemplate = $$"""
+        WITH picked AS (
+            SELECT j.id FROM :"schema".jobs j
+            WHERE j.state = 'pending' AND j.queue = $1
+              AND NOT EXISTS (SELECT 1 FROM :"schema".queues q WHERE q.name = $1 AND q.paused)
+            ORDER BY j.enqueued_at, j.seq
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), leased AS (
+            UPDATE :"schema".jobs j
+            SET state = 'active', attempts = j.attempts + 1, started_at = $4, updated_at = $4,
+                lease_token = nextval(':"schema".lease_tokens'), lease_owner = $3, lease_expires_at = $5,
+                cancel_requested = false
+            FROM picked
+            WHERE j.id = picked.id
+            RETURNING j.*
+        )
+        SELECT {{JobRows.LeasedColumns}} FROM leased ORDER BY enqueued_at, seq
+        """;
+
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
     // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released. A job whose
     // cancellation was requested must not run again, however its attempt ended: a retry or a release becomes a
@@ -63,6 +86,8 @@ public sealed partial class PostgresJobStore
 
     private string DequeueSql => field ??= Sql(DequeueTemplate);
 
+    private string DequeueOneQueueSql => field ??= Sql(DequeueOneQueueTemplate);
+
     private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
 
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
@@ -77,24 +102,39 @@ public sealed partial class PostgresJobStore
             return [];
         }
 
-        var queues = new string[request.Queues.Count];
-        var quotas = new int[request.Queues.Count];
-        for (var i = 0; i < queues.Length; i++)
-        {
-            queues[i] = request.Queues[i].Queue;
-            quotas[i] = request.Queues[i].Limit;
-        }
-
         var now = Now();
         try
         {
-            await using var batch = WorkerBatch(DequeueSql, out var command);
-            command.Parameters.Add(P(queues));
-            command.Parameters.Add(P(quotas));
-            command.Parameters.Add(P(request.Limit));
-            command.Parameters.Add(P(request.ServerId));
-            command.Parameters.Add(TimestampTz(now));
-            command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+            NpgsqlBatch batch;
+            if (request.Queues.Count == 1)
+            {
+                batch = WorkerBatch(DequeueOneQueueSql, out var command);
+                command.Parameters.Add(P(request.Queues[0].Queue));
+                command.Parameters.Add(P(request.Limit));
+                command.Parameters.Add(P(request.ServerId));
+                command.Parameters.Add(TimestampTz(now));
+                command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+            }
+            else
+            {
+                var queues = new string[request.Queues.Count];
+                var quotas = new int[request.Queues.Count];
+                for (var i = 0; i < queues.Length; i++)
+                {
+                    queues[i] = request.Queues[i].Queue;
+                    quotas[i] = request.Queues[i].Limit;
+                }
+
+                batch = WorkerBatch(DequeueSql, out var command);
+                command.Parameters.Add(P(queues));
+                command.Parameters.Add(P(quotas));
+                command.Parameters.Add(P(request.Limit));
+                command.Parameters.Add(P(request.ServerId));
+                command.Parameters.Add(TimestampTz(now));
+                command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+            }
+
+            await using var owned = batch;
             var jobs = new List<LeasedJob>(Math.Min(request.Limit, 256));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -147,6 +147,14 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        if (!options.ConnectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)
+            && !options.ConnectionString.Contains("ResetOnClose", StringComparison.OrdinalIgnoreCase))
+        {
+            // The store leaves no session state behind (SET LOCAL ends with its transaction; the listening
+            // connection UNLISTENs before it closes), so the reset Npgsql sends with every pooled reuse is waste.
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
         return builder.Build();
     }
 

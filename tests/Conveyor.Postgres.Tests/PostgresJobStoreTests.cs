@@ -185,4 +185,24 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
         await using var command = store.DataSource.CreateCommand("SELECT current_setting('synchronous_commit')");
         Assert.Equal("local", await command.ExecuteScalarAsync());
     }
+
+    [PostgresFact]
+    public async Task Requeue_FailedJobWhoseKeyAnotherJobTookMeanwhile_RunsWithoutTakingTheKey()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        NewJob Keyed() => TestJobs.New() with { UniqueKey = "k", UniqueUntil = _time.GetUtcNow().AddDays(1) };
+        var first = Keyed();
+        await store.EnqueueAsync(first, CancellationToken.None);
+        var leased = Assert.Single(await store.DequeueAsync(TestJobs.Dequeue(1), CancellationToken.None));
+        await store.AcknowledgeManyAsync([TestJobs.Succeeded(leased) with { Outcome = AckOutcome.Failed }], CancellationToken.None);
+        var second = Keyed();
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(second, CancellationToken.None)).Outcome);
+
+        Assert.Equal(JobCommandResult.Done, await store.RequeueAsync(first.Tenant, first.Id, CancellationToken.None));
+
+        Assert.Equal(JobState.Pending, (await store.GetAsync(first.Tenant, first.Id, CancellationToken.None))!.State);
+        var third = await store.EnqueueAsync(Keyed(), CancellationToken.None);
+        Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, third.Outcome);
+        Assert.Equal(second.Id, third.JobId);
+    }
 }

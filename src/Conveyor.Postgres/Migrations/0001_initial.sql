@@ -129,24 +129,32 @@ CREATE TABLE :"schema".servers (
 -- skipped. Each job taken becomes active under a new lease token. One call is one round trip; each inner
 -- statement walks jobs_pending_idx for one queue with SKIP LOCKED, so concurrent dequeues never wait on
 -- each other and never take the same job.
-CREATE FUNCTION :"schema".dequeue(
+--
+-- The body names its tables with the schema rather than through a SET search_path clause, which would cost
+-- more than the dequeue itself on every call. psql does not substitute variables inside a dollar-quoted
+-- body, so the schema reaches it through a setting and format(): %1$I is the quoted schema.
+SELECT set_config('conveyor.migration_schema', :'schema', false);
+
+DO $do$
+BEGIN
+EXECUTE format($function$
+CREATE FUNCTION %1$I.dequeue(
     p_queues           text[],
     p_quotas           integer[],
     p_limit            integer,
     p_owner            text,
     p_now              timestamptz,
     p_lease_expires_at timestamptz)
-RETURNS SETOF :"schema".jobs
+RETURNS SETOF %1$I.jobs
 LANGUAGE plpgsql
-SET search_path = :"schema"
-AS $$
+AS $body$
 DECLARE
     v_paused text[];
     v_taken  integer := 0;
     v_want   integer;
     v_count  integer;
 BEGIN
-    SELECT coalesce(array_agg(q.name), '{}') INTO v_paused FROM queues q WHERE q.paused;
+    SELECT coalesce(array_agg(q.name), '{}') INTO v_paused FROM %1$I.queues q WHERE q.paused;
     FOR v_pass IN 1..2 LOOP
         FOR v_i IN 1..coalesce(array_length(p_queues, 1), 0) LOOP
             v_want := p_limit - v_taken;
@@ -158,18 +166,18 @@ BEGIN
             RETURN QUERY
             WITH picked AS (
                 SELECT j.id
-                FROM jobs j
+                FROM %1$I.jobs j
                 WHERE j.state = 'pending' AND j.queue = p_queues[v_i]
                 ORDER BY j.enqueued_at, j.seq
                 LIMIT v_want
                 FOR UPDATE SKIP LOCKED
             ), leased AS (
-                UPDATE jobs j
+                UPDATE %1$I.jobs j
                 SET state = 'active',
                     attempts = j.attempts + 1,
                     started_at = p_now,
                     updated_at = p_now,
-                    lease_token = nextval('lease_tokens'),
+                    lease_token = nextval('%1$I.lease_tokens'),
                     lease_owner = p_owner,
                     lease_expires_at = p_lease_expires_at,
                     cancel_requested = false
@@ -185,6 +193,9 @@ BEGIN
         EXIT WHEN v_taken >= p_limit;
     END LOOP;
 END
-$$;
+$body$
+$function$, current_setting('conveyor.migration_schema'));
+END
+$do$;
 
 INSERT INTO :"schema".schema_migrations (version, name) VALUES (1, '0001_initial') ON CONFLICT (version) DO NOTHING;
