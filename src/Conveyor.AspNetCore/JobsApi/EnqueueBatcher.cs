@@ -64,6 +64,14 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
                     batch[i].Completion.TrySetResult(results[i]);
                 }
             }
+            catch (Exception e) when (e is not JobStoreUnavailableException && batch.Count > 1)
+            {
+                // One job the store refused (rather than a store that is down) must not fail the others of its batch.
+                foreach (var pending in batch)
+                {
+                    await EnqueueAloneAsync(pending).ConfigureAwait(false);
+                }
+            }
             catch (Exception e)
             {
                 foreach (var pending in batch)
@@ -71,6 +79,19 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
                     pending.Completion.TrySetException(e);
                 }
             }
+        }
+    }
+
+    private async Task EnqueueAloneAsync(PendingEnqueue pending)
+    {
+        try
+        {
+            var results = await _client.EnqueueManyAsync([pending.Job], CancellationToken.None).ConfigureAwait(false);
+            pending.Completion.TrySetResult(results[0]);
+        }
+        catch (Exception e)
+        {
+            pending.Completion.TrySetException(e);
         }
     }
 

@@ -86,17 +86,16 @@ internal static class JobsEndpoints
             JobId = idempotencyKey is null ? null : IdempotencyKey.ToJobId(caller.Tenant, idempotencyKey),
         };
 
-        NewJob job;
+        EnqueueResult result;
         try
         {
-            job = client.CreateJob(request.Type, request.Payload, options);
+            result = await batcher.EnqueueAsync(client.CreateJob(request.Type, request.Payload, options)).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
+            // The client and the store check the job again; the request's own checks above name the field first.
             return ApiProblems.Invalid("body", e.Message);
         }
-
-        var result = await batcher.EnqueueAsync(job).ConfigureAwait(false);
 
         switch (result.Outcome)
         {
