@@ -5,6 +5,7 @@ using Conveyor.Bench;
 //   --scenario drain-scale    drain jobs/s with --sizes waiting (10k,100k,1M), memory per waiting job
 //   --scenario concurrency    drain jobs/s with --levels concurrent handlers (--io-ms 10: handlers await I/O)
 //   --scenario latency        enqueue-to-start p50/p99/max at --rates offered jobs/s (--seconds each)
+//   --scenario enqueue-breakdown  Redis only: PING, EVALSHA, 2 batched EVALSHAs, EnqueueAsync, µs per awaited call
 //   --scenario kill           time for the job of a SIGKILLed worker process to run again in another one
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
@@ -28,6 +29,9 @@ switch (settings.Scenario)
         break;
     case "latency":
         await LatencyScenario.RunAsync(settings);
+        break;
+    case "enqueue-breakdown":
+        await EnqueueBreakdownScenario.RunAsync(settings);
         break;
     case "kill":
         await KillScenario.RunAsync(settings);
