@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+using Conveyor.AspNetCore.Metrics;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.AspNetCore.Tests;
+
+public sealed class PrometheusExporterTests
+{
+    [Fact]
+    public async Task RenderAsync_Histogram_WritesCumulativeBucketsSumAndCount()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var sut = new PrometheusExporter(factory, new InMemoryJobStore(TimeProvider.System), TimeProvider.System);
+        var meter = factory.Create("Conveyor");
+        var histogram = meter.CreateHistogram<double>("job_duration_seconds", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 1] });
+
+        histogram.Record(0.05, new KeyValuePair<string, object?>("queue", "q"));
+        histogram.Record(0.1, new KeyValuePair<string, object?>("queue", "q"));
+        histogram.Record(5, new KeyValuePair<string, object?>("queue", "q"));
+        var text = await sut.RenderAsync(CancellationToken.None);
+
+        Assert.Contains("# TYPE job_duration_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_bucket{queue=\"q\",le=\"0.1\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_bucket{queue=\"q\",le=\"1\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_bucket{queue=\"q\",le=\"+Inf\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_sum{queue=\"q\"} 5.15\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_count{queue=\"q\"} 3\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_LabelValues_AreEscaped_AndOtherMetersIgnored()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var sut = new PrometheusExporter(factory, new InMemoryJobStore(TimeProvider.System), TimeProvider.System);
+        var counter = factory.Create("Conveyor").CreateCounter<long>("job_processed_total");
+        using var foreign = new Meter("Conveyor");
+        foreign.CreateCounter<long>("job_foreign_total").Add(1);
+
+        counter.Add(2, new KeyValuePair<string, object?>("task_type", "a\"b\\c\nd"));
+        var text = await sut.RenderAsync(CancellationToken.None);
+
+        Assert.Contains("job_processed_total{task_type=\"a\\\"b\\\\c\\nd\"} 2\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("job_foreign_total", text, StringComparison.Ordinal);
+    }
+}
