@@ -20,7 +20,7 @@ public static class PostgresConveyorBuilderExtensions
     public static IConveyorBuilder UsePostgres(this IConveyorBuilder builder, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindConfiguration(PostgresStoreOptions.SectionName);
+        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindFromConfigurationIfPresent(PostgresStoreOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);

@@ -19,7 +19,7 @@ public static class RedisConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Services.AddOptions<RedisStoreOptions>()
-            .BindConfiguration(RedisStoreOptions.SectionName)
+            .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         if (configure is not null)

@@ -18,7 +18,7 @@ public static class SqliteConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindConfiguration("Conveyor:Sqlite");
+        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindFromConfigurationIfPresent("Conveyor:Sqlite");
         if (configure is not null)
         {
             options.Configure(configure);

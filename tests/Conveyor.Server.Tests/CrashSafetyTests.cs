@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Conveyor.Server.SampleJobs;
 using Conveyor.Storage;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -114,7 +113,6 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
     private ServiceProvider CreateClientServices()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddConveyor().UseSqlite(o => o.Path = DatabasePath);
         return services.BuildServiceProvider();
     }
