@@ -22,7 +22,7 @@ public sealed class SqliteStoreOptions : IValidatableObject
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The default of <see cref="ExternalChangePollInterval"/>.</summary>
-    public static readonly TimeSpan DefaultExternalChangePollInterval = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan DefaultExternalChangePollInterval = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The default of <see cref="MaxReadConnections"/>.</summary>
     public const int DefaultMaxReadConnections = 4;
