@@ -38,7 +38,8 @@ public sealed partial class PostgresJobStore
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
     // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released. A job whose
     // cancellation was requested must not run again, however its attempt ended: a retry or a release becomes a
-    // cancellation (FOR UPDATE reads the latest cancel_requested). Finished jobs release their unique key and
+    // cancellation (FOR UPDATE reads the latest cancel_requested; rows are locked in id order, as lease extension
+    // locks them, so the two never deadlock). Finished jobs release their unique key and
     // start their retention; a released job goes back to pending without counting the attempt, and its queue is
     // NOTIFYed. $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at timestamptz[], $5 errors to
     // append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel.
@@ -49,6 +50,7 @@ public sealed partial class PostgresJobStore
             FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[], $5::jsonb[], $6::bytea[], $7::text[])
                 AS a(id, token, outcome, retry_at, errors, result, result_url)
             JOIN :"schema".jobs j ON j.id = a.id AND j.lease_token = a.token AND j.state = 'active'
+            ORDER BY j.id
             FOR UPDATE OF j
         ), done AS (
             UPDATE :"schema".jobs j SET

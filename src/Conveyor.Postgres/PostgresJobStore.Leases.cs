@@ -9,13 +9,22 @@ public sealed partial class PostgresJobStore
     internal const string LeaseExpiredMessage =
         "The job's lease expired: the worker that ran it stopped renewing it (it died, or lost the store).";
 
-    // Extends every lease of one server that is still held under its token, in one statement.
+    // Extends every lease of one server that is still held under its token, in one statement. Rows are locked in
+    // id order, as the acknowledgement locks them: two statements that lock many rows in different orders deadlock
+    // (40P01) under load, and the retried batch then lets leases lapse.
     // $1 ids text[], $2 tokens bigint[], $3 owner, $4 new expiry. Returns id and cancel_requested of each lease
     // extended; the caller reports the others as lost.
     private const string ExtendLeasesTemplate = """
+        WITH held AS (
+            SELECT j.id FROM :"schema".jobs j
+            JOIN unnest($1::text[], $2::bigint[]) AS l(id, token) ON j.id = l.id AND j.lease_token = l.token
+            WHERE j.state = 'active' AND j.lease_owner = $3
+            ORDER BY j.id
+            FOR UPDATE OF j
+        )
         UPDATE :"schema".jobs j SET lease_expires_at = $4
-        FROM unnest($1::text[], $2::bigint[]) AS l(id, token)
-        WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'active' AND j.lease_owner = $3
+        FROM held
+        WHERE j.id = held.id
         RETURNING j.id, j.cancel_requested
         """;
 
