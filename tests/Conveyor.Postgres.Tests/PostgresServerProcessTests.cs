@@ -1,3 +1,4 @@
+using Conveyor.Server.Tests;
 using Conveyor.Server.SampleJobs;
 using Conveyor.Storage;
 using Microsoft.Extensions.Configuration;
@@ -120,7 +121,7 @@ public sealed class PostgresServerProcessTests(ITestOutputHelper output) : IAsyn
         }
     }
 
-    private static async Task<JobInfo> WaitForAsync(IJobStore store, string id, Func<JobInfo, bool> condition, TimeSpan timeout, ServerProcess worker)
+    private static async Task<JobInfo> WaitForAsync(IJobStore store, string id, Func<JobInfo, bool> condition, TimeSpan timeout, WorkerProcess worker)
     {
         JobInfo? job = null;
         await TestWait.UntilAsync(

@@ -102,6 +102,8 @@ internal sealed class WorkerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    public bool HasExited => _process.HasExited;
+
     public void Dispose()
     {
         if (!_process.HasExited)
