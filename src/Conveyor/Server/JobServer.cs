@@ -150,8 +150,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
         catch (Exception e)
         {
-            // Only a bug in the server itself gets here; the lease will expire and the job will run again.
+            // Only a bug in the server itself gets here. Stop extending the job's lease so that it expires and the
+            // recoverer runs the job again; kept in the held set, it would stay active forever.
             Log.ComponentFailed(_logger, e, "Worker");
+            _held.Remove(run.Job.Id);
             return;
         }
 
