@@ -32,7 +32,10 @@ public sealed class QueuesTests
         Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
         Assert.True((await ProblemAssert.ReadJsonAsync(pause)).GetProperty("paused").GetBoolean());
         var jobId = await app.CreateAsync();
-        await Task.Delay(300); // several poll intervals: a paused queue must not be served in that time
+        // A job of another queue, enqueued after it, runs to the end: the workers were fetching all along, and
+        // still left the paused queue's job alone.
+        var witness = await app.CreateAsync(extra: ", \"queue\": \"low\"");
+        await app.WaitForStatusAsync(witness, null, "SUCCESS");
         Assert.Equal("QUEUED", (await app.GetJobAsync(jobId)).GetProperty("status").GetString());
 
         using var resume = await app.SendAsync(HttpMethod.Post, "/queues/default/resume");

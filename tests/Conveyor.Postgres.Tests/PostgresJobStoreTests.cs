@@ -47,17 +47,16 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
-    public async Task WaitForJobs_EnqueueByAnotherStore_WakesTheWaiterWithinMilliseconds()
+    public async Task WaitForJobs_EnqueueByAnotherStore_WakesTheWaiterThroughNotify()
     {
         var producer = await _schema.CreateInitializedStoreAsync(_time);
         var worker = await _schema.CreateInitializedStoreAsync(_time);
+        // The timeout runs on the fake clock, which never moves here: only the NOTIFY can end the wait.
         var wait = worker.WaitForJobsAsync(LongWait, CancellationToken.None).AsTask();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await producer.EnqueueAsync(TestJobs.New(), CancellationToken.None);
 
         Assert.True(await TestWait.CompletesAsync(wait, "a NOTIFY from another store did not wake the waiter"));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"woken after {clock.Elapsed}");
     }
 
     [PostgresFact]
@@ -82,12 +81,10 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
         var leased = Assert.Single(await worker.DequeueAsync(TestJobs.Dequeue(1), CancellationToken.None));
         var heard = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = worker.SubscribeToCancellations(id => heard.TrySetResult(id));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         Assert.Equal(JobCommandResult.Requested, await api.CancelAsync(job.Tenant, job.Id, CancellationToken.None));
 
         Assert.Equal(job.Id, await TestWait.CompletesAsync(heard.Task, "the cancellation did not reach the worker's store"));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"heard after {clock.Elapsed}");
         var extension = await worker.ExtendLeasesAsync(
             new ExtendLeasesRequest { ServerId = "server-a", Leases = [new LeaseRef(leased.Id, leased.LeaseToken)], LeaseDuration = TimeSpan.FromSeconds(30) },
             CancellationToken.None);

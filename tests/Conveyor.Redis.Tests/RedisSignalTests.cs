@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -19,11 +18,9 @@ public sealed class RedisSignalTests
         Assert.Empty(await worker.DequeueAsync(Request(), CancellationToken.None));
 
         var waiting = worker.WaitForJobsAsync(TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
-        var clock = Stopwatch.StartNew();
         await client.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None);
 
         Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"woke after {clock.Elapsed.TotalMilliseconds} ms");
         Assert.Single(await worker.DequeueAsync(Request(), CancellationToken.None));
     }
 
@@ -63,11 +60,9 @@ public sealed class RedisSignalTests
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = ((IJobCancellationSignal)worker).SubscribeToCancellations(id => received.TrySetResult(id));
 
-        var clock = Stopwatch.StartNew();
         Assert.Equal(JobCommandResult.Requested, await api.CancelAsync(TenantId.Default, job.Id, CancellationToken.None));
 
         Assert.Equal(job.Id, await received.Task.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"arrived after {clock.Elapsed.TotalMilliseconds} ms");
         var extension = await worker.ExtendLeasesAsync(new ExtendLeasesRequest { ServerId = "s", Leases = [new LeaseRef(leased.Id, leased.LeaseToken)], LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None);
         Assert.Equal([job.Id], extension.CancelRequested);
     }
