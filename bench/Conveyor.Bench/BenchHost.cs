@@ -102,6 +102,7 @@ internal static class BenchHost
             conveyor.AddServer(o =>
             {
                 o.Concurrency = concurrency;
+                o.Prefetch = settings.Prefetch;
                 o.Queues = new Dictionary<string, int>(StringComparer.Ordinal) { [QueueName.Default] = 1 };
                 o.ShutdownTimeout = TimeSpan.FromSeconds(5);
             });

@@ -18,7 +18,8 @@ internal sealed record BenchSettings(
     IReadOnlyList<int> Rates,
     double Seconds,
     string Role,
-    bool Probe)
+    bool Probe,
+    int? Prefetch)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -48,6 +49,7 @@ internal sealed record BenchSettings(
             Ints("rates", "200,2000,10000"),
             double.Parse(Get("seconds", "8"), CultureInfo.InvariantCulture),
             Get("role", ""),
-            args.Contains("--probe"));
+            args.Contains("--probe"),
+            Get("prefetch", "") is { Length: > 0 } prefetch ? int.Parse(prefetch, CultureInfo.InvariantCulture) : null);
     }
 }

@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.Server;
 
 /// <summary>
-/// Leases as many jobs as there are free worker slots in one round trip and puts them in the bounded buffer the
-/// workers read. When nothing is ready it waits for a signal (this process's enqueues, or the store's
-/// notification from other processes) and polls only as the fallback.
+/// Leases as many jobs as there are free slots in one round trip and puts them in the bounded buffer the workers
+/// read. There are <see cref="JobServerOptions.Concurrency"/> slots plus <see cref="JobServerOptions.Prefetch"/>
+/// while handlers are short (<see cref="HandlerPace"/>), so that the next dequeue is already under way while handlers
+/// run; while they are long, the fetcher keeps the prefetch slots to itself. When nothing is ready it waits for a
+/// signal (this process's enqueues, or the store's notification from other processes) and polls only as the fallback.
 /// </summary>
 internal sealed class Fetcher(
     IJobStore store,
@@ -16,12 +18,16 @@ internal sealed class Fetcher(
     HeldJobs held,
     ChannelWriter<RunningJob> buffer,
     JobReadySignal readySignal,
+    HandlerPace pace,
     string serverId,
     JobServerOptions options,
     TimeProvider timeProvider,
     ILogger logger)
 {
-    private readonly int _maxBatch = Math.Min(options.Concurrency, 1000);
+    private readonly int _maxBatch = Math.Min(options.Concurrency + options.EffectivePrefetch, 1000);
+
+    // Prefetch slots taken out of circulation while handlers are long.
+    private int _reserved;
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -35,6 +41,12 @@ internal sealed class Fetcher(
                 while (slots < _maxBatch && freeSlots.Wait(0))
                 {
                     slots++;
+                }
+
+                slots = Reserve(slots);
+                if (slots == 0)
+                {
+                    continue;
                 }
 
                 IReadOnlyList<LeasedJob> jobs;
@@ -86,6 +98,26 @@ internal sealed class Fetcher(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>Moves slots into or out of the reserve as the handlers' pace requires; returns the slots left to fill.</summary>
+    private int Reserve(int slots)
+    {
+        var wanted = pace.IsShort ? 0 : options.EffectivePrefetch;
+        if (_reserved < wanted)
+        {
+            var taken = Math.Min(wanted - _reserved, slots);
+            _reserved += taken;
+            return slots - taken;
+        }
+
+        if (_reserved > wanted)
+        {
+            freeSlots.Release(_reserved - wanted);
+            _reserved = wanted;
+        }
+
+        return slots;
     }
 
     private async Task WaitForJobsAsync(CancellationToken stoppingToken)

@@ -23,6 +23,7 @@ public sealed partial class JobServer
         await _stopFetching.CancelAsync().ConfigureAwait(false);
         await _fetcher.ConfigureAwait(false);
         _buffer.Writer.TryComplete();
+        ReleaseBufferedJobs();
         await _stopComponents.CancelAsync().ConfigureAwait(false);
 
         var workers = Task.WhenAll(_workers);
@@ -60,6 +61,23 @@ public sealed partial class JobServer
         }
 
         Log.ServerStopped(_logger, ServerId);
+    }
+
+    /// <summary>
+    /// Hands back at once the jobs fetched but not started, rather than leave them leased in the buffer while every
+    /// worker is busy for up to the grace period.
+    /// </summary>
+    private void ReleaseBufferedJobs()
+    {
+        while (_buffer.Reader.TryRead(out var run))
+        {
+            if (run.Reason != Server.StopReason.LeaseLost)
+            {
+                HandBack(run);
+            }
+
+            _freeSlots.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()

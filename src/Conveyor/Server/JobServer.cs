@@ -23,6 +23,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
     private readonly Server.HeldJobs _held = new();
+    private readonly Server.HandlerPace _pace = new();
     private readonly Channel<Server.RunningJob> _buffer;
     private readonly SemaphoreSlim _freeSlots;
     private readonly DateTimeOffset _startedAt;
@@ -54,12 +55,13 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
-        _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(_options.Concurrency)
+        var slots = _options.Concurrency + _options.EffectivePrefetch;
+        _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(slots)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _freeSlots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        _freeSlots = new SemaphoreSlim(slots, slots);
         _startedAt = timeProvider.GetUtcNow();
         ServerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     }
@@ -84,7 +86,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger);
-        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, ServerId, _options, _timeProvider, _logger);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
         _leaseExtender = Task.Run(() => new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger).RunAsync(_abandon.Token), CancellationToken.None);
@@ -117,12 +119,14 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         {
             while (reader.TryRead(out var run))
             {
+                var started = _timeProvider.GetTimestamp();
                 try
                 {
                     await RunOneAsync(run).ConfigureAwait(false);
                 }
                 finally
                 {
+                    _pace.Record(_timeProvider.GetElapsedTime(started));
                     _freeSlots.Release();
                 }
             }
@@ -139,7 +143,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         if (_stopping)
         {
             // Fetched but never started: hand it back at once rather than start work the grace period may cut short.
-            _batcher!.Add(new JobAcknowledgement { JobId = run.Job.Id, LeaseToken = run.Job.LeaseToken, Outcome = AckOutcome.Released });
+            HandBack(run);
             return;
         }
 
@@ -166,6 +170,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             _batcher!.Add(ack);
         }
     }
+
+    /// <summary>Returns a job that was fetched but never started to its queue, without counting the attempt.</summary>
+    private void HandBack(Server.RunningJob run) =>
+        _batcher!.Add(new JobAcknowledgement { JobId = run.Job.Id, LeaseToken = run.Job.LeaseToken, Outcome = AckOutcome.Released });
 
     private void OnCancelRequested(string jobId)
     {

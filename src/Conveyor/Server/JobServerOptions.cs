@@ -30,6 +30,15 @@ public sealed class JobServerOptions
     public int Concurrency { get; set; } = Environment.ProcessorCount * 10;
 
     /// <summary>
+    /// Jobs leased ahead of the handlers, so that the next dequeue's round trip overlaps the running handlers instead
+    /// of every worker waiting for it. Used only while handlers are short (on average under
+    /// 50 ms): for long jobs leasing ahead gains nothing and would keep jobs
+    /// from other idle servers. Default: null, meaning equal to <see cref="Concurrency"/>; 0 turns it off.
+    /// </summary>
+    [Range(0, 10_000, ErrorMessage = "Conveyor:Server:Prefetch must be between {1} and {2}.")]
+    public int? Prefetch { get; set; }
+
+    /// <summary>
     /// Queue name → weight (1–1000). Empty means <see cref="DefaultQueues"/>. A configured map replaces the default
     /// instead of adding to it.
     /// </summary>
@@ -68,6 +77,9 @@ public sealed class JobServerOptions
     /// <summary>Most acknowledgements written in one round trip. Default 500.</summary>
     [Range(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]
     public int AcknowledgementBatchSize { get; set; } = 500;
+
+    /// <summary><see cref="Prefetch"/>, or <see cref="Concurrency"/> when it is not set.</summary>
+    public int EffectivePrefetch => Prefetch ?? Concurrency;
 
     /// <summary>The queues served, with <see cref="DefaultQueues"/> when none is configured.</summary>
     public IReadOnlyDictionary<string, int> EffectiveQueues => Queues.Count == 0 ? DefaultQueues : Queues;
