@@ -196,6 +196,15 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         return batch;
     }
 
+    /// <summary>A one-statement batch for a dequeue, whose statement relaxes its own commit (see <c>RelaxedCommit</c>).</summary>
+    private NpgsqlBatch DequeueBatch(string sql, out NpgsqlBatchCommand command)
+    {
+        var batch = _dataSource.CreateBatch();
+        command = new NpgsqlBatchCommand(sql);
+        batch.BatchCommands.Add(command);
+        return batch;
+    }
+
     private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };
 
     private static NpgsqlParameter Text(string? value) =>

@@ -49,10 +49,10 @@ public sealed class PostgresStoreOptions
     public int MaxAutoPrepare { get; set; } = DefaultMaxAutoPrepare;
 
     /// <summary>
-    /// When true, the statements workers run on the hot path (dequeue, acknowledge, lease extension, progress,
-    /// recovery, promotion) commit with <c>synchronous_commit = off</c>: PostgreSQL answers before their WAL reaches
-    /// disk, so a slow fsync no longer limits how fast jobs drain. Enqueues and the API's commands stay fully
-    /// durable. If the database server crashes, it may forget the last fraction of a second of worker updates
+    /// When true, the other statements workers run on the hot path (acknowledge, lease extension, progress,
+    /// recovery, promotion) commit with <c>synchronous_commit = off</c>, as dequeues always do: PostgreSQL answers
+    /// before their WAL reaches disk, so a slow fsync no longer limits how fast jobs drain. Enqueues and the API's
+    /// commands stay fully durable. If the database server crashes, it may forget the last fraction of a second of worker updates
     /// (at most three times <c>wal_writer_delay</c>); those jobs are dequeued or recovered again and run again, which
     /// the at-least-once guarantee already allows. Default false.
     /// </summary>

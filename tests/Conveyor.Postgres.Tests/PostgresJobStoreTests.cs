@@ -184,6 +184,22 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task Dequeue_RelaxesOnlyItsOwnCommit_TheSessionSettingStaysForOtherStatements()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time, o =>
+            // The listener's connection and one for every call, so the dequeue's connection is the one checked.
+            o.ConnectionString += ";Maximum Pool Size=2;Options=-c synchronous_commit=local");
+        await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+        await store.EnqueueAsync(TestJobs.New() with { Queue = "other" }, CancellationToken.None);
+
+        Assert.Single(await store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None));
+        Assert.Single(await store.DequeueAsync(TestJobs.Dequeue(10) with { Queues = [new QueueQuota(QueueName.Default, 5), new QueueQuota("other", 5)] }, CancellationToken.None));
+
+        await using var command = store.DataSource.CreateCommand("SELECT current_setting('synchronous_commit')");
+        Assert.Equal("local", await command.ExecuteScalarAsync());
+    }
+
+    [PostgresFact]
     public async Task Requeue_FailedJobWhoseKeyAnotherJobTookMeanwhile_RunsWithoutTakingTheKey()
     {
         var store = await _schema.CreateInitializedStoreAsync(_time);
