@@ -14,8 +14,60 @@ public sealed partial class RedisJobStore
     public async ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var results = await EnqueueManyAsync([job], cancellationToken).ConfigureAwait(false);
-        return results[0];
+        if (job.UniqueKey is not null || !JobId.IsGenerated(job.Id))
+        {
+            var results = await EnqueueManyAsync([job], cancellationToken).ConfigureAwait(false);
+            return results[0];
+        }
+
+        EnsureValid(job);
+        try
+        {
+            return await EnqueueGeneratedAsync(await DatabaseAsync().ConfigureAwait(false), job).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>
+    /// The common single enqueue (a generated id, no unique key) as one script call: a generated id needs no
+    /// claim, and on a single node the script registers the queue too. Every enqueue pays this path, so it
+    /// allocates only the call's arguments.
+    /// </summary>
+    private async Task<EnqueueResult> EnqueueGeneratedAsync(IDatabase db, NewJob job)
+    {
+        var now = NowMicros();
+        var queue = QueueKeys(job.Queue);
+        var registerInScript = RegistersQueueInScript();
+        if (!registerInScript)
+        {
+            _ = db.SetAddAsync(_keys.Queues, job.Queue, CommandFlags.FireAndForget);
+        }
+
+        // Sent before the script (on one node, over the same connection), as the batched path does.
+        _ = db.StringSetAsync(_keys.IdLookup(job.Id), job.Queue, flags: CommandFlags.FireAndForget);
+
+        var arguments = new RedisValue[2 + EnqueueHeader + JobArguments];
+        arguments[0] = queue.JobPrefix;
+        arguments[1] = queue.TenantPrefix;
+        WriteEnqueueHeader(arguments, 2, now, registerInScript ? job.Queue : string.Empty);
+        WriteJobArguments(arguments, 2 + EnqueueHeader, job, now);
+        var result = await EvaluateAsync(db, RedisScript.Enqueue, registerInScript ? queue.AllAndQueueSet : queue.All, arguments).ConfigureAwait(false);
+        var stored = (RedisValue[])result!;
+        if ((int)stored[0] != 0)
+        {
+            return new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobStateExtensions.FromStorageName((string)stored[1]!), job.Queue, RedisTime.Instant(stored[2]) ?? DateTimeOffset.UnixEpoch);
+        }
+
+        var state = StateOf(job, now);
+        if (state == JobState.Pending)
+        {
+            SignalJobsReady();
+        }
+
+        return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, state, job.Queue, RedisTime.FromMicros(now));
     }
 
     /// <inheritdoc />
@@ -133,7 +185,13 @@ public sealed partial class RedisJobStore
         foreach (var group in indexes.Where(i => !refused.ContainsKey(i)).GroupBy(i => jobs[i].Queue, StringComparer.Ordinal))
         {
             var queue = QueueKeys(group.Key);
-            RegisterQueue(batch, group.Key, tasks, registered);
+            var registerInScript = RegistersQueueInScript();
+            if (!registerInScript)
+            {
+                RegisterQueue(batch, group.Key, tasks, registered);
+            }
+
+            var keys = registerInScript ? queue.AllAndQueueSet : queue.All;
             var chunk = new List<int>();
             long chunkBytes = 0;
             foreach (var i in group)
@@ -149,7 +207,7 @@ public sealed partial class RedisJobStore
                 chunkBytes += job.Payload.Length;
                 if (chunk.Count >= MaxJobsPerEnqueueCall || chunkBytes >= MaxBytesPerEnqueueCall)
                 {
-                    calls.Add((chunk, EvaluateQueueAsync(batch, RedisScript.Enqueue, queue, EnqueueArguments(jobs, chunk, now))));
+                    calls.Add((chunk, EvaluateAsync(batch, RedisScript.Enqueue, keys, EnqueueArguments(queue, jobs, chunk, now, registerInScript))));
                     chunk = [];
                     chunkBytes = 0;
                 }
@@ -157,7 +215,7 @@ public sealed partial class RedisJobStore
 
             if (chunk.Count > 0)
             {
-                calls.Add((chunk, EvaluateQueueAsync(batch, RedisScript.Enqueue, queue, EnqueueArguments(jobs, chunk, now))));
+                calls.Add((chunk, EvaluateAsync(batch, RedisScript.Enqueue, keys, EnqueueArguments(queue, jobs, chunk, now, registerInScript))));
             }
         }
 
@@ -274,30 +332,47 @@ public sealed partial class RedisJobStore
     private static JobState StateOf(NewJob job, long now) =>
         job.ProcessAt is { } at && RedisTime.ToMicros(at) > now ? JobState.Scheduled : JobState.Pending;
 
-    private RedisValue[] EnqueueArguments(IReadOnlyList<NewJob> jobs, List<int> chunk, long now)
+    // enqueue.lua's ARGV after the queue prefixes: now, wake-up, queue name to register; then each job's 13.
+    private const int EnqueueHeader = 3;
+    private const int JobArguments = 13;
+
+    private RedisValue[] EnqueueArguments(RedisKeys.QueueKeys queue, IReadOnlyList<NewJob> jobs, List<int> chunk, long now, bool registerInScript)
     {
-        var arguments = new RedisValue[2 + (chunk.Count * 13)];
-        arguments[0] = RedisTime.Format(now);
-        arguments[1] = _wakeUp;
-        var n = 2;
+        var arguments = new RedisValue[2 + EnqueueHeader + (chunk.Count * JobArguments)];
+        arguments[0] = queue.JobPrefix;
+        arguments[1] = queue.TenantPrefix;
+        WriteEnqueueHeader(arguments, 2, now, registerInScript ? queue.Queue : string.Empty);
+        var n = 2 + EnqueueHeader;
         foreach (var i in chunk)
         {
-            var job = jobs[i];
-            arguments[n++] = job.Id;
-            arguments[n++] = StateOf(job, now).ToStorageName();
-            arguments[n++] = RedisTime.Value(job.ProcessAt);
-            arguments[n++] = job.Type;
-            arguments[n++] = job.Tenant;
-            arguments[n++] = job.Payload.ToArray();
-            arguments[n++] = job.MaxRetry;
-            arguments[n++] = RedisTime.Value(job.Timeout);
-            arguments[n++] = RedisTime.Value(job.Deadline);
-            arguments[n++] = job.UniqueKey ?? string.Empty;
-            arguments[n++] = job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil);
-            arguments[n++] = RedisTime.Format(RedisTime.ToMicros(job.Retention));
-            arguments[n++] = job.TraceParent ?? string.Empty;
+            WriteJobArguments(arguments, n, jobs[i], now);
+            n += JobArguments;
         }
 
         return arguments;
+    }
+
+    private void WriteEnqueueHeader(RedisValue[] arguments, int n, long now, string queueToRegister)
+    {
+        arguments[n] = now;
+        arguments[n + 1] = _wakeUp;
+        arguments[n + 2] = queueToRegister;
+    }
+
+    private static void WriteJobArguments(RedisValue[] arguments, int n, NewJob job, long now)
+    {
+        arguments[n++] = job.Id;
+        arguments[n++] = StateOf(job, now).ToStorageName();
+        arguments[n++] = RedisTime.Value(job.ProcessAt);
+        arguments[n++] = job.Type;
+        arguments[n++] = job.Tenant;
+        arguments[n++] = job.Payload;
+        arguments[n++] = job.MaxRetry;
+        arguments[n++] = RedisTime.Value(job.Timeout);
+        arguments[n++] = RedisTime.Value(job.Deadline);
+        arguments[n++] = job.UniqueKey ?? string.Empty;
+        arguments[n++] = job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil);
+        arguments[n++] = RedisTime.ToMicros(job.Retention);
+        arguments[n] = job.TraceParent ?? string.Empty;
     }
 }

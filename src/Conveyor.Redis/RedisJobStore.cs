@@ -27,6 +27,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private IConnectionMultiplexer? _connection;
     private IDatabase? _database;
     private bool _disposed;
+    private bool? _standalone;
 
     /// <summary>A store on a connection the caller owns (and disposes).</summary>
     public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider)
@@ -173,6 +174,31 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         values[1] = queue.TenantPrefix;
         arguments.CopyTo(values, 2);
         return EvaluateAsync(target, script, queue.All, values);
+    }
+
+    /// <summary>
+    /// True when Redis is one node (alone or with replicas), where a script may touch keys of several slots, so
+    /// that enqueue.lua registers the queue in the same call. Until a server has answered, and in a Cluster (or
+    /// behind a proxy), the registration is a command of its own.
+    /// </summary>
+    private bool RegistersQueueInScript()
+    {
+        if (_standalone is { } known)
+        {
+            return known;
+        }
+
+        foreach (var server in _connection!.GetServers())
+        {
+            if (server.IsConnected)
+            {
+                var standalone = server.ServerType == ServerType.Standalone;
+                _standalone = standalone;
+                return standalone;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

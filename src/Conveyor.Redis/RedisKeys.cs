@@ -73,12 +73,12 @@ internal sealed class RedisKeys
     /// <summary>The start of every key of the queue, tag included.</summary>
     public string QueueBase(string queue) => $"{_prefix}:{{{queue}}}:";
 
-    public QueueKeys ForQueue(string queue) => new(queue, QueueBase(queue));
+    public QueueKeys ForQueue(string queue) => new(queue, QueueBase(queue), Queues);
 
     /// <summary>One queue's keys in the order the queue scripts take them as KEYS (Scripts/queue.lib.lua).</summary>
     internal sealed class QueueKeys
     {
-        public QueueKeys(string queue, string queueBase)
+        public QueueKeys(string queue, string queueBase, RedisKey queueSet)
         {
             Queue = queue;
             Pending = queueBase + "pending";
@@ -95,6 +95,7 @@ internal sealed class RedisKeys
                 queueBase + "paused",
                 queueBase + "leaseseq",
             ];
+            AllAndQueueSet = [.. All, queueSet];
             JobPrefix = queueBase + "j:";
             TenantPrefix = queueBase + "t:";
             Paused = All[8];
@@ -108,6 +109,12 @@ internal sealed class RedisKeys
 
         /// <summary>KEYS of every queue script.</summary>
         public RedisKey[] All { get; }
+
+        /// <summary>
+        /// <see cref="All"/> and the set of queue names: enqueue.lua registers the queue itself when every key is
+        /// on one node (not in a Cluster, where the set lives in another slot).
+        /// </summary>
+        public RedisKey[] AllAndQueueSet { get; }
 
         /// <summary>ARGV[1] of every queue script.</summary>
         public RedisValue JobPrefix { get; }
