@@ -33,7 +33,7 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// The common single enqueue (a generated id, no unique key) as one script call: a generated id needs no
-    /// claim, and on a single node the script registers the queue too. Every enqueue pays this path, so it
+    /// claim and no lookup key, and on a single node the script registers the queue too. Every enqueue pays this path, so it
     /// allocates only the call's arguments.
     /// </summary>
     private async Task<EnqueueResult> EnqueueGeneratedAsync(IDatabase db, NewJob job)
@@ -45,9 +45,6 @@ public sealed partial class RedisJobStore
         {
             _ = db.SetAddAsync(_keys.Queues, job.Queue, CommandFlags.FireAndForget);
         }
-
-        // Sent before the script (on one node, over the same connection), as the batched path does.
-        _ = db.StringSetAsync(_keys.IdLookup(job.Id), job.Queue, flags: CommandFlags.FireAndForget);
 
         var arguments = new RedisValue[2 + EnqueueHeader + JobArguments];
         arguments[0] = queue.JobPrefix;
@@ -138,9 +135,8 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// Stores jobs in one round trip: each claims its id in the global lookup, and enqueue.lua stores a queue's
-    /// jobs in one call. A caller-chosen id may exist in another queue, so those claims go first, in a round trip
-    /// of their own.
+    /// Stores jobs in one round trip: enqueue.lua stores a queue's jobs in one call. A caller-chosen id may exist
+    /// in another queue, so it first claims the id in the global lookup, in a round trip of its own.
     /// </summary>
     private async Task StoreAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<int> indexes, EnqueueResult?[] results, long now)
     {
@@ -196,13 +192,9 @@ public sealed partial class RedisJobStore
             long chunkBytes = 0;
             foreach (var i in group)
             {
+                // A generated id (128 random bits) cannot collide and needs no claim: lookups by id find its
+                // queue by probing the queues (FindQueueAsync), so it costs no key of its own.
                 var job = jobs[i];
-                if (JobId.IsGenerated(job.Id))
-                {
-                    // 128 random bits cannot collide: a plain SET in the same round trip is the whole claim.
-                    tasks.Add(batch.StringSetAsync(_keys.IdLookup(job.Id), job.Queue));
-                }
-
                 chunk.Add(i);
                 chunkBytes += job.Payload.Length;
                 if (chunk.Count >= MaxJobsPerEnqueueCall || chunkBytes >= MaxBytesPerEnqueueCall)

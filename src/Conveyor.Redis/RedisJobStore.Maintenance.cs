@@ -116,7 +116,7 @@ public sealed partial class RedisJobStore
                 {
                     deleted++;
                     var id = (string)values[i]!;
-                    tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(id)], [queue, "exact"]));
+                    RemoveIdLookup(cleanup, tasks, id, queue);
                     if (!values[i + 2].IsNullOrEmpty)
                     {
                         tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));

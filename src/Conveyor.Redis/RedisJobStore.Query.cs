@@ -130,7 +130,8 @@ public sealed partial class RedisJobStore
             if (outcome == JobCommandResult.Done)
             {
                 var cleanup = db.CreateBatch();
-                var tasks = new List<Task> { EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(jobId)], [queue, "exact"]) };
+                var tasks = new List<Task>();
+                RemoveIdLookup(cleanup, tasks, jobId, queue);
                 if ((string?)result[1] is { Length: > 0 } uniqueKey)
                 {
                     tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey(tenant, uniqueKey)], [$"{queue}\t{jobId}\t", "prefix"]));

@@ -28,6 +28,8 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private IDatabase? _database;
     private bool _disposed;
     private bool? _standalone;
+    // The queue names last read from the set of queue names: where FindQueueAsync looks for a generated id.
+    private string[] _knownQueueNames = [];
 
     /// <summary>A store on a connection the caller owns (and disposes).</summary>
     public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider)
@@ -227,16 +229,81 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         return names;
     }
 
-    /// <summary>The queue of a job, from the id lookup; null when there is no such job id.</summary>
-    private async Task<string?> FindQueueAsync(IDatabaseAsync db, string jobId)
+    /// <summary>
+    /// The queue of a job; null when there is no such job id. A caller-chosen id has a lookup key (its claim); a
+    /// generated id has none, to save that key's memory on every job, so its queue is found by asking every
+    /// queue whether it holds the job: one pipelined round trip over the queue names this instance knows (read
+    /// again in the same round trip), and a second one only for queues it had not seen.
+    /// </summary>
+    private async Task<string?> FindQueueAsync(IDatabase db, string jobId)
     {
         if (!JobId.IsValid(jobId))
         {
             return null;
         }
 
-        var queue = await db.StringGetAsync(_keys.IdLookup(jobId)).ConfigureAwait(false);
-        return queue.IsNullOrEmpty ? null : (string?)queue;
+        if (!JobId.IsGenerated(jobId))
+        {
+            var queue = await db.StringGetAsync(_keys.IdLookup(jobId)).ConfigureAwait(false);
+            return queue.IsNullOrEmpty ? null : (string?)queue;
+        }
+
+        var known = _knownQueueNames;
+        var batch = db.CreateBatch();
+        var names = batch.SetMembersAsync(_keys.Queues);
+        var probes = Probe(batch, known, jobId);
+        batch.Execute();
+        if (await FirstHolderAsync(known, probes).ConfigureAwait(false) is { } found)
+        {
+            return found;
+        }
+
+        var current = Array.ConvertAll(await names.ConfigureAwait(false), name => (string)name!);
+        _knownQueueNames = current;
+        var unseen = Array.FindAll(current, name => Array.IndexOf(known, name) < 0);
+        if (unseen.Length == 0)
+        {
+            return null;
+        }
+
+        var second = db.CreateBatch();
+        var secondProbes = Probe(second, unseen, jobId);
+        second.Execute();
+        return await FirstHolderAsync(unseen, secondProbes).ConfigureAwait(false);
+
+        Task<bool>[] Probe(IBatch target, string[] queues, string id) =>
+            Array.ConvertAll(queues, queue => target.KeyExistsAsync(QueueKeys(queue).Job(id)));
+
+        static async Task<string?> FirstHolderAsync(string[] queues, Task<bool>[] probes)
+        {
+            string? holder = null;
+            for (var i = 0; i < probes.Length; i++)
+            {
+                if (await probes[i].ConfigureAwait(false) && holder is null)
+                {
+                    holder = queues[i];
+                }
+            }
+
+            return holder;
+        }
+    }
+
+    /// <summary>
+    /// Removes a deleted job's id lookup: a caller-chosen id's claim only if it still names this queue; a generated
+    /// id has none since it needs no claim, but one an earlier version wrote may be there, and no other job can
+    /// hold that id, so a plain delete that nobody waits for clears it.
+    /// </summary>
+    private void RemoveIdLookup(IBatch cleanup, List<Task> tasks, string jobId, string queue)
+    {
+        if (JobId.IsGenerated(jobId))
+        {
+            _ = cleanup.KeyDeleteAsync(_keys.IdLookup(jobId), CommandFlags.FireAndForget);
+        }
+        else
+        {
+            tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(jobId)], [queue, "exact"]));
+        }
     }
 
     private static void EnsureQueueName(string queue)

@@ -54,6 +54,31 @@ public sealed class RedisKeyLayoutTests
     }
 
     [RedisFact]
+    public async Task GeneratedId_HasNoLookupKey_AndAnotherInstanceFindsItInAQueueItNeverSaw()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        await using var producer = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await using var reader = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await producer.InitializeAsync(CancellationToken.None);
+        await reader.InitializeAsync(CancellationToken.None);
+        var first = NewJob("alpha");
+        await producer.EnqueueAsync(first, CancellationToken.None);
+        Assert.Equal("alpha", (await reader.GetAsync(TenantId.Default, first.Id, CancellationToken.None))!.Queue);
+
+        // The reader has read the queue names by now; a queue created after that is found all the same.
+        var single = NewJob("beta");
+        var batched = NewJob("gamma");
+        await producer.EnqueueAsync(single, CancellationToken.None);
+        await producer.EnqueueManyAsync([batched, NewJob("gamma")], CancellationToken.None);
+
+        Assert.Equal("beta", (await reader.GetAsync(TenantId.Default, single.Id, CancellationToken.None))!.Queue);
+        Assert.Equal(JobCommandResult.Done, await reader.CancelAsync(TenantId.Default, batched.Id, CancellationToken.None));
+        Assert.Null(await reader.GetAsync(TenantId.Default, JobId.New(), CancellationToken.None));
+        var keys = await KeysAsync(prefix);
+        Assert.DoesNotContain(keys, key => key.StartsWith(prefix + ":ix:", StringComparison.Ordinal));
+    }
+
+    [RedisFact]
     public async Task Keys_AfterManyJobsAreEnqueuedDrainedAndPurged_ReturnToASmallConstant()
     {
         await using var store = await RedisTestEnvironment.CreateStoreAsync(_time);
