@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -43,6 +44,8 @@ static IHost BuildHost(RunnerSettings settings, bool worker)
     builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     builder.Services.AddSingleton(settings);
+    // Conveyor__Server__Prefetch=0 and the like, for A/B runs of one setting; the harness sets none of them.
+    builder.Configuration.AddEnvironmentVariables();
     var conveyor = builder.Services.AddConveyor();
     _ = settings.Backend switch
     {
