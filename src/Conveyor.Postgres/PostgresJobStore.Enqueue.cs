@@ -17,31 +17,37 @@ public sealed partial class PostgresJobStore
 
     // Stores the jobs that are not duplicates, in input order (so seq keeps their order), and NOTIFYs the jobs
     // channel once per queue that got a pending job. The NOTIFY is delivered when the transaction commits.
-    // $1 ids, $2 types, $3 queues, $4 tenants, $5 states (text[]); $6 payloads bytea[]; $7 max_retry int[];
-    // $8 timeouts interval[]; $9 deadlines, $10 scheduled_at timestamptz[]; $11 unique keys text[];
-    // $12 unique until timestamptz[]; $13 retention interval[]; $14 trace parents text[]; $15 now; $16 channel.
-    // Returns the id of every job stored; a refused job (id exists, unique key held) returns no row.
+    // Per job: $1 ids text[], $2 payloads bytea[], $3 shape numbers int[] (1-based, see JobShapes). Per shape:
+    // $4 types, $5 queues, $6 tenants, $7 states (text[]); $8 max_retry int[]; $9 timeouts interval[];
+    // $10 deadlines, $11 scheduled_at timestamptz[]; $12 unique keys text[]; $13 unique until timestamptz[];
+    // $14 retention interval[]; $15 trace parents text[]. $16 now; $17 channel.
+    // Returns one row: NULL when every job was stored, otherwise the ids stored (a refused job, whose id exists or
+    // whose unique key is held, is missing), so the common case reads one value instead of a row per job.
     private const string EnqueueTemplate = """
         WITH input AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::int[],
-                                 $8::interval[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::timestamptz[],
-                                 $13::interval[], $14::text[]) WITH ORDINALITY
-                AS t(id, type, queue, tenant, state, payload, max_retry, timeout, deadline, scheduled_at,
-                     unique_key, unique_until, retention, trace_parent, ord)
+            SELECT t.id, s.type, s.queue, s.tenant, s.state, t.payload, s.max_retry, s.timeout, s.deadline,
+                   s.scheduled_at, s.unique_key, s.unique_until, s.retention, s.trace_parent, t.ord
+            FROM unnest($1::text[], $2::bytea[], $3::int[]) WITH ORDINALITY AS t(id, payload, shape, ord)
+            JOIN unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::interval[], $10::timestamptz[],
+                        $11::timestamptz[], $12::text[], $13::timestamptz[], $14::interval[], $15::text[]) WITH ORDINALITY
+                AS s(type, queue, tenant, state, max_retry, timeout, deadline, scheduled_at, unique_key, unique_until,
+                     retention, trace_parent, shape)
+                ON s.shape = t.shape
         ), stored AS (
             INSERT INTO :"schema".jobs (id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
                 scheduled_at, enqueued_at, unique_key, unique_until, unique_held, retention, trace_parent,
                 created_at, updated_at)
             SELECT id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
-                scheduled_at, CASE WHEN state = 'pending' THEN $15::timestamptz END, unique_key, unique_until,
-                unique_key IS NOT NULL, retention, trace_parent, $15, $15
+                scheduled_at, CASE WHEN state = 'pending' THEN $16::timestamptz END, unique_key, unique_until,
+                unique_key IS NOT NULL, retention, trace_parent, $16, $16
             FROM input ORDER BY ord
             ON CONFLICT DO NOTHING
             RETURNING id, queue, state
         ), notified AS (
-            SELECT pg_notify($16, q.queue) FROM (SELECT DISTINCT queue FROM stored WHERE state = 'pending') q
+            SELECT pg_notify($17, q.queue) FROM (SELECT DISTINCT queue FROM stored WHERE state = 'pending') q
         )
-        SELECT stored.id FROM stored, (SELECT count(*) FROM notified) n
+        SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN NULL ELSE coalesce(array_agg(s.id), '{}') END
+        FROM (SELECT stored.id FROM stored, (SELECT count(*) FROM notified) n) s
         """;
 
     // For refused jobs: the job that holds the id or, failing that, the live holder of the unique key.
@@ -146,7 +152,7 @@ public sealed partial class PostgresJobStore
             foreach (var index in todo)
             {
                 var job = jobs[index];
-                if (stored.Remove(job.Id))
+                if (stored is null || stored.Remove(job.Id))
                 {
                     results[index] = new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, StateAt(job, now), job.Queue, now);
                 }
@@ -183,79 +189,56 @@ public sealed partial class PostgresJobStore
         return results;
     }
 
-    private async ValueTask<HashSet<string>> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] jobs, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Inserts the jobs in one round trip. Returns the ids stored, or null when every job was stored.</summary>
+    private async ValueTask<HashSet<string>?> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] jobs, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var n = jobs.Length;
         var ids = new string[n];
-        var types = new string[n];
-        var queues = new string[n];
-        var tenants = new string[n];
-        var states = new string[n];
         var payloads = new byte[n][];
-        var maxRetries = new int[n];
-        var timeouts = new TimeSpan?[n];
-        var deadlines = new DateTime?[n];
-        var scheduledAts = new DateTime?[n];
-        var uniqueKeys = new string?[n];
-        var uniqueUntils = new DateTime?[n];
-        var retentions = new TimeSpan[n];
-        var traceParents = new string?[n];
-        var anyKey = false;
         for (var i = 0; i < n; i++)
         {
             var job = jobs[i];
             ArgumentNullException.ThrowIfNull(job, nameof(jobs));
             ids[i] = job.Id;
-            types[i] = job.Type;
-            queues[i] = job.Queue;
-            tenants[i] = job.Tenant;
-            states[i] = StateAt(job, now).ToStorageName();
             payloads[i] = AsArray(job.Payload);
-            maxRetries[i] = job.MaxRetry;
-            timeouts[i] = job.Timeout;
-            deadlines[i] = job.Deadline?.UtcDateTime;
-            scheduledAts[i] = job.ProcessAt?.UtcDateTime;
-            uniqueKeys[i] = job.UniqueKey;
-            uniqueUntils[i] = job.UniqueUntil?.UtcDateTime;
-            retentions[i] = job.Retention;
-            traceParents[i] = job.TraceParent;
-            anyKey |= job.UniqueKey is not null;
         }
 
+        var shapes = new JobShapes(jobs, now);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        if (anyKey)
+        if (shapes.AnyUniqueKey)
         {
             var release = new NpgsqlBatchCommand(ReleaseExpiredKeysSql);
-            release.Parameters.Add(TextArray(tenants));
-            release.Parameters.Add(TextArray(uniqueKeys));
+            release.Parameters.Add(TextArray(shapes.Tenants));
+            release.Parameters.Add(TextArray(shapes.UniqueKeys));
             release.Parameters.Add(TimestampTz(now));
             batch.BatchCommands.Add(release);
         }
 
         var insert = new NpgsqlBatchCommand(EnqueueSql);
         insert.Parameters.Add(TextArray(ids));
-        insert.Parameters.Add(TextArray(types));
-        insert.Parameters.Add(TextArray(queues));
-        insert.Parameters.Add(TextArray(tenants));
-        insert.Parameters.Add(TextArray(states));
         insert.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        insert.Parameters.Add(P(maxRetries));
-        insert.Parameters.Add(new NpgsqlParameter { Value = timeouts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
-        insert.Parameters.Add(TimestampTzArray(deadlines));
-        insert.Parameters.Add(TimestampTzArray(scheduledAts));
-        insert.Parameters.Add(TextArray(uniqueKeys));
-        insert.Parameters.Add(TimestampTzArray(uniqueUntils));
-        insert.Parameters.Add(new NpgsqlParameter { Value = retentions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
-        insert.Parameters.Add(TextArray(traceParents));
+        insert.Parameters.Add(P(shapes.ShapeOf));
+        insert.Parameters.Add(TextArray(shapes.Types));
+        insert.Parameters.Add(TextArray(shapes.Queues));
+        insert.Parameters.Add(TextArray(shapes.Tenants));
+        insert.Parameters.Add(TextArray(shapes.States));
+        insert.Parameters.Add(P(shapes.MaxRetries));
+        insert.Parameters.Add(new NpgsqlParameter { Value = shapes.Timeouts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
+        insert.Parameters.Add(TimestampTzArray(shapes.Deadlines));
+        insert.Parameters.Add(TimestampTzArray(shapes.ScheduledAts));
+        insert.Parameters.Add(TextArray(shapes.UniqueKeys));
+        insert.Parameters.Add(TimestampTzArray(shapes.UniqueUntils));
+        insert.Parameters.Add(new NpgsqlParameter { Value = shapes.Retentions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
+        insert.Parameters.Add(TextArray(shapes.TraceParents));
         insert.Parameters.Add(TimestampTz(now));
         insert.Parameters.Add(Text(_jobsChannel));
         batch.BatchCommands.Add(insert);
 
-        var stored = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string>? stored = null;
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false))
         {
-            stored.Add(reader.GetString(0));
+            stored = new HashSet<string>(reader.GetFieldValue<string[]>(0), StringComparer.Ordinal);
         }
 
         return stored;
@@ -284,8 +267,7 @@ public sealed partial class PostgresJobStore
         return holders;
     }
 
-    private static JobState StateAt(NewJob job, DateTimeOffset now) =>
-        job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
+    private static JobState StateAt(NewJob job, DateTimeOffset now) => JobShapes.StateAt(job, now);
 
     private static byte[] AsArray(ReadOnlyMemory<byte> memory) =>
         MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length

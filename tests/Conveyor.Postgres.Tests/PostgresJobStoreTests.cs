@@ -200,6 +200,39 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task EnqueueMany_InterleavedJobsOfDifferentShapes_EachStoredWithItsOwnColumns()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        NewJob Job(int i) => TestJobs.New() with
+        {
+            Type = "type-" + (i % 2),
+            Queue = "queue-" + (i % 3),
+            Tenant = "tenant-" + (i % 2),
+            MaxRetry = i,
+            Timeout = i % 2 == 0 ? null : TimeSpan.FromSeconds(i),
+            ProcessAt = i == 4 ? _time.GetUtcNow().AddHours(1) : null,
+            UniqueKey = i == 5 ? "key" : null,
+            UniqueUntil = i == 5 ? _time.GetUtcNow().AddHours(1) : null,
+            Retention = TimeSpan.FromHours(i + 1),
+            TraceParent = i % 2 == 0 ? null : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0" + i,
+            Payload = new[] { (byte)i },
+        };
+        var jobs = Enumerable.Range(0, 6).Select(Job).ToArray();
+
+        var results = await store.EnqueueManyAsync(jobs, CancellationToken.None);
+
+        Assert.All(results, r => Assert.Equal(EnqueueOutcome.Enqueued, r.Outcome));
+        foreach (var job in jobs)
+        {
+            var info = (await store.GetAsync(job.Tenant, job.Id, CancellationToken.None))!;
+            Assert.Equal((job.Type, job.Queue, job.MaxRetry, job.Timeout, job.UniqueKey, job.Retention, job.TraceParent),
+                (info.Type, info.Queue, info.MaxRetry, info.Timeout, info.UniqueKey, info.Retention, info.TraceParent));
+            Assert.Equal(job.Payload.ToArray(), info.Payload.ToArray());
+            Assert.Equal(job.ProcessAt is null ? JobState.Pending : JobState.Scheduled, info.State);
+        }
+    }
+
+    [PostgresFact]
     public async Task Requeue_FailedJobWhoseKeyAnotherJobTookMeanwhile_RunsWithoutTakingTheKey()
     {
         var store = await _schema.CreateInitializedStoreAsync(_time);
