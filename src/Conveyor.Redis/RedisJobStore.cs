@@ -237,8 +237,8 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     /// <summary>
     /// The queue of a job; null when there is no such job id. A caller-chosen id has a lookup key (its claim); a
     /// generated id has none, to save that key's memory on every job, so its queue is found by asking every
-    /// queue whether it holds the job: one pipelined round trip over the queue names this instance knows (read
-    /// again in the same round trip), and a second one only for queues it had not seen.
+    /// queue whether it holds the job: one pipelined round trip over the queue names this instance knows; only
+    /// when none holds it are the names read again, and the queues it had not seen asked.
     /// </summary>
     private async Task<string?> FindQueueAsync(IDatabase db, string jobId)
     {
@@ -254,33 +254,21 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
 
         var known = _knownQueueNames;
-        var batch = db.CreateBatch();
-        var names = batch.SetMembersAsync(_keys.Queues);
-        var probes = Probe(batch, known, jobId);
-        batch.Execute();
-        if (await FirstHolderAsync(known, probes).ConfigureAwait(false) is { } found)
+        if (known.Length > 0 && await ProbeAsync(known).ConfigureAwait(false) is { } found)
         {
             return found;
         }
 
-        var current = Array.ConvertAll(await names.ConfigureAwait(false), name => (string)name!);
+        var current = Array.ConvertAll(await db.SetMembersAsync(_keys.Queues).ConfigureAwait(false), name => (string)name!);
         _knownQueueNames = current;
         var unseen = Array.FindAll(current, name => Array.IndexOf(known, name) < 0);
-        if (unseen.Length == 0)
+        return unseen.Length == 0 ? null : await ProbeAsync(unseen).ConfigureAwait(false);
+
+        async Task<string?> ProbeAsync(string[] queues)
         {
-            return null;
-        }
-
-        var second = db.CreateBatch();
-        var secondProbes = Probe(second, unseen, jobId);
-        second.Execute();
-        return await FirstHolderAsync(unseen, secondProbes).ConfigureAwait(false);
-
-        Task<bool>[] Probe(IBatch target, string[] queues, string id) =>
-            Array.ConvertAll(queues, queue => target.KeyExistsAsync(QueueKeys(queue).Job(id)));
-
-        static async Task<string?> FirstHolderAsync(string[] queues, Task<bool>[] probes)
-        {
+            var batch = db.CreateBatch();
+            var probes = Array.ConvertAll(queues, queue => batch.KeyExistsAsync(QueueKeys(queue).Job(jobId)));
+            batch.Execute();
             string? holder = null;
             for (var i = 0; i < probes.Length; i++)
             {
