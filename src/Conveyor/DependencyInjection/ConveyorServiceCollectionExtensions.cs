@@ -39,6 +39,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
+        services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         return new ConveyorBuilder(services);
     }
 

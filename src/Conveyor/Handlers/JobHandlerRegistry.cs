@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Conveyor.Handlers;
 
 /// <summary>The handlers a server runs, by job type. Built once at start; lookups are a frozen dictionary read.</summary>
-internal sealed class JobHandlerRegistry
+internal sealed class JobHandlerRegistry : IRegisteredJobTypes
 {
     private readonly FrozenDictionary<string, JobInvoker> _invokers;
 
@@ -22,7 +22,7 @@ internal sealed class JobHandlerRegistry
         _invokers = byType.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    public IEnumerable<string> JobTypes => _invokers.Keys;
+    public IReadOnlyCollection<string> JobTypes => _invokers.Keys;
 
     public bool TryGet(string jobType, out JobInvoker invoker) => _invokers.TryGetValue(jobType, out invoker!);
 }
