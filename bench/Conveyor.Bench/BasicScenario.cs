@@ -13,7 +13,7 @@ internal static class BasicScenario
         Report($"n={settings.N} concurrency={settings.Concurrency} latency: {settings.LatencyN} jobs at {settings.LatencyRate}/s");
         await EnqueueAsync(settings, bulk: false);
         await EnqueueAsync(settings, bulk: true);
-        await ConcurrencyScenario.DrainOnceAsync(settings, settings.Concurrency, settings.N, double.MaxValue);
+        await ConcurrencyScenario.DrainOnceAsync(settings, settings.Concurrency, settings.N, maxSeconds: 600);
         await LatencyScenario.MeasureAsync(settings, settings.LatencyRate, settings.LatencyN);
     }
 
