@@ -20,7 +20,8 @@ public sealed partial class PostgresJobStore
     // Per job: $1 ids text[], $2 payloads bytea[], $3 shape numbers int[] (1-based, see JobShapes). Per shape:
     // $4 types, $5 queues, $6 tenants, $7 states (text[]); $8 max_retry int[]; $9 timeouts interval[];
     // $10 deadlines, $11 scheduled_at timestamptz[]; $12 unique keys text[]; $13 unique until timestamptz[];
-    // $14 retention interval[]; $15 trace parents text[]. $16 now; $17 channel.
+    // $14 retention interval[]; $15 trace parents text[]. $16 now; $17 channel; $18 echo mark (appended to the
+    // queue name in the NOTIFY payload, see PostgresNotifier: '' when the caller commits).
     // Returns one row: NULL when every job was stored, otherwise the ids stored (a refused job, whose id exists or
     // whose unique key is held, is missing), so the common case reads one value instead of a row per job.
     private const string EnqueueTemplate = """
@@ -44,7 +45,7 @@ public sealed partial class PostgresJobStore
             ON CONFLICT DO NOTHING
             RETURNING id, queue, state
         ), notified AS (
-            SELECT pg_notify($17, q.queue) FROM (SELECT DISTINCT queue FROM stored WHERE state = 'pending') q
+            SELECT pg_notify($17, q.queue || $18) FROM (SELECT DISTINCT queue FROM stored WHERE state = 'pending') q
         )
         SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN NULL ELSE coalesce(array_agg(s.id), '{}') END
         FROM (SELECT stored.id FROM stored, (SELECT count(*) FROM notified) n) s
@@ -95,7 +96,7 @@ public sealed partial class PostgresJobStore
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var results = await EnqueueCoreAsync(connection, null, jobs, cancellationToken).ConfigureAwait(false);
+            var results = await EnqueueCoreAsync(connection, null, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
             if (results.Any(static r => r is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending }))
             {
                 _signal.Set();
@@ -129,7 +130,8 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(job);
         try
         {
-            var results = await EnqueueCoreAsync(connection, transaction, [job], cancellationToken).ConfigureAwait(false);
+            // The caller commits, so this store cannot wake its own workers itself: the NOTIFY carries no echo mark.
+            var results = await EnqueueCoreAsync(connection, transaction, [job], echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
             return results[0];
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
@@ -138,7 +140,7 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    private async ValueTask<EnqueueResult[]> EnqueueCoreAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    private async ValueTask<EnqueueResult[]> EnqueueCoreAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<NewJob> jobs, string echoMark, CancellationToken cancellationToken)
     {
         var now = Now();
         var results = new EnqueueResult[jobs.Count];
@@ -146,7 +148,7 @@ public sealed partial class PostgresJobStore
         for (var attempt = 1; todo.Count > 0; attempt++)
         {
             var batch = todo.Select(i => jobs[i]).ToArray();
-            var stored = await InsertAsync(connection, transaction, batch, now, cancellationToken).ConfigureAwait(false);
+            var stored = await InsertAsync(connection, transaction, batch, now, echoMark, cancellationToken).ConfigureAwait(false);
 
             var refused = new List<int>();
             foreach (var index in todo)
@@ -190,7 +192,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>Inserts the jobs in one round trip. Returns the ids stored, or null when every job was stored.</summary>
-    private async ValueTask<HashSet<string>?> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] jobs, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<HashSet<string>?> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewJob[] jobs, DateTimeOffset now, string echoMark, CancellationToken cancellationToken)
     {
         var n = jobs.Length;
         var ids = new string[n];
@@ -232,6 +234,7 @@ public sealed partial class PostgresJobStore
         insert.Parameters.Add(TextArray(shapes.TraceParents));
         insert.Parameters.Add(TimestampTz(now));
         insert.Parameters.Add(Text(_jobsChannel));
+        insert.Parameters.Add(Text(echoMark));
         batch.BatchCommands.Add(insert);
 
         HashSet<string>? stored = null;

@@ -112,8 +112,8 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        await _signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+    public ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _signal.WaitAsync(timeout, _time, cancellationToken);
 
     /// <summary>Closes the listening connection and, if the store built it, the data source.</summary>
     public async ValueTask DisposeAsync()

@@ -33,6 +33,8 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
     private TaskCompletionSource _listening = NewSource();
     private Task? _loop;
     private int _connections;
+    private int _wakes;
+    private int _echoesSkipped;
 
     public PostgresNotifier(NpgsqlDataSource dataSource, string jobsChannel, string cancelChannel, WakeSignal signal, TimeSpan reconnectDelay, ILogger logger)
     {
@@ -44,8 +46,24 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>
+    /// Appended to the queue name in the payload of the NOTIFY this store's own enqueues send. After such an enqueue
+    /// commits, the store wakes its workers itself, at once; the same NOTIFY coming back through the server a moment
+    /// later would wake them a second time, when the job is already taken, for an empty dequeue each (a round
+    /// trip and CPU on a machine that is already serving the job). Notifications with this mark are skipped;
+    /// every other process (and this store's enqueues in a caller's transaction) sends a payload without it.
+    /// Queue names have no spaces, so the mark cannot be mistaken for part of one.
+    /// </summary>
+    public string EchoMark { get; } = " " + Guid.NewGuid().ToString("N");
+
     /// <summary>How many times a connection started listening (1 after start, more after reconnects).</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>How many notifications on the jobs channel woke the workers, for tests.</summary>
+    public int Wakes => Volatile.Read(ref _wakes);
+
+    /// <summary>How many notifications on the jobs channel were this store's own echo and were skipped, for tests.</summary>
+    public int EchoesSkipped => Volatile.Read(ref _echoesSkipped);
 
     /// <summary>True while a connection is listening.</summary>
     public bool IsListening => Volatile.Read(ref _listening).Task.IsCompleted;
@@ -229,7 +247,15 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
     {
         if (string.Equals(e.Channel, _jobsChannel, StringComparison.Ordinal))
         {
-            _signal.Set();
+            if (e.Payload.EndsWith(EchoMark, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _echoesSkipped);
+            }
+            else
+            {
+                _signal.Set();
+                Interlocked.Increment(ref _wakes);
+            }
         }
         else if (string.Equals(e.Channel, _cancelChannel, StringComparison.Ordinal))
         {

@@ -233,6 +233,35 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task Notifications_EchoOfOwnEnqueueIsSkipped_AnotherStoresEnqueueWakes()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        var sibling = await _schema.CreateInitializedStoreAsync(_time);
+
+        await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+        await sibling.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+
+        // Both notifications reach the listener, in commit order: the store's own echo, then the sibling's.
+        await TestWait.UntilAsync(() => store.Notifier.Wakes + store.Notifier.EchoesSkipped == 2);
+        Assert.Equal((1, 1), (store.Notifier.Wakes, store.Notifier.EchoesSkipped));
+    }
+
+    [PostgresFact]
+    public async Task Notifications_EnqueueInCallersTransaction_WakesItsOwnStoreThroughTheNotify()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        await using var connection = await _schema.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await store.EnqueueAsync(connection, transaction, TestJobs.New(), CancellationToken.None);
+        var wait = store.WaitForJobsAsync(LongWait, CancellationToken.None).AsTask();
+
+        await transaction.CommitAsync();
+
+        Assert.True(await TestWait.CompletesAsync(wait, "the commit's NOTIFY wakes the store that enqueued"));
+        Assert.Equal((1, 0), (store.Notifier.Wakes, store.Notifier.EchoesSkipped));
+    }
+
+    [PostgresFact]
     public async Task Requeue_FailedJobWhoseKeyAnotherJobTookMeanwhile_RunsWithoutTakingTheKey()
     {
         var store = await _schema.CreateInitializedStoreAsync(_time);
