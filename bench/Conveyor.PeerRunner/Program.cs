@@ -122,6 +122,8 @@ static string Info(RunnerSettings settings)
             ["shutdown_timeout_s"] = server.ShutdownTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " (stock 30)",
             ["bulk_api"] = "IJobClient.EnqueueManyAsync, chunks of 1000",
             ["prefill"] = "EnqueueManyAsync, chunks of 1000, 4 in parallel",
+            ["prefetch"] = (server.Prefetch ?? server.Concurrency).ToString(CultureInfo.InvariantCulture) + " (stock: = concurrency, while handlers are short)",
+            ["runtime"] = "TieredCompilation=false, ThreadPool.UnfairSemaphoreSpinLimit=0 (runtimeconfig; see bench/README.md)",
         },
     };
     return JsonSerializer.Serialize(result);

@@ -19,5 +19,5 @@ if stale; then
   dotnet build "$ROOT/bench/Conveyor.PeerRunner/Conveyor.PeerRunner.csproj" -c Release \
     --artifacts-path "$ART" --nologo -v q >&2
 fi
-export DOTNET_TieredPGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
 exec dotnet "$DLL" "$@"
