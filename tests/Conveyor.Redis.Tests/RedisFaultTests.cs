@@ -113,10 +113,18 @@ public sealed class RedisFaultTests
         await Task.Delay(TimeSpan.FromSeconds(3)); // the outage itself: a real server stays frozen for a while
         server.Resume();
 
-        await RedisServerProcess.WaitUntilAsync(
-            async () => worker.IsFaulted ? throw worker.Exception! : (await StatsAsync(store)).Succeeded == jobs.Count,
-            TimeSpan.FromSeconds(60),
-            "every job to succeed");
+        try
+        {
+            await RedisServerProcess.WaitUntilAsync(
+                async () => worker.IsFaulted ? throw worker.Exception! : (await StatsAsync(store)).Succeeded == jobs.Count,
+                TimeSpan.FromSeconds(60),
+                "every job to succeed");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} Now: {await StatsAsync(store)}; {processed.Count} jobs leased at least once; {unavailable} unavailable calls; worker {worker.Status}.", e);
+        }
+
         await stop.CancelAsync();
         await worker;
 
