@@ -10,10 +10,14 @@ internal sealed class HandlerPace
     /// <summary>Handlers faster than this on average get jobs leased ahead of them.</summary>
     public static readonly TimeSpan ShortHandler = TimeSpan.FromMilliseconds(50);
 
-    // Unknown until a handler finishes: assume long, so a server of long jobs never leases ahead, not even at start.
-    private long _averageTicks = long.MaxValue;
+    /// <summary>Handlers that must finish before the average counts: one quick failure says little about a job type.</summary>
+    public const int MinimumSamples = 8;
 
-    internal bool IsShort => Volatile.Read(ref _averageTicks) < ShortHandler.Ticks;
+    // Unknown until handlers finish: assume long, so a server of long jobs never leases ahead, not even at start.
+    private long _averageTicks = long.MaxValue;
+    private int _samples;
+
+    internal bool IsShort => Volatile.Read(ref _samples) >= MinimumSamples && Volatile.Read(ref _averageTicks) < ShortHandler.Ticks;
 
     /// <summary>
     /// Adds one handler's time with weight 1/8. Concurrent updates may overwrite each other; for an estimate that only
@@ -24,5 +28,9 @@ internal sealed class HandlerPace
         var previous = Volatile.Read(ref _averageTicks);
         var next = previous == long.MaxValue ? elapsed.Ticks : previous + ((elapsed.Ticks - previous) / 8);
         Volatile.Write(ref _averageTicks, next);
+        if (Volatile.Read(ref _samples) < MinimumSamples)
+        {
+            Interlocked.Increment(ref _samples);
+        }
     }
 }

@@ -126,7 +126,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                 }
                 finally
                 {
-                    _pace.Record(_timeProvider.GetElapsedTime(started));
+                    if (run.Started)
+                    {
+                        // Only handlers that ran say how long jobs take: a hand-back or a lost lease returns at once.
+                        _pace.Record(_timeProvider.GetElapsedTime(started));
+                    }
+
                     _freeSlots.Release();
                 }
             }
@@ -208,7 +213,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             ProcessId = Environment.ProcessId,
             Queues = _options.EffectiveQueues,
             Concurrency = _options.Concurrency,
-            ActiveJobs = _held.Count,
+            // Jobs leased ahead are held but not running yet.
+            ActiveJobs = _held.All.Count(static r => r.Started),
             StartedAt = _startedAt,
             LastHeartbeatAt = now,
             ExpiresAt = now + Server.ServerHeartbeat.Expiry,

@@ -8,11 +8,17 @@ namespace Conveyor.Tests.Server;
 public sealed class JobServerPrefetchTests
 {
     [Fact]
-    public void HandlerPace_IsNotShort_UntilAHandlerFinished_AndFollowsTheAverage()
+    public void HandlerPace_IsNotShort_UntilEnoughHandlersFinished_AndFollowsTheAverage()
     {
         var pace = new HandlerPace();
         Assert.False(pace.IsShort);
 
+        for (var i = 1; i < HandlerPace.MinimumSamples; i++)
+        {
+            pace.Record(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.False(pace.IsShort);
         pace.Record(TimeSpan.FromMilliseconds(1));
         Assert.True(pace.IsShort);
 
