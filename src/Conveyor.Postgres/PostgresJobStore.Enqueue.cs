@@ -95,9 +95,12 @@ public sealed partial class PostgresJobStore
 
         try
         {
+            // Inside an ambient TransactionScope the connection enlists and the insert commits with the caller's
+            // transaction, later: then only the NOTIFY, delivered at that commit, may wake this store's workers.
+            var enlisted = System.Transactions.Transaction.Current is not null;
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var results = await EnqueueCoreAsync(connection, null, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
-            if (results.Any(static r => r is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending }))
+            var results = await EnqueueCoreAsync(connection, null, jobs, enlisted ? string.Empty : _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+            if (!enlisted && results.Any(static r => r is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending }))
             {
                 _signal.Set();
             }

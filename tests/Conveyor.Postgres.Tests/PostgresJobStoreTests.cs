@@ -262,6 +262,21 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task Notifications_EnqueueInAmbientTransactionScope_WakesItsOwnStoreAtTheCommit()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        using (var scope = new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+            scope.Complete();
+        }
+
+        // The enlisted insert committed with the scope: the wake-up must come from its NOTIFY, not be skipped as an echo.
+        await TestWait.UntilAsync(() => store.Notifier.Wakes + store.Notifier.EchoesSkipped == 1);
+        Assert.Equal((1, 0), (store.Notifier.Wakes, store.Notifier.EchoesSkipped));
+    }
+
+    [PostgresFact]
     public async Task Requeue_FailedJobWhoseKeyAnotherJobTookMeanwhile_RunsWithoutTakingTheKey()
     {
         var store = await _schema.CreateInitializedStoreAsync(_time);
