@@ -41,10 +41,9 @@ public sealed partial class RedisJobStore
         var now = NowMicros();
         var queue = QueueKeys(job.Queue);
         var registerInScript = RegistersQueueInScript();
-        if (!registerInScript)
-        {
-            _ = db.SetAddAsync(_keys.Queues, job.Queue, CommandFlags.FireAndForget);
-        }
+        // In a Cluster the queue set lives in another slot. The write is awaited with the script's: a lookup by
+        // generated id finds the job only through a queue named in that set.
+        var register = registerInScript ? Task.CompletedTask : db.SetAddAsync(_keys.Queues, job.Queue);
 
         var arguments = new RedisValue[2 + EnqueueHeader + JobArguments];
         arguments[0] = queue.JobPrefix;
@@ -52,6 +51,7 @@ public sealed partial class RedisJobStore
         WriteEnqueueHeader(arguments, 2, now, registerInScript ? job.Queue : string.Empty);
         WriteJobArguments(arguments, 2 + EnqueueHeader, job, now);
         var result = await EvaluateAsync(db, RedisScript.Enqueue, registerInScript ? queue.AllAndQueueSet : queue.All, arguments).ConfigureAwait(false);
+        await register.ConfigureAwait(false);
         var stored = (RedisValue[])result!;
         if ((int)stored[0] != 0)
         {
