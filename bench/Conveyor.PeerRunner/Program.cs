@@ -123,7 +123,7 @@ static string Info(RunnerSettings settings)
             ["bulk_api"] = "IJobClient.EnqueueManyAsync, chunks of 1000",
             ["prefill"] = "EnqueueManyAsync, chunks of 1000, 4 in parallel",
             ["prefetch"] = (server.Prefetch ?? server.Concurrency).ToString(CultureInfo.InvariantCulture) + " (stock: = concurrency, while handlers are short)",
-            ["runtime"] = "TieredCompilation=false, ThreadPool.UnfairSemaphoreSpinLimit=0 (runtimeconfig; see bench/README.md)",
+            ["runtime"] = "TieredCompilation=false (runtimeconfig; see bench/README.md)",
         },
     };
     return JsonSerializer.Serialize(result);
