@@ -6,7 +6,7 @@ namespace Conveyor.Server.SampleJobs;
 /// Imports <c>sku,qty</c> rows into <see cref="InventoryDatabase"/> in chunks, reporting progress after each. A bad row
 /// (no sku, a qty that is not a positive integer, a wrong number of columns) becomes one item error and the others
 /// are imported, so the job ends PARTIAL_SUCCESS; with no bad row it ends SUCCESS. A payload that can never import
-/// (another format, no header) fails at once without retries.
+/// (another format, no header, or rows of which none is valid) fails at once without retries, keeping the row errors.
 /// </summary>
 public sealed class BulkImportHandler(InventoryDatabase inventory, TimeProvider timeProvider) : IJobHandler<BulkImport>
 {
@@ -47,6 +47,15 @@ public sealed class BulkImportHandler(InventoryDatabase inventory, TimeProvider 
             }
 
             valid.Add(row!);
+        }
+
+        if (valid.Count == 0 && rejected > 0)
+        {
+            // Nothing was imported: a "partial success" would read as progress to whoever polls the job. The item
+            // errors recorded above are stored with the failure, so the caller still sees what was wrong with each row.
+            throw new SkipRetryException(rejected == 1
+                ? "the only row is not valid; nothing was imported."
+                : $"none of the {rejected} rows is valid; nothing was imported.");
         }
 
         var imported = 0;
