@@ -2,7 +2,10 @@ using Conveyor.Storage;
 
 namespace Conveyor;
 
-/// <summary>Enqueues jobs. Registered by <c>AddConveyor</c>; safe to use from any thread and any service.</summary>
+/// <summary>
+/// Enqueues jobs and reads them back by id. Registered by <c>AddConveyor</c>; safe to use from any thread and any
+/// service.
+/// </summary>
 public interface IJobClient
 {
     /// <summary>Enqueues one job with a typed payload; the payload type names the job type.</summary>
@@ -32,4 +35,13 @@ public interface IJobClient
 
     /// <summary>Builds the stored form of a job of the given type with a raw payload.</summary>
     NewJob CreateJob(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options = null);
+
+    /// <summary>
+    /// The job's current state, progress, result and errors, or null if the tenant has no job with this id (another
+    /// tenant's job is treated exactly as one that does not exist). <see cref="JobClientExtensions.GetJobAsync(IJobClient, string, CancellationToken)"/>
+    /// reads in the default tenant.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="tenant"/> is not a tenant id.</exception>
+    /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>
+    Task<JobInfo?> GetJobAsync(string jobId, string tenant, CancellationToken cancellationToken = default);
 }

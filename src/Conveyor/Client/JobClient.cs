@@ -92,6 +92,23 @@ internal sealed class JobClient(
         };
     }
 
+    public async Task<JobInfo?> GetJobAsync(string jobId, string tenant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        if (!TenantId.IsValid(tenant))
+        {
+            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
+        }
+
+        // An id no job can have (it often comes from a URL) is simply not found; the stores never see it.
+        if (!JobId.IsValid(jobId))
+        {
+            return null;
+        }
+
+        return await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
         EnqueueResult result;

@@ -1,6 +1,9 @@
 namespace Conveyor;
 
-/// <summary>The seed's queue helpers: enqueue straight to the critical, default or low queue.</summary>
+/// <summary>
+/// The seed's queue helpers (enqueue straight to the critical, default or low queue), and reading a job of the
+/// default tenant.
+/// </summary>
 public static class JobClientExtensions
 {
     /// <summary>Enqueues to the critical queue (weight 6): work a user is waiting for.</summary>
@@ -17,6 +20,13 @@ public static class JobClientExtensions
     public static Task<EnqueueResult> EnqueueLowAsync<TPayload>(this IJobClient client, TPayload payload, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TPayload : IJobPayload =>
         EnqueueToAsync(client, QueueName.Low, payload, options, cancellationToken);
+
+    /// <summary>The job with this id in the default tenant (jobs enqueued without a tenant), or null if there is none.</summary>
+    public static Task<JobInfo?> GetJobAsync(this IJobClient client, string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.GetJobAsync(jobId, TenantId.Default, cancellationToken);
+    }
 
     private static Task<EnqueueResult> EnqueueToAsync<TPayload>(IJobClient client, string queue, TPayload payload, JobOptions? options, CancellationToken cancellationToken)
         where TPayload : IJobPayload
