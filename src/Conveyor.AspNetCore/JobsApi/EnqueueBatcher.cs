@@ -21,7 +21,12 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
     {
         _client = client;
         _batchSize = options.Value.EnqueueBatchSize;
-        _loop = Task.Run(RunAsync);
+        // The batcher is created inside the first request: without this the loop would keep that request's
+        // ExecutionContext, and with it its Activity, so every later batch would join the first caller's trace.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(RunAsync);
+        }
     }
 
     public Task<EnqueueResult> EnqueueAsync(NewJob job)

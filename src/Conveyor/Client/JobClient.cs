@@ -18,11 +18,14 @@ internal sealed class JobClient(
     private readonly ConveyorOptions _options = options.Value;
 
     public Task<EnqueueResult> EnqueueAsync<TPayload>(TPayload payload, JobOptions? options = null, CancellationToken cancellationToken = default)
-        where TPayload : IJobPayload =>
-        EnqueueAsync(CreateJob(payload, options), cancellationToken);
+        where TPayload : IJobPayload
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return EnqueueAsync(BuildJob(TPayload.JobType, serializer.Serialize(payload), options), cancellationToken);
+    }
 
     public Task<EnqueueResult> EnqueueAsync(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options = null, CancellationToken cancellationToken = default) =>
-        EnqueueAsync(CreateJob(jobType, payload, options), cancellationToken);
+        EnqueueAsync(BuildJob(jobType, payload, options), cancellationToken);
 
     public Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync<TPayload>(IEnumerable<TPayload> payloads, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TPayload : IJobPayload
@@ -39,8 +42,18 @@ internal sealed class JobClient(
             return [];
         }
 
-        using var activity = StartPublishActivity(jobs[0].Queue, jobs.Count);
-        var results = await store.EnqueueManyAsync(jobs, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EnqueueResult> results;
+        using (var activity = EnqueueTracing.StartBatchPublish(jobs))
+        {
+            if (activity is not null && jobs.Any(j => j.TraceParent is null))
+            {
+                // A job built without a creation context takes the batch span's, so its processing still links somewhere.
+                jobs = jobs.Select(j => j.TraceParent is null ? j with { TraceParent = activity.Id } : j).ToList();
+            }
+
+            results = await store.EnqueueManyAsync(jobs, cancellationToken).ConfigureAwait(false);
+        }
+
         for (var i = 0; i < results.Count; i++)
         {
             if (!results[i].IsDuplicate)
@@ -61,6 +74,15 @@ internal sealed class JobClient(
     }
 
     public NewJob CreateJob(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options = null)
+    {
+        var job = BuildJob(jobType, payload, options);
+
+        // A job built here may be stored later and elsewhere (a batch, the HTTP batcher's loop, the caller's own
+        // transaction): its creation span is started now, in the caller's trace, and its context travels with the job.
+        return job with { TraceParent = EnqueueTracing.RecordCreation(job) ?? job.TraceParent };
+    }
+
+    private NewJob BuildJob(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options)
     {
         JobType.EnsureValid(jobType, nameof(jobType));
         options ??= new JobOptions();
@@ -112,14 +134,12 @@ internal sealed class JobClient(
     private async Task<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
         EnqueueResult result;
-        using (var activity = StartPublishActivity(job.Queue, 1))
+        using (var activity = EnqueueTracing.StartPublish(job))
         {
             if (activity is not null)
             {
-                // The stored context must be the producer span's, so the consumer span becomes its child.
+                // One message: the publish span is its creation context (no separate create span).
                 job = job with { TraceParent = activity.Id };
-                activity.SetTag("messaging.message.id", job.Id);
-                activity.SetTag("conveyor.job.type", job.Type);
             }
 
             result = await store.EnqueueAsync(job, cancellationToken).ConfigureAwait(false);
@@ -132,27 +152,5 @@ internal sealed class JobClient(
         }
 
         return result;
-    }
-
-    private static Activity? StartPublishActivity(string queue, int count)
-    {
-        if (!ConveyorActivitySource.Source.HasListeners())
-        {
-            return null;
-        }
-
-        var activity = ConveyorActivitySource.Source.StartActivity("publish " + queue, ActivityKind.Producer);
-        if (activity is { IsAllDataRequested: true })
-        {
-            activity.SetTag("messaging.system", "conveyor");
-            activity.SetTag("messaging.operation.type", "publish");
-            activity.SetTag("messaging.destination.name", queue);
-            if (count > 1)
-            {
-                activity.SetTag("messaging.batch.message_count", count);
-            }
-        }
-
-        return activity;
     }
 }

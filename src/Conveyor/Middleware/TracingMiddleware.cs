@@ -5,7 +5,9 @@ namespace Conveyor.Middleware;
 
 /// <summary>
 /// A consumer span per attempt (<c>process {queue}</c>, OpenTelemetry messaging conventions:
-/// https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/), child of the context stored at enqueue.
+/// https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/): a child of the job's creation context,
+/// stored at enqueue (see <see cref="EnqueueTracing"/>), and linked to it as the conventions ask, so a backend that
+/// starts a new trace per consumer span still finds the enqueue.
 /// </summary>
 internal sealed class TracingMiddleware : IJobMiddleware
 {
@@ -17,10 +19,11 @@ internal sealed class TracingMiddleware : IJobMiddleware
             return;
         }
 
-        ActivityContext.TryParse(context.Job.TraceParent, null, out var parent);
+        var linked = ActivityContext.TryParse(context.Job.TraceParent, null, out var creation);
         using var activity = ConveyorActivitySource.Source.StartActivity(
             ActivityKind.Consumer,
-            parent,
+            creation,
+            links: linked ? [new ActivityLink(creation)] : null,
             name: "process " + context.Queue);
         if (activity is { IsAllDataRequested: true })
         {
