@@ -13,7 +13,7 @@ internal static class JobRows
     public const string InfoColumns =
         "id, type, queue, tenant, state, payload, attempts, max_retry, timeout, deadline, scheduled_at, unique_key, " +
         "retention, progress, result, result_url, errors, trace_parent, created_at, updated_at, started_at, " +
-        "completed_at, cancel_requested";
+        "completed_at, cancel_requested, snooze_reason";
 
     public const string LeasedColumns =
         "id, type, queue, tenant, payload, attempts, max_retry, timeout, deadline, lease_token, lease_expires_at, " +
@@ -47,6 +47,7 @@ internal static class JobRows
             StartedAt = NullableTime(reader, 20),
             CompletedAt = NullableTime(reader, 21),
             CancelRequested = state == JobState.Active && reader.GetBoolean(22),
+            SnoozeReason = NullableString(reader, 23),
         };
     }
 

@@ -44,32 +44,36 @@ public sealed partial class PostgresJobStore
         """;
 
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
-    // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released. A job whose
-    // cancellation was requested must not run again, however its attempt ended: a retry or a release becomes a
+    // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed. A job
+    // whose cancellation was requested must not run again, however its attempt ended: a retry, release or snooze becomes a
     // cancellation (FOR UPDATE reads the latest cancel_requested; rows are locked in id order, as lease extension
     // locks them, so the two never deadlock). Finished jobs release their unique key and
     // start their retention; a released job goes back to pending without counting the attempt, and its queue is
-    // NOTIFYed. $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at timestamptz[], $5 errors to
-    // append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel.
+    // NOTIFYed; a snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept
+    // (any other outcome clears it). $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or
+    // snooze-until timestamptz[], $5 errors to append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now,
+    // $9 channel, $10 snooze reasons text[].
     // Returns the number of acknowledgements applied.
     private const string AcknowledgeTemplate = """
         WITH acked AS (
-            SELECT a.*, CASE WHEN j.cancel_requested AND a.outcome IN (2, 5) THEN 4 ELSE a.outcome END AS effective
-            FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[], $5::jsonb[], $6::bytea[], $7::text[])
-                AS a(id, token, outcome, retry_at, errors, result, result_url)
+            SELECT a.*, CASE WHEN j.cancel_requested AND a.outcome IN (2, 5, 6) THEN 4 ELSE a.outcome END AS effective
+            FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[], $5::jsonb[], $6::bytea[], $7::text[], $10::text[])
+                AS a(id, token, outcome, retry_at, errors, result, result_url, snooze_reason)
             JOIN :"schema".jobs j ON j.id = a.id AND j.lease_token = a.token AND j.state = 'active'
             ORDER BY j.id
             FOR UPDATE OF j
         ), done AS (
             UPDATE :"schema".jobs j SET
                 state = CASE a.effective WHEN 0 THEN 'succeeded' WHEN 1 THEN 'partial' WHEN 2 THEN 'retrying'
-                                         WHEN 3 THEN 'failed' WHEN 4 THEN 'cancelled' ELSE 'pending' END,
+                                         WHEN 3 THEN 'failed' WHEN 4 THEN 'cancelled' WHEN 6 THEN 'scheduled'
+                                         ELSE 'pending' END,
                 progress = CASE WHEN a.effective IN (0, 1) THEN 100 ELSE j.progress END,
                 result = CASE WHEN a.effective IN (0, 1) THEN a.result ELSE j.result END,
                 result_url = CASE WHEN a.effective IN (0, 1) THEN a.result_url ELSE j.result_url END,
                 errors = j.errors || a.errors,
-                attempts = CASE WHEN a.outcome = 5 THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
-                scheduled_at = CASE WHEN a.effective = 2 THEN a.retry_at ELSE j.scheduled_at END,
+                attempts = CASE WHEN a.outcome IN (5, 6) THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
+                snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
                 enqueued_at = CASE WHEN a.effective = 5 THEN $8 ELSE j.enqueued_at END,
                 completed_at = CASE WHEN a.finished THEN $8 END,
                 expires_at = CASE WHEN a.finished THEN $8 + j.retention END,
@@ -177,6 +181,7 @@ public sealed partial class PostgresJobStore
         var errors = new string[n];
         var results = new byte[]?[n];
         var resultUrls = new string?[n];
+        var snoozeReasons = new string?[n];
         var anyReleased = false;
         for (var i = 0; i < n; i++)
         {
@@ -185,7 +190,13 @@ public sealed partial class PostgresJobStore
             ids[i] = ack.JobId;
             tokens[i] = ack.LeaseToken;
             outcomes[i] = (int)ack.Outcome;
-            retryAts[i] = ack.Outcome == AckOutcome.Retry ? (ack.RetryAt ?? Now()).UtcDateTime : null;
+            retryAts[i] = ack.Outcome switch
+            {
+                AckOutcome.Retry => (ack.RetryAt ?? Now()).UtcDateTime,
+                AckOutcome.Snoozed => (ack.SnoozeUntil ?? Now()).UtcDateTime,
+                _ => null,
+            };
+            snoozeReasons[i] = ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeReason : null;
             errors[i] = JobRows.WriteErrors(ErrorsToAppend(ack));
             results[i] = ack.Result is { } result ? AsArray(result) : null;
             resultUrls[i] = ack.ResultUrl;
@@ -204,6 +215,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TextArray(resultUrls));
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(Text(_jobsChannel));
+            command.Parameters.Add(TextArray(snoozeReasons));
             var applied = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             if (anyReleased && applied > 0)
             {
@@ -239,9 +251,14 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    /// <summary>The error that ended the attempt (none for a release), then the item errors the handler recorded.</summary>
+    /// <summary>The error that ended the attempt (none for a release or a snooze), then the item errors the handler recorded.</summary>
     private static IReadOnlyList<JobError> ErrorsToAppend(JobAcknowledgement ack)
     {
+        if (ack.Outcome == AckOutcome.Snoozed)
+        {
+            return [];
+        }
+
         if (ack.Outcome == AckOutcome.Released || ack.Error is null)
         {
             return ack.ItemErrors;

@@ -8,7 +8,7 @@ namespace Conveyor.Redis;
 /// <c>to</c> timeout, <c>dl</c> deadline, <c>sa</c> scheduled-at, <c>uk</c>/<c>uu</c> unique key and until,
 /// <c>rt</c> retention, <c>pr</c> progress, <c>r</c>/<c>ru</c> result and its URL, <c>err</c> errors (JSON),
 /// <c>tp</c> traceparent, <c>c</c>/<c>u</c>/<c>s</c>/<c>f</c> created, updated, started, completed,
-/// <c>e</c> pending since, <c>cr</c> cancel requested, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server.
+/// <c>e</c> pending since, <c>cr</c> cancel requested, <c>sn</c> snooze reason, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server.
 /// Times and durations are unix microseconds.
 /// </summary>
 internal static class JobRecord
@@ -68,6 +68,7 @@ internal static class JobRecord
             StartedAt = RedisTime.Instant(Get("s")),
             CompletedAt = RedisTime.Instant(Get("f")),
             CancelRequested = state == JobState.Active && Text("cr") == "1",
+            SnoozeReason = Text("sn") is { Length: > 0 } snoozeReason ? snoozeReason : null,
         };
     }
 

@@ -27,7 +27,7 @@ public sealed partial class RedisJobStore
             var tasks = new List<Task<RedisResult>>(byQueue.Count);
             foreach (var (queue, acks) in byQueue)
             {
-                var arguments = new RedisValue[2 + (acks.Count * 9)];
+                var arguments = new RedisValue[2 + (acks.Count * 10)];
                 arguments[0] = now;
                 arguments[1] = _wakeUp;
                 var n = 2;
@@ -36,12 +36,13 @@ public sealed partial class RedisJobStore
                     arguments[n++] = ack.JobId;
                     arguments[n++] = ack.LeaseToken;
                     arguments[n++] = (int)ack.Outcome;
-                    arguments[n++] = RedisTime.Value(ack.RetryAt);
+                    arguments[n++] = RedisTime.Value(ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeUntil ?? _time.GetUtcNow() : ack.RetryAt);
                     arguments[n++] = ack.Error is null ? string.Empty : JobErrorJson.Write(ack.Error);
                     arguments[n++] = JobErrorJson.WriteMany(ack.ItemErrors);
                     arguments[n++] = ack.Result.HasValue ? "1" : "0";
                     arguments[n++] = ack.Result is { } result ? result.ToArray() : RedisValue.EmptyString;
                     arguments[n++] = ack.ResultUrl ?? string.Empty;
+                    arguments[n++] = ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeReason ?? string.Empty : string.Empty;
                 }
 
                 tasks.Add(EvaluateQueueAsync((IDatabaseAsync?)batch ?? db, RedisScript.Acknowledge, QueueKeys(queue), arguments));

@@ -63,7 +63,7 @@ public sealed partial class SqliteJobStore
                 }
             }
 
-            var errors = ack.Outcome == AckOutcome.Released ? string.Empty : JobErrorLines.Encode(ack.ItemErrors ?? [], ack.Error);
+            var errors = ack.Outcome is AckOutcome.Released or AckOutcome.Snoozed ? string.Empty : JobErrorLines.Encode(ack.ItemErrors ?? [], ack.Error);
             var command = ack.Outcome switch
             {
                 AckOutcome.Succeeded or AckOutcome.Partial => session.Command(SqlStatement.AckComplete)
@@ -79,6 +79,9 @@ public sealed partial class SqliteJobStore
                     .Bind("@errors", errors),
                 AckOutcome.Released => session.Command(SqlStatement.AckRelease)
                     .Bind("@pending_seq", NextReleasedSeq(session, ref releasedSeqBase, releasedCount)),
+                AckOutcome.Snoozed => session.Command(SqlStatement.AckSnooze)
+                    .Bind("@snooze_until", ack.SnoozeUntil is { } snoozeUntil ? UnixTime.ToMicroseconds(snoozeUntil) : now)
+                    .Bind("@reason", ack.SnoozeReason),
                 _ => throw new ArgumentOutOfRangeException(nameof(acknowledgements), ack.Outcome, "Unknown acknowledgement outcome."),
             };
 

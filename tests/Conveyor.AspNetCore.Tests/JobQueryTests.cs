@@ -16,7 +16,7 @@ public sealed class JobQueryTests
         string[] fields =
         [
             "job_id", "type", "queue", "status", "progress", "payload", "result_url", "result", "errors", "attempts", "max_retry",
-            "created_at", "updated_at", "scheduled_at", "started_at", "completed_at",
+            "created_at", "updated_at", "scheduled_at", "started_at", "completed_at", "snoozed_reason",
         ];
         foreach (var field in fields)
         {
@@ -28,6 +28,21 @@ public sealed class JobQueryTests
         Assert.Equal(1, job.GetProperty("payload").GetProperty("n").GetInt32());
         Assert.Equal(JsonValueKind.Null, job.GetProperty("completed_at").ValueKind);
         Assert.EndsWith("Z", job.GetProperty("updated_at").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_JobOfATypeNoServerHereHandles_IsScheduledWithItsSnoozedReasonAndNoError()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["JobTypes:0"] = "remote:work" }, withWorkers: true);
+        var jobId = await app.CreateAsync("remote:work");
+
+        var job = await app.WaitForStatusAsync(jobId, null, "SCHEDULED", "FAILED");
+
+        Assert.Equal("SCHEDULED", job.GetProperty("status").GetString());
+        Assert.Contains("'remote:work'", job.GetProperty("snoozed_reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, job.GetProperty("attempts").GetInt32());
+        Assert.Equal(0, job.GetProperty("errors").GetArrayLength());
+        Assert.NotEqual(JsonValueKind.Null, job.GetProperty("scheduled_at").ValueKind);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ internal static class JobResponseMapper
         Attempts = job.Attempts,
         MaxRetry = job.MaxRetry,
         CancelRequested = job.CancelRequested,
+        SnoozedReason = job.SnoozeReason,
         CreatedAt = Rfc3339.Format(job.CreatedAt),
         UpdatedAt = Rfc3339.Format(job.UpdatedAt),
         ScheduledAt = Rfc3339.Format(job.ScheduledAt),

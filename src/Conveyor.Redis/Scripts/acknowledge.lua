@@ -1,27 +1,31 @@
 -- Ends attempts of one queue's jobs; each applies only if the job is still active under its lease token.
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] now  ARGV[4] wake-up channel and sender ("<channel>\n<sender>") when a job is released to pending
--- Then 9 entries per acknowledgement, from ARGV[5]: job id, lease token, outcome (AckOutcome as a number:
--- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released), retry-at (''), the attempt's error
--- as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'), result, result URL ('').
--- A retry or release of a job whose cancellation was requested cancels it instead: the operator who cancelled
--- it expects it never to run again.
+-- Then 10 entries per acknowledgement, from ARGV[5]: job id, lease token, outcome (AckOutcome as a number:
+-- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed), retry-at or snooze-until (''),
+-- the attempt's error as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'),
+-- result, result URL (''), snooze reason ('').
+-- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
+-- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
+-- outcome clears it.
 -- Returns how many applied.
 local now = ARGV[3]
 local applied, released = 0, 0
-local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending' }
-for i = 5, #ARGV, 9 do
+local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending', ['6'] = 'scheduled' }
+for i = 5, #ARGV, 10 do
   local id = ARGV[i]
   local jk = JOB .. id
   local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr')
   local state = OUTCOME[ARGV[i + 2]]
-  if v[6] == '1' and (state == 'retrying' or state == 'pending') then state = 'cancelled' end
+  if v[6] == '1' and (state == 'retrying' or state == 'pending' or state == 'scheduled') then
+    state = 'cancelled'
+  end
   if v[1] == 'active' and v[2] == ARGV[i + 1] and state then
     applied = applied + 1
     redis.call('ZREM', ACTIVE, id)
     local added = {}
-    -- A release at shutdown records no error, whatever the worker passed along.
-    local recorded = ARGV[i + 2] ~= '5'
+    -- A release at shutdown or a snooze records no error, whatever the worker passed along.
+    local recorded = ARGV[i + 2] ~= '5' and ARGV[i + 2] ~= '6'
     if recorded and ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
     if recorded and ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
     local extra = {}
@@ -34,21 +38,30 @@ for i = 5, #ARGV, 9 do
       if ARGV[i + 6] == '1' then extra[#extra + 1] = 'r'; extra[#extra + 1] = ARGV[i + 7] end
       if ARGV[i + 8] ~= '' then extra[#extra + 1] = 'ru'; extra[#extra + 1] = ARGV[i + 8] end
       finish(jk, id, state, now, v[3], extra)
+      redis.call('HDEL', jk, 'sn')
     elseif state == 'retrying' then
       local fields = { 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
-      redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+      redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr', 'sn')
       redis.call('ZADD', STATE_KEY.retrying, ARGV[i + 3], id)
+    elseif state == 'scheduled' then
+      -- Snoozed: waits for its time; the attempt does not count.
+      redis.call('HSET', jk, 'st', 'scheduled', 'sa', ARGV[i + 3], 'u', now, 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)),
+        'sn', ARGV[i + 9])
+      redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+      redis.call('ZADD', STATE_KEY.scheduled, ARGV[i + 3], id)
     elseif state == 'pending' then
       -- Released at shutdown: the attempt does not count.
       local fields = { 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)) }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
       make_pending(jk, id, now)
+      redis.call('HDEL', jk, 'sn')
       released = released + 1
     else
       finish(jk, id, state, now, v[3], extra)
+      redis.call('HDEL', jk, 'sn')
     end
   end
 end

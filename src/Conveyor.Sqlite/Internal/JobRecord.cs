@@ -33,6 +33,7 @@ internal static class JobRecord
             Payload = reader.GetFieldValue<byte[]>(20),
             Result = reader.IsDBNull(21) ? null : (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(21),
             Errors = JobErrorLines.Decode(reader.GetString(22)),
+            SnoozeReason = reader.GetNullableString(23),
         };
     }
 

@@ -14,6 +14,7 @@ internal enum SqlStatement
     AckRetry,
     AckFinishUnsuccessful,
     AckRelease,
+    AckSnooze,
     ExtendLease,
     RecoverExpired,
     PromoteDue,

@@ -8,5 +8,6 @@ SET state = @state,
     updated_at = @now,
     completed_at = @now,
     expires_at = @now + retention_us,
-    cancel_requested = 0
+    cancel_requested = 0,
+    snooze_reason = NULL
 WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

@@ -10,5 +10,6 @@ SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
     completed_at = CASE WHEN cancel_requested THEN @now END,
     expires_at = CASE WHEN cancel_requested THEN @now + retention_us END,
     updated_at = @now,
-    cancel_requested = 0
+    cancel_requested = 0,
+    snooze_reason = NULL
 WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

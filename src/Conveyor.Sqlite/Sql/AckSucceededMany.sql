@@ -11,6 +11,7 @@ SET state = 'succeeded',
     updated_at = @now,
     completed_at = @now,
     expires_at = @now + retention_us,
-    cancel_requested = 0
+    cancel_requested = 0,
+    snooze_reason = NULL
 FROM (SELECT value ->> 0 AS id, value ->> 1 AS lease_token FROM json_each(@acks)) AS ack
 WHERE jobs.id = ack.id AND jobs.state = 'active' AND jobs.lease_token = ack.lease_token;

@@ -18,6 +18,7 @@ public sealed class ConveyorMetrics
     private readonly UpDownCounter<long> _inProgress;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _leaseRecoveries;
+    private readonly Counter<long> _snoozed;
     private readonly Histogram<double> _queueWait;
 
     public ConveyorMetrics(IMeterFactory meterFactory)
@@ -31,6 +32,7 @@ public sealed class ConveyorMetrics
         _inProgress = meter.CreateUpDownCounter<long>("job_in_progress", description: "Attempts running now, by job type and queue.");
         _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
         _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
+        _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type).");
         _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600] });
     }
@@ -52,6 +54,9 @@ public sealed class ConveyorMetrics
 
     internal void JobRetryScheduled(string jobType, string queue) =>
         _retries.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void JobSnoozed(string jobType, string queue, string reason) =>
+        _snoozed.Add(1, new TagList { { "task_type", jobType }, { "queue", queue }, { "reason", reason } });
 
     internal void LeaseRecovered(string queue) =>
         _leaseRecoveries.Add(1, new TagList { { "queue", queue } });

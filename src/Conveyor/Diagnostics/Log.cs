@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "{component} failed; it carries on at its next tick")]
     public static partial void ComponentFailed(ILogger logger, Exception exception, string component);
 
+    [LoggerMessage(40, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) has no handler in this server: snoozed until {until:O} for a server that handles it")]
+    public static partial void UnknownJobTypeSnoozed(ILogger logger, string job_id, string job_type, string queue, DateTimeOffset until);
+
     [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) cancelled while running")]
     public static partial void JobCancelled(ILogger logger, string job_id, string job_type, string queue);
 }

@@ -57,6 +57,12 @@ public sealed record JobInfo
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>
+    /// Why the job was last snoozed (handed back to wait until <see cref="ScheduledAt"/> without counting an attempt,
+    /// e.g. no server that handles its type took it); null when it never was, and cleared when a later attempt ends.
+    /// </summary>
+    public string? SnoozeReason { get; init; }
+
     /// <summary>True when the job is active and a cancellation has been requested for it.</summary>
     public bool CancelRequested { get; init; }
 }

@@ -78,6 +78,20 @@ public sealed class JobServerOptions
     [Range(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]
     public int AcknowledgementBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// What to do with a job whose type has no handler in this server: <see cref="UnknownJobTypeAction.Snooze"/> it
+    /// (default) so that a server that handles the type runs it, or <see cref="UnknownJobTypeAction.Fail"/> it for good.
+    /// </summary>
+    public UnknownJobTypeAction UnknownJobTypes { get; set; } = UnknownJobTypeAction.Snooze;
+
+    /// <summary>First wait of a snoozed job of an unknown type; later waits grow with its age. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeDelay must be between {1} and {2}.")]
+    public TimeSpan UnknownJobTypeDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest wait of a snoozed job of an unknown type. Default 10 min.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeMaxDelay must be between {1} and {2}.")]
+    public TimeSpan UnknownJobTypeMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary><see cref="Prefetch"/>, or <see cref="Concurrency"/> when it is not set.</summary>
     public int EffectivePrefetch => Prefetch ?? Concurrency;
 

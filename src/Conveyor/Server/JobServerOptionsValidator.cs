@@ -28,6 +28,16 @@ internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOpti
             failures.Add($"Conveyor:Server:LeaseDuration ({options.LeaseDuration}) must be at least Conveyor:Server:RecoverInterval ({options.RecoverInterval}).");
         }
 
+        if (options.UnknownJobTypeMaxDelay < options.UnknownJobTypeDelay)
+        {
+            failures.Add($"Conveyor:Server:UnknownJobTypeMaxDelay ({options.UnknownJobTypeMaxDelay}) must be at least Conveyor:Server:UnknownJobTypeDelay ({options.UnknownJobTypeDelay}).");
+        }
+
+        if (!Enum.IsDefined(options.UnknownJobTypes))
+        {
+            failures.Add($"Conveyor:Server:UnknownJobTypes must be Snooze or Fail; got {(int)options.UnknownJobTypes}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,8 +1,10 @@
 using Conveyor.Diagnostics;
+using Conveyor.Handlers;
 using Conveyor.Middleware;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Server;
 
@@ -12,6 +14,8 @@ namespace Conveyor.Server;
 /// </summary>
 internal sealed class Processor(
     JobPipeline pipeline,
+    JobHandlerRegistry handlers,
+    IOptions<JobServerOptions> options,
     IServiceScopeFactory scopeFactory,
     IJobStore store,
     JobPayloadSerializer serializer,
@@ -29,6 +33,11 @@ internal sealed class Processor(
         if (job.Deadline is { } deadline && deadline <= now)
         {
             return Fail(run, new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), []);
+        }
+
+        if (!handlers.TryGet(job.Type, out _) && options.Value.UnknownJobTypes == UnknownJobTypeAction.Snooze)
+        {
+            return SnoozeUnknownType(run, now);
         }
 
         run.Started = true;
@@ -129,6 +138,33 @@ internal sealed class Processor(
             RetryAt = retryAt,
             Error = error,
             ItemErrors = context.ItemErrors,
+        };
+    }
+
+    /// <summary>
+    /// Hands a job this server has no handler for back to wait, its attempt not counted, so that a server that
+    /// handles its type (another deployment, or this one after an upgrade) runs it.
+    /// </summary>
+    private JobAcknowledgement SnoozeUnknownType(RunningJob run, DateTimeOffset now)
+    {
+        var job = run.Job;
+        var settings = options.Value;
+        var until = now + UnknownJobTypeSnooze.Delay(settings.UnknownJobTypeDelay, settings.UnknownJobTypeMaxDelay, now - job.CreatedAt);
+        if (job.Deadline is { } deadline && until >= deadline)
+        {
+            var message = new UnknownJobTypeException(job.Type).Message + $" No server that handles it took the job before its deadline {deadline:O}.";
+            return Fail(run, new JobError(job.Attempt, message, typeof(UnknownJobTypeException).FullName, null, now), []);
+        }
+
+        metrics.JobSnoozed(job.Type, job.Queue, UnknownJobTypeSnooze.MetricReason);
+        Log.UnknownJobTypeSnoozed(logger, job.Id, job.Type, job.Queue, until);
+        return new JobAcknowledgement
+        {
+            JobId = job.Id,
+            LeaseToken = job.LeaseToken,
+            Outcome = AckOutcome.Snoozed,
+            SnoozeUntil = until,
+            SnoozeReason = UnknownJobTypeSnooze.Reason(job.Type),
         };
     }
 

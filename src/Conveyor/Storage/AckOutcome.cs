@@ -26,4 +26,13 @@ public enum AckOutcome
     /// not count), no error recorded. A job whose cancellation was requested while it ran ends cancelled instead.
     /// </summary>
     Released = 5,
+
+    /// <summary>
+    /// Handed back to wait: state scheduled until <see cref="JobAcknowledgement.SnoozeUntil"/>, the attempt count goes
+    /// down by one (the attempt does not count), no error recorded, <see cref="JobAcknowledgement.SnoozeReason"/> kept
+    /// on the job (<see cref="JobInfo.SnoozeReason"/>). For a job that cannot run here and now through no fault of its
+    /// own: no handler for its type in this server, a limit that is full, a handler that asks to wait. A job whose
+    /// cancellation was requested while it ran ends cancelled instead.
+    /// </summary>
+    Snoozed = 6,
 }

@@ -15,6 +15,12 @@ public sealed record JobAcknowledgement
     /// <summary>For <see cref="AckOutcome.Retry"/>: when the job is due again.</summary>
     public DateTimeOffset? RetryAt { get; init; }
 
+    /// <summary>For <see cref="AckOutcome.Snoozed"/>: when the job is due again.</summary>
+    public DateTimeOffset? SnoozeUntil { get; init; }
+
+    /// <summary>For <see cref="AckOutcome.Snoozed"/>: why the job waits, in words an operator can act on; shown on the job.</summary>
+    public string? SnoozeReason { get; init; }
+
     /// <summary>The attempt's error, for retry, failed and cancelled.</summary>
     public JobError? Error { get; init; }
 

@@ -21,6 +21,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Server:Queues:bad name", "2", "'bad name' is not a queue name")]
     [InlineData("Conveyor:Server:ShutdownTimeout", "02:00:00", "Conveyor:Server:ShutdownTimeout must be between")]
     [InlineData("Conveyor:DefaultMaxRetry", "-3", "DefaultMaxRetry")]
+    [InlineData("Conveyor:Server:UnknownJobTypeMaxDelay", "00:00:10", "Conveyor:Server:UnknownJobTypeMaxDelay (00:00:10) must be at least Conveyor:Server:UnknownJobTypeDelay (00:00:30)")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
@@ -53,6 +54,16 @@ public sealed class JobServerOptionsTests
 
         Assert.Equal(7, options.Concurrency);
         Assert.Equal(new Dictionary<string, int> { ["emails"] = 2 }, options.EffectiveQueues);
+    }
+
+    [Fact]
+    public void UnknownJobTypes_BindsFromConfiguration_AndSnoozesByDefault()
+    {
+        using var defaults = BuildHost([]);
+        using var failing = BuildHost(new() { ["Conveyor:Server:UnknownJobTypes"] = "fail" });
+
+        Assert.Equal(UnknownJobTypeAction.Snooze, defaults.Services.GetRequiredService<IOptions<JobServerOptions>>().Value.UnknownJobTypes);
+        Assert.Equal(UnknownJobTypeAction.Fail, failing.Services.GetRequiredService<IOptions<JobServerOptions>>().Value.UnknownJobTypes);
     }
 
     [Fact]

@@ -35,20 +35,6 @@ public sealed class JobServerTests
     }
 
     [Fact]
-    public async Task UnknownJobType_FailsAtOnce_WithAnErrorNamingTheType()
-    {
-        await using var harness = await ServerHarness.StartAsync();
-
-        var result = await harness.Client.EnqueueAsync("nobody:handles", "{}"u8.ToArray(), new JobOptions { MaxRetry = 5 });
-        var job = await harness.WaitForStateAsync(result.JobId, JobState.Failed);
-
-        Assert.Equal(1, job.Attempts);
-        var error = Assert.Single(job.Errors);
-        Assert.Contains("'nobody:handles'", error.Message, StringComparison.Ordinal);
-        Assert.Equal(typeof(UnknownJobTypeException).FullName, error.ExceptionType);
-    }
-
-    [Fact]
     public async Task PayloadThatDoesNotFitItsType_FailsWithoutRetry_NamingTypeAndReason()
     {
         await using var harness = await ServerHarness.StartAsync();

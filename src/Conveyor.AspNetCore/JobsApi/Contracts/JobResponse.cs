@@ -47,6 +47,13 @@ public sealed record JobResponse
     [JsonPropertyName("cancel_requested")]
     public bool CancelRequested { get; init; }
 
+    /// <summary>
+    /// Why the job was last handed back to wait until <c>scheduled_at</c> without counting an attempt (e.g. no server
+    /// that handles its type has taken it yet); null when it never was, cleared when a later attempt ends. Not an error.
+    /// </summary>
+    [JsonPropertyName("snoozed_reason")]
+    public string? SnoozedReason { get; init; }
+
     [JsonPropertyName("created_at")]
     public required string CreatedAt { get; init; }
 

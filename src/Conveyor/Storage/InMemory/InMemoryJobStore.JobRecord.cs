@@ -55,6 +55,8 @@ public sealed partial class InMemoryJobStore
 
         public bool CancelRequested { get; set; }
 
+        public string? SnoozeReason { get; set; }
+
         public long LeaseToken { get; set; }
 
         public DateTimeOffset LeaseExpiresAt { get; set; }
@@ -93,6 +95,7 @@ public sealed partial class InMemoryJobStore
             StartedAt = StartedAt,
             CompletedAt = CompletedAt,
             CancelRequested = CancelRequested,
+            SnoozeReason = SnoozeReason,
         };
 
         public LeasedJob ToLeased() => new()

@@ -180,8 +180,8 @@ public sealed partial class InMemoryJobStore
     /// <summary>Applies one acknowledgement; true when the job went back to pending.</summary>
     private bool Acknowledge(JobRecord job, JobAcknowledgement ack, DateTimeOffset now)
     {
-        // A release is the server's doing, not the job's: it records no error.
-        if (ack.Outcome is not AckOutcome.Released)
+        // A release or a snooze is not the job's failure: it records no error.
+        if (ack.Outcome is not (AckOutcome.Released or AckOutcome.Snoozed))
         {
             if (ack.Error is { } error)
             {
@@ -193,6 +193,7 @@ public sealed partial class InMemoryJobStore
 
         // A job whose cancellation was requested must not run again, whichever way its attempt ended.
         var cancelRequested = job.CancelRequested;
+        job.SnoozeReason = ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeReason : null;
         switch (ack.Outcome)
         {
             case AckOutcome.Succeeded or AckOutcome.Partial:
@@ -213,7 +214,13 @@ public sealed partial class InMemoryJobStore
                 job.Attempts = Math.Max(0, job.Attempts - 1);
                 MoveTo(job, JobState.Pending, now);
                 return true;
-            case AckOutcome.Released:
+            case AckOutcome.Snoozed when !cancelRequested:
+                // Waiting is not the job's fault either: the attempt does not count.
+                job.Attempts = Math.Max(0, job.Attempts - 1);
+                job.ScheduledAt = ack.SnoozeUntil ?? now;
+                MoveTo(job, JobState.Scheduled, now);
+                return false;
+            case AckOutcome.Released or AckOutcome.Snoozed:
                 job.Attempts = Math.Max(0, job.Attempts - 1);
                 MoveTo(job, JobState.Cancelled, now);
                 return false;
