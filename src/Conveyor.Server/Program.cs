@@ -9,11 +9,11 @@ using Conveyor.Server.SampleJobs;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 ServerAddresses.UseDefaultIfNoneConfigured(builder);
 
-builder.Services.AddConveyor()
+// Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.
+var role = ServerRole.Configured(builder.Configuration);
+role.AddTo(builder.Services.AddConveyor()
     .UseConfiguredStore(builder.Configuration)
-    .AddSampleJobs(builder.Configuration)
-    .AddApi()
-    .AddServer();
+    .AddSampleJobs(builder.Configuration));
 builder.Services.AddOpenApi();
 
 if (builder.Configuration.GetValue("Conveyor:Samples:Produce", false))
@@ -25,12 +25,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
-app.MapConveyorApi();
-app.MapConveyorHealth();
-app.MapConveyorMetrics();
-app.MapConveyorDashboard();
-app.MapSampleJobEndpoints();
-app.MapOpenApi();
+role.MapEndpoints(app);
 
 ServerAddresses.PrintWhenStarted(app, StoreSelection.Describe(builder.Configuration));
 await using (app)

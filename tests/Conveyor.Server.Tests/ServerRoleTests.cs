@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>Conveyor:Role: one process serves the API and the dashboard, another runs the jobs, on one store.</summary>
+public sealed class ServerRoleTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-roles-").FullName;
+
+    [Theory]
+    [InlineData(null, "all")]
+    [InlineData("", "all")]
+    [InlineData("all", "all")]
+    [InlineData("api", "api")]
+    [InlineData("Worker", "worker")]
+    public void Configured_ReadsTheRole_AllByDefault(string? value, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [ServerRole.SettingKey] = value }).Build();
+
+        Assert.Equal(expected, ServerRole.Configured(configuration).Name);
+    }
+
+    [Fact]
+    public void Configured_UnknownRole_IsRefusedNamingTheSettingAndWhatItAccepts()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Role"] = "workers" }).Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => ServerRole.Configured(configuration));
+
+        Assert.Equal("Conveyor:Role is 'workers'; it accepts one of: all, api, worker.", error.Message);
+    }
+
+    [Fact]
+    public async Task ApiServerAndWorkerServer_OnOneStore_TheWorkerRunsWhatTheApiAccepted_EachServesOnlyItsRole()
+    {
+        var database = Path.Combine(_directory, "jobs.db");
+        using var api = WorkerProcess.Start(_directory, new Dictionary<string, string> { ["Conveyor__Role"] = "api", ["Conveyor__Sqlite__Path"] = database });
+        using var worker = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Role"] = "worker",
+            ["Conveyor__Sqlite__Path"] = database,
+            ["Conveyor__Server__Concurrency"] = "2",
+            ["Conveyor__Samples__ReportStepDelay"] = "00:00:00.010",
+        });
+        using var apiHttp = new HttpClient { BaseAddress = await api.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+        using var workerHttp = new HttpClient { BaseAddress = await worker.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        using var created = await apiHttp.PostAsync("/jobs", new StringContent("""{"type": "report:generate", "payload": {"rows": 20}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        await WaitForSuccessAsync(apiHttp, jobId, api, worker);
+
+        var workerMetrics = await workerHttp.GetStringAsync("/metrics");
+        var apiMetrics = await apiHttp.GetStringAsync("/metrics");
+        Assert.Contains("job_processed_total{task_type=\"report:generate\",queue=\"default\",status=\"success\"} 1", workerMetrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("job_processed_total{", apiMetrics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await apiHttp.GetAsync("/dashboard")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await workerHttp.GetAsync($"/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await workerHttp.GetAsync("/dashboard")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await workerHttp.GetAsync("/healthz")).StatusCode);
+        Assert.Contains("role worker", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("role api", api.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForSuccessAsync(HttpClient http, string jobId, WorkerProcess api, WorkerProcess worker)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var job = await http.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}");
+            if (job.GetProperty("status").GetString() == "SUCCESS")
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId}: {job}\nAPI server:\n{api.Output}\nWorker server:\n{worker.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
