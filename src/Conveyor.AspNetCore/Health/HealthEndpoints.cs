@@ -2,17 +2,18 @@ using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Logging;
 
 namespace Conveyor.AspNetCore.Health;
 
 /// <summary>Liveness (the process answers) and readiness (the store answers a lookup within five seconds).</summary>
-internal static class HealthEndpoints
+internal static partial class HealthEndpoints
 {
     public static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
     internal static Ok<HealthResponse> Health() => TypedResults.Ok(new HealthResponse("ok", null));
 
-    internal static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(IJobStore store, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(ReadinessTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
@@ -24,10 +25,15 @@ internal static class HealthEndpoints
         }
         catch (Exception e) when (e is JobStoreUnavailableException || (e is OperationCanceledException && timeout.IsCancellationRequested))
         {
+            // The store client's own text (endpoints, thread pool statistics, links) goes to the log, not to the caller.
+            LogNotReady(loggerFactory.CreateLogger(typeof(HealthEndpoints).FullName!), e, store.Name);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "The job store does not answer.",
-                detail: e is JobStoreUnavailableException ? $"{store.Name}: {e.Message}" : $"{store.Name} did not answer within {ReadinessTimeout.TotalSeconds} s.");
+                detail: e is JobStoreUnavailableException ? $"The {store.Name} store is unavailable; the server log has the details." : $"The {store.Name} store did not answer within {ReadinessTimeout.TotalSeconds} s.");
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "/readyz: the {store} store does not answer; not ready.")]
+    private static partial void LogNotReady(ILogger logger, Exception exception, string store);
 }

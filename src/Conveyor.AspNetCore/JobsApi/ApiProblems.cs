@@ -44,8 +44,12 @@ internal static class ApiProblems
         title: "Too many requests.",
         detail: $"Tenant '{tenant}' is over its rate limit (Conveyor:Api:RateLimit); try again in {retryAfterSeconds} s.");
 
-    public static ProblemHttpResult StoreUnavailable(Exception e) => TypedResults.Problem(
+    /// <summary>
+    /// The store's own error text stays in the server log: a client library's message carries its internals (thread
+    /// pool statistics, endpoints, links) that mean nothing to the caller and say too much about the deployment.
+    /// </summary>
+    public static ProblemHttpResult StoreUnavailable(string store) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
-        detail: e.Message);
+        detail: $"The {store} job store did not answer; try again shortly. The server log has the details.");
 }

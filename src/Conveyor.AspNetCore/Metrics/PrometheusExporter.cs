@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Conveyor.Diagnostics;
 using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Conveyor.AspNetCore.Metrics;
 
@@ -11,18 +12,25 @@ namespace Conveyor.AspNetCore.Metrics;
 /// renders it in the Prometheus text format, with the queue sizes per state read from the store at each scrape.
 /// Metric names are those of the contract: <c>job_processed_total{task_type,queue,status}</c>,
 /// <c>job_duration_seconds{task_type,queue}</c> and the other instruments of <see cref="ConveyorMetrics"/>.
+/// A scrape never fails because the store does: the in-process series are always written, and the store-derived
+/// gauges are left out (with <c>job_store_up 0</c>) when the store does not answer within <see cref="StoreTimeout"/>.
 /// </summary>
-internal sealed class PrometheusExporter : IDisposable
+internal sealed partial class PrometheusExporter : IDisposable
 {
+    /// <summary>How long a scrape waits for the queue statistics; well under Prometheus's default scrape timeout (10 s).</summary>
+    public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(3);
+
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, PrometheusInstrument> _instruments = new(StringComparer.Ordinal);
     private readonly IJobStore _store;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger<PrometheusExporter> _logger;
 
-    public PrometheusExporter(IMeterFactory meterFactory, IJobStore store, TimeProvider timeProvider)
+    public PrometheusExporter(IMeterFactory meterFactory, IJobStore store, TimeProvider timeProvider, ILogger<PrometheusExporter> logger)
     {
         _store = store;
         _timeProvider = timeProvider;
+        _logger = logger;
         // Only this application's meter: tests and hosts that run several applications in one process each have their
         // own IMeterFactory, which is the scope of the meters it creates.
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -46,10 +54,36 @@ internal sealed class PrometheusExporter : IDisposable
             WriteInstrument(builder, instrument);
         }
 
-        var stats = await _store.GetQueueStatsAsync(cancellationToken).ConfigureAwait(false);
-        WriteQueues(builder, stats, _timeProvider.GetUtcNow());
+        var stats = await ReadQueueStatsAsync(cancellationToken).ConfigureAwait(false);
+        PrometheusText.Header(builder, "job_store_up", "gauge", "1 when the store answered this scrape's queue statistics; 0 when it did not, and the job_queue_* series are left out.");
+        PrometheusText.Line(builder, "job_store_up", "", stats is null ? "0" : "1");
+        if (stats is not null)
+        {
+            WriteQueues(builder, stats, _timeProvider.GetUtcNow());
+        }
+
         return builder.ToString();
     }
+
+    /// <summary>The queue statistics, or null when the store fails or does not answer within <see cref="StoreTimeout"/>.</summary>
+    private async Task<IReadOnlyList<QueueStats>?> ReadQueueStatsAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(StoreTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            // WaitAsync too: a store call that ignores its token must not hold the scrape beyond the bound.
+            return await _store.GetQueueStatsAsync(linked.Token).AsTask().WaitAsync(StoreTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStoreUnavailable(_logger, e, _store.Name);
+            return null;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "/metrics: the {store} store did not give its queue statistics; the job_queue_* series are left out of this scrape.")]
+    private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store);
 
     public void Dispose() => _listener.Dispose();
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Conveyor.AspNetCore;
 
@@ -10,7 +11,7 @@ namespace Conveyor.AspNetCore;
 /// Runs before every Jobs API endpoint: resolves the caller from the API key (401), applies the caller's tenant rate
 /// limit (429 with Retry-After), and turns an unreachable store into a 503 instead of a 500.
 /// </summary>
-internal sealed class TenantEndpointFilter(ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter) : IEndpointFilter
+internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -38,8 +39,12 @@ internal sealed class TenantEndpointFilter(ApiKeyTenantResolver resolver, Tenant
         }
         catch (JobStoreUnavailableException e)
         {
+            LogStoreUnavailable(logger, e, store.Name, http.Request.Method, http.Request.Path);
             http.Response.Headers.RetryAfter = "1";
-            return ApiProblems.StoreUnavailable(e);
+            return ApiProblems.StoreUnavailable(store.Name);
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503.")]
+    private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store, string method, string path);
 }

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Conveyor.AspNetCore.Metrics;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary>What callers and scrapers see while the store is down or hangs: no 500, and none of the client's internals.</summary>
+public sealed class StoreOutageTests
+{
+    // What StackExchange.Redis puts in its exception text: none of it is for the API's callers.
+    private const string ClientDiagnostics = "Timeout performing GET (5000ms), IOCP: (Busy=0,Free=1000,Min=2,Max=1000), WORKER: (Busy=3,Free=32764,Min=2,Max=32767), clientName: worker-7 (Please take a look at this article for some common client-side issues: https://stackexchange.github.io/StackExchange.Redis/Timeouts)";
+
+    [Fact]
+    public async Task Metrics_DuringAStoreOutage_ServeEveryInProcessSeries_AndLeaveOutTheStoreGauges()
+    {
+        var store = SwitchableStore.Create(new InMemoryJobStore(TimeProvider.System));
+        await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(store)));
+        var jobId = await app.CreateAsync();
+        await app.WaitForStatusAsync(jobId, null, "SUCCESS");
+        await WaitForMetricAsync(app, "job_processed_total{task_type=\"test:noop\",queue=\"default\",status=\"success\"} 1");
+
+        ((SwitchableStore)(object)store).Down = true;
+        using var response = await app.SendAsync(HttpMethod.Get, "/metrics");
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("job_processed_total{task_type=\"test:noop\",queue=\"default\",status=\"success\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_enqueued_total{task_type=\"test:noop\",queue=\"default\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_store_up 0\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("job_queue_size{", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_WhenTheStoreHangs_AnswerAfterTheBoundedWait_WithoutTheStoreGauges()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = SwitchableStore.Create(new InMemoryJobStore(time));
+        var proxy = (SwitchableStore)(object)store;
+        proxy.Hang = true;
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
+        });
+
+        var scrape = app.SendAsync(HttpMethod.Get, "/metrics");
+        await proxy.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(scrape.IsCompleted);
+        time.Advance(PrometheusExporter.StoreTimeout);
+        using var response = await scrape.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("job_store_up 0\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("job_queue_size{", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_WhenTheStoreAnswers_SayItIsUp()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/metrics");
+
+        Assert.Contains("job_store_up 1\n", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServiceUnavailableBodies_DoNotCarryTheStoreClientsDiagnostics()
+    {
+        var store = SwitchableStore.Create(new InMemoryJobStore(TimeProvider.System));
+        ((SwitchableStore)(object)store).Down = true;
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(store)));
+
+        using var ready = await app.SendAsync(HttpMethod.Get, "/readyz");
+        using var get = await app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+        using var post = await app.PostJobAsync("""{"type": "test:noop"}""");
+
+        foreach (var response in new[] { ready, get, post })
+        {
+            var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+            var text = problem.GetRawText();
+            Assert.DoesNotContain("IOCP", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("clientName", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("stackexchange.github.io", text, StringComparison.Ordinal);
+            Assert.Contains("switchable", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task WaitForMetricAsync(TestApp app, string line)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var response = await app.SendAsync(HttpMethod.Get, "/metrics");
+            var text = await response.Content.ReadAsStringAsync();
+            if (text.Contains(line, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, text);
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A store that forwards to another until it is told to fail (as a store does when its server is gone) or to hang.</summary>
+    public class SwitchableStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public volatile bool Down;
+
+        public volatile bool Hang;
+
+        public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static IJobStore Create(IJobStore inner)
+        {
+            var store = Create<IJobStore, SwitchableStore>();
+            ((SwitchableStore)(object)store)._inner = inner;
+            return store;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == "get_Name")
+            {
+                return "switchable";
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.GetQueueStatsAsync) && Hang)
+            {
+                QueueStatsRequested.TrySetResult();
+                // Ignores its token, as a client stuck on a dead socket may.
+                return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
+            }
+
+            if (Down)
+            {
+                throw new JobStoreUnavailableException("redis: " + ClientDiagnostics);
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+        }
+    }
+}
