@@ -113,6 +113,13 @@ public sealed partial class SqliteJobStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Small, because a delete holds the single writer that dequeues and acknowledgements wait for: 250 rows (with
+    /// their index entries) take a few milliseconds, and the janitor lets the waiting writers go between batches.
+    /// </remarks>
+    public int PurgeBatchSize => 250;
+
+    /// <inheritdoc />
     public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

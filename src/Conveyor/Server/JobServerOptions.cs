@@ -70,9 +70,12 @@ public sealed class JobServerOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:PromoteInterval must be between {1} and {2}.")]
     public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often finished jobs past their retention are deleted. Default 1 min.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:JanitorInterval must be between {1} and {2}.")]
-    public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How often finished jobs past their retention are deleted. Default 1 s: each run deletes until it has caught
+    /// up, so the jobs waiting for deletion are about this long's worth of finishes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Conveyor:Server:JanitorInterval must be between {1} and {2}.")]
+    public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Most acknowledgements written in one round trip. Default 500.</summary>
     [Range(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]

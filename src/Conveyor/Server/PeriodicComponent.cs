@@ -11,6 +11,10 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 {
     protected abstract string Name { get; }
 
+    protected TimeSpan Period => interval;
+
+    protected TimeProvider TimeProvider => timeProvider;
+
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -51,6 +51,12 @@ public interface IJobQueueStore
     ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// How many jobs the janitor asks <see cref="PurgeExpiredAsync"/> to delete per call: small enough that one
+    /// delete never holds the store's writers for long. Default 1,000.
+    /// </summary>
+    int PurgeBatchSize => 1000;
+
+    /// <summary>
     /// Completes when a job may have become ready (an enqueue, promotion or release seen by this store
     /// instance, or a notification from another process where the store has one), or after
     /// <paramref name="timeout"/>. Returns true when woken by a signal. Used by idle workers instead of a sleep.
