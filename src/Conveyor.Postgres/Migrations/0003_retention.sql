@@ -12,4 +12,4 @@ ALTER TABLE :"schema".jobs SET (
     autovacuum_vacuum_cost_delay = 0
 );
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (2, '0002_retention') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (3, '0003_retention') ON CONFLICT (version) DO NOTHING;
