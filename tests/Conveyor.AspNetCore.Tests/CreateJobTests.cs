@@ -99,6 +99,11 @@ public sealed class CreateJobTests
         { "{\"type\": \"test:noop\", \"queue\": 7}", "queue" },
         { "{\"type\": \"test:noop\", \"timeout_seconds\": 0}", "timeout_seconds" },
         { "{\"type\": \"test:noop\", \"timeout_seconds\": -5}", "timeout_seconds" },
+        { "{\"type\": \"test:noop\", \"timeout_seconds\": 1e-8}", "timeout_seconds" },
+        { "{\"type\": \"test:noop\", \"timeout_seconds\": 0.0009}", "timeout_seconds" },
+        { "{\"type\": \"test:noop\", \"unique_key\": \"k\", \"unique_for_seconds\": 1e-300}", "unique_for_seconds" },
+        { "{\"type\": \"test:noop\", \"process_in_seconds\": -1e-9}", "process_in_seconds" },
+        { "{\"type\": \"test:noop\", \"process_in_seconds\": 1e400}", "process_in_seconds" },
         { "{\"type\": \"test:noop\", \"retention_seconds\": 1e12}", "retention_seconds" },
         { "{\"type\": \"test:noop\", \"unique_key\": \"k\"}", "unique_for_seconds" },
         { "{\"type\": \"test:noop\", \"unique_for_seconds\": 5}", "unique_key" },
@@ -116,6 +121,28 @@ public sealed class CreateJobTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
         Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Theory]
+    [InlineData("timeout_seconds", "1e-8", "")]
+    [InlineData("unique_for_seconds", "0.00000001", ", \"unique_key\": \"k\"")]
+    public async Task Post_DurationTooSmallToBeADuration_NamesTheFieldWithAMessageForPeople(string field, string value, string extra)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.PostJobAsync($$"""{"type": "test:noop", "{{field}}": {{value}}{{extra}}}""");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Equal($"{field}: must be at least 0.001 (one millisecond); it is {value}.", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public void ClientOptionRefusal_IsTranslatedToTheBodyField()
+    {
+        var (field, reason) = JobsApi.CreateJobRequestParser.FieldOf(new ArgumentException("JobOptions.Deadline: 2030-01-01T00:00:00Z has already passed.", "options"));
+
+        Assert.Equal("deadline", field);
+        Assert.Equal("2030-01-01T00:00:00Z has already passed.", reason);
     }
 
     [Fact]
@@ -140,6 +167,7 @@ public sealed class CreateJobTests
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
         Assert.Equal("body", problem.GetProperty("field").GetString());
+        Assert.Matches(@"^body: \d{4} bytes; the limit \(Conveyor:Api:MaxRequestBytes\) is 2048 bytes\.$", problem.GetProperty("detail").GetString());
         Assert.Empty(await app.StoredJobsAsync());
     }
 
@@ -153,7 +181,8 @@ public sealed class CreateJobTests
 
         using var response = await app.Client.PostAsync("/jobs", content);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Matches(@"^body: (at least )?\d{4,} bytes; the limit \(Conveyor:Api:MaxRequestBytes\) is 2048 bytes\.$", problem.GetProperty("detail").GetString());
         Assert.Empty(await app.StoredJobsAsync());
     }
 

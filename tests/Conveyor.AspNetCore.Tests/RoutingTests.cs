@@ -14,7 +14,7 @@ public sealed class RoutingTests
 
         using var response = await app.SendAsync(new HttpMethod(method), path);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
     }
 
     [Theory]
@@ -30,7 +30,7 @@ public sealed class RoutingTests
 
         using var response = await app.SendAsync(new HttpMethod(method), path);
 
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.MethodNotAllowed);
     }
 
     [Fact]

@@ -29,7 +29,12 @@ internal sealed class TestApp : IAsyncDisposable
         _app = app;
     }
 
-    public HttpClient Client => field ??= _app.GetTestClient();
+    private HttpClient? _client;
+
+    public HttpClient Client => _client ??= _app.GetTestClient();
+
+    /// <summary>The address of a Kestrel-hosted app (<c>kestrel: true</c>).</summary>
+    public Uri Address => new(_app.Urls.First());
 
     public IJobStore Store => _app.Services.GetRequiredService<IJobStore>();
 
@@ -46,7 +51,8 @@ internal sealed class TestApp : IAsyncDisposable
         IDictionary<string, string?>? apiSettings = null,
         bool withWorkers = false,
         bool withKeys = false,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool kestrel = false)
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
         if (withKeys)
@@ -65,13 +71,22 @@ internal sealed class TestApp : IAsyncDisposable
             settings["Conveyor:Api:" + key] = value;
         }
 
-        return StartAsync(settings, withWorkers, services);
+        return StartAsync(settings, withWorkers, services, kestrel);
     }
 
-    private static async Task<TestApp> StartAsync(Dictionary<string, string?> settings, bool withWorkers, Action<IServiceCollection>? configureServices)
+    private static async Task<TestApp> StartAsync(Dictionary<string, string?> settings, bool withWorkers, Action<IServiceCollection>? configureServices, bool kestrel)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseTestServer();
+        if (kestrel)
+        {
+            // A real HTTP server on a free loopback port, for what only a real server parses (raw requests).
+            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseTestServer();
+        }
+
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         TestApp? testApp = null;
@@ -108,6 +123,9 @@ internal sealed class TestApp : IAsyncDisposable
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+        // As the server does: errors ASP.NET Core answers itself (404, 405, an exception) are problem+json too.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapConveyorApi();
         app.MapConveyorHealth();
         app.MapConveyorMetrics();
@@ -188,7 +206,7 @@ internal sealed class TestApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        _client?.Dispose();
         try
         {
             await _app.StopAsync();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -33,11 +34,18 @@ internal static class ApiProblems
     public static ProblemHttpResult Conflict(string title, string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict, title: title, detail: detail);
 
-    public static ProblemHttpResult TooLarge(string field, long size, long limit, string setting) => TypedResults.Problem(
+    /// <summary>A 413 naming what is too large, its size (at least <paramref name="size"/> when the rest was not read) and the limit.</summary>
+    public static ProblemHttpResult TooLarge(string field, long size, bool sizeIsExact, long limit, string setting) => TypedResults.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "The request is too large.",
-        detail: $"{field}: {(size < 0 ? "more than" : size.ToString(System.Globalization.CultureInfo.InvariantCulture))} bytes; the limit ({setting}) is {limit} bytes.",
+        detail: string.Create(CultureInfo.InvariantCulture, $"{field}: {(sizeIsExact ? "" : "at least ")}{size} bytes; the limit ({setting}) is {limit} bytes."),
         extensions: new Dictionary<string, object?> { ["field"] = field, ["limit"] = limit });
+
+    /// <summary>A request the server could not read (a malformed chunked body, a body over the server's own limit).</summary>
+    public static ProblemHttpResult Unreadable(BadHttpRequestException e) => TypedResults.Problem(
+        statusCode: e.StatusCode,
+        title: "The request could not be read.",
+        detail: e.Message);
 
     public static ProblemHttpResult TooManyRequests(string tenant, int retryAfterSeconds) => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests,

@@ -13,7 +13,11 @@ internal static class CreateJobRequestParser
     public const int MaxRetryLimit = 1000;
     public const int MaxUniqueKeyLength = 256;
 
-    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+    /// <summary>Smallest timeout_seconds and unique_for_seconds: one millisecond.</summary>
+    public const double MinPositiveSeconds = 0.001;
+
+    /// <summary>Largest value of every *_seconds field: ten years.</summary>
+    public const double MaxSeconds = 3650 * 86400;
 
     /// <summary>The fields a body may have, for the error message about an unknown one.</summary>
     public static readonly string[] Fields =
@@ -257,6 +261,38 @@ internal static class CreateJobRequestParser
         return new CreateJobRequest(type, payload, options);
     }
 
+    /// <summary>
+    /// The body field and reason of a refusal by the client's own option checks, whose messages read
+    /// "JobOptions.{Option}: {reason}."; "body" for any other message.
+    /// </summary>
+    public static (string Field, string Reason) FieldOf(ArgumentException e)
+    {
+        const string prefix = "JobOptions.";
+        var message = e.Message;
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        if (message.StartsWith(prefix, StringComparison.Ordinal) && colon > prefix.Length
+            && OptionFields.TryGetValue(message[prefix.Length..colon], out var field))
+        {
+            var end = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+            return (field, message[(colon + 2)..(end < 0 ? message.Length : end)]);
+        }
+
+        return ("body", message);
+    }
+
+    private static readonly Dictionary<string, string> OptionFields = new(StringComparer.Ordinal)
+    {
+        [nameof(JobOptions.Queue)] = "queue",
+        [nameof(JobOptions.MaxRetry)] = "max_retry",
+        [nameof(JobOptions.Timeout)] = "timeout_seconds",
+        [nameof(JobOptions.Deadline)] = "deadline",
+        [nameof(JobOptions.ProcessAt)] = "process_at",
+        [nameof(JobOptions.ProcessIn)] = "process_in_seconds",
+        [nameof(JobOptions.UniqueKey)] = "unique_key",
+        [nameof(JobOptions.UniqueFor)] = "unique_for_seconds",
+        [nameof(JobOptions.Retention)] = "retention_seconds",
+    };
+
     private static ReadOnlyMemory<byte> Compact(JsonElement value)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -292,15 +328,20 @@ internal static class CreateJobRequestParser
             return false;
         }
 
-        if (positive ? seconds <= 0 : seconds < 0)
+        // The bounds are checked on the number as sent, before it becomes a TimeSpan, so that a value too small to
+        // be a duration (1e-8 s is 0 ticks) is refused here, by name, and never reaches the client's own checks.
+        var minimum = positive ? MinPositiveSeconds : 0;
+        if (seconds < minimum)
         {
-            error = new ParseError(name, positive ? "must be more than 0." : "must not be negative.");
+            error = new ParseError(name, positive
+                ? $"must be at least {MinPositiveSeconds.ToString(CultureInfo.InvariantCulture)} (one millisecond); it is {DescribeValue(value)}."
+                : $"must not be negative; it is {DescribeValue(value)}.");
             return false;
         }
 
-        if (seconds > MaxDuration.TotalSeconds)
+        if (seconds > MaxSeconds)
         {
-            error = new ParseError(name, $"must be at most {MaxDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture)} (ten years).");
+            error = new ParseError(name, $"must be at most {MaxSeconds.ToString(CultureInfo.InvariantCulture)} (ten years); it is {DescribeValue(value)}.");
             return false;
         }
 

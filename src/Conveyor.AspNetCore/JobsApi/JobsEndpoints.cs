@@ -47,10 +47,10 @@ internal static class JobsEndpoints
         }
 
         var limit = apiOptions.Value.MaxRequestBytes;
-        var body = await RequestBodyReader.ReadAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        var (body, size) = await RequestBodyReader.ReadAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return ApiProblems.TooLarge("body", http.Request.ContentLength ?? -1, limit, "Conveyor:Api:MaxRequestBytes");
+            return ApiProblems.TooLarge("body", size, sizeIsExact: http.Request.ContentLength is not null, limit, "Conveyor:Api:MaxRequestBytes");
         }
 
         string? idempotencyKey = null;
@@ -77,7 +77,7 @@ internal static class JobsEndpoints
         var payloadLimit = coreOptions.Value.MaxPayloadBytes;
         if (request.Payload.Length > payloadLimit)
         {
-            return ApiProblems.TooLarge("payload", request.Payload.Length, payloadLimit, "Conveyor:MaxPayloadBytes");
+            return ApiProblems.TooLarge("payload", request.Payload.Length, sizeIsExact: true, payloadLimit, "Conveyor:MaxPayloadBytes");
         }
 
         var options = request.Options with
@@ -93,8 +93,9 @@ internal static class JobsEndpoints
         }
         catch (ArgumentException e)
         {
-            // The client and the store check the job again; the request's own checks above name the field first.
-            return ApiProblems.Invalid("body", e.Message);
+            // The client checks the options again (a deadline may pass between the two checks): name the field it means.
+            var (field, reason) = CreateJobRequestParser.FieldOf(e);
+            return ApiProblems.Invalid(field, reason);
         }
 
         switch (result.Outcome)

@@ -9,7 +9,8 @@ namespace Conveyor.AspNetCore;
 
 /// <summary>
 /// Runs before every Jobs API endpoint: resolves the caller from the API key (401), applies the caller's tenant rate
-/// limit (429 with Retry-After), and turns an unreachable store into a 503 instead of a 500.
+/// limit (429 with Retry-After), and turns an unreachable store into a 503 and a body the server cannot read into a
+/// 400 (or the server's 413) instead of a 500.
 /// </summary>
 internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
 {
@@ -42,6 +43,11 @@ internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver
             LogStoreUnavailable(logger, e, store.Name, http.Request.Method, http.Request.Path);
             http.Response.Headers.RetryAfter = "1";
             return ApiProblems.StoreUnavailable(store.Name);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server refused the body while the endpoint read it: the caller's fault, told as a problem, not a 500.
+            return ApiProblems.Unreadable(e);
         }
     }
 

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary>
+/// Requests that only a real HTTP server parses, sent as raw bytes to Kestrel: what reaches the application is answered
+/// as problem+json; what Kestrel refuses before any application code runs is documented in docs/jobs-api.md.
+/// </summary>
+public sealed class ProtocolErrorTests
+{
+    [Fact]
+    public async Task MalformedChunkedBody_Returns400Problem_Not500()
+    {
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        var response = await SendRawAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"status\":400", response, StringComparison.Ordinal);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Fact]
+    public async Task ChunkedBodyOverTheLimit_Returns413ProblemWithTheSize()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxRequestBytes"] = "1024" }, kestrel: true);
+        var chunk = new string('x', 4000);
+
+        var response = await SendRawAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk.Length:x}\r\n{chunk}\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 413 ", response, StringComparison.Ordinal);
+        Assert.Matches(@"body: at least \d+ bytes; the limit \(Conveyor:Api:MaxRequestBytes\) is 1024 bytes\.", response);
+    }
+
+    [Theory]
+    [InlineData("GET /jobs/job_%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
+    [InlineData("GET /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Api-Key: \u00ff\u00fe\r\n\r\n")]
+    public async Task RefusedByKestrelBeforeTheApplication_IsAnEmpty400_AsDocumented(string request)
+    {
+        // ASP.NET Core has no hook for these (dotnet/aspnetcore#4726): the connection is closed with an empty 400.
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        var response = await SendRawAsync(app.Address, request);
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Length: 0", response, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task<string> SendRawAsync(Uri address, string request)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.Latin1);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return await reader.ReadToEndAsync(timeout.Token);
+    }
+}
