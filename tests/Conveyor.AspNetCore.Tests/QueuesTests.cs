@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Conveyor.Storage;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -56,16 +57,99 @@ public sealed class QueuesTests
     }
 
     [Fact]
-    public async Task Pause_QueueWithoutJobs_IsListedAsPaused()
+    public async Task List_IncludesEveryQueueALiveServerServes_WithTheNumberOfServers_EvenWithoutJobs()
     {
         await using var app = await TestApp.StartAsync();
+        await HeartbeatAsync(app, "worker-1", "emails", "default");
+        await HeartbeatAsync(app, "worker-2", "emails");
 
-        (await app.SendAsync(HttpMethod.Post, "/queues/empty/pause")).Dispose();
-        using var response = await app.SendAsync(HttpMethod.Get, "/queues");
+        var queues = await ListAsync(app);
 
-        var queue = Assert.Single((await ProblemAssert.ReadJsonAsync(response)).GetProperty("queues").EnumerateArray());
-        Assert.Equal("empty", queue.GetProperty("name").GetString());
+        Assert.Equal(["default", "emails"], queues.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, queues["emails"].GetProperty("servers").GetInt32());
+        Assert.Equal(1, queues["default"].GetProperty("servers").GetInt32());
+        Assert.Equal(0, queues["emails"].GetProperty("queued").GetInt64());
+        Assert.False(queues["emails"].GetProperty("paused").GetBoolean());
+    }
+
+    [Fact]
+    public async Task List_QueueWithJobsThatNoServerServes_IsListedWithZeroServers()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["JobTypes:0"] = "remote:work" });
+        await HeartbeatAsync(app, "worker-1", "default");
+        await app.CreateAsync("remote:work", extra: """, "queue": "orphans" """);
+
+        var queues = await ListAsync(app);
+
+        Assert.Equal(0, queues["orphans"].GetProperty("servers").GetInt32());
+        Assert.Equal(1, queues["orphans"].GetProperty("queued").GetInt64());
+        Assert.Equal(1, queues["default"].GetProperty("servers").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("pause")]
+    [InlineData("resume")]
+    public async Task PauseOrResume_QueueNobodyKnows_Returns404AndPausesNothing(string action)
+    {
+        await using var app = await TestApp.StartAsync();
+        await HeartbeatAsync(app, "worker-1", "default");
+
+        using var response = await app.SendAsync(HttpMethod.Post, $"/queues/emials/{action}");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Contains("emials", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("emials", (await ListAsync(app)).Keys);
+    }
+
+    [Fact]
+    public async Task Pause_QueueAServerServesWithoutJobs_IsListedAsPaused()
+    {
+        await using var app = await TestApp.StartAsync();
+        await HeartbeatAsync(app, "worker-1", "emails");
+
+        using var pause = await app.SendAsync(HttpMethod.Post, "/queues/emails/pause");
+
+        Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
+        var queue = Assert.Single((await ListAsync(app)).Values);
+        Assert.Equal("emails", queue.GetProperty("name").GetString());
         Assert.True(queue.GetProperty("paused").GetBoolean());
-        Assert.Equal(JsonValueKind.Number, queue.GetProperty("queued").ValueKind);
+        Assert.Equal(1, queue.GetProperty("servers").GetInt32());
+    }
+
+    [Fact]
+    public async Task Resume_PausedQueueThatNoServerServesAndHoldsNoJobs_IsStillKnownAndResumes()
+    {
+        // A pause outlives the jobs and servers it was about; resuming it must stay possible.
+        await using var app = await TestApp.StartAsync();
+        await app.Store.PauseQueueAsync("emails", CancellationToken.None);
+
+        using var resume = await app.SendAsync(HttpMethod.Post, "/queues/emails/resume");
+
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.Empty(await ListAsync(app));
+    }
+
+    private static async Task HeartbeatAsync(TestApp app, string serverId, params string[] queues)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await app.Store.HeartbeatServerAsync(new ServerInfo
+        {
+            Id = serverId,
+            Host = "worker-host",
+            ProcessId = 4242,
+            Queues = queues.ToDictionary(q => q, _ => 1),
+            Concurrency = 4,
+            ActiveJobs = 0,
+            StartedAt = now,
+            LastHeartbeatAt = now,
+            ExpiresAt = now.AddMinutes(1),
+        }, CancellationToken.None);
+    }
+
+    private static async Task<Dictionary<string, JsonElement>> ListAsync(TestApp app)
+    {
+        using var response = await app.SendAsync(HttpMethod.Get, "/queues");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await ProblemAssert.ReadJsonAsync(response)).GetProperty("queues").EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!);
     }
 }

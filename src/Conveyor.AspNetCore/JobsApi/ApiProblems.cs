@@ -31,6 +31,11 @@ internal static class ApiProblems
         title: "No such job.",
         detail: $"There is no job '{jobId}' for this API key's tenant.");
 
+    public static ProblemHttpResult QueueNotFound(string queue) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "No such queue.",
+        detail: $"No live server serves queue '{queue}' and it holds no jobs: check its name against GET /queues.");
+
     public static ProblemHttpResult Conflict(string title, string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict, title: title, detail: detail);
 

@@ -28,8 +28,9 @@ internal static class JobResponseMapper
         CompletedAt = Rfc3339.Format(job.CompletedAt),
     };
 
-    public static QueueResponse ToResponse(QueueStats stats, DateTimeOffset now) => new()
+    public static QueueResponse ToResponse(QueueStats stats, int servers, DateTimeOffset now) => new()
     {
+        Servers = servers,
         Name = stats.Queue,
         Paused = stats.Paused,
         Scheduled = stats.Scheduled,

@@ -13,30 +13,45 @@ internal static class QueuesEndpoints
     public static void Map(IEndpointRouteBuilder group)
     {
         var queues = group.MapGroup("/queues").AddEndpointFilter<AdminEndpointFilter>();
-        queues.MapGet("", ListAsync).WithName("ListQueues").WithSummary("Jobs per status for every queue, whether it is paused, and its latency");
-        queues.MapPost("/{name}/pause", PauseAsync).WithName("PauseQueue").WithSummary("Stop workers from taking jobs from the queue (enqueues still succeed)");
-        queues.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeQueue").WithSummary("Let workers take jobs from the queue again");
+        queues.MapGet("", ListAsync).WithName("ListQueues")
+            .WithSummary("Every queue a live server serves or that has jobs: jobs per status, servers, whether it is paused, and its latency");
+        queues.MapPost("/{name}/pause", PauseAsync).WithName("PauseQueue")
+            .WithSummary("Stop workers from taking jobs from the queue (enqueues still succeed); 404 for a queue no server serves and no job is in")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        queues.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeQueue")
+            .WithSummary("Let workers take jobs from the queue again; 404 for a queue no server serves and no job is in")
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     internal static async Task<Ok<QueueListResponse>> ListAsync(IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var stats = await store.GetQueueStatsAsync(cancellationToken).ConfigureAwait(false);
+        var queues = await KnownQueues.ReadAsync(store, cancellationToken).ConfigureAwait(false);
         var now = timeProvider.GetUtcNow();
-        return TypedResults.Ok(new QueueListResponse(stats.Select(s => JobResponseMapper.ToResponse(s, now)).ToList()));
+        return TypedResults.Ok(new QueueListResponse(queues.Select(q => JobResponseMapper.ToResponse(q.Stats, q.Servers, now)).ToList()));
     }
 
-    internal static Task<Results<Ok<QueueResponse>, ValidationProblem>> PauseAsync(string name, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken) =>
+    internal static Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> PauseAsync(string name, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken) =>
         SetPausedAsync(name, paused: true, store, timeProvider, cancellationToken);
 
-    internal static Task<Results<Ok<QueueResponse>, ValidationProblem>> ResumeAsync(string name, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken) =>
+    internal static Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> ResumeAsync(string name, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken) =>
         SetPausedAsync(name, paused: false, store, timeProvider, cancellationToken);
 
-    private static async Task<Results<Ok<QueueResponse>, ValidationProblem>> SetPausedAsync(
+    /// <summary>
+    /// Pauses or resumes a queue that a live server serves or that has jobs or is paused; any other name is a 404,
+    /// so that a typo does not pause a queue nobody uses and leave the real one running.
+    /// </summary>
+    private static async Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> SetPausedAsync(
         string name, bool paused, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         if (!QueueName.IsValid(name))
         {
             return ApiProblems.Invalid("name", $"'{(name.Length <= 80 ? name : name[..77] + "...")}' is not a queue name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
+        }
+
+        var servers = Find(await KnownQueues.ReadAsync(store, cancellationToken).ConfigureAwait(false), name)?.Servers;
+        if (servers is null)
+        {
+            return ApiProblems.QueueNotFound(name);
         }
 
         if (paused)
@@ -51,6 +66,19 @@ internal static class QueuesEndpoints
         var stats = (await store.GetQueueStatsAsync(cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(s => string.Equals(s.Queue, name, StringComparison.Ordinal))
             ?? new QueueStats { Queue = name, Paused = paused };
-        return TypedResults.Ok(JobResponseMapper.ToResponse(stats, timeProvider.GetUtcNow()));
+        return TypedResults.Ok(JobResponseMapper.ToResponse(stats, servers.Value, timeProvider.GetUtcNow()));
+    }
+
+    private static (QueueStats Stats, int Servers)? Find(IReadOnlyList<(QueueStats Stats, int Servers)> queues, string name)
+    {
+        foreach (var queue in queues)
+        {
+            if (string.Equals(queue.Stats.Queue, name, StringComparison.Ordinal))
+            {
+                return queue;
+            }
+        }
+
+        return null;
     }
 }

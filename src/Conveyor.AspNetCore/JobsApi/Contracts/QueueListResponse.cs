@@ -2,5 +2,5 @@ using System.Text.Json.Serialization;
 
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
-/// <summary>The answer to <c>GET /queues</c>: every queue that has jobs or is paused, by name.</summary>
+/// <summary>The answer to <c>GET /queues</c>: every queue a live server serves, has jobs or is paused, by name.</summary>
 public sealed record QueueListResponse([property: JsonPropertyName("queues")] IReadOnlyList<QueueResponse> Queues);

@@ -35,6 +35,10 @@ public sealed record QueueResponse
     [JsonPropertyName("cancelled")]
     public long Cancelled { get; init; }
 
+    /// <summary>Live servers (by their heartbeat) that take jobs from this queue; 0 means its jobs wait for one.</summary>
+    [JsonPropertyName("servers")]
+    public int Servers { get; init; }
+
     /// <summary>How long the oldest queued job has waited, in seconds; 0 when none waits.</summary>
     [JsonPropertyName("latency_seconds")]
     public double LatencySeconds { get; init; }
