@@ -7,7 +7,7 @@
 -- result, result URL (''), snooze reason ('').
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
--- outcome clears it.
+-- outcome clears it (a write only for a job that has one).
 -- Returns how many applied.
 local now = ARGV[3]
 local applied, released = 0, 0
@@ -15,7 +15,7 @@ local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['
 for i = 5, #ARGV, 10 do
   local id = ARGV[i]
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr')
+  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn')
   local state = OUTCOME[ARGV[i + 2]]
   if v[6] == '1' and (state == 'retrying' or state == 'pending' or state == 'scheduled') then
     state = 'cancelled'
@@ -38,7 +38,7 @@ for i = 5, #ARGV, 10 do
       if ARGV[i + 6] == '1' then extra[#extra + 1] = 'r'; extra[#extra + 1] = ARGV[i + 7] end
       if ARGV[i + 8] ~= '' then extra[#extra + 1] = 'ru'; extra[#extra + 1] = ARGV[i + 8] end
       finish(jk, id, state, now, v[3], extra)
-      redis.call('HDEL', jk, 'sn')
+      if v[7] then redis.call('HDEL', jk, 'sn') end
     elseif state == 'retrying' then
       local fields = { 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
@@ -57,11 +57,11 @@ for i = 5, #ARGV, 10 do
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
       make_pending(jk, id, now)
-      redis.call('HDEL', jk, 'sn')
+      if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else
       finish(jk, id, state, now, v[3], extra)
-      redis.call('HDEL', jk, 'sn')
+      if v[7] then redis.call('HDEL', jk, 'sn') end
     end
   end
 end
