@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Conveyor.Server.SampleJobs;
-using Conveyor.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -82,11 +81,10 @@ public sealed class BulkImportHandlerTests : IAsyncLifetime
     private async Task<JobInfo> RunAsync(string data)
     {
         var enqueued = await Client.EnqueueAsync(new BulkImport("csv", data), new JobOptions { MaxRetry = 3 });
-        var store = _host.Services.GetRequiredService<IJobStore>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
-            var job = await store.GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None);
+            var job = await Client.GetJobAsync(enqueued.JobId);
             if (job is not null && job.State.IsFinished())
             {
                 return job;
