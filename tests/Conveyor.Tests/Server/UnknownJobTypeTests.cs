@@ -4,6 +4,8 @@ using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Conveyor.Tests.Server;
 
@@ -11,9 +13,9 @@ namespace Conveyor.Tests.Server;
 public sealed class UnknownJobTypeTests
 {
     [Fact]
-    public async Task UnknownJobType_IsSnoozedByDefault_NoAttemptCountedNoErrorReasonOnTheJob()
+    public async Task UnknownJobType_IsSnoozedByDefault_NoAttemptCountedNoErrorReasonOnTheJobWarningAndMetric()
     {
-        await using var harness = await ServerHarness.StartAsync();
+        await using var harness = await ServerHarness.StartAsync(configureServices: s => s.AddFakeLogging());
         var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var snoozed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_snoozed_total");
         using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
@@ -31,6 +33,10 @@ public sealed class UnknownJobTypeTests
         Assert.Equal(QueueName.Low, measurement.Tags["queue"]);
         Assert.Equal(UnknownJobTypeSnooze.MetricReason, measurement.Tags["reason"]);
         Assert.Empty(processed.GetMeasurementSnapshot());
+        var warning = Assert.Single(harness.Services.GetFakeLogCollector().GetSnapshot(), r => r.Message.Contains("has no handler", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("nobody:handles", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(result.JobId, warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
