@@ -135,6 +135,9 @@ internal sealed class TestApp : IAsyncDisposable
         return testApp;
     }
 
+    /// <summary>Stops the host as a signal would (the workers' grace period, then the web server).</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     public async Task<HttpResponseMessage> PostJobAsync(string json, string? key = null, string? idempotencyKey = null)

@@ -2,19 +2,33 @@ using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Conveyor.AspNetCore.Health;
 
-/// <summary>Liveness (the process answers) and readiness (the store answers a lookup within five seconds).</summary>
+/// <summary>
+/// Liveness (the process answers) and readiness (the store answers a lookup within five seconds). While the host stops
+/// (the workers' grace period), liveness answers 200 <c>draining</c>, since the process is doing its job and must not be
+/// restarted, and readiness answers 503, so that load balancers send no more requests.
+/// </summary>
 internal static partial class HealthEndpoints
 {
     public static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
-    internal static Ok<HealthResponse> Health() => TypedResults.Ok(new HealthResponse("ok", null));
+    internal static Ok<HealthResponse> Health(IHostApplicationLifetime lifetime) =>
+        TypedResults.Ok(new HealthResponse(lifetime.ApplicationStopping.IsCancellationRequested ? "draining" : "ok", null));
 
-    internal static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(IJobStore store, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(IJobStore store, TimeProvider timeProvider, IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The server is shutting down.",
+                detail: "Running jobs are finishing (Conveyor:Server:ShutdownTimeout); send requests to another server.");
+        }
+
         using var timeout = new CancellationTokenSource(ReadinessTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try

@@ -177,10 +177,11 @@ public static class ConveyorServiceCollectionExtensions
             sp.GetRequiredService<Processor>(),
             sp.GetRequiredService<JobReadySignal>(),
             sp.GetRequiredService<ConveyorMetrics>(),
+            sp.GetRequiredService<IRegisteredJobTypes>(),
             sp.GetRequiredService<IOptions<JobServerOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Logging.ILogger<JobServer>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<JobServer>());
+        services.AddHostedService<JobServerLifetime>();
         return builder;
     }
 }

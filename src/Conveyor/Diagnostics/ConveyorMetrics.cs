@@ -5,7 +5,7 @@ namespace Conveyor.Diagnostics;
 
 /// <summary>
 /// The Meter named "Conveyor". Instrument names are a contract (seed 002/000): <c>job_processed_total</c> with tags
-/// task_type, queue, status (success|failed) and <c>job_duration_seconds</c> with task_type, queue. The others are
+/// task_type, queue, status (success|failed|cancelled|released, see <see cref="AttemptStatus"/>) and <c>job_duration_seconds</c> with task_type, queue. The others are
 /// what operators need without an external exporter.
 /// </summary>
 public sealed class ConveyorMetrics
@@ -25,7 +25,7 @@ public sealed class ConveyorMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed).");
+        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed, and cancelled|released for attempts a cancel or the shutdown interrupted).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         _enqueued = meter.CreateCounter<long>("job_enqueued_total", description: "Jobs enqueued, by job type and queue.");
@@ -40,13 +40,38 @@ public sealed class ConveyorMetrics
     internal void JobStarted(string jobType, string queue) =>
         _inProgress.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
 
-    internal void JobProcessed(string jobType, string queue, bool succeeded, TimeSpan duration)
+    internal void JobProcessed(string jobType, string queue, string status, TimeSpan duration)
     {
         var tags = new TagList { { "task_type", jobType }, { "queue", queue } };
         _inProgress.Add(-1, tags);
         _duration.Record(duration.TotalSeconds, tags);
-        tags.Add("status", succeeded ? "success" : "failed");
+        tags.Add("status", status);
         _processed.Add(1, tags);
+    }
+
+    /// <summary>
+    /// Creates the series of the counters dashboards compute rates from, at 0, for every job type this server handles
+    /// and every queue it serves: a series that appears only with its first event hides that event from increase().
+    /// </summary>
+    internal void StartAtZero(IEnumerable<string> jobTypes, IReadOnlyList<string> queues)
+    {
+        foreach (var queue in queues)
+        {
+            _leaseRecoveries.Add(0, new TagList { { "queue", queue } });
+            foreach (var jobType in jobTypes)
+            {
+                var tags = new TagList { { "task_type", jobType }, { "queue", queue } };
+                _enqueued.Add(0, tags);
+                _retries.Add(0, tags);
+                _inProgress.Add(0, tags);
+                foreach (var status in AttemptStatus.All)
+                {
+                    var withStatus = tags;
+                    withStatus.Add("status", status);
+                    _processed.Add(0, withStatus);
+                }
+            }
+        }
     }
 
     internal void JobEnqueued(string jobType, string queue) =>

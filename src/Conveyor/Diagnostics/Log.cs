@@ -49,4 +49,10 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) cancelled while running")]
     public static partial void JobCancelled(ILogger logger, string job_id, string job_type, string queue);
+
+    [LoggerMessage(50, LogLevel.Warning, "Second stop signal: cancelling the {running} running jobs now and returning them to their queues")]
+    public static partial void ShutdownGraceCutShort(ILogger logger, int running);
+
+    [LoggerMessage(51, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}, attempt {attempt}) interrupted by the shutdown after {elapsed_ms:F1} ms: returned to its queue, the attempt not counted")]
+    public static partial void AttemptReleased(ILogger logger, string job_id, string job_type, string queue, int attempt, double elapsed_ms);
 }

@@ -13,6 +13,7 @@ public sealed class JobContext
     private readonly Func<object?, Type, byte[]> _serializeResult;
     private List<JobError>? _itemErrors;
     private Dictionary<string, object?>? _items;
+    private readonly Server.RunningJob _run;
 
     internal JobContext(
         LeasedJob job,
@@ -20,14 +21,17 @@ public sealed class JobContext
         IJobQueueStore store,
         TimeProvider timeProvider,
         Func<object?, Type, byte[]> serializeResult,
-        CancellationToken cancellationToken)
+        Server.RunningJob run,
+        CancellationToken shutdownRequested)
     {
         Job = job;
         Services = services;
         _store = store;
         _timeProvider = timeProvider;
         _serializeResult = serializeResult;
-        CancellationToken = cancellationToken;
+        _run = run;
+        CancellationToken = run.Token;
+        ShutdownRequested = shutdownRequested;
     }
 
     internal LeasedJob Job { get; }
@@ -57,6 +61,17 @@ public sealed class JobContext
 
     /// <summary>Cancelled on timeout, deadline, cancellation, loss of the lease, or the end of the shutdown grace.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Cancelled as soon as the server begins a graceful shutdown, while <see cref="CancellationToken"/> still lets the
+    /// handler run for the grace period (<c>Conveyor:Server:ShutdownTimeout</c>). A long handler can watch it to save a
+    /// checkpoint and stop early: a handler that returns normally has succeeded, one that throws because of the
+    /// shutdown is returned to its queue without counting the attempt.
+    /// </summary>
+    public CancellationToken ShutdownRequested { get; }
+
+    /// <summary>Why <see cref="CancellationToken"/> was cancelled, if it was: decides how an interrupted attempt counts.</summary>
+    internal Server.StopReason StopReason => _run.Reason;
 
     /// <summary>The exception that failed the attempt, once the pipeline caught one (set by the recovery middleware).</summary>
     public Exception? Exception { get; set; }

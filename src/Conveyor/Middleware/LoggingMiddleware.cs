@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Conveyor.Middleware;
@@ -25,7 +26,20 @@ internal sealed class LoggingMiddleware(ILogger<LoggingMiddleware> logger, TimeP
         }
         catch (Exception e)
         {
-            Log.AttemptFailed(logger, context.JobId, context.JobType, context.Queue, context.Attempt, timeProvider.GetElapsedTime(started).TotalMilliseconds, e.Message);
+            var elapsed = timeProvider.GetElapsedTime(started).TotalMilliseconds;
+            switch (AttemptStatus.OfInterrupted(context.StopReason))
+            {
+                case AttemptStatus.Released:
+                    Log.AttemptReleased(logger, context.JobId, context.JobType, context.Queue, context.Attempt, elapsed);
+                    break;
+                case AttemptStatus.Cancelled:
+                    // Not a failure: the processor logs the cancellation once.
+                    break;
+                default:
+                    Log.AttemptFailed(logger, context.JobId, context.JobType, context.Queue, context.Attempt, elapsed, e.Message);
+                    break;
+            }
+
             throw;
         }
     }

@@ -2,7 +2,10 @@ using Conveyor.Diagnostics;
 
 namespace Conveyor.Middleware;
 
-/// <summary>Records <c>job_processed_total{task_type,queue,status}</c> and <c>job_duration_seconds{task_type,queue}</c>.</summary>
+/// <summary>
+/// Records <c>job_processed_total{task_type,queue,status}</c> (status per <see cref="AttemptStatus"/>) and
+/// <c>job_duration_seconds{task_type,queue}</c>.
+/// </summary>
 internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider timeProvider) : IJobMiddleware
 {
     public async ValueTask InvokeAsync(JobContext context, JobDelegate next)
@@ -12,11 +15,11 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
         try
         {
             await next(context).ConfigureAwait(false);
-            metrics.JobProcessed(context.JobType, context.Queue, succeeded: true, timeProvider.GetElapsedTime(started));
+            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
         }
         catch
         {
-            metrics.JobProcessed(context.JobType, context.Queue, succeeded: false, timeProvider.GetElapsedTime(started));
+            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.OfInterrupted(context.StopReason), timeProvider.GetElapsedTime(started));
             throw;
         }
     }

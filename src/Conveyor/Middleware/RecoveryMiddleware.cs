@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Conveyor.Middleware;
@@ -17,7 +18,7 @@ internal sealed class RecoveryMiddleware(ILogger<RecoveryMiddleware> logger) : I
         catch (Exception e)
         {
             context.Exception = e;
-            if (e is not OperationCanceledException && !SkipRetryException.IsSkipRetry(e))
+            if (e is not OperationCanceledException && !SkipRetryException.IsSkipRetry(e) && AttemptStatus.OfInterrupted(context.StopReason) == AttemptStatus.Failed)
             {
                 Log.HandlerThrew(logger, e, context.JobId, context.JobType, context.Queue, context.Attempt);
             }

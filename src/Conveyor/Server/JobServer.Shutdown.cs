@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using Conveyor.Diagnostics;
+
 namespace Conveyor;
 
 public sealed partial class JobServer
@@ -9,7 +12,9 @@ public sealed partial class JobServer
     /// Graceful shutdown: stop fetching, hand back jobs that were fetched but not started, give running handlers
     /// <see cref="JobServerOptions.ShutdownTimeout"/> to finish, then cancel them and return their jobs to their
     /// queues without counting the attempt. Leases keep being extended until the last acknowledgement is written,
-    /// so no other server starts a job this one is still running.
+    /// so no other server starts a job this one is still running. Handlers see the shutdown at once through
+    /// <see cref="JobContext.ShutdownRequested"/>; a second SIGINT or SIGTERM during the grace period (a second
+    /// Ctrl+C) ends it at once.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -20,17 +25,28 @@ public sealed partial class JobServer
 
         _stopping = true;
         Log.ServerStopping(_logger, ServerId, _held.Count, _options.ShutdownTimeout.TotalSeconds);
+        using var secondSignal = ListenForSecondStopSignal();
         await _stopFetching.CancelAsync().ConfigureAwait(false);
+        await _shutdownRequested.CancelAsync().ConfigureAwait(false);
         await _fetcher.ConfigureAwait(false);
         _buffer.Writer.TryComplete();
         ReleaseBufferedJobs();
         await _stopComponents.CancelAsync().ConfigureAwait(false);
 
         var workers = Task.WhenAll(_workers);
-        if (!await CompletesWithinAsync(workers, _options.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _graceCutShort.Token);
+        if (!await CompletesWithinAsync(workers, _options.ShutdownTimeout, grace.Token).ConfigureAwait(false))
         {
             var running = _held.All.Where(r => r.Started).ToList();
-            Log.ShutdownGraceEnded(_logger, running.Count);
+            if (_graceCutShort.IsCancellationRequested)
+            {
+                Log.ShutdownGraceCutShort(_logger, running.Count);
+            }
+            else
+            {
+                Log.ShutdownGraceEnded(_logger, running.Count);
+            }
+
             foreach (var run in running)
             {
                 run.Stop(Server.StopReason.Shutdown);
@@ -63,6 +79,48 @@ public sealed partial class JobServer
         Log.ServerStopped(_logger, ServerId);
     }
 
+    /// <summary>Ends the grace period now: running handlers are cancelled and their jobs returned to their queues.</summary>
+    internal void CutGracePeriodShort() => _graceCutShort.Cancel();
+
+    /// <summary>
+    /// While the server drains, a further SIGINT or SIGTERM (the operator's second Ctrl+C) cuts the grace period short.
+    /// The signal's default action is cancelled, as the host's own console lifetime does, so the process still ends
+    /// through an orderly stop that hands the jobs back.
+    /// </summary>
+    private IDisposable? ListenForSecondStopSignal()
+    {
+        if (OperatingSystem.IsBrowser() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsAndroid())
+        {
+            return null;
+        }
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            CutGracePeriodShort();
+        }
+
+        try
+        {
+            return new SignalRegistrations(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class SignalRegistrations(params IDisposable[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
     /// <summary>
     /// Hands back at once the jobs fetched but not started, rather than leave them leased in the buffer while every
     /// worker is busy for up to the grace period.
@@ -84,6 +142,8 @@ public sealed partial class JobServer
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopFetching.Dispose();
+        _shutdownRequested.Dispose();
+        _graceCutShort.Dispose();
         _stopComponents.Dispose();
         _abandon.Dispose();
     }

@@ -19,6 +19,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly Server.Processor _processor;
     private readonly Server.JobReadySignal _readySignal;
     private readonly ConveyorMetrics _metrics;
+    private readonly IRegisteredJobTypes _jobTypes;
     private readonly JobServerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
@@ -28,6 +29,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim _freeSlots;
     private readonly DateTimeOffset _startedAt;
     private readonly CancellationTokenSource _stopFetching = new();
+    private readonly CancellationTokenSource _shutdownRequested = new();
+    private readonly CancellationTokenSource _graceCutShort = new();
     private readonly CancellationTokenSource _stopComponents = new();
     private readonly CancellationTokenSource _abandon = new();
     private Server.AcknowledgementBatcher? _batcher;
@@ -44,6 +47,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         Server.Processor processor,
         Server.JobReadySignal readySignal,
         ConveyorMetrics metrics,
+        IRegisteredJobTypes jobTypes,
         IOptions<JobServerOptions> options,
         TimeProvider timeProvider,
         ILogger<JobServer> logger)
@@ -52,6 +56,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _processor = processor;
         _readySignal = readySignal;
         _metrics = metrics;
+        _jobTypes = jobTypes;
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -74,15 +79,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (JobStoreUnavailableException e)
-        {
-            // Start anyway: the fetcher backs off until the store answers, and stores create their schema on first use.
-            Log.StoreUnavailable(_logger, e, _store.Name, "start", 0);
-        }
+        await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger);
@@ -109,7 +106,49 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
 
         _fetcher = Task.Run(() => fetcher.RunAsync(_stopFetching.Token), CancellationToken.None);
+        // Dashboards use increase() and rate(), which need a series to exist before its first event to count it.
+        _metrics.StartAtZero(_jobTypes.JobTypes, selector.Queues);
         Log.ServerStarted(_logger, ServerId, _store.Name, _options.Concurrency, string.Join(", ", selector.Queues.Select(q => $"{q}={queues[q]}")));
+    }
+
+    /// <summary>
+    /// Opens the store (schema, connections) before any worker runs. A store that stays unavailable for
+    /// <see cref="JobServerOptions.StoreStartTimeout"/> stops the start with a message saying why, so that a wrong path
+    /// or address is seen at once, unless <see cref="JobServerOptions.StartWithoutStore"/> asks to start anyway and
+    /// keep retrying (readiness stays unready meanwhile).
+    /// </summary>
+    private async Task OpenStoreAsync(CancellationToken cancellationToken)
+    {
+        var backoff = default(Server.Backoff);
+        var started = _timeProvider.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+            {
+                if (_options.StartWithoutStore)
+                {
+                    // The fetcher and every component back off until the store answers.
+                    Log.StoreUnavailable(_logger, e, _store.Name, "start", 0);
+                    return;
+                }
+
+                var delay = backoff.Next();
+                if (_timeProvider.GetElapsedTime(started) + delay > _options.StoreStartTimeout)
+                {
+                    throw new JobStoreUnavailableException(
+                        $"The {_store.Name} store could not be opened within {_options.StoreStartTimeout.TotalSeconds:0.###} s (Conveyor:Server:StoreStartTimeout): {e.Message} " +
+                        "Set Conveyor:Server:StartWithoutStore=true to start anyway and keep retrying.", e);
+                }
+
+                Log.StoreUnavailable(_logger, e, _store.Name, "start", (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task RunWorkerAsync()
@@ -155,7 +194,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         JobAcknowledgement? ack;
         try
         {
-            ack = await _processor.ProcessAsync(run).ConfigureAwait(false);
+            ack = await _processor.ProcessAsync(run, _shutdownRequested.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -47,6 +47,19 @@ public sealed class JobServerOptions
     /// <summary>Serve queues strictly by weight: a lower queue runs only while every higher one is empty.</summary>
     public bool StrictPriority { get; set; }
 
+    /// <summary>
+    /// How long the server tries to open its store at start (retrying with backoff) before it stops with a message
+    /// saying why: a wrong path or an unreachable address is seen at once. Default 15 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:StoreStartTimeout must be between {1} and {2}.")]
+    public TimeSpan StoreStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Start even when the store cannot be opened, and keep retrying in the background (readiness answers 503 until
+    /// it can): for workers started together with their store, as in a container group. Default false.
+    /// </summary>
+    public bool StartWithoutStore { get; set; }
+
     /// <summary>How long running handlers get to finish at shutdown before they are cancelled and their jobs returned. Default 30 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:ShutdownTimeout must be between {1} and {2}.")]
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;

@@ -25,7 +25,7 @@ internal sealed class Processor(
     ILogger<Processor> logger)
 {
     /// <summary>Runs the job; returns its acknowledgement, or null when the lease was lost and nothing may be recorded.</summary>
-    public async Task<JobAcknowledgement?> ProcessAsync(RunningJob run)
+    public async Task<JobAcknowledgement?> ProcessAsync(RunningJob run, CancellationToken shutdownRequested)
     {
         var job = run.Job;
         var now = timeProvider.GetUtcNow();
@@ -46,7 +46,7 @@ internal sealed class Processor(
         JobContext context;
         try
         {
-            context = new JobContext(job, scope.ServiceProvider, store, timeProvider, serializer.Serialize, run.Token);
+            context = new JobContext(job, scope.ServiceProvider, store, timeProvider, serializer.Serialize, run, shutdownRequested);
             try
             {
                 await pipeline.RunAsync(context).ConfigureAwait(false);

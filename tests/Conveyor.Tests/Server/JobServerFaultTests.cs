@@ -13,7 +13,7 @@ public sealed class JobServerFaultTests
         var inner = new InMemoryJobStore();
         var (store, control) = UnreliableStore.Wrap(inner);
         control.Available = false;
-        await using var harness = await ServerHarness.StartAsync(store: store);
+        await using var harness = await ServerHarness.StartAsync(o => o.StartWithoutStore = true, store: store);
 
         await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedCalls) >= 3, because: "the server to keep trying");
         control.Available = true;

@@ -1,0 +1,27 @@
+using Conveyor.Server;
+
+namespace Conveyor.Diagnostics;
+
+/// <summary>
+/// How an attempt ended, as the <c>status</c> of <c>job_processed_total</c> and in the logs: success and failed are the
+/// job's own outcomes (the seed's contract); an attempt that a user's cancel or the server's shutdown interrupted is
+/// neither, so it is counted as cancelled or released and not logged as a failure. The same rules as the
+/// acknowledgement the processor records.
+/// </summary>
+internal static class AttemptStatus
+{
+    public const string Success = "success";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+    public const string Released = "released";
+
+    public static readonly string[] All = [Success, Failed, Cancelled, Released];
+
+    /// <summary>The status of an attempt that threw (or was stopped) for <paramref name="reason"/>.</summary>
+    public static string OfInterrupted(StopReason reason) => reason switch
+    {
+        StopReason.Shutdown => Released,
+        StopReason.CancelRequested => Cancelled,
+        _ => Failed,
+    };
+}
