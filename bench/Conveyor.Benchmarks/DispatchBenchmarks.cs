@@ -47,5 +47,5 @@ public class DispatchBenchmarks
     public void Cleanup() => _services.Dispose();
 
     [Benchmark]
-    public Task<JobAcknowledgement?> ProcessOneJob() => _processor.ProcessAsync(new RunningJob(_job));
+    public Task<JobAcknowledgement?> ProcessOneJob() => _processor.ProcessAsync(new RunningJob(_job), CancellationToken.None);
 }
