@@ -30,14 +30,16 @@ public sealed partial class PostgresJobStore
         SELECT t.state, (SELECT count(*) FROM notified) FROM target t
         """;
 
-    // Requeue: failed, cancelled, scheduled or retrying become pending now, attempts reset, errors kept; the
-    // queue is NOTIFYed. A job with a unique key whose time to live has not passed holds it again, unless another
+    // Requeue: failed, cancelled, scheduled or retrying become pending now, due now, errors kept; the queue is
+    // NOTIFYed. Attempts keep counting, so the next attempt's error has its own number; the earlier attempts' start,
+    // completion and progress are cleared so that nothing stale looks current. A job with a unique key whose time to live has not passed holds it again, unless another
     // job holds it now. $1 tenant, $2 id, $3 now, $4 jobs channel.
     private const string RequeueTemplate = """
         WITH target AS (
             SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
         ), requeued AS (
-            UPDATE :"schema".jobs j SET state = 'pending', attempts = 0, enqueued_at = $3, completed_at = NULL,
+            UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
+                started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
                 unique_held = j.unique_held OR (
                     j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)

@@ -48,11 +48,12 @@ public sealed partial class PostgresJobStore
     // whose cancellation was requested must not run again, however its attempt ended: a retry, release or snooze becomes a
     // cancellation (FOR UPDATE reads the latest cancel_requested; rows are locked in id order, as lease extension
     // locks them, so the two never deadlock). Finished jobs release their unique key and
-    // start their retention; a released job goes back to pending without counting the attempt, and its queue is
-    // NOTIFYed; a snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept
-    // (any other outcome clears it). $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or
-    // snooze-until timestamptz[], $5 errors to append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now,
-    // $9 channel, $10 snooze reasons text[].
+    // start their retention; a released job goes back to pending without counting the attempt, with progress 0 and
+    // its enqueued_at kept (its place at the head of the queue, as a recovered job), and its queue is NOTIFYed; a
+    // snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept (any other
+    // outcome clears it). $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or snooze-until
+    // timestamptz[], $5 errors to append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel,
+    // $10 snooze reasons text[].
     // Returns the number of acknowledgements applied.
     private const string AcknowledgeTemplate = """
         WITH acked AS (
@@ -67,14 +68,13 @@ public sealed partial class PostgresJobStore
                 state = CASE a.effective WHEN 0 THEN 'succeeded' WHEN 1 THEN 'partial' WHEN 2 THEN 'retrying'
                                          WHEN 3 THEN 'failed' WHEN 4 THEN 'cancelled' WHEN 6 THEN 'scheduled'
                                          ELSE 'pending' END,
-                progress = CASE WHEN a.effective IN (0, 1) THEN 100 ELSE j.progress END,
+                progress = CASE WHEN a.effective IN (0, 1) THEN 100 WHEN a.effective = 5 THEN 0 ELSE j.progress END,
                 result = CASE WHEN a.effective IN (0, 1) THEN a.result ELSE j.result END,
                 result_url = CASE WHEN a.effective IN (0, 1) THEN a.result_url ELSE j.result_url END,
                 errors = j.errors || a.errors,
                 attempts = CASE WHEN a.outcome IN (5, 6) THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
                 snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
-                enqueued_at = CASE WHEN a.effective = 5 THEN $8 ELSE j.enqueued_at END,
                 completed_at = CASE WHEN a.finished THEN $8 END,
                 expires_at = CASE WHEN a.finished THEN $8 + j.retention END,
                 unique_held = j.unique_held AND NOT a.finished,

@@ -31,7 +31,9 @@ public sealed partial class PostgresJobStore
     // Takes up to $2 active jobs whose lease expired before $1 (oldest expiry first; SKIP LOCKED so that the
     // recoverers of several servers share the work). Each gets an error; it goes back to pending (its attempt
     // counted) or, out of attempts or past its deadline, to failed; a job whose cancellation was requested is
-    // cancelled, as its worker would have done. The queues that got a pending job are NOTIFYed.
+    // cancelled, as its worker would have done. A job back to pending keeps its enqueued_at, so it takes back its
+    // place at the head of the queue (ahead of every job that became pending after it) and runs next; its progress
+    // starts again from 0. The queues that got a pending job are NOTIFYed.
     // $1 now, $2 limit, $3 message, $4 now as ISO 8601 text (the error's occurred_at), $5 channel.
     // Returns id, type, queue, tenant and new state of each job recovered.
     private const string RecoverTemplate = """
@@ -48,7 +50,7 @@ public sealed partial class PostgresJobStore
                 state = CASE WHEN e.cancel THEN 'cancelled' WHEN e.fail THEN 'failed' ELSE 'pending' END,
                 errors = j.errors || jsonb_build_array(jsonb_build_object(
                     'attempt', j.attempts, 'message', $3::text, 'exception_type', NULL, 'item', NULL, 'occurred_at', $4::text)),
-                enqueued_at = CASE WHEN e.cancel OR e.fail THEN j.enqueued_at ELSE $1 END,
+                progress = CASE WHEN e.cancel OR e.fail THEN j.progress ELSE 0 END,
                 completed_at = CASE WHEN e.cancel OR e.fail THEN $1 END,
                 expires_at = CASE WHEN e.cancel OR e.fail THEN $1 + j.retention END,
                 unique_held = j.unique_held AND NOT (e.cancel OR e.fail),

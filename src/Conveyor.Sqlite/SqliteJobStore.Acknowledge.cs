@@ -128,7 +128,10 @@ public sealed partial class SqliteJobStore
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>The pending_seq for the next released job: after every job already pending, in acknowledgement order.</summary>
+    /// <summary>
+    /// The pending_seq for the next released job: a fresh counter value negated, so that the job goes back to the head
+    /// of its queue, where it was when it was leased (the last released of one batch first).
+    /// </summary>
     private static long NextReleasedSeq(SqliteSession session, ref long seqBase, int releasedSoFar)
     {
         if (seqBase < 0)
@@ -136,6 +139,6 @@ public sealed partial class SqliteJobStore
             seqBase = ReadPendingSeq(session);
         }
 
-        return seqBase + releasedSoFar + 1;
+        return -(seqBase + releasedSoFar + 1);
     }
 }

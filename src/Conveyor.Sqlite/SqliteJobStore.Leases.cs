@@ -158,7 +158,7 @@ public sealed partial class SqliteJobStore
                 {
                     jobs.Add(new RecoveredJob(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                         JobStateExtensions.FromStorageName(reader.GetString(4))));
-                    lastSeq = Math.Max(lastSeq, reader.GetInt64(5));
+                    lastSeq = Math.Max(lastSeq, -reader.GetInt64(5));
                 }
             }
 

@@ -95,7 +95,7 @@ public abstract partial class CommandTests : JobStoreTestBase
     [InlineData(JobState.Cancelled)]
     [InlineData(JobState.Scheduled)]
     [InlineData(JobState.Retrying)]
-    public async Task Requeue_Allowed_IsDonePendingWithAttemptsResetAndErrorsKept(JobState state)
+    public async Task Requeue_Allowed_IsDonePendingWithAttemptsAndErrorsKept(JobState state)
     {
         var id = await CreateJobInStateAsync(state);
         var before = await GetAsync(id);
@@ -103,9 +103,10 @@ public abstract partial class CommandTests : JobStoreTestBase
 
         Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
 
+        // Attempts keep counting across a manual retry, so that each attempt's error has its own number.
         var job = await GetAsync(id);
         Assert.Equal(JobState.Pending, job.State);
-        Assert.Equal(0, job.Attempts);
+        Assert.Equal(before.Attempts, job.Attempts);
         Assert.Equal(before.Errors, job.Errors);
         Assert.Null(job.CompletedAt);
         Assert.Equal(Now, job.UpdatedAt);
@@ -116,17 +117,86 @@ public abstract partial class CommandTests : JobStoreTestBase
     [InlineData(JobState.Cancelled)]
     [InlineData(JobState.Scheduled)]
     [InlineData(JobState.Retrying)]
-    public async Task Requeue_Allowed_RunsNowAsFirstAttempt(JobState state)
+    public async Task Requeue_Allowed_ClearsTheEarlierAttemptsTimesAndIsDueNow(JobState state)
     {
         var id = await CreateJobInStateAsync(state);
+        Time.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
+
+        // Nothing of an earlier attempt may look current, and a job that was scheduled for later is due now.
+        var job = await GetAsync(id);
+        Assert.Null(job.StartedAt);
+        Assert.Null(job.CompletedAt);
+        Assert.Equal(Now, job.ScheduledAt);
+    }
+
+    [Fact]
+    public async Task Requeue_FailedJobWithProgress_StartsAgainFromZero()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 0));
+        var leased = await DequeueOneAsync();
+        Assert.True(await Store.ReportProgressAsync(id, leased.LeaseToken, 60, Ct));
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Failed, Error(1))));
+        Assert.Equal(60, (await GetAsync(id)).Progress);
+
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
+
+        Assert.Equal(0, (await GetAsync(id)).Progress);
+    }
+
+    [Theory]
+    [InlineData(JobState.Failed)]
+    [InlineData(JobState.Cancelled)]
+    [InlineData(JobState.Scheduled)]
+    [InlineData(JobState.Retrying)]
+    public async Task Requeue_Allowed_RunsNowAsTheNextAttempt(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state);
+        var before = await GetAsync(id);
         Time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
 
         var leased = await DequeueOneAsync();
 
         Assert.Equal(id, leased.Id);
-        Assert.Equal(1, leased.Attempt);
+        Assert.Equal(before.Attempts + 1, leased.Attempt);
         Assert.Equal(Now, leased.EnqueuedAt);
+    }
+
+    [Fact]
+    public async Task Requeue_FailedJob_NextAttemptsErrorHasTheNextNumber()
+    {
+        var id = await EnqueueAsync(NewJob(maxRetry: 0));
+        var first = await DequeueOneAsync();
+        Assert.True(await AckAsync(Ack(first, AckOutcome.Failed, Error(first.Attempt, "disk full"))));
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
+
+        var second = await DequeueOneAsync();
+        Assert.True(await AckAsync(Ack(second, AckOutcome.Failed, Error(second.Attempt, "disk still full"))));
+
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal([1, 2], job.Errors.Select(static e => e.Attempt));
+        Assert.Equal(2, job.Attempts);
+    }
+
+    [Fact]
+    public async Task Requeue_JobOutOfRetries_GetsOneMoreAttemptThatFailsForGoodWhenItsLeaseExpires()
+    {
+        // A manual retry of a job whose retries were spent runs it once more (as Sidekiq and Oban do): if that
+        // attempt is lost too, the job fails again rather than starting a new round of retries.
+        var id = await EnqueueAsync(NewJob(maxRetry: 0));
+        var first = await DequeueOneAsync();
+        Assert.True(await AckAsync(Ack(first, AckOutcome.Failed, Error(first.Attempt))));
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, id, Ct));
+        var second = await DequeueOneAsync();
+        Assert.Equal(2, second.Attempt);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(JobState.Failed, Assert.Single(await Store.RecoverExpiredLeasesAsync(10, Ct)).NewState);
+
+        Assert.Equal([1, 2], (await GetAsync(id)).Errors.Select(static e => e.Attempt));
     }
 
     [Fact]

@@ -59,21 +59,95 @@ public abstract partial class LeaseTests
     }
 
     [Fact]
-    public async Task Recover_Recovered_IsDequeuedAgainWithNextAttemptNewTokenAndRecoveryAsEnqueuedAt()
+    public async Task Recover_Recovered_IsDequeuedAgainWithNextAttemptNewTokenAndItsEnqueuedAtKept()
     {
         var id = await EnqueueAsync();
         var first = await DequeueOneAsync();
         Time.Advance(Lease + TimeSpan.FromSeconds(1));
         await Store.RecoverExpiredLeasesAsync(100, Ct);
-        var recoveredAt = Now;
         Time.Advance(TimeSpan.FromSeconds(1));
 
         var second = await DequeueOneAsync();
 
+        // The job takes back its place in the queue, and with it the time it became pending.
         Assert.Equal(id, second.Id);
         Assert.Equal(2, second.Attempt);
         Assert.NotEqual(first.LeaseToken, second.LeaseToken);
-        Assert.Equal(recoveredAt, second.EnqueuedAt);
+        Assert.Equal(first.EnqueuedAt, second.EnqueuedAt);
+    }
+
+    [Fact]
+    public async Task Recover_UnderABacklog_RecoveredJobIsDequeuedFirst()
+    {
+        // It was at the head of the queue when it was leased: a worker's death must not send it behind
+        // the backlog that arrived while it ran.
+        var id = await EnqueueAsync();
+        var first = await DequeueOneAsync();
+        var backlog = await EnqueueManyAsync(5);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(JobState.Pending, Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct)).NewState);
+        var later = await EnqueueManyAsync(2);
+
+        var next = await DequeueOneAsync();
+
+        Assert.Equal(id, next.Id);
+        Assert.Equal(2, next.Attempt);
+        Assert.Equal(backlog.Concat(later), (await DequeueAsync(100)).Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Recover_JobsRecoveredTogether_ComeOutFirstInTheirOrder()
+    {
+        var ids = await EnqueueManyAsync(3);
+        var leased = await DequeueAsync(3);
+        Assert.Equal(ids, leased.Select(static j => j.Id));
+        var backlog = await EnqueueManyAsync(4);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(3, (await Store.RecoverExpiredLeasesAsync(100, Ct)).Count);
+
+        var order = (await DequeueAsync(100)).Select(static j => j.Id);
+
+        Assert.Equal(ids.Concat(backlog), order);
+    }
+
+    [Fact]
+    public async Task Recover_UnderABacklog_OtherQueuesAreServedByTheirQuotas()
+    {
+        // Going to the head of its own queue changes nothing between queues: the quotas still split the slots.
+        var id = await EnqueueAsync(NewJob(queue: "low"));
+        await DequeueOneAsync("low");
+        await EnqueueManyAsync(3, "low");
+        var critical = await EnqueueManyAsync(3, "critical");
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        await Store.RecoverExpiredLeasesAsync(100, Ct);
+
+        var leased = await Store.DequeueAsync(
+            new DequeueRequest
+            {
+                Queues = [new QueueQuota("critical", 3), new QueueQuota("low", 1)],
+                Limit = 4,
+                ServerId = ServerId,
+                LeaseDuration = Lease,
+            },
+            Ct);
+
+        Assert.Equal(critical.Append(id), leased.Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Recover_WithProgressReported_IsPendingWithProgressZero()
+    {
+        var id = await EnqueueAsync();
+        var leased = await DequeueOneAsync();
+        Assert.True(await Store.ReportProgressAsync(id, leased.LeaseToken, 70, Ct));
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        await Store.RecoverExpiredLeasesAsync(100, Ct);
+
+        // A value from the dead attempt would look like live work.
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Pending, job.State);
+        Assert.Equal(0, job.Progress);
     }
 
     [Fact]

@@ -56,7 +56,7 @@ for i = 5, #ARGV, 10 do
       local fields = { 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)) }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
-      make_pending(jk, id, now)
+      return_to_head(jk, id, now)
       if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else

@@ -1,6 +1,6 @@
 -- Prepended to every queue script (RedisScripts). One queue's keys, all under the queue's hash tag,
 -- so that a script touches one Redis Cluster slot. The layout is RedisKeys.QueueKeys:
--- KEYS[1] pending list (LPUSH in, RPOP out: FIFO)   KEYS[2] active zset (score: lease expiry)
+-- KEYS[1] pending list (LPUSH in, RPOP out: FIFO; RPUSH puts a job back at the head)   KEYS[2] active zset (score: lease expiry)
 -- KEYS[3] scheduled zset (score: due)               KEYS[4] retrying zset (score: due)
 -- KEYS[5..8] succeeded, partial, failed, cancelled zsets (score: retention expiry)
 -- KEYS[9] paused flag                               KEYS[10] lease token counter
@@ -67,5 +67,14 @@ local function make_pending(jk, id, now)
   redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
   redis.call('LPUSH', PENDING, id)
+end
+
+-- Hands a leased job (recovered or released) back to pending at the head of the queue, where it was when it was
+-- leased: its pending-since ('e') is kept and its progress starts again from 0. Jobs pushed one after another
+-- come out last pushed first, so push a batch in reverse order to keep it.
+local function return_to_head(jk, id, now)
+  redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0')
+  redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+  redis.call('RPUSH', PENDING, id)
 end
 

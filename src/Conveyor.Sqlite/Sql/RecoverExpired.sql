@@ -2,17 +2,22 @@
 -- Each gets an error for the attempt that was lost and then:
 --   cancelled  if its cancellation was requested (the operator asked for it never to run again);
 --   failed     if its attempts are spent (attempts > max_retry) or its deadline has come (deadline <= @now);
---   pending    otherwise, behind the waiting jobs, with pending_seq @seq_base + its rank.
+--   pending    otherwise, with progress 0, at the head of its queue: it was there when it was leased, so it runs
+--              next rather than after the backlog that arrived meanwhile. Its pending_seq is a fresh counter
+--              value negated (-(@seq_base + rank)), below every pending_seq in use and still unique, as the lease
+--              token it becomes must be. Jobs recovered together keep the order the queue gave them out in
+--              (their lease tokens): the first leased gets the lowest. Its enqueued_at is kept.
 -- Finished jobs start their retention.
 -- Parameters: @now, @limit, @seq_base, @message.
 -- Result: one row per job (id, type, queue, tenant, state, pending_seq); the caller advances the counter to
---   the largest pending_seq returned.
+--   the largest -pending_seq returned.
 UPDATE jobs
 SET state = CASE WHEN cancel_requested THEN 'cancelled'
                  WHEN attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now) THEN 'failed'
                  ELSE 'pending' END,
-    pending_seq = @seq_base + expired.rank,
-    enqueued_at = @now,
+    pending_seq = -(@seq_base + expired.rank),
+    progress = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
+                    THEN progress ELSE 0 END,
     completed_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
                         THEN @now END,
     expires_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
@@ -21,8 +26,8 @@ SET state = CASE WHEN cancel_requested THEN 'cancelled'
                                    'item', NULL, 'occurredAt', @now) || char(10),
     updated_at = @now,
     cancel_requested = 0
-FROM (SELECT seq, row_number() OVER (ORDER BY lease_expires_at, seq) AS rank
-      FROM (SELECT seq, lease_expires_at FROM jobs INDEXED BY jobs_lease
+FROM (SELECT seq, row_number() OVER (ORDER BY lease_token DESC) AS rank
+      FROM (SELECT seq, lease_token FROM jobs INDEXED BY jobs_lease
             WHERE state = 'active' AND lease_expires_at < @now
             ORDER BY lease_expires_at, seq
             LIMIT @limit)) AS expired

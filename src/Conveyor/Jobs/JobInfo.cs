@@ -29,7 +29,7 @@ public sealed record JobInfo
     /// <summary>Moment after which the job must not run any more; null for none.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
-    /// <summary>When the job becomes (or became) due: its process-at time, or the end of its retry backoff.</summary>
+    /// <summary>When the job becomes (or became) due: its process-at time, the end of its retry backoff, or the time of a manual retry.</summary>
     public DateTimeOffset? ScheduledAt { get; init; }
 
     public string? UniqueKey { get; init; }
@@ -37,7 +37,7 @@ public sealed record JobInfo
     /// <summary>How long the job is kept once finished.</summary>
     public TimeSpan Retention { get; init; }
 
-    /// <summary>0–100, as reported by the handler.</summary>
+    /// <summary>0–100, as reported by the handler in the current attempt; 0 again when a job goes back to the queue (recovered, released or retried).</summary>
     public int Progress { get; init; }
 
     public ReadOnlyMemory<byte>? Result { get; init; }

@@ -22,8 +22,9 @@ public enum AckOutcome
     Cancelled = 4,
 
     /// <summary>
-    /// Handed back at shutdown: state pending at once, the attempt count goes down by one (the attempt does
-    /// not count), no error recorded. A job whose cancellation was requested while it ran ends cancelled instead.
+    /// Handed back at shutdown: state pending at once, at the head of its queue with its pending-since kept (as a
+    /// recovered job), progress 0; the attempt count goes down by one (the attempt does not count), no error
+    /// recorded. A job whose cancellation was requested while it ran ends cancelled instead.
     /// </summary>
     Released = 5,
 

@@ -20,7 +20,10 @@ public interface IJobQueryStore
     ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs a failed, cancelled, scheduled or retrying job again now: pending, attempts reset to 0, errors kept.
+    /// Runs a failed, cancelled, scheduled or retrying job again now: pending at the back of its queue, scheduled-at
+    /// now, started-at and completed-at cleared, progress 0, errors kept. Attempts keep counting (they are not
+    /// reset), so each attempt's error has its own number; a job whose retries were spent therefore gets one more
+    /// attempt, and fails again for good if that one fails too.
     /// Pending, active, succeeded and partial jobs are <see cref="JobCommandResult.NotAllowed"/>.
     /// </summary>
     ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken);

@@ -31,6 +31,9 @@ public sealed record LeasedJob
 
     public required DateTimeOffset CreatedAt { get; init; }
 
-    /// <summary>When the job became pending (enqueue, promotion or recovery): the start of its wait in the queue.</summary>
+    /// <summary>
+    /// When the job became pending (enqueue, promotion or requeue): the start of its wait in the queue. A job that
+    /// was recovered or released after a lease keeps the time it had then, with its place at the head of the queue.
+    /// </summary>
     public required DateTimeOffset EnqueuedAt { get; init; }
 }

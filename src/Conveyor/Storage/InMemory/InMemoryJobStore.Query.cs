@@ -135,9 +135,15 @@ public sealed partial class InMemoryJobStore
                 case null:
                     return ValueTask.FromResult(JobCommandResult.NotFound);
                 case JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
-                    job.Attempts = 0;
+                    var now = _time.GetUtcNow();
+
+                    // Attempts keep counting, so the next attempt's error has its own number; nothing of the
+                    // earlier attempts' times or progress is left to look current.
+                    job.ScheduledAt = now;
+                    job.StartedAt = null;
                     job.CompletedAt = null;
-                    MoveTo(job, JobState.Pending, _time.GetUtcNow());
+                    job.Progress = 0;
+                    MoveTo(job, JobState.Pending, now);
                     Signal();
                     return ValueTask.FromResult(JobCommandResult.Done);
                 default:

@@ -210,9 +210,10 @@ public sealed partial class InMemoryJobStore
                 MoveTo(job, JobState.Failed, now);
                 return false;
             case AckOutcome.Released when !cancelRequested:
-                // Shutdown is not the job's fault: the attempt does not count.
+                // Shutdown is not the job's fault: the attempt does not count, and the job keeps its place.
                 job.Attempts = Math.Max(0, job.Attempts - 1);
-                MoveTo(job, JobState.Pending, now);
+                job.Progress = 0;
+                MoveTo(job, JobState.Pending, now, keepPlace: true);
                 return true;
             case AckOutcome.Snoozed when !cancelRequested:
                 // Waiting is not the job's fault either: the attempt does not count.
@@ -280,7 +281,13 @@ public sealed partial class InMemoryJobStore
                 var state = job.CancelRequested ? JobState.Cancelled
                     : job.Attempts > job.MaxRetry || job.Deadline <= now ? JobState.Failed
                     : JobState.Pending;
-                MoveTo(job, state, now);
+                if (state == JobState.Pending)
+                {
+                    // The next attempt starts from nothing, and runs next: the job was at the head when it was leased.
+                    job.Progress = 0;
+                }
+
+                MoveTo(job, state, now, keepPlace: true);
                 recovered.Add(new RecoveredJob(job.Id, job.Type, job.Queue, job.Tenant, state));
             }
 

@@ -54,7 +54,14 @@ public sealed partial class InMemoryJobStore : IJobStore
     /// The one place a job changes state, so that the per-queue counts and the indexes (pending list,
     /// due, lease and retention sets) can never disagree with the job itself.
     /// </summary>
-    private void MoveTo(JobRecord job, JobState state, DateTimeOffset now)
+    /// <param name="job">The job.</param>
+    /// <param name="state">Its new state.</param>
+    /// <param name="now">The store's time.</param>
+    /// <param name="keepPlace">
+    /// For a leased job that goes back to pending (recovered or released): it keeps its pending-since and takes back
+    /// its place in the queue, ahead of every job that became pending after it, instead of going to the back.
+    /// </param>
+    private void MoveTo(JobRecord job, JobState state, DateTimeOffset now, bool keepPlace = false)
     {
         Unindex(job);
         var queue = GetQueue(job.Queue);
@@ -62,13 +69,16 @@ public sealed partial class InMemoryJobStore : IJobStore
         queue.Counts[(int)state]++;
         job.State = state;
         job.UpdatedAt = now;
-        Index(job, now);
+        Index(job, now, keepPlace);
     }
 
-    private void Index(JobRecord job, DateTimeOffset now)
+    private void Index(JobRecord job, DateTimeOffset now, bool keepPlace = false)
     {
         switch (job.State)
         {
+            case JobState.Pending when keepPlace:
+                job.PendingNode = InsertInPlace(GetQueue(job.Queue).Pending, job);
+                break;
             case JobState.Pending:
                 job.PendingSince = now;
                 job.PendingNode = GetQueue(job.Queue).Pending.AddLast(job);
@@ -89,6 +99,24 @@ public sealed partial class InMemoryJobStore : IJobStore
                 _retained.Add(job.Entry.Value);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Inserts the job in front of the first pending job that became pending after it (or in the same instant but was
+    /// created later): the head of the queue, unless other jobs handed back before it are still waiting there.
+    /// </summary>
+    private static LinkedListNode<JobRecord> InsertInPlace(LinkedList<JobRecord> pending, JobRecord job)
+    {
+        for (var node = pending.First; node is not null; node = node.Next)
+        {
+            var other = node.Value;
+            if (other.PendingSince > job.PendingSince || (other.PendingSince == job.PendingSince && other.Sequence > job.Sequence))
+            {
+                return pending.AddBefore(node, job);
+            }
+        }
+
+        return pending.AddLast(job);
     }
 
     private void Unindex(JobRecord job)

@@ -1,0 +1,34 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>A job released at shutdown goes back where it was: at the head of its queue, its progress cleared.</summary>
+public abstract partial class AcknowledgeTests
+{
+    [Fact]
+    public async Task Ack_ReleasedUnderABacklog_IsDequeuedFirstWithItsEnqueuedAtKept()
+    {
+        var leased = await LeaseAsync();
+        var backlog = await EnqueueManyAsync(4);
+        Time.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
+
+        var again = await DequeueOneAsync();
+        Assert.Equal(leased.Id, again.Id);
+        Assert.Equal(leased.EnqueuedAt, again.EnqueuedAt);
+        Assert.Equal(backlog, (await DequeueAsync(100)).Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Ack_ReleasedWithProgressReported_IsPendingWithProgressZero()
+    {
+        var leased = await LeaseAsync();
+        Assert.True(await Store.ReportProgressAsync(leased.Id, leased.LeaseToken, 35, Ct));
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
+
+        // The next attempt starts from nothing: a value from the interrupted one would look like live work.
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Pending, job.State);
+        Assert.Equal(0, job.Progress);
+    }
+}
