@@ -31,6 +31,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddSingleton<ApiKeyTenantResolver>();
         services.TryAddSingleton<TenantRateLimiter>();
         services.TryAddSingleton<JobTypeCatalog>();
+        services.TryAddSingleton<ServedQueues>();
         services.TryAddSingleton<EnqueueBatcher>();
         services.TryAddSingleton<PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());

@@ -107,6 +107,8 @@ internal sealed class TestApp : IAsyncDisposable
                     throw;
                 }
             })
+            .AddHandler<TestNote, TestNoteHandler>()
+            .AddHandler<LenientTestNote, TestNoteHandler>()
             .AddApi();
         if (withWorkers)
         {
@@ -228,4 +230,24 @@ internal sealed class TestApp : IAsyncDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
     }
+}
+
+/// <summary>The payload of test:note, a job type with a payload class: its payload is checked at enqueue.</summary>
+public sealed record TestNote(long NoteId, string? Title) : IJobPayload
+{
+    public static string JobType => "test:note";
+}
+
+/// <summary>The payload of test:lenient, whose type lets unknown properties through.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip)]
+public sealed record LenientTestNote(long NoteId) : IJobPayload
+{
+    public static string JobType => "test:lenient";
+}
+
+internal sealed class TestNoteHandler : IJobHandler<TestNote>, IJobHandler<LenientTestNote>
+{
+    public Task HandleAsync(TestNote payload, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task HandleAsync(LenientTestNote payload, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
 }

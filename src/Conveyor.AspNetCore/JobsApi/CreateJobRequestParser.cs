@@ -94,7 +94,7 @@ internal static class CreateJobRequestParser
             }
         }
 
-        return Finish(type, payload, options, out error);
+        return Finish(type, payload, options, now, out error);
     }
 
     private static bool TryApply(string name, JsonElement value, DateTimeOffset now, ref string? type, ref ReadOnlyMemory<byte> payload, ref JobOptions options, out ParseError? error)
@@ -225,7 +225,7 @@ internal static class CreateJobRequestParser
         return true;
     }
 
-    private static CreateJobRequest? Finish(string? type, ReadOnlyMemory<byte> payload, JobOptions options, out ParseError? error)
+    private static CreateJobRequest? Finish(string? type, ReadOnlyMemory<byte> payload, JobOptions options, DateTimeOffset now, out ParseError? error)
     {
         error = null;
         if (type is null)
@@ -255,6 +255,20 @@ internal static class CreateJobRequestParser
         if (options.UniqueFor is not null && options.UniqueKey is null)
         {
             error = new ParseError("unique_key", "is required with unique_for_seconds.");
+            return null;
+        }
+
+        if (options.ProcessAt is not null && options.ProcessIn is not null)
+        {
+            error = new ParseError("process_in_seconds", "cannot be given with process_at: give one of them.");
+            return null;
+        }
+
+        if (options.Deadline is { } deadline && (options.ProcessAt ?? now + options.ProcessIn) is { } runAt && runAt > deadline)
+        {
+            error = new ParseError(
+                options.ProcessAt is null ? "process_in_seconds" : "process_at",
+                $"the job would wait until {Rfc3339.Format(runAt)}, after its deadline {Rfc3339.Format(deadline)}: it could never run.");
             return null;
         }
 

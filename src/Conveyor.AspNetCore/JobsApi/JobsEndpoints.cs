@@ -32,6 +32,7 @@ internal static class JobsEndpoints
         EnqueueBatcher batcher,
         IJobStore store,
         JobTypeCatalog catalog,
+        ServedQueues servedQueues,
         IOptions<ConveyorApiOptions> apiOptions,
         IOptions<ConveyorOptions> coreOptions,
         TimeProvider timeProvider,
@@ -80,6 +81,11 @@ internal static class JobsEndpoints
             return ApiProblems.TooLarge("payload", request.Payload.Length, sizeIsExact: true, payloadLimit, "Conveyor:MaxPayloadBytes");
         }
 
+        if (catalog.ValidatePayload(request.Type, request.Payload) is { } payloadError)
+        {
+            return ApiProblems.Invalid(payloadError.Field, payloadError.Reason);
+        }
+
         var options = request.Options with
         {
             Tenant = caller.Tenant,
@@ -110,13 +116,13 @@ internal static class JobsEndpoints
                 }
 
                 http.Response.Headers["Idempotent-Replayed"] = "true";
-                return Created(http, stored.Id, stored.State, stored.CreatedAt);
+                return Created(http, stored.Id, stored.State, stored.CreatedAt, await servedQueues.WarningForAsync(stored.Queue).ConfigureAwait(false));
             case EnqueueOutcome.DuplicateUniqueKey:
                 return ApiProblems.Conflict(
                     "Another job holds this unique_key.",
                     $"Job {result.JobId} ({result.State.ToApiStatus()}) holds unique_key '{request.Options.UniqueKey}' until its unique_for_seconds pass or it finishes.");
             default:
-                return Created(http, result.JobId, result.State, result.CreatedAt);
+                return Created(http, result.JobId, result.State, result.CreatedAt, await servedQueues.WarningForAsync(options.Queue ?? QueueName.Default).ConfigureAwait(false));
         }
     }
 
@@ -210,10 +216,10 @@ internal static class JobsEndpoints
         };
     }
 
-    private static Accepted<JobCreatedResponse> Created(HttpContext http, string jobId, JobState state, DateTimeOffset createdAt) =>
+    private static Accepted<JobCreatedResponse> Created(HttpContext http, string jobId, JobState state, DateTimeOffset createdAt, string? warning) =>
         TypedResults.Accepted(
             $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(jobId)}",
-            new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)));
+            new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)) { Warnings = warning is null ? null : [warning] });
 
     private static string JobLocation(HttpContext http, string jobId)
     {

@@ -40,6 +40,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
+        services.TryAddSingleton<IJobPayloadValidator>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         return new ConveyorBuilder(services);
     }
 

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Conveyor.Handlers;
 
 /// <summary>The handlers a server runs, by job type. Built once at start; lookups are a frozen dictionary read.</summary>
-internal sealed class JobHandlerRegistry : IRegisteredJobTypes
+internal sealed class JobHandlerRegistry : IRegisteredJobTypes, IJobPayloadValidator
 {
     private readonly FrozenDictionary<string, JobInvoker> _invokers;
 
@@ -25,4 +25,7 @@ internal sealed class JobHandlerRegistry : IRegisteredJobTypes
     public IReadOnlyCollection<string> JobTypes => _invokers.Keys;
 
     public bool TryGet(string jobType, out JobInvoker invoker) => _invokers.TryGetValue(jobType, out invoker!);
+
+    public JobPayloadProblem? Validate(string jobType, ReadOnlyMemory<byte> payload) =>
+        _invokers.TryGetValue(jobType, out var invoker) ? invoker.ValidatePayload(payload) : null;
 }

@@ -28,4 +28,6 @@ internal sealed class TypedJobInvoker<TPayload, THandler>(JobPayloadSerializer s
         var handler = context.Services.GetRequiredService<THandler>();
         return handler.HandleAsync(payload, context, context.CancellationToken);
     }
+
+    public override JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload) => serializer.Validate<TPayload>(payload);
 }

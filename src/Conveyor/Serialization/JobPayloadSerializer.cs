@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
 
@@ -25,4 +26,77 @@ public sealed class JobPayloadSerializer
     public byte[] Serialize(object? value, Type type) => JsonSerializer.SerializeToUtf8Bytes(value, _options.GetTypeInfo(type));
 
     public T? Deserialize<T>(ReadOnlyMemory<byte> json) => JsonSerializer.Deserialize(json.Span, (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T)));
+
+    /// <summary>
+    /// Where and why <paramref name="json"/> would not deserialise into <typeparamref name="T"/>, or null. Stricter than
+    /// <see cref="Deserialize{T}"/>: a property <typeparamref name="T"/> does not have is refused, not dropped.
+    /// </summary>
+    internal JobPayloadProblem? Validate<T>(ReadOnlyMemory<byte> json)
+    {
+        var typeInfo = (JsonTypeInfo<T>)StrictOptions.GetTypeInfo(typeof(T));
+        try
+        {
+            return JsonSerializer.Deserialize(json.Span, typeInfo) is null
+                ? new JobPayloadProblem("$", $"must be a JSON object for {typeof(T).Name}; it is null.")
+                : null;
+        }
+        catch (JsonException e)
+        {
+            return new JobPayloadProblem(e.Path ?? "$", Describe(e, typeInfo));
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            return new JobPayloadProblem("$", $"does not fit {typeof(T).Name}: {e.Message}");
+        }
+    }
+
+    // Payloads checked at enqueue refuse unknown properties (a misspelt name would otherwise be dropped in silence and
+    // the handler would see a default); a type can opt out with [JsonUnmappedMemberHandling(Skip)].
+    private JsonSerializerOptions StrictOptions => field ??= new JsonSerializerOptions(_options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    private static string Describe(JsonException e, JsonTypeInfo typeInfo)
+    {
+        var typeName = typeInfo.Type.Name;
+        var path = e.Path ?? "$";
+        // A property of the payload type itself ("$.note_id") gets a message in the API's terms; deeper places keep
+        // System.Text.Json's own, without its position suffix.
+        var property = path.StartsWith("$.", StringComparison.Ordinal) && path.IndexOfAny(['.', '['], 2) < 0 ? path[2..] : null;
+        var known = typeInfo.Kind == JsonTypeInfoKind.Object ? string.Join(", ", typeInfo.Properties.Select(p => p.Name)) : "";
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return property is not null
+                ? $"is not a property of {typeName}, which has: {known} (a property the payload type does not have is refused, not dropped)."
+                : "is not a property of the type expected here (a property the payload type does not have is refused, not dropped).";
+        }
+
+        if (path == "$" && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"must be {Expected(typeInfo.Type)} for {typeName}.";
+        }
+
+        if (property is not null && typeInfo.Properties.FirstOrDefault(p => p.Name == property) is { } declared)
+        {
+            return $"must be {Expected(declared.PropertyType)} ({typeName} declares it as {declared.PropertyType.Name}).";
+        }
+
+        var message = e.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).Trim();
+    }
+
+    private static string Expected(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return Type.GetTypeCode(type) switch
+        {
+            TypeCode.Boolean => "true or false",
+            TypeCode.String or TypeCode.Char or TypeCode.DateTime => "a string",
+            TypeCode.Object when type == typeof(DateTimeOffset) || type == typeof(Guid) || type == typeof(TimeSpan) => "a string",
+            TypeCode.Object when typeof(System.Collections.IDictionary).IsAssignableFrom(type) => "a JSON object",
+            TypeCode.Object when typeof(System.Collections.IEnumerable).IsAssignableFrom(type) => "an array",
+            TypeCode.Object => "a JSON object",
+            _ when type.IsEnum => "a string or a number",
+            _ => "a number",
+        };
+    }
 }

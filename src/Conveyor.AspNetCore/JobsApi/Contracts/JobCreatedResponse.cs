@@ -6,4 +6,10 @@ namespace Conveyor.AspNetCore.JobsApi.Contracts;
 public sealed record JobCreatedResponse(
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("created_at")] string CreatedAt);
+    [property: JsonPropertyName("created_at")] string CreatedAt)
+{
+    /// <summary>What the caller should know although the job was accepted (a queue no running server serves); absent when nothing.</summary>
+    [JsonPropertyName("warnings")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Frozen;
+using Conveyor.Storage;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// The queues that live servers serve, from the server registry (<see cref="IJobCoordinationStore.ListServersAsync"/>),
+/// read at most every <see cref="CacheFor"/> so that a create costs no extra round trip. <c>POST /jobs</c> warns when a
+/// job goes to a queue no live server serves: it is accepted, and waits until such a server starts.
+/// </summary>
+internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
+{
+    /// <summary>How long one read of the registry is used; a server beats every 5 s and expires after 15 s anyway.</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+
+    private (Task<FrozenSet<string>?> Queues, DateTimeOffset ReadAt)? _cache;
+
+    /// <summary>A warning for the caller when no live server serves <paramref name="queue"/>; null when one does, or when the registry cannot be read.</summary>
+    public async ValueTask<string?> WarningForAsync(string queue)
+    {
+        var served = await CurrentAsync().ConfigureAwait(false);
+        return served is null || served.Contains(queue)
+            ? null
+            : served.Count == 0
+                ? $"No server is running: the job waits in queue '{queue}' until a server that serves it starts."
+                : $"No running server serves queue '{queue}' (they serve: {string.Join(", ", served.Order(StringComparer.Ordinal))}); the job waits until a server that serves it starts.";
+    }
+
+    private Task<FrozenSet<string>?> CurrentAsync()
+    {
+        var now = timeProvider.GetUtcNow();
+        var cache = _cache;
+        if (cache is { } c && now - c.ReadAt < CacheFor)
+        {
+            return c.Queues;
+        }
+
+        var read = ReadAsync(now);
+        _cache = (read, now);
+        return read;
+    }
+
+    private async Task<FrozenSet<string>?> ReadAsync(DateTimeOffset now)
+    {
+        try
+        {
+            var servers = await store.ListServersAsync(CancellationToken.None).ConfigureAwait(false);
+            return servers.Where(s => s.ExpiresAt > now).SelectMany(s => s.Queues.Keys).ToFrozenSet(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JobStoreUnavailableException or OperationCanceledException)
+        {
+            // The enqueue itself will say whether the store answers; a registry that cannot be read warns of nothing.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text.Json;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary>What POST /jobs checks before it answers 202: the payload against its type, contradictory options, the queue.</summary>
+public sealed class EnqueueValidationTests
+{
+    [Theory]
+    [InlineData("""{"noteId": 42}""", "payload.noteId", "is not a property of TestNote, which has: note_id, title")]
+    [InlineData("""{"note_id": 42, "titel": "x"}""", "payload.titel", "is not a property of TestNote")]
+    [InlineData("""{"note_id": "forty-two"}""", "payload.note_id", "must be a number (TestNote declares it as Int64)")]
+    [InlineData("""{"note_id": 42, "title": 7}""", "payload.title", "must be a string (TestNote declares it as String)")]
+    [InlineData("""[42]""", "payload", "must be a JSON object for TestNote")]
+    [InlineData("\"forty-two\"", "payload", "must be a JSON object for TestNote")]
+    public async Task Post_PayloadThatDoesNotFitItsType_Returns400NamingTheField_AndWritesNothing(string payload, string field, string mentioned)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.PostJobAsync($$"""{"type": "test:note", "payload": {{payload}}}""");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Contains(mentioned, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Theory]
+    [InlineData("test:note", """{"note_id": 42, "title": "x"}""")]
+    [InlineData("test:note", """{}""")]
+    [InlineData("test:lenient", """{"note_id": 42, "extra": true}""")]
+    [InlineData("test:noop", """{"anything": ["goes"]}""")]
+    public async Task Post_PayloadThatFits_OrATypeWithoutPayloadClass_Returns202(string type, string payload)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.PostJobAsync($$"""{"type": "{{type}}", "payload": {{payload}}}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    public static TheoryData<string, string> ContradictoryOptions
+    {
+        get
+        {
+            var soon = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+            var later = DateTimeOffset.UtcNow.AddHours(2).ToString("yyyy-MM-ddTHH:mm:ssZ");
+            return new()
+            {
+                { $$""", "process_at": "{{soon}}", "process_in_seconds": 60""", "process_in_seconds" },
+                { $$""", "process_at": "{{later}}", "deadline": "{{soon}}" """, "process_at" },
+                { $$""", "process_in_seconds": 7200, "deadline": "{{soon}}" """, "process_in_seconds" },
+            };
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ContradictoryOptions))]
+    public async Task Post_ContradictoryOptions_Returns400NamingTheField(string options, string field)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.PostJobAsync($$"""{"type": "test:noop"{{options}}}""");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Fact]
+    public async Task Post_ToAQueueNoServerServes_IsAccepted_WithAWarning()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        await WaitForServerAsync(app.Store);
+
+        using var served = await app.PostJobAsync("""{"type": "test:noop", "queue": "critical"}""");
+        using var unserved = await app.PostJobAsync("""{"type": "test:noop", "queue": "nobody-serves-this"}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, served.StatusCode);
+        Assert.False((await ProblemAssert.ReadJsonAsync(served)).TryGetProperty("warnings", out _));
+        Assert.Equal(HttpStatusCode.Accepted, unserved.StatusCode);
+        var warning = Assert.Single((await ProblemAssert.ReadJsonAsync(unserved)).GetProperty("warnings").EnumerateArray()).GetString();
+        Assert.Contains("'nobody-serves-this'", warning, StringComparison.Ordinal);
+        Assert.Contains("critical", warning, StringComparison.Ordinal);
+        Assert.Equal(2, (await app.StoredJobsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Post_WithNoServerRunning_IsAccepted_WithAWarning()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.PostJobAsync("""{"type": "test:noop"}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var warnings = (await ProblemAssert.ReadJsonAsync(response)).GetProperty("warnings");
+        Assert.Contains("No server is running", warnings[0].GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForServerAsync(IJobStore store)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((await store.ListServersAsync(CancellationToken.None)).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server never registered");
+            await Task.Delay(20);
+        }
+    }
+}
