@@ -11,9 +11,13 @@ internal sealed class PrometheusInstrument
 
     private readonly ConcurrentDictionary<string, PrometheusSeries> _series = new(StringComparer.Ordinal);
 
+    // Gauge<T> reports the current value; up-down counters report changes that add up.
+    private readonly bool _lastValue;
+
     public PrometheusInstrument(Instrument instrument)
     {
         Name = instrument.Name;
+        _lastValue = instrument is Gauge<long> or Gauge<double>;
         Description = instrument.Description ?? "";
         (Kind, Bounds) = instrument switch
         {
@@ -40,6 +44,10 @@ internal sealed class PrometheusInstrument
         if (Kind == "histogram")
         {
             series.Record(value, Bounds);
+        }
+        else if (_lastValue)
+        {
+            series.Set(value);
         }
         else
         {

@@ -17,6 +17,13 @@ internal sealed class PrometheusSeries(int bucketCount)
     /// <summary>Counts per bucket (not cumulative); the last one is above every bound.</summary>
     public long BucketCount(int index) => Interlocked.Read(ref _buckets[index]);
 
+    /// <summary>A gauge that is set rather than added to (<see cref="System.Diagnostics.Metrics.Gauge{T}"/>).</summary>
+    public void Set(double value)
+    {
+        Volatile.Write(ref _sum, value);
+        Interlocked.Increment(ref _count);
+    }
+
     public void Add(double value)
     {
         double current, updated;

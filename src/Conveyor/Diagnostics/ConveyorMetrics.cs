@@ -20,6 +20,7 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _leaseRecoveries;
     private readonly Counter<long> _snoozed;
     private readonly Histogram<double> _queueWait;
+    private readonly Gauge<long> _retentionBacklog;
 
     public ConveyorMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +36,8 @@ public sealed class ConveyorMetrics
         _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type).");
         _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600] });
+        _retentionBacklog = meter.CreateGauge<long>("job_retention_backlog", description:
+            "Finished jobs past their retention that the janitor found waiting since it last caught up: about one janitor interval's finishes while deletion keeps up, growing while it does not (0 on servers that are not the fleet's purger).");
     }
 
     internal void JobStarted(string jobType, string queue) =>
@@ -85,6 +88,8 @@ public sealed class ConveyorMetrics
 
     internal void LeaseRecovered(string queue) =>
         _leaseRecoveries.Add(1, new TagList { { "queue", queue } });
+
+    internal void RetentionBacklog(long jobs) => _retentionBacklog.Record(jobs);
 
     internal void QueueWait(string queue, TimeSpan wait) =>
         _queueWait.Record(Math.Max(0, wait.TotalSeconds), new TagList { { "queue", queue } });

@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Lost the lease of job {job_id}: its handler is cancelled and its result will not be recorded")]
     public static partial void LeaseLost(ILogger logger, string job_id);
 
+    [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
+    public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
+
     [LoggerMessage(13, LogLevel.Error, "{component} failed; it carries on at its next tick")]
     public static partial void ComponentFailed(ILogger logger, Exception exception, string component);
 

@@ -91,7 +91,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         [
             Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
-            Task.Run(() => new Server.Janitor(_store, ServerId, _options.JanitorInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
         ];
         _workers = new Task[_options.Concurrency];

@@ -1,18 +1,79 @@
+using System.Reflection;
+using Conveyor.Diagnostics;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;
 
-public sealed class JanitorTests
+public sealed class JanitorTests : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Retention = TimeSpan.FromMinutes(1);
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly ServiceProvider _services;
+    private readonly ConveyorMetrics _metrics;
+    private readonly MetricCollector<long> _backlog;
+
+    public JanitorTests()
+    {
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        _metrics = new ConveyorMetrics(meterFactory);
+        _backlog = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_retention_backlog");
+    }
+
+    public void Dispose()
+    {
+        _backlog.Dispose();
+        _services.Dispose();
+    }
+
+    [Fact]
+    public async Task Backlog_IsWhatTheRunFound_AndZeroOnceCaughtUp()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 2_500, Retention);
+        _time.Advance(Retention);
+        var janitor = new Janitor(store, "server-a", _metrics, Interval, _time, NullLogger.Instance);
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(2_500, _backlog.LastMeasurement!.Value);
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0, _backlog.LastMeasurement!.Value);
+    }
+
+    [Fact]
+    public async Task RunsThatEndBeforeCatchingUp_GrowTheBacklog_AndWarn()
+    {
+        var inner = new InMemoryJobStore(_time);
+        await FinishAsync(inner, 10_000, Retention);
+        _time.Advance(Retention);
+        // Each batch takes half an interval, so a run deletes two batches and stops behind.
+        var store = SlowPurge.Wrap(inner, _time, Interval / 2);
+        var logger = new FakeLogger();
+        var janitor = new Janitor(store, "server-a", _metrics, Interval, _time, logger);
+
+        var seen = new List<long>();
+        for (var run = 0; run < Janitor.GrowingRunsBeforeWarning; run++)
+        {
+            await janitor.RunOnceAsync(CancellationToken.None);
+            seen.Add(_backlog.LastMeasurement!.Value);
+        }
+
+        Assert.Equal([2_000, 4_000, 6_000], seen);
+        var warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Contains("6000", warning.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task BacklogOfManyBatches_IsDeletedWithinOneInterval()
@@ -23,7 +84,7 @@ public sealed class JanitorTests
         await FinishAsync(store, backlog, Retention);
         _time.Advance(Retention);
         using var stop = new CancellationTokenSource();
-        var janitor = new Janitor(store, "server-a", Interval, _time, NullLogger.Instance);
+        var janitor = new Janitor(store, "server-a", _metrics, Interval, _time, NullLogger.Instance);
         var running = janitor.RunAsync(stop.Token);
 
         _time.Advance(Interval);
@@ -37,8 +98,8 @@ public sealed class JanitorTests
     public async Task WhileOneServerPurges_AnotherDoesNot_UntilItsLockExpires()
     {
         var store = new InMemoryJobStore(_time);
-        var first = new Janitor(store, "server-a", Interval, _time, NullLogger.Instance);
-        var second = new Janitor(store, "server-b", Interval, _time, NullLogger.Instance);
+        var first = new Janitor(store, "server-a", _metrics, Interval, _time, NullLogger.Instance);
+        var second = new Janitor(store, "server-b", _metrics, Interval, _time, NullLogger.Instance);
         await first.RunOnceAsync(CancellationToken.None);
         await FinishAsync(store, 10, TimeSpan.Zero);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -90,4 +151,37 @@ public sealed class JanitorTests
 
     private static async Task<long> CountAsync(IJobStore store) =>
         (await store.GetQueueStatsAsync(CancellationToken.None)).Sum(q => q.Succeeded);
+
+    /// <summary>A store whose purge takes <c>cost</c> of the fake clock's time per call.</summary>
+    public class SlowPurge : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+        private FakeTimeProvider _time = null!;
+        private TimeSpan _cost;
+
+        public static IJobStore Wrap(IJobStore inner, FakeTimeProvider time, TimeSpan cost)
+        {
+            var proxy = Create<IJobStore, SlowPurge>();
+            var control = (SlowPurge)(object)proxy;
+            (control._inner, control._time, control._cost) = (inner, time, cost);
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobStore.PurgeExpiredAsync))
+            {
+                _time.Advance(_cost);
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
 }
