@@ -57,7 +57,7 @@ internal static class JobRecord
             Deadline = RedisTime.Instant(Get("dl")),
             ScheduledAt = RedisTime.Instant(Get("sa")),
             UniqueKey = Text("uk"),
-            Retention = RedisTime.Duration(Get("rt")) ?? TimeSpan.Zero,
+            Retention = RedisTime.Duration(SucceededRetention(Get("rt"))) ?? TimeSpan.Zero,
             Progress = Int("pr"),
             Result = result.IsNull ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>((byte[])result!),
             ResultUrl = Text("ru"),
@@ -93,5 +93,18 @@ internal static class JobRecord
         }
 
         return fields;
+    }
+
+    /// <summary>The succeeded retention of an <c>rt</c> field: the whole value, or its first part when the outcomes differ.</summary>
+    private static RedisValue SucceededRetention(RedisValue rt)
+    {
+        if (rt.IsNullOrEmpty)
+        {
+            return rt;
+        }
+
+        var text = (string)rt!;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? rt : (RedisValue)text[..colon];
     }
 }

@@ -364,7 +364,19 @@ public sealed partial class RedisJobStore
         arguments[n++] = RedisTime.Value(job.Deadline);
         arguments[n++] = job.UniqueKey ?? string.Empty;
         arguments[n++] = job.UniqueKey is null ? RedisValue.EmptyString : RedisTime.Value(job.UniqueUntil);
-        arguments[n++] = RedisTime.ToMicros(job.Retention);
+        arguments[n++] = RetentionField(job);
         arguments[n] = job.TraceParent ?? string.Empty;
+    }
+
+    // One number when every outcome keeps the job as long (the smallest hash field), else succeeded:failed:cancelled
+    // in µs, which queue.lib.lua's retention_for reads when the job finishes.
+    private static RedisValue RetentionField(NewJob job)
+    {
+        var succeeded = RedisTime.ToMicros(job.Retention);
+        var failed = RedisTime.ToMicros(job.FailedRetention ?? job.Retention);
+        var cancelled = RedisTime.ToMicros(job.CancelledRetention ?? job.Retention);
+        return failed == succeeded && cancelled == succeeded
+            ? succeeded
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{succeeded}:{failed}:{cancelled}");
     }
 }

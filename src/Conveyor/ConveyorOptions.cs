@@ -16,9 +16,8 @@ public sealed class ConveyorOptions
     [Range(0, 1000)]
     public int DefaultMaxRetry { get; set; } = DefaultMaxRetryValue;
 
-    /// <summary>How long finished jobs are kept when the job does not say. Default 1 day.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
-    public TimeSpan DefaultRetention { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>How long finished jobs are kept, by outcome, when the job does not say (<c>Conveyor:Retention:Succeeded</c> …).</summary>
+    public ConveyorRetentionOptions Retention { get; set; } = new();
 
     /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
     [Range(1, 64 * 1024 * 1024)]

@@ -87,7 +87,9 @@ public abstract class JobStoreTestBase : IAsyncLifetime
         string? uniqueKey = null,
         DateTimeOffset? uniqueUntil = null,
         TimeSpan? retention = null,
-        string? traceParent = null) => new()
+        string? traceParent = null,
+        TimeSpan? failedRetention = null,
+        TimeSpan? cancelledRetention = null) => new()
         {
             Id = id ?? JobId.New(),
             Type = type,
@@ -101,6 +103,8 @@ public abstract class JobStoreTestBase : IAsyncLifetime
             UniqueKey = uniqueKey,
             UniqueUntil = uniqueUntil,
             Retention = retention ?? TimeSpan.FromDays(1),
+            FailedRetention = failedRetention,
+            CancelledRetention = cancelledRetention,
             TraceParent = traceParent,
         };
 

@@ -151,4 +151,62 @@ public abstract class PurgeTests : JobStoreTestBase
     {
         Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
     }
+
+    private static NewJob ByOutcome(int maxRetry = 3) => NewJob(
+        maxRetry: maxRetry, retention: TimeSpan.FromMinutes(1), failedRetention: TimeSpan.FromHours(1), cancelledRetention: TimeSpan.FromDays(1));
+
+    private static TimeSpan OwnRetention(JobState state) => state switch
+    {
+        JobState.Succeeded => TimeSpan.FromMinutes(1),
+        JobState.Failed or JobState.Partial => TimeSpan.FromHours(1),
+        _ => TimeSpan.FromDays(1),
+    };
+
+    private async Task AssertKeptForAsync(string id, JobState state, TimeSpan? retention = null)
+    {
+        Time.Advance((retention ?? OwnRetention(state)) - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
+        await AssertStateAsync(id, state);
+
+        Time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Equal(1, await Store.PurgeExpiredAsync(100, Ct));
+        Assert.Null(await Store.GetAsync(DefaultTenant, id, Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(FinishedStates))]
+    public async Task Purge_RetentionOfTheOutcome_IsUsed(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state, ByOutcome());
+
+        await AssertKeptForAsync(id, state);
+    }
+
+    [Fact]
+    public async Task Purge_CancelledBeforeItRan_KeptForTheCancelledRetention()
+    {
+        var id = await EnqueueAsync(ByOutcome());
+        Assert.Equal(JobCommandResult.Done, await Store.CancelAsync(DefaultTenant, id, Ct));
+
+        await AssertKeptForAsync(id, JobState.Cancelled);
+    }
+
+    [Fact]
+    public async Task Purge_FailedByLeaseRecovery_KeptForTheFailedRetention()
+    {
+        var id = await EnqueueAsync(ByOutcome(maxRetry: 0));
+        await DequeueOneAsync(lease: TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct));
+
+        await AssertKeptForAsync(id, JobState.Failed);
+    }
+
+    [Fact]
+    public async Task Purge_WithoutOutcomeRetentions_EveryOutcomeUsesTheJobsRetention()
+    {
+        var id = await CreateJobInStateAsync(JobState.Failed, NewJob(retention: TimeSpan.FromMinutes(1)));
+
+        await AssertKeptForAsync(id, JobState.Failed, TimeSpan.FromMinutes(1));
+    }
 }

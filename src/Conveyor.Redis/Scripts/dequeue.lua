@@ -29,7 +29,7 @@ for i, id in ipairs(ids) do
     if bad then
       local attempt = (tonumber(v[5]) or 0) + 1
       local kept = redis.call('HMGET', jk, 'rt', 'err')
-      finish(jk, id, 'failed', now, tonumber(kept[1]) or 0, { 'a', int(attempt), 'err', append_errors(kept[2],
+      finish(jk, id, 'failed', now, kept[1], { 'a', int(attempt), 'err', append_errors(kept[2],
         error_json(attempt, 'The job record is corrupt: field ' .. bad .. ' is missing or malformed.', now)) })
     else
       local attempt = tonumber(v[5]) + 1

@@ -50,8 +50,18 @@ local function unlink_state(id, state)
   end
 end
 
--- Finishes a job: state, completed-at, and the expiry its retention gives it; extra holds more field/value
--- pairs to write in the same HSET.
+-- The retention (µs) a job's rt field gives the outcome: 'µs' for every outcome, or 'succeeded:failed:cancelled'
+-- when they differ (failed also for partial).
+local function retention_for(rt, state)
+  local s, f, c = string.match(rt or '', '^(%d+):(%d+):(%d+)$')
+  if not s then return tonumber(rt) or 0 end
+  if state == 'succeeded' then return tonumber(s) end
+  if state == 'cancelled' then return tonumber(c) end
+  return tonumber(f)
+end
+
+-- Finishes a job: state, completed-at, and the expiry its retention (the rt field) gives the outcome; extra holds
+-- more field/value pairs to write in the same HSET.
 local function finish(jk, id, state, now, retention, extra)
   local fields = { 'st', state, 'f', now, 'u', now }
   if extra then
@@ -59,7 +69,7 @@ local function finish(jk, id, state, now, retention, extra)
   end
   redis.call('HSET', jk, unpack(fields))
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
-  redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + (tonumber(retention) or 0)), id)
+  redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + retention_for(retention, state)), id)
 end
 
 -- Makes a job pending now, at the back of the queue.

@@ -109,7 +109,9 @@ internal sealed class JobClient(
             ProcessAt = processAt,
             UniqueKey = options.UniqueKey,
             UniqueUntil = options.UniqueKey is null ? null : now + options.UniqueFor!.Value,
-            Retention = options.Retention ?? _options.DefaultRetention,
+            Retention = options.SucceededRetention ?? options.Retention ?? _options.Retention.Succeeded,
+            FailedRetention = options.FailedRetention ?? options.Retention ?? _options.Retention.Failed,
+            CancelledRetention = options.CancelledRetention ?? options.Retention ?? _options.Retention.Cancelled,
             TraceParent = Activity.Current?.Id,
         };
     }

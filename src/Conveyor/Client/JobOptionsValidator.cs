@@ -45,9 +45,18 @@ internal static class JobOptionsValidator
             }
         }
 
-        if (options.Retention is { } retention && retention < TimeSpan.Zero)
+        foreach (var (name, value) in new[]
         {
-            Fail(nameof(JobOptions.Retention), "must not be negative");
+            (nameof(JobOptions.Retention), options.Retention),
+            (nameof(JobOptions.SucceededRetention), options.SucceededRetention),
+            (nameof(JobOptions.FailedRetention), options.FailedRetention),
+            (nameof(JobOptions.CancelledRetention), options.CancelledRetention),
+        })
+        {
+            if (value < TimeSpan.Zero)
+            {
+                Fail(name, "must not be negative");
+            }
         }
 
         if (options.JobId is not null && !JobId.IsValid(options.JobId))

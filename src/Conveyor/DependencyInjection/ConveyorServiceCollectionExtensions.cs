@@ -29,7 +29,11 @@ public static class ConveyorServiceCollectionExtensions
             options.Configure(configure);
         }
 
-        options.ValidateDataAnnotations().ValidateOnStart();
+        options.ValidateDataAnnotations()
+            .Validate(
+                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Retention, new(o.Retention), null, validateAllProperties: true),
+                "Conveyor:Retention: Succeeded, Failed and Cancelled must each be between 00:00:00 and 3650.00:00:00.")
+            .ValidateOnStart();
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

@@ -30,8 +30,20 @@ public sealed record JobOptions
     /// <summary>How long <see cref="UniqueKey"/> holds. Required with a unique key.</summary>
     public TimeSpan? UniqueFor { get; init; }
 
-    /// <summary>How long the job is kept after it finishes. Default <see cref="ConveyorOptions.DefaultRetention"/>.</summary>
+    /// <summary>
+    /// How long the job is kept after it finishes, whatever the outcome (unless one of the outcome's own settings
+    /// is set). Default by outcome: <see cref="ConveyorOptions.Retention"/>.
+    /// </summary>
     public TimeSpan? Retention { get; init; }
+
+    /// <summary>How long the job is kept after it succeeds. Default <see cref="Retention"/>, then <c>Conveyor:Retention:Succeeded</c> (1 hour).</summary>
+    public TimeSpan? SucceededRetention { get; init; }
+
+    /// <summary>How long the job is kept after it fails or partly succeeds. Default <see cref="Retention"/>, then <c>Conveyor:Retention:Failed</c> (7 days).</summary>
+    public TimeSpan? FailedRetention { get; init; }
+
+    /// <summary>How long the job is kept after it is cancelled. Default <see cref="Retention"/>, then <c>Conveyor:Retention:Cancelled</c> (1 day).</summary>
+    public TimeSpan? CancelledRetention { get; init; }
 
     /// <summary>An explicit job id (letters, digits, '_', '-', ':', '.'); a new <c>job_…</c> id when null.</summary>
     public string? JobId { get; init; }

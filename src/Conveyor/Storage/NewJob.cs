@@ -28,7 +28,14 @@ public sealed record NewJob
     /// <summary>Moment until which the unique key holds (required with a key).</summary>
     public DateTimeOffset? UniqueUntil { get; init; }
 
+    /// <summary>How long the job is kept after it succeeds, and after any outcome that has no retention of its own.</summary>
     public required TimeSpan Retention { get; init; }
+
+    /// <summary>How long the job is kept after it fails or partly succeeds; null for <see cref="Retention"/>.</summary>
+    public TimeSpan? FailedRetention { get; init; }
+
+    /// <summary>How long the job is kept after it is cancelled; null for <see cref="Retention"/>.</summary>
+    public TimeSpan? CancelledRetention { get; init; }
 
     public string? TraceParent { get; init; }
 }

@@ -45,7 +45,7 @@ public sealed class JobClientTests
         Assert.Equal(JobState.Pending, job!.State);
         Assert.Equal(QueueName.Default, job.Queue);
         Assert.Equal(ConveyorOptions.DefaultMaxRetryValue, job.MaxRetry);
-        Assert.Equal(TimeSpan.FromDays(1), job.Retention);
+        Assert.Equal(TimeSpan.FromHours(1), job.Retention);
         Assert.Equal(Now, job.CreatedAt);
     }
 

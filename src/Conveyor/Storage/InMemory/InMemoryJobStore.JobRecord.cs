@@ -29,6 +29,10 @@ public sealed partial class InMemoryJobStore
 
         public required TimeSpan Retention { get; init; }
 
+        public TimeSpan? FailedRetention { get; init; }
+
+        public TimeSpan? CancelledRetention { get; init; }
+
         public string? TraceParent { get; init; }
 
         public required DateTimeOffset CreatedAt { get; init; }

@@ -82,6 +82,8 @@ public sealed partial class InMemoryJobStore
             UniqueKey = job.UniqueKey,
             UniqueUntil = job.UniqueUntil ?? DateTimeOffset.MaxValue,
             Retention = job.Retention,
+            FailedRetention = job.FailedRetention,
+            CancelledRetention = job.CancelledRetention,
             TraceParent = job.TraceParent,
             CreatedAt = now,
             UpdatedAt = now,

@@ -94,7 +94,13 @@ public sealed partial class InMemoryJobStore : IJobStore
             default:
                 job.CompletedAt = now;
                 job.CancelRequested = false;
-                var until = job.Retention >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + job.Retention;
+                var retention = job.State switch
+                {
+                    JobState.Failed or JobState.Partial => job.FailedRetention ?? job.Retention,
+                    JobState.Cancelled => job.CancelledRetention ?? job.Retention,
+                    _ => job.Retention,
+                };
+                var until = retention >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + retention;
                 job.Entry = new TimedEntry(until, job.Sequence, job.Id);
                 _retained.Add(job.Entry.Value);
                 break;
