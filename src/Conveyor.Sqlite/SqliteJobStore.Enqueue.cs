@@ -82,6 +82,8 @@ public sealed partial class SqliteJobStore
                 .Bind("@unique_key", job.UniqueKey)
                 .Bind("@unique_until", UnixTime.ToDbValue(job.UniqueUntil))
                 .Bind("@retention_us", UnixTime.ToMicroseconds(job.Retention))
+                .Bind("@failed_retention_us", UnixTime.ToDbValue(job.FailedRetention))
+                .Bind("@cancelled_retention_us", UnixTime.ToDbValue(job.CancelledRetention))
                 .Bind("@trace_parent", job.TraceParent)
                 .Bind("@now", nowMicros)
                 .Bind("@enqueued_at", scheduled ? null : nowMicros)

@@ -11,7 +11,7 @@ SET state = @state,
     errors = errors || @errors,
     updated_at = @now,
     completed_at = @now,
-    expires_at = @now + retention_us,
+    expires_at = @now + CASE @state WHEN 'succeeded' THEN retention_us ELSE COALESCE(failed_retention_us, retention_us) END,
     cancel_requested = 0,
     snooze_reason = NULL
 WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

@@ -7,7 +7,7 @@ SET state = @state,
     errors = errors || @errors,
     updated_at = @now,
     completed_at = @now,
-    expires_at = @now + retention_us,
+    expires_at = @now + CASE @state WHEN 'cancelled' THEN COALESCE(cancelled_retention_us, retention_us) ELSE COALESCE(failed_retention_us, retention_us) END,
     cancel_requested = 0,
     snooze_reason = NULL
 WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

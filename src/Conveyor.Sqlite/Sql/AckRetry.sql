@@ -7,7 +7,7 @@ UPDATE jobs
 SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'retrying' END,
     scheduled_at = CASE WHEN cancel_requested THEN scheduled_at ELSE @retry_at END,
     completed_at = CASE WHEN cancel_requested THEN @now END,
-    expires_at = CASE WHEN cancel_requested THEN @now + retention_us END,
+    expires_at = CASE WHEN cancel_requested THEN @now + COALESCE(cancelled_retention_us, retention_us) END,
     errors = errors || @errors,
     updated_at = @now,
     cancel_requested = 0,

@@ -9,7 +9,7 @@ SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'scheduled' END,
     scheduled_at = CASE WHEN cancel_requested THEN scheduled_at ELSE @snooze_until END,
     snooze_reason = CASE WHEN cancel_requested THEN NULL ELSE @reason END,
     completed_at = CASE WHEN cancel_requested THEN @now END,
-    expires_at = CASE WHEN cancel_requested THEN @now + retention_us END,
+    expires_at = CASE WHEN cancel_requested THEN @now + COALESCE(cancelled_retention_us, retention_us) END,
     updated_at = @now,
     cancel_requested = 0
 WHERE id = @id AND state = 'active' AND lease_token = @lease_token;

@@ -21,7 +21,7 @@ SET state = CASE WHEN cancel_requested THEN 'cancelled'
     completed_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
                         THEN @now END,
     expires_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
-                      THEN @now + retention_us END,
+                      THEN @now + CASE WHEN cancel_requested THEN COALESCE(cancelled_retention_us, retention_us) ELSE COALESCE(failed_retention_us, retention_us) END END,
     errors = errors || json_object('attempt', attempts, 'message', @message, 'exceptionType', NULL,
                                    'item', NULL, 'occurredAt', @now) || char(10),
     updated_at = @now,
