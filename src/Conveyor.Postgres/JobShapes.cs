@@ -22,7 +22,7 @@ internal sealed class JobShapes
             var shape = new Shape(
                 job.Type, job.Queue, job.Tenant, StateAt(job, now).ToStorageName(), job.MaxRetry, job.Timeout,
                 job.Deadline?.UtcDateTime, job.ProcessAt?.UtcDateTime, job.UniqueKey, job.UniqueUntil?.UtcDateTime,
-                job.Retention, job.TraceParent);
+                job.Retention, job.TraceParent, job.FailedRetention ?? job.Retention, job.CancelledRetention ?? job.Retention);
             if (!_numbers.TryGetValue(shape, out var number))
             {
                 // 1-based: the statement matches it against the ordinality of the shape arrays.
@@ -46,6 +46,8 @@ internal sealed class JobShapes
         UniqueKeys = new string?[n];
         UniqueUntils = new DateTime?[n];
         Retentions = new TimeSpan[n];
+        FailedRetentions = new TimeSpan[n];
+        CancelledRetentions = new TimeSpan[n];
         TraceParents = new string?[n];
         foreach (var (shape, number) in _numbers)
         {
@@ -61,6 +63,8 @@ internal sealed class JobShapes
             UniqueKeys[k] = shape.UniqueKey;
             UniqueUntils[k] = shape.UniqueUntil;
             Retentions[k] = shape.Retention;
+            FailedRetentions[k] = shape.FailedRetention;
+            CancelledRetentions[k] = shape.CancelledRetention;
             TraceParents[k] = shape.TraceParent;
         }
     }
@@ -92,6 +96,10 @@ internal sealed class JobShapes
 
     public TimeSpan[] Retentions { get; }
 
+    public TimeSpan[] FailedRetentions { get; }
+
+    public TimeSpan[] CancelledRetentions { get; }
+
     public string?[] TraceParents { get; }
 
     public static JobState StateAt(NewJob job, DateTimeOffset now) =>
@@ -99,5 +107,6 @@ internal sealed class JobShapes
 
     private readonly record struct Shape(
         string Type, string Queue, string Tenant, string State, int MaxRetry, TimeSpan? Timeout, DateTime? Deadline,
-        DateTime? ScheduledAt, string? UniqueKey, DateTime? UniqueUntil, TimeSpan Retention, string? TraceParent);
+        DateTime? ScheduledAt, string? UniqueKey, DateTime? UniqueUntil, TimeSpan Retention, string? TraceParent,
+        TimeSpan FailedRetention, TimeSpan CancelledRetention);
 }

@@ -15,7 +15,7 @@ public sealed partial class PostgresJobStore
         WITH target AS (
             SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
         ), cancelled AS (
-            UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, expires_at = $3 + j.retention,
+            UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, expires_at = $3 + coalesce(j.cancelled_retention, j.retention),
                 unique_held = false, updated_at = $3
             FROM target t
             WHERE j.id = t.id AND t.state IN ('scheduled', 'pending', 'retrying')

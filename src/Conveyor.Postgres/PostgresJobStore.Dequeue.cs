@@ -76,7 +76,8 @@ public sealed partial class PostgresJobStore
                 scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
                 snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
                 completed_at = CASE WHEN a.finished THEN $8 END,
-                expires_at = CASE WHEN a.finished THEN $8 + j.retention END,
+                expires_at = CASE WHEN a.finished THEN $8 + CASE a.effective WHEN 0 THEN j.retention WHEN 4 THEN coalesce(j.cancelled_retention, j.retention)
+                                                                ELSE coalesce(j.failed_retention, j.retention) END END,
                 unique_held = j.unique_held AND NOT a.finished,
                 lease_token = NULL,
                 lease_owner = NULL,

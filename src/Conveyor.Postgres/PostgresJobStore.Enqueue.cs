@@ -21,26 +21,29 @@ public sealed partial class PostgresJobStore
     // $4 types, $5 queues, $6 tenants, $7 states (text[]); $8 max_retry int[]; $9 timeouts interval[];
     // $10 deadlines, $11 scheduled_at timestamptz[]; $12 unique keys text[]; $13 unique until timestamptz[];
     // $14 retention interval[]; $15 trace parents text[]. $16 now; $17 channel; $18 echo mark (appended to the
-    // queue name in the NOTIFY payload, see PostgresNotifier: '' when the caller commits).
+    // queue name in the NOTIFY payload, see PostgresNotifier: '' when the caller commits). Per shape again:
+    // $19 failed and $20 cancelled retentions interval[].
     // Returns one row: NULL when every job was stored, otherwise the ids stored (a refused job, whose id exists or
     // whose unique key is held, is missing), so the common case reads one value instead of a row per job.
     private const string EnqueueTemplate = """
         WITH input AS (
             SELECT t.id, s.type, s.queue, s.tenant, s.state, t.payload, s.max_retry, s.timeout, s.deadline,
-                   s.scheduled_at, s.unique_key, s.unique_until, s.retention, s.trace_parent, t.ord
+                   s.scheduled_at, s.unique_key, s.unique_until, s.retention, s.failed_retention, s.cancelled_retention,
+                   s.trace_parent, t.ord
             FROM unnest($1::text[], $2::bytea[], $3::int[]) WITH ORDINALITY AS t(id, payload, shape, ord)
             JOIN unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::interval[], $10::timestamptz[],
-                        $11::timestamptz[], $12::text[], $13::timestamptz[], $14::interval[], $15::text[]) WITH ORDINALITY
+                        $11::timestamptz[], $12::text[], $13::timestamptz[], $14::interval[], $15::text[], $19::interval[],
+                        $20::interval[]) WITH ORDINALITY
                 AS s(type, queue, tenant, state, max_retry, timeout, deadline, scheduled_at, unique_key, unique_until,
-                     retention, trace_parent, shape)
+                     retention, trace_parent, failed_retention, cancelled_retention, shape)
                 ON s.shape = t.shape
         ), stored AS (
             INSERT INTO :"schema".jobs (id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
-                scheduled_at, enqueued_at, unique_key, unique_until, unique_held, retention, trace_parent,
-                created_at, updated_at)
+                scheduled_at, enqueued_at, unique_key, unique_until, unique_held, retention, failed_retention,
+                cancelled_retention, trace_parent, created_at, updated_at)
             SELECT id, tenant, type, queue, state, payload, max_retry, timeout, deadline,
                 scheduled_at, CASE WHEN state = 'pending' THEN $16::timestamptz END, unique_key, unique_until,
-                unique_key IS NOT NULL, retention, trace_parent, $16, $16
+                unique_key IS NOT NULL, retention, failed_retention, cancelled_retention, trace_parent, $16, $16
             FROM input ORDER BY ord
             ON CONFLICT DO NOTHING
             RETURNING id, queue, state
@@ -238,6 +241,8 @@ public sealed partial class PostgresJobStore
         insert.Parameters.Add(TimestampTz(now));
         insert.Parameters.Add(Text(_jobsChannel));
         insert.Parameters.Add(Text(echoMark));
+        insert.Parameters.Add(new NpgsqlParameter { Value = shapes.FailedRetentions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
+        insert.Parameters.Add(new NpgsqlParameter { Value = shapes.CancelledRetentions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval });
         batch.BatchCommands.Add(insert);
 
         HashSet<string>? stored = null;

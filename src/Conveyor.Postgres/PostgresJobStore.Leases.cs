@@ -52,7 +52,7 @@ public sealed partial class PostgresJobStore
                     'attempt', j.attempts, 'message', $3::text, 'exception_type', NULL, 'item', NULL, 'occurred_at', $4::text)),
                 progress = CASE WHEN e.cancel OR e.fail THEN j.progress ELSE 0 END,
                 completed_at = CASE WHEN e.cancel OR e.fail THEN $1 END,
-                expires_at = CASE WHEN e.cancel OR e.fail THEN $1 + j.retention END,
+                expires_at = CASE WHEN e.cancel THEN $1 + coalesce(j.cancelled_retention, j.retention) WHEN e.fail THEN $1 + coalesce(j.failed_retention, j.retention) END,
                 unique_held = j.unique_held AND NOT (e.cancel OR e.fail),
                 lease_token = NULL,
                 lease_owner = NULL,
