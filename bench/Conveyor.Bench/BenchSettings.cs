@@ -19,7 +19,9 @@ internal sealed record BenchSettings(
     double Seconds,
     string Role,
     bool Probe,
-    int? Prefetch)
+    int? Prefetch,
+    double RetentionSeconds,
+    double WindowSeconds)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -50,6 +52,8 @@ internal sealed record BenchSettings(
             double.Parse(Get("seconds", "8"), CultureInfo.InvariantCulture),
             Get("role", ""),
             args.Contains("--probe"),
-            Get("prefetch", "") is { Length: > 0 } prefetch ? int.Parse(prefetch, CultureInfo.InvariantCulture) : null);
+            Get("prefetch", "") is { Length: > 0 } prefetch ? int.Parse(prefetch, CultureInfo.InvariantCulture) : null,
+            double.Parse(Get("retention-seconds", "20"), CultureInfo.InvariantCulture),
+            double.Parse(Get("window", "10"), CultureInfo.InvariantCulture));
     }
 }

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using StackExchange.Redis;
+using static Conveyor.Bench.BenchHost;
+
+namespace Conveyor.Bench;
+
+/// <summary>
+/// Retention under a steady load: producers offer --rates[0] jobs/s for --seconds with a --retention-seconds
+/// retention, and every --window seconds the scenario prints the store's size, the finished jobs it holds, the
+/// janitor's backlog (job_retention_backlog), the worker's memory and that window's enqueue-to-start p50/p99. From
+/// the second retention window on the store should hold about rate × retention jobs and stay the same size.
+/// </summary>
+internal static class SoakScenario
+{
+    public static async Task RunAsync(BenchSettings settings)
+    {
+        var rate = settings.Rates[0];
+        var retention = TimeSpan.FromSeconds(settings.RetentionSeconds);
+        var window = TimeSpan.FromSeconds(settings.WindowSeconds);
+        Report($"soak, {rate} jobs/s for {settings.Seconds} s, retention {retention.TotalSeconds} s, window {window.TotalSeconds} s, concurrency {settings.Concurrency}");
+        var target = await NewTargetAsync(settings, "soak");
+        using var host = Build(settings, target, withServer: true, settings.Concurrency);
+        var client = host.Services.GetRequiredService<IJobClient>();
+        var recorder = host.Services.GetRequiredService<BenchRecorder>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        long backlog = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "job_retention_backlog")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Exchange(ref backlog, value));
+        listener.Start();
+        await InitializeAsync(host);
+        await host.StartAsync();
+        var options = new JobOptions { Retention = retention };
+        recorder.ExpectLatencies((int)(rate * window.TotalSeconds * 2));
+        var producers = Math.Max(1, rate / 500);
+        var n = (long)(rate * settings.Seconds);
+        var start = Stopwatch.GetTimestamp();
+        var stop = TimeSpan.FromSeconds(settings.Seconds);
+        long sent = 0;
+        var produce = Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+        {
+            for (long i = p; i < n && Stopwatch.GetElapsedTime(start) < stop; i += producers)
+            {
+                var wait = TimeSpan.FromSeconds((double)i / rate) - Stopwatch.GetElapsedTime(start);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                await client.EnqueueAsync(new BenchJob(Stopwatch.GetTimestamp()), options);
+                Interlocked.Increment(ref sent);
+            }
+        })));
+
+        Report("window  t(s)  offered/s  store_MB  detail                         finished_held  backlog  worker_MB  p50_ms  p99_ms  load");
+        var w = 0;
+        while (!produce.IsCompleted)
+        {
+            await Task.WhenAny(produce, Task.Delay(window));
+            var latencies = recorder.Latencies;
+            recorder.ExpectLatencies((int)(rate * window.TotalSeconds * 2));
+            Array.Sort(latencies);
+            var (bytes, detail) = await StoreSizeAsync(settings, target);
+            var held = (await store.GetQueueStatsAsync(CancellationToken.None)).Sum(q => q.Succeeded + q.Partial + q.Failed + q.Cancelled);
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            Report($"{++w,6}  {F(elapsed),4}  {F(Interlocked.Read(ref sent) / elapsed),9}  {F(bytes / 1048576.0, "F1"),8}  {detail,-30} " +
+                   $"{held,13}  {Interlocked.Read(ref backlog),7}  {F(Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "F0"),9}  " +
+                   $"{F(Percentile(latencies, 50), "F2"),6}  {F(Percentile(latencies, 99), "F2"),6}  {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        }
+
+        await host.StopAsync();
+        await DropAsync(settings, target);
+    }
+
+    private static async Task<(long Bytes, string Detail)> StoreSizeAsync(BenchSettings settings, StoreTarget target)
+    {
+        switch (settings.Store)
+        {
+            case "redis":
+            {
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(settings.Redis + ",allowAdmin=true");
+                var server = redis.GetServer(redis.GetEndPoints()[0]);
+                var info = await server.InfoAsync("memory");
+                var used = long.Parse(info.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value, CultureInfo.InvariantCulture);
+                return (used, $"keys {await server.DatabaseSizeAsync()}");
+            }
+            case "postgres":
+            {
+                await using var connection = new NpgsqlConnection(settings.Postgres);
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand(
+                    $"SELECT pg_total_relation_size('{target.PostgresSchema}.jobs'), n_live_tup, n_dead_tup FROM pg_stat_user_tables " +
+                    $"WHERE schemaname = '{target.PostgresSchema}' AND relname = 'jobs'", connection);
+                await using var reader = await command.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                return (reader.GetInt64(0), $"live {reader.GetInt64(1)} dead {reader.GetInt64(2)}");
+            }
+            case "sqlite":
+            {
+                long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+                var file = Size(target.SqlitePath);
+                var wal = Size(target.SqlitePath + "-wal");
+                return (file + wal, $"file {F(file / 1048576.0, "F1")} wal {F(wal / 1048576.0, "F1")} MB");
+            }
+            default:
+                return (GC.GetTotalMemory(false), "heap");
+        }
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
