@@ -6,42 +6,60 @@ using Conveyor.Server.SampleJobs;
 // ASPNETCORE_URLS say otherwise.
 // appsettings.json is read from the application's own directory, wherever it is started from; relative paths in
 // settings (the SQLite file) still resolve against the working directory.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-ServerAddresses.UseDefaultIfNoneConfigured(builder);
-
-// Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.
-var role = ServerRole.Configured(builder.Configuration);
-role.AddTo(builder.Services.AddConveyor()
-    .UseConfiguredStore(builder.Configuration)
-    .AddSampleJobs(builder.Configuration));
-builder.Services.AddOpenApi();
-
-if (builder.Configuration.GetValue("Conveyor:Samples:Produce", false))
+// A setting or an environment that stops the start (a bad value, a misspelt key, an address in use, a store that
+// cannot be opened) ends the process with exit code 1 and one line on stderr that says what to change.
+WebApplication? app = null;
+try
 {
-    builder.Services.AddHostedService<SampleProducer>();
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    SettingsCheck.ThrowIfInvalid(builder.Configuration);
+    ServerAddresses.UseDefaultIfNoneConfigured(builder);
+    StartupLogging.HoldBackHostStartFailureLogs(builder.Logging);
+
+    // Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.
+    var role = ServerRole.Configured(builder.Configuration);
+    role.AddTo(builder.Services.AddConveyor()
+        .UseConfiguredStore(builder.Configuration)
+        .AddSampleJobs(builder.Configuration));
+    builder.Services.AddOpenApi();
+
+    if (builder.Configuration.GetValue("Conveyor:Samples:Produce", false))
+    {
+        builder.Services.AddHostedService<SampleProducer>();
+    }
+
+    app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+
+    role.MapEndpoints(app);
+
+    ServerAddresses.PrintWhenStarted(app, $"{StoreSelection.Describe(builder.Configuration)}; data directory: {DataDirectory.Resolve(builder.Configuration)}");
+    StartupLogging.StartedWhen(app.Lifetime);
+    app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+    await app.StartAsync();
+}
+catch (OperationCanceledException) when (app is not null && app.Lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // Ctrl+C or SIGTERM while starting: stop what started, so that jobs already running are handed back to their
+    // queues before the services are disposed under them.
+    await app.StopAsync();
+    await app.DisposeAsync();
+    return 0;
+}
+catch (Exception e) when (StartupFailure.Describe(e) is { } line)
+{
+    await Console.Error.WriteLineAsync("error: " + line);
+    if (app is not null)
+    {
+        await app.DisposeAsync();
+    }
+
+    return 1;
 }
 
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-
-role.MapEndpoints(app);
-
-ServerAddresses.PrintWhenStarted(app, StoreSelection.Describe(builder.Configuration));
 await using (app)
 {
-    try
-    {
-        await app.StartAsync();
-    }
-    catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
-    {
-        // Ctrl+C or SIGTERM while starting (the workers start before the HTTP server binds): stop what started, so
-        // that jobs already running are handed back to their queues before the services are disposed under them.
-        await app.StopAsync();
-        return 0;
-    }
-
     await app.WaitForShutdownAsync();
 }
 

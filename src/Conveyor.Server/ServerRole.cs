@@ -45,7 +45,7 @@ internal sealed partial class ServerRole
         }
 
         return Array.Find(Known, r => string.Equals(r.Name, value.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new InvalidOperationException(
+            ?? throw new InvalidSettingException(
                 $"{SettingKey} is '{value}'; it accepts one of: {string.Join(", ", Known.Select(r => r.Name))}.");
     }
 

@@ -17,11 +17,11 @@ internal static class StoreSelection
         var store = Configured(configuration);
         return store switch
         {
-            "sqlite" => builder.UseSqlite(),
+            "sqlite" => UseSqliteInDataDirectory(builder, configuration),
             "redis" => builder.UseRedis(),
             "postgres" or "postgresql" => builder.UsePostgres(),
             "memory" => builder.UseInMemoryStore(),
-            _ => throw new InvalidOperationException(
+            _ => throw new Conveyor.Server.InvalidSettingException(
                 $"Conveyor:Store is '{configuration["Conveyor:Store"]}'; it accepts one of: {string.Join(", ", Known)}."),
         };
     }
@@ -32,11 +32,32 @@ internal static class StoreSelection
         var store = Configured(configuration);
         return store switch
         {
-            "sqlite" => $"sqlite ({Path.GetFullPath(configuration["Conveyor:Sqlite:Path"] ?? Conveyor.Sqlite.SqliteStoreOptions.DefaultPath)})",
+            "sqlite" => $"sqlite ({Conveyor.Server.DataDirectory.SqlitePath(configuration)})",
             "redis" => $"redis ({(configuration["Conveyor:Redis:Configuration"] ?? Conveyor.Redis.RedisStoreOptions.DefaultConfiguration).Split(',')[0]}, prefix '{configuration["Conveyor:Redis:KeyPrefix"] ?? Conveyor.Redis.RedisStoreOptions.DefaultKeyPrefix}')",
             "postgres" or "postgresql" => $"postgres ({HostOf(configuration["Conveyor:Postgres:ConnectionString"])}, schema '{configuration["Conveyor:Postgres:Schema"] ?? Conveyor.Postgres.PostgresStoreOptions.DefaultSchema}')",
             _ => "memory (jobs are lost when the process stops)",
         };
+    }
+
+    private static IConveyorBuilder UseSqliteInDataDirectory(IConveyorBuilder builder, IConfiguration configuration)
+    {
+        if (!string.IsNullOrEmpty(configuration["Conveyor:Sqlite:ConnectionString"]))
+        {
+            return builder.UseSqlite();
+        }
+
+        var path = Conveyor.Server.DataDirectory.SqlitePath(configuration);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Conveyor.Server.InvalidSettingException(
+                $"the SQLite file {path} cannot be created ({e.Message}); set Conveyor:DataDirectory or Conveyor:Sqlite:Path to a writable place.");
+        }
+
+        return builder.UseSqlite(o => o.Path = path);
     }
 
     private static string HostOf(string? connectionString)

@@ -79,7 +79,7 @@ public sealed class ConveyorApiOptionsTests
         await using var app = builder.Build();
         app.MapConveyorApi();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains("Conveyor:Api:Keys", error.Message, StringComparison.Ordinal);
         Assert.Contains("0.0.0.0", error.Message, StringComparison.Ordinal);

@@ -29,7 +29,7 @@ public sealed class ServerRoleTests : IDisposable
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Role"] = "workers" }).Build();
 
-        var error = Assert.Throws<InvalidOperationException>(() => ServerRole.Configured(configuration));
+        var error = Assert.Throws<InvalidSettingException>(() => ServerRole.Configured(configuration));
 
         Assert.Equal("Conveyor:Role is 'workers'; it accepts one of: all, api, worker.", error.Message);
     }

@@ -8,6 +8,7 @@ internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _errors = new();
 
     private WorkerProcess(Process process)
     {
@@ -41,6 +42,8 @@ internal sealed class WorkerProcess : IDisposable
         info.Environment["Conveyor__Samples__Produce"] = "false";
         // A port the system picks, so that processes of parallel tests never collide; ListeningAddressAsync reads it.
         info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        // The test's own directory, never the user's local application data.
+        info.Environment["Conveyor__DataDirectory"] = workingDirectory;
         foreach (var (key, value) in settings)
         {
             info.Environment[key] = value;
@@ -49,7 +52,7 @@ internal sealed class WorkerProcess : IDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start Conveyor.Server");
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) => worker.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Append(e.Data, error: true);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;
@@ -102,6 +105,18 @@ internal sealed class WorkerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>What the process wrote to stderr alone.</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
     public void Dispose()
@@ -115,7 +130,7 @@ internal sealed class WorkerProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool error = false)
     {
         if (line is null)
         {
@@ -125,6 +140,10 @@ internal sealed class WorkerProcess : IDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            if (error)
+            {
+                _errors.AppendLine(line);
+            }
         }
     }
 }

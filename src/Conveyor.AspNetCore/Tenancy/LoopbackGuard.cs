@@ -23,9 +23,10 @@ internal sealed partial class LoopbackGuard(IServer server, ApiKeyTenantResolver
             var exposed = addresses.Where(a => !IsLoopback(a)).ToList();
             if (exposed.Count > 0)
             {
-                throw new InvalidOperationException(
+                // An options failure: hosts report it as a bad setting (the Conveyor server as one line, exit code 1).
+                throw new Microsoft.Extensions.Options.OptionsValidationException(ConveyorApiOptions.SectionName, typeof(ConveyorApiOptions), [
                     $"Conveyor:Api:Keys is empty, so the Jobs API may listen on loopback addresses only, but it is configured to listen on {string.Join(", ", exposed)}. " +
-                    "Configure API keys (Conveyor:Api:Keys:0:KeyHash and Conveyor:Api:Keys:0:Tenant) or listen on 127.0.0.1 (--urls http://127.0.0.1:8080).");
+                    "Configure API keys (Conveyor:Api:Keys:0:KeyHash and Conveyor:Api:Keys:0:Tenant) or listen on 127.0.0.1 (--urls http://127.0.0.1:8080)."]);
             }
 
             LogNoKeys(logger);

@@ -2,7 +2,7 @@ namespace Conveyor.Server.SampleJobs;
 
 /// <summary>
 /// Where the sample jobs keep their own data: <c>Conveyor:Samples:DataDirectory</c>, or else the directory of the SQLite
-/// store's file (the working directory for the other stores). Holds <c>samples.db</c> (the imported inventory) and
+/// store's file (the server's data directory, <c>Conveyor:DataDirectory</c>, for the other stores). Holds <c>samples.db</c> (the imported inventory) and
 /// <c>reports/{tenant}/{job_id}.csv</c>.
 /// </summary>
 public sealed class SampleDataDirectory
@@ -10,11 +10,11 @@ public sealed class SampleDataDirectory
     public SampleDataDirectory(IConfiguration configuration)
     {
         var configured = configuration["Conveyor:Samples:DataDirectory"];
-        var storeFile = configuration["Conveyor:Sqlite:Path"];
+        var sqlite = string.Equals(StoreSelection.Configured(configuration), "sqlite", StringComparison.Ordinal);
         Path = System.IO.Path.GetFullPath(
             !string.IsNullOrEmpty(configured) ? configured
-            : !string.IsNullOrEmpty(storeFile) ? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(storeFile))!
-            : ".");
+            : sqlite ? System.IO.Path.GetDirectoryName(DataDirectory.SqlitePath(configuration))!
+            : DataDirectory.Resolve(configuration));
     }
 
     public string Path { get; }

@@ -1,0 +1,232 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+using Conveyor.AspNetCore;
+using Conveyor.Postgres;
+using Conveyor.Redis;
+using Conveyor.Sqlite;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Refuses settings under <c>Conveyor</c> that nothing reads (a misspelt key would otherwise be ignored without a word)
+/// and values that cannot be converted to their setting's type, before anything starts. The valid keys are found by
+/// reflection over the options classes bound to each section, once at start, so a new option is known without a list
+/// to maintain; the nearest valid key is suggested.
+/// </summary>
+internal static class SettingsCheck
+{
+    /// <summary>The sections and the types bound to them; several types may share a section.</summary>
+    private static readonly (string Section, Type Options)[] Bound =
+    [
+        (ConveyorOptions.SectionName, typeof(ConveyorOptions)),
+        (ConveyorOptions.SectionName, typeof(ServerSettings)),
+        (JobServerOptions.SectionName, typeof(JobServerOptions)),
+        (ConveyorApiOptions.SectionName, typeof(ConveyorApiOptions)),
+        ("Conveyor:Sqlite", typeof(SqliteStoreOptions)),
+        (RedisStoreOptions.SectionName, typeof(RedisStoreOptions)),
+        (PostgresStoreOptions.SectionName, typeof(PostgresStoreOptions)),
+        ("Conveyor:Samples", typeof(SampleSettings)),
+    ];
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> for the first unknown key or unreadable value.</summary>
+    public static void ThrowIfInvalid(IConfiguration configuration)
+    {
+        var root = new Node();
+        foreach (var (section, options) in Bound)
+        {
+            var node = root;
+            foreach (var part in section.Split(':'))
+            {
+                node = node.Child(part);
+            }
+
+            node.AddProperties(options);
+        }
+
+        var conveyor = root.Children["Conveyor"];
+        foreach (var child in configuration.GetSection(ConveyorOptions.SectionName).GetChildren())
+        {
+            Check(child, conveyor);
+        }
+    }
+
+    private static void Check(IConfigurationSection section, Node expected)
+    {
+        if (!expected.Children.TryGetValue(section.Key, out var node) && expected.AnyKey is null)
+        {
+            var nearest = Nearest(section.Key, expected.Children.Keys);
+            var parent = section.Path[..^section.Key.Length];
+            throw new InvalidSettingException(nearest is null
+                ? $"unknown setting {section.Path}; the settings under {parent.TrimEnd(':')} are: {string.Join(", ", expected.Children.Keys.Order(StringComparer.OrdinalIgnoreCase))}."
+                : $"unknown setting {section.Path}; did you mean {parent}{nearest}?");
+        }
+
+        node ??= expected.AnyKey!;
+        if (node.Leaf is { } type && section.Value is { Length: > 0 } value && !CanConvert(value, type))
+        {
+            throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {Describe(type)}.");
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            if (node.Leaf is not null)
+            {
+                throw new InvalidSettingException($"unknown setting {child.Path}: {section.Path} takes a single value ({Describe(node.Leaf)}).");
+            }
+
+            Check(child, node);
+        }
+    }
+
+    private static bool CanConvert(string value, Type type)
+    {
+        try
+        {
+            TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException || e.InnerException is FormatException or OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static string Describe(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(TimeSpan) => "a duration as [d.]hh:mm:ss[.fff], such as 00:00:30",
+            _ when type.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(type)),
+            _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
+            _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
+            _ => "a " + type.Name,
+        };
+    }
+
+    /// <summary>The key at the smallest edit distance, if it is close enough to be a misspelling.</summary>
+    private static string? Nearest(string key, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            var distance = Distance(key.ToLowerInvariant(), candidate.ToLowerInvariant());
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (candidate, distance);
+            }
+        }
+
+        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>A node of the settings tree: named children, any key (dictionaries, list indices), or a single value.</summary>
+    private sealed class Node
+    {
+        public Dictionary<string, Node> Children { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public Node? AnyKey { get; private set; }
+
+        public Type? Leaf { get; private set; }
+
+        public Node Child(string name) => Children.TryGetValue(name, out var node) ? node : Children[name] = new Node();
+
+        public void AddProperties(Type type)
+        {
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                if (property.GetIndexParameters().Length == 0 && (property.CanWrite || IsCollection(property.PropertyType)))
+                {
+                    Child(property.Name).Describe(property.PropertyType);
+                }
+            }
+        }
+
+        private void Describe(Type type)
+        {
+            var underlying = Nullable.GetUnderlyingType(type) ?? type;
+            if (IsValue(underlying))
+            {
+                Leaf = type;
+                return;
+            }
+
+            var dictionary = FindGeneric(type, typeof(IDictionary<,>));
+            if (dictionary is not null)
+            {
+                (AnyKey = new Node()).Describe(dictionary.GetGenericArguments()[1]);
+                return;
+            }
+
+            var element = type.IsArray ? type.GetElementType() : FindGeneric(type, typeof(IEnumerable<>))?.GetGenericArguments()[0];
+            if (element is not null)
+            {
+                (AnyKey = new Node()).Describe(element);
+                return;
+            }
+
+            AddProperties(type);
+        }
+
+        private static bool IsValue(Type type) =>
+            type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)
+            || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Uri) || type == typeof(Guid);
+
+        // Get-only lists and dictionaries are filled by the binder; computed read-only views (EffectiveQueues) are not settings.
+        private static bool IsCollection(Type type) => typeof(IList).IsAssignableFrom(type) || typeof(IDictionary).IsAssignableFrom(type);
+
+        private static Type? FindGeneric(Type type, Type definition) =>
+            type.IsGenericType && type.GetGenericTypeDefinition() == definition
+                ? type
+                : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == definition);
+    }
+
+    /// <summary>The server's own settings directly under <c>Conveyor</c>, read before the options are bound.</summary>
+    private sealed class ServerSettings
+    {
+        public string? Store { get; set; }
+
+        public string? Role { get; set; }
+
+        public string? DataDirectory { get; set; }
+    }
+
+    /// <summary>The sample jobs' settings (<c>Conveyor:Samples</c>).</summary>
+    private sealed class SampleSettings
+    {
+        public bool Produce { get; set; }
+
+        public TimeSpan Interval { get; set; }
+
+        public TimeSpan ReportStepDelay { get; set; }
+
+        public string? DataDirectory { get; set; }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>The real server process with a setting or an environment that cannot work: exit code 1 and one clear line.</summary>
+public sealed class StartupFailureTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-start-").FullName;
+
+    public static TheoryData<string, string, string> BadSettings => new()
+    {
+        { "Conveyor__Server__Concurrency", "-3", "Conveyor:Server:Concurrency must be between 1 and 10000" },
+        { "Conveyor__Store", "mongo", "Conveyor:Store is 'mongo'; it accepts one of: sqlite, redis, postgres, memory" },
+        { "Conveyor__Server__ShutdownTimeout", "abc", "Conveyor:Server:ShutdownTimeout is 'abc'; it accepts a duration" },
+        { "Conveyor__Server__Concurency", "5", "unknown setting Conveyor:Server:Concurency; did you mean Conveyor:Server:Concurrency?" },
+        { "Conveyor__Redis__Configuratoin", "localhost:6379", "unknown setting Conveyor:Redis:Configuratoin; did you mean Conveyor:Redis:Configuration?" },
+        { "Conveyor__Api__RateLimit__Burts", "10", "unknown setting Conveyor:Api:RateLimit:Burts; did you mean Conveyor:Api:RateLimit:Burst?" },
+        { "Conveyor__Api__Keys__0__Tenat", "acme", "unknown setting Conveyor:Api:Keys:0:Tenat; did you mean Conveyor:Api:Keys:0:Tenant?" },
+        { "Conveyor__Server__StrictPriority", "maybe", "Conveyor:Server:StrictPriority is 'maybe'; it accepts true or false" },
+        { "ASPNETCORE_URLS", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty" },
+        { "Conveyor__Sqlite__Path", "/proc/conveyor-cannot-be-here/jobs.db", "the SQLite file /proc/conveyor-cannot-be-here/jobs.db cannot be created" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task BadSetting_StopsWithExitCode1_AndOneLineNamingIt(string key, string value, string expected)
+    {
+        var settings = new Dictionary<string, string> { ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"), [key] = value };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
+
+        AssertOneLineFailure(server, expected);
+    }
+
+    [Fact]
+    public async Task PortInUse_StopsWithExitCode1_AndOneLineNamingTheAddress()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var address = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string> { ["ASPNETCORE_URLS"] = address, ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db") });
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
+
+        AssertOneLineFailure(server, $"Failed to bind to address {address}: address already in use");
+        Assert.DoesNotContain("started on store", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StoreThatCannotBeReached_StopsAfterStoreStartTimeout_WithOneLine()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Store"] = "redis",
+            ["Conveyor__Redis__Configuration"] = "127.0.0.1:1,connectTimeout=200",
+            ["Conveyor__Server__StoreStartTimeout"] = "00:00:01",
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
+
+        AssertOneLineFailure(server, "store could not be opened within 1 s (Conveyor:Server:StoreStartTimeout)");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void AssertOneLineFailure(WorkerProcess server, string expected)
+    {
+        Assert.Equal(1, server.ExitCode);
+        var line = Assert.Single(server.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
+    }
+}
