@@ -36,6 +36,8 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddSingleton<PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.AddProblemDetails();
+        // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.
+        services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(Conveyor.AspNetCore.OpenApi.ConveyorOpenApi.Configure);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConveyorApiJsonContext.Default));
         return builder;
     }

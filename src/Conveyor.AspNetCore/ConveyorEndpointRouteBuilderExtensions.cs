@@ -33,7 +33,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup(prefix).WithTags("Conveyor health");
         group.MapGet("/healthz", HealthEndpoints.Health).WithName("Health").WithSummary("The process answers");
-        group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers");
+        group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
@@ -49,7 +50,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var exporter = endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
         return endpoints.MapGet(pattern, async (CancellationToken cancellationToken) =>
                 TypedResults.Text(await exporter.RenderAsync(cancellationToken).ConfigureAwait(false), PrometheusText.ContentType))
-            .WithName("Metrics").WithSummary("Prometheus metrics").WithTags("Conveyor metrics").ExcludeFromDescription();
+            .WithName("Metrics").WithSummary("Prometheus metrics").WithTags("Conveyor metrics")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
     }
 
     /// <summary>
@@ -77,6 +79,10 @@ public static class ConveyorEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEndpointFilter<TBuilder, TenantEndpointFilter>();
+        builder.WithMetadata(new Conveyor.AspNetCore.OpenApi.ConveyorTenantMetadata());
+        builder.ProducesProblem(StatusCodes.Status401Unauthorized);
+        builder.ProducesProblem(StatusCodes.Status429TooManyRequests);
+        builder.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return builder;
     }
 

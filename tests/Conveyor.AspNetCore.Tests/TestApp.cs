@@ -123,6 +123,7 @@ internal sealed class TestApp : IAsyncDisposable
             });
         }
 
+        builder.Services.AddOpenApi();
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         // As the server does: errors ASP.NET Core answers itself (404, 405, an exception) are problem+json too.
@@ -132,6 +133,7 @@ internal sealed class TestApp : IAsyncDisposable
         app.MapConveyorHealth();
         app.MapConveyorMetrics();
         app.MapConveyorDashboard();
+        app.MapOpenApi();
         testApp = new TestApp(app);
         await app.StartAsync();
         return testApp;

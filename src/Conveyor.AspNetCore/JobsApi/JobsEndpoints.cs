@@ -17,13 +17,18 @@ internal static class JobsEndpoints
         group.MapPost("/jobs", CreateAsync).WithName("CreateJob")
             .WithSummary("Enqueue a job")
             .WithDescription("Body: {\"type\": \"note:archive\", \"payload\": {...}} and optional queue, max_retry, timeout_seconds, deadline, process_at, process_in_seconds, unique_key, unique_for_seconds, retention_seconds. An Idempotency-Key header makes a repeat return the first job.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").WithSummary("A job's status, progress, result and errors");
+        group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").WithSummary("A job's status, progress, result and errors")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/jobs", ListAsync).WithName("ListJobs").WithSummary("The tenant's jobs, newest first, filtered by status, type and queue, a page at a time");
-        group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled");
-        group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now");
-        group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running");
+        group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     internal static async Task<Results<Accepted<JobCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(

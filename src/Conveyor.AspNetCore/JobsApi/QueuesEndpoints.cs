@@ -12,7 +12,7 @@ internal static class QueuesEndpoints
 {
     public static void Map(IEndpointRouteBuilder group)
     {
-        var queues = group.MapGroup("/queues").AddEndpointFilter<AdminEndpointFilter>();
+        var queues = group.MapGroup("/queues").AddEndpointFilter<AdminEndpointFilter>().ProducesProblem(StatusCodes.Status403Forbidden);
         queues.MapGet("", ListAsync).WithName("ListQueues")
             .WithSummary("Every queue a live server serves or that has jobs: jobs per status, servers, whether it is paused, and its latency");
         queues.MapPost("/{name}/pause", PauseAsync).WithName("PauseQueue")

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary>
+/// The OpenAPI document describes the whole API, and every endpoint's real answers (successes and errors) match it:
+/// a generated client built from /openapi/v1.json can create, read, list and manage jobs.
+/// </summary>
+public sealed class OpenApiContractTests
+{
+    private const string Jobs = "/jobs";
+    private const string Job = "/jobs/{jobId}";
+    private const string Cancel = "/jobs/{jobId}/cancel";
+    private const string Retry = "/jobs/{jobId}/retry";
+    private const string Queues = "/queues";
+    private const string Pause = "/queues/{name}/pause";
+    private const string Resume = "/queues/{name}/resume";
+    private const string Unknown = "job_00000000000000000000000000000000";
+
+    [Fact]
+    public async Task EveryOperation_AnswersAsTheDocumentSays_InSuccessAndError()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxRequestBytes"] = "4096" }, withWorkers: true, withKeys: true);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var a = TestApp.KeyA;
+
+        // POST /jobs
+        using (var created = await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:noop", "payload": {"n": 1}}""", idempotencyKey: "k-1"))
+        {
+            await contract.CheckAsync("POST", Jobs, created, HttpStatusCode.Accepted);
+        }
+
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:noop", "payload": {"n": 1}}""", idempotencyKey: "k-1"), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:noop", "queue": "nobody"}"""), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:noop", "max_retry": -1}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:note", "payload": {"noteId": 1}}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, null, """{"type": "test:noop"}"""), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, """{"type": "test:noop", "payload": {"n": 2}}""", idempotencyKey: "k-1"), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, $$"""{"type": "test:noop", "payload": "{{new string('x', 5000)}}"}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("POST", Jobs, await Send(app, HttpMethod.Post, Jobs, a, "type=test:noop", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+
+        // A finished job without a result, a queued one, a running one.
+        var done = await app.CreateAsync(key: a);
+        await app.WaitForStatusAsync(done, a, "SUCCESS");
+        var queued = await app.CreateAsync(key: a, extra: """, "queue": "nobody" """);
+        var running = await app.CreateAsync("test:wait", key: a);
+        await app.WaitForStatusAsync(running, a, "RUNNING");
+
+        // GET /jobs/{id}, GET /jobs
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/" + done, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/" + queued, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/" + running, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/" + Unknown, a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/bad%20id", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, "/jobs/" + done, null), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?status=SUCCESS&limit=1", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?queue=nobody&type=test:noop", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?colour=red", a), HttpStatusCode.BadRequest);
+
+        // cancel, retry, delete
+        await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, $"/jobs/{running}/cancel", a), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{queued}/retry", a), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, $"/jobs/{queued}/cancel", a), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, $"/jobs/{done}/cancel", a), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, $"/jobs/{Unknown}/cancel", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, "/jobs/bad%20id/cancel", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{queued}/retry", a), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{Unknown}/retry", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, "/jobs/bad%20id/retry", a), HttpStatusCode.BadRequest);
+        var stillRunning = await app.CreateAsync("test:wait", key: TestApp.KeyB);
+        await app.WaitForStatusAsync(stillRunning, TestApp.KeyB, "RUNNING");
+        await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/" + stillRunning, TestApp.KeyB), HttpStatusCode.Conflict);
+        await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/" + done, a), HttpStatusCode.NoContent);
+        await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/" + done, a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/bad%20id", a), HttpStatusCode.BadRequest);
+
+        // queues (admin)
+        await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, a), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("POST", Pause, await Send(app, HttpMethod.Post, "/queues/nobody/pause", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", Pause, await Send(app, HttpMethod.Post, "/queues/no%20such/pause", TestApp.AdminKey), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Resume, await Send(app, HttpMethod.Post, "/queues/nobody/resume", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", Resume, await Send(app, HttpMethod.Post, "/queues/nobody/resume", a), HttpStatusCode.Forbidden);
+
+        // health and metrics
+        await contract.CheckAsync("GET", "/healthz", await Send(app, HttpMethod.Get, "/healthz", null), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/readyz", await Send(app, HttpMethod.Get, "/readyz", null), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/metrics", await Send(app, HttpMethod.Get, "/metrics", null), HttpStatusCode.OK);
+
+        // 429 from a tenant over its rate limit, 503 from a store that does not answer.
+        await using (var limited = await TestApp.StartAsync(new Dictionary<string, string?> { ["RateLimit:PermitsPerSecond"] = "1", ["RateLimit:Burst"] = "1" }))
+        {
+            HttpResponseMessage response;
+            while ((response = await Send(limited, HttpMethod.Get, Jobs, null)).StatusCode == HttpStatusCode.OK)
+            {
+                await contract.CheckAsync("GET", Jobs, response);
+            }
+
+            await contract.CheckAsync("GET", Jobs, response, HttpStatusCode.TooManyRequests);
+        }
+
+        await using (var down = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(HealthAndMetricsTests.UnavailableStore.Create()))))
+        {
+            await contract.CheckAsync("GET", Job, await Send(down, HttpMethod.Get, "/jobs/" + Unknown, null), HttpStatusCode.ServiceUnavailable);
+            await contract.CheckAsync("POST", Jobs, await Send(down, HttpMethod.Post, Jobs, null, """{"type": "test:noop"}"""), HttpStatusCode.ServiceUnavailable);
+            await contract.CheckAsync("GET", "/readyz", await Send(down, HttpMethod.Get, "/readyz", null), HttpStatusCode.ServiceUnavailable);
+        }
+
+        Assert.Empty(contract.Operations.Except(contract.Covered));
+    }
+
+    [Fact]
+    public async Task CreateJob_DocumentsTheBodyTheParserAccepts_TheHeadersAndTheKeys()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+
+        var create = contract.Operation("POST", Jobs);
+        var body = create["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(CreateJobRequestParser.Fields.Order(), body["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal("type", Assert.Single(body["required"]!.AsArray())!.GetValue<string>());
+        Assert.False(body["additionalProperties"]!.GetValue<bool>());
+        contract.AssertValid(body, """{"type": "note:archive", "payload": {"note_id": 42}, "queue": "critical", "max_retry": 3, "timeout_seconds": 30, "deadline": "2030-01-31T09:30:00Z", "process_at": "2030-01-31T09:00:00Z", "unique_key": "daily", "unique_for_seconds": 3600, "retention_seconds": 86400}""", "a full body");
+        Assert.Contains(create["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["in"]!.GetValue<string>() == "header");
+        Assert.NotNull(create["responses"]!["202"]!["headers"]!["Location"]);
+        foreach (var status in new[] { "400", "401", "409", "413", "415", "429", "503" })
+        {
+            Assert.True(create["responses"]![status]?["content"]?["application/problem+json"] is not null, $"POST /jobs does not declare {status} as problem+json");
+        }
+
+        var list = contract.Operation("GET", Jobs)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
+        Assert.Equal(new[] { "cursor", "limit", "queue", "status", "type" }, list.Order());
+        Assert.Equal(ConveyorOpenApiPatterns.JobId, contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        Assert.Equal(ConveyorOpenApiPatterns.Queue, contract.Operation("POST", Pause)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        var schemes = contract.Document["components"]!["securitySchemes"]!.AsObject();
+        Assert.Equal("bearer", schemes["bearer"]!["scheme"]!.GetValue<string>());
+        Assert.Equal("X-Api-Key", schemes["apiKey"]!["name"]!.GetValue<string>());
+        Assert.Equal(2, create["security"]!.AsArray().Count);
+        Assert.Null(contract.Operation("GET", "/healthz")["security"]);
+    }
+
+    private static class ConveyorOpenApiPatterns
+    {
+        public static string JobId => OpenApi.ConveyorOpenApi.JobIdPattern;
+
+        public static string Queue => OpenApi.ConveyorOpenApi.QueueNamePattern;
+    }
+
+    private static async Task<HttpResponseMessage> Send(TestApp app, HttpMethod method, string path, string? key, string? body = null, string? idempotencyKey = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, contentType);
+        }
+
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await app.Client.SendAsync(request);
+    }
+}
