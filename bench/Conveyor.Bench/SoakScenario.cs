@@ -77,7 +77,7 @@ internal static class SoakScenario
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             Report($"{++w,6}  {F(elapsed),4}  {F(Interlocked.Read(ref sent) / elapsed),9}  {F(bytes / 1048576.0, "F1"),8}  {detail,-30} " +
                    $"{held,13}  {Interlocked.Read(ref backlog),7}  {F(Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "F0"),9}  " +
-                   $"{F(Percentile(latencies, 50), "F2"),6}  {F(Percentile(latencies, 99), "F2"),6}  {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                   $"{F(LatencyScenario.Percentile(latencies, 50), "F2"),6}  {F(LatencyScenario.Percentile(latencies, 99), "F2"),6}  {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
 
         await host.StopAsync();
@@ -118,7 +118,4 @@ internal static class SoakScenario
                 return (GC.GetTotalMemory(false), "heap");
         }
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
