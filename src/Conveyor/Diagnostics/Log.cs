@@ -47,6 +47,12 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "{component} failed; it carries on at its next tick")]
     public static partial void ComponentFailed(ILogger logger, Exception exception, string component);
 
+    [LoggerMessage(60, LogLevel.Warning, "{component} cannot reach the store; it keeps trying every tick and says when the store answers again")]
+    public static partial void ComponentStoreUnavailable(ILogger logger, Exception exception, string component);
+
+    [LoggerMessage(61, LogLevel.Information, "{component} reaches the store again after {outage_s:F1} s")]
+    public static partial void ComponentStoreAvailableAgain(ILogger logger, string component, double outage_s);
+
     [LoggerMessage(40, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) has no handler in this server: snoozed until {until:O} for a server that handles it")]
     public static partial void UnknownJobTypeSnoozed(ILogger logger, string job_id, string job_type, string queue, DateTimeOffset until);
 

@@ -1,3 +1,4 @@
+using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Conveyor.Server;
@@ -5,10 +6,18 @@ namespace Conveyor.Server;
 /// <summary>
 /// The shape of every background component of the server: one <see cref="RunOnceAsync"/> per tick of a
 /// <see cref="PeriodicTimer"/> on the injected <see cref="TimeProvider"/>. A failed tick is logged and the loop
-/// carries on; only cancellation ends it. Tests call <see cref="RunOnceAsync"/> directly.
+/// carries on; only cancellation ends it. Tests call <see cref="RunOnceAsync"/> or <see cref="TickAsync"/> directly.
 /// </summary>
+/// <remarks>
+/// A store that cannot be reached (<see cref="JobStoreUnavailableException"/>: a restart, a network blip) is not the
+/// component's failure and passes: one warning when the outage begins and one information line when the store
+/// answers again, not an error every tick. Any other exception is an error each time.
+/// </remarks>
 internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timeProvider, ILogger logger)
 {
+    // The timestamp of the first tick that found the store unavailable; null while it answers.
+    private long? _outageStartedAt;
+
     protected abstract string Name { get; }
 
     protected TimeSpan Period => interval;
@@ -24,18 +33,37 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await RunOnceAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    Log.ComponentFailed(logger, e, Name);
-                }
+                await TickAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>One tick: <see cref="RunOnceAsync"/>, its failure logged rather than thrown.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunOnceAsync(cancellationToken).ConfigureAwait(false);
+            if (_outageStartedAt is { } startedAt)
+            {
+                _outageStartedAt = null;
+                Log.ComponentStoreAvailableAgain(logger, Name, timeProvider.GetElapsedTime(startedAt).TotalSeconds);
+            }
+        }
+        catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (_outageStartedAt is null)
+            {
+                _outageStartedAt = timeProvider.GetTimestamp();
+                Log.ComponentStoreUnavailable(logger, e, Name);
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.ComponentFailed(logger, e, Name);
         }
     }
 }
