@@ -70,8 +70,14 @@ public sealed class JobContext
     /// </summary>
     public CancellationToken ShutdownRequested { get; }
 
-    /// <summary>Why <see cref="CancellationToken"/> was cancelled, if it was: decides how an interrupted attempt counts.</summary>
-    internal Server.StopReason StopReason => _run.Reason;
+    /// <summary>
+    /// Why the attempt that threw <paramref name="exception"/> stopped: the reason its token was cancelled, or the shutdown
+    /// when the handler gave up on <see cref="ShutdownRequested"/> itself. Decides how an interrupted attempt counts.
+    /// </summary>
+    internal Server.StopReason StopReasonFor(Exception exception) =>
+        _run.Reason == Server.StopReason.None && exception is OperationCanceledException && ShutdownRequested.IsCancellationRequested
+            ? Server.StopReason.Shutdown
+            : _run.Reason;
 
     /// <summary>The exception that failed the attempt, once the pipeline caught one (set by the recovery middleware).</summary>
     public Exception? Exception { get; set; }

@@ -27,7 +27,7 @@ internal sealed class LoggingMiddleware(ILogger<LoggingMiddleware> logger, TimeP
         catch (Exception e)
         {
             var elapsed = timeProvider.GetElapsedTime(started).TotalMilliseconds;
-            switch (AttemptStatus.OfInterrupted(context.StopReason))
+            switch (AttemptStatus.OfInterrupted(context.StopReasonFor(e)))
             {
                 case AttemptStatus.Released:
                     Log.AttemptReleased(logger, context.JobId, context.JobType, context.Queue, context.Attempt, elapsed);

@@ -17,9 +17,9 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
             await next(context).ConfigureAwait(false);
             metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
         }
-        catch
+        catch (Exception e)
         {
-            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.OfInterrupted(context.StopReason), timeProvider.GetElapsedTime(started));
+            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.OfInterrupted(context.StopReasonFor(e)), timeProvider.GetElapsedTime(started));
             throw;
         }
     }

@@ -18,7 +18,7 @@ internal sealed class RecoveryMiddleware(ILogger<RecoveryMiddleware> logger) : I
         catch (Exception e)
         {
             context.Exception = e;
-            if (e is not OperationCanceledException && !SkipRetryException.IsSkipRetry(e) && AttemptStatus.OfInterrupted(context.StopReason) == AttemptStatus.Failed)
+            if (e is not OperationCanceledException && !SkipRetryException.IsSkipRetry(e) && AttemptStatus.OfInterrupted(context.StopReasonFor(e)) == AttemptStatus.Failed)
             {
                 Log.HandlerThrew(logger, e, context.JobId, context.JobType, context.Queue, context.Attempt);
             }

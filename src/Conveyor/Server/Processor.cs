@@ -93,7 +93,7 @@ internal sealed class Processor(
             };
         }
 
-        switch (run.Reason)
+        switch (context.StopReasonFor(exception))
         {
             case StopReason.Shutdown:
                 // The grace period ended: hand the job back untouched so that another server runs it; the

@@ -9,7 +9,7 @@ public sealed class JobServerShutdownTests
     {
         var harness = await ServerHarness.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var result = await harness.Client.EnqueueAsync(new SlowJob(400));
-        await harness.WaitForStateAsync(result.JobId, JobState.Active);
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId), because: "the handler to start");
 
         await harness.StopAsync();
 
@@ -24,7 +24,7 @@ public sealed class JobServerShutdownTests
     {
         var harness = await ServerHarness.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
         var result = await harness.Client.EnqueueAsync(new SlowJob(60_000));
-        await harness.WaitForStateAsync(result.JobId, JobState.Active);
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId), because: "the handler to start");
 
         await harness.StopAsync();
 

@@ -42,11 +42,36 @@ public sealed class ShutdownAndStartTests
     }
 
     [Fact]
+    public async Task HandlerThatStopsOnShutdownRequested_HandsItsJobBack_WithoutCountingTheAttempt()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var harness = await ServerHarness.StartAsync(
+            o => o.ShutdownTimeout = TimeSpan.FromMinutes(5),
+            c => c.AddHandler("test:checkpoint", async (context, _) =>
+            {
+                started.TrySetResult();
+                await Task.Delay(Timeout.Infinite, context.ShutdownRequested);
+            }));
+        var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
+        var result = await harness.Client.EnqueueAsync("test:checkpoint", "{}"u8.ToArray());
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await harness.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var job = await harness.Store.GetAsync(TenantId.Default, result.JobId, CancellationToken.None);
+        Assert.Equal(JobState.Pending, job!.State);
+        Assert.Equal(0, job.Attempts);
+        Assert.Equal(["released"], processed.GetMeasurementSnapshot().Where(m => m.Value > 0).Select(m => (string)m.Tags["status"]!).ToArray());
+        await harness.DisposeAsync();
+    }
+
+    [Fact]
     public async Task GraceCutShort_CancelsRunningHandlersAtOnce_AndReturnsTheirJobsWithoutCountingTheAttempt()
     {
         var harness = await ServerHarness.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         var result = await harness.Client.EnqueueAsync(new SlowJob(600_000));
-        await harness.WaitForStateAsync(result.JobId, JobState.Active);
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId), because: "the handler to start");
 
         var stopping = harness.StopAsync();
         harness.Server.CutGracePeriodShort();
@@ -70,11 +95,11 @@ public sealed class ShutdownAndStartTests
         var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
         var cancelled = await harness.Client.EnqueueAsync(new SlowJob(600_000));
-        await harness.WaitForStateAsync(cancelled.JobId, JobState.Active);
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == cancelled.JobId), because: "the handler to start");
         await harness.Store.CancelAsync(TenantId.Default, cancelled.JobId, CancellationToken.None);
         await harness.WaitForStateAsync(cancelled.JobId, JobState.Cancelled);
         var released = await harness.Client.EnqueueAsync(new SlowJob(600_000));
-        await harness.WaitForStateAsync(released.JobId, JobState.Active);
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == released.JobId), because: "the handler to start");
 
         await harness.StopAsync();
 
