@@ -96,6 +96,7 @@ internal sealed class JobClient(
         var now = timeProvider.GetUtcNow();
         JobOptionsValidator.Validate(options, now);
         var processAt = options.ProcessAt ?? (options.ProcessIn is { } delay ? now + delay : null);
+        var typeRetention = _options.Retention.JobTypes.GetValueOrDefault(jobType);
         return new NewJob
         {
             Id = options.JobId ?? JobId.New(),
@@ -109,9 +110,9 @@ internal sealed class JobClient(
             ProcessAt = processAt,
             UniqueKey = options.UniqueKey,
             UniqueUntil = options.UniqueKey is null ? null : now + options.UniqueFor!.Value,
-            Retention = options.SucceededRetention ?? options.Retention ?? _options.Retention.Succeeded,
-            FailedRetention = options.FailedRetention ?? options.Retention ?? _options.Retention.Failed,
-            CancelledRetention = options.CancelledRetention ?? options.Retention ?? _options.Retention.Cancelled,
+            Retention = options.SucceededRetention ?? options.Retention ?? typeRetention?.Succeeded ?? _options.Retention.Succeeded,
+            FailedRetention = options.FailedRetention ?? options.Retention ?? typeRetention?.Failed ?? _options.Retention.Failed,
+            CancelledRetention = options.CancelledRetention ?? options.Retention ?? typeRetention?.Cancelled ?? _options.Retention.Cancelled,
             TraceParent = Activity.Current?.Id,
         };
     }

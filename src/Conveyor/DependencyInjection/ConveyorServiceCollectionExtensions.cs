@@ -31,8 +31,9 @@ public static class ConveyorServiceCollectionExtensions
 
         options.ValidateDataAnnotations()
             .Validate(
-                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Retention, new(o.Retention), null, validateAllProperties: true),
-                "Conveyor:Retention: Succeeded, Failed and Cancelled must each be between 00:00:00 and 3650.00:00:00.")
+                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Retention, new(o.Retention), null, validateAllProperties: true)
+                    && o.Retention.JobTypes.Values.All(t => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(t, new(t), null, validateAllProperties: true)),
+                "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between 00:00:00 and 3650.00:00:00.")
             .ValidateOnStart();
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);

@@ -33,6 +33,36 @@ public sealed class JobClientTests
     }
 
     [Fact]
+    public async Task EnqueueAsync_RetentionByOutcome_JobOptionsOverTheJobTypeOverTheDefaults()
+    {
+        var (client, store, time) = CreateSut(o =>
+        {
+            o.Retention.Failed = TimeSpan.FromDays(30);
+            o.Retention.JobTypes["sample:archive"] = new JobTypeRetention { Failed = TimeSpan.FromHours(2), Cancelled = TimeSpan.FromHours(3) };
+        });
+        var typeDefault = await client.EnqueueAsync(new ArchiveLike(1, "type"));
+        var ownOption = await client.EnqueueAsync(new ArchiveLike(2, "own"), new JobOptions { FailedRetention = TimeSpan.FromMinutes(5) });
+        var leased = await store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(QueueName.Default, 10)],
+            Limit = 10,
+            ServerId = "s",
+            LeaseDuration = TimeSpan.FromMinutes(1),
+        }, CancellationToken.None);
+        await store.AcknowledgeManyAsync(
+            leased.Select(j => new JobAcknowledgement { JobId = j.Id, LeaseToken = j.LeaseToken, Outcome = AckOutcome.Failed }).ToList(),
+            CancellationToken.None);
+
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(1, await store.PurgeExpiredAsync(100, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, ownOption.JobId, CancellationToken.None));
+
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await store.PurgeExpiredAsync(100, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, typeDefault.JobId, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task EnqueueAsync_WithoutOptions_AppliesTheDefaults()
     {
         var (client, store, _) = CreateSut();

@@ -21,7 +21,8 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Server:Queues:bad name", "2", "'bad name' is not a queue name")]
     [InlineData("Conveyor:Server:ShutdownTimeout", "02:00:00", "Conveyor:Server:ShutdownTimeout must be between")]
     [InlineData("Conveyor:DefaultMaxRetry", "-3", "DefaultMaxRetry")]
-    [InlineData("Conveyor:Retention:Failed", "-01:00:00", "Conveyor:Retention: Succeeded, Failed and Cancelled must each be between")]
+    [InlineData("Conveyor:Retention:Failed", "-01:00:00", "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between")]
+    [InlineData("Conveyor:Retention:JobTypes:reports:Succeeded", "-00:00:01", "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between")]
     [InlineData("Conveyor:Server:UnknownJobTypeMaxDelay", "00:00:10", "Conveyor:Server:UnknownJobTypeMaxDelay (00:00:10) must be at least Conveyor:Server:UnknownJobTypeDelay (00:00:30)")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {
