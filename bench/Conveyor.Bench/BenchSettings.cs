@@ -21,7 +21,8 @@ internal sealed record BenchSettings(
     bool Probe,
     int? Prefetch,
     double RetentionSeconds,
-    double WindowSeconds)
+    double WindowSeconds,
+    int Backlog)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -54,6 +55,7 @@ internal sealed record BenchSettings(
             args.Contains("--probe"),
             Get("prefetch", "") is { Length: > 0 } prefetch ? int.Parse(prefetch, CultureInfo.InvariantCulture) : null,
             double.Parse(Get("retention-seconds", "20"), CultureInfo.InvariantCulture),
-            double.Parse(Get("window", "10"), CultureInfo.InvariantCulture));
+            double.Parse(Get("window", "10"), CultureInfo.InvariantCulture),
+            Int("backlog", "0"));
     }
 }

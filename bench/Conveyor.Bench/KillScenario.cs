@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static Conveyor.Bench.BenchHost;
@@ -36,6 +37,7 @@ internal sealed class KillSignal(bool isVictim)
 /// <summary>
 /// Time from SIGKILL of the worker process running a job to that job running again in another worker, at the
 /// server's default lease and recovery settings. The victim is this program in another process (--role victim).
+/// With --backlog N, N no-op jobs (each --io-ms long) are queued behind the job before the kill.
 /// </summary>
 internal static class KillScenario
 {
@@ -60,13 +62,22 @@ internal static class KillScenario
                 throw new InvalidOperationException($"victim said '{line}'");
             }
 
+            // A backlog behind the running job: a recovered job that went to the back of the queue would wait for it.
+            if (settings.Backlog > 0)
+            {
+                await PrefillAsync(client, settings.Backlog, settings.Store == "redis" ? 1 : 4);
+            }
+
             using var survivor = Build(settings, target, withServer: true, concurrency: 10, Extra(isVictim: false));
             await survivor.StartAsync();
             await Task.Delay(500);
             var killedAt = Stopwatch.GetTimestamp();
             victim.Kill();
             var startedAt = await survivor.Services.GetRequiredService<KillSignal>().Started.Task.WaitAsync(TimeSpan.FromSeconds(120));
-            Report($"kill round {round}: job running again in the other worker {F(Stopwatch.GetElapsedTime(killedAt, startedAt).TotalSeconds, "F2")} s after SIGKILL");
+            var backlog = settings.Backlog > 0
+                ? $", {(await host.Services.GetRequiredService<IJobStore>().GetQueueStatsAsync(CancellationToken.None)).Sum(static q => q.Pending)} jobs still queued"
+                : "";
+            Report($"kill round {round}: job running again in the other worker {F(Stopwatch.GetElapsedTime(killedAt, startedAt).TotalSeconds, "F2")} s after SIGKILL{backlog}");
             await survivor.StopAsync();
         }
 
@@ -96,7 +107,7 @@ internal static class KillScenario
             info.ArgumentList.Add(self);
         }
 
-        foreach (var arg in new[] { "--role", "victim", "--store", settings.Store, "--redis", settings.Redis, "--postgres", settings.Postgres, "--sqlite-path", target.SqlitePath })
+        foreach (var arg in new[] { "--role", "victim", "--io-ms", settings.IoMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--store", settings.Store, "--redis", settings.Redis, "--postgres", settings.Postgres, "--sqlite-path", target.SqlitePath })
         {
             info.ArgumentList.Add(arg);
         }

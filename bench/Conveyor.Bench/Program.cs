@@ -7,6 +7,7 @@ using Conveyor.Bench;
 //   --scenario latency        enqueue-to-start p50/p99/max at --rates offered jobs/s (--seconds each)
 //   --scenario enqueue-breakdown  Redis only: PING, EVALSHA, 2 batched EVALSHAs, EnqueueAsync, µs per awaited call
 //   --scenario kill           time for the job of a SIGKILLed worker process to run again in another one
+//                             (--backlog N: N jobs of --io-ms each queued behind it)
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
