@@ -121,18 +121,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         {
             if (_database is null)
             {
-                var configuration = ConfigurationOptions.Parse(_options.Configuration);
-                if (!_options.Configuration.Contains("abortConnect", StringComparison.OrdinalIgnoreCase))
-                {
-                    // Keep reconnecting in the background instead of failing for good when Redis is down at start.
-                    configuration.AbortOnConnectFail = false;
-                }
-
-                // Replies are read and completed on the thread pool instead of the client's dedicated socket threads,
-                // which then hand each completion to the pool: one thread hop less per reply, and no extra threads
-                // competing for a small machine's cores.
-                configuration.SocketManager ??= SocketManager.ThreadPool;
-
+                var configuration = RedisConnectionSettings.Create(_options.Configuration);
                 _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
                 _database = _connection.GetDatabase();
             }

@@ -51,7 +51,10 @@ internal sealed class AcknowledgementBatcher(
                     // Keep the batch and try again: the leases stay extended meanwhile, and if they expire the
                     // recoverer reruns the jobs (at least once), so nothing is lost either way.
                     var delay = backoff.Next();
-                    Log.StoreUnavailable(logger, e, store.Name, "acknowledge", (int)delay.TotalMilliseconds);
+                    if (backoff.IsWorthLogging)
+                    {
+                        Log.StoreUnavailable(logger, e, store.Name, "acknowledge", (int)delay.TotalMilliseconds);
+                    }
                     await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
                 }
             }

@@ -67,8 +67,14 @@ internal sealed class Fetcher(
                 {
                     freeSlots.Release(slots);
                     var delay = backoff.Next();
-                    Log.StoreUnavailable(logger, e, store.Name, "dequeue", (int)delay.TotalMilliseconds);
-                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
+                    if (backoff.IsWorthLogging)
+                    {
+                        Log.StoreUnavailable(logger, e, store.Name, "dequeue", (int)delay.TotalMilliseconds);
+                    }
+
+                    // An enqueue, promotion or recovery that succeeded in this process proves the store is back: no
+                    // reason to sleep out the rest of the backoff.
+                    await readySignal.WaitAsync(delay, timeProvider, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
                 catch

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;
 
@@ -18,6 +19,22 @@ public sealed class JobServerFaultTests
         await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedCalls) >= 3, because: "the server to keep trying");
         control.Available = true;
         var result = await harness.Client.EnqueueAsync(new EchoJob("after the outage"));
+
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task StoreBack_FetcherBackingOff_WakesAtTheFirstSuccessfulEnqueueOfItsProcess()
+    {
+        // Time stands still: the fetcher's backoff never runs out, so only the wake-up can bring it back.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore(time));
+        control.Available = false;
+        await using var harness = await ServerHarness.StartAsync(store: store, configureServices: s => s.AddSingleton<TimeProvider>(time));
+        await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedDequeues) >= 1, because: "the fetcher to fail and back off");
+
+        control.Available = true;
+        var result = await harness.Client.EnqueueAsync(new EchoJob("the store is back"));
 
         await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
     }

@@ -12,6 +12,8 @@ public class UnreliableStore : DispatchProxy
 
     public int FailedCalls;
 
+    public int FailedDequeues;
+
     public static (IJobStore Store, UnreliableStore Control) Wrap(IJobStore inner)
     {
         var proxy = Create<IJobStore, UnreliableStore>();
@@ -25,6 +27,11 @@ public class UnreliableStore : DispatchProxy
         if (!Available && targetMethod!.Name != "get_Name")
         {
             Interlocked.Increment(ref FailedCalls);
+            if (targetMethod!.Name == nameof(IJobStore.DequeueAsync))
+            {
+                Interlocked.Increment(ref FailedDequeues);
+            }
+
             throw new JobStoreUnavailableException("the test store is down");
         }
 

@@ -1,0 +1,52 @@
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>How a connection the store makes itself comes back after Redis was away (no Redis needed).</summary>
+public sealed class RedisConnectionSettingsTests
+{
+    [Fact]
+    public void Create_ReconnectAttempts_AreDueWithinHalfASecondOfTheLast_HoweverManyFailedBefore()
+    {
+        var options = RedisConnectionSettings.Create("127.0.0.1:6379");
+
+        for (var failedAttempts = 0; failedAttempts < 1000; failedAttempts += 7)
+        {
+            Assert.True(options.ReconnectRetryPolicy.ShouldRetry(failedAttempts, 500), $"after {failedAttempts} failed attempts");
+        }
+    }
+
+    [Fact]
+    public void Create_ReconnectAttempts_AreNeverSoonerThanATenthOfASecond_AndSpreadOutOnceTheOutageLasts()
+    {
+        var policy = RedisConnectionSettings.Create("127.0.0.1:6379").ReconnectRetryPolicy;
+
+        Assert.All(Enumerable.Range(0, 1000), n => Assert.False(policy.ShouldRetry(n, 99)));
+
+        // After a long outage the wait is drawn between 100 and 500 ms: at 300 ms some processes retry and some do not.
+        var dueAt300 = Enumerable.Range(0, 1000).Count(_ => policy.ShouldRetry(100, 300));
+        Assert.InRange(dueAt300, 100, 900);
+    }
+
+    [Fact]
+    public void Create_ChecksTheConnectionOftenEnough_ForAttemptsToHappenWhenDue()
+    {
+        var options = RedisConnectionSettings.Create("127.0.0.1:6379");
+
+        // The multiplexer tries to reconnect only at a heartbeat.
+        Assert.True(options.HeartbeatInterval <= TimeSpan.FromMilliseconds(100), options.HeartbeatInterval.ToString());
+        Assert.False(options.AbortOnConnectFail);
+        Assert.True(options.BacklogPolicy.QueueWhileDisconnected, "commands issued while reconnecting wait for the connection");
+    }
+
+    [Fact]
+    public void Create_KeepsWhatTheConfigurationStringSays()
+    {
+        var options = RedisConnectionSettings.Create("redis-1:6380,abortConnect=true,connectTimeout=1234,keepAlive=7");
+
+        Assert.True(options.AbortOnConnectFail);
+        Assert.Equal(1234, options.ConnectTimeout);
+        Assert.Equal(7, options.KeepAlive);
+        Assert.EndsWith("redis-1:6380", Assert.Single(options.EndPoints).ToString(), StringComparison.Ordinal);
+    }
+}
