@@ -74,8 +74,8 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         for (var outage = 1; outage <= 3; outage++)
         {
             var failuresBefore = Volatile.Read(ref failures);
-            var killedAt = clock.Elapsed;
             await server.KillAsync();
+            var killedAt = clock.Elapsed; // the process has exited: nothing can succeed from here until it is back
             await Task.Delay(TimeSpan.FromMilliseconds(300)); // the outage itself: a real server stays down for a while
             var answered = FirstPongAsync(server.Port, clock);
             await server.StartAgainAsync();
@@ -90,7 +90,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
             var firstProcessed = enqueued.Where(e => e.At > killedAt && processedAt.ContainsKey(e.Id)).Min(e => processedAt[e.Id]);
             afterOutages.Add(firstEnqueue.Id);
             output.WriteLine(
-                $"outage {outage}: Redis down {(backAt - killedAt).TotalMilliseconds:F0} ms (kill to answering); after it answered: " +
+                $"outage {outage}: Redis down {(backAt - killedAt).TotalMilliseconds:F0} ms (exit to answering); after it answered: " +
                 $"first enqueue {(firstEnqueue.At - backAt).TotalMilliseconds:F0} ms, first job processed {(firstProcessed - backAt).TotalMilliseconds:F0} ms; " +
                 $"{Volatile.Read(ref failures) - failuresBefore} enqueues failed");
         }

@@ -145,7 +145,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                         "Set Conveyor:Server:StartWithoutStore=true to start anyway and keep retrying.", e);
                 }
 
-                Log.StoreUnavailable(_logger, e, _store.Name, "start", (int)delay.TotalMilliseconds);
+                if (backoff.IsWorthLogging)
+                {
+                    Log.StoreUnavailable(_logger, e, _store.Name, "start", (int)delay.TotalMilliseconds);
+                }
+
                 await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }

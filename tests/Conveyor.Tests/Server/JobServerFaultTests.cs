@@ -30,7 +30,7 @@ public sealed class JobServerFaultTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore(time));
         control.Available = false;
-        await using var harness = await ServerHarness.StartAsync(store: store, configureServices: s => s.AddSingleton<TimeProvider>(time));
+        await using var harness = await ServerHarness.StartAsync(o => o.StartWithoutStore = true, store: store, configureServices: s => s.AddSingleton<TimeProvider>(time));
         await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedDequeues) >= 1, because: "the fetcher to fail and back off");
 
         control.Available = true;
