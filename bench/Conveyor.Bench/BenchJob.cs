@@ -15,6 +15,7 @@ internal sealed class BenchRecorder
     private long _completed;
     private long _started;
     private double[] _latencies = [];
+    private (long EnqueuedAt, long StartedAt)[] _spans = [];
     private int _latencyCount;
 
     public long Completed => Interlocked.Read(ref _completed);
@@ -24,6 +25,7 @@ internal sealed class BenchRecorder
     public void ExpectLatencies(int n)
     {
         _latencies = new double[n];
+        _spans = new (long, long)[n];
         _latencyCount = 0;
     }
 
@@ -34,6 +36,7 @@ internal sealed class BenchRecorder
         if (slot < _latencies.Length)
         {
             _latencies[slot] = Stopwatch.GetElapsedTime(enqueuedAt, started).TotalMilliseconds;
+            _spans[slot] = (enqueuedAt, started);
         }
 
         Interlocked.Increment(ref _started);
@@ -42,26 +45,48 @@ internal sealed class BenchRecorder
     public void RecordEnd() => Interlocked.Increment(ref _completed);
 
     public double[] Latencies => _latencies.AsSpan(0, Math.Min(_latencyCount, _latencies.Length)).ToArray();
+
+    /// <summary>Stopwatch timestamps of each recorded job's enqueue and start, in the order of <see cref="Latencies"/>.</summary>
+    public (long EnqueuedAt, long StartedAt)[] Spans => _spans.AsSpan(0, Math.Min(_latencyCount, _spans.Length)).ToArray();
 }
 
-/// <summary>No-op, or (with --io-ms) one awaited delay standing in for a call to another service.</summary>
+/// <summary>
+/// No-op, or (with --io-ms) one awaited delay standing in for a call to another service: --io-ms to --io-ms-max ms
+/// when --io-ms-max is larger. With --fail-percent P, that share of jobs fails its first attempt (and is retried).
+/// Enqueue-to-start latency is recorded for first attempts only.
+/// </summary>
 internal sealed class BenchHandler(BenchRecorder recorder, BenchSettings settings) : IJobHandler<BenchJob>
 {
     public Task HandleAsync(BenchJob payload, JobContext context, CancellationToken cancellationToken)
     {
-        recorder.RecordStart(payload.T);
-        if (settings.IoMs <= 0)
+        if (context.Attempt == 1)
         {
-            recorder.RecordEnd();
-            return Task.CompletedTask;
+            recorder.RecordStart(payload.T);
         }
 
-        return WaitAsync(cancellationToken);
+        if (settings.IoMs <= 0)
+        {
+            return Finish(context);
+        }
+
+        return WaitAsync(context, cancellationToken);
     }
 
-    private async Task WaitAsync(CancellationToken cancellationToken)
+    private async Task WaitAsync(JobContext context, CancellationToken cancellationToken)
     {
-        await Task.Delay(settings.IoMs, cancellationToken);
+        var ms = settings.IoMsMax > settings.IoMs ? Random.Shared.Next(settings.IoMs, settings.IoMsMax + 1) : settings.IoMs;
+        await Task.Delay(ms, cancellationToken);
+        await Finish(context);
+    }
+
+    private Task Finish(JobContext context)
+    {
+        if (context.Attempt == 1 && settings.FailPercent > 0 && Random.Shared.Next(100) < settings.FailPercent)
+        {
+            return Task.FromException(new InvalidOperationException("the bench's planned first-attempt failure"));
+        }
+
         recorder.RecordEnd();
+        return Task.CompletedTask;
     }
 }

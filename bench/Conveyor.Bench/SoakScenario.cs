@@ -15,6 +15,9 @@ namespace Conveyor.Bench;
 /// retention, and every --window seconds the scenario prints the store's size, the finished jobs it holds, the
 /// janitor's backlog (job_retention_backlog), the worker's memory and that window's enqueue-to-start p50/p99. From
 /// the second retention window on the store should hold about rate × retention jobs and stay the same size.
+/// Each window's p99 is also split by whether the job's wait (enqueue to start) overlapped one of the janitor's
+/// delete calls (timed by <see cref="StoreProbe"/>), which is the comparison "does deleting stall the work" needs.
+/// --io-ms/--io-ms-max give the handlers work, --fail-percent fails that share of first attempts.
 /// </summary>
 internal static class SoakScenario
 {
@@ -25,7 +28,7 @@ internal static class SoakScenario
         var window = TimeSpan.FromSeconds(settings.WindowSeconds);
         Report($"soak, {rate} jobs/s for {settings.Seconds} s, retention {retention.TotalSeconds} s, window {window.TotalSeconds} s, concurrency {settings.Concurrency}");
         var target = await NewTargetAsync(settings, "soak");
-        using var host = Build(settings, target, withServer: true, settings.Concurrency);
+        using var host = Build(settings with { Probe = true }, target, withServer: true, settings.Concurrency);
         var client = host.Services.GetRequiredService<IJobClient>();
         var recorder = host.Services.GetRequiredService<BenchRecorder>();
         var store = host.Services.GetRequiredService<IJobStore>();
@@ -64,21 +67,62 @@ internal static class SoakScenario
             }
         })));
 
-        Report("window  t(s)  offered/s  store_MB  detail                         finished_held  backlog  worker_MB  p50_ms  p99_ms  load");
+        Report("window  t(s)  offered/s  store_MB  detail                         finished_held  backlog  worker_MB  p50_ms  p99_ms  " +
+               "p99_during_delete(n)  p99_clear  deletes  delete_ms_avg/max  load");
         var w = 0;
+        var deletions = new List<(long Start, long End)>();
+        var deleteMs = new List<double>();
+        var steady = new List<(double Ms, bool DuringDelete)>();
         while (!produce.IsCompleted)
         {
             await Task.WhenAny(produce, Task.Delay(window));
             var latencies = recorder.Latencies;
+            var spans = recorder.Spans;
             recorder.ExpectLatencies((int)(rate * window.TotalSeconds * 2));
+            var windowDeletes = new List<double>();
+            while (StoreProbe.Counters.Deletions.TryDequeue(out var deletion))
+            {
+                deletions.Add(deletion);
+                windowDeletes.Add(Stopwatch.GetElapsedTime(deletion.Start, deletion.End).TotalMilliseconds);
+            }
+
+            deleteMs.AddRange(windowDeletes);
+
+            var during = new List<double>();
+            var clear = new List<double>();
+            for (var i = 0; i < latencies.Length; i++)
+            {
+                var (enqueued, started) = spans[i];
+                var overlaps = deletions.Exists(d => d.Start <= started && d.End >= enqueued);
+                (overlaps ? during : clear).Add(latencies[i]);
+                if (Stopwatch.GetElapsedTime(start).TotalSeconds > 2 * retention.TotalSeconds)
+                {
+                    steady.Add((latencies[i], overlaps));
+                }
+            }
+
+            var oldest = spans.Length > 0 ? spans.Min(x => x.EnqueuedAt) : long.MaxValue;
+            deletions.RemoveAll(d => d.End < oldest);
+            during.Sort();
+            clear.Sort();
             Array.Sort(latencies);
             var (bytes, detail) = await StoreSizeAsync(settings, target);
             var held = (await store.GetQueueStatsAsync(CancellationToken.None)).Sum(q => q.Succeeded + q.Partial + q.Failed + q.Cancelled);
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             Report($"{++w,6}  {F(elapsed),4}  {F(Interlocked.Read(ref sent) / elapsed),9}  {F(bytes / 1048576.0, "F1"),8}  {detail,-30} " +
                    $"{held,13}  {Interlocked.Read(ref backlog),7}  {F(Process.GetCurrentProcess().WorkingSet64 / 1048576.0, "F0"),9}  " +
-                   $"{F(LatencyScenario.Percentile(latencies, 50), "F2"),6}  {F(LatencyScenario.Percentile(latencies, 99), "F2"),6}  {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                   $"{F(LatencyScenario.Percentile(latencies, 50), "F2"),6}  {F(LatencyScenario.Percentile(latencies, 99), "F2"),6}  " +
+                   $"{F(LatencyScenario.Percentile([.. during], 99), "F2"),11} ({during.Count,6})  {F(LatencyScenario.Percentile([.. clear], 99), "F2"),9}  " +
+                   $"{windowDeletes.Count,7}  {F(windowDeletes.DefaultIfEmpty().Average(), "F2"),8}/{F(windowDeletes.DefaultIfEmpty().Max(), "F1")}  " +
+                   $"{File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
+
+        var steadyDuring = steady.Where(x => x.DuringDelete).Select(x => x.Ms).Order().ToArray();
+        var steadyClear = steady.Where(x => !x.DuringDelete).Select(x => x.Ms).Order().ToArray();
+        Report($"from {F(2 * retention.TotalSeconds)} s on: p50/p99 of jobs waiting during a delete {F(LatencyScenario.Percentile(steadyDuring, 50), "F2")}/" +
+               $"{F(LatencyScenario.Percentile(steadyDuring, 99), "F2")} ms (n={steadyDuring.Length}), of the others " +
+               $"{F(LatencyScenario.Percentile(steadyClear, 50), "F2")}/{F(LatencyScenario.Percentile(steadyClear, 99), "F2")} ms (n={steadyClear.Length}); " +
+               $"{deleteMs.Count} delete calls, {F(deleteMs.DefaultIfEmpty().Average(), "F2")} ms on average, longest {F(deleteMs.DefaultIfEmpty().Max(), "F1")} ms");
 
         await host.StopAsync();
         await DropAsync(settings, target);

@@ -7,7 +7,9 @@ namespace Conveyor.Bench;
 
 /// <summary>
 /// Counts the store's round trips on the hot path (Dequeue, AcknowledgeMany, EnqueueMany) and their time, so that a
-/// drain rate can be explained as jobs per call × calls per second. Everything else is forwarded untouched.
+/// drain rate can be explained as jobs per call × calls per second, and when the janitor's deletes ran
+/// (<see cref="ProbeCounters.Deletions"/>), so that latency can be compared with and without them. Everything else is
+/// forwarded untouched.
 /// </summary>
 internal class StoreProbe : DispatchProxy
 {
@@ -43,8 +45,27 @@ internal class StoreProbe : DispatchProxy
             nameof(IJobStore.DequeueAsync) => Time((ValueTask<IReadOnlyList<LeasedJob>>)result!, Counters.Dequeue, r => r.Count, started),
             nameof(IJobStore.AcknowledgeManyAsync) => Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started),
             nameof(IJobStore.EnqueueManyAsync) => Time((ValueTask<IReadOnlyList<EnqueueResult>>)result!, Counters.Enqueue, r => r.Count, started),
+            _ when result is ValueTask<int> deletion && (targetMethod.Name.StartsWith("Purge", StringComparison.Ordinal) || targetMethod.Name.StartsWith("Trim", StringComparison.Ordinal))
+                => Span(deletion, started),
             _ => result,
         };
+    }
+
+    private static ValueTask<int> Span(ValueTask<int> call, long started)
+    {
+        return Await(call, started);
+
+        static async ValueTask<int> Await(ValueTask<int> call, long started)
+        {
+            try
+            {
+                return await call;
+            }
+            finally
+            {
+                Counters.Deletions.Enqueue((started, Stopwatch.GetTimestamp()));
+            }
+        }
     }
 
     private static ValueTask<T> Time<T>(ValueTask<T> call, ProbeCounter counter, Func<T, int> items, long started)
@@ -67,6 +88,9 @@ internal sealed class ProbeCounters
     public ProbeCounter Acknowledge { get; } = new("ack");
 
     public ProbeCounter Enqueue { get; } = new("enqueue");
+
+    /// <summary>Start and end (Stopwatch timestamps) of every purge or trim call: when the janitor was deleting.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(long Start, long End)> Deletions { get; } = new();
 
     public void Reset()
     {

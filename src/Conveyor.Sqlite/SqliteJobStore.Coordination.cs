@@ -114,10 +114,11 @@ public sealed partial class SqliteJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Small, because a delete holds the single writer that dequeues and acknowledgements wait for: 250 rows (with
-    /// their index entries) take a few milliseconds, and the janitor lets the waiting writers go between batches.
+    /// Small, because a delete holds the single writer that dequeues and acknowledgements wait for: 50 rows (with
+    /// their index entries) take 1–2 ms, and the janitor lets the waiting writers go between batches. At 250 rows a
+    /// job that waited behind a delete waited about 10 ms longer (p50); the smaller batch still deletes ~30,000 rows/s.
     /// </remarks>
-    public int PurgeBatchSize => 250;
+    public int PurgeBatchSize => 50;
 
     /// <inheritdoc />
     public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
