@@ -25,6 +25,8 @@ namespace Conveyor.Redis;
 /// {p}:uq:{tenant}:{key}            the unique key's holder: queue, id, unique-until, created-at
 /// {p}:queues                       set of queue names ever used
 /// {p}:{{p}:coord}:…                locks, idempotency records and servers (one slot of their own)
+/// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
+///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
 /// </code>
 /// </remarks>
 internal sealed class RedisKeys
@@ -42,6 +44,10 @@ internal sealed class RedisKeys
         IdempotencyKeys = new RedisKey(_coordination + "idem");
         Servers = new RedisKey(_coordination + "servers");
         ServerExpiries = new RedisKey(_coordination + "serverexp");
+        var schedules = $"{prefix}:{{{prefix}:sched}}:";
+        ScheduleDefinitions = new RedisKey(schedules + "defs");
+        ScheduleNextTicks = new RedisKey(schedules + "next");
+        ScheduleHistory = new RedisKey(schedules + "hist");
         NotifyChannel = RedisChannel.Literal($"{prefix}:notify");
         CancelChannel = RedisChannel.Literal($"{prefix}:cancel");
     }
@@ -59,6 +65,15 @@ internal sealed class RedisKeys
     public RedisKey Servers { get; }
 
     public RedisKey ServerExpiries { get; }
+
+    public RedisKey ScheduleDefinitions { get; }
+
+    public RedisKey ScheduleNextTicks { get; }
+
+    public RedisKey ScheduleHistory { get; }
+
+    /// <summary>The three schedule keys, as the schedule scripts take them.</summary>
+    public RedisKey[] Schedules => [ScheduleDefinitions, ScheduleNextTicks, ScheduleHistory];
 
     /// <summary>Published (empty message) when a job becomes pending: idle workers in every process wake.</summary>
     public RedisChannel NotifyChannel { get; }

@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -65,6 +65,12 @@ internal sealed class RedisScript
     public static RedisScript RecordIdempotencyKey { get; } = Plain("record_idempotency_key");
 
     public static RedisScript PurgeCoordination { get; } = Plain("purge_coordination");
+
+    public static RedisScript ScheduleCreate { get; } = Plain("schedule_create");
+
+    public static RedisScript ScheduleReplace { get; } = Plain("schedule_replace");
+
+    public static RedisScript ScheduleFire { get; } = Plain("schedule_fire");
 
     private static RedisScript Queue(string name) => new(name, Read("queue.lib") + Read(name));
 

@@ -29,7 +29,7 @@ public sealed class SqliteJobStoreTests : IDisposable
 
         Assert.True(File.Exists(_database.Path));
         using var connection = OpenRaw();
-        Assert.Equal(3L, Scalar(connection, "PRAGMA user_version;"));
+        Assert.Equal(4L, Scalar(connection, "PRAGMA user_version;"));
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));
     }

@@ -40,4 +40,11 @@ internal enum SqlStatement
     ListServers,
     PurgeJobs,
     PurgeCoordination,
+    InsertSchedule,
+    ReplaceSchedule,
+    GetSchedule,
+    ListSchedules,
+    ListDueSchedules,
+    RecordScheduleFire,
+    DeleteSchedule,
 }

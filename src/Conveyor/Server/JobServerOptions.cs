@@ -108,6 +108,30 @@ public sealed class JobServerOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeMaxDelay must be between {1} and {2}.")]
     public TimeSpan UnknownJobTypeMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Run the scheduler in this server: it enqueues the job of every schedule's tick (any number of servers may run
+    /// it: each tick still gets one job). Default true.
+    /// </summary>
+    public bool RunScheduler { get; set; } = true;
+
+    /// <summary>
+    /// How often the scheduler reads the store for schedules changed by other processes. Ticks it already knows of
+    /// are fired at their instant, not at this interval. Default 1 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:SchedulePollInterval must be between {1} and {2}.")]
+    public TimeSpan SchedulePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How late a tick may be handled and still count as on time; older ticks are misfires, handled by the schedule's
+    /// <see cref="MisfirePolicy"/>. Default 1 min.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:ScheduleMisfireThreshold must be between {1} and {2}.")]
+    public TimeSpan ScheduleMisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most catch-up runs a schedule with <see cref="MisfirePolicy.All"/> gets for one outage. Default 100.</summary>
+    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:ScheduleMaxCatchUpRuns must be between {1} and {2}.")]
+    public int ScheduleMaxCatchUpRuns { get; set; } = 100;
+
     /// <summary><see cref="Prefetch"/>, or <see cref="Concurrency"/> when it is not set.</summary>
     public int EffectivePrefetch => Prefetch ?? Concurrency;
 

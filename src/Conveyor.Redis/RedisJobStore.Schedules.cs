@@ -1,0 +1,174 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<bool> TryCreateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return await WriteScheduleAsync(RedisScript.ScheduleCreate, schedule).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryReplaceScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return await WriteScheduleAsync(RedisScript.ScheduleReplace, schedule).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ScheduleRecord?> GetScheduleAsync(string tenant, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(name);
+        var found = await ReadSchedulesAsync([ScheduleJson.Member(tenant, name)], null).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var members = await db.HashKeysAsync(_keys.ScheduleDefinitions).ConfigureAwait(false);
+            var wanted = members
+                .Select(static m => (string)m!)
+                .Where(m => tenant is null || m.StartsWith(tenant + "\n", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal)
+                .ToArray();
+            return wanted.Length == 0 ? [] : await ReadSchedulesAsync(wanted, null).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ScheduleRecord>> ListDueSchedulesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            // Equal scores come out in member order: tenant, then name (the separator sorts before every name character).
+            var due = await db.SortedSetRangeByScoreWithScoresAsync(
+                _keys.ScheduleNextTicks, double.NegativeInfinity, RedisTime.ToMicros(until), Exclude.None, Order.Ascending, 0, limit).ConfigureAwait(false);
+            if (due.Length == 0)
+            {
+                return [];
+            }
+
+            return await ReadSchedulesAsync(due.Select(static e => (string)e.Element!).ToArray(), due.Select(static e => (double?)e.Score).ToArray()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryRecordScheduleFireAsync(ScheduleFire fire, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fire);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var result = await EvaluateAsync(db, RedisScript.ScheduleFire, _keys.Schedules,
+            [
+                ScheduleJson.Member(fire.Tenant, fire.Name),
+                RedisTime.Value(fire.ExpectedNextFireAt),
+                RedisTime.Value(fire.NextFireAt),
+                RedisTime.Value(fire.LastFireAt),
+                fire.LastJobId ?? string.Empty,
+            ]).ConfigureAwait(false);
+            return (int)result == 1;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> DeleteScheduleAsync(string tenant, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(name);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var member = ScheduleJson.Member(tenant, name);
+            var transaction = db.CreateTransaction();
+            var deleted = transaction.HashDeleteAsync(_keys.ScheduleDefinitions, member);
+            _ = transaction.SortedSetRemoveAsync(_keys.ScheduleNextTicks, member);
+            _ = transaction.HashDeleteAsync(_keys.ScheduleHistory, member);
+            await transaction.ExecuteAsync().ConfigureAwait(false);
+            return await deleted.ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    private async ValueTask<bool> WriteScheduleAsync(RedisScript script, ScheduleRecord schedule)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var result = await EvaluateAsync(db, script, _keys.Schedules,
+            [
+                ScheduleJson.Member(schedule.Tenant, schedule.Name),
+                ScheduleJson.Write(schedule, now),
+                schedule.Paused ? RedisValue.EmptyString : RedisTime.Value(schedule.NextFireAt),
+                RedisTime.Format(now),
+            ]).ConfigureAwait(false);
+            return (int)result == 1;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>
+    /// The schedules of <paramref name="members"/> that still exist, in that order, in one round trip. Their next ticks
+    /// are read too unless <paramref name="nextTicks"/> brings them.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<ScheduleRecord>> ReadSchedulesAsync(string[] members, double?[]? nextTicks)
+    {
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var fields = members.Select(static m => (RedisValue)m).ToArray();
+            var batch = db.CreateBatch();
+            var definitions = batch.HashGetAsync(_keys.ScheduleDefinitions, fields);
+            var history = batch.HashGetAsync(_keys.ScheduleHistory, fields);
+            var scores = nextTicks is null ? batch.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields) : null;
+            batch.Execute();
+            var definitionValues = await definitions.ConfigureAwait(false);
+            var historyValues = await history.ConfigureAwait(false);
+            var ticks = nextTicks ?? await scores!.ConfigureAwait(false);
+            var schedules = new List<ScheduleRecord>(members.Length);
+            for (var i = 0; i < members.Length; i++)
+            {
+                if (!definitionValues[i].IsNullOrEmpty)
+                {
+                    schedules.Add(ScheduleJson.Read(members[i], (byte[])definitionValues[i]!, ticks[i], historyValues[i]));
+                }
+            }
+
+            return schedules;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// A schedule as the store keeps it: its definition, whether it is paused, and where it stands (next tick, last tick
+/// fired and that tick's job). Schedules are keyed by tenant and name.
+/// </summary>
+public sealed record ScheduleRecord
+{
+    public required string Tenant { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>The cron expression (5 or 6 fields, or a macro such as <c>@daily</c>).</summary>
+    public required string Cron { get; init; }
+
+    /// <summary>The IANA time zone id the cron expression is read in.</summary>
+    public required string TimeZone { get; init; }
+
+    public required string JobType { get; init; }
+
+    /// <summary>The payload of every tick's job (UTF-8 JSON).</summary>
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+
+    /// <summary>The queue of every tick's job; null for the client's default.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The tick job's retries; null for the client's default.</summary>
+    public int? MaxRetry { get; init; }
+
+    /// <summary>The tick job's timeout per attempt; null for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    public MisfirePolicy Misfire { get; init; }
+
+    public OverlapPolicy Overlap { get; init; }
+
+    public bool Paused { get; init; }
+
+    public ScheduleOrigin Origin { get; init; }
+
+    /// <summary>The next tick not yet handled; null while paused.</summary>
+    public DateTimeOffset? NextFireAt { get; init; }
+
+    /// <summary>The latest tick that was handled (fired, skipped or triggered by hand).</summary>
+    public DateTimeOffset? LastFireAt { get; init; }
+
+    /// <summary>The id of the latest job the schedule enqueued.</summary>
+    public string? LastJobId { get; init; }
+
+    /// <summary>Set by the store when the schedule is created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Set by the store at every change of the definition.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+}
