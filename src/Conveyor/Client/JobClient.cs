@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Conveyor.Diagnostics;
 using Conveyor.Server;
 using Conveyor.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Conveyor.Client;
 
@@ -10,13 +9,11 @@ namespace Conveyor.Client;
 internal sealed class JobClient(
     IJobStore store,
     JobPayloadSerializer serializer,
-    IOptions<ConveyorOptions> options,
+    NewJobFactory jobFactory,
     ConveyorMetrics metrics,
     JobReadySignal readySignal,
     TimeProvider timeProvider) : IJobClient
 {
-    private readonly ConveyorOptions _options = options.Value;
-
     public Task<EnqueueResult> EnqueueAsync<TPayload>(TPayload payload, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TPayload : IJobPayload
     {
@@ -84,37 +81,10 @@ internal sealed class JobClient(
 
     private NewJob BuildJob(string jobType, ReadOnlyMemory<byte> payload, JobOptions? options)
     {
-        JobType.EnsureValid(jobType, nameof(jobType));
         options ??= new JobOptions();
-        if (payload.Length > _options.MaxPayloadBytes)
-        {
-            throw new ArgumentException(
-                $"The payload of job type '{jobType}' is {payload.Length} bytes; the limit (Conveyor:MaxPayloadBytes) is {_options.MaxPayloadBytes}.",
-                nameof(payload));
-        }
-
         var now = timeProvider.GetUtcNow();
-        JobOptionsValidator.Validate(options, now);
-        var processAt = options.ProcessAt ?? (options.ProcessIn is { } delay ? now + delay : null);
-        var typeRetention = _options.Retention.JobTypes.GetValueOrDefault(jobType);
-        return new NewJob
-        {
-            Id = options.JobId ?? JobId.New(),
-            Type = jobType,
-            Queue = options.Queue ?? QueueName.Default,
-            Tenant = options.Tenant ?? TenantId.Default,
-            Payload = payload,
-            MaxRetry = options.MaxRetry ?? _options.DefaultMaxRetry,
-            Timeout = options.Timeout,
-            Deadline = options.Deadline,
-            ProcessAt = processAt,
-            UniqueKey = options.UniqueKey,
-            UniqueUntil = options.UniqueKey is null ? null : now + options.UniqueFor!.Value,
-            Retention = options.SucceededRetention ?? options.Retention ?? typeRetention?.Succeeded ?? _options.Retention.Succeeded,
-            FailedRetention = options.FailedRetention ?? options.Retention ?? typeRetention?.Failed ?? _options.Retention.Failed,
-            CancelledRetention = options.CancelledRetention ?? options.Retention ?? typeRetention?.Cancelled ?? _options.Retention.Cancelled,
-            TraceParent = Activity.Current?.Id,
-        };
+        jobFactory.EnsureValid(jobType, payload, options, now);
+        return jobFactory.Build(jobType, payload, options, now, Activity.Current?.Id);
     }
 
     public async Task<JobInfo?> GetJobAsync(string jobId, string tenant, CancellationToken cancellationToken = default)

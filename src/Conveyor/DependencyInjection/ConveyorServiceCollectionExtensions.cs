@@ -41,6 +41,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<ConveyorMetrics>();
         services.TryAddSingleton<JobPayloadSerializer>();
         services.TryAddSingleton<JobReadySignal>();
+        services.TryAddSingleton<NewJobFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));

@@ -21,6 +21,7 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _snoozed;
     private readonly Histogram<double> _queueWait;
     private readonly Gauge<long> _retentionBacklog;
+    private readonly Counter<long> _fireAndForgetDropped;
 
     public ConveyorMetrics(IMeterFactory meterFactory)
     {
@@ -38,6 +39,8 @@ public sealed class ConveyorMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600] });
         _retentionBacklog = meter.CreateGauge<long>("job_retention_backlog", description:
             "Finished jobs past their retention that the janitor found waiting since it last caught up: about one janitor interval's finishes while deletion keeps up, growing while it does not (0 on servers that are not the fleet's purger).");
+        _fireAndForgetDropped = meter.CreateCounter<long>("job_fire_and_forget_dropped_total", description:
+            "Fire-and-forget jobs that were never stored, by job type, queue and reason (buffer_full, cancelled, store_unavailable, timeout, error, shutdown).");
     }
 
     internal void JobStarted(string jobType, string queue) =>
@@ -88,6 +91,9 @@ public sealed class ConveyorMetrics
 
     internal void LeaseRecovered(string queue) =>
         _leaseRecoveries.Add(1, new TagList { { "queue", queue } });
+
+    internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
+        _fireAndForgetDropped.Add(count, new TagList { { "task_type", jobType }, { "queue", queue }, { "reason", reason } });
 
     internal void RetentionBacklog(long jobs) => _retentionBacklog.Record(jobs);
 

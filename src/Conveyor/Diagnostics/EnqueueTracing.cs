@@ -36,18 +36,21 @@ internal static class EnqueueTracing
     }
 
     /// <summary>Records the creation span of a job built now, in the current trace; its context, or null without one.</summary>
-    public static string? RecordCreation(NewJob job)
+    public static string? RecordCreation(NewJob job) => RecordCreation(job.Id, job.Type, job.Queue);
+
+    /// <summary>Records the creation span of a job to be built later with this id (fire-and-forget); its context, or null.</summary>
+    public static string? RecordCreation(string jobId, string jobType, string queue)
     {
         if (!ConveyorActivitySource.Source.HasListeners())
         {
             return null;
         }
 
-        using var activity = ConveyorActivitySource.Source.StartActivity("create " + job.Queue, ActivityKind.Producer);
+        using var activity = ConveyorActivitySource.Source.StartActivity("create " + queue, ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
-            SetCommonTags(activity, "create", job.Queue);
-            SetMessageTags(activity, job);
+            SetCommonTags(activity, "create", queue);
+            SetMessageTags(activity, jobId, jobType);
         }
 
         return activity?.Id;
@@ -105,9 +108,11 @@ internal static class EnqueueTracing
         }
     }
 
-    private static void SetMessageTags(Activity activity, NewJob job)
+    private static void SetMessageTags(Activity activity, NewJob job) => SetMessageTags(activity, job.Id, job.Type);
+
+    private static void SetMessageTags(Activity activity, string jobId, string jobType)
     {
-        activity.SetTag("messaging.message.id", job.Id);
-        activity.SetTag("conveyor.job.type", job.Type);
+        activity.SetTag("messaging.message.id", jobId);
+        activity.SetTag("conveyor.job.type", jobType);
     }
 }

@@ -1,0 +1,180 @@
+using Conveyor.Server;
+using Conveyor.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Client.FireAndForget;
+
+/// <summary>
+/// The one background loop that stores fire-and-forget calls: it takes whatever accumulated in the buffer (up to
+/// <see cref="FireAndForgetOptions.MaxBatchSize"/>) and stores it with one <see cref="IJobClient.EnqueueManyAsync(IReadOnlyList{NewJob}, CancellationToken)"/>
+/// round trip, so calls that arrive while a batch is being written share the next one; an idle pump adds no delay.
+/// Each batch gets <see cref="FireAndForgetOptions.EnqueueTimeout"/>, retries included; at host shutdown the buffer is
+/// stored within <see cref="FireAndForgetOptions.ShutdownTimeout"/>. Whatever is not stored is logged and counted.
+/// </summary>
+internal sealed class FireAndForgetPump(
+    FireAndForgetBuffer buffer,
+    FireAndForgetDrops drops,
+    NewJobFactory jobFactory,
+    IJobClient client,
+    IOptions<FireAndForgetOptions> options,
+    TimeProvider timeProvider,
+    ILogger<FireAndForgetPump> logger) : IHostedService, IDisposable
+{
+    private readonly FireAndForgetOptions _options = options.Value;
+    private readonly JobOptions _defaultOptions = new() { Queue = options.Value.Queue };
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Lock _lock = new();
+    private Task? _run;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureRunning();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops taking calls and stores what is buffered, for at most <see cref="FireAndForgetOptions.ShutdownTimeout"/>
+    /// (or until the host's own shutdown token fires); the rest is dropped as <c>shutdown</c>, logged and counted. Calls
+    /// made after this are dropped the same way. Handlers still running in a worker server were given their grace period
+    /// before this runs (the server drains in the host's stopping phase), so their fire-and-forget calls are stored too.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        buffer.Close();
+        var run = EnsureRunning();
+        if (!run.IsCompleted)
+        {
+            Log.FireAndForgetFlushing(logger, buffer.Reader.Count, _options.ShutdownTimeout.TotalSeconds);
+            try
+            {
+                await run.WaitAsync(_options.ShutdownTimeout, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                // The bound passed: the batch in flight and everything still buffered are dropped, logged and counted.
+                await _abort.CancelAsync().ConfigureAwait(false);
+                await run.ConfigureAwait(false);
+            }
+        }
+
+        drops.PumpStopped();
+    }
+
+    public void Dispose() => _abort.Dispose();
+
+    private Task EnsureRunning()
+    {
+        lock (_lock)
+        {
+            if (_run is null)
+            {
+                // The loop must not carry the ExecutionContext of whoever started the host (an ambient Activity, say).
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _run = Task.Run(RunAsync);
+                }
+            }
+
+            return _run;
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = buffer.Reader;
+        var batch = new List<FireAndForgetCall>(Math.Min(_options.MaxBatchSize, 1024));
+
+        // WaitToReadAsync answers false once the buffer is closed and empty: the loop ends by draining, never midway.
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var call))
+            {
+                batch.Add(call);
+            }
+
+            if (_abort.IsCancellationRequested)
+            {
+                drops.Dropped(batch, FireAndForgetDropReason.Shutdown, exception: null);
+            }
+            else
+            {
+                await StoreAsync(batch).ConfigureAwait(false);
+            }
+
+            batch.Clear();
+            drops.LogTallied();
+        }
+    }
+
+    /// <summary>Stores one batch, retrying a store that is down until the batch's bound passes; never throws.</summary>
+    private async Task StoreAsync(List<FireAndForgetCall> batch)
+    {
+        var jobs = new NewJob[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            jobs[i] = Build(batch[i]);
+        }
+
+        using var timeout = new CancellationTokenSource(_options.EnqueueTimeout, timeProvider);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
+        var backoff = default(Backoff);
+        Exception? lastFailure = null;
+        while (true)
+        {
+            try
+            {
+                // The jobs keep their ids across retries, so a job a failed attempt did store comes back as a duplicate
+                // id instead of being stored twice. WaitAsync as well as the token: a store call that ignores its token
+                // must not hold the pump past the bound.
+                await client.EnqueueManyAsync(jobs, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+                Log.FireAndForgetStored(logger, jobs.Length);
+                return;
+            }
+            catch (OperationCanceledException) when (bound.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (JobStoreUnavailableException e)
+            {
+                lastFailure = e;
+            }
+            catch (Exception e)
+            {
+                drops.Dropped(batch, FireAndForgetDropReason.Error, e);
+                return;
+            }
+
+            var delay = backoff.Next();
+            if (backoff.IsWorthLogging)
+            {
+                Log.FireAndForgetRetrying(logger, lastFailure, jobs.Length, _options.EnqueueTimeout.TotalSeconds);
+            }
+
+            try
+            {
+                await Task.Delay(delay, timeProvider, bound.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        var reason = _abort.IsCancellationRequested ? FireAndForgetDropReason.Shutdown
+            : lastFailure is not null ? FireAndForgetDropReason.StoreUnavailable
+            : FireAndForgetDropReason.Timeout;
+        drops.Dropped(batch, reason, lastFailure);
+    }
+
+    private NewJob Build(in FireAndForgetCall call)
+    {
+        var options = call.Options is null ? _defaultOptions
+            : call.Options.Queue is null ? call.Options with { Queue = _options.Queue }
+            : call.Options;
+
+        // Checked at the call against the same moment, so this builds exactly the job the caller asked for.
+        return jobFactory.Build(call.JobType, call.Payload, options, call.CalledAt, call.TraceParent, call.JobId);
+    }
+}

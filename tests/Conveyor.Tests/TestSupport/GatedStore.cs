@@ -1,0 +1,74 @@
+using System.Reflection;
+using Conveyor.Storage;
+
+namespace Conveyor.Tests.TestSupport;
+
+/// <summary>
+/// Wraps a store and controls its <see cref="IJobQueueStore.EnqueueManyAsync"/>: counts the round trips, holds them at a
+/// gate that only <see cref="Release"/> opens (whatever the caller's token says: a store that never answers), or fails
+/// them. Every other call goes straight through.
+/// </summary>
+public class GatedStore : DispatchProxy
+{
+    private IJobStore _inner = null!;
+    private volatile TaskCompletionSource? _gate;
+    private int _enqueueManyCalls;
+    private int _enqueuedJobs;
+
+    /// <summary>When set, every EnqueueManyAsync throws what this returns (after the gate).</summary>
+    public Func<Exception>? Failure { get; set; }
+
+    /// <summary>Round trips started, including those held at the gate and those that failed.</summary>
+    public int EnqueueManyCalls => Volatile.Read(ref _enqueueManyCalls);
+
+    /// <summary>Jobs in the round trips that reached the inner store.</summary>
+    public int EnqueuedJobs => Volatile.Read(ref _enqueuedJobs);
+
+    public static (IJobStore Store, GatedStore Control) Wrap(IJobStore inner)
+    {
+        var proxy = Create<IJobStore, GatedStore>();
+        var control = (GatedStore)(object)proxy;
+        control._inner = inner;
+        return (proxy, control);
+    }
+
+    /// <summary>From now on, round trips wait until <see cref="Release"/>.</summary>
+    public void Block() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        if (targetMethod!.Name == nameof(IJobQueueStore.EnqueueManyAsync))
+        {
+            return EnqueueManyAsync((IReadOnlyList<NewJob>)args![0]!, (CancellationToken)args[1]!);
+        }
+
+        try
+        {
+            return targetMethod.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _enqueueManyCalls);
+        if (_gate is { } gate)
+        {
+            await gate.Task;
+        }
+
+        if (Failure is { } failure)
+        {
+            throw failure();
+        }
+
+        var results = await _inner.EnqueueManyAsync(jobs, cancellationToken);
+        Interlocked.Add(ref _enqueuedJobs, jobs.Count);
+        return results;
+    }
+}
