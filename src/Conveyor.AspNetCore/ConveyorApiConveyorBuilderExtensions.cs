@@ -33,7 +33,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddSingleton<JobTypeCatalog>();
         services.TryAddSingleton<ServedQueues>();
         services.TryAddSingleton<EnqueueBatcher>();
-        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.AddProblemDetails();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.

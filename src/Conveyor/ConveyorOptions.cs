@@ -19,6 +19,9 @@ public sealed class ConveyorOptions
     /// <summary>How long finished jobs are kept, by outcome, when the job does not say (<c>Conveyor:Retention:Succeeded</c> …).</summary>
     public ConveyorRetentionOptions Retention { get; set; } = new();
 
+    /// <summary>The store-derived gauges of the "Conveyor" meter: whether this process publishes them, how often it reads the store (<c>Conveyor:Metrics</c>).</summary>
+    public ConveyorMetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
     [Range(1, 64 * 1024 * 1024)]
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;

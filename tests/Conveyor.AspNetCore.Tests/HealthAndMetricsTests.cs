@@ -46,7 +46,9 @@ public sealed class HealthAndMetricsTests
 
         var text = "";
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!text.Contains("job_processed_total{task_type=\"test:noop\",queue=\"default\",status=\"success\"} 1", StringComparison.Ordinal))
+        // The store gauges are cached for a second (TestApp): wait for both the counter and the gauge to show the job.
+        while (!text.Contains("job_processed_total{task_type=\"test:noop\",queue=\"default\",status=\"success\"} 1", StringComparison.Ordinal)
+            || !text.Contains("job_queue_size{queue=\"default\",state=\"succeeded\"} 1", StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline, text);
             using var response = await app.SendAsync(HttpMethod.Get, "/metrics");

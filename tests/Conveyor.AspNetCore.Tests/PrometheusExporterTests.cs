@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Conveyor.AspNetCore.Metrics;
-using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore.Tests;
@@ -12,7 +11,7 @@ public sealed class PrometheusExporterTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = services.GetRequiredService<IMeterFactory>();
-        using var sut = new PrometheusExporter(factory, new InMemoryJobStore(TimeProvider.System), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<PrometheusExporter>.Instance);
+        using var sut = new PrometheusExporter(factory, _ => Task.CompletedTask);
         var meter = factory.Create("Conveyor");
         var histogram = meter.CreateHistogram<double>("job_duration_seconds", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 1] });
 
@@ -34,7 +33,7 @@ public sealed class PrometheusExporterTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = services.GetRequiredService<IMeterFactory>();
-        using var sut = new PrometheusExporter(factory, new InMemoryJobStore(TimeProvider.System), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<PrometheusExporter>.Instance);
+        using var sut = new PrometheusExporter(factory, _ => Task.CompletedTask);
         var counter = factory.Create("Conveyor").CreateCounter<long>("job_processed_total");
         using var foreign = new Meter("Conveyor");
         foreign.CreateCounter<long>("job_foreign_total").Add(1);

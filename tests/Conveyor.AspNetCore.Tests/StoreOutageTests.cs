@@ -26,6 +26,8 @@ public sealed class StoreOutageTests
         await WaitForMetricAsync(app, "job_processed_total{task_type=\"test:noop\",queue=\"default\",status=\"success\"} 1");
 
         ((SwitchableStore)(object)store).Down = true;
+        // The gauges' cache lasts a second (TestApp); the first read after it sees the outage.
+        await WaitForMetricAsync(app, "job_store_up 0\n");
         using var response = await app.SendAsync(HttpMethod.Get, "/metrics");
 
         var text = await response.Content.ReadAsStringAsync();
@@ -52,7 +54,7 @@ public sealed class StoreOutageTests
         var scrape = app.SendAsync(HttpMethod.Get, "/metrics");
         await proxy.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(scrape.IsCompleted);
-        time.Advance(PrometheusExporter.StoreTimeout);
+        time.Advance(new ConveyorMetricsOptions().StoreTimeout);
         using var response = await scrape.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

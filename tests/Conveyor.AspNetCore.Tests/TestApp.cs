@@ -88,6 +88,9 @@ internal sealed class TestApp : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders();
+        // The store gauges are opt-in; these apps publish them, read at most once a second.
+        settings.TryAdd("Conveyor:Metrics:StoreGauges", "true");
+        settings.TryAdd("Conveyor:Metrics:StoreGaugesInterval", "00:00:01");
         builder.Configuration.AddInMemoryCollection(settings);
         TestApp? testApp = null;
         var conveyor = builder.Services.AddConveyor()

@@ -9,21 +9,26 @@ internal sealed class PrometheusInstrument
 {
     private static readonly double[] DefaultBounds = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-    private readonly ConcurrentDictionary<string, PrometheusSeries> _series = new(StringComparer.Ordinal);
+    // Keyed by the tags themselves: a measurement of a known series allocates nothing; the label text is built once,
+    // when its series first appears.
+    private readonly ConcurrentDictionary<SeriesKey, PrometheusSeries> _series = new();
 
-    // Gauge<T> reports the current value; up-down counters report changes that add up.
+    // Gauges report the current value; up-down counters report changes that add up.
     private readonly bool _lastValue;
+
+    private readonly bool _observable;
 
     public PrometheusInstrument(Instrument instrument)
     {
         Name = instrument.Name;
-        _lastValue = instrument is Gauge<long> or Gauge<double>;
+        _observable = instrument.IsObservable;
+        _lastValue = instrument is Gauge<long> or Gauge<double> or Gauge<int> || instrument.IsObservable;
         Description = instrument.Description ?? "";
         (Kind, Bounds) = instrument switch
         {
             Histogram<double> h => ("histogram", h.Advice?.HistogramBucketBoundaries?.ToArray() ?? DefaultBounds),
             Histogram<long> h => ("histogram", h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray() ?? DefaultBounds),
-            Counter<long> or Counter<double> => ("counter", []),
+            Counter<long> or Counter<double> or ObservableCounter<long> or ObservableCounter<double> => ("counter", []),
             _ => ("gauge", []),
         };
     }
@@ -32,15 +37,19 @@ internal sealed class PrometheusInstrument
 
     public string Description { get; }
 
-    /// <summary>counter, gauge (up-down counters) or histogram.</summary>
+    /// <summary>counter, gauge (gauges and up-down counters) or histogram.</summary>
     public string Kind { get; }
 
     public double[] Bounds { get; }
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var labels = Labels(tags);
-        var series = _series.GetOrAdd(labels, static (_, bucketCount) => new PrometheusSeries(bucketCount), Bounds.Length);
+        var key = SeriesKey.From(tags);
+        if (!_series.TryGetValue(key, out var series))
+        {
+            series = _series.GetOrAdd(key, static (_, state) => new PrometheusSeries(state.Bounds, state.Labels), (Bounds: Bounds.Length, Labels: Labels(tags)));
+        }
+
         if (Kind == "histogram")
         {
             series.Record(value, Bounds);
@@ -55,7 +64,16 @@ internal sealed class PrometheusInstrument
         }
     }
 
-    public IEnumerable<KeyValuePair<string, PrometheusSeries>> Series => _series.OrderBy(s => s.Key, StringComparer.Ordinal);
+    /// <summary>Forgets an observable instrument's series before it is observed again, so a queue that is gone (or a store that did not answer) leaves no stale line.</summary>
+    public void ClearIfObservable()
+    {
+        if (_observable)
+        {
+            _series.Clear();
+        }
+    }
+
+    public IEnumerable<PrometheusSeries> Series => _series.Values.OrderBy(s => s.Labels, StringComparer.Ordinal);
 
     private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -73,7 +91,7 @@ internal sealed class PrometheusInstrument
             }
 
             builder.Append(key).Append("=\"");
-            PrometheusText.AppendEscaped(builder, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            PrometheusText.AppendEscaped(builder, SeriesKey.Text(value));
             builder.Append('"');
         }
 

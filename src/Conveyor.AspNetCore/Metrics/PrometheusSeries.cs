@@ -4,8 +4,11 @@ namespace Conveyor.AspNetCore.Metrics;
 /// The running totals of one instrument for one set of tag values: a sum for counters and gauges, bucket counts plus
 /// sum and count for histograms. Updated lock-free from whichever thread records a measurement.
 /// </summary>
-internal sealed class PrometheusSeries(int bucketCount)
+internal sealed class PrometheusSeries(int bucketCount, string labels)
 {
+    /// <summary>The series' labels in the exposition format (<c>task_type="x",queue="y"</c>), built once.</summary>
+    public string Labels { get; } = labels;
+
     private readonly long[] _buckets = new long[bucketCount + 1];
     private double _sum;
     private long _count;

@@ -34,11 +34,15 @@ public static class ConveyorServiceCollectionExtensions
                 o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Retention, new(o.Retention), null, validateAllProperties: true)
                     && o.Retention.JobTypes.Values.All(t => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(t, new(t), null, validateAllProperties: true)),
                 "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between 00:00:00 and 3650.00:00:00.")
+            .Validate(
+                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Metrics, new(o.Metrics), null, validateAllProperties: true),
+                "Conveyor:Metrics: StoreGaugesInterval must be between 00:00:01 and 01:00:00 and StoreTimeout between 00:00:00.1 and 00:00:30.")
             .ValidateOnStart();
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.TryAddSingleton<ConveyorMetrics>();
+        services.TryAddSingleton<StoreGauges>();
+        services.TryAddSingleton(sp => new ConveyorMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<StoreGauges>()));
         services.TryAddSingleton<JobPayloadSerializer>();
         services.TryAddSingleton<JobReadySignal>();
         services.TryAddSingleton<NewJobFactory>();

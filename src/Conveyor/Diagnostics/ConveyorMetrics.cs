@@ -1,12 +1,17 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Conveyor.Storage;
 
 namespace Conveyor.Diagnostics;
 
 /// <summary>
 /// The Meter named "Conveyor". Instrument names are a contract (seed 002/000): <c>job_processed_total</c> with tags
 /// task_type, queue, status (success|failed|cancelled|released, see <see cref="AttemptStatus"/>) and <c>job_duration_seconds</c> with task_type, queue. The others are
-/// what operators need without an external exporter.
+/// what operators need without an external exporter: besides the counters and histograms every process records, the
+/// processes that opt in (<see cref="ConveyorMetricsOptions.StoreGauges"/>) publish observable gauges read from the
+/// store and cached (<c>job_queue_size{queue,state}</c>, <c>job_queue_latency_seconds{queue}</c>,
+/// <c>job_queue_paused{queue}</c>, <c>job_servers_alive</c>, <c>job_store_up</c>), so a <c>/metrics</c> scrape,
+/// OpenTelemetry and <c>dotnet-counters</c> see the same series.
 /// </summary>
 public sealed class ConveyorMetrics
 {
@@ -23,9 +28,24 @@ public sealed class ConveyorMetrics
     private readonly Gauge<long> _retentionBacklog;
     private readonly Counter<long> _fireAndForgetDropped;
 
+    private static readonly JobState[] QueueStates =
+        [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled];
+
+    private static readonly string[] QueueStateNames = [.. QueueStates.Select(static s => s.ToStorageName())];
+
+    /// <summary>The cache behind the store-derived gauges (disabled unless this process opted in).</summary>
+    internal StoreGauges StoreGauges { get; }
+
     public ConveyorMetrics(IMeterFactory meterFactory)
+        : this(meterFactory, StoreGauges.Disabled)
+    {
+    }
+
+    internal ConveyorMetrics(IMeterFactory meterFactory, StoreGauges storeGauges)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(storeGauges);
+        StoreGauges = storeGauges;
         var meter = meterFactory.Create(MeterName);
         _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed, and cancelled|released for attempts a cancel or the shutdown interrupted).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
@@ -41,7 +61,62 @@ public sealed class ConveyorMetrics
             "Finished jobs past their retention that the janitor found waiting since it last caught up: about one janitor interval's finishes while deletion keeps up, growing while it does not (0 on servers that are not the fleet's purger).");
         _fireAndForgetDropped = meter.CreateCounter<long>("job_fire_and_forget_dropped_total", description:
             "Fire-and-forget jobs that were never stored, by job type, queue and reason (buffer_full, cancelled, store_unavailable, timeout, error, shutdown).");
+        if (storeGauges.Enabled)
+        {
+            CreateStoreGauges(meter, storeGauges);
+        }
     }
+
+    private static void CreateStoreGauges(Meter meter, StoreGauges gauges)
+    {
+        meter.CreateObservableGauge("job_store_up", () => gauges.Observe() is null ? 0 : 1,
+            description: "1 when the last read of the store for the job_queue_* and job_servers_alive gauges succeeded; 0 when it failed or outlasted Conveyor:Metrics:StoreTimeout, and those gauges are left out.");
+        meter.CreateObservableGauge("job_queue_size", () => QueueSizes(gauges.Observe()),
+            description: "Jobs in each queue by state (scheduled, pending, active, retrying, succeeded, partial, failed, cancelled), across tenants; read from the store at most once per Conveyor:Metrics:StoreGaugesInterval.");
+        meter.CreateObservableGauge("job_queue_latency_seconds", () => QueueLatencies(gauges.Observe(), gauges.Now), unit: "s",
+            description: "How long the next job to be taken from each queue has been pending (0 when none waits).");
+        meter.CreateObservableGauge("job_queue_paused", () => PausedQueues(gauges.Observe()),
+            description: "1 when the queue is paused, 0 when it is not.");
+        meter.CreateObservableGauge("job_servers_alive", () => gauges.Observe() is { } snapshot ? [new Measurement<int>(snapshot.ServersAlive)] : Array.Empty<Measurement<int>>(),
+            description: "Worker servers whose heartbeat is current, across the fleet.");
+    }
+
+    private static IEnumerable<Measurement<long>> QueueSizes(StoreSnapshot? snapshot)
+    {
+        if (snapshot is null)
+        {
+            yield break;
+        }
+
+        foreach (var queue in snapshot.Queues)
+        {
+            for (var i = 0; i < QueueStates.Length; i++)
+            {
+                yield return new Measurement<long>(Count(queue, QueueStates[i]), new TagList { { "queue", queue.Queue }, { "state", QueueStateNames[i] } });
+            }
+        }
+    }
+
+    private static long Count(QueueStats queue, JobState state) => state switch
+    {
+        JobState.Scheduled => queue.Scheduled,
+        JobState.Pending => queue.Pending,
+        JobState.Active => queue.Active,
+        JobState.Retrying => queue.Retrying,
+        JobState.Succeeded => queue.Succeeded,
+        JobState.Partial => queue.Partial,
+        JobState.Failed => queue.Failed,
+        _ => queue.Cancelled,
+    };
+
+    private static IEnumerable<Measurement<double>> QueueLatencies(StoreSnapshot? snapshot, DateTimeOffset now) =>
+        snapshot is null
+            ? []
+            : snapshot.Queues.Select(q => new Measurement<double>(
+                q.OldestPendingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : 0, new TagList { { "queue", q.Queue } }));
+
+    private static IEnumerable<Measurement<int>> PausedQueues(StoreSnapshot? snapshot) =>
+        snapshot is null ? [] : snapshot.Queues.Select(q => new Measurement<int>(q.Paused ? 1 : 0, new TagList { { "queue", q.Queue } }));
 
     internal void JobStarted(string jobType, string queue) =>
         _inProgress.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });

@@ -1,0 +1,200 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Conveyor.Client;
+using Conveyor.Diagnostics;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Diagnostics;
+
+/// <summary>The store-derived gauges of the Conveyor meter: opt-in, cached for an interval, left out while the store is down.</summary>
+public sealed class StoreGaugesTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task ByDefault_NoStoreGaugeIsPublished_AndTheStoreIsNeverAskedForStatistics()
+    {
+        await using var services = Build(storeGauges: null, out var store);
+        var factory = services.GetRequiredService<IMeterFactory>();
+        _ = services.GetRequiredService<ConveyorMetrics>();
+        using var sizes = new MetricCollector<long>(factory, ConveyorMetrics.MeterName, "job_queue_size", _time);
+        await services.GetRequiredService<IJobClient>().EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+
+        sizes.RecordObservableInstruments();
+
+        Assert.Null(sizes.Instrument);
+        Assert.Empty(sizes.GetMeasurementSnapshot());
+        Assert.Equal(0, store.QueueStatsReads);
+    }
+
+    [Fact]
+    public async Task Collections_WithinTheInterval_ReadTheStoreOnce_AndTheLatencyGrowsWithTheClock()
+    {
+        await using var services = Build(storeGauges: true, out var store);
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var sizes = new MetricCollector<long>(factory, ConveyorMetrics.MeterName, "job_queue_size", _time);
+        using var latency = new MetricCollector<double>(factory, ConveyorMetrics.MeterName, "job_queue_latency_seconds", _time);
+        using var alive = new MetricCollector<int>(factory, ConveyorMetrics.MeterName, "job_servers_alive", _time);
+        var client = services.GetRequiredService<IJobClient>();
+        await client.EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+        await client.EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+
+        for (var i = 0; i < 5; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(2));
+            await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+            sizes.RecordObservableInstruments();
+            latency.RecordObservableInstruments();
+        }
+
+        Assert.Equal(1, store.QueueStatsReads);
+        Assert.Equal(2, Pending(sizes));
+        Assert.Equal(10, latency.LastMeasurement!.Value, precision: 3);
+        Assert.Equal("default", latency.LastMeasurement.Tags["queue"]);
+        alive.RecordObservableInstruments();
+        Assert.Equal(0, alive.LastMeasurement!.Value);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await client.EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        sizes.RecordObservableInstruments();
+
+        Assert.Equal(2, store.QueueStatsReads);
+        Assert.Equal(3, Pending(sizes));
+    }
+
+    [Fact]
+    public async Task AStoreOutage_LeavesTheGaugesOut_WithStoreUpZero_UntilTheStoreAnswersAgain()
+    {
+        await using var services = Build(storeGauges: true, out var store);
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var sizes = new MetricCollector<long>(factory, ConveyorMetrics.MeterName, "job_queue_size", _time);
+        using var up = new MetricCollector<int>(factory, ConveyorMetrics.MeterName, "job_store_up", _time);
+        await services.GetRequiredService<IJobClient>().EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+
+        store.Down = true;
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        sizes.RecordObservableInstruments();
+        up.RecordObservableInstruments();
+
+        Assert.Empty(sizes.GetMeasurementSnapshot());
+        Assert.Equal(0, up.LastMeasurement!.Value);
+
+        store.Down = false;
+        _time.Advance(TimeSpan.FromSeconds(15));
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        sizes.RecordObservableInstruments();
+        up.RecordObservableInstruments();
+
+        Assert.Equal(1, Pending(sizes));
+        Assert.Equal(1, up.LastMeasurement!.Value);
+    }
+
+    [Fact]
+    public async Task AHungStore_DoesNotHoldARefreshPastTheTimeout_AndNoSecondReadStartsMeanwhile()
+    {
+        await using var services = Build(storeGauges: true, out var store);
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        store.Hang = true;
+
+        var refresh = metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        await store.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        Assert.False(refresh.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        await Task.WhenAll(refresh, second).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, store.QueueStatsReads);
+        Assert.Null(metrics.StoreGauges.Current);
+    }
+
+    [Fact]
+    public void AnIntervalOutOfRange_StopsTheStart_NamingTheSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddConveyor(o => o.Metrics.StoreGaugesInterval = TimeSpan.Zero).UseInMemoryStore();
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ConveyorOptions>>().Value);
+        Assert.Contains("Conveyor:Metrics", error.Message, StringComparison.Ordinal);
+    }
+
+    private static long Pending(MetricCollector<long> sizes) =>
+        sizes.GetMeasurementSnapshot().Last(m => (string?)m.Tags["queue"] == "default" && (string?)m.Tags["state"] == "pending").Value;
+
+    private ServiceProvider Build(bool? storeGauges, out CountingStore store)
+    {
+        var counting = CountingStore.Create(new InMemoryJobStore(_time));
+        store = (CountingStore)(object)counting;
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddConveyor(o =>
+        {
+            if (storeGauges is { } on)
+            {
+                o.Metrics.StoreGauges = on;
+            }
+        });
+        services.AddSingleton(counting);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>A store that counts its statistics reads and can fail or hang them.</summary>
+    public class CountingStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+        private int _queueStatsReads;
+
+        public volatile bool Down;
+
+        public volatile bool Hang;
+
+        public int QueueStatsReads => Volatile.Read(ref _queueStatsReads);
+
+        public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static IJobStore Create(IJobStore inner)
+        {
+            var store = Create<IJobStore, CountingStore>();
+            ((CountingStore)(object)store)._inner = inner;
+            return store;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobStore.GetQueueStatsAsync))
+            {
+                Interlocked.Increment(ref _queueStatsReads);
+                if (Hang)
+                {
+                    QueueStatsRequested.TrySetResult();
+                    return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
+                }
+
+                if (Down)
+                {
+                    throw new JobStoreUnavailableException("connection refused (test)");
+                }
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+                throw;
+            }
+        }
+    }
+}
