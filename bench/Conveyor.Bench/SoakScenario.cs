@@ -127,6 +127,16 @@ internal static class SoakScenario
                $"{F(LatencyScenario.Percentile(steadyClear, 50), "F2")}/{F(LatencyScenario.Percentile(steadyClear, 99), "F2")} ms (n={steadyClear.Length}); " +
                $"{deleteMs.Count} delete calls, {F(deleteMs.DefaultIfEmpty().Average(), "F2")} ms on average, longest {F(deleteMs.DefaultIfEmpty().Max(), "F1")} ms");
 
+        // Nothing lost: every job offered completes (the failed first attempts come back after their 1-2 s backoff).
+        var sentTotal = Interlocked.Read(ref sent);
+        var drainStart = Stopwatch.GetTimestamp();
+        while (recorder.Completed < sentTotal && Stopwatch.GetElapsedTime(drainStart) < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
+        Report($"offered {sentTotal} jobs, {recorder.Completed} completed successfully " +
+               $"({(recorder.Completed >= sentTotal ? "none lost" : $"{sentTotal - recorder.Completed} missing after 60 s")})");
         await host.StopAsync();
         await DropAsync(settings, target);
     }
