@@ -47,6 +47,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<JobReadySignal>();
         services.TryAddSingleton<NewJobFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
+        services.TryAddSingleton<IScheduleClient, Conveyor.Scheduling.ScheduleClient>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
@@ -191,7 +192,9 @@ public static class ConveyorServiceCollectionExtensions
             sp.GetRequiredService<IRegisteredJobTypes>(),
             sp.GetRequiredService<IOptions<JobServerOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<Logging.ILogger<JobServer>>()));
+            sp.GetRequiredService<Logging.ILogger<JobServer>>(),
+            sp.GetRequiredService<IJobClient>(),
+            sp));
         services.AddHostedService<JobServerLifetime>();
         return builder;
     }

@@ -27,6 +27,8 @@ public sealed class ConveyorMetrics
     private readonly Histogram<double> _queueWait;
     private readonly Gauge<long> _retentionBacklog;
     private readonly Counter<long> _fireAndForgetDropped;
+    private readonly Counter<long> _scheduleFires;
+    private readonly Counter<long> _scheduleMisfires;
 
     private static readonly JobState[] QueueStates =
         [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled];
@@ -61,6 +63,9 @@ public sealed class ConveyorMetrics
             "Finished jobs past their retention that the janitor found waiting since it last caught up: about one janitor interval's finishes while deletion keeps up, growing while it does not (0 on servers that are not the fleet's purger).");
         _fireAndForgetDropped = meter.CreateCounter<long>("job_fire_and_forget_dropped_total", description:
             "Fire-and-forget jobs that were never stored, by job type, queue and reason (buffer_full, cancelled, store_unavailable, timeout, error, shutdown).");
+        _scheduleFires = meter.CreateCounter<long>("schedule_fires_total", description: "Jobs enqueued for a schedule's ticks (one per tick, whatever the number of servers), by schedule.");
+        _scheduleMisfires = meter.CreateCounter<long>("schedule_misfires_total", description:
+            "Ticks that did not run at their time, by schedule and policy: skip|once|all for ticks missed while no server ran (once and all still run some of them late), overlap for ticks skipped while the previous run had not finished.");
         if (storeGauges.Enabled)
         {
             CreateStoreGauges(meter, storeGauges);
@@ -117,6 +122,11 @@ public sealed class ConveyorMetrics
 
     private static IEnumerable<Measurement<int>> PausedQueues(StoreSnapshot? snapshot) =>
         snapshot is null ? [] : snapshot.Queues.Select(q => new Measurement<int>(q.Paused ? 1 : 0, new TagList { { "queue", q.Queue } }));
+
+    internal void ScheduleFired(string schedule) => _scheduleFires.Add(1, new KeyValuePair<string, object?>("schedule", schedule));
+
+    internal void ScheduleMisfired(string schedule, string policy, int ticks) =>
+        _scheduleMisfires.Add(ticks, new TagList { { "schedule", schedule }, { "policy", policy } });
 
     internal void JobStarted(string jobType, string queue) =>
         _inProgress.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });

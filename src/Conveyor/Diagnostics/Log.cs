@@ -64,4 +64,22 @@ internal static partial class Log
 
     [LoggerMessage(51, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}, attempt {attempt}) interrupted by the shutdown after {elapsed_ms:F1} ms: returned to its queue, the attempt not counted")]
     public static partial void AttemptReleased(ILogger logger, string job_id, string job_type, string queue, int attempt, double elapsed_ms);
+
+    [LoggerMessage(70, LogLevel.Information, "Schedules from code and configuration: {defined} defined, {created} created, {changed} changed, {deleted} no longer defined and deleted")]
+    public static partial void SchedulesReconciled(ILogger logger, int defined, int created, int changed, int deleted);
+
+    [LoggerMessage(71, LogLevel.Information, "Schedule {schedule} of tenant {tenant} is no longer defined in code or configuration: deleted")]
+    public static partial void ScheduleRemoved(ILogger logger, string tenant, string schedule);
+
+    [LoggerMessage(72, LogLevel.Debug, "Schedule {schedule} of tenant {tenant} fired for {tick:O}: job {job_id} ({outcome})")]
+    public static partial void ScheduleFired(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id, string outcome);
+
+    [LoggerMessage(73, LogLevel.Warning, "Schedule {schedule} of tenant {tenant} missed {missed} ticks from {first:O} to {last:O} (misfire policy {policy})")]
+    public static partial void ScheduleMisfired(ILogger logger, string tenant, string schedule, int missed, DateTimeOffset first, DateTimeOffset last, string policy);
+
+    [LoggerMessage(74, LogLevel.Information, "Schedule {schedule} of tenant {tenant} skipped its tick {tick:O}: the job of its previous tick, {job_id}, has not finished")]
+    public static partial void ScheduleOverlapSkipped(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id);
+
+    [LoggerMessage(75, LogLevel.Error, "Schedule {schedule} of tenant {tenant} cannot fire: {problem}")]
+    public static partial void ScheduleBroken(ILogger logger, string tenant, string schedule, string problem);
 }

@@ -56,6 +56,12 @@ public sealed class JobContext
 
     public DateTimeOffset? Deadline => Job.Deadline;
 
+    /// <summary>
+    /// For a job a schedule enqueued, the tick it runs for (not when it started: a catch-up run after an outage knows
+    /// which window to process); null for any other job, and for a schedule triggered by hand.
+    /// </summary>
+    public DateTimeOffset? ScheduledAt => Scheduling.ScheduleTickId.ScheduledAt(Job.Id);
+
     /// <summary>The job's dependency-injection scope.</summary>
     public IServiceProvider Services { get; }
 

@@ -23,6 +23,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly JobServerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
+    private readonly IJobClient _client;
+    private readonly IServiceProvider _services;
     private readonly Server.HeldJobs _held = new();
     private readonly Server.HandlerPace _pace = new();
     private readonly Channel<Server.RunningJob> _buffer;
@@ -50,8 +52,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         IRegisteredJobTypes jobTypes,
         IOptions<JobServerOptions> options,
         TimeProvider timeProvider,
-        ILogger<JobServer> logger)
+        ILogger<JobServer> logger,
+        IJobClient client,
+        IServiceProvider services)
     {
+        _client = client;
+        _services = services;
         _store = store;
         _processor = processor;
         _readySignal = readySignal;
@@ -79,6 +85,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Bad schedule definitions stop the start before anything is written.
+        var schedules = _options.RunScheduler ? Scheduling.ScheduleReconciler.Validate(_services, _jobTypes, _timeProvider.GetUtcNow()) : null;
         await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
@@ -93,6 +101,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
+            .. schedules is null ? Array.Empty<Task>() :
+            [
+                Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            ],
         ];
         _workers = new Task[_options.Concurrency];
         for (var i = 0; i < _workers.Length; i++)

@@ -26,7 +26,7 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public virtual async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval, timeProvider);
         try

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Cronos;
+
+namespace Conveyor.Scheduling;
+
+/// <summary>
+/// A cron expression in a time zone (Cronos): the ticks of a schedule. Cronos's rules across daylight-saving changes
+/// are the schedule's: a tick in the hour skipped when clocks go forward fires once, at the first instant after the
+/// gap; a tick in the hour repeated when clocks go back fires once, at its first occurrence, unless the expression's
+/// second, minute or hour field is an interval or wildcard (<c>*</c>, <c>*/15</c>, <c>0-59</c>, or <c>@hourly</c>), whose ticks
+/// fire in both occurrences of the hour.
+/// </summary>
+internal sealed class CronSchedule
+{
+    private static readonly ConcurrentDictionary<(string Cron, string TimeZone), CronSchedule> Cache = new();
+
+    private readonly CronExpression _expression;
+    private readonly TimeZoneInfo _zone;
+
+    private CronSchedule(CronExpression expression, TimeZoneInfo zone)
+    {
+        _expression = expression;
+        _zone = zone;
+    }
+
+    /// <summary>The expression's ticks, parsed once per process; throws <see cref="ScheduleDefinitionException"/> for bad input.</summary>
+    public static CronSchedule Parse(string scheduleName, string cron, string timeZone)
+    {
+        if (Cache.TryGetValue((cron, timeZone), out var cached))
+        {
+            return cached;
+        }
+
+        var schedule = new CronSchedule(ParseExpression(scheduleName, cron), FindZone(scheduleName, timeZone));
+        Cache.TryAdd((cron, timeZone), schedule);
+        return schedule;
+    }
+
+    /// <summary>The first tick strictly after <paramref name="after"/>, or null when the expression has none.</summary>
+    public DateTimeOffset? Next(DateTimeOffset after) => _expression.GetNextOccurrence(after, _zone, inclusive: false);
+
+    private static CronExpression ParseExpression(string scheduleName, string? cron)
+    {
+        var text = cron?.Trim() ?? string.Empty;
+        if (text.Length == 0)
+        {
+            throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), "is required (5 or 6 fields, or a macro such as @daily).");
+        }
+
+        var fields = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        var format = text.StartsWith('@') || fields == 5 ? CronFormat.Standard
+            : fields == 6 ? CronFormat.IncludeSeconds
+            : throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron),
+                $"'{text}' has {fields} fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 (seconds first), or is a macro such as @daily.");
+        try
+        {
+            return CronExpression.Parse(text, format);
+        }
+        catch (CronFormatException e)
+        {
+            throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), $"'{text}' is not a valid cron expression: {e.Message}");
+        }
+    }
+
+    private static TimeZoneInfo FindZone(string scheduleName, string? timeZone)
+    {
+        if (string.IsNullOrWhiteSpace(timeZone))
+        {
+            throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone), "is required (an IANA id such as UTC or Europe/Berlin).");
+        }
+
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(timeZone);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone), $"'{timeZone}' is not a known time zone id (use an IANA id such as UTC or Europe/Berlin).");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Scheduling;
+
+/// <summary>
+/// Writes the schedules defined in code and configuration into the store when a server starts. Every definition is
+/// checked first (name, cron, time zone, job type with a handler here, duplicates): one bad definition stops the start
+/// naming the schedule and the field, and nothing is written.
+/// </summary>
+/// <remarks>
+/// The rule for what the store already holds: a defined schedule that is new is created (first tick after now); one
+/// whose definition changed is replaced, keeping its pause state and history, and keeping its next tick unless the cron
+/// expression or time zone changed; one that is unchanged is left alone (so ticks missed while no server ran are
+/// seen as misfires). A schedule of origin code that no definition names any more is deleted. Schedules created at run
+/// time are never touched unless code defines one of the same tenant and name, which takes it over.
+/// </remarks>
+internal static class ScheduleReconciler
+{
+    public const string ConfigurationSection = "Conveyor:Schedules";
+
+    /// <summary>Every definition of code and configuration as a record, or an <see cref="OptionsValidationException"/> naming the first bad one.</summary>
+    public static IReadOnlyList<ScheduleRecord> Validate(IServiceProvider services, IRegisteredJobTypes jobTypes, DateTimeOffset now)
+    {
+        var definitions = services.GetServices<ScheduleRegistration>().Select(r => r.Build(services)).ToList();
+        var configured = services.GetService<IConfiguration>()?.GetSection(ConfigurationSection).Get<List<ScheduleDefinition>>();
+        definitions.AddRange(configured ?? []);
+
+        var known = jobTypes.JobTypes.ToHashSet(StringComparer.Ordinal);
+        var records = new List<ScheduleRecord>(definitions.Count);
+        var seen = new HashSet<(string, string)>();
+        try
+        {
+            foreach (var definition in definitions)
+            {
+                var record = ScheduleValidator.ToRecord(definition, ScheduleOrigin.Code, now);
+                if (!seen.Add((record.Tenant, record.Name)))
+                {
+                    throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Name),
+                        $"is defined twice (in code or {ConfigurationSection}); schedule names are unique within a tenant.");
+                }
+
+                if (!known.Contains(record.JobType))
+                {
+                    throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.JobType),
+                        $"'{record.JobType}' has no handler in this server (register one with AddHandler).");
+                }
+
+                records.Add(record);
+            }
+        }
+        catch (ScheduleDefinitionException e)
+        {
+            throw new OptionsValidationException(ConfigurationSection, typeof(ScheduleDefinition), [$"{ConfigurationSection}: {e.Message}"]);
+        }
+
+        return records;
+    }
+
+    /// <summary>Brings the store's schedules of origin code in line with <paramref name="defined"/>.</summary>
+    public static async Task ReconcileAsync(IScheduleStore store, IReadOnlyList<ScheduleRecord> defined, ILogger logger, CancellationToken cancellationToken)
+    {
+        var existing = (await store.ListSchedulesAsync(null, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(static s => (s.Tenant, s.Name));
+        int created = 0, changed = 0, deleted = 0;
+        foreach (var record in defined)
+        {
+            if (!existing.Remove((record.Tenant, record.Name), out var current))
+            {
+                created += await store.TryCreateScheduleAsync(record, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+                continue;
+            }
+
+            if (current.Origin == ScheduleOrigin.Code && ScheduleValidator.SameDefinition(current, record))
+            {
+                continue;
+            }
+
+            var retimed = current.Cron != record.Cron || current.TimeZone != record.TimeZone;
+            var replacement = record with
+            {
+                Paused = current.Paused,
+                NextFireAt = current.Paused ? null : retimed || current.NextFireAt is null ? record.NextFireAt : current.NextFireAt,
+            };
+            changed += await store.TryReplaceScheduleAsync(replacement, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+
+        foreach (var stale in existing.Values.Where(static s => s.Origin == ScheduleOrigin.Code))
+        {
+            if (await store.DeleteScheduleAsync(stale.Tenant, stale.Name, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+                Log.ScheduleRemoved(logger, stale.Tenant, stale.Name);
+            }
+        }
+
+        Log.SchedulesReconciled(logger, defined.Count, created, changed, deleted);
+    }
+}

@@ -1,0 +1,219 @@
+using Conveyor.Diagnostics;
+using Conveyor.Scheduling;
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Enqueues the job of every schedule's tick. Every server may run one: a tick's job has an id derived from the
+/// schedule and the tick (<see cref="ScheduleTickId"/>), so when two schedulers handle the same tick the store refuses
+/// the second enqueue as a duplicate id, and the compare-and-set on the schedule's next tick
+/// (<see cref="IScheduleStore.TryRecordScheduleFireAsync"/>) lets only one of them move the schedule on. Correctness
+/// needs no leader, no lock and no agreement between clocks; a killed scheduler leaves nothing half done that another
+/// cannot finish (the enqueue comes first, so a tick is never marked handled without its job).
+/// </summary>
+/// <remarks>
+/// It reads the ticks due within the next <see cref="JobServerOptions.SchedulePollInterval"/> (one indexed query) and
+/// sleeps until the earliest of them, so a tick's job is enqueued at its instant rather than at the next poll.
+/// </remarks>
+internal sealed class Scheduler(
+    IJobStore store,
+    IJobClient client,
+    ConveyorMetrics metrics,
+    JobServerOptions options,
+    IReadOnlyList<ScheduleRecord>? defined,
+    TimeProvider timeProvider,
+    ILogger logger) : PeriodicComponent(options.SchedulePollInterval, timeProvider, logger)
+{
+    private readonly ILogger _logger = logger;
+
+    private const int BatchSize = 500;
+
+    // Code and configuration schedules still to be written into the store (retried while the store is away).
+    private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
+    private DateTimeOffset? _nextKnownTick;
+
+    protected override string Name => "Scheduler";
+
+    public override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await TickAsync(cancellationToken).ConfigureAwait(false);
+                var wait = Period;
+                if (_nextKnownTick is { } next && next - TimeProvider.GetUtcNow() < wait)
+                {
+                    wait = next - TimeProvider.GetUtcNow();
+                }
+
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Fires every tick due now and notes the earliest tick due before the next poll.</summary>
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        _nextKnownTick = null;
+        if (_toReconcile is { } toReconcile)
+        {
+            await ScheduleReconciler.ReconcileAsync(store, toReconcile, _logger, cancellationToken).ConfigureAwait(false);
+            _toReconcile = null;
+        }
+
+        while (true)
+        {
+            var now = TimeProvider.GetUtcNow();
+            var due = await store.ListDueSchedulesAsync(now + Period, BatchSize, cancellationToken).ConfigureAwait(false);
+            var fired = 0;
+            foreach (var schedule in due)
+            {
+                var next = schedule.NextFireAt!.Value <= now
+                    ? await FireAsync(schedule, now, cancellationToken).ConfigureAwait(false)
+                    : schedule.NextFireAt;
+                fired += schedule.NextFireAt!.Value <= now ? 1 : 0;
+                if (next is { } n && (_nextKnownTick is null || n < _nextKnownTick))
+                {
+                    _nextKnownTick = n;
+                }
+            }
+
+            if (due.Count < BatchSize || fired < due.Count)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handles the schedule's ticks due by <paramref name="now"/> and returns its next tick.</summary>
+    internal async Task<DateTimeOffset?> FireAsync(ScheduleRecord schedule, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        CronSchedule cron;
+        try
+        {
+            cron = CronSchedule.Parse(schedule.Name, schedule.Cron, schedule.TimeZone);
+        }
+        catch (ScheduleDefinitionException e)
+        {
+            // Written to the store by hand or by an older version: stop it rather than read it every tick.
+            Log.ScheduleBroken(_logger, schedule.Tenant, schedule.Name, e.Message);
+            await RecordAsync(schedule, null, now, null, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        // The due ticks: on time (no older than the misfire threshold) or missed.
+        var onTime = new List<DateTimeOffset>();
+        var missedLatest = new Queue<DateTimeOffset>();
+        var keepMissed = schedule.Misfire == MisfirePolicy.All ? options.ScheduleMaxCatchUpRuns : 1;
+        var missed = 0;
+        DateTimeOffset? firstMissed = null;
+        DateTimeOffset last = default;
+        var tick = schedule.NextFireAt;
+        while (tick is { } t && t <= now)
+        {
+            last = t;
+            if (now - t <= options.ScheduleMisfireThreshold)
+            {
+                onTime.Add(t);
+            }
+            else
+            {
+                missed++;
+                firstMissed ??= t;
+                missedLatest.Enqueue(t);
+                if (missedLatest.Count > keepMissed)
+                {
+                    missedLatest.Dequeue();
+                }
+            }
+
+            tick = cron.Next(t);
+        }
+
+        var run = new List<DateTimeOffset>();
+        if (missed > 0)
+        {
+            var policy = PolicyName(schedule.Misfire);
+            metrics.ScheduleMisfired(schedule.Name, policy, missed);
+            Log.ScheduleMisfired(_logger, schedule.Tenant, schedule.Name, missed, firstMissed!.Value, missedLatest.Last(), policy);
+            if (schedule.Misfire == MisfirePolicy.All || (schedule.Misfire == MisfirePolicy.Once && onTime.Count == 0))
+            {
+                run.AddRange(missedLatest);
+            }
+        }
+
+        run.AddRange(onTime);
+        if (schedule.Overlap == OverlapPolicy.SkipWhileUnfinished && run.Count > 0)
+        {
+            // One run at a time: the latest tick only, and not while the previous tick's job is unfinished.
+            var previous = schedule.LastJobId is { } lastJobId
+                ? await store.GetAsync(schedule.Tenant, lastJobId, cancellationToken).ConfigureAwait(false)
+                : null;
+            var skipped = previous is { State: JobState.Scheduled or JobState.Pending or JobState.Active or JobState.Retrying }
+                ? run.Count
+                : run.Count - 1;
+            if (skipped > 0)
+            {
+                metrics.ScheduleMisfired(schedule.Name, "overlap", skipped);
+                if (previous is not null && skipped == run.Count)
+                {
+                    Log.ScheduleOverlapSkipped(_logger, schedule.Tenant, schedule.Name, run[^1], previous.Id);
+                }
+            }
+
+            run.RemoveRange(0, skipped);
+        }
+
+        string? jobId = null;
+        foreach (var at in run)
+        {
+            jobId = ScheduleTickId.For(schedule.Tenant, schedule.Name, at);
+            var result = await client.EnqueueAsync(schedule.JobType, schedule.Payload, new JobOptions
+            {
+                JobId = jobId,
+                Tenant = schedule.Tenant,
+                Queue = schedule.Queue,
+                MaxRetry = schedule.MaxRetry,
+                Timeout = schedule.Timeout,
+            }, cancellationToken).ConfigureAwait(false);
+
+            // A duplicate id is another scheduler that handled the same tick first: the tick has its one job.
+            if (result.Outcome == EnqueueOutcome.Enqueued)
+            {
+                metrics.ScheduleFired(schedule.Name);
+            }
+
+            Log.ScheduleFired(_logger, schedule.Tenant, schedule.Name, at, jobId, result.Outcome == EnqueueOutcome.Enqueued ? "enqueued" : "already enqueued");
+        }
+
+        await RecordAsync(schedule, tick, last, jobId, cancellationToken).ConfigureAwait(false);
+        return tick;
+    }
+
+    private async Task RecordAsync(ScheduleRecord schedule, DateTimeOffset? next, DateTimeOffset lastFire, string? jobId, CancellationToken cancellationToken) =>
+        await store.TryRecordScheduleFireAsync(new ScheduleFire
+        {
+            Tenant = schedule.Tenant,
+            Name = schedule.Name,
+            ExpectedNextFireAt = schedule.NextFireAt,
+            NextFireAt = next,
+            LastFireAt = lastFire,
+            LastJobId = jobId,
+        }, cancellationToken).ConfigureAwait(false);
+
+    private static string PolicyName(MisfirePolicy policy) => policy switch
+    {
+        MisfirePolicy.Skip => "skip",
+        MisfirePolicy.All => "all",
+        _ => "once",
+    };
+}

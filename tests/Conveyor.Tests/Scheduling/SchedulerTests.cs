@@ -1,0 +1,216 @@
+using Conveyor.Scheduling;
+using Conveyor.Storage;
+
+namespace Conveyor.Tests.Scheduling;
+
+/// <summary>The scheduler on a fake clock: one job per tick however many schedulers, misfire and overlap policies.</summary>
+public sealed class SchedulerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Tick_EnqueuesOneJobAtItsInstant_WithTheScheduleOptionsAndATickId()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "*/5 * * * *", configure: d => { d.Queue = "low"; d.MaxRetry = 7; d.Timeout = TimeSpan.FromMinutes(2); });
+
+        await bed.RunUntilAsync(Start.AddMinutes(5), TimeSpan.FromMinutes(1));
+
+        var id = ScheduleTickId.For(TenantId.Default, "report", Start.AddMinutes(5));
+        var job = await bed.Store.GetAsync(TenantId.Default, id, CancellationToken.None);
+        Assert.NotNull(job);
+        Assert.Equal("test:echo", job.Type);
+        Assert.Equal("low", job.Queue);
+        Assert.Equal(7, job.MaxRetry);
+        Assert.Equal(TimeSpan.FromMinutes(2), job.Timeout);
+        Assert.Equal("""{"text":"tick"}""", System.Text.Encoding.UTF8.GetString(job.Payload.Span));
+        Assert.Equal(Start.AddMinutes(5), ScheduleTickId.ScheduledAt(id));
+
+        var schedule = await bed.Schedules.GetAsync(TenantId.Default, "report");
+        Assert.Equal(Start.AddMinutes(10), schedule!.NextFireAt);
+        Assert.Equal(Start.AddMinutes(5), schedule.LastFireAt);
+        Assert.Equal(id, schedule.LastJobId);
+    }
+
+    [Fact]
+    public async Task ManySchedulers_SameTicks_OneJobPerTick()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("often", "*/10 * * * * *");
+        var schedulers = Enumerable.Range(0, 5).Select(_ => bed.NewScheduler()).ToArray();
+
+        for (var i = 0; i < 30; i++)
+        {
+            bed.Time.Advance(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(schedulers.Select(s => Task.Run(() => s.RunOnceAsync(CancellationToken.None))));
+        }
+
+        var ticks = await bed.TicksAsync();
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => Start.AddSeconds(10 * i)), ticks);
+        Assert.Equal(30, bed.Fired("often"));
+    }
+
+    [Fact]
+    public async Task StaleScheduler_HandlesATickAnotherAlreadyDid_NoSecondJob()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("often", "* * * * *");
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        var stale = await bed.Schedules.GetAsync(TenantId.Default, "often");
+
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+        var next = await bed.NewScheduler().FireAsync(stale!, bed.Time.GetUtcNow(), CancellationToken.None);
+
+        Assert.Equal([Start.AddMinutes(1)], await bed.TicksAsync());
+        Assert.Equal(1, bed.Fired("often"));
+        Assert.Equal(Start.AddMinutes(2), (await bed.Schedules.GetAsync(TenantId.Default, "often"))!.NextFireAt);
+        Assert.Equal(Start.AddMinutes(2), next);
+    }
+
+    [Theory]
+    [InlineData(MisfirePolicy.Skip, new int[0])]
+    [InlineData(MisfirePolicy.Once, new[] { 3 })]
+    [InlineData(MisfirePolicy.All, new[] { 1, 2, 3 })]
+    public async Task Misfire_DaysWithoutAServer_FollowThePolicy(MisfirePolicy policy, int[] expectedDays)
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("nightly", "0 3 * * *", configure: d => d.Misfire = policy);
+
+        bed.Time.Advance(TimeSpan.FromDays(2) + TimeSpan.FromHours(12));
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(expectedDays.Select(d => Start.AddDays(d - 1).AddHours(3)), await bed.TicksAsync());
+        Assert.Equal(3, bed.Misfired("nightly", policy.ToString().ToLowerInvariant()));
+        var schedule = await bed.Schedules.GetAsync(TenantId.Default, "nightly");
+        Assert.Equal(Start.AddDays(2).AddHours(3), schedule!.LastFireAt);
+        Assert.Equal(Start.AddDays(3).AddHours(3), schedule.NextFireAt);
+    }
+
+    [Fact]
+    public async Task Misfire_All_IsBoundedByMaxCatchUpRuns_KeepingTheLatest()
+    {
+        using var bed = new SchedulerTestBed(Start, o => o.ScheduleMaxCatchUpRuns = 2);
+        await bed.CreateAsync("nightly", "0 3 * * *", configure: d => d.Misfire = MisfirePolicy.All);
+
+        bed.Time.Advance(TimeSpan.FromDays(5));
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal([Start.AddDays(3).AddHours(3), Start.AddDays(4).AddHours(3)], await bed.TicksAsync());
+        Assert.Equal(5, bed.Misfired("nightly", "all"));
+    }
+
+    [Fact]
+    public async Task LateTick_WithinTheMisfireThreshold_RunsAndIsNoMisfire()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("every-minute", "* * * * *", configure: d => d.Misfire = MisfirePolicy.Skip);
+
+        bed.Time.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(30));
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+
+        // 00:01 is 90 s late (a misfire, skipped); 00:02 is 30 s late, within the 1 min threshold.
+        Assert.Equal([Start.AddMinutes(2)], await bed.TicksAsync());
+        Assert.Equal(1, bed.Misfired("every-minute", "skip"));
+    }
+
+    [Fact]
+    public async Task Overlap_SkipWhileUnfinished_SkipsTicksUntilThePreviousRunEnds()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+
+        await bed.RunUntilAsync(Start.AddMinutes(3), TimeSpan.FromMinutes(1));
+        Assert.Equal([Start.AddMinutes(1)], await bed.TicksAsync());
+        Assert.Equal(2, bed.Misfired("report", "overlap"));
+
+        var leased = Assert.Single(await bed.Store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(QueueName.Default, 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(5),
+        }, CancellationToken.None));
+        await bed.Store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+
+        await bed.RunUntilAsync(Start.AddMinutes(4), TimeSpan.FromMinutes(1));
+        Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(4)], await bed.TicksAsync());
+    }
+
+    [Fact]
+    public async Task Overlap_Allow_RunsEveryTick()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *");
+
+        await bed.RunUntilAsync(Start.AddMinutes(3), TimeSpan.FromMinutes(1));
+
+        Assert.Equal(3, (await bed.TicksAsync()).Count);
+        Assert.Equal(0, bed.Misfired("report", "overlap"));
+    }
+
+    [Fact]
+    public async Task Paused_NoTicks_AndResumeStartsFromTheNextTickAfterNow()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *");
+        await bed.Schedules.PauseAsync(TenantId.Default, "report");
+
+        await bed.RunUntilAsync(Start.AddMinutes(10), TimeSpan.FromMinutes(1));
+        Assert.Empty(await bed.TicksAsync());
+
+        var resumed = await bed.Schedules.ResumeAsync(TenantId.Default, "report");
+        Assert.Equal(Start.AddMinutes(11), resumed!.NextFireAt);
+        await bed.RunUntilAsync(Start.AddMinutes(11), TimeSpan.FromMinutes(1));
+        Assert.Equal([Start.AddMinutes(11)], await bed.TicksAsync());
+        Assert.Equal(0, bed.Misfired("report", "once"));
+    }
+
+    [Fact]
+    public async Task Trigger_EnqueuesNowWithoutMovingTheTicks()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "0 3 * * *");
+
+        var result = await bed.Schedules.TriggerAsync(TenantId.Default, "report");
+
+        Assert.NotNull(result);
+        Assert.Equal(EnqueueOutcome.Enqueued, result.Outcome);
+        var schedule = await bed.Schedules.GetAsync(TenantId.Default, "report");
+        Assert.Equal(result.JobId, schedule!.LastJobId);
+        Assert.Equal(Start.AddHours(3), schedule.NextFireAt);
+        Assert.Null(await bed.Schedules.TriggerAsync(TenantId.Default, "missing"));
+    }
+
+    [Fact]
+    public async Task TickIds_OfTwoTenantsSchedulesOfTheSameName_DoNotCollide()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *");
+        await bed.CreateAsync("report", "* * * * *", configure: d => d.Tenant = "acme");
+
+        await bed.RunUntilAsync(Start.AddMinutes(1), TimeSpan.FromMinutes(1));
+
+        Assert.Single(await bed.TicksAsync());
+        Assert.Single(await bed.TicksAsync("acme"));
+    }
+
+    [Fact]
+    public void TickId_TooLongToRead_IsHashed_AndStillCarriesTheInstant()
+    {
+        var name = new string('n', ScheduleValidator.MaxNameLength);
+        var id = ScheduleTickId.For(new string('t', TenantId.MaxLength), name, Start);
+
+        Assert.True(JobId.IsValid(id));
+        Assert.Equal(Start, ScheduleTickId.ScheduledAt(id));
+        Assert.NotEqual(id, ScheduleTickId.For(new string('u', TenantId.MaxLength), name, Start));
+        Assert.Null(ScheduleTickId.ScheduledAt("job_0123"));
+    }
+
+    [Fact]
+    public async Task NextTicks_ListsTheComingTicksInTheScheduleZone()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        var schedule = await bed.CreateAsync("daily", "@daily", "Europe/Berlin");
+
+        var ticks = bed.Schedules.NextTicks(schedule, 3);
+
+        Assert.Equal([Start.AddHours(22), Start.AddHours(46), Start.AddHours(70)], ticks);
+    }
+}
