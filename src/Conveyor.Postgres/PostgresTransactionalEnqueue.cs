@@ -55,4 +55,46 @@ public static class PostgresTransactionalEnqueue
 
         return store.EnqueueAsync(npgsqlConnection, transaction as NpgsqlTransaction, job, cancellationToken);
     }
+
+    /// <summary>
+    /// Stores every job of <paramref name="jobs"/> or none (a fan-out's jobs, <c>IEventPublisher.CreateJobs</c>) on
+    /// <paramref name="connection"/> inside <paramref name="transaction"/>: they exist if and only if the transaction
+    /// commits. A refusal leaves the transaction usable.
+    /// </summary>
+    public static Task<EnqueueAllResult> EnqueueAllOrNoneAsync(
+        this NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        PostgresJobStore store,
+        IReadOnlyList<NewJob> jobs,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.EnqueueAllOrNoneAsync(connection, transaction, jobs, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="EnqueueAllOrNoneAsync(NpgsqlConnection, NpgsqlTransaction?, PostgresJobStore, IReadOnlyList{NewJob}, CancellationToken)"/>
+    /// on a connection and transaction typed as their ADO.NET bases (EF Core, Dapper). They must be Npgsql's.
+    /// </summary>
+    public static Task<EnqueueAllResult> EnqueueAllOrNoneAsync(
+        this DbConnection connection,
+        DbTransaction? transaction,
+        PostgresJobStore store,
+        IReadOnlyList<NewJob> jobs,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(store);
+        if (connection is not NpgsqlConnection npgsqlConnection)
+        {
+            throw new ArgumentException($"The connection is a {connection.GetType().Name}; transactional enqueue needs an NpgsqlConnection.", nameof(connection));
+        }
+
+        if (transaction is not null and not NpgsqlTransaction)
+        {
+            throw new ArgumentException($"The transaction is a {transaction.GetType().Name}; transactional enqueue needs an NpgsqlTransaction.", nameof(transaction));
+        }
+
+        return store.EnqueueAllOrNoneAsync(npgsqlConnection, transaction as NpgsqlTransaction, jobs, cancellationToken);
+    }
 }

@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -51,6 +51,8 @@ internal sealed class RedisScript
     public static RedisScript QueueStats { get; } = Queue("queue_stats");
 
     public static RedisScript List { get; } = Queue("list");
+
+    public static RedisScript EnqueueAll { get; } = Plain("enqueue_all");
 
     public static RedisScript ClaimId { get; } = Plain("claim_id");
 

@@ -18,6 +18,19 @@ public interface IJobQueueStore
     /// <summary>Stores many jobs in one round trip; one result per job, in order. Each job is refused or stored on its own.</summary>
     ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores every job of the list or none of them, in one atomic step of the store (one transaction, one script):
+    /// for the jobs of a fan-out, which must all exist or none. A job refused as <see cref="EnqueueAsync"/> would
+    /// refuse it (its id exists, or an unfinished job of its tenant holds its unique key), or because an earlier job
+    /// of the same list has its id or unique key, refuses the whole list: nothing is written and the result names a
+    /// refused job (the first the store found) and its holder. A transport failure, at any point, throws
+    /// <see cref="JobStoreUnavailableException"/> and leaves nothing written. Pending jobs wake waiting workers as
+    /// an enqueue does. An empty list stores nothing and is <see cref="EnqueueAllResult.AllStored"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The jobs cannot be stored in one atomic step by this store (a Redis Cluster
+    /// store says which queues and why; see docs/redis.md).</exception>
+    ValueTask<EnqueueAllResult> EnqueueAllOrNoneAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
+
     /// <summary>Leases pending jobs as <see cref="DequeueRequest"/> describes. Returns an empty list when none is ready.</summary>
     ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken);
 

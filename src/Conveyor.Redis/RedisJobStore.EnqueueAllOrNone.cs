@@ -1,0 +1,167 @@
+using System.Globalization;
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    // enqueue_all.lua's ARGV: 5 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13.
+    private const int EnqueueAllHeader = 5;
+    private const int EnqueueAllPerQueue = 3;
+    private const int EnqueueAllPerJob = 4 + JobArguments;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One call of enqueue_all.lua, which checks every job before its first write. On one Redis node the script may
+    /// touch every queue. In a Redis Cluster a script must stay in one slot: every queue of the list must hash to the
+    /// same slot (in practice, one queue) and no job may carry a unique key or a caller-chosen id (their keys live in
+    /// slots of their own); any other list is refused with an <see cref="ArgumentException"/> before anything is
+    /// written (docs/redis.md, "Fan-out on a Cluster").
+    /// </remarks>
+    public async ValueTask<EnqueueAllResult> EnqueueAllOrNoneAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var job in jobs)
+        {
+            EnsureValid(job);
+        }
+
+        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, _time.GetUtcNow()) is { } repeated)
+        {
+            return repeated;
+        }
+
+        if (jobs.Count == 0)
+        {
+            return EnqueueAllResult.Stored([]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var now = NowMicros();
+            var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now);
+            var oneNode = RegistersQueueInScript();
+            if (!oneNode)
+            {
+                EnsureOneSlot(jobs, keys);
+
+                // The set of queue names lives in another slot: it is written by a command of its own, and its place
+                // in KEYS holds a key of the list's slot, unused.
+                keys[0] = keys[1];
+            }
+
+            arguments[3] = oneNode ? "1" : "0";
+            var register = oneNode ? Task.CompletedTask : Task.WhenAll(queueNames.Select(q => db.SetAddAsync(_keys.Queues, q)));
+            var reply = (RedisValue[])(await EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments).ConfigureAwait(false))!;
+            await register.ConfigureAwait(false);
+            if ((int)reply[0] != 0)
+            {
+                var state = JobStateExtensions.FromStorageName((string)reply[4]!);
+                var refusal = new EnqueueResult(
+                    (int)reply[2] == 1 ? EnqueueOutcome.DuplicateId : EnqueueOutcome.DuplicateUniqueKey,
+                    (string)reply[3]!,
+                    state,
+                    (string)reply[5]!,
+                    RedisTime.Instant(reply[6]) ?? DateTimeOffset.UnixEpoch);
+                return EnqueueAllResult.Refused((int)reply[1], refusal);
+            }
+
+            var results = new EnqueueResult[jobs.Count];
+            var anyPending = false;
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                var state = StateOf(jobs[i], now);
+                anyPending |= state == JobState.Pending;
+                results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, state, jobs[i].Queue, RedisTime.FromMicros(now));
+            }
+
+            if (anyPending)
+            {
+                SignalJobsReady();
+            }
+
+            return EnqueueAllResult.Stored(results);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues).</summary>
+    private (RedisKey[] Keys, RedisValue[] Arguments, List<string> QueueNames) EnqueueAllCall(IReadOnlyList<NewJob> jobs, long now)
+    {
+        var queueNames = new List<string>();
+        var queueNumber = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            if (queueNumber.TryAdd(job.Queue, queueNames.Count + 1))
+            {
+                queueNames.Add(job.Queue);
+            }
+        }
+
+        var keys = new List<RedisKey>(1 + (queueNames.Count * 2)) { _keys.Queues };
+        var arguments = new RedisValue[EnqueueAllHeader + (queueNames.Count * EnqueueAllPerQueue) + (jobs.Count * EnqueueAllPerJob)];
+        arguments[0] = now;
+        arguments[1] = _wakeUp;
+        arguments[2] = queueNames.Count;
+        arguments[4] = _keys.Prefix;
+        var n = EnqueueAllHeader;
+        foreach (var name in queueNames)
+        {
+            var queue = QueueKeys(name);
+            keys.Add(queue.Pending);
+            keys.Add(queue.All[2]);
+            arguments[n++] = name;
+            arguments[n++] = queue.JobPrefix;
+            arguments[n++] = queue.TenantPrefix;
+        }
+
+        foreach (var job in jobs)
+        {
+            arguments[n] = queueNumber[job.Queue];
+            var explicitId = !JobId.IsGenerated(job.Id);
+            if (explicitId)
+            {
+                keys.Add(_keys.IdLookup(job.Id));
+            }
+
+            arguments[n + 1] = explicitId ? keys.Count : 0;
+            if (job.UniqueKey is not null)
+            {
+                keys.Add(_keys.UniqueKey(job.Tenant, job.UniqueKey));
+            }
+
+            arguments[n + 2] = job.UniqueKey is null ? 0 : keys.Count;
+            arguments[n + 3] = job.UniqueUntil is { } until ? RedisTime.ToMicros(until) : long.MaxValue;
+            WriteJobArguments(arguments, n + 4, job, now);
+            n += EnqueueAllPerJob;
+        }
+
+        return ([.. keys], arguments, queueNames);
+    }
+
+    /// <summary>Refuses, before anything is written, a list whose keys would span several Cluster slots.</summary>
+    private void EnsureOneSlot(IReadOnlyList<NewJob> jobs, RedisKey[] keys)
+    {
+        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
+        var slots = keys.Skip(1).Select(k => _connection!.HashSlot(k)).Distinct().ToList();
+        if (withOwnKeys.Count == 0 && slots.Count <= 1)
+        {
+            return;
+        }
+
+        var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal)
+            .Select(q => string.Create(CultureInfo.InvariantCulture, $"'{q}' (slot {_connection!.HashSlot(QueueKeys(q).Pending)})"));
+        throw new ArgumentException(
+            "These jobs cannot be stored all or none on a Redis Cluster: a script must stay in one slot, so every job of the list " +
+            $"must be on queues of one slot (here: {string.Join(", ", queues)}) and carry no unique key and no id of the caller's " +
+            (withOwnKeys.Count == 0 ? "choosing." : $"choosing (here: {string.Join(", ", withOwnKeys)}).") +
+            " Put an event's subscribers on one queue, or use a single Redis node (docs/redis.md, \"Fan-out on a Cluster\").",
+            nameof(jobs));
+    }
+}
