@@ -25,4 +25,7 @@ public sealed class ConveyorOptions
     /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
     [Range(1, 64 * 1024 * 1024)]
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Event fan-out (<c>Conveyor:Events:NoSubscribers</c> …).</summary>
+    public ConveyorEventsOptions Events { get; set; } = new();
 }

@@ -37,6 +37,9 @@ public static class ConveyorServiceCollectionExtensions
             .Validate(
                 o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Metrics, new(o.Metrics), null, validateAllProperties: true),
                 "Conveyor:Metrics: StoreGaugesInterval must be between 00:00:01 and 01:00:00 and StoreTimeout between 00:00:00.1 and 00:00:30.")
+            .Validate(
+                o => Enum.IsDefined(o.Events.NoSubscribers),
+                "Conveyor:Events:NoSubscribers: use Throw (an event without subscribers is an error at the publish) or Log (it is logged and stores nothing).")
             .ValidateOnStart();
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
@@ -52,6 +55,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         services.TryAddSingleton<IJobPayloadValidator>(sp => sp.GetRequiredService<JobHandlerRegistry>());
+        EventConveyorBuilderExtensions.AddEventPublisher(services);
         return new ConveyorBuilder(services);
     }
 
