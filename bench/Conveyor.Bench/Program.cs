@@ -9,6 +9,7 @@ using Conveyor.Bench;
 //   --scenario kill           time for the job of a SIGKILLed worker process to run again in another one
 //                             (--backlog N: N jobs of --io-ms each queued behind it)
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
+//   --scenario fan-out        publishes/s of one event to 5 subscribers (5 jobs all or none per publish), 1 and 16 callers
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
 if (settings.Role == "victim")
@@ -37,6 +38,9 @@ switch (settings.Scenario)
         break;
     case "kill":
         await KillScenario.RunAsync(settings);
+        break;
+    case "fan-out":
+        await FanOutScenario.RunAsync(settings);
         break;
     case "soak":
         await SoakScenario.RunAsync(settings);

@@ -4,7 +4,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class SampleJobsConveyorBuilderExtensions
 {
-    /// <summary>Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import) and their dependencies.</summary>
+    /// <summary>Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import), the subscribers of note:created and their dependencies.</summary>
     public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder, IConfiguration configuration)
     {
         builder.Services.AddSingleton<INoteRepository, InMemoryNoteRepository>();
@@ -14,6 +14,8 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddHandler<NoteArchiveHandler>()
             .AddHandler<DemoSleepHandler>()
             .AddHandler<GenerateReportHandler>()
-            .AddHandler<BulkImportHandler>();
+            .AddHandler<BulkImportHandler>()
+            .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
+            .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options);
     }
 }
