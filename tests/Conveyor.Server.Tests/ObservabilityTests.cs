@@ -35,12 +35,13 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IDisposable
         using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
         await EnqueueAsync(http, WorkQueue, """{"seconds": 0}""");
         await EnqueueAsync(http, WorkQueue, """{"seconds": -1}""");
-        var body = await WaitForMetricsAsync(http, $"job_processed_total{{task_type=\"demo:sleep\",queue=\"{WorkQueue}\",status=\"failed\"}} 1");
+        // The store gauges are cached for a second: wait until they show the failed job too.
+        var body = await WaitForMetricsAsync(http, $"job_queue_size{{queue=\"{WorkQueue}\",state=\"failed\"}} 1");
 
         var (exitCode, text) = await PrometheusTestEnvironment.PromtoolAsync(_directory, body, "check", "metrics");
 
         Assert.True(exitCode == 0, $"promtool check metrics: exit {exitCode}\n{text}\n--- body ---\n{body}");
-        Assert.Contains($"job_queue_size{{queue=\"{WorkQueue}\",state=\"failed\"}} 1", body, StringComparison.Ordinal);
+        Assert.Contains($"job_processed_total{{task_type=\"demo:sleep\",queue=\"{WorkQueue}\",status=\"failed\"}} 1", body, StringComparison.Ordinal);
     }
 
     [PrometheusFact]
