@@ -44,4 +44,23 @@ public sealed class PrometheusExporterTests
         Assert.Contains("job_processed_total{task_type=\"a\\\"b\\\\c\\nd\"} 2\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("job_foreign_total", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RenderAsync_FireAndForgetDrops_AreExposedByJobTypeQueueAndReason()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddConveyor().UseInMemoryStore().AddFireAndForget(o => o.BufferCapacity = 1);
+        await using var provider = services.BuildServiceProvider();
+        using var sut = new PrometheusExporter(provider.GetRequiredService<IMeterFactory>(), _ => Task.CompletedTask);
+        var jobs = provider.GetRequiredService<IFireAndForget>();
+
+        // The pump is not started: the first call fills the one-call buffer and the second is dropped.
+        await jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray());
+        await jobs.EnqueueAsync("note:archive", """{"note_id":2}"""u8.ToArray());
+        var text = await sut.RenderAsync(CancellationToken.None);
+
+        Assert.Contains("# TYPE job_fire_and_forget_dropped_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_fire_and_forget_dropped_total{task_type=\"note:archive\",queue=\"low\",reason=\"buffer_full\"} 1\n", text, StringComparison.Ordinal);
+    }
 }

@@ -115,6 +115,39 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task ArchiveNote_FiredAndForgottenOverHttp_AnswersAtOnce_AndRunsOnTheLowQueueOfTheCallersTenant()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        using var accepted = await SendAsync(http, HttpMethod.Post, "/notes/42/archive", KeyA);
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var body = await accepted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(42, body.GetProperty("note_id").GetInt64());
+        Assert.Equal("low", body.GetProperty("queue").GetString());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement job;
+        while (true)
+        {
+            using var listed = await SendAsync(http, HttpMethod.Get, "/jobs?type=note:archive", KeyA);
+            var jobs = (await listed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs");
+            if (jobs.GetArrayLength() == 1 && (job = jobs[0]).GetProperty("status").GetString() == "SUCCESS")
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no succeeded note:archive job: {jobs}. Server output:\n{server.Output}");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("low", job.GetProperty("queue").GetString());
+        Assert.Equal(3, job.GetProperty("max_retry").GetInt32());
+        using var otherTenant = await SendAsync(http, HttpMethod.Get, "/jobs?type=note:archive", KeyB);
+        Assert.Equal(0, (await otherTenant.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").GetArrayLength());
+    }
+
+    [Fact]
     public async Task NoKeys_OnANonLoopbackAddress_RefusesToStart()
     {
         var settings = new Dictionary<string, string>

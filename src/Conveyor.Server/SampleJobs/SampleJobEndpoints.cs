@@ -18,6 +18,7 @@ internal static class SampleJobEndpoints
         endpoints.MapNoteEventEndpoints();
         var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs");
         group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job");
+        group.MapArchiveNoteEndpoint();
         group.MapGet(InventoryUrl, ListInventoryAsync).WithName("ListInventory").WithSummary("The inventory imported by bulk:import jobs (first 1000 rows by sku)");
     }
 

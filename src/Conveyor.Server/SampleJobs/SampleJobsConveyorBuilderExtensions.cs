@@ -4,7 +4,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class SampleJobsConveyorBuilderExtensions
 {
-    /// <summary>Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import), the subscribers of note:created and their dependencies.</summary>
+    /// <summary>
+    /// Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import), the subscribers of
+    /// note:created and their dependencies, and fire-and-forget, which <c>POST /notes/{noteId}/archive</c> uses.
+    /// </summary>
     public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder, IConfiguration configuration)
     {
         builder.Services.AddSingleton<INoteRepository, InMemoryNoteRepository>();
@@ -16,6 +19,7 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddHandler<GenerateReportHandler>()
             .AddHandler<BulkImportHandler>()
             .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
-            .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options);
+            .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options)
+            .AddFireAndForget();
     }
 }

@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+using Conveyor;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Conveyor.Server.SampleJobs;
+
+/// <summary>
+/// <c>POST /notes/{noteId}/archive</c>: the seed's NoteArchive through fire-and-forget. The request does not wait for
+/// the store and cannot fail because of it: the job goes to the low queue (three retries, as in the seed) in the
+/// caller's tenant, and a job that could not be stored is logged and counted in
+/// <c>job_fire_and_forget_dropped_total</c>. The answer has no job id; list the tenant's <c>note:archive</c> jobs to
+/// follow them (<c>GET /jobs?type=note:archive</c>).
+/// </summary>
+internal static class ArchiveNoteEndpoint
+{
+    public static RouteHandlerBuilder MapArchiveNoteEndpoint(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/notes/{noteId:long}/archive", ArchiveAsync)
+            .WithName("ArchiveNote")
+            .WithSummary("Archive a note in the background (fire-and-forget: answers at once, no job id)");
+
+    internal static async Task<Accepted<ArchiveRequested>> ArchiveAsync(long noteId, HttpContext http, IFireAndForget background)
+    {
+        var options = ArchiveNote.DefaultOptions with { Tenant = http.GetConveyorCaller().Tenant };
+        await background.EnqueueAsync(new ArchiveNote(noteId), options, http.RequestAborted);
+        return TypedResults.Accepted((string?)null, new ArchiveRequested(noteId, options.Queue ?? QueueName.Low));
+    }
+
+    /// <summary>The answer: which note, and the queue its job goes to.</summary>
+    internal sealed record ArchiveRequested([property: JsonPropertyName("note_id")] long NoteId, [property: JsonPropertyName("queue")] string Queue);
+}
