@@ -7,4 +7,7 @@ public interface INoteRepository
     Task<bool> ArchiveAsync(long noteId, CancellationToken cancellationToken);
 
     Task<bool> IsArchivedAsync(long noteId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the notes archived before <paramref name="cutoff"/>; returns how many.</summary>
+    Task<int> DeleteArchivedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
 }

@@ -5,8 +5,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 internal static class SampleJobsConveyorBuilderExtensions
 {
     /// <summary>
-    /// Registers the sample jobs (note:archive, demo:sleep, report:generate, bulk:import), the subscribers of
-    /// note:created and their dependencies, and fire-and-forget, which <c>POST /notes/{noteId}/archive</c> uses.
+    /// Registers the sample jobs (note:archive, note:cleanup-old, demo:sleep, report:generate, bulk:import), the
+    /// subscribers of note:created and their dependencies, the seed's schedule (note:cleanup-old every day at 03:00
+    /// UTC), and fire-and-forget, which <c>POST /notes/{noteId}/archive</c> uses.
     /// </summary>
     public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder, IConfiguration configuration)
     {
@@ -20,6 +21,8 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddHandler<BulkImportHandler>()
             .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
             .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options)
-            .AddFireAndForget();
+            .AddFireAndForget()
+            .AddHandler<NoteCleanupHandler>()
+            .AddSchedule(CleanupOldNotes.JobType, CleanupOldNotes.DailyAt3, new CleanupOldNotes(OlderThanDays: 30));
     }
 }

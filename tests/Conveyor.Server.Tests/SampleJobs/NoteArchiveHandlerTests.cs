@@ -66,6 +66,8 @@ public sealed class NoteArchiveHandlerTests
 
     private sealed class FakeNotes : INoteRepository
     {
+        public Task<int> DeleteArchivedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) => Task.FromResult(0);
+
         public List<long> Archived { get; } = [];
 
         public HashSet<long> Missing { get; } = [];
