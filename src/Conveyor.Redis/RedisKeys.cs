@@ -14,6 +14,8 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:active               zset id → lease expiry (µs)
 /// {p}:{queue}:scheduled|retrying   zset id → due (µs)
 /// {p}:{queue}:succeeded|partial|failed|cancelled   zset id → retention expiry (µs)
+/// {p}:{queue}:finished:succeeded zset id → completed-at (µs): the count cap's order (succeeded)
+/// {p}:{queue}:finished:unsuccessful   zset id → completed-at (µs): the same for partial, failed and cancelled
 /// {p}:{queue}:paused               flag
 /// {p}:{queue}:leaseseq             counter of lease tokens
 /// {p}:{queue}:j:{id}               job hash
@@ -109,6 +111,8 @@ internal sealed class RedisKeys
                 queueBase + "cancelled",
                 queueBase + "paused",
                 queueBase + "leaseseq",
+                queueBase + "finished:succeeded",
+                queueBase + "finished:unsuccessful",
             ];
             AllAndQueueSet = [.. All, queueSet];
             JobPrefix = queueBase + "j:";

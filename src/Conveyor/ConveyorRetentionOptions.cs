@@ -27,6 +27,52 @@ public sealed class ConveyorRetentionOptions
     /// (from configuration only for type names without ':', which configuration reads as a separator).
     /// </summary>
     public Dictionary<string, JobTypeRetention> JobTypes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The largest count cap accepted: the janitor's cost per batch grows with the count a queue keeps.</summary>
+    public const int MaxCount = 1_000_000;
+
+    /// <summary>
+    /// A cap on the succeeded jobs each queue keeps: the newest this many stay and older ones are deleted by the
+    /// janitor, whatever their age retention says (a job leaves at whichever comes first). 0 – 1,000,000; default
+    /// null, no cap. Applies to the queues this server serves, those of every live server, and those named in
+    /// <see cref="Queues"/>.
+    /// </summary>
+    public int? MaxSucceededPerQueue { get; set; }
+
+    /// <summary>
+    /// A cap on the failed, partially successful and cancelled jobs each queue keeps (counted together), as
+    /// <see cref="MaxSucceededPerQueue"/> for succeeded jobs. 0 – 1,000,000; default null, no cap.
+    /// </summary>
+    public int? MaxFailedPerQueue { get; set; }
+
+    /// <summary>
+    /// Count caps for one queue, in place of <see cref="MaxSucceededPerQueue"/> and <see cref="MaxFailedPerQueue"/>
+    /// for the outcomes it sets, e.g. <c>Conveyor:Retention:Queues:emails:MaxSucceeded = 1000</c>. A queue named here is
+    /// trimmed even when no live server serves it.
+    /// </summary>
+    public Dictionary<string, QueueRetention> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The count caps of <paramref name="queue"/>: its own, else the server's defaults; null where there is none.</summary>
+    internal (int? Succeeded, int? Failed) CapsOf(string queue)
+    {
+        var own = Queues.GetValueOrDefault(queue);
+        return (own?.MaxSucceeded ?? MaxSucceededPerQueue, own?.MaxFailed ?? MaxFailedPerQueue);
+    }
+
+    /// <summary>True when any queue may have a count cap.</summary>
+    internal bool HasCaps =>
+        MaxSucceededPerQueue is not null || MaxFailedPerQueue is not null
+        || Queues.Values.Any(static q => q.MaxSucceeded is not null || q.MaxFailed is not null);
+}
+
+/// <summary>How many finished jobs one queue keeps; an unset count uses <see cref="ConveyorRetentionOptions"/>'s per-queue default.</summary>
+public sealed class QueueRetention
+{
+    /// <summary>The newest succeeded jobs the queue keeps (0 – 1,000,000).</summary>
+    public int? MaxSucceeded { get; set; }
+
+    /// <summary>The newest failed, partially successful and cancelled jobs the queue keeps, together (0 – 1,000,000).</summary>
+    public int? MaxFailed { get; set; }
 }
 
 /// <summary>How long jobs of one type are kept by outcome; an unset outcome uses <see cref="ConveyorRetentionOptions"/>.</summary>

@@ -29,7 +29,7 @@ public sealed class SqliteJobStoreTests : IDisposable
 
         Assert.True(File.Exists(_database.Path));
         using var connection = OpenRaw();
-        Assert.Equal(5L, Scalar(connection, "PRAGMA user_version;"));
+        Assert.Equal(6L, Scalar(connection, "PRAGMA user_version;"));
         Assert.Equal(3L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'jobs_counted_on_%';"));
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));

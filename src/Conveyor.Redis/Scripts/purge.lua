@@ -10,6 +10,7 @@ for _, state in ipairs({ 'succeeded', 'partial', 'failed', 'cancelled' }) do
   local ids = redis.call('ZRANGEBYSCORE', STATE_KEY[state], '-inf', now, 'LIMIT', 0, left)
   for _, id in ipairs(ids) do
     redis.call('ZREM', STATE_KEY[state], id)
+    redis.call('ZREM', FINISH_ORDER[state], id)
     local jk = JOB .. id
     local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
     if v[1] == state then

@@ -4,12 +4,15 @@
 -- KEYS[3] scheduled zset (score: due)               KEYS[4] retrying zset (score: due)
 -- KEYS[5..8] succeeded, partial, failed, cancelled zsets (score: retention expiry)
 -- KEYS[9] paused flag                               KEYS[10] lease token counter
+-- KEYS[11] succeeded zset, KEYS[12] partial+failed+cancelled zset (score: completed-at): the count cap's order
 -- ARGV[1] job hash key prefix ("<prefix>:{<queue>}:j:")   ARGV[2] tenant index key prefix ("…:t:")
 -- Times are unix microseconds chosen by the caller's TimeProvider, never Redis TIME.
 local PENDING, ACTIVE, PAUSED, LEASESEQ = KEYS[1], KEYS[2], KEYS[9], KEYS[10]
 local STATE_KEY = { pending = KEYS[1], active = KEYS[2], scheduled = KEYS[3], retrying = KEYS[4],
   succeeded = KEYS[5], partial = KEYS[6], failed = KEYS[7], cancelled = KEYS[8] }
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
+-- Finished jobs by completion time, one set per count-cap class (succeeded; the others together).
+local FINISH_ORDER = { succeeded = KEYS[11], partial = KEYS[12], failed = KEYS[12], cancelled = KEYS[12] }
 local JOB, TENANT = ARGV[1], ARGV[2]
 
 -- Integers as plain digits: Lua's own tostring would write 1.7e+15.
@@ -47,6 +50,7 @@ local function unlink_state(id, state)
     redis.call('LREM', PENDING, 1, id)
   elseif STATE_KEY[state] then
     redis.call('ZREM', STATE_KEY[state], id)
+    if FINISHED[state] then redis.call('ZREM', FINISH_ORDER[state], id) end
   end
 end
 
@@ -70,6 +74,7 @@ local function finish(jk, id, state, now, retention, extra)
   redis.call('HSET', jk, unpack(fields))
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
   redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + retention_for(retention, state)), id)
+  redis.call('ZADD', FINISH_ORDER[state], now, id)
 end
 
 -- Makes a job pending now, at the back of the queue.

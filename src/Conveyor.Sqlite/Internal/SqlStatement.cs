@@ -47,4 +47,6 @@ internal enum SqlStatement
     ListDueSchedules,
     RecordScheduleFire,
     DeleteSchedule,
+    TrimSucceeded,
+    TrimUnsuccessful,
 }

@@ -41,6 +41,7 @@ public static class ConveyorServiceCollectionExtensions
                 o => Enum.IsDefined(o.Events.NoSubscribers),
                 "Conveyor:Events:NoSubscribers: use Throw (an event without subscribers is an error at the publish) or Log (it is logged and stores nothing).")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorRetentionOptionsValidator>());
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
@@ -195,6 +196,7 @@ public static class ConveyorServiceCollectionExtensions
             sp.GetRequiredService<ConveyorMetrics>(),
             sp.GetRequiredService<IRegisteredJobTypes>(),
             sp.GetRequiredService<IOptions<JobServerOptions>>(),
+            sp.GetRequiredService<IOptions<ConveyorOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Logging.ILogger<JobServer>>(),
             sp.GetRequiredService<IJobClient>(),

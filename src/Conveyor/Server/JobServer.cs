@@ -21,6 +21,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly ConveyorMetrics _metrics;
     private readonly IRegisteredJobTypes _jobTypes;
     private readonly JobServerOptions _options;
+    private readonly ConveyorRetentionOptions _retention;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
     private readonly IJobClient _client;
@@ -51,6 +52,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         ConveyorMetrics metrics,
         IRegisteredJobTypes jobTypes,
         IOptions<JobServerOptions> options,
+        IOptions<ConveyorOptions> conveyorOptions,
         TimeProvider timeProvider,
         ILogger<JobServer> logger,
         IJobClient client,
@@ -64,6 +66,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _metrics = metrics;
         _jobTypes = jobTypes;
         _options = options.Value;
+        _retention = conveyorOptions.Value.Retention;
         _timeProvider = timeProvider;
         _logger = logger;
         var slots = _options.Concurrency + _options.EffectivePrefetch;
@@ -99,7 +102,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         [
             Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
-            Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             .. schedules is null ? Array.Empty<Task>() :
             [

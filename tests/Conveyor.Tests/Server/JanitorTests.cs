@@ -113,7 +113,10 @@ public sealed class JanitorTests : IDisposable
         Assert.Equal(0, await CountAsync(store));
     }
 
-    private static async Task FinishAsync(IJobStore store, int count, TimeSpan retention)
+    private static Task FinishAsync(IJobStore store, int count, TimeSpan retention) =>
+        FinishAsync(store, count, retention, QueueName.Default, AckOutcome.Succeeded);
+
+    private static async Task FinishAsync(IJobStore store, int count, TimeSpan retention, string queue, AckOutcome outcome)
     {
         for (var i = 0; i < count; i++)
         {
@@ -121,7 +124,7 @@ public sealed class JanitorTests : IDisposable
             {
                 Id = JobId.New(),
                 Type = "test:run",
-                Queue = QueueName.Default,
+                Queue = queue,
                 Tenant = TenantId.Default,
                 Payload = "{}"u8.ToArray(),
                 MaxRetry = 0,
@@ -133,7 +136,7 @@ public sealed class JanitorTests : IDisposable
         {
             var leased = await store.DequeueAsync(new DequeueRequest
             {
-                Queues = [new QueueQuota(QueueName.Default, 1000)],
+                Queues = [new QueueQuota(queue, 1000)],
                 Limit = 1000,
                 ServerId = "worker",
                 LeaseDuration = TimeSpan.FromMinutes(5),
@@ -144,32 +147,169 @@ public sealed class JanitorTests : IDisposable
             }
 
             await store.AcknowledgeManyAsync(
-                leased.Select(j => new JobAcknowledgement { JobId = j.Id, LeaseToken = j.LeaseToken, Outcome = AckOutcome.Succeeded, ItemErrors = [] }).ToList(),
+                leased.Select(j => new JobAcknowledgement
+                {
+                    JobId = j.Id,
+                    LeaseToken = j.LeaseToken,
+                    Outcome = outcome,
+                    Error = outcome == AckOutcome.Succeeded ? null : new JobError(j.Attempt, "boom", null, null, DateTimeOffset.UnixEpoch),
+                    ItemErrors = [],
+                }).ToList(),
                 CancellationToken.None);
         }
+    }
+
+    private static async Task<QueueStats> StatsAsync(IJobStore store, string queue) =>
+        (await store.GetQueueStatsAsync(CancellationToken.None)).Single(q => q.Queue == queue);
+
+    private Janitor CappedJanitor(IJobStore store, ConveyorRetentionOptions retention, params string[] servedQueues) =>
+        new(store, "server-a", _metrics, Interval, _time, NullLogger.Instance, retention, servedQueues);
+
+    [Fact]
+    public async Task CountCap_TrimsTheServedQueuesAndThoseOfOtherLiveServers_NotOthers()
+    {
+        var store = new InMemoryJobStore(_time);
+        foreach (var queue in new[] { "emails", "reports", "orphan" })
+        {
+            await FinishAsync(store, 10, TimeSpan.FromDays(1), queue, AckOutcome.Succeeded);
+            await FinishAsync(store, 10, TimeSpan.FromDays(1), queue, AckOutcome.Failed);
+        }
+
+        await store.HeartbeatServerAsync(new ServerInfo
+        {
+            Id = "server-b",
+            Host = "b",
+            ProcessId = 2,
+            Queues = new Dictionary<string, int> { ["reports"] = 1 },
+            Concurrency = 1,
+            ActiveJobs = 0,
+            StartedAt = _time.GetUtcNow(),
+            LastHeartbeatAt = _time.GetUtcNow(),
+            ExpiresAt = _time.GetUtcNow().AddMinutes(1),
+        }, CancellationToken.None);
+        var janitor = CappedJanitor(store, new ConveyorRetentionOptions { MaxSucceededPerQueue = 3, MaxFailedPerQueue = 4 }, "emails");
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+
+        foreach (var queue in new[] { "emails", "reports" })
+        {
+            var stats = await StatsAsync(store, queue);
+            Assert.Equal((3, 4), (stats.Succeeded, stats.Failed));
+        }
+
+        var orphan = await StatsAsync(store, "orphan");
+        Assert.Equal((10, 10), (orphan.Succeeded, orphan.Failed));
+        Assert.Equal(2 * (7 + 6), _backlog.LastMeasurement!.Value);
+    }
+
+    [Fact]
+    public async Task CountCap_OfAQueue_WinsOverTheDefault_AndANamedQueueIsTrimmedWithoutAServer()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 10, TimeSpan.FromDays(1), "emails", AckOutcome.Succeeded);
+        await FinishAsync(store, 10, TimeSpan.FromDays(1), "emails", AckOutcome.Failed);
+        await FinishAsync(store, 10, TimeSpan.FromDays(1), "archive", AckOutcome.Succeeded);
+        var retention = new ConveyorRetentionOptions
+        {
+            MaxSucceededPerQueue = 5,
+            Queues =
+            {
+                ["emails"] = new QueueRetention { MaxSucceeded = 2 },
+                ["archive"] = new QueueRetention { MaxSucceeded = 1 },
+            },
+        };
+
+        await CappedJanitor(store, retention, "emails").RunOnceAsync(CancellationToken.None);
+
+        var emails = await StatsAsync(store, "emails");
+        Assert.Equal((2, 10), (emails.Succeeded, emails.Failed));
+        Assert.Equal(1, (await StatsAsync(store, "archive")).Succeeded);
+    }
+
+    [Fact]
+    public async Task CountCap_AndAgeRetention_AJobLeavesAtWhicheverComesFirst()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 5, Retention, QueueName.Default, AckOutcome.Succeeded);
+        var janitor = CappedJanitor(store, new ConveyorRetentionOptions { MaxSucceededPerQueue = 3 }, QueueName.Default);
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(3, (await StatsAsync(store, QueueName.Default)).Succeeded);
+
+        _time.Advance(Retention);
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0, await CountAsync(store));
+    }
+
+    [Fact]
+    public async Task CountCap_BacklogOfManyBatches_IsTrimmedInOneRun_AndCountsAsTheJanitorsLag()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 2_600, TimeSpan.FromDays(1), QueueName.Default, AckOutcome.Succeeded);
+        var janitor = CappedJanitor(store, new ConveyorRetentionOptions { MaxSucceededPerQueue = 100 }, QueueName.Default);
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(100, await CountAsync(store));
+        Assert.Equal(2_500, _backlog.LastMeasurement!.Value);
+
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0, _backlog.LastMeasurement!.Value);
+    }
+
+    [Fact]
+    public async Task CountCap_RunsThatEndBeforeTrimmingEverything_GrowTheBacklog_AndWarn()
+    {
+        var inner = new InMemoryJobStore(_time);
+        await FinishAsync(inner, 10_000, TimeSpan.FromDays(1), QueueName.Default, AckOutcome.Succeeded);
+        // Each trim batch takes half an interval, so a run trims two batches and stops behind.
+        var store = SlowPurge.Wrap(inner, _time, Interval / 2, nameof(IJobStore.TrimFinishedAsync));
+        var logger = new FakeLogger();
+        var janitor = new Janitor(store, "server-a", _metrics, Interval, _time, logger, new ConveyorRetentionOptions { MaxSucceededPerQueue = 0 }, [QueueName.Default]);
+
+        var seen = new List<long>();
+        for (var run = 0; run < Janitor.GrowingRunsBeforeWarning; run++)
+        {
+            await janitor.RunOnceAsync(CancellationToken.None);
+            seen.Add(_backlog.LastMeasurement!.Value);
+        }
+
+        Assert.Equal([2_000, 4_000, 6_000], seen);
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task WithoutCaps_TheJanitorNeverTrims()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 50, TimeSpan.FromDays(1), QueueName.Default, AckOutcome.Succeeded);
+
+        await CappedJanitor(store, new ConveyorRetentionOptions(), QueueName.Default).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(50, await CountAsync(store));
     }
 
     private static async Task<long> CountAsync(IJobStore store) =>
         (await store.GetQueueStatsAsync(CancellationToken.None)).Sum(q => q.Succeeded);
 
-    /// <summary>A store whose purge takes <c>cost</c> of the fake clock's time per call.</summary>
+    /// <summary>A store whose purge (or another named method) takes <c>cost</c> of the fake clock's time per call.</summary>
     public class SlowPurge : DispatchProxy
     {
         private IJobStore _inner = null!;
         private FakeTimeProvider _time = null!;
         private TimeSpan _cost;
+        private string _method = null!;
 
-        public static IJobStore Wrap(IJobStore inner, FakeTimeProvider time, TimeSpan cost)
+        public static IJobStore Wrap(IJobStore inner, FakeTimeProvider time, TimeSpan cost, string method = nameof(IJobStore.PurgeExpiredAsync))
         {
             var proxy = Create<IJobStore, SlowPurge>();
             var control = (SlowPurge)(object)proxy;
-            (control._inner, control._time, control._cost) = (inner, time, cost);
+            (control._inner, control._time, control._cost, control._method) = (inner, time, cost, method);
             return proxy;
         }
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
-            if (targetMethod!.Name == nameof(IJobStore.PurgeExpiredAsync))
+            if (targetMethod!.Name == _method)
             {
                 _time.Advance(_cost);
             }

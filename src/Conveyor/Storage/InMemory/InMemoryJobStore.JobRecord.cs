@@ -74,6 +74,9 @@ public sealed partial class InMemoryJobStore
         /// <summary>The job's entry in the due, lease or retention set that matches its state.</summary>
         public TimedEntry? Entry { get; set; }
 
+        /// <summary>While the job is finished: its entry in its queue's finish-ordered set of its outcome (the count cap).</summary>
+        public TimedEntry? FinishedEntry { get; set; }
+
         public JobInfo ToInfo() => new()
         {
             Id = Id,
@@ -133,6 +136,14 @@ public sealed partial class InMemoryJobStore
         public long[] Counts { get; } = new long[Enum.GetValues<JobState>().Length];
 
         public bool Paused { get; set; }
+
+        /// <summary>Succeeded jobs by completion time, oldest first: what the count cap trims.</summary>
+        public SortedSet<TimedEntry> Succeeded { get; } = [];
+
+        /// <summary>Failed, partially successful and cancelled jobs by completion time, oldest first.</summary>
+        public SortedSet<TimedEntry> Unsuccessful { get; } = [];
+
+        public SortedSet<TimedEntry> FinishedOf(JobState state) => state == JobState.Succeeded ? Succeeded : Unsuccessful;
 
         public bool IsListed => Paused || Counts.Any(static c => c > 0);
     }

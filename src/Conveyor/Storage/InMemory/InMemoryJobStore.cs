@@ -103,6 +103,8 @@ public sealed partial class InMemoryJobStore : IJobStore
                 var until = retention >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + retention;
                 job.Entry = new TimedEntry(until, job.Sequence, job.Id);
                 _retained.Add(job.Entry.Value);
+                job.FinishedEntry = new TimedEntry(now, job.Sequence, job.Id);
+                GetQueue(job.Queue).FinishedOf(job.State).Add(job.FinishedEntry.Value);
                 break;
         }
     }
@@ -143,6 +145,12 @@ public sealed partial class InMemoryJobStore : IJobStore
             };
             set.Remove(entry);
             job.Entry = null;
+        }
+
+        if (job.FinishedEntry is { } finished)
+        {
+            GetQueue(job.Queue).FinishedOf(job.State).Remove(finished);
+            job.FinishedEntry = null;
         }
     }
 
