@@ -10,6 +10,7 @@ using Conveyor.Bench;
 //                             (--backlog N: N jobs of --io-ms each queued behind it)
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
 //   --scenario fan-out        publishes/s of one event to 5 subscribers (5 jobs all or none per publish), 1 and 16 callers
+//   --scenario footprint      bytes of store per finished job: --n jobs enqueued and acknowledged, size before and after
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
 if (settings.Role == "victim")
@@ -44,6 +45,9 @@ switch (settings.Scenario)
         break;
     case "soak":
         await SoakScenario.RunAsync(settings);
+        break;
+    case "footprint":
+        await FootprintScenario.RunAsync(settings);
         break;
     default:
         throw new ArgumentException($"unknown --scenario {settings.Scenario}");

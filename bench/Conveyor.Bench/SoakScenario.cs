@@ -141,7 +141,7 @@ internal static class SoakScenario
         await DropAsync(settings, target);
     }
 
-    private static async Task<(long Bytes, string Detail)> StoreSizeAsync(BenchSettings settings, StoreTarget target)
+    internal static async Task<(long Bytes, string Detail)> StoreSizeAsync(BenchSettings settings, StoreTarget target)
     {
         switch (settings.Store)
         {
