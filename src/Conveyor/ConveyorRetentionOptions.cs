@@ -29,11 +29,11 @@ public sealed class ConveyorRetentionOptions
     public Dictionary<string, JobTypeRetention> JobTypes { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The largest count cap accepted: the janitor's cost per batch grows with the count a queue keeps.</summary>
-    public const int MaxCount = 1_000_000;
+    public const int MaxCount = 100_000;
 
     /// <summary>
     /// A cap on the succeeded jobs each queue keeps: the newest this many stay and older ones are deleted by the
-    /// janitor, whatever their age retention says (a job leaves at whichever comes first). 0 – 1,000,000; default
+    /// janitor, whatever their age retention says (a job leaves at whichever comes first). 0 – 100,000; default
     /// null, no cap. Applies to the queues this server serves, those of every live server, and those named in
     /// <see cref="Queues"/>.
     /// </summary>
@@ -41,7 +41,7 @@ public sealed class ConveyorRetentionOptions
 
     /// <summary>
     /// A cap on the failed, partially successful and cancelled jobs each queue keeps (counted together), as
-    /// <see cref="MaxSucceededPerQueue"/> for succeeded jobs. 0 – 1,000,000; default null, no cap.
+    /// <see cref="MaxSucceededPerQueue"/> for succeeded jobs. 0 – 100,000; default null, no cap.
     /// </summary>
     public int? MaxFailedPerQueue { get; set; }
 
@@ -62,16 +62,16 @@ public sealed class ConveyorRetentionOptions
     /// <summary>True when any queue may have a count cap.</summary>
     internal bool HasCaps =>
         MaxSucceededPerQueue is not null || MaxFailedPerQueue is not null
-        || Queues.Values.Any(static q => q.MaxSucceeded is not null || q.MaxFailed is not null);
+        || Queues.Values.Any(static q => q?.MaxSucceeded is not null || q?.MaxFailed is not null);
 }
 
 /// <summary>How many finished jobs one queue keeps; an unset count uses <see cref="ConveyorRetentionOptions"/>'s per-queue default.</summary>
 public sealed class QueueRetention
 {
-    /// <summary>The newest succeeded jobs the queue keeps (0 – 1,000,000).</summary>
+    /// <summary>The newest succeeded jobs the queue keeps (0 – 100,000).</summary>
     public int? MaxSucceeded { get; set; }
 
-    /// <summary>The newest failed, partially successful and cancelled jobs the queue keeps, together (0 – 1,000,000).</summary>
+    /// <summary>The newest failed, partially successful and cancelled jobs the queue keeps, together (0 – 100,000).</summary>
     public int? MaxFailed { get; set; }
 }
 

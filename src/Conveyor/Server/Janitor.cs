@@ -22,7 +22,9 @@ namespace Conveyor.Server;
 /// The count caps (<see cref="ConveyorRetentionOptions.MaxSucceededPerQueue"/>, <see cref="ConveyorRetentionOptions.Queues"/>)
 /// apply to the queues this server serves, the queues of every live server in the store's registry (so the one
 /// janitor of a fleet trims the queues of all its servers) and the queues named in the retention options. A queue
-/// with jobs that no live server serves and no option names is left to age retention.
+/// with jobs that no live server serves and no option names is left to age retention. A queue trimmed down to its
+/// caps is trimmed again <see cref="TrimPause"/> later (one still behind at the next run), so a capped queue holds up
+/// to that long's finishes beyond its cap.
 /// </para>
 /// <para>
 /// What it found is its lag, reported without asking the store anything more: <c>job_retention_backlog</c> is the
@@ -45,9 +47,17 @@ internal sealed class Janitor(
 
     internal const int GrowingRunsBeforeWarning = 3;
 
+    /// <summary>
+    /// How long a capped queue that was trimmed down to its caps is left alone: finding out that a queue is within its
+    /// cap walks the kept jobs' index entries on SQLite and PostgreSQL, which is not worth doing every second.
+    /// </summary>
+    internal static readonly TimeSpan TrimPause = TimeSpan.FromSeconds(10);
+
     private readonly ILogger _logger = logger;
     private readonly ConveyorRetentionOptions _retention = retention ?? new();
     private readonly string[] _servedQueues = [.. servedQueues ?? []];
+    // Per queue: when a trim last caught up with it (a timestamp of the TimeProvider).
+    private readonly Dictionary<string, long> _trimmedAt = new(StringComparer.Ordinal);
     private long _backlog;
     private int _growingRuns;
 
@@ -75,11 +85,19 @@ internal sealed class Janitor(
                     continue;
                 }
 
+                if (_trimmedAt.TryGetValue(queue, out var trimmedAt) && TimeProvider.GetElapsedTime(trimmedAt) < TrimPause)
+                {
+                    continue;
+                }
+
                 caughtUp = await DrainAsync(run, ct => store.TrimFinishedAsync(queue, keepSucceeded, keepFailed, run.BatchSize, ct), cancellationToken).ConfigureAwait(false);
                 if (!caughtUp)
                 {
+                    _trimmedAt.Remove(queue);
                     break;
                 }
+
+                _trimmedAt[queue] = TimeProvider.GetTimestamp();
             }
         }
 

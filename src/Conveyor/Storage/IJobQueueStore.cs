@@ -67,21 +67,22 @@ public interface IJobQueueStore
     ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Deletes up to <paramref name="limit"/> of the queue's oldest finished jobs (by completion time, then creation
-    /// order) beyond the newest <paramref name="keepSucceeded"/> succeeded jobs and beyond the newest
-    /// <paramref name="keepFailed"/> failed, partially successful and cancelled jobs (together); a null count leaves
-    /// that outcome uncapped. Unfinished jobs and other queues are never touched. Returns how many jobs were deleted.
+    /// Deletes up to <paramref name="limit"/> of the queue's oldest finished jobs (by completion time; jobs that
+    /// finished in the same instant in any order) beyond the newest <paramref name="keepSucceeded"/> succeeded jobs and
+    /// beyond the newest <paramref name="keepFailed"/> failed, partially successful and cancelled jobs (together); a
+    /// null count leaves that outcome uncapped. Unfinished jobs and other queues are never touched. Returns how many
+    /// jobs were deleted.
     /// </summary>
     /// <remarks>
     /// The count cap of <see cref="ConveyorRetentionOptions.MaxSucceededPerQueue"/>; age retention
-    /// (<see cref="PurgeExpiredAsync"/>) applies as well, so a job leaves at whichever comes first. The cost of a
-    /// call grows with the kept count and the limit, never with the number of jobs beyond them.
+    /// (<see cref="PurgeExpiredAsync"/>) applies as well, so a job leaves at whichever comes first. A call costs at
+    /// most in proportion to the kept count and the limit, never to the number of jobs beyond them.
     /// </remarks>
     ValueTask<int> TrimFinishedAsync(string queue, int? keepSucceeded, int? keepFailed, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// How many jobs the janitor asks <see cref="PurgeExpiredAsync"/> to delete per call: small enough that one
-    /// delete never holds the store's writers for long. Default 1,000.
+    /// How many jobs the janitor asks <see cref="PurgeExpiredAsync"/> and <see cref="TrimFinishedAsync"/> to delete per
+    /// call: small enough that one delete never holds the store's writers for long. Default 1,000.
     /// </summary>
     int PurgeBatchSize => 1000;
 

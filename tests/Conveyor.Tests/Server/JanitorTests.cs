@@ -278,6 +278,24 @@ public sealed class JanitorTests : IDisposable
     }
 
     [Fact]
+    public async Task CountCap_AQueueDownToItsCap_IsLookedAtAgainAfterThePause()
+    {
+        var store = new InMemoryJobStore(_time);
+        await FinishAsync(store, 5, TimeSpan.FromDays(1), QueueName.Default, AckOutcome.Succeeded);
+        var janitor = CappedJanitor(store, new ConveyorRetentionOptions { MaxSucceededPerQueue = 3 }, QueueName.Default);
+        await janitor.RunOnceAsync(CancellationToken.None);
+        await FinishAsync(store, 5, TimeSpan.FromDays(1), QueueName.Default, AckOutcome.Succeeded);
+
+        _time.Advance(Janitor.TrimPause - Interval);
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(8, await CountAsync(store));
+
+        _time.Advance(Interval);
+        await janitor.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(3, await CountAsync(store));
+    }
+
+    [Fact]
     public async Task WithoutCaps_TheJanitorNeverTrims()
     {
         var store = new InMemoryJobStore(_time);

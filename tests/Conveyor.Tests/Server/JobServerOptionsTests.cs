@@ -23,9 +23,9 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:DefaultMaxRetry", "-3", "DefaultMaxRetry")]
     [InlineData("Conveyor:Retention:Failed", "-01:00:00", "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between")]
     [InlineData("Conveyor:Retention:JobTypes:reports:Succeeded", "-00:00:01", "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between")]
-    [InlineData("Conveyor:Retention:MaxSucceededPerQueue", "-1", "Conveyor:Retention:MaxSucceededPerQueue must be a count of finished jobs from 0 to 1000000 (or unset for no cap); got -1.")]
-    [InlineData("Conveyor:Retention:MaxFailedPerQueue", "1000001", "Conveyor:Retention:MaxFailedPerQueue must be a count of finished jobs from 0 to 1000000")]
-    [InlineData("Conveyor:Retention:Queues:emails:MaxFailed", "-5", "Conveyor:Retention:Queues:emails:MaxFailed must be a count of finished jobs from 0 to 1000000")]
+    [InlineData("Conveyor:Retention:MaxSucceededPerQueue", "-1", "Conveyor:Retention:MaxSucceededPerQueue must be a count of finished jobs from 0 to 100000 (or unset for no cap); got -1.")]
+    [InlineData("Conveyor:Retention:MaxFailedPerQueue", "100001", "Conveyor:Retention:MaxFailedPerQueue must be a count of finished jobs from 0 to 100000")]
+    [InlineData("Conveyor:Retention:Queues:emails:MaxFailed", "-5", "Conveyor:Retention:Queues:emails:MaxFailed must be a count of finished jobs from 0 to 100000")]
     [InlineData("Conveyor:Retention:Queues:bad name:MaxSucceeded", "5", "Conveyor:Retention:Queues: 'bad name' is not a queue name")]
     [InlineData("Conveyor:Server:UnknownJobTypeMaxDelay", "00:00:10", "Conveyor:Server:UnknownJobTypeMaxDelay (00:00:10) must be at least Conveyor:Server:UnknownJobTypeDelay (00:00:30)")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
