@@ -49,7 +49,7 @@ public sealed class CreateJobTracingTests
             Assert.Equal(ActivityKind.Producer, create.Kind);
             Assert.Equal(ids[i], create.GetTagItem("messaging.message.id"));
 
-            var publish = Assert.Single(stopped, a => a.DisplayName == "publish default" && a.Links.Any(l => l.Context.SpanId == creation.SpanId));
+            var publish = Assert.Single(stopped, a => a.DisplayName == "send default" && a.Links.Any(l => l.Context.SpanId == creation.SpanId));
             Assert.DoesNotContain(publish.TraceId, traces);
             Assert.Equal(default, publish.ParentSpanId);
         }

@@ -111,7 +111,7 @@ internal sealed class JobClient(
         {
             if (activity is not null)
             {
-                // One message: the publish span is its creation context (no separate create span).
+                // One message: the send span is its creation context (no separate create span).
                 job = job with { TraceParent = activity.Id };
             }
 

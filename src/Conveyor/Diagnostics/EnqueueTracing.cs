@@ -8,16 +8,16 @@ namespace Conveyor.Diagnostics;
 /// (https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/): every job carries a creation context of
 /// its own, made in the trace of the code that created it, and the span of the store write links to each of them.
 /// <list type="bullet">
-/// <item>One job stored at once (<c>EnqueueAsync</c>): a <c>publish {queue}</c> producer span is the creation context.</item>
+/// <item>One job stored at once (<c>EnqueueAsync</c>): a <c>send {queue}</c> producer span is the creation context.</item>
 /// <item>A job built by <c>CreateJob</c> (for <c>EnqueueManyAsync</c>, the HTTP batcher, a transactional enqueue):
 /// a <c>create {queue}</c> producer span, started and ended when the job is built, is its creation context; the batch's
-/// <c>publish</c> span (a client span, in the trace of whoever stores the batch) links to every job's creation context.</item>
+/// <c>send</c> span (a client span, in the trace of whoever stores the batch) links to every job's creation context.</item>
 /// </list>
 /// The worker's <c>process {queue}</c> span is a child of the job's creation context and links to it.
 /// </summary>
 internal static class EnqueueTracing
 {
-    /// <summary>The single-job publish span, whose context is stored with the job.</summary>
+    /// <summary>The single-job send span, whose context is stored with the job.</summary>
     public static Activity? StartPublish(NewJob job)
     {
         if (!ConveyorActivitySource.Source.HasListeners())
@@ -25,10 +25,10 @@ internal static class EnqueueTracing
             return null;
         }
 
-        var activity = ConveyorActivitySource.Source.StartActivity("publish " + job.Queue, ActivityKind.Producer);
+        var activity = ConveyorActivitySource.Source.StartActivity("send " + job.Queue, ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
-            SetCommonTags(activity, "publish", job.Queue);
+            SetCommonTags(activity, "send", job.Queue);
             SetMessageTags(activity, job);
         }
 
@@ -85,13 +85,13 @@ internal static class EnqueueTracing
         }
 
         var activity = ConveyorActivitySource.Source.StartActivity(
-            oneQueue ? "publish " + queue : "publish",
+            oneQueue ? "send " + queue : "send",
             everyJobHasContext ? ActivityKind.Client : ActivityKind.Producer,
             parentContext: default,
             links: links);
         if (activity is { IsAllDataRequested: true })
         {
-            SetCommonTags(activity, "publish", oneQueue ? queue : null);
+            SetCommonTags(activity, "send", oneQueue ? queue : null);
             activity.SetTag("messaging.batch.message_count", jobs.Count);
         }
 

@@ -42,7 +42,7 @@ public sealed class EnqueueTracingTests : IDisposable
 
         var process = await ProcessSpanAsync(harness, result.JobId);
         var publish = Assert.Single(_stopped, a => a.TraceId == trace && a.Kind == ActivityKind.Producer);
-        Assert.Equal("publish default", publish.DisplayName);
+        Assert.Equal("send default", publish.DisplayName);
         Assert.Equal(trace, process.TraceId);
         Assert.Equal(publish.SpanId, process.ParentSpanId);
         Assert.Equal(publish.Context.SpanId, Assert.Single(process.Links).Context.SpanId);
@@ -76,7 +76,7 @@ public sealed class EnqueueTracingTests : IDisposable
         }
 
         Assert.NotEqual(creates[0].SpanId, creates[1].SpanId);
-        var publish = Assert.Single(_stopped, a => a.TraceId == trace && a.DisplayName == "publish default");
+        var publish = Assert.Single(_stopped, a => a.TraceId == trace && a.DisplayName == "send default");
         Assert.Equal(2, publish.GetTagItem("messaging.batch.message_count"));
         Assert.Equal(creates.Select(c => c.SpanId.ToHexString()).Order(), publish.Links.Select(l => l.Context.SpanId.ToHexString()).Order());
     }
@@ -110,7 +110,7 @@ public sealed class EnqueueTracingTests : IDisposable
             Assert.Equal(traces[i], Assert.Single(process.Links).Context.TraceId);
         }
 
-        var publish = Assert.Single(_stopped, a => a.TraceId == batchTrace && a.DisplayName == "publish default");
+        var publish = Assert.Single(_stopped, a => a.TraceId == batchTrace && a.DisplayName == "send default");
         Assert.Equal(traces.Select(t => t.ToHexString()).Order(), publish.Links.Select(l => l.Context.TraceId.ToHexString()).Order());
     }
 

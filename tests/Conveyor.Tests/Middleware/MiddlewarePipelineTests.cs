@@ -68,7 +68,7 @@ public sealed class MiddlewarePipelineTests
         await Eventually.HoldsAsync(() => activities.Any(a => a.Kind == ActivityKind.Consumer));
         var producer = Assert.Single(activities, a => a.Kind == ActivityKind.Producer && a.TraceId == traceId);
         var consumer = Assert.Single(activities, a => a.Kind == ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == result.JobId);
-        Assert.Equal("publish default", producer.DisplayName);
+        Assert.Equal("send default", producer.DisplayName);
         Assert.Equal("process default", consumer.DisplayName);
         Assert.Equal(traceId, consumer.TraceId);
         Assert.Equal(producer.SpanId, consumer.ParentSpanId);
