@@ -29,6 +29,7 @@ internal static class SettingsCheck
         (RedisStoreOptions.SectionName, typeof(RedisStoreOptions)),
         (PostgresStoreOptions.SectionName, typeof(PostgresStoreOptions)),
         ("Conveyor:Samples", typeof(SampleSettings)),
+        (ConveyorOptions.SectionName, typeof(ScheduleSettings)),
     ];
 
     /// <summary>Throws <see cref="InvalidSettingException"/> for the first unknown key or unreadable value.</summary>
@@ -217,6 +218,12 @@ internal static class SettingsCheck
         public string? Role { get; set; }
 
         public string? DataDirectory { get; set; }
+    }
+
+    /// <summary>The schedules defined in configuration (<c>Conveyor:Schedules:0:Name</c> …), read by the scheduler at start.</summary>
+    private sealed class ScheduleSettings
+    {
+        public List<ScheduleDefinition> Schedules { get; } = [];
     }
 
     /// <summary>The sample jobs' settings (<c>Conveyor:Samples</c>).</summary>

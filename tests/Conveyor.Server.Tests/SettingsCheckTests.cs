@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>The unknown-key check knows every section the server binds, including lists such as Conveyor:Schedules.</summary>
+public sealed class SettingsCheckTests
+{
+    private static IConfiguration Settings(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    [Fact]
+    public void ThrowIfInvalid_SchedulesEventsFireAndForgetMetricsAndRetentionSettings_AreAccepted()
+    {
+        var configuration = Settings(
+            ("Conveyor:Schedules:0:Name", "nightly-report"),
+            ("Conveyor:Schedules:0:Cron", "0 3 * * *"),
+            ("Conveyor:Schedules:0:TimeZone", "Europe/Berlin"),
+            ("Conveyor:Schedules:0:JobType", "report:generate"),
+            ("Conveyor:Schedules:0:Misfire", "Skip"),
+            ("Conveyor:Events:NoSubscribers", "Log"),
+            ("Conveyor:FireAndForget:Queue", "low"),
+            ("Conveyor:Metrics:StoreGauges", "true"),
+            ("Conveyor:Retention:Succeeded", "01:00:00"));
+
+        SettingsCheck.ThrowIfInvalid(configuration);
+    }
+
+    [Fact]
+    public void ThrowIfInvalid_MisspeltScheduleField_NamesItAndTheNearestField()
+    {
+        var configuration = Settings(("Conveyor:Schedules:0:Name", "nightly-report"), ("Conveyor:Schedules:0:Crn", "0 3 * * *"));
+
+        var error = Assert.Throws<InvalidSettingException>(() => SettingsCheck.ThrowIfInvalid(configuration));
+
+        Assert.Contains("unknown setting Conveyor:Schedules:0:Crn; did you mean Conveyor:Schedules:0:Cron?", error.Message, StringComparison.Ordinal);
+    }
+}
