@@ -98,6 +98,33 @@ public sealed class RedisClusterTests
         Assert.Equal(jobs.Count + scheduled.Count, await store.PurgeExpiredAsync(1000, CancellationToken.None));
         Assert.Null(await store.GetAsync(TenantId.Default, "explicit-1", CancellationToken.None));
         Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) }, CancellationToken.None)).Outcome);
+
+        await FanOutAsync(store, queues);
+    }
+
+    /// <summary>A publish stays all or none in a Cluster: one slot's jobs are stored by one script, a list that spans slots is refused whole.</summary>
+    private static async Task FanOutAsync(RedisJobStore store, List<string> queues)
+    {
+        var oneSlot = Enumerable.Range(0, 3).Select(_ => RedisKeyLayoutTests.NewJob(queues[0])).ToList();
+        var stored = await store.EnqueueAllOrNoneAsync(oneSlot, CancellationToken.None);
+        Assert.True(stored.AllStored);
+        foreach (var job in oneSlot)
+        {
+            Assert.Equal(JobState.Pending, (await store.GetAsync(TenantId.Default, job.Id, CancellationToken.None))!.State);
+        }
+
+        var spanning = queues.Select(RedisKeyLayoutTests.NewJob).ToList();
+        var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueAllOrNoneAsync(spanning, CancellationToken.None));
+        Assert.All(queues, q => Assert.Contains(q, refused.Message, StringComparison.Ordinal));
+        foreach (var job in spanning)
+        {
+            Assert.Null(await store.GetAsync(TenantId.Default, job.Id, CancellationToken.None));
+        }
+
+        var withUniqueKey = oneSlot.Select(_ => RedisKeyLayoutTests.NewJob(queues[0])).ToList();
+        withUniqueKey[1] = withUniqueKey[1] with { UniqueKey = "publish-once", UniqueUntil = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero) };
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueAllOrNoneAsync(withUniqueKey, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, withUniqueKey[0].Id, CancellationToken.None));
     }
 
     private static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };

@@ -100,7 +100,15 @@ internal sealed class FireAndForgetPump(
             }
             else
             {
-                await StoreAsync(batch).ConfigureAwait(false);
+                try
+                {
+                    await StoreAsync(batch).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // A fault of ours must cost one batch, never the pump: every later call would be lost silently.
+                    drops.Dropped(batch, FireAndForgetDropReason.Error, e);
+                }
             }
 
             batch.Clear();
@@ -111,10 +119,10 @@ internal sealed class FireAndForgetPump(
     /// <summary>Stores one batch, retrying a store that is down until the batch's bound passes; never throws.</summary>
     private async Task StoreAsync(List<FireAndForgetCall> batch)
     {
-        var jobs = new NewJob[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        var jobs = BuildJobs(batch);
+        if (jobs.Length == 0)
         {
-            jobs[i] = Build(batch[i]);
+            return;
         }
 
         using var timeout = new CancellationTokenSource(_options.EnqueueTimeout, timeProvider);
@@ -166,6 +174,29 @@ internal sealed class FireAndForgetPump(
             : lastFailure is not null ? FireAndForgetDropReason.StoreUnavailable
             : FireAndForgetDropReason.Timeout;
         drops.Dropped(batch, reason, lastFailure);
+    }
+
+    /// <summary>
+    /// The batch's jobs. A call whose job cannot be built (checked at the call, so this is a fault of ours) is dropped
+    /// alone and taken out of <paramref name="batch"/>, so that what is later dropped or stored is counted once.
+    /// </summary>
+    private NewJob[] BuildJobs(List<FireAndForgetCall> batch)
+    {
+        var jobs = new List<NewJob>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                jobs.Add(Build(batch[i]));
+            }
+            catch (Exception e)
+            {
+                drops.Dropped([batch[i]], FireAndForgetDropReason.Error, e);
+                batch.RemoveAt(i--);
+            }
+        }
+
+        return [.. jobs];
     }
 
     private NewJob Build(in FireAndForgetCall call)
