@@ -38,7 +38,7 @@ public sealed class ShutdownAndDataTests : IDisposable
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "a second SIGTERM did not end the grace period:\n" + server.Output);
         Assert.Equal(0, server.ExitCode);
         Assert.Contains("Second stop signal", server.Output, StringComparison.Ordinal);
-        Assert.Contains($"Job {jobId} (demo:sleep, queue default, attempt 1) interrupted by the shutdown", server.Output, StringComparison.Ordinal);
+        Assert.Contains($"Job {jobId} (demo:sleep, queue default) attempt 1: released by the shutdown", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("fail:", server.Output, StringComparison.Ordinal);
     }
 

@@ -5,20 +5,17 @@ namespace Conveyor;
 /// <summary>Every log line of the core, source-generated; placeholders use the contract's field names.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Error, "Handler of job {job_id} ({job_type}, queue {queue}, attempt {attempt}) threw")]
-    public static partial void HandlerThrew(ILogger logger, Exception exception, string job_id, string job_type, string queue, int attempt);
+    // One line per attempt's outcome (ids 2, 4, 5, 12, 14, 40, 51), each with the same fields: job_id, job_type, queue,
+    // attempt, duration_ms, outcome and trace_id. A failure's exception is attached once, to its retry or failure line.
 
-    [LoggerMessage(2, LogLevel.Debug, "Job {job_id} ({job_type}, queue {queue}, attempt {attempt}) succeeded in {elapsed_ms:F1} ms")]
-    public static partial void AttemptSucceeded(ILogger logger, string job_id, string job_type, string queue, int attempt, double elapsed_ms);
+    [LoggerMessage(EventId = 2, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms (trace {trace_id})")]
+    public static partial void AttemptSucceeded(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
-    [LoggerMessage(3, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}, attempt {attempt}) failed after {elapsed_ms:F1} ms: {error}")]
-    public static partial void AttemptFailed(ILogger logger, string job_id, string job_type, string queue, int attempt, double elapsed_ms, string error);
+    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms, next attempt at {retry_at:O}: {error} (trace {trace_id})")]
+    public static partial void AttemptRetried(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset retry_at, string error, string? trace_id);
 
-    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) will retry (attempt {attempt} of {max_attempts}) at {retry_at:O}")]
-    public static partial void RetryScheduled(ILogger logger, string job_id, string job_type, string queue, int attempt, int max_attempts, DateTimeOffset retry_at);
-
-    [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) failed for good on attempt {attempt}: {error}")]
-    public static partial void JobFailed(ILogger logger, string job_id, string job_type, string queue, int attempt, string error);
+    [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms, for good: {error} (trace {trace_id})")]
+    public static partial void AttemptFailed(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id);
 
     [LoggerMessage(6, LogLevel.Warning, "The store {store} is unavailable during {operation}; retrying in {delay_ms} ms")]
     public static partial void StoreUnavailable(ILogger logger, Exception exception, string store, string operation, int delay_ms);
@@ -38,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Recovered job {job_id} ({job_type}, queue {queue}) whose lease expired: now {state}")]
     public static partial void LeaseRecovered(ILogger logger, string job_id, string job_type, string queue, string state);
 
-    [LoggerMessage(12, LogLevel.Warning, "Lost the lease of job {job_id}: its handler is cancelled and its result will not be recorded")]
-    public static partial void LeaseLost(ILogger logger, string job_id);
+    [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its handler is cancelled and its result will not be recorded (trace {trace_id})")]
+    public static partial void AttemptLeaseLost(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
     [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
     public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
@@ -53,17 +50,17 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Information, "{component} reaches the store again after {outage_s:F1} s")]
     public static partial void ComponentStoreAvailableAgain(ILogger logger, string component, double outage_s);
 
-    [LoggerMessage(40, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) has no handler in this server: snoozed until {until:O} for a server that handles it")]
-    public static partial void UnknownJobTypeSnoozed(ILogger logger, string job_id, string job_type, string queue, DateTimeOffset until);
+    [LoggerMessage(40, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its type has no handler in this server, snoozed until {until:O} for a server that handles it (trace {trace_id})")]
+    public static partial void AttemptSnoozed(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset until, string? trace_id);
 
-    [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) cancelled while running")]
-    public static partial void JobCancelled(ILogger logger, string job_id, string job_type, string queue);
+    [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} while running, after {duration_ms:F1} ms (trace {trace_id})")]
+    public static partial void AttemptCancelled(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
     [LoggerMessage(50, LogLevel.Warning, "Second stop signal: cancelling the {running} running jobs now and returning them to their queues")]
     public static partial void ShutdownGraceCutShort(ILogger logger, int running);
 
-    [LoggerMessage(51, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}, attempt {attempt}) interrupted by the shutdown after {elapsed_ms:F1} ms: returned to its queue, the attempt not counted")]
-    public static partial void AttemptReleased(ILogger logger, string job_id, string job_type, string queue, int attempt, double elapsed_ms);
+    [LoggerMessage(51, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} by the shutdown after {duration_ms:F1} ms, returned to its queue, the attempt not counted (trace {trace_id})")]
+    public static partial void AttemptReleased(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
     [LoggerMessage(70, LogLevel.Information, "Schedules from code and configuration: {defined} defined, {created} created, {changed} changed, {deleted} no longer defined and deleted")]
     public static partial void SchedulesReconciled(ILogger logger, int defined, int created, int changed, int deleted);

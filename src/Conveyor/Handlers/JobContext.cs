@@ -85,6 +85,9 @@ public sealed class JobContext
             ? Server.StopReason.Shutdown
             : _run.Reason;
 
+    /// <summary>The trace id of the attempt's <c>process</c> span, set by the tracing middleware when it starts one; for the outcome's log line.</summary>
+    internal string? TraceId { get; set; }
+
     /// <summary>The exception that failed the attempt, once the pipeline caught one (set by the recovery middleware).</summary>
     public Exception? Exception { get; set; }
 

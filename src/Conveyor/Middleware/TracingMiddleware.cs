@@ -25,6 +25,7 @@ internal sealed class TracingMiddleware : IJobMiddleware
             creation,
             links: linked ? [new ActivityLink(creation)] : null,
             name: "process " + context.Queue);
+        context.TraceId = activity?.TraceId.ToHexString();
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", "conveyor");

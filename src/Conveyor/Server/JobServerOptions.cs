@@ -132,6 +132,13 @@ public sealed class JobServerOptions
     [Range(1, 10_000, ErrorMessage = "Conveyor:Server:ScheduleMaxCatchUpRuns must be between {1} and {2}.")]
     public int ScheduleMaxCatchUpRuns { get; set; } = 100;
 
+    /// <summary>
+    /// The level of the log line of an attempt that succeeded: <see cref="Microsoft.Extensions.Logging.LogLevel.Debug"/>
+    /// (default) or <see cref="Microsoft.Extensions.Logging.LogLevel.Information"/>. Retries are logged at Warning and
+    /// failures for good at Error whatever this says.
+    /// </summary>
+    public Microsoft.Extensions.Logging.LogLevel SuccessLogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Debug;
+
     /// <summary><see cref="Prefetch"/>, or <see cref="Concurrency"/> when it is not set.</summary>
     public int EffectivePrefetch => Prefetch ?? Concurrency;
 

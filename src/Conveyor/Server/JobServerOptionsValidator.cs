@@ -38,6 +38,11 @@ internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOpti
             failures.Add($"Conveyor:Server:UnknownJobTypes must be Snooze or Fail; got {(int)options.UnknownJobTypes}.");
         }
 
+        if (options.SuccessLogLevel is not (Microsoft.Extensions.Logging.LogLevel.Debug or Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            failures.Add($"Conveyor:Server:SuccessLogLevel must be Debug or Information; got {options.SuccessLogLevel}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -27,17 +27,25 @@ internal sealed class Processor(
     /// <summary>Runs the job; returns its acknowledgement, or null when the lease was lost and nothing may be recorded.</summary>
     public async Task<JobAcknowledgement?> ProcessAsync(RunningJob run, CancellationToken shutdownRequested)
     {
+        var started = timeProvider.GetTimestamp();
+        var (acknowledgement, context) = await RunAsync(run, shutdownRequested).ConfigureAwait(false);
+        LogOutcome(run, context, acknowledgement, timeProvider.GetElapsedTime(started));
+        return acknowledgement;
+    }
+
+    private async Task<(JobAcknowledgement? Acknowledgement, JobContext? Context)> RunAsync(RunningJob run, CancellationToken shutdownRequested)
+    {
         var job = run.Job;
         var now = timeProvider.GetUtcNow();
         metrics.QueueWait(job.Queue, now - job.EnqueuedAt);
         if (job.Deadline is { } deadline && deadline <= now)
         {
-            return Fail(run, new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), []);
+            return (Fail(new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), job, []), null);
         }
 
         if (!handlers.TryGet(job.Type, out _) && options.Value.UnknownJobTypes == UnknownJobTypeAction.Snooze)
         {
-            return SnoozeUnknownType(run, now);
+            return (SnoozeUnknownType(run, now), null);
         }
 
         run.Started = true;
@@ -64,8 +72,52 @@ internal sealed class Processor(
             await scope.DisposeAsync().ConfigureAwait(false);
         }
 
-        return Decide(run, context);
+        return (Decide(run, context), context);
     }
+
+    /// <summary>
+    /// The attempt's one log line: success at <see cref="JobServerOptions.SuccessLogLevel"/>, retry at Warning, failure
+    /// for good at Error (with the exception), cancelled and released at Information, snoozed and lease lost at Warning.
+    /// The trace id is the attempt's <c>process</c> span's, or the trace the job was created in when no span was started.
+    /// </summary>
+    private void LogOutcome(RunningJob run, JobContext? context, JobAcknowledgement? acknowledgement, TimeSpan duration)
+    {
+        var job = run.Job;
+        var traceId = context?.TraceId ?? TraceIdOf(job.TraceParent);
+        var ms = duration.TotalMilliseconds;
+        switch (acknowledgement?.Outcome)
+        {
+            case null:
+                Log.AttemptLeaseLost(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "lease_lost", traceId);
+                break;
+            case AckOutcome.Succeeded or AckOutcome.Partial:
+                var level = options.Value.SuccessLogLevel;
+                if (logger.IsEnabled(level))
+                {
+                    Log.AttemptSucceeded(logger, level, job.Id, job.Type, job.Queue, job.Attempt, ms, acknowledgement.Outcome == AckOutcome.Partial ? "partial" : AttemptStatus.Success, traceId);
+                }
+
+                break;
+            case AckOutcome.Retry:
+                Log.AttemptRetried(logger, context?.Exception, job.Id, job.Type, job.Queue, job.Attempt, ms, "retry", acknowledgement.RetryAt!.Value, acknowledgement.Error?.Message ?? "", traceId);
+                break;
+            case AckOutcome.Failed:
+                Log.AttemptFailed(logger, context?.Exception, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Failed, acknowledgement.Error?.Message ?? "", traceId);
+                break;
+            case AckOutcome.Cancelled:
+                Log.AttemptCancelled(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Cancelled, traceId);
+                break;
+            case AckOutcome.Released:
+                Log.AttemptReleased(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Released, traceId);
+                break;
+            case AckOutcome.Snoozed:
+                Log.AttemptSnoozed(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "snoozed", acknowledgement.SnoozeUntil!.Value, traceId);
+                break;
+        }
+    }
+
+    private static string? TraceIdOf(string? traceParent) =>
+        System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var creation) ? creation.TraceId.ToHexString() : null;
 
     internal JobAcknowledgement? Decide(RunningJob run, JobContext context)
     {
@@ -76,7 +128,6 @@ internal sealed class Processor(
         {
             // The lease expired and the job may be running elsewhere already: recording anything now could
             // overwrite a newer attempt's outcome.
-            Log.LeaseLost(logger, job.Id);
             return null;
         }
 
@@ -100,7 +151,6 @@ internal sealed class Processor(
                 // interrupted attempt is not the job's fault and does not count.
                 return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
             case StopReason.CancelRequested:
-                Log.JobCancelled(logger, job.Id, job.Type, job.Queue);
                 return new JobAcknowledgement
                 {
                     JobId = job.Id,
@@ -110,7 +160,7 @@ internal sealed class Processor(
                     ItemErrors = context.ItemErrors,
                 };
             case StopReason.Deadline:
-                return Fail(run, new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now), context.ItemErrors);
+                return Fail(new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now), job, context.ItemErrors);
         }
 
         var message = run.Reason == StopReason.Timeout
@@ -119,17 +169,16 @@ internal sealed class Processor(
         var error = new JobError(job.Attempt, message, exception.GetType().FullName, null, now);
         if (SkipRetryException.IsSkipRetry(exception) || job.Attempt > job.MaxRetry)
         {
-            return Fail(run, error, context.ItemErrors);
+            return Fail(error, job, context.ItemErrors);
         }
 
         var retryAt = now + retryPolicy.GetDelay(new RetryDelayArguments(job.Type, job.Queue, job.Attempt, exception));
         if (job.Deadline is { } deadline && retryAt >= deadline)
         {
-            return Fail(run, error with { Message = error.Message + $" No retry: the next one would start after the deadline {deadline:O}." }, context.ItemErrors);
+            return Fail(error with { Message = error.Message + $" No retry: the next one would start after the deadline {deadline:O}." }, job, context.ItemErrors);
         }
 
         metrics.JobRetryScheduled(job.Type, job.Queue);
-        Log.RetryScheduled(logger, job.Id, job.Type, job.Queue, job.Attempt, job.MaxRetry + 1, retryAt);
         return new JobAcknowledgement
         {
             JobId = job.Id,
@@ -153,11 +202,10 @@ internal sealed class Processor(
         if (job.Deadline is { } deadline && until >= deadline)
         {
             var message = new UnknownJobTypeException(job.Type).Message + $" No server that handles it took the job before its deadline {deadline:O}.";
-            return Fail(run, new JobError(job.Attempt, message, typeof(UnknownJobTypeException).FullName, null, now), []);
+            return Fail(new JobError(job.Attempt, message, typeof(UnknownJobTypeException).FullName, null, now), job, []);
         }
 
         metrics.JobSnoozed(job.Type, job.Queue, UnknownJobTypeSnooze.MetricReason);
-        Log.UnknownJobTypeSnoozed(logger, job.Id, job.Type, job.Queue, until);
         return new JobAcknowledgement
         {
             JobId = job.Id,
@@ -168,10 +216,8 @@ internal sealed class Processor(
         };
     }
 
-    private JobAcknowledgement Fail(RunningJob run, JobError error, IReadOnlyList<JobError> itemErrors)
+    private static JobAcknowledgement Fail(JobError error, LeasedJob job, IReadOnlyList<JobError> itemErrors)
     {
-        var job = run.Job;
-        Log.JobFailed(logger, job.Id, job.Type, job.Queue, job.Attempt, error.Message);
         return new JobAcknowledgement
         {
             JobId = job.Id,

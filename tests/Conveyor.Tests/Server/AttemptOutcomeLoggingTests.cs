@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using Conveyor.Server;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Tests.Server;
+
+/// <summary>One structured log line per attempt's outcome, at the level an operator filters on, with the trace id.</summary>
+public sealed class AttemptOutcomeLoggingTests
+{
+    [Fact]
+    public async Task Success_IsOneLine_AtDebug_WithEveryField()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueLowAsync(new EchoJob("logged"));
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+
+        var line = Assert.Single(OutcomeLines(logs, result.JobId));
+        Assert.Equal(LogLevel.Debug, line.Level);
+        Assert.Equal("success", line.OwnFields["outcome"]);
+        Assert.Equal("test:echo", line.OwnFields["job_type"]);
+        Assert.Equal("low", line.OwnFields["queue"]);
+        Assert.Equal(1, line.OwnFields["attempt"]);
+        Assert.True((double)line.OwnFields["duration_ms"]! >= 0);
+        Assert.True(line.OwnFields.ContainsKey("trace_id"));
+    }
+
+    [Fact]
+    public async Task Success_AtInformation_WhenTheSettingSaysSo()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs, o => o.SuccessLogLevel = LogLevel.Information);
+
+        var result = await harness.Client.EnqueueLowAsync(new EchoJob("logged"));
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+
+        Assert.Equal(LogLevel.Information, Assert.Single(OutcomeLines(logs, result.JobId)).Level);
+    }
+
+    [Fact]
+    public async Task RetriesAtWarning_ThenSuccess_OneLinePerAttempt_AndTheExceptionLoggedOnceEach()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueAsync(new FlakyJob(FailTimes: 2), new JobOptions { MaxRetry = 3 });
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+
+        var lines = OutcomeLines(logs, result.JobId);
+        Assert.Equal([(1, "retry", LogLevel.Warning), (2, "retry", LogLevel.Warning), (3, "success", LogLevel.Debug)],
+            lines.Select(l => ((int)l.OwnFields["attempt"]!, (string)l.OwnFields["outcome"]!, l.Level)).ToArray());
+        Assert.All(lines.Take(2), l => Assert.IsType<InvalidOperationException>(l.Exception));
+        // No second line for the same failure (the recovery middleware used to log the exception too).
+        Assert.Equal(2, logs.Entries.Count(e => e.Exception is InvalidOperationException));
+        Assert.Equal(2, logs.Entries.Count(e => e.Level >= LogLevel.Warning && e.Message.Contains(result.JobId, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task FailureForGood_IsOneLineAtError_WithTheException()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueAsync(new FlakyJob(FailTimes: 10), new JobOptions { MaxRetry = 1 });
+        await harness.WaitForStateAsync(result.JobId, JobState.Failed);
+
+        var lines = OutcomeLines(logs, result.JobId);
+        Assert.Equal([(1, "retry", LogLevel.Warning), (2, "failed", LogLevel.Error)],
+            lines.Select(l => ((int)l.OwnFields["attempt"]!, (string)l.OwnFields["outcome"]!, l.Level)).ToArray());
+        Assert.Contains("transient failure on attempt 2", (string)lines[1].OwnFields["error"]!, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(lines[1].Exception);
+        Assert.Single(logs.Entries, e => e.Level == LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task SkipRetry_IsOneFailureLineAtError()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueAsync(new FlakyJob(FailTimes: 1, SkipRetry: true), new JobOptions { MaxRetry = 5 });
+        await harness.WaitForStateAsync(result.JobId, JobState.Failed);
+
+        var line = Assert.Single(OutcomeLines(logs, result.JobId));
+        Assert.Equal(LogLevel.Error, line.Level);
+        Assert.Equal("failed", line.OwnFields["outcome"]);
+        Assert.IsType<SkipRetryException>(line.Exception);
+        Assert.Single(logs.Entries, e => e.Exception is not null);
+    }
+
+    [Fact]
+    public async Task Cancel_IsOneLineAtInformation()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueAsync(new SlowJob(60_000));
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId));
+        await harness.Store.CancelAsync(TenantId.Default, result.JobId, CancellationToken.None);
+        await harness.WaitForStateAsync(result.JobId, JobState.Cancelled);
+
+        var line = Assert.Single(OutcomeLines(logs, result.JobId));
+        Assert.Equal((LogLevel.Information, "cancelled"), (line.Level, line.OwnFields["outcome"]));
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning && e.Message.Contains(result.JobId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheLine_CarriesTheTraceOfTheEnqueue()
+    {
+        using var source = new ActivitySource("Conveyor.Tests.AttemptOutcomeLogging");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Conveyor" || s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        string jobId;
+        string traceId;
+        using (var request = source.StartActivity("request"))
+        {
+            traceId = request!.TraceId.ToHexString();
+            jobId = (await harness.Client.EnqueueLowAsync(new EchoJob("traced"))).JobId;
+        }
+
+        await harness.WaitForStateAsync(jobId, JobState.Succeeded);
+
+        var line = Assert.Single(OutcomeLines(logs, jobId));
+        Assert.Equal(traceId, line.OwnFields["trace_id"]);
+        Assert.Contains($"(trace {traceId})", line.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(LogLevel.Trace)]
+    [InlineData(LogLevel.Warning)]
+    [InlineData(LogLevel.None)]
+    public void SuccessLogLevel_OtherThanDebugOrInformation_IsRefused_NamingTheSetting(LogLevel level)
+    {
+        var result = new JobServerOptionsValidator().Validate(null, new JobServerOptions { SuccessLogLevel = level });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Conveyor:Server:SuccessLogLevel must be Debug or Information", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    private static Task<ServerHarness> StartAsync(CapturingLoggerProvider logs, Action<JobServerOptions>? configure = null) =>
+        ServerHarness.StartAsync(configureServer: configure, configureServices: s => s.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace)));
+
+    /// <summary>The outcome lines of one job, in order: the processor's lines that carry an outcome field.</summary>
+    private static List<CapturingLoggerProvider.LogEntry> OutcomeLines(CapturingLoggerProvider logs, string jobId) =>
+        logs.Entries.Where(e => e.OwnFields.ContainsKey("outcome") && (string?)e.OwnFields.GetValueOrDefault("job_id") == jobId).ToList();
+}
