@@ -36,6 +36,8 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.AddProblemDetails();
+        // /healthz and /readyz run on ASP.NET Core's health checks; the application adds its own with AddHealthChecks().
+        services.AddHealthChecks().AddConveyor();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(Conveyor.AspNetCore.OpenApi.ConveyorOpenApi.Configure);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConveyorApiJsonContext.Default));

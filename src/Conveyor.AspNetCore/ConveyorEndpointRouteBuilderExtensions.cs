@@ -27,13 +27,25 @@ public static class ConveyorEndpointRouteBuilderExtensions
         return group;
     }
 
-    /// <summary>Maps <c>GET /healthz</c> (the process answers) and <c>GET /readyz</c> (the store answers, 503 otherwise).</summary>
+    /// <summary>
+    /// Maps <c>GET /healthz</c> (liveness: the process answers, and the health checks tagged <c>live</c> pass) and
+    /// <c>GET /readyz</c> (readiness: the checks tagged <c>ready</c> pass: Conveyor's store, server heartbeat and queue
+    /// latency checks, and the application's own), both on ASP.NET Core's health checks
+    /// (<c>services.AddHealthChecks().AddConveyor()</c>, which <c>AddApi()</c> calls).
+    /// </summary>
     public static RouteGroupBuilder MapConveyorHealth(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.ServiceProvider.GetService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>() is null
+            || endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ConveyorHealthOptions>>() is null)
+        {
+            throw new InvalidOperationException("Conveyor's health checks are not registered: call services.AddHealthChecks().AddConveyor() (AddConveyor()...AddApi() does) first.");
+        }
+
         var group = endpoints.MapGroup(prefix).WithTags("Conveyor health");
-        group.MapGet("/healthz", HealthEndpoints.Health).WithName("Health").WithSummary("The process answers");
-        group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers")
+        group.MapGet("/healthz", HealthEndpoints.HealthAsync).WithName("Health").WithSummary("The process answers")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers and the readiness checks pass")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }

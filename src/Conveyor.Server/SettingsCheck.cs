@@ -24,6 +24,7 @@ internal static class SettingsCheck
         (ConveyorOptions.SectionName, typeof(ServerSettings)),
         (JobServerOptions.SectionName, typeof(JobServerOptions)),
         (ConveyorApiOptions.SectionName, typeof(ConveyorApiOptions)),
+        (ConveyorHealthOptions.SectionName, typeof(ConveyorHealthOptions)),
         (FireAndForgetOptions.SectionName, typeof(FireAndForgetOptions)),
         ("Conveyor:Sqlite", typeof(SqliteStoreOptions)),
         (RedisStoreOptions.SectionName, typeof(RedisStoreOptions)),

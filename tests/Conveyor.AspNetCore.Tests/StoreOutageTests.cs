@@ -121,6 +121,9 @@ public sealed class StoreOutageTests
 
         public volatile bool Hang;
 
+        /// <summary>Job lookups (the readiness probe's) never answer and ignore their token.</summary>
+        public volatile bool HangLookups;
+
         public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public static IJobStore Create(IJobStore inner)
@@ -142,6 +145,11 @@ public sealed class StoreOutageTests
                 QueueStatsRequested.TrySetResult();
                 // Ignores its token, as a client stuck on a dead socket may.
                 return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.GetAsync) && HangLookups)
+            {
+                return new ValueTask<JobInfo?>(new TaskCompletionSource<JobInfo?>().Task);
             }
 
             if (Down)

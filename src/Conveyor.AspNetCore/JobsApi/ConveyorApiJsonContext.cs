@@ -12,5 +12,6 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(QueueResponse))]
 [JsonSerializable(typeof(QueueListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(Dictionary<string, HealthCheckResponse>))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

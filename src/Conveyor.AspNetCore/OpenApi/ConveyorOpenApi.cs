@@ -63,10 +63,16 @@ internal static class ConveyorOpenApi
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
             }
 
+            if (context.JsonTypeInfo.Type == typeof(HealthCheckResponse))
+            {
+                schema.Required?.Remove("description");
+            }
+
             if (context.JsonTypeInfo.Type == typeof(HealthResponse))
             {
                 // /healthz answers {"status": ...} alone; only /readyz names the store.
                 schema.Required?.Remove("store");
+                schema.Required?.Remove("checks");
             }
 
             return Task.CompletedTask;

@@ -43,6 +43,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private Task[] _components = [];
     private Task? _batcherTask;
     private volatile bool _stopping;
+    private Server.ServerHeartbeat? _heartbeat;
     private IDisposable? _cancellationSubscription;
 
     internal JobServer(
@@ -85,6 +86,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     /// <summary>Jobs leased and not yet acknowledged.</summary>
     public int HeldJobCount => _held.Count;
+
+    /// <summary>Whether the workers run: started, and not stopping.</summary>
+    internal bool IsRunning => _fetcher is not null && !_stopping;
+
+    /// <summary>When the store last accepted this server's heartbeat; null before the first.</summary>
+    internal DateTimeOffset? LastHeartbeatAt => _heartbeat?.LastBeatAt;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -248,7 +255,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     private async Task RunHeartbeatAsync(CancellationToken cancellationToken)
     {
-        var heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger);
+        var heartbeat = _heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger);
         try
         {
             await heartbeat.RunOnceAsync(cancellationToken).ConfigureAwait(false);

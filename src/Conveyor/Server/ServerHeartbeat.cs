@@ -15,8 +15,17 @@ internal sealed class ServerHeartbeat(
     /// <summary>A server that misses three beats disappears from the list.</summary>
     public static readonly TimeSpan Expiry = Interval * 3;
 
+    // UTC ticks of the last heartbeat the store accepted; 0 before the first.
+    private long _lastBeatTicks;
+
     protected override string Name => "Server heartbeat";
 
-    public override async Task RunOnceAsync(CancellationToken cancellationToken) =>
+    /// <summary>When the store last accepted this server's heartbeat, or null before the first (for the health check).</summary>
+    public DateTimeOffset? LastBeatAt => Volatile.Read(ref _lastBeatTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
         await store.HeartbeatServerAsync(describe(), cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _lastBeatTicks, TimeProvider.GetUtcNow().UtcTicks);
+    }
 }
