@@ -8,7 +8,8 @@ namespace Conveyor;
 /// </summary>
 public sealed class JobContext
 {
-    private readonly IJobQueueStore _store;
+    private readonly IJobQueueStore? _store;
+    private readonly Action<int>? _progressSink;
     private readonly TimeProvider _timeProvider;
     private readonly Func<object?, Type, byte[]> _serializeResult;
     private List<JobError>? _itemErrors;
@@ -32,6 +33,20 @@ public sealed class JobContext
         _run = run;
         CancellationToken = run.Token;
         ShutdownRequested = shutdownRequested;
+    }
+
+    /// <summary>A context whose progress goes to <paramref name="progressSink"/> instead of a store: a handler's unit test.</summary>
+    internal JobContext(
+        LeasedJob job,
+        IServiceProvider services,
+        Action<int> progressSink,
+        TimeProvider timeProvider,
+        Func<object?, Type, byte[]> serializeResult,
+        Server.RunningJob run,
+        CancellationToken shutdownRequested)
+        : this(job, services, store: null!, timeProvider, serializeResult, run, shutdownRequested)
+    {
+        _progressSink = progressSink;
     }
 
     internal LeasedJob Job { get; }
@@ -106,7 +121,13 @@ public sealed class JobContext
     {
         ArgumentOutOfRangeException.ThrowIfNegative(percent);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
-        await _store.ReportProgressAsync(Job.Id, Job.LeaseToken, percent, cancellationToken).ConfigureAwait(false);
+        if (_progressSink is not null)
+        {
+            _progressSink(percent);
+            return;
+        }
+
+        await _store!.ReportProgressAsync(Job.Id, Job.LeaseToken, percent, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets the result stored when the job succeeds, and optionally where to download it.</summary>

@@ -265,4 +265,22 @@ public sealed partial class InMemoryJobStore
             return byTime != 0 ? byTime : string.CompareOrdinal(other.JobId, JobId);
         }
     }
+
+    /// <summary>Every job the store holds, across tenants, in the order they were stored (the testing package's view).</summary>
+    internal IReadOnlyList<JobInfo> AllJobs()
+    {
+        lock (_gate)
+        {
+            return [.. _jobs.Values.OrderBy(static j => j.Sequence).Select(static j => j.ToInfo())];
+        }
+    }
+
+    /// <summary>The names of every queue the store has seen.</summary>
+    internal IReadOnlyList<string> QueueNames()
+    {
+        lock (_gate)
+        {
+            return [.. _queues.Keys];
+        }
+    }
 }

@@ -1,0 +1,62 @@
+using System.Text;
+
+namespace Conveyor.Testing.Tests;
+
+public sealed class TestJobContextTests
+{
+    [Fact]
+    public async Task Create_AHandlersProgressResultAndItemErrors_AreReadBack()
+    {
+        var payload = new ImportRows(["a", "", "c", "d"]);
+        var test = TestJobContext.Create(payload);
+
+        await new ImportRowsHandler().HandleAsync(payload, test.Context, CancellationToken.None);
+
+        Assert.Equal([25, 50, 75, 100], test.ReportedProgress);
+        Assert.Equal(new ImportSummary(3), test.ResultAs<ImportSummary>());
+        Assert.Equal("""{"imported":3}""", Encoding.UTF8.GetString(test.Result!.Value.Span));
+        Assert.Equal("/imports/1.csv", test.ResultUrl);
+        var error = Assert.Single(test.ItemErrors);
+        Assert.Equal(("row 2", "empty row"), (error.Item, error.Message));
+    }
+
+    [Fact]
+    public void Create_WithOptions_TheContextSaysWhatTheyAsk()
+    {
+        var test = TestJobContext.Create(new ArchiveNote(7), new TestJobOptions { JobId = "job-7", Queue = "low", Tenant = "acme", Attempt = 4, MaxRetry = 3 });
+
+        Assert.Equal(("job-7", "note:archive", "low", "acme"), (test.Context.JobId, test.Context.JobType, test.Context.Queue, test.Context.Tenant));
+        Assert.Equal(4, test.Context.Attempt);
+        Assert.True(test.Context.IsLastAttempt);
+        Assert.Equal("""{"note_id":7}""", Encoding.UTF8.GetString(test.Context.Payload.Span));
+    }
+
+    [Fact]
+    public void CancelAndRequestShutdown_SignalTheContextsTokens()
+    {
+        var test = TestJobContext.Create(new ArchiveNote(1));
+        Assert.False(test.Context.CancellationToken.IsCancellationRequested);
+
+        test.Cancel();
+        test.RequestShutdown();
+
+        Assert.True(test.Context.CancellationToken.IsCancellationRequested);
+        Assert.True(test.Context.ShutdownRequested.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void ResultAs_WithoutAResult_SaysSo()
+    {
+        var test = TestJobContext.Create(new ArchiveNote(1));
+
+        Assert.Null(test.Result);
+        Assert.Throws<InvalidOperationException>(() => test.ResultAs<ImportSummary>());
+    }
+
+    [Fact]
+    public void Create_AnInvalidJobTypeOrAttempt_IsRefused()
+    {
+        Assert.Throws<ArgumentException>(() => TestJobContext.Create("not a type", "{}"u8.ToArray()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TestJobContext.Create(new ArchiveNote(1), new TestJobOptions { Attempt = 0 }));
+    }
+}
