@@ -1,4 +1,5 @@
 using Conveyor.Server.SampleJobs;
+using Conveyor.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conveyor.Server.Tests.SampleJobs;
@@ -11,12 +12,15 @@ public sealed class NoteArchiveHandlerTests
         return (new NoteArchiveHandler(notes, NullLogger<NoteArchiveHandler>.Instance), notes);
     }
 
+    private static Task Run(NoteArchiveHandler sut, ArchiveNote payload) =>
+        sut.HandleAsync(payload, TestJobContext.Create(payload).Context, CancellationToken.None);
+
     [Fact]
     public async Task HandleAsync_ExistingNote_ArchivesIt()
     {
         var (sut, notes) = CreateSut();
 
-        await sut.HandleAsync(new ArchiveNote(42), null!, CancellationToken.None);
+        await Run(sut, new ArchiveNote(42));
 
         Assert.Equal([42L], notes.Archived);
     }
@@ -28,7 +32,7 @@ public sealed class NoteArchiveHandlerTests
     {
         var (sut, notes) = CreateSut();
 
-        var error = await Assert.ThrowsAsync<SkipRetryException>(() => sut.HandleAsync(new ArchiveNote(noteId), null!, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SkipRetryException>(() => Run(sut, new ArchiveNote(noteId)));
 
         Assert.Contains("note_id", error.Message, StringComparison.Ordinal);
         Assert.Empty(notes.Archived);
@@ -40,7 +44,7 @@ public sealed class NoteArchiveHandlerTests
         var (sut, notes) = CreateSut();
         notes.Missing.Add(9);
 
-        var error = await Assert.ThrowsAsync<SkipRetryException>(() => sut.HandleAsync(new ArchiveNote(9), null!, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SkipRetryException>(() => Run(sut, new ArchiveNote(9)));
 
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
     }
@@ -51,7 +55,7 @@ public sealed class NoteArchiveHandlerTests
         var (sut, notes) = CreateSut();
         notes.FailWith = new TimeoutException("database busy");
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => sut.HandleAsync(new ArchiveNote(1), null!, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => Run(sut, new ArchiveNote(1)));
 
         Assert.False(SkipRetryException.IsSkipRetry(error));
     }
