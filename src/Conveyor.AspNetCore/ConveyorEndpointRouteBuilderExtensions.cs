@@ -2,6 +2,7 @@ using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.Health;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.Metrics;
+using Conveyor.AspNetCore.SchedulesApi;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,9 @@ public static class ConveyorEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the Jobs API under <paramref name="prefix"/>: <c>POST /jobs</c>, <c>GET /jobs/{id}</c>, <c>GET /jobs</c>,
     /// <c>POST /jobs/{id}/cancel</c>, <c>POST /jobs/{id}/retry</c>, <c>DELETE /jobs/{id}</c>, <c>GET /queues</c>,
-    /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>. Every endpoint resolves the caller's tenant from its API key
+    /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>, and the schedules: <c>GET /schedules</c>,
+    /// <c>GET /schedules/{name}</c>, <c>POST /schedules</c>, <c>PUT /schedules/{name}</c>, <c>DELETE /schedules/{name}</c>,
+    /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>. Every endpoint resolves the caller's tenant from its API key
     /// and applies the tenant's rate limit. Returns the group so the application can add conventions of its own.
     /// </summary>
     public static RouteGroupBuilder MapConveyorApi(this IEndpointRouteBuilder endpoints, string prefix = "")
@@ -24,6 +27,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(prefix).RequireConveyorTenant().WithTags("Conveyor Jobs API");
         JobsEndpoints.Map(group);
         QueuesEndpoints.Map(group);
+        SchedulesEndpoints.Map(group);
         return group;
     }
 

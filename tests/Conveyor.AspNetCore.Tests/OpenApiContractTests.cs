@@ -23,6 +23,11 @@ public sealed class OpenApiContractTests
     private const string Pause = "/queues/{name}/pause";
     private const string Resume = "/queues/{name}/resume";
     private const string Unknown = "job_00000000000000000000000000000000";
+    private const string Schedules = "/schedules";
+    private const string Schedule = "/schedules/{name}";
+    private const string PauseSchedule = "/schedules/{name}/pause";
+    private const string ResumeSchedule = "/schedules/{name}/resume";
+    private const string TriggerSchedule = "/schedules/{name}/trigger";
 
     [Fact]
     public async Task EveryOperation_AnswersAsTheDocumentSays_InSuccessAndError()
@@ -89,6 +94,40 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("POST", Resume, await Send(app, HttpMethod.Post, "/queues/nobody/resume", TestApp.AdminKey), HttpStatusCode.OK);
         await contract.CheckAsync("POST", Resume, await Send(app, HttpMethod.Post, "/queues/nobody/resume", a), HttpStatusCode.Forbidden);
 
+        // schedules
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, a, """{"name": "report:nightly", "cron": "30 2 * * *", "time_zone": "Europe/Berlin", "job_type": "test:noop", "payload": {"n": 1}, "queue": "low", "max_retry": 2, "timeout_seconds": 30, "misfire": "all", "overlap": "skip_while_unfinished"}"""), HttpStatusCode.Created);
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, a, """{"name": "report:nightly", "cron": "@daily", "job_type": "test:noop"}"""), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, a, """{"name": "bad", "cron": "61 * * * *", "job_type": "test:noop"}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, a, $$"""{"name": "big", "cron": "@daily", "job_type": "test:noop", "payload": "{{new string('x', 5000)}}"}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, a, "name=x", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+        await contract.CheckAsync("POST", Schedules, await Send(app, HttpMethod.Post, Schedules, null, """{"name": "x", "cron": "@daily", "job_type": "test:noop"}"""), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("PUT", Schedule, await Send(app, HttpMethod.Put, "/schedules/sync", a, """{"cron": "0 * * * *", "job_type": "test:noop", "paused": true}"""), HttpStatusCode.Created);
+        await contract.CheckAsync("PUT", Schedule, await Send(app, HttpMethod.Put, "/schedules/sync", a, """{"name": "sync", "cron": "*/5 * * * *", "job_type": "test:noop"}"""), HttpStatusCode.OK);
+        await contract.CheckAsync("PUT", Schedule, await Send(app, HttpMethod.Put, "/schedules/sync", a, """{"cron": "*/5 * * * *", "time_zone": "Mars/Base", "job_type": "test:noop"}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Schedules, await Send(app, HttpMethod.Get, "/schedules?limit=1", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Schedules, await Send(app, HttpMethod.Get, "/schedules?limit=0", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", TriggerSchedule, await Send(app, HttpMethod.Post, "/schedules/sync/trigger", a), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", TriggerSchedule, await Send(app, HttpMethod.Post, "/schedules/nothing/trigger", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", TriggerSchedule, await Send(app, HttpMethod.Post, "/schedules/bad%20name/trigger", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Schedule, await Send(app, HttpMethod.Get, "/schedules/sync", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Schedule, await Send(app, HttpMethod.Get, "/schedules/sync", TestApp.KeyB), HttpStatusCode.NotFound);
+        await contract.CheckAsync("GET", Schedule, await Send(app, HttpMethod.Get, "/schedules/bad%20name", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", PauseSchedule, await Send(app, HttpMethod.Post, "/schedules/report:nightly/pause", a), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", PauseSchedule, await Send(app, HttpMethod.Post, "/schedules/nothing/pause", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", ResumeSchedule, await Send(app, HttpMethod.Post, "/schedules/report:nightly/resume", a), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", ResumeSchedule, await Send(app, HttpMethod.Post, "/schedules/report:nightly/resume", TestApp.KeyB), HttpStatusCode.NotFound);
+        await app.Store.TryCreateScheduleAsync(new ScheduleRecord
+        {
+            Tenant = "tenant-a", Name = "from:code", Cron = "@daily", TimeZone = "UTC", JobType = "test:noop", Payload = "{}"u8.ToArray(), Origin = ScheduleOrigin.Code,
+        }, CancellationToken.None);
+        await contract.CheckAsync("PUT", Schedule, await Send(app, HttpMethod.Put, "/schedules/from:code", a, """{"cron": "@hourly", "job_type": "test:noop"}"""), HttpStatusCode.Conflict);
+        await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/from:code", a), HttpStatusCode.Conflict);
+        // Listed: one with its last job (triggered above), one paused without ticks, one from code that never fired.
+        await contract.CheckAsync("GET", Schedules, await Send(app, HttpMethod.Get, Schedules, a), HttpStatusCode.OK);
+        await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/sync", a), HttpStatusCode.NoContent);
+        await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/sync", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/bad%20name", a), HttpStatusCode.BadRequest);
+
         // health and metrics
         await contract.CheckAsync("GET", "/healthz", await Send(app, HttpMethod.Get, "/healthz", null), HttpStatusCode.OK);
         await contract.CheckAsync("GET", "/readyz", await Send(app, HttpMethod.Get, "/readyz", null), HttpStatusCode.OK);
@@ -139,6 +178,21 @@ public sealed class OpenApiContractTests
         Assert.Equal(new[] { "cursor", "limit", "queue", "status", "type" }, list.Order());
         Assert.Equal(ConveyorOpenApiPatterns.JobId, contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
         Assert.Equal(ConveyorOpenApiPatterns.Queue, contract.Operation("POST", Pause)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        foreach (var (method, path) in new[] { ("GET", Schedule), ("PUT", Schedule), ("DELETE", Schedule), ("POST", PauseSchedule), ("POST", ResumeSchedule), ("POST", TriggerSchedule) })
+        {
+            Assert.Equal(OpenApi.ConveyorOpenApi.ScheduleNamePattern, contract.Operation(method, path)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        }
+
+        var createSchedule = contract.Operation("POST", Schedules)["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(Conveyor.AspNetCore.SchedulesApi.ScheduleRequestParser.Fields.Order(), createSchedule["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.False(createSchedule["additionalProperties"]!.GetValue<bool>());
+        contract.AssertValid(createSchedule, """{"name": "report:nightly", "cron": "30 2 * * *", "time_zone": "Europe/Berlin", "job_type": "report:generate", "payload": {"rows": 5}, "queue": "low", "max_retry": 3, "timeout_seconds": 60, "misfire": "once", "overlap": "allow", "paused": false}""", "a full schedule");
+        Assert.Equal(new[] { "cursor", "limit" }, contract.Operation("GET", Schedules)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).Order());
+        Assert.NotNull(contract.Operation("POST", TriggerSchedule)["responses"]!["202"]!["headers"]!["Location"]);
+        foreach (var status in new[] { "400", "401", "409", "413", "415", "429", "503" })
+        {
+            Assert.True(contract.Operation("PUT", Schedule)["responses"]![status]?["content"]?["application/problem+json"] is not null, $"PUT /schedules/{{name}} does not declare {status} as problem+json");
+        }
         var schemes = contract.Document["components"]!["securitySchemes"]!.AsObject();
         Assert.Equal("bearer", schemes["bearer"]!["scheme"]!.GetValue<string>());
         Assert.Equal("X-Api-Key", schemes["apiKey"]!["name"]!.GetValue<string>());

@@ -31,6 +31,11 @@ internal static class ApiProblems
         title: "No such job.",
         detail: $"There is no job '{jobId}' for this API key's tenant.");
 
+    public static ProblemHttpResult ScheduleNotFound(string name) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "No such schedule.",
+        detail: $"There is no schedule '{name}' for this API key's tenant.");
+
     public static ProblemHttpResult QueueNotFound(string queue) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "No such queue.",

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.AspNetCore.SchedulesApi.Contracts;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -13,5 +14,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(QueueListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(Dictionary<string, HealthCheckResponse>))]
+[JsonSerializable(typeof(ScheduleResponse))]
+[JsonSerializable(typeof(ScheduleListResponse))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

@@ -307,7 +307,7 @@ internal static class CreateJobRequestParser
         [nameof(JobOptions.Retention)] = "retention_seconds",
     };
 
-    private static ReadOnlyMemory<byte> Compact(JsonElement value)
+    internal static ReadOnlyMemory<byte> Compact(JsonElement value)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -332,7 +332,7 @@ internal static class CreateJobRequestParser
         return true;
     }
 
-    private static bool TryGetSeconds(JsonElement value, string name, bool positive, out TimeSpan duration, out ParseError? error)
+    internal static bool TryGetSeconds(JsonElement value, string name, bool positive, out TimeSpan duration, out ParseError? error)
     {
         error = null;
         duration = default;
@@ -376,7 +376,7 @@ internal static class CreateJobRequestParser
         return true;
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    internal static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
@@ -387,16 +387,16 @@ internal static class CreateJobRequestParser
         _ => "missing",
     };
 
-    private static string DescribeValue(JsonElement value) => value.ValueKind switch
+    internal static string DescribeValue(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => Shorten(value.GetRawText()),
         JsonValueKind.Number => Shorten(value.GetRawText()),
         _ => Describe(value.ValueKind),
     };
 
-    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+    internal static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
 
-    private static string TrimMessage(string message)
+    internal static string TrimMessage(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd('.');

@@ -236,7 +236,7 @@ internal static class JobsEndpoints
     private static ValidationProblem InvalidJobId(string jobId) =>
         ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
 
-    private static bool IsJsonOrUnspecified(string? contentType)
+    internal static bool IsJsonOrUnspecified(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType))
         {

@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.AspNetCore.SchedulesApi;
+using Conveyor.AspNetCore.SchedulesApi.Contracts;
+using Conveyor.Scheduling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.OpenApi;
@@ -27,6 +30,9 @@ internal static class ConveyorOpenApi
 
     /// <summary>A queue name (<see cref="QueueName.IsValid"/>).</summary>
     public static readonly string QueueNamePattern = $"^[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
+
+    /// <summary>A schedule name (<see cref="ScheduleValidator.IsValidName"/>).</summary>
+    public static readonly string ScheduleNamePattern = $"^[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
 
     /// <summary>A job type (<see cref="JobType.IsValid"/>); the length limit is given separately.</summary>
     public const string JobTypePattern = "^[a-z0-9_.-]+:[a-z0-9_.-]+$";
@@ -68,6 +74,21 @@ internal static class ConveyorOpenApi
                 schema.Required?.Remove("description");
             }
 
+            if (context.JsonTypeInfo.Type == typeof(ScheduleResponse) && schema.Properties is { } scheduleProperties)
+            {
+                scheduleProperties["payload"] = new OpenApiSchema { Description = "The payload of every tick's job (any JSON value)." };
+                scheduleProperties["misfire"] = Enumeration(SchedulePolicyNames.Misfires, "What happens to ticks missed while no server ran.");
+                scheduleProperties["overlap"] = Enumeration(SchedulePolicyNames.Overlaps, "What happens at a tick while the previous tick's job is unfinished.");
+                scheduleProperties["source"] = Enumeration(SchedulePolicyNames.Sources, "code: AddSchedule or Conveyor:Schedules, written at every server start (not replaced or deleted through the API); runtime: created through the API or IScheduleClient.");
+                scheduleProperties["next_fire_times"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+                    MaxItems = ScheduleResponseMapper.NextFireTimesShown,
+                    Description = "The next ticks (RFC 3339, UTC), earliest first; empty while paused.",
+                };
+            }
+
             if (context.JsonTypeInfo.Type == typeof(HealthResponse))
             {
                 // /healthz answers {"status": ...} alone; only /readyz names the store.
@@ -103,8 +124,11 @@ internal static class ConveyorOpenApi
         {
             if (parameter is OpenApiParameter { In: ParameterLocation.Path } path)
             {
+                var isSchedule = context.Description.RelativePath?.StartsWith("schedules/", StringComparison.Ordinal) == true
+                    || context.Description.RelativePath?.Contains("/schedules/", StringComparison.Ordinal) == true;
                 path.Schema = path.Name switch
                 {
+                    "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "A schedule name, e.g. note:cleanup-old." },
                     "jobId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern, Description = "A job id, e.g. job_31c8927959d5442e90e3a6bc5a9188ec." },
                     "name" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A queue name." },
                     _ => path.Schema,
@@ -112,7 +136,8 @@ internal static class ConveyorOpenApi
             }
         }
 
-        switch (metadata.OfType<IEndpointNameMetadata>().LastOrDefault()?.EndpointName)
+        var endpointName = metadata.OfType<IEndpointNameMetadata>().LastOrDefault()?.EndpointName;
+        switch (endpointName)
         {
             case "CreateJob":
                 operation.RequestBody = new OpenApiRequestBody
@@ -152,6 +177,32 @@ internal static class ConveyorOpenApi
                 break;
             case "CancelJob" or "RetryJob":
                 AddHeader(operation, "202", "Location", "The job.");
+                break;
+            case "CreateSchedule" or "PutSchedule":
+                var creating = endpointName == "CreateSchedule";
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = creating
+                        ? "The schedule: its name, cron expression, job type and options. Any other field is refused."
+                        : "The schedule's definition; name may be left out (or must be the one in the URL). Any other field is refused.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = ScheduleSchema(creating) } },
+                };
+                AddHeader(operation, "201", "Location", "The schedule.");
+                break;
+            case "ListSchedules":
+                operation.Parameters ??= [];
+                var pages = context.ApplicationServices.GetRequiredService<IOptions<ConveyorApiOptions>>().Value;
+                AddQuery(operation, "limit", $"Page size; {pages.DefaultPageSize} when absent.", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Minimum = "1",
+                    Maximum = pages.MaxPageSize.ToString(CultureInfo.InvariantCulture),
+                });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern });
+                break;
+            case "TriggerSchedule":
+                AddHeader(operation, "202", "Location", "The job enqueued: GET it for its status.");
                 break;
         }
 
@@ -197,6 +248,44 @@ internal static class ConveyorOpenApi
             },
         };
     }
+
+    private static OpenApiSchema ScheduleSchema(bool creating)
+    {
+        var properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "Unique in the tenant, e.g. report:nightly." },
+            ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
+            ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent." },
+            ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "The job type every tick enqueues; one this server runs." },
+            ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value ({} when absent or null); checked against the handler's payload record like POST /jobs." },
+            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = QueueNamePattern, Description = "The queue of every tick's job; 'default' when absent." },
+            ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries of every tick's job; Conveyor:DefaultMaxRetry when absent." },
+            ["timeout_seconds"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Number | JsonSchemaType.Null,
+                Minimum = CreateJobRequestParser.MinPositiveSeconds.ToString(CultureInfo.InvariantCulture),
+                Maximum = CreateJobRequestParser.MaxSeconds.ToString(CultureInfo.InvariantCulture),
+                Description = "Longest one attempt of a tick's job may run; no limit when absent.",
+            },
+            ["misfire"] = Enumeration(SchedulePolicyNames.Misfires, "Ticks missed while no server ran: once (one catch-up run, the default), skip, or all (bounded)."),
+            ["overlap"] = Enumeration(SchedulePolicyNames.Overlaps, "At a tick while the previous tick's job is unfinished: allow (the default) or skip_while_unfinished."),
+            ["paused"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Create the schedule paused; a replace keeps the pause state (use pause and resume)." },
+        };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = creating ? new HashSet<string> { "name", "cron", "job_type" } : new HashSet<string> { "cron", "job_type" },
+            Properties = properties,
+            AdditionalPropertiesAllowed = false,
+        };
+    }
+
+    private static OpenApiSchema Enumeration(IEnumerable<string> values, string description) => new()
+    {
+        Type = JsonSchemaType.String,
+        Enum = values.Select(v => (JsonNode)JsonValue.Create(v)!).ToList(),
+        Description = description,
+    };
 
     private static void AddQuery(OpenApiOperation operation, string name, string description, OpenApiSchema schema) =>
         operation.Parameters!.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema });

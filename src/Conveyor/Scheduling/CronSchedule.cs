@@ -12,6 +12,12 @@ namespace Conveyor.Scheduling;
 /// </summary>
 internal sealed class CronSchedule
 {
+    /// <summary>
+    /// Parsed expressions kept for reuse. Bounded, because the HTTP API parses whatever callers send: past the bound an
+    /// expression is parsed at each use instead of being kept.
+    /// </summary>
+    private const int MaxCached = 10_000;
+
     private static readonly ConcurrentDictionary<(string Cron, string TimeZone), CronSchedule> Cache = new();
 
     private readonly CronExpression _expression;
@@ -32,7 +38,11 @@ internal sealed class CronSchedule
         }
 
         var schedule = new CronSchedule(ParseExpression(scheduleName, cron), FindZone(scheduleName, timeZone));
-        Cache.TryAdd((cron, timeZone), schedule);
+        if (Cache.Count < MaxCached)
+        {
+            Cache.TryAdd((cron, timeZone), schedule);
+        }
+
         return schedule;
     }
 

@@ -4,7 +4,7 @@ namespace Conveyor;
 public enum ScheduleOrigin
 {
     /// <summary>
-    /// Created at run time (HTTP API, the HTTP API): it stays until it is deleted the same way.
+    /// Created at run time (<see cref="IScheduleClient"/>, the HTTP API): it stays until it is deleted the same way.
     /// </summary>
     Runtime = 0,
 
