@@ -148,6 +148,55 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task CleanupSchedule_ListedAndTriggeredAsTheReadmeShows_RunsToSuccess()
+    {
+        // The README's curl: no API key, so the tenant is 'default', the sample schedule's.
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["Conveyor__Server__Concurrency"] = "2",
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement listed;
+        while (true)
+        {
+            using var list = await SendAsync(http, HttpMethod.Get, "/schedules", null);
+            Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+            listed = (await list.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("schedules");
+            if (listed.GetArrayLength() > 0)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the server wrote no schedule. Server output:\n{server.Output}");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("note:cleanup-old", Assert.Single(listed.EnumerateArray()).GetProperty("name").GetString());
+        using var got = await SendAsync(http, HttpMethod.Get, "/schedules/note:cleanup-old", null);
+        var schedule = await got.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("0 3 * * *", schedule.GetProperty("cron").GetString());
+        Assert.Equal("UTC", schedule.GetProperty("time_zone").GetString());
+        Assert.Equal("code", schedule.GetProperty("source").GetString());
+        Assert.EndsWith("T03:00:00.000000Z", schedule.GetProperty("next_fire_times")[0].GetString(), StringComparison.Ordinal);
+
+        using var triggered = await SendAsync(http, HttpMethod.Post, "/schedules/note:cleanup-old/trigger", null);
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var jobId = (await triggered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        Assert.Equal($"/jobs/{jobId}", triggered.Headers.Location!.OriginalString);
+        var job = await WaitForStatusAsync(http, jobId, null, "SUCCESS", server);
+        Assert.Equal("note:cleanup-old", job.GetProperty("type").GetString());
+
+        using var after = await SendAsync(http, HttpMethod.Get, "/schedules/note:cleanup-old", null);
+        var last = await after.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(jobId, last.GetProperty("last_job_id").GetString());
+        Assert.Equal("SUCCESS", last.GetProperty("last_job_status").GetString());
+    }
+
+    [Fact]
     public async Task NoKeys_OnANonLoopbackAddress_RefusesToStart()
     {
         var settings = new Dictionary<string, string>
@@ -189,7 +238,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         return await http.SendAsync(request);
     }
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient http, string jobId, string key, string status, WorkerProcess server)
+    private static async Task<JsonElement> WaitForStatusAsync(HttpClient http, string jobId, string? key, string status, WorkerProcess server)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
