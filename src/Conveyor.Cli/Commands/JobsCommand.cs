@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Conveyor.Cli.Output;
+
+namespace Conveyor.Cli.Commands;
+
+/// <summary><c>conveyor jobs ls|show|enqueue|retry|cancel|delete</c>, for the API key's tenant.</summary>
+internal static class JobsCommand
+{
+    private static readonly (string, string)[] ListColumns =
+    [
+        ("job_id", "JOB"), ("type", "TYPE"), ("queue", "QUEUE"), ("status", "STATUS"), ("attempts", "ATTEMPTS"), ("created_at", "CREATED"), ("last_error", "LAST ERROR"),
+    ];
+
+    public static Command Create(GlobalOptions options, CliEnvironment environment)
+    {
+        var jobs = new Command("jobs", "List, show, enqueue, retry, cancel and delete jobs of the key's tenant.");
+        jobs.Subcommands.Add(List(options, environment));
+        jobs.Subcommands.Add(Show(options, environment));
+        jobs.Subcommands.Add(Enqueue(options, environment));
+        jobs.Subcommands.Add(BulkAction.Create("retry", "Run failed, cancelled, scheduled or retrying jobs again now.", HttpMethod.Post, id => $"/jobs/{id}/retry", options, environment));
+        jobs.Subcommands.Add(BulkAction.Create("cancel", "Cancel jobs; a running job's handler sees its token cancelled.", HttpMethod.Post, id => $"/jobs/{id}/cancel", options, environment));
+        jobs.Subcommands.Add(BulkAction.Create("delete", "Delete jobs that are not running.", HttpMethod.Delete, id => $"/jobs/{id}", options, environment));
+        return jobs;
+    }
+
+    private static Command List(GlobalOptions options, CliEnvironment environment)
+    {
+        var filter = new JobFilter();
+        var limit = new Option<int>("--limit") { Description = "Jobs per page, from 1 to the server's largest page (200 unless configured).", DefaultValueFactory = _ => 20 };
+        var cursor = new Option<string?>("--cursor") { Description = "The page after the one that printed this cursor." };
+        var command = new Command("ls", "The tenant's jobs, newest first, a page at a time.") { limit, cursor };
+        filter.AddTo(command);
+        CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
+        {
+            var size = context.Parsed.GetValue(limit);
+            if (size < 1)
+            {
+                throw new CliException(ExitCodes.Usage, $"--limit {size}: give a page size of 1 or more.");
+            }
+
+            var page = await context.Api.GetAsync(filter.Query(context.Parsed, size, context.Parsed.GetValue(cursor)), cancellationToken).ConfigureAwait(false);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(page);
+                return ExitCodes.Ok;
+            }
+
+            context.Output.Table(page.GetProperty("jobs").EnumerateArray().Select(WithLastError), ListColumns);
+            if (page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String)
+            {
+                context.Output.Line($"More: conveyor jobs ls --cursor {next.GetString()} (with the same filters)");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show(GlobalOptions options, CliEnvironment environment)
+    {
+        var id = new Argument<string>("job-id") { Description = "The job's id." };
+        var command = new Command("show", "A job: status, attempts, progress, payload, result and every error.") { id };
+        CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
+        {
+            var job = await context.Api.GetAsync($"/jobs/{CommandRunner.Segment(context.Parsed.GetValue(id)!)}", cancellationToken).ConfigureAwait(false);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(job);
+                return ExitCodes.Ok;
+            }
+
+            context.Output.Fields(
+                job,
+                ("job_id", "job"), ("type", "type"), ("queue", "queue"), ("status", "status"), ("attempts", "attempts"), ("max_retry", "max retries"),
+                ("progress", "progress"), ("created_at", "created"), ("scheduled_at", "scheduled"), ("started_at", "started"), ("completed_at", "completed"),
+                ("cancel_requested", "cancel requested"), ("snoozed_reason", "snoozed"), ("result_url", "result url"), ("payload", "payload"), ("result", "result"));
+            if (job.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0)
+            {
+                context.Output.Table(errors.EnumerateArray(), ("attempt", "ATTEMPT"), ("occurred_at", "AT"), ("exception_type", "EXCEPTION"), ("item", "ITEM"), ("message", "MESSAGE"));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Enqueue(GlobalOptions options, CliEnvironment environment)
+    {
+        var type = new Argument<string>("type") { Description = "The job type, e.g. note:archive." };
+        var payload = new Option<string>("--payload") { Description = "The payload as JSON, or @file to read it from a file (@- for standard input).", DefaultValueFactory = _ => "{}" };
+        var queue = new Option<string?>("--queue") { Description = "The queue; the job type's default when not given." };
+        var command = new Command("enqueue", "Enqueue a job.") { type, payload, queue };
+        CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
+        {
+            var json = await ReadPayloadAsync(context.Parsed.GetValue(payload)!, context.Environment, cancellationToken).ConfigureAwait(false);
+            var body = new Dictionary<string, object?> { ["type"] = context.Parsed.GetValue(type), ["payload"] = json };
+            if (context.Parsed.GetValue(queue) is { } q)
+            {
+                body["queue"] = q;
+            }
+
+            var created = await context.Api.PostAsync("/jobs", JsonSerializer.Serialize(body), cancellationToken).ConfigureAwait(false);
+            if (context.Output.Json)
+            {
+                context.Output.WriteJson(created);
+            }
+            else
+            {
+                context.Output.Line($"{CliOutput.Text(created, "job_id")} {CliOutput.Text(created, "status")}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<JsonElement> ReadPayloadAsync(string value, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = value switch
+            {
+                "@-" => await environment.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false),
+                ['@', .. var path] => await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false),
+                _ => value,
+            };
+        }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCodes.Usage, $"--payload {value}: {e.Message}");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new CliException(ExitCodes.Usage, $"--payload is not JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>The job with its newest error's message as <c>last_error</c>, for the list's last column.</summary>
+    private static JsonElement WithLastError(JsonElement job)
+    {
+        if (!job.TryGetProperty("errors", out var errors) || errors.ValueKind != JsonValueKind.Array || errors.GetArrayLength() == 0)
+        {
+            return job;
+        }
+
+        var fields = job.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+        fields["last_error"] = errors[errors.GetArrayLength() - 1].TryGetProperty("message", out var message) ? message : default;
+        return JsonSerializer.SerializeToElement(fields);
+    }
+
+    internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,198 @@
+using System.Text.Json;
+
+namespace Conveyor.Cli.Tests;
+
+public sealed class CliCommandTests : IAsyncLifetime
+{
+    private CliServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await CliServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<string> EnqueueAsync(string type = "note:archive", string queue = "default")
+    {
+        var result = await _server.Jobs.EnqueueAsync(type, """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = queue });
+        return result.JobId;
+    }
+
+    [Fact]
+    public async Task Stats_CountsJobsPerStatusAcrossQueues()
+    {
+        await EnqueueAsync(queue: "default");
+        await EnqueueAsync(queue: "low");
+
+        var run = await _server.RunAsync("stats");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"queued\s+2", run.Output);
+        Assert.Contains("2 queue(s)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueuesLs_AsJson_IsTheServersAnswer()
+    {
+        await EnqueueAsync(queue: "low");
+
+        var run = await _server.RunAsync("queues", "ls", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var low = JsonDocument.Parse(run.Output).RootElement.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "low");
+        Assert.Equal(1, low.GetProperty("queued").GetInt64());
+    }
+
+    [Fact]
+    public async Task QueuesPauseAndResume_ChangeTheQueue_AndAnUnknownQueueIsNotFound()
+    {
+        await EnqueueAsync(queue: "low");
+
+        var paused = await _server.RunAsync("queues", "pause", "low");
+        var listed = await _server.RunAsync("queues", "ls", "--json");
+        var resumed = await _server.RunAsync("queues", "resume", "low");
+        var unknown = await _server.RunAsync("queues", "pause", "nope");
+
+        Assert.Equal((0, 0), (paused.ExitCode, resumed.ExitCode));
+        Assert.Contains("paused", paused.Output, StringComparison.Ordinal);
+        Assert.True(JsonDocument.Parse(listed.Output).RootElement.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "low").GetProperty("paused").GetBoolean());
+        Assert.Equal(ExitCodes.NotFound, unknown.ExitCode);
+        Assert.Contains("404", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsLs_FiltersAndPages_WithACursorToFollow()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await EnqueueAsync("note:archive");
+        }
+
+        await EnqueueAsync("report:generate");
+
+        var first = await _server.RunAsync("jobs", "ls", "--type", "note:archive", "--limit", "2");
+        var cursor = first.Output.Split("--cursor ")[1].Split(' ')[0];
+        var second = await _server.RunAsync("jobs", "ls", "--type", "note:archive", "--limit", "2", "--cursor", cursor, "--json");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(2, first.Output.Split('\n').Count(l => l.Contains("note:archive", StringComparison.Ordinal)));
+        Assert.DoesNotContain("report:generate", first.Output, StringComparison.Ordinal);
+        var rest = JsonDocument.Parse(second.Output).RootElement;
+        Assert.Single(rest.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, rest.GetProperty("next_cursor").ValueKind);
+    }
+
+    [Fact]
+    public async Task JobsShow_PrintsTheJob_AndAnUnknownIdIsNotFound()
+    {
+        var id = await EnqueueAsync();
+
+        var shown = await _server.RunAsync("jobs", "show", id);
+        var missing = await _server.RunAsync("jobs", "show", "job_doesnotexist");
+
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Contains(id, shown.Output, StringComparison.Ordinal);
+        Assert.Contains("note_id", shown.Output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
+    }
+
+    [Fact]
+    public async Task JobsEnqueue_StoresTheJob_AndBadInputIsAClearError()
+    {
+        var created = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--queue", "low", "--json");
+        var notJson = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "{nope");
+        var unknownType = await _server.RunAsync("jobs", "enqueue", "nobody:handles", "--payload", "{}");
+
+        Assert.Equal(0, created.ExitCode);
+        var id = JsonDocument.Parse(created.Output).RootElement.GetProperty("job_id").GetString()!;
+        var job = await _server.Jobs.GetJobAsync(id, "tenant-a");
+        Assert.Equal(("low", """{"note_id":7}"""), (job!.Queue, System.Text.Encoding.UTF8.GetString(job.Payload.Span)));
+        Assert.Equal(ExitCodes.Usage, notJson.ExitCode);
+        Assert.Contains("--payload is not JSON", notJson.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Refused, unknownType.ExitCode);
+        Assert.Contains("type", unknownType.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsCancel_ByIds_AndRetryByFilter_AfterConfirmation()
+    {
+        var ids = new[] { await EnqueueAsync(), await EnqueueAsync(), await EnqueueAsync("report:generate") };
+
+        var cancelled = await _server.RunAsync("jobs", "cancel", ids[0], ids[1]);
+        var declined = await _server.RunWithInputAsync("n\n", "jobs", "retry", "--status", "cancelled");
+        var retried = await _server.RunWithInputAsync("y\n", "jobs", "retry", "--status", "cancelled");
+
+        Assert.Equal(0, cancelled.ExitCode);
+        Assert.Contains("2 done, 0 refused", cancelled.Output, StringComparison.Ordinal);
+        Assert.True(declined.ExitCode == ExitCodes.Usage, declined.Error + declined.Output);
+        Assert.Contains("retry 2 job(s) matching status cancelled?", declined.Error, StringComparison.Ordinal);
+        Assert.Equal(0, retried.ExitCode);
+        foreach (var id in ids)
+        {
+            Assert.Equal(JobState.Pending, (await _server.Jobs.GetJobAsync(id, "tenant-a"))!.State);
+        }
+    }
+
+    [Fact]
+    public async Task JobsRetry_AJobInTheWrongState_IsCountedAsRefused_WithExitCode1()
+    {
+        var id = await EnqueueAsync();
+
+        var run = await _server.RunAsync("jobs", "retry", id, "--json");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        var refused = Assert.Single(JsonDocument.Parse(run.Output).RootElement.GetProperty("refused").EnumerateArray());
+        Assert.Equal(id, refused.GetProperty("job_id").GetString());
+    }
+
+    [Fact]
+    public async Task JobsDelete_WithoutIdsOrFilter_IsAUsageError()
+    {
+        var run = await _server.RunAsync("jobs", "delete");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("give job ids, or a filter", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWrongKey_IsUnauthorized_AndATenantKeyCannotReadQueues()
+    {
+        var wrong = await _server.RunAsync("jobs", "ls", "--api-key", "not-a-key-0000000000000");
+        var tenant = await _server.RunAsync("stats", "--api-key", CliServer.TenantKey);
+
+        Assert.Equal(ExitCodes.Unauthorized, wrong.ExitCode);
+        Assert.Contains("401", wrong.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Unauthorized, tenant.ExitCode);
+    }
+
+    [Fact]
+    public async Task AnUnknownCommandOrOption_IsAUsageError_NamingIt()
+    {
+        var unknown = await _server.RunAsync("jobs", "frobnicate");
+        var badLimit = await _server.RunAsync("jobs", "ls", "--limit", "0");
+
+        Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
+        Assert.Contains("frobnicate", unknown.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, badLimit.ExitCode);
+    }
+
+    [Fact]
+    public async Task AServerThatIsNotThere_IsUnreachable_WithExitCode3()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var environment = new CliEnvironment(output, error, new StringReader(""), _ => null);
+
+        var exitCode = await CliApplication.RunAsync(["stats", "--url", "http://127.0.0.1:9"], environment);
+
+        Assert.Equal(ExitCodes.Unreachable, exitCode);
+        Assert.Contains("cannot be reached", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadUrl_IsAUsageError()
+    {
+        var run = await _server.RunAsync("stats", "--url", "ftp://example");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("is not a server URL", run.Error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Cli.Tests;
+
+/// <summary>
+/// A Conveyor server (the Jobs API over the in-memory store, no workers, so jobs stay where the tests put them) on an
+/// in-process test server, and the tool run against it with captured output.
+/// </summary>
+internal sealed class CliServer : IAsyncDisposable
+{
+    public const string TenantKey = "key-of-tenant-a-0123456789";
+    public const string AdminKey = "key-of-the-admin-0123456789";
+
+    private readonly WebApplication _app;
+
+    private CliServer(WebApplication app) => _app = app;
+
+    public IJobClient Jobs => _app.Services.GetRequiredService<IJobClient>();
+
+    public static async Task<CliServer> StartAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conveyor:Api:Keys:0:Key"] = TenantKey,
+            ["Conveyor:Api:Keys:0:Tenant"] = "tenant-a",
+            ["Conveyor:Api:Keys:1:Key"] = AdminKey,
+            ["Conveyor:Api:Keys:1:Tenant"] = "tenant-a",
+            ["Conveyor:Api:Keys:1:Admin"] = "true",
+        });
+        builder.Services.AddConveyor()
+            .UseInMemoryStore()
+            .AddHandler("note:archive", (_, _) => Task.CompletedTask)
+            .AddHandler("report:generate", (_, _) => Task.CompletedTask)
+            .AddApi();
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapConveyorApi();
+        await app.StartAsync();
+        return new CliServer(app);
+    }
+
+    /// <summary>Runs <c>conveyor</c> with <paramref name="args"/> (and the admin key unless the args give one) against this server.</summary>
+    public async Task<CliRun> RunAsync(params string[] args) => await RunWithInputAsync("", args);
+
+    public async Task<CliRun> RunWithInputAsync(string input, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var variables = new Dictionary<string, string?>
+        {
+            ["CONVEYOR_URL"] = "http://localhost",
+            ["CONVEYOR_API_KEY"] = AdminKey,
+            ["CONVEYOR_CLI_CONFIG"] = "/nonexistent/conveyor-cli.json",
+        };
+        var environment = new CliEnvironment(output, error, new StringReader(input), name => variables.GetValueOrDefault(name), _app.GetTestServer().CreateHandler());
+        var exitCode = await CliApplication.RunAsync(args, environment);
+        return new CliRun(exitCode, output.ToString(), error.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+internal sealed record CliRun(int ExitCode, string Output, string Error);
