@@ -66,6 +66,16 @@ internal sealed class CliServer : IAsyncDisposable
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
+    /// <summary>A request straight to the API with the admin key (set-up a test needs before it runs the tool).</summary>
+    public async Task PostAsync(string path, string json)
+    {
+        using var client = _app.GetTestClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        using var response = await client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
