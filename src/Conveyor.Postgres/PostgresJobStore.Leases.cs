@@ -247,6 +247,7 @@ public sealed partial class PostgresJobStore
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         try
         {
+            await FoldQueueCountsIfDueAsync(cancellationToken).ConfigureAwait(false);
             await using var command = _dataSource.CreateCommand(PurgeSql);
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(P(limit));

@@ -9,28 +9,37 @@ public sealed partial class PostgresJobStore
     // $1 tenant, $2 id. Returns the job's row, or nothing.
     private const string GetTemplate = "SELECT " + JobRows.InfoColumns + " FROM :\"schema\".jobs WHERE tenant = $1 AND id = $2";
 
-    // Counts by queue and state over the whole table (an operator's query, not the hot path), joined with the
-    // paused queues so that a paused queue with no job is listed too.
-    // Returns one row per queue, ordered by name.
+    // Counts by queue and state from queue_counts and the deltas not folded into it yet (migration 0007: a few rows
+    // per queue and state, whatever the number of jobs), joined with the paused queues so that a paused queue with
+    // no job is listed too. The latency is the head of each queue's pending index (jobs_pending_idx), one seek per
+    // queue. Returns one row per queue, ordered by name.
     private const string QueueStatsTemplate = """
-        SELECT coalesce(c.queue, q.name) AS name, coalesce(q.paused, false),
-               coalesce(c.scheduled, 0), coalesce(c.pending, 0), coalesce(c.active, 0), coalesce(c.retrying, 0),
-               coalesce(c.succeeded, 0), coalesce(c.partial, 0), coalesce(c.failed, 0), coalesce(c.cancelled, 0),
-               c.oldest_pending
-        FROM (
+        WITH counts AS (
             SELECT queue,
-                   count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
-                   count(*) FILTER (WHERE state = 'pending') AS pending,
-                   count(*) FILTER (WHERE state = 'active') AS active,
-                   count(*) FILTER (WHERE state = 'retrying') AS retrying,
-                   count(*) FILTER (WHERE state = 'succeeded') AS succeeded,
-                   count(*) FILTER (WHERE state = 'partial') AS partial,
-                   count(*) FILTER (WHERE state = 'failed') AS failed,
-                   count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
-                   min(enqueued_at) FILTER (WHERE state = 'pending') AS oldest_pending
-            FROM :"schema".jobs
+                   sum(jobs) FILTER (WHERE state = 'scheduled') AS scheduled,
+                   sum(jobs) FILTER (WHERE state = 'pending') AS pending,
+                   sum(jobs) FILTER (WHERE state = 'active') AS active,
+                   sum(jobs) FILTER (WHERE state = 'retrying') AS retrying,
+                   sum(jobs) FILTER (WHERE state = 'succeeded') AS succeeded,
+                   sum(jobs) FILTER (WHERE state = 'partial') AS partial,
+                   sum(jobs) FILTER (WHERE state = 'failed') AS failed,
+                   sum(jobs) FILTER (WHERE state = 'cancelled') AS cancelled,
+                   sum(jobs) AS total
+            FROM (
+                SELECT queue, state, jobs FROM :"schema".queue_counts
+                UNION ALL
+                SELECT queue, state, jobs FROM :"schema".queue_count_deltas
+            ) d
             GROUP BY queue
-        ) c
+        )
+        SELECT coalesce(c.queue, q.name) AS name, coalesce(q.paused, false),
+               coalesce(c.scheduled, 0)::bigint, coalesce(c.pending, 0)::bigint, coalesce(c.active, 0)::bigint,
+               coalesce(c.retrying, 0)::bigint, coalesce(c.succeeded, 0)::bigint, coalesce(c.partial, 0)::bigint,
+               coalesce(c.failed, 0)::bigint, coalesce(c.cancelled, 0)::bigint,
+               (SELECT j.enqueued_at FROM :"schema".jobs j
+                WHERE j.state = 'pending' AND j.queue = coalesce(c.queue, q.name)
+                ORDER BY j.enqueued_at, j.seq LIMIT 1)
+        FROM (SELECT * FROM counts WHERE total <> 0) c
         FULL JOIN :"schema".queues q ON q.name = c.queue
         WHERE c.queue IS NOT NULL OR q.paused
         ORDER BY 1
@@ -159,6 +168,7 @@ public sealed partial class PostgresJobStore
     {
         try
         {
+            await FoldQueueCountsIfDueAsync(cancellationToken).ConfigureAwait(false);
             await using var command = _dataSource.CreateCommand(QueueStatsSql);
             var stats = new List<QueueStats>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

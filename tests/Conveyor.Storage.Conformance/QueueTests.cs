@@ -165,6 +165,55 @@ public abstract class QueueTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Stats_AfterConcurrentDequeuesAcksAndDeletes_MatchEveryJobsState()
+    {
+        await EnqueueManyAsync(60, "left");
+        await EnqueueManyAsync(60, "right");
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, (string Queue, AckOutcome Outcome)>();
+
+        // Four workers take batches from both queues at once and acknowledge them in batches.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var leased = await Store.DequeueAsync(Request(7, null, $"server-{worker}", "left", "right"), Ct);
+                if (leased.Count == 0)
+                {
+                    return;
+                }
+
+                var acks = leased.Select((job, i) => (i % 3) switch
+                {
+                    0 => Ack(job, AckOutcome.Succeeded),
+                    1 => Ack(job, AckOutcome.Failed, Error(1)),
+                    _ => Ack(job, AckOutcome.Retry, Error(1), retryAt: Now.AddHours(1)),
+                }).ToList();
+                Assert.Equal(acks.Count, await Store.AcknowledgeManyAsync(acks, Ct));
+                foreach (var (job, ack) in leased.Zip(acks))
+                {
+                    outcomes[job.Id] = (job.Queue, ack.Outcome);
+                }
+            }
+        })));
+        var deleted = outcomes.Where(o => o.Value.Outcome == AckOutcome.Succeeded).Take(5).Select(o => o.Key).ToList();
+        foreach (var id in deleted)
+        {
+            Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(DefaultTenant, id, Ct));
+        }
+
+        Assert.Equal(120, outcomes.Count);
+        foreach (var queue in new[] { "left", "right" })
+        {
+            var stats = await StatsOfAsync(queue);
+            long Count(AckOutcome outcome) => outcomes.Count(o => o.Value.Queue == queue && o.Value.Outcome == outcome && !deleted.Contains(o.Key));
+            Assert.Equal((0L, 0L, 0L), (stats.Pending, stats.Active, stats.Scheduled));
+            Assert.Equal(Count(AckOutcome.Succeeded), stats.Succeeded);
+            Assert.Equal(Count(AckOutcome.Failed), stats.Failed);
+            Assert.Equal(Count(AckOutcome.Retry), stats.Retrying);
+        }
+    }
+
+    [Fact]
     public async Task Stats_OrderedByQueueName()
     {
         await EnqueueAsync(NewJob(queue: "low"));
