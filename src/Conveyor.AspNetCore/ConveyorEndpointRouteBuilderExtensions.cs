@@ -27,6 +27,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(prefix).RequireConveyorTenant().WithTags("Conveyor Jobs API");
         JobsEndpoints.Map(group);
         QueuesEndpoints.Map(group);
+        ServersEndpoints.Map(group);
         SchedulesEndpoints.Map(group);
         return group;
     }

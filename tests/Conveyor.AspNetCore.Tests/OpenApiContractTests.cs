@@ -89,6 +89,8 @@ public sealed class OpenApiContractTests
         // queues (admin)
         await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, TestApp.AdminKey), HttpStatusCode.OK);
         await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, a), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("GET", "/servers", await Send(app, HttpMethod.Get, "/servers", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/servers", await Send(app, HttpMethod.Get, "/servers", a), HttpStatusCode.Forbidden);
         await contract.CheckAsync("POST", Pause, await Send(app, HttpMethod.Post, "/queues/nobody/pause", TestApp.AdminKey), HttpStatusCode.OK);
         await contract.CheckAsync("POST", Pause, await Send(app, HttpMethod.Post, "/queues/no%20such/pause", TestApp.AdminKey), HttpStatusCode.BadRequest);
         await contract.CheckAsync("POST", Resume, await Send(app, HttpMethod.Post, "/queues/nobody/resume", TestApp.AdminKey), HttpStatusCode.OK);

@@ -22,10 +22,23 @@ internal sealed class CliServer : IAsyncDisposable
 
     public IJobClient Jobs => _app.Services.GetRequiredService<IJobClient>();
 
-    public static async Task<CliServer> StartAsync()
+    public Conveyor.Storage.IJobStore Store => _app.Services.GetRequiredService<Conveyor.Storage.IJobStore>();
+
+    /// <summary>The address of the Kestrel server (<c>kestrel: true</c>), for the tool run as a process.</summary>
+    public Uri Address => new(_app.Urls.First());
+
+    public static async Task<CliServer> StartAsync(bool kestrel = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseTestServer();
+        if (kestrel)
+        {
+            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseTestServer();
+        }
+
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -12,6 +12,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(JobListResponse))]
 [JsonSerializable(typeof(QueueResponse))]
 [JsonSerializable(typeof(QueueListResponse))]
+[JsonSerializable(typeof(ServerListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(Dictionary<string, HealthCheckResponse>))]
 [JsonSerializable(typeof(ScheduleResponse))]

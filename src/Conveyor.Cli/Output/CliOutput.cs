@@ -17,16 +17,17 @@ internal sealed class CliOutput
     {
         _out = output;
         Json = json;
+        // A terminal gets colour, redrawing (conveyor dash) and its own width; redirected output (a pipe, a file, a
+        // test) gets plain text and wide rows rather than wrapped cells.
+        var terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
         Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(output),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
-
-        // A terminal keeps its own width; redirected output (a pipe, a file, a test) gets wide rows rather than wrapped cells.
-        if (!ReferenceEquals(output, System.Console.Out) || System.Console.IsOutputRedirected)
+        if (!terminal)
         {
             Console.Profile.Width = 240;
         }

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Conveyor.Cli.Output;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Conveyor.Cli.Commands;
+
+/// <summary>
+/// <c>conveyor dash</c>: a live view of the queues (with jobs finished per second since the last refresh), the worker
+/// servers and the newest failures, redrawn every <c>--interval</c> until Ctrl+C. <c>--once</c> prints one frame.
+/// </summary>
+internal static class DashCommand
+{
+    private static readonly string[] Finished = ["success", "partial_success", "failed"];
+
+    public static Command Create(GlobalOptions options, CliEnvironment environment)
+    {
+        var interval = new Option<double>("--interval") { Description = "Seconds between refreshes.", DefaultValueFactory = _ => 2 };
+        var once = new Option<bool>("--once") { Description = "Print one frame and exit (for scripts, or a terminal that cannot redraw)." };
+        var command = new Command("dash", "A live view of queues, throughput, servers and failures, until Ctrl+C (an operator key).") { interval, once };
+        CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
+        {
+            var seconds = context.Parsed.GetValue(interval);
+            if (seconds is < 0.2 or > 3600)
+            {
+                throw new CliException(ExitCodes.Usage, $"--interval {seconds}: give 0.2 to 3600 seconds.");
+            }
+
+            var dash = new Dash(context);
+            if (context.Parsed.GetValue(once))
+            {
+                context.Output.Console.Write(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
+                return ExitCodes.Ok;
+            }
+
+            try
+            {
+                await context.Output.Console.Live(new Text("Loading…")).AutoClear(false).StartAsync(async live =>
+                {
+                    while (true)
+                    {
+                        live.UpdateTarget(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
+                        live.Refresh();
+                        await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C: the last frame stays on screen.
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private sealed class Dash(CommandContext context)
+    {
+        private readonly Dictionary<string, (long Finished, long Failed, long At)> _previous = new(StringComparer.Ordinal);
+
+        public async Task<IRenderable> FrameAsync(CancellationToken cancellationToken)
+        {
+            var queues = context.Api.GetAsync("/queues", cancellationToken);
+            var servers = context.Api.GetAsync("/servers", cancellationToken);
+            var failures = context.Api.GetAsync("/jobs?status=failed&limit=5", cancellationToken);
+            var now = Environment.TickCount64;
+
+            var queueTable = new Table().Border(TableBorder.Rounded).Title("Queues");
+            foreach (var header in new[] { "QUEUE", "QUEUED", "RUNNING", "SCHEDULED", "RETRYING", "FAILED", "DONE/S", "FAILED/S", "LATENCY", "SERVERS", "PAUSED" })
+            {
+                queueTable.AddColumn(new TableColumn(header).RightAligned());
+            }
+
+            foreach (var queue in (await queues.ConfigureAwait(false)).GetProperty("queues").EnumerateArray())
+            {
+                var name = queue.GetProperty("name").GetString()!;
+                var finished = Finished.Sum(f => Count(queue, f));
+                var failed = Count(queue, "failed");
+                var (doneRate, failRate) = Rates(name, finished, failed, now);
+                queueTable.AddRow(
+                    Markup.Escape(name), Cell(queue, "queued"), Cell(queue, "running"), Cell(queue, "scheduled"), Cell(queue, "retrying"), Cell(queue, "failed"),
+                    doneRate, failRate, Cell(queue, "latency_seconds") + " s", Cell(queue, "servers"), Cell(queue, "paused"));
+            }
+
+            var serverTable = new Table().Border(TableBorder.Rounded).Title("Servers");
+            foreach (var header in new[] { "SERVER", "HOST", "PID", "RUNNING", "CONCURRENCY", "LAST HEARTBEAT" })
+            {
+                serverTable.AddColumn(header);
+            }
+
+            foreach (var server in (await servers.ConfigureAwait(false)).GetProperty("servers").EnumerateArray())
+            {
+                serverTable.AddRow(Cell(server, "id"), Cell(server, "host"), Cell(server, "pid"), Cell(server, "running"), Cell(server, "concurrency"), Cell(server, "last_heartbeat_at"));
+            }
+
+            var failureTable = new Table().Border(TableBorder.Rounded).Title("Newest failures (this key's tenant)");
+            foreach (var header in new[] { "JOB", "TYPE", "QUEUE", "AT", "ERROR" })
+            {
+                failureTable.AddColumn(header);
+            }
+
+            foreach (var job in (await failures.ConfigureAwait(false)).GetProperty("jobs").EnumerateArray())
+            {
+                var errors = job.GetProperty("errors");
+                var last = errors.GetArrayLength() > 0 ? errors[errors.GetArrayLength() - 1] : default;
+                failureTable.AddRow(Cell(job, "job_id"), Cell(job, "type"), Cell(job, "queue"), Cell(job, "completed_at"), last.ValueKind == JsonValueKind.Object ? Cell(last, "message") : "");
+            }
+
+            var stamp = new Text(string.Create(CultureInfo.InvariantCulture, $"{context.Api.BaseAddress} — {DateTimeOffset.UtcNow:HH:mm:ss} UTC — Ctrl+C to quit"));
+            return new Rows(stamp, queueTable, serverTable, failureTable);
+        }
+
+        /// <summary>Finished and failed jobs per second since the last frame; blank on the first. Retention deletes make a count fall: that reads as 0.</summary>
+        private (string Done, string Failed) Rates(string queue, long finished, long failed, long now)
+        {
+            var rates = ("", "");
+            if (_previous.TryGetValue(queue, out var before) && now > before.At)
+            {
+                var seconds = (now - before.At) / 1000.0;
+                rates = (
+                    Math.Max(0, (finished - before.Finished) / seconds).ToString("0.#", CultureInfo.InvariantCulture),
+                    Math.Max(0, (failed - before.Failed) / seconds).ToString("0.#", CultureInfo.InvariantCulture));
+            }
+
+            _previous[queue] = (finished, failed, now);
+            return rates;
+        }
+
+        private static long Count(JsonElement item, string field) =>
+            item.TryGetProperty(field, out var value) && value.TryGetInt64(out var n) ? n : 0;
+
+        private static string Cell(JsonElement item, string field) => Markup.Escape(CliOutput.Text(item, field));
+    }
+}
