@@ -18,16 +18,48 @@ public sealed partial class PostgresJobStore
     // $1 name, $2 owner. Returns the number of rows deleted.
     private const string ReleaseLockTemplate = """DELETE FROM :"schema".locks WHERE name = $1 AND owner = $2""";
 
-    // Records the key unless a record that has not expired exists. $1 key, $2 expiry, $3 now. Returns a row when recorded.
-    private const string RecordKeyTemplate = """
-        INSERT INTO :"schema".idempotency_keys AS k (key, expires_at) VALUES ($1, $2)
-        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-        WHERE k.expires_at <= $3
+    // Makes the key 'processing' for the attempt ($2 job id, $3 lease token) until $4 when there is no record, it
+    // expired ($5 now), or it is 'processing' under a lease of the same job; otherwise returns the holder. One
+    // statement: the row that refused the insert is locked by ON CONFLICT, so it is read as it is. Returns one row
+    // (state, job_id, expires_at, finished_at), state 'started' when started; no row when the refusing row was
+    // committed after the statement's snapshot (the caller runs it again).
+    private const string BeginKeyTemplate = """
+        WITH started AS (
+            INSERT INTO :"schema".idempotency_records AS r (key, state, job_id, lease_token, expires_at, finished_at)
+            VALUES ($1, 'processing', $2, $3, $4, NULL)
+            ON CONFLICT (key) DO UPDATE SET state = 'processing', job_id = excluded.job_id, lease_token = excluded.lease_token,
+                expires_at = excluded.expires_at, finished_at = NULL
+            WHERE r.expires_at <= $5 OR (r.state = 'processing' AND r.job_id = excluded.job_id)
+            RETURNING 1)
+        SELECT 'started'::text, NULL::text, NULL::timestamptz, NULL::timestamptz FROM started
+        UNION ALL
+        SELECT r.state, r.job_id, r.expires_at, r.finished_at FROM :"schema".idempotency_records r
+        WHERE r.key = $1 AND NOT EXISTS (SELECT 1 FROM started)
+        """;
+
+    // Moves the expiry of the claims ($2 keys, $3 job ids, $4 lease tokens) still 'processing' under their owner to $1.
+    private const string ExtendKeysTemplate = """
+        UPDATE :"schema".idempotency_records AS r SET expires_at = $1
+        FROM unnest($2::text[], $3::text[], $4::bigint[]) AS c(key, job_id, lease_token)
+        WHERE r.key = c.key AND r.state = 'processing' AND r.job_id = c.job_id AND r.lease_token = c.lease_token
+        """;
+
+    // Makes the key 'done' by ($2, $3), finished $5, kept until $4, when that owner holds it or no one else does
+    // (no record, or an expired one). Returns a row when done.
+    private const string CompleteKeyTemplate = """
+        INSERT INTO :"schema".idempotency_records AS r (key, state, job_id, lease_token, expires_at, finished_at)
+        VALUES ($1, 'done', $2, $3, $4, $5)
+        ON CONFLICT (key) DO UPDATE SET state = 'done', job_id = excluded.job_id, lease_token = excluded.lease_token,
+            expires_at = excluded.expires_at, finished_at = excluded.finished_at
+        WHERE (r.job_id = excluded.job_id AND r.lease_token = excluded.lease_token) OR r.expires_at <= $5
         RETURNING 1
         """;
 
-    // $1 key.
-    private const string RemoveKeyTemplate = """DELETE FROM :"schema".idempotency_keys WHERE key = $1""";
+    // Deletes the key's record when it is 'processing' under ($2, $3). Returns the number of rows deleted.
+    private const string ReleaseKeyTemplate = """
+        DELETE FROM :"schema".idempotency_records
+        WHERE key = $1 AND state = 'processing' AND job_id = $2 AND lease_token = $3
+        """;
 
     // $1 id, $2 host, $3 process id, $4 queues jsonb, $5 concurrency, $6 active jobs, $7 started at,
     // $8 last heartbeat, $9 expiry.
@@ -52,9 +84,13 @@ public sealed partial class PostgresJobStore
 
     private string ReleaseLockSql => field ??= Sql(ReleaseLockTemplate);
 
-    private string RecordKeySql => field ??= Sql(RecordKeyTemplate);
+    private string BeginKeySql => field ??= Sql(BeginKeyTemplate);
 
-    private string RemoveKeySql => field ??= Sql(RemoveKeyTemplate);
+    private string ExtendKeysSql => field ??= Sql(ExtendKeysTemplate);
+
+    private string CompleteKeySql => field ??= Sql(CompleteKeyTemplate);
+
+    private string ReleaseKeySql => field ??= Sql(ReleaseKeyTemplate);
 
     private string HeartbeatSql => field ??= Sql(HeartbeatTemplate);
 
@@ -80,18 +116,79 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    public async ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        var now = Now();
-        return await ExecuteAsync(RecordKeySql, cancellationToken, P(key), TimestampTz(now + ttl), TimestampTz(now)).ConfigureAwait(false) > 0;
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        try
+        {
+            // A refusing row committed after the statement's snapshot is locked but not visible to its SELECT: the
+            // next run of the statement sees it. A handful of runs is plenty; each waits for the other writer.
+            for (var run = 0; ; run++)
+            {
+                await using var command = _dataSource.CreateCommand(BeginKeySql);
+                command.Parameters.Add(P(key));
+                command.Parameters.Add(P(owner.JobId));
+                command.Parameters.Add(P(owner.LeaseToken));
+                command.Parameters.Add(TimestampTz(expiresAt));
+                command.Parameters.Add(TimestampTz(Now()));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return reader.GetString(0) switch
+                    {
+                        "started" => IdempotencyBeginResult.Started,
+                        "done" => IdempotencyBeginResult.AlreadyDone(reader.GetString(1), JobRows.Time(reader, 3)),
+                        _ => IdempotencyBeginResult.InProgress(reader.GetString(1), JobRows.Time(reader, 2)),
+                    };
+                }
+
+                if (run == 10)
+                {
+                    throw new InvalidOperationException($"The idempotency record '{key}' refused the start ten times and was never visible.");
+                }
+            }
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
     }
 
     /// <inheritdoc />
-    public async ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    public async ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        await ExecuteAsync(RemoveKeySql, cancellationToken, P(key)).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return 0;
+        }
+
+        var keys = new string?[claims.Count];
+        var jobIds = new string?[claims.Count];
+        var tokens = new long[claims.Count];
+        for (var i = 0; i < claims.Count; i++)
+        {
+            (keys[i], jobIds[i], tokens[i]) = (claims[i].Key, claims[i].Owner.JobId, claims[i].Owner.LeaseToken);
+        }
+
+        return await ExecuteAsync(ExtendKeysSql, cancellationToken, TimestampTz(expiresAt), TextArray(keys), TextArray(jobIds), P(tokens)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        var now = Now();
+        return await ExecuteAsync(CompleteKeySql, cancellationToken, P(key), P(owner.JobId), P(owner.LeaseToken), TimestampTz(now + ttl), TimestampTz(now)).ConfigureAwait(false) > 0;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return await ExecuteAsync(ReleaseKeySql, cancellationToken, P(key), P(owner.JobId ?? string.Empty), P(owner.LeaseToken)).ConfigureAwait(false) > 0;
     }
 
     /// <inheritdoc />

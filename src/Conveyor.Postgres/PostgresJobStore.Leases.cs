@@ -101,8 +101,8 @@ public sealed partial class PostgresJobStore
                 FOR UPDATE SKIP LOCKED)
             RETURNING 1
         ), keys AS (
-            DELETE FROM :"schema".idempotency_keys
-            WHERE key IN (SELECT key FROM :"schema".idempotency_keys WHERE expires_at <= $1 LIMIT $2)
+            DELETE FROM :"schema".idempotency_records
+            WHERE key IN (SELECT key FROM :"schema".idempotency_records WHERE expires_at <= $1 LIMIT $2)
         ), locks AS (
             DELETE FROM :"schema".locks WHERE expires_at <= $1
         ), servers AS (

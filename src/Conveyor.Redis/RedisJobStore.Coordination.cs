@@ -41,15 +41,74 @@ public sealed partial class RedisJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Every record lives in the coordination slot (<c>{prefix:coord}</c>), as locks do, so each operation is one
+    /// script on one Redis Cluster slot and the janitor's purge finds expired records with one sorted set. The price is
+    /// that one node serves every idempotent job's records, one small script per start and per finish; docs/redis.md
+    /// weighs this against a hash tag per key.
+    /// </remarks>
+    public async ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var result = (RedisResult[])(await EvaluateAsync(db, RedisScript.BeginIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+                [key, owner.JobId, owner.LeaseToken, RedisTime.Value(expiresAt), RedisTime.Value(_time.GetUtcNow())]).ConfigureAwait(false))!;
+            return (string?)result[0] switch
+            {
+                "started" => IdempotencyBeginResult.Started,
+                "done" => IdempotencyBeginResult.AlreadyDone((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
+                _ => IdempotencyBeginResult.InProgress((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
+            };
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return 0;
+        }
+
+        var values = new RedisValue[1 + (claims.Count * 3)];
+        values[0] = RedisTime.Value(expiresAt);
+        for (var i = 0; i < claims.Count; i++)
+        {
+            values[1 + (i * 3)] = claims[i].Key;
+            values[2 + (i * 3)] = claims[i].Owner.JobId;
+            values[3 + (i * 3)] = claims[i].Owner.LeaseToken;
+        }
+
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            return (int)await EvaluateAsync(db, RedisScript.ExtendIdempotencyKeys, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries], values).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
             var now = _time.GetUtcNow();
-            var result = await EvaluateAsync(db, RedisScript.RecordIdempotencyKey, [_keys.IdempotencyKeys],
-                [key, RedisTime.Value(now), RedisTime.Value(now + ttl)]).ConfigureAwait(false);
+            var result = await EvaluateAsync(db, RedisScript.CompleteIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+                [key, owner.JobId, owner.LeaseToken, RedisTime.Value(now + ttl), RedisTime.Value(now)]).ConfigureAwait(false);
             return (int)result == 1;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -59,12 +118,15 @@ public sealed partial class RedisJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    public async ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(key);
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            await db.SortedSetRemoveAsync(_keys.IdempotencyKeys, key).ConfigureAwait(false);
+            var result = await EvaluateAsync(db, RedisScript.ReleaseIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+                [key, owner.JobId ?? string.Empty, owner.LeaseToken]).ConfigureAwait(false);
+            return (int)result == 1;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -43,7 +43,8 @@ internal sealed class RedisKeys
         Queues = new RedisKey($"{prefix}:queues");
         Locks = new RedisKey(_coordination + "locks");
         LockExpiries = new RedisKey(_coordination + "lockexp");
-        IdempotencyKeys = new RedisKey(_coordination + "idem");
+        IdempotencyRecords = new RedisKey(_coordination + "idemrec");
+        IdempotencyExpiries = new RedisKey(_coordination + "idemexp");
         Servers = new RedisKey(_coordination + "servers");
         ServerExpiries = new RedisKey(_coordination + "serverexp");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
@@ -62,7 +63,11 @@ internal sealed class RedisKeys
 
     public RedisKey LockExpiries { get; }
 
-    public RedisKey IdempotencyKeys { get; }
+    /// <summary>Hash: idempotency key → its record (JSON: state, owner job and lease token, expiry, finish time).</summary>
+    public RedisKey IdempotencyRecords { get; }
+
+    /// <summary>Sorted set: idempotency key → its record's expiry (µs), for the purge.</summary>
+    public RedisKey IdempotencyExpiries { get; }
 
     public RedisKey Servers { get; }
 

@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, RecordIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -66,7 +66,13 @@ internal sealed class RedisScript
 
     public static RedisScript ReleaseLock { get; } = Plain("release_lock");
 
-    public static RedisScript RecordIdempotencyKey { get; } = Plain("record_idempotency_key");
+    public static RedisScript BeginIdempotencyKey { get; } = Plain("begin_idempotency_key");
+
+    public static RedisScript ExtendIdempotencyKeys { get; } = Plain("extend_idempotency_keys");
+
+    public static RedisScript CompleteIdempotencyKey { get; } = Plain("complete_idempotency_key");
+
+    public static RedisScript ReleaseIdempotencyKey { get; } = Plain("release_idempotency_key");
 
     public static RedisScript PurgeCoordination { get; } = Plain("purge_coordination");
 

@@ -37,14 +37,80 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    public ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        return WriteAsync((key, ttl), static (store, session, k) =>
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        return WriteAsync((key, owner, expiresAt), static (store, session, k) => session.InTransaction((store, k), static (s, state) =>
+        {
+            var (key, owner, expiresAt) = state.k;
+            var now = state.store.Now();
+            using (var started = s.Command(SqlStatement.BeginIdempotencyKey)
+                .Bind("@key", key)
+                .Bind("@job_id", owner.JobId)
+                .Bind("@lease_token", owner.LeaseToken)
+                .Bind("@expires_at", UnixTime.ToMicroseconds(expiresAt))
+                .Bind("@now", now)
+                .ExecuteReader())
+            {
+                if (started.Read())
+                {
+                    return IdempotencyBeginResult.Started;
+                }
+            }
+
+            // Same transaction, same writer: the row that refused the insert is still there as it was.
+            using var holder = s.Command(SqlStatement.FindIdempotencyKey).Bind("@key", key).ExecuteReader();
+            if (!holder.Read())
+            {
+                throw new InvalidOperationException($"The idempotency record '{key}' refused the start and then was not found.");
+            }
+
+            return holder.GetString(0) == "done"
+                ? IdempotencyBeginResult.AlreadyDone(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(3)))
+                : IdempotencyBeginResult.InProgress(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(2)));
+        }), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        return WriteAsync((claims, expiresAt), static (_, session, c) => session.InTransaction(c, static (s, state) =>
+        {
+            var extended = 0;
+            var expires = UnixTime.ToMicroseconds(state.expiresAt);
+            foreach (var claim in state.claims)
+            {
+                extended += s.Command(SqlStatement.ExtendIdempotencyKey)
+                    .Bind("@key", claim.Key)
+                    .Bind("@job_id", claim.Owner.JobId)
+                    .Bind("@lease_token", claim.Owner.LeaseToken)
+                    .Bind("@expires_at", expires)
+                    .ExecuteNonQuery();
+            }
+
+            return extended;
+        }), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        return WriteAsync((key, owner, ttl), static (store, session, k) =>
         {
             var now = store._timeProvider.GetUtcNow();
-            using var reader = session.Command(SqlStatement.RecordIdempotencyKey)
+            using var reader = session.Command(SqlStatement.CompleteIdempotencyKey)
                 .Bind("@key", k.key)
+                .Bind("@job_id", k.owner.JobId)
+                .Bind("@lease_token", k.owner.LeaseToken)
                 .Bind("@expires_at", UnixTime.ToMicroseconds(now + k.ttl))
                 .Bind("@now", UnixTime.ToMicroseconds(now))
                 .ExecuteReader();
@@ -53,11 +119,15 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        return new ValueTask(WriteAsync(key, static (_, session, k) =>
-            session.Command(SqlStatement.RemoveIdempotencyKey).Bind("@key", k).ExecuteNonQuery(), cancellationToken).AsTask());
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return WriteAsync((key, owner), static (_, session, k) =>
+            session.Command(SqlStatement.ReleaseIdempotencyKey)
+                .Bind("@key", k.key)
+                .Bind("@job_id", k.owner.JobId ?? string.Empty)
+                .Bind("@lease_token", k.owner.LeaseToken)
+                .ExecuteNonQuery() == 1, cancellationToken);
     }
 
     /// <inheritdoc />

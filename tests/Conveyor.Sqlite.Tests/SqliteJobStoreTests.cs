@@ -33,6 +33,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(3L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'jobs_counted_on_%';"));
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));
+        Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'idempotency_records';"));
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 namespace Conveyor.Storage.Conformance;
 
-/// <summary>Coordination primitives: locks with a TTL, idempotency records, and the server registry.</summary>
+/// <summary>Coordination primitives: locks with a TTL and the server registry (idempotency records: <see cref="IdempotencyTests"/>).</summary>
 public abstract class CoordinationTests : JobStoreTestBase
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
@@ -117,69 +117,6 @@ public abstract class CoordinationTests : JobStoreTestBase
     {
         var results = await Task.WhenAll(Enumerable.Range(0, 10)
             .Select(i => Task.Run(async () => await Store.TryAcquireLockAsync("contended", $"server-{i}", Ttl, Ct))));
-
-        Assert.Single(results, static r => r);
-    }
-
-    [Fact]
-    public async Task Idempotency_FirstRecord_IsTrueThenFalse()
-    {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-
-        Assert.False(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-        Assert.False(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_DifferentKeys_AreIndependent()
-    {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:1", Ttl, Ct));
-
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:2", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_JustBeforeTtl_IsStillRecorded()
-    {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-        Time.Advance(Ttl - TimeSpan.FromMilliseconds(1));
-
-        Assert.False(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_AfterTtl_IsTrueAgain()
-    {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-        Time.Advance(Ttl + TimeSpan.FromMilliseconds(1));
-
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-        Assert.False(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_AfterRemove_IsTrueAgain()
-    {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-
-        await Store.RemoveIdempotencyKeyAsync("payment:123", Ct);
-
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:123", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_RemoveUnknownKey_IsHarmless()
-    {
-        await Store.RemoveIdempotencyKeyAsync("never-recorded", Ct);
-
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("never-recorded", Ttl, Ct));
-    }
-
-    [Fact]
-    public async Task Idempotency_ConcurrentRecorders_ExactlyOneWins()
-    {
-        var results = await Task.WhenAll(Enumerable.Range(0, 10)
-            .Select(_ => Task.Run(async () => await Store.TryRecordIdempotencyKeyAsync("contended", Ttl, Ct))));
 
         Assert.Single(results, static r => r);
     }

@@ -120,16 +120,19 @@ public abstract class PurgeTests : JobStoreTestBase
     [Fact]
     public async Task Purge_ExpiredIdempotencyRecordsAndLocks_AreGoneAndLiveOnesKept()
     {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("old", TimeSpan.FromMinutes(1), Ct));
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("live", TimeSpan.FromHours(1), Ct));
+        // A processing record whose worker died (never extended), a done record kept for an hour.
+        Assert.Equal(IdempotencyBeginOutcome.Started, (await Store.TryBeginIdempotencyKeyAsync("old", new LeaseRef("job_old", 1), Now + TimeSpan.FromMinutes(1), Ct)).Outcome);
+        Assert.True(await Store.CompleteIdempotencyKeyAsync("live", new LeaseRef("job_live", 1), TimeSpan.FromHours(1), Ct));
         Assert.True(await Store.TryAcquireLockAsync("old-lock", "server-a", TimeSpan.FromMinutes(1), Ct));
         Assert.True(await Store.TryAcquireLockAsync("live-lock", "server-a", TimeSpan.FromHours(1), Ct));
         Time.Advance(TimeSpan.FromMinutes(2));
 
         Assert.Equal(0, await Store.PurgeExpiredAsync(100, Ct));
 
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("old", TimeSpan.FromMinutes(1), Ct));
-        Assert.False(await Store.TryRecordIdempotencyKeyAsync("live", TimeSpan.FromMinutes(1), Ct));
+        // The purged record is gone, not merely expired: its old owner's release (which ignores expiry) finds nothing.
+        Assert.False(await Store.ReleaseIdempotencyKeyAsync("old", new LeaseRef("job_old", 1), Ct));
+        Assert.Equal(IdempotencyBeginOutcome.Started, (await Store.TryBeginIdempotencyKeyAsync("old", new LeaseRef("job_new", 2), Now + Lease, Ct)).Outcome);
+        Assert.Equal(IdempotencyBeginOutcome.AlreadyDone, (await Store.TryBeginIdempotencyKeyAsync("live", new LeaseRef("job_new", 2), Now + Lease, Ct)).Outcome);
         Assert.True(await Store.TryAcquireLockAsync("old-lock", "server-b", TimeSpan.FromMinutes(1), Ct));
         Assert.False(await Store.TryAcquireLockAsync("live-lock", "server-b", TimeSpan.FromMinutes(1), Ct));
         Assert.False(await Store.ReleaseLockAsync("old-lock", "server-a", Ct));

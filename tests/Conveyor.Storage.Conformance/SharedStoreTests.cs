@@ -189,9 +189,13 @@ public abstract class SharedStoreTests : JobStoreTestBase
     [Fact]
     public async Task Siblings_IdempotencyRecord_SharedAcrossInstances()
     {
-        Assert.True(await Store.TryRecordIdempotencyKeyAsync("payment:1", TimeSpan.FromMinutes(5), Ct));
+        Assert.Equal(IdempotencyBeginOutcome.Started, (await Store.TryBeginIdempotencyKeyAsync("payment:1", new LeaseRef("job_a", 1), Now + Lease, Ct)).Outcome);
 
-        Assert.False(await Sibling.TryRecordIdempotencyKeyAsync("payment:1", TimeSpan.FromMinutes(5), Ct));
+        var seen = await Sibling.TryBeginIdempotencyKeyAsync("payment:1", new LeaseRef("job_b", 2), Now + Lease, Ct);
+        Assert.Equal(IdempotencyBeginResult.InProgress("job_a", Now + Lease), seen);
+
+        Assert.True(await Sibling.ReleaseIdempotencyKeyAsync("payment:1", new LeaseRef("job_a", 1), Ct));
+        Assert.Equal(IdempotencyBeginOutcome.Started, (await Store.TryBeginIdempotencyKeyAsync("payment:1", new LeaseRef("job_b", 2), Now + Lease, Ct)).Outcome);
     }
 
     [Fact]

@@ -1,13 +1,10 @@
--- Deletes up to a number of expired idempotency records, locks and server registrations.
--- KEYS[1] idempotency zset  KEYS[2] lock owners hash  KEYS[3] lock expiry zset
--- KEYS[4] servers hash  KEYS[5] server expiry zset.  ARGV[1] now  ARGV[2] limit
+-- Deletes up to a number of expired idempotency records, locks and server registrations (each kind in limit).
+-- KEYS[1] idempotency records hash  KEYS[2] idempotency expiry zset  KEYS[3] lock owners hash
+-- KEYS[4] lock expiry zset  KEYS[5] servers hash  KEYS[6] server expiry zset.  ARGV[1] now  ARGV[2] limit
 -- Returns how many entries were deleted.
 local now, limit = ARGV[1], tonumber(ARGV[2])
 local deleted = 0
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
-for _, key in ipairs(expired) do redis.call('ZREM', KEYS[1], key) end
-deleted = deleted + #expired
-for _, pair in ipairs({ { KEYS[2], KEYS[3] }, { KEYS[4], KEYS[5] } }) do
+for _, pair in ipairs({ { KEYS[1], KEYS[2] }, { KEYS[3], KEYS[4] }, { KEYS[5], KEYS[6] } }) do
   local names = redis.call('ZRANGEBYSCORE', pair[2], '-inf', now, 'LIMIT', 0, limit)
   for _, name in ipairs(names) do
     redis.call('HDEL', pair[1], name)

@@ -1,6 +1,6 @@
 namespace Conveyor.Storage;
 
-/// <summary>The small primitives that several servers sharing one store need: locks, idempotency records, server registry.</summary>
+/// <summary>The small primitives that several servers sharing one store need: locks, idempotency records (processing, done), server registry.</summary>
 public interface IJobCoordinationStore
 {
     /// <summary>
@@ -12,11 +12,35 @@ public interface IJobCoordinationStore
     /// <summary>Releases the lock if <paramref name="owner"/> holds it; true if it did.</summary>
     ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken);
 
-    /// <summary>Records the key until now + <paramref name="ttl"/>. True if it was not recorded (or had expired), false if it is.</summary>
-    ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts the work of an idempotency key for the attempt <paramref name="owner"/>, in one atomic step: the key becomes
+    /// <c>processing</c>, owned by <paramref name="owner"/> until <paramref name="expiresAt"/> (the attempt's lease expiry),
+    /// when there is no record, when the record expired (a <c>processing</c> record whose owner died, or a <c>done</c>
+    /// record past its time to live), or when the record is <c>processing</c> under an earlier (or the same) lease of
+    /// the same job. Otherwise nothing changes and the answer says why: <c>done</c> (by which job, when) or
+    /// <c>processing</c> by another job (which, and when its record expires).
+    /// </summary>
+    ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
-    /// <summary>Forgets the key (so that a failed attempt can be tried again).</summary>
-    ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves the expiry of every claim that is still <c>processing</c> under its owner to <paramref name="expiresAt"/>,
+    /// so that the record follows its attempt's lease while the handler runs (compare-and-set on the owner: a claim
+    /// another attempt took over is left alone). Returns how many claims were extended.
+    /// </summary>
+    ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks the key <c>done</c> by <paramref name="owner"/>'s job, finished now and kept until now + <paramref name="ttl"/>,
+    /// when it is <c>processing</c> under <paramref name="owner"/> (expired or not), or when no other attempt holds it
+    /// (no record, or an expired one). Returns false, changing nothing, when another attempt holds or finished it.
+    /// </summary>
+    ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the key's record when it is <c>processing</c> under <paramref name="owner"/> (its attempt failed and a retry
+    /// must be able to run). Returns true if it did; a record another attempt owns, or a <c>done</c> one, is left alone.
+    /// </summary>
+    ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken);
 
     /// <summary>Registers or refreshes a server.</summary>
     ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken);

@@ -3,7 +3,7 @@ namespace Conveyor.Storage.InMemory;
 public sealed partial class InMemoryJobStore
 {
     private readonly Dictionary<string, (string Owner, DateTimeOffset ExpiresAt)> _locks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _idempotencyKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IdempotencyRecord> _idempotencyKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ServerInfo> _servers = new(StringComparer.Ordinal);
 
     // Completed and replaced at every signal. Continuations run asynchronously, never under the lock.
@@ -52,34 +52,88 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> TryRecordIdempotencyKeyAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    public ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (_idempotencyKeys.TryGetValue(key, out var expiresAt) && expiresAt > now)
+            if (_idempotencyKeys.TryGetValue(key, out var record) && record.ExpiresAt > now)
+            {
+                if (record.FinishedAt is { } finishedAt)
+                {
+                    return ValueTask.FromResult(IdempotencyBeginResult.AlreadyDone(record.Owner.JobId, finishedAt));
+                }
+
+                if (!string.Equals(record.Owner.JobId, owner.JobId, StringComparison.Ordinal))
+                {
+                    return ValueTask.FromResult(IdempotencyBeginResult.InProgress(record.Owner.JobId, record.ExpiresAt));
+                }
+            }
+
+            _idempotencyKeys[key] = new IdempotencyRecord(owner, expiresAt, null);
+            return ValueTask.FromResult(IdempotencyBeginResult.Started);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        cancellationToken.ThrowIfCancellationRequested();
+        var extended = 0;
+        lock (_gate)
+        {
+            foreach (var claim in claims)
+            {
+                if (claim.Key is not null && _idempotencyKeys.TryGetValue(claim.Key, out var record)
+                    && record.FinishedAt is null && record.Owner == claim.Owner)
+                {
+                    _idempotencyKeys[claim.Key] = record with { ExpiresAt = expiresAt };
+                    extended++;
+                }
+            }
+        }
+
+        return ValueTask.FromResult(extended);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (_idempotencyKeys.TryGetValue(key, out var record) && record.Owner != owner && record.ExpiresAt > now)
             {
                 return ValueTask.FromResult(false);
             }
 
-            _idempotencyKeys[key] = now + ttl;
+            _idempotencyKeys[key] = new IdempotencyRecord(owner, now + ttl, now);
             return ValueTask.FromResult(true);
         }
     }
 
     /// <inheritdoc />
-    public ValueTask RemoveIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(key);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            _idempotencyKeys.Remove(key);
-        }
+            if (_idempotencyKeys.TryGetValue(key, out var record) && record.FinishedAt is null && record.Owner == owner)
+            {
+                _idempotencyKeys.Remove(key);
+                return ValueTask.FromResult(true);
+            }
 
-        return ValueTask.CompletedTask;
+            return ValueTask.FromResult(false);
+        }
     }
 
     /// <inheritdoc />
@@ -170,9 +224,9 @@ public sealed partial class InMemoryJobStore
     /// <summary>Drops expired idempotency records, locks and server registrations. Called under the lock.</summary>
     private void PurgeCoordination(DateTimeOffset now)
     {
-        foreach (var (key, expiresAt) in _idempotencyKeys)
+        foreach (var (key, record) in _idempotencyKeys)
         {
-            if (expiresAt <= now)
+            if (record.ExpiresAt <= now)
             {
                 _idempotencyKeys.Remove(key);
             }
@@ -194,4 +248,7 @@ public sealed partial class InMemoryJobStore
             }
         }
     }
+
+    /// <summary>An idempotency record: <c>processing</c> while <paramref name="FinishedAt"/> is null, <c>done</c> after.</summary>
+    private readonly record struct IdempotencyRecord(LeaseRef Owner, DateTimeOffset ExpiresAt, DateTimeOffset? FinishedAt);
 }
