@@ -2,6 +2,7 @@ using Conveyor;
 using Conveyor.Client;
 using Conveyor.Diagnostics;
 using Conveyor.Handlers;
+using Conveyor.Idempotency;
 using Conveyor.Middleware;
 using Conveyor.Server;
 using Conveyor.Storage;
@@ -76,6 +77,7 @@ public static class ConveyorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         JobType.EnsureValid(TPayload.JobType, nameof(TPayload));
+        _ = IdempotencyPolicy.For(typeof(TPayload), typeof(THandler)); // a misplaced [Idempotent] fails here, at registration
         builder.Services.TryAddScoped<THandler>();
         builder.Services.AddSingleton<JobInvoker>(sp => new TypedJobInvoker<TPayload, THandler>(sp.GetRequiredService<JobPayloadSerializer>()));
         return builder;
@@ -100,11 +102,19 @@ public static class ConveyorServiceCollectionExtensions
         foreach (var handlerInterface in handlerInterfaces)
         {
             var payloadType = handlerInterface.GetGenericArguments()[0];
-            typeof(ConveyorServiceCollectionExtensions)
-                .GetMethods()
-                .Single(m => m.Name == nameof(AddHandler) && m.GetGenericArguments().Length == 2)
-                .MakeGenericMethod(payloadType, typeof(THandler))
-                .Invoke(null, [builder]);
+            try
+            {
+                typeof(ConveyorServiceCollectionExtensions)
+                    .GetMethods()
+                    .Single(m => m.Name == nameof(AddHandler) && m.GetGenericArguments().Length == 2)
+                    .MakeGenericMethod(payloadType, typeof(THandler))
+                    .Invoke(null, [builder]);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+            {
+                // The registration's own error (a bad job type, a misplaced [Idempotent]), not the reflection's.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            }
         }
 
         return builder;
@@ -176,17 +186,21 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<TracingMiddleware>();
         services.TryAddSingleton<MetricsMiddleware>();
         services.TryAddSingleton<LoggingMiddleware>();
+        services.TryAddSingleton<IdempotencyMiddleware>();
         services.TryAddSingleton(sp =>
         {
-            IJobMiddleware[] builtIn =
-            [
-                sp.GetRequiredService<RecoveryMiddleware>(),
-                sp.GetRequiredService<TracingMiddleware>(),
-                sp.GetRequiredService<MetricsMiddleware>(),
-                sp.GetRequiredService<LoggingMiddleware>(),
-            ];
+            var registry = sp.GetRequiredService<JobHandlerRegistry>();
+            var builtIn = new List<IJobMiddleware> { sp.GetRequiredService<RecoveryMiddleware>(), sp.GetRequiredService<TracingMiddleware>() };
+            if (registry.HasIdempotentHandlers)
+            {
+                // Before metrics and logging: a skipped or snoozed duplicate is not an attempt of the handler.
+                builtIn.Add(sp.GetRequiredService<IdempotencyMiddleware>());
+            }
+
+            builtIn.Add(sp.GetRequiredService<MetricsMiddleware>());
+            builtIn.Add(sp.GetRequiredService<LoggingMiddleware>());
             var custom = sp.GetServices<MiddlewareRegistration>().Select(r => (IJobMiddleware)sp.GetRequiredService(r.MiddlewareType));
-            return new JobPipeline(builtIn.Concat(custom).ToList(), sp.GetRequiredService<JobHandlerRegistry>());
+            return new JobPipeline(builtIn.Concat(custom).ToList(), registry);
         });
         services.TryAddSingleton<Processor>();
         services.TryAddSingleton(sp => new JobServer(

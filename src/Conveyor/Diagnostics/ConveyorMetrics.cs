@@ -24,6 +24,8 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _retries;
     private readonly Counter<long> _leaseRecoveries;
     private readonly Counter<long> _snoozed;
+    private readonly Counter<long> _idempotentSkipped;
+    private readonly Counter<long> _idempotencyUnavailable;
     private readonly Histogram<double> _queueWait;
     private readonly Gauge<long> _retentionBacklog;
     private readonly Counter<long> _fireAndForgetDropped;
@@ -57,6 +59,8 @@ public sealed class ConveyorMetrics
         _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
         _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
         _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type).");
+        _idempotentSkipped = meter.CreateCounter<long>("job_idempotent_skipped_total", description: "Jobs acknowledged as succeeded without running the handler because their idempotency key was already done, by job type and queue.");
+        _idempotencyUnavailable = meter.CreateCounter<long>("job_idempotency_unavailable_total", description: "Idempotent jobs whose idempotency record could not be read because the store was unreachable, by job type, queue and mode (open: the handler ran; closed: the job was snoozed).");
         _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600] });
         _retentionBacklog = meter.CreateGauge<long>("job_retention_backlog", description:
@@ -170,6 +174,12 @@ public sealed class ConveyorMetrics
 
     internal void JobRetryScheduled(string jobType, string queue) =>
         _retries.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void IdempotentSkipped(string jobType, string queue) =>
+        _idempotentSkipped.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+
+    internal void IdempotencyUnavailable(string jobType, string queue, IdempotencyFailureMode mode) =>
+        _idempotencyUnavailable.Add(1, new TagList { { "task_type", jobType }, { "queue", queue }, { "mode", mode == IdempotencyFailureMode.FailOpen ? "open" : "closed" } });
 
     internal void JobSnoozed(string jobType, string queue, string reason) =>
         _snoozed.Add(1, new TagList { { "task_type", jobType }, { "queue", queue }, { "reason", reason } });

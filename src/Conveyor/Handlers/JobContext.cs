@@ -13,6 +13,7 @@ public sealed class JobContext
     private readonly TimeProvider _timeProvider;
     private readonly Func<object?, Type, byte[]> _serializeResult;
     private List<JobError>? _itemErrors;
+    private List<JobError>? _notes;
     private Dictionary<string, object?>? _items;
     private readonly Server.RunningJob _run;
 
@@ -50,6 +51,27 @@ public sealed class JobContext
     }
 
     internal LeasedJob Job { get; }
+
+    internal Server.RunningJob Run => _run;
+
+    /// <summary>The payload deserialised once for the pipeline (by the idempotency step), reused by the handler's invoker.</summary>
+    internal object? DeserializedPayload { get; set; }
+
+    /// <summary>Set when a middleware hands the job back to wait instead of running it (see <see cref="Snooze"/>).</summary>
+    internal JobSnoozeRequest? SnoozeRequest { get; private set; }
+
+    /// <summary>Lines for the job's errors that do not make it a partial success (e.g. why the handler did not run).</summary>
+    internal IReadOnlyList<JobError> Notes => _notes ?? (IReadOnlyList<JobError>)[];
+
+    /// <summary>
+    /// Hands the job back to wait until <paramref name="until"/> without counting the attempt (AckOutcome.Snoozed),
+    /// instead of running the rest of the pipeline; <paramref name="reason"/> is shown on the job and
+    /// <paramref name="metricReason"/> labels <c>job_snoozed_total</c>.
+    /// </summary>
+    internal void Snooze(DateTimeOffset until, string reason, string metricReason) => SnoozeRequest = new JobSnoozeRequest(until, reason, metricReason);
+
+    /// <summary>Adds a line to the job's errors that does not make it a partial success.</summary>
+    internal void AddNote(string message) => (_notes ??= []).Add(new JobError(Attempt, message, null, null, _timeProvider.GetUtcNow()));
 
     public string JobId => Job.Id;
 

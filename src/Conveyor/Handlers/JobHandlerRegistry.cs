@@ -24,6 +24,9 @@ internal sealed class JobHandlerRegistry : IRegisteredJobTypes, IJobPayloadValid
 
     public IReadOnlyCollection<string> JobTypes => _invokers.Keys;
 
+    /// <summary>True when some handler's payload is an <see cref="IIdempotentJob"/>: only then is the idempotency step in the pipeline.</summary>
+    public bool HasIdempotentHandlers => _invokers.Values.Any(static i => i.Idempotency is not null);
+
     public bool TryGet(string jobType, out JobInvoker invoker) => _invokers.TryGetValue(jobType, out invoker!);
 
     public JobPayloadProblem? Validate(string jobType, ReadOnlyMemory<byte> payload) =>

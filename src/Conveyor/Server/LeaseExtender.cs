@@ -44,5 +44,40 @@ internal sealed class LeaseExtender(
                 run.Stop(StopReason.CancelRequested);
             }
         }
+
+        await ExtendIdempotencyKeysAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Moves the expiry of the idempotency records that running handlers hold to their leases' new expiry, in one round
+    /// trip for all of them (none when no idempotent handler runs): a record follows its lease, so a duplicate waits as
+    /// long as the holder lives and no longer than one lease after it died.
+    /// </summary>
+    private async Task ExtendIdempotencyKeysAsync(CancellationToken cancellationToken)
+    {
+        List<IdempotencyClaim>? claims = null;
+        foreach (var run in held.All)
+        {
+            if (run.IdempotencyKey is { } key && run.Reason != StopReason.LeaseLost)
+            {
+                (claims ??= []).Add(new IdempotencyClaim(key, new LeaseRef(run.Job.Id, run.Job.LeaseToken)));
+            }
+        }
+
+        if (claims is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.ExtendIdempotencyKeysAsync(claims, TimeProvider.GetUtcNow() + leaseDuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            // The leases were just extended, so the store answered a moment ago; the next tick tries again, well
+            // before these records (a lease long) expire.
+            Log.IdempotencyExtendFailed(Logger, claims.Count, e.Message);
+        }
     }
 }

@@ -24,6 +24,8 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 
     protected TimeProvider TimeProvider => timeProvider;
 
+    protected ILogger Logger => logger;
+
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
     public virtual async Task RunAsync(CancellationToken cancellationToken)

@@ -131,6 +131,19 @@ internal sealed class Processor(
             return null;
         }
 
+        if (exception is null && context.SnoozeRequest is { } snooze)
+        {
+            metrics.JobSnoozed(job.Type, job.Queue, snooze.MetricReason);
+            return new JobAcknowledgement
+            {
+                JobId = job.Id,
+                LeaseToken = job.LeaseToken,
+                Outcome = AckOutcome.Snoozed,
+                SnoozeUntil = snooze.Until,
+                SnoozeReason = snooze.Reason,
+            };
+        }
+
         if (exception is null)
         {
             return new JobAcknowledgement
@@ -138,7 +151,7 @@ internal sealed class Processor(
                 JobId = job.Id,
                 LeaseToken = job.LeaseToken,
                 Outcome = context.ItemErrors.Count > 0 ? AckOutcome.Partial : AckOutcome.Succeeded,
-                ItemErrors = context.ItemErrors,
+                ItemErrors = context.Notes.Count == 0 ? context.ItemErrors : [.. context.Notes, .. context.ItemErrors],
                 Result = context.Result,
                 ResultUrl = context.ResultUrl,
             };

@@ -8,12 +8,23 @@ internal sealed class RunningJob(LeasedJob job)
     private readonly CancellationTokenSource _cancellation = new();
     private int _reason;
     private ITimer? _limitTimer;
+    private string? _idempotencyKey;
 
     public LeasedJob Job { get; } = job;
 
     public CancellationToken Token => _cancellation.Token;
 
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+    /// <summary>
+    /// The idempotency record this attempt holds while its handler runs (owned by its lease), or null: the lease
+    /// extender moves the record's expiry with the lease.
+    /// </summary>
+    public string? IdempotencyKey
+    {
+        get => Volatile.Read(ref _idempotencyKey);
+        set => Volatile.Write(ref _idempotencyKey, value);
+    }
 
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }

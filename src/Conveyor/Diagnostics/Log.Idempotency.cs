@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor;
+
+/// <summary>The log lines of handler idempotency.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(90, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) not run: idempotency key '{idempotency_key}' was done by job {done_by} at {finished_at:O}; acknowledged as succeeded")]
+    public static partial void IdempotentSkipped(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string done_by, DateTimeOffset finished_at);
+
+    [LoggerMessage(91, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) snoozed until {until:O}: idempotency key '{idempotency_key}' is being processed by job {held_by}")]
+    public static partial void IdempotentBusy(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string held_by, DateTimeOffset until);
+
+    [LoggerMessage(92, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}): the idempotency store is unreachable ({error}); fail-open, so the handler runs without the key's protection")]
+    public static partial void IdempotencyFailOpen(ILogger logger, string job_id, string job_type, string queue, string error);
+
+    [LoggerMessage(93, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}): the idempotency store is unreachable ({error}); fail-closed, so the job is snoozed until {until:O}")]
+    public static partial void IdempotencyFailClosed(ILogger logger, string job_id, string job_type, string queue, string error, DateTimeOffset until);
+
+    [LoggerMessage(94, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) finished the work of idempotency key '{idempotency_key}' but could not record it as done ({error}): a duplicate that starts after the record expires would run again")]
+    public static partial void IdempotencyCompleteFailed(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string error);
+
+    [LoggerMessage(95, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) finished the work of idempotency key '{idempotency_key}' after another attempt took the key over (this attempt's record had expired): the work may have run twice")]
+    public static partial void IdempotencyTakenOver(ILogger logger, string job_id, string job_type, string queue, string idempotency_key);
+
+    [LoggerMessage(96, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) could not release idempotency key '{idempotency_key}' after its attempt failed ({error}): a retry waits until the record expires")]
+    public static partial void IdempotencyReleaseFailed(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string error);
+
+    [LoggerMessage(97, LogLevel.Warning, "Extending the idempotency records of {count} running jobs failed: {error}")]
+    public static partial void IdempotencyExtendFailed(ILogger logger, int count, string error);
+}
