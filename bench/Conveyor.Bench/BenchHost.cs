@@ -90,6 +90,12 @@ internal static class BenchHost
             _ => throw new ArgumentException($"--store accepts memory, sqlite, redis or postgres; got '{settings.Store}'"),
         };
         conveyor.AddHandler<BenchHandler>();
+        if (settings.Idempotent)
+        {
+            conveyor.AddHandler<IdempotentBenchHandler>();
+            _idempotent = true;
+        }
+
         extra?.Invoke(conveyor);
         if (settings.Probe)
         {
@@ -118,6 +124,12 @@ internal static class BenchHost
     /// </summary>
     public static async Task PrefillAsync(IJobClient client, int n, int parallel = 4)
     {
+        if (_idempotent)
+        {
+            await PrefillIdempotentAsync(client, n, parallel);
+            return;
+        }
+
         var next = 0;
         await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
         {
@@ -129,6 +141,31 @@ internal static class BenchHost
                 for (var i = 0; i < count; i++)
                 {
                     jobs[i] = new BenchJob(Stopwatch.GetTimestamp());
+                }
+
+                await client.EnqueueManyAsync(jobs);
+            }
+        }));
+    }
+
+    /// <summary>Set by <see cref="Build"/> with --idempotent: <see cref="PrefillAsync"/> then queues <see cref="IdempotentBenchJob"/>s.</summary>
+    private static bool _idempotent;
+
+    private static long _nextKey;
+
+    private static async Task PrefillIdempotentAsync(IJobClient client, int n, int parallel)
+    {
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            int start;
+            while ((start = Interlocked.Add(ref next, 1000) - 1000) < n)
+            {
+                var count = Math.Min(1000, n - start);
+                var jobs = new IdempotentBenchJob[count];
+                for (var i = 0; i < count; i++)
+                {
+                    jobs[i] = new IdempotentBenchJob(Stopwatch.GetTimestamp(), Interlocked.Increment(ref _nextKey));
                 }
 
                 await client.EnqueueManyAsync(jobs);

@@ -9,6 +9,17 @@ internal sealed record BenchJob(long T) : IJobPayload
     public static string JobType => "bench:noop";
 }
 
+/// <summary>
+/// The no-op job as an idempotent handler's (--idempotent): a key per job, so every job begins and completes its own
+/// record; what the drain loses against <see cref="BenchJob"/> is the idempotency step's cost.
+/// </summary>
+internal sealed record IdempotentBenchJob(long T, long Key) : IJobPayload, IIdempotentJob
+{
+    public static string JobType => "bench:idempotent";
+
+    public string IdempotencyKey => Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>Counts completions and records enqueue-to-start latency; does nothing else.</summary>
 internal sealed class BenchRecorder
 {
@@ -48,6 +59,15 @@ internal sealed class BenchRecorder
 
     /// <summary>Stopwatch timestamps of each recorded job's enqueue and start, in the order of <see cref="Latencies"/>.</summary>
     public (long EnqueuedAt, long StartedAt)[] Spans => _spans.AsSpan(0, Math.Min(_latencyCount, _spans.Length)).ToArray();
+}
+
+/// <summary>The same handler for <see cref="IdempotentBenchJob"/>.</summary>
+internal sealed class IdempotentBenchHandler(BenchRecorder recorder, BenchSettings settings) : IJobHandler<IdempotentBenchJob>
+{
+    private readonly BenchHandler _inner = new(recorder, settings);
+
+    public Task HandleAsync(IdempotentBenchJob payload, JobContext context, CancellationToken cancellationToken) =>
+        _inner.HandleAsync(new BenchJob(payload.T), context, cancellationToken);
 }
 
 /// <summary>

@@ -24,7 +24,8 @@ internal sealed record BenchSettings(
     int? Prefetch,
     double RetentionSeconds,
     double WindowSeconds,
-    int Backlog)
+    int Backlog,
+    bool Idempotent)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -60,6 +61,7 @@ internal sealed record BenchSettings(
             Get("prefetch", "") is { Length: > 0 } prefetch ? int.Parse(prefetch, CultureInfo.InvariantCulture) : null,
             double.Parse(Get("retention-seconds", "20"), CultureInfo.InvariantCulture),
             double.Parse(Get("window", "10"), CultureInfo.InvariantCulture),
-            Int("backlog", "0"));
+            Int("backlog", "0"),
+            args.Contains("--idempotent"));
     }
 }

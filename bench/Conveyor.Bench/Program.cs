@@ -11,6 +11,7 @@ using Conveyor.Bench;
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
 //   --scenario fan-out        publishes/s of one event to 5 subscribers (5 jobs all or none per publish), 1 and 16 callers
 //   --scenario footprint      bytes of store per finished job: --n jobs enqueued and acknowledged, size before and after
+//   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
 if (settings.Role == "victim")

@@ -3,7 +3,7 @@ namespace Conveyor.Server.SampleJobs;
 /// <summary>
 /// Where the sample jobs keep their own data: <c>Conveyor:Samples:DataDirectory</c>, or else the directory of the SQLite
 /// store's file (the server's data directory, <c>Conveyor:DataDirectory</c>, for the other stores). Holds <c>samples.db</c> (the imported inventory) and
-/// <c>reports/{tenant}/{job_id}.csv</c>.
+/// <c>reports/{tenant}/{job_id}.csv</c> and <c>outbox/notifications.log</c>.
 /// </summary>
 public sealed class SampleDataDirectory
 {
@@ -20,6 +20,9 @@ public sealed class SampleDataDirectory
     public string Path { get; }
 
     public string DatabasePath => System.IO.Path.Combine(Path, "samples.db");
+
+    /// <summary>The notifications the idempotent sample (note:notify) "sent", one line each: key, job id, attempt.</summary>
+    public string OutboxPath => System.IO.Path.Combine(Path, "outbox", "notifications.log");
 
     /// <summary>The report file of one job; the tenant is part of the path, so one tenant's file is never another's.</summary>
     public string ReportPath(string tenant, string jobId) => System.IO.Path.Combine(Path, "reports", tenant, jobId + ".csv");

@@ -5,8 +5,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 internal static class SampleJobsConveyorBuilderExtensions
 {
     /// <summary>
-    /// Registers the sample jobs (note:archive, note:cleanup-old, demo:sleep, report:generate, bulk:import), the
-    /// subscribers of note:created and their dependencies, the seed's schedule (note:cleanup-old every day at 03:00
+    /// Registers the sample jobs (note:archive, note:cleanup-old, note:notify, demo:sleep, report:generate, bulk:import),
+    /// the subscribers of note:created and their dependencies, the seed's schedule (note:cleanup-old every day at 03:00
     /// UTC), and fire-and-forget, which <c>POST /notes/{noteId}/archive</c> uses.
     /// </summary>
     public static IConveyorBuilder AddSampleJobs(this IConveyorBuilder builder, IConfiguration configuration)
@@ -21,6 +21,7 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddHandler<BulkImportHandler>()
             .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
             .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options)
+            .AddHandler<NotifyNoteSharedHandler>()
             .AddFireAndForget()
             .AddHandler<NoteCleanupHandler>()
             .AddSchedule(CleanupOldNotes.JobType, CleanupOldNotes.DailyAt3, new CleanupOldNotes(OlderThanDays: 30));
