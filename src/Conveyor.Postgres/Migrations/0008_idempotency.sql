@@ -2,7 +2,7 @@
 -- 0001 (which nothing but tests used). A record is 'processing' while one attempt (job_id + lease_token) runs the
 -- key's work, until expires_at, which follows that attempt's lease; then 'done' (finished_at set), kept until
 -- expires_at. The janitor's purge deletes expired records by the expiry index.
--- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0006_idempotency.sql
+-- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0008_idempotency.sql
 
 DROP TABLE IF EXISTS :"schema".idempotency_keys;
 
@@ -17,4 +17,4 @@ CREATE TABLE IF NOT EXISTS :"schema".idempotency_records (
 
 CREATE INDEX IF NOT EXISTS idempotency_records_expiry_idx ON :"schema".idempotency_records (expires_at);
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (6, '0006_idempotency') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (8, '0008_idempotency') ON CONFLICT (version) DO NOTHING;
