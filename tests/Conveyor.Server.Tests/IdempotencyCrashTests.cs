@@ -65,7 +65,7 @@ public sealed class IdempotencyCrashTests(ITestOutputHelper output) : IDisposabl
         Assert.False(File.Exists(OutboxPath) && File.ReadAllLines(OutboxPath).Length > 0, "the kill came after a handler's effect: make HandlerDelayMs longer");
         using var second = WorkerProcess.Start(_directory, Settings(store));
         using var third = WorkerProcess.Start(_directory, Settings(store));
-        await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(s => s.State == JobState.Succeeded), TimeSpan.FromSeconds(120), second, third);
+        await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(s => s.State == JobState.Succeeded), TimeSpan.FromSeconds(180), second, third);
 
         var finished = await StatesAsync(jobs, ids);
         var effects = File.ReadAllLines(OutboxPath).Select(l => l.Split('\t')).ToList();
@@ -119,6 +119,10 @@ public sealed class IdempotencyCrashTests(ITestOutputHelper output) : IDisposabl
         var settings = new Dictionary<string, string>
         {
             ["Conveyor__Server__Concurrency"] = "4",
+            // Well beyond a handler and any stall of a loaded machine: a live worker that lost its lease would let a
+            // duplicate run the effect beside it (the documented limit, not what this test is about). The killed
+            // worker's keys come free a lease after the kill.
+            ["Conveyor__Server__LeaseDuration"] = "00:00:10",
             ["Conveyor__Samples__DataDirectory"] = _directory,
         };
         switch (store)

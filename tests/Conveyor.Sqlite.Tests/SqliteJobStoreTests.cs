@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Sqlite.Internal;
 using Conveyor.Storage;
 using Microsoft.Data.Sqlite;
@@ -29,11 +30,32 @@ public sealed class SqliteJobStoreTests : IDisposable
 
         Assert.True(File.Exists(_database.Path));
         using var connection = OpenRaw();
-        Assert.Equal(6L, Scalar(connection, "PRAGMA user_version;"));
+        Assert.Equal((long)LatestMigrationFile(), Scalar(connection, "PRAGMA user_version;"));
         Assert.Equal(3L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'jobs_counted_on_%';"));
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_pending';"));
         Assert.Equal(1L, Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE name = 'idempotency_records';"));
+    }
+
+    [Fact]
+    public void Migrations_AreTheEmbeddedFilesInOrderWithNoGap()
+    {
+        // Every migration file shipped in the assembly is applied, and the schema version is its number, so
+        // a new file cannot be forgotten in the list and this file never needs a hand edit for one.
+        Assert.Equal(LatestMigrationFile(), SqlText.Migrations.Count);
+        Assert.Equal(SqlText.Migrations.Count, SqliteSchema.CurrentVersion);
+    }
+
+    /// <summary>The number of the newest migration embedded in Conveyor.Sqlite, checking they run 1, 2, … with no gap.</summary>
+    private static int LatestMigrationFile()
+    {
+        var numbers = typeof(SqliteSchema).Assembly.GetManifestResourceNames()
+            .Where(static name => name.StartsWith("Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(static name => int.Parse(name.AsSpan("Migrations.".Length, 4), CultureInfo.InvariantCulture))
+            .Order()
+            .ToList();
+        Assert.Equal(Enumerable.Range(1, numbers.Count), numbers);
+        return numbers[^1];
     }
 
     [Theory]

@@ -4,11 +4,12 @@ namespace Conveyor.Server.SampleJobs;
 
 /// <summary>
 /// "Sends" the notification by appending one line to <c>outbox/notifications.log</c> in the sample data directory
-/// (the side effect a duplicate must not repeat): key, job id, attempt. The idempotency step around it makes a
-/// duplicate of a sent notification succeed without sending, and one that arrives while the first is sending wait.
+/// (<see cref="NotificationOutbox"/>; the side effect a duplicate must not repeat): key, job id, attempt. The
+/// idempotency step around it makes a duplicate of a sent notification succeed without sending, and one that arrives
+/// while the first is sending wait.
 /// </summary>
 [Idempotent(FailureMode = IdempotencyFailureMode.FailOpen, KeepDoneForHours = 24)]
-public sealed partial class NotifyNoteSharedHandler(SampleDataDirectory data, ILogger<NotifyNoteSharedHandler> logger) : IJobHandler<NotifyNoteShared>
+public sealed partial class NotifyNoteSharedHandler(NotificationOutbox outbox, TimeProvider timeProvider, ILogger<NotifyNoteSharedHandler> logger) : IJobHandler<NotifyNoteShared>
 {
     public async Task HandleAsync(NotifyNoteShared payload, JobContext context, CancellationToken cancellationToken)
     {
@@ -19,12 +20,10 @@ public sealed partial class NotifyNoteSharedHandler(SampleDataDirectory data, IL
 
         if (payload.DelayMs > 0)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(payload.DelayMs), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(payload.DelayMs), timeProvider, cancellationToken);
         }
 
-        // One short append (O_APPEND): lines from several worker processes never interleave.
-        Directory.CreateDirectory(Path.GetDirectoryName(data.OutboxPath)!);
-        await File.AppendAllTextAsync(data.OutboxPath, $"{payload.IdempotencyKey}\t{context.JobId}\t{context.Attempt}\n", CancellationToken.None);
+        await outbox.AppendAsync($"{payload.IdempotencyKey}\t{context.JobId}\t{context.Attempt}", cancellationToken);
         LogSent(logger, payload.NoteId, payload.Recipient);
     }
 

@@ -14,6 +14,7 @@ internal static class SampleJobsConveyorBuilderExtensions
         builder.Services.AddSingleton<INoteRepository, InMemoryNoteRepository>();
         builder.Services.AddSingleton(new SampleDataDirectory(configuration));
         builder.Services.AddSingleton<InventoryDatabase>();
+        builder.Services.AddSingleton<NotificationOutbox>();
         return builder
             .AddHandler<NoteArchiveHandler>()
             .AddHandler<DemoSleepHandler>()

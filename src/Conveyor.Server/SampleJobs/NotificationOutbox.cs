@@ -1,0 +1,52 @@
+using System.Text;
+
+namespace Conveyor.Server.SampleJobs;
+
+/// <summary>
+/// The sample's outbox, <c>outbox/notifications.log</c>: one line per notification "sent". Each append is whole, even when
+/// several handlers and worker processes append at once. <see cref="FileMode.Append"/> alone does not give that: .NET
+/// opens the file without O_APPEND, seeks to its end and writes at that offset, so two writers that found the same end
+/// write over each other and a line is lost. An exclusive open (<see cref="FileShare.None"/>: an advisory lock on Unix,
+/// a share lock on Windows) makes one writer wait for the other.
+/// </summary>
+public sealed class NotificationOutbox(SampleDataDirectory data, TimeProvider timeProvider)
+{
+    /// <summary>How long an append waits for the file before it fails (the attempt then fails and is retried).</summary>
+    internal static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(5);
+
+    public string Path => data.OutboxPath;
+
+    /// <summary>
+    /// Appends <paramref name="line"/> (with its newline). The token stops the wait for the file; once the file is
+    /// open the line is written whole.
+    /// </summary>
+    public async Task AppendAsync(string line, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var giveUpAt = timeProvider.GetUtcNow() + WaitLimit;
+        while (true)
+        {
+            FileStream file;
+            try
+            {
+                file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 0);
+            }
+            catch (IOException) when (timeProvider.GetUtcNow() < giveUpAt)
+            {
+                // Another writer holds the file for the few microseconds of its append.
+                await Task.Delay(RetryDelay, timeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await using (file.ConfigureAwait(false))
+            {
+                await file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return;
+        }
+    }
+}
