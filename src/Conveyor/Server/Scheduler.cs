@@ -15,7 +15,8 @@ namespace Conveyor.Server;
 /// </summary>
 /// <remarks>
 /// It reads the ticks due within the next <see cref="JobServerOptions.SchedulePollInterval"/> (one indexed query) and
-/// sleeps until the earliest of them, so a tick's job is enqueued at its instant rather than at the next poll.
+/// sleeps until the earliest of them, so a tick's job is enqueued at its instant rather than at the next poll. Schedules
+/// due at the same instant are fired side by side.
 /// </remarks>
 internal sealed class Scheduler(
     IJobStore store,
@@ -29,6 +30,9 @@ internal sealed class Scheduler(
     private readonly ILogger _logger = logger;
 
     private const int BatchSize = 500;
+
+    // Schedules fired at once when several are due at the same instant.
+    private const int FireConcurrency = 16;
 
     // Code and configuration schedules still to be written into the store (retried while the store is away).
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
@@ -74,24 +78,49 @@ internal sealed class Scheduler(
         {
             var now = TimeProvider.GetUtcNow();
             var due = await store.ListDueSchedulesAsync(now + Period, BatchSize, cancellationToken).ConfigureAwait(false);
-            var fired = 0;
-            foreach (var schedule in due)
+            var ready = due.Where(s => s.NextFireAt!.Value <= now).ToList();
+            var nextTicks = await FireAllAsync(ready, now, cancellationToken).ConfigureAwait(false);
+            foreach (var next in nextTicks.Concat(due.Where(s => s.NextFireAt!.Value > now).Select(static s => s.NextFireAt)))
             {
-                var next = schedule.NextFireAt!.Value <= now
-                    ? await FireAsync(schedule, now, cancellationToken).ConfigureAwait(false)
-                    : schedule.NextFireAt;
-                fired += schedule.NextFireAt!.Value <= now ? 1 : 0;
                 if (next is { } n && (_nextKnownTick is null || n < _nextKnownTick))
                 {
                     _nextKnownTick = n;
                 }
             }
 
-            if (due.Count < BatchSize || fired < due.Count)
+            if (due.Count < BatchSize || ready.Count < due.Count)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Fires the schedules due at the same instant side by side (at most <see cref="FireConcurrency"/> at once), so the
+    /// last of many is not late by every other one's enqueue and compare-and-set round trips. Each schedule is fired
+    /// by itself, as before: the tick's id and the compare-and-set keep it to one job whatever runs beside it.
+    /// </summary>
+    private async Task<DateTimeOffset?[]> FireAllAsync(List<ScheduleRecord> ready, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (ready.Count == 1)
+        {
+            return [await FireAsync(ready[0], now, cancellationToken).ConfigureAwait(false)];
+        }
+
+        using var throttle = new SemaphoreSlim(FireConcurrency);
+        var fires = ready.Select(async schedule =>
+        {
+            await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await FireAsync(schedule, now, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        }).ToList();
+        return await Task.WhenAll(fires).ConfigureAwait(false);
     }
 
     /// <summary>Handles the schedule's ticks due by <paramref name="now"/> and returns its next tick.</summary>

@@ -51,6 +51,34 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public async Task ManySchedulesDueAtOnce_FiredSideBySide_EachGetsOneJobPerTick_AndMovesOn()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        const int count = 40;
+        for (var i = 0; i < count; i++)
+        {
+            await bed.CreateAsync($"s{i:D2}", "*/10 * * * * *");
+        }
+
+        var schedulers = Enumerable.Range(0, 3).Select(_ => bed.NewScheduler()).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            bed.Time.Advance(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(schedulers.Select(s => Task.Run(() => s.RunOnceAsync(CancellationToken.None))));
+        }
+
+        var ticks = await bed.TicksAsync();
+        Assert.Equal(count * 3, ticks.Count);
+        Assert.All(ticks.GroupBy(t => t), g => Assert.Equal(count, g.Count()));
+        foreach (var schedule in await bed.Schedules.ListAsync(TenantId.Default))
+        {
+            Assert.Equal(Start.AddSeconds(30), schedule.LastFireAt);
+            Assert.Equal(Start.AddSeconds(40), schedule.NextFireAt);
+            Assert.Equal(3, bed.Fired(schedule.Name));
+        }
+    }
+
+    [Fact]
     public async Task StaleScheduler_HandlesATickAnotherAlreadyDid_NoSecondJob()
     {
         using var bed = new SchedulerTestBed(Start);
