@@ -25,7 +25,8 @@ internal sealed record BenchSettings(
     double RetentionSeconds,
     double WindowSeconds,
     int Backlog,
-    bool Idempotent)
+    bool Idempotent,
+    IReadOnlyList<int> Schedules)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -62,6 +63,7 @@ internal sealed record BenchSettings(
             double.Parse(Get("retention-seconds", "20"), CultureInfo.InvariantCulture),
             double.Parse(Get("window", "10"), CultureInfo.InvariantCulture),
             Int("backlog", "0"),
-            args.Contains("--idempotent"));
+            args.Contains("--idempotent"),
+            Ints("schedules", ""));
     }
 }

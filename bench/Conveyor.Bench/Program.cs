@@ -11,6 +11,8 @@ using Conveyor.Bench;
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
 //   --scenario fan-out        publishes/s of one event to 5 subscribers (5 jobs all or none per publish), 1 and 16 callers
 //   --scenario footprint      bytes of store per finished job: --n jobs enqueued and acknowledged, size before and after
+//   --scenario schedule-lateness  --schedules N schedules every second for --seconds: how late each tick's job starts
+//   --scenario schedule-idle  for each of --schedules (0,10000) schedules due in weeks, an idle server: store calls/s, CPU
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
@@ -49,6 +51,12 @@ switch (settings.Scenario)
         break;
     case "footprint":
         await FootprintScenario.RunAsync(settings);
+        break;
+    case "schedule-lateness":
+        await ScheduleScenario.RunLatenessAsync(settings);
+        break;
+    case "schedule-idle":
+        await ScheduleScenario.RunIdleAsync(settings);
         break;
     default:
         throw new ArgumentException($"unknown --scenario {settings.Scenario}");

@@ -40,8 +40,11 @@ internal class StoreProbe : DispatchProxy
             throw;
         }
 
+        Counters.Calls.AddOrUpdate(targetMethod!.Name, 1, static (_, n) => n + 1);
         return targetMethod.Name switch
         {
+            nameof(IJobStore.EnqueueAsync) when args![0] is NewJob { Id: { } id } && id.StartsWith("sch:", StringComparison.Ordinal)
+                => Stamp((ValueTask<EnqueueResult>)result!, id),
             nameof(IJobStore.DequeueAsync) => Time((ValueTask<IReadOnlyList<LeasedJob>>)result!, Counters.Dequeue, r => r.Count, started),
             nameof(IJobStore.AcknowledgeManyAsync) => Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started),
             nameof(IJobStore.EnqueueManyAsync) => Time((ValueTask<IReadOnlyList<EnqueueResult>>)result!, Counters.Enqueue, r => r.Count, started),
@@ -49,6 +52,18 @@ internal class StoreProbe : DispatchProxy
                 => Span(deletion, started),
             _ => result,
         };
+    }
+
+    private static ValueTask<EnqueueResult> Stamp(ValueTask<EnqueueResult> call, string id)
+    {
+        return Await(call, id);
+
+        static async ValueTask<EnqueueResult> Await(ValueTask<EnqueueResult> call, string id)
+        {
+            var result = await call;
+            Counters.EnqueuedAt[id] = TimeProvider.System.GetUtcNow();
+            return result;
+        }
     }
 
     private static ValueTask<int> Span(ValueTask<int> call, long started)
@@ -91,6 +106,14 @@ internal sealed class ProbeCounters
 
     /// <summary>Start and end (Stopwatch timestamps) of every purge or trim call: when the janitor was deleting.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(long Start, long End)> Deletions { get; } = new();
+
+    /// <summary>Every store call, by operation (each is one round trip or, for a few, a short transaction).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> Calls { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When the enqueue of each schedule tick's job returned, by job id.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> EnqueuedAt { get; } = new(StringComparer.Ordinal);
+
+    public void ResetCalls() => Calls.Clear();
 
     public void Reset()
     {
