@@ -26,6 +26,13 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IDisposable
         [$"Conveyor__Server__Queues__{WorkQueue}"] = "3",
         [$"Conveyor__Server__Queues__{PausedQueue}"] = "1",
         ["Conveyor__Metrics__StoreGaugesInterval"] = "00:00:01",
+        // A schedule that fires every second, for the schedule panel.
+        ["Conveyor__Schedules__0__Name"] = "obs-every-second",
+        ["Conveyor__Schedules__0__Cron"] = "* * * * * *",
+        ["Conveyor__Schedules__0__JobType"] = "demo:sleep",
+        ["Conveyor__Schedules__0__Payload"] = """{"seconds": 0}""",
+        ["Conveyor__Schedules__0__Queue"] = WorkQueue,
+        ["Conveyor__Schedules__0__Overlap"] = "SkipWhileUnfinished",
     };
 
     [PrometheusFact]

@@ -129,6 +129,20 @@ public sealed class ConveyorMetrics
 
     internal void ScheduleFired(string schedule) => _scheduleFires.Add(1, new KeyValuePair<string, object?>("schedule", schedule));
 
+    /// <summary>
+    /// Creates a schedule's series at 0 (fires, and misfires under its policy and, when it skips overlapping runs,
+    /// <c>overlap</c>), so that increase() counts its first fire and a dashboard shows the schedule before it fires.
+    /// </summary>
+    internal void ScheduleStartAtZero(string schedule, string misfirePolicy, bool skipsOverlaps)
+    {
+        _scheduleFires.Add(0, new KeyValuePair<string, object?>("schedule", schedule));
+        _scheduleMisfires.Add(0, new TagList { { "schedule", schedule }, { "policy", misfirePolicy } });
+        if (skipsOverlaps)
+        {
+            _scheduleMisfires.Add(0, new TagList { { "schedule", schedule }, { "policy", "overlap" } });
+        }
+    }
+
     internal void ScheduleMisfired(string schedule, string policy, int ticks) =>
         _scheduleMisfires.Add(ticks, new TagList { { "schedule", schedule }, { "policy", policy } });
 

@@ -38,10 +38,18 @@ internal sealed class Scheduler(
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
     private DateTimeOffset? _nextKnownTick;
 
+    // The schedules whose metric series exist (created at 0 when the scheduler first sees them).
+    private readonly HashSet<string> _counted = new(StringComparer.Ordinal);
+
     protected override string Name => "Scheduler";
 
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
+        foreach (var schedule in _toReconcile ?? [])
+        {
+            StartAtZero(schedule);
+        }
+
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -126,6 +134,7 @@ internal sealed class Scheduler(
     /// <summary>Handles the schedule's ticks due by <paramref name="now"/> and returns its next tick.</summary>
     internal async Task<DateTimeOffset?> FireAsync(ScheduleRecord schedule, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        StartAtZero(schedule);
         CronSchedule cron;
         try
         {
@@ -238,6 +247,14 @@ internal sealed class Scheduler(
             LastFireAt = lastFire,
             LastJobId = jobId,
         }, cancellationToken).ConfigureAwait(false);
+
+    private void StartAtZero(ScheduleRecord schedule)
+    {
+        if (_counted.Add(schedule.Name))
+        {
+            metrics.ScheduleStartAtZero(schedule.Name, PolicyName(schedule.Misfire), schedule.Overlap == OverlapPolicy.SkipWhileUnfinished);
+        }
+    }
 
     private static string PolicyName(MisfirePolicy policy) => policy switch
     {
