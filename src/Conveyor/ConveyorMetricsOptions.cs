@@ -28,4 +28,13 @@ public sealed class ConveyorMetricsOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:00:30", ErrorMessage = "Conveyor:Metrics:StoreTimeout must be between {1} and {2}.")]
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The most distinct <c>task_type</c> label values this process's counters and histograms carry; measurements of
+    /// further job types are recorded under <c>task_type="other"</c>, so that a flood of distinct types (an application
+    /// enqueuing generated type names, jobs of unknown types snoozed by a worker) cannot grow the series without limit.
+    /// The types a worker server handles are labelled first, at its start. 10 – 100,000, default 1000.
+    /// </summary>
+    [Range(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxJobTypes must be between {1} and {2}.")]
+    public int MaxJobTypes { get; set; } = 1000;
 }

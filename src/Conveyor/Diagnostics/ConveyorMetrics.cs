@@ -31,6 +31,7 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _fireAndForgetDropped;
     private readonly Counter<long> _scheduleFires;
     private readonly Counter<long> _scheduleMisfires;
+    private readonly JobTypeLabels _jobTypes;
 
     private static readonly JobState[] QueueStates =
         [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled];
@@ -50,6 +51,7 @@ public sealed class ConveyorMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(storeGauges);
         StoreGauges = storeGauges;
+        _jobTypes = new JobTypeLabels(storeGauges.Options.MaxJobTypes);
         var meter = meterFactory.Create(MeterName);
         _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed, and cancelled|released for attempts a cancel or the shutdown interrupted).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
@@ -147,11 +149,11 @@ public sealed class ConveyorMetrics
         _scheduleMisfires.Add(ticks, new TagList { { "schedule", schedule }, { "policy", policy } });
 
     internal void JobStarted(string jobType, string queue) =>
-        _inProgress.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+        _inProgress.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
 
     internal void JobProcessed(string jobType, string queue, string status, TimeSpan duration)
     {
-        var tags = new TagList { { "task_type", jobType }, { "queue", queue } };
+        var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } };
         _inProgress.Add(-1, tags);
         _duration.Record(duration.TotalSeconds, tags);
         tags.Add("status", status);
@@ -169,7 +171,7 @@ public sealed class ConveyorMetrics
             _leaseRecoveries.Add(0, new TagList { { "queue", queue } });
             foreach (var jobType in jobTypes)
             {
-                var tags = new TagList { { "task_type", jobType }, { "queue", queue } };
+                var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } };
                 _enqueued.Add(0, tags);
                 _retries.Add(0, tags);
                 _inProgress.Add(0, tags);
@@ -184,25 +186,25 @@ public sealed class ConveyorMetrics
     }
 
     internal void JobEnqueued(string jobType, string queue) =>
-        _enqueued.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+        _enqueued.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
 
     internal void JobRetryScheduled(string jobType, string queue) =>
-        _retries.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+        _retries.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
 
     internal void IdempotentSkipped(string jobType, string queue) =>
-        _idempotentSkipped.Add(1, new TagList { { "task_type", jobType }, { "queue", queue } });
+        _idempotentSkipped.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
 
     internal void IdempotencyUnavailable(string jobType, string queue, IdempotencyFailureMode mode) =>
-        _idempotencyUnavailable.Add(1, new TagList { { "task_type", jobType }, { "queue", queue }, { "mode", mode == IdempotencyFailureMode.FailOpen ? "open" : "closed" } });
+        _idempotencyUnavailable.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "mode", mode == IdempotencyFailureMode.FailOpen ? "open" : "closed" } });
 
     internal void JobSnoozed(string jobType, string queue, string reason) =>
-        _snoozed.Add(1, new TagList { { "task_type", jobType }, { "queue", queue }, { "reason", reason } });
+        _snoozed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "reason", reason } });
 
     internal void LeaseRecovered(string queue) =>
         _leaseRecoveries.Add(1, new TagList { { "queue", queue } });
 
     internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
-        _fireAndForgetDropped.Add(count, new TagList { { "task_type", jobType }, { "queue", queue }, { "reason", reason } });
+        _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "reason", reason } });
 
     internal void RetentionBacklog(long jobs) => _retentionBacklog.Record(jobs);
 

@@ -48,6 +48,9 @@ internal sealed partial class StoreGauges
 
     public TimeSpan StoreTimeout => _options.StoreTimeout;
 
+    /// <summary>The metrics settings of this process (<see cref="ConveyorMetricsOptions.MaxJobTypes"/> for the counters).</summary>
+    public ConveyorMetricsOptions Options => _options;
+
     public DateTimeOffset Now => _timeProvider.GetUtcNow();
 
     /// <summary>The figures of the last read, or null when there has been none yet or the last one failed.</summary>

@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+using Conveyor.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace Conveyor.Tests.Diagnostics;
+
+/// <summary>Label values from job types are bounded: a flood of distinct types cannot grow the series without limit.</summary>
+public sealed class MetricCardinalityTests
+{
+    [Fact]
+    public async Task AFloodOf10000DistinctJobTypes_GrowsTheSeriesTo_MaxJobTypesPlusOther_AndLosesNoCount()
+    {
+        var services = new ServiceCollection();
+        services.AddConveyor().UseInMemoryStore().AddHandler("mail:send", (_, _) => Task.CompletedTask);
+        await using var provider = services.BuildServiceProvider();
+        var metrics = provider.GetRequiredService<ConveyorMetrics>();
+        using var enqueued = new MetricCollector<long>(provider.GetRequiredService<IMeterFactory>(), ConveyorMetrics.MeterName, "job_enqueued_total");
+        var client = provider.GetRequiredService<IJobClient>();
+        var max = new ConveyorMetricsOptions().MaxJobTypes;
+
+        // A worker server labels the types it handles first, at its start.
+        metrics.StartAtZero(["mail:send"], ["default"]);
+        for (var batch = 0; batch < 10; batch++)
+        {
+            var jobs = Enumerable.Range(batch * 1000, 1000).Select(i => client.CreateJob($"flood:type-{i}", "{}"u8.ToArray())).ToList();
+            await client.EnqueueManyAsync(jobs);
+        }
+
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray());
+
+        var measurements = enqueued.GetMeasurementSnapshot();
+        var labels = measurements.Select(m => (string)m.Tags["task_type"]!).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(max + 1, labels.Count);
+        Assert.Contains(JobTypeLabels.Other, labels);
+        Assert.Contains("mail:send", labels);
+        Assert.Equal(10_001, measurements.Sum(m => m.Value));
+        Assert.Equal(10_000 - (max - 1), measurements.Where(m => (string)m.Tags["task_type"]! == JobTypeLabels.Other).Sum(m => m.Value));
+    }
+
+    [Fact]
+    public void JobTypeLabels_KeepTheFirstTypes_AndLabelTheRestOther()
+    {
+        var labels = new JobTypeLabels(2);
+
+        Assert.Equal(["a:1", "b:1", "other", "a:1", "other"], new[] { "a:1", "b:1", "c:1", "a:1", "d:1" }.Select(labels.Of).ToArray());
+    }
+}
