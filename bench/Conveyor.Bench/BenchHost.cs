@@ -112,6 +112,11 @@ internal static class BenchHost
                 o.Queues = new Dictionary<string, int>(StringComparer.Ordinal) { [QueueName.Default] = 1 };
                 o.ShutdownTimeout = TimeSpan.FromSeconds(5);
             });
+            if (settings.BarePipeline)
+            {
+                // No recovery, tracing, metrics or logging middleware: the handler alone, for the pipeline's cost.
+                builder.Services.AddSingleton(sp => new Conveyor.Middleware.JobPipeline([], sp.GetRequiredService<Conveyor.Handlers.JobHandlerRegistry>()));
+            }
         }
 
         return builder.Build();

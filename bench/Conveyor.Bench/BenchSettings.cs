@@ -26,7 +26,8 @@ internal sealed record BenchSettings(
     double WindowSeconds,
     int Backlog,
     bool Idempotent,
-    IReadOnlyList<int> Schedules)
+    IReadOnlyList<int> Schedules,
+    bool BarePipeline)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -64,6 +65,7 @@ internal sealed record BenchSettings(
             double.Parse(Get("window", "10"), CultureInfo.InvariantCulture),
             Int("backlog", "0"),
             args.Contains("--idempotent"),
-            Ints("schedules", ""));
+            Ints("schedules", ""),
+            args.Contains("--bare-pipeline"));
     }
 }

@@ -52,6 +52,9 @@ switch (settings.Scenario)
     case "footprint":
         await FootprintScenario.RunAsync(settings);
         break;
+    case "scrape":
+        await ScrapeScenario.RunAsync(settings);
+        break;
     case "schedule-lateness":
         await ScheduleScenario.RunLatenessAsync(settings);
         break;
