@@ -64,6 +64,35 @@ public sealed class PostgresMigratorTests : IAsyncLifetime
         Assert.Equal(PostgresMigrator.All.Count, await _schema.ScalarAsync<long>("SELECT count(*) FROM {schema}.schema_migrations"));
     }
 
+    [PostgresFact]
+    public async Task QueueCountsMigration_CountsTheJobsThatExistedBeforeIt()
+    {
+        // A database at version 6 with jobs in it, as an upgrade finds it.
+        foreach (var migration in PostgresMigrator.All.Where(m => m.Version < 7))
+        {
+            await ApplyAsPsqlWouldAsync(migration);
+        }
+
+        await _schema.ScalarAsync<int>("""
+            WITH rows(id, queue, state) AS (VALUES
+                ('j1', 'default', 'pending'), ('j2', 'default', 'pending'), ('j3', 'default', 'failed'),
+                ('j4', 'low', 'scheduled'), ('j5', 'low', 'succeeded'), ('j6', 'low', 'succeeded'), ('j7', 'low', 'active'))
+            INSERT INTO {schema}.jobs (id, tenant, type, queue, state, payload, max_retry, retention, created_at, updated_at, enqueued_at, scheduled_at)
+            SELECT id, 'default', 'test:run', queue, state, '\x7b7d'::bytea, 3, interval '1 day', now(), now(), now(), now() + interval '1 hour' FROM rows
+            RETURNING 0
+            """);
+
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        var stats = (await store.GetQueueStatsAsync(CancellationToken.None)).ToDictionary(q => q.Queue);
+
+        Assert.Equal((2L, 1L), (stats["default"].Pending, stats["default"].Failed));
+        Assert.Equal((1L, 2L, 1L), (stats["low"].Scheduled, stats["low"].Succeeded, stats["low"].Active));
+
+        // And the triggers count what happens after it.
+        await store.EnqueueAsync(TestJobs.New(queue: "low"), CancellationToken.None);
+        Assert.Equal(1L, (await store.GetQueueStatsAsync(CancellationToken.None)).Single(q => q.Queue == "low").Pending);
+    }
+
     /// <summary>Runs the file with the real psql when the test cluster's bin directory is known, else its substituted text.</summary>
     private async Task ApplyAsPsqlWouldAsync(PostgresMigrator.Migration migration)
     {
