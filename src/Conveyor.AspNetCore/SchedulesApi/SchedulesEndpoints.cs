@@ -202,29 +202,26 @@ internal static class SchedulesEndpoints
             : ApiProblems.ScheduleNotFound(name);
     }
 
-    internal static async Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> PauseAsync(
-        string name, HttpContext http, IScheduleClient schedules, IJobStore store, CancellationToken cancellationToken)
+    internal static Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> PauseAsync(
+        string name, HttpContext http, IScheduleClient schedules, IJobStore store, CancellationToken cancellationToken) =>
+        SetPausedAsync(name, paused: true, http, schedules, store, cancellationToken);
+
+    internal static Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> ResumeAsync(
+        string name, HttpContext http, IScheduleClient schedules, IJobStore store, CancellationToken cancellationToken) =>
+        SetPausedAsync(name, paused: false, http, schedules, store, cancellationToken);
+
+    private static async Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> SetPausedAsync(
+        string name, bool paused, HttpContext http, IScheduleClient schedules, IJobStore store, CancellationToken cancellationToken)
     {
         if (!ScheduleValidator.IsValidName(name))
         {
             return InvalidName(name);
         }
 
-        var schedule = await schedules.PauseAsync(http.GetConveyorCaller().Tenant, name, cancellationToken).ConfigureAwait(false);
-        return schedule is null
-            ? ApiProblems.ScheduleNotFound(name)
-            : TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(schedule, schedules, store, cancellationToken).ConfigureAwait(false));
-    }
-
-    internal static async Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> ResumeAsync(
-        string name, HttpContext http, IScheduleClient schedules, IJobStore store, CancellationToken cancellationToken)
-    {
-        if (!ScheduleValidator.IsValidName(name))
-        {
-            return InvalidName(name);
-        }
-
-        var schedule = await schedules.ResumeAsync(http.GetConveyorCaller().Tenant, name, cancellationToken).ConfigureAwait(false);
+        var tenant = http.GetConveyorCaller().Tenant;
+        var schedule = paused
+            ? await schedules.PauseAsync(tenant, name, cancellationToken).ConfigureAwait(false)
+            : await schedules.ResumeAsync(tenant, name, cancellationToken).ConfigureAwait(false);
         return schedule is null
             ? ApiProblems.ScheduleNotFound(name)
             : TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(schedule, schedules, store, cancellationToken).ConfigureAwait(false));
