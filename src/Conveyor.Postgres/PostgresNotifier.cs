@@ -198,7 +198,9 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
             connection = null;
             try
             {
-                await Task.Delay(_reconnectDelay, stopping).ConfigureAwait(false);
+                // Wall-clock pacing of a reconnect, not job time: a store whose jobs run on a fake clock (tests) must
+                // still get its listener back.
+                await Task.Delay(_reconnectDelay, TimeProvider.System, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -150,9 +150,9 @@ public sealed class PackageConsumerTests : IDisposable
     /// <summary>The build inputs of the packages: the shared props, the readme and licence, and src/ without build output.</summary>
     private static void CopySources(string target)
     {
-        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md", "LICENSE", ".editorconfig" })
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md", "LICENSE", ".editorconfig", "eng/BannedSymbols.txt" })
         {
-            Directory.CreateDirectory(target);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(target, file))!);
             File.Copy(Path.Combine(Root, file), Path.Combine(target, file));
         }
 

@@ -43,7 +43,7 @@ internal static class DashCommand
                     {
                         live.UpdateTarget(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
                         live.Refresh();
-                        await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromSeconds(seconds), TimeProvider.System, cancellationToken).ConfigureAwait(false);
                     }
                 }).ConfigureAwait(false);
             }
@@ -109,7 +109,7 @@ internal static class DashCommand
                 failureTable.AddRow(Cell(job, "job_id"), Cell(job, "type"), Cell(job, "queue"), Cell(job, "completed_at"), last.ValueKind == JsonValueKind.Object ? Cell(last, "message") : "");
             }
 
-            var stamp = new Text(string.Create(CultureInfo.InvariantCulture, $"{context.Api.BaseAddress} — {DateTimeOffset.UtcNow:HH:mm:ss} UTC — Ctrl+C to quit"));
+            var stamp = new Text(string.Create(CultureInfo.InvariantCulture, $"{context.Api.BaseAddress} — {TimeProvider.System.GetUtcNow():HH:mm:ss} UTC — Ctrl+C to quit"));
             return new Rows(stamp, queueTable, serverTable, failureTable);
         }
 
