@@ -41,19 +41,9 @@ public static class PostgresTransactionalEnqueue
         NewJob job,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(store);
-        if (connection is not NpgsqlConnection npgsqlConnection)
-        {
-            throw new ArgumentException($"The connection is a {connection.GetType().Name}; transactional enqueue needs an NpgsqlConnection.", nameof(connection));
-        }
-
-        if (transaction is not null and not NpgsqlTransaction)
-        {
-            throw new ArgumentException($"The transaction is a {transaction.GetType().Name}; transactional enqueue needs an NpgsqlTransaction.", nameof(transaction));
-        }
-
-        return store.EnqueueAsync(npgsqlConnection, transaction as NpgsqlTransaction, job, cancellationToken);
+        var (npgsqlConnection, npgsqlTransaction) = AsNpgsql(connection, transaction);
+        return store.EnqueueAsync(npgsqlConnection, npgsqlTransaction, job, cancellationToken);
     }
 
     /// <summary>
@@ -83,8 +73,15 @@ public static class PostgresTransactionalEnqueue
         IReadOnlyList<NewJob> jobs,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(store);
+        var (npgsqlConnection, npgsqlTransaction) = AsNpgsql(connection, transaction);
+        return store.EnqueueAllOrNoneAsync(npgsqlConnection, npgsqlTransaction, jobs, cancellationToken);
+    }
+
+    /// <summary>The Npgsql objects behind the ADO.NET base types EF Core and Dapper hand out; anything else is refused.</summary>
+    private static (NpgsqlConnection Connection, NpgsqlTransaction? Transaction) AsNpgsql(DbConnection connection, DbTransaction? transaction)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         if (connection is not NpgsqlConnection npgsqlConnection)
         {
             throw new ArgumentException($"The connection is a {connection.GetType().Name}; transactional enqueue needs an NpgsqlConnection.", nameof(connection));
@@ -95,6 +92,6 @@ public static class PostgresTransactionalEnqueue
             throw new ArgumentException($"The transaction is a {transaction.GetType().Name}; transactional enqueue needs an NpgsqlTransaction.", nameof(transaction));
         }
 
-        return store.EnqueueAllOrNoneAsync(npgsqlConnection, transaction as NpgsqlTransaction, jobs, cancellationToken);
+        return (npgsqlConnection, transaction as NpgsqlTransaction);
     }
 }
