@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Npgsql;
 using Conveyor.Storage;
 using NpgsqlTypes;
 
@@ -189,6 +190,23 @@ public sealed partial class PostgresJobStore
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         return await ExecuteAsync(ReleaseKeySql, cancellationToken, P(key), P(owner.JobId ?? string.Empty), P(owner.LeaseToken)).ConfigureAwait(false) > 0;
+    }
+
+    /// <summary>Settles the idempotency record an acknowledgement carries; runs in the acknowledgement's batch.</summary>
+    private NpgsqlBatchCommand SettleIdempotencyKeyCommand(JobAcknowledgement ack)
+    {
+        var command = new NpgsqlBatchCommand(ack.CompletesIdempotencyKey ? CompleteKeySql : ReleaseKeySql);
+        command.Parameters.Add(P(ack.IdempotencyKey!));
+        command.Parameters.Add(P(ack.JobId));
+        command.Parameters.Add(P(ack.LeaseToken));
+        if (ack.CompletesIdempotencyKey)
+        {
+            var now = Now();
+            command.Parameters.Add(TimestampTz(now + ack.IdempotencyKeepDoneFor));
+            command.Parameters.Add(TimestampTz(now));
+        }
+
+        return command;
     }
 
     /// <inheritdoc />

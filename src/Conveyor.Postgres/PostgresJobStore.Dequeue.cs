@@ -217,6 +217,15 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(Text(_jobsChannel));
             command.Parameters.Add(TextArray(snoozeReasons));
+            foreach (var ack in acknowledgements)
+            {
+                if (ack.IdempotencyKey is not null)
+                {
+                    // The same batch is one implicit transaction: the record ends with its acknowledgement.
+                    batch.BatchCommands.Add(SettleIdempotencyKeyCommand(ack));
+                }
+            }
+
             var applied = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             if (anyReleased && applied > 0)
             {

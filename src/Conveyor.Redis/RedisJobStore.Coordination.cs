@@ -106,10 +106,7 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var now = _time.GetUtcNow();
-            var result = await EvaluateAsync(db, RedisScript.CompleteIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
-                [key, owner.JobId, owner.LeaseToken, RedisTime.Value(now + ttl), RedisTime.Value(now)]).ConfigureAwait(false);
-            return (int)result == 1;
+            return (int)await CompleteIdempotencyKeyAsync(db, key, owner, ttl).ConfigureAwait(false) == 1;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -124,15 +121,30 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var result = await EvaluateAsync(db, RedisScript.ReleaseIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
-                [key, owner.JobId ?? string.Empty, owner.LeaseToken]).ConfigureAwait(false);
-            return (int)result == 1;
+            return (int)await ReleaseIdempotencyKeyAsync(db, key, owner).ConfigureAwait(false) == 1;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);
         }
     }
+
+    /// <summary>Settles the idempotency record an acknowledgement carries, queued on <paramref name="target"/> (the acknowledgement's batch).</summary>
+    private Task<RedisResult> SettleIdempotencyKeyAsync(IDatabaseAsync target, JobAcknowledgement ack) =>
+        ack.CompletesIdempotencyKey
+            ? CompleteIdempotencyKeyAsync(target, ack.IdempotencyKey!, new LeaseRef(ack.JobId, ack.LeaseToken), ack.IdempotencyKeepDoneFor)
+            : ReleaseIdempotencyKeyAsync(target, ack.IdempotencyKey!, new LeaseRef(ack.JobId, ack.LeaseToken));
+
+    private Task<RedisResult> CompleteIdempotencyKeyAsync(IDatabaseAsync target, string key, LeaseRef owner, TimeSpan ttl)
+    {
+        var now = _time.GetUtcNow();
+        return EvaluateAsync(target, RedisScript.CompleteIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+            [key, owner.JobId, owner.LeaseToken, RedisTime.Value(now + ttl), RedisTime.Value(now)]);
+    }
+
+    private Task<RedisResult> ReleaseIdempotencyKeyAsync(IDatabaseAsync target, string key, LeaseRef owner) =>
+        EvaluateAsync(target, RedisScript.ReleaseIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+            [key, owner.JobId ?? string.Empty, owner.LeaseToken]);
 
     /// <inheritdoc />
     public async ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken)

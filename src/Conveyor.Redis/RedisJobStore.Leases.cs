@@ -23,8 +23,20 @@ public sealed partial class RedisJobStore
             var db = await DatabaseAsync().ConfigureAwait(false);
             var byQueue = await GroupByQueueAsync(db, acknowledgements, a => a.JobId).ConfigureAwait(false);
             var now = RedisTime.Format(NowMicros());
-            var batch = byQueue.Count > 1 ? db.CreateBatch() : null;
+            var settlements = acknowledgements.Count(a => a.IdempotencyKey is not null);
+            var batch = byQueue.Count + settlements > 1 ? db.CreateBatch() : null;
             var tasks = new List<Task<RedisResult>>(byQueue.Count);
+            var settled = new List<Task<RedisResult>>(settlements);
+            foreach (var ack in acknowledgements)
+            {
+                if (ack.IdempotencyKey is not null)
+                {
+                    // Same round trip, but the records' slot, not the queue's: not atomic with the acknowledgement,
+                    // which the compare-and-set on the record's owner does not need.
+                    settled.Add(SettleIdempotencyKeyAsync((IDatabaseAsync?)batch ?? db, ack));
+                }
+            }
+
             foreach (var (queue, acks) in byQueue)
             {
                 var arguments = new RedisValue[2 + (acks.Count * 10)];
@@ -54,6 +66,8 @@ public sealed partial class RedisJobStore
             {
                 applied += (int)await task.ConfigureAwait(false);
             }
+
+            await Task.WhenAll(settled).ConfigureAwait(false);
 
             if (applied > 0 && acknowledgements.Any(a => a.Outcome == AckOutcome.Released))
             {

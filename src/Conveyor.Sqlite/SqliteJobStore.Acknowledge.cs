@@ -100,6 +100,14 @@ public sealed partial class SqliteJobStore
             AdvancePendingSeq(session, releasedSeqBase + releasedCount);
         }
 
+        foreach (var ack in acknowledgements)
+        {
+            if (ack.IdempotencyKey is not null)
+            {
+                SettleIdempotencyKey(session, ack, now);
+            }
+        }
+
         return (applied, releasedCount > 0);
     }
 

@@ -105,30 +105,48 @@ public sealed partial class SqliteJobStore
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
         return WriteAsync((key, owner, ttl), static (store, session, k) =>
-        {
-            var now = store._timeProvider.GetUtcNow();
-            using var reader = session.Command(SqlStatement.CompleteIdempotencyKey)
-                .Bind("@key", k.key)
-                .Bind("@job_id", k.owner.JobId)
-                .Bind("@lease_token", k.owner.LeaseToken)
-                .Bind("@expires_at", UnixTime.ToMicroseconds(now + k.ttl))
-                .Bind("@now", UnixTime.ToMicroseconds(now))
-                .ExecuteReader();
-            return reader.Read();
-        }, cancellationToken);
+            CompleteIdempotencyKey(session, k.key, k.owner, k.ttl, store.Now()), cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        return WriteAsync((key, owner), static (_, session, k) =>
-            session.Command(SqlStatement.ReleaseIdempotencyKey)
-                .Bind("@key", k.key)
-                .Bind("@job_id", k.owner.JobId ?? string.Empty)
-                .Bind("@lease_token", k.owner.LeaseToken)
-                .ExecuteNonQuery() == 1, cancellationToken);
+        return WriteAsync((key, owner), static (_, session, k) => ReleaseIdempotencyKey(session, k.key, k.owner), cancellationToken);
     }
+
+    /// <summary>Settles the idempotency record an acknowledgement carries, in the acknowledgement's transaction.</summary>
+    private static void SettleIdempotencyKey(SqliteSession session, JobAcknowledgement ack, long now)
+    {
+        var owner = new LeaseRef(ack.JobId, ack.LeaseToken);
+        if (ack.CompletesIdempotencyKey)
+        {
+            CompleteIdempotencyKey(session, ack.IdempotencyKey!, owner, ack.IdempotencyKeepDoneFor, now);
+        }
+        else
+        {
+            ReleaseIdempotencyKey(session, ack.IdempotencyKey!, owner);
+        }
+    }
+
+    private static bool CompleteIdempotencyKey(SqliteSession session, string key, LeaseRef owner, TimeSpan ttl, long now)
+    {
+        using var reader = session.Command(SqlStatement.CompleteIdempotencyKey)
+            .Bind("@key", key)
+            .Bind("@job_id", owner.JobId)
+            .Bind("@lease_token", owner.LeaseToken)
+            .Bind("@expires_at", now + UnixTime.ToMicroseconds(ttl))
+            .Bind("@now", now)
+            .ExecuteReader();
+        return reader.Read();
+    }
+
+    private static bool ReleaseIdempotencyKey(SqliteSession session, string key, LeaseRef owner) =>
+        session.Command(SqlStatement.ReleaseIdempotencyKey)
+            .Bind("@key", key)
+            .Bind("@job_id", owner.JobId ?? string.Empty)
+            .Bind("@lease_token", owner.LeaseToken)
+            .ExecuteNonQuery() == 1;
 
     /// <inheritdoc />
     public ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ namespace Conveyor.Storage.Conformance;
 /// Idempotency records: a key is <c>processing</c> for one attempt (job id + lease token) until an expiry that follows
 /// the attempt's lease, then <c>done</c> for a time to live; every transition is a compare-and-set on the owner.
 /// </summary>
-public abstract class IdempotencyTests : JobStoreTestBase
+public abstract partial class IdempotencyTests : JobStoreTestBase
 {
     private const string Key = "payment:order-42";
     private static readonly TimeSpan DoneTtl = TimeSpan.FromHours(24);

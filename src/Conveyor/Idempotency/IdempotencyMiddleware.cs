@@ -10,8 +10,9 @@ namespace Conveyor.Idempotency;
 
 /// <summary>
 /// Runs the handler of an <see cref="IIdempotentJob"/> at most once per key, with a record in the job store: the
-/// attempt begins the key (<c>processing</c>, owned by its lease, expiring with it), runs the rest of the pipeline,
-/// then completes the key (<c>done</c> for the handler's time to live) or, when the attempt failed, releases it.
+/// attempt begins the key (<c>processing</c>, owned by its lease, expiring with it) and runs the rest of the pipeline;
+/// the attempt's acknowledgement then completes the key (<c>done</c> for the handler's time to live) or, when the
+/// attempt did not succeed, releases it, in the same store call (see <see cref="JobAcknowledgement.IdempotencyKey"/>).
 /// A duplicate of a done key is acknowledged as succeeded without running; one of a key in progress is snoozed.
 /// In the pipeline after tracing and before metrics, and only when some handler opts in.
 /// </summary>
@@ -80,20 +81,10 @@ internal sealed class IdempotencyMiddleware(
         }
 
         Activity.Current?.SetTag("conveyor.idempotency", "started");
-        context.Run.IdempotencyKey = recordKey;
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        catch
-        {
-            context.Run.IdempotencyKey = null;
-            await ReleaseAsync(context, key, recordKey, owner).ConfigureAwait(false);
-            throw;
-        }
-
-        context.Run.IdempotencyKey = null;
-        await CompleteAsync(context, key, recordKey, owner, policy.KeepDoneFor).ConfigureAwait(false);
+        // The end of the record rides on the attempt's acknowledgement (done on success, released otherwise), which
+        // the server writes in batches: no round trip of its own here.
+        context.Run.HoldIdempotencyKey(recordKey, policy.KeepDoneFor);
+        await next(context).ConfigureAwait(false);
     }
 
     /// <summary>The record's key: the user's key scoped to the tenant and the job type, so that neither collides.</summary>
@@ -115,34 +106,5 @@ internal sealed class IdempotencyMiddleware(
         Log.IdempotentBusy(logger, context.JobId, context.JobType, context.Queue, key, busy.JobId!, until);
         Activity.Current?.SetTag("conveyor.idempotency", "busy");
         context.Snooze(until, $"Idempotency key '{key}' is being processed by job {busy.JobId}; this job runs after that one ends (done: acknowledged without running; failed: run).", BusyMetricReason);
-    }
-
-    private async ValueTask CompleteAsync(JobContext context, string key, string recordKey, LeaseRef owner, TimeSpan keepDoneFor)
-    {
-        try
-        {
-            // Not the handler's token: the work is done and must be recorded even if a cancel arrives now.
-            if (!await store.CompleteIdempotencyKeyAsync(recordKey, owner, keepDoneFor, CancellationToken.None).ConfigureAwait(false))
-            {
-                Log.IdempotencyTakenOver(logger, context.JobId, context.JobType, context.Queue, key);
-            }
-        }
-        catch (JobStoreUnavailableException e)
-        {
-            // Failing the attempt would run the handler again under this job's own retry: worse than the warning.
-            Log.IdempotencyCompleteFailed(logger, context.JobId, context.JobType, context.Queue, key, e.Message);
-        }
-    }
-
-    private async ValueTask ReleaseAsync(JobContext context, string key, string recordKey, LeaseRef owner)
-    {
-        try
-        {
-            await store.ReleaseIdempotencyKeyAsync(recordKey, owner, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (JobStoreUnavailableException e)
-        {
-            Log.IdempotencyReleaseFailed(logger, context.JobId, context.JobType, context.Queue, key, e.Message);
-        }
     }
 }

@@ -72,7 +72,54 @@ internal sealed class Processor(
             await scope.DisposeAsync().ConfigureAwait(false);
         }
 
-        return (Decide(run, context), context);
+        var acknowledgement = Decide(run, context);
+        if (run.IdempotencyKey is { } idempotencyKey)
+        {
+            if (acknowledgement is null)
+            {
+                await SettleIdempotencyKeyAsync(run, context, idempotencyKey).ConfigureAwait(false);
+            }
+            else
+            {
+                acknowledgement = acknowledgement with { IdempotencyKey = idempotencyKey, IdempotencyKeepDoneFor = run.IdempotencyKeepDoneFor };
+            }
+        }
+
+        return (acknowledgement, context);
+    }
+
+    /// <summary>
+    /// An attempt that lost its lease sends no acknowledgement, yet the idempotency record it holds must still end:
+    /// done if the handler finished its work (a duplicate must not repeat it), released otherwise.
+    /// </summary>
+    private async Task SettleIdempotencyKeyAsync(RunningJob run, JobContext context, string key)
+    {
+        var job = run.Job;
+        var owner = new LeaseRef(job.Id, job.LeaseToken);
+        var succeeded = context.Exception is null && context.SnoozeRequest is null;
+        try
+        {
+            // Not the handler's token: what happened must be recorded even though the attempt is over.
+            if (succeeded && !await store.CompleteIdempotencyKeyAsync(key, owner, run.IdempotencyKeepDoneFor, CancellationToken.None).ConfigureAwait(false))
+            {
+                Log.IdempotencyTakenOver(logger, job.Id, job.Type, job.Queue, key);
+            }
+            else if (!succeeded)
+            {
+                await store.ReleaseIdempotencyKeyAsync(key, owner, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            if (succeeded)
+            {
+                Log.IdempotencyCompleteFailed(logger, job.Id, job.Type, job.Queue, key, e.Message);
+            }
+            else
+            {
+                Log.IdempotencyReleaseFailed(logger, job.Id, job.Type, job.Queue, key, e.Message);
+            }
+        }
     }
 
     /// <summary>

@@ -17,13 +17,22 @@ internal sealed class RunningJob(LeasedJob job)
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
 
     /// <summary>
-    /// The idempotency record this attempt holds while its handler runs (owned by its lease), or null: the lease
-    /// extender moves the record's expiry with the lease.
+    /// The idempotency record this attempt holds (owned by its lease) from its begin until its acknowledgement is
+    /// stored, or null: the lease extender moves the record's expiry with the lease, and the acknowledgement settles it.
     /// </summary>
     public string? IdempotencyKey
     {
         get => Volatile.Read(ref _idempotencyKey);
-        set => Volatile.Write(ref _idempotencyKey, value);
+        private set => Volatile.Write(ref _idempotencyKey, value);
+    }
+
+    /// <summary>How long the record of <see cref="IdempotencyKey"/> is kept once done.</summary>
+    public TimeSpan IdempotencyKeepDoneFor { get; private set; }
+
+    public void HoldIdempotencyKey(string key, TimeSpan keepDoneFor)
+    {
+        IdempotencyKeepDoneFor = keepDoneFor;
+        IdempotencyKey = key;
     }
 
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>

@@ -31,4 +31,20 @@ public sealed record JobAcknowledgement
     public ReadOnlyMemory<byte>? Result { get; init; }
 
     public string? ResultUrl { get; init; }
+
+    /// <summary>
+    /// The idempotency record this attempt holds (owned by <see cref="JobId"/> and <see cref="LeaseToken"/>), or null.
+    /// The store settles it in the same call as the acknowledgement, whether or not the acknowledgement itself applies:
+    /// as <see cref="IJobCoordinationStore.CompleteIdempotencyKeyAsync"/> (kept for <see cref="IdempotencyKeepDoneFor"/>)
+    /// when the outcome is <see cref="AckOutcome.Succeeded"/> or <see cref="AckOutcome.Partial"/>, as
+    /// <see cref="IJobCoordinationStore.ReleaseIdempotencyKeyAsync"/> otherwise. This is what keeps the cost of an
+    /// idempotent handler to one extra round trip (its begin): the end rides on the batched acknowledgement.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>For a completed <see cref="IdempotencyKey"/>: how long the <c>done</c> record is kept.</summary>
+    public TimeSpan IdempotencyKeepDoneFor { get; init; }
+
+    /// <summary>True when <see cref="IdempotencyKey"/> is to be completed rather than released.</summary>
+    public bool CompletesIdempotencyKey => Outcome is AckOutcome.Succeeded or AckOutcome.Partial;
 }

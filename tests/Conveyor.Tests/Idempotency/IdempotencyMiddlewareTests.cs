@@ -271,7 +271,56 @@ public sealed class IdempotencyMiddlewareTests
     }
 
     [Fact]
-    public async Task StoreUnreachableAtRelease_TheSameJobsRetryStillRuns()
+    public async Task EachAttempt_OneIdempotencyCallOfItsOwn_TheRecordEndsWithTheBatchedAcknowledgement()
+    {
+        await using var h = IdempotencyHarness.Create(withOutageSwitch: true);
+        var succeeded = await h.EnqueueAsync(new ChargeCard("1", 100));
+        var failed = await h.EnqueueAsync(new ChargeCard("2", 200));
+        var first = await h.LeaseAsync();
+        var second = await h.LeaseAsync();
+        var processor = h.Services.GetRequiredService<Conveyor.Server.Processor>();
+        var ok = await processor.ProcessAsync(first, CancellationToken.None);
+        h.Ledger.FailNext = 1;
+        var retry = await processor.ProcessAsync(second, CancellationToken.None);
+
+        Assert.Equal(2, await h.Store.AcknowledgeManyAsync([ok!, retry!], CancellationToken.None));
+
+        // Two attempts: two begins, no complete or release of their own, one acknowledgement call for both.
+        Assert.Equal(2, h.Outage!.Calls.GetValueOrDefault(nameof(IJobStore.TryBeginIdempotencyKeyAsync)));
+        Assert.Equal(0, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.CompleteIdempotencyKeyAsync)));
+        Assert.Equal(0, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.ReleaseIdempotencyKeyAsync)));
+        Assert.Equal(1, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.AcknowledgeManyAsync)));
+        var other = new LeaseRef("job_other", 1);
+        Assert.Equal(IdempotencyBeginResult.AlreadyDone(succeeded, h.Time.GetUtcNow()),
+            await h.Store.TryBeginIdempotencyKeyAsync("default/payment:charge/order-1", other, h.Time.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(IdempotencyBeginResult.Started,
+            await h.Store.TryBeginIdempotencyKeyAsync("default/payment:charge/order-2", other, h.Time.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(JobState.Retrying, (await h.GetAsync(failed)).State);
+    }
+
+    [Fact]
+    public async Task LeaseLost_AfterTheHandlerDidItsWork_NoAcknowledgement_YetTheKeyIsDone()
+    {
+        await using var h = IdempotencyHarness.Create();
+        var id = await h.EnqueueAsync(new ShipOrder("9"));
+        h.Ledger.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = await h.LeaseAsync();
+        var processing = h.Services.GetRequiredService<Conveyor.Server.Processor>().ProcessAsync(run, CancellationToken.None);
+        await Eventually.HoldsAsync(() => h.Ledger.Started.Contains(id));
+
+        // The lease extender found the lease gone while the handler ran; the handler finishes its work anyway.
+        run.Stop(Conveyor.Server.StopReason.LeaseLost);
+        h.Ledger.Gate.SetResult();
+        var ack = await processing;
+
+        Assert.Null(ack);
+        Assert.Equal(1, h.Ledger.EffectsOf("9"));
+        Assert.Equal(IdempotencyBeginResult.AlreadyDone(id, h.Time.GetUtcNow()),
+            await h.Store.TryBeginIdempotencyKeyAsync("default/order:ship/9", new LeaseRef("job_other", 1), h.Time.GetUtcNow(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task IdempotencyCallsFailAfterTheBegin_TheKeyStillEndsWithTheAcknowledgement_TheRetryRuns()
     {
         await using var h = IdempotencyHarness.Create(withOutageSwitch: true);
         var id = await h.EnqueueAsync(new ChargeCard("42", 1999));

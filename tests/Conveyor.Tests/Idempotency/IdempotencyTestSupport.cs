@@ -62,20 +62,28 @@ internal sealed class ChargeCardHandler(ChargeLedger ledger) : IJobHandler<Charg
 [Idempotent(FailureMode = IdempotencyFailureMode.FailClosed, KeepDoneForHours = 1)]
 internal sealed class ShipOrderHandler(ChargeLedger ledger) : IJobHandler<ShipOrder>
 {
-    public Task HandleAsync(ShipOrder payload, JobContext context, CancellationToken cancellationToken)
+    public async Task HandleAsync(ShipOrder payload, JobContext context, CancellationToken cancellationToken)
     {
         ledger.Started.Enqueue(context.JobId);
+        if (ledger.Gate is { } gate)
+        {
+            // Deliberately deaf to its token: the work finishes even if the attempt is stopped meanwhile.
+            await gate.Task;
+        }
+
         ledger.Effects.AddOrUpdate(payload.OrderId, 1, static (_, n) => n + 1);
-        return Task.CompletedTask;
     }
 }
 
-/// <summary>Wraps a store; while <see cref="IdempotencyDown"/> is set, only its idempotency operations throw <see cref="JobStoreUnavailableException"/>.</summary>
+/// <summary>Wraps a store and counts its calls; while <see cref="IdempotencyDown"/> is set, only its idempotency operations throw <see cref="JobStoreUnavailableException"/>.</summary>
 public class IdempotencyOutageStore : DispatchProxy
 {
     private IJobStore _inner = null!;
 
     public bool IdempotencyDown { get; set; }
+
+    /// <summary>How many times each store operation was called, by method name.</summary>
+    public ConcurrentDictionary<string, int> Calls { get; } = new(StringComparer.Ordinal);
 
     public static (IJobStore Store, IdempotencyOutageStore Control) Wrap(IJobStore inner)
     {
@@ -87,6 +95,7 @@ public class IdempotencyOutageStore : DispatchProxy
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
+        Calls.AddOrUpdate(targetMethod!.Name, 1, static (_, n) => n + 1);
         if (IdempotencyDown && targetMethod!.Name.Contains("IdempotencyKey", StringComparison.Ordinal))
         {
             throw new JobStoreUnavailableException("the idempotency records cannot be reached");

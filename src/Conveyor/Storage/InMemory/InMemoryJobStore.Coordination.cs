@@ -108,14 +108,7 @@ public sealed partial class InMemoryJobStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
-            if (_idempotencyKeys.TryGetValue(key, out var record) && record.Owner != owner && record.ExpiresAt > now)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            _idempotencyKeys[key] = new IdempotencyRecord(owner, now + ttl, now);
-            return ValueTask.FromResult(true);
+            return ValueTask.FromResult(CompleteIdempotencyKey(key, owner, ttl, _time.GetUtcNow()));
         }
     }
 
@@ -126,14 +119,44 @@ public sealed partial class InMemoryJobStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            if (_idempotencyKeys.TryGetValue(key, out var record) && record.FinishedAt is null && record.Owner == owner)
-            {
-                _idempotencyKeys.Remove(key);
-                return ValueTask.FromResult(true);
-            }
-
-            return ValueTask.FromResult(false);
+            return ValueTask.FromResult(ReleaseIdempotencyKey(key, owner));
         }
+    }
+
+    /// <summary>Settles the idempotency record an acknowledgement carries (see <see cref="JobAcknowledgement.IdempotencyKey"/>); called under the gate.</summary>
+    private void SettleIdempotencyKey(JobAcknowledgement ack, DateTimeOffset now)
+    {
+        var owner = new LeaseRef(ack.JobId, ack.LeaseToken);
+        if (ack.CompletesIdempotencyKey)
+        {
+            CompleteIdempotencyKey(ack.IdempotencyKey!, owner, ack.IdempotencyKeepDoneFor, now);
+        }
+        else
+        {
+            ReleaseIdempotencyKey(ack.IdempotencyKey!, owner);
+        }
+    }
+
+    private bool CompleteIdempotencyKey(string key, LeaseRef owner, TimeSpan ttl, DateTimeOffset now)
+    {
+        if (_idempotencyKeys.TryGetValue(key, out var record) && record.Owner != owner && record.ExpiresAt > now)
+        {
+            return false;
+        }
+
+        _idempotencyKeys[key] = new IdempotencyRecord(owner, now + ttl, now);
+        return true;
+    }
+
+    private bool ReleaseIdempotencyKey(string key, LeaseRef owner)
+    {
+        if (_idempotencyKeys.TryGetValue(key, out var record) && record.FinishedAt is null && record.Owner == owner)
+        {
+            _idempotencyKeys.Remove(key);
+            return true;
+        }
+
+        return false;
     }
 
     /// <inheritdoc />

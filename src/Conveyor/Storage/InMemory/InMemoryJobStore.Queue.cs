@@ -160,6 +160,11 @@ public sealed partial class InMemoryJobStore
             var released = false;
             foreach (var ack in acknowledgements)
             {
+                if (ack.IdempotencyKey is not null)
+                {
+                    SettleIdempotencyKey(ack, now);
+                }
+
                 // A worker whose lease was lost must never overwrite what happened to the job since.
                 if (!_jobs.TryGetValue(ack.JobId, out var job) || job.State != JobState.Active || job.LeaseToken != ack.LeaseToken)
                 {
