@@ -27,6 +27,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         }
 
         options.ValidateOnStart();
+        services.AddOptions<ConveyorDashboardOptions>().BindFromConfigurationIfPresent(ConveyorDashboardOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorApiOptions>, ConveyorApiOptionsValidator>());
         services.TryAddSingleton<ApiKeyTenantResolver>();
         services.TryAddSingleton<TenantRateLimiter>();

@@ -1,4 +1,5 @@
 using Conveyor.AspNetCore;
+using Conveyor.AspNetCore.Dashboard;
 using Conveyor.AspNetCore.Health;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.Metrics;
@@ -72,18 +73,23 @@ public static class ConveyorEndpointRouteBuilderExtensions
     }
 
     /// <summary>
-    /// Maps a one-page dashboard at <paramref name="pattern"/>: queues with their counts, pause and resume, recent
-    /// jobs. It calls the Jobs API mapped at <paramref name="apiPrefix"/> with the API key the user types in.
+    /// Maps the operator dashboard at <paramref name="pattern"/> (the page) and its files under it: overview (totals,
+    /// throughput, queues, servers), jobs (filters, paging, bulk actions), job detail and schedules. It calls the Jobs
+    /// API mapped at <paramref name="apiPrefix"/> with the API key the user types in, so it sees what that key sees;
+    /// <see cref="ConveyorDashboardOptions.ReadOnly"/> (<c>Conveyor:Dashboard:ReadOnly</c>) hides every action.
     /// </summary>
     public static IEndpointConventionBuilder MapConveyorDashboard(this IEndpointRouteBuilder endpoints, string pattern = "/dashboard", string apiPrefix = "")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        using var stream = typeof(ConveyorApiOptions).Assembly.GetManifestResourceStream("Conveyor.AspNetCore.Dashboard.dashboard.html")
-            ?? throw new InvalidOperationException("The dashboard page is missing from Conveyor.AspNetCore.");
-        using var reader = new StreamReader(stream);
-        var html = reader.ReadToEnd().Replace("__API_PREFIX__", apiPrefix.TrimEnd('/'), StringComparison.Ordinal);
-        return endpoints.MapGet(pattern, () => TypedResults.Text(html, "text/html; charset=utf-8"))
-            .WithName("Dashboard").ExcludeFromDescription();
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(apiPrefix);
+        var options = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ConveyorDashboardOptions>>()?.Value ?? new ConveyorDashboardOptions();
+        var maxPageSize = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ConveyorApiOptions>>()?.Value.MaxPageSize ?? ConveyorApiOptions.DefaultMaxPageSize;
+        var dashboard = new DashboardEndpoints(DashboardAssets.Load(), options, maxPageSize, pattern, apiPrefix);
+        var group = endpoints.MapGroup(pattern).ExcludeFromDescription();
+        group.MapGet("", dashboard.Page).WithName("Dashboard");
+        group.MapGet("{file}", dashboard.File).WithName("DashboardFile");
+        return group;
     }
 
     /// <summary>

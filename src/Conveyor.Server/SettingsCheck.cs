@@ -25,6 +25,7 @@ internal static class SettingsCheck
         (JobServerOptions.SectionName, typeof(JobServerOptions)),
         (ConveyorApiOptions.SectionName, typeof(ConveyorApiOptions)),
         (ConveyorHealthOptions.SectionName, typeof(ConveyorHealthOptions)),
+        (ConveyorDashboardOptions.SectionName, typeof(ConveyorDashboardOptions)),
         (FireAndForgetOptions.SectionName, typeof(FireAndForgetOptions)),
         ("Conveyor:Sqlite", typeof(SqliteStoreOptions)),
         (RedisStoreOptions.SectionName, typeof(RedisStoreOptions)),

@@ -1,0 +1,83 @@
+// Small helpers to build elements and format values; every text goes through textContent, never innerHTML.
+
+/** h("a", {href: "#/jobs", class: "x", onclick: f}, "text", child...) */
+export function h(tag, props, ...children) {
+  const svg = tag.startsWith("svg:");
+  const el = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag.slice(4)) : document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.setAttribute("class", value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (!svg && (name === "value" || name === "checked" || name === "indeterminate")) el[name] = value;
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export const number = new Intl.NumberFormat(undefined);
+
+export function badge(status) {
+  return h("span", { class: "badge s-" + status }, status.replace("_", " ").toLowerCase());
+}
+
+/** "2026-12-01 15:04:05" in the browser's time zone, with the UTC instant in the tooltip. */
+export function time(value) {
+  if (!value) return h("span", { class: "muted" }, "—");
+  const date = new Date(value);
+  return h("time", { datetime: value, title: value }, formatDate(date));
+}
+
+export function formatDate(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/** "350 ms", "4.2 s", "3 min 5 s", "2 h 4 min", "3 d 2 h" */
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
+  if (seconds < 1) return Math.round(seconds * 1000) + " ms";
+  if (seconds < 60) return seconds.toFixed(seconds < 10 ? 1 : 0) + " s";
+  const m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
+  if (m < 60) return `${m} min ${s} s`;
+  const hours = Math.floor(m / 60);
+  if (hours < 48) return `${hours} h ${m % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+export function between(from, to) {
+  if (!from || !to) return null;
+  return (new Date(to) - new Date(from)) / 1000;
+}
+
+export function ago(value) {
+  if (!value) return "—";
+  const seconds = (Date.now() - new Date(value)) / 1000;
+  return seconds < 0 ? "in " + duration(-seconds) : duration(seconds) + " ago";
+}
+
+/** A string cut to at most max characters, with the number of characters left out. */
+export function bounded(text, max) {
+  if (text.length <= max) return { text, cut: 0 };
+  return { text: text.slice(0, max), cut: text.length - max };
+}
+
+export const statuses = ["SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "FAILED", "SUCCESS", "PARTIAL_SUCCESS", "CANCELLED"];
+
+/** What the Jobs API allows in each state: POST /jobs/{id}/cancel, /retry, DELETE /jobs/{id}. */
+export function allowed(status) {
+  return {
+    cancel: ["SCHEDULED", "QUEUED", "RETRYING", "RUNNING"].includes(status),
+    retry: ["FAILED", "CANCELLED", "SCHEDULED", "RETRYING"].includes(status),
+    delete: status !== "RUNNING",
+  };
+}

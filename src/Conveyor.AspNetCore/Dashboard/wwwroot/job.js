@@ -1,0 +1,131 @@
+// Job detail: facts, durations, a timeline of attempts, payload, every error with its stack, result and the actions its state allows.
+import { call, settings } from "./api.js";
+import { allowed, badge, between, bounded, duration, h, time } from "./dom.js";
+import { actionButton } from "./ui.js";
+
+const payloadLimit = 64 * 1024;
+const resultLimit = 8 * 1024;
+const finished = ["SUCCESS", "PARTIAL_SUCCESS", "FAILED", "CANCELLED"];
+
+export async function renderJob(view, role, id) {
+  let stopped = false;
+  let timer = null;
+  const body = h("div", {});
+  view.append(
+    h("p", {}, h("a", { href: "#/jobs" }, "← Jobs")),
+    h("h1", {}, "Job ", h("span", { class: "mono" }, id)),
+    body);
+
+  let last = "";
+  async function load() {
+    let job;
+    try {
+      job = await call("GET", "/jobs/" + encodeURIComponent(id));
+    } catch (e) {
+      body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
+        e.status === 404 ? `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).` : e.message));
+      return;
+    }
+    if (stopped) return;
+    const json = JSON.stringify(job);
+    if (json !== last) {
+      last = json;
+      const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+      body.replaceChildren(...detail(job, load));
+      if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
+    }
+    clearTimeout(timer);
+    // While the job can still change, follow it.
+    if (!finished.includes(job.status) && !stopped) timer = setTimeout(load, 2000);
+  }
+
+  await load();
+  return { stop() { stopped = true; clearTimeout(timer); } };
+}
+
+function detail(job, reload) {
+  const can = allowed(job.status);
+  const path = "/jobs/" + encodeURIComponent(job.job_id);
+  const actions = settings.readOnly ? null : h("div", { class: "toolbar", role: "group", "aria-label": "Actions" },
+    can.retry ? actionButton("Retry", async () => { await call("POST", path + "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
+    can.cancel ? actionButton("Cancel", async () => {
+      await call("POST", path + "/cancel");
+      return job.status === "RUNNING" ? "Cancellation sent; the running job stops shortly." : `Job ${job.job_id} cancelled.`;
+    }, { done: reload }) : null,
+    can.delete ? actionButton("Delete", async () => {
+      await call("DELETE", path);
+      location.hash = "#/jobs";
+      return `Job ${job.job_id} deleted.`;
+    }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.` }) : null);
+
+  const traceId = job.trace_id || (job.traceparent ? job.traceparent.split("-")[1] : null);
+  const facts = h("dl", { class: "facts" },
+    fact("Status", h("span", { "data-field": "status" }, badge(job.status)), job.cancel_requested ? " (cancellation requested)" : null),
+    fact("Type", job.type),
+    fact("Queue", h("a", { href: "#/jobs?queue=" + encodeURIComponent(job.queue) }, job.queue)),
+    job.tenant ? fact("Tenant", job.tenant) : null,
+    fact("Attempts", `${job.attempts} of ${job.max_retry + 1}`),
+    fact("Progress", h("progress", { max: 100, value: job.progress, "aria-label": "progress" }), ` ${job.progress}%`),
+    job.snoozed_reason ? fact("Waiting because", job.snoozed_reason) : null,
+    traceId ? fact("Trace id", h("code", {}, traceId)) : null);
+
+  const times = h("dl", { class: "facts" },
+    fact("Created", time(job.created_at)),
+    job.scheduled_at ? fact("Scheduled for", time(job.scheduled_at)) : null,
+    fact("Started", time(job.started_at), job.started_at ? ` (waited ${duration(between(job.scheduled_at && job.scheduled_at < job.started_at ? job.scheduled_at : job.created_at, job.started_at))})` : null),
+    fact("Completed", time(job.completed_at), job.completed_at && job.started_at ? ` (ran ${duration(between(job.started_at, job.completed_at))})` : null),
+    job.completed_at ? fact("Total", duration(between(job.created_at, job.completed_at))) : null,
+    fact("Updated", time(job.updated_at)));
+
+  return [
+    actions,
+    h("div", { class: "grid2" },
+      h("section", { class: "panel", "aria-labelledby": "facts-title" }, h("h2", { id: "facts-title" }, "Job"), facts),
+      h("section", { class: "panel", "aria-labelledby": "times-title" }, h("h2", { id: "times-title" }, "Times"), times)),
+    h("section", { "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), h("div", { class: "panel" }, timeline(job))),
+    h("section", { "aria-labelledby": "errors-title" },
+      h("h2", { id: "errors-title" }, `Errors (${job.errors.length})`),
+      job.errors.length === 0 ? h("p", { class: "muted" }, "None.") : job.errors.map(errorItem)),
+    h("section", { "aria-labelledby": "payload-title" }, h("h2", { id: "payload-title" }, "Payload"), jsonBlock(job.payload, payloadLimit, "payload", job.job_id)),
+    h("section", { "aria-labelledby": "result-title" }, h("h2", { id: "result-title" }, "Result"),
+      job.result_url ? h("p", {}, "Result URL: ", h("a", { href: job.result_url, "data-field": "result-url" }, job.result_url)) : null,
+      job.result === null || job.result === undefined ? h("p", { class: "muted" }, "No result stored.") : jsonBlock(job.result, resultLimit, "result", job.job_id)),
+  ];
+}
+
+function fact(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
+
+function timeline(job) {
+  const events = [{ at: job.created_at, text: "Created", kind: "" }];
+  for (const e of job.errors) {
+    events.push({ at: e.occurred_at, kind: "bad", text: e.item ? `Attempt ${e.attempt}: item ${e.item} failed` : `Attempt ${e.attempt} failed${e.exception_type ? ": " + e.exception_type : ""}` });
+  }
+  if (job.scheduled_at && job.scheduled_at !== job.created_at) events.push({ at: job.scheduled_at, text: "Due (scheduled or retried for)", kind: "" });
+  if (job.started_at) events.push({ at: job.started_at, text: `Attempt ${job.attempts} started`, kind: "" });
+  if (job.completed_at) events.push({ at: job.completed_at, text: `Finished: ${job.status.replace("_", " ").toLowerCase()}`, kind: job.status === "SUCCESS" ? "good" : job.status === "FAILED" ? "bad" : "" });
+  events.sort((a, b) => new Date(a.at) - new Date(b.at));
+  let previous = null;
+  return h("ol", { class: "timeline" }, events.map((e) => {
+    const gap = previous ? between(previous, e.at) : null;
+    previous = e.at;
+    return h("li", { class: e.kind }, time(e.at), " ", e.text, gap !== null ? h("span", { class: "muted" }, ` (+${duration(gap)})`) : null);
+  }));
+}
+
+function errorItem(e) {
+  return h("article", { class: "error-item", "data-error-attempt": e.attempt },
+    h("div", {}, h("strong", {}, `Attempt ${e.attempt}`), e.item ? ` · item ${e.item}` : "", " · ", time(e.occurred_at),
+      e.exception_type ? [" · ", h("code", {}, e.exception_type)] : null),
+    h("p", { class: "message" }, e.message),
+    e.stack_trace ? h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, e.stack_trace)) : null);
+}
+
+/** Pretty JSON, cut at limit characters with a download link for the whole value. */
+function jsonBlock(value, limit, name, jobId) {
+  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  const { text: shown, cut } = bounded(text, limit);
+  const download = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: `${jobId}.${name}.json` }, `Download ${name}`);
+  return h("div", {},
+    h("pre", { "data-field": name, tabindex: 0, "aria-label": name }, shown),
+    cut ? h("p", { class: "muted" }, `${cut.toLocaleString()} more characters not shown. `, download) : h("p", {}, download));
+}

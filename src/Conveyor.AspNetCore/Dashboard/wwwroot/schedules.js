@@ -1,0 +1,67 @@
+// Schedules: cron, time zone, next fires, last run and its state; pause, resume and trigger now.
+import { call, query } from "./api.js";
+import { badge, h, time } from "./dom.js";
+import { actionButton } from "./ui.js";
+
+export async function renderSchedules(view) {
+  const table = h("div", {});
+  const more = h("div", { class: "toolbar" });
+  view.append(h("h1", {}, "Schedules"), table, more);
+  const schedules = [];
+  let cursor = null;
+
+  async function load(reset) {
+    if (reset) { schedules.length = 0; cursor = null; }
+    try {
+      const answer = await call("GET", "/schedules" + query({ limit: 100, cursor }));
+      schedules.push(...answer.schedules);
+      cursor = answer.next_cursor;
+    } catch (e) {
+      table.replaceChildren(h("p", { class: "error-box panel", role: "alert" }, e.message));
+      return;
+    }
+    render();
+  }
+
+  async function reloadAll() {
+    const wanted = schedules.length;
+    await load(true);
+    while (cursor && schedules.length < wanted) await load(false);
+  }
+
+  function render() {
+    table.replaceChildren(schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
+      h("caption", { class: "sr-only" }, "Recurring schedules"),
+      h("thead", {}, h("tr", {}, ["schedule", "cron", "time zone", "job type / queue", "state", "next fires", "last run", ""].map((c, i) =>
+        h("th", { scope: "col" }, i === 7 ? h("span", { class: "sr-only" }, "actions") : c)))),
+      h("tbody", {}, schedules.map(row)))));
+    more.replaceChildren(cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : "");
+  }
+
+  function row(s) {
+    const path = "/schedules/" + encodeURIComponent(s.name);
+    return h("tr", { "data-schedule": s.name },
+      h("th", { scope: "row" }, s.name, s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
+      h("td", {}, h("code", {}, s.cron)),
+      h("td", {}, s.time_zone),
+      h("td", {}, s.job_type, h("div", { class: "muted" }, s.queue)),
+      h("td", {}, s.paused ? h("span", { class: "badge s-paused" }, "paused") : h("span", { class: "badge s-active" }, "active")),
+      h("td", { class: "nowrap" }, s.next_fire_times.length === 0 ? h("span", { class: "muted" }, "none") :
+        h("ul", { class: "plain" }, s.next_fire_times.slice(0, 3).map((t) => h("li", {}, time(t))))),
+      h("td", { class: "nowrap" }, s.last_fire_at ? [time(s.last_fire_at), h("div", {},
+        s.last_job_id ? h("a", { href: "#/jobs/" + encodeURIComponent(s.last_job_id) }, s.last_job_status ? badge(s.last_job_status) : "job no longer kept") : null)]
+        : h("span", { class: "muted" }, "never")),
+      h("td", { class: "actions" },
+        actionButton(s.paused ? "Resume" : "Pause", async () => {
+          await call("POST", `${path}/${s.paused ? "resume" : "pause"}`);
+          return `Schedule ${s.name} ${s.paused ? "resumed" : "paused"}.`;
+        }, { done: reloadAll, name: s.paused ? "resume" : "pause" }),
+        actionButton("Trigger now", async () => {
+          const created = await call("POST", `${path}/trigger`);
+          return `Schedule ${s.name} enqueued job ${created.job_id}.`;
+        }, { done: reloadAll, name: "trigger" })));
+  }
+
+  await load(true);
+  return null;
+}

@@ -1,0 +1,68 @@
+// Shared pieces of the pages: the notice line, the confirmation dialog, action buttons and the caller's role.
+import { call, settings } from "./api.js";
+import { h } from "./dom.js";
+
+/** Shows a message under the header; errors stay until the next message, others fade after a while. */
+export function notify(text, isError = false) {
+  const notice = document.getElementById("notice");
+  const msg = h("div", { class: "msg" + (isError ? " error" : ""), role: isError ? "alert" : null }, text);
+  notice.replaceChildren(msg);
+  if (!isError) setTimeout(() => { if (msg.isConnected) msg.remove(); }, 6000);
+}
+
+export function clearNotice() { document.getElementById("notice").replaceChildren(); }
+
+/** Asks before a destructive action with a modal dialog (keyboard: Enter confirms, Escape cancels). Resolves to true or false. */
+export function confirmAction(question, confirmLabel) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { "aria-labelledby": "confirm-text" },
+      h("p", { id: "confirm-text" }, question),
+      h("form", { method: "dialog", class: "buttons" },
+        h("button", { value: "cancel", type: "submit" }, "Cancel"),
+        h("button", { value: "ok", type: "submit", class: "primary", "data-confirm": "" }, confirmLabel)));
+    dialog.addEventListener("close", () => { resolve(dialog.returnValue === "ok"); dialog.remove(); });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector("[data-confirm]").focus();
+  });
+}
+
+/** A button that runs an API action, shows its outcome, and calls done() afterwards; none in read-only mode. */
+export function actionButton(label, action, { done, danger = false, confirm, title, name } = {}) {
+  if (settings.readOnly) return null;
+  const button = h("button", { type: "button", class: danger ? "danger" : null, title, "data-action": name || label.toLowerCase() }, label);
+  button.addEventListener("click", async () => {
+    if (confirm && !(await confirmAction(confirm, label))) return;
+    button.disabled = true;
+    try {
+      const message = await action();
+      if (message) notify(message);
+    } catch (e) {
+      notify(e.message, true);
+    } finally {
+      button.disabled = false;
+      if (done) await done();
+    }
+  });
+  return button;
+}
+
+/** What the current key may see: "operator" (admin key, or no keys configured), "tenant", or "anonymous" (a key is needed). */
+let role = null;
+export async function callerRole(refresh = false) {
+  if (role && !refresh) return role;
+  try {
+    await call("GET", "/queues");
+    role = "operator";
+  } catch (e) {
+    role = e.status === 403 ? "tenant" : e.status === 401 ? "anonymous" : "unknown";
+  }
+  const whoami = document.getElementById("whoami");
+  whoami.textContent = {
+    operator: "Operator view: every tenant's jobs, queues and servers.",
+    tenant: "Tenant view: this key's tenant's jobs and schedules (queues and servers need an operator key).",
+    anonymous: "",
+    unknown: "",
+  }[role] + (settings.readOnly ? " Read-only: actions are hidden." : "");
+  return role;
+}

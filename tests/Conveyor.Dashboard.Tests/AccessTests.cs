@@ -1,0 +1,67 @@
+using OpenQA.Selenium;
+
+namespace Conveyor.Dashboard.Tests;
+
+/// <summary>The dashboard sees what its API key sees, and shows no action at all in read-only mode.</summary>
+[Collection(DashboardCollection.Name)]
+public sealed class AccessTests(DashboardFixture fixture)
+{
+    [Fact]
+    public void TenantKey_SeesOnlyItsTenantsJobs_AndNoQueuesOrServers()
+    {
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.TenantKey);
+        Assert.Contains("Tenant view", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
+        browser.Find(By.CssSelector("a.card[data-state=FAILED]"));
+        Assert.Empty(browser.FindAll(By.CssSelector("tr[data-queue]")));
+        Assert.Empty(browser.FindAll(By.CssSelector("tr[data-server]")));
+
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/jobs?limit=1000");
+        var ids = browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")) is { Count: > 0 } rows ? rows.Select(r => r.GetAttribute("data-job-id")!).ToList() : null, "the tenant's jobs");
+        Assert.Equal(fixture.Seed.GlobexJobs.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        Assert.Empty(browser.FindAll(By.Id("f-tenant")));
+        browser.Screenshot("tenant-jobs");
+
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/jobs/" + fixture.Seed.AcmeQueued[1]);
+        Assert.Contains("No job " + fixture.Seed.AcmeQueued[1], browser.Find(By.CssSelector("[role=alert]")).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadOnlyMode_HidesEveryAction_OnEveryPage()
+    {
+        await using var server = await DashboardServer.StartAsync(readOnly: true);
+        var seed = await SeedData.SeedAsync(server.Store, pagingJobs: 10);
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(server, DashboardServer.OperatorKey);
+        Assert.Contains("Read-only", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
+        browser.Find(By.CssSelector("tr[data-queue=critical]"));
+        AssertNoActions(browser);
+
+        browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs?status=FAILED");
+        browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")).Count > 0, "the failed list");
+        Assert.Empty(browser.FindAll(By.CssSelector("input[type=checkbox]")));
+        Assert.Empty(browser.FindAll(By.CssSelector(".bulk, [data-bulk]")));
+        AssertNoActions(browser);
+
+        browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + seed.FailedCritical[0]);
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "failed", "the failed job");
+        AssertNoActions(browser);
+        browser.Screenshot("read-only-job");
+    }
+
+    private static void AssertNoActions(Browser browser)
+    {
+        var actions = browser.FindAll(By.CssSelector("[data-action], [data-bulk]"));
+        Assert.True(actions.Count == 0, "actions shown in read-only mode: " + string.Join(", ", actions.Select(a => a.Text)));
+    }
+}

@@ -1,0 +1,79 @@
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Dashboard.Tests;
+
+/// <summary>
+/// A real Conveyor API and dashboard on Kestrel (loopback, a free port) over a SQLite file, with an operator key
+/// (tenant <c>acme</c>) and a tenant key (tenant <c>globex</c>), and no workers: jobs stay in the states the test
+/// put them in until the dashboard changes them.
+/// </summary>
+internal sealed class DashboardServer : IAsyncDisposable
+{
+    public const string OperatorKey = "operator-key-0123456789abcdef";
+    public const string TenantKey = "globex-key-0123456789abcdef";
+
+    private readonly WebApplication _app;
+    private readonly string _directory;
+
+    private DashboardServer(WebApplication app, string directory)
+    {
+        _app = app;
+        _directory = directory;
+    }
+
+    public Uri Address => new(_app.Urls.First());
+
+    public string DashboardUrl => new Uri(Address, "/dashboard").ToString();
+
+    public IJobStore Store => _app.Services.GetRequiredService<IJobStore>();
+
+    public static async Task<DashboardServer> StartAsync(bool readOnly = false)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "conveyor-dashboard-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conveyor:Api:Keys:0:Key"] = OperatorKey,
+            ["Conveyor:Api:Keys:0:Tenant"] = "acme",
+            ["Conveyor:Api:Keys:0:Admin"] = "true",
+            ["Conveyor:Api:Keys:1:Key"] = TenantKey,
+            ["Conveyor:Api:Keys:1:Tenant"] = "globex",
+            ["Conveyor:Api:MaxPageSize"] = "1000",
+            ["Conveyor:Api:RateLimit:Enabled"] = "false",
+            ["Conveyor:Dashboard:ReadOnly"] = readOnly ? "true" : "false",
+        });
+        builder.Services.AddConveyor()
+            .UseSqlite(options => options.Path = Path.Combine(directory, "conveyor.db"))
+            .AddApi();
+        var app = builder.Build();
+        await app.Services.GetRequiredService<IJobStore>().InitializeAsync(CancellationToken.None);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapConveyorApi();
+        app.MapConveyorDashboard();
+        await app.StartAsync();
+        return new DashboardServer(app, directory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by the store's last connection: the temporary directory is left behind.
+        }
+    }
+}
