@@ -117,38 +117,64 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <remarks>One round trip: the begin statement once per key in one batch (one implicit transaction).</remarks>
+    public async ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        ArgumentNullException.ThrowIfNull(begins);
+        foreach (var begin in begins)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(begin.Key, nameof(begins));
+            ArgumentException.ThrowIfNullOrEmpty(begin.Owner.JobId, nameof(begins));
+        }
+
+        // In key order, so that two servers' batches lock the records they share in the same order (no deadlock).
+        var order = Enumerable.Range(0, begins.Count).OrderBy(i => begins[i].Key, StringComparer.Ordinal).ToList();
+        var results = new IdempotencyBeginResult?[begins.Count];
         try
         {
-            // A refusing row committed after the statement's snapshot is locked but not visible to its SELECT: the
-            // next run of the statement sees it. A handful of runs is plenty; each waits for the other writer.
-            for (var run = 0; ; run++)
+            // A refusing row committed after a statement's snapshot is locked but not visible to its SELECT: the next
+            // run of the statement sees it. A handful of runs is plenty; each waits for the other writer.
+            for (var run = 0; order.Count > 0; run++)
             {
-                await using var command = _dataSource.CreateCommand(BeginKeySql);
-                command.Parameters.Add(P(key));
-                command.Parameters.Add(P(owner.JobId));
-                command.Parameters.Add(P(owner.LeaseToken));
-                command.Parameters.Add(TimestampTz(expiresAt));
-                command.Parameters.Add(TimestampTz(Now()));
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return reader.GetString(0) switch
-                    {
-                        "started" => IdempotencyBeginResult.Started,
-                        "done" => IdempotencyBeginResult.AlreadyDone(reader.GetString(1), JobRows.Time(reader, 3)),
-                        _ => IdempotencyBeginResult.InProgress(reader.GetString(1), JobRows.Time(reader, 2)),
-                    };
-                }
-
                 if (run == 10)
                 {
-                    throw new InvalidOperationException($"The idempotency record '{key}' refused the start ten times and was never visible.");
+                    throw new InvalidOperationException($"The idempotency record '{begins[order[0]].Key}' refused the start ten times and was never visible.");
                 }
+
+                await using var batch = _dataSource.CreateBatch();
+                foreach (var i in order)
+                {
+                    var command = new NpgsqlBatchCommand(BeginKeySql);
+                    command.Parameters.Add(P(begins[i].Key));
+                    command.Parameters.Add(P(begins[i].Owner.JobId));
+                    command.Parameters.Add(P(begins[i].Owner.LeaseToken));
+                    command.Parameters.Add(TimestampTz(begins[i].ExpiresAt));
+                    command.Parameters.Add(TimestampTz(Now()));
+                    batch.BatchCommands.Add(command);
+                }
+
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var i in order)
+                    {
+                        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            results[i] = reader.GetString(0) switch
+                            {
+                                "started" => IdempotencyBeginResult.Started,
+                                "done" => IdempotencyBeginResult.AlreadyDone(reader.GetString(1), JobRows.Time(reader, 3)),
+                                _ => IdempotencyBeginResult.InProgress(reader.GetString(1), JobRows.Time(reader, 2)),
+                            };
+                        }
+
+                        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                order.RemoveAll(i => results[i] is not null);
             }
+
+            return Array.ConvertAll(results, r => r!.Value);
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {

@@ -217,13 +217,11 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(Text(_jobsChannel));
             command.Parameters.Add(TextArray(snoozeReasons));
-            foreach (var ack in acknowledgements)
+            // The same batch is one implicit transaction: the record ends with its acknowledgement. In key order, as
+            // the begins lock them, so that batches of two servers never wait on each other in a cycle.
+            foreach (var ack in acknowledgements.Where(a => a.IdempotencyKey is not null).OrderBy(a => a.IdempotencyKey, StringComparer.Ordinal))
             {
-                if (ack.IdempotencyKey is not null)
-                {
-                    // The same batch is one implicit transaction: the record ends with its acknowledgement.
-                    batch.BatchCommands.Add(SettleIdempotencyKeyCommand(ack));
-                }
+                batch.BatchCommands.Add(SettleIdempotencyKeyCommand(ack));
             }
 
             var applied = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;

@@ -47,21 +47,43 @@ public sealed partial class RedisJobStore
     /// that one node serves every idempotent job's records, one small script per start and per finish; docs/redis.md
     /// weighs this against a hash tag per key.
     /// </remarks>
-    public async ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <remarks>One round trip: begin_idempotency_key.lua once per key, pipelined, all on the coordination slot.</remarks>
+    public async ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        ArgumentNullException.ThrowIfNull(begins);
+        foreach (var begin in begins)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(begin.Key, nameof(begins));
+            ArgumentException.ThrowIfNullOrEmpty(begin.Owner.JobId, nameof(begins));
+        }
+
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var result = (RedisResult[])(await EvaluateAsync(db, RedisScript.BeginIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
-                [key, owner.JobId, owner.LeaseToken, RedisTime.Value(expiresAt), RedisTime.Value(_time.GetUtcNow())]).ConfigureAwait(false))!;
-            return (string?)result[0] switch
+            var now = RedisTime.Value(_time.GetUtcNow());
+            var batch = begins.Count > 1 ? db.CreateBatch() : null;
+            var tasks = new Task<RedisResult>[begins.Count];
+            for (var i = 0; i < tasks.Length; i++)
             {
-                "started" => IdempotencyBeginResult.Started,
-                "done" => IdempotencyBeginResult.AlreadyDone((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
-                _ => IdempotencyBeginResult.InProgress((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
-            };
+                var begin = begins[i];
+                tasks[i] = EvaluateAsync((IDatabaseAsync?)batch ?? db, RedisScript.BeginIdempotencyKey, [_keys.IdempotencyRecords, _keys.IdempotencyExpiries],
+                    [begin.Key, begin.Owner.JobId, begin.Owner.LeaseToken, RedisTime.Value(begin.ExpiresAt), now]);
+            }
+
+            batch?.Execute();
+            var results = new IdempotencyBeginResult[tasks.Length];
+            for (var i = 0; i < tasks.Length; i++)
+            {
+                var result = (RedisResult[])(await tasks[i].ConfigureAwait(false))!;
+                results[i] = (string?)result[0] switch
+                {
+                    "started" => IdempotencyBeginResult.Started,
+                    "done" => IdempotencyBeginResult.AlreadyDone((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
+                    _ => IdempotencyBeginResult.InProgress((string)result[1]!, RedisTime.Instant((RedisValue)result[2]) ?? default),
+                };
+            }
+
+            return results;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -37,39 +37,54 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
-        return WriteAsync((key, owner, expiresAt), static (store, session, k) => session.InTransaction((store, k), static (s, state) =>
+        ArgumentNullException.ThrowIfNull(begins);
+        foreach (var begin in begins)
         {
-            var (key, owner, expiresAt) = state.k;
+            ArgumentException.ThrowIfNullOrEmpty(begin.Key, nameof(begins));
+            ArgumentException.ThrowIfNullOrEmpty(begin.Owner.JobId, nameof(begins));
+        }
+
+        return WriteAsync(begins, static (store, session, b) => session.InTransaction((store, b), static (s, state) =>
+        {
             var now = state.store.Now();
-            using (var started = s.Command(SqlStatement.BeginIdempotencyKey)
-                .Bind("@key", key)
-                .Bind("@job_id", owner.JobId)
-                .Bind("@lease_token", owner.LeaseToken)
-                .Bind("@expires_at", UnixTime.ToMicroseconds(expiresAt))
-                .Bind("@now", now)
-                .ExecuteReader())
+            var results = new IdempotencyBeginResult[state.b.Count];
+            for (var i = 0; i < results.Length; i++)
             {
-                if (started.Read())
-                {
-                    return IdempotencyBeginResult.Started;
-                }
+                results[i] = TryBeginIdempotencyKey(s, state.b[i], now);
             }
 
-            // Same transaction, same writer: the row that refused the insert is still there as it was.
-            using var holder = s.Command(SqlStatement.FindIdempotencyKey).Bind("@key", key).ExecuteReader();
-            if (!holder.Read())
-            {
-                throw new InvalidOperationException($"The idempotency record '{key}' refused the start and then was not found.");
-            }
-
-            return holder.GetString(0) == "done"
-                ? IdempotencyBeginResult.AlreadyDone(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(3)))
-                : IdempotencyBeginResult.InProgress(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(2)));
+            return (IReadOnlyList<IdempotencyBeginResult>)results;
         }), cancellationToken);
+    }
+
+    private static IdempotencyBeginResult TryBeginIdempotencyKey(SqliteSession session, IdempotencyBegin begin, long now)
+    {
+        using (var started = session.Command(SqlStatement.BeginIdempotencyKey)
+            .Bind("@key", begin.Key)
+            .Bind("@job_id", begin.Owner.JobId)
+            .Bind("@lease_token", begin.Owner.LeaseToken)
+            .Bind("@expires_at", UnixTime.ToMicroseconds(begin.ExpiresAt))
+            .Bind("@now", now)
+            .ExecuteReader())
+        {
+            if (started.Read())
+            {
+                return IdempotencyBeginResult.Started;
+            }
+        }
+
+        // Same transaction, same writer: the row that refused the insert is still there as it was.
+        using var holder = session.Command(SqlStatement.FindIdempotencyKey).Bind("@key", begin.Key).ExecuteReader();
+        if (!holder.Read())
+        {
+            throw new InvalidOperationException($"The idempotency record '{begin.Key}' refused the start and then was not found.");
+        }
+
+        return holder.GetString(0) == "done"
+            ? IdempotencyBeginResult.AlreadyDone(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(3)))
+            : IdempotencyBeginResult.InProgress(holder.GetString(1), UnixTime.FromMicroseconds(holder.GetInt64(2)));
     }
 
     /// <inheritdoc />

@@ -186,6 +186,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<TracingMiddleware>();
         services.TryAddSingleton<MetricsMiddleware>();
         services.TryAddSingleton<LoggingMiddleware>();
+        services.TryAddSingleton<IdempotencyBeginBatcher>();
         services.TryAddSingleton<IdempotencyMiddleware>();
         services.TryAddSingleton(sp =>
         {

@@ -18,7 +18,7 @@ namespace Conveyor.Idempotency;
 /// </summary>
 internal sealed class IdempotencyMiddleware(
     JobHandlerRegistry handlers,
-    IJobStore store,
+    IdempotencyBeginBatcher begins,
     IOptions<JobServerOptions> options,
     ConveyorMetrics metrics,
     TimeProvider timeProvider,
@@ -50,8 +50,8 @@ internal sealed class IdempotencyMiddleware(
         IdempotencyBeginResult begun;
         try
         {
-            begun = await store.TryBeginIdempotencyKeyAsync(
-                recordKey, owner, timeProvider.GetUtcNow() + options.Value.LeaseDuration, context.CancellationToken).ConfigureAwait(false);
+            begun = await begins.BeginAsync(
+                new IdempotencyBegin(recordKey, owner, timeProvider.GetUtcNow() + options.Value.LeaseDuration), context.CancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException e)
         {

@@ -20,7 +20,15 @@ public interface IJobCoordinationStore
     /// the same job. Otherwise nothing changes and the answer says why: <c>done</c> (by which job, when) or
     /// <c>processing</c> by another job (which, and when its record expires).
     /// </summary>
-    ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    async ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        (await TryBeginIdempotencyKeysAsync([new IdempotencyBegin(key, owner, expiresAt)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// <see cref="TryBeginIdempotencyKeyAsync"/> for many keys in one store call (the server gathers the begins of the
+    /// attempts that start together); each is its own compare-and-set, answered in the order given. Two begins of the
+    /// same key in one call are taken in that order: the second finds the first's record.
+    /// </summary>
+    ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves the expiry of every claim that is still <c>processing</c> under its owner to <paramref name="expiresAt"/>,

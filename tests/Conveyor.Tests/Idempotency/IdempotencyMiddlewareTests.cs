@@ -285,8 +285,8 @@ public sealed class IdempotencyMiddlewareTests
 
         Assert.Equal(2, await h.Store.AcknowledgeManyAsync([ok!, retry!], CancellationToken.None));
 
-        // Two attempts: two begins, no complete or release of their own, one acknowledgement call for both.
-        Assert.Equal(2, h.Outage!.Calls.GetValueOrDefault(nameof(IJobStore.TryBeginIdempotencyKeyAsync)));
+        // Two attempts, one after the other: two begin calls, no complete or release of their own, one acknowledgement call for both.
+        Assert.Equal(2, h.Outage!.Calls.GetValueOrDefault(nameof(IJobStore.TryBeginIdempotencyKeysAsync)));
         Assert.Equal(0, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.CompleteIdempotencyKeyAsync)));
         Assert.Equal(0, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.ReleaseIdempotencyKeyAsync)));
         Assert.Equal(1, h.Outage.Calls.GetValueOrDefault(nameof(IJobStore.AcknowledgeManyAsync)));

@@ -52,30 +52,46 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IdempotencyBeginResult> TryBeginIdempotencyKeyAsync(string key, LeaseRef owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
+        ArgumentNullException.ThrowIfNull(begins);
+        foreach (var begin in begins)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(begin.Key, nameof(begins));
+            ArgumentException.ThrowIfNullOrEmpty(begin.Owner.JobId, nameof(begins));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
+        var results = new IdempotencyBeginResult[begins.Count];
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (_idempotencyKeys.TryGetValue(key, out var record) && record.ExpiresAt > now)
+            for (var i = 0; i < begins.Count; i++)
             {
-                if (record.FinishedAt is { } finishedAt)
-                {
-                    return ValueTask.FromResult(IdempotencyBeginResult.AlreadyDone(record.Owner.JobId, finishedAt));
-                }
+                results[i] = TryBeginIdempotencyKey(begins[i], now);
+            }
+        }
 
-                if (!string.Equals(record.Owner.JobId, owner.JobId, StringComparison.Ordinal))
-                {
-                    return ValueTask.FromResult(IdempotencyBeginResult.InProgress(record.Owner.JobId, record.ExpiresAt));
-                }
+        return ValueTask.FromResult<IReadOnlyList<IdempotencyBeginResult>>(results);
+    }
+
+    private IdempotencyBeginResult TryBeginIdempotencyKey(IdempotencyBegin begin, DateTimeOffset now)
+    {
+        if (_idempotencyKeys.TryGetValue(begin.Key, out var record) && record.ExpiresAt > now)
+        {
+            if (record.FinishedAt is { } finishedAt)
+            {
+                return IdempotencyBeginResult.AlreadyDone(record.Owner.JobId, finishedAt);
             }
 
-            _idempotencyKeys[key] = new IdempotencyRecord(owner, expiresAt, null);
-            return ValueTask.FromResult(IdempotencyBeginResult.Started);
+            if (!string.Equals(record.Owner.JobId, begin.Owner.JobId, StringComparison.Ordinal))
+            {
+                return IdempotencyBeginResult.InProgress(record.Owner.JobId, record.ExpiresAt);
+            }
         }
+
+        _idempotencyKeys[begin.Key] = new IdempotencyRecord(begin.Owner, begin.ExpiresAt, null);
+        return IdempotencyBeginResult.Started;
     }
 
     /// <inheritdoc />
