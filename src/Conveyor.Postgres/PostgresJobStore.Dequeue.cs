@@ -43,6 +43,12 @@ public sealed partial class PostgresJobStore
         SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}}, leased ORDER BY enqueued_at, seq
         """;
 
+    // The dequeue of a server with concurrency limits, through dequeue_limited() of migration 0009: the same two passes,
+    // with the limited queues locked, counted and chosen from in one call. $1–$6 as DequeueTemplate; $7 limit queues
+    // text[], $8 limit job types text[] (null for every type), $9 per tenant boolean[], $10 maxima int[], $11 depth.
+    private const string DequeueLimitedTemplate =
+        "SELECT " + JobRows.LeasedColumns + " FROM " + RelaxedCommit + ", :\"schema\".dequeue_limited($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
     // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed. A job
     // whose cancellation was requested must not run again, however its attempt ended: a retry, release or snooze becomes a
@@ -103,6 +109,8 @@ public sealed partial class PostgresJobStore
 
     private string DequeueOneQueueSql => field ??= Sql(DequeueOneQueueTemplate);
 
+    private string DequeueLimitedSql => field ??= Sql(DequeueLimitedTemplate);
+
     private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
 
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
@@ -121,7 +129,11 @@ public sealed partial class PostgresJobStore
         try
         {
             NpgsqlBatch batch;
-            if (request.Queues.Count == 1)
+            if (request.ConcurrencyLimits.Count > 0)
+            {
+                batch = DequeueLimitedBatch(request, now);
+            }
+            else if (request.Queues.Count == 1)
             {
                 batch = DequeueBatch(DequeueOneQueueSql, out var command);
                 command.Parameters.Add(P(request.Queues[0].Queue));
@@ -163,6 +175,44 @@ public sealed partial class PostgresJobStore
         {
             throw Fault(exception);
         }
+    }
+
+    private NpgsqlBatch DequeueLimitedBatch(DequeueRequest request, DateTimeOffset now)
+    {
+        var queues = new string[request.Queues.Count];
+        var quotas = new int[request.Queues.Count];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            queues[i] = request.Queues[i].Queue;
+            quotas[i] = request.Queues[i].Limit;
+        }
+
+        var limits = request.ConcurrencyLimits;
+        var limitQueues = new string[limits.Count];
+        var limitTypes = new string?[limits.Count];
+        var perTenant = new bool[limits.Count];
+        var maxima = new int[limits.Count];
+        for (var i = 0; i < limits.Count; i++)
+        {
+            limitQueues[i] = limits[i].Queue;
+            limitTypes[i] = limits[i].JobType;
+            perTenant[i] = limits[i].PerTenant;
+            maxima[i] = limits[i].Max;
+        }
+
+        var batch = DequeueBatch(DequeueLimitedSql, out var command);
+        command.Parameters.Add(P(queues));
+        command.Parameters.Add(P(quotas));
+        command.Parameters.Add(P(request.Limit));
+        command.Parameters.Add(P(request.ServerId));
+        command.Parameters.Add(TimestampTz(now));
+        command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+        command.Parameters.Add(TextArray(limitQueues));
+        command.Parameters.Add(TextArray(limitTypes));
+        command.Parameters.Add(P(perTenant));
+        command.Parameters.Add(P(maxima));
+        command.Parameters.Add(P(DequeueRequest.LimitedScanDepth));
+        return batch;
     }
 
     /// <inheritdoc />

@@ -42,6 +42,7 @@ public sealed partial class RedisJobStore
                 plan.Add((quota.Queue, take));
             }
 
+            var limits = request.ConcurrencyLimits.Count > 0 ? LimitArguments(request.ConcurrencyLimits) : null;
             var leased = new List<LeasedJob>(request.Limit);
             var firstPass = new Task<RedisResult>?[plan.Count];
             IBatch? batch = plan.Count(p => p.Take > 0) > 1 ? db.CreateBatch() : null;
@@ -49,7 +50,7 @@ public sealed partial class RedisJobStore
             {
                 if (plan[i].Take > 0)
                 {
-                    firstPass[i] = EvaluateQueueAsync((IDatabaseAsync?)batch ?? db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), plan[i].Take, nowText, expiry, request.ServerId);
+                    firstPass[i] = EvaluateQueueAsync((IDatabaseAsync?)batch ?? db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), Arguments(plan[i].Queue, plan[i].Take));
                 }
             }
 
@@ -66,17 +67,42 @@ public sealed partial class RedisJobStore
             {
                 if (mayHaveMore[i])
                 {
-                    var result = await EvaluateQueueAsync(db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), request.Limit - leased.Count, nowText, expiry, request.ServerId).ConfigureAwait(false);
+                    var result = await EvaluateQueueAsync(db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), Arguments(plan[i].Queue, request.Limit - leased.Count)).ConfigureAwait(false);
                     Read(result, plan[i].Queue, expiresAt, leased);
                 }
             }
 
             return leased;
+
+            RedisValue[] Arguments(string queue, int take) => limits is not null && limits.TryGetValue(queue, out var queueLimits)
+                ? [take, nowText, expiry, request.ServerId, .. queueLimits]
+                : [take, nowText, expiry, request.ServerId];
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>dequeue.lua's limit arguments per queue: the count, type, per-tenant flag and maximum of each, then the scan depth.</summary>
+    private static Dictionary<string, RedisValue[]> LimitArguments(IReadOnlyList<ConcurrencyLimitRule> rules)
+    {
+        var arguments = new Dictionary<string, RedisValue[]>(StringComparer.Ordinal);
+        foreach (var queueRules in rules.GroupBy(static r => r.Queue, StringComparer.Ordinal))
+        {
+            var values = new List<RedisValue> { queueRules.Count() };
+            foreach (var rule in queueRules)
+            {
+                values.Add(rule.JobType ?? "");
+                values.Add(rule.PerTenant ? "1" : "0");
+                values.Add(rule.Max);
+            }
+
+            values.Add(DequeueRequest.LimitedScanDepth);
+            arguments[queueRules.Key] = [.. values];
+        }
+
+        return arguments;
     }
 
     private int Read(RedisResult result, string queue, DateTimeOffset expiresAt, List<LeasedJob> leased)

@@ -35,6 +35,7 @@ public sealed partial class SqliteJobStore
             .Bind("@owner", request.ServerId)
             .Bind("@lease_expires_at", UnixTime.ToMicroseconds(leaseExpiresAt));
         var leased = new List<LeasedJob>(Math.Min(request.Limit, 256));
+        var limits = request.ConcurrencyLimits.Count > 0 ? new LimitedDequeue(session, request, now, leaseExpiresAt) : null;
 
         // A queue that gave fewer jobs than asked is empty (or paused) for the rest of this transaction.
         Span<bool> exhausted = request.Queues.Count <= 64 ? stackalloc bool[request.Queues.Count] : new bool[request.Queues.Count];
@@ -44,7 +45,9 @@ public sealed partial class SqliteJobStore
             var want = Math.Min(quota.Limit, request.Limit - leased.Count);
             if (want > 0)
             {
-                exhausted[i] = LeaseFromQueue(command, quota.Queue, want, leaseExpiresAt, leased) < want;
+                exhausted[i] = (limits is not null && limits.Limits(quota.Queue)
+                    ? limits.Lease(quota.Queue, want, leased)
+                    : LeaseFromQueue(command, quota.Queue, want, leaseExpiresAt, leased)) < want;
             }
         }
 
@@ -53,7 +56,10 @@ public sealed partial class SqliteJobStore
             if (!exhausted[i])
             {
                 var want = request.Limit - leased.Count;
-                exhausted[i] = LeaseFromQueue(command, request.Queues[i].Queue, want, leaseExpiresAt, leased) < want;
+                var queue = request.Queues[i].Queue;
+                exhausted[i] = (limits is not null && limits.Limits(queue)
+                    ? limits.Lease(queue, want, leased)
+                    : LeaseFromQueue(command, queue, want, leaseExpiresAt, leased)) < want;
             }
         }
 
@@ -69,23 +75,7 @@ public sealed partial class SqliteJobStore
         {
             while (reader.Read())
             {
-                leased.Add(new LeasedJob
-                {
-                    Id = reader.GetString(0),
-                    Type = reader.GetString(1),
-                    Queue = reader.GetString(2),
-                    Tenant = reader.GetString(3),
-                    Attempt = reader.GetInt32(4),
-                    MaxRetry = reader.GetInt32(5),
-                    Timeout = reader.GetNullableInt64(6) is { } timeout ? UnixTime.DurationFromMicroseconds(timeout) : null,
-                    Deadline = JobRecord.ReadTime(reader, 7),
-                    LeaseToken = reader.GetInt64(8),
-                    LeaseExpiresAt = leaseExpiresAt,
-                    TraceParent = reader.GetNullableString(9),
-                    CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(10)),
-                    EnqueuedAt = UnixTime.FromMicroseconds(reader.GetInt64(11)),
-                    Payload = reader.GetFieldValue<byte[]>(12),
-                });
+                leased.Add(ReadLeased(reader, leaseExpiresAt));
             }
         }
 
@@ -98,6 +88,24 @@ public sealed partial class SqliteJobStore
 
         return taken;
     }
+
+    private static LeasedJob ReadLeased(Microsoft.Data.Sqlite.SqliteDataReader reader, DateTimeOffset leaseExpiresAt) => new()
+    {
+        Id = reader.GetString(0),
+        Type = reader.GetString(1),
+        Queue = reader.GetString(2),
+        Tenant = reader.GetString(3),
+        Attempt = reader.GetInt32(4),
+        MaxRetry = reader.GetInt32(5),
+        Timeout = reader.GetNullableInt64(6) is { } timeout ? UnixTime.DurationFromMicroseconds(timeout) : null,
+        Deadline = JobRecord.ReadTime(reader, 7),
+        LeaseToken = reader.GetInt64(8),
+        LeaseExpiresAt = leaseExpiresAt,
+        TraceParent = reader.GetNullableString(9),
+        CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(10)),
+        EnqueuedAt = UnixTime.FromMicroseconds(reader.GetInt64(11)),
+        Payload = reader.GetFieldValue<byte[]>(12),
+    };
 
     /// <inheritdoc />
     public ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)

@@ -103,6 +103,18 @@ public abstract class SharedStoreTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Siblings_DequeueConcurrentlyUnderAConcurrencyLimit_NeverExceedItTogether()
+    {
+        await EnqueueManyAsync(60);
+        ConcurrencyLimitRule[] rules = [new() { Queue = DefaultQueue, Max = 4 }];
+
+        var batches = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+            await (i % 2 == 0 ? Store : Sibling).DequeueAsync(Request(3) with { ConcurrencyLimits = rules }, Ct))));
+
+        Assert.Equal(4, batches.Sum(static b => b.Count));
+    }
+
+    [Fact]
     public async Task Siblings_LeaseTokens_AreDistinctAcrossInstances()
     {
         await EnqueueManyAsync(20);

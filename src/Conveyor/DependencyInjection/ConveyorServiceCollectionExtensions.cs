@@ -43,6 +43,7 @@ public static class ConveyorServiceCollectionExtensions
                 "Conveyor:Events:NoSubscribers: use Throw (an event without subscribers is an error at the publish) or Log (it is logged and stores nothing).")
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorRetentionOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorLimitsOptionsValidator>());
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

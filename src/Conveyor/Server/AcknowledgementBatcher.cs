@@ -8,6 +8,8 @@ namespace Conveyor.Server;
 /// Writes acknowledgements in batches: whatever has accumulated while the previous batch was being written goes
 /// in the next round trip, so a busy server pays one store call for many jobs and an idle one adds no delay.
 /// A job stays in the held set (and its lease keeps being extended) until its acknowledgement is stored.
+/// With concurrency limits configured (<paramref name="signalFreedSlots"/>), every stored batch wakes the fetcher:
+/// a job that ended freed a slot that a held-back job may be waiting for.
 /// </summary>
 internal sealed class AcknowledgementBatcher(
     IJobStore store,
@@ -15,7 +17,8 @@ internal sealed class AcknowledgementBatcher(
     JobReadySignal readySignal,
     int batchSize,
     TimeProvider timeProvider,
-    ILogger logger)
+    ILogger logger,
+    bool signalFreedSlots = false)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -66,7 +69,7 @@ internal sealed class AcknowledgementBatcher(
                 released |= ack.Outcome == AckOutcome.Released;
             }
 
-            if (released)
+            if (released || signalFreedSlots)
             {
                 readySignal.Set();
             }

@@ -22,8 +22,12 @@ internal sealed class Fetcher(
     string serverId,
     JobServerOptions options,
     TimeProvider timeProvider,
-    ILogger logger)
+    ILogger logger,
+    IReadOnlyList<ConcurrencyLimitRule>? concurrencyLimits = null)
 {
+    // Empty unless limits are configured: then every dequeue carries them, and the store applies them in the same step.
+    private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits = concurrencyLimits ?? [];
+
     private readonly int _maxBatch = Math.Min(options.Concurrency + options.EffectivePrefetch, 1000);
 
     // Prefetch slots taken out of circulation while handlers are long.
@@ -59,6 +63,7 @@ internal sealed class Fetcher(
                             Limit = slots,
                             ServerId = serverId,
                             LeaseDuration = options.LeaseDuration,
+                            ConcurrencyLimits = _concurrencyLimits,
                         },
                         stoppingToken).ConfigureAwait(false);
                     backoff.Reset();

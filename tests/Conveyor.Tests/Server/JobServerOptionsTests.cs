@@ -28,6 +28,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Retention:Queues:emails:MaxFailed", "-5", "Conveyor:Retention:Queues:emails:MaxFailed must be a count of finished jobs from 0 to 100000")]
     [InlineData("Conveyor:Retention:Queues:bad name:MaxSucceeded", "5", "Conveyor:Retention:Queues: 'bad name' is not a queue name")]
     [InlineData("Conveyor:Server:UnknownJobTypeMaxDelay", "00:00:10", "Conveyor:Server:UnknownJobTypeMaxDelay (00:00:10) must be at least Conveyor:Server:UnknownJobTypeDelay (00:00:30)")]
+    [InlineData("Conveyor:Limits:Concurrency:imports:Max", "0", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
@@ -54,6 +55,63 @@ public sealed class JobServerOptionsTests
         Assert.Equal((10, 5000), retention.CapsOf("emails"));
         Assert.Equal((1000, 5000), retention.CapsOf("reports"));
         Assert.Equal(((int?)null, (int?)null), new ConveyorRetentionOptions().CapsOf("reports"));
+    }
+
+    [Theory]
+    [InlineData("Max", "0", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 0.")]
+    [InlineData("Max", "100001", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 100001.")]
+    [InlineData("Queue", "bad queue", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.'); got 'bad queue'.")]
+    [InlineData("JobType", "Import", "Conveyor:Limits:Concurrency:imports:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got 'Import'.")]
+    public async Task Start_WithAnInvalidConcurrencyLimit_FailsNamingTheSettingAndWhatItAccepts(string setting, string value, string expected)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = BuildHost(new()
+            {
+                ["Conveyor:Limits:Concurrency:imports:Queue"] = "imports",
+                ["Conveyor:Limits:Concurrency:imports:Max"] = "1",
+                [$"Conveyor:Limits:Concurrency:imports:{setting}"] = value,
+            });
+            await host.StartAsync();
+        });
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithALimitValueConfigurationCannotRead_FailsNamingTheSetting()
+    {
+        // The configuration binder drops an entry whose value it cannot convert: without the check the limit would vanish.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = BuildHost(new()
+            {
+                ["Conveyor:Limits:Concurrency:imports:Queue"] = "imports",
+                ["Conveyor:Limits:Concurrency:imports:Max"] = "one",
+                ["Conveyor:Limits:Concurrency:imports:Partition"] = "customer",
+            });
+            await host.StartAsync();
+        });
+
+        Assert.Contains("Conveyor:Limits:Concurrency:imports:Partition must be None (one count for the limit) or Tenant (one count per tenant); got 'customer'.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 'one'.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConcurrencyLimits_BindFromConfiguration()
+    {
+        using var host = BuildHost(new()
+        {
+            ["Conveyor:Limits:Concurrency:imports:Queue"] = "imports",
+            ["Conveyor:Limits:Concurrency:imports:JobType"] = "import:run",
+            ["Conveyor:Limits:Concurrency:imports:Partition"] = "Tenant",
+            ["Conveyor:Limits:Concurrency:imports:Max"] = "2",
+        });
+
+        var limit = Assert.Single(host.Services.GetRequiredService<IOptions<ConveyorOptions>>().Value.Limits.Concurrency);
+
+        Assert.Equal("imports", limit.Key);
+        Assert.Equal(("imports", "import:run", LimitPartition.Tenant, 2), (limit.Value.Queue, limit.Value.JobType, limit.Value.Partition, limit.Value.Max));
     }
 
     [Fact]

@@ -111,6 +111,7 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var now = _time.GetUtcNow();
+            var limits = request.ConcurrencyLimits.Count > 0 ? CountRunning(request.ConcurrencyLimits) : null;
 
             // First pass honours each queue's quota, so the worker's weights hold exactly under load;
             // the second hands any slot left over to whichever listed queue still has work.
@@ -131,17 +132,45 @@ public sealed partial class InMemoryJobStore
                     return;
                 }
 
+                if (limits is not null && limits.Limits(queueName))
+                {
+                    TakeWithinLimits(queue, count);
+                    return;
+                }
+
                 for (var i = 0; i < count && queue.Pending.First is { } node; i++)
                 {
-                    var job = node.Value;
-                    job.Attempts++;
-                    job.StartedAt = now;
-                    job.LeaseToken = ++_lastLeaseToken;
-                    job.LeaseExpiresAt = now + request.LeaseDuration;
-                    job.CancelRequested = false;
-                    MoveTo(job, JobState.Active, now);
-                    leased.Add(job.ToLeased());
+                    Lease(node.Value);
                 }
+            }
+
+            // A job whose limit is full stays where it is; the jobs behind it may still fit theirs.
+            void TakeWithinLimits(QueueState queue, int count)
+            {
+                var taken = 0;
+                var looked = 0;
+                for (var node = queue.Pending.First; node is not null && taken < count && looked < DequeueRequest.LimitedScanDepth; looked++)
+                {
+                    var next = node.Next;
+                    if (limits!.TryTake(node.Value.Queue, node.Value.Type, node.Value.Tenant))
+                    {
+                        Lease(node.Value);
+                        taken++;
+                    }
+
+                    node = next;
+                }
+            }
+
+            void Lease(JobRecord job)
+            {
+                job.Attempts++;
+                job.StartedAt = now;
+                job.LeaseToken = ++_lastLeaseToken;
+                job.LeaseExpiresAt = now + request.LeaseDuration;
+                job.CancelRequested = false;
+                MoveTo(job, JobState.Active, now);
+                leased.Add(job.ToLeased());
             }
         }
 

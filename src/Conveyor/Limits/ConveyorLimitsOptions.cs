@@ -1,0 +1,15 @@
+namespace Conveyor;
+
+/// <summary>Flow control, bound from <c>Conveyor:Limits</c> and validated at start.</summary>
+public sealed class ConveyorLimitsOptions
+{
+    /// <summary>The most limits of each kind: every limited dequeue checks each one that names its queue.</summary>
+    public const int MaxCount = 100;
+
+    /// <summary>
+    /// Concurrency limits by name (1 to 64 letters, digits, '_', '-' or '.'), e.g.
+    /// <c>o.Limits.Concurrency["imports"] = new() { Queue = "imports", Partition = LimitPartition.Tenant, Max = 1 }</c>.
+    /// None by default: a dequeue then costs exactly what it costs without this feature.
+    /// </summary>
+    public Dictionary<string, ConcurrencyLimit> Concurrency { get; set; } = new(StringComparer.Ordinal);
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor;
+
+/// <summary>
+/// <c>Conveyor:Limits</c> at start: names, queues and job types well formed, maxima in range, at most
+/// <see cref="ConveyorLimitsOptions.MaxCount"/> limits; each failure names the setting and what it accepts.
+/// </summary>
+internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) : IValidateOptions<ConveyorOptions>
+{
+    private const string Section = "Conveyor:Limits:Concurrency";
+
+    public ValidateOptionsResult Validate(string? name, ConveyorOptions options)
+    {
+        var failures = Unreadable(services.GetService<IConfiguration>()?.GetSection(Section));
+        var limits = options.Limits?.Concurrency;
+        if (limits is null || limits.Count == 0)
+        {
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
+        if (limits.Count > ConveyorLimitsOptions.MaxCount)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}: at most {ConveyorLimitsOptions.MaxCount} limits; got {limits.Count}."));
+        }
+
+        foreach (var (limitName, limit) in limits)
+        {
+            failures.AddRange(Check(limitName, limit));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// The configured values the binder could not convert: it drops the whole limit then, silently, which would leave a
+    /// typo running without its limit.
+    /// </summary>
+    private static List<string> Unreadable(IConfigurationSection? section)
+    {
+        var failures = new List<string>();
+        foreach (var limit in section?.GetChildren() ?? [])
+        {
+            var setting = $"{Section}:{limit.Key}";
+            if (limit[nameof(ConcurrencyLimit.Partition)] is { } partition && !Enum.TryParse<LimitPartition>(partition, ignoreCase: true, out _))
+            {
+                failures.Add($"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{partition}'.");
+            }
+
+            if (limit[nameof(ConcurrencyLimit.Max)] is { } max && !int.TryParse(max, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            {
+                failures.Add($"{setting}:Max must be the jobs running at once, from 1 to {ConcurrencyLimit.MaxValue.ToString(CultureInfo.InvariantCulture)}; got '{max}'.");
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>What is wrong with one limit, in sentences that name the setting; empty when it is valid.</summary>
+    internal static IEnumerable<string> Check(string limitName, ConcurrencyLimit? limit)
+    {
+        if (!QueueName.IsValid(limitName))
+        {
+            yield return $"{Section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').";
+            yield break;
+        }
+
+        var setting = $"{Section}:{limitName}";
+        if (limit is null)
+        {
+            yield return $"{setting}: the limit is empty; set at least Queue and Max.";
+            yield break;
+        }
+
+        if (!QueueName.IsValid(limit.Queue))
+        {
+            yield return $"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{limit.Queue}'.";
+        }
+
+        if (limit.JobType is not null && !JobType.IsValid(limit.JobType))
+        {
+            yield return $"{setting}:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got '{limit.JobType}'.";
+        }
+
+        if (!Enum.IsDefined(limit.Partition))
+        {
+            yield return $"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{limit.Partition}'.";
+        }
+
+        if (limit.Max is < 1 or > ConcurrencyLimit.MaxValue)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Max must be the jobs running at once, from 1 to {ConcurrencyLimit.MaxValue}; got {limit.Max}.");
+        }
+    }
+}
