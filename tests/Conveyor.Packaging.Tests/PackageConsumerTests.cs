@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.IO.Compression;
-using System.Text;
 
 namespace Conveyor.Packaging.Tests;
 
@@ -9,31 +7,16 @@ namespace Conveyor.Packaging.Tests;
 /// packages alone (no project references), and installs the tool from its package: a packaging mistake (a missing
 /// dependency, a file left out, a tool that does not start) fails here rather than in a user's project.
 /// </summary>
-public sealed class PackageConsumerTests : IDisposable
+[Collection(PackagesCollection.Name)]
+public sealed class PackageConsumerTests(LocalPackageFeed feed)
 {
-    private static readonly string Root = FindRoot();
-    private readonly string _work = Directory.CreateTempSubdirectory("conveyor-packages-").FullName;
-
-    // A version no earlier run used, so NuGet's cache cannot hand back an older build of the same number.
-    private readonly string _version = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
-
-    public void Dispose() => Directory.Delete(_work, recursive: true);
+    private readonly string _version = feed.Version;
 
     [Fact]
     public async Task ThePackages_BuildAndRunAnApplication_AndTheToolStarts()
     {
-        // Packed from a copy of the sources, so that this run's version never touches the repository's own build output.
-        var source = Path.Combine(_work, "source");
-        CopySources(source);
-        var packages = Path.Combine(_work, "packages");
+        var packages = feed.Packages;
         string[] expected = ["Conveyor", "Conveyor.Sqlite", "Conveyor.Redis", "Conveyor.Postgres", "Conveyor.AspNetCore", "Conveyor.OpenTelemetry", "Conveyor.Testing", "Conveyor.Cli"];
-        // One pack of everything under src/ (the server included: it must come out with no package), each project built once.
-        var solution = Path.Combine(source, "Packages.slnx");
-        await File.WriteAllTextAsync(solution, "<Solution>\n" + string.Concat(
-            Directory.GetFiles(Path.Combine(source, "src"), "*.csproj", SearchOption.AllDirectories)
-                .Select(p => $"  <Project Path=\"{Path.GetRelativePath(source, p)}\" />\n")) + "</Solution>\n");
-        await RunAsync(source, "dotnet", "pack", solution, "-c", "Release", "-o", packages, "-p:Version=" + _version, "-p:EnableSourceControlManagerQueries=false", "-nologo", "-v", "q");
-
         foreach (var id in expected)
         {
             var package = Path.Combine(packages, $"{id}.{_version}.nupkg");
@@ -51,16 +34,8 @@ public sealed class PackageConsumerTests : IDisposable
 
         Assert.False(File.Exists(Path.Combine(packages, $"Conveyor.Server.{_version}.nupkg")), "the server application was packed");
 
-        var app = Path.Combine(_work, "consumer");
+        var app = Path.Combine(feed.Apps, "consumer");
         Directory.CreateDirectory(app);
-        await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="conveyor-local" value="{packages}" />
-              </packageSources>
-            </configuration>
-            """);
         await File.WriteAllTextAsync(Path.Combine(app, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -71,6 +46,7 @@ public sealed class PackageConsumerTests : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Conveyor.Sqlite" Version="{_version}" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.0" />
               </ItemGroup>
             </Project>
             """);
@@ -110,75 +86,12 @@ public sealed class PackageConsumerTests : IDisposable
         var output = await RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
         Assert.Contains("consumer ran job for 42", output, StringComparison.Ordinal);
 
-        var tools = Path.Combine(_work, "tools");
+        var tools = Path.Combine(feed.Work, "tools");
         await RunAsync(app, "dotnet", "tool", "install", "Conveyor.Cli", "--version", _version, "--tool-path", tools, "--add-source", packages);
         var help = await RunAsync(app, Path.Combine(tools, "conveyor"), "--help");
         Assert.Contains("jobs", help, StringComparison.Ordinal);
         Assert.Contains("schedules", help, StringComparison.Ordinal);
     }
 
-    private static async Task<string> RunAsync(string directory, string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 8 minutes");
-        }
-
-        output.Append(await stdout).Append(await stderr);
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited with {process.ExitCode}:\n{output}");
-        return output.ToString();
-    }
-
-    /// <summary>The build inputs of the packages: the shared props, the readme and licence, and src/ without build output.</summary>
-    private static void CopySources(string target)
-    {
-        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md", "LICENSE", ".editorconfig", "eng/BannedSymbols.txt" })
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(target, file))!);
-            File.Copy(Path.Combine(Root, file), Path.Combine(target, file));
-        }
-
-        var src = Path.Combine(Root, "src");
-        foreach (var file in Directory.EnumerateFiles(src, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(Root, file);
-            var parts = relative.Split(Path.DirectorySeparatorChar);
-            if (parts.Contains("bin") || parts.Contains("obj"))
-            {
-                continue;
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(target, relative))!);
-            File.Copy(file, Path.Combine(target, relative));
-        }
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Conveyor.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Conveyor.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static Task<string> RunAsync(string directory, string file, params string[] args) => LocalPackageFeed.RunAsync(directory, file, args);
 }
