@@ -38,7 +38,7 @@ if ! dotnet build Conveyor.slnx -c Release -nologo -v q; then
 fi
 
 failed_projects=0
-for proj in $(find tests -name '*.Tests.csproj' | sort); do
+for proj in $(find tests samples -name '*.Tests.csproj' -not -path '*/bin/*' -not -path '*/obj/*' | sort); do
   name=$(basename "$proj" .csproj)
   log "running $name"
   if ! dotnet test "$proj" -c Release --no-build -nologo -v q \
