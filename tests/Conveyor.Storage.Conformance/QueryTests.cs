@@ -1,7 +1,7 @@
 namespace Conveyor.Storage.Conformance;
 
 /// <summary>Get and List: lookup by id, newest-first listing, filters and cursors.</summary>
-public abstract class QueryTests : JobStoreTestBase
+public abstract partial class QueryTests : JobStoreTestBase
 {
     private async Task<JobPage> ListAsync(JobState? state = null, string? type = null, string? queue = null, int limit = 50, string? cursor = null, string tenant = DefaultTenant) =>
         await Store.ListAsync(new JobQuery { Tenant = tenant, State = state, Type = type, Queue = queue, Limit = limit, Cursor = cursor }, Ct);

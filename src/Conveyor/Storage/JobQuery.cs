@@ -1,15 +1,29 @@
 namespace Conveyor.Storage;
 
-/// <summary>A page of one tenant's jobs, newest first, optionally filtered.</summary>
+/// <summary>A page of jobs, newest first, optionally filtered: one tenant's, or every tenant's for an operator.</summary>
 public sealed record JobQuery
 {
-    public required string Tenant { get; init; }
+    /// <summary>The tenant whose jobs are listed, or null for every tenant's (what an operator may see).</summary>
+    public required string? Tenant { get; init; }
 
     public JobState? State { get; init; }
 
     public string? Type { get; init; }
 
     public string? Queue { get; init; }
+
+    /// <summary>
+    /// Only jobs whose last error's message contains this text, ignoring the case of ASCII letters (1 to
+    /// <see cref="MaxErrorFilterLength"/> characters). No index answers a substring: the listing reads jobs newest
+    /// first until it has a page, so combine it with <see cref="State"/> (failed jobs are what have errors).
+    /// </summary>
+    public string? ErrorContains { get; init; }
+
+    /// <summary>Only jobs created at or after this instant.</summary>
+    public DateTimeOffset? CreatedAfter { get; init; }
+
+    /// <summary>Only jobs created before this instant.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
 
     /// <summary>Page size, 1 to <see cref="MaxLimit"/>.</summary>
     public int Limit { get; init; } = 50;
@@ -18,4 +32,11 @@ public sealed record JobQuery
     public string? Cursor { get; init; }
 
     public const int MaxLimit = 1000;
+
+    /// <summary>The longest <see cref="ErrorContains"/> text.</summary>
+    public const int MaxErrorFilterLength = 200;
+
+    /// <summary>The rule every store applies for <see cref="ErrorContains"/>: the last error's message, ASCII case ignored.</summary>
+    public static bool LastErrorContains(IReadOnlyList<JobError> errors, string text) =>
+        errors.Count > 0 && errors[^1].Message.Contains(text, StringComparison.OrdinalIgnoreCase);
 }

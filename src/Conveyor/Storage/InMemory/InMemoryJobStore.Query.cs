@@ -5,6 +5,9 @@ public sealed partial class InMemoryJobStore
     // Per tenant, every job's listing key, newest first: a page starts where the cursor left off.
     private readonly Dictionary<string, SortedSet<ListingKey>> _listings = new(StringComparer.Ordinal);
 
+    // Every tenant's jobs in the same order, for an operator's listing.
+    private readonly SortedSet<ListingKey> _allListing = [];
+
     /// <inheritdoc />
     public ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
@@ -38,7 +41,8 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var page = new List<JobInfo>();
-            if (!_listings.TryGetValue(query.Tenant, out var listing) || listing.Count == 0)
+            SortedSet<ListingKey>? listing = _allListing;
+            if ((query.Tenant is { } tenant && !_listings.TryGetValue(tenant, out listing)) || listing.Count == 0)
             {
                 return ValueTask.FromResult(new JobPage(page, null));
             }
@@ -65,7 +69,10 @@ public sealed partial class InMemoryJobStore
                 var job = _jobs[key.JobId];
                 if ((query.State is { } state && job.State != state)
                     || (query.Type is { } type && !string.Equals(job.Type, type, StringComparison.Ordinal))
-                    || (query.Queue is { } queue && !string.Equals(job.Queue, queue, StringComparison.Ordinal)))
+                    || (query.Queue is { } queue && !string.Equals(job.Queue, queue, StringComparison.Ordinal))
+                    || (query.CreatedAfter is { } createdAfter && job.CreatedAt < createdAfter)
+                    || (query.CreatedBefore is { } createdBefore && job.CreatedAt >= createdBefore)
+                    || (query.ErrorContains is { } error && !JobQuery.LastErrorContains(job.Errors, error)))
                 {
                     continue;
                 }
@@ -244,6 +251,7 @@ public sealed partial class InMemoryJobStore
         }
 
         listing.Add(ListingKey.Of(job));
+        _allListing.Add(ListingKey.Of(job));
     }
 
     private void RemoveFromListing(JobRecord job)
@@ -252,6 +260,8 @@ public sealed partial class InMemoryJobStore
         {
             listing.Remove(ListingKey.Of(job));
         }
+
+        _allListing.Remove(ListingKey.Of(job));
     }
 
     /// <summary>A job's place in its tenant's listing: created-at (in the cursor's microseconds), then id, both descending.</summary>
