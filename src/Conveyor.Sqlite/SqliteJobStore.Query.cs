@@ -31,14 +31,17 @@ public sealed partial class SqliteJobStore
 
         return ReadAsync((query, cursor), static (_, session, q) =>
         {
-            var command = session.Command(SqlStatement.ListJobs)
-                .Bind("@tenant", q.query.Tenant)
-                .Bind("@state", q.query.State?.ToStorageName())
-                .Bind("@type", q.query.Type)
-                .Bind("@queue", q.query.Queue)
+            var command = session.Command(ListingSql(q.query))
                 .Bind("@cursor_created_at", q.cursor.CreatedAtUnixMicroseconds)
                 .Bind("@cursor_id", q.cursor.JobId)
                 .Bind("@limit", q.query.Limit + 1);
+            BindIfSet(command, "@tenant", q.query.Tenant);
+            BindIfSet(command, "@state", q.query.State?.ToStorageName());
+            BindIfSet(command, "@type", q.query.Type);
+            BindIfSet(command, "@queue", q.query.Queue);
+            BindIfSet(command, "@error", q.query.ErrorContains);
+            BindIfSet(command, "@created_after", q.query.CreatedAfter is { } after ? UnixTime.ToMicroseconds(after) : null);
+            BindIfSet(command, "@created_before", q.query.CreatedBefore is { } before ? UnixTime.ToMicroseconds(before) : null);
             var jobs = new List<JobInfo>(Math.Min(q.query.Limit + 1, 128));
             using (var reader = command.ExecuteReader())
             {
@@ -57,6 +60,62 @@ public sealed partial class SqliteJobStore
             var last = jobs[^1];
             return new JobPage(jobs, new JobCursor(UnixTime.ToMicroseconds(last.CreatedAt), last.Id).Encode());
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// ListJobs.sql and the clauses of the filters in use. The index is named so that each combination reads one
+    /// keyset in page order: by state (jobs_state_created) when a state is asked for, else the tenant's
+    /// (jobs_tenant_created), else every tenant's (jobs_created); the other filters are checked on the rows read.
+    /// </summary>
+    internal static string ListingSql(JobQuery query)
+    {
+        var sql = new System.Text.StringBuilder(SqlText.Get(SqlStatement.ListJobs).TrimEnd())
+            .Append(query.State is not null ? " INDEXED BY jobs_state_created" : query.Tenant is not null ? " INDEXED BY jobs_tenant_created" : " INDEXED BY jobs_created")
+            .Append("\nWHERE (created_at, id) < (@cursor_created_at, @cursor_id)");
+        if (query.State is not null)
+        {
+            sql.Append(" AND state = @state");
+        }
+
+        if (query.Tenant is not null)
+        {
+            sql.Append(" AND tenant = @tenant");
+        }
+
+        if (query.CreatedAfter is not null)
+        {
+            sql.Append(" AND created_at >= @created_after");
+        }
+
+        if (query.CreatedBefore is not null)
+        {
+            sql.Append(" AND created_at < @created_before");
+        }
+
+        if (query.Type is not null)
+        {
+            sql.Append(" AND type = @type");
+        }
+
+        if (query.Queue is not null)
+        {
+            sql.Append(" AND queue = @queue");
+        }
+
+        if (query.ErrorContains is not null)
+        {
+            sql.Append(" AND conveyor_last_error_contains(errors, @error)");
+        }
+
+        return sql.Append("\nORDER BY created_at DESC, id DESC LIMIT @limit;").ToString();
+    }
+
+    private static void BindIfSet(Microsoft.Data.Sqlite.SqliteCommand command, string name, object? value)
+    {
+        if (value is not null)
+        {
+            command.Bind(name, value);
+        }
     }
 
     /// <inheritdoc />
@@ -120,25 +179,25 @@ public sealed partial class SqliteJobStore
 
     /// <inheritdoc />
     public ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
-        RunCommandAsync(tenant, jobId, JobCommand.Cancel, cancellationToken);
+        RunCommandAsync(tenant, jobId, JobBulkAction.Cancel, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
-        RunCommandAsync(tenant, jobId, JobCommand.Requeue, cancellationToken);
+        RunCommandAsync(tenant, jobId, JobBulkAction.Requeue, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
-        RunCommandAsync(tenant, jobId, JobCommand.Delete, cancellationToken);
+        RunCommandAsync(tenant, jobId, JobBulkAction.Delete, cancellationToken);
 
     /// <summary>Reads the job's state and applies the command in one write transaction, so the answer is never stale.</summary>
-    private async ValueTask<JobCommandResult> RunCommandAsync(string tenant, string jobId, JobCommand kind, CancellationToken cancellationToken)
+    private async ValueTask<JobCommandResult> RunCommandAsync(string tenant, string jobId, JobBulkAction kind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);
         var result = await WriteAsync((tenant, jobId, kind), static (store, session, c) =>
             session.InTransaction((store, c), static (s, state) => state.store.ApplyCommand(s, state.c.tenant, state.c.jobId, state.c.kind)),
             cancellationToken).ConfigureAwait(false);
-        if (kind == JobCommand.Requeue && result == JobCommandResult.Done)
+        if (kind == JobBulkAction.Requeue && result == JobCommandResult.Done)
         {
             _signal.Fire();
         }
@@ -146,11 +205,15 @@ public sealed partial class SqliteJobStore
         return result;
     }
 
-    private JobCommandResult ApplyCommand(SqliteSession session, string tenant, string jobId, JobCommand kind)
+    /// <summary>Applies one command inside the caller's write transaction; a null tenant finds the job in any tenant.</summary>
+    private JobCommandResult ApplyCommand(SqliteSession session, string? tenant, string jobId, JobBulkAction kind)
     {
         long seq;
         JobState state;
-        using (var reader = session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteReader())
+        var find = tenant is null
+            ? session.Command(SqlStatement.FindAnyTenantJobState).Bind("@id", jobId)
+            : session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId);
+        using (var reader = find.ExecuteReader())
         {
             if (!reader.Read())
             {
@@ -164,18 +227,18 @@ public sealed partial class SqliteJobStore
         var now = Now();
         switch (kind)
         {
-            case JobCommand.Cancel when state == JobState.Active:
+            case JobBulkAction.Cancel when state == JobState.Active:
                 session.Command(SqlStatement.RequestCancel).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
                 return JobCommandResult.Requested;
-            case JobCommand.Cancel when state is JobState.Scheduled or JobState.Pending or JobState.Retrying:
+            case JobBulkAction.Cancel when state is JobState.Scheduled or JobState.Pending or JobState.Retrying:
                 session.Command(SqlStatement.CancelJob).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
                 return JobCommandResult.Done;
-            case JobCommand.Requeue when state is JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
+            case JobBulkAction.Requeue when state is JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
                 var pendingSeq = ReadPendingSeq(session) + 1;
                 session.Command(SqlStatement.RequeueJob).Bind("@seq", seq).Bind("@now", now).Bind("@pending_seq", pendingSeq).ExecuteNonQuery();
                 AdvancePendingSeq(session, pendingSeq);
                 return JobCommandResult.Done;
-            case JobCommand.Delete when state != JobState.Active:
+            case JobBulkAction.Delete when state != JobState.Active:
                 session.Command(SqlStatement.DeleteJob).Bind("@seq", seq).ExecuteNonQuery();
                 return JobCommandResult.Done;
             default:
@@ -183,10 +246,4 @@ public sealed partial class SqliteJobStore
         }
     }
 
-    private enum JobCommand
-    {
-        Cancel,
-        Requeue,
-        Delete,
-    }
 }

@@ -107,7 +107,7 @@ public abstract partial class QueryTests
         var ids = await ListIdsAsync(new JobQuery
         {
             Tenant = DefaultTenant, State = JobState.Failed, Type = "mail:send", Queue = "mail",
-            CreatedAfter = from.AddTicks(1), CreatedBefore = to,
+            CreatedAfter = from.AddMilliseconds(1), CreatedBefore = to,
         });
 
         Assert.Equal([wanted], ids);

@@ -58,6 +58,32 @@ internal static class JobErrorLines
         return errors;
     }
 
+    /// <summary>Whether the last line's message contains <paramref name="text"/>, ASCII case ignored (JobQuery.ErrorContains).</summary>
+    public static bool LastMessageContains(string? errors, string? text)
+    {
+        if (string.IsNullOrEmpty(errors) || text is null)
+        {
+            return false;
+        }
+
+        var end = errors.Length;
+        while (end > 0 && errors[end - 1] == '\n')
+        {
+            end--;
+        }
+
+        var start = errors.LastIndexOf('\n', Math.Max(end - 1, 0)) + 1;
+        if (end <= start)
+        {
+            return false;
+        }
+
+        using var document = JsonDocument.Parse(errors.AsMemory(start, end - start));
+        return document.RootElement.TryGetProperty("message", out var message)
+            && message.ValueKind == JsonValueKind.String
+            && message.GetString()!.Contains(text, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static void Write(ArrayBufferWriter<byte> buffer, JobError error)
     {
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))

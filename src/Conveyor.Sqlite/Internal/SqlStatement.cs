@@ -29,6 +29,7 @@ internal enum SqlStatement
     PauseQueue,
     ResumeQueue,
     FindJobState,
+    FindAnyTenantJobState,
     CancelJob,
     RequestCancel,
     RequeueJob,

@@ -17,6 +17,7 @@ internal sealed class SqliteSession : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand?[] _commands = new SqliteCommand?[Enum.GetValues<SqlStatement>().Length];
+    private readonly Dictionary<string, SqliteCommand> _builtCommands = new(StringComparer.Ordinal);
     private readonly SqliteCommand _begin;
     private readonly SqliteCommand _commit;
     private readonly SqliteCommand _rollback;
@@ -42,6 +43,12 @@ internal sealed class SqliteSession : IDisposable
         try
         {
             connection.Open();
+
+            // The listing's error filter: the last error line's message, ASCII case ignored (JobQuery.ErrorContains).
+            connection.CreateFunction<string, string, bool>(
+                "conveyor_last_error_contains",
+                static (errors, text) => JobErrorLines.LastMessageContains(errors, text),
+                isDeterministic: true);
 
             // SQLite's own busy handler waits for another connection's write lock with short backoffs.
             // Microsoft.Data.Sqlite retries busy statements too, until the command timeout: keep that at the
@@ -79,6 +86,21 @@ internal sealed class SqliteSession : IDisposable
     /// <summary>The prepared command of a statement; parameters keep their last values until set again.</summary>
     public SqliteCommand Command(SqlStatement statement) =>
         _commands[(int)statement] ??= CreateCommand(SqlText.Get(statement));
+
+    /// <summary>
+    /// The prepared command of a statement the store builds from a few fixed parts (a listing's filters): one per
+    /// distinct text, kept like <see cref="Command(SqlStatement)"/>; there are a few dozen texts at most.
+    /// </summary>
+    public SqliteCommand Command(string builtSql)
+    {
+        if (!_builtCommands.TryGetValue(builtSql, out var command))
+        {
+            command = CreateCommand(builtSql);
+            _builtCommands.Add(builtSql, command);
+        }
+
+        return command;
+    }
 
     public void Begin() => _begin.ExecuteNonQuery();
 
@@ -141,6 +163,11 @@ internal sealed class SqliteSession : IDisposable
         foreach (var command in _commands)
         {
             command?.Dispose();
+        }
+
+        foreach (var command in _builtCommands.Values)
+        {
+            command.Dispose();
         }
 
         _begin.Dispose();
