@@ -101,11 +101,18 @@ public sealed partial class PostgresJobStore
             cursor = decoded;
         }
 
-        // Only the filters in use appear in the text, so each combination gets its own plan on the
-        // (tenant, created_at DESC, id DESC) index; there are at most 16 of them.
+        // Only the filters in use appear in the text, so each combination gets its own plan on the index in page
+        // order that fits it: (tenant, created_at DESC, id DESC), (state, created_at DESC, id DESC) (migration 0010)
+        // or, for every tenant, (created_at DESC, id DESC).
         var sql = new StringBuilder("SELECT ").Append(JobRows.InfoColumns).Append(" FROM ")
-            .Append(PostgresSchemaName.Quote(_options.Schema)).Append(".jobs WHERE tenant = $1");
-        var parameters = new List<NpgsqlParameter> { P(query.Tenant) };
+            .Append(PostgresSchemaName.Quote(_options.Schema)).Append(".jobs WHERE true");
+        var parameters = new List<NpgsqlParameter>();
+        if (query.Tenant is not null)
+        {
+            parameters.Add(P(query.Tenant));
+            sql.Append(" AND tenant = $").Append(parameters.Count);
+        }
+
         if (query.State is { } state)
         {
             parameters.Add(P(state.ToStorageName()));
@@ -122,6 +129,25 @@ public sealed partial class PostgresJobStore
         {
             parameters.Add(P(query.Queue));
             sql.Append(" AND queue = $").Append(parameters.Count);
+        }
+
+        if (query.CreatedAfter is { } createdAfter)
+        {
+            parameters.Add(TimestampTz(createdAfter));
+            sql.Append(" AND created_at >= $").Append(parameters.Count);
+        }
+
+        if (query.CreatedBefore is { } createdBefore)
+        {
+            parameters.Add(TimestampTz(createdBefore));
+            sql.Append(" AND created_at < $").Append(parameters.Count);
+        }
+
+        if (query.ErrorContains is not null)
+        {
+            // The last error's message; strpos, not LIKE, so that '%' and '_' in the text are taken literally.
+            parameters.Add(P(query.ErrorContains.ToLowerInvariant()));
+            sql.Append(" AND strpos(lower(errors -> -1 ->> 'message'), $").Append(parameters.Count).Append(") > 0");
         }
 
         if (cursor is { } after)

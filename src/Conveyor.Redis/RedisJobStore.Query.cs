@@ -68,7 +68,10 @@ public sealed partial class RedisJobStore
                 queues = await QueueNamesAsync(db).ConfigureAwait(false);
             }
 
-            var listing = new RedisListing(query, cursor, queues);
+            var listing = new RedisListing(query, cursor, await ListingPartsAsync(db, queues, query.Tenant).ConfigureAwait(false));
+            var errorFilter = query.ErrorContains?.ToLowerInvariant() ?? string.Empty;
+            var createdAfter = query.CreatedAfter is { } after ? RedisTime.Format(RedisTime.ToMicros(after)) : string.Empty;
+            var createdBefore = query.CreatedBefore is { } before ? RedisTime.Format(RedisTime.ToMicros(before)) : string.Empty;
             while (listing.NextScans() is { Count: > 0 } scans)
             {
                 var batch = db.CreateBatch();
@@ -76,13 +79,16 @@ public sealed partial class RedisJobStore
                     batch,
                     RedisScript.List,
                     QueueKeys(scan.Queue),
-                    query.Tenant,
+                    scan.Tenant,
                     scan.PositionCreatedAt,
                     scan.PositionId,
                     listing.Wanted(scan),
                     ListScanBudget,
                     query.State?.ToStorageName() ?? string.Empty,
-                    query.Type ?? string.Empty)).ToArray();
+                    query.Type ?? string.Empty,
+                    errorFilter,
+                    createdAfter,
+                    createdBefore)).ToArray();
                 batch.Execute();
                 for (var i = 0; i < scans.Count; i++)
                 {
@@ -104,6 +110,32 @@ public sealed partial class RedisJobStore
         {
             throw RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>
+    /// The (queue, tenant) listings a query reads: the tenant's in each queue, or for every tenant (null) each tenant
+    /// that the queue's set of tenants names (one pipelined round trip).
+    /// </summary>
+    private async Task<List<(string Queue, string Tenant)>> ListingPartsAsync(IDatabase db, string[] queues, string? tenant)
+    {
+        if (tenant is not null)
+        {
+            return [.. queues.Select(q => (q, tenant))];
+        }
+
+        var batch = db.CreateBatch();
+        var members = Array.ConvertAll(queues, q => batch.SetMembersAsync(QueueKeys(q).Tenants));
+        batch.Execute();
+        var parts = new List<(string Queue, string Tenant)>();
+        for (var i = 0; i < queues.Length; i++)
+        {
+            foreach (var name in await members[i].ConfigureAwait(false))
+            {
+                parts.Add((queues[i], (string)name!));
+            }
+        }
+
+        return parts;
     }
 
     /// <inheritdoc />

@@ -20,6 +20,7 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:leaseseq             counter of lease tokens
 /// {p}:{queue}:j:{id}               job hash
 /// {p}:{queue}:t:{tenant}           zset id → created-at (µs): the tenant's listing
+/// {p}:{queue}:t:                   set of the tenants with jobs in the queue (an operator's every-tenant listing)
 /// </code>
 /// Keys that no single queue owns live outside the queue slots:
 /// <code>
@@ -149,5 +150,8 @@ internal sealed class RedisKeys
         public RedisKey Job(string jobId) => new((string)JobPrefix! + jobId);
 
         public RedisKey TenantIndex(string tenant) => new((string)TenantPrefix! + tenant);
+
+        /// <summary>The set of tenants with a listing in the queue: the tenant prefix itself (no tenant name is empty).</summary>
+        public RedisKey Tenants => new((string)TenantPrefix!);
     }
 }

@@ -13,11 +13,12 @@ internal sealed class RedisListing
     private readonly int _limit;
     private readonly List<Scan> _scans;
 
-    public RedisListing(JobQuery query, JobCursor? cursor, IReadOnlyList<string> queues)
+    /// <summary>A listing that merges each (queue, tenant) part: one tenant's queues, or every tenant's for an operator.</summary>
+    public RedisListing(JobQuery query, JobCursor? cursor, IReadOnlyList<(string Queue, string Tenant)> parts)
     {
         _limit = query.Limit;
         var createdAt = cursor is { } c ? RedisTime.Format(c.CreatedAtUnixMicroseconds) : string.Empty;
-        _scans = [.. queues.Select(q => new Scan(q) { PositionCreatedAt = createdAt, PositionId = cursor?.JobId ?? string.Empty })];
+        _scans = [.. parts.Select(p => new Scan(p.Queue, p.Tenant) { PositionCreatedAt = createdAt, PositionId = cursor?.JobId ?? string.Empty })];
     }
 
     /// <summary>The queues to read next (all in one pipelined round trip), or none when the page is settled.</summary>
@@ -74,10 +75,12 @@ internal sealed class RedisListing
         }
     }
 
-    /// <summary>One queue's progress: where its scan stands and what it matched.</summary>
-    internal sealed class Scan(string queue)
+    /// <summary>One queue's (and tenant's) progress: where its scan stands and what it matched.</summary>
+    internal sealed class Scan(string queue, string tenant)
     {
         public string Queue { get; } = queue;
+
+        public string Tenant { get; } = tenant;
 
         /// <summary>Created-at (µs) of the last entry scanned, or "" before the first (then: the newest).</summary>
         public string PositionCreatedAt { get; set; } = string.Empty;

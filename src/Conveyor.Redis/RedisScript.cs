@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -49,6 +49,8 @@ internal sealed class RedisScript
     public static RedisScript Requeue { get; } = Queue("requeue");
 
     public static RedisScript Delete { get; } = Queue("delete");
+
+    public static RedisScript Bulk { get; } = Queue("bulk");
 
     public static RedisScript QueueStats { get; } = Queue("queue_stats");
 

@@ -8,6 +8,6 @@ local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
 if not v[1] or v[2] ~= ARGV[4] then return { 0, '' } end
 if v[1] == 'active' then return { 3, '' } end
 unlink_state(id, v[1])
-redis.call('ZREM', TENANT .. v[2], id)
+unlist(v[2], id)
 redis.call('DEL', jk)
 return { 1, v[3] or '' }

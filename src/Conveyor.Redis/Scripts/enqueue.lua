@@ -30,6 +30,8 @@ for i = 6, #ARGV, 13 do
     end
     redis.call('HSET', jk, unpack(fields))
     redis.call('ZADD', TENANT .. ARGV[i + 4], now, id)
+    -- The tenants that have a listing in this queue (the key is the prefix itself: a tenant name is never empty).
+    redis.call('SADD', TENANT, ARGV[i + 4])
     if state == 'pending' then
       -- Only a push into an empty list wakes anyone: a worker waits only after it found the queue empty, and
       -- the first push after that finds it empty again, so no wake-up is lost.

@@ -75,6 +75,7 @@ for a = first, #ARGV, 17 do
   end
   redis.call('HSET', q.job .. id, unpack(fields))
   redis.call('ZADD', q.tenant .. ARGV[j + 4], now, id)
+  redis.call('SADD', q.tenant, ARGV[j + 4])
   if state == 'pending' then
     if redis.call('LPUSH', q.pending, id) == 1 then wake = true end
   else

@@ -44,6 +44,13 @@ local function ordinal_less(a, b)
   return #a < #b
 end
 
+-- Takes a job out of its tenant's listing; a tenant left with no job here leaves the queue's set of tenants.
+local function unlist(tenant, id)
+  local index = TENANT .. tenant
+  redis.call('ZREM', index, id)
+  if redis.call('ZCARD', index) == 0 then redis.call('SREM', TENANT, tenant) end
+end
+
 -- Takes a job out of the structure that holds it in its current state.
 local function unlink_state(id, state)
   if state == 'pending' then
