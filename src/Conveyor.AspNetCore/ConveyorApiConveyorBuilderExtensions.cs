@@ -34,6 +34,10 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddSingleton<JobTypeCatalog>();
         services.TryAddSingleton<ServedQueues>();
         services.TryAddSingleton<EnqueueBatcher>();
+        services.TryAddSingleton(sp => new Conveyor.AspNetCore.StatsApi.ThroughputRecorder(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.AddProblemDetails();

@@ -15,7 +15,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the Jobs API under <paramref name="prefix"/>: <c>POST /jobs</c>, <c>GET /jobs/{id}</c>, <c>GET /jobs</c>,
-    /// <c>POST /jobs/{id}/cancel</c>, <c>POST /jobs/{id}/retry</c>, <c>DELETE /jobs/{id}</c>, <c>GET /queues</c>,
+    /// <c>POST /jobs/{id}/cancel</c>, <c>POST /jobs/{id}/retry</c>, <c>DELETE /jobs/{id}</c>, <c>POST /jobs/bulk</c>,
+    /// <c>GET /stats/throughput</c>, <c>GET /queues</c>,
     /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>, and the schedules: <c>GET /schedules</c>,
     /// <c>GET /schedules/{name}</c>, <c>POST /schedules</c>, <c>PUT /schedules/{name}</c>, <c>DELETE /schedules/{name}</c>,
     /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>. Every endpoint resolves the caller's tenant from its API key
@@ -29,6 +30,10 @@ public static class ConveyorEndpointRouteBuilderExtensions
         JobsEndpoints.Map(group);
         QueuesEndpoints.Map(group);
         ServersEndpoints.Map(group);
+        Conveyor.AspNetCore.StatsApi.StatsEndpoints.Map(group);
+
+        // The throughput ring listens from now on, not from the first request that reads it.
+        _ = endpoints.ServiceProvider.GetRequiredService<Conveyor.AspNetCore.StatsApi.ThroughputRecorder>();
         SchedulesEndpoints.Map(group);
         return group;
     }

@@ -15,7 +15,7 @@ public sealed class JobQueryTests
 
         string[] fields =
         [
-            "job_id", "type", "queue", "status", "progress", "payload", "result_url", "result", "errors", "attempts", "max_retry",
+            "job_id", "type", "queue", "tenant", "status", "progress", "payload", "result_url", "result", "errors", "attempts", "max_retry",
             "created_at", "updated_at", "scheduled_at", "started_at", "completed_at", "snoozed_reason",
         ];
         foreach (var field in fields)

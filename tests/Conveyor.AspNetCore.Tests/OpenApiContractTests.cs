@@ -23,6 +23,8 @@ public sealed class OpenApiContractTests
     private const string Pause = "/queues/{name}/pause";
     private const string Resume = "/queues/{name}/resume";
     private const string Unknown = "job_00000000000000000000000000000000";
+    private const string Bulk = "/jobs/bulk";
+    private const string Throughput = "/stats/throughput";
     private const string Schedules = "/schedules";
     private const string Schedule = "/schedules/{name}";
     private const string PauseSchedule = "/schedules/{name}/pause";
@@ -68,6 +70,27 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?status=SUCCESS&limit=1", a), HttpStatusCode.OK);
         await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?queue=nobody&type=test:noop", a), HttpStatusCode.OK);
         await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?colour=red", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?status=FAILED&error=timeout&created_after=2020-01-01T00:00:00Z&created_before=2099-01-01T00:00:00Z", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?tenant=*", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?tenant=tenant-b", a), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("GET", Jobs, await Send(app, HttpMethod.Get, "/jobs?created_after=yesterday", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, $"/jobs/{done}?tenant=tenant-a", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Job, await Send(app, HttpMethod.Get, $"/jobs/{done}?tenant=tenant-a", TestApp.KeyB), HttpStatusCode.Forbidden);
+
+        // bulk, throughput
+        await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, $$"""{"action": "retry", "ids": ["{{done}}", "{{Unknown}}"]}"""), HttpStatusCode.OK);
+        using (var batch = await Send(app, HttpMethod.Post, Bulk, TestApp.AdminKey, """{"action": "cancel", "filter": {"status": "SCHEDULED", "queue": null, "tenant": "*"}, "cursor": null, "limit": 1}"""))
+        {
+            await contract.CheckAsync("POST", Bulk, batch, HttpStatusCode.OK);
+        }
+
+        await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, """{"action": "explode", "ids": ["x"]}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, """{"action": "delete", "filter": {"tenant": "*"}}"""), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, "action=retry", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+        await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, $$"""{"action": "retry", "ids": ["{{new string('x', 5000)}}"]}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput?minutes=2", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput?minutes=61", TestApp.AdminKey), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput", a), HttpStatusCode.Forbidden);
 
         // cancel, retry, delete
         await contract.CheckAsync("POST", Cancel, await Send(app, HttpMethod.Post, $"/jobs/{running}/cancel", a), HttpStatusCode.Accepted);
@@ -177,7 +200,11 @@ public sealed class OpenApiContractTests
         }
 
         var list = contract.Operation("GET", Jobs)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(new[] { "cursor", "limit", "queue", "status", "type" }, list.Order());
+        Assert.Equal(new[] { "created_after", "created_before", "cursor", "error", "limit", "queue", "status", "tenant", "type" }, list.Order());
+        var bulk = contract.Operation("POST", Bulk)["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(JobFilterParser.Names.Order(), bulk["properties"]!["filter"]!["properties"]!.AsObject().Select(p => p.Key).Order());
+        contract.AssertValid(bulk, """{"action": "retry", "filter": {"status": "FAILED", "error": "timeout", "created_after": "2026-01-01T00:00:00Z", "tenant": "*", "type": null}, "cursor": null, "limit": 500}""", "a filter batch");
+        contract.AssertValid(bulk, """{"action": "delete", "ids": ["job_31c8927959d5442e90e3a6bc5a9188ec"], "tenant": "acme"}""", "a list of ids");
         Assert.Equal(ConveyorOpenApiPatterns.JobId, contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
         Assert.Equal(ConveyorOpenApiPatterns.Queue, contract.Operation("POST", Pause)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
         foreach (var (method, path) in new[] { ("GET", Schedule), ("PUT", Schedule), ("DELETE", Schedule), ("POST", PauseSchedule), ("POST", ResumeSchedule), ("POST", TriggerSchedule) })

@@ -26,6 +26,13 @@ internal static class ApiProblems
         title: "This API key may not do that.",
         detail: "Queue statistics span every tenant and pausing a queue affects every tenant: use an admin key (Conveyor:Api:Keys:N:Admin = true).");
 
+    /// <summary>A 403 for a well-formed value this key may not use (another tenant, every tenant), naming the field.</summary>
+    public static ProblemHttpResult ForbiddenTenant(string field, string reason) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "This API key may not do that.",
+        detail: $"{field}: {reason}",
+        extensions: new Dictionary<string, object?> { ["field"] = field });
+
     public static ProblemHttpResult JobNotFound(string jobId) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "No such job.",

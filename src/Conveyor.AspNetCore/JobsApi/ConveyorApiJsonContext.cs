@@ -10,6 +10,8 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(JobCreatedResponse))]
 [JsonSerializable(typeof(JobResponse))]
 [JsonSerializable(typeof(JobListResponse))]
+[JsonSerializable(typeof(BulkJobsResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.StatsApi.Contracts.ThroughputResponse))]
 [JsonSerializable(typeof(QueueResponse))]
 [JsonSerializable(typeof(QueueListResponse))]
 [JsonSerializable(typeof(ServerListResponse))]

@@ -11,6 +11,7 @@ internal static class JobResponseMapper
         JobId = job.Id,
         Type = job.Type,
         Queue = job.Queue,
+        Tenant = job.Tenant,
         Status = job.State.ToApiStatus(),
         Progress = job.Progress,
         Payload = includePayload ? new RawJson(job.Payload) : null,

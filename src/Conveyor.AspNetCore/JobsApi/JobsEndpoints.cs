@@ -21,8 +21,12 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").WithSummary("A job's status, progress, result and errors")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/jobs", ListAsync).WithName("ListJobs").WithSummary("The tenant's jobs, newest first, filtered by status, type and queue, a page at a time");
+        group.MapGet("/jobs", ListAsync).WithName("ListJobs")
+            .WithSummary("The tenant's jobs (any tenant's, or every tenant's, for an admin key), newest first, filtered by status, type, queue, last error text and created-at range, a page at a time")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        BulkJobsEndpoint.Map(group);
         group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
@@ -139,17 +143,37 @@ internal static class JobsEndpoints
             return InvalidJobId(jobId);
         }
 
-        var job = await store.GetAsync(http.GetConveyorCaller().Tenant, jobId, cancellationToken).ConfigureAwait(false);
+        // An admin key may read another tenant's job (?tenant=, as an every-tenant listing shows it).
+        var scope = new JobQuery { Tenant = http.GetConveyorCaller().Tenant };
+        foreach (var (name, values) in http.Request.Query)
+        {
+            if (name != "tenant" || values.Count != 1)
+            {
+                return ApiProblems.Invalid(name, name == "tenant" ? "must be given once." : "is not a query parameter of this endpoint; it takes: tenant.");
+            }
+
+            if (!JobFilterParser.TryApply(name, values[0] ?? "", http.GetConveyorCaller(), ref scope, out var error))
+            {
+                return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+            }
+
+            if (scope.Tenant is null)
+            {
+                return ApiProblems.Invalid(name, "must name the job's tenant ('*' is for listings).");
+            }
+        }
+
+        var job = await store.GetAsync(scope.Tenant!, jobId, cancellationToken).ConfigureAwait(false);
         return job is null ? ApiProblems.JobNotFound(jobId) : TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: true));
     }
 
-    internal static async Task<Results<Ok<JobListResponse>, ValidationProblem>> ListAsync(
+    internal static async Task<Results<Ok<JobListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
         HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
     {
-        var query = ListJobsQueryParser.Parse(http.Request.Query, http.GetConveyorCaller().Tenant, apiOptions.Value, out var error);
+        var query = ListJobsQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, out var error);
         if (query is null)
         {
-            return ApiProblems.Invalid(error!.Field, error.Reason);
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
         var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);

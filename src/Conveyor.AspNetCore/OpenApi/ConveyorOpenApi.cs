@@ -5,6 +5,7 @@ using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.AspNetCore.SchedulesApi;
 using Conveyor.AspNetCore.SchedulesApi.Contracts;
 using Conveyor.Scheduling;
+using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.OpenApi;
@@ -165,8 +166,14 @@ internal static class ConveyorOpenApi
                     Type = JsonSchemaType.String,
                     Enum = Enum.GetValues<JobState>().Select(s => (JsonNode)JsonValue.Create(s.ToApiStatus())!).ToList(),
                 });
-                AddQuery(operation, "type", "Only jobs of this type.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength });
-                AddQuery(operation, "queue", "Only jobs in this queue.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                foreach (var (name, (description, schema)) in FilterSchemas())
+                {
+                    if (name != "status")
+                    {
+                        AddQuery(operation, name, description, schema);
+                    }
+                }
+
                 AddQuery(operation, "limit", $"Page size; {options.DefaultPageSize} when absent.", new OpenApiSchema
                 {
                     Type = JsonSchemaType.Integer,
@@ -174,6 +181,27 @@ internal static class ConveyorOpenApi
                     Maximum = options.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                break;
+            case "GetJob":
+                operation.Parameters ??= [];
+                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own (as an every-tenant listing shows it); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                break;
+            case "BulkJobs":
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "The action and either ids, or a filter with a cursor and a limit. Any other field is refused.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = BulkSchema() } },
+                };
+                break;
+            case "GetThroughput":
+                operation.Parameters ??= [];
+                AddQuery(operation, "minutes", $"How far back, 1 to {StatsApi.StatsEndpoints.MaxMinutes}; {StatsApi.StatsEndpoints.DefaultMinutes} when absent. Buckets are 1 s up to 5 minutes and grow so that there are at most {StatsApi.StatsEndpoints.MaxBuckets}.", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Minimum = "1",
+                    Maximum = StatsApi.StatsEndpoints.MaxMinutes.ToString(CultureInfo.InvariantCulture),
+                });
                 break;
             case "CancelJob" or "RetryJob":
                 AddHeader(operation, "202", "Location", "The job.");
@@ -207,6 +235,77 @@ internal static class ConveyorOpenApi
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The job filters of GET /jobs (query) and POST /jobs/bulk (filter object), with their rules.</summary>
+    private static IEnumerable<(string Name, (string Description, OpenApiSchema Schema))> FilterSchemas() =>
+    [
+        ("status", ("Only jobs in this status.", new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            Enum = Enum.GetValues<JobState>().Select(s => (JsonNode)JsonValue.Create(s.ToApiStatus())!).ToList(),
+        })),
+        ("type", ("Only jobs of this type.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength })),
+        ("queue", ("Only jobs in this queue.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern })),
+        ("error", ("Only jobs whose last error's message contains this text (ASCII letters compared without case). No index answers it: combine it with status.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = JobQuery.MaxErrorFilterLength })),
+        ("created_after", ("Only jobs created at or after this RFC 3339 instant.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
+        ("created_before", ("Only jobs created before this RFC 3339 instant (after created_after).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
+        ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$" })),
+    ];
+
+    private static OpenApiSchema BulkSchema()
+    {
+        var filter = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            AdditionalPropertiesAllowed = false,
+            Description = "Act on the jobs that match, newest first, a batch of limit per call. Each filter may be null (no filter).",
+            Properties = FilterSchemas().ToDictionary(
+                f => f.Name,
+                f => (IOpenApiSchema)new OpenApiSchema
+                {
+                    Type = f.Item2.Schema.Type | JsonSchemaType.Null,
+                    Enum = f.Item2.Schema.Enum is { } values ? [.. values, null!] : null,
+                    Pattern = f.Item2.Schema.Pattern,
+                    Format = f.Item2.Schema.Format,
+                    MinLength = f.Item2.Schema.MinLength,
+                    MaxLength = f.Item2.Schema.MaxLength,
+                    Description = f.Item2.Description,
+                }),
+        };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "action" },
+            AdditionalPropertiesAllowed = false,
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["action"] = Enumeration(BulkJobsRequestParser.Actions, "retry (FAILED, CANCELLED, SCHEDULED, RETRYING run again now), cancel (SCHEDULED, QUEUED, RETRYING cancelled; RUNNING asked to stop) or delete (all but RUNNING). Other jobs are skipped."),
+                ["ids"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    MinItems = 1,
+                    MaxItems = BulkJobsRequestParser.MaxJobs,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
+                    Description = "The jobs to act on, in one call. Not with filter.",
+                },
+                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "With ids, admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
+                ["filter"] = filter,
+                ["cursor"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "With filter: null for the first batch, then the next_cursor of the previous call." },
+                ["limit"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Minimum = "1",
+                    Maximum = BulkJobsRequestParser.MaxJobs.ToString(CultureInfo.InvariantCulture),
+                    Description = $"With filter: the most jobs this call handles; {BulkJobsRequestParser.DefaultLimit} when absent.",
+                },
+            },
+            OneOf =
+            [
+                new OpenApiSchema { Required = new HashSet<string> { "ids" } },
+                new OpenApiSchema { Required = new HashSet<string> { "filter" } },
+            ],
+        };
     }
 
     private static OpenApiSchema CreateJobSchema()

@@ -14,6 +14,10 @@ public sealed record JobResponse
     [JsonPropertyName("queue")]
     public required string Queue { get; init; }
 
+    /// <summary>The tenant the job belongs to (the API key's, or any tenant's in an admin key's listing).</summary>
+    [JsonPropertyName("tenant")]
+    public required string Tenant { get; init; }
+
     /// <summary>SCHEDULED, QUEUED, RUNNING, RETRYING, SUCCESS, PARTIAL_SUCCESS, FAILED or CANCELLED.</summary>
     [JsonPropertyName("status")]
     public required string Status { get; init; }
