@@ -175,14 +175,7 @@ public static class ConveyorServiceCollectionExtensions
 
         options.ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobServerOptions>, JobServerOptionsValidator>());
-        services.AddOptions<Hosting.HostOptions>().Configure<IOptions<JobServerOptions>>((host, server) =>
-        {
-            var needed = server.Value.ShutdownTimeout + TimeSpan.FromSeconds(10);
-            if (host.ShutdownTimeout < needed)
-            {
-                host.ShutdownTimeout = needed;
-            }
-        });
+        HostShutdownTimeout.Register(services);
         services.TryAddSingleton<RecoveryMiddleware>();
         services.TryAddSingleton<TracingMiddleware>();
         services.TryAddSingleton<MetricsMiddleware>();
