@@ -52,6 +52,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         });
         builder.Services.AddConveyor()
             .UseSqlite(options => options.Path = Path.Combine(directory, "conveyor.db"))
+            .AddHandler("report:generate", (_, _) => Task.CompletedTask)
             .AddApi();
         var app = builder.Build();
         await app.Services.GetRequiredService<IJobStore>().InitializeAsync(CancellationToken.None);
@@ -61,6 +62,23 @@ internal sealed class DashboardServer : IAsyncDisposable
         app.MapConveyorDashboard();
         await app.StartAsync();
         return new DashboardServer(app, directory);
+    }
+
+    /// <summary>A request straight to the API with the operator key (set-up a test needs before it opens the page).</summary>
+    public async Task<string> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var http = new HttpClient { BaseAddress = Address };
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OperatorKey);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {body}");
+        return body;
     }
 
     public async ValueTask DisposeAsync()

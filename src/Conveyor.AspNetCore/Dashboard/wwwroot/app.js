@@ -14,7 +14,7 @@ function route() {
   const [path, search = ""] = hash.split("?");
   const params = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean);
-  if (parts[0] === "jobs" && parts.length > 1) return { name: "jobs", page: renderJob, args: [decodeURIComponent(parts.slice(1).join("/"))] };
+  if (parts[0] === "jobs" && parts.length > 1) return { name: "jobs", page: renderJob, args: [decodeURIComponent(parts.slice(1).join("/")), params.get("tenant")] };
   if (parts[0] === "jobs") return { name: "jobs", page: renderJobs, args: [params] };
   if (parts[0] === "schedules") return { name: "schedules", page: renderSchedules, args: [params] };
   return { name: "overview", page: renderOverview, args: [] };

@@ -5,7 +5,7 @@ import { h, number } from "./dom.js";
 const batch = 500;
 const past = { retry: "retried", cancel: "cancelled", delete: "deleted" };
 
-/** target: {ids: [...]} or {filter: {...}}. Resolves to a one-line summary. */
+/** target: {ids: [...], tenant} or {filter: {...}}. Resolves to a one-line summary. */
 export async function runBulk(container, action, target) {
   let stop = false;
   const bar = h("progress", { max: target.ids ? target.ids.length : 1, "aria-label": "Bulk progress" });
@@ -24,7 +24,7 @@ export async function runBulk(container, action, target) {
       const ids = target.ids.slice(i, i + batch);
       let answer;
       try {
-        answer = await call("POST", "/jobs/bulk", { action, ids });
+        answer = await call("POST", "/jobs/bulk", target.tenant ? { action, ids, tenant: target.tenant } : { action, ids });
       } catch (e) {
         if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
         answer = await oneByOne(action, ids); // a server without POST /jobs/bulk: one request per job

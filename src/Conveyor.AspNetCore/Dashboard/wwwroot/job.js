@@ -7,7 +7,8 @@ const payloadLimit = 64 * 1024;
 const resultLimit = 8 * 1024;
 const finished = ["SUCCESS", "PARTIAL_SUCCESS", "FAILED", "CANCELLED"];
 
-export async function renderJob(view, role, id) {
+/** tenant: the job's tenant when an operator opens another tenant's job (GET /jobs/{id}?tenant=). */
+export async function renderJob(view, role, id, tenant) {
   let stopped = false;
   let timer = null;
   const body = h("div", {});
@@ -20,7 +21,7 @@ export async function renderJob(view, role, id) {
   async function load() {
     let job;
     try {
-      job = await call("GET", "/jobs/" + encodeURIComponent(id));
+      job = await call("GET", "/jobs/" + encodeURIComponent(id) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""));
     } catch (e) {
       body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
         e.status === 404 ? `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).` : e.message));
@@ -31,7 +32,7 @@ export async function renderJob(view, role, id) {
     if (json !== last) {
       last = json;
       const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      body.replaceChildren(...detail(job, load));
+      body.replaceChildren(...detail(job, tenant, load));
       if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
     }
     clearTimeout(timer);
@@ -43,17 +44,24 @@ export async function renderJob(view, role, id) {
   return { stop() { stopped = true; clearTimeout(timer); } };
 }
 
-function detail(job, reload) {
+function detail(job, tenant, reload) {
   const can = allowed(job.status);
   const path = "/jobs/" + encodeURIComponent(job.job_id);
+  // The single-job commands act in the key's own tenant; another tenant's job (an operator's) goes through POST /jobs/bulk.
+  const act = async (action, method, suffix) => {
+    if (!tenant) return call(method, path + suffix);
+    const answer = await call("POST", "/jobs/bulk", { action, ids: [job.job_id], tenant });
+    if (answer.applied === 0) throw new Error(`Job ${job.job_id} could not be ${action === "retry" ? "retried" : action + "d"} in its current state.`);
+    return answer;
+  };
   const actions = settings.readOnly ? null : h("div", { class: "toolbar", role: "group", "aria-label": "Actions" },
-    can.retry ? actionButton("Retry", async () => { await call("POST", path + "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
+    can.retry ? actionButton("Retry", async () => { await act("retry", "POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
     can.cancel ? actionButton("Cancel", async () => {
-      await call("POST", path + "/cancel");
+      await act("cancel", "POST", "/cancel");
       return job.status === "RUNNING" ? "Cancellation sent; the running job stops shortly." : `Job ${job.job_id} cancelled.`;
     }, { done: reload }) : null,
     can.delete ? actionButton("Delete", async () => {
-      await call("DELETE", path);
+      await act("delete", "DELETE", "");
       location.hash = "#/jobs";
       return `Job ${job.job_id} deleted.`;
     }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.` }) : null);

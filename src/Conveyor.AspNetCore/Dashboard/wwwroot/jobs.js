@@ -19,7 +19,7 @@ export async function renderJobs(view, role, params) {
   const bulk = settings.readOnly ? null : h("div", { class: "bulk panel", "aria-labelledby": "bulk-title" });
   view.append(
     h("h1", {}, title),
-    searchForm(),
+    searchForm(role, filter),
     stateTabs(filter, limit),
     filterForm(filter, role, limit, sizes),
     bulk,
@@ -29,7 +29,7 @@ export async function renderJobs(view, role, params) {
   async function load() {
     list.setAttribute("aria-busy", "true");
     try {
-      const answer = await call("GET", "/jobs" + query({ ...filter, limit, cursor: page.cursors[page.index] }));
+      const answer = await listJobs({ ...filter, tenant: tenantScope(role, filter), limit, cursor: page.cursors[page.index] });
       page.jobs = answer.jobs;
       page.next = answer.next_cursor;
       selected.clear();
@@ -77,7 +77,7 @@ export async function renderJobs(view, role, params) {
     if (box) box.checked = selected.has(j.job_id);
     return h("tr", { "data-job-id": j.job_id, "data-status": j.status },
       box ? h("td", {}, box) : null,
-      h("td", { class: "nowrap" }, h("a", { class: "mono", href: "#/jobs/" + encodeURIComponent(j.job_id) }, j.job_id)),
+      h("td", { class: "nowrap" }, h("a", { class: "mono", href: jobLink(j, role) }, j.job_id)),
       h("td", {}, j.type),
       h("td", {}, j.queue),
       showTenant ? h("td", {}, j.tenant || "") : null,
@@ -117,7 +117,8 @@ export async function renderJobs(view, role, params) {
         if (!(await confirmAction(`${label} ${what}?`, label))) return;
         bulk.dataset.running = "true";
         try {
-          const summary = await runBulk(bulk, action, scope === "selection" ? { ids } : { filter: { ...filter } });
+          const tenant = tenantScope(role, filter);
+          const summary = await runBulk(bulk, action, scope === "selection" ? { ids, tenant } : { filter: nonEmpty({ ...filter, tenant }) });
           notify(summary);
         } catch (e) {
           notify(e.message, true);
@@ -141,6 +142,39 @@ export async function renderJobs(view, role, params) {
   return null;
 }
 
+/**
+ * The tenant a listing asks for: what the filter names, or every tenant ("*") for an operator key; nothing for a
+ * tenant key (its own) or a server that lists one tenant only.
+ */
+let everyTenant = true;
+function tenantScope(role, filter) {
+  if (filter.tenant) return filter.tenant;
+  return role === "operator" && everyTenant ? "*" : undefined;
+}
+
+/** GET /jobs; a server without the tenant parameter lists the key's own tenant, and is asked again without it. */
+async function listJobs(values) {
+  try {
+    return await call("GET", "/jobs" + query(values));
+  } catch (e) {
+    if (e.status === 400 && values.tenant === "*" && e.problem && e.problem.errors && e.problem.errors.tenant) {
+      everyTenant = false;
+      return await call("GET", "/jobs" + query({ ...values, tenant: undefined }));
+    }
+    throw e;
+  }
+}
+
+/** The detail page of a job; an operator reads another tenant's job by naming it. */
+export function jobLink(job, role) {
+  const tenant = role === "operator" && job.tenant ? "?tenant=" + encodeURIComponent(job.tenant) : "";
+  return "#/jobs/" + encodeURIComponent(job.job_id) + tenant;
+}
+
+function nonEmpty(values) {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== null && v !== ""));
+}
+
 function badgeText(status) { return status.replace("_", " ").toLowerCase().replace(/^./, (c) => c.toUpperCase()); }
 
 function describeFilter(filter) {
@@ -148,7 +182,7 @@ function describeFilter(filter) {
   return parts.length ? parts.join(", ") : "no filter (all jobs)";
 }
 
-function searchForm() {
+function searchForm(role, filter) {
   const input = h("input", { id: "job-search", type: "search", placeholder: "job_…", spellcheck: "false", autocomplete: "off" });
   return h("form", {
     class: "search", role: "search",
@@ -156,7 +190,8 @@ function searchForm() {
       e.preventDefault();
       const id = input.value.trim();
       if (!id) { notify("Type a job id to open it.", true); return; }
-      location.hash = "#/jobs/" + encodeURIComponent(id);
+      // An operator finds another tenant's job by naming its tenant in the filter.
+      location.hash = jobLink({ job_id: id, tenant: filter.tenant }, role);
     },
   }, h("label", { for: "job-search" }, "Find a job by id"), input, h("button", { type: "submit" }, "Open"));
 }
@@ -181,7 +216,7 @@ function filterForm(filter, role, limit, sizes) {
     h("input", { type: "hidden", name: "status", value: filter.status }),
     field("queue", "Queue"),
     field("type", "Type", { placeholder: "domain:action" }),
-    role === "operator" ? field("tenant", "Tenant") : null,
+    role === "operator" ? field("tenant", "Tenant", { placeholder: "every tenant" }) : null,
     field("error", "Error message contains"),
     date("created_after", "Created after"),
     date("created_before", "Created before"),

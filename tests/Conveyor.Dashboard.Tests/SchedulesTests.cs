@@ -1,0 +1,44 @@
+using OpenQA.Selenium;
+
+namespace Conveyor.Dashboard.Tests;
+
+/// <summary>The schedules page: what each schedule will do and did, and pause, resume and trigger.</summary>
+[Collection(DashboardCollection.Name)]
+public sealed class SchedulesTests(DashboardFixture fixture)
+{
+    [Fact]
+    public async Task Schedule_ShowsCronZoneAndNextFires_AndPausesResumesAndTriggers()
+    {
+        await fixture.Server.SendAsync(HttpMethod.Put, "/schedules/report:nightly",
+            """{"cron":"30 2 * * *","time_zone":"Europe/Berlin","job_type":"report:generate","payload":{"rows":100},"queue":"default"}""");
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/schedules");
+        var row = browser.Find(By.CssSelector("tr[data-schedule='report:nightly']"));
+        Assert.Contains("30 2 * * *", row.Text, StringComparison.Ordinal);
+        Assert.Contains("Europe/Berlin", row.Text, StringComparison.Ordinal);
+        Assert.Contains("never", row.Text, StringComparison.Ordinal);
+        Assert.Equal(3, row.FindElements(By.CssSelector("ul li time")).Count);
+
+        row.FindElement(By.CssSelector("button[data-action=pause]")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).Text.Contains("paused", StringComparison.Ordinal), "the schedule paused");
+        Assert.Contains("none", browser.Find(By.CssSelector("tr[data-schedule='report:nightly']")).Text, StringComparison.Ordinal);
+
+        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=trigger]")).Click();
+        browser.Until(d => d.FindElement(By.Id("notice")).Text.Contains("Schedule report:nightly enqueued job job_", StringComparison.Ordinal), "the triggered job");
+        var lastRun = browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).FindElements(By.CssSelector("a[href^='#/jobs/job_']")).FirstOrDefault(), "the last run's job");
+        Assert.Equal("queued", lastRun.Text);
+
+        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=resume]")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).Text.Contains("active", StringComparison.Ordinal), "the schedule resumed");
+        browser.Screenshot("schedules");
+
+        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] a[href^='#/jobs/job_']")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the schedule's job");
+        Assert.Contains("\"rows\": 100", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
+    }
+}
