@@ -32,6 +32,30 @@ public sealed class AccessTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task OperatorKey_SeesAnotherTenantsJobs_AndRetriesOne()
+    {
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/jobs?tenant=globex&limit=1000");
+        var ids = browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")) is { Count: > 0 } rows ? rows.Select(r => r.GetAttribute("data-job-id")!).ToList() : null, "globex's jobs");
+        Assert.Equal(fixture.Seed.GlobexJobs.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/jobs?tenant=globex&status=FAILED");
+        var link = browser.Find(By.CssSelector("tr[data-job-id] a"));
+        var jobId = link.Text;
+        link.Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "failed", "globex's failed job");
+        Assert.Contains("globex", browser.Find(By.CssSelector("dl.facts")).Text, StringComparison.Ordinal);
+        browser.Find(By.CssSelector("button[data-action=retry]")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the job queued again");
+        Assert.Equal(JobState.Pending, (await fixture.Server.Store.GetAsync("globex", jobId, CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task ReadOnlyMode_HidesEveryAction_OnEveryPage()
     {
         await using var server = await DashboardServer.StartAsync(readOnly: true);
