@@ -107,6 +107,9 @@ public sealed partial class PostgresJobStore
             DELETE FROM :"schema".locks WHERE expires_at <= $1
         ), servers AS (
             DELETE FROM :"schema".servers WHERE expires_at <= $1
+        ), rate_limiters AS (
+            DELETE FROM :"schema".rate_limiters
+            WHERE key IN (SELECT key FROM :"schema".rate_limiters WHERE tat <= $1 LIMIT $2)
         )
         SELECT count(*) FROM purged
         """;

@@ -135,7 +135,7 @@ public sealed partial class RedisJobStore
             tasks.Add(EvaluateAsync(
                 cleanup,
                 RedisScript.PurgeCoordination,
-                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries],
+                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters],
                 [nowText, limit]));
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);

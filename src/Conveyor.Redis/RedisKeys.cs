@@ -48,6 +48,7 @@ internal sealed class RedisKeys
         IdempotencyExpiries = new RedisKey(_coordination + "idemexp");
         Servers = new RedisKey(_coordination + "servers");
         ServerExpiries = new RedisKey(_coordination + "serverexp");
+        RateLimiters = new RedisKey(_coordination + "rate");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
@@ -73,6 +74,9 @@ internal sealed class RedisKeys
     public RedisKey Servers { get; }
 
     public RedisKey ServerExpiries { get; }
+
+    /// <summary>Sorted set: rate limiter key → its theoretical arrival time (µs); one that has passed holds nothing.</summary>
+    public RedisKey RateLimiters { get; }
 
     public RedisKey ScheduleDefinitions { get; }
 

@@ -29,6 +29,6 @@ public sealed class ConveyorOptions
     /// <summary>Event fan-out (<c>Conveyor:Events:NoSubscribers</c> …).</summary>
     public ConveyorEventsOptions Events { get; set; } = new();
 
-    /// <summary>Flow control: concurrency limits per queue, job type or tenant (<c>Conveyor:Limits:Concurrency:{name}</c> …).</summary>
+    /// <summary>Flow control: concurrency and rate limits per queue, job type or tenant (<c>Conveyor:Limits:Concurrency:{name}</c>, <c>Conveyor:Limits:Rate:{name}</c> …).</summary>
     public ConveyorLimitsOptions Limits { get; set; } = new();
 }

@@ -1,7 +1,7 @@
 namespace Conveyor.Storage.Conformance;
 
 /// <summary>Coordination primitives: locks with a TTL and the server registry (idempotency records: <see cref="IdempotencyTests"/>).</summary>
-public abstract class CoordinationTests : JobStoreTestBase
+public abstract partial class CoordinationTests : JobStoreTestBase
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
 

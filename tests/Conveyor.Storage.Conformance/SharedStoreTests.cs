@@ -115,6 +115,17 @@ public abstract class SharedStoreTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Siblings_TakeRatePermitsAtOnce_GrantExactlyTheBurstTogether()
+    {
+        var request = new RatePermitRequest("partner", TimeSpan.FromSeconds(1), 4);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+            (await (i % 2 == 0 ? Store : Sibling).TryAcquireRatePermitsAsync([request], Ct))[0])));
+
+        Assert.Equal(4, results.Count(static r => r.Acquired));
+    }
+
+    [Fact]
     public async Task Siblings_LeaseTokens_AreDistinctAcrossInstances()
     {
         await EnqueueManyAsync(20);

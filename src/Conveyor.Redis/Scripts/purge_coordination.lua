@@ -1,6 +1,7 @@
 -- Deletes up to a number of expired idempotency records, locks and server registrations (each kind in limit).
 -- KEYS[1] idempotency records hash  KEYS[2] idempotency expiry zset  KEYS[3] lock owners hash
--- KEYS[4] lock expiry zset  KEYS[5] servers hash  KEYS[6] server expiry zset.  ARGV[1] now  ARGV[2] limit
+-- KEYS[4] lock expiry zset  KEYS[5] servers hash  KEYS[6] server expiry zset  KEYS[7] rate limiters zset (their
+-- theoretical arrival times: one that has passed holds nothing).  ARGV[1] now  ARGV[2] limit
 -- Returns how many entries were deleted.
 local now, limit = ARGV[1], tonumber(ARGV[2])
 local deleted = 0
@@ -12,4 +13,6 @@ for _, pair in ipairs({ { KEYS[1], KEYS[2] }, { KEYS[3], KEYS[4] }, { KEYS[5], K
   end
   deleted = deleted + #names
 end
-return deleted
+local passed = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, limit)
+if #passed > 0 then redis.call('ZREM', KEYS[7], unpack(passed)) end
+return deleted + #passed

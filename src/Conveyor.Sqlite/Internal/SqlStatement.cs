@@ -12,6 +12,8 @@ internal enum SqlStatement
     CountActiveInQueue,
     PendingCandidates,
     LeaseJob,
+    ReadRateLimiter,
+    WriteRateLimiter,
     AckSucceededMany,
     AckComplete,
     AckRetry,

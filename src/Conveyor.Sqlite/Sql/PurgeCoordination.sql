@@ -1,5 +1,7 @@
--- PurgeCoordination: deletes expired idempotency records, locks and server registrations.
+-- PurgeCoordination: deletes expired idempotency records, locks, server registrations, and rate limiters whose
+-- theoretical arrival time has passed (they hold nothing).
 -- Parameters: @now. Result: none.
 DELETE FROM idempotency_records WHERE expires_at <= @now;
 DELETE FROM locks WHERE expires_at <= @now;
 DELETE FROM servers WHERE expires_at <= @now;
+DELETE FROM rate_limiters WHERE tat <= @now;

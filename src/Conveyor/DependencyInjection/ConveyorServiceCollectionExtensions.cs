@@ -54,6 +54,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<NewJobFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<IScheduleClient, Conveyor.Scheduling.ScheduleClient>();
+        services.TryAddSingleton<IConveyorRateLimiters, ConveyorRateLimiters>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());

@@ -12,4 +12,11 @@ public sealed class ConveyorLimitsOptions
     /// None by default: a dequeue then costs exactly what it costs without this feature.
     /// </summary>
     public Dictionary<string, ConcurrencyLimit> Concurrency { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Rate limits by name (as <see cref="Concurrency"/>), e.g.
+    /// <c>o.Limits.Rate["partner-api"] = new() { Queue = "partner", Limit = 10, Period = TimeSpan.FromSeconds(1) }</c>.
+    /// None by default: the server then asks the store for no permit.
+    /// </summary>
+    public Dictionary<string, RateLimit> Rate { get; set; } = new(StringComparer.Ordinal);
 }

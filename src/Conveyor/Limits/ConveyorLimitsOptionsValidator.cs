@@ -12,10 +12,22 @@ namespace Conveyor;
 internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) : IValidateOptions<ConveyorOptions>
 {
     private const string Section = "Conveyor:Limits:Concurrency";
+    private const string RateSection = "Conveyor:Limits:Rate";
 
     public ValidateOptionsResult Validate(string? name, ConveyorOptions options)
     {
         var failures = Unreadable(services.GetService<IConfiguration>()?.GetSection(Section));
+        failures.AddRange(UnreadableRates(services.GetService<IConfiguration>()?.GetSection(RateSection)));
+        foreach (var (limitName, limit) in options.Limits?.Rate ?? [])
+        {
+            failures.AddRange(CheckRate(limitName, limit));
+        }
+
+        if ((options.Limits?.Rate?.Count ?? 0) > ConveyorLimitsOptions.MaxCount)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{RateSection}: at most {ConveyorLimitsOptions.MaxCount} limits; got {options.Limits!.Rate.Count}."));
+        }
+
         var limits = options.Limits?.Concurrency;
         if (limits is null || limits.Count == 0)
         {
@@ -57,6 +69,81 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
         }
 
         return failures;
+    }
+
+    private static List<string> UnreadableRates(IConfigurationSection? section)
+    {
+        var failures = new List<string>();
+        foreach (var limit in section?.GetChildren() ?? [])
+        {
+            var setting = $"{RateSection}:{limit.Key}";
+            if (limit[nameof(RateLimit.Partition)] is { } partition && !Enum.TryParse<LimitPartition>(partition, ignoreCase: true, out _))
+            {
+                failures.Add($"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{partition}'.");
+            }
+
+            foreach (var number in new[] { nameof(RateLimit.Limit), nameof(RateLimit.Burst) })
+            {
+                if (limit[number] is { } value && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                {
+                    failures.Add($"{setting}:{number} must be a whole number; got '{value}'.");
+                }
+            }
+
+            if (limit[nameof(RateLimit.Period)] is { } period && !TimeSpan.TryParse(period, CultureInfo.InvariantCulture, out _))
+            {
+                failures.Add($"{setting}:Period must be a time span such as 00:00:01; got '{period}'.");
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>What is wrong with one rate limit, in sentences that name the setting; empty when it is valid.</summary>
+    internal static IEnumerable<string> CheckRate(string limitName, RateLimit? limit)
+    {
+        if (!QueueName.IsValid(limitName))
+        {
+            yield return $"{RateSection}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').";
+            yield break;
+        }
+
+        var setting = $"{RateSection}:{limitName}";
+        if (limit is null)
+        {
+            yield return $"{setting}: the limit is empty; set at least Queue, Limit and Period.";
+            yield break;
+        }
+
+        if (!QueueName.IsValid(limit.Queue))
+        {
+            yield return $"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{limit.Queue}'.";
+        }
+
+        if (limit.JobType is not null && !JobType.IsValid(limit.JobType))
+        {
+            yield return $"{setting}:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got '{limit.JobType}'.";
+        }
+
+        if (!Enum.IsDefined(limit.Partition))
+        {
+            yield return $"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{limit.Partition}'.";
+        }
+
+        if (limit.Limit is < 1 or > RateLimit.MaxLimit)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Limit must be the starts per period, from 1 to {RateLimit.MaxLimit}; got {limit.Limit}.");
+        }
+
+        if (limit.Period < TimeSpan.FromMilliseconds(1) || limit.Period > TimeSpan.FromDays(1))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Period must be between 00:00:00.001 and 1.00:00:00; got {limit.Period}.");
+        }
+
+        if (limit.Burst < 1 || (limit.Limit >= 1 && limit.Burst > limit.Limit))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Burst must be the starts allowed at once, from 1 to Limit ({limit.Limit}); got {limit.Burst}.");
+        }
     }
 
     /// <summary>What is wrong with one limit, in sentences that name the setting; empty when it is valid.</summary>

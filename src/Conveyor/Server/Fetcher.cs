@@ -23,7 +23,8 @@ internal sealed class Fetcher(
     JobServerOptions options,
     TimeProvider timeProvider,
     ILogger logger,
-    IReadOnlyList<ConcurrencyLimitRule>? concurrencyLimits = null)
+    IReadOnlyList<ConcurrencyLimitRule>? concurrencyLimits = null,
+    Limits.RateLimitGate? rateLimits = null)
 {
     // Empty unless limits are configured: then every dequeue carries them, and the store applies them in the same step.
     private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits = concurrencyLimits ?? [];
@@ -93,10 +94,21 @@ internal sealed class Fetcher(
                     freeSlots.Release(slots - jobs.Count);
                 }
 
-                foreach (var job in jobs)
+                var runs = new RunningJob[jobs.Count];
+                for (var i = 0; i < runs.Length; i++)
                 {
-                    var run = new RunningJob(job);
-                    held.Add(run);
+                    runs[i] = new RunningJob(jobs[i]);
+                    held.Add(runs[i]);
+                }
+
+                // Rate limits: one store call for the batch's permits; a refused job is snoozed by its worker.
+                if (rateLimits is not null && runs.Length > 0)
+                {
+                    await rateLimits.ApplyAsync(runs, stoppingToken).ConfigureAwait(false);
+                }
+
+                foreach (var run in runs)
+                {
                     buffer.TryWrite(run);
                 }
 

@@ -43,6 +43,19 @@ internal sealed class Processor(
             return (Fail(new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), job, []), null);
         }
 
+        if (run.RateLimited is { } rateLimited)
+        {
+            metrics.JobSnoozed(job.Type, job.Queue, "rate_limited");
+            return (new JobAcknowledgement
+            {
+                JobId = job.Id,
+                LeaseToken = job.LeaseToken,
+                Outcome = AckOutcome.Snoozed,
+                SnoozeUntil = rateLimited.Until,
+                SnoozeReason = rateLimited.Reason,
+            }, null);
+        }
+
         if (!handlers.TryGet(job.Type, out _) && options.Value.UnknownJobTypes == UnknownJobTypeAction.Snooze)
         {
             return (SnoozeUnknownType(run, now), null);

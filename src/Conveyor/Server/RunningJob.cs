@@ -38,6 +38,17 @@ internal sealed class RunningJob(LeasedJob job)
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 
+    /// <summary>Set by the fetcher when a rate limit refused the job's start: it is snoozed until then, for that reason, without running.</summary>
+    public (DateTimeOffset Until, string Reason)? RateLimited { get; private set; }
+
+    public void HoldForRateLimit(DateTimeOffset until, string reason)
+    {
+        if (RateLimited is not { } held || until > held.Until)
+        {
+            RateLimited = (until, reason);
+        }
+    }
+
     /// <summary>Cancels the handler's token for <paramref name="reason"/>, unless another reason came first.</summary>
     public void Stop(StopReason reason)
     {

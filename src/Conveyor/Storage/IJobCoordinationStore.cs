@@ -50,6 +50,19 @@ public interface IJobCoordinationStore
     /// </summary>
     ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes permits from rate limiters kept in the store, each request one atomic step, answered in the order given
+    /// (two requests of one key in one call apply in that order). The generic cell rate algorithm: a key keeps one
+    /// instant, its theoretical arrival time (TAT; none is as if it were now or earlier). With I = the request's
+    /// <see cref="RatePermitRequest.Interval"/> in whole microseconds, B its burst and n its permits, at now:
+    /// next = max(TAT, now) + n·I; the request is granted when next − B·I ≤ now, and TAT becomes next; otherwise
+    /// nothing changes and <see cref="RatePermitResult.RetryAfter"/> is next − B·I − now. So a key grants one permit
+    /// per I on average and at most B at once after a quiet period: over any window of length W at most
+    /// B − 1 + ⌈W / I⌉ permits. A key whose TAT has passed holds nothing and may be deleted by the purge.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An interval under 1 µs, a burst under 1, or permits outside 1 – burst.</exception>
+    ValueTask<IReadOnlyList<RatePermitResult>> TryAcquireRatePermitsAsync(IReadOnlyList<RatePermitRequest> requests, CancellationToken cancellationToken);
+
     /// <summary>Registers or refreshes a server.</summary>
     ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken);
 

@@ -263,6 +263,7 @@ public sealed partial class InMemoryJobStore
     /// <summary>Drops expired idempotency records, locks and server registrations. Called under the lock.</summary>
     private void PurgeCoordination(DateTimeOffset now)
     {
+        PurgeRateLimiters(now);
         foreach (var (key, record) in _idempotencyKeys)
         {
             if (record.ExpiresAt <= now)
