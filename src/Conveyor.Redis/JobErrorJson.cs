@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Conveyor.Redis;
 
 /// <summary>
-/// A job's errors as the job hash keeps them: a JSON array of <c>{"a":attempt,"m":message,"x":type,"i":item,"o":µs}</c>,
+/// A job's errors as the job hash keeps them: a JSON array of <c>{"a":attempt,"m":message,"x":type,"i":item,"o":µs,"s":stack trace}</c>,
 /// appended to as text by the scripts (recover.lua writes the same shape).
 /// </summary>
 internal static class JobErrorJson
@@ -29,6 +29,11 @@ internal static class JobErrorJson
             }
 
             writer.WriteNumber("o", RedisTime.ToMicros(error.OccurredAt));
+            if (error.StackTrace is not null)
+            {
+                writer.WriteString("s", error.StackTrace);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -75,7 +80,7 @@ internal static class JobErrorJson
         {
             int attempt = 0;
             string message = string.Empty;
-            string? type = null, item = null;
+            string? type = null, item = null, stack = null;
             long occurred = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -87,12 +92,13 @@ internal static class JobErrorJson
                     case "m": message = reader.GetString() ?? string.Empty; break;
                     case "x": type = reader.GetString(); break;
                     case "i": item = reader.GetString(); break;
+                    case "s": stack = reader.GetString(); break;
                     case "o": occurred = reader.TokenType == JsonTokenType.String ? long.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : reader.GetInt64(); break;
                     default: reader.Skip(); break;
                 }
             }
 
-            errors.Add(new JobError(attempt, message, type, item, RedisTime.FromMicros(occurred)));
+            errors.Add(new JobError(attempt, message, type, item, RedisTime.FromMicros(occurred)) { StackTrace = stack });
         }
 
         return errors;

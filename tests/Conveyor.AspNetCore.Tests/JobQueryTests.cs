@@ -46,6 +46,21 @@ public sealed class JobQueryTests
     }
 
     [Fact]
+    public async Task Get_FailedJob_ShowsTheStackTraceOfItsError()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync("test:fail");
+
+        var job = await app.WaitForStatusAsync(jobId, null, "FAILED");
+
+        var error = job.GetProperty("errors")[0];
+        Assert.Equal("Conveyor.SkipRetryException", error.GetProperty("exception_type").GetString());
+        var stack = error.GetProperty("stack_trace").GetString();
+        Assert.Contains("at ", stack, StringComparison.Ordinal);
+        Assert.True(stack!.Length <= JobError.MaxStackTraceLength);
+    }
+
+    [Fact]
     public async Task Get_UnknownJob_Returns404()
     {
         await using var app = await TestApp.StartAsync();

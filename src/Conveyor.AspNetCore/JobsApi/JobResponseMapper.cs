@@ -17,7 +17,7 @@ internal static class JobResponseMapper
         Payload = includePayload ? new RawJson(job.Payload) : null,
         ResultUrl = job.ResultUrl,
         Result = job.Result is { } result ? new RawJson(result) : null,
-        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt))).ToList(),
+        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = e.StackTrace }).ToList(),
         Attempts = job.Attempts,
         MaxRetry = job.MaxRetry,
         CancelRequested = job.CancelRequested,

@@ -7,7 +7,7 @@ namespace Conveyor.Sqlite.Internal;
 /// <summary>
 /// A job's errors are stored as one JSON object per line, oldest first, so that appending is a string
 /// concatenation inside the UPDATE that ends the attempt (no read-modify-write). Keys: attempt, message,
-/// exceptionType, item, occurredAt (Unix microseconds); RecoverExpired.sql writes the same shape.
+/// exceptionType, item, occurredAt (Unix microseconds), stackTrace (absent when none); RecoverExpired.sql writes the same shape.
 /// </summary>
 internal static class JobErrorLines
 {
@@ -52,7 +52,10 @@ internal static class JobErrorLines
                 Message: root.GetProperty("message").GetString() ?? string.Empty,
                 ExceptionType: GetString(root, "exceptionType"),
                 Item: GetString(root, "item"),
-                OccurredAt: UnixTime.FromMicroseconds(root.GetProperty("occurredAt").GetInt64())));
+                OccurredAt: UnixTime.FromMicroseconds(root.GetProperty("occurredAt").GetInt64()))
+            {
+                StackTrace = GetString(root, "stackTrace"),
+            });
         }
 
         return errors;
@@ -94,6 +97,11 @@ internal static class JobErrorLines
             WriteNullable(writer, "exceptionType", error.ExceptionType);
             WriteNullable(writer, "item", error.Item);
             writer.WriteNumber("occurredAt", UnixTime.ToMicroseconds(error.OccurredAt));
+            if (error.StackTrace is not null)
+            {
+                writer.WriteString("stackTrace", error.StackTrace);
+            }
+
             writer.WriteEndObject();
         }
 

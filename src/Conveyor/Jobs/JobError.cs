@@ -14,4 +14,29 @@ public sealed record JobError(
     string Message,
     string? ExceptionType,
     string? Item,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt)
+{
+    /// <summary>The most characters of <see cref="StackTrace"/> kept (8,192): the top frames, where the fault is.</summary>
+    public const int MaxStackTraceLength = 8192;
+
+    /// <summary>
+    /// The exception's stack trace (inner exceptions included) for an attempt that threw, cut to
+    /// <see cref="MaxStackTraceLength"/> characters; null for errors without an exception and for errors recorded before
+    /// stack traces were kept.
+    /// </summary>
+    public string? StackTrace { get; init; }
+
+    /// <summary>The stack trace of <paramref name="exception"/> as <see cref="StackTrace"/> keeps it: bounded, or null when it has none.</summary>
+    public static string? StackTraceOf(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var text = exception.InnerException is null ? exception.StackTrace : exception.ToString();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        const string Cut = "\n   … (cut)";
+        return text.Length <= MaxStackTraceLength ? text : string.Concat(text.AsSpan(0, MaxStackTraceLength - Cut.Length), Cut);
+    }
+}

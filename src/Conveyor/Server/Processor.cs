@@ -233,13 +233,13 @@ internal sealed class Processor(
                     ItemErrors = context.ItemErrors,
                 };
             case StopReason.Deadline:
-                return Fail(new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now), job, context.ItemErrors);
+                return Fail(new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now) { StackTrace = JobError.StackTraceOf(exception) }, job, context.ItemErrors);
         }
 
         var message = run.Reason == StopReason.Timeout
             ? $"The attempt timed out after {job.Timeout}."
             : exception.Message;
-        var error = new JobError(job.Attempt, message, exception.GetType().FullName, null, now);
+        var error = new JobError(job.Attempt, message, exception.GetType().FullName, null, now) { StackTrace = JobError.StackTraceOf(exception) };
         if (SkipRetryException.IsSkipRetry(exception) || job.Attempt > job.MaxRetry)
         {
             return Fail(error, job, context.ItemErrors);

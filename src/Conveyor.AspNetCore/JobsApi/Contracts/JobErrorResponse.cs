@@ -8,4 +8,9 @@ public sealed record JobErrorResponse(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("exception_type")] string? ExceptionType,
     [property: JsonPropertyName("item")] string? Item,
-    [property: JsonPropertyName("occurred_at")] string OccurredAt);
+    [property: JsonPropertyName("occurred_at")] string OccurredAt)
+{
+    /// <summary>The exception's stack trace for an attempt that threw (at most 8,192 characters); null otherwise.</summary>
+    [JsonPropertyName("stack_trace")]
+    public string? StackTrace { get; init; }
+}
