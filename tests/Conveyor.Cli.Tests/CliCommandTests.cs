@@ -132,6 +132,50 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsDelete_ByFilter_GoesThroughTheBulkEndpointInBatchesWithProgress()
+    {
+        var jobs = Enumerable.Range(0, 1_100).Select(_ => (Type: "note:archive", Payload: (ReadOnlyMemory<byte>)"""{"note_id":1}"""u8.ToArray(), Options: new JobOptions { Tenant = "tenant-a", Queue = "bulk" })).ToList();
+        foreach (var chunk in jobs.Chunk(250))
+        {
+            foreach (var job in chunk)
+            {
+                await _server.Jobs.EnqueueAsync(job.Type, job.Payload, job.Options);
+            }
+        }
+
+        var kept = await EnqueueAsync(queue: "other");
+
+        var run = await _server.RunAsync("jobs", "delete", "--queue", "bulk", "--status", "queued", "--yes", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var result = JsonDocument.Parse(run.Output).RootElement;
+        Assert.Equal(1_100, result.GetProperty("matched").GetInt64());
+        Assert.Equal(1_100, result.GetProperty("succeeded").GetInt64());
+        Assert.Equal(0, result.GetProperty("skipped").GetInt64());
+        var progress = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, progress.Length);
+        Assert.Contains("delete: 1,100 matched, 1,100 done, 0 skipped", progress[^1], StringComparison.Ordinal);
+        Assert.NotNull(await _server.Jobs.GetJobAsync(kept, "tenant-a"));
+        var left = await _server.Store.ListAsync(new Conveyor.Storage.JobQuery { Tenant = "tenant-a", Queue = "bulk" }, CancellationToken.None);
+        Assert.Empty(left.Jobs);
+    }
+
+    [Fact]
+    public async Task JobsRetry_ByFilter_AJobInTheWrongState_IsSkippedWithExitCode1()
+    {
+        var queued = await EnqueueAsync(queue: "mixed");
+        var cancelled = await EnqueueAsync(queue: "mixed");
+        await _server.RunAsync("jobs", "cancel", cancelled);
+
+        var run = await _server.RunAsync("jobs", "retry", "--queue", "mixed", "--yes");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        Assert.Contains("retry: 1 done, 1 refused", run.Output, StringComparison.Ordinal);
+        Assert.Equal(JobState.Pending, (await _server.Jobs.GetJobAsync(queued, "tenant-a"))!.State);
+        Assert.Equal(JobState.Pending, (await _server.Jobs.GetJobAsync(cancelled, "tenant-a"))!.State);
+    }
+
+    [Fact]
     public async Task JobsRetry_AJobInTheWrongState_IsCountedAsRefused_WithExitCode1()
     {
         var id = await EnqueueAsync();

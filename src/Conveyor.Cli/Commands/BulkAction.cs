@@ -5,18 +5,19 @@ using System.Text.Json;
 namespace Conveyor.Cli.Commands;
 
 /// <summary>
-/// <c>jobs retry|cancel|delete</c>: on the ids given, or on every job matching a filter (listed first, then confirmed
-/// unless <c>--yes</c>), a few requests at a time, with progress on standard error. Jobs the server refuses (a job in a
-/// state the action does not apply to) are counted and named, and make the exit code <see cref="ExitCodes.Refused"/>.
+/// <c>jobs retry|cancel|delete</c>: on the ids given (a few requests at a time; each refusal is named), or on every job
+/// matching a filter (confirmed unless <c>--yes</c>) through <c>POST /jobs/bulk</c>, a batch of <see cref="BatchSize"/>
+/// per request, with progress on standard error after each batch. Jobs in a state the action does not apply to are
+/// counted (and, for ids, named) and make the exit code <see cref="ExitCodes.Refused"/>.
 /// </summary>
 internal static class BulkAction
 {
-    /// <summary>The most jobs one filtered action takes; narrow the filter for more.</summary>
-    public const int MaxJobs = 100_000;
+    /// <summary>Jobs one <c>POST /jobs/bulk</c> call handles.</summary>
+    public const int BatchSize = 500;
 
     private const int Parallelism = 8;
 
-    // The server's default largest page (Conveyor:Api:MaxPageSize).
+    // The server's default largest page (Conveyor:Api:MaxPageSize): the most the confirmation counts.
     private const int PageSize = 200;
 
     public static Command Create(string verb, string description, HttpMethod method, Func<string, string> path, GlobalOptions options, CliEnvironment environment)
@@ -32,15 +33,15 @@ internal static class BulkAction
             var filtered = !filter.IsEmpty(context.Parsed);
             if (given.Length > 0 == filtered)
             {
-                throw new CliException(ExitCodes.Usage, $"jobs {verb}: give job ids, or a filter (--status, --type, --queue), not both and not neither.");
+                throw new CliException(ExitCodes.Usage, $"jobs {verb}: give job ids, or a filter (--status, --type, --queue, --error, --created-after, --created-before, --tenant), not both and not neither.");
             }
 
-            var targets = filtered ? await ListAsync(context, filter, cancellationToken).ConfigureAwait(false) : given;
-            if (filtered && !context.Parsed.GetValue(yes) && !await ConfirmAsync(context, $"{verb} {JobsCommand.Count(targets.Count)} job(s) matching {filter.Describe(context.Parsed)}?").ConfigureAwait(false))
+            if (filtered)
             {
-                throw new CliException(ExitCodes.Usage, "Nothing done: not confirmed (--yes skips the question).");
+                return await RunFilteredAsync(context, verb, filter, context.Parsed.GetValue(yes), cancellationToken).ConfigureAwait(false);
             }
 
+            var targets = given;
             var refused = new ConcurrentBag<(string Id, string Reason)>();
             var done = 0;
             await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (id, token) =>
@@ -58,13 +59,13 @@ internal static class BulkAction
                 }
 
                 var count = Interlocked.Increment(ref done);
-                if (targets.Count > 1 && (count % 500 == 0 || count == targets.Count))
+                if (targets.Length > 1 && (count % 500 == 0 || count == targets.Length))
                 {
-                    await context.Environment.Error.WriteLineAsync($"{verb}: {JobsCommand.Count(count)}/{JobsCommand.Count(targets.Count)}").ConfigureAwait(false);
+                    await context.Environment.Error.WriteLineAsync($"{verb}: {JobsCommand.Count(count)}/{JobsCommand.Count(targets.Length)}").ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
 
-            var succeeded = targets.Count - refused.Count;
+            var succeeded = targets.Length - refused.Count;
             if (context.Output.Json)
             {
                 context.Output.WriteJson(JsonSerializer.SerializeToElement(new Dictionary<string, object>
@@ -88,23 +89,64 @@ internal static class BulkAction
         return command;
     }
 
-    /// <summary>Every id matching the filter, page by page, up to <see cref="MaxJobs"/>.</summary>
-    private static async Task<IReadOnlyList<string>> ListAsync(CommandContext context, JobFilter filter, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every job the filter matches, a batch per request: the server lists the next batch from the cursor and acts on
+    /// it in one store step, and answers the cursor to go on with, so progress is shown as the batches come back.
+    /// </summary>
+    private static async Task<int> RunFilteredAsync(CommandContext context, string verb, JobFilter filter, bool yes, CancellationToken cancellationToken)
     {
-        var ids = new List<string>();
+        var described = filter.Describe(context.Parsed);
+        if (!yes)
+        {
+            // One page answers the question cheaply; a filter that matches more says so rather than counting them all.
+            var page = await context.Api.GetAsync(filter.Query(context.Parsed, PageSize, null), cancellationToken).ConfigureAwait(false);
+            var listed = page.GetProperty("jobs").GetArrayLength();
+            var more = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String;
+            var count = more ? $"{JobsCommand.Count(listed)} or more" : JobsCommand.Count(listed);
+            if (!await ConfirmAsync(context, $"{verb} {count} job(s) matching {described}?").ConfigureAwait(false))
+            {
+                throw new CliException(ExitCodes.Usage, "Nothing done: not confirmed (--yes skips the question).");
+            }
+        }
+
+        var action = verb;
+        long matched = 0, applied = 0, skipped = 0;
         string? cursor = null;
         do
         {
-            var page = await context.Api.GetAsync(filter.Query(context.Parsed, PageSize, cursor), cancellationToken).ConfigureAwait(false);
-            ids.AddRange(page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!));
-            cursor = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
-            if (ids.Count > MaxJobs)
+            var body = JsonSerializer.Serialize(new Dictionary<string, object?>
             {
-                throw new CliException(ExitCodes.Usage, $"More than {JobsCommand.Count(MaxJobs)} jobs match {filter.Describe(context.Parsed)}: narrow the filter (--type, --queue).");
-            }
+                ["action"] = action,
+                ["filter"] = filter.Body(context.Parsed),
+                ["cursor"] = cursor,
+                ["limit"] = BatchSize,
+            });
+            var batch = await context.Api.PostAsync("/jobs/bulk", body, cancellationToken).ConfigureAwait(false);
+            matched += batch.GetProperty("matched").GetInt64();
+            applied += batch.GetProperty("applied").GetInt64();
+            skipped += batch.GetProperty("skipped").GetInt64();
+            cursor = batch.GetProperty("next_cursor") is { ValueKind: JsonValueKind.String } c ? c.GetString() : null;
+            await context.Environment.Error.WriteLineAsync(
+                $"{verb}: {JobsCommand.Count(matched)} matched, {JobsCommand.Count(applied)} done, {JobsCommand.Count(skipped)} skipped{(cursor is null ? "" : " …")}").ConfigureAwait(false);
         }
         while (cursor is not null);
-        return ids;
+
+        if (context.Output.Json)
+        {
+            context.Output.WriteJson(JsonSerializer.SerializeToElement(new Dictionary<string, object>
+            {
+                ["action"] = verb,
+                ["matched"] = matched,
+                ["succeeded"] = applied,
+                ["skipped"] = skipped,
+            }));
+        }
+        else
+        {
+            context.Output.Line($"{verb}: {JobsCommand.Count(applied)} done, {JobsCommand.Count(skipped)} refused (their status does not allow {verb}).");
+        }
+
+        return skipped == 0 ? ExitCodes.Ok : ExitCodes.Refused;
     }
 
     private static async Task<bool> ConfirmAsync(CommandContext context, string question)

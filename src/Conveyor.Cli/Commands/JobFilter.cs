@@ -12,30 +12,52 @@ internal sealed class JobFilter
 
     public Option<string?> Queue { get; } = new("--queue") { Description = "Only jobs on this queue." };
 
+    public Option<string?> Error { get; } = new("--error") { Description = "Only jobs whose last error's message contains this text (case ignored)." };
+
+    public Option<string?> CreatedAfter { get; } = new("--created-after") { Description = "Only jobs created at or after this RFC 3339 time, e.g. 2026-11-22T00:00:00Z." };
+
+    public Option<string?> CreatedBefore { get; } = new("--created-before") { Description = "Only jobs created before this RFC 3339 time." };
+
+    public Option<string?> Tenant { get; } = new("--tenant") { Description = "Admin keys: another tenant's jobs, or * for every tenant's." };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Status);
         command.Options.Add(Type);
         command.Options.Add(Queue);
+        command.Options.Add(Error);
+        command.Options.Add(CreatedAfter);
+        command.Options.Add(CreatedBefore);
+        command.Options.Add(Tenant);
     }
 
-    public bool IsEmpty(ParseResult parsed) =>
-        parsed.GetValue(Status) is null && parsed.GetValue(Type) is null && parsed.GetValue(Queue) is null;
+    public bool IsEmpty(ParseResult parsed) => Values(parsed).All(f => f.Value is null);
 
-    /// <summary><c>/jobs?status=…&amp;type=…&amp;queue=…&amp;limit=…</c>, with the cursor when there is one.</summary>
+    /// <summary><c>/jobs?status=…&amp;type=…&amp;…&amp;limit=…</c>, with the cursor when there is one.</summary>
     public string Query(ParseResult parsed, int limit, string? cursor)
     {
         var query = new StringBuilder("/jobs?limit=").Append(limit);
-        Append(query, "status", parsed.GetValue(Status));
-        Append(query, "type", parsed.GetValue(Type));
-        Append(query, "queue", parsed.GetValue(Queue));
+        foreach (var (name, value) in Values(parsed))
+        {
+            Append(query, name, value);
+        }
+
         Append(query, "cursor", cursor);
         return query.ToString();
     }
 
+    /// <summary>The filters given, as the <c>filter</c> object of <c>POST /jobs/bulk</c> (same names as the query).</summary>
+    public Dictionary<string, string> Body(ParseResult parsed) =>
+        Values(parsed).Where(f => f.Value is not null).ToDictionary(f => f.Name, f => f.Value!);
+
     public string Describe(ParseResult parsed) =>
-        string.Join(", ", new[] { ("status", parsed.GetValue(Status)), ("type", parsed.GetValue(Type)), ("queue", parsed.GetValue(Queue)) }
-            .Where(f => f.Item2 is not null).Select(f => $"{f.Item1} {f.Item2}"));
+        string.Join(", ", Values(parsed).Where(f => f.Value is not null).Select(f => $"{f.Name.Replace('_', ' ')} {f.Value}"));
+
+    private (string Name, string? Value)[] Values(ParseResult parsed) =>
+    [
+        ("status", parsed.GetValue(Status)), ("type", parsed.GetValue(Type)), ("queue", parsed.GetValue(Queue)), ("error", parsed.GetValue(Error)),
+        ("created_after", parsed.GetValue(CreatedAfter)), ("created_before", parsed.GetValue(CreatedBefore)), ("tenant", parsed.GetValue(Tenant)),
+    ];
 
     private static void Append(StringBuilder query, string name, string? value)
     {
