@@ -113,26 +113,7 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var batch = _dataSource.CreateBatch();
-            if (action == JobBulkAction.Requeue)
-            {
-                var release = new NpgsqlBatchCommand(BulkReleaseExpiredKeysSql);
-                release.Parameters.Add(Text(tenant));
-                release.Parameters.Add(TextArray(distinct));
-                release.Parameters.Add(TimestampTz(now));
-                batch.BatchCommands.Add(release);
-            }
-
-            var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.Add(Text(tenant));
-            command.Parameters.Add(TextArray(distinct));
-            if (channel is not null)
-            {
-                command.Parameters.Add(TimestampTz(now));
-                command.Parameters.Add(P(channel));
-            }
-
-            batch.BatchCommands.Add(command);
+            await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action == JobBulkAction.Requeue ? BulkReleaseExpiredKeysSql : null);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -152,26 +152,7 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var batch = _dataSource.CreateBatch();
-            if (before is not null)
-            {
-                var first = new NpgsqlBatchCommand(before);
-                first.Parameters.Add(P(tenant));
-                first.Parameters.Add(P(jobId));
-                first.Parameters.Add(TimestampTz(now));
-                batch.BatchCommands.Add(first);
-            }
-
-            var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.Add(P(tenant));
-            command.Parameters.Add(P(jobId));
-            if (channel is not null)
-            {
-                command.Parameters.Add(TimestampTz(now));
-                command.Parameters.Add(P(channel));
-            }
-
-            batch.BatchCommands.Add(command);
+            await using var batch = CommandBatch(sql, tenant, () => P(jobId), now, channel, before);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
                 ? JobStateExtensions.FromStorageName(reader.GetString(0))
@@ -181,5 +162,34 @@ public sealed partial class PostgresJobStore
         {
             throw Fault(exception);
         }
+    }
+
+    /// <summary>
+    /// A command statement: tenant $1 (null: every tenant), the job id or ids $2, and for a state change now $3 and the
+    /// wake-up channel $4; after <paramref name="before"/> (tenant, ids, now) in the same implicit transaction when given.
+    /// </summary>
+    private NpgsqlBatch CommandBatch(string sql, string? tenant, Func<NpgsqlParameter> ids, DateTimeOffset now, string? channel, string? before)
+    {
+        var batch = _dataSource.CreateBatch();
+        if (before is not null)
+        {
+            var first = new NpgsqlBatchCommand(before);
+            first.Parameters.Add(Text(tenant));
+            first.Parameters.Add(ids());
+            first.Parameters.Add(TimestampTz(now));
+            batch.BatchCommands.Add(first);
+        }
+
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(Text(tenant));
+        command.Parameters.Add(ids());
+        if (channel is not null)
+        {
+            command.Parameters.Add(TimestampTz(now));
+            command.Parameters.Add(P(channel));
+        }
+
+        batch.BatchCommands.Add(command);
+        return batch;
     }
 }

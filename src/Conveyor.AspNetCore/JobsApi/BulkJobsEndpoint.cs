@@ -26,19 +26,10 @@ internal static class BulkJobsEndpoint
     internal static async Task<Results<Ok<BulkJobsResponse>, ValidationProblem, ProblemHttpResult>> BulkAsync(
         HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
     {
-        if (!JobsEndpoints.IsJsonOrUnspecified(http.Request.ContentType))
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON.",
-                detail: $"Content-Type is '{http.Request.ContentType}'; send 'Content-Type: application/json'.");
-        }
-
-        var limit = apiOptions.Value.MaxRequestBytes;
-        var (body, size) = await RequestBodyReader.ReadAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return ApiProblems.TooLarge("body", size, sizeIsExact: http.Request.ContentLength is not null, limit, "Conveyor:Api:MaxRequestBytes");
+            return problem!;
         }
 
         var request = BulkJobsRequestParser.Parse(new ReadOnlySequence<byte>(body), http.GetConveyorCaller(), out var error);

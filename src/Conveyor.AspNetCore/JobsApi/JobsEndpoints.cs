@@ -48,19 +48,10 @@ internal static class JobsEndpoints
         CancellationToken cancellationToken)
     {
         var caller = http.GetConveyorCaller();
-        if (!IsJsonOrUnspecified(http.Request.ContentType))
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON.",
-                detail: $"Content-Type is '{http.Request.ContentType}'; send 'Content-Type: application/json'.");
-        }
-
-        var limit = apiOptions.Value.MaxRequestBytes;
-        var (body, size) = await RequestBodyReader.ReadAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return ApiProblems.TooLarge("body", size, sizeIsExact: http.Request.ContentLength is not null, limit, "Conveyor:Api:MaxRequestBytes");
+            return problem!;
         }
 
         string? idempotencyKey = null;
@@ -259,16 +250,4 @@ internal static class JobsEndpoints
 
     private static ValidationProblem InvalidJobId(string jobId) =>
         ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
-
-    internal static bool IsJsonOrUnspecified(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-        {
-            return true;
-        }
-
-        var mediaType = contentType.Split(';', 2)[0].Trim();
-        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-    }
 }

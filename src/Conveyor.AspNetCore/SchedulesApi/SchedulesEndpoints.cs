@@ -263,18 +263,10 @@ internal static class SchedulesEndpoints
         TimeProvider timeProvider,
         CancellationToken cancellationToken)
     {
-        if (!JobsEndpoints.IsJsonOrUnspecified(http.Request.ContentType))
-        {
-            return (null, null, TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON.",
-                detail: $"Content-Type is '{http.Request.ContentType}'; send 'Content-Type: application/json'."));
-        }
-
-        var (body, size) = await RequestBodyReader.ReadAsync(http.Request, apiOptions.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return (null, null, ApiProblems.TooLarge("body", size, sizeIsExact: http.Request.ContentLength is not null, apiOptions.MaxRequestBytes, "Conveyor:Api:MaxRequestBytes"));
+            return (null, null, problem);
         }
 
         var definition = ScheduleRequestParser.Parse(new ReadOnlySequence<byte>(body), pathName, out var error);

@@ -102,84 +102,81 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
     /// <summary>What is wrong with one rate limit, in sentences that name the setting; empty when it is valid.</summary>
     internal static IEnumerable<string> CheckRate(string limitName, RateLimit? limit)
     {
-        if (!QueueName.IsValid(limitName))
+        var failures = new List<string>();
+        if (!CheckTarget(failures, RateSection, limitName, limit?.Queue, limit?.JobType, limit?.Partition, "Queue, Limit and Period", out var setting))
         {
-            yield return $"{RateSection}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').";
-            yield break;
+            return failures;
         }
 
-        var setting = $"{RateSection}:{limitName}";
-        if (limit is null)
+        if (limit!.Limit is < 1 or > RateLimit.MaxLimit)
         {
-            yield return $"{setting}: the limit is empty; set at least Queue, Limit and Period.";
-            yield break;
-        }
-
-        if (!QueueName.IsValid(limit.Queue))
-        {
-            yield return $"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{limit.Queue}'.";
-        }
-
-        if (limit.JobType is not null && !JobType.IsValid(limit.JobType))
-        {
-            yield return $"{setting}:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got '{limit.JobType}'.";
-        }
-
-        if (!Enum.IsDefined(limit.Partition))
-        {
-            yield return $"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{limit.Partition}'.";
-        }
-
-        if (limit.Limit is < 1 or > RateLimit.MaxLimit)
-        {
-            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Limit must be the starts per period, from 1 to {RateLimit.MaxLimit}; got {limit.Limit}.");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:Limit must be the starts per period, from 1 to {RateLimit.MaxLimit}; got {limit.Limit}."));
         }
 
         if (limit.Period < TimeSpan.FromMilliseconds(1) || limit.Period > TimeSpan.FromDays(1))
         {
-            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Period must be between 00:00:00.001 and 1.00:00:00; got {limit.Period}.");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:Period must be between 00:00:00.001 and 1.00:00:00; got {limit.Period}."));
         }
 
         if (limit.Burst < 1 || (limit.Limit >= 1 && limit.Burst > limit.Limit))
         {
-            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Burst must be the starts allowed at once, from 1 to Limit ({limit.Limit}); got {limit.Burst}.");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:Burst must be the starts allowed at once, from 1 to Limit ({limit.Limit}); got {limit.Burst}."));
         }
+
+        return failures;
     }
 
     /// <summary>What is wrong with one limit, in sentences that name the setting; empty when it is valid.</summary>
     internal static IEnumerable<string> Check(string limitName, ConcurrencyLimit? limit)
     {
+        var failures = new List<string>();
+        if (!CheckTarget(failures, Section, limitName, limit?.Queue, limit?.JobType, limit?.Partition, "Queue and Max", out var setting))
+        {
+            return failures;
+        }
+
+        if (limit!.Max is < 1 or > ConcurrencyLimit.MaxValue)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:Max must be the jobs running at once, from 1 to {ConcurrencyLimit.MaxValue}; got {limit.Max}."));
+        }
+
+        return failures;
+    }
+
+    /// <summary>
+    /// The checks every kind of limit shares: its name, then what it applies to (queue, job type, partition). False
+    /// when the name is not one or the limit is empty (<paramref name="partition"/> null): nothing more can be checked.
+    /// </summary>
+    private static bool CheckTarget(List<string> failures, string section, string limitName, string? queue, string? jobType, LimitPartition? partition, string required, out string setting)
+    {
+        setting = $"{section}:{limitName}";
         if (!QueueName.IsValid(limitName))
         {
-            yield return $"{Section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').";
-            yield break;
+            failures.Add($"{section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+            return false;
         }
 
-        var setting = $"{Section}:{limitName}";
-        if (limit is null)
+        if (partition is not { } scope)
         {
-            yield return $"{setting}: the limit is empty; set at least Queue and Max.";
-            yield break;
+            failures.Add($"{setting}: the limit is empty; set at least {required}.");
+            return false;
         }
 
-        if (!QueueName.IsValid(limit.Queue))
+        if (!QueueName.IsValid(queue))
         {
-            yield return $"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{limit.Queue}'.";
+            failures.Add($"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'.");
         }
 
-        if (limit.JobType is not null && !JobType.IsValid(limit.JobType))
+        if (jobType is not null && !JobType.IsValid(jobType))
         {
-            yield return $"{setting}:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got '{limit.JobType}'.";
+            failures.Add($"{setting}:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got '{jobType}'.");
         }
 
-        if (!Enum.IsDefined(limit.Partition))
+        if (!Enum.IsDefined(scope))
         {
-            yield return $"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{limit.Partition}'.";
+            failures.Add($"{setting}:Partition must be None (one count for the limit) or Tenant (one count per tenant); got '{scope}'.");
         }
 
-        if (limit.Max is < 1 or > ConcurrencyLimit.MaxValue)
-        {
-            yield return string.Create(CultureInfo.InvariantCulture, $"{setting}:Max must be the jobs running at once, from 1 to {ConcurrencyLimit.MaxValue}; got {limit.Max}.");
-        }
+        return true;
     }
 }
