@@ -78,6 +78,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             var db = await DatabaseAsync().ConfigureAwait(false);
             await db.PingAsync().ConfigureAwait(false);
             await LoadScriptsAsync().ConfigureAwait(false);
+            await UpgradeAsync(db).ConfigureAwait(false);
             await SubscribeAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

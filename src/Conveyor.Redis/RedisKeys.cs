@@ -27,6 +27,7 @@ namespace Conveyor.Redis;
 /// {p}:ix:{id}                      the job id lookup: the queue of the job (ids are unique across queues)
 /// {p}:uq:{tenant}:{key}            the unique key's holder: queue, id, unique-until, created-at
 /// {p}:queues                       set of queue names ever used
+/// {p}:upgrades                     hash of the one-time upgrades done (e.g. tenant-sets)
 /// {p}:{{p}:coord}:…                locks, idempotency records and servers (one slot of their own)
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
@@ -42,6 +43,7 @@ internal sealed class RedisKeys
         _prefix = prefix;
         _coordination = $"{prefix}:{{{prefix}:coord}}:";
         Queues = new RedisKey($"{prefix}:queues");
+        Upgrades = new RedisKey($"{prefix}:upgrades");
         Locks = new RedisKey(_coordination + "locks");
         LockExpiries = new RedisKey(_coordination + "lockexp");
         IdempotencyRecords = new RedisKey(_coordination + "idemrec");
@@ -60,6 +62,9 @@ internal sealed class RedisKeys
     public string Prefix => _prefix;
 
     public RedisKey Queues { get; }
+
+    /// <summary>Hash: the one-time upgrades of keys written by earlier versions that are done (step name → 1).</summary>
+    public RedisKey Upgrades { get; }
 
     public RedisKey Locks { get; }
 

@@ -14,7 +14,7 @@ namespace Conveyor.AspNetCore.Tests;
 public sealed class CreateJobTracingTests
 {
     [Fact]
-    public async Task Post_TwoRequestsInDifferentTraces_EachJobIsProcessedInItsOwnRequestsTrace_AndNoBatchJoinsTheFirstRequest()
+    public async Task Post_TwoRequestsInDifferentTraces_EachJobIsProcessedInItsOwnRequestsTrace_ShowsItsTraceId_AndNoBatchJoinsTheFirstRequest()
     {
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
@@ -40,7 +40,8 @@ public sealed class CreateJobTracingTests
 
         for (var i = 0; i < ids.Count; i++)
         {
-            await app.WaitForStatusAsync(ids[i], statuses: "SUCCESS");
+            var done = await app.WaitForStatusAsync(ids[i], statuses: "SUCCESS");
+            Assert.Equal(traces[i].ToHexString(), done.GetProperty("trace_id").GetString());
             var process = await EventuallyAsync(() => stopped.FirstOrDefault(a => a.Kind == ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == ids[i]));
             Assert.Equal(traces[i], process.TraceId);
             var creation = Assert.Single(process.Links).Context;

@@ -95,6 +95,26 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsShowAndCancel_OfAnotherTenantsJob_NameItsTenant_WithAnAdminKey()
+    {
+        var other = await _server.Jobs.EnqueueAsync("note:archive", """{"note_id":2}"""u8.ToArray(), new JobOptions { Tenant = "tenant-b", Queue = "nobody" });
+
+        var ownTenant = await _server.RunAsync("jobs", "show", other.JobId);
+        var shown = await _server.RunAsync("jobs", "show", other.JobId, "--tenant", "tenant-b", "--json");
+        var cancelled = await _server.RunAsync("jobs", "cancel", other.JobId, "--tenant", "tenant-b");
+        var asTenantKey = await _server.RunAsync("jobs", "retry", other.JobId, "--tenant", "tenant-b", "--api-key", CliServer.TenantKey);
+
+        Assert.Equal(ExitCodes.NotFound, ownTenant.ExitCode);
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        Assert.Equal("tenant-b", JsonDocument.Parse(shown.Output).RootElement.GetProperty("tenant").GetString());
+        Assert.True(cancelled.ExitCode == 0, cancelled.Error);
+        Assert.Contains("1 done, 0 refused", cancelled.Output, StringComparison.Ordinal);
+        Assert.Equal(JobState.Cancelled, (await _server.Jobs.GetJobAsync(other.JobId, "tenant-b"))!.State);
+        Assert.NotEqual(0, asTenantKey.ExitCode);
+        Assert.Equal(JobState.Cancelled, (await _server.Jobs.GetJobAsync(other.JobId, "tenant-b"))!.State);
+    }
+
+    [Fact]
     public async Task JobsEnqueue_StoresTheJob_AndBadInputIsAClearError()
     {
         var created = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--queue", "low", "--json");
@@ -193,7 +213,7 @@ public sealed class CliCommandTests : IAsyncLifetime
         var run = await _server.RunAsync("jobs", "delete");
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Contains("give job ids, or a filter", run.Error, StringComparison.Ordinal);
+        Assert.Contains("give job ids (and --tenant for another tenant's), or a filter", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 
@@ -22,6 +23,7 @@ internal static class JobResponseMapper
         MaxRetry = job.MaxRetry,
         CancelRequested = job.CancelRequested,
         SnoozedReason = job.SnoozeReason,
+        TraceId = ActivityContext.TryParse(job.TraceParent, null, out var trace) ? trace.TraceId.ToHexString() : null,
         CreatedAt = Rfc3339.Format(job.CreatedAt),
         UpdatedAt = Rfc3339.Format(job.UpdatedAt),
         ScheduledAt = Rfc3339.Format(job.ScheduledAt),

@@ -28,11 +28,11 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
         BulkJobsEndpoint.Map(group);
         group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     internal static async Task<Results<Accepted<JobCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
@@ -134,27 +134,12 @@ internal static class JobsEndpoints
             return InvalidJobId(jobId);
         }
 
-        // An admin key may read another tenant's job (?tenant=, as an every-tenant listing shows it).
-        var scope = new JobQuery { Tenant = http.GetConveyorCaller().Tenant };
-        foreach (var (name, values) in http.Request.Query)
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
         {
-            if (name != "tenant" || values.Count != 1)
-            {
-                return ApiProblems.Invalid(name, name == "tenant" ? "must be given once." : "is not a query parameter of this endpoint; it takes: tenant.");
-            }
-
-            if (!JobFilterParser.TryApply(name, values[0] ?? "", http.GetConveyorCaller(), ref scope, out var error))
-            {
-                return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
-            }
-
-            if (scope.Tenant is null)
-            {
-                return ApiProblems.Invalid(name, "must name the job's tenant ('*' is for listings).");
-            }
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
-        var job = await store.GetAsync(scope.Tenant!, jobId, cancellationToken).ConfigureAwait(false);
+        var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         return job is null ? ApiProblems.JobNotFound(jobId) : TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: true));
     }
 
@@ -181,7 +166,10 @@ internal static class JobsEndpoints
             return InvalidJobId(jobId);
         }
 
-        var tenant = http.GetConveyorCaller().Tenant;
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
         var outcome = await store.CancelAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         return (outcome, job) switch
@@ -204,7 +192,10 @@ internal static class JobsEndpoints
             return InvalidJobId(jobId);
         }
 
-        var tenant = http.GetConveyorCaller().Tenant;
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
         var outcome = await store.RequeueAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         return (outcome, job) switch
@@ -225,7 +216,12 @@ internal static class JobsEndpoints
             return InvalidJobId(jobId);
         }
 
-        var outcome = await store.DeleteAsync(http.GetConveyorCaller().Tenant, jobId, cancellationToken).ConfigureAwait(false);
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var outcome = await store.DeleteAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
             JobCommandResult.NotFound => ApiProblems.JobNotFound(jobId),

@@ -182,9 +182,14 @@ internal static class ConveyorOpenApi
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
                 break;
-            case "GetJob":
+            case "GetJob" or "CancelJob" or "RetryJob" or "DeleteJob":
                 operation.Parameters ??= [];
                 AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own (as an every-tenant listing shows it); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                if (endpointName is "CancelJob" or "RetryJob")
+                {
+                    AddHeader(operation, "202", "Location", "The job.");
+                }
+
                 break;
             case "BulkJobs":
                 operation.RequestBody = new OpenApiRequestBody
@@ -202,9 +207,6 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = StatsApi.StatsEndpoints.MaxMinutes.ToString(CultureInfo.InvariantCulture),
                 });
-                break;
-            case "CancelJob" or "RetryJob":
-                AddHeader(operation, "202", "Location", "The job.");
                 break;
             case "CreateSchedule" or "PutSchedule":
                 var creating = endpointName == "CreateSchedule";

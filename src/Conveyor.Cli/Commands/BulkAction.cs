@@ -30,10 +30,11 @@ internal static class BulkAction
         CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
         {
             var given = context.Parsed.GetValue(ids) ?? [];
-            var filtered = !filter.IsEmpty(context.Parsed);
+            // With ids, --tenant names their tenant (an admin key acting on another tenant's jobs) rather than filtering.
+            var filtered = given.Length > 0 ? !filter.IsEmptyBesidesTenant(context.Parsed) : !filter.IsEmpty(context.Parsed);
             if (given.Length > 0 == filtered)
             {
-                throw new CliException(ExitCodes.Usage, $"jobs {verb}: give job ids, or a filter (--status, --type, --queue, --error, --created-after, --created-before, --tenant), not both and not neither.");
+                throw new CliException(ExitCodes.Usage, $"jobs {verb}: give job ids (and --tenant for another tenant's), or a filter (--status, --type, --queue, --error, --created-after, --created-before, --tenant), not both and not neither.");
             }
 
             if (filtered)
@@ -42,13 +43,14 @@ internal static class BulkAction
             }
 
             var targets = given;
+            var scope = filter.TenantQuery(context.Parsed);
             var refused = new ConcurrentBag<(string Id, string Reason)>();
             var done = 0;
             await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (id, token) =>
             {
                 try
                 {
-                    var target = path(CommandRunner.Segment(id));
+                    var target = path(CommandRunner.Segment(id)) + scope;
                     _ = method == HttpMethod.Delete
                         ? await context.Api.DeleteAsync(target, token).ConfigureAwait(false)
                         : await context.Api.PostAsync(target, null, token).ConfigureAwait(false);

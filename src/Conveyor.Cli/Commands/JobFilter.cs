@@ -33,6 +33,14 @@ internal sealed class JobFilter
 
     public bool IsEmpty(ParseResult parsed) => Values(parsed).All(f => f.Value is null);
 
+    /// <summary>No filter but, perhaps, <c>--tenant</c>: with job ids it names their tenant rather than filtering.</summary>
+    public bool IsEmptyBesidesTenant(ParseResult parsed) => Values(parsed).All(f => f.Value is null || f.Name == "tenant");
+
+    /// <summary><c>?tenant=…</c> for a single-job request when <c>--tenant</c> names the job's tenant; empty otherwise.</summary>
+    public string TenantQuery(ParseResult parsed) => TenantQuery(parsed.GetValue(Tenant));
+
+    public static string TenantQuery(string? tenant) => tenant is null ? "" : "?tenant=" + Uri.EscapeDataString(tenant);
+
     /// <summary><c>/jobs?status=…&amp;type=…&amp;…&amp;limit=…</c>, with the cursor when there is one.</summary>
     public string Query(ParseResult parsed, int limit, string? cursor)
     {

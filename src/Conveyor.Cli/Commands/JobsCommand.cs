@@ -61,10 +61,12 @@ internal static class JobsCommand
     private static Command Show(GlobalOptions options, CliEnvironment environment)
     {
         var id = new Argument<string>("job-id") { Description = "The job's id." };
-        var command = new Command("show", "A job: status, attempts, progress, payload, result and every error.") { id };
+        var tenant = new Option<string?>("--tenant") { Description = "Admin keys: the job's tenant, when it is not the key's own." };
+        var command = new Command("show", "A job: status, attempts, progress, payload, result and every error.") { id, tenant };
         CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
         {
-            var job = await context.Api.GetAsync($"/jobs/{CommandRunner.Segment(context.Parsed.GetValue(id)!)}", cancellationToken).ConfigureAwait(false);
+            var path = $"/jobs/{CommandRunner.Segment(context.Parsed.GetValue(id)!)}{JobFilter.TenantQuery(context.Parsed.GetValue(tenant))}";
+            var job = await context.Api.GetAsync(path, cancellationToken).ConfigureAwait(false);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(job);
@@ -73,9 +75,9 @@ internal static class JobsCommand
 
             context.Output.Fields(
                 job,
-                ("job_id", "job"), ("type", "type"), ("queue", "queue"), ("status", "status"), ("attempts", "attempts"), ("max_retry", "max retries"),
+                ("job_id", "job"), ("type", "type"), ("queue", "queue"), ("tenant", "tenant"), ("status", "status"), ("attempts", "attempts"), ("max_retry", "max retries"),
                 ("progress", "progress"), ("created_at", "created"), ("scheduled_at", "scheduled"), ("started_at", "started"), ("completed_at", "completed"),
-                ("cancel_requested", "cancel requested"), ("snoozed_reason", "snoozed"), ("result_url", "result url"), ("payload", "payload"), ("result", "result"));
+                ("cancel_requested", "cancel requested"), ("snoozed_reason", "snoozed"), ("result_url", "result url"), ("trace_id", "trace id"), ("payload", "payload"), ("result", "result"));
             if (job.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0)
             {
                 context.Output.Table(errors.EnumerateArray(), ("attempt", "ATTEMPT"), ("occurred_at", "AT"), ("exception_type", "EXCEPTION"), ("item", "ITEM"), ("message", "MESSAGE"));

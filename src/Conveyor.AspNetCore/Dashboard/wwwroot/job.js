@@ -47,26 +47,22 @@ export async function renderJob(view, role, id, tenant) {
 function detail(job, tenant, reload) {
   const can = allowed(job.status);
   const path = "/jobs/" + encodeURIComponent(job.job_id);
-  // The single-job commands act in the key's own tenant; another tenant's job (an operator's) goes through POST /jobs/bulk.
-  const act = async (action, method, suffix) => {
-    if (!tenant) return call(method, path + suffix);
-    const answer = await call("POST", "/jobs/bulk", { action, ids: [job.job_id], tenant });
-    if (answer.applied === 0) throw new Error(`Job ${job.job_id} could not be ${action === "retry" ? "retried" : action + "d"} in its current state.`);
-    return answer;
-  };
+  // An operator acts on another tenant's job by naming its tenant, as it read it.
+  const scope = tenant ? "?tenant=" + encodeURIComponent(tenant) : "";
+  const act = (method, suffix) => call(method, path + suffix + scope);
   const actions = settings.readOnly ? null : h("div", { class: "toolbar", role: "group", "aria-label": "Actions" },
-    can.retry ? actionButton("Retry", async () => { await act("retry", "POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
+    can.retry ? actionButton("Retry", async () => { await act("POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
     can.cancel ? actionButton("Cancel", async () => {
-      await act("cancel", "POST", "/cancel");
+      await act("POST", "/cancel");
       return job.status === "RUNNING" ? "Cancellation sent; the running job stops shortly." : `Job ${job.job_id} cancelled.`;
     }, { done: reload }) : null,
     can.delete ? actionButton("Delete", async () => {
-      await act("delete", "DELETE", "");
+      await act("DELETE", "");
       location.hash = "#/jobs";
       return `Job ${job.job_id} deleted.`;
     }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.` }) : null);
 
-  const traceId = job.trace_id || (job.traceparent ? job.traceparent.split("-")[1] : null);
+  const traceId = job.trace_id;
   const facts = h("dl", { class: "facts" },
     fact("Status", h("span", { "data-field": "status" }, badge(job.status)), job.cancel_requested ? " (cancellation requested)" : null),
     fact("Type", job.type),

@@ -58,6 +58,13 @@ public sealed record JobResponse
     [JsonPropertyName("snoozed_reason")]
     public string? SnoozedReason { get; init; }
 
+    /// <summary>
+    /// The W3C trace id of the code that enqueued the job (32 hex digits): every attempt's span is in this trace, so
+    /// it finds the job's processing in a tracing backend. Null when the job was enqueued outside any trace.
+    /// </summary>
+    [JsonPropertyName("trace_id")]
+    public string? TraceId { get; init; }
+
     [JsonPropertyName("created_at")]
     public required string CreatedAt { get; init; }
 

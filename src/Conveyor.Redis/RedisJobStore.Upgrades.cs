@@ -1,0 +1,92 @@
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    private const string TenantSetsUpgrade = "tenant-sets";
+
+    // Adds a tenant to its queue's tenant set only while it still has a listing, so a tenant whose last job leaves
+    // while the upgrade runs is not named again (both keys carry the queue's hash tag: one slot).
+    private const string AddTenantIfListed = """
+        if redis.call('ZCARD', KEYS[2]) > 0 then redis.call('SADD', KEYS[1], ARGV[1]) end
+        return 0
+        """;
+
+    /// <summary>
+    /// Brings keys written by an earlier version up to what this one reads, once per store (a field of the upgrades
+    /// hash marks each step done). Today one step: every queue's tenant set, which every-tenant listings read, filled
+    /// from the tenant listings already there. A store with no queue yet has nothing to upgrade.
+    /// </summary>
+    private async Task UpgradeAsync(IDatabase db)
+    {
+        if (await db.HashExistsAsync(_keys.Upgrades, TenantSetsUpgrade).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) > 0)
+        {
+            await FillTenantSetsAsync(db).ConfigureAwait(false);
+        }
+
+        await db.HashSetAsync(_keys.Upgrades, TenantSetsUpgrade, 1).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One SCAN of each primary for tenant listings (<c>{p}:{queue}:t:{tenant}</c>): a single pass over the key space,
+    /// once, rather than one per queue. Two servers starting together both fill the sets; SADD makes that harmless.
+    /// </summary>
+    private async Task FillTenantSetsAsync(IDatabase db)
+    {
+        var queueStart = _keys.Prefix + ":{";
+        var pattern = Glob(queueStart) + "*}:t:?*";
+        foreach (var server in _connection!.GetServers())
+        {
+            if (!server.IsConnected || server.IsReplica)
+            {
+                continue;
+            }
+
+            var pending = new List<Task>();
+            await foreach (var key in server.KeysAsync(db.Database, pattern, pageSize: 1000).ConfigureAwait(false))
+            {
+                var name = (string)key!;
+                var tagEnd = name.IndexOf("}:t:", queueStart.Length, StringComparison.Ordinal);
+                if (tagEnd < 0)
+                {
+                    continue;
+                }
+
+                var queue = name[queueStart.Length..tagEnd];
+                var tenant = name[(tagEnd + "}:t:".Length)..];
+                var keys = QueueKeys(queue);
+                pending.Add(db.ScriptEvaluateAsync(AddTenantIfListed, [keys.Tenants, keys.TenantIndex(tenant)], [tenant]));
+                if (pending.Count == 1000)
+                {
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                    pending.Clear();
+                }
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The text matched literally by a Redis glob pattern.</summary>
+    private static string Glob(string literal)
+    {
+        var escaped = new System.Text.StringBuilder(literal.Length);
+        foreach (var c in literal)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+            {
+                escaped.Append('\\');
+            }
+
+            escaped.Append(c);
+        }
+
+        return escaped.ToString();
+    }
+}

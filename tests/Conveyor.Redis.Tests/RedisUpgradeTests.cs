@@ -1,0 +1,60 @@
+using Conveyor.Storage;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// Keys written by an earlier version: a store whose queues have tenant listings but no tenant sets (as before the
+/// every-tenant listing existed) fills the sets once at start, so an operator's every-tenant listing finds old jobs.
+/// </summary>
+public sealed class RedisUpgradeTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [RedisFact]
+    public async Task Initialize_OnAStoreWithoutTenantSets_FillsThemFromTheListings_Once()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var ids = new List<string>();
+        await using (var old = await RedisTestEnvironment.CreateStoreAsync(_time, prefix))
+        {
+            await old.InitializeAsync(CancellationToken.None);
+            foreach (var (queue, tenant) in new[] { ("default", "tenant-a"), ("low", "tenant-b"), ("default", "tenant-c") })
+            {
+                var job = RedisKeyLayoutTests.NewJob(queue) with { Tenant = tenant };
+                await old.EnqueueManyAsync([job], CancellationToken.None);
+                ids.Add(job.Id);
+                _time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            // tenant-c's only job leaves: its listing goes, and the upgrade must not name it again.
+            Assert.Equal(JobCommandResult.Done, await old.DeleteAsync("tenant-c", ids[2], CancellationToken.None));
+        }
+
+        var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await redis.KeyDeleteAsync([$"{prefix}:{{default}}:t:", $"{prefix}:{{low}}:t:", $"{prefix}:upgrades"]);
+        await using (var before = await RedisTestEnvironment.CreateStoreAsync(_time, prefix))
+        {
+            Assert.Empty((await before.ListAsync(new JobQuery { Tenant = null, Limit = 10 }, CancellationToken.None)).Jobs);
+        }
+
+        await using var upgraded = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await upgraded.InitializeAsync(CancellationToken.None);
+
+        var every = await upgraded.ListAsync(new JobQuery { Tenant = null, Limit = 10 }, CancellationToken.None);
+        Assert.Equal([ids[1], ids[0]], every.Jobs.Select(j => j.Id));
+        Assert.Equal(["tenant-a"], (await redis.SetMembersAsync($"{prefix}:{{default}}:t:")).Select(m => (string)m!));
+        Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "tenant-sets"));
+    }
+
+    [RedisFact]
+    public async Task Initialize_OnANewStore_MarksTheUpgradeDone_WithoutScanning()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+
+        await store.InitializeAsync(CancellationToken.None);
+
+        var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "tenant-sets"));
+    }
+}
