@@ -105,6 +105,15 @@ public sealed partial class PostgresJobStore
         WHERE id = $2 AND state = 'active' AND lease_token = $3
         """;
 
+    // The dequeue of a server with fair queues, through dequeue_fair() of migration 0012: the same two passes, fair
+    // queues taken in turns between tenants (their jobs returned in turn order), limits applied as dequeue_limited()
+    // applies them. $1–$6 as DequeueTemplate; $7 fair queues text[], $8 the last tenant served of each text[];
+    // $9–$13 as $7–$11 of DequeueLimitedTemplate (empty arrays for no limits); $14 rounds.
+    private const string DequeueFairTemplate =
+        "SELECT " + JobRows.LeasedColumns + " FROM " + RelaxedCommit + ", :\"schema\".dequeue_fair($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+    private string DequeueFairSql => field ??= Sql(DequeueFairTemplate);
+
     private string DequeueSql => field ??= Sql(DequeueTemplate);
 
     private string DequeueOneQueueSql => field ??= Sql(DequeueOneQueueTemplate);
@@ -129,7 +138,11 @@ public sealed partial class PostgresJobStore
         try
         {
             NpgsqlBatch batch;
-            if (request.ConcurrencyLimits.Count > 0)
+            if (request.FairQueues.Count > 0)
+            {
+                batch = DequeueFairBatch(request, now);
+            }
+            else if (request.ConcurrencyLimits.Count > 0)
             {
                 batch = DequeueLimitedBatch(request, now);
             }
@@ -177,7 +190,26 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    private NpgsqlBatch DequeueLimitedBatch(DequeueRequest request, DateTimeOffset now)
+    private NpgsqlBatch DequeueFairBatch(DequeueRequest request, DateTimeOffset now)
+    {
+        var batch = DequeueLimitedBatch(request, now, DequeueFairSql, out var command);
+        var fairQueues = new string[request.FairQueues.Count];
+        var lastTenants = new string[request.FairQueues.Count];
+        for (var i = 0; i < fairQueues.Length; i++)
+        {
+            fairQueues[i] = request.FairQueues[i].Queue;
+            lastTenants[i] = request.FairQueues[i].LastTenant ?? "";
+        }
+
+        command.Parameters.Insert(6, P(fairQueues));
+        command.Parameters.Insert(7, P(lastTenants));
+        command.Parameters.Add(P(DequeueRequest.FairRounds));
+        return batch;
+    }
+
+    private NpgsqlBatch DequeueLimitedBatch(DequeueRequest request, DateTimeOffset now) => DequeueLimitedBatch(request, now, DequeueLimitedSql, out _);
+
+    private NpgsqlBatch DequeueLimitedBatch(DequeueRequest request, DateTimeOffset now, string sql, out NpgsqlBatchCommand command)
     {
         var queues = new string[request.Queues.Count];
         var quotas = new int[request.Queues.Count];
@@ -200,7 +232,7 @@ public sealed partial class PostgresJobStore
             maxima[i] = limits[i].Max;
         }
 
-        var batch = DequeueBatch(DequeueLimitedSql, out var command);
+        var batch = DequeueBatch(sql, out command);
         command.Parameters.Add(P(queues));
         command.Parameters.Add(P(quotas));
         command.Parameters.Add(P(request.Limit));

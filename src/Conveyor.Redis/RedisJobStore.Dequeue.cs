@@ -43,6 +43,7 @@ public sealed partial class RedisJobStore
             }
 
             var limits = request.ConcurrencyLimits.Count > 0 ? LimitArguments(request.ConcurrencyLimits) : null;
+            var fair = request.FairQueues.Count > 0 ? request.FairQueues.ToDictionary(static f => f.Queue, static f => f.LastTenant ?? "", StringComparer.Ordinal) : null;
             var leased = new List<LeasedJob>(request.Limit);
             var firstPass = new Task<RedisResult>?[plan.Count];
             IBatch? batch = plan.Count(p => p.Take > 0) > 1 ? db.CreateBatch() : null;
@@ -59,6 +60,10 @@ public sealed partial class RedisJobStore
             for (var i = 0; i < plan.Count; i++)
             {
                 var got = firstPass[i] is { } task ? Read(await task.ConfigureAwait(false), plan[i].Queue, expiresAt, leased) : 0;
+                if (got > 0 && fair is not null && fair.ContainsKey(plan[i].Queue))
+                {
+                    fair[plan[i].Queue] = leased[^1].Tenant;
+                }
                 mayHaveMore[i] = got == plan[i].Take;
             }
 
@@ -74,9 +79,19 @@ public sealed partial class RedisJobStore
 
             return leased;
 
-            RedisValue[] Arguments(string queue, int take) => limits is not null && limits.TryGetValue(queue, out var queueLimits)
-                ? [take, nowText, expiry, request.ServerId, .. queueLimits]
-                : [take, nowText, expiry, request.ServerId];
+            RedisValue[] Arguments(string queue, int take)
+            {
+                var limited = limits is not null && limits.TryGetValue(queue, out var queueLimits) ? queueLimits : null;
+                if (fair is not null && fair.TryGetValue(queue, out var lastTenant))
+                {
+                    // A fair queue: the limits (none: a count of 0 and the depth), then the tenant its turn starts after.
+                    return limited is not null
+                        ? [take, nowText, expiry, request.ServerId, .. limited, lastTenant]
+                        : [take, nowText, expiry, request.ServerId, 0, DequeueRequest.LimitedScanDepth, lastTenant];
+                }
+
+                return limited is not null ? [take, nowText, expiry, request.ServerId, .. limited] : [take, nowText, expiry, request.ServerId];
+            }
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

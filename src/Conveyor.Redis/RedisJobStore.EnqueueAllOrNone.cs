@@ -104,7 +104,7 @@ public sealed partial class RedisJobStore
             }
         }
 
-        var keys = new List<RedisKey>(1 + (queueNames.Count * 2)) { _keys.Queues };
+        var keys = new List<RedisKey>(1 + (queueNames.Count * 4)) { _keys.Queues };
         var arguments = new RedisValue[EnqueueAllHeader + (queueNames.Count * EnqueueAllPerQueue) + (jobs.Count * EnqueueAllPerJob)];
         arguments[0] = now;
         arguments[1] = _wakeUp;
@@ -116,6 +116,8 @@ public sealed partial class RedisJobStore
             var queue = QueueKeys(name);
             keys.Add(queue.Pending);
             keys.Add(queue.All[2]);
+            keys.Add(queue.Fair);
+            keys.Add(queue.FairTurns);
             arguments[n++] = name;
             arguments[n++] = queue.JobPrefix;
             arguments[n++] = queue.TenantPrefix;

@@ -17,6 +17,9 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:finished:succeeded zset id → completed-at (µs): the count cap's order (succeeded)
 /// {p}:{queue}:finished:unsuccessful   zset id → completed-at (µs): the same for partial, failed and cancelled
 /// {p}:{queue}:paused               flag
+/// {p}:{queue}:fair                 flag: the queue is fair (set by its fair dequeues, cleared when no lane is left)
+/// {p}:{queue}:lanes:               zset of the tenants whose lane holds jobs ('' for the pending list), all scores 0
+/// {p}:{queue}:lanes:{tenant}       list of ids, a fair queue's tenant's pending jobs (LPUSH in, RPOP out)
 /// {p}:{queue}:leaseseq             counter of lease tokens
 /// {p}:{queue}:j:{id}               job hash
 /// {p}:{queue}:t:{tenant}           zset id → created-at (µs): the tenant's listing
@@ -128,11 +131,15 @@ internal sealed class RedisKeys
                 queueBase + "leaseseq",
                 queueBase + "finished:succeeded",
                 queueBase + "finished:unsuccessful",
+                queueBase + "fair",
+                queueBase + "lanes:",
             ];
             AllAndQueueSet = [.. All, queueSet];
             JobPrefix = queueBase + "j:";
             TenantPrefix = queueBase + "t:";
             Paused = All[8];
+            Fair = All[12];
+            FairTurns = All[13];
         }
 
         public string Queue { get; }
@@ -140,6 +147,14 @@ internal sealed class RedisKeys
         public RedisKey Pending { get; }
 
         public RedisKey Paused { get; }
+
+        /// <summary>Set while the queue is fair: a job that becomes pending goes to its tenant's lane.</summary>
+        public RedisKey Fair { get; }
+
+        /// <summary>The tenants whose lane holds jobs (zset, byte order); also the prefix of each lane's list.</summary>
+        public RedisKey FairTurns { get; }
+
+        public RedisKey Lane(string tenant) => new((string)FairTurns! + tenant);
 
         /// <summary>KEYS of every queue script.</summary>
         public RedisKey[] All { get; }

@@ -36,6 +36,7 @@ public sealed partial class SqliteJobStore
             .Bind("@lease_expires_at", UnixTime.ToMicroseconds(leaseExpiresAt));
         var leased = new List<LeasedJob>(Math.Min(request.Limit, 256));
         var limits = request.ConcurrencyLimits.Count > 0 ? new LimitedDequeue(session, request, now, leaseExpiresAt) : null;
+        var fair = request.FairQueues.Count > 0 ? new FairDequeue(session, request, now, leaseExpiresAt, limits) : null;
 
         // A queue that gave fewer jobs than asked is empty (or paused) for the rest of this transaction.
         Span<bool> exhausted = request.Queues.Count <= 64 ? stackalloc bool[request.Queues.Count] : new bool[request.Queues.Count];
@@ -45,7 +46,9 @@ public sealed partial class SqliteJobStore
             var want = Math.Min(quota.Limit, request.Limit - leased.Count);
             if (want > 0)
             {
-                exhausted[i] = (limits is not null && limits.Limits(quota.Queue)
+                exhausted[i] = (fair is not null && fair.IsFair(quota.Queue)
+                    ? fair.Lease(quota.Queue, want, leased)
+                    : limits is not null && limits.Limits(quota.Queue)
                     ? limits.Lease(quota.Queue, want, leased)
                     : LeaseFromQueue(command, quota.Queue, want, leaseExpiresAt, leased)) < want;
             }
@@ -57,7 +60,9 @@ public sealed partial class SqliteJobStore
             {
                 var want = request.Limit - leased.Count;
                 var queue = request.Queues[i].Queue;
-                exhausted[i] = (limits is not null && limits.Limits(queue)
+                exhausted[i] = (fair is not null && fair.IsFair(queue)
+                    ? fair.Lease(queue, want, leased)
+                    : limits is not null && limits.Limits(queue)
                     ? limits.Lease(queue, want, leased)
                     : LeaseFromQueue(command, queue, want, leaseExpiresAt, leased)) < want;
             }

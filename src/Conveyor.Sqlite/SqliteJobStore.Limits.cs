@@ -22,14 +22,7 @@ public sealed partial class SqliteJobStore
         /// <summary>Leases up to <paramref name="want"/> jobs of the queue that fit its limits, in queue order; returns how many.</summary>
         public int Lease(string queue, int want, List<LeasedJob> leased)
         {
-            if (_counted.Add(queue))
-            {
-                using var reader = session.Command(SqlStatement.CountActiveInQueue).Bind("@queue", queue).ExecuteReader();
-                while (reader.Read())
-                {
-                    _counts.AddRunning(queue, reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
-                }
-            }
+            CountRunning(queue);
 
             var chosen = new List<long>();
             using (var reader = session.Command(SqlStatement.PendingCandidates)
@@ -60,6 +53,25 @@ public sealed partial class SqliteJobStore
             }
 
             return taken;
+        }
+
+        /// <summary>Counts the job if every limit that matches it has a free slot (a fair dequeue's choice); false, counting nothing, otherwise.</summary>
+        public bool TryTake(string queue, string type, string tenant)
+        {
+            CountRunning(queue);
+            return _counts.TryTake(queue, type, tenant);
+        }
+
+        private void CountRunning(string queue)
+        {
+            if (_counted.Add(queue))
+            {
+                using var reader = session.Command(SqlStatement.CountActiveInQueue).Bind("@queue", queue).ExecuteReader();
+                while (reader.Read())
+                {
+                    _counts.AddRunning(queue, reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
+                }
+            }
         }
     }
 }

@@ -7,59 +7,159 @@
 -- are fewer than the maximum: the slot is the active job itself, counted in the same script that leases, so an
 -- acknowledgement, recovery or cancellation frees it and nothing can leak. A job held back stays in its place in the
 -- pending list, its attempt not counted, and the script looks past it, at most ARGV[8 + 3n] jobs deep.
+-- ARGV[9 + 3n] (optional, with ARGV[7] then given, '0' for no limit) the queue is fair: the last tenant the caller took a
+-- job of ('' for none). A fair dequeue marks the queue fair (KEYS[13]), so that jobs becoming pending go to their
+-- tenant's lane, moves the newest jobs of the pending list (up to 1000) to their lanes, and takes jobs in turns: in each round the next job of every tenant of the turns zset KEYS[14]
+-- (byte order, after the last tenant, wrapping around; '' is the pending list, jobs pushed while the queue was not
+-- fair), at most ceil(want / tenants) per tenant, looking again after a round in which some tenant ran out (at most 8
+-- times). The tenants are found with ZRANGE BYLEX, so the backlog of any one of them costs nothing. A dequeue that is
+-- not fair takes the pending list first and the lanes (in turns) only for the slots left, so turning fairness off
+-- loses nothing: the flag is cleared once no lane is left.
+-- Jobs come out in the order they were taken: turn order for a fair queue.
 -- Returns a flat array, 12 entries per leased job: id, type, tenant, payload, attempt, max retry,
 -- timeout ('' for none), deadline (''), lease token, traceparent (''), created-at, pending-since.
 -- Nothing when the queue is paused or empty. A job whose record is corrupt (a field missing or not a
 -- number) goes to failed with an error naming the field, and the queue keeps flowing.
 if redis.call('EXISTS', PAUSED) == 1 then return {} end
 local now, expiry, server = ARGV[4], ARGV[5], ARGV[6]
-local ids
+local want = tonumber(ARGV[3])
 local nlimits = tonumber(ARGV[7] or '0')
-if nlimits == 0 then
-  ids = redis.call('RPOP', PENDING, tonumber(ARGV[3]))
-  if not ids then return {} end
-else
-  local limits = {}
+local fair_last = ARGV[9 + 3 * nlimits]
+local limits, depth, running = {}, nil, {}
+local function key(r, tn) if limits[r].per_tenant then return r .. '\n' .. (tn or '') end return tostring(r) end
+local function matches(r, ty) return limits[r].ty == '' or limits[r].ty == ty end
+if nlimits > 0 then
   for r = 1, nlimits do
     local b = 7 + 3 * (r - 1)
     limits[r] = { ty = ARGV[b + 1], per_tenant = ARGV[b + 2] == '1', max = tonumber(ARGV[b + 3]) }
   end
-  local depth = tonumber(ARGV[8 + 3 * nlimits])
-  local running = {}
-  local function key(r, tn) if limits[r].per_tenant then return r .. '\n' .. (tn or '') end return tostring(r) end
-  local function matches(r, ty) return limits[r].ty == '' or limits[r].ty == ty end
+  depth = tonumber(ARGV[8 + 3 * nlimits])
   for _, id in ipairs(redis.call('ZRANGE', ACTIVE, 0, -1)) do
     local v = redis.call('HMGET', JOB .. id, 'ty', 'tn')
     for r = 1, nlimits do
       if matches(r, v[1]) then local k = key(r, v[2]); running[k] = (running[k] or 0) + 1 end
     end
   end
-  ids = {}
-  local want = tonumber(ARGV[3])
-  local candidates = redis.call('LRANGE', PENDING, -depth, -1)
+end
+
+-- True, counting the job, when every limit that matches it has a free slot. A record without type or tenant is
+-- taken, and failed as corrupt below.
+local function fits(st, ty, tn)
+  if nlimits == 0 or st ~= 'pending' or not ty or not tn then return true end
+  for r = 1, nlimits do
+    if matches(r, ty) and (running[key(r, tn)] or 0) >= limits[r].max then return false end
+  end
+  for r = 1, nlimits do
+    if matches(r, ty) then local k = key(r, tn); running[k] = (running[k] or 0) + 1 end
+  end
+  return true
+end
+
+-- Up to want ids of one list, oldest first, that fit the limits (looking at most depth deep); taken out of it.
+local function take_from(list, count)
+  if nlimits == 0 then
+    return redis.call('RPOP', list, count) or {}
+  end
+  local ids = {}
+  local candidates = redis.call('LRANGE', list, -depth, -1)
   for c = #candidates, 1, -1 do
-    if #ids >= want then break end
+    if #ids >= count then break end
     local id = candidates[c]
     local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'tn')
-    local fits = true
-    -- A record without type or tenant is taken, and failed as corrupt below.
-    if v[1] == 'pending' and v[2] and v[3] then
-      for r = 1, nlimits do
-        if matches(r, v[2]) and (running[key(r, v[3])] or 0) >= limits[r].max then fits = false; break end
-      end
-      if fits then
-        for r = 1, nlimits do
-          if matches(r, v[2]) then local k = key(r, v[3]); running[k] = (running[k] or 0) + 1 end
-        end
-      end
-    end
-    if fits then
-      redis.call('LREM', PENDING, -1, id)
+    if fits(v[1], v[2], v[3]) then
+      redis.call('LREM', list, -1, id)
       if v[1] == 'pending' then ids[#ids + 1] = id end
     end
   end
-  if #ids == 0 then return {} end
+  return ids
 end
+
+-- Takes up to count ids from the lanes, in turns after the tenant last, appending them to ids.
+local function take_in_turns(count, last, ids)
+  for round = 1, 8 do
+    if count <= 0 then break end
+    local tenants = redis.call('ZRANGE', LANES, last == '' and '-' or '(' .. last, '+', 'BYLEX', 'LIMIT', 0, count)
+    if #tenants < count and last ~= '' then
+      for _, t in ipairs(redis.call('ZRANGE', LANES, '-', '[' .. last, 'BYLEX', 'LIMIT', 0, count - #tenants)) do
+        tenants[#tenants + 1] = t
+      end
+    end
+    if #tenants == 0 then break end
+    local share = math.ceil(count / #tenants)
+    local before = count
+    -- Under limits, each tenant's candidates are read once (a window of its oldest jobs) and walked.
+    local windows = {}
+    local function next_of(t)
+      local lane = lane_of(tenants[t])
+      if nlimits == 0 then return redis.call('RPOP', lane) end
+      local w = windows[t]
+      if not w then
+        w = { ids = redis.call('LRANGE', lane, -math.max(share, math.floor(depth / #tenants)), -1) }
+        w.pos = #w.ids
+        windows[t] = w
+      end
+      while w.pos >= 1 do
+        local id = w.ids[w.pos]
+        w.pos = w.pos - 1
+        local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'tn')
+        if fits(v[1], v[2], v[3]) then
+          redis.call('LREM', lane, -1, id)
+          if v[1] == 'pending' then return id end
+        end
+      end
+      return nil
+    end
+    local out = {}
+    for rank = 1, share do
+      for t = 1, #tenants do
+        if count > 0 and not out[t] then
+          local id = next_of(t)
+          if id then
+            ids[#ids + 1] = id
+            count = count - 1
+            last = tenants[t]
+          else
+            out[t] = true
+          end
+        end
+      end
+    end
+    for t = 1, #tenants do
+      if redis.call('LLEN', lane_of(tenants[t])) == 0 then redis.call('ZREM', LANES, tenants[t]) end
+    end
+    if count == before then break end
+  end
+  return count
+end
+
+local ids = {}
+if fair_last then
+  redis.call('SET', FAIR, '1')
+  -- Jobs pushed while the queue was not fair: the newest, up to 1000 per dequeue, move to their tenants' lanes, at the
+  -- head (they are older than anything a lane holds); the older ones wait as the turn ''. So a job enqueued behind a
+  -- backlog before the queue became fair is found at once.
+  local moved = redis.call('LPOP', PENDING, 1000)
+  if moved then
+    for _, id in ipairs(moved) do
+      local tn = redis.call('HGET', JOB .. id, 'tn')
+      if tn and tn ~= '' then
+        if redis.call('RPUSH', LANES .. tn, id) == 1 then redis.call('ZADD', LANES, 0, tn) end
+      else
+        redis.call('RPUSH', PENDING, id)
+      end
+    end
+  end
+  if redis.call('LLEN', PENDING) > 0 then redis.call('ZADD', LANES, 0, '') else redis.call('ZREM', LANES, '') end
+  take_in_turns(want, fair_last, ids)
+else
+  ids = take_from(PENDING, want)
+  if #ids < want and redis.call('EXISTS', LANES) == 1 then
+    redis.call('ZREM', LANES, '')
+    take_in_turns(want - #ids, '', ids)
+    if redis.call('EXISTS', LANES) == 0 then redis.call('DEL', FAIR) end
+  end
+end
+if #ids == 0 then return {} end
 local first = redis.call('INCRBY', LEASESEQ, #ids) - #ids
 local out = {}
 for i, id in ipairs(ids) do

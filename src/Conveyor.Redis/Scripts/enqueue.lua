@@ -1,15 +1,15 @@
 -- Stores jobs of one queue, in order; each is refused (nothing written) if a job with its id exists here.
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] now  ARGV[4] wake-up channel and sender ("<channel>\n<sender>"), published once when a push finds
--- the queue empty.  ARGV[5] the queue's name, added to the set of queue names KEYS[13] when both are given
--- ('' and no KEYS[13] in a Cluster, where the store registers it outside the script). Then 13 entries per job,
+-- the queue empty.  ARGV[5] the queue's name, added to the set of queue names KEYS[15] when both are given
+-- ('' and no KEYS[15] in a Cluster, where the store registers it outside the script). Then 13 entries per job,
 -- from ARGV[6]: id, state ('pending' or 'scheduled'), scheduled-at (''), type, tenant, payload, max retry,
 -- timeout µs (''), deadline (''), unique key (''), unique-until (''), retention µs, traceparent ('').
 -- Returns 3 entries per job: 0 stored or 2 duplicate id, then for a duplicate its state and created-at ('' '').
 local now = ARGV[3]
 local out = {}
 local wake = false
-if KEYS[13] and ARGV[5] ~= '' then redis.call('SADD', KEYS[13], ARGV[5]) end
+if KEYS[15] and ARGV[5] ~= '' then redis.call('SADD', KEYS[15], ARGV[5]) end
 for i = 6, #ARGV, 13 do
   local id, state = ARGV[i], ARGV[i + 1]
   local jk = JOB .. id
@@ -35,7 +35,7 @@ for i = 6, #ARGV, 13 do
     if state == 'pending' then
       -- Only a push into an empty list wakes anyone: a worker waits only after it found the queue empty, and
       -- the first push after that finds it empty again, so no wake-up is lost.
-      if redis.call('LPUSH', PENDING, id) == 1 then wake = true end
+      if push_pending(id, ARGV[i + 4]) == 1 then wake = true end
     else
       redis.call('ZADD', STATE_KEY.scheduled, ARGV[i + 2], id)
     end

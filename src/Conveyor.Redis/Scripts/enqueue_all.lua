@@ -1,7 +1,8 @@
 -- Stores every job of a list, in several queues, or none (a fan-out's jobs). Every job is checked before the first
 -- write, and the writes that follow cannot be refused, so Redis (which runs a script whole) never keeps a part.
 -- KEYS[1] the set of queue names (registered here when ARGV[4] is '1'; in a Cluster the store registers them itself).
--- KEYS[2q], KEYS[2q+1] queue q's pending list and scheduled zset (q = 1..ARGV[3]); after them the id lookups and the
+-- KEYS[4q-2], KEYS[4q-1], KEYS[4q], KEYS[4q+1] queue q's pending list, scheduled zset, fair flag and fair turns
+-- (queue.lib.lua) (q = 1..ARGV[3]); after them the id lookups and the
 -- unique keys of the jobs that have one (see each job's indexes).
 -- ARGV[1] now (µs)  ARGV[2] wake-up "<channel>\n<sender>"  ARGV[3] number of queues  ARGV[4] '1' to register queues
 -- ARGV[5] the store's key prefix (to read a holder's hash in another queue: "<prefix>:{<queue>}:j:<id>").
@@ -16,7 +17,8 @@ local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = 
 local queues = {}
 for q = 1, nq do
   local a = 6 + (q - 1) * 3
-  queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[2 * q], scheduled = KEYS[2 * q + 1] }
+  queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[4 * q - 2], scheduled = KEYS[4 * q - 1],
+    fair = KEYS[4 * q], lanes = KEYS[4 * q + 1] }
 end
 local first = 6 + nq * 3
 
@@ -77,7 +79,13 @@ for a = first, #ARGV, 17 do
   redis.call('ZADD', q.tenant .. ARGV[j + 4], now, id)
   redis.call('SADD', q.tenant, ARGV[j + 4])
   if state == 'pending' then
-    if redis.call('LPUSH', q.pending, id) == 1 then wake = true end
+    -- As queue.lib.lua's push_pending: into the tenant's lane while the queue is fair.
+    local list = q.pending
+    if redis.call('EXISTS', q.fair) == 1 then list = q.lanes .. ARGV[j + 4] end
+    if redis.call('LPUSH', list, id) == 1 then
+      wake = true
+      if list ~= q.pending then redis.call('ZADD', q.lanes, 0, ARGV[j + 4]) end
+    end
   else
     redis.call('ZADD', q.scheduled, ARGV[j + 2], id)
   end

@@ -5,6 +5,9 @@
 -- KEYS[5..8] succeeded, partial, failed, cancelled zsets (score: retention expiry)
 -- KEYS[9] paused flag                               KEYS[10] lease token counter
 -- KEYS[11] succeeded zset, KEYS[12] partial+failed+cancelled zset (score: completed-at): the count cap's order
+-- KEYS[13] fair flag: set while the queue is fair (by its fair dequeues); a job that becomes pending then goes to its tenant's lane
+-- KEYS[14] fair turns: zset (all scores 0, so in byte order) of the tenants whose lane holds jobs, '' standing for the
+--          pending list itself; the key is also the prefix of each lane, a list like the pending list: "<KEYS[14]><tenant>"
 -- ARGV[1] job hash key prefix ("<prefix>:{<queue>}:j:")   ARGV[2] tenant index key prefix ("…:t:")
 -- Times are unix microseconds chosen by the caller's TimeProvider, never Redis TIME.
 local PENDING, ACTIVE, PAUSED, LEASESEQ = KEYS[1], KEYS[2], KEYS[9], KEYS[10]
@@ -14,6 +17,35 @@ local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = 
 -- Finished jobs by completion time, one set per count-cap class (succeeded; the others together).
 local FINISH_ORDER = { succeeded = KEYS[11], partial = KEYS[12], failed = KEYS[12], cancelled = KEYS[12] }
 local JOB, TENANT = ARGV[1], ARGV[2]
+local FAIR, LANES = KEYS[13], KEYS[14]
+
+-- The list a fair queue's tenant waits in: its lane, or the pending list itself for '' (jobs pushed while not fair).
+local function lane_of(tenant) if tenant == '' then return PENDING end return LANES .. tenant end
+
+-- Pushes a job that became pending at the back of its queue (or at the head when front), into its tenant's lane
+-- while the queue is fair (the one command a queue that is not fair pays: EXISTS). Returns the length of the list
+-- pushed to, so a push into an empty one can wake the workers.
+local function push_pending(id, tenant, front)
+  local command = front and 'RPUSH' or 'LPUSH'
+  if redis.call('EXISTS', FAIR) == 1 then
+    tenant = tenant or redis.call('HGET', JOB .. id, 'tn') or ''
+    if tenant ~= '' then
+      local n = redis.call(command, LANES .. tenant, id)
+      if n == 1 then redis.call('ZADD', LANES, 0, tenant) end
+      return n
+    end
+  end
+  return redis.call(command, PENDING, id)
+end
+
+-- Takes a job out of its tenant's lane (when it is not in the pending list); a lane left empty leaves the turns.
+local function unlink_lane(id)
+  if redis.call('EXISTS', LANES) == 0 then return end
+  local tenant = redis.call('HGET', JOB .. id, 'tn')
+  if not tenant or tenant == '' then return end
+  local lane = LANES .. tenant
+  if redis.call('LREM', lane, 1, id) > 0 and redis.call('LLEN', lane) == 0 then redis.call('ZREM', LANES, tenant) end
+end
 
 -- Integers as plain digits: Lua's own tostring would write 1.7e+15.
 local function int(n) return string.format('%.0f', n) end
@@ -54,7 +86,7 @@ end
 -- Takes a job out of the structure that holds it in its current state.
 local function unlink_state(id, state)
   if state == 'pending' then
-    redis.call('LREM', PENDING, 1, id)
+    if redis.call('LREM', PENDING, 1, id) == 0 then unlink_lane(id) end
   elseif STATE_KEY[state] then
     redis.call('ZREM', STATE_KEY[state], id)
     if FINISHED[state] then redis.call('ZREM', FINISH_ORDER[state], id) end
@@ -88,7 +120,7 @@ end
 local function make_pending(jk, id, now)
   redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
-  redis.call('LPUSH', PENDING, id)
+  push_pending(id)
 end
 
 -- Hands a leased job (recovered or released) back to pending at the head of the queue, where it was when it was
@@ -97,6 +129,6 @@ end
 local function return_to_head(jk, id, now)
   redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0')
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
-  redis.call('RPUSH', PENDING, id)
+  push_pending(id, nil, true)
 end
 

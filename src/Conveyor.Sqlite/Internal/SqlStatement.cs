@@ -11,6 +11,8 @@ internal enum SqlStatement
     Dequeue,
     CountActiveInQueue,
     PendingCandidates,
+    NextFairTenant,
+    TenantCandidates,
     LeaseJob,
     ReadRateLimiter,
     WriteRateLimiter,

@@ -19,4 +19,12 @@ public sealed class ConveyorLimitsOptions
     /// None by default: the server then asks the store for no permit.
     /// </summary>
     public Dictionary<string, RateLimit> Rate { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Queues whose jobs are taken in turns between tenants, e.g. <c>o.Limits.FairQueues.Add("reports")</c> or
+    /// <c>Conveyor:Limits:FairQueues:0 = reports</c>: a tenant with a million waiting jobs then delays another tenant's
+    /// job by one job per round, not a million. Within a tenant, jobs keep their order. None by default: every other
+    /// queue's dequeue costs exactly what it costs without this feature.
+    /// </summary>
+    public List<string> FairQueues { get; set; } = [];
 }

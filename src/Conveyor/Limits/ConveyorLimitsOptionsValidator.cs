@@ -13,6 +13,7 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
 {
     private const string Section = "Conveyor:Limits:Concurrency";
     private const string RateSection = "Conveyor:Limits:Rate";
+    private const string FairSection = "Conveyor:Limits:FairQueues";
 
     public ValidateOptionsResult Validate(string? name, ConveyorOptions options)
     {
@@ -28,6 +29,7 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{RateSection}: at most {ConveyorLimitsOptions.MaxCount} limits; got {options.Limits!.Rate.Count}."));
         }
 
+        failures.AddRange(CheckFairQueues(options.Limits?.FairQueues));
         var limits = options.Limits?.Concurrency;
         if (limits is null || limits.Count == 0)
         {
@@ -93,6 +95,37 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
             if (limit[nameof(RateLimit.Period)] is { } period && !TimeSpan.TryParse(period, CultureInfo.InvariantCulture, out _))
             {
                 failures.Add($"{setting}:Period must be a time span such as 00:00:01; got '{period}'.");
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>What is wrong with the list of fair queues, in sentences that name the setting; empty when it is valid.</summary>
+    internal static IEnumerable<string> CheckFairQueues(IReadOnlyList<string?>? queues)
+    {
+        var failures = new List<string>();
+        if (queues is null)
+        {
+            return failures;
+        }
+
+        if (queues.Count > ConveyorLimitsOptions.MaxCount)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}: at most {ConveyorLimitsOptions.MaxCount} queues; got {queues.Count}."));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < queues.Count; i++)
+        {
+            var queue = queues[i];
+            if (!QueueName.IsValid(queue))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i} must name a queue whose jobs are taken in turns between tenants (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'."));
+            }
+            else if (!seen.Add(queue!))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i}: the queue '{queue}' is listed twice."));
             }
         }
 

@@ -24,8 +24,12 @@ internal sealed class Fetcher(
     TimeProvider timeProvider,
     ILogger logger,
     IReadOnlyList<ConcurrencyLimitRule>? concurrencyLimits = null,
-    Limits.RateLimitGate? rateLimits = null)
+    Limits.RateLimitGate? rateLimits = null,
+    IReadOnlyList<string>? fairQueues = null)
 {
+    // Empty unless fair queues are configured: then each of them carries the tenant its last dequeue ended with.
+    private readonly FairQueue[] _fairQueues = fairQueues?.Select(static q => new FairQueue(q, "")).ToArray() ?? [];
+
     // Empty unless limits are configured: then every dequeue carries them, and the store applies them in the same step.
     private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits = concurrencyLimits ?? [];
 
@@ -65,6 +69,7 @@ internal sealed class Fetcher(
                             ServerId = serverId,
                             LeaseDuration = options.LeaseDuration,
                             ConcurrencyLimits = _concurrencyLimits,
+                            FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
                         },
                         stoppingToken).ConfigureAwait(false);
                     backoff.Reset();
@@ -94,6 +99,11 @@ internal sealed class Fetcher(
                     freeSlots.Release(slots - jobs.Count);
                 }
 
+                if (_fairQueues.Length > 0)
+                {
+                    AdvanceTurns(jobs);
+                }
+
                 var runs = new RunningJob[jobs.Count];
                 for (var i = 0; i < runs.Length; i++)
                 {
@@ -120,6 +130,22 @@ internal sealed class Fetcher(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>The next turn of each fair queue starts after the tenant of the last job taken from it (the store returns them in turn order).</summary>
+    private void AdvanceTurns(IReadOnlyList<LeasedJob> jobs)
+    {
+        for (var i = 0; i < _fairQueues.Length; i++)
+        {
+            for (var j = jobs.Count - 1; j >= 0; j--)
+            {
+                if (string.Equals(jobs[j].Queue, _fairQueues[i].Queue, StringComparison.Ordinal))
+                {
+                    _fairQueues[i] = _fairQueues[i] with { LastTenant = jobs[j].Tenant };
+                    break;
+                }
+            }
         }
     }
 

@@ -23,6 +23,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly JobServerOptions _options;
     private readonly ConveyorRetentionOptions _retention;
     private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits;
+
+    // The served queues taken in turns between tenants (Conveyor:Limits:FairQueues); empty when none is configured.
+    private readonly string[] _fairQueues;
     private readonly IReadOnlyList<Limits.RateLimitRule> _rateLimits;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
@@ -72,6 +75,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _retention = conveyorOptions.Value.Retention;
         _concurrencyLimits = Limits.ConcurrencyLimitRules.For(conveyorOptions.Value.Limits, _options.EffectiveQueues.Keys);
         _rateLimits = Limits.RateLimitRules.For(conveyorOptions.Value.Limits, _options.EffectiveQueues.Keys);
+        _fairQueues = conveyorOptions.Value.Limits?.FairQueues is { Count: > 0 } fair
+            ? fair.Where(_options.EffectiveQueues.ContainsKey).Distinct(StringComparer.Ordinal).ToArray()
+            : [];
         _timeProvider = timeProvider;
         _logger = logger;
         var slots = _options.Concurrency + _options.EffectivePrefetch;
@@ -106,7 +112,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: _concurrencyLimits.Count > 0);
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _concurrencyLimits,
-            _rateLimits.Count > 0 ? new Limits.RateLimitGate(_store, _rateLimits, _timeProvider) : null);
+            _rateLimits.Count > 0 ? new Limits.RateLimitGate(_store, _rateLimits, _timeProvider) : null, _fairQueues);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
         _leaseExtender = Task.Run(() => new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger).RunAsync(_abandon.Token), CancellationToken.None);

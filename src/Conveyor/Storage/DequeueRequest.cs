@@ -36,6 +36,26 @@ public sealed record DequeueRequest
     /// </remarks>
     public IReadOnlyList<ConcurrencyLimitRule> ConcurrencyLimits { get; init; } = [];
 
+    /// <summary>
+    /// Queues of <see cref="Queues"/> whose jobs are taken in turns between tenants; none by default, and then the dequeue is
+    /// exactly as described above.
+    /// </summary>
+    /// <remarks>
+    /// From a fair queue the dequeue takes jobs round by round: in each round, the oldest pending job (in the order jobs
+    /// became pending) of every tenant that has one, tenants in ordinal order of their names starting after
+    /// <see cref="FairQueue.LastTenant"/> and wrapping around; so a tenant with a million waiting jobs delays another
+    /// tenant's job by at most one job per round, and within a tenant jobs still come out in the order they became
+    /// pending. The jobs of a fair queue come out of the dequeue in that turn order, so the tenant of the last one is the
+    /// next request's <see cref="FairQueue.LastTenant"/>. The store finds the tenants with pending jobs through an index
+    /// (or per-tenant lists), never by reading the queue's jobs. A store may look at no more than
+    /// <see cref="FairRounds"/> rounds of tenants per pass and queue. <see cref="ConcurrencyLimits"/> apply as to any queue: a job
+    /// whose limit is full is passed over, and its tenant's next job is considered.
+    /// </remarks>
+    public IReadOnlyList<FairQueue> FairQueues { get; init; } = [];
+
+    /// <summary>How many times, at most, a dequeue looks again for tenants of a fair queue in one pass (each time after some ran out of jobs).</summary>
+    public const int FairRounds = 8;
+
     /// <summary>How many pending jobs of one queue a dequeue with <see cref="ConcurrencyLimits"/> looks at, at most, per pass.</summary>
     public const int LimitedScanDepth = 1000;
 }

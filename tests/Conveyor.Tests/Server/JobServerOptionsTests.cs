@@ -7,7 +7,7 @@ namespace Conveyor.Tests.Server;
 
 public sealed class JobServerOptionsTests
 {
-    private static IHost BuildHost(Dictionary<string, string?> settings)
+    internal static IHost BuildHost(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);

@@ -71,6 +71,9 @@ public sealed partial class InMemoryJobStore
         /// <summary>The job's node in its queue's pending list while it is pending.</summary>
         public LinkedListNode<JobRecord>? PendingNode { get; set; }
 
+        /// <summary>The job's node in its tenant's pending list of its queue while it is pending (fair dequeues read it).</summary>
+        public LinkedListNode<JobRecord>? TenantPendingNode { get; set; }
+
         /// <summary>The job's entry in the due, lease or retention set that matches its state.</summary>
         public TimedEntry? Entry { get; set; }
 
@@ -132,6 +135,9 @@ public sealed partial class InMemoryJobStore
         public string Name { get; } = name;
 
         public LinkedList<JobRecord> Pending { get; } = new();
+
+        /// <summary>The same pending jobs by tenant, each list in queue order; a tenant is here only while it has one.</summary>
+        public SortedDictionary<string, LinkedList<JobRecord>> PendingByTenant { get; } = new(StringComparer.Ordinal);
 
         public long[] Counts { get; } = new long[Enum.GetValues<JobState>().Length];
 

@@ -112,6 +112,7 @@ public sealed partial class InMemoryJobStore
         {
             var now = _time.GetUtcNow();
             var limits = request.ConcurrencyLimits.Count > 0 ? CountRunning(request.ConcurrencyLimits) : null;
+            var fair = request.FairQueues.Count > 0 ? request.FairQueues.ToDictionary(static f => f.Queue, static f => f.LastTenant, StringComparer.Ordinal) : null;
 
             // First pass honours each queue's quota, so the worker's weights hold exactly under load;
             // the second hands any slot left over to whichever listed queue still has work.
@@ -129,6 +130,12 @@ public sealed partial class InMemoryJobStore
             {
                 if (count <= 0 || !_queues.TryGetValue(queueName, out var queue) || queue.Paused)
                 {
+                    return;
+                }
+
+                if (fair is not null && fair.TryGetValue(queueName, out var lastTenant))
+                {
+                    fair[queueName] = TakeInTurns(queue, count, lastTenant, limits, now, request, leased);
                     return;
                 }
 
@@ -162,19 +169,21 @@ public sealed partial class InMemoryJobStore
                 }
             }
 
-            void Lease(JobRecord job)
-            {
-                job.Attempts++;
-                job.StartedAt = now;
-                job.LeaseToken = ++_lastLeaseToken;
-                job.LeaseExpiresAt = now + request.LeaseDuration;
-                job.CancelRequested = false;
-                MoveTo(job, JobState.Active, now);
-                leased.Add(job.ToLeased());
-            }
+            void Lease(JobRecord job) => LeaseJob(job, now, request, leased);
         }
 
         return ValueTask.FromResult<IReadOnlyList<LeasedJob>>(leased);
+    }
+
+    private void LeaseJob(JobRecord job, DateTimeOffset now, DequeueRequest request, List<LeasedJob> leased)
+    {
+        job.Attempts++;
+        job.StartedAt = now;
+        job.LeaseToken = ++_lastLeaseToken;
+        job.LeaseExpiresAt = now + request.LeaseDuration;
+        job.CancelRequested = false;
+        MoveTo(job, JobState.Active, now);
+        leased.Add(job.ToLeased());
     }
 
     /// <inheritdoc />

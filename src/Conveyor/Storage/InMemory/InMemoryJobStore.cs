@@ -78,10 +78,12 @@ public sealed partial class InMemoryJobStore : IJobStore
         {
             case JobState.Pending when keepPlace:
                 job.PendingNode = InsertInPlace(GetQueue(job.Queue).Pending, job);
+                job.TenantPendingNode = InsertInPlace(TenantPending(job), job);
                 break;
             case JobState.Pending:
                 job.PendingSince = now;
                 job.PendingNode = GetQueue(job.Queue).Pending.AddLast(job);
+                job.TenantPendingNode = TenantPending(job).AddLast(job);
                 break;
             case JobState.Scheduled or JobState.Retrying:
                 job.Entry = new TimedEntry(job.ScheduledAt ?? now, job.Sequence, job.Id);
@@ -127,12 +129,35 @@ public sealed partial class InMemoryJobStore : IJobStore
         return pending.AddLast(job);
     }
 
+    private LinkedList<JobRecord> TenantPending(JobRecord job)
+    {
+        var byTenant = GetQueue(job.Queue).PendingByTenant;
+        if (!byTenant.TryGetValue(job.Tenant, out var list))
+        {
+            list = new LinkedList<JobRecord>();
+            byTenant.Add(job.Tenant, list);
+        }
+
+        return list;
+    }
+
     private void Unindex(JobRecord job)
     {
         if (job.PendingNode is { } node)
         {
             node.List!.Remove(node);
             job.PendingNode = null;
+        }
+
+        if (job.TenantPendingNode is { } tenantNode)
+        {
+            var list = tenantNode.List!;
+            list.Remove(tenantNode);
+            job.TenantPendingNode = null;
+            if (list.Count == 0)
+            {
+                GetQueue(job.Queue).PendingByTenant.Remove(job.Tenant);
+            }
         }
 
         if (job.Entry is { } entry)
