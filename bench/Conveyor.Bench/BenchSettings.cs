@@ -44,7 +44,7 @@ internal sealed record BenchSettings(
         return new BenchSettings(
             Get("scenario", "basic"),
             Get("store", "sqlite"),
-            Int("n", "20000"),
+            Int("n", Get("scenario", "basic") == "fairness" ? "1000000" : "20000"),
             Int("concurrency", "10"),
             Int("latency-n", "2000"),
             Int("latency-rate", "200"),

@@ -13,6 +13,8 @@ using Conveyor.Bench;
 //   --scenario footprint      bytes of store per finished job: --n jobs enqueued and acknowledged, size before and after
 //   --scenario schedule-lateness  --schedules N schedules every second for --seconds: how late each tick's job starts
 //   --scenario schedule-idle  for each of --schedules (0,10000) schedules due in weeks, an idle server: store calls/s, CPU
+//   --scenario fairness       tenant A's --n jobs (default 1,000,000) waiting, one job of tenant B behind them: B's
+//                             time to start and the drain rate, with the queue fair (Conveyor:Limits:FairQueues) and not
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
@@ -57,6 +59,9 @@ switch (settings.Scenario)
         break;
     case "schedule-lateness":
         await ScheduleScenario.RunLatenessAsync(settings);
+        break;
+    case "fairness":
+        await FairnessScenario.RunAsync(settings);
         break;
     case "schedule-idle":
         await ScheduleScenario.RunIdleAsync(settings);
