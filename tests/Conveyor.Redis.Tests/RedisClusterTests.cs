@@ -100,6 +100,45 @@ public sealed class RedisClusterTests
         Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) }, CancellationToken.None)).Outcome);
 
         await FanOutAsync(store, queues);
+        await FairAsync(store, queues);
+    }
+
+    /// <summary>Fair queues on every node: the tenants' lanes live on the queue's slot, so every script stays on one node.</summary>
+    private static async Task FairAsync(RedisJobStore store, List<string> queues)
+    {
+        var request = new DequeueRequest
+        {
+            Queues = [.. queues.Select(q => new QueueQuota(q, 2))],
+            Limit = 6,
+            ServerId = "s",
+            LeaseDuration = TimeSpan.FromSeconds(30),
+            FairQueues = [.. queues.Select(q => new FairQueue(q, ""))],
+        };
+        while ((await store.DequeueAsync(request with { FairQueues = [] }, CancellationToken.None)).Count > 0)
+        {
+        }
+
+        // The first fair dequeue marks each queue fair: what is enqueued from here on waits in its tenant's lane.
+        Assert.Empty(await store.DequeueAsync(request, CancellationToken.None));
+        var backlog = queues.SelectMany(q => Enumerable.Range(0, 20).Select(_ => RedisKeyLayoutTests.NewJob(q) with { Tenant = "tenant-a" })).ToList();
+        await store.EnqueueManyAsync(backlog, CancellationToken.None);
+        var late = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { Tenant = "tenant-b" }).ToList();
+        Assert.True((await store.EnqueueAllOrNoneAsync([late[0]], CancellationToken.None)).AllStored);
+        await store.EnqueueManyAsync(late.Skip(1).ToList(), CancellationToken.None);
+
+        var first = await store.DequeueAsync(request, CancellationToken.None);
+
+        // Two tenants in each queue, two jobs of each queue: one of each tenant.
+        Assert.Equal(6, first.Count);
+        Assert.Equal(late.Select(j => j.Id).Order(StringComparer.Ordinal), first.Where(j => j.Tenant == "tenant-b").Select(j => j.Id).Order(StringComparer.Ordinal));
+        Assert.Equal((queues.Count * 21) - 6, (await store.GetQueueStatsAsync(CancellationToken.None)).Where(s => queues.Contains(s.Queue)).Sum(s => s.Pending));
+        var taken = first.Count;
+        while (await store.DequeueAsync(request with { FairQueues = [] }, CancellationToken.None) is { Count: > 0 } leased)
+        {
+            taken += leased.Count;
+        }
+
+        Assert.Equal(backlog.Count + late.Count, taken);
     }
 
     /// <summary>A publish stays all or none in a Cluster: one slot's jobs are stored by one script, a list that spans slots is refused whole.</summary>
