@@ -102,8 +102,11 @@ internal sealed class JobShapes
 
     public string?[] TraceParents { get; }
 
-    public static JobState StateAt(NewJob job, DateTimeOffset now) =>
-        job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
+    public static JobState StateAt(NewJob job, DateTimeOffset now)
+    {
+        PostgresJobStore.EnsureNoWorkflow(job);
+        return job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
+    }
 
     private readonly record struct Shape(
         string Type, string Queue, string Tenant, string State, int MaxRetry, TimeSpan? Timeout, DateTime? Deadline,

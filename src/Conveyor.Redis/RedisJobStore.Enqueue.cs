@@ -122,6 +122,7 @@ public sealed partial class RedisJobStore
     private static void EnsureValid(NewJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
+        EnsureNoWorkflow(job);
         if (!JobId.IsValid(job.Id))
         {
             throw new ArgumentException($"Job id '{job.Id}' is not valid.", nameof(job));

@@ -108,7 +108,8 @@ public sealed partial class SqliteJobStore
             }
         }
 
-        return (applied, releasedCount > 0);
+        // Dependants released by the workflow triggers in this transaction wake this process's workers too.
+        return (applied, FlowReleasedJobs(session) | releasedCount > 0);
     }
 
     private static bool IsPlainSuccess(JobAcknowledgement ack) =>

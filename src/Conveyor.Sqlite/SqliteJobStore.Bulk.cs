@@ -42,6 +42,8 @@ public sealed partial class SqliteJobStore
             _signal.Fire();
         }
 
+        WakeIfFlowReleased();
+
         return results;
     }
 }

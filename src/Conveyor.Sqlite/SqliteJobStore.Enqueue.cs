@@ -46,11 +46,22 @@ public sealed partial class SqliteJobStore
         var nowMicros = UnixTime.ToMicroseconds(now);
         var lastSeq = ReadPendingSeq(session);
         var firstSeq = lastSeq;
+        var flowPending = false;
         var results = new EnqueueResult[jobs.Count];
         var insert = session.Command(SqlStatement.InsertJob);
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
+            if (job.HasFlow)
+            {
+                // The workflow triggers may hand out pending_seq values: the counter is theirs meanwhile.
+                AdvancePendingSeq(session, lastSeq);
+                results[i] = InsertFlowJob(session, job, now);
+                lastSeq = Math.Max(lastSeq, ReadPendingSeq(session));
+                flowPending |= results[i] is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending };
+                continue;
+            }
+
             if (job.UniqueKey is not null)
             {
                 // The id is checked first so that a job refused for both reasons reports its id, as the contract orders them.
@@ -109,7 +120,7 @@ public sealed partial class SqliteJobStore
             AdvancePendingSeq(session, lastSeq);
         }
 
-        return (results, lastSeq != firstSeq);
+        return (results, lastSeq != firstSeq || flowPending);
     }
 
     /// <summary>The job that an enqueue duplicates, by id or by unique key, as a refused result.</summary>

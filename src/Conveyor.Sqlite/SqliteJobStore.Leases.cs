@@ -180,6 +180,11 @@ public sealed partial class SqliteJobStore
                 AdvancePendingSeq(s, lastSeq);
             }
 
+            if (jobs.Exists(static job => job.NewState != JobState.Pending))
+            {
+                state.store.FlowReleasedJobs(s);
+            }
+
             return jobs;
         }), cancellationToken).ConfigureAwait(false);
 
@@ -187,6 +192,8 @@ public sealed partial class SqliteJobStore
         {
             _signal.Fire();
         }
+
+        WakeIfFlowReleased();
 
         return recovered;
     }

@@ -139,6 +139,7 @@ public sealed partial class SqliteJobStore
                         JobState.Succeeded => current with { Succeeded = count },
                         JobState.Partial => current with { Partial = count },
                         JobState.Failed => current with { Failed = count },
+                        JobState.Waiting => current with { Waiting = count },
                         _ => current with { Cancelled = count },
                     };
                 }
@@ -202,6 +203,7 @@ public sealed partial class SqliteJobStore
             _signal.Fire();
         }
 
+        WakeIfFlowReleased();
         return result;
     }
 
@@ -230,8 +232,9 @@ public sealed partial class SqliteJobStore
             case JobBulkAction.Cancel when state == JobState.Active:
                 session.Command(SqlStatement.RequestCancel).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
                 return JobCommandResult.Requested;
-            case JobBulkAction.Cancel when state is JobState.Scheduled or JobState.Pending or JobState.Retrying:
+            case JobBulkAction.Cancel when state is JobState.Scheduled or JobState.Pending or JobState.Retrying or JobState.Waiting:
                 session.Command(SqlStatement.CancelJob).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
+                FlowReleasedJobs(session);
                 return JobCommandResult.Done;
             case JobBulkAction.Requeue when state is JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
                 var pendingSeq = ReadPendingSeq(session) + 1;
@@ -240,6 +243,7 @@ public sealed partial class SqliteJobStore
                 return JobCommandResult.Done;
             case JobBulkAction.Delete when state != JobState.Active:
                 session.Command(SqlStatement.DeleteJob).Bind("@seq", seq).ExecuteNonQuery();
+                FlowReleasedJobs(session);
                 return JobCommandResult.Done;
             default:
                 return JobCommandResult.NotAllowed;

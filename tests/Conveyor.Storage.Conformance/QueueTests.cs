@@ -100,14 +100,14 @@ public abstract class QueueTests : JobStoreTestBase
     [Fact]
     public async Task Stats_CountEveryStatePerQueue()
     {
-        foreach (var state in Enum.GetValues<JobState>())
+        foreach (var state in Enum.GetValues<JobState>().Where(static s => s != JobState.Waiting))
         {
             await CreateJobInStateAsync(state, NewJob(queue: "work-" + state.ToStorageName()));
         }
 
         await CreateJobInStateAsync(JobState.Pending, NewJob(queue: "work-pending"));
 
-        foreach (var state in Enum.GetValues<JobState>())
+        foreach (var state in Enum.GetValues<JobState>().Where(static s => s != JobState.Waiting))
         {
             var stats = await StatsOfAsync("work-" + state.ToStorageName());
             var expected = state == JobState.Pending ? 2 : 1;

@@ -177,7 +177,7 @@ internal static class JobsEndpoints
             (JobCommandResult.NotFound, _) or (_, null) => ApiProblems.JobNotFound(jobId),
             (JobCommandResult.NotAllowed, _) => ApiProblems.Conflict(
                 "The job cannot be cancelled.",
-                $"Job {jobId} is {job.State.ToApiStatus()}; only SCHEDULED, QUEUED, RETRYING and RUNNING jobs can be cancelled."),
+                $"Job {jobId} is {job.State.ToApiStatus()}; only SCHEDULED, QUEUED, RETRYING, WAITING and RUNNING jobs can be cancelled."),
             // A running job is cancelled by its worker, which learns of it at its next lease renewal.
             (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http, jobId), JobResponseMapper.ToResponse(job, includePayload: false)),
             _ => TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: false)),

@@ -34,6 +34,8 @@ internal static class JobRecord
             Result = reader.IsDBNull(21) ? null : (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(21),
             Errors = JobErrorLines.Decode(reader.GetString(22)),
             SnoozeReason = reader.GetNullableString(23),
+            BatchId = reader.GetNullableString(24),
+            DependsOn = reader.GetNullableString(25) is { } dependsOn ? DependencyList.Decode(dependsOn) : [],
         };
     }
 

@@ -64,6 +64,9 @@ internal sealed class SqliteSession : IDisposable
             session.Execute(fullSync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
             session.Execute("PRAGMA temp_store = MEMORY;");
 
+            // A job cancelled by the workflow triggers may itself have dependants: the triggers must fire again.
+            session.Execute("PRAGMA recursive_triggers = ON;");
+
             // After a burst the WAL file is cut back to this size at the next checkpoint instead of keeping
             // its largest size on disk.
             session.Execute("PRAGMA journal_size_limit = 67108864;");

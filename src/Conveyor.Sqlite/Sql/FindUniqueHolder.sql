@@ -4,6 +4,6 @@
 SELECT id, state, queue, created_at
 FROM jobs INDEXED BY jobs_unique
 WHERE tenant = @tenant AND unique_key = @unique_key AND unique_key IS NOT NULL
-  AND state IN ('scheduled', 'pending', 'active', 'retrying')
+  AND state IN ('scheduled', 'pending', 'active', 'retrying', 'waiting')
   AND unique_until > @now
 LIMIT 1;

@@ -11,16 +11,25 @@ public enum EnqueueOutcome
 
     /// <summary>Refused: a job with the same explicit id already exists.</summary>
     DuplicateId = 2,
+
+    /// <summary>
+    /// Refused: a job or batch the new job was to wait for (<see cref="JobOptions.After"/>) does not exist in its tenant
+    /// (never created, or already deleted); <see cref="EnqueueResult.JobId"/> names it.
+    /// </summary>
+    DependencyNotFound = 3,
 }
 
 /// <summary>The result of enqueueing one job.</summary>
 /// <param name="Outcome">Whether the job was stored or refused as a duplicate.</param>
-/// <param name="JobId">The new job's id or, for a duplicate, the id of the job that holds the key or id.</param>
+/// <param name="JobId">The new job's id or, for a duplicate, the id of the job that holds the key or id; for a missing dependency, its id.</param>
 /// <param name="State">The state of that job.</param>
 /// <param name="Queue">The queue of that job.</param>
 /// <param name="CreatedAt">When that job was created.</param>
 public sealed record EnqueueResult(EnqueueOutcome Outcome, string JobId, JobState State, string Queue, DateTimeOffset CreatedAt)
 {
-    /// <summary>True when the job was refused because it duplicates another.</summary>
+    /// <summary>
+    /// True when the job was refused: it duplicates another, or (<see cref="EnqueueOutcome.DependencyNotFound"/>) a job it
+    /// was to wait for does not exist. Nothing was stored.
+    /// </summary>
     public bool IsDuplicate => Outcome != EnqueueOutcome.Enqueued;
 }

@@ -32,6 +32,11 @@ internal static class JobOptionsValidator
             Fail(nameof(JobOptions.ProcessIn), "must not be negative");
         }
 
+        if (options.After is { } after)
+        {
+            ValidateAfter(after, options.AfterCondition);
+        }
+
         if (options.UniqueKey is not null)
         {
             if (options.UniqueKey.Length is 0 or > 256)
@@ -72,4 +77,34 @@ internal static class JobOptionsValidator
 
     private static void Fail(string option, string reason) =>
         throw new ArgumentException($"JobOptions.{option}: {reason}.", "options");
+
+    /// <summary>Most jobs one job may wait for.</summary>
+    public const int MaxDependencies = 100;
+
+    private static void ValidateAfter(IReadOnlyList<string> after, ContinuationCondition condition)
+    {
+        if (after.Count > MaxDependencies)
+        {
+            Fail(nameof(JobOptions.After), $"{after.Count} jobs is too many: a job waits for at most {MaxDependencies}");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in after)
+        {
+            if (!JobId.IsValid(id))
+            {
+                Fail(nameof(JobOptions.After), $"'{id}' is not a job id");
+            }
+
+            if (!seen.Add(id))
+            {
+                Fail(nameof(JobOptions.After), $"'{id}' is listed twice");
+            }
+        }
+
+        if (!Enum.IsDefined(condition))
+        {
+            Fail(nameof(JobOptions.AfterCondition), $"{condition} is not a condition: use Succeeded or Finished");
+        }
+    }
 }

@@ -51,6 +51,9 @@ internal sealed class NewJobFactory(IOptions<ConveyorOptions> options)
             FailedRetention = options.FailedRetention ?? options.Retention ?? typeRetention?.Failed ?? _options.Retention.Failed,
             CancelledRetention = options.CancelledRetention ?? options.Retention ?? typeRetention?.Cancelled ?? _options.Retention.Cancelled,
             TraceParent = traceParent,
+            DependsOn = options.After is { Count: > 0 } after
+                ? after.Select(id => new JobDependency(id, options.AfterCondition == ContinuationCondition.Succeeded)).ToArray()
+                : [],
         };
     }
 }

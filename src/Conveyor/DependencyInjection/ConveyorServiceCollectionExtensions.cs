@@ -53,6 +53,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<JobReadySignal>();
         services.TryAddSingleton<NewJobFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
+        services.TryAddSingleton<IWorkflowClient, Conveyor.Workflows.WorkflowClient>();
         services.TryAddSingleton<IScheduleClient, Conveyor.Scheduling.ScheduleClient>();
         services.TryAddSingleton<IConveyorRateLimiters, ConveyorRateLimiters>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();

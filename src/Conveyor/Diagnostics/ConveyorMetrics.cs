@@ -34,7 +34,7 @@ public sealed class ConveyorMetrics
     private readonly JobTypeLabels _jobTypes;
 
     private static readonly JobState[] QueueStates =
-        [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled];
+        [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled, JobState.Waiting];
 
     private static readonly string[] QueueStateNames = [.. QueueStates.Select(static s => s.ToStorageName())];
 
@@ -117,6 +117,7 @@ public sealed class ConveyorMetrics
         JobState.Succeeded => queue.Succeeded,
         JobState.Partial => queue.Partial,
         JobState.Failed => queue.Failed,
+        JobState.Waiting => queue.Waiting,
         _ => queue.Cancelled,
     };
 

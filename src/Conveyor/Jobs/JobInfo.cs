@@ -1,3 +1,5 @@
+using Conveyor.Storage;
+
 namespace Conveyor;
 
 /// <summary>A snapshot of a job as the store holds it.</summary>
@@ -65,4 +67,13 @@ public sealed record JobInfo
 
     /// <summary>True when the job is active and a cancellation has been requested for it.</summary>
     public bool CancelRequested { get; init; }
+
+    /// <summary>
+    /// The jobs (and batches) this job waited or waits for, in the order given at enqueue: a continuation reads its
+    /// parent's result through <see cref="IJobClient.GetJobAsync(string, string, CancellationToken)"/> with these ids.
+    /// </summary>
+    public IReadOnlyList<JobDependency> DependsOn { get; init; } = [];
+
+    /// <summary>The batch the job belongs to, or null.</summary>
+    public string? BatchId { get; init; }
 }

@@ -50,4 +50,19 @@ public sealed record JobOptions
 
     /// <summary>The tenant the job belongs to; <see cref="Conveyor.TenantId.Default"/> when null.</summary>
     public string? Tenant { get; init; }
+
+    /// <summary>
+    /// Ids of jobs of the same tenant this job waits for (a continuation): it is stored waiting (status
+    /// <c>WAITING</c>, invisible to workers) and becomes due when the last of them finishes, as
+    /// <see cref="AfterCondition"/> says. At most 100. A job that already finished counts at once; an id the tenant has no
+    /// job with refuses the enqueue (<see cref="EnqueueOutcome.DependencyNotFound"/>).
+    /// </summary>
+    public IReadOnlyList<string>? After { get; init; }
+
+    /// <summary>
+    /// With <see cref="After"/>: run only if every one of those jobs succeeded, else be cancelled
+    /// (<see cref="ContinuationCondition.Succeeded"/>, the default), or run once they finished whatever the outcome
+    /// (<see cref="ContinuationCondition.Finished"/>).
+    /// </summary>
+    public ContinuationCondition AfterCondition { get; init; }
 }

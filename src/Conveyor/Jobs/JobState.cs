@@ -29,4 +29,10 @@ public enum JobState
 
     /// <summary>Cancelled before or while running.</summary>
     Cancelled = 7,
+
+    /// <summary>
+    /// Waits for other jobs (a continuation, a batch callback): no fetch sees it, and the transition that finishes its
+    /// last dependency makes it pending (or scheduled) in the same atomic step.
+    /// </summary>
+    Waiting = 8,
 }

@@ -18,6 +18,7 @@ public static class JobStateExtensions
         JobState.Partial => "PARTIAL_SUCCESS",
         JobState.Failed => "FAILED",
         JobState.Cancelled => "CANCELLED",
+        JobState.Waiting => "WAITING",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -48,6 +49,7 @@ public static class JobStateExtensions
         JobState.Partial => "partial",
         JobState.Failed => "failed",
         JobState.Cancelled => "cancelled",
+        JobState.Waiting => "waiting",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -62,6 +64,7 @@ public static class JobStateExtensions
         "partial" => JobState.Partial,
         "failed" => JobState.Failed,
         "cancelled" => JobState.Cancelled,
+        "waiting" => JobState.Waiting,
         _ => throw new FormatException($"'{name}' is not a job state."),
     };
 }

@@ -43,7 +43,7 @@ public sealed record EnqueueAllResult
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         if (!refusal.IsDuplicate)
         {
-            throw new ArgumentException("A refusal has a duplicate outcome.", nameof(refusal));
+            throw new ArgumentException("A refusal has a refused outcome.", nameof(refusal));
         }
 
         return new([], index, refusal);

@@ -5,7 +5,7 @@ namespace Conveyor.Storage;
 /// PostgreSQL) passes the same conformance suite. Implementations create their schema on first use and are
 /// safe to call from many threads (and, except the in-memory store, from many processes).
 /// </summary>
-public interface IJobStore : IJobQueueStore, IJobQueryStore, IJobCoordinationStore, IScheduleStore
+public interface IJobStore : IJobQueueStore, IJobQueryStore, IJobCoordinationStore, IScheduleStore, IWorkflowStore
 {
     /// <summary>A short name for logs and the server banner ("sqlite", "redis", "postgres", "memory").</summary>
     string Name { get; }

@@ -38,4 +38,19 @@ public sealed record NewJob
     public TimeSpan? CancelledRetention { get; init; }
 
     public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// What the job waits for. Empty for a job that runs as soon as it is due. With dependencies the job is stored
+    /// waiting (<see cref="JobState.Waiting"/>), unless every dependency has already finished: then it is stored as if
+    /// released (pending or scheduled), or cancelled when a success-only dependency did not succeed. A dependency that
+    /// does not exist in the job's tenant refuses the job (<see cref="EnqueueOutcome.DependencyNotFound"/>); in a list
+    /// stored together, a dependency may be an earlier job of the same list.
+    /// </summary>
+    public IReadOnlyList<JobDependency> DependsOn { get; init; } = [];
+
+    /// <summary>The batch the job belongs to (its counts include the job), or null.</summary>
+    public string? BatchId { get; init; }
+
+    /// <summary>True when the job waits for something or belongs to a batch: the stores' workflow bookkeeping applies.</summary>
+    public bool HasFlow => DependsOn.Count > 0 || BatchId is not null;
 }

@@ -23,6 +23,9 @@ public sealed record QueueStats
 
     public long Cancelled { get; init; }
 
+    /// <summary>Jobs waiting for other jobs (continuations, batch callbacks): not ready, so not in <see cref="Pending"/>.</summary>
+    public long Waiting { get; init; }
+
     /// <summary>When the oldest pending job became pending (its wait is the queue's latency); null when none waits.</summary>
     public DateTimeOffset? OldestPendingSince { get; init; }
 }

@@ -18,7 +18,7 @@ public sealed record JobResponse
     [JsonPropertyName("tenant")]
     public required string Tenant { get; init; }
 
-    /// <summary>SCHEDULED, QUEUED, RUNNING, RETRYING, SUCCESS, PARTIAL_SUCCESS, FAILED or CANCELLED.</summary>
+    /// <summary>SCHEDULED, QUEUED, RUNNING, RETRYING, SUCCESS, PARTIAL_SUCCESS, FAILED, CANCELLED or WAITING (for other jobs: a continuation, a batch callback).</summary>
     [JsonPropertyName("status")]
     public required string Status { get; init; }
 

@@ -11,33 +11,7 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, now) is { } repeated)
-            {
-                return ValueTask.FromResult(repeated);
-            }
-
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                if (Refusal(jobs[i], now) is { } refusal)
-                {
-                    return ValueTask.FromResult(EnqueueAllResult.Refused(i, refusal));
-                }
-            }
-
-            var results = new EnqueueResult[jobs.Count];
-            var anyPending = false;
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                results[i] = EnqueueCore(jobs[i], now);
-                anyPending |= results[i].State == JobState.Pending;
-            }
-
-            if (anyPending)
-            {
-                Signal();
-            }
-
-            return ValueTask.FromResult(EnqueueAllResult.Stored(results));
+            return ValueTask.FromResult(RefuseAny(jobs, now, batch: null) ?? StoreAll(jobs, now));
         }
     }
 

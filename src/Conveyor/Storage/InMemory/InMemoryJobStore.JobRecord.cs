@@ -35,6 +35,19 @@ public sealed partial class InMemoryJobStore
 
         public string? TraceParent { get; init; }
 
+        public IReadOnlyList<JobDependency> DependsOn { get; init; } = [];
+
+        public string? BatchId { get; init; }
+
+        /// <summary>While waiting: how many of its dependencies have not finished yet.</summary>
+        public int WaitingFor { get; set; }
+
+        /// <summary>The waiting jobs to resolve when this job finishes (null for none).</summary>
+        public List<(JobRecord Job, bool SuccessOnly)>? Dependants { get; set; }
+
+        /// <summary>True once the job's first finish was counted in its batch (a manual retry is not counted again).</summary>
+        public bool CountedInBatch { get; set; }
+
         public required DateTimeOffset CreatedAt { get; init; }
 
         public JobState State { get; set; }
@@ -106,6 +119,8 @@ public sealed partial class InMemoryJobStore
             CompletedAt = CompletedAt,
             CancelRequested = CancelRequested,
             SnoozeReason = SnoozeReason,
+            DependsOn = DependsOn,
+            BatchId = BatchId,
         };
 
         public LeasedJob ToLeased() => new()

@@ -106,7 +106,7 @@ public sealed partial class InMemoryJobStore
                 case null:
                     result = JobCommandResult.NotFound;
                     break;
-                case JobState.Scheduled or JobState.Pending or JobState.Retrying:
+                case JobState.Scheduled or JobState.Pending or JobState.Retrying or JobState.Waiting:
                     MoveTo(job, JobState.Cancelled, now);
                     result = JobCommandResult.Done;
                     break;
@@ -200,6 +200,7 @@ public sealed partial class InMemoryJobStore
                     Partial = q.Counts[(int)JobState.Partial],
                     Failed = q.Counts[(int)JobState.Failed],
                     Cancelled = q.Counts[(int)JobState.Cancelled],
+                    Waiting = q.Counts[(int)JobState.Waiting],
                     OldestPendingSince = q.Pending.First?.Value.PendingSince,
                 })
                 .ToArray();

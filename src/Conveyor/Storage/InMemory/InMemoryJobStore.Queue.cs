@@ -68,6 +68,11 @@ public sealed partial class InMemoryJobStore
             return holder.ToResult(EnqueueOutcome.DuplicateUniqueKey);
         }
 
+        if (job.HasFlow && MissingDependency(job, now) is { } missing)
+        {
+            return missing;
+        }
+
         var record = new JobRecord
         {
             Id = job.Id,
@@ -85,10 +90,12 @@ public sealed partial class InMemoryJobStore
             FailedRetention = job.FailedRetention,
             CancelledRetention = job.CancelledRetention,
             TraceParent = job.TraceParent,
+            DependsOn = job.DependsOn,
+            BatchId = job.BatchId,
             CreatedAt = now,
             UpdatedAt = now,
             ScheduledAt = job.ProcessAt,
-            State = job.ProcessAt > now ? JobState.Scheduled : JobState.Pending,
+            State = job.DependsOn.Count > 0 ? JobState.Waiting : job.ProcessAt > now ? JobState.Scheduled : JobState.Pending,
         };
         _jobs.Add(record.Id, record);
         GetQueue(record.Queue).Counts[(int)record.State]++;
@@ -97,6 +104,19 @@ public sealed partial class InMemoryJobStore
         if (job.UniqueKey is { } uniqueKey)
         {
             _uniqueKeys[(job.Tenant, uniqueKey)] = record.Id;
+        }
+
+        if (job.BatchId is { } batchId)
+        {
+            var batch = _batches[batchId];
+            batch.Total++;
+            batch.UpdatedAt = now;
+            batch.Members.Add(record);
+        }
+
+        if (job.DependsOn.Count > 0)
+        {
+            LinkDependencies(record, now);
         }
 
         return record.ToResult(EnqueueOutcome.Enqueued);
@@ -399,6 +419,8 @@ public sealed partial class InMemoryJobStore
             {
                 Remove(_jobs[entry.JobId]);
             }
+
+            PurgeBatches(now);
 
             PurgeCoordination(now);
             return ValueTask.FromResult(expired.Count);

@@ -67,9 +67,15 @@ public sealed partial class InMemoryJobStore : IJobStore
         var queue = GetQueue(job.Queue);
         queue.Counts[(int)job.State]--;
         queue.Counts[(int)state]++;
+        var finishes = state.IsFinished() && !job.State.IsFinished();
         job.State = state;
         job.UpdatedAt = now;
         Index(job, now, keepPlace);
+        if (finishes && (job.Dependants is not null || (job.BatchId is not null && !job.CountedInBatch)))
+        {
+            // The same step that finishes the job resolves what waits for it (Workflows).
+            Finished(job, state, now);
+        }
     }
 
     private void Index(JobRecord job, DateTimeOffset now, bool keepPlace = false)
@@ -92,6 +98,8 @@ public sealed partial class InMemoryJobStore : IJobStore
             case JobState.Active:
                 job.Entry = new TimedEntry(job.LeaseExpiresAt, job.Sequence, job.Id);
                 _leases.Add(job.Entry.Value);
+                break;
+            case JobState.Waiting:
                 break;
             default:
                 job.CompletedAt = now;
@@ -181,6 +189,7 @@ public sealed partial class InMemoryJobStore : IJobStore
 
     private void Remove(JobRecord job)
     {
+        var resolve = !job.State.IsFinished() && (job.Dependants is not null || (job.BatchId is not null && !job.CountedInBatch));
         Unindex(job);
         GetQueue(job.Queue).Counts[(int)job.State]--;
         _jobs.Remove(job.Id);
@@ -188,6 +197,12 @@ public sealed partial class InMemoryJobStore : IJobStore
         if (job.UniqueKey is { } key && _uniqueKeys.TryGetValue((job.Tenant, key), out var holder) && holder == job.Id)
         {
             _uniqueKeys.Remove((job.Tenant, key));
+        }
+
+        if (resolve)
+        {
+            // A deleted job will never finish: what waits for it is resolved as if it had been cancelled.
+            Finished(job, JobState.Cancelled, _time.GetUtcNow());
         }
     }
 

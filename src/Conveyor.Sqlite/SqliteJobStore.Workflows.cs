@@ -1,0 +1,363 @@
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+
+namespace Conveyor.Sqlite;
+
+/// <summary>
+/// Continuations and batches. A job that waits is inserted in state 'waiting' with its unresolved dependencies in
+/// job_dependencies; the triggers of migration 0011 resolve them inside whatever statement finishes a dependency, so
+/// the release is part of that statement's transaction.
+/// </summary>
+public sealed partial class SqliteJobStore
+{
+    private const string FindDependencyJobSql = "SELECT seq, state FROM jobs WHERE id = @id AND tenant = @tenant;";
+
+    private const string FindDependencyBatchSql =
+        "SELECT finished_at IS NOT NULL, succeeded = total, state FROM batches WHERE id = @id AND tenant = @tenant;";
+
+    private const string InsertFlowJobSql = """
+        INSERT INTO jobs (id, type, queue, tenant, state, max_retry, timeout_us, deadline, scheduled_at, unique_key,
+                          unique_until, retention_us, failed_retention_us, cancelled_retention_us, trace_parent, created_at,
+                          updated_at, enqueued_at, pending_seq, payload, flow, waiting_for, batch_id, depends_on)
+        VALUES (@id, @type, @queue, @tenant, @state, @max_retry, @timeout_us, @deadline, @scheduled_at, @unique_key,
+                @unique_until, @retention_us, @failed_retention_us, @cancelled_retention_us, @trace_parent, @now,
+                @now, @enqueued_at, @pending_seq, @payload, @flow, @waiting_for, @batch_id, @depends_on)
+        ON CONFLICT (id) DO NOTHING;
+        """;
+
+    private const string LinkDependencySql = """
+        INSERT OR IGNORE INTO job_dependencies (dependency, on_batch, dependant_seq, success_only)
+        VALUES (@dependency, @on_batch, (SELECT seq FROM jobs WHERE id = @dependant), @success_only);
+        """;
+
+    private const string ReadFlowReleasedSql = "SELECT value FROM counters WHERE name = 'flow_released';";
+
+    /// <summary>The last counters.flow_released this instance saw; read and written under the write lock.</summary>
+    private long _flowReleased;
+
+    private const string MarkFlowSql = "UPDATE jobs SET flow = 1 WHERE seq = @seq;";
+
+    private const string CountInBatchSql = "UPDATE batches SET total = total + 1, updated_at = @now WHERE id = @id;";
+
+    private const string CancelAtEnqueueSql = """
+        UPDATE jobs
+        SET state = 'cancelled', completed_at = @now, updated_at = @now,
+            expires_at = @now + COALESCE(cancelled_retention_us, retention_us),
+            errors = errors || json_object('attempt', 0, 'message', @message, 'exceptionType', NULL, 'item', NULL,
+                                           'occurredAt', @now) || char(10)
+        WHERE id = @id;
+        """;
+
+    private const string InsertBatchSql = """
+        INSERT INTO batches (id, tenant, state, retention_us, created_at, updated_at)
+        VALUES (@id, @tenant, 'running', @retention_us, @now, @now)
+        ON CONFLICT (id) DO NOTHING;
+        """;
+
+    private const string GetBatchSql = """
+        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at
+        FROM batches WHERE id = @id AND tenant = @tenant;
+        """;
+
+    private const string CancelBatchSql =
+        "UPDATE batches SET state = 'cancelled', updated_at = @now WHERE id = @id AND tenant = @tenant AND state = 'running';";
+
+    private const string CancelBatchMembersSql = """
+        UPDATE jobs
+        SET state = 'cancelled', updated_at = @now, completed_at = @now,
+            expires_at = @now + COALESCE(cancelled_retention_us, retention_us)
+        WHERE batch_id = @id AND state IN ('waiting', 'scheduled', 'pending', 'retrying');
+        """;
+
+    private const string RequestCancelBatchMembersSql =
+        "UPDATE jobs SET cancel_requested = 1, updated_at = @now WHERE batch_id = @id AND state = 'active';";
+
+    /// <inheritdoc />
+    public async ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (!jobs.Any(j => j?.BatchId == batch.Id))
+        {
+            throw new ArgumentException("A batch needs at least one job.", nameof(jobs));
+        }
+
+        var result = await EnqueueInBatchAsync(jobs, session =>
+        {
+            var inserted = session.Command(InsertBatchSql)
+                .Bind("@id", batch.Id)
+                .Bind("@tenant", batch.Tenant)
+                .Bind("@retention_us", UnixTime.ToMicroseconds(batch.Retention))
+                .Bind("@now", Now())
+                .ExecuteNonQuery();
+            return inserted == 1 ? true : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
+        }, cancellationToken).ConfigureAwait(false);
+        return result!;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        return EnqueueInBatchAsync(jobs, session => ReadBatch(session, batchId, tenant) is { State: BatchState.Running }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
+        WriteAsync((batchId, tenant), static (_, session, key) => ReadBatch(session, key.batchId, key.tenant), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        var (cancelled, released) = await WriteAsync((batchId, tenant), static (store, session, key) => session.InTransaction((store, key), static (s, state) =>
+        {
+            var now = state.store.Now();
+            if (s.Command(CancelBatchSql).Bind("@id", state.key.batchId).Bind("@tenant", state.key.tenant).Bind("@now", now).ExecuteNonQuery() == 0)
+            {
+                return (false, false);
+            }
+
+            s.Command(RequestCancelBatchMembersSql).Bind("@id", state.key.batchId).Bind("@now", now).ExecuteNonQuery();
+            s.Command(CancelBatchMembersSql).Bind("@id", state.key.batchId).Bind("@now", now).ExecuteNonQuery();
+            return (true, state.store.FlowReleasedJobs(s));
+        }), cancellationToken).ConfigureAwait(false);
+        if (released)
+        {
+            _signal.Fire();
+        }
+
+        return cancelled;
+    }
+
+    /// <summary>
+    /// One transaction: <paramref name="open"/> creates or checks the batch (false: nothing is written, null is
+    /// returned), then the jobs are inserted all or none.
+    /// </summary>
+    private async ValueTask<EnqueueAllResult?> EnqueueInBatchAsync(IReadOnlyList<NewJob> jobs, Func<SqliteSession, bool> open, CancellationToken cancellationToken)
+    {
+        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, _timeProvider.GetUtcNow()) is { } repeated)
+        {
+            return repeated;
+        }
+
+        var (result, anyPending) = await WriteAsync((jobs, open), static (store, session, state) =>
+        {
+            session.Begin();
+            try
+            {
+                if (!state.open(session))
+                {
+                    session.RollbackQuietly();
+                    return ((EnqueueAllResult?)null, false);
+                }
+
+                var (results, anyPending) = store.InsertJobs(session, state.jobs);
+                for (var i = 0; i < results.Length; i++)
+                {
+                    if (results[i].IsDuplicate)
+                    {
+                        session.RollbackQuietly();
+                        return (EnqueueAllResult.Refused(i, results[i]), false);
+                    }
+                }
+
+                session.Commit();
+                return (EnqueueAllResult.Stored(results), anyPending);
+            }
+            catch
+            {
+                session.RollbackQuietly();
+                throw;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (anyPending)
+        {
+            _signal.Fire();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// True when the workflow triggers made a job pending since the last look (in a statement of this transaction): the
+    /// caller then wakes this process's workers. One read of one row per write transaction that can finish jobs.
+    /// </summary>
+    private bool FlowReleasedJobs(SqliteSession session)
+    {
+        using var reader = session.Command(ReadFlowReleasedSql).ExecuteReader();
+        var released = reader.Read() ? reader.GetInt64(0) : 0;
+        if (released == _flowReleased)
+        {
+            return false;
+        }
+
+        _flowReleased = released;
+        Volatile.Write(ref _flowWake, 1);
+        return true;
+    }
+
+    /// <summary>Set by <see cref="FlowReleasedJobs"/>; taken by <see cref="WakeIfFlowReleased"/> after the write.</summary>
+    private int _flowWake;
+
+    /// <summary>Wakes this process's workers when a write (a cancel, a delete, a recovery) released waiting jobs.</summary>
+    private void WakeIfFlowReleased()
+    {
+        if (Interlocked.Exchange(ref _flowWake, 0) == 1)
+        {
+            _signal.Fire();
+        }
+    }
+
+    private static BatchInfo? ReadBatch(SqliteSession session, string batchId, string tenant)
+    {
+        using var reader = session.Command(GetBatchSql).Bind("@id", batchId).Bind("@tenant", tenant).ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        return new BatchInfo
+        {
+            Id = reader.GetString(0),
+            Tenant = reader.GetString(1),
+            State = BatchStateExtensions.FromStorageName(reader.GetString(2)),
+            Total = reader.GetInt32(3),
+            Succeeded = reader.GetInt32(4),
+            Failed = reader.GetInt32(5),
+            Cancelled = reader.GetInt32(6),
+            CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(7)),
+            UpdatedAt = UnixTime.FromMicroseconds(reader.GetInt64(8)),
+            FinishedAt = JobRecord.ReadTime(reader, 9),
+        };
+    }
+
+    /// <summary>
+    /// Inserts a job that waits or belongs to a batch, inside the caller's write transaction: refused as any enqueue,
+    /// or when a dependency or its batch does not exist in its tenant; otherwise stored waiting and linked to its
+    /// unfinished dependencies, or, when every dependency has finished, stored as released (or cancelled).
+    /// </summary>
+    private EnqueueResult InsertFlowJob(SqliteSession session, NewJob job, DateTimeOffset now)
+    {
+        var nowMicros = UnixTime.ToMicroseconds(now);
+        if (FindJob(session, SqlStatement.FindJobById, job, nowMicros) is { } sameId)
+        {
+            return sameId with { Outcome = EnqueueOutcome.DuplicateId };
+        }
+
+        if (job.UniqueKey is not null && FindJob(session, SqlStatement.FindUniqueHolder, job, nowMicros) is { } holder)
+        {
+            return holder;
+        }
+
+        if (job.BatchId is { } batchId && ReadBatch(session, batchId, job.Tenant) is null)
+        {
+            return new EnqueueResult(EnqueueOutcome.DependencyNotFound, batchId, JobState.Waiting, job.Queue, now);
+        }
+
+        var unfinished = new List<(JobDependency Dependency, long? Seq)>();
+        string? failed = null;
+        foreach (var dependency in job.DependsOn)
+        {
+            var command = session.Command(dependency.OnBatch ? FindDependencyBatchSql : FindDependencyJobSql)
+                .Bind("@id", dependency.Id)
+                .Bind("@tenant", job.Tenant);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return new EnqueueResult(EnqueueOutcome.DependencyNotFound, dependency.Id, JobState.Waiting, job.Queue, now);
+            }
+
+            bool finished, succeeded;
+            long? seq = null;
+            if (dependency.OnBatch)
+            {
+                finished = reader.GetInt64(0) != 0;
+                succeeded = reader.GetInt64(1) != 0;
+            }
+            else
+            {
+                seq = reader.GetInt64(0);
+                var dependencyState = JobStateExtensions.FromStorageName(reader.GetString(1));
+                finished = dependencyState.IsFinished();
+                succeeded = dependencyState is JobState.Succeeded or JobState.Partial;
+            }
+
+            if (!finished)
+            {
+                unfinished.Add((dependency, seq));
+            }
+            else if (dependency.SuccessOnly && !succeeded)
+            {
+                failed ??= dependency.Id;
+            }
+        }
+
+        var waits = job.DependsOn.Count > 0 && (unfinished.Count > 0 || failed is not null);
+        var scheduled = !waits && job.ProcessAt is { } processAt && processAt > now;
+        long? pendingSeq = null;
+        if (!waits && !scheduled)
+        {
+            pendingSeq = ReadPendingSeq(session) + 1;
+            AdvancePendingSeq(session, pendingSeq.Value);
+        }
+
+        var state = waits ? JobState.Waiting : scheduled ? JobState.Scheduled : JobState.Pending;
+        session.Command(InsertFlowJobSql)
+            .Bind("@id", job.Id)
+            .Bind("@type", job.Type)
+            .Bind("@queue", job.Queue)
+            .Bind("@tenant", job.Tenant)
+            .Bind("@state", state.ToStorageName())
+            .Bind("@payload", job.Payload.ToBindableArray())
+            .Bind("@max_retry", job.MaxRetry)
+            .Bind("@timeout_us", UnixTime.ToDbValue(job.Timeout))
+            .Bind("@deadline", UnixTime.ToDbValue(job.Deadline))
+            .Bind("@scheduled_at", UnixTime.ToDbValue(job.ProcessAt))
+            .Bind("@unique_key", job.UniqueKey)
+            .Bind("@unique_until", UnixTime.ToDbValue(job.UniqueUntil))
+            .Bind("@retention_us", UnixTime.ToMicroseconds(job.Retention))
+            .Bind("@failed_retention_us", UnixTime.ToDbValue(job.FailedRetention))
+            .Bind("@cancelled_retention_us", UnixTime.ToDbValue(job.CancelledRetention))
+            .Bind("@trace_parent", job.TraceParent)
+            .Bind("@now", nowMicros)
+            .Bind("@enqueued_at", pendingSeq is null ? null : nowMicros)
+            .Bind("@pending_seq", pendingSeq)
+            .Bind("@flow", job.BatchId is null ? 0 : 1)
+            .Bind("@waiting_for", failed is null ? unfinished.Count : 0)
+            .Bind("@batch_id", job.BatchId)
+            .Bind("@depends_on", job.DependsOn.Count > 0 ? DependencyList.Encode(job.DependsOn) : null)
+            .ExecuteNonQuery();
+
+        if (job.BatchId is { } member)
+        {
+            session.Command(CountInBatchSql).Bind("@id", member).Bind("@now", nowMicros).ExecuteNonQuery();
+        }
+
+        if (failed is not null)
+        {
+            // A finished dependency that did not succeed: cancelled at once (counted in its batch by the triggers).
+            session.Command(CancelAtEnqueueSql)
+                .Bind("@id", job.Id)
+                .Bind("@now", nowMicros)
+                .Bind("@message", WorkflowMessages.DependencyDidNotSucceed(failed))
+                .ExecuteNonQuery();
+            return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, JobState.Cancelled, job.Queue, now);
+        }
+
+        foreach (var (dependency, seq) in unfinished)
+        {
+            session.Command(LinkDependencySql)
+                .Bind("@dependency", dependency.Id)
+                .Bind("@on_batch", dependency.OnBatch ? 1 : 0)
+                .Bind("@dependant", job.Id)
+                .Bind("@success_only", dependency.SuccessOnly ? 1 : 0)
+                .ExecuteNonQuery();
+            if (seq is { } dependencySeq)
+            {
+                session.Command(MarkFlowSql).Bind("@seq", dependencySeq).ExecuteNonQuery();
+            }
+        }
+
+        return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, state, job.Queue, now);
+    }
+}

@@ -1,0 +1,371 @@
+namespace Conveyor.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    private readonly Dictionary<string, BatchRecord> _batches = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(jobs);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!jobs.Any(j => j?.BatchId == batch.Id))
+        {
+            throw new ArgumentException("A batch needs at least one job.", nameof(jobs));
+        }
+
+        lock (_gate)
+        {
+            if (_batches.ContainsKey(batch.Id))
+            {
+                throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
+            }
+
+            var now = _time.GetUtcNow();
+            var record = new BatchRecord
+            {
+                Id = batch.Id,
+                Tenant = batch.Tenant,
+                Retention = batch.Retention,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            if (RefuseAny(jobs, now, record) is { } refused)
+            {
+                return ValueTask.FromResult(refused);
+            }
+
+            _batches.Add(record.Id, record);
+            return ValueTask.FromResult(StoreAll(jobs, now));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (FindBatch(batchId, tenant) is not { State: BatchState.Running } batch)
+            {
+                return ValueTask.FromResult<EnqueueAllResult?>(null);
+            }
+
+            var now = _time.GetUtcNow();
+            return ValueTask.FromResult<EnqueueAllResult?>(RefuseAny(jobs, now, batch) ?? StoreAll(jobs, now));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return ValueTask.FromResult(FindBatch(batchId, tenant)?.ToInfo());
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        List<string>? requested = null;
+        lock (_gate)
+        {
+            if (FindBatch(batchId, tenant) is not { State: BatchState.Running } batch)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            var now = _time.GetUtcNow();
+            batch.State = BatchState.Cancelled;
+            batch.UpdatedAt = now;
+            foreach (var job in batch.Members.ToArray())
+            {
+                switch (job.State)
+                {
+                    case JobState.Waiting or JobState.Scheduled or JobState.Pending or JobState.Retrying:
+                        MoveTo(job, JobState.Cancelled, now);
+                        break;
+                    case JobState.Active:
+                        job.CancelRequested = true;
+                        job.UpdatedAt = now;
+                        (requested ??= []).Add(job.Id);
+                        break;
+                }
+            }
+        }
+
+        foreach (var jobId in requested ?? [])
+        {
+            NotifyCancelRequested(jobId);
+        }
+
+        return ValueTask.FromResult(true);
+    }
+
+    private BatchRecord? FindBatch(string batchId, string tenant) =>
+        _batches.TryGetValue(batchId, out var batch) && string.Equals(batch.Tenant, tenant, StringComparison.Ordinal) ? batch : null;
+
+    /// <summary>The refusal of the first job of the list that cannot be stored (all or none), or null.</summary>
+    private EnqueueAllResult? RefuseAny(IReadOnlyList<NewJob> jobs, DateTimeOffset now, BatchRecord? batch)
+    {
+        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, now) is { } repeated)
+        {
+            return repeated;
+        }
+
+        var earlier = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if ((Refusal(jobs[i], now) ?? MissingDependency(jobs[i], now, earlier, batch)) is { } refusal)
+            {
+                return EnqueueAllResult.Refused(i, refusal);
+            }
+
+            earlier.Add(jobs[i].Id);
+        }
+
+        return null;
+    }
+
+    private EnqueueAllResult StoreAll(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
+    {
+        var results = new EnqueueResult[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            results[i] = EnqueueCore(jobs[i], now);
+        }
+
+        if (results.Any(static r => r.State == JobState.Pending))
+        {
+            Signal();
+        }
+
+        return EnqueueAllResult.Stored(results);
+    }
+
+    /// <summary>
+    /// The refusal of a job whose dependency or batch does not exist in its tenant (and is not an earlier job of the
+    /// same list, or the batch being created); null when every one exists.
+    /// </summary>
+    private EnqueueResult? MissingDependency(NewJob job, DateTimeOffset now, IReadOnlySet<string>? earlier = null, BatchRecord? creating = null)
+    {
+        if (job.BatchId is { } batchId && creating?.Id != batchId && FindBatch(batchId, job.Tenant) is null)
+        {
+            return new EnqueueResult(EnqueueOutcome.DependencyNotFound, batchId, JobState.Waiting, job.Queue, now);
+        }
+
+        foreach (var dependency in job.DependsOn)
+        {
+            var found = dependency.OnBatch
+                ? creating?.Id == dependency.Id || FindBatch(dependency.Id, job.Tenant) is not null
+                : earlier?.Contains(dependency.Id) == true || Find(job.Tenant, dependency.Id) is not null;
+            if (!found)
+            {
+                return new EnqueueResult(EnqueueOutcome.DependencyNotFound, dependency.Id, JobState.Waiting, job.Queue, now);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// For a new job with dependencies, stored waiting: links it to each unfinished dependency and resolves at once the
+    /// finished ones, so a job whose dependencies have all finished is released (or cancelled) in the same step.
+    /// </summary>
+    private void LinkDependencies(JobRecord job, DateTimeOffset now)
+    {
+        string? failed = null;
+        foreach (var dependency in job.DependsOn)
+        {
+            if (dependency.OnBatch)
+            {
+                var batch = _batches[dependency.Id];
+                if (batch.FinishedAt is null)
+                {
+                    batch.Dependants.Add((job, dependency.SuccessOnly));
+                    job.WaitingFor++;
+                }
+                else if (dependency.SuccessOnly && !batch.AllSucceeded)
+                {
+                    failed ??= dependency.Id;
+                }
+
+                continue;
+            }
+
+            var target = _jobs[dependency.Id];
+            if (!target.State.IsFinished())
+            {
+                (target.Dependants ??= []).Add((job, dependency.SuccessOnly));
+                job.WaitingFor++;
+            }
+            else if (dependency.SuccessOnly && target.State is not (JobState.Succeeded or JobState.Partial))
+            {
+                failed ??= dependency.Id;
+            }
+        }
+
+        if (failed is not null)
+        {
+            CancelWaiting(job, failed, now);
+        }
+        else if (job.WaitingFor == 0)
+        {
+            Release(job, now);
+        }
+    }
+
+    /// <summary>
+    /// Runs inside the transition that finished <paramref name="job"/> as <paramref name="outcome"/>: counts it in its
+    /// batch (finishing the batch with its last member) and resolves every job waiting for it.
+    /// </summary>
+    private void Finished(JobRecord job, JobState outcome, DateTimeOffset now)
+    {
+        var succeeded = outcome is JobState.Succeeded or JobState.Partial;
+        if (job.BatchId is { } batchId && !job.CountedInBatch && _batches.TryGetValue(batchId, out var batch))
+        {
+            job.CountedInBatch = true;
+            switch (outcome)
+            {
+                case JobState.Succeeded or JobState.Partial:
+                    batch.Succeeded++;
+                    break;
+                case JobState.Failed:
+                    batch.Failed++;
+                    break;
+                default:
+                    batch.Cancelled++;
+                    break;
+            }
+
+            batch.UpdatedAt = now;
+            if (batch.Unfinished == 0 && batch.FinishedAt is null)
+            {
+                batch.FinishedAt = now;
+                batch.ExpiresAt = now + batch.Retention;
+                if (batch.State == BatchState.Running)
+                {
+                    batch.State = batch.AllSucceeded ? BatchState.Succeeded : BatchState.Completed;
+                }
+
+                var callbacks = batch.Dependants.ToArray();
+                batch.Dependants.Clear();
+                foreach (var (dependant, successOnly) in callbacks)
+                {
+                    Resolve(dependant, batch.Id, successOnly, batch.AllSucceeded, now);
+                }
+            }
+        }
+
+        if (job.Dependants is { } dependants)
+        {
+            job.Dependants = null;
+            foreach (var (dependant, successOnly) in dependants)
+            {
+                Resolve(dependant, job.Id, successOnly, succeeded, now);
+            }
+        }
+    }
+
+    private void Resolve(JobRecord dependant, string dependencyId, bool successOnly, bool succeeded, DateTimeOffset now)
+    {
+        if (dependant.State != JobState.Waiting)
+        {
+            return;
+        }
+
+        if (successOnly && !succeeded)
+        {
+            CancelWaiting(dependant, dependencyId, now);
+        }
+        else if (--dependant.WaitingFor == 0)
+        {
+            Release(dependant, now);
+        }
+    }
+
+    private void CancelWaiting(JobRecord job, string dependencyId, DateTimeOffset now)
+    {
+        job.Errors.Add(new JobError(job.Attempts, WorkflowMessages.DependencyDidNotSucceed(dependencyId), null, null, now));
+        MoveTo(job, JobState.Cancelled, now);
+    }
+
+    private void Release(JobRecord job, DateTimeOffset now)
+    {
+        var state = job.ScheduledAt > now ? JobState.Scheduled : JobState.Pending;
+        MoveTo(job, state, now);
+        if (state == JobState.Pending)
+        {
+            Signal();
+        }
+    }
+
+    /// <summary>Deletes batches whose retention after their last member passed.</summary>
+    private void PurgeBatches(DateTimeOffset now)
+    {
+        if (_batches.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var batch in _batches.Values.Where(b => b.ExpiresAt <= now).ToList())
+        {
+            _batches.Remove(batch.Id);
+        }
+    }
+
+    /// <summary>A batch as the store holds it, touched only under the store's lock.</summary>
+    private sealed class BatchRecord
+    {
+        public required string Id { get; init; }
+
+        public required string Tenant { get; init; }
+
+        public required TimeSpan Retention { get; init; }
+
+        public required DateTimeOffset CreatedAt { get; init; }
+
+        public DateTimeOffset UpdatedAt { get; set; }
+
+        public BatchState State { get; set; }
+
+        public int Total { get; set; }
+
+        public int Succeeded { get; set; }
+
+        public int Failed { get; set; }
+
+        public int Cancelled { get; set; }
+
+        public int Unfinished => Total - Succeeded - Failed - Cancelled;
+
+        public bool AllSucceeded => Succeeded == Total;
+
+        public DateTimeOffset? FinishedAt { get; set; }
+
+        public DateTimeOffset? ExpiresAt { get; set; }
+
+        public List<JobRecord> Members { get; } = [];
+
+        public List<(JobRecord Job, bool SuccessOnly)> Dependants { get; } = [];
+
+        public BatchInfo ToInfo() => new()
+        {
+            Id = Id,
+            Tenant = Tenant,
+            State = State,
+            Total = Total,
+            Succeeded = Succeeded,
+            Failed = Failed,
+            Cancelled = Cancelled,
+            CreatedAt = CreatedAt,
+            UpdatedAt = UpdatedAt,
+            FinishedAt = FinishedAt,
+        };
+    }
+}

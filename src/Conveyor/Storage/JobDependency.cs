@@ -1,0 +1,13 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// Something a waiting job waits for: a job, or a whole batch (<see cref="OnBatch"/>), of the same tenant. The
+/// dependency is resolved by the transition that finishes it, in the same atomic step of the store.
+/// </summary>
+/// <param name="Id">The job's or the batch's id.</param>
+/// <param name="SuccessOnly">
+/// True: the waiting job runs only if the dependency succeeded (a job succeeded or partly succeeded; every job of a
+/// batch did), and is cancelled otherwise. False: it runs once the dependency finished, whatever the outcome.
+/// </param>
+/// <param name="OnBatch">True when <paramref name="Id"/> names a batch (its callbacks wait for it), false for a job.</param>
+public sealed record JobDependency(string Id, bool SuccessOnly, bool OnBatch = false);

@@ -1,0 +1,13 @@
+namespace Conveyor.Storage;
+
+/// <summary>A batch to create, with its defaults applied by the client.</summary>
+public sealed record NewBatch
+{
+    /// <summary><c>batch_</c> and 32 lowercase hex digits.</summary>
+    public required string Id { get; init; }
+
+    public required string Tenant { get; init; }
+
+    /// <summary>How long the batch's record is kept after its last job finished.</summary>
+    public required TimeSpan Retention { get; init; }
+}

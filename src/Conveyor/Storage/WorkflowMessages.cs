@@ -1,0 +1,9 @@
+namespace Conveyor.Storage;
+
+/// <summary>The words every store puts on a job its dependency cancelled, so that the API reads the same on each.</summary>
+public static class WorkflowMessages
+{
+    /// <summary>The error line of a job cancelled because a job or batch it waited for (success only) did not succeed.</summary>
+    public static string DependencyDidNotSucceed(string dependencyId) =>
+        $"Cancelled without running: '{dependencyId}', which it waited for, did not succeed.";
+}

@@ -1,0 +1,11 @@
+namespace Conveyor;
+
+/// <summary>When a job that waits for others (<see cref="JobOptions.After"/>, a batch callback) runs.</summary>
+public enum ContinuationCondition
+{
+    /// <summary>Only if what it waits for succeeded (a job: succeeded or partly succeeded; a batch: every job did); otherwise it is cancelled.</summary>
+    Succeeded = 0,
+
+    /// <summary>Once what it waits for finished, whatever the outcome (succeeded, failed or cancelled).</summary>
+    Finished = 1,
+}

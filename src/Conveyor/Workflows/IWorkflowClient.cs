@@ -1,0 +1,39 @@
+using Conveyor.Storage;
+
+namespace Conveyor;
+
+/// <summary>
+/// Jobs that run after others: chains of continuations stored together, and batches with callbacks. A single
+/// continuation needs only <see cref="JobOptions.After"/> on an ordinary enqueue. Registered by <c>AddConveyor</c>.
+/// </summary>
+public interface IWorkflowClient
+{
+    /// <summary>
+    /// Stores every job of the list or none (a chain: the later ones name the earlier ones in
+    /// <see cref="JobOptions.After"/>), in one atomic step of the store. Build the jobs with
+    /// <see cref="IJobClient.CreateJob{TPayload}"/>.
+    /// </summary>
+    /// <exception cref="JobStoreUnavailableException">The store could not be reached; nothing was stored.</exception>
+    Task<EnqueueAllResult> EnqueueAllAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates a batch of <paramref name="jobs"/> (at least one, all of one tenant) with its callbacks, all or none, in
+    /// one atomic step of the store. Each callback is enqueued exactly once by the transition that finishes the
+    /// batch's last job.
+    /// </summary>
+    /// <exception cref="ArgumentException">No job, jobs of several tenants, a job already in a batch, or a callback that waits for something else.</exception>
+    Task<BatchEnqueueResult> StartBatchAsync(IReadOnlyList<NewJob> jobs, BatchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds jobs to a running batch, all or none (from a job of the batch, for example).</summary>
+    /// <exception cref="InvalidOperationException">The tenant has no such batch, or it is no longer running (finished or cancelled).</exception>
+    Task<EnqueueAllResult> AddToBatchAsync(string batchId, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default);
+
+    /// <summary>The batch's state, counts and progress, or null when the tenant has no batch with this id.</summary>
+    Task<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a running batch: its jobs that have not started are cancelled, running ones at the end of their attempt;
+    /// the complete callback runs once all have finished. False when the tenant has no such batch or it is not running.
+    /// </summary>
+    Task<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
+}

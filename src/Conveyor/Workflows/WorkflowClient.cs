@@ -1,0 +1,151 @@
+using Conveyor.Diagnostics;
+using Conveyor.Server;
+using Conveyor.Storage;
+
+namespace Conveyor.Workflows;
+
+/// <summary>Checks what a chain or batch asks for, stores it in one step and counts and signals what was stored.</summary>
+internal sealed class WorkflowClient(IJobStore store, ConveyorMetrics metrics, JobReadySignal readySignal) : IWorkflowClient
+{
+    /// <summary>How long a finished batch's record stays readable when the options say nothing.</summary>
+    internal static readonly TimeSpan DefaultBatchRetention = TimeSpan.FromDays(7);
+
+    public async Task<EnqueueAllResult> EnqueueAllAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var result = await store.EnqueueAllOrNoneAsync(jobs, cancellationToken).ConfigureAwait(false);
+        Stored(jobs, result);
+        return result;
+    }
+
+    public async Task<BatchEnqueueResult> StartBatchAsync(IReadOnlyList<NewJob> jobs, BatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        options ??= new BatchOptions();
+        if (jobs.Count == 0)
+        {
+            throw new ArgumentException("A batch needs at least one job.", nameof(jobs));
+        }
+
+        var batchId = options.BatchId ?? BatchId.New();
+        if (!BatchId.IsValid(batchId))
+        {
+            throw new ArgumentException($"'{batchId}' is not a batch id: use BatchId.New() ('batch_' and 32 lowercase hex digits).", nameof(options));
+        }
+
+        if (options.Retention is { } retention && retention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("BatchOptions.Retention must be positive.", nameof(options));
+        }
+
+        var tenant = jobs[0]?.Tenant ?? throw new ArgumentException("A job of the list is null.", nameof(jobs));
+        var all = new List<NewJob>(jobs.Count + 2);
+        all.AddRange(Members(batchId, tenant, jobs));
+        if (options.OnSuccess is { } onSuccess)
+        {
+            all.Add(Callback(batchId, tenant, onSuccess, successOnly: true, nameof(BatchOptions.OnSuccess)));
+        }
+
+        if (options.OnComplete is { } onComplete)
+        {
+            all.Add(Callback(batchId, tenant, onComplete, successOnly: false, nameof(BatchOptions.OnComplete)));
+        }
+
+        var batch = new NewBatch { Id = batchId, Tenant = tenant, Retention = options.Retention ?? DefaultBatchRetention };
+        var result = await store.CreateBatchAsync(batch, all, cancellationToken).ConfigureAwait(false);
+        Stored(all, result);
+        return new BatchEnqueueResult(batchId, result);
+    }
+
+    public async Task<EnqueueAllResult> AddToBatchAsync(string batchId, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0)
+        {
+            return EnqueueAllResult.Stored([]);
+        }
+
+        var tenant = jobs[0]?.Tenant ?? throw new ArgumentException("A job of the list is null.", nameof(jobs));
+        var members = BatchId.IsValid(batchId) ? Members(batchId, tenant, jobs).ToList() : null;
+        var result = members is null ? null : await store.AddToBatchAsync(batchId, tenant, members, cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            throw new InvalidOperationException($"Tenant '{tenant}' has no running batch '{batchId}': it does not exist, has finished or was cancelled.");
+        }
+
+        Stored(members!, result);
+        return result;
+    }
+
+    public Task<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        EnsureTenant(tenant);
+        return BatchId.IsValid(batchId) ? store.GetBatchAsync(batchId, tenant, cancellationToken).AsTask() : Task.FromResult<BatchInfo?>(null);
+    }
+
+    public Task<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        EnsureTenant(tenant);
+        return BatchId.IsValid(batchId) ? store.CancelBatchAsync(batchId, tenant, cancellationToken).AsTask() : Task.FromResult(false);
+    }
+
+    private static IEnumerable<NewJob> Members(string batchId, string tenant, IReadOnlyList<NewJob> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            if (!string.Equals(job.Tenant, tenant, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"The jobs of a batch belong to one tenant: '{job.Id}' is of '{job.Tenant}', not '{tenant}'.", nameof(jobs));
+            }
+
+            if (job.BatchId is not null && job.BatchId != batchId)
+            {
+                throw new ArgumentException($"Job '{job.Id}' already belongs to batch '{job.BatchId}'.", nameof(jobs));
+            }
+
+            yield return job with { BatchId = batchId };
+        }
+    }
+
+    private static NewJob Callback(string batchId, string tenant, NewJob job, bool successOnly, string option)
+    {
+        if (!string.Equals(job.Tenant, tenant, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"BatchOptions.{option} belongs to tenant '{job.Tenant}', the batch's jobs to '{tenant}'.", option);
+        }
+
+        if (job.DependsOn.Count > 0 || job.BatchId is not null)
+        {
+            throw new ArgumentException($"BatchOptions.{option} waits for its batch only: build it without JobOptions.After.", option);
+        }
+
+        return job with { DependsOn = [new JobDependency(batchId, successOnly, OnBatch: true)] };
+    }
+
+    private static void EnsureTenant(string tenant)
+    {
+        if (!TenantId.IsValid(tenant))
+        {
+            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
+        }
+    }
+
+    private void Stored(IReadOnlyList<NewJob> jobs, EnqueueAllResult result)
+    {
+        if (!result.AllStored)
+        {
+            return;
+        }
+
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            metrics.JobEnqueued(jobs[i].Type, jobs[i].Queue);
+        }
+
+        readySignal.Set();
+    }
+}

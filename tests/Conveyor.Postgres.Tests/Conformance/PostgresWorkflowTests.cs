@@ -1,0 +1,19 @@
+using Conveyor.Storage;
+using Conveyor.Storage.Conformance;
+
+namespace Conveyor.Postgres.Tests.Conformance;
+
+public sealed class PostgresWorkflowTests : WorkflowTests
+{
+    protected override bool SupportsWorkflows => false;
+
+    private readonly PostgresTestSchema _schema = new();
+
+    protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) => _schema.CreateJobStoreAsync(timeProvider);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _schema.DisposeAsync();
+    }
+}
