@@ -2,6 +2,7 @@ using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.Metrics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -20,14 +21,14 @@ public static class ConveyorApiConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<ConveyorApiOptions>().BindFromConfigurationIfPresent(ConveyorApiOptions.SectionName);
+        var options = services.AddOptions<ConveyorApiOptions>().BindFromConfigurationIfPresent(ConveyorApiOptions.SectionName, static (section, o) => section.Bind(o));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
         options.ValidateOnStart();
-        services.AddOptions<ConveyorDashboardOptions>().BindFromConfigurationIfPresent(ConveyorDashboardOptions.SectionName);
+        services.AddOptions<ConveyorDashboardOptions>().BindFromConfigurationIfPresent(ConveyorDashboardOptions.SectionName, static (section, o) => section.Bind(o));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorApiOptions>, ConveyorApiOptionsValidator>());
         services.TryAddSingleton<ApiKeyTenantResolver>();
         services.TryAddSingleton<TenantRateLimiter>();

@@ -1,5 +1,6 @@
 using Conveyor.Postgres;
 using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,14 @@ public static class PostgresConveyorBuilderExtensions
     public static IConveyorBuilder UsePostgres(this IConveyorBuilder builder, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindFromConfigurationIfPresent(PostgresStoreOptions.SectionName);
+        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindFromConfigurationIfPresent(PostgresStoreOptions.SectionName, static (section, o) => section.Bind(o));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        options.ValidateDataAnnotations()
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStoreOptions>, PostgresStoreOptionsValidator>());
+        options
             .Validate<IServiceProvider>(
                 static (o, sp) => !string.IsNullOrWhiteSpace(o.ConnectionString) || sp.GetService<NpgsqlDataSource>() is not null,
                 "Conveyor:Postgres:ConnectionString is required when no NpgsqlDataSource is registered (e.g. \"Host=db;Database=app;Username=app;Password=...\").")

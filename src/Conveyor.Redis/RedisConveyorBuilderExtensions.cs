@@ -1,5 +1,6 @@
 using Conveyor.Redis;
 using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -19,9 +20,9 @@ public static class RedisConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Services.AddOptions<RedisStoreOptions>()
-            .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName)
-            .ValidateDataAnnotations()
+            .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName, static (section, o) => section.Bind(o))
             .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
         if (configure is not null)
         {
             options.Configure(configure);

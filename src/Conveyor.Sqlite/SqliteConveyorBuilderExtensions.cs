@@ -1,5 +1,6 @@
 using Conveyor.Sqlite;
 using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,13 +19,14 @@ public static class SqliteConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindFromConfigurationIfPresent("Conveyor:Sqlite");
+        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindFromConfigurationIfPresent("Conveyor:Sqlite", static (section, o) => section.Bind(o));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        options.ValidateDataAnnotations().ValidateOnStart();
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton(static services => new SqliteJobStore(

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor.Sqlite;
 
@@ -45,7 +46,7 @@ public sealed class SqliteStoreOptions : IValidatableObject
     /// <see cref="Conveyor.Storage.JobStoreUnavailableException"/>. Writes are short, so a long wait means
     /// something holds the file.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Conveyor:Sqlite:BusyTimeout must be between 100 ms and 10 minutes.")]
+    [SettingRange("00:00:00.100", "00:10:00", ErrorMessage = "Conveyor:Sqlite:BusyTimeout must be between 100 ms and 10 minutes.")]
     public TimeSpan BusyTimeout { get; set; } = DefaultBusyTimeout;
 
     /// <summary>
@@ -53,14 +54,14 @@ public sealed class SqliteStoreOptions : IValidatableObject
     /// (a cheap <c>PRAGMA data_version</c>). Jobs enqueued in the same process wake workers at once; this
     /// bounds the latency of jobs enqueued by other processes.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Conveyor:Sqlite:ExternalChangePollInterval must be between 10 ms and 1 minute.")]
+    [SettingRange("00:00:00.010", "00:01:00", ErrorMessage = "Conveyor:Sqlite:ExternalChangePollInterval must be between 10 ms and 1 minute.")]
     public TimeSpan ExternalChangePollInterval { get; set; } = DefaultExternalChangePollInterval;
 
     /// <summary>
     /// Connections kept open for reads (job lookups, listings, statistics), which in WAL mode never wait for
     /// the single writer.
     /// </summary>
-    [Range(1, 64, ErrorMessage = "Conveyor:Sqlite:MaxReadConnections must be between 1 and 64.")]
+    [SettingRange(1, 64, ErrorMessage = "Conveyor:Sqlite:MaxReadConnections must be between 1 and 64.")]
     public int MaxReadConnections { get; set; } = DefaultMaxReadConnections;
 
     /// <summary>

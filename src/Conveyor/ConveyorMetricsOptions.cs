@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor;
 
@@ -19,14 +20,14 @@ public sealed class ConveyorMetricsOptions
     /// The store is read at most once per interval, however many scrapes or collections ask; between reads they see
     /// the cached figures. 1 s – 1 hour, default 15 s (Prometheus's usual scrape interval).
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Conveyor:Metrics:StoreGaugesInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:01", "01:00:00", ErrorMessage = "Conveyor:Metrics:StoreGaugesInterval must be between {1} and {2}.")]
     public TimeSpan StoreGaugesInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// How long one read of the store may take before the gauges are left out (and <c>job_store_up</c> is 0) until
     /// the next successful read. 100 ms – 30 s, default 3 s: well under Prometheus's default scrape timeout (10 s).
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "00:00:30", ErrorMessage = "Conveyor:Metrics:StoreTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00.1", "00:00:30", ErrorMessage = "Conveyor:Metrics:StoreTimeout must be between {1} and {2}.")]
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
@@ -35,6 +36,6 @@ public sealed class ConveyorMetricsOptions
     /// enqueuing generated type names, jobs of unknown types snoozed by a worker) cannot grow the series without limit.
     /// The types a worker server handles are labelled first, at its start. 10 – 100,000, default 1000.
     /// </summary>
-    [Range(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxJobTypes must be between {1} and {2}.")]
+    [SettingRange(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxJobTypes must be between {1} and {2}.")]
     public int MaxJobTypes { get; set; } = 1000;
 }

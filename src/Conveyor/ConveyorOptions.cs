@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor;
 
@@ -13,17 +14,19 @@ public sealed class ConveyorOptions
     public const int DefaultMaxRetryValue = 25;
 
     /// <summary>Retries after the first attempt for jobs enqueued without <see cref="JobOptions.MaxRetry"/>. 0–1000, default 25.</summary>
-    [Range(0, 1000)]
+    [SettingRange(0, 1000)]
     public int DefaultMaxRetry { get; set; } = DefaultMaxRetryValue;
 
     /// <summary>How long finished jobs are kept, by outcome, when the job does not say (<c>Conveyor:Retention:Succeeded</c> …).</summary>
+#pragma warning disable SYSLIB1212 // Retention and Metrics are checked by their own validators, with one message per section (AddConveyor).
     public ConveyorRetentionOptions Retention { get; set; } = new();
 
     /// <summary>The store-derived gauges of the "Conveyor" meter: whether this process publishes them, how often it reads the store (<c>Conveyor:Metrics</c>).</summary>
     public ConveyorMetricsOptions Metrics { get; set; } = new();
+#pragma warning restore SYSLIB1212
 
     /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
-    [Range(1, 64 * 1024 * 1024)]
+    [SettingRange(1, 64 * 1024 * 1024)]
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Event fan-out (<c>Conveyor:Events:NoSubscribers</c> …).</summary>

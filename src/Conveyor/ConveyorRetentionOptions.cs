@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor;
 
@@ -10,15 +11,15 @@ namespace Conveyor;
 public sealed class ConveyorRetentionOptions
 {
     /// <summary>Succeeded jobs. 0 – 10 years, default 1 hour.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Succeeded must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Succeeded must be between {1} and {2}.")]
     public TimeSpan Succeeded { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Failed and partially successful jobs. 0 – 10 years, default 7 days.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Failed must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Failed must be between {1} and {2}.")]
     public TimeSpan Failed { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Cancelled jobs. 0 – 10 years, default 1 day.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Cancelled must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "3650.00:00:00", ErrorMessage = "Conveyor:Retention:Cancelled must be between {1} and {2}.")]
     public TimeSpan Cancelled { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -79,14 +80,14 @@ public sealed class QueueRetention
 public sealed class JobTypeRetention
 {
     /// <summary>Succeeded jobs of the type.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Succeeded { get; set; }
 
     /// <summary>Failed and partially successful jobs of the type.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Failed { get; set; }
 
     /// <summary>Cancelled jobs of the type.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Cancelled { get; set; }
 }

@@ -1,5 +1,6 @@
 using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.Health;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ public static class ConveyorHealthChecksBuilderExtensions
         if (!services.Any(d => d.ServiceType == typeof(ConveyorHealthChecksRegistered)))
         {
             services.AddSingleton<ConveyorHealthChecksRegistered>();
-            options.BindFromConfigurationIfPresent(ConveyorHealthOptions.SectionName).ValidateOnStart();
+            options.BindFromConfigurationIfPresent(ConveyorHealthOptions.SectionName, static (section, o) => section.Bind(o)).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorHealthOptions>, ConveyorHealthOptionsValidator>());
             string[] tags = [ConveyorHealthOptions.ReadyTag, "conveyor"];
             builder.AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, tags: tags);

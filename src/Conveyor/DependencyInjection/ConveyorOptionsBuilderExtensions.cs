@@ -3,20 +3,32 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Binding for Conveyor's options and those of the store packages.</summary>
-public static class ConveyorOptionsBuilderExtensions
+/// <summary>
+/// Binding for Conveyor's options and those of the store packages (compiled into each package that uses it, a linked
+/// source file, so it is no part of any package's public API).
+/// </summary>
+internal static class ConveyorOptionsBuilderExtensions
 {
     /// <summary>
     /// Binds the options from <paramref name="sectionPath"/> of the application's <see cref="IConfiguration"/> when one
     /// is registered (any host), and leaves the defaults otherwise (a bare <see cref="ServiceCollection"/> in a test or
-    /// a console tool), unlike <c>BindConfiguration</c>, which requires one.
+    /// a console tool), unlike <c>BindConfiguration</c>, which requires one. <paramref name="bind"/> is
+    /// <c>static (section, options) => section.Bind(options)</c> written where the options type is known, so that the
+    /// configuration binder's source generator replaces it with generated code (no reflection: trimming and Native
+    /// AOT keep every setting).
     /// </summary>
-    public static OptionsBuilder<TOptions> BindFromConfigurationIfPresent<TOptions>(this OptionsBuilder<TOptions> builder, string sectionPath)
+    public static OptionsBuilder<TOptions> BindFromConfigurationIfPresent<TOptions>(
+        this OptionsBuilder<TOptions> builder, string sectionPath, Action<IConfiguration, TOptions> bind)
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<IConfigureOptions<TOptions>>(sp => new ConfigureNamedOptions<TOptions>(builder.Name, options =>
-            sp.GetService<IConfiguration>()?.GetSection(sectionPath).Bind(options)));
+        {
+            if (sp.GetService<IConfiguration>() is { } configuration)
+            {
+                bind(configuration.GetSection(sectionPath), options);
+            }
+        }));
         return builder;
     }
 }

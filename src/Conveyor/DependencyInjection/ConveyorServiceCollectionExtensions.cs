@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using Conveyor;
 using Conveyor.Client;
+using Conveyor.Configuration;
 using Conveyor.Diagnostics;
 using Conveyor.Handlers;
 using Conveyor.Idempotency;
@@ -24,24 +26,36 @@ public static class ConveyorServiceCollectionExtensions
     public static IConveyorBuilder AddConveyor(this IServiceCollection services, Action<ConveyorOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ConveyorOptions>().BindFromConfigurationIfPresent(ConveyorOptions.SectionName);
+        var options = services.AddOptions<ConveyorOptions>().BindFromConfigurationIfPresent(ConveyorOptions.SectionName, static (section, o) =>
+        {
+            try
+            {
+                section.Bind(o);
+            }
+            catch (InvalidOperationException) when (ConveyorLimitsOptionsValidator.UnreadableIn(section) is { Count: > 0 } failures)
+            {
+                // A limit value configuration cannot convert stops the start naming every such value (not only the first).
+                throw new OptionsValidationException(ConveyorOptions.SectionName, typeof(ConveyorOptions), failures);
+            }
+        });
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        options.ValidateDataAnnotations()
+        options
             .Validate(
-                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Retention, new(o.Retention), null, validateAllProperties: true)
-                    && o.Retention.JobTypes.Values.All(t => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(t, new(t), null, validateAllProperties: true)),
+                o => new ConveyorRetentionOptionsAttributesValidator().Validate(null, o.Retention).Succeeded
+                    && o.Retention.JobTypes.Values.All(t => new JobTypeRetentionAttributesValidator().Validate(null, t).Succeeded),
                 "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between 00:00:00 and 3650.00:00:00.")
             .Validate(
-                o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Metrics, new(o.Metrics), null, validateAllProperties: true),
+                o => new ConveyorMetricsOptionsAttributesValidator().Validate(null, o.Metrics).Succeeded,
                 "Conveyor:Metrics: StoreGaugesInterval must be between 00:00:01 and 01:00:00 and StoreTimeout between 00:00:00.1 and 00:00:30.")
             .Validate(
                 o => Enum.IsDefined(o.Events.NoSubscribers),
                 "Conveyor:Events:NoSubscribers: use Throw (an event without subscribers is an error at the publish) or Log (it is logged and stores nothing).")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorOptionsAttributesValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorRetentionOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorLimitsOptionsValidator>());
         services.AddOptions<ConveyorJsonOptions>();
@@ -73,8 +87,11 @@ public static class ConveyorServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Registers a handler; its payload type (the <see cref="IJobHandler{TPayload}"/> it implements) names the job type.</summary>
-    public static IConveyorBuilder AddHandler<TPayload, THandler>(this IConveyorBuilder builder)
+    /// <summary>
+    /// Registers a handler; its payload type (the <see cref="IJobHandler{TPayload}"/> it implements) names the job type.
+    /// Uses no reflection, so it is the form for trimmed and Native AOT applications.
+    /// </summary>
+    public static IConveyorBuilder AddHandler<TPayload, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IConveyorBuilder builder)
         where TPayload : IJobPayload
         where THandler : class, IJobHandler<TPayload>
     {
@@ -88,9 +105,12 @@ public static class ConveyorServiceCollectionExtensions
 
     /// <summary>
     /// Registers a handler, finding its payload type from the <see cref="IJobHandler{TPayload}"/> it implements
-    /// (once, at registration; dispatch itself uses no reflection).
+    /// (once, at registration, by reflection; dispatch itself uses none). Native AOT cannot make that generic call
+    /// at run time: there, register with <c>AddHandler&lt;TPayload, THandler&gt;()</c>, which needs no reflection.
     /// </summary>
-    public static IConveyorBuilder AddHandler<THandler>(this IConveyorBuilder builder)
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = "The generic method's only annotated parameter is THandler, which carries the same annotation here.")]
+    [RequiresDynamicCode("Finds the payload type by reflection and makes a generic call for it; under Native AOT use AddHandler<TPayload, THandler>().")]
+    public static IConveyorBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.Interfaces)] THandler>(this IConveyorBuilder builder)
         where THandler : class
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -107,11 +127,7 @@ public static class ConveyorServiceCollectionExtensions
             var payloadType = handlerInterface.GetGenericArguments()[0];
             try
             {
-                typeof(ConveyorServiceCollectionExtensions)
-                    .GetMethods()
-                    .Single(m => m.Name == nameof(AddHandler) && m.GetGenericArguments().Length == 2)
-                    .MakeGenericMethod(payloadType, typeof(THandler))
-                    .Invoke(null, [builder]);
+                AddHandlerOfPayloadType.MakeGenericMethod(payloadType, typeof(THandler)).Invoke(null, [builder]);
             }
             catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
             {
@@ -121,6 +137,20 @@ public static class ConveyorServiceCollectionExtensions
         }
 
         return builder;
+    }
+
+    private static System.Reflection.MethodInfo AddHandlerOfPayloadType =>
+        field ??= new Func<IConveyorBuilder, IConveyorBuilder>(AddHandler<PayloadStandIn, HandlerStandIn>).Method.GetGenericMethodDefinition();
+
+    // Stand-ins that let the compiler name the two-argument AddHandler without a lookup by name.
+    private sealed record PayloadStandIn : IJobPayload
+    {
+        public static string JobType => "stand-in";
+    }
+
+    private sealed class HandlerStandIn : IJobHandler<PayloadStandIn>
+    {
+        public Task HandleAsync(PayloadStandIn payload, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>Registers a handler for a job type without a payload class; it reads <see cref="JobContext.Payload"/> itself.</summary>
@@ -134,7 +164,7 @@ public static class ConveyorServiceCollectionExtensions
     }
 
     /// <summary>Adds a middleware after the built-in recovery → tracing → metrics → logging, in registration order.</summary>
-    public static IConveyorBuilder UseMiddleware<TMiddleware>(this IConveyorBuilder builder)
+    public static IConveyorBuilder UseMiddleware<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TMiddleware>(this IConveyorBuilder builder)
         where TMiddleware : class, IJobMiddleware
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -144,7 +174,7 @@ public static class ConveyorServiceCollectionExtensions
     }
 
     /// <summary>Replaces the retry policy (default: <see cref="ExponentialBackoffRetryPolicy"/>).</summary>
-    public static IConveyorBuilder UseRetryPolicy<TPolicy>(this IConveyorBuilder builder)
+    public static IConveyorBuilder UseRetryPolicy<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TPolicy>(this IConveyorBuilder builder)
         where TPolicy : class, IRetryPolicy
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -169,13 +199,14 @@ public static class ConveyorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<JobServerOptions>().BindFromConfigurationIfPresent(JobServerOptions.SectionName);
+        var options = services.AddOptions<JobServerOptions>().BindFromConfigurationIfPresent(JobServerOptions.SectionName, static (section, o) => section.Bind(o));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        options.ValidateDataAnnotations().ValidateOnStart();
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobServerOptions>, JobServerOptionsAttributesValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobServerOptions>, JobServerOptionsValidator>());
         HostShutdownTimeout.Register(services);
         services.TryAddSingleton<RecoveryMiddleware>();

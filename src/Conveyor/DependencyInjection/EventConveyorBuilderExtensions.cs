@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Conveyor;
 using Conveyor.Client;
 using Conveyor.Events;
@@ -18,7 +19,7 @@ public static class EventConveyorBuilderExtensions
     /// </summary>
     /// <exception cref="ArgumentException">The event type, the queue, the subscriber's name or its options are invalid.</exception>
     /// <exception cref="InvalidOperationException">The subscriber is already registered for the event, or another one has its name.</exception>
-    public static IConveyorBuilder AddSubscriber<TEvent, TSubscriber>(this IConveyorBuilder builder, string queue = QueueName.Default, SubscriberOptions? options = null)
+    public static IConveyorBuilder AddSubscriber<TEvent, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSubscriber>(this IConveyorBuilder builder, string queue = QueueName.Default, SubscriberOptions? options = null)
         where TEvent : IEventPayload
         where TSubscriber : class, IEventSubscriber<TEvent>
     {

@@ -1,5 +1,7 @@
 using Conveyor;
 using Conveyor.Client.FireAndForget;
+using Conveyor.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +22,8 @@ public static class FireAndForgetConveyorBuilderExtensions
         var options = services.AddOptions<FireAndForgetOptions>();
         if (!services.Any(static d => d.ServiceType == typeof(FireAndForgetPump)))
         {
-            options.BindFromConfigurationIfPresent(FireAndForgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            options.BindFromConfigurationIfPresent(FireAndForgetOptions.SectionName, static (section, o) => section.Bind(o)).ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FireAndForgetOptions>, FireAndForgetOptionsAttributesValidator>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FireAndForgetOptions>, FireAndForgetOptionsValidator>());
             services.TryAddSingleton<FireAndForgetDrops>();
             services.TryAddSingleton<FireAndForgetBuffer>();

@@ -50,6 +50,17 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
     }
 
     /// <summary>
+    /// Every limit value under <paramref name="conveyorSection"/> (the <c>Conveyor</c> section) that configuration cannot
+    /// convert: the generated binder stops at the first one, and the start names them all instead.
+    /// </summary>
+    internal static List<string> UnreadableIn(IConfiguration conveyorSection)
+    {
+        var failures = Unreadable(conveyorSection.GetSection("Limits:Concurrency"));
+        failures.AddRange(UnreadableRates(conveyorSection.GetSection("Limits:Rate")));
+        return failures;
+    }
+
+    /// <summary>
     /// The configured values the binder could not convert: it drops the whole limit then, silently, which would leave a
     /// typo running without its limit.
     /// </summary>

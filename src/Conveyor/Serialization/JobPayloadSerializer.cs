@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -8,9 +9,11 @@ namespace Conveyor;
 /// <summary>
 /// Turns payloads and results into JSON and back with System.Text.Json. The settings come from
 /// <see cref="ConveyorJsonOptions"/>; source-generated contexts added there are used first, so payload types
-/// can be serialised without reflection.
+/// can be serialised without reflection. With none added, payloads go through System.Text.Json's reflection-based
+/// resolver, which trimmed and Native AOT applications do not have: there a context is required, and its absence
+/// stops the start with a message saying how to add one.
 /// </summary>
-public sealed class JobPayloadSerializer
+internal sealed class JobPayloadSerializer
 {
     private readonly JsonSerializerOptions _options;
 
@@ -18,8 +21,24 @@ public sealed class JobPayloadSerializer
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.SerializerOptions;
-        _options.MakeReadOnly(populateMissingResolver: true);
+        if (!_options.IsReadOnly && _options.TypeInfoResolver is null)
+        {
+            _options.TypeInfoResolver = ReflectionResolver();
+        }
+
+        _options.MakeReadOnly();
     }
+
+    // JsonSerializer.IsReflectionEnabledByDefault is false in trimmed and Native AOT applications (a feature switch the
+    // compiler folds), and the reflection resolver is then trimmed away with the branch that creates it.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only reached where reflection-based serialisation is enabled (not trimmed).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only reached where reflection-based serialisation is enabled (not Native AOT).")]
+    private static IJsonTypeInfoResolver ReflectionResolver() => JsonSerializer.IsReflectionEnabledByDefault
+        ? new DefaultJsonTypeInfoResolver()
+        : throw new InvalidOperationException(
+            "Job payloads and results need a source-generated JsonSerializerContext in a trimmed or Native AOT application: " +
+            "declare one for your payload types ([JsonSerializable(typeof(MyPayload))] partial class MyJsonContext : JsonSerializerContext) " +
+            "and add it with builder.ConfigureJson(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, MyJsonContext.Default)).");
 
     public byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T)));
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor;
 
@@ -26,7 +27,7 @@ public sealed class JobServerOptions
     /// Handlers running at once. Default: processor count × 10, because jobs mostly wait on I/O (databases, HTTP) and
     /// async handlers cost no thread while they wait; lower it for CPU-bound jobs.
     /// </summary>
-    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:Concurrency must be between {1} and {2}.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Conveyor:Server:Concurrency must be between {1} and {2}.")]
     public int Concurrency { get; set; } = Environment.ProcessorCount * 10;
 
     /// <summary>
@@ -35,7 +36,7 @@ public sealed class JobServerOptions
     /// 50 ms): for long jobs leasing ahead gains nothing and would keep jobs
     /// from other idle servers. Default: null, meaning equal to <see cref="Concurrency"/>; 0 turns it off.
     /// </summary>
-    [Range(0, 10_000, ErrorMessage = "Conveyor:Server:Prefetch must be between {1} and {2}.")]
+    [SettingRange(0, 10_000, ErrorMessage = "Conveyor:Server:Prefetch must be between {1} and {2}.")]
     public int? Prefetch { get; set; }
 
     /// <summary>
@@ -51,7 +52,7 @@ public sealed class JobServerOptions
     /// How long the server tries to open its store at start (retrying with backoff) before it stops with a message
     /// saying why: a wrong path or an unreachable address is seen at once. Default 15 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:StoreStartTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:StoreStartTimeout must be between {1} and {2}.")]
     public TimeSpan StoreStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -61,37 +62,37 @@ public sealed class JobServerOptions
     public bool StartWithoutStore { get; set; }
 
     /// <summary>How long running handlers get to finish at shutdown before they are cancelled and their jobs returned. Default 30 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:ShutdownTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:ShutdownTimeout must be between {1} and {2}.")]
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
 
     /// <summary>
     /// Lease on a running job, renewed every third of it. A killed worker's jobs run again within about this long
     /// plus one <see cref="RecoverInterval"/>. Default 4 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.200", "01:00:00", ErrorMessage = "Conveyor:Server:LeaseDuration must be between {1} and {2}.")]
+    [SettingRange("00:00:00.200", "01:00:00", ErrorMessage = "Conveyor:Server:LeaseDuration must be between {1} and {2}.")]
     public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
 
     /// <summary>How often an idle server looks for jobs enqueued by processes that cannot signal it. Default 1 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Conveyor:Server:PollInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:00.010", "00:10:00", ErrorMessage = "Conveyor:Server:PollInterval must be between {1} and {2}.")]
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 
     /// <summary>How often expired leases are looked for. Default 1 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:RecoverInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:RecoverInterval must be between {1} and {2}.")]
     public TimeSpan RecoverInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often due scheduled and retrying jobs are moved to their queues. Default 1 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:PromoteInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:PromoteInterval must be between {1} and {2}.")]
     public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How often finished jobs past their retention are deleted. Default 1 s: each run deletes until it has caught
     /// up, so the jobs waiting for deletion are about this long's worth of finishes.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Conveyor:Server:JanitorInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:00.050", "1.00:00:00", ErrorMessage = "Conveyor:Server:JanitorInterval must be between {1} and {2}.")]
     public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Most acknowledgements written in one round trip. Default 500.</summary>
-    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Conveyor:Server:AcknowledgementBatchSize must be between {1} and {2}.")]
     public int AcknowledgementBatchSize { get; set; } = 500;
 
     /// <summary>
@@ -101,11 +102,11 @@ public sealed class JobServerOptions
     public UnknownJobTypeAction UnknownJobTypes { get; set; } = UnknownJobTypeAction.Snooze;
 
     /// <summary>First wait of a snoozed job of an unknown type; later waits grow with its age. Default 30 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeDelay must be between {1} and {2}.")]
+    [SettingRange("00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeDelay must be between {1} and {2}.")]
     public TimeSpan UnknownJobTypeDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Longest wait of a snoozed job of an unknown type. Default 10 min.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeMaxDelay must be between {1} and {2}.")]
+    [SettingRange("00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:UnknownJobTypeMaxDelay must be between {1} and {2}.")]
     public TimeSpan UnknownJobTypeMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
@@ -118,18 +119,18 @@ public sealed class JobServerOptions
     /// How often the scheduler reads the store for schedules changed by other processes. Ticks it already knows of
     /// are fired at their instant, not at this interval. Default 1 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:SchedulePollInterval must be between {1} and {2}.")]
+    [SettingRange("00:00:00.050", "00:10:00", ErrorMessage = "Conveyor:Server:SchedulePollInterval must be between {1} and {2}.")]
     public TimeSpan SchedulePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How late a tick may be handled and still count as on time; older ticks are misfires, handled by the schedule's
     /// <see cref="MisfirePolicy"/>. Default 1 min.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:ScheduleMisfireThreshold must be between {1} and {2}.")]
+    [SettingRange("00:00:01", "1.00:00:00", ErrorMessage = "Conveyor:Server:ScheduleMisfireThreshold must be between {1} and {2}.")]
     public TimeSpan ScheduleMisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Most catch-up runs a schedule with <see cref="MisfirePolicy.All"/> gets for one outage. Default 100.</summary>
-    [Range(1, 10_000, ErrorMessage = "Conveyor:Server:ScheduleMaxCatchUpRuns must be between {1} and {2}.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Conveyor:Server:ScheduleMaxCatchUpRuns must be between {1} and {2}.")]
     public int ScheduleMaxCatchUpRuns { get; set; } = 100;
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conveyor.Configuration;
 
 namespace Conveyor;
 
@@ -20,31 +21,31 @@ public sealed class FireAndForgetOptions
     public string Queue { get; set; } = QueueName.Low;
 
     /// <summary>Calls the buffer holds while the store catches up. 1–1,000,000, default 10,000.</summary>
-    [Range(1, 1_000_000, ErrorMessage = "Conveyor:FireAndForget:BufferCapacity must be between {1} and {2}.")]
+    [SettingRange(1, 1_000_000, ErrorMessage = "Conveyor:FireAndForget:BufferCapacity must be between {1} and {2}.")]
     public int BufferCapacity { get; set; } = DefaultBufferCapacity;
 
     /// <summary>What a call does when the buffer is full: <see cref="FireAndForgetFullMode.Drop"/> (default) or <see cref="FireAndForgetFullMode.Wait"/>.</summary>
     public FireAndForgetFullMode FullMode { get; set; } = FireAndForgetFullMode.Drop;
 
     /// <summary>With <see cref="FireAndForgetFullMode.Wait"/>: the longest a call waits for room before it is dropped. Up to 1 min, default 1 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Conveyor:FireAndForget:FullWaitTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "00:01:00", ErrorMessage = "Conveyor:FireAndForget:FullWaitTimeout must be between {1} and {2}.")]
     public TimeSpan FullWaitTimeout { get; set; } = DefaultFullWaitTimeout;
 
     /// <summary>Most jobs stored in one round trip. 1–10,000, default 256.</summary>
-    [Range(1, 10_000, ErrorMessage = "Conveyor:FireAndForget:MaxBatchSize must be between {1} and {2}.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Conveyor:FireAndForget:MaxBatchSize must be between {1} and {2}.")]
     public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
 
     /// <summary>
     /// The longest one batch may take to be stored, retries included (a store that is down is tried again every
     /// 100–500 ms meanwhile); then its jobs are dropped, logged and counted. 10 ms – 5 min, default 5 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:EnqueueTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00.010", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:EnqueueTimeout must be between {1} and {2}.")]
     public TimeSpan EnqueueTimeout { get; set; } = DefaultEnqueueTimeout;
 
     /// <summary>
     /// At host shutdown, the longest the pump goes on storing what is buffered; what is left then is logged and counted
     /// (reason <c>shutdown</c>). Up to 5 min, default 5 s.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:ShutdownTimeout must be between {1} and {2}.")]
+    [SettingRange("00:00:00", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:ShutdownTimeout must be between {1} and {2}.")]
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
 }

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Redis;
+
+/// <summary>
+/// The checks the attributes of <see cref="RedisStoreOptions"/> state, generated at build time by the options validation
+/// source generator: no reflection over the options, so trimming and Native AOT keep them working.
+/// </summary>
+[OptionsValidator]
+internal sealed partial class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOptions>;
