@@ -73,22 +73,7 @@ internal static class BenchHost
         builder.Services.AddSingleton<BenchRecorder>();
         builder.Services.AddSingleton(settings);
         var conveyor = builder.Services.AddConveyor();
-        _ = settings.Store switch
-        {
-            "sqlite" => conveyor.UseSqlite(o => o.Path = target.SqlitePath),
-            "memory" => conveyor.UseInMemoryStore(),
-            "redis" => conveyor.UseRedis(o =>
-            {
-                o.Configuration = settings.Redis;
-                o.KeyPrefix = target.RedisPrefix;
-            }),
-            "postgres" => conveyor.UsePostgres(o =>
-            {
-                o.ConnectionString = settings.Postgres;
-                o.Schema = target.PostgresSchema;
-            }),
-            _ => throw new ArgumentException($"--store accepts memory, sqlite, redis or postgres; got '{settings.Store}'"),
-        };
+        UseStore(conveyor, settings, target);
         conveyor.AddHandler<BenchHandler>();
         if (settings.Idempotent)
         {
@@ -121,6 +106,24 @@ internal static class BenchHost
 
         return builder.Build();
     }
+
+    /// <summary>The store --store names, on the measurement's own file, key prefix or schema.</summary>
+    public static IConveyorBuilder UseStore(IConveyorBuilder conveyor, BenchSettings settings, StoreTarget target) => settings.Store switch
+    {
+        "sqlite" => conveyor.UseSqlite(o => o.Path = target.SqlitePath),
+        "memory" => conveyor.UseInMemoryStore(),
+        "redis" => conveyor.UseRedis(o =>
+        {
+            o.Configuration = settings.Redis;
+            o.KeyPrefix = target.RedisPrefix;
+        }),
+        "postgres" => conveyor.UsePostgres(o =>
+        {
+            o.ConnectionString = settings.Postgres;
+            o.Schema = target.PostgresSchema;
+        }),
+        _ => throw new ArgumentException($"--store accepts memory, sqlite, redis or postgres; got '{settings.Store}'"),
+    };
 
     /// <summary>
     /// Untimed: <paramref name="n"/> jobs through EnqueueManyAsync, chunks of 1000, <paramref name="parallel"/> at a

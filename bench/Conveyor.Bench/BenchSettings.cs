@@ -27,7 +27,8 @@ internal sealed record BenchSettings(
     int Backlog,
     bool Idempotent,
     IReadOnlyList<int> Schedules,
-    bool BarePipeline)
+    bool BarePipeline,
+    int Reps)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -66,6 +67,7 @@ internal sealed record BenchSettings(
             Int("backlog", "0"),
             args.Contains("--idempotent"),
             Ints("schedules", ""),
-            args.Contains("--bare-pipeline"));
+            args.Contains("--bare-pipeline"),
+            Int("reps", "20"));
     }
 }

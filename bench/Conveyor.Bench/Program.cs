@@ -15,6 +15,8 @@ using Conveyor.Bench;
 //   --scenario schedule-idle  for each of --schedules (0,10000) schedules due in weeks, an idle server: store calls/s, CPU
 //   --scenario fairness       tenant A's --n jobs (default 1,000,000) waiting, one job of tenant B behind them: B's
 //                             time to start and the drain rate, with the queue fair (Conveyor:Limits:FairQueues) and not
+//   --scenario dashboard      --n finished jobs (1 in 11 failed) behind the Jobs API over HTTP: overview, failed list page
+//                             1 and 100, a filtered list, a job's detail (--reps runs each), a bulk retry of 10,000
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
@@ -62,6 +64,9 @@ switch (settings.Scenario)
         break;
     case "fairness":
         await FairnessScenario.RunAsync(settings);
+        break;
+    case "dashboard":
+        await DashboardScenario.RunAsync(settings);
         break;
     case "schedule-idle":
         await ScheduleScenario.RunIdleAsync(settings);
