@@ -37,15 +37,40 @@ if ! dotnet build Conveyor.slnx -c Release -nologo -v q; then
   exit 1
 fi
 
-failed_projects=0
+# Two lanes side by side, each running its projects one after another: most tests wait on a store, a browser or a
+# child process, so two at a time finish sooner on two cores. Lane A holds every project that uses the shared
+# PostgreSQL (its restart tests stop it for everyone else) and the Server tests' real processes; lane B the rest.
+# Each project's output is printed whole when it ends, so the log reads project by project.
+run_lane() {
+  local lane=$1; shift
+  for proj in "$@"; do
+    local name; name=$(basename "$proj" .csproj)
+    log "lane $lane: running $name"
+    if ! dotnet test "$proj" -c Release --no-build -nologo -v q \
+        --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" ${TEST_FILTER:+--filter "$TEST_FILTER"} \
+        >"$RESULTS/$name.log" 2>&1; then
+      echo "$name" >>"$RESULTS/failed-projects"
+    fi
+    cat "$RESULTS/$name.log"
+    log "lane $lane: $name done"
+  done
+}
+
+lane_a=() lane_b=()
+# Longest first within each lane (PostgreSQL, the browser and packaging take the most).
 for proj in $(find tests samples -name '*.Tests.csproj' -not -path '*/bin/*' -not -path '*/obj/*' | sort); do
-  name=$(basename "$proj" .csproj)
-  log "running $name"
-  if ! dotnet test "$proj" -c Release --no-build -nologo -v q \
-      --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" ${TEST_FILTER:+--filter "$TEST_FILTER"}; then
-    failed_projects=$((failed_projects + 1))
-  fi
+  case $(basename "$proj" .csproj) in
+    Conveyor.Postgres.Tests) lane_a=("$proj" "${lane_a[@]}") ;;
+    Conveyor.Dashboard.Tests|Conveyor.Packaging.Tests) lane_b=("$proj" "${lane_b[@]}") ;;
+    Conveyor.Server.Tests|Conveyor.Cli.Tests|Conveyor.OpenTelemetry.Tests|Conveyor.Testing.Tests|Notes.Tests) lane_a+=("$proj") ;;
+    *) lane_b+=("$proj") ;;
+  esac
 done
+run_lane A "${lane_a[@]}" &
+lane_a_pid=$!
+run_lane B "${lane_b[@]}"
+wait "$lane_a_pid"
+failed_projects=$( [ -f "$RESULTS/failed-projects" ] && wc -l <"$RESULTS/failed-projects" || echo 0)
 
 # Totals from the TRX files: one <Counters .../> element per project.
 python3 - "$RESULTS" "$failed_projects" <<'PY'
