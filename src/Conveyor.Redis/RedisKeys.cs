@@ -22,6 +22,7 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:lanes:{tenant}       list of ids, a fair queue's tenant's pending jobs (LPUSH in, RPOP out)
 /// {p}:{queue}:leaseseq             counter of lease tokens
 /// {p}:{queue}:j:{id}               job hash
+/// {p}:{queue}:j:{id}#s             the job's durable steps: name → ord:attempt:completed-at:result ('' counts them)
 /// {p}:{queue}:t:{tenant}           zset id → created-at (µs): the tenant's listing
 /// {p}:{queue}:t:                   set of the tenants with jobs in the queue (an operator's every-tenant listing)
 /// </code>
@@ -172,6 +173,9 @@ internal sealed class RedisKeys
         public RedisValue TenantPrefix { get; }
 
         public RedisKey Job(string jobId) => new((string)JobPrefix! + jobId);
+
+        /// <summary>The job's durable steps, deleted with the job hash by every script that deletes it.</summary>
+        public RedisKey Steps(string jobId) => new((string)JobPrefix! + jobId + "#s");
 
         public RedisKey TenantIndex(string tenant) => new((string)TenantPrefix! + tenant);
 

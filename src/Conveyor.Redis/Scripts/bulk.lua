@@ -45,7 +45,7 @@ for i = 8, #ARGV do
       else
         unlink_state(id, st)
         unlist(tn, id)
-        redis.call('DEL', jk)
+        redis.call('DEL', jk, jk .. '#s')
         gone_tenant, gone_key = tn, v[4] or ''
         result = 1
       end

@@ -9,5 +9,5 @@ if not v[1] or v[2] ~= ARGV[4] then return { 0, '' } end
 if v[1] == 'active' then return { 3, '' } end
 unlink_state(id, v[1])
 unlist(v[2], id)
-redis.call('DEL', jk)
+redis.call('DEL', jk, jk .. '#s')
 return { 1, v[3] or '' }

@@ -60,4 +60,6 @@ internal enum SqlStatement
     DeleteSchedule,
     TrimSucceeded,
     TrimUnsuccessful,
+    SaveStep,
+    GetSteps,
 }

@@ -6,7 +6,7 @@ namespace Conveyor;
 /// What a handler and the middleware know about the attempt being run, and how the handler reports back:
 /// progress, a result, item errors (which make the job finish as partial success).
 /// </summary>
-public sealed class JobContext
+public sealed partial class JobContext
 {
     private readonly IJobQueueStore? _store;
     private readonly Action<int>? _progressSink;

@@ -64,6 +64,9 @@ public sealed partial class InMemoryJobStore
 
         public List<JobError> Errors { get; } = [];
 
+        /// <summary>Durable steps by name, in the order first stored; null until the first.</summary>
+        public List<JobStep>? Steps { get; set; }
+
         public DateTimeOffset UpdatedAt { get; set; }
 
         public DateTimeOffset? StartedAt { get; set; }

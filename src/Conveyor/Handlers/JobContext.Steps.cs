@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor;
+
+/// <summary>Durable steps: named parts of a handler whose results are stored on the job, so a retry skips them.</summary>
+public sealed partial class JobContext
+{
+    private static readonly JsonSerializerOptions DefaultJsonOptions = new ConveyorJsonOptions().SerializerOptions;
+    private Dictionary<string, ReadOnlyMemory<byte>>? _steps;
+
+    /// <summary>
+    /// Runs a durable step once per job: the first attempt that reaches it runs <paramref name="step"/> and stores
+    /// what it returns under <paramref name="name"/> on the job; a later attempt of the same job (after a crash, a
+    /// failure or a snooze) gets the stored result back without running it. Use it for side effects that must not
+    /// happen twice (charge a card, send an e-mail) in a handler that may be retried, and make the step itself
+    /// idempotent where it can be: a crash after the side effect and before the store still runs it again.
+    /// </summary>
+    /// <returns>The step's result, run now or stored by an earlier attempt.</returns>
+    /// <exception cref="OperationCanceledException">The attempt lost the job's lease before the result was stored.</exception>
+    public async ValueTask<ReadOnlyMemory<byte>> RunStepAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        JobStep.Validate(name, 0);
+        var steps = await StepsAsync().ConfigureAwait(false);
+        if (steps.TryGetValue(name, out var stored))
+        {
+            return stored;
+        }
+
+        var result = await step(CancellationToken).ConfigureAwait(false);
+        JobStep.Validate(name, result.Length);
+        if (_store is IJobStepStore store
+            && !await store.SaveStepAsync(JobId, Job.LeaseToken, new JobStep(name, Attempt, result, _timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false))
+        {
+            throw new OperationCanceledException($"Job {JobId} lost its lease before step '{name}' was stored; another attempt may be running it.");
+        }
+
+        steps[name] = result;
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="RunStepAsync(string, Func{CancellationToken, ValueTask{ReadOnlyMemory{byte}}})"/> for a step whose
+    /// result is stored as JSON with the payload serializer's settings (<c>ConveyorJsonOptions</c>).
+    /// </summary>
+    public async ValueTask<TResult> RunStepAsync<TResult>(string name, Func<CancellationToken, ValueTask<TResult>> step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var typeInfo = (JsonTypeInfo<TResult>)JsonOptions.GetTypeInfo(typeof(TResult));
+        (bool Ran, TResult? Value) now = default;
+        var stored = await RunStepAsync(name, async cancellationToken =>
+        {
+            now = (true, await step(cancellationToken).ConfigureAwait(false));
+            return new ReadOnlyMemory<byte>(JsonSerializer.SerializeToUtf8Bytes(now.Value, typeInfo));
+        }).ConfigureAwait(false);
+        return now.Ran ? now.Value! : JsonSerializer.Deserialize(stored.Span, typeInfo)!;
+    }
+
+    /// <summary>A durable step with no result: runs once per job, however many attempts reach it.</summary>
+    public async ValueTask RunStepAsync(string name, Func<CancellationToken, ValueTask> step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        await RunStepAsync(name, async cancellationToken =>
+        {
+            await step(cancellationToken).ConfigureAwait(false);
+            return ReadOnlyMemory<byte>.Empty;
+        }).ConfigureAwait(false);
+    }
+
+    private JsonSerializerOptions JsonOptions =>
+        Services.GetService<IOptions<ConveyorJsonOptions>>()?.Value.SerializerOptions ?? DefaultJsonOptions;
+
+    /// <summary>The job's stored steps, read once per attempt at its first step; a context without a store keeps its own.</summary>
+    private async ValueTask<Dictionary<string, ReadOnlyMemory<byte>>> StepsAsync()
+    {
+        if (_steps is not null)
+        {
+            return _steps;
+        }
+
+        var steps = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        if (_store is IJobStepStore store)
+        {
+            foreach (var stored in await store.GetStepsAsync(Tenant, JobId, CancellationToken).ConfigureAwait(false) ?? [])
+            {
+                steps[stored.Name] = stored.Result;
+            }
+        }
+
+        return _steps = steps;
+    }
+}
