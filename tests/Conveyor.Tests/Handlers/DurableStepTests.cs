@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Handlers;
 
