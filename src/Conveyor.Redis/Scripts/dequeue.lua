@@ -9,7 +9,7 @@
 -- pending list, its attempt not counted, and the script looks past it, at most ARGV[8 + 3n] jobs deep.
 -- ARGV[9 + 3n] (optional, with ARGV[7] then given, '0' for no limit) the queue is fair: the last tenant the caller took a
 -- job of ('' for none). A fair dequeue marks the queue fair (KEYS[13]), so that jobs becoming pending go to their
--- tenant's lane, moves the newest jobs of the pending list (up to 1000) to their lanes, and takes jobs in turns: in each round the next job of every tenant of the turns zset KEYS[14]
+-- tenant's lane, moves the newest jobs of the pending list (ten per slot, 100 to 1000) to their lanes, and takes jobs in turns: in each round the next job of every tenant of the turns zset KEYS[14]
 -- (byte order, after the last tenant, wrapping around; '' is the pending list, jobs pushed while the queue was not
 -- fair), at most ceil(want / tenants) per tenant, looking again after a round in which some tenant ran out (at most 8
 -- times). The tenants are found with ZRANGE BYLEX, so the backlog of any one of them costs nothing. A dequeue that is
@@ -135,10 +135,10 @@ end
 local ids = {}
 if fair_last then
   redis.call('SET', FAIR, '1')
-  -- Jobs pushed while the queue was not fair: the newest, up to 1000 per dequeue, move to their tenants' lanes, at the
+  -- Jobs pushed while the queue was not fair: the newest, ten per slot asked (100 to 1000), move to their tenants' lanes, at the
   -- head (they are older than anything a lane holds); the older ones wait as the turn ''. So a job enqueued behind a
   -- backlog before the queue became fair is found at once.
-  local moved = redis.call('LPOP', PENDING, 1000)
+  local moved = redis.call('LPOP', PENDING, math.min(1000, math.max(100, want * 10)))
   if moved then
     for _, id in ipairs(moved) do
       local tn = redis.call('HGET', JOB .. id, 'tn')
