@@ -1,6 +1,6 @@
--- Conveyor PostgreSQL store, migration 0013: dequeue_fair() of migration 0012 reads each tenant's next jobs through
+-- Conveyor PostgreSQL store, migration 0014: dequeue_fair() of migration 0012 reads each tenant's next jobs through
 -- jobs_pending_tenant_idx whatever the planner believes of the tenants' sizes.
--- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0013_fair_queue_candidates.sql
+-- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0014_fair_queue_candidates.sql
 --
 -- With `tenant = t.tenant` the tenant is a constant to the planner, which then may walk jobs_pending_idx (queue order)
 -- and filter by tenant: when one tenant holds most pending jobs, finding another tenant's job read the whole backlog
@@ -267,4 +267,4 @@ $function$, current_setting('conveyor.migration_schema'));
 END
 $do$;
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (13, '0013_fair_queue_candidates') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (14, '0014_fair_queue_candidates') ON CONFLICT (version) DO NOTHING;
