@@ -13,7 +13,7 @@ internal static class JobRows
     public const string InfoColumns =
         "id, type, queue, tenant, state, payload, attempts, max_retry, timeout, deadline, scheduled_at, unique_key, " +
         "retention, progress, result, result_url, errors, trace_parent, created_at, updated_at, started_at, " +
-        "completed_at, cancel_requested, snooze_reason";
+        "completed_at, cancel_requested, snooze_reason, batch_id, depends_on";
 
     public const string LeasedColumns =
         "id, type, queue, tenant, payload, attempts, max_retry, timeout, deadline, lease_token, lease_expires_at, " +
@@ -48,6 +48,8 @@ internal static class JobRows
             CompletedAt = NullableTime(reader, 21),
             CancelRequested = state == JobState.Active && reader.GetBoolean(22),
             SnoozeReason = NullableString(reader, 23),
+            BatchId = NullableString(reader, 24),
+            DependsOn = reader.IsDBNull(25) ? [] : DependencyJson.Decode(reader.GetString(25)),
         };
     }
 

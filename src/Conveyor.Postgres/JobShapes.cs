@@ -102,11 +102,9 @@ internal sealed class JobShapes
 
     public string?[] TraceParents { get; }
 
-    public static JobState StateAt(NewJob job, DateTimeOffset now)
-    {
-        PostgresJobStore.EnsureNoWorkflow(job);
-        return job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
-    }
+    /// <summary>The state a job is inserted in: waiting while it has dependencies (flow_link() may release it at once).</summary>
+    public static JobState StateAt(NewJob job, DateTimeOffset now) =>
+        job.DependsOn.Count > 0 ? JobState.Waiting : job.ProcessAt is { } at && at > now ? JobState.Scheduled : JobState.Pending;
 
     private readonly record struct Shape(
         string Type, string Queue, string Tenant, string State, int MaxRetry, TimeSpan? Timeout, DateTime? Deadline,

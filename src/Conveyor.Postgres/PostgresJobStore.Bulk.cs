@@ -18,7 +18,7 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, expires_at = $3 + coalesce(j.cancelled_retention, j.retention),
                 unique_held = false, updated_at = $3
             FROM target t
-            WHERE j.id = t.id AND t.state IN ('scheduled', 'pending', 'retrying')
+            WHERE j.id = t.id AND t.state IN ('scheduled', 'pending', 'retrying', 'waiting')
         ), requested AS (
             UPDATE :"schema".jobs j SET cancel_requested = true, updated_at = $3
             FROM target t
@@ -179,7 +179,7 @@ public sealed partial class PostgresJobStore
     {
         (_, null) => JobCommandResult.NotFound,
         (JobBulkAction.Cancel, JobState.Active) => JobCommandResult.Requested,
-        (JobBulkAction.Cancel, JobState.Scheduled or JobState.Pending or JobState.Retrying) => JobCommandResult.Done,
+        (JobBulkAction.Cancel, JobState.Scheduled or JobState.Pending or JobState.Retrying or JobState.Waiting) => JobCommandResult.Done,
         (JobBulkAction.Requeue, JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying) => JobCommandResult.Done,
         (JobBulkAction.Delete, not JobState.Active) => JobCommandResult.Done,
         _ => JobCommandResult.NotAllowed,

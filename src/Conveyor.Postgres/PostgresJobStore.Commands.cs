@@ -18,7 +18,7 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, expires_at = $3 + coalesce(j.cancelled_retention, j.retention),
                 unique_held = false, updated_at = $3
             FROM target t
-            WHERE j.id = t.id AND t.state IN ('scheduled', 'pending', 'retrying')
+            WHERE j.id = t.id AND t.state IN ('scheduled', 'pending', 'retrying', 'waiting')
         ), requested AS (
             UPDATE :"schema".jobs j SET cancel_requested = true, updated_at = $3
             FROM target t

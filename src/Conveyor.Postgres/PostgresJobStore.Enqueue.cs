@@ -102,7 +102,19 @@ public sealed partial class PostgresJobStore
             // transaction, later: then only the NOTIFY, delivered at that commit, may wake this store's workers.
             var enlisted = System.Transactions.Transaction.Current is not null;
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var results = await EnqueueCoreAsync(connection, null, jobs, enlisted ? string.Empty : _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+            EnqueueResult[] results;
+            if (!enlisted && jobs.Any(static j => j?.HasFlow == true))
+            {
+                // A job that waits is inserted and linked to what it waits for in one transaction.
+                await using var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                results = await EnqueueCoreAsync(connection, own, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+                await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                results = await EnqueueCoreAsync(connection, null, jobs, enlisted ? string.Empty : _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!enlisted && results.Any(static r => r is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending }))
             {
                 _signal.Set();
@@ -194,6 +206,7 @@ public sealed partial class PostgresJobStore
             }
         }
 
+        await LinkFlowsAsync(connection, transaction, jobs, results, now, cancellationToken).ConfigureAwait(false);
         return results;
     }
 

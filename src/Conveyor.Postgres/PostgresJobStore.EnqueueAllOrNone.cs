@@ -137,6 +137,15 @@ public sealed partial class PostgresJobStore
                 results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, StateAt(jobs[i], now), jobs[i].Queue, now);
             }
 
+            await LinkFlowsAsync(connection, transaction, jobs, results, now, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i].IsDuplicate)
+                {
+                    return EnqueueAllResult.Refused(i, results[i]);
+                }
+            }
+
             return EnqueueAllResult.Stored(results);
         }
 

@@ -110,6 +110,9 @@ public sealed partial class PostgresJobStore
         ), rate_limiters AS (
             DELETE FROM :"schema".rate_limiters
             WHERE key IN (SELECT key FROM :"schema".rate_limiters WHERE tat <= $1 LIMIT $2)
+        ), batches AS (
+            DELETE FROM :"schema".batches
+            WHERE id IN (SELECT id FROM :"schema".batches WHERE expires_at <= $1 LIMIT $2)
         )
         SELECT count(*) FROM purged
         """;

@@ -24,6 +24,7 @@ public sealed partial class PostgresJobStore
                    sum(jobs) FILTER (WHERE state = 'partial') AS partial,
                    sum(jobs) FILTER (WHERE state = 'failed') AS failed,
                    sum(jobs) FILTER (WHERE state = 'cancelled') AS cancelled,
+                   sum(jobs) FILTER (WHERE state = 'waiting') AS waiting,
                    sum(jobs) AS total
             FROM (
                 SELECT queue, state, jobs FROM :"schema".queue_counts
@@ -35,7 +36,7 @@ public sealed partial class PostgresJobStore
         SELECT coalesce(c.queue, q.name) AS name, coalesce(q.paused, false),
                coalesce(c.scheduled, 0)::bigint, coalesce(c.pending, 0)::bigint, coalesce(c.active, 0)::bigint,
                coalesce(c.retrying, 0)::bigint, coalesce(c.succeeded, 0)::bigint, coalesce(c.partial, 0)::bigint,
-               coalesce(c.failed, 0)::bigint, coalesce(c.cancelled, 0)::bigint,
+               coalesce(c.failed, 0)::bigint, coalesce(c.cancelled, 0)::bigint, coalesce(c.waiting, 0)::bigint,
                (SELECT j.enqueued_at FROM :"schema".jobs j
                 WHERE j.state = 'pending' AND j.queue = coalesce(c.queue, q.name)
                 ORDER BY j.enqueued_at, j.seq LIMIT 1)
@@ -212,7 +213,8 @@ public sealed partial class PostgresJobStore
                     Partial = reader.GetInt64(7),
                     Failed = reader.GetInt64(8),
                     Cancelled = reader.GetInt64(9),
-                    OldestPendingSince = JobRows.NullableTime(reader, 10),
+                    Waiting = reader.GetInt64(10),
+                    OldestPendingSince = JobRows.NullableTime(reader, 11),
                 });
             }
 

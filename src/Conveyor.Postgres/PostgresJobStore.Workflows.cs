@@ -1,33 +1,256 @@
 using Conveyor.Storage;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Conveyor.Postgres;
 
+/// <summary>
+/// Continuations and batches. A job that waits is inserted in state 'waiting' by the ordinary enqueue statement and
+/// linked to what it waits for by flow_link() in the same transaction; the trigger of migration 0013 resolves the links
+/// inside whatever statement finishes a dependency.
+/// </summary>
 public sealed partial class PostgresJobStore
 {
-    private const string WorkflowsNotSupported = "Continuations and batches are not available on the Postgres store yet; use the SQLite or in-memory store for them.";
+    // $1 ids text[], $2 depends_on jsonb[], $3 batch ids text[], $4 now. One row per job: ord, state, missing.
+    private const string LinkTemplate = """SELECT ord, state, missing FROM :"schema".flow_link($1, $2, $3, $4)""";
+
+    // $1 id, $2 tenant, $3 retention, $4 now. One row when created.
+    private const string CreateBatchTemplate = """
+        INSERT INTO :"schema".batches (id, tenant, state, retention, created_at, updated_at)
+        VALUES ($1, $2, 'running', $3, $4, $4)
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+        """;
+
+    // $1 id, $2 tenant. Locks a running batch until the jobs added to it are linked.
+    private const string LockRunningBatchTemplate = """
+        SELECT 1 FROM :"schema".batches WHERE id = $1 AND tenant = $2 AND state = 'running' AND finished_at IS NULL FOR UPDATE
+        """;
+
+    // $1 id, $2 tenant.
+    private const string GetBatchTemplate = """
+        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at
+        FROM :"schema".batches WHERE id = $1 AND tenant = $2
+        """;
+
+    // The batch becomes cancelled, its running members are asked to stop (NOTIFY on the cancel channel), its other
+    // unfinished members are cancelled (counted, and its callbacks resolved, by the trigger). $1 id, $2 tenant, $3 now,
+    // $4 cancel channel. Returns whether the batch was running.
+    private const string CancelBatchTemplate = """
+        WITH batch AS (
+            UPDATE :"schema".batches SET state = 'cancelled', updated_at = $3
+            WHERE id = $1 AND tenant = $2 AND state = 'running'
+            RETURNING id
+        ), requested AS (
+            UPDATE :"schema".jobs j SET cancel_requested = true, updated_at = $3
+            FROM batch b
+            WHERE j.batch_id = b.id AND j.state = 'active'
+            RETURNING j.id
+        ), cancelled AS (
+            UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, updated_at = $3, unique_held = false,
+                expires_at = $3 + coalesce(j.cancelled_retention, j.retention)
+            FROM batch b
+            WHERE j.batch_id = b.id AND j.state IN ('waiting', 'scheduled', 'pending', 'retrying')
+        ), notified AS (
+            SELECT pg_notify($4, r.id) FROM requested r
+        )
+        SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM notified), coalesce((SELECT array_agg(id) FROM requested), '{}')
+        """;
+
+    private string LinkSql => field ??= Sql(LinkTemplate);
+
+    private string CreateBatchSql => field ??= Sql(CreateBatchTemplate);
+
+    private string LockRunningBatchSql => field ??= Sql(LockRunningBatchTemplate);
+
+    private string GetBatchSql => field ??= Sql(GetBatchTemplate);
+
+    private string CancelBatchSql => field ??= Sql(CancelBatchTemplate);
 
     /// <inheritdoc />
-    public ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
-        throw new NotSupportedException(WorkflowsNotSupported);
-
-    /// <inheritdoc />
-    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
-        throw new NotSupportedException(WorkflowsNotSupported);
-
-    /// <inheritdoc />
-    public ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
-        throw new NotSupportedException(WorkflowsNotSupported);
-
-    /// <inheritdoc />
-    public ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
-        throw new NotSupportedException(WorkflowsNotSupported);
-
-    /// <summary>Refuses a job this store cannot keep waiting, rather than run it at once.</summary>
-    internal static void EnsureNoWorkflow(NewJob job)
+    public async ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
-        if (job.HasFlow)
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (!jobs.Any(j => j?.BatchId == batch.Id))
         {
-            throw new NotSupportedException(WorkflowsNotSupported);
+            throw new ArgumentException("A batch needs at least one job.", nameof(jobs));
+        }
+
+        var result = await EnqueueInBatchAsync(jobs, async (connection, transaction, now) =>
+        {
+            await using var command = new NpgsqlCommand(CreateBatchSql, connection, transaction);
+            command.Parameters.Add(Text(batch.Id));
+            command.Parameters.Add(Text(batch.Tenant));
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Retention, NpgsqlDbType = NpgsqlDbType.Interval });
+            command.Parameters.Add(TimestampTz(now));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null
+                ? true
+                : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
+        }, cancellationToken).ConfigureAwait(false);
+        return result!;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        return EnqueueInBatchAsync(jobs, async (connection, transaction, _) =>
+        {
+            await using var command = new NpgsqlCommand(LockRunningBatchSql, connection, transaction);
+            command.Parameters.Add(Text(batchId));
+            command.Parameters.Add(Text(tenant));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand(GetBatchSql);
+            command.Parameters.Add(Text(batchId));
+            command.Parameters.Add(Text(tenant));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new BatchInfo
+            {
+                Id = reader.GetString(0),
+                Tenant = reader.GetString(1),
+                State = BatchStateExtensions.FromStorageName(reader.GetString(2)),
+                Total = reader.GetInt32(3),
+                Succeeded = reader.GetInt32(4),
+                Failed = reader.GetInt32(5),
+                Cancelled = reader.GetInt32(6),
+                CreatedAt = JobRows.Time(reader, 7),
+                UpdatedAt = JobRows.Time(reader, 8),
+                FinishedAt = JobRows.NullableTime(reader, 9),
+            };
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand(CancelBatchSql);
+            command.Parameters.Add(Text(batchId));
+            command.Parameters.Add(Text(tenant));
+            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(Text(_cancelChannel));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var cancelled = reader.GetInt64(0) > 0;
+            foreach (var jobId in reader.GetFieldValue<string[]>(2))
+            {
+                // This process's own handlers hear it at once; others through the NOTIFY.
+                _notifier.PublishCancellation(jobId);
+            }
+
+            return cancelled;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <summary>
+    /// One transaction: <paramref name="open"/> creates or locks the batch (false: nothing is written, null is
+    /// returned), then the jobs are stored all or none.
+    /// </summary>
+    private async ValueTask<EnqueueAllResult?> EnqueueInBatchAsync(
+        IReadOnlyList<NewJob> jobs,
+        Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<bool>> open,
+        CancellationToken cancellationToken)
+    {
+        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, Now()) is { } repeated)
+        {
+            return repeated;
+        }
+
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (!await open(connection, transaction, Now()).ConfigureAwait(false))
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            var result = jobs.Count == 0
+                ? EnqueueAllResult.Stored([])
+                : await InsertAllOrNoneAsync(connection, transaction, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+            if (!result.AllStored)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (result.Results.Any(static r => r.State == JobState.Pending))
+            {
+                _signal.Set();
+            }
+
+            return result;
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <summary>
+    /// Links the jobs of <paramref name="jobs"/> that were stored and wait or belong to a batch (flow_link()), inside
+    /// the enqueue's transaction, and puts each one's state after linking in <paramref name="results"/>: released,
+    /// cancelled, or refused (<see cref="EnqueueOutcome.DependencyNotFound"/>, the job deleted again) when a
+    /// dependency or its batch does not exist in its tenant. Nothing is sent when no job has a workflow.
+    /// </summary>
+    private async ValueTask LinkFlowsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<NewJob> jobs, EnqueueResult[] results, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        List<int>? linked = null;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (jobs[i].HasFlow && results[i].Outcome == EnqueueOutcome.Enqueued)
+            {
+                (linked ??= []).Add(i);
+            }
+        }
+
+        if (linked is null)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(LinkSql, connection, transaction);
+        command.Parameters.Add(TextArray(linked.Select(i => jobs[i].Id).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = linked.Select(i => jobs[i].DependsOn.Count > 0 ? DependencyJson.Encode(jobs[i].DependsOn) : null).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        command.Parameters.Add(TextArray(linked.Select(i => jobs[i].BatchId).ToArray()));
+        command.Parameters.Add(TimestampTz(now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = linked[reader.GetInt32(0) - 1];
+            var job = jobs[index];
+            results[index] = reader.IsDBNull(2)
+                ? new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, JobStateExtensions.FromStorageName(reader.GetString(1)), job.Queue, now)
+                : new EnqueueResult(EnqueueOutcome.DependencyNotFound, reader.GetString(2), JobState.Waiting, job.Queue, now);
         }
     }
 }

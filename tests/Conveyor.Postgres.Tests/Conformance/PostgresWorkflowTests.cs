@@ -5,8 +5,6 @@ namespace Conveyor.Postgres.Tests.Conformance;
 
 public sealed class PostgresWorkflowTests : WorkflowTests
 {
-    protected override bool SupportsWorkflows => false;
-
     private readonly PostgresTestSchema _schema = new();
 
     protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) => _schema.CreateJobStoreAsync(timeProvider);
