@@ -248,3 +248,5 @@ BEGIN
     END LOOP;
 END
 $$;
+
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (14, '0014_workflows') ON CONFLICT (version) DO NOTHING;
