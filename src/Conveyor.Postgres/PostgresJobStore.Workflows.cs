@@ -6,7 +6,7 @@ namespace Conveyor.Postgres;
 
 /// <summary>
 /// Continuations and batches. A job that waits is inserted in state 'waiting' by the ordinary enqueue statement and
-/// linked to what it waits for by flow_link() in the same transaction; the trigger of migration 0014 resolves the links
+/// linked to what it waits for by flow_link() in the same transaction; the trigger of migration 0015 resolves the links
 /// inside whatever statement finishes a dependency.
 /// </summary>
 public sealed partial class PostgresJobStore

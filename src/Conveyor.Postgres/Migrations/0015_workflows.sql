@@ -1,9 +1,9 @@
--- Conveyor PostgreSQL store, migration 0014: continuations and batches. A job may wait (state 'waiting', which no
+-- Conveyor PostgreSQL store, migration 0015: continuations and batches. A job may wait (state 'waiting', which no
 -- dequeue reads) for jobs and batches; whatever statement finishes a job (an acknowledgement, a cancel, a recovery, a
 -- bulk action, a delete) resolves what waits for it in the same transaction, through the row trigger below, which
 -- fires only for jobs with flow = true (something waits for them, or they belong to a batch): plain jobs pay the
 -- trigger's WHEN test and nothing else.
--- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0014_workflows.sql
+-- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0015_workflows.sql
 --
 -- Why nothing is released twice or lost: a waiting job's counter of unfinished dependencies is decremented by an
 -- UPDATE of its row, so two transactions that finish its last two dependencies at once are serialised on that row and
@@ -249,4 +249,4 @@ BEGIN
 END
 $$;
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (14, '0014_workflows') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (15, '0015_workflows') ON CONFLICT (version) DO NOTHING;
