@@ -32,7 +32,8 @@ namespace Conveyor.Redis;
 /// {p}:uq:{tenant}:{key}            the unique key's holder: queue, id, unique-until, created-at
 /// {p}:queues                       set of queue names ever used
 /// {p}:upgrades                     hash of the one-time upgrades done (e.g. tenant-sets)
-/// {p}:{{p}:coord}:…                locks, idempotency records and servers (one slot of their own)
+/// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
+///                                  (hash kind\nname → source digit and JSON), on one slot of their own
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
 /// </code>
@@ -55,6 +56,7 @@ internal sealed class RedisKeys
         Servers = new RedisKey(_coordination + "servers");
         ServerExpiries = new RedisKey(_coordination + "serverexp");
         RateLimiters = new RedisKey(_coordination + "rate");
+        LimitDefinitions = new RedisKey(_coordination + "limits");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
@@ -86,6 +88,9 @@ internal sealed class RedisKeys
 
     /// <summary>Sorted set: rate limiter key → its theoretical arrival time (µs); one that has passed holds nothing.</summary>
     public RedisKey RateLimiters { get; }
+
+    /// <summary>Hash: kind\nname → the limit's source digit (0 configuration, 1 API) followed by its definition JSON.</summary>
+    public RedisKey LimitDefinitions { get; }
 
     public RedisKey ScheduleDefinitions { get; }
 
