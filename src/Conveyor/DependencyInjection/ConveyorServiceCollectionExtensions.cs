@@ -69,6 +69,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<IWorkflowClient, Conveyor.Workflows.WorkflowClient>();
         services.TryAddSingleton<IScheduleClient, Conveyor.Scheduling.ScheduleClient>();
+        services.TryAddSingleton<Conveyor.Limits.LimitsInForce>();
         services.TryAddSingleton<IConveyorRateLimiters, ConveyorRateLimiters>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));

@@ -79,4 +79,7 @@ internal static partial class Log
 
     [LoggerMessage(75, LogLevel.Error, "Schedule {schedule} of tenant {tenant} cannot fire: {problem}")]
     public static partial void ScheduleBroken(ILogger logger, string tenant, string schedule, string problem);
+
+    [LoggerMessage(80, LogLevel.Information, "Limits in force from the store: {concurrency} concurrency and {rate} rate limits ({names})")]
+    public static partial void LimitsChanged(ILogger logger, int concurrency, int rate, string names);
 }

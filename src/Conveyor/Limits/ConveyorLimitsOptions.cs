@@ -27,4 +27,14 @@ public sealed class ConveyorLimitsOptions
     /// queue's dequeue costs exactly what it costs without this feature.
     /// </summary>
     public List<string> FairQueues { get; set; } = [];
+
+    /// <summary>
+    /// How often a server reads the limits in force from the store (<c>Conveyor:Limits:RefreshInterval</c>), 1 s – 1 h;
+    /// default 5 s. A limit changed through the HTTP API applies on every server within this interval. One store read per
+    /// interval and server, never one per job.
+    /// </summary>
+    public TimeSpan RefreshInterval { get; set; } = DefaultRefreshInterval;
+
+    /// <summary>The default <see cref="RefreshInterval"/>.</summary>
+    public static readonly TimeSpan DefaultRefreshInterval = TimeSpan.FromSeconds(5);
 }

@@ -30,6 +30,12 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
         }
 
         failures.AddRange(CheckFairQueues(options.Limits?.FairQueues));
+
+        if (options.Limits is { } all && (all.RefreshInterval < TimeSpan.FromSeconds(1) || all.RefreshInterval > TimeSpan.FromHours(1)))
+        {
+            failures.Add($"Conveyor:Limits:RefreshInterval must be between 00:00:01 and 01:00:00; got {all.RefreshInterval}.");
+        }
+
         var limits = options.Limits?.Concurrency;
         if (limits is null || limits.Count == 0)
         {

@@ -1,19 +1,18 @@
 using System.Threading.RateLimiting;
 using Conveyor.Limits;
 using Conveyor.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Conveyor;
 
 /// <summary>The store's rate limiters by name (<see cref="IConveyorRateLimiters"/>).</summary>
-internal sealed class ConveyorRateLimiters(IJobStore store, IOptions<ConveyorOptions> options, TimeProvider timeProvider) : IConveyorRateLimiters
+internal sealed class ConveyorRateLimiters(IJobStore store, LimitsInForce limits, TimeProvider timeProvider) : IConveyorRateLimiters
 {
     public RateLimiter Get(string name, string? tenant = null, TimeSpan maxWait = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (options.Value.Limits.Rate.GetValueOrDefault(name) is not { } limit)
+        if (limits.Current.Rate.GetValueOrDefault(name) is not { } limit)
         {
-            throw new ArgumentException($"No rate limit is named '{name}' in Conveyor:Limits:Rate.", nameof(name));
+            throw new ArgumentException($"No rate limit named '{name}' is in force (Conveyor:Limits:Rate, or set through the HTTP API).", nameof(name));
         }
 
         var rule = RateLimitRules.ToRule(name, limit);

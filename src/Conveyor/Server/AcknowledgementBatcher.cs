@@ -8,7 +8,7 @@ namespace Conveyor.Server;
 /// Writes acknowledgements in batches: whatever has accumulated while the previous batch was being written goes
 /// in the next round trip, so a busy server pays one store call for many jobs and an idle one adds no delay.
 /// A job stays in the held set (and its lease keeps being extended) until its acknowledgement is stored.
-/// With concurrency limits configured (<paramref name="signalFreedSlots"/>), every stored batch wakes the fetcher:
+/// While concurrency limits are in force (<paramref name="signalFreedSlots"/> answers true), every stored batch wakes the fetcher:
 /// a job that ended freed a slot that a held-back job may be waiting for.
 /// </summary>
 internal sealed class AcknowledgementBatcher(
@@ -18,7 +18,7 @@ internal sealed class AcknowledgementBatcher(
     int batchSize,
     TimeProvider timeProvider,
     ILogger logger,
-    bool signalFreedSlots = false)
+    Func<bool>? signalFreedSlots = null)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -69,7 +69,7 @@ internal sealed class AcknowledgementBatcher(
                 released |= ack.Outcome == AckOutcome.Released;
             }
 
-            if (released || signalFreedSlots)
+            if (released || signalFreedSlots?.Invoke() == true)
             {
                 readySignal.Set();
             }

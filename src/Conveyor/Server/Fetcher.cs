@@ -23,15 +23,11 @@ internal sealed class Fetcher(
     JobServerOptions options,
     TimeProvider timeProvider,
     ILogger logger,
-    IReadOnlyList<ConcurrencyLimitRule>? concurrencyLimits = null,
-    Limits.RateLimitGate? rateLimits = null,
+    Limits.ServedLimits? limits = null,
     IReadOnlyList<string>? fairQueues = null)
 {
     // Empty unless fair queues are configured: then each of them carries the tenant its last dequeue ended with.
     private readonly FairQueue[] _fairQueues = fairQueues?.Select(static q => new FairQueue(q, "")).ToArray() ?? [];
-
-    // Empty unless limits are configured: then every dequeue carries them, and the store applies them in the same step.
-    private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits = concurrencyLimits ?? [];
 
     private readonly int _maxBatch = Math.Min(options.Concurrency + options.EffectivePrefetch, 1000);
 
@@ -68,7 +64,9 @@ internal sealed class Fetcher(
                             Limit = slots,
                             ServerId = serverId,
                             LeaseDuration = options.LeaseDuration,
-                            ConcurrencyLimits = _concurrencyLimits,
+                            // Empty unless a limit in force names a served queue: then every dequeue carries the
+                            // limits, and the store applies them in the same step.
+                            ConcurrencyLimits = limits?.Concurrency ?? [],
                             FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
                         },
                         stoppingToken).ConfigureAwait(false);
@@ -112,7 +110,7 @@ internal sealed class Fetcher(
                 }
 
                 // Rate limits: one store call for the batch's permits; a refused job is snoozed by its worker.
-                if (rateLimits is not null && runs.Length > 0)
+                if (runs.Length > 0 && limits?.Rate is { } rateLimits)
                 {
                     await rateLimits.ApplyAsync(runs, stoppingToken).ConfigureAwait(false);
                 }

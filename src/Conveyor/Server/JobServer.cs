@@ -22,11 +22,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly IRegisteredJobTypes _jobTypes;
     private readonly JobServerOptions _options;
     private readonly ConveyorRetentionOptions _retention;
-    private readonly IReadOnlyList<ConcurrencyLimitRule> _concurrencyLimits;
+    private readonly Limits.LimitsInForce _limitsInForce;
+    private readonly Limits.ServedLimits _limits;
 
     // The served queues taken in turns between tenants (Conveyor:Limits:FairQueues); empty when none is configured.
     private readonly string[] _fairQueues;
-    private readonly IReadOnlyList<Limits.RateLimitRule> _rateLimits;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobServer> _logger;
     private readonly IJobClient _client;
@@ -73,12 +73,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _jobTypes = jobTypes;
         _options = options.Value;
         _retention = conveyorOptions.Value.Retention;
-        _concurrencyLimits = Limits.ConcurrencyLimitRules.For(conveyorOptions.Value.Limits, _options.EffectiveQueues.Keys);
-        _rateLimits = Limits.RateLimitRules.For(conveyorOptions.Value.Limits, _options.EffectiveQueues.Keys);
         _fairQueues = conveyorOptions.Value.Limits?.FairQueues is { Count: > 0 } fair
             ? fair.Where(_options.EffectiveQueues.ContainsKey).Distinct(StringComparer.Ordinal).ToArray()
             : [];
         _timeProvider = timeProvider;
+        _limitsInForce = services.GetService(typeof(Limits.LimitsInForce)) as Limits.LimitsInForce ?? new Limits.LimitsInForce(conveyorOptions);
+        _limits = new Limits.ServedLimits(_limitsInForce, _options.EffectiveQueues.Keys, store, timeProvider);
         _logger = logger;
         var slots = _options.Concurrency + _options.EffectivePrefetch;
         _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(slots)
@@ -110,9 +110,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
-        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: _concurrencyLimits.Count > 0);
-        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _concurrencyLimits,
-            _rateLimits.Count > 0 ? new Limits.RateLimitGate(_store, _rateLimits, _timeProvider) : null, _fairQueues);
+        var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger);
+        await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
         _leaseExtender = Task.Run(() => new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger).RunAsync(_abandon.Token), CancellationToken.None);
@@ -122,6 +123,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),
             .. schedules is null ? Array.Empty<Task>() :
             [
                 Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
@@ -185,6 +187,22 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
                 await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the configured limits to the store and reads the limits in force before the first dequeue. A store that
+    /// does not answer leaves the configured limits in force; the refresher tries again at every tick.
+    /// </summary>
+    private async Task SeedLimitsAsync(Server.LimitsRefresher refresher, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await refresher.SeedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+        {
+            Log.StoreUnavailable(_logger, e, _store.Name, "read the limits", (int)_limitsInForce.Configured.RefreshInterval.TotalMilliseconds);
         }
     }
 

@@ -102,6 +102,6 @@ public sealed class RateLimitTests
             options.Limits.Rate["partner-api"] = configured;
         }
 
-        return new ConveyorRateLimiters(store, Options.Create(options), time);
+        return new ConveyorRateLimiters(store, new Conveyor.Limits.LimitsInForce(Options.Create(options)), time);
     }
 }

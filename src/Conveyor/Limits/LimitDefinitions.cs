@@ -1,0 +1,90 @@
+using Conveyor.Storage;
+
+namespace Conveyor.Limits;
+
+/// <summary>The limits of <see cref="ConveyorLimitsOptions"/> as store records, and back.</summary>
+internal static class LimitDefinitions
+{
+    /// <summary>The configured limits as records of source <see cref="LimitSource.Configuration"/>, in kind then name order.</summary>
+    public static IReadOnlyList<LimitRecord> FromOptions(ConveyorLimitsOptions? options)
+    {
+        var records = new List<LimitRecord>();
+        foreach (var (name, limit) in (options?.Concurrency ?? []).OrderBy(static l => l.Key, StringComparer.Ordinal))
+        {
+            if (limit is not null)
+            {
+                records.Add(ToRecord(name, limit, LimitSource.Configuration));
+            }
+        }
+
+        foreach (var (name, limit) in (options?.Rate ?? []).OrderBy(static l => l.Key, StringComparer.Ordinal))
+        {
+            if (limit is not null)
+            {
+                records.Add(ToRecord(name, limit, LimitSource.Configuration));
+            }
+        }
+
+        return records;
+    }
+
+    public static LimitRecord ToRecord(string name, ConcurrencyLimit limit, LimitSource source) => new()
+    {
+        Kind = LimitKind.Concurrency,
+        Name = name,
+        Queue = limit.Queue,
+        JobType = limit.JobType,
+        PerTenant = limit.Partition == LimitPartition.Tenant,
+        Limit = limit.Max,
+        Source = source,
+    };
+
+    public static LimitRecord ToRecord(string name, RateLimit limit, LimitSource source) => LimitRecords.Normalize(new LimitRecord
+    {
+        Kind = LimitKind.Rate,
+        Name = name,
+        Queue = limit.Queue,
+        JobType = limit.JobType,
+        PerTenant = limit.Partition == LimitPartition.Tenant,
+        Limit = limit.Limit,
+        Period = limit.Period,
+        Burst = limit.Burst,
+        Source = source,
+    });
+
+    /// <summary>
+    /// The records as options, which the rules are built from. A record that is not a valid limit (written to the store
+    /// by hand) is left out rather than handed to a dequeue.
+    /// </summary>
+    public static ConveyorLimitsOptions ToOptions(IReadOnlyList<LimitRecord> records)
+    {
+        var options = new ConveyorLimitsOptions();
+        foreach (var record in records)
+        {
+            var partition = record.PerTenant ? LimitPartition.Tenant : LimitPartition.None;
+            if (record.Kind == LimitKind.Concurrency)
+            {
+                var limit = new ConcurrencyLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Max = record.Limit };
+                if (!ConveyorLimitsOptionsValidator.Check(record.Name, limit).Any() && options.Concurrency.Count < ConveyorLimitsOptions.MaxCount)
+                {
+                    options.Concurrency[record.Name] = limit;
+                }
+            }
+            else if (record.Kind == LimitKind.Rate)
+            {
+                var limit = new RateLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Limit = record.Limit, Period = record.Period, Burst = record.Burst };
+                if (!ConveyorLimitsOptionsValidator.CheckRate(record.Name, limit).Any() && options.Rate.Count < ConveyorLimitsOptions.MaxCount)
+                {
+                    options.Rate[record.Name] = limit;
+                }
+            }
+        }
+
+        return options;
+    }
+
+    /// <summary>True when both records define the same limit (source and time aside).</summary>
+    public static bool SameDefinition(LimitRecord a, LimitRecord b) =>
+        a.Kind == b.Kind && a.Name == b.Name && a.Queue == b.Queue && a.JobType == b.JobType && a.PerTenant == b.PerTenant
+        && a.Limit == b.Limit && a.Period == b.Period && a.Burst == b.Burst;
+}

@@ -1,0 +1,76 @@
+using Conveyor.Diagnostics;
+using Conveyor.Limits;
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Brings the limits in force from the store, every <see cref="ConveyorLimitsOptions.RefreshInterval"/>: one list of
+/// the definitions per tick, whatever the number of jobs. At start it writes this server's configured limits (the
+/// seed): a new one is created, one the configuration changed is replaced, one changed through the API is kept
+/// (the store refuses a configured limit over an API one). At every tick it writes again a configured limit the store
+/// lacks, so that deleting an API override brings the configured value back.
+/// </summary>
+internal sealed class LimitsRefresher(
+    IJobStore store,
+    LimitsInForce inForce,
+    TimeSpan interval,
+    TimeProvider timeProvider,
+    ILogger logger) : PeriodicComponent(interval, timeProvider, logger)
+{
+    private readonly IReadOnlyList<LimitRecord> _configured = LimitDefinitions.FromOptions(inForce.Configured);
+    private IReadOnlyList<LimitRecord>? _last;
+
+    protected override string Name => "Limits refresher";
+
+    /// <summary>Writes the configured limits the store lacks or holds from an older configuration, then reads the list.</summary>
+    public async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var written = false;
+        foreach (var limit in _configured)
+        {
+            var current = stored.FirstOrDefault(s => s.Kind == limit.Kind && s.Name == limit.Name);
+            if (current is null || (current.Source == LimitSource.Configuration && !LimitDefinitions.SameDefinition(current, limit)))
+            {
+                await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
+                written = true;
+            }
+        }
+
+        Apply(written ? await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false) : stored);
+    }
+
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var written = false;
+        foreach (var limit in _configured)
+        {
+            if (!stored.Any(s => s.Kind == limit.Kind && s.Name == limit.Name))
+            {
+                await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
+                written = true;
+            }
+        }
+
+        Apply(written ? await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false) : stored);
+    }
+
+    private void Apply(IReadOnlyList<LimitRecord> stored)
+    {
+        if (_last is not null && _last.Count == stored.Count && _last.Zip(stored).All(static p => LimitDefinitions.SameDefinition(p.First, p.Second)))
+        {
+            return;
+        }
+
+        _last = stored;
+        inForce.Apply(stored);
+        Log.LimitsChanged(
+            Logger,
+            stored.Count(static l => l.Kind == LimitKind.Concurrency),
+            stored.Count(static l => l.Kind == LimitKind.Rate),
+            stored.Count == 0 ? "none" : string.Join(", ", stored.Select(static l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Name}: {l.Limit}")));
+    }
+}
