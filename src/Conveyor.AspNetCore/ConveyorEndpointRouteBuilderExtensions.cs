@@ -19,7 +19,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
     /// <c>GET /stats/throughput</c>, <c>GET /queues</c>,
     /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>, and the schedules: <c>GET /schedules</c>,
     /// <c>GET /schedules/{name}</c>, <c>POST /schedules</c>, <c>PUT /schedules/{name}</c>, <c>DELETE /schedules/{name}</c>,
-    /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>. Every endpoint resolves the caller's tenant from its API key
+    /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>, and the limits in force: <c>GET /limits</c>,
+    /// <c>GET</c>, <c>PUT</c> and <c>DELETE /limits/{kind}/{name}</c>. Every endpoint resolves the caller's tenant from its API key
     /// and applies the tenant's rate limit. Returns the group so the application can add conventions of its own.
     /// </summary>
     public static RouteGroupBuilder MapConveyorApi(this IEndpointRouteBuilder endpoints, string prefix = "")
@@ -35,6 +36,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // The throughput ring listens from now on, not from the first request that reads it.
         _ = endpoints.ServiceProvider.GetRequiredService<Conveyor.AspNetCore.StatsApi.ThroughputRecorder>();
         SchedulesEndpoints.Map(group);
+        Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(group);
         return group;
     }
 

@@ -153,6 +153,26 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/sync", a), HttpStatusCode.NotFound);
         await contract.CheckAsync("DELETE", Schedule, await Send(app, HttpMethod.Delete, "/schedules/bad%20name", a), HttpStatusCode.BadRequest);
 
+        // limits: any key reads, admin keys change
+        const string Limits = "/limits", Limit = "/limits/{kind}/{name}";
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/concurrency/imports", TestApp.AdminKey, """{"queue": "imports", "partition": "tenant", "max": 1}"""), HttpStatusCode.Created);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", TestApp.AdminKey, """{"queue": "partner", "job_type": "test:noop", "limit": 10, "period_seconds": 1, "burst": 2}"""), HttpStatusCode.Created);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", TestApp.AdminKey, """{"queue": "partner", "job_type": null, "limit": 5, "period_seconds": 0.5}"""), HttpStatusCode.OK);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", TestApp.AdminKey, """{"queue": "partner", "limit": 5}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", a, """{"queue": "partner", "limit": 5, "period_seconds": 1}"""), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", TestApp.AdminKey, "limit=5", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+        await contract.CheckAsync("PUT", Limit, await Send(app, HttpMethod.Put, "/limits/rate/partner", TestApp.AdminKey, $$"""{"queue": "{{new string('x', 5000)}}"}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("GET", Limits, await Send(app, HttpMethod.Get, Limits, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Limits, await Send(app, HttpMethod.Get, Limits, null), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("GET", Limit, await Send(app, HttpMethod.Get, "/limits/rate/partner", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Limit, await Send(app, HttpMethod.Get, "/limits/rate/nothing", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("GET", Limit, await Send(app, HttpMethod.Get, "/limits/speed/partner", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", a), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", TestApp.AdminKey), HttpStatusCode.NoContent);
+        await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", TestApp.AdminKey), HttpStatusCode.NotFound);
+        await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/bad%20name", TestApp.AdminKey), HttpStatusCode.BadRequest);
+
         // health and metrics
         await contract.CheckAsync("GET", "/healthz", await Send(app, HttpMethod.Get, "/healthz", null), HttpStatusCode.OK);
         await contract.CheckAsync("GET", "/readyz", await Send(app, HttpMethod.Get, "/readyz", null), HttpStatusCode.OK);

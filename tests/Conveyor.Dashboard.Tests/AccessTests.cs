@@ -68,7 +68,7 @@ public sealed class AccessTests(DashboardFixture fixture)
 
         browser.OpenDashboard(server, DashboardServer.OperatorKey);
         Assert.Contains("Read-only", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
-        browser.Find(By.CssSelector("tr[data-queue=critical]"));
+        browser.Find(By.CssSelector("tr[data-queue=critical] [data-limit]"));
         AssertNoActions(browser);
 
         browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs?status=FAILED");

@@ -19,5 +19,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(Dictionary<string, HealthCheckResponse>))]
 [JsonSerializable(typeof(ScheduleResponse))]
 [JsonSerializable(typeof(ScheduleListResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitListResponse))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

@@ -31,8 +31,9 @@ internal static class JobResponseMapper
         CompletedAt = Rfc3339.Format(job.CompletedAt),
     };
 
-    public static QueueResponse ToResponse(QueueStats stats, int servers, DateTimeOffset now) => new()
+    public static QueueResponse ToResponse(QueueStats stats, int servers, DateTimeOffset now, IReadOnlyList<LimitRecord>? limits = null) => new()
     {
+        Limits = limits?.Where(l => string.Equals(l.Queue, stats.Queue, StringComparison.Ordinal)).Select(LimitsApi.LimitResponseMapper.ToResponse).ToList() ?? [],
         Servers = servers,
         Name = stats.Queue,
         Paused = stats.Paused,

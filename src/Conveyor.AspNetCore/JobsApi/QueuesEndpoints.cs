@@ -14,7 +14,7 @@ internal static class QueuesEndpoints
     {
         var queues = group.MapGroup("/queues").AddEndpointFilter<AdminEndpointFilter>().ProducesProblem(StatusCodes.Status403Forbidden);
         queues.MapGet("", ListAsync).WithName("ListQueues")
-            .WithSummary("Every queue a live server serves or that has jobs: jobs per status, servers, whether it is paused, and its latency");
+            .WithSummary("Every queue a live server serves or that has jobs: jobs per status, servers, whether it is paused, its latency and the limits in force on it");
         queues.MapPost("/{name}/pause", PauseAsync).WithName("PauseQueue")
             .WithSummary("Stop workers from taking jobs from the queue (enqueues still succeed); 404 for a queue no server serves and no job is in")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -26,8 +26,9 @@ internal static class QueuesEndpoints
     internal static async Task<Ok<QueueListResponse>> ListAsync(IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var queues = await KnownQueues.ReadAsync(store, cancellationToken).ConfigureAwait(false);
+        var limits = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var now = timeProvider.GetUtcNow();
-        return TypedResults.Ok(new QueueListResponse(queues.Select(q => JobResponseMapper.ToResponse(q.Stats, q.Servers, now)).ToList()));
+        return TypedResults.Ok(new QueueListResponse(queues.Select(q => JobResponseMapper.ToResponse(q.Stats, q.Servers, now, limits)).ToList()));
     }
 
     internal static Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> PauseAsync(string name, IJobStore store, TimeProvider timeProvider, CancellationToken cancellationToken) =>
@@ -66,7 +67,8 @@ internal static class QueuesEndpoints
         var stats = (await store.GetQueueStatsAsync(cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(s => string.Equals(s.Queue, name, StringComparison.Ordinal))
             ?? new QueueStats { Queue = name, Paused = paused };
-        return TypedResults.Ok(JobResponseMapper.ToResponse(stats, servers.Value, timeProvider.GetUtcNow()));
+        var limits = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(JobResponseMapper.ToResponse(stats, servers.Value, timeProvider.GetUtcNow(), limits));
     }
 
     private static (QueueStats Stats, int Servers)? Find(IReadOnlyList<(QueueStats Stats, int Servers)> queues, string name)

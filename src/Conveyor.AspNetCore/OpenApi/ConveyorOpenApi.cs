@@ -90,6 +90,13 @@ internal static class ConveyorOpenApi
                 };
             }
 
+            if (context.JsonTypeInfo.Type == typeof(LimitsApi.Contracts.LimitResponse) && schema.Properties is { } limitProperties)
+            {
+                limitProperties["kind"] = Enumeration(LimitsApi.LimitResponseMapper.Kinds, "concurrency: jobs running at once; rate: jobs started per period.");
+                limitProperties["partition"] = Enumeration(LimitsApi.LimitResponseMapper.Partitions, "none: one count for every job the limit matches; tenant: one count per tenant.");
+                limitProperties["source"] = Enumeration(LimitsApi.LimitResponseMapper.Sources, "configuration: written by a server from Conveyor:Limits; api: set through PUT /limits/{kind}/{name}, overriding the configuration until deleted.");
+            }
+
             if (context.JsonTypeInfo.Type == typeof(HealthResponse))
             {
                 // /healthz answers {"status": ...} alone; only /readyz names the store.
@@ -127,8 +134,12 @@ internal static class ConveyorOpenApi
             {
                 var isSchedule = context.Description.RelativePath?.StartsWith("schedules/", StringComparison.Ordinal) == true
                     || context.Description.RelativePath?.Contains("/schedules/", StringComparison.Ordinal) == true;
+                var isLimit = context.Description.RelativePath?.StartsWith("limits/", StringComparison.Ordinal) == true
+                    || context.Description.RelativePath?.Contains("/limits/", StringComparison.Ordinal) == true;
                 path.Schema = path.Name switch
                 {
+                    "kind" when isLimit => Enumeration(LimitsApi.LimitResponseMapper.Kinds, "concurrency (jobs running at once) or rate (jobs started per period)."),
+                    "name" when isLimit => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A limit name, unique within its kind, e.g. imports-per-tenant." },
                     "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "A schedule name, e.g. note:cleanup-old." },
                     "jobId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern, Description = "A job id, e.g. job_31c8927959d5442e90e3a6bc5a9188ec." },
                     "name" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A queue name." },
@@ -230,6 +241,15 @@ internal static class ConveyorOpenApi
                     Maximum = pages.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern });
+                break;
+            case "PutLimit":
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "The limit: for kind concurrency queue and max; for kind rate queue, limit and period_seconds; job_type and partition for both, burst for rate. Any other field is refused.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = LimitSchema() } },
+                };
+                AddHeader(operation, "201", "Location", "The limit.");
                 break;
             case "TriggerSchedule":
                 AddHeader(operation, "202", "Location", "The job enqueued: GET it for its status.");
@@ -380,6 +400,29 @@ internal static class ConveyorOpenApi
             AdditionalPropertiesAllowed = false,
         };
     }
+
+    private static OpenApiSchema LimitSchema() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Required = new HashSet<string> { "queue" },
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "The queue whose jobs the limit counts." },
+            ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "Only the jobs of this type; every job of the queue when absent or null." },
+            ["partition"] = Enumeration(LimitsApi.LimitResponseMapper.Partitions, "none (the default): one count for every job the limit matches; tenant: one count per tenant."),
+            ["max"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = ConcurrencyLimit.MaxValue.ToString(CultureInfo.InvariantCulture), Description = "Concurrency limits (required): the jobs running at once." },
+            ["limit"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "Rate limits (required): the jobs started per period_seconds." },
+            ["period_seconds"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Number,
+                Minimum = LimitsApi.LimitRequestParser.MinPeriodSeconds.ToString(CultureInfo.InvariantCulture),
+                Maximum = LimitsApi.LimitRequestParser.MaxPeriodSeconds.ToString(CultureInfo.InvariantCulture),
+                Description = "Rate limits (required): the period limit counts over, in seconds.",
+            },
+            ["burst"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "Rate limits: the starts allowed at once after a quiet period, at most limit; 1 when absent." },
+        },
+        AdditionalPropertiesAllowed = false,
+    };
 
     private static OpenApiSchema Enumeration(IEnumerable<string> values, string description) => new()
     {

@@ -98,6 +98,7 @@ function renderQueues(section, queues, refresh) {
     columns.map(([key, status]) => h("td", { class: "num" },
       q[key] ? h("a", { href: `#/jobs?status=${status}&queue=${encodeURIComponent(q.name)}` }, number.format(q[key])) : "0")),
     h("td", { class: "num" }, duration(q.latency_seconds)),
+    h("td", { class: "limits" }, (q.limits || []).length === 0 ? "none" : q.limits.map(describeLimit)),
     h("td", { class: "actions" }, actionButton(q.paused ? "Resume" : "Pause",
       async () => {
         await call("POST", `/queues/${encodeURIComponent(q.name)}/${q.paused ? "resume" : "pause"}`);
@@ -115,8 +116,22 @@ function renderQueues(section, queues, refresh) {
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "queue"), h("th", { scope: "col" }, "state"), h("th", { scope: "col", class: "num" }, "servers"),
         columns.map(([key]) => h("th", { scope: "col", class: "num" }, key.replace("_", " "))),
-        h("th", { scope: "col", class: "num" }, "latency"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "actions")))),
+        h("th", { scope: "col", class: "num" }, "latency"), h("th", { scope: "col" }, "limits"),
+        h("th", { scope: "col" }, h("span", { class: "sr-only" }, "actions")))),
       h("tbody", {}, rows))));
+}
+
+// One limit in force on a queue, read-only (GET /limits and PUT /limits/{kind}/{name} change them).
+function describeLimit(limit) {
+  const scope = (limit.partition === "tenant" ? " per tenant" : "") + (limit.job_type ? ` (${limit.job_type})` : "");
+  const text = limit.kind === "concurrency"
+    ? `${number.format(limit.max)} running${scope}`
+    : `${number.format(limit.limit)} / ${limit.period_seconds} s${scope}`;
+  return h("span", {
+    class: "badge limit",
+    "data-limit": `${limit.kind}:${limit.name}`,
+    title: `${limit.kind} limit '${limit.name}', from ${limit.source}`,
+  }, text);
 }
 
 function renderServers(section, servers) {

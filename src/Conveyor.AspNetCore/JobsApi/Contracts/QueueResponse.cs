@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
-/// <summary>One queue's jobs by status (across tenants), whether it is paused, and the wait of its oldest queued job.</summary>
+/// <summary>One queue's jobs by status (across tenants), whether it is paused, the wait of its oldest queued job, and its limits.</summary>
 public sealed record QueueResponse
 {
     [JsonPropertyName("name")]
@@ -42,4 +42,8 @@ public sealed record QueueResponse
     /// <summary>How long the oldest queued job has waited, in seconds; 0 when none waits.</summary>
     [JsonPropertyName("latency_seconds")]
     public double LatencySeconds { get; init; }
+
+    /// <summary>The rate and concurrency limits in force on this queue (GET /limits has them all).</summary>
+    [JsonPropertyName("limits")]
+    public IReadOnlyList<Conveyor.AspNetCore.LimitsApi.Contracts.LimitResponse> Limits { get; init; } = [];
 }
