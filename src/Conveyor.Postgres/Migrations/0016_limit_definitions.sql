@@ -1,7 +1,7 @@
--- Conveyor PostgreSQL store, migration 0015: the rate and concurrency limits in force (ILimitStore), keyed by kind
+-- Conveyor PostgreSQL store, migration 0016: the rate and concurrency limits in force (ILimitStore), keyed by kind
 -- and name, which every server reads at each refresh. kind: 0 concurrency, 1 rate. source: 0 configuration, 1 API
 -- (an API limit overrides the configured one of the same kind and name until it is deleted).
--- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0015_limit_definitions.sql
+-- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0016_limit_definitions.sql
 CREATE TABLE IF NOT EXISTS :"schema".limit_definitions (
     kind       smallint    NOT NULL,
     name       text        COLLATE "C" NOT NULL,
@@ -16,4 +16,4 @@ CREATE TABLE IF NOT EXISTS :"schema".limit_definitions (
     PRIMARY KEY (kind, name)
 );
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (15, '0015_limit_definitions') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (16, '0016_limit_definitions') ON CONFLICT (version) DO NOTHING;
