@@ -325,7 +325,7 @@ public sealed partial class SqliteJobStore
             .Bind("@flow", job.BatchId is null ? 0 : 1)
             .Bind("@waiting_for", failed is null ? unfinished.Count : 0)
             .Bind("@batch_id", job.BatchId)
-            .Bind("@depends_on", job.DependsOn.Count > 0 ? DependencyList.Encode(job.DependsOn) : null)
+            .Bind("@depends_on", job.DependsOn.Count > 0 ? DependencyJson.Encode(job.DependsOn) : null)
             .ExecuteNonQuery();
 
         if (job.BatchId is { } member)

@@ -1,3 +1,4 @@
+using Conveyor.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite.Internal;
@@ -35,7 +36,7 @@ internal static class JobRecord
             Errors = JobErrorLines.Decode(reader.GetString(22)),
             SnoozeReason = reader.GetNullableString(23),
             BatchId = reader.GetNullableString(24),
-            DependsOn = reader.GetNullableString(25) is { } dependsOn ? DependencyList.Decode(dependsOn) : [],
+            DependsOn = reader.GetNullableString(25) is { } dependsOn ? DependencyJson.Decode(dependsOn) : [],
         };
     }
 

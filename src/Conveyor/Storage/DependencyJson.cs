@@ -1,12 +1,11 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Conveyor.Storage;
 
-namespace Conveyor.Sqlite.Internal;
+namespace Conveyor.Storage;
 
-/// <summary>A job's dependencies as the depends_on column keeps them: JSON <c>[[id, success_only, on_batch], …]</c>.</summary>
-internal static class DependencyList
+/// <summary>A job's dependencies as the SQLite and PostgreSQL depends_on column keeps them (compiled into each of those stores): JSON <c>[[id, success_only, on_batch], …]</c>.</summary>
+internal static class DependencyJson
 {
     public static string Encode(IReadOnlyList<JobDependency> dependencies)
     {
