@@ -1,3 +1,4 @@
+using Conveyor.Storage;
 using StackExchange.Redis;
 
 namespace Conveyor.Redis;
@@ -8,7 +9,8 @@ namespace Conveyor.Redis;
 /// <c>to</c> timeout, <c>dl</c> deadline, <c>sa</c> scheduled-at, <c>uk</c>/<c>uu</c> unique key and until,
 /// <c>rt</c> retention, <c>pr</c> progress, <c>r</c>/<c>ru</c> result and its URL, <c>err</c> errors (JSON),
 /// <c>tp</c> traceparent, <c>c</c>/<c>u</c>/<c>s</c>/<c>f</c> created, updated, started, completed,
-/// <c>e</c> pending since, <c>cr</c> cancel requested, <c>sn</c> snooze reason, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server.
+/// <c>e</c> pending since, <c>cr</c> cancel requested, <c>sn</c> snooze reason, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server;
+/// for workflows (Scripts/flow.lib.lua) <c>dp</c> dependencies (JSON), <c>b</c> batch, <c>fl</c> flow flag, <c>wf</c> unfinished dependencies.
 /// Times and durations are unix microseconds.
 /// </summary>
 internal static class JobRecord
@@ -41,6 +43,19 @@ internal static class JobRecord
             errors.Add(new JobError(0, $"The job record is corrupt: field st (state) is '{Text("st")}'.", null, null, RedisTime.Instant(Get("u")) ?? DateTimeOffset.UnixEpoch));
         }
 
+        IReadOnlyList<JobDependency> dependsOn = [];
+        if (Text("dp") is { Length: > 0 } dependencies)
+        {
+            try
+            {
+                dependsOn = DependencyJson.Decode(dependencies);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                errors.Add(new JobError(0, $"The job's dependencies could not be read: {e.Message}", null, null, RedisTime.Instant(Get("u")) ?? DateTimeOffset.UnixEpoch));
+            }
+        }
+
         var created = RedisTime.Instant(Get("c")) ?? DateTimeOffset.UnixEpoch;
         var result = Get("r");
         return new JobInfo
@@ -69,6 +84,8 @@ internal static class JobRecord
             CompletedAt = RedisTime.Instant(Get("f")),
             CancelRequested = state == JobState.Active && Text("cr") == "1",
             SnoozeReason = Text("sn") is { Length: > 0 } snoozeReason ? snoozeReason : null,
+            DependsOn = dependsOn,
+            BatchId = Text("b"),
         };
     }
 

@@ -14,7 +14,7 @@ public sealed partial class RedisJobStore
     public async ValueTask<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.UniqueKey is not null || !JobId.IsGenerated(job.Id))
+        if (job.UniqueKey is not null || !JobId.IsGenerated(job.Id) || job.HasFlow)
         {
             var results = await EnqueueManyAsync([job], cancellationToken).ConfigureAwait(false);
             return results[0];
@@ -69,8 +69,8 @@ public sealed partial class RedisJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Jobs go in one pipelined round trip. A job with a unique key, or whose id repeats an earlier one of the
-    /// batch, is stored on its own after the jobs before it, so that it sees them.
+    /// Jobs go in one pipelined round trip. A job with a unique key or a workflow (dependencies, a batch), or whose
+    /// id repeats an earlier one of the batch, is stored on its own after the jobs before it, so that it sees them.
     /// </remarks>
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
@@ -90,7 +90,7 @@ public sealed partial class RedisJobStore
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
-                if (job.UniqueKey is null && idsInBatch.Add(job.Id))
+                if (job.UniqueKey is null && !job.HasFlow && idsInBatch.Add(job.Id))
                 {
                     batch.Add(i);
                     continue;
@@ -99,7 +99,11 @@ public sealed partial class RedisJobStore
                 await StoreAsync(db, jobs, batch, results, now).ConfigureAwait(false);
                 batch.Clear();
                 idsInBatch.Clear();
-                if (job.UniqueKey is null)
+                if (job.HasFlow)
+                {
+                    results[i] = await EnqueueFlowAsync(db, job).ConfigureAwait(false);
+                }
+                else if (job.UniqueKey is null)
                 {
                     batch.Add(i);
                     idsInBatch.Add(job.Id);
@@ -122,7 +126,6 @@ public sealed partial class RedisJobStore
     private static void EnsureValid(NewJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        EnsureNoWorkflow(job);
         if (!JobId.IsValid(job.Id))
         {
             throw new ArgumentException($"Job id '{job.Id}' is not valid.", nameof(job));
@@ -355,7 +358,7 @@ public sealed partial class RedisJobStore
     private static void WriteJobArguments(RedisValue[] arguments, int n, NewJob job, long now)
     {
         arguments[n++] = job.Id;
-        arguments[n++] = StateOf(job, now).ToStorageName();
+        arguments[n++] = job.DependsOn.Count > 0 ? "waiting" : StateOf(job, now).ToStorageName();
         arguments[n++] = RedisTime.Value(job.ProcessAt);
         arguments[n++] = job.Type;
         arguments[n++] = job.Tenant;

@@ -6,10 +6,11 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    // enqueue_all.lua's ARGV: 5 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13.
-    private const int EnqueueAllHeader = 5;
+    // enqueue_all.lua's ARGV: 9 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
+    // 3 for its workflow (batch, dependencies, the dependencies' queues).
+    private const int EnqueueAllHeader = 9;
     private const int EnqueueAllPerQueue = 3;
-    private const int EnqueueAllPerJob = 4 + JobArguments;
+    private const int EnqueueAllPerJob = 4 + JobArguments + 3;
 
     /// <inheritdoc />
     /// <remarks>
@@ -41,49 +42,7 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var now = NowMicros();
-            var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now);
-            var oneNode = RegistersQueueInScript();
-            if (!oneNode)
-            {
-                EnsureOneSlot(jobs, keys);
-
-                // The set of queue names lives in another slot: it is written by a command of its own, and its place
-                // in KEYS holds a key of the list's slot, unused.
-                keys[0] = keys[1];
-            }
-
-            arguments[3] = oneNode ? "1" : "0";
-            var register = oneNode ? Task.CompletedTask : Task.WhenAll(queueNames.Select(q => db.SetAddAsync(_keys.Queues, q)));
-            var reply = (RedisValue[])(await EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments).ConfigureAwait(false))!;
-            await register.ConfigureAwait(false);
-            if ((int)reply[0] != 0)
-            {
-                var state = JobStateExtensions.FromStorageName((string)reply[4]!);
-                var refusal = new EnqueueResult(
-                    (int)reply[2] == 1 ? EnqueueOutcome.DuplicateId : EnqueueOutcome.DuplicateUniqueKey,
-                    (string)reply[3]!,
-                    state,
-                    (string)reply[5]!,
-                    RedisTime.Instant(reply[6]) ?? DateTimeOffset.UnixEpoch);
-                return EnqueueAllResult.Refused((int)reply[1], refusal);
-            }
-
-            var results = new EnqueueResult[jobs.Count];
-            var anyPending = false;
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                var state = StateOf(jobs[i], now);
-                anyPending |= state == JobState.Pending;
-                results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, state, jobs[i].Queue, RedisTime.FromMicros(now));
-            }
-
-            if (anyPending)
-            {
-                SignalJobsReady();
-            }
-
-            return EnqueueAllResult.Stored(results);
+            return (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -91,8 +50,111 @@ public sealed partial class RedisJobStore
         }
     }
 
+    /// <summary>What enqueue_all.lua does to a batch before it stores the jobs (ARGV[6] to ARGV[9]).</summary>
+    private readonly record struct BatchOperation(string Name, string Id = "", string Tenant = "", long RetentionMicros = 0)
+    {
+        public static BatchOperation None => new(string.Empty);
+    }
+
+    /// <summary>
+    /// One call of enqueue_all.lua: every job of the list or none, with the batch operation. Null when the batch to add
+    /// to is not the tenant's or no longer runs.
+    /// </summary>
+    private async Task<EnqueueAllResult?> StoreAllAsync(IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation)
+    {
+        var now = NowMicros();
+        var dependencyQueues = jobs.Any(static j => j.HasFlow) ? await DependencyQueuesAsync(db, jobs).ConfigureAwait(false) : null;
+        var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now, batchOperation, dependencyQueues);
+        var oneNode = RegistersQueueInScript();
+        if (!oneNode)
+        {
+            EnsureOneSlot(jobs, keys);
+            EnsureWorkflowOnOneSlot(jobs, batchOperation, dependencyQueues);
+
+            // The set of queue names lives in another slot: it is written by a command of its own, and its place
+            // in KEYS holds a key of the list's slot, unused.
+            keys[0] = keys[1];
+        }
+
+        arguments[3] = oneNode ? "1" : "0";
+        var register = oneNode ? Task.CompletedTask : Task.WhenAll(queueNames.Select(q => db.SetAddAsync(_keys.Queues, q)));
+        var reply = (RedisValue[])(await EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments).ConfigureAwait(false))!;
+        await register.ConfigureAwait(false);
+        switch ((int)reply[0])
+        {
+            case 2:
+                return null;
+            case 3:
+                throw new ArgumentException($"A batch with id '{batchOperation.Id}' exists.", "batch");
+            case 1:
+                var outcome = (int)reply[2] switch
+                {
+                    1 => EnqueueOutcome.DuplicateId,
+                    2 => EnqueueOutcome.DuplicateUniqueKey,
+                    _ => EnqueueOutcome.DependencyNotFound,
+                };
+                var refusal = new EnqueueResult(
+                    outcome,
+                    (string)reply[3]!,
+                    JobStateExtensions.FromStorageName((string)reply[4]!),
+                    (string)reply[5]!,
+                    RedisTime.Instant(reply[6]) ?? DateTimeOffset.UnixEpoch);
+                return EnqueueAllResult.Refused((int)reply[1], refusal);
+        }
+
+        var results = new EnqueueResult[jobs.Count];
+        var anyPending = false;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var state = JobStateExtensions.FromStorageName((string)reply[i + 1]!);
+            anyPending |= state == JobState.Pending;
+            results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, state, jobs[i].Queue, RedisTime.FromMicros(now));
+        }
+
+        if (anyPending)
+        {
+            SignalJobsReady();
+        }
+
+        return EnqueueAllResult.Stored(results);
+    }
+
+    /// <summary>A workflow job stored on its own (the single enqueue operations), all its links in the same call.</summary>
+    private async Task<EnqueueResult> EnqueueFlowAsync(IDatabase db, NewJob job)
+    {
+        var result = (await StoreAllAsync(db, [job], BatchOperation.None).ConfigureAwait(false))!;
+        return result.AllStored ? result.Results[0] : result.Refusal!;
+    }
+
+    /// <summary>
+    /// The queue of each job dependency of the list (an earlier job of the list, or one the store holds; "" when none
+    /// is found, which the script refuses in list order): the finishing script reaches the dependency's hash by it.
+    /// </summary>
+    private async Task<Dictionary<string, string>> DependencyQueuesAsync(IDatabase db, IReadOnlyList<NewJob> jobs)
+    {
+        var queues = new Dictionary<string, string>(StringComparer.Ordinal);
+        var inList = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            foreach (var dependency in job.DependsOn)
+            {
+                if (!dependency.OnBatch && !queues.ContainsKey(dependency.Id))
+                {
+                    queues[dependency.Id] = inList.TryGetValue(dependency.Id, out var queue)
+                        ? queue
+                        : await FindQueueAsync(db, dependency.Id).ConfigureAwait(false) ?? string.Empty;
+                }
+            }
+
+            inList.TryAdd(job.Id, job.Queue);
+        }
+
+        return queues;
+    }
+
     /// <summary>The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues).</summary>
-    private (RedisKey[] Keys, RedisValue[] Arguments, List<string> QueueNames) EnqueueAllCall(IReadOnlyList<NewJob> jobs, long now)
+    private (RedisKey[] Keys, RedisValue[] Arguments, List<string> QueueNames) EnqueueAllCall(
+        IReadOnlyList<NewJob> jobs, long now, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues)
     {
         var queueNames = new List<string>();
         var queueNumber = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -110,6 +172,10 @@ public sealed partial class RedisJobStore
         arguments[1] = _wakeUp;
         arguments[2] = queueNames.Count;
         arguments[4] = _keys.Prefix;
+        arguments[5] = batchOperation.Name;
+        arguments[6] = batchOperation.Id;
+        arguments[7] = batchOperation.Tenant;
+        arguments[8] = batchOperation.RetentionMicros;
         var n = EnqueueAllHeader;
         foreach (var name in queueNames)
         {
@@ -141,6 +207,12 @@ public sealed partial class RedisJobStore
             arguments[n + 2] = job.UniqueKey is null ? 0 : keys.Count;
             arguments[n + 3] = job.UniqueUntil is { } until ? RedisTime.ToMicros(until) : long.MaxValue;
             WriteJobArguments(arguments, n + 4, job, now);
+            var flow = n + 4 + JobArguments;
+            arguments[flow] = job.BatchId ?? string.Empty;
+            arguments[flow + 1] = job.DependsOn.Count > 0 ? DependencyJson.Encode(job.DependsOn) : string.Empty;
+            arguments[flow + 2] = job.DependsOn.Count > 0
+                ? string.Join(',', job.DependsOn.Select(d => d.OnBatch ? string.Empty : dependencyQueues![d.Id]))
+                : string.Empty;
             n += EnqueueAllPerJob;
         }
 

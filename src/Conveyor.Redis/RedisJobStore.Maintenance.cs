@@ -135,8 +135,8 @@ public sealed partial class RedisJobStore
             tasks.Add(EvaluateAsync(
                 cleanup,
                 RedisScript.PurgeCoordination,
-                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters],
-                [nowText, limit]));
+                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters, _keys.BatchExpiries],
+                [nowText, limit, _keys.BatchPrefix]));
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);
             return deleted;

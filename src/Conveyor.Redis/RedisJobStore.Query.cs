@@ -157,7 +157,7 @@ public sealed partial class RedisJobStore
                 return JobCommandResult.NotFound;
             }
 
-            var result = (RedisResult[])(await EvaluateQueueAsync(db, RedisScript.Delete, QueueKeys(queue), jobId, tenant).ConfigureAwait(false))!;
+            var result = (RedisResult[])(await EvaluateQueueAsync(db, RedisScript.Delete, QueueKeys(queue), jobId, tenant, RedisTime.Format(NowMicros())).ConfigureAwait(false))!;
             var outcome = (JobCommandResult)(int)result[0];
             if (outcome == JobCommandResult.Done)
             {
@@ -226,7 +226,8 @@ public sealed partial class RedisJobStore
                     counts[j] = (long)v[j];
                 }
 
-                if (counts[0] == 0 && counts.Skip(1).All(c => c == 0))
+                var waiting = v.Length > 10 ? (long)v[10] : 0;
+                if (counts[0] == 0 && counts.Skip(1).All(c => c == 0) && waiting == 0)
                 {
                     continue;
                 }
@@ -243,6 +244,7 @@ public sealed partial class RedisJobStore
                     Partial = counts[6],
                     Failed = counts[7],
                     Cancelled = counts[8],
+                    Waiting = waiting,
                     OldestPendingSince = RedisTime.Instant(v[9]),
                 });
             }

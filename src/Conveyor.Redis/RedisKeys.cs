@@ -25,6 +25,8 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:j:{id}#s             the job's durable steps: name → ord:attempt:completed-at:result ('' counts them)
 /// {p}:{queue}:t:{tenant}           zset id → created-at (µs): the tenant's listing
 /// {p}:{queue}:t:                   set of the tenants with jobs in the queue (an operator's every-tenant listing)
+/// {p}:{queue}:waiting              zset id → created-at (µs): workflow jobs waiting for others (no dequeue reads it)
+/// {p}:{queue}:j:{id}#d             list: the jobs waiting for this one (Scripts/flow.lib.lua)
 /// </code>
 /// Keys that no single queue owns live outside the queue slots:
 /// <code>
@@ -33,7 +35,8 @@ namespace Conveyor.Redis;
 /// {p}:queues                       set of queue names ever used
 /// {p}:upgrades                     hash of the one-time upgrades done (e.g. tenant-sets)
 /// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
-///                                  (hash kind\nname → source digit and JSON), on one slot of their own
+///                                  (hash kind\nname → source digit and JSON), on one slot of their own; batches:
+///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, bexp expiries
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
 /// </code>
@@ -57,6 +60,8 @@ internal sealed class RedisKeys
         ServerExpiries = new RedisKey(_coordination + "serverexp");
         RateLimiters = new RedisKey(_coordination + "rate");
         LimitDefinitions = new RedisKey(_coordination + "limits");
+        BatchPrefix = _coordination + "b:";
+        BatchExpiries = new RedisKey(_coordination + "bexp");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
@@ -91,6 +96,15 @@ internal sealed class RedisKeys
 
     /// <summary>Hash: kind\nname → the limit's source digit (0 configuration, 1 API) followed by its definition JSON.</summary>
     public RedisKey LimitDefinitions { get; }
+
+    /// <summary>A batch hash's key without its id (Scripts/flow.lib.lua builds the same names).</summary>
+    public string BatchPrefix { get; }
+
+    /// <summary>Sorted set: finished batch id → its record's expiry (µs), for the purge.</summary>
+    public RedisKey BatchExpiries { get; }
+
+    /// <summary>Hash: a batch's tenant, state, counts and times (Scripts/flow.lib.lua); "#d" its callbacks, "#m" its unfinished members.</summary>
+    public RedisKey Batch(string batchId) => new(BatchPrefix + batchId);
 
     public RedisKey ScheduleDefinitions { get; }
 

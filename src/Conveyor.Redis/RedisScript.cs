@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -58,7 +58,9 @@ internal sealed class RedisScript
 
     public static RedisScript List { get; } = Queue("list");
 
-    public static RedisScript EnqueueAll { get; } = Plain("enqueue_all");
+    public static RedisScript EnqueueAll { get; } = Flow("enqueue_all");
+
+    public static RedisScript BatchCancel { get; } = Flow("batch_cancel");
 
     public static RedisScript ClaimId { get; } = Plain("claim_id");
 
@@ -90,7 +92,10 @@ internal sealed class RedisScript
 
     public static RedisScript ScheduleFire { get; } = Plain("schedule_fire");
 
-    private static RedisScript Queue(string name) => new(name, Read("queue.lib") + Read(name));
+    // flow.lib.lua first: queue.lib.lua's finish calls its flow_finished.
+    private static RedisScript Queue(string name) => new(name, Read("flow.lib") + Read("queue.lib") + Read(name));
+
+    private static RedisScript Flow(string name) => new(name, Read("flow.lib") + Read(name));
 
     private static RedisScript Plain(string name) => new(name, Read(name));
 

@@ -7,7 +7,8 @@
 -- result, result URL (''), snooze reason ('').
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
--- outcome clears it (a write only for a job that has one).
+-- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
+-- dependants in the same call (flow.lib.lua).
 -- Returns how many applied.
 local now = ARGV[3]
 local applied, released = 0, 0
@@ -15,7 +16,7 @@ local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['
 for i = 5, #ARGV, 10 do
   local id = ARGV[i]
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn')
+  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl')
   local state = OUTCOME[ARGV[i + 2]]
   if v[6] == '1' and (state == 'retrying' or state == 'pending' or state == 'scheduled') then
     state = 'cancelled'
@@ -37,7 +38,7 @@ for i = 5, #ARGV, 10 do
       extra[#extra + 1] = 'pr'; extra[#extra + 1] = '100'
       if ARGV[i + 6] == '1' then extra[#extra + 1] = 'r'; extra[#extra + 1] = ARGV[i + 7] end
       if ARGV[i + 8] ~= '' then extra[#extra + 1] = 'ru'; extra[#extra + 1] = ARGV[i + 8] end
-      finish(jk, id, state, now, v[3], extra)
+      finish(jk, id, state, now, v[3], extra, v[8] == '1')
       if v[7] then redis.call('HDEL', jk, 'sn') end
     elseif state == 'retrying' then
       local fields = { 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now }
@@ -60,7 +61,7 @@ for i = 5, #ARGV, 10 do
       if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else
-      finish(jk, id, state, now, v[3], extra)
+      finish(jk, id, state, now, v[3], extra, v[8] == '1')
       if v[7] then redis.call('HDEL', jk, 'sn') end
     end
   end

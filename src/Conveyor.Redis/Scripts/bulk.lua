@@ -6,13 +6,14 @@
 -- ARGV[7] cancellation channel  ARGV[8..] job ids
 -- Returns per id {result, tenant, unique key} with result a JobCommandResult: 0 not found, 1 done, 2 requested,
 -- 3 not allowed; tenant and unique key ('') of a deleted job, whose id lookup and unique key the caller releases.
+-- A cancel or delete resolves a flagged job's batch and dependants in this call (flow.lib.lua).
 local action, tenant, now = ARGV[3], ARGV[4], ARGV[5]
 local out = {}
 local requeued = false
 for i = 8, #ARGV do
   local id = ARGV[i]
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'tn', 'rt', 'uk')
+  local v = redis.call('HMGET', jk, 'st', 'tn', 'rt', 'uk', 'fl')
   local st, tn = v[1], v[2]
   local result, gone_tenant, gone_key = 0, '', ''
   if st and (tenant == '' or tn == tenant) then
@@ -45,7 +46,8 @@ for i = 8, #ARGV do
       else
         unlink_state(id, st)
         unlist(tn, id)
-        redis.call('DEL', jk, jk .. '#s')
+        if v[5] and not FINISHED[st] then flow_finished(QUEUE_BASE, id, 'cancelled', now) end
+        redis.call('DEL', jk, jk .. '#s', jk .. '#d')
         gone_tenant, gone_key = tn, v[4] or ''
         result = 1
       end

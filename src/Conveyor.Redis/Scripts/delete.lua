@@ -1,13 +1,16 @@
 -- Deletes a job of one tenant that is not active.
 -- KEYS: the queue layout (queue.lib.lua).
--- ARGV[3] job id  ARGV[4] tenant
+-- ARGV[3] job id  ARGV[4] tenant  ARGV[5] now
+-- An unfinished job with the flow flag will never finish: what waits for it is resolved as if it had been cancelled,
+-- and its batch counts it cancelled (flow.lib.lua), in this call.
 -- Returns {result, unique key ('')} with result a JobCommandResult: 0 not found, 1 done, 3 not allowed.
 local id = ARGV[3]
 local jk = JOB .. id
-local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
+local v = redis.call('HMGET', jk, 'st', 'tn', 'uk', 'fl')
 if not v[1] or v[2] ~= ARGV[4] then return { 0, '' } end
 if v[1] == 'active' then return { 3, '' } end
 unlink_state(id, v[1])
 unlist(v[2], id)
-redis.call('DEL', jk, jk .. '#s')
+if v[4] and not FINISHED[v[1]] then flow_finished(QUEUE_BASE, id, 'cancelled', ARGV[5]) end
+redis.call('DEL', jk, jk .. '#s', jk .. '#d')
 return { 1, v[3] or '' }

@@ -6,21 +6,30 @@
 -- unique keys of the jobs that have one (see each job's indexes).
 -- ARGV[1] now (µs)  ARGV[2] wake-up "<channel>\n<sender>"  ARGV[3] number of queues  ARGV[4] '1' to register queues
 -- ARGV[5] the store's key prefix (to read a holder's hash in another queue: "<prefix>:{<queue>}:j:<id>").
--- Then 3 entries per queue: name, job hash prefix, tenant index prefix. Then 17 entries per job: its queue's number,
+-- ARGV[6] batch operation: '' none, 'create' (the batch ARGV[7] of tenant ARGV[8], retention ARGV[9] µs, created
+-- here) or 'add' (to the running batch ARGV[7] of tenant ARGV[8]).
+-- Then 3 entries per queue: name, job hash prefix, tenant index prefix. Then 20 entries per job: its queue's number,
 -- the KEYS index of its id lookup (0: a generated id has none), of its unique key (0: none), the unique key's
--- until (µs), and enqueue.lua's 13: id, state, scheduled-at, type, tenant, payload, max retry, timeout, deadline,
--- unique key, unique-until, retention, traceparent.
--- Returns {0} when every job was stored, else {1, index (0-based) of the refused job, 1 duplicate id | 2 unique key,
--- holder id, holder state, holder queue, holder created-at}: then nothing was written.
+-- until (µs), enqueue.lua's 13: id, state ('waiting' for a job with dependencies), scheduled-at, type, tenant,
+-- payload, max retry, timeout, deadline, unique key, unique-until, retention, traceparent; then its batch (''), its
+-- dependencies as JSON [[id, success_only, on_batch], …] (''), and each dependency's queue, comma-separated ('' for a
+-- batch, or a job not found). Workflow jobs are linked as flow.lib.lua describes, in list order.
+-- Returns {0, each job's state after linking} when every job was stored, else {1, index (0-based) of the refused job,
+-- 1 duplicate id | 2 unique key | 3 dependency not found, holder (or dependency) id, holder state, holder queue,
+-- holder created-at}, {2} when the batch to add to is not the tenant's or not running, {3} when the batch to create
+-- exists: then nothing was written.
 local now, nq = ARGV[1], tonumber(ARGV[3])
+local batch_op, batch_id, batch_tenant = ARGV[6], ARGV[7], ARGV[8]
+flow.prefix = ARGV[5]
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
 local queues = {}
 for q = 1, nq do
-  local a = 6 + (q - 1) * 3
+  local a = 10 + (q - 1) * 3
   queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[4 * q - 2], scheduled = KEYS[4 * q - 1],
     fair = KEYS[4 * q], lanes = KEYS[4 * q + 1] }
 end
-local first = 6 + nq * 3
+local first = 10 + nq * 3
+local PER_JOB = 20
 
 local function holder_hash(queue, id) return ARGV[5] .. ':{' .. queue .. '}:j:' .. id end
 
@@ -53,15 +62,110 @@ local function refusal(a)
   return nil
 end
 
+-- The dependency queues of job a, in the order of its dependencies.
+local function dependency_queues(a)
+  local out = {}
+  for name in string.gmatch(ARGV[a + 19] .. ',', '([^,]*),') do out[#out + 1] = name end
+  return out
+end
+
+-- The batch or dependency of job a (ARGV from a) that does not exist in its tenant, or nil; earlier holds the ids of
+-- the jobs of the list before it.
+local function missing(a, earlier)
+  local tenant, b, dp = ARGV[a + 8], ARGV[a + 17], ARGV[a + 18]
+  if b ~= '' and not (batch_op ~= '' and b == batch_id) and redis.call('HGET', flow_batch(b), 'tn') ~= tenant then return b end
+  if dp == '' then return nil end
+  local queues = dependency_queues(a)
+  for k, d in ipairs(cjson.decode(dp)) do
+    local found
+    if d[3] == 1 then
+      found = (batch_op == 'create' and d[1] == batch_id) or redis.call('HGET', flow_batch(d[1]), 'tn') == tenant
+    else
+      found = earlier[d[1]] or ((queues[k] or '') ~= '' and redis.call('HGET', flow_queue(queues[k]) .. 'j:' .. d[1], 'tn') == tenant)
+    end
+    if not found then return d[1] end
+  end
+  return nil
+end
+
+if batch_op == 'create' and redis.call('EXISTS', flow_batch(batch_id)) == 1 then return { 3 } end
+if batch_op == 'add' then
+  local v = redis.call('HMGET', flow_batch(batch_id), 'tn', 'st')
+  if v[1] ~= batch_tenant or v[2] ~= 'running' then return { 2 } end
+end
+
 local index = 0
-for a = first, #ARGV, 17 do
+local earlier = {}
+for a = first, #ARGV, PER_JOB do
   local refused = refusal(a)
   if refused then return { 1, index, refused[1], refused[2], refused[3], refused[4], refused[5] } end
+  if ARGV[a + 17] ~= '' or ARGV[a + 18] ~= '' then
+    local absent = missing(a, earlier)
+    if absent then return { 1, index, 3, absent, 'waiting', queues[tonumber(ARGV[a])].name, now } end
+  end
+  earlier[ARGV[a + 4]] = true
   index = index + 1
 end
 
+if batch_op == 'create' then
+  redis.call('HSET', flow_batch(batch_id), 'tn', batch_tenant, 'st', 'running', 'n', 0, 's', 0, 'f', 0, 'x', 0,
+    'rt', ARGV[9], 'c', now, 'u', now)
+end
+
+-- Links a stored job (ARGV from a) to its batch and to what it waits for; returns its state after linking: a job
+-- whose dependencies have all finished is released (or cancelled) at once.
+local function link(a, q, id, state)
+  local b, dp = ARGV[a + 17], ARGV[a + 18]
+  local base = string.sub(q.job, 1, -3)
+  local jk = q.job .. id
+  if b ~= '' then
+    local bk = flow_batch(b)
+    redis.call('HSET', jk, 'b', b, 'fl', '1')
+    redis.call('HINCRBY', bk, 'n', 1)
+    redis.call('HSET', bk, 'u', now)
+    redis.call('SADD', bk .. '#m', q.name .. '\t' .. id)
+  end
+  if dp == '' then return state end
+  redis.call('HSET', jk, 'dp', dp)
+  local queues = dependency_queues(a)
+  local unfinished, failed = 0, nil
+  for k, d in ipairs(cjson.decode(dp)) do
+    local entry = (d[2] == 1 and '1' or '0') .. '\t' .. q.name .. '\t' .. id
+    if d[3] == 1 then
+      local bk = flow_batch(d[1])
+      local v = redis.call('HMGET', bk, 'fin', 'n', 's')
+      if not v[1] then
+        redis.call('RPUSH', bk .. '#d', entry)
+        unfinished = unfinished + 1
+      elseif d[2] == 1 and tonumber(v[3]) ~= tonumber(v[2]) then
+        failed = failed or d[1]
+      end
+    else
+      local djk = flow_queue(queues[k]) .. 'j:' .. d[1]
+      local st = redis.call('HGET', djk, 'st')
+      if not FINISHED[st] then
+        redis.call('RPUSH', djk .. '#d', entry)
+        redis.call('HSET', djk, 'fl', '1')
+        unfinished = unfinished + 1
+      elseif d[2] == 1 and not FLOW_SUCCEEDED[st] then
+        failed = failed or d[1]
+      end
+    end
+  end
+  if failed then
+    local work = {}
+    flow_cancel(base, jk, id, 'waiting', "Cancelled without running: '" .. failed .. "', which it waited for, did not succeed.", now, work)
+    if #work > 0 then flow_finished(base, id, 'cancelled', now) end
+    return 'cancelled'
+  end
+  if unfinished == 0 then return flow_release(base, jk, id, now) end
+  redis.call('HSET', jk, 'wf', unfinished)
+  return 'waiting'
+end
+
 local wake = false
-for a = first, #ARGV, 17 do
+local out = { 0 }
+for a = first, #ARGV, PER_JOB do
   local q = queues[tonumber(ARGV[a])]
   local j = a + 4
   local id, state = ARGV[j], ARGV[j + 1]
@@ -78,7 +182,9 @@ for a = first, #ARGV, 17 do
   redis.call('HSET', q.job .. id, unpack(fields))
   redis.call('ZADD', q.tenant .. ARGV[j + 4], now, id)
   redis.call('SADD', q.tenant, ARGV[j + 4])
-  if state == 'pending' then
+  if state == 'waiting' then
+    redis.call('ZADD', string.sub(q.job, 1, -3) .. 'waiting', now, id)
+  elseif state == 'pending' then
     -- As queue.lib.lua's push_pending: into the tenant's lane while the queue is fair.
     local list = q.pending
     if redis.call('EXISTS', q.fair) == 1 then list = q.lanes .. ARGV[j + 4] end
@@ -92,6 +198,8 @@ for a = first, #ARGV, 17 do
   local ix, uq = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   if ix > 0 then redis.call('SET', KEYS[ix], q.name) end
   if uq > 0 then redis.call('SET', KEYS[uq], q.name .. '\t' .. id .. '\t' .. ARGV[a + 3] .. '\t' .. now) end
+  if ARGV[a + 17] ~= '' or ARGV[a + 18] ~= '' then state = link(a, q, id, state) end
+  out[#out + 1] = state
 end
 if ARGV[4] == '1' then
   for q = 1, nq do redis.call('SADD', KEYS[1], queues[q].name) end
@@ -100,4 +208,4 @@ if wake then
   local sep = string.find(ARGV[2], '\n', 1, true)
   redis.call('PUBLISH', string.sub(ARGV[2], 1, sep - 1), string.sub(ARGV[2], sep + 1))
 end
-return { 0 }
+return out

@@ -9,10 +9,12 @@
 -- KEYS[14] fair turns: zset (all scores 0, so in byte order) of the tenants whose lane holds jobs, '' standing for the
 --          pending list itself; the key is also the prefix of each lane, a list like the pending list: "<KEYS[14]><tenant>"
 -- ARGV[1] job hash key prefix ("<prefix>:{<queue>}:j:")   ARGV[2] tenant index key prefix ("…:t:")
+-- The waiting jobs' zset ("<prefix>:{<queue>}:waiting", score: created-at) is named from ARGV[1] (flow.lib.lua).
 -- Times are unix microseconds chosen by the caller's TimeProvider, never Redis TIME.
 local PENDING, ACTIVE, PAUSED, LEASESEQ = KEYS[1], KEYS[2], KEYS[9], KEYS[10]
+local QUEUE_BASE = string.sub(ARGV[1] or '', 1, -3)
 local STATE_KEY = { pending = KEYS[1], active = KEYS[2], scheduled = KEYS[3], retrying = KEYS[4],
-  succeeded = KEYS[5], partial = KEYS[6], failed = KEYS[7], cancelled = KEYS[8] }
+  succeeded = KEYS[5], partial = KEYS[6], failed = KEYS[7], cancelled = KEYS[8], waiting = QUEUE_BASE .. 'waiting' }
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
 -- Finished jobs by completion time, one set per count-cap class (succeeded; the others together).
 local FINISH_ORDER = { succeeded = KEYS[11], partial = KEYS[12], failed = KEYS[12], cancelled = KEYS[12] }
@@ -104,8 +106,10 @@ local function retention_for(rt, state)
 end
 
 -- Finishes a job: state, completed-at, and the expiry its retention (the rt field) gives the outcome; extra holds
--- more field/value pairs to write in the same HSET.
-local function finish(jk, id, state, now, retention, extra)
+-- more field/value pairs to write in the same HSET. flagged is the job's flow flag (fl) when the caller read it
+-- (false: none, so no command more); nil reads it here. A flagged job's batch and dependants are resolved in the
+-- same script (flow.lib.lua).
+local function finish(jk, id, state, now, retention, extra, flagged)
   local fields = { 'st', state, 'f', now, 'u', now }
   if extra then
     for i = 1, #extra do fields[#fields + 1] = extra[i] end
@@ -114,6 +118,8 @@ local function finish(jk, id, state, now, retention, extra)
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
   redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + retention_for(retention, state)), id)
   redis.call('ZADD', FINISH_ORDER[state], now, id)
+  if flagged == nil then flagged = redis.call('HDEL', jk, 'fl') == 1 elseif flagged then redis.call('HDEL', jk, 'fl') end
+  if flagged then flow_finished(QUEUE_BASE, id, state, now) end
 end
 
 -- Makes a job pending now, at the back of the queue.

@@ -1,7 +1,7 @@
 -- Counts one queue's jobs by state.
 -- KEYS: the queue layout (queue.lib.lua).
 -- Returns {paused (0/1), scheduled, pending, active, retrying, succeeded, partial, failed, cancelled,
--- pending-since of the oldest pending job ('' when none waits)}.
+-- pending-since of the oldest pending job ('' when none waits), waiting (workflow jobs no dequeue sees)}.
 -- Pending jobs are the pending list's and, for a fair queue, its tenants' lanes' (one LLEN and LINDEX per tenant
 -- with pending jobs).
 local oldest = ''
@@ -23,4 +23,4 @@ for _, tenant in ipairs(redis.call('ZRANGE', LANES, 0, -1)) do
 end
 return { redis.call('EXISTS', PAUSED), redis.call('ZCARD', STATE_KEY.scheduled), pending,
   redis.call('ZCARD', ACTIVE), redis.call('ZCARD', STATE_KEY.retrying), redis.call('ZCARD', STATE_KEY.succeeded),
-  redis.call('ZCARD', STATE_KEY.partial), redis.call('ZCARD', STATE_KEY.failed), redis.call('ZCARD', STATE_KEY.cancelled), oldest }
+  redis.call('ZCARD', STATE_KEY.partial), redis.call('ZCARD', STATE_KEY.failed), redis.call('ZCARD', STATE_KEY.cancelled), oldest, redis.call('ZCARD', STATE_KEY.waiting) }

@@ -5,8 +5,6 @@ namespace Conveyor.Redis.Tests.Conformance;
 
 public sealed class RedisWorkflowTests : WorkflowTests
 {
-    protected override bool SupportsWorkflows => false;
-
     protected override async ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) =>
         await RedisTestEnvironment.CreateStoreAsync(timeProvider);
 }

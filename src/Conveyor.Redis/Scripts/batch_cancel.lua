@@ -1,0 +1,30 @@
+-- Cancels a running batch of one tenant as one step: its waiting, scheduled, pending and retrying members are
+-- cancelled (each counted in the batch and resolving what waits for it, flow.lib.lua), its active members get a
+-- cancellation request (published to the workers), and the batch is cancelled: its callbacks wait for the members
+-- still running. Members of any queue: on a single Redis node only (the store refuses batches on a Cluster).
+-- KEYS[1] the batch hash  ARGV[1] the store's key prefix  ARGV[2] batch id  ARGV[3] tenant  ARGV[4] now
+-- ARGV[5] cancellation channel
+-- Returns 1 when cancelled, 0 when the tenant has no such batch or it is not running.
+flow.prefix = ARGV[1]
+local bk, batch, now = KEYS[1], ARGV[2], ARGV[4]
+local v = redis.call('HMGET', bk, 'tn', 'st')
+if v[1] ~= ARGV[3] or v[2] ~= 'running' then return 0 end
+redis.call('HSET', bk, 'st', 'cancelled', 'u', now)
+local UNSTARTED = { waiting = true, scheduled = true, pending = true, retrying = true }
+for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do
+  local queue, id = string.match(member, '^([^\t]*)\t(.*)$')
+  if queue then
+    local base = flow_queue(queue)
+    local jk = base .. 'j:' .. id
+    local st = redis.call('HGET', jk, 'st')
+    if UNSTARTED[st] then
+      local work = {}
+      flow_cancel(base, jk, id, st, nil, now, work)
+      if #work > 0 then flow_finished(base, id, 'cancelled', now) end
+    elseif st == 'active' then
+      redis.call('HSET', jk, 'cr', '1', 'u', now)
+      redis.call('PUBLISH', ARGV[5], id)
+    end
+  end
+end
+return 1

@@ -1,0 +1,166 @@
+-- Workflows (continuations and batches): prepended to every queue script (before queue.lib.lua) and to the scripts
+-- that store or cancel workflow jobs (enqueue_all.lua, batch_cancel.lua). Whatever finishes a job (an acknowledgement,
+-- a cancel, a lease recovery, a bulk action, a delete, a batch's cancel) calls flow_finished in the same script when
+-- the job carries the flow flag, so the release is part of the finishing transition: Redis runs a script whole, so no
+-- dependant or callback is released twice and none is lost when a worker dies.
+-- Keys are built from the store's prefix (flow.prefix): a queue's "<prefix>:{<queue>}:…" (RedisKeys.QueueKeys), a
+-- batch "<prefix>:{<prefix>:coord}:b:<id>" (hash: tn tenant, st state, n total, s succeeded, f failed, x cancelled,
+-- rt retention µs, c created, u updated, fin finished), its callbacks "…:b:<id>#d" (list), its unfinished members
+-- "…:b:<id>#m" (set of "<queue>\t<id>"), and the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset).
+-- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
+-- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, dp dependencies (JSON
+-- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
+-- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '0' any outcome). A waiting job is in the zset
+-- "<prefix>:{<queue>}:waiting" (score: created-at), which no dequeue reads.
+-- On a Redis Cluster every key a script touches must be on its slot: the store refuses batches there and continuations
+-- whose dependency's queue is on another slot (ARCHITECTURE.md, "Workflows").
+local flow = { prefix = '', woke = false }
+local FLOW_SUCCEEDED = { succeeded = true, partial = true }
+
+local function flow_int(n) return string.format('%.0f', n) end
+
+-- The start of a queue's keys ("<prefix>:{<queue>}:"), and the queue named in it.
+local function flow_queue(queue) return flow.prefix .. ':{' .. queue .. '}:' end
+local function flow_queue_name(base) return string.match(base, '{([^{}]*)}:$') end
+
+local function flow_batch(id) return flow.prefix .. ':{' .. flow.prefix .. ':coord}:b:' .. id end
+local function flow_batch_expiries() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:bexp' end
+
+-- As queue.lib.lua's retention_for: the retention (µs) a job's rt field gives the outcome.
+local function flow_retention(rt, state)
+  local s, f, c = string.match(rt or '', '^(%d+):(%d+):(%d+)$')
+  if not s then return tonumber(rt) or 0 end
+  if state == 'succeeded' then return tonumber(s) end
+  if state == 'cancelled' then return tonumber(c) end
+  return tonumber(f)
+end
+
+-- Pushes a released job at the back of its queue (into its tenant's lane while the queue is fair, as push_pending
+-- does) and wakes the workers of every process once per script call.
+local function flow_push(base, id, tenant)
+  if tenant and tenant ~= '' and redis.call('EXISTS', base .. 'fair') == 1 then
+    if redis.call('LPUSH', base .. 'lanes:' .. tenant, id) == 1 then redis.call('ZADD', base .. 'lanes:', 0, tenant) end
+  else
+    redis.call('LPUSH', base .. 'pending', id)
+  end
+  if not flow.woke then
+    flow.woke = true
+    redis.call('PUBLISH', flow.prefix .. ':notify', '')
+  end
+end
+
+-- Takes a job of any queue out of the structure that holds it in an unfinished state.
+local function flow_unlink(base, id, state)
+  if state == 'pending' then
+    if redis.call('LREM', base .. 'pending', 1, id) == 0 then
+      local tenant = redis.call('HGET', base .. 'j:' .. id, 'tn')
+      local lane = base .. 'lanes:' .. (tenant or '')
+      if tenant and redis.call('LREM', lane, 1, id) > 0 and redis.call('LLEN', lane) == 0 then
+        redis.call('ZREM', base .. 'lanes:', tenant)
+      end
+    end
+  else
+    redis.call('ZREM', base .. state, id)
+  end
+end
+
+-- A waiting job whose dependencies have all finished: pending now, or scheduled while its process-at is ahead.
+local function flow_release(base, jk, id, now)
+  local v = redis.call('HMGET', jk, 'sa', 'tn')
+  redis.call('ZREM', base .. 'waiting', id)
+  redis.call('HDEL', jk, 'wf')
+  if v[1] and tonumber(v[1]) and tonumber(v[1]) > tonumber(now) then
+    redis.call('HSET', jk, 'st', 'scheduled', 'u', now)
+    redis.call('ZADD', base .. 'scheduled', v[1], id)
+    return 'scheduled'
+  end
+  redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
+  flow_push(base, id, v[2])
+  return 'pending'
+end
+
+-- Cancels a job that will not run (a dependency it needed to succeed did not, or its batch was cancelled), with the
+-- error line when one is given; a job with the flow flag goes on the work list, so what waits for it follows.
+local function flow_cancel(base, jk, id, state, message, now, work)
+  local v = redis.call('HMGET', jk, 'a', 'err', 'rt', 'fl')
+  local fields = { 'st', 'cancelled', 'f', now, 'u', now }
+  if message then
+    local item = '{"a":' .. flow_int(tonumber(v[1]) or 0) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
+    local errors = v[2]
+    if not errors or errors == '' or errors == '[]' then errors = '[' .. item .. ']'
+    else errors = string.sub(errors, 1, -2) .. ',' .. item .. ']' end
+    fields[#fields + 1] = 'err'; fields[#fields + 1] = errors
+  end
+  flow_unlink(base, id, state)
+  redis.call('HSET', jk, unpack(fields))
+  redis.call('HDEL', jk, 'wf', 'fl', 'lt', 'le', 'ls', 'cr', 'sn')
+  redis.call('ZADD', base .. 'cancelled', flow_int(tonumber(now) + flow_retention(v[3], 'cancelled')), id)
+  redis.call('ZADD', base .. 'finished:unsuccessful', now, id)
+  if v[4] then work[#work + 1] = { base, id, 'cancelled' } end
+end
+
+-- Resolves one link "<s>\t<queue>\t<id>" of a finished job or batch: a success-only dependant of something that did
+-- not succeed is cancelled, any other counts one unfinished dependency less and is released at 0. A dependant that is
+-- no longer waiting (cancelled or deleted meanwhile) is left alone.
+local function flow_resolve(entry, dependency, succeeded, now, work)
+  local s, queue, id = string.match(entry, '^(%d)\t([^\t]*)\t(.*)$')
+  if not s then return end
+  local base = flow_queue(queue)
+  local jk = base .. 'j:' .. id
+  if redis.call('HGET', jk, 'st') ~= 'waiting' then return end
+  if s == '1' and not succeeded then
+    flow_cancel(base, jk, id, 'waiting',
+      "Cancelled without running: '" .. dependency .. "', which it waited for, did not succeed.", now, work)
+  elseif redis.call('HINCRBY', jk, 'wf', -1) <= 0 then
+    flow_release(base, jk, id, now)
+  end
+end
+
+-- Counts a member's finish in its batch; the finish that makes the counts reach the total finishes the batch and
+-- resolves its callbacks (success: every member succeeded).
+local function flow_count(batch, base, id, state, now, work)
+  local bk = flow_batch(batch)
+  if redis.call('EXISTS', bk) == 0 then return end
+  local field = 'x'
+  if FLOW_SUCCEEDED[state] then field = 's' elseif state == 'failed' then field = 'f' end
+  redis.call('HINCRBY', bk, field, 1)
+  redis.call('HSET', bk, 'u', now)
+  redis.call('SREM', bk .. '#m', flow_queue_name(base) .. '\t' .. id)
+  local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
+  local n, s = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  if v[5] or s + (tonumber(v[3]) or 0) + (tonumber(v[4]) or 0) < n then return end
+  local all = s == n
+  if v[6] == 'running' then
+    redis.call('HSET', bk, 'fin', now, 'st', all and 'succeeded' or 'completed')
+  else
+    redis.call('HSET', bk, 'fin', now)
+  end
+  redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(now) + (tonumber(v[7]) or 0)), batch)
+  local callbacks = redis.call('LRANGE', bk .. '#d', 0, -1)
+  redis.call('DEL', bk .. '#d')
+  for _, entry in ipairs(callbacks) do flow_resolve(entry, batch, all, now, work) end
+end
+
+-- Runs in the script that finished (or deleted) a job with the flow flag (already cleared by the caller), as state:
+-- counts it in its batch and resolves what waits for it; cancelled dependants with the flag follow on the work list
+-- (a list, not recursion, so a long chain cannot exhaust Lua's stack).
+local function flow_finished(base, id, state, now)
+  if flow.prefix == '' then flow.prefix = string.match(base, '^(.*):{[^{}]*}:$') end
+  local work = { { base, id, state } }
+  while #work > 0 do
+    local item = table.remove(work)
+    local jbase, jid, jstate = item[1], item[2], item[3]
+    local jk = jbase .. 'j:' .. jid
+    local b = redis.call('HMGET', jk, 'b', 'bd')
+    if b[1] and not b[2] then
+      redis.call('HSET', jk, 'bd', '1')
+      flow_count(b[1], jbase, jid, jstate, now, work)
+    end
+    local dependants = redis.call('LRANGE', jk .. '#d', 0, -1)
+    if #dependants > 0 then
+      redis.call('DEL', jk .. '#d')
+      local succeeded = FLOW_SUCCEEDED[jstate] == true
+      for _, entry in ipairs(dependants) do flow_resolve(entry, jid, succeeded, now, work) end
+    end
+  end
+end
