@@ -5,7 +5,7 @@ namespace Conveyor.Sqlite;
 
 /// <summary>
 /// Continuations and batches. A job that waits is inserted in state 'waiting' with its unresolved dependencies in
-/// job_dependencies; the triggers of migration 0011 resolve them inside whatever statement finishes a dependency, so
+/// job_dependencies; the triggers of migrations 0011 and 0014 resolve them inside whatever statement finishes a dependency, so
 /// the release is part of that statement's transaction.
 /// </summary>
 public sealed partial class SqliteJobStore
@@ -26,8 +26,8 @@ public sealed partial class SqliteJobStore
         """;
 
     private const string LinkDependencySql = """
-        INSERT OR IGNORE INTO job_dependencies (dependency, on_batch, dependant_seq, success_only)
-        VALUES (@dependency, @on_batch, (SELECT seq FROM jobs WHERE id = @dependant), @success_only);
+        INSERT OR IGNORE INTO job_dependencies (dependency, on_batch, dependant_seq, success_only, fail_if_unmet)
+        VALUES (@dependency, @on_batch, (SELECT seq FROM jobs WHERE id = @dependant), @success_only, @fail_if_unmet);
         """;
 
     private const string ReadFlowReleasedSql = "SELECT value FROM counters WHERE name = 'flow_released';";
@@ -43,6 +43,15 @@ public sealed partial class SqliteJobStore
         UPDATE jobs
         SET state = 'cancelled', completed_at = @now, updated_at = @now,
             expires_at = @now + COALESCE(cancelled_retention_us, retention_us),
+            errors = errors || json_object('attempt', 0, 'message', @message, 'exceptionType', NULL, 'item', NULL,
+                                           'occurredAt', @now) || char(10)
+        WHERE id = @id;
+        """;
+
+    private const string FailAtEnqueueSql = """
+        UPDATE jobs
+        SET state = 'failed', completed_at = @now, updated_at = @now,
+            expires_at = @now + COALESCE(failed_retention_us, retention_us),
             errors = errors || json_object('attempt', 0, 'message', @message, 'exceptionType', NULL, 'item', NULL,
                                            'occurredAt', @now) || char(10)
         WHERE id = @id;
@@ -255,7 +264,7 @@ public sealed partial class SqliteJobStore
         }
 
         var unfinished = new List<(JobDependency Dependency, long? Seq)>();
-        string? failed = null;
+        JobDependency? failed = null;
         foreach (var dependency in job.DependsOn)
         {
             var command = session.Command(dependency.OnBatch ? FindDependencyBatchSql : FindDependencyJobSql)
@@ -288,7 +297,7 @@ public sealed partial class SqliteJobStore
             }
             else if (dependency.SuccessOnly && !succeeded)
             {
-                failed ??= dependency.Id;
+                failed ??= dependency;
             }
         }
 
@@ -335,13 +344,15 @@ public sealed partial class SqliteJobStore
 
         if (failed is not null)
         {
-            // A finished dependency that did not succeed: cancelled at once (counted in its batch by the triggers).
-            session.Command(CancelAtEnqueueSql)
+            // A finished dependency that did not succeed: cancelled (or failed, by the link's policy) at once, counted
+            // in its batch by the triggers.
+            var fails = failed.FailsDependant;
+            session.Command(fails ? FailAtEnqueueSql : CancelAtEnqueueSql)
                 .Bind("@id", job.Id)
                 .Bind("@now", nowMicros)
-                .Bind("@message", WorkflowMessages.DependencyDidNotSucceed(failed))
+                .Bind("@message", fails ? WorkflowMessages.DependencyFailed(failed.Id) : WorkflowMessages.DependencyDidNotSucceed(failed.Id))
                 .ExecuteNonQuery();
-            return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, JobState.Cancelled, job.Queue, now);
+            return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, fails ? JobState.Failed : JobState.Cancelled, job.Queue, now);
         }
 
         foreach (var (dependency, seq) in unfinished)
@@ -351,6 +362,7 @@ public sealed partial class SqliteJobStore
                 .Bind("@on_batch", dependency.OnBatch ? 1 : 0)
                 .Bind("@dependant", job.Id)
                 .Bind("@success_only", dependency.SuccessOnly ? 1 : 0)
+                .Bind("@fail_if_unmet", dependency.FailsDependant ? 1 : 0)
                 .ExecuteNonQuery();
             if (seq is { } dependencySeq)
             {

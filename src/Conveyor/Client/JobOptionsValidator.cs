@@ -104,7 +104,7 @@ internal static class JobOptionsValidator
 
         if (!Enum.IsDefined(condition))
         {
-            Fail(nameof(JobOptions.AfterCondition), $"{condition} is not a condition: use Succeeded or Finished");
+            Fail(nameof(JobOptions.AfterCondition), $"{condition} is not a condition: use Succeeded, Finished or SucceededElseFail");
         }
     }
 }

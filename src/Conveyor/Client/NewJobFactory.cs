@@ -1,4 +1,5 @@
 using Conveyor.Storage;
+using Conveyor.Workflows;
 using Microsoft.Extensions.Options;
 
 namespace Conveyor.Client;
@@ -52,7 +53,7 @@ internal sealed class NewJobFactory(IOptions<ConveyorOptions> options)
             CancelledRetention = options.CancelledRetention ?? options.Retention ?? typeRetention?.Cancelled ?? _options.Retention.Cancelled,
             TraceParent = traceParent,
             DependsOn = options.After is { Count: > 0 } after
-                ? after.Select(id => new JobDependency(id, options.AfterCondition == ContinuationCondition.Succeeded)).ToArray()
+                ? after.Select(id => options.AfterCondition.ToDependency(id)).ToArray()
                 : [],
         };
     }

@@ -61,7 +61,8 @@ public sealed record JobOptions
 
     /// <summary>
     /// With <see cref="After"/>: run only if every one of those jobs succeeded, else be cancelled
-    /// (<see cref="ContinuationCondition.Succeeded"/>, the default), or run once they finished whatever the outcome
+    /// (<see cref="ContinuationCondition.Succeeded"/>, the default), or else fail
+    /// (<see cref="ContinuationCondition.SucceededElseFail"/>), or run once they finished whatever the outcome
     /// (<see cref="ContinuationCondition.Finished"/>).
     /// </summary>
     public ContinuationCondition AfterCondition { get; init; }

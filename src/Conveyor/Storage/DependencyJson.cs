@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Conveyor.Storage;
 
-/// <summary>A job's dependencies as the SQLite and PostgreSQL depends_on column keeps them (compiled into each of those stores): JSON <c>[[id, success_only, on_batch], …]</c>.</summary>
+/// <summary>A job's dependencies as the SQLite and PostgreSQL depends_on column keeps them (compiled into each of those stores): JSON <c>[[id, success_only, on_batch], …]</c>, success_only 2 for a success-only dependency that fails its dependant (<see cref="JobDependency.FailIfUnmet"/>).</summary>
 internal static class DependencyJson
 {
     public static string Encode(IReadOnlyList<JobDependency> dependencies)
@@ -17,7 +17,7 @@ internal static class DependencyJson
             {
                 writer.WriteStartArray();
                 writer.WriteStringValue(dependency.Id);
-                writer.WriteNumberValue(dependency.SuccessOnly ? 1 : 0);
+                writer.WriteNumberValue(dependency.FailsDependant ? 2 : dependency.SuccessOnly ? 1 : 0);
                 writer.WriteNumberValue(dependency.OnBatch ? 1 : 0);
                 writer.WriteEndArray();
             }
@@ -34,7 +34,8 @@ internal static class DependencyJson
         var dependencies = new List<JobDependency>();
         foreach (var item in document.RootElement.EnumerateArray())
         {
-            dependencies.Add(new JobDependency(item[0].GetString()!, item[1].GetInt32() != 0, item[2].GetInt32() != 0));
+            var successOnly = item[1].GetInt32();
+            dependencies.Add(new JobDependency(item[0].GetString()!, successOnly != 0, item[2].GetInt32() != 0, FailIfUnmet: successOnly == 2));
         }
 
         return dependencies;

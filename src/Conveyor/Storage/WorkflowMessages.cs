@@ -6,4 +6,8 @@ public static class WorkflowMessages
     /// <summary>The error line of a job cancelled because a job or batch it waited for (success only) did not succeed.</summary>
     public static string DependencyDidNotSucceed(string dependencyId) =>
         $"Cancelled without running: '{dependencyId}', which it waited for, did not succeed.";
+
+    /// <summary>The error line of a job failed because a job or batch it waited for (<see cref="JobDependency.FailIfUnmet"/>) did not succeed.</summary>
+    public static string DependencyFailed(string dependencyId) =>
+        $"Failed without running: '{dependencyId}', which it waited for, did not succeed.";
 }

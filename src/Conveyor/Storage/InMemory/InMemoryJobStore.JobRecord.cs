@@ -43,7 +43,7 @@ public sealed partial class InMemoryJobStore
         public int WaitingFor { get; set; }
 
         /// <summary>The waiting jobs to resolve when this job finishes (null for none).</summary>
-        public List<(JobRecord Job, bool SuccessOnly)>? Dependants { get; set; }
+        public List<(JobRecord Job, JobDependency Link)>? Dependants { get; set; }
 
         /// <summary>True once the job's first finish was counted in its batch (a manual retry is not counted again).</summary>
         public bool CountedInBatch { get; set; }

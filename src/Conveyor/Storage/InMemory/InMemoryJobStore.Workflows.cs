@@ -179,7 +179,7 @@ public sealed partial class InMemoryJobStore
     /// </summary>
     private void LinkDependencies(JobRecord job, DateTimeOffset now)
     {
-        string? failed = null;
+        JobDependency? unmet = null;
         foreach (var dependency in job.DependsOn)
         {
             if (dependency.OnBatch)
@@ -187,12 +187,12 @@ public sealed partial class InMemoryJobStore
                 var batch = _batches[dependency.Id];
                 if (batch.FinishedAt is null)
                 {
-                    batch.Dependants.Add((job, dependency.SuccessOnly));
+                    batch.Dependants.Add((job, dependency));
                     job.WaitingFor++;
                 }
                 else if (dependency.SuccessOnly && !batch.AllSucceeded)
                 {
-                    failed ??= dependency.Id;
+                    unmet ??= dependency;
                 }
 
                 continue;
@@ -201,18 +201,18 @@ public sealed partial class InMemoryJobStore
             var target = _jobs[dependency.Id];
             if (!target.State.IsFinished())
             {
-                (target.Dependants ??= []).Add((job, dependency.SuccessOnly));
+                (target.Dependants ??= []).Add((job, dependency));
                 job.WaitingFor++;
             }
             else if (dependency.SuccessOnly && target.State is not (JobState.Succeeded or JobState.Partial))
             {
-                failed ??= dependency.Id;
+                unmet ??= dependency;
             }
         }
 
-        if (failed is not null)
+        if (unmet is not null)
         {
-            CancelWaiting(job, failed, now);
+            EndWaiting(job, unmet, now);
         }
         else if (job.WaitingFor == 0)
         {
@@ -255,9 +255,9 @@ public sealed partial class InMemoryJobStore
 
                 var callbacks = batch.Dependants.ToArray();
                 batch.Dependants.Clear();
-                foreach (var (dependant, successOnly) in callbacks)
+                foreach (var (dependant, link) in callbacks)
                 {
-                    Resolve(dependant, batch.Id, successOnly, batch.AllSucceeded, now);
+                    Resolve(dependant, link, batch.AllSucceeded, now);
                 }
             }
         }
@@ -265,23 +265,23 @@ public sealed partial class InMemoryJobStore
         if (job.Dependants is { } dependants)
         {
             job.Dependants = null;
-            foreach (var (dependant, successOnly) in dependants)
+            foreach (var (dependant, link) in dependants)
             {
-                Resolve(dependant, job.Id, successOnly, succeeded, now);
+                Resolve(dependant, link, succeeded, now);
             }
         }
     }
 
-    private void Resolve(JobRecord dependant, string dependencyId, bool successOnly, bool succeeded, DateTimeOffset now)
+    private void Resolve(JobRecord dependant, JobDependency link, bool succeeded, DateTimeOffset now)
     {
         if (dependant.State != JobState.Waiting)
         {
             return;
         }
 
-        if (successOnly && !succeeded)
+        if (link.SuccessOnly && !succeeded)
         {
-            CancelWaiting(dependant, dependencyId, now);
+            EndWaiting(dependant, link, now);
         }
         else if (--dependant.WaitingFor == 0)
         {
@@ -289,10 +289,13 @@ public sealed partial class InMemoryJobStore
         }
     }
 
-    private void CancelWaiting(JobRecord job, string dependencyId, DateTimeOffset now)
+    /// <summary>A success-only dependency did not succeed: the waiting job is cancelled, or failed by its policy.</summary>
+    private void EndWaiting(JobRecord job, JobDependency unmet, DateTimeOffset now)
     {
-        job.Errors.Add(new JobError(job.Attempts, WorkflowMessages.DependencyDidNotSucceed(dependencyId), null, null, now));
-        MoveTo(job, JobState.Cancelled, now);
+        var fails = unmet.FailsDependant;
+        var message = fails ? WorkflowMessages.DependencyFailed(unmet.Id) : WorkflowMessages.DependencyDidNotSucceed(unmet.Id);
+        job.Errors.Add(new JobError(job.Attempts, message, null, null, now));
+        MoveTo(job, fails ? JobState.Failed : JobState.Cancelled, now);
     }
 
     private void Release(JobRecord job, DateTimeOffset now)
@@ -352,7 +355,7 @@ public sealed partial class InMemoryJobStore
 
         public List<JobRecord> Members { get; } = [];
 
-        public List<(JobRecord Job, bool SuccessOnly)> Dependants { get; } = [];
+        public List<(JobRecord Job, JobDependency Link)> Dependants { get; } = [];
 
         public BatchInfo ToInfo() => new()
         {

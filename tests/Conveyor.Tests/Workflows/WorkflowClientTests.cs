@@ -1,0 +1,66 @@
+using Conveyor.Storage;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Workflows;
+
+public sealed partial class WorkflowClientTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static CancellationToken Ct => CancellationToken.None;
+
+    private static (IJobClient Client, IWorkflowClient Workflows, IJobStore Store) CreateSut()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+        services.AddConveyor().UseInMemoryStore();
+        var provider = services.BuildServiceProvider();
+        return (provider.GetRequiredService<IJobClient>(), provider.GetRequiredService<IWorkflowClient>(), provider.GetRequiredService<IJobStore>());
+    }
+
+    private static async Task<LeasedJob> LeaseOneAsync(IJobStore store, string queue = QueueName.Default)
+    {
+        var leased = await store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(queue, 10)],
+            Limit = 1,
+            ServerId = "s",
+            LeaseDuration = TimeSpan.FromMinutes(1),
+        }, Ct);
+        return Assert.Single(leased);
+    }
+
+    private static Task<int> AckAsync(IJobStore store, LeasedJob job, AckOutcome outcome, byte[]? result = null) =>
+        store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = outcome, Result = result }], Ct).AsTask();
+
+    [Theory]
+    [InlineData(ContinuationCondition.Succeeded, JobState.Cancelled)]
+    [InlineData(ContinuationCondition.SucceededElseFail, JobState.Failed)]
+    [InlineData(ContinuationCondition.Finished, JobState.Pending)]
+    public async Task After_ParentFails_TheConditionDecidesTheContinuationsFate(ContinuationCondition condition, JobState expected)
+    {
+        var (client, _, store) = CreateSut();
+        var parent = await client.EnqueueAsync(new EchoJob("parent"), cancellationToken: Ct);
+        var child = await client.EnqueueAsync(new EchoJob("child"), new JobOptions { After = [parent.JobId], AfterCondition = condition }, Ct);
+
+        await AckAsync(store, await LeaseOneAsync(store), AckOutcome.Failed);
+
+        var info = await client.GetJobAsync(child.JobId, Ct);
+        Assert.Equal(expected, info!.State);
+        Assert.Equal(condition == ContinuationCondition.SucceededElseFail, Assert.Single(info.DependsOn).FailIfUnmet);
+    }
+
+    [Fact]
+    public async Task After_UndefinedCondition_IsRefusedNamingTheChoices()
+    {
+        var (client, _, _) = CreateSut();
+        var parent = await client.EnqueueAsync(new EchoJob("parent"), cancellationToken: Ct);
+
+        var error = await Assert.ThrowsAnyAsync<ArgumentException>(() =>
+            client.EnqueueAsync(new EchoJob("child"), new JobOptions { After = [parent.JobId], AfterCondition = (ContinuationCondition)7 }, Ct));
+
+        Assert.Contains("SucceededElseFail", error.Message, StringComparison.Ordinal);
+    }
+}
