@@ -128,17 +128,19 @@ local function link(a, q, id, state)
   if dp == '' then return state end
   redis.call('HSET', jk, 'dp', dp)
   local queues = dependency_queues(a)
-  local unfinished, failed = 0, nil
+  local unfinished, failed, policy = 0, nil, nil
   for k, d in ipairs(cjson.decode(dp)) do
-    local entry = (d[2] == 1 and '1' or '0') .. '\t' .. q.name .. '\t' .. id
+    -- d[2]: 0 any outcome, 1 success only (else cancelled), 2 success only (else failed).
+    local s = tostring(d[2])
+    local entry = s .. '\t' .. q.name .. '\t' .. id
     if d[3] == 1 then
       local bk = flow_batch(d[1])
       local v = redis.call('HMGET', bk, 'fin', 'n', 's')
       if not v[1] then
         redis.call('RPUSH', bk .. '#d', entry)
         unfinished = unfinished + 1
-      elseif d[2] == 1 and tonumber(v[3]) ~= tonumber(v[2]) then
-        failed = failed or d[1]
+      elseif d[2] >= 1 and tonumber(v[3]) ~= tonumber(v[2]) and not failed then
+        failed, policy = d[1], s
       end
     else
       local djk = flow_queue(queues[k]) .. 'j:' .. d[1]
@@ -147,16 +149,16 @@ local function link(a, q, id, state)
         redis.call('RPUSH', djk .. '#d', entry)
         redis.call('HSET', djk, 'fl', '1')
         unfinished = unfinished + 1
-      elseif d[2] == 1 and not FLOW_SUCCEEDED[st] then
-        failed = failed or d[1]
+      elseif d[2] >= 1 and not FLOW_SUCCEEDED[st] and not failed then
+        failed, policy = d[1], s
       end
     end
   end
   if failed then
     local work = {}
-    flow_cancel(base, jk, id, 'waiting', "Cancelled without running: '" .. failed .. "', which it waited for, did not succeed.", now, work)
-    if #work > 0 then flow_finished(base, id, 'cancelled', now) end
-    return 'cancelled'
+    local ended = flow_unmet(base, jk, id, policy, failed, now, work)
+    if #work > 0 then flow_finished(base, id, ended, now) end
+    return ended
   end
   if unfinished == 0 then return flow_release(base, jk, id, now) end
   redis.call('HSET', jk, 'wf', unfinished)

@@ -10,7 +10,7 @@
 -- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
 -- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, dp dependencies (JSON
 -- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
--- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '0' any outcome). A waiting job is in the zset
+-- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '2' success only else failed, '0' any outcome). A waiting job is in the zset
 -- "<prefix>:{<queue>}:waiting" (score: created-at), which no dequeue reads.
 -- On a Redis Cluster every key a script touches must be on its slot: the store refuses batches there and continuations
 -- whose dependency's queue is on another slot (ARCHITECTURE.md, "Workflows").
@@ -79,11 +79,12 @@ local function flow_release(base, jk, id, now)
   return 'pending'
 end
 
--- Cancels a job that will not run (a dependency it needed to succeed did not, or its batch was cancelled), with the
--- error line when one is given; a job with the flow flag goes on the work list, so what waits for it follows.
-local function flow_cancel(base, jk, id, state, message, now, work)
+-- Ends a job that will not run (a dependency it needed to succeed did not, or its batch was cancelled) as target
+-- ('cancelled', or 'failed' by its link's policy), with the error line when one is given; a job with the flow flag
+-- goes on the work list, so what waits for it follows.
+local function flow_end(base, jk, id, state, target, message, now, work)
   local v = redis.call('HMGET', jk, 'a', 'err', 'rt', 'fl')
-  local fields = { 'st', 'cancelled', 'f', now, 'u', now }
+  local fields = { 'st', target, 'f', now, 'u', now }
   if message then
     local item = '{"a":' .. flow_int(tonumber(v[1]) or 0) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
     local errors = v[2]
@@ -94,13 +95,29 @@ local function flow_cancel(base, jk, id, state, message, now, work)
   flow_unlink(base, id, state)
   redis.call('HSET', jk, unpack(fields))
   redis.call('HDEL', jk, 'wf', 'fl', 'lt', 'le', 'ls', 'cr', 'sn')
-  redis.call('ZADD', base .. 'cancelled', flow_int(tonumber(now) + flow_retention(v[3], 'cancelled')), id)
+  redis.call('ZADD', base .. target, flow_int(tonumber(now) + flow_retention(v[3], target)), id)
   redis.call('ZADD', base .. 'finished:unsuccessful', now, id)
-  if v[4] then work[#work + 1] = { base, id, 'cancelled' } end
+  if v[4] then work[#work + 1] = { base, id, target } end
+end
+
+local function flow_cancel(base, jk, id, state, message, now, work)
+  flow_end(base, jk, id, state, 'cancelled', message, now, work)
+end
+
+-- The end of a waiting job whose success-only dependency did not succeed: s '2' fails it, '1' cancels it.
+local function flow_unmet(base, jk, id, s, dependency, now, work)
+  if s == '2' then
+    flow_end(base, jk, id, 'waiting', 'failed',
+      "Failed without running: '" .. dependency .. "', which it waited for, did not succeed.", now, work)
+    return 'failed'
+  end
+  flow_cancel(base, jk, id, 'waiting',
+    "Cancelled without running: '" .. dependency .. "', which it waited for, did not succeed.", now, work)
+  return 'cancelled'
 end
 
 -- Resolves one link "<s>\t<queue>\t<id>" of a finished job or batch: a success-only dependant of something that did
--- not succeed is cancelled, any other counts one unfinished dependency less and is released at 0. A dependant that is
+-- not succeed is cancelled (or failed, s '2'), any other counts one unfinished dependency less and is released at 0. A dependant that is
 -- no longer waiting (cancelled or deleted meanwhile) is left alone.
 local function flow_resolve(entry, dependency, succeeded, now, work)
   local s, queue, id = string.match(entry, '^(%d)\t([^\t]*)\t(.*)$')
@@ -108,9 +125,8 @@ local function flow_resolve(entry, dependency, succeeded, now, work)
   local base = flow_queue(queue)
   local jk = base .. 'j:' .. id
   if redis.call('HGET', jk, 'st') ~= 'waiting' then return end
-  if s == '1' and not succeeded then
-    flow_cancel(base, jk, id, 'waiting',
-      "Cancelled without running: '" .. dependency .. "', which it waited for, did not succeed.", now, work)
+  if s ~= '0' and not succeeded then
+    flow_unmet(base, jk, id, s, dependency, now, work)
   elseif redis.call('HINCRBY', jk, 'wf', -1) <= 0 then
     flow_release(base, jk, id, now)
   end
