@@ -9,8 +9,10 @@ namespace Conveyor;
 /// </summary>
 public sealed class ConveyorOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Conveyor";
 
+    /// <summary>The default of <see cref="DefaultMaxRetry"/>.</summary>
     public const int DefaultMaxRetryValue = 25;
 
     /// <summary>Retries after the first attempt for jobs enqueued without <see cref="JobOptions.MaxRetry"/>. 0–1000, default 25.</summary>

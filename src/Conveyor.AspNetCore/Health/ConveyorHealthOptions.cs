@@ -6,6 +6,7 @@ namespace Conveyor.AspNetCore;
 /// </summary>
 public sealed class ConveyorHealthOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Conveyor:Health";
 
     /// <summary>The tag of the checks <c>/healthz</c> (liveness) runs.</summary>

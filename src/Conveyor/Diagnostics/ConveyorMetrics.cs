@@ -15,6 +15,7 @@ namespace Conveyor.Diagnostics;
 /// </summary>
 public sealed class ConveyorMetrics
 {
+    /// <summary>The meter's name: pass it to <c>AddMeter</c> of a meter provider.</summary>
     public const string MeterName = "Conveyor";
 
     private readonly Counter<long> _processed;
@@ -41,7 +42,7 @@ public sealed class ConveyorMetrics
     /// <summary>The cache behind the store-derived gauges (disabled unless this process opted in).</summary>
     internal StoreGauges StoreGauges { get; }
 
-    public ConveyorMetrics(IMeterFactory meterFactory)
+    internal ConveyorMetrics(IMeterFactory meterFactory)
         : this(meterFactory, StoreGauges.Disabled)
     {
     }

@@ -73,24 +73,31 @@ public sealed partial class JobContext
     /// <summary>Adds a line to the job's errors that does not make it a partial success.</summary>
     internal void AddNote(string message) => (_notes ??= []).Add(new JobError(Attempt, message, null, null, _timeProvider.GetUtcNow()));
 
+    /// <summary>The job's id.</summary>
     public string JobId => Job.Id;
 
+    /// <summary>The job's type name, as registered.</summary>
     public string JobType => Job.Type;
 
+    /// <summary>The queue the job was taken from.</summary>
     public string Queue => Job.Queue;
 
+    /// <summary>The tenant the job belongs to.</summary>
     public string Tenant => Job.Tenant;
 
     /// <summary>This attempt's number, starting at 1.</summary>
     public int Attempt => Job.Attempt;
 
+    /// <summary>How many retries the job has after its first attempt.</summary>
     public int MaxRetry => Job.MaxRetry;
 
     /// <summary>True when a failure of this attempt fails the job for good.</summary>
     public bool IsLastAttempt => Job.Attempt > Job.MaxRetry;
 
+    /// <summary>The payload's JSON, as stored.</summary>
     public ReadOnlyMemory<byte> Payload => Job.Payload;
 
+    /// <summary>When the job stops being worth running, if it has a deadline.</summary>
     public DateTimeOffset? Deadline => Job.Deadline;
 
     /// <summary>

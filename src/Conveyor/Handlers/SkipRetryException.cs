@@ -6,16 +6,19 @@ namespace Conveyor;
 /// </summary>
 public class SkipRetryException : Exception
 {
+    /// <summary>Fails the job at once, without a message.</summary>
     public SkipRetryException()
         : base("The job failed with an error that retrying cannot fix.")
     {
     }
 
+    /// <summary>Fails the job at once with <paramref name="message"/> as its error.</summary>
     public SkipRetryException(string message)
         : base(message)
     {
     }
 
+    /// <summary>Fails the job at once with <paramref name="message"/> as its error and the exception that caused it.</summary>
     public SkipRetryException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -6,11 +6,13 @@ namespace Conveyor;
 /// </summary>
 public sealed class UnknownJobTypeException : SkipRetryException
 {
+    /// <summary>No handler is registered for <paramref name="jobType"/>.</summary>
     public UnknownJobTypeException(string jobType)
         : base($"No handler is registered for job type '{jobType}'. Register one with AddHandler<THandler>() on the server.")
     {
         JobType = jobType;
     }
 
+    /// <summary>The type name no handler is registered for.</summary>
     public string JobType { get; }
 }

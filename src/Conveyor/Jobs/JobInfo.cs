@@ -5,15 +5,19 @@ namespace Conveyor;
 /// <summary>A snapshot of a job as the store holds it.</summary>
 public sealed record JobInfo
 {
+    /// <summary>The job's id.</summary>
     public required string Id { get; init; }
 
     /// <summary><c>{domain}:{action}</c>.</summary>
     public required string Type { get; init; }
 
+    /// <summary>The queue the job is in.</summary>
     public required string Queue { get; init; }
 
+    /// <summary>The tenant the job belongs to.</summary>
     public required string Tenant { get; init; }
 
+    /// <summary>Where the job is in its life.</summary>
     public required JobState State { get; init; }
 
     /// <summary>The payload as enqueued (JSON in practice).</summary>
@@ -34,6 +38,7 @@ public sealed record JobInfo
     /// <summary>When the job becomes (or became) due: its process-at time, the end of its retry backoff, or the time of a manual retry.</summary>
     public DateTimeOffset? ScheduledAt { get; init; }
 
+    /// <summary>The uniqueness key the job was enqueued with, if any.</summary>
     public string? UniqueKey { get; init; }
 
     /// <summary>How long the job is kept once finished.</summary>
@@ -42,21 +47,28 @@ public sealed record JobInfo
     /// <summary>0–100, as reported by the handler in the current attempt; 0 again when a job goes back to the queue (recovered, released or retried).</summary>
     public int Progress { get; init; }
 
+    /// <summary>The result the handler stored (JSON), once it succeeded.</summary>
     public ReadOnlyMemory<byte>? Result { get; init; }
 
+    /// <summary>Where the handler put a result too large to store on the job, if it did.</summary>
     public string? ResultUrl { get; init; }
 
+    /// <summary>The errors of failed attempts and of failed items, oldest first.</summary>
     public IReadOnlyList<JobError> Errors { get; init; } = [];
 
     /// <summary>W3C traceparent of the code that enqueued the job.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>When the job was enqueued.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When the job last changed.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>When its latest attempt started.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>When it finished (succeeded, partly succeeded, failed or was cancelled).</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
     /// <summary>

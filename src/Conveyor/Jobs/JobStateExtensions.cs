@@ -8,7 +8,7 @@ public static class JobStateExtensions
         state is JobState.Succeeded or JobState.Partial or JobState.Failed or JobState.Cancelled;
 
     /// <summary>The status name of the HTTP Jobs API (seed 004): QUEUED, RUNNING, SUCCESS…</summary>
-    public static string ToApiStatus(this JobState state) => state switch
+    internal static string ToApiStatus(this JobState state) => state switch
     {
         JobState.Scheduled => "SCHEDULED",
         JobState.Pending => "QUEUED",
@@ -23,7 +23,7 @@ public static class JobStateExtensions
     };
 
     /// <summary>Parses an API status name (case-insensitive).</summary>
-    public static bool TryParseApiStatus(string? status, out JobState state)
+    internal static bool TryParseApiStatus(string? status, out JobState state)
     {
         foreach (var candidate in Enum.GetValues<JobState>())
         {

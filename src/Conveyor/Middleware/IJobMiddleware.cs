@@ -7,5 +7,6 @@ namespace Conveyor;
 /// </summary>
 public interface IJobMiddleware
 {
+    /// <summary>Runs around the rest of the pipeline: call <paramref name="next"/> to go on, or return without it to stop there.</summary>
     ValueTask InvokeAsync(JobContext context, JobDelegate next);
 }

@@ -7,14 +7,18 @@ namespace Conveyor;
 /// </summary>
 public sealed class ExponentialBackoffRetryPolicy : IRetryPolicy
 {
+    /// <summary>The default of <see cref="BaseDelay"/>: 2 seconds.</summary>
     public static readonly TimeSpan DefaultBaseDelay = TimeSpan.FromSeconds(2);
+    /// <summary>The default of <see cref="MaxDelay"/>: 1 hour.</summary>
     public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromHours(1);
 
+    /// <summary>The default policy: 2 seconds doubling up to 1 hour, with jitter.</summary>
     public ExponentialBackoffRetryPolicy()
         : this(DefaultBaseDelay, DefaultMaxDelay)
     {
     }
 
+    /// <summary>A policy starting at <paramref name="baseDelay"/> and doubling up to <paramref name="maxDelay"/>, with jitter.</summary>
     public ExponentialBackoffRetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(baseDelay, TimeSpan.Zero);
@@ -23,10 +27,13 @@ public sealed class ExponentialBackoffRetryPolicy : IRetryPolicy
         MaxDelay = maxDelay;
     }
 
+    /// <summary>The delay before the first retry.</summary>
     public TimeSpan BaseDelay { get; }
 
+    /// <summary>The longest delay between two attempts.</summary>
     public TimeSpan MaxDelay { get; }
 
+    /// <inheritdoc />
     public TimeSpan GetDelay(RetryDelayArguments arguments)
     {
         var exponent = Math.Clamp(arguments.Attempt - 1, 0, 30);

@@ -3,6 +3,7 @@ namespace Conveyor;
 /// <summary>A schedule definition that cannot be accepted: the message names the schedule and the field.</summary>
 public sealed class ScheduleDefinitionException : ArgumentException
 {
+    /// <summary>The schedule <paramref name="scheduleName"/> has a bad <paramref name="field"/>; <paramref name="problem"/> says why.</summary>
     public ScheduleDefinitionException(string scheduleName, string field, string problem)
         : base($"Schedule '{scheduleName}': {field}: {problem}")
     {

@@ -9,6 +9,7 @@ namespace Conveyor;
 /// </summary>
 public sealed class ConveyorJsonOptions
 {
+    /// <summary>The options payloads and results are serialized with (web defaults); add your source-generated context's resolver here.</summary>
     public JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

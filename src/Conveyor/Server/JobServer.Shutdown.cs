@@ -138,6 +138,7 @@ public sealed partial class JobServer
         }
     }
 
+    /// <summary>Stops the server if it runs (as <see cref="StopAsync"/> with no token) and frees what it holds.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -103,6 +103,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     /// <summary>When the store last accepted this server's heartbeat; null before the first.</summary>
     internal DateTimeOffset? LastHeartbeatAt => _heartbeat?.LastBeatAt;
 
+    /// <summary>Starts the workers, the heartbeat and the maintenance loops; returns once they run.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Bad schedule definitions stop the start before anything is written.

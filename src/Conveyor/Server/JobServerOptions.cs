@@ -9,6 +9,7 @@ namespace Conveyor;
 /// </summary>
 public sealed class JobServerOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Conveyor:Server";
 
     /// <summary>critical=6, default=3, low=1: under saturation they are served 6:3:1.</summary>
@@ -19,8 +20,11 @@ public sealed class JobServerOptions
         [QueueName.Low] = 1,
     };
 
+    /// <summary>The default of <see cref="ShutdownTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>The default of <see cref="LeaseDuration"/>: 4 seconds.</summary>
     public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(4);
+    /// <summary>The default of <see cref="PollInterval"/>: 1 second.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>

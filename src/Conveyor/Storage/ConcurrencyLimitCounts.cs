@@ -10,6 +10,7 @@ public sealed class ConcurrencyLimitCounts
     private readonly IReadOnlyList<ConcurrencyLimitRule> _rules;
     private readonly Dictionary<(int Rule, string Tenant), int> _running = [];
 
+    /// <summary>A tally for <paramref name="rules"/>, with no job counted yet.</summary>
     public ConcurrencyLimitCounts(IReadOnlyList<ConcurrencyLimitRule> rules)
     {
         ArgumentNullException.ThrowIfNull(rules);

@@ -14,12 +14,16 @@ namespace Conveyor.Storage;
 /// </remarks>
 public sealed record DequeueRequest
 {
+    /// <summary>The queues to take from, each with its share of <see cref="Limit"/>.</summary>
     public required IReadOnlyList<QueueQuota> Queues { get; init; }
 
+    /// <summary>The most jobs to lease.</summary>
     public required int Limit { get; init; }
 
+    /// <summary>The server that will hold the leases.</summary>
     public required string ServerId { get; init; }
 
+    /// <summary>How long each lease lasts unless extended.</summary>
     public required TimeSpan LeaseDuration { get; init; }
 
     /// <summary>

@@ -6,10 +6,13 @@ namespace Conveyor.Storage;
 /// </summary>
 public sealed record JobAcknowledgement
 {
+    /// <summary>The job's id.</summary>
     public required string JobId { get; init; }
 
+    /// <summary>The lease the acknowledgement comes from; a stale one changes nothing.</summary>
     public required long LeaseToken { get; init; }
 
+    /// <summary>How the attempt ended.</summary>
     public required AckOutcome Outcome { get; init; }
 
     /// <summary>For <see cref="AckOutcome.Retry"/>: when the job is due again.</summary>
@@ -30,6 +33,7 @@ public sealed record JobAcknowledgement
     /// <summary>The handler's result, stored on success or partial success.</summary>
     public ReadOnlyMemory<byte>? Result { get; init; }
 
+    /// <summary>Where the handler put a result too large to store on the job, if it did.</summary>
     public string? ResultUrl { get; init; }
 
     /// <summary>

@@ -9,6 +9,7 @@ namespace Conveyor.Storage;
 /// </summary>
 public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string JobId)
 {
+    /// <summary>The cursor as the opaque string the API hands out.</summary>
     public string Encode() =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CreatedAtUnixMicroseconds}|{JobId}")))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -48,5 +49,6 @@ public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string J
         }
     }
 
+    /// <summary>Microseconds since the Unix epoch: the precision every store keeps times at.</summary>
     public static long ToUnixMicroseconds(DateTimeOffset value) => (value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 }

@@ -6,10 +6,13 @@ public sealed record JobQuery
     /// <summary>The tenant whose jobs are listed, or null for every tenant's (what an operator may see).</summary>
     public required string? Tenant { get; init; }
 
+    /// <summary>Only jobs in this state; null for every state.</summary>
     public JobState? State { get; init; }
 
+    /// <summary>Only jobs of this type; null for every type.</summary>
     public string? Type { get; init; }
 
+    /// <summary>Only jobs of this queue; null for every queue.</summary>
     public string? Queue { get; init; }
 
     /// <summary>
@@ -31,6 +34,7 @@ public sealed record JobQuery
     /// <summary>The <see cref="JobPage.NextCursor"/> of the previous page, or null for the first page.</summary>
     public string? Cursor { get; init; }
 
+    /// <summary>The largest page a query may ask for.</summary>
     public const int MaxLimit = 1000;
 
     /// <summary>The longest <see cref="ErrorContains"/> text.</summary>

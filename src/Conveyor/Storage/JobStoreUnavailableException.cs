@@ -7,15 +7,18 @@ namespace Conveyor.Storage;
 /// </summary>
 public sealed class JobStoreUnavailableException : Exception
 {
+    /// <summary>The store could not be reached.</summary>
     public JobStoreUnavailableException()
     {
     }
 
+    /// <summary>The store could not be reached; <paramref name="message"/> says how.</summary>
     public JobStoreUnavailableException(string message)
         : base(message)
     {
     }
 
+    /// <summary>The store could not be reached; <paramref name="message"/> says how, <paramref name="innerException"/> is the driver's error.</summary>
     public JobStoreUnavailableException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -8,5 +8,6 @@ namespace Conveyor.Storage;
 /// <param name="CancelRequested">Jobs extended that have a cancellation request; their handlers' tokens must be cancelled.</param>
 public sealed record LeaseExtension(IReadOnlyList<string> Lost, IReadOnlyList<string> CancelRequested)
 {
+    /// <summary>Nothing extended and nothing lost.</summary>
     public static LeaseExtension None { get; } = new([], []);
 }

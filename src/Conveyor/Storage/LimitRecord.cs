@@ -6,11 +6,13 @@ namespace Conveyor.Storage;
 /// </summary>
 public sealed record LimitRecord
 {
+    /// <summary>Whether the limit counts starts per period or jobs running at once.</summary>
     public required LimitKind Kind { get; init; }
 
     /// <summary>The limit's name, unique within its kind.</summary>
     public required string Name { get; init; }
 
+    /// <summary>The queue the limit applies to.</summary>
     public required string Queue { get; init; }
 
     /// <summary>Only the jobs of this type in the queue; null for all of them.</summary>
@@ -28,6 +30,7 @@ public sealed record LimitRecord
     /// <summary>Rate: the starts allowed at once after a quiet period. Zero for a concurrency limit.</summary>
     public int Burst { get; init; }
 
+    /// <summary>Where the limit comes from: code and configuration, or the HTTP API.</summary>
     public LimitSource Source { get; init; }
 
     /// <summary>Set by the store at every write.</summary>

@@ -6,6 +6,7 @@ public sealed record NewBatch
     /// <summary><c>batch_</c> and 32 lowercase hex digits.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The tenant the batch and all its jobs belong to.</summary>
     public required string Tenant { get; init; }
 
     /// <summary>How long the batch's record is kept after its last job finished.</summary>

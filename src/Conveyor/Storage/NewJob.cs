@@ -3,20 +3,28 @@ namespace Conveyor.Storage;
 /// <summary>A job to store, with every default already applied by the client.</summary>
 public sealed record NewJob
 {
+    /// <summary>The job's id.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The job's type name.</summary>
     public required string Type { get; init; }
 
+    /// <summary>The queue to put it in.</summary>
     public required string Queue { get; init; }
 
+    /// <summary>The tenant it belongs to.</summary>
     public required string Tenant { get; init; }
 
+    /// <summary>The payload's JSON.</summary>
     public required ReadOnlyMemory<byte> Payload { get; init; }
 
+    /// <summary>How many retries the job has after its first attempt.</summary>
     public required int MaxRetry { get; init; }
 
+    /// <summary>How long one attempt may run, if limited.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>When the job stops being worth running, if it has a deadline.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
     /// <summary>When set and later than the store's now, the job is stored as scheduled; otherwise pending.</summary>
@@ -37,6 +45,7 @@ public sealed record NewJob
     /// <summary>How long the job is kept after it is cancelled; null for <see cref="Retention"/>.</summary>
     public TimeSpan? CancelledRetention { get; init; }
 
+    /// <summary>The W3C trace parent of the enqueue, so the attempts' spans join its trace.</summary>
     public string? TraceParent { get; init; }
 
     /// <summary>

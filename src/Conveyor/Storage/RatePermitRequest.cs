@@ -10,5 +10,6 @@ public readonly record struct RatePermitRequest(string Key, TimeSpan Interval, i
 /// <summary>The store's answer to a <see cref="RatePermitRequest"/>: taken, or refused until <see cref="RetryAfter"/> from now.</summary>
 public readonly record struct RatePermitResult(bool Acquired, TimeSpan RetryAfter)
 {
+    /// <summary>Permits granted with no wait.</summary>
     public static RatePermitResult Granted { get; } = new(true, TimeSpan.Zero);
 }

@@ -6,8 +6,10 @@ namespace Conveyor.Storage;
 /// </summary>
 public sealed record ScheduleFire
 {
+    /// <summary>The schedule's tenant.</summary>
     public required string Tenant { get; init; }
 
+    /// <summary>The schedule's name.</summary>
     public required string Name { get; init; }
 
     /// <summary>The next tick the scheduler read (null: the schedule had none); the fire applies only if the store still has it.</summary>

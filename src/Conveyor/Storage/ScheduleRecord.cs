@@ -6,8 +6,10 @@ namespace Conveyor.Storage;
 /// </summary>
 public sealed record ScheduleRecord
 {
+    /// <summary>The tenant the schedule belongs to.</summary>
     public required string Tenant { get; init; }
 
+    /// <summary>The schedule's name, unique per tenant.</summary>
     public required string Name { get; init; }
 
     /// <summary>The cron expression (5 or 6 fields, or a macro such as <c>@daily</c>).</summary>
@@ -16,6 +18,7 @@ public sealed record ScheduleRecord
     /// <summary>The IANA time zone id the cron expression is read in.</summary>
     public required string TimeZone { get; init; }
 
+    /// <summary>The type of the job each fire enqueues.</summary>
     public required string JobType { get; init; }
 
     /// <summary>The payload of every tick's job (UTF-8 JSON).</summary>
@@ -30,12 +33,16 @@ public sealed record ScheduleRecord
     /// <summary>The tick job's timeout per attempt; null for none.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>What happens to fires missed while no scheduler ran.</summary>
     public MisfirePolicy Misfire { get; init; }
 
+    /// <summary>What happens when a fire comes while the previous fire's job still runs.</summary>
     public OverlapPolicy Overlap { get; init; }
 
+    /// <summary>True while the schedule is paused: it does not fire.</summary>
     public bool Paused { get; init; }
 
+    /// <summary>Where the schedule comes from: code and configuration, or the HTTP API.</summary>
     public ScheduleOrigin Origin { get; init; }
 
     /// <summary>The next tick not yet handled; null while paused.</summary>

@@ -4,7 +4,7 @@ namespace Conveyor;
 public static class BatchStateExtensions
 {
     /// <summary>The status name of the HTTP API: RUNNING, SUCCESS, COMPLETED, CANCELLED.</summary>
-    public static string ToApiStatus(this BatchState state) => state switch
+    internal static string ToApiStatus(this BatchState state) => state switch
     {
         BatchState.Running => "RUNNING",
         BatchState.Succeeded => "SUCCESS",

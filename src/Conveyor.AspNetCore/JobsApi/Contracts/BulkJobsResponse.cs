@@ -7,7 +7,7 @@ namespace Conveyor.AspNetCore.JobsApi.Contracts;
 /// the filter's batch); each was <see cref="Applied"/> or <see cref="Skipped"/> (its state does not allow the action).
 /// With a filter, <see cref="NextCursor"/> continues with the next batch; null when every matching job was handled.
 /// </summary>
-public sealed record BulkJobsResponse(
+internal sealed record BulkJobsResponse(
     [property: JsonPropertyName("matched")] int Matched,
     [property: JsonPropertyName("applied")] int Applied,
     [property: JsonPropertyName("skipped")] int Skipped,

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>The answer of <c>/healthz</c> and <c>/readyz</c>.</summary>
-public sealed record HealthResponse(
+internal sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("store"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Store)
 {
@@ -13,6 +13,6 @@ public sealed record HealthResponse(
 }
 
 /// <summary>One health check's result: <c>Healthy</c>, <c>Degraded</c> or <c>Unhealthy</c>, and what it found.</summary>
-public sealed record HealthCheckResponse(
+internal sealed record HealthCheckResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("description"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);

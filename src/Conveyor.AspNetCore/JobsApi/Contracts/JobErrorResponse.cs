@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>One error of a job: a failed attempt (with its exception type) or an item error (with the item).</summary>
-public sealed record JobErrorResponse(
+internal sealed record JobErrorResponse(
     [property: JsonPropertyName("attempt")] int Attempt,
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("exception_type")] string? ExceptionType,

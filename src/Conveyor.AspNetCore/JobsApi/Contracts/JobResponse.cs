@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>A job as <c>GET /jobs/{id}</c> shows it. Timestamps are RFC 3339 in UTC; absent ones are null.</summary>
-public sealed record JobResponse
+internal sealed record JobResponse
 {
     [JsonPropertyName("job_id")]
     public required string JobId { get; init; }

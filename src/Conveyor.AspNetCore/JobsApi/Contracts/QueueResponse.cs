@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>One queue's jobs by status (across tenants), whether it is paused, the wait of its oldest queued job, and its limits.</summary>
-public sealed record QueueResponse
+internal sealed record QueueResponse
 {
     [JsonPropertyName("name")]
     public required string Name { get; init; }

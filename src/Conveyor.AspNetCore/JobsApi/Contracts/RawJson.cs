@@ -6,7 +6,7 @@ namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>Bytes written into a response as they are when they are JSON, or as a base64 string when they are not.</summary>
 [JsonConverter(typeof(RawJsonConverter))]
-public sealed class RawJson(ReadOnlyMemory<byte> utf8)
+internal sealed class RawJson(ReadOnlyMemory<byte> utf8)
 {
     public ReadOnlyMemory<byte> Utf8 { get; } = utf8;
 

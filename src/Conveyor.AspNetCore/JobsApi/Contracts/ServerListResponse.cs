@@ -3,4 +3,4 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>The answer to <c>GET /servers</c>: the worker servers with a current heartbeat, by id.</summary>
-public sealed record ServerListResponse([property: JsonPropertyName("servers")] IReadOnlyList<ServerResponse> Servers);
+internal sealed record ServerListResponse([property: JsonPropertyName("servers")] IReadOnlyList<ServerResponse> Servers);

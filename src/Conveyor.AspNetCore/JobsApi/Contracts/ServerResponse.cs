@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>One worker server with a current heartbeat: where it runs, what it serves, and how busy it is.</summary>
-public sealed record ServerResponse
+internal sealed record ServerResponse
 {
     [JsonPropertyName("id")]
     public required string Id { get; init; }

@@ -6,7 +6,7 @@ namespace Conveyor.AspNetCore.LimitsApi.Contracts;
 /// One limit in force: what it applies to (a queue, optionally one job type, counted once or per tenant) and its
 /// numbers: <c>max</c> for a concurrency limit; <c>limit</c>, <c>period_seconds</c> and <c>burst</c> for a rate limit.
 /// </summary>
-public sealed record LimitResponse
+internal sealed record LimitResponse
 {
     /// <summary><c>concurrency</c> (jobs running at once) or <c>rate</c> (jobs started per period).</summary>
     [JsonPropertyName("kind")]

@@ -4,7 +4,7 @@ using Conveyor.AspNetCore.JobsApi.Contracts;
 namespace Conveyor.AspNetCore.SchedulesApi.Contracts;
 
 /// <summary>A schedule as <c>GET /schedules/{name}</c> shows it. Timestamps are RFC 3339 in UTC; absent ones are null.</summary>
-public sealed record ScheduleResponse
+internal sealed record ScheduleResponse
 {
     [JsonPropertyName("name")]
     public required string Name { get; init; }

@@ -6,7 +6,7 @@ namespace Conveyor.AspNetCore.StatsApi.Contracts;
 /// This server process's throughput over the last minutes, in buckets of <see cref="BucketSeconds"/>, oldest first;
 /// the last bucket is the current one, still filling.
 /// </summary>
-public sealed record ThroughputResponse(
+internal sealed record ThroughputResponse(
     [property: JsonPropertyName("bucket_seconds")] int BucketSeconds,
     [property: JsonPropertyName("buckets")] IReadOnlyList<ThroughputBucketResponse> Buckets);
 
@@ -14,7 +14,7 @@ public sealed record ThroughputResponse(
 /// One bucket: attempts finished (<see cref="Processed"/>, every outcome but a hand-back at shutdown), of which
 /// <see cref="Failed"/> failed (retried later or failed for good), and jobs <see cref="Enqueued"/>.
 /// </summary>
-public sealed record ThroughputBucketResponse(
+internal sealed record ThroughputBucketResponse(
     [property: JsonPropertyName("at")] string At,
     [property: JsonPropertyName("processed")] long Processed,
     [property: JsonPropertyName("failed")] long Failed,

@@ -9,12 +9,18 @@ namespace Conveyor;
 /// </summary>
 public sealed class FireAndForgetOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Conveyor:FireAndForget";
 
+    /// <summary>The default of <see cref="BufferCapacity"/>.</summary>
     public const int DefaultBufferCapacity = 10_000;
+    /// <summary>The default of <see cref="MaxBatchSize"/>.</summary>
     public const int DefaultMaxBatchSize = 256;
+    /// <summary>The default of <see cref="EnqueueTimeout"/>.</summary>
     public static readonly TimeSpan DefaultEnqueueTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>The default of <see cref="FullWaitTimeout"/>.</summary>
     public static readonly TimeSpan DefaultFullWaitTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>The default of <see cref="ShutdownTimeout"/>.</summary>
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The queue of calls whose <see cref="JobOptions.Queue"/> is null. Default <c>low</c>: work nobody waits for gives way to the rest.</summary>
