@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -37,6 +37,10 @@ internal sealed class RedisScript
     public static RedisScript ReportProgress { get; } = Queue("report_progress");
 
     public static RedisScript SaveStep { get; } = Queue("save_step");
+
+    public static RedisScript AwaitSignal { get; } = Queue("await_signal");
+
+    public static RedisScript Signal { get; } = Queue("signal");
 
     public static RedisScript Recover { get; } = Queue("recover");
 

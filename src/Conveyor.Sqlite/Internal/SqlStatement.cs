@@ -66,4 +66,7 @@ internal enum SqlStatement
     TrimUnsuccessful,
     SaveStep,
     GetSteps,
+    FindLeasedJob,
+    FindSignalSteps,
+    InsertSignal,
 }

@@ -1,0 +1,78 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+public sealed partial class RedisJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        ArgumentNullException.ThrowIfNull(reason);
+        JobSignal.Validate(name, 1);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var queue = _leasedQueues.TryGetValue(jobId, out var known) ? known : await FindQueueAsync(db, jobId).ConfigureAwait(false);
+            if (queue is null)
+            {
+                return new JobSignalWait(JobSignalWaitOutcome.LeaseLost);
+            }
+
+            var result = (RedisResult[])(await EvaluateQueueAsync(
+                db, RedisScript.AwaitSignal, QueueKeys(queue), jobId, leaseToken, JobSignal.StepName(name),
+                RedisTime.Format(RedisTime.ToMicros(until)), RedisTime.Format(NowMicros()), reason).ConfigureAwait(false))!;
+            var outcome = (JobSignalWaitOutcome)(int)result[0];
+            switch (outcome)
+            {
+                case JobSignalWaitOutcome.Parked:
+                    _leasedQueues.TryRemove(jobId, out _);
+                    return new JobSignalWait(outcome);
+                case JobSignalWaitOutcome.Delivered:
+                    // ord:attempt:completed-at:payload, as GetStepsAsync reads a step.
+                    var value = (byte[])result[1]!;
+                    Field(value, 0, out var next);
+                    Field(value, next, out next);
+                    Field(value, next, out next);
+                    return new JobSignalWait(outcome, value.AsMemory(next));
+                default:
+                    return new JobSignalWait(outcome);
+            }
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        JobSignal.Validate(name, payload.Length);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            if (await FindQueueAsync(db, jobId).ConfigureAwait(false) is not { } queue)
+            {
+                return JobSignalResult.NotFound;
+            }
+
+            var result = (JobSignalResult)(int)await EvaluateQueueAsync(
+                db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
+                payload, RedisTime.Format(NowMicros()), _wakeUp).ConfigureAwait(false);
+            if (result == JobSignalResult.Resumed)
+            {
+                SignalJobsReady();
+            }
+
+            return result;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+}

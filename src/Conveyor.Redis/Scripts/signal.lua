@@ -1,0 +1,27 @@
+-- Delivers a signal to one tenant's job, in one step: stores it as the step '$signal:<name>' of the job's steps hash
+-- (as save_step.lua keeps steps, attempt 0), and if the job is parked waiting for it (scheduled, with the step
+-- '$wait:<name>' its wait stored), makes it pending now at the back of its queue and wakes the workers.
+-- KEYS: the queue layout (queue.lib.lua).
+-- ARGV[3] job id  ARGV[4] tenant  ARGV[5] signal step name  ARGV[6] wait step name  ARGV[7] payload  ARGV[8] now (µs)
+-- ARGV[9] wake-up channel and sender ("<channel>\n<sender>")
+-- Returns a JobSignalResult: 0 not found, 1 delivered, 2 resumed, 3 finished, 4 already delivered, 5 wait timed out.
+local id, now = ARGV[3], ARGV[8]
+local jk = JOB .. id
+local v = redis.call('HMGET', jk, 'st', 'tn')
+if not v[1] or v[2] ~= ARGV[4] then return 0 end
+if FINISHED[v[1]] then return 3 end
+local sk = jk .. '#s'
+local stored = redis.call('HGET', sk, ARGV[5])
+if stored then
+  if string.match(stored, '^%d+:%-?%d+:%d+:$') then return 5 end
+  return 4
+end
+local ord = redis.call('HINCRBY', sk, '', 1)
+redis.call('HSET', sk, ARGV[5], ord .. ':0:' .. now .. ':' .. ARGV[7])
+if v[1] ~= 'scheduled' or redis.call('HEXISTS', sk, ARGV[6]) == 0 then return 1 end
+-- Parked for it: as requeue.lua runs a scheduled job now.
+unlink_state(id, 'scheduled')
+redis.call('HSET', jk, 'sa', now)
+make_pending(jk, id, now)
+notify(ARGV[9])
+return 2

@@ -1,0 +1,149 @@
+using Conveyor.Sqlite.Internal;
+using Conveyor.Storage;
+
+namespace Conveyor.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        ArgumentNullException.ThrowIfNull(reason);
+        JobSignal.Validate(name, 1);
+        return await WriteAsync((jobId, leaseToken, name, until, reason), static (store, session, w) =>
+            session.InTransaction((store, w), static (s, state) => state.store.AwaitSignal(s, state.w.jobId, state.w.leaseToken, state.w.name, state.w.until, state.w.reason)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        JobSignal.Validate(name, payload.Length);
+        var result = await WriteAsync((tenant, jobId, name, payload), static (store, session, d) =>
+            session.InTransaction((store, d), static (s, state) => state.store.Signal(s, state.d.tenant, state.d.jobId, state.d.name, state.d.payload)),
+            cancellationToken).ConfigureAwait(false);
+        if (result == JobSignalResult.Resumed)
+        {
+            _signal.Fire();
+        }
+
+        return result;
+    }
+
+    /// <summary>The wait, inside one write transaction: no delivery can come between its read and its write.</summary>
+    private JobSignalWait AwaitSignal(SqliteSession session, string jobId, long leaseToken, string name, DateTimeOffset until, string reason)
+    {
+        bool cancelRequested;
+        int attempts;
+        using (var reader = BindLease(session.Command(SqlStatement.FindLeasedJob), jobId, leaseToken).ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return new JobSignalWait(JobSignalWaitOutcome.LeaseLost);
+            }
+
+            cancelRequested = reader.GetBoolean(0);
+            attempts = reader.GetInt32(1);
+        }
+
+        var (signal, _) = FindSignalSteps(session, jobId, name);
+        if (signal is not null)
+        {
+            return signal.Length == 0 ? new JobSignalWait(JobSignalWaitOutcome.TimedOut) : new JobSignalWait(JobSignalWaitOutcome.Delivered, signal);
+        }
+
+        if (cancelRequested)
+        {
+            return new JobSignalWait(JobSignalWaitOutcome.CancelRequested);
+        }
+
+        var now = Now();
+        if (UnixTime.ToMicroseconds(until) <= now)
+        {
+            InsertSignal(session, jobId, name, attempts, Array.Empty<byte>(), now);
+            return new JobSignalWait(JobSignalWaitOutcome.TimedOut);
+        }
+
+        // The snooze of an acknowledgement (cancel_requested is known to be false here).
+        BindLease(session.Command(SqlStatement.AckSnooze), jobId, leaseToken)
+            .Bind("@snooze_until", UnixTime.ToMicroseconds(until))
+            .Bind("@reason", reason)
+            .Bind("@now", now)
+            .ExecuteNonQuery();
+        return new JobSignalWait(JobSignalWaitOutcome.Parked);
+    }
+
+    /// <summary>The delivery, inside one write transaction with the job's state read and the resume.</summary>
+    private JobSignalResult Signal(SqliteSession session, string tenant, string jobId, string name, ReadOnlyMemory<byte> payload)
+    {
+        JobState state;
+        using (var reader = session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return JobSignalResult.NotFound;
+            }
+
+            state = JobStateExtensions.FromStorageName(reader.GetString(1));
+        }
+
+        if (state.IsFinished())
+        {
+            return JobSignalResult.Finished;
+        }
+
+        var (signal, waiting) = FindSignalSteps(session, jobId, name);
+        if (signal is not null)
+        {
+            return signal.Length == 0 ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered;
+        }
+
+        InsertSignal(session, jobId, name, 0, payload, Now());
+        if (state != JobState.Scheduled || !waiting)
+        {
+            return JobSignalResult.Delivered;
+        }
+
+        // Parked for it: pending now, at the back of its queue, as a requeue makes it.
+        ApplyCommand(session, tenant, jobId, JobBulkAction.Requeue);
+        return JobSignalResult.Resumed;
+    }
+
+    /// <summary>The stored signal's result (null when none) and whether the job recorded a wait for it.</summary>
+    private static (byte[]? Signal, bool Waiting) FindSignalSteps(SqliteSession session, string jobId, string name)
+    {
+        var signalStep = JobSignal.StepName(name);
+        byte[]? signal = null;
+        var waiting = false;
+        using var reader = session.Command(SqlStatement.FindSignalSteps)
+            .Bind("@id", jobId)
+            .Bind("@signal", signalStep)
+            .Bind("@wait", JobSignal.WaitStepName(name))
+            .ExecuteReader();
+        while (reader.Read())
+        {
+            if (reader.GetString(0) == signalStep)
+            {
+                signal = reader.GetFieldValue<byte[]>(1);
+            }
+            else
+            {
+                waiting = true;
+            }
+        }
+
+        return (signal, waiting);
+    }
+
+    private static void InsertSignal(SqliteSession session, string jobId, string name, int attempt, ReadOnlyMemory<byte> result, long now) =>
+        session.Command(SqlStatement.InsertSignal)
+            .Bind("@id", jobId)
+            .Bind("@name", JobSignal.StepName(name))
+            .Bind("@attempt", attempt)
+            .Bind("@result", result.ToBindableArray())
+            .Bind("@completed_at", now)
+            .ExecuteNonQuery();
+}

@@ -1,0 +1,40 @@
+namespace Conveyor.Storage;
+
+/// <summary>
+/// Signals: named messages with a payload delivered to one job from outside (the HTTP API, another job), and the wait
+/// of a running handler for one of them, which ends its attempt without holding a worker slot. A signal is stored on
+/// the job as a durable step named <c>$signal:&lt;name&gt;</c> (<see cref="JobSignal.StepName"/>), so it is read back
+/// with the job's steps, goes with the job, and a later attempt sees it as the first one did. Each method is one atomic
+/// step of the store, which is what makes a signal delivered while its job parks neither lost nor seen twice.
+/// </summary>
+public interface IJobSignalStore
+{
+    /// <summary>
+    /// Decides a running handler's wait for signal <paramref name="name"/>, if the job is still active under
+    /// <paramref name="leaseToken"/> (<see cref="JobSignalWaitOutcome.LeaseLost"/> otherwise, nothing changed):
+    /// <list type="bullet">
+    /// <item>the signal is stored on the job: <see cref="JobSignalWaitOutcome.Delivered"/> with its payload (or
+    /// <see cref="JobSignalWaitOutcome.TimedOut"/> if an earlier attempt recorded the wait's timeout); the job stays active;</item>
+    /// <item>a cancellation was requested: <see cref="JobSignalWaitOutcome.CancelRequested"/>; the job stays active (the
+    /// worker acknowledges it as cancelled);</item>
+    /// <item><paramref name="until"/> has passed: the timeout is recorded on the job (an empty <c>$signal:</c> step, so a
+    /// later delivery is refused with <see cref="JobSignalResult.WaitTimedOut"/>): <see cref="JobSignalWaitOutcome.TimedOut"/>;</item>
+    /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
+    /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
+    /// delivery of the signal makes it pending at once; the promoter makes it pending at <paramref name="until"/>.</item>
+    /// </list>
+    /// </summary>
+    ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Delivers signal <paramref name="name"/> with <paramref name="payload"/> (1 byte to <see cref="JobStep.MaxResultBytes"/>,
+    /// JSON from the HTTP API) to the tenant's job: stored on the job (<see cref="JobSignalResult.Delivered"/>), and if the
+    /// job is parked waiting for it, made pending at once, at the back of its queue (<see cref="JobSignalResult.Resumed"/>).
+    /// A job that has not reached its wait keeps the signal until it does. Refused, with nothing changed: another
+    /// tenant's or an unknown job (<see cref="JobSignalResult.NotFound"/>), a finished one
+    /// (<see cref="JobSignalResult.Finished"/>), a signal of that name delivered before
+    /// (<see cref="JobSignalResult.AlreadyDelivered"/>: the first one wins) or whose wait timed out
+    /// (<see cref="JobSignalResult.WaitTimedOut"/>).
+    /// </summary>
+    ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+}

@@ -1,0 +1,87 @@
+namespace Conveyor.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    /// <inheritdoc />
+    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        ArgumentNullException.ThrowIfNull(reason);
+        JobSignal.Validate(name, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job) || job.State != JobState.Active || job.LeaseToken != leaseToken)
+            {
+                return ValueTask.FromResult(new JobSignalWait(JobSignalWaitOutcome.LeaseLost));
+            }
+
+            var now = _time.GetUtcNow();
+            var stepName = JobSignal.StepName(name);
+            if (job.Steps?.Find(s => string.Equals(s.Name, stepName, StringComparison.Ordinal)) is { } stored)
+            {
+                return ValueTask.FromResult(stored.Result.IsEmpty
+                    ? new JobSignalWait(JobSignalWaitOutcome.TimedOut)
+                    : new JobSignalWait(JobSignalWaitOutcome.Delivered, stored.Result.ToArray()));
+            }
+
+            if (job.CancelRequested)
+            {
+                return ValueTask.FromResult(new JobSignalWait(JobSignalWaitOutcome.CancelRequested));
+            }
+
+            if (until <= now)
+            {
+                (job.Steps ??= []).Add(new JobStep(stepName, job.Attempts, Array.Empty<byte>(), now));
+                return ValueTask.FromResult(new JobSignalWait(JobSignalWaitOutcome.TimedOut));
+            }
+
+            // The snooze of an acknowledgement: scheduled until the deadline, the attempt not counted, the reason shown.
+            Acknowledge(job, new JobAcknowledgement { JobId = jobId, LeaseToken = leaseToken, Outcome = AckOutcome.Snoozed, SnoozeUntil = until, SnoozeReason = reason }, now);
+            return ValueTask.FromResult(new JobSignalWait(JobSignalWaitOutcome.Parked));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(jobId);
+        JobSignal.Validate(name, payload.Length);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var job = Find(tenant, jobId);
+            if (job is null)
+            {
+                return ValueTask.FromResult(JobSignalResult.NotFound);
+            }
+
+            if (job.State.IsFinished())
+            {
+                return ValueTask.FromResult(JobSignalResult.Finished);
+            }
+
+            var stepName = JobSignal.StepName(name);
+            var steps = job.Steps ??= [];
+            if (steps.Find(s => string.Equals(s.Name, stepName, StringComparison.Ordinal)) is { } stored)
+            {
+                return ValueTask.FromResult(stored.Result.IsEmpty ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered);
+            }
+
+            var now = _time.GetUtcNow();
+            steps.Add(new JobStep(stepName, 0, payload.ToArray(), now));
+            var waitStep = JobSignal.WaitStepName(name);
+            if (job.State != JobState.Scheduled || !steps.Exists(s => string.Equals(s.Name, waitStep, StringComparison.Ordinal)))
+            {
+                return ValueTask.FromResult(JobSignalResult.Delivered);
+            }
+
+            // Parked for it: pending now, at the back of its queue.
+            job.ScheduledAt = now;
+            MoveTo(job, JobState.Pending, now);
+            Signal();
+            return ValueTask.FromResult(JobSignalResult.Resumed);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace Conveyor.Storage;
+
+/// <summary>
+/// The rules of signal names and payloads, and how a signal and a wait are kept on a job: as durable steps whose names
+/// begin with '$', which <see cref="JobContext"/>'s RunStepAsync refuses for a handler's own steps.
+/// </summary>
+public static class JobSignal
+{
+    /// <summary>The longest signal name.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>The largest payload (as <see cref="JobStep.MaxResultBytes"/>).</summary>
+    public const int MaxPayloadBytes = JobStep.MaxResultBytes;
+
+    /// <summary>The first character of the step names Conveyor keeps for itself.</summary>
+    public const char ReservedStepPrefix = '$';
+
+    private static readonly SearchValues<char> NameCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:");
+
+    /// <summary>True when <paramref name="name"/> is a valid signal name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</summary>
+    public static bool IsValidName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && !name.AsSpan().ContainsAnyExcept(NameCharacters);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming what is wrong with the signal's name or payload size.</summary>
+    public static void Validate(string name, int payloadLength)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!IsValidName(name))
+        {
+            throw new ArgumentException(
+                $"A signal name has 1 to {MaxNameLength} letters, digits, '-', '_', '.' or ':'; '{Shorten(name)}' is not one.", nameof(name));
+        }
+
+        if (payloadLength is < 1 or > MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                $"Signal '{name}' has a payload of {payloadLength} bytes; a payload has 1 to {MaxPayloadBytes} (JSON: send null for none).", nameof(payloadLength));
+        }
+    }
+
+    /// <summary>The step that holds signal <paramref name="name"/> on its job (an empty result: its wait timed out).</summary>
+    public static string StepName(string name) => "$signal:" + name;
+
+    /// <summary>The step that holds the deadline of the job's wait for signal <paramref name="name"/>.</summary>
+    public static string WaitStepName(string name) => "$wait:" + name;
+
+    /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
+    public static string WaitReason(string name, DateTimeOffset until) =>
+        string.Create(CultureInfo.InvariantCulture, $"Waiting for signal '{name}' until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+
+    private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
+}

@@ -1,0 +1,17 @@
+using Conveyor.Storage;
+using Conveyor.Storage.Conformance;
+
+namespace Conveyor.Postgres.Tests.Conformance;
+
+public sealed class PostgresSignalTests : SignalTests
+{
+    private readonly PostgresTestSchema _schema = new();
+
+    protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) => _schema.CreateJobStoreAsync(timeProvider);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _schema.DisposeAsync();
+    }
+}

@@ -1,0 +1,232 @@
+using System.Text;
+
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>
+/// Signals: a handler's wait parks its job (no attempt counted, no lease held) unless the signal is already on the job,
+/// a delivery resumes a job parked for it at once, and the first decision of a wait (the signal or its timeout) is the
+/// only one, whatever races it.
+/// </summary>
+public abstract class SignalTests : JobStoreTestBase
+{
+    private const string Name = "approved";
+
+    private static readonly byte[] Approval = """{"by":"ada"}"""u8.ToArray();
+
+    /// <summary>Leases a new job and records its wait's deadline as the handler does before it parks.</summary>
+    private async Task<LeasedJob> RunUntilWaitAsync(DateTimeOffset until, NewJob? job = null)
+    {
+        var id = await EnqueueAsync(job);
+        var leased = await DequeueOneAsync(job?.Queue ?? DefaultQueue);
+        Assert.Equal(id, leased.Id);
+        Assert.True(await Store.SaveStepAsync(id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(Name), leased.Attempt, Encoding.UTF8.GetBytes(until.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), Now), Ct));
+        return leased;
+    }
+
+    private ValueTask<JobSignalWait> AwaitAsync(LeasedJob leased, DateTimeOffset until, long? leaseToken = null) =>
+        Store.AwaitSignalAsync(leased.Id, leaseToken ?? leased.LeaseToken, Name, until, JobSignal.WaitReason(Name, until), Ct);
+
+    private ValueTask<JobSignalResult> SignalAsync(string id, byte[]? payload = null, string tenant = DefaultTenant, string name = Name) =>
+        Store.SignalAsync(tenant, id, name, payload ?? Approval, Ct);
+
+    [Fact]
+    public async Task AwaitSignal_NoSignal_ParksTheJobUntilTheDeadline_WithoutCountingTheAttempt()
+    {
+        var until = Now.AddHours(2);
+        var leased = await RunUntilWaitAsync(until);
+
+        var wait = await AwaitAsync(leased, until);
+
+        Assert.Equal(JobSignalWaitOutcome.Parked, wait.Outcome);
+        var job = await GetAsync(leased.Id);
+        Assert.Equal((JobState.Scheduled, 0, until), (job.State, job.Attempts, job.ScheduledAt));
+        Assert.Equal("Waiting for signal 'approved' until 2026-01-01T02:00:00Z.", job.SnoozeReason);
+        await AssertNothingToDequeueAsync();
+        Assert.False(await AckAsync(Ack(leased, AckOutcome.Succeeded)));
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobParkedForIt_ResumesItAtOnce_AndTheNextAttemptGetsThePayload()
+    {
+        var until = Now.AddHours(2);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+        Time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+
+        await AssertStateAsync(leased.Id, JobState.Pending);
+        var again = await DequeueOneAsync();
+        Assert.Equal((leased.Id, 1), (again.Id, again.Attempt));
+        var wait = await AwaitAsync(again, until);
+        Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
+        Assert.Equal(Approval, wait.Payload.ToArray());
+        var step = Assert.Single((await Store.GetStepsAsync(DefaultTenant, leased.Id, Ct))!, s => s.Name == JobSignal.StepName(Name));
+        Assert.Equal((0, Now), (step.Attempt, step.CompletedAt));
+        Assert.Equal(Approval, step.Result.ToArray());
+        await AssertStateAsync(leased.Id, JobState.Active);
+    }
+
+    [Fact]
+    public async Task Signal_BeforeTheJobReachesItsWait_IsKept_AndTheWaitReturnsItWithoutParking()
+    {
+        var pending = await EnqueueAsync();
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(pending));
+        await AssertStateAsync(pending, JobState.Pending);
+        var leased = await DequeueOneAsync();
+
+        var wait = await AwaitAsync(leased, Now.AddHours(1));
+
+        Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
+        Assert.Equal(Approval, wait.Payload.ToArray());
+        await AssertStateAsync(pending, JobState.Active);
+    }
+
+    [Fact]
+    public async Task Signal_WhileTheAttemptRuns_IsNotLost_WhenTheAttemptThenWaits()
+    {
+        // The race the atomic wait closes: the handler read the job's steps before the signal came.
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
+
+        var wait = await AwaitAsync(leased, until);
+
+        Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
+        await AssertStateAsync(leased.Id, JobState.Active);
+    }
+
+    [Fact]
+    public async Task AwaitSignal_DeadlinePassed_TimesOutOnce_AndALaterSignalIsRefused()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+        Time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, await Store.PromoteDueAsync(10, Ct));
+        var again = await DequeueOneAsync();
+
+        Assert.Equal(JobSignalWaitOutcome.TimedOut, (await AwaitAsync(again, until)).Outcome);
+
+        await AssertStateAsync(leased.Id, JobState.Active);
+        Assert.Equal(JobSignalResult.WaitTimedOut, await SignalAsync(leased.Id));
+        Assert.Equal(JobSignalWaitOutcome.TimedOut, (await AwaitAsync(again, until)).Outcome);
+    }
+
+    [Fact]
+    public async Task Signal_TheSameNameTwice_KeepsTheFirst()
+    {
+        var id = await EnqueueAsync();
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(id, "1"u8.ToArray()));
+
+        Assert.Equal(JobSignalResult.AlreadyDelivered, await SignalAsync(id, "2"u8.ToArray()));
+
+        var leased = await DequeueOneAsync();
+        Assert.Equal("1", Encoding.UTF8.GetString((await AwaitAsync(leased, Now.AddHours(1))).Payload.Span));
+    }
+
+    [Fact]
+    public async Task Signal_AnotherName_IsKeptWithoutResumingTheParkedJob()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id, name: "shipped"));
+
+        await AssertStateAsync(leased.Id, JobState.Scheduled);
+    }
+
+    [Theory]
+    [MemberData(nameof(FinishedStates))]
+    public async Task Signal_ToAFinishedJob_IsRefused_AndStoresNothing(JobState state)
+    {
+        var id = await CreateJobInStateAsync(state);
+
+        Assert.Equal(JobSignalResult.Finished, await SignalAsync(id));
+
+        Assert.DoesNotContain((await Store.GetStepsAsync(DefaultTenant, id, Ct))!, s => s.Name == JobSignal.StepName(Name));
+    }
+
+    [Fact]
+    public async Task Signal_ToAnUnknownJobOrAnotherTenantsJob_IsNotFound_AndStoresNothing()
+    {
+        var id = await EnqueueAsync(NewJob(tenant: "tenant-a"));
+
+        Assert.Equal(JobSignalResult.NotFound, await SignalAsync(id, tenant: "tenant-b"));
+        Assert.Equal(JobSignalResult.NotFound, await SignalAsync(JobId.New()));
+
+        Assert.Empty((await Store.GetStepsAsync("tenant-a", id, Ct))!);
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(id, tenant: "tenant-a"));
+    }
+
+    [Fact]
+    public async Task AwaitSignal_WithoutTheLease_IsLeaseLost_AndChangesNothing()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+
+        Assert.Equal(JobSignalWaitOutcome.LeaseLost, (await AwaitAsync(leased, until, leased.LeaseToken + 1)).Outcome);
+        Assert.Equal(JobSignalWaitOutcome.LeaseLost, (await AwaitAsync(leased, Now, leased.LeaseToken + 1)).Outcome);
+
+        await AssertStateAsync(leased.Id, JobState.Active);
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
+    }
+
+    [Fact]
+    public async Task AwaitSignal_CancelRequested_LeavesTheJobActiveForItsCancellation()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
+
+        Assert.Equal(JobSignalWaitOutcome.CancelRequested, (await AwaitAsync(leased, until)).Outcome);
+
+        await AssertStateAsync(leased.Id, JobState.Active);
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Cancelled)));
+        Assert.Equal(JobSignalResult.Finished, await SignalAsync(leased.Id));
+    }
+
+    [Fact]
+    public async Task ParkedJob_CanBeCancelled_AndThenRefusesTheSignal()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+
+        Assert.Equal(JobCommandResult.Done, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
+
+        Assert.Equal(JobSignalResult.Finished, await SignalAsync(leased.Id));
+        await AssertStateAsync(leased.Id, JobState.Cancelled);
+    }
+
+    [Fact]
+    public async Task Signal_PayloadUpToTheLimit_RoundTrips_AndBadNamesOrPayloadsAreRefused()
+    {
+        var id = await EnqueueAsync();
+        var largest = Bytes(JobSignal.MaxPayloadBytes);
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SignalAsync(id, name: "has space"));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SignalAsync(id, name: ""));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SignalAsync(id, name: new string('a', JobSignal.MaxNameLength + 1)));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SignalAsync(id, payload: []));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SignalAsync(id, payload: new byte[JobSignal.MaxPayloadBytes + 1]));
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(id, largest));
+
+        var leased = await DequeueOneAsync();
+        Assert.Equal(largest, (await AwaitAsync(leased, Now.AddHours(1))).Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task Signals_GoWithTheJob_WhenItIsDeleted()
+    {
+        var id = await EnqueueAsync();
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(id));
+
+        Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(DefaultTenant, id, Ct));
+
+        Assert.Equal(JobSignalResult.NotFound, await SignalAsync(id));
+        await EnqueueAsync(NewJob(id: id));
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(id));
+    }
+}
