@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records new public API: builds each named library and appends the symbols the PublicApiAnalyzers report as
-# undeclared (RS0016) to its PublicAPI.Unshipped.txt, sorted. A removed or changed member (RS0017) is deleted by hand.
+# undeclared (RS0016) to its PublicAPI.Unshipped.txt. A removed or changed member (RS0017) is deleted by hand.
 # Usage: eng/public-api.sh Conveyor Conveyor.Redis ...
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +9,8 @@ for project in "$@"; do
   output=$(cd "$root/src/$project" && dotnet build -v q 2>&1 || true)
   added=$(printf '%s\n' "$output" | grep "src/$project/.*error RS0016" |
     sed -E "s/.*Symbol '(.*)' is not part of the declared public API.*/\1/" | sort -u || true)
-  { head -n 1 "$file"; { tail -n +2 "$file"; [ -n "$added" ] && printf '%s\n' "$added"; } | sort -u; } > "$file.tmp"
-  mv "$file.tmp" "$file"
+  if [ -n "$added" ]; then
+    printf '%s\n' "$added" >> "$file"
+  fi
   echo "$project: $(printf '%s' "$added" | grep -c . || true) symbols added"
 done
