@@ -5,7 +5,7 @@ namespace Conveyor.Redis.Tests;
 
 /// <summary>
 /// A three-master Redis Cluster on loopback (ports 7101–7103), with queues spread over slots on every node:
-/// each queue script stays in its queue's slot, and operations across queues work node by node.
+/// each queue script stays in its queue's slot, and operations across queues work node by node; workflows stay on one slot.
 /// </summary>
 public sealed class RedisClusterTests
 {
@@ -101,6 +101,36 @@ public sealed class RedisClusterTests
 
         await FanOutAsync(store, queues);
         await FairAsync(store, queues);
+        await WorkflowsAsync(store, queues);
+    }
+
+    /// <summary>
+    /// Workflows in a Cluster: a continuation on its dependency's slot is linked and released by scripts of that slot;
+    /// a continuation across slots and a batch (whose record would be on another slot) are refused before anything is
+    /// written.
+    /// </summary>
+    private static async Task WorkflowsAsync(RedisJobStore store, List<string> queues)
+    {
+        var parent = RedisKeyLayoutTests.NewJob(queues[0]);
+        var child = RedisKeyLayoutTests.NewJob(queues[0]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(parent, CancellationToken.None)).Outcome);
+        Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(child, CancellationToken.None)).State);
+        var request = new DequeueRequest { Queues = [new QueueQuota(queues[0], 10)], Limit = 10, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+        var leased = Assert.Single(await store.DequeueAsync(request, CancellationToken.None));
+        Assert.Equal(parent.Id, leased.Id);
+        Assert.Equal(1, await store.AcknowledgeManyAsync([Succeeded(leased)], CancellationToken.None));
+        Assert.Equal(child.Id, Assert.Single(await store.DequeueAsync(request, CancellationToken.None)).Id);
+
+        var across = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: false)] };
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(async () => await store.EnqueueAsync(across, CancellationToken.None));
+        Assert.Contains(queues[1], refused.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync(TenantId.Default, across.Id, CancellationToken.None));
+
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var member = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id };
+        await Assert.ThrowsAsync<NotSupportedException>(async () => await store.CreateBatchAsync(batch, [member], CancellationToken.None));
+        Assert.Null(await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None));
     }
 
     /// <summary>Fair queues on every node: the tenants' lanes live on the queue's slot, so every script stays on one node.</summary>
