@@ -120,6 +120,12 @@ public sealed partial class PostgresJobStore
             sql.Append(" AND state = $").Append(parameters.Count);
         }
 
+        if (query.BatchId is not null)
+        {
+            parameters.Add(P(query.BatchId));
+            sql.Append(" AND batch_id = $").Append(parameters.Count);
+        }
+
         if (query.Type is not null)
         {
             parameters.Add(P(query.Type));

@@ -14,10 +14,10 @@ public sealed partial class PostgresJobStore
     // $1 ids text[], $2 depends_on jsonb[], $3 batch ids text[], $4 now. One row per job: ord, state, missing.
     private const string LinkTemplate = """SELECT ord, state, missing FROM :"schema".flow_link($1, $2, $3, $4)""";
 
-    // $1 id, $2 tenant, $3 retention, $4 now. One row when created.
+    // $1 id, $2 tenant, $3 retention, $4 now, $5 workflow definition (WorkflowJson) or null. One row when created.
     private const string CreateBatchTemplate = """
-        INSERT INTO :"schema".batches (id, tenant, state, retention, created_at, updated_at)
-        VALUES ($1, $2, 'running', $3, $4, $4)
+        INSERT INTO :"schema".batches (id, tenant, state, retention, created_at, updated_at, workflow)
+        VALUES ($1, $2, 'running', $3, $4, $4, $5)
         ON CONFLICT DO NOTHING
         RETURNING 1
         """;
@@ -29,7 +29,7 @@ public sealed partial class PostgresJobStore
 
     // $1 id, $2 tenant.
     private const string GetBatchTemplate = """
-        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at
+        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at, workflow
         FROM :"schema".batches WHERE id = $1 AND tenant = $2
         """;
 
@@ -84,6 +84,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(Text(batch.Tenant));
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Retention, NpgsqlDbType = NpgsqlDbType.Interval });
             command.Parameters.Add(TimestampTz(now));
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null
                 ? true
                 : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
@@ -130,6 +131,7 @@ public sealed partial class PostgresJobStore
                 CreatedAt = JobRows.Time(reader, 7),
                 UpdatedAt = JobRows.Time(reader, 8),
                 FinishedAt = JobRows.NullableTime(reader, 9),
+                Workflow = reader.IsDBNull(10) ? null : WorkflowJson.Decode(reader.GetString(10)),
             };
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))

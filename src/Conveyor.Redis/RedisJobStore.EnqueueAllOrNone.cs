@@ -8,7 +8,7 @@ public sealed partial class RedisJobStore
 {
     // enqueue_all.lua's ARGV: 9 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
     // 3 for its workflow (batch, dependencies, the dependencies' queues).
-    private const int EnqueueAllHeader = 9;
+    private const int EnqueueAllHeader = 10;
     private const int EnqueueAllPerQueue = 3;
     private const int EnqueueAllPerJob = 4 + JobArguments + 3;
 
@@ -50,8 +50,8 @@ public sealed partial class RedisJobStore
         }
     }
 
-    /// <summary>What enqueue_all.lua does to a batch before it stores the jobs (ARGV[6] to ARGV[9]).</summary>
-    private readonly record struct BatchOperation(string Name, string Id = "", string Tenant = "", long RetentionMicros = 0)
+    /// <summary>What enqueue_all.lua does to a batch before it stores the jobs (ARGV[6] to ARGV[10]; Workflow: WorkflowJson or "").</summary>
+    private readonly record struct BatchOperation(string Name, string Id = "", string Tenant = "", long RetentionMicros = 0, string Workflow = "")
     {
         public static BatchOperation None => new(string.Empty);
     }
@@ -176,6 +176,7 @@ public sealed partial class RedisJobStore
         arguments[6] = batchOperation.Id;
         arguments[7] = batchOperation.Tenant;
         arguments[8] = batchOperation.RetentionMicros;
+        arguments[9] = batchOperation.Workflow;
         var n = EnqueueAllHeader;
         foreach (var name in queueNames)
         {

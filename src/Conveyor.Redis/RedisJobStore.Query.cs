@@ -88,7 +88,8 @@ public sealed partial class RedisJobStore
                     query.Type ?? string.Empty,
                     errorFilter,
                     createdAfter,
-                    createdBefore)).ToArray();
+                    createdBefore,
+                    query.BatchId ?? string.Empty)).ToArray();
                 batch.Execute();
                 for (var i = 0; i < scans.Count; i++)
                 {

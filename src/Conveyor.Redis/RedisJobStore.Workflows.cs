@@ -37,7 +37,8 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var operation = new BatchOperation("create", batch.Id, batch.Tenant, RedisTime.ToMicros(batch.Retention));
+            var operation = new BatchOperation("create", batch.Id, batch.Tenant, RedisTime.ToMicros(batch.Retention),
+                batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : string.Empty);
             return (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -113,6 +114,7 @@ public sealed partial class RedisJobStore
                 CreatedAt = created,
                 UpdatedAt = RedisTime.Instant(Get("u")) ?? created,
                 FinishedAt = RedisTime.Instant(Get("fin")),
+                Workflow = (string?)Get("wd") is { Length: > 0 } workflow ? WorkflowJson.Decode(workflow) : null,
             };
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

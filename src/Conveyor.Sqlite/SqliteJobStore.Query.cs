@@ -39,6 +39,7 @@ public sealed partial class SqliteJobStore
             BindIfSet(command, "@state", q.query.State?.ToStorageName());
             BindIfSet(command, "@type", q.query.Type);
             BindIfSet(command, "@queue", q.query.Queue);
+            BindIfSet(command, "@batch_id", q.query.BatchId);
             BindIfSet(command, "@error", q.query.ErrorContains);
             BindIfSet(command, "@created_after", q.query.CreatedAfter is { } after ? UnixTime.ToMicroseconds(after) : null);
             BindIfSet(command, "@created_before", q.query.CreatedBefore is { } before ? UnixTime.ToMicroseconds(before) : null);
@@ -65,13 +66,21 @@ public sealed partial class SqliteJobStore
     /// <summary>
     /// ListJobs.sql and the clauses of the filters in use. The index is named so that each combination reads one
     /// keyset in page order: by state (jobs_state_created) when a state is asked for, else the tenant's
-    /// (jobs_tenant_created), else every tenant's (jobs_created); the other filters are checked on the rows read.
+    /// (jobs_tenant_created), else every tenant's (jobs_created); the other filters are checked on the rows read. A
+    /// batch's members are read through jobs_batch and sorted (a batch is a bounded set).
     /// </summary>
     internal static string ListingSql(JobQuery query)
     {
         var sql = new System.Text.StringBuilder(SqlText.Get(SqlStatement.ListJobs).TrimEnd())
-            .Append(query.State is not null ? " INDEXED BY jobs_state_created" : query.Tenant is not null ? " INDEXED BY jobs_tenant_created" : " INDEXED BY jobs_created")
+            .Append(query.BatchId is not null ? " INDEXED BY jobs_batch"
+                : query.State is not null ? " INDEXED BY jobs_state_created"
+                : query.Tenant is not null ? " INDEXED BY jobs_tenant_created" : " INDEXED BY jobs_created")
             .Append("\nWHERE (created_at, id) < (@cursor_created_at, @cursor_id)");
+        if (query.BatchId is not null)
+        {
+            sql.Append(" AND batch_id = @batch_id");
+        }
+
         if (query.State is not null)
         {
             sql.Append(" AND state = @state");

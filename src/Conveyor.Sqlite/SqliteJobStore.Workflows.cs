@@ -58,13 +58,13 @@ public sealed partial class SqliteJobStore
         """;
 
     private const string InsertBatchSql = """
-        INSERT INTO batches (id, tenant, state, retention_us, created_at, updated_at)
-        VALUES (@id, @tenant, 'running', @retention_us, @now, @now)
+        INSERT INTO batches (id, tenant, state, retention_us, created_at, updated_at, workflow)
+        VALUES (@id, @tenant, 'running', @retention_us, @now, @now, @workflow)
         ON CONFLICT (id) DO NOTHING;
         """;
 
     private const string GetBatchSql = """
-        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at
+        SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at, workflow
         FROM batches WHERE id = @id AND tenant = @tenant;
         """;
 
@@ -98,6 +98,7 @@ public sealed partial class SqliteJobStore
                 .Bind("@tenant", batch.Tenant)
                 .Bind("@retention_us", UnixTime.ToMicroseconds(batch.Retention))
                 .Bind("@now", Now())
+                .Bind("@workflow", batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : null)
                 .ExecuteNonQuery();
             return inserted == 1 ? true : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
         }, cancellationToken).ConfigureAwait(false);
@@ -237,6 +238,7 @@ public sealed partial class SqliteJobStore
             CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(7)),
             UpdatedAt = UnixTime.FromMicroseconds(reader.GetInt64(8)),
             FinishedAt = JobRecord.ReadTime(reader, 9),
+            Workflow = reader.GetNullableString(10) is { } workflow ? WorkflowJson.Decode(workflow) : null,
         };
     }
 

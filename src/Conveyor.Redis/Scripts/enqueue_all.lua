@@ -7,7 +7,8 @@
 -- ARGV[1] now (µs)  ARGV[2] wake-up "<channel>\n<sender>"  ARGV[3] number of queues  ARGV[4] '1' to register queues
 -- ARGV[5] the store's key prefix (to read a holder's hash in another queue: "<prefix>:{<queue>}:j:<id>").
 -- ARGV[6] batch operation: '' none, 'create' (the batch ARGV[7] of tenant ARGV[8], retention ARGV[9] µs, created
--- here) or 'add' (to the running batch ARGV[7] of tenant ARGV[8]).
+-- here, with the workflow definition ARGV[10] as its field wd when not '') or 'add' (to the running batch ARGV[7] of
+-- tenant ARGV[8]).
 -- Then 3 entries per queue: name, job hash prefix, tenant index prefix. Then 20 entries per job: its queue's number,
 -- the KEYS index of its id lookup (0: a generated id has none), of its unique key (0: none), the unique key's
 -- until (µs), enqueue.lua's 13: id, state ('waiting' for a job with dependencies), scheduled-at, type, tenant,
@@ -24,11 +25,11 @@ flow.prefix = ARGV[5]
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
 local queues = {}
 for q = 1, nq do
-  local a = 10 + (q - 1) * 3
+  local a = 11 + (q - 1) * 3
   queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[4 * q - 2], scheduled = KEYS[4 * q - 1],
     fair = KEYS[4 * q], lanes = KEYS[4 * q + 1] }
 end
-local first = 10 + nq * 3
+local first = 11 + nq * 3
 local PER_JOB = 20
 
 local function holder_hash(queue, id) return ARGV[5] .. ':{' .. queue .. '}:j:' .. id end
@@ -110,6 +111,7 @@ end
 if batch_op == 'create' then
   redis.call('HSET', flow_batch(batch_id), 'tn', batch_tenant, 'st', 'running', 'n', 0, 's', 0, 'f', 0, 'x', 0,
     'rt', ARGV[9], 'c', now, 'u', now)
+  if ARGV[10] ~= '' then redis.call('HSET', flow_batch(batch_id), 'wd', ARGV[10]) end
 end
 
 -- Links a stored job (ARGV from a) to its batch and to what it waits for; returns its state after linking: a job

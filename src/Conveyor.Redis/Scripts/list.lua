@@ -4,7 +4,7 @@
 -- ARGV[3] tenant  ARGV[4] position created-at ('' for the newest)  ARGV[5] position id
 -- ARGV[6] matches wanted  ARGV[7] scan budget  ARGV[8] state filter ('')  ARGV[9] type filter ('')
 -- ARGV[10] text the last error's message must contain, lower case ('': any; ASCII letters compared without case)
--- ARGV[11] created at or after, µs ('')  ARGV[12] created before, µs ('')
+-- ARGV[11] created at or after, µs ('')  ARGV[12] created before, µs ('')  ARGV[13] batch id filter ('')
 -- Returns {exhausted (1 when the index has nothing older), last scanned created-at, last scanned id,
 -- then one {id, the job hash as field/value pairs} per match}.
 local index = TENANT .. ARGV[3]
@@ -12,6 +12,7 @@ local position_score, position_id = ARGV[4], ARGV[5]
 local want, budget = tonumber(ARGV[6]), tonumber(ARGV[7])
 local state_filter, type_filter, error_filter = ARGV[8], ARGV[9], ARGV[10]
 local created_after, created_before = ARGV[11], ARGV[12]
+local batch_filter = ARGV[13] or ''
 local max, min = '+inf', '-inf'
 if position_score ~= '' then max = position_score end
 -- The created-at range narrows the scan itself: entries outside it are never read.
@@ -37,9 +38,10 @@ while true do
       out[2] = score
       out[3] = id
       local keep = true
-      if state_filter ~= '' or type_filter ~= '' or error_filter ~= '' then
-        local v = redis.call('HMGET', JOB .. id, 'st', 'ty')
+      if state_filter ~= '' or type_filter ~= '' or error_filter ~= '' or batch_filter ~= '' then
+        local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'b')
         keep = (state_filter == '' or v[1] == state_filter) and (type_filter == '' or v[2] == type_filter)
+          and (batch_filter == '' or v[3] == batch_filter)
         if keep and error_filter ~= '' then
           keep = last_error_contains(redis.call('HGET', JOB .. id, 'err'))
         end

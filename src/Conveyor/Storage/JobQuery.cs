@@ -22,6 +22,9 @@ public sealed record JobQuery
     /// </summary>
     public string? ErrorContains { get; init; }
 
+    /// <summary>Only the members of this batch (or workflow): the jobs created with it or added to it, not its callbacks.</summary>
+    public string? BatchId { get; init; }
+
     /// <summary>Only jobs created at or after this instant.</summary>
     public DateTimeOffset? CreatedAfter { get; init; }
 

@@ -11,4 +11,7 @@ public sealed record NewBatch
 
     /// <summary>How long the batch's record is kept after its last job finished.</summary>
     public required TimeSpan Retention { get; init; }
+
+    /// <summary>The steps of the workflow this batch is (a DAG started by <see cref="IWorkflowClient.StartWorkflowAsync"/>), or null for a plain batch. Kept as given.</summary>
+    public WorkflowDefinition? Workflow { get; init; }
 }

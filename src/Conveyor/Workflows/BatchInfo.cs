@@ -38,4 +38,7 @@ public sealed record BatchInfo
 
     /// <summary>When its last member finished (and its callbacks were released); null while it runs.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>The workflow's name and steps when the batch is a workflow (<see cref="IWorkflowClient.StartWorkflowAsync"/>); null for a plain batch.</summary>
+    public Storage.WorkflowDefinition? Workflow { get; init; }
 }

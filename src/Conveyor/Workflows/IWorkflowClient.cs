@@ -24,6 +24,25 @@ public interface IWorkflowClient
     /// <exception cref="ArgumentException">No job, jobs of several tenants, a job already in a batch, or a callback that waits for something else.</exception>
     Task<BatchEnqueueResult> StartBatchAsync(IReadOnlyList<NewJob> jobs, BatchOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Starts a workflow: its steps (jobs with dependencies among them, by step name) are stored all or none, in one
+    /// atomic step of the store, as a batch whose id is the workflow's. A step starts once every step it runs after has
+    /// succeeded; its <see cref="WorkflowStep.Condition"/> says what happens when one did not. Cancel it as a whole with
+    /// <see cref="CancelBatchAsync"/>; read it with <see cref="GetWorkflowAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// Before anything is stored: no step, a step name that is invalid or used twice, an after list naming a step the
+    /// workflow does not have (or one twice), a cycle (named in the message), steps of several tenants, or a bad id.
+    /// </exception>
+    /// <exception cref="JobStoreUnavailableException">The store could not be reached; nothing was stored.</exception>
+    Task<WorkflowEnqueueResult> StartWorkflowAsync(WorkflowBuilder workflow, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The workflow's state and each step's (name, job, state, what it runs after), or null when the tenant has no
+    /// workflow with this id (a plain batch is not a workflow).
+    /// </summary>
+    Task<WorkflowInfo?> GetWorkflowAsync(string workflowId, string tenant, CancellationToken cancellationToken = default);
+
     /// <summary>Adds jobs to a running batch, all or none (from a job of the batch, for example).</summary>
     /// <exception cref="InvalidOperationException">The tenant has no such batch, or it is no longer running (finished or cancelled).</exception>
     Task<EnqueueAllResult> AddToBatchAsync(string batchId, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default);

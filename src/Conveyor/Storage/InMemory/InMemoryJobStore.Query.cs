@@ -70,6 +70,7 @@ public sealed partial class InMemoryJobStore
                 if ((query.State is { } state && job.State != state)
                     || (query.Type is { } type && !string.Equals(job.Type, type, StringComparison.Ordinal))
                     || (query.Queue is { } queue && !string.Equals(job.Queue, queue, StringComparison.Ordinal))
+                    || (query.BatchId is { } batchId && !string.Equals(job.BatchId, batchId, StringComparison.Ordinal))
                     || (query.CreatedAfter is { } createdAfter && job.CreatedAt < createdAfter)
                     || (query.CreatedBefore is { } createdBefore && job.CreatedAt >= createdBefore)
                     || (query.ErrorContains is { } error && !JobQuery.LastErrorContains(job.Errors, error)))

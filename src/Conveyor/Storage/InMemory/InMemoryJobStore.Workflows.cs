@@ -28,6 +28,7 @@ public sealed partial class InMemoryJobStore
                 Id = batch.Id,
                 Tenant = batch.Tenant,
                 Retention = batch.Retention,
+                Workflow = batch.Workflow,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
@@ -331,6 +332,8 @@ public sealed partial class InMemoryJobStore
 
         public required TimeSpan Retention { get; init; }
 
+        public WorkflowDefinition? Workflow { get; init; }
+
         public required DateTimeOffset CreatedAt { get; init; }
 
         public DateTimeOffset UpdatedAt { get; set; }
@@ -369,6 +372,7 @@ public sealed partial class InMemoryJobStore
             CreatedAt = CreatedAt,
             UpdatedAt = UpdatedAt,
             FinishedAt = FinishedAt,
+            Workflow = Workflow,
         };
     }
 }

@@ -1,0 +1,66 @@
+namespace Conveyor.Storage.Conformance;
+
+/// <summary>What DAG workflows need of a store: a batch keeps its workflow definition, and a listing reads a batch's members.</summary>
+public abstract partial class WorkflowTests
+{
+    [Fact]
+    public async Task Batch_WithAWorkflowDefinition_ReadsItBack_APlainBatchHasNone()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var (batch, members, _, _) = NewBatchOf(2);
+        var workflow = new WorkflowDefinition("nightly report", [
+            new WorkflowStepDefinition("extract", members[0].Id, []),
+            new WorkflowStepDefinition("publish", members[1].Id, ["extract"]),
+        ]);
+        var second = After(members[1], members[0].Id);
+        Assert.True((await Store.CreateBatchAsync(batch with { Workflow = workflow }, [members[0], second], Ct)).AllStored);
+        var (plain, plainMembers, _, _) = NewBatchOf(1);
+        Assert.True((await Store.CreateBatchAsync(plain, plainMembers, Ct)).AllStored);
+
+        var read = (await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct))!.Workflow!;
+
+        Assert.Equal("nightly report", read.Name);
+        Assert.Equal(
+            [("extract", members[0].Id, ""), ("publish", members[1].Id, "extract")],
+            read.Steps.Select(static s => (s.Name, s.JobId, string.Join(",", s.After))));
+        Assert.Null((await Store.GetBatchAsync(plain.Id, DefaultTenant, Ct))!.Workflow);
+    }
+
+    [Fact]
+    public async Task List_ByBatchId_ReturnsTheBatchsMembersOnly_PageByPage_WithinTheTenant()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var created = NewBatchOf(5);
+        Assert.True((await Store.CreateBatchAsync(created.Batch, [.. created.Members, created.OnSuccess], Ct)).AllStored);
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True((await Store.AddToBatchAsync(created.Batch.Id, DefaultTenant, [NewJob(queue: "batch") with { BatchId = created.Batch.Id }], Ct))!.AllStored);
+        var other = NewBatchOf(1);
+        Assert.True((await Store.CreateBatchAsync(other.Batch, other.Members, Ct)).AllStored);
+        await EnqueueAsync(NewJob(queue: "batch"));
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.ListAsync(new JobQuery { Tenant = DefaultTenant, BatchId = created.Batch.Id, Limit = 4, Cursor = cursor }, Ct);
+            Assert.All(page.Jobs, j => Assert.Equal(created.Batch.Id, j.BatchId));
+            seen.AddRange(page.Jobs.Select(static j => j.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(6, seen.Count);
+        Assert.Equal(6, seen.Distinct().Count());
+        Assert.DoesNotContain(created.OnSuccess.Id, seen);
+        Assert.Empty((await Store.ListAsync(new JobQuery { Tenant = "globex", BatchId = created.Batch.Id }, Ct)).Jobs);
+        Assert.Single((await Store.ListAsync(new JobQuery { Tenant = DefaultTenant, BatchId = created.Batch.Id, State = JobState.Pending, Limit = 1 }, Ct)).Jobs);
+    }
+}
