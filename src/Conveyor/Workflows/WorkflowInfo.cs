@@ -25,8 +25,10 @@ public sealed record WorkflowInfo
 /// <summary>One step of a <see cref="WorkflowInfo"/>.</summary>
 public sealed record WorkflowStepInfo
 {
+    /// <summary>The step's name, unique in its workflow.</summary>
     public required string Name { get; init; }
 
+    /// <summary>The id of the job that runs the step.</summary>
     public required string JobId { get; init; }
 
     /// <summary>The names of the steps it runs after.</summary>
