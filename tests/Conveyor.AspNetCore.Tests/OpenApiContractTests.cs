@@ -102,6 +102,16 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{queued}/retry", a), HttpStatusCode.Accepted);
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{Unknown}/retry", a), HttpStatusCode.NotFound);
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, "/jobs/bad%20id/retry", a), HttpStatusCode.BadRequest);
+        // signals
+        const string Signal = "/jobs/{jobId}/signals/{name}";
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/approved", a, """{"by": "ada"}"""), HttpStatusCode.Accepted);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/approved", a, "true"), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{Unknown}/signals/approved", a, "true"), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/bad%20name", a, "true"), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other", a, "{not json"), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other?tenant=tenant-b", a, "true"), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other", a, "x", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other", a, $"\"{new string('x', 5000)}\""), HttpStatusCode.RequestEntityTooLarge);
         var stillRunning = await app.CreateAsync("test:wait", key: TestApp.KeyB);
         await app.WaitForStatusAsync(stillRunning, TestApp.KeyB, "RUNNING");
         await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/" + stillRunning, TestApp.KeyB), HttpStatusCode.Conflict);

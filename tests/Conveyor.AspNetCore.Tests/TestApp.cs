@@ -110,6 +110,11 @@ internal sealed class TestApp : IAsyncDisposable
                     throw;
                 }
             })
+            .AddHandler("test:approval", async (context, cancellationToken) =>
+            {
+                var approval = await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken);
+                context.SetResult(approval ?? "\"timed out\""u8.ToArray());
+            })
             .AddHandler<TestNote, TestNoteHandler>()
             .AddHandler<LenientTestNote, TestNoteHandler>()
             .AddApi();

@@ -31,6 +31,7 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        SignalJobEndpoint.Map(group);
         group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }

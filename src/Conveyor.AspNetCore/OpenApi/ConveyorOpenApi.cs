@@ -35,6 +35,9 @@ internal static class ConveyorOpenApi
     /// <summary>A schedule name (<see cref="ScheduleValidator.IsValidName"/>).</summary>
     public static readonly string ScheduleNamePattern = $"^[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
 
+    /// <summary>A signal name (<see cref="Storage.JobSignal.IsValidName"/>).</summary>
+    public static readonly string SignalNamePattern = $"^[A-Za-z0-9_.:-]{{1,{Storage.JobSignal.MaxNameLength}}}$";
+
     /// <summary>A job type (<see cref="JobType.IsValid"/>); the length limit is given separately.</summary>
     public const string JobTypePattern = "^[a-z0-9_.-]+:[a-z0-9_.-]+$";
 
@@ -136,8 +139,10 @@ internal static class ConveyorOpenApi
                     || context.Description.RelativePath?.Contains("/schedules/", StringComparison.Ordinal) == true;
                 var isLimit = context.Description.RelativePath?.StartsWith("limits/", StringComparison.Ordinal) == true
                     || context.Description.RelativePath?.Contains("/limits/", StringComparison.Ordinal) == true;
+                var isSignal = context.Description.RelativePath?.Contains("/signals/", StringComparison.Ordinal) == true;
                 path.Schema = path.Name switch
                 {
+                    "name" when isSignal => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = SignalNamePattern, Description = "A signal name, e.g. approved." },
                     "kind" when isLimit => Enumeration(LimitsApi.LimitResponseMapper.Kinds, "concurrency (jobs running at once) or rate (jobs started per period)."),
                     "name" when isLimit => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A limit name, unique within its kind, e.g. imports-per-tenant." },
                     "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "A schedule name, e.g. note:cleanup-old." },
@@ -201,6 +206,17 @@ internal static class ConveyorOpenApi
                     AddHeader(operation, "202", "Location", "The job.");
                 }
 
+                break;
+            case "SignalJob":
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = false,
+                    Description = "The signal's payload: any JSON value, up to 1 MiB; an empty body is null. The job's handler reads it from its wait.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Description = "Any JSON value." } } },
+                };
+                operation.Parameters ??= [];
+                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddHeader(operation, "202", "Location", "The job.");
                 break;
             case "BulkJobs":
                 operation.RequestBody = new OpenApiRequestBody

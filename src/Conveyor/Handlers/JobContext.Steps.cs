@@ -21,7 +21,24 @@ public sealed partial class JobContext
     /// </summary>
     /// <returns>The step's result, run now or stored by an earlier attempt.</returns>
     /// <exception cref="OperationCanceledException">The attempt lost the job's lease before the result was stored.</exception>
-    public async ValueTask<ReadOnlyMemory<byte>> RunStepAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
+    public ValueTask<ReadOnlyMemory<byte>> RunStepAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
+    {
+        ValidateStepName(name);
+        return RunStepCoreAsync(name, step);
+    }
+
+    /// <summary>A step name of the handler's own: Conveyor keeps names that begin with '$' for signals, waits and sleeps.</summary>
+    private static void ValidateStepName(string name)
+    {
+        JobStep.Validate(name, 0);
+        if (name[0] == JobSignal.ReservedStepPrefix)
+        {
+            throw new ArgumentException($"Step names that begin with '{JobSignal.ReservedStepPrefix}' are Conveyor's own (signals, waits, sleeps); '{name}' is one.", nameof(name));
+        }
+    }
+
+    /// <summary>The step, for the handler's names and Conveyor's own ('$signal:', '$wait:', '$sleep:').</summary>
+    private async ValueTask<ReadOnlyMemory<byte>> RunStepCoreAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
         ArgumentNullException.ThrowIfNull(step);
         JobStep.Validate(name, 0);

@@ -19,7 +19,9 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
         }
         catch (Exception e)
         {
-            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.OfInterrupted(context.StopReasonFor(e)), timeProvider.GetElapsedTime(started));
+            // A wait or a sleep is not the job's failure: its attempt was handed back, as at shutdown.
+            var status = e is JobSuspendedException ? AttemptStatus.Released : AttemptStatus.OfInterrupted(context.StopReasonFor(e));
+            metrics.JobProcessed(context.JobType, context.Queue, status, timeProvider.GetElapsedTime(started));
             throw;
         }
     }

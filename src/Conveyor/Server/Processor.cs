@@ -85,7 +85,9 @@ internal sealed class Processor(
             await scope.DisposeAsync().ConfigureAwait(false);
         }
 
-        var acknowledgement = Decide(run, context);
+        var acknowledgement = context.SignalWaitRequest is { } wait && context.Exception is JobSuspendedException
+            ? await ParkAsync(run, context, wait).ConfigureAwait(false)
+            : Decide(run, context);
         if (run.IdempotencyKey is { } idempotencyKey)
         {
             if (acknowledgement is null)
@@ -147,6 +149,9 @@ internal sealed class Processor(
         var ms = duration.TotalMilliseconds;
         switch (acknowledgement?.Outcome)
         {
+            case null when context is { Parked: true, SignalWaitRequest: { } wait }:
+                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", wait.Name, wait.Until, traceId);
+                break;
             case null:
                 Log.AttemptLeaseLost(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "lease_lost", traceId);
                 break;
@@ -191,7 +196,7 @@ internal sealed class Processor(
             return null;
         }
 
-        if (exception is null && context.SnoozeRequest is { } snooze)
+        if ((exception is null || exception is JobSuspendedException) && context.SnoozeRequest is { } snooze)
         {
             metrics.JobSnoozed(job.Type, job.Queue, snooze.MetricReason);
             return new JobAcknowledgement
@@ -261,6 +266,54 @@ internal sealed class Processor(
             Error = error,
             ItemErrors = context.ItemErrors,
         };
+    }
+
+    /// <summary>
+    /// Ends an attempt whose handler waits for a signal: the store parks the job unless the signal came (or the wait's
+    /// time passed) while the handler unwound, in which case the job is released to run again at once, the attempt not
+    /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
+    /// (nothing more to record) or the lease was lost.
+    /// </summary>
+    private async Task<JobAcknowledgement?> ParkAsync(RunningJob run, JobContext context, JobSignalWaitRequest wait)
+    {
+        var job = run.Job;
+        if (run.Reason == StopReason.LeaseLost)
+        {
+            return null;
+        }
+
+        JobSignalWait decided;
+        try
+        {
+            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Name, wait.Until, JobSignal.WaitReason(wait.Name, wait.Until), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            // Nothing was recorded: the lease expires and the recoverer runs the job again, which waits again.
+            Log.SignalWaitFailed(logger, job.Id, job.Type, job.Queue, wait.Name, e.Message);
+            return null;
+        }
+
+        switch (decided.Outcome)
+        {
+            case JobSignalWaitOutcome.Parked:
+                context.Parked = true;
+                metrics.JobSnoozed(job.Type, job.Queue, "signal");
+                return null;
+            case JobSignalWaitOutcome.Delivered or JobSignalWaitOutcome.TimedOut:
+                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+            case JobSignalWaitOutcome.CancelRequested:
+                return new JobAcknowledgement
+                {
+                    JobId = job.Id,
+                    LeaseToken = job.LeaseToken,
+                    Outcome = AckOutcome.Cancelled,
+                    Error = new JobError(job.Attempt, $"Cancelled while waiting for signal '{wait.Name}'.", null, null, timeProvider.GetUtcNow()),
+                    ItemErrors = context.ItemErrors,
+                };
+            default:
+                return null;
+        }
     }
 
     /// <summary>

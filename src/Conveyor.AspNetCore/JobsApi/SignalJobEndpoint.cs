@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// <c>POST /jobs/{id}/signals/{name}</c>: delivers a signal with a JSON payload to one of the caller's jobs
+/// (<c>IJobSignalStore.SignalAsync</c>): a job parked waiting for it runs again at once, a job that has not reached its
+/// wait yet gets it there. 202 with the job; 404 unknown job; 409 finished job, a signal already delivered, or a wait
+/// that timed out; 400 a bad name or a body that is not JSON.
+/// </summary>
+internal static class SignalJobEndpoint
+{
+    public static void Map(IEndpointRouteBuilder group) =>
+        group.MapPost("/jobs/{jobId}/signals/{name}", SignalAsync).WithName("SignalJob")
+            .WithSummary("Deliver a signal to a job: a job waiting for it runs again at once; one that has not reached its wait yet gets it there")
+            .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+    internal static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> SignalAsync(
+        string jobId, string name, HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+    {
+        if (!JobId.IsValid(jobId))
+        {
+            return ApiProblems.Invalid("job_id", $"'{Shorten(jobId)}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
+        }
+
+        if (!JobSignal.IsValidName(name))
+        {
+            return ApiProblems.Invalid("name", $"'{Shorten(name)}' is not a signal name: 1 to {JobSignal.MaxNameLength} letters, digits, '-', '_', '.' or ':', e.g. approved.");
+        }
+
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var limit = Math.Min(apiOptions.Value.MaxRequestBytes, JobSignal.MaxPayloadBytes);
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var payload = body!.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? "null"u8.ToArray() : body!;
+        if (!IsJson(payload, out var reason))
+        {
+            return ApiProblems.Invalid("payload", $"is not JSON: {reason}");
+        }
+
+        var result = await store.SignalAsync(tenant, jobId, name, payload, cancellationToken).ConfigureAwait(false);
+        var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
+        return (result, job) switch
+        {
+            (JobSignalResult.NotFound, _) or (_, null) => ApiProblems.JobNotFound(jobId),
+            (JobSignalResult.Finished, _) => ApiProblems.Conflict(
+                "The job is finished.",
+                $"Job {jobId} is {job.State.ToApiStatus()}; a signal reaches only a job that has not finished."),
+            (JobSignalResult.AlreadyDelivered, _) => ApiProblems.Conflict(
+                "The signal was already delivered.",
+                $"Job {jobId} already has signal '{name}'; the first one wins and is the one its handler reads."),
+            (JobSignalResult.WaitTimedOut, _) => ApiProblems.Conflict(
+                "The job no longer waits for this signal.",
+                $"Job {jobId}'s wait for signal '{name}' timed out and the job went on without it."),
+            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
+        };
+    }
+
+    private static bool IsJson(byte[] payload, out string reason)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
+            reader.Read();
+            reader.Skip();
+            if (reader.Read())
+            {
+                reason = "more than one JSON value.";
+                return false;
+            }
+
+            reason = "";
+            return true;
+        }
+        catch (JsonException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>The job's URL: the request path is .../jobs/{id}/signals/{name}.</summary>
+    private static string JobLocation(HttpContext http)
+    {
+        var path = http.Request.Path.Value!;
+        var signals = path.LastIndexOf("/signals/", StringComparison.Ordinal);
+        return $"{http.Request.PathBase}{path[..signals]}";
+    }
+
+    private static string Shorten(string value) => value.Length <= 80 ? value : value[..77] + "...";
+}

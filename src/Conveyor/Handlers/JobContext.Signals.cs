@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Conveyor.Storage;
+
+namespace Conveyor;
+
+/// <summary>Waiting inside a job: for a signal from outside, or for a time, without holding a worker slot.</summary>
+public sealed partial class JobContext
+{
+    /// <summary>Set when the handler asked to wait for a signal (the processor parks the job after the handler ends).</summary>
+    internal JobSignalWaitRequest? SignalWaitRequest { get; private set; }
+
+    /// <summary>True once the processor parked the job for <see cref="SignalWaitRequest"/>: nothing is acknowledged.</summary>
+    internal bool Parked { get; set; }
+
+    /// <summary>
+    /// Waits for signal <paramref name="name"/> (delivered with <c>POST /jobs/{id}/signals/{name}</c> or
+    /// <c>IJobSignalStore.SignalAsync</c>) for at most <paramref name="timeout"/>, counted from the first attempt that
+    /// reaches this wait. If the signal is already on the job (delivered before, even before the job reached its wait)
+    /// its payload is returned at once. Otherwise the attempt ends with a <see cref="JobSuspendedException"/> (let it
+    /// through): the job is parked in state scheduled, its reason "Waiting for signal '…' until …" shown on the job, no
+    /// attempt counted and no worker slot held, until the signal arrives (the job is then pending at once) or the
+    /// timeout passes. The handler then runs again from the start: its finished steps (<c>RunStepAsync</c>) are skipped
+    /// and this call returns the payload, or null once the timeout has passed. The outcome of a wait is decided once and
+    /// kept on the job: every later attempt gets the same answer, and a signal that comes after the timeout is refused.
+    /// </summary>
+    /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</param>
+    /// <param name="timeout">How long to wait, from the first attempt that reaches this call; zero checks without waiting.</param>
+    /// <param name="cancellationToken">Cancels the store calls of this wait.</param>
+    /// <returns>The signal's payload as delivered (JSON from the HTTP API), or null when the timeout passed first.</returns>
+    /// <exception cref="JobSuspendedException">The job must wait: the attempt ends here.</exception>
+    /// <exception cref="OperationCanceledException">The attempt lost the job's lease, or the job's cancellation was requested.</exception>
+    public async ValueTask<ReadOnlyMemory<byte>?> WaitForSignalAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        JobSignal.Validate(name, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        var stepName = JobSignal.StepName(name);
+        var steps = await StepsAsync().ConfigureAwait(false);
+        if (steps.TryGetValue(stepName, out var stored))
+        {
+            return stored.IsEmpty ? null : stored;
+        }
+
+        // The wait's deadline is itself a durable step: fixed by the first attempt that reaches the wait.
+        var now = _timeProvider.GetUtcNow();
+        var until = FromDeadlineStep(await RunStepCoreAsync(JobSignal.WaitStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + timeout))).ConfigureAwait(false));
+        if (until > now)
+        {
+            SignalWaitRequest = new JobSignalWaitRequest(name, until);
+            throw new JobSuspendedException($"Job {JobId} waits for signal '{name}' until {until:O}; the attempt ends here and the job runs again when the signal arrives or the time passes.");
+        }
+
+        if (_store is not IJobSignalStore store)
+        {
+            steps[stepName] = ReadOnlyMemory<byte>.Empty;
+            return null;
+        }
+
+        // The deadline passed: the store decides, atomically, between a signal that came meanwhile and the timeout.
+        var wait = await store.AwaitSignalAsync(JobId, Job.LeaseToken, name, until, JobSignal.WaitReason(name, until), cancellationToken).ConfigureAwait(false);
+        switch (wait.Outcome)
+        {
+            case JobSignalWaitOutcome.Delivered:
+                steps[stepName] = wait.Payload;
+                return wait.Payload;
+            case JobSignalWaitOutcome.TimedOut:
+                steps[stepName] = ReadOnlyMemory<byte>.Empty;
+                return null;
+            case JobSignalWaitOutcome.CancelRequested:
+                throw new OperationCanceledException($"Job {JobId}'s cancellation was requested while it waited for signal '{name}'.");
+            default:
+                throw new OperationCanceledException($"Job {JobId} lost its lease before its wait for signal '{name}' was decided; another attempt may be running it.");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WaitForSignalAsync(string, TimeSpan, CancellationToken)"/> for a JSON payload, read with the payload
+    /// serializer's settings (<c>ConveyorJsonOptions</c>, whose <c>TypeInfoResolver</c> may be your source-generated
+    /// <c>JsonSerializerContext</c>). Returns default (null for a reference or nullable type) when the timeout passed first:
+    /// wait for a nullable value type (<c>int?</c>) to tell the timeout from a zero.
+    /// </summary>
+    public async ValueTask<T?> WaitForSignalAsync<T>(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var payload = await WaitForSignalAsync(name, timeout, cancellationToken).ConfigureAwait(false);
+        if (payload is not { } bytes)
+        {
+            return default;
+        }
+
+        var typeInfo = (JsonTypeInfo<T>)JsonOptions.GetTypeInfo(typeof(T));
+        return JsonSerializer.Deserialize(bytes.Span, typeInfo);
+    }
+
+    /// <summary>
+    /// A durable sleep until <paramref name="until"/>: returns at once if that time has come; otherwise the attempt ends
+    /// with a <see cref="JobSuspendedException"/> (let it through), the job waits in state scheduled without an attempt
+    /// counted or a worker slot held (its reason "Sleeping until …" shown on the job), and the handler runs again from the
+    /// start at that time, its finished steps skipped, when this call returns.
+    /// </summary>
+    /// <exception cref="JobSuspendedException">The time has not come: the attempt ends here.</exception>
+    public ValueTask SleepUntilAsync(DateTimeOffset until)
+    {
+        if (until <= _timeProvider.GetUtcNow())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var reason = string.Create(CultureInfo.InvariantCulture, $"Sleeping until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+        Snooze(until, reason, "sleep");
+        throw new JobSuspendedException($"Job {JobId} sleeps until {until:O}; the attempt ends here and the job runs again then.");
+    }
+
+    /// <summary>
+    /// A durable sleep of <paramref name="duration"/> from the first attempt that reaches it (the wake-up time is a step
+    /// named <paramref name="name"/>, so a later attempt sleeps until the same time): see <see cref="SleepUntilAsync"/>.
+    /// </summary>
+    /// <param name="name">Names this sleep within the job (as a step name), so that each sleep keeps its own wake-up time.</param>
+    /// <param name="duration">How long to sleep, from the first attempt that reaches this call.</param>
+    public async ValueTask SleepAsync(string name, TimeSpan duration)
+    {
+        ValidateStepName(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        var now = _timeProvider.GetUtcNow();
+        var until = FromDeadlineStep(await RunStepCoreAsync("$sleep:" + name, _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
+        await SleepUntilAsync(until).ConfigureAwait(false);
+    }
+
+    /// <summary>A deadline as a step result: its UTC ticks in decimal.</summary>
+    private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) =>
+        Encoding.ASCII.GetBytes(until.UtcTicks.ToString(CultureInfo.InvariantCulture));
+
+    private static DateTimeOffset FromDeadlineStep(ReadOnlyMemory<byte> stored) =>
+        new(long.Parse(Encoding.ASCII.GetString(stored.Span), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+}

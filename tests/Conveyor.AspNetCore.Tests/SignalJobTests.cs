@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.AspNetCore.Tests;
+
+/// <summary><c>POST /jobs/{id}/signals/{name}</c>: delivered, resumed, refused, tenant-isolated.</summary>
+public sealed class SignalJobTests
+{
+    private const string UnknownId = "job_00000000000000000000000000000000";
+
+    private static async Task<HttpResponseMessage> SignalAsync(TestApp app, string path, string? body, string? key = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (body is not null)
+        {
+            request.Content = TestApp.Json(body);
+        }
+
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return await app.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobWaitingForIt_Returns202_AndTheJobResumesWithThePayload()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync("test:approval");
+        var parked = await app.WaitForStatusAsync(jobId, null, "SCHEDULED");
+        Assert.Equal(0, parked.GetProperty("attempts").GetInt32());
+        Assert.StartsWith("Waiting for signal 'approved' until ", parked.GetProperty("snoozed_reason").GetString(), StringComparison.Ordinal);
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", """{"by":"ada"}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal($"/jobs/{jobId}", response.Headers.Location!.OriginalString);
+        var job = await app.WaitForStatusAsync(jobId, null, "SUCCESS");
+        Assert.Equal("""{"by":"ada"}""", job.GetProperty("result").GetRawText());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task Signal_BeforeTheJobRuns_IsKept_AndTheJobNeverParks()
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync("test:approval");
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("QUEUED", (await ProblemAssert.ReadJsonAsync(response)).GetProperty("status").GetString());
+        var steps = await app.Services.GetRequiredService<Conveyor.Storage.IJobStore>().GetStepsAsync(TenantId.Default, jobId, CancellationToken.None);
+        Assert.Equal("null", Encoding.UTF8.GetString(Assert.Single(steps!).Result.Span));
+    }
+
+    [Fact]
+    public async Task Signal_Twice_Returns409_AndKeepsTheFirst()
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync("test:approval");
+        (await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "1")).Dispose();
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "2");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Contains("first one wins", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signal_ToAFinishedJob_Returns409()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync();
+        await app.WaitForStatusAsync(jobId, null, "SUCCESS");
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "true");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Contains("SUCCESS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signal_ToAnUnknownJob_Returns404()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await SignalAsync(app, $"/jobs/{UnknownId}/signals/approved", "true");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("approved", "{not json", "payload")]
+    [InlineData("approved", "1 2", "payload")]
+    [InlineData("has%20space", "true", "name")]
+    public async Task Signal_BadNameOrPayload_Returns400_AndStoresNothing(string name, string body, string field)
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync("test:approval");
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/{name}", body);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        var steps = await app.Services.GetRequiredService<Conveyor.Storage.IJobStore>().GetStepsAsync(TenantId.Default, jobId, CancellationToken.None);
+        Assert.Empty(steps!);
+    }
+
+    [Fact]
+    public async Task Signal_ToAnotherTenantsJob_Returns404_AndStoresNothing()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var jobId = await app.CreateAsync("test:approval", key: TestApp.KeyA);
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "true", TestApp.KeyB);
+        using var ok = await SignalAsync(app, $"/jobs/{jobId}/signals/approved?tenant=tenant-a", "true", TestApp.AdminKey);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using Conveyor.Storage;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.Tests.Handlers;
+
+/// <summary>
+/// <see cref="JobContext.WaitForSignalAsync(string, TimeSpan, CancellationToken)"/> and the durable sleeps through a real
+/// server: the attempt ends, the job is parked without an attempt counted, and the handler runs again with its finished
+/// steps skipped when the signal comes or the time passes.
+/// </summary>
+public sealed class SignalWaitTests
+{
+    private sealed record Approval(string By);
+
+    private static async Task<JobInfo> WaitForAsync(ServerHarness harness, string jobId, Func<JobInfo, bool> condition)
+    {
+        JobInfo? job = null;
+        await Eventually.HoldsAsync(async () => (job = await harness.Client.GetJobAsync(jobId, TenantId.Default)) is { } j && condition(j));
+        return job!;
+    }
+
+    private static Func<JobContext, CancellationToken, Task> ApprovalHandler(ConcurrentQueue<string> log, TimeSpan timeout) => async (context, cancellationToken) =>
+    {
+        log.Enqueue($"start@{context.Attempt}");
+        await context.RunStepAsync("open", _ =>
+        {
+            log.Enqueue("open");
+            return ValueTask.CompletedTask;
+        });
+        var approval = await context.WaitForSignalAsync<Approval>("approved", timeout, cancellationToken);
+        log.Enqueue(approval is null ? "timed out" : "approved by " + approval.By);
+    };
+
+    [Fact]
+    public async Task AWait_ParksTheJobWithoutCountingTheAttempt_AndTheSignalResumesItWithItsStepsSkipped()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))));
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.Equal(0, parked.Attempts);
+        Assert.StartsWith("Waiting for signal 'approved' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", "open", "start@1", "approved by ada"], log);
+    }
+
+    [Fact]
+    public async Task ASignalDeliveredBeforeTheJobRuns_IsReturnedAtOnce_AndTheJobNeverParks()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(
+            configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))), start: false);
+        await harness.Store.InitializeAsync(CancellationToken.None);
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+        Assert.Equal(JobSignalResult.Delivered, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"bo"}"""u8.ToArray(), CancellationToken.None));
+
+        await harness.StartHostAsync();
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", "open", "approved by bo"], log);
+    }
+
+    [Fact]
+    public async Task AWaitWhoseTimeoutPasses_ReturnsNull_AndALateSignalIsRefused()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromMilliseconds(300))));
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", "open", "start@1", "timed out"], log);
+        Assert.Equal(JobSignalResult.Finished, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", "1"u8.ToArray(), CancellationToken.None));
+        var steps = await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None);
+        Assert.Equal(["open", "$wait:approved", "$signal:approved"], steps!.Select(s => s.Name));
+        Assert.True(steps![2].Result.IsEmpty);
+    }
+
+    [Fact]
+    public async Task ASleep_ParksTheJob_AndItRunsAgainAtItsTime()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:sleep", async (context, _) =>
+        {
+            log.Enqueue($"start@{context.Attempt}");
+            await context.RunStepAsync("before", _ =>
+            {
+                log.Enqueue("before");
+                return ValueTask.CompletedTask;
+            });
+            await context.SleepAsync("cool-off", TimeSpan.FromMilliseconds(300));
+            log.Enqueue("after");
+        }));
+        var job = await harness.Client.EnqueueAsync("test:sleep", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled || j.State.IsFinished());
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.StartsWith("Sleeping until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", "before", "start@1", "after"], log);
+    }
+
+    [Fact]
+    public async Task ReservedStepNames_AndBadSignalNames_AreArgumentExceptions()
+    {
+        var errors = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:bad-names", async (context, cancellationToken) =>
+        {
+            foreach (var attempt in new Func<Task>[]
+            {
+                async () => await context.RunStepAsync("$signal:x", _ => ValueTask.CompletedTask),
+                async () => await context.WaitForSignalAsync("has space", TimeSpan.FromSeconds(1), cancellationToken),
+                async () => await context.WaitForSignalAsync("ok", TimeSpan.FromSeconds(-1), cancellationToken),
+                async () => await context.SleepAsync("$x", TimeSpan.FromSeconds(1)),
+            })
+            {
+                try
+                {
+                    await attempt();
+                }
+                catch (ArgumentException e)
+                {
+                    errors.Enqueue(e.GetType().Name);
+                }
+            }
+        }));
+
+        var job = await harness.Client.EnqueueAsync("test:bad-names", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.Equal(4, errors.Count);
+        Assert.Empty((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
+    }
+}
