@@ -11,6 +11,7 @@ using Conveyor.Bench;
 //   --scenario soak           --rates[0] jobs/s for --seconds, --retention-seconds; per --window: store size, backlog, p50/p99
 //   --scenario fan-out        publishes/s of one event to 5 subscribers (5 jobs all or none per publish), 1 and 16 callers
 //   --scenario footprint      bytes of store per finished job: --n jobs enqueued and acknowledged, size before and after
+//   --scenario steps          µs per stored durable step, and per park + signal + resume of a wait for a signal (--n jobs)
 //   --scenario schedule-lateness  --schedules N schedules every second for --seconds: how late each tick's job starts
 //   --scenario schedule-idle  for each of --schedules (0,10000) schedules due in weeks, an idle server: store calls/s, CPU
 //   --scenario fairness       tenant A's --n jobs (default 1,000,000) waiting, one job of tenant B behind them: B's
@@ -55,6 +56,9 @@ switch (settings.Scenario)
         break;
     case "footprint":
         await FootprintScenario.RunAsync(settings);
+        break;
+    case "steps":
+        await StepsScenario.RunAsync(settings);
         break;
     case "scrape":
         await ScrapeScenario.RunAsync(settings);

@@ -5,7 +5,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 internal static class SampleJobsConveyorBuilderExtensions
 {
     /// <summary>
-    /// Registers the sample jobs (note:archive, note:cleanup-old, note:notify, demo:sleep, report:generate, bulk:import),
+    /// Registers the sample jobs (note:archive, note:cleanup-old, note:notify, note:publish, demo:sleep, report:generate, bulk:import),
     /// the subscribers of note:created and their dependencies, the seed's schedule (note:cleanup-old every day at 03:00
     /// UTC), and fire-and-forget, which <c>POST /notes/{noteId}/archive</c> uses.
     /// </summary>
@@ -23,6 +23,7 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
             .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options)
             .AddHandler<NotifyNoteSharedHandler>()
+            .AddHandler<PublishNoteHandler>()
             .AddFireAndForget()
             .AddHandler<NoteCleanupHandler>()
             .AddSchedule(CleanupOldNotes.JobType, CleanupOldNotes.DailyAt3, new CleanupOldNotes(OlderThanDays: 30));

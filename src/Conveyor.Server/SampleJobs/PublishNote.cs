@@ -1,0 +1,13 @@
+using Conveyor;
+
+namespace Conveyor.Server.SampleJobs;
+
+/// <summary>
+/// A note published only once an editor approves it: the job asks for a review, then waits (slot-free, up to two days)
+/// for the signal <c>approved</c> (<c>POST /jobs/{id}/signals/approved</c> with any JSON, e.g. <c>{"by": "ada"}</c>),
+/// then publishes. Payload <c>{"note_id": 42}</c>; <c>delay_ms</c> stands for a slow publishing system (0 by default).
+/// </summary>
+public sealed record PublishNote(long NoteId, int DelayMs = 0) : IJobPayload
+{
+    public static string JobType => "note:publish";
+}
