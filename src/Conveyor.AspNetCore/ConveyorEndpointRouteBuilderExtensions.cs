@@ -20,7 +20,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
     /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>, and the schedules: <c>GET /schedules</c>,
     /// <c>GET /schedules/{name}</c>, <c>POST /schedules</c>, <c>PUT /schedules/{name}</c>, <c>DELETE /schedules/{name}</c>,
     /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>, and the limits in force: <c>GET /limits</c>,
-    /// <c>GET</c>, <c>PUT</c> and <c>DELETE /limits/{kind}/{name}</c>. Every endpoint resolves the caller's tenant from its API key
+    /// <c>GET</c>, <c>PUT</c> and <c>DELETE /limits/{kind}/{name}</c>, and batches and workflows:
+    /// <c>GET /batches/{id}</c>, <c>POST /batches/{id}/cancel</c>, <c>GET /workflows/{id}</c>. Every endpoint resolves the caller's tenant from its API key
     /// and applies the tenant's rate limit. Returns the group so the application can add conventions of its own.
     /// </summary>
     public static RouteGroupBuilder MapConveyorApi(this IEndpointRouteBuilder endpoints, string prefix = "")
@@ -37,6 +38,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         _ = endpoints.ServiceProvider.GetRequiredService<Conveyor.AspNetCore.StatsApi.ThroughputRecorder>();
         SchedulesEndpoints.Map(group);
         Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(group);
+        Conveyor.AspNetCore.WorkflowsApi.WorkflowsEndpoints.Map(group);
         return group;
     }
 

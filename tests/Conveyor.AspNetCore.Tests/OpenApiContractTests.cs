@@ -183,6 +183,17 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", TestApp.AdminKey), HttpStatusCode.NotFound);
         await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/bad%20name", TestApp.AdminKey), HttpStatusCode.BadRequest);
 
+        // batches and workflows (WorkflowsApiTests checks every answer of these in detail)
+        var workflows = app.Services.GetRequiredService<IWorkflowClient>();
+        var batchJob = app.Services.GetRequiredService<IJobClient>().CreateJob("test:noop", "{}"u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = "nobody" });
+        var started = await workflows.StartWorkflowAsync(new WorkflowBuilder("contract").Add("only", batchJob));
+        await contract.CheckAsync("GET", "/batches/{batchId}", await Send(app, HttpMethod.Get, "/batches/" + started.WorkflowId, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/batches/{batchId}", await Send(app, HttpMethod.Get, "/batches/bad", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", "/workflows/{workflowId}", await Send(app, HttpMethod.Get, "/workflows/" + started.WorkflowId, a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/workflows/{workflowId}", await Send(app, HttpMethod.Get, "/workflows/" + started.WorkflowId, TestApp.KeyB), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.Conflict);
+
         // health and metrics
         await contract.CheckAsync("GET", "/healthz", await Send(app, HttpMethod.Get, "/healthz", null), HttpStatusCode.OK);
         await contract.CheckAsync("GET", "/readyz", await Send(app, HttpMethod.Get, "/readyz", null), HttpStatusCode.OK);

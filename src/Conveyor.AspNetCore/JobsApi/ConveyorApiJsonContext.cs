@@ -21,5 +21,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(ScheduleListResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitListResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowResponse))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

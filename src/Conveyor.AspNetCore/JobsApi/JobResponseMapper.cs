@@ -20,6 +20,8 @@ internal static class JobResponseMapper
         Result = job.Result is { } result ? new RawJson(result) : null,
         Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = e.StackTrace }).ToList(),
         Attempts = job.Attempts,
+        BatchId = job.BatchId,
+        DependsOn = job.DependsOn.Count == 0 ? [] : job.DependsOn.Select(static d => d.Id).ToList(),
         MaxRetry = job.MaxRetry,
         CancelRequested = job.CancelRequested,
         SnoozedReason = job.SnoozeReason,

@@ -29,6 +29,9 @@ internal static class ConveyorOpenApi
     /// <summary>A job id as the API accepts it (<see cref="JobId.IsValid"/>).</summary>
     public static readonly string JobIdPattern = $"^[A-Za-z0-9_.:-]{{1,{JobId.MaxLength}}}$";
 
+    /// <summary>A batch's (or workflow's) id.</summary>
+    public const string BatchIdPattern = "^batch_[0-9a-f]{32}$";
+
     /// <summary>A queue name (<see cref="QueueName.IsValid"/>).</summary>
     public static readonly string QueueNamePattern = $"^[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
 
@@ -71,6 +74,14 @@ internal static class ConveyorOpenApi
                 // Any JSON value, null included: an empty schema. The generated oneOf [null, RawJson] let null match both.
                 properties["payload"] = new OpenApiSchema { Description = "The payload as enqueued (any JSON value); left out of listings." };
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
+            }
+
+            if ((context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowResponse))
+                && schema.Properties is { } batchProperties)
+            {
+                batchProperties["status"] = Enumeration(
+                    [.. Enum.GetValues<BatchState>().Select(static s => s.ToApiStatus())],
+                    "RUNNING until every job finished; SUCCESS when every one succeeded, COMPLETED when some did not; CANCELLED when cancelled as a whole.");
             }
 
             if (context.JsonTypeInfo.Type == typeof(HealthCheckResponse))
@@ -147,6 +158,7 @@ internal static class ConveyorOpenApi
                     "name" when isLimit => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A limit name, unique within its kind, e.g. imports-per-tenant." },
                     "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "A schedule name, e.g. note:cleanup-old." },
                     "jobId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern, Description = "A job id, e.g. job_31c8927959d5442e90e3a6bc5a9188ec." },
+                    "batchId" or "workflowId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern, Description = "A batch or workflow id: 'batch_' and 32 lowercase hex digits." },
                     "name" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A queue name." },
                     _ => path.Schema,
                 };
@@ -197,6 +209,10 @@ internal static class ConveyorOpenApi
                     Maximum = options.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                break;
+            case "GetBatch" or "CancelBatch" or "GetWorkflow":
+                operation.Parameters ??= [];
+                AddQuery(operation, "tenant", "Admin keys only: the batch's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
                 break;
             case "GetJob" or "CancelJob" or "RetryJob" or "DeleteJob":
                 operation.Parameters ??= [];

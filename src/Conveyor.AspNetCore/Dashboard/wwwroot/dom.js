@@ -71,12 +71,12 @@ export function bounded(text, max) {
   return { text: text.slice(0, max), cut: text.length - max };
 }
 
-export const statuses = ["SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "FAILED", "SUCCESS", "PARTIAL_SUCCESS", "CANCELLED"];
+export const statuses = ["WAITING", "SCHEDULED", "QUEUED", "RUNNING", "RETRYING", "FAILED", "SUCCESS", "PARTIAL_SUCCESS", "CANCELLED"];
 
 /** What the Jobs API allows in each state: POST /jobs/{id}/cancel, /retry, DELETE /jobs/{id}. */
 export function allowed(status) {
   return {
-    cancel: ["SCHEDULED", "QUEUED", "RETRYING", "RUNNING"].includes(status),
+    cancel: ["WAITING", "SCHEDULED", "QUEUED", "RETRYING", "RUNNING"].includes(status),
     retry: ["FAILED", "CANCELLED", "SCHEDULED", "RETRYING"].includes(status),
     delete: status !== "RUNNING",
   };

@@ -71,6 +71,9 @@ function detail(job, tenant, reload) {
     fact("Attempts", `${job.attempts} of ${job.max_retry + 1}`),
     fact("Progress", h("progress", { max: 100, value: job.progress, "aria-label": "progress" }), ` ${job.progress}%`),
     job.snoozed_reason ? fact("Waiting because", job.snoozed_reason) : null,
+    job.batch_id ? fact("Batch", h("code", { "data-field": "batch" }, job.batch_id)) : null,
+    job.depends_on && job.depends_on.length ? fact("Runs after", ...job.depends_on.flatMap((id, i) => [i ? ", " : null,
+      id.startsWith("batch_") ? h("code", {}, id) : h("a", { href: "#/jobs/" + encodeURIComponent(id) }, id)])) : null,
     traceId ? fact("Trace id", h("code", {}, traceId)) : null);
 
   const times = h("dl", { class: "facts" },

@@ -65,6 +65,14 @@ internal sealed record JobResponse
     [JsonPropertyName("trace_id")]
     public string? TraceId { get; init; }
 
+    /// <summary>The batch (or workflow: <c>GET /workflows/{id}</c>) the job belongs to; null for none.</summary>
+    [JsonPropertyName("batch_id")]
+    public string? BatchId { get; init; }
+
+    /// <summary>The ids of the jobs or batches the job waits (or waited) for; empty for none.</summary>
+    [JsonPropertyName("depends_on")]
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+
     [JsonPropertyName("created_at")]
     public required string CreatedAt { get; init; }
 
