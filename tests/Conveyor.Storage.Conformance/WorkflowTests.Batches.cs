@@ -195,6 +195,24 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
+    public async Task Batch_CreatedAgainWithTheSameId_IsRefused_AndNothingOfTheSecondIsStored()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var (batch, _, _, _) = await CreateBatchAsync(1);
+        var again = NewJob(queue: "batch") with { BatchId = batch.Id };
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.CreateBatchAsync(batch, [again], Ct));
+
+        Assert.Null(await Store.GetAsync(DefaultTenant, again.Id, Ct));
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Running, 1), (info!.State, info.Total));
+    }
+
+    [Fact]
     public async Task Batch_CallbackAddedAfterItFinished_IsResolvedAtOnce_AndTheRecordIsPurgedAfterItsRetention()
     {
         if (!SupportsWorkflows)
