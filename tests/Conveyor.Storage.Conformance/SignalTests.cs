@@ -97,6 +97,36 @@ public abstract class SignalTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task AwaitAndSignal_Racing_NeverLeaveASignalledJobParked()
+    {
+        // Each pair runs at once: whichever the store applies first, the job either parks and is resumed by the
+        // delivery, or finds the signal and stays active; never parked with its signal stored (a lost wake-up).
+        const int Jobs = 20;
+        var until = Now.AddHours(1);
+        var leased = new List<LeasedJob>();
+        for (var i = 0; i < Jobs; i++)
+        {
+            leased.Add(await RunUntilWaitAsync(until));
+        }
+
+        var outcomes = await Task.WhenAll(leased.Select(async job =>
+        {
+            var wait = Task.Run(async () => await AwaitAsync(job, until));
+            var signal = Task.Run(async () => await SignalAsync(job.Id));
+            return (Wait: (await wait).Outcome, Signal: await signal);
+        }));
+
+        for (var i = 0; i < Jobs; i++)
+        {
+            var state = (await GetAsync(leased[i].Id)).State;
+            Assert.True(
+                outcomes[i] is (JobSignalWaitOutcome.Parked, JobSignalResult.Resumed) or (JobSignalWaitOutcome.Delivered, JobSignalResult.Delivered),
+                $"job {i}: wait {outcomes[i].Wait}, signal {outcomes[i].Signal}, state {state}");
+            Assert.Equal(outcomes[i].Wait == JobSignalWaitOutcome.Parked ? JobState.Pending : JobState.Active, state);
+        }
+    }
+
+    [Fact]
     public async Task AwaitSignal_DeadlinePassed_TimesOutOnce_AndALaterSignalIsRefused()
     {
         var until = Now.AddHours(1);
