@@ -18,6 +18,8 @@ using Conveyor.Bench;
 //                             time to start and the drain rate, with the queue fair (Conveyor:Limits:FairQueues) and not
 //   --scenario dashboard      --n finished jobs (1 in 11 failed) behind the Jobs API over HTTP: overview, failed list page
 //                             1 and 100, a filtered list, a job's detail (--reps runs each), a bulk retry of 10,000
+//   --scenario workflows      a batch's callback delay, a 1,000-node DAG against the same jobs independent, and the
+//                             drain of plain jobs beside waiting workflows (--reps runs each)
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
@@ -71,6 +73,9 @@ switch (settings.Scenario)
         break;
     case "dashboard":
         await DashboardScenario.RunAsync(settings);
+        break;
+    case "workflows":
+        await WorkflowScenario.RunAsync(settings);
         break;
     case "schedule-idle":
         await ScheduleScenario.RunIdleAsync(settings);

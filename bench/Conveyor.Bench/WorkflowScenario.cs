@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using static Conveyor.Bench.BenchHost;
+
+namespace Conveyor.Bench;
+
+/// <summary>
+/// Workflows (continuations, batches, DAGs), three measurements on --store, --concurrency handlers:
+/// 1. a batch's callback: 10 × --reps batches of 100 no-op jobs with a success callback; time from the end of the batch's
+///    last job's handler to the start of the callback's handler (p50, max), beside a plain job's enqueue-to-start;
+/// 2. a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
+///    started with StartWorkflowAsync and run to its last step, against the same 1,000 jobs enqueued independently
+///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
+/// 3. drain jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
+///    running batch of 1,000 jobs (on a queue no server serves), alternately, --reps runs each.
+/// </summary>
+internal static class WorkflowScenario
+{
+    private static long _lastMemberEnd;
+    private static TaskCompletionSource<long> _callbackStarted = new();
+    private static long _dagDone;
+
+    public static async Task RunAsync(BenchSettings settings)
+    {
+        var reps = Math.Max(1, settings.Reps);
+        await BatchCallbackAsync(settings, reps * 10);
+        await DagAsync(settings, reps);
+        await DrainBesideWorkflowsAsync(settings, reps);
+    }
+
+    private static async Task BatchCallbackAsync(BenchSettings settings, int reps)
+    {
+        var target = await NewTargetAsync(settings, "wf-callback");
+        using (var host = Build(settings, target, withServer: true, settings.Concurrency, extra: static c => c.AddHandler<MemberHandler>().AddHandler<CallbackHandler>()))
+        {
+            await InitializeAsync(host);
+            await host.StartAsync();
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+            var recorder = host.Services.GetRequiredService<BenchRecorder>();
+            var gaps = new List<double>();
+            for (var r = 0; r < reps + 1; r++)
+            {
+                _lastMemberEnd = 0;
+                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                var members = Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList();
+                await workflows.StartBatchAsync(members, new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) });
+                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                if (r > 0)
+                {
+                    gaps.Add(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastMemberEnd), started).TotalMilliseconds);
+                }
+            }
+
+            // A plain job's enqueue-to-start on the same server, for comparison.
+            recorder.ExpectLatencies(reps);
+            for (var r = 0; r < reps; r++)
+            {
+                var before = recorder.Completed;
+                await jobs.EnqueueAsync(new BenchJob(Stopwatch.GetTimestamp()));
+                while (recorder.Completed == before)
+                {
+                    await Task.Delay(1);
+                }
+            }
+
+            var plain = recorder.Latencies;
+            Report($"batch callback: last job's end to callback start p50 {F(Percentile(gaps, 0.5), "N1")} ms, max {F(gaps.Max(), "N1")} ms ({reps} batches of 100); " +
+                $"a plain job's enqueue to start p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms");
+            await host.StopAsync();
+        }
+
+        await DropAsync(settings, target);
+    }
+
+    private static async Task DagAsync(BenchSettings settings, int reps)
+    {
+        for (var r = 0; r < reps; r++)
+        {
+            var (dagEnqueue, dagTotal) = await RunDagAsync(settings, asWorkflow: true);
+            var (plainEnqueue, plainTotal) = await RunDagAsync(settings, asWorkflow: false);
+            Report($"1,000-node DAG run {r + 1}: workflow enqueue {F(dagEnqueue)} ms, enqueue to last end {F(dagTotal)} ms; " +
+                $"the same jobs independent: enqueue {F(plainEnqueue)} ms, to last end {F(plainTotal)} ms; overhead {F(dagTotal - plainTotal)} ms ({F((dagTotal - plainTotal) / 1000.0 * 1000, "N0")} µs per node)");
+        }
+    }
+
+    private static async Task<(double Enqueue, double Total)> RunDagAsync(BenchSettings settings, bool asWorkflow)
+    {
+        var target = await NewTargetAsync(settings, "wf-dag");
+        (double, double) result;
+        using (var host = Build(settings, target, withServer: true, settings.Concurrency, extra: static c => c.AddHandler<NodeHandler>()))
+        {
+            await InitializeAsync(host);
+            await host.StartAsync();
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+            Interlocked.Exchange(ref _dagDone, 0);
+            var clock = Stopwatch.StartNew();
+            if (asWorkflow)
+            {
+                var workflow = new WorkflowBuilder("bench").Add("root", jobs.CreateJob(new Node()));
+                var parts = Enumerable.Range(0, 988).Select(i => $"part-{i}").ToList();
+                foreach (var part in parts)
+                {
+                    workflow.Add(part, jobs.CreateJob(new Node()), after: ["root"]);
+                }
+
+                var joins = Enumerable.Range(0, 10).Select(j => $"join-{j}").ToList();
+                for (var j = 0; j < 10; j++)
+                {
+                    workflow.Add(joins[j], jobs.CreateJob(new Node()), after: parts.Where((_, i) => i % 10 == j).ToList());
+                }
+
+                workflow.Add("final", jobs.CreateJob(new Node()), after: joins);
+                var started = await workflows.StartWorkflowAsync(workflow);
+                if (!started.Created)
+                {
+                    throw new InvalidOperationException("the workflow was not stored");
+                }
+            }
+            else
+            {
+                await jobs.EnqueueManyAsync(Enumerable.Range(0, 1000).Select(_ => new Node()).ToList());
+            }
+
+            var enqueue = clock.Elapsed.TotalMilliseconds;
+            while (Interlocked.Read(ref _dagDone) < 1000 && clock.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                await Task.Delay(1);
+            }
+
+            result = (enqueue, clock.Elapsed.TotalMilliseconds);
+            await host.StopAsync();
+        }
+
+        await DropAsync(settings, target);
+        return result;
+    }
+
+    private static async Task DrainBesideWorkflowsAsync(BenchSettings settings, int reps)
+    {
+        var without = new List<double>();
+        var with = new List<double>();
+        for (var r = 0; r < reps; r++)
+        {
+            without.Add(await DrainAsync(settings, withWorkflows: false));
+            with.Add(await DrainAsync(settings, withWorkflows: true));
+        }
+
+        var a = Percentile(without, 0.5);
+        var b = Percentile(with, 0.5);
+        Report($"drain of {settings.N} plain jobs, c={settings.Concurrency}: empty store {string.Join(" / ", without.Select(x => F(x)))} jobs/s; " +
+            $"beside 1,000 waiting workflow steps and a running batch of 1,000 {string.Join(" / ", with.Select(x => F(x)))} jobs/s; medians {F(a)} vs {F(b)} ({F((b - a) / a * 100, "N1")} %)");
+    }
+
+    private static async Task<double> DrainAsync(BenchSettings settings, bool withWorkflows)
+    {
+        var target = await NewTargetAsync(settings, "wf-drain");
+        double rate;
+        using (var host = Build(settings, target, withServer: true, settings.Concurrency))
+        {
+            await InitializeAsync(host);
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            var recorder = host.Services.GetRequiredService<BenchRecorder>();
+            if (withWorkflows)
+            {
+                var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+                var elsewhere = new JobOptions { Queue = "workflows-elsewhere" };
+                for (var w = 0; w < 100; w++)
+                {
+                    var workflow = new WorkflowBuilder().Add("s0", jobs.CreateJob(new Node(), elsewhere));
+                    for (var s = 1; s < 10; s++)
+                    {
+                        workflow.Add($"s{s}", jobs.CreateJob(new Node(), elsewhere), after: [$"s{s - 1}"]);
+                    }
+
+                    await workflows.StartWorkflowAsync(workflow);
+                }
+
+                await workflows.StartBatchAsync(Enumerable.Range(0, 1000).Select(_ => jobs.CreateJob(new Node(), elsewhere)).ToList(),
+                    new BatchOptions { OnComplete = jobs.CreateJob(new Node(), elsewhere) });
+            }
+
+            await PrefillAsync(jobs, settings.N, settings.Store == "redis" ? 1 : 4);
+            var clock = Stopwatch.StartNew();
+            await host.StartAsync();
+            while (recorder.Completed < settings.N && clock.Elapsed < TimeSpan.FromMinutes(10))
+            {
+                await Task.Delay(2);
+            }
+
+            rate = recorder.Completed / clock.Elapsed.TotalSeconds;
+            await host.StopAsync();
+        }
+
+        await DropAsync(settings, target);
+        return rate;
+    }
+
+    private static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    internal sealed record Member(int I) : IJobPayload
+    {
+        public static string JobType => "bench:member";
+    }
+
+    internal sealed record Callback : IJobPayload
+    {
+        public static string JobType => "bench:callback";
+    }
+
+    internal sealed record Node : IJobPayload
+    {
+        public static string JobType => "bench:node";
+    }
+
+    internal sealed class MemberHandler : IJobHandler<Member>
+    {
+        public Task HandleAsync(Member payload, JobContext context, CancellationToken cancellationToken)
+        {
+            var now = Stopwatch.GetTimestamp();
+            long seen;
+            while ((seen = Interlocked.Read(ref _lastMemberEnd)) < now && Interlocked.CompareExchange(ref _lastMemberEnd, now, seen) != seen)
+            {
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    internal sealed class CallbackHandler : IJobHandler<Callback>
+    {
+        public Task HandleAsync(Callback payload, JobContext context, CancellationToken cancellationToken)
+        {
+            _callbackStarted.TrySetResult(Stopwatch.GetTimestamp());
+            return Task.CompletedTask;
+        }
+    }
+
+    internal sealed class NodeHandler : IJobHandler<Node>
+    {
+        public Task HandleAsync(Node payload, JobContext context, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _dagDone);
+            return Task.CompletedTask;
+        }
+    }
+}
