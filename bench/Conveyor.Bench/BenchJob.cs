@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Conveyor;
 
 namespace Conveyor.Bench;
 

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Conveyor.Scheduling;
-using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using StackExchange.Redis;
 using static Conveyor.Bench.BenchHost;

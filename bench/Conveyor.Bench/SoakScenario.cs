@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using StackExchange.Redis;
 using static Conveyor.Bench.BenchHost;
@@ -166,7 +165,7 @@ internal static class SoakScenario
             }
             case "sqlite":
             {
-                long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+                static long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
                 var file = Size(target.SqlitePath);
                 var wal = Size(target.SqlitePath + "-wal");
                 return (file + wal, $"file {F(file / 1048576.0, "F1")} wal {F(wal / 1048576.0, "F1")} MB");

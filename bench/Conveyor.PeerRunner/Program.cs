@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -10,10 +9,10 @@ using Conveyor.Postgres;
 using Conveyor.Redis;
 using Conveyor.Sqlite;
 using Conveyor.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Npgsql;
 using Conveyor.Storage;
+using Npgsql;
 using NpgsqlTypes;
 
 namespace Conveyor.Postgres;

@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using Npgsql;
 
 namespace Conveyor.Postgres;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Conveyor.Storage;
-using StackExchange.Redis;
 
 namespace Conveyor.Redis;
 

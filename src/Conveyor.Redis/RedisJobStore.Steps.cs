@@ -1,6 +1,5 @@
 using System.Globalization;
 using Conveyor.Storage;
-using StackExchange.Redis;
 
 namespace Conveyor.Redis;
 

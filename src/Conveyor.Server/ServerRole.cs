@@ -1,4 +1,3 @@
-using Conveyor;
 using Conveyor.Server.SampleJobs;
 
 namespace Conveyor.Server;

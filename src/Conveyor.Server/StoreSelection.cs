@@ -1,5 +1,3 @@
-using Conveyor;
-
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Conveyor.Sqlite.Internal;
 using Conveyor.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite;
 

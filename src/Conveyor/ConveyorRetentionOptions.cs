@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Conveyor.Configuration;
 
 namespace Conveyor;

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text.Json;
 using Conveyor.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore.Tests;
 

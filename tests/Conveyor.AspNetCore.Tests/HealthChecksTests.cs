@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Conveyor.AspNetCore.Health;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.Configuration;

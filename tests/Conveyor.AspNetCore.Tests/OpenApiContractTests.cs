@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using Conveyor.AspNetCore.Metrics;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;

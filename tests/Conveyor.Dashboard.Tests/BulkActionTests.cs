@@ -1,4 +1,3 @@
-using Conveyor.Storage;
 using OpenQA.Selenium;
 
 namespace Conveyor.Dashboard.Tests;

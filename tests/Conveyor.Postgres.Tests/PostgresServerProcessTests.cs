@@ -1,5 +1,5 @@
-using Conveyor.Server.Tests;
 using Conveyor.Server.SampleJobs;
+using Conveyor.Server.Tests;
 using Conveyor.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

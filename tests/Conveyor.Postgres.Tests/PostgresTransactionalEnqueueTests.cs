@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Conveyor.Storage;
 using Npgsql;
 
 namespace Conveyor.Postgres.Tests;

@@ -1,5 +1,3 @@
-using StackExchange.Redis;
-
 namespace Conveyor.Redis.Tests;
 
 /// <summary>How a connection the store makes itself comes back after Redis was away (no Redis needed).</summary>

@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using StackExchange.Redis;
 
 namespace Conveyor.Redis.Tests;
 

@@ -1,4 +1,3 @@
-using Conveyor.Scheduling;
 using Conveyor.Server.Tests;
 using Conveyor.Storage;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Conveyor.Redis;
 using StackExchange.Redis;
 
 namespace Conveyor.Redis.Tests;

@@ -1,4 +1,3 @@
-using Conveyor.Scheduling;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Conveyor.Scheduling;
 using Conveyor.Storage;
 using Xunit.Abstractions;
 
@@ -32,6 +31,7 @@ internal static partial class ThreeServerScheduleRun
     /// <param name="storeSettings">The environment that puts a server on the shared store.</param>
     /// <param name="store">The test's own view of the same store.</param>
     /// <param name="schedules">The test's schedule client on the same store (to pause the schedule at the end).</param>
+    /// <param name="output">Where the processes' output goes.</param>
     public static async Task RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> storeSettings, IJobStore store, IScheduleClient schedules, ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();

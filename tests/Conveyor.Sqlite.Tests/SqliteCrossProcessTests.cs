@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Conveyor.Sqlite.Internal;
-using Conveyor.Storage;
 
 namespace Conveyor.Sqlite.Tests;
 

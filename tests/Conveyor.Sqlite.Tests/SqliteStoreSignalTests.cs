@@ -1,4 +1,3 @@
-using Conveyor.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite.Tests;

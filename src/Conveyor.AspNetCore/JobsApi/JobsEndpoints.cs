@@ -180,7 +180,7 @@ internal static class JobsEndpoints
                 "The job cannot be cancelled.",
                 $"Job {jobId} is {job.State.ToApiStatus()}; only SCHEDULED, QUEUED, RETRYING, WAITING and RUNNING jobs can be cancelled."),
             // A running job is cancelled by its worker, which learns of it at its next lease renewal.
-            (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http, jobId), JobResponseMapper.ToResponse(job, includePayload: false)),
+            (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
             _ => TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: false)),
         };
     }
@@ -205,7 +205,7 @@ internal static class JobsEndpoints
             (JobCommandResult.NotAllowed, _) => ApiProblems.Conflict(
                 "The job cannot be retried.",
                 $"Job {jobId} is {job.State.ToApiStatus()}; only FAILED, CANCELLED, SCHEDULED and RETRYING jobs can be run again."),
-            _ => TypedResults.Accepted(JobLocation(http, jobId), JobResponseMapper.ToResponse(job, includePayload: false)),
+            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
         };
     }
 
@@ -238,7 +238,7 @@ internal static class JobsEndpoints
             $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(jobId)}",
             new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)) { Warnings = warning is null ? null : [warning] });
 
-    private static string JobLocation(HttpContext http, string jobId)
+    private static string JobLocation(HttpContext http)
     {
         // The request path is .../jobs/{id}/cancel or .../jobs/{id}/retry: the job is its parent.
         var path = http.Request.Path.Value!;

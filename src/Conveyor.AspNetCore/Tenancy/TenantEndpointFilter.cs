@@ -1,6 +1,6 @@
-using Conveyor.AspNetCore.JobsApi;
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Conveyor;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Conveyor.Server.SampleJobs;

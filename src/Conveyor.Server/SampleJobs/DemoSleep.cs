@@ -1,5 +1,3 @@
-using Conveyor;
-
 namespace Conveyor.Server.SampleJobs;
 
 /// <summary>Waits <see cref="Seconds"/> seconds, reporting progress every second: handy to watch cancel, shutdown and crash recovery.</summary>

@@ -1,5 +1,3 @@
-using Conveyor.Client.FireAndForget;
-using Conveyor.Server;
 using Microsoft.Extensions.Options;
 
 namespace Conveyor.Configuration;

@@ -1,4 +1,3 @@
-using Conveyor.Client;
 using Conveyor.Diagnostics;
 using Conveyor.Server;
 using Conveyor.Storage;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Conveyor.Diagnostics;
 using Conveyor.Handlers;
-using Conveyor.Server;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Conveyor.Diagnostics;
 
 namespace Conveyor;
 

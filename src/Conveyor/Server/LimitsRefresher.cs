@@ -1,4 +1,3 @@
-using Conveyor.Diagnostics;
 using Conveyor.Limits;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using System.Text;
 using Conveyor.Storage;
-using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

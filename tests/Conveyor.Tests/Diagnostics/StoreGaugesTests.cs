@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using Conveyor.Client;
 using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;

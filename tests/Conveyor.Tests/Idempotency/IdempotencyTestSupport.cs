@@ -5,7 +5,6 @@ using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Idempotency;

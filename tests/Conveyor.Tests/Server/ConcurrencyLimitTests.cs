@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Conveyor.Tests.TestSupport;
 using Conveyor.Storage;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Server;

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;

@@ -1,5 +1,4 @@
 using Conveyor.Server;
-using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 

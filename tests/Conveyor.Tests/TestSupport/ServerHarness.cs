@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Conveyor.AspNetCore.JobsApi;
 using System.Text.Json.Serialization;
 
 namespace Conveyor.AspNetCore.JobsApi.Contracts;

@@ -1,4 +1,3 @@
-using Conveyor;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Notes.Adapters.Jobs;
