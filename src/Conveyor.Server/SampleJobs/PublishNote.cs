@@ -1,5 +1,3 @@
-using Conveyor;
-
 namespace Conveyor.Server.SampleJobs;
 
 /// <summary>

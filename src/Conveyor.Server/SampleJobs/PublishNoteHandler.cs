@@ -1,5 +1,4 @@
 using System.Text;
-using Conveyor;
 
 namespace Conveyor.Server.SampleJobs;
 
