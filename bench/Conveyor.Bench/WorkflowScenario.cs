@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using static Conveyor.Bench.BenchHost;
 
 namespace Conveyor.Bench;
