@@ -36,7 +36,14 @@ public sealed class TestJobContext
             DefaultSerializer.Serialize,
             _run,
             _shutdown.Token);
+        var steps = (options.FinishedSteps ?? new Dictionary<string, string>())
+            .Select(step => KeyValuePair.Create(step.Key, Utf8(step.Value)))
+            .Concat((options.Signals ?? new Dictionary<string, string>())
+                .Select(signal => KeyValuePair.Create(JobSignal.StepName(signal.Key), Utf8(signal.Value))));
+        Context.SeedSteps(steps);
     }
+
+    private static ReadOnlyMemory<byte> Utf8(string json) => System.Text.Encoding.UTF8.GetBytes(json);
 
     /// <summary>The context to pass to the handler.</summary>
     public JobContext Context { get; }

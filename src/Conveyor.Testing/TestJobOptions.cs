@@ -24,6 +24,19 @@ public sealed record TestJobOptions
     /// <summary>The services the handler's context offers (<see cref="JobContext.Services"/>); an empty provider when not set.</summary>
     public IServiceProvider? Services { get; init; }
 
+    /// <summary>
+    /// Steps a previous attempt finished, by name, with their JSON results: <see cref="JobContext.RunStepAsync{TResult}(string, Func{CancellationToken, ValueTask{TResult}})"/>
+    /// returns them without running the step, as after a retry.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? FinishedSteps { get; init; }
+
+    /// <summary>
+    /// Signals already delivered to the job, by name, with their JSON payloads: <see cref="JobContext.WaitForSignalAsync(string, TimeSpan, CancellationToken)"/>
+    /// returns them at once. A wait for a signal not here ends the attempt with <see cref="JobSuspendedException"/>, as it
+    /// parks the job in a real run (a zero timeout returns null instead).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Signals { get; init; }
+
     /// <summary>The clock item errors are stamped with; the system clock when not set.</summary>
     public TimeProvider? TimeProvider { get; init; }
 }

@@ -59,4 +59,31 @@ public sealed class TestJobContextTests
         Assert.Throws<ArgumentException>(() => TestJobContext.Create("not a type", "{}"u8.ToArray()));
         Assert.Throws<ArgumentOutOfRangeException>(() => TestJobContext.Create(new ArchiveNote(1), new TestJobOptions { Attempt = 0 }));
     }
+
+    [Fact]
+    public async Task Signals_AWaitForADeliveredSignal_ReturnsItsPayload_AndAnotherSuspendsTheAttempt()
+    {
+        var test = TestJobContext.Create(new ArchiveNote(3), new TestJobOptions { Signals = new Dictionary<string, string> { ["approved"] = """{"by":"ana"}""" } });
+
+        var approval = await test.Context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1));
+        Assert.Equal(new Approval("ana"), approval);
+
+        await Assert.ThrowsAsync<JobSuspendedException>(async () => await test.Context.WaitForSignalAsync("published", TimeSpan.FromHours(1)));
+        Assert.Null(await test.Context.WaitForSignalAsync("reviewed", TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task FinishedSteps_AreReturnedWithoutRunningTheStep_AsAfterARetry()
+    {
+        var test = TestJobContext.Create(new ArchiveNote(4), new TestJobOptions { FinishedSteps = new Dictionary<string, string> { ["upload"] = "\"s3://notes/4\"" } });
+        var ran = new List<string>();
+
+        var upload = await test.Context.RunStepAsync("upload", _ => { ran.Add("upload"); return ValueTask.FromResult("s3://other"); });
+        var notify = await test.Context.RunStepAsync("notify", _ => { ran.Add("notify"); return ValueTask.FromResult(1); });
+
+        Assert.Equal(("s3://notes/4", 1), (upload, notify));
+        Assert.Equal(["notify"], ran);
+    }
+
+    private sealed record Approval(string By);
 }

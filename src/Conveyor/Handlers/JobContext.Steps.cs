@@ -9,7 +9,9 @@ namespace Conveyor;
 /// <summary>Durable steps: named parts of a handler whose results are stored on the job, so a retry skips them.</summary>
 public sealed partial class JobContext
 {
-    private static readonly JsonSerializerOptions DefaultJsonOptions = new ConveyorJsonOptions().SerializerOptions;
+    // Built on first use only: a context without ConveyorJsonOptions in its services (a handler's unit test) gets the
+    // defaults with the same resolver the payload serializer would pick, and a Native AOT app never builds it.
+    private static JsonSerializerOptions? s_defaultJsonOptions;
     private Dictionary<string, ReadOnlyMemory<byte>>? _steps;
 
     /// <summary>
@@ -89,9 +91,14 @@ public sealed partial class JobContext
     }
 
     private JsonSerializerOptions JsonOptions =>
-        Services.GetService<IOptions<ConveyorJsonOptions>>()?.Value.SerializerOptions ?? DefaultJsonOptions;
+        Services.GetService<IOptions<ConveyorJsonOptions>>()?.Value.SerializerOptions
+        ?? (s_defaultJsonOptions ??= new JobPayloadSerializer(Options.Create(new ConveyorJsonOptions())).Options);
 
     /// <summary>The job's stored steps, read once per attempt at its first step; a context without a store keeps its own.</summary>
+    /// <summary>Starts the attempt with these steps already stored (Conveyor.Testing's finished steps and delivered signals).</summary>
+    internal void SeedSteps(IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> steps) =>
+        _steps = new Dictionary<string, ReadOnlyMemory<byte>>(steps, StringComparer.Ordinal);
+
     private async ValueTask<Dictionary<string, ReadOnlyMemory<byte>>> StepsAsync()
     {
         if (_steps is not null)

@@ -29,6 +29,9 @@ internal sealed class JobPayloadSerializer
         _options.MakeReadOnly();
     }
 
+    /// <summary>The settings in use, with a resolver: for what reads JSON by type beside payloads (steps, signals).</summary>
+    public JsonSerializerOptions Options => _options;
+
     // JsonSerializer.IsReflectionEnabledByDefault is false in trimmed and Native AOT applications (a feature switch the
     // compiler folds), and the reflection resolver is then trimmed away with the branch that creates it.
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only reached where reflection-based serialisation is enabled (not trimmed).")]
