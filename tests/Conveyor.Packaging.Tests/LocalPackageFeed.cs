@@ -11,7 +11,8 @@ namespace Conveyor.Packaging.Tests;
 /// </summary>
 public sealed class LocalPackageFeed : IAsyncLifetime
 {
-    private static readonly string Root = FindRoot();
+    /// <summary>The repository's root folder (the one with Conveyor.slnx).</summary>
+    public static readonly string Root = FindRoot();
 
     public string Work { get; } = Directory.CreateTempSubdirectory("conveyor-packages-").FullName;
 
