@@ -76,6 +76,24 @@ internal static class BenchHost
         var conveyor = builder.Services.AddConveyor();
         UseStore(conveyor, settings, target);
         conveyor.AddHandler<BenchHandler>();
+        if (settings.ConcurrencyLimit is { } max)
+        {
+            // A concurrency limit on the bench's queue: above the server's concurrency it is never hit, below it is.
+            builder.Services.Configure<ConveyorOptions>(o => o.Limits.Concurrency["bench"] = new ConcurrencyLimit { Queue = QueueName.Default, Max = max });
+        }
+
+        if (settings.RateLimit is { } perSecond)
+        {
+            // A rate limit on the bench's queue, in starts per second with a burst of one second's worth.
+            builder.Services.Configure<ConveyorOptions>(o => o.Limits.Rate["bench"] = new RateLimit
+            {
+                Queue = QueueName.Default,
+                Limit = perSecond,
+                Period = TimeSpan.FromSeconds(1),
+                Burst = perSecond,
+            });
+        }
+
         if (settings.Idempotent)
         {
             conveyor.AddHandler<IdempotentBenchHandler>();

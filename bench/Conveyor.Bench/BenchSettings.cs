@@ -28,7 +28,9 @@ internal sealed record BenchSettings(
     bool Idempotent,
     IReadOnlyList<int> Schedules,
     bool BarePipeline,
-    int Reps)
+    int Reps,
+    int? ConcurrencyLimit,
+    int? RateLimit)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -68,6 +70,8 @@ internal sealed record BenchSettings(
             args.Contains("--idempotent"),
             Ints("schedules", ""),
             args.Contains("--bare-pipeline"),
-            Int("reps", "20"));
+            Int("reps", "20"),
+            Get("concurrency-limit", "") is { Length: > 0 } max ? int.Parse(max, CultureInfo.InvariantCulture) : null,
+            Get("rate-limit", "") is { Length: > 0 } rate ? int.Parse(rate, CultureInfo.InvariantCulture) : null);
     }
 }

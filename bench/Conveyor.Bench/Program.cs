@@ -20,6 +20,8 @@ using Conveyor.Bench;
 //                             1 and 100, a filtered list, a job's detail (--reps runs each), a bulk retry of 10,000
 //   --scenario workflows      a batch's callback delay, a 1,000-node DAG against the same jobs independent, and the
 //                             drain of plain jobs beside waiting workflows (--reps runs each)
+//   --concurrency-limit N     a concurrency limit of N on the drains' queue (not hit when N >= --concurrency)
+//   --rate-limit N            a rate limit of N starts per second (burst N) on the drains' queue
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
 //   --store memory|sqlite|redis|postgres  --redis <StackExchange.Redis config>  --postgres <connection string>
 var settings = BenchSettings.Parse(args);
