@@ -50,8 +50,8 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Information, "{component} reaches the store again after {outage_s:F1} s")]
     public static partial void ComponentStoreAvailableAgain(ILogger logger, string component, double outage_s);
 
-    [LoggerMessage(40, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its type has no handler in this server, snoozed until {until:O} for a server that handles it (trace {trace_id})")]
-    public static partial void AttemptSnoozed(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset until, string? trace_id);
+    [LoggerMessage(EventId = 40, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms until {until:O}: {reason} (trace {trace_id})")]
+    public static partial void AttemptSnoozed(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset until, string? reason, string? trace_id);
 
     [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} while running, after {duration_ms:F1} ms (trace {trace_id})")]
     public static partial void AttemptCancelled(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);

@@ -139,7 +139,7 @@ internal sealed class Processor(
 
     /// <summary>
     /// The attempt's one log line: success at <see cref="JobServerOptions.SuccessLogLevel"/>, retry at Warning, failure
-    /// for good at Error (with the exception), cancelled and released at Information, snoozed and lease lost at Warning.
+    /// for good at Error (with the exception), cancelled and released at Information, lease lost at Warning, snoozed by its reason's level.
     /// The trace id is the attempt's <c>process</c> span's, or the trace the job was created in when no span was started.
     /// </summary>
     private void LogOutcome(RunningJob run, JobContext? context, JobAcknowledgement? acknowledgement, TimeSpan duration)
@@ -176,10 +176,18 @@ internal sealed class Processor(
                 Log.AttemptReleased(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Released, traceId);
                 break;
             case AckOutcome.Snoozed:
-                Log.AttemptSnoozed(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "snoozed", acknowledgement.SnoozeUntil!.Value, traceId);
+                Log.AttemptSnoozed(logger, SnoozeLogLevel(run), job.Id, job.Type, job.Queue, job.Attempt, ms, "snoozed", acknowledgement.SnoozeUntil!.Value, acknowledgement.SnoozeReason, traceId);
                 break;
         }
     }
+
+    /// <summary>
+    /// A job held back by a rate limit is flow control working as configured (one line per held job would flood the
+    /// log under a hit limit; <c>job_snoozed_total</c> counts them): Debug. A handler's own snooze: Information. A job
+    /// no handler here can run needs an operator: Warning.
+    /// </summary>
+    private static LogLevel SnoozeLogLevel(RunningJob run) =>
+        run.RateLimited is not null ? LogLevel.Debug : run.Started ? LogLevel.Information : LogLevel.Warning;
 
     private static string? TraceIdOf(string? traceParent) =>
         System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var creation) ? creation.TraceId.ToHexString() : null;

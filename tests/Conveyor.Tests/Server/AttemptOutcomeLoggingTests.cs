@@ -108,6 +108,27 @@ public sealed class AttemptOutcomeLoggingTests
     }
 
     [Fact]
+    public async Task HeldBackByARateLimit_IsASnoozedLineAtDebug_WithTheLimitAsItsReason()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await ServerHarness.StartAsync(configureServices: s =>
+        {
+            s.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+            s.Configure<ConveyorOptions>(o => o.Limits.Rate["echo"] = new() { Queue = QueueName.Default, JobType = EchoJob.JobType, Limit = 1, Period = TimeSpan.FromHours(1) });
+        });
+
+        var first = await harness.Client.EnqueueAsync(new EchoJob("first"));
+        var held = await harness.Client.EnqueueAsync(new EchoJob("held"));
+        await harness.WaitForStateAsync(first.JobId, JobState.Succeeded);
+        await Eventually.HoldsAsync(() => OutcomeLines(logs, held.JobId).Count == 1, because: "the second job is held back by the limit");
+
+        var line = Assert.Single(OutcomeLines(logs, held.JobId));
+        Assert.Equal((LogLevel.Debug, "snoozed"), (line.Level, line.OwnFields["outcome"]));
+        Assert.StartsWith("Rate limit 'echo' reached", (string)line.OwnFields["reason"]!, StringComparison.Ordinal);
+        Assert.DoesNotContain("handler", line.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheLine_CarriesTheTraceOfTheEnqueue()
     {
         using var source = new ActivitySource("Conveyor.Tests.AttemptOutcomeLogging");

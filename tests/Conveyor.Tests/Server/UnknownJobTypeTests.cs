@@ -32,7 +32,7 @@ public sealed class UnknownJobTypeTests
         Assert.Equal(QueueName.Low, measurement.Tags["queue"]);
         Assert.Equal(UnknownJobTypeSnooze.MetricReason, measurement.Tags["reason"]);
         Assert.Empty(processed.GetMeasurementSnapshot());
-        var warning = Assert.Single(harness.Services.GetFakeLogCollector().GetSnapshot(), r => r.Message.Contains("has no handler", StringComparison.Ordinal));
+        var warning = Assert.Single(harness.Services.GetFakeLogCollector().GetSnapshot(), r => r.Message.Contains("No handler for job type", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("nobody:handles", warning.Message, StringComparison.Ordinal);
         Assert.Contains(result.JobId, warning.Message, StringComparison.Ordinal);
