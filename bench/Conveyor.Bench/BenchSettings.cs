@@ -30,7 +30,8 @@ internal sealed record BenchSettings(
     bool BarePipeline,
     int Reps,
     int? ConcurrencyLimit,
-    int? RateLimit)
+    int? RateLimit,
+    int Processes)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -72,6 +73,7 @@ internal sealed record BenchSettings(
             args.Contains("--bare-pipeline"),
             Int("reps", "20"),
             Get("concurrency-limit", "") is { Length: > 0 } max ? int.Parse(max, CultureInfo.InvariantCulture) : null,
-            Get("rate-limit", "") is { Length: > 0 } rate ? int.Parse(rate, CultureInfo.InvariantCulture) : null);
+            Get("rate-limit", "") is { Length: > 0 } rate ? int.Parse(rate, CultureInfo.InvariantCulture) : null,
+            Int("processes", "3"));
     }
 }

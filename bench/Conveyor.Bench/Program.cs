@@ -20,6 +20,8 @@ using Conveyor.Bench;
 //                             1 and 100, a filtered list, a job's detail (--reps runs each), a bulk retry of 10,000
 //   --scenario workflows      a batch's callback delay, a 1,000-node DAG against the same jobs independent, and the
 //                             drain of plain jobs beside waiting workflows (--reps runs each)
+//   --scenario rate-accuracy  --rate-limit N held by --processes (3) worker processes for --seconds (60): starts per
+//                             second, the running count against burst + N × t, each process's share
 //   --concurrency-limit N     a concurrency limit of N on the drains' queue (not hit when N >= --concurrency)
 //   --rate-limit N            a rate limit of N starts per second (burst N) on the drains' queue
 //   --idempotent              the drains' jobs are an idempotent handler's (a key each): the idempotency step's cost
@@ -28,6 +30,12 @@ var settings = BenchSettings.Parse(args);
 if (settings.Role == "victim")
 {
     await KillScenario.RunVictimAsync(settings);
+    return;
+}
+
+if (settings.Role == "rate-worker")
+{
+    await RateAccuracyScenario.RunWorkerAsync(settings);
     return;
 }
 
@@ -75,6 +83,9 @@ switch (settings.Scenario)
         break;
     case "dashboard":
         await DashboardScenario.RunAsync(settings);
+        break;
+    case "rate-accuracy":
+        await RateAccuracyScenario.RunAsync(settings);
         break;
     case "workflows":
         await WorkflowScenario.RunAsync(settings);
