@@ -6,11 +6,11 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    // enqueue_all.lua's ARGV: 9 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
-    // 3 for its workflow (batch, dependencies, the dependencies' queues).
-    private const int EnqueueAllHeader = 10;
+    // enqueue_all.lua's ARGV: 11 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
+    // 4 for its workflow (batch, dependencies, the dependencies' queues, which dependencies are on other slots).
+    private const int EnqueueAllHeader = 11;
     private const int EnqueueAllPerQueue = 3;
-    private const int EnqueueAllPerJob = 4 + JobArguments + 3;
+    private const int EnqueueAllPerJob = 4 + JobArguments + 4;
 
     /// <inheritdoc />
     /// <remarks>
@@ -64,12 +64,17 @@ public sealed partial class RedisJobStore
     {
         var now = NowMicros();
         var dependencyQueues = jobs.Any(static j => j.HasFlow) ? await DependencyQueuesAsync(db, jobs).ConfigureAwait(false) : null;
-        var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now, batchOperation, dependencyQueues);
         var oneNode = RegistersQueueInScript();
+        if (!oneNode && CrossesSlots(jobs, batchOperation, dependencyQueues))
+        {
+            return await StoreAcrossSlotsAsync(db, jobs, batchOperation, dependencyQueues, now).ConfigureAwait(false);
+        }
+
+        var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now, batchOperation, dependencyQueues, remote: null);
+        arguments[10] = oneNode ? "0" : "1";
         if (!oneNode)
         {
             EnsureOneSlot(jobs, keys);
-            EnsureWorkflowOnOneSlot(jobs, batchOperation, dependencyQueues);
 
             // The set of queue names lives in another slot: it is written by a command of its own, and its place
             // in KEYS holds a key of the list's slot, unused.
@@ -152,9 +157,13 @@ public sealed partial class RedisJobStore
         return queues;
     }
 
-    /// <summary>The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues).</summary>
+    /// <summary>
+    /// The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues) and
+    /// ARGV[11] (a Cluster). remote tells which dependencies the store links on their own slots (null: none).
+    /// </summary>
     private (RedisKey[] Keys, RedisValue[] Arguments, List<string> QueueNames) EnqueueAllCall(
-        IReadOnlyList<NewJob> jobs, long now, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues)
+        IReadOnlyList<NewJob> jobs, long now, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues,
+        Func<NewJob, JobDependency, bool>? remote)
     {
         var queueNames = new List<string>();
         var queueNumber = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -214,6 +223,9 @@ public sealed partial class RedisJobStore
             arguments[flow + 2] = job.DependsOn.Count > 0
                 ? string.Join(',', job.DependsOn.Select(d => d.OnBatch ? string.Empty : dependencyQueues![d.Id]))
                 : string.Empty;
+            arguments[flow + 3] = remote is null
+                ? string.Empty
+                : string.Concat(job.DependsOn.Select(d => remote(job, d) ? '1' : '0'));
             n += EnqueueAllPerJob;
         }
 

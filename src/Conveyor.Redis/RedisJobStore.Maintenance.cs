@@ -51,7 +51,10 @@ public sealed partial class RedisJobStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Two round trips, as <see cref="RecoverExpiredLeasesAsync"/>.</remarks>
+    /// <remarks>
+    /// Two round trips, as <see cref="RecoverExpiredLeasesAsync"/>; on a Redis Cluster, then a delivery of the
+    /// outboxes (RedisJobStore.Outbox.cs): one pipelined read, and the entries found applied and removed.
+    /// </remarks>
     public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
     {
         if (limit <= 0)
@@ -69,6 +72,12 @@ public sealed partial class RedisJobStore
                 batch.SortedSetLengthAsync(keys.All[3], double.NegativeInfinity, now))).ConfigureAwait(false);
             var results = await RunPlanAsync(db, plan, RedisScript.Promote, take => [nowText, take, _wakeUp]).ConfigureAwait(false);
             var promoted = results.Sum(r => (int)r.Result);
+            if (_standalone == false)
+            {
+                // On a Cluster, the outboxes too: what a process that died between a finish and its delivery left.
+                await DeliverOutboxesAsync(db, OutboxDeliveryBatch, remove: true).ConfigureAwait(false);
+            }
+
             if (promoted > 0)
             {
                 SignalJobsReady();

@@ -105,7 +105,12 @@ public sealed partial class RedisJobStore
         var subscriber = _connection!.GetSubscriber();
         _notifyHandler = (_, message) =>
         {
-            if (message != _instanceId)
+            // On a Cluster, a finish that wrote an outbox entry (flow.lib.lua): deliver it now.
+            if (message == OutboxNotice)
+            {
+                DeliverOutboxesSoon();
+            }
+            else if (message != _instanceId)
             {
                 SignalJobsReady();
             }

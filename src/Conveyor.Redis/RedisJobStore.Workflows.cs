@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -7,9 +6,9 @@ namespace Conveyor.Redis;
 /// <remarks>
 /// Workflows on Redis (Scripts/flow.lib.lua): a waiting job is in its queue's waiting zset, which no dequeue reads; the
 /// script that finishes a job with the flow flag (acknowledge, cancel, recover, bulk, delete, batch_cancel) counts it in
-/// its batch and resolves what waits for it in the same call. A batch is a hash on the coordination slot. A script
-/// touches every key of a workflow, so on a Redis Cluster batches are refused and a continuation's dependency must be
-/// on the dependant's slot (ARCHITECTURE.md, "Workflows").
+/// its batch and resolves what waits for it in the same call. A batch is a hash on the coordination slot. On one Redis
+/// node a script touches every key of a workflow; on a Redis Cluster what crosses slots goes through outboxes
+/// (RedisJobStore.Outbox.cs; ARCHITECTURE.md, "Workflows").
 /// </remarks>
 public sealed partial class RedisJobStore
 {
@@ -130,47 +129,36 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
+            var cluster = !RegistersQueueInScript();
+            var now = RedisTime.Format(NowMicros());
             var result = await EvaluateAsync(
                 db,
                 RedisScript.BatchCancel,
                 [_keys.Batch(batchId)],
-                [_keys.Prefix, batchId, tenant, RedisTime.Format(NowMicros()), _keys.CancelChannel.ToString()]).ConfigureAwait(false);
-            return (int)result == 1;
+                [_keys.Prefix, batchId, tenant, now, _keys.CancelChannel.ToString(), cluster ? "1" : "0"]).ConfigureAwait(false);
+            if (result.Resp2Type != ResultType.Array)
+            {
+                return (int)result == 1;
+            }
+
+            // A Cluster: the batch is cancelled on its slot; each unfinished member now on its own (as a cancel).
+            var members = (RedisValue[])result!;
+            var cancels = new List<Task<RedisResult>>(members.Length - 1);
+            var batch = db.CreateBatch();
+            foreach (var member in members.Skip(1))
+            {
+                var text = (string)member!;
+                var tab = text.IndexOf('\t', StringComparison.Ordinal);
+                cancels.Add(EvaluateQueueAsync(batch, RedisScript.Cancel, QueueKeys(text[..tab]), text[(tab + 1)..], tenant, now, _keys.CancelChannel.ToString()));
+            }
+
+            batch.Execute();
+            await Task.WhenAll(cancels).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);
-        }
-    }
-
-    /// <summary>
-    /// Refuses, before anything is written, a workflow a Cluster cannot keep atomic: the script that finishes a job
-    /// must reach what waits for it on its own slot, so batches (on the coordination slot) are refused, and a
-    /// continuation's dependency must be on a queue of the dependant's slot.
-    /// </summary>
-    private void EnsureWorkflowOnOneSlot(IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues)
-    {
-        if (batchOperation.Name.Length > 0 || jobs.Any(static j => j.BatchId is not null || j.DependsOn.Any(static d => d.OnBatch)))
-        {
-            throw new NotSupportedException(
-                "Batches are not available on a Redis Cluster: a batch's counts and callbacks would live on another slot than its jobs, " +
-                "and a script must stay on one slot. Use a single Redis node (with replicas) for batches (ARCHITECTURE.md, \"Workflows\").");
-        }
-
-        foreach (var job in jobs)
-        {
-            var slot = _connection!.HashSlot(QueueKeys(job.Queue).Pending);
-            foreach (var dependency in job.DependsOn)
-            {
-                if (dependencyQueues!.TryGetValue(dependency.Id, out var queue) && queue.Length > 0
-                    && _connection.HashSlot(QueueKeys(queue).Pending) != slot)
-                {
-                    throw new NotSupportedException(string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"On a Redis Cluster a job can wait only for jobs of queues on its own slot: '{job.Id}' (queue '{job.Queue}', slot {slot}) waits for '{dependency.Id}' " +
-                        $"(queue '{queue}', slot {_connection.HashSlot(QueueKeys(queue).Pending)}). Put a workflow's jobs on one queue, or use a single Redis node (ARCHITECTURE.md, \"Workflows\")."));
-                }
-            }
         }
     }
 }

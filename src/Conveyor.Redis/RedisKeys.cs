@@ -27,6 +27,8 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:t:                   set of the tenants with jobs in the queue (an operator's every-tenant listing)
 /// {p}:{queue}:waiting              zset id → created-at (µs): workflow jobs waiting for others (no dequeue reads it)
 /// {p}:{queue}:j:{id}#d             list: the jobs waiting for this one (Scripts/flow.lib.lua)
+/// {p}:{queue}:j:{id}#r             set: on a Cluster, the dependencies a waiting job has heard of through an outbox
+/// {p}:{queue}:outbox               list: on a Cluster, outcomes this slot's finishes send to other slots
 /// </code>
 /// Keys that no single queue owns live outside the queue slots:
 /// <code>
@@ -36,7 +38,8 @@ namespace Conveyor.Redis;
 /// {p}:upgrades                     hash of the one-time upgrades done (e.g. tenant-sets)
 /// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
 ///                                  (hash kind\nname → source digit and JSON), on one slot of their own; batches:
-///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, bexp expiries
+///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, bexp expiries,
+///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots)
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
 /// </code>
@@ -62,6 +65,7 @@ internal sealed class RedisKeys
         LimitDefinitions = new RedisKey(_coordination + "limits");
         BatchPrefix = _coordination + "b:";
         BatchExpiries = new RedisKey(_coordination + "bexp");
+        Outbox = new RedisKey(_coordination + "outbox");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
@@ -105,6 +109,9 @@ internal sealed class RedisKeys
 
     /// <summary>Hash: a batch's tenant, state, counts and times (Scripts/flow.lib.lua); "#d" its callbacks, "#m" its unfinished members.</summary>
     public RedisKey Batch(string batchId) => new(BatchPrefix + batchId);
+
+    /// <summary>On a Redis Cluster, the coordination slot's outbox: batch callbacks' outcomes for their queues' slots.</summary>
+    public RedisKey Outbox { get; }
 
     public RedisKey ScheduleDefinitions { get; }
 
@@ -160,7 +167,11 @@ internal sealed class RedisKeys
             Paused = All[8];
             Fair = All[12];
             FairTurns = All[13];
+            Outbox = queueBase + "outbox";
         }
+
+        /// <summary>On a Redis Cluster, this slot's outbox: outcomes for dependants and batches on other slots (flow.lib.lua).</summary>
+        public RedisKey Outbox { get; }
 
         public string Queue { get; }
 

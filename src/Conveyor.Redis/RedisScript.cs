@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal, OutboxApply, FlowLink, BatchJoin];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -65,6 +65,12 @@ internal sealed class RedisScript
     public static RedisScript EnqueueAll { get; } = Flow("enqueue_all");
 
     public static RedisScript BatchCancel { get; } = Flow("batch_cancel");
+
+    public static RedisScript OutboxApply { get; } = Flow("outbox_apply");
+
+    public static RedisScript FlowLink { get; } = Flow("flow_link");
+
+    public static RedisScript BatchJoin { get; } = Plain("batch_join");
 
     public static RedisScript ClaimId { get; } = Plain("claim_id");
 

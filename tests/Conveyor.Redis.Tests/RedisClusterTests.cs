@@ -5,7 +5,8 @@ namespace Conveyor.Redis.Tests;
 
 /// <summary>
 /// A three-master Redis Cluster on loopback (ports 7101–7103), with queues spread over slots on every node:
-/// each queue script stays in its queue's slot, and operations across queues work node by node; workflows stay on one slot.
+/// each queue script stays in its queue's slot, and operations across queues work node by node; workflows across
+/// slots go through the outboxes.
 /// </summary>
 public sealed class RedisClusterTests
 {
@@ -106,8 +107,8 @@ public sealed class RedisClusterTests
 
     /// <summary>
     /// Workflows in a Cluster: a continuation on its dependency's slot is linked and released by scripts of that slot;
-    /// a continuation across slots and a batch (whose record would be on another slot) are refused before anything is
-    /// written.
+    /// one across slots, a batch spanning slots and a DAG across queues go through the outboxes (delivered on the
+    /// finish's notice), each dependant and callback released exactly once.
     /// </summary>
     private static async Task WorkflowsAsync(RedisJobStore store, List<string> queues)
     {
@@ -115,23 +116,193 @@ public sealed class RedisClusterTests
         var child = RedisKeyLayoutTests.NewJob(queues[0]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
         Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(parent, CancellationToken.None)).Outcome);
         Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(child, CancellationToken.None)).State);
-        var request = new DequeueRequest { Queues = [new QueueQuota(queues[0], 10)], Limit = 10, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
-        var leased = Assert.Single(await store.DequeueAsync(request, CancellationToken.None));
-        Assert.Equal(parent.Id, leased.Id);
-        Assert.Equal(1, await store.AcknowledgeManyAsync([Succeeded(leased)], CancellationToken.None));
-        Assert.Equal(child.Id, Assert.Single(await store.DequeueAsync(request, CancellationToken.None)).Id);
+        Assert.Equal(parent.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+        Assert.Equal(child.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
 
-        var across = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: false)] };
-        var refused = await Assert.ThrowsAsync<NotSupportedException>(async () => await store.EnqueueAsync(across, CancellationToken.None));
-        Assert.Contains(queues[1], refused.Message, StringComparison.Ordinal);
-        Assert.Null(await store.GetAsync(TenantId.Default, across.Id, CancellationToken.None));
-
-        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
-        var member = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id };
-        await Assert.ThrowsAsync<NotSupportedException>(async () => await store.CreateBatchAsync(batch, [member], CancellationToken.None));
-        Assert.Null(await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
-        Assert.Null(await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None));
+        await ContinuationsAcrossSlotsAsync(store, queues);
+        await BatchAcrossSlotsAsync(store, queues);
+        await DagAcrossQueuesAsync(store, queues);
+        await CancelBatchAcrossSlotsAsync(store, queues);
+        await DeliveryStoppedHalfWayAsync(store, queues);
     }
+
+    /// <summary>Continuations whose dependency is on another node: released on success, cancelled or failed otherwise, linked after the finish too.</summary>
+    private static async Task ContinuationsAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        var parent = RedisKeyLayoutTests.NewJob(queues[0]);
+        var failing = RedisKeyLayoutTests.NewJob(queues[0]);
+        var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        var onBoth = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true), new JobDependency(failing.Id, SuccessOnly: false)] };
+        var cancelled = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(failing.Id, SuccessOnly: true)] };
+        var failed = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(failing.Id, SuccessOnly: true, FailIfUnmet: true)] };
+        await store.EnqueueManyAsync([parent, failing], CancellationToken.None);
+        foreach (var dependant in new[] { onSuccess, onBoth, cancelled, failed })
+        {
+            Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(dependant, CancellationToken.None)).State);
+        }
+
+        await FinishAllAsync(store, queues, failIds: [failing.Id]);
+        await WaitForStateAsync(store, onSuccess.Id, JobState.Pending);
+        await WaitForStateAsync(store, onBoth.Id, JobState.Pending);
+        await WaitForStateAsync(store, cancelled.Id, JobState.Cancelled);
+        await WaitForStateAsync(store, failed.Id, JobState.Failed);
+        Assert.Contains(failing.Id, (await store.GetAsync(TenantId.Default, failed.Id, CancellationToken.None))!.Errors[^1].Message, StringComparison.Ordinal);
+
+        // Linked after its dependency finished: the link sends the outcome through the outbox at once.
+        var late = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(late, CancellationToken.None)).Outcome);
+        await WaitForStateAsync(store, late.Id, JobState.Pending);
+
+        var ran = await FinishAllAsync(store, queues);
+        Assert.Equal(new[] { onSuccess.Id, onBoth.Id, late.Id }.Order(StringComparer.Ordinal), ran.Select(j => j.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(0, await store.DeliverOutboxesAsync(100));
+    }
+
+    /// <summary>A batch with members on three nodes and its callbacks on two: counts on the batch's slot, each callback released once.</summary>
+    private static async Task BatchAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var members = queues.SelectMany(q => Enumerable.Range(0, 3).Select(_ => RedisKeyLayoutTests.NewJob(q) with { BatchId = batch.Id })).ToList();
+        var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+        var onComplete = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)] };
+        var created = await store.CreateBatchAsync(batch, [.. members, onSuccess, onComplete], CancellationToken.None);
+        Assert.True(created.AllStored);
+        Assert.Equal(JobState.Waiting, created.Results[^1].State);
+        Assert.Equal(members.Count, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
+
+        var added = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+        Assert.True((await store.AddToBatchAsync(batch.Id, TenantId.Default, [added], CancellationToken.None))!.AllStored);
+
+        var ran = await FinishAllAsync(store, queues);
+        Assert.Equal(members.Count + 1, ran.Count);
+        await WaitForStateAsync(store, onSuccess.Id, JobState.Pending);
+        await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
+        var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        Assert.Equal((BatchState.Succeeded, members.Count + 1, members.Count + 1), (info.State, info.Total, info.Succeeded));
+
+        Assert.Equal(0, await store.DeliverOutboxesAsync(100));
+        var callbacks = await FinishAllAsync(store, queues);
+        Assert.Equal(new[] { onSuccess.Id, onComplete.Id }.Order(StringComparer.Ordinal), callbacks.Select(j => j.Id).Order(StringComparer.Ordinal));
+        Assert.Null(await store.AddToBatchAsync(batch.Id, TenantId.Default, [RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }], CancellationToken.None));
+        var unknown = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(BatchId.New(), SuccessOnly: true, OnBatch: true)] }, CancellationToken.None);
+        Assert.Equal(EnqueueOutcome.DependencyNotFound, unknown.Outcome);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.CreateBatchAsync(batch, [RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }], CancellationToken.None));
+    }
+
+    /// <summary>A fan-out/fan-in across queues on three nodes: the aggregate starts once both branches succeeded, a branch's failure cancels it.</summary>
+    private static async Task DagAcrossQueuesAsync(RedisJobStore store, List<string> queues)
+    {
+        foreach (var failBranch in new[] { false, true })
+        {
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var root = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+            var left = RedisKeyLayoutTests.NewJob(queues[1]) with { BatchId = batch.Id, DependsOn = [new JobDependency(root.Id, SuccessOnly: true)] };
+            var right = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id, DependsOn = [new JobDependency(root.Id, SuccessOnly: true)] };
+            var sameSlot = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id, DependsOn = [new JobDependency(root.Id, SuccessOnly: true)] };
+            var aggregate = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id, DependsOn = [new JobDependency(left.Id, SuccessOnly: true), new JobDependency(right.Id, SuccessOnly: true), new JobDependency(sameSlot.Id, SuccessOnly: true)] };
+            Assert.True((await store.CreateBatchAsync(batch, [root, left, right, sameSlot, aggregate], CancellationToken.None)).AllStored);
+
+            Assert.Equal(root.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+            await WaitForStateAsync(store, left.Id, JobState.Pending);
+            await WaitForStateAsync(store, right.Id, JobState.Pending);
+            Assert.Equal(JobState.Waiting, (await store.GetAsync(TenantId.Default, aggregate.Id, CancellationToken.None))!.State);
+            var branches = await FinishAllAsync(store, queues, failIds: failBranch ? [right.Id] : []);
+            Assert.Equal(3, branches.Count);
+            await WaitForStateAsync(store, aggregate.Id, failBranch ? JobState.Cancelled : JobState.Pending);
+            if (!failBranch)
+            {
+                Assert.Equal(aggregate.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+            }
+
+            await WaitUntilAsync(async () => (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State == (failBranch ? BatchState.Completed : BatchState.Succeeded), "the DAG's batch to finish");
+        }
+    }
+
+    /// <summary>Cancelling a batch whose members are on three nodes: each member cancelled on its slot, the complete callback released once.</summary>
+    private static async Task CancelBatchAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var members = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { BatchId = batch.Id }).ToList();
+        var onComplete = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)] };
+        Assert.True((await store.CreateBatchAsync(batch, [.. members, onComplete], CancellationToken.None)).AllStored);
+        Assert.True(await store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        Assert.False(await store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        foreach (var member in members)
+        {
+            Assert.Equal(JobState.Cancelled, (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!.State);
+        }
+
+        await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
+        Assert.Equal(members.Count, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Cancelled);
+        Assert.Equal(onComplete.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+    }
+
+    /// <summary>
+    /// A delivery that stops between applying an entry and removing it (its process died) leaves the entry; every
+    /// later delivery applies it again, which changes nothing: a dependant waiting for two jobs on two other nodes
+    /// and a batch count its callback on exactly once; the promoter's tick delivers what is left.
+    /// </summary>
+    private static async Task DeliveryStoppedHalfWayAsync(RedisJobStore store, List<string> queues)
+    {
+        store.DeliversOutboxesOnNotice = false;
+        try
+        {
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var first = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+            var second = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id };
+            var both = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(first.Id, SuccessOnly: true), new JobDependency(second.Id, SuccessOnly: true)] };
+            var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+            Assert.True((await store.CreateBatchAsync(batch, [first, second, both, onSuccess], CancellationToken.None)).AllStored);
+
+            Assert.Equal(first.Id, Assert.Single(await FinishAllAsync(store, [queues[0]])).Id);
+            Assert.Equal(2, await store.DeliverOutboxesAsync(100, remove: false));
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(0, await store.DeliverOutboxesAsync(100, remove: false));
+            }
+
+            Assert.Equal(JobState.Waiting, (await store.GetAsync(TenantId.Default, both.Id, CancellationToken.None))!.State);
+            var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Running, 1), (info.State, info.Succeeded));
+
+            Assert.Equal(second.Id, Assert.Single(await FinishAllAsync(store, [queues[2]])).Id);
+            Assert.Equal(2, await store.DeliverOutboxesAsync(100, remove: false));
+            Assert.Equal(JobState.Pending, (await store.GetAsync(TenantId.Default, both.Id, CancellationToken.None))!.State);
+            Assert.Equal(JobState.Waiting, (await store.GetAsync(TenantId.Default, onSuccess.Id, CancellationToken.None))!.State);
+
+            // The batch's finish put the callback's release in the coordination slot's outbox: the promoter delivers it
+            // with the entries left behind, each again a no-op.
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            Assert.Equal(JobState.Pending, (await store.GetAsync(TenantId.Default, onSuccess.Id, CancellationToken.None))!.State);
+            info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Succeeded, 2), (info.State, info.Succeeded));
+            Assert.Equal(0, await store.DeliverOutboxesAsync(100));
+            Assert.Equal(new[] { both.Id, onSuccess.Id }.Order(StringComparer.Ordinal), (await FinishAllAsync(store, queues)).Select(j => j.Id).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            store.DeliversOutboxesOnNotice = true;
+        }
+    }
+
+    /// <summary>Leases every pending job of the queues and acknowledges it (failed for failIds), until none is left; returns them.</summary>
+    private static async Task<List<LeasedJob>> FinishAllAsync(RedisJobStore store, List<string> queues, IReadOnlyCollection<string>? failIds = null)
+    {
+        var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 100))], Limit = 100, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+        var leased = await store.DequeueAsync(request, CancellationToken.None);
+        Assert.Equal(leased.Count, await store.AcknowledgeManyAsync(
+            [.. leased.Select(j => failIds?.Contains(j.Id) == true
+                ? new JobAcknowledgement { JobId = j.Id, LeaseToken = j.LeaseToken, Outcome = AckOutcome.Failed, Error = new JobError(1, "boom", null, null, DateTimeOffset.UnixEpoch) }
+                : Succeeded(j))],
+            CancellationToken.None));
+        return [.. leased];
+    }
+
+    private static Task WaitForStateAsync(RedisJobStore store, string jobId, JobState state) =>
+        WaitUntilAsync(async () => (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))?.State == state, $"job {jobId} to be {state}");
+
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) =>
+        RedisServerProcess.WaitUntilAsync(condition, TimeSpan.FromSeconds(10), what);
 
     /// <summary>Fair queues on every node: the tenants' lanes live on the queue's slot, so every script stays on one node.</summary>
     private static async Task FairAsync(RedisJobStore store, List<string> queues)

@@ -1,15 +1,22 @@
 -- Cancels a running batch of one tenant as one step: its waiting, scheduled, pending and retrying members are
 -- cancelled (each counted in the batch and resolving what waits for it, flow.lib.lua), its active members get a
 -- cancellation request (published to the workers), and the batch is cancelled: its callbacks wait for the members
--- still running. Members of any queue: on a single Redis node only (the store refuses batches on a Cluster).
+-- still running. Members of any queue on a single Redis node; on a Redis Cluster (ARGV[6] '1') the members live on
+-- other slots: the batch is cancelled here and its unfinished members returned, which the store cancels on their own
+-- slots (cancel.lua; each finish reaches the batch through its queue's outbox).
 -- KEYS[1] the batch hash  ARGV[1] the store's key prefix  ARGV[2] batch id  ARGV[3] tenant  ARGV[4] now
--- ARGV[5] cancellation channel
--- Returns 1 when cancelled, 0 when the tenant has no such batch or it is not running.
+-- ARGV[5] cancellation channel  ARGV[6] '1' on a Redis Cluster
+-- Returns 1 when cancelled ({1, "<queue>\t<id>"…} on a Cluster), 0 when the tenant has no such batch or it is not running.
 flow.prefix = ARGV[1]
 local bk, batch, now = KEYS[1], ARGV[2], ARGV[4]
 local v = redis.call('HMGET', bk, 'tn', 'st')
 if v[1] ~= ARGV[3] or v[2] ~= 'running' then return 0 end
 redis.call('HSET', bk, 'st', 'cancelled', 'u', now)
+if ARGV[6] == '1' then
+  local out = { 1 }
+  for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do out[#out + 1] = member end
+  return out
+end
 local UNSTARTED = { waiting = true, scheduled = true, pending = true, retrying = true }
 for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do
   local queue, id = string.match(member, '^([^\t]*)\t(.*)$')

@@ -47,7 +47,7 @@ for i = 8, #ARGV do
         unlink_state(id, st)
         unlist(tn, id)
         if v[5] and not FINISHED[st] then flow_finished(QUEUE_BASE, id, 'cancelled', now) end
-        redis.call('DEL', jk, jk .. '#s', jk .. '#d')
+        redis.call('DEL', jk, jk .. '#s', jk .. '#d', jk .. '#r')
         gone_tenant, gone_key = tn, v[4] or ''
         result = 1
       end

@@ -12,5 +12,5 @@ if v[1] == 'active' then return { 3, '' } end
 unlink_state(id, v[1])
 unlist(v[2], id)
 if v[4] and not FINISHED[v[1]] then flow_finished(QUEUE_BASE, id, 'cancelled', ARGV[5]) end
-redis.call('DEL', jk, jk .. '#s', jk .. '#d')
+redis.call('DEL', jk, jk .. '#s', jk .. '#d', jk .. '#r')
 return { 1, v[3] or '' }

@@ -8,13 +8,15 @@
 -- ARGV[5] the store's key prefix (to read a holder's hash in another queue: "<prefix>:{<queue>}:j:<id>").
 -- ARGV[6] batch operation: '' none, 'create' (the batch ARGV[7] of tenant ARGV[8], retention ARGV[9] µs, created
 -- here, with the workflow definition ARGV[10] as its field wd when not '') or 'add' (to the running batch ARGV[7] of
--- tenant ARGV[8]).
+-- tenant ARGV[8]).  ARGV[11] '1' on a Redis Cluster: the store has made or checked the batch on its slot, and links
+-- this script's jobs to what is on other slots (each job's remote dependencies) itself (flow_link.lua); a job's batch
+-- and its remote dependencies are only recorded here (bo, and rd with wf counting them), never read.
 -- Then 3 entries per queue: name, job hash prefix, tenant index prefix. Then 20 entries per job: its queue's number,
 -- the KEYS index of its id lookup (0: a generated id has none), of its unique key (0: none), the unique key's
 -- until (µs), enqueue.lua's 13: id, state ('waiting' for a job with dependencies), scheduled-at, type, tenant,
 -- payload, max retry, timeout, deadline, unique key, unique-until, retention, traceparent; then its batch (''), its
 -- dependencies as JSON [[id, success_only, on_batch], …] (''), and each dependency's queue, comma-separated ('' for a
--- batch, or a job not found). Workflow jobs are linked as flow.lib.lua describes, in list order.
+-- batch, or a job not found), and a '1' or '0' per dependency: remote (on another slot, ARGV[11] '1'). Workflow jobs are linked as flow.lib.lua describes, in list order.
 -- Returns {0, each job's state after linking} when every job was stored, else {1, index (0-based) of the refused job,
 -- 1 duplicate id | 2 unique key | 3 dependency not found, holder (or dependency) id, holder state, holder queue,
 -- holder created-at}, {2} when the batch to add to is not the tenant's or not running, {3} when the batch to create
@@ -22,15 +24,16 @@
 local now, nq = ARGV[1], tonumber(ARGV[3])
 local batch_op, batch_id, batch_tenant = ARGV[6], ARGV[7], ARGV[8]
 flow.prefix = ARGV[5]
+local cluster = ARGV[11] == '1'
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
 local queues = {}
 for q = 1, nq do
-  local a = 11 + (q - 1) * 3
+  local a = 12 + (q - 1) * 3
   queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[4 * q - 2], scheduled = KEYS[4 * q - 1],
     fair = KEYS[4 * q], lanes = KEYS[4 * q + 1] }
 end
-local first = 11 + nq * 3
-local PER_JOB = 20
+local first = 12 + nq * 3
+local PER_JOB = 21
 
 local function holder_hash(queue, id) return ARGV[5] .. ':{' .. queue .. '}:j:' .. id end
 
@@ -74,12 +77,14 @@ end
 -- the jobs of the list before it.
 local function missing(a, earlier)
   local tenant, b, dp = ARGV[a + 8], ARGV[a + 17], ARGV[a + 18]
-  if b ~= '' and not (batch_op ~= '' and b == batch_id) and redis.call('HGET', flow_batch(b), 'tn') ~= tenant then return b end
+  if b ~= '' and not cluster and not (batch_op ~= '' and b == batch_id) and redis.call('HGET', flow_batch(b), 'tn') ~= tenant then return b end
   if dp == '' then return nil end
   local queues = dependency_queues(a)
   for k, d in ipairs(cjson.decode(dp)) do
     local found
-    if d[3] == 1 then
+    if string.sub(ARGV[a + 20], k, k) == '1' then
+      found = true
+    elseif d[3] == 1 then
       found = (batch_op == 'create' and d[1] == batch_id) or redis.call('HGET', flow_batch(d[1]), 'tn') == tenant
     else
       found = earlier[d[1]] or ((queues[k] or '') ~= '' and redis.call('HGET', flow_queue(queues[k]) .. 'j:' .. d[1], 'tn') == tenant)
@@ -120,7 +125,9 @@ local function link(a, q, id, state)
   local b, dp = ARGV[a + 17], ARGV[a + 18]
   local base = string.sub(q.job, 1, -3)
   local jk = q.job .. id
-  if b ~= '' then
+  if b ~= '' and cluster then
+    redis.call('HSET', jk, 'b', b, 'fl', '1', 'bo', '1')
+  elseif b ~= '' then
     local bk = flow_batch(b)
     redis.call('HSET', jk, 'b', b, 'fl', '1')
     redis.call('HINCRBY', bk, 'n', 1)
@@ -130,12 +137,19 @@ local function link(a, q, id, state)
   if dp == '' then return state end
   redis.call('HSET', jk, 'dp', dp)
   local queues = dependency_queues(a)
-  local unfinished, failed, policy = 0, nil, nil
+  local unfinished, failed, policy, remote = 0, nil, nil, false
   for k, d in ipairs(cjson.decode(dp)) do
     -- d[2]: 0 any outcome, 1 success only (else cancelled), 2 success only (else failed).
     local s = tostring(d[2])
     local entry = s .. '\t' .. q.name .. '\t' .. id
-    if d[3] == 1 then
+    if string.sub(ARGV[a + 20], k, k) == '1' then
+      -- Linked on its own slot by the store once this job is stored waiting (flow_link.lua).
+      if not remote then
+        remote = true
+        redis.call('HSET', jk, 'rd', '1')
+      end
+      unfinished = unfinished + 1
+    elseif d[3] == 1 then
       local bk = flow_batch(d[1])
       local v = redis.call('HMGET', bk, 'fin', 'n', 's')
       if not v[1] then

@@ -12,9 +12,16 @@
 -- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
 -- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '2' success only else failed, '0' any outcome). A waiting job is in the zset
 -- "<prefix>:{<queue>}:waiting" (score: created-at), which no dequeue reads.
--- On a Redis Cluster every key a script touches must be on its slot: the store refuses batches there and continuations
--- whose dependency's queue is on another slot (ARCHITECTURE.md, "Workflows").
-local flow = { prefix = '', woke = false }
+-- On a Redis Cluster every key a script touches must be on its slot. What crosses slots goes through outboxes
+-- (ARCHITECTURE.md, "Workflows", Redis Cluster): a link whose dependant lives on another slot than what it waits for is
+-- marked remote ("r<s>\t<queue>\t<id>"), and a job whose batch is on another slot carries bo '1'; the script that
+-- finishes it appends, instead of resolving, "d\t<j|b>\t<dependency>\t<1 succeeded|0>\t<s>\t<queue>\t<id>" or
+-- "c\t<batch>\t<queue>\t<id>\t<state>" to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
+-- coordination slot's "<prefix>:{<prefix>:coord}:outbox" for a batch's callbacks) and publishes 'outbox' on the
+-- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
+-- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
+-- member only while it is in "b:<id>#m".
+local flow = { prefix = '', woke = false, nudged = false }
 local FLOW_SUCCEEDED = { succeeded = true, partial = true }
 
 local function flow_int(n) return string.format('%.0f', n) end
@@ -25,6 +32,16 @@ local function flow_queue_name(base) return string.match(base, '{([^{}]*)}:$') e
 
 local function flow_batch(id) return flow.prefix .. ':{' .. flow.prefix .. ':coord}:b:' .. id end
 local function flow_batch_expiries() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:bexp' end
+local function flow_coord_outbox() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:outbox' end
+
+-- Appends an entry for another slot to this slot's outbox and, once per script call, tells every process to deliver it.
+local function flow_outbox(outbox, item)
+  redis.call('RPUSH', outbox, item)
+  if not flow.nudged then
+    flow.nudged = true
+    redis.call('PUBLISH', flow.prefix .. ':notify', 'outbox')
+  end
+end
 
 -- As queue.lib.lua's retention_for: the retention (µs) a job's rt field gives the outcome.
 local function flow_retention(rt, state)
@@ -66,9 +83,10 @@ end
 
 -- A waiting job whose dependencies have all finished: pending now, or scheduled while its process-at is ahead.
 local function flow_release(base, jk, id, now)
-  local v = redis.call('HMGET', jk, 'sa', 'tn')
+  local v = redis.call('HMGET', jk, 'sa', 'tn', 'rd')
   redis.call('ZREM', base .. 'waiting', id)
   redis.call('HDEL', jk, 'wf')
+  if v[3] then redis.call('DEL', jk .. '#r') end
   if v[1] and tonumber(v[1]) and tonumber(v[1]) > tonumber(now) then
     redis.call('HSET', jk, 'st', 'scheduled', 'u', now)
     redis.call('ZADD', base .. 'scheduled', v[1], id)
@@ -83,7 +101,7 @@ end
 -- ('cancelled', or 'failed' by its link's policy), with the error line when one is given; a job with the flow flag
 -- goes on the work list, so what waits for it follows.
 local function flow_end(base, jk, id, state, target, message, now, work)
-  local v = redis.call('HMGET', jk, 'a', 'err', 'rt', 'fl')
+  local v = redis.call('HMGET', jk, 'a', 'err', 'rt', 'fl', 'rd')
   local fields = { 'st', target, 'f', now, 'u', now }
   if message then
     local item = '{"a":' .. flow_int(tonumber(v[1]) or 0) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
@@ -95,6 +113,7 @@ local function flow_end(base, jk, id, state, target, message, now, work)
   flow_unlink(base, id, state)
   redis.call('HSET', jk, unpack(fields))
   redis.call('HDEL', jk, 'wf', 'fl', 'lt', 'le', 'ls', 'cr', 'sn')
+  if v[5] then redis.call('DEL', jk .. '#r') end
   redis.call('ZADD', base .. target, flow_int(tonumber(now) + flow_retention(v[3], target)), id)
   redis.call('ZADD', base .. 'finished:unsuccessful', now, id)
   if v[4] then work[#work + 1] = { base, id, target } end
@@ -116,10 +135,15 @@ local function flow_unmet(base, jk, id, s, dependency, now, work)
   return 'cancelled'
 end
 
--- Resolves one link "<s>\t<queue>\t<id>" of a finished job or batch: a success-only dependant of something that did
--- not succeed is cancelled (or failed, s '2'), any other counts one unfinished dependency less and is released at 0. A dependant that is
--- no longer waiting (cancelled or deleted meanwhile) is left alone.
-local function flow_resolve(entry, dependency, succeeded, now, work)
+-- Resolves one link "<s>\t<queue>\t<id>" of a finished job or batch (kind 'j' or 'b'): a success-only dependant of
+-- something that did not succeed is cancelled (or failed, s '2'), any other counts one unfinished dependency less and
+-- is released at 0. A dependant that is no longer waiting (cancelled or deleted meanwhile) is left alone. A remote
+-- link ("r…", its dependant on another slot) goes to the outbox instead.
+local function flow_resolve(entry, kind, dependency, succeeded, now, work, outbox)
+  if string.byte(entry, 1) == 114 then
+    flow_outbox(outbox, 'd\t' .. kind .. '\t' .. dependency .. '\t' .. (succeeded and '1' or '0') .. '\t' .. string.sub(entry, 2))
+    return
+  end
   local s, queue, id = string.match(entry, '^(%d)\t([^\t]*)\t(.*)$')
   if not s then return end
   local base = flow_queue(queue)
@@ -154,7 +178,7 @@ local function flow_count(batch, base, id, state, now, work)
   redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(now) + (tonumber(v[7]) or 0)), batch)
   local callbacks = redis.call('LRANGE', bk .. '#d', 0, -1)
   redis.call('DEL', bk .. '#d')
-  for _, entry in ipairs(callbacks) do flow_resolve(entry, batch, all, now, work) end
+  for _, entry in ipairs(callbacks) do flow_resolve(entry, 'b', batch, all, now, work, flow_coord_outbox()) end
 end
 
 -- Runs in the script that finished (or deleted) a job with the flow flag (already cleared by the caller), as state:
@@ -167,16 +191,43 @@ local function flow_finished(base, id, state, now)
     local item = table.remove(work)
     local jbase, jid, jstate = item[1], item[2], item[3]
     local jk = jbase .. 'j:' .. jid
-    local b = redis.call('HMGET', jk, 'b', 'bd')
+    local b = redis.call('HMGET', jk, 'b', 'bd', 'bo')
     if b[1] and not b[2] then
       redis.call('HSET', jk, 'bd', '1')
-      flow_count(b[1], jbase, jid, jstate, now, work)
+      if b[3] then
+        flow_outbox(jbase .. 'outbox', 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate)
+      else
+        flow_count(b[1], jbase, jid, jstate, now, work)
+      end
     end
     local dependants = redis.call('LRANGE', jk .. '#d', 0, -1)
     if #dependants > 0 then
       redis.call('DEL', jk .. '#d')
       local succeeded = FLOW_SUCCEEDED[jstate] == true
-      for _, entry in ipairs(dependants) do flow_resolve(entry, jid, succeeded, now, work) end
+      for _, entry in ipairs(dependants) do flow_resolve(entry, 'j', jid, succeeded, now, work, jbase .. 'outbox') end
     end
   end
+end
+
+-- Applies one outbox entry on its own slot (outbox_apply.lua), at most once however often it is delivered: a
+-- dependency entry only while its dependant waits and has not resolved that dependency (the set "<job hash>#r"), a
+-- count only while the member is among its batch's unfinished members. Returns 1 when it changed something, else 0.
+local function flow_apply(entry, now)
+  local kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
+  if kind then
+    local base = flow_queue(queue)
+    local jk = base .. 'j:' .. id
+    if redis.call('HGET', jk, 'st') ~= 'waiting' then return 0 end
+    if redis.call('SADD', jk .. '#r', kind .. ':' .. dependency) == 0 then return 0 end
+    local work = {}
+    flow_resolve(s .. '\t' .. queue .. '\t' .. id, kind, dependency, ok == '1', now, work, base .. 'outbox')
+    if #work > 0 then flow_finished(base, id, work[1][3], now) end
+    return 1
+  end
+  local batch, mqueue, mid, state = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)$')
+  if not batch then return 0 end
+  if redis.call('SISMEMBER', flow_batch(batch) .. '#m', mqueue .. '\t' .. mid) == 0 then return 0 end
+  -- A batch's callbacks are on other slots (remote links): its count resolves none here.
+  flow_count(batch, flow_queue(mqueue), mid, state, now, {})
+  return 1
 end

@@ -14,7 +14,7 @@ for _, state in ipairs({ 'succeeded', 'partial', 'failed', 'cancelled' }) do
     local jk = JOB .. id
     local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
     if v[1] == state then
-      redis.call('DEL', jk, jk .. '#s')
+      redis.call('DEL', jk, jk .. '#s', jk .. '#r')
       if v[2] then unlist(v[2], id) end
       local n = #out
       out[n + 1] = id; out[n + 2] = v[2] or ''; out[n + 3] = v[3] or ''

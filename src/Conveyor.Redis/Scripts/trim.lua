@@ -19,7 +19,7 @@ for _, cap in ipairs({ { KEYS[11], ARGV[3] }, { KEYS[12], ARGV[4] } }) do
         local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
         if FINISHED[v[1]] and FINISH_ORDER[v[1]] == class then
           redis.call('ZREM', STATE_KEY[v[1]], id)
-          redis.call('DEL', jk, jk .. '#s')
+          redis.call('DEL', jk, jk .. '#s', jk .. '#r')
           if v[2] then unlist(v[2], id) end
           local n = #out
           out[n + 1] = id; out[n + 2] = v[2] or ''; out[n + 3] = v[3] or ''

@@ -1,0 +1,379 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis;
+
+/// <remarks>
+/// Workflows across Redis Cluster slots (ARCHITECTURE.md, "Workflows", Redis Cluster). A script stays on one slot, so
+/// what a finish must change on another slot (a dependant on another queue's slot, a batch on the coordination slot)
+/// is appended by the finishing script to the outbox of its own slot, in the same call (Scripts/flow.lib.lua), and
+/// delivered afterwards: outbox_apply.lua applies each entry on its slot, idempotently, then the entry is removed. A
+/// delivery runs right after the finish (the script publishes 'outbox' on the wake-up channel; every process of the
+/// store hears it) and at each promoter tick, so an entry left by a process that died is delivered by another.
+/// Storing a workflow or batch across slots writes the receiving side first (the batch with its members, the
+/// dependants waiting and counting their dependencies), then links each dependency on its own slot (flow_link.lua).
+/// </remarks>
+public sealed partial class RedisJobStore
+{
+    // What flow.lib.lua publishes on the wake-up channel when it wrote an outbox entry.
+    private const string OutboxNotice = "outbox";
+
+    // Entries one delivery reads from each outbox.
+    private const int OutboxDeliveryBatch = 500;
+
+    // 0 idle, 1 delivering; _deliverAgain is set by every notice, so one that arrives during a delivery runs another.
+    private int _delivering;
+    private int _deliverAgain;
+
+    /// <summary>False to leave outboxes to explicit deliveries (tests that stop a delivery half-way).</summary>
+    internal bool DeliversOutboxesOnNotice { get; set; } = true;
+
+    /// <summary>
+    /// Delivers what the outboxes hold (at most <paramref name="limit"/> entries from each): each entry applied on its
+    /// slot, then (when <paramref name="remove"/>; false stands for a process that dies between the two steps) removed.
+    /// Returns how many entries changed something (an entry applied before changes nothing).
+    /// </summary>
+    internal async Task<int> DeliverOutboxesAsync(int limit, bool remove = true)
+    {
+        var db = await DatabaseAsync().ConfigureAwait(false);
+        return await DeliverOutboxesAsync(db, limit, remove).ConfigureAwait(false);
+    }
+
+    private async Task<int> DeliverOutboxesAsync(IDatabase db, int limit, bool remove)
+    {
+        var outboxes = (await QueueNamesAsync(db).ConfigureAwait(false)).Select(q => QueueKeys(q).Outbox).Append(_keys.Outbox).ToArray();
+        var read = db.CreateBatch();
+        var reads = outboxes.Select(o => read.ListRangeAsync(o, 0, limit - 1)).ToArray();
+        read.Execute();
+        var now = RedisTime.Format(NowMicros());
+        var applying = db.CreateBatch();
+        var applied = new List<(RedisKey Outbox, RedisValue Entry, Task<RedisResult> Result)>();
+        var removing = new List<(RedisKey Outbox, RedisValue Entry)>();
+        for (var i = 0; i < outboxes.Length; i++)
+        {
+            foreach (var entry in await reads[i].ConfigureAwait(false))
+            {
+                if (OutboxTarget((string)entry!) is { } target)
+                {
+                    applied.Add((outboxes[i], entry, EvaluateAsync(applying, RedisScript.OutboxApply, [target], [_keys.Prefix, now, entry])));
+                }
+                else
+                {
+                    // Not an entry this version writes: kept out of the way of the others, never applied.
+                    removing.Add((outboxes[i], entry));
+                }
+            }
+        }
+
+        applying.Execute();
+        var changed = 0;
+        foreach (var (outbox, entry, result) in applied)
+        {
+            changed += (int)await result.ConfigureAwait(false);
+            removing.Add((outbox, entry));
+        }
+
+        if (remove && removing.Count > 0)
+        {
+            var removal = db.CreateBatch();
+            var removed = removing.Select(r => removal.ListRemoveAsync(r.Outbox, r.Entry, 1)).ToArray();
+            removal.Execute();
+            await Task.WhenAll(removed).ConfigureAwait(false);
+        }
+
+        return changed;
+    }
+
+    /// <summary>A key of the slot an outbox entry applies on: the dependant's hash ("d…") or the batch's ("c…").</summary>
+    private RedisKey? OutboxTarget(string entry)
+    {
+        if (entry.StartsWith("d\t", StringComparison.Ordinal) && entry.Split('\t', 7) is { Length: 7 } d)
+        {
+            return QueueKeys(d[5]).Job(d[6]);
+        }
+
+        if (entry.StartsWith("c\t", StringComparison.Ordinal) && entry.Split('\t') is { Length: >= 5 } c)
+        {
+            return _keys.Batch(c[1]);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Runs a delivery soon, off the caller's thread (a pub/sub notice, or a link that found its dependency finished);
+    /// notices during a delivery make one more. A failed delivery is left to the next notice or promoter tick.
+    /// </summary>
+    private void DeliverOutboxesSoon()
+    {
+        if (!DeliversOutboxesOnNotice)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _deliverAgain, 1);
+        if (Interlocked.CompareExchange(ref _delivering, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (Interlocked.Exchange(ref _deliverAgain, 0) == 1)
+                {
+                    await DeliverOutboxesAsync(OutboxDeliveryBatch).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // The entries stay in their outboxes: the promoter's tick delivers them.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+            finally
+            {
+                Volatile.Write(ref _delivering, 0);
+            }
+
+            if (Volatile.Read(ref _deliverAgain) == 1)
+            {
+                DeliverOutboxesSoon();
+            }
+        });
+    }
+
+    /// <summary>
+    /// Whether storing these jobs on a Cluster reaches beyond their slot: a batch (on the coordination slot), a
+    /// dependency on a batch, or a dependency on a job of a queue of another slot.
+    /// </summary>
+    private bool CrossesSlots(IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues) =>
+        batchOperation.Name.Length > 0 || jobs.Any(j => j.BatchId is not null || j.DependsOn.Any(d => IsRemote(j, d, dependencyQueues!)));
+
+    private bool IsRemote(NewJob job, JobDependency dependency, Dictionary<string, string> dependencyQueues) =>
+        dependency.OnBatch
+        || (dependencyQueues.TryGetValue(dependency.Id, out var queue) && queue.Length > 0
+            && _connection!.HashSlot(QueueKeys(queue).Pending) != _connection.HashSlot(QueueKeys(job.Queue).Pending));
+
+    /// <summary>
+    /// Stores a batch or a workflow whose jobs and dependencies span Cluster slots, slot by slot: every refusal is
+    /// decided by reads before the first write; then the batch with its members (batch_join.lua), then each slot's jobs
+    /// (enqueue_all.lua: a job with a dependency on another slot is stored waiting, counting it), then each such
+    /// dependency is linked on its own slot (flow_link.lua), which sends a dependency that already finished through the
+    /// outbox at once. Null when the batch to add to is not the tenant's or no longer runs.
+    /// </summary>
+    private async Task<EnqueueAllResult?> StoreAcrossSlotsAsync(
+        IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues, long now)
+    {
+        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
+        if (withOwnKeys.Count > 0)
+        {
+            throw new ArgumentException(
+                "On a Redis Cluster the jobs of a batch or of a workflow across slots cannot carry a unique key or an id of the caller's choosing " +
+                $"(here: {string.Join(", ", withOwnKeys)}): those keys live on slots of their own. Let the store choose the ids (docs/redis.md, \"Workflows on a Cluster\").",
+                nameof(jobs));
+        }
+
+        var queues = dependencyQueues ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        if (await RefuseAcrossSlotsAsync(db, jobs, batchOperation, queues, now).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal.Result;
+        }
+
+        // The batches' side first, so that a member's finish always finds itself counted in.
+        var joins = jobs.Where(j => j.BatchId is not null && j.BatchId != batchOperation.Id).GroupBy(j => j.BatchId!, StringComparer.Ordinal)
+            .Select(g => (Operation: new BatchOperation("join", g.Key, g.First().Tenant), Members: g.ToList()));
+        if (batchOperation.Name.Length > 0)
+        {
+            joins = joins.Prepend((batchOperation, jobs.Where(j => j.BatchId == batchOperation.Id).ToList()));
+        }
+
+        foreach (var (operation, members) in joins)
+        {
+            var joined = (int)await EvaluateAsync(
+                db,
+                RedisScript.BatchJoin,
+                [_keys.Batch(operation.Id)],
+                [operation.Name, operation.Tenant, operation.RetentionMicros, operation.Workflow, now, .. members.Select(m => (RedisValue)$"{m.Queue}\t{m.Id}")]).ConfigureAwait(false);
+            switch (joined)
+            {
+                case 3:
+                    throw new ArgumentException($"A batch with id '{operation.Id}' exists.", "batch");
+                case 2 when operation.Name == "join":
+                    return EnqueueAllResult.Refused(IndexOf(jobs, members[0]), NotFound(members[0], operation.Id, now));
+                case 2:
+                    return null;
+            }
+        }
+
+        // Each slot's jobs, stored by one script each, the dependants waiting.
+        var groups = jobs.Select((job, index) => (Job: job, Index: index))
+            .GroupBy(x => _connection!.HashSlot(QueueKeys(x.Job.Queue).Pending)).ToList();
+        var register = Task.WhenAll(jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Select(q => db.SetAddAsync(_keys.Queues, q)));
+        var stored = new List<Task<RedisResult>>(groups.Count);
+        foreach (var group in groups)
+        {
+            var (keys, arguments, _) = EnqueueAllCall([.. group.Select(x => x.Job)], now, BatchOperation.None, queues, (job, dependency) => IsRemote(job, dependency, queues));
+            arguments[3] = "0";
+            arguments[10] = "1";
+            keys[0] = keys[1];
+            stored.Add(EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments));
+        }
+
+        await register.ConfigureAwait(false);
+        var states = new JobState[jobs.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var reply = (RedisValue[])(await stored[g].ConfigureAwait(false))!;
+            var members = groups[g].ToList();
+            if ((int)reply[0] != 0)
+            {
+                // A dependency deleted after the reads above: what is stored stays (see ARCHITECTURE.md).
+                var job = members[(int)reply[1]];
+                return EnqueueAllResult.Refused(job.Index, NotFound(job.Job, (string)reply[3]!, now));
+            }
+
+            for (var i = 0; i < members.Count; i++)
+            {
+                states[members[i].Index] = JobStateExtensions.FromStorageName((string)reply[i + 1]!);
+            }
+        }
+
+        // Then every dependency on another slot, linked on its own slot.
+        var links = new List<Task<RedisResult>>();
+        var linking = db.CreateBatch();
+        foreach (var job in jobs)
+        {
+            foreach (var dependency in job.DependsOn.Where(d => IsRemote(job, d, queues)))
+            {
+                var code = dependency.FailsDependant ? 2 : dependency.SuccessOnly ? 1 : 0;
+                var queue = dependency.OnBatch ? string.Empty : queues[dependency.Id];
+                links.Add(EvaluateAsync(
+                    linking,
+                    RedisScript.FlowLink,
+                    [dependency.OnBatch ? _keys.Batch(dependency.Id) : QueueKeys(queue).Job(dependency.Id)],
+                    [_keys.Prefix, dependency.OnBatch ? "b" : "j", dependency.Id, queue, $"{code}\t{job.Queue}\t{job.Id}"]));
+            }
+        }
+
+        linking.Execute();
+        var outboxed = false;
+        foreach (var link in links)
+        {
+            outboxed |= (int)await link.ConfigureAwait(false) == 1;
+        }
+
+        if (outboxed)
+        {
+            DeliverOutboxesSoon();
+        }
+
+        var results = new EnqueueResult[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, states[i], jobs[i].Queue, RedisTime.FromMicros(now));
+        }
+
+        if (states.Contains(JobState.Pending))
+        {
+            SignalJobsReady();
+        }
+
+        return EnqueueAllResult.Stored(results);
+    }
+
+    /// <summary>
+    /// What enqueue_all.lua refuses on one node, decided by reads before anything is written: the batch to create
+    /// exists (thrown), the batch to add to is not running (a null result), a batch or dependency the tenant does not
+    /// have (the first such job in list order).
+    /// </summary>
+    private async Task<(EnqueueAllResult? Result, bool Refused)?> RefuseAcrossSlotsAsync(
+        IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string> queues, long now)
+    {
+        var read = db.CreateBatch();
+        var owners = new Dictionary<RedisKey, Task<RedisValue>>();
+        Task<RedisValue> Owner(RedisKey key)
+        {
+            if (!owners.TryGetValue(key, out var owner))
+            {
+                owner = read.HashGetAsync(key, "tn");
+                owners[key] = owner;
+            }
+
+            return owner;
+        }
+
+        var state = batchOperation.Name == "add" ? read.HashGetAsync(_keys.Batch(batchOperation.Id), "st") : null;
+        var plan = new List<(int Index, string Id, Task<RedisValue> Owner)>();
+        var earlier = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.BatchId is { } batch && (batchOperation.Name.Length == 0 || batch != batchOperation.Id))
+            {
+                plan.Add((i, batch, Owner(_keys.Batch(batch))));
+            }
+
+            foreach (var dependency in job.DependsOn)
+            {
+                if (dependency.OnBatch)
+                {
+                    if (!(batchOperation.Name == "create" && dependency.Id == batchOperation.Id))
+                    {
+                        plan.Add((i, dependency.Id, Owner(_keys.Batch(dependency.Id))));
+                    }
+                }
+                else if (!earlier.Contains(dependency.Id))
+                {
+                    plan.Add((i, dependency.Id, queues.TryGetValue(dependency.Id, out var queue) && queue.Length > 0
+                        ? Owner(QueueKeys(queue).Job(dependency.Id))
+                        : Task.FromResult(RedisValue.Null)));
+                }
+            }
+
+            earlier.Add(job.Id);
+        }
+
+        var exists = batchOperation.Name.Length > 0 ? Owner(_keys.Batch(batchOperation.Id)) : null;
+        read.Execute();
+        if (exists is not null)
+        {
+            var owner = await exists.ConfigureAwait(false);
+            if (batchOperation.Name == "create" && !owner.IsNull)
+            {
+                throw new ArgumentException($"A batch with id '{batchOperation.Id}' exists.", "batch");
+            }
+
+            if (batchOperation.Name == "add" && (owner != batchOperation.Tenant || await state!.ConfigureAwait(false) != "running"))
+            {
+                return (null, true);
+            }
+        }
+
+        foreach (var (index, id, owner) in plan)
+        {
+            if (await owner.ConfigureAwait(false) != jobs[index].Tenant)
+            {
+                return (EnqueueAllResult.Refused(index, NotFound(jobs[index], id, now)), true);
+            }
+        }
+
+        return null;
+    }
+
+    private static int IndexOf(IReadOnlyList<NewJob> jobs, NewJob job)
+    {
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (ReferenceEquals(jobs[i], job))
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private static EnqueueResult NotFound(NewJob job, string absent, long now) =>
+        new(EnqueueOutcome.DependencyNotFound, absent, JobState.Waiting, job.Queue, RedisTime.FromMicros(now));
+}
