@@ -49,6 +49,7 @@ public sealed partial class SqliteJobStore
         var flowPending = false;
         var results = new EnqueueResult[jobs.Count];
         var insert = session.Command(SqlStatement.InsertJob);
+        FlowEnqueue? flow = null;
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
@@ -56,7 +57,7 @@ public sealed partial class SqliteJobStore
             {
                 // The workflow triggers may hand out pending_seq values: the counter is theirs meanwhile.
                 AdvancePendingSeq(session, lastSeq);
-                results[i] = InsertFlowJob(session, job, now);
+                results[i] = InsertFlowJob(session, job, now, flow ??= new FlowEnqueue());
                 lastSeq = Math.Max(lastSeq, ReadPendingSeq(session));
                 flowPending |= results[i] is { Outcome: EnqueueOutcome.Enqueued, State: JobState.Pending };
                 continue;
@@ -115,6 +116,7 @@ public sealed partial class SqliteJobStore
             results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, scheduled ? JobState.Scheduled : JobState.Pending, job.Queue, now);
         }
 
+        flow?.CountInBatches(session, nowMicros);
         if (lastSeq != firstSeq)
         {
             AdvancePendingSeq(session, lastSeq);

@@ -37,7 +37,9 @@ public sealed partial class SqliteJobStore
 
     private const string MarkFlowSql = "UPDATE jobs SET flow = 1 WHERE seq = @seq;";
 
-    private const string CountInBatchSql = "UPDATE batches SET total = total + 1, updated_at = @now WHERE id = @id;";
+    private const string CountInBatchSql = "UPDATE batches SET total = total + @count, updated_at = @now WHERE id = @id;";
+
+    private const string BatchExistsSql = "SELECT 1 FROM batches WHERE id = @id AND tenant = @tenant;";
 
     private const string CancelAtEnqueueSql = """
         UPDATE jobs
@@ -247,7 +249,7 @@ public sealed partial class SqliteJobStore
     /// or when a dependency or its batch does not exist in its tenant; otherwise stored waiting and linked to its
     /// unfinished dependencies, or, when every dependency has finished, stored as released (or cancelled).
     /// </summary>
-    private EnqueueResult InsertFlowJob(SqliteSession session, NewJob job, DateTimeOffset now)
+    private EnqueueResult InsertFlowJob(SqliteSession session, NewJob job, DateTimeOffset now, FlowEnqueue flow)
     {
         var nowMicros = UnixTime.ToMicroseconds(now);
         if (FindJob(session, SqlStatement.FindJobById, job, nowMicros) is { } sameId)
@@ -260,7 +262,7 @@ public sealed partial class SqliteJobStore
             return holder;
         }
 
-        if (job.BatchId is { } batchId && ReadBatch(session, batchId, job.Tenant) is null)
+        if (job.BatchId is { } batchId && !flow.BatchExists(session, batchId, job.Tenant))
         {
             return new EnqueueResult(EnqueueOutcome.DependencyNotFound, batchId, JobState.Waiting, job.Queue, now);
         }
@@ -269,6 +271,12 @@ public sealed partial class SqliteJobStore
         JobDependency? failed = null;
         foreach (var dependency in job.DependsOn)
         {
+            if (dependency.OnBatch)
+            {
+                // A batch's totals are read: the members counted so far in this list must be in them.
+                flow.CountInBatches(session, nowMicros);
+            }
+
             var command = session.Command(dependency.OnBatch ? FindDependencyBatchSql : FindDependencyJobSql)
                 .Bind("@id", dependency.Id)
                 .Bind("@tenant", job.Tenant);
@@ -341,11 +349,13 @@ public sealed partial class SqliteJobStore
 
         if (job.BatchId is { } member)
         {
-            session.Command(CountInBatchSql).Bind("@id", member).Bind("@now", nowMicros).ExecuteNonQuery();
+            flow.Count(member);
         }
 
         if (failed is not null)
         {
+            // The batch must count this job before the cancel below counts it as finished, as it would one by one.
+            flow.CountInBatches(session, nowMicros);
             // A finished dependency that did not succeed: cancelled (or failed, by the link's policy) at once, counted
             // in its batch by the triggers.
             var fails = failed.FailsDependant;
@@ -366,12 +376,63 @@ public sealed partial class SqliteJobStore
                 .Bind("@success_only", dependency.SuccessOnly ? 1 : 0)
                 .Bind("@fail_if_unmet", dependency.FailsDependant ? 1 : 0)
                 .ExecuteNonQuery();
-            if (seq is { } dependencySeq)
+            if (seq is { } dependencySeq && flow.Mark(dependencySeq))
             {
                 session.Command(MarkFlowSql).Bind("@seq", dependencySeq).ExecuteNonQuery();
             }
         }
 
         return new EnqueueResult(EnqueueOutcome.Enqueued, job.Id, state, job.Queue, now);
+    }
+
+    /// <summary>
+    /// What one list of workflow jobs stored in one transaction has learnt so far, so that a 1,000-step workflow costs
+    /// a few statements per step: the batches found (checked once, without reading their workflow definition), the
+    /// dependencies already marked, and the members not yet added to their batch's total (one UPDATE per batch,
+    /// made before anything reads a batch's totals or finishes a job, and at the end of the list).
+    /// </summary>
+    private sealed class FlowEnqueue
+    {
+        private readonly HashSet<(string Id, string Tenant)> _batches = [];
+        private readonly HashSet<long> _marked = [];
+        private readonly Dictionary<string, int> _uncounted = new(StringComparer.Ordinal);
+
+        public bool BatchExists(SqliteSession session, string batchId, string tenant)
+        {
+            if (_batches.Contains((batchId, tenant)))
+            {
+                return true;
+            }
+
+            using var reader = session.Command(BatchExistsSql).Bind("@id", batchId).Bind("@tenant", tenant).ExecuteReader();
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            _batches.Add((batchId, tenant));
+            return true;
+        }
+
+        /// <summary>True the first time a dependency's seq is seen: its flow flag is then set once.</summary>
+        public bool Mark(long seq) => _marked.Add(seq);
+
+        public void Count(string batchId) => _uncounted[batchId] = _uncounted.GetValueOrDefault(batchId) + 1;
+
+        /// <summary>Adds the members counted so far to their batches' totals.</summary>
+        public void CountInBatches(SqliteSession session, long nowMicros)
+        {
+            if (_uncounted.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var (batchId, count) in _uncounted)
+            {
+                session.Command(CountInBatchSql).Bind("@id", batchId).Bind("@count", count).Bind("@now", nowMicros).ExecuteNonQuery();
+            }
+
+            _uncounted.Clear();
+        }
     }
 }
