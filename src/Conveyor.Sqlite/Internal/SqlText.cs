@@ -8,7 +8,7 @@ internal static class SqlText
     private static readonly string[] Statements = LoadStatements();
 
     /// <summary>The schema migrations in order; migration i (0-based) brings the schema to version i + 1.</summary>
-    public static IReadOnlyList<string> Migrations { get; } = [Load("Migrations.0001_initial.sql"), Load("Migrations.0002_snooze.sql"), Load("Migrations.0003_retention.sql"), Load("Migrations.0004_schedules.sql"), Load("Migrations.0005_queue_counts.sql"), Load("Migrations.0006_finished_by_queue.sql"), Load("Migrations.0007_idempotency.sql"), Load("Migrations.0008_listing_indexes.sql"), Load("Migrations.0009_rate_limits.sql"), Load("Migrations.0010_fair_queues.sql"), Load("Migrations.0011_workflows.sql"), Load("Migrations.0012_job_steps.sql"), Load("Migrations.0013_limit_definitions.sql"), Load("Migrations.0014_dependency_failure.sql"), Load("Migrations.0015_workflow_steps.sql")];
+    public static IReadOnlyList<string> Migrations { get; } = [Load("Migrations.0001_initial.sql"), Load("Migrations.0002_snooze.sql"), Load("Migrations.0003_retention.sql"), Load("Migrations.0004_schedules.sql"), Load("Migrations.0005_queue_counts.sql"), Load("Migrations.0006_finished_by_queue.sql"), Load("Migrations.0007_idempotency.sql"), Load("Migrations.0008_listing_indexes.sql"), Load("Migrations.0009_rate_limits.sql"), Load("Migrations.0010_fair_queues.sql"), Load("Migrations.0011_workflows.sql"), Load("Migrations.0012_job_steps.sql"), Load("Migrations.0013_limit_definitions.sql"), Load("Migrations.0014_dependency_failure.sql"), Load("Migrations.0015_workflow_steps.sql"), Load("Migrations.0016_flow_trigger_plans.sql")];
 
     public static string Get(SqlStatement statement) => Statements[(int)statement];
 
