@@ -2,6 +2,7 @@ using Conveyor.Server.SampleJobs;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using static Conveyor.Server.Tests.CrashTestStore;
 
 namespace Conveyor.Server.Tests;
 
@@ -11,37 +12,21 @@ namespace Conveyor.Server.Tests;
 /// once, while the killed jobs ran more than once. On SQLite always; on Redis and PostgreSQL when the test command
 /// started them (CONVEYOR_TEST_REDIS, CONVEYOR_TEST_POSTGRES).
 /// </summary>
-public sealed class IdempotencyCrashTests(ITestOutputHelper output) : IDisposable
+public sealed class IdempotencyCrashTests(ITestOutputHelper output)
 {
     private const int Keys = 8;
 
     // Long enough that the kill, which follows the first handlers' start by a poll interval, lands before any effect.
     private const int HandlerDelayMs = 5000;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-idempotency-").FullName;
-    private readonly string _scope = "idem" + Guid.NewGuid().ToString("N")[..12];
-
-    public static TheoryData<string> Stores()
-    {
-        var stores = new TheoryData<string> { "sqlite" };
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")))
-        {
-            stores.Add("redis");
-        }
-
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")))
-        {
-            stores.Add("postgres");
-        }
-
-        return stores;
-    }
+    public static TheoryData<string> Stores() => CrashTestStore.Stores();
 
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task WorkerKilledMidHandler_WithDuplicates_EachKeysEffectHappensOnce_WhileKilledJobsRanAgain(string store)
     {
-        await using var provider = CreateClientServices(store);
+        using var scope = new CrashTestStore(store, "idempotency");
+        await using var provider = scope.CreateClientServices();
         var client = provider.GetRequiredService<IJobClient>();
         var jobs = provider.GetRequiredService<IJobStore>();
         await jobs.InitializeAsync(CancellationToken.None); // the schema, before any worker made it
@@ -55,20 +40,20 @@ public sealed class IdempotencyCrashTests(ITestOutputHelper output) : IDisposabl
             }
         }
 
-        using (var doomed = WorkerProcess.Start(_directory, Settings(store)))
+        using (var doomed = WorkerProcess.Start(scope.Directory, Settings(scope)))
         {
             await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).Count(s => s.State == JobState.Active) >= 2, TimeSpan.FromSeconds(60), doomed);
             doomed.KillHard();
             Assert.True(await doomed.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         }
 
-        Assert.False(File.Exists(OutboxPath) && File.ReadAllLines(OutboxPath).Length > 0, "the kill came after a handler's effect: make HandlerDelayMs longer");
-        using var second = WorkerProcess.Start(_directory, Settings(store));
-        using var third = WorkerProcess.Start(_directory, Settings(store));
+        Assert.True(scope.OutboxLines().Count == 0, "the kill came after a handler's effect: make HandlerDelayMs longer");
+        using var second = WorkerProcess.Start(scope.Directory, Settings(scope));
+        using var third = WorkerProcess.Start(scope.Directory, Settings(scope));
         await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(s => s.State == JobState.Succeeded), TimeSpan.FromSeconds(180), second, third);
 
         var finished = await StatesAsync(jobs, ids);
-        var effects = File.ReadAllLines(OutboxPath).Select(l => l.Split('\t')).ToList();
+        var effects = scope.OutboxLines();
         foreach (var line in effects)
         {
             output.WriteLine($"effect: key {line[0]}, job {line[1]}, attempt {line[2]}");
@@ -90,96 +75,12 @@ public sealed class IdempotencyCrashTests(ITestOutputHelper output) : IDisposabl
         Assert.All(killed, j => Assert.True(j.Attempts >= 2));
     }
 
-    public void Dispose()
+    private static Dictionary<string, string> Settings(CrashTestStore scope) => scope.WorkerSettings(new()
     {
-        if (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } postgres)
-        {
-            // The PostgreSQL run's schema (a no-op for the other stores' runs).
-            using var connection = new Npgsql.NpgsqlConnection(postgres);
-            connection.Open();
-            using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_scope}\" CASCADE", connection);
-            drop.ExecuteNonQuery();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private string DatabasePath => Path.Combine(_directory, "jobs.db");
-
-    private string OutboxPath => Path.Combine(_directory, "outbox", "notifications.log");
-
-    private Dictionary<string, string> Settings(string store)
-    {
-        var settings = new Dictionary<string, string>
-        {
-            ["Conveyor__Server__Concurrency"] = "4",
-            // Well beyond a handler and any stall of a loaded machine: a live worker that lost its lease would let a
-            // duplicate run the effect beside it (the documented limit, not what this test is about). The killed
-            // worker's keys come free a lease after the kill.
-            ["Conveyor__Server__LeaseDuration"] = "00:00:10",
-            ["Conveyor__Samples__DataDirectory"] = _directory,
-        };
-        switch (store)
-        {
-            case "sqlite":
-                settings["Conveyor__Sqlite__Path"] = DatabasePath;
-                break;
-            case "redis":
-                settings["Conveyor__Store"] = "redis";
-                settings["Conveyor__Redis__Configuration"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!;
-                settings["Conveyor__Redis__KeyPrefix"] = _scope;
-                break;
-            default:
-                settings["Conveyor__Store"] = "postgres";
-                settings["Conveyor__Postgres__ConnectionString"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!;
-                settings["Conveyor__Postgres__Schema"] = _scope;
-                break;
-        }
-
-        return settings;
-    }
-
-    private ServiceProvider CreateClientServices(string store)
-    {
-        var services = new ServiceCollection();
-        var conveyor = services.AddConveyor();
-        _ = store switch
-        {
-            "sqlite" => conveyor.UseSqlite(o => o.Path = DatabasePath),
-            "redis" => conveyor.UseRedis(o => (o.Configuration, o.KeyPrefix) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!, _scope)),
-            _ => conveyor.UsePostgres(o => (o.ConnectionString, o.Schema) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!, _scope)),
-        };
-        return services.BuildServiceProvider();
-    }
-
-    private static async Task<List<JobInfo>> StatesAsync(IJobStore store, List<string> ids)
-    {
-        var jobs = new List<JobInfo>(ids.Count);
-        foreach (var id in ids)
-        {
-            jobs.Add((await store.GetAsync(TenantId.Default, id, CancellationToken.None))!);
-        }
-
-        return jobs;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, params WorkerProcess[] workers)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Not reached within {timeout}. Worker output:\n{string.Join("\n----\n", workers.Select(w => w.Output))}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        ["Conveyor__Server__Concurrency"] = "4",
+        // Well beyond a handler and any stall of a loaded machine: a live worker that lost its lease would let a
+        // duplicate run the effect beside it (the documented limit, not what this test is about). The killed
+        // worker's keys come free a lease after the kill.
+        ["Conveyor__Server__LeaseDuration"] = "00:00:10",
+    });
 }

@@ -3,6 +3,7 @@ using Conveyor.Server.SampleJobs;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using static Conveyor.Server.Tests.CrashTestStore;
 
 namespace Conveyor.Server.Tests;
 
@@ -12,23 +13,21 @@ namespace Conveyor.Server.Tests;
 /// once, with its own signal's payload, and asks for its review once. On SQLite always; on Redis and PostgreSQL when the
 /// test command started them (CONVEYOR_TEST_REDIS, CONVEYOR_TEST_POSTGRES).
 /// </summary>
-public sealed class SignalCrashTests(ITestOutputHelper output) : IDisposable
+public sealed class SignalCrashTests(ITestOutputHelper output)
 {
     private const int Jobs = 4;
 
     // Long enough that the kill, which follows the resumed runs' start by a poll interval, lands before they publish.
     private const int PublishDelayMs = 4000;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-signals-").FullName;
-    private readonly string _scope = "sig" + Guid.NewGuid().ToString("N")[..12];
-
-    public static TheoryData<string> Stores() => IdempotencyCrashTests.Stores();
+    public static TheoryData<string> Stores() => CrashTestStore.Stores();
 
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task WorkersKilledWhileParkedAndWhileResumed_EachJobPublishesOnceWithItsSignal(string store)
     {
-        await using var provider = CreateClientServices(store);
+        using var scope = new CrashTestStore(store, "signals");
+        await using var provider = scope.CreateClientServices();
         var client = provider.GetRequiredService<IJobClient>();
         var jobs = provider.GetRequiredService<IJobStore>();
         await jobs.InitializeAsync(CancellationToken.None);
@@ -39,7 +38,7 @@ public sealed class SignalCrashTests(ITestOutputHelper output) : IDisposable
         }
 
         // 1. The first worker parks every job at its wait; killed then, it holds nothing the jobs need.
-        using (var first = WorkerProcess.Start(_directory, Settings(store)))
+        using (var first = WorkerProcess.Start(scope.Directory, Settings(scope)))
         {
             await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(j => j.State == JobState.Scheduled && j.SnoozeReason?.StartsWith("Waiting for signal 'approved'", StringComparison.Ordinal) == true), TimeSpan.FromSeconds(60), first);
             first.KillHard();
@@ -57,21 +56,21 @@ public sealed class SignalCrashTests(ITestOutputHelper output) : IDisposable
         Assert.All(await StatesAsync(jobs, ids), j => Assert.Equal(JobState.Pending, j.State));
 
         // 3. The second worker takes the resumed jobs and is killed in the middle of them, before they publish.
-        using (var second = WorkerProcess.Start(_directory, Settings(store)))
+        using (var second = WorkerProcess.Start(scope.Directory, Settings(scope)))
         {
             await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(j => j.State == JobState.Active), TimeSpan.FromSeconds(60), second);
             second.KillHard();
             Assert.True(await second.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         }
 
-        Assert.DoesNotContain(Lines(), l => l[0] == "publish");
+        Assert.DoesNotContain(scope.OutboxLines(), l => l[0] == "publish");
 
         // 4. The third recovers them and finishes.
-        using var third = WorkerProcess.Start(_directory, Settings(store));
+        using var third = WorkerProcess.Start(scope.Directory, Settings(scope));
         await WaitUntilAsync(async () => (await StatesAsync(jobs, ids)).All(j => j.State == JobState.Succeeded), TimeSpan.FromSeconds(120), third);
 
         var finished = await StatesAsync(jobs, ids);
-        var lines = Lines();
+        var lines = scope.OutboxLines();
         foreach (var line in lines)
         {
             output.WriteLine(string.Join(' ', line));
@@ -100,97 +99,12 @@ public sealed class SignalCrashTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } postgres)
-        {
-            using var connection = new Npgsql.NpgsqlConnection(postgres);
-            connection.Open();
-            using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_scope}\" CASCADE", connection);
-            drop.ExecuteNonQuery();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     private static byte[] Approval(int index) => Encoding.UTF8.GetBytes($$"""{"by":"editor-{{index}}"}""");
 
-    private string DatabasePath => Path.Combine(_directory, "jobs.db");
-
-    private string OutboxPath => Path.Combine(_directory, "outbox", "notifications.log");
-
-    private List<string[]> Lines() => File.Exists(OutboxPath) ? File.ReadAllLines(OutboxPath).Select(l => l.Split('\t')).ToList() : [];
-
-    private Dictionary<string, string> Settings(string store)
+    private static Dictionary<string, string> Settings(CrashTestStore scope) => scope.WorkerSettings(new()
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["Conveyor__Server__Concurrency"] = "4",
-            // Short, so that the killed worker's jobs come back soon; well beyond the publishing delay's stalls.
-            ["Conveyor__Server__LeaseDuration"] = "00:00:05",
-            ["Conveyor__Samples__DataDirectory"] = _directory,
-        };
-        switch (store)
-        {
-            case "sqlite":
-                settings["Conveyor__Sqlite__Path"] = DatabasePath;
-                break;
-            case "redis":
-                settings["Conveyor__Store"] = "redis";
-                settings["Conveyor__Redis__Configuration"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!;
-                settings["Conveyor__Redis__KeyPrefix"] = _scope;
-                break;
-            default:
-                settings["Conveyor__Store"] = "postgres";
-                settings["Conveyor__Postgres__ConnectionString"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!;
-                settings["Conveyor__Postgres__Schema"] = _scope;
-                break;
-        }
-
-        return settings;
-    }
-
-    private ServiceProvider CreateClientServices(string store)
-    {
-        var services = new ServiceCollection();
-        var conveyor = services.AddConveyor();
-        _ = store switch
-        {
-            "sqlite" => conveyor.UseSqlite(o => o.Path = DatabasePath),
-            "redis" => conveyor.UseRedis(o => (o.Configuration, o.KeyPrefix) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!, _scope)),
-            _ => conveyor.UsePostgres(o => (o.ConnectionString, o.Schema) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!, _scope)),
-        };
-        return services.BuildServiceProvider();
-    }
-
-    private static async Task<List<JobInfo>> StatesAsync(IJobStore store, List<string> ids)
-    {
-        var jobs = new List<JobInfo>(ids.Count);
-        foreach (var id in ids)
-        {
-            jobs.Add((await store.GetAsync(TenantId.Default, id, CancellationToken.None))!);
-        }
-
-        return jobs;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, params WorkerProcess[] workers)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Not reached within {timeout}. Worker output:\n{string.Join("\n----\n", workers.Select(w => w.Output))}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        ["Conveyor__Server__Concurrency"] = "4",
+        // Short, so that the killed worker's jobs come back soon; well beyond the publishing delay's stalls.
+        ["Conveyor__Server__LeaseDuration"] = "00:00:05",
+    });
 }

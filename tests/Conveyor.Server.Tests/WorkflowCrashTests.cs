@@ -2,6 +2,7 @@ using Conveyor.Server.SampleJobs;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using static Conveyor.Server.Tests.CrashTestStore;
 
 namespace Conveyor.Server.Tests;
 
@@ -11,37 +12,21 @@ namespace Conveyor.Server.Tests;
 /// dependant and batch callback is released and runs exactly once, the batch counting each member once. On SQLite
 /// always; on Redis and PostgreSQL when the test command started them (CONVEYOR_TEST_REDIS, CONVEYOR_TEST_POSTGRES).
 /// </summary>
-public sealed class WorkflowCrashTests(ITestOutputHelper output) : IDisposable
+public sealed class WorkflowCrashTests(ITestOutputHelper output)
 {
     private const int Members = 3;
 
     // Long enough that the kill, which follows the jobs' start by a poll interval, lands while they run.
     private const int SleepSeconds = 8;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-workflow-crash-").FullName;
-    private readonly string _scope = "flow" + Guid.NewGuid().ToString("N")[..12];
-
-    public static TheoryData<string> Stores()
-    {
-        var stores = new TheoryData<string> { "sqlite" };
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")))
-        {
-            stores.Add("redis");
-        }
-
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")))
-        {
-            stores.Add("postgres");
-        }
-
-        return stores;
-    }
+    public static TheoryData<string> Stores() => CrashTestStore.Stores();
 
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task WorkerKilledMidDependencyAndMidBatchMembers_EachDependantAndCallbackRunsOnceAfterRecovery(string store)
     {
-        await using var provider = CreateClientServices(store);
+        using var scope = new CrashTestStore(store, "flow");
+        await using var provider = scope.CreateClientServices();
         var client = provider.GetRequiredService<IJobClient>();
         var workflows = provider.GetRequiredService<IWorkflowClient>();
         var jobs = provider.GetRequiredService<IJobStore>();
@@ -63,7 +48,7 @@ public sealed class WorkflowCrashTests(ITestOutputHelper output) : IDisposable
 
         string[] killed = [parent, .. members.Select(m => m.Id)];
         string[] released = [child, grandchild, cleanup, onSuccess.Id, onComplete.Id];
-        using (var doomed = WorkerProcess.Start(_directory, Settings(store)))
+        using (var doomed = WorkerProcess.Start(scope.Directory, Settings(scope)))
         {
             await WaitUntilAsync(async () => (await StatesAsync(jobs, killed)).All(j => j.State == JobState.Active), TimeSpan.FromSeconds(90), doomed);
             doomed.KillHard();
@@ -75,8 +60,8 @@ public sealed class WorkflowCrashTests(ITestOutputHelper output) : IDisposable
         Assert.All(await StatesAsync(jobs, released), j => Assert.Equal(JobState.Waiting, j.State));
         Assert.Equal(BatchState.Running, (await workflows.GetBatchAsync(batch.BatchId, TenantId.Default))!.State);
 
-        using var second = WorkerProcess.Start(_directory, Settings(store));
-        using var third = WorkerProcess.Start(_directory, Settings(store));
+        using var second = WorkerProcess.Start(scope.Directory, Settings(scope));
+        using var third = WorkerProcess.Start(scope.Directory, Settings(scope));
         string[] all = [.. killed, .. released];
         await WaitUntilAsync(async () => (await StatesAsync(jobs, all)).All(j => j.State == JobState.Succeeded), TimeSpan.FromSeconds(240), second, third);
 
@@ -100,93 +85,11 @@ public sealed class WorkflowCrashTests(ITestOutputHelper output) : IDisposable
         Assert.All(await StatesAsync(jobs, released), j => Assert.Equal(JobState.Succeeded, j.State));
     }
 
-    public void Dispose()
+    private static Dictionary<string, string> Settings(CrashTestStore scope) => scope.WorkerSettings(new()
     {
-        if (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } postgres)
-        {
-            // The PostgreSQL run's schema (a no-op for the other stores' runs).
-            using var connection = new Npgsql.NpgsqlConnection(postgres);
-            connection.Open();
-            using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_scope}\" CASCADE", connection);
-            drop.ExecuteNonQuery();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private string DatabasePath => Path.Combine(_directory, "jobs.db");
-
-    private Dictionary<string, string> Settings(string store)
-    {
-        var settings = new Dictionary<string, string>
-        {
-            ["Conveyor__Server__Concurrency"] = "8",
-            // Well beyond a stall of a loaded machine, so that a live worker never loses a lease: the only jobs run
-            // twice are the killed worker's, taken back a lease after the kill.
-            ["Conveyor__Server__LeaseDuration"] = "00:00:10",
-            ["Conveyor__Samples__DataDirectory"] = _directory,
-        };
-        switch (store)
-        {
-            case "sqlite":
-                settings["Conveyor__Sqlite__Path"] = DatabasePath;
-                break;
-            case "redis":
-                settings["Conveyor__Store"] = "redis";
-                settings["Conveyor__Redis__Configuration"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!;
-                settings["Conveyor__Redis__KeyPrefix"] = _scope;
-                break;
-            default:
-                settings["Conveyor__Store"] = "postgres";
-                settings["Conveyor__Postgres__ConnectionString"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!;
-                settings["Conveyor__Postgres__Schema"] = _scope;
-                break;
-        }
-
-        return settings;
-    }
-
-    private ServiceProvider CreateClientServices(string store)
-    {
-        var services = new ServiceCollection();
-        var conveyor = services.AddConveyor();
-        _ = store switch
-        {
-            "sqlite" => conveyor.UseSqlite(o => o.Path = DatabasePath),
-            "redis" => conveyor.UseRedis(o => (o.Configuration, o.KeyPrefix) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!, _scope)),
-            _ => conveyor.UsePostgres(o => (o.ConnectionString, o.Schema) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!, _scope)),
-        };
-        return services.BuildServiceProvider();
-    }
-
-    private static async Task<List<JobInfo>> StatesAsync(IJobStore store, IEnumerable<string> ids)
-    {
-        var jobs = new List<JobInfo>();
-        foreach (var id in ids)
-        {
-            jobs.Add((await store.GetAsync(TenantId.Default, id, CancellationToken.None))!);
-        }
-
-        return jobs;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, params WorkerProcess[] workers)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Not reached within {timeout}. Worker output:\n{string.Join("\n----\n", workers.Select(w => w.Output))}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        ["Conveyor__Server__Concurrency"] = "8",
+        // Well beyond a stall of a loaded machine, so that a live worker never loses a lease: the only jobs run
+        // twice are the killed worker's, taken back a lease after the kill.
+        ["Conveyor__Server__LeaseDuration"] = "00:00:10",
+    });
 }

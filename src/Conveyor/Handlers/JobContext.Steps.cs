@@ -11,7 +11,7 @@ public sealed partial class JobContext
 {
     // Built on first use only: a context without ConveyorJsonOptions in its services (a handler's unit test) gets the
     // defaults with the same resolver the payload serializer would pick, and a Native AOT app never builds it.
-    private static JsonSerializerOptions? s_defaultJsonOptions;
+    private static JsonSerializerOptions? _defaultJsonOptions;
     private Dictionary<string, ReadOnlyMemory<byte>>? _steps;
 
     /// <summary>
@@ -92,7 +92,7 @@ public sealed partial class JobContext
 
     private JsonSerializerOptions JsonOptions =>
         Services.GetService<IOptions<ConveyorJsonOptions>>()?.Value.SerializerOptions
-        ?? (s_defaultJsonOptions ??= new JobPayloadSerializer(Options.Create(new ConveyorJsonOptions())).Options);
+        ?? (_defaultJsonOptions ??= new JobPayloadSerializer(Options.Create(new ConveyorJsonOptions())).Options);
 
     /// <summary>The job's stored steps, read once per attempt at its first step; a context without a store keeps its own.</summary>
     /// <summary>Starts the attempt with these steps already stored (Conveyor.Testing's finished steps and delivered signals).</summary>
