@@ -101,6 +101,13 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{queued}/retry", a), HttpStatusCode.Accepted);
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, $"/jobs/{Unknown}/retry", a), HttpStatusCode.NotFound);
         await contract.CheckAsync("POST", Retry, await Send(app, HttpMethod.Post, "/jobs/bad%20id/retry", a), HttpStatusCode.BadRequest);
+        // a job's durable steps
+        const string Steps = "/jobs/{jobId}/steps";
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, $"/jobs/{queued}/steps", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, $"/jobs/{Unknown}/steps", a), HttpStatusCode.NotFound);
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, "/jobs/bad%20id/steps", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, $"/jobs/{queued}/steps?tenant=tenant-b", a), HttpStatusCode.Forbidden);
+
         // signals
         const string Signal = "/jobs/{jobId}/signals/{name}";
         await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/approved", a, """{"by": "ada"}"""), HttpStatusCode.Accepted);

@@ -115,6 +115,11 @@ internal sealed class TestApp : IAsyncDisposable
                 var approval = await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken);
                 context.SetResult(approval ?? "\"timed out\""u8.ToArray());
             })
+            .AddHandler("test:steps", async (context, cancellationToken) =>
+            {
+                await context.RunStepAsync("draft", _ => ValueTask.FromResult(new Dictionary<string, int> { ["words"] = 3 }));
+                context.SetResult(await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken) ?? "null"u8.ToArray());
+            })
             .AddHandler<TestNote, TestNoteHandler>()
             .AddHandler<LenientTestNote, TestNoteHandler>()
             .AddApi();

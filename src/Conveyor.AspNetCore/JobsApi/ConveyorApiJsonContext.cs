@@ -10,6 +10,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(JobCreatedResponse))]
 [JsonSerializable(typeof(JobResponse))]
 [JsonSerializable(typeof(JobListResponse))]
+[JsonSerializable(typeof(JobStepListResponse))]
 [JsonSerializable(typeof(BulkJobsResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.StatsApi.Contracts.ThroughputResponse))]
 [JsonSerializable(typeof(QueueResponse))]

@@ -32,6 +32,7 @@ internal static class JobsEndpoints
         group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         SignalJobEndpoint.Map(group);
+        JobStepsEndpoint.Map(group);
         group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
@@ -245,6 +246,6 @@ internal static class JobsEndpoints
         return $"{http.Request.PathBase}{path[..path.LastIndexOf('/')]}";
     }
 
-    private static ValidationProblem InvalidJobId(string jobId) =>
+    internal static ValidationProblem InvalidJobId(string jobId) =>
         ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
 }
