@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Conveyor.Cli.Tests;
 
-/// <summary><c>conveyor jobs signal</c>: delivers the payload; refusals come back as the API's problems.</summary>
+/// <summary><c>conveyor jobs signal</c> and <c>steps</c>: deliver the payload, list it back; refusals come back as the API's problems.</summary>
 public sealed class CliSignalTests : IAsyncLifetime
 {
     private CliServer _server = null!;
@@ -27,5 +27,29 @@ public sealed class CliSignalTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Usage, notJson.ExitCode);
         var steps = await _server.Store.GetStepsAsync("tenant-a", job.JobId, CancellationToken.None);
         Assert.Equal("""{"by": "ada"}""", Encoding.UTF8.GetString(Assert.Single(steps!).Result.Span));
+    }
+
+    [Fact]
+    public async Task JobsSteps_ListsTheDeliveredSignal_AsATableAndAsJson()
+    {
+        var job = await _server.Jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a" });
+        await _server.RunAsync("jobs", "signal", job.JobId, "approved", "--payload", """{"by": "ada"}""");
+
+        var table = await _server.RunAsync("jobs", "steps", job.JobId);
+        var json = await _server.RunAsync("jobs", "steps", job.JobId, "--json");
+        var unknown = await _server.RunAsync("jobs", "steps", "job_00000000000000000000000000000000");
+
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("signal", table.Output, StringComparison.Ordinal);
+        Assert.Contains("approved", table.Output, StringComparison.Ordinal);
+        Assert.Contains("ada", table.Output, StringComparison.Ordinal);
+        using (var document = System.Text.Json.JsonDocument.Parse(json.Output))
+        {
+            Assert.Equal(job.JobId, document.RootElement.GetProperty("job_id").GetString());
+            Assert.Equal("signal", document.RootElement.GetProperty("steps")[0].GetProperty("kind").GetString());
+        }
+
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("404", unknown.Error, StringComparison.Ordinal);
     }
 }

@@ -5,7 +5,7 @@ using Conveyor.Cli.Output;
 
 namespace Conveyor.Cli.Commands;
 
-/// <summary><c>conveyor jobs ls|show|enqueue|retry|cancel|signal|delete</c>, for the API key's tenant.</summary>
+/// <summary><c>conveyor jobs ls|show|enqueue|retry|cancel|signal|steps|delete</c>, for the API key's tenant.</summary>
 internal static class JobsCommand
 {
     private static readonly (string, string)[] ListColumns =
@@ -22,6 +22,7 @@ internal static class JobsCommand
         jobs.Subcommands.Add(BulkAction.Create("retry", "Run failed, cancelled, scheduled or retrying jobs again now.", HttpMethod.Post, id => $"/jobs/{id}/retry", options, environment));
         jobs.Subcommands.Add(BulkAction.Create("cancel", "Cancel jobs; a running job's handler sees its token cancelled.", HttpMethod.Post, id => $"/jobs/{id}/cancel", options, environment));
         jobs.Subcommands.Add(JobSignalCommand.Create(options, environment));
+        jobs.Subcommands.Add(JobStepsCommand.Create(options, environment));
         jobs.Subcommands.Add(BulkAction.Create("delete", "Delete jobs that are not running.", HttpMethod.Delete, id => $"/jobs/{id}", options, environment));
         return jobs;
     }
