@@ -49,6 +49,42 @@ public sealed partial class PostgresJobStore
     private const string DequeueLimitedTemplate =
         "SELECT " + JobRows.LeasedColumns + " FROM " + RelaxedCommit + ", :\"schema\".dequeue_limited($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
+    // The dequeue of one queue under concurrency limits, after the queue's advisory lock (LimitLockTemplate, the same
+    // lock dequeue_limited() takes, in the same batch and so the same transaction): this statement's snapshot is taken
+    // once the lock is held, so its count sees every lease committed before. Far from the limits — the queue's active
+    // jobs plus this dequeue's at most $2 within the smallest maximum $6, every limit counting a part of those active
+    // jobs — no limit can be reached, and the jobs are taken as DequeueOneQueueTemplate takes them. Near a limit the
+    // same statement calls dequeue_limited() instead (never both: the one-row "far" decides each branch). $1–$5 as
+    // DequeueOneQueueTemplate; $6 the smallest maximum; $7–$11 the queue's limits as in DequeueLimitedTemplate.
+    private const string DequeueOneLimitedTemplate = $$"""
+        WITH far AS (
+            SELECT (SELECT count(*) FROM :"schema".jobs a WHERE a.state = 'active' AND a.queue = $1) + $2 <= $6 AS ok
+        ), picked AS (
+            SELECT j.id FROM :"schema".jobs j
+            WHERE j.state = 'pending' AND j.queue = $1 AND (SELECT ok FROM far)
+              AND NOT EXISTS (SELECT 1 FROM :"schema".queues q WHERE q.name = $1 AND q.paused)
+            ORDER BY j.enqueued_at, j.seq
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), leased AS (
+            UPDATE :"schema".jobs j
+            SET state = 'active', attempts = j.attempts + 1, started_at = $4, updated_at = $4,
+                lease_token = nextval(':"schema".lease_tokens'), lease_owner = $3, lease_expires_at = $5,
+                cancel_requested = false
+            FROM picked
+            WHERE j.id = picked.id
+            RETURNING j.*
+        )
+        (SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}}, leased ORDER BY enqueued_at, seq)
+        UNION ALL
+        (SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}},
+             :"schema".dequeue_limited(ARRAY[$1], ARRAY[$2], $2, $3, $4, $5, $7, $8, $9, $10, $11)
+         WHERE NOT (SELECT ok FROM far))
+        """;
+
+    // The advisory lock of one limited queue until the end of the transaction (the key dequeue_limited() builds).
+    private const string LimitLockTemplate = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
     // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed. A job
     // whose cancellation was requested must not run again, however its attempt ended: a retry, release or snooze becomes a
@@ -120,6 +156,8 @@ public sealed partial class PostgresJobStore
 
     private string DequeueLimitedSql => field ??= Sql(DequeueLimitedTemplate);
 
+    private string DequeueOneLimitedSql => field ??= Sql(DequeueOneLimitedTemplate);
+
     private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
 
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
@@ -138,13 +176,20 @@ public sealed partial class PostgresJobStore
         try
         {
             NpgsqlBatch batch;
+            var limited = request.FairQueues.Count > 0 ? request.ConcurrencyLimits : LimitsOnRequestedQueues(request);
+            var skipLockResult = false;
             if (request.FairQueues.Count > 0)
             {
                 batch = DequeueFairBatch(request, now);
             }
-            else if (request.ConcurrencyLimits.Count > 0)
+            else if (limited.Count > 0 && request.Queues.Count == 1)
             {
-                batch = DequeueLimitedBatch(request, now);
+                batch = DequeueOneLimitedBatch(request, limited, now);
+                skipLockResult = true;
+            }
+            else if (limited.Count > 0)
+            {
+                batch = DequeueLimitedBatch(request with { ConcurrencyLimits = limited }, now);
             }
             else if (request.Queues.Count == 1)
             {
@@ -177,6 +222,11 @@ public sealed partial class PostgresJobStore
             await using var owned = batch;
             var jobs = new List<LeasedJob>(Math.Min(request.Limit, 256));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (skipLockResult)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 jobs.Add(JobRows.ReadLeased(reader));
@@ -204,6 +254,69 @@ public sealed partial class PostgresJobStore
         command.Parameters.Insert(6, P(fairQueues));
         command.Parameters.Insert(7, P(lastTenants));
         command.Parameters.Add(P(DequeueRequest.FairRounds));
+        return batch;
+    }
+
+    /// <summary>The request's limits on the queues it names: a limit on a queue the request does not take from changes nothing.</summary>
+    private static IReadOnlyList<ConcurrencyLimitRule> LimitsOnRequestedQueues(DequeueRequest request)
+    {
+        var limits = request.ConcurrencyLimits;
+        if (limits.Count == 0)
+        {
+            return limits;
+        }
+
+        List<ConcurrencyLimitRule>? kept = null;
+        foreach (var rule in limits)
+        {
+            foreach (var quota in request.Queues)
+            {
+                if (string.Equals(quota.Queue, rule.Queue, StringComparison.Ordinal))
+                {
+                    (kept ??= []).Add(rule);
+                    break;
+                }
+            }
+        }
+
+        return kept is null ? [] : kept.Count == limits.Count ? limits : kept;
+    }
+
+    /// <summary>A one-queue request under limits: the queue's lock, then <see cref="DequeueOneLimitedTemplate"/>, in one round trip and one transaction.</summary>
+    private NpgsqlBatch DequeueOneLimitedBatch(DequeueRequest request, IReadOnlyList<ConcurrencyLimitRule> limits, DateTimeOffset now)
+    {
+        var queue = request.Queues[0].Queue;
+        var batch = _dataSource.CreateBatch();
+        var lockCommand = new NpgsqlBatchCommand(LimitLockTemplate);
+        lockCommand.Parameters.Add(Text($"conveyor.limits:{_options.Schema}:{queue}"));
+        batch.BatchCommands.Add(lockCommand);
+        var command = new NpgsqlBatchCommand(DequeueOneLimitedSql);
+        batch.BatchCommands.Add(command);
+        var types = new string?[limits.Count];
+        var perTenant = new bool[limits.Count];
+        var maxima = new int[limits.Count];
+        var queues = new string[limits.Count];
+        var smallest = int.MaxValue;
+        for (var i = 0; i < limits.Count; i++)
+        {
+            queues[i] = queue;
+            types[i] = limits[i].JobType;
+            perTenant[i] = limits[i].PerTenant;
+            maxima[i] = limits[i].Max;
+            smallest = Math.Min(smallest, limits[i].Max);
+        }
+
+        command.Parameters.Add(P(queue));
+        command.Parameters.Add(P(request.Limit));
+        command.Parameters.Add(P(request.ServerId));
+        command.Parameters.Add(TimestampTz(now));
+        command.Parameters.Add(TimestampTz(now + request.LeaseDuration));
+        command.Parameters.Add(P(smallest));
+        command.Parameters.Add(TextArray(queues));
+        command.Parameters.Add(TextArray(types));
+        command.Parameters.Add(P(perTenant));
+        command.Parameters.Add(P(maxima));
+        command.Parameters.Add(P(DequeueRequest.LimitedScanDepth));
         return batch;
     }
 

@@ -187,4 +187,70 @@ public abstract partial class DequeueTests
 
         Assert.Equal(5, batches.Sum(static b => b.Count));
     }
+
+    [Fact]
+    public async Task Dequeue_BatchCrossingTheLimit_TakesExactlyTheFreeSlots()
+    {
+        var ids = await EnqueueManyAsync(30);
+        ConcurrencyLimitRule[] rules = [Limit(12)];
+
+        // Far from the limit (none running, ten asked, twelve allowed), then across it: two more, then none.
+        var first = await DequeueLimitedAsync(10, rules);
+        var second = await DequeueLimitedAsync(10, rules);
+        var third = await DequeueLimitedAsync(10, rules);
+
+        Assert.Equal(ids[..10], first.Select(static j => j.Id));
+        Assert.Equal(ids[10..12], second.Select(static j => j.Id));
+        Assert.Empty(third);
+        Assert.True(await AckAsync(Ack(first[0], AckOutcome.Succeeded)));
+        Assert.Equal([ids[12]], (await DequeueLimitedAsync(10, rules)).Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Dequeue_SeveralLimits_TheSmallestDecidesWhetherALimitIsNear()
+    {
+        var ids = await EnqueueInOrderAsync(
+            NewJob(type: "report:build"), NewJob(type: "report:build"), NewJob(type: "mail:send"), NewJob(type: "report:build"));
+
+        // The queue's limit is far away; the report limit of one is not.
+        var leased = await DequeueLimitedAsync(10, [Limit(1000), Limit(1, type: "report:build")]);
+
+        Assert.Equal([ids[0], ids[2]], leased.Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Dequeue_LimitOnOneOfTwoQueues_TakesExactlyItsFreeSlots()
+    {
+        var imports = await EnqueueManyAsync(5, queue: Imports);
+        var ids = await EnqueueManyAsync(3);
+        ConcurrencyLimitRule[] rules = [Limit(3, queue: Imports)];
+        Assert.Equal(imports[..2], (await DequeueLimitedAsync(2, rules, Imports)).Select(static j => j.Id));
+
+        var leased = await Store.DequeueAsync(
+            new DequeueRequest
+            {
+                Queues = [new QueueQuota(Imports, 10), new QueueQuota(DefaultQueue, 10)],
+                Limit = 10,
+                ServerId = ServerId,
+                LeaseDuration = Lease,
+                ConcurrencyLimits = rules,
+            },
+            Ct);
+
+        Assert.Equal([imports[2]], leased.Where(static j => j.Queue == Imports).Select(static j => j.Id));
+        Assert.Equal(ids, leased.Where(static j => j.Queue == DefaultQueue).Select(static j => j.Id));
+    }
+
+    [Fact]
+    public async Task Dequeue_LimitedDequeuesAtOnceFromFarToFull_TakeExactlyTheMaximum()
+    {
+        await EnqueueManyAsync(60);
+        ConcurrencyLimitRule[] rules = [Limit(10)];
+
+        // Each dequeue alone is far from the limit (three asked, ten allowed); together they cross it.
+        var batches = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(async () => await DequeueLimitedAsync(3, rules))));
+
+        Assert.Equal(10, batches.Sum(static b => b.Count));
+        Assert.Equal(10, batches.SelectMany(static b => b).Select(static j => j.Id).Distinct().Count());
+    }
 }

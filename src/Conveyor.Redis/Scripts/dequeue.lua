@@ -34,12 +34,29 @@ if nlimits > 0 then
     limits[r] = { ty = ARGV[b + 1], per_tenant = ARGV[b + 2] == '1', max = tonumber(ARGV[b + 3]) }
   end
   depth = tonumber(ARGV[8 + 3 * nlimits])
-  for _, id in ipairs(redis.call('ZRANGE', ACTIVE, 0, -1)) do
-    local v = redis.call('HMGET', JOB .. id, 'ty', 'tn')
-    for r = 1, nlimits do
-      if matches(r, v[1]) then local k = key(r, v[2]); running[k] = (running[k] or 0) + 1 end
+  -- Far from every limit: each limit counts a part of the queue's active jobs, so when all of them and all this
+  -- dequeue may take stay within the smallest maximum, no limit can be reached here, and the dequeue is the
+  -- unlimited one (one ZCARD instead of a read per active job and per candidate).
+  local smallest = limits[1].max
+  for r = 2, nlimits do if limits[r].max < smallest then smallest = limits[r].max end end
+  if redis.call('ZCARD', ACTIVE) + want <= smallest then
+    nlimits = 0
+  else
+    for _, id in ipairs(redis.call('ZRANGE', ACTIVE, 0, -1)) do
+      local v = redis.call('HMGET', JOB .. id, 'ty', 'tn')
+      for r = 1, nlimits do
+        if matches(r, v[1]) then local k = key(r, v[2]); running[k] = (running[k] or 0) + 1 end
+      end
     end
   end
+end
+
+-- True when a limit over every job of the queue (any type, not per tenant) is full: then no job can fit.
+local function queue_full()
+  for r = 1, nlimits do
+    if limits[r].ty == '' and not limits[r].per_tenant and (running[key(r)] or 0) >= limits[r].max then return true end
+  end
+  return false
 end
 
 -- True, counting the job, when every limit that matches it has a free slot. A record without type or tenant is
@@ -61,15 +78,27 @@ local function take_from(list, count)
     return redis.call('RPOP', list, count) or {}
   end
   local ids = {}
-  local candidates = redis.call('LRANGE', list, -depth, -1)
-  for c = #candidates, 1, -1 do
-    if #ids >= count then break end
-    local id = candidates[c]
-    local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'tn')
-    if fits(v[1], v[2], v[3]) then
-      redis.call('LREM', list, -1, id)
-      if v[1] == 'pending' then ids[#ids + 1] = id end
+  -- Candidates are read from the tail (the oldest) in windows that grow as jobs are held back; a job taken leaves
+  -- the list, so the next window starts after the ones kept.
+  local kept, seen, window = 0, 0, math.max(count * 2, 16)
+  while #ids < count and seen < depth and not queue_full() do
+    window = math.min(window, depth - seen)
+    local candidates = redis.call('LRANGE', list, -(kept + window), -(kept + 1))
+    if #candidates == 0 then break end
+    for c = #candidates, 1, -1 do
+      if #ids >= count or queue_full() then break end
+      local id = candidates[c]
+      seen = seen + 1
+      local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'tn')
+      if fits(v[1], v[2], v[3]) then
+        redis.call('LREM', list, -1, id)
+        if v[1] == 'pending' then ids[#ids + 1] = id end
+      else
+        kept = kept + 1
+      end
     end
+    if #candidates < window then break end
+    window = window * 4
   end
   return ids
 end
@@ -98,7 +127,7 @@ local function take_in_turns(count, last, ids)
         w.pos = #w.ids
         windows[t] = w
       end
-      while w.pos >= 1 do
+      while w.pos >= 1 and not queue_full() do
         local id = w.ids[w.pos]
         w.pos = w.pos - 1
         local v = redis.call('HMGET', JOB .. id, 'st', 'ty', 'tn')
