@@ -34,6 +34,9 @@ internal sealed class Fetcher(
     // Prefetch slots taken out of circulation while handlers are long.
     private int _reserved;
 
+    // The batches whose rate permits are being asked for, written to the buffer in dequeue order once answered.
+    private Task _gatedWrites = Task.CompletedTask;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var backoff = new Backoff();
@@ -109,15 +112,19 @@ internal sealed class Fetcher(
                     held.Add(runs[i]);
                 }
 
-                // Rate limits: one store call for the batch's permits; a refused job is snoozed by its worker.
+                // Rate limits: one store call for the batch's permits; a refused job is snoozed by its worker. The call
+                // is not awaited here: the next dequeue goes out while it runs, so a limit that is not hit costs the
+                // drain no round trip of its own. The batch reaches the buffer once its permits are known.
                 if (runs.Length > 0 && limits?.Rate is { } rateLimits)
                 {
-                    await rateLimits.ApplyAsync(runs, stoppingToken).ConfigureAwait(false);
+                    _gatedWrites = GateThenWriteAsync(rateLimits, runs, _gatedWrites, stoppingToken);
                 }
-
-                foreach (var run in runs)
+                else
                 {
-                    buffer.TryWrite(run);
+                    foreach (var run in runs)
+                    {
+                        buffer.TryWrite(run);
+                    }
                 }
 
                 if (jobs.Count == 0)
@@ -128,6 +135,41 @@ internal sealed class Fetcher(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+
+        // Every leased job is in the buffer when the fetcher ends, so a stopping server hands back the ones not started.
+        await _gatedWrites.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes the batch's rate permits, then writes it to the buffer after the batch before it. Never throws: a batch whose
+    /// permits could not be asked for (store down, server stopping) waits as <see cref="Limits.RateLimitGate.UnknownWait"/>
+    /// says instead of starting unchecked.
+    /// </summary>
+    private async Task GateThenWriteAsync(Limits.RateLimitGate gate, RunningJob[] runs, Task previous, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await gate.ApplyAsync(runs, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                Log.StoreUnavailable(logger, e, store.Name, "rate permits", (int)Limits.RateLimitGate.UnknownWait.TotalMilliseconds);
+            }
+
+            var until = timeProvider.GetUtcNow() + Limits.RateLimitGate.UnknownWait;
+            foreach (var run in runs)
+            {
+                run.HoldForRateLimit(until, "A rate limit could not be checked; trying again shortly.");
+            }
+        }
+
+        await previous.ConfigureAwait(false);
+        foreach (var run in runs)
+        {
+            buffer.TryWrite(run);
         }
     }
 
