@@ -1,6 +1,6 @@
--- Conveyor PostgreSQL store, migration 0019: dequeue_limited() of 0009 made cheap when no limit is near, and when a
+-- Conveyor PostgreSQL store, migration 0020: dequeue_limited() of 0009 made cheap when no limit is near, and when a
 -- limit over a whole queue is full.
--- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0019_limited_dequeue_fast_paths.sql
+-- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0020_limited_dequeue_fast_paths.sql
 --
 -- Same signature, locks and answers as 0009; two changes, each exact:
 -- * Far from every limit: every limit counts a part of its queue's active jobs, and one call takes at most p_limit jobs
@@ -174,4 +174,4 @@ $function$, current_setting('conveyor.migration_schema'));
 END
 $do$;
 
-INSERT INTO :"schema".schema_migrations (version, name) VALUES (19, '0019_limited_dequeue_fast_paths') ON CONFLICT (version) DO NOTHING;
+INSERT INTO :"schema".schema_migrations (version, name) VALUES (20, '0020_limited_dequeue_fast_paths') ON CONFLICT (version) DO NOTHING;
