@@ -6,9 +6,9 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    // enqueue_all.lua's ARGV: 11 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
+    // enqueue_all.lua's ARGV: 12 header entries, 3 per queue, then per job 4 of its own before enqueue.lua's 13 and
     // 4 for its workflow (batch, dependencies, the dependencies' queues, which dependencies are on other slots).
-    private const int EnqueueAllHeader = 11;
+    private const int EnqueueAllHeader = 12;
     private const int EnqueueAllPerQueue = 3;
     private const int EnqueueAllPerJob = 4 + JobArguments + 4;
 
@@ -158,8 +158,8 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues) and
-    /// ARGV[11] (a Cluster). remote tells which dependencies the store links on their own slots (null: none).
+    /// The script's KEYS (the queue set first) and ARGV, but for ARGV[4] (whether the script registers the queues),
+    /// ARGV[11] (a Cluster) and ARGV[12] (the mark of a part stored). remote tells which dependencies the store links on their own slots (null: none).
     /// </summary>
     private (RedisKey[] Keys, RedisValue[] Arguments, List<string> QueueNames) EnqueueAllCall(
         IReadOnlyList<NewJob> jobs, long now, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues,
@@ -186,6 +186,8 @@ public sealed partial class RedisJobStore
         arguments[7] = batchOperation.Tenant;
         arguments[8] = batchOperation.RetentionMicros;
         arguments[9] = batchOperation.Workflow;
+        arguments[10] = "0";
+        arguments[11] = string.Empty;
         var n = EnqueueAllHeader;
         foreach (var name in queueNames)
         {

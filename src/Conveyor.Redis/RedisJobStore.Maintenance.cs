@@ -52,8 +52,9 @@ public sealed partial class RedisJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Two round trips, as <see cref="RecoverExpiredLeasesAsync"/>; on a Redis Cluster, then a delivery of the
-    /// outboxes (RedisJobStore.Outbox.cs): one pipelined read, and the entries found applied and removed.
+    /// Two round trips, as <see cref="RecoverExpiredLeasesAsync"/>; on a Redis Cluster, then the workflows left
+    /// half-stored (one read of the journal) and a delivery of the outboxes (RedisJobStore.Outbox.cs): one pipelined
+    /// read, and the entries found applied and removed.
     /// </remarks>
     public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
     {
@@ -74,7 +75,9 @@ public sealed partial class RedisJobStore
             var promoted = results.Sum(r => (int)r.Result);
             if (_standalone == false)
             {
-                // On a Cluster, the outboxes too: what a process that died between a finish and its delivery left.
+                // On a Cluster, the workflows a process left half-stored, and the outboxes: what a process that died
+                // between a finish and its delivery left.
+                await FinishStoringAsync(db, now).ConfigureAwait(false);
                 await DeliverOutboxesAsync(db, OutboxDeliveryBatch, remove: true).ConfigureAwait(false);
             }
 

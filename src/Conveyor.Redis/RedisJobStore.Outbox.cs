@@ -25,8 +25,14 @@ public sealed partial class RedisJobStore
     private int _delivering;
     private int _deliverAgain;
 
+    /// <summary>How long a workflow being stored across slots is left to its process before another store finishes it.</summary>
+    internal static TimeSpan StoringGrace => TimeSpan.FromSeconds(30);
+
     /// <summary>False to leave outboxes to explicit deliveries (tests that stop a delivery half-way).</summary>
     internal bool DeliversOutboxesOnNotice { get; set; } = true;
+
+    /// <summary>A stage (1: the batches' side written, 2: the jobs too) after which storing across slots stops, as if its process died (tests).</summary>
+    internal int? StopStoringAfterStage { get; set; }
 
     /// <summary>
     /// Delivers what the outboxes hold (at most <paramref name="limit"/> entries from each): each entry applied on its
@@ -180,55 +186,88 @@ public sealed partial class RedisJobStore
             return refusal.Result;
         }
 
-        // The batches' side first, so that a member's finish always finds itself counted in.
+        // The plan: the batches' side first, so that a member's finish always finds itself counted in; then each
+        // slot's jobs, stored by one script each, the dependants waiting; then every dependency on another slot,
+        // linked on its own slot. Journaled first, so that a store finishes it if this process dies half-way.
+        var storingId = Guid.NewGuid().ToString("N");
         var joins = jobs.Where(j => j.BatchId is not null && j.BatchId != batchOperation.Id).GroupBy(j => j.BatchId!, StringComparer.Ordinal)
-            .Select(g => (Operation: new BatchOperation("join", g.Key, g.First().Tenant), Members: g.ToList()));
+            .Select(g => (Operation: new BatchOperation("join", g.Key, g.First().Tenant), Members: g.ToList())).ToList();
         if (batchOperation.Name.Length > 0)
         {
-            joins = joins.Prepend((batchOperation, jobs.Where(j => j.BatchId == batchOperation.Id).ToList()));
+            joins.Insert(0, (batchOperation, jobs.Where(j => j.BatchId == batchOperation.Id).ToList()));
         }
 
+        var groups = jobs.Select((job, index) => (Job: job, Index: index))
+            .GroupBy(x => _connection!.HashSlot(QueueKeys(x.Job.Queue).Pending)).Select(g => g.ToList()).ToList();
+        var plan = new StoringPlan();
         foreach (var (operation, members) in joins)
         {
-            var joined = (int)await EvaluateAsync(
-                db,
+            plan.Joins.Add(new PlannedCall(
                 RedisScript.BatchJoin,
                 [_keys.Batch(operation.Id)],
-                [operation.Name, operation.Tenant, operation.RetentionMicros, operation.Workflow, now, .. members.Select(m => (RedisValue)$"{m.Queue}\t{m.Id}")]).ConfigureAwait(false);
-            switch (joined)
-            {
-                case 3:
-                    throw new ArgumentException($"A batch with id '{operation.Id}' exists.", "batch");
-                case 2 when operation.Name == "join":
-                    return EnqueueAllResult.Refused(IndexOf(jobs, members[0]), NotFound(members[0], operation.Id, now));
-                case 2:
-                    return null;
-            }
+                [operation.Name, operation.Tenant, operation.RetentionMicros, operation.Workflow, now, .. members.Select(m => (RedisValue)$"{m.Queue}\t{m.Id}")]));
         }
 
-        // Each slot's jobs, stored by one script each, the dependants waiting.
-        var groups = jobs.Select((job, index) => (Job: job, Index: index))
-            .GroupBy(x => _connection!.HashSlot(QueueKeys(x.Job.Queue).Pending)).ToList();
-        var register = Task.WhenAll(jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Select(q => db.SetAddAsync(_keys.Queues, q)));
-        var stored = new List<Task<RedisResult>>(groups.Count);
         foreach (var group in groups)
         {
             var (keys, arguments, _) = EnqueueAllCall([.. group.Select(x => x.Job)], now, BatchOperation.None, queues, (job, dependency) => IsRemote(job, dependency, queues));
             arguments[3] = "0";
             arguments[10] = "1";
+            arguments[11] = (string)QueueKeys(group[0].Job.Queue).Stored(storingId)!;
             keys[0] = keys[1];
-            stored.Add(EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments));
+            plan.Groups.Add(new PlannedCall(RedisScript.EnqueueAll, keys, arguments));
         }
 
+        foreach (var job in jobs)
+        {
+            foreach (var dependency in job.DependsOn.Where(d => IsRemote(job, d, queues)))
+            {
+                var code = dependency.FailsDependant ? 2 : dependency.SuccessOnly ? 1 : 0;
+                var queue = dependency.OnBatch ? string.Empty : queues[dependency.Id];
+                plan.Links.Add(new PlannedCall(
+                    RedisScript.FlowLink,
+                    [dependency.OnBatch ? _keys.Batch(dependency.Id) : QueueKeys(queue).Job(dependency.Id)],
+                    [_keys.Prefix, dependency.OnBatch ? "b" : "j", dependency.Id, queue, $"{code}\t{job.Queue}\t{job.Id}"]));
+            }
+        }
+
+        var journal = _keys.Storing(storingId);
+        var begin = db.CreateTransaction();
+        _ = begin.HashSetAsync(journal, [new HashEntry("p", plan.Encode()), new HashEntry("s", 1)]);
+        _ = begin.SortedSetAddAsync(_keys.StoringDue, storingId, now + RedisTime.ToMicros(StoringGrace));
+        await begin.ExecuteAsync().ConfigureAwait(false);
+        var register = Task.WhenAll(jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Select(q => db.SetAddAsync(_keys.Queues, q)));
+
+        for (var b = 0; b < joins.Count; b++)
+        {
+            var joined = (int)await EvaluateAsync(db, plan.Joins[b].Script, plan.Joins[b].Keys, plan.Joins[b].Arguments).ConfigureAwait(false);
+            var (operation, members) = joins[b];
+            if (joined != 0)
+            {
+                await EndStoringAsync(db, storingId).ConfigureAwait(false);
+                await register.ConfigureAwait(false);
+                return joined switch
+                {
+                    3 => throw new ArgumentException($"A batch with id '{operation.Id}' exists.", "batch"),
+                    _ when operation.Name == "join" => EnqueueAllResult.Refused(IndexOf(jobs, members[0]), NotFound(members[0], operation.Id, now)),
+                    _ => null,
+                };
+            }
+        }
+
+        StopStoringIfAsked(1);
+        await db.HashSetAsync(journal, "s", 2).ConfigureAwait(false);
+        var stored = plan.Groups.Select(call => EvaluateAsync(db, call.Script, call.Keys, call.Arguments)).ToList();
         await register.ConfigureAwait(false);
         var states = new JobState[jobs.Count];
         for (var g = 0; g < groups.Count; g++)
         {
             var reply = (RedisValue[])(await stored[g].ConfigureAwait(false))!;
-            var members = groups[g].ToList();
+            var members = groups[g];
             if ((int)reply[0] != 0)
             {
                 // A dependency deleted after the reads above: what is stored stays (see ARCHITECTURE.md).
+                await EndStoringAsync(db, storingId).ConfigureAwait(false);
                 var job = members[(int)reply[1]];
                 return EnqueueAllResult.Refused(job.Index, NotFound(job.Job, (string)reply[3]!, now));
             }
@@ -239,35 +278,13 @@ public sealed partial class RedisJobStore
             }
         }
 
-        // Then every dependency on another slot, linked on its own slot.
-        var links = new List<Task<RedisResult>>();
-        var linking = db.CreateBatch();
-        foreach (var job in jobs)
-        {
-            foreach (var dependency in job.DependsOn.Where(d => IsRemote(job, d, queues)))
-            {
-                var code = dependency.FailsDependant ? 2 : dependency.SuccessOnly ? 1 : 0;
-                var queue = dependency.OnBatch ? string.Empty : queues[dependency.Id];
-                links.Add(EvaluateAsync(
-                    linking,
-                    RedisScript.FlowLink,
-                    [dependency.OnBatch ? _keys.Batch(dependency.Id) : QueueKeys(queue).Job(dependency.Id)],
-                    [_keys.Prefix, dependency.OnBatch ? "b" : "j", dependency.Id, queue, $"{code}\t{job.Queue}\t{job.Id}"]));
-            }
-        }
-
-        linking.Execute();
-        var outboxed = false;
-        foreach (var link in links)
-        {
-            outboxed |= (int)await link.ConfigureAwait(false) == 1;
-        }
-
-        if (outboxed)
+        StopStoringIfAsked(2);
+        if (await LinkAsync(db, plan.Links).ConfigureAwait(false))
         {
             DeliverOutboxesSoon();
         }
 
+        await EndStoringAsync(db, storingId).ConfigureAwait(false);
         var results = new EnqueueResult[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -280,6 +297,87 @@ public sealed partial class RedisJobStore
         }
 
         return EnqueueAllResult.Stored(results);
+    }
+
+    /// <summary>Runs the links (pipelined); true when one sent a finished dependency's outcome to an outbox.</summary>
+    private async Task<bool> LinkAsync(IDatabase db, List<PlannedCall> links)
+    {
+        var linking = db.CreateBatch();
+        var tasks = links.Select(call => EvaluateAsync(linking, call.Script, call.Keys, call.Arguments)).ToList();
+        linking.Execute();
+        var outboxed = false;
+        foreach (var link in tasks)
+        {
+            outboxed |= (int)await link.ConfigureAwait(false) == 1;
+        }
+
+        return outboxed;
+    }
+
+    private async Task EndStoringAsync(IDatabase db, string storingId)
+    {
+        var end = db.CreateTransaction();
+        _ = end.KeyDeleteAsync(_keys.Storing(storingId));
+        _ = end.SortedSetRemoveAsync(_keys.StoringDue, storingId);
+        await end.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    private void StopStoringIfAsked(int stage)
+    {
+        if (StopStoringAfterStage == stage)
+        {
+            throw new InvalidOperationException($"Storing stopped after stage {stage}, as a test asked.");
+        }
+    }
+
+    /// <summary>
+    /// Finishes the workflows whose storing across slots a process left half-done (its journal still there after
+    /// <see cref="StoringGrace"/>), as it would have: every step is safe to run again. The batches' side only while no
+    /// job was written (stage 1: batch_join.lua counts a member once, and no member has finished yet); each slot's jobs
+    /// unless their mark says they are stored; every link (a second link of the same dependant is applied once, by the
+    /// dependant's set of resolved dependencies). Returns how many it finished.
+    /// </summary>
+    private async Task<int> FinishStoringAsync(IDatabase db, long now)
+    {
+        var due = await db.SortedSetRangeByScoreAsync(_keys.StoringDue, double.NegativeInfinity, now, take: 10).ConfigureAwait(false);
+        var finished = 0;
+        foreach (var value in due)
+        {
+            var storingId = (string)value!;
+            var journal = await db.HashGetAsync(_keys.Storing(storingId), ["p", "s"]).ConfigureAwait(false);
+            if (journal[0].IsNull)
+            {
+                await db.SortedSetRemoveAsync(_keys.StoringDue, storingId).ConfigureAwait(false);
+                continue;
+            }
+
+            // Not again at the next tick while this one works on it.
+            await db.SortedSetAddAsync(_keys.StoringDue, storingId, now + RedisTime.ToMicros(StoringGrace)).ConfigureAwait(false);
+            var plan = StoringPlan.Decode((byte[])journal[0]!);
+            if ((int)journal[1] <= 1)
+            {
+                foreach (var call in plan.Joins)
+                {
+                    await EvaluateAsync(db, call.Script, call.Keys, call.Arguments).ConfigureAwait(false);
+                }
+
+                await db.HashSetAsync(_keys.Storing(storingId), "s", 2).ConfigureAwait(false);
+            }
+
+            foreach (var call in plan.Groups)
+            {
+                if (!await db.KeyExistsAsync((string)call.Arguments[11]!).ConfigureAwait(false))
+                {
+                    await EvaluateAsync(db, call.Script, call.Keys, call.Arguments).ConfigureAwait(false);
+                }
+            }
+
+            await LinkAsync(db, plan.Links).ConfigureAwait(false);
+            await EndStoringAsync(db, storingId).ConfigureAwait(false);
+            finished++;
+        }
+
+        return finished;
     }
 
     /// <summary>
@@ -372,6 +470,80 @@ public sealed partial class RedisJobStore
         }
 
         return 0;
+    }
+
+    /// <summary>One script call of a plan to store across slots.</summary>
+    private sealed record PlannedCall(RedisScript Script, RedisKey[] Keys, RedisValue[] Arguments);
+
+    /// <summary>The calls that store a workflow across slots, in their three stages, and their journal's encoding.</summary>
+    private sealed class StoringPlan
+    {
+        public List<PlannedCall> Joins { get; } = [];
+
+        public List<PlannedCall> Groups { get; } = [];
+
+        public List<PlannedCall> Links { get; } = [];
+
+        public byte[] Encode()
+        {
+            using var stream = new MemoryStream();
+            using (var writer = new BinaryWriter(stream))
+            {
+                foreach (var stage in new[] { Joins, Groups, Links })
+                {
+                    writer.Write(stage.Count);
+                    foreach (var call in stage)
+                    {
+                        writer.Write(call.Script.Name);
+                        writer.Write(call.Keys.Length);
+                        foreach (var key in call.Keys)
+                        {
+                            writer.Write((string)key!);
+                        }
+
+                        writer.Write(call.Arguments.Length);
+                        foreach (var argument in call.Arguments)
+                        {
+                            var bytes = (byte[]?)argument ?? [];
+                            writer.Write(bytes.Length);
+                            writer.Write(bytes);
+                        }
+                    }
+                }
+            }
+
+            return stream.ToArray();
+        }
+
+        public static StoringPlan Decode(byte[] encoded)
+        {
+            var plan = new StoringPlan();
+            using var reader = new BinaryReader(new MemoryStream(encoded));
+            foreach (var stage in new[] { plan.Joins, plan.Groups, plan.Links })
+            {
+                var calls = reader.ReadInt32();
+                for (var c = 0; c < calls; c++)
+                {
+                    var name = reader.ReadString();
+                    var script = RedisScript.All.First(s => s.Name == name);
+                    var keys = new RedisKey[reader.ReadInt32()];
+                    for (var k = 0; k < keys.Length; k++)
+                    {
+                        keys[k] = reader.ReadString();
+                    }
+
+                    var arguments = new RedisValue[reader.ReadInt32()];
+                    for (var a = 0; a < arguments.Length; a++)
+                    {
+                        arguments[a] = reader.ReadBytes(reader.ReadInt32());
+                    }
+
+                    stage.Add(new PlannedCall(script, keys, arguments));
+                }
+            }
+
+            return plan;
+        }
     }
 
     private static EnqueueResult NotFound(NewJob job, string absent, long now) =>

@@ -29,6 +29,7 @@ namespace Conveyor.Redis;
 /// {p}:{queue}:j:{id}#d             list: the jobs waiting for this one (Scripts/flow.lib.lua)
 /// {p}:{queue}:j:{id}#r             set: on a Cluster, the dependencies a waiting job has heard of through an outbox
 /// {p}:{queue}:outbox               list: on a Cluster, outcomes this slot's finishes send to other slots
+/// {p}:{queue}:stored:{id}          flag (a day): on a Cluster, this slot's part of workflow {id} is stored
 /// </code>
 /// Keys that no single queue owns live outside the queue slots:
 /// <code>
@@ -39,7 +40,8 @@ namespace Conveyor.Redis;
 /// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
 ///                                  (hash kind\nname → source digit and JSON), on one slot of their own; batches:
 ///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, bexp expiries,
-///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots)
+///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots),
+///                                  storing zset and storing:{id} hashes (on a Cluster: workflows being stored)
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
 /// </code>
@@ -66,6 +68,7 @@ internal sealed class RedisKeys
         BatchPrefix = _coordination + "b:";
         BatchExpiries = new RedisKey(_coordination + "bexp");
         Outbox = new RedisKey(_coordination + "outbox");
+        StoringDue = new RedisKey(_coordination + "storing");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
@@ -112,6 +115,12 @@ internal sealed class RedisKeys
 
     /// <summary>On a Redis Cluster, the coordination slot's outbox: batch callbacks' outcomes for their queues' slots.</summary>
     public RedisKey Outbox { get; }
+
+    /// <summary>On a Redis Cluster, the workflows being stored across slots: zset id → when another store may finish it.</summary>
+    public RedisKey StoringDue { get; }
+
+    /// <summary>The plan of a workflow being stored across slots (hash: p plan, s stage reached).</summary>
+    public RedisKey Storing(string id) => new((string)StoringDue! + ":" + id);
 
     public RedisKey ScheduleDefinitions { get; }
 
@@ -172,6 +181,9 @@ internal sealed class RedisKeys
 
         /// <summary>On a Redis Cluster, this slot's outbox: outcomes for dependants and batches on other slots (flow.lib.lua).</summary>
         public RedisKey Outbox { get; }
+
+        /// <summary>On a Redis Cluster, the mark that this slot's part of the workflow being stored as id is stored.</summary>
+        public RedisKey Stored(string id) => new(((string)Outbox!)[..^"outbox".Length] + "stored:" + id);
 
         public string Queue { get; }
 

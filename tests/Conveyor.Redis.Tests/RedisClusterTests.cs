@@ -102,7 +102,7 @@ public sealed class RedisClusterTests
 
         await FanOutAsync(store, queues);
         await FairAsync(store, queues);
-        await WorkflowsAsync(store, queues);
+        await WorkflowsAsync(store, queues, time);
     }
 
     /// <summary>
@@ -110,7 +110,7 @@ public sealed class RedisClusterTests
     /// one across slots, a batch spanning slots and a DAG across queues go through the outboxes (delivered on the
     /// finish's notice), each dependant and callback released exactly once.
     /// </summary>
-    private static async Task WorkflowsAsync(RedisJobStore store, List<string> queues)
+    private static async Task WorkflowsAsync(RedisJobStore store, List<string> queues, FakeTimeProvider time)
     {
         var parent = RedisKeyLayoutTests.NewJob(queues[0]);
         var child = RedisKeyLayoutTests.NewJob(queues[0]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
@@ -124,6 +124,56 @@ public sealed class RedisClusterTests
         await DagAcrossQueuesAsync(store, queues);
         await CancelBatchAcrossSlotsAsync(store, queues);
         await DeliveryStoppedHalfWayAsync(store, queues);
+        await StoringStoppedHalfWayAsync(store, queues, time);
+    }
+
+    /// <summary>
+    /// A process that dies while storing a workflow across slots (after the batch's side, or after the jobs, before the
+    /// links) leaves its journal; a promoter's tick after the grace finishes the storing, each step once: every job
+    /// runs once, the batch counts each member once and its callback is released once.
+    /// </summary>
+    private static async Task StoringStoppedHalfWayAsync(RedisJobStore store, List<string> queues, FakeTimeProvider time)
+    {
+        foreach (var stage in new[] { 1, 2 })
+        {
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var root = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+            var branch = RedisKeyLayoutTests.NewJob(queues[1]) with { BatchId = batch.Id, DependsOn = [new JobDependency(root.Id, SuccessOnly: true)] };
+            var leaf = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id, DependsOn = [new JobDependency(branch.Id, SuccessOnly: true)] };
+            var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+            store.StopStoringAfterStage = stage;
+            try
+            {
+                await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.CreateBatchAsync(batch, [root, branch, leaf, onSuccess], CancellationToken.None));
+            }
+            finally
+            {
+                store.StopStoringAfterStage = null;
+            }
+
+            Assert.Equal(3, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
+            var stored = await store.GetAsync(TenantId.Default, branch.Id, CancellationToken.None);
+            Assert.Equal(stage == 1 ? null : JobState.Waiting, stored?.State);
+
+            // Within the grace the journal is left to its process; after it, the promoter finishes the storing.
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            Assert.Equal(stage == 1 ? null : JobState.Waiting, (await store.GetAsync(TenantId.Default, branch.Id, CancellationToken.None))?.State);
+            time.Advance(RedisJobStore.StoringGrace + TimeSpan.FromSeconds(1));
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            Assert.Equal(3, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
+
+            var ran = new List<string>();
+            foreach (var expected in new[] { root.Id, branch.Id, leaf.Id, onSuccess.Id })
+            {
+                await WaitForStateAsync(store, expected, JobState.Pending);
+                ran.AddRange((await FinishAllAsync(store, queues)).Select(j => j.Id));
+            }
+
+            Assert.Equal(new[] { root.Id, branch.Id, leaf.Id, onSuccess.Id }, ran);
+            var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Succeeded, 3, 3), (info.State, info.Total, info.Succeeded));
+        }
     }
 
     /// <summary>Continuations whose dependency is on another node: released on success, cancelled or failed otherwise, linked after the finish too.</summary>

@@ -10,7 +10,9 @@
 -- here, with the workflow definition ARGV[10] as its field wd when not '') or 'add' (to the running batch ARGV[7] of
 -- tenant ARGV[8]).  ARGV[11] '1' on a Redis Cluster: the store has made or checked the batch on its slot, and links
 -- this script's jobs to what is on other slots (each job's remote dependencies) itself (flow_link.lua); a job's batch
--- and its remote dependencies are only recorded here (bo, and rd with wf counting them), never read.
+-- and its remote dependencies are only recorded here (bo, and rd with wf counting them), never read.  ARGV[12] a key
+-- of this slot set (for a day) when the jobs are stored ('' none): the mark by which a store that finishes the storing
+-- of a workflow its process left half-done knows this part is done (RedisJobStore.Outbox.cs).
 -- Then 3 entries per queue: name, job hash prefix, tenant index prefix. Then 20 entries per job: its queue's number,
 -- the KEYS index of its id lookup (0: a generated id has none), of its unique key (0: none), the unique key's
 -- until (µs), enqueue.lua's 13: id, state ('waiting' for a job with dependencies), scheduled-at, type, tenant,
@@ -28,11 +30,11 @@ local cluster = ARGV[11] == '1'
 local FINISHED = { succeeded = true, partial = true, failed = true, cancelled = true }
 local queues = {}
 for q = 1, nq do
-  local a = 12 + (q - 1) * 3
+  local a = 13 + (q - 1) * 3
   queues[q] = { name = ARGV[a], job = ARGV[a + 1], tenant = ARGV[a + 2], pending = KEYS[4 * q - 2], scheduled = KEYS[4 * q - 1],
     fair = KEYS[4 * q], lanes = KEYS[4 * q + 1] }
 end
-local first = 12 + nq * 3
+local first = 13 + nq * 3
 local PER_JOB = 21
 
 local function holder_hash(queue, id) return ARGV[5] .. ':{' .. queue .. '}:j:' .. id end
@@ -219,6 +221,7 @@ for a = first, #ARGV, PER_JOB do
   if ARGV[a + 17] ~= '' or ARGV[a + 18] ~= '' then state = link(a, q, id, state) end
   out[#out + 1] = state
 end
+if ARGV[12] ~= '' then redis.call('SET', ARGV[12], '1', 'PX', 86400000) end
 if ARGV[4] == '1' then
   for q = 1, nq do redis.call('SADD', KEYS[1], queues[q].name) end
 end
