@@ -73,10 +73,11 @@ public sealed partial class RedisJobStore
                 batch.SortedSetLengthAsync(keys.All[3], double.NegativeInfinity, now))).ConfigureAwait(false);
             var results = await RunPlanAsync(db, plan, RedisScript.Promote, take => [nowText, take, _wakeUp]).ConfigureAwait(false);
             var promoted = results.Sum(r => (int)r.Result);
-            if (_standalone == false)
+            if (!RegistersQueueInScript())
             {
                 // On a Cluster, the workflows a process left half-stored, and the outboxes: what a process that died
-                // between a finish and its delivery left.
+                // between a finish and its delivery left. Asked of the connection, not of an earlier enqueue: a worker
+                // process that never enqueues must deliver too.
                 await FinishStoringAsync(db, now).ConfigureAwait(false);
                 await DeliverOutboxesAsync(db, OutboxDeliveryBatch, remove: true).ConfigureAwait(false);
             }
