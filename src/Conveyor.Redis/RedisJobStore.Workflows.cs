@@ -141,7 +141,8 @@ public sealed partial class RedisJobStore
                 return (int)result == 1;
             }
 
-            // A Cluster: the batch is cancelled on its slot; each unfinished member now on its own (as a cancel).
+            // A Cluster: the batch is cancelled on its slot; each unfinished member now on its own (as a cancel). A batch
+            // cancelled before answers with its unfinished members too, so that a retry finishes a cancel cut short.
             var members = (RedisValue[])result!;
             var cancels = new List<Task<RedisResult>>(members.Length - 1);
             var batch = db.CreateBatch();
@@ -154,7 +155,7 @@ public sealed partial class RedisJobStore
 
             batch.Execute();
             await Task.WhenAll(cancels).ConfigureAwait(false);
-            return true;
+            return (int)members[0] == 1;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

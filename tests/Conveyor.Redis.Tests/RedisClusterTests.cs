@@ -122,7 +122,7 @@ public sealed class RedisClusterTests
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
         await DagAcrossQueuesAsync(store, queues);
-        await CancelBatchAcrossSlotsAsync(store, queues);
+        await CancelBatchAcrossSlotsAsync(connection, store, queues);
         await DeliveryStoppedHalfWayAsync(connection, store, queues, time);
         await StoringStoppedHalfWayAsync(store, queues, time);
     }
@@ -269,7 +269,7 @@ public sealed class RedisClusterTests
     }
 
     /// <summary>Cancelling a batch whose members are on three nodes: each member cancelled on its slot, the complete callback released once.</summary>
-    private static async Task CancelBatchAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    private static async Task CancelBatchAcrossSlotsAsync(ConnectionMultiplexer connection, RedisJobStore store, List<string> queues)
     {
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
         var members = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { BatchId = batch.Id }).ToList();
@@ -285,6 +285,20 @@ public sealed class RedisClusterTests
         await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
         Assert.Equal(members.Count, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Cancelled);
         Assert.Equal(onComplete.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+
+        // A cancel cut short after the batch's own step (its members' slots never reached): calling it again cancels
+        // the members and answers false, as for any batch no longer running.
+        var cut = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var unreached = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { BatchId = cut.Id }).ToList();
+        Assert.True((await store.CreateBatchAsync(cut, unreached, CancellationToken.None)).AllStored);
+        await connection.GetDatabase().HashSetAsync(store.Keys.Batch(cut.Id), "st", "cancelled");
+        Assert.False(await store.CancelBatchAsync(cut.Id, TenantId.Default, CancellationToken.None));
+        foreach (var member in unreached)
+        {
+            Assert.Equal(JobState.Cancelled, (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!.State);
+        }
+
+        Assert.False(await store.CancelBatchAsync(cut.Id, "another-tenant", CancellationToken.None));
     }
 
     /// <summary>

@@ -7,16 +7,20 @@
 -- KEYS[1] the batch hash  ARGV[1] the store's key prefix  ARGV[2] batch id  ARGV[3] tenant  ARGV[4] now
 -- ARGV[5] cancellation channel  ARGV[6] '1' on a Redis Cluster
 -- Returns 1 when cancelled ({1, "<queue>\t<id>"…} on a Cluster), 0 when the tenant has no such batch or it is not running.
+-- On a Cluster a batch cancelled already returns {0, its unfinished members…}: a cancel whose member cancels did not all
+-- reach their slots (a connection lost half-way) is finished by calling it again.
 flow.prefix = ARGV[1]
 local bk, batch, now = KEYS[1], ARGV[2], ARGV[4]
 local v = redis.call('HMGET', bk, 'tn', 'st')
-if v[1] ~= ARGV[3] or v[2] ~= 'running' then return 0 end
-redis.call('HSET', bk, 'st', 'cancelled', 'u', now)
+if v[1] ~= ARGV[3] then return 0 end
+if v[2] ~= 'running' and not (ARGV[6] == '1' and v[2] == 'cancelled') then return 0 end
 if ARGV[6] == '1' then
-  local out = { 1 }
+  local out = { v[2] == 'running' and 1 or 0 }
+  redis.call('HSET', bk, 'st', 'cancelled', 'u', now)
   for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do out[#out + 1] = member end
   return out
 end
+redis.call('HSET', bk, 'st', 'cancelled', 'u', now)
 local UNSTARTED = { waiting = true, scheduled = true, pending = true, retrying = true }
 for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do
   local queue, id = string.match(member, '^([^\t]*)\t(.*)$')
