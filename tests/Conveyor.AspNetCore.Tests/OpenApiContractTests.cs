@@ -199,6 +199,35 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("GET", "/workflows/{workflowId}", await Send(app, HttpMethod.Get, "/workflows/" + started.WorkflowId, TestApp.KeyB), HttpStatusCode.NotFound);
         await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.OK);
         await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.Conflict);
+        const string Batches = "/batches", BatchJobs = "/batches/{batchId}/jobs", Workflows = "/workflows";
+        const string BatchBody = """{"jobs": [{"type": "test:noop", "queue": "nobody"}], "on_success": {"type": "test:noop"}, "on_complete": null, "retention_seconds": 3600}""";
+        string createdBatch;
+        using (var created = await Send(app, HttpMethod.Post, Batches, a, BatchBody, idempotencyKey: "b-1"))
+        {
+            await contract.CheckAsync("POST", Batches, created, HttpStatusCode.Created);
+            createdBatch = created.Headers.Location!.OriginalString.Split('/')[^1];
+        }
+
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, a, BatchBody, idempotencyKey: "b-1"), HttpStatusCode.Created);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, a, """{"jobs": [{"type": "test:noop", "queue": "elsewhere"}]}""", idempotencyKey: "b-1"), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, a, """{"jobs": [{"type": "test:noop", "max_retry": -1}]}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, null, BatchBody), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches + "?tenant=tenant-b", a, BatchBody), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, a, $$"""{"jobs": [{"type": "test:noop", "payload": "{{new string('x', 5000)}}"}]}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("POST", Batches, await Send(app, HttpMethod.Post, Batches, a, "jobs=1", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
+        await contract.CheckAsync("POST", BatchJobs, await Send(app, HttpMethod.Post, $"/batches/{createdBatch}/jobs", a, """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}"""), HttpStatusCode.Created);
+        await contract.CheckAsync("POST", BatchJobs, await Send(app, HttpMethod.Post, $"/batches/{createdBatch}/jobs", a, """{"jobs": []}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", BatchJobs, await Send(app, HttpMethod.Post, $"/batches/{createdBatch}/jobs", TestApp.KeyB, """{"jobs": [{"type": "test:noop"}]}"""), HttpStatusCode.NotFound);
+        await contract.CheckAsync("POST", BatchJobs, await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/jobs", a, """{"jobs": [{"type": "test:noop"}]}"""), HttpStatusCode.Conflict);
+        const string WorkflowBody = """{"name": "contract", "steps": [{"name": "a", "job": {"type": "test:noop", "queue": "nobody"}}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"], "on_dependency_failure": "fail"}]}""";
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody, idempotencyKey: "w-1"), HttpStatusCode.Created);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody, idempotencyKey: "w-1"), HttpStatusCode.Created);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody.Replace("\"fail\"", "\"run\"", StringComparison.Ordinal).Replace("[\"a\"]", "[]", StringComparison.Ordinal), idempotencyKey: "w-1"), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, """{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": ["a"]}]}"""), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, null, WorkflowBody), HttpStatusCode.Unauthorized);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows + "?tenant=tenant-b", a, WorkflowBody), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, $$"""{"steps": [{"name": "{{new string('x', 5000)}}"}]}"""), HttpStatusCode.RequestEntityTooLarge);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, "steps=1", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
 
         // health and metrics
         await contract.CheckAsync("GET", "/healthz", await Send(app, HttpMethod.Get, "/healthz", null), HttpStatusCode.OK);

@@ -169,6 +169,19 @@ internal sealed class TestApp : IAsyncDisposable
         return await Client.SendAsync(request);
     }
 
+    /// <summary>POSTs a JSON body to any path, with an API key and an Idempotency-Key when given.</summary>
+    public async Task<HttpResponseMessage> PostAsync(string path, string json, string? key = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(json) };
+        Authorize(request, key);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await Client.SendAsync(request);
+    }
+
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key = null)
     {
         using var request = new HttpRequestMessage(method, path);

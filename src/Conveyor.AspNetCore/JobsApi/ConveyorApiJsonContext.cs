@@ -24,5 +24,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitListResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchCreatedResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowCreatedResponse))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ConveyorApiJsonContext : JsonSerializerContext;

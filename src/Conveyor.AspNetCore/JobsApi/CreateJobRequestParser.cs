@@ -26,37 +26,23 @@ internal static class CreateJobRequestParser
         "unique_key", "unique_for_seconds", "retention_seconds",
     ];
 
+    /// <summary>The nesting depth a body may have: a payload may nest 63 levels.</summary>
+    public const int MaxDepth = 64;
+
     /// <summary>Parses the body; on failure <paramref name="error"/> holds the field and the reason.</summary>
-    public static CreateJobRequest? Parse(ReadOnlySequence<byte> body, DateTimeOffset now, out ParseError? error)
-    {
-        error = null;
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            error = new ParseError("body", $"is not valid JSON ({TrimMessage(e.Message)}).");
-            return null;
-        }
+    public static CreateJobRequest? Parse(ReadOnlySequence<byte> body, DateTimeOffset now, out ParseError? error) =>
+        JsonRequest.Read(
+            body,
+            MaxDepth,
+            "{\"type\": \"note:archive\", \"payload\": {\"note_id\": 42}}",
+            (JsonElement root, out ParseError? e) => ParseObject(root, now, out e),
+            out error);
 
-        using (document)
-        {
-            try
-            {
-                return Parse(document.RootElement, now, out error);
-            }
-            catch (InvalidOperationException)
-            {
-                // A property name with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
-                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
-                return null;
-            }
-        }
-    }
-
-    private static CreateJobRequest? Parse(JsonElement root, DateTimeOffset now, out ParseError? error)
+    /// <summary>
+    /// Reads a job as <c>POST /jobs</c> takes it from a JSON value (a body's root, or a job inside a batch or workflow);
+    /// "body" is the field of a refusal of the value itself.
+    /// </summary>
+    public static CreateJobRequest? ParseObject(JsonElement root, DateTimeOffset now, out ParseError? error)
     {
         error = null;
         if (root.ValueKind != JsonValueKind.Object)

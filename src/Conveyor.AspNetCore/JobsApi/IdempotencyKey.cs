@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -32,11 +34,41 @@ internal static class IdempotencyKey
         return true;
     }
 
-    public static string ToJobId(string tenant, string key)
+    /// <summary>
+    /// The request's <c>Idempotency-Key</c>: true with null when there is none, false with a 400 for a malformed one.
+    /// </summary>
+    public static bool TryRead(HttpRequest request, out string? key, out ValidationProblem? problem)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(tenant + "\n" + key));
-        return JobIdPrefix + Convert.ToHexStringLower(hash)[..32];
+        key = null;
+        problem = null;
+        if (!request.Headers.TryGetValue(HeaderName, out var values))
+        {
+            return true;
+        }
+
+        key = values.Count == 1 ? values[0] : null;
+        if (key is null || !IsValid(key))
+        {
+            key = null;
+            problem = ApiProblems.Invalid(HeaderName, $"must be one value of 1 to {MaxLength} visible ASCII characters (a UUID is a good choice).");
+            return false;
+        }
+
+        return true;
     }
+
+    public static string ToJobId(string tenant, string key) => JobIdPrefix + Hash(tenant + "\n" + key);
+
+    /// <summary>
+    /// The id of one job of a request that creates several (<paramref name="part"/>: "batch\n3", "step\nextract"…). A key
+    /// has no line break, so no part collides with another part or with the key of a <c>POST /jobs</c>.
+    /// </summary>
+    public static string ToJobId(string tenant, string key, string part) => ToJobId(tenant, key + "\n" + part);
+
+    /// <summary>The id of the batch (<paramref name="kind"/> "batch") or workflow ("workflow") a request with this key creates.</summary>
+    public static string ToBatchId(string tenant, string key, string kind) => BatchId.Prefix + Hash(tenant + "\n" + key + "\n" + kind);
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
 
     /// <summary>True when the stored job was created by the same request (type, queue, payload, max retry).</summary>
     public static bool SameRequest(JobInfo stored, CreateJobRequest request, int defaultMaxRetry) =>

@@ -56,14 +56,9 @@ internal static class JobsEndpoints
             return problem!;
         }
 
-        string? idempotencyKey = null;
-        if (http.Request.Headers.TryGetValue(IdempotencyKey.HeaderName, out var keyValues))
+        if (!IdempotencyKey.TryRead(http.Request, out var idempotencyKey, out var invalidKey))
         {
-            idempotencyKey = keyValues.Count == 1 ? keyValues[0] : null;
-            if (idempotencyKey is null || !IdempotencyKey.IsValid(idempotencyKey))
-            {
-                return ApiProblems.Invalid(IdempotencyKey.HeaderName, $"must be one value of 1 to {IdempotencyKey.MaxLength} visible ASCII characters (a UUID is a good choice).");
-            }
+            return invalidKey!;
         }
 
         var request = CreateJobRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), out var error);
@@ -72,20 +67,9 @@ internal static class JobsEndpoints
             return ApiProblems.Invalid(error!.Field, error.Reason);
         }
 
-        if (!catalog.Contains(request.Type))
+        if (!JobRequestChecks.TryCheck(request, "", catalog, coreOptions.Value, out var invalid, out var tooLarge))
         {
-            return ApiProblems.Invalid("type", $"no handler runs '{request.Type}'; this server runs: {string.Join(", ", catalog.Types.Order(StringComparer.Ordinal))}.");
-        }
-
-        var payloadLimit = coreOptions.Value.MaxPayloadBytes;
-        if (request.Payload.Length > payloadLimit)
-        {
-            return ApiProblems.TooLarge("payload", request.Payload.Length, sizeIsExact: true, payloadLimit, "Conveyor:MaxPayloadBytes");
-        }
-
-        if (catalog.ValidatePayload(request.Type, request.Payload) is { } payloadError)
-        {
-            return ApiProblems.Invalid(payloadError.Field, payloadError.Reason);
+            return invalid is not null ? invalid : tooLarge!;
         }
 
         var options = request.Options with

@@ -40,6 +40,9 @@ internal static class ConveyorOpenApi
     /// <summary>A signal name (<see cref="Storage.JobSignal.IsValidName"/>).</summary>
     public static readonly string SignalNamePattern = $"^[A-Za-z0-9_.:-]{{1,{Storage.JobSignal.MaxNameLength}}}$";
 
+    /// <summary>A workflow step's name (<see cref="WorkflowBuilder.MaxStepNameLength"/>).</summary>
+    public static readonly string WorkflowStepNamePattern = $"^[A-Za-z0-9_.:-]{{1,{WorkflowBuilder.MaxStepNameLength}}}$";
+
     /// <summary>A job type (<see cref="JobType.IsValid"/>); the length limit is given separately.</summary>
     public const string JobTypePattern = "^[a-z0-9_.-]+:[a-z0-9_.-]+$";
 
@@ -75,7 +78,8 @@ internal static class ConveyorOpenApi
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
             }
 
-            if ((context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowResponse))
+            if ((context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowResponse)
+                    || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchCreatedResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowCreatedResponse))
                 && schema.Properties is { } batchProperties)
             {
                 batchProperties["status"] = Enumeration(
@@ -208,6 +212,35 @@ internal static class ConveyorOpenApi
                     Maximum = options.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                break;
+            case "CreateBatch" or "AddBatchJobs" or "CreateWorkflow":
+                var adding = endpointName == "AddBatchJobs";
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = endpointName == "CreateWorkflow"
+                        ? "The workflow: named steps, each a job as POST /jobs takes it and the steps it runs after. Any other field is refused."
+                        : adding ? "The jobs to add, each as POST /jobs takes it. Any other field is refused." : "The batch: its jobs and callbacks, each as POST /jobs takes it. Any other field is refused.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = endpointName == "CreateWorkflow" ? WorkflowSchema() : BatchSchema(adding) },
+                    },
+                };
+                operation.Parameters ??= [];
+                AddQuery(operation, "tenant", "Admin keys only: the tenant to act in, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise). Every job is created in this tenant.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                if (!adding)
+                {
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = IdempotencyKey.HeaderName,
+                        In = ParameterLocation.Header,
+                        Description = "Makes a repeat of the request answer the first one (201, Idempotent-Replayed: true); the same key with another request is a 409.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^[!-~]{{1,{IdempotencyKey.MaxLength}}}$" },
+                    });
+                    AddHeader(operation, "201", "Idempotent-Replayed", "'true' when an Idempotency-Key repeat answered the first request.");
+                }
+
+                AddHeader(operation, "201", "Location", endpointName == "CreateWorkflow" ? "The workflow: GET it for its steps' status." : "The batch: GET it for its counts and progress.");
                 break;
             case "GetBatch" or "CancelBatch" or "GetWorkflow":
                 operation.Parameters ??= [];
@@ -359,6 +392,98 @@ internal static class ConveyorOpenApi
                 new OpenApiSchema { Required = new HashSet<string> { "filter" } },
             ],
         };
+    }
+
+    private static OpenApiSchema BatchSchema(bool adding)
+    {
+        var properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["jobs"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                MinItems = 1,
+                MaxItems = WorkflowsApi.BatchRequestParser.MaxJobs,
+                Items = CreateJobSchema(),
+                Description = "The batch's jobs, each as POST /jobs takes it; stored together or not at all.",
+            },
+        };
+        if (!adding)
+        {
+            properties["on_success"] = Nullable(CreateJobSchema(), "A job enqueued once every job of the batch succeeded; cancelled when one did not.");
+            properties["on_complete"] = Nullable(CreateJobSchema(), "A job enqueued once every job of the batch finished, whatever the outcomes.");
+            properties["retention_seconds"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Number,
+                Minimum = CreateJobRequestParser.MinPositiveSeconds.ToString(CultureInfo.InvariantCulture),
+                Maximum = CreateJobRequestParser.MaxSeconds.ToString(CultureInfo.InvariantCulture),
+                Description = "How long the batch's record stays readable after its last job finished; 7 days when absent.",
+            };
+        }
+
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "jobs" },
+            Properties = properties,
+            AdditionalPropertiesAllowed = false,
+        };
+    }
+
+    private static OpenApiSchema WorkflowSchema()
+    {
+        var step = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "name", "job" },
+            AdditionalPropertiesAllowed = false,
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = WorkflowStepNamePattern, Description = "Unique in the workflow, e.g. extract." },
+                ["job"] = CreateJobSchema(),
+                ["after"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array | JsonSchemaType.Null,
+                    MaxItems = WorkflowsApi.WorkflowRequestParser.MaxAfter,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = WorkflowStepNamePattern },
+                    Description = "The names of the steps this one runs after (no repeats, no cycles); it starts once all of them succeeded.",
+                },
+                ["on_dependency_failure"] = Enumeration(
+                    WorkflowsApi.WorkflowRequestParser.Policies,
+                    "When a step it runs after did not succeed: cancel (the default) cancels this step, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway. What runs after it follows its own policy."),
+            },
+        };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "steps" },
+            AdditionalPropertiesAllowed = false,
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 1, MaxLength = WorkflowsApi.WorkflowRequestParser.MaxNameLength, Description = "A name for people (need not be unique); no control characters." },
+                ["steps"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    MinItems = 1,
+                    MaxItems = WorkflowsApi.WorkflowRequestParser.MaxSteps,
+                    Items = step,
+                    Description = "The steps, in any order; stored together or not at all.",
+                },
+                ["retention_seconds"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Number,
+                    Minimum = CreateJobRequestParser.MinPositiveSeconds.ToString(CultureInfo.InvariantCulture),
+                    Maximum = CreateJobRequestParser.MaxSeconds.ToString(CultureInfo.InvariantCulture),
+                    Description = "How long the workflow's record stays readable after its last step finished; 7 days when absent.",
+                },
+            },
+        };
+    }
+
+    private static OpenApiSchema Nullable(OpenApiSchema schema, string description)
+    {
+        schema.Type |= JsonSchemaType.Null;
+        schema.Description = description;
+        return schema;
     }
 
     private static OpenApiSchema CreateJobSchema()

@@ -12,6 +12,8 @@ internal static class WorkflowsEndpoints
 {
     public static void Map(IEndpointRouteBuilder group)
     {
+        CreateBatchEndpoint.Map(group);
+        CreateWorkflowEndpoint.Map(group);
         group.MapGet("/batches/{batchId}", GetBatchAsync).WithName("GetBatch")
             .WithSummary("A batch's status, counts by outcome and progress")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
@@ -108,7 +110,7 @@ internal static class WorkflowsEndpoints
     };
 
     /// <summary>The tenant to act in; false with a 400 for a malformed id or tenant parameter, a 403 for a tenant the key may not act in.</summary>
-    private static bool TryScope(string id, string field, HttpContext http, out string tenant, out ValidationProblem? invalid, out ProblemHttpResult? forbidden)
+    internal static bool TryScope(string id, string field, HttpContext http, out string tenant, out ValidationProblem? invalid, out ProblemHttpResult? forbidden)
     {
         invalid = null;
         forbidden = null;
@@ -119,24 +121,32 @@ internal static class WorkflowsEndpoints
             return false;
         }
 
-        if (!JobTenantParameter.TryRead(http, out tenant, out var error))
-        {
-            if (error!.Forbidden)
-            {
-                forbidden = ApiProblems.ForbiddenTenant(error.Field, error.Reason);
-            }
-            else
-            {
-                invalid = ApiProblems.Invalid(error.Field, error.Reason);
-            }
-
-            return false;
-        }
-
-        return true;
+        return TryTenant(http, out tenant, out invalid, out forbidden);
     }
 
-    private static ProblemHttpResult NotFound(string kind, string id) => TypedResults.Problem(
+    /// <summary>The tenant to act in (the key's, or the one an admin key names with <c>?tenant=</c>); false with a 400 or a 403.</summary>
+    internal static bool TryTenant(HttpContext http, out string tenant, out ValidationProblem? invalid, out ProblemHttpResult? forbidden)
+    {
+        invalid = null;
+        forbidden = null;
+        if (JobTenantParameter.TryRead(http, out tenant, out var error))
+        {
+            return true;
+        }
+
+        if (error!.Forbidden)
+        {
+            forbidden = ApiProblems.ForbiddenTenant(error.Field, error.Reason);
+        }
+        else
+        {
+            invalid = ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        return false;
+    }
+
+    internal static ProblemHttpResult NotFound(string kind, string id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: $"No such {kind}.",
         detail: $"There is no {kind} '{id}' for this API key's tenant.");

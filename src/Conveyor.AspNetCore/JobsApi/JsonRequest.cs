@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>Reads the JSON object at the root of a request body (or nested in one); on failure names the field and the reason.</summary>
+internal delegate T? JsonObjectReader<T>(JsonElement value, out ParseError? error)
+    where T : class;
+
+/// <summary>
+/// The checks every JSON request body of the API shares, in one place: the body is JSON within a nesting depth, its root
+/// is an object, no field is unknown or given twice, and a string with a lone UTF-16 surrogate escape is refused by name
+/// rather than thrown as a server error. Each request's own parser reads the fields.
+/// </summary>
+internal static class JsonRequest
+{
+    /// <summary>
+    /// Parses <paramref name="body"/> and hands its root object to <paramref name="read"/>; "body" is the field of a
+    /// refusal of the JSON itself, with <paramref name="example"/> shown when the root is not an object.
+    /// </summary>
+    public static T? Read<T>(ReadOnlySequence<byte> body, int maxDepth, string example, JsonObjectReader<T> read, out ParseError? error)
+        where T : class
+    {
+        error = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
+        }
+        catch (JsonException e)
+        {
+            error = new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
+            return null;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = new ParseError("body", $"must be a JSON object such as {example}; it is {CreateJobRequestParser.Describe(root.ValueKind)}.");
+                return null;
+            }
+
+            try
+            {
+                return read(root, out error);
+            }
+            catch (InvalidOperationException)
+            {
+                // A name or string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
+                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// False with the field when <paramref name="value"/> (an object at <paramref name="path"/>, "" for the root) has a
+    /// field not in <paramref name="fields"/> or one field twice; <paramref name="what"/> names the object in the message.
+    /// </summary>
+    public static bool CheckFields(JsonElement value, string path, IReadOnlyCollection<string> fields, string what, out ParseError? error)
+    {
+        error = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            var field = Join(path, CreateJobRequestParser.Shorten(property.Name));
+            if (!fields.Contains(property.Name))
+            {
+                error = new ParseError(field, $"is not a field of {what}; it has: {string.Join(", ", fields)}.");
+                return false;
+            }
+
+            if (!seen.Add(property.Name))
+            {
+                error = new ParseError(field, "appears more than once.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>An array of 1 to <paramref name="max"/> items, or false with a refusal naming <paramref name="field"/>.</summary>
+    public static bool CheckArray(JsonElement value, string field, int max, string items, out ParseError? error)
+    {
+        error = null;
+        if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() is > 0 and var count && count <= max)
+        {
+            return true;
+        }
+
+        error = new ParseError(field, $"must be an array of 1 to {max} {items}; it is {(value.ValueKind == JsonValueKind.Array ? $"an array of {value.GetArrayLength()}" : CreateJobRequestParser.Describe(value.ValueKind))}.");
+        return false;
+    }
+
+    /// <summary>A field's path: <c>jobs[3]</c> and <c>queue</c> make <c>jobs[3].queue</c>; "body" within a part names the part.</summary>
+    public static string Join(string path, string field) =>
+        path.Length == 0 ? field : field is "body" or "" ? path : field.StartsWith('[') ? path + field : path + "." + field;
+
+    /// <summary>The refusal of a nested reader, its field put under <paramref name="path"/>.</summary>
+    public static ParseError Under(string path, ParseError error) => error with { Field = Join(path, error.Field) };
+}

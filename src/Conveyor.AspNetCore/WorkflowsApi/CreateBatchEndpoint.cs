@@ -1,0 +1,308 @@
+using System.Buffers;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.AspNetCore.WorkflowsApi.Contracts;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.WorkflowsApi;
+
+/// <summary>
+/// <c>POST /batches</c>: a batch of jobs with its callbacks, stored all or none by one call of
+/// <see cref="IWorkflowClient.StartBatchAsync"/>; <c>POST /batches/{id}/jobs</c>: jobs added to a running batch, all or
+/// none (<see cref="IWorkflowClient.AddToBatchAsync"/>). Every job is in the caller's tenant whatever its body says.
+/// </summary>
+internal static class CreateBatchEndpoint
+{
+    public static void Map(IEndpointRouteBuilder group)
+    {
+        group.MapPost("/batches", CreateAsync).WithName("CreateBatch")
+            .WithSummary("Create a batch: its jobs and its callbacks are stored together or not at all")
+            .WithDescription($"Body: {{\"jobs\": [job, ...], \"on_success\": job, \"on_complete\": job, \"retention_seconds\": n}}; each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs} jobs). on_success runs once every job succeeded (it is cancelled otherwise), on_complete once every job finished. A refused job refuses the batch: nothing is stored. An Idempotency-Key header makes a repeat answer the first batch.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
+        group.MapPost("/batches/{batchId}/jobs", AddAsync).WithName("AddBatchJobs")
+            .WithSummary("Add jobs to a running batch, all or none; its callbacks wait for them too")
+            .WithDescription($"Body: {{\"jobs\": [job, ...]}}, each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs}). A batch that has finished or was cancelled is a 409.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
+    }
+
+    internal static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        HttpContext http,
+        IJobClient client,
+        IWorkflowClient workflows,
+        IJobStore store,
+        JobTypeCatalog catalog,
+        IOptions<ConveyorApiOptions> apiOptions,
+        IOptions<ConveyorOptions> coreOptions,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!IdempotencyKey.TryRead(http.Request, out var key, out var invalidKey))
+        {
+            return invalidKey!;
+        }
+
+        if (!WorkflowsEndpoints.TryTenant(http, out var tenant, out var invalid, out var forbidden))
+        {
+            return invalid is not null ? invalid : forbidden!;
+        }
+
+        var request = BatchRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), adding: false, out var error);
+        if (request is null)
+        {
+            return ApiProblems.Invalid(error!.Field, error.Reason);
+        }
+
+        var batchId = key is null ? null : IdempotencyKey.ToBatchId(tenant, key, "batch");
+        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, key, out var built, out invalid, out var tooLarge))
+        {
+            return invalid is not null ? invalid : tooLarge!;
+        }
+
+        BatchEnqueueResult result;
+        try
+        {
+            result = await workflows.StartBatchAsync(
+                built.Members,
+                new BatchOptions { BatchId = batchId, OnSuccess = built.OnSuccess, OnComplete = built.OnComplete, Retention = request.Retention },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException) when (batchId is not null)
+        {
+            // The key's batch exists: this is a repeat.
+            return await ReplayAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, key!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotSupportedException e)
+        {
+            return NotAvailable(e);
+        }
+
+        if (!result.Created)
+        {
+            if (batchId is not null && result.Jobs.Refusal!.Outcome == EnqueueOutcome.DuplicateId)
+            {
+                return await ReplayAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, key!, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Refused(result.Jobs, built.Fields, built.All);
+        }
+
+        return TypedResults.Created(Location(http, result.BatchId), built.Response(result.BatchId, BatchState.Running));
+    }
+
+    internal static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>> AddAsync(
+        string batchId,
+        HttpContext http,
+        IJobClient client,
+        IWorkflowClient workflows,
+        JobTypeCatalog catalog,
+        IOptions<ConveyorApiOptions> apiOptions,
+        IOptions<ConveyorOptions> coreOptions,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        if (!WorkflowsEndpoints.TryScope(batchId, "batch_id", http, out var tenant, out var invalid, out var forbidden))
+        {
+            return invalid is not null ? invalid : forbidden!;
+        }
+
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        var request = BatchRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), adding: true, out var error);
+        if (request is null)
+        {
+            return ApiProblems.Invalid(error!.Field, error.Reason);
+        }
+
+        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, key: null, out var built, out invalid, out var tooLarge))
+        {
+            return invalid is not null ? invalid : tooLarge!;
+        }
+
+        EnqueueAllResult result;
+        try
+        {
+            result = await workflows.AddToBatchAsync(batchId, built.Members, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            var batch = await workflows.GetBatchAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
+            return batch is null
+                ? WorkflowsEndpoints.NotFound("batch", batchId)
+                : ApiProblems.Conflict("The batch is not running.", $"Batch {batchId} is {batch.State.ToApiStatus()}; jobs can be added only to a RUNNING batch.");
+        }
+        catch (NotSupportedException e)
+        {
+            return NotAvailable(e);
+        }
+
+        if (!result.AllStored)
+        {
+            return Refused(result, built.Fields, built.All);
+        }
+
+        var location = $"{http.Request.PathBase}{http.Request.Path.Value![..http.Request.Path.Value!.TrimEnd('/').LastIndexOf('/')]}";
+        return TypedResults.Created(location, built.Response(batchId, BatchState.Running));
+    }
+
+    /// <summary>Checks and builds every job of the request, in its tenant; with an idempotency key each job's id derives from it.</summary>
+    private static bool TryBuild(
+        IJobClient client, JobTypeCatalog catalog, ConveyorOptions options, BatchRequest request, string tenant, string? key,
+        out BuiltBatch built, out ValidationProblem? invalid, out ProblemHttpResult? tooLarge)
+    {
+        built = new BuiltBatch();
+        tooLarge = null;
+        invalid = null;
+        var specs = request.Jobs.Select((job, i) => (Job: job, Field: $"jobs[{i}]", Part: $"batch\n{i}"))
+            .Append((Job: request.OnSuccess!, Field: "on_success", Part: "batch\non_success"))
+            .Append((Job: request.OnComplete!, Field: "on_complete", Part: "batch\non_complete"));
+        foreach (var (job, field, part) in specs)
+        {
+            if (job is null)
+            {
+                continue;
+            }
+
+            if (!JobRequestChecks.TryCheck(job, field, catalog, options, out invalid, out tooLarge)
+                || !JobRequestChecks.TryCreate(client, job, field, tenant, key is null ? null : IdempotencyKey.ToJobId(tenant, key, part), out var newJob, out invalid))
+            {
+                return false;
+            }
+
+            built.Add(field, newJob!);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A repeat of a request with the same Idempotency-Key: the first batch's answer when every job of the request is the
+    /// job the first request stored (type, queue, payload, max retry), a 409 otherwise.
+    /// </summary>
+    private static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>> ReplayAsync(
+        HttpContext http, IWorkflowClient workflows, IJobStore store, ConveyorOptions options, BatchRequest request, BuiltBatch built,
+        string batchId, string tenant, string key, CancellationToken cancellationToken)
+    {
+        var batch = await workflows.GetBatchAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
+        var same = batch is { Workflow: null };
+        var requests = request.Jobs.Append(request.OnSuccess).Append(request.OnComplete).Where(static r => r is not null).ToList();
+        for (var i = 0; same && i < built.All.Count; i++)
+        {
+            var stored = await store.GetAsync(tenant, built.All[i].Id, cancellationToken).ConfigureAwait(false);
+            same = stored is not null && IdempotencyKey.SameRequest(stored, requests[i]!, options.DefaultMaxRetry);
+        }
+
+        foreach (var (callback, part) in new (CreateJobRequest?, string)[] { (request.OnSuccess, "on_success"), (request.OnComplete, "on_complete") })
+        {
+            // A callback the first request had and this one has not.
+            if (same && callback is null)
+            {
+                same = await store.GetAsync(tenant, IdempotencyKey.ToJobId(tenant, key, "batch\n" + part), cancellationToken).ConfigureAwait(false) is null;
+            }
+        }
+
+        if (!same)
+        {
+            return ApiProblems.Conflict(
+                "Idempotency-Key reused with a different request.",
+                $"The key '{key}' already created batch {batchId} with other jobs. Use a new key for a new batch.");
+        }
+
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created(Location(http, batchId), built.Response(batchId, batch!.State));
+    }
+
+    /// <summary>A 409 naming the job the store refused (its id or unique key is held) and the job that holds it.</summary>
+    internal static ProblemHttpResult Refused(EnqueueAllResult result, IReadOnlyList<string> fields, IReadOnlyList<NewJob> jobs)
+    {
+        var refusal = result.Refusal!;
+        var index = result.RefusedIndex;
+        var field = index < fields.Count ? fields[index] : "body";
+        var job = index < jobs.Count ? jobs[index] : null;
+        return refusal.Outcome switch
+        {
+            EnqueueOutcome.DuplicateUniqueKey => ApiProblems.Conflict(
+                "Another job holds this unique_key.",
+                $"{field}: job {refusal.JobId} ({refusal.State.ToApiStatus()}) holds unique_key '{job?.UniqueKey}'; nothing was stored."),
+            _ => ApiProblems.Conflict(
+                "A job of the request was refused.",
+                $"{field}: refused ({refusal.Outcome}, job {refusal.JobId}); nothing was stored."),
+        };
+    }
+
+    internal static ProblemHttpResult NotAvailable(NotSupportedException e) => TypedResults.Problem(
+        statusCode: StatusCodes.Status501NotImplemented,
+        title: "This store does not support batches.",
+        detail: e.Message);
+
+    private static string Location(HttpContext http, string batchId) =>
+        $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(batchId)}";
+
+    /// <summary>The jobs of a request as built, with the body field of each (for the 409 that names a refused one).</summary>
+    private sealed class BuiltBatch
+    {
+        private readonly List<string> _memberIds = [];
+
+        public List<NewJob> Members { get; } = [];
+
+        public NewJob? OnSuccess { get; private set; }
+
+        public NewJob? OnComplete { get; private set; }
+
+        /// <summary>Every job in the order the store sees them: members, then the success and complete callbacks.</summary>
+        public List<NewJob> All { get; } = [];
+
+        public List<string> Fields { get; } = [];
+
+        public void Add(string field, NewJob job)
+        {
+            switch (field)
+            {
+                case "on_success":
+                    OnSuccess = job;
+                    break;
+                case "on_complete":
+                    OnComplete = job;
+                    break;
+                default:
+                    Members.Add(job);
+                    _memberIds.Add(job.Id);
+                    break;
+            }
+
+            All.Add(job);
+            Fields.Add(field);
+        }
+
+        public BatchCreatedResponse Response(string batchId, BatchState state) => new()
+        {
+            BatchId = batchId,
+            Status = state.ToApiStatus(),
+            JobIds = _memberIds,
+            OnSuccessJobId = OnSuccess?.Id,
+            OnCompleteJobId = OnComplete?.Id,
+        };
+    }
+}

@@ -1,0 +1,160 @@
+using System.Buffers;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.AspNetCore.WorkflowsApi.Contracts;
+using Conveyor.Workflows;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.WorkflowsApi;
+
+/// <summary>
+/// <c>POST /workflows</c>: a DAG of named steps stored all or none by one call of
+/// <see cref="IWorkflowClient.StartWorkflowAsync"/>, every step's job in the caller's tenant. The graph is checked by
+/// <see cref="WorkflowRequestParser"/> first, so a bad request names its field and stores nothing.
+/// </summary>
+internal static class CreateWorkflowEndpoint
+{
+    public static void Map(IEndpointRouteBuilder group) =>
+        group.MapPost("/workflows", CreateAsync).WithName("CreateWorkflow")
+            .WithSummary("Start a workflow: named steps, each a job that starts once the steps it runs after succeeded, stored together or not at all")
+            .WithDescription($"Body: {{\"name\": \"monthly-report\", \"steps\": [{{\"name\": \"extract\", \"job\": {{\"type\": ...}}}}, {{\"name\": \"publish\", \"job\": {{...}}, \"after\": [\"extract\"], \"on_dependency_failure\": \"cancel\"|\"fail\"|\"run\"}}], \"retention_seconds\": n}} (1 to {WorkflowRequestParser.MaxSteps} steps). Unknown or repeated names and cycles are 400s naming the field (steps[3].after[0]). An Idempotency-Key header makes a repeat answer the first workflow.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
+
+    internal static async Task<Results<Created<WorkflowCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        HttpContext http,
+        IJobClient client,
+        IWorkflowClient workflows,
+        JobTypeCatalog catalog,
+        IOptions<ConveyorApiOptions> apiOptions,
+        IOptions<ConveyorOptions> coreOptions,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!IdempotencyKey.TryRead(http.Request, out var key, out var invalidKey))
+        {
+            return invalidKey!;
+        }
+
+        if (!WorkflowsEndpoints.TryTenant(http, out var tenant, out var invalid, out var forbidden))
+        {
+            return invalid is not null ? invalid : forbidden!;
+        }
+
+        var request = WorkflowRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), out var error);
+        if (request is null)
+        {
+            return ApiProblems.Invalid(error!.Field, error.Reason);
+        }
+
+        var workflowId = key is null ? BatchId.New() : IdempotencyKey.ToBatchId(tenant, key, "workflow");
+        var builder = new WorkflowBuilder(request.Name) { WorkflowId = workflowId, Retention = request.Retention };
+        var stepOfJob = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Steps.Count; i++)
+        {
+            var step = request.Steps[i];
+            var path = $"steps[{i}].job";
+            if (!JobRequestChecks.TryCheck(step.Job, path, catalog, coreOptions.Value, out invalid, out var tooLarge))
+            {
+                return invalid is not null ? invalid : tooLarge!;
+            }
+
+            var jobId = key is null ? null : IdempotencyKey.ToJobId(tenant, key, "step\n" + step.Name);
+            if (!JobRequestChecks.TryCreate(client, step.Job, path, tenant, jobId, out var job, out invalid))
+            {
+                return invalid!;
+            }
+
+            stepOfJob[job!.Id] = i;
+            builder.Add(step.Name, job, step.After, step.Condition);
+        }
+
+        WorkflowEnqueueResult result;
+        try
+        {
+            result = await workflows.StartWorkflowAsync(builder, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            // The key's workflow exists: this is a repeat. Otherwise the parser checked what the library checks, and a
+            // refusal here is a rule the two disagree on: say it plainly.
+            return key is not null && await workflows.GetBatchAsync(workflowId, tenant, cancellationToken).ConfigureAwait(false) is not null
+                ? await ReplayAsync(http, workflows, coreOptions.Value, request, builder, tenant, key, cancellationToken).ConfigureAwait(false)
+                : ApiProblems.Invalid("steps", e.Message.Split(" (Parameter", 2)[0]);
+        }
+        catch (NotSupportedException e)
+        {
+            return CreateBatchEndpoint.NotAvailable(e);
+        }
+
+        if (!result.Created)
+        {
+            if (key is not null && result.Jobs.Refusal!.Outcome == EnqueueOutcome.DuplicateId)
+            {
+                return await ReplayAsync(http, workflows, coreOptions.Value, request, builder, tenant, key, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The store saw the steps in dependency order: the refused one is found by its job id.
+            var stored = WorkflowGraph.Build(builder, workflowId).Jobs;
+            var fields = stored.Select(j => $"steps[{stepOfJob[j.Id]}].job").ToList();
+            return CreateBatchEndpoint.Refused(result.Jobs, fields, stored);
+        }
+
+        return TypedResults.Created(Location(http, workflowId), new WorkflowCreatedResponse
+        {
+            WorkflowId = workflowId,
+            Name = request.Name,
+            Status = BatchState.Running.ToApiStatus(),
+            Steps = request.Steps.ToDictionary(static s => s.Name, s => result.StepJobIds[s.Name], StringComparer.Ordinal),
+        });
+    }
+
+    /// <summary>
+    /// A repeat of a request with the same Idempotency-Key: the first workflow's answer when it has the same steps (names,
+    /// dependencies, and jobs of the same type, queue, payload and max retry), a 409 otherwise.
+    /// </summary>
+    private static async Task<Results<Created<WorkflowCreatedResponse>, ValidationProblem, ProblemHttpResult>> ReplayAsync(
+        HttpContext http, IWorkflowClient workflows, ConveyorOptions options, WorkflowRequest request, WorkflowBuilder builder, string tenant, string key,
+        CancellationToken cancellationToken)
+    {
+        var workflowId = builder.WorkflowId!;
+        var workflow = await workflows.GetWorkflowAsync(workflowId, tenant, cancellationToken).ConfigureAwait(false);
+        var storedSteps = workflow?.Steps.ToDictionary(static s => s.Name, StringComparer.Ordinal);
+        var same = storedSteps is not null && storedSteps.Count == request.Steps.Count
+            && request.Steps.Zip(builder.Steps).All(pair =>
+                storedSteps.TryGetValue(pair.First.Name, out var stored)
+                && stored.JobId == pair.Second.Job.Id
+                && stored.After.SequenceEqual(pair.First.After, StringComparer.Ordinal)
+                && stored.Job is { } job && IdempotencyKey.SameRequest(job, pair.First.Job, options.DefaultMaxRetry));
+        if (!same)
+        {
+            return ApiProblems.Conflict(
+                "Idempotency-Key reused with a different request.",
+                $"The key '{key}' already created workflow {workflowId} with other steps. Use a new key for a new workflow.");
+        }
+
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created(Location(http, workflowId), new WorkflowCreatedResponse
+        {
+            WorkflowId = workflowId,
+            Name = workflow!.Name,
+            Status = workflow.State.ToApiStatus(),
+            Steps = workflow.Steps.ToDictionary(static s => s.Name, static s => s.JobId, StringComparer.Ordinal),
+        });
+    }
+
+    private static string Location(HttpContext http, string workflowId) =>
+        $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(workflowId)}";
+}
