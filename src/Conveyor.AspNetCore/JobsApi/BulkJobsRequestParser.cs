@@ -20,57 +20,16 @@ internal static class BulkJobsRequestParser
 
     private static readonly string[] Fields = ["action", "ids", "tenant", "filter", "cursor", "limit"];
 
-    public static BulkJobsRequest? Parse(ReadOnlySequence<byte> body, ConveyorCaller caller, out ParseError? error)
+    public static BulkJobsRequest? Parse(ReadOnlySequence<byte> body, ConveyorCaller caller, out ParseError? error) =>
+        JsonRequest.Read(body, 16, Example, (JsonElement root, out ParseError? e) => Read(root, caller, out e), out error);
+
+    private const string Example = "{\"action\": \"retry\", \"filter\": {\"status\": \"FAILED\"}}";
+
+    private static BulkJobsRequest? Read(JsonElement root, ConveyorCaller caller, out ParseError? error)
     {
-        error = null;
-        JsonDocument document;
-        try
+        if (!JsonRequest.CheckFields(root, "", Fields, "this request", out error))
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            error = new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
             return null;
-        }
-
-        using (document)
-        {
-            try
-            {
-                return Parse(document.RootElement, caller, out error);
-            }
-            catch (InvalidOperationException)
-            {
-                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
-                return null;
-            }
-        }
-    }
-
-    private static BulkJobsRequest? Parse(JsonElement root, ConveyorCaller caller, out ParseError? error)
-    {
-        error = null;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            error = new ParseError("body", $"must be a JSON object such as {{\"action\": \"retry\", \"filter\": {{\"status\": \"FAILED\"}}}}; it is {CreateJobRequestParser.Describe(root.ValueKind)}.");
-            return null;
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!Fields.Contains(property.Name, StringComparer.Ordinal))
-            {
-                error = new ParseError(property.Name, $"is not a field of this request; it takes: {string.Join(", ", Fields)}.");
-                return null;
-            }
-
-            if (!seen.Add(property.Name))
-            {
-                error = new ParseError(property.Name, "appears more than once.");
-                return null;
-            }
         }
 
         if (!root.TryGetProperty("action", out var actionValue) || actionValue.ValueKind != JsonValueKind.String

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Conveyor.AspNetCore.JobsApi;
@@ -20,41 +21,9 @@ internal static class LimitRequestParser
     public const double MinPeriodSeconds = 0.001;
     public const double MaxPeriodSeconds = 86_400;
 
-    public static LimitRecord? Parse(byte[] body, LimitKind kind, string name, out ParseError? error)
-    {
-        error = null;
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            error = new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
-            return null;
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = new ParseError("body", $"must be a JSON object such as {Example(kind)}; it is {CreateJobRequestParser.Describe(root.ValueKind)}.");
-                return null;
-            }
-
-            try
-            {
-                return Read(root, kind, name, out error);
-            }
-            catch (InvalidOperationException)
-            {
-                // A name or string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
-                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
-                return null;
-            }
-        }
-    }
+    public static LimitRecord? Parse(byte[] body, LimitKind kind, string name, out ParseError? error) =>
+        JsonRequest.Read(
+            new ReadOnlySequence<byte>(body), 16, Example(kind), (JsonElement root, out ParseError? e) => Read(root, kind, name, out e), out error);
 
     private static LimitRecord? Read(JsonElement root, LimitKind kind, string name, out ParseError? error)
     {

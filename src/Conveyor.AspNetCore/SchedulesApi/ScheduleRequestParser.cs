@@ -29,81 +29,71 @@ internal static partial class ScheduleRequestParser
         "name", "cron", "time_zone", "job_type", "payload", "queue", "max_retry", "timeout_seconds", "misfire", "overlap", "paused",
     ];
 
+    /// <summary>The nesting depth a body may have (as <c>POST /jobs</c>: a payload may nest 63 levels).</summary>
+    public const int MaxDepth = CreateJobRequestParser.MaxDepth;
+
     /// <summary>
     /// Parses the body. <paramref name="pathName"/> is the name in the URL of a PUT (the body may repeat it, not change
     /// it); null for a POST, whose body must name the schedule. On failure <paramref name="error"/> holds the field and
     /// the reason.
     /// </summary>
-    public static ScheduleDefinition? Parse(ReadOnlySequence<byte> body, string? pathName, out ParseError? error)
+    public static ScheduleDefinition? Parse(ReadOnlySequence<byte> body, string? pathName, out ParseError? error) =>
+        JsonRequest.Read(
+            body,
+            MaxDepth,
+            "{\"name\": \"report:nightly\", \"cron\": \"0 2 * * *\", \"job_type\": \"report:generate\"}",
+            (JsonElement root, out ParseError? e) => Read(root, pathName, out e),
+            out error);
+
+    private static ScheduleDefinition? Read(JsonElement root, string? pathName, out ParseError? error)
     {
         error = null;
-        JsonDocument document;
-        try
+        var definition = new ScheduleDefinition { Name = pathName ?? string.Empty };
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var named = false;
+        foreach (var property in root.EnumerateObject())
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                return null;
+            }
+
+            if (!seen.Add(name))
+            {
+                error = new ParseError(CreateJobRequestParser.Shorten(name), "appears more than once.");
+                return null;
+            }
+
+            try
+            {
+                if (!TryApply(name, property.Value, pathName, definition, out error))
+                {
+                    return null;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
+                error = new ParseError(CreateJobRequestParser.Shorten(name), "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                return null;
+            }
+
+            named |= name == "name";
         }
-        catch (JsonException e)
+
+        if (!named && pathName is null)
         {
-            error = new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
+            error = new ParseError("name", "is required: the schedule's name, unique in the tenant, e.g. \"report:nightly\".");
             return null;
         }
 
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = new ParseError("body", $"must be a JSON object such as {{\"name\": \"report:nightly\", \"cron\": \"0 2 * * *\", \"job_type\": \"report:generate\"}}; it is {CreateJobRequestParser.Describe(root.ValueKind)}.");
-                return null;
-            }
-
-            var definition = new ScheduleDefinition { Name = pathName ?? string.Empty };
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var named = false;
-            foreach (var property in root.EnumerateObject())
-            {
-                string name;
-                try
-                {
-                    name = property.Name;
-                }
-                catch (InvalidOperationException)
-                {
-                    error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
-                    return null;
-                }
-
-                if (!seen.Add(name))
-                {
-                    error = new ParseError(CreateJobRequestParser.Shorten(name), "appears more than once.");
-                    return null;
-                }
-
-                try
-                {
-                    if (!TryApply(name, property.Value, pathName, definition, out error))
-                    {
-                        return null;
-                    }
-                }
-                catch (InvalidOperationException)
-                {
-                    // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
-                    error = new ParseError(CreateJobRequestParser.Shorten(name), "contains an invalid \\u escape (a lone UTF-16 surrogate).");
-                    return null;
-                }
-
-                named |= name == "name";
-            }
-
-            if (!named && pathName is null)
-            {
-                error = new ParseError("name", "is required: the schedule's name, unique in the tenant, e.g. \"report:nightly\".");
-                return null;
-            }
-
-            return Finish(definition, out error);
-        }
+        return Finish(definition, out error);
     }
 
     /// <summary>The body field a <see cref="ScheduleDefinitionException"/> is about.</summary>
