@@ -257,6 +257,44 @@ public sealed class OpenApiContractTests
     }
 
     [Fact]
+    public async Task BatchAndWorkflowBodies_AreDocumentedAsTheParsersReadThem()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+
+        var batch = contract.Operation("POST", "/batches");
+        var batchBody = batch["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(WorkflowsApi.BatchRequestParser.Fields.Order(), batchBody["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal("jobs", Assert.Single(batchBody["required"]!.AsArray())!.GetValue<string>());
+        Assert.False(batchBody["additionalProperties"]!.GetValue<bool>());
+        Assert.Equal(WorkflowsApi.BatchRequestParser.MaxJobs, batchBody["properties"]!["jobs"]!["maxItems"]!.GetValue<int>());
+        Assert.Equal(CreateJobRequestParser.Fields.Order(), batchBody["properties"]!["jobs"]!["items"]!["properties"]!.AsObject().Select(p => p.Key).Order());
+        contract.AssertValid(batchBody, """{"jobs": [{"type": "note:archive", "payload": {"note_id": 1}, "queue": "low"}], "on_success": {"type": "note:report"}, "on_complete": null, "retention_seconds": 3600}""", "a batch");
+        Assert.Contains(batch["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key");
+        Assert.NotNull(batch["responses"]!["201"]!["headers"]!["Location"]);
+        var add = contract.Operation("POST", "/batches/{batchId}/jobs")["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(WorkflowsApi.BatchRequestParser.AddFields, add["properties"]!.AsObject().Select(p => p.Key));
+
+        var workflow = contract.Operation("POST", "/workflows");
+        var workflowBody = workflow["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(WorkflowsApi.WorkflowRequestParser.Fields.Order(), workflowBody["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal("steps", Assert.Single(workflowBody["required"]!.AsArray())!.GetValue<string>());
+        var step = workflowBody["properties"]!["steps"]!["items"]!;
+        Assert.Equal(WorkflowsApi.WorkflowRequestParser.StepFields.Order(), step["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(new[] { "job", "name" }, step["required"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
+        Assert.Equal(WorkflowsApi.WorkflowRequestParser.Policies, step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        contract.AssertValid(workflowBody, """{"name": "monthly", "steps": [{"name": "a", "job": {"type": "note:archive"}}, {"name": "b", "job": {"type": "note:archive"}, "after": ["a"], "on_dependency_failure": "fail"}], "retention_seconds": 60}""", "a workflow");
+        Assert.NotNull(workflow["responses"]!["201"]!["headers"]!["Location"]);
+        foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/batches/{batchId}/jobs"), ("POST", "/workflows") })
+        {
+            foreach (var status in new[] { "400", "401", "403", "409", "413", "415", "429", "503" })
+            {
+                Assert.True(contract.Operation(method, path)["responses"]![status]?["content"]?["application/problem+json"] is not null, $"{method} {path} does not declare {status} as problem+json");
+            }
+        }
+    }
+
+    [Fact]
     public async Task CreateJob_DocumentsTheBodyTheParserAccepts_TheHeadersAndTheKeys()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);
@@ -276,7 +314,7 @@ public sealed class OpenApiContractTests
         }
 
         var list = contract.Operation("GET", Jobs)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(new[] { "created_after", "created_before", "cursor", "error", "limit", "queue", "status", "tenant", "type" }, list.Order());
+        Assert.Equal(new[] { "batch_id", "created_after", "created_before", "cursor", "error", "limit", "queue", "status", "tenant", "type" }, list.Order());
         var bulk = contract.Operation("POST", Bulk)["requestBody"]!["content"]!["application/json"]!["schema"]!;
         Assert.Equal(JobFilterParser.Names.Order(), bulk["properties"]!["filter"]!["properties"]!.AsObject().Select(p => p.Key).Order());
         contract.AssertValid(bulk, """{"action": "retry", "filter": {"status": "FAILED", "error": "timeout", "created_after": "2026-01-01T00:00:00Z", "tenant": "*", "type": null}, "cursor": null, "limit": 500}""", "a filter batch");

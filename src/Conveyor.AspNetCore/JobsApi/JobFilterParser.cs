@@ -4,12 +4,12 @@ namespace Conveyor.AspNetCore.JobsApi;
 
 /// <summary>
 /// The job filters that <c>GET /jobs</c> takes as query parameters and <c>POST /jobs/bulk</c> as its <c>filter</c>
-/// object, with the same names and rules: status, type, queue, error, created_after, created_before and tenant.
+/// object, with the same names and rules: status, type, queue, error, created_after, created_before, batch_id and tenant.
 /// </summary>
 internal static class JobFilterParser
 {
     /// <summary>The filter names, in the order the documents list them.</summary>
-    public static readonly string[] Names = ["status", "type", "queue", "error", "created_after", "created_before", "tenant"];
+    public static readonly string[] Names = ["status", "type", "queue", "error", "created_after", "created_before", "batch_id", "tenant"];
 
     /// <summary>The value of <c>tenant</c> that means every tenant (admin keys only).</summary>
     public const string EveryTenant = "*";
@@ -66,6 +66,15 @@ internal static class JobFilterParser
                 }
 
                 query = name == "created_after" ? query with { CreatedAfter = instant } : query with { CreatedBefore = instant };
+                return true;
+            case "batch_id":
+                if (!BatchId.IsValid(value))
+                {
+                    error = new ParseError(name, $"'{Shorten(value)}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.");
+                    return false;
+                }
+
+                query = query with { BatchId = value };
                 return true;
             case "tenant":
                 return TryApplyTenant(value, caller, ref query, out error);

@@ -336,6 +336,7 @@ internal static class ConveyorOpenApi
         ("error", ("Only jobs whose last error's message contains this text (ASCII letters compared without case). No index answers it: combine it with status.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = JobQuery.MaxErrorFilterLength })),
         ("created_after", ("Only jobs created at or after this RFC 3339 instant.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("created_before", ("Only jobs created before this RFC 3339 instant (after created_after).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
+        ("batch_id", ("Only the jobs of this batch or workflow (its members; not its callbacks).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern })),
         ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$" })),
     ];
 
