@@ -15,6 +15,8 @@ internal static class CliApplication
         root.Subcommands.Add(QueuesCommand.Create(options, environment));
         root.Subcommands.Add(JobsCommand.Create(options, environment));
         root.Subcommands.Add(SchedulesCommand.Create(options, environment));
+        root.Subcommands.Add(BatchesCommand.Create(options, environment));
+        root.Subcommands.Add(WorkflowsCommand.Create(options, environment));
         root.Subcommands.Add(ServersCommand.Create(options, environment));
         root.Subcommands.Add(DashCommand.Create(options, environment));
 

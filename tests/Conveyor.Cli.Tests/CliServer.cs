@@ -22,6 +22,8 @@ internal sealed class CliServer : IAsyncDisposable
 
     public IJobClient Jobs => _app.Services.GetRequiredService<IJobClient>();
 
+    public IServiceProvider Services => _app.Services;
+
     public Conveyor.Storage.IJobStore Store => _app.Services.GetRequiredService<Conveyor.Storage.IJobStore>();
 
     /// <summary>The address of the Kestrel server (<c>kestrel: true</c>), for the tool run as a process.</summary>
