@@ -71,9 +71,10 @@ function detail(job, tenant, reload) {
     fact("Attempts", `${job.attempts} of ${job.max_retry + 1}`),
     fact("Progress", h("progress", { max: 100, value: job.progress, "aria-label": "progress" }), ` ${job.progress}%`),
     job.snoozed_reason ? fact("Waiting because", job.snoozed_reason) : null,
-    job.batch_id ? fact("Batch", h("code", { "data-field": "batch" }, job.batch_id)) : null,
+    job.batch_id ? fact("Batch", h("a", { class: "mono", "data-field": "batch", href: batchLink(job.batch_id, tenant) }, job.batch_id),
+      " (its progress; a workflow's steps)") : null,
     job.depends_on && job.depends_on.length ? fact("Runs after", ...job.depends_on.flatMap((id, i) => [i ? ", " : null,
-      id.startsWith("batch_") ? h("code", {}, id) : h("a", { href: "#/jobs/" + encodeURIComponent(id) }, id)])) : null,
+      id.startsWith("batch_") ? h("a", { class: "mono", "data-field": "after-batch", href: batchLink(id, tenant) }, id) : h("a", { href: "#/jobs/" + encodeURIComponent(id) }, id)])) : null,
     traceId ? fact("Trace id", h("code", {}, traceId)) : null);
 
   const times = h("dl", { class: "facts" },
@@ -99,6 +100,9 @@ function detail(job, tenant, reload) {
       job.result === null || job.result === undefined ? h("p", { class: "muted" }, "No result stored.") : jsonBlock(job.result, resultLimit, "result", job.job_id)),
   ];
 }
+
+/** The batch or workflow page, in the tenant the job was opened in. */
+function batchLink(id, tenant) { return "#/batches/" + encodeURIComponent(id) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""); }
 
 function fact(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
 

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using OpenQA.Selenium;
+
+namespace Conveyor.Dashboard.Tests;
+
+/// <summary>
+/// The batch and workflow pages: reached from a member job's page or by id, they show the state, counts, progress and
+/// members (a batch) or each step with its state and dependencies (a workflow), link to the jobs, and cancel.
+/// </summary>
+[Collection(DashboardCollection.Name)]
+public sealed class BatchViewTests(DashboardFixture fixture)
+{
+    [Fact]
+    public async Task Batch_FromAMembersJobPage_ShowsCountsAndMembers_AndCancels()
+    {
+        var created = JsonDocument.Parse(await fixture.Server.SendAsync(HttpMethod.Post, "/batches",
+            """{"jobs": [{"type": "report:generate", "payload": {"part": 1}}, {"type": "report:generate", "payload": {"part": 2}}, {"type": "report:generate", "payload": {"part": 3}}], "on_complete": {"type": "report:generate"}}""")).RootElement;
+        var batchId = created.GetProperty("batch_id").GetString()!;
+        var members = created.GetProperty("job_ids").EnumerateArray().Select(j => j.GetString()!).ToList();
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/jobs/" + members[0]);
+        browser.Find(By.CssSelector($"a[data-field=batch][href^='#/batches/{batchId}']")).Click();
+
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "running", "the batch, running");
+        Assert.Equal("Batch " + batchId, browser.Find(By.TagName("h1")).Text);
+        Assert.Contains("3 in all: 0 succeeded, 0 failed, 0 cancelled, 3 unfinished", browser.Find(By.CssSelector("[data-field=counts]")).Text, StringComparison.Ordinal);
+        Assert.Equal("0%", browser.Find(By.CssSelector("[data-field=progress]")).Text.Trim());
+        var rows = browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")) is { Count: 3 } r ? r : null, "the batch's three jobs");
+        Assert.Equal(members.Order(), rows.Select(r => r.GetAttribute("data-job-id")!).Order());
+        browser.Screenshot("batch");
+
+        browser.Find(By.CssSelector("button[data-action=cancel]")).Click();
+        browser.Find(By.CssSelector("dialog[open] button[data-confirm]")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "cancelled", "the batch cancelled");
+        browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id][data-status=CANCELLED]")).Count == 3, "its jobs cancelled");
+        Assert.Empty(browser.FindAll(By.CssSelector("button[data-action=cancel]")));
+        Assert.Contains("100%", browser.Find(By.CssSelector("[data-field=progress]")).Text, StringComparison.Ordinal);
+
+        browser.Find(By.CssSelector($"tr[data-job-id='{members[1]}'] a")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "cancelled", "a member's page");
+        Assert.Contains("\"part\": 2", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
+
+        // The complete callback's page leads to its batch too.
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/jobs/" + created.GetProperty("on_complete_job_id").GetString());
+        browser.Find(By.CssSelector($"a[data-field=after-batch][href^='#/batches/{batchId}']"));
+    }
+
+    [Fact]
+    public async Task Workflow_OpenedById_ShowsEachStepsStateAndDependencies_AndLinksToItsJobs()
+    {
+        var created = JsonDocument.Parse(await fixture.Server.SendAsync(HttpMethod.Post, "/workflows", """
+            {"name": "nightly-report", "steps": [
+              {"name": "extract", "job": {"type": "report:generate", "payload": {"stage": "extract"}}},
+              {"name": "sales", "job": {"type": "report:generate"}, "after": ["extract"]},
+              {"name": "costs", "job": {"type": "report:generate"}, "after": ["extract"]},
+              {"name": "publish", "job": {"type": "report:generate", "payload": {"stage": "publish"}}, "after": ["sales", "costs"], "on_dependency_failure": "fail"}
+            ]}
+            """)).RootElement;
+        var workflowId = created.GetProperty("workflow_id").GetString()!;
+        var publish = created.GetProperty("steps").GetProperty("publish").GetString()!;
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/overview");
+        browser.Find(By.CssSelector("nav a[data-nav=batches]")).Click();
+        var input = browser.Find(By.Id("batch-id"));
+        input.SendKeys("not-an-id");
+        browser.Find(By.CssSelector("form button[type=submit].primary")).Click();
+        browser.Until(d => d.FindElement(By.Id("batch-id-help")).Text.Contains("is not a batch or workflow id", StringComparison.Ordinal), "the refusal of a malformed id");
+        input.Clear();
+        input.SendKeys(workflowId);
+        browser.Find(By.CssSelector("form button[type=submit].primary")).Click();
+
+        browser.Until(d => d.FindElement(By.TagName("h1")).Text == $"Workflow nightly-report {workflowId}", "the workflow's page");
+        Assert.Equal("running", browser.Find(By.CssSelector("[data-field=status]")).Text);
+        var steps = browser.Until(d => d.FindElements(By.CssSelector("tr[data-step]")) is { Count: 4 } r ? r : null, "the four steps");
+        Assert.Equal(["extract", "sales", "costs", "publish"], steps.Select(s => s.GetAttribute("data-step")));
+        Assert.Equal("QUEUED", steps[0].GetAttribute("data-status"));
+        Assert.Equal("WAITING", steps[3].GetAttribute("data-status"));
+        Assert.Equal("sales, costs", steps[3].FindElement(By.CssSelector("[data-field=after]")).Text);
+        Assert.Contains("4 in all", browser.Find(By.CssSelector("[data-field=counts]")).Text, StringComparison.Ordinal);
+        browser.Screenshot("workflow");
+
+        steps[3].FindElement(By.CssSelector($"a[href^='#/jobs/{publish}']")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "waiting", "the publish step's job");
+        Assert.Contains("\"stage\": \"publish\"", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
+        browser.Find(By.CssSelector($"a[data-field=batch][href^='#/batches/{workflowId}']")).Click();
+        browser.Until(d => d.FindElements(By.CssSelector("tr[data-step]")).Count == 4, "back to the workflow from its step");
+
+        // Unknown ids say so.
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/workflows/batch_00000000000000000000000000000000");
+        browser.Until(d => d.FindElement(By.CssSelector(".error-box")).Text.Contains("No batch or workflow", StringComparison.Ordinal), "the unknown id");
+    }
+}
