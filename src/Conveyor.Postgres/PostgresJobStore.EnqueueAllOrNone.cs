@@ -81,8 +81,17 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    /// <summary>In the caller's (or the ambient) transaction under a savepoint, or else in a transaction of its own.</summary>
-    private async Task<EnqueueAllResult> EnqueueAllOrNoneOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<NewJob> jobs, string echoMark, CancellationToken cancellationToken)
+    /// <summary>
+    /// In the caller's (or the ambient) transaction under a savepoint, or else in a transaction of its own;
+    /// <paramref name="before"/> (a batch's record) runs first in the same savepoint or transaction.
+    /// </summary>
+    private async Task<EnqueueAllResult> EnqueueAllOrNoneOnAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        IReadOnlyList<NewJob> jobs,
+        string echoMark,
+        CancellationToken cancellationToken,
+        Func<NpgsqlConnection, NpgsqlTransaction?, DateTimeOffset, Task<bool>>? before = null)
     {
         if (transaction is not null || System.Transactions.Transaction.Current is not null)
         {
@@ -90,6 +99,11 @@ public sealed partial class PostgresJobStore
             EnqueueAllResult result;
             try
             {
+                if (before is not null)
+                {
+                    await before(connection, transaction, Now()).ConfigureAwait(false);
+                }
+
                 result = await InsertAllOrNoneAsync(connection, transaction, jobs, echoMark, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (!PostgresFaults.IsUnavailable(exception))
@@ -108,6 +122,11 @@ public sealed partial class PostgresJobStore
         }
 
         await using var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (before is not null)
+        {
+            await before(connection, own, Now()).ConfigureAwait(false);
+        }
+
         var stored = await InsertAllOrNoneAsync(connection, own, jobs, echoMark, cancellationToken).ConfigureAwait(false);
         if (stored.AllStored)
         {

@@ -77,19 +77,49 @@ public sealed partial class PostgresJobStore
             throw new ArgumentException("A batch needs at least one job.", nameof(jobs));
         }
 
-        var result = await EnqueueInBatchAsync(jobs, async (connection, transaction, now) =>
-        {
-            await using var command = new NpgsqlCommand(CreateBatchSql, connection, transaction);
-            command.Parameters.Add(Text(batch.Id));
-            command.Parameters.Add(Text(batch.Tenant));
-            command.Parameters.Add(new NpgsqlParameter { Value = batch.Retention, NpgsqlDbType = NpgsqlDbType.Interval });
-            command.Parameters.Add(TimestampTz(now));
-            command.Parameters.Add(new NpgsqlParameter { Value = batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null
-                ? true
-                : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
-        }, cancellationToken).ConfigureAwait(false);
+        var result = await EnqueueInBatchAsync(jobs, (connection, transaction, now) => InsertBatchAsync(connection, transaction, batch, now, cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
         return result!;
+    }
+
+    /// <summary>
+    /// <see cref="CreateBatchAsync(NewBatch, IReadOnlyList{NewJob}, CancellationToken)"/> inside the caller's transaction
+    /// (under a savepoint, so that a refusal leaves it usable), or a transaction of its own when none is given: the batch
+    /// and its jobs exist if and only if that transaction commits. The NOTIFY that wakes the workers is sent at the
+    /// commit, by PostgreSQL.
+    /// </summary>
+    internal async Task<EnqueueAllResult> CreateBatchAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, Now()) is { } repeated)
+        {
+            return repeated;
+        }
+
+        try
+        {
+            // The caller commits, so this store cannot wake its own workers itself: the NOTIFY carries no echo mark.
+            return await EnqueueAllOrNoneOnAsync(connection, transaction, jobs, echoMark: string.Empty, cancellationToken,
+                before: (c, t, now) => InsertBatchAsync(c, t, batch, now, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        {
+            throw PostgresFaults.Wrap(exception);
+        }
+    }
+
+    /// <summary>The batch's record; an <see cref="ArgumentException"/> when its id is taken.</summary>
+    private async Task<bool> InsertBatchAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(CreateBatchSql, connection, transaction);
+        command.Parameters.Add(Text(batch.Id));
+        command.Parameters.Add(Text(batch.Tenant));
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Retention, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(TimestampTz(now));
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null
+            ? true
+            : throw new ArgumentException($"A batch with id '{batch.Id}' exists.", nameof(batch));
     }
 
     /// <inheritdoc />

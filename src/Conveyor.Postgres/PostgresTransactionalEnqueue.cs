@@ -78,6 +78,45 @@ public static class PostgresTransactionalEnqueue
         return store.EnqueueAllOrNoneAsync(npgsqlConnection, npgsqlTransaction, jobs, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts a batch (as <see cref="IWorkflowClient.StartBatchAsync"/>: its jobs, its callbacks, its record) on
+    /// <paramref name="connection"/> inside <paramref name="transaction"/>: all of it exists if and only if the
+    /// transaction commits, and its jobs become runnable at the commit. A refusal leaves the transaction usable.
+    /// </summary>
+    public static async Task<BatchEnqueueResult> StartBatchAsync(
+        this DbConnection connection,
+        DbTransaction? transaction,
+        PostgresJobStore store,
+        IReadOnlyList<NewJob> jobs,
+        BatchOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var (npgsqlConnection, npgsqlTransaction) = AsNpgsql(connection, transaction);
+        var plan = BatchPlan.ForBatch(jobs, options);
+        var result = await store.CreateBatchAsync(npgsqlConnection, npgsqlTransaction, plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
+        return new BatchEnqueueResult(plan.Batch.Id, result);
+    }
+
+    /// <summary>
+    /// Starts a DAG workflow (as <see cref="IWorkflowClient.StartWorkflowAsync"/>) on <paramref name="connection"/>
+    /// inside <paramref name="transaction"/>: every step exists if and only if the transaction commits, and the first
+    /// steps become runnable at the commit. A refusal leaves the transaction usable.
+    /// </summary>
+    public static async Task<WorkflowEnqueueResult> StartWorkflowAsync(
+        this DbConnection connection,
+        DbTransaction? transaction,
+        PostgresJobStore store,
+        WorkflowBuilder workflow,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var (npgsqlConnection, npgsqlTransaction) = AsNpgsql(connection, transaction);
+        var plan = BatchPlan.ForWorkflow(workflow);
+        var result = await store.CreateBatchAsync(npgsqlConnection, npgsqlTransaction, plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
+        return new WorkflowEnqueueResult(plan.Batch.Id, result, plan.StepJobIds!);
+    }
+
     /// <summary>The Npgsql objects behind the ADO.NET base types EF Core and Dapper hand out; anything else is refused.</summary>
     private static (NpgsqlConnection Connection, NpgsqlTransaction? Transaction) AsNpgsql(DbConnection connection, DbTransaction? transaction)
     {

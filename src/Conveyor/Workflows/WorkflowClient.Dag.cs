@@ -7,6 +7,15 @@ internal sealed partial class WorkflowClient
 {
     public async Task<WorkflowEnqueueResult> StartWorkflowAsync(WorkflowBuilder workflow, CancellationToken cancellationToken = default)
     {
+        var plan = BatchPlan.ForWorkflow(workflow);
+        var result = await store.CreateBatchAsync(plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
+        Stored(plan.Jobs, result);
+        return new WorkflowEnqueueResult(plan.Batch.Id, result, plan.StepJobIds!);
+    }
+
+    /// <summary>The batch <see cref="StartWorkflowAsync"/> stores (<see cref="BatchPlan.ForWorkflow"/>).</summary>
+    internal static (NewBatch Batch, IReadOnlyList<NewJob> Jobs) PrepareWorkflow(WorkflowBuilder workflow)
+    {
         ArgumentNullException.ThrowIfNull(workflow);
         var workflowId = workflow.WorkflowId ?? BatchId.New();
         if (!BatchId.IsValid(workflowId))
@@ -27,10 +36,7 @@ internal sealed partial class WorkflowClient
             Retention = workflow.Retention ?? DefaultBatchRetention,
             Workflow = definition,
         };
-        var result = await store.CreateBatchAsync(batch, jobs, cancellationToken).ConfigureAwait(false);
-        Stored(jobs, result);
-        var stepJobIds = definition.Steps.ToDictionary(static s => s.Name, static s => s.JobId, StringComparer.Ordinal);
-        return new WorkflowEnqueueResult(workflowId, result, stepJobIds);
+        return (batch, jobs);
     }
 
     public async Task<WorkflowInfo?> GetWorkflowAsync(string workflowId, string tenant, CancellationToken cancellationToken = default)

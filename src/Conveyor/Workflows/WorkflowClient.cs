@@ -20,6 +20,15 @@ internal sealed partial class WorkflowClient(IJobStore store, ConveyorMetrics me
 
     public async Task<BatchEnqueueResult> StartBatchAsync(IReadOnlyList<NewJob> jobs, BatchOptions? options = null, CancellationToken cancellationToken = default)
     {
+        var plan = BatchPlan.ForBatch(jobs, options);
+        var result = await store.CreateBatchAsync(plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
+        Stored(plan.Jobs, result);
+        return new BatchEnqueueResult(plan.Batch.Id, result);
+    }
+
+    /// <summary>The batch <see cref="StartBatchAsync"/> stores (<see cref="BatchPlan.ForBatch"/>).</summary>
+    internal static (NewBatch Batch, List<NewJob> Jobs) PrepareBatch(IReadOnlyList<NewJob> jobs, BatchOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(jobs);
         options ??= new BatchOptions();
         if (jobs.Count == 0)
@@ -51,10 +60,7 @@ internal sealed partial class WorkflowClient(IJobStore store, ConveyorMetrics me
             all.Add(Callback(batchId, tenant, onComplete, successOnly: false, nameof(BatchOptions.OnComplete)));
         }
 
-        var batch = new NewBatch { Id = batchId, Tenant = tenant, Retention = options.Retention ?? DefaultBatchRetention };
-        var result = await store.CreateBatchAsync(batch, all, cancellationToken).ConfigureAwait(false);
-        Stored(all, result);
-        return new BatchEnqueueResult(batchId, result);
+        return (new NewBatch { Id = batchId, Tenant = tenant, Retention = options.Retention ?? DefaultBatchRetention }, all);
     }
 
     public async Task<EnqueueAllResult> AddToBatchAsync(string batchId, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
