@@ -1,37 +1,106 @@
+using Conveyor.Server;
 using Conveyor.Storage;
 
 namespace Conveyor.Limits;
 
 /// <summary>
-/// Takes the rate permits of the jobs one dequeue leased, in one store call for the whole batch; a job refused by a
-/// limit is marked to be snoozed until its turn (the worker acknowledges it so, without running it).
+/// Takes the rate permits of the jobs one dequeue leased: first from the permits this server leased ahead
+/// (<see cref="RatePermitLeases"/>), then in one store call for the rest of the batch; a job refused by a limit is
+/// marked to be snoozed until its turn (the worker acknowledges it so, without running it).
 /// </summary>
 internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider)
 {
     /// <summary>How long a job waits when the store could not be asked: the limit is never exceeded for an outage.</summary>
     internal static readonly TimeSpan UnknownWait = TimeSpan.FromSeconds(1);
 
+    private readonly RatePermitLeases _leases = new();
+
     public bool IsEmpty => rules.Count == 0;
 
-    public async ValueTask ApplyAsync(IReadOnlyList<Server.RunningJob> runs, CancellationToken cancellationToken)
+    public async ValueTask ApplyAsync(IReadOnlyList<RunningJob> runs, CancellationToken cancellationToken)
     {
-        List<RatePermitRequest>? requests = null;
-        List<(Server.RunningJob Run, RateLimitRule Rule)>? owners = null;
+        var demands = Demands(runs);
+        if (demands is null)
+        {
+            return;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var asks = new List<Ask>();
+        foreach (var demand in demands.Values)
+        {
+            var leased = _leases.TakeLeased(demand.Key, demand.Runs.Count, now);
+            var needed = demand.Runs.Count - leased;
+            if (needed == 0)
+            {
+                continue;
+            }
+
+            var lease = _leases.LeaseSize(demand.Rule, demand.Key, needed, now);
+            if (lease > 0)
+            {
+                asks.Add(new Ask(demand, leased, needed, lease));
+            }
+            else
+            {
+                AddOnePerJob(asks, demand, leased);
+            }
+        }
+
+        var refusedLeases = await AskAsync(asks, cancellationToken).ConfigureAwait(false);
+        if (refusedLeases is not null)
+        {
+            await AskAsync(refusedLeases, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The jobs each limiter key must grant, or null when no rule matches a job.</summary>
+    private Dictionary<string, Demand>? Demands(IReadOnlyList<RunningJob> runs)
+    {
+        Dictionary<string, Demand>? demands = null;
         foreach (var run in runs)
         {
             foreach (var rule in rules)
             {
-                if (rule.Matches(run.Job))
+                if (!rule.Matches(run.Job))
                 {
-                    (requests ??= []).Add(rule.Request(run.Job.Tenant));
-                    (owners ??= []).Add((run, rule));
+                    continue;
                 }
+
+                var request = rule.Request(run.Job.Tenant);
+                demands ??= new(StringComparer.Ordinal);
+                if (!demands.TryGetValue(request.Key, out var demand))
+                {
+                    demands[request.Key] = demand = new Demand(rule, request, []);
+                }
+
+                demand.Runs.Add(run);
             }
         }
 
-        if (requests is null)
+        return demands;
+    }
+
+    private static void AddOnePerJob(List<Ask> asks, Demand demand, int from)
+    {
+        for (var i = from; i < demand.Runs.Count; i++)
         {
-            return;
+            asks.Add(new Ask(demand, i, 1, 0));
+        }
+    }
+
+    /// <summary>Asks the store in one call and holds the refused jobs; returns the asks for a permit per job that replace refused leases.</summary>
+    private async ValueTask<List<Ask>?> AskAsync(List<Ask> asks, CancellationToken cancellationToken)
+    {
+        if (asks.Count == 0)
+        {
+            return null;
+        }
+
+        var requests = new RatePermitRequest[asks.Count];
+        for (var i = 0; i < asks.Count; i++)
+        {
+            requests[i] = asks[i].Lease > 0 ? asks[i].Demand.Request with { Permits = asks[i].Lease } : asks[i].Demand.Request;
         }
 
         IReadOnlyList<RatePermitResult> results;
@@ -42,26 +111,59 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
         catch (JobStoreUnavailableException)
         {
             var until = timeProvider.GetUtcNow() + UnknownWait;
-            foreach (var (run, rule) in owners!)
+            foreach (var ask in asks)
             {
-                run.HoldForRateLimit(until, $"Rate limit '{rule.Name}' could not be checked (the store did not answer); trying again shortly.");
+                ask.Hold(until, $"Rate limit '{ask.Demand.Rule.Name}' could not be checked (the store did not answer); trying again shortly.");
             }
 
-            return;
+            return null;
         }
 
         var now = timeProvider.GetUtcNow();
+        List<Ask>? refusedLeases = null;
         for (var i = 0; i < results.Count; i++)
         {
-            if (!results[i].Acquired)
+            var ask = asks[i];
+            if (ask.Lease > 0)
             {
-                var (run, rule) = owners![i];
+                if (results[i].Acquired)
+                {
+                    _leases.Granted(ask.Demand.Key, ask.Lease - ask.Count, now);
+                }
+                else
+                {
+                    _leases.Refused(ask.Demand.Key, now);
+                    AddOnePerJob(refusedLeases ??= [], ask.Demand, ask.From);
+                }
+            }
+            else if (!results[i].Acquired)
+            {
                 var until = now + results[i].RetryAfter;
-                run.HoldForRateLimit(until, $"Rate limit '{rule.Name}' reached ({Describe(rule)}); the job starts at its turn, {until:O}.");
+                ask.Hold(until, $"Rate limit '{ask.Demand.Rule.Name}' reached ({Describe(ask.Demand.Rule)}); the job starts at its turn, {until:O}.");
             }
         }
+
+        return refusedLeases;
     }
 
     private static string Describe(RateLimitRule rule) =>
         rule.PerTenant ? $"one start every {rule.Interval.TotalMilliseconds:0.###} ms per tenant" : $"one start every {rule.Interval.TotalMilliseconds:0.###} ms";
+
+    /// <summary>The jobs of one batch that one limiter key must grant.</summary>
+    private sealed record Demand(RateLimitRule Rule, RatePermitRequest Request, List<RunningJob> Runs)
+    {
+        public string Key => Request.Key;
+    }
+
+    /// <summary>One request to the store: a lease of <see cref="Lease"/> permits, or (Lease 0) one permit, for <see cref="Count"/> jobs from <see cref="From"/>.</summary>
+    private readonly record struct Ask(Demand Demand, int From, int Count, int Lease)
+    {
+        public void Hold(DateTimeOffset until, string reason)
+        {
+            for (var i = From; i < From + Count; i++)
+            {
+                Demand.Runs[i].HoldForRateLimit(until, reason);
+            }
+        }
+    }
 }

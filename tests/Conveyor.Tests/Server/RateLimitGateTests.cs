@@ -1,0 +1,203 @@
+using System.Reflection;
+using Conveyor.Limits;
+using Conveyor.Server;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Server;
+
+/// <summary>
+/// How the fetcher's gate takes rate permits: a lease of many permits in one store call while a limit is far from
+/// being hit, a permit per job when the burst is small or the store refused a lease lately, and never more starts
+/// than the limiter grants.
+/// </summary>
+public sealed class RateLimitGateTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task ALimitFarFromBeingHit_ServesManyBatchesFromOneLease()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = Gate(store, limit: 1_000_000, burst: 1_000_000);
+
+        var batches = Enumerable.Range(0, 12).Select(_ => Batch(10)).ToArray();
+        foreach (var batch in batches)
+        {
+            await gate.ApplyAsync(batch, CancellationToken.None);
+        }
+
+        Assert.All(batches.SelectMany(b => b), static run => Assert.Null(run.RateLimited));
+        Assert.Equal([RatePermitLeases.TargetSize], calls.Permits);
+    }
+
+    [Fact]
+    public async Task LeasedPermits_AreDroppedOnceTheirLifetimePasses()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = Gate(store, limit: 1_000_000, burst: 1_000_000);
+
+        await gate.ApplyAsync(Batch(10), CancellationToken.None);
+        _time.Advance(RatePermitLeases.Lifetime);
+        await gate.ApplyAsync(Batch(10), CancellationToken.None);
+
+        Assert.Equal(2, calls.Calls);
+    }
+
+    [Fact]
+    public async Task TheDefaultBurstOfOne_TakesAPermitPerJob_AndHoldsTheJobsOverTheLimit()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = Gate(store, limit: 10, burst: 1);
+
+        var batch = Batch(3);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+
+        Assert.Equal([1, 1, 1], calls.Permits);
+        Assert.Null(batch[0].RateLimited);
+        Assert.All(batch[1..], run => Assert.StartsWith("Rate limit 'bench' reached", run.RateLimited!.Value.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARefusedLease_FallsBackToAPermitPerJob_UntilTheLimitHasBeenQuietForAWhile()
+    {
+        var inner = new InMemoryJobStore(_time);
+        var (store, calls) = PermitCallCounter.Wrap(inner);
+        var gate = Gate(store, limit: 100, burst: 100);
+
+        // A lease of a quarter of the burst, then someone else takes what is left of the burst.
+        await gate.ApplyAsync(Batch(10), CancellationToken.None);
+        var rule = Rule(100, 100);
+        Assert.True((await inner.TryAcquireRatePermitsAsync([rule.Request(TenantId.Default) with { Permits = 75 }], CancellationToken.None))[0].Acquired);
+
+        // 15 leased permits left: the 16th job asks for a lease, is refused, and asks for its own permit.
+        var batch = Batch(20);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+        Assert.All(batch[..15], static run => Assert.Null(run.RateLimited));
+        Assert.All(batch[15..], static run => Assert.NotNull(run.RateLimited));
+        Assert.Equal([25, 25, 1, 1, 1, 1, 1], calls.Permits);
+
+        // Near the limit: a permit per job, no lease asked for.
+        _time.Advance(TimeSpan.FromMilliseconds(25));
+        var near = Batch(2);
+        await gate.ApplyAsync(near, CancellationToken.None);
+        Assert.Equal([1, 1], calls.Permits[^2..]);
+        Assert.Null(near[0].RateLimited);
+        Assert.Null(near[1].RateLimited);
+
+        // Once the refusal is old, leases again.
+        _time.Advance(RatePermitLeases.ContendedFor);
+        await gate.ApplyAsync(Batch(1), CancellationToken.None);
+        Assert.Equal(25, calls.Permits[^1]);
+    }
+
+    [Fact]
+    public async Task EachTenantOfAPerTenantLimit_HasALeaseOfItsOwn()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = Gate(store, limit: 1_000_000, burst: 1_000_000, perTenant: true);
+
+        var batch = Batch(4, tenants: ["acme", "globex"]);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+        await gate.ApplyAsync(Batch(4, tenants: ["acme", "globex"]), CancellationToken.None);
+
+        Assert.All(batch, static run => Assert.Null(run.RateLimited));
+        Assert.Equal(["rate:bench:acme", "rate:bench:globex"], calls.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ThreeServersDrainingFasterThanTheLimit_NeverStartMoreThanTheLimiterGranted()
+    {
+        const int limit = 1_000;
+        var store = new InMemoryJobStore(_time);
+        var gates = Enumerable.Range(0, 3).Select(_ => Gate(store, limit, burst: limit)).ToArray();
+        var random = new Random(42);
+        var started = 0;
+
+        for (var step = 1; step <= 3_000; step++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            var batch = Batch(random.Next(1, 20));
+            await gates[step % gates.Length].ApplyAsync(batch, CancellationToken.None);
+            started += batch.Count(static run => run.RateLimited is null);
+
+            // Every start is a permit the store granted, so the starts never pass burst + rate × elapsed time.
+            Assert.True(started <= limit + step, $"{started} starts after {step} ms");
+        }
+
+        // The drain asks for ~30,000 over 3 s: the limit, not the leases' waste, decides how many start.
+        Assert.InRange(started, limit + 3_000 - (3 * RatePermitLeases.TargetSize), limit + 3_000);
+    }
+
+    private RateLimitGate Gate(IJobStore store, int limit, int burst, bool perTenant = false) =>
+        new(store, [Rule(limit, burst, perTenant)], _time);
+
+    private static RateLimitRule Rule(int limit, int burst, bool perTenant = false) =>
+        RateLimitRules.ToRule("bench", new RateLimit
+        {
+            Queue = QueueName.Default,
+            Limit = limit,
+            Period = TimeSpan.FromSeconds(1),
+            Burst = burst,
+            Partition = perTenant ? LimitPartition.Tenant : LimitPartition.None,
+        });
+
+    private RunningJob[] Batch(int count, string[]? tenants = null) =>
+        Enumerable.Range(0, count).Select(i => new RunningJob(new LeasedJob
+        {
+            Id = $"job_{Guid.NewGuid():N}",
+            Type = "echo",
+            Queue = QueueName.Default,
+            Tenant = tenants?[i % tenants.Length] ?? TenantId.Default,
+            Payload = ReadOnlyMemory<byte>.Empty,
+            Attempt = 1,
+            MaxRetry = 3,
+            LeaseToken = 1,
+            LeaseExpiresAt = _time.GetUtcNow() + TimeSpan.FromMinutes(1),
+            CreatedAt = _time.GetUtcNow(),
+            EnqueuedAt = _time.GetUtcNow(),
+        })).ToArray();
+
+    /// <summary>Counts the store's rate permit calls and records each request's key and permits.</summary>
+    public class PermitCallCounter : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public int Calls { get; private set; }
+
+        public List<int> Permits { get; } = [];
+
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
+
+        public static (IJobStore Store, PermitCallCounter Counter) Wrap(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, PermitCallCounter>();
+            var counter = (PermitCallCounter)(object)proxy;
+            counter._inner = inner;
+            return (proxy, counter);
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobCoordinationStore.TryAcquireRatePermitsAsync))
+            {
+                Calls++;
+                foreach (var request in (IReadOnlyList<RatePermitRequest>)args![0]!)
+                {
+                    Permits.Add(request.Permits);
+                    Keys.Add(request.Key);
+                }
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
+}
