@@ -3,15 +3,16 @@ namespace Conveyor.Limits;
 /// <summary>
 /// Rate permits a server took from the store ahead of its jobs, per limiter key. A limit far from being hit then costs
 /// one store call per lease instead of one per fetched batch. A lease is taken only for a limit whose burst allows four
-/// of them at once, it is spent within <see cref="Lifetime"/> or dropped, and after the store refuses one the key goes
-/// back to a permit per job for <see cref="ContendedFor"/>: near the limit, starts follow the store's turns exactly.
+/// of them at once, what is left of a key's leases is dropped once none was granted for <see cref="Lifetime"/>, and
+/// after the store refuses one the key goes back to a permit per job for <see cref="ContendedFor"/>: near the limit,
+/// starts follow the store's turns exactly.
 /// </summary>
 internal sealed class RatePermitLeases
 {
     /// <summary>The permits a lease asks for when the burst allows it (more when one batch needs more).</summary>
     internal const int TargetSize = 128;
 
-    /// <summary>How long leased permits stay usable: a server that stops wastes at most one lease per key.</summary>
+    /// <summary>How long leased permits stay usable after the key's last lease: a server that stops wastes at most its leases' rest.</summary>
     internal static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long a key whose lease was refused takes a permit per job before it tries a lease again.</summary>
@@ -62,23 +63,28 @@ internal sealed class RatePermitLeases
         return Math.Min(largest, Math.Max(needed, TargetSize));
     }
 
-    /// <summary>A lease was granted: <paramref name="left"/> permits stay for the next jobs, until <see cref="Lifetime"/> passes.</summary>
+    /// <summary>
+    /// A lease was granted: <paramref name="left"/> permits join those still leased (two batches can ask for a lease at
+    /// once, and a permit the store granted must not be forgotten), all usable until <see cref="Lifetime"/> passes.
+    /// </summary>
     public void Granted(string key, int left, DateTimeOffset now)
     {
         lock (_lock)
         {
             Prune(now);
-            _entries[key] = new Entry(left, now + Lifetime, default);
+            var entry = _entries.GetValueOrDefault(key);
+            var kept = entry.ExpiresAt > now ? entry.Remaining : 0;
+            _entries[key] = entry with { Remaining = kept + left, ExpiresAt = now + Lifetime };
         }
     }
 
-    /// <summary>A lease was refused: the limit is near, so the key takes a permit per job for a while.</summary>
+    /// <summary>A lease was refused: the limit is near, so the key takes a permit per job for a while (after spending what it still holds).</summary>
     public void Refused(string key, DateTimeOffset now)
     {
         lock (_lock)
         {
             Prune(now);
-            _entries[key] = new Entry(0, default, now + ContendedFor);
+            _entries[key] = _entries.GetValueOrDefault(key) with { ContendedUntil = now + ContendedFor };
         }
     }
 

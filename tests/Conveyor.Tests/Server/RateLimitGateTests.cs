@@ -46,6 +46,20 @@ public sealed class RateLimitGateTests
     }
 
     [Fact]
+    public void LeasesGrantedToTwoBatchesAtOnce_AddUp_AndARefusalKeepsWhatIsLeft()
+    {
+        var leases = new RatePermitLeases();
+        var now = _time.GetUtcNow();
+
+        leases.Granted("rate:bench", 100, now);
+        leases.Granted("rate:bench", 50, now);
+        leases.Refused("rate:bench", now);
+
+        Assert.Equal(150, leases.TakeLeased("rate:bench", 1_000, now));
+        Assert.Equal(0, leases.LeaseSize(Rule(1_000_000, 1_000_000), "rate:bench", 10, now));
+    }
+
+    [Fact]
     public async Task TheDefaultBurstOfOne_TakesAPermitPerJob_AndHoldsTheJobsOverTheLimit()
     {
         var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
