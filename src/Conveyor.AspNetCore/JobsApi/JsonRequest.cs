@@ -95,6 +95,44 @@ internal static class JsonRequest
         return false;
     }
 
+    /// <summary>
+    /// The required array <paramref name="field"/> of the object <paramref name="value"/> in <paramref name="array"/>:
+    /// false with the field named when it is missing (<paramref name="whenMissing"/> the reason) or is not an array of 1
+    /// to <paramref name="max"/> <paramref name="items"/>.
+    /// </summary>
+    public static bool TryGetRequiredArray(JsonElement value, string field, int max, string items, string whenMissing, out JsonElement array, out ParseError? error)
+    {
+        if (!value.TryGetProperty(field, out array))
+        {
+            error = new ParseError(field, whenMissing);
+            return false;
+        }
+
+        return CheckArray(array, field, max, items, out error);
+    }
+
+    /// <summary>
+    /// The optional field <paramref name="field"/> of the object <paramref name="value"/>, a positive number of seconds
+    /// (null when absent); false with the field named when it is not one.
+    /// </summary>
+    public static bool TryGetOptionalSeconds(JsonElement value, string field, out TimeSpan? seconds, out ParseError? error)
+    {
+        seconds = null;
+        error = null;
+        if (!value.TryGetProperty(field, out var secondsValue))
+        {
+            return true;
+        }
+
+        if (!CreateJobRequestParser.TryGetSeconds(secondsValue, field, positive: true, out var read, out error))
+        {
+            return false;
+        }
+
+        seconds = read;
+        return true;
+    }
+
     /// <summary>A field's path: <c>jobs[3]</c> and <c>queue</c> make <c>jobs[3].queue</c>; "body" within a part names the part.</summary>
     public static string Join(string path, string field) =>
         path.Length == 0 ? field : field is "body" or "" ? path : field.StartsWith('[') ? path + field : path + "." + field;

@@ -34,13 +34,7 @@ internal static class BatchRequestParser
             return null;
         }
 
-        if (!root.TryGetProperty("jobs", out var jobsValue))
-        {
-            error = new ParseError("jobs", $"is required: an array of 1 to {MaxJobs} jobs, each as POST /jobs takes it.");
-            return null;
-        }
-
-        if (!JsonRequest.CheckArray(jobsValue, "jobs", MaxJobs, "jobs (each as POST /jobs takes it)", out error))
+        if (!JsonRequest.TryGetRequiredArray(root, "jobs", MaxJobs, "jobs (each as POST /jobs takes it)", $"is required: an array of 1 to {MaxJobs} jobs, each as POST /jobs takes it.", out var jobsValue, out error))
         {
             return null;
         }
@@ -69,15 +63,9 @@ internal static class BatchRequestParser
             return null;
         }
 
-        TimeSpan? retention = null;
-        if (root.TryGetProperty("retention_seconds", out var retentionValue))
+        if (!JsonRequest.TryGetOptionalSeconds(root, "retention_seconds", out var retention, out error))
         {
-            if (!CreateJobRequestParser.TryGetSeconds(retentionValue, "retention_seconds", positive: true, out var seconds, out error))
-            {
-                return null;
-            }
-
-            retention = seconds;
+            return null;
         }
 
         return new BatchRequest(jobs, onSuccess, onComplete, retention);

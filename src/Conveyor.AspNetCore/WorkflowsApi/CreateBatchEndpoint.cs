@@ -22,20 +22,11 @@ internal static class CreateBatchEndpoint
         group.MapPost("/batches", CreateAsync).WithName("CreateBatch")
             .WithSummary("Create a batch: its jobs and its callbacks are stored together or not at all")
             .WithDescription($"Body: {{\"jobs\": [job, ...], \"on_success\": job, \"on_complete\": job, \"retention_seconds\": n}}; each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs} jobs). on_success runs once every job succeeded (it is cancelled otherwise), on_complete once every job finished. A refused job refuses the batch: nothing is stored. An Idempotency-Key header makes a repeat answer the first batch.")
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status501NotImplemented);
+            .ProducesStoringProblems();
         group.MapPost("/batches/{batchId}/jobs", AddAsync).WithName("AddBatchJobs")
             .WithSummary("Add jobs to a running batch, all or none; its callbacks wait for them too")
             .WithDescription($"Body: {{\"jobs\": [job, ...]}}, each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs}). A batch that has finished or was cancelled is a 409.")
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status501NotImplemented);
+            .ProducesStoringProblems(notFound: true);
     }
 
     internal static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
@@ -49,30 +40,20 @@ internal static class CreateBatchEndpoint
         TimeProvider timeProvider,
         CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
-        if (body is null)
+        var (read, refusal) = await IdempotentCreateRequest<BatchRequest>.ReadAsync<BatchCreatedResponse>(
+            http,
+            apiOptions.Value.MaxRequestBytes,
+            (ReadOnlySequence<byte> body, out ParseError? error) => BatchRequestParser.Parse(body, timeProvider.GetUtcNow(), adding: false, out error),
+            cancellationToken).ConfigureAwait(false);
+        if (read is null)
         {
-            return problem!;
+            return refusal!;
         }
 
-        if (!IdempotencyKey.TryRead(http.Request, out var key, out var invalidKey))
-        {
-            return invalidKey!;
-        }
-
-        if (!WorkflowsEndpoints.TryTenant(http, out var tenant, out var invalid, out var forbidden))
-        {
-            return invalid is not null ? invalid : forbidden!;
-        }
-
-        var request = BatchRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), adding: false, out var error);
-        if (request is null)
-        {
-            return ApiProblems.Invalid(error!.Field, error.Reason);
-        }
+        var (request, key, tenant) = read;
 
         var batchId = key is null ? null : IdempotencyKey.ToBatchId(tenant, key, "batch");
-        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, key, out var built, out invalid, out var tooLarge))
+        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, key, out var built, out var invalid, out var tooLarge))
         {
             return invalid is not null ? invalid : tooLarge!;
         }

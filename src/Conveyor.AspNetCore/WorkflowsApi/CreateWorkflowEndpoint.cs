@@ -21,11 +21,7 @@ internal static class CreateWorkflowEndpoint
         group.MapPost("/workflows", CreateAsync).WithName("CreateWorkflow")
             .WithSummary("Start a workflow: named steps, each a job that starts once the steps it runs after succeeded, stored together or not at all")
             .WithDescription($"Body: {{\"name\": \"monthly-report\", \"steps\": [{{\"name\": \"extract\", \"job\": {{\"type\": ...}}}}, {{\"name\": \"publish\", \"job\": {{...}}, \"after\": [\"extract\"], \"on_dependency_failure\": \"cancel\"|\"fail\"|\"run\"}}], \"retention_seconds\": n}} (1 to {WorkflowRequestParser.MaxSteps} steps). Unknown or repeated names and cycles are 400s naming the field (steps[3].after[0]). An Idempotency-Key header makes a repeat answer the first workflow.")
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status501NotImplemented);
+            .ProducesStoringProblems();
 
     internal static async Task<Results<Created<WorkflowCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpContext http,
@@ -37,27 +33,17 @@ internal static class CreateWorkflowEndpoint
         TimeProvider timeProvider,
         CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, apiOptions.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
-        if (body is null)
+        var (read, refusal) = await IdempotentCreateRequest<WorkflowRequest>.ReadAsync<WorkflowCreatedResponse>(
+            http,
+            apiOptions.Value.MaxRequestBytes,
+            (ReadOnlySequence<byte> body, out ParseError? error) => WorkflowRequestParser.Parse(body, timeProvider.GetUtcNow(), out error),
+            cancellationToken).ConfigureAwait(false);
+        if (read is null)
         {
-            return problem!;
+            return refusal!;
         }
 
-        if (!IdempotencyKey.TryRead(http.Request, out var key, out var invalidKey))
-        {
-            return invalidKey!;
-        }
-
-        if (!WorkflowsEndpoints.TryTenant(http, out var tenant, out var invalid, out var forbidden))
-        {
-            return invalid is not null ? invalid : forbidden!;
-        }
-
-        var request = WorkflowRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), out var error);
-        if (request is null)
-        {
-            return ApiProblems.Invalid(error!.Field, error.Reason);
-        }
+        var (request, key, tenant) = read;
 
         var workflowId = key is null ? BatchId.New() : IdempotencyKey.ToBatchId(tenant, key, "workflow");
         var builder = new WorkflowBuilder(request.Name) { WorkflowId = workflowId, Retention = request.Retention };
@@ -66,7 +52,7 @@ internal static class CreateWorkflowEndpoint
         {
             var step = request.Steps[i];
             var path = $"steps[{i}].job";
-            if (!JobRequestChecks.TryCheck(step.Job, path, catalog, coreOptions.Value, out invalid, out var tooLarge))
+            if (!JobRequestChecks.TryCheck(step.Job, path, catalog, coreOptions.Value, out var invalid, out var tooLarge))
             {
                 return invalid is not null ? invalid : tooLarge!;
             }

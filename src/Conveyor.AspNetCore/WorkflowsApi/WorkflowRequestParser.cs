@@ -58,13 +58,7 @@ internal static class WorkflowRequestParser
             name = text;
         }
 
-        if (!root.TryGetProperty("steps", out var stepsValue))
-        {
-            error = new ParseError("steps", $"is required: an array of 1 to {MaxSteps} steps such as {{\"name\": \"extract\", \"job\": {{\"type\": \"report:extract\"}}, \"after\": []}}.");
-            return null;
-        }
-
-        if (!JsonRequest.CheckArray(stepsValue, "steps", MaxSteps, "steps", out error))
+        if (!JsonRequest.TryGetRequiredArray(root, "steps", MaxSteps, "steps", $"is required: an array of 1 to {MaxSteps} steps such as {{\"name\": \"extract\", \"job\": {{\"type\": \"report:extract\"}}, \"after\": []}}.", out var stepsValue, out error))
         {
             return null;
         }
@@ -94,15 +88,9 @@ internal static class WorkflowRequestParser
             return null;
         }
 
-        TimeSpan? retention = null;
-        if (root.TryGetProperty("retention_seconds", out var retentionValue))
+        if (!JsonRequest.TryGetOptionalSeconds(root, "retention_seconds", out var retention, out error))
         {
-            if (!CreateJobRequestParser.TryGetSeconds(retentionValue, "retention_seconds", positive: true, out var seconds, out error))
-            {
-                return null;
-            }
-
-            retention = seconds;
+            return null;
         }
 
         return new WorkflowRequest(name, steps, retention);
