@@ -32,7 +32,8 @@ public sealed partial class PostgresJobStore
     // counted) or, out of attempts or past its deadline, to failed; a job whose cancellation was requested is
     // cancelled, as its worker would have done. A job back to pending keeps its enqueued_at, so it takes back its
     // place at the head of the queue (ahead of every job that became pending after it) and runs next; its progress
-    // starts again from 0. The queues that got a pending job are NOTIFYed.
+    // starts again from 0. The queue of every job recovered is NOTIFYed: one that got a pending job, and one whose job
+    // freed a concurrency slot by leaving the active state (failed or cancelled too), which a held-back server may take.
     // $1 now, $2 limit, $3 message, $4 now as ISO 8601 text (the error's occurred_at), $5 channel.
     // Returns id, type, queue, tenant and new state of each job recovered.
     private const string RecoverTemplate = """
@@ -62,7 +63,7 @@ public sealed partial class PostgresJobStore
             WHERE j.id = e.id
             RETURNING j.id, j.type, j.queue, j.tenant, j.state
         ), notified AS (
-            SELECT pg_notify($5, q.queue) FROM (SELECT DISTINCT queue FROM recovered WHERE state = 'pending') q
+            SELECT pg_notify($5, q.queue) FROM (SELECT DISTINCT queue FROM recovered) q
         )
         SELECT recovered.* FROM recovered, (SELECT count(*) FROM notified) n
         """;
