@@ -24,24 +24,21 @@ public sealed partial class PostgresJobStore
     // LIMIT: a plain statement, cheaper than the function's loop. $1 queue, $2 limit, $3 owner, $4 now,
     // $5 lease expiry. Returns the leased jobs, FIFO.
     private const string DequeueOneQueueTemplate = $$"""
-        WITH {{OneQueuePicked}}{{OneQueueTakenAndLeased}}
+        WITH {{OneQueuePending}} LIMIT $2 {{OneQueueLeased}}
         SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}}, leased ORDER BY enqueued_at, seq
         """;
 
-    // The first pending jobs of queue $1 (unless it is paused), at most $2, locked FOR UPDATE SKIP LOCKED, then leased
-    // to owner $3 at $4 until $5: the CTEs "picked" and "leased" of both one-queue dequeues. OneQueuePicked ends inside
-    // picked's WHERE clause, so that the limited dequeue can add its condition (see DequeueOneLimitedTemplate).
-    private const string OneQueuePicked = """
+    // The CTEs "picked" and "leased" of both one-queue dequeues, around the LIMIT each sets: the first pending jobs of
+    // queue $1 (none while it is paused), locked FOR UPDATE SKIP LOCKED, then leased to owner $3 at $4 until $5.
+    private const string OneQueuePending = """
         picked AS (
             SELECT j.id FROM :"schema".jobs j
             WHERE j.state = 'pending' AND j.queue = $1
-        """;
-
-    private const string OneQueueTakenAndLeased = """
-
               AND NOT EXISTS (SELECT 1 FROM :"schema".queues q WHERE q.name = $1 AND q.paused)
             ORDER BY j.enqueued_at, j.seq
-            LIMIT $2
+        """;
+
+    private const string OneQueueLeased = """
             FOR UPDATE SKIP LOCKED
         ), leased AS (
             UPDATE :"schema".jobs j
@@ -62,20 +59,30 @@ public sealed partial class PostgresJobStore
 
     // The dequeue of one queue under concurrency limits, after the queue's advisory lock (LimitLockTemplate, the same
     // lock dequeue_limited() takes, in the same batch and so the same transaction): this statement's snapshot is taken
-    // once the lock is held, so its count sees every lease committed before. Far from the limits — the queue's active
-    // jobs plus this dequeue's at most $2 within the smallest maximum $6, every limit counting a part of those active
-    // jobs — no limit can be reached, and the jobs are taken as DequeueOneQueueTemplate takes them. Near a limit the
-    // same statement calls dequeue_limited() instead (never both: the one-row "far" decides each branch). $1–$5 as
-    // DequeueOneQueueTemplate; $6 the smallest maximum; $7–$11 the queue's limits as in DequeueLimitedTemplate.
+    // once the lock is held, so its count sees every lease committed before, and "counted" is exact but for jobs
+    // finishing meanwhile (which only errs on the safe side). Every limit counts a part of the queue's active jobs, so:
+    // - far from the limits (the running jobs plus this dequeue's at most $2 within the smallest maximum $6), no limit
+    //   can be reached: the jobs are taken as DequeueOneQueueTemplate takes them;
+    // - when every limit of the queue is over the whole queue ($12: no job type, not per tenant), the free slots are the
+    //   smallest maximum less the running jobs, whatever the jobs: the same statement takes at most that many (none at a
+    //   hit limit), one plain statement and no function call, near the limit as far from it;
+    // - otherwise, near a limit, the statement calls dequeue_limited() instead, which counts per limit and partition and
+    //   chooses job by job (never both branches: the one row of "far" decides each).
+    // $1–$5 as DequeueOneQueueTemplate; $6 the smallest maximum; $7–$11 the queue's limits as in DequeueLimitedTemplate;
+    // $12 true when all of them are over the whole queue.
     private const string DequeueOneLimitedTemplate = $$"""
-        WITH far AS (
-            SELECT (SELECT count(*) FROM :"schema".jobs a WHERE a.state = 'active' AND a.queue = $1) + $2 <= $6 AS ok
-        ), {{OneQueuePicked}} AND (SELECT ok FROM far){{OneQueueTakenAndLeased}}
+        WITH counted AS (
+            SELECT count(*) AS running FROM :"schema".jobs a WHERE a.state = 'active' AND a.queue = $1
+        ), far AS (
+            SELECT running + $2 <= $6 OR $12 AS alone,
+                   CASE WHEN running + $2 <= $6 THEN $2 WHEN $12 THEN greatest(least($2, $6 - running), 0) ELSE 0 END AS take
+            FROM counted
+        ), {{OneQueuePending}} LIMIT (SELECT take FROM far) {{OneQueueLeased}}
         (SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}}, leased ORDER BY enqueued_at, seq)
         UNION ALL
         (SELECT {{JobRows.LeasedColumns}} FROM {{RelaxedCommit}},
              :"schema".dequeue_limited(ARRAY[$1], ARRAY[$2], $2, $3, $4, $5, $7, $8, $9, $10, $11)
-         WHERE NOT (SELECT ok FROM far))
+         WHERE NOT (SELECT alone FROM far))
         """;
 
     // The advisory lock of one limited queue until the end of the transaction (the key dequeue_limited() builds), and no
@@ -86,7 +93,12 @@ public sealed partial class PostgresJobStore
     // The planner picked one from the table's statistics (a generic plan estimating few active rows): measured 15,000
     // dead entries and 960 heap pages per count at the end of a 30,000-job drain. The setting is read when the next
     // statement is planned (a prepared statement's generic plan is made under it too) and ends with the transaction.
-    private const string LimitLockTemplate = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('enable_bitmapscan', 'off', true)";
+    private const string LimitLockTemplate = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), " + NoBitmapScans;
+
+    // The same setting ahead of dequeue_limited() and dequeue_fair() with limits, whose counts are planned inside the call.
+    private const string NoBitmapScansTemplate = "SELECT " + NoBitmapScans;
+
+    private const string NoBitmapScans = "set_config('enable_bitmapscan', 'off', true)";
 
     // Ends attempts whose job is still active under the given lease token, in one statement for the whole batch.
     // Outcomes (AckOutcome): 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed. A job
@@ -189,7 +201,6 @@ public sealed partial class PostgresJobStore
         {
             NpgsqlBatch batch;
             var limited = request.FairQueues.Count > 0 ? request.ConcurrencyLimits : LimitsOnRequestedQueues(request);
-            var skipLockResult = false;
             if (request.FairQueues.Count > 0)
             {
                 batch = DequeueFairBatch(request, now);
@@ -197,7 +208,6 @@ public sealed partial class PostgresJobStore
             else if (limited.Count > 0 && request.Queues.Count == 1)
             {
                 batch = DequeueOneLimitedBatch(request, limited, now);
-                skipLockResult = true;
             }
             else if (limited.Count > 0)
             {
@@ -234,8 +244,9 @@ public sealed partial class PostgresJobStore
             await using var owned = batch;
             var jobs = new List<LeasedJob>(Math.Min(request.Limit, 256));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (skipLockResult)
+            if (batch.BatchCommands.Count > 1)
             {
+                // The limited queue's lock or the setting before the dequeue: its one row is not a job.
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -326,8 +337,10 @@ public sealed partial class PostgresJobStore
         var maxima = new int[limits.Count];
         var queues = new string[limits.Count];
         var smallest = int.MaxValue;
+        var wholeQueue = true;
         for (var i = 0; i < limits.Count; i++)
         {
+            wholeQueue &= limits[i].JobType is null && !limits[i].PerTenant;
             queues[i] = queue;
             types[i] = limits[i].JobType;
             perTenant[i] = limits[i].PerTenant;
@@ -346,6 +359,7 @@ public sealed partial class PostgresJobStore
         command.Parameters.Add(P(perTenant));
         command.Parameters.Add(P(maxima));
         command.Parameters.Add(P(DequeueRequest.LimitedScanDepth));
+        command.Parameters.Add(P(wholeQueue));
         return batch;
     }
 
@@ -375,6 +389,11 @@ public sealed partial class PostgresJobStore
         }
 
         var batch = DequeueBatch(sql, out command);
+        if (limits.Count > 0)
+        {
+            batch.BatchCommands.Insert(0, new NpgsqlBatchCommand(NoBitmapScansTemplate));
+        }
+
         command.Parameters.Add(P(queues));
         command.Parameters.Add(P(quotas));
         command.Parameters.Add(P(request.Limit));
