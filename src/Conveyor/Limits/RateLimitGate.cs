@@ -128,7 +128,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             {
                 if (results[i].Acquired)
                 {
-                    _leases.Granted(ask.Demand.Key, ask.Lease - ask.Count, now);
+                    _leases.Granted(ask.Demand.Key, ask.Lease, ask.Lease - ask.Count, now);
                 }
                 else
                 {

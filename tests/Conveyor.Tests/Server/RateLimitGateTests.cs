@@ -17,32 +17,47 @@ public sealed class RateLimitGateTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public async Task ALimitFarFromBeingHit_ServesManyBatchesFromOneLease()
+    public async Task ALimitFarFromBeingHit_ServesManyBatchesFromLeasesThatGrowWhileTheyAreSpent()
     {
         var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
         var gate = Gate(store, limit: 1_000_000, burst: 1_000_000);
 
-        var batches = Enumerable.Range(0, 12).Select(_ => Batch(10)).ToArray();
+        var batches = Enumerable.Range(0, 15).Select(_ => Batch(10)).ToArray();
         foreach (var batch in batches)
         {
             await gate.ApplyAsync(batch, CancellationToken.None);
         }
 
         Assert.All(batches.SelectMany(b => b), static run => Assert.Null(run.RateLimited));
-        Assert.Equal([RatePermitLeases.TargetSize], calls.Permits);
+        Assert.Equal([10, 20, 40, 80], calls.Permits);
     }
 
     [Fact]
-    public async Task LeasedPermits_AreDroppedOnceTheirLifetimePasses()
+    public async Task ALeaseNeverPassesItsLargestSize()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = Gate(store, limit: 1_000_000, burst: 1_000_000);
+
+        for (var i = 0; i < 300; i++)
+        {
+            await gate.ApplyAsync(Batch(10), CancellationToken.None);
+        }
+
+        Assert.Equal(RatePermitLeases.MaxSize, calls.Permits.Max());
+    }
+
+    [Fact]
+    public async Task LeasedPermits_AreDroppedOnceTheirLifetimePasses_AndTheNextLeaseIsSmaller()
     {
         var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
         var gate = Gate(store, limit: 1_000_000, burst: 1_000_000);
 
         await gate.ApplyAsync(Batch(10), CancellationToken.None);
-        _time.Advance(RatePermitLeases.Lifetime);
         await gate.ApplyAsync(Batch(10), CancellationToken.None);
+        _time.Advance(RatePermitLeases.Lifetime);
+        await gate.ApplyAsync(Batch(5), CancellationToken.None);
 
-        Assert.Equal(2, calls.Calls);
+        Assert.Equal([10, 20, 10], calls.Permits);
     }
 
     [Fact]
@@ -51,12 +66,35 @@ public sealed class RateLimitGateTests
         var leases = new RatePermitLeases();
         var now = _time.GetUtcNow();
 
-        leases.Granted("rate:bench", 100, now);
-        leases.Granted("rate:bench", 50, now);
+        leases.Granted("rate:bench", 100, 100, now);
+        leases.Granted("rate:bench", 50, 50, now);
         leases.Refused("rate:bench", now);
 
         Assert.Equal(150, leases.TakeLeased("rate:bench", 1_000, now));
         Assert.Equal(0, leases.LeaseSize(Rule(1_000_000, 1_000_000), "rate:bench", 10, now));
+    }
+
+    [Theory]
+    [InlineData(1_000, 3_600, 10)] // 1,000 an hour: too slow to lease at all
+    [InlineData(600, 60, 1)] // 600 a minute: leases of at most 2
+    [InlineData(1_000, 1, 0.05)] // 1,000 a second
+    public async Task ATrickleOfJobs_LeavesTheBurstForTheBatchAfterIt(int limit, int periodSeconds, double secondsBetweenJobs)
+    {
+        var store = new InMemoryJobStore(_time);
+        var gate = new RateLimitGate(store, [Rule(limit, burst: limit, period: TimeSpan.FromSeconds(periodSeconds))], _time);
+        var trickle = TimeSpan.FromSeconds(secondsBetweenJobs);
+
+        for (var elapsed = TimeSpan.Zero; elapsed < TimeSpan.FromMinutes(30); elapsed += trickle)
+        {
+            var job = Batch(1);
+            await gate.ApplyAsync(job, CancellationToken.None);
+            Assert.Null(job[0].RateLimited);
+            _time.Advance(trickle);
+        }
+
+        var batch = Batch(limit / 2);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+        Assert.All(batch, static run => Assert.Null(run.RateLimited));
     }
 
     [Fact]
@@ -80,17 +118,15 @@ public sealed class RateLimitGateTests
         var (store, calls) = PermitCallCounter.Wrap(inner);
         var gate = Gate(store, limit: 100, burst: 100);
 
-        // A lease of a quarter of the burst, then someone else takes what is left of the burst.
+        // A lease of 10 spent whole, then someone else takes what is left of the burst.
         await gate.ApplyAsync(Batch(10), CancellationToken.None);
-        var rule = Rule(100, 100);
-        Assert.True((await inner.TryAcquireRatePermitsAsync([rule.Request(TenantId.Default) with { Permits = 75 }], CancellationToken.None))[0].Acquired);
+        Assert.True((await inner.TryAcquireRatePermitsAsync([Rule(100, 100).Request(TenantId.Default) with { Permits = 90 }], CancellationToken.None))[0].Acquired);
 
-        // 15 leased permits left: the 16th job asks for a lease, is refused, and asks for its own permit.
-        var batch = Batch(20);
+        // The next lease (twice as large) is refused, and each job asks for its own permit, refused as well.
+        var batch = Batch(3);
         await gate.ApplyAsync(batch, CancellationToken.None);
-        Assert.All(batch[..15], static run => Assert.Null(run.RateLimited));
-        Assert.All(batch[15..], static run => Assert.NotNull(run.RateLimited));
-        Assert.Equal([25, 25, 1, 1, 1, 1, 1], calls.Permits);
+        Assert.All(batch, static run => Assert.NotNull(run.RateLimited));
+        Assert.Equal([10, 20, 1, 1, 1], calls.Permits);
 
         // Near the limit: a permit per job, no lease asked for.
         _time.Advance(TimeSpan.FromMilliseconds(25));
@@ -103,7 +139,7 @@ public sealed class RateLimitGateTests
         // Once the refusal is old, leases again.
         _time.Advance(RatePermitLeases.ContendedFor);
         await gate.ApplyAsync(Batch(1), CancellationToken.None);
-        Assert.Equal(25, calls.Permits[^1]);
+        Assert.Equal(20, calls.Permits[^1]);
     }
 
     [Fact]
@@ -114,9 +150,9 @@ public sealed class RateLimitGateTests
 
         var batch = Batch(4, tenants: ["acme", "globex"]);
         await gate.ApplyAsync(batch, CancellationToken.None);
-        await gate.ApplyAsync(Batch(4, tenants: ["acme", "globex"]), CancellationToken.None);
 
         Assert.All(batch, static run => Assert.Null(run.RateLimited));
+        Assert.Equal([2, 2], calls.Permits);
         Assert.Equal(["rate:bench:acme", "rate:bench:globex"], calls.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -140,19 +176,19 @@ public sealed class RateLimitGateTests
             Assert.True(started <= limit + step, $"{started} starts after {step} ms");
         }
 
-        // The drain asks for ~30,000 over 3 s: the limit, not the leases' waste, decides how many start.
-        Assert.InRange(started, limit + 3_000 - (3 * RatePermitLeases.TargetSize), limit + 3_000);
+        // The drain asks for ~30,000 over 3 s: the limit, not permits dropped unspent, decides how many start.
+        Assert.InRange(started, limit + 3_000 - (3 * limit / 4), limit + 3_000);
     }
 
     private RateLimitGate Gate(IJobStore store, int limit, int burst, bool perTenant = false) =>
         new(store, [Rule(limit, burst, perTenant)], _time);
 
-    private static RateLimitRule Rule(int limit, int burst, bool perTenant = false) =>
+    private static RateLimitRule Rule(int limit, int burst, bool perTenant = false, TimeSpan? period = null) =>
         RateLimitRules.ToRule("bench", new RateLimit
         {
             Queue = QueueName.Default,
             Limit = limit,
-            Period = TimeSpan.FromSeconds(1),
+            Period = period ?? TimeSpan.FromSeconds(1),
             Burst = burst,
             Partition = perTenant ? LimitPartition.Tenant : LimitPartition.None,
         });
