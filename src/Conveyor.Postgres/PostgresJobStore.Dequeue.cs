@@ -155,6 +155,14 @@ public sealed partial class PostgresJobStore
         SELECT count(*), (SELECT count(*) FROM notified) FROM done
         """;
 
+    // The dequeue that follows an acknowledgement in its transaction (AcknowledgeAndTakeReleasedAsync): dequeue() of
+    // migration 0001 with DequeueTemplate's parameters, run only when the acknowledgement released a waiting job
+    // (flow_resolve() of migration 0021 sets conveyor.flow_released for the transaction; the condition names no column,
+    // so it is a one-time filter and the function is not even called otherwise). Not relaxed: the acknowledgement's
+    // commit stays durable. Returns the leased jobs, as DequeueTemplate.
+    private const string TakeReleasedTemplate =
+        "SELECT " + JobRows.LeasedColumns + " FROM :\"schema\".dequeue($1, $2, $3, $4, $5, $6) WHERE current_setting('conveyor.flow_released', true) = 'on'";
+
     // $1 progress, $2 id, $3 lease token, $4 now. Returns the number of rows updated (0 or 1).
     private const string ReportProgressTemplate = """
         UPDATE :"schema".jobs SET progress = $1, updated_at = $4
@@ -182,6 +190,8 @@ public sealed partial class PostgresJobStore
     private string DequeueOneLimitedSql => field ??= Sql(DequeueOneLimitedTemplate);
 
     private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
+
+    private string TakeReleasedSql => field ??= Sql(TakeReleasedTemplate);
 
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
 
@@ -409,12 +419,30 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)
+    public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken) =>
+        (await AcknowledgeAsync(acknowledgements, next: null, cancellationToken).ConfigureAwait(false)).Applied;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One round trip and one transaction: the acknowledging statement, then a dequeue that runs only if the workflow
+    /// triggers released a job in it (migration 0021 marks the transaction), so an acknowledgement that releases nothing
+    /// costs what <see cref="AcknowledgeManyAsync"/> costs. With concurrency limits or fair queues in
+    /// <paramref name="next"/> this store acknowledges only and returns no jobs.
+    /// </remarks>
+    public async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(next.Queues);
+        var handOff = next.Limit > 0 && next.Queues.Count > 0 && next.ConcurrencyLimits.Count == 0 && next.FairQueues.Count == 0 ? next : null;
+        return await AcknowledgeAsync(acknowledgements, handOff, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<AcknowledgeResult> AcknowledgeAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest? next, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(acknowledgements);
         if (acknowledgements.Count == 0)
         {
-            return 0;
+            return new AcknowledgeResult(0, []);
         }
 
         var n = acknowledgements.Count;
@@ -449,6 +477,7 @@ public sealed partial class PostgresJobStore
 
         try
         {
+            var now = Now();
             await using var batch = WorkerBatch(AcknowledgeSql, out var command);
             command.Parameters.Add(TextArray(ids));
             command.Parameters.Add(P(tokens));
@@ -457,11 +486,18 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(new NpgsqlParameter { Value = errors, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
             command.Parameters.Add(new NpgsqlParameter { Value = results, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
             command.Parameters.Add(TextArray(resultUrls));
-            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(TimestampTz(now));
             command.Parameters.Add(Text(_jobsChannel));
             command.Parameters.Add(TextArray(snoozeReasons));
             command.Parameters.Add(Text(_notifier.EchoMark));
             command.Parameters.Add(TextArray(Volatile.Read(ref _limitedQueues).Queues));
+            if (next is not null)
+            {
+                // Right after the acknowledging statement, whose row triggers have run by then: its released jobs are
+                // pending to this statement's snapshot, and locked by this transaction only.
+                batch.BatchCommands.Insert(1, TakeReleasedCommand(next, now));
+            }
+
             // The same batch is one implicit transaction: the record ends with its acknowledgement. In key order, as
             // the begins lock them, so that batches of two servers never wait on each other in a cycle.
             foreach (var ack in acknowledgements.Where(a => a.IdempotencyKey is not null).OrderBy(a => a.IdempotencyKey, StringComparer.Ordinal))
@@ -469,18 +505,56 @@ public sealed partial class PostgresJobStore
                 batch.BatchCommands.Add(SettleIdempotencyKeyCommand(ack));
             }
 
-            var applied = (int)(long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            int applied;
+            List<LeasedJob> leased = [];
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                applied = (int)reader.GetInt64(0);
+                if (next is not null && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        leased.Add(JobRows.ReadLeased(reader));
+                    }
+                }
+            }
+
             if (anyReleased && applied > 0)
             {
                 _signal.Set();
             }
 
-            return applied;
+            return new AcknowledgeResult(applied, leased);
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {
             throw Fault(exception);
         }
+    }
+
+    /// <summary>
+    /// The dequeue of <see cref="TakeReleasedTemplate"/> for <paramref name="next"/>: the quotas and both passes of
+    /// <see cref="DequeueTemplate"/>, in the acknowledgement's transaction.
+    /// </summary>
+    private NpgsqlBatchCommand TakeReleasedCommand(DequeueRequest next, DateTimeOffset now)
+    {
+        var queues = new string[next.Queues.Count];
+        var quotas = new int[next.Queues.Count];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            queues[i] = next.Queues[i].Queue;
+            quotas[i] = next.Queues[i].Limit;
+        }
+
+        var command = new NpgsqlBatchCommand(TakeReleasedSql);
+        command.Parameters.Add(P(queues));
+        command.Parameters.Add(P(quotas));
+        command.Parameters.Add(P(next.Limit));
+        command.Parameters.Add(P(next.ServerId));
+        command.Parameters.Add(TimestampTz(now));
+        command.Parameters.Add(TimestampTz(now + next.LeaseDuration));
+        return command;
     }
 
     /// <inheritdoc />

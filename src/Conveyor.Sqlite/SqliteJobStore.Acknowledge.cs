@@ -17,7 +17,7 @@ public sealed partial class SqliteJobStore
             return 0;
         }
 
-        var (applied, released) = await WriteAsync(acknowledgements, static (store, session, acks) =>
+        var (applied, released, _) = await WriteAsync(acknowledgements, static (store, session, acks) =>
             session.InTransaction((store, acks), static (s, state) => state.store.Acknowledge(s, state.acks)), cancellationToken)
             .ConfigureAwait(false);
         if (released)
@@ -28,12 +28,44 @@ public sealed partial class SqliteJobStore
         return applied;
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// The acknowledgements and, when the workflow triggers released waiting jobs in them, the dequeue are one
+    /// transaction under the write lock: a released job is leased here before any other writer can see it pending.
+    /// </remarks>
+    public async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(next.Queues);
+        if (acknowledgements.Count == 0)
+        {
+            return new AcknowledgeResult(0, []);
+        }
+
+        var (applied, released, leased) = await WriteAsync((acknowledgements, next), static (store, session, state) =>
+            session.InTransaction((store, state.acknowledgements, state.next), static (s, st) =>
+            {
+                var (applied, released, flowReleased) = st.store.Acknowledge(s, st.acknowledgements);
+                IReadOnlyList<LeasedJob> leased = flowReleased && st.next.Limit > 0 && st.next.Queues.Count > 0 ? st.store.LeaseJobs(s, st.next) : [];
+                return (applied, released, leased);
+            }), cancellationToken)
+            .ConfigureAwait(false);
+        if (released)
+        {
+            // Released jobs beyond those leased here, and other store instances of this file, wake as usual.
+            _signal.Fire();
+        }
+
+        return new AcknowledgeResult(applied, leased);
+    }
+
     /// <summary>
     /// Applies each acknowledgement with one UPDATE that matches the job only while it is still active under
     /// the acknowledgement's lease token: a worker whose lease expired (and whose job was recovered and maybe
     /// leased again) never overwrites what happened since.
     /// </summary>
-    private (int Applied, bool Released) Acknowledge(SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements)
+    private (int Applied, bool Released, bool FlowReleased) Acknowledge(SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements)
     {
         var now = Now();
         var applied = 0;
@@ -109,7 +141,8 @@ public sealed partial class SqliteJobStore
         }
 
         // Dependants released by the workflow triggers in this transaction wake this process's workers too.
-        return (applied, FlowReleasedJobs(session) | releasedCount > 0);
+        var flowReleased = FlowReleasedJobs(session);
+        return (applied, flowReleased | releasedCount > 0, flowReleased);
     }
 
     private static bool IsPlainSuccess(JobAcknowledgement ack) =>

@@ -10,6 +10,8 @@ namespace Conveyor.Server;
 /// A job stays in the held set (and its lease keeps being extended) until its acknowledgement is stored.
 /// While concurrency limits are in force (<paramref name="signalFreedSlots"/> answers true), every stored batch wakes the fetcher:
 /// a job that ended freed a slot that a held-back job may be waiting for.
+/// With a <paramref name="handOff"/>, each batch also leases the jobs it releases (a batch's callback, a workflow's next
+/// step) in the same store call and hands them to free worker slots (<see cref="ReleasedJobHandOff"/>).
 /// </summary>
 internal sealed class AcknowledgementBatcher(
     IJobStore store,
@@ -18,7 +20,8 @@ internal sealed class AcknowledgementBatcher(
     int batchSize,
     TimeProvider timeProvider,
     ILogger logger,
-    Func<bool>? signalFreedSlots = null)
+    Func<bool>? signalFreedSlots = null,
+    ReleasedJobHandOff? handOff = null)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -34,18 +37,36 @@ internal sealed class AcknowledgementBatcher(
         var batch = new List<JobAcknowledgement>(batchSize);
         var reader = _channel.Reader;
         var backoff = new Backoff();
-        while (await reader.WaitToReadAsync(abandonToken).ConfigureAwait(false))
+
+        // Handed-off jobs that found no free slot, handed back with the next batch.
+        List<JobAcknowledgement>? handBack = null;
+        while (handBack is not null || await reader.WaitToReadAsync(abandonToken).ConfigureAwait(false))
         {
+            if (handBack is not null)
+            {
+                batch.AddRange(handBack);
+                handBack = null;
+            }
+
             while (batch.Count < batchSize && reader.TryRead(out var ack))
             {
                 batch.Add(ack);
             }
 
+            IReadOnlyList<LeasedJob> handedOff = [];
             while (true)
             {
                 try
                 {
-                    await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
+                    if (handOff?.NextRequest() is { } next)
+                    {
+                        handedOff = (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
+                    }
+                    else
+                    {
+                        await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
+                    }
+
                     backoff.Reset();
                     break;
                 }
@@ -72,6 +93,11 @@ internal sealed class AcknowledgementBatcher(
             if (released || signalFreedSlots?.Invoke() == true)
             {
                 readySignal.Set();
+            }
+
+            if (handedOff.Count > 0)
+            {
+                handBack = handOff!.Take(handedOff);
             }
 
             batch.Clear();

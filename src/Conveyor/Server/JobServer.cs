@@ -83,7 +83,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var slots = _options.Concurrency + _options.EffectivePrefetch;
         _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(slots)
         {
-            SingleWriter = true,
+            // The fetcher, and the acknowledgement batcher for the jobs its acknowledgements release.
+            SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
         _freeSlots = new SemaphoreSlim(slots, slots);
@@ -113,7 +114,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger);
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
-        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0);
+        var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
+            enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff);
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);

@@ -40,6 +40,20 @@ public interface IJobQueueStore
     /// </summary>
     ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ends attempts as <see cref="AcknowledgeManyAsync"/> does and, when they released waiting jobs (a continuation, a
+    /// batch's callback, a workflow step whose last dependency finished), leases pending jobs as <paramref name="next"/>
+    /// describes in the same atomic step, for the acknowledging server to start at once: a released job then waits for no
+    /// wake-up and no dequeue of its own. Acknowledgements that release nothing lease nothing. The released jobs still
+    /// wake waiting workers as any pending job does. A store that cannot do both in one step acknowledges only and
+    /// returns no jobs (the default).
+    /// </summary>
+    async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return new(await AcknowledgeManyAsync(acknowledgements, cancellationToken).ConfigureAwait(false), []);
+    }
+
     /// <summary>Extends the leases still held under their tokens; reports the lost ones and those with a cancellation request.</summary>
     ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken);
 

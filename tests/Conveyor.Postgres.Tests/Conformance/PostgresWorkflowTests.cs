@@ -7,6 +7,8 @@ public sealed class PostgresWorkflowTests : WorkflowTests
 {
     private readonly PostgresTestSchema _schema = new();
 
+    protected override bool TakesReleasedJobs => true;
+
     protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) => _schema.CreateJobStoreAsync(timeProvider);
 
     public override async Task DisposeAsync()

@@ -7,6 +7,8 @@ namespace Conveyor.Tests.Storage;
 
 public sealed class InMemoryWorkflowTests : WorkflowTests
 {
+    protected override bool TakesReleasedJobs => true;
+
     protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) =>
         ValueTask.FromResult<IJobStore>(new InMemoryJobStore(timeProvider));
 }

@@ -127,6 +127,12 @@ public sealed partial class InMemoryJobStore
     {
         ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult<IReadOnlyList<LeasedJob>>(Dequeue(request));
+    }
+
+    /// <summary>The dequeue of <paramref name="request"/>, under the lock (taken here; the lock allows a caller that holds it).</summary>
+    private List<LeasedJob> Dequeue(DequeueRequest request)
+    {
         var leased = new List<LeasedJob>();
         lock (_gate)
         {
@@ -192,7 +198,7 @@ public sealed partial class InMemoryJobStore
             void Lease(JobRecord job) => LeaseJob(job, now, request, leased);
         }
 
-        return ValueTask.FromResult<IReadOnlyList<LeasedJob>>(leased);
+        return leased;
     }
 
     private void LeaseJob(JobRecord job, DateTimeOffset now, DequeueRequest request, List<LeasedJob> leased)
@@ -211,6 +217,26 @@ public sealed partial class InMemoryJobStore
     {
         ArgumentNullException.ThrowIfNull(acknowledgements);
         cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(AcknowledgeMany(acknowledgements));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        ArgumentNullException.ThrowIfNull(next);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var releasedBefore = _flowReleases;
+            var applied = AcknowledgeMany(acknowledgements);
+            IReadOnlyList<LeasedJob> leased = _flowReleases != releasedBefore ? Dequeue(next) : [];
+            return ValueTask.FromResult(new AcknowledgeResult(applied, leased));
+        }
+    }
+
+    private int AcknowledgeMany(IReadOnlyList<JobAcknowledgement> acknowledgements)
+    {
         var applied = 0;
         lock (_gate)
         {
@@ -239,7 +265,7 @@ public sealed partial class InMemoryJobStore
             }
         }
 
-        return ValueTask.FromResult(applied);
+        return applied;
     }
 
     /// <summary>Applies one acknowledgement; true when the job went back to pending.</summary>

@@ -305,9 +305,13 @@ public sealed partial class InMemoryJobStore
         MoveTo(job, state, now);
         if (state == JobState.Pending)
         {
+            _flowReleases++;
             Signal();
         }
     }
+
+    /// <summary>How many waiting jobs were made pending so far (under the lock): an acknowledgement that changed it released some.</summary>
+    private long _flowReleases;
 
     /// <summary>Deletes batches whose retention after their last member passed.</summary>
     private void PurgeBatches(DateTimeOffset now)
