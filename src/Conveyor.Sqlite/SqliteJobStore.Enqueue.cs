@@ -29,7 +29,7 @@ public sealed partial class SqliteJobStore
         }
 
         var (results, anyPending) = await WriteAsync(jobs, static (store, session, batch) =>
-            session.InTransaction((store, batch), static (s, state) => state.store.InsertJobs(s, state.batch)), cancellationToken)
+            session.InTransaction((store, batch), static (s, state) => state.store.InsertJobs(s, state.batch, allOrNone: false)), cancellationToken)
             .ConfigureAwait(false);
         if (anyPending)
         {
@@ -39,8 +39,13 @@ public sealed partial class SqliteJobStore
         return results;
     }
 
-    /// <summary>Inserts the jobs one by one inside the caller's transaction; each is refused or stored on its own.</summary>
-    private (EnqueueResult[] Results, bool AnyPending) InsertJobs(SqliteSession session, IReadOnlyList<NewJob> jobs)
+    /// <summary>
+    /// Inserts the jobs one by one inside the caller's transaction; each is refused or stored on its own. With
+    /// <paramref name="allOrNone"/> (the caller rolls back when one is refused) the batch members of the list are first
+    /// counted in their batches' totals, so that a member that finishes as it is stored (a dependency that already
+    /// failed cancels it) cannot finish its batch while members later in the list are still to come.
+    /// </summary>
+    private (EnqueueResult[] Results, bool AnyPending) InsertJobs(SqliteSession session, IReadOnlyList<NewJob> jobs, bool allOrNone)
     {
         var now = _timeProvider.GetUtcNow();
         var nowMicros = UnixTime.ToMicroseconds(now);
@@ -49,7 +54,7 @@ public sealed partial class SqliteJobStore
         var flowPending = false;
         var results = new EnqueueResult[jobs.Count];
         var insert = session.Command(SqlStatement.InsertJob);
-        FlowEnqueue? flow = null;
+        var flow = allOrNone ? FlowEnqueue.WithMembersCounted(session, jobs, nowMicros) : null;
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];

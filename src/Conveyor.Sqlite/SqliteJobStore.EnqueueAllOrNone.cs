@@ -38,7 +38,7 @@ public sealed partial class SqliteJobStore
         session.Begin();
         try
         {
-            var (results, anyPending) = InsertJobs(session, jobs);
+            var (results, anyPending) = InsertJobs(session, jobs, allOrNone: true);
             for (var i = 0; i < results.Length; i++)
             {
                 if (results[i].IsDuplicate)

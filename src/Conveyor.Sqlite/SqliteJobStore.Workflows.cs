@@ -163,7 +163,7 @@ public sealed partial class SqliteJobStore
                     return ((EnqueueAllResult?)null, false);
                 }
 
-                var (results, anyPending) = store.InsertJobs(session, state.jobs);
+                var (results, anyPending) = store.InsertJobs(session, state.jobs, allOrNone: true);
                 for (var i = 0; i < results.Length; i++)
                 {
                     if (results[i].IsDuplicate)
@@ -347,7 +347,7 @@ public sealed partial class SqliteJobStore
             .Bind("@depends_on", job.DependsOn.Count > 0 ? DependencyJson.Encode(job.DependsOn) : null)
             .ExecuteNonQuery();
 
-        if (job.BatchId is { } member)
+        if (job.BatchId is { } member && !flow.MembersCounted)
         {
             flow.Count(member);
         }
@@ -396,6 +396,29 @@ public sealed partial class SqliteJobStore
         private readonly HashSet<(string Id, string Tenant)> _batches = [];
         private readonly HashSet<long> _marked = [];
         private readonly Dictionary<string, int> _uncounted = new(StringComparer.Ordinal);
+
+        /// <summary>True when every member of the list was counted in its batch before the first was stored.</summary>
+        public bool MembersCounted { get; private init; }
+
+        /// <summary>
+        /// For a list stored all or none: every member counted in its batch's total before the first is stored (a batch
+        /// that does not exist in the member's tenant changes nothing here; its member is refused, and the list with it).
+        /// Null when the list has no member.
+        /// </summary>
+        public static FlowEnqueue? WithMembersCounted(SqliteSession session, IReadOnlyList<NewJob> jobs, long nowMicros)
+        {
+            FlowEnqueue? flow = null;
+            foreach (var job in jobs)
+            {
+                if (job.BatchId is { } batchId)
+                {
+                    (flow ??= new FlowEnqueue { MembersCounted = true }).Count(batchId);
+                }
+            }
+
+            flow?.CountInBatches(session, nowMicros);
+            return flow;
+        }
 
         public bool BatchExists(SqliteSession session, string batchId, string tenant)
         {

@@ -121,6 +121,21 @@ if batch_op == 'create' then
   if ARGV[10] ~= '' then redis.call('HSET', flow_batch(batch_id), 'wd', ARGV[10]) end
 end
 
+-- Every member of the list is counted in its batch (and listed among its unfinished members) before the first is
+-- stored: a member that finishes as it is stored (a dependency that already failed cancels it) must not finish its
+-- batch while members later in the list are still to come. On a Cluster the store has counted them (batch_join.lua).
+if not cluster then
+  for a = first, #ARGV, PER_JOB do
+    local b = ARGV[a + 17]
+    if b ~= '' then
+      local bk = flow_batch(b)
+      redis.call('HINCRBY', bk, 'n', 1)
+      redis.call('HSET', bk, 'u', now)
+      redis.call('SADD', bk .. '#m', queues[tonumber(ARGV[a])].name .. '\t' .. ARGV[a + 4])
+    end
+  end
+end
+
 -- Links a stored job (ARGV from a) to its batch and to what it waits for; returns its state after linking: a job
 -- whose dependencies have all finished is released (or cancelled) at once.
 local function link(a, q, id, state)
@@ -130,11 +145,7 @@ local function link(a, q, id, state)
   if b ~= '' and cluster then
     redis.call('HSET', jk, 'b', b, 'fl', '1', 'bo', '1')
   elseif b ~= '' then
-    local bk = flow_batch(b)
     redis.call('HSET', jk, 'b', b, 'fl', '1')
-    redis.call('HINCRBY', bk, 'n', 1)
-    redis.call('HSET', bk, 'u', now)
-    redis.call('SADD', bk .. '#m', q.name .. '\t' .. id)
   end
   if dp == '' then return state end
   redis.call('HSET', jk, 'dp', dp)

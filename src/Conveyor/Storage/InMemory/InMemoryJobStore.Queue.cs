@@ -52,7 +52,8 @@ public sealed partial class InMemoryJobStore
         return ValueTask.FromResult<IReadOnlyList<EnqueueResult>>(results);
     }
 
-    private EnqueueResult EnqueueCore(NewJob job, DateTimeOffset now)
+    /// <summary>Stores one job; <paramref name="countedInBatch"/>: its batch's total already counts it (StoreAll).</summary>
+    private EnqueueResult EnqueueCore(NewJob job, DateTimeOffset now, bool countedInBatch = false)
     {
         if (_jobs.TryGetValue(job.Id, out var existing))
         {
@@ -109,7 +110,11 @@ public sealed partial class InMemoryJobStore
         if (job.BatchId is { } batchId)
         {
             var batch = _batches[batchId];
-            batch.Total++;
+            if (!countedInBatch)
+            {
+                batch.Total++;
+            }
+
             batch.UpdatedAt = now;
             batch.Members.Add(record);
         }

@@ -135,10 +135,21 @@ public sealed partial class InMemoryJobStore
 
     private EnqueueAllResult StoreAll(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
     {
+        // Every member of the list counts in its batch's total before the first is stored: a member that finishes as
+        // it is stored (cancelled, a dependency having already failed) must not finish its batch while members later
+        // in the list are still to come, which would release the batch's callbacks before those run.
+        foreach (var job in jobs)
+        {
+            if (job.BatchId is { } batchId)
+            {
+                _batches[batchId].Total++;
+            }
+        }
+
         var results = new EnqueueResult[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
-            results[i] = EnqueueCore(jobs[i], now);
+            results[i] = EnqueueCore(jobs[i], now, countedInBatch: true);
         }
 
         if (results.Any(static r => r.State == JobState.Pending))
