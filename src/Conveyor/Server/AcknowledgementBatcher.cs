@@ -38,7 +38,7 @@ internal sealed class AcknowledgementBatcher(
         var reader = _channel.Reader;
         var backoff = new Backoff();
 
-        // Handed-off jobs that found no free slot, handed back with the next batch.
+        // Handed-off jobs that must not start here (the server began stopping), handed back with the next batch.
         List<JobAcknowledgement>? handBack = null;
         while (handBack is not null || await reader.WaitToReadAsync(abandonToken).ConfigureAwait(false))
         {

@@ -115,7 +115,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger);
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
         var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
-            enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null);
+            enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,
+            handBack: ack => _batcher!.Add(ack), _stopFetching.Token);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff);
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
 

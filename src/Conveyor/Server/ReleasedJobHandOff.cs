@@ -12,10 +12,12 @@ namespace Conveyor.Server;
 /// </summary>
 /// <remarks>
 /// Only while no concurrency limit, rate limit or fair queue is in force (those are applied by the fetcher) and the
-/// server is not stopping. The request asks for as many jobs as there are free slots (at least one); a job that finds
-/// no free slot once leased (the fetcher took them meanwhile) is handed back at once, at the head of its queue and
-/// without counting an attempt, so nothing waits behind a busy server. Acknowledgements that release nothing lease
-/// nothing, so plain jobs take exactly the path they took before.
+/// server is not stopping. The request asks for as many jobs as there are free slots (at least one). The release also
+/// wakes the fetcher, which may take those slots for a dequeue of its own first (that dequeue finds the handed-off jobs
+/// leased and gives the slots back): a job that finds no free slot waits for the next one, held (its lease extended)
+/// as a job leased ahead is; if the server stops meanwhile it is handed back, at the head of its queue and without
+/// counting an attempt. Acknowledgements that release nothing lease nothing, so plain jobs take exactly the path they
+/// took before.
 /// </remarks>
 internal sealed class ReleasedJobHandOff(
     SemaphoreSlim freeSlots,
@@ -24,7 +26,9 @@ internal sealed class ReleasedJobHandOff(
     IReadOnlyDictionary<string, int> queues,
     string serverId,
     TimeSpan leaseDuration,
-    Func<bool> enabled)
+    Func<bool> enabled,
+    Action<JobAcknowledgement> handBack,
+    CancellationToken stopping)
 {
     // Heaviest queue first: the one a fetcher's first pass serves most.
     private readonly string[] _queues = [.. queues.OrderByDescending(static q => q.Value).ThenBy(static q => q.Key, StringComparer.Ordinal).Select(static q => q.Key)];
@@ -48,29 +52,53 @@ internal sealed class ReleasedJobHandOff(
     }
 
     /// <summary>
-    /// Holds the leased jobs (their leases are extended from now on) and gives each a free slot; returns the
-    /// acknowledgements that hand back those that found none, or null when every job was taken.
+    /// Holds the leased jobs (their leases are extended from now on) and gives each a free slot, now or when one frees;
+    /// returns the acknowledgements that hand back the jobs that must not start here (the server is stopping), or null.
     /// </summary>
     public List<JobAcknowledgement>? Take(IReadOnlyList<LeasedJob> jobs)
     {
-        List<JobAcknowledgement>? handBack = null;
+        List<JobAcknowledgement>? handBacks = null;
         foreach (var job in jobs)
         {
             var run = new RunningJob(job);
             held.Add(run);
-            if (enabled() && freeSlots.Wait(0))
+            if (!enabled())
             {
-                if (buffer.TryWrite(run))
-                {
-                    continue;
-                }
-
-                freeSlots.Release();
+                (handBacks ??= []).Add(HandBack(run));
             }
-
-            (handBack ??= []).Add(new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released });
+            else if (!freeSlots.Wait(0))
+            {
+                _ = StartWhenASlotFreesAsync(run);
+            }
+            else if (!buffer.TryWrite(run))
+            {
+                freeSlots.Release();
+                (handBacks ??= []).Add(HandBack(run));
+            }
         }
 
-        return handBack;
+        return handBacks;
     }
+
+    private async Task StartWhenASlotFreesAsync(RunningJob run)
+    {
+        try
+        {
+            await freeSlots.WaitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            handBack(HandBack(run));
+            return;
+        }
+
+        if (!buffer.TryWrite(run))
+        {
+            freeSlots.Release();
+            handBack(HandBack(run));
+        }
+    }
+
+    private static JobAcknowledgement HandBack(RunningJob run) =>
+        new() { JobId = run.Job.Id, LeaseToken = run.Job.LeaseToken, Outcome = AckOutcome.Released };
 }

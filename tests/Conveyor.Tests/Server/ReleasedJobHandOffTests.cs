@@ -31,19 +31,43 @@ public sealed class ReleasedJobHandOffTests
     }
 
     [Fact]
-    public void Take_NoFreeSlot_HandsTheJobBackAtOnceAndKeepsItsLeaseUntilThen()
+    public async Task Take_NoFreeSlot_HoldsTheJobUntilASlotFrees_ThenStartsIt()
     {
         var held = new HeldJobs();
         var buffer = Channel.CreateBounded<RunningJob>(4);
         using var freeSlots = new SemaphoreSlim(0, 4);
-        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4), enabled: () => true);
+        var handedBack = new List<JobAcknowledgement>();
+        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4),
+            enabled: () => true, handedBack.Add, CancellationToken.None);
         var job = Leased("job_1");
 
-        var handBack = handOff.Take([job]);
-
-        var ack = Assert.Single(handBack!);
-        Assert.Equal((job.Id, job.LeaseToken, AckOutcome.Released), (ack.JobId, ack.LeaseToken, ack.Outcome));
+        Assert.Null(handOff.Take([job]));
         Assert.True(held.TryGet(job.Id, out _));
+        Assert.False(buffer.Reader.TryRead(out _));
+
+        freeSlots.Release();
+        var run = await buffer.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(job.Id, run.Job.Id);
+        Assert.Empty(handedBack);
+    }
+
+    [Fact]
+    public async Task Take_NoFreeSlot_ServerStopsMeanwhile_HandsTheJobBack()
+    {
+        var held = new HeldJobs();
+        var buffer = Channel.CreateBounded<RunningJob>(4);
+        using var freeSlots = new SemaphoreSlim(0, 4);
+        using var stopping = new CancellationTokenSource();
+        var handedBack = new TaskCompletionSource<JobAcknowledgement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4),
+            enabled: () => true, ack => handedBack.TrySetResult(ack), stopping.Token);
+        var job = Leased("job_1");
+
+        Assert.Null(handOff.Take([job]));
+        await stopping.CancelAsync();
+
+        var ack = await handedBack.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((job.Id, job.LeaseToken, AckOutcome.Released), (ack.JobId, ack.LeaseToken, ack.Outcome));
         Assert.False(buffer.Reader.TryRead(out _));
     }
 
@@ -54,7 +78,7 @@ public sealed class ReleasedJobHandOffTests
         var buffer = Channel.CreateBounded<RunningJob>(4);
         using var freeSlots = new SemaphoreSlim(3, 4);
         var queues = new Dictionary<string, int> { ["low"] = 1, ["critical"] = 6, ["default"] = 3 };
-        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, queues, "server", TimeSpan.FromSeconds(4), enabled: () => true);
+        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, queues, "server", TimeSpan.FromSeconds(4), enabled: () => true, static _ => { }, CancellationToken.None);
 
         var request = handOff.NextRequest()!;
         Assert.Equal(3, request.Limit);
@@ -72,7 +96,7 @@ public sealed class ReleasedJobHandOffTests
         var held = new HeldJobs();
         var buffer = Channel.CreateBounded<RunningJob>(4);
         using var freeSlots = new SemaphoreSlim(4, 4);
-        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4), enabled: () => false);
+        var handOff = new ReleasedJobHandOff(freeSlots, held, buffer.Writer, new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4), enabled: () => false, static _ => { }, CancellationToken.None);
 
         Assert.Null(handOff.NextRequest());
         Assert.Single(handOff.Take([Leased("job_1")])!);
