@@ -8,38 +8,15 @@ namespace Conveyor.Redis.Tests;
 /// each queue script stays in its queue's slot, and operations across queues work node by node; workflows across
 /// slots go through the outboxes.
 /// </summary>
+[Collection(RedisCluster.Collection)]
 public sealed class RedisClusterTests
 {
-    private static readonly int[] Ports = [7101, 7102, 7103];
-
     [RedisFact]
     public async Task Cluster_QueuesOnEveryNode_EnqueueDequeueAckRetryRecoverPromoteAndPurge()
     {
-        var nodes = new List<RedisServerProcess>();
-        try
-        {
-            foreach (var port in Ports)
-            {
-                nodes.Add(await RedisServerProcess.StartAsync(port, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
-            }
-
-            var created = await RedisServerProcess.RunAsync(RedisTestEnvironment.RedisCli, ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
-            Assert.Contains("All 16384 slots covered", created, StringComparison.Ordinal);
-            foreach (var node in nodes)
-            {
-                await RedisServerProcess.WaitUntilAsync(async () => (await node.CliAsync("CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"node {node.Port} to report cluster_state:ok");
-            }
-
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(string.Join(",", nodes.Select(n => n.Endpoint)));
-            await RunAsync(connection);
-        }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-        }
+        await using var cluster = await RedisCluster.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(cluster.Configuration);
+        await RunAsync(connection);
     }
 
     private static async Task RunAsync(ConnectionMultiplexer connection)
@@ -47,8 +24,8 @@ public sealed class RedisClusterTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "cluster" }, time);
         await store.InitializeAsync(CancellationToken.None);
-        var queues = QueuesOnEveryNode(connection, store.Keys);
-        Assert.Equal(3, queues.Select(q => SlotOwner(connection, connection.HashSlot(store.Keys.ForQueue(q).Pending))).Distinct().Count());
+        var queues = RedisCluster.QueuesOnEveryNode(connection, store.Keys);
+        Assert.Equal(3, queues.Select(q => RedisCluster.SlotOwner(connection, connection.HashSlot(store.Keys.ForQueue(q).Pending))).Distinct().Count());
 
         // Enqueue in one batch across queues, with a unique key and an explicit id, and one scheduled job per queue.
         var jobs = queues.SelectMany(q => Enumerable.Range(0, 5).Select(_ => RedisKeyLayoutTests.NewJob(q))).ToList();
@@ -438,20 +415,4 @@ public sealed class RedisClusterTests
     }
 
     private static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
-
-    /// <summary>Three queue names whose slots belong to three different nodes.</summary>
-    private static List<string> QueuesOnEveryNode(ConnectionMultiplexer connection, RedisKeys keys)
-    {
-        var byNode = new Dictionary<System.Net.EndPoint, string>();
-        for (var i = 0; byNode.Count < 3 && i < 1000; i++)
-        {
-            var queue = $"q{i}";
-            byNode.TryAdd(SlotOwner(connection, connection.HashSlot(keys.ForQueue(queue).Pending)), queue);
-        }
-
-        return [.. byNode.Values];
-    }
-
-    private static System.Net.EndPoint SlotOwner(ConnectionMultiplexer connection, int slot) =>
-        connection.GetServers()[0].ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
 }

@@ -6,11 +6,17 @@ namespace Conveyor.Server.Tests;
 /// <summary>
 /// The store a crash test shares between its worker processes and itself: a SQLite file in a directory of its own, or
 /// a Redis key prefix or PostgreSQL schema of its own when the test command started those servers
-/// (CONVEYOR_TEST_REDIS, CONVEYOR_TEST_POSTGRES). Disposing drops the schema and the directory.
+/// (CONVEYOR_TEST_REDIS, CONVEYOR_TEST_POSTGRES), or on the Redis (or Redis Cluster) that
+/// <paramref name="redisConfiguration"/> names. Disposing drops the schema and the directory.
 /// </summary>
-internal sealed class CrashTestStore(string store, string name) : IDisposable
+internal sealed class CrashTestStore(string store, string name, string? redisConfiguration = null) : IDisposable
 {
     private readonly string _scope = name + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The Redis key prefix or PostgreSQL schema of this test's store.</summary>
+    public string Scope => _scope;
+
+    private string RedisConfiguration => redisConfiguration ?? Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!;
 
     /// <summary>The stores to run on: SQLite always, Redis and PostgreSQL when the test command started them.</summary>
     public static TheoryData<string> Stores()
@@ -52,7 +58,7 @@ internal sealed class CrashTestStore(string store, string name) : IDisposable
                 break;
             case "redis":
                 settings["Conveyor__Store"] = "redis";
-                settings["Conveyor__Redis__Configuration"] = Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!;
+                settings["Conveyor__Redis__Configuration"] = RedisConfiguration;
                 settings["Conveyor__Redis__KeyPrefix"] = _scope;
                 break;
             default:
@@ -73,7 +79,7 @@ internal sealed class CrashTestStore(string store, string name) : IDisposable
         _ = store switch
         {
             "sqlite" => conveyor.UseSqlite(o => o.Path = DatabasePath),
-            "redis" => conveyor.UseRedis(o => (o.Configuration, o.KeyPrefix) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_REDIS")!, _scope)),
+            "redis" => conveyor.UseRedis(o => (o.Configuration, o.KeyPrefix) = (RedisConfiguration, _scope)),
             _ => conveyor.UsePostgres(o => (o.ConnectionString, o.Schema) = (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES")!, _scope)),
         };
         return services.BuildServiceProvider();

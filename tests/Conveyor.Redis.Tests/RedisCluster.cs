@@ -1,0 +1,76 @@
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// A three-master Redis Cluster on loopback (ports 7101–7103) that a test starts for itself; disposing stops it. The
+/// ports are fixed, so every test class that starts one is in the collection <see cref="Collection"/>: xunit runs them
+/// one after another, never two clusters at once.
+/// </summary>
+internal sealed class RedisCluster : IAsyncDisposable
+{
+    /// <summary>The xunit collection of the tests that start a cluster.</summary>
+    public const string Collection = "Redis Cluster";
+
+    private static readonly int[] Ports = [7101, 7102, 7103];
+    private readonly List<RedisServerProcess> _nodes;
+
+    private RedisCluster(List<RedisServerProcess> nodes)
+    {
+        _nodes = nodes;
+    }
+
+    /// <summary>The nodes' endpoints, as StackExchange.Redis and Conveyor:Redis:Configuration take them.</summary>
+    public string Configuration => string.Join(",", _nodes.Select(n => n.Endpoint));
+
+    /// <summary>Starts the three nodes, makes them one cluster and waits until every node reports it ready.</summary>
+    public static async Task<RedisCluster> StartAsync()
+    {
+        var cluster = new RedisCluster([]);
+        try
+        {
+            foreach (var port in Ports)
+            {
+                cluster._nodes.Add(await RedisServerProcess.StartAsync(port, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
+            }
+
+            var created = await RedisServerProcess.RunAsync(RedisTestEnvironment.RedisCli, ["--cluster", "create", .. cluster._nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
+            Assert.Contains("All 16384 slots covered", created, StringComparison.Ordinal);
+            foreach (var node in cluster._nodes)
+            {
+                await RedisServerProcess.WaitUntilAsync(async () => (await node.CliAsync("CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"node {node.Port} to report cluster_state:ok");
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Three queue names whose slots belong to three different nodes.</summary>
+    public static List<string> QueuesOnEveryNode(ConnectionMultiplexer connection, RedisKeys keys)
+    {
+        var byNode = new Dictionary<System.Net.EndPoint, string>();
+        for (var i = 0; byNode.Count < 3 && i < 1000; i++)
+        {
+            var queue = $"q{i}";
+            byNode.TryAdd(SlotOwner(connection, connection.HashSlot(keys.ForQueue(queue).Pending)), queue);
+        }
+
+        return [.. byNode.Values];
+    }
+
+    public static System.Net.EndPoint SlotOwner(ConnectionMultiplexer connection, int slot) =>
+        connection.GetServers()[0].ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
