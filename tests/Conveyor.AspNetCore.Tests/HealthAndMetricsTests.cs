@@ -39,7 +39,8 @@ public sealed class HealthAndMetricsTests
     [Fact]
     public async Task Metrics_ExposeTheContractNames_InPrometheusText()
     {
-        await using var app = await TestApp.StartAsync(withWorkers: true);
+        // Exact counts: a lease long enough that a loaded machine cannot lose it and run the job a second time.
+        await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.Configure<JobServerOptions>(o => o.LeaseDuration = TimeSpan.FromSeconds(30)));
         var jobId = await app.CreateAsync();
         await app.WaitForStatusAsync(jobId, null, "SUCCESS");
         await app.CreateAsync(extra: """, "queue": "low" """);
