@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -33,7 +34,9 @@ public sealed class JobQueryTests
     [Fact]
     public async Task Get_JobOfATypeNoServerHereHandles_IsScheduledWithItsSnoozedReasonAndNoError()
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["JobTypes:0"] = "remote:work" }, withWorkers: true);
+        // No attempt counted: a lease long enough that a loaded machine cannot lose it before the snooze is stored.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["JobTypes:0"] = "remote:work" }, withWorkers: true,
+            services: s => s.Configure<JobServerOptions>(o => o.LeaseDuration = TimeSpan.FromSeconds(30)));
         var jobId = await app.CreateAsync("remote:work");
 
         var job = await app.WaitForStatusAsync(jobId, null, "SCHEDULED", "FAILED");
