@@ -149,4 +149,32 @@ public abstract partial class WorkflowTests
         await Store.PurgeExpiredAsync(100, Ct);
         Assert.Null(await Store.GetAsync(DefaultTenant, child, Ct));
     }
+
+    [Fact]
+    public async Task Chain_OfHundredsOfSuccessOnlySteps_IsCancelledWholeByTheFailureOfItsFirst()
+    {
+        // A cancellation cascades down the chain inside the one acknowledgement that fails its first step (nested
+        // triggers on SQLite and PostgreSQL, a work list in Redis's script).
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var first = await EnqueueAsync(NewJob(queue: "long-chain"));
+        var chain = new List<string>();
+        var previous = first;
+        for (var i = 0; i < 200; i++)
+        {
+            previous = await EnqueueAsync(After(NewJob(queue: "long-chain"), previous));
+            chain.Add(previous);
+        }
+
+        await RunOneAsync("long-chain", AckOutcome.Failed);
+
+        await AssertStateAsync(chain[0], JobState.Cancelled);
+        await AssertStateAsync(chain[^1], JobState.Cancelled);
+        Assert.Contains((await GetAsync(chain[^1])).Errors, e => e.Message == WorkflowMessages.DependencyDidNotSucceed(chain[^2]));
+        var stats = await StatsOfAsync("long-chain");
+        Assert.Equal((0, 0, 200), (stats.Waiting, stats.Pending, stats.Cancelled));
+    }
 }
