@@ -95,6 +95,63 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
+    public async Task Batch_WholeBatchInOneAcknowledgement_CountedByOutcome_CallbacksResolvedOnce()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var (batch, _, onSuccess, onComplete) = await CreateBatchAsync(5);
+        var leased = await Store.DequeueAsync(Request(5, queues: "batch"), Ct);
+        Assert.Equal(5, leased.Count);
+
+        var outcomes = new[] { AckOutcome.Succeeded, AckOutcome.Failed, AckOutcome.Succeeded, AckOutcome.Cancelled, AckOutcome.Succeeded };
+        Assert.Equal(5, await Store.AcknowledgeManyAsync([.. leased.Select((job, i) => Ack(job, outcomes[i], outcomes[i] == AckOutcome.Failed ? Error(1) : null))], Ct));
+
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Completed, 3, 1, 1, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled, info.Unfinished));
+        await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
+        Assert.Equal(onComplete.Id, (await DequeueOneAsync("callbacks")).Id);
+        await AssertNothingToDequeueAsync("callbacks");
+    }
+
+    [Fact]
+    public async Task Batches_TwoFinishedTogetherByTwoConcurrentAcknowledgements_EachCallbackReleasedOnce()
+    {
+        // Each acknowledgement carries one member of each batch, in opposite orders: both must go through (no
+        // acknowledgement waits for the other in a cycle) and each batch must finish exactly once.
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        for (var round = 0; round < 5; round++)
+        {
+            var first = await CreateBatchAsync(2);
+            var second = await CreateBatchAsync(2);
+            var leased = (await Store.DequeueAsync(Request(4, queues: "batch"), Ct)).ToDictionary(static j => j.Id);
+            Assert.Equal(4, leased.Count);
+
+            await Task.WhenAll(
+                Task.Run(async () => await Store.AcknowledgeManyAsync(
+                    [Ack(leased[first.Members[0].Id], AckOutcome.Succeeded), Ack(leased[second.Members[0].Id], AckOutcome.Succeeded)], Ct)),
+                Task.Run(async () => await Store.AcknowledgeManyAsync(
+                    [Ack(leased[second.Members[1].Id], AckOutcome.Succeeded), Ack(leased[first.Members[1].Id], AckOutcome.Succeeded)], Ct)));
+
+            foreach (var batch in new[] { first.Batch, second.Batch })
+            {
+                var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+                Assert.Equal((BatchState.Succeeded, 2, 0), (info!.State, info.Succeeded, info.Unfinished));
+            }
+
+            var callbacks = await Store.DequeueAsync(Request(10, queues: "callbacks"), Ct);
+            Assert.Equal(new[] { first.OnSuccess.Id, first.OnComplete.Id, second.OnSuccess.Id, second.OnComplete.Id }.Order(), callbacks.Select(static j => j.Id).Order());
+            Assert.Equal(4, await Store.AcknowledgeManyAsync([.. callbacks.Select(static j => Ack(j, AckOutcome.Succeeded))], Ct));
+        }
+    }
+
+    [Fact]
     public async Task Batch_AddedToWhileRunning_CallbacksWaitForTheNewJobs()
     {
         if (!SupportsWorkflows)
