@@ -63,4 +63,39 @@ public abstract partial class WorkflowTests
         Assert.Empty((await Store.ListAsync(new JobQuery { Tenant = "globex", BatchId = created.Batch.Id }, Ct)).Jobs);
         Assert.Single((await Store.ListAsync(new JobQuery { Tenant = DefaultTenant, BatchId = created.Batch.Id, State = JobState.Pending, Limit = 1 }, Ct)).Jobs);
     }
+
+    [Fact]
+    public async Task Joins_TwoReleasedTogetherByTwoConcurrentAcknowledgements_EachReleasedOnce()
+    {
+        // Each acknowledgement finishes one dependency of each join; by id order, the first reaches the joins as
+        // (first, second) and the other as (second, first). Both must go through and each join be released once.
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        for (var round = 0; round < 20; round++)
+        {
+            var suffix = Guid.NewGuid().ToString("N");
+            var (a, b, c, d) = ($"a-{suffix}", $"b-{suffix}", $"c-{suffix}", $"d-{suffix}");
+            foreach (var id in new[] { a, b, c, d })
+            {
+                await EnqueueAsync(NewJob(queue: "join-parents") with { Id = id });
+            }
+
+            var first = await EnqueueAsync(After(NewJob(queue: "joins"), a, d));
+            var second = await EnqueueAsync(After(NewJob(queue: "joins"), b, c));
+            var leased = (await Store.DequeueAsync(Request(4, queues: "join-parents"), Ct)).ToDictionary(static j => j.Id);
+            Assert.Equal(4, leased.Count);
+
+            var applied = await Task.WhenAll(
+                Task.Run(async () => await Store.AcknowledgeManyAsync([Ack(leased[a], AckOutcome.Succeeded), Ack(leased[b], AckOutcome.Succeeded)], Ct)),
+                Task.Run(async () => await Store.AcknowledgeManyAsync([Ack(leased[c], AckOutcome.Succeeded), Ack(leased[d], AckOutcome.Succeeded)], Ct)));
+
+            Assert.Equal([2, 2], applied);
+            var released = await Store.DequeueAsync(Request(10, queues: "joins"), Ct);
+            Assert.Equal(new[] { first, second }.Order(), released.Select(static j => j.Id).Order());
+            Assert.Equal(2, await Store.AcknowledgeManyAsync([.. released.Select(static j => Ack(j, AckOutcome.Succeeded))], Ct));
+        }
+    }
 }

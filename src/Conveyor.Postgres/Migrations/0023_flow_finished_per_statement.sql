@@ -13,9 +13,11 @@
 --    reaches the total finishes the batch and resolves what waits for it (the argument of 0015, with n for 1); taking
 --    the batch rows in id order means two acknowledgements that finish members of the same two batches never wait on
 --    each other in a cycle;
--- 2. resolves, in id order, the dependants of those of the jobs that have any (one index probe for the lot), as
---    flow_resolve() did for each job; a job's links cannot be added meanwhile, since flow_link() locks the job's row,
---    which this transaction holds.
+-- 2. locks the jobs' dependants in id order, then resolves, in id order, the dependants of those of the jobs that
+--    have any, as flow_resolve() did for each job; a job's links cannot be added meanwhile, since flow_link() locks
+--    the job's row, which this transaction holds. Two acknowledgements finishing dependencies of the same two joins
+--    took those rows in the orders their jobs came in, and could wait on each other until PostgreSQL's deadlock
+--    detector cancelled one (its batch then retried); they now take them in one order.
 -- A job's batch is counted before its own dependants are resolved, as before. What a resolution cancels is finished by
 -- a nested UPDATE, whose own statement trigger counts and resolves it in turn. A deleted flagged job still goes
 -- through jobs_flow_deleted and flow_finished(), one by one (deletes of unfinished flagged jobs are rare).
@@ -68,6 +70,13 @@ BEGIN
             PERFORM flow_resolve(d.batch_id, true, b.succeeded = b.total, d.at);
         END IF;
     END LOOP;
+
+    -- The dependants all of them will resolve, locked first and in id order: two statements that finish jobs with
+    -- dependants in common take those rows in the same order, so neither waits for the other in a cycle.
+    PERFORM 1 FROM jobs j
+    WHERE j.id IN (SELECT l.dependant FROM job_dependencies l WHERE l.dependency = ANY (v_ids) AND NOT l.on_batch)
+    ORDER BY j.id
+    FOR UPDATE;
 
     FOR d IN
         SELECT f.id, f.state, f.at
