@@ -29,6 +29,10 @@ internal static class PostgresFaults
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "40001" or "40P01";
 
-    public static JobStoreUnavailableException Wrap(Exception exception) =>
-        new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception);
+    public static JobStoreUnavailableException Wrap(Exception exception) => exception switch
+    {
+        // The server answered: the transaction lost a race with another one and is worth running again.
+        PostgresException { SqlState: "40001" or "40P01" } => new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception),
+        _ => new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception),
+    };
 }

@@ -1,0 +1,32 @@
+using Npgsql;
+
+namespace Conveyor.Postgres.Tests;
+
+public sealed class PostgresFaultsTests
+{
+    [Theory]
+    [InlineData("40P01", "deadlock detected")]
+    [InlineData("40001", "could not serialize access due to concurrent update")]
+    public void Conflict_IsTriedAgain_AndSaysItWasAConflictNotAnOutage(string sqlState, string message)
+    {
+        var conflict = new PostgresException(message, "ERROR", "ERROR", sqlState);
+
+        Assert.True(PostgresFaults.IsUnavailable(conflict));
+        var wrapped = PostgresFaults.Wrap(conflict);
+        Assert.StartsWith("PostgreSQL rolled the transaction back after a conflict with another one", wrapped.Message, StringComparison.Ordinal);
+        Assert.Same(conflict, wrapped.InnerException);
+    }
+
+    [Fact]
+    public void ServerShuttingDown_IsAnOutage()
+    {
+        var shutdown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01");
+
+        Assert.True(PostgresFaults.IsUnavailable(shutdown));
+        Assert.StartsWith("PostgreSQL could not be reached or did not answer", PostgresFaults.Wrap(shutdown).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConstraintViolation_IsTheQuerysOwnFault_NotTriedAgain() =>
+        Assert.False(PostgresFaults.IsUnavailable(new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505")));
+}
