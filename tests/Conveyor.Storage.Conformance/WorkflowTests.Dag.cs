@@ -98,4 +98,34 @@ public abstract partial class WorkflowTests
             Assert.Equal(2, await Store.AcknowledgeManyAsync([.. released.Select(static j => Ack(j, AckOutcome.Succeeded))], Ct));
         }
     }
+
+    [Fact]
+    public async Task Joins_OnTheSameParentsInOppositeOrders_EnqueuedConcurrently_AreBothStored()
+    {
+        // Linking locks what a job waits for: two enqueues naming the same parents in opposite orders must still both
+        // go through, and each join be released once when the parents succeed.
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        for (var round = 0; round < 20; round++)
+        {
+            var a = await EnqueueAsync(NewJob(queue: "join-parents"));
+            var b = await EnqueueAsync(NewJob(queue: "join-parents"));
+            var first = After(NewJob(queue: "joins"), a, b);
+            var second = After(NewJob(queue: "joins"), b, a);
+
+            var stored = await Task.WhenAll(
+                Task.Run(async () => await Store.EnqueueAsync(first, Ct)),
+                Task.Run(async () => await Store.EnqueueAsync(second, Ct)));
+
+            Assert.All(stored, static s => Assert.Equal((EnqueueOutcome.Enqueued, JobState.Waiting), (s.Outcome, s.State)));
+            await RunOneAsync("join-parents", AckOutcome.Succeeded);
+            await RunOneAsync("join-parents", AckOutcome.Succeeded);
+            var released = await Store.DequeueAsync(Request(10, queues: "joins"), Ct);
+            Assert.Equal(new[] { first.Id, second.Id }.Order(), released.Select(static j => j.Id).Order());
+            Assert.Equal(2, await Store.AcknowledgeManyAsync([.. released.Select(static j => Ack(j, AckOutcome.Succeeded))], Ct));
+        }
+    }
 }
