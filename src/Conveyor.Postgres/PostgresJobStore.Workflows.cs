@@ -6,13 +6,14 @@ namespace Conveyor.Postgres;
 
 /// <summary>
 /// Continuations and batches. A job that waits is inserted in state 'waiting' by the ordinary enqueue statement and
-/// linked to what it waits for by flow_link() in the same transaction; the trigger of migration 0015 resolves the links
+/// linked to what it waits for by flow_link() in the same transaction (through flow_link_in_order() of migration 0023,
+/// which locks what the jobs wait for in one order first); the statement trigger of migration 0023 resolves the links
 /// inside whatever statement finishes a dependency.
 /// </summary>
 public sealed partial class PostgresJobStore
 {
     // $1 ids text[], $2 depends_on jsonb[], $3 batch ids text[], $4 now. One row per job: ord, state, missing.
-    private const string LinkTemplate = """SELECT ord, state, missing FROM :"schema".flow_link($1, $2, $3, $4)""";
+    private const string LinkTemplate = """SELECT ord, state, missing FROM :"schema".flow_link_in_order($1, $2, $3, $4)""";
 
     // $1 id, $2 tenant, $3 retention, $4 now, $5 workflow definition (WorkflowJson) or null. One row when created.
     private const string CreateBatchTemplate = """
