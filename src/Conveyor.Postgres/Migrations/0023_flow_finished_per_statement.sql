@@ -174,21 +174,22 @@ BEGIN
             FROM unnest(v_ids, v_states, v_ats) AS f (id, state, at)
             ORDER BY f.id
         LOOP
+            -- The job's batch (when the job is its last member in the set), then the job itself when anything
+            -- waits for it (most batch members have no dependants: one probe instead of a call).
             FOR k IN
-                SELECT x.batch_id, x.ok, x.at FROM unnest(v_done, v_done_ok, v_done_at, v_done_last) AS x (batch_id, ok, at, last)
+                SELECT x.batch_id AS dependency, true AS on_batch, x.ok AS succeeded, x.at
+                FROM unnest(v_done, v_done_ok, v_done_at, v_done_last) AS x (batch_id, ok, at, last)
                 WHERE x.last = d.id
+                UNION ALL
+                SELECT d.id, false, d.state IN ('succeeded', 'partial'), d.at
+                WHERE EXISTS (SELECT 1 FROM job_dependencies l WHERE l.dependency = d.id AND NOT l.on_batch)
+                ORDER BY 2 DESC
             LOOP
-                FOR c IN SELECT * FROM flow_resolve_links(k.batch_id, true, k.ok, k.at) LOOP
+                FOR c IN SELECT * FROM flow_resolve_links(k.dependency, k.on_batch, k.succeeded, k.at) LOOP
                     v_next_ids := v_next_ids || c.id; v_next_batches := v_next_batches || c.batch_id;
                     v_next_states := v_next_states || c.state; v_next_ats := v_next_ats || c.at;
                 END LOOP;
             END LOOP;
-            IF EXISTS (SELECT 1 FROM job_dependencies l WHERE l.dependency = d.id AND NOT l.on_batch) THEN
-                FOR c IN SELECT * FROM flow_resolve_links(d.id, false, d.state IN ('succeeded', 'partial'), d.at) LOOP
-                    v_next_ids := v_next_ids || c.id; v_next_batches := v_next_batches || c.batch_id;
-                    v_next_states := v_next_states || c.state; v_next_ats := v_next_ats || c.at;
-                END LOOP;
-            END IF;
         END LOOP;
 
         -- 4. What this round cancelled is the next round.
