@@ -27,12 +27,14 @@ internal static class PostgresFaults
     private static bool IsUnavailableState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
-        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "40001" or "40P01";
+        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05"
+        || IsConflict(sqlState);
 
-    public static JobStoreUnavailableException Wrap(Exception exception) => exception switch
-    {
-        // The server answered: the transaction lost a race with another one and is worth running again.
-        PostgresException { SqlState: "40001" or "40P01" } => new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception),
-        _ => new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception),
-    };
+    /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
+    private static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
+
+    public static JobStoreUnavailableException Wrap(Exception exception) =>
+        exception is PostgresException postgres && IsConflict(postgres.SqlState)
+            ? new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception)
+            : new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception);
 }
