@@ -128,7 +128,9 @@ internal sealed class TestApp : IAsyncDisposable
             conveyor.AddServer(o =>
             {
                 o.Concurrency = 4;
-                o.LeaseDuration = TimeSpan.FromMilliseconds(300);
+                // Long enough that a stall of the loaded CI machine never lets a lease lapse and a job run twice
+                // (no test here recovers a lease; counting tests expect each job to run once).
+                o.LeaseDuration = TimeSpan.FromSeconds(10);
                 o.PollInterval = TimeSpan.FromMilliseconds(50);
                 o.ShutdownTimeout = TimeSpan.FromSeconds(1);
                 o.RecoverInterval = TimeSpan.FromMilliseconds(100);
