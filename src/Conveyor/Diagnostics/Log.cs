@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "The store {store} is unavailable during {operation}; retrying in {delay_ms} ms")]
     public static partial void StoreUnavailable(ILogger logger, Exception exception, string store, string operation, int delay_ms);
 
+    [LoggerMessage(15, LogLevel.Error, "The store {store} refused the acknowledgement of job {job_id}; the job stays held and its acknowledgement is retried alone, while the server's others go on")]
+    public static partial void AcknowledgementRefused(ILogger logger, Exception exception, string job_id, string store);
+
     [LoggerMessage(7, LogLevel.Information, "Conveyor server {server_id} started on store {store}: concurrency {concurrency}, queues {queues}")]
     public static partial void ServerStarted(ILogger logger, string server_id, string store, int concurrency, string queues);
 

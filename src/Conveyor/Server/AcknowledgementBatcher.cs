@@ -26,6 +26,9 @@ internal sealed class AcknowledgementBatcher(
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
+    // Acknowledgements the store refused even alone, each retried alone beside the batches (see WriteAsync).
+    private readonly List<Task> _refused = [];
+
     public void Add(JobAcknowledgement acknowledgement) => _channel.Writer.TryWrite(acknowledgement);
 
     /// <summary>No more acknowledgements will come; <see cref="RunAsync"/> ends once it has written what it holds.</summary>
@@ -36,7 +39,6 @@ internal sealed class AcknowledgementBatcher(
     {
         var batch = new List<JobAcknowledgement>(batchSize);
         var reader = _channel.Reader;
-        var backoff = new Backoff();
 
         // Handed-off jobs that must not start here (the server began stopping), handed back with the next batch.
         List<JobAcknowledgement>? handBack = null;
@@ -53,54 +55,124 @@ internal sealed class AcknowledgementBatcher(
                 batch.Add(ack);
             }
 
-            IReadOnlyList<LeasedJob> handedOff = [];
-            while (true)
-            {
-                try
-                {
-                    if (handOff?.NextRequest() is { } next)
-                    {
-                        handedOff = (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
-                    }
-                    else
-                    {
-                        await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
-                    }
-
-                    backoff.Reset();
-                    break;
-                }
-                catch (Exception e) when (!abandonToken.IsCancellationRequested)
-                {
-                    // Keep the batch and try again: the leases stay extended meanwhile, and if they expire the
-                    // recoverer reruns the jobs (at least once), so nothing is lost either way.
-                    var delay = backoff.Next();
-                    if (backoff.IsWorthLogging)
-                    {
-                        Log.StoreUnavailable(logger, e, store.Name, "acknowledge", (int)delay.TotalMilliseconds);
-                    }
-                    await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
-                }
-            }
-
-            var released = false;
-            foreach (var ack in batch)
-            {
-                held.Remove(ack.JobId);
-                released |= ack.Outcome == AckOutcome.Released;
-            }
-
-            if (released || signalFreedSlots?.Invoke() == true)
-            {
-                readySignal.Set();
-            }
-
+            var handedOff = await WriteAsync(batch, takeReleased: true, abandonToken).ConfigureAwait(false);
+            Settled(batch);
             if (handedOff.Count > 0)
             {
                 handBack = handOff!.Take(handedOff);
             }
 
             batch.Clear();
+        }
+
+        // What the store kept refusing is waited for until it is stored or the server gives up on it (its lease then
+        // lapses, and the recoverer runs the job again).
+        await Task.WhenAll(_refused).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes a batch, trying again after a backoff while the store is unavailable; returns the jobs its acknowledgements
+    /// released and leased for this server (<see cref="ReleasedJobHandOff"/>). A store that refuses the batch (any error
+    /// other than <see cref="JobStoreUnavailableException"/>) is given each acknowledgement alone, so that one it cannot
+    /// store (a workflow cascade beyond the store's limits, a defect) does not hold back the others, here or in later
+    /// batches: one it refuses alone too leaves <paramref name="batch"/> and is retried alone in the background, its job
+    /// held (its lease extended) meanwhile.
+    /// </summary>
+    private async Task<IReadOnlyList<LeasedJob>> WriteAsync(List<JobAcknowledgement> batch, bool takeReleased, CancellationToken abandonToken)
+    {
+        var backoff = new Backoff();
+        while (true)
+        {
+            try
+            {
+                if (takeReleased && handOff?.NextRequest() is { } next)
+                {
+                    return (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
+                }
+
+                await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
+                return [];
+            }
+            catch (Exception e) when (e is not JobStoreUnavailableException && !abandonToken.IsCancellationRequested)
+            {
+                if (batch.Count == 1)
+                {
+                    Log.AcknowledgementRefused(logger, e, batch[0].JobId, store.Name);
+                    var refused = batch[0];
+                    _refused.Add(Task.Run(() => RetryAloneAsync(refused, abandonToken), CancellationToken.None));
+                    batch.Clear();
+                    return [];
+                }
+
+                foreach (var ack in batch.ToList())
+                {
+                    List<JobAcknowledgement> alone = [ack];
+                    await WriteAsync(alone, takeReleased: false, abandonToken).ConfigureAwait(false);
+                    if (alone.Count == 0)
+                    {
+                        batch.Remove(ack);
+                    }
+                }
+
+                return [];
+            }
+            catch (Exception e) when (!abandonToken.IsCancellationRequested)
+            {
+                // Keep the batch and try again: the leases stay extended meanwhile, and if they expire the
+                // recoverer reruns the jobs (at least once), so nothing is lost either way.
+                var delay = backoff.Next();
+                if (backoff.IsWorthLogging)
+                {
+                    Log.StoreUnavailable(logger, e, store.Name, "acknowledge", (int)delay.TotalMilliseconds);
+                }
+
+                await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RetryAloneAsync(JobAcknowledgement ack, CancellationToken abandonToken)
+    {
+        // The refusal that brought it here is the first failure: the next line is logged after 25 more.
+        var backoff = new Backoff();
+        var delay = backoff.Next();
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
+                await store.AcknowledgeManyAsync([ack], abandonToken).ConfigureAwait(false);
+                Settled([ack]);
+                return;
+            }
+            catch (Exception) when (abandonToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                delay = backoff.Next();
+                if (backoff.IsWorthLogging)
+                {
+                    Log.AcknowledgementRefused(logger, e, ack.JobId, store.Name);
+                }
+            }
+        }
+    }
+
+    /// <summary>The acknowledgements are stored: their jobs are no longer held, and what they freed or released wakes the fetcher.</summary>
+    private void Settled(List<JobAcknowledgement> acknowledgements)
+    {
+        var released = false;
+        foreach (var ack in acknowledgements)
+        {
+            held.Remove(ack.JobId);
+            released |= ack.Outcome == AckOutcome.Released;
+        }
+
+        if (released || signalFreedSlots?.Invoke() == true)
+        {
+            readySignal.Set();
         }
     }
 }
