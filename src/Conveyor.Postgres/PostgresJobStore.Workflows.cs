@@ -6,9 +6,10 @@ namespace Conveyor.Postgres;
 
 /// <summary>
 /// Continuations and batches. A job that waits is inserted in state 'waiting' by the ordinary enqueue statement and
-/// linked to what it waits for by flow_link() in the same transaction (through flow_link_in_order() of migration 0023,
-/// which locks what the jobs wait for in one order first); the statement trigger of migration 0023 resolves the links
-/// inside whatever statement finishes a dependency.
+/// linked to what it waits for in the same transaction by flow_link_in_order() (migration 0024), which locks what the
+/// jobs wait for in one order first and links the whole list with a few statements when no job of it ends as it is
+/// linked, or else job by job through flow_link(); the statement trigger of migration 0023 resolves the links inside
+/// whatever statement finishes a dependency.
 /// </summary>
 public sealed partial class PostgresJobStore
 {
