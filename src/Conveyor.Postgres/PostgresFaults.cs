@@ -21,13 +21,14 @@ internal static class PostgresFaults
 
     /// <summary>
     /// SQLSTATE classes that mean the server went away or is overloaded: 08 connection exception, 53 insufficient
-    /// resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 40001/40P01
-    /// (serialization failure, deadlock: try again).
+    /// resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 57014 and 55P03 (a
+    /// statement_timeout or lock_timeout ran out: a busy server, not a wrong statement), 40001/40P01 (serialization
+    /// failure, deadlock: try again).
     /// </summary>
     private static bool IsUnavailableState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
-        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05"
+        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03"
         || IsConflict(sqlState);
 
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>

@@ -26,6 +26,12 @@ public sealed class PostgresFaultsTests
         Assert.StartsWith("PostgreSQL could not be reached or did not answer", PostgresFaults.Wrap(shutdown).Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("57014", "canceling statement due to statement timeout")]
+    [InlineData("55P03", "canceling statement due to lock timeout")]
+    public void TimeoutOfABusyServer_IsAnOutage_SoABatchIsTriedAgainWhole(string sqlState, string message) =>
+        Assert.True(PostgresFaults.IsUnavailable(new PostgresException(message, "ERROR", "ERROR", sqlState)));
+
     [Fact]
     public void ConstraintViolation_IsTheQuerysOwnFault_NotTriedAgain() =>
         Assert.False(PostgresFaults.IsUnavailable(new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505")));

@@ -10,37 +10,49 @@
 -- list is in that case (the usual one: a new batch, a new workflow, continuations of unfinished jobs), every job of the
 -- list waits for all its dependencies, and the outcome does not depend on the order: the totals of the batches grow by
 -- their members (as flow_link() counts them, first), the links are one INSERT, the dependencies' flags one UPDATE and
--- the jobs one UPDATE. Otherwise the list goes to flow_link() as before. The locks taken first are unchanged, and they
--- are what makes the check hold until the commit: no dependency can finish between the check and the links.
+-- the jobs one UPDATE. Otherwise the list goes to flow_link() as before. The locks are taken first, in the same order
+-- as before, and the set-based path runs only when everything the list names outside itself was locked then: no
+-- dependency can finish between the check and the links.
 -- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0024_flow_link_set_based.sql
 
 CREATE OR REPLACE FUNCTION :"schema".flow_link_in_order(p_ids text[], p_depends jsonb[], p_batches text[], p_now timestamptz)
 RETURNS TABLE (ord integer, state text, missing text) LANGUAGE plpgsql SET search_path = :"schema" AS $$
 #variable_conflict use_column
+DECLARE
+    v_jobs text[];
+    v_batches text[];
 BEGIN
     -- The jobs of the list are this transaction's own rows, which no other transaction sees: only the dependencies
-    -- outside the list are locked.
-    PERFORM 1 FROM jobs j
-    WHERE j.id IN (SELECT e ->> 0 FROM unnest(p_depends) AS w (deps), jsonb_array_elements(w.deps) AS e WHERE (e ->> 2)::int = 0
-                   EXCEPT SELECT unnest(p_ids))
-    ORDER BY j.id
-    FOR UPDATE;
-    PERFORM 1 FROM batches b
-    WHERE b.id IN (SELECT e ->> 0 FROM unnest(p_depends) AS w (deps), jsonb_array_elements(w.deps) AS e WHERE (e ->> 2)::int = 1
-                   UNION
-                   SELECT x FROM unnest(p_batches) AS x WHERE x IS NOT NULL)
-    ORDER BY b.id
-    FOR UPDATE;
+    -- outside the list are locked. What was locked is kept: a dependency committed after these statements took their
+    -- snapshot is seen by the later ones but not locked, so it could finish before its link exists; such a list goes
+    -- to flow_link(), which locks each dependency as it reads it.
+    SELECT coalesce(array_agg(l.id), '{}') INTO v_jobs
+    FROM (SELECT j.id FROM jobs j
+          WHERE j.id IN (SELECT e ->> 0 FROM unnest(p_depends) AS w (deps), jsonb_array_elements(w.deps) AS e WHERE (e ->> 2)::int = 0
+                         EXCEPT SELECT unnest(p_ids))
+          ORDER BY j.id
+          FOR UPDATE) l;
+    SELECT coalesce(array_agg(l.id), '{}') INTO v_batches
+    FROM (SELECT b.id FROM batches b
+          WHERE b.id IN (SELECT e ->> 0 FROM unnest(p_depends) AS w (deps), jsonb_array_elements(w.deps) AS e WHERE (e ->> 2)::int = 1
+                         UNION
+                         SELECT x FROM unnest(p_batches) AS x WHERE x IS NOT NULL)
+          ORDER BY b.id
+          FOR UPDATE) l;
 
     -- A job of the list ends or is refused as it is linked: its batch is not its tenant's, or one of its dependencies
-    -- is missing in its tenant or finished.
+    -- is missing in its tenant or finished; or something it names was not locked above.
     -- Each dependency is looked up by a scalar subquery, which runs as one index probe: as a NOT EXISTS or an outer
     -- join, PostgreSQL read every job of the tenant once per dependency (a hashed subplan, or a hash join over a scan).
     IF EXISTS (SELECT 1
                FROM unnest(p_ids, p_batches) AS x (id, batch)
                LEFT JOIN jobs j ON j.id = x.id
                LEFT JOIN batches b ON b.id = x.batch AND b.tenant = j.tenant
-               WHERE j.id IS NULL OR (x.batch IS NOT NULL AND b.id IS NULL))
+               WHERE j.id IS NULL OR (x.batch IS NOT NULL AND (b.id IS NULL OR x.batch <> ALL (v_batches))))
+       OR EXISTS (SELECT 1
+                  FROM unnest(p_depends) AS w (deps), jsonb_array_elements(w.deps) AS e
+                  WHERE CASE WHEN (e ->> 2)::int = 1 THEN e ->> 0 <> ALL (v_batches)
+                             ELSE NOT EXISTS (SELECT 1 FROM unnest(p_ids || v_jobs) AS k (id) WHERE k.id = e ->> 0) END)
        OR EXISTS (SELECT 1
                   FROM unnest(p_ids, p_depends) AS x (id, deps)
                   JOIN jobs j ON j.id = x.id

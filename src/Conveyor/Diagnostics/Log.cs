@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Error, "The store {store} refused the acknowledgement of job {job_id}; the job stays held and its acknowledgement is retried alone, while the server's others go on")]
     public static partial void AcknowledgementRefused(ILogger logger, Exception exception, string job_id, string store);
 
+    [LoggerMessage(16, LogLevel.Warning, "The store {store} refused a batch of {count} acknowledgements (not an outage); each is written alone")]
+    public static partial void AcknowledgementBatchRefused(ILogger logger, Exception exception, int count, string store);
+
     [LoggerMessage(7, LogLevel.Information, "Conveyor server {server_id} started on store {store}: concurrency {concurrency}, queues {queues}")]
     public static partial void ServerStarted(ILogger logger, string server_id, string store, int concurrency, string queues);
 

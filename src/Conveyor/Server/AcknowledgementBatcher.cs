@@ -26,8 +26,9 @@ internal sealed class AcknowledgementBatcher(
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
-    // Acknowledgements the store refused even alone, each retried alone beside the batches (see WriteAsync).
-    private readonly List<Task> _refused = [];
+    // Acknowledgements the store refused even alone, retried alone by one loop beside the batches (see WriteAsync).
+    private readonly List<JobAcknowledgement> _refused = [];
+    private Task _retryingRefused = Task.CompletedTask;
 
     public void Add(JobAcknowledgement acknowledgement) => _channel.Writer.TryWrite(acknowledgement);
 
@@ -67,7 +68,13 @@ internal sealed class AcknowledgementBatcher(
 
         // What the store kept refusing is waited for until it is stored or the server gives up on it (its lease then
         // lapses, and the recoverer runs the job again).
-        await Task.WhenAll(_refused).ConfigureAwait(false);
+        Task retrying;
+        lock (_refused)
+        {
+            retrying = _retryingRefused;
+        }
+
+        await retrying.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -98,12 +105,12 @@ internal sealed class AcknowledgementBatcher(
                 if (batch.Count == 1)
                 {
                     Log.AcknowledgementRefused(logger, e, batch[0].JobId, store.Name);
-                    var refused = batch[0];
-                    _refused.Add(Task.Run(() => RetryAloneAsync(refused, abandonToken), CancellationToken.None));
+                    Refused(batch[0], abandonToken);
                     batch.Clear();
                     return [];
                 }
 
+                Log.AcknowledgementBatchRefused(logger, e, batch.Count, store.Name);
                 foreach (var ack in batch.ToList())
                 {
                     List<JobAcknowledgement> alone = [ack];
@@ -131,32 +138,77 @@ internal sealed class AcknowledgementBatcher(
         }
     }
 
-    private async Task RetryAloneAsync(JobAcknowledgement ack, CancellationToken abandonToken)
+    /// <summary>Adds an acknowledgement the store refused alone to those retried in the background, starting the loop if it is not running.</summary>
+    private void Refused(JobAcknowledgement ack, CancellationToken abandonToken)
     {
-        // The refusal that brought it here is the first failure: the next line is logged after 25 more.
+        lock (_refused)
+        {
+            _refused.Add(ack);
+            if (_retryingRefused.IsCompleted)
+            {
+                _retryingRefused = Task.Run(() => RetryRefusedAsync(abandonToken), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One loop for every refused acknowledgement, each written alone once per round, rounds apart by the store backoff:
+    /// at most one extra store call at a time, however many the store refuses. Ends when none is left or the server
+    /// gives up.
+    /// </summary>
+    private async Task RetryRefusedAsync(CancellationToken abandonToken)
+    {
+        // The refusal that started the loop is the first failure: the next line is logged about 10 s later.
         var backoff = new Backoff();
         var delay = backoff.Next();
         while (true)
         {
+            JobAcknowledgement[] round;
+            lock (_refused)
+            {
+                if (_refused.Count == 0)
+                {
+                    return;
+                }
+
+                round = [.. _refused];
+            }
+
             try
             {
                 await Task.Delay(delay, timeProvider, abandonToken).ConfigureAwait(false);
-                await store.AcknowledgeManyAsync([ack], abandonToken).ConfigureAwait(false);
-                Settled([ack]);
-                return;
             }
-            catch (Exception) when (abandonToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
                 return;
             }
-            catch (Exception e)
+
+            foreach (var ack in round)
             {
-                delay = backoff.Next();
-                if (backoff.IsWorthLogging)
+                try
                 {
-                    Log.AcknowledgementRefused(logger, e, ack.JobId, store.Name);
+                    await store.AcknowledgeManyAsync([ack], abandonToken).ConfigureAwait(false);
+                    lock (_refused)
+                    {
+                        _refused.Remove(ack);
+                    }
+
+                    Settled([ack]);
+                }
+                catch (Exception) when (abandonToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    if (backoff.IsWorthLogging)
+                    {
+                        Log.AcknowledgementRefused(logger, e, ack.JobId, store.Name);
+                    }
                 }
             }
+
+            delay = backoff.Next();
         }
     }
 
@@ -166,7 +218,7 @@ internal sealed class AcknowledgementBatcher(
         var released = false;
         foreach (var ack in acknowledgements)
         {
-            held.Remove(ack.JobId);
+            held.Remove(ack.JobId, ack.LeaseToken);
             released |= ack.Outcome == AckOutcome.Released;
         }
 

@@ -14,6 +14,10 @@ internal sealed class HeldJobs
 
     public bool Remove(string jobId) => _jobs.TryRemove(jobId, out _);
 
+    /// <summary>Removes the job only while it is held under <paramref name="leaseToken"/>: a later lease of the same job stays held.</summary>
+    public bool Remove(string jobId, long leaseToken) =>
+        _jobs.TryGetValue(jobId, out var run) && run.Job.LeaseToken == leaseToken && _jobs.TryRemove(new KeyValuePair<string, RunningJob>(jobId, run));
+
     public bool TryGet(string jobId, out RunningJob run) => _jobs.TryGetValue(jobId, out run!);
 
     public IReadOnlyList<LeaseRef> Leases() => _jobs.Values.Select(r => new LeaseRef(r.Job.Id, r.Job.LeaseToken)).ToList();

@@ -83,6 +83,33 @@ public sealed class AcknowledgementRefusalTests
         Assert.Equal(JobState.Active, (await inner.GetAsync(TenantId.Default, job.Id, CancellationToken.None))!.State);
     }
 
+    [Fact]
+    public async Task ARefusedAcknowledgementStoredLate_LeavesALaterLeaseOfItsJobHeld()
+    {
+        var inner = new InMemoryJobStore(TimeProvider.System);
+        var (store, control) = RefusingStore.Wrap(inner);
+        var held = new HeldJobs();
+        var job = Assert.Single(await LeaseAsync(inner, 1));
+        held.Add(new RunningJob(job));
+        control.RefusedJobId = job.Id;
+        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, new CapturingLoggerProvider().CreateLogger("test"));
+        batcher.Add(Succeeded(job));
+        var running = batcher.RunAsync(CancellationToken.None);
+        await Eventually.HoldsAsync(() => control.RefusedCalls >= 1, because: "the acknowledgement to be refused");
+
+        // Meanwhile this server holds the job under another lease (its first was lost and it leased it again).
+        var again = job with { LeaseToken = job.LeaseToken + 1 };
+        held.Add(new RunningJob(again));
+        control.RefusedJobId = null;
+        await Eventually.HoldsAsync(async () => (await inner.GetAsync(TenantId.Default, job.Id, CancellationToken.None))!.State == JobState.Succeeded,
+            because: "the refused acknowledgement to be stored");
+        batcher.Complete();
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(held.TryGet(job.Id, out var still), "the later lease stays held, so its lease keeps being extended");
+        Assert.Equal(again.LeaseToken, still.Job.LeaseToken);
+    }
+
     private static JobAcknowledgement Succeeded(LeasedJob job) =>
         new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
 
