@@ -63,15 +63,8 @@ public sealed class AcknowledgementRefusalTests
     [Fact]
     public async Task AnAcknowledgementStillRefusedAtStop_IsGivenUpWhenTheServerAbandons_LeavingItsJobToTheRecoverer()
     {
-        var inner = new InMemoryJobStore(TimeProvider.System);
-        var (store, control) = RefusingStore.Wrap(inner);
-        var held = new HeldJobs();
-        var job = Assert.Single(await LeaseAsync(inner, 1));
-        held.Add(new RunningJob(job));
-        control.RefusedJobId = job.Id;
+        var (inner, control, held, batcher, job) = await OneRefusedAsync();
         using var abandon = new CancellationTokenSource();
-        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, new CapturingLoggerProvider().CreateLogger("test"));
-        batcher.Add(Succeeded(job));
         batcher.Complete();
 
         var running = batcher.RunAsync(abandon.Token);
@@ -86,14 +79,7 @@ public sealed class AcknowledgementRefusalTests
     [Fact]
     public async Task ARefusedAcknowledgementStoredLate_LeavesALaterLeaseOfItsJobHeld()
     {
-        var inner = new InMemoryJobStore(TimeProvider.System);
-        var (store, control) = RefusingStore.Wrap(inner);
-        var held = new HeldJobs();
-        var job = Assert.Single(await LeaseAsync(inner, 1));
-        held.Add(new RunningJob(job));
-        control.RefusedJobId = job.Id;
-        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, new CapturingLoggerProvider().CreateLogger("test"));
-        batcher.Add(Succeeded(job));
+        var (inner, control, held, batcher, job) = await OneRefusedAsync();
         var running = batcher.RunAsync(CancellationToken.None);
         await Eventually.HoldsAsync(() => control.RefusedCalls >= 1, because: "the acknowledgement to be refused");
 
@@ -108,6 +94,20 @@ public sealed class AcknowledgementRefusalTests
 
         Assert.True(held.TryGet(job.Id, out var still), "the later lease stays held, so its lease keeps being extended");
         Assert.Equal(again.LeaseToken, still.Job.LeaseToken);
+    }
+
+    /// <summary>One held job whose acknowledgement, added to a batcher not yet running, the store refuses.</summary>
+    private static async Task<(InMemoryJobStore Inner, RefusingStore Control, HeldJobs Held, AcknowledgementBatcher Batcher, LeasedJob Job)> OneRefusedAsync()
+    {
+        var inner = new InMemoryJobStore(TimeProvider.System);
+        var (store, control) = RefusingStore.Wrap(inner);
+        var held = new HeldJobs();
+        var job = Assert.Single(await LeaseAsync(inner, 1));
+        held.Add(new RunningJob(job));
+        control.RefusedJobId = job.Id;
+        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, new CapturingLoggerProvider().CreateLogger("test"));
+        batcher.Add(Succeeded(job));
+        return (inner, control, held, batcher, job);
     }
 
     private static JobAcknowledgement Succeeded(LeasedJob job) =>
