@@ -31,7 +31,8 @@ internal sealed record BenchSettings(
     int Reps,
     int? ConcurrencyLimit,
     int? RateLimit,
-    int Processes)
+    int Processes,
+    IReadOnlyList<string> Parts)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -74,6 +75,7 @@ internal sealed record BenchSettings(
             Int("reps", "20"),
             Get("concurrency-limit", "") is { Length: > 0 } max ? int.Parse(max, CultureInfo.InvariantCulture) : null,
             Get("rate-limit", "") is { Length: > 0 } rate ? int.Parse(rate, CultureInfo.InvariantCulture) : null,
-            Int("processes", "3"));
+            Int("processes", "3"),
+            Get("parts", "") is { Length: > 0 } parts ? parts.Split(',', StringSplitOptions.RemoveEmptyEntries) : []);
     }
 }

@@ -28,9 +28,21 @@ internal static class WorkflowScenario
     public static async Task RunAsync(BenchSettings settings)
     {
         var reps = Math.Max(1, settings.Reps);
-        await BatchCallbackAsync(settings, reps * 10);
-        await DagAsync(settings, reps);
-        await DrainBesideWorkflowsAsync(settings, reps);
+        bool Runs(string part) => settings.Parts.Count == 0 || settings.Parts.Contains(part);
+        if (Runs("callback"))
+        {
+            await BatchCallbackAsync(settings, reps * 10);
+        }
+
+        if (Runs("dag"))
+        {
+            await DagAsync(settings, reps);
+        }
+
+        if (Runs("drain"))
+        {
+            await DrainBesideWorkflowsAsync(settings, reps);
+        }
     }
 
     private static async Task BatchCallbackAsync(BenchSettings settings, int reps)
