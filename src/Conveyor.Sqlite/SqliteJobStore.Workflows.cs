@@ -5,8 +5,8 @@ namespace Conveyor.Sqlite;
 
 /// <summary>
 /// Continuations and batches. A job that waits is inserted in state 'waiting' with its unresolved dependencies in
-/// job_dependencies; the triggers of migrations 0011 and 0014 resolve them inside whatever statement finishes a dependency, so
-/// the release is part of that statement's transaction.
+/// job_dependencies; the triggers of migrations 0011 to 0018 resolve them inside whatever statement finishes a dependency, so
+/// the release (or the cancellation of everything downstream, 0018) is part of that statement's transaction.
 /// </summary>
 public sealed partial class SqliteJobStore
 {
