@@ -47,4 +47,35 @@ public abstract partial class WorkflowTests
         await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
         Assert.Equal(onComplete.Id, (await DequeueOneAsync("callbacks")).Id);
     }
+
+    [Fact]
+    public async Task Cascade_ReachingACallbackItsBatchEndsFirst_EndsItOnce_ByTheBatch()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        // m, the only member of batch x, waits for root; b, in batch y, waits for x (else it fails) and for m. When
+        // root fails, m's end finishes x, which fails b, before the cascade from root reaches b through m.
+        var root = await EnqueueAsync(NewJob(queue: "cascade-root"));
+        var (x, _, _, _) = NewBatchOf(0);
+        var m = After(NewJob(queue: "cascade") with { BatchId = x.Id }, root);
+        Assert.True((await Store.CreateBatchAsync(x, [m], Ct)).AllStored);
+        var (y, _, _, _) = NewBatchOf(0);
+        var b = NewJob(queue: "cascade") with
+        {
+            BatchId = y.Id,
+            DependsOn = [new JobDependency(x.Id, SuccessOnly: true, OnBatch: true, FailIfUnmet: true), new JobDependency(m.Id, SuccessOnly: true)],
+        };
+        Assert.True((await Store.CreateBatchAsync(y, [b], Ct)).AllStored);
+
+        await RunOneAsync("cascade-root", AckOutcome.Failed);
+
+        var ended = await GetAsync(b.Id);
+        Assert.Equal(JobState.Failed, ended.State);
+        Assert.Equal(WorkflowMessages.DependencyFailed(x.Id), Assert.Single(ended.Errors).Message);
+        var info = await Store.GetBatchAsync(y.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Completed, 0, 1, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled));
+    }
 }

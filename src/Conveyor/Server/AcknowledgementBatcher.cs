@@ -81,7 +81,7 @@ internal sealed class AcknowledgementBatcher(
     /// Writes a batch, trying again after a backoff while the store is unavailable; returns the jobs its acknowledgements
     /// released and leased for this server (<see cref="ReleasedJobHandOff"/>). A store that refuses the batch (any error
     /// other than <see cref="JobStoreUnavailableException"/>) is given each acknowledgement alone, so that one it cannot
-    /// store (a constraint the statement breaks, a defect) does not hold back the others, here or in later
+    /// store (a cascade beyond the store's limits, a defect) does not hold back the others, here or in later
     /// batches: one it refuses alone too leaves <paramref name="batch"/> and is retried alone in the background, its job
     /// held (its lease extended) meanwhile.
     /// </summary>
