@@ -78,4 +78,29 @@ public abstract partial class WorkflowTests
         var info = await Store.GetBatchAsync(y.Id, DefaultTenant, Ct);
         Assert.Equal((BatchState.Completed, 0, 1, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled));
     }
+
+    [Fact]
+    public async Task Cascade_FromABatchToTwoChainedCallbacks_EndsEachOnce()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        // c1 waits for the batch; c2 waits for the batch and for c1. The batch's only member fails: the batch ends
+        // both, and c1's end reaches c2 too.
+        var (batch, members, _, _) = NewBatchOf(1);
+        var c1 = NewJob(queue: "callbacks") with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+        var c2 = NewJob(queue: "callbacks") with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true), new JobDependency(c1.Id, SuccessOnly: true)] };
+        Assert.True((await Store.CreateBatchAsync(batch, [.. members, c1, c2], Ct)).AllStored);
+
+        await RunOneAsync("batch", AckOutcome.Failed);
+
+        Assert.Equal(WorkflowMessages.DependencyDidNotSucceed(batch.Id), Assert.Single((await GetAsync(c1.Id)).Errors).Message);
+        var second = await GetAsync(c2.Id);
+        Assert.Equal(JobState.Cancelled, second.State);
+        Assert.Contains(Assert.Single(second.Errors).Message, new[] { WorkflowMessages.DependencyDidNotSucceed(batch.Id), WorkflowMessages.DependencyDidNotSucceed(c1.Id) });
+        var stats = await StatsOfAsync("callbacks");
+        Assert.Equal((0, 0, 2), (stats.Waiting, stats.Pending, stats.Cancelled));
+    }
 }
