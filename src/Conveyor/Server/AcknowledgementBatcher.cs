@@ -27,7 +27,10 @@ internal sealed class AcknowledgementBatcher(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     // Acknowledgements the store refused even alone, retried alone by one loop beside the batches (see WriteAsync).
+    // The loop's running flag is set and cleared under the list's lock: a refusal that arrives as the loop finds the list
+    // empty starts a new loop rather than joining one that is returning.
     private readonly List<JobAcknowledgement> _refused = [];
+    private bool _retryLoopRunning;
     private Task _retryingRefused = Task.CompletedTask;
 
     public void Add(JobAcknowledgement acknowledgement) => _channel.Writer.TryWrite(acknowledgement);
@@ -144,8 +147,9 @@ internal sealed class AcknowledgementBatcher(
         lock (_refused)
         {
             _refused.Add(ack);
-            if (_retryingRefused.IsCompleted)
+            if (!_retryLoopRunning)
             {
+                _retryLoopRunning = true;
                 _retryingRefused = Task.Run(() => RetryRefusedAsync(abandonToken), CancellationToken.None);
             }
         }
@@ -168,6 +172,7 @@ internal sealed class AcknowledgementBatcher(
             {
                 if (_refused.Count == 0)
                 {
+                    _retryLoopRunning = false;
                     return;
                 }
 
