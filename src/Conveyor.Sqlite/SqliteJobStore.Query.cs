@@ -116,7 +116,7 @@ public sealed partial class SqliteJobStore
             sql.Append(" AND conveyor_last_error_contains(errors, @error)");
         }
 
-        return sql.Append("\nORDER BY created_at DESC, id DESC LIMIT @limit;").ToString();
+        return sql.Append("\nORDER BY created_at DESC, id DESC LIMIT @limit + 0;").ToString();
     }
 
     private static void BindIfSet(Microsoft.Data.Sqlite.SqliteCommand command, string name, object? value)

@@ -18,6 +18,6 @@ WHERE seq IN (
     WHERE state = 'pending' AND queue = @queue
       AND NOT EXISTS (SELECT 1 FROM queues WHERE name = @queue AND paused = 1)
     ORDER BY pending_seq
-    LIMIT @limit)
+    LIMIT @limit + 0)
 RETURNING id, type, queue, tenant, attempts, max_retry, timeout_us, deadline, lease_token, trace_parent,
           created_at, enqueued_at, payload;

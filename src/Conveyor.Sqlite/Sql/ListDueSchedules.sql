@@ -5,4 +5,4 @@ SELECT tenant, name, cron, time_zone, job_type, queue, max_retry, timeout_us, mi
 FROM schedules
 WHERE paused = 0 AND next_fire_at IS NOT NULL AND next_fire_at <= @until
 ORDER BY next_fire_at, tenant, name
-LIMIT @limit;
+LIMIT @limit + 0;

@@ -6,4 +6,4 @@ SELECT seq, type, tenant FROM jobs INDEXED BY jobs_pending
 WHERE state = 'pending' AND queue = @queue
   AND NOT EXISTS (SELECT 1 FROM queues WHERE name = @queue AND paused = 1)
 ORDER BY pending_seq
-LIMIT @limit;
+LIMIT @limit + 0;

@@ -11,5 +11,5 @@ FROM (SELECT seq, row_number() OVER (ORDER BY scheduled_at, seq) AS rank
       FROM (SELECT seq, scheduled_at FROM jobs INDEXED BY jobs_due
             WHERE state IN ('scheduled', 'retrying') AND scheduled_at <= @now
             ORDER BY scheduled_at, seq
-            LIMIT @limit)) AS due
+            LIMIT @limit + 0)) AS due
 WHERE jobs.seq = due.seq;

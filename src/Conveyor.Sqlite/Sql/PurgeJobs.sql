@@ -5,4 +5,4 @@ DELETE FROM jobs
 WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_expires
               WHERE expires_at IS NOT NULL AND expires_at <= @now
               ORDER BY expires_at
-              LIMIT @limit);
+              LIMIT @limit + 0);

@@ -30,6 +30,6 @@ FROM (SELECT seq, row_number() OVER (ORDER BY lease_token DESC) AS rank
       FROM (SELECT seq, lease_token FROM jobs INDEXED BY jobs_lease
             WHERE state = 'active' AND lease_expires_at < @now
             ORDER BY lease_expires_at, seq
-            LIMIT @limit)) AS expired
+            LIMIT @limit + 0)) AS expired
 WHERE jobs.seq = expired.seq
 RETURNING id, type, queue, tenant, state, pending_seq;

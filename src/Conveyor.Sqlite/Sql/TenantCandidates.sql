@@ -5,4 +5,4 @@
 SELECT seq, type, tenant FROM jobs INDEXED BY jobs_pending_tenant
 WHERE state = 'pending' AND queue = @queue AND tenant = @tenant
 ORDER BY pending_seq
-LIMIT @limit;
+LIMIT @limit + 0;

@@ -8,6 +8,6 @@ WHERE seq IN (
       AND (j.completed_at, j.seq) <= (SELECT b.completed_at, b.seq FROM jobs AS b INDEXED BY jobs_queue_unsuccessful
                                       WHERE b.queue = @queue AND b.state IN ('partial', 'failed', 'cancelled')
                                       ORDER BY b.completed_at DESC, b.seq DESC
-                                      LIMIT 1 OFFSET @keep)
+                                      LIMIT 1 OFFSET @keep + 0)
     ORDER BY j.completed_at, j.seq
-    LIMIT @limit);
+    LIMIT @limit + 0);
