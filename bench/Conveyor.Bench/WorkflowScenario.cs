@@ -1,25 +1,30 @@
 using System.Diagnostics;
+using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using static Conveyor.Bench.BenchHost;
 
 namespace Conveyor.Bench;
 
 /// <summary>
-/// Workflows (continuations, batches, DAGs), three measurements on --store, --concurrency handlers:
-/// 1. a batch's callback: 10 × --reps batches of 100 no-op jobs with a success callback; time from the end of the batch's
-///    last job's handler to the start of the callback's handler (p50, max), beside the same done by hand (100 plain jobs,
-///    the last to end enqueues the follow-up: time from its enqueue to the follow-up's start, under the same drain) and
-///    an idle server's enqueue-to-start of a plain job;
-/// 2. a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
+/// Workflows (continuations, batches, DAGs), measured on --store with --concurrency handlers (--parts callback,store,dag,drain):
+/// 1. callback: 10 × --reps batches of 100 no-op jobs with a success callback; time from the end of the batch's last
+///    job's handler to the start of the callback's handler (p50, max), split where the last job's acknowledgement was
+///    stored (the store probe records it); the same for a continuation (one job, then one after it); beside them the
+///    same done by hand (100 plain jobs, the last to end enqueues the follow-up: time from its enqueue to the follow-up's
+///    start, under the same drain) and an idle server's enqueue-to-start of a plain job;
+/// 2. store: the store alone, one call at a time: a batch's last acknowledgement with its callback leased, 20 members
+///    acknowledged against 20 plain jobs, a plain enqueue and its dequeue;
+/// 3. dag: a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
 ///    started with StartWorkflowAsync and run to its last step, against the same 1,000 jobs enqueued independently
 ///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
-/// 3. drain jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
+/// 4. drain: jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
 ///    running batch of 1,000 jobs (on a queue no server serves): one drain not counted, then --reps pairs in alternating
 ///    order; the medians and each pair's difference.
 /// </summary>
 internal static class WorkflowScenario
 {
-    private static long _lastMemberEnd;
+    private static readonly Lock LastMemberLock = new();
+    private static (long End, string Id) _lastMember;
     private static TaskCompletionSource<long> _callbackStarted = new();
     private static int _handMadeLeft;
     private static long _handMadeEnqueued;
@@ -32,6 +37,11 @@ internal static class WorkflowScenario
         if (Runs("callback"))
         {
             await BatchCallbackAsync(settings, reps * 10);
+        }
+
+        if (Runs("store"))
+        {
+            await StoreCostsAsync(settings, reps * 10);
         }
 
         if (Runs("dag"))
@@ -48,7 +58,12 @@ internal static class WorkflowScenario
     private static async Task BatchCallbackAsync(BenchSettings settings, int reps)
     {
         var target = await NewTargetAsync(settings, "wf-callback");
-        using (var host = Build(settings, target, withServer: true, settings.Concurrency, extra: static c => c.AddHandler<MemberHandler>().AddHandler<HandMadeMemberHandler>().AddHandler<CallbackHandler>()))
+
+        // Through the store probe, which records when each acknowledgement was stored: the gap splits there.
+        var acknowledgedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        StoreProbe.Counters.AcknowledgedAt = acknowledgedAt;
+        using (var host = Build(settings with { Probe = true }, target, withServer: true, settings.Concurrency,
+            extra: static c => c.AddHandler<MemberHandler>().AddHandler<HandMadeMemberHandler>().AddHandler<CallbackHandler>()))
         {
             await InitializeAsync(host);
             await host.StartAsync();
@@ -56,16 +71,34 @@ internal static class WorkflowScenario
             var workflows = host.Services.GetRequiredService<IWorkflowClient>();
             var recorder = host.Services.GetRequiredService<BenchRecorder>();
             var gaps = new List<double>();
+            var toStored = new List<double>();
+            var fromStored = new List<double>();
             for (var r = 0; r < reps + 1; r++)
             {
-                _lastMemberEnd = 0;
+                _lastMember = (0, "");
                 _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
                 var members = Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList();
                 await workflows.StartBatchAsync(members, new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) });
                 var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
                 if (r > 0)
                 {
-                    gaps.Add(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastMemberEnd), started).TotalMilliseconds);
+                    Split(_lastMember, started, gaps, toStored, fromStored);
+                }
+            }
+
+            // A continuation: one job, then one that waits for it.
+            var chainGaps = new List<double>();
+            var chainToStored = new List<double>();
+            var chainFromStored = new List<double>();
+            for (var r = 0; r < reps + 1; r++)
+            {
+                _lastMember = (0, "");
+                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await workflows.StartWorkflowAsync(new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"]));
+                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                if (r > 0)
+                {
+                    Split(_lastMember, started, chainGaps, chainToStored, chainFromStored);
                 }
             }
 
@@ -96,13 +129,102 @@ internal static class WorkflowScenario
             }
 
             var plain = recorder.Latencies;
-            Report($"batch callback: last job's end to callback start p50 {F(Percentile(gaps, 0.5), "N1")} ms, max {F(gaps.Max(), "N1")} ms ({reps} batches of 100); " +
+            Report($"batch callback: last job's end to callback start p50 {F(Percentile(gaps, 0.5), "N1")} ms, max {F(gaps.Max(), "N1")} ms ({reps} batches of 100), " +
+                $"of which the last job's end to its acknowledgement stored p50 {F(Percentile(toStored, 0.5), "N1")} ms and from there to the callback's start p50 {F(Percentile(fromStored, 0.5), "N2")} ms, max {F(fromStored.Max(), "N1")} ms; " +
+                $"continuation (one job, then one after it): p50 {F(Percentile(chainGaps, 0.5), "N1")} ms, max {F(chainGaps.Max(), "N1")} ms, " +
+                $"of which to the acknowledgement stored {F(Percentile(chainToStored, 0.5), "N1")} ms and from there to the start {F(Percentile(chainFromStored, 0.5), "N2")} ms, max {F(chainFromStored.Max(), "N1")} ms; " +
                 $"by hand (the last of 100 plain jobs enqueues it): enqueue to start p50 {F(Percentile(handMade, 0.5), "N1")} ms, max {F(handMade.Max(), "N1")} ms; " +
                 $"a plain job's enqueue to start on an idle server p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms");
             await host.StopAsync();
         }
 
+        StoreProbe.Counters.AcknowledgedAt = null;
         await DropAsync(settings, target);
+
+        void Split((long End, string Id) last, long started, List<double> whole, List<double> toStored, List<double> fromStored)
+        {
+            whole.Add(Stopwatch.GetElapsedTime(last.End, started).TotalMilliseconds);
+            var stored = acknowledgedAt[last.Id];
+            toStored.Add(Stopwatch.GetElapsedTime(last.End, stored).TotalMilliseconds);
+            fromStored.Add(Stopwatch.GetElapsedTime(stored, started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// The store alone, one call at a time (no server): the acknowledgement of a batch's last member that takes its
+    /// callback (AcknowledgeAndTakeReleasedAsync; a store without it releases the callback and a dequeue takes it),
+    /// 20 members of a batch acknowledged in one call against 20 plain jobs, and a plain enqueue and dequeue.
+    /// </summary>
+    private static async Task StoreCostsAsync(BenchSettings settings, int reps)
+    {
+        var target = await NewTargetAsync(settings, "wf-store");
+        using (var host = Build(settings, target, withServer: false, settings.Concurrency))
+        {
+            await InitializeAsync(host);
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+            var store = host.Services.GetRequiredService<IJobStore>();
+            var request = new DequeueRequest { Queues = [new QueueQuota(QueueName.Default, 100)], Limit = 100, ServerId = "bench", LeaseDuration = TimeSpan.FromMinutes(1) };
+            var last = new List<double>();
+            var members = new List<double>();
+            var plain = new List<double>();
+            var enqueue = new List<double>();
+            var dequeue = new List<double>();
+            var taken = 0;
+            for (var r = 0; r < reps + 1; r++)
+            {
+                await workflows.StartBatchAsync(Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) });
+                var leased = await LeaseAsync(store, request, 100);
+                var t0 = Stopwatch.GetTimestamp();
+                await store.AcknowledgeManyAsync(leased.Take(20).Select(Succeeded).ToList(), CancellationToken.None);
+                var t1 = Stopwatch.GetTimestamp();
+                await store.AcknowledgeManyAsync(leased.Skip(20).Take(79).Select(Succeeded).ToList(), CancellationToken.None);
+                var t2 = Stopwatch.GetTimestamp();
+                var result = await store.AcknowledgeAndTakeReleasedAsync([Succeeded(leased[99])], request with { Limit = 1 }, CancellationToken.None);
+                var callback = result.Leased.Count == 1 ? result.Leased : await LeaseAsync(store, request, 1);
+                var t3 = Stopwatch.GetTimestamp();
+                taken += result.Leased.Count;
+                await store.AcknowledgeManyAsync([Succeeded(callback[0])], CancellationToken.None);
+
+                await jobs.EnqueueManyAsync(Enumerable.Range(0, 20).Select(i => new HandMadeMember(i)).ToList());
+                var twenty = await LeaseAsync(store, request, 20);
+                var t4 = Stopwatch.GetTimestamp();
+                await store.AcknowledgeManyAsync(twenty.Select(Succeeded).ToList(), CancellationToken.None);
+                var t5 = Stopwatch.GetTimestamp();
+                await jobs.EnqueueAsync(new Callback());
+                var t6 = Stopwatch.GetTimestamp();
+                var one = await LeaseAsync(store, request, 1);
+                var t7 = Stopwatch.GetTimestamp();
+                await store.AcknowledgeManyAsync([Succeeded(one[0])], CancellationToken.None);
+                if (r > 0)
+                {
+                    members.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+                    last.Add(Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
+                    plain.Add(Stopwatch.GetElapsedTime(t4, t5).TotalMilliseconds);
+                    enqueue.Add(Stopwatch.GetElapsedTime(t5, t6).TotalMilliseconds);
+                    dequeue.Add(Stopwatch.GetElapsedTime(t6, t7).TotalMilliseconds);
+                }
+            }
+
+            Report($"store alone, one call at a time, p50: a batch's last acknowledgement and its callback leased {F(Percentile(last, 0.5), "N2")} ms " +
+                $"({(taken > reps ? "taken by the acknowledgement" : "by a dequeue after it")}); 20 members acknowledged {F(Percentile(members, 0.5), "N2")} ms, " +
+                $"20 plain jobs {F(Percentile(plain, 0.5), "N2")} ms; a plain enqueue {F(Percentile(enqueue, 0.5), "N2")} ms, its dequeue {F(Percentile(dequeue, 0.5), "N2")} ms ({reps} rounds)");
+        }
+
+        await DropAsync(settings, target);
+
+        static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
+
+        static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(IJobStore store, DequeueRequest request, int count)
+        {
+            var leased = new List<LeasedJob>(count);
+            while (leased.Count < count)
+            {
+                leased.AddRange(await store.DequeueAsync(request with { Limit = count - leased.Count }, CancellationToken.None));
+            }
+
+            return leased;
+        }
     }
 
     private static async Task DagAsync(BenchSettings settings, int reps)
@@ -291,14 +413,18 @@ internal static class WorkflowScenario
         public static string JobType => "bench:node";
     }
 
+    /// <summary>Records the end (its handler's return) of the member that ends last, and its id.</summary>
     internal sealed class MemberHandler : IJobHandler<Member>
     {
         public Task HandleAsync(Member payload, JobContext context, CancellationToken cancellationToken)
         {
-            var now = Stopwatch.GetTimestamp();
-            long seen;
-            while ((seen = Interlocked.Read(ref _lastMemberEnd)) < now && Interlocked.CompareExchange(ref _lastMemberEnd, now, seen) != seen)
+            lock (LastMemberLock)
             {
+                var now = Stopwatch.GetTimestamp();
+                if (now > _lastMember.End)
+                {
+                    _lastMember = (now, context.JobId);
+                }
             }
 
             return Task.CompletedTask;
