@@ -282,8 +282,14 @@ public sealed class SqliteJobStoreTests : IDisposable
         using var connection = OpenRaw();
         connection.CreateFunction<string, string, bool>("conveyor_last_error_contains", static (_, _) => true);
         Execute(connection, "BEGIN;");
+        // The statements of Sql/, those the store keeps as constants beside its code, and a listing.
         var texts = Enum.GetValues<SqlStatement>().Select(s => (s.ToString(), SqlText.Get(s)))
-            .Append(("listing", SqliteJobStore.ListingSql(new JobQuery { Tenant = "acme", State = JobState.Failed, Type = "t", Queue = "q", ErrorContains = "e" })));
+            .Concat(typeof(SqliteJobStore).GetFields(System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
+                .Where(f => f.IsLiteral && f.Name.EndsWith("Sql", StringComparison.Ordinal))
+                .Select(f => (f.Name, (string)f.GetRawConstantValue()!)))
+            .Append(("listing", SqliteJobStore.ListingSql(new JobQuery { Tenant = "acme", State = JobState.Failed, Type = "t", Queue = "q", ErrorContains = "e" })))
+            .ToList();
+        Assert.True(texts.Count > Enum.GetValues<SqlStatement>().Length + 10);
 
         var compiledAgain = texts.Where(t => CompilesAgainWhenBound(connection, t.Item2)).Select(t => t.Item1).ToList();
 
