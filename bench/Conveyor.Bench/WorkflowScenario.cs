@@ -70,37 +70,12 @@ internal static class WorkflowScenario
             var jobs = host.Services.GetRequiredService<IJobClient>();
             var workflows = host.Services.GetRequiredService<IWorkflowClient>();
             var recorder = host.Services.GetRequiredService<BenchRecorder>();
-            var gaps = new List<double>();
-            var toStored = new List<double>();
-            var fromStored = new List<double>();
-            for (var r = 0; r < reps + 1; r++)
-            {
-                _lastMember = (0, "");
-                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                var members = Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList();
-                await workflows.StartBatchAsync(members, new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) });
-                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                if (r > 0)
-                {
-                    Split(_lastMember, started, gaps, toStored, fromStored);
-                }
-            }
+            var (gaps, toStored, fromStored) = await GapsAsync(() => workflows.StartBatchAsync(
+                Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) }));
 
             // A continuation: one job, then one that waits for it.
-            var chainGaps = new List<double>();
-            var chainToStored = new List<double>();
-            var chainFromStored = new List<double>();
-            for (var r = 0; r < reps + 1; r++)
-            {
-                _lastMember = (0, "");
-                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                await workflows.StartWorkflowAsync(new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"]));
-                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                if (r > 0)
-                {
-                    Split(_lastMember, started, chainGaps, chainToStored, chainFromStored);
-                }
-            }
+            var (chainGaps, chainToStored, chainFromStored) = await GapsAsync(() => workflows.StartWorkflowAsync(
+                new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"])));
 
             // The same done by hand, under the same drain: 100 plain jobs, the last to end enqueues the follow-up.
             var handMade = new List<double>();
@@ -140,6 +115,26 @@ internal static class WorkflowScenario
 
         StoreProbe.Counters.AcknowledgedAt = null;
         await DropAsync(settings, target);
+
+        // reps + 1 runs of start (the first not counted): the gap from the last member's end to the callback's start,
+        // and its two parts, to the last member's acknowledgement stored and from there.
+        async Task<(List<double> Whole, List<double> ToStored, List<double> FromStored)> GapsAsync(Func<Task> start)
+        {
+            var (whole, toStored, fromStored) = (new List<double>(), new List<double>(), new List<double>());
+            for (var r = 0; r < reps + 1; r++)
+            {
+                _lastMember = (0, "");
+                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await start();
+                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                if (r > 0)
+                {
+                    Split(_lastMember, started, whole, toStored, fromStored);
+                }
+            }
+
+            return (whole, toStored, fromStored);
+        }
 
         void Split((long End, string Id) last, long started, List<double> whole, List<double> toStored, List<double> fromStored)
         {
