@@ -47,7 +47,7 @@ internal class StoreProbe : DispatchProxy
                 => Stamp((ValueTask<EnqueueResult>)result!, id),
             nameof(IJobStore.DequeueAsync) => Time((ValueTask<IReadOnlyList<LeasedJob>>)result!, Counters.Dequeue, r => r.Count, started),
             nameof(IJobStore.AcknowledgeManyAsync) => Stored(Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!),
-            nameof(IJobStore.AcknowledgeAndTakeReleasedAsync) => Stored((ValueTask<AcknowledgeResult>)result!, (IReadOnlyList<JobAcknowledgement>)args![0]!),
+            nameof(IJobStore.AcknowledgeAndTakeReleasedAsync) => Stored(Time((ValueTask<AcknowledgeResult>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!),
             nameof(IJobStore.EnqueueManyAsync) => Time((ValueTask<IReadOnlyList<EnqueueResult>>)result!, Counters.Enqueue, r => r.Count, started),
             _ when result is ValueTask<int> deletion && (targetMethod.Name.StartsWith("Purge", StringComparison.Ordinal) || targetMethod.Name.StartsWith("Trim", StringComparison.Ordinal))
                 => Span(deletion, started),
