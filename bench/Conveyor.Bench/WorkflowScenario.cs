@@ -127,29 +127,26 @@ internal static class WorkflowScenario
                 _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
                 await start();
                 var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                if (r > 0)
+                if (r == 0)
                 {
-                    Split(_lastMember, started, whole, toStored, fromStored);
+                    continue;
                 }
+
+                // On Redis the release is published by the acknowledging script, so the callback can be dequeued and
+                // start before the acknowledging call's reply is read: then its time from the acknowledgement is negative.
+                var last = _lastMember;
+                long stored = 0;
+                if (!SpinWait.SpinUntil(() => acknowledgedAt.TryGetValue(last.Id, out stored), TimeSpan.FromSeconds(10)))
+                {
+                    throw new InvalidOperationException($"the acknowledgement of {last.Id} was not seen by the store probe");
+                }
+
+                whole.Add(Stopwatch.GetElapsedTime(last.End, started).TotalMilliseconds);
+                toStored.Add(Stopwatch.GetElapsedTime(last.End, stored).TotalMilliseconds);
+                fromStored.Add(Stopwatch.GetElapsedTime(stored, started).TotalMilliseconds);
             }
 
             return (whole, toStored, fromStored);
-        }
-
-        void Split((long End, string Id) last, long started, List<double> whole, List<double> toStored, List<double> fromStored)
-        {
-            whole.Add(Stopwatch.GetElapsedTime(last.End, started).TotalMilliseconds);
-
-            // On Redis the release is published by the acknowledging script, so the callback can be dequeued and start
-            // before the acknowledging call's reply is read: then its time from the acknowledgement is negative.
-            long stored = 0;
-            if (!SpinWait.SpinUntil(() => acknowledgedAt.TryGetValue(last.Id, out stored), TimeSpan.FromSeconds(10)))
-            {
-                throw new InvalidOperationException($"the acknowledgement of {last.Id} was not seen by the store probe");
-            }
-
-            toStored.Add(Stopwatch.GetElapsedTime(last.End, stored).TotalMilliseconds);
-            fromStored.Add(Stopwatch.GetElapsedTime(stored, started).TotalMilliseconds);
         }
     }
 
