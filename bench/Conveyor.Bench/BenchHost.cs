@@ -34,6 +34,28 @@ internal static class BenchHost
         return target;
     }
 
+    /// <summary>
+    /// On PostgreSQL, ANALYZE the store's tables, as autovacuum does within a minute of a deployment's first writes. A
+    /// scenario that calls this after its warm-up measures the plans a running store has: a fresh schema's statements are
+    /// planned for empty tables, and a prepared statement keeps its plan until statistics change, longer than a run lasts.
+    /// </summary>
+    public static async Task AnalyzeAsync(BenchSettings settings, StoreTarget target)
+    {
+        if (settings.Store != "postgres")
+        {
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(settings.Postgres);
+        await connection.OpenAsync();
+        await using var tables = new NpgsqlCommand($"SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables WHERE schemaname = '{target.PostgresSchema}'", connection);
+        if (await tables.ExecuteScalarAsync() is string list)
+        {
+            await using var analyze = new NpgsqlCommand($"ANALYZE {list}", connection);
+            await analyze.ExecuteNonQueryAsync();
+        }
+    }
+
     public static async Task DropAsync(BenchSettings settings, StoreTarget target)
     {
         switch (settings.Store)

@@ -46,8 +46,8 @@ internal class StoreProbe : DispatchProxy
             nameof(IJobStore.EnqueueAsync) when args![0] is NewJob { Id: { } id } && id.StartsWith("sch:", StringComparison.Ordinal)
                 => Stamp((ValueTask<EnqueueResult>)result!, id),
             nameof(IJobStore.DequeueAsync) => Time((ValueTask<IReadOnlyList<LeasedJob>>)result!, Counters.Dequeue, r => r.Count, started),
-            nameof(IJobStore.AcknowledgeManyAsync) => Stored(Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!),
-            nameof(IJobStore.AcknowledgeAndTakeReleasedAsync) => Stored(Time((ValueTask<AcknowledgeResult>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!),
+            nameof(IJobStore.AcknowledgeManyAsync) => Stored(Time((ValueTask<int>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!, started),
+            nameof(IJobStore.AcknowledgeAndTakeReleasedAsync) => Stored(Time((ValueTask<AcknowledgeResult>)result!, Counters.Acknowledge, _ => ((IReadOnlyList<JobAcknowledgement>)args![0]!).Count, started), (IReadOnlyList<JobAcknowledgement>)args![0]!, started),
             nameof(IJobStore.EnqueueManyAsync) => Time((ValueTask<IReadOnlyList<EnqueueResult>>)result!, Counters.Enqueue, r => r.Count, started),
             _ when result is ValueTask<int> deletion && (targetMethod.Name.StartsWith("Purge", StringComparison.Ordinal) || targetMethod.Name.StartsWith("Trim", StringComparison.Ordinal))
                 => Span(deletion, started),
@@ -67,18 +67,18 @@ internal class StoreProbe : DispatchProxy
         }
     }
 
-    /// <summary>Records when the acknowledgements were stored (the call returned), by job id, while <see cref="ProbeCounters.AcknowledgedAt"/> is on.</summary>
-    private static ValueTask<T> Stored<T>(ValueTask<T> call, IReadOnlyList<JobAcknowledgement> acknowledgements)
+    /// <summary>Records when the acknowledgements' call began and when they were stored (the call returned), by job id, while <see cref="ProbeCounters.AcknowledgedAt"/> is on.</summary>
+    private static ValueTask<T> Stored<T>(ValueTask<T> call, IReadOnlyList<JobAcknowledgement> acknowledgements, long started)
     {
-        return Counters.AcknowledgedAt is null ? call : Await(call, acknowledgements);
+        return Counters.AcknowledgedAt is null ? call : Await(call, acknowledgements, started);
 
-        static async ValueTask<T> Await(ValueTask<T> call, IReadOnlyList<JobAcknowledgement> acknowledgements)
+        static async ValueTask<T> Await(ValueTask<T> call, IReadOnlyList<JobAcknowledgement> acknowledgements, long started)
         {
             var value = await call;
             var now = Stopwatch.GetTimestamp();
             foreach (var ack in acknowledgements)
             {
-                Counters.AcknowledgedAt?[ack.JobId] = now;
+                Counters.AcknowledgedAt?[ack.JobId] = (started, now);
             }
 
             return value;
@@ -130,7 +130,7 @@ internal sealed class ProbeCounters
     public System.Collections.Concurrent.ConcurrentDictionary<string, long> Calls { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When each job's acknowledgement was stored (Stopwatch timestamp), by job id; null (not recorded) unless a scenario sets it.</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, long>? AcknowledgedAt { get; set; }
+    public System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored)>? AcknowledgedAt { get; set; }
 
     /// <summary>When the enqueue of each schedule tick's job returned, by job id.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> EnqueuedAt { get; } = new(StringComparer.Ordinal);

@@ -8,18 +8,21 @@ namespace Conveyor.Bench;
 /// <summary>
 /// Workflows (continuations, batches, DAGs), measured on --store with --concurrency handlers (--parts callback,store,dag,drain):
 /// 1. callback: 10 × --reps batches of 100 no-op jobs with a success callback; time from the end of the batch's last
-///    job's handler to the start of the callback's handler (p50, max), split where the last job's acknowledgement was
-///    stored (the store probe records it); the same for a continuation (one job, then one after it); beside them the
+///    job's handler to the start of the callback's handler (p50, max), split where the last job's acknowledgement's store
+///    call began and returned (the store probe records both); the same for a continuation (one job, then one after it); beside them the
 ///    same done by hand (100 plain jobs, the last to end enqueues the follow-up: time from its enqueue to the follow-up's
 ///    start, under the same drain) and an idle server's enqueue-to-start of a plain job;
 /// 2. store: the store alone, one call at a time: a batch's last acknowledgement with its callback leased, 20 members
-///    acknowledged against 20 plain jobs, a plain enqueue and its dequeue;
+///    acknowledged against 20 plain jobs, a plain enqueue, its dequeue and its acknowledgement, a continuation's first
+///    job acknowledged with the next leased;
 /// 3. dag: a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
 ///    started with StartWorkflowAsync and run to its last step, against the same 1,000 jobs enqueued independently
 ///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
 /// 4. drain: jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
 ///    running batch of 1,000 jobs (on a queue no server serves): one drain not counted, then --reps pairs in alternating
 ///    order; the medians and each pair's difference.
+/// In parts 1 and 2 a PostgreSQL store's tables are analyzed after the warm-up round (BenchHost.AnalyzeAsync): without it
+/// the figures are those of plans made for empty tables, 3-12 ms an acknowledgement that releases a job.
 /// </summary>
 internal static class WorkflowScenario
 {
@@ -59,8 +62,8 @@ internal static class WorkflowScenario
     {
         var target = await NewTargetAsync(settings, "wf-callback");
 
-        // Through the store probe, which records when each acknowledgement was stored: the gap splits there.
-        var acknowledgedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        // Through the store probe, which records when each acknowledgement's call began and returned: the gap splits there.
+        var acknowledgedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored)>(StringComparer.Ordinal);
         StoreProbe.Counters.AcknowledgedAt = acknowledgedAt;
         using (var host = Build(settings with { Probe = true }, target, withServer: true, settings.Concurrency,
             extra: static c => c.AddHandler<MemberHandler>().AddHandler<HandMadeMemberHandler>().AddHandler<CallbackHandler>()))
@@ -70,11 +73,11 @@ internal static class WorkflowScenario
             var jobs = host.Services.GetRequiredService<IJobClient>();
             var workflows = host.Services.GetRequiredService<IWorkflowClient>();
             var recorder = host.Services.GetRequiredService<BenchRecorder>();
-            var (gaps, toStored, fromStored) = await GapsAsync(() => workflows.StartBatchAsync(
+            var batch = await GapsAsync(() => workflows.StartBatchAsync(
                 Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) }));
 
             // A continuation: one job, then one that waits for it.
-            var (chainGaps, chainToStored, chainFromStored) = await GapsAsync(() => workflows.StartWorkflowAsync(
+            var chain = await GapsAsync(() => workflows.StartWorkflowAsync(
                 new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"])));
 
             // The same done by hand, under the same drain: 100 plain jobs, the last to end enqueues the follow-up.
@@ -104,10 +107,10 @@ internal static class WorkflowScenario
             }
 
             var plain = recorder.Latencies;
-            Report($"batch callback: last job's end to callback start p50 {F(Percentile(gaps, 0.5), "N1")} ms, max {F(gaps.Max(), "N1")} ms ({reps} batches of 100), " +
-                $"of which the last job's end to its acknowledgement stored p50 {F(Percentile(toStored, 0.5), "N1")} ms and from there to the callback's start p50 {F(Percentile(fromStored, 0.5), "N2")} ms, max {F(fromStored.Max(), "N1")} ms; " +
-                $"continuation (one job, then one after it): p50 {F(Percentile(chainGaps, 0.5), "N1")} ms, max {F(chainGaps.Max(), "N1")} ms, " +
-                $"of which to the acknowledgement stored {F(Percentile(chainToStored, 0.5), "N1")} ms and from there to the start {F(Percentile(chainFromStored, 0.5), "N2")} ms, max {F(chainFromStored.Max(), "N1")} ms; " +
+            Report($"batch callback: last job's end to callback start p50 {F(Percentile(batch.Whole, 0.5), "N1")} ms, max {F(batch.Whole.Max(), "N1")} ms ({reps} batches of 100), " +
+                $"of which {batch.Parts("the last job's end", "its acknowledgement", "the callback's start")}; " +
+                $"continuation (one job, then one after it): p50 {F(Percentile(chain.Whole, 0.5), "N1")} ms, max {F(chain.Whole.Max(), "N1")} ms, " +
+                $"of which {chain.Parts("the job's end", "its acknowledgement", "the next one's start")}; " +
                 $"by hand (the last of 100 plain jobs enqueues it): enqueue to start p50 {F(Percentile(handMade, 0.5), "N1")} ms, max {F(handMade.Max(), "N1")} ms; " +
                 $"a plain job's enqueue to start on an idle server p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms");
             await host.StopAsync();
@@ -116,11 +119,11 @@ internal static class WorkflowScenario
         StoreProbe.Counters.AcknowledgedAt = null;
         await DropAsync(settings, target);
 
-        // reps + 1 runs of start (the first not counted): the gap from the last member's end to the callback's start,
-        // and its two parts, to the last member's acknowledgement stored and from there.
-        async Task<(List<double> Whole, List<double> ToStored, List<double> FromStored)> GapsAsync(Func<Task> start)
+        // reps + 1 runs of start (the first not counted): the gap from the last member's end to the callback's start, and
+        // its three parts: until its acknowledgement's store call began, the call, and from its return.
+        async Task<Gaps> GapsAsync(Func<Task> start)
         {
-            var (whole, toStored, fromStored) = (new List<double>(), new List<double>(), new List<double>());
+            var gaps = new Gaps([], [], [], []);
             for (var r = 0; r < reps + 1; r++)
             {
                 _lastMember = (0, "");
@@ -129,24 +132,26 @@ internal static class WorkflowScenario
                 var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
                 if (r == 0)
                 {
+                    await AnalyzeAsync(settings, target);
                     continue;
                 }
 
                 // On Redis the release is published by the acknowledging script, so the callback can be dequeued and
                 // start before the acknowledging call's reply is read: then its time from the acknowledgement is negative.
                 var last = _lastMember;
-                long stored = 0;
-                if (!SpinWait.SpinUntil(() => acknowledgedAt.TryGetValue(last.Id, out stored), TimeSpan.FromSeconds(10)))
+                (long Called, long Stored) ack = default;
+                if (!SpinWait.SpinUntil(() => acknowledgedAt.TryGetValue(last.Id, out ack), TimeSpan.FromSeconds(10)))
                 {
                     throw new InvalidOperationException($"the acknowledgement of {last.Id} was not seen by the store probe");
                 }
 
-                whole.Add(Stopwatch.GetElapsedTime(last.End, started).TotalMilliseconds);
-                toStored.Add(Stopwatch.GetElapsedTime(last.End, stored).TotalMilliseconds);
-                fromStored.Add(Stopwatch.GetElapsedTime(stored, started).TotalMilliseconds);
+                gaps.Whole.Add(Stopwatch.GetElapsedTime(last.End, started).TotalMilliseconds);
+                gaps.ToCall.Add(Stopwatch.GetElapsedTime(last.End, ack.Called).TotalMilliseconds);
+                gaps.Call.Add(Stopwatch.GetElapsedTime(ack.Called, ack.Stored).TotalMilliseconds);
+                gaps.FromStored.Add(Stopwatch.GetElapsedTime(ack.Stored, started).TotalMilliseconds);
             }
 
-            return (whole, toStored, fromStored);
+            return gaps;
         }
     }
 
@@ -170,6 +175,8 @@ internal static class WorkflowScenario
             var plain = new List<double>();
             var enqueue = new List<double>();
             var dequeue = new List<double>();
+            var single = new List<double>();
+            var releasing = new List<double>();
             var taken = 0;
             for (var r = 0; r < reps + 1; r++)
             {
@@ -195,7 +202,22 @@ internal static class WorkflowScenario
                 var t6 = Stopwatch.GetTimestamp();
                 var one = await LeaseAsync(store, request, 1);
                 var t7 = Stopwatch.GetTimestamp();
+                var t8 = Stopwatch.GetTimestamp();
                 await store.AcknowledgeManyAsync([Succeeded(one[0])], CancellationToken.None);
+                var t9 = Stopwatch.GetTimestamp();
+
+                await workflows.StartWorkflowAsync(new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"]));
+                var head = await LeaseAsync(store, request, 1);
+                var t10 = Stopwatch.GetTimestamp();
+                var next = await store.AcknowledgeAndTakeReleasedAsync([Succeeded(head[0])], request with { Limit = 1 }, CancellationToken.None);
+                var dependant = next.Leased.Count == 1 ? next.Leased : await LeaseAsync(store, request, 1);
+                var t11 = Stopwatch.GetTimestamp();
+                await store.AcknowledgeManyAsync([Succeeded(dependant[0])], CancellationToken.None);
+                if (r == 0)
+                {
+                    await AnalyzeAsync(settings, target);
+                }
+
                 if (r > 0)
                 {
                     members.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
@@ -203,12 +225,15 @@ internal static class WorkflowScenario
                     plain.Add(Stopwatch.GetElapsedTime(t4, t5).TotalMilliseconds);
                     enqueue.Add(Stopwatch.GetElapsedTime(t5, t6).TotalMilliseconds);
                     dequeue.Add(Stopwatch.GetElapsedTime(t6, t7).TotalMilliseconds);
+                    single.Add(Stopwatch.GetElapsedTime(t8, t9).TotalMilliseconds);
+                    releasing.Add(Stopwatch.GetElapsedTime(t10, t11).TotalMilliseconds);
                 }
             }
 
             Report($"store alone, one call at a time, p50: a batch's last acknowledgement and its callback leased {F(Percentile(last, 0.5), "N2")} ms " +
                 $"({(taken > reps ? "taken by the acknowledgement" : "by a dequeue after it")}); 20 members acknowledged {F(Percentile(members, 0.5), "N2")} ms, " +
-                $"20 plain jobs {F(Percentile(plain, 0.5), "N2")} ms; a plain enqueue {F(Percentile(enqueue, 0.5), "N2")} ms, its dequeue {F(Percentile(dequeue, 0.5), "N2")} ms ({reps} rounds)");
+                $"20 plain jobs {F(Percentile(plain, 0.5), "N2")} ms; a plain enqueue {F(Percentile(enqueue, 0.5), "N2")} ms, its dequeue {F(Percentile(dequeue, 0.5), "N2")} ms, its acknowledgement {F(Percentile(single, 0.5), "N2")} ms; " +
+                $"a continuation's first job acknowledged and the next leased {F(Percentile(releasing, 0.5), "N2")} ms ({reps} rounds)");
         }
 
         await DropAsync(settings, target);
@@ -391,6 +416,14 @@ internal static class WorkflowScenario
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>The gaps of a callback measurement and their parts, in milliseconds.</summary>
+    private sealed record Gaps(List<double> Whole, List<double> ToCall, List<double> Call, List<double> FromStored)
+    {
+        public string Parts(string end, string acknowledgement, string start) =>
+            $"{end} to {acknowledgement}'s store call p50 {F(Percentile(ToCall, 0.5), "N2")} ms, the call {F(Percentile(Call, 0.5), "N2")} ms, " +
+            $"from its return to {start} {F(Percentile(FromStored, 0.5), "N2")} ms (max {F(FromStored.Max(), "N1")} ms)";
     }
 
     internal sealed record Member(int I) : IJobPayload
