@@ -155,13 +155,19 @@ public sealed partial class PostgresJobStore
         SELECT count(*), (SELECT count(*) FROM notified) FROM done
         """;
 
-    // The dequeue that follows an acknowledgement in its transaction (AcknowledgeAndTakeReleasedAsync): dequeue() of
-    // migration 0001 with DequeueTemplate's parameters, run only when the acknowledgement released a waiting job
-    // (flow_resolve() of migration 0021 sets conveyor.flow_released for the transaction; the condition names no column,
-    // so it is a one-time filter and the function is not even called otherwise). Not relaxed: the acknowledgement's
-    // commit stays durable. Returns the leased jobs, as DequeueTemplate.
-    private const string TakeReleasedTemplate =
-        "SELECT " + JobRows.LeasedColumns + " FROM :\"schema\".dequeue($1, $2, $3, $4, $5, $6) WHERE current_setting('conveyor.flow_released', true) = 'on'";
+    // The hand-off of an acknowledgement (AcknowledgeAndTakeReleasedAsync), two statements around the acknowledging one in
+    // its transaction. Before it, what the server would take: flow_resolve_links() of migration 0027 leases a job it
+    // releases in the same UPDATE when the job's queue is among $1 (not paused, nothing pending in it) and fewer than $2
+    // are taken, to owner $3 until $4, and lists the row version it wrote in conveyor.flow_taken. After it, those rows
+    // (a TID scan each), as DequeueTemplate returns them. Not relaxed: the acknowledgement's commit
+    // stays durable.
+    private const string TakeRequestTemplate = """
+        SELECT set_config('conveyor.flow_take', jsonb_build_object('queues', $1::text[], 'limit', $2::integer, 'owner', $3::text, 'until', $4::timestamptz)::text, true)
+        """;
+
+    private const string TakenTemplate =
+        "SELECT " + JobRows.LeasedColumns + " FROM unnest(nullif(current_setting('conveyor.flow_taken', true), '')::tid[]) AS taken (row_version) " +
+        "JOIN :\"schema\".jobs ON jobs.ctid = taken.row_version ORDER BY enqueued_at, seq";
 
     // $1 progress, $2 id, $3 lease token, $4 now. Returns the number of rows updated (0 or 1).
     private const string ReportProgressTemplate = """
@@ -191,7 +197,7 @@ public sealed partial class PostgresJobStore
 
     private string AcknowledgeSql => field ??= Sql(AcknowledgeTemplate);
 
-    private string TakeReleasedSql => field ??= Sql(TakeReleasedTemplate);
+    private string TakenSql => field ??= Sql(TakenTemplate);
 
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
 
@@ -424,10 +430,12 @@ public sealed partial class PostgresJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// One round trip and one transaction: the acknowledging statement, then a dequeue that runs only if the workflow
-    /// triggers released a job in it (migration 0021 marks the transaction), so an acknowledgement that releases nothing
-    /// costs what <see cref="AcknowledgeManyAsync"/> costs. With concurrency limits or fair queues in
-    /// <paramref name="next"/> this store acknowledges only and returns no jobs.
+    /// One round trip and one transaction: the acknowledging statement, between one that names what this server takes
+    /// and one that reads what it took. The workflow triggers lease a job they release in the UPDATE that releases it
+    /// (migration 0027) when its queue is among <paramref name="next"/>'s, is not paused and has nothing pending (a released
+    /// job is not taken ahead of older ones), up to its limit; any other stays pending and is notified. An acknowledgement
+    /// that releases nothing leases nothing. With concurrency limits or fair queues in <paramref name="next"/> this store
+    /// acknowledges only and returns no jobs.
     /// </remarks>
     public async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
     {
@@ -493,9 +501,8 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TextArray(Volatile.Read(ref _limitedQueues).Queues));
             if (next is not null)
             {
-                // Right after the acknowledging statement, whose row triggers have run by then: its released jobs are
-                // pending to this statement's snapshot, and locked by this transaction only.
-                batch.BatchCommands.Insert(1, TakeReleasedCommand(next, now));
+                batch.BatchCommands.Insert(0, TakeRequestCommand(next, now));
+                batch.BatchCommands.Insert(2, new NpgsqlBatchCommand(TakenSql));
             }
 
             // The same batch is one implicit transaction: the record ends with its acknowledgement. In key order, as
@@ -509,6 +516,11 @@ public sealed partial class PostgresJobStore
             List<LeasedJob> leased = [];
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (next is not null)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 applied = (int)reader.GetInt64(0);
                 if (next is not null && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
@@ -533,26 +545,13 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    /// <summary>
-    /// The dequeue of <see cref="TakeReleasedTemplate"/> for <paramref name="next"/>: the quotas and both passes of
-    /// <see cref="DequeueTemplate"/>, in the acknowledgement's transaction.
-    /// </summary>
-    private NpgsqlBatchCommand TakeReleasedCommand(DequeueRequest next, DateTimeOffset now)
+    /// <summary><see cref="TakeRequestTemplate"/> for <paramref name="next"/>: its queues, limit, server and lease.</summary>
+    private NpgsqlBatchCommand TakeRequestCommand(DequeueRequest next, DateTimeOffset now)
     {
-        var queues = new string[next.Queues.Count];
-        var quotas = new int[next.Queues.Count];
-        for (var i = 0; i < queues.Length; i++)
-        {
-            queues[i] = next.Queues[i].Queue;
-            quotas[i] = next.Queues[i].Limit;
-        }
-
-        var command = new NpgsqlBatchCommand(TakeReleasedSql);
-        command.Parameters.Add(P(queues));
-        command.Parameters.Add(P(quotas));
+        var command = new NpgsqlBatchCommand(TakeRequestTemplate);
+        command.Parameters.Add(P(next.Queues.Select(static q => q.Queue).ToArray()));
         command.Parameters.Add(P(next.Limit));
-        command.Parameters.Add(P(next.ServerId));
-        command.Parameters.Add(TimestampTz(now));
+        command.Parameters.Add(Text(next.ServerId));
         command.Parameters.Add(TimestampTz(now + next.LeaseDuration));
         return command;
     }

@@ -87,6 +87,49 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
+    public async Task TakeReleased_OlderJobPendingInItsQueue_ReleasedJobNotTakenAheadOfIt()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var parent = await EnqueueAsync(NewJob(queue: "parents"));
+        var older = await EnqueueAsync(NewJob(queue: "children"));
+        var child = After(NewJob(queue: "children"), parent);
+        await Store.EnqueueAsync(child, Ct);
+        var leased = await DequeueOneAsync("parents");
+
+        var result = await Store.AcknowledgeAndTakeReleasedAsync([Ack(leased, AckOutcome.Succeeded)], Request(1, queues: "children"), Ct);
+
+        Assert.Equal(1, result.Applied);
+        Assert.DoesNotContain(child.Id, result.Leased.Select(static j => j.Id));
+        var order = result.Leased.Concat(await Store.DequeueAsync(Request(10, queues: "children"), Ct)).Select(static j => j.Id).ToArray();
+        Assert.Equal([older, child.Id], order);
+    }
+
+    [Fact]
+    public async Task TakeReleased_IntoAPausedQueue_LeasesNothingAndLeavesItPending()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var parent = await EnqueueAsync(NewJob(queue: "parents"));
+        var child = After(NewJob(queue: "children"), parent);
+        await Store.EnqueueAsync(child, Ct);
+        await Store.PauseQueueAsync("children", Ct);
+        var leased = await DequeueOneAsync("parents");
+
+        var result = await Store.AcknowledgeAndTakeReleasedAsync([Ack(leased, AckOutcome.Succeeded)], Request(10, queues: ["parents", "children"]), Ct);
+
+        Assert.Equal(1, result.Applied);
+        Assert.Empty(result.Leased);
+        await AssertStateAsync(child.Id, JobState.Pending);
+    }
+
+    [Fact]
     public async Task TakeReleased_NothingReleased_LeasesNothingThoughJobsArePending()
     {
         var pending = await EnqueueAsync(NewJob(queue: "other"));
