@@ -7,11 +7,12 @@ namespace Conveyor.Bench;
 
 /// <summary>
 /// Workflows (continuations, batches, DAGs), measured on --store with --concurrency handlers (--parts callback,store,dag,drain):
-/// 1. callback: 10 × --reps batches of 100 no-op jobs with a success callback; time from the end of the batch's last
-///    job's handler to the start of the callback's handler (p50, max), split where the last job's acknowledgement's store
-///    call began and returned (the store probe records both); the same for a continuation (one job, then one after it); beside them the
-///    same done by hand (100 plain jobs, the last to end enqueues the follow-up: time from its enqueue to the follow-up's
-///    start, under the same drain) and an idle server's enqueue-to-start of a plain job;
+/// 1. callback: 10 × --reps batches of 100 no-op jobs with a success callback, and as many of jobs of 1-10 ms (which do
+///    not all end at once); time from the end of the batch's last job's handler to the start of the callback's handler
+///    (p50, max), split where the last job's acknowledgement's store call began and returned (the store probe records
+///    both); the same for a continuation (one job, then one after it); beside them the same done by hand (100 plain
+///    jobs, the last to end enqueues the follow-up: time from its enqueue to the follow-up's start, under the same drain)
+///    and an idle server's enqueue-to-start of a plain job;
 /// 2. store: the store alone, one call at a time: a batch's last acknowledgement with its callback leased, 20 members
 ///    acknowledged against 20 plain jobs, a plain enqueue, its dequeue and its acknowledgement, a continuation's first
 ///    job acknowledged with the next leased;
@@ -76,6 +77,10 @@ internal static class WorkflowScenario
             var batch = await GapsAsync(() => workflows.StartBatchAsync(
                 Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) }));
 
+            // The same with members that take 1-10 ms, so that they do not all end at once.
+            var spread = await GapsAsync(() => workflows.StartBatchAsync(
+                Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i, 1 + i * 7 % 10))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) }));
+
             // A continuation: one job, then one that waits for it.
             var chain = await GapsAsync(() => workflows.StartWorkflowAsync(
                 new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"])));
@@ -109,6 +114,7 @@ internal static class WorkflowScenario
             var plain = recorder.Latencies;
             Report($"batch callback: last job's end to callback start p50 {F(Percentile(batch.Whole, 0.5), "N1")} ms, max {F(batch.Whole.Max(), "N1")} ms ({reps} batches of 100), " +
                 $"of which {batch.Parts("the last job's end", "its acknowledgement", "the callback's start")}; " +
+                $"members of 1-10 ms: p50 {F(Percentile(spread.Whole, 0.5), "N1")} ms, max {F(spread.Whole.Max(), "N1")} ms, of which {spread.Parts("the last job's end", "its acknowledgement", "the callback's start")}; " +
                 $"continuation (one job, then one after it): p50 {F(Percentile(chain.Whole, 0.5), "N1")} ms, max {F(chain.Whole.Max(), "N1")} ms, " +
                 $"of which {chain.Parts("the job's end", "its acknowledgement", "the next one's start")}; " +
                 $"by hand (the last of 100 plain jobs enqueues it): enqueue to start p50 {F(Percentile(handMade, 0.5), "N1")} ms, max {F(handMade.Max(), "N1")} ms; " +
@@ -426,7 +432,7 @@ internal static class WorkflowScenario
             $"from its return to {start} {F(Percentile(FromStored, 0.5), "N2")} ms (max {F(FromStored.Max(), "N1")} ms)";
     }
 
-    internal sealed record Member(int I) : IJobPayload
+    internal sealed record Member(int I, int DelayMs = 0) : IJobPayload
     {
         public static string JobType => "bench:member";
     }
@@ -449,8 +455,13 @@ internal static class WorkflowScenario
     /// <summary>Records the end (its handler's return) of the member that ends last, and its id.</summary>
     internal sealed class MemberHandler : IJobHandler<Member>
     {
-        public Task HandleAsync(Member payload, JobContext context, CancellationToken cancellationToken)
+        public async Task HandleAsync(Member payload, JobContext context, CancellationToken cancellationToken)
         {
+            if (payload.DelayMs > 0)
+            {
+                await Task.Delay(payload.DelayMs, cancellationToken);
+            }
+
             lock (LastMemberLock)
             {
                 var now = Stopwatch.GetTimestamp();
@@ -459,8 +470,6 @@ internal static class WorkflowScenario
                     _lastMember = (now, context.JobId);
                 }
             }
-
-            return Task.CompletedTask;
         }
     }
 
