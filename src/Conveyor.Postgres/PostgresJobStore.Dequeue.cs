@@ -158,16 +158,18 @@ public sealed partial class PostgresJobStore
     // The hand-off of an acknowledgement (AcknowledgeAndTakeReleasedAsync), two statements around the acknowledging one in
     // its transaction. Before it, what the server would take: flow_resolve_links() of migration 0027 leases a job it
     // releases in the same UPDATE when the job's queue is among $1 (not paused, nothing pending in it) and fewer than $2
-    // are taken, to owner $3 until $4, and lists the row version it wrote in conveyor.flow_taken. After it, those rows
-    // (a TID scan each), as DequeueTemplate returns them. Not relaxed: the acknowledgement's commit
-    // stays durable.
+    // are taken, to owner $3 until $4, and lists the row version it wrote in conveyor.flow_taken (emptied here first).
+    // After it, those rows (a TID scan each), still active under that owner, as DequeueTemplate returns them. Not
+    // relaxed: the acknowledgement's commit stays durable.
     private const string TakeRequestTemplate = """
-        SELECT set_config('conveyor.flow_take', jsonb_build_object('queues', $1::text[], 'limit', $2::integer, 'owner', $3::text, 'until', $4::timestamptz)::text, true)
+        SELECT set_config('conveyor.flow_take', jsonb_build_object('queues', $1::text[], 'limit', $2::integer, 'owner', $3::text, 'until', $4::timestamptz)::text, true),
+               set_config('conveyor.flow_taken', '', true)
         """;
 
     private const string TakenTemplate =
         "SELECT " + JobRows.LeasedColumns + " FROM unnest(nullif(current_setting('conveyor.flow_taken', true), '')::tid[]) AS taken (row_version) " +
-        "JOIN :\"schema\".jobs ON jobs.ctid = taken.row_version ORDER BY enqueued_at, seq";
+        "JOIN :\"schema\".jobs ON jobs.ctid = taken.row_version " +
+        "WHERE jobs.state = 'active' AND jobs.lease_owner = current_setting('conveyor.flow_take', true)::jsonb ->> 'owner' ORDER BY enqueued_at, seq";
 
     // $1 progress, $2 id, $3 lease token, $4 now. Returns the number of rows updated (0 or 1).
     private const string ReportProgressTemplate = """
