@@ -125,28 +125,34 @@ public sealed partial class RedisJobStore
         var values = (RedisValue[])result!;
         for (var i = 0; i + DequeuedFields <= values.Length; i += DequeuedFields)
         {
-            var id = (string)values[i]!;
-            var created = RedisTime.Instant(values[i + 10]) ?? DateTimeOffset.UnixEpoch;
-            leased.Add(new LeasedJob
-            {
-                Id = id,
-                Type = (string)values[i + 1]!,
-                Queue = queue,
-                Tenant = (string)values[i + 2]!,
-                Payload = (byte[])values[i + 3]! ?? [],
-                Attempt = int.Parse((string)values[i + 4]!, CultureInfo.InvariantCulture),
-                MaxRetry = int.Parse((string)values[i + 5]!, CultureInfo.InvariantCulture),
-                Timeout = RedisTime.Duration(values[i + 6]),
-                Deadline = RedisTime.Instant(values[i + 7]),
-                LeaseToken = long.Parse((string)values[i + 8]!, CultureInfo.InvariantCulture),
-                LeaseExpiresAt = expiresAt,
-                TraceParent = values[i + 9].IsNullOrEmpty ? null : (string?)values[i + 9],
-                CreatedAt = created,
-                EnqueuedAt = RedisTime.Instant(values[i + 11]) ?? created,
-            });
-            _leasedQueues[id] = queue;
+            leased.Add(ReadLeased(values, i, queue, expiresAt));
         }
 
         return values.Length / DequeuedFields;
+    }
+
+    /// <summary>One job as dequeue.lua returns it (12 entries from <paramref name="i"/>); its queue is remembered for its acknowledgement.</summary>
+    private LeasedJob ReadLeased(RedisValue[] values, int i, string queue, DateTimeOffset expiresAt)
+    {
+        var id = (string)values[i]!;
+        var created = RedisTime.Instant(values[i + 10]) ?? DateTimeOffset.UnixEpoch;
+        _leasedQueues[id] = queue;
+        return new LeasedJob
+        {
+            Id = id,
+            Type = (string)values[i + 1]!,
+            Queue = queue,
+            Tenant = (string)values[i + 2]!,
+            Payload = (byte[])values[i + 3]! ?? [],
+            Attempt = int.Parse((string)values[i + 4]!, CultureInfo.InvariantCulture),
+            MaxRetry = int.Parse((string)values[i + 5]!, CultureInfo.InvariantCulture),
+            Timeout = RedisTime.Duration(values[i + 6]),
+            Deadline = RedisTime.Instant(values[i + 7]),
+            LeaseToken = long.Parse((string)values[i + 8]!, CultureInfo.InvariantCulture),
+            LeaseExpiresAt = expiresAt,
+            TraceParent = values[i + 9].IsNullOrEmpty ? null : (string?)values[i + 9],
+            CreatedAt = created,
+            EnqueuedAt = RedisTime.Instant(values[i + 11]) ?? created,
+        };
     }
 }

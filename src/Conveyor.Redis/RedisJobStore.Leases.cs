@@ -13,16 +13,52 @@ public sealed partial class RedisJobStore
     public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(acknowledgements);
+        return (await AcknowledgeAsync(acknowledgements, handOff: null).ConfigureAwait(false)).Applied;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The same round trip as <see cref="AcknowledgeManyAsync"/>: each queue's acknowledge.lua leases, in the script that
+    /// releases them, the jobs released into a queue of <paramref name="next"/> with nothing ahead of them (flow.lib.lua,
+    /// flow_take). Each queue's script may lease up to the request's limit; the server holds any beyond its free slots
+    /// until one frees. Not while the request carries concurrency limits or fair queues (dequeue.lua applies those), and
+    /// on a Redis Cluster only what the script's own slot releases (a batch's callbacks go through the outbox).
+    /// </remarks>
+    public async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledgements);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(next.Queues);
+        var handOff = next.Limit > 0 && next.Queues.Count > 0 && next.ConcurrencyLimits.Count == 0 && next.FairQueues.Count == 0 ? next : null;
+        if (handOff is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(handOff.ServerId);
+            foreach (var quota in handOff.Queues)
+            {
+                EnsureQueueName(quota.Queue);
+            }
+        }
+
+        return await AcknowledgeAsync(acknowledgements, handOff).ConfigureAwait(false);
+    }
+
+    private async ValueTask<AcknowledgeResult> AcknowledgeAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest? handOff)
+    {
         if (acknowledgements.Count == 0)
         {
-            return 0;
+            return new AcknowledgeResult(0, []);
         }
 
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
             var byQueue = await GroupByQueueAsync(db, acknowledgements, a => a.JobId).ConfigureAwait(false);
-            var now = RedisTime.Format(NowMicros());
+            var nowInstant = _time.GetUtcNow();
+            var now = RedisTime.Format(RedisTime.ToMicros(nowInstant));
+            var leaseExpiresAt = nowInstant + (handOff?.LeaseDuration ?? TimeSpan.Zero);
+            RedisValue[] take = handOff is null
+                ? [RedisValue.EmptyString, RedisValue.EmptyString, RedisValue.EmptyString, RedisValue.EmptyString]
+                : [handOff.Limit, RedisTime.Format(RedisTime.ToMicros(leaseExpiresAt)), handOff.ServerId, string.Join('\t', handOff.Queues.Select(static q => q.Queue))];
             var settlements = acknowledgements.Count(a => a.IdempotencyKey is not null);
             var batch = byQueue.Count + settlements > 1 ? db.CreateBatch() : null;
             var tasks = new List<Task<RedisResult>>(byQueue.Count);
@@ -39,16 +75,17 @@ public sealed partial class RedisJobStore
 
             foreach (var (queue, acks) in byQueue)
             {
-                var arguments = new RedisValue[2 + (acks.Count * 10)];
+                var arguments = new RedisValue[2 + take.Length + (acks.Count * 10)];
                 arguments[0] = now;
                 arguments[1] = _wakeUp;
-                var n = 2;
+                take.CopyTo(arguments, 2);
+                var n = 2 + take.Length;
                 foreach (var ack in acks)
                 {
                     arguments[n++] = ack.JobId;
                     arguments[n++] = ack.LeaseToken;
                     arguments[n++] = (int)ack.Outcome;
-                    arguments[n++] = RedisTime.Value(ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeUntil ?? _time.GetUtcNow() : ack.RetryAt);
+                    arguments[n++] = RedisTime.Value(ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeUntil ?? nowInstant : ack.RetryAt);
                     arguments[n++] = ack.Error is null ? string.Empty : JobErrorJson.Write(ack.Error);
                     arguments[n++] = JobErrorJson.WriteMany(ack.ItemErrors);
                     arguments[n++] = ack.Result.HasValue ? "1" : "0";
@@ -62,9 +99,23 @@ public sealed partial class RedisJobStore
 
             batch?.Execute();
             var applied = 0;
+            List<LeasedJob>? leased = null;
             foreach (var task in tasks)
             {
-                applied += (int)await task.ConfigureAwait(false);
+                var result = await task.ConfigureAwait(false);
+                if (handOff is null)
+                {
+                    applied += (int)result;
+                    continue;
+                }
+
+                // With a hand-off: how many applied, then each job leased, its queue first.
+                var values = (RedisValue[])result!;
+                applied += (int)values[0];
+                for (var i = 1; i + 1 + DequeuedFields <= values.Length; i += 1 + DequeuedFields)
+                {
+                    (leased ??= []).Add(ReadLeased(values, i + 1, (string)values[i]!, leaseExpiresAt));
+                }
             }
 
             await Task.WhenAll(settled).ConfigureAwait(false);
@@ -79,7 +130,7 @@ public sealed partial class RedisJobStore
                 _leasedQueues.TryRemove(ack.JobId, out _);
             }
 
-            return applied;
+            return new AcknowledgeResult(applied, (IReadOnlyList<LeasedJob>?)leased ?? []);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

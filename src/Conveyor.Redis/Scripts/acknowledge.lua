@@ -1,7 +1,10 @@
 -- Ends attempts of one queue's jobs; each applies only if the job is still active under its lease token.
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] now  ARGV[4] wake-up channel and sender ("<channel>\n<sender>") when a job is released to pending
--- Then 10 entries per acknowledgement, from ARGV[5]: job id, lease token, outcome (AckOutcome as a number:
+-- ARGV[5..8] the hand-off ('' in ARGV[5] for none): how many jobs it may lease, their lease expiry, the server id, and
+-- the queues the server serves, joined by tabs. A job the acknowledgements release into one of them is then leased
+-- here when nothing is ahead of it (flow.lib.lua, flow_take).
+-- Then 10 entries per acknowledgement, from ARGV[9]: job id, lease token, outcome (AckOutcome as a number:
 -- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed), retry-at or snooze-until (''),
 -- the attempt's error as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'),
 -- result, result URL (''), snooze reason ('').
@@ -9,11 +12,16 @@
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
 -- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
 -- dependants in the same call (flow.lib.lua).
--- Returns how many applied.
+-- Returns how many applied; with a hand-off, an array: how many applied, then 13 entries per job leased: its queue and
+-- dequeue.lua's 12 fields.
 local now = ARGV[3]
+if ARGV[5] ~= '' then
+  flow.take = { left = tonumber(ARGV[5]), expiry = ARGV[6], server = ARGV[7], queues = {}, out = {} }
+  for queue in string.gmatch(ARGV[8], '[^\t]+') do flow.take.queues[queue] = true end
+end
 local applied, released = 0, 0
 local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending', ['6'] = 'scheduled' }
-for i = 5, #ARGV, 10 do
+for i = 9, #ARGV, 10 do
   local id = ARGV[i]
   local jk = JOB .. id
   local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl')
@@ -67,4 +75,9 @@ for i = 5, #ARGV, 10 do
   end
 end
 if released > 0 then notify(ARGV[4]) end
+if flow.take then
+  local out = flow.take.out
+  table.insert(out, 1, applied)
+  return out
+end
 return applied

@@ -21,7 +21,7 @@
 -- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
 -- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
 -- member only while it is in "b:<id>#m".
-local flow = { prefix = '', woke = false, nudged = false }
+local flow = { prefix = '', woke = false, nudged = false, take = nil }
 local FLOW_SUCCEEDED = { succeeded = true, partial = true }
 
 local function flow_int(n) return string.format('%.0f', n) end
@@ -66,6 +66,33 @@ local function flow_push(base, id, tenant)
   end
 end
 
+-- The hand-off of an acknowledgement (acknowledge.lua, for AcknowledgeAndTakeReleasedAsync): a job released into a
+-- queue the acknowledging server serves is leased here, as dequeue.lua leases, instead of being pushed, so it waits
+-- for no wake-up and no dequeue. Only while nothing is ahead of it and nothing would hold it back: its queue has no
+-- pending job and no tenant lane, is not paused and not fair, and flow.take has room. A record dequeue.lua would fail
+-- as corrupt is pushed as usual, for a dequeue to fail it. Its queue, then dequeue.lua's 12 fields, go to
+-- flow.take.out. Returns true when it leased the job.
+local function flow_take(base, jk, id, now)
+  local t = flow.take
+  if not t or t.left <= 0 or not t.queues[flow_queue_name(base)] then return false end
+  if redis.call('EXISTS', base .. 'pending', base .. 'paused', base .. 'fair', base .. 'lanes:') > 0 then return false end
+  local v = redis.call('HMGET', jk, 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e')
+  if not v[1] or v[1] == '' or not v[2] or v[2] == '' or not v[3] or not tonumber(v[4]) or not tonumber(v[5])
+     or not tonumber(v[9]) or (v[6] and not tonumber(v[6])) or (v[7] and not tonumber(v[7])) then
+    return false
+  end
+  local token = flow_int(redis.call('INCR', base .. 'leaseseq'))
+  local attempt = flow_int(tonumber(v[4]) + 1)
+  redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', now, 'u', now, 'lt', token, 'le', t.expiry, 'ls', t.server)
+  redis.call('ZADD', base .. 'active', t.expiry, id)
+  local out, n = t.out, #t.out
+  out[n + 1] = flow_queue_name(base); out[n + 2] = id; out[n + 3] = v[1]; out[n + 4] = v[2]; out[n + 5] = v[3]
+  out[n + 6] = attempt; out[n + 7] = v[5]; out[n + 8] = v[6] or ''; out[n + 9] = v[7] or ''; out[n + 10] = token
+  out[n + 11] = v[8] or ''; out[n + 12] = v[9]; out[n + 13] = v[10] or v[9]
+  t.left = t.left - 1
+  return true
+end
+
 -- Takes a job of any queue out of the structure that holds it in an unfinished state.
 local function flow_unlink(base, id, state)
   if state == 'pending' then
@@ -93,7 +120,7 @@ local function flow_release(base, jk, id, now)
     return 'scheduled'
   end
   redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
-  flow_push(base, id, v[2])
+  if not flow_take(base, jk, id, now) then flow_push(base, id, v[2]) end
   return 'pending'
 end
 
