@@ -15,7 +15,8 @@ namespace Conveyor.Bench;
 ///    and an idle server's enqueue-to-start of a plain job;
 /// 2. store: the store alone, one call at a time: a batch's last acknowledgement with its callback leased, 20 members
 ///    acknowledged against 20 plain jobs, a plain enqueue, its dequeue and its acknowledgement, a continuation's first
-///    job acknowledged with the next leased;
+///    job acknowledged with the next leased; with --backlog N, after N jobs of other workflows were made to wait in the
+///    store (in a queue nobody serves), as in a store in service;
 /// 3. dag: a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
 ///    started with StartWorkflowAsync and run to its last step, against the same 1,000 jobs enqueued independently
 ///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
@@ -176,6 +177,7 @@ internal static class WorkflowScenario
             var workflows = host.Services.GetRequiredService<IWorkflowClient>();
             var store = host.Services.GetRequiredService<IJobStore>();
             var request = new DequeueRequest { Queues = [new QueueQuota(QueueName.Default, 100)], Limit = 100, ServerId = "bench", LeaseDuration = TimeSpan.FromMinutes(1) };
+            await ParkWaitingJobsAsync(workflows, jobs, settings.Backlog);
             var last = new List<double>();
             var members = new List<double>();
             var plain = new List<double>();
@@ -239,12 +241,30 @@ internal static class WorkflowScenario
             Report($"store alone, one call at a time, p50: a batch's last acknowledgement and its callback leased {F(Percentile(last, 0.5), "N2")} ms " +
                 $"({(taken > reps ? "taken by the acknowledgement" : "by a dequeue after it")}); 20 members acknowledged {F(Percentile(members, 0.5), "N2")} ms, " +
                 $"20 plain jobs {F(Percentile(plain, 0.5), "N2")} ms; a plain enqueue {F(Percentile(enqueue, 0.5), "N2")} ms, its dequeue {F(Percentile(dequeue, 0.5), "N2")} ms, its acknowledgement {F(Percentile(single, 0.5), "N2")} ms; " +
-                $"a continuation's first job acknowledged and the next leased {F(Percentile(releasing, 0.5), "N2")} ms ({reps} rounds)");
+                $"a continuation's first job acknowledged and the next leased {F(Percentile(releasing, 0.5), "N2")} ms ({reps} rounds" +
+                (settings.Backlog > 0 ? $", {settings.Backlog:N0} other jobs waiting in the store)" : ")"));
         }
 
         await DropAsync(settings, target);
 
         static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
+
+        // A store in service holds other workflows' waiting jobs and their links: workflows of 500 steps after one root
+        // in a queue nobody serves, so that the measured statements are planned for tables of that size.
+        static async Task ParkWaitingJobsAsync(IWorkflowClient workflows, IJobClient jobs, int count)
+        {
+            var parked = new JobOptions { Queue = "parked" };
+            for (var started = 0; started < count; started += 499)
+            {
+                var workflow = new WorkflowBuilder().Add("root", jobs.CreateJob(new Member(0), parked));
+                for (var i = 0; i < Math.Min(499, count - started); i++)
+                {
+                    workflow.Add($"step-{i}", jobs.CreateJob(new Member(i), parked), after: ["root"]);
+                }
+
+                await workflows.StartWorkflowAsync(workflow);
+            }
+        }
 
         static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(IJobStore store, DequeueRequest request, int count)
         {
