@@ -15,15 +15,15 @@ namespace Conveyor.Bench;
 ///    and an idle server's enqueue-to-start of a plain job;
 /// 2. store: the store alone, one call at a time: a batch's last acknowledgement with its callback leased, 20 members
 ///    acknowledged against 20 plain jobs, a plain enqueue, its dequeue and its acknowledgement, a continuation's first
-///    job acknowledged with the next leased; with --backlog N, after N jobs of other workflows were made to wait in the
-///    store (in a queue nobody serves), as in a store in service;
+///    job acknowledged with the next leased;
 /// 3. dag: a 1,000-node DAG (a root, 988 parts after it, 10 joins each after ~99 parts, a final step after the joins)
 ///    started with StartWorkflowAsync and run to its last step, against the same 1,000 jobs enqueued independently
 ///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
 /// 4. drain: jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
 ///    running batch of 1,000 jobs (on a queue no server serves): one drain not counted, then --reps pairs in alternating
 ///    order; the medians and each pair's difference.
-/// In parts 1 and 2 a PostgreSQL store's tables are analyzed after the warm-up round (BenchHost.AnalyzeAsync): without it
+/// With --backlog N, parts 1 and 2 first make N jobs of other workflows wait in the store (in a queue nobody serves), as
+/// in a store in service. In parts 1 and 2 a PostgreSQL store's tables are analyzed after the warm-up round (BenchHost.AnalyzeAsync): without it
 /// the figures are those of plans made for empty tables, 3-12 ms an acknowledgement that releases a job.
 /// </summary>
 internal static class WorkflowScenario
@@ -71,9 +71,10 @@ internal static class WorkflowScenario
             extra: static c => c.AddHandler<MemberHandler>().AddHandler<HandMadeMemberHandler>().AddHandler<CallbackHandler>()))
         {
             await InitializeAsync(host);
-            await host.StartAsync();
             var jobs = host.Services.GetRequiredService<IJobClient>();
             var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+            await ParkWaitingJobsAsync(workflows, jobs, settings.Backlog);
+            await host.StartAsync();
             var recorder = host.Services.GetRequiredService<BenchRecorder>();
             var batch = await GapsAsync(() => workflows.StartBatchAsync(
                 Enumerable.Range(0, 100).Select(i => jobs.CreateJob(new Member(i))).ToList(), new BatchOptions { OnSuccess = jobs.CreateJob(new Callback()) }));
@@ -119,7 +120,8 @@ internal static class WorkflowScenario
                 $"continuation (one job, then one after it): p50 {F(Percentile(chain.Whole, 0.5), "N1")} ms, max {F(chain.Whole.Max(), "N1")} ms, " +
                 $"of which {chain.Parts("the job's end", "its acknowledgement", "the next one's start")}; " +
                 $"by hand (the last of 100 plain jobs enqueues it): enqueue to start p50 {F(Percentile(handMade, 0.5), "N1")} ms, max {F(handMade.Max(), "N1")} ms; " +
-                $"a plain job's enqueue to start on an idle server p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms");
+                $"a plain job's enqueue to start on an idle server p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms" +
+                (settings.Backlog > 0 ? $" ({settings.Backlog:N0} other jobs waiting in the store)" : ""));
             await host.StopAsync();
         }
 
@@ -248,23 +250,6 @@ internal static class WorkflowScenario
         await DropAsync(settings, target);
 
         static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
-
-        // A store in service holds other workflows' waiting jobs and their links: workflows of 500 steps after one root
-        // in a queue nobody serves, so that the measured statements are planned for tables of that size.
-        static async Task ParkWaitingJobsAsync(IWorkflowClient workflows, IJobClient jobs, int count)
-        {
-            var parked = new JobOptions { Queue = "parked" };
-            for (var started = 0; started < count; started += 499)
-            {
-                var workflow = new WorkflowBuilder().Add("root", jobs.CreateJob(new Member(0), parked));
-                for (var i = 0; i < Math.Min(499, count - started); i++)
-                {
-                    workflow.Add($"step-{i}", jobs.CreateJob(new Member(i), parked), after: ["root"]);
-                }
-
-                await workflows.StartWorkflowAsync(workflow);
-            }
-        }
 
         static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(IJobStore store, DequeueRequest request, int count)
         {
@@ -442,6 +427,25 @@ internal static class WorkflowScenario
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>
+    /// Makes <paramref name="count"/> jobs wait as a store in service holds other workflows' waiting jobs and their links:
+    /// workflows of 500 steps after one root, in a queue nobody serves, so that statements are planned for such tables.
+    /// </summary>
+    private static async Task ParkWaitingJobsAsync(IWorkflowClient workflows, IJobClient jobs, int count)
+    {
+        var parked = new JobOptions { Queue = "parked" };
+        for (var started = 0; started < count; started += 499)
+        {
+            var workflow = new WorkflowBuilder().Add("root", jobs.CreateJob(new Member(0), parked));
+            for (var i = 0; i < Math.Min(499, count - started); i++)
+            {
+                workflow.Add($"step-{i}", jobs.CreateJob(new Member(i), parked), after: ["root"]);
+            }
+
+            await workflows.StartWorkflowAsync(workflow);
+        }
     }
 
     /// <summary>The gaps of a callback measurement and their parts, in milliseconds.</summary>
