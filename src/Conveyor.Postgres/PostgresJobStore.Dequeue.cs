@@ -160,19 +160,25 @@ public sealed partial class PostgresJobStore
     // releases in the same UPDATE when the job's queue is among $1 (not paused, nothing pending in it) and fewer than $2
     // are taken, to owner $3 until $4, and lists the row version it wrote in conveyor.flow_taken (emptied here first).
     // After it, those rows (a TID scan each), still active under that owner, as DequeueTemplate returns them. Not
-    // relaxed: the acknowledgement's commit stays durable. The request also sets what GenericPlanTemplate sets.
+    // relaxed: the acknowledgement's commit stays durable. The request also sets what AcknowledgementPlanTemplate sets.
     private const string TakeRequestTemplate =
         "SELECT set_config('conveyor.flow_take', jsonb_build_object('queues', $1::text[], 'limit', $2::integer, 'owner', $3::text, 'until', $4::timestamptz)::text, true), " +
-        "set_config('conveyor.flow_taken', '', true), " + GenericPlan;
+        "set_config('conveyor.flow_taken', '', true), " + AcknowledgementPlan;
 
-    // Ahead of the acknowledgement, in its transaction: its prepared statement runs with the plan made once. The plan
-    // cache compares that plan's cost, made for arrays of unknown length, with a custom plan's for the one or few
-    // acknowledgements of a call; once the jobs table holds a few thousand rows the custom plan is always cheaper, so
-    // every acknowledgement was planned again (0.3 ms of a 0.9 ms call, bench/README "Workflows", --backlog) for the
-    // same plan: an index probe of jobs per acknowledgement.
-    private const string GenericPlanTemplate = "SELECT " + GenericPlan;
+    // Ahead of the acknowledgement, in its transaction: its prepared statement runs with the plan made once, and that
+    // plan finds each job by key. The plan cache compares the generic plan's cost, made for arrays of unknown length,
+    // with a custom plan's for the one or few acknowledgements of a call; once the jobs table holds a few thousand rows
+    // the custom plan is always cheaper, so every acknowledgement was planned again (0.3 ms of a 0.9 ms call,
+    // bench/README "Workflows", --backlog) for the same plan: an index probe of jobs per acknowledgement. A plan made
+    // once must not depend on the table's size when it was made (a new store's jobs table is empty, then a burst fills
+    // it before autovacuum analyzes it: a hash join over a scan of jobs took 11-17 ms an acknowledgement of 30,000
+    // jobs), so scans and hash or merge joins are off: only index probes remain. The triggers the acknowledgement fires
+    // set what they need (migration 0028); the statements after it in the batch read by TID or by key.
+    private const string AcknowledgementPlanTemplate = "SELECT " + AcknowledgementPlan;
 
-    private const string GenericPlan = "set_config('plan_cache_mode', 'force_generic_plan', true)";
+    private const string AcknowledgementPlan =
+        "set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true), " +
+        "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)";
 
     private const string TakenTemplate =
         "SELECT " + JobRows.LeasedColumns + " FROM unnest(nullif(current_setting('conveyor.flow_taken', true), '')::tid[]) AS taken (row_version) " +
@@ -516,7 +522,7 @@ public sealed partial class PostgresJobStore
             }
             else
             {
-                batch.BatchCommands.Insert(0, new NpgsqlBatchCommand(GenericPlanTemplate));
+                batch.BatchCommands.Insert(0, new NpgsqlBatchCommand(AcknowledgementPlanTemplate));
             }
 
             // The same batch is one implicit transaction: the record ends with its acknowledgement. In key order, as

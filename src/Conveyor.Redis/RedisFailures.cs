@@ -14,6 +14,10 @@ internal static class RedisFailures
     public static bool IsTransient(Exception exception) => exception switch
     {
         RedisConnectionException or RedisTimeoutException or TimeoutException => true,
+
+        // The connection's pipe completed under a pending read: StackExchange.Redis fails the call with the pipe's own
+        // error when the connection drops mid-reply (seen while Redis was frozen and the client reconnected).
+        InvalidOperationException { Source: "System.IO.Pipelines" } => true,
         RedisServerException server => TransientServerErrors.Any(code => server.Message.StartsWith(code, StringComparison.Ordinal)),
         _ => false,
     };

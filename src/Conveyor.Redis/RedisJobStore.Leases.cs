@@ -100,9 +100,21 @@ public sealed partial class RedisJobStore
             batch?.Execute();
             var applied = 0;
             List<LeasedJob>? leased = null;
+            Exception? failed = null;
             foreach (var task in tasks)
             {
-                var result = await task.ConfigureAwait(false);
+                RedisResult result;
+                try
+                {
+                    result = await task.ConfigureAwait(false);
+                }
+                catch (Exception e) when (handOff is not null)
+                {
+                    // Every reply is read first: what the other queues' scripts leased must not be lost with this one.
+                    failed ??= e;
+                    continue;
+                }
+
                 if (handOff is null)
                 {
                     applied += (int)result;
@@ -118,7 +130,26 @@ public sealed partial class RedisJobStore
                 }
             }
 
-            await Task.WhenAll(settled).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(settled).ConfigureAwait(false);
+            }
+            catch (Exception e) when (handOff is not null)
+            {
+                failed ??= e;
+            }
+
+            if (failed is not null)
+            {
+                // The caller sees the failure, not the jobs the scripts that ran leased: they go back to the head of their
+                // queues without counting an attempt now, rather than run late as lease-expired jobs with one counted.
+                if (leased is { Count: > 0 })
+                {
+                    await HandBackAsync(leased).ConfigureAwait(false);
+                }
+
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed).Throw();
+            }
 
             if (applied > 0 && acknowledgements.Any(a => a.Outcome == AckOutcome.Released))
             {
@@ -135,6 +166,19 @@ public sealed partial class RedisJobStore
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>Releases jobs a failed acknowledgement call leased; those it cannot release wait for their leases to expire.</summary>
+    private async Task HandBackAsync(List<LeasedJob> leased)
+    {
+        try
+        {
+            await AcknowledgeAsync(leased.ConvertAll(static j => new JobAcknowledgement { JobId = j.Id, LeaseToken = j.LeaseToken, Outcome = AckOutcome.Released }), handOff: null).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JobStoreUnavailableException or RedisException)
+        {
+            // Redis went away or refused: recovery returns them when their leases expire, as for a lost dequeue reply.
         }
     }
 

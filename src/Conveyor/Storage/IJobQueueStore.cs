@@ -44,9 +44,9 @@ public interface IJobQueueStore
     /// Ends attempts as <see cref="AcknowledgeManyAsync"/> does and, when they released waiting jobs (a continuation, a
     /// batch's callback, a workflow step whose last dependency finished), leases pending jobs as <paramref name="next"/>
     /// describes in the same atomic step, for the acknowledging server to start at once: a released job then waits for no
-    /// wake-up and no dequeue of its own. Acknowledgements that release nothing lease nothing. The released jobs still
-    /// wake waiting workers as any pending job does. A store that cannot do both in one step acknowledges only and
-    /// returns no jobs (the default).
+    /// wake-up and no dequeue of its own. Acknowledgements that release nothing lease nothing. Released jobs left pending
+    /// wake waiting workers as any pending job does (a store may also wake them for those it leased). A store that cannot
+    /// do both in one step acknowledges only and returns no jobs (the default).
     /// </summary>
     async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
     {
