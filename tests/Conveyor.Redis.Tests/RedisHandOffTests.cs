@@ -16,11 +16,9 @@ public sealed class RedisHandOffTests
     {
         await using var store = await RedisTestEnvironment.CreateStoreAsync(_time);
         await store.InitializeAsync(CancellationToken.None);
-        var parent = RedisKeyLayoutTests.NewJob("parents");
-        var child = RedisKeyLayoutTests.NewJob("children") with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        var (parent, child) = await ContinuationAsync(store);
         var other = RedisKeyLayoutTests.NewJob("broken");
-        await store.EnqueueManyAsync([parent, other], CancellationToken.None);
-        Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(child, CancellationToken.None)).State);
+        await store.EnqueueAsync(other, CancellationToken.None);
         var leasedParent = Assert.Single(await store.DequeueAsync(Request("parents"), CancellationToken.None));
         var leasedOther = Assert.Single(await store.DequeueAsync(Request("broken"), CancellationToken.None));
 
@@ -39,6 +37,55 @@ public sealed class RedisHandOffTests
         var next = Assert.Single(await store.DequeueAsync(Request("children"), CancellationToken.None));
         Assert.Equal(child.Id, next.Id);
         Assert.Equal(1, next.Attempt);
+    }
+
+    [RedisFact]
+    public async Task AcknowledgeAndTakeReleased_IntoAFairQueue_LeavesTheReleasedJobToItsTenantsTurn()
+    {
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(_time);
+        await store.InitializeAsync(CancellationToken.None);
+        var (_, child) = await ContinuationAsync(store);
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await db.StringSetAsync(store.Keys.ForQueue("children").Fair, "1");
+        var leasedParent = Assert.Single(await store.DequeueAsync(Request("parents"), CancellationToken.None));
+
+        var result = await store.AcknowledgeAndTakeReleasedAsync([Succeeded(leasedParent)], Request("parents", "children"), CancellationToken.None);
+
+        Assert.Equal(1, result.Applied);
+        Assert.Empty(result.Leased);
+        Assert.Equal(JobState.Pending, (await store.GetAsync(TenantId.Default, child.Id, CancellationToken.None))!.State);
+        Assert.Equal(1, await db.ListLengthAsync(store.Keys.ForQueue("children").Lane(TenantId.Default)));
+    }
+
+    [RedisFact]
+    public async Task AcknowledgeAndTakeReleased_ReleasedRecordCorrupt_IsNotTakenAndTheDequeueFailsItSayingWhy()
+    {
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(_time);
+        await store.InitializeAsync(CancellationToken.None);
+        var (_, child) = await ContinuationAsync(store);
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await db.HashDeleteAsync(store.Keys.ForQueue("children").Job(child.Id), "mr");
+        var leasedParent = Assert.Single(await store.DequeueAsync(Request("parents"), CancellationToken.None));
+
+        var result = await store.AcknowledgeAndTakeReleasedAsync([Succeeded(leasedParent)], Request("parents", "children"), CancellationToken.None);
+
+        Assert.Equal(1, result.Applied);
+        Assert.Empty(result.Leased);
+        Assert.Empty(await store.DequeueAsync(Request("children"), CancellationToken.None));
+        var failed = await store.GetAsync(TenantId.Default, child.Id, CancellationToken.None);
+        Assert.NotNull(failed);
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains("mr (max retry)", Assert.Single(failed.Errors).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A job of "parents" and one of "children" waiting for it.</summary>
+    private static async Task<(NewJob Parent, NewJob Child)> ContinuationAsync(RedisJobStore store)
+    {
+        var parent = RedisKeyLayoutTests.NewJob("parents");
+        var child = RedisKeyLayoutTests.NewJob("children") with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        await store.EnqueueAsync(parent, CancellationToken.None);
+        Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(child, CancellationToken.None)).State);
+        return (parent, child);
     }
 
     private static DequeueRequest Request(params string[] queues) => new()
