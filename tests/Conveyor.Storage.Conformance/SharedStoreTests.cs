@@ -266,6 +266,29 @@ public abstract class SharedStoreTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Siblings_ReleasedBeyondTheHandOffsLimit_LeftPendingForTheOther()
+    {
+        var parent = await EnqueueAsync(NewJob(queue: "parents"));
+        var children = Enumerable.Range(0, 3)
+            .Select(_ => NewJob(queue: "children") with { DependsOn = [new JobDependency(parent, SuccessOnly: true)] })
+            .ToArray();
+        foreach (var child in children)
+        {
+            Assert.Equal(JobState.Waiting, (await Store.EnqueueAsync(child, Ct)).State);
+        }
+
+        var leased = await DequeueOneAsync("parents");
+        var result = await Store.AcknowledgeAndTakeReleasedAsync([Ack(leased, AckOutcome.Succeeded)], Request(1, queues: "children"), Ct);
+
+        // The acknowledging instance leases at most its limit; the other released jobs are pending for any instance.
+        Assert.Equal(1, result.Applied);
+        Assert.True(result.Leased.Count <= 1);
+        var left = await Sibling.DequeueAsync(Request(10, serverId: "sibling", queues: "children"), Ct);
+        Assert.Equal(children.Length - result.Leased.Count, left.Count);
+        Assert.Equal(children.Select(static c => c.Id).Order(), result.Leased.Concat(left).Select(static j => j.Id).Order());
+    }
+
+    [Fact]
     public async Task Siblings_CancelOnOne_SignalledToTheOthersSubscribers()
     {
         if (Sibling is not IJobCancellationSignal signal)
