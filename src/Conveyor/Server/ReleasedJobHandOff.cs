@@ -12,12 +12,12 @@ namespace Conveyor.Server;
 /// </summary>
 /// <remarks>
 /// Only while no concurrency limit, rate limit or fair queue is in force (those are applied by the fetcher) and the
-/// server is not stopping. The request asks for as many jobs as there are free slots (at least one). The release may also
-/// wake the fetcher (SQLite's signal does), which may take those slots for a dequeue of its own first (that dequeue finds the handed-off jobs
-/// leased and gives the slots back): a job that finds no free slot waits for the next one, held (its lease extended)
-/// as a job leased ahead is; if the server stops meanwhile it is handed back, at the head of its queue and without
-/// counting an attempt. Acknowledgements that release nothing lease nothing, so plain jobs take exactly the path they
-/// took before.
+/// server is not stopping. The request asks for as many jobs as there are free slots (at least one). The release may
+/// also wake the fetcher (SQLite's signal does), which may take those slots for a dequeue of its own first (that dequeue
+/// finds the handed-off jobs leased and gives the slots back): a job that finds no free slot waits for the next one,
+/// held (its lease extended) as a job leased ahead is; if the server stops meanwhile it is handed back, at the head of
+/// its queue and without counting an attempt. Acknowledgements that release nothing lease nothing, so plain jobs take
+/// exactly the path they took before.
 /// </remarks>
 internal sealed class ReleasedJobHandOff(
     SemaphoreSlim freeSlots,
