@@ -67,7 +67,7 @@ internal class StoreProbe : DispatchProxy
         }
     }
 
-    /// <summary>Records when the acknowledgements' call began and when they were stored (the call returned), by job id, while <see cref="ProbeCounters.AcknowledgedAt"/> is on.</summary>
+    /// <summary>Records when the acknowledgements' call began, when they were stored (the call returned) and how many it carried, by job id, while <see cref="ProbeCounters.AcknowledgedAt"/> is on.</summary>
     private static ValueTask<T> Stored<T>(ValueTask<T> call, IReadOnlyList<JobAcknowledgement> acknowledgements, long started)
     {
         return Counters.AcknowledgedAt is null ? call : Await(call, acknowledgements, started);
@@ -78,7 +78,7 @@ internal class StoreProbe : DispatchProxy
             var now = Stopwatch.GetTimestamp();
             foreach (var ack in acknowledgements)
             {
-                Counters.AcknowledgedAt?[ack.JobId] = (started, now);
+                Counters.AcknowledgedAt?[ack.JobId] = (started, now, acknowledgements.Count);
             }
 
             return value;
@@ -130,7 +130,7 @@ internal sealed class ProbeCounters
     public System.Collections.Concurrent.ConcurrentDictionary<string, long> Calls { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When each job's acknowledgement was stored (Stopwatch timestamp), by job id; null (not recorded) unless a scenario sets it.</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored)>? AcknowledgedAt { get; set; }
+    public System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored, int Count)>? AcknowledgedAt { get; set; }
 
     /// <summary>When the enqueue of each schedule tick's job returned, by job id.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> EnqueuedAt { get; } = new(StringComparer.Ordinal);

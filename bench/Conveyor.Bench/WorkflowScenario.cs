@@ -65,7 +65,7 @@ internal static class WorkflowScenario
         var target = await NewTargetAsync(settings, "wf-callback");
 
         // Through the store probe, which records when each acknowledgement's call began and returned: the gap splits there.
-        var acknowledgedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored)>(StringComparer.Ordinal);
+        var acknowledgedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Called, long Stored, int Count)>(StringComparer.Ordinal);
         StoreProbe.Counters.AcknowledgedAt = acknowledgedAt;
         using (var host = Build(settings with { Probe = true }, target, withServer: true, settings.Concurrency,
             extra: static c => c.AddHandler<MemberHandler>().AddHandler<HandMadeMemberHandler>().AddHandler<CallbackHandler>()))
@@ -132,7 +132,7 @@ internal static class WorkflowScenario
         // its three parts: until its acknowledgement's store call began, the call, and from its return.
         async Task<Gaps> GapsAsync(Func<Task> start)
         {
-            var gaps = new Gaps([], [], [], []);
+            var gaps = new Gaps([], [], [], [], []);
             for (var r = 0; r < reps + 1; r++)
             {
                 _lastMember = (0, "");
@@ -148,7 +148,7 @@ internal static class WorkflowScenario
                 // On Redis the release is published by the acknowledging script, so the callback can be dequeued and
                 // start before the acknowledging call's reply is read: then its time from the acknowledgement is negative.
                 var last = _lastMember;
-                (long Called, long Stored) ack = default;
+                (long Called, long Stored, int Count) ack = default;
                 if (!SpinWait.SpinUntil(() => acknowledgedAt.TryGetValue(last.Id, out ack), TimeSpan.FromSeconds(10)))
                 {
                     throw new InvalidOperationException($"the acknowledgement of {last.Id} was not seen by the store probe");
@@ -158,6 +158,7 @@ internal static class WorkflowScenario
                 gaps.ToCall.Add(Stopwatch.GetElapsedTime(last.End, ack.Called).TotalMilliseconds);
                 gaps.Call.Add(Stopwatch.GetElapsedTime(ack.Called, ack.Stored).TotalMilliseconds);
                 gaps.FromStored.Add(Stopwatch.GetElapsedTime(ack.Stored, started).TotalMilliseconds);
+                gaps.Carried.Add(ack.Count);
             }
 
             return gaps;
@@ -449,10 +450,11 @@ internal static class WorkflowScenario
     }
 
     /// <summary>The gaps of a callback measurement and their parts, in milliseconds.</summary>
-    private sealed record Gaps(List<double> Whole, List<double> ToCall, List<double> Call, List<double> FromStored)
+    private sealed record Gaps(List<double> Whole, List<double> ToCall, List<double> Call, List<double> FromStored, List<double> Carried)
     {
         public string Parts(string end, string acknowledgement, string start) =>
-            $"{end} to {acknowledgement}'s store call p50 {F(Percentile(ToCall, 0.5), "N2")} ms, the call {F(Percentile(Call, 0.5), "N2")} ms, " +
+            $"{end} to {acknowledgement}'s store call p50 {F(Percentile(ToCall, 0.5), "N2")} ms, the call {F(Percentile(Call, 0.5), "N2")} ms " +
+            $"(carrying p50 {F(Percentile(Carried, 0.5), "N0")}, max {F(Carried.Max(), "N0")} acknowledgements), " +
             $"from its return to {start} {F(Percentile(FromStored, 0.5), "N2")} ms (max {F(FromStored.Max(), "N1")} ms)";
     }
 
