@@ -57,22 +57,22 @@ internal sealed class Fetcher(
                     continue;
                 }
 
+                var request = new DequeueRequest
+                {
+                    Queues = selector.NextQuotas(slots),
+                    Limit = slots,
+                    ServerId = serverId,
+                    LeaseDuration = options.LeaseDuration,
+                    // Empty unless a limit in force names a served queue: then every dequeue carries the
+                    // limits, and the store applies them in the same step.
+                    ConcurrencyLimits = limits?.Concurrency ?? [],
+                    FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
+                };
                 IReadOnlyList<LeasedJob> jobs;
                 try
                 {
-                    jobs = await store.DequeueAsync(
-                        new DequeueRequest
-                        {
-                            Queues = selector.NextQuotas(slots),
-                            Limit = slots,
-                            ServerId = serverId,
-                            LeaseDuration = options.LeaseDuration,
-                            // Empty unless a limit in force names a served queue: then every dequeue carries the
-                            // limits, and the store applies them in the same step.
-                            ConcurrencyLimits = limits?.Concurrency ?? [],
-                            FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
-                        },
-                        stoppingToken).ConfigureAwait(false);
+                    readySignal.DequeueStarting();
+                    jobs = await store.DequeueAsync(request, stoppingToken).ConfigureAwait(false);
                     backoff.Reset();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -127,7 +127,7 @@ internal sealed class Fetcher(
                     }
                 }
 
-                if (jobs.Count == 0)
+                if (jobs.Count == 0 || (jobs.Count < slots && DrainedServedQueues(request)))
                 {
                     await WaitForJobsAsync(stoppingToken).ConfigureAwait(false);
                 }
@@ -172,6 +172,19 @@ internal sealed class Fetcher(
             buffer.TryWrite(run);
         }
     }
+
+    /// <summary>
+    /// Whether a dequeue that took fewer jobs than it asked for left nothing behind in the served queues, so that the
+    /// fetcher waits for the next signal instead of asking again at once. A plain dequeue is work conserving
+    /// (<see cref="DequeueRequest"/>): it leaves a slot free only when no served queue had a job it could take, and a
+    /// job made ready after it began signals the wait (the store's wait keeps a signal that came during the dequeue, as
+    /// after a dequeue that found nothing). The dequeue again at once found nothing, and it ran beside the acknowledgement of
+    /// the jobs just taken: the store's time that a continuation's or a callback's release waits for. A dequeue under
+    /// concurrency limits or with fair queues may stop short with jobs still pending (a scan depth, a number of rounds),
+    /// so it asks again.
+    /// </summary>
+    private static bool DrainedServedQueues(DequeueRequest request) =>
+        request.ConcurrencyLimits.Count == 0 && request.FairQueues.Count == 0;
 
     /// <summary>The next turn of each fair queue starts after the tenant of the last job taken from it (the store returns them in turn order).</summary>
     private void AdvanceTurns(IReadOnlyList<LeasedJob> jobs)

@@ -17,6 +17,14 @@ internal sealed class JobReadySignal
         Volatile.Read(ref _waiter).TrySetResult();
     }
 
+    /// <summary>
+    /// A dequeue is about to begin: it sees every job made ready before now, so a signal given before now must not wake
+    /// the wait that follows it. A job enqueued by this process is signalled twice, here and by the store itself
+    /// (<see cref="Storage.IJobQueueStore.WaitForJobsAsync"/>): the first wakes the fetcher, and the second, left
+    /// pending, sent a dequeue after it that could find nothing.
+    /// </summary>
+    public void DequeueStarting() => Volatile.Write(ref _pending, 0);
+
     public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _pending, 0) == 1)

@@ -104,6 +104,8 @@ public interface IJobQueueStore
     /// Completes when a job may have become ready (an enqueue, promotion or release seen by this store
     /// instance, or a notification from another process where the store has one), or after
     /// <paramref name="timeout"/>. Returns true when woken by a signal. Used by idle workers instead of a sleep.
+    /// A signal that came after this instance's last dequeue began and before this call counts: the call returns at
+    /// once, so a job made ready while a dequeue ran is not left for the timeout.
     /// </summary>
     ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }
