@@ -112,6 +112,8 @@ public sealed partial class PostgresJobStore
     // frees a slot: that queue is NOTIFYed too, in the same transaction (delivered when it commits, so never before the
     // slot is free), and a server whose dequeue was held back by the limit takes the next job without waiting for its
     // poll. That NOTIFY carries this store's echo mark: the acknowledgement batcher wakes this process's fetcher itself.
+    // A finished job's flow flag is cleared here, as the row trigger jobs_flow_finishing (migration 0019) would clear
+    // it, so that trigger is not called once per workflow job (the statement trigger reads the flag from the old rows).
     // $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or snooze-until timestamptz[], $5 errors to
     // append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel, $10 snooze reasons text[], $11 the
     // echo mark, $12 the queues under a concurrency limit text[].
@@ -140,6 +142,7 @@ public sealed partial class PostgresJobStore
                 expires_at = CASE WHEN a.finished THEN $8 + CASE a.effective WHEN 0 THEN j.retention WHEN 4 THEN coalesce(j.cancelled_retention, j.retention)
                                                                 ELSE coalesce(j.failed_retention, j.retention) END END,
                 unique_held = j.unique_held AND NOT a.finished,
+                flow = j.flow AND NOT a.finished,
                 lease_token = NULL,
                 lease_owner = NULL,
                 lease_expires_at = NULL,
