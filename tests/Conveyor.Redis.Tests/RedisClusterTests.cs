@@ -96,6 +96,7 @@ public sealed class RedisClusterTests
         Assert.Equal(parent.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
         Assert.Equal(child.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
 
+        await HandOffAcrossSlotsAsync(store, queues);
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
         await DagAcrossQueuesAsync(store, queues);
@@ -151,6 +152,33 @@ public sealed class RedisClusterTests
             var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
             Assert.Equal((BatchState.Succeeded, 3, 3), (info.State, info.Total, info.Succeeded));
         }
+    }
+
+    /// <summary>
+    /// The hand-off in a Cluster: the acknowledgement leases the continuation that its own slot's script releases; the one
+    /// on another slot is released through the outbox and left pending for a dequeue.
+    /// </summary>
+    private static async Task HandOffAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        var parent = RedisKeyLayoutTests.NewJob(queues[0]);
+        var sameSlot = RedisKeyLayoutTests.NewJob(queues[0]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        var otherSlot = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(parent, CancellationToken.None)).Outcome);
+        Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(sameSlot, CancellationToken.None)).State);
+        Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(otherSlot, CancellationToken.None)).State);
+        var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 10))], Limit = 10, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+        var leased = Assert.Single(await store.DequeueAsync(request, CancellationToken.None));
+
+        var result = await store.AcknowledgeAndTakeReleasedAsync([Succeeded(leased)], request, CancellationToken.None);
+
+        Assert.Equal(1, result.Applied);
+        var taken = Assert.Single(result.Leased);
+        Assert.Equal((sameSlot.Id, queues[0], 1), (taken.Id, taken.Queue, taken.Attempt));
+        Assert.Equal(JobState.Active, (await store.GetAsync(TenantId.Default, sameSlot.Id, CancellationToken.None))!.State);
+        await WaitForStateAsync(store, otherSlot.Id, JobState.Pending);
+        var dequeued = Assert.Single(await store.DequeueAsync(request, CancellationToken.None));
+        Assert.Equal(otherSlot.Id, dequeued.Id);
+        Assert.Equal(2, await store.AcknowledgeManyAsync([Succeeded(taken), Succeeded(dequeued)], CancellationToken.None));
     }
 
     /// <summary>Continuations whose dependency is on another node: released on success, cancelled or failed otherwise, linked after the finish too.</summary>

@@ -193,33 +193,17 @@ local first = redis.call('INCRBY', LEASESEQ, #ids) - #ids
 local out = {}
 for i, id in ipairs(ids) do
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e')
+  local v = redis.call('HMGET', jk, 'st', unpack(LEASE_FIELDS))
   -- An id whose job was deleted, or that is no longer pending, is dropped from the list.
-  if v[1] == 'pending' then
-    local bad = nil
-    if not v[2] or v[2] == '' then bad = 'ty (type)'
-    elseif not v[3] or v[3] == '' then bad = 'tn (tenant)'
-    elseif not v[4] then bad = 'p (payload)'
-    elseif not tonumber(v[5]) then bad = 'a (attempts)'
-    elseif not tonumber(v[6]) then bad = 'mr (max retry)'
-    elseif not tonumber(v[10]) then bad = 'c (created-at)'
-    elseif v[7] and not tonumber(v[7]) then bad = 'to (timeout)'
-    elseif v[8] and not tonumber(v[8]) then bad = 'dl (deadline)'
-    end
+  if table.remove(v, 1) == 'pending' then
+    local bad = lease_fault(v)
     if bad then
-      local attempt = (tonumber(v[5]) or 0) + 1
+      local attempt = (tonumber(v[4]) or 0) + 1
       local kept = redis.call('HMGET', jk, 'rt', 'err')
       finish(jk, id, 'failed', now, kept[1], { 'a', int(attempt), 'err', append_errors(kept[2],
         error_json(attempt, 'The job record is corrupt: field ' .. bad .. ' is missing or malformed.', now)) })
     else
-      local attempt = tonumber(v[5]) + 1
-      local token = int(first + i)
-      redis.call('HSET', jk, 'st', 'active', 'a', int(attempt), 's', now, 'u', now, 'lt', token, 'le', expiry, 'ls', server)
-      redis.call('ZADD', ACTIVE, expiry, id)
-      local n = #out
-      out[n + 1] = id; out[n + 2] = v[2]; out[n + 3] = v[3]; out[n + 4] = v[4]
-      out[n + 5] = int(attempt); out[n + 6] = v[6]; out[n + 7] = v[7] or ''; out[n + 8] = v[8] or ''
-      out[n + 9] = token; out[n + 10] = v[9] or ''; out[n + 11] = v[10]; out[n + 12] = v[11] or v[10]
+      lease_record(ACTIVE, jk, id, v, int(first + i), now, expiry, server, out)
     end
   end
 end

@@ -26,6 +26,34 @@ local FLOW_SUCCEEDED = { succeeded = true, partial = true }
 
 local function flow_int(n) return string.format('%.0f', n) end
 
+-- The fields of a job record that a lease reads (HMGET in this order), and why a record read so cannot be leased: the
+-- first field missing or malformed, named as the job's error names it, or nil when the record is sound. dequeue.lua
+-- fails such a job as corrupt; the hand-off (flow_take) leaves it pending for a dequeue to fail it.
+local LEASE_FIELDS = { 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e' }
+local function lease_fault(v)
+  if not v[1] or v[1] == '' then return 'ty (type)' end
+  if not v[2] or v[2] == '' then return 'tn (tenant)' end
+  if not v[3] then return 'p (payload)' end
+  if not tonumber(v[4]) then return 'a (attempts)' end
+  if not tonumber(v[5]) then return 'mr (max retry)' end
+  if not tonumber(v[9]) then return 'c (created-at)' end
+  if v[6] and not tonumber(v[6]) then return 'to (timeout)' end
+  if v[7] and not tonumber(v[7]) then return 'dl (deadline)' end
+  return nil
+end
+
+-- Leases a sound record (v as LEASE_FIELDS read it) to server until expiry under token, its attempt counted, in the
+-- queue's active zset, and appends dequeue.lua's 12 fields for it to out.
+local function lease_record(active, jk, id, v, token, now, expiry, server, out)
+  local attempt = flow_int(tonumber(v[4]) + 1)
+  redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', now, 'u', now, 'lt', token, 'le', expiry, 'ls', server)
+  redis.call('ZADD', active, expiry, id)
+  local n = #out
+  out[n + 1] = id; out[n + 2] = v[1]; out[n + 3] = v[2]; out[n + 4] = v[3]
+  out[n + 5] = attempt; out[n + 6] = v[5]; out[n + 7] = v[6] or ''; out[n + 8] = v[7] or ''
+  out[n + 9] = token; out[n + 10] = v[8] or ''; out[n + 11] = v[9]; out[n + 12] = v[10] or v[9]
+end
+
 -- The start of a queue's keys ("<prefix>:{<queue>}:"), and the queue named in it.
 local function flow_queue(queue) return flow.prefix .. ':{' .. queue .. '}:' end
 local function flow_queue_name(base) return string.match(base, '{([^{}]*)}:$') end
@@ -76,19 +104,11 @@ local function flow_take(base, jk, id, now)
   local t = flow.take
   if not t or t.left <= 0 or not t.queues[flow_queue_name(base)] then return false end
   if redis.call('EXISTS', base .. 'pending', base .. 'paused', base .. 'fair', base .. 'lanes:') > 0 then return false end
-  local v = redis.call('HMGET', jk, 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e')
-  if not v[1] or v[1] == '' or not v[2] or v[2] == '' or not v[3] or not tonumber(v[4]) or not tonumber(v[5])
-     or not tonumber(v[9]) or (v[6] and not tonumber(v[6])) or (v[7] and not tonumber(v[7])) then
-    return false
-  end
+  local v = redis.call('HMGET', jk, unpack(LEASE_FIELDS))
+  if lease_fault(v) then return false end
   local token = flow_int(redis.call('INCR', base .. 'leaseseq'))
-  local attempt = flow_int(tonumber(v[4]) + 1)
-  redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', now, 'u', now, 'lt', token, 'le', t.expiry, 'ls', t.server)
-  redis.call('ZADD', base .. 'active', t.expiry, id)
-  local out, n = t.out, #t.out
-  out[n + 1] = flow_queue_name(base); out[n + 2] = id; out[n + 3] = v[1]; out[n + 4] = v[2]; out[n + 5] = v[3]
-  out[n + 6] = attempt; out[n + 7] = v[5]; out[n + 8] = v[6] or ''; out[n + 9] = v[7] or ''; out[n + 10] = token
-  out[n + 11] = v[8] or ''; out[n + 12] = v[9]; out[n + 13] = v[10] or v[9]
+  t.out[#t.out + 1] = flow_queue_name(base)
+  lease_record(base .. 'active', jk, id, v, token, now, t.expiry, t.server, t.out)
   t.left = t.left - 1
   return true
 end
@@ -187,20 +207,24 @@ end
 -- resolves its callbacks (success: every member succeeded).
 local function flow_count(batch, base, id, state, now, work)
   local bk = flow_batch(batch)
-  if redis.call('EXISTS', bk) == 0 then return end
+  -- Read once and written once: the script is atomic, so the new count is the one read plus this finish. A batch
+  -- always has its total (n); without it the batch is gone.
+  local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
+  if not v[1] then return end
+  local n, counts = tonumber(v[1]) or 0, { s = tonumber(v[2]) or 0, f = tonumber(v[3]) or 0, x = tonumber(v[4]) or 0 }
   local field = 'x'
   if FLOW_SUCCEEDED[state] then field = 's' elseif state == 'failed' then field = 'f' end
-  redis.call('HINCRBY', bk, field, 1)
-  redis.call('HSET', bk, 'u', now)
+  counts[field] = counts[field] + 1
   redis.call('SREM', bk .. '#m', flow_queue_name(base) .. '\t' .. id)
-  local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
-  local n, s = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  if v[5] or s + (tonumber(v[3]) or 0) + (tonumber(v[4]) or 0) < n then return end
-  local all = s == n
+  if v[5] or counts.s + counts.f + counts.x < n then
+    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now)
+    return
+  end
+  local all = counts.s == n
   if v[6] == 'running' then
-    redis.call('HSET', bk, 'fin', now, 'st', all and 'succeeded' or 'completed')
+    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now, 'fin', now, 'st', all and 'succeeded' or 'completed')
   else
-    redis.call('HSET', bk, 'fin', now)
+    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now, 'fin', now)
   end
   redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(now) + (tonumber(v[7]) or 0)), batch)
   local callbacks = redis.call('LRANGE', bk .. '#d', 0, -1)

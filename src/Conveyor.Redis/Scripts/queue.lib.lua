@@ -115,10 +115,14 @@ local function finish(jk, id, state, now, retention, extra, flagged)
     for i = 1, #extra do fields[#fields + 1] = extra[i] end
   end
   redis.call('HSET', jk, unpack(fields))
-  redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+  if flagged then
+    redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr', 'fl')
+  else
+    redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
+    if flagged == nil then flagged = redis.call('HDEL', jk, 'fl') == 1 end
+  end
   redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + retention_for(retention, state)), id)
   redis.call('ZADD', FINISH_ORDER[state], now, id)
-  if flagged == nil then flagged = redis.call('HDEL', jk, 'fl') == 1 elseif flagged then redis.call('HDEL', jk, 'fl') end
   if flagged then flow_finished(QUEUE_BASE, id, state, now) end
 end
 
