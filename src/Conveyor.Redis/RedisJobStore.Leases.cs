@@ -73,7 +73,7 @@ public sealed partial class RedisJobStore
                 }
             }
 
-            foreach (var (queue, acks) in byQueue)
+            foreach (var (queue, acks) in HandedBackFirst(byQueue, handOff))
             {
                 var arguments = new RedisValue[2 + take.Length + (acks.Count * 10)];
                 arguments[0] = now;
@@ -263,6 +263,22 @@ public sealed partial class RedisJobStore
         {
             throw RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>
+    /// The queues' scripts in the order they are sent (one connection runs them in that order): with a hand-off, those
+    /// that hand a job back (Released) first, so that the job is at the head of its queue again before another queue's
+    /// script could lease a job the same call released into that queue ahead of it (acknowledge.lua applies its own
+    /// handed-back jobs first too). PostgreSQL's statement trigger and SQLite's one transaction see it pending anyway.
+    /// </summary>
+    private static IEnumerable<KeyValuePair<string, List<JobAcknowledgement>>> HandedBackFirst(Dictionary<string, List<JobAcknowledgement>> byQueue, DequeueRequest? handOff)
+    {
+        if (handOff is null || byQueue.Count < 2 || !byQueue.Values.Any(static acks => acks.Exists(static a => a.Outcome == AckOutcome.Released)))
+        {
+            return byQueue;
+        }
+
+        return byQueue.OrderByDescending(static q => q.Value.Exists(static a => a.Outcome == AckOutcome.Released));
     }
 
     /// <summary>

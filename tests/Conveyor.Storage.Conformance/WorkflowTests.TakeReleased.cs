@@ -109,6 +109,41 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
+    public Task TakeReleased_OlderJobOfItsQueueHandedBackInTheSameCall_ReleasedJobNotTakenAheadOfIt() =>
+        HandedBackWithAReleaseAsync(parentQueue: "parents");
+
+    [Fact]
+    public Task TakeReleased_OlderJobHandedBackWithTheParentOfTheSameQueue_ReleasedJobNotTakenAheadOfIt() =>
+        HandedBackWithAReleaseAsync(parentQueue: "children");
+
+    /// <summary>
+    /// The parent's acknowledgement comes first in the call, an older job's hand-back (a server stopping) after it: the
+    /// older job is at the head of its queue again, ahead of what the parent released into that queue.
+    /// </summary>
+    private async Task HandedBackWithAReleaseAsync(string parentQueue)
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var parent = await EnqueueAsync(NewJob(queue: parentQueue));
+        var older = await EnqueueAsync(NewJob(queue: "children"));
+        var child = After(NewJob(queue: "children"), parent);
+        await Store.EnqueueAsync(child, Ct);
+        var leasedParent = await DequeueOneAsync(parentQueue);
+        var leasedOlder = await DequeueOneAsync("children");
+        Assert.Equal((parent, older), (leasedParent.Id, leasedOlder.Id));
+
+        var result = await Store.AcknowledgeAndTakeReleasedAsync(
+            [Ack(leasedParent, AckOutcome.Succeeded), Ack(leasedOlder, AckOutcome.Released)], Request(1, queues: "children"), Ct);
+
+        Assert.Equal(2, result.Applied);
+        var order = result.Leased.Concat(await Store.DequeueAsync(Request(10, queues: "children"), Ct)).Select(static j => j.Id).ToArray();
+        Assert.Equal([older, child.Id], order);
+    }
+
+    [Fact]
     public async Task TakeReleased_IntoAPausedQueue_LeasesNothingAndLeavesItPending()
     {
         if (!SupportsWorkflows)

@@ -11,7 +11,7 @@
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
 -- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
--- dependants in the same call (flow.lib.lua).
+-- dependants in the same call (flow.lib.lua). Released jobs are applied first (see the loops at the end).
 -- Returns how many applied; with a hand-off, an array: how many applied, then 13 entries per job leased: its queue and
 -- dequeue.lua's 12 fields.
 local now = ARGV[3]
@@ -21,7 +21,7 @@ if ARGV[5] ~= '' then
 end
 local applied, released = 0, 0
 local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending', ['6'] = 'scheduled' }
-for i = 9, #ARGV, 10 do
+local function apply(i)
   local id = ARGV[i]
   local jk = JOB .. id
   local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl')
@@ -74,6 +74,10 @@ for i = 9, #ARGV, 10 do
     end
   end
 end
+-- Jobs handed back (released) first: at the head of their queue again before a release of this script could lease a
+-- job of that queue ahead of them (flow_take leases only into a queue with nothing pending).
+for i = 9, #ARGV, 10 do if ARGV[i + 2] == '5' then apply(i) end end
+for i = 9, #ARGV, 10 do if ARGV[i + 2] ~= '5' then apply(i) end end
 if released > 0 then notify(ARGV[4]) end
 if flow.take then
   local out = flow.take.out
