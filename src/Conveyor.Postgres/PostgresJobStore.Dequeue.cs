@@ -231,6 +231,7 @@ public sealed partial class PostgresJobStore
         }
 
         NoteLimitedQueues(request.ConcurrencyLimits);
+        _signal.DequeueStarting();
         var now = Now();
         try
         {

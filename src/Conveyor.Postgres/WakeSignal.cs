@@ -4,13 +4,28 @@ namespace Conveyor.Postgres;
 /// "A job may be ready": set by this store's own enqueues, promotions and releases and by every NOTIFY the
 /// listening connection receives; awaited by idle workers. The signal is sticky: a signal that arrives while no
 /// worker waits wakes the next wait at once, so a job enqueued between a worker's empty dequeue and its wait is
-/// never left until the poll interval. A wait consumes the signal; every worker already waiting is woken.
+/// never left until the poll interval. A wait consumes the signal, and so does the start of a dequeue; every worker
+/// already waiting is woken.
 /// </summary>
 internal sealed class WakeSignal
 {
     private TaskCompletionSource _current = NewSource();
 
     public void Set() => Volatile.Read(ref _current).TrySetResult();
+
+    /// <summary>
+    /// A dequeue is about to begin: it sees every job made ready before now, so a signal given before now (one that also
+    /// woke the fetcher through its own process's signal, or whose wait was cancelled when the other signal won) must not
+    /// wake the wait after it. A signal given while the dequeue runs still does.
+    /// </summary>
+    public void DequeueStarting()
+    {
+        var source = Volatile.Read(ref _current);
+        if (source.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _current, NewSource(), source);
+        }
+    }
 
     /// <summary>True when signalled; false after <paramref name="timeout"/> measured on <paramref name="timeProvider"/>.</summary>
     public async ValueTask<bool> WaitAsync(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)

@@ -58,7 +58,7 @@ public sealed partial class RedisJobStore
             var leaseExpiresAt = nowInstant + (handOff?.LeaseDuration ?? TimeSpan.Zero);
             RedisValue[] take = handOff is null
                 ? [RedisValue.EmptyString, RedisValue.EmptyString, RedisValue.EmptyString, RedisValue.EmptyString]
-                : [handOff.Limit, RedisTime.Format(RedisTime.ToMicros(leaseExpiresAt)), handOff.ServerId, string.Join('\t', handOff.Queues.Select(static q => q.Queue))];
+                : [handOff.Limit, RedisTime.Format(RedisTime.ToMicros(leaseExpiresAt)), handOff.ServerId, RedisValue.EmptyString];
             var settlements = acknowledgements.Count(a => a.IdempotencyKey is not null);
             var batch = byQueue.Count + settlements > 1 ? db.CreateBatch() : null;
             var tasks = new List<Task<RedisResult>>(byQueue.Count);
@@ -73,12 +73,17 @@ public sealed partial class RedisJobStore
                 }
             }
 
-            foreach (var (queue, acks) in HandedBackFirst(byQueue, handOff))
+            foreach (var (queue, acks) in byQueue)
             {
                 var arguments = new RedisValue[2 + take.Length + (acks.Count * 10)];
                 arguments[0] = now;
                 arguments[1] = _wakeUp;
                 take.CopyTo(arguments, 2);
+                if (handOff is not null)
+                {
+                    arguments[2 + 3] = TakeQueues(handOff, byQueue, queue);
+                }
+
                 var n = 2 + take.Length;
                 foreach (var ack in acks)
                 {
@@ -266,19 +271,22 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// The queues' scripts in the order they are sent (one connection runs them in that order): with a hand-off, those
-    /// that hand a job back (Released) first, so that the job is at the head of its queue again before another queue's
-    /// script could lease a job the same call released into that queue ahead of it (acknowledge.lua applies its own
-    /// handed-back jobs first too). PostgreSQL's statement trigger and SQLite's one transaction see it pending anyway.
+    /// The queues a queue's script may lease released jobs into (the hand-off's, joined by tabs): the server's, less those
+    /// another script of the same call hands a job back into (Released: a signal that came or a wait that timed out, a
+    /// server stopping). The scripts run one after another, so a release leased by one could otherwise go ahead of an
+    /// older job that a later one puts back at the head of its queue; acknowledge.lua applies its own queue's hand-backs
+    /// first. PostgreSQL's statement trigger and SQLite's one transaction see the handed-back job pending anyway.
     /// </summary>
-    private static IEnumerable<KeyValuePair<string, List<JobAcknowledgement>>> HandedBackFirst(Dictionary<string, List<JobAcknowledgement>> byQueue, DequeueRequest? handOff)
+    private static string TakeQueues(DequeueRequest handOff, Dictionary<string, List<JobAcknowledgement>> byQueue, string queue)
     {
-        if (handOff is null || byQueue.Count < 2 || !byQueue.Values.Any(static acks => acks.Exists(static a => a.Outcome == AckOutcome.Released)))
+        var served = handOff.Queues.Select(static q => q.Queue);
+        if (byQueue.Count > 1)
         {
-            return byQueue;
+            served = served.Where(q => string.Equals(q, queue, StringComparison.Ordinal)
+                || !(byQueue.TryGetValue(q, out var acks) && acks.Exists(static a => a.Outcome == AckOutcome.Released)));
         }
 
-        return byQueue.OrderByDescending(static q => q.Value.Exists(static a => a.Outcome == AckOutcome.Released));
+        return string.Join('\t', served);
     }
 
     /// <summary>

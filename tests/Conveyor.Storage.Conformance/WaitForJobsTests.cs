@@ -63,6 +63,18 @@ public abstract class WaitForJobsTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Wait_EnqueueAfterADequeueBegan_CompletesWithTrueAtOnce()
+    {
+        await DrainSignalsAsync();
+        Assert.Empty(await Store.DequeueAsync(Request(10), Ct));
+        await EnqueueAsync();
+
+        // The job came after the dequeue began, which may not have seen it: the wait that follows does not block.
+        var wait = Store.WaitForJobsAsync(LongTimeout, Ct).AsTask();
+        Assert.True(await CompletesAfterAsync(wait, () => Task.CompletedTask));
+    }
+
+    [Fact]
     public async Task Wait_EnqueueManyDuringWait_CompletesWithTrue()
     {
         var wait = StartWait();

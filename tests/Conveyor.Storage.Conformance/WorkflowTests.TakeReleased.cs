@@ -116,11 +116,16 @@ public abstract partial class WorkflowTests
     public Task TakeReleased_OlderJobHandedBackWithTheParentOfTheSameQueue_ReleasedJobNotTakenAheadOfIt() =>
         HandedBackWithAReleaseAsync(parentQueue: "children");
 
+    [Fact]
+    public Task TakeReleased_OlderJobHandedBackWhileTheParentsQueueHandsOneBackToo_ReleasedJobNotTakenAheadOfIt() =>
+        HandedBackWithAReleaseAsync(parentQueue: "parents", handBackInParentsQueue: true);
+
     /// <summary>
-    /// The parent's acknowledgement comes first in the call, an older job's hand-back (a server stopping) after it: the
-    /// older job is at the head of its queue again, ahead of what the parent released into that queue.
+    /// The parent's acknowledgement comes first in the call, an older job's hand-back after it (Released: a wait for a
+    /// signal that ended, or a server stopping): the older job is at the head of its queue again, ahead of what the
+    /// parent released into that queue.
     /// </summary>
-    private async Task HandedBackWithAReleaseAsync(string parentQueue)
+    private async Task HandedBackWithAReleaseAsync(string parentQueue, bool handBackInParentsQueue = false)
     {
         if (!SupportsWorkflows)
         {
@@ -131,15 +136,23 @@ public abstract partial class WorkflowTests
         var older = await EnqueueAsync(NewJob(queue: "children"));
         var child = After(NewJob(queue: "children"), parent);
         await Store.EnqueueAsync(child, Ct);
+        var sibling = handBackInParentsQueue ? await EnqueueAsync(NewJob(queue: parentQueue)) : null;
         var leasedParent = await DequeueOneAsync(parentQueue);
         var leasedOlder = await DequeueOneAsync("children");
         Assert.Equal((parent, older), (leasedParent.Id, leasedOlder.Id));
+        List<JobAcknowledgement> acks = [Ack(leasedParent, AckOutcome.Succeeded)];
+        if (sibling is not null)
+        {
+            acks.Add(Ack(await DequeueOneAsync(parentQueue), AckOutcome.Released));
+        }
 
-        var result = await Store.AcknowledgeAndTakeReleasedAsync(
-            [Ack(leasedParent, AckOutcome.Succeeded), Ack(leasedOlder, AckOutcome.Released)], Request(1, queues: "children"), Ct);
+        acks.Add(Ack(leasedOlder, AckOutcome.Released));
 
-        Assert.Equal(2, result.Applied);
-        var order = result.Leased.Concat(await Store.DequeueAsync(Request(10, queues: "children"), Ct)).Select(static j => j.Id).ToArray();
+        var result = await Store.AcknowledgeAndTakeReleasedAsync(acks, Request(1, queues: "children"), Ct);
+
+        Assert.Equal(acks.Count, result.Applied);
+        Assert.DoesNotContain(child.Id, result.Leased.Select(static j => j.Id));
+        var order = result.Leased.Where(static j => j.Queue == "children").Concat(await Store.DequeueAsync(Request(10, queues: "children"), Ct)).Select(static j => j.Id).ToArray();
         Assert.Equal([older, child.Id], order);
     }
 

@@ -11,7 +11,8 @@
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
 -- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
--- dependants in the same call (flow.lib.lua). Released jobs are applied first (see the loops at the end).
+-- dependants in the same call (flow.lib.lua). Released jobs are applied first (see the loops at the end); ARGV[8] names
+-- no queue that another script of the call hands a job back into (RedisJobStore.TakeQueues).
 -- Returns how many applied; with a hand-off, an array: how many applied, then 13 entries per job leased: its queue and
 -- dequeue.lua's 12 fields.
 local now = ARGV[3]
@@ -21,7 +22,7 @@ if ARGV[5] ~= '' then
 end
 local applied, released = 0, 0
 local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending', ['6'] = 'scheduled' }
-local function apply(i)
+local function apply(i, handBacks)
   local id = ARGV[i]
   local jk = JOB .. id
   local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl')
@@ -29,6 +30,7 @@ local function apply(i)
   if v[6] == '1' and (state == 'retrying' or state == 'pending' or state == 'scheduled') then
     state = 'cancelled'
   end
+  if handBacks ~= (state == 'pending') then return end
   if v[1] == 'active' and v[2] == ARGV[i + 1] and state then
     applied = applied + 1
     redis.call('ZREM', ACTIVE, id)
@@ -74,10 +76,11 @@ local function apply(i)
     end
   end
 end
--- Jobs handed back (released) first: at the head of their queue again before a release of this script could lease a
--- job of that queue ahead of them (flow_take leases only into a queue with nothing pending).
-for i = 9, #ARGV, 10 do if ARGV[i + 2] == '5' then apply(i) end end
-for i = 9, #ARGV, 10 do if ARGV[i + 2] ~= '5' then apply(i) end end
+-- Jobs handed back (released, and staying pending) first: at the head of their queue again before a release of this
+-- script could lease a job of that queue ahead of them (flow_take leases only into a queue with nothing pending). One
+-- whose cancellation was requested ends, and may release jobs, so it goes with the others.
+for i = 9, #ARGV, 10 do if ARGV[i + 2] == '5' then apply(i, true) end end
+for i = 9, #ARGV, 10 do apply(i, false) end
 if released > 0 then notify(ARGV[4]) end
 if flow.take then
   local out = flow.take.out

@@ -181,7 +181,9 @@ internal sealed class Fetcher(
     /// after a dequeue that found nothing). The dequeue again at once found nothing, and it ran beside the acknowledgement of
     /// the jobs just taken: the store's time that a continuation's or a callback's release waits for. A dequeue under
     /// concurrency limits or with fair queues may stop short with jobs still pending (a scan depth, a number of rounds),
-    /// so it asks again.
+    /// so it asks again. What a plain dequeue passes over waits for the next signal or the poll, as after a dequeue
+    /// that found nothing: on PostgreSQL a pending job another transaction holds locked at that moment (SKIP LOCKED; a
+    /// continuation being linked to it), on Redis an id whose record is corrupt or gone.
     /// </summary>
     private static bool DrainedServedQueues(DequeueRequest request) =>
         request.ConcurrencyLimits.Count == 0 && request.FairQueues.Count == 0;
