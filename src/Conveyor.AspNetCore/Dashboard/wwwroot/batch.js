@@ -43,20 +43,26 @@ export async function renderBatch(view, role, id, tenant) {
   view.append(h("p", {}, h("a", { href: "#/batches" }, "← Batches")), title, body);
   const members = { jobs: [], cursor: null, loaded: false };
   let last = "";
+  // Each reload starts a new generation; a load still reading for an older one (the 2-second follow-up in flight when
+  // Cancel's reload starts) drops what it read, so that it neither adds its members to the new list nor draws the
+  // batch as it was before.
+  let generation = 0;
 
   async function load() {
+    const mine = generation;
     let batch, workflow = null;
     try {
       batch = await call("GET", "/batches/" + encodeURIComponent(id) + scope);
       if (batch.is_workflow) workflow = await call("GET", "/workflows/" + encodeURIComponent(id) + scope);
-      else if (!members.loaded) await loadMembers();
+      else if (!members.loaded) await loadMembers(mine);
     } catch (e) {
+      if (mine !== generation) return;
       body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
         e.status === 404 ? `No batch or workflow ${id} for this key (it may have expired, or belong to another tenant).`
           : e.status === 400 ? `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.` : e.message));
       return;
     }
-    if (stopped) return;
+    if (stopped || mine !== generation) return;
     const json = JSON.stringify([batch, workflow, members.jobs.length]);
     if (json !== last) {
       last = json;
@@ -73,14 +79,16 @@ export async function renderBatch(view, role, id, tenant) {
 
   /** Reads the batch again, its members from the first page. */
   async function reload() {
+    generation++;
     members.loaded = false;
     members.jobs = [];
     members.cursor = null;
     await load();
   }
 
-  async function loadMembers() {
+  async function loadMembers(mine = generation) {
     const page = await call("GET", "/jobs" + query({ batch_id: id, tenant, limit: Math.min(100, settings.maxPageSize), cursor: members.cursor }));
+    if (mine !== generation) return;
     members.jobs.push(...page.jobs);
     members.cursor = page.next_cursor;
     members.loaded = true;

@@ -18,16 +18,21 @@ export async function renderJob(view, role, id, tenant) {
     body);
 
   let last = "";
+  // Only the latest load draws: the 2-second follow-up still reading when an action's reload starts would otherwise
+  // draw the job as it was before the action.
+  let generation = 0;
   async function load() {
+    const mine = ++generation;
     let job;
     try {
       job = await call("GET", "/jobs/" + encodeURIComponent(id) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""));
     } catch (e) {
+      if (mine !== generation) return;
       body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
         e.status === 404 ? `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).` : e.message));
       return;
     }
-    if (stopped) return;
+    if (stopped || mine !== generation) return;
     const json = JSON.stringify(job);
     if (json !== last) {
       last = json;
