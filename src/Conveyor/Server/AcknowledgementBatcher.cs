@@ -162,11 +162,13 @@ internal sealed class AcknowledgementBatcher(
     /// </summary>
     private async Task RetryRefusedAsync(CancellationToken abandonToken)
     {
-        // The refusal that started the loop is the first failure: the next line is logged about 10 s later.
+        // The refusal that started the loop is the first failure, logged where it happened: counting it here keeps
+        // the rounds that follow quiet until the next line is due, about 10 s later.
         var backoff = new Backoff();
-        var delay = backoff.Next();
+        backoff.Next();
         while (true)
         {
+            var delay = backoff.Next();
             JobAcknowledgement[] round;
             lock (_refused)
             {
@@ -212,8 +214,6 @@ internal sealed class AcknowledgementBatcher(
                     }
                 }
             }
-
-            delay = backoff.Next();
         }
     }
 

@@ -4,6 +4,7 @@ using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;
 
@@ -28,7 +29,8 @@ public sealed class AcknowledgementRefusalTests
         var refused = leased[2];
         control.RefusedJobId = refused.Id;
         var logs = new CapturingLoggerProvider();
-        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, logs.CreateLogger("test"));
+        var time = new FakeTimeProvider();
+        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, time, logs.CreateLogger("test"));
 
         // Five in the first batch (added before the batcher runs, so they are written together), one later.
         foreach (var job in leased.Take(5))
@@ -53,8 +55,25 @@ public sealed class AcknowledgementRefusalTests
         Assert.Equal(LogLevel.Error, line.Level);
         Assert.Equal(refused.Id, line.OwnFields["job_id"]);
 
+        // Retried in the background and refused again: not a line per retry.
+        var callsBefore = control.RefusedCalls;
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return control.RefusedCalls >= callsBefore + 2;
+            },
+            because: "the refused acknowledgement to be retried twice");
+        Assert.Single(logs.Entries, e => e.EventId.Id == 15);
+
         control.RefusedJobId = null;
-        await Eventually.HoldsAsync(() => held.Count == 0, because: "the refused acknowledgement to be retried alone");
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return held.Count == 0;
+            },
+            because: "the refused acknowledgement to be retried alone");
         Assert.Equal(JobState.Succeeded, (await inner.GetAsync(TenantId.Default, refused.Id, CancellationToken.None))!.State);
         batcher.Complete();
         await running.WaitAsync(TimeSpan.FromSeconds(10));
