@@ -5,7 +5,13 @@ namespace Conveyor.Server;
 /// <summary>A leased job from the moment it is fetched until its acknowledgement is stored.</summary>
 internal sealed class RunningJob(LeasedJob job)
 {
+    // A timer cannot be set further out than uint.MaxValue - 1 milliseconds (about 49.7 days): a longer limit is
+    // reached in steps, each set when the one before fires, so that it is measured by the timer's clock throughout.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly CancellationTokenSource _cancellation = new();
+    private StopReason _limitReason;
+    private TimeSpan _limitLeftAfterStep;
     private int _reason;
     private ITimer? _limitTimer;
     private string? _idempotencyKey;
@@ -70,13 +76,33 @@ internal sealed class RunningJob(LeasedJob job)
             reason = StopReason.Deadline;
         }
 
-        if (due is { } delay)
+        if (due is not { } delay)
         {
-            _limitTimer = timeProvider.CreateTimer(LimitReached, reason, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+            return;
         }
+
+        _limitReason = reason;
+        _limitTimer = timeProvider.CreateTimer(LimitTimerFired, null, NextStep(delay), Timeout.InfiniteTimeSpan);
     }
 
     public void DisarmLimits() => _limitTimer?.Dispose();
 
-    private void LimitReached(object? reason) => Stop((StopReason)reason!);
+    private TimeSpan NextStep(TimeSpan left)
+    {
+        var step = left < TimeSpan.Zero ? TimeSpan.Zero : left > LongestTimer ? LongestTimer : left;
+        _limitLeftAfterStep = left - step;
+        return step;
+    }
+
+    private void LimitTimerFired(object? state)
+    {
+        if (_limitLeftAfterStep > TimeSpan.Zero)
+        {
+            // Change after DisarmLimits does nothing: a disposed timer stays stopped.
+            _limitTimer?.Change(NextStep(_limitLeftAfterStep), Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        Stop(_limitReason);
+    }
 }

@@ -125,6 +125,19 @@ public sealed class JobServerTests
     }
 
     [Fact]
+    public async Task TimeoutAndDeadlineBeyondATimersReach_RunTheJob()
+    {
+        // A timer reaches about 49.7 days at most; longer limits are reached in steps, not refused at every attempt.
+        await using var harness = await ServerHarness.StartAsync();
+
+        var longTimeout = await harness.Client.EnqueueAsync(new EchoJob("a"), new JobOptions { Timeout = TimeSpan.FromDays(3650), MaxRetry = 0 });
+        var farDeadline = await harness.Client.EnqueueAsync(new EchoJob("b"), new JobOptions { Deadline = DateTimeOffset.MaxValue, MaxRetry = 0 });
+
+        Assert.Equal(1, (await harness.WaitForStateAsync(longTimeout.JobId, JobState.Succeeded)).Attempts);
+        Assert.Equal(1, (await harness.WaitForStateAsync(farDeadline.JobId, JobState.Succeeded)).Attempts);
+    }
+
+    [Fact]
     public async Task CancelOfARunningJob_CancelsItsToken_AndEndsCancelled()
     {
         await using var harness = await ServerHarness.StartAsync(o => o.LeaseDuration = TimeSpan.FromMilliseconds(600));
