@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 
@@ -19,6 +20,8 @@ public sealed class JobStepsTests
         Assert.Equal([("step", "draft"), ("wait", "approved")], before.Select(s => (s.GetProperty("kind").GetString(), s.GetProperty("name").GetString())));
         Assert.Equal("""{"words":3}""", before[0].GetProperty("result").GetRawText());
         Assert.Equal(1, before[0].GetProperty("attempt").GetInt32());
+        Assert.True(DateTimeOffset.TryParse(before[1].GetProperty("result").GetString(), CultureInfo.InvariantCulture, out var until), "the wait's deadline is a time");
+        Assert.InRange(until, DateTimeOffset.UtcNow.AddMinutes(50), DateTimeOffset.UtcNow.AddMinutes(61));
         Assert.True(DateTimeOffset.TryParse(before[0].GetProperty("completed_at").GetString(), out _));
 
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/jobs/{jobId}/signals/approved") { Content = TestApp.Json("""{"by":"ada"}""") };

@@ -118,6 +118,14 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other?tenant=tenant-b", a, "true"), HttpStatusCode.Forbidden);
         await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other", a, "x", contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType);
         await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{queued}/signals/other", a, $"\"{new string('x', 5000)}\""), HttpStatusCode.RequestEntityTooLarge);
+
+        // The steps of a job that waited: a step, a wait's deadline, then a signal whose payload is null.
+        var waited = await app.CreateAsync("test:steps", key: a);
+        await app.WaitForStatusAsync(waited, a, "SCHEDULED");
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, $"/jobs/{waited}/steps", a), HttpStatusCode.OK);
+        await contract.CheckAsync("POST", Signal, await Send(app, HttpMethod.Post, $"/jobs/{waited}/signals/approved", a, "null"), HttpStatusCode.Accepted);
+        await app.WaitForStatusAsync(waited, a, "SUCCESS");
+        await contract.CheckAsync("GET", Steps, await Send(app, HttpMethod.Get, $"/jobs/{waited}/steps", a), HttpStatusCode.OK);
         var stillRunning = await app.CreateAsync("test:wait", key: TestApp.KeyB);
         await app.WaitForStatusAsync(stillRunning, TestApp.KeyB, "RUNNING");
         await contract.CheckAsync("DELETE", Job, await Send(app, HttpMethod.Delete, "/jobs/" + stillRunning, TestApp.KeyB), HttpStatusCode.Conflict);

@@ -1,3 +1,4 @@
+using System.Text;
 using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -16,6 +17,7 @@ internal static class JobStepsEndpoint
 {
     private static readonly string SignalPrefix = JobSignal.StepName("");
     private static readonly string WaitPrefix = JobSignal.WaitStepName("");
+    private static readonly string SleepPrefix = JobSignal.SleepStepName("");
 
     public static void Map(IEndpointRouteBuilder group) =>
         group.MapGet("/jobs/{jobId}/steps", GetAsync).WithName("GetJobSteps")
@@ -48,9 +50,17 @@ internal static class JobStepsEndpoint
         {
             var n when n.StartsWith(SignalPrefix, StringComparison.Ordinal) => ("signal", n[SignalPrefix.Length..]),
             var n when n.StartsWith(WaitPrefix, StringComparison.Ordinal) => ("wait", n[WaitPrefix.Length..]),
+            var n when n.StartsWith(SleepPrefix, StringComparison.Ordinal) => ("sleep", n[SleepPrefix.Length..]),
             var n => ("step", n),
         };
-        return new JobStepResponse(name, kind, step.Attempt, step.Result.IsEmpty ? null : new RawJson(step.Result), Rfc3339.Format(step.CompletedAt))
+
+        // A wait's or a sleep's deadline is shown as a time, not as the ticks it is stored as (past 2^53, which
+        // JavaScript cannot hold).
+        var result = step.Result.IsEmpty ? null
+            : kind is "wait" or "sleep" && JobSignal.TryReadDeadlineStep(step.Result.Span, out var until)
+                ? new RawJson(Encoding.UTF8.GetBytes($"\"{Rfc3339.Format(until)}\""))
+                : new RawJson(step.Result);
+        return new JobStepResponse(name, kind, step.Attempt, result, Rfc3339.Format(step.CompletedAt))
         {
             TimedOut = kind == "signal" && step.Result.IsEmpty,
         };

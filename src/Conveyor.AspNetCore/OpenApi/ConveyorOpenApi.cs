@@ -78,6 +78,15 @@ internal static class ConveyorOpenApi
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
             }
 
+            if (context.JsonTypeInfo.Type == typeof(JobStepResponse) && schema.Properties is { } stepProperties)
+            {
+                stepProperties["result"] = new OpenApiSchema
+                {
+                    Description = "A step's result (its JSON, a base64 string for one that is not JSON, or null), a signal's payload (null when its wait timed out), or a wait's or sleep's deadline (an RFC 3339 string).",
+                };
+                stepProperties["kind"] = Enumeration(["step", "signal", "wait", "sleep"], "step: a finished durable step; signal: a delivered signal; wait: the deadline of a wait for a signal; sleep: the deadline of a durable sleep.");
+            }
+
             if ((context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowResponse)
                     || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.BatchCreatedResponse) || context.JsonTypeInfo.Type == typeof(WorkflowsApi.Contracts.WorkflowCreatedResponse))
                 && schema.Properties is { } batchProperties)

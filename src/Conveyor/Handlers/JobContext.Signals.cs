@@ -123,14 +123,12 @@ public sealed partial class JobContext
         ValidateStepName(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
         var now = _timeProvider.GetUtcNow();
-        var until = FromDeadlineStep(await RunStepCoreAsync("$sleep:" + name, _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
+        var until = FromDeadlineStep(await RunStepCoreAsync(JobSignal.SleepStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
         await SleepUntilAsync(until).ConfigureAwait(false);
     }
 
-    /// <summary>A deadline as a step result: its UTC ticks in decimal.</summary>
-    private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) =>
-        Encoding.ASCII.GetBytes(until.UtcTicks.ToString(CultureInfo.InvariantCulture));
+    private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) => JobSignal.DeadlineStep(until);
 
     private static DateTimeOffset FromDeadlineStep(ReadOnlyMemory<byte> stored) =>
-        new(long.Parse(Encoding.ASCII.GetString(stored.Span), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+        JobSignal.TryReadDeadlineStep(stored.Span, out var until) ? until : throw new FormatException($"A stored deadline step holds '{Encoding.ASCII.GetString(stored.Span)}', not UTC ticks.");
 }

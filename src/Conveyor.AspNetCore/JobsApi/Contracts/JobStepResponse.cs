@@ -4,8 +4,8 @@ namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
 /// <summary>
 /// One durable record on a job: a finished step of its handler (<c>kind</c> "step"), a signal delivered to it
-/// ("signal"; a null result with <c>timed_out</c> when its wait ended without one), or the deadline of a wait for a
-/// signal ("wait").
+/// ("signal"; a null result with <c>timed_out</c> when its wait ended without one), the deadline of a wait for a
+/// signal ("wait") or of a durable sleep ("sleep"), an RFC 3339 time.
 /// </summary>
 internal sealed record JobStepResponse(
     [property: JsonPropertyName("name")] string Name,
