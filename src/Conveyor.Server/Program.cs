@@ -21,7 +21,7 @@ try
     role.AddTo(builder.Services.AddConveyor()
         .UseConfiguredStore(builder.Configuration)
         .AddSampleJobs(builder.Configuration));
-    builder.Services.AddOpenApi();
+    builder.Services.AddOpenApi(static o => o.AddOperationTransformer((operation, _, _) => SampleJobEndpoints.DescribeNoteId(operation)));
 
     if (builder.Configuration.GetValue("Conveyor:Samples:Produce", false))
     {

@@ -56,6 +56,9 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
 
         var openApi = await http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("\"/jobs/{jobId}/cancel\"", openApi, StringComparison.Ordinal);
+        var report = JsonDocument.Parse(openApi).RootElement.GetProperty("paths").GetProperty("/reports/{jobId}.csv").GetProperty("get").GetProperty("responses");
+        Assert.True(report.GetProperty("200").GetProperty("content").TryGetProperty("text/csv", out _), "the document names the CSV a report answers");
+        Assert.True(report.TryGetProperty("404", out _), "the document names the 404 of another tenant's or an unknown report");
         var metrics = await http.GetStringAsync("/metrics");
         Assert.Contains("job_processed_total{task_type=\"report:generate\",queue=\"default\",status=\"success\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("<title>Conveyor dashboard</title>", await http.GetStringAsync("/dashboard"), StringComparison.Ordinal);
@@ -121,6 +124,12 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
 
         using var accepted = await SendAsync(http, HttpMethod.Post, "/notes/42/archive", KeyA);
+        foreach (var bad in new[] { "/notes/abc/archive", "/notes/0/archive", "/notes/99999999999999999999/created", "/notes/-1/created" })
+        {
+            using var refused = await SendAsync(http, HttpMethod.Post, bad, KeyA);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("noteId", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var body = await accepted.Content.ReadFromJsonAsync<JsonElement>();

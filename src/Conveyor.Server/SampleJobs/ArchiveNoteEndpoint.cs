@@ -13,15 +13,21 @@ namespace Conveyor.Server.SampleJobs;
 internal static class ArchiveNoteEndpoint
 {
     public static RouteHandlerBuilder MapArchiveNoteEndpoint(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/notes/{noteId:long}/archive", ArchiveAsync)
+        endpoints.MapPost("/notes/{noteId}/archive", ArchiveAsync)
             .WithName("ArchiveNote")
-            .WithSummary("Archive a note in the background (fire-and-forget: answers at once, no job id)");
+            .WithSummary("Archive a note in the background (fire-and-forget: answers at once, no job id)")
+            .ProducesValidationProblem();
 
-    internal static async Task<Accepted<ArchiveRequested>> ArchiveAsync(long noteId, HttpContext http, IFireAndForget background)
+    internal static async Task<Results<Accepted<ArchiveRequested>, ValidationProblem>> ArchiveAsync(string noteId, HttpContext http, IFireAndForget background)
     {
+        if (!SampleJobEndpoints.TryReadNoteId(noteId, out var id, out var problem))
+        {
+            return problem!;
+        }
+
         var options = ArchiveNote.DefaultOptions with { Tenant = http.GetConveyorCaller().Tenant };
-        await background.EnqueueAsync(new ArchiveNote(noteId), options, http.RequestAborted);
-        return TypedResults.Accepted((string?)null, new ArchiveRequested(noteId, options.Queue ?? QueueName.Low));
+        await background.EnqueueAsync(new ArchiveNote(id), options, http.RequestAborted);
+        return TypedResults.Accepted((string?)null, new ArchiveRequested(id, options.Queue ?? QueueName.Low));
     }
 
     /// <summary>The answer: which note, and the queue its job goes to.</summary>

@@ -9,14 +9,20 @@ internal static class NoteEventEndpoints
     public static void MapNoteEventEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs")
-            .MapPost("/notes/{noteId:long}/created", PublishNoteCreatedAsync)
+            .MapPost("/notes/{noteId}/created", PublishNoteCreatedAsync)
             .WithName("PublishNoteCreated")
-            .WithSummary("Publishes note:created: one job per subscriber (index-note, notify-followers), stored all or none");
+            .WithSummary("Publishes note:created: one job per subscriber (index-note, notify-followers), stored all or none")
+            .ProducesValidationProblem();
     }
 
-    internal static async Task<Accepted<PublishedEvent>> PublishNoteCreatedAsync(long noteId, HttpContext http, IEventPublisher events, CancellationToken cancellationToken)
+    internal static async Task<Results<Accepted<PublishedEvent>, ValidationProblem>> PublishNoteCreatedAsync(string noteId, HttpContext http, IEventPublisher events, CancellationToken cancellationToken)
     {
-        var result = await events.PublishAsync(new NoteCreated(noteId), new PublishOptions { Tenant = http.GetConveyorCaller().Tenant }, cancellationToken);
+        if (!SampleJobEndpoints.TryReadNoteId(noteId, out var id, out var problem))
+        {
+            return problem!;
+        }
+
+        var result = await events.PublishAsync(new NoteCreated(id), new PublishOptions { Tenant = http.GetConveyorCaller().Tenant }, cancellationToken);
         return TypedResults.Accepted((string?)null, new PublishedEvent(
             result.EventType,
             result.Jobs.Select(j => new PublishedJob(j.Subscriber, j.JobType, j.Queue, j.JobId)).ToList()));

@@ -13,11 +13,48 @@ internal static class SampleJobEndpoints
 
     public static string ReportUrl(string jobId) => $"/reports/{jobId}.csv";
 
+    /// <summary>
+    /// A note id from a path: a positive 64-bit integer. Read by the endpoint rather than by a route constraint, which
+    /// would answer anything else with a bare 404 (no such route) instead of naming the field.
+    /// </summary>
+    internal static bool TryReadNoteId(string text, out long noteId, out ValidationProblem? problem)
+    {
+        problem = null;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out noteId) && noteId > 0)
+        {
+            return true;
+        }
+
+        problem = TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["noteId"] = [NoteIdRule] },
+            detail: $"noteId: {NoteIdRule}",
+            title: "The request is not valid.");
+        return false;
+    }
+
+    private const string NoteIdRule = "must be a positive whole number of at most 19 digits (1 to 9223372036854775807).";
+
+    /// <summary>The OpenAPI document says what <see cref="TryReadNoteId"/> takes.</summary>
+    internal static Task DescribeNoteId(Microsoft.OpenApi.OpenApiOperation operation)
+    {
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "noteId" } noteId)
+            {
+                noteId.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Pattern = "^[1-9][0-9]{0,17}$", Description = "A note id: " + NoteIdRule };
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public static void MapSampleJobEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapNoteEventEndpoints();
         var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs");
-        group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job");
+        group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job")
+            .Produces(StatusCodes.Status200OK, typeof(string), "text/csv")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapArchiveNoteEndpoint();
         group.MapGet(InventoryUrl, ListInventoryAsync).WithName("ListInventory").WithSummary("The inventory imported by bulk:import jobs (first 1000 rows by sku)");
     }
