@@ -46,12 +46,13 @@ public static class JobId
     }
 
     /// <summary>
-    /// True for an id a caller may choose: 1 to 128 characters of letters, digits, '_', '-', ':' and '.'.
+    /// True for an id a caller may choose: 1 to 128 characters of letters, digits, '_', '-', ':' and '.' (not '.' or '..' alone).
     /// The limit keeps ids safe as Redis keys, URL segments and SQL values.
     /// </summary>
     public static bool IsValid(string? id)
     {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxLength)
+        // '.' and '..' alone are a URL's dot segments: no path of the HTTP API could name them.
+        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id is "." or "..")
         {
             return false;
         }

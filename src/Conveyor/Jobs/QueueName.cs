@@ -15,10 +15,11 @@ public static class QueueName
     /// <summary>Longest queue name accepted.</summary>
     public const int MaxLength = 64;
 
-    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.'.</summary>
+    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.' (not '.' or '..' alone).</summary>
     public static bool IsValid(string? name)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
+        // '.' and '..' alone are a URL's dot segments: no path of the HTTP API could name them.
+        if (string.IsNullOrEmpty(name) || name.Length > MaxLength || name is "." or "..")
         {
             return false;
         }
