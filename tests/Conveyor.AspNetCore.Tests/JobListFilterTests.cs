@@ -71,6 +71,9 @@ public sealed class JobListFilterTests
     [InlineData("created_after=2026-02-01T00:00:00Z&created_before=2026-01-01T00:00:00Z", "created_before")]
     [InlineData("tenant=has%20space", "tenant")]
     [InlineData("tenant=a&tenant=b", "tenant")]
+    [InlineData("error=%00", "error")]
+    [InlineData("error=time%0Aout", "error")]
+    [InlineData("tenant=..", "tenant")]
     public async Task BadValue_Is400NamingTheParameter(string query, string field)
     {
         await using var app = await TestApp.StartAsync();
@@ -78,6 +81,19 @@ public sealed class JobListFilterTests
         using var response = await app.SendAsync(HttpMethod.Get, "/jobs?" + query);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+    }
+
+    [Theory]
+    [InlineData("created_after=0001-01-01T00:00:00%2B14:00", "created_after")]
+    [InlineData("created_before=9999-12-31T23:59:59-14:00", "created_before")]
+    public async Task AnRfc3339TimeBeyondTheYearsStored_Is400SayingSo(string query, string field)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs?" + query);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Contains("is no instant between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z", problem.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Conveyor.AspNetCore.Tests;
 
-/// <summary>Checks that a response is an RFC 9457 problem with the expected status, and (for 400) the field it names.</summary>
+/// <summary>Checks that a response is an RFC 9457 problem with the expected status and a type, and (for 400) the field it names.</summary>
 internal static class ProblemAssert
 {
     public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? field = null)
@@ -15,6 +15,7 @@ internal static class ProblemAssert
         var problem = JsonDocument.Parse(text).RootElement;
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
+        Assert.True(problem.TryGetProperty("type", out var type) && Uri.IsWellFormedUriString(type.GetString(), UriKind.Absolute), $"the problem has no type: {text}");
         if (field is not null)
         {
             Assert.True(problem.TryGetProperty("errors", out var errors), text);

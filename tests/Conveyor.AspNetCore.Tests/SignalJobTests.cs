@@ -93,6 +93,19 @@ public sealed class SignalJobTests
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Signal_OverTheSignalPayloadLimit_Is413NamingThatLimit_NotTheRequestSetting()
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync("test:approval");
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", $"\"{new string('x', Conveyor.Storage.JobSignal.MaxPayloadBytes)}\"");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(Conveyor.Storage.JobSignal.MaxPayloadBytes, problem.GetProperty("limit").GetInt32());
+        Assert.Contains("a signal's largest payload", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("approved", "{not json", "payload")]
     [InlineData("approved", "1 2", "payload")]

@@ -39,6 +39,26 @@ public sealed class TenancyTests
     }
 
     [Fact]
+    public async Task TwoDifferentKeysInTheTwoHeaders_Are401_TheSameKeyInBoth_IsAccepted()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var both = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = TestApp.Json("""{"type": "test:noop"}""") };
+        both.Headers.Add("X-Api-Key", TestApp.KeyA);
+        both.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.KeyB);
+        using var ambiguous = await app.Client.SendAsync(both);
+        using var same = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        same.Headers.Add("X-Api-Key", TestApp.KeyA);
+        same.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.KeyA);
+        using var agreed = await app.Client.SendAsync(same);
+
+        await ProblemAssert.IsProblemAsync(ambiguous, HttpStatusCode.Unauthorized);
+        Assert.Empty(await app.StoredJobsAsync("tenant-a"));
+        Assert.Empty(await app.StoredJobsAsync("tenant-b"));
+        Assert.Equal(HttpStatusCode.OK, agreed.StatusCode);
+    }
+
+    [Fact]
     public async Task Job_IsStoredUnderTheTenantOfTheKey_IncludingKeysConfiguredByHash()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

@@ -19,12 +19,12 @@ internal static class ApiProblems
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,
         title: "An API key is required.",
-        detail: $"Send a valid API key as 'Authorization: Bearer <key>' or '{ApiKeyTenantResolver.ApiKeyHeader}: <key>'.");
+        detail: $"Send a valid API key as 'Authorization: Bearer <key>' or '{ApiKeyTenantResolver.ApiKeyHeader}: <key>' (not two different keys, one in each).");
 
     public static ProblemHttpResult Forbidden() => TypedResults.Problem(
         statusCode: StatusCodes.Status403Forbidden,
         title: "This API key may not do that.",
-        detail: "Queue statistics span every tenant and pausing a queue affects every tenant: use an admin key (Conveyor:Api:Keys:N:Admin = true).");
+        detail: "This endpoint reads or changes what every tenant shares (queues, servers, throughput, limits): use an admin key (Conveyor:Api:Keys:N:Admin = true).");
 
     /// <summary>A 403 for a well-formed value this key may not use (another tenant, every tenant), naming the field.</summary>
     public static ProblemHttpResult ForbiddenTenant(string field, string reason) => TypedResults.Problem(
@@ -54,6 +54,7 @@ internal static class ApiProblems
     /// <summary>A 413 naming what is too large, its size (at least <paramref name="size"/> when the rest was not read) and the limit.</summary>
     public static ProblemHttpResult TooLarge(string field, long size, bool sizeIsExact, long limit, string setting) => TypedResults.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
+        type: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
         title: "The request is too large.",
         detail: string.Create(CultureInfo.InvariantCulture, $"{field}: {(sizeIsExact ? "" : "at least ")}{size} bytes; the limit ({setting}) is {limit} bytes."),
         extensions: new Dictionary<string, object?> { ["field"] = field, ["limit"] = limit });
@@ -61,11 +62,13 @@ internal static class ApiProblems
     /// <summary>A request the server could not read (a malformed chunked body, a body over the server's own limit).</summary>
     public static ProblemHttpResult Unreadable(BadHttpRequestException e) => TypedResults.Problem(
         statusCode: e.StatusCode,
+        type: e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "https://tools.ietf.org/html/rfc9110#section-15.5.14" : null,
         title: "The request could not be read.",
         detail: e.Message);
 
     public static ProblemHttpResult TooManyRequests(string tenant, int retryAfterSeconds) => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests,
+        type: "https://tools.ietf.org/html/rfc6585#section-4",
         title: "Too many requests.",
         detail: $"Tenant '{tenant}' is over its rate limit (Conveyor:Api:RateLimit); try again in {retryAfterSeconds} s.");
 

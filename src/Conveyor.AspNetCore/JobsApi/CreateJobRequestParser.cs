@@ -355,7 +355,9 @@ internal static class CreateJobRequestParser
         timestamp = default;
         if (value.ValueKind != JsonValueKind.String || !Rfc3339.TryParse(value.GetString(), out timestamp))
         {
-            error = new ParseError(name, $"must be an RFC 3339 timestamp such as \"2030-01-31T09:30:00Z\"; it is {DescribeValue(value)}.");
+            error = value.ValueKind == JsonValueKind.String && Rfc3339.IsFormedButOutOfRange(value.GetString())
+                ? new ParseError(name, $"{DescribeValue(value)} {Rfc3339.OutOfRange}.")
+                : new ParseError(name, $"must be an RFC 3339 timestamp such as \"2030-01-31T09:30:00Z\"; it is {DescribeValue(value)}.");
             return false;
         }
 

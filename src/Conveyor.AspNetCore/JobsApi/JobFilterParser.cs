@@ -56,12 +56,22 @@ internal static class JobFilterParser
                     return false;
                 }
 
+                // A NUL ends a text in SQLite (the filter matched every job) and PostgreSQL refuses one: no message is
+                // searched for control characters.
+                if (value.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') >= 0 || value.Contains('\u007f', StringComparison.Ordinal))
+                {
+                    error = new ParseError(name, "must not hold control characters (U+0000 to U+001F, U+007F).");
+                    return false;
+                }
+
                 query = query with { ErrorContains = value };
                 return true;
             case "created_after" or "created_before":
                 if (!Rfc3339.TryParse(value, out var instant))
                 {
-                    error = new ParseError(name, $"'{Shorten(value)}' is not an RFC 3339 date-time such as 2026-11-22T16:00:00Z.");
+                    error = new ParseError(name, Rfc3339.IsFormedButOutOfRange(value)
+                        ? $"'{Shorten(value)}' {Rfc3339.OutOfRange}."
+                        : $"'{Shorten(value)}' is not an RFC 3339 date-time such as 2026-11-22T16:00:00Z.");
                     return false;
                 }
 

@@ -11,9 +11,10 @@ internal static class RequestBodyReader
 {
     /// <summary>
     /// The JSON body of a request, or the problem to answer instead: 415 for a content type that is not JSON, 413 for a
-    /// body over <paramref name="limit"/> (<c>Conveyor:Api:MaxRequestBytes</c>).
+    /// body over <paramref name="limit"/>, which the 413 names as <paramref name="limitName"/> (by default the setting
+    /// <c>Conveyor:Api:MaxRequestBytes</c>).
     /// </summary>
-    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, int limit, CancellationToken cancellationToken, string limitName = "Conveyor:Api:MaxRequestBytes")
     {
         if (!IsJsonOrUnspecified(request.ContentType))
         {
@@ -25,7 +26,7 @@ internal static class RequestBodyReader
 
         var (body, size) = await ReadAsync(request, limit, cancellationToken).ConfigureAwait(false);
         return body is null
-            ? (null, ApiProblems.TooLarge("body", size, sizeIsExact: request.ContentLength is not null, limit, "Conveyor:Api:MaxRequestBytes"))
+            ? (null, ApiProblems.TooLarge("body", size, sizeIsExact: request.ContentLength is not null, limit, limitName))
             : (body, null);
     }
 

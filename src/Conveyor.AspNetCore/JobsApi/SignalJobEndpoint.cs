@@ -45,8 +45,10 @@ internal static class SignalJobEndpoint
             return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
-        var limit = Math.Min(apiOptions.Value.MaxRequestBytes, JobSignal.MaxPayloadBytes);
-        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, limit, cancellationToken).ConfigureAwait(false);
+        var (limit, limitName) = apiOptions.Value.MaxRequestBytes < JobSignal.MaxPayloadBytes
+            ? (apiOptions.Value.MaxRequestBytes, "Conveyor:Api:MaxRequestBytes")
+            : (JobSignal.MaxPayloadBytes, "a signal's largest payload");
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, limit, cancellationToken, limitName).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;

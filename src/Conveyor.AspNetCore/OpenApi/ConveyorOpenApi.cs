@@ -257,7 +257,7 @@ internal static class ConveyorOpenApi
                 operation.Parameters ??= [];
                 AddQuery(operation, "tenant", "Admin keys only: the batch's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
                 break;
-            case "GetJob" or "CancelJob" or "RetryJob" or "DeleteJob":
+            case "GetJob" or "CancelJob" or "RetryJob" or "DeleteJob" or "GetJobSteps":
                 operation.Parameters ??= [];
                 AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own (as an every-tenant listing shows it); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
                 if (endpointName is "CancelJob" or "RetryJob")
@@ -344,7 +344,7 @@ internal static class ConveyorOpenApi
         })),
         ("type", ("Only jobs of this type.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength })),
         ("queue", ("Only jobs in this queue.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern })),
-        ("error", ("Only jobs whose last error's message contains this text (ASCII letters compared without case). No index answers it: combine it with status.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = JobQuery.MaxErrorFilterLength })),
+        ("error", ("Only jobs whose last error's message contains this text (ASCII letters compared without case). No index answers it: combine it with status. Control characters are refused.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = JobQuery.MaxErrorFilterLength, Pattern = "^[^\\u0000-\\u001f\\u007f]*$" })),
         ("created_after", ("Only jobs created at or after this RFC 3339 instant.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("created_before", ("Only jobs created before this RFC 3339 instant (after created_after).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("batch_id", ("Only the jobs of this batch or workflow (its members; not its callbacks).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern })),

@@ -58,14 +58,20 @@ internal sealed class ApiKeyTenantResolver
         return match;
     }
 
+    /// <summary>
+    /// The key presented in either header; none (a 401) when the two headers present different keys, as a request
+    /// that names two callers is not taken as either.
+    /// </summary>
     private static ReadOnlySpan<char> ReadKey(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var bearer = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization.AsSpan(7).Trim() : [];
+        var apiKey = request.Headers[ApiKeyHeader].ToString().AsSpan().Trim();
+        if (!bearer.IsEmpty && !apiKey.IsEmpty && !bearer.SequenceEqual(apiKey))
         {
-            return authorization.AsSpan(7).Trim();
+            return [];
         }
 
-        return request.Headers[ApiKeyHeader].ToString().AsSpan().Trim();
+        return bearer.IsEmpty ? apiKey : bearer;
     }
 }
