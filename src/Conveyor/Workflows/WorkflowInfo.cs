@@ -18,7 +18,11 @@ public sealed record WorkflowInfo
     /// <summary>The batch behind the workflow: counts by outcome, progress, times.</summary>
     public required BatchInfo Batch { get; init; }
 
-    /// <summary>The steps, every step after those it runs after.</summary>
+    /// <summary>
+    /// The steps, every step after those it runs after; then the jobs added to the workflow's batch after it started
+    /// (<see cref="IWorkflowClient.AddToBatchAsync"/>), each a step named by its job id that runs after nothing, shown
+    /// while the job is stored.
+    /// </summary>
     public required IReadOnlyList<WorkflowStepInfo> Steps { get; init; }
 }
 

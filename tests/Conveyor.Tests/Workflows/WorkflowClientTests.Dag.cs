@@ -46,6 +46,26 @@ public sealed partial class WorkflowClientTests
     }
 
     [Fact]
+    public async Task JobsAddedToARunningWorkflow_FollowItsStepsNamedByJobId_AndItsStateWaitsForThem()
+    {
+        var (client, workflows, store) = CreateSut();
+        var started = await workflows.StartWorkflowAsync(new WorkflowBuilder().Add("a", client.CreateJob(new EchoJob("a"))), Ct);
+        var addedJob = client.CreateJob(new EchoJob("found later"));
+
+        await workflows.AddToBatchAsync(started.WorkflowId, [addedJob], Ct);
+
+        var info = (await workflows.GetWorkflowAsync(started.WorkflowId, TenantId.Default, Ct))!;
+        Assert.Equal(2, info.Batch.Total);
+        Assert.Equal(["a", addedJob.Id], info.Steps.Select(static s => s.Name));
+        var added = info.Steps[1];
+        Assert.Equal((addedJob.Id, 0, JobState.Pending), (added.JobId, added.After.Count, added.State));
+        await AckAsync(store, await LeaseOneAsync(store), AckOutcome.Succeeded);
+        Assert.Equal(BatchState.Running, (await workflows.GetWorkflowAsync(started.WorkflowId, TenantId.Default, Ct))!.State);
+        await AckAsync(store, await LeaseOneAsync(store), AckOutcome.Succeeded);
+        Assert.Equal(BatchState.Succeeded, (await workflows.GetWorkflowAsync(started.WorkflowId, TenantId.Default, Ct))!.State);
+    }
+
+    [Fact]
     public async Task StartWorkflow_AStepFails_ItsDependantsFollowTheirConditions_AndTheWorkflowCompletes()
     {
         var (client, workflows, store) = CreateSut();
