@@ -142,6 +142,21 @@ public sealed class JobQueryTests
         Assert.Equal(created.AsEnumerable().Reverse(), seen);
     }
 
+    [Fact]
+    public async Task List_ACursorWithACharacterAdded_Is400_NotAnotherPosition()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.CreateAsync();
+        await app.CreateAsync();
+        var cursor = (await ListAsync(app, "/jobs?limit=1")).GetProperty("next_cursor").GetString()!;
+
+        foreach (var altered in new[] { cursor + "A", cursor + "AA", cursor + "=" })
+        {
+            using var response = await app.SendAsync(HttpMethod.Get, "/jobs?limit=1&cursor=" + Uri.EscapeDataString(altered));
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "cursor");
+        }
+    }
+
     [Theory]
     [InlineData("/jobs?status=DONE", "status")]
     [InlineData("/jobs?status=", "status")]

@@ -40,7 +40,15 @@ public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string J
                 return false;
             }
 
+            // Only the cursor's own spelling: text that merely decodes to one (a character added, other padding) is
+            // not a cursor this API handed out.
             cursor = new JobCursor(micros, id);
+            if (!string.Equals(cursor.Encode(), text, StringComparison.Ordinal))
+            {
+                cursor = default;
+                return false;
+            }
+
             return true;
         }
         catch (FormatException)
