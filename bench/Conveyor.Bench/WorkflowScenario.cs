@@ -87,19 +87,10 @@ internal static class WorkflowScenario
             var chain = await GapsAsync(() => workflows.StartWorkflowAsync(
                 new WorkflowBuilder().Add("a", jobs.CreateJob(new Member(0))).Add("b", jobs.CreateJob(new Callback()), after: ["a"])));
 
-            // The same done by hand, under the same drain: 100 plain jobs, the last to end enqueues the follow-up.
-            var handMade = new List<double>();
-            for (var r = 0; r < reps + 1; r++)
-            {
-                Volatile.Write(ref _handMadeLeft, 100);
-                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                await jobs.EnqueueManyAsync(Enumerable.Range(0, 100).Select(i => new HandMadeMember(i)).ToList());
-                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                if (r > 0)
-                {
-                    handMade.Add(Stopwatch.GetElapsedTime(Interlocked.Read(ref _handMadeEnqueued), started).TotalMilliseconds);
-                }
-            }
+            // The same done by hand, under the same drain: 100 plain jobs, the last to end enqueues the follow-up; with
+            // no-op jobs and with jobs of 1-10 ms, as the batches above.
+            var handMade = await HandMadeAsync(jobs, reps, static i => new HandMadeMember(i));
+            var handMadeSpread = await HandMadeAsync(jobs, reps, static i => new HandMadeMember(i, 1 + i * 7 % 10));
 
             // A plain job's enqueue-to-start on an idle server.
             recorder.ExpectLatencies(reps);
@@ -120,6 +111,7 @@ internal static class WorkflowScenario
                 $"continuation (one job, then one after it): p50 {F(Percentile(chain.Whole, 0.5), "N1")} ms, max {F(chain.Whole.Max(), "N1")} ms, " +
                 $"of which {chain.Parts("the job's end", "its acknowledgement", "the next one's start")}; " +
                 $"by hand (the last of 100 plain jobs enqueues it): enqueue to start p50 {F(Percentile(handMade, 0.5), "N1")} ms, max {F(handMade.Max(), "N1")} ms; " +
+                $"by hand with jobs of 1-10 ms: p50 {F(Percentile(handMadeSpread, 0.5), "N1")} ms, max {F(handMadeSpread.Max(), "N1")} ms; " +
                 $"a plain job's enqueue to start on an idle server p50 {F(Percentile(plain, 0.5), "N1")} ms, max {F(plain.Max(), "N1")} ms" +
                 (settings.Backlog > 0 ? $" ({settings.Backlog:N0} other jobs waiting in the store)" : ""));
             await host.StopAsync();
@@ -127,6 +119,26 @@ internal static class WorkflowScenario
 
         StoreProbe.Counters.AcknowledgedAt = null;
         await DropAsync(settings, target);
+
+        // reps + 1 rounds (the first not counted) of 100 plain jobs whose last to end enqueues the follow-up: its enqueue to
+        // the follow-up's start.
+        static async Task<List<double>> HandMadeAsync(IJobClient jobs, int reps, Func<int, HandMadeMember> member)
+        {
+            var times = new List<double>();
+            for (var r = 0; r < reps + 1; r++)
+            {
+                Volatile.Write(ref _handMadeLeft, 100);
+                _callbackStarted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await jobs.EnqueueManyAsync(Enumerable.Range(0, 100).Select(member).ToList());
+                var started = await _callbackStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                if (r > 0)
+                {
+                    times.Add(Stopwatch.GetElapsedTime(Interlocked.Read(ref _handMadeEnqueued), started).TotalMilliseconds);
+                }
+            }
+
+            return times;
+        }
 
         // reps + 1 runs of start (the first not counted): the gap from the last member's end to the callback's start, and
         // its three parts: until its acknowledgement's store call began, the call, and from its return.
@@ -463,7 +475,7 @@ internal static class WorkflowScenario
         public static string JobType => "bench:member";
     }
 
-    internal sealed record HandMadeMember(int I) : IJobPayload
+    internal sealed record HandMadeMember(int I, int DelayMs = 0) : IJobPayload
     {
         public static string JobType => "bench:hand-made-member";
     }
@@ -504,6 +516,11 @@ internal static class WorkflowScenario
     {
         public async Task HandleAsync(HandMadeMember payload, JobContext context, CancellationToken cancellationToken)
         {
+            if (payload.DelayMs > 0)
+            {
+                await Task.Delay(payload.DelayMs, cancellationToken);
+            }
+
             if (Interlocked.Decrement(ref _handMadeLeft) == 0)
             {
                 Interlocked.Exchange(ref _handMadeEnqueued, Stopwatch.GetTimestamp());
