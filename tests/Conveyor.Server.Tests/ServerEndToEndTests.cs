@@ -53,6 +53,9 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(251, lines.Length);
         Assert.Equal(HttpStatusCode.NotFound, otherTenant.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        using var badId = await SendAsync(http, HttpMethod.Get, "/reports/a%20b.csv", KeyA);
+        Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
+        Assert.Contains("jobId", await badId.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var openApi = await http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("\"/jobs/{jobId}/cancel\"", openApi, StringComparison.Ordinal);

@@ -32,6 +32,8 @@ internal static class SampleJobEndpoints
         return false;
     }
 
+    private const string JobIdRule = "must be a job id: 1 to 128 letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone).";
+
     private const string NoteIdRule = "must be a positive whole number of at most 19 digits (1 to 9223372036854775807).";
 
     /// <summary>The OpenAPI document says what <see cref="TryReadNoteId"/> takes.</summary>
@@ -41,7 +43,7 @@ internal static class SampleJobEndpoints
         {
             if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "noteId" } noteId)
             {
-                noteId.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Pattern = "^[1-9][0-9]{0,17}$", Description = "A note id: " + NoteIdRule };
+                noteId.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Pattern = "^[1-9][0-9]{0,18}$", Description = "A note id: " + NoteIdRule };
             }
         }
 
@@ -54,16 +56,25 @@ internal static class SampleJobEndpoints
         var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs");
         group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job")
             .Produces(StatusCodes.Status200OK, typeof(string), "text/csv")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapArchiveNoteEndpoint();
         group.MapGet(InventoryUrl, ListInventoryAsync).WithName("ListInventory").WithSummary("The inventory imported by bulk:import jobs (first 1000 rows by sku)");
     }
 
-    internal static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadReportAsync(
+    internal static async Task<Results<PhysicalFileHttpResult, ValidationProblem, ProblemHttpResult>> DownloadReportAsync(
         string jobId, HttpContext http, IJobStore store, SampleDataDirectory data, CancellationToken cancellationToken)
     {
+        if (!JobId.IsValid(jobId))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["jobId"] = [JobIdRule] },
+                detail: $"jobId: {JobIdRule}",
+                title: "The request is not valid.");
+        }
+
         var tenant = http.GetConveyorCaller().Tenant;
-        var job = JobId.IsValid(jobId) ? await store.GetAsync(tenant, jobId, cancellationToken) : null;
+        var job = await store.GetAsync(tenant, jobId, cancellationToken);
         var path = job is null ? null : data.ReportPath(tenant, jobId);
         if (job is null || job.Type != GenerateReport.JobType || !File.Exists(path))
         {
