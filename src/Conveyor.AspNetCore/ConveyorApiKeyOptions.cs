@@ -12,7 +12,7 @@ public sealed class ConveyorApiKeyOptions
     /// <summary>The SHA-256 of the key as 64 hexadecimal digits (<c>printf %s "$KEY" | sha256sum</c>).</summary>
     public string? KeyHash { get; set; }
 
-    /// <summary>The tenant whose jobs the key reads and writes (letters, digits, '_', '-', '.', not '.' or '..' alone; at most 64).</summary>
+    /// <summary>The tenant whose jobs the key reads and writes (letters, digits, '_', '-', '.'; at most 64).</summary>
     public string Tenant { get; set; } = "";
 
     /// <summary>

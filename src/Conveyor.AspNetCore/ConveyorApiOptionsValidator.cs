@@ -56,7 +56,7 @@ internal sealed class ConveyorApiOptionsValidator : IValidateOptions<ConveyorApi
             var path = string.Create(CultureInfo.InvariantCulture, $"{S}:Keys:{i}");
             if (!TenantId.IsValid(key.Tenant))
             {
-                failures.Add($"{path}:Tenant is required: 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+                failures.Add($"{path}:Tenant is required: 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.");
             }
 
             var hasKey = !string.IsNullOrEmpty(key.Key);

@@ -293,7 +293,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     {
         if (!QueueName.IsValid(queue))
         {
-            throw new ArgumentException($"Queue name '{queue}' is not valid: 1 to {QueueName.MaxLength} characters of letters, digits, '_', '-' and '.' (not '.' or '..' alone).", nameof(queue));
+            throw new ArgumentException($"Queue name '{queue}' is not valid: 1 to {QueueName.MaxLength} characters of letters, digits, '_', '-' and '.'.", nameof(queue));
         }
     }
 }

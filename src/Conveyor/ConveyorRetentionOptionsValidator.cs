@@ -23,7 +23,7 @@ internal sealed class ConveyorRetentionOptionsValidator : IValidateOptions<Conve
         {
             if (!QueueName.IsValid(queue))
             {
-                failures.Add($"{Section}:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)).");
+                failures.Add($"{Section}:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
                 continue;
             }
 

@@ -28,7 +28,7 @@ internal sealed class ConveyorHealthOptionsValidator : IValidateOptions<Conveyor
         {
             if (!QueueName.IsValid(queue))
             {
-                failures.Add($"{S}:QueueLatencyThresholds: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)).");
+                failures.Add($"{S}:QueueLatencyThresholds: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
             }
 
             if (threshold <= TimeSpan.Zero)

@@ -79,7 +79,7 @@ internal static class BulkJobsRequestParser
         {
             if (id.ValueKind != JsonValueKind.String || !JobId.IsValid(id.GetString()))
             {
-                error = new ParseError($"ids[{list.Count}]", $"{CreateJobRequestParser.DescribeValue(id)} is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone).");
+                error = new ParseError($"ids[{list.Count}]", $"{CreateJobRequestParser.DescribeValue(id)} is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.'.");
                 return null;
             }
 

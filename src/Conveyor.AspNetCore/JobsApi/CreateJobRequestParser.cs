@@ -113,7 +113,7 @@ internal static class CreateJobRequestParser
 
                     if (!QueueName.IsValid(queue))
                     {
-                        error = new ParseError(name, $"'{Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+                        error = new ParseError(name, $"'{Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
                         return false;
                     }
 

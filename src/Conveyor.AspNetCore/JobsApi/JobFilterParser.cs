@@ -43,7 +43,7 @@ internal static class JobFilterParser
             case "queue":
                 if (!QueueName.IsValid(value))
                 {
-                    error = new ParseError(name, $"'{Shorten(value)}' is not a queue name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+                    error = new ParseError(name, $"'{Shorten(value)}' is not a queue name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
                     return false;
                 }
 
@@ -121,7 +121,7 @@ internal static class JobFilterParser
 
         if (!TenantId.IsValid(value))
         {
-            error = new ParseError("tenant", $"'{Shorten(value)}' is not a tenant: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone), or '*' for every tenant.");
+            error = new ParseError("tenant", $"'{Shorten(value)}' is not a tenant: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.', or '*' for every tenant.");
             return false;
         }
 

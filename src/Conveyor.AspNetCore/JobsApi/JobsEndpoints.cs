@@ -231,5 +231,5 @@ internal static class JobsEndpoints
     }
 
     internal static ValidationProblem InvalidJobId(string jobId) =>
-        ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone), e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
+        ApiProblems.Invalid("job_id", $"'{(jobId.Length <= 80 ? jobId : jobId[..77] + "...")}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
 }

@@ -46,7 +46,7 @@ internal static class QueuesEndpoints
     {
         if (!QueueName.IsValid(name))
         {
-            return ApiProblems.Invalid("name", $"'{(name.Length <= 80 ? name : name[..77] + "...")}' is not a queue name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+            return ApiProblems.Invalid("name", $"'{(name.Length <= 80 ? name : name[..77] + "...")}' is not a queue name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
         }
 
         var servers = Find(await KnownQueues.ReadAsync(store, cancellationToken).ConfigureAwait(false), name)?.Servers;

@@ -32,12 +32,12 @@ internal static class SignalJobEndpoint
     {
         if (!JobId.IsValid(jobId))
         {
-            return ApiProblems.Invalid("job_id", $"'{Shorten(jobId)}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone), e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
+            return ApiProblems.Invalid("job_id", $"'{Shorten(jobId)}' is not a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.', e.g. job_31c8927959d5442e90e3a6bc5a9188ec.");
         }
 
         if (!JobSignal.IsValidName(name))
         {
-            return ApiProblems.Invalid("name", $"'{Shorten(name)}' is not a signal name: 1 to {JobSignal.MaxNameLength} letters, digits, '-', '_', '.' or ':' (not '.' or '..' alone), e.g. approved.");
+            return ApiProblems.Invalid("name", $"'{Shorten(name)}' is not a signal name: 1 to {JobSignal.MaxNameLength} letters, digits, '-', '_', '.' or ':', e.g. approved.");
         }
 
         if (!JobTenantParameter.TryRead(http, out var tenant, out var error))

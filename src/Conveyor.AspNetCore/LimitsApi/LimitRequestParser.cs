@@ -51,7 +51,7 @@ internal static class LimitRequestParser
                 case "queue":
                     if (value.ValueKind != JsonValueKind.String || !QueueName.IsValid(value.GetString()))
                     {
-                        error = new ParseError(field, $"must be the queue the limit applies to: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone); got {CreateJobRequestParser.DescribeValue(value)}.");
+                        error = new ParseError(field, $"must be the queue the limit applies to: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'; got {CreateJobRequestParser.DescribeValue(value)}.");
                         return null;
                     }
 

@@ -125,7 +125,7 @@ internal static class LimitsEndpoints
 
         return QueueName.IsValid(name)
             ? null
-            : ApiProblems.Invalid("name", $"'{CreateJobRequestParser.Shorten(name)}' is not a limit name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+            : ApiProblems.Invalid("name", $"'{CreateJobRequestParser.Shorten(name)}' is not a limit name: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
     }
 
     private static async Task<LimitRecord?> FindAsync(IJobStore store, LimitKind kind, string name, CancellationToken cancellationToken) =>

@@ -25,22 +25,26 @@ internal static class ConveyorOpenApi
     public const string BearerScheme = "bearer";
     public const string ApiKeyScheme = "apiKey";
 
-    // A name that can be a path segment is not '.' or '..' alone (a URL's dot segments, which no path could name): (?!\.\.?$).
-
     /// <summary>A job id as the API accepts it (<see cref="JobId.IsValid"/>).</summary>
-    public static readonly string JobIdPattern = $"^(?!\\.\\.?$)[A-Za-z0-9_.:-]{{1,{JobId.MaxLength}}}$";
+    public static readonly string JobIdPattern = $"^[A-Za-z0-9_.:-]{{1,{JobId.MaxLength}}}$";
+
+    /// <summary>
+    /// A name's pattern as a path segment: not '.' or '..' alone. Those are a URL's dot segments, which the server removes
+    /// before routing (GET /jobs/. is the listing), so no path can name a job, queue or schedule called that.
+    /// </summary>
+    public static string PathSegment(string pattern) => "^(?!\\.\\.?$)" + pattern[1..];
 
     /// <summary>A batch's (or workflow's) id.</summary>
     public const string BatchIdPattern = "^batch_[0-9a-f]{32}$";
 
     /// <summary>A queue name (<see cref="QueueName.IsValid"/>).</summary>
-    public static readonly string QueueNamePattern = $"^(?!\\.\\.?$)[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
+    public static readonly string QueueNamePattern = $"^[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
 
     /// <summary>A schedule name (<see cref="ScheduleValidator.IsValidName"/>).</summary>
-    public static readonly string ScheduleNamePattern = $"^(?!\\.\\.?$)[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
+    public static readonly string ScheduleNamePattern = $"^[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
 
     /// <summary>A signal name (<see cref="Storage.JobSignal.IsValidName"/>).</summary>
-    public static readonly string SignalNamePattern = $"^(?!\\.\\.?$)[A-Za-z0-9_.:-]{{1,{Storage.JobSignal.MaxNameLength}}}$";
+    public static readonly string SignalNamePattern = $"^[A-Za-z0-9_.:-]{{1,{Storage.JobSignal.MaxNameLength}}}$";
 
     /// <summary>A workflow step's name (<see cref="WorkflowBuilder.MaxStepNameLength"/>).</summary>
     public static readonly string WorkflowStepNamePattern = $"^[A-Za-z0-9_.:-]{{1,{WorkflowBuilder.MaxStepNameLength}}}$";
@@ -167,13 +171,13 @@ internal static class ConveyorOpenApi
                 var isSignal = context.Description.RelativePath?.Contains("/signals/", StringComparison.Ordinal) == true;
                 path.Schema = path.Name switch
                 {
-                    "name" when isSignal => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = SignalNamePattern, Description = "A signal name, e.g. approved." },
+                    "name" when isSignal => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(SignalNamePattern), Description = "A signal name, e.g. approved." },
                     "kind" when isLimit => Enumeration(LimitsApi.LimitResponseMapper.Kinds, "concurrency (jobs running at once) or rate (jobs started per period)."),
-                    "name" when isLimit => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A limit name, unique within its kind, e.g. imports-per-tenant." },
-                    "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "A schedule name, e.g. note:cleanup-old." },
-                    "jobId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern, Description = "A job id, e.g. job_31c8927959d5442e90e3a6bc5a9188ec." },
+                    "name" when isLimit => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "A limit name, unique within its kind, e.g. imports-per-tenant." },
+                    "name" when isSchedule => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(ScheduleNamePattern), Description = "A schedule name, e.g. note:cleanup-old." },
+                    "jobId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(JobIdPattern), Description = "A job id, e.g. job_31c8927959d5442e90e3a6bc5a9188ec." },
                     "batchId" or "workflowId" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern, Description = "A batch or workflow id: 'batch_' and 32 lowercase hex digits." },
-                    "name" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "A queue name." },
+                    "name" => new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "A queue name." },
                     _ => path.Schema,
                 };
             }
@@ -348,7 +352,7 @@ internal static class ConveyorOpenApi
         ("created_after", ("Only jobs created at or after this RFC 3339 instant.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("created_before", ("Only jobs created before this RFC 3339 instant (after created_after).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("batch_id", ("Only the jobs of this batch or workflow (its members; not its callbacks).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern })),
-        ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^((?!\\.\\.?$)[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$" })),
+        ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$" })),
     ];
 
     private static OpenApiSchema BulkSchema()
@@ -387,7 +391,7 @@ internal static class ConveyorOpenApi
                     Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
                     Description = "The jobs to act on, in one call. Not with filter.",
                 },
-                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^((?!\\.\\.?$)[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "With ids, admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
+                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "With ids, admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
                 ["filter"] = filter,
                 ["cursor"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "With filter: null for the first batch, then the next_cursor of the previous call." },
                 ["limit"] = new OpenApiSchema

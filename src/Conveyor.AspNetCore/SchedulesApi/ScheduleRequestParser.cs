@@ -193,7 +193,7 @@ internal static partial class ScheduleRequestParser
 
                 if (!QueueName.IsValid(queue))
                 {
-                    error = new ParseError(name, $"'{CreateJobRequestParser.Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).");
+                    error = new ParseError(name, $"'{CreateJobRequestParser.Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
                     return false;
                 }
 
@@ -301,7 +301,7 @@ internal static partial class ScheduleRequestParser
 
     /// <summary>Why <paramref name="name"/> is not a schedule name.</summary>
     public static string InvalidName(string name) =>
-        $"'{CreateJobRequestParser.Shorten(name)}' is not a schedule name: 1 to {ScheduleValidator.MaxNameLength} letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone).";
+        $"'{CreateJobRequestParser.Shorten(name)}' is not a schedule name: 1 to {ScheduleValidator.MaxNameLength} letters, digits, '_', '-', ':' or '.'.";
 
     private static bool TryGetString(JsonElement value, string name, out string text, out ParseError? error)
     {

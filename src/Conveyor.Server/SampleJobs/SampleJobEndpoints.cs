@@ -32,7 +32,7 @@ internal static class SampleJobEndpoints
         return false;
     }
 
-    private const string JobIdRule = "must be a job id: 1 to 128 letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone).";
+    private static readonly string JobIdRule = $"must be a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.'.";
 
     private const string NoteIdRule = "must be a positive whole number of at most 19 digits (1 to 9223372036854775807).";
 

@@ -92,7 +92,7 @@ internal sealed class JobClient(
         ArgumentNullException.ThrowIfNull(jobId);
         if (!TenantId.IsValid(tenant))
         {
-            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).", nameof(tenant));
+            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
         }
 
         // An id no job can have (it often comes from a URL) is simply not found; the stores never see it.

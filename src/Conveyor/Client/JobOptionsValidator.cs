@@ -9,7 +9,7 @@ internal static class JobOptionsValidator
     {
         if (options.Queue is not null && !QueueName.IsValid(options.Queue))
         {
-            Fail(nameof(JobOptions.Queue), $"'{options.Queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)");
+            Fail(nameof(JobOptions.Queue), $"'{options.Queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'");
         }
 
         if (options.MaxRetry is < 0 or > MaxRetryLimit)
@@ -58,12 +58,12 @@ internal static class JobOptionsValidator
 
         if (options.JobId is not null && !JobId.IsValid(options.JobId))
         {
-            Fail(nameof(JobOptions.JobId), $"'{options.JobId}' is not a job id: use 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.' (not '.' or '..' alone)");
+            Fail(nameof(JobOptions.JobId), $"'{options.JobId}' is not a job id: use 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.'");
         }
 
         if (options.Tenant is not null && !TenantId.IsValid(options.Tenant))
         {
-            Fail(nameof(JobOptions.Tenant), $"'{options.Tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)");
+            Fail(nameof(JobOptions.Tenant), $"'{options.Tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'");
         }
     }
 

@@ -27,7 +27,7 @@ public static class EventConveyorBuilderExtensions
         JobType.EnsureValid(TEvent.EventType, nameof(TEvent));
         if (!QueueName.IsValid(queue))
         {
-            throw new ArgumentException($"'{queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).", nameof(queue));
+            throw new ArgumentException($"'{queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.", nameof(queue));
         }
 
         var name = options?.Name ?? EventJobType.DefaultName(typeof(TSubscriber));

@@ -26,7 +26,7 @@ public sealed partial class JobContext
     /// and this call returns the payload, or null once the timeout has passed. The outcome of a wait is decided once and
     /// kept on the job: every later attempt gets the same answer, and a signal that comes after the timeout is refused.
     /// </summary>
-    /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':' (not '.' or '..' alone).</param>
+    /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</param>
     /// <param name="timeout">How long to wait, from the first attempt that reaches this call; zero checks without waiting.</param>
     /// <param name="cancellationToken">Cancels the store calls of this wait.</param>
     /// <returns>The signal's payload as delivered (JSON from the HTTP API), or null when the timeout passed first.</returns>

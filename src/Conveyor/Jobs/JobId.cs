@@ -46,13 +46,12 @@ public static class JobId
     }
 
     /// <summary>
-    /// True for an id a caller may choose: 1 to 128 characters of letters, digits, '_', '-', ':' and '.' (not '.' or '..' alone).
+    /// True for an id a caller may choose: 1 to 128 characters of letters, digits, '_', '-', ':' and '.'.
     /// The limit keeps ids safe as Redis keys, URL segments and SQL values.
     /// </summary>
     public static bool IsValid(string? id)
     {
-        // '.' and '..' alone are a URL's dot segments: no path of the HTTP API could name them.
-        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id is "." or "..")
+        if (string.IsNullOrEmpty(id) || id.Length > MaxLength)
         {
             return false;
         }

@@ -45,7 +45,7 @@ public sealed record JobOptions
     /// <summary>How long the job is kept after it is cancelled. Default <see cref="Retention"/>, then <c>Conveyor:Retention:Cancelled</c> (1 day).</summary>
     public TimeSpan? CancelledRetention { get; init; }
 
-    /// <summary>An explicit job id (letters, digits, '_', '-', ':', '.'; not '.' or '..' alone); a new <c>job_…</c> id when null.</summary>
+    /// <summary>An explicit job id (letters, digits, '_', '-', ':', '.'); a new <c>job_…</c> id when null.</summary>
     public string? JobId { get; init; }
 
     /// <summary>The tenant the job belongs to; <see cref="Conveyor.TenantId.Default"/> when null.</summary>

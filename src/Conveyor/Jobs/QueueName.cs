@@ -15,11 +15,10 @@ public static class QueueName
     /// <summary>Longest queue name accepted.</summary>
     public const int MaxLength = 64;
 
-    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.' (not '.' or '..' alone).</summary>
+    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.'.</summary>
     public static bool IsValid(string? name)
     {
-        // '.' and '..' alone are a URL's dot segments: no path of the HTTP API could name them.
-        if (string.IsNullOrEmpty(name) || name.Length > MaxLength || name is "." or "..")
+        if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
         {
             return false;
         }

@@ -9,6 +9,6 @@ public static class TenantId
     /// <summary>Longest tenant id accepted.</summary>
     public const int MaxLength = 64;
 
-    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.' (not '.' or '..' alone).</summary>
+    /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.'.</summary>
     public static bool IsValid(string? tenant) => QueueName.IsValid(tenant);
 }

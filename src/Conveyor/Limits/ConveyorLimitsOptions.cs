@@ -7,7 +7,7 @@ public sealed class ConveyorLimitsOptions
     public const int MaxCount = 100;
 
     /// <summary>
-    /// Concurrency limits by name (1 to 64 letters, digits, '_', '-' or '.' (not '.' or '..' alone)), e.g.
+    /// Concurrency limits by name (1 to 64 letters, digits, '_', '-' or '.'), e.g.
     /// <c>o.Limits.Concurrency["imports"] = new() { Queue = "imports", Partition = LimitPartition.Tenant, Max = 1 }</c>.
     /// None by default: a dequeue then costs exactly what it costs without this feature.
     /// </summary>

@@ -138,7 +138,7 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
             var queue = queues[i];
             if (!QueueName.IsValid(queue))
             {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i} must name a queue whose jobs are taken in turns between tenants (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)); got '{queue}'."));
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i} must name a queue whose jobs are taken in turns between tenants (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'."));
             }
             else if (!seen.Add(queue!))
             {
@@ -202,7 +202,7 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
         setting = $"{section}:{limitName}";
         if (!QueueName.IsValid(limitName))
         {
-            failures.Add($"{section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)).");
+            failures.Add($"{section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
             return false;
         }
 
@@ -214,7 +214,7 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
 
         if (!QueueName.IsValid(queue))
         {
-            failures.Add($"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)); got '{queue}'.");
+            failures.Add($"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'.");
         }
 
         if (jobType is not null && !JobType.IsValid(jobType))

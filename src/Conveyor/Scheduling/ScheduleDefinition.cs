@@ -7,7 +7,7 @@ namespace Conveyor;
 /// </summary>
 public sealed class ScheduleDefinition
 {
-    /// <summary>Unique within the tenant: 1 to 100 letters, digits, '_', '-', ':' and '.' (not '.' or '..' alone).</summary>
+    /// <summary>Unique within the tenant: 1 to 100 letters, digits, '_', '-', ':' and '.'.</summary>
     public string Name { get; set; } = string.Empty;
 
     /// <summary>

@@ -18,7 +18,7 @@ internal static class ScheduleValidator
         if (!IsValidName(name))
         {
             throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Name),
-                $"'{name}' is not a valid name: 1 to {MaxNameLength} letters, digits, '_', '-', ':' and '.' (not '.' or '..' alone).");
+                $"'{name}' is not a valid name: 1 to {MaxNameLength} letters, digits, '_', '-', ':' and '.'.");
         }
 
         var cron = CronSchedule.Parse(name, definition.Cron, definition.TimeZone);

@@ -14,7 +14,7 @@ internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOpti
         {
             if (!QueueName.IsValid(queue))
             {
-                failures.Add($"Conveyor:Server:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)).");
+                failures.Add($"Conveyor:Server:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
             }
 
             if (weight is < 1 or > MaxWeight)

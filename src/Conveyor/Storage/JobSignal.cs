@@ -21,9 +21,9 @@ public static class JobSignal
     private static readonly SearchValues<char> NameCharacters =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:");
 
-    /// <summary>True when <paramref name="name"/> is a valid signal name: 1 to 100 letters, digits, '-', '_', '.' or ':' (not '.' or '..' alone).</summary>
+    /// <summary>True when <paramref name="name"/> is a valid signal name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</summary>
     public static bool IsValidName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && name is not ("." or "..") && !name.AsSpan().ContainsAnyExcept(NameCharacters);
+        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && !name.AsSpan().ContainsAnyExcept(NameCharacters);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming what is wrong with the signal's name or payload size.</summary>
     public static void Validate(string name, int payloadLength)
@@ -32,7 +32,7 @@ public static class JobSignal
         if (!IsValidName(name))
         {
             throw new ArgumentException(
-                $"A signal name has 1 to {MaxNameLength} letters, digits, '-', '_', '.' or ':' (not '.' or '..' alone); '{Shorten(name)}' is not one.", nameof(name));
+                $"A signal name has 1 to {MaxNameLength} letters, digits, '-', '_', '.' or ':'; '{Shorten(name)}' is not one.", nameof(name));
         }
 
         if (payloadLength is < 1 or > MaxPayloadBytes)

@@ -136,7 +136,7 @@ internal sealed partial class WorkflowClient(IJobStore store, ConveyorMetrics me
     {
         if (!TenantId.IsValid(tenant))
         {
-            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone).", nameof(tenant));
+            throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
         }
     }
 

@@ -153,9 +153,6 @@ public sealed class JobClientTests
         { new JobOptions { Deadline = Now.AddSeconds(-1) }, "Deadline" },
         { new JobOptions { UniqueKey = "k" }, "UniqueFor" },
         { new JobOptions { JobId = "has/slash" }, "JobId" },
-        { new JobOptions { JobId = ".." }, "JobId" },
-        { new JobOptions { Queue = "." }, "Queue" },
-        { new JobOptions { Tenant = ".." }, "Tenant" },
         { new JobOptions { Tenant = "" }, "Tenant" },
         { new JobOptions { ProcessIn = TimeSpan.FromSeconds(-5) }, "ProcessIn" },
     };

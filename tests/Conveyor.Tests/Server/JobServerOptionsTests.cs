@@ -60,7 +60,7 @@ public sealed class JobServerOptionsTests
     [Theory]
     [InlineData("Max", "0", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 0.")]
     [InlineData("Max", "100001", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 100001.")]
-    [InlineData("Queue", "bad queue", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.' (not '.' or '..' alone)); got 'bad queue'.")]
+    [InlineData("Queue", "bad queue", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.'); got 'bad queue'.")]
     [InlineData("JobType", "Import", "Conveyor:Limits:Concurrency:imports:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got 'Import'.")]
     public async Task Start_WithAnInvalidConcurrencyLimit_FailsNamingTheSettingAndWhatItAccepts(string setting, string value, string expected)
     {

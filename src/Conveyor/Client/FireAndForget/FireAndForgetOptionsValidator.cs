@@ -10,7 +10,7 @@ internal sealed class FireAndForgetOptionsValidator : IValidateOptions<FireAndFo
         var failures = new List<string>();
         if (!QueueName.IsValid(options.Queue))
         {
-            failures.Add($"Conveyor:FireAndForget:Queue: '{options.Queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.' (not '.' or '..' alone)).");
+            failures.Add($"Conveyor:FireAndForget:Queue: '{options.Queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
         }
 
         if (!Enum.IsDefined(options.FullMode))
