@@ -177,4 +177,25 @@ public sealed class CreateWorkflowTests
         await CreatedAsync(await app.PostAsync("/batches", """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}""", TestApp.KeyA, idempotencyKey: "report-2026-11"));
         Assert.Equal(5, (await app.StoredJobsAsync("tenant-a")).Count);
     }
+
+    [Fact]
+    public async Task JobsAddedToAWorkflow_AreListedAsAddedJobs_AndARepeatOfItsCreateStillReplays()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var first = await CreatedAsync(await app.PostAsync("/workflows", FanOut, TestApp.KeyA, idempotencyKey: "with-more"));
+        var workflowId = first.GetProperty("workflow_id").GetString()!;
+
+        var added = await CreatedAsync(await app.PostAsync($"/batches/{workflowId}/jobs", """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}""", TestApp.KeyA));
+        using var repeat = await app.PostAsync("/workflows", FanOut, TestApp.KeyA, idempotencyKey: "with-more");
+        using var read = await app.SendAsync(HttpMethod.Get, $"/workflows/{workflowId}", TestApp.KeyA);
+        var workflow = await ProblemAssert.ReadJsonAsync(read);
+
+        Assert.Equal(HttpStatusCode.Created, repeat.StatusCode);
+        Assert.Equal(first.GetProperty("steps").GetRawText(), (await CreatedAsync(repeat)).GetProperty("steps").GetRawText());
+        var defined = first.GetProperty("steps").EnumerateObject().Count();
+        Assert.Equal(defined, workflow.GetProperty("steps").GetArrayLength());
+        var addedJob = Assert.Single(workflow.GetProperty("added_jobs").EnumerateArray());
+        Assert.Equal(added.GetProperty("job_ids")[0].GetString(), addedJob.GetProperty("job_id").GetString());
+        Assert.Equal(defined + 1, workflow.GetProperty("batch").GetProperty("total").GetInt32());
+    }
 }

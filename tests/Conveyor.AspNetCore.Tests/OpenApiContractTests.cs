@@ -327,11 +327,11 @@ public sealed class OpenApiContractTests
         Assert.Equal(JobFilterParser.Names.Order(), bulk["properties"]!["filter"]!["properties"]!.AsObject().Select(p => p.Key).Order());
         contract.AssertValid(bulk, """{"action": "retry", "filter": {"status": "FAILED", "error": "timeout", "created_after": "2026-01-01T00:00:00Z", "tenant": "*", "type": null}, "cursor": null, "limit": 500}""", "a filter batch");
         contract.AssertValid(bulk, """{"action": "delete", "ids": ["job_31c8927959d5442e90e3a6bc5a9188ec"], "tenant": "acme"}""", "a list of ids");
-        Assert.Equal(ConveyorOpenApiPatterns.JobId, contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
-        Assert.Equal(ConveyorOpenApiPatterns.Queue, contract.Operation("POST", Pause)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        Assert.Equal(OpenApi.ConveyorOpenApi.PathSegment(ConveyorOpenApiPatterns.JobId), contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+        Assert.Equal(OpenApi.ConveyorOpenApi.PathSegment(ConveyorOpenApiPatterns.Queue), contract.Operation("POST", Pause)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
         foreach (var (method, path) in new[] { ("GET", Schedule), ("PUT", Schedule), ("DELETE", Schedule), ("POST", PauseSchedule), ("POST", ResumeSchedule), ("POST", TriggerSchedule) })
         {
-            Assert.Equal(OpenApi.ConveyorOpenApi.ScheduleNamePattern, contract.Operation(method, path)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
+            Assert.Equal(OpenApi.ConveyorOpenApi.PathSegment(OpenApi.ConveyorOpenApi.ScheduleNamePattern), contract.Operation(method, path)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
         }
 
         var createSchedule = contract.Operation("POST", Schedules)["requestBody"]!["content"]!["application/json"]!["schema"]!;

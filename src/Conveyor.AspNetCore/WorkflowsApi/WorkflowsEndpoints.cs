@@ -88,6 +88,7 @@ internal static class WorkflowsEndpoints
                 StartedAt = s.Job?.StartedAt is { } started ? Rfc3339.Format(started) : null,
                 CompletedAt = s.Job?.CompletedAt is { } completed ? Rfc3339.Format(completed) : null,
             }).ToList(),
+            AddedJobs = workflow.AddedJobs.Select(static j => new WorkflowAddedJobResponse { JobId = j.Id, Status = j.State.ToApiStatus(), Type = j.Type }).ToList(),
         });
     }
 

@@ -65,14 +65,7 @@ internal sealed partial class WorkflowClient
         }
         while (cursor is not null);
 
-        // Jobs added to the workflow's batch after it started (AddToBatchAsync) count in its state: they follow the
-        // defined steps, each named by its job id, oldest first.
         var defined = definition.Steps.Select(s => s.JobId).ToHashSet(StringComparer.Ordinal);
-        var added = jobs.Values
-            .Where(j => !defined.Contains(j.Id))
-            .OrderBy(j => j.CreatedAt)
-            .ThenBy(j => j.Id, StringComparer.Ordinal)
-            .Select(j => new WorkflowStepInfo { Name = j.Id, JobId = j.Id, After = [], Job = j });
         return new WorkflowInfo
         {
             Id = batch.Id,
@@ -80,7 +73,11 @@ internal sealed partial class WorkflowClient
             Batch = batch,
             Steps = definition.Steps
                 .Select(s => new WorkflowStepInfo { Name = s.Name, JobId = s.JobId, After = s.After, Job = jobs.GetValueOrDefault(s.JobId) })
-                .Concat(added)
+                .ToList(),
+            AddedJobs = jobs.Values
+                .Where(j => !defined.Contains(j.Id))
+                .OrderBy(j => j.CreatedAt)
+                .ThenBy(j => j.Id, StringComparer.Ordinal)
                 .ToList(),
         };
     }

@@ -18,12 +18,15 @@ public sealed record WorkflowInfo
     /// <summary>The batch behind the workflow: counts by outcome, progress, times.</summary>
     public required BatchInfo Batch { get; init; }
 
-    /// <summary>
-    /// The steps, every step after those it runs after; then the jobs added to the workflow's batch after it started
-    /// (<see cref="IWorkflowClient.AddToBatchAsync"/>), each a step named by its job id that runs after nothing, shown
-    /// while the job is stored.
-    /// </summary>
+    /// <summary>The steps, every step after those it runs after.</summary>
     public required IReadOnlyList<WorkflowStepInfo> Steps { get; init; }
+
+    /// <summary>
+    /// The jobs added to the workflow's batch after it started (<see cref="IWorkflowClient.AddToBatchAsync"/>), oldest
+    /// first, while they are stored: the workflow finishes when they have finished too. They are not steps: nothing
+    /// runs after them by name.
+    /// </summary>
+    public IReadOnlyList<JobInfo> AddedJobs { get; init; } = [];
 }
 
 /// <summary>One step of a <see cref="WorkflowInfo"/>.</summary>

@@ -22,6 +22,23 @@ internal sealed record WorkflowResponse
     /// <summary>The steps, every step after those it runs after.</summary>
     [JsonPropertyName("steps")]
     public required IReadOnlyList<WorkflowStepResponse> Steps { get; init; }
+
+    /// <summary>The jobs added to the workflow after it started (<c>POST /batches/{id}/jobs</c>), oldest first: its end waits for them too.</summary>
+    [JsonPropertyName("added_jobs")]
+    public required IReadOnlyList<WorkflowAddedJobResponse> AddedJobs { get; init; }
+}
+
+/// <summary>A job added to a running workflow.</summary>
+internal sealed record WorkflowAddedJobResponse
+{
+    [JsonPropertyName("job_id")]
+    public required string JobId { get; init; }
+
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    [JsonPropertyName("type")]
+    public required string Type { get; init; }
 }
 
 /// <summary>One step of a workflow.</summary>
