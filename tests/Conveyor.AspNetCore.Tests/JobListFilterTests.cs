@@ -71,16 +71,20 @@ public sealed class JobListFilterTests
     [InlineData("created_after=2026-02-01T00:00:00Z&created_before=2026-01-01T00:00:00Z", "created_before")]
     [InlineData("tenant=has%20space", "tenant")]
     [InlineData("tenant=a&tenant=b", "tenant")]
+    [InlineData("created_after=2026-02-30T00:00:00Z", "created_after")]
+    [InlineData("created_after=2026-01-01T25:00:00Z", "created_after")]
+    [InlineData("created_after=2026-01-01T00:00:00%2B25:00", "created_after")]
+    [InlineData("created_after=2026-01-01T00:00:00Z%0A", "created_after")]
     [InlineData("error=%00", "error")]
     [InlineData("error=time%0Aout", "error")]
-    [InlineData("tenant=..", "tenant")]
     public async Task BadValue_Is400NamingTheParameter(string query, string field)
     {
         await using var app = await TestApp.StartAsync();
 
         using var response = await app.SendAsync(HttpMethod.Get, "/jobs?" + query);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.DoesNotContain("is no instant between", problem.GetRawText(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -20,16 +20,29 @@ internal static partial class Rfc3339
         value = default;
         return text is not null
             && Pattern().IsMatch(text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out value);
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
     }
 
     /// <summary>
-    /// True when <paramref name="text"/> has the form of an RFC 3339 date-time but names no instant between
-    /// 0001-01-01 and 9999-12-31 UTC (a 13th month, a year 0001 east of UTC): its error names the range, not the form.
+    /// True when <paramref name="text"/> is a valid RFC 3339 date-time (a real date and time of day, an offset within
+    /// ±14:00) that names no instant between 0001-01-01 and 9999-12-31 UTC, such as 0001-01-01T00:00:00+01:00: its error
+    /// names the range, not the form.
     /// </summary>
-    public static bool IsFormedButOutOfRange(string? text) =>
-        text is not null && Pattern().IsMatch(text) && !TryParse(text, out _);
+    public static bool IsFormedButOutOfRange(string? text)
+    {
+        if (text is null || Pattern().Match(text) is not { Success: true } match || TryParse(text, out _))
+        {
+            return false;
+        }
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+        var offset = match.Groups["offset"].Value;
+        var offsetFits = offset is "Z" or "z"
+            || (int.Parse(offset.AsSpan(4, 2), CultureInfo.InvariantCulture) is var minutes && minutes < 60
+                && (int.Parse(offset.AsSpan(1, 2), CultureInfo.InvariantCulture) * 60) + minutes <= 14 * 60);
+        return offsetFits && DateTime.TryParse(match.Groups["local"].Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    }
+
+    // ASCII digits only ([0-9], not \d), and \z: '$' would let a trailing newline through.
+    [GeneratedRegex(@"^(?<local>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?)(?<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
