@@ -496,10 +496,10 @@ public sealed partial class PostgresJobStore
                 AckOutcome.Snoozed => (ack.SnoozeUntil ?? Now()).UtcDateTime,
                 _ => null,
             };
-            snoozeReasons[i] = ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeReason : null;
+            snoozeReasons[i] = ack.Outcome == AckOutcome.Snoozed ? JobRows.WithoutNul(ack.SnoozeReason) : null;
             errors[i] = JobRows.WriteErrors(ErrorsToAppend(ack));
             results[i] = ack.Result is { } result ? AsArray(result) : null;
-            resultUrls[i] = ack.ResultUrl;
+            resultUrls[i] = JobRows.WithoutNul(ack.ResultUrl);
             anyReleased |= ack.Outcome == AckOutcome.Released;
         }
 

@@ -150,7 +150,12 @@ public sealed partial class PostgresJobStore
             sql.Append(" AND created_at < $").Append(parameters.Count);
         }
 
-        if (query.ErrorContains is not null)
+        if (query.ErrorContains is { } nul && nul.Contains('\0', StringComparison.Ordinal))
+        {
+            // No stored message holds U+0000 (JobRows.WriteErrors replaces it), and a text parameter cannot carry one.
+            sql.Append(" AND false");
+        }
+        else if (query.ErrorContains is not null)
         {
             // The last error's message; strpos, not LIKE, so that '%' and '_' in the text are taken literally.
             parameters.Add(P(query.ErrorContains.ToLowerInvariant()));

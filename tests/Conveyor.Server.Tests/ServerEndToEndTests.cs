@@ -127,7 +127,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
 
         using var accepted = await SendAsync(http, HttpMethod.Post, "/notes/42/archive", KeyA);
-        foreach (var bad in new[] { "/notes/abc/archive", "/notes/0/archive", "/notes/99999999999999999999/created", "/notes/-1/created" })
+        foreach (var bad in new[] { "/notes/abc/archive", "/notes/0/archive", "/notes/99999999999999999999/created", "/notes/-1/created", "/notes/0042/archive" })
         {
             using var refused = await SendAsync(http, HttpMethod.Post, bad, KeyA);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);

@@ -30,6 +30,20 @@ public abstract partial class AcknowledgeTests
     }
 
     [Fact]
+    public async Task Ack_SnoozedWithAReasonHoldingANul_IsStored()
+    {
+        // A handler's reason can hold any character; PostgreSQL's text refuses U+0000.
+        var leased = await LeaseAsync();
+
+        Assert.True(await AckAsync(Snooze(leased, TimeSpan.FromSeconds(30), reason: "waiting for \0 input")));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Scheduled, job.State);
+        Assert.StartsWith("waiting for ", job.SnoozeReason, StringComparison.Ordinal);
+        Assert.EndsWith(" input", job.SnoozeReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ack_SnoozedCarryingAnError_RecordsNoError()
     {
         // A snooze is not a failure, whatever the worker sends with it.

@@ -76,6 +76,29 @@ public abstract partial class QueryTests
     }
 
     [Fact]
+    public async Task List_ErrorFilterWithANul_MatchesNoJob_NotEveryJob()
+    {
+        await FailAsync(NewJob(), "disk full");
+        await FailAsync(NewJob(), "timeout");
+
+        Assert.Empty(await ListIdsAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = "\0" }));
+        Assert.Empty(await ListIdsAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = "disk\0" }));
+    }
+
+    [Fact]
+    public async Task Acknowledge_AnErrorMessageWithANul_IsStored_AndTheJobEnds()
+    {
+        // An exception's message can hold any character; PostgreSQL's jsonb refuses U+0000.
+        var id = await FailAsync(NewJob(), "bad byte \0 in the input");
+
+        var job = await GetAsync(id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.StartsWith("bad byte ", Assert.Single(job.Errors).Message, StringComparison.Ordinal);
+        Assert.EndsWith(" in the input", job.Errors[0].Message, StringComparison.Ordinal);
+        Assert.Equal([id], await ListIdsAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = "in the input" }));
+    }
+
+    [Fact]
     public async Task List_CreatedRange_IsAfterInclusiveAndBeforeExclusive()
     {
         var ids = await EnqueueManyAsync(6);

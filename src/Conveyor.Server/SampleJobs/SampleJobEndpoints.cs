@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -20,7 +21,8 @@ internal static class SampleJobEndpoints
     internal static bool TryReadNoteId(string text, out long noteId, out ValidationProblem? problem)
     {
         problem = null;
-        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out noteId) && noteId > 0)
+        noteId = 0;
+        if (!text.StartsWith('0') && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out noteId) && noteId > 0)
         {
             return true;
         }
@@ -34,7 +36,7 @@ internal static class SampleJobEndpoints
 
     private static readonly string JobIdRule = $"must be a job id: 1 to {JobId.MaxLength} letters, digits, '_', '-', ':' or '.'.";
 
-    private const string NoteIdRule = "must be a positive whole number of at most 19 digits (1 to 9223372036854775807).";
+    private const string NoteIdRule = "must be a positive whole number without leading zeros, at most 9223372036854775807.";
 
     /// <summary>The OpenAPI document says what <see cref="TryReadNoteId"/> takes.</summary>
     internal static Task DescribeNoteId(Microsoft.OpenApi.OpenApiOperation operation)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite.Internal;
@@ -45,9 +46,11 @@ internal sealed class SqliteSession : IDisposable
             connection.Open();
 
             // The listing's error filter: the last error line's message, ASCII case ignored (JobQuery.ErrorContains).
-            connection.CreateFunction<string, string, bool>(
+            // The text comes as UTF-8 bytes: as text, SQLite would hand the function what precedes a U+0000, and
+            // "disk\0" would match every message containing "disk" ("\0" alone, every message).
+            connection.CreateFunction<string, byte[], bool>(
                 "conveyor_last_error_contains",
-                static (errors, text) => JobErrorLines.LastMessageContains(errors, text),
+                static (errors, text) => JobErrorLines.LastMessageContains(errors, Encoding.UTF8.GetString(text)),
                 isDeterministic: true);
 
             // SQLite's own busy handler waits for another connection's write lock with short backoffs.

@@ -18,7 +18,8 @@ public sealed record JobQuery
     /// <summary>
     /// Only jobs whose last error's message contains this text, ignoring the case of ASCII letters (1 to
     /// <see cref="MaxErrorFilterLength"/> characters). No index answers a substring: the listing reads jobs newest
-    /// first until it has a page, so combine it with <see cref="State"/> (failed jobs are what have errors).
+    /// first until it has a page, so combine it with <see cref="State"/> (failed jobs are what have errors). A text
+    /// holding U+0000 matches no job (PostgreSQL stores none in a message).
     /// </summary>
     public string? ErrorContains { get; init; }
 
