@@ -1,5 +1,6 @@
 using System.Text;
 using Conveyor.AspNetCore.JobsApi.Contracts;
+using Conveyor.Handlers;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,7 +18,7 @@ internal static class JobStepsEndpoint
 {
     private static readonly string SignalPrefix = JobSignal.StepName("");
     private static readonly string WaitPrefix = JobSignal.WaitStepName("");
-    private static readonly string SleepPrefix = JobSignal.SleepStepName("");
+    private static readonly string SleepPrefix = DeadlineSteps.SleepStepName("");
 
     public static void Map(IEndpointRouteBuilder group) =>
         group.MapGet("/jobs/{jobId}/steps", GetAsync).WithName("GetJobSteps")
@@ -57,7 +58,7 @@ internal static class JobStepsEndpoint
         // A wait's or a sleep's deadline is shown as a time, not as the ticks it is stored as (past 2^53, which
         // JavaScript cannot hold).
         var result = step.Result.IsEmpty ? null
-            : kind is "wait" or "sleep" && JobSignal.TryReadDeadlineStep(step.Result.Span, out var until)
+            : kind is "wait" or "sleep" && DeadlineSteps.TryRead(step.Result.Span, out var until)
                 ? new RawJson(Encoding.UTF8.GetBytes($"\"{Rfc3339.Format(until)}\""))
                 : new RawJson(step.Result);
         return new JobStepResponse(name, kind, step.Attempt, result, Rfc3339.Format(step.CompletedAt))

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Conveyor.Handlers;
 using Conveyor.Storage;
 
 namespace Conveyor;
@@ -123,12 +124,12 @@ public sealed partial class JobContext
         ValidateStepName(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
         var now = _timeProvider.GetUtcNow();
-        var until = FromDeadlineStep(await RunStepCoreAsync(JobSignal.SleepStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
+        var until = FromDeadlineStep(await RunStepCoreAsync(DeadlineSteps.SleepStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
         await SleepUntilAsync(until).ConfigureAwait(false);
     }
 
-    private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) => JobSignal.DeadlineStep(until);
+    private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) => DeadlineSteps.Write(until);
 
     private static DateTimeOffset FromDeadlineStep(ReadOnlyMemory<byte> stored) =>
-        JobSignal.TryReadDeadlineStep(stored.Span, out var until) ? until : throw new FormatException($"A stored deadline step holds '{Encoding.ASCII.GetString(stored.Span)}', not UTC ticks.");
+        DeadlineSteps.TryRead(stored.Span, out var until) ? until : throw new FormatException($"A stored deadline step holds '{Encoding.ASCII.GetString(stored.Span)}', not UTC ticks.");
 }

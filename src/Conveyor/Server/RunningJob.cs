@@ -81,6 +81,8 @@ internal sealed class RunningJob(LeasedJob job)
             return;
         }
 
+        // NextStep runs before the timer exists: a limit already reached fires at once, possibly before _limitTimer is
+        // assigned, and LimitTimerFired then needs no timer (nothing is left after the step).
         _limitReason = reason;
         _limitTimer = timeProvider.CreateTimer(LimitTimerFired, null, NextStep(delay), Timeout.InfiniteTimeSpan);
     }

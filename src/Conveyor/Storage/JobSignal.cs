@@ -48,26 +48,6 @@ public static class JobSignal
     /// <summary>The step that holds the deadline of the job's wait for signal <paramref name="name"/>.</summary>
     public static string WaitStepName(string name) => "$wait:" + name;
 
-    /// <summary>The step that holds the deadline of the job's sleep <paramref name="name"/> (<c>SleepAsync</c>).</summary>
-    internal static string SleepStepName(string name) => "$sleep:" + name;
-
-    /// <summary>A wait's or a sleep's deadline as its step's result: its UTC ticks in decimal.</summary>
-    internal static ReadOnlyMemory<byte> DeadlineStep(DateTimeOffset until) =>
-        System.Text.Encoding.ASCII.GetBytes(until.UtcTicks.ToString(CultureInfo.InvariantCulture));
-
-    /// <summary>Reads a result written by <see cref="DeadlineStep"/>.</summary>
-    internal static bool TryReadDeadlineStep(ReadOnlySpan<byte> stored, out DateTimeOffset until)
-    {
-        until = default;
-        if (!long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks > DateTimeOffset.MaxValue.UtcTicks)
-        {
-            return false;
-        }
-
-        until = new DateTimeOffset(ticks, TimeSpan.Zero);
-        return true;
-    }
-
     /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
     public static string WaitReason(string name, DateTimeOffset until) =>
         string.Create(CultureInfo.InvariantCulture, $"Waiting for signal '{name}' until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");

@@ -40,7 +40,7 @@ public sealed class RunningJobLimitTests
     }
 
     [Fact]
-    public void ALimitDisarmedBetweenSteps_StaysDisarmed()
+    public void ALimitDisarmedAfterAStep_StaysDisarmed()
     {
         var time = new FakeTimeProvider();
         var run = new RunningJob(Leased(timeout: TimeSpan.FromDays(60), deadline: null));
@@ -49,6 +49,20 @@ public sealed class RunningJobLimitTests
         run.DisarmLimits();
 
         time.Advance(TimeSpan.FromDays(30));
+        Assert.False(run.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void ALimitDisarmedJustBeforeAStepEnds_NeverFires()
+    {
+        // The job ends a tick before the first step's timer would fire and set itself again.
+        var time = new FakeTimeProvider();
+        var run = new RunningJob(Leased(timeout: TimeSpan.FromDays(60), deadline: null));
+        run.ArmLimits(time);
+        time.Advance(LongestTimer - TimeSpan.FromTicks(1));
+        run.DisarmLimits();
+        time.Advance(TimeSpan.FromDays(30));
+
         Assert.False(run.Token.IsCancellationRequested);
     }
 
