@@ -35,6 +35,47 @@ public sealed class ProtocolErrorTests
     }
 
     [Theory]
+    [InlineData("GET /jobs/.")]
+    [InlineData("GET /jobs/%2E")]
+    [InlineData("GET /jobs/job_1/..")]
+    [InlineData("GET /schedules/.?limit=1")]
+    public async Task APathWithADotSegment_Is400_NotTheRouteTheServerWouldMakeOfIt(string requestLine)
+    {
+        // The server removes dot segments before routing: GET /jobs/. would otherwise answer the listing.
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        var response = await SendRawAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("DELETE /jobs/%2e%2E")]
+    [InlineData("POST /jobs/./cancel")]
+    [InlineData("POST /queues/../pause")]
+    public async Task APathWithADotSegmentThatLeadsToNoRoute_IsNotTakenAsAnother(string requestLine)
+    {
+        // What is left after the dots are removed matches no Conveyor endpoint: routing answers 404 or 405.
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        var response = await SendRawAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+
+        Assert.Matches("^HTTP/1.1 (400|404|405) ", response);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Fact]
+    public async Task APathWithDotsInsideASegment_IsAnsweredAsUsual()
+    {
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        var response = await SendRawAsync(app.Address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 404 ", response, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("GET /jobs/job_%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
     [InlineData("GET /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Api-Key: \u00ff\u00fe\r\n\r\n")]
     public async Task RefusedByKestrelBeforeTheApplication_IsAnEmpty400_AsDocumented(string request)

@@ -16,6 +16,11 @@ internal static class ApiProblems
             detail: $"{field}: {reason}",
             title: "The request is not valid.");
 
+    public static ProblemHttpResult DotSegment() => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "The path is not valid.",
+        detail: "The path holds a '.' or '..' segment, which names no job, queue, schedule or limit (the server would read it as another path).");
+
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,
         title: "An API key is required.",

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.AspNetCore;
 
 /// <summary>
-/// Runs before every Jobs API endpoint: resolves the caller from the API key (401), applies the caller's tenant rate
+/// Runs before every Jobs API endpoint: refuses a path with a '.' or '..' segment (400, <see cref="DotSegments"/>),
+/// resolves the caller from the API key (401), applies the caller's tenant rate
 /// limit (429 with Retry-After), and turns an unreachable store into a 503 and a body the server cannot read into a
 /// 400 (or the server's 413) instead of a 500.
 /// </summary>
@@ -17,6 +18,11 @@ internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (DotSegments.InRequestTarget(http))
+        {
+            return ApiProblems.DotSegment();
+        }
+
         var caller = resolver.Resolve(http.Request);
         if (caller is null)
         {
