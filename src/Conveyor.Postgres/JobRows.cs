@@ -94,19 +94,18 @@ internal static class JobRows
     /// The error with each U+0000 replaced by U+FFFD: jsonb refuses U+0000, and an exception's message may hold one
     /// (text parsed from bytes); refused, the acknowledgement could never be stored and its job never end.
     /// </summary>
-    private static JobError WithoutNul(JobError error) =>
-        error.Message.Contains('\0', StringComparison.Ordinal) || error.ExceptionType?.Contains('\0', StringComparison.Ordinal) == true
-            || error.Item?.Contains('\0', StringComparison.Ordinal) == true || error.StackTrace?.Contains('\0', StringComparison.Ordinal) == true
-            ? error with
-            {
-                Message = WithoutNul(error.Message),
-                ExceptionType = WithoutNul(error.ExceptionType),
-                Item = WithoutNul(error.Item),
-                StackTrace = WithoutNul(error.StackTrace),
-            }
-            : error;
+    private static JobError WithoutNul(JobError error) => error with
+    {
+        Message = WithoutNul(error.Message),
+        ExceptionType = WithoutNul(error.ExceptionType),
+        Item = WithoutNul(error.Item),
+        StackTrace = WithoutNul(error.StackTrace),
+    };
 
-    /// <summary>The text with each U+0000 replaced by U+FFFD: no PostgreSQL text or jsonb value can hold U+0000.</summary>
+    /// <summary>
+    /// The text with each U+0000 replaced by U+FFFD (the same instance when it holds none): no PostgreSQL text or jsonb
+    /// value can hold U+0000.
+    /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? WithoutNul(string? text) => text?.Replace('\0', '\uFFFD');
 
