@@ -10,12 +10,18 @@ public sealed partial class SqliteJobStore
     /// <summary>The writer connection's last PRAGMA data_version; read and written under the write lock.</summary>
     private long _lastDataVersion;
 
+    /// <summary>Started by the first wait (a process that only enqueues never watches), disposed with the store.</summary>
+    private readonly Lock _logWatcherLock = new();
+    private WriteAheadLogWatcher? _logWatcher;
+    private bool _logWatcherStarted;
+
     /// <summary>
     /// Completes when a job may have become ready, or after <paramref name="timeout"/> (measured with the
     /// <see cref="TimeProvider"/>). An enqueue, promotion, release, recovery, requeue or resume by any store
     /// instance of the same file in this process wakes the waiter at once. Writes by other processes are
-    /// noticed every <see cref="SqliteStoreOptions.ExternalChangePollInterval"/> through <c>PRAGMA data_version</c>,
-    /// and wake the waiter when a job is pending.
+    /// noticed through <c>PRAGMA data_version</c>, and wake the waiter when a job is pending: checked as soon as
+    /// the file system reports a write to the write-ahead log, and every
+    /// <see cref="SqliteStoreOptions.ExternalChangePollInterval"/> in any case.
     /// </summary>
     /// <remarks>
     /// A signal that fired after this instance's last dequeue began and before this wait counts: the wait
@@ -47,12 +53,21 @@ public sealed partial class SqliteJobStore
         try
         {
             var timedOut = Task.Delay(timeout, _timeProvider, stop.Token);
+            var logWatcher = _singleConnection ? null : LogWatcher();
+            var written = logWatcher?.NextWriteAsync();
+            var pollSoon = false;
             while (true)
             {
-                var poll = _singleConnection ? null : Task.Delay(_pollInterval, _timeProvider, stop.Token);
-                var woken = poll is null
-                    ? await Task.WhenAny(next, timedOut).ConfigureAwait(false)
-                    : await Task.WhenAny(next, timedOut, poll).ConfigureAwait(false);
+                // After a reported write that showed no commit yet, the next look comes soon: SQLite makes a commit
+                // visible to data_version just after its last write to the log.
+                var poll = _singleConnection ? null : Task.Delay(pollSoon ? RecheckAfterWrite : _pollInterval, _timeProvider, stop.Token);
+                Task[] waits = (poll, written) switch
+                {
+                    (null, _) => [next, timedOut],
+                    (_, null) => [next, timedOut, poll],
+                    _ => [next, timedOut, poll, written],
+                };
+                var woken = await Task.WhenAny(waits).ConfigureAwait(false);
                 if (woken == next)
                 {
                     Volatile.Write(ref _seenGeneration, _signal.Generation);
@@ -66,6 +81,13 @@ public sealed partial class SqliteJobStore
                     return false;
                 }
 
+                // Taken before the check, so that a write reported during it wakes this loop again.
+                pollSoon = woken == written && written is not null;
+                if (pollSoon)
+                {
+                    written = logWatcher!.NextWriteAsync();
+                }
+
                 if (await ExternalJobsAppearedAsync(cancellationToken).ConfigureAwait(false))
                 {
                     return true;
@@ -76,6 +98,28 @@ public sealed partial class SqliteJobStore
         {
             // Drops the timers still pending.
             await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How soon the store looks again when a reported write to the log showed no new commit.</summary>
+    private static readonly TimeSpan RecheckAfterWrite = TimeSpan.FromMilliseconds(1);
+
+    private WriteAheadLogWatcher? LogWatcher()
+    {
+        if (!_watchWriteAheadLog)
+        {
+            return null;
+        }
+
+        lock (_logWatcherLock)
+        {
+            if (!_logWatcherStarted && !_disposed)
+            {
+                _logWatcherStarted = true;
+                _logWatcher = WriteAheadLogWatcher.TryStart(_databaseName);
+            }
+
+            return _logWatcher;
         }
     }
 

@@ -32,6 +32,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly TimeSpan _busyTimeout;
     private readonly bool _durableCommits;
     private readonly TimeSpan _pollInterval;
+    private readonly bool _watchWriteAheadLog;
     private readonly int _maxReadConnections;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentQueue<SqliteSession> _readers = new();
@@ -79,6 +80,8 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             ? options.ExternalChangePollInterval
             : SqliteStoreOptions.DefaultExternalChangePollInterval;
         _maxReadConnections = Math.Max(1, options.MaxReadConnections);
+        // A file this store may write, named by a path (not an in-memory or URI data source).
+        _watchWriteAheadLog = options.WatchWriteAheadLog && _directoryToCreate is not null;
         _signal = StoreSignal.For(_singleConnection ? $"{_databaseName}#{Guid.NewGuid():N}" : _databaseName);
         _seenGeneration = _signal.Generation;
     }
@@ -105,6 +108,12 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         try
         {
             _disposed = true;
+            lock (_logWatcherLock)
+            {
+                _logWatcher?.Dispose();
+                _logWatcher = null;
+            }
+
             _writer?.Dispose();
             _writer = null;
             while (_readers.TryDequeue(out var reader))

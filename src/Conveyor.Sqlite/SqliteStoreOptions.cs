@@ -51,11 +51,15 @@ public sealed class SqliteStoreOptions : IValidatableObject
 
     /// <summary>
     /// While a worker waits for jobs, how often the store checks whether another process changed the file
-    /// (a cheap <c>PRAGMA data_version</c>). Jobs enqueued in the same process wake workers at once; this
-    /// bounds the latency of jobs enqueued by other processes.
+    /// (a cheap <c>PRAGMA data_version</c>). Jobs enqueued in the same process wake workers at once, and so do those
+    /// of other processes where the file system reports writes to the file's write-ahead log (local disks on Linux,
+    /// Windows and macOS); this bounds the latency of jobs enqueued by other processes where it does not.
     /// </summary>
     [SettingRange("00:00:00.010", "00:01:00", ErrorMessage = "Conveyor:Sqlite:ExternalChangePollInterval must be between 10 ms and 1 minute.")]
     public TimeSpan ExternalChangePollInterval { get; set; } = DefaultExternalChangePollInterval;
+
+    /// <summary>Off in tests of the poll alone: the file system then reports no write.</summary>
+    internal bool WatchWriteAheadLog { get; set; } = true;
 
     /// <summary>
     /// Connections kept open for reads (job lookups, listings, statistics), which in WAL mode never wait for

@@ -2,7 +2,10 @@ using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite.Tests;
 
-/// <summary>Waking idle workers: at once within a process, by PRAGMA data_version across processes.</summary>
+/// <summary>
+/// Waking idle workers: at once within a process; across processes by PRAGMA data_version, checked when the file
+/// system reports a write to the write-ahead log and at every poll.
+/// </summary>
 public sealed class SqliteStoreSignalTests : IDisposable
 {
     private readonly SqliteTestDatabase _database = new();
@@ -80,21 +83,36 @@ public sealed class SqliteStoreSignalTests : IDisposable
     }
 
     [Fact]
-    public async Task WaitForJobsAsync_AnotherProcessMakesAJobPending_WakesAtTheNextPoll()
+    public async Task WaitForJobsAsync_AnotherProcessMakesAJobPending_WakesWithoutWaitingForThePoll()
     {
-        await using var worker = _database.CreateStore(_time, o => o.ExternalChangePollInterval = TimeSpan.FromMilliseconds(100));
+        await using var worker = _database.CreateStore(_time, o => o.ExternalChangePollInterval = TimeSpan.FromMinutes(1));
+        await worker.EnqueueAsync(TestJobs.New(processAt: _time.GetUtcNow().AddHours(1)), Ct);
+        Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+        var wait = worker.WaitForJobsAsync(TimeSpan.FromMinutes(5), Ct).AsTask();
+
+        PromoteFromAnotherConnection();
+
+        // Far less than the poll interval: only the report of the write to the log can have woken it. The clock moves
+        // by a millisecond at a time for the look the store takes again when a report came before its commit showed.
+        await AdvanceUntilAsync(wait, TimeSpan.FromMilliseconds(1));
+        Assert.True(wait.IsCompleted, "the wait did not end within a second of the fake clock, far less than the poll interval");
+        Assert.True(await wait);
+        Assert.Single(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+    }
+
+    [Fact]
+    public async Task WaitForJobsAsync_AnotherProcessMakesAJobPendingWhereNoWriteIsReported_WakesAtTheNextPoll()
+    {
+        await using var worker = _database.CreateStore(_time, o =>
+        {
+            o.ExternalChangePollInterval = TimeSpan.FromMilliseconds(100);
+            o.WatchWriteAheadLog = false;
+        });
         await worker.EnqueueAsync(TestJobs.New(processAt: _time.GetUtcNow().AddHours(1)), Ct);
         Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
         var wait = worker.WaitForJobsAsync(TimeSpan.FromMinutes(1), Ct).AsTask();
 
-        // Another process (here a bare connection, which no in-process signal knows of) promotes the job.
-        using (var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE jobs SET state = 'pending', enqueued_at = scheduled_at, pending_seq = 1000 WHERE state = 'scheduled';";
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
+        PromoteFromAnotherConnection();
 
         Assert.False(wait.IsCompleted);
         await AdvanceUntilAsync(wait, TimeSpan.FromMilliseconds(100));
@@ -124,10 +142,20 @@ public sealed class SqliteStoreSignalTests : IDisposable
         Assert.True(_time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 1, TimeSpan.Zero));
     }
 
-    /// <summary>Moves the fake clock step by step until the wait ends, giving the store's poll a moment of real time after each step.</summary>
-    private async Task AdvanceUntilAsync(Task<bool> wait, TimeSpan step)
+    /// <summary>Another process (here a bare connection, which no in-process signal knows of) makes the scheduled job pending.</summary>
+    private void PromoteFromAnotherConnection()
     {
-        for (var i = 0; i < 1000 && !wait.IsCompleted; i++)
+        using var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE jobs SET state = 'pending', enqueued_at = scheduled_at, pending_seq = 1000 WHERE state = 'scheduled';";
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+
+    /// <summary>Moves the fake clock step by step until the wait ends, giving the store's poll a moment of real time after each step.</summary>
+    private async Task AdvanceUntilAsync(Task<bool> wait, TimeSpan step, int steps = 1000)
+    {
+        for (var i = 0; i < steps && !wait.IsCompleted; i++)
         {
             _time.Advance(step);
             await Task.WhenAny(wait, Task.Delay(20, Ct));
