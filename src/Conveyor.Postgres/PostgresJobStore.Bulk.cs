@@ -38,15 +38,19 @@ public sealed partial class PostgresJobStore
           AND h.tenant = j.tenant AND h.unique_key = j.unique_key AND h.unique_held AND h.unique_until <= $3
         """;
 
-    // Requeue; each queue that got jobs back is NOTIFYed once. $3 now, $4 jobs channel.
+    // Requeue; each queue that got jobs back is NOTIFYed once; failed or cancelled batch members rejoin their unfinished
+    // batches (RejoinedBatches). $3 now, $4 jobs channel.
     private const string BulkRequeueTemplate = """
         WITH target AS (
-            SELECT id, state FROM :"schema".jobs
+            SELECT id, state, batch_id FROM :"schema".jobs
             WHERE id = ANY($2) AND ($1::text IS NULL OR tenant = $1) ORDER BY id FOR UPDATE
+        ), rejoined AS (
+            REJOINED_BATCHES
         ), requeued AS (
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
+                flow = j.flow OR (t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL AND j.batch_id IN (SELECT id FROM rejoined)),
                 unique_held = j.unique_held OR (
                     j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)
                     AND NOT EXISTS (
@@ -76,7 +80,7 @@ public sealed partial class PostgresJobStore
 
     private string BulkReleaseExpiredKeysSql => field ??= Sql(BulkReleaseExpiredKeysTemplate);
 
-    private string BulkRequeueSql => field ??= Sql(BulkRequeueTemplate);
+    private string BulkRequeueSql => field ??= Sql(BulkRequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal));
 
     private string BulkDeleteSql => field ??= Sql(BulkDeleteTemplate);
 

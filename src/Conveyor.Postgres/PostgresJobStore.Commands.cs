@@ -31,16 +31,19 @@ public sealed partial class PostgresJobStore
         """;
 
     // Requeue: failed, cancelled, scheduled or retrying become pending now, due now, errors kept; the queue is
-    // NOTIFYed. Attempts keep counting, so the next attempt's error has its own number; the earlier attempts' start,
+    // NOTIFYed. A failed or cancelled batch member rejoins its batch while the batch is unfinished (RejoinedBatches). Attempts keep counting, so the next attempt's error has its own number; the earlier attempts' start,
     // completion and progress are cleared so that nothing stale looks current. A job with a unique key whose time to live has not passed holds it again, unless another
     // job holds it now. $1 tenant, $2 id, $3 now, $4 jobs channel.
     private const string RequeueTemplate = """
         WITH target AS (
-            SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
+            SELECT id, state, batch_id FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
+        ), rejoined AS (
+            REJOINED_BATCHES
         ), requeued AS (
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
+                flow = j.flow OR (t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL AND j.batch_id IN (SELECT id FROM rejoined)),
                 unique_held = j.unique_held OR (
                     j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)
                     AND NOT EXISTS (
@@ -76,7 +79,24 @@ public sealed partial class PostgresJobStore
 
     private string CancelSql => field ??= Sql(CancelTemplate);
 
-    private string RequeueSql => field ??= Sql(RequeueTemplate);
+    // A requeue's failed or cancelled batch members (target: id, state, batch_id) whose batch is unfinished: their ends
+    // leave the batch's counts, and the requeue flags them again (flow), so that jobs_flow_finished() counts their
+    // next ends as any member's; a finished batch keeps the ends it was decided by. Jobs are locked before batches, as
+    // an acknowledgement takes them. The decrement cannot finish a batch (a batch finishes when its counts reach the
+    // total, in jobs_flow_finished()).
+    private const string RejoinedBatches = """
+        UPDATE :"schema".batches b
+            SET failed = b.failed - r.failed, cancelled = b.cancelled - r.cancelled, updated_at = $3
+            FROM (SELECT t.batch_id, count(*) FILTER (WHERE t.state = 'failed') AS failed,
+                         count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled
+                  FROM target t
+                  WHERE t.state IN ('failed', 'cancelled') AND t.batch_id IS NOT NULL
+                  GROUP BY t.batch_id) r
+            WHERE b.id = r.batch_id AND b.finished_at IS NULL
+            RETURNING b.id
+        """;
+
+    private string RequeueSql => field ??= Sql(RequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal));
 
     private string ReleaseExpiredKeyOfJobSql => field ??= Sql(ReleaseExpiredKeyOfJobTemplate);
 

@@ -90,7 +90,7 @@ public sealed partial class RedisJobStore
         return changed;
     }
 
-    /// <summary>A key of the slot an outbox entry applies on: the dependant's hash ("d…") or the batch's ("c…").</summary>
+    /// <summary>A key of the slot an outbox entry applies on: the dependant's hash ("d…") or the batch's ("c…", a member's end; "u…", a member's rejoining).</summary>
     private RedisKey? OutboxTarget(string entry)
     {
         if (entry.StartsWith("d\t", StringComparison.Ordinal) && entry.Split('\t', 7) is { Length: 7 } d)
@@ -98,7 +98,7 @@ public sealed partial class RedisJobStore
             return QueueKeys(d[5]).Job(d[6]);
         }
 
-        if (entry.StartsWith("c\t", StringComparison.Ordinal) && entry.Split('\t') is { Length: >= 5 } c)
+        if ((entry.StartsWith("c\t", StringComparison.Ordinal) || entry.StartsWith("u\t", StringComparison.Ordinal)) && entry.Split('\t') is { Length: >= 5 } c)
         {
             return _keys.Batch(c[1]);
         }

@@ -248,6 +248,11 @@ public sealed partial class SqliteJobStore
                 return JobCommandResult.Done;
             case JobBulkAction.Requeue when state is JobState.Failed or JobState.Cancelled or JobState.Scheduled or JobState.Retrying:
                 var pendingSeq = ReadPendingSeq(session) + 1;
+                if (state is JobState.Failed or JobState.Cancelled)
+                {
+                    session.Command(SqlStatement.RejoinBatch).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
+                }
+
                 session.Command(SqlStatement.RequeueJob).Bind("@seq", seq).Bind("@now", now).Bind("@pending_seq", pendingSeq).ExecuteNonQuery();
                 AdvancePendingSeq(session, pendingSeq);
                 return JobCommandResult.Done;

@@ -99,6 +99,7 @@ public sealed class RedisClusterTests
         await HandOffAcrossSlotsAsync(store, queues);
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
+        await RetriedMemberAcrossSlotsAsync(store, queues);
         await DagAcrossQueuesAsync(store, queues);
         await CancelBatchAcrossSlotsAsync(connection, store, queues);
         await DeliveryStoppedHalfWayAsync(connection, store, queues, time);
@@ -242,6 +243,53 @@ public sealed class RedisClusterTests
         var unknown = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(BatchId.New(), SuccessOnly: true, OnBatch: true)] }, CancellationToken.None);
         Assert.Equal(EnqueueOutcome.DependencyNotFound, unknown.Outcome);
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.CreateBatchAsync(batch, [RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }], CancellationToken.None));
+    }
+
+    /// <summary>
+    /// A failed member on another slot than its batch, requeued by hand while the batch runs: its rejoining reaches the
+    /// batch through its outbox, once however often it is delivered, and its next end is counted once.
+    /// </summary>
+    private static async Task RetriedMemberAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        store.DeliversOutboxesOnNotice = false;
+        try
+        {
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var first = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+            var second = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id };
+            var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+            Assert.True((await store.CreateBatchAsync(batch, [first, second, onSuccess], CancellationToken.None)).AllStored);
+
+            Assert.Equal(first.Id, Assert.Single(await FinishAllAsync(store, [queues[0]], failIds: [first.Id])).Id);
+            Assert.Equal(1, await store.DeliverOutboxesAsync(100));
+            Assert.Equal(1, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Failed);
+
+            Assert.Equal(JobCommandResult.Done, await store.RequeueAsync(TenantId.Default, first.Id, CancellationToken.None));
+            Assert.Equal(1, await store.DeliverOutboxesAsync(100, remove: false));
+            var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Running, 0, 2), (info.State, info.Failed, info.Unfinished));
+
+            // The rejoining, delivered again beside the count of the member's next end, changes nothing a second time.
+            Assert.Equal(first.Id, Assert.Single(await FinishAllAsync(store, [queues[0]])).Id);
+            Assert.Equal(1, await store.DeliverOutboxesAsync(100, remove: false));
+            Assert.Equal(0, await store.DeliverOutboxesAsync(100));
+            info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Running, 1, 0, 1), (info.State, info.Succeeded, info.Failed, info.Unfinished));
+
+            Assert.Equal(second.Id, Assert.Single(await FinishAllAsync(store, [queues[2]])).Id);
+            while (await store.DeliverOutboxesAsync(100) > 0)
+            {
+            }
+
+            info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Succeeded, 2), (info.State, info.Succeeded));
+            await WaitForStateAsync(store, onSuccess.Id, JobState.Pending);
+            Assert.Equal(onSuccess.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+        }
+        finally
+        {
+            store.DeliversOutboxesOnNotice = true;
+        }
     }
 
     /// <summary>A fan-out/fan-in across queues on three nodes: the aggregate starts once both branches succeeded, a branch's failure cancels it.</summary>

@@ -32,6 +32,7 @@ for i = 8, #ARGV do
     elseif action == 'requeue' then
       if st == 'failed' or st == 'cancelled' or st == 'scheduled' or st == 'retrying' then
         unlink_state(id, st)
+        if st == 'failed' or st == 'cancelled' then flow_rejoin(QUEUE_BASE, id, st, now) end
         redis.call('HSET', jk, 'sa', now, 'pr', '0')
         redis.call('HDEL', jk, 's', 'f')
         make_pending(jk, id, now)

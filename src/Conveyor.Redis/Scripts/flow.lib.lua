@@ -6,7 +6,8 @@
 -- Keys are built from the store's prefix (flow.prefix): a queue's "<prefix>:{<queue>}:…" (RedisKeys.QueueKeys), a
 -- batch "<prefix>:{<prefix>:coord}:b:<id>" (hash: tn tenant, st state, n total, s succeeded, f failed, x cancelled,
 -- rt retention µs, c created, u updated, fin finished), its callbacks "…:b:<id>#d" (list), its unfinished members
--- "…:b:<id>#m" (set of "<queue>\t<id>"), and the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset).
+-- "…:b:<id>#m" (set of "<queue>\t<id>"), the requeues of members that rejoined it from another slot "…:b:<id>#u"
+-- (set of "<queue>\t<id>\t<time>"), and the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset).
 -- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
 -- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, dp dependencies (JSON
 -- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
@@ -260,9 +261,45 @@ local function flow_finished(base, id, state, now)
   end
 end
 
+-- Takes a failed or cancelled member's end out of its batch's counts while the batch is unfinished, and makes the
+-- member one of its unfinished members again, so that its next end is counted (flow_count, flow_apply's 'c'). A token
+-- (the member and the time of its requeue) is applied once: an outbox entry delivered again after the member's next
+-- end was counted must not take that end out again. Returns true when it changed the batch.
+local function flow_uncount(batch, queue, id, state, token, now)
+  local bk = flow_batch(batch)
+  local field = state == 'failed' and 'f' or 'x'
+  local v = redis.call('HMGET', bk, 'n', field, 'fin')
+  if not v[1] or v[3] then return false end
+  if token and redis.call('SADD', bk .. '#u', token) == 0 then return false end
+  if redis.call('SADD', bk .. '#m', queue .. '\t' .. id) == 0 then return false end
+  redis.call('HSET', bk, field, flow_int((tonumber(v[2]) or 0) - 1), 'u', now)
+  return true
+end
+
+-- Runs in the script that requeues a failed or cancelled job by hand (requeue.lua, bulk.lua). A member of a batch that
+-- is unfinished rejoins it: its end leaves the counts, and the job is flagged again and no longer marked counted, so
+-- that its next end is counted as any member's; a finished batch keeps the ends it was decided by. A batch on another
+-- slot is told through the job's outbox ('u', before any 'c' of the job's next end in the same outbox); the job is
+-- flagged either way there, and a count of its next end applies only if it rejoined (flow_apply's 'c').
+local function flow_rejoin(base, id, state, now)
+  if flow.prefix == '' then flow.prefix = string.match(base, '^(.*):{[^{}]*}:$') end
+  local jk = base .. 'j:' .. id
+  local b = redis.call('HMGET', jk, 'b', 'bd', 'bo')
+  if not b[1] or not b[2] then return end
+  local queue = flow_queue_name(base)
+  if b[3] then
+    flow_outbox(base .. 'outbox', 'u\t' .. b[1] .. '\t' .. queue .. '\t' .. id .. '\t' .. state .. '\t' .. now)
+  elseif not flow_uncount(b[1], queue, id, state, nil, now) then
+    return
+  end
+  redis.call('HDEL', jk, 'bd')
+  redis.call('HSET', jk, 'fl', '1')
+end
+
 -- Applies one outbox entry on its own slot (outbox_apply.lua), at most once however often it is delivered: a
 -- dependency entry only while its dependant waits and has not resolved that dependency (the set "<job hash>#r"), a
--- count only while the member is among its batch's unfinished members. Returns 1 when it changed something, else 0.
+-- count only while the member is among its batch's unfinished members, a member's rejoining once per requeue
+-- (flow_uncount). Returns 1 when it changed something, else 0.
 local function flow_apply(entry, now)
   local kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
   if kind then
@@ -274,6 +311,10 @@ local function flow_apply(entry, now)
     flow_resolve(s .. '\t' .. queue .. '\t' .. id, kind, dependency, ok == '1', now, work, base .. 'outbox')
     if #work > 0 then flow_finished(base, id, work[1][3], now) end
     return 1
+  end
+  local ubatch, uqueue, uid, ustate, at = string.match(entry, '^u\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
+  if ubatch then
+    return flow_uncount(ubatch, uqueue, uid, ustate, uqueue .. '\t' .. uid .. '\t' .. at, now) and 1 or 0
   end
   local batch, mqueue, mid, state = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)$')
   if not batch then return 0 end

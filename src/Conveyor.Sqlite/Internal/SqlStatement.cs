@@ -37,6 +37,7 @@ internal enum SqlStatement
     CancelJob,
     RequestCancel,
     RequeueJob,
+    RejoinBatch,
     DeleteJob,
     HasPendingJobs,
     AcquireLock,

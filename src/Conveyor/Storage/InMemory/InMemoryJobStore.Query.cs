@@ -151,6 +151,11 @@ public sealed partial class InMemoryJobStore
                     job.StartedAt = null;
                     job.CompletedAt = null;
                     job.Progress = 0;
+                    if (job.State is JobState.Failed or JobState.Cancelled)
+                    {
+                        Rejoin(job, now);
+                    }
+
                     MoveTo(job, JobState.Pending, now);
                     Signal();
                     return ValueTask.FromResult(JobCommandResult.Done);

@@ -284,6 +284,31 @@ public sealed partial class InMemoryJobStore
         }
     }
 
+    /// <summary>
+    /// Runs inside the requeue of a failed or cancelled <paramref name="job"/>: while its batch is unfinished, the job's
+    /// end leaves the batch's counts, so that its next end is counted as any member's; a finished batch keeps the ends
+    /// it was decided by.
+    /// </summary>
+    private void Rejoin(JobRecord job, DateTimeOffset now)
+    {
+        if (job.BatchId is not { } batchId || !job.CountedInBatch || !_batches.TryGetValue(batchId, out var batch) || batch.FinishedAt is not null)
+        {
+            return;
+        }
+
+        if (job.State == JobState.Failed)
+        {
+            batch.Failed--;
+        }
+        else
+        {
+            batch.Cancelled--;
+        }
+
+        job.CountedInBatch = false;
+        batch.UpdatedAt = now;
+    }
+
     private void Resolve(JobRecord dependant, JobDependency link, bool succeeded, DateTimeOffset now)
     {
         if (dependant.State != JobState.Waiting)
