@@ -173,6 +173,9 @@ public sealed class CreateWorkflowTests
         Assert.Equal(first.GetProperty("steps").GetRawText(), second.GetProperty("steps").GetRawText());
         await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", FanOut.Replace("2026-11", "2026-12", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "report-2026-11"), HttpStatusCode.Conflict);
         await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", FanOut.Replace("\"sales\", \"costs\"", "\"sales\"", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "report-2026-11"), HttpStatusCode.Conflict);
+        // Another policy for a failed dependency, or another name, is another workflow too.
+        await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", FanOut.Replace("\"on_dependency_failure\": \"fail\"", "\"on_dependency_failure\": \"cancel\"", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "report-2026-11"), HttpStatusCode.Conflict);
+        await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", FanOut.Replace("monthly-report", "weekly-report", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "report-2026-11"), HttpStatusCode.Conflict);
         // The same key for a batch is another request altogether.
         await CreatedAsync(await app.PostAsync("/batches", """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}""", TestApp.KeyA, idempotencyKey: "report-2026-11"));
         Assert.Equal(5, (await app.StoredJobsAsync("tenant-a")).Count);

@@ -108,8 +108,9 @@ internal static class CreateWorkflowEndpoint
     }
 
     /// <summary>
-    /// A repeat of a request with the same Idempotency-Key: the first workflow's answer when it has the same steps (names,
-    /// dependencies, and jobs of the same type, queue, payload and max retry), a 409 otherwise.
+    /// A repeat of a request with the same Idempotency-Key: the first workflow's answer when it has the same name and the
+    /// same steps (names, dependencies, policies for a failed dependency, and jobs of the same type, queue, payload and
+    /// max retry), a 409 otherwise.
     /// </summary>
     private static async Task<Results<Created<WorkflowCreatedResponse>, ValidationProblem, ProblemHttpResult>> ReplayAsync(
         HttpContext http, IWorkflowClient workflows, ConveyorOptions options, WorkflowRequest request, WorkflowBuilder builder, string tenant, string key,
@@ -119,11 +120,13 @@ internal static class CreateWorkflowEndpoint
         var workflow = await workflows.GetWorkflowAsync(workflowId, tenant, cancellationToken).ConfigureAwait(false);
         var storedSteps = workflow?.Steps.ToDictionary(static s => s.Name, StringComparer.Ordinal);
         var same = storedSteps is not null && storedSteps.Count == request.Steps.Count
+            && string.Equals(workflow!.Name, request.Name, StringComparison.Ordinal)
             && request.Steps.Zip(builder.Steps).All(pair =>
                 storedSteps.TryGetValue(pair.First.Name, out var stored)
                 && stored.JobId == pair.Second.Job.Id
                 && stored.After.SequenceEqual(pair.First.After, StringComparer.Ordinal)
-                && stored.Job is { } job && IdempotencyKey.SameRequest(job, pair.First.Job, options.DefaultMaxRetry));
+                && stored.Job is { } job && IdempotencyKey.SameRequest(job, pair.First.Job, options.DefaultMaxRetry)
+                && LinksSay(job, pair.Second.Condition));
         if (!same)
         {
             return ApiProblems.Conflict(
@@ -139,6 +142,18 @@ internal static class CreateWorkflowEndpoint
             Status = workflow.State.ToApiStatus(),
             Steps = workflow.Steps.ToDictionary(static s => s.Name, static s => s.JobId, StringComparer.Ordinal),
         });
+    }
+
+    /// <summary>True when each of the stored step's links to the steps it runs after says what <paramref name="condition"/> says.</summary>
+    private static bool LinksSay(JobInfo job, ContinuationCondition condition)
+    {
+        var (successOnly, failIfUnmet) = condition switch
+        {
+            ContinuationCondition.Finished => (false, false),
+            ContinuationCondition.SucceededElseFail => (true, true),
+            _ => (true, false),
+        };
+        return job.DependsOn.All(d => d.OnBatch || (d.SuccessOnly == successOnly && d.FailIfUnmet == failIfUnmet));
     }
 
     private static string Location(HttpContext http, string workflowId) =>
