@@ -117,14 +117,18 @@ public sealed partial class JobContext
     /// A durable sleep of <paramref name="duration"/> from the first attempt that reaches it (the wake-up time is a step
     /// named <paramref name="name"/>, so a later attempt sleeps until the same time): see <see cref="SleepUntilAsync"/>.
     /// </summary>
-    /// <param name="name">Names this sleep within the job (as a step name), so that each sleep keeps its own wake-up time.</param>
+    /// <param name="name">
+    /// Names this sleep within the job (with a step name's rules; sleeps and steps have names of their own), so that each
+    /// sleep keeps its own wake-up time: a second sleep of the same name in one attempt is an <see cref="InvalidOperationException"/>.
+    /// </param>
     /// <param name="duration">How long to sleep, from the first attempt that reaches this call.</param>
+    /// <exception cref="SkipRetryException">The name breaks a step name's rules: the job fails without retrying.</exception>
     public async ValueTask SleepAsync(string name, TimeSpan duration)
     {
         ValidateStepName(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
         var now = _timeProvider.GetUtcNow();
-        var until = FromDeadlineStep(await RunStepCoreAsync(DeadlineSteps.SleepStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
+        var until = FromDeadlineStep(await RunOwnStepAsync(DeadlineSteps.SleepStepName(name), name, "Sleep", _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
         await SleepUntilAsync(until).ConfigureAwait(false);
     }
 

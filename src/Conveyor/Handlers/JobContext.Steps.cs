@@ -13,6 +13,7 @@ public sealed partial class JobContext
     // defaults with the same resolver the payload serializer would pick, and a Native AOT app never builds it.
     private static JsonSerializerOptions? _defaultJsonOptions;
     private Dictionary<string, ReadOnlyMemory<byte>>? _steps;
+    private HashSet<string>? _usedStepNames;
 
     /// <summary>
     /// Runs a durable step once per job: the first attempt that reaches it runs <paramref name="step"/> and stores
@@ -21,21 +22,66 @@ public sealed partial class JobContext
     /// happen twice (charge a card, send an e-mail) in a handler that may be retried, and make the step itself
     /// idempotent where it can be: a crash after the side effect and before the store still runs it again.
     /// </summary>
+    /// <param name="name">
+    /// Names the step within the job: 1 to <see cref="JobStep.MaxNameLength"/> characters, not beginning with '$', and
+    /// used once per attempt (a loop names each round's step apart, e.g. <c>$"send:{i}"</c>).
+    /// </param>
+    /// <param name="step">The step's work; its result is at most <see cref="JobStep.MaxResultBytes"/>.</param>
     /// <returns>The step's result, run now or stored by an earlier attempt.</returns>
+    /// <exception cref="SkipRetryException">
+    /// The name breaks the rules above (the step does not run) or the result is too large: a mistake no retry can fix,
+    /// so the job fails without retrying (the <see cref="ArgumentException"/> that says why is its inner exception).
+    /// </exception>
+    /// <exception cref="InvalidOperationException">This attempt already ran (or skipped) a step of this name.</exception>
     /// <exception cref="OperationCanceledException">The attempt lost the job's lease before the result was stored.</exception>
     public ValueTask<ReadOnlyMemory<byte>> RunStepAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
         ValidateStepName(name);
-        return RunStepCoreAsync(name, step);
+        ArgumentNullException.ThrowIfNull(step);
+        return RunOwnStepAsync(name, name, "Step", step);
     }
 
-    /// <summary>A step name of the handler's own: Conveyor keeps names that begin with '$' for signals, waits and sleeps.</summary>
+    /// <summary>
+    /// A step name of the handler's own: Conveyor keeps names that begin with '$' for signals, waits and sleeps. A bad
+    /// name is a programming error that no retry can fix: it fails the job at once (<see cref="SkipRetryException"/>).
+    /// </summary>
     private static void ValidateStepName(string name)
     {
-        JobStep.Validate(name, 0);
-        if (name[0] == JobSignal.ReservedStepPrefix)
+        try
         {
-            throw new ArgumentException($"Step names that begin with '{JobSignal.ReservedStepPrefix}' are Conveyor's own (signals, waits, sleeps); '{name}' is one.", nameof(name));
+            JobStep.Validate(name, 0);
+            if (name[0] == JobSignal.ReservedStepPrefix)
+            {
+                throw new ArgumentException($"Step names that begin with '{JobSignal.ReservedStepPrefix}' are Conveyor's own (signals, waits, sleeps); '{name}' is one.", nameof(name));
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new SkipRetryException(e.Message + " The job fails without retrying: no retry can fix a step's name.", e);
+        }
+    }
+
+    /// <summary>
+    /// A step (or sleep) named by the handler: refused if the attempt already used <paramref name="stepName"/>, since a
+    /// second step of that name would silently return the first one's result and never run. A step whose work threw
+    /// gives its name back, so a handler may try it again within the attempt.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> RunOwnStepAsync(string stepName, string name, string kind, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
+    {
+        if (!(_usedStepNames ??= new HashSet<string>(StringComparer.Ordinal)).Add(stepName))
+        {
+            throw new InvalidOperationException(
+                $"{kind} '{name}' was already used in this attempt of job {JobId}: {kind.ToLowerInvariant()} names must be unique within the job, or the second one returns the first one's result without running (name each round of a loop apart, e.g. \"{name}:1\").");
+        }
+
+        try
+        {
+            return await RunStepCoreAsync(stepName, step).ConfigureAwait(false);
+        }
+        catch
+        {
+            _usedStepNames.Remove(stepName);
+            throw;
         }
     }
 
@@ -43,7 +89,7 @@ public sealed partial class JobContext
     private async ValueTask<ReadOnlyMemory<byte>> RunStepCoreAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        JobStep.Validate(name, 0);
+        ValidateStep(name, 0);
         var steps = await StepsAsync().ConfigureAwait(false);
         if (steps.TryGetValue(name, out var stored))
         {
@@ -51,7 +97,7 @@ public sealed partial class JobContext
         }
 
         var result = await step(CancellationToken).ConfigureAwait(false);
-        JobStep.Validate(name, result.Length);
+        ValidateStep(name, result.Length);
         if (_store is IJobStepStore store
             && !await store.SaveStepAsync(JobId, Job.LeaseToken, new JobStep(name, Attempt, result, _timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false))
         {
@@ -60,6 +106,19 @@ public sealed partial class JobContext
 
         steps[name] = result;
         return result;
+    }
+
+    /// <summary>A step the store cannot keep (its name too long, its result too large) fails the job at once: a retry would run it again to the same end.</summary>
+    private static void ValidateStep(string name, int resultLength)
+    {
+        try
+        {
+            JobStep.Validate(name, resultLength);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SkipRetryException(e.Message + " The job fails without retrying: no retry can fix it.", e);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Conveyor.Server;
+using Conveyor.Storage;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -46,34 +48,140 @@ public sealed class DurableStepTests
         Assert.Equal(["charge:1", "email:1", "count:1"], steps!.Select(s => $"{s.Name}:{s.Attempt}"));
     }
 
-    [Fact]
-    public async Task AStepName_TooLongOrEmpty_IsAnArgumentException_AndNothingRuns()
+    [Theory]
+    [InlineData("")]
+    [InlineData("$mine")]
+    [InlineData(201)]
+    public async Task ABadStepName_FailsTheJobWithoutRetrying_AndTheStepNeverRuns(object name)
     {
-        var errors = new ConcurrentQueue<Exception>();
-        var ran = false;
+        var stepName = name as string ?? new string('s', (int)name);
+        var runs = 0;
         await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:bad-step", async (context, _) =>
+            await context.RunStepAsync(stepName, _ =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.CompletedTask;
+            })));
+
+        var job = await harness.Client.EnqueueAsync("test:bad-step", "{}"u8.ToArray(), new JobOptions { MaxRetry = 3 });
+        JobInfo? done = null;
+        await Eventually.HoldsAsync(async () => (done = await harness.Client.GetJobAsync(job.JobId, TenantId.Default))?.State.IsFinished() == true);
+
+        Assert.Equal((JobState.Failed, 1), (done!.State, done.Attempts));
+        Assert.Equal(typeof(SkipRetryException).FullName, done.Errors.Single().ExceptionType);
+        Assert.Contains(stepName is "" ? "empty" : stepName[..5], done.Errors.Single().Message, StringComparison.Ordinal);
+        Assert.Equal(0, runs);
+    }
+
+    [Fact]
+    public async Task AStepName_OverTheLimit_NamesTheLimit()
+    {
+        var error = await Assert.ThrowsAsync<SkipRetryException>(async () => await NewContext().RunStepAsync(new string('s', 201), _ => ValueTask.CompletedTask));
+
+        Assert.Contains("at most 200 characters", error.Message, StringComparison.Ordinal);
+        Assert.Contains("without retrying", error.Message, StringComparison.Ordinal);
+        Assert.IsType<ArgumentException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task AStepResult_OverOneMebibyte_FailsTheJobWithoutRetrying_AfterOneRun()
+    {
+        var runs = 0;
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:big-step", async (context, _) =>
+            await context.RunStepAsync("export", _ =>
+            {
+                Interlocked.Increment(ref runs);
+                return ValueTask.FromResult(new ReadOnlyMemory<byte>(new byte[JobStep.MaxResultBytes + 1]));
+            })));
+
+        var job = await harness.Client.EnqueueAsync("test:big-step", "{}"u8.ToArray(), new JobOptions { MaxRetry = 1 });
+        JobInfo? done = null;
+        await Eventually.HoldsAsync(async () => (done = await harness.Client.GetJobAsync(job.JobId, TenantId.Default))?.State.IsFinished() == true);
+
+        Assert.Equal((JobState.Failed, 1), (done!.State, done.Attempts));
+        var error = done.Errors.Single();
+        Assert.Equal(typeof(SkipRetryException).FullName, error.ExceptionType);
+        Assert.Contains("Step 'export' returned 1048577 bytes; a step result holds at most 1048576", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, runs);
+        Assert.Empty((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
+    }
+
+    [Fact]
+    public async Task AStepName_UsedTwiceInOneAttempt_IsAnInvalidOperationException_AndTheSecondNeverRuns()
+    {
+        var context = NewContext();
+        Assert.Equal(1, await context.RunStepAsync("x", _ => ValueTask.FromResult(1)));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await context.RunStepAsync("x", _ => ValueTask.FromResult(2)));
+
+        Assert.Contains("Step 'x'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("must be unique within the job", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStepWhoseWorkThrew_MayBeTriedAgainUnderItsNameInTheSameAttempt()
+    {
+        var context = NewContext();
+        await Assert.ThrowsAsync<TimeoutException>(async () => await context.RunStepAsync<int>("call", _ => throw new TimeoutException()));
+
+        Assert.Equal(2, await context.RunStepAsync("call", _ => ValueTask.FromResult(2)));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await context.RunStepAsync("call", _ => ValueTask.FromResult(3)));
+    }
+
+    [Fact]
+    public async Task ARetry_StillSkipsTheStepsOfEarlierAttempts_AndRefusesAStepNameUsedTwiceInItsOwnRun()
+    {
+        var runs = new ConcurrentQueue<string>();
+        var errors = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:loop", async (context, _) =>
         {
-            foreach (var name in new[] { "", new string('s', 201) })
+            for (var i = 0; i < 2; i++)
             {
                 try
                 {
-                    await context.RunStepAsync(name, _ =>
+                    // A loop with a constant step name: before, the second round returned the first one's result.
+                    await context.RunStepAsync("send", _ =>
                     {
-                        ran = true;
+                        runs.Enqueue($"send@{context.Attempt}");
                         return ValueTask.CompletedTask;
                     });
                 }
-                catch (ArgumentException e)
+                catch (InvalidOperationException e)
                 {
-                    errors.Enqueue(e);
+                    errors.Enqueue($"{e.Message[..11]}@{context.Attempt}");
                 }
+            }
+
+            if (context.Attempt == 1)
+            {
+                throw new TimeoutException("the mail server did not answer");
             }
         }));
 
-        var job = await harness.Client.EnqueueAsync("test:bad-step", "{}"u8.ToArray());
+        var job = await harness.Client.EnqueueAsync("test:loop", "{}"u8.ToArray(), new JobOptions { MaxRetry = 1 });
         await Eventually.HoldsAsync(async () => (await harness.Client.GetJobAsync(job.JobId, TenantId.Default))?.State == JobState.Succeeded);
 
-        Assert.Equal(2, errors.Count);
-        Assert.False(ran);
+        Assert.Equal(["send@1"], runs);
+        Assert.Equal(["Step 'send'@1", "Step 'send'@2"], errors);
+    }
+
+    /// <summary>A context without a store, as a handler's unit test has: its steps are kept in the context.</summary>
+    private static JobContext NewContext()
+    {
+        var job = new LeasedJob
+        {
+            Id = "job_1",
+            Type = "test:steps",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            Attempt = 1,
+            MaxRetry = 3,
+            LeaseToken = 7,
+            LeaseExpiresAt = DateTimeOffset.UnixEpoch,
+            CreatedAt = DateTimeOffset.UnixEpoch,
+            EnqueuedAt = DateTimeOffset.UnixEpoch,
+        };
+        return new JobContext(job, new ServiceCollection().BuildServiceProvider(), _ => { }, TimeProvider.System, (_, _) => [], new RunningJob(job), CancellationToken.None);
     }
 }

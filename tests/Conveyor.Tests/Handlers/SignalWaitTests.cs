@@ -110,7 +110,34 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
-    public async Task ReservedStepNames_AndBadSignalNames_AreArgumentExceptions()
+    public async Task ASleepName_UsedTwiceInOneAttempt_IsAnInvalidOperationException_ButASleepAndAStepMayShareAName()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:sleep-twice", async (context, _) =>
+        {
+            await context.SleepAsync("pause", TimeSpan.Zero);
+            await context.RunStepAsync("pause", _ => ValueTask.CompletedTask);
+            try
+            {
+                // Before, this returned at once: the first sleep's stored wake-up time had passed.
+                await context.SleepAsync("pause", TimeSpan.FromHours(1));
+                log.Enqueue("slept");
+            }
+            catch (InvalidOperationException e)
+            {
+                log.Enqueue(e.Message[..13]);
+            }
+        }));
+        var job = await harness.Client.EnqueueAsync("test:sleep-twice", "{}"u8.ToArray());
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(["Sleep 'pause'"], log);
+    }
+
+    [Fact]
+    public async Task ReservedStepNames_FailTheJobWithoutRetrying_AndBadSignalNames_AreArgumentExceptions()
     {
         var errors = new ConcurrentQueue<string>();
         await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:bad-names", async (context, cancellationToken) =>
@@ -127,7 +154,7 @@ public sealed class SignalWaitTests
                 {
                     await attempt();
                 }
-                catch (ArgumentException e)
+                catch (Exception e) when (e is ArgumentException or SkipRetryException)
                 {
                     errors.Enqueue(e.GetType().Name);
                 }
@@ -137,7 +164,7 @@ public sealed class SignalWaitTests
         var job = await harness.Client.EnqueueAsync("test:bad-names", "{}"u8.ToArray());
         await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
 
-        Assert.Equal(4, errors.Count);
+        Assert.Equal(["SkipRetryException", "ArgumentException", "ArgumentOutOfRangeException", "SkipRetryException"], errors);
         Assert.Empty((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
     }
 }
