@@ -18,7 +18,7 @@ public sealed partial class JobContext
 
     /// <summary>
     /// Waits for signal <paramref name="name"/> (delivered with <c>POST /jobs/{id}/signals/{name}</c> or
-    /// <c>IJobSignalStore.SignalAsync</c>) for at most <paramref name="timeout"/>, counted from the first attempt that
+    /// <see cref="IWorkflowClient.SignalAsync{T}"/>) for at most <paramref name="timeout"/>, counted from the first attempt that
     /// reaches this wait. If the signal is already on the job (delivered before, even before the job reached its wait)
     /// its payload is returned at once. Otherwise the attempt ends with a <see cref="JobSuspendedException"/> (let it
     /// through): the job is parked in state scheduled, its reason "Waiting for signal '…' until …" shown on the job, no

@@ -55,4 +55,26 @@ public interface IWorkflowClient
     /// the complete callback runs once all have finished. False when the tenant has no such batch or it is not running.
     /// </summary>
     Task<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Delivers signal <paramref name="name"/> to the tenant's job <paramref name="jobId"/>, its payload
+    /// <paramref name="payload"/> as JSON (with the payload serializer's settings, <c>ConveyorJsonOptions</c>, which the
+    /// handler's <see cref="JobContext.WaitForSignalAsync{T}"/> reads it with). A job parked waiting for it is made
+    /// pending at once (<see cref="JobSignalResult.Resumed"/>); one that has not reached its wait keeps it for then
+    /// (<see cref="JobSignalResult.Delivered"/>). The other results say why nothing was stored: no such job in the
+    /// tenant, a finished job, a signal of that name delivered before (the first one wins) or a wait that timed out.
+    /// Bytes (<c>byte[]</c>, <see cref="Memory{T}"/>) are taken as JSON already, as the <see cref="ReadOnlyMemory{T}"/>
+    /// overload takes them.
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad signal name or tenant, or a payload over 1 MiB.</exception>
+    /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>
+    Task<JobSignalResult> SignalAsync<T>(string jobId, string name, T payload, string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="SignalAsync{T}"/> with a payload that is JSON already (one value, as <c>POST /jobs/{id}/signals/{name}</c>
+    /// takes it; <c>"null"u8</c> for none).
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad signal name or tenant, or a payload that is not JSON or is over 1 MiB.</exception>
+    /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>
+    Task<JobSignalResult> SignalAsync(string jobId, string name, ReadOnlyMemory<byte> payload, string tenant, CancellationToken cancellationToken = default);
 }

@@ -51,6 +51,57 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
+    public async Task TheWorkflowClientsSignal_ResumesAParkedJob_WithThePayloadAsJson()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))));
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+
+        Assert.Equal(JobSignalResult.Resumed, await workflows.SignalAsync(job.JobId, "approved", new Approval("ada"), TenantId.Default));
+        Assert.Equal(JobSignalResult.AlreadyDelivered, await workflows.SignalAsync(job.JobId, "approved", new Approval("bo"), TenantId.Default));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(["start@1", "open", "start@1", "approved by ada"], log);
+    }
+
+    [Fact]
+    public async Task TheWorkflowClientsSignal_RefusesARawPayloadThatIsNotJson_AndStoresNothing()
+    {
+        await using var harness = await ServerHarness.StartAsync(start: false);
+        await harness.Store.InitializeAsync(CancellationToken.None);
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", "not json"u8.ToArray().AsMemory(), TenantId.Default));
+        await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", "1 2"u8.ToArray(), TenantId.Default));
+        await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", ReadOnlyMemory<byte>.Empty, TenantId.Default));
+
+        Assert.Contains("signal 'approved' is not JSON", error.Message, StringComparison.Ordinal);
+        Assert.Empty((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
+        Assert.Equal(JobSignalResult.Delivered, await workflows.SignalAsync(job.JobId, "approved", """{"By":"cy"}"""u8.ToArray(), TenantId.Default));
+        var signal = Assert.Single((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
+        Assert.Equal(("$signal:approved", """{"By":"cy"}"""), (signal.Name, System.Text.Encoding.UTF8.GetString(signal.Result.Span)));
+    }
+
+    [Fact]
+    public async Task TheWorkflowClientsSignal_ReachesOnlyTheJobsOfItsTenant()
+    {
+        await using var harness = await ServerHarness.StartAsync(start: false);
+        await harness.Store.InitializeAsync(CancellationToken.None);
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray(), new JobOptions { Tenant = "acme" });
+
+        Assert.Equal(JobSignalResult.NotFound, await workflows.SignalAsync(job.JobId, "approved", true, TenantId.Default));
+        Assert.Equal(JobSignalResult.NotFound, await workflows.SignalAsync("not a job id", "approved", true, "acme"));
+        Assert.Equal(JobSignalResult.Delivered, await workflows.SignalAsync(job.JobId, "approved", true, "acme"));
+        await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "has space", true, "acme"));
+        await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", true, "not a tenant"));
+    }
+
+    [Fact]
     public async Task ASignalDeliveredBeforeTheJobRuns_IsReturnedAtOnce_AndTheJobNeverParks()
     {
         var log = new ConcurrentQueue<string>();

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Conveyor.Storage;
+
+namespace Conveyor.Workflows;
+
+/// <summary>Delivering a signal to a job that waits for it (<see cref="JobContext.WaitForSignalAsync"/>).</summary>
+internal sealed partial class WorkflowClient
+{
+    public Task<JobSignalResult> SignalAsync<T>(string jobId, string name, T payload, string tenant, CancellationToken cancellationToken = default)
+    {
+        // Bytes are JSON already (a byte[] or Memory<byte> picks this overload over the ReadOnlyMemory<byte> one), not
+        // a value to write as a base64 string.
+        ReadOnlyMemory<byte> json = payload switch
+        {
+            byte[] bytes => bytes,
+            ReadOnlyMemory<byte> bytes => bytes,
+            Memory<byte> bytes => bytes,
+            _ => serializer.Serialize(payload),
+        };
+        return SignalAsync(jobId, name, json, tenant, cancellationToken);
+    }
+
+    public async Task<JobSignalResult> SignalAsync(string jobId, string name, ReadOnlyMemory<byte> payload, string tenant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobId);
+        JobSignal.Validate(name, payload.Length);
+        EnsureTenant(tenant);
+        if (!IsJson(payload.Span, out var reason))
+        {
+            // The HTTP API refuses the same payload with a 400: a handler's WaitForSignalAsync<T> could not read it.
+            throw new ArgumentException($"The payload of signal '{name}' is not JSON: {reason}", nameof(payload));
+        }
+
+        if (!JobId.IsValid(jobId))
+        {
+            return JobSignalResult.NotFound;
+        }
+
+        var result = await store.SignalAsync(tenant, jobId, name, payload, cancellationToken).ConfigureAwait(false);
+        if (result == JobSignalResult.Resumed)
+        {
+            readySignal.Set();
+        }
+
+        return result;
+    }
+
+    /// <summary>One JSON value, as the Jobs API's signal endpoint takes it.</summary>
+    private static bool IsJson(ReadOnlySpan<byte> payload, out string reason)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
+            reader.Read();
+            reader.Skip();
+            if (reader.Read())
+            {
+                reason = "more than one JSON value.";
+                return false;
+            }
+
+            reason = "";
+            return true;
+        }
+        catch (JsonException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+}
