@@ -53,6 +53,56 @@ public sealed partial class WorkflowClientTests
     }
 
     [Fact]
+    public async Task EnqueueAll_AJobBeforeTheJobItWaitsFor_IsRefusedAndNothingIsStored()
+    {
+        // docs/async-jobs.md ("When to use which"): unlike StartWorkflowAsync, EnqueueAllAsync does not reorder the list.
+        var (client, workflows, store) = CreateSut();
+        var first = client.CreateJob(new EchoJob("a"));
+        var then = client.CreateJob(new EchoJob("b"), new JobOptions { After = [first.Id] });
+
+        var refused = await workflows.EnqueueAllAsync([then, first], Ct);
+        var stored = await workflows.EnqueueAllAsync([first, then], Ct);
+
+        Assert.Equal((false, 0, EnqueueOutcome.DependencyNotFound), (refused.AllStored, refused.RefusedIndex, refused.Refusal!.Outcome));
+        Assert.True(stored.AllStored);
+        Assert.Equal(JobState.Waiting, (await client.GetJobAsync(then.Id, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task ABatchCallback_ReadsEveryMembersResult_TheOnesAddedLaterIncluded()
+    {
+        // docs/async-jobs.md ("Reading the parent's result"): the callback's DependsOn holds the batch, not its members.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(
+            configureConveyor: c => c
+                .AddHandler("test:member", (context, _) =>
+                {
+                    context.SetJsonResult(System.Text.Encoding.UTF8.GetString(context.Payload.Span));
+                    return Task.CompletedTask;
+                })
+                .AddHandler("test:publish", async (context, cancellationToken) =>
+                {
+                    foreach (var result in await context.GetDependencyResultsAsync<string>(cancellationToken))
+                    {
+                        seen.Enqueue($"{result.Value} {result.State}");
+                    }
+                }),
+            start: false);
+        await harness.Store.InitializeAsync(Ct);
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+        var batch = await workflows.StartBatchAsync(
+            [harness.Client.CreateJob("test:member", "1"u8.ToArray()), harness.Client.CreateJob("test:member", "2"u8.ToArray())],
+            new BatchOptions { OnSuccess = harness.Client.CreateJob("test:publish", "{}"u8.ToArray()) },
+            Ct);
+        await workflows.AddToBatchAsync(batch.BatchId, [harness.Client.CreateJob("test:member", "3"u8.ToArray())], Ct);
+
+        await harness.StartHostAsync();
+
+        await Eventually.HoldsAsync(() => Task.FromResult(seen.Count == 3));
+        Assert.Equal(["1 Succeeded", "2 Succeeded", "3 Succeeded"], seen.Order());
+    }
+
+    [Fact]
     public async Task After_UndefinedCondition_IsRefusedNamingTheChoices()
     {
         var (client, _, _) = CreateSut();
