@@ -99,4 +99,40 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/workflows/batch_00000000000000000000000000000000");
         browser.Until(d => d.FindElement(By.CssSelector(".error-box")).Text.Contains("No batch or workflow", StringComparison.Ordinal), "the unknown id");
     }
+
+    [Fact]
+    public async Task AnotherTenantsWorkflow_ForAnOperator_ItsStepsRunsAfterLinkKeepsTheTenant()
+    {
+        // Tenant initech has no key of its own; globex's jobs are counted exactly by the access tests.
+        var created = JsonDocument.Parse(await fixture.Server.SendAsync(HttpMethod.Post, "/workflows?tenant=initech", """
+            {"name": "initech-invoices", "steps": [
+              {"name": "draft", "job": {"type": "report:generate", "payload": {"stage": "draft"}}},
+              {"name": "send", "job": {"type": "report:generate", "payload": {"stage": "send"}}, "after": ["draft"]}
+            ]}
+            """)).RootElement;
+        var workflowId = created.GetProperty("workflow_id").GetString()!;
+        var draft = created.GetProperty("steps").GetProperty("draft").GetString()!;
+        var send = created.GetProperty("steps").GetProperty("send").GetString()!;
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        // The operator key's own tenant is acme: every link to an initech job must name initech, or it opens a 404.
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, $"#/workflows/{workflowId}?tenant=initech");
+        var sendLink = browser.Find(By.CssSelector($"tr[data-step=send] a[href^='#/jobs/{send}']"));
+        Assert.Equal($"#/jobs/{send}?tenant=initech", sendLink.GetDomAttribute("href"));
+        sendLink.Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "waiting", "initech's send step, waiting for its draft");
+
+        var after = browser.Find(By.CssSelector("a[data-field=after-job]"));
+        Assert.Equal(draft, after.Text);
+        Assert.Equal($"#/jobs/{draft}?tenant=initech", after.GetDomAttribute("href"));
+        after.Click();
+        browser.Until(d => d.FindElement(By.TagName("h1")).Text.Contains(draft, StringComparison.Ordinal)
+            && d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the draft step's job, in initech");
+        Assert.Contains("\"stage\": \"draft\"", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
+        Assert.Empty(browser.FindAll(By.CssSelector(".error-box")));
+    }
 }

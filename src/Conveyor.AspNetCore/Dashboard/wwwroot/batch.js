@@ -2,7 +2,7 @@
 // state and dependencies, each linking to its job; cancel while it runs. Everything comes from the Jobs API
 // (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
-import { badge, h, number, time } from "./dom.js";
+import { badge, batchHref, h, jobHref, number, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
@@ -27,7 +27,7 @@ export async function renderBatchLookup(view) {
       input.focus();
       return;
     }
-    location.hash = "#/batches/" + id + (tenant.value.trim() ? "?tenant=" + encodeURIComponent(tenant.value.trim()) : "");
+    location.hash = batchHref(id, tenant.value.trim());
   });
   view.append(h("h1", {}, "Batches and workflows"), h("section", { class: "panel" }, form, message));
   return null;
@@ -129,7 +129,7 @@ export async function renderBatch(view, role, id, tenant) {
           h("th", { scope: "row", id: "step-" + s.name }, s.name),
           h("td", {}, s.status ? badge(s.status) : h("span", { class: "muted" }, "expired")),
           h("td", { "data-field": "after" }, s.after.length ? s.after.join(", ") : h("span", { class: "muted" }, "—")),
-          h("td", {}, h("a", { class: "mono", href: jobLink(s.job_id) }, s.job_id)),
+          h("td", {}, h("a", { class: "mono", href: jobHref(s.job_id, tenant) }, s.job_id)),
           h("td", {}, s.type || "—"),
           h("td", {}, s.attempts),
           h("td", {}, time(s.started_at)),
@@ -148,15 +148,13 @@ export async function renderBatch(view, role, id, tenant) {
           h("caption", { class: "sr-only" }, "The batch's jobs, newest first"),
           h("thead", {}, h("tr", {}, ["job", "type", "status", "queue", "created"].map((c) => h("th", { scope: "col" }, c)))),
           h("tbody", {}, members.jobs.map((j) => h("tr", { "data-job-id": j.job_id, "data-status": j.status },
-            h("td", {}, h("a", { class: "mono", href: jobLink(j.job_id) }, j.job_id)),
+            h("td", {}, h("a", { class: "mono", href: jobHref(j.job_id, tenant) }, j.job_id)),
             h("td", {}, j.type),
             h("td", {}, badge(j.status)),
             h("td", {}, j.queue),
             h("td", {}, time(j.created_at))))))),
       h("div", { class: "toolbar" }, more));
   }
-
-  function jobLink(jobId) { return "#/jobs/" + encodeURIComponent(jobId) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""); }
 
   await load();
   return { stop() { stopped = true; clearTimeout(timer); } };

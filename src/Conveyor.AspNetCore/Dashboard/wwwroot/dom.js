@@ -26,6 +26,17 @@ function append(el, children) {
 
 export const number = new Intl.NumberFormat(undefined);
 
+/**
+ * A job's page. tenant: the tenant the job belongs to when it is not the key's own (an operator reading another
+ * tenant's job); without it the link opens the key's own tenant's job of that id, a 404 for another tenant's.
+ */
+export function jobHref(id, tenant) { return "#/jobs/" + encodeURIComponent(id) + tenantScope(tenant); }
+
+/** A batch's or workflow's page, in the tenant it belongs to (as jobHref). */
+export function batchHref(id, tenant) { return "#/batches/" + encodeURIComponent(id) + tenantScope(tenant); }
+
+function tenantScope(tenant) { return tenant ? "?tenant=" + encodeURIComponent(tenant) : ""; }
+
 export function badge(status) {
   return h("span", { class: "badge s-" + status }, status.replace("_", " ").toLowerCase());
 }

@@ -1,6 +1,6 @@
 // Job detail: facts, durations, a timeline of attempts, payload, every error with its stack, result and the actions its state allows.
 import { call, settings } from "./api.js";
-import { allowed, badge, between, bounded, duration, h, time } from "./dom.js";
+import { allowed, badge, batchHref, between, bounded, duration, h, jobHref, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
@@ -76,10 +76,11 @@ function detail(job, tenant, reload) {
     fact("Attempts", `${job.attempts} of ${job.max_retry + 1}`),
     fact("Progress", h("progress", { max: 100, value: job.progress, "aria-label": "progress" }), ` ${job.progress}%`),
     job.snoozed_reason ? fact("Waiting because", job.snoozed_reason) : null,
-    job.batch_id ? fact("Batch", h("a", { class: "mono", "data-field": "batch", href: batchLink(job.batch_id, tenant) }, job.batch_id),
+    job.batch_id ? fact("Batch", h("a", { class: "mono", "data-field": "batch", href: batchHref(job.batch_id, tenant) }, job.batch_id),
       " (its progress; a workflow's steps)") : null,
     job.depends_on && job.depends_on.length ? fact("Runs after", ...job.depends_on.flatMap((id, i) => [i ? ", " : null,
-      id.startsWith("batch_") ? h("a", { class: "mono", "data-field": "after-batch", href: batchLink(id, tenant) }, id) : h("a", { href: "#/jobs/" + encodeURIComponent(id) }, id)])) : null,
+      id.startsWith("batch_") ? h("a", { class: "mono", "data-field": "after-batch", href: batchHref(id, tenant) }, id)
+        : h("a", { class: "mono", "data-field": "after-job", href: jobHref(id, tenant) }, id)])) : null,
     traceId ? fact("Trace id", h("code", {}, traceId)) : null);
 
   const times = h("dl", { class: "facts" },
@@ -105,9 +106,6 @@ function detail(job, tenant, reload) {
       job.result === null || job.result === undefined ? h("p", { class: "muted" }, "No result stored.") : jsonBlock(job.result, resultLimit, "result", job.job_id)),
   ];
 }
-
-/** The batch or workflow page, in the tenant the job was opened in. */
-function batchLink(id, tenant) { return "#/batches/" + encodeURIComponent(id) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""); }
 
 function fact(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
 

@@ -1,6 +1,6 @@
 // Jobs: a list per state with filters, cursor paging, search by id, and bulk actions on the selection or the filter.
 import { call, query, settings } from "./api.js";
-import { badge, h, number, statuses, time } from "./dom.js";
+import { badge, h, jobHref, number, statuses, time } from "./dom.js";
 import { confirmAction, notify } from "./ui.js";
 import { runBulk } from "./bulk.js";
 
@@ -167,8 +167,7 @@ async function listJobs(values) {
 
 /** The detail page of a job; an operator reads another tenant's job by naming it. */
 export function jobLink(job, role) {
-  const tenant = role === "operator" && job.tenant ? "?tenant=" + encodeURIComponent(job.tenant) : "";
-  return "#/jobs/" + encodeURIComponent(job.job_id) + tenant;
+  return jobHref(job.job_id, role === "operator" ? job.tenant : null);
 }
 
 function nonEmpty(values) {
