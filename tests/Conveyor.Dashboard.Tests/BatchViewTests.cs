@@ -135,4 +135,36 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         Assert.Contains("\"stage\": \"draft\"", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
         Assert.Empty(browser.FindAll(By.CssSelector(".error-box")));
     }
+
+    [Fact]
+    public async Task Workflow_ListsTheJobsAddedToIt_EachLinkingToItsJob()
+    {
+        var created = JsonDocument.Parse(await fixture.Server.SendAsync(HttpMethod.Post, "/workflows", """
+            {"name": "month-end", "steps": [{"name": "close", "job": {"type": "report:generate"}}]}
+            """)).RootElement;
+        var workflowId = created.GetProperty("workflow_id").GetString()!;
+        var added = JsonDocument.Parse(await fixture.Server.SendAsync(HttpMethod.Post, $"/batches/{workflowId}/jobs", """
+            {"jobs": [{"type": "report:generate", "payload": {"late": 1}}, {"type": "report:generate", "payload": {"late": 2}}]}
+            """)).RootElement.GetProperty("job_ids").EnumerateArray().Select(j => j.GetString()!).ToList();
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/workflows/" + workflowId);
+        var rows = browser.Until(d => d.FindElements(By.CssSelector("tr[data-added-job]")) is { Count: 2 } r ? r : null, "the two added jobs");
+        // Oldest first; the two were added at the same instant, so their order between them is the store's.
+        Assert.Equal(added.Order(StringComparer.Ordinal), rows.Select(r => r.GetAttribute("data-added-job")!).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal("QUEUED", r.GetAttribute("data-status")));
+        Assert.All(rows, r => Assert.Contains("report:generate", r.Text, StringComparison.Ordinal));
+        Assert.Equal("Added jobs (2)", browser.Find(By.Id("added-title")).Text);
+        Assert.Single(browser.FindAll(By.CssSelector("tr[data-step]")));
+        Assert.Contains("3 in all", browser.Find(By.CssSelector("[data-field=counts]")).Text, StringComparison.Ordinal);
+        browser.Screenshot("workflow-added-jobs");
+
+        browser.Find(By.CssSelector($"tr[data-added-job='{added[1]}'] a[href='#/jobs/{added[1]}']")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "an added job's page");
+        Assert.Contains("\"late\": 2", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
+    }
 }

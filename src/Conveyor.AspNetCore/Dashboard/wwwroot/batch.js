@@ -1,6 +1,6 @@
 // Batches and workflows: open one by id; a batch's state, counts, progress and members; a workflow's steps with their
-// state and dependencies, each linking to its job; cancel while it runs. Everything comes from the Jobs API
-// (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
+// state and dependencies, and the jobs added to it while it ran, each linking to its job; cancel while it runs.
+// Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
 import { badge, batchHref, h, jobHref, number, time } from "./dom.js";
 import { actionButton } from "./ui.js";
@@ -116,6 +116,7 @@ export async function renderBatch(view, role, id, tenant) {
         h("section", { class: "panel", "aria-labelledby": "batch-facts" }, h("h2", { id: "batch-facts" }, workflow ? "Workflow" : "Batch"), facts),
         h("section", { class: "panel", "aria-labelledby": "batch-times" }, h("h2", { id: "batch-times" }, "Times"), times)),
       workflow ? steps(workflow) : memberList(),
+      workflow ? addedJobs(workflow) : null,
       h("p", { class: "muted" }, "Callbacks (on success, on complete) are jobs that run after the batch: their pages show it under Runs after."),
     ];
   }
@@ -134,6 +135,21 @@ export async function renderBatch(view, role, id, tenant) {
           h("td", {}, s.attempts),
           h("td", {}, time(s.started_at)),
           h("td", {}, time(s.completed_at))))))));
+  }
+
+  /** Jobs added with POST /batches/{id}/jobs: not steps (no name, no dependencies), but counted and waited for. */
+  function addedJobs(workflow) {
+    const added = workflow.added_jobs || [];
+    if (added.length === 0) return null;
+    return h("section", { "aria-labelledby": "added-title" }, h("h2", { id: "added-title" }, `Added jobs (${added.length})`),
+      h("p", { class: "muted" }, "Jobs added to the workflow while it ran; it ends when they have finished too."),
+      h("div", { class: "scroll" }, h("table", {},
+        h("caption", { class: "sr-only" }, "The jobs added to the workflow, oldest first"),
+        h("thead", {}, h("tr", {}, ["job", "type", "status"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, added.map((j) => h("tr", { "data-added-job": j.job_id, "data-status": j.status },
+          h("td", {}, h("a", { class: "mono", href: jobHref(j.job_id, tenant) }, j.job_id)),
+          h("td", {}, j.type),
+          h("td", {}, badge(j.status))))))));
   }
 
   function memberList() {
