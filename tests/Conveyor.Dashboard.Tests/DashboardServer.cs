@@ -10,12 +10,27 @@ namespace Conveyor.Dashboard.Tests;
 /// <summary>
 /// A real Conveyor API and dashboard on Kestrel (loopback, a free port) over a SQLite file, with an operator key
 /// (tenant <c>acme</c>) and a tenant key (tenant <c>globex</c>), and no workers: jobs stay in the states the test
-/// put them in until the dashboard changes them.
+/// put them in until the dashboard changes them. A server started with workers runs the jobs of queue
+/// <see cref="ApprovalsQueue"/> only (so that seeded jobs in other queues still stay where they were put).
 /// </summary>
 internal sealed class DashboardServer : IAsyncDisposable
 {
     public const string OperatorKey = "operator-key-0123456789abcdef";
     public const string TenantKey = "globex-key-0123456789abcdef";
+
+    /// <summary>The queue the workers of a server started with workers serve.</summary>
+    public const string ApprovalsQueue = "approvals";
+
+    /// <summary>
+    /// Stores a step <c>open-case</c> (a result longer than the job page shows in its table), waits up to an hour for
+    /// signal <c>approved</c>, then keeps the signal's payload as its result: what the handler received.
+    /// </summary>
+    public const string ApprovalJobType = "refund:request";
+
+    /// <summary>Waits for signal <c>approved</c> with no time to wait: the wait times out at once and the job succeeds.</summary>
+    public const string ExpiringJobType = "refund:expire";
+
+    public const string CaseNote = "Refund of order 42 for a parcel that never arrived; the courier's claim number is on the case.";
 
     private readonly WebApplication _app;
     private readonly string _directory;
@@ -32,7 +47,7 @@ internal sealed class DashboardServer : IAsyncDisposable
 
     public IJobStore Store => _app.Services.GetRequiredService<IJobStore>();
 
-    public static async Task<DashboardServer> StartAsync(bool readOnly = false)
+    public static async Task<DashboardServer> StartAsync(bool readOnly = false, bool workers = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "conveyor-dashboard-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -50,10 +65,29 @@ internal sealed class DashboardServer : IAsyncDisposable
             ["Conveyor:Api:RateLimit:Enabled"] = "false",
             ["Conveyor:Dashboard:ReadOnly"] = readOnly ? "true" : "false",
         });
-        builder.Services.AddConveyor()
+        var conveyor = builder.Services.AddConveyor()
             .UseSqlite(options => options.Path = Path.Combine(directory, "conveyor.db"))
             .AddHandler("report:generate", (_, _) => Task.CompletedTask)
+            .AddHandler(ApprovalJobType, async (context, cancellationToken) =>
+            {
+                await context.RunStepAsync("open-case", _ => ValueTask.FromResult(new Dictionary<string, string> { ["case_id"] = "C-42", ["note"] = CaseNote }));
+                context.SetResult(await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken) ?? "null"u8.ToArray());
+            })
+            .AddHandler(ExpiringJobType, async (context, cancellationToken) =>
+                context.SetResult(await context.WaitForSignalAsync("approved", TimeSpan.Zero, cancellationToken) ?? "\"timed out\""u8.ToArray()))
             .AddApi();
+        if (workers)
+        {
+            conveyor.AddServer(o =>
+            {
+                o.Queues = new Dictionary<string, int> { [ApprovalsQueue] = 1 };
+                o.Concurrency = 2;
+                o.PollInterval = TimeSpan.FromMilliseconds(50);
+                o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+                o.RunScheduler = false;
+            });
+        }
+
         var app = builder.Build();
         await app.Services.GetRequiredService<IJobStore>().InitializeAsync(CancellationToken.None);
         app.UseExceptionHandler();

@@ -1,10 +1,12 @@
-// Job detail: facts, durations, a timeline of attempts, payload, every error with its stack, result and the actions its state allows.
+// Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
+// result and the actions its state allows.
 import { call, settings } from "./api.js";
 import { allowed, badge, batchHref, between, bounded, duration, h, jobHref, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
 const resultLimit = 8 * 1024;
+const stepResultShown = 80;
 const finished = ["SUCCESS", "PARTIAL_SUCCESS", "FAILED", "CANCELLED"];
 
 /** tenant: the job's tenant when an operator opens another tenant's job (GET /jobs/{id}?tenant=). */
@@ -23,9 +25,12 @@ export async function renderJob(view, role, id, tenant) {
   let generation = 0;
   async function load() {
     const mine = ++generation;
-    let job;
+    const path = "/jobs/" + encodeURIComponent(id);
+    const scope = tenant ? "?tenant=" + encodeURIComponent(tenant) : "";
+    let job, steps;
     try {
-      job = await call("GET", "/jobs/" + encodeURIComponent(id) + (tenant ? "?tenant=" + encodeURIComponent(tenant) : ""));
+      // The steps are extra: when they cannot be read the job is still shown, with the reason in their place.
+      [job, steps] = await Promise.all([call("GET", path + scope), call("GET", path + "/steps" + scope).catch((e) => ({ error: e.message }))]);
     } catch (e) {
       if (mine !== generation) return;
       body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
@@ -33,11 +38,11 @@ export async function renderJob(view, role, id, tenant) {
       return;
     }
     if (stopped || mine !== generation) return;
-    const json = JSON.stringify(job);
+    const json = JSON.stringify([job, steps]);
     if (json !== last) {
       last = json;
       const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      body.replaceChildren(...detail(job, tenant, load));
+      body.replaceChildren(...detail(job, steps, tenant, load));
       if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
     }
     clearTimeout(timer);
@@ -49,7 +54,7 @@ export async function renderJob(view, role, id, tenant) {
   return { stop() { stopped = true; clearTimeout(timer); } };
 }
 
-function detail(job, tenant, reload) {
+function detail(job, steps, tenant, reload) {
   const can = allowed(job.status);
   const path = "/jobs/" + encodeURIComponent(job.job_id);
   // An operator acts on another tenant's job by naming its tenant, as it read it.
@@ -96,6 +101,7 @@ function detail(job, tenant, reload) {
     h("div", { class: "grid2" },
       h("section", { class: "panel", "aria-labelledby": "facts-title" }, h("h2", { id: "facts-title" }, "Job"), facts),
       h("section", { class: "panel", "aria-labelledby": "times-title" }, h("h2", { id: "times-title" }, "Times"), times)),
+    stepsSection(steps, job.job_id),
     h("section", { "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), h("div", { class: "panel" }, timeline(job))),
     h("section", { "aria-labelledby": "errors-title" },
       h("h2", { id: "errors-title" }, `Errors (${job.errors.length})`),
@@ -105,6 +111,40 @@ function detail(job, tenant, reload) {
       job.result_url ? h("p", {}, "Result URL: ", h("a", { href: job.result_url, "data-field": "result-url" }, job.result_url)) : null,
       job.result === null || job.result === undefined ? h("p", { class: "muted" }, "No result stored.") : jsonBlock(job.result, resultLimit, "result", job.job_id)),
   ];
+}
+
+/** GET /jobs/{id}/steps: what the handler stored durably (steps with their results, signals received, the deadlines of waits and sleeps). */
+function stepsSection(steps, jobId) {
+  let content;
+  if (steps.error) content = h("p", { class: "error-box panel" }, "The steps could not be read: " + steps.error);
+  else if (steps.steps.length === 0) content = h("p", { class: "muted" }, "None: the handler stored no step, received no signal and did not wait.");
+  else {
+    content = h("div", { class: "scroll" }, h("table", {},
+      h("caption", { class: "sr-only" }, "The job's durable steps, signals and waits, in the order they were stored"),
+      h("thead", {}, h("tr", {}, ["name", "kind", "attempt", "when", "result", "timed out"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, steps.steps.map((s) => h("tr", { "data-step-name": s.name, "data-kind": s.kind },
+        h("th", { scope: "row", class: "mono" }, s.name),
+        h("td", {}, s.kind),
+        h("td", {}, s.attempt),
+        h("td", { class: "nowrap" }, time(s.completed_at)),
+        h("td", { "data-field": "step-result" }, stepResult(s, jobId)),
+        h("td", { "data-field": "timed-out" }, s.timed_out ? "yes" : h("span", { class: "muted" }, "—")))))));
+  }
+  return h("section", { "aria-labelledby": "steps-title" }, h("h2", { id: "steps-title" }, "Steps and signals"), content);
+}
+
+/** A wait's or sleep's deadline as a time; any other result as one line of JSON, cut, with the whole of it on demand. */
+function stepResult(step, jobId) {
+  if (step.result === null || step.result === undefined) return h("span", { class: "muted" }, "—");
+  if ((step.kind === "wait" || step.kind === "sleep") && typeof step.result === "string") return ["until ", time(step.result)];
+  const { text, cut } = bounded(JSON.stringify(step.result), stepResultShown);
+  if (!cut) return h("code", {}, text);
+  const more = h("details", {}, h("summary", {}, "Full JSON"));
+  // Built when opened: a result may be up to a mebibyte, and most are never looked at.
+  more.addEventListener("toggle", () => {
+    if (more.open && more.children.length === 1) more.append(jsonBlock(step.result, resultLimit, `${step.kind}-${step.name}`, jobId));
+  });
+  return [h("code", {}, text + "…"), more];
 }
 
 function fact(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
