@@ -98,8 +98,8 @@ internal sealed class DashboardServer : IAsyncDisposable
         return new DashboardServer(app, directory);
     }
 
-    /// <summary>A request straight to the API with the operator key (set-up a test needs before it opens the page).</summary>
-    public async Task<string> SendAsync(HttpMethod method, string path, string? json = null)
+    /// <summary>A request straight to the API, with the operator key unless told (set-up a test needs before it opens the page).</summary>
+    public async Task<string> SendAsync(HttpMethod method, string path, string? json = null, string key = OperatorKey)
     {
         using var http = new HttpClient { BaseAddress = Address };
         using var request = new HttpRequestMessage(method, path);
@@ -108,7 +108,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         }
 
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OperatorKey);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {body}");

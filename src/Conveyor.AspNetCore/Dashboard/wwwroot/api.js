@@ -21,7 +21,15 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API; resolves to the parsed JSON (null for 204), rejects with an ApiError. */
+/**
+ * A request body that is already JSON text, sent as typed: a value parsed and encoded again would lose what JSON.parse
+ * cannot hold (integers past 2^53, a repeated key), and the server, not the page, says whether it is JSON.
+ */
+export class JsonText {
+  constructor(text) { this.text = text; }
+}
+
+/** Calls the API; resolves to the parsed JSON (null for 204), rejects with an ApiError. body: a value, or a JsonText. */
 export async function call(method, path, body) {
   const headers = { Accept: "application/json" };
   const key = apiKey();
@@ -29,7 +37,7 @@ export async function call(method, path, body) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
-    response = await fetch(settings.api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(settings.api + path, { method, headers, body: body === undefined ? undefined : body instanceof JsonText ? body.text : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, "The server did not answer: " + e.message, null);
   }

@@ -1,6 +1,6 @@
 // Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
-// result and the actions its state allows.
-import { call, settings } from "./api.js";
+// result and the actions its state allows (and a signal for a job that waits for one).
+import { call, JsonText, settings } from "./api.js";
 import { allowed, badge, batchHref, between, bounded, duration, h, jobHref, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
@@ -20,6 +20,8 @@ export async function renderJob(view, role, id, tenant) {
     body);
 
   let last = "";
+  // What the operator typed into the signal form, kept when the page is drawn again while they type.
+  const draft = { name: null, payload: "" };
   // Only the latest load draws: the 2-second follow-up still reading when an action's reload starts would otherwise
   // draw the job as it was before the action.
   let generation = 0;
@@ -42,7 +44,7 @@ export async function renderJob(view, role, id, tenant) {
     if (json !== last) {
       last = json;
       const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      body.replaceChildren(...detail(job, steps, tenant, load));
+      body.replaceChildren(...detail(job, steps, tenant, load, draft));
       if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
     }
     clearTimeout(timer);
@@ -54,12 +56,12 @@ export async function renderJob(view, role, id, tenant) {
   return { stop() { stopped = true; clearTimeout(timer); } };
 }
 
-function detail(job, steps, tenant, reload) {
+function detail(job, steps, tenant, reload, draft) {
   const can = allowed(job.status);
   const path = "/jobs/" + encodeURIComponent(job.job_id);
   // An operator acts on another tenant's job by naming its tenant, as it read it.
   const scope = tenant ? "?tenant=" + encodeURIComponent(tenant) : "";
-  const act = (method, suffix) => call(method, path + suffix + scope);
+  const act = (method, suffix, body) => call(method, path + suffix + scope, body);
   const actions = settings.readOnly ? null : h("div", { class: "toolbar", role: "group", "aria-label": "Actions" },
     can.retry ? actionButton("Retry", async () => { await act("POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
     can.cancel ? actionButton("Cancel", async () => {
@@ -101,7 +103,7 @@ function detail(job, steps, tenant, reload) {
     h("div", { class: "grid2" },
       h("section", { class: "panel", "aria-labelledby": "facts-title" }, h("h2", { id: "facts-title" }, "Job"), facts),
       h("section", { class: "panel", "aria-labelledby": "times-title" }, h("h2", { id: "times-title" }, "Times"), times)),
-    stepsSection(steps, job.job_id),
+    stepsSection(job, steps, act, reload, draft),
     h("section", { "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), h("div", { class: "panel" }, timeline(job))),
     h("section", { "aria-labelledby": "errors-title" },
       h("h2", { id: "errors-title" }, `Errors (${job.errors.length})`),
@@ -113,8 +115,11 @@ function detail(job, steps, tenant, reload) {
   ];
 }
 
-/** GET /jobs/{id}/steps: what the handler stored durably (steps with their results, signals received, the deadlines of waits and sleeps). */
-function stepsSection(steps, jobId) {
+/**
+ * GET /jobs/{id}/steps: what the handler stored durably (steps with their results, signals received, the deadlines of
+ * waits and sleeps), and a form to send the signal the job waits for.
+ */
+function stepsSection(job, steps, act, reload, draft) {
   let content;
   if (steps.error) content = h("p", { class: "error-box panel" }, "The steps could not be read: " + steps.error);
   else if (steps.steps.length === 0) content = h("p", { class: "muted" }, "None: the handler stored no step, received no signal and did not wait.");
@@ -127,10 +132,12 @@ function stepsSection(steps, jobId) {
         h("td", {}, s.kind),
         h("td", {}, s.attempt),
         h("td", { class: "nowrap" }, time(s.completed_at)),
-        h("td", { "data-field": "step-result" }, stepResult(s, jobId)),
+        h("td", { "data-field": "step-result" }, stepResult(s, job.job_id)),
         h("td", { "data-field": "timed-out" }, s.timed_out ? "yes" : h("span", { class: "muted" }, "—")))))));
   }
-  return h("section", { "aria-labelledby": "steps-title" }, h("h2", { id: "steps-title" }, "Steps and signals"), content);
+  const waiting = steps.error ? [] : awaitedSignals(steps.steps);
+  const form = !settings.readOnly && !finished.includes(job.status) && waiting.length ? signalForm(job, waiting, act, reload, draft) : null;
+  return h("section", { "aria-labelledby": "steps-title" }, h("h2", { id: "steps-title" }, "Steps and signals"), content, form);
 }
 
 /** A wait's or sleep's deadline as a time; any other result as one line of JSON, cut, with the whole of it on demand. */
@@ -145,6 +152,37 @@ function stepResult(step, jobId) {
     if (more.open && more.children.length === 1) more.append(jsonBlock(step.result, resultLimit, `${step.kind}-${step.name}`, jobId));
   });
   return [h("code", {}, text + "…"), more];
+}
+
+/** The signals the job waits for: a wait's deadline is stored, and no signal of its name (delivered or timed out) yet. */
+function awaitedSignals(steps) {
+  const decided = new Set(steps.filter((s) => s.kind === "signal").map((s) => s.name));
+  return steps.filter((s) => s.kind === "wait" && !decided.has(s.name)).map((s) => s.name);
+}
+
+/** POST /jobs/{id}/signals/{name} with the payload as typed (empty sends null), in the job's tenant. */
+function signalForm(job, waiting, act, reload, draft) {
+  const name = h("input", { id: "signal-name", name: "signal-name", value: draft.name ?? waiting[0], required: true, spellcheck: "false", autocomplete: "off", size: 24 });
+  const payload = h("textarea", { id: "signal-payload", name: "signal-payload", rows: 3, spellcheck: "false", placeholder: "{\"approved\": true}", value: draft.payload });
+  name.addEventListener("input", () => { draft.name = name.value; });
+  payload.addEventListener("input", () => { draft.payload = payload.value; });
+  const send = actionButton("Send signal", async () => {
+    const signal = name.value.trim();
+    if (!signal) throw new Error("Type the signal's name.");
+    const answer = await act("POST", "/signals/" + encodeURIComponent(signal), new JsonText(payload.value.trim() || "null"));
+    draft.name = null;
+    draft.payload = "";
+    return answer && answer.status === "QUEUED" ? `Signal '${signal}' delivered: job ${job.job_id} is queued to run again.` : `Signal '${signal}' delivered to job ${job.job_id}.`;
+  }, { done: reload, name: "signal" });
+  const form = h("form", { class: "panel signal", "aria-labelledby": "signal-title", autocomplete: "off" },
+    h("h3", { id: "signal-title" }, "Send a signal"),
+    h("p", { class: "muted" }, `The job waits for signal ${waiting.map((n) => `'${n}'`).join(", ")}: its wait returns the signal's payload (JSON), and a job parked for it runs again at once.`),
+    h("div", { class: "field" }, h("label", { for: "signal-name" }, "Name"), name),
+    h("div", { class: "field" }, h("label", { for: "signal-payload" }, "Payload (JSON; empty sends null)"), payload),
+    h("div", { class: "toolbar" }, send));
+  // Enter in the name field sends, as the button does (the button is not a submit button: actionButton runs it).
+  form.addEventListener("submit", (event) => { event.preventDefault(); send.click(); });
+  return form;
 }
 
 function fact(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
