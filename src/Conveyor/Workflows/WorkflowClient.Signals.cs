@@ -45,9 +45,16 @@ internal sealed partial class WorkflowClient
         return result;
     }
 
-    /// <summary>One JSON value, as the Jobs API's signal endpoint takes it.</summary>
+    /// <summary>One JSON value in valid UTF-8, as the Jobs API's signal endpoint takes it.</summary>
     private static bool IsJson(ReadOnlySpan<byte> payload, out string reason)
     {
+        // The reader checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.
+        if (!System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            reason = "not valid UTF-8.";
+            return false;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
