@@ -16,6 +16,21 @@ internal static class ApiProblems
             detail: $"{field}: {reason}",
             title: "The request is not valid.");
 
+    /// <summary>
+    /// A 400 like <see cref="Invalid"/> for a body whose bytes are not UTF-8, answered where the body is read (so as a
+    /// <see cref="ProblemHttpResult"/>), naming the offset of the first byte that is not.
+    /// </summary>
+    public static ProblemHttpResult NotUtf8(string field, int offset)
+    {
+        var reason = string.Create(CultureInfo.InvariantCulture, $"is not valid UTF-8 (byte {offset} is not), so it is not JSON; send JSON text encoded as UTF-8.");
+        return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [reason] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is not valid.",
+            Detail = $"{field}: {reason}",
+        });
+    }
+
     public static ProblemHttpResult DotSegment() => TypedResults.Problem(
         statusCode: StatusCodes.Status400BadRequest,
         title: "The path is not valid.",

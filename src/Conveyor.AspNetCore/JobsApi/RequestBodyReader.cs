@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -10,36 +12,55 @@ namespace Conveyor.AspNetCore.JobsApi;
 internal static class RequestBodyReader
 {
     /// <summary>
-    /// The JSON body of a request, or the problem to answer instead: 415 for a content type that is not JSON, 413 for a
-    /// body over <paramref name="limit"/>, which the 413 names as <paramref name="limitName"/> (by default the setting
-    /// <c>Conveyor:Api:MaxRequestBytes</c>).
+    /// The JSON body of a request, or the problem to answer instead: 415 for a content type other than
+    /// <c>application/json</c> (with <c>charset=utf-8</c> or none) or for a body sent without one, 413 for a body over
+    /// <paramref name="limit"/>, which the 413 names as <paramref name="limitName"/> (by default the setting
+    /// <c>Conveyor:Api:MaxRequestBytes</c>), 400 for a body that is not UTF-8. <paramref name="bodyOptional"/>: an
+    /// empty body may come without a content type (a signal's payload).
     /// </summary>
-    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, int limit, CancellationToken cancellationToken, string limitName = "Conveyor:Api:MaxRequestBytes")
+    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadJsonAsync(
+        HttpRequest request, int limit, CancellationToken cancellationToken, string limitName = "Conveyor:Api:MaxRequestBytes", bool bodyOptional = false)
     {
-        if (!IsJsonOrUnspecified(request.ContentType))
+        var unspecified = string.IsNullOrEmpty(request.ContentType);
+        if (unspecified ? !bodyOptional : !IsJson(request.ContentType!))
         {
-            return (null, TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON.",
-                detail: $"Content-Type is '{request.ContentType}'; send 'Content-Type: application/json'."));
+            return (null, NotJson(request.ContentType));
         }
 
         var (body, size) = await ReadAsync(request, limit, cancellationToken).ConfigureAwait(false);
-        return body is null
-            ? (null, ApiProblems.TooLarge("body", size, sizeIsExact: request.ContentLength is not null, limit, limitName))
-            : (body, null);
-    }
-
-    private static bool IsJsonOrUnspecified(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
+        if (body is null)
         {
-            return true;
+            return (null, ApiProblems.TooLarge("body", size, sizeIsExact: request.ContentLength is not null, limit, limitName));
         }
 
-        var mediaType = contentType.Split(';', 2)[0].Trim();
-        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        if (unspecified && body.Length > 0)
+        {
+            return (null, NotJson(request.ContentType));
+        }
+
+        // JSON is UTF-8 text (RFC 8259 §8.1). The parser does not check the bytes inside a string, so without this one
+        // check a string's invalid bytes became U+FFFD, a name's an error about escapes, a signal's payload was stored raw.
+        return Utf8.IsValid(body) ? (body, null) : (null, ApiProblems.NotUtf8("body", FirstInvalidByte(body)));
+    }
+
+    private static ProblemHttpResult NotJson(string? contentType) => TypedResults.Problem(
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "The body must be JSON.",
+        detail: string.IsNullOrEmpty(contentType)
+            ? "The request has a body but no Content-Type; send 'Content-Type: application/json'."
+            : $"Content-Type is '{contentType}'; send 'Content-Type: application/json' (UTF-8, the only charset JSON has).");
+
+    /// <summary>True for <c>application/json</c> with no charset or <c>charset=utf-8</c>: the media type the API documents.</summary>
+    private static bool IsJson(string contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+        && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (mediaType.Charset.Length == 0 || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private static int FirstInvalidByte(byte[] body)
+    {
+        var text = new char[body.Length];
+        Utf8.ToUtf16(body, text, out var valid, out _, replaceInvalidSequences: false);
+        return valid;
     }
 
     /// <summary>

@@ -48,7 +48,7 @@ internal static class SignalJobEndpoint
         var (limit, limitName) = apiOptions.Value.MaxRequestBytes < JobSignal.MaxPayloadBytes
             ? (apiOptions.Value.MaxRequestBytes, "Conveyor:Api:MaxRequestBytes")
             : (JobSignal.MaxPayloadBytes, "a signal's largest payload");
-        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, limit, cancellationToken, limitName).ConfigureAwait(false);
+        var (body, problem) = await RequestBodyReader.ReadJsonAsync(http.Request, limit, cancellationToken, limitName, bodyOptional: true).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
