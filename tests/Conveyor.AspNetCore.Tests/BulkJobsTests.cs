@@ -125,6 +125,7 @@ public sealed class BulkJobsTests
     [InlineData("""{"action": "retry", "ids": ["job_1"], "limit": 5}""", "limit")]
     [InlineData("""{"action": "retry", "filter": {"colour": "red"}}""", "filter.colour")]
     [InlineData("""{"action": "retry", "filter": {"status": "BROKEN"}}""", "filter.status")]
+    [InlineData("""{"action": "retry", "filter": {"status": "scheduled"}}""", "filter.status")]
     [InlineData("""{"action": "retry", "filter": {"created_after": "yesterday"}}""", "filter.created_after")]
     [InlineData("""{"action": "retry", "filter": {"created_after": "2026-02-01T00:00:00Z", "created_before": "2026-01-01T00:00:00Z"}}""", "filter.created_before")]
     [InlineData("""{"action": "retry", "filter": {"error": ""}}""", "filter.error")]

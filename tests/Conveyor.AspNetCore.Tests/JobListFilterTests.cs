@@ -77,6 +77,8 @@ public sealed class JobListFilterTests
     [InlineData("created_after=2026-01-01T00:00:00Z%0A", "created_after")]
     [InlineData("error=%00", "error")]
     [InlineData("error=time%0Aout", "error")]
+    [InlineData("status=scheduled", "status")]
+    [InlineData("status=Failed", "status")]
     public async Task BadValue_Is400NamingTheParameter(string query, string field)
     {
         await using var app = await TestApp.StartAsync();

@@ -23,7 +23,8 @@ internal static class JobFilterParser
         switch (name)
         {
             case "status":
-                if (!JobStateExtensions.TryParseApiStatus(value, out var state))
+                // Case-sensitive, as the document's enum and every other enum of the API: "failed" is refused, not read as FAILED.
+                if (!JobStateExtensions.TryParseApiStatus(value, out var state) || !string.Equals(state.ToApiStatus(), value, StringComparison.Ordinal))
                 {
                     error = new ParseError(name, $"'{Shorten(value)}' is not a status; use one of {Statuses}.");
                     return false;

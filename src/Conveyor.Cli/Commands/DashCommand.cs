@@ -65,7 +65,7 @@ internal static class DashCommand
         {
             var queues = context.Api.GetAsync("/queues", cancellationToken);
             var servers = context.Api.GetAsync("/servers", cancellationToken);
-            var failures = context.Api.GetAsync("/jobs?status=failed&limit=5", cancellationToken);
+            var failures = context.Api.GetAsync("/jobs?status=FAILED&limit=5", cancellationToken);
             var now = Environment.TickCount64;
 
             var queueTable = new Table().Border(TableBorder.Rounded).Title("Queues");

@@ -45,7 +45,7 @@ internal sealed class JobFilter
     public string Query(ParseResult parsed, int limit, string? cursor)
     {
         var query = new StringBuilder("/jobs?limit=").Append(limit);
-        foreach (var (name, value) in Values(parsed))
+        foreach (var (name, value) in Sent(parsed))
         {
             Append(query, name, value);
         }
@@ -56,7 +56,7 @@ internal sealed class JobFilter
 
     /// <summary>The filters given, as the <c>filter</c> object of <c>POST /jobs/bulk</c> (same names as the query).</summary>
     public Dictionary<string, string> Body(ParseResult parsed) =>
-        Values(parsed).Where(f => f.Value is not null).ToDictionary(f => f.Name, f => f.Value!);
+        Sent(parsed).Where(f => f.Value is not null).ToDictionary(f => f.Name, f => f.Value!);
 
     public string Describe(ParseResult parsed) =>
         string.Join(", ", Values(parsed).Where(f => f.Value is not null).Select(f => $"{f.Name.Replace('_', ' ')} {f.Value}"));
@@ -66,6 +66,10 @@ internal sealed class JobFilter
         ("status", parsed.GetValue(Status)), ("type", parsed.GetValue(Type)), ("queue", parsed.GetValue(Queue)), ("error", parsed.GetValue(Error)),
         ("created_after", parsed.GetValue(CreatedAfter)), ("created_before", parsed.GetValue(CreatedBefore)), ("tenant", parsed.GetValue(Tenant)),
     ];
+
+    /// <summary>The filters as sent: <c>--status failed</c> becomes the API's <c>FAILED</c> (its enum is case-sensitive).</summary>
+    private IEnumerable<(string Name, string? Value)> Sent(ParseResult parsed) =>
+        Values(parsed).Select(f => f.Name == "status" ? (f.Name, f.Value?.ToUpperInvariant()) : f);
 
     private static void Append(StringBuilder query, string name, string? value)
     {
