@@ -156,7 +156,8 @@ internal static class WorkflowRequestParser
         }
 
         var condition = ContinuationCondition.Succeeded;
-        if (value.TryGetProperty("on_dependency_failure", out var policy) && policy.ValueKind != JsonValueKind.Null)
+        // Absent means "cancel"; null is refused like any other value that is not one of the policies (as "queue": null is).
+        if (value.TryGetProperty("on_dependency_failure", out var policy))
         {
             var index = policy.ValueKind == JsonValueKind.String ? Array.IndexOf(Policies, policy.GetString()) : -1;
             if (index < 0)
