@@ -84,13 +84,22 @@ internal sealed class OpenApiContract
     /// <summary>Validates a JSON text against a schema of the document (its $refs resolved against the document's components).</summary>
     public void AssertValid(JsonNode schema, string json, string what)
     {
+        var result = Evaluate(schema, json);
+        Assert.True(result.IsValid, $"{what}: the body does not match its schema: {json}\n{string.Join("\n", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}"))}");
+    }
+
+    /// <summary>Checks that a JSON text the server refuses does not match a schema of the document either.</summary>
+    public void AssertInvalid(JsonNode schema, string json, string what) =>
+        Assert.False(Evaluate(schema, json).IsValid, $"{what}: the schema accepts a body the server refuses: {json}");
+
+    private EvaluationResults Evaluate(JsonNode schema, string json)
+    {
         var wrapper = schema.DeepClone().AsObject();
         wrapper["$schema"] = "https://json-schema.org/draft/2020-12/schema";
         wrapper["$defs"] = _document["components"]?["schemas"]?.DeepClone() ?? new JsonObject();
         var text = wrapper.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal);
         var compiled = JsonSchema.FromText(text, baseUri: new Uri($"https://conveyor.test/{Guid.NewGuid():N}"));
         using var instance = JsonDocument.Parse(json);
-        var result = compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        Assert.True(result.IsValid, $"{what}: the body does not match its schema: {json}\n{string.Join("\n", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}"))}");
+        return compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
     }
 }

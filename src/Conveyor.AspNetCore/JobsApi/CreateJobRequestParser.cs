@@ -117,6 +117,12 @@ internal static class CreateJobRequestParser
                         return false;
                     }
 
+                    if (DotSegments.IsDotName(queue))
+                    {
+                        error = new ParseError(name, DotSegments.DotNameReason(queue));
+                        return false;
+                    }
+
                     options = options with { Queue = queue };
                     break;
                 case "max_retry":

@@ -55,6 +55,12 @@ internal static class LimitRequestParser
                         return null;
                     }
 
+                    if (DotSegments.IsDotName(value.GetString()))
+                    {
+                        error = new ParseError(field, DotSegments.DotNameReason(value.GetString()!));
+                        return null;
+                    }
+
                     queue = value.GetString();
                     break;
                 case "job_type":

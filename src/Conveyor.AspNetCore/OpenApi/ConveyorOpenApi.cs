@@ -518,7 +518,7 @@ internal static class ConveyorOpenApi
         {
             ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "The job type, {domain}:{action}, one this server accepts (e.g. note:archive)." },
             ["payload"] = new OpenApiSchema { Description = "Any JSON value ({} when absent or null). For a job type whose handler runs in this server it must fit the handler's payload record: a property the record does not have is refused." },
-            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "The queue; 'default' when absent." },
+            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "The queue; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries after the first attempt; Conveyor:DefaultMaxRetry when absent." },
             ["timeout_seconds"] = Seconds("Longest one attempt may run.", CreateJobRequestParser.MinPositiveSeconds),
             ["deadline"] = Timestamp("RFC 3339; the job must not run after it. Must be in the future."),
@@ -546,12 +546,12 @@ internal static class ConveyorOpenApi
     {
         var properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern, Description = "Unique in the tenant, e.g. report:nightly." },
+            ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(ScheduleNamePattern), Description = "Unique in the tenant, e.g. report:nightly." },
             ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
             ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent." },
             ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "The job type every tick enqueues; one this server runs." },
             ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value ({} when absent or null); checked against the handler's payload record like POST /jobs." },
-            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = QueueNamePattern, Description = "The queue of every tick's job; 'default' when absent." },
+            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = PathSegment(QueueNamePattern), Description = "The queue of every tick's job; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries of every tick's job; Conveyor:DefaultMaxRetry when absent." },
             ["timeout_seconds"] = new OpenApiSchema
             {
@@ -579,7 +579,7 @@ internal static class ConveyorOpenApi
         Required = new HashSet<string> { "queue" },
         Properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern, Description = "The queue whose jobs the limit counts." },
+            ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "The queue whose jobs the limit counts." },
             ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "Only the jobs of this type; every job of the queue when absent or null." },
             ["partition"] = Enumeration(LimitsApi.LimitResponseMapper.Partitions, "none (the default): one count for every job the limit matches; tenant: one count per tenant."),
             ["max"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = ConcurrencyLimit.MaxValue.ToString(CultureInfo.InvariantCulture), Description = "Concurrency limits (required): the jobs running at once." },

@@ -135,6 +135,12 @@ internal static partial class ScheduleRequestParser
                     return false;
                 }
 
+                if (DotSegments.IsDotName(scheduleName))
+                {
+                    error = new ParseError(name, DotSegments.DotNameReason(scheduleName));
+                    return false;
+                }
+
                 definition.Name = scheduleName;
                 return true;
             case "cron":
@@ -194,6 +200,12 @@ internal static partial class ScheduleRequestParser
                 if (!QueueName.IsValid(queue))
                 {
                     error = new ParseError(name, $"'{CreateJobRequestParser.Shorten(queue)}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.");
+                    return false;
+                }
+
+                if (DotSegments.IsDotName(queue))
+                {
+                    error = new ParseError(name, DotSegments.DotNameReason(queue));
                     return false;
                 }
 

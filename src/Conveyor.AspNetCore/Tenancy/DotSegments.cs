@@ -37,6 +37,16 @@ internal static class DotSegments
         return false;
     }
 
+    /// <summary>
+    /// True for the names '.' and '..'. The library and the stores accept them (data stored by earlier versions stays
+    /// readable), but the API refuses to create a queue, schedule or limit so named: no path could name it afterwards.
+    /// </summary>
+    public static bool IsDotName(string? name) => name is "." or "..";
+
+    /// <summary>The reason of a refused <see cref="IsDotName"/> name, after the field.</summary>
+    public static string DotNameReason(string name) =>
+        $"'{name}' cannot be a name here: a URL's '.' and '..' segments are removed before routing, so no path could name it; choose another.";
+
     /// <summary>True for '.' or '..', each dot plain or percent-encoded.</summary>
     private static bool IsDots(ReadOnlySpan<char> segment)
     {
