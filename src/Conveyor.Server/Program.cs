@@ -32,6 +32,10 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
 
+    // Before routing: a path with a '.' or '..' segment names nothing here, and routing would answer it as another path.
+    app.UseConveyorDotSegmentCheck();
+    app.UseRouting();
+
     role.MapEndpoints(app);
 
     ServerAddresses.PrintWhenStarted(app, $"{StoreSelection.Describe(builder.Configuration)}; data directory: {DataDirectory.Resolve(builder.Configuration)}");
