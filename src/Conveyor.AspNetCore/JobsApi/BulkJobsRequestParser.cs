@@ -173,7 +173,7 @@ internal static class BulkJobsRequestParser
 
         if (root.TryGetProperty("limit", out var limit))
         {
-            if (limit.ValueKind != JsonValueKind.Number || !limit.TryGetInt32(out var n) || n < 1 || n > MaxJobs)
+            if (!CreateJobRequestParser.TryGetWholeNumber(limit, out int n) || n < 1 || n > MaxJobs)
             {
                 error = new ParseError("limit", $"must be a whole number from 1 to {MaxJobs} (jobs this call handles); it is {CreateJobRequestParser.DescribeValue(limit)}.");
                 return null;

@@ -217,7 +217,7 @@ internal static partial class ScheduleRequestParser
                     return true;
                 }
 
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var maxRetry))
+                if (!CreateJobRequestParser.TryGetWholeNumber(value, out long maxRetry))
                 {
                     error = new ParseError(name, $"must be a whole number from 0 to {CreateJobRequestParser.MaxRetryLimit}; it is {CreateJobRequestParser.DescribeValue(value)}.");
                     return false;
