@@ -277,7 +277,7 @@ public sealed class OpenApiContractTests
         Assert.False(batchBody["additionalProperties"]!.GetValue<bool>());
         Assert.Equal(WorkflowsApi.BatchRequestParser.MaxJobs, batchBody["properties"]!["jobs"]!["maxItems"]!.GetValue<int>());
         Assert.Equal(CreateJobRequestParser.Fields.Order(), batchBody["properties"]!["jobs"]!["items"]!["properties"]!.AsObject().Select(p => p.Key).Order());
-        contract.AssertValid(batchBody, """{"jobs": [{"type": "note:archive", "payload": {"note_id": 1}, "queue": "low"}], "on_success": {"type": "note:report"}, "on_complete": null, "retention_seconds": 3600}""", "a batch");
+        contract.AssertValid(batchBody, """{"jobs": [{"type": "test:note", "payload": {"note_id": 1}, "queue": "low"}], "on_success": {"type": "test:noop"}, "on_complete": null, "retention_seconds": 3600}""", "a batch");
         Assert.Contains(batch["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key");
         Assert.NotNull(batch["responses"]!["201"]!["headers"]!["Location"]);
         var add = contract.Operation("POST", "/batches/{batchId}/jobs")["requestBody"]!["content"]!["application/json"]!["schema"]!;
@@ -291,7 +291,7 @@ public sealed class OpenApiContractTests
         Assert.Equal(WorkflowsApi.WorkflowRequestParser.StepFields.Order(), step["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal(new[] { "job", "name" }, step["required"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
         Assert.Equal(WorkflowsApi.WorkflowRequestParser.Policies, step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        contract.AssertValid(workflowBody, """{"name": "monthly", "steps": [{"name": "a", "job": {"type": "note:archive"}}, {"name": "b", "job": {"type": "note:archive"}, "after": ["a"], "on_dependency_failure": "fail"}], "retention_seconds": 60}""", "a workflow");
+        contract.AssertValid(workflowBody, """{"name": "monthly", "steps": [{"name": "a", "job": {"type": "test:noop"}}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"], "on_dependency_failure": "fail"}], "retention_seconds": 60}""", "a workflow");
         Assert.NotNull(workflow["responses"]!["201"]!["headers"]!["Location"]);
         foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/batches/{batchId}/jobs"), ("POST", "/workflows") })
         {
@@ -313,7 +313,7 @@ public sealed class OpenApiContractTests
         Assert.Equal(CreateJobRequestParser.Fields.Order(), body["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal("type", Assert.Single(body["required"]!.AsArray())!.GetValue<string>());
         Assert.False(body["additionalProperties"]!.GetValue<bool>());
-        contract.AssertValid(body, """{"type": "note:archive", "payload": {"note_id": 42}, "queue": "critical", "max_retry": 3, "timeout_seconds": 30, "deadline": "2030-01-31T09:30:00Z", "process_at": "2030-01-31T09:00:00Z", "unique_key": "daily", "unique_for_seconds": 3600, "retention_seconds": 86400}""", "a full body");
+        contract.AssertValid(body, """{"type": "test:note", "payload": {"note_id": 42}, "queue": "critical", "max_retry": 3, "timeout_seconds": 30, "deadline": "2030-01-31T09:30:00Z", "process_at": "2030-01-31T09:00:00Z", "unique_key": "daily", "unique_for_seconds": 3600, "retention_seconds": 86400}""", "a full body");
         Assert.Contains(create["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["in"]!.GetValue<string>() == "header");
         Assert.NotNull(create["responses"]!["202"]!["headers"]!["Location"]);
         foreach (var status in new[] { "400", "401", "409", "413", "415", "429", "503" })
@@ -324,7 +324,7 @@ public sealed class OpenApiContractTests
         var list = contract.Operation("GET", Jobs)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
         Assert.Equal(new[] { "batch_id", "created_after", "created_before", "cursor", "error", "limit", "queue", "status", "tenant", "type" }, list.Order());
         var bulk = contract.Operation("POST", Bulk)["requestBody"]!["content"]!["application/json"]!["schema"]!;
-        Assert.Equal(JobFilterParser.Names.Order(), bulk["properties"]!["filter"]!["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(JobFilterParser.Names.Order(), bulk["oneOf"]![1]!["properties"]!["filter"]!["properties"]!.AsObject().Select(p => p.Key).Order());
         contract.AssertValid(bulk, """{"action": "retry", "filter": {"status": "FAILED", "error": "timeout", "created_after": "2026-01-01T00:00:00Z", "tenant": "*", "type": null}, "cursor": null, "limit": 500}""", "a filter batch");
         contract.AssertValid(bulk, """{"action": "delete", "ids": ["job_31c8927959d5442e90e3a6bc5a9188ec"], "tenant": "acme"}""", "a list of ids");
         Assert.Equal(OpenApi.ConveyorOpenApi.PathSegment(ConveyorOpenApiPatterns.JobId), contract.Operation("GET", Job)["parameters"]![0]!["schema"]!["pattern"]!.GetValue<string>());
@@ -337,7 +337,7 @@ public sealed class OpenApiContractTests
         var createSchedule = contract.Operation("POST", Schedules)["requestBody"]!["content"]!["application/json"]!["schema"]!;
         Assert.Equal(Conveyor.AspNetCore.SchedulesApi.ScheduleRequestParser.Fields.Order(), createSchedule["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.False(createSchedule["additionalProperties"]!.GetValue<bool>());
-        contract.AssertValid(createSchedule, """{"name": "report:nightly", "cron": "30 2 * * *", "time_zone": "Europe/Berlin", "job_type": "report:generate", "payload": {"rows": 5}, "queue": "low", "max_retry": 3, "timeout_seconds": 60, "misfire": "once", "overlap": "allow", "paused": false}""", "a full schedule");
+        contract.AssertValid(createSchedule, """{"name": "report:nightly", "cron": "30 2 * * *", "time_zone": "Europe/Berlin", "job_type": "test:noop", "payload": {"rows": 5}, "queue": "low", "max_retry": 3, "timeout_seconds": 60, "misfire": "once", "overlap": "allow", "paused": false}""", "a full schedule");
         Assert.Equal(new[] { "cursor", "limit" }, contract.Operation("GET", Schedules)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).Order());
         Assert.NotNull(contract.Operation("POST", TriggerSchedule)["responses"]!["202"]!["headers"]!["Location"]);
         foreach (var status in new[] { "400", "401", "409", "413", "415", "429", "503" })

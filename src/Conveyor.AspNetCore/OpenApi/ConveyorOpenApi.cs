@@ -49,6 +49,9 @@ internal static class ConveyorOpenApi
     /// <summary>A workflow step's name (<see cref="WorkflowBuilder.MaxStepNameLength"/>).</summary>
     public static readonly string WorkflowStepNamePattern = $"^[A-Za-z0-9_.:-]{{1,{WorkflowBuilder.MaxStepNameLength}}}$";
 
+    /// <summary>Text without control characters (<see cref="char.IsControl(char)"/>: U+0000 to U+001F, U+007F to U+009F).</summary>
+    public const string NoControlCharacters = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
     /// <summary>A job type (<see cref="JobType.IsValid"/>); the length limit is given separately.</summary>
     public const string JobTypePattern = "^[a-z0-9_.-]+:[a-z0-9_.-]+$";
 
@@ -183,7 +186,9 @@ internal static class ConveyorOpenApi
             }
         }
 
+        DescribeServerAnswers(operation);
         var endpointName = metadata.OfType<IEndpointNameMetadata>().LastOrDefault()?.EndpointName;
+        var jobTypes = context.ApplicationServices.GetService<JobTypeCatalog>()?.Types is { Count: > 0 } types ? types.Order(StringComparer.Ordinal).ToArray() : null;
         switch (endpointName)
         {
             case "CreateJob":
@@ -191,7 +196,7 @@ internal static class ConveyorOpenApi
                 {
                     Required = true,
                     Description = "The job: its type, payload and options. Any other field is refused.",
-                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = CreateJobSchema() } },
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = CreateJobSchema(jobTypes) } },
                 };
                 operation.Parameters ??= [];
                 operation.Parameters.Add(new OpenApiParameter
@@ -238,7 +243,7 @@ internal static class ConveyorOpenApi
                         : adding ? "The jobs to add, each as POST /jobs takes it. Any other field is refused." : "The batch: its jobs and callbacks, each as POST /jobs takes it. Any other field is refused.",
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["application/json"] = new() { Schema = endpointName == "CreateWorkflow" ? WorkflowSchema() : BatchSchema(adding) },
+                        ["application/json"] = new() { Schema = endpointName == "CreateWorkflow" ? WorkflowSchema(jobTypes) : BatchSchema(adding, jobTypes) },
                     },
                 };
                 operation.Parameters ??= [];
@@ -306,7 +311,7 @@ internal static class ConveyorOpenApi
                     Description = creating
                         ? "The schedule: its name, cron expression, job type and options. Any other field is refused."
                         : "The schedule's definition; name may be left out (or must be the one in the URL). Any other field is refused.",
-                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = ScheduleSchema(creating) } },
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = ScheduleSchema(creating, jobTypes) } },
                 };
                 AddHeader(operation, "201", "Location", "The schedule.");
                 break;
@@ -336,6 +341,33 @@ internal static class ConveyorOpenApi
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The answers the server (Kestrel) gives itself, before any application code runs and without a body: 400 for a
+    /// request it cannot parse (a malformed request line, a header value that is not ASCII such as a non-ASCII
+    /// Idempotency-Key), 414 for a request line over its limit, 431 for headers over theirs. ASP.NET Core has no hook
+    /// to answer them as problems (dotnet/aspnetcore#4726).
+    /// </summary>
+    private static void DescribeServerAnswers(OpenApiOperation operation)
+    {
+        const string ServersOwn = "The server's own answer (Kestrel), before the application, without a body: ";
+        operation.Responses ??= [];
+        if (operation.Responses.TryGetValue("400", out var badRequest) && badRequest is OpenApiResponse concrete)
+        {
+            if (concrete.Description?.Contains("without a body", StringComparison.Ordinal) != true)
+        {
+            concrete.Description = (string.IsNullOrEmpty(concrete.Description) || concrete.Description == "Bad Request" ? "Bad Request: the problem names the field." : concrete.Description)
+                + " A request the server cannot parse (a malformed request line, a header value that is not ASCII) is answered by the server itself, before the application, without a body.";
+            }
+        }
+        else if (badRequest is null)
+        {
+            operation.Responses["400"] = new OpenApiResponse { Description = ServersOwn + "a request it cannot parse (a malformed request line, a header value that is not ASCII)." };
+        }
+
+        operation.Responses.TryAdd("414", new OpenApiResponse { Description = ServersOwn + "the request line (the URL) is longer than the server takes." });
+        operation.Responses.TryAdd("431", new OpenApiResponse { Description = ServersOwn + "the request's headers are larger than the server takes." });
     }
 
     /// <summary>The job filters of GET /jobs (query) and POST /jobs/bulk (filter object), with their rules.</summary>
@@ -375,14 +407,18 @@ internal static class ConveyorOpenApi
                     Description = f.Item2.Description,
                 }),
         };
-        return new OpenApiSchema
+        // The two forms as the branches of oneOf, each closed: with ids a top-level tenant and no cursor or limit; with a
+        // filter a cursor and a limit and no top-level tenant (the filter has its own).
+        var action = Enumeration(BulkJobsRequestParser.Actions, "retry (FAILED, CANCELLED, SCHEDULED, RETRYING run again now), cancel (SCHEDULED, QUEUED, RETRYING cancelled; RUNNING asked to stop) or delete (all but RUNNING). Other jobs are skipped.");
+        var byIds = new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
-            Required = new HashSet<string> { "action" },
+            Required = new HashSet<string> { "action", "ids" },
             AdditionalPropertiesAllowed = false,
+            Description = "The jobs named by id, in one call.",
             Properties = new Dictionary<string, IOpenApiSchema>
             {
-                ["action"] = Enumeration(BulkJobsRequestParser.Actions, "retry (FAILED, CANCELLED, SCHEDULED, RETRYING run again now), cancel (SCHEDULED, QUEUED, RETRYING cancelled; RUNNING asked to stop) or delete (all but RUNNING). Other jobs are skipped."),
+                ["action"] = action,
                 ["ids"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Array,
@@ -391,26 +427,38 @@ internal static class ConveyorOpenApi
                     Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
                     Description = "The jobs to act on, in one call. Not with filter.",
                 },
-                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "With ids, admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
+                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "Admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
+            },
+        };
+        var byFilter = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "action", "filter" },
+            AdditionalPropertiesAllowed = false,
+            Description = "The jobs a filter matches, a batch of limit per call.",
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["action"] = action,
                 ["filter"] = filter,
-                ["cursor"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "With filter: null for the first batch, then the next_cursor of the previous call." },
+                ["cursor"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "Null for the first batch, then the next_cursor of the previous call." },
                 ["limit"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Integer,
                     Minimum = "1",
                     Maximum = BulkJobsRequestParser.MaxJobs.ToString(CultureInfo.InvariantCulture),
-                    Description = $"With filter: the most jobs this call handles; {BulkJobsRequestParser.DefaultLimit} when absent.",
+                    Description = $"The most jobs this call handles; {BulkJobsRequestParser.DefaultLimit} when absent.",
                 },
             },
-            OneOf =
-            [
-                new OpenApiSchema { Required = new HashSet<string> { "ids" } },
-                new OpenApiSchema { Required = new HashSet<string> { "filter" } },
-            ],
+        };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "action" },
+            OneOf = [byIds, byFilter],
         };
     }
 
-    private static OpenApiSchema BatchSchema(bool adding)
+    private static OpenApiSchema BatchSchema(bool adding, string[]? jobTypes)
     {
         var properties = new Dictionary<string, IOpenApiSchema>
         {
@@ -419,14 +467,14 @@ internal static class ConveyorOpenApi
                 Type = JsonSchemaType.Array,
                 MinItems = 1,
                 MaxItems = WorkflowsApi.BatchRequestParser.MaxJobs,
-                Items = CreateJobSchema(),
+                Items = CreateJobSchema(jobTypes),
                 Description = "The batch's jobs, each as POST /jobs takes it; stored together or not at all.",
             },
         };
         if (!adding)
         {
-            properties["on_success"] = Nullable(CreateJobSchema(), "A job enqueued once every job of the batch succeeded; cancelled when one did not.");
-            properties["on_complete"] = Nullable(CreateJobSchema(), "A job enqueued once every job of the batch finished, whatever the outcomes.");
+            properties["on_success"] = Nullable(CreateJobSchema(jobTypes), "A job enqueued once every job of the batch succeeded; cancelled when one did not.");
+            properties["on_complete"] = Nullable(CreateJobSchema(jobTypes), "A job enqueued once every job of the batch finished, whatever the outcomes.");
             properties["retention_seconds"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.Number,
@@ -445,7 +493,7 @@ internal static class ConveyorOpenApi
         };
     }
 
-    private static OpenApiSchema WorkflowSchema()
+    private static OpenApiSchema WorkflowSchema(string[]? jobTypes)
     {
         var step = new OpenApiSchema
         {
@@ -455,7 +503,7 @@ internal static class ConveyorOpenApi
             Properties = new Dictionary<string, IOpenApiSchema>
             {
                 ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = WorkflowStepNamePattern, Description = "Unique in the workflow, e.g. extract." },
-                ["job"] = CreateJobSchema(),
+                ["job"] = CreateJobSchema(jobTypes),
                 ["after"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Array | JsonSchemaType.Null,
@@ -475,7 +523,7 @@ internal static class ConveyorOpenApi
             AdditionalPropertiesAllowed = false,
             Properties = new Dictionary<string, IOpenApiSchema>
             {
-                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 1, MaxLength = WorkflowsApi.WorkflowRequestParser.MaxNameLength, Description = "A name for people (need not be unique); no control characters." },
+                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 1, MaxLength = WorkflowsApi.WorkflowRequestParser.MaxNameLength, Pattern = NoControlCharacters, Description = "A name for people (need not be unique); no control characters." },
                 ["steps"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Array,
@@ -502,7 +550,11 @@ internal static class ConveyorOpenApi
         return schema;
     }
 
-    private static OpenApiSchema CreateJobSchema()
+    /// <summary>
+    /// A job as <c>POST /jobs</c> takes it; its type one of <paramref name="jobTypes"/> (the server's, when it knows
+    /// them: a type without a handler is a 400).
+    /// </summary>
+    private static OpenApiSchema CreateJobSchema(string[]? jobTypes)
     {
         static OpenApiSchema Seconds(string description, double minimum) => new()
         {
@@ -516,7 +568,7 @@ internal static class ConveyorOpenApi
 
         var properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "The job type, {domain}:{action}, one this server accepts (e.g. note:archive)." },
+            ["type"] = JobTypeSchema("The job type, {domain}:{action}, one this server accepts (e.g. note:archive).", jobTypes),
             ["payload"] = new OpenApiSchema { Description = "Any JSON value ({} when absent or null). For a job type whose handler runs in this server it must fit the handler's payload record: a property the record does not have is refused." },
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "The queue; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries after the first attempt; Conveyor:DefaultMaxRetry when absent." },
@@ -539,17 +591,19 @@ internal static class ConveyorOpenApi
                 ["unique_key"] = ["unique_for_seconds"],
                 ["unique_for_seconds"] = ["unique_key"],
             },
+            // Not both; "type" keeps null (a batch's on_complete: null) from matching the inner schema.
+            Not = new OpenApiSchema { Type = JsonSchemaType.Object, Required = new HashSet<string> { "process_at", "process_in_seconds" } },
         };
     }
 
-    private static OpenApiSchema ScheduleSchema(bool creating)
+    private static OpenApiSchema ScheduleSchema(bool creating, string[]? jobTypes)
     {
         var properties = new Dictionary<string, IOpenApiSchema>
         {
             ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(ScheduleNamePattern), Description = "Unique in the tenant, e.g. report:nightly." },
-            ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
+            ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Pattern = NoControlCharacters, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
             ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent." },
-            ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "The job type every tick enqueues; one this server runs." },
+            ["job_type"] = JobTypeSchema("The job type every tick enqueues; one this server runs.", jobTypes),
             ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value ({} when absent or null); checked against the handler's payload record like POST /jobs." },
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = PathSegment(QueueNamePattern), Description = "The queue of every tick's job; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries of every tick's job; Conveyor:DefaultMaxRetry when absent." },
@@ -594,6 +648,16 @@ internal static class ConveyorOpenApi
             ["burst"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "Rate limits: the starts allowed at once after a quiet period, at most limit; 1 when absent." },
         },
         AdditionalPropertiesAllowed = false,
+    };
+
+    /// <summary>A job type to create a job of: with <paramref name="jobTypes"/> (the types this server accepts) an enum of them.</summary>
+    private static OpenApiSchema JobTypeSchema(string description, string[]? jobTypes) => new()
+    {
+        Type = JsonSchemaType.String,
+        Pattern = JobTypePattern,
+        MaxLength = JobType.MaxLength,
+        Enum = jobTypes?.Select(t => (JsonNode)JsonValue.Create(t)!).ToList(),
+        Description = description,
     };
 
     private static OpenApiSchema Enumeration(IEnumerable<string> values, string description) => new()

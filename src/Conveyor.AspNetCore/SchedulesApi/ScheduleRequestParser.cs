@@ -20,8 +20,11 @@ internal static partial class ScheduleRequestParser
     /// <summary>Longest time zone id accepted (the longest IANA id is about 30 characters).</summary>
     public const int MaxTimeZoneLength = 64;
 
-    /// <summary>A time zone id's shape, checked before the system looks it up.</summary>
-    public const string TimeZonePattern = "^[A-Za-z0-9_+/ -]{1,64}$";
+    /// <summary>
+    /// A time zone id's shape, checked before the system looks it up: spaces only between other characters (a Windows id
+    /// such as "Pacific Standard Time"), so a blank id is refused by its shape, as the OpenAPI document says.
+    /// </summary>
+    public const string TimeZonePattern = "^[A-Za-z0-9_+/-]([A-Za-z0-9_+/ -]{0,62}[A-Za-z0-9_+/-])?$";
 
     /// <summary>The fields a body may have, for the error message about an unknown one.</summary>
     public static readonly string[] Fields =
