@@ -38,14 +38,23 @@ internal static class SampleJobEndpoints
 
     private const string NoteIdRule = "must be a positive whole number without leading zeros, at most 9223372036854775807.";
 
-    /// <summary>The OpenAPI document says what <see cref="TryReadNoteId"/> takes.</summary>
+    /// <summary>
+    /// The OpenAPI document says what <see cref="TryReadNoteId"/> takes: an integer from 1 to the int64 maximum (a digit
+    /// pattern would also allow 19-digit values past it).
+    /// </summary>
     internal static Task DescribeNoteId(Microsoft.OpenApi.OpenApiOperation operation)
     {
         foreach (var parameter in operation.Parameters ?? [])
         {
             if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "noteId" } noteId)
             {
-                noteId.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Pattern = "^[1-9][0-9]{0,18}$", Description = "A note id: " + NoteIdRule };
+                noteId.Schema = new Microsoft.OpenApi.OpenApiSchema
+                {
+                    Type = Microsoft.OpenApi.JsonSchemaType.Integer,
+                    Minimum = "1",
+                    Maximum = long.MaxValue.ToString(CultureInfo.InvariantCulture),
+                    Description = "A note id: " + NoteIdRule,
+                };
             }
         }
 
