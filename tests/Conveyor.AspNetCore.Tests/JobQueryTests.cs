@@ -106,7 +106,7 @@ public sealed class JobQueryTests
         var all = await ListAsync(app, "/jobs");
         var low = await ListAsync(app, "/jobs?queue=low");
         var noop = await ListAsync(app, "/jobs?type=test:noop&status=QUEUED");
-        var none = await ListAsync(app, "/jobs?status=success");
+        var none = await ListAsync(app, "/jobs?status=SUCCESS");
 
         Assert.Equal(3, all.GetProperty("jobs").GetArrayLength());
         Assert.Equal(second, Assert.Single(low.GetProperty("jobs").EnumerateArray()).GetProperty("job_id").GetString());
