@@ -47,7 +47,7 @@ internal static class RequestBodyReader
         statusCode: StatusCodes.Status415UnsupportedMediaType,
         title: "The body must be JSON.",
         detail: string.IsNullOrEmpty(contentType)
-            ? "The request has a body but no Content-Type; send 'Content-Type: application/json'."
+            ? "The request has no Content-Type; send its JSON body with 'Content-Type: application/json'."
             : $"Content-Type is '{contentType}'; send 'Content-Type: application/json' (UTF-8, the only charset JSON has).");
 
     /// <summary>True for <c>application/json</c> with no charset or <c>charset=utf-8</c>: the media type the API documents.</summary>
