@@ -132,7 +132,7 @@ public sealed class CreateWorkflowTests
         using var response = await app.PostAsync("/workflows", """{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": ["c"]}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"]}, {"name": "c", "job": {"type": "test:noop"}, "after": ["b"]}]}""");
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "steps[1].after[0]");
-        Assert.Contains("a → c → b → a", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("a → b → c → a, each running after the one before it", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,19 +7,26 @@ namespace Conveyor.AspNetCore.Tests;
 public sealed class QueuesTests
 {
     [Fact]
-    public async Task List_CountsJobsByStatusPerQueue()
+    public async Task List_CountsJobsByStatusPerQueue_WaitingJobsApart()
     {
         await using var app = await TestApp.StartAsync();
         await app.CreateAsync();
         await app.CreateAsync();
         await app.CreateAsync(extra: """, "queue": "low" """);
+        // A workflow's second step waits for its first: counted as waiting, not queued.
+        using (var workflow = await app.PostAsync("/workflows", """{"steps": [{"name": "a", "job": {"type": "test:noop", "queue": "low"}}, {"name": "b", "job": {"type": "test:noop", "queue": "low"}, "after": ["a"]}]}"""))
+        {
+            Assert.Equal(HttpStatusCode.Created, workflow.StatusCode);
+        }
 
         using var response = await app.SendAsync(HttpMethod.Get, "/queues");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var queues = (await ProblemAssert.ReadJsonAsync(response)).GetProperty("queues").EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!);
         Assert.Equal(2, queues["default"].GetProperty("queued").GetInt64());
-        Assert.Equal(1, queues["low"].GetProperty("queued").GetInt64());
+        Assert.Equal(0, queues["default"].GetProperty("waiting").GetInt64());
+        Assert.Equal(2, queues["low"].GetProperty("queued").GetInt64());
+        Assert.Equal(1, queues["low"].GetProperty("waiting").GetInt64());
         Assert.False(queues["low"].GetProperty("paused").GetBoolean());
         Assert.True(queues["low"].GetProperty("latency_seconds").GetDouble() >= 0);
     }

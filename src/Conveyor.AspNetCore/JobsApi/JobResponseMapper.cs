@@ -43,6 +43,7 @@ internal static class JobResponseMapper
         Queued = stats.Pending,
         Running = stats.Active,
         Retrying = stats.Retrying,
+        Waiting = stats.Waiting,
         Success = stats.Succeeded,
         PartialSuccess = stats.Partial,
         Failed = stats.Failed,

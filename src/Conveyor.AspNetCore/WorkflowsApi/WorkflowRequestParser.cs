@@ -209,8 +209,9 @@ internal static class WorkflowRequestParser
                 var next = byName[steps[step].After[j]];
                 if (state[next] == 1)
                 {
-                    var members = path.Skip(path.IndexOf(next)).Select(k => steps[k].Name).Append(steps[next].Name);
-                    return new ParseError($"steps[{step}].after[{j}]", $"closes a cycle: the steps wait for each other ({string.Join(" → ", members)}, each running after the next).");
+                    // In running order, as the library names a cycle: each runs after the one before it.
+                    var members = path.Skip(path.IndexOf(next)).Select(k => steps[k].Name).Append(steps[next].Name).Reverse();
+                    return new ParseError($"steps[{step}].after[{j}]", $"closes a cycle: the steps wait for each other ({string.Join(" → ", members)}, each running after the one before it).");
                 }
 
                 if (state[next] == 0 && FindCycle(next) is { } cycle)

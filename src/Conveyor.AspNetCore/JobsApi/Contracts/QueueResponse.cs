@@ -23,6 +23,10 @@ internal sealed record QueueResponse
     [JsonPropertyName("retrying")]
     public long Retrying { get; init; }
 
+    /// <summary>Continuations, callbacks and workflow steps waiting for what they run after (no server takes them until then).</summary>
+    [JsonPropertyName("waiting")]
+    public long Waiting { get; init; }
+
     [JsonPropertyName("success")]
     public long Success { get; init; }
 
