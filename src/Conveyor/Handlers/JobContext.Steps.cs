@@ -63,17 +63,15 @@ public sealed partial class JobContext
 
     /// <summary>
     /// A step (or sleep) named by the handler: refused if the attempt already used <paramref name="stepName"/>, since a
-    /// second step of that name would silently return the first one's result and never run (a
-    /// <see cref="SkipRetryException"/> around an <see cref="InvalidOperationException"/>: the job fails without retrying). A step whose work threw
+    /// second step of that name would silently return the first one's result and never run. A step whose work threw
     /// gives its name back, so a handler may try it again within the attempt.
     /// </summary>
     private async ValueTask<ReadOnlyMemory<byte>> RunOwnStepAsync(string stepName, string name, string kind, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
         if (!(_usedStepNames ??= new HashSet<string>(StringComparer.Ordinal)).Add(stepName))
         {
-            // A programming error that every retry would meet again, after running the handler's work up to here again.
-            var message = $"{kind} '{name}' was already used in this attempt of job {JobId}: {kind.ToLowerInvariant()} names must be unique within the job, or the second one returns the first one's result without running (name each round of a loop apart, e.g. \"{name}:1\").";
-            throw new SkipRetryException(message + " The job fails without retrying.", new InvalidOperationException(message));
+            throw new InvalidOperationException(
+                $"{kind} '{name}' was already used in this attempt of job {JobId}: {kind.ToLowerInvariant()} names must be unique within the job, or the second one returns the first one's result without running (name each round of a loop apart, e.g. \"{name}:1\").");
         }
 
         try
