@@ -44,9 +44,7 @@ public sealed partial class PostgresJobStore
         WITH target AS (
             SELECT id, state, batch_id FROM :"schema".jobs
             WHERE id = ANY($2) AND ($1::text IS NULL OR tenant = $1) ORDER BY id FOR UPDATE
-        ), rejoined AS (
-            REJOINED_BATCHES
-        ), requeued AS (
+        ), REJOINED_BATCHES, requeued AS (
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,

@@ -37,9 +37,7 @@ public sealed partial class PostgresJobStore
     private const string RequeueTemplate = """
         WITH target AS (
             SELECT id, state, batch_id FROM :"schema".jobs WHERE tenant = $1 AND id = $2 FOR UPDATE
-        ), rejoined AS (
-            REJOINED_BATCHES
-        ), requeued AS (
+        ), REJOINED_BATCHES, requeued AS (
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
@@ -81,19 +79,26 @@ public sealed partial class PostgresJobStore
 
     // A requeue's failed or cancelled batch members (target: id, state, batch_id) whose batch is unfinished: their ends
     // leave the batch's counts, and the requeue flags them again (flow), so that jobs_flow_finished() counts their
-    // next ends as any member's; a finished batch keeps the ends it was decided by. Jobs are locked before batches, as
-    // an acknowledgement takes them. The decrement cannot finish a batch (a batch finishes when its counts reach the
-    // total, in jobs_flow_finished()).
+    // next ends as any member's; a finished batch, or one cancelled as a whole, keeps the ends it was decided by. Jobs
+    // are locked before batches, and batches by id (batch_locks), as an acknowledgement takes them. The decrement
+    // cannot finish a batch (a batch finishes when its counts reach the total, in jobs_flow_finished()).
     private const string RejoinedBatches = """
-        UPDATE :"schema".batches b
-            SET failed = b.failed - r.failed, cancelled = b.cancelled - r.cancelled, updated_at = $3
-            FROM (SELECT t.batch_id, count(*) FILTER (WHERE t.state = 'failed') AS failed,
-                         count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled
-                  FROM target t
-                  WHERE t.state IN ('failed', 'cancelled') AND t.batch_id IS NOT NULL
-                  GROUP BY t.batch_id) r
-            WHERE b.id = r.batch_id AND b.finished_at IS NULL
-            RETURNING b.id
+        batch_locks AS (
+            SELECT id FROM :"schema".batches
+            WHERE id IN (SELECT batch_id FROM target WHERE state IN ('failed', 'cancelled'))
+            ORDER BY id FOR UPDATE
+        ), rejoined AS (
+            UPDATE :"schema".batches b
+                SET failed = b.failed - r.failed, cancelled = b.cancelled - r.cancelled, updated_at = $3
+                FROM (SELECT t.batch_id, count(*) FILTER (WHERE t.state = 'failed') AS failed,
+                             count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled
+                      FROM target t
+                      WHERE t.state IN ('failed', 'cancelled') AND t.batch_id IS NOT NULL
+                      GROUP BY t.batch_id) r
+                WHERE b.id = r.batch_id AND b.id IN (SELECT id FROM batch_locks)
+                  AND b.finished_at IS NULL AND b.state = 'running'
+                RETURNING b.id
+        )
         """;
 
     private string RequeueSql => field ??= Sql(RequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal));

@@ -56,7 +56,8 @@ public abstract partial class WorkflowTests
         await RunOneAsync("batch", AckOutcome.Cancelled);
         await RunOneAsync("batch", AckOutcome.Succeeded);
 
-        // Counted once each: the retried member's second cancellation and the other's success finish the batch.
+        // Counted once each (the retried member, at the back of the queue, runs second): the other's cancellation and
+        // the retried member's success finish the batch.
         info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
         Assert.Equal((BatchState.Completed, 1, 1, 0), (info!.State, info.Succeeded, info.Cancelled, info.Unfinished));
         await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
@@ -81,5 +82,30 @@ public abstract partial class WorkflowTests
         Assert.Equal((BatchState.Completed, 0, 1, 0), (info!.State, info.Succeeded, info.Failed, info.Unfinished));
         await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
         await AssertNothingToDequeueAsync("callbacks");
+    }
+
+    [Fact]
+    public async Task Batch_MemberRetriedAfterTheBatchWasCancelledAsAWhole_StaysCountedAsCancelled()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var (batch, members, onSuccess, _) = await CreateBatchAsync(2);
+        var running = await DequeueOneAsync("batch");
+        Assert.True(await Store.CancelBatchAsync(batch.Id, DefaultTenant, Ct));
+        var unstarted = members.Single(m => m.Id != running.Id).Id;
+        await AssertStateAsync(unstarted, JobState.Cancelled);
+
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, unstarted, Ct));
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Cancelled, 1, 1), (info!.State, info.Cancelled, info.Unfinished));
+
+        Assert.True(await AckAsync(Ack(running, AckOutcome.Succeeded)));
+        await RunOneAsync("batch", AckOutcome.Succeeded);
+        info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Cancelled, 1, 1, 0), (info!.State, info.Succeeded, info.Cancelled, info.Unfinished));
+        await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
     }
 }

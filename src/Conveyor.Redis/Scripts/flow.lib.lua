@@ -268,8 +268,8 @@ end
 local function flow_uncount(batch, queue, id, state, token, now)
   local bk = flow_batch(batch)
   local field = state == 'failed' and 'f' or 'x'
-  local v = redis.call('HMGET', bk, 'n', field, 'fin')
-  if not v[1] or v[3] then return false end
+  local v = redis.call('HMGET', bk, 'n', field, 'fin', 'st')
+  if not v[1] or v[3] or v[4] ~= 'running' then return false end
   if token and redis.call('SADD', bk .. '#u', token) == 0 then return false end
   if redis.call('SADD', bk .. '#m', queue .. '\t' .. id) == 0 then return false end
   redis.call('HSET', bk, field, flow_int((tonumber(v[2]) or 0) - 1), 'u', now)

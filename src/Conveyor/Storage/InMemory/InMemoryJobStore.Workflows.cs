@@ -285,13 +285,15 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <summary>
-    /// Runs inside the requeue of a failed or cancelled <paramref name="job"/>: while its batch is unfinished, the job's
+    /// Runs inside the requeue of a failed or cancelled <paramref name="job"/>: while its batch runs (unfinished, not
+    /// cancelled as a whole), the job's
     /// end leaves the batch's counts, so that its next end is counted as any member's; a finished batch keeps the ends
     /// it was decided by.
     /// </summary>
     private void Rejoin(JobRecord job, DateTimeOffset now)
     {
-        if (job.BatchId is not { } batchId || !job.CountedInBatch || !_batches.TryGetValue(batchId, out var batch) || batch.FinishedAt is not null)
+        if (job.BatchId is not { } batchId || !job.CountedInBatch || !_batches.TryGetValue(batchId, out var batch) || batch.FinishedAt is not null
+            || batch.State != BatchState.Running)
         {
             return;
         }
