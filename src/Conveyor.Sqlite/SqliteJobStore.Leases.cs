@@ -20,9 +20,11 @@ public sealed partial class SqliteJobStore
             return [];
         }
 
-        return await WriteAsync(request, static (store, session, r) =>
+        var leased = await WriteAsync(request, static (store, session, r) =>
             session.InTransaction((store, r), static (s, state) => state.store.LeaseJobs(s, state.r)), cancellationToken)
             .ConfigureAwait(false);
+        NoteDequeueAfterWake(leased.Count);
+        return leased;
     }
 
     /// <summary>The two passes of <see cref="DequeueRequest"/>, in the caller's transaction.</summary>

@@ -10,6 +10,19 @@ public sealed partial class SqliteJobStore
     /// <summary>The writer connection's last PRAGMA data_version; read and written under the write lock.</summary>
     private long _lastDataVersion;
 
+    /// <summary>
+    /// Waits that ended on a reported write to the log and whose dequeue then found nothing, in a row (another process's
+    /// jobs are in queues this process does not serve, or held back by a limit). From <see cref="WastedReportsToIgnore"/>
+    /// on, the waits look at the poll only, as before the watch, until a dequeue finds jobs again; otherwise a process
+    /// that writes thousands of commits a second would wake this one for an empty dequeue at every commit. A few are
+    /// let through: a job another worker took between the check and the dequeue also leaves one empty.
+    /// </summary>
+    private int _wastedReports;
+    private volatile bool _wokeByReport;
+    private const int WastedReportsToIgnore = 3;
+
+    internal const int WastedReportsToIgnoreForTests = WastedReportsToIgnore;
+
     /// <summary>Started by the first wait (a process that only enqueues never watches), disposed with the store.</summary>
     private readonly Lock _logWatcherLock = new();
     private WriteAheadLogWatcher? _logWatcher;
@@ -53,7 +66,7 @@ public sealed partial class SqliteJobStore
         try
         {
             var timedOut = Task.Delay(timeout, _timeProvider, stop.Token);
-            var logWatcher = _singleConnection ? null : LogWatcher();
+            var logWatcher = _singleConnection || Volatile.Read(ref _wastedReports) >= WastedReportsToIgnore ? null : LogWatcher();
             var written = logWatcher?.NextWriteAsync();
             var pollSoon = false;
             while (true)
@@ -82,6 +95,7 @@ public sealed partial class SqliteJobStore
                 }
 
                 // Taken before the check, so that a write reported during it wakes this loop again.
+                var byReport = pollSoon || (woken == written && written is not null);
                 pollSoon = woken == written && written is not null;
                 if (pollSoon)
                 {
@@ -90,6 +104,7 @@ public sealed partial class SqliteJobStore
 
                 if (await ExternalJobsAppearedAsync(cancellationToken).ConfigureAwait(false))
                 {
+                    _wokeByReport = byReport;
                     return true;
                 }
             }
@@ -99,6 +114,21 @@ public sealed partial class SqliteJobStore
             // Drops the timers still pending.
             await stop.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>After each dequeue: whether the reports of writes to the log are worth waking for (<see cref="_wastedReports"/>).</summary>
+    private void NoteDequeueAfterWake(int leased)
+    {
+        if (leased > 0)
+        {
+            Volatile.Write(ref _wastedReports, 0);
+        }
+        else if (_wokeByReport)
+        {
+            Interlocked.Increment(ref _wastedReports);
+        }
+
+        _wokeByReport = false;
     }
 
     /// <summary>How soon the store looks again when a reported write to the log showed no new commit.</summary>

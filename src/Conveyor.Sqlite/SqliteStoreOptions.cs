@@ -53,7 +53,7 @@ public sealed class SqliteStoreOptions : IValidatableObject
     /// While a worker waits for jobs, how often the store checks whether another process changed the file
     /// (a cheap <c>PRAGMA data_version</c>). Jobs enqueued in the same process wake workers at once, and so do those
     /// of other processes where the file system reports writes to the file's write-ahead log (local disks on Linux,
-    /// Windows and macOS); this bounds the latency of jobs enqueued by other processes where it does not.
+    /// through inotify; measured there); this bounds the latency of jobs enqueued by other processes where it does not.
     /// </summary>
     [SettingRange("00:00:00.010", "00:01:00", ErrorMessage = "Conveyor:Sqlite:ExternalChangePollInterval must be between 10 ms and 1 minute.")]
     public TimeSpan ExternalChangePollInterval { get; set; } = DefaultExternalChangePollInterval;

@@ -101,6 +101,35 @@ public sealed class SqliteStoreSignalTests : IDisposable
     }
 
     [Fact]
+    public async Task WaitForJobsAsync_AReportThatLedToAnEmptyDequeue_LeavesTheWaitsToThePollUntilADequeueFindsJobs()
+    {
+        await using var worker = _database.CreateStore(_time, o => o.ExternalChangePollInterval = TimeSpan.FromMinutes(1));
+        // Other processes' jobs in a queue this one does not serve: each report wakes the wait, the dequeue finds nothing.
+        for (var i = 0; i < SqliteJobStore.WastedReportsToIgnoreForTests; i++)
+        {
+            await worker.EnqueueAsync(TestJobs.New(queue: "elsewhere", processAt: _time.GetUtcNow().AddHours(1)), Ct);
+            Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+            var woken = worker.WaitForJobsAsync(TimeSpan.FromMinutes(5), Ct).AsTask();
+            PromoteFromAnotherConnection("elsewhere");
+            await AdvanceUntilAsync(woken, TimeSpan.FromMilliseconds(1));
+            Assert.True(await woken);
+            Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+        }
+
+        await worker.EnqueueAsync(TestJobs.New(processAt: _time.GetUtcNow().AddHours(1)), Ct);
+        Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+
+        // So the next report is not worth waking for: the wait takes the poll's turn, and the job is found then.
+        var wait = worker.WaitForJobsAsync(TimeSpan.FromMinutes(5), Ct).AsTask();
+        PromoteFromAnotherConnection(QueueName.Default);
+        await AdvanceUntilAsync(wait, TimeSpan.FromMilliseconds(1), steps: 50);
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Single(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+    }
+
+    [Fact]
     public async Task WaitForJobsAsync_AnotherProcessMakesAJobPendingWhereNoWriteIsReported_WakesAtTheNextPoll()
     {
         await using var worker = _database.CreateStore(_time, o =>
@@ -143,12 +172,13 @@ public sealed class SqliteStoreSignalTests : IDisposable
     }
 
     /// <summary>Another process (here a bare connection, which no in-process signal knows of) makes the scheduled job pending.</summary>
-    private void PromoteFromAnotherConnection()
+    private void PromoteFromAnotherConnection(string? queue = null)
     {
         using var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE jobs SET state = 'pending', enqueued_at = scheduled_at, pending_seq = 1000 WHERE state = 'scheduled';";
+        command.CommandText = "UPDATE jobs SET state = 'pending', enqueued_at = scheduled_at, pending_seq = 1000 + seq WHERE state = 'scheduled' AND (@queue IS NULL OR queue = @queue);";
+        command.Parameters.AddWithValue("@queue", (object?)queue ?? DBNull.Value);
         Assert.Equal(1, command.ExecuteNonQuery());
     }
 
