@@ -52,9 +52,12 @@ public sealed class RequestBodyTests
 
         using var plain = await SendAsync(app, method, path, Encoding.UTF8.GetBytes(valid), "application/json");
         using var utf8 = await SendAsync(app, method, path.Replace("ok", "ok2", StringComparison.Ordinal), Encoding.UTF8.GetBytes(valid.Replace("ok", "ok2", StringComparison.Ordinal)), "application/json; charset=UTF-8");
+        // The same parameter quoted (RFC 9110 §5.6.6) is the same charset.
+        using var quoted = await SendAsync(app, method, path.Replace("ok", "ok3", StringComparison.Ordinal), Encoding.UTF8.GetBytes(valid.Replace("ok", "ok3", StringComparison.Ordinal)), "application/json; charset=\"utf-8\"");
 
         Assert.True((int)plain.StatusCode < 300, await plain.Content.ReadAsStringAsync());
         Assert.True((int)utf8.StatusCode < 300, await utf8.Content.ReadAsStringAsync());
+        Assert.True((int)quoted.StatusCode < 300, await quoted.Content.ReadAsStringAsync());
     }
 
     [Theory]

@@ -54,7 +54,8 @@ internal static class RequestBodyReader
     private static bool IsJson(string contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
         && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-        && (mediaType.Charset.Length == 0 || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+        && HeaderUtilities.RemoveQuotes(mediaType.Charset) is var charset
+        && (charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private static int FirstInvalidByte(byte[] body)
     {

@@ -72,7 +72,7 @@ public interface IWorkflowClient
 
     /// <summary>
     /// <see cref="SignalAsync{T}"/> with a payload that is JSON already (one value, as <c>POST /jobs/{id}/signals/{name}</c>
-    /// takes it; <c>"null"u8</c> for none).
+    /// takes it; empty or <c>"null"u8</c> for none).
     /// </summary>
     /// <exception cref="ArgumentException">A bad signal name or tenant, or a payload that is not JSON or is over 1 MiB.</exception>
     /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>

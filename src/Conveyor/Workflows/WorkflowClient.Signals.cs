@@ -23,6 +23,13 @@ internal sealed partial class WorkflowClient
     public async Task<JobSignalResult> SignalAsync(string jobId, string name, ReadOnlyMemory<byte> payload, string tenant, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobId);
+
+        // No payload is JSON null, as an empty body of POST /jobs/{id}/signals/{name} is.
+        if (payload.IsEmpty)
+        {
+            payload = "null"u8.ToArray();
+        }
+
         JobSignal.Validate(name, payload.Length);
         EnsureTenant(tenant);
         if (!IsJson(payload.Span, out var reason))

@@ -76,7 +76,6 @@ public sealed class SignalWaitTests
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", "not json"u8.ToArray().AsMemory(), TenantId.Default));
         await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", "1 2"u8.ToArray(), TenantId.Default));
-        await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", ReadOnlyMemory<byte>.Empty, TenantId.Default));
         await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", new byte[] { 0x22, 0xFF, 0x22 }.AsMemory(), TenantId.Default));
         await Assert.ThrowsAsync<ArgumentException>(() => workflows.SignalAsync(job.JobId, "approved", new byte[] { 0x22, 0xED, 0xA0, 0x80, 0x22 }.AsMemory(), TenantId.Default));
 
@@ -86,6 +85,11 @@ public sealed class SignalWaitTests
         var signal = Assert.Single((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!);
         Assert.Equal(("$signal:approved", """{"By":"cy"}"""), (signal.Name, System.Text.Encoding.UTF8.GetString(signal.Result.Span)));
         Assert.Equal(JobSignalResult.AlreadyDelivered, await workflows.SignalAsync(job.JobId, "approved", new Approval("bo"), TenantId.Default));
+
+        // No payload is JSON null, as an empty body over HTTP is.
+        Assert.Equal(JobSignalResult.Delivered, await workflows.SignalAsync(job.JobId, "reviewed", ReadOnlyMemory<byte>.Empty, TenantId.Default));
+        var reviewed = Assert.Single((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!, s => s.Name == "$signal:reviewed");
+        Assert.Equal("null", System.Text.Encoding.UTF8.GetString(reviewed.Result.Span));
     }
 
     [Fact]
