@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -55,7 +54,7 @@ internal static class SignalJobEndpoint
         }
 
         var payload = body!.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? "null"u8.ToArray() : body!;
-        if (!IsJson(payload, out var reason))
+        if (!JobSignal.IsJsonPayload(payload, out var reason))
         {
             return ApiProblems.Invalid("payload", $"is not JSON: {reason}");
         }
@@ -76,29 +75,6 @@ internal static class SignalJobEndpoint
                 $"Job {jobId}'s wait for signal '{name}' timed out and the job went on without it."),
             _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
         };
-    }
-
-    private static bool IsJson(byte[] payload, out string reason)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
-            reader.Read();
-            reader.Skip();
-            if (reader.Read())
-            {
-                reason = "more than one JSON value.";
-                return false;
-            }
-
-            reason = "";
-            return true;
-        }
-        catch (JsonException e)
-        {
-            reason = e.Message;
-            return false;
-        }
     }
 
     /// <summary>The job's URL: the request path is .../jobs/{id}/signals/{name}.</summary>

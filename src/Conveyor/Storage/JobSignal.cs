@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Conveyor.Storage;
 
@@ -53,4 +55,35 @@ public static class JobSignal
         string.Create(CultureInfo.InvariantCulture, $"Waiting for signal '{name}' until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
+
+    /// <summary>One JSON value in valid UTF-8: a signal's payload, as the client and the Jobs API take it.</summary>
+    internal static bool IsJsonPayload(ReadOnlySpan<byte> payload, out string reason)
+    {
+        // The reader checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.
+        if (!Utf8.IsValid(payload))
+        {
+            reason = "not valid UTF-8.";
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
+            reader.Read();
+            reader.Skip();
+            if (reader.Read())
+            {
+                reason = "more than one JSON value.";
+                return false;
+            }
+
+            reason = "";
+            return true;
+        }
+        catch (JsonException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
 }

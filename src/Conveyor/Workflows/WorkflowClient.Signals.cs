@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Conveyor.Storage;
 
 namespace Conveyor.Workflows;
@@ -32,7 +31,7 @@ internal sealed partial class WorkflowClient
 
         JobSignal.Validate(name, payload.Length);
         EnsureTenant(tenant);
-        if (!IsJson(payload.Span, out var reason))
+        if (!JobSignal.IsJsonPayload(payload.Span, out var reason))
         {
             // The HTTP API refuses the same payload with a 400: a handler's WaitForSignalAsync<T> could not read it.
             throw new ArgumentException($"The payload of signal '{name}' is not JSON: {reason}", nameof(payload));
@@ -50,36 +49,5 @@ internal sealed partial class WorkflowClient
         }
 
         return result;
-    }
-
-    /// <summary>One JSON value in valid UTF-8, as the Jobs API's signal endpoint takes it.</summary>
-    private static bool IsJson(ReadOnlySpan<byte> payload, out string reason)
-    {
-        // The reader checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.
-        if (!System.Text.Unicode.Utf8.IsValid(payload))
-        {
-            reason = "not valid UTF-8.";
-            return false;
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
-            reader.Read();
-            reader.Skip();
-            if (reader.Read())
-            {
-                reason = "more than one JSON value.";
-                return false;
-            }
-
-            reason = "";
-            return true;
-        }
-        catch (JsonException e)
-        {
-            reason = e.Message;
-            return false;
-        }
     }
 }
