@@ -48,7 +48,7 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
-                flow = j.flow OR (t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL AND j.batch_id IN (SELECT id FROM rejoined)),
+                REJOINED_FLAGS
                 unique_held = j.unique_held OR (
                     j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)
                     AND NOT EXISTS (
@@ -78,7 +78,7 @@ public sealed partial class PostgresJobStore
 
     private string BulkReleaseExpiredKeysSql => field ??= Sql(BulkReleaseExpiredKeysTemplate);
 
-    private string BulkRequeueSql => field ??= Sql(BulkRequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal));
+    private string BulkRequeueSql => field ??= Sql(BulkRequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal).Replace("REJOINED_FLAGS", RejoinedFlags, StringComparison.Ordinal));
 
     private string BulkDeleteSql => field ??= Sql(BulkDeleteTemplate);
 

@@ -41,7 +41,7 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".jobs j SET state = 'pending', progress = 0, scheduled_at = $3, enqueued_at = $3,
                 started_at = NULL, completed_at = NULL,
                 expires_at = NULL, cancel_requested = false, updated_at = $3,
-                flow = j.flow OR (t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL AND j.batch_id IN (SELECT id FROM rejoined)),
+                REJOINED_FLAGS
                 unique_held = j.unique_held OR (
                     j.unique_key IS NOT NULL AND (j.unique_until IS NULL OR j.unique_until > $3)
                     AND NOT EXISTS (
@@ -101,7 +101,17 @@ public sealed partial class PostgresJobStore
         )
         """;
 
-    private string RequeueSql => field ??= Sql(RequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal));
+    // The flags of a requeued job (the SET of requeued, after RejoinedBatches): a member that rejoined its batch is
+    // flagged again, and its next end is counted; a failed or cancelled member that did not (its batch finished, or was
+    // cancelled as a whole) stays counted (batch_counted), so that a continuation added later, which flags it again for
+    // its dependants, does not count its next end in the batch a second time (migration 0029).
+    private const string RejoinedFlags = """
+        flow = j.flow OR (t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL AND j.batch_id IN (SELECT id FROM rejoined)),
+                        batch_counted = CASE WHEN t.state IN ('failed', 'cancelled') AND j.batch_id IS NOT NULL
+                                             THEN j.batch_id NOT IN (SELECT id FROM rejoined) ELSE j.batch_counted END,
+        """;
+
+    private string RequeueSql => field ??= Sql(RequeueTemplate.Replace("REJOINED_BATCHES", RejoinedBatches, StringComparison.Ordinal).Replace("REJOINED_FLAGS", RejoinedFlags, StringComparison.Ordinal));
 
     private string ReleaseExpiredKeyOfJobSql => field ??= Sql(ReleaseExpiredKeyOfJobTemplate);
 

@@ -108,4 +108,71 @@ public abstract partial class WorkflowTests
         Assert.Equal((BatchState.Cancelled, 1, 1, 0), (info!.State, info.Succeeded, info.Cancelled, info.Unfinished));
         await AssertStateAsync(onSuccess.Id, JobState.Cancelled);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Batch_MemberRetriedAfterTheBatchFinished_ThenGivenAContinuation_IsNotCountedAgain(bool deleted)
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        // The continuation flags the member again (something waits for its end), but its end was counted already.
+        var (batch, _, _, onComplete) = await CreateBatchAsync(1);
+        var failed = await RunOneAsync("batch", AckOutcome.Failed);
+        Assert.Equal(onComplete.Id, (await DequeueOneAsync("callbacks")).Id);
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, failed, Ct));
+        var next = await EnqueueAsync(After(NewJob(queue: "after"), failed));
+
+        if (deleted)
+        {
+            Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(DefaultTenant, failed, Ct));
+        }
+        else
+        {
+            await RunOneAsync("batch", AckOutcome.Succeeded);
+        }
+
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Completed, 1, 0, 1, 0, 0), (info!.State, info.Total, info.Succeeded, info.Failed, info.Cancelled, info.Unfinished));
+        if (deleted)
+        {
+            await AssertStateAsync(next, JobState.Cancelled);
+        }
+        else
+        {
+            Assert.Equal(next, (await DequeueOneAsync("after")).Id);
+        }
+    }
+
+    [Fact]
+    public async Task Batch_MemberRetriedAfterTheBatchWasCancelledAsAWhole_ThenGivenAContinuation_DoesNotFinishTheBatchEarly()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        // Counted a second time, the retried member's end would make the counts reach the total while the other
+        // member still runs.
+        var (batch, members, _, onComplete) = await CreateBatchAsync(2);
+        var running = await DequeueOneAsync("batch");
+        Assert.True(await Store.CancelBatchAsync(batch.Id, DefaultTenant, Ct));
+        var unstarted = members.Single(m => m.Id != running.Id).Id;
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, unstarted, Ct));
+        var next = await EnqueueAsync(After(NewJob(queue: "after"), unstarted));
+
+        await RunOneAsync("batch", AckOutcome.Succeeded);
+
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Cancelled, 0, 1, 1, false), (info!.State, info.Succeeded, info.Cancelled, info.Unfinished, info.FinishedAt.HasValue));
+        Assert.Equal(next, (await DequeueOneAsync("after")).Id);
+        await AssertStateAsync(onComplete.Id, JobState.Waiting);
+
+        Assert.True(await AckAsync(Ack(running, AckOutcome.Succeeded)));
+        info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Cancelled, 1, 1, 0), (info!.State, info.Succeeded, info.Cancelled, info.Unfinished));
+    }
 }
