@@ -39,7 +39,7 @@ namespace Conveyor.Redis;
 /// {p}:upgrades                     hash of the one-time upgrades done (e.g. tenant-sets)
 /// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
 ///                                  (hash kind\nname → source digit and JSON), on one slot of their own; batches:
-///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, b:{id}#u requeues of members that rejoined it from another slot, bexp expiries,
+///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, b:{id}#g generations of members that rejoined it from another slot, bexp expiries,
 ///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots),
 ///                                  storing zset and storing:{id} hashes (on a Cluster: workflows being stored)
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
@@ -110,7 +110,7 @@ internal sealed class RedisKeys
     /// <summary>Sorted set: finished batch id → its record's expiry (µs), for the purge.</summary>
     public RedisKey BatchExpiries { get; }
 
-    /// <summary>Hash: a batch's tenant, state, counts and times (Scripts/flow.lib.lua); "#d" its callbacks, "#m" its unfinished members, "#u" the requeues of members that rejoined it from another slot.</summary>
+    /// <summary>Hash: a batch's tenant, state, counts and times (Scripts/flow.lib.lua); "#d" its callbacks, "#m" its unfinished members, "#g" the generations of members that rejoined it from another slot.</summary>
     public RedisKey Batch(string batchId) => new(BatchPrefix + batchId);
 
     /// <summary>On a Redis Cluster, the coordination slot's outbox: batch callbacks' outcomes for their queues' slots.</summary>

@@ -6,10 +6,11 @@
 -- Keys are built from the store's prefix (flow.prefix): a queue's "<prefix>:{<queue>}:…" (RedisKeys.QueueKeys), a
 -- batch "<prefix>:{<prefix>:coord}:b:<id>" (hash: tn tenant, st state, n total, s succeeded, f failed, x cancelled,
 -- rt retention µs, c created, u updated, fin finished), its callbacks "…:b:<id>#d" (list), its unfinished members
--- "…:b:<id>#m" (set of "<queue>\t<id>"), the requeues of members that rejoined it from another slot "…:b:<id>#u"
--- (set of "<queue>\t<id>\t<time>"), and the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset).
+-- "…:b:<id>#m" (set of "<queue>\t<id>"), the generations of members on another slot that rejoined it "…:b:<id>#g"
+-- (hash "<queue>\t<id>" → generation), and the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset).
 -- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
--- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, dp dependencies (JSON
+-- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, bg how many times it
+-- rejoined its batch on another slot (its generation, absent for 0), dp dependencies (JSON
 -- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
 -- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '2' success only else failed, '0' any outcome). A waiting job is in the zset
 -- "<prefix>:{<queue>}:waiting" (score: created-at), which no dequeue reads.
@@ -17,11 +18,11 @@
 -- (ARCHITECTURE.md, "Workflows", Redis Cluster): a link whose dependant lives on another slot than what it waits for is
 -- marked remote ("r<s>\t<queue>\t<id>"), and a job whose batch is on another slot carries bo '1'; the script that
 -- finishes it appends, instead of resolving, "d\t<j|b>\t<dependency>\t<1 succeeded|0>\t<s>\t<queue>\t<id>" or
--- "c\t<batch>\t<queue>\t<id>\t<state>" to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
+-- "c\t<batch>\t<queue>\t<id>\t<state>\t<generation>" to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
 -- coordination slot's "<prefix>:{<prefix>:coord}:outbox" for a batch's callbacks) and publishes 'outbox' on the
 -- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
 -- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
--- member only while it is in "b:<id>#m".
+-- member only while it is in "b:<id>#m" and of the generation that rejoined it last.
 local flow = { prefix = '', woke = false, nudged = false, take = nil }
 local FLOW_SUCCEEDED = { succeeded = true, partial = true }
 
@@ -243,11 +244,11 @@ local function flow_finished(base, id, state, now)
     local item = table.remove(work)
     local jbase, jid, jstate = item[1], item[2], item[3]
     local jk = jbase .. 'j:' .. jid
-    local b = redis.call('HMGET', jk, 'b', 'bd', 'bo')
+    local b = redis.call('HMGET', jk, 'b', 'bd', 'bo', 'bg')
     if b[1] and not b[2] then
       redis.call('HSET', jk, 'bd', '1')
       if b[3] then
-        flow_outbox(jbase .. 'outbox', 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate)
+        flow_outbox(jbase .. 'outbox', 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0'))
       else
         flow_count(b[1], jbase, jid, jstate, now, work)
       end
@@ -262,16 +263,22 @@ local function flow_finished(base, id, state, now)
 end
 
 -- Takes a failed or cancelled member's end out of its batch's counts while the batch is unfinished, and makes the
--- member one of its unfinished members again, so that its next end is counted (flow_count, flow_apply's 'c'). A token
--- (the member and the time of its requeue) is applied once: an outbox entry delivered again after the member's next
--- end was counted must not take that end out again. Returns true when it changed the batch.
-local function flow_uncount(batch, queue, id, state, token, now)
+-- member one of its unfinished members again, so that its next end is counted (flow_count, flow_apply's 'c'). From
+-- another slot's outbox, a rejoining carries the member's new generation and applies once, only when newer than the
+-- one the batch holds: an entry delivered again after the member's next end was counted must not take that end out
+-- again, and a count of the member's earlier end delivered again afterwards is refused as older (flow_apply's 'c').
+-- Returns true when it changed the batch.
+local function flow_uncount(batch, queue, id, state, generation, now)
   local bk = flow_batch(batch)
+  local member = queue .. '\t' .. id
   local field = state == 'failed' and 'f' or 'x'
   local v = redis.call('HMGET', bk, 'n', field, 'fin', 'st')
   if not v[1] or v[3] or v[4] ~= 'running' then return false end
-  if token and redis.call('SADD', bk .. '#u', token) == 0 then return false end
-  if redis.call('SADD', bk .. '#m', queue .. '\t' .. id) == 0 then return false end
+  if generation then
+    if generation <= (tonumber(redis.call('HGET', bk .. '#g', member)) or 0) then return false end
+    redis.call('HSET', bk .. '#g', member, flow_int(generation))
+  end
+  if redis.call('SADD', bk .. '#m', member) == 0 then return false end
   redis.call('HSET', bk, field, flow_int((tonumber(v[2]) or 0) - 1), 'u', now)
   return true
 end
@@ -280,7 +287,8 @@ end
 -- is unfinished rejoins it: its end leaves the counts, and the job is flagged again and no longer marked counted, so
 -- that its next end is counted as any member's; a finished batch keeps the ends it was decided by. A batch on another
 -- slot is told through the job's outbox ('u', before any 'c' of the job's next end in the same outbox); the job is
--- flagged either way there, and a count of its next end applies only if it rejoined (flow_apply's 'c').
+-- flagged either way there, and a count of its next end applies only if it rejoined (flow_apply's 'c'); the job's
+-- generation (bg) grows with each such requeue, and the counts of its ends carry it.
 local function flow_rejoin(base, id, state, now)
   if flow.prefix == '' then flow.prefix = string.match(base, '^(.*):{[^{}]*}:$') end
   local jk = base .. 'j:' .. id
@@ -288,7 +296,8 @@ local function flow_rejoin(base, id, state, now)
   if not b[1] or not b[2] then return end
   local queue = flow_queue_name(base)
   if b[3] then
-    flow_outbox(base .. 'outbox', 'u\t' .. b[1] .. '\t' .. queue .. '\t' .. id .. '\t' .. state .. '\t' .. now)
+    local generation = redis.call('HINCRBY', jk, 'bg', 1)
+    flow_outbox(base .. 'outbox', 'u\t' .. b[1] .. '\t' .. queue .. '\t' .. id .. '\t' .. state .. '\t' .. flow_int(generation))
   elseif not flow_uncount(b[1], queue, id, state, nil, now) then
     return
   end
@@ -298,8 +307,8 @@ end
 
 -- Applies one outbox entry on its own slot (outbox_apply.lua), at most once however often it is delivered: a
 -- dependency entry only while its dependant waits and has not resolved that dependency (the set "<job hash>#r"), a
--- count only while the member is among its batch's unfinished members, a member's rejoining once per requeue
--- (flow_uncount). Returns 1 when it changed something, else 0.
+-- count only while the member is among its batch's unfinished members and is of the generation that rejoined it last,
+-- a member's rejoining once per requeue (flow_uncount). Returns 1 when it changed something, else 0.
 local function flow_apply(entry, now)
   local kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
   if kind then
@@ -312,13 +321,20 @@ local function flow_apply(entry, now)
     if #work > 0 then flow_finished(base, id, work[1][3], now) end
     return 1
   end
-  local ubatch, uqueue, uid, ustate, at = string.match(entry, '^u\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
+  local ubatch, uqueue, uid, ustate, ugeneration = string.match(entry, '^u\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
   if ubatch then
-    return flow_uncount(ubatch, uqueue, uid, ustate, uqueue .. '\t' .. uid .. '\t' .. at, now) and 1 or 0
+    return flow_uncount(ubatch, uqueue, uid, ustate, tonumber(ugeneration), now) and 1 or 0
   end
-  local batch, mqueue, mid, state = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)$')
+  local batch, mqueue, mid, state, generation = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
+  if not batch then
+    -- Written before ends carried a generation: of the first.
+    batch, mqueue, mid, state = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)$')
+    generation = '0'
+  end
   if not batch then return 0 end
-  if redis.call('SISMEMBER', flow_batch(batch) .. '#m', mqueue .. '\t' .. mid) == 0 then return 0 end
+  local bk, member = flow_batch(batch), mqueue .. '\t' .. mid
+  if redis.call('SISMEMBER', bk .. '#m', member) == 0 then return 0 end
+  if tonumber(generation) < (tonumber(redis.call('HGET', bk .. '#g', member)) or 0) then return 0 end
   -- A batch's callbacks are on other slots (remote links): its count resolves none here.
   flow_count(batch, flow_queue(mqueue), mid, state, now, {})
   return 1
