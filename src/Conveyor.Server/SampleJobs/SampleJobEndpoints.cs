@@ -40,7 +40,8 @@ internal static class SampleJobEndpoints
 
     /// <summary>
     /// The OpenAPI document says what <see cref="TryReadNoteId"/> takes: an integer from 1 to the int64 maximum (a digit
-    /// pattern would also allow 19-digit values past it).
+    /// pattern would also allow 19-digit values past it). The format says int64 too: a validator that reads the maximum
+    /// as a double takes it as 2^63, which the format still refuses.
     /// </summary>
     internal static Task DescribeNoteId(Microsoft.OpenApi.OpenApiOperation operation)
     {
@@ -51,6 +52,7 @@ internal static class SampleJobEndpoints
                 noteId.Schema = new Microsoft.OpenApi.OpenApiSchema
                 {
                     Type = Microsoft.OpenApi.JsonSchemaType.Integer,
+                    Format = "int64",
                     Minimum = "1",
                     Maximum = long.MaxValue.ToString(CultureInfo.InvariantCulture),
                     Description = "A note id: " + NoteIdRule,
