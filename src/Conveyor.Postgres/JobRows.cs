@@ -17,7 +17,7 @@ internal static class JobRows
 
     public const string LeasedColumns =
         "id, type, queue, tenant, payload, attempts, max_retry, timeout, deadline, lease_token, lease_expires_at, " +
-        "trace_parent, created_at, enqueued_at";
+        "trace_parent, created_at, enqueued_at, batch_id";
 
     public static JobInfo ReadInfo(NpgsqlDataReader reader)
     {
@@ -69,6 +69,7 @@ internal static class JobRows
         TraceParent = NullableString(reader, 11),
         CreatedAt = Time(reader, 12),
         EnqueuedAt = Time(reader, 13),
+        BatchId = NullableString(reader, 14),
     };
 
     public static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) =>

@@ -6,7 +6,7 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    private const int DequeuedFields = 12;
+    private const int DequeuedFields = 13;
 
     /// <inheritdoc />
     /// <remarks>
@@ -131,7 +131,7 @@ public sealed partial class RedisJobStore
         return values.Length / DequeuedFields;
     }
 
-    /// <summary>One job as dequeue.lua returns it (12 entries from <paramref name="i"/>); its queue is remembered for its acknowledgement.</summary>
+    /// <summary>One job as dequeue.lua returns it (13 entries from <paramref name="i"/>); its queue is remembered for its acknowledgement.</summary>
     private LeasedJob ReadLeased(RedisValue[] values, int i, string queue, DateTimeOffset expiresAt)
     {
         var id = (string)values[i]!;
@@ -153,6 +153,7 @@ public sealed partial class RedisJobStore
             TraceParent = values[i + 9].IsNullOrEmpty ? null : (string?)values[i + 9],
             CreatedAt = created,
             EnqueuedAt = RedisTime.Instant(values[i + 11]) ?? created,
+            BatchId = values[i + 12].IsNullOrEmpty ? null : (string?)values[i + 12],
         };
     }
 }

@@ -112,6 +112,7 @@ public sealed partial class SqliteJobStore
         CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(10)),
         EnqueuedAt = UnixTime.FromMicroseconds(reader.GetInt64(11)),
         Payload = reader.GetFieldValue<byte[]>(12),
+        BatchId = reader.GetNullableString(13),
     };
 
     /// <inheritdoc />

@@ -85,6 +85,7 @@ public sealed class TestJobContext
             Attempt = options.Attempt,
             MaxRetry = options.MaxRetry,
             Deadline = options.Deadline,
+            BatchId = options.BatchId,
             LeaseToken = 1,
             LeaseExpiresAt = now.AddMinutes(5),
             CreatedAt = now,

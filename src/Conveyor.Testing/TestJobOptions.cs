@@ -21,6 +21,9 @@ public sealed record TestJobOptions
     /// <summary>The job's deadline, if it has one.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>The batch the job is a member of (<see cref="JobContext.BatchId"/>); null for none.</summary>
+    public string? BatchId { get; init; }
+
     /// <summary>The services the handler's context offers (<see cref="JobContext.Services"/>); an empty provider when not set.</summary>
     public IServiceProvider? Services { get; init; }
 

@@ -22,6 +22,24 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
+    public async Task Batch_MembersAreLeasedWithTheirBatchId_PlainJobsWithout()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var (batch, _, _, _) = await CreateBatchAsync(2);
+        var plain = await EnqueueAsync(NewJob(queue: "batch"));
+
+        var leased = await Store.DequeueAsync(Request(10, queues: "batch"), Ct);
+
+        Assert.Equal(3, leased.Count);
+        Assert.All(leased.Where(j => j.Id != plain), j => Assert.Equal(batch.Id, j.BatchId));
+        Assert.Null(Assert.Single(leased, j => j.Id == plain).BatchId);
+    }
+
+    [Fact]
     public async Task Batch_AllSucceed_BothCallbacksReleasedOnceWithTheLastJob()
     {
         if (!SupportsWorkflows)

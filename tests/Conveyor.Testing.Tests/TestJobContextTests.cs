@@ -23,9 +23,10 @@ public sealed class TestJobContextTests
     [Fact]
     public void Create_WithOptions_TheContextSaysWhatTheyAsk()
     {
-        var test = TestJobContext.Create(new ArchiveNote(7), new TestJobOptions { JobId = "job-7", Queue = "low", Tenant = "acme", Attempt = 4, MaxRetry = 3 });
+        var test = TestJobContext.Create(new ArchiveNote(7), new TestJobOptions { JobId = "job-7", Queue = "low", Tenant = "acme", Attempt = 4, MaxRetry = 3, BatchId = "batch-1" });
 
         Assert.Equal(("job-7", "note:archive", "low", "acme"), (test.Context.JobId, test.Context.JobType, test.Context.Queue, test.Context.Tenant));
+        Assert.Equal("batch-1", test.Context.BatchId);
         Assert.Equal(4, test.Context.Attempt);
         Assert.True(test.Context.IsLastAttempt);
         Assert.Equal("""{"note_id":7}""", Encoding.UTF8.GetString(test.Context.Payload.Span));

@@ -13,8 +13,8 @@
 -- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
 -- dependants in the same call (flow.lib.lua). Released jobs are applied first (see the loops at the end); ARGV[8] names
 -- no queue that another script of the call hands a job back into (RedisJobStore.TakeQueues).
--- Returns how many applied; with a hand-off, an array: how many applied, then 13 entries per job leased: its queue and
--- dequeue.lua's 12 fields.
+-- Returns how many applied; with a hand-off, an array: how many applied, then 14 entries per job leased: its queue and
+-- dequeue.lua's 13 fields.
 local now = ARGV[3]
 if ARGV[5] ~= '' then
   flow.take = { left = tonumber(ARGV[5]), expiry = ARGV[6], server = ARGV[7], queues = {}, out = {} }

@@ -16,8 +16,8 @@
 -- not fair takes the pending list first and the lanes (in turns) only for the slots left, so turning fairness off
 -- loses nothing: the flag is cleared once no lane is left.
 -- Jobs come out in the order they were taken: turn order for a fair queue.
--- Returns a flat array, 12 entries per leased job: id, type, tenant, payload, attempt, max retry,
--- timeout ('' for none), deadline (''), lease token, traceparent (''), created-at, pending-since.
+-- Returns a flat array, 13 entries per leased job: id, type, tenant, payload, attempt, max retry,
+-- timeout ('' for none), deadline (''), lease token, traceparent (''), created-at, pending-since, batch ('').
 -- Nothing when the queue is paused or empty. A job whose record is corrupt (a field missing or not a
 -- number) goes to failed with an error naming the field, and the queue keeps flowing.
 if redis.call('EXISTS', PAUSED) == 1 then return {} end

@@ -31,7 +31,7 @@ local function flow_int(n) return string.format('%.0f', n) end
 -- The fields of a job record that a lease reads (HMGET in this order), and why a record read so cannot be leased: the
 -- first field missing or malformed, named as the job's error names it, or nil when the record is sound. dequeue.lua
 -- fails such a job as corrupt; the hand-off (flow_take) leaves it pending for a dequeue to fail it.
-local LEASE_FIELDS = { 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e' }
+local LEASE_FIELDS = { 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e', 'b' }
 local function lease_fault(v)
   if not v[1] or v[1] == '' then return 'ty (type)' end
   if not v[2] or v[2] == '' then return 'tn (tenant)' end
@@ -45,7 +45,7 @@ local function lease_fault(v)
 end
 
 -- Leases a sound record (v as LEASE_FIELDS read it) to server until expiry under token, its attempt counted, in the
--- queue's active zset, and appends dequeue.lua's 12 fields for it to out.
+-- queue's active zset, and appends dequeue.lua's 13 fields for it to out.
 local function lease_record(active, jk, id, v, token, now, expiry, server, out)
   local attempt = flow_int(tonumber(v[4]) + 1)
   redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', now, 'u', now, 'lt', token, 'le', expiry, 'ls', server)
@@ -53,7 +53,7 @@ local function lease_record(active, jk, id, v, token, now, expiry, server, out)
   local n = #out
   out[n + 1] = id; out[n + 2] = v[1]; out[n + 3] = v[2]; out[n + 4] = v[3]
   out[n + 5] = attempt; out[n + 6] = v[5]; out[n + 7] = v[6] or ''; out[n + 8] = v[7] or ''
-  out[n + 9] = token; out[n + 10] = v[8] or ''; out[n + 11] = v[9]; out[n + 12] = v[10] or v[9]
+  out[n + 9] = token; out[n + 10] = v[8] or ''; out[n + 11] = v[9]; out[n + 12] = v[10] or v[9]; out[n + 13] = v[11] or ''
 end
 
 -- The start of a queue's keys ("<prefix>:{<queue>}:"), and the queue named in it.
@@ -100,7 +100,7 @@ end
 -- queue the acknowledging server serves is leased here, as dequeue.lua leases, instead of being pushed, so it waits
 -- for no wake-up and no dequeue. Only while nothing is ahead of it and nothing would hold it back: its queue has no
 -- pending job and no tenant lane, is not paused and not fair, and flow.take has room. A record dequeue.lua would fail
--- as corrupt is pushed as usual, for a dequeue to fail it. Its queue, then dequeue.lua's 12 fields, go to
+-- as corrupt is pushed as usual, for a dequeue to fail it. Its queue, then dequeue.lua's 13 fields, go to
 -- flow.take.out. Returns true when it leased the job.
 local function flow_take(base, jk, id, now)
   local t = flow.take

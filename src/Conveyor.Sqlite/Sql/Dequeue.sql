@@ -20,4 +20,4 @@ WHERE seq IN (
     ORDER BY pending_seq
     LIMIT @limit + 0)
 RETURNING id, type, queue, tenant, attempts, max_retry, timeout_us, deadline, lease_token, trace_parent,
-          created_at, enqueued_at, payload;
+          created_at, enqueued_at, payload, batch_id;

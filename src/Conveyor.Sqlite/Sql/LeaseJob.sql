@@ -12,4 +12,4 @@ SET state = 'active',
     cancel_requested = 0
 WHERE seq = @seq AND state = 'pending'
 RETURNING id, type, queue, tenant, attempts, max_retry, timeout_us, deadline, lease_token, trace_parent,
-          created_at, enqueued_at, payload;
+          created_at, enqueued_at, payload, batch_id;

@@ -85,6 +85,12 @@ public sealed partial class JobContext
     /// <summary>The tenant the job belongs to.</summary>
     public string Tenant => Job.Tenant;
 
+    /// <summary>
+    /// The batch the job is a member of, or null: a member can add jobs to its own batch while it runs
+    /// (<see cref="IWorkflowClient.AddToBatchAsync"/>), or read the batch's progress.
+    /// </summary>
+    public string? BatchId => Job.BatchId;
+
     /// <summary>This attempt's number, starting at 1.</summary>
     public int Attempt => Job.Attempt;
 

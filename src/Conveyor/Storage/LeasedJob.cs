@@ -47,4 +47,7 @@ public sealed record LeasedJob
     /// was recovered or released after a lease keeps the time it had then, with its place at the head of the queue.
     /// </summary>
     public required DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>The batch the job is a member of, or null.</summary>
+    public string? BatchId { get; init; }
 }

@@ -142,6 +142,7 @@ public sealed partial class InMemoryJobStore
             TraceParent = TraceParent,
             CreatedAt = CreatedAt,
             EnqueuedAt = PendingSince,
+            BatchId = BatchId,
         };
 
         public EnqueueResult ToResult(EnqueueOutcome outcome) => new(outcome, Id, State, Queue, CreatedAt);
