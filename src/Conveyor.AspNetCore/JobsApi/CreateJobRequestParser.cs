@@ -26,6 +26,12 @@ internal static class CreateJobRequestParser
         "unique_key", "unique_for_seconds", "retention_seconds",
     ];
 
+    /// <summary>
+    /// The fields only a <c>POST /jobs</c> body has: the jobs it waits for and what it does when one does not succeed. A
+    /// job of a batch or a workflow step has not: a workflow says what a step runs after on the step itself.
+    /// </summary>
+    public static readonly string[] ContinuationFields = [JobDependenciesParser.Field, DependencyFailurePolicy.Field];
+
     /// <summary>The nesting depth a body may have: a payload may nest 63 levels.</summary>
     public const int MaxDepth = 64;
 
@@ -35,14 +41,15 @@ internal static class CreateJobRequestParser
             body,
             MaxDepth,
             "{\"type\": \"note:archive\", \"payload\": {\"note_id\": 42}}",
-            (JsonElement root, out ParseError? e) => ParseObject(root, now, out e),
+            (JsonElement root, out ParseError? e) => ParseObject(root, now, continuation: true, out e),
             out error);
 
     /// <summary>
     /// Reads a job as <c>POST /jobs</c> takes it from a JSON value (a body's root, or a job inside a batch or workflow);
-    /// "body" is the field of a refusal of the value itself.
+    /// "body" is the field of a refusal of the value itself. With <paramref name="continuation"/> (a <c>POST /jobs</c>
+    /// body) the job may also wait for existing jobs (<see cref="ContinuationFields"/>).
     /// </summary>
-    public static CreateJobRequest? ParseObject(JsonElement root, DateTimeOffset now, out ParseError? error)
+    public static CreateJobRequest? ParseObject(JsonElement root, DateTimeOffset now, bool continuation, out ParseError? error)
     {
         error = null;
         if (root.ValueKind != JsonValueKind.Object)
@@ -67,7 +74,7 @@ internal static class CreateJobRequestParser
 
             try
             {
-                if (!TryApply(name, value, now, ref type, ref payload, ref options, out error))
+                if (!TryApply(name, value, now, continuation, ref type, ref payload, ref options, out error))
                 {
                     return null;
                 }
@@ -80,10 +87,16 @@ internal static class CreateJobRequestParser
             }
         }
 
+        if (options.After is null && seen.Contains(DependencyFailurePolicy.Field))
+        {
+            error = new ParseError(DependencyFailurePolicy.Field, "goes with after: it says what this job does when a job it waits for does not succeed, and this job waits for none.");
+            return null;
+        }
+
         return Finish(type, payload, options, now, out error);
     }
 
-    private static bool TryApply(string name, JsonElement value, DateTimeOffset now, ref string? type, ref ReadOnlyMemory<byte> payload, ref JobOptions options, out ParseError? error)
+    private static bool TryApply(string name, JsonElement value, DateTimeOffset now, bool continuation, ref string? type, ref ReadOnlyMemory<byte> payload, ref JobOptions options, out ParseError? error)
     {
         error = null;
         {
@@ -208,8 +221,27 @@ internal static class CreateJobRequestParser
 
                     options = options with { Retention = retention };
                     break;
+                case JobDependenciesParser.Field when continuation:
+                    if (!JobDependenciesParser.TryRead(value, out var after, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { After = after };
+                    break;
+                case DependencyFailurePolicy.Field when continuation:
+                    if (!DependencyFailurePolicy.TryRead(value, name, out var condition, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { AfterCondition = condition };
+                    break;
+                case JobDependenciesParser.Field or DependencyFailurePolicy.Field:
+                    error = new ParseError(name, "is taken by POST /jobs alone: a job of a batch waits for none, and a workflow step says what it runs after beside its job (\"after\": [step names]).");
+                    return false;
                 default:
-                    error = new ParseError(Shorten(name), $"is not a known field; a job has: {string.Join(", ", Fields)}.");
+                    error = new ParseError(Shorten(name), $"is not a known field; a job has: {string.Join(", ", continuation ? [.. Fields, .. ContinuationFields] : Fields)}.");
                     return false;
             }
         }
@@ -297,6 +329,8 @@ internal static class CreateJobRequestParser
         [nameof(JobOptions.UniqueKey)] = "unique_key",
         [nameof(JobOptions.UniqueFor)] = "unique_for_seconds",
         [nameof(JobOptions.Retention)] = "retention_seconds",
+        [nameof(JobOptions.After)] = JobDependenciesParser.Field,
+        [nameof(JobOptions.AfterCondition)] = DependencyFailurePolicy.Field,
     };
 
     internal static ReadOnlyMemory<byte> Compact(JsonElement value)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Conveyor.Workflows;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -76,4 +77,16 @@ internal static class IdempotencyKey
         && string.Equals(stored.Queue, request.Options.Queue ?? QueueName.Default, StringComparison.Ordinal)
         && stored.MaxRetry == (request.Options.MaxRetry ?? defaultMaxRetry)
         && stored.Payload.Span.SequenceEqual(request.Payload.Span);
+
+    /// <summary>
+    /// True when the stored job waits for the jobs the <c>POST /jobs</c> request names in <c>after</c>, in any order, under
+    /// its <c>on_dependency_failure</c>; a request without <c>after</c> matches a job that waits for none. Jobs of batches
+    /// and workflows are not compared so: they also wait for their batch or for other steps.
+    /// </summary>
+    public static bool SameDependencies(JobInfo stored, CreateJobRequest request)
+    {
+        var after = request.Options.After ?? [];
+        return stored.DependsOn.Count == after.Count
+            && after.All(id => stored.DependsOn.Contains(request.Options.AfterCondition.ToDependency(id)));
+    }
 }

@@ -16,7 +16,7 @@ internal static class JobsEndpoints
     {
         group.MapPost("/jobs", CreateAsync).WithName("CreateJob")
             .WithSummary("Enqueue a job")
-            .WithDescription("Body: {\"type\": \"note:archive\", \"payload\": {...}} and optional queue, max_retry, timeout_seconds, deadline, process_at, process_in_seconds, unique_key, unique_for_seconds, retention_seconds. An Idempotency-Key header makes a repeat return the first job.")
+            .WithDescription("Body: {\"type\": \"note:archive\", \"payload\": {...}} and optional queue, max_retry, timeout_seconds, deadline, process_at, process_in_seconds, unique_key, unique_for_seconds, retention_seconds, after (ids of this tenant's jobs to wait for: the job is WAITING until they finish) and on_dependency_failure (cancel, fail or run when one of them does not succeed). An Idempotency-Key header makes a repeat return the first job.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -94,21 +94,24 @@ internal static class JobsEndpoints
         {
             case EnqueueOutcome.DuplicateId:
                 var stored = await store.GetAsync(caller.Tenant, result.JobId, cancellationToken).ConfigureAwait(false);
-                if (stored is null || !IdempotencyKey.SameRequest(stored, request, coreOptions.Value.DefaultMaxRetry))
+                if (stored is null || !IdempotencyKey.SameRequest(stored, request, coreOptions.Value.DefaultMaxRetry) || !IdempotencyKey.SameDependencies(stored, request))
                 {
                     return ApiProblems.Conflict(
                         "Idempotency-Key reused with a different request.",
-                        $"The key '{idempotencyKey}' already created job {result.JobId} with another type, queue, payload or max_retry. Use a new key for a new job.");
+                        $"The key '{idempotencyKey}' already created job {result.JobId} with another type, queue, payload, max_retry, after or on_dependency_failure. Use a new key for a new job.");
                 }
 
                 http.Response.Headers["Idempotent-Replayed"] = "true";
-                return Created(http, stored.Id, stored.State, stored.CreatedAt, await servedQueues.WarningForAsync(stored.Queue).ConfigureAwait(false));
+                return Created(http, stored.Id, stored.State, stored.CreatedAt, await servedQueues.WarningForAsync(stored.Queue).ConfigureAwait(false), request.Options.After);
             case EnqueueOutcome.DuplicateUniqueKey:
                 return ApiProblems.Conflict(
                     "Another job holds this unique_key.",
                     $"Job {result.JobId} ({result.State.ToApiStatus()}) holds unique_key '{request.Options.UniqueKey}' until its unique_for_seconds pass or it finishes.");
+            case EnqueueOutcome.DependencyNotFound:
+                // Another tenant's job reads as no job at all: the answer says nothing of whether it exists.
+                return DependencyNotFound(request.Options.After!, result.JobId);
             default:
-                return Created(http, result.JobId, result.State, result.CreatedAt, await servedQueues.WarningForAsync(options.Queue ?? QueueName.Default).ConfigureAwait(false));
+                return Created(http, result.JobId, result.State, result.CreatedAt, await servedQueues.WarningForAsync(options.Queue ?? QueueName.Default).ConfigureAwait(false), request.Options.After);
         }
     }
 
@@ -218,10 +221,27 @@ internal static class JobsEndpoints
         };
     }
 
-    private static Accepted<JobCreatedResponse> Created(HttpContext http, string jobId, JobState state, DateTimeOffset createdAt, string? warning) =>
+    private static Accepted<JobCreatedResponse> Created(HttpContext http, string jobId, JobState state, DateTimeOffset createdAt, string? warning, IReadOnlyList<string>? after) =>
         TypedResults.Accepted(
             $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(jobId)}",
-            new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)) { Warnings = warning is null ? null : [warning] });
+            new JobCreatedResponse(jobId, state.ToApiStatus(), Rfc3339.Format(createdAt)) { Warnings = warning is null ? null : [warning], DependsOn = after });
+
+    /// <summary>
+    /// A 400 naming the element of <c>after</c> the store found no job for in the caller's tenant: a body field that
+    /// names nothing, as a workflow step's <c>after</c> naming no step is, rather than a 404 of the <c>/jobs</c> resource.
+    /// </summary>
+    private static ValidationProblem DependencyNotFound(IReadOnlyList<string> after, string missing)
+    {
+        var index = 0;
+        while (index < after.Count - 1 && !string.Equals(after[index], missing, StringComparison.Ordinal))
+        {
+            index++;
+        }
+
+        return ApiProblems.Invalid(
+            $"{JobDependenciesParser.Field}[{index}]",
+            $"there is no job '{missing}' for this API key's tenant to wait for (never created, or deleted since); nothing was stored.");
+    }
 
     private static string JobLocation(HttpContext http)
     {

@@ -195,8 +195,8 @@ internal static class ConveyorOpenApi
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = true,
-                    Description = "The job: its type, payload and options. Any other field is refused.",
-                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = CreateJobSchema(jobTypes) } },
+                    Description = "The job: its type, payload and options, and the jobs it waits for. Any other field is refused.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = CreateJobSchema(jobTypes, continuation: true) } },
                 };
                 operation.Parameters ??= [];
                 operation.Parameters.Add(new OpenApiParameter
@@ -511,8 +511,8 @@ internal static class ConveyorOpenApi
                     Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = WorkflowStepNamePattern },
                     Description = "The names of the steps this one runs after (no repeats, no cycles); it starts once all of them succeeded.",
                 },
-                ["on_dependency_failure"] = Enumeration(
-                    WorkflowsApi.WorkflowRequestParser.Policies,
+                [DependencyFailurePolicy.Field] = Enumeration(
+                    DependencyFailurePolicy.Names,
                     "When a step it runs after did not succeed: cancel (the default) cancels this step, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway. What runs after it follows its own policy."),
             },
         };
@@ -552,9 +552,10 @@ internal static class ConveyorOpenApi
 
     /// <summary>
     /// A job as <c>POST /jobs</c> takes it; its type one of <paramref name="jobTypes"/> (the server's, when it knows
-    /// them: a type without a handler is a 400).
+    /// them: a type without a handler is a 400). With <paramref name="continuation"/> (the <c>POST /jobs</c> body, not a
+    /// job of a batch or workflow) it may wait for existing jobs.
     /// </summary>
-    private static OpenApiSchema CreateJobSchema(string[]? jobTypes)
+    private static OpenApiSchema CreateJobSchema(string[]? jobTypes, bool continuation = false)
     {
         static OpenApiSchema Seconds(string description, double minimum) => new()
         {
@@ -580,17 +581,35 @@ internal static class ConveyorOpenApi
             ["unique_for_seconds"] = Seconds("How long unique_key holds. Needs unique_key.", CreateJobRequestParser.MinPositiveSeconds),
             ["retention_seconds"] = Seconds("How long the finished job is kept; Conveyor:DefaultRetention when absent.", 0),
         };
+        var dependentRequired = new Dictionary<string, HashSet<string>>
+        {
+            ["unique_key"] = ["unique_for_seconds"],
+            ["unique_for_seconds"] = ["unique_key"],
+        };
+        if (continuation)
+        {
+            properties[JobDependenciesParser.Field] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                MinItems = 1,
+                MaxItems = JobDependenciesParser.MaxAfter,
+                UniqueItems = true,
+                Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
+                Description = "Ids of this tenant's jobs the job waits for (no repeats): it is WAITING until the last of them finishes, then runs, or not, as on_dependency_failure says. A job that already finished counts at once. An id the tenant has no job with is a 400 naming it, another tenant's job too; nothing is stored.",
+            };
+            properties[DependencyFailurePolicy.Field] = Enumeration(
+                DependencyFailurePolicy.Names,
+                "With after, when a job it waits for did not succeed (failed, cancelled or deleted): cancel (the default) cancels this job, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway.");
+            dependentRequired[DependencyFailurePolicy.Field] = [JobDependenciesParser.Field];
+        }
+
         return new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "type" },
             Properties = properties,
             AdditionalPropertiesAllowed = false,
-            DependentRequired = new Dictionary<string, HashSet<string>>
-            {
-                ["unique_key"] = ["unique_for_seconds"],
-                ["unique_for_seconds"] = ["unique_key"],
-            },
+            DependentRequired = dependentRequired,
             // Not both; "type" keeps null (a batch's on_complete: null) from matching the inner schema.
             Not = new OpenApiSchema { Type = JsonSchemaType.Object, Required = new HashSet<string> { "process_at", "process_in_seconds" } },
         };

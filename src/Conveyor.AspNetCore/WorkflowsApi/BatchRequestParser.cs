@@ -74,7 +74,7 @@ internal static class BatchRequestParser
     /// <summary>A job at <paramref name="path"/>, read as <c>POST /jobs</c> reads its body.</summary>
     internal static CreateJobRequest? ReadJob(JsonElement value, string path, DateTimeOffset now, out ParseError? error)
     {
-        var job = CreateJobRequestParser.ParseObject(value, now, out error);
+        var job = CreateJobRequestParser.ParseObject(value, now, continuation: false, out error);
         if (job is null)
         {
             error = JsonRequest.Under(path, error!);

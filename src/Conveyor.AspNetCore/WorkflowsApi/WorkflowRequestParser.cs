@@ -25,10 +25,8 @@ internal static class WorkflowRequestParser
     /// <summary>The body's nesting depth: a step's job's payload nests as deep as in <c>POST /jobs</c>.</summary>
     public const int MaxDepth = CreateJobRequestParser.MaxDepth + 3;
 
-    /// <summary>The values of <c>on_dependency_failure</c>, in the order of <see cref="Conditions"/>.</summary>
-    public static readonly string[] Policies = ["cancel", "fail", "run"];
-
-    private static readonly ContinuationCondition[] Conditions = [ContinuationCondition.Succeeded, ContinuationCondition.SucceededElseFail, ContinuationCondition.Finished];
+    /// <summary>The values of <c>on_dependency_failure</c> (<see cref="DependencyFailurePolicy"/>, which <c>POST /jobs</c> shares).</summary>
+    public static readonly string[] Policies = DependencyFailurePolicy.Names;
 
     public static readonly string[] Fields = ["name", "steps", "retention_seconds"];
 
@@ -157,16 +155,10 @@ internal static class WorkflowRequestParser
 
         var condition = ContinuationCondition.Succeeded;
         // Absent means "cancel"; null is refused like any other value that is not one of the policies (as "queue": null is).
-        if (value.TryGetProperty("on_dependency_failure", out var policy))
+        if (value.TryGetProperty(DependencyFailurePolicy.Field, out var policy)
+            && !DependencyFailurePolicy.TryRead(policy, path + "." + DependencyFailurePolicy.Field, out condition, out error))
         {
-            var index = policy.ValueKind == JsonValueKind.String ? Array.IndexOf(Policies, policy.GetString()) : -1;
-            if (index < 0)
-            {
-                error = new ParseError(path + ".on_dependency_failure", $"must be one of {string.Join(", ", Policies.Select(p => $"\"{p}\""))}; it is {CreateJobRequestParser.DescribeValue(policy)}.");
-                return null;
-            }
-
-            condition = Conditions[index];
+            return null;
         }
 
         error = null;

@@ -12,4 +12,9 @@ internal sealed record JobCreatedResponse(
     [JsonPropertyName("warnings")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Warnings { get; init; }
+
+    /// <summary>The ids of the jobs the new job waits for (its <c>after</c>), as <c>GET /jobs/{id}</c> shows them; absent when none.</summary>
+    [JsonPropertyName("depends_on")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? DependsOn { get; init; }
 }
