@@ -86,6 +86,29 @@ public sealed class OpenApiAgreementTests
     }
 
     [Fact]
+    public async Task After_AndOnDependencyFailure_FollowTheServersRules()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var parent = await app.CreateAsync();
+        var tooMany = string.Join(", ", Enumerable.Range(0, JobDependenciesParser.MaxAfter + 1).Select(i => $"\"job_{i}\""));
+
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"]}""");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"], "on_dependency_failure": "run"}""");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": []}""", "after");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null}""", "after");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": "job_1"}""", "after");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": [{{tooMany}}]}""", "after");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": ["job_1", "job_1"]}""", "after[1]");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": [1]}""", "after[0]");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": ["job/1"]}""", "after[0]");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{new string('a', JobId.MaxLength + 1)}}"]}""", "after[0]");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": ["job_1"], "on_dependency_failure": "skip"}""", "on_dependency_failure");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "on_dependency_failure": "fail"}""", "on_dependency_failure");
+        await RefusedByBothAsync(app, contract, "POST", "/batches", "/batches", """{"jobs": [{"type": "test:noop", "after": ["job_1"]}]}""", "jobs[0].after");
+    }
+
+    [Fact]
     public async Task BulkJobs_IdsAndFilterTakeOnlyTheirOwnFields()
     {
         await using var app = await TestApp.StartAsync();

@@ -310,8 +310,11 @@ public sealed class OpenApiContractTests
 
         var create = contract.Operation("POST", Jobs);
         var body = create["requestBody"]!["content"]!["application/json"]!["schema"]!;
-        Assert.Equal(CreateJobRequestParser.Fields.Order(), body["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(CreateJobRequestParser.Fields.Concat(CreateJobRequestParser.ContinuationFields).Order(), body["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal("type", Assert.Single(body["required"]!.AsArray())!.GetValue<string>());
+        Assert.Equal(JobDependenciesParser.MaxAfter, body["properties"]!["after"]!["maxItems"]!.GetValue<int>());
+        Assert.Equal(DependencyFailurePolicy.Names, body["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        contract.AssertValid(body, """{"type": "test:noop", "after": ["job_31c8927959d5442e90e3a6bc5a9188ec", "idem_0"], "on_dependency_failure": "fail"}""", "a continuation");
         Assert.False(body["additionalProperties"]!.GetValue<bool>());
         contract.AssertValid(body, """{"type": "test:note", "payload": {"note_id": 42}, "queue": "critical", "max_retry": 3, "timeout_seconds": 30, "deadline": "2030-01-31T09:30:00Z", "process_at": "2030-01-31T09:00:00Z", "unique_key": "daily", "unique_for_seconds": 3600, "retention_seconds": 86400}""", "a full body");
         Assert.Contains(create["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["in"]!.GetValue<string>() == "header");
