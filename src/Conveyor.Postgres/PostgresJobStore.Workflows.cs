@@ -36,8 +36,8 @@ public sealed partial class PostgresJobStore
         """;
 
     // The batch becomes cancelled, its running members are asked to stop (NOTIFY on the cancel channel), its other
-    // unfinished members are cancelled (counted, and its callbacks resolved, by the trigger). $1 id, $2 tenant, $3 now,
-    // $4 cancel channel. Returns whether the batch was running.
+    // unfinished members are cancelled with an error line saying so (counted, and its callbacks resolved, by the
+    // trigger). $1 id, $2 tenant, $3 now, $4 cancel channel, $5 the error line. Returns whether the batch was running.
     private const string CancelBatchTemplate = """
         WITH batch AS (
             UPDATE :"schema".batches SET state = 'cancelled', updated_at = $3
@@ -50,7 +50,10 @@ public sealed partial class PostgresJobStore
             RETURNING j.id
         ), cancelled AS (
             UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, updated_at = $3, unique_held = false,
-                expires_at = $3 + coalesce(j.cancelled_retention, j.retention)
+                expires_at = $3 + coalesce(j.cancelled_retention, j.retention),
+                errors = j.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', j.attempts, 'message', $5::text, 'exception_type', NULL, 'item', NULL,
+                    'occurred_at', to_char($3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))
             FROM batch b
             WHERE j.batch_id = b.id AND j.state IN ('waiting', 'scheduled', 'pending', 'retrying')
         ), notified AS (
@@ -182,6 +185,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(Text(tenant));
             command.Parameters.Add(TimestampTz(Now()));
             command.Parameters.Add(Text(_cancelChannel));
+            command.Parameters.Add(Text(WorkflowMessages.BatchCancelled(batchId)));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var cancelled = reader.GetInt64(0) > 0;

@@ -135,7 +135,7 @@ public sealed partial class RedisJobStore
                 db,
                 RedisScript.BatchCancel,
                 [_keys.Batch(batchId)],
-                [_keys.Prefix, batchId, tenant, now, _keys.CancelChannel.ToString(), cluster ? "1" : "0"]).ConfigureAwait(false);
+                [_keys.Prefix, batchId, tenant, now, _keys.CancelChannel.ToString(), cluster ? "1" : "0", WorkflowMessages.BatchCancelled(batchId)]).ConfigureAwait(false);
             if (result.Resp2Type != ResultType.Array)
             {
                 return (int)result == 1;
@@ -150,7 +150,7 @@ public sealed partial class RedisJobStore
             {
                 var text = (string)member!;
                 var tab = text.IndexOf('\t', StringComparison.Ordinal);
-                cancels.Add(EvaluateQueueAsync(batch, RedisScript.Cancel, QueueKeys(text[..tab]), text[(tab + 1)..], tenant, now, _keys.CancelChannel.ToString()));
+                cancels.Add(EvaluateQueueAsync(batch, RedisScript.Cancel, QueueKeys(text[..tab]), text[(tab + 1)..], tenant, now, _keys.CancelChannel.ToString(), WorkflowMessages.BatchCancelled(batchId)));
             }
 
             batch.Execute();

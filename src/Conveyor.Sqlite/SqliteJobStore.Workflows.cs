@@ -73,9 +73,15 @@ public sealed partial class SqliteJobStore
     private const string CancelBatchSql =
         "UPDATE batches SET state = 'cancelled', updated_at = @now WHERE id = @id AND tenant = @tenant AND state = 'running';";
 
+    // Each member says why it ended (@message). SQLite picks the rows before any trigger fires: a waiting member whose
+    // dependency, an earlier row, is cancelled here is ended by that cascade first, with its own line, and keeps it.
     private const string CancelBatchMembersSql = """
         UPDATE jobs
-        SET state = 'cancelled', updated_at = @now, completed_at = @now,
+        SET errors = CASE WHEN state IN ('waiting', 'scheduled', 'pending', 'retrying')
+                          THEN errors || json_object('attempt', attempts, 'message', @message, 'exceptionType', NULL, 'item', NULL,
+                                                     'occurredAt', @now) || char(10)
+                          ELSE errors END,
+            state = 'cancelled', updated_at = @now, completed_at = @now,
             expires_at = @now + COALESCE(cancelled_retention_us, retention_us)
         WHERE batch_id = @id AND state IN ('waiting', 'scheduled', 'pending', 'retrying');
         """;
@@ -130,7 +136,8 @@ public sealed partial class SqliteJobStore
             }
 
             s.Command(RequestCancelBatchMembersSql).Bind("@id", state.key.batchId).Bind("@now", now).ExecuteNonQuery();
-            s.Command(CancelBatchMembersSql).Bind("@id", state.key.batchId).Bind("@now", now).ExecuteNonQuery();
+            s.Command(CancelBatchMembersSql).Bind("@id", state.key.batchId).Bind("@now", now)
+                .Bind("@message", WorkflowMessages.BatchCancelled(state.key.batchId)).ExecuteNonQuery();
             return (true, state.store.FlowReleasedJobs(s));
         }), cancellationToken).ConfigureAwait(false);
         if (released)

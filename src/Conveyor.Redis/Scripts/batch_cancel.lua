@@ -4,8 +4,9 @@
 -- still running. Members of any queue on a single Redis node; on a Redis Cluster (ARGV[6] '1') the members live on
 -- other slots: the batch is cancelled here and its unfinished members returned, which the store cancels on their own
 -- slots (cancel.lua; each finish reaches the batch through its queue's outbox).
+-- Each member cancelled here gets the error line ARGV[7] (on a Cluster, cancel.lua adds it on the member's slot).
 -- KEYS[1] the batch hash  ARGV[1] the store's key prefix  ARGV[2] batch id  ARGV[3] tenant  ARGV[4] now
--- ARGV[5] cancellation channel  ARGV[6] '1' on a Redis Cluster
+-- ARGV[5] cancellation channel  ARGV[6] '1' on a Redis Cluster  ARGV[7] the error line of a cancelled member
 -- Returns 1 when cancelled ({1, "<queue>\t<id>"…} on a Cluster), 0 when the tenant has no such batch or it is not running.
 -- On a Cluster a batch cancelled already returns {0, its unfinished members…}: a cancel whose member cancels did not all
 -- reach their slots (a connection lost half-way) is finished by calling it again.
@@ -30,7 +31,7 @@ for _, member in ipairs(redis.call('SMEMBERS', bk .. '#m')) do
     local st = redis.call('HGET', jk, 'st')
     if UNSTARTED[st] then
       local work = {}
-      flow_cancel(base, jk, id, st, nil, now, work)
+      flow_cancel(base, jk, id, st, ARGV[7], now, work)
       if #work > 0 then flow_finished(base, id, 'cancelled', now) end
     elseif st == 'active' then
       redis.call('HSET', jk, 'cr', '1', 'u', now)

@@ -89,6 +89,7 @@ public sealed partial class InMemoryJobStore
                 switch (job.State)
                 {
                     case JobState.Waiting or JobState.Scheduled or JobState.Pending or JobState.Retrying:
+                        job.Errors.Add(new JobError(job.Attempts, WorkflowMessages.BatchCancelled(batchId), null, null, now));
                         MoveTo(job, JobState.Cancelled, now);
                         break;
                     case JobState.Active:
