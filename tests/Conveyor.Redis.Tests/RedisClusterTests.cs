@@ -338,7 +338,9 @@ public sealed class RedisClusterTests
         Assert.False(await store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
         foreach (var member in members)
         {
-            Assert.Equal(JobState.Cancelled, (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!.State);
+            var cancelled = (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!;
+            Assert.Equal(JobState.Cancelled, cancelled.State);
+            Assert.Equal(WorkflowMessages.BatchCancelled(batch.Id), Assert.Single(cancelled.Errors).Message);
         }
 
         await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
@@ -354,7 +356,9 @@ public sealed class RedisClusterTests
         Assert.False(await store.CancelBatchAsync(cut.Id, TenantId.Default, CancellationToken.None));
         foreach (var member in unreached)
         {
-            Assert.Equal(JobState.Cancelled, (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!.State);
+            var cancelled = (await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!;
+            Assert.Equal(JobState.Cancelled, cancelled.State);
+            Assert.Equal(WorkflowMessages.BatchCancelled(cut.Id), Assert.Single(cancelled.Errors).Message);
         }
 
         Assert.False(await store.CancelBatchAsync(cut.Id, "another-tenant", CancellationToken.None));
