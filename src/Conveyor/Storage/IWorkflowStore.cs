@@ -27,6 +27,15 @@ public interface IWorkflowStore
     ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken);
 
     /// <summary>
+    /// A page of the tenant's batches (<see cref="BatchQuery.WorkflowsOnly"/>: only its workflows), newest first
+    /// (created-at, then id, descending), of one state when <see cref="BatchQuery.State"/> is set: a keyset page, so
+    /// that batches created while an operator pages neither shift nor repeat the pages after. A purged batch is not
+    /// listed.
+    /// </summary>
+    /// <exception cref="ArgumentException">A limit out of range, or a cursor that no batch listing returned.</exception>
+    ValueTask<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Cancels a running batch of the tenant as one atomic step: its waiting, scheduled, pending and retrying members
     /// become cancelled, its active members get a cancellation request, and the batch is <see cref="BatchState.Cancelled"/>.
     /// Its complete callbacks run once every member has finished; its success callbacks only if every member still

@@ -4,7 +4,7 @@ using System.Text;
 namespace Conveyor.Storage;
 
 /// <summary>
-/// The keyset cursor shared by the stores: the (created-at, id) of the last job of a page, newest first.
+/// The keyset cursor shared by the stores: the (created-at, id) of the last job (or batch) of a page, newest first.
 /// A keyset keeps a page read cheap however deep the listing goes, and stable while jobs are added.
 /// </summary>
 public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string JobId)
