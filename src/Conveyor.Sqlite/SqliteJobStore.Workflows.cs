@@ -230,12 +230,12 @@ public sealed partial class SqliteJobStore
     private static BatchInfo? ReadBatch(SqliteSession session, string batchId, string tenant)
     {
         using var reader = session.Command(GetBatchSql).Bind("@id", batchId).Bind("@tenant", tenant).ExecuteReader();
-        if (!reader.Read())
-        {
-            return null;
-        }
+        return reader.Read() ? ReadBatchRow(reader) : null;
+    }
 
-        return new BatchInfo
+    /// <summary>A batch row in the column order of <see cref="GetBatchSql"/> (the listing reads the same columns).</summary>
+    private static BatchInfo ReadBatchRow(Microsoft.Data.Sqlite.SqliteDataReader reader) =>
+        new()
         {
             Id = reader.GetString(0),
             Tenant = reader.GetString(1),
@@ -249,7 +249,6 @@ public sealed partial class SqliteJobStore
             FinishedAt = JobRecord.ReadTime(reader, 9),
             Workflow = reader.GetNullableString(10) is { } workflow ? WorkflowJson.Decode(workflow) : null,
         };
-    }
 
     /// <summary>
     /// Inserts a job that waits or belongs to a batch, inside the caller's write transaction: refused as any enqueue,

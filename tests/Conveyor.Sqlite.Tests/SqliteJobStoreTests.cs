@@ -337,6 +337,22 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(SqliteJobStore.ListBatchesSql, "batches_tenant_created")]
+    [InlineData(SqliteJobStore.ListBatchesInStateSql, "batches_tenant_state_created")]
+    public async Task BatchListings_ReadAKeysetInPageOrder_NeverScanOrSortTheBatchesTable(string sql, string index)
+    {
+        await using var sut = _database.CreateStore(_time);
+        await sut.InitializeAsync(Ct);
+        using var connection = OpenRaw();
+
+        var plan = QueryPlan(connection, sql);
+
+        Assert.Contains(index, plan, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"SCAN batches(?! USING)", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+    }
+
     // SQLITE_STMTSTATUS_REPREPARE, which SQLitePCL.raw does not name.
     private const int StatementStatusReprepare = 5;
 

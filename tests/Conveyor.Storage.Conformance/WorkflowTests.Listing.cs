@@ -180,6 +180,7 @@ public abstract partial class WorkflowTests
 
         var finished = await CreateListedBatchAsync(queue: "finished", workflow: "short", retention: TimeSpan.FromHours(1));
         await RunOneAsync("finished", AckOutcome.Succeeded);
+        Time.Advance(TimeSpan.FromSeconds(1));
         var running = await CreateListedBatchAsync(queue: "running", retention: TimeSpan.FromHours(1));
         Assert.Equal([running, finished], await ListAllAsync(new BatchQuery { Tenant = DefaultTenant }));
 
