@@ -149,25 +149,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(Text(batchId));
             command.Parameters.Add(Text(tenant));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            return new BatchInfo
-            {
-                Id = reader.GetString(0),
-                Tenant = reader.GetString(1),
-                State = BatchStateExtensions.FromStorageName(reader.GetString(2)),
-                Total = reader.GetInt32(3),
-                Succeeded = reader.GetInt32(4),
-                Failed = reader.GetInt32(5),
-                Cancelled = reader.GetInt32(6),
-                CreatedAt = JobRows.Time(reader, 7),
-                UpdatedAt = JobRows.Time(reader, 8),
-                FinishedAt = JobRows.NullableTime(reader, 9),
-                Workflow = reader.IsDBNull(10) ? null : WorkflowJson.Decode(reader.GetString(10)),
-            };
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadBatchRow(reader) : null;
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {
@@ -291,4 +273,20 @@ public sealed partial class PostgresJobStore
                 : new EnqueueResult(EnqueueOutcome.DependencyNotFound, reader.GetString(2), JobState.Waiting, job.Queue, now);
         }
     }
+
+    /// <summary>A batch row in the column order of <see cref="GetBatchTemplate"/> (the listing reads the same columns).</summary>
+    private static BatchInfo ReadBatchRow(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Tenant = reader.GetString(1),
+        State = BatchStateExtensions.FromStorageName(reader.GetString(2)),
+        Total = reader.GetInt32(3),
+        Succeeded = reader.GetInt32(4),
+        Failed = reader.GetInt32(5),
+        Cancelled = reader.GetInt32(6),
+        CreatedAt = JobRows.Time(reader, 7),
+        UpdatedAt = JobRows.Time(reader, 8),
+        FinishedAt = JobRows.NullableTime(reader, 9),
+        Workflow = reader.IsDBNull(10) ? null : WorkflowJson.Decode(reader.GetString(10)),
+    };
 }
