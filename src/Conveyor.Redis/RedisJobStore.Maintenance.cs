@@ -149,7 +149,7 @@ public sealed partial class RedisJobStore
                 cleanup,
                 RedisScript.PurgeCoordination,
                 [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters, _keys.BatchExpiries],
-                [nowText, limit, _keys.BatchPrefix]));
+                [nowText, limit, _keys.BatchPrefix, _keys.BatchListingPrefix]));
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);
             return deleted;

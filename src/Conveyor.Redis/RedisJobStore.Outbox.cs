@@ -204,8 +204,8 @@ public sealed partial class RedisJobStore
         {
             plan.Joins.Add(new PlannedCall(
                 RedisScript.BatchJoin,
-                [_keys.Batch(operation.Id)],
-                [operation.Name, operation.Tenant, operation.RetentionMicros, operation.Workflow, now, .. members.Select(m => (RedisValue)$"{m.Queue}\t{m.Id}")]));
+                [_keys.Batch(operation.Id), _keys.BatchListing(operation.Tenant)],
+                [operation.Name, operation.Tenant, operation.RetentionMicros, operation.Workflow, now, operation.Id, .. members.Select(m => (RedisValue)$"{m.Queue}\t{m.Id}")]));
         }
 
         foreach (var group in groups)

@@ -13,24 +13,74 @@ public sealed partial class RedisJobStore
         return 0
         """;
 
+    private const string BatchListingsUpgrade = "batch-listings";
+
+    // Lists a batch among its tenant's batches by its creation time, unless it is listed already or is gone (both keys
+    // are on the coordination slot). KEYS[1] the batch hash  ARGV[1] a listing's key without the tenant  ARGV[2] its id.
+    private const string ListBatchIfStored = """
+        local v = redis.call('HMGET', KEYS[1], 'tn', 'c')
+        if v[1] and v[2] then redis.call('ZADD', ARGV[1] .. v[1], 'NX', v[2], ARGV[2]) end
+        return 0
+        """;
+
     /// <summary>
     /// Brings keys written by an earlier version up to what this one reads, once per store (a field of the upgrades
-    /// hash marks each step done). Today one step: every queue's tenant set, which every-tenant listings read, filled
-    /// from the tenant listings already there. A store with no queue yet has nothing to upgrade.
+    /// hash marks each step done): every queue's tenant set, which every-tenant listings read, filled from the tenant
+    /// listings already there (a store with no queue yet has nothing to fill); and each tenant's batch listing, filled
+    /// from the batches already stored.
     /// </summary>
     private async Task UpgradeAsync(IDatabase db)
     {
-        if (await db.HashExistsAsync(_keys.Upgrades, TenantSetsUpgrade).ConfigureAwait(false))
+        if (!await db.HashExistsAsync(_keys.Upgrades, TenantSetsUpgrade).ConfigureAwait(false))
         {
-            return;
+            if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) > 0)
+            {
+                await FillTenantSetsAsync(db).ConfigureAwait(false);
+            }
+
+            await db.HashSetAsync(_keys.Upgrades, TenantSetsUpgrade, 1).ConfigureAwait(false);
         }
 
-        if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) > 0)
+        if (!await db.HashExistsAsync(_keys.Upgrades, BatchListingsUpgrade).ConfigureAwait(false))
         {
-            await FillTenantSetsAsync(db).ConfigureAwait(false);
+            await FillBatchListingsAsync(db).ConfigureAwait(false);
+            await db.HashSetAsync(_keys.Upgrades, BatchListingsUpgrade, 1).ConfigureAwait(false);
         }
+    }
 
-        await db.HashSetAsync(_keys.Upgrades, TenantSetsUpgrade, 1).ConfigureAwait(false);
+    /// <summary>
+    /// One SCAN of each primary for batch hashes (<c>{p}:{{p}:coord}:b:{id}</c>, not their <c>#</c> companions): only
+    /// the primary that holds the coordination slot has any. Two servers starting together both fill the listings;
+    /// ZADD NX makes that harmless.
+    /// </summary>
+    private async Task FillBatchListingsAsync(IDatabase db)
+    {
+        foreach (var server in _connection!.GetServers())
+        {
+            if (!server.IsConnected || server.IsReplica)
+            {
+                continue;
+            }
+
+            var pending = new List<Task>();
+            await foreach (var key in server.KeysAsync(db.Database, Glob(_keys.BatchPrefix) + "*", pageSize: 1000).ConfigureAwait(false))
+            {
+                var id = ((string)key!)[_keys.BatchPrefix.Length..];
+                if (!BatchId.IsValid(id))
+                {
+                    continue;
+                }
+
+                pending.Add(db.ScriptEvaluateAsync(ListBatchIfStored, [key], [_keys.BatchListingPrefix, id]));
+                if (pending.Count == 1000)
+                {
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                    pending.Clear();
+                }
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

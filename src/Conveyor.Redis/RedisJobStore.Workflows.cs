@@ -92,29 +92,7 @@ public sealed partial class RedisJobStore
                 return null;
             }
 
-            RedisValue Get(string name) => fields.TryGetValue(name, out var value) ? value : RedisValue.Null;
-            int Int(string name) => Get(name).TryParse(out int value) ? value : 0;
-            var created = RedisTime.Instant(Get("c")) ?? DateTimeOffset.UnixEpoch;
-            return new BatchInfo
-            {
-                Id = batchId,
-                Tenant = tenant,
-                State = (string?)Get("st") switch
-                {
-                    "succeeded" => BatchState.Succeeded,
-                    "completed" => BatchState.Completed,
-                    "cancelled" => BatchState.Cancelled,
-                    _ => BatchState.Running,
-                },
-                Total = Int("n"),
-                Succeeded = Int("s"),
-                Failed = Int("f"),
-                Cancelled = Int("x"),
-                CreatedAt = created,
-                UpdatedAt = RedisTime.Instant(Get("u")) ?? created,
-                FinishedAt = RedisTime.Instant(Get("fin")),
-                Workflow = (string?)Get("wd") is { Length: > 0 } workflow ? WorkflowJson.Decode(workflow) : null,
-            };
+            return ReadBatch(batchId, fields);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -161,5 +139,33 @@ public sealed partial class RedisJobStore
         {
             throw RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>A batch from its hash's fields (Scripts/flow.lib.lua names them); the tenant is the hash's.</summary>
+    private static BatchInfo ReadBatch(string batchId, Dictionary<string, RedisValue> fields)
+    {
+        RedisValue Get(string name) => fields.TryGetValue(name, out var value) ? value : RedisValue.Null;
+        int Int(string name) => Get(name).TryParse(out int value) ? value : 0;
+        var created = RedisTime.Instant(Get("c")) ?? DateTimeOffset.UnixEpoch;
+        return new BatchInfo
+        {
+            Id = batchId,
+            Tenant = (string?)Get("tn") ?? string.Empty,
+            State = (string?)Get("st") switch
+            {
+                "succeeded" => BatchState.Succeeded,
+                "completed" => BatchState.Completed,
+                "cancelled" => BatchState.Cancelled,
+                _ => BatchState.Running,
+            },
+            Total = Int("n"),
+            Succeeded = Int("s"),
+            Failed = Int("f"),
+            Cancelled = Int("x"),
+            CreatedAt = created,
+            UpdatedAt = RedisTime.Instant(Get("u")) ?? created,
+            FinishedAt = RedisTime.Instant(Get("fin")),
+            Workflow = (string?)Get("wd") is { Length: > 0 } workflow ? WorkflowJson.Decode(workflow) : null,
+        };
     }
 }

@@ -24,7 +24,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal, OutboxApply, FlowLink, BatchJoin];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal, OutboxApply, FlowLink, BatchJoin, BatchList];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -71,6 +71,8 @@ internal sealed class RedisScript
     public static RedisScript FlowLink { get; } = Flow("flow_link");
 
     public static RedisScript BatchJoin { get; } = Plain("batch_join");
+
+    public static RedisScript BatchList { get; } = Plain("batch_list");
 
     public static RedisScript ClaimId { get; } = Plain("claim_id");
 

@@ -214,6 +214,21 @@ public sealed class RedisClusterTests
         Assert.Equal(0, await store.DeliverOutboxesAsync(100));
     }
 
+    /// <summary>The ids of the default tenant's batches in <paramref name="state"/>, every page (read on the coordination slot).</summary>
+    private static async Task<List<string>> ListedAsync(RedisJobStore store, BatchState state)
+    {
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default, State = state, Limit = BatchQuery.MaxLimit, Cursor = cursor }, CancellationToken.None);
+            ids.AddRange(page.Batches.Select(static b => b.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return ids;
+    }
+
     /// <summary>A batch with members on three nodes and its callbacks on two: counts on the batch's slot, each callback released once.</summary>
     private static async Task BatchAcrossSlotsAsync(RedisJobStore store, List<string> queues)
     {
@@ -225,6 +240,7 @@ public sealed class RedisClusterTests
         Assert.True(created.AllStored);
         Assert.Equal(JobState.Waiting, created.Results[^1].State);
         Assert.Equal(members.Count, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
+        Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Running));
 
         var added = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
         Assert.True((await store.AddToBatchAsync(batch.Id, TenantId.Default, [added], CancellationToken.None))!.AllStored);
@@ -235,6 +251,8 @@ public sealed class RedisClusterTests
         await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
         var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((BatchState.Succeeded, members.Count + 1, members.Count + 1), (info.State, info.Total, info.Succeeded));
+        Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Succeeded));
+        Assert.DoesNotContain(batch.Id, await ListedAsync(store, BatchState.Running));
 
         Assert.Equal(0, await store.DeliverOutboxesAsync(100));
         var callbacks = await FinishAllAsync(store, queues);

@@ -57,4 +57,33 @@ public sealed class RedisUpgradeTests
         var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
         Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "tenant-sets"));
     }
+
+    [RedisFact]
+    public async Task Initialize_OnAStoreWithoutBatchListings_ListsTheBatchesStored_Once()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var ids = new List<string>();
+        await using (var old = await RedisTestEnvironment.CreateStoreAsync(_time, prefix))
+        {
+            await old.InitializeAsync(CancellationToken.None);
+            for (var i = 0; i < 3; i++)
+            {
+                var batch = new NewBatch { Id = BatchId.New(), Tenant = i == 1 ? "tenant-b" : TenantId.Default, Retention = TimeSpan.FromDays(1) };
+                Assert.True((await old.CreateBatchAsync(batch, [RedisKeyLayoutTests.NewJob("default") with { Tenant = batch.Tenant, BatchId = batch.Id }], CancellationToken.None)).AllStored);
+                ids.Add(batch.Id);
+                _time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        // As a version before the listings left them: no listing, no upgrade mark.
+        var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await redis.KeyDeleteAsync([$"{prefix}:{{{prefix}:coord}}:bt:{TenantId.Default}", $"{prefix}:{{{prefix}:coord}}:bt:tenant-b", $"{prefix}:upgrades"]);
+        await using var upgraded = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await upgraded.InitializeAsync(CancellationToken.None);
+
+        var listed = await upgraded.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default }, CancellationToken.None);
+        Assert.Equal([ids[2], ids[0]], listed.Batches.Select(b => b.Id));
+        Assert.Equal([ids[1]], (await upgraded.ListBatchesAsync(new BatchQuery { Tenant = "tenant-b" }, CancellationToken.None)).Batches.Select(b => b.Id));
+        Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "batch-listings"));
+    }
 }

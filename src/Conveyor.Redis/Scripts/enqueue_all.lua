@@ -7,7 +7,7 @@
 -- ARGV[1] now (µs)  ARGV[2] wake-up "<channel>\n<sender>"  ARGV[3] number of queues  ARGV[4] '1' to register queues
 -- ARGV[5] the store's key prefix (to read a holder's hash in another queue: "<prefix>:{<queue>}:j:<id>").
 -- ARGV[6] batch operation: '' none, 'create' (the batch ARGV[7] of tenant ARGV[8], retention ARGV[9] µs, created
--- here, with the workflow definition ARGV[10] as its field wd when not '') or 'add' (to the running batch ARGV[7] of
+-- here, with the workflow definition ARGV[10] as its field wd when not '', and listed among the tenant's batches) or 'add' (to the running batch ARGV[7] of
 -- tenant ARGV[8]).  ARGV[11] '1' on a Redis Cluster: the store has made or checked the batch on its slot, and links
 -- this script's jobs to what is on other slots (each job's remote dependencies) itself (flow_link.lua); a job's batch
 -- and its remote dependencies are only recorded here (bo, and rd with wf counting them), never read.  ARGV[12] a key
@@ -119,6 +119,7 @@ if batch_op == 'create' then
   redis.call('HSET', flow_batch(batch_id), 'tn', batch_tenant, 'st', 'running', 'n', 0, 's', 0, 'f', 0, 'x', 0,
     'rt', ARGV[9], 'c', now, 'u', now)
   if ARGV[10] ~= '' then redis.call('HSET', flow_batch(batch_id), 'wd', ARGV[10]) end
+  redis.call('ZADD', flow_batch_listing(batch_tenant), now, batch_id)
 end
 
 -- Every member of the list is counted in its batch (and listed among its unfinished members) before the first is
