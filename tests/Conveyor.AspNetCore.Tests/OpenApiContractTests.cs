@@ -207,6 +207,12 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("GET", "/workflows/{workflowId}", await Send(app, HttpMethod.Get, "/workflows/" + started.WorkflowId, TestApp.KeyB), HttpStatusCode.NotFound);
         await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.OK);
         await contract.CheckAsync("POST", "/batches/{batchId}/cancel", await Send(app, HttpMethod.Post, $"/batches/{started.WorkflowId}/cancel", a), HttpStatusCode.Conflict);
+        await contract.CheckAsync("GET", "/batches", await Send(app, HttpMethod.Get, "/batches?status=CANCELLED&limit=1", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/batches", await Send(app, HttpMethod.Get, "/batches?limit=0", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", "/batches", await Send(app, HttpMethod.Get, "/batches?tenant=tenant-b", a), HttpStatusCode.Forbidden);
+        await contract.CheckAsync("GET", "/workflows", await Send(app, HttpMethod.Get, "/workflows?tenant=tenant-a", TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/workflows", await Send(app, HttpMethod.Get, "/workflows?status=running", a), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", "/workflows", await Send(app, HttpMethod.Get, "/workflows", null), HttpStatusCode.Unauthorized);
         const string Batches = "/batches", BatchJobs = "/batches/{batchId}/jobs", Workflows = "/workflows";
         const string BatchBody = """{"jobs": [{"type": "test:noop", "queue": "nobody"}], "on_success": {"type": "test:noop"}, "on_complete": null, "retention_seconds": 3600}""";
         string createdBatch;

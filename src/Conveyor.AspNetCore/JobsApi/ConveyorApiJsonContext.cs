@@ -24,6 +24,8 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(Conveyor.AspNetCore.LimitsApi.Contracts.LimitListResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchListResponse))]
+[JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowListResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.BatchCreatedResponse))]
 [JsonSerializable(typeof(Conveyor.AspNetCore.WorkflowsApi.Contracts.WorkflowCreatedResponse))]
 [JsonSerializable(typeof(JsonElement))]

@@ -233,6 +233,24 @@ internal static class ConveyorOpenApi
                 });
                 AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
                 break;
+            case "ListBatches" or "ListWorkflows":
+                operation.Parameters ??= [];
+                var pageSizes = context.ApplicationServices.GetRequiredService<IOptions<ConveyorApiOptions>>().Value;
+                var what = endpointName == "ListBatches" ? "batches" : "workflows";
+                AddQuery(operation, "status", $"Only {what} in this status.", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Enum = Enum.GetValues<BatchState>().Select(s => (JsonNode)JsonValue.Create(s.ToApiStatus())!).ToList(),
+                });
+                AddQuery(operation, "tenant", $"Admin keys only: the tenant whose {what} are listed, when it is not the key's own ('*' is refused: one tenant at a time); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "limit", $"Page size; {pageSizes.DefaultPageSize} when absent.", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Minimum = "1",
+                    Maximum = pageSizes.MaxPageSize.ToString(CultureInfo.InvariantCulture),
+                });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                break;
             case "CreateBatch" or "AddBatchJobs" or "CreateWorkflow":
                 var adding = endpointName == "AddBatchJobs";
                 operation.RequestBody = new OpenApiRequestBody

@@ -1,28 +1,71 @@
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.WorkflowsApi.Contracts;
+using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.AspNetCore.WorkflowsApi;
 
-/// <summary>Batches and workflows: read, cancel; every store call is scoped to the caller's tenant (an admin key may name one with <c>?tenant=</c>).</summary>
+/// <summary>Batches and workflows: list, read, cancel; every store call is scoped to the caller's tenant (an admin key may name one with <c>?tenant=</c>).</summary>
 internal static class WorkflowsEndpoints
 {
     public static void Map(IEndpointRouteBuilder group)
     {
         CreateBatchEndpoint.Map(group);
         CreateWorkflowEndpoint.Map(group);
+        group.MapGet("/batches", ListBatchesAsync).WithName("ListBatches")
+            .WithSummary("The tenant's batches, workflows among them (an admin key names another tenant with ?tenant=), newest first, filtered by status, a page at a time")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/batches/{batchId}", GetBatchAsync).WithName("GetBatch")
             .WithSummary("A batch's status, counts by outcome and progress")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/batches/{batchId}/cancel", CancelBatchAsync).WithName("CancelBatch")
             .WithSummary("Cancel a running batch or workflow: its jobs that have not started are cancelled, running ones asked to stop; its complete callback still runs")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/workflows", ListWorkflowsAsync).WithName("ListWorkflows")
+            .WithSummary("The tenant's workflows (an admin key names another tenant with ?tenant=), newest first, filtered by status, a page at a time")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/workflows/{workflowId}", GetWorkflowAsync).WithName("GetWorkflow")
             .WithSummary("A workflow's status and each step's name, job, status and dependencies")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    internal static async Task<Results<Ok<BatchListResponse>, ValidationProblem, ProblemHttpResult>> ListBatchesAsync(
+        HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+    {
+        var query = ListBatchesQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, workflowsOnly: false, out var error);
+        if (query is null)
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var page = await store.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new BatchListResponse([.. page.Batches.Select(ToResponse)], page.NextCursor));
+    }
+
+    internal static async Task<Results<Ok<WorkflowListResponse>, ValidationProblem, ProblemHttpResult>> ListWorkflowsAsync(
+        HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+    {
+        var query = ListBatchesQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, workflowsOnly: true, out var error);
+        if (query is null)
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var page = await store.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new WorkflowListResponse(
+            [.. page.Batches.Select(static b => new WorkflowSummaryResponse
+            {
+                WorkflowId = b.Id,
+                Name = b.Workflow?.Name,
+                Status = b.State.ToApiStatus(),
+                Steps = b.Workflow?.Steps.Count ?? 0,
+                Batch = ToResponse(b),
+            })],
+            page.NextCursor));
     }
 
     internal static async Task<Results<Ok<BatchResponse>, ValidationProblem, ProblemHttpResult>> GetBatchAsync(

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Conveyor.AspNetCore.JobsApi;
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Conveyor.AspNetCore.WorkflowsApi;
+
+/// <summary>
+/// Reads <c>GET /batches?status=&amp;tenant=&amp;limit=&amp;cursor=</c> (and <c>GET /workflows</c>, the same parameters)
+/// with the rules of <c>GET /jobs</c>: an unknown parameter or value is an error that names it; <c>tenant</c> is the
+/// key's own unless an admin key names another (a tenant key naming another is a 403). Batches are listed one tenant at
+/// a time: <c>tenant=*</c> is refused.
+/// </summary>
+internal static class ListBatchesQueryParser
+{
+    private static readonly string[] Parameters = ["status", "tenant", "limit", "cursor"];
+
+    private static readonly string Statuses = string.Join(", ", Enum.GetValues<BatchState>().Select(s => s.ToApiStatus()));
+
+    public static BatchQuery? Parse(IQueryCollection query, ConveyorCaller caller, ConveyorApiOptions options, bool workflowsOnly, out ParseError? error)
+    {
+        error = null;
+        var result = new BatchQuery { Tenant = caller.Tenant, Limit = Math.Min(options.DefaultPageSize, BatchQuery.MaxLimit), WorkflowsOnly = workflowsOnly };
+        var maxLimit = Math.Min(options.MaxPageSize, BatchQuery.MaxLimit);
+        foreach (var (name, values) in query)
+        {
+            if (!Parameters.Contains(name, StringComparer.Ordinal))
+            {
+                error = new ParseError(name, $"is not a query parameter of this endpoint; it takes: {string.Join(", ", Parameters)}.");
+                return null;
+            }
+
+            if (values.Count != 1)
+            {
+                error = new ParseError(name, "must be given once.");
+                return null;
+            }
+
+            var value = values[0] ?? "";
+            switch (name)
+            {
+                case "status":
+                    // Case-sensitive, as every enum of the API: "running" is refused, not read as RUNNING.
+                    var matched = Enum.GetValues<BatchState>().Where(s => string.Equals(s.ToApiStatus(), value, StringComparison.Ordinal)).ToArray();
+                    if (matched.Length == 0)
+                    {
+                        error = new ParseError(name, $"'{JobFilterParser.Shorten(value)}' is not a batch status; use one of {Statuses}.");
+                        return null;
+                    }
+
+                    result = result with { State = matched[0] };
+                    break;
+                case "tenant":
+                    var scope = new JobQuery { Tenant = caller.Tenant };
+                    if (!JobFilterParser.TryApply(name, value, caller, ref scope, out error))
+                    {
+                        return null;
+                    }
+
+                    if (scope.Tenant is null)
+                    {
+                        error = new ParseError(name, "must name one tenant: batches and workflows are listed one tenant at a time ('*' is for job listings).");
+                        return null;
+                    }
+
+                    result = result with { Tenant = scope.Tenant };
+                    break;
+                case "limit":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit < 1 || limit > maxLimit)
+                    {
+                        error = new ParseError(name, $"'{JobFilterParser.Shorten(value)}' is not a page size: use a whole number from 1 to {maxLimit} (Conveyor:Api:MaxPageSize).");
+                        return null;
+                    }
+
+                    result = result with { Limit = limit };
+                    break;
+                default:
+                    if (!JobCursor.TryDecode(value, out var cursor) || !BatchId.IsValid(cursor.JobId))
+                    {
+                        error = new ParseError(name, "is not a cursor from a previous page's next_cursor.");
+                        return null;
+                    }
+
+                    result = result with { Cursor = value };
+                    break;
+            }
+        }
+
+        return result;
+    }
+}
