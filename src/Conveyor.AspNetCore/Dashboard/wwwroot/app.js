@@ -1,12 +1,13 @@
-// Entry point: the API key form, the hash router (#/overview, #/jobs?…, #/jobs/{id}, #/batches, #/batches/{id},
-// #/workflows/{id}, #/schedules) and page switching.
+// Entry point: the API key form, the hash router (#/overview, #/jobs?…, #/jobs/{id}, #/batches?…, #/batches/{id},
+// #/workflows?…, #/workflows/{id}, #/schedules) and page switching.
 import { apiKey, setApiKey } from "./api.js";
 import { callerRole, clearNotice, notify } from "./ui.js";
 import { renderOverview } from "./overview.js";
 import { renderJobs } from "./jobs.js";
 import { renderJob } from "./job.js";
 import { renderSchedules } from "./schedules.js";
-import { renderBatch, renderBatchLookup } from "./batch.js";
+import { renderBatch } from "./batch.js";
+import { renderBatches } from "./batches.js";
 
 const main = document.getElementById("main");
 let current = null;
@@ -19,7 +20,7 @@ function route() {
   if (parts[0] === "jobs" && parts.length > 1) return { name: "jobs", page: renderJob, args: [decodeURIComponent(parts.slice(1).join("/")), params.get("tenant")] };
   if (parts[0] === "jobs") return { name: "jobs", page: renderJobs, args: [params] };
   if ((parts[0] === "batches" || parts[0] === "workflows") && parts.length > 1) return { name: "batches", page: renderBatch, args: [decodeURIComponent(parts[1]), params.get("tenant")] };
-  if (parts[0] === "batches" || parts[0] === "workflows") return { name: "batches", page: renderBatchLookup, args: [] };
+  if (parts[0] === "batches" || parts[0] === "workflows") return { name: parts[0], page: renderBatches, args: [params, parts[0]] };
   if (parts[0] === "schedules") return { name: "schedules", page: renderSchedules, args: [params] };
   return { name: "overview", page: renderOverview, args: [] };
 }

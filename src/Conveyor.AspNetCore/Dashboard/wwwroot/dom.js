@@ -35,6 +35,9 @@ export function jobHref(id, tenant) { return "#/jobs/" + encodeURIComponent(id) 
 /** A batch's or workflow's page, in the tenant it belongs to (as jobHref). */
 export function batchHref(id, tenant) { return "#/batches/" + encodeURIComponent(id) + tenantScope(tenant); }
 
+/** A workflow's page (the batch page, with its steps), in the tenant it belongs to (as jobHref). */
+export function workflowHref(id, tenant) { return "#/workflows/" + encodeURIComponent(id) + tenantScope(tenant); }
+
 function tenantScope(tenant) { return tenant ? "?tenant=" + encodeURIComponent(tenant) : ""; }
 
 export function badge(status) {
