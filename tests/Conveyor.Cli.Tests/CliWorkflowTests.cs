@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Cli.Tests;
 
-/// <summary><c>conveyor batches show</c> and <c>conveyor workflows show</c>: the API's answers, as fields and a table of steps.</summary>
+/// <summary><c>conveyor batches show|ls</c> and <c>conveyor workflows show|ls</c>: the API's answers, as fields and tables.</summary>
 public sealed class CliWorkflowTests : IAsyncLifetime
 {
     private CliServer _server = null!;
@@ -48,5 +48,31 @@ public sealed class CliWorkflowTests : IAsyncLifetime
         Assert.Contains("nightly", shown.Output, StringComparison.Ordinal);
         Assert.Matches(@"publish\s+WAITING\s+sales, costs\s+" + started.StepJobIds["publish"], shown.Output);
         Assert.Matches(@"extract\s+QUEUED\s+", shown.Output);
+    }
+
+    [Fact]
+    public async Task BatchesAndWorkflowsLs_ListTheTenants_ByStatus_APageAtATime()
+    {
+        var workflows = _server.Services.GetRequiredService<IWorkflowClient>();
+        var batch = await workflows.StartBatchAsync([Job(), Job()]);
+        var started = await workflows.StartWorkflowAsync(new WorkflowBuilder("nightly").Add("extract", Job()));
+
+        var batches = await _server.RunAsync("batches", "ls");
+        var firstPage = await _server.RunAsync("batches", "ls", "--limit", "1", "--json");
+        var running = await _server.RunAsync("workflows", "ls", "--status", "running");
+        var cancelled = await _server.RunAsync("batches", "ls", "--status", "cancelled", "--json");
+        var unknownStatus = await _server.RunAsync("batches", "ls", "--status", "done");
+
+        Assert.Equal(0, batches.ExitCode);
+        Assert.Matches(batch.BatchId + @"\s+RUNNING\s+0\s+2\s", batches.Output);
+        Assert.Contains(started.WorkflowId, batches.Output, StringComparison.Ordinal);
+        var page = JsonDocument.Parse(firstPage.Output).RootElement;
+        Assert.Single(page.GetProperty("batches").EnumerateArray());
+        Assert.Equal(JsonValueKind.String, page.GetProperty("next_cursor").ValueKind);
+        Assert.Matches(started.WorkflowId + @"\s+nightly\s+RUNNING\s+0\s+1\s", running.Output);
+        Assert.DoesNotContain(batch.BatchId, running.Output, StringComparison.Ordinal);
+        Assert.Empty(JsonDocument.Parse(cancelled.Output).RootElement.GetProperty("batches").EnumerateArray());
+        Assert.Equal(ExitCodes.Refused, unknownStatus.ExitCode);
+        Assert.Contains("status", unknownStatus.Error, StringComparison.Ordinal);
     }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Conveyor.Cli.Commands;
 
-/// <summary><c>conveyor batches show</c>: a batch's status, counts and progress.</summary>
+/// <summary><c>conveyor batches show</c>: a batch's status, counts and progress; <c>conveyor batches ls</c>: the tenant's batches.</summary>
 internal static class BatchesCommand
 {
     public static Command Create(GlobalOptions options, CliEnvironment environment)
@@ -29,6 +29,13 @@ internal static class BatchesCommand
             return ExitCodes.Ok;
         });
         batches.Subcommands.Add(show);
+        batches.Subcommands.Add(BatchListCommand.Create(
+            "batches",
+            static batch => batch,
+            [("batch_id", "BATCH"), ("status", "STATUS"), ("progress", "%"), ("total", "JOBS"), ("succeeded", "SUCCEEDED"), ("failed", "FAILED"),
+             ("cancelled", "CANCELLED"), ("workflow_name", "WORKFLOW"), ("created_at", "CREATED")],
+            options,
+            environment));
         return batches;
     }
 }

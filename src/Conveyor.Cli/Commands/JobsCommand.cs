@@ -30,32 +30,15 @@ internal static class JobsCommand
     private static Command List(GlobalOptions options, CliEnvironment environment)
     {
         var filter = new JobFilter();
-        var limit = new Option<int>("--limit") { Description = "Jobs per page, from 1 to the server's largest page (200 unless configured).", DefaultValueFactory = _ => 20 };
-        var cursor = new Option<string?>("--cursor") { Description = "The page after the one that printed this cursor." };
+        var limit = ListPage.Limit("Jobs");
+        var cursor = ListPage.Cursor();
         var command = new Command("ls", "The tenant's jobs, newest first, a page at a time.") { limit, cursor };
         filter.AddTo(command);
         CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
         {
-            var size = context.Parsed.GetValue(limit);
-            if (size < 1)
-            {
-                throw new CliException(ExitCodes.Usage, $"--limit {size}: give a page size of 1 or more.");
-            }
-
+            var size = ListPage.Size(context, limit);
             var page = await context.Api.GetAsync(filter.Query(context.Parsed, size, context.Parsed.GetValue(cursor)), cancellationToken).ConfigureAwait(false);
-            if (context.Output.Json)
-            {
-                context.Output.WriteJson(page);
-                return ExitCodes.Ok;
-            }
-
-            context.Output.Table(page.GetProperty("jobs").EnumerateArray().Select(WithLastError), ListColumns);
-            if (page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String)
-            {
-                context.Output.Line($"More: conveyor jobs ls --cursor {next.GetString()} (with the same filters)");
-            }
-
-            return ExitCodes.Ok;
+            return ListPage.Print(context, page, "jobs", WithLastError, ListColumns, "conveyor jobs ls");
         });
         return command;
     }

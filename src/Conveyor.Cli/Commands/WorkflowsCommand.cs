@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Conveyor.Cli.Commands;
 
-/// <summary><c>conveyor workflows show</c>: a workflow's status and each step's job, status and dependencies.</summary>
+/// <summary><c>conveyor workflows show</c>: a workflow's status and each step's job, status and dependencies; <c>conveyor workflows ls</c>: the tenant's workflows.</summary>
 internal static class WorkflowsCommand
 {
     public static Command Create(GlobalOptions options, CliEnvironment environment)
@@ -31,6 +31,12 @@ internal static class WorkflowsCommand
             return ExitCodes.Ok;
         });
         workflows.Subcommands.Add(show);
+        workflows.Subcommands.Add(BatchListCommand.Create(
+            "workflows",
+            BatchListCommand.WithBatchFields,
+            [("workflow_id", "WORKFLOW"), ("name", "NAME"), ("status", "STATUS"), ("progress", "%"), ("steps", "STEPS"), ("created_at", "CREATED")],
+            options,
+            environment));
         return workflows;
     }
 
