@@ -158,6 +158,19 @@ public sealed class JobQueryTests
     }
 
     [Theory]
+    [InlineData("/jobs", "job_00000000000000000000000000000000")]
+    [InlineData("/batches", "batch_00000000000000000000000000000000")]
+    public async Task List_ACursorPastTheTimesAStoreHolds_Is400(string path, string id)
+    {
+        await using var app = await TestApp.StartAsync();
+        var cursor = new Conveyor.Storage.JobCursor(long.MaxValue / 10, id).Encode();
+
+        using var response = await app.SendAsync(HttpMethod.Get, $"{path}?cursor={cursor}");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "cursor");
+    }
+
+    [Theory]
     [InlineData("/jobs?status=DONE", "status")]
     [InlineData("/jobs?status=", "status")]
     [InlineData("/jobs?type=Bad", "type")]

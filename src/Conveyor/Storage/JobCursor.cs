@@ -14,6 +14,11 @@ public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string J
         Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CreatedAtUnixMicroseconds}|{JobId}")))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    // The times a DateTimeOffset can hold, which every store turns the cursor's time into: one past them is not a
+    // cursor this API handed out, and must not reach a store's conversion (an exception, a 500).
+    private static readonly long MinMicros = (DateTimeOffset.MinValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+    private static readonly long MaxMicros = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
     /// <summary>Parses a cursor made by <see cref="Encode"/>; false for anything else.</summary>
     public static bool TryDecode(string? text, out JobCursor cursor)
     {
@@ -29,7 +34,8 @@ public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string J
             base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
             var bar = decoded.IndexOf('|', StringComparison.Ordinal);
-            if (bar <= 0 || !long.TryParse(decoded.AsSpan(0, bar), NumberStyles.Integer, CultureInfo.InvariantCulture, out var micros))
+            if (bar <= 0 || !long.TryParse(decoded.AsSpan(0, bar), NumberStyles.Integer, CultureInfo.InvariantCulture, out var micros)
+                || micros < MinMicros || micros > MaxMicros)
             {
                 return false;
             }
