@@ -10,10 +10,13 @@
 -- column batch_counted says that the job's end is counted already: the requeue sets it for a member that does not
 -- rejoin and clears it for one that does (PostgresJobStore.Commands.cs, RejoinedFlags), and the finishing paths count
 -- only members without it (jobs_flow_finished() below, with the body of 0028 otherwise, and jobs_flow_deleted()).
--- Rows written before this migration have it false, as every member had until now.
+-- A member that is unfinished and not flagged was counted and run again without rejoining: the rows already in that
+-- state are marked. One that a continuation flagged since cannot be told from a member not counted yet; it keeps false.
 -- To apply by hand: psql -v ON_ERROR_STOP=1 -1 -v schema=conveyor -f 0029_flow_counted_once.sql
 
 ALTER TABLE :"schema".jobs ADD COLUMN IF NOT EXISTS batch_counted boolean NOT NULL DEFAULT false;
+UPDATE :"schema".jobs SET batch_counted = true
+WHERE batch_id IS NOT NULL AND NOT flow AND state NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
 
 CREATE OR REPLACE FUNCTION :"schema".jobs_flow_finished() RETURNS trigger LANGUAGE plpgsql SET search_path = :"schema"
     SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = on SET enable_mergejoin = on AS $$

@@ -8,13 +8,17 @@
 -- batch and releasing its callbacks before that member ended. The new column batch_counted says that the job's end is
 -- counted already: RejoinBatch.sql sets it for a member that does not rejoin and clears it for one that does, and the
 -- two triggers that count a member (jobs_flow_finished, with the body of 0018, and jobs_flow_deleted, with the body
--- of 0019) count only members without it. Rows written before this migration have it 0, as every member had until
--- now. jobs_flow_finished is made last, so that it still fires before jobs_flow_resolved (0017).
+-- of 0019) count only members without it. A member that is unfinished and not flagged was counted and run again
+-- without rejoining: the rows already in that state are marked; one that a continuation flagged since cannot be told
+-- from a member not counted yet, and keeps 0. jobs_flow_finished is made last, so that it still fires before
+-- jobs_flow_resolved (0017).
 -- Parameters: none. Result: none.
 -- The store runs this inside BEGIN IMMEDIATE when PRAGMA user_version is 19 and sets user_version = 20 in the same
 -- transaction.
 
 ALTER TABLE jobs ADD COLUMN batch_counted INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET batch_counted = 1
+WHERE batch_id IS NOT NULL AND flow = 0 AND state NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
 
 DROP TRIGGER IF EXISTS jobs_flow_deleted;
 CREATE TRIGGER jobs_flow_deleted AFTER DELETE ON jobs
