@@ -33,17 +33,15 @@ public sealed partial class RedisJobStore
     {
         if (!await db.HashExistsAsync(_keys.Upgrades, TenantSetsUpgrade).ConfigureAwait(false))
         {
-            if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) > 0)
+            if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) == 0 || await FillTenantSetsAsync(db).ConfigureAwait(false))
             {
-                await FillTenantSetsAsync(db).ConfigureAwait(false);
+                await db.HashSetAsync(_keys.Upgrades, TenantSetsUpgrade, 1).ConfigureAwait(false);
             }
-
-            await db.HashSetAsync(_keys.Upgrades, TenantSetsUpgrade, 1).ConfigureAwait(false);
         }
 
-        if (!await db.HashExistsAsync(_keys.Upgrades, BatchListingsUpgrade).ConfigureAwait(false))
+        if (!await db.HashExistsAsync(_keys.Upgrades, BatchListingsUpgrade).ConfigureAwait(false)
+            && await FillBatchListingsAsync(db).ConfigureAwait(false))
         {
-            await FillBatchListingsAsync(db).ConfigureAwait(false);
             await db.HashSetAsync(_keys.Upgrades, BatchListingsUpgrade, 1).ConfigureAwait(false);
         }
     }
@@ -51,14 +49,22 @@ public sealed partial class RedisJobStore
     /// <summary>
     /// One SCAN of each primary for batch hashes (<c>{p}:{{p}:coord}:b:{id}</c>, not their <c>#</c> companions): only
     /// the primary that holds the coordination slot has any. Two servers starting together both fill the listings;
-    /// ZADD NX makes that harmless.
+    /// ZADD NX makes that harmless. Returns false when a primary could not be scanned (not connected): the step is then
+    /// not marked done, and the next start tries again.
     /// </summary>
-    private async Task FillBatchListingsAsync(IDatabase db)
+    private async Task<bool> FillBatchListingsAsync(IDatabase db)
     {
+        var complete = true;
         foreach (var server in _connection!.GetServers())
         {
-            if (!server.IsConnected || server.IsReplica)
+            if (server.IsReplica)
             {
+                continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                complete = false;
                 continue;
             }
 
@@ -81,20 +87,30 @@ public sealed partial class RedisJobStore
 
             await Task.WhenAll(pending).ConfigureAwait(false);
         }
+
+        return complete;
     }
 
     /// <summary>
     /// One SCAN of each primary for tenant listings (<c>{p}:{queue}:t:{tenant}</c>): a single pass over the key space,
     /// once, rather than one per queue. Two servers starting together both fill the sets; SADD makes that harmless.
+    /// Returns false when a primary could not be scanned (not connected), as <see cref="FillBatchListingsAsync"/>.
     /// </summary>
-    private async Task FillTenantSetsAsync(IDatabase db)
+    private async Task<bool> FillTenantSetsAsync(IDatabase db)
     {
         var queueStart = _keys.Prefix + ":{";
         var pattern = Glob(queueStart) + "*}:t:?*";
+        var complete = true;
         foreach (var server in _connection!.GetServers())
         {
-            if (!server.IsConnected || server.IsReplica)
+            if (server.IsReplica)
             {
+                continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                complete = false;
                 continue;
             }
 
@@ -121,6 +137,8 @@ public sealed partial class RedisJobStore
 
             await Task.WhenAll(pending).ConfigureAwait(false);
         }
+
+        return complete;
     }
 
     /// <summary>The text matched literally by a Redis glob pattern.</summary>

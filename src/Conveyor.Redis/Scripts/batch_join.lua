@@ -6,14 +6,19 @@
 -- Returns 0 when done, 2 when the batch is not the tenant's (or, to add to, not running), 3 when the batch to create exists.
 local bk, now = KEYS[1], ARGV[5]
 -- A plan journaled by a version before the listing (RedisJobStore.Outbox.cs) names one key and no id: its members
--- start at ARGV[6], and the batch it creates is left out of the listing.
+-- start at ARGV[6], and the batch it creates is listed under the key and id its hash's name gives (the same slot).
 local listed = KEYS[2] ~= nil
 local members = listed and 7 or 6
 if ARGV[1] == 'create' then
   if redis.call('EXISTS', bk) == 1 then return 3 end
   redis.call('HSET', bk, 'tn', ARGV[2], 'st', 'running', 'n', 0, 's', 0, 'f', 0, 'x', 0, 'rt', ARGV[3], 'c', now, 'u', now)
   if ARGV[4] ~= '' then redis.call('HSET', bk, 'wd', ARGV[4]) end
-  if listed then redis.call('ZADD', KEYS[2], now, ARGV[6]) end
+  if listed then
+    redis.call('ZADD', KEYS[2], now, ARGV[6])
+  else
+    local coordination, id = string.match(bk, '^(.*):b:([^:]+)$')
+    if id then redis.call('ZADD', coordination .. ':bt:' .. ARGV[2], now, id) end
+  end
 else
   local v = redis.call('HMGET', bk, 'tn', 'st')
   if v[1] ~= ARGV[2] or (ARGV[1] == 'add' and v[2] ~= 'running') then return 2 end
