@@ -296,7 +296,7 @@ public sealed class OpenApiContractTests
         var step = workflowBody["properties"]!["steps"]!["items"]!;
         Assert.Equal(WorkflowsApi.WorkflowRequestParser.StepFields.Order(), step["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal(new[] { "job", "name" }, step["required"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
-        Assert.Equal(WorkflowsApi.WorkflowRequestParser.Policies, step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(JobsApi.DependencyFailurePolicy.Names, step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         contract.AssertValid(workflowBody, """{"name": "monthly", "steps": [{"name": "a", "job": {"type": "test:noop"}}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"], "on_dependency_failure": "fail"}], "retention_seconds": 60}""", "a workflow");
         Assert.NotNull(workflow["responses"]!["201"]!["headers"]!["Location"]);
         foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/batches/{batchId}/jobs"), ("POST", "/workflows") })

@@ -25,9 +25,6 @@ internal static class WorkflowRequestParser
     /// <summary>The body's nesting depth: a step's job's payload nests as deep as in <c>POST /jobs</c>.</summary>
     public const int MaxDepth = CreateJobRequestParser.MaxDepth + 3;
 
-    /// <summary>The values of <c>on_dependency_failure</c> (<see cref="DependencyFailurePolicy"/>, which <c>POST /jobs</c> shares).</summary>
-    public static readonly string[] Policies = DependencyFailurePolicy.Names;
-
     public static readonly string[] Fields = ["name", "steps", "retention_seconds"];
 
     public static readonly string[] StepFields = ["name", "job", "after", "on_dependency_failure"];
