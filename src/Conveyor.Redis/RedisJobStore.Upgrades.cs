@@ -49,57 +49,45 @@ public sealed partial class RedisJobStore
     /// <summary>
     /// One SCAN of each primary for batch hashes (<c>{p}:{{p}:coord}:b:{id}</c>, not their <c>#</c> companions): only
     /// the primary that holds the coordination slot has any. Two servers starting together both fill the listings;
-    /// ZADD NX makes that harmless. Returns false when a primary could not be scanned (not connected): the step is then
-    /// not marked done, and the next start tries again.
+    /// ZADD NX makes that harmless.
     /// </summary>
-    private async Task<bool> FillBatchListingsAsync(IDatabase db)
-    {
-        var complete = true;
-        foreach (var server in _connection!.GetServers())
+    private Task<bool> FillBatchListingsAsync(IDatabase db) =>
+        ForEachKeyAsync(db, Glob(_keys.BatchPrefix) + "*", key =>
         {
-            if (server.IsReplica)
-            {
-                continue;
-            }
-
-            if (!server.IsConnected)
-            {
-                complete = false;
-                continue;
-            }
-
-            var pending = new List<Task>();
-            await foreach (var key in server.KeysAsync(db.Database, Glob(_keys.BatchPrefix) + "*", pageSize: 1000).ConfigureAwait(false))
-            {
-                var id = ((string)key!)[_keys.BatchPrefix.Length..];
-                if (!BatchId.IsValid(id))
-                {
-                    continue;
-                }
-
-                pending.Add(db.ScriptEvaluateAsync(ListBatchIfStored, [key], [_keys.BatchListingPrefix, id]));
-                if (pending.Count == 1000)
-                {
-                    await Task.WhenAll(pending).ConfigureAwait(false);
-                    pending.Clear();
-                }
-            }
-
-            await Task.WhenAll(pending).ConfigureAwait(false);
-        }
-
-        return complete;
-    }
+            var id = ((string)key!)[_keys.BatchPrefix.Length..];
+            return BatchId.IsValid(id) ? db.ScriptEvaluateAsync(ListBatchIfStored, [key], [_keys.BatchListingPrefix, id]) : null;
+        });
 
     /// <summary>
     /// One SCAN of each primary for tenant listings (<c>{p}:{queue}:t:{tenant}</c>): a single pass over the key space,
     /// once, rather than one per queue. Two servers starting together both fill the sets; SADD makes that harmless.
-    /// Returns false when a primary could not be scanned (not connected), as <see cref="FillBatchListingsAsync"/>.
     /// </summary>
-    private async Task<bool> FillTenantSetsAsync(IDatabase db)
+    private Task<bool> FillTenantSetsAsync(IDatabase db)
     {
         var queueStart = _keys.Prefix + ":{";
-        var pattern = Glob(queueStart) + "*}:t:?*";
+        return ForEachKeyAsync(db, Glob(queueStart) + "*}:t:?*", key =>
+        {
+            var name = (string)key!;
+            var tagEnd = name.IndexOf("}:t:", queueStart.Length, StringComparison.Ordinal);
+            if (tagEnd < 0)
+            {
+                return null;
+            }
+
+            var queue = name[queueStart.Length..tagEnd];
+            var tenant = name[(tagEnd + "}:t:".Length)..];
+            var keys = QueueKeys(queue);
+            return db.ScriptEvaluateAsync(AddTenantIfListed, [keys.Tenants, keys.TenantIndex(tenant)], [tenant]);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (null for a key it passes over) for each key of every primary that matches
+    /// <paramref name="pattern"/>, at most 1,000 writes in flight. Returns false when a primary could not be scanned (not
+    /// connected): the upgrade step is then not marked done, and the next start tries again.
+    /// </summary>
+    private async Task<bool> ForEachKeyAsync(IDatabase db, string pattern, Func<RedisKey, Task?> write)
+    {
         var complete = true;
         foreach (var server in _connection!.GetServers())
         {
@@ -117,17 +105,11 @@ public sealed partial class RedisJobStore
             var pending = new List<Task>();
             await foreach (var key in server.KeysAsync(db.Database, pattern, pageSize: 1000).ConfigureAwait(false))
             {
-                var name = (string)key!;
-                var tagEnd = name.IndexOf("}:t:", queueStart.Length, StringComparison.Ordinal);
-                if (tagEnd < 0)
+                if (write(key) is { } writing)
                 {
-                    continue;
+                    pending.Add(writing);
                 }
 
-                var queue = name[queueStart.Length..tagEnd];
-                var tenant = name[(tagEnd + "}:t:".Length)..];
-                var keys = QueueKeys(queue);
-                pending.Add(db.ScriptEvaluateAsync(AddTenantIfListed, [keys.Tenants, keys.TenantIndex(tenant)], [tenant]));
                 if (pending.Count == 1000)
                 {
                     await Task.WhenAll(pending).ConfigureAwait(false);

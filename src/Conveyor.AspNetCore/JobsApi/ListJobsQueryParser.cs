@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -18,25 +17,16 @@ internal static class ListJobsQueryParser
         var result = new JobQuery { Tenant = caller.Tenant, Limit = options.DefaultPageSize };
         foreach (var (name, values) in query)
         {
-            if (!Parameters.Contains(name, StringComparer.Ordinal))
+            if (!ListQueryRules.TryGetSingle(name, values, Parameters, out var value, out error))
             {
-                error = new ParseError(name, $"is not a query parameter of this endpoint; it takes: {string.Join(", ", Parameters)}.");
                 return null;
             }
 
-            if (values.Count != 1)
-            {
-                error = new ParseError(name, "must be given once.");
-                return null;
-            }
-
-            var value = values[0] ?? "";
             switch (name)
             {
                 case "limit":
-                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit < 1 || limit > options.MaxPageSize)
+                    if (!ListQueryRules.TryReadLimit(name, value, options.MaxPageSize, out var limit, out error))
                     {
-                        error = new ParseError(name, $"'{JobFilterParser.Shorten(value)}' is not a page size: use a whole number from 1 to {options.MaxPageSize} (Conveyor:Api:MaxPageSize).");
                         return null;
                     }
 
@@ -45,7 +35,7 @@ internal static class ListJobsQueryParser
                 case "cursor":
                     if (!JobCursor.TryDecode(value, out _))
                     {
-                        error = new ParseError(name, "is not a cursor from a previous page's next_cursor.");
+                        error = ListQueryRules.NotACursor(name);
                         return null;
                     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
@@ -24,19 +23,11 @@ internal static class ListBatchesQueryParser
         var maxLimit = Math.Min(options.MaxPageSize, BatchQuery.MaxLimit);
         foreach (var (name, values) in query)
         {
-            if (!Parameters.Contains(name, StringComparer.Ordinal))
+            if (!ListQueryRules.TryGetSingle(name, values, Parameters, out var value, out error))
             {
-                error = new ParseError(name, $"is not a query parameter of this endpoint; it takes: {string.Join(", ", Parameters)}.");
                 return null;
             }
 
-            if (values.Count != 1)
-            {
-                error = new ParseError(name, "must be given once.");
-                return null;
-            }
-
-            var value = values[0] ?? "";
             switch (name)
             {
                 case "status":
@@ -66,9 +57,8 @@ internal static class ListBatchesQueryParser
                     result = result with { Tenant = scope.Tenant };
                     break;
                 case "limit":
-                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit < 1 || limit > maxLimit)
+                    if (!ListQueryRules.TryReadLimit(name, value, maxLimit, out var limit, out error))
                     {
-                        error = new ParseError(name, $"'{JobFilterParser.Shorten(value)}' is not a page size: use a whole number from 1 to {maxLimit} (Conveyor:Api:MaxPageSize).");
                         return null;
                     }
 
@@ -77,7 +67,7 @@ internal static class ListBatchesQueryParser
                 default:
                     if (!JobCursor.TryDecode(value, out var cursor) || !BatchId.IsValid(cursor.JobId))
                     {
-                        error = new ParseError(name, "is not a cursor from a previous page's next_cursor.");
+                        error = ListQueryRules.NotACursor(name);
                         return null;
                     }
 
