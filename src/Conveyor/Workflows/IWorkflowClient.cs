@@ -51,6 +51,13 @@ public interface IWorkflowClient
     Task<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// A page of the tenant's batches (only its workflows with <see cref="BatchQuery.WorkflowsOnly"/>), newest first;
+    /// <see cref="BatchPage.NextCursor"/> as the next query's <see cref="BatchQuery.Cursor"/> reads the next page.
+    /// </summary>
+    /// <exception cref="ArgumentException">A limit out of range, or a cursor that no batch listing returned.</exception>
+    Task<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Cancels a running batch: its jobs that have not started are cancelled, running ones at the end of their attempt;
     /// the complete callback runs once all have finished. False when the tenant has no such batch or it is not running.
     /// </summary>

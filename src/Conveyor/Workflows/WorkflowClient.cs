@@ -91,6 +91,13 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         return BatchId.IsValid(batchId) ? store.GetBatchAsync(batchId, tenant, cancellationToken).AsTask() : Task.FromResult<BatchInfo?>(null);
     }
 
+    public Task<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        EnsureTenant(query.Tenant);
+        return store.ListBatchesAsync(query, cancellationToken).AsTask();
+    }
+
     public Task<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batchId);

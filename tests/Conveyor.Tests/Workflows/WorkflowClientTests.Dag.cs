@@ -166,4 +166,21 @@ public sealed partial class WorkflowClientTests
         Assert.Null(await workflows.GetWorkflowAsync("not-an-id", TenantId.Default, Ct));
         Assert.NotNull(await workflows.GetWorkflowAsync(started.WorkflowId, TenantId.Default, Ct));
     }
+
+    [Fact]
+    public async Task ListBatchesAsync_TheTenantsBatchesNewestFirst_WorkflowsOnlyOnRequest()
+    {
+        var (client, workflows, _) = CreateSut();
+        var batch = await workflows.StartBatchAsync([client.CreateJob(new EchoJob("a"))], cancellationToken: Ct);
+        var started = await workflows.StartWorkflowAsync(new WorkflowBuilder("nightly").Add("a", client.CreateJob(new EchoJob("b"))), Ct);
+
+        var all = await workflows.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default }, Ct);
+        var onlyWorkflows = await workflows.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default, WorkflowsOnly = true }, Ct);
+        var otherTenant = await workflows.ListBatchesAsync(new BatchQuery { Tenant = "other" }, Ct);
+
+        Assert.Equal(new[] { started.WorkflowId, batch.BatchId }.Order(), all.Batches.Select(static b => b.Id).Order());
+        Assert.Equal([started.WorkflowId], onlyWorkflows.Batches.Select(static b => b.Id));
+        Assert.Empty(otherTenant.Batches);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => workflows.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default, Limit = 0 }, Ct));
+    }
 }
