@@ -1,6 +1,5 @@
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.WorkflowsApi.Contracts;
-using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -34,7 +33,7 @@ internal static class WorkflowsEndpoints
     }
 
     internal static async Task<Results<Ok<BatchListResponse>, ValidationProblem, ProblemHttpResult>> ListBatchesAsync(
-        HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+        HttpContext http, IWorkflowClient workflows, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
     {
         var query = ListBatchesQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, workflowsOnly: false, out var error);
         if (query is null)
@@ -42,12 +41,12 @@ internal static class WorkflowsEndpoints
             return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
-        var page = await store.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
+        var page = await workflows.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new BatchListResponse([.. page.Batches.Select(ToResponse)], page.NextCursor));
     }
 
     internal static async Task<Results<Ok<WorkflowListResponse>, ValidationProblem, ProblemHttpResult>> ListWorkflowsAsync(
-        HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+        HttpContext http, IWorkflowClient workflows, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
     {
         var query = ListBatchesQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, workflowsOnly: true, out var error);
         if (query is null)
@@ -55,7 +54,7 @@ internal static class WorkflowsEndpoints
             return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
-        var page = await store.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
+        var page = await workflows.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new WorkflowListResponse(
             [.. page.Batches.Select(static b => new WorkflowSummaryResponse
             {
