@@ -13,6 +13,14 @@ namespace Conveyor.Server;
 /// With a <paramref name="handOff"/>, each batch also leases the jobs it releases (a batch's callback, a workflow's next
 /// step) in the same store call and hands them to free worker slots (<see cref="ReleasedJobHandOff"/>).
 /// </summary>
+/// <remarks>
+/// The end of a batch member (a workflow's step too) may be the one that finishes its batch and starts what waits for it,
+/// so it does not wait for the call in flight: a second writer takes it, with whatever else is waiting, while the first
+/// call runs. Only such an end wakes the second writer, so plain jobs keep one call at a time and their batches whole
+/// (two writers for every acknowledgement cost a busy PostgreSQL or Redis store a quarter of its drain rate, bench/README
+/// "Workflows"). Two calls of one batch's members meet on its record; the store orders them, as it orders the calls of
+/// two servers.
+/// </remarks>
 internal sealed class AcknowledgementBatcher(
     IJobStore store,
     HeldJobs held,
@@ -24,7 +32,11 @@ internal sealed class AcknowledgementBatcher(
     ReleasedJobHandOff? handOff = null)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+
+    // Set when a batch member's end is added: wakes the second writer (a token, dropped while one is already waiting).
+    private readonly Channel<bool> _memberEnded = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false });
 
     // Acknowledgements the store refused even alone, retried alone by one loop beside the batches (see WriteAsync).
     // The loop's running flag is set and cleared under the list's lock: a refusal that arrives as the loop finds the list
@@ -33,20 +45,52 @@ internal sealed class AcknowledgementBatcher(
     private bool _retryLoopRunning;
     private Task _retryingRefused = Task.CompletedTask;
 
-    public void Add(JobAcknowledgement acknowledgement) => _channel.Writer.TryWrite(acknowledgement);
+    /// <summary>Queues an acknowledgement; <paramref name="endsBatchMember"/> when it ends a batch member (see the remarks).</summary>
+    public void Add(JobAcknowledgement acknowledgement, bool endsBatchMember = false)
+    {
+        _channel.Writer.TryWrite(acknowledgement);
+        if (endsBatchMember)
+        {
+            _memberEnded.Writer.TryWrite(true);
+        }
+    }
 
     /// <summary>No more acknowledgements will come; <see cref="RunAsync"/> ends once it has written what it holds.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _channel.Writer.TryComplete();
+        _memberEnded.Writer.TryComplete();
+    }
 
     /// <summary>Writes batches until completed and drained. <paramref name="abandonToken"/> gives up on a store that stays down.</summary>
     public async Task RunAsync(CancellationToken abandonToken)
+    {
+        var memberEnded = _memberEnded.Reader;
+        await Task.WhenAll(
+            WriteBatchesAsync(_channel.Reader.WaitToReadAsync, abandonToken),
+            WriteBatchesAsync(async token => await memberEnded.WaitToReadAsync(token).ConfigureAwait(false) && memberEnded.TryRead(out _), abandonToken))
+            .ConfigureAwait(false);
+
+        // What the store kept refusing is waited for until it is stored or the server gives up on it (its lease then
+        // lapses, and the recoverer runs the job again).
+        Task retrying;
+        lock (_refused)
+        {
+            retrying = _retryingRefused;
+        }
+
+        await retrying.ConfigureAwait(false);
+    }
+
+    /// <summary>One writer: each time <paramref name="waitForWork"/> answers true, writes what is waiting (if the other writer has not taken it).</summary>
+    private async Task WriteBatchesAsync(Func<CancellationToken, ValueTask<bool>> waitForWork, CancellationToken abandonToken)
     {
         var batch = new List<JobAcknowledgement>(batchSize);
         var reader = _channel.Reader;
 
         // Handed-off jobs that must not start here (the server began stopping), handed back with the next batch.
         List<JobAcknowledgement>? handBack = null;
-        while (handBack is not null || await reader.WaitToReadAsync(abandonToken).ConfigureAwait(false))
+        while (handBack is not null || await waitForWork(abandonToken).ConfigureAwait(false))
         {
             if (handBack is not null)
             {
@@ -59,6 +103,11 @@ internal sealed class AcknowledgementBatcher(
                 batch.Add(ack);
             }
 
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
             var handedOff = await WriteAsync(batch, takeReleased: true, abandonToken).ConfigureAwait(false);
             Settled(batch);
             if (handedOff.Count > 0)
@@ -68,16 +117,6 @@ internal sealed class AcknowledgementBatcher(
 
             batch.Clear();
         }
-
-        // What the store kept refusing is waited for until it is stored or the server gives up on it (its lease then
-        // lapses, and the recoverer runs the job again).
-        Task retrying;
-        lock (_refused)
-        {
-            retrying = _retryingRefused;
-        }
-
-        await retrying.ConfigureAwait(false);
     }
 
     /// <summary>

@@ -271,7 +271,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
         else
         {
-            _batcher!.Add(ack);
+            _batcher!.Add(ack, endsBatchMember: run.Job.BatchId is not null && ack.Outcome is AckOutcome.Succeeded or AckOutcome.Partial or AckOutcome.Failed or AckOutcome.Cancelled);
         }
     }
 
