@@ -298,6 +298,27 @@ public abstract partial class WorkflowTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Continuation_StoredAgainWithItsIdAfterItsDependencyWasDeleted_IsADuplicate_NotARefusal()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        // An idempotent repeat (POST /jobs with the same Idempotency-Key) must find the job it created, whatever became
+        // of what the job waited for since.
+        var parent = await EnqueueAsync(NewJob(queue: "parents"));
+        var child = After(NewJob(queue: "children"), parent);
+        Assert.Equal(EnqueueOutcome.Enqueued, (await Store.EnqueueAsync(child, Ct)).Outcome);
+        Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(DefaultTenant, parent, Ct));
+
+        var repeat = await Store.EnqueueAsync(child, Ct);
+
+        Assert.Equal((EnqueueOutcome.DuplicateId, child.Id), (repeat.Outcome, repeat.JobId));
+        await AssertStateAsync(child.Id, JobState.Cancelled);
+    }
+
+    [Fact]
     public async Task Chain_StoredAllOrNone_EarlierJobsOfTheListCanBeWaitedFor()
     {
         if (!SupportsWorkflows)
