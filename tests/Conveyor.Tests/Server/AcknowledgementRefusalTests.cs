@@ -20,7 +20,7 @@ public sealed class AcknowledgementRefusalTests
         var inner = new InMemoryJobStore(TimeProvider.System);
         var (store, control) = RefusingStore.Wrap(inner);
         var held = new HeldJobs();
-        var leased = await LeaseAsync(inner, 6);
+        var leased = await LeasedJobs.EnqueueAndLeaseAsync(inner, 6);
         foreach (var job in leased)
         {
             held.Add(new RunningJob(job));
@@ -121,7 +121,7 @@ public sealed class AcknowledgementRefusalTests
         var inner = new InMemoryJobStore(TimeProvider.System);
         var (store, control) = RefusingStore.Wrap(inner);
         var held = new HeldJobs();
-        var job = Assert.Single(await LeaseAsync(inner, 1));
+        var job = Assert.Single(await LeasedJobs.EnqueueAndLeaseAsync(inner, 1));
         held.Add(new RunningJob(job));
         control.RefusedJobId = job.Id;
         var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System, new CapturingLoggerProvider().CreateLogger("test"));
@@ -131,33 +131,6 @@ public sealed class AcknowledgementRefusalTests
 
     private static JobAcknowledgement Succeeded(LeasedJob job) =>
         new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
-
-    private static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(IJobStore store, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            await store.EnqueueAsync(new NewJob
-            {
-                Id = JobId.New(),
-                Type = "test:run",
-                Queue = QueueName.Default,
-                Tenant = TenantId.Default,
-                Payload = "{}"u8.ToArray(),
-                MaxRetry = 0,
-                Retention = TimeSpan.FromDays(1),
-            }, CancellationToken.None);
-        }
-
-        var leased = await store.DequeueAsync(new DequeueRequest
-        {
-            Queues = [new QueueQuota(QueueName.Default, count)],
-            Limit = count,
-            ServerId = "server",
-            LeaseDuration = TimeSpan.FromMinutes(5),
-        }, CancellationToken.None);
-        Assert.Equal(count, leased.Count);
-        return leased;
-    }
 
     /// <summary>Refuses, with an error that is not "unavailable", every acknowledgement call that holds <see cref="RefusedJobId"/>.</summary>
     public class RefusingStore : DispatchProxy

@@ -64,52 +64,32 @@ public sealed class AcknowledgementWritersTests
         new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
 
     /// <summary>An in-memory store behind a gate, with <paramref name="count"/> jobs leased and held.</summary>
-    private static async Task<(IJobStore Store, GatedStore Gate, HeldJobs Held, IReadOnlyList<LeasedJob> Leased)> GatedAsync(int count)
+    private static async Task<(IJobStore Store, GatedAcknowledgements Gate, HeldJobs Held, IReadOnlyList<LeasedJob> Leased)> GatedAsync(int count)
     {
         var inner = new InMemoryJobStore(TimeProvider.System);
-        for (var i = 0; i < count; i++)
-        {
-            await inner.EnqueueAsync(new NewJob
-            {
-                Id = JobId.New(),
-                Type = "test:run",
-                Queue = QueueName.Default,
-                Tenant = TenantId.Default,
-                Payload = "{}"u8.ToArray(),
-                MaxRetry = 0,
-                Retention = TimeSpan.FromDays(1),
-            }, CancellationToken.None);
-        }
-
-        var leased = await inner.DequeueAsync(new DequeueRequest
-        {
-            Queues = [new QueueQuota(QueueName.Default, count)],
-            Limit = count,
-            ServerId = "server",
-            LeaseDuration = TimeSpan.FromMinutes(5),
-        }, CancellationToken.None);
+        var leased = await LeasedJobs.EnqueueAndLeaseAsync(inner, count);
         var held = new HeldJobs();
         foreach (var job in leased)
         {
             held.Add(new RunningJob(job));
         }
 
-        var (store, gate) = GatedStore.Wrap(inner);
+        var (store, gate) = GatedAcknowledgements.Wrap(inner);
         return (store, gate, held, leased);
     }
 
     /// <summary>Records each acknowledgement call's job ids; every call waits until <see cref="Open"/>.</summary>
-    public class GatedStore : DispatchProxy
+    public class GatedAcknowledgements : DispatchProxy
     {
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private IJobStore _inner = null!;
 
         public ConcurrentQueue<string[]> Calls { get; } = new();
 
-        public static (IJobStore Store, GatedStore Gate) Wrap(IJobStore inner)
+        public static (IJobStore Store, GatedAcknowledgements Gate) Wrap(IJobStore inner)
         {
-            var proxy = Create<IJobStore, GatedStore>();
-            var gate = (GatedStore)(object)proxy;
+            var proxy = Create<IJobStore, GatedAcknowledgements>();
+            var gate = (GatedAcknowledgements)(object)proxy;
             gate._inner = inner;
             return (proxy, gate);
         }

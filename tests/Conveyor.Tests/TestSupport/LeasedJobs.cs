@@ -1,0 +1,35 @@
+using Conveyor.Storage;
+
+namespace Conveyor.Tests.TestSupport;
+
+/// <summary>Jobs enqueued and leased at once, for tests of what a server does with leased jobs.</summary>
+internal static class LeasedJobs
+{
+    /// <summary>Enqueues <paramref name="count"/> jobs on the default queue and leases them all for five minutes.</summary>
+    public static async Task<IReadOnlyList<LeasedJob>> EnqueueAndLeaseAsync(IJobStore store, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await store.EnqueueAsync(new NewJob
+            {
+                Id = JobId.New(),
+                Type = "test:run",
+                Queue = QueueName.Default,
+                Tenant = TenantId.Default,
+                Payload = "{}"u8.ToArray(),
+                MaxRetry = 0,
+                Retention = TimeSpan.FromDays(1),
+            }, CancellationToken.None);
+        }
+
+        var leased = await store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(QueueName.Default, count)],
+            Limit = count,
+            ServerId = "server",
+            LeaseDuration = TimeSpan.FromMinutes(5),
+        }, CancellationToken.None);
+        Assert.Equal(count, leased.Count);
+        return leased;
+    }
+}
