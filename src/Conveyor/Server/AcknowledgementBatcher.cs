@@ -108,26 +108,22 @@ internal sealed class AcknowledgementBatcher(
                 continue;
             }
 
-            var handedOff = await WriteAsync(batch, takeReleased: true, abandonToken).ConfigureAwait(false);
+            handBack = await WriteAsync(batch, takeReleased: true, abandonToken).ConfigureAwait(false);
             Settled(batch);
-            if (handedOff.Count > 0)
-            {
-                handBack = handOff!.Take(handedOff);
-            }
-
             batch.Clear();
         }
     }
 
     /// <summary>
-    /// Writes a batch, trying again after a backoff while the store is unavailable; returns the jobs its acknowledgements
-    /// released and leased for this server (<see cref="ReleasedJobHandOff"/>). A store that refuses the batch (any error
+    /// Writes a batch, trying again after a backoff while the store is unavailable; hands the jobs its acknowledgements
+    /// released and leased for this server to free slots (<see cref="ReleasedJobHandOff"/>) and returns the
+    /// acknowledgements that hand back those that must not start here, or null. A store that refuses the batch (any error
     /// other than <see cref="JobStoreUnavailableException"/>) is given each acknowledgement alone, so that one it cannot
     /// store (a cascade beyond the store's limits, a defect) does not hold back the others, here or in later
     /// batches: one it refuses alone too leaves <paramref name="batch"/> and is retried alone in the background, its job
     /// held (its lease extended) meanwhile.
     /// </summary>
-    private async Task<IReadOnlyList<LeasedJob>> WriteAsync(List<JobAcknowledgement> batch, bool takeReleased, CancellationToken abandonToken)
+    private async Task<List<JobAcknowledgement>?> WriteAsync(List<JobAcknowledgement> batch, bool takeReleased, CancellationToken abandonToken)
     {
         var backoff = new Backoff();
         while (true)
@@ -136,11 +132,19 @@ internal sealed class AcknowledgementBatcher(
             {
                 if (takeReleased && handOff?.NextRequest() is { } next)
                 {
-                    return (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
+                    try
+                    {
+                        var leased = (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
+                        return leased.Count > 0 ? handOff.Take(leased) : null;
+                    }
+                    finally
+                    {
+                        handOff.Answered(next);
+                    }
                 }
 
                 await store.AcknowledgeManyAsync(batch, abandonToken).ConfigureAwait(false);
-                return [];
+                return null;
             }
             catch (Exception e) when (e is not JobStoreUnavailableException && !abandonToken.IsCancellationRequested)
             {
@@ -149,7 +153,7 @@ internal sealed class AcknowledgementBatcher(
                     Log.AcknowledgementRefused(logger, e, batch[0].JobId, store.Name);
                     Refused(batch[0], abandonToken);
                     batch.Clear();
-                    return [];
+                    return null;
                 }
 
                 Log.AcknowledgementBatchRefused(logger, e, batch.Count, store.Name);
@@ -163,7 +167,7 @@ internal sealed class AcknowledgementBatcher(
                     }
                 }
 
-                return [];
+                return null;
             }
             catch (Exception e) when (!abandonToken.IsCancellationRequested)
             {

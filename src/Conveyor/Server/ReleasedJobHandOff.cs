@@ -33,7 +33,14 @@ internal sealed class ReleasedJobHandOff(
     // Heaviest queue first: the one a fetcher's first pass serves most.
     private readonly string[] _queues = [.. queues.OrderByDescending(static q => q.Value).ThenBy(static q => q.Key, StringComparer.Ordinal).Select(static q => q.Key)];
 
-    /// <summary>The dequeue to run with the next acknowledgement, or null when jobs must not be handed off now.</summary>
+    // Slots asked for by acknowledgement calls in flight (the batcher has two writers), not offered to another call.
+    private readonly Lock _askedLock = new();
+    private int _asked;
+
+    /// <summary>
+    /// The dequeue to run with the next acknowledgement, or null when jobs must not be handed off now. Its slots stay
+    /// asked for until <see cref="Answered"/>.
+    /// </summary>
     public DequeueRequest? NextRequest()
     {
         if (_queues.Length == 0 || !enabled())
@@ -41,7 +48,13 @@ internal sealed class ReleasedJobHandOff(
             return null;
         }
 
-        var limit = Math.Max(1, freeSlots.CurrentCount);
+        int limit;
+        lock (_askedLock)
+        {
+            limit = Math.Max(1, freeSlots.CurrentCount - _asked);
+            _asked += limit;
+        }
+
         var quotas = new QueueQuota[_queues.Length];
         for (var i = 0; i < quotas.Length; i++)
         {
@@ -49,6 +62,15 @@ internal sealed class ReleasedJobHandOff(
         }
 
         return new DequeueRequest { Queues = quotas, Limit = limit, ServerId = serverId, LeaseDuration = leaseDuration };
+    }
+
+    /// <summary>The call made with <paramref name="request"/> returned or failed, and what it leased was taken: its slots may be asked for again.</summary>
+    public void Answered(DequeueRequest request)
+    {
+        lock (_askedLock)
+        {
+            _asked -= request.Limit;
+        }
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed class AcknowledgementWritersTests
         batcher.Add(Succeeded(leased[1]));
         batcher.Add(Succeeded(leased[2]), endsBatchMember: true);
         await Eventually.HoldsAsync(() => gate.Calls.Count == 2, because: "the member's end to be written beside the call in flight");
-        Assert.Equal([leased[1].Id, leased[2].Id], gate.Calls.ToArray()[1].Order());
+        Assert.Equal(new[] { leased[1].Id, leased[2].Id }.Order(), gate.Calls.ToArray()[1].Order());
 
         gate.Open();
         await Eventually.HoldsAsync(() => held.Count == 0, because: "both calls to be stored");
@@ -52,6 +52,8 @@ public sealed class AcknowledgementWritersTests
             batcher.Add(Succeeded(job));
         }
 
+        // Nothing woke a second writer: still the one call.
+        Assert.Single(gate.Calls);
         gate.Open();
         await Eventually.HoldsAsync(() => held.Count == 0, because: "every acknowledgement to be stored");
         batcher.Complete();

@@ -91,6 +91,22 @@ public sealed class ReleasedJobHandOffTests
     }
 
     [Fact]
+    public void TwoCallsInFlight_DoNotBothAskForTheFreeSlots_UntilTheFirstIsAnswered()
+    {
+        using var freeSlots = new SemaphoreSlim(3, 4);
+        var handOff = new ReleasedJobHandOff(freeSlots, new HeldJobs(), Channel.CreateBounded<RunningJob>(4).Writer,
+            new Dictionary<string, int> { ["default"] = 1 }, "server", TimeSpan.FromSeconds(4), enabled: () => true, static _ => { }, CancellationToken.None);
+
+        var first = handOff.NextRequest()!;
+        var second = handOff.NextRequest()!;
+        Assert.Equal((3, 1), (first.Limit, second.Limit));
+
+        handOff.Answered(first);
+        handOff.Answered(second);
+        Assert.Equal(3, handOff.NextRequest()!.Limit);
+    }
+
+    [Fact]
     public void NextRequest_WhileDisabled_IsNull_AndALeasedJobIsHandedBack()
     {
         var held = new HeldJobs();
