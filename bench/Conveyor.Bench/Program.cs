@@ -19,7 +19,8 @@ using Conveyor.Bench;
 //   --scenario dashboard      --n finished jobs (1 in 11 failed) behind the Jobs API over HTTP: overview, failed list page
 //                             1 and 100, a filtered list, a job's detail (--reps runs each), a bulk retry of 10,000
 //   --scenario workflows      a batch's callback delay, a 1,000-node DAG against the same jobs independent, and the
-//                             drain of plain jobs beside waiting workflows (--reps runs each); --parts callback,store,dag,drain
+//                             drain of plain jobs beside waiting workflows, a drain of one batch's members against plain jobs
+//                             (--reps runs each); --parts callback,store,dag,drain,members
 //                             runs only those named
 //   --scenario rate-accuracy  --rate-limit N held by --processes (3) worker processes for --seconds (60): starts per
 //                             second, the running count against burst + N × t, each process's share

@@ -21,7 +21,8 @@ namespace Conveyor.Bench;
 ///    (EnqueueManyAsync) and drained: enqueue time and time to the last job's end, --reps runs each;
 /// 4. drain: jobs/s of --n plain jobs on an empty store and on a store holding 100 waiting workflows of 10 steps and a
 ///    running batch of 1,000 jobs (on a queue no server serves): one drain not counted, then --reps pairs in alternating
-///    order; the medians and each pair's difference.
+///    order; the medians and each pair's difference;
+/// 5. members: jobs/s of --n jobs stored as the members of one batch against the same jobs stored plain, --reps pairs.
 /// With --backlog N, parts 1 and 2 first make N jobs of other workflows wait in the store (in a queue nobody serves), as
 /// in a store in service. In parts 1 and 2 a PostgreSQL store's tables are analyzed after the warm-up round (BenchHost.AnalyzeAsync): without it
 /// the figures are those of plans made for empty tables, 3-12 ms an acknowledgement that releases a job.
@@ -57,6 +58,11 @@ internal static class WorkflowScenario
         if (Runs("drain"))
         {
             await DrainBesideWorkflowsAsync(settings, reps);
+        }
+
+        if (Runs("members"))
+        {
+            await DrainOfMembersAsync(settings, reps);
         }
     }
 
@@ -376,7 +382,34 @@ internal static class WorkflowScenario
             $"per pair {string.Join(" / ", ratios.Select(x => F(x, "+0.0;-0.0")))} %, mean {F(ratios.Average(), "+0.0;-0.0")} % ± {F(StandardError(ratios), "N1")} (standard error)");
     }
 
-    private static async Task<double> DrainAsync(BenchSettings settings, bool withWorkflows)
+    /// <summary>
+    /// Jobs/s of --n no-op jobs stored as the members of one batch, against the same jobs stored plain, in pairs of
+    /// alternating order after one drain not counted: what a batch's bookkeeping costs a drain of its members.
+    /// </summary>
+    private static async Task DrainOfMembersAsync(BenchSettings settings, int reps)
+    {
+        await DrainAsync(settings, withWorkflows: false, asMembers: true);
+        var plain = new List<double>();
+        var members = new List<double>();
+        for (var r = 0; r < reps; r++)
+        {
+            if (r % 2 == 0)
+            {
+                plain.Add(await DrainAsync(settings, withWorkflows: false));
+                members.Add(await DrainAsync(settings, withWorkflows: false, asMembers: true));
+            }
+            else
+            {
+                members.Add(await DrainAsync(settings, withWorkflows: false, asMembers: true));
+                plain.Add(await DrainAsync(settings, withWorkflows: false));
+            }
+        }
+
+        Report($"drain of {settings.N} jobs, c={settings.Concurrency}: plain {string.Join(" / ", plain.Select(x => F(x)))} jobs/s; " +
+            $"the members of one batch {string.Join(" / ", members.Select(x => F(x)))} jobs/s; medians {F(Percentile(plain, 0.5))} vs {F(Percentile(members, 0.5))}");
+    }
+
+    private static async Task<double> DrainAsync(BenchSettings settings, bool withWorkflows, bool asMembers = false)
     {
         var target = await NewTargetAsync(settings, "wf-drain");
         double rate;
@@ -404,7 +437,19 @@ internal static class WorkflowScenario
                     new BatchOptions { OnComplete = jobs.CreateJob(new Node(), elsewhere) });
             }
 
-            await PrefillAsync(jobs, settings.N, settings.Store == "redis" ? 1 : 4);
+            if (asMembers)
+            {
+                var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+                var batch = await workflows.StartBatchAsync(Enumerable.Range(0, Math.Min(1000, settings.N)).Select(_ => jobs.CreateJob(new BenchJob(0))).ToList());
+                for (var added = 1000; added < settings.N; added += 1000)
+                {
+                    await workflows.AddToBatchAsync(batch.BatchId, Enumerable.Range(0, Math.Min(1000, settings.N - added)).Select(_ => jobs.CreateJob(new BenchJob(0))).ToList());
+                }
+            }
+            else
+            {
+                await PrefillAsync(jobs, settings.N, settings.Store == "redis" ? 1 : 4);
+            }
 
             // Each drain starts with the previous one's garbage collected, whichever side of the pair it was.
             GC.Collect();

@@ -14,12 +14,13 @@ namespace Conveyor.Server;
 /// step) in the same store call and hands them to free worker slots (<see cref="ReleasedJobHandOff"/>).
 /// </summary>
 /// <remarks>
-/// The end of a batch member (a workflow's step too) may be the one that finishes its batch and starts what waits for it,
-/// so it does not wait for the call in flight: a second writer takes it, with whatever else is waiting, while the first
-/// call runs. Only such an end wakes the second writer, so plain jobs keep one call at a time and their batches whole
-/// (two writers for every acknowledgement cost a busy PostgreSQL or Redis store a quarter of its drain rate, bench/README
-/// "Workflows"). Two calls of one batch's members meet on its record; the store orders them, as it orders the calls of
-/// two servers.
+/// An acknowledgement added <c>besideCallInFlight</c> does not wait for the call in flight: a second writer takes it, with
+/// whatever else is waiting, while the first call runs. The server asks for it for the end of a batch member (a workflow's
+/// step too) when no fetched job waits to start there: it may be the end that finishes the batch and starts what waits
+/// for it. Everything else keeps one call at a time and whole batches: two writers for every acknowledgement cost a busy
+/// PostgreSQL or Redis store a quarter of its drain rate, and a drain of one batch's members on PostgreSQL as much (its
+/// two calls meet on the batch's record, which the store orders as it orders the calls of two servers; bench/README
+/// "Workflows").
 /// </remarks>
 internal sealed class AcknowledgementBatcher(
     IJobStore store,
@@ -34,8 +35,9 @@ internal sealed class AcknowledgementBatcher(
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
-    // Set when a batch member's end is added: wakes the second writer (a token, dropped while one is already waiting).
-    private readonly Channel<bool> _memberEnded = Channel.CreateBounded<bool>(
+    // Set by an acknowledgement added beside the call in flight: wakes the second writer (a token, dropped while one is
+    // already waiting).
+    private readonly Channel<bool> _besideCallInFlight = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false });
 
     // Acknowledgements the store refused even alone, retried alone by one loop beside the batches (see WriteAsync).
@@ -45,13 +47,13 @@ internal sealed class AcknowledgementBatcher(
     private bool _retryLoopRunning;
     private Task _retryingRefused = Task.CompletedTask;
 
-    /// <summary>Queues an acknowledgement; <paramref name="endsBatchMember"/> when it ends a batch member (see the remarks).</summary>
-    public void Add(JobAcknowledgement acknowledgement, bool endsBatchMember = false)
+    /// <summary>Queues an acknowledgement; <paramref name="besideCallInFlight"/> writes it without waiting for the call in flight (see the remarks).</summary>
+    public void Add(JobAcknowledgement acknowledgement, bool besideCallInFlight = false)
     {
         _channel.Writer.TryWrite(acknowledgement);
-        if (endsBatchMember)
+        if (besideCallInFlight)
         {
-            _memberEnded.Writer.TryWrite(true);
+            _besideCallInFlight.Writer.TryWrite(true);
         }
     }
 
@@ -59,16 +61,16 @@ internal sealed class AcknowledgementBatcher(
     public void Complete()
     {
         _channel.Writer.TryComplete();
-        _memberEnded.Writer.TryComplete();
+        _besideCallInFlight.Writer.TryComplete();
     }
 
     /// <summary>Writes batches until completed and drained. <paramref name="abandonToken"/> gives up on a store that stays down.</summary>
     public async Task RunAsync(CancellationToken abandonToken)
     {
-        var memberEnded = _memberEnded.Reader;
+        var besideCallInFlight = _besideCallInFlight.Reader;
         await Task.WhenAll(
             WriteBatchesAsync(_channel.Reader.WaitToReadAsync, abandonToken),
-            WriteBatchesAsync(async token => await memberEnded.WaitToReadAsync(token).ConfigureAwait(false) && memberEnded.TryRead(out _), abandonToken))
+            WriteBatchesAsync(async token => await besideCallInFlight.WaitToReadAsync(token).ConfigureAwait(false) && besideCallInFlight.TryRead(out _), abandonToken))
             .ConfigureAwait(false);
 
         // What the store kept refusing is waited for until it is stored or the server gives up on it (its lease then

@@ -271,7 +271,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
         else
         {
-            _batcher!.Add(ack, endsBatchMember: run.Job.BatchId is not null && ack.Outcome is AckOutcome.Succeeded or AckOutcome.Partial or AckOutcome.Failed or AckOutcome.Cancelled);
+            // The end of a batch member when no fetched job waits to start here may be the one that finishes its batch:
+            // it is written beside the call in flight (AcknowledgementBatcher). While fetched jobs wait, the server is in
+            // the middle of a drain, and the end waits as every other does, so the batches stay whole.
+            _batcher!.Add(ack, besideCallInFlight: run.Job.BatchId is not null && _buffer.Reader.Count == 0
+                && ack.Outcome is AckOutcome.Succeeded or AckOutcome.Partial or AckOutcome.Failed or AckOutcome.Cancelled);
         }
     }
 

@@ -14,7 +14,7 @@ namespace Conveyor.Tests.Server;
 public sealed class AcknowledgementWritersTests
 {
     [Fact]
-    public async Task ABatchMembersEnd_IsWrittenWhileTheCallInFlightRuns_WithThePlainEndsWaitingBesideIt()
+    public async Task AnEndAddedBesideTheCallInFlight_IsWrittenWhileItRuns_WithThePlainEndsWaitingThere()
     {
         var (store, gate, held, leased) = await GatedAsync(3);
         var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, TimeProvider.System,
@@ -26,7 +26,7 @@ public sealed class AcknowledgementWritersTests
 
         // The first call is held open: a plain end waits for it, a member's end starts a second call with it.
         batcher.Add(Succeeded(leased[1]));
-        batcher.Add(Succeeded(leased[2]), endsBatchMember: true);
+        batcher.Add(Succeeded(leased[2]), besideCallInFlight: true);
         await Eventually.HoldsAsync(() => gate.Calls.Count == 2, because: "the member's end to be written beside the call in flight");
         Assert.Equal(new[] { leased[1].Id, leased[2].Id }.Order(), gate.Calls.ToArray()[1].Order());
 
