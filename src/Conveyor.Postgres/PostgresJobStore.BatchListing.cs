@@ -11,7 +11,12 @@ public sealed partial class PostgresJobStore
     {
         var cursor = BatchListing.Check(query);
 
-        var parameters = new List<NpgsqlParameter> { Text(query.Tenant) };
+        var parameters = new List<NpgsqlParameter>();
+        if (query.Tenant is { } tenant)
+        {
+            parameters.Add(Text(tenant));
+        }
+
         if (query.State is { } state)
         {
             parameters.Add(Text(state.ToStorageName()));
@@ -24,7 +29,7 @@ public sealed partial class PostgresJobStore
         }
 
         parameters.Add(new NpgsqlParameter { Value = query.Limit + 1, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        var sql = ListBatchesSql(_options.Schema, query.State is not null, query.WorkflowsOnly, cursor is not null);
+        var sql = ListBatchesSql(_options.Schema, query.Tenant is not null, query.State is not null, query.WorkflowsOnly, cursor is not null);
 
         try
         {
@@ -46,16 +51,22 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>
-    /// The listing's statement: $1 the tenant, then the state when <paramref name="byState"/>, the cursor's time and id
-    /// when <paramref name="afterCursor"/>, and the page size plus one. Only the filters in use appear in the text, so
-    /// that each combination gets its own plan on the index in page order that fits it (migration 0030): (tenant,
-    /// created_at DESC, id DESC), or with the state after the tenant.
+    /// The listing's statement: the tenant when <paramref name="oneTenant"/>, then the state when
+    /// <paramref name="byState"/>, the cursor's time and id when <paramref name="afterCursor"/>, and the page size plus
+    /// one, numbered in that order from $1. Only the filters in use appear in the text, so that each combination gets its
+    /// own plan on the index in page order that fits it: (tenant, created_at DESC, id DESC), or with the state after the
+    /// tenant (migration 0030); every tenant's, (created_at DESC, id DESC) or with the state first (0031).
     /// </summary>
-    internal static string ListBatchesSql(string schema, bool byState, bool workflowsOnly, bool afterCursor)
+    internal static string ListBatchesSql(string schema, bool oneTenant, bool byState, bool workflowsOnly, bool afterCursor)
     {
         var sql = new StringBuilder("SELECT id, tenant, state, total, succeeded, failed, cancelled, created_at, updated_at, finished_at, workflow FROM ")
-            .Append(PostgresSchemaName.Quote(schema)).Append(".batches WHERE tenant = $1");
-        var next = 2;
+            .Append(PostgresSchemaName.Quote(schema)).Append(".batches WHERE true");
+        var next = 1;
+        if (oneTenant)
+        {
+            sql.Append(" AND tenant = $").Append(next++);
+        }
+
         if (byState)
         {
             sql.Append(" AND state = $").Append(next++);

@@ -5,8 +5,8 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    // A tenant's batches are listed from the sorted set of its batch ids by creation (RedisKeys.BatchListing),
-    // on the coordination slot with the batches themselves: batch creation adds to it in the same script, the purge of
+    // A tenant's batches are listed from the sorted set of its batch ids by creation (RedisKeys.BatchListing), every
+    // tenant's from the sorted set of all batch ids (RedisKeys.EveryTenantBatchListing), on the coordination slot with the batches themselves: batch creation adds to it in the same script, the purge of
     // an expired batch removes from it in the same script. A page is read in calls that scan at most
     // ListScanBudget entries each, so that a state filter that few batches match never blocks Redis long.
     /// <inheritdoc />
@@ -25,7 +25,7 @@ public sealed partial class RedisJobStore
                 var result = (RedisResult[])(await EvaluateAsync(
                     db,
                     RedisScript.BatchList,
-                    [_keys.BatchListing(query.Tenant)],
+                    [query.Tenant is { } tenant ? _keys.BatchListing(tenant) : _keys.EveryTenantBatchListing],
                     [
                         _keys.BatchPrefix, positionCreatedAt, positionId, query.Limit + 1 - read.Count, ListScanBudget,
                         query.State?.ToStorageName() ?? string.Empty, query.WorkflowsOnly ? "1" : "0",

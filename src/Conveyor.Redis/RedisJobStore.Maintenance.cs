@@ -148,7 +148,7 @@ public sealed partial class RedisJobStore
             tasks.Add(EvaluateAsync(
                 cleanup,
                 RedisScript.PurgeCoordination,
-                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters, _keys.BatchExpiries],
+                [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters, _keys.BatchExpiries, _keys.EveryTenantBatchListing],
                 [nowText, limit, _keys.BatchPrefix, _keys.BatchListingPrefix]));
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);

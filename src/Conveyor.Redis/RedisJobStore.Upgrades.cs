@@ -15,19 +15,25 @@ public sealed partial class RedisJobStore
 
     private const string BatchListingsUpgrade = "batch-listings";
 
-    // Lists a batch among its tenant's batches by its creation time, unless it is listed already or is gone (both keys
-    // are on the coordination slot). KEYS[1] the batch hash  ARGV[1] a listing's key without the tenant  ARGV[2] its id.
+    private const string EveryTenantBatchListingUpgrade = "batch-listing-every-tenant";
+
+    // Lists a batch among its tenant's batches and among every tenant's by its creation time, unless it is listed
+    // already or is gone (the keys are on the coordination slot). KEYS[1] the batch hash  KEYS[2] every tenant's listing
+    // ARGV[1] a tenant's listing's key without the tenant  ARGV[2] its id.
     private const string ListBatchIfStored = """
         local v = redis.call('HMGET', KEYS[1], 'tn', 'c')
-        if v[1] and v[2] then redis.call('ZADD', ARGV[1] .. v[1], 'NX', v[2], ARGV[2]) end
+        if v[1] and v[2] then
+          redis.call('ZADD', ARGV[1] .. v[1], 'NX', v[2], ARGV[2])
+          redis.call('ZADD', KEYS[2], 'NX', v[2], ARGV[2])
+        end
         return 0
         """;
 
     /// <summary>
     /// Brings keys written by an earlier version up to what this one reads, once per store (a field of the upgrades
     /// hash marks each step done): every queue's tenant set, which every-tenant listings read, filled from the tenant
-    /// listings already there (a store with no queue yet has nothing to fill); and each tenant's batch listing, filled
-    /// from the batches already stored.
+    /// listings already there (a store with no queue yet has nothing to fill); and each tenant's batch listing and every
+    /// tenant's, filled from the batches already stored (every tenant's came one version after the tenants').
     /// </summary>
     private async Task UpgradeAsync(IDatabase db)
     {
@@ -39,10 +45,10 @@ public sealed partial class RedisJobStore
             }
         }
 
-        if (!await db.HashExistsAsync(_keys.Upgrades, BatchListingsUpgrade).ConfigureAwait(false)
+        if (!await db.HashExistsAsync(_keys.Upgrades, EveryTenantBatchListingUpgrade).ConfigureAwait(false)
             && await FillBatchListingsAsync(db).ConfigureAwait(false))
         {
-            await db.HashSetAsync(_keys.Upgrades, BatchListingsUpgrade, 1).ConfigureAwait(false);
+            await db.HashSetAsync(_keys.Upgrades, [new(BatchListingsUpgrade, 1), new(EveryTenantBatchListingUpgrade, 1)]).ConfigureAwait(false);
         }
     }
 
@@ -55,7 +61,7 @@ public sealed partial class RedisJobStore
         ForEachKeyAsync(db, Glob(_keys.BatchPrefix) + "*", key =>
         {
             var id = ((string)key!)[_keys.BatchPrefix.Length..];
-            return BatchId.IsValid(id) ? db.ScriptEvaluateAsync(ListBatchIfStored, [key], [_keys.BatchListingPrefix, id]) : null;
+            return BatchId.IsValid(id) ? db.ScriptEvaluateAsync(ListBatchIfStored, [key, _keys.EveryTenantBatchListing], [_keys.BatchListingPrefix, id]) : null;
         });
 
     /// <summary>

@@ -40,7 +40,8 @@ namespace Conveyor.Redis;
 /// {p}:{{p}:coord}:…                locks, idempotency records, servers, rate limiters and the limit definitions
 ///                                  (hash kind\nname → source digit and JSON), on one slot of their own; batches:
 ///                                  b:{id} hash, b:{id}#d callbacks, b:{id}#m unfinished members, b:{id}#g generations of members that rejoined it from another slot, bexp expiries,
-///                                  bt:{tenant} the tenant's batches by creation (their listing),
+///                                  bt:{tenant} the tenant's batches by creation (their listing), ba every tenant's
+///                                  batches by creation (an operator's listing),
 ///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots),
 ///                                  storing zset and storing:{id} hashes (on a Cluster: workflows being stored)
 /// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
@@ -69,6 +70,7 @@ internal sealed class RedisKeys
         BatchPrefix = _coordination + "b:";
         BatchExpiries = new RedisKey(_coordination + "bexp");
         BatchListingPrefix = _coordination + "bt:";
+        EveryTenantBatchListing = new RedisKey(_coordination + "ba");
         Outbox = new RedisKey(_coordination + "outbox");
         StoringDue = new RedisKey(_coordination + "storing");
         var schedules = $"{prefix}:{{{prefix}:sched}}:";
@@ -117,6 +119,9 @@ internal sealed class RedisKeys
 
     /// <summary>Sorted set: the tenant's batch ids → created-at (µs), all of them until purged: their listing, newest first.</summary>
     public RedisKey BatchListing(string tenant) => new(BatchListingPrefix + tenant);
+
+    /// <summary>Every tenant's batches by creation (zset id → created-at µs): an operator's listing.</summary>
+    public RedisKey EveryTenantBatchListing { get; }
 
     /// <summary>Hash: a batch's tenant, state, counts and times (Scripts/flow.lib.lua); "#d" its callbacks, "#m" its unfinished members, "#g" the generations of members that rejoined it from another slot.</summary>
     public RedisKey Batch(string batchId) => new(BatchPrefix + batchId);

@@ -6,7 +6,8 @@ namespace Conveyor.AspNetCore.Tests;
 
 /// <summary>
 /// GET /batches and GET /workflows: the tenant's, newest first, a page at a time, filtered by status; tenant-isolated
-/// as GET /batches/{id} (an admin key names another tenant with ?tenant=), and bad parameters are 400s that name them,
+/// as GET /batches/{id} (an admin key names another tenant, or every tenant, with ?tenant=), and bad parameters are 400s
+/// that name them,
 /// as GET /jobs answers its own.
 /// </summary>
 public sealed class ListBatchesApiTests
@@ -96,7 +97,7 @@ public sealed class ListBatchesApiTests
     [Theory]
     [InlineData("/batches")]
     [InlineData("/workflows")]
-    public async Task AnotherTenant_OnlyForAnAdminKey_OneTenantAtATime(string path)
+    public async Task AnotherTenantOrEveryTenant_OnlyForAnAdminKey(string path)
     {
         await using var app = await TestApp.StartAsync(withKeys: true);
         var (_, workflowOfA) = await SeedAsync(app);
@@ -112,8 +113,38 @@ public sealed class ListBatchesApiTests
 
         await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, path + "?tenant=tenant-b", TestApp.KeyA), HttpStatusCode.Forbidden);
         await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, path + "?tenant=*", TestApp.KeyA), HttpStatusCode.Forbidden);
-        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, path + "?tenant=*", TestApp.AdminKey), HttpStatusCode.BadRequest, "tenant");
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, path + "?tenant=*", TestApp.KeyB), HttpStatusCode.Forbidden);
         await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, path, null), HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("/batches")]
+    [InlineData("/workflows")]
+    public async Task EveryTenant_ForAnAdminKey_NewestFirstWithTheirTenants_InPages_AndMatchesTheDocument(string path)
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var (batchOfA, workflowOfA) = await SeedAsync(app);
+        var (batchOfB, workflowOfB) = await SeedAsync(app, tenant: "tenant-b");
+        var (list, id) = path == "/batches" ? ("batches", "batch_id") : ("workflows", "workflow_id");
+
+        using var response = await app.SendAsync(HttpMethod.Get, path + "?tenant=*", TestApp.AdminKey);
+        await contract.CheckAsync("GET", path, response, HttpStatusCode.OK);
+        var every = await JsonOf(response);
+
+        var listed = every.GetProperty(list).EnumerateArray().Select(b => path == "/batches" ? b : b.GetProperty("batch"))
+            .Select(static b => (Id: b.GetProperty("batch_id").GetString()!, Tenant: b.GetProperty("tenant").GetString(), CreatedAt: b.GetProperty("created_at").GetDateTimeOffset()))
+            .ToList();
+        var seeded = path == "/batches" ? new[] { batchOfA, workflowOfA, batchOfB, workflowOfB } : [workflowOfA, workflowOfB];
+        Assert.Equal(seeded.Order(StringComparer.Ordinal), listed.Select(static b => b.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(listed.Select(static b => b.CreatedAt).OrderDescending(), listed.Select(static b => b.CreatedAt));
+        Assert.Equal(["tenant-a", "tenant-b"], listed.Select(static b => b.Tenant).Distinct().Order());
+
+        var first = await JsonOf(await app.SendAsync(HttpMethod.Get, path + "?tenant=*&limit=1", TestApp.AdminKey));
+        var second = await JsonOf(await app.SendAsync(HttpMethod.Get, $"{path}?tenant=*&limit=1&cursor={first.GetProperty("next_cursor").GetString()}", TestApp.AdminKey));
+        Assert.Equal(listed.Select(static b => b.Id).Take(2), [.. Ids(first, list, id), .. Ids(second, list, id)]);
+        var running = await JsonOf(await app.SendAsync(HttpMethod.Get, path + "?tenant=*&status=SUCCESS", TestApp.AdminKey));
+        Assert.Empty(Ids(running, list, id));
     }
 
     [Theory]

@@ -64,12 +64,12 @@ public sealed class CliWorkflowTests : IAsyncLifetime
         var unknownStatus = await _server.RunAsync("batches", "ls", "--status", "done");
 
         Assert.Equal(0, batches.ExitCode);
-        Assert.Matches(batch.BatchId + @"\s+RUNNING\s+0\s+2\s", batches.Output);
+        Assert.Matches(batch.BatchId + @"\s+tenant-a\s+RUNNING\s+0\s+2\s", batches.Output);
         Assert.Contains(started.WorkflowId, batches.Output, StringComparison.Ordinal);
         var page = JsonDocument.Parse(firstPage.Output).RootElement;
         Assert.Single(page.GetProperty("batches").EnumerateArray());
         Assert.Equal(JsonValueKind.String, page.GetProperty("next_cursor").ValueKind);
-        Assert.Matches(started.WorkflowId + @"\s+nightly\s+RUNNING\s+0\s+1\s", running.Output);
+        Assert.Matches(started.WorkflowId + @"\s+tenant-a\s+nightly\s+RUNNING\s+0\s+1\s", running.Output);
         Assert.DoesNotContain(batch.BatchId, running.Output, StringComparison.Ordinal);
         Assert.Empty(JsonDocument.Parse(cancelled.Output).RootElement.GetProperty("batches").EnumerateArray());
         Assert.Equal(ExitCodes.Refused, unknownStatus.ExitCode);

@@ -4,8 +4,8 @@ using OpenQA.Selenium;
 namespace Conveyor.Dashboard.Tests;
 
 /// <summary>
-/// The Batches and Workflows lists: a tenant's newest first, by status, each row linking to the batch's or workflow's
-/// page in its tenant, the tenant kept in the status tabs.
+/// The Batches and Workflows lists: every tenant's for an operator, or a tenant's, newest first, by status, each row
+/// linking to the batch's or workflow's page in its tenant, the tenant kept in the status tabs.
 /// </summary>
 [Collection(DashboardCollection.Name)]
 public sealed class BatchListTests(DashboardFixture fixture)
@@ -33,6 +33,12 @@ public sealed class BatchListTests(DashboardFixture fixture)
 
         browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/overview");
         browser.Find(By.CssSelector("nav a[data-nav=workflows]")).Click();
+        // Every tenant's first, with a tenant column: hooli's workflow among the operator's tenant's.
+        var listed = browser.Until(d => d.FindElements(By.CssSelector($"tr[data-batch-id='{workflow}']")) is { Count: 1 } r ? r[0] : null, "hooli's workflow among every tenant's");
+        Assert.Contains("every tenant", browser.Find(By.TagName("h2")).Text, StringComparison.Ordinal);
+        Assert.Contains(browser.FindAll(By.CssSelector("#batch-list th")), th => th.Text == "tenant");
+        Assert.Contains(listed.FindElements(By.TagName("td")), td => td.Text == Tenant);
+        Assert.Equal($"#/workflows/{workflow}?tenant={Tenant}", listed.FindElement(By.TagName("a")).GetDomAttribute("href"));
         browser.Find(By.Id("list-tenant")).SendKeys(Tenant);
         browser.Find(By.CssSelector("button[data-action=list-tenant]")).Click();
         var row = browser.Until(d => d.FindElements(By.CssSelector("tr[data-batch-id]")) is { Count: 1 } r ? r[0] : null, "hooli's one workflow");

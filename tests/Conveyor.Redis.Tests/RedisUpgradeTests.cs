@@ -58,8 +58,10 @@ public sealed class RedisUpgradeTests
         Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "tenant-sets"));
     }
 
-    [RedisFact]
-    public async Task Initialize_OnAStoreWithoutBatchListings_ListsTheBatchesStored_Once()
+    [RedisTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Initialize_OnAStoreWithoutBatchListings_ListsTheBatchesStored_Once(bool withoutTenantListings)
     {
         var prefix = RedisTestEnvironment.NewPrefix();
         var ids = new List<string>();
@@ -75,15 +77,25 @@ public sealed class RedisUpgradeTests
             }
         }
 
-        // As a version before the listings left them: no listing, no upgrade mark.
+        // As a version before the listings left them (no listing, no upgrade mark), or one before every tenant's
+        // listing (the tenants' listings and their mark, not every tenant's).
         var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
-        await redis.KeyDeleteAsync([$"{prefix}:{{{prefix}:coord}}:bt:{TenantId.Default}", $"{prefix}:{{{prefix}:coord}}:bt:tenant-b", $"{prefix}:upgrades"]);
+        var coordination = $"{prefix}:{{{prefix}:coord}}:";
+        await redis.KeyDeleteAsync(coordination + "ba");
+        await redis.HashDeleteAsync($"{prefix}:upgrades", "batch-listing-every-tenant");
+        if (withoutTenantListings)
+        {
+            await redis.KeyDeleteAsync([coordination + $"bt:{TenantId.Default}", coordination + "bt:tenant-b", $"{prefix}:upgrades"]);
+        }
+
         await using var upgraded = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
         await upgraded.InitializeAsync(CancellationToken.None);
 
         var listed = await upgraded.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default }, CancellationToken.None);
         Assert.Equal([ids[2], ids[0]], listed.Batches.Select(b => b.Id));
         Assert.Equal([ids[1]], (await upgraded.ListBatchesAsync(new BatchQuery { Tenant = "tenant-b" }, CancellationToken.None)).Batches.Select(b => b.Id));
+        Assert.Equal([ids[2], ids[1], ids[0]], (await upgraded.ListBatchesAsync(new BatchQuery { Tenant = null }, CancellationToken.None)).Batches.Select(b => b.Id));
         Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "batch-listings"));
+        Assert.True(await redis.HashExistsAsync($"{prefix}:upgrades", "batch-listing-every-tenant"));
     }
 }

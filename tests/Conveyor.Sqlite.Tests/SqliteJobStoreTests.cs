@@ -338,15 +338,17 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Theory]
-    [InlineData(SqliteJobStore.ListBatchesSql, "batches_tenant_created")]
-    [InlineData(SqliteJobStore.ListBatchesInStateSql, "batches_tenant_state_created")]
-    public async Task BatchListings_ReadAKeysetInPageOrder_NeverScanOrSortTheBatchesTable(string sql, string index)
+    [InlineData(true, false, "batches_tenant_created")]
+    [InlineData(true, true, "batches_tenant_state_created")]
+    [InlineData(false, false, "batches_created")]
+    [InlineData(false, true, "batches_state_created")]
+    public async Task BatchListings_ReadAKeysetInPageOrder_NeverScanOrSortTheBatchesTable(bool oneTenant, bool byState, string index)
     {
         await using var sut = _database.CreateStore(_time);
         await sut.InitializeAsync(Ct);
         using var connection = OpenRaw();
 
-        var plan = QueryPlan(connection, sql);
+        var plan = QueryPlan(connection, SqliteJobStore.ListBatchesSql(oneTenant, byState));
 
         Assert.Contains(index, plan, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"SCAN batches(?! USING)", plan);

@@ -1,8 +1,8 @@
 namespace Conveyor.Storage.Conformance;
 
 /// <summary>
-/// The listing of a tenant's batches and workflows: newest first (created-at, then id), keyset pages that neither skip
-/// nor repeat, a state filter, and nothing of another tenant's or of a purged batch.
+/// The listing of a tenant's batches and workflows, or every tenant's: newest first (created-at, then id), keyset pages
+/// that neither skip nor repeat, a state filter, and nothing of another tenant's (for one tenant) or of a purged batch.
 /// </summary>
 public abstract partial class WorkflowTests
 {
@@ -190,6 +190,39 @@ public abstract partial class WorkflowTests
         Assert.Equal([running], await ListAllAsync(new BatchQuery { Tenant = DefaultTenant }));
         Assert.Empty(await ListAllAsync(new BatchQuery { Tenant = DefaultTenant, WorkflowsOnly = true }));
         Assert.Empty(await ListAllAsync(new BatchQuery { Tenant = DefaultTenant, State = BatchState.Succeeded }));
+    }
+
+    [Fact]
+    public async Task ListBatches_OfEveryTenant_NewestFirstAcrossTenants_InPages_ByStateAndKind_WithoutPurgedOnes()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var expiring = await CreateListedBatchAsync(queue: "expiring", tenant: "tenant-c", retention: TimeSpan.FromMinutes(1));
+        await RunOneAsync("expiring", AckOutcome.Succeeded);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await Store.PurgeExpiredAsync(1000, Ct);
+        var first = await CreateListedBatchAsync(queue: "first");
+        var second = await CreateListedBatchAsync(queue: "second", tenant: "tenant-b", workflow: "theirs");
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        var third = await CreateListedBatchAsync(queue: "third", tenant: "tenant-b");
+        await RunOneAsync("third", AckOutcome.Succeeded);
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        var fourth = await CreateListedBatchAsync(queue: "fourth", workflow: "ours");
+        // first and second share a microsecond: the id decides, as in a tenant's listing.
+        var sameMicrosecond = new[] { first, second }.OrderByDescending(static id => id, StringComparer.Ordinal);
+
+        var every = new BatchQuery { Tenant = null, Limit = 1 };
+        Assert.Equal([fourth, third, .. sameMicrosecond], await ListAllAsync(every));
+        Assert.Equal([fourth, third, .. sameMicrosecond], await ListAllAsync(every with { Limit = BatchQuery.MaxLimit }));
+        Assert.Equal([fourth, .. sameMicrosecond], await ListAllAsync(every with { State = BatchState.Running }));
+        Assert.Equal([third], await ListAllAsync(every with { State = BatchState.Succeeded }));
+        Assert.Equal([fourth, second], await ListAllAsync(every with { WorkflowsOnly = true }));
+        var page = await Store.ListBatchesAsync(every with { Limit = 2 }, Ct);
+        Assert.Equal([(DefaultTenant, BatchState.Running), ("tenant-b", BatchState.Succeeded)], page.Batches.Select(static b => (b.Tenant, b.State)));
+        Assert.Equal([fourth, first], await ListAllAsync(new BatchQuery { Tenant = DefaultTenant }));
     }
 
     [Fact]

@@ -40,6 +40,9 @@ internal static class ConveyorOpenApi
     /// <summary>A queue name (<see cref="QueueName.IsValid"/>).</summary>
     public static readonly string QueueNamePattern = $"^[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
 
+    /// <summary>A listing's tenant: one tenant, or '*' for every tenant's (admin keys).</summary>
+    private static readonly string TenantOrEveryPattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$";
+
     /// <summary>A schedule name (<see cref="ScheduleValidator.IsValidName"/>).</summary>
     public static readonly string ScheduleNamePattern = $"^[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
 
@@ -242,7 +245,7 @@ internal static class ConveyorOpenApi
                     Type = JsonSchemaType.String,
                     Enum = Enum.GetValues<BatchState>().Select(s => (JsonNode)JsonValue.Create(s.ToApiStatus())!).ToList(),
                 });
-                AddQuery(operation, "tenant", $"Admin keys only: the tenant whose {what} are listed, when it is not the key's own ('*' is refused: one tenant at a time); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", $"Admin keys: another tenant's {what}, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantOrEveryPattern });
                 AddQuery(operation, "limit", $"Page size; {pageSizes.DefaultPageSize} when absent.", new OpenApiSchema
                 {
                     Type = JsonSchemaType.Integer,
@@ -402,7 +405,7 @@ internal static class ConveyorOpenApi
         ("created_after", ("Only jobs created at or after this RFC 3339 instant.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("created_before", ("Only jobs created before this RFC 3339 instant (after created_after).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" })),
         ("batch_id", ("Only the jobs of this batch or workflow (its members; not its callbacks).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = BatchIdPattern })),
-        ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$" })),
+        ("tenant", ("Admin keys: another tenant's jobs, or '*' for every tenant's. A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantOrEveryPattern })),
     ];
 
     private static OpenApiSchema BulkSchema()

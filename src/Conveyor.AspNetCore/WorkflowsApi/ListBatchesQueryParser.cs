@@ -7,8 +7,7 @@ namespace Conveyor.AspNetCore.WorkflowsApi;
 /// <summary>
 /// Reads <c>GET /batches?status=&amp;tenant=&amp;limit=&amp;cursor=</c> (and <c>GET /workflows</c>, the same parameters)
 /// with the rules of <c>GET /jobs</c>: an unknown parameter or value is an error that names it; <c>tenant</c> is the
-/// key's own unless an admin key names another (a tenant key naming another is a 403). Batches are listed one tenant at
-/// a time: <c>tenant=*</c> is refused.
+/// key's own unless an admin key names another, or <c>*</c> for every tenant's (a tenant key naming either is a 403).
 /// </summary>
 internal static class ListBatchesQueryParser
 {
@@ -45,12 +44,6 @@ internal static class ListBatchesQueryParser
                     var scope = new JobQuery { Tenant = caller.Tenant };
                     if (!JobFilterParser.TryApply(name, value, caller, ref scope, out error))
                     {
-                        return null;
-                    }
-
-                    if (scope.Tenant is null)
-                    {
-                        error = new ParseError(name, "must name one tenant: batches and workflows are listed one tenant at a time ('*' is for job listings).");
                         return null;
                     }
 

@@ -16,7 +16,7 @@ internal static class WorkflowsEndpoints
         CreateBatchEndpoint.Map(group);
         CreateWorkflowEndpoint.Map(group);
         group.MapGet("/batches", ListBatchesAsync).WithName("ListBatches")
-            .WithSummary("The tenant's batches, workflows among them (an admin key names another tenant with ?tenant=), newest first, filtered by status, a page at a time")
+            .WithSummary("The tenant's batches, workflows among them (an admin key names another tenant, or every tenant with ?tenant=*), newest first, filtered by status, a page at a time")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/batches/{batchId}", GetBatchAsync).WithName("GetBatch")
             .WithSummary("A batch's status, counts by outcome and progress")
@@ -25,7 +25,7 @@ internal static class WorkflowsEndpoints
             .WithSummary("Cancel a running batch or workflow: its jobs that have not started are cancelled, running ones asked to stop; its complete callback still runs")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/workflows", ListWorkflowsAsync).WithName("ListWorkflows")
-            .WithSummary("The tenant's workflows (an admin key names another tenant with ?tenant=), newest first, filtered by status, a page at a time")
+            .WithSummary("The tenant's workflows (an admin key names another tenant, or every tenant with ?tenant=*), newest first, filtered by status, a page at a time")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/workflows/{workflowId}", GetWorkflowAsync).WithName("GetWorkflow")
             .WithSummary("A workflow's status and each step's name, job, status and dependencies")

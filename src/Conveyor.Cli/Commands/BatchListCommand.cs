@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Conveyor.Cli.Commands;
 
 /// <summary>
-/// <c>conveyor batches ls</c> and <c>conveyor workflows ls</c>: a tenant's batches or workflows, newest first, a page at a
+/// <c>conveyor batches ls</c> and <c>conveyor workflows ls</c>: a tenant's (or every tenant's) batches or workflows, newest first, a page at a
 /// time (<c>GET /batches</c>, <c>GET /workflows</c>: the same listing, workflows being batches with a definition).
 /// </summary>
 internal static class BatchListCommand
@@ -18,7 +18,7 @@ internal static class BatchListCommand
         CliEnvironment environment)
     {
         var status = new Option<string?>("--status") { Description = "Only those in this status (running, success, completed, cancelled)." };
-        var tenant = new Option<string?>("--tenant") { Description = "Admin keys: the tenant to list, when it is not the key's own." };
+        var tenant = new Option<string?>("--tenant") { Description = "Admin keys: the tenant to list, when it is not the key's own, or * for every tenant's." };
         var limit = ListPage.Limit(char.ToUpperInvariant(resource[0]) + resource[1..]);
         var cursor = ListPage.Cursor();
         var command = new Command("ls", $"The tenant's {resource}, newest first, a page at a time.") { status, tenant, limit, cursor };

@@ -32,7 +32,7 @@ internal static class BatchesCommand
         batches.Subcommands.Add(BatchListCommand.Create(
             "batches",
             static batch => batch,
-            [("batch_id", "BATCH"), ("status", "STATUS"), ("progress", "%"), ("total", "JOBS"), ("succeeded", "SUCCEEDED"), ("failed", "FAILED"),
+            [("batch_id", "BATCH"), ("tenant", "TENANT"), ("status", "STATUS"), ("progress", "%"), ("total", "JOBS"), ("succeeded", "SUCCEEDED"), ("failed", "FAILED"),
              ("cancelled", "CANCELLED"), ("workflow_name", "WORKFLOW"), ("created_at", "CREATED")],
             options,
             environment));

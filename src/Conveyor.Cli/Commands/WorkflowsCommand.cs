@@ -34,7 +34,7 @@ internal static class WorkflowsCommand
         workflows.Subcommands.Add(BatchListCommand.Create(
             "workflows",
             BatchListCommand.WithBatchFields,
-            [("workflow_id", "WORKFLOW"), ("name", "NAME"), ("status", "STATUS"), ("progress", "%"), ("steps", "STEPS"), ("created_at", "CREATED")],
+            [("workflow_id", "WORKFLOW"), ("tenant", "TENANT"), ("name", "NAME"), ("status", "STATUS"), ("progress", "%"), ("steps", "STEPS"), ("created_at", "CREATED")],
             options,
             environment));
         return workflows;

@@ -13,12 +13,14 @@ if ARGV[1] == 'create' then
   if redis.call('EXISTS', bk) == 1 then return 3 end
   redis.call('HSET', bk, 'tn', ARGV[2], 'st', 'running', 'n', 0, 's', 0, 'f', 0, 'x', 0, 'rt', ARGV[3], 'c', now, 'u', now)
   if ARGV[4] ~= '' then redis.call('HSET', bk, 'wd', ARGV[4]) end
+  -- Every tenant's listing is on the same slot, named after the batch hash's coordination prefix.
+  local coordination, id = string.match(bk, '^(.*):b:([^:]+)$')
   if listed then
     redis.call('ZADD', KEYS[2], now, ARGV[6])
-  else
-    local coordination, id = string.match(bk, '^(.*):b:([^:]+)$')
-    if id then redis.call('ZADD', coordination .. ':bt:' .. ARGV[2], now, id) end
+  elseif id then
+    redis.call('ZADD', coordination .. ':bt:' .. ARGV[2], now, id)
   end
+  if id then redis.call('ZADD', coordination .. ':ba', now, id) end
 else
   local v = redis.call('HMGET', bk, 'tn', 'st')
   if v[1] ~= ARGV[2] or (ARGV[1] == 'add' and v[2] ~= 'running') then return 2 end

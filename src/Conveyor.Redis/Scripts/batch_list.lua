@@ -1,6 +1,6 @@
--- Reads a page of a tenant's batches, newest first (created-at, then id, descending), from a position, scanning at
+-- Reads a page of a tenant's batches (or every tenant's), newest first (created-at, then id, descending), from a position, scanning at
 -- most a budget of entries so that a selective filter never blocks Redis for long (as list.lua does for jobs).
--- KEYS[1] the tenant's batch listing (zset id → created-at µs)
+-- KEYS[1] the tenant's batch listing, or every tenant's (zset id → created-at µs)
 -- ARGV[1] a batch hash's key without its id  ARGV[2] position created-at ('' for the newest)  ARGV[3] position id
 -- ARGV[4] matches wanted  ARGV[5] scan budget  ARGV[6] state filter ('')  ARGV[7] '1': workflows only
 -- Returns {exhausted (1 when the listing has nothing older), last scanned created-at, last scanned id,

@@ -120,6 +120,7 @@ if batch_op == 'create' then
     'rt', ARGV[9], 'c', now, 'u', now)
   if ARGV[10] ~= '' then redis.call('HSET', flow_batch(batch_id), 'wd', ARGV[10]) end
   redis.call('ZADD', flow_batch_listing(batch_tenant), now, batch_id)
+  redis.call('ZADD', flow_every_batch_listing(), now, batch_id)
 end
 
 -- Every member of the list is counted in its batch (and listed among its unfinished members) before the first is

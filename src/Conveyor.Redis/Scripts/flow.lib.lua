@@ -8,7 +8,8 @@
 -- rt retention µs, c created, u updated, fin finished), its callbacks "…:b:<id>#d" (list), its unfinished members
 -- "…:b:<id>#m" (set of "<queue>\t<id>"), the generations of members on another slot that rejoined it "…:b:<id>#g"
 -- (hash "<queue>\t<id>" → generation), the finished batches' expiries "<prefix>:{<prefix>:coord}:bexp" (zset), and each
--- tenant's batches by creation "<prefix>:{<prefix>:coord}:bt:<tenant>" (zset id → created-at µs: their listing).
+-- tenant's batches by creation "<prefix>:{<prefix>:coord}:bt:<tenant>" (zset id → created-at µs: their listing), and
+-- every tenant's "<prefix>:{<prefix>:coord}:ba" (the same, for an operator's listing).
 -- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
 -- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, bg how many times it
 -- rejoined its batch on another slot (its generation, absent for 0), dp dependencies (JSON
@@ -64,6 +65,7 @@ local function flow_queue_name(base) return string.match(base, '{([^{}]*)}:$') e
 local function flow_batch(id) return flow.prefix .. ':{' .. flow.prefix .. ':coord}:b:' .. id end
 local function flow_batch_expiries() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:bexp' end
 local function flow_batch_listing(tenant) return flow.prefix .. ':{' .. flow.prefix .. ':coord}:bt:' .. tenant end
+local function flow_every_batch_listing() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:ba' end
 local function flow_coord_outbox() return flow.prefix .. ':{' .. flow.prefix .. ':coord}:outbox' end
 
 -- Appends an entry for another slot to this slot's outbox and, once per script call, tells every process to deliver it.

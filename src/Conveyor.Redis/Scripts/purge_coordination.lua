@@ -2,6 +2,7 @@
 -- KEYS[1] idempotency records hash  KEYS[2] idempotency expiry zset  KEYS[3] lock owners hash
 -- KEYS[4] lock expiry zset  KEYS[5] servers hash  KEYS[6] server expiry zset  KEYS[7] rate limiters zset (their
 -- theoretical arrival times: one that has passed holds nothing).  KEYS[8] finished batches' expiry zset
+-- KEYS[9] every tenant's batch listing (a purged batch leaves it too)
 -- ARGV[1] now  ARGV[2] limit  ARGV[3] a batch hash's key without its id (its callbacks "#d", members "#m" and the generations of members that rejoined it "#g" go with it)
 -- ARGV[4] a tenant's batch listing's key without the tenant (a purged batch leaves its tenant's listing)
 -- Returns how many entries were deleted.
@@ -20,6 +21,7 @@ for _, id in ipairs(batches) do
   local bk = ARGV[3] .. id
   local tenant = redis.call('HGET', bk, 'tn')
   if tenant then redis.call('ZREM', ARGV[4] .. tenant, id) end
+  redis.call('ZREM', KEYS[9], id)
   redis.call('DEL', bk, bk .. '#d', bk .. '#m', bk .. '#g')
   redis.call('ZREM', KEYS[8], id)
 end

@@ -12,7 +12,6 @@ internal static class BatchListing
     public static JobCursor? Check(BatchQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(query.Tenant, nameof(query));
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, BatchQuery.MaxLimit, nameof(query));
         if (query.Cursor is null)

@@ -1,10 +1,16 @@
 namespace Conveyor.Storage;
 
-/// <summary>A page of one tenant's batches (or only its workflows), newest first, optionally of one state.</summary>
+/// <summary>
+/// A page of one tenant's batches (or only its workflows), or of every tenant's for an operator, newest first,
+/// optionally of one state.
+/// </summary>
 public sealed record BatchQuery
 {
-    /// <summary>The tenant whose batches are listed.</summary>
-    public required string Tenant { get; init; }
+    /// <summary>
+    /// The tenant whose batches are listed, or null for every tenant's (what an operator may see). Required, so that no
+    /// query lists every tenant's by leaving it out.
+    /// </summary>
+    public required string? Tenant { get; init; }
 
     /// <summary>Only batches in this state; null for every state.</summary>
     public BatchState? State { get; init; }

@@ -27,7 +27,8 @@ public interface IWorkflowStore
     ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken);
 
     /// <summary>
-    /// A page of the tenant's batches (<see cref="BatchQuery.WorkflowsOnly"/>: only its workflows), newest first
+    /// A page of the tenant's batches (every tenant's when <see cref="BatchQuery.Tenant"/> is null;
+    /// <see cref="BatchQuery.WorkflowsOnly"/>: only workflows), newest first
     /// (created-at, then id, descending), of one state when <see cref="BatchQuery.State"/> is set: a keyset page, so
     /// that batches created while an operator pages neither shift nor repeat the pages after. A purged batch is not
     /// listed.

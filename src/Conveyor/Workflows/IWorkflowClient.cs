@@ -51,7 +51,8 @@ public interface IWorkflowClient
     Task<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// A page of the tenant's batches (only its workflows with <see cref="BatchQuery.WorkflowsOnly"/>), newest first;
+    /// A page of the tenant's batches (every tenant's when <see cref="BatchQuery.Tenant"/> is null; only workflows with
+    /// <see cref="BatchQuery.WorkflowsOnly"/>), newest first;
     /// <see cref="BatchPage.NextCursor"/> as the next query's <see cref="BatchQuery.Cursor"/> reads the next page.
     /// </summary>
     /// <exception cref="ArgumentException">A limit out of range, or a cursor that no batch listing returned.</exception>

@@ -94,7 +94,11 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
     public Task<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        EnsureTenant(query.Tenant);
+        if (query.Tenant is { } tenant)
+        {
+            EnsureTenant(tenant);
+        }
+
         return store.ListBatchesAsync(query, cancellationToken).AsTask();
     }
 

@@ -1,5 +1,6 @@
-// Batches and workflows, listed: the tenant's newest first, by status, a page at a time (GET /batches, GET /workflows),
-// each linking to its own page in its tenant. The Batches page keeps the entry by id above its list.
+// Batches and workflows, listed: the tenant's (an operator's: every tenant's, or the one named) newest first, by status,
+// a page at a time (GET /batches, GET /workflows), each linking to its own page in its tenant. The Batches page keeps
+// the entry by id above its list.
 import { call, query, settings } from "./api.js";
 import { badge, batchHref, h, number, time, workflowHref } from "./dom.js";
 import { renderBatchLookup } from "./batch.js";
@@ -13,6 +14,8 @@ export async function renderBatches(view, role, params, kind) {
   const limit = Math.min(Number(params.get("limit")) || 50, settings.maxPageSize);
   const page = { cursors: [null], index: 0, next: null, items: [] };
   const noun = workflows ? "workflows" : "batches";
+  // An operator lists every tenant's unless the filter names one, as on the Jobs page.
+  const everyTenant = role === "operator" && !filter.tenant;
   const list = h("div", { id: "batch-list" });
   const pager = h("div", { class: "toolbar", role: "navigation", "aria-label": "Pages" });
 
@@ -20,7 +23,7 @@ export async function renderBatches(view, role, params, kind) {
   else await renderBatchLookup(view);
   // Element.append writes null as text: the parts a page does not have are left out first.
   view.append(...[
-    h("h2", {}, `${workflows ? "Workflows" : "Batches and workflows"} of ${filter.tenant ? "tenant " + filter.tenant : "this key's tenant"}`),
+    h("h2", {}, `${workflows ? "Workflows" : "Batches and workflows"} of ${filter.tenant ? "tenant " + filter.tenant : everyTenant ? "every tenant" : "this key's tenant"}`),
     statusTabs(kind, filter, limit),
     role === "operator" ? tenantForm(kind, filter) : null,
     pager,
@@ -29,7 +32,7 @@ export async function renderBatches(view, role, params, kind) {
   async function load() {
     list.setAttribute("aria-busy", "true");
     try {
-      const answer = await call("GET", "/" + kind + query({ ...filter, limit, cursor: page.cursors[page.index] }));
+      const answer = await call("GET", "/" + kind + query({ ...filter, tenant: everyTenant ? "*" : filter.tenant, limit, cursor: page.cursors[page.index] }));
       page.items = workflows ? answer.workflows.map((w) => ({ ...w.batch, name: w.name, steps: w.steps })) : answer.batches;
       page.next = answer.next_cursor;
       renderList();
@@ -49,7 +52,9 @@ export async function renderBatches(view, role, params, kind) {
     list.replaceChildren(h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
       h("caption", { class: "sr-only" }, `${workflows ? "Workflows" : "Batches"}, page ${page.index + 1}`),
       h("thead", {}, h("tr", {},
-        h("th", { scope: "col" }, workflows ? "workflow" : "batch"), h("th", { scope: "col" }, "name"),
+        h("th", { scope: "col" }, workflows ? "workflow" : "batch"),
+        everyTenant ? h("th", { scope: "col" }, "tenant") : null,
+        h("th", { scope: "col" }, "name"),
         h("th", { scope: "col" }, "status"), h("th", { scope: "col", class: "num" }, workflows ? "steps" : "jobs"),
         h("th", { scope: "col", class: "hide-narrow" }, "progress"), h("th", { scope: "col", class: "num" }, "failed"),
         h("th", { scope: "col" }, "created"), h("th", { scope: "col" }, "finished"))),
@@ -62,6 +67,7 @@ export async function renderBatches(view, role, params, kind) {
     const href = b.is_workflow ? workflowHref(b.batch_id, tenant) : batchHref(b.batch_id, tenant);
     return h("tr", { "data-batch-id": b.batch_id, "data-status": b.status },
       h("td", { class: "nowrap" }, h("a", { class: "mono", href }, b.batch_id)),
+      everyTenant ? h("td", {}, b.tenant) : null,
       h("td", {}, b.workflow_name || (b.is_workflow ? "" : h("span", { class: "muted" }, "batch"))),
       h("td", {}, badge(b.status)),
       h("td", { class: "num" }, number.format(workflows ? b.steps : b.total)),
@@ -102,9 +108,9 @@ function statusTabs(kind, filter, limit) {
     link("", "All"), batchStatuses.map((s) => link(s, s.charAt(0) + s.slice(1).toLowerCase())));
 }
 
-/** An operator's key lists any one tenant's (the API takes one tenant at a time). */
+/** An operator's key lists every tenant's, or the one it names here. */
 function tenantForm(kind, filter) {
-  const input = h("input", { id: "list-tenant", name: "tenant", size: 16, value: filter.tenant, spellcheck: "false", autocomplete: "off", placeholder: "this key's" });
+  const input = h("input", { id: "list-tenant", name: "tenant", size: 16, value: filter.tenant, spellcheck: "false", autocomplete: "off", placeholder: "every tenant" });
   const form = h("form", { class: "toolbar", "aria-label": "Tenant", autocomplete: "off" },
     h("label", { for: "list-tenant" }, "Tenant"), input, h("button", { type: "submit", "data-action": "list-tenant" }, "List"));
   form.addEventListener("submit", (event) => {

@@ -11,7 +11,7 @@ public sealed partial class InMemoryJobStore
         {
             // Batches are few next to jobs (one record per batch, kept for its retention): a sort per page is enough here.
             var read = _batches.Values
-                .Where(b => string.Equals(b.Tenant, query.Tenant, StringComparison.Ordinal)
+                .Where(b => (query.Tenant is null || string.Equals(b.Tenant, query.Tenant, StringComparison.Ordinal))
                     && (query.State is not { } state || b.State == state)
                     && (!query.WorkflowsOnly || b.Workflow is not null))
                 .Select(static b => (Key: new ListingKey(JobCursor.ToUnixMicroseconds(b.CreatedAt), b.Id), Batch: b))
