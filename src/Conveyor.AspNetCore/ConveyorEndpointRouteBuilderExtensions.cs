@@ -29,6 +29,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ThrowIfNotRegistered(endpoints);
         var group = endpoints.MapGroup(prefix).RequireConveyorTenant().WithTags("Conveyor Jobs API");
+        // Every endpoint refuses a query parameter it does not read (a 400 naming it), so every one can answer 400.
+        group.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
         JobsEndpoints.Map(group);
         QueuesEndpoints.Map(group);
         ServersEndpoints.Map(group);

@@ -59,6 +59,28 @@ public sealed class TenancyTests
     }
 
     [Fact]
+    public async Task OneHeaderTwice_WithTheSameKey_IsThatKey_WithTwoKeys_Is401()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var twice = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        twice.Headers.Add("X-Api-Key", [TestApp.KeyA, TestApp.KeyA]);
+        using var agreed = await app.Client.SendAsync(twice);
+        using var two = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = TestApp.Json("""{"type": "test:noop"}""") };
+        two.Headers.Add("X-Api-Key", [TestApp.KeyA, TestApp.KeyB]);
+        using var ambiguous = await app.Client.SendAsync(two);
+        using var bearerTwice = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = TestApp.Json("""{"type": "test:noop"}""") };
+        bearerTwice.Headers.TryAddWithoutValidation("Authorization", ["Bearer " + TestApp.KeyA, "Bearer " + TestApp.KeyB]);
+        using var ambiguousBearer = await app.Client.SendAsync(bearerTwice);
+
+        Assert.Equal(HttpStatusCode.OK, agreed.StatusCode);
+        await ProblemAssert.IsProblemAsync(ambiguous, HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(ambiguousBearer, HttpStatusCode.Unauthorized);
+        Assert.Empty(await app.StoredJobsAsync("tenant-a"));
+        Assert.Empty(await app.StoredJobsAsync("tenant-b"));
+    }
+
+    [Fact]
     public async Task Job_IsStoredUnderTheTenantOfTheKey_IncludingKeysConfiguredByHash()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

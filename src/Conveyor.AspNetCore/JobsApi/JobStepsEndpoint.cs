@@ -21,7 +21,7 @@ internal static class JobStepsEndpoint
     private static readonly string SleepPrefix = DeadlineSteps.SleepStepName("");
 
     public static void Map(IEndpointRouteBuilder group) =>
-        group.MapGet("/jobs/{jobId}/steps", GetAsync).WithName("GetJobSteps")
+        group.MapGet("/jobs/{jobId}/steps", GetAsync).WithName("GetJobSteps").TakesQuery("tenant")
             .WithSummary("A job's durable steps (finished steps of its handler with their results), the signals delivered to it and its waits' deadlines")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -20,20 +20,20 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").WithSummary("A job's status, progress, result and errors")
+        group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").TakesQuery("tenant").WithSummary("A job's status, progress, result and errors")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/jobs", ListAsync).WithName("ListJobs")
+        group.MapGet("/jobs", ListAsync).WithName("ListJobs").TakesQuery(ListJobsQueryParser.Parameters)
             .WithSummary("The tenant's jobs (any tenant's, or every tenant's, for an admin key), newest first, filtered by status, type, queue, last error text and created-at range, a page at a time")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         BulkJobsEndpoint.Map(group);
-        group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
+        group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").TakesQuery("tenant").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
+        group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").TakesQuery("tenant").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         SignalJobEndpoint.Map(group);
         JobStepsEndpoint.Map(group);
-        group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").WithSummary("Delete a job that is not running")
+        group.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").TakesQuery("tenant").WithSummary("Delete a job that is not running")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
@@ -247,7 +247,7 @@ internal static class JobsEndpoints
     {
         // The request path is .../jobs/{id}/cancel or .../jobs/{id}/retry: the job is its parent.
         var path = http.Request.Path.Value!;
-        return $"{http.Request.PathBase}{path[..path.LastIndexOf('/')]}";
+        return ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{path[..path.LastIndexOf('/')]}");
     }
 
     internal static ValidationProblem InvalidJobId(string jobId) =>

@@ -9,7 +9,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// </summary>
 internal static class ListJobsQueryParser
 {
-    private static readonly string[] Parameters = [.. JobFilterParser.Names, "limit", "cursor"];
+    public static readonly string[] Parameters = [.. JobFilterParser.Names, "limit", "cursor"];
 
     public static JobQuery? Parse(IQueryCollection query, ConveyorCaller caller, ConveyorApiOptions options, out ParseError? error)
     {

@@ -14,13 +14,41 @@ internal static partial class Rfc3339
 
     public static string? Format(DateTimeOffset? value) => value is { } v ? Format(v) : null;
 
-    /// <summary>True for a full RFC 3339 date-time with an offset (<c>2026-11-22T16:00:00Z</c>, <c>…+01:00</c>).</summary>
+    /// <summary>
+    /// True for a full RFC 3339 date-time with an offset (<c>2026-11-22T16:00:00Z</c>, <c>…+01:00</c>). A fraction of any
+    /// length is read to the tick (100 ns) and the rest dropped; a leap second (<c>23:59:60Z</c>; second 60 of whichever
+    /// minute the offset makes it) is the start of the next minute, as the clocks the server reads never show one.
+    /// </summary>
     public static bool TryParse(string? text, out DateTimeOffset value)
     {
         value = default;
         return text is not null
-            && Pattern().IsMatch(text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
+            && Pattern().Match(text) is { Success: true } match
+            && TryParse(match, out value);
+    }
+
+    private static bool TryParse(Match match, out DateTimeOffset value)
+    {
+        var leap = match.Groups["second"].ValueSpan is "60";
+        var fraction = match.Groups["fraction"].ValueSpan;
+        var text = $"{match.Groups["minute"].ValueSpan}:{(leap ? "59" : match.Groups["second"].ValueSpan)}{fraction[..Math.Min(fraction.Length, 8)]}{match.Groups["offset"].ValueSpan}";
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        {
+            return false;
+        }
+
+        if (!leap)
+        {
+            return true;
+        }
+
+        if (value > DateTimeOffset.MaxValue.AddSeconds(-1))
+        {
+            return false;
+        }
+
+        value = value.AddSeconds(1);
+        return true;
     }
 
     /// <summary>
@@ -30,7 +58,7 @@ internal static partial class Rfc3339
     /// </summary>
     public static bool IsFormedButOutOfRange(string? text)
     {
-        if (text is null || Pattern().Match(text) is not { Success: true } match || TryParse(text, out _))
+        if (text is null || Pattern().Match(text) is not { Success: true } match || TryParse(match, out _))
         {
             return false;
         }
@@ -39,10 +67,10 @@ internal static partial class Rfc3339
         var offsetFits = offset is "Z" or "z"
             || (int.Parse(offset.AsSpan(4, 2), CultureInfo.InvariantCulture) is var minutes && minutes < 60
                 && (int.Parse(offset.AsSpan(1, 2), CultureInfo.InvariantCulture) * 60) + minutes <= 14 * 60);
-        return offsetFits && DateTime.TryParse(match.Groups["local"].Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+        return offsetFits && DateTime.TryParse($"{match.Groups["minute"].ValueSpan}:{(match.Groups["second"].ValueSpan is "60" ? "59" : match.Groups["second"].ValueSpan)}", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
     }
 
     // ASCII digits only ([0-9], not \d), and \z: '$' would let a trailing newline through.
-    [GeneratedRegex(@"^(?<local>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?)(?<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<minute>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}):(?<second>[0-9]{2})(?<fraction>\.[0-9]+)?(?<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -17,7 +17,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 internal static class SignalJobEndpoint
 {
     public static void Map(IEndpointRouteBuilder group) =>
-        group.MapPost("/jobs/{jobId}/signals/{name}", SignalAsync).WithName("SignalJob")
+        group.MapPost("/jobs/{jobId}/signals/{name}", SignalAsync).WithName("SignalJob").TakesQuery("tenant")
             .WithSummary("Deliver a signal to a job: a job waiting for it runs again at once; one that has not reached its wait yet gets it there")
             .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job.")
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -82,7 +82,7 @@ internal static class SignalJobEndpoint
     {
         var path = http.Request.Path.Value!;
         var signals = path.LastIndexOf("/signals/", StringComparison.Ordinal);
-        return $"{http.Request.PathBase}{path[..signals]}";
+        return ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{path[..signals]}");
     }
 
     private static string Shorten(string value) => value.Length <= 80 ? value : value[..77] + "...";

@@ -234,7 +234,7 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = options.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
-                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1 });
                 break;
             case "ListBatches" or "ListWorkflows":
                 operation.Parameters ??= [];
@@ -252,7 +252,7 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = pageSizes.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
-                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1 });
                 break;
             case "CreateBatch" or "AddBatchJobs" or "CreateWorkflow":
                 var adding = endpointName == "AddBatchJobs";
@@ -300,8 +300,8 @@ internal static class ConveyorOpenApi
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = false,
-                    Description = "The signal's payload: any JSON value, up to 1 MiB; an empty body is null. The job's handler reads it from its wait.",
-                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Description = "Any JSON value." } } },
+                    Description = "The signal's payload: any JSON value nested at most 64 levels deep, up to 1 MiB; an empty body is null. The job's handler reads it from its wait.",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Description = "Any JSON value nested at most 64 levels deep." } } },
                 };
                 operation.Parameters ??= [];
                 AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
@@ -345,7 +345,7 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = pages.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
-                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleNamePattern });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, Pattern = ScheduleNamePattern });
                 break;
             case "PutLimit":
                 operation.RequestBody = new OpenApiRequestBody

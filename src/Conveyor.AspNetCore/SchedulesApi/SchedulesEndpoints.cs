@@ -23,7 +23,7 @@ internal static class SchedulesEndpoints
     public static void Map(IEndpointRouteBuilder group)
     {
         var schedules = group.MapGroup("/schedules");
-        schedules.MapGet("", ListAsync).WithName("ListSchedules")
+        schedules.MapGet("", ListAsync).WithName("ListSchedules").TakesQuery(ListSchedulesQueryParser.Parameters)
             .WithSummary("The tenant's schedules by name, a page at a time, with their next ticks and last job");
         schedules.MapGet("/{name}", GetAsync).WithName("GetSchedule")
             .WithSummary("A schedule: its definition, next ticks, last tick and last job")

@@ -23,7 +23,7 @@ internal static class StatsEndpoints
     private static readonly int[] BucketSizes = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
 
     public static void Map(IEndpointRouteBuilder group) =>
-        group.MapGet("/stats/throughput", Throughput).WithName("GetThroughput")
+        group.MapGet("/stats/throughput", Throughput).WithName("GetThroughput").TakesQuery("minutes")
             .AddEndpointFilter<AdminEndpointFilter>()
             .WithSummary("Jobs processed, failed and enqueued per bucket over the last 1 to 60 minutes (minutes=5 by default), counted by this server process (admin keys only)")
             .ProducesProblem(StatusCodes.Status403Forbidden);

@@ -59,19 +59,46 @@ internal sealed class ApiKeyTenantResolver
     }
 
     /// <summary>
-    /// The key presented in either header; none (a 401) when the two headers present different keys, as a request
-    /// that names two callers is not taken as either.
+    /// The key presented in either header, each given once or more; none (a 401) when they present different keys, as a
+    /// request that names two callers is not taken as either. The same key sent twice (a client and a proxy each adding
+    /// it) is that key.
     /// </summary>
     private static ReadOnlySpan<char> ReadKey(HttpRequest request)
     {
-        var authorization = request.Headers.Authorization.ToString();
-        var bearer = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization.AsSpan(7).Trim() : [];
-        var apiKey = request.Headers[ApiKeyHeader].ToString().AsSpan().Trim();
-        if (!bearer.IsEmpty && !apiKey.IsEmpty && !bearer.SequenceEqual(apiKey))
+        ReadOnlySpan<char> key = [];
+        foreach (var value in request.Headers.Authorization)
         {
-            return [];
+            if (value is not null && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && !Agrees(ref key, value.AsSpan(7).Trim()))
+            {
+                return [];
+            }
         }
 
-        return bearer.IsEmpty ? apiKey : bearer;
+        foreach (var value in request.Headers[ApiKeyHeader])
+        {
+            if (!Agrees(ref key, value.AsSpan().Trim()))
+            {
+                return [];
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>Takes <paramref name="presented"/> as the key unless it is empty; false when another key was presented before.</summary>
+    private static bool Agrees(ref ReadOnlySpan<char> key, ReadOnlySpan<char> presented)
+    {
+        if (presented.IsEmpty || presented.SequenceEqual(key))
+        {
+            return true;
+        }
+
+        if (!key.IsEmpty)
+        {
+            return false;
+        }
+
+        key = presented;
+        return true;
     }
 }

@@ -19,11 +19,11 @@ internal static class CreateBatchEndpoint
 {
     public static void Map(IEndpointRouteBuilder group)
     {
-        group.MapPost("/batches", CreateAsync).WithName("CreateBatch")
+        group.MapPost("/batches", CreateAsync).WithName("CreateBatch").TakesQuery("tenant")
             .WithSummary("Create a batch: its jobs and its callbacks are stored together or not at all")
             .WithDescription($"Body: {{\"jobs\": [job, ...], \"on_success\": job, \"on_complete\": job, \"retention_seconds\": n}}; each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs} jobs). on_success runs once every job succeeded (it is cancelled otherwise), on_complete once every job finished. A refused job refuses the batch: nothing is stored. An Idempotency-Key header makes a repeat answer the first batch.")
             .ProducesStoringProblems();
-        group.MapPost("/batches/{batchId}/jobs", AddAsync).WithName("AddBatchJobs")
+        group.MapPost("/batches/{batchId}/jobs", AddAsync).WithName("AddBatchJobs").TakesQuery("tenant")
             .WithSummary("Add jobs to a running batch, all or none; its callbacks wait for them too")
             .WithDescription($"Body: {{\"jobs\": [job, ...]}}, each job as POST /jobs takes it (1 to {BatchRequestParser.MaxJobs}). A batch that has finished or was cancelled is a 409.")
             .ProducesStoringProblems(notFound: true);
@@ -144,7 +144,7 @@ internal static class CreateBatchEndpoint
             return Refused(result, built.Fields, built.All);
         }
 
-        var location = $"{http.Request.PathBase}{http.Request.Path.Value![..http.Request.Path.Value!.TrimEnd('/').LastIndexOf('/')]}";
+        var location = ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{http.Request.Path.Value![..http.Request.Path.Value!.TrimEnd('/').LastIndexOf('/')]}");
         return TypedResults.Created(location, built.Response(batchId, BatchState.Running));
     }
 
@@ -239,7 +239,7 @@ internal static class CreateBatchEndpoint
         detail: e.Message);
 
     private static string Location(HttpContext http, string batchId) =>
-        $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(batchId)}";
+        ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(batchId)}");
 
     /// <summary>The jobs of a request as built, with the body field of each (for the 409 that names a refused one).</summary>
     private sealed class BuiltBatch

@@ -18,7 +18,7 @@ namespace Conveyor.AspNetCore.WorkflowsApi;
 internal static class CreateWorkflowEndpoint
 {
     public static void Map(IEndpointRouteBuilder group) =>
-        group.MapPost("/workflows", CreateAsync).WithName("CreateWorkflow")
+        group.MapPost("/workflows", CreateAsync).WithName("CreateWorkflow").TakesQuery("tenant")
             .WithSummary("Start a workflow: named steps, each a job that starts once the steps it runs after succeeded, stored together or not at all")
             .WithDescription($"Body: {{\"name\": \"monthly-report\", \"steps\": [{{\"name\": \"extract\", \"job\": {{\"type\": ...}}}}, {{\"name\": \"publish\", \"job\": {{...}}, \"after\": [\"extract\"], \"on_dependency_failure\": \"cancel\"|\"fail\"|\"run\"}}], \"retention_seconds\": n}} (1 to {WorkflowRequestParser.MaxSteps} steps). Unknown or repeated names and cycles are 400s naming the field (steps[3].after[0]). An Idempotency-Key header makes a repeat answer the first workflow.")
             .ProducesStoringProblems();
@@ -157,5 +157,5 @@ internal static class CreateWorkflowEndpoint
     }
 
     private static string Location(HttpContext http, string workflowId) =>
-        $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(workflowId)}";
+        ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{Uri.EscapeDataString(workflowId)}");
 }

@@ -11,7 +11,7 @@ namespace Conveyor.AspNetCore.WorkflowsApi;
 /// </summary>
 internal static class ListBatchesQueryParser
 {
-    private static readonly string[] Parameters = ["status", "tenant", "limit", "cursor"];
+    public static readonly string[] Parameters = ["status", "tenant", "limit", "cursor"];
 
     private static readonly string Statuses = string.Join(", ", Enum.GetValues<BatchState>().Select(s => s.ToApiStatus()));
 

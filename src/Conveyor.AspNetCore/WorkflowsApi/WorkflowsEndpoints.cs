@@ -15,19 +15,19 @@ internal static class WorkflowsEndpoints
     {
         CreateBatchEndpoint.Map(group);
         CreateWorkflowEndpoint.Map(group);
-        group.MapGet("/batches", ListBatchesAsync).WithName("ListBatches")
+        group.MapGet("/batches", ListBatchesAsync).WithName("ListBatches").TakesQuery(ListBatchesQueryParser.Parameters)
             .WithSummary("The tenant's batches, workflows among them (an admin key names another tenant, or every tenant with ?tenant=*), newest first, filtered by status, a page at a time")
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        group.MapGet("/batches/{batchId}", GetBatchAsync).WithName("GetBatch")
+        group.MapGet("/batches/{batchId}", GetBatchAsync).WithName("GetBatch").TakesQuery("tenant")
             .WithSummary("A batch's status, counts by outcome and progress")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/batches/{batchId}/cancel", CancelBatchAsync).WithName("CancelBatch")
+        group.MapPost("/batches/{batchId}/cancel", CancelBatchAsync).WithName("CancelBatch").TakesQuery("tenant")
             .WithSummary("Cancel a running batch or workflow: its jobs that have not started are cancelled, running ones asked to stop; its complete callback still runs")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/workflows", ListWorkflowsAsync).WithName("ListWorkflows")
+        group.MapGet("/workflows", ListWorkflowsAsync).WithName("ListWorkflows").TakesQuery(ListBatchesQueryParser.Parameters)
             .WithSummary("The tenant's workflows (an admin key names another tenant, or every tenant with ?tenant=*), newest first, filtered by status, a page at a time")
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        group.MapGet("/workflows/{workflowId}", GetWorkflowAsync).WithName("GetWorkflow")
+        group.MapGet("/workflows/{workflowId}", GetWorkflowAsync).WithName("GetWorkflow").TakesQuery("tenant")
             .WithSummary("A workflow's status and each step's name, job, status and dependencies")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
     }

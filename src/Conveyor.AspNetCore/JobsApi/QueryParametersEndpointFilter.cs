@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// Refuses, with a 400 that names it, a query parameter the endpoint does not read (<see cref="QueryParameters"/>), before
+/// the endpoint acts. Ignoring it would be worse than an error: an admin's <c>?tenant=acme</c> on an endpoint that acts
+/// only in the key's own tenant would act there instead (delete the admin's own schedule of that name, enqueue the job
+/// in the admin's tenant), and a misspelt filter would list everything.
+/// </summary>
+internal sealed class QueryParametersEndpointFilter : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var query = context.HttpContext.Request.Query;
+        if (query.Count == 0)
+        {
+            return next(context);
+        }
+
+        var taken = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<QueryParameters>()?.Names ?? [];
+        foreach (var (name, _) in query)
+        {
+            if (!taken.Contains(name, StringComparer.Ordinal))
+            {
+                var reason = taken.Count == 0
+                    ? "is not a query parameter of this endpoint; it takes none"
+                    : $"is not a query parameter of this endpoint; it takes: {string.Join(", ", taken)}";
+                return ValueTask.FromResult<object?>(ApiProblems.Invalid(JobFilterParser.Shorten(name), name == "tenant"
+                    ? reason + " (it acts in the API key's own tenant only); nothing was done."
+                    : reason + "; nothing was done."));
+            }
+        }
+
+        return next(context);
+    }
+}
