@@ -56,6 +56,36 @@ public sealed class SchedulesApiTests
     }
 
     [Fact]
+    public async Task Resume_AStoredScheduleThatCannotTick_Is409_AndItStaysReadable()
+    {
+        await using var app = await TestApp.StartAsync();
+        // As an earlier version stored it: a cron that never fires, paused.
+        Assert.True(await app.Store.TryCreateScheduleAsync(new ScheduleRecord
+        {
+            Tenant = TenantId.Default,
+            Name = "february-30",
+            Cron = "0 0 30 2 *",
+            TimeZone = "UTC",
+            JobType = "test:noop",
+            Payload = "{}"u8.ToArray(),
+            Queue = "default",
+            MaxRetry = 0,
+            Misfire = MisfirePolicy.Skip,
+            Overlap = OverlapPolicy.Allow,
+            Paused = true,
+            Origin = ScheduleOrigin.Runtime,
+            NextFireAt = null,
+        }, CancellationToken.None));
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Post, "/schedules/february-30/resume"), HttpStatusCode.Conflict);
+        using var read = await app.SendAsync(HttpMethod.Get, "/schedules/february-30");
+
+        Assert.Contains("never fires", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.True((await app.Store.GetScheduleAsync(TenantId.Default, "february-30", CancellationToken.None))!.Paused);
+    }
+
+    [Fact]
     public async Task Create_MinimalBody_TakesTheDefaults()
     {
         await using var app = await TestApp.StartAsync();

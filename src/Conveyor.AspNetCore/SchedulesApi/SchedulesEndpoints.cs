@@ -48,8 +48,9 @@ internal static class SchedulesEndpoints
             .WithSummary("Stop the schedule's ticks on every server until it is resumed")
             .ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeSchedule")
-            .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run)")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run); 409 when its cron or time zone, stored by an earlier version or by hand, cannot tick")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         schedules.MapPost("/{name}/trigger", TriggerAsync).WithName("TriggerSchedule")
             .WithSummary("Enqueue the schedule's job now, outside its ticks (paused or not); Location is the job")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -219,9 +220,19 @@ internal static class SchedulesEndpoints
         }
 
         var tenant = http.GetConveyorCaller().Tenant;
-        var schedule = paused
-            ? await schedules.PauseAsync(tenant, name, cancellationToken).ConfigureAwait(false)
-            : await schedules.ResumeAsync(tenant, name, cancellationToken).ConfigureAwait(false);
+        ScheduleRecord? schedule;
+        try
+        {
+            schedule = paused
+                ? await schedules.PauseAsync(tenant, name, cancellationToken).ConfigureAwait(false)
+                : await schedules.ResumeAsync(tenant, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ScheduleDefinitionException e)
+        {
+            // Stored before its cron was checked as it is now (one that never fires), or written by hand.
+            return ApiProblems.Conflict("The schedule cannot tick.", $"Schedule '{name}' cannot be resumed: {e.Problem} Replace it with PUT .../schedules/{name}.");
+        }
+
         return schedule is null
             ? ApiProblems.ScheduleNotFound(name)
             : TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(schedule, schedules, store, cancellationToken).ConfigureAwait(false));
