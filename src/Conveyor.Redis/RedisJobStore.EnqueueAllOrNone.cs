@@ -246,6 +246,16 @@ public sealed partial class RedisJobStore
 
         var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal)
             .Select(q => string.Create(CultureInfo.InvariantCulture, $"'{q}' (slot {_connection!.HashSlot(QueueKeys(q).Pending)})"));
+        if (jobs is [{ DependsOn.Count: > 0 }] && withOwnKeys.Count == 1)
+        {
+            // A continuation stored alone: its unique key's holder or its id's lookup is a key of another slot than its queue.
+            throw new ArgumentException(
+                $"Job '{jobs[0].Id}' waits for other jobs, so on a Redis Cluster it is stored by one script, which must stay in one slot; " +
+                "its unique key or its id of the caller's choosing (over HTTP, one derived from an Idempotency-Key) lives on a slot of its own. " +
+                "Leave out the unique key (or the Idempotency-Key) and make the job's effects idempotent, or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
+                nameof(jobs));
+        }
+
         throw new ArgumentException(
             "These jobs cannot be stored all or none on a Redis Cluster: a script must stay in one slot, so every job of the list " +
             $"must be on queues of one slot (here: {string.Join(", ", queues)}) and carry no unique key and no id of the caller's " +

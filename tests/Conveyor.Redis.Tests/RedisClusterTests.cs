@@ -96,6 +96,15 @@ public sealed class RedisClusterTests
         Assert.Equal(parent.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
         Assert.Equal(child.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
 
+        // A continuation with a unique key: its holder is on a slot of its own, which the one script cannot reach.
+        var uniqueChild = RedisKeyLayoutTests.NewJob(queues[0]) with
+        {
+            UniqueKey = "after-once", UniqueUntil = time.GetUtcNow().AddHours(1), DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)],
+        };
+        var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueAsync(uniqueChild, CancellationToken.None));
+        Assert.Contains("waits for other jobs", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync(TenantId.Default, uniqueChild.Id, CancellationToken.None));
+
         await HandOffAcrossSlotsAsync(store, queues);
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
