@@ -29,18 +29,21 @@ public static class ConveyorEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ThrowIfNotRegistered(endpoints);
         var group = endpoints.MapGroup(prefix).RequireConveyorTenant().WithTags("Conveyor Jobs API");
-        // Every endpoint refuses a query parameter it does not read (a 400 naming it), so every one can answer 400.
-        group.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
-        JobsEndpoints.Map(group);
-        QueuesEndpoints.Map(group);
-        ServersEndpoints.Map(group);
-        Conveyor.AspNetCore.StatsApi.StatsEndpoints.Map(group);
+
+        // Conveyor's own endpoints, in a group of their own, refuse a query parameter they do not read (a 400 naming
+        // it), so every one can answer 400; an application's endpoints mapped on the group returned are left alone.
+        var api = group.MapGroup(string.Empty);
+        api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
+        JobsEndpoints.Map(api);
+        QueuesEndpoints.Map(api);
+        ServersEndpoints.Map(api);
+        Conveyor.AspNetCore.StatsApi.StatsEndpoints.Map(api);
 
         // The throughput ring listens from now on, not from the first request that reads it.
         _ = endpoints.ServiceProvider.GetRequiredService<Conveyor.AspNetCore.StatsApi.ThroughputRecorder>();
-        SchedulesEndpoints.Map(group);
-        Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(group);
-        Conveyor.AspNetCore.WorkflowsApi.WorkflowsEndpoints.Map(group);
+        SchedulesEndpoints.Map(api);
+        Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(api);
+        Conveyor.AspNetCore.WorkflowsApi.WorkflowsEndpoints.Map(api);
         return group;
     }
 

@@ -55,7 +55,8 @@ public sealed partial class PostgresJobStore
     /// <paramref name="byState"/>, the cursor's time and id when <paramref name="afterCursor"/>, and the page size plus
     /// one, numbered in that order from $1. Only the filters in use appear in the text, so that each combination gets its
     /// own plan on the index in page order that fits it: (tenant, created_at DESC, id DESC), or with the state after the
-    /// tenant (migration 0030); every tenant's, (created_at DESC, id DESC) or with the state first (0031).
+    /// tenant (migration 0030); every tenant's, (created_at DESC, id DESC) or with the state first, partial so that only
+    /// this shape reads them (0031).
     /// </summary>
     internal static string ListBatchesSql(string schema, bool oneTenant, bool byState, bool workflowsOnly, bool afterCursor)
     {
@@ -65,6 +66,11 @@ public sealed partial class PostgresJobStore
         if (oneTenant)
         {
             sql.Append(" AND tenant = $").Append(next++);
+        }
+        else
+        {
+            // The predicate of 0031's partial indexes, which only this statement states (see there).
+            sql.Append(" AND total >= 0");
         }
 
         if (byState)

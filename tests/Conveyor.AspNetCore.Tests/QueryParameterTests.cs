@@ -2,6 +2,10 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -101,5 +105,24 @@ public sealed partial class QueryParameterTests
 
         using var own = await app.PostAsync("/batches", """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}""", TestApp.AdminKey);
         Assert.DoesNotContain("?", own.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnApplicationsEndpointOnTheApiGroup_ReadsItsOwnQueryParameters()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddConveyor().UseInMemoryStore().AddApi();
+        await using var app = builder.Build();
+        app.MapConveyorApi().MapGet("/reports/monthly", (string month) => Results.Ok(month));
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        using var own = await client.GetAsync("/reports/monthly?month=2026-11");
+        using var conveyors = await client.GetAsync("/queues?month=2026-11");
+
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal("\"2026-11\"", await own.Content.ReadAsStringAsync());
+        await ProblemAssert.IsProblemAsync(conveyors, HttpStatusCode.BadRequest, "month");
     }
 }

@@ -28,6 +28,8 @@ public sealed class Rfc3339Tests
     [InlineData("2026-06-30 12:00:00Z")]
     [InlineData("2026-06-30T12:00:00Z\n")]
     [InlineData("9999-12-31T23:59:60Z")]
+    [InlineData("9999-12-31T23:59:60+14:00")]
+    [InlineData("9999-12-31T23:59:60-14:00")]
     public void TryParse_RefusesWhatIsNotAnInstant(string text) =>
         Assert.False(Rfc3339.TryParse(text, out _));
 }

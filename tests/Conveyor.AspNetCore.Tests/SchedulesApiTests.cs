@@ -59,12 +59,12 @@ public sealed class SchedulesApiTests
     public async Task Resume_AStoredScheduleThatCannotTick_Is409_AndItStaysReadable()
     {
         await using var app = await TestApp.StartAsync();
-        // As an earlier version stored it: a cron that never fires, paused.
+        // Written to the store by hand: a cron that is not one, paused.
         Assert.True(await app.Store.TryCreateScheduleAsync(new ScheduleRecord
         {
             Tenant = TenantId.Default,
-            Name = "february-30",
-            Cron = "0 0 30 2 *",
+            Name = "by-hand",
+            Cron = "61 * * * *",
             TimeZone = "UTC",
             JobType = "test:noop",
             Payload = "{}"u8.ToArray(),
@@ -77,12 +77,26 @@ public sealed class SchedulesApiTests
             NextFireAt = null,
         }, CancellationToken.None));
 
-        var problem = await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Post, "/schedules/february-30/resume"), HttpStatusCode.Conflict);
-        using var read = await app.SendAsync(HttpMethod.Get, "/schedules/february-30");
+        var problem = await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Post, "/schedules/by-hand/resume"), HttpStatusCode.Conflict);
+        using var read = await app.SendAsync(HttpMethod.Get, "/schedules/by-hand");
 
-        Assert.Contains("never fires", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("is not a valid cron expression", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        Assert.True((await app.Store.GetScheduleAsync(TenantId.Default, "february-30", CancellationToken.None))!.Paused);
+        Assert.True((await app.Store.GetScheduleAsync(TenantId.Default, "by-hand", CancellationToken.None))!.Paused);
+    }
+
+    [Fact]
+    public async Task Create_WithACronThatNeverTicks_IsAScheduleOnlyATriggerRuns()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var created = await app.PostAsync("/schedules", """{"name": "by-hand", "cron": "0 0 31 2 *", "job_type": "test:noop"}""");
+        var schedule = await created.Content.ReadFromJsonAsync<JsonElement>();
+        using var triggered = await app.SendAsync(HttpMethod.Post, "/schedules/by-hand/trigger");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Empty(schedule.GetProperty("next_fire_times").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
     }
 
     [Fact]

@@ -56,7 +56,7 @@ internal static class ApiProblems
     public static ProblemHttpResult JobNotFound(string jobId) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "No such job.",
-        detail: $"There is no job '{jobId}' for this API key's tenant.");
+        detail: $"There is no job '{jobId}' in this tenant (the API key's, or the one ?tenant= names).");
 
     public static ProblemHttpResult ScheduleNotFound(string name) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,

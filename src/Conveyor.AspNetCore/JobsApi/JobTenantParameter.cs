@@ -29,7 +29,7 @@ internal static class JobTenantParameter
 
             if (scope.Tenant is null)
             {
-                error = new ParseError(name, "must name the job's tenant ('*' is for listings).");
+                error = new ParseError(name, "must name one tenant ('*', every tenant, is for listings).");
                 break;
             }
         }

@@ -23,12 +23,14 @@ internal sealed class QueryParametersEndpointFilter : IEndpointFilter
         {
             if (!taken.Contains(name, StringComparer.Ordinal))
             {
-                var reason = taken.Count == 0
-                    ? "is not a query parameter of this endpoint; it takes none"
-                    : $"is not a query parameter of this endpoint; it takes: {string.Join(", ", taken)}";
-                return ValueTask.FromResult<object?>(ApiProblems.Invalid(JobFilterParser.Shorten(name), name == "tenant"
-                    ? reason + " (it acts in the API key's own tenant only); nothing was done."
-                    : reason + "; nothing was done."));
+                var takes = taken.Count == 0 ? "it takes none" : $"it takes: {string.Join(", ", taken)}";
+                var reason = name switch
+                {
+                    "" => $"a parameter without a name is not a query parameter of this endpoint; {takes}; nothing was done.",
+                    "tenant" => $"is not a query parameter of this endpoint ({takes}): it acts in the API key's own tenant, or on what every tenant shares; nothing was done.",
+                    _ => $"is not a query parameter of this endpoint; {takes}; nothing was done.",
+                };
+                return ValueTask.FromResult<object?>(ApiProblems.Invalid(name.Length == 0 ? "query" : JobFilterParser.Shorten(name), reason));
             }
         }
 

@@ -42,7 +42,8 @@ internal static partial class Rfc3339
             return true;
         }
 
-        if (value > DateTimeOffset.MaxValue.AddSeconds(-1))
+        // Both clocks: 9999-12-31T23:59:60+14:00 is an instant in range whose local time has no next second.
+        if (value.UtcDateTime > DateTime.MaxValue.AddSeconds(-1) || value.DateTime > DateTime.MaxValue.AddSeconds(-1))
         {
             return false;
         }

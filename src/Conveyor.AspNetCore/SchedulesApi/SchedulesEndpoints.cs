@@ -48,7 +48,7 @@ internal static class SchedulesEndpoints
             .WithSummary("Stop the schedule's ticks on every server until it is resumed")
             .ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeSchedule")
-            .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run); 409 when its cron or time zone, stored by an earlier version or by hand, cannot tick")
+            .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run); 409 when its cron or time zone, written to the store by hand, cannot be read")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         schedules.MapPost("/{name}/trigger", TriggerAsync).WithName("TriggerSchedule")
@@ -229,8 +229,8 @@ internal static class SchedulesEndpoints
         }
         catch (ScheduleDefinitionException e)
         {
-            // Stored before its cron was checked as it is now (one that never fires), or written by hand.
-            return ApiProblems.Conflict("The schedule cannot tick.", $"Schedule '{name}' cannot be resumed: {e.Problem} Replace it with PUT .../schedules/{name}.");
+            // Written to the store by hand (or by a version that checked less): it cannot tick.
+            return ApiProblems.Conflict("The schedule cannot be read.", $"Schedule '{name}' cannot be resumed: {e.Problem} Replace it with PUT .../schedules/{name}.");
         }
 
         return schedule is null

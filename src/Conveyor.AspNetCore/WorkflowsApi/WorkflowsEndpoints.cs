@@ -192,5 +192,5 @@ internal static class WorkflowsEndpoints
     internal static ProblemHttpResult NotFound(string kind, string id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: $"No such {kind}.",
-        detail: $"There is no {kind} '{id}' for this API key's tenant.");
+        detail: $"There is no {kind} '{id}' in this tenant (the API key's, or the one ?tenant= names).");
 }

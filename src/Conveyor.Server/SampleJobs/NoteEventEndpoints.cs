@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Conveyor.AspNetCore.JobsApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Conveyor.Server.SampleJobs;
@@ -9,6 +10,7 @@ internal static class NoteEventEndpoints
     public static void MapNoteEventEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs")
+            .AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>()
             .MapPost("/notes/{noteId}/created", PublishNoteCreatedAsync)
             .WithName("PublishNoteCreated")
             .WithSummary("Publishes note:created: one job per subscriber (index-note, notify-followers), stored all or none")

@@ -20,8 +20,6 @@ internal sealed class CronSchedule
 
     private static readonly ConcurrentDictionary<(string Cron, string TimeZone), CronSchedule> Cache = new();
 
-    private static readonly DateTime NeverFiresProbe = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-
     private readonly CronExpression _expression;
     private readonly TimeZoneInfo _zone;
 
@@ -64,22 +62,14 @@ internal sealed class CronSchedule
             : fields == 6 ? CronFormat.IncludeSeconds
             : throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron),
                 $"'{text}' has {fields} fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 (seconds first), or is a macro such as @daily.");
-        CronExpression expression;
         try
         {
-            expression = CronExpression.Parse(text, format);
+            return CronExpression.Parse(text, format);
         }
         catch (CronFormatException e)
         {
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), $"'{text}' is not a valid cron expression: {e.Message}");
         }
-
-        // A schedule that can never tick (February 30, April 31) is a mistake, not a paused schedule. Cron has no year,
-        // so an expression with a tick has one within any leap cycle after a fixed instant.
-        return expression.GetNextOccurrence(NeverFiresProbe) is null
-            ? throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron),
-                $"'{text}' never fires: no date has the day of month it names in the months it names (e.g. February 30).")
-            : expression;
     }
 
     private static TimeZoneInfo FindZone(string scheduleName, string? timeZone)
