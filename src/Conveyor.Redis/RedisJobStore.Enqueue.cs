@@ -83,6 +83,14 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
+
+            // Refused before the jobs ahead of it are stored: a caller that retries the others alone (the Jobs API's
+            // group commit) would otherwise find them stored already.
+            if (!RegistersQueueInScript() && jobs.FirstOrDefault(IsContinuationWithOwnKeys) is { } refused)
+            {
+                throw ContinuationWithOwnKeys(refused);
+            }
+
             var now = NowMicros();
             var results = new EnqueueResult[jobs.Count];
             var batch = new List<int>();

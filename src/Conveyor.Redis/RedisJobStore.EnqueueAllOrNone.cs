@@ -235,6 +235,20 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>Refuses, before anything is written, a list whose keys would span several Cluster slots.</summary>
+    /// <summary>
+    /// Whether <paramref name="job"/> is a workflow job (a continuation, a batch member) that a Redis Cluster cannot store:
+    /// its unique key's holder or its id's lookup is a key of another slot than its queue, which the scripts that store it
+    /// cannot reach.
+    /// </summary>
+    private static bool IsContinuationWithOwnKeys(NewJob job) =>
+        job.HasFlow && (job.UniqueKey is not null || !JobId.IsGenerated(job.Id));
+
+    private static ArgumentException ContinuationWithOwnKeys(NewJob job) => new(
+        $"Job '{job.Id}' waits for other jobs or belongs to a batch, so on a Redis Cluster it is stored by scripts that each stay in one slot; " +
+        "its unique key or its id of the caller's choosing (over HTTP, one derived from an Idempotency-Key) lives on a slot of its own. " +
+        "Leave out the unique key (or the Idempotency-Key) and make the job's effects idempotent, or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
+        "jobs");
+
     private void EnsureOneSlot(IReadOnlyList<NewJob> jobs, RedisKey[] keys)
     {
         var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
@@ -246,14 +260,9 @@ public sealed partial class RedisJobStore
 
         var queues = jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal)
             .Select(q => string.Create(CultureInfo.InvariantCulture, $"'{q}' (slot {_connection!.HashSlot(QueueKeys(q).Pending)})"));
-        if (jobs is [{ DependsOn.Count: > 0 }] && withOwnKeys.Count == 1)
+        if (jobs is [{ HasFlow: true }] && withOwnKeys.Count == 1)
         {
-            // A continuation stored alone: its unique key's holder or its id's lookup is a key of another slot than its queue.
-            throw new ArgumentException(
-                $"Job '{jobs[0].Id}' waits for other jobs, so on a Redis Cluster it is stored by one script, which must stay in one slot; " +
-                "its unique key or its id of the caller's choosing (over HTTP, one derived from an Idempotency-Key) lives on a slot of its own. " +
-                "Leave out the unique key (or the Idempotency-Key) and make the job's effects idempotent, or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
-                nameof(jobs));
+            throw ContinuationWithOwnKeys(jobs[0]);
         }
 
         throw new ArgumentException(

@@ -105,6 +105,11 @@ public sealed class RedisClusterTests
         Assert.Contains("waits for other jobs", refused.Message, StringComparison.Ordinal);
         Assert.Null(await store.GetAsync(TenantId.Default, uniqueChild.Id, CancellationToken.None));
 
+        // In a group (the Jobs API's group commit), before the jobs ahead of it are stored.
+        var ahead = RedisKeyLayoutTests.NewJob(queues[0]);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueManyAsync([ahead, uniqueChild], CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, ahead.Id, CancellationToken.None));
+
         await HandOffAcrossSlotsAsync(store, queues);
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
