@@ -228,14 +228,18 @@ public sealed class RedisClusterTests
         Assert.Equal(0, await store.DeliverOutboxesAsync(100));
     }
 
-    /// <summary>The ids of the default tenant's batches in <paramref name="state"/>, every page (read on the coordination slot).</summary>
-    private static async Task<List<string>> ListedAsync(RedisJobStore store, BatchState state)
+    /// <summary>
+    /// The ids of the default tenant's batches (or every tenant's) in <paramref name="state"/>, every page (read on the
+    /// coordination slot).
+    /// </summary>
+    private static async Task<List<string>> ListedAsync(RedisJobStore store, BatchState state, bool everyTenant = false)
     {
         var ids = new List<string>();
         string? cursor = null;
         do
         {
-            var page = await store.ListBatchesAsync(new BatchQuery { Tenant = TenantId.Default, State = state, Limit = BatchQuery.MaxLimit, Cursor = cursor }, CancellationToken.None);
+            var query = new BatchQuery { Tenant = everyTenant ? null : TenantId.Default, State = state, Limit = BatchQuery.MaxLimit, Cursor = cursor };
+            var page = await store.ListBatchesAsync(query, CancellationToken.None);
             ids.AddRange(page.Batches.Select(static b => b.Id));
             cursor = page.NextCursor;
         }
@@ -255,6 +259,7 @@ public sealed class RedisClusterTests
         Assert.Equal(JobState.Waiting, created.Results[^1].State);
         Assert.Equal(members.Count, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
         Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Running));
+        Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Running, everyTenant: true));
 
         var added = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
         Assert.True((await store.AddToBatchAsync(batch.Id, TenantId.Default, [added], CancellationToken.None))!.AllStored);
@@ -266,6 +271,7 @@ public sealed class RedisClusterTests
         var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((BatchState.Succeeded, members.Count + 1, members.Count + 1), (info.State, info.Total, info.Succeeded));
         Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Succeeded));
+        Assert.Contains(batch.Id, await ListedAsync(store, BatchState.Succeeded, everyTenant: true));
         Assert.DoesNotContain(batch.Id, await ListedAsync(store, BatchState.Running));
 
         Assert.Equal(0, await store.DeliverOutboxesAsync(100));
