@@ -88,6 +88,15 @@ public sealed partial class QueryParameterTests
     }
 
     [Fact]
+    public async Task WithoutAKey_AnUnknownQueryParameter_Is401_NotA400ThatDescribesTheEndpoint()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, "/queues?colour=red"), HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Delete, "/schedules/s?tenant=tenant-a"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task AnAdminsTenantOnAnEndpointOfItsOwnTenant_ChangesNothing_InEitherTenant()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);
