@@ -234,7 +234,6 @@ public sealed partial class RedisJobStore
         return ([.. keys], arguments, queueNames);
     }
 
-    /// <summary>Refuses, before anything is written, a list whose keys would span several Cluster slots.</summary>
     /// <summary>
     /// Whether <paramref name="job"/> is a workflow job (a continuation, a batch member) that a Redis Cluster cannot store:
     /// its unique key's holder or its id's lookup is a key of another slot than its queue, which the scripts that store it
@@ -249,6 +248,7 @@ public sealed partial class RedisJobStore
         "Leave out the unique key (or the Idempotency-Key) and make the job's effects idempotent, or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
         "jobs");
 
+    /// <summary>Refuses, before anything is written, a list whose keys would span several Cluster slots.</summary>
     private void EnsureOneSlot(IReadOnlyList<NewJob> jobs, RedisKey[] keys)
     {
         var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();

@@ -315,7 +315,9 @@ internal static class CreateJobRequestParser
             return (field, message[(colon + 2)..(end < 0 ? message.Length : end)]);
         }
 
-        return ("body", message);
+        // The rest of the store's message, without .NET's parameter suffix, which names no field of the request.
+        var suffix = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+        return ("body", suffix < 0 ? message : message[..suffix]);
     }
 
     private static readonly Dictionary<string, string> OptionFields = new(StringComparer.Ordinal)

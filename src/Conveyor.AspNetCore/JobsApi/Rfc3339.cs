@@ -42,8 +42,10 @@ internal static partial class Rfc3339
             return true;
         }
 
-        // Both clocks: 9999-12-31T23:59:60+14:00 is an instant in range whose local time has no next second.
-        if (value.UtcDateTime > DateTime.MaxValue.AddSeconds(-1) || value.DateTime > DateTime.MaxValue.AddSeconds(-1))
+        // In UTC, whose clock has the next second for every instant but the last: 9999-12-31T23:59:60+14:00 is in range,
+        // but its local clock has no next second. Every time the API writes is in UTC anyway.
+        value = value.ToUniversalTime();
+        if (value.UtcDateTime > DateTime.MaxValue.AddSeconds(-1))
         {
             return false;
         }

@@ -124,7 +124,7 @@ internal static class ConveyorOpenApi
                     Type = JsonSchemaType.Array,
                     Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
                     MaxItems = ScheduleResponseMapper.NextFireTimesShown,
-                    Description = "The next ticks (RFC 3339, UTC), earliest first; empty while paused.",
+                    Description = "The next ticks (RFC 3339, UTC), earliest first; empty while paused, and for a cron that never ticks (a schedule only trigger runs).",
                 };
             }
 

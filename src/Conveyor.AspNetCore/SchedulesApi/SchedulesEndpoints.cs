@@ -229,7 +229,7 @@ internal static class SchedulesEndpoints
         }
         catch (ScheduleDefinitionException e)
         {
-            // Written to the store by hand (or by a version that checked less): it cannot tick.
+            // Written to the store by hand: its cron or time zone cannot be read.
             return ApiProblems.Conflict("The schedule cannot be read.", $"Schedule '{name}' cannot be resumed: {e.Problem} Replace it with PUT .../schedules/{name}.");
         }
 

@@ -8,6 +8,9 @@
 -- Neither key changes while a batch counts its members' ends (only its state, once, when it finishes), so counting keeps
 -- its updates of the batch row heap-only. Built in the migration's transaction as 0030's are; a store holding millions
 -- of batches can build them beforehand with CREATE INDEX CONCURRENTLY under the same names.
+-- A development build of this migration made them whole, under other names: not kept.
+DROP INDEX IF EXISTS :"schema".batches_created_idx;
+DROP INDEX IF EXISTS :"schema".batches_state_created_idx;
 CREATE INDEX IF NOT EXISTS batches_every_tenant_created_idx ON :"schema".batches (created_at DESC, id DESC) WHERE total >= 0;
 CREATE INDEX IF NOT EXISTS batches_every_tenant_state_created_idx ON :"schema".batches (state, created_at DESC, id DESC) WHERE total >= 0;
 

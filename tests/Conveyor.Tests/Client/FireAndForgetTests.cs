@@ -223,6 +223,29 @@ public sealed class FireAndForgetTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AStoreThatRefusesABatchForOneJob_StoresTheOthersAlone_AndDropsOnlyThatOne()
+    {
+        var sut = await CreateSutAsync();
+        sut.Store.Refuses = static job => Encoding.UTF8.GetString(job.Payload.Span).Contains("refused", StringComparison.Ordinal);
+        sut.Store.Block();
+        await sut.Jobs.EnqueueAsync(new EchoJob("first"));
+        await Eventually.HoldsAsync(() => sut.Store.EnqueueManyCalls == 1, because: "the first job is in the store, which holds it");
+
+        // These three wait for the held round trip and go together in the next one, which the store refuses.
+        await sut.Jobs.EnqueueAsync(new EchoJob("before"));
+        await sut.Jobs.EnqueueAsync(new EchoJob("refused"));
+        await sut.Jobs.EnqueueAsync(new EchoJob("after"));
+        sut.Store.Release();
+
+        await Eventually.HoldsAsync(() => sut.DroppedCount(FireAndForgetDropReason.Error) == 1);
+        await Eventually.HoldsAsync(async () => (await sut.StoredJobsAsync()).Count == 3);
+        Assert.Equal(
+            ["""{"text":"after"}""", """{"text":"before"}""", """{"text":"first"}"""],
+            (await sut.StoredJobsAsync()).Select(j => Encoding.UTF8.GetString(j.Payload.Span)).Order(StringComparer.Ordinal));
+        Assert.True(sut.Store.EnqueueManyCalls >= 3, "the refused round trip was followed by one per job");
+    }
+
+    [Fact]
     public async Task AStoreThatNeverAnswers_HoldsThePumpOnlyUntilTheEnqueueTimeout()
     {
         var sut = await CreateSutAsync(o => o.EnqueueTimeout = TimeSpan.FromMilliseconds(10));

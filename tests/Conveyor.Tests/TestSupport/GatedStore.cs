@@ -18,6 +18,12 @@ public class GatedStore : DispatchProxy
     /// <summary>When set, every EnqueueManyAsync throws what this returns (after the gate).</summary>
     public Func<Exception>? Failure { get; set; }
 
+    /// <summary>
+    /// When set, an EnqueueManyAsync with a job this refuses throws for the whole round trip and stores none of it (as
+    /// a Redis Cluster refuses a workflow job with its own id).
+    /// </summary>
+    public Func<NewJob, bool>? Refuses { get; set; }
+
     /// <summary>Round trips started, including those held at the gate and those that failed.</summary>
     public int EnqueueManyCalls => Volatile.Read(ref _enqueueManyCalls);
 
@@ -65,6 +71,11 @@ public class GatedStore : DispatchProxy
         if (Failure is { } failure)
         {
             throw failure();
+        }
+
+        if (Refuses is { } refuses && jobs.FirstOrDefault(refuses) is { } refused)
+        {
+            throw new ArgumentException($"Job '{refused.Id}' is refused.", nameof(jobs));
         }
 
         var results = await _inner.EnqueueManyAsync(jobs, cancellationToken);

@@ -148,6 +148,13 @@ internal sealed class FireAndForgetPump(
             {
                 lastFailure = e;
             }
+            catch (Exception) when (jobs.Length > 1)
+            {
+                // One job the store refuses (a Redis Cluster refuses a workflow job with its own id) refuses the
+                // round trip: the others of the batch are not to be dropped with it.
+                await StoreEachAloneAsync(batch, jobs, bound.Token).ConfigureAwait(false);
+                return;
+            }
             catch (Exception e)
             {
                 drops.Dropped(batch, FireAndForgetDropReason.Error, e);
@@ -180,6 +187,30 @@ internal sealed class FireAndForgetPump(
     /// The batch's jobs. A call whose job cannot be built (checked at the call, so this is a fault of ours) is dropped
     /// alone and taken out of <paramref name="batch"/>, so that what is later dropped or stored is counted once.
     /// </summary>
+    /// <summary>Stores each job of a batch the store refused as a whole in a round trip of its own; drops those refused alone.</summary>
+    private async Task StoreEachAloneAsync(List<FireAndForgetCall> batch, NewJob[] jobs, CancellationToken bound)
+    {
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            try
+            {
+                await client.EnqueueManyAsync([jobs[i]], bound).WaitAsync(bound).ConfigureAwait(false);
+                Log.FireAndForgetStored(logger, 1);
+            }
+            catch (Exception e)
+            {
+                var reason = e switch
+                {
+                    JobStoreUnavailableException => FireAndForgetDropReason.StoreUnavailable,
+                    OperationCanceledException when _abort.IsCancellationRequested => FireAndForgetDropReason.Shutdown,
+                    OperationCanceledException => FireAndForgetDropReason.Timeout,
+                    _ => FireAndForgetDropReason.Error,
+                };
+                drops.Dropped([batch[i]], reason, e);
+            }
+        }
+    }
+
     private NewJob[] BuildJobs(List<FireAndForgetCall> batch)
     {
         var jobs = new List<NewJob>(batch.Count);
