@@ -51,7 +51,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
     /// Maps <c>GET /healthz</c> (liveness: the process answers, and the health checks tagged <c>live</c> pass) and
     /// <c>GET /readyz</c> (readiness: the checks tagged <c>ready</c> pass: Conveyor's store, server heartbeat and queue
     /// latency checks, and the application's own), both on ASP.NET Core's health checks
-    /// (<c>services.AddHealthChecks().AddConveyor()</c>, which <c>AddApi()</c> calls).
+    /// (<c>services.AddHealthChecks().AddConveyor()</c>, which <c>AddApi()</c> calls), and <c>HEAD</c> of both.
     /// </summary>
     public static RouteGroupBuilder MapConveyorHealth(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
@@ -67,6 +67,11 @@ public static class ConveyorEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers and the readiness checks pass")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        // Load balancers that probe with HEAD get the same status (the server sends no body for HEAD); the GETs are the
+        // documented operations.
+        group.MapMethods("/healthz", [HttpMethods.Head], HealthEndpoints.HealthAsync).ExcludeFromDescription();
+        group.MapMethods("/readyz", [HttpMethods.Head], HealthEndpoints.ReadyAsync).ExcludeFromDescription();
         return group;
     }
 

@@ -22,6 +22,21 @@ public sealed class HealthAndMetricsTests
     }
 
     [Fact]
+    public async Task Healthz_And_Readyz_AnswerHead_WithTheStatusAndNoBody()
+    {
+        await using var app = await TestApp.StartAsync(kestrel: true);
+        using var client = new HttpClient { BaseAddress = app.Address };
+
+        using var health = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
+        using var ready = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/readyz"));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Empty(await health.Content.ReadAsByteArrayAsync());
+        Assert.Empty(await ready.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task StoreDown_Readyz_Returns503_AndTheApi503()
     {
         await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(UnavailableStore.Create())));
