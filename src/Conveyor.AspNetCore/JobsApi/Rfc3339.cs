@@ -31,7 +31,7 @@ internal static partial class Rfc3339
     {
         var leap = match.Groups["second"].ValueSpan is "60";
         var fraction = match.Groups["fraction"].ValueSpan;
-        var text = $"{match.Groups["minute"].ValueSpan}:{(leap ? "59" : match.Groups["second"].ValueSpan)}{fraction[..Math.Min(fraction.Length, 8)]}{match.Groups["offset"].ValueSpan}";
+        var text = $"{LocalTime(match)}{fraction[..Math.Min(fraction.Length, 8)]}{match.Groups["offset"].ValueSpan}";
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
         {
             return false;
@@ -70,8 +70,12 @@ internal static partial class Rfc3339
         var offsetFits = offset is "Z" or "z"
             || (int.Parse(offset.AsSpan(4, 2), CultureInfo.InvariantCulture) is var minutes && minutes < 60
                 && (int.Parse(offset.AsSpan(1, 2), CultureInfo.InvariantCulture) * 60) + minutes <= 14 * 60);
-        return offsetFits && DateTime.TryParse($"{match.Groups["minute"].ValueSpan}:{(match.Groups["second"].ValueSpan is "60" ? "59" : match.Groups["second"].ValueSpan)}", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+        return offsetFits && DateTime.TryParse(LocalTime(match), CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
     }
+
+    /// <summary>The date and the time of day to the second, a leap second read as second 59 (TryParse adds it back).</summary>
+    private static string LocalTime(Match match) =>
+        $"{match.Groups["minute"].ValueSpan}:{(match.Groups["second"].ValueSpan is "60" ? "59" : match.Groups["second"].ValueSpan)}";
 
     // ASCII digits only ([0-9], not \d), and \z: '$' would let a trailing newline through.
     [GeneratedRegex(@"^(?<minute>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}):(?<second>[0-9]{2})(?<fraction>\.[0-9]+)?(?<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
