@@ -1,5 +1,4 @@
-using System.Net.Sockets;
-using System.Text;
+using Conveyor.Tests.Http;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -14,7 +13,7 @@ public sealed class ProtocolErrorTests
     {
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await SendRawAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -28,7 +27,7 @@ public sealed class ProtocolErrorTests
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxRequestBytes"] = "1024" }, kestrel: true);
         var chunk = new string('x', 4000);
 
-        var response = await SendRawAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk.Length:x}\r\n{chunk}\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk.Length:x}\r\n{chunk}\r\n0\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 413 ", response, StringComparison.Ordinal);
         Assert.Matches(@"body: at least \d+ bytes; the limit \(Conveyor:Api:MaxRequestBytes\) is 1024 bytes\.", response);
@@ -44,7 +43,7 @@ public sealed class ProtocolErrorTests
         // The server removes dot segments before routing: GET /jobs/. would otherwise answer the listing.
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await SendRawAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
@@ -59,7 +58,7 @@ public sealed class ProtocolErrorTests
         // What is left after the dots are removed matches no Conveyor endpoint: routing answers 404 or 405.
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await SendRawAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 
         Assert.Matches("^HTTP/1.1 (400|404|405) ", response);
         Assert.Empty(await app.StoredJobsAsync());
@@ -70,7 +69,7 @@ public sealed class ProtocolErrorTests
     {
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await SendRawAsync(app.Address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 404 ", response, StringComparison.Ordinal);
     }
@@ -83,20 +82,9 @@ public sealed class ProtocolErrorTests
         // ASP.NET Core has no hook for these (dotnet/aspnetcore#4726): the connection is closed with an empty 400.
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await SendRawAsync(app.Address, request);
+        var response = await RawHttp.SendAsync(app.Address, request);
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Length: 0", response, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<string> SendRawAsync(Uri address, string request)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(address.Host, address.Port);
-        await using var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.Latin1);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        return await reader.ReadToEndAsync(timeout.Token);
     }
 }

@@ -1,5 +1,4 @@
-using System.Net.Sockets;
-using System.Text;
+using Conveyor.Tests.Http;
 
 namespace Conveyor.Server.Tests;
 
@@ -25,7 +24,7 @@ public sealed class DotSegmentTests : IDisposable
 
         foreach (var requestLine in requestLines)
         {
-            var response = await SendRawAsync(address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            var response = await RawHttp.SendAsync(address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 
             Assert.True(response.StartsWith("HTTP/1.1 400 ", StringComparison.Ordinal), $"{requestLine}: {response}");
             Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -33,20 +32,9 @@ public sealed class DotSegmentTests : IDisposable
             Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
         }
 
-        var dotsInASegment = await SendRawAsync(address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var dotsInASegment = await RawHttp.SendAsync(address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 404 ", dotsInASegment, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static async Task<string> SendRawAsync(Uri address, string request)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(address.Host, address.Port);
-        await using var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.Latin1);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        return await reader.ReadToEndAsync(timeout.Token);
-    }
 }
