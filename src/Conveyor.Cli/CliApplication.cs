@@ -20,7 +20,9 @@ internal static class CliApplication
         root.Subcommands.Add(ServersCommand.Create(options, environment));
         root.Subcommands.Add(DashCommand.Create(options, environment));
 
-        var parsed = root.Parse(args);
+        // No response files: '@' starts a --payload file (@file, @- for standard input), which the parser would
+        // otherwise read as more arguments before any command saw it.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors)

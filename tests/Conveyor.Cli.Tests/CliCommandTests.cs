@@ -132,6 +132,36 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsEnqueue_ReadsThePayloadFromAFile_OrFromStandardInput()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"conveyor-cli-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{"note_id": 8}""");
+        try
+        {
+            var fromFile = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "@" + file, "--json");
+            var fromInput = await _server.RunWithInputAsync("""{"note_id": 9}""", "jobs", "enqueue", "note:archive", "--payload", "@-", "--json");
+            var missing = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "@" + file + ".missing");
+
+            Assert.True(fromFile.ExitCode == 0, fromFile.Error);
+            Assert.True(fromInput.ExitCode == 0, fromInput.Error);
+            Assert.Equal("""{"note_id":8}""", await PayloadAsync(fromFile));
+            Assert.Equal("""{"note_id":9}""", await PayloadAsync(fromInput));
+            Assert.Equal(ExitCodes.Usage, missing.ExitCode);
+            Assert.Contains(".missing", missing.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        async Task<string> PayloadAsync(CliRun run)
+        {
+            var id = JsonDocument.Parse(run.Output).RootElement.GetProperty("job_id").GetString()!;
+            return System.Text.Encoding.UTF8.GetString((await _server.Jobs.GetJobAsync(id, "tenant-a"))!.Payload.Span);
+        }
+    }
+
+    [Fact]
     public async Task JobsCancel_ByIds_AndRetryByFilter_AfterConfirmation()
     {
         var ids = new[] { await EnqueueAsync(), await EnqueueAsync(), await EnqueueAsync("report:generate") };

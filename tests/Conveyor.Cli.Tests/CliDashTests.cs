@@ -50,6 +50,22 @@ public sealed class CliDashTests
     }
 
     [Fact]
+    public async Task DashOnce_AsJson_IsTheServersThreeAnswersInOneObject()
+    {
+        await using var server = await CliServer.StartAsync();
+        await server.Store.HeartbeatServerAsync(Worker(DateTimeOffset.UtcNow), CancellationToken.None);
+        await server.Jobs.EnqueueAsync("note:archive", "{}"u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = "critical" });
+
+        var run = await server.RunAsync("dash", "--once", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var frame = JsonDocument.Parse(run.Output).RootElement;
+        Assert.Equal(1, frame.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "critical").GetProperty("queued").GetInt64());
+        Assert.Equal(77, Assert.Single(frame.GetProperty("servers").EnumerateArray()).GetProperty("pid").GetInt32());
+        Assert.Equal(JsonValueKind.Array, frame.GetProperty("failures").ValueKind);
+    }
+
+    [Fact]
     public async Task Dash_InARealTerminal_RedrawsUntilCtrlC()
     {
         var tmux = TmuxSession.Find();

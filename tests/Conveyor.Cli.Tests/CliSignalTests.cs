@@ -30,6 +30,18 @@ public sealed class CliSignalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsSignal_ReadsThePayloadFromStandardInput()
+    {
+        var job = await _server.Jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a" });
+
+        var delivered = await _server.RunWithInputAsync("\"ada\"", "jobs", "signal", job.JobId, "approved", "--payload", "@-");
+
+        Assert.True(delivered.ExitCode == 0, delivered.Error);
+        var steps = await _server.Store.GetStepsAsync("tenant-a", job.JobId, CancellationToken.None);
+        Assert.Equal("\"ada\"", Encoding.UTF8.GetString(Assert.Single(steps!).Result.Span));
+    }
+
+    [Fact]
     public async Task JobsSteps_ListsTheDeliveredSignal_AsATableAndAsJson()
     {
         var job = await _server.Jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a" });

@@ -33,6 +33,26 @@ public sealed class CliWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StatsQueuesAndDash_CountTheStepsWaitingForOthers()
+    {
+        var workflows = _server.Services.GetRequiredService<IWorkflowClient>();
+        await workflows.StartWorkflowAsync(new WorkflowBuilder("nightly")
+            .Add("extract", Job())
+            .Add("sales", Job(), after: ["extract"])
+            .Add("costs", Job(), after: ["extract"]));
+
+        var stats = await _server.RunAsync("stats");
+        var queues = await _server.RunAsync("queues", "ls");
+        var dash = await _server.RunAsync("dash", "--once");
+
+        Assert.True((stats.ExitCode, queues.ExitCode, dash.ExitCode) == (0, 0, 0), stats.Error + queues.Error + dash.Error);
+        Assert.Matches(@"waiting\s+2", stats.Output);
+        Assert.Matches(@"WAITING", queues.Output);
+        Assert.Matches(@"nobody\s+(\S+\s+){3}2\s", queues.Output);
+        Assert.Matches(@"nobody\s*│\s*1\s*│\s*2\s*│", dash.Output);
+    }
+
+    [Fact]
     public async Task WorkflowsShow_PrintsEachStepWithItsStatusAndDependencies()
     {
         var workflows = _server.Services.GetRequiredService<IWorkflowClient>();

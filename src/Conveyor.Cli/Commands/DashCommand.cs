@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -29,6 +30,11 @@ internal static class DashCommand
             }
 
             var dash = new Dash(context);
+            if (context.Output.Json)
+            {
+                return await dash.WriteJsonAsync(context.Parsed.GetValue(once), seconds, cancellationToken).ConfigureAwait(false);
+            }
+
             if (context.Parsed.GetValue(once))
             {
                 context.Output.Console.Write(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
@@ -61,27 +67,80 @@ internal static class DashCommand
     {
         private readonly Dictionary<string, (long Finished, long Failed, long At)> _previous = new(StringComparer.Ordinal);
 
-        public async Task<IRenderable> FrameAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// --json: each frame as one object of the server's three answers, <c>{"queues", "servers", "failures"}</c>; one
+        /// indented with --once, else one a line (JSON Lines) every interval until Ctrl+C.
+        /// </summary>
+        public async Task<int> WriteJsonAsync(bool once, double seconds, CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (true)
+                {
+                    var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+                    var frame = Frame(queues, servers, failures);
+                    if (once)
+                    {
+                        context.Output.WriteJson(frame);
+                        return ExitCodes.Ok;
+                    }
+
+                    context.Output.Line(frame.GetRawText());
+                    await Task.Delay(TimeSpan.FromSeconds(seconds), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Ok;
+            }
+        }
+
+        private static JsonElement Frame(JsonElement queues, JsonElement servers, JsonElement failures)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("queues");
+                queues.GetProperty("queues").WriteTo(writer);
+                writer.WritePropertyName("servers");
+                servers.GetProperty("servers").WriteTo(writer);
+                writer.WritePropertyName("failures");
+                failures.GetProperty("jobs").WriteTo(writer);
+                writer.WriteEndObject();
+            }
+
+            using var document = JsonDocument.Parse(buffer.WrittenMemory);
+            return document.RootElement.Clone();
+        }
+
+        private async Task<(JsonElement Queues, JsonElement Servers, JsonElement Failures)> ReadAsync(CancellationToken cancellationToken)
         {
             var queues = context.Api.GetAsync("/queues", cancellationToken);
             var servers = context.Api.GetAsync("/servers", cancellationToken);
             var failures = context.Api.GetAsync("/jobs?status=FAILED&limit=5", cancellationToken);
+            return (await queues.ConfigureAwait(false), await servers.ConfigureAwait(false), await failures.ConfigureAwait(false));
+        }
+
+        public async Task<IRenderable> FrameAsync(CancellationToken cancellationToken)
+        {
+            var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
             var now = Environment.TickCount64;
 
             var queueTable = new Table().Border(TableBorder.Rounded).Title("Queues");
-            foreach (var header in new[] { "QUEUE", "QUEUED", "RUNNING", "SCHEDULED", "RETRYING", "FAILED", "DONE/S", "FAILED/S", "LATENCY", "SERVERS", "PAUSED" })
+            foreach (var header in new[] { "QUEUE", "QUEUED", "WAITING", "RUNNING", "SCHEDULED", "RETRYING", "FAILED", "DONE/S", "FAILED/S", "LATENCY", "SERVERS", "PAUSED" })
             {
                 queueTable.AddColumn(new TableColumn(header).RightAligned());
             }
 
-            foreach (var queue in (await queues.ConfigureAwait(false)).GetProperty("queues").EnumerateArray())
+            foreach (var queue in queues.GetProperty("queues").EnumerateArray())
             {
                 var name = queue.GetProperty("name").GetString()!;
                 var finished = Finished.Sum(f => Count(queue, f));
                 var failed = Count(queue, "failed");
                 var (doneRate, failRate) = Rates(name, finished, failed, now);
                 queueTable.AddRow(
-                    Markup.Escape(name), Cell(queue, "queued"), Cell(queue, "running"), Cell(queue, "scheduled"), Cell(queue, "retrying"), Cell(queue, "failed"),
+                    Markup.Escape(name), Cell(queue, "queued"), Cell(queue, "waiting"), Cell(queue, "running"), Cell(queue, "scheduled"), Cell(queue, "retrying"), Cell(queue, "failed"),
                     doneRate, failRate, Cell(queue, "latency_seconds") + " s", Cell(queue, "servers"), Cell(queue, "paused"));
             }
 
@@ -91,7 +150,7 @@ internal static class DashCommand
                 serverTable.AddColumn(header);
             }
 
-            foreach (var server in (await servers.ConfigureAwait(false)).GetProperty("servers").EnumerateArray())
+            foreach (var server in servers.GetProperty("servers").EnumerateArray())
             {
                 serverTable.AddRow(Cell(server, "id"), Cell(server, "host"), Cell(server, "pid"), Cell(server, "running"), Cell(server, "concurrency"), Cell(server, "last_heartbeat_at"));
             }
@@ -102,7 +161,7 @@ internal static class DashCommand
                 failureTable.AddColumn(header);
             }
 
-            foreach (var job in (await failures.ConfigureAwait(false)).GetProperty("jobs").EnumerateArray())
+            foreach (var job in failures.GetProperty("jobs").EnumerateArray())
             {
                 var errors = job.GetProperty("errors");
                 var last = errors.GetArrayLength() > 0 ? errors[errors.GetArrayLength() - 1] : default;

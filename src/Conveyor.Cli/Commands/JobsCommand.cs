@@ -115,7 +115,7 @@ internal static class JobsCommand
                 _ => value,
             };
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException(ExitCodes.Usage, $"--payload {value}: {e.Message}");
         }

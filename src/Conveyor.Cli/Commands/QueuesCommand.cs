@@ -8,8 +8,9 @@ internal static class QueuesCommand
 {
     private static readonly (string, string)[] Columns =
     [
-        ("name", "QUEUE"), ("paused", "PAUSED"), ("queued", "QUEUED"), ("scheduled", "SCHEDULED"), ("running", "RUNNING"),
-        ("retrying", "RETRYING"), ("failed", "FAILED"), ("success", "SUCCEEDED"), ("servers", "SERVERS"), ("latency_seconds", "LATENCY (S)"),
+        ("name", "QUEUE"), ("paused", "PAUSED"), ("queued", "QUEUED"), ("scheduled", "SCHEDULED"), ("waiting", "WAITING"), ("running", "RUNNING"),
+        ("retrying", "RETRYING"), ("success", "SUCCEEDED"), ("partial_success", "PARTIAL"), ("failed", "FAILED"), ("cancelled", "CANCELLED"),
+        ("servers", "SERVERS"), ("latency_seconds", "LATENCY (S)"),
     ];
 
     public static Command Create(GlobalOptions options, CliEnvironment environment)

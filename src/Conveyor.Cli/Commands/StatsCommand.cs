@@ -7,7 +7,7 @@ namespace Conveyor.Cli.Commands;
 /// <summary><c>conveyor stats</c>: jobs per status over every queue, and how many queues are paused or waiting for a server.</summary>
 internal static class StatsCommand
 {
-    private static readonly string[] Statuses = ["scheduled", "queued", "running", "retrying", "success", "partial_success", "failed", "cancelled"];
+    private static readonly string[] Statuses = ["scheduled", "queued", "waiting", "running", "retrying", "success", "partial_success", "failed", "cancelled"];
 
     public static Command Create(GlobalOptions options, CliEnvironment environment)
     {
