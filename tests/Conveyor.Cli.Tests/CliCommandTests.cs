@@ -73,7 +73,7 @@ public sealed class CliCommandTests : IAsyncLifetime
         var second = await _server.RunAsync("jobs", "ls", "--type", "note:archive", "--limit", "2", "--cursor", cursor, "--json");
 
         Assert.Equal(0, first.ExitCode);
-        Assert.Equal(2, first.Output.Split('\n').Count(l => l.Contains("note:archive", StringComparison.Ordinal)));
+        Assert.Equal(2, first.Output.Split('\n').Count(l => l.Contains("tenant-a", StringComparison.Ordinal) && l.Contains("note:archive", StringComparison.Ordinal)));
         Assert.DoesNotContain("report:generate", first.Output, StringComparison.Ordinal);
         var rest = JsonDocument.Parse(second.Output).RootElement;
         Assert.Single(rest.GetProperty("jobs").EnumerateArray());

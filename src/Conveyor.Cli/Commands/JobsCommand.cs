@@ -10,7 +10,8 @@ internal static class JobsCommand
 {
     private static readonly (string, string)[] ListColumns =
     [
-        ("job_id", "JOB"), ("type", "TYPE"), ("queue", "QUEUE"), ("status", "STATUS"), ("attempts", "ATTEMPTS"), ("created_at", "CREATED"), ("last_error", "LAST ERROR"),
+        ("job_id", "JOB"), ("tenant", "TENANT"), ("type", "TYPE"), ("queue", "QUEUE"), ("status", "STATUS"), ("attempts", "ATTEMPTS"), ("created_at", "CREATED"),
+        ("last_error", "LAST ERROR"),
     ];
 
     public static Command Create(GlobalOptions options, CliEnvironment environment)
