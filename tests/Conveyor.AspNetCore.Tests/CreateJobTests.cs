@@ -109,6 +109,8 @@ public sealed class CreateJobTests
         { "{\"type\": \"test:noop\", \"unique_for_seconds\": 5}", "unique_key" },
         { "{\"type\": \"test:noop\", \"priority\": 1}", "priority" },
         { "{\"type\": \"test:noop\", \"type\": \"test:noop\"}", "type" },
+        { "{\"type\": \"test:noop\", \"payload\": {\"rows\": 5, \"rows\": 7}}", "payload.rows" },
+        { "{\"type\": \"test:noop\", \"payload\": {\"items\": [{\"a\": 1}, {\"a\": 1, \"a\": 1}]}}", "payload.items[1].a" },
     };
 
     [Theory]
@@ -195,6 +197,50 @@ public sealed class CreateJobTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
         Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Theory]
+    [InlineData("gzip", true)]
+    [InlineData("gzip", false)]
+    [InlineData("br", false)]
+    [InlineData("identity, deflate", false)]
+    public async Task Post_CompressedBody_Returns415NamingTheIdentityCoding_AndStoresNothing(string coding, bool compressed)
+    {
+        await using var app = await TestApp.StartAsync();
+        var json = """{"type": "test:noop", "payload": {"n": 1}}"""u8.ToArray();
+        var bytes = json;
+        if (compressed)
+        {
+            using var buffer = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(json);
+            }
+
+            bytes = buffer.ToArray();
+        }
+
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.TryAddWithoutValidation("Content-Encoding", coding);
+        using var response = await app.Client.PostAsync("/jobs", content);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains(coding.Split(',')[^1].Trim(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("identity", response.Headers.TryGetValues("Accept-Encoding", out var accepted) ? string.Join(",", accepted) : null);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Fact]
+    public async Task Post_IdentityCoding_IsTheBodyAsSent()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var content = new StringContent("""{"type": "test:noop"}""", System.Text.Encoding.UTF8, "application/json");
+        content.Headers.ContentEncoding.Add("identity");
+
+        using var response = await app.Client.PostAsync("/jobs", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
     [Fact]

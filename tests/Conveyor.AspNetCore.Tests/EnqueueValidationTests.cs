@@ -9,8 +9,9 @@ public sealed class EnqueueValidationTests
     [Theory]
     [InlineData("""{"noteId": 42}""", "payload.noteId", "is not a property of TestNote, which has: note_id, title")]
     [InlineData("""{"note_id": 42, "titel": "x"}""", "payload.titel", "is not a property of TestNote")]
-    [InlineData("""{"note_id": "forty-two"}""", "payload.note_id", "must be a number (TestNote declares it as Int64)")]
-    [InlineData("""{"note_id": 42, "title": 7}""", "payload.title", "must be a string (TestNote declares it as String)")]
+    [InlineData("""{"note_id": "forty-two"}""", "payload.note_id", "must be a whole number from -9223372036854775808 to 9223372036854775807 (TestNote declares it as long)")]
+    [InlineData("""{"note_id": 10.5}""", "payload.note_id", "must be a whole number from -9223372036854775808 to 9223372036854775807 (TestNote declares it as long)")]
+    [InlineData("""{"note_id": 42, "title": 7}""", "payload.title", "must be a string (TestNote declares it as string)")]
     [InlineData("""[42]""", "payload", "must be a JSON object for TestNote")]
     [InlineData("\"forty-two\"", "payload", "must be a JSON object for TestNote")]
     public async Task Post_PayloadThatDoesNotFitItsType_Returns400NamingTheField_AndWritesNothing(string payload, string field, string mentioned)

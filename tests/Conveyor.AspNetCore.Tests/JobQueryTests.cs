@@ -179,6 +179,8 @@ public sealed class JobQueryTests
     [InlineData("/jobs?limit=-3", "limit")]
     [InlineData("/jobs?limit=201", "limit")]
     [InlineData("/jobs?limit=ten", "limit")]
+    [InlineData("/jobs?limit=1%00", "limit")]
+    [InlineData("/jobs?limit=%2B1", "limit")]
     [InlineData("/jobs?cursor=garbage!", "cursor")]
     [InlineData("/jobs?sort=asc", "sort")]
     [InlineData("/jobs?status=QUEUED&status=FAILED", "status")]

@@ -89,6 +89,7 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("POST", Bulk, await Send(app, HttpMethod.Post, Bulk, a, $$"""{"action": "retry", "ids": ["{{new string('x', 5000)}}"]}"""), HttpStatusCode.RequestEntityTooLarge);
         await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput?minutes=2", TestApp.AdminKey), HttpStatusCode.OK);
         await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput?minutes=61", TestApp.AdminKey), HttpStatusCode.BadRequest);
+        await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput?minutes=5%00", TestApp.AdminKey), HttpStatusCode.BadRequest);
         await contract.CheckAsync("GET", Throughput, await Send(app, HttpMethod.Get, "/stats/throughput", a), HttpStatusCode.Forbidden);
 
         // cancel, retry, delete

@@ -87,4 +87,17 @@ public sealed class ProtocolErrorTests
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Length: 0", response, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task ABodyThatDoesNotArrive_Is408AsAProblem_AndStoresNothing()
+    {
+        await using var app = await TestApp.StartAsync(kestrel: true);
+
+        // Kestrel times the body out at its minimum data rate's grace period (5 s): fewer bytes than Content-Length.
+        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":");
+
+        Assert.StartsWith("HTTP/1.1 408 ", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
 }

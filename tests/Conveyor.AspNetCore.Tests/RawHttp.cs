@@ -16,7 +16,7 @@ internal static class RawHttp
         await using var stream = client.GetStream();
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
         using var reader = new StreamReader(stream, Encoding.Latin1);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         return await reader.ReadToEndAsync(timeout.Token);
     }
 }

@@ -80,6 +80,7 @@ public sealed class ScheduleValidationTests
     [InlineData("colour=red", "colour")]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=100000", "limit")]
+    [InlineData("limit=2%00", "limit")]
     [InlineData("limit=1&limit=2", "limit")]
     [InlineData("cursor=not%20a%20name", "cursor")]
     public async Task List_BadQuery_Is400NamingTheParameter(string query, string field)

@@ -109,6 +109,8 @@ public sealed class SignalJobTests
     [Theory]
     [InlineData("approved", "{not json", "payload")]
     [InlineData("approved", "1 2", "payload")]
+    [InlineData("approved", "{\"by\": \"\\ud800\"}", "payload")]
+    [InlineData("approved", "{\"by\": \"ada\", \"by\": \"bob\"}", "payload")]
     [InlineData("has%20space", "true", "name")]
     public async Task Signal_BadNameOrPayload_Returns400_AndStoresNothing(string name, string body, string field)
     {

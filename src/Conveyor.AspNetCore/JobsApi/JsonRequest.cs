@@ -25,11 +25,11 @@ internal static class JsonRequest
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            error = new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
+            error = DuplicateName(body, maxDepth) ?? new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
             return null;
         }
 
@@ -53,6 +53,58 @@ internal static class JsonRequest
                 return null;
             }
         }
+    }
+
+    /// <summary>
+    /// The refusal of a name given twice in one object anywhere in the body (a payload read two ways by two readers), named
+    /// by its path; null when the body fails for another reason. Only after the strict parse failed, so a valid body is
+    /// read once.
+    /// </summary>
+    private static ParseError? DuplicateName(ReadOnlySequence<byte> body, int maxDepth)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
+            return FindDuplicate(document.RootElement, "") is { } path ? new ParseError(path, "appears more than once.") : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? FindDuplicate(JsonElement value, string path)
+    {
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in value.EnumerateArray())
+            {
+                if (FindDuplicate(item, $"{path}[{index++}]") is { } found)
+                {
+                    return found;
+                }
+            }
+        }
+        else if (value.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in value.EnumerateObject())
+            {
+                var field = Join(path, CreateJobRequestParser.Shorten(property.Name));
+                if (!seen.Add(property.Name))
+                {
+                    return field;
+                }
+
+                if (FindDuplicate(property.Value, field) is { } found)
+                {
+                    return found;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

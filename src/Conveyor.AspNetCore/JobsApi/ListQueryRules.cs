@@ -30,10 +30,21 @@ internal static class ListQueryRules
         return true;
     }
 
+    /// <summary>
+    /// A whole number written only with the digits 0-9: int.TryParse without number styles still skips trailing NUL
+    /// characters ("2\0"), which a query must not carry unnoticed.
+    /// </summary>
+    public static bool TryReadWholeNumber(string value, out int number)
+    {
+        number = 0;
+        return value.Length > 0 && !value.AsSpan().ContainsAnyExceptInRange('0', '9')
+            && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out number);
+    }
+
     /// <summary>A page size from 1 to <paramref name="max"/>.</summary>
     public static bool TryReadLimit(string name, string value, int max, out int limit, out ParseError? error)
     {
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > max)
+        if (!TryReadWholeNumber(value, out limit) || limit < 1 || limit > max)
         {
             error = new ParseError(name, $"'{JobFilterParser.Shorten(value)}' is not a page size: use a whole number from 1 to {max} (Conveyor:Api:MaxPageSize).");
             return false;

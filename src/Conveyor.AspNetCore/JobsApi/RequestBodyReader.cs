@@ -13,7 +13,8 @@ internal static class RequestBodyReader
 {
     /// <summary>
     /// The JSON body of a request, or the problem to answer instead: 415 for a content type other than
-    /// <c>application/json</c> (with <c>charset=utf-8</c> or none) or for a body sent without one, 413 for a body over
+    /// <c>application/json</c> (with <c>charset=utf-8</c> or none), for a body sent without one or with a Content-Encoding
+    /// (the API reads no coding), 413 for a body over
     /// <paramref name="limit"/>, which the 413 names as <paramref name="limitName"/> (by default the setting
     /// <c>Conveyor:Api:MaxRequestBytes</c>), 400 for a body that is not UTF-8. <paramref name="bodyOptional"/>: an
     /// empty body may come without a content type (a signal's payload).
@@ -25,6 +26,16 @@ internal static class RequestBodyReader
         if (unspecified ? !bodyOptional : !IsJson(request.ContentType!))
         {
             return (null, NotJson(request.ContentType));
+        }
+
+        if (Coded(request) is { } coding)
+        {
+            // RFC 9110 §15.5.16: a coding the server does not read is a 415 that names the codings it does.
+            request.HttpContext.Response.Headers.AcceptEncoding = "identity";
+            return (null, TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must not be compressed.",
+                detail: $"Content-Encoding is '{coding}'; the API reads bodies as sent: send the JSON uncompressed, without Content-Encoding."));
         }
 
         var (body, size) = await ReadAsync(request, limit, cancellationToken).ConfigureAwait(false);
@@ -41,6 +52,24 @@ internal static class RequestBodyReader
         // JSON is UTF-8 text (RFC 8259 §8.1). The parser does not check the bytes inside a string, so without this one
         // check a string's invalid bytes became U+FFFD, a name's an error about escapes, a signal's payload was stored raw.
         return Utf8.IsValid(body) ? (body, null) : (null, ApiProblems.NotUtf8("body", FirstInvalidByte(body)));
+    }
+
+    /// <summary>The Content-Encoding of the body when it names a coding other than identity (read as bytes it would be garbage, or JSON stored as is).</summary>
+    private static string? Coded(HttpRequest request)
+    {
+        var codings = request.Headers.ContentEncoding;
+        foreach (var value in codings)
+        {
+            foreach (var coding in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!coding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+                {
+                    return CreateJobRequestParser.Shorten(codings.ToString());
+                }
+            }
+        }
+
+        return null;
     }
 
     private static ProblemHttpResult NotJson(string? contentType) => TypedResults.Problem(

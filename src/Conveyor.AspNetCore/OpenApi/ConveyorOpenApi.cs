@@ -363,8 +363,16 @@ internal static class ConveyorOpenApi
 
         if (operation.RequestBody is not null)
         {
-            // Kestrel's own, as DescribeServerAnswers's: known only once the body is described (some in the switch).
-            operation.Responses!.TryAdd("408", new OpenApiResponse { Description = "The server's own answer (Kestrel), before the application, without a body: the body did not arrive in time (fewer bytes than its Content-Length, or sent too slowly)." });
+            // Known only once the body is described (some in the switch). The endpoint reads the body, so Kestrel's timeout
+            // reaches it as an exception and the answer is a problem, as the 415 of the same operation is.
+            var problem = operation.Responses!.TryGetValue("415", out var unsupported) && unsupported is OpenApiResponse { Content: { } content }
+                ? new Dictionary<string, OpenApiMediaType>(content)
+                : null;
+            operation.Responses.TryAdd("408", new OpenApiResponse
+            {
+                Description = "The body did not arrive in time (fewer bytes than its Content-Length, or sent too slowly).",
+                Content = problem,
+            });
         }
 
         return Task.CompletedTask;
@@ -373,8 +381,7 @@ internal static class ConveyorOpenApi
     /// <summary>
     /// The answers the server (Kestrel) gives itself, before any application code runs and without a body: 400 for a
     /// request it cannot parse (a malformed request line, a header value that is not ASCII such as a non-ASCII
-    /// Idempotency-Key), 414 for a request line over its limit, 431 for headers over theirs, 408 for a body that does not
-    /// arrive in time. ASP.NET Core has no hook
+    /// Idempotency-Key), 414 for a request line over its limit, 431 for headers over theirs. ASP.NET Core has no hook
     /// to answer them as problems (dotnet/aspnetcore#4726).
     /// </summary>
     private static void DescribeServerAnswers(OpenApiOperation operation)

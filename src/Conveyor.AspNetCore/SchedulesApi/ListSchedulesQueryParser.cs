@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Scheduling;
 using Microsoft.AspNetCore.Http;
@@ -33,9 +32,8 @@ internal static class ListSchedulesQueryParser
             var value = values[0] ?? "";
             if (name == "limit")
             {
-                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > options.MaxPageSize)
+                if (!ListQueryRules.TryReadLimit(name, value, options.MaxPageSize, out limit, out error))
                 {
-                    error = new ParseError(name, $"'{CreateJobRequestParser.Shorten(value)}' is not a page size: use a whole number from 1 to {options.MaxPageSize} (Conveyor:Api:MaxPageSize).");
                     return null;
                 }
             }

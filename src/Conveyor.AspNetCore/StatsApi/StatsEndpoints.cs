@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.StatsApi.Contracts;
 using Microsoft.AspNetCore.Builder;
@@ -40,7 +39,7 @@ internal static class StatsEndpoints
                 return ApiProblems.Invalid(name, "is not a query parameter of this endpoint; it takes: minutes.");
             }
 
-            if (values.Count != 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out minutes) || minutes is < 1 or > MaxMinutes)
+            if (values.Count != 1 || !ListQueryRules.TryReadWholeNumber(values[0] ?? "", out minutes) || minutes is < 1 or > MaxMinutes)
             {
                 return ApiProblems.Invalid(name, $"'{JobFilterParser.Shorten(string.Join(",", values.ToArray()))}' is not a number of minutes: use a whole number from 1 to {MaxMinutes}.");
             }

@@ -98,7 +98,7 @@ internal sealed class JobPayloadSerializer
 
         if (property is not null && typeInfo.Properties.FirstOrDefault(p => p.Name == property) is { } declared)
         {
-            return $"must be {Expected(declared.PropertyType)} ({typeName} declares it as {declared.PropertyType.Name}).";
+            return $"must be {Expected(declared.PropertyType)} ({typeName} declares it as {Declared(declared.PropertyType)}).";
         }
 
         var message = e.Message;
@@ -118,7 +118,54 @@ internal sealed class JobPayloadSerializer
             TypeCode.Object when typeof(System.Collections.IEnumerable).IsAssignableFrom(type) => "an array",
             TypeCode.Object => "a JSON object",
             _ when type.IsEnum => "a string or a number",
+            TypeCode.SByte => "a whole number from -128 to 127",
+            TypeCode.Byte => "a whole number from 0 to 255",
+            TypeCode.Int16 => "a whole number from -32768 to 32767",
+            TypeCode.UInt16 => "a whole number from 0 to 65535",
+            TypeCode.Int32 => "a whole number from -2147483648 to 2147483647",
+            TypeCode.UInt32 => "a whole number from 0 to 4294967295",
+            TypeCode.Int64 => "a whole number from -9223372036854775808 to 9223372036854775807",
+            TypeCode.UInt64 => "a whole number from 0 to 18446744073709551615",
             _ => "a number",
+        };
+    }
+
+    /// <summary>A property's type as its C# declaration reads (<c>int?</c>, <c>List&lt;string&gt;</c>), not the CLR's <c>Nullable`1</c>.</summary>
+    private static string Declared(Type type)
+    {
+        if (Nullable.GetUnderlyingType(type) is { } inner)
+        {
+            return Declared(inner) + "?";
+        }
+
+        if (type.IsArray)
+        {
+            return Declared(type.GetElementType()!) + "[]";
+        }
+
+        if (type.IsGenericType)
+        {
+            var name = type.Name;
+            return string.Concat(name.AsSpan(0, name.IndexOf('`', StringComparison.Ordinal)), "<", string.Join(", ", type.GetGenericArguments().Select(Declared)), ">");
+        }
+
+        return type.IsEnum ? type.Name : Type.GetTypeCode(type) switch
+        {
+            TypeCode.Boolean => "bool",
+            TypeCode.Char => "char",
+            TypeCode.SByte => "sbyte",
+            TypeCode.Byte => "byte",
+            TypeCode.Int16 => "short",
+            TypeCode.UInt16 => "ushort",
+            TypeCode.Int32 => "int",
+            TypeCode.UInt32 => "uint",
+            TypeCode.Int64 => "long",
+            TypeCode.UInt64 => "ulong",
+            TypeCode.Single => "float",
+            TypeCode.Double => "double",
+            TypeCode.Decimal => "decimal",
+            TypeCode.String => "string",
+            _ => type.Name,
         };
     }
 }

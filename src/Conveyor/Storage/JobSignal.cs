@@ -56,10 +56,14 @@ public static class JobSignal
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
 
-    /// <summary>One JSON value in valid UTF-8: a signal's payload, as the client and the Jobs API take it.</summary>
+    /// <summary>
+    /// One JSON value in valid UTF-8, with no name twice in an object and no lone UTF-16 surrogate escape in a string: a
+    /// signal's payload, as the client and the Jobs API take it. The first signal of a name is the one a job keeps, so
+    /// one its handler could not read (a string that is not text, an object read two ways) must be refused here.
+    /// </summary>
     internal static bool IsJsonPayload(ReadOnlySpan<byte> payload, out string reason)
     {
-        // The reader checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.
+        // The parser checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.
         if (!Utf8.IsValid(payload))
         {
             reason = "not valid UTF-8.";
@@ -68,21 +72,21 @@ public static class JobSignal
 
         try
         {
-            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
-            reader.Read();
-            reader.Skip();
-            if (reader.Read())
-            {
-                reason = "more than one JSON value.";
-                return false;
-            }
-
+            using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+            using var writer = new Utf8JsonWriter(Stream.Null);
+            document.RootElement.WriteTo(writer);
             reason = "";
             return true;
         }
         catch (JsonException e)
         {
             reason = e.Message;
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // Written back, a string with a lone UTF-16 surrogate escape (\ud800) is not text.
+            reason = "a string has an invalid \\u escape (a lone UTF-16 surrogate).";
             return false;
         }
     }
