@@ -37,4 +37,12 @@ public sealed class ConveyorMetricsOptions
     /// </summary>
     [SettingRange(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxJobTypes must be between {1} and {2}.")]
     public int MaxJobTypes { get; set; } = 1000;
+
+    /// <summary>
+    /// The most distinct <c>schedule</c> label values this process's schedule counters carry; fires and misfires of
+    /// further schedules are counted under <c>schedule="(other)"</c>, so that a tenant creating schedules over the API
+    /// without end cannot grow the series without limit. 10 – 100,000, default 1000.
+    /// </summary>
+    [SettingRange(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxSchedules must be between {1} and {2}.")]
+    public int MaxSchedules { get; set; } = 1000;
 }

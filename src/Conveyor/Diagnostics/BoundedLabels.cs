@@ -3,35 +3,39 @@ using System.Collections.Concurrent;
 namespace Conveyor.Diagnostics;
 
 /// <summary>
-/// The <c>task_type</c> label of a measurement: the job type itself for the first <c>max</c> distinct types this
-/// process records, <see cref="Other"/> for any type after them (<see cref="ConveyorMetricsOptions.MaxJobTypes"/>), so
-/// that the number of series stays bounded whatever type names reach the counters. A known type costs one lookup.
+/// The values one label of a measurement may take: the value itself for the first <c>max</c> distinct values this
+/// process records, <c>other</c> for any value after them (<see cref="ConveyorMetricsOptions.MaxJobTypes"/> for
+/// <c>task_type</c>, <see cref="ConveyorMetricsOptions.MaxSchedules"/> for <c>schedule</c>), so that the number of series
+/// stays bounded whatever names reach the counters. A known value costs one lookup.
 /// </summary>
-internal sealed class JobTypeLabels(int max)
+internal sealed class BoundedLabels(int max, string other)
 {
-    /// <summary>The label of the types past the cap; never a valid job type (it has no ':').</summary>
-    public const string Other = "other";
+    /// <summary>The <c>task_type</c> of the types past the cap; never a valid job type (it has no ':').</summary>
+    public const string OtherJobTypes = "other";
+
+    /// <summary>The <c>schedule</c> of the schedules past the cap; never a valid schedule name (it has parentheses).</summary>
+    public const string OtherSchedules = "(other)";
 
     private readonly ConcurrentDictionary<string, bool> _labelled = new(StringComparer.Ordinal);
     private int _count;
 
-    public string Of(string jobType)
+    public string Of(string value)
     {
-        if (_labelled.ContainsKey(jobType))
+        if (_labelled.ContainsKey(value))
         {
-            return jobType;
+            return value;
         }
 
         if (Volatile.Read(ref _count) >= max)
         {
-            return Other;
+            return other;
         }
 
-        if (_labelled.TryAdd(jobType, true))
+        if (_labelled.TryAdd(value, true))
         {
             Interlocked.Increment(ref _count);
         }
 
-        return jobType;
+        return value;
     }
 }

@@ -32,7 +32,8 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _fireAndForgetDropped;
     private readonly Counter<long> _scheduleFires;
     private readonly Counter<long> _scheduleMisfires;
-    private readonly JobTypeLabels _jobTypes;
+    private readonly BoundedLabels _jobTypes;
+    private readonly BoundedLabels _schedules;
 
     private static readonly JobState[] QueueStates =
         [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled, JobState.Waiting];
@@ -52,7 +53,8 @@ public sealed class ConveyorMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(storeGauges);
         StoreGauges = storeGauges;
-        _jobTypes = new JobTypeLabels(storeGauges.Options.MaxJobTypes);
+        _jobTypes = new BoundedLabels(storeGauges.Options.MaxJobTypes, BoundedLabels.OtherJobTypes);
+        _schedules = new BoundedLabels(storeGauges.Options.MaxSchedules, BoundedLabels.OtherSchedules);
         var meter = meterFactory.Create(MeterName);
         _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed, and cancelled|released for attempts a cancel or the shutdown interrupted).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
@@ -131,7 +133,7 @@ public sealed class ConveyorMetrics
     private static IEnumerable<Measurement<int>> PausedQueues(StoreSnapshot? snapshot) =>
         snapshot is null ? [] : snapshot.Queues.Select(q => new Measurement<int>(q.Paused ? 1 : 0, new TagList { { "queue", q.Queue } }));
 
-    internal void ScheduleFired(string schedule) => _scheduleFires.Add(1, new KeyValuePair<string, object?>("schedule", schedule));
+    internal void ScheduleFired(string schedule) => _scheduleFires.Add(1, new KeyValuePair<string, object?>("schedule", _schedules.Of(schedule)));
 
     /// <summary>
     /// Creates a schedule's series at 0 (fires, and misfires under its policy and, when it skips overlapping runs,
@@ -139,6 +141,7 @@ public sealed class ConveyorMetrics
     /// </summary>
     internal void ScheduleStartAtZero(string schedule, string misfirePolicy, bool skipsOverlaps)
     {
+        schedule = _schedules.Of(schedule);
         _scheduleFires.Add(0, new KeyValuePair<string, object?>("schedule", schedule));
         _scheduleMisfires.Add(0, new TagList { { "schedule", schedule }, { "policy", misfirePolicy } });
         if (skipsOverlaps)
@@ -148,7 +151,7 @@ public sealed class ConveyorMetrics
     }
 
     internal void ScheduleMisfired(string schedule, string policy, int ticks) =>
-        _scheduleMisfires.Add(ticks, new TagList { { "schedule", schedule }, { "policy", policy } });
+        _scheduleMisfires.Add(ticks, new TagList { { "schedule", _schedules.Of(schedule) }, { "policy", policy } });
 
     internal void JobStarted(string jobType, string queue) =>
         _inProgress.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
