@@ -18,6 +18,10 @@ internal static class RedisFailures
         // The connection's pipe completed under a pending read: StackExchange.Redis fails the call with the pipe's own
         // error when the connection drops mid-reply (seen while Redis was frozen and the client reconnected).
         InvalidOperationException { Source: "System.IO.Pipelines" } => true,
+
+        // A call the client gave up when it dropped the connection (Redis frozen past its timeouts) ends as a cancelled
+        // task: no token of the caller's was cancelled, so it is the store's failure, not the caller's cancellation.
+        OperationCanceledException cancelled => !cancelled.CancellationToken.IsCancellationRequested,
         RedisServerException server => TransientServerErrors.Any(code => server.Message.StartsWith(code, StringComparison.Ordinal)),
         _ => false,
     };

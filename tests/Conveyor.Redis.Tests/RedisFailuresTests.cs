@@ -18,4 +18,17 @@ public sealed class RedisFailuresTests
 
         Assert.False(RedisFailures.IsTransient(exception));
     }
+
+    [Fact]
+    public void IsTransient_ACallTheClientGaveUpWithTheConnection_IsAnOutage() =>
+        Assert.True(RedisFailures.IsTransient(new TaskCanceledException()));
+
+    [Fact]
+    public void IsTransient_TheCallersOwnCancellation_IsNotAnOutage()
+    {
+        using var stopping = new CancellationTokenSource();
+        stopping.Cancel();
+
+        Assert.False(RedisFailures.IsTransient(new OperationCanceledException(stopping.Token)));
+    }
 }

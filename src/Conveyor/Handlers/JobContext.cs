@@ -151,7 +151,10 @@ public sealed partial class JobContext
     /// <summary>Item errors recorded so far.</summary>
     public IReadOnlyList<JobError> ItemErrors => _itemErrors ?? (IReadOnlyList<JobError>)[];
 
-    /// <summary>Stores the job's progress, 0–100, where the Jobs API shows it.</summary>
+    /// <summary>
+    /// Stores the job's progress, 0–100, where the Jobs API shows it. A store that does not answer loses this update,
+    /// not the attempt: the handler goes on, and its next update or its end stores the progress.
+    /// </summary>
     public async ValueTask ReportProgressAsync(int percent, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(percent);
@@ -162,7 +165,15 @@ public sealed partial class JobContext
             return;
         }
 
-        await _store!.ReportProgressAsync(Job.Id, Job.LeaseToken, percent, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _store!.ReportProgressAsync(Job.Id, Job.LeaseToken, percent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException)
+        {
+            // Progress is for people watching; failing the attempt for it would throw away the work done so far (a job
+            // without retries failed for good in a store's restart of a few seconds).
+        }
     }
 
     /// <summary>Sets the result stored when the job succeeds, and optionally where to download it.</summary>

@@ -50,6 +50,31 @@ public sealed class JobServerFaultTests
     }
 
     [Fact]
+    public async Task StoreDownDuringAProgressReport_LosesTheReport_NotTheAttempt()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:progress", async (context, cancellationToken) =>
+        {
+            control.Available = false;
+            try
+            {
+                await context.ReportProgressAsync(50, cancellationToken);
+            }
+            finally
+            {
+                control.Available = true;
+            }
+        }));
+
+        var result = await harness.Client.EnqueueAsync("test:progress", "{}"u8.ToArray());
+
+        var job = await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+        Assert.Equal(1, job.Attempts);
+        Assert.Empty(job.Errors);
+        Assert.True(Volatile.Read(ref control.FailedCalls) >= 1);
+    }
+
+    [Fact]
     public async Task JobOfAWorkerThatDied_IsRecoveredAfterItsLeaseExpires_AndRunsAgain()
     {
         var store = new InMemoryJobStore();
