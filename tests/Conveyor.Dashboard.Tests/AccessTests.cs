@@ -70,16 +70,19 @@ public sealed class AccessTests(DashboardFixture fixture)
         Assert.Contains("Read-only", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
         browser.Find(By.CssSelector("tr[data-queue=critical] [data-limit]"));
         AssertNoActions(browser);
+        browser.AssertNoNullText();
 
         browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs?status=FAILED");
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")).Count > 0, "the failed list");
         Assert.Empty(browser.FindAll(By.CssSelector("input[type=checkbox]")));
         Assert.Empty(browser.FindAll(By.CssSelector(".bulk, [data-bulk]")));
         AssertNoActions(browser);
+        browser.AssertNoNullText();
 
         browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + seed.FailedCritical[0]);
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "failed", "the failed job");
         AssertNoActions(browser);
+        browser.AssertNoNullText();
         browser.Screenshot("read-only-job");
     }
 

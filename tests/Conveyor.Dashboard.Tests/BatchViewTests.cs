@@ -33,6 +33,7 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         var rows = browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")) is { Count: 3 } r ? r : null, "the batch's three jobs");
         Assert.Equal(members.Order(), rows.Select(r => r.GetAttribute("data-job-id")!).Order());
         browser.Screenshot("batch");
+        browser.AssertNoNullText();
 
         browser.Find(By.CssSelector("button[data-action=cancel]")).Click();
         browser.Find(By.CssSelector("dialog[open] button[data-confirm]")).Click();
@@ -40,6 +41,8 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id][data-status=CANCELLED]")).Count == 3, "its jobs cancelled");
         Assert.Empty(browser.FindAll(By.CssSelector("button[data-action=cancel]")));
         Assert.Contains("100%", browser.Find(By.CssSelector("[data-field=progress]")).Text, StringComparison.Ordinal);
+        // Finished: no actions (null in the page's parts) and still no "null" on the page.
+        browser.AssertNoNullText();
 
         browser.Find(By.CssSelector($"tr[data-job-id='{members[1]}'] a")).Click();
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "cancelled", "a member's page");
@@ -88,6 +91,9 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         Assert.Equal("sales, costs", steps[3].FindElement(By.CssSelector("[data-field=after]")).Text);
         Assert.Contains("4 in all", browser.Find(By.CssSelector("[data-field=counts]")).Text, StringComparison.Ordinal);
         browser.Screenshot("workflow");
+        // Nothing added to it: the page has no Added jobs section, and shows no "null" in its place.
+        Assert.Empty(browser.FindAll(By.Id("added-title")));
+        browser.AssertNoNullText();
 
         steps[3].FindElement(By.CssSelector($"a[href^='#/jobs/{publish}']")).Click();
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "waiting", "the publish step's job");

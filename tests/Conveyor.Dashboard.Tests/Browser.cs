@@ -84,6 +84,26 @@ internal sealed class Browser : IDisposable
 
     public object? Script(string script, params object[] args) => Driver.ExecuteScript(script, args);
 
+    /// <summary>
+    /// Fails when the page shows a value the DOM wrote as text because a part it does not have was passed as null or
+    /// undefined ("null", "undefined"); JSON shown as JSON (in pre and code) is left alone.
+    /// </summary>
+    public void AssertNoNullText()
+    {
+        var found = (IEnumerable<object>)Script("""
+            const walker = document.createTreeWalker(document.getElementById("main"), NodeFilter.SHOW_TEXT);
+            const found = [];
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              if (["null", "undefined"].includes(node.nodeValue.trim()) && !node.parentElement.closest("pre, code")) {
+                const before = node.previousSibling;
+                found.push(`"${node.nodeValue}" in <${node.parentElement.tagName.toLowerCase()}>, after ${before ? (before.outerHTML || before.nodeValue).slice(0, 80) : "nothing"}`);
+              }
+            }
+            return found;
+            """)!;
+        Assert.True(!found.Any(), "text the page did not mean to show: " + string.Join(" | ", found));
+    }
+
     /// <summary>Saves a PNG of the window under the test results (artifacts/test-results/dashboard-screenshots).</summary>
     public string Screenshot(string name)
     {

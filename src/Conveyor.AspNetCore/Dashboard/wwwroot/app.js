@@ -1,6 +1,7 @@
 // Entry point: the API key form, the hash router (#/overview, #/jobs?…, #/jobs/{id}, #/batches?…, #/batches/{id},
 // #/workflows?…, #/workflows/{id}, #/schedules) and page switching.
 import { apiKey, setApiKey } from "./api.js";
+import { replaceChildren } from "./dom.js";
 import { callerRole, clearNotice, notify } from "./ui.js";
 import { renderOverview } from "./overview.js";
 import { renderJobs } from "./jobs.js";
@@ -33,7 +34,7 @@ async function show(focus) {
     else link.removeAttribute("aria-current");
   }
   const view = document.createElement("div");
-  main.replaceChildren(view);
+  replaceChildren(main, view);
   const role = await callerRole();
   try {
     current = await page(view, role, ...args);

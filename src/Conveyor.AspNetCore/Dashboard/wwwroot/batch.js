@@ -2,7 +2,7 @@
 // state and dependencies, and the jobs added to it while it ran, each linking to its job; cancel while it runs.
 // Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
-import { badge, batchHref, h, jobHref, number, time } from "./dom.js";
+import { append, badge, batchHref, h, jobHref, number, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
@@ -29,7 +29,7 @@ export async function renderBatchLookup(view) {
     }
     location.hash = batchHref(id, tenant.value.trim());
   });
-  view.append(h("h1", {}, "Batches and workflows"), h("section", { class: "panel" }, form, message));
+  append(view, h("h1", {}, "Batches and workflows"), h("section", { class: "panel" }, form, message));
   return null;
 }
 
@@ -40,7 +40,7 @@ export async function renderBatch(view, role, id, tenant) {
   const scope = tenant ? "?tenant=" + encodeURIComponent(tenant) : "";
   const title = h("h1", {}, "Batch ", h("span", { class: "mono" }, id));
   const body = h("div", {});
-  view.append(h("p", {}, h("a", { href: "#/batches" }, "← Batches")), title, body);
+  append(view, h("p", {}, h("a", { href: "#/batches" }, "← Batches")), title, body);
   const members = { jobs: [], cursor: null, loaded: false };
   let last = "";
   // Each reload starts a new generation; a load still reading for an older one (the 2-second follow-up in flight when
@@ -57,7 +57,7 @@ export async function renderBatch(view, role, id, tenant) {
       else if (!members.loaded) await loadMembers(mine);
     } catch (e) {
       if (mine !== generation) return;
-      body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
+      replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
         e.status === 404 ? `No batch or workflow ${id} for this key (it may have expired, or belong to another tenant).`
           : e.status === 400 ? `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.` : e.message));
       return;
@@ -66,10 +66,10 @@ export async function renderBatch(view, role, id, tenant) {
     const json = JSON.stringify([batch, workflow, members.jobs.length]);
     if (json !== last) {
       last = json;
-      title.replaceChildren(workflow ? "Workflow " : "Batch ", workflow && workflow.name ? workflow.name + " " : "", h("span", { class: "mono" }, id));
+      replaceChildren(title, workflow ? "Workflow " : "Batch ", workflow && workflow.name ? workflow.name + " " : "", h("span", { class: "mono" }, id));
       document.title = title.textContent + " · Conveyor dashboard";
       const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      body.replaceChildren(...detail(batch, workflow));
+      replaceChildren(body, ...detail(batch, workflow));
       if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
     }
     clearTimeout(timer);

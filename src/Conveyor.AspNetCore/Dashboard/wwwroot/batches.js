@@ -2,7 +2,7 @@
 // a page at a time (GET /batches, GET /workflows), each linking to its own page in its tenant. The Batches page keeps
 // the entry by id above its list.
 import { call, query, settings } from "./api.js";
-import { badge, batchHref, h, number, time, workflowHref } from "./dom.js";
+import { append, badge, batchHref, h, number, replaceChildren, time, workflowHref } from "./dom.js";
 import { renderBatchLookup } from "./batch.js";
 
 const batchStatuses = ["RUNNING", "SUCCESS", "COMPLETED", "CANCELLED"];
@@ -19,15 +19,14 @@ export async function renderBatches(view, role, params, kind) {
   const list = h("div", { id: "batch-list" });
   const pager = h("div", { class: "toolbar", role: "navigation", "aria-label": "Pages" });
 
-  if (workflows) view.append(h("h1", {}, "Workflows"));
+  if (workflows) append(view, h("h1", {}, "Workflows"));
   else await renderBatchLookup(view);
-  // Element.append writes null as text: the parts a page does not have are left out first.
-  view.append(...[
+  append(view,
     h("h2", {}, `${workflows ? "Workflows" : "Batches and workflows"} of ${filter.tenant ? "tenant " + filter.tenant : everyTenant ? "every tenant" : "this key's tenant"}`),
     statusTabs(kind, filter, limit),
     role === "operator" ? tenantForm(kind, filter) : null,
     pager,
-    list].filter(Boolean));
+    list);
 
   async function load() {
     list.setAttribute("aria-busy", "true");
@@ -38,7 +37,7 @@ export async function renderBatches(view, role, params, kind) {
       renderList();
       renderPager();
     } catch (e) {
-      list.replaceChildren(h("p", { class: "error-box panel", role: "alert" }, e.message));
+      replaceChildren(list, h("p", { class: "error-box panel", role: "alert" }, e.message));
     } finally {
       list.removeAttribute("aria-busy");
     }
@@ -46,10 +45,10 @@ export async function renderBatches(view, role, params, kind) {
 
   function renderList() {
     if (page.items.length === 0) {
-      list.replaceChildren(h("p", { class: "panel" }, page.index === 0 ? `No ${noun} match.` : `No more ${noun}.`));
+      replaceChildren(list, h("p", { class: "panel" }, page.index === 0 ? `No ${noun} match.` : `No more ${noun}.`));
       return;
     }
-    list.replaceChildren(h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
+    replaceChildren(list, h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
       h("caption", { class: "sr-only" }, `${workflows ? "Workflows" : "Batches"}, page ${page.index + 1}`),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, workflows ? "workflow" : "batch"),
@@ -87,7 +86,7 @@ export async function renderBatches(view, role, params, kind) {
       load().then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
     });
     const first = page.index * limit + 1;
-    pager.replaceChildren(prev, next,
+    replaceChildren(pager, prev, next,
       h("span", { id: "page-info", "aria-live": "polite" },
         page.items.length ? `Page ${page.index + 1}: ${noun} ${number.format(first)}–${number.format(first + page.items.length - 1)}${page.next ? "" : " (last page)"}` : ""),
       h("span", { class: "spacer" }),

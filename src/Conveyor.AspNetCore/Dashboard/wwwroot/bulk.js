@@ -1,6 +1,6 @@
 // Bulk retry, cancel or delete through POST /jobs/bulk in bounded batches, with progress and a Stop button.
 import { ApiError, call } from "./api.js";
-import { h, number } from "./dom.js";
+import { h, number, replaceChildren } from "./dom.js";
 
 const batch = 500;
 const past = { retry: "retried", cancel: "cancelled", delete: "deleted" };
@@ -12,7 +12,7 @@ export async function runBulk(container, action, target) {
   if (target.ids) bar.value = 0;
   const text = h("span", { "data-bulk-progress": "" }, "Starting…");
   const stopButton = h("button", { type: "button", onclick: () => { stop = true; stopButton.disabled = true; } }, "Stop");
-  container.replaceChildren(h("div", { class: "toolbar", role: "status", "aria-live": "polite" }, h("strong", {}, `Bulk ${action}:`), bar, text, stopButton));
+  replaceChildren(container, h("div", { class: "toolbar", role: "status", "aria-live": "polite" }, h("strong", {}, `Bulk ${action}:`), bar, text, stopButton));
   const totals = { matched: 0, applied: 0, skipped: 0 };
   const show = () => {
     text.textContent = `${number.format(totals.matched)} matched, ${number.format(totals.applied)} ${past[action]}, ${number.format(totals.skipped)} skipped`;

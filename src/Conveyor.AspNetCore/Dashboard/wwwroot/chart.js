@@ -1,5 +1,5 @@
 // The throughput graph: processed, failed and enqueued jobs per second, drawn as SVG (no chart library).
-import { h, number } from "./dom.js";
+import { append, h, number } from "./dom.js";
 
 const series = [
   { key: "processed", label: "processed" },
@@ -20,17 +20,17 @@ export function throughputChart(data) {
   const svg = h("svg:svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-labelledby": "throughput-summary" });
   for (const fraction of [0, 0.5, 1]) {
     const value = niceMax * fraction;
-    svg.append(h("svg:line", { class: "axis", x1: left, x2: width - right, y1: y(value), y2: y(value) }));
-    svg.append(h("svg:text", { x: left - 6, y: y(value) + 4, "text-anchor": "end" }, formatRate(value)));
+    append(svg, h("svg:line", { class: "axis", x1: left, x2: width - right, y1: y(value), y2: y(value) }));
+    append(svg, h("svg:text", { x: left - 6, y: y(value) + 4, "text-anchor": "end" }, formatRate(value)));
   }
   if (buckets.length > 0) {
     const label = (i) => new Date(buckets[i].at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    svg.append(h("svg:text", { x: left, y: height - 6 }, label(0)));
-    svg.append(h("svg:text", { x: width - right, y: height - 6, "text-anchor": "end" }, label(buckets.length - 1)));
+    append(svg, h("svg:text", { x: left, y: height - 6 }, label(0)));
+    append(svg, h("svg:text", { x: width - right, y: height - 6, "text-anchor": "end" }, label(buckets.length - 1)));
   }
   for (const s of series) {
     const points = buckets.map((b, i) => `${x(i).toFixed(1)},${y(rate(b, s.key)).toFixed(1)}`).join(" ");
-    svg.append(h("svg:polyline", { points, fill: "none", "stroke-width": 2, "vector-effect": "non-scaling-stroke", "data-series": s.key }));
+    append(svg, h("svg:polyline", { points, fill: "none", "stroke-width": 2, "vector-effect": "non-scaling-stroke", "data-series": s.key }));
   }
   const totals = Object.fromEntries(series.map((s) => [s.key, buckets.reduce((sum, b) => sum + (b[s.key] || 0), 0)]));
   const minutes = Math.round((buckets.length * step) / 60);

@@ -12,16 +12,26 @@ export function h(tag, props, ...children) {
     else if (!svg && (name === "value" || name === "checked" || name === "indeterminate")) el[name] = value;
     else el.setAttribute(name, value === true ? "" : String(value));
   }
-  append(el, children);
+  el.append(...nodes(children));
   return el;
 }
 
-function append(el, children) {
+/**
+ * Element.append for the pages: arrays are spread, and null, undefined and false are left out (the DOM would write
+ * them as the text "null" or "false"), so a part a page does not have can be passed as null, as h() takes it.
+ */
+export function append(el, ...children) { el.append(...nodes(children)); }
+
+/** Element.replaceChildren, with append's rules. */
+export function replaceChildren(el, ...children) { el.replaceChildren(...nodes(children)); }
+
+function nodes(children, into = []) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
-    if (Array.isArray(child)) append(el, child);
-    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) nodes(child, into);
+    else into.push(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+  return into;
 }
 
 export const number = new Intl.NumberFormat(undefined);

@@ -1,7 +1,7 @@
 // Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
 // result and the actions its state allows (and a signal for a job that waits for one).
 import { call, JsonText, settings } from "./api.js";
-import { allowed, badge, batchHref, between, bounded, duration, h, jobHref, time } from "./dom.js";
+import { allowed, append, badge, batchHref, between, bounded, duration, h, jobHref, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
@@ -14,7 +14,7 @@ export async function renderJob(view, role, id, tenant) {
   let stopped = false;
   let timer = null;
   const body = h("div", {});
-  view.append(
+  append(view,
     h("p", {}, h("a", { href: "#/jobs" }, "← Jobs")),
     h("h1", {}, "Job ", h("span", { class: "mono" }, id)),
     body);
@@ -35,7 +35,7 @@ export async function renderJob(view, role, id, tenant) {
       [job, steps] = await Promise.all([call("GET", path + scope), call("GET", path + "/steps" + scope).catch((e) => ({ error: e.message }))]);
     } catch (e) {
       if (mine !== generation) return;
-      body.replaceChildren(h("p", { class: "error-box panel", role: "alert" },
+      replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
         e.status === 404 ? `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).` : e.message));
       return;
     }
@@ -44,7 +44,7 @@ export async function renderJob(view, role, id, tenant) {
     if (json !== last) {
       last = json;
       const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      body.replaceChildren(...detail(job, steps, tenant, load, draft));
+      replaceChildren(body, ...detail(job, steps, tenant, load, draft));
       if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
     }
     clearTimeout(timer);
@@ -149,7 +149,7 @@ function stepResult(step, jobId) {
   const more = h("details", {}, h("summary", {}, "Full JSON"));
   // Built when opened: a result may be up to a mebibyte, and most are never looked at.
   more.addEventListener("toggle", () => {
-    if (more.open && more.children.length === 1) more.append(jsonBlock(step.result, resultLimit, `${step.kind}-${step.name}`, jobId));
+    if (more.open && more.children.length === 1) append(more, jsonBlock(step.result, resultLimit, `${step.kind}-${step.name}`, jobId));
   });
   return [h("code", {}, text + "…"), more];
 }

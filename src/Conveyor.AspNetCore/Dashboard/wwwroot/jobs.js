@@ -1,6 +1,6 @@
 // Jobs: a list per state with filters, cursor paging, search by id, and bulk actions on the selection or the filter.
 import { call, query, settings } from "./api.js";
-import { badge, h, jobHref, number, statuses, time } from "./dom.js";
+import { append, badge, h, jobHref, number, replaceChildren, statuses, time } from "./dom.js";
 import { confirmAction, notify } from "./ui.js";
 import { runBulk } from "./bulk.js";
 
@@ -17,7 +17,7 @@ export async function renderJobs(view, role, params) {
   const list = h("div", { id: "job-list" });
   const pager = h("div", { class: "toolbar", role: "navigation", "aria-label": "Pages" });
   const bulk = settings.readOnly ? null : h("div", { class: "bulk panel", "aria-labelledby": "bulk-title" });
-  view.append(
+  append(view,
     h("h1", {}, title),
     searchForm(role, filter),
     stateTabs(filter, limit),
@@ -37,7 +37,7 @@ export async function renderJobs(view, role, params) {
       renderPager();
       renderBulk();
     } catch (e) {
-      list.replaceChildren(h("p", { class: "error-box panel", role: "alert" }, e.message));
+      replaceChildren(list, h("p", { class: "error-box panel", role: "alert" }, e.message));
     } finally {
       list.removeAttribute("aria-busy");
     }
@@ -45,7 +45,7 @@ export async function renderJobs(view, role, params) {
 
   function renderList() {
     if (page.jobs.length === 0) {
-      list.replaceChildren(h("p", { class: "panel" }, page.index === 0 ? "No jobs match." : "No more jobs."));
+      replaceChildren(list, h("p", { class: "panel" }, page.index === 0 ? "No jobs match." : "No more jobs."));
       return;
     }
     const showTenant = page.jobs.some((j) => j.tenant);
@@ -54,7 +54,7 @@ export async function renderJobs(view, role, params) {
       onchange: (e) => { for (const j of page.jobs) e.target.checked ? selected.add(j.job_id) : selected.delete(j.job_id); renderList(); renderBulk(); },
     });
     if (all) all.checked = page.jobs.every((j) => selected.has(j.job_id));
-    list.replaceChildren(h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
+    replaceChildren(list, h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
       h("caption", { class: "sr-only" }, `${title}, page ${page.index + 1}`),
       h("thead", {}, h("tr", {},
         settings.readOnly ? null : h("th", { scope: "col" }, all),
@@ -98,7 +98,7 @@ export async function renderJobs(view, role, params) {
       load().then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
     });
     const first = page.index * limit + 1;
-    pager.replaceChildren(prev, next,
+    replaceChildren(pager, prev, next,
       h("span", { id: "page-info", "aria-live": "polite" },
         page.jobs.length ? `Page ${page.index + 1}: jobs ${number.format(first)}–${number.format(first + page.jobs.length - 1)}${page.next ? "" : " (last page)"}` : ""),
       h("span", { class: "spacer" }),
@@ -128,7 +128,7 @@ export async function renderJobs(view, role, params) {
         }
       },
     }, label);
-    bulk.replaceChildren(
+    replaceChildren(bulk,
       h("h2", { id: "bulk-title", class: "sr-only" }, "Bulk actions"),
       h("div", { class: "toolbar" },
         h("strong", {}, `Selected: ${ids.length}`),

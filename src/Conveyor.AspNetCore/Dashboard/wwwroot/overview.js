@@ -1,6 +1,6 @@
 // Overview: totals by state, throughput graph, queue latency, queues (pause/resume) and the live servers; refreshes itself.
 import { call } from "./api.js";
-import { ago, badge, duration, h, number, time } from "./dom.js";
+import { ago, append, badge, duration, h, number, replaceChildren, time } from "./dom.js";
 import { throughputChart } from "./chart.js";
 import { actionButton, notify } from "./ui.js";
 
@@ -16,13 +16,13 @@ export async function renderOverview(view, role) {
     queues: h("section", { "aria-labelledby": "queues-title" }),
     servers: h("section", { "aria-labelledby": "servers-title" }),
   };
-  view.append(h("h1", {}, "Overview"), ...Object.values(sections));
+  append(view, h("h1", {}, "Overview"), ...Object.values(sections));
   if (role === "anonymous") {
-    sections.totals.append(h("p", {}, "Type an API key above to see the queues and jobs."));
+    append(sections.totals, h("p", {}, "Type an API key above to see the queues and jobs."));
     return null;
   }
   if (role === "tenant") {
-    sections.totals.append(
+    append(sections.totals,
       h("h2", { id: "totals-title" }, "Your jobs"),
       h("p", {}, "Queue totals, throughput and servers cover every tenant, so they need an operator key. Your jobs by state:"),
       h("div", { class: "cards" }, totals.map(([status]) => h("a", { class: "card", href: "#/jobs?status=" + status, "data-state": status },
@@ -48,7 +48,7 @@ export async function renderOverview(view, role) {
     else notify("Servers: " + servers.reason.message, true);
     if (throughput.status === "fulfilled" && throughput.value) {
       sections.throughput.hidden = false;
-      sections.throughput.replaceChildren(h("h2", { id: "throughput-title" }, "Throughput (jobs per second, last 5 minutes)"), throughputChart(throughput.value));
+      replaceChildren(sections.throughput, h("h2", { id: "throughput-title" }, "Throughput (jobs per second, last 5 minutes)"), throughputChart(throughput.value));
     } else if (throughput.status === "rejected" && (throughput.reason.status === 404 || throughput.reason.status === 405)) {
       // An older server without GET /stats/throughput: no graph rather than an error every two seconds.
       throughputMissing = true;
@@ -77,7 +77,7 @@ export async function renderOverview(view, role) {
 function renderTotals(section, queues) {
   const sum = (key) => queues.reduce((total, q) => total + (q[key] || 0), 0);
   const latency = queues.reduce((max, q) => Math.max(max, q.latency_seconds || 0), 0);
-  section.replaceChildren(
+  replaceChildren(section,
     h("h2", { id: "totals-title" }, "Jobs by state"),
     h("div", { class: "cards" },
       totals.map(([status, key]) => h("a", { class: "card", href: "#/jobs?status=" + status, "data-state": status },
@@ -109,7 +109,7 @@ function renderQueues(section, queues, refresh) {
     const button = row.querySelector("button");
     if (button) button.dataset.focusKey = "queue:" + row.dataset.queue;
   }
-  section.replaceChildren(
+  replaceChildren(section,
     h("h2", { id: "queues-title" }, "Queues"),
     queues.length === 0 ? h("p", {}, "No queues yet.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Queues with their jobs by state"),
@@ -135,7 +135,7 @@ function describeLimit(limit) {
 }
 
 function renderServers(section, servers) {
-  section.replaceChildren(
+  replaceChildren(section,
     h("h2", { id: "servers-title" }, `Servers (${servers.length})`),
     servers.length === 0 ? h("p", {}, "No worker server has a current heartbeat.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Worker servers with a current heartbeat"),

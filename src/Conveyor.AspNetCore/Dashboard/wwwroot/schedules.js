@@ -1,12 +1,12 @@
 // Schedules: cron, time zone, next fires, last run and its state; pause, resume and trigger now.
 import { call, query } from "./api.js";
-import { badge, h, time } from "./dom.js";
+import { append, badge, h, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 export async function renderSchedules(view) {
   const table = h("div", {});
   const more = h("div", { class: "toolbar" });
-  view.append(h("h1", {}, "Schedules"), table, more);
+  append(view, h("h1", {}, "Schedules"), table, more);
   const schedules = [];
   let cursor = null;
 
@@ -17,7 +17,7 @@ export async function renderSchedules(view) {
       schedules.push(...answer.schedules);
       cursor = answer.next_cursor;
     } catch (e) {
-      table.replaceChildren(h("p", { class: "error-box panel", role: "alert" }, e.message));
+      replaceChildren(table, h("p", { class: "error-box panel", role: "alert" }, e.message));
       return;
     }
     render();
@@ -30,12 +30,12 @@ export async function renderSchedules(view) {
   }
 
   function render() {
-    table.replaceChildren(schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
+    replaceChildren(table, schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Recurring schedules"),
       h("thead", {}, h("tr", {}, ["schedule", "cron", "time zone", "job type / queue", "state", "next fires", "last run", ""].map((c, i) =>
         h("th", { scope: "col" }, i === 7 ? h("span", { class: "sr-only" }, "actions") : c)))),
       h("tbody", {}, schedules.map(row)))));
-    more.replaceChildren(cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : "");
+    replaceChildren(more, cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : null);
   }
 
   function row(s) {

@@ -1,16 +1,16 @@
 // Shared pieces of the pages: the notice line, the confirmation dialog, action buttons and the caller's role.
 import { call, settings } from "./api.js";
-import { h } from "./dom.js";
+import { append, h, replaceChildren } from "./dom.js";
 
 /** Shows a message under the header; errors stay until the next message, others fade after a while. */
 export function notify(text, isError = false) {
   const notice = document.getElementById("notice");
   const msg = h("div", { class: "msg" + (isError ? " error" : ""), role: isError ? "alert" : null }, text);
-  notice.replaceChildren(msg);
+  replaceChildren(notice, msg);
   if (!isError) setTimeout(() => { if (msg.isConnected) msg.remove(); }, 6000);
 }
 
-export function clearNotice() { document.getElementById("notice").replaceChildren(); }
+export function clearNotice() { replaceChildren(document.getElementById("notice")); }
 
 /** Asks before a destructive action with a modal dialog (keyboard: Enter confirms, Escape cancels). Resolves to true or false. */
 export function confirmAction(question, confirmLabel) {
@@ -21,7 +21,7 @@ export function confirmAction(question, confirmLabel) {
         h("button", { value: "cancel", type: "submit" }, "Cancel"),
         h("button", { value: "ok", type: "submit", class: "primary", "data-confirm": "" }, confirmLabel)));
     dialog.addEventListener("close", () => { resolve(dialog.returnValue === "ok"); dialog.remove(); });
-    document.body.append(dialog);
+    append(document.body, dialog);
     dialog.showModal();
     dialog.querySelector("[data-confirm]").focus();
   });
