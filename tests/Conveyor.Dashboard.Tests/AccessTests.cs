@@ -18,6 +18,7 @@ public sealed class AccessTests(DashboardFixture fixture)
         browser.OpenDashboard(fixture.Server, DashboardServer.TenantKey);
         Assert.Contains("Tenant view", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
         browser.Find(By.CssSelector("a.card[data-state=FAILED]"));
+        browser.Find(By.CssSelector("a.card[data-state=WAITING]"));
         Assert.Empty(browser.FindAll(By.CssSelector("tr[data-queue]")));
         Assert.Empty(browser.FindAll(By.CssSelector("tr[data-server]")));
 

@@ -4,9 +4,11 @@ import { ago, append, badge, duration, h, number, replaceChildren, time } from "
 import { throughputChart } from "./chart.js";
 import { actionButton, notify } from "./ui.js";
 
+// WAITING: jobs that run after others not yet finished (a continuation, a workflow's step, a batch's callback).
 const totals = [
-  ["SCHEDULED", "scheduled"], ["QUEUED", "queued"], ["RUNNING", "running"], ["RETRYING", "retrying"],
-  ["FAILED", "failed"], ["SUCCESS", "success"], ["PARTIAL_SUCCESS", "partial_success"], ["CANCELLED", "cancelled"],
+  ["WAITING", "waiting"], ["SCHEDULED", "scheduled"], ["QUEUED", "queued"], ["RUNNING", "running"],
+  ["RETRYING", "retrying"], ["FAILED", "failed"], ["SUCCESS", "success"], ["PARTIAL_SUCCESS", "partial_success"],
+  ["CANCELLED", "cancelled"],
 ];
 
 export async function renderOverview(view, role) {
@@ -89,8 +91,8 @@ function renderTotals(section, queues) {
 }
 
 function renderQueues(section, queues, refresh) {
-  const columns = [["scheduled", "SCHEDULED"], ["queued", "QUEUED"], ["running", "RUNNING"], ["retrying", "RETRYING"],
-    ["failed", "FAILED"], ["success", "SUCCESS"], ["partial_success", "PARTIAL_SUCCESS"], ["cancelled", "CANCELLED"]];
+  const columns = [["waiting", "WAITING"], ["scheduled", "SCHEDULED"], ["queued", "QUEUED"], ["running", "RUNNING"],
+    ["retrying", "RETRYING"], ["failed", "FAILED"], ["success", "SUCCESS"], ["partial_success", "PARTIAL_SUCCESS"], ["cancelled", "CANCELLED"]];
   const rows = queues.map((q) => h("tr", { "data-queue": q.name },
     h("th", { scope: "row" }, h("a", { href: "#/jobs?queue=" + encodeURIComponent(q.name) }, q.name)),
     h("td", {}, q.paused ? h("span", { class: "badge s-paused" }, "paused") : h("span", { class: "badge s-active" }, "active")),
