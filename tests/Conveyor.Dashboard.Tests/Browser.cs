@@ -39,6 +39,8 @@ internal sealed class Browser : IDisposable
         var options = new ChromeOptions { BinaryLocation = chromium };
         options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=en-US",
             "--disable-extensions", "--no-first-run", $"--window-size={width},{height}");
+        // The console (and the network errors Chromium writes there, such as a 404 or a 403) for ConsoleErrors().
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(60);
         if (width < 600)
@@ -83,6 +85,21 @@ internal sealed class Browser : IDisposable
     }
 
     public object? Script(string script, params object[] args) => Driver.ExecuteScript(script, args);
+
+    /// <summary>
+    /// The errors in the browser's console since the last call: the page's own and the network's (a request answered
+    /// 4xx or 5xx, the page's icon included), each as Chromium wrote it.
+    /// </summary>
+    public IReadOnlyList<string> ConsoleErrors() =>
+        Driver.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level == LogLevel.Severe).Select(e => e.Message).ToList();
+
+    /// <summary>The requests of this document (scripts, styles, the API's) that were answered 4xx or 5xx, as "403 http://…".</summary>
+    public IReadOnlyList<string> FailedRequests() =>
+        ((IEnumerable<object>)Script("""
+            return performance.getEntriesByType("resource")
+              .filter((e) => e.responseStatus >= 400)
+              .map((e) => e.responseStatus + " " + e.name);
+            """)!).Select(o => (string)o).ToList();
 
     /// <summary>
     /// Fails when the page shows a value the DOM wrote as text because a part it does not have was passed as null or

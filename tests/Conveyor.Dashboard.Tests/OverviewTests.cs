@@ -4,7 +4,7 @@ using OpenQA.Selenium;
 
 namespace Conveyor.Dashboard.Tests;
 
-/// <summary>The overview's totals and queues.</summary>
+/// <summary>The overview's totals and queues, and the page's icon.</summary>
 [Collection(DashboardCollection.Name)]
 public sealed class OverviewTests(DashboardFixture fixture)
 {
@@ -37,5 +37,39 @@ public sealed class OverviewTests(DashboardFixture fixture)
         cell.Click();
         var rows = browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")) is { Count: 2 } r ? r : null, "the ledger queue's two waiting jobs");
         Assert.All(rows, r => Assert.Equal("WAITING", r.GetAttribute("data-status")));
+    }
+
+    [Fact]
+    public void Page_HasItsOwnIcon_AndNoRequestForAnIconFails()
+    {
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey);
+        browser.Find(By.CssSelector("tr[data-queue=critical]"));
+
+        // The icon is one of the dashboard's files (the Content-Security-Policy's img-src 'self'), not a 404 for /favicon.ico.
+        var icon = browser.Driver.FindElement(By.CssSelector("link[rel=icon]")).GetDomProperty("href")!;
+        Assert.Equal(fixture.Server.DashboardUrl + "/favicon.svg", icon);
+        Assert.Equal("200 image/svg+xml", browser.Script("return fetch(arguments[0]).then((r) => r.status + ' ' + r.headers.get('content-type'));", icon));
+
+        foreach (var (hash, shown) in new[]
+        {
+            ("#/jobs?status=FAILED", "tr[data-job-id]"),
+            ("#/jobs/" + fixture.Seed.FailedCritical[^1], "[data-field=status]"),
+            ("#/batches", "#batch-list > *"),
+            ("#/schedules", "body[data-ready=schedules] main h1"),
+            ("#/overview", "tr[data-queue=critical]"),
+        })
+        {
+            browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + hash);
+            browser.Find(By.CssSelector(shown));
+        }
+
+        Assert.DoesNotContain(browser.FailedRequests(), r => r.Contains("favicon", StringComparison.Ordinal));
+        Assert.DoesNotContain(browser.ConsoleErrors(), e => e.Contains("favicon", StringComparison.Ordinal));
     }
 }
