@@ -16,7 +16,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the Jobs API under <paramref name="prefix"/>: <c>POST /jobs</c>, <c>GET /jobs/{id}</c>, <c>GET /jobs</c>,
     /// <c>POST /jobs/{id}/cancel</c>, <c>POST /jobs/{id}/retry</c>, <c>DELETE /jobs/{id}</c>, <c>POST /jobs/bulk</c>,
-    /// <c>GET /stats/throughput</c>, <c>GET /queues</c>,
+    /// <c>GET /stats/throughput</c>, <c>GET /caller</c>, <c>GET /queues</c>,
     /// <c>POST /queues/{name}/pause</c> and <c>/resume</c>, and the schedules: <c>GET /schedules</c>,
     /// <c>GET /schedules/{name}</c>, <c>POST /schedules</c>, <c>PUT /schedules/{name}</c>, <c>DELETE /schedules/{name}</c>,
     /// <c>POST /schedules/{name}/pause</c>, <c>/resume</c> and <c>/trigger</c>, and the limits in force: <c>GET /limits</c>,
@@ -37,6 +37,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         JobsEndpoints.Map(api);
         QueuesEndpoints.Map(api);
         ServersEndpoints.Map(api);
+        CallerEndpoint.Map(api);
         Conveyor.AspNetCore.StatsApi.StatsEndpoints.Map(api);
 
         // The throughput ring listens from now on, not from the first request that reads it.

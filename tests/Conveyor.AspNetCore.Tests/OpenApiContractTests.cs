@@ -136,6 +136,8 @@ public sealed class OpenApiContractTests
 
         // queues (admin)
         await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/caller", await Send(app, HttpMethod.Get, "/caller", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/caller", await Send(app, HttpMethod.Get, "/caller", null), HttpStatusCode.Unauthorized);
         await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, a), HttpStatusCode.Forbidden);
         await contract.CheckAsync("GET", "/servers", await Send(app, HttpMethod.Get, "/servers", TestApp.AdminKey), HttpStatusCode.OK);
         await contract.CheckAsync("GET", "/servers", await Send(app, HttpMethod.Get, "/servers", a), HttpStatusCode.Forbidden);
@@ -193,6 +195,8 @@ public sealed class OpenApiContractTests
         await contract.CheckAsync("GET", Limit, await Send(app, HttpMethod.Get, "/limits/rate/nothing", a), HttpStatusCode.NotFound);
         await contract.CheckAsync("GET", Limit, await Send(app, HttpMethod.Get, "/limits/speed/partner", a), HttpStatusCode.BadRequest);
         await contract.CheckAsync("GET", Queues, await Send(app, HttpMethod.Get, Queues, TestApp.AdminKey), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/caller", await Send(app, HttpMethod.Get, "/caller", a), HttpStatusCode.OK);
+        await contract.CheckAsync("GET", "/caller", await Send(app, HttpMethod.Get, "/caller", null), HttpStatusCode.Unauthorized);
         await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", a), HttpStatusCode.Forbidden);
         await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", TestApp.AdminKey), HttpStatusCode.NoContent);
         await contract.CheckAsync("DELETE", Limit, await Send(app, HttpMethod.Delete, "/limits/rate/partner", TestApp.AdminKey), HttpStatusCode.NotFound);

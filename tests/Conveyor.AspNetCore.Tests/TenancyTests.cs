@@ -138,6 +138,35 @@ public sealed class TenancyTests
     }
 
     [Fact]
+    public async Task Caller_AnswersEveryKey_WithItsTenant_AndWhetherItIsAnAdminKey()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var tenant = await app.SendAsync(HttpMethod.Get, "/caller", TestApp.KeyB);
+        using var admin = await app.SendAsync(HttpMethod.Get, "/caller", TestApp.AdminKey);
+        using var none = await app.SendAsync(HttpMethod.Get, "/caller");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (tenant.StatusCode, admin.StatusCode));
+        var a = await ProblemAssert.ReadJsonAsync(tenant);
+        Assert.Equal(("tenant-b", false), (a.GetProperty("tenant").GetString(), a.GetProperty("admin").GetBoolean()));
+        var b = await ProblemAssert.ReadJsonAsync(admin);
+        Assert.Equal(("ops", true), (b.GetProperty("tenant").GetString(), b.GetProperty("admin").GetBoolean()));
+        await ProblemAssert.IsProblemAsync(none, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Caller_OnAServerWithoutKeys_IsAnAdminOfTheDefaultTenant()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/caller");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var caller = await ProblemAssert.ReadJsonAsync(response);
+        Assert.Equal((TenantId.Default, true), (caller.GetProperty("tenant").GetString(), caller.GetProperty("admin").GetBoolean()));
+    }
+
+    [Fact]
     public async Task Health_AndMetrics_NeedNoKey()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

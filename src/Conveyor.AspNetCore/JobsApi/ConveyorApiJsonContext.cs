@@ -16,6 +16,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 [JsonSerializable(typeof(QueueResponse))]
 [JsonSerializable(typeof(QueueListResponse))]
 [JsonSerializable(typeof(ServerListResponse))]
+[JsonSerializable(typeof(CallerResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(Dictionary<string, HealthCheckResponse>))]
 [JsonSerializable(typeof(ScheduleResponse))]
