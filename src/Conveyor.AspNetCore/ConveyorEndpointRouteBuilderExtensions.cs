@@ -105,7 +105,9 @@ public static class ConveyorEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(apiPrefix);
         var options = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ConveyorDashboardOptions>>()?.Value ?? new ConveyorDashboardOptions();
         var maxPageSize = endpoints.ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ConveyorApiOptions>>()?.Value.MaxPageSize ?? ConveyorApiOptions.DefaultMaxPageSize;
-        var dashboard = new DashboardEndpoints(DashboardAssets.Load(), options, maxPageSize, pattern, apiPrefix);
+        // Without a key typed in, the page asks the API nothing when the API needs one (the answer could only be a 401).
+        var keysRequired = endpoints.ServiceProvider.GetService<ApiKeyTenantResolver>()?.KeysRequired ?? false;
+        var dashboard = new DashboardEndpoints(DashboardAssets.Load(), options, maxPageSize, keysRequired, pattern, apiPrefix);
         var group = endpoints.MapGroup(pattern).ExcludeFromDescription();
         group.MapGet("", dashboard.Page).WithName("Dashboard");
         group.MapGet("{file}", dashboard.File).WithName("DashboardFile");

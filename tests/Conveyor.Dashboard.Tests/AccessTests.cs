@@ -33,6 +33,37 @@ public sealed class AccessTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public void TenantKey_AsksNoOperatorEndpoint_AndLeavesNoErrorInTheConsole()
+    {
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        // Every page a tenant reaches from the header, and one of its jobs: the page must know the key is a tenant's
+        // without asking GET /queues (a 403, written to the console) or any other operator endpoint.
+        browser.OpenDashboard(fixture.Server, DashboardServer.TenantKey);
+        Assert.Contains("Tenant view", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
+        browser.Find(By.CssSelector("a.card[data-state=FAILED]"));
+        foreach (var (hash, shown) in new[]
+        {
+            ("#/jobs?status=FAILED", "tr[data-job-id]"),
+            ("#/jobs/" + fixture.Seed.GlobexJobs[0], "[data-field=status]"),
+            ("#/batches", "#batch-list > *"),
+            ("#/workflows", "#batch-list > *"),
+            ("#/schedules", "body[data-ready=schedules] main h1"),
+        })
+        {
+            browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + hash);
+            browser.Find(By.CssSelector(shown));
+        }
+
+        Assert.Empty(browser.FailedRequests());
+        Assert.Empty(browser.ConsoleErrors());
+    }
+
+    [Fact]
     public async Task OperatorKey_SeesAnotherTenantsJobs_AndRetriesOne()
     {
         using var browser = Browser.Start();

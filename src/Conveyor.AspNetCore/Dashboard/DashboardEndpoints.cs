@@ -6,10 +6,11 @@ using Microsoft.AspNetCore.Http;
 namespace Conveyor.AspNetCore.Dashboard;
 
 /// <summary>
-/// Serves the dashboard: the page at the pattern (with the API's address and the read-only setting in a meta tag, so
-/// no inline script is needed and the Content-Security-Policy can forbid them) and its files under it.
+/// Serves the dashboard: the page at the pattern (with the API's address, the read-only setting and whether the API
+/// needs a key in a meta tag, so no inline script is needed and the Content-Security-Policy can forbid them) and its
+/// files under it.
 /// </summary>
-internal sealed class DashboardEndpoints(DashboardAssets assets, ConveyorDashboardOptions options, int maxPageSize, string pattern, string apiPrefix)
+internal sealed class DashboardEndpoints(DashboardAssets assets, ConveyorDashboardOptions options, int maxPageSize, bool keysRequired, string pattern, string apiPrefix)
 {
     /// <summary>Only the dashboard's own files run; it talks only to its own origin; no page may frame it.</summary>
     private const string ContentSecurityPolicy =
@@ -25,6 +26,7 @@ internal sealed class DashboardEndpoints(DashboardAssets assets, ConveyorDashboa
             ["base"] = pathBase + pattern.TrimEnd('/'),
             ["readOnly"] = options.ReadOnly,
             ["maxPageSize"] = maxPageSize,
+            ["keysRequired"] = keysRequired,
         });
         var html = Encoding.UTF8.GetString(assets.Index.Content)
             .Replace("__BASE__", WebUtility.HtmlEncode(pathBase + pattern.TrimEnd('/')), StringComparison.Ordinal)

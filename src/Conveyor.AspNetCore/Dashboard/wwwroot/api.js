@@ -7,6 +7,7 @@ export const settings = Object.freeze({
   base: config.base,
   readOnly: config.readOnly === true,
   maxPageSize: config.maxPageSize || 200,
+  keysRequired: config.keysRequired === true,
 });
 
 export function apiKey() { return localStorage.getItem(keyName) || ""; }

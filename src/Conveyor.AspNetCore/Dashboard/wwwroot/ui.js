@@ -1,5 +1,5 @@
 // Shared pieces of the pages: the notice line, the confirmation dialog, action buttons and the caller's role.
-import { call, settings } from "./api.js";
+import { apiKey, call, settings } from "./api.js";
 import { append, h, replaceChildren } from "./dom.js";
 
 /** Shows a message under the header; errors stay until the next message, others fade after a while. */
@@ -47,15 +47,21 @@ export function actionButton(label, action, { done, danger = false, confirm, tit
   return button;
 }
 
-/** What the current key may see: "operator" (admin key, or no keys configured), "tenant", or "anonymous" (a key is needed). */
+/**
+ * What the current key may see: "operator" (admin key, or no keys configured), "tenant", or "anonymous" (a key is
+ * needed). GET /caller answers every key, so a tenant's key is never sent to an operator's endpoint to be refused
+ * (each refusal is an error in the browser's console); without a key on a server that needs one nothing is asked.
+ */
 let role = null;
 export async function callerRole(refresh = false) {
   if (role && !refresh) return role;
-  try {
-    await call("GET", "/queues");
-    role = "operator";
-  } catch (e) {
-    role = e.status === 403 ? "tenant" : e.status === 401 ? "anonymous" : "unknown";
+  if (settings.keysRequired && !apiKey()) role = "anonymous";
+  else {
+    try {
+      role = (await call("GET", "/caller")).admin ? "operator" : "tenant";
+    } catch (e) {
+      role = e.status === 404 || e.status === 405 ? await olderServerRole() : roleOf(e);
+    }
   }
   const whoami = document.getElementById("whoami");
   whoami.textContent = {
@@ -66,3 +72,15 @@ export async function callerRole(refresh = false) {
   }[role] + (settings.readOnly ? " Read-only: actions are hidden." : "");
   return role;
 }
+
+/** A server without GET /caller: only an operator's key may read the queues. */
+async function olderServerRole() {
+  try {
+    await call("GET", "/queues");
+    return "operator";
+  } catch (e) {
+    return e.status === 403 ? "tenant" : roleOf(e);
+  }
+}
+
+function roleOf(error) { return error.status === 401 ? "anonymous" : "unknown"; }
