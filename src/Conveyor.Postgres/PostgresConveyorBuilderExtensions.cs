@@ -28,6 +28,7 @@ public static class PostgresConveyorBuilderExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStoreOptions>, PostgresStoreOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStoreOptions>, PostgresConnectionStringValidator>());
         options
             .Validate<IServiceProvider>(
                 static (o, sp) => !string.IsNullOrWhiteSpace(o.ConnectionString) || sp.GetService<NpgsqlDataSource>() is not null,

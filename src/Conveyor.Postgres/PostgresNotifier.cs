@@ -25,6 +25,9 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
     private readonly string _jobsChannel;
     private readonly string _cancelChannel;
     private readonly WakeSignal _signal;
+    /// <summary>The longest wait between two attempts to listen again in one outage.</summary>
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
+
     private readonly TimeSpan _reconnectDelay;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -162,6 +165,10 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
 
     private async Task RunAsync(NpgsqlConnection? connection, CancellationToken stopping)
     {
+        // Failed attempts in a row: the first is a warning with its exception, the rest of an outage a debug line each,
+        // and the wait doubles from the reconnect delay to MaxReconnectDelay, so a long outage neither floods the log
+        // nor hammers a server that is starting.
+        var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -169,6 +176,7 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
                 if (connection is null)
                 {
                     connection = await ListenAsync(stopping).ConfigureAwait(false);
+                    failures = 0;
                     LogReconnected(_logger);
 
                     // Notifications sent while no connection listened are lost: let every idle worker look once.
@@ -191,7 +199,14 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
             }
             catch (Exception exception)
             {
-                LogConnectionLost(_logger, exception, _reconnectDelay);
+                if (failures++ == 0)
+                {
+                    LogConnectionLost(_logger, exception, _reconnectDelay);
+                }
+                else
+                {
+                    LogStillLost(_logger, failures, exception.Message);
+                }
             }
 
             await CloseAsync(connection, unlisten: false).ConfigureAwait(false);
@@ -200,7 +215,7 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
             {
                 // Wall-clock pacing of a reconnect, not job time: a store whose jobs run on a fake clock (tests) must
                 // still get its listener back.
-                await Task.Delay(_reconnectDelay, TimeProvider.System, stopping).ConfigureAwait(false);
+                await Task.Delay(ReconnectDelay(failures), TimeProvider.System, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -209,6 +224,13 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
         }
 
         await CloseAsync(connection, unlisten: true).ConfigureAwait(false);
+    }
+
+    /// <summary>The wait after the <paramref name="failures"/>-th failed attempt in a row: the reconnect delay, doubled for each one after the first, to MaxReconnectDelay.</summary>
+    private TimeSpan ReconnectDelay(int failures)
+    {
+        var doubled = _reconnectDelay.Ticks << Math.Clamp(failures - 1, 0, 16);
+        return TimeSpan.FromTicks(Math.Max(_reconnectDelay.Ticks, Math.Min(doubled, MaxReconnectDelay.Ticks)));
     }
 
     private async ValueTask CloseAsync(NpgsqlConnection? connection, bool unlisten)
@@ -281,6 +303,9 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The PostgreSQL listening connection was lost; reconnecting in {Delay}. Idle workers poll meanwhile.")]
     private static partial void LogConnectionLost(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "The PostgreSQL listening connection is still lost ({Attempts} attempts): {Reason}")]
+    private static partial void LogStillLost(ILogger logger, int attempts, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "The PostgreSQL listening connection is back.")]
     private static partial void LogReconnected(ILogger logger);

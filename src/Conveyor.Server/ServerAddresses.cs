@@ -19,7 +19,37 @@ internal static partial class ServerAddresses
         if (!configured)
         {
             builder.WebHost.UseUrls(DefaultUrl);
+            return;
         }
+
+        foreach (var url in (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Unusable(url) is { } reason)
+            {
+                throw new InvalidSettingException($"--urls (or ASPNETCORE_URLS) '{url}' is not an address to listen on: {reason}; give one such as {DefaultUrl}.");
+            }
+        }
+    }
+
+    /// <summary>Why Kestrel could not listen on <paramref name="url"/> (it would throw from its start), or null.</summary>
+    private static string? Unusable(string url)
+    {
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException)
+        {
+            return "it is not scheme://host:port";
+        }
+
+        if (!address.IsUnixPipe && !address.IsNamedPipe && address.Scheme is not ("http" or "https"))
+        {
+            return $"the scheme '{address.Scheme}' is not http or https";
+        }
+
+        return address.Port is < 0 or > 65535 ? $"the port {address.Port} is not one from 0 to 65535" : null;
     }
 
     public static void PrintWhenStarted(WebApplication app, string store)

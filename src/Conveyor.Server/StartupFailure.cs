@@ -21,6 +21,10 @@ internal static partial class StartupFailure
             Storage.JobStoreUnavailableException e => e.Message,
             IOException { InnerException: AddressInUseException } e => $"{e.Message.TrimEnd('.')}: another process listens there. Choose another address with --urls or ASPNETCORE_URLS.",
             AggregateException { InnerExceptions.Count: 1 } e => Describe(e.InnerExceptions[0]),
+
+            // A settings file that is not JSON: "Failed to load configuration from file '…'." and the parser's place.
+            InvalidDataException { InnerException: { } inner } e when e.Message.StartsWith("Failed to load configuration", StringComparison.Ordinal) =>
+                $"{e.Message} {inner.Message}",
             _ when exception.GetBaseException() is InvalidSettingException inner => inner.Message,
             _ => null,
         };

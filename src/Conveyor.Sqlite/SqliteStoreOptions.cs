@@ -83,5 +83,23 @@ public sealed class SqliteStoreOptions : IValidatableObject
                 "Conveyor:Sqlite needs a Path (the database file, default 'conveyor.db') or a ConnectionString.",
                 [nameof(Path), nameof(ConnectionString)]);
         }
+
+        if (!string.IsNullOrWhiteSpace(ConnectionString) && Unreadable(ConnectionString) is { } reason)
+        {
+            yield return new ValidationResult($"Conveyor:Sqlite:ConnectionString cannot be read: {reason}", [nameof(ConnectionString)]);
+        }
+    }
+
+    private static string? Unreadable(string connectionString)
+    {
+        try
+        {
+            _ = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            return e.Message;
+        }
     }
 }

@@ -20,7 +20,33 @@ public sealed class StartupFailureTests : IDisposable
         { "Conveyor__Server__StrictPriority", "maybe", "Conveyor:Server:StrictPriority is 'maybe'; it accepts true or false" },
         { "ASPNETCORE_URLS", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty" },
         { "Conveyor__Sqlite__Path", "/proc/conveyor-cannot-be-here/jobs.db", "the SQLite file /proc/conveyor-cannot-be-here/jobs.db cannot be created" },
+        { "Conveyor__Sqlite__ConnectionString", "Data Sourc=/tmp/conveyor.db", "Conveyor:Sqlite:ConnectionString cannot be read" },
+        { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "'http://127.0.0.1:99999' is not an address to listen on: the port 99999 is not one from 0 to 65535" },
+        { "ASPNETCORE_URLS", "notaurl", "'notaurl' is not an address to listen on" },
     };
+
+    [Fact]
+    public async Task PostgresConnectionStringThatCannotBeRead_StopsWithExitCode1_AndOneLineNamingIt()
+    {
+        var settings = new Dictionary<string, string> { ["Conveyor__Store"] = "postgres", ["Conveyor__Postgres__ConnectionString"] = "Hots=127.0.0.1;Database=x" };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
+
+        AssertOneLineFailure(server, "Conveyor:Postgres:ConnectionString cannot be read");
+    }
+
+    [Fact]
+    public void ASettingsFileThatIsNotJson_IsOneLineNamingTheFileAndThePlace()
+    {
+        var failure = new InvalidDataException(
+            "Failed to load configuration from file '/srv/conveyor/appsettings.json'.",
+            new FormatException("Could not parse the JSON file. LineNumber: 3 | BytePositionInLine: 4."));
+
+        Assert.Equal(
+            "Failed to load configuration from file '/srv/conveyor/appsettings.json'. Could not parse the JSON file. LineNumber: 3 | BytePositionInLine: 4.",
+            StartupFailure.Describe(failure));
+    }
 
     [Theory]
     [MemberData(nameof(BadSettings))]
