@@ -63,7 +63,7 @@ public sealed class ConveyorMetrics
         _inProgress = meter.CreateUpDownCounter<long>("job_in_progress", description: "Attempts running now, by job type and queue.");
         _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
         _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
-        _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type).");
+        _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type, rate_limited, signal, idempotency_key_busy, idempotency_store_unavailable).");
         _idempotentSkipped = meter.CreateCounter<long>("job_idempotent_skipped_total", description: "Jobs acknowledged as succeeded without running the handler because their idempotency key was already done, by job type and queue.");
         _idempotencyUnavailable = meter.CreateCounter<long>("job_idempotency_unavailable_total", description: "Idempotent jobs whose idempotency record could not be read because the store was unreachable, by job type, queue and mode (open: the handler ran; closed: the job was snoozed).");
         _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
@@ -86,7 +86,7 @@ public sealed class ConveyorMetrics
         meter.CreateObservableGauge("job_store_up", () => gauges.Observe() is null ? 0 : 1,
             description: "1 when the last read of the store for the job_queue_* and job_servers_alive gauges succeeded; 0 when it failed or outlasted Conveyor:Metrics:StoreTimeout, and those gauges are left out.");
         meter.CreateObservableGauge("job_queue_size", () => QueueSizes(gauges.Observe()),
-            description: "Jobs in each queue by state (scheduled, pending, active, retrying, succeeded, partial, failed, cancelled), across tenants; read from the store at most once per Conveyor:Metrics:StoreGaugesInterval.");
+            description: "Jobs in each queue by state (waiting, scheduled, pending, active, retrying, succeeded, partial, failed, cancelled), across tenants; read from the store at most once per Conveyor:Metrics:StoreGaugesInterval.");
         meter.CreateObservableGauge("job_queue_latency_seconds", () => QueueLatencies(gauges.Observe(), gauges.Now), unit: "s",
             description: "How long the next job to be taken from each queue has been pending (0 when none waits).");
         meter.CreateObservableGauge("job_queue_paused", () => PausedQueues(gauges.Observe()),
