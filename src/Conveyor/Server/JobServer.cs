@@ -121,10 +121,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
-        _leaseExtender = Task.Run(() => new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger).RunAsync(_abandon.Token), CancellationToken.None);
+        var leaseExtender = new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger);
+        _leaseExtender = Task.Run(() => leaseExtender.RunAsync(_abandon.Token), CancellationToken.None);
         _components =
         [
-            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),

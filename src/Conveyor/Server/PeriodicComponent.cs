@@ -26,6 +26,9 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 
     protected ILogger Logger => logger;
 
+    /// <summary>True while the store has been unavailable since the last tick that reached it.</summary>
+    protected bool StoreWasUnavailable => _outageStartedAt is not null;
+
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
     public virtual async Task RunAsync(CancellationToken cancellationToken)

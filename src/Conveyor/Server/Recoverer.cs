@@ -7,7 +7,9 @@ namespace Conveyor.Server;
 /// <summary>
 /// Returns the jobs of dead workers: an active job whose lease expired goes back to pending (its attempt counted)
 /// or, out of attempts, to failed. Every server runs one; the store makes each recovery atomic, so they never
-/// recover a job twice.
+/// recover a job twice. After an outage longer than a lease, this server's own leases have expired too although it
+/// still runs those jobs (or holds their results, not yet written): <paramref name="ownLeases"/> renews them before the
+/// first recovery, so that this server does not recover, and fail or run again, jobs it is about to acknowledge.
 /// </summary>
 internal sealed class Recoverer(
     IJobStore store,
@@ -15,7 +17,8 @@ internal sealed class Recoverer(
     ConveyorMetrics metrics,
     TimeSpan interval,
     TimeProvider timeProvider,
-    ILogger logger) : PeriodicComponent(interval, timeProvider, logger)
+    ILogger logger,
+    LeaseExtender? ownLeases = null) : PeriodicComponent(interval, timeProvider, logger)
 {
     private const int BatchSize = 100;
     private readonly ILogger _logger = logger;
@@ -24,6 +27,12 @@ internal sealed class Recoverer(
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        if (StoreWasUnavailable && ownLeases is not null)
+        {
+            // A renewal that fails leaves the store unavailable: no recovery either, this tick.
+            await ownLeases.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         IReadOnlyList<RecoveredJob> recovered;
         do
         {
