@@ -24,7 +24,9 @@ internal static class PostgresMigrator
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+        // The lock waits for another process's migrations and a migration may rewrite a large table: neither is held to
+        // the connection string's Command Timeout, which suits the store's short statements; the caller's token bounds them.
+        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction) { CommandTimeout = 0 })
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(schema) });
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -38,7 +40,7 @@ internal static class PostgresMigrator
                 continue;
             }
 
-            await using (var command = new NpgsqlCommand(PostgresSchemaName.Substitute(migration.Sql, schema), connection, transaction))
+            await using (var command = new NpgsqlCommand(PostgresSchemaName.Substitute(migration.Sql, schema), connection, transaction) { CommandTimeout = 0 })
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
