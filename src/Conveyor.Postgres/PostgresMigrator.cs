@@ -25,7 +25,7 @@ internal static class PostgresMigrator
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
         // The lock waits for another process's migrations and a migration may rewrite a large table: neither is held to
-        // the connection string's Command Timeout, which suits the store's short statements; the caller's token bounds them.
+        // the connection string's Command Timeout, which suits the store's short statements; the caller's token can stop them.
         await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction) { CommandTimeout = 0 })
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(schema) });
