@@ -19,14 +19,15 @@ internal static class PostgresMigrator
 
     public static int LatestVersion => All[^1].Version;
 
+    /// <summary>The least time one migration statement is given.</summary>
+    private static readonly TimeSpan MigrationTimeout = TimeSpan.FromMinutes(10);
+
     public static async ValueTask MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        // The lock waits for another process's migrations and a migration may rewrite a large table: neither is held to
-        // the connection string's Command Timeout, which suits the store's short statements; the caller's token can stop them.
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction) { CommandTimeout = 0 })
+        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(schema) });
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -40,7 +41,12 @@ internal static class PostgresMigrator
                 continue;
             }
 
-            await using (var command = new NpgsqlCommand(PostgresSchemaName.Substitute(migration.Sql, schema), connection, transaction) { CommandTimeout = 0 })
+            // A migration may rewrite a large table: it gets at least MigrationTimeout, whatever Command Timeout the
+            // connection string sets for the store's short statements, and still ends if the server stops answering.
+            await using (var command = new NpgsqlCommand(PostgresSchemaName.Substitute(migration.Sql, schema), connection, transaction)
+            {
+                CommandTimeout = Math.Max(connection.CommandTimeout, (int)MigrationTimeout.TotalSeconds),
+            })
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -22,7 +22,9 @@ internal static partial class ServerAddresses
             return;
         }
 
-        foreach (var url in (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        // Kestrel:Endpoints replaces the urls setting (Kestrel ignores it then), so only the urls it will use are checked.
+        var urls = configuration.GetSection("Kestrel:Endpoints").Exists() ? "" : configuration["urls"] ?? "";
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (Unusable(url) is { } reason)
             {

@@ -110,6 +110,8 @@ public sealed class CreateJobTests
         { "{\"type\": \"test:noop\", \"priority\": 1}", "priority" },
         { "{\"type\": \"test:noop\", \"type\": \"test:noop\"}", "type" },
         { "{\"type\": \"test:noop\", \"payload\": {\"rows\": 5, \"rows\": 7}}", "payload.rows" },
+        { "{\"\\ud800\": 1}", "body" },
+        { "{\"type\": \"test:noop\", \"payload\": {\"a\": {\"\\ud800\": 1}}}", "body" },
         { "{\"type\": \"test:noop\", \"payload\": {\"items\": [{\"a\": 1}, {\"a\": 1, \"a\": 1}]}}", "payload.items[1].a" },
     };
 

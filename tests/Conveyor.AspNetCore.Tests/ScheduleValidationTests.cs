@@ -34,6 +34,8 @@ public sealed class ScheduleValidationTests
     [InlineData("""{"name": "s", "cron": "0 3 * * *", "job_type": "test:noop", "paused": "yes"}""", "paused")]
     [InlineData("""{"name": "s", "cron": "0 3 * * *", "job_type": "test:noop", "colour": "red"}""", "colour")]
     [InlineData("""{"name": "s", "name": "t", "cron": "0 3 * * *", "job_type": "test:noop"}""", "name")]
+    [InlineData("""{"name": "s", "cron": "0 3 * * *", "job_type": "test:noop", "payload": {"a": 1, "a": 2}}""", "payload.a")]
+    [InlineData("""{"\ud800": "s", "cron": "0 3 * * *", "job_type": "test:noop"}""", "body")]
     [InlineData("""[1, 2]""", "body")]
     [InlineData("""{"name": "s", """, "body")]
     public async Task Create_BadBody_Is400NamingTheField_AndWritesNothing(string body, string field)

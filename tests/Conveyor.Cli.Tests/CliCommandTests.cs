@@ -141,6 +141,7 @@ public sealed class CliCommandTests : IAsyncLifetime
             var fromFile = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "@" + file, "--json");
             var fromInput = await _server.RunWithInputAsync("""{"note_id": 9}""", "jobs", "enqueue", "note:archive", "--payload", "@-", "--json");
             var missing = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "@" + file + ".missing");
+            var bare = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", "@");
 
             Assert.True(fromFile.ExitCode == 0, fromFile.Error);
             Assert.True(fromInput.ExitCode == 0, fromInput.Error);
@@ -148,6 +149,8 @@ public sealed class CliCommandTests : IAsyncLifetime
             Assert.Equal("""{"note_id":9}""", await PayloadAsync(fromInput));
             Assert.Equal(ExitCodes.Usage, missing.ExitCode);
             Assert.Contains(".missing", missing.Error, StringComparison.Ordinal);
+            Assert.Equal(ExitCodes.Usage, bare.ExitCode);
+            Assert.Contains("give a file after the @", bare.Error, StringComparison.Ordinal);
         }
         finally
         {

@@ -14,6 +14,8 @@ internal delegate T? JsonObjectReader<T>(JsonElement value, out ParseError? erro
 /// </summary>
 internal static class JsonRequest
 {
+    private static readonly ParseError LoneSurrogate = new("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+
     /// <summary>
     /// Parses <paramref name="body"/> and hands its root object to <paramref name="read"/>; "body" is the field of a
     /// refusal of the JSON itself, with <paramref name="example"/> shown when the root is not an object.
@@ -32,6 +34,12 @@ internal static class JsonRequest
             error = DuplicateName(body, maxDepth) ?? new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing names for duplicates decodes them: a name with a lone surrogate escape fails here, not in read.
+            error = LoneSurrogate;
+            return null;
+        }
 
         using (document)
         {
@@ -48,8 +56,8 @@ internal static class JsonRequest
             }
             catch (InvalidOperationException)
             {
-                // A name or string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
-                error = new ParseError("body", "contains an invalid \\u escape (a lone UTF-16 surrogate).");
+                // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
+                error = LoneSurrogate;
                 return null;
             }
         }

@@ -373,6 +373,7 @@ internal static class ConveyorOpenApi
                 Description = "The body did not arrive in time (fewer bytes than its Content-Length, or sent too slowly).",
                 Content = problem,
             });
+            AddHeader(operation, "415", "Accept-Encoding", "identity, when the body came with a Content-Encoding: the API reads bodies as sent.");
         }
 
         return Task.CompletedTask;

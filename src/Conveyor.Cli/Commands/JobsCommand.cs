@@ -112,6 +112,7 @@ internal static class JobsCommand
             text = value switch
             {
                 "@-" => await environment.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false),
+                "@" => throw new CliException(ExitCodes.Usage, "--payload @: give a file after the @ (@payload.json), or @- for standard input."),
                 ['@', .. var path] => await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false),
                 _ => value,
             };

@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
     public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
 
+    [LoggerMessage(98, LogLevel.Error, "The recoverer could not renew this server's leases after an outage; it recovers expired leases anyway, this server's among them")]
+    public static partial void OwnLeasesNotRenewed(ILogger logger, Exception exception);
+
     [LoggerMessage(13, LogLevel.Error, "{component} failed; it carries on at its next tick")]
     public static partial void ComponentFailed(ILogger logger, Exception exception, string component);
 

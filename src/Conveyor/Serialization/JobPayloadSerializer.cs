@@ -145,8 +145,10 @@ internal sealed class JobPayloadSerializer
 
         if (type.IsGenericType)
         {
+            // A nested type of a generic one (List<int>.Enumerator) is generic without a `n of its own.
             var name = type.Name;
-            return string.Concat(name.AsSpan(0, name.IndexOf('`', StringComparison.Ordinal)), "<", string.Join(", ", type.GetGenericArguments().Select(Declared)), ">");
+            var tick = name.IndexOf('`', StringComparison.Ordinal);
+            return string.Concat(tick < 0 ? name : name[..tick], "<", string.Join(", ", type.GetGenericArguments().Select(Declared)), ">");
         }
 
         return type.IsEnum ? type.Name : Type.GetTypeCode(type) switch

@@ -29,8 +29,16 @@ internal sealed class Recoverer(
     {
         if (StoreWasUnavailable && ownLeases is not null)
         {
-            // A renewal that fails leaves the store unavailable: no recovery either, this tick.
-            await ownLeases.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // A renewal the store cannot take leaves it unavailable: no recovery either, this tick.
+                await ownLeases.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not (JobStoreUnavailableException or OperationCanceledException))
+            {
+                // Not an outage, so waiting would not cure it: recovering the fleet's expired leases must not wait for it.
+                Log.OwnLeasesNotRenewed(_logger, e);
+            }
         }
 
         IReadOnlyList<RecoveredJob> recovered;

@@ -74,7 +74,10 @@ public interface IWorkflowClient
     /// Bytes (<c>byte[]</c>, <see cref="Memory{T}"/>) are taken as JSON already, as the <see cref="ReadOnlyMemory{T}"/>
     /// overload takes them.
     /// </summary>
-    /// <exception cref="ArgumentException">A bad signal name or tenant, or a payload over 1 MiB.</exception>
+    /// <exception cref="ArgumentException">
+    /// A bad signal name or tenant, a payload over 1 MiB, or bytes that are not one JSON value its handler can read (a
+    /// name twice in one object, a string with a lone UTF-16 surrogate).
+    /// </exception>
     /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>
     Task<JobSignalResult> SignalAsync<T>(string jobId, string name, T payload, string tenant, CancellationToken cancellationToken = default);
 
@@ -82,7 +85,10 @@ public interface IWorkflowClient
     /// <see cref="SignalAsync{T}"/> with a payload that is JSON already (one value, as <c>POST /jobs/{id}/signals/{name}</c>
     /// takes it; empty or <c>"null"u8</c> for none).
     /// </summary>
-    /// <exception cref="ArgumentException">A bad signal name or tenant, or a payload that is not JSON or is over 1 MiB.</exception>
+    /// <exception cref="ArgumentException">
+    /// A bad signal name or tenant, or a payload that is not one JSON value (a name twice in one object and a string with
+    /// a lone UTF-16 surrogate included) or is over 1 MiB.
+    /// </exception>
     /// <exception cref="JobStoreUnavailableException">The store could not be reached.</exception>
     Task<JobSignalResult> SignalAsync(string jobId, string name, ReadOnlyMemory<byte> payload, string tenant, CancellationToken cancellationToken = default);
 }

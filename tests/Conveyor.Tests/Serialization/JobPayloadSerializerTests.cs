@@ -25,6 +25,22 @@ public sealed partial class JobPayloadSerializerTests
 
     internal sealed record NotInTheContext(int Value);
 
+    [Theory]
+    [InlineData("""{"count": 1.5}""", "$.count", "must be a whole number from -2147483648 to 2147483647 (Shapes declares it as int?).")]
+    [InlineData("""{"names": "ada"}""", "$.names", "must be an array (Shapes declares it as List<string>).")]
+    [InlineData("""{"codes": {"a": 1}}""", "$.codes", "must be an array (Shapes declares it as string[]).")]
+    [InlineData("""{"scores": [1]}""", "$.scores", "must be a JSON object (Shapes declares it as Dictionary<string, double>).")]
+    public void Validate_NamesThePropertysTypeAsCSharpDeclaresIt(string json, string path, string message)
+    {
+        var sut = new ServiceCollection().AddConveyor().UseInMemoryStore().Services.BuildServiceProvider().GetRequiredService<JobPayloadSerializer>();
+
+        var problem = sut.Validate<Shapes>(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(new JobPayloadProblem(path, message), problem);
+    }
+
+    internal sealed record Shapes(int? Count, List<string>? Names, string[]? Codes, Dictionary<string, double>? Scores);
+
     [Fact]
     public void Serialize_ByDefault_WritesSnakeCaseNames()
     {

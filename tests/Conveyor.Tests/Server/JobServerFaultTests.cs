@@ -75,39 +75,6 @@ public sealed class JobServerFaultTests
     }
 
     [Fact]
-    public async Task StoreDownLongerThanALease_TheServerKeepsItsOwnRunningJob_AndItsSuccessIsStored()
-    {
-        var inner = new InMemoryJobStore();
-        var (store, control) = UnreliableStore.Wrap(inner);
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = await ServerHarness.StartAsync(
-            o => (o.LeaseDuration, o.RecoverInterval) = (TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(50)),
-            c => c.AddHandler("test:gated", async (_, _) =>
-            {
-                started.TrySetResult();
-                await finish.Task;
-            }),
-            store: store);
-        var result = await harness.Client.EnqueueAsync("test:gated", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        // The store goes away while the job runs, until its lease has expired and the recoverer has tried and failed.
-        var failedBefore = Volatile.Read(ref control.FailedCalls);
-        var down = System.Diagnostics.Stopwatch.StartNew();
-        control.Available = false;
-        await Eventually.HoldsAsync(
-            () => down.Elapsed > TimeSpan.FromMilliseconds(900) && Volatile.Read(ref control.FailedCalls) > failedBefore + 5,
-            because: "the lease (300 ms) to expire while the store is down");
-        control.Available = true;
-        finish.SetResult();
-
-        var job = await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
-        Assert.Equal(1, job.Attempts);
-        Assert.Empty(job.Errors);
-    }
-
-    [Fact]
     public async Task JobOfAWorkerThatDied_IsRecoveredAfterItsLeaseExpires_AndRunsAgain()
     {
         var store = new InMemoryJobStore();

@@ -91,6 +91,83 @@ public sealed class StoreOutageLoggingTests : IDisposable
         Assert.Equal([LogLevel.Error, LogLevel.Error], _logger.Collector.GetSnapshot().Select(static r => r.Level));
     }
 
+    [Fact]
+    public async Task AfterAnOutageLongerThanALease_TheRecovererRenewsItsServersLeasesFirst_AndRecoversNoneOfThem()
+    {
+        var (store, control, held, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var recoverer = RecovererRenewing(store, held);
+        control.Available = false;
+        await recoverer.TickAsync(CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        control.Available = true;
+        await recoverer.TickAsync(CancellationToken.None);
+
+        var job = await store.GetAsync(TenantId.Default, jobId, CancellationToken.None);
+        Assert.Equal((JobState.Active, 1), (job!.State, job.Attempts));
+        Assert.Empty(job.Errors);
+    }
+
+    [Fact]
+    public async Task AfterAnOutage_ARenewalThatFailsForAnotherReason_IsLogged_AndExpiredLeasesAreRecoveredAnyway()
+    {
+        var (store, control, held, jobId) = await HeldJobAsync(RenewalBrokenStore.Create(new InMemoryJobStore(_time)));
+        var recoverer = RecovererRenewing(store, held);
+        control.Available = false;
+        await recoverer.TickAsync(CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        control.Available = true;
+        await recoverer.TickAsync(CancellationToken.None);
+
+        Assert.Equal(JobState.Failed, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 98 && r.Level == LogLevel.Error);
+    }
+
+    private Recoverer RecovererRenewing(IJobStore store, HeldJobs held) =>
+        new(store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()), TimeSpan.FromSeconds(1), _time, _logger,
+            new LeaseExtender(store, held, "server", TimeSpan.FromMinutes(5), _time, _logger));
+
+    /// <summary>A job this server leased (five minutes) and holds, behind an <see cref="UnreliableStore"/>.</summary>
+    private static async Task<(IJobStore Store, UnreliableStore Control, HeldJobs Held, string JobId)> HeldJobAsync(IJobStore inner)
+    {
+        var (store, control) = UnreliableStore.Wrap(inner);
+        var leased = Assert.Single(await LeasedJobs.EnqueueAndLeaseAsync(store, 1));
+        var held = new HeldJobs();
+        held.Add(new RunningJob(leased));
+        return (store, control, held, leased.Id);
+    }
+
+    /// <summary>A store whose lease renewal fails with a bug, not an outage; every other call goes through.</summary>
+    public class RenewalBrokenStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public static IJobStore Create(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, RenewalBrokenStore>();
+            ((RenewalBrokenStore)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobStore.ExtendLeasesAsync))
+            {
+                throw new InvalidOperationException("a bug in the store");
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
+
     /// <summary>An in-memory store behind the switch of <see cref="UnreliableStore"/>.</summary>
     private sealed record UnreliableStoreHandle(IJobStore Store, UnreliableStore Control)
     {
