@@ -95,13 +95,8 @@ public sealed class StoreOutageLoggingTests : IDisposable
     public async Task AfterAnOutageLongerThanALease_TheRecovererRenewsItsServersLeasesFirst_AndRecoversNoneOfThem()
     {
         var (store, control, held, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
-        var recoverer = RecovererRenewing(store, held);
-        control.Available = false;
-        await recoverer.TickAsync(CancellationToken.None);
 
-        _time.Advance(TimeSpan.FromMinutes(10));
-        control.Available = true;
-        await recoverer.TickAsync(CancellationToken.None);
+        await OutageLongerThanTheLeaseAsync(RecovererRenewing(store, held), control);
 
         var job = await store.GetAsync(TenantId.Default, jobId, CancellationToken.None);
         Assert.Equal((JobState.Active, 1), (job!.State, job.Attempts));
@@ -112,16 +107,21 @@ public sealed class StoreOutageLoggingTests : IDisposable
     public async Task AfterAnOutage_ARenewalThatFailsForAnotherReason_IsLogged_AndExpiredLeasesAreRecoveredAnyway()
     {
         var (store, control, held, jobId) = await HeldJobAsync(RenewalBrokenStore.Create(new InMemoryJobStore(_time)));
-        var recoverer = RecovererRenewing(store, held);
-        control.Available = false;
-        await recoverer.TickAsync(CancellationToken.None);
 
-        _time.Advance(TimeSpan.FromMinutes(10));
-        control.Available = true;
-        await recoverer.TickAsync(CancellationToken.None);
+        await OutageLongerThanTheLeaseAsync(RecovererRenewing(store, held), control);
 
         Assert.Equal(JobState.Failed, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 98 && r.Level == LogLevel.Error);
+    }
+
+    /// <summary>A recoverer's tick in an outage, ten minutes (twice the lease) without the store, and its first tick after.</summary>
+    private async Task OutageLongerThanTheLeaseAsync(Recoverer recoverer, UnreliableStore control)
+    {
+        control.Available = false;
+        await recoverer.TickAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        control.Available = true;
+        await recoverer.TickAsync(CancellationToken.None);
     }
 
     private Recoverer RecovererRenewing(IJobStore store, HeldJobs held) =>
