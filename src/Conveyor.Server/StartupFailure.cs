@@ -31,13 +31,16 @@ internal static partial class StartupFailure
         return message is null ? null : Whitespace().Replace(message, " ").Trim();
     }
 
-    /// <summary>Data annotations say "DataAnnotation validation failed for 'T' members: 'M' with the error: '…'": keep the error.</summary>
+    /// <summary>
+    /// Data annotations say "DataAnnotation validation failed for 'T' members: 'M' with the error: '…'", and the
+    /// generated validators "M: …" for an options class's own checks: keep the error, which names the setting.
+    /// </summary>
     private static string Failure(OptionsValidationException exception, string failure)
     {
         var match = DataAnnotationFailure().Match(failure);
         if (!match.Success)
         {
-            return failure;
+            return MemberPrefix().Match(failure) is { Success: true } prefixed ? prefixed.Groups["error"].Value : failure;
         }
 
         var error = match.Groups["error"].Value;
@@ -46,6 +49,9 @@ internal static partial class StartupFailure
 
     [GeneratedRegex(@"members: '(?<member>[^']*)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]
     private static partial Regex DataAnnotationFailure();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_, ]+: (?<error>Conveyor:.*)$", RegexOptions.Singleline)]
+    private static partial Regex MemberPrefix();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -20,7 +20,7 @@ public sealed class StartupFailureTests : IDisposable
         { "Conveyor__Server__StrictPriority", "maybe", "Conveyor:Server:StrictPriority is 'maybe'; it accepts true or false" },
         { "ASPNETCORE_URLS", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty" },
         { "Conveyor__Sqlite__Path", "/proc/conveyor-cannot-be-here/jobs.db", "the SQLite file /proc/conveyor-cannot-be-here/jobs.db cannot be created" },
-        { "Conveyor__Sqlite__ConnectionString", "Data Sourc=/tmp/conveyor.db", "Conveyor:Sqlite:ConnectionString cannot be read" },
+        { "Conveyor__Sqlite__ConnectionString", "Data Sourc=/tmp/conveyor.db", "error: Conveyor:Sqlite:ConnectionString cannot be read" },
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "'http://127.0.0.1:99999' is not an address to listen on: the port 99999 is not one from 0 to 65535" },
         { "ASPNETCORE_URLS", "notaurl", "'notaurl' is not an address to listen on" },
     };
