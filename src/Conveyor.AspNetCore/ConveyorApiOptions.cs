@@ -18,9 +18,6 @@ public sealed class ConveyorApiOptions
     /// <summary>The default of <see cref="DefaultPageSize"/>.</summary>
     public const int DefaultDefaultPageSize = 50;
 
-    /// <summary>The default of <see cref="StoreTimeout"/>: 15 s.</summary>
-    public static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>The default of <see cref="MaxPageSize"/>.</summary>
     public const int DefaultMaxPageSize = 200;
 
@@ -44,14 +41,6 @@ public sealed class ConveyorApiOptions
     /// request's job alone. 1–10,000, default 256.
     /// </summary>
     public int EnqueueBatchSize { get; set; } = DefaultEnqueueBatchSize;
-
-    /// <summary>
-    /// How long a Jobs API request waits for the store before it is answered 503 with Retry-After, as when the store is
-    /// down: a store that is frozen rather than down would otherwise hold it until its client's own timeouts. Applies to
-    /// Conveyor's endpoints, not to an application's own on the group <c>MapConveyorApi</c> returns. 1 s – 10 min,
-    /// default 15 s.
-    /// </summary>
-    public TimeSpan StoreTimeout { get; set; } = DefaultStoreTimeout;
 
     /// <summary>The per-tenant rate limit (429 with Retry-After beyond it).</summary>
     public ConveyorApiRateLimitOptions RateLimit { get; set; } = new();

@@ -34,7 +34,6 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // it), so every one can answer 400; an application's endpoints mapped on the group returned are left alone.
         var api = group.MapGroup(string.Empty);
         api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
-        api.AddEndpointFilter<RouteGroupBuilder, StoreTimeoutEndpointFilter>();
         JobsEndpoints.Map(api);
         QueuesEndpoints.Map(api);
         ServersEndpoints.Map(api);

@@ -96,12 +96,6 @@ internal static class ApiProblems
     /// The store's own error text stays in the server log: a client library's message carries its internals (thread
     /// pool statistics, endpoints, links) that mean nothing to the caller and say too much about the deployment.
     /// </summary>
-    public static ProblemHttpResult StoreTimedOut(string store, TimeSpan timeout) => TypedResults.Problem(
-        statusCode: StatusCodes.Status503ServiceUnavailable,
-        title: "The job store is unavailable.",
-        detail: string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"The {store} job store did not answer within {timeout.TotalSeconds:0.###} s (Conveyor:Api:StoreTimeout); try again shortly. Nothing may have been done, or it may have been done: repeat a create with its Idempotency-Key."));
-
     public static ProblemHttpResult StoreUnavailable(string store) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
