@@ -34,6 +34,10 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // it), so every one can answer 400; an application's endpoints mapped on the group returned are left alone.
         var api = group.MapGroup(string.Empty);
         api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
+
+        // RFC 9110 §9.1: what answers GET answers HEAD, with the same status and headers and no body (Kestrel writes none
+        // for HEAD). Not separate operations of the OpenAPI document (ConveyorOpenApi leaves HEAD out).
+        ((IEndpointConventionBuilder)api).Finally(AnswerHeadAsGet);
         JobsEndpoints.Map(api);
         QueuesEndpoints.Map(api);
         ServersEndpoints.Map(api);
@@ -46,6 +50,19 @@ public static class ConveyorEndpointRouteBuilderExtensions
         Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(api);
         Conveyor.AspNetCore.WorkflowsApi.WorkflowsEndpoints.Map(api);
         return group;
+    }
+
+    private static void AnswerHeadAsGet(EndpointBuilder endpoint)
+    {
+        for (var i = 0; i < endpoint.Metadata.Count; i++)
+        {
+            if (endpoint.Metadata[i] is HttpMethodMetadata { HttpMethods: var methods } get
+                && methods.Contains(HttpMethods.Get, StringComparer.OrdinalIgnoreCase)
+                && !methods.Contains(HttpMethods.Head, StringComparer.OrdinalIgnoreCase))
+            {
+                endpoint.Metadata[i] = new HttpMethodMetadata([.. methods, HttpMethods.Head], get.AcceptCorsPreflight);
+            }
+        }
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ namespace Conveyor.Postgres;
 /// </remarks>
 internal sealed partial class PostgresNotifier : IAsyncDisposable
 {
+    /// <summary>The longest wait between two attempts to listen again in one outage.</summary>
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
+
     // A LISTENing connection that stays silent this long is checked with a query, so a half-open TCP
     // connection (the server vanished without a FIN) is noticed and replaced.
     private static readonly TimeSpan IdleCheckInterval = TimeSpan.FromSeconds(30);
@@ -25,9 +28,6 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
     private readonly string _jobsChannel;
     private readonly string _cancelChannel;
     private readonly WakeSignal _signal;
-    /// <summary>The longest wait between two attempts to listen again in one outage.</summary>
-    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
-
     private readonly TimeSpan _reconnectDelay;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();

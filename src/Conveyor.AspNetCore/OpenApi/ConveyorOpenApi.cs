@@ -62,6 +62,12 @@ internal static class ConveyorOpenApi
     {
         options.AddDocumentTransformer((document, context, _) =>
         {
+            // HEAD of every GET is answered (the same status and headers, no body) but is not an operation of its own.
+            foreach (var path in document.Paths?.Values.OfType<OpenApiPathItem>() ?? [])
+            {
+                path.Operations?.Remove(System.Net.Http.HttpMethod.Head);
+            }
+
             var keysRequired = context.ApplicationServices.GetService<ApiKeyTenantResolver>()?.KeysRequired ?? false;
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
