@@ -40,4 +40,57 @@ public abstract partial class WorkflowTests
         Assert.Equal((BatchState.Completed, 1, 0), (info!.State, info.Failed, info.Unfinished));
         await AssertNothingToDequeueAsync("callbacks");
     }
+
+    /// <summary>
+    /// One acknowledgement that ends every member of a batch decides as acknowledgements one member each would, in its
+    /// order (here also the members' id order, in which a store may apply a call's ends): a job waiting for the batch
+    /// and for one member that fails is resolved by that member when the batch is still unfinished at its end (the
+    /// member's link names it), and by the batch when the member was the last (the batch link names the batch). A store
+    /// may count a call's ends of one batch together, but not resolve them in another order.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Batch_EndedWholeInOneAcknowledgement_ResolvesAsItsEndsOneByOne(int failing)
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = DefaultTenant, Retention = TimeSpan.FromDays(1) };
+        var members = Enumerable.Range(0, 3).Select(_ => NewJob(queue: "batch") with { BatchId = batch.Id })
+            .OrderBy(static j => j.Id, StringComparer.Ordinal).ToArray();
+        var both = NewJob(queue: "callbacks") with
+        {
+            DependsOn =
+            [
+                new JobDependency(members[failing].Id, SuccessOnly: true),
+                new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true, FailIfUnmet: true),
+            ],
+        };
+        Assert.True((await Store.CreateBatchAsync(batch, [.. members, both], Ct)).AllStored);
+        var leased = (await Store.DequeueAsync(Request(3, queues: "batch"), Ct)).ToDictionary(static j => j.Id);
+        Assert.Equal(3, leased.Count);
+
+        Assert.Equal(3, await Store.AcknowledgeManyAsync(
+            [.. members.Select((m, i) => i == failing ? Ack(leased[m.Id], AckOutcome.Failed, Error(1)) : Ack(leased[m.Id], AckOutcome.Succeeded))], Ct));
+
+        var resolved = await GetAsync(both.Id);
+        var error = Assert.Single(resolved.Errors);
+        if (failing == members.Length - 1)
+        {
+            Assert.Equal(JobState.Failed, resolved.State);
+            Assert.Contains(batch.Id, error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(JobState.Cancelled, resolved.State);
+            Assert.Equal(WorkflowMessages.DependencyDidNotSucceed(members[failing].Id), error.Message);
+        }
+
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Completed, 2, 1, 0, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled, info.Unfinished));
+        await AssertNothingToDequeueAsync("callbacks");
+    }
 }

@@ -11,8 +11,9 @@
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
 -- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
 -- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
--- dependants in the same call (flow.lib.lua). Released jobs are applied first (see the loops at the end); ARGV[8] names
--- no queue that another script of the call hands a job back into (RedisJobStore.TakeQueues).
+-- dependants in the same call (flow.lib.lua; the call's members of one batch are counted in it together). Released
+-- jobs are applied first (see the loops at the end); ARGV[8] names no queue that another script of the call hands a
+-- job back into (RedisJobStore.TakeQueues).
 -- Returns how many applied; with a hand-off, an array: how many applied, then 14 entries per job leased: its queue and
 -- dequeue.lua's 13 fields.
 local now = ARGV[3]
@@ -21,11 +22,13 @@ if ARGV[5] ~= '' then
   for queue in string.gmatch(ARGV[8], '[^\t]+') do flow.take.queues[queue] = true end
 end
 local applied, released = 0, 0
+flow_gather()
 local OUTCOME = { ['0'] = 'succeeded', ['1'] = 'partial', ['2'] = 'retrying', ['3'] = 'failed', ['4'] = 'cancelled', ['5'] = 'pending', ['6'] = 'scheduled' }
 local function apply(i, handBacks)
   local id = ARGV[i]
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl')
+  local v = redis.call('HMGET', jk, 'st', 'lt', 'rt', 'a', 'err', 'cr', 'sn', 'fl', unpack(FLOW_BATCH_FIELDS))
+  local batch = { v[9], v[10], v[11], v[12] }
   local state = OUTCOME[ARGV[i + 2]]
   if v[6] == '1' and (state == 'retrying' or state == 'pending' or state == 'scheduled') then
     state = 'cancelled'
@@ -48,7 +51,7 @@ local function apply(i, handBacks)
       extra[#extra + 1] = 'pr'; extra[#extra + 1] = '100'
       if ARGV[i + 6] == '1' then extra[#extra + 1] = 'r'; extra[#extra + 1] = ARGV[i + 7] end
       if ARGV[i + 8] ~= '' then extra[#extra + 1] = 'ru'; extra[#extra + 1] = ARGV[i + 8] end
-      finish(jk, id, state, now, v[3], extra, v[8] == '1')
+      finish(jk, id, state, now, v[3], extra, v[8] == '1', batch)
       if v[7] then redis.call('HDEL', jk, 'sn') end
     elseif state == 'retrying' then
       local fields = { 'st', 'retrying', 'sa', ARGV[i + 3], 'u', now }
@@ -71,7 +74,7 @@ local function apply(i, handBacks)
       if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else
-      finish(jk, id, state, now, v[3], extra, v[8] == '1')
+      finish(jk, id, state, now, v[3], extra, v[8] == '1', batch)
       if v[7] then redis.call('HDEL', jk, 'sn') end
     end
   end
@@ -81,6 +84,7 @@ end
 -- whose cancellation was requested ends, and may release jobs, so it goes with the others.
 for i = 9, #ARGV, 10 do if ARGV[i + 2] == '5' then apply(i, true) end end
 for i = 9, #ARGV, 10 do apply(i, false) end
+flow_settle_gathered(now)
 if released > 0 then notify(ARGV[4]) end
 if flow.take then
   local out = flow.take.out

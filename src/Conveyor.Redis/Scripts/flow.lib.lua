@@ -25,8 +25,10 @@
 -- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
 -- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
 -- member only while it is in "b:<id>#m" and of the generation that rejoined it last.
-local flow = { prefix = '', woke = false, nudged = false, take = nil }
+local flow = { prefix = '', woke = false, nudged = false, take = nil, gathered = nil }
 local FLOW_SUCCEEDED = { succeeded = true, partial = true }
+-- A job's batch fields, read together: b, bd, bo, bg (above).
+local FLOW_BATCH_FIELDS = { 'b', 'bd', 'bo', 'bg' }
 
 local function flow_int(n) return string.format('%.0f', n) end
 
@@ -209,60 +211,141 @@ local function flow_resolve(entry, kind, dependency, succeeded, now, work, outbo
   end
 end
 
--- Counts a member's finish in its batch; the finish that makes the counts reach the total finishes the batch and
--- resolves its callbacks (success: every member succeeded).
-local function flow_count(batch, base, id, state, now, work)
+-- Counts members' finishes in their batch (ends: how many succeeded s, failed f and were cancelled x, and the members
+-- "<queue>\t<id>" they were). When that makes the counts reach the total it finishes the batch and returns its
+-- callbacks (taken off it) and whether every member succeeded, to be resolved by the caller; else nil.
+local function flow_count_ends(batch, ends, now)
   local bk = flow_batch(batch)
-  -- Read once and written once: the script is atomic, so the new count is the one read plus this finish. A batch
-  -- always has its total (n); without it the batch is gone.
+  -- Read once and written once: the script is atomic, so the new counts are the ones read plus these finishes. A
+  -- batch always has its total (n); without it the batch is gone.
   local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
-  if not v[1] then return end
-  local n, counts = tonumber(v[1]) or 0, { s = tonumber(v[2]) or 0, f = tonumber(v[3]) or 0, x = tonumber(v[4]) or 0 }
-  local field = 'x'
-  if FLOW_SUCCEEDED[state] then field = 's' elseif state == 'failed' then field = 'f' end
-  counts[field] = counts[field] + 1
-  redis.call('SREM', bk .. '#m', flow_queue_name(base) .. '\t' .. id)
-  if v[5] or counts.s + counts.f + counts.x < n then
-    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now)
-    return
+  if not v[1] then return nil end
+  local n, s, f, x = tonumber(v[1]) or 0, (tonumber(v[2]) or 0) + ends.s, (tonumber(v[3]) or 0) + ends.f, (tonumber(v[4]) or 0) + ends.x
+  redis.call('SREM', bk .. '#m', unpack(ends.members))
+  local fields = { 'u', now }
+  if ends.s > 0 then fields[#fields + 1] = 's'; fields[#fields + 1] = flow_int(s) end
+  if ends.f > 0 then fields[#fields + 1] = 'f'; fields[#fields + 1] = flow_int(f) end
+  if ends.x > 0 then fields[#fields + 1] = 'x'; fields[#fields + 1] = flow_int(x) end
+  if v[5] or s + f + x < n then
+    redis.call('HSET', bk, unpack(fields))
+    return nil
   end
-  local all = counts.s == n
+  local all = s == n
+  fields[#fields + 1] = 'fin'; fields[#fields + 1] = now
   if v[6] == 'running' then
-    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now, 'fin', now, 'st', all and 'succeeded' or 'completed')
-  else
-    redis.call('HSET', bk, field, flow_int(counts[field]), 'u', now, 'fin', now)
+    fields[#fields + 1] = 'st'; fields[#fields + 1] = all and 'succeeded' or 'completed'
   end
+  redis.call('HSET', bk, unpack(fields))
   redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(now) + (tonumber(v[7]) or 0)), batch)
   local callbacks = redis.call('LRANGE', bk .. '#d', 0, -1)
   redis.call('DEL', bk .. '#d')
-  for _, entry in ipairs(callbacks) do flow_resolve(entry, 'b', batch, all, now, work, flow_coord_outbox()) end
+  return { callbacks = callbacks, all = all }
 end
 
--- Runs in the script that finished (or deleted) a job with the flow flag (already cleared by the caller), as state:
--- counts it in its batch and resolves what waits for it; cancelled dependants with the flag follow on the work list
--- (a list, not recursion, so a long chain cannot exhaust Lua's stack).
-local function flow_finished(base, id, state, now)
-  if flow.prefix == '' then flow.prefix = string.match(base, '^(.*):{[^{}]*}:$') end
-  local work = { { base, id, state } }
+-- One member's finish added to a batch's ends for flow_count_ends (new ends when nil).
+local function flow_ends_of(ends, queue, id, state)
+  ends = ends or { s = 0, f = 0, x = 0, members = {} }
+  local field = 'x'
+  if FLOW_SUCCEEDED[state] then field = 's' elseif state == 'failed' then field = 'f' end
+  ends[field] = ends[field] + 1
+  ends.members[#ends.members + 1] = queue .. '\t' .. id
+  return ends
+end
+
+-- Resolves the callbacks of a batch flow_count_ends finished (nil: none).
+local function flow_resolve_callbacks(batch, finished, now, work)
+  if not finished then return end
+  for _, entry in ipairs(finished.callbacks) do flow_resolve(entry, 'b', batch, finished.all, now, work, flow_coord_outbox()) end
+end
+
+-- Counts a member's finish in its batch; the finish that makes the counts reach the total finishes the batch and
+-- resolves its callbacks (success: every member succeeded).
+local function flow_count(batch, base, id, state, now, work)
+  flow_resolve_callbacks(batch, flow_count_ends(batch, flow_ends_of(nil, flow_queue_name(base), id, state), now), now, work)
+end
+
+-- Resolves what waits for a finished job (its dependants' links).
+local function flow_resolve_dependants(jbase, jid, jstate, now, work)
+  local jk = jbase .. 'j:' .. jid
+  local dependants = redis.call('LRANGE', jk .. '#d', 0, -1)
+  if #dependants == 0 then return end
+  redis.call('DEL', jk .. '#d')
+  local succeeded = FLOW_SUCCEEDED[jstate] == true
+  for _, entry in ipairs(dependants) do flow_resolve(entry, 'j', jid, succeeded, now, work, jbase .. 'outbox') end
+end
+
+-- Settles a work list of finished jobs {base, id, state[, batch fields]}: counts each in its batch and resolves what
+-- waits for it; cancelled dependants with the flow flag follow on the list (a list, not recursion, so a long chain
+-- cannot exhaust Lua's stack). While a script gathers finishes (flow_gather), a job's count and what waits for it wait
+-- for flow_settle_gathered instead.
+local function flow_settle(work, now)
   while #work > 0 do
     local item = table.remove(work)
     local jbase, jid, jstate = item[1], item[2], item[3]
     local jk = jbase .. 'j:' .. jid
-    local b = redis.call('HMGET', jk, 'b', 'bd', 'bo', 'bg')
+    -- item[4]: the job's FLOW_BATCH_FIELDS as its finish read them, bd already written there when it was to be.
+    local b = item[4] or redis.call('HMGET', jk, unpack(FLOW_BATCH_FIELDS))
+    local gathered = flow.gathered
     if b[1] and not b[2] then
-      redis.call('HSET', jk, 'bd', '1')
+      if not item[4] then redis.call('HSET', jk, 'bd', '1') end
       if b[3] then
         flow_outbox(jbase .. 'outbox', 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0'))
+      elseif gathered then
+        local ends = gathered.ends[b[1]]
+        if not ends then gathered.batches[#gathered.batches + 1] = b[1] end
+        ends = flow_ends_of(ends, flow_queue_name(jbase), jid, jstate)
+        ends.last = #gathered.jobs + 1
+        gathered.ends[b[1]] = ends
       else
         flow_count(b[1], jbase, jid, jstate, now, work)
       end
     end
-    local dependants = redis.call('LRANGE', jk .. '#d', 0, -1)
-    if #dependants > 0 then
-      redis.call('DEL', jk .. '#d')
-      local succeeded = FLOW_SUCCEEDED[jstate] == true
-      for _, entry in ipairs(dependants) do flow_resolve(entry, 'j', jid, succeeded, now, work, jbase .. 'outbox') end
+    if gathered then
+      gathered.jobs[#gathered.jobs + 1] = { jbase, jid, jstate }
+    else
+      flow_resolve_dependants(jbase, jid, jstate, now, work)
     end
+  end
+end
+
+-- Runs in the script that finished (or deleted) a job with the flow flag (already cleared by the caller), as state:
+-- counts it in its batch and resolves what waits for it. batch: the job's FLOW_BATCH_FIELDS when the caller read them
+-- and wrote bd with its finish (queue.lib.lua, finish), else nil.
+local function flow_finished(base, id, state, now, batch)
+  if flow.prefix == '' then flow.prefix = string.match(base, '^(.*):{[^{}]*}:$') end
+  flow_settle({ { base, id, state, batch } }, now)
+end
+
+-- From here until flow_settle_gathered, the flagged jobs a script finishes are gathered: a script that ends many jobs
+-- (acknowledge.lua) then reads and writes each batch once for all its members' finishes rather than once for each.
+local function flow_gather()
+  flow.gathered = { ends = {}, batches = {}, jobs = {} }
+end
+
+-- Settles the finishes gathered since flow_gather as if each had been settled when it happened, so that what is
+-- released or ended is the same: every batch's finishes are counted first (counts only add up, and a batch finishes
+-- once, when they reach its total); then, job by job in the order they finished, the callbacks of a batch whose last
+-- gathered finish the job was, then what waits for the job, each with what that cascades to (counted at once again).
+local function flow_settle_gathered(now)
+  local gathered = flow.gathered
+  flow.gathered = nil
+  if not gathered then return end
+  -- A job is a member of one batch at most: finished[i] is the batch job i finished, if any.
+  local finished = {}
+  for _, batch in ipairs(gathered.batches) do
+    local ends = gathered.ends[batch]
+    local done = flow_count_ends(batch, ends, now)
+    if done then
+      done.batch = batch
+      finished[ends.last] = done
+    end
+  end
+  for i, job in ipairs(gathered.jobs) do
+    local work = {}
+    local done = finished[i]
+    if done then flow_resolve_callbacks(done.batch, done, now, work) end
+    flow_resolve_dependants(job[1], job[2], job[3], now, work)
+    flow_settle(work, now)
   end
 end
 

@@ -108,11 +108,15 @@ end
 -- Finishes a job: state, completed-at, and the expiry its retention (the rt field) gives the outcome; extra holds
 -- more field/value pairs to write in the same HSET. flagged is the job's flow flag (fl) when the caller read it
 -- (false: none, so no command more); nil reads it here. A flagged job's batch and dependants are resolved in the
--- same script (flow.lib.lua).
-local function finish(jk, id, state, now, retention, extra, flagged)
+-- same script (flow.lib.lua). batch: the job's FLOW_BATCH_FIELDS when the caller read them with the rest (then a
+-- flagged member is marked counted in its batch by the same HSET, and flow_finished reads nothing more), else nil.
+local function finish(jk, id, state, now, retention, extra, flagged, batch)
   local fields = { 'st', state, 'f', now, 'u', now }
   if extra then
     for i = 1, #extra do fields[#fields + 1] = extra[i] end
+  end
+  if flagged and batch and batch[1] and not batch[2] then
+    fields[#fields + 1] = 'bd'; fields[#fields + 1] = '1'
   end
   redis.call('HSET', jk, unpack(fields))
   if flagged then
@@ -123,7 +127,7 @@ local function finish(jk, id, state, now, retention, extra, flagged)
   end
   redis.call('ZADD', STATE_KEY[state], int(tonumber(now) + retention_for(retention, state)), id)
   redis.call('ZADD', FINISH_ORDER[state], now, id)
-  if flagged then flow_finished(QUEUE_BASE, id, state, now) end
+  if flagged then flow_finished(QUEUE_BASE, id, state, now, batch) end
 end
 
 -- Makes a job pending now, at the back of the queue.
