@@ -93,4 +93,45 @@ public abstract partial class WorkflowTests
         Assert.Equal((BatchState.Completed, 2, 1, 0, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled, info.Unfinished));
         await AssertNothingToDequeueAsync("callbacks");
     }
+
+    /// <summary>
+    /// A failed job's dependant that is a member of a batch is cancelled by the cascade and counted in its batch at that
+    /// point of the call: with a later member of the batch still to come in the same acknowledgement, the batch is not
+    /// finished by that count, so a job waiting for the batch and for another failed job of the call is resolved by that
+    /// job first, as acknowledgements one job each would resolve it.
+    /// </summary>
+    [Fact]
+    public async Task Batch_MemberCancelledByACascade_BeforeTheCallsLastMemberOfIt_DoesNotFinishTheBatchEarly()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = DefaultTenant, Retention = TimeSpan.FromDays(1) };
+        var three = Enumerable.Range(0, 3).Select(_ => NewJob(queue: "batch")).OrderBy(static j => j.Id, StringComparer.Ordinal).ToArray();
+        var (x, y, last) = (three[0], three[1], three[2] with { BatchId = batch.Id });
+        var cascaded = NewJob(queue: "batch") with { BatchId = batch.Id, DependsOn = [new JobDependency(x.Id, SuccessOnly: true)] };
+        var both = NewJob(queue: "callbacks") with
+        {
+            DependsOn =
+            [
+                new JobDependency(y.Id, SuccessOnly: true),
+                new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true, FailIfUnmet: true),
+            ],
+        };
+        Assert.True((await Store.CreateBatchAsync(batch, [x, y, last, cascaded, both], Ct)).AllStored);
+        var leased = (await Store.DequeueAsync(Request(3, queues: "batch"), Ct)).ToDictionary(static j => j.Id);
+        Assert.Equal(3, leased.Count);
+
+        Assert.Equal(3, await Store.AcknowledgeManyAsync(
+            [Ack(leased[x.Id], AckOutcome.Failed, Error(1)), Ack(leased[y.Id], AckOutcome.Failed, Error(1)), Ack(leased[last.Id], AckOutcome.Succeeded)], Ct));
+
+        await AssertStateAsync(cascaded.Id, JobState.Cancelled);
+        var resolved = await GetAsync(both.Id);
+        var error = Assert.Single(resolved.Errors);
+        Assert.Equal((JobState.Cancelled, WorkflowMessages.DependencyDidNotSucceed(y.Id)), (resolved.State, error.Message));
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Completed, 1, 0, 1, 0), (info!.State, info.Succeeded, info.Failed, info.Cancelled, info.Unfinished));
+    }
 }

@@ -95,4 +95,34 @@ public abstract partial class WorkflowTests
         Assert.Equal(onSuccess.Id, (await DequeueOneAsync("callbacks")).Id);
         await AssertNothingToDequeueAsync("callbacks");
     }
+
+    /// <summary>
+    /// One acknowledgement may carry more ends of one batch than a store can pass to one command (a Redis script
+    /// unpacks at most about 8,000 values): all are counted, and the callbacks released once.
+    /// </summary>
+    [Fact]
+    public async Task Batch_EightThousandMembersEndedInOneAcknowledgement_AllCounted_CallbacksReleasedOnce()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        const int Members = 8_200;
+        var (batch, _, onSuccess, onComplete) = await CreateBatchAsync(Members);
+        var leased = new List<LeasedJob>(Members);
+        while (leased.Count < Members)
+        {
+            var taken = await Store.DequeueAsync(Request(1000, queues: "batch"), Ct);
+            Assert.NotEmpty(taken);
+            leased.AddRange(taken);
+        }
+
+        Assert.Equal(Members, await Store.AcknowledgeManyAsync([.. leased.Select(static j => Ack(j, AckOutcome.Succeeded))], Ct));
+
+        var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
+        Assert.Equal((BatchState.Succeeded, Members, 0), (info!.State, info.Succeeded, info.Unfinished));
+        var callbacks = await Store.DequeueAsync(Request(10, queues: "callbacks"), Ct);
+        Assert.Equal(new[] { onSuccess.Id, onComplete.Id }.Order(), callbacks.Select(static j => j.Id).Order());
+    }
 }

@@ -221,7 +221,10 @@ local function flow_count_ends(batch, ends, now)
   local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
   if not v[1] then return nil end
   local n, s, f, x = tonumber(v[1]) or 0, (tonumber(v[2]) or 0) + ends.s, (tonumber(v[3]) or 0) + ends.f, (tonumber(v[4]) or 0) + ends.x
-  redis.call('SREM', bk .. '#m', unpack(ends.members))
+  -- In slices: Lua unpacks at most about 8,000 values, and one call may end more members of a batch than that.
+  for first = 1, #ends.members, 500 do
+    redis.call('SREM', bk .. '#m', unpack(ends.members, first, math.min(first + 499, #ends.members)))
+  end
   local fields = { 'u', now }
   if ends.s > 0 then fields[#fields + 1] = 's'; fields[#fields + 1] = flow_int(s) end
   if ends.f > 0 then fields[#fields + 1] = 'f'; fields[#fields + 1] = flow_int(f) end
@@ -286,11 +289,13 @@ local function flow_settle(work, now)
     -- item[4]: the job's FLOW_BATCH_FIELDS as its finish read them, bd already written there when it was to be.
     local b = item[4] or redis.call('HMGET', jk, unpack(FLOW_BATCH_FIELDS))
     local gathered = flow.gathered
+    local step = gathered and { jbase, jid, jstate }
     if b[1] and not b[2] then
       if not item[4] then redis.call('HSET', jk, 'bd', '1') end
       if b[3] then
-        flow_outbox(jbase .. 'outbox', 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0'))
-      elseif gathered then
+        local entry = 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0')
+        if step then step.outbox = entry else flow_outbox(jbase .. 'outbox', entry) end
+      elseif step then
         local ends = gathered.ends[b[1]]
         if not ends then gathered.batches[#gathered.batches + 1] = b[1] end
         ends = flow_ends_of(ends, flow_queue_name(jbase), jid, jstate)
@@ -300,8 +305,8 @@ local function flow_settle(work, now)
         flow_count(b[1], jbase, jid, jstate, now, work)
       end
     end
-    if gathered then
-      gathered.jobs[#gathered.jobs + 1] = { jbase, jid, jstate }
+    if step then
+      gathered.jobs[#gathered.jobs + 1] = step
     else
       flow_resolve_dependants(jbase, jid, jstate, now, work)
     end
@@ -323,27 +328,24 @@ local function flow_gather()
 end
 
 -- Settles the finishes gathered since flow_gather as if each had been settled when it happened, so that what is
--- released or ended is the same: every batch's finishes are counted first (counts only add up, and a batch finishes
--- once, when they reach its total); then, job by job in the order they finished, the callbacks of a batch whose last
--- gathered finish the job was, then what waits for the job, each with what that cascades to (counted at once again).
+-- released or ended, and in which order, is the same: job by job in the order they finished, the job's outbox entry
+-- for a batch on another slot, the ends of a batch of which it is the last gathered member, all counted at once (with
+-- its callbacks resolved when that finishes the batch), then what waits for the job, each with what that cascades to
+-- (counted at once again). Counting a batch's earlier gathered ends only at its last one changes nothing that could
+-- be seen meanwhile: until that member is counted the batch cannot reach its total, and its counts are read by
+-- nothing else in the script.
 local function flow_settle_gathered(now)
   local gathered = flow.gathered
   flow.gathered = nil
   if not gathered then return end
-  -- A job is a member of one batch at most: finished[i] is the batch job i finished, if any.
-  local finished = {}
-  for _, batch in ipairs(gathered.batches) do
-    local ends = gathered.ends[batch]
-    local done = flow_count_ends(batch, ends, now)
-    if done then
-      done.batch = batch
-      finished[ends.last] = done
-    end
-  end
+  -- A job is a member of one batch at most: at_last[i] is the batch whose last gathered member job i is, if any.
+  local at_last = {}
+  for _, batch in ipairs(gathered.batches) do at_last[gathered.ends[batch].last] = batch end
   for i, job in ipairs(gathered.jobs) do
     local work = {}
-    local done = finished[i]
-    if done then flow_resolve_callbacks(done.batch, done, now, work) end
+    if job.outbox then flow_outbox(job[1] .. 'outbox', job.outbox) end
+    local batch = at_last[i]
+    if batch then flow_resolve_callbacks(batch, flow_count_ends(batch, gathered.ends[batch], now), now, work) end
     flow_resolve_dependants(job[1], job[2], job[3], now, work)
     flow_settle(work, now)
   end
