@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(51, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} by the shutdown after {duration_ms:F1} ms, returned to its queue, the attempt not counted (trace {trace_id})")]
     public static partial void AttemptReleased(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
+    [LoggerMessage(52, LogLevel.Debug, "Job {job_id} ({job_type}, queue {queue}) returned to the head of its queue without running, the attempt not counted: {reason} (trace {trace_id})")]
+    public static partial void AttemptHeldByRateLimit(ILogger logger, string job_id, string job_type, string queue, string reason, string? trace_id);
+
     [LoggerMessage(70, LogLevel.Information, "Schedules from code and configuration: {defined} defined, {created} created, {changed} changed, {deleted} no longer defined and deleted")]
     public static partial void SchedulesReconciled(ILogger logger, int defined, int created, int changed, int deleted);
 

@@ -6,7 +6,8 @@ namespace Conveyor.Limits;
 /// <summary>
 /// Takes the rate permits of the jobs one dequeue leased: first from the permits this server leased ahead
 /// (<see cref="RatePermitLeases"/>), then in one store call for the rest of the batch; a job refused by a limit is
-/// marked to be snoozed until its turn (the worker acknowledges it so, without running it).
+/// marked to be held until its turn (the worker acknowledges it so, without running it): handed back to the head of its
+/// queue when a queue-wide limit refused it, the queue then paced (<see cref="Pacing"/>); else snoozed until its turn.
 /// </summary>
 internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider)
 {
@@ -16,6 +17,9 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
     private readonly RatePermitLeases _leases = new();
 
     public bool IsEmpty => rules.Count == 0;
+
+    /// <summary>The queues whose queue-wide limit is being reached, which the fetcher leases only at their turns.</summary>
+    public QueuePacing Pacing { get; } = new();
 
     public async ValueTask ApplyAsync(IReadOnlyList<RunningJob> runs, CancellationToken cancellationToken)
     {
@@ -113,7 +117,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             var until = timeProvider.GetUtcNow() + UnknownWait;
             foreach (var ask in asks)
             {
-                ask.Hold(until, $"Rate limit '{ask.Demand.Rule.Name}' could not be checked (the store did not answer); trying again shortly.");
+                ask.Hold(until, $"Rate limit '{ask.Demand.Rule.Name}' could not be checked (the store did not answer); trying again shortly.", release: false);
             }
 
             return null;
@@ -138,8 +142,14 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             }
             else if (!results[i].Acquired)
             {
+                var rule = ask.Demand.Rule;
                 var until = now + results[i].RetryAfter;
-                ask.Hold(until, $"Rate limit '{ask.Demand.Rule.Name}' reached ({Describe(ask.Demand.Rule)}); the job starts at its turn, {until:O}.");
+                if (rule.IsQueueWide)
+                {
+                    Pacing.Refused(rule.Queue, until, rule.Interval, rule.Burst, now);
+                }
+
+                ask.Hold(until, $"Rate limit '{rule.Name}' reached ({Describe(rule)}); the job starts at its turn, {until:O}.", release: rule.IsQueueWide);
             }
         }
 
@@ -158,11 +168,11 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
     /// <summary>One request to the store: a lease of <see cref="Lease"/> permits, or (Lease 0) one permit, for <see cref="Count"/> jobs from <see cref="From"/>.</summary>
     private readonly record struct Ask(Demand Demand, int From, int Count, int Lease)
     {
-        public void Hold(DateTimeOffset until, string reason)
+        public void Hold(DateTimeOffset until, string reason, bool release)
         {
             for (var i = From; i < From + Count; i++)
             {
-                Demand.Runs[i].HoldForRateLimit(until, reason);
+                Demand.Runs[i].HoldForRateLimit(until, reason, release);
             }
         }
     }

@@ -12,6 +12,9 @@ internal sealed record RateLimitRule(string Name, string Queue, string? JobType,
     public string KeyFor(string tenant) => RateLimitRules.Key(Name, PerTenant ? tenant : null);
 
     public RatePermitRequest Request(string tenant) => new(KeyFor(tenant), Interval, Burst);
+
+    /// <summary>Every job of the queue needs this limit's permit (no job type, not per tenant): the queue can be paced as a whole.</summary>
+    public bool IsQueueWide => JobType is null && !PerTenant;
 }
 
 /// <summary>The configured rate limits as the server and <see cref="IConveyorRateLimiters"/> apply them.</summary>

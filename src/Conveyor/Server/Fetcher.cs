@@ -57,22 +57,26 @@ internal sealed class Fetcher(
                     continue;
                 }
 
-                var request = new DequeueRequest
-                {
-                    Queues = selector.NextQuotas(slots),
-                    Limit = slots,
-                    ServerId = serverId,
-                    LeaseDuration = options.LeaseDuration,
-                    // Empty unless a limit in force names a served queue: then every dequeue carries the
-                    // limits, and the store applies them in the same step.
-                    ConcurrencyLimits = limits?.Concurrency ?? [],
-                    FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
-                };
+                var request = Request(selector.NextQuotas(slots), slots);
+                var pacing = limits?.Rate?.Pacing;
+                var split = pacing?.Split(request.Queues, timeProvider.GetUtcNow());
                 IReadOnlyList<LeasedJob> jobs;
                 try
                 {
                     readySignal.DequeueStarting();
-                    jobs = await store.DequeueAsync(request, stoppingToken).ConfigureAwait(false);
+                    if (split is var (open, paced))
+                    {
+                        // Paced queues (QueuePacing): their share only, in a dequeue of their own, so that no second pass
+                        // takes more of them; the other queues the rest of the slots.
+                        var pacedRequest = Request(paced, Math.Min(paced.Sum(static q => q.Limit), slots));
+                        request = Request(open, slots - pacedRequest.Limit);
+                        jobs = await DequeuePacedAsync(pacedRequest, request, pacing!, stoppingToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        jobs = await store.DequeueAsync(request, stoppingToken).ConfigureAwait(false);
+                    }
+
                     backoff.Reset();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -129,7 +133,7 @@ internal sealed class Fetcher(
 
                 if (jobs.Count == 0 || (jobs.Count < slots && DrainedServedQueues(request)))
                 {
-                    await WaitForJobsAsync(stoppingToken).ConfigureAwait(false);
+                    await WaitForJobsAsync(pacing?.NextTurn(timeProvider.GetUtcNow()), stoppingToken).ConfigureAwait(false);
                 }
             }
         }
@@ -139,6 +143,40 @@ internal sealed class Fetcher(
 
         // Every leased job is in the buffer when the fetcher ends, so a stopping server hands back the ones not started.
         await _gatedWrites.ConfigureAwait(false);
+    }
+
+    private DequeueRequest Request(IReadOnlyList<QueueQuota> quotas, int limit) => new()
+    {
+        Queues = quotas,
+        Limit = limit,
+        ServerId = serverId,
+        LeaseDuration = options.LeaseDuration,
+        // Empty unless a limit in force names a served queue: then every dequeue carries the limits, and the store
+        // applies them in the same step.
+        ConcurrencyLimits = limits?.Concurrency ?? [],
+        FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
+    };
+
+    /// <summary>The paced queues' share whose turn has come, then the other queues; a request with no queue or no slot is not sent.</summary>
+    private async Task<IReadOnlyList<LeasedJob>> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
+    {
+        var jobs = new List<LeasedJob>();
+        if (paced.Queues.Count > 0 && paced.Limit > 0)
+        {
+            jobs.AddRange(await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false));
+            var now = timeProvider.GetUtcNow();
+            foreach (var quota in paced.Queues)
+            {
+                pacing.Leased(quota.Queue, jobs.Count(j => string.Equals(j.Queue, quota.Queue, StringComparison.Ordinal)), now);
+            }
+        }
+
+        if (open.Queues.Count > 0 && open.Limit > 0)
+        {
+            jobs.AddRange(await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false));
+        }
+
+        return jobs;
     }
 
     /// <summary>
@@ -162,7 +200,7 @@ internal sealed class Fetcher(
             var until = timeProvider.GetUtcNow() + Limits.RateLimitGate.UnknownWait;
             foreach (var run in runs)
             {
-                run.HoldForRateLimit(until, "A rate limit could not be checked; trying again shortly.");
+                run.HoldForRateLimit(until, "A rate limit could not be checked; trying again shortly.", release: false);
             }
         }
 
@@ -224,11 +262,24 @@ internal sealed class Fetcher(
         return slots;
     }
 
-    private async Task WaitForJobsAsync(CancellationToken stoppingToken)
+    /// <summary>Waits for a signal or the poll interval, and no later than <paramref name="nextTurn"/> (a paced queue's turn).</summary>
+    private async Task WaitForJobsAsync(DateTimeOffset? nextTurn, CancellationToken stoppingToken)
     {
+        var wait = options.PollInterval;
+        if (nextTurn is { } turn)
+        {
+            var untilTurn = turn - timeProvider.GetUtcNow();
+            wait = untilTurn <= TimeSpan.Zero ? TimeSpan.Zero : untilTurn < wait ? untilTurn : wait;
+        }
+
+        if (wait == TimeSpan.Zero)
+        {
+            return;
+        }
+
         using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var local = readySignal.WaitAsync(options.PollInterval, timeProvider, waitCancellation.Token);
-        var remote = store.WaitForJobsAsync(options.PollInterval, waitCancellation.Token).AsTask();
+        var local = readySignal.WaitAsync(wait, timeProvider, waitCancellation.Token);
+        var remote = store.WaitForJobsAsync(wait, waitCancellation.Token).AsTask();
         await Task.WhenAny(local, remote).ConfigureAwait(false);
         await waitCancellation.CancelAsync().ConfigureAwait(false);
         try

@@ -46,6 +46,12 @@ internal sealed class Processor(
         if (run.RateLimited is { } rateLimited)
         {
             metrics.JobSnoozed(job.Type, job.Queue, "rate_limited");
+            if (rateLimited.Release)
+            {
+                // Its queue is paced (QueuePacing): back at the head, it waits queued for the fetcher's next turn.
+                return (new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released }, null);
+            }
+
             return (new JobAcknowledgement
             {
                 JobId = job.Id,
@@ -171,6 +177,9 @@ internal sealed class Processor(
                 break;
             case AckOutcome.Cancelled:
                 Log.AttemptCancelled(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Cancelled, traceId);
+                break;
+            case AckOutcome.Released when run.RateLimited is { } rateLimited:
+                Log.AttemptHeldByRateLimit(logger, job.Id, job.Type, job.Queue, rateLimited.Reason, traceId);
                 break;
             case AckOutcome.Released:
                 Log.AttemptReleased(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Released, traceId);

@@ -44,15 +44,17 @@ internal sealed class RunningJob(LeasedJob job)
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 
-    /// <summary>Set by the fetcher when a rate limit refused the job's start: it is snoozed until then, for that reason, without running.</summary>
-    public (DateTimeOffset Until, string Reason)? RateLimited { get; private set; }
+    /// <summary>
+    /// Set by the fetcher when a rate limit refused the job's start: it does not run, and is handed back to the head of
+    /// its queue when every limit that refused it paces the queue (Release), else snoozed until then for that reason.
+    /// </summary>
+    public (DateTimeOffset Until, string Reason, bool Release)? RateLimited { get; private set; }
 
-    public void HoldForRateLimit(DateTimeOffset until, string reason)
+    public void HoldForRateLimit(DateTimeOffset until, string reason, bool release)
     {
-        if (RateLimited is not { } held || until > held.Until)
-        {
-            RateLimited = (until, reason);
-        }
+        var held = RateLimited;
+        var releases = release && held is not { Release: false };
+        RateLimited = held is { } h && h.Until >= until ? h with { Release = releases } : (until, reason, releases);
     }
 
     /// <summary>Cancels the handler's token for <paramref name="reason"/>, unless another reason came first.</summary>

@@ -1,8 +1,10 @@
 using System.Threading.RateLimiting;
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -40,6 +42,45 @@ public sealed class RateLimitTests
             Assert.StartsWith("Rate limit 'echo' reached", j.SnoozeReason, StringComparison.Ordinal);
         });
         Assert.Single(harness.Recorder.Started);
+    }
+
+    /// <summary>
+    /// A limit on a whole queue paces the server: after the first refused start it leases that queue's jobs only at the
+    /// limit's turns, so the backlog waits queued in its order (the refused jobs go back to the head of the queue, never
+    /// to SCHEDULED) and few jobs are handed back. Snoozing every refused job until the store's next turn, as for a limit
+    /// on one job type, brought them all back at that turn to be refused again, all but one: a limit of 10 a second
+    /// started one job per promotion.
+    /// </summary>
+    [Fact]
+    public async Task ALimitOnAWholeQueue_PacesItsBacklog_InOrder_WithoutSnoozingIt()
+    {
+        await using var harness = await ServerHarness.StartAsync(
+            configureServices: s => s.Configure<ConveyorOptions>(o =>
+                o.Limits.Rate["queue"] = new() { Queue = QueueName.Default, Limit = 10, Period = TimeSpan.FromSeconds(1) }),
+            start: false);
+        var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var handedBack = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_snoozed_total");
+        var ids = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            ids.Add((await harness.Client.EnqueueAsync(new EchoJob($"hello {i}"))).JobId);
+        }
+
+        await harness.StartHostAsync();
+        var everScheduled = false;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var jobs = await Task.WhenAll(ids.Select(async id => (await harness.Store.GetAsync(TenantId.Default, id, CancellationToken.None))!));
+            everScheduled |= jobs.Any(static j => j.State == JobState.Scheduled);
+            return jobs.All(static j => j.State == JobState.Succeeded);
+        }, because: "the backlog runs at the limit's rate");
+
+        Assert.False(everScheduled);
+        Assert.Equal(ids, harness.Recorder.Started.Select(static s => s.JobId));
+        Assert.All(harness.Recorder.Started, static s => Assert.Equal(1, s.Attempt));
+        // The first dequeue's jobs but one, and a few turns taken by a lease just before its permit's time.
+        var handBacks = handedBack.GetMeasurementSnapshot().Sum(static m => m.Value);
+        Assert.True(handBacks < 2 * ids.Count, $"{handBacks} jobs handed back for {ids.Count} started");
     }
 
     [Fact]
