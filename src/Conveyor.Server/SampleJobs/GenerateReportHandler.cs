@@ -6,9 +6,10 @@ namespace Conveyor.Server.SampleJobs;
 /// <summary>
 /// Writes the report in ten steps, reporting progress after each, then points the job's result_url at
 /// <c>/reports/{job_id}.csv</c>, which only the job's tenant can download. The file is written under a temporary
-/// name and renamed at the end, so a download never sees half a report, and a re-run after a crash starts over.
+/// name and renamed at the end, so a download never sees half a report, and a re-run after a crash starts over. The files
+/// of reports whose job was purged go too (<see cref="ReportFiles"/>).
 /// </summary>
-public sealed class GenerateReportHandler(SampleDataDirectory data, IConfiguration configuration, TimeProvider timeProvider) : IJobHandler<GenerateReport>
+public sealed class GenerateReportHandler(SampleDataDirectory data, ReportFiles files, IConfiguration configuration, TimeProvider timeProvider) : IJobHandler<GenerateReport>
 {
     public const int Steps = 10;
 
@@ -49,6 +50,7 @@ public sealed class GenerateReportHandler(SampleDataDirectory data, IConfigurati
 
         File.Move(temporary, path, overwrite: true);
         context.SetJsonResult(new ReportSummary(rows, bytes, "text/csv"), SampleJobEndpoints.ReportUrl(context.JobId));
+        await files.PruneAsync(context.Tenant, cancellationToken);
     }
 
     private static void AppendRow(StringBuilder builder, int row)

@@ -13,6 +13,7 @@ internal static class SampleJobsConveyorBuilderExtensions
     {
         builder.Services.AddSingleton<INoteRepository, InMemoryNoteRepository>();
         builder.Services.AddSingleton(new SampleDataDirectory(configuration));
+        builder.Services.AddSingleton<ReportFiles>();
         builder.Services.AddSingleton<InventoryDatabase>();
         builder.Services.AddSingleton<NotificationOutbox>();
         return builder

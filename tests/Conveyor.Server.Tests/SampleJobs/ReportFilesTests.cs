@@ -1,0 +1,55 @@
+using Conveyor.Server.SampleJobs;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Server.Tests.SampleJobs;
+
+/// <summary>The report files of purged jobs are removed; a report whose job is still stored stays downloadable.</summary>
+public sealed class ReportFilesTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-report-files-").FullName;
+
+    [Fact]
+    public async Task Prune_RemovesOldFilesWhoseJobIsGone_KeepsStoredJobsAndYoungFiles_OncePerMinute()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        var store = new InMemoryJobStore(time);
+        var data = new SampleDataDirectory(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Samples:DataDirectory"] = _directory }).Build());
+        var kept = (await store.EnqueueAsync(new NewJob { Id = JobId.New(), Type = GenerateReport.JobType, Queue = "default", Tenant = TenantId.Default, Payload = "{}"u8.ToArray(), MaxRetry = 0, Retention = TimeSpan.FromDays(1) }, CancellationToken.None)).JobId;
+        var purged = JobId.New();
+        var young = JobId.New();
+        var old = time.GetUtcNow().UtcDateTime - ReportFiles.MinimumAge - TimeSpan.FromMinutes(1);
+        Write(data.ReportPath(TenantId.Default, kept), old);
+        Write(data.ReportPath(TenantId.Default, purged), old);
+        Write(data.ReportPath(TenantId.Default, purged) + ".part", old);
+        Write(data.ReportPath(TenantId.Default, young), time.GetUtcNow().UtcDateTime);
+        var files = new ReportFiles(data, store, time);
+
+        await files.PruneAsync(TenantId.Default, CancellationToken.None);
+
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, kept)));
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged)));
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged) + ".part"));
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, young)));
+
+        // Within a minute of the last pass nothing is looked at; after it, the next pass runs.
+        var later = JobId.New();
+        Write(data.ReportPath(TenantId.Default, later), old);
+        await files.PruneAsync(TenantId.Default, CancellationToken.None);
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, later)));
+        time.Advance(TimeSpan.FromMinutes(1));
+        await files.PruneAsync(TenantId.Default, CancellationToken.None);
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, later)));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static void Write(string path, DateTime writtenAt)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, "row\n");
+        File.SetLastWriteTimeUtc(path, writtenAt);
+    }
+}
