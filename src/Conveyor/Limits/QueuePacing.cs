@@ -11,7 +11,7 @@ namespace Conveyor.Limits;
 /// </summary>
 internal sealed class QueuePacing
 {
-    /// <summary>How long after the last refused start, or the last full share granted, a queue stays paced.</summary>
+    /// <summary>How long after its next turn a paced queue stays paced unless refused or leased again.</summary>
     internal static readonly TimeSpan PacedFor = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
@@ -28,9 +28,10 @@ internal sealed class QueuePacing
         {
             var pace = _queues.GetValueOrDefault(queue);
             var paced = pace.PacedUntil > now;
+            var resumeAt = Max(pace.ResumeAt, until);
             _queues[queue] = new Pace(
-                Max(pace.ResumeAt, until),
-                now + PacedFor,
+                resumeAt,
+                Max(resumeAt, now) + PacedFor,
                 paced ? Math.Min(pace.Share, burst) : burst,
                 paced && pace.Interval > interval ? pace.Interval : interval);
         }
@@ -38,10 +39,10 @@ internal sealed class QueuePacing
 
     /// <summary>
     /// A dequeue leased <paramref name="count"/> jobs of a paced <paramref name="queue"/> at its turn: its next lease
-    /// waits for the turns they take, and a full share keeps the queue paced (its backlog still outruns the limit); less
-    /// than its share, and the queue ran short: it is leased as any queue again.
+    /// waits for the turns they take, and the queue stays paced (its backlog still outruns the limit) unless it
+    /// <paramref name="ranShort"/> of jobs: then it is leased as any queue again.
     /// </summary>
-    public void Leased(string queue, int count, DateTimeOffset now)
+    public void Leased(string queue, int count, bool ranShort, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -50,7 +51,7 @@ internal sealed class QueuePacing
                 return;
             }
 
-            if (count < pace.Share)
+            if (ranShort)
             {
                 _queues.Remove(queue);
                 return;
@@ -58,7 +59,8 @@ internal sealed class QueuePacing
 
             // From now, not from the turn: the permits are asked for just after the lease, and asking a little before the
             // store's turn would have the jobs refused and handed back (a few percent under the limit, against a third).
-            _queues[queue] = pace with { ResumeAt = Max(pace.ResumeAt, now + (pace.Interval * count)), PacedUntil = now + PacedFor };
+            var resumeAt = Max(pace.ResumeAt, now + (pace.Interval * count));
+            _queues[queue] = pace with { ResumeAt = resumeAt, PacedUntil = Max(resumeAt, now) + PacedFor };
         }
     }
 

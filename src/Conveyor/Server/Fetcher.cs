@@ -61,6 +61,7 @@ internal sealed class Fetcher(
                 var pacing = limits?.Rate?.Pacing;
                 var split = pacing?.Split(request.Queues, timeProvider.GetUtcNow());
                 IReadOnlyList<LeasedJob> jobs;
+                bool? drained = null;
                 try
                 {
                     readySignal.DequeueStarting();
@@ -70,7 +71,7 @@ internal sealed class Fetcher(
                         // takes more of them; the other queues the rest of the slots.
                         var pacedRequest = Request(paced, Math.Min(paced.Sum(static q => q.Limit), slots));
                         request = Request(open, slots - pacedRequest.Limit);
-                        jobs = await DequeuePacedAsync(pacedRequest, request, pacing!, stoppingToken).ConfigureAwait(false);
+                        (jobs, drained) = await DequeuePacedAsync(pacedRequest, request, pacing!, stoppingToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -131,7 +132,7 @@ internal sealed class Fetcher(
                     }
                 }
 
-                if (jobs.Count == 0 || (jobs.Count < slots && DrainedServedQueues(request)))
+                if (drained ?? (jobs.Count == 0 || (jobs.Count < slots && DrainedServedQueues(request))))
                 {
                     await WaitForJobsAsync(pacing?.NextTurn(timeProvider.GetUtcNow()), stoppingToken).ConfigureAwait(false);
                 }
@@ -157,26 +158,51 @@ internal sealed class Fetcher(
         FairQueues = _fairQueues.Length == 0 ? [] : [.. _fairQueues],
     };
 
-    /// <summary>The paced queues' share whose turn has come, then the other queues; a request with no queue or no slot is not sent.</summary>
-    private async Task<IReadOnlyList<LeasedJob>> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
+    /// <summary>
+    /// The paced queues' share whose turn has come, then the other queues with the rest of the slots (a request with no
+    /// queue or no slot is not sent); and whether the fetcher may wait for a signal or the next turn: not when a paced
+    /// queue ran short (it is leased as any queue from now on) or the other queues had no slot or did not run dry. Once
+    /// the paced jobs are leased they are returned even if the second dequeue fails, so that they are held, run or handed
+    /// back: the next dequeue meets the failure again.
+    /// </summary>
+    private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
     {
         var jobs = new List<LeasedJob>();
+        var ranShort = false;
         if (paced.Queues.Count > 0 && paced.Limit > 0)
         {
             jobs.AddRange(await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false));
+            // Short of the request's limit, a queue short of its own share had no more jobs; at the limit, the store
+            // may simply have filled it from the queues before.
+            ranShort = jobs.Count < paced.Limit;
             var now = timeProvider.GetUtcNow();
             foreach (var quota in paced.Queues)
             {
-                pacing.Leased(quota.Queue, jobs.Count(j => string.Equals(j.Queue, quota.Queue, StringComparison.Ordinal)), now);
+                var leased = jobs.Count(j => string.Equals(j.Queue, quota.Queue, StringComparison.Ordinal));
+                pacing.Leased(quota.Queue, leased, ranShort && leased < quota.Limit, now);
             }
         }
 
-        if (open.Queues.Count > 0 && open.Limit > 0)
+        if (open.Queues.Count == 0)
         {
-            jobs.AddRange(await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false));
+            return (jobs, !ranShort);
         }
 
-        return jobs;
+        if (open.Limit == 0)
+        {
+            return (jobs, false);
+        }
+
+        try
+        {
+            var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
+            jobs.AddRange(taken);
+            return (jobs, !ranShort && taken.Count < open.Limit && DrainedServedQueues(open));
+        }
+        catch (Exception) when (jobs.Count > 0)
+        {
+            return (jobs, false);
+        }
     }
 
     /// <summary>

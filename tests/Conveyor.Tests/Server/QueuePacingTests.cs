@@ -42,7 +42,7 @@ public sealed class QueuePacingTests
         {
             var (_, paced) = pacing.Split(Quotas, now)!.Value;
             Assert.Equal([new QueueQuota("partner", 1)], paced);
-            pacing.Leased("partner", 1, now);
+            pacing.Leased("partner", 1, ranShort: false, now);
             Assert.Empty(pacing.Split(Quotas, now)!.Value.Paced);
             Assert.Equal(now + Interval, pacing.NextTurn(now));
         }
@@ -53,23 +53,48 @@ public sealed class QueuePacingTests
     {
         var pacing = new QueuePacing();
         pacing.Refused("partner", T0 + Interval, Interval, burst: 4, T0);
-        pacing.Leased("partner", 1, T0 + Interval);
+        pacing.Leased("partner", 1, ranShort: true, T0 + Interval);
 
         Assert.Null(pacing.Split(Quotas, T0 + Interval));
         Assert.Null(pacing.NextTurn(T0 + Interval));
     }
 
     [Fact]
-    public void APacedQueueNotLeasedForPacedFor_IsLeasedAsUsualAgain()
+    public void APacedQueueNotLeasedForPacedForAfterItsTurn_IsLeasedAsUsualAgain()
     {
         var pacing = new QueuePacing();
         pacing.Refused("partner", T0 + Interval, Interval, burst: 1, T0);
+        var end = T0 + Interval + QueuePacing.PacedFor;
 
-        Assert.DoesNotContain(pacing.Split(Quotas, T0 + QueuePacing.PacedFor - TimeSpan.FromTicks(1))!.Value.Open, static q => q.Queue == "partner");
-        var (open, paced) = pacing.Split(Quotas, T0 + QueuePacing.PacedFor)!.Value;
+        Assert.DoesNotContain(pacing.Split(Quotas, end - TimeSpan.FromTicks(1))!.Value.Open, static q => q.Queue == "partner");
+        var (open, paced) = pacing.Split(Quotas, end)!.Value;
         Assert.Equal(Quotas, open);
         Assert.Empty(paced);
-        Assert.Null(pacing.Split(Quotas, T0 + QueuePacing.PacedFor));
+        Assert.Null(pacing.Split(Quotas, end));
+    }
+
+    [Fact]
+    public void ATurnFurtherAwayThanPacedFor_HoldsTheQueueUntilThen()
+    {
+        var pacing = new QueuePacing();
+        var minute = TimeSpan.FromMinutes(1);
+        pacing.Refused("partner", T0 + minute, minute, burst: 1, T0);
+
+        var (open, paced) = pacing.Split(Quotas, T0 + TimeSpan.FromSeconds(59))!.Value;
+        Assert.DoesNotContain(open, static q => q.Queue == "partner");
+        Assert.Empty(paced);
+        Assert.Equal([new QueueQuota("partner", 1)], pacing.Split(Quotas, T0 + minute)!.Value.Paced);
+    }
+
+    [Fact]
+    public void AShareOnlyPartlyLeasedForWantOfSlots_KeepsTheQueuePaced()
+    {
+        var pacing = new QueuePacing();
+        pacing.Refused("partner", T0 + Interval, Interval, burst: 5, T0);
+        pacing.Leased("partner", 2, ranShort: false, T0 + Interval);
+
+        Assert.Equal(T0 + (Interval * 3), pacing.NextTurn(T0 + Interval));
+        Assert.Equal([new QueueQuota("partner", 5)], pacing.Split(Quotas, T0 + (Interval * 3))!.Value.Paced);
     }
 
     [Fact]
@@ -90,7 +115,7 @@ public sealed class QueuePacingTests
 
         var (_, paced) = pacing.Split(Quotas, T0 + Interval)!.Value;
         Assert.Equal([new QueueQuota("partner", 2)], paced);
-        pacing.Leased("partner", 2, T0 + Interval);
+        pacing.Leased("partner", 2, ranShort: false, T0 + Interval);
         Assert.Equal(T0 + Interval + (Interval * 6), pacing.NextTurn(T0 + Interval));
     }
 }
