@@ -197,7 +197,8 @@ internal sealed class Fetcher(
         {
             var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
             jobs.AddRange(taken);
-            return (jobs, !ranShort && taken.Count < open.Limit && DrainedServedQueues(open));
+            // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
+            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))));
         }
         catch (Exception) when (jobs.Count > 0)
         {
