@@ -3,6 +3,7 @@ using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Server;
 
@@ -54,6 +55,45 @@ public sealed class FetcherWaitTests
 
         await server.WaitForStateAsync(first.JobId, JobState.Succeeded);
         await server.WaitForStateAsync(second.JobId, JobState.Succeeded);
+    }
+
+    /// <summary>
+    /// A queue paced by its rate limit until a turn far away, beside queues whose dequeue carries a concurrency limit
+    /// (which may stop short with jobs left, so its short count alone never means "drained"): a dequeue of those queues
+    /// that took nothing waits for the next signal, as any empty dequeue does. It once went straight to the next
+    /// dequeue, and the fetcher spun against the store until the paced queue's turn.
+    /// </summary>
+    [Fact]
+    public async Task WhileAQueueIsPaced_AnEmptyDequeueOfTheOtherLimitedQueues_WaitsForTheNextSignal()
+    {
+        var (store, dequeues) = CountingStore.Wrap(new InMemoryJobStore(TimeProvider.System));
+        await using var server = await ServerHarness.StartAsync(
+            o => o.PollInterval = NoPoll,
+            configureServices: s => s.Configure<ConveyorOptions>(o =>
+            {
+                o.Limits.Rate["paced"] = new() { Queue = QueueName.Default, Limit = 1, Period = TimeSpan.FromHours(1) };
+                o.Limits.Concurrency["low"] = new() { Queue = QueueName.Low, Max = 1 };
+            }),
+            store: store);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await server.Client.EnqueueAsync(new EchoJob($"paced {i}"))).JobId);
+        }
+
+        // One starts; the two others are handed back to the queue, which is now paced for an hour.
+        await Eventually.HoldsAsync(async () =>
+        {
+            var jobs = await Task.WhenAll(ids.Select(async id => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!));
+            return jobs.Count(static j => j.State == JobState.Succeeded) == 1 && jobs.Count(static j => j.State == JobState.Pending) == 2;
+        }, because: "one job starts and the queue is paced");
+        var before = dequeues.Calls;
+        var other = await server.Client.EnqueueAsync(new EchoJob("low"), new JobOptions { Queue = QueueName.Low });
+        await server.WaitForStateAsync(other.JobId, JobState.Succeeded);
+
+        // The job on the other queue woke a dequeue or two; a spinning fetcher made hundreds meanwhile.
+        var made = dequeues.Calls - before;
+        Assert.True(made <= 5, $"{made} dequeues while the queue was paced");
     }
 
     [Fact]
