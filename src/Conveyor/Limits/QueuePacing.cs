@@ -7,7 +7,7 @@ namespace Conveyor.Limits;
 /// holds back on this server. Once the store refuses a start of such a queue, the server leases none of its jobs until
 /// the store's next turn; then, while the limit keeps being reached, at most the limit's burst at a time, and the next
 /// lease not before the turns of the jobs leased. So a queue whose backlog outruns its limit is paced by the fetcher,
-/// its jobs waiting queued in their order, instead of being leased and handed back whole at every turn.
+/// its jobs waiting queued, instead of being leased and handed back whole at every turn.
 /// </summary>
 internal sealed class QueuePacing
 {

@@ -162,8 +162,8 @@ internal sealed class Fetcher(
     /// The paced queues' share whose turn has come, then the other queues with the rest of the slots (a request with no
     /// queue or no slot is not sent); and whether the fetcher may wait for a signal or the next turn: not when a paced
     /// queue ran short (it is leased as any queue from now on) or the other queues had no slot or did not run dry. Once
-    /// the paced jobs are leased they are returned even if the second dequeue fails, so that they are held, run or handed
-    /// back: the next dequeue meets the failure again.
+    /// the paced jobs are leased they are returned even if the second dequeue fails (logged), so that they are held, run
+    /// or handed back: the next dequeue meets the failure again.
     /// </summary>
     private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
     {
@@ -200,8 +200,13 @@ internal sealed class Fetcher(
             // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
             return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))));
         }
-        catch (Exception) when (jobs.Count > 0)
+        catch (Exception e) when (jobs.Count > 0)
         {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                Log.StoreUnavailable(logger, e, store.Name, "dequeue", 0);
+            }
+
             return (jobs, false);
         }
     }
