@@ -6,7 +6,8 @@ namespace Conveyor.Server.SampleJobs;
 /// Removes the report files whose job is gone: the retention purges a finished job, and its file could no longer be
 /// downloaded (the download answers 404 without its job) but stayed on disk for good. A file is looked at once it is
 /// older than <see cref="MinimumAge"/> (no job is purged sooner than that by default), at most <see cref="PerPass"/> of
-/// them a pass and one pass a minute per process, so that a report job pays nothing noticeable for it.
+/// them a pass and one pass a minute per process, so that a report job pays nothing noticeable for it; a store that does
+/// not answer or a file that cannot be removed ends the pass, never the report.
 /// </summary>
 public sealed class ReportFiles(SampleDataDirectory data, IJobStore store, TimeProvider timeProvider)
 {
@@ -55,9 +56,17 @@ public sealed class ReportFiles(SampleDataDirectory data, IJobStore store, TimeP
             var name = Path.GetFileName(file);
             var jobId = name.EndsWith(".csv.part", StringComparison.Ordinal) ? name[..^".csv.part".Length]
                 : name.EndsWith(".csv", StringComparison.Ordinal) ? name[..^".csv".Length] : null;
-            if (jobId is null || !JobId.IsValid(jobId) || await store.GetAsync(tenant, jobId, cancellationToken) is null)
+            try
             {
-                File.Delete(file);
+                if (jobId is null || !JobId.IsValid(jobId) || await store.GetAsync(tenant, jobId, cancellationToken) is null)
+                {
+                    File.Delete(file);
+                }
+            }
+            catch (Exception e) when (e is JobStoreUnavailableException or IOException or UnauthorizedAccessException)
+            {
+                // Housekeeping never fails the report that ran it: the next pass tries again.
+                return;
             }
         }
     }

@@ -44,7 +44,29 @@ public sealed class ReportFilesTests : IDisposable
         Assert.False(File.Exists(data.ReportPath(TenantId.Default, later)));
     }
 
+    [Fact]
+    public async Task Prune_WithTheStoreUnavailable_KeepsTheFiles_AndDoesNotFailTheReport()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        var data = new SampleDataDirectory(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Samples:DataDirectory"] = _directory }).Build());
+        var path = data.ReportPath(TenantId.Default, JobId.New());
+        Write(path, time.GetUtcNow().UtcDateTime - ReportFiles.MinimumAge - TimeSpan.FromMinutes(1));
+
+        await new ReportFiles(data, UnavailableStore.Create(), time).PruneAsync(TenantId.Default, CancellationToken.None);
+
+        Assert.True(File.Exists(path));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A store whose every call fails as one whose server is gone.</summary>
+    public class UnavailableStore : System.Reflection.DispatchProxy
+    {
+        public static IJobStore Create() => Create<IJobStore, UnavailableStore>();
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) =>
+            throw new JobStoreUnavailableException("The store is gone.", new IOException("connection refused"));
+    }
 
     private static void Write(string path, DateTime writtenAt)
     {
