@@ -7,14 +7,26 @@ namespace Conveyor.Limits;
 /// Takes the rate permits of the jobs one dequeue leased: first from the permits this server leased ahead
 /// (<see cref="RatePermitLeases"/>), then in one store call for the rest of the batch; a job refused by a limit is
 /// marked to be held until its turn (the worker acknowledges it so, without running it): handed back to the head of its
-/// queue when a queue-wide limit refused it, the queue then paced (<see cref="Pacing"/>); else snoozed until its turn.
+/// queue when a queue-wide limit refused it, the queue then paced (<see cref="Pacing"/>); else snoozed until a turn of
+/// its own (<see cref="RateLimitLines"/>), at which this server promotes it (<see cref="Server.PromotionAlarm"/>). A job
+/// whose turn is a few milliseconds away, or that came back at its turn a little before the permit, waits for it in its
+/// worker and is asked for again (<see cref="RunningJob.WaitForTurn"/>).
 /// </summary>
-internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider)
+internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null)
 {
     /// <summary>How long a job waits when the store could not be asked: the limit is never exceeded for an outage.</summary>
     internal static readonly TimeSpan UnknownWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The longest wait for its permit that a leased job waits in its worker rather than being snoozed: a job coming back
+    /// at its turn is early when the job before it started late (its promotion and dequeue took longer), and without the
+    /// wait it would go to the end of the line and its turn would pass unused. Kept short: the job's lease, which its
+    /// started_at records, comes before its permit by the wait.
+    /// </summary>
+    internal static readonly TimeSpan ShortWait = TimeSpan.FromMilliseconds(20);
+
     private readonly RatePermitLeases _leases = new();
+    private readonly RateLimitLines _lines = new();
 
     public bool IsEmpty => rules.Count == 0;
 
@@ -51,10 +63,10 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             }
         }
 
-        var refusedLeases = await AskAsync(asks, cancellationToken).ConfigureAwait(false);
+        var refusedLeases = await AskAsync(asks, waitInWorker: true, cancellationToken).ConfigureAwait(false);
         if (refusedLeases is not null)
         {
-            await AskAsync(refusedLeases, cancellationToken).ConfigureAwait(false);
+            await AskAsync(refusedLeases, waitInWorker: true, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -93,8 +105,11 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
         }
     }
 
-    /// <summary>Asks the store in one call and holds the refused jobs; returns the asks for a permit per job that replace refused leases.</summary>
-    private async ValueTask<List<Ask>?> AskAsync(List<Ask> asks, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the store in one call and holds the refused jobs (or, when <paramref name="waitInWorker"/>, has a job whose
+    /// turn is near wait for it in its worker); returns the asks for a permit per job that replace refused leases.
+    /// </summary>
+    private async ValueTask<List<Ask>?> AskAsync(List<Ask> asks, bool waitInWorker, CancellationToken cancellationToken)
     {
         if (asks.Count == 0)
         {
@@ -140,13 +155,38 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                     AddOnePerJob(refusedLeases ??= [], ask.Demand, ask.From);
                 }
             }
-            else if (!results[i].Acquired)
+            else if (results[i].Acquired)
+            {
+                if (!ask.Demand.Rule.IsQueueWide)
+                {
+                    _lines.Returning(ask.JobId);
+                }
+            }
+            else
             {
                 var rule = ask.Demand.Rule;
                 var until = now + results[i].RetryAfter;
                 if (rule.IsQueueWide)
                 {
                     Pacing.Refused(rule.Queue, until, rule.Interval, rule.Burst, now);
+                }
+                else
+                {
+                    // A job back at its turn keeps its place at the head: only a new one queues behind those waiting.
+                    var returning = _lines.Returning(ask.JobId);
+                    if (!returning || results[i].RetryAfter > ShortWait)
+                    {
+                        until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);
+                    }
+
+                    if (waitInWorker && until - now <= ShortWait)
+                    {
+                        var again = ask;
+                        ask.Demand.Runs[ask.From].WaitForTurn(until, ct => AskAgainAsync(again, ct));
+                        continue;
+                    }
+
+                    alarm?.RingAt(until);
                 }
 
                 ask.Hold(until, $"Rate limit '{rule.Name}' reached ({Describe(rule)}); the job starts at its turn, {until:O}.", release: rule.IsQueueWide);
@@ -155,6 +195,10 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
 
         return refusedLeases;
     }
+
+    /// <summary>Asks again for the permit of a job that waited for its turn in its worker; refused, it is snoozed to a turn.</summary>
+    private async ValueTask AskAgainAsync(Ask ask, CancellationToken cancellationToken) =>
+        await AskAsync([ask], waitInWorker: false, cancellationToken).ConfigureAwait(false);
 
     private static string Describe(RateLimitRule rule) =>
         rule.PerTenant ? $"one start every {rule.Interval.TotalMilliseconds:0.###} ms per tenant" : $"one start every {rule.Interval.TotalMilliseconds:0.###} ms";
@@ -168,6 +212,9 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
     /// <summary>One request to the store: a lease of <see cref="Lease"/> permits, or (Lease 0) one permit, for <see cref="Count"/> jobs from <see cref="From"/>.</summary>
     private readonly record struct Ask(Demand Demand, int From, int Count, int Lease)
     {
+        /// <summary>The job of a one-permit ask (Count 1).</summary>
+        public string JobId => Demand.Runs[From].Job.Id;
+
         public void Hold(DateTimeOffset until, string reason, bool release)
         {
             for (var i = From; i < From + Count; i++)

@@ -7,7 +7,7 @@ namespace Conveyor.Limits;
 /// each dequeue reads them for the price of a reference comparison, and with no limit on its queues a server's
 /// dequeues stay the unlimited ones and it asks the store for no rate permit.
 /// </summary>
-internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> servedQueues, IJobStore store, TimeProvider timeProvider)
+internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> servedQueues, IJobStore store, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null)
 {
     private readonly string[] _served = servedQueues.ToArray();
     private volatile Rules? _rules;
@@ -30,7 +30,7 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
             }
 
             var rate = RateLimitRules.For(limits, _served);
-            rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider) : null);
+            rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm) : null);
             _rules = rules;
             return rules;
         }

@@ -18,6 +18,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly IJobStore _store;
     private readonly Server.Processor _processor;
     private readonly Server.JobReadySignal _readySignal;
+    private readonly Server.PromotionAlarm _promotionAlarm = new();
     private readonly ConveyorMetrics _metrics;
     private readonly IRegisteredJobTypes _jobTypes;
     private readonly JobServerOptions _options;
@@ -78,7 +79,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             : [];
         _timeProvider = timeProvider;
         _limitsInForce = services.GetService(typeof(Limits.LimitsInForce)) as Limits.LimitsInForce ?? new Limits.LimitsInForce(conveyorOptions);
-        _limits = new Limits.ServedLimits(_limitsInForce, _options.EffectiveQueues.Keys, store, timeProvider);
+        _limits = new Limits.ServedLimits(_limitsInForce, _options.EffectiveQueues.Keys, store, timeProvider, _promotionAlarm);
         _logger = logger;
         var slots = _options.Concurrency + _options.EffectivePrefetch;
         _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(slots)
@@ -126,7 +127,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _components =
         [
             Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender).RunAsync(_stopComponents.Token), CancellationToken.None),
-            Task.Run(() => new Server.Promoter(_store, _readySignal, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Promoter(_store, _readySignal, _promotionAlarm, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),

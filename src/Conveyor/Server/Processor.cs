@@ -43,6 +43,11 @@ internal sealed class Processor(
             return (Fail(new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), job, []), null);
         }
 
+        if (run.TurnWait is { } turn && run.RateLimited is null)
+        {
+            await WaitForTurnAsync(run, turn.Until, turn.AskAgain, shutdownRequested).ConfigureAwait(false);
+        }
+
         if (run.RateLimited is { } rateLimited)
         {
             metrics.JobSnoozed(job.Type, job.Queue, "rate_limited");
@@ -107,6 +112,35 @@ internal sealed class Processor(
         }
 
         return (acknowledgement, context);
+    }
+
+    /// <summary>
+    /// Waits in the worker for a rate limit's turn a few milliseconds away, then has the permit asked for again; at
+    /// shutdown the job is snoozed to its turn instead, and a permit that could not be asked for holds it a moment.
+    /// </summary>
+    private async Task WaitForTurnAsync(RunningJob run, DateTimeOffset until, Func<CancellationToken, ValueTask> askAgain, CancellationToken shutdownRequested)
+    {
+        try
+        {
+            var wait = PromotionAlarm.TimerWait(until - timeProvider.GetUtcNow());
+            if (wait > TimeSpan.Zero)
+            {
+                // Asked a moment early, the permit would be refused and the job snoozed past its turn.
+                await Task.Delay(wait, timeProvider, shutdownRequested).ConfigureAwait(false);
+            }
+
+            await askAgain(shutdownRequested).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (shutdownRequested.IsCancellationRequested)
+        {
+            run.HoldForRateLimit(until, $"Rate limit reached; the server stopped while the job waited for its turn, {until:O}.", release: false);
+        }
+        catch (Exception e)
+        {
+            var retryAt = timeProvider.GetUtcNow() + Limits.RateLimitGate.UnknownWait;
+            Log.StoreUnavailable(logger, e, store.Name, "rate permits", (int)Limits.RateLimitGate.UnknownWait.TotalMilliseconds);
+            run.HoldForRateLimit(retryAt, "A rate limit could not be checked; trying again shortly.", release: false);
+        }
     }
 
     /// <summary>

@@ -50,6 +50,14 @@ internal sealed class RunningJob(LeasedJob job)
     /// </summary>
     public (DateTimeOffset Until, string Reason, bool Release)? RateLimited { get; private set; }
 
+    /// <summary>
+    /// Set by the fetcher when a rate limit's turn for the job is a few milliseconds away: its worker waits until then
+    /// and asks again (<see cref="Limits.RateLimitGate"/>), which starts it or holds it (<see cref="RateLimited"/>).
+    /// </summary>
+    public (DateTimeOffset Until, Func<CancellationToken, ValueTask> AskAgain)? TurnWait { get; private set; }
+
+    public void WaitForTurn(DateTimeOffset until, Func<CancellationToken, ValueTask> askAgain) => TurnWait = (until, askAgain);
+
     public void HoldForRateLimit(DateTimeOffset until, string reason, bool release)
     {
         var held = RateLimited;

@@ -180,6 +180,102 @@ public sealed class RateLimitGateTests
         Assert.InRange(started, limit + 3_000 - (3 * limit / 4), limit + 3_000);
     }
 
+    [Fact]
+    public async Task JobsRefusedByAPerTenantLimit_GetTurnsOfTheirOwn_OneIntervalApart_EachWithAPromotion()
+    {
+        var alarm = new PromotionAlarm();
+        var gate = new RateLimitGate(new InMemoryJobStore(_time), [Rule(10, 1, perTenant: true)], _time, alarm);
+        var t0 = _time.GetUtcNow();
+
+        var batch = Batch(4);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+
+        // The store's next turn is 100 ms away for all three; each gets a turn of its own instead.
+        Assert.Null(batch[0].RateLimited);
+        Assert.Equal([t0.AddMilliseconds(100), t0.AddMilliseconds(200), t0.AddMilliseconds(300)], batch[1..].Select(static r => r.RateLimited!.Value.Until));
+        Assert.All(batch[1..], static r => Assert.False(r.RateLimited!.Value.Release));
+
+        // The promoter is woken at the first of them, not at its tick a second away.
+        var woken = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(woken.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.False(await woken.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task AJobComingBackAtItsTurn_AFewMillisecondsBeforeThePermit_WaitsForItInItsWorker_InsteadOfGoingToTheEndOfTheLine()
+    {
+        var (store, calls) = PermitCallCounter.Wrap(new InMemoryJobStore(_time));
+        var gate = new RateLimitGate(store, [Rule(10, 1, perTenant: true)], _time, new PromotionAlarm());
+        var t0 = _time.GetUtcNow();
+        var first = Batch(3);
+        await gate.ApplyAsync(first, CancellationToken.None);
+
+        // The second job comes back 5 ms late and takes its permit; the permit after it is then 5 ms after the third's turn.
+        _time.Advance(TimeSpan.FromMilliseconds(105));
+        await gate.ApplyAsync([Again(first[1])], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(95));
+        var third = Again(first[2]);
+        await gate.ApplyAsync([third], CancellationToken.None);
+
+        Assert.Null(third.RateLimited);
+        Assert.Equal(t0.AddMilliseconds(205), third.TurnWait!.Value.Until);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await third.TurnWait.Value.AskAgain(CancellationToken.None);
+        Assert.Null(third.RateLimited);
+        Assert.Equal(4, calls.Calls);
+    }
+
+    [Fact]
+    public async Task AJobRefusedForAFewMilliseconds_TakesATurnBehindTheJobsWaiting()
+    {
+        var gate = new RateLimitGate(new InMemoryJobStore(_time), [Rule(10, 1, perTenant: true)], _time, new PromotionAlarm());
+        var t0 = _time.GetUtcNow();
+        await gate.ApplyAsync(Batch(2), CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMilliseconds(95));
+        var late = Batch(1);
+        await gate.ApplyAsync(late, CancellationToken.None);
+
+        Assert.Equal(t0.AddMilliseconds(200), late[0].RateLimited!.Value.Until);
+    }
+
+    [Fact]
+    public async Task WithNoJobWaiting_AJobWhoseTurnIsAFewMillisecondsAway_WaitsForItInItsWorker_ThenStarts()
+    {
+        var gate = new RateLimitGate(new InMemoryJobStore(_time), [Rule(100, 1, perTenant: true)], _time, new PromotionAlarm());
+        var t0 = _time.GetUtcNow();
+
+        var batch = Batch(2);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+        Assert.Null(batch[1].RateLimited);
+        Assert.Equal(t0.AddMilliseconds(10), batch[1].TurnWait!.Value.Until);
+
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        await batch[1].TurnWait!.Value.AskAgain(CancellationToken.None);
+        Assert.All(batch, static r => Assert.Null(r.RateLimited));
+    }
+
+    [Fact]
+    public async Task AJobAskedForAgainAfterItsWait_AndRefused_IsSnoozedToItsTurn()
+    {
+        var store = new InMemoryJobStore(_time);
+        var gate = new RateLimitGate(store, [Rule(100, 1, perTenant: true)], _time, new PromotionAlarm());
+        var batch = Batch(2);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+
+        // Another server takes the permit at the turn.
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.True((await store.TryAcquireRatePermitsAsync([Rule(100, 1, perTenant: true).Request(TenantId.Default)], CancellationToken.None))[0].Acquired);
+        await batch[1].TurnWait!.Value.AskAgain(CancellationToken.None);
+
+        Assert.Equal(_time.GetUtcNow().AddMilliseconds(10), batch[1].RateLimited!.Value.Until);
+    }
+
+    /// <summary>The same job leased again (after its snooze), without the hold of its last lease.</summary>
+    private static RunningJob Again(RunningJob run) => new(run.Job);
+
     private RateLimitGate Gate(IJobStore store, int limit, int burst, bool perTenant = false) =>
         new(store, [Rule(limit, burst, perTenant)], _time);
 

@@ -83,6 +83,40 @@ public sealed class RateLimitTests
         Assert.True(handBacks < 2 * ids.Count, $"{handBacks} jobs handed back for {ids.Count} started");
     }
 
+    /// <summary>
+    /// A limit on one job type cannot hold its queue back (the queue's other jobs must run), so its refused jobs are
+    /// snoozed: each to a turn of its own, one interval after the one before, in the order they were leased. Snoozed to
+    /// the store's next turn, they all came back together and all but one were refused again: a limit of 20 a second
+    /// started one job a second and handed back 45 for 10.
+    /// </summary>
+    [Fact]
+    public async Task ALimitOnOneJobType_SnoozesItsBacklogToTurnsOfItsOwn_OneIntervalApart_InOrder()
+    {
+        await using var harness = await ServerHarness.StartAsync(
+            configureServices: s => s.Configure<ConveyorOptions>(o =>
+                o.Limits.Rate["echo"] = new() { Queue = QueueName.Default, JobType = EchoJob.JobType, Limit = 10, Period = TimeSpan.FromHours(1) }),
+            configureServer: o => o.Concurrency = 8,
+            start: false);
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await harness.Client.EnqueueAsync(new EchoJob($"hello {i}"))).JobId);
+        }
+
+        await harness.StartHostAsync();
+        var jobs = new List<JobInfo>();
+        await Eventually.HoldsAsync(async () =>
+        {
+            jobs = [.. await Task.WhenAll(ids.Select(async id => (await harness.Store.GetAsync(TenantId.Default, id, CancellationToken.None))!))];
+            return jobs.Count(static j => j.State == JobState.Succeeded) == 1 && jobs.Count(static j => j.State == JobState.Scheduled) == 4;
+        }, because: "one job starts, the four others wait for turns of their own");
+
+        var turns = jobs.Where(static j => j.State == JobState.Scheduled).Select(static j => j.ScheduledAt!.Value).ToList();
+        Assert.Equal(turns.Order(), turns);
+        Assert.All(turns.Zip(turns.Skip(1)), static pair => Assert.Equal(TimeSpan.FromMinutes(6), pair.Second - pair.First));
+        Assert.Single(harness.Recorder.Started);
+    }
+
     [Fact]
     public async Task ALimiterOfYourOwn_GrantsItsRateAndSaysWhenToComeBack()
     {

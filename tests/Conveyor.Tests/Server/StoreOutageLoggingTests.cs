@@ -30,7 +30,7 @@ public sealed class StoreOutageLoggingTests : IDisposable
     {
         "Recoverer" => new Recoverer(store.Store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()),
             TimeSpan.FromSeconds(1), _time, _logger),
-        _ => new Promoter(store.Store, new JobReadySignal(), TimeSpan.FromSeconds(1), _time, _logger),
+        _ => new Promoter(store.Store, new JobReadySignal(), new PromotionAlarm(), TimeSpan.FromSeconds(1), _time, _logger),
     };
 
     [Theory]
@@ -83,7 +83,7 @@ public sealed class StoreOutageLoggingTests : IDisposable
     [Fact]
     public async Task AnyOtherFailure_IsStillAnErrorEveryTick()
     {
-        var component = new Promoter(BrokenStore.Create(), new JobReadySignal(), TimeSpan.FromSeconds(1), _time, _logger);
+        var component = new Promoter(BrokenStore.Create(), new JobReadySignal(), new PromotionAlarm(), TimeSpan.FromSeconds(1), _time, _logger);
 
         await component.TickAsync(CancellationToken.None);
         await component.TickAsync(CancellationToken.None);

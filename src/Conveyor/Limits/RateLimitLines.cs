@@ -1,0 +1,74 @@
+namespace Conveyor.Limits;
+
+/// <summary>
+/// The turns this server gave the jobs that a rate limit on one job type or per tenant refused, one line per limiter
+/// key. The store answers every refused job with the same next turn, so jobs snoozed to it all came back together and
+/// all but one were refused again: a limit of 10 a second started one job per promotion. Each refused job now gets a
+/// turn of its own, one interval after the last one this server gave for the key, and a job that comes back at its turn
+/// is known again (<see cref="Returning"/>), so that a few milliseconds of lateness are waited out rather than sending it
+/// to the end of the line.
+/// </summary>
+/// <remarks>
+/// The lines are this server's alone: another server gives its own refused jobs turns from the same store turn, and
+/// where two jobs come back at one turn, one is refused again and takes a later one. A job that another server runs,
+/// or that is cancelled, leaves its entry behind until it is an hour past its turn.
+/// </remarks>
+internal sealed class RateLimitLines
+{
+    /// <summary>How long after its turn a job that never came back to this server is forgotten.</summary>
+    internal static readonly TimeSpan ForgetAfter = TimeSpan.FromHours(1);
+
+    private const int PurgeAbove = 10_000;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, DateTimeOffset> _lastTurns = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _jobTurns = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextPurge;
+
+    /// <summary>The job's turn: the store's next one, or one <paramref name="interval"/> after the last turn given for the key.</summary>
+    public DateTimeOffset Take(string key, string jobId, DateTimeOffset storeTurn, TimeSpan interval, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if ((_jobTurns.Count >= PurgeAbove || _lastTurns.Count >= PurgeAbove) && now >= _nextPurge)
+            {
+                // At most once a minute: a purge reads every entry.
+                _nextPurge = now + TimeSpan.FromMinutes(1);
+                Purge(now);
+            }
+
+            var turn = _lastTurns.TryGetValue(key, out var last) && last + interval > storeTurn ? last + interval : storeTurn;
+            _lastTurns[key] = turn;
+            _jobTurns[jobId] = turn;
+            return turn;
+        }
+    }
+
+    /// <summary>Whether the job was given a turn by this server (and forgets it): it is coming back from a wait for its turn.</summary>
+    public bool Returning(string jobId)
+    {
+        lock (_lock)
+        {
+            return _jobTurns.Remove(jobId);
+        }
+    }
+
+    private void Purge(DateTimeOffset now)
+    {
+        foreach (var (jobId, turn) in _jobTurns)
+        {
+            if (turn + ForgetAfter < now)
+            {
+                _jobTurns.Remove(jobId);
+            }
+        }
+
+        foreach (var (key, last) in _lastTurns)
+        {
+            if (last < now)
+            {
+                _lastTurns.Remove(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+namespace Conveyor.Server;
+
+/// <summary>
+/// The times at which this server wants scheduled jobs promoted before the promoter's next tick: the turns a rate limit
+/// gave the jobs it refused (<see cref="Limits.RateLimitLines"/>). A limit of 10 a second spaces its jobs' turns 100 ms
+/// apart; promoted only at the tick (<see cref="JobServerOptions.PromoteInterval"/>, 1 s), they came back ten at once
+/// and all but one were refused again.
+/// </summary>
+internal sealed class PromotionAlarm
+{
+    /// <summary>Alarms further apart than this are kept apart; closer ones ring together (one promotion serves both).</summary>
+    private const long ResolutionTicks = TimeSpan.TicksPerMillisecond;
+
+    /// <summary>The most alarms kept: beyond it a turn waits for the tick, as before there were alarms.</summary>
+    private const int MaxAlarms = 100_000;
+
+    private readonly Lock _lock = new();
+    private readonly SortedSet<long> _alarms = [];
+    private TaskCompletionSource _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Asks for a promotion at <paramref name="at"/>.</summary>
+    public void RingAt(DateTimeOffset at)
+    {
+        // Rounded up: a job scheduled at a turn is due from that turn on, never before it.
+        var ticks = (at.UtcTicks + ResolutionTicks - 1) / ResolutionTicks * ResolutionTicks;
+        TaskCompletionSource? wake = null;
+        lock (_lock)
+        {
+            if (_alarms.Count >= MaxAlarms || !_alarms.Add(ticks))
+            {
+                return;
+            }
+
+            if (_alarms.Min == ticks)
+            {
+                wake = _earlier;
+                _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        wake?.TrySetResult();
+    }
+
+    /// <summary>
+    /// A timer's wait that ends at <paramref name="wait"/> or after it: whole milliseconds rounded up, and one more,
+    /// because a timer counts in the milliseconds of a clock read when it was set and may end up to one early.
+    /// </summary>
+    internal static TimeSpan TimerWait(TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds) + 1);
+
+    /// <summary>
+    /// Waits until <paramref name="tick"/> or the earliest alarm before it, whichever comes first; returns false when an
+    /// alarm rang (its alarms up to now are cleared), true at the tick.
+    /// </summary>
+    public async Task<bool> WaitAsync(DateTimeOffset tick, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task earlier;
+            DateTimeOffset due;
+            var now = timeProvider.GetUtcNow();
+            lock (_lock)
+            {
+                if (now >= tick || (_alarms.Count > 0 && _alarms.Min <= now.UtcTicks))
+                {
+                    var rang = _alarms.Count > 0 && _alarms.Min <= now.UtcTicks && _alarms.Min < tick.UtcTicks;
+                    while (_alarms.Count > 0 && _alarms.Min <= now.UtcTicks)
+                    {
+                        _alarms.Remove(_alarms.Min);
+                    }
+
+                    return !rang;
+                }
+
+                due = _alarms.Count > 0 && _alarms.Min < tick.UtcTicks ? new DateTimeOffset(_alarms.Min, TimeSpan.Zero) : tick;
+                earlier = _earlier.Task;
+            }
+
+            try
+            {
+                await earlier.WaitAsync(TimerWait(due - now), timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+}

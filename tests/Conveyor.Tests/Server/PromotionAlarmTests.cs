@@ -1,0 +1,97 @@
+using Conveyor.Server;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Server;
+
+/// <summary>The promoter runs at its ticks and, in between, at the times a rate limit's turns asked for.</summary>
+public sealed class PromotionAlarmTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task WithNoAlarm_TheWaitEndsAtTheTick()
+    {
+        var alarm = new PromotionAlarm();
+        var waiting = alarm.WaitAsync(_time.GetUtcNow().AddSeconds(1), _time, CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(waiting.IsCompleted);
+
+        // A timer may end up to a millisecond early: the wait asks for one more.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task AnAlarmAskedForDuringTheWait_BeforeTheTick_EndsItThen_RoundedUpToTheMillisecond()
+    {
+        var alarm = new PromotionAlarm();
+        var t0 = _time.GetUtcNow();
+        var waiting = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
+
+        alarm.RingAt(t0.AddMilliseconds(250.5));
+        _time.Advance(TimeSpan.FromMilliseconds(250.5));
+        Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1.5));
+
+        Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task AlarmsThatPassedRingOnce_AndOneAfterTheTickWaitsForTheNextWait()
+    {
+        var alarm = new PromotionAlarm();
+        var t0 = _time.GetUtcNow();
+        alarm.RingAt(t0.AddMilliseconds(10));
+        alarm.RingAt(t0.AddMilliseconds(20));
+        alarm.RingAt(t0.AddSeconds(3));
+        _time.Advance(TimeSpan.FromMilliseconds(30));
+
+        Assert.False(await alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None));
+        var toTick = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(971));
+        Assert.True(await toTick.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var toAlarm = alarm.WaitAsync(t0.AddSeconds(4), _time, CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(await toAlarm.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ThePromoter_PromotesAJobAtItsAlarm_BeforeItsTick()
+    {
+        var store = new InMemoryJobStore(_time);
+        var t0 = _time.GetUtcNow();
+        var id = JobId.New();
+        await store.EnqueueAsync(new NewJob
+        {
+            Id = id,
+            Type = "test:run",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            MaxRetry = 0,
+            ProcessAt = t0.AddMilliseconds(100),
+            Retention = TimeSpan.FromHours(1),
+        }, CancellationToken.None);
+        var alarm = new PromotionAlarm();
+        var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = promoter.RunAsync(stop.Token);
+
+        alarm.RingAt(t0.AddMilliseconds(100));
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+
+        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!.State == JobState.Pending,
+            because: "the alarm at 100 ms promotes the job, 900 ms before the tick");
+        await stop.CancelAsync();
+        await running;
+    }
+}
