@@ -159,7 +159,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             {
                 if (!ask.Demand.Rule.IsQueueWide)
                 {
-                    _lines.Returning(ask.JobId);
+                    _lines.Returning(ask.Demand.Key, ask.JobId);
                 }
             }
             else
@@ -173,7 +173,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                 else
                 {
                     // A job back at its turn keeps its place at the head: only a new one queues behind those waiting.
-                    var returning = _lines.Returning(ask.JobId);
+                    var returning = _lines.Returning(ask.Demand.Key, ask.JobId);
                     if (!returning || results[i].RetryAfter > ShortWait)
                     {
                         until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);

@@ -39,19 +39,22 @@ internal sealed class RateLimitLines
 
             var turn = _lastTurns.TryGetValue(key, out var last) && last + interval > storeTurn ? last + interval : storeTurn;
             _lastTurns[key] = turn;
-            _jobTurns[jobId] = turn;
+            _jobTurns[JobKey(key, jobId)] = turn;
             return turn;
         }
     }
 
-    /// <summary>Whether the job was given a turn by this server (and forgets it): it is coming back from a wait for its turn.</summary>
-    public bool Returning(string jobId)
+    /// <summary>Whether the job was given a turn of <paramref name="key"/> by this server (and forgets it): it is coming back from a wait for its turn.</summary>
+    public bool Returning(string key, string jobId)
     {
         lock (_lock)
         {
-            return _jobTurns.Remove(jobId);
+            return _jobTurns.Remove(JobKey(key, jobId));
         }
     }
+
+    // A job that two limits refused has a turn in each line.
+    private static string JobKey(string key, string jobId) => string.Concat(key, "\n", jobId);
 
     private void Purge(DateTimeOffset now)
     {

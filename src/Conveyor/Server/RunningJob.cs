@@ -56,7 +56,25 @@ internal sealed class RunningJob(LeasedJob job)
     /// </summary>
     public (DateTimeOffset Until, Func<CancellationToken, ValueTask> AskAgain)? TurnWait { get; private set; }
 
-    public void WaitForTurn(DateTimeOffset until, Func<CancellationToken, ValueTask> askAgain) => TurnWait = (until, askAgain);
+    /// <summary>
+    /// Has the worker wait until <paramref name="until"/> and then call <paramref name="askAgain"/>; a job two limits
+    /// refused for a moment waits for the later turn and asks both again, so that neither permit is skipped.
+    /// </summary>
+    public void WaitForTurn(DateTimeOffset until, Func<CancellationToken, ValueTask> askAgain)
+    {
+        if (TurnWait is not { } earlier)
+        {
+            TurnWait = (until, askAgain);
+            return;
+        }
+
+        var first = earlier.AskAgain;
+        TurnWait = (until > earlier.Until ? until : earlier.Until, async cancellationToken =>
+        {
+            await first(cancellationToken).ConfigureAwait(false);
+            await askAgain(cancellationToken).ConfigureAwait(false);
+        });
+    }
 
     public void HoldForRateLimit(DateTimeOffset until, string reason, bool release)
     {

@@ -273,6 +273,25 @@ public sealed class RateLimitGateTests
         Assert.Equal(_time.GetUtcNow().AddMilliseconds(10), batch[1].RateLimited!.Value.Until);
     }
 
+    [Fact]
+    public async Task AJobTwoLimitsRefusedForAMoment_AsksBothAgainAfterItsWait_AndIsHeldWhenEitherRefuses()
+    {
+        var store = new InMemoryJobStore(_time);
+        var perTenant = Rule(100, 1, perTenant: true);
+        var perType = RateLimitRules.ToRule("echo-type", new RateLimit { Queue = QueueName.Default, JobType = "echo", Limit = 100, Period = TimeSpan.FromSeconds(1) });
+        var gate = new RateLimitGate(store, [perTenant, perType], _time, new PromotionAlarm());
+        var batch = Batch(2);
+        await gate.ApplyAsync(batch, CancellationToken.None);
+        Assert.NotNull(batch[1].TurnWait);
+
+        // Another server takes the per-tenant permit at the turn; the per-type one is still free.
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.True((await store.TryAcquireRatePermitsAsync([perTenant.Request(TenantId.Default)], CancellationToken.None))[0].Acquired);
+        await batch[1].TurnWait!.Value.AskAgain(CancellationToken.None);
+
+        Assert.StartsWith("Rate limit 'bench' reached", batch[1].RateLimited!.Value.Reason, StringComparison.Ordinal);
+    }
+
     /// <summary>The same job leased again (after its snooze), without the hold of its last lease.</summary>
     private static RunningJob Again(RunningJob run) => new(run.Job);
 
