@@ -178,6 +178,10 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                     {
                         until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);
                     }
+                    else
+                    {
+                        _lines.Keep(ask.Demand.Key, ask.JobId, until);
+                    }
 
                     if (waitInWorker && until - now <= ShortWait)
                     {

@@ -44,6 +44,15 @@ internal sealed class RateLimitLines
         }
     }
 
+    /// <summary>Records the job's turn at the head of the line (it came back and keeps its place), without moving the line's end.</summary>
+    public void Keep(string key, string jobId, DateTimeOffset turn)
+    {
+        lock (_lock)
+        {
+            _jobTurns[JobKey(key, jobId)] = turn;
+        }
+    }
+
     /// <summary>Whether the job was given a turn of <paramref name="key"/> by this server (and forgets it): it is coming back from a wait for its turn.</summary>
     public bool Returning(string key, string jobId)
     {

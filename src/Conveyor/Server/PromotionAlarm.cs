@@ -8,8 +8,12 @@ namespace Conveyor.Server;
 /// </summary>
 internal sealed class PromotionAlarm
 {
-    /// <summary>Alarms further apart than this are kept apart; closer ones ring together (one promotion serves both).</summary>
-    private const long ResolutionTicks = TimeSpan.TicksPerMillisecond;
+    /// <summary>
+    /// Alarms are rounded up to this, so that turns close together ring together and one promotion serves them: with
+    /// many tenants each behind a per-tenant limit, turns fall in nearly every millisecond. A job promoted up to 5 ms after
+    /// its turn is still well within the 20 ms a job may wait in its worker for its permit.
+    /// </summary>
+    private const long ResolutionTicks = 5 * TimeSpan.TicksPerMillisecond;
 
     /// <summary>The most alarms kept: beyond it a turn waits for the tick, as before there were alarms.</summary>
     private const int MaxAlarms = 100_000;

@@ -30,17 +30,20 @@ public sealed class PromotionAlarmTests
     }
 
     [Fact]
-    public async Task AnAlarmAskedForDuringTheWait_BeforeTheTick_EndsItThen_NotBefore()
+    public async Task AnAlarmAskedForDuringTheWait_BeforeTheTick_EndsItThen_RoundedUpToFiveMilliseconds()
     {
         var alarm = new PromotionAlarm();
         var t0 = _time.GetUtcNow();
         var waiting = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
 
+        // Rounded up to 255 ms: alarms close together ring together.
         alarm.RingAt(t0.AddMilliseconds(250.5));
         _time.Advance(TimeSpan.FromMilliseconds(250.5));
         Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(4));
+        Assert.False(waiting.IsCompleted);
 
-        // The wait is set again when the alarm is asked for, before or after the first advance: it ends by 253 ms.
+        // The wait is set again when the alarm is asked for, before or after the first advance: it ends by 257 ms.
         _time.Advance(TimeSpan.FromMilliseconds(2.5));
 
         Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
