@@ -71,6 +71,16 @@ public sealed partial class SqliteJobStore
         var applied = 0;
         var releasedSeqBase = -1L;
         var releasedCount = 0;
+        var releasedSeen = 0;
+        var releasedTotal = 0;
+        foreach (var ack in acknowledgements)
+        {
+            if (ack?.Outcome == AckOutcome.Released)
+            {
+                releasedTotal++;
+            }
+        }
+
         for (var i = 0; i < acknowledgements.Count; i++)
         {
             var ack = acknowledgements[i];
@@ -110,7 +120,7 @@ public sealed partial class SqliteJobStore
                     .Bind("@state", ack.Outcome == AckOutcome.Failed ? "failed" : "cancelled")
                     .Bind("@errors", errors),
                 AckOutcome.Released => session.Command(SqlStatement.AckRelease)
-                    .Bind("@pending_seq", NextReleasedSeq(session, ref releasedSeqBase, releasedCount)),
+                    .Bind("@pending_seq", NextReleasedSeq(session, ref releasedSeqBase, releasedSeen++, releasedTotal)),
                 AckOutcome.Snoozed => session.Command(SqlStatement.AckSnooze)
                     .Bind("@snooze_until", ack.SnoozeUntil is { } snoozeUntil ? UnixTime.ToMicroseconds(snoozeUntil) : now)
                     .Bind("@reason", ack.SnoozeReason),
@@ -127,9 +137,9 @@ public sealed partial class SqliteJobStore
             }
         }
 
-        if (releasedCount > 0)
+        if (releasedSeqBase >= 0)
         {
-            AdvancePendingSeq(session, releasedSeqBase + releasedCount);
+            AdvancePendingSeq(session, releasedSeqBase + releasedTotal);
         }
 
         foreach (var ack in acknowledgements)
@@ -171,16 +181,18 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>
-    /// The pending_seq for the next released job: a fresh counter value negated, so that the job goes back to the head
-    /// of its queue, where it was when it was leased (the last released of one batch first).
+    /// The pending_seq for a released job: a fresh counter value negated, so that the job goes back to the head of its
+    /// queue, where it was when it was leased. The call's first released job takes the most negative of the call's
+    /// values, so that the jobs released together come back in the order they were acknowledged (the order they were
+    /// leased in, when a server hands back what it had not started), ahead of those released before them.
     /// </summary>
-    private static long NextReleasedSeq(SqliteSession session, ref long seqBase, int releasedSoFar)
+    private static long NextReleasedSeq(SqliteSession session, ref long seqBase, int releasedBefore, int releasedTotal)
     {
         if (seqBase < 0)
         {
             seqBase = ReadPendingSeq(session);
         }
 
-        return -(seqBase + releasedSoFar + 1);
+        return -(seqBase + releasedTotal - releasedBefore);
     }
 }

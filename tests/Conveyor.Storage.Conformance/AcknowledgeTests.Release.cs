@@ -18,6 +18,24 @@ public abstract partial class AcknowledgeTests
         Assert.Equal(backlog, (await DequeueAsync(100)).Select(static j => j.Id));
     }
 
+    /// <summary>
+    /// A server hands back together what it leased and did not start (at shutdown, or a queue's jobs a rate limit paces):
+    /// they must run in the order they were leased, not the last first.
+    /// </summary>
+    [Fact]
+    public async Task Ack_SeveralReleasedInOneCall_ComeBackFirst_InTheOrderTheyWereGiven()
+    {
+        var first = await EnqueueManyAsync(4);
+        var leased = await DequeueAsync(4);
+        Assert.Equal(first, leased.Select(static j => j.Id));
+        var backlog = await EnqueueManyAsync(2);
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(4, await Store.AcknowledgeManyAsync([.. leased.Select(static j => Ack(j, AckOutcome.Released))], Ct));
+
+        Assert.Equal([.. first, .. backlog], (await DequeueAsync(100)).Select(static j => j.Id));
+    }
+
     [Fact]
     public async Task Ack_ReleasedWithProgressReported_IsPendingWithProgressZero()
     {
