@@ -69,18 +69,7 @@ public sealed partial class SqliteJobStore
     {
         var now = Now();
         var applied = 0;
-        var releasedSeqBase = -1L;
         var releasedCount = 0;
-        var releasedSeen = 0;
-        var releasedTotal = 0;
-        foreach (var ack in acknowledgements)
-        {
-            if (ack?.Outcome == AckOutcome.Released)
-            {
-                releasedTotal++;
-            }
-        }
-
         for (var i = 0; i < acknowledgements.Count; i++)
         {
             var ack = acknowledgements[i];
@@ -119,8 +108,7 @@ public sealed partial class SqliteJobStore
                 AckOutcome.Failed or AckOutcome.Cancelled => session.Command(SqlStatement.AckFinishUnsuccessful)
                     .Bind("@state", ack.Outcome == AckOutcome.Failed ? "failed" : "cancelled")
                     .Bind("@errors", errors),
-                AckOutcome.Released => session.Command(SqlStatement.AckRelease)
-                    .Bind("@pending_seq", NextReleasedSeq(session, ref releasedSeqBase, releasedSeen++, releasedTotal)),
+                AckOutcome.Released => session.Command(SqlStatement.AckRelease),
                 AckOutcome.Snoozed => session.Command(SqlStatement.AckSnooze)
                     .Bind("@snooze_until", ack.SnoozeUntil is { } snoozeUntil ? UnixTime.ToMicroseconds(snoozeUntil) : now)
                     .Bind("@reason", ack.SnoozeReason),
@@ -135,11 +123,6 @@ public sealed partial class SqliteJobStore
                     releasedCount++;
                 }
             }
-        }
-
-        if (releasedSeqBase >= 0)
-        {
-            AdvancePendingSeq(session, releasedSeqBase + releasedTotal);
         }
 
         foreach (var ack in acknowledgements)
@@ -178,21 +161,5 @@ public sealed partial class SqliteJobStore
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>
-    /// The pending_seq for a released job: a fresh counter value negated, so that the job goes back to the head of its
-    /// queue, where it was when it was leased. The call's first released job takes the most negative of the call's
-    /// values, so that the jobs released together come back in the order they were acknowledged (the order they were
-    /// leased in, when a server hands back what it had not started), ahead of those released before them.
-    /// </summary>
-    private static long NextReleasedSeq(SqliteSession session, ref long seqBase, int releasedBefore, int releasedTotal)
-    {
-        if (seqBase < 0)
-        {
-            seqBase = ReadPendingSeq(session);
-        }
-
-        return -(seqBase + releasedTotal - releasedBefore);
     }
 }

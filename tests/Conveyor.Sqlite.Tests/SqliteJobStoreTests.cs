@@ -249,6 +249,33 @@ public sealed class SqliteJobStoreTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Jobs a server did not start go back to the head of their queue in the order they had, however many
+    /// acknowledgements hand them back (a server's acknowledgements are batched as they come, so its hand-backs at
+    /// shutdown may be split over several); a job handed back again comes first again, under a lease token of its own
+    /// each time. (PostgreSQL keeps each job's place by its enqueue time;
+    /// Redis puts each acknowledgement's jobs in front of those before them.)
+    /// </summary>
+    [Fact]
+    public async Task JobsHandedBackInSeveralAcknowledgements_ComeBackFirst_InTheOrderTheyHad()
+    {
+        await using var sut = _database.CreateStore(_time);
+        await sut.EnqueueManyAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New())], Ct);
+        var leased = await sut.DequeueAsync(TestJobs.Request(5), Ct);
+        await sut.EnqueueManyAsync([TestJobs.New()], Ct);
+        static JobAcknowledgement Release(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+
+        Assert.Equal(1, await sut.AcknowledgeManyAsync([Release(leased[3])], Ct));
+        Assert.Equal(2, await sut.AcknowledgeManyAsync([Release(leased[2]), Release(leased[0])], Ct));
+        Assert.Equal(1, await sut.AcknowledgeManyAsync([Release(leased[1])], Ct));
+        var again = await sut.DequeueAsync(TestJobs.Request(4), Ct);
+
+        Assert.Equal([leased[0].Id, leased[1].Id, leased[2].Id, leased[3].Id], again.Select(static j => j.Id));
+        Assert.All(again.Zip(leased), static pair => Assert.NotEqual(pair.Second.LeaseToken, pair.First.LeaseToken));
+        Assert.Equal(1, await sut.AcknowledgeManyAsync([Release(again[2])], Ct));
+        Assert.Equal(leased[2].Id, (await sut.DequeueAsync(TestJobs.Request(1), Ct)).Single().Id);
+    }
+
     [Theory]
     [InlineData(nameof(SqlStatement.Dequeue), "jobs_pending")]
     [InlineData(nameof(SqlStatement.PromoteDue), "jobs_due")]

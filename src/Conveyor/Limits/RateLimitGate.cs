@@ -172,9 +172,11 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                 }
                 else
                 {
-                    // A job back at its turn keeps its place at the head: only a new one queues behind those waiting.
-                    var returning = _lines.Returning(ask.Demand.Key, ask.JobId);
-                    if (!returning || results[i].RetryAfter > ShortWait)
+                    // A job back at its turn keeps its place at the head when the permit is a moment after that turn
+                    // (the job before it started late): a new job, or one whose turn another job took, queues behind
+                    // those waiting rather than on a turn the line gave another.
+                    var ownTurn = _lines.Returning(ask.Demand.Key, ask.JobId);
+                    if (ownTurn is not { } turn || until - turn > ShortWait)
                     {
                         until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);
                     }

@@ -53,12 +53,15 @@ internal sealed class RateLimitLines
         }
     }
 
-    /// <summary>Whether the job was given a turn of <paramref name="key"/> by this server (and forgets it): it is coming back from a wait for its turn.</summary>
-    public bool Returning(string key, string jobId)
+    /// <summary>
+    /// The turn of <paramref name="key"/> this server gave the job, or null (and forgets it): a job with one is coming
+    /// back from a wait for its turn.
+    /// </summary>
+    public DateTimeOffset? Returning(string key, string jobId)
     {
         lock (_lock)
         {
-            return _jobTurns.Remove(JobKey(key, jobId));
+            return _jobTurns.Remove(JobKey(key, jobId), out var turn) ? turn : null;
         }
     }
 
