@@ -36,6 +36,32 @@ public abstract partial class AcknowledgeTests
         Assert.Equal([.. first, .. backlog], (await DequeueAsync(100)).Select(static j => j.Id));
     }
 
+    /// <summary>
+    /// A server's acknowledgements are batched as they come, so what it hands back at once may be split over several
+    /// calls: each job still goes back to the place it had among those handed back.
+    /// </summary>
+    [Fact]
+    public async Task Ack_ReleasedOverSeveralCalls_ComeBackFirst_InTheOrderTheyHad()
+    {
+        var first = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            first.AddRange(await EnqueueManyAsync(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var leased = await DequeueAsync(4);
+        Assert.Equal(first, leased.Select(static j => j.Id));
+        var backlog = await EnqueueManyAsync(2);
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(await AckAsync(Ack(leased[3], AckOutcome.Released)));
+        Assert.Equal(2, await Store.AcknowledgeManyAsync([Ack(leased[2], AckOutcome.Released), Ack(leased[0], AckOutcome.Released)], Ct));
+        Assert.True(await AckAsync(Ack(leased[1], AckOutcome.Released)));
+
+        Assert.Equal([.. first, .. backlog], (await DequeueAsync(100)).Select(static j => j.Id));
+    }
+
     [Fact]
     public async Task Ack_ReleasedWithProgressReported_IsPendingWithProgressZero()
     {

@@ -81,8 +81,9 @@ local function apply(i, handBacks)
 end
 -- Jobs handed back (released, and staying pending) first: at the head of their queue again before a release of this
 -- script could lease a job of that queue ahead of them (flow_take leases only into a queue with nothing pending). One
--- whose cancellation was requested ends, and may release jobs, so it goes with the others. Each goes in front of the
--- one before, so they are applied last first: the jobs released together come back in the order they were given.
+-- whose cancellation was requested ends, and may release jobs, so it goes with the others. Each goes back to its place
+-- among the jobs at the head (queue.lib.lua, push_front_in_place), in front of those pending since the same time: so
+-- they are applied last first, and jobs of one call pending since the same time come back in the order given.
 for i = #ARGV - 9, 9, -10 do if ARGV[i + 2] == '5' then apply(i, true) end end
 for i = 9, #ARGV, 10 do apply(i, false) end
 flow_settle_gathered(now)

@@ -27,17 +27,39 @@ local function lane_of(tenant) if tenant == '' then return PENDING end return LA
 -- Pushes a job that became pending at the back of its queue (or at the head when front), into its tenant's lane
 -- while the queue is fair (the one command a queue that is not fair pays: EXISTS). Returns the length of the list
 -- pushed to, so a push into an empty one can wake the workers.
+-- Puts a job back at the head of a list (its right end, where the dequeue takes), behind the jobs at the head that were
+-- pending before it ('e', or its creation 'c' when it was never made pending again): jobs handed back by several calls, or recovered, run in the order they had, as on the other
+-- stores. The walk stops at the first job pending since after it, and after 64.
+local function pending_since(id)
+  local v = redis.call('HMGET', JOB .. id, 'e', 'c')
+  return tonumber(v[1] or v[2])
+end
+
+local function push_front_in_place(list, id)
+  local since = pending_since(id)
+  local ahead = {}
+  while since and #ahead < 64 do
+    local other = redis.call('LINDEX', list, -1 - #ahead)
+    if not other then break end
+    local other_since = pending_since(other)
+    if not other_since or other_since >= since then break end
+    ahead[#ahead + 1] = other
+  end
+  for _ = 1, #ahead do redis.call('RPOP', list) end
+  local n = redis.call('RPUSH', list, id)
+  for k = #ahead, 1, -1 do n = redis.call('RPUSH', list, ahead[k]) end
+  return n
+end
+
 local function push_pending(id, tenant, front)
-  local command = front and 'RPUSH' or 'LPUSH'
+  local list = PENDING
   if redis.call('EXISTS', FAIR) == 1 then
     tenant = tenant or redis.call('HGET', JOB .. id, 'tn') or ''
-    if tenant ~= '' then
-      local n = redis.call(command, LANES .. tenant, id)
-      if n == 1 then redis.call('ZADD', LANES, 0, tenant) end
-      return n
-    end
+    if tenant ~= '' then list = LANES .. tenant end
   end
-  return redis.call(command, PENDING, id)
+  local n = front and push_front_in_place(list, id) or redis.call('LPUSH', list, id)
+  if list ~= PENDING and n == 1 then redis.call('ZADD', LANES, 0, tenant) end
+  return n
 end
 
 -- Takes a job out of its tenant's lane (when it is not in the pending list); a lane left empty leaves the turns.
@@ -138,8 +160,9 @@ local function make_pending(jk, id, now)
 end
 
 -- Hands a leased job (recovered or released) back to pending at the head of the queue, where it was when it was
--- leased: its pending-since ('e') is kept and its progress starts again from 0. Jobs pushed one after another
--- come out last pushed first, so push a batch in reverse order to keep it.
+-- leased: its pending-since ('e') is kept and its progress starts again from 0. It goes behind the jobs at the head
+-- pending since before it and in front of those pending since the same time, so push a batch pending since one time in
+-- reverse order to keep its order.
 local function return_to_head(jk, id, now)
   redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0')
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')

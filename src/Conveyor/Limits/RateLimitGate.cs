@@ -172,11 +172,11 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                 }
                 else
                 {
-                    // A job back at its turn keeps its place at the head when the permit is a moment after that turn
-                    // (the job before it started late): a new job, or one whose turn another job took, queues behind
-                    // those waiting rather than on a turn the line gave another.
+                    // A job back at its turn keeps its place at the head when the permit is a moment away and before the
+                    // line's next turn (the job before it started late): a new job, or one whose turn another job took,
+                    // queues behind those waiting rather than on a turn the line gave another.
                     var ownTurn = _lines.Returning(ask.Demand.Key, ask.JobId);
-                    if (ownTurn is not { } turn || until - turn > ShortWait)
+                    if (ownTurn is not { } turn || results[i].RetryAfter > ShortWait || until - turn >= rule.Interval)
                     {
                         until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);
                     }

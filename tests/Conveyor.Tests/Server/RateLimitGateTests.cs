@@ -228,6 +228,25 @@ public sealed class RateLimitGateTests
     }
 
     [Fact]
+    public async Task JobsComingBackLateAtTheirTurns_KeepTheirPlaces_WhileThePermitIsBeforeTheLinesNextTurn()
+    {
+        var gate = new RateLimitGate(new InMemoryJobStore(_time), [Rule(10, 1, perTenant: true)], _time, new PromotionAlarm());
+        var t0 = _time.GetUtcNow();
+        var first = Batch(3);
+        await gate.ApplyAsync(first, CancellationToken.None);
+
+        // The second job comes back 30 ms after its turn, the third 25 ms after its own: 5 ms before its permit.
+        _time.Advance(TimeSpan.FromMilliseconds(130));
+        await gate.ApplyAsync([Again(first[1])], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(95));
+        var third = Again(first[2]);
+        await gate.ApplyAsync([third], CancellationToken.None);
+
+        Assert.Null(third.RateLimited);
+        Assert.Equal(t0.AddMilliseconds(230), third.TurnWait!.Value.Until);
+    }
+
+    [Fact]
     public async Task AJobRefusedForAFewMilliseconds_TakesATurnBehindTheJobsWaiting()
     {
         var gate = new RateLimitGate(new InMemoryJobStore(_time), [Rule(10, 1, perTenant: true)], _time, new PromotionAlarm());
