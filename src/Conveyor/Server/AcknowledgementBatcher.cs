@@ -30,7 +30,9 @@ internal sealed class AcknowledgementBatcher(
     TimeProvider timeProvider,
     ILogger logger,
     Func<bool>? signalFreedSlots = null,
-    ReleasedJobHandOff? handOff = null)
+    ReleasedJobHandOff? handOff = null,
+    PromotionAlarm? alarm = null,
+    TimeSpan alarmHorizon = default)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
@@ -267,10 +269,18 @@ internal sealed class AcknowledgementBatcher(
     private void Settled(List<JobAcknowledgement> acknowledgements)
     {
         var released = false;
+        var horizon = alarm is null ? default : timeProvider.GetUtcNow() + alarmHorizon;
         foreach (var ack in acknowledgements)
         {
             held.Remove(ack.JobId, ack.LeaseToken);
             released |= ack.Outcome == AckOutcome.Released;
+
+            // A snooze or a retry due before the promoter's next tick is promoted at its time, now that it is stored: a
+            // rate limit's turn rung when the job was refused may have passed while every worker was busy.
+            if (alarm is not null && (ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeUntil : ack.Outcome == AckOutcome.Retry ? ack.RetryAt : null) is { } due && due < horizon)
+            {
+                alarm.RingAt(due);
+            }
         }
 
         if (released || signalFreedSlots?.Invoke() == true)

@@ -118,7 +118,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
             enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,
             handBack: ack => _batcher!.Add(ack), _stopFetching.Token);
-        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval);
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);

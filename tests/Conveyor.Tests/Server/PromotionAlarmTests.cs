@@ -70,6 +70,35 @@ public sealed class PromotionAlarmTests
     }
 
     [Fact]
+    public async Task AStoredSnoozeDueBeforeTheTick_RingsAtItsTime_AndARetryDueAfterTheTickDoesNot()
+    {
+        var store = new InMemoryJobStore(_time);
+        var leased = await LeasedJobs.EnqueueAndLeaseAsync(store, 2);
+        var held = new HeldJobs();
+        foreach (var job in leased)
+        {
+            held.Add(new RunningJob(job));
+        }
+
+        var alarm = new PromotionAlarm();
+        var batcher = new AcknowledgementBatcher(store, held, new JobReadySignal(), batchSize: 100, _time, NullLogger.Instance,
+            alarm: alarm, alarmHorizon: TimeSpan.FromSeconds(1));
+        var t0 = _time.GetUtcNow();
+        batcher.Add(new JobAcknowledgement { JobId = leased[0].Id, LeaseToken = leased[0].LeaseToken, Outcome = AckOutcome.Snoozed, SnoozeUntil = t0.AddMilliseconds(200), SnoozeReason = "later" });
+        batcher.Add(new JobAcknowledgement { JobId = leased[1].Id, LeaseToken = leased[1].LeaseToken, Outcome = AckOutcome.Retry, RetryAt = t0.AddSeconds(5) });
+        batcher.Complete();
+        await batcher.RunAsync(CancellationToken.None);
+        Assert.Equal(0, held.Count);
+
+        var toSnooze = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(202));
+        Assert.False(await toSnooze.WaitAsync(TimeSpan.FromSeconds(10)));
+        var toTick = alarm.WaitAsync(t0.AddSeconds(1), _time, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(800));
+        Assert.True(await toTick.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task ThePromoter_PromotesAJobAtItsAlarm_BeforeItsTick()
     {
         var store = new InMemoryJobStore(_time);
