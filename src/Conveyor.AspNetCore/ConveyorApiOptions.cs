@@ -15,6 +15,9 @@ public sealed class ConveyorApiOptions
     /// <summary>The default of <see cref="EnqueueBatchSize"/>.</summary>
     public const int DefaultEnqueueBatchSize = 256;
 
+    /// <summary>The default of <see cref="StoreTimeout"/>: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The default of <see cref="DefaultPageSize"/>.</summary>
     public const int DefaultDefaultPageSize = 50;
 
@@ -41,6 +44,13 @@ public sealed class ConveyorApiOptions
     /// request's job alone. 1–10,000, default 256.
     /// </summary>
     public int EnqueueBatchSize { get; set; } = DefaultEnqueueBatchSize;
+
+    /// <summary>
+    /// Longest a Jobs API request waits for the store: past it the request is answered 503 with Retry-After (a create
+    /// or a change may have been stored all the same). 1 second – 10 minutes, default 10 seconds. Raise it for
+    /// listings filtered by error text over a large store, which read the jobs in order.
+    /// </summary>
+    public TimeSpan StoreTimeout { get; set; } = DefaultStoreTimeout;
 
     /// <summary>The per-tenant rate limit (429 with Retry-After beyond it).</summary>
     public ConveyorApiRateLimitOptions RateLimit { get; set; } = new();

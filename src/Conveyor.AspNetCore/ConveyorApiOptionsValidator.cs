@@ -30,6 +30,11 @@ internal sealed class ConveyorApiOptionsValidator : IValidateOptions<ConveyorApi
             failures.Add($"{S}:EnqueueBatchSize must be between 1 and 10000; it is {options.EnqueueBatchSize}.");
         }
 
+        if (options.StoreTimeout < TimeSpan.FromSeconds(1) || options.StoreTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:StoreTimeout must be between 00:00:01 and 00:10:00; it is {options.StoreTimeout:c}.");
+        }
+
         var rate = options.RateLimit;
         if (rate.PermitsPerSecond is < 1 or > 10_000_000)
         {

@@ -35,6 +35,9 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var api = group.MapGroup(string.Empty);
         api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
 
+        // Their waits for the store are bounded (a 503 past Conveyor:Api:StoreTimeout); an application's endpoints keep theirs.
+        api.AddEndpointFilter<RouteGroupBuilder, StoreTimeoutEndpointFilter>();
+
         // RFC 9110 §9.1: what answers GET answers HEAD, with the same status and headers and no body (Kestrel writes none
         // for HEAD). Not separate operations of the OpenAPI document (ConveyorOpenApi leaves HEAD out).
         ((IEndpointConventionBuilder)api).Finally(AnswerHeadAsGet);

@@ -16,6 +16,8 @@ public sealed class ConveyorApiOptionsTests
     [InlineData("RateLimit:Burst", "0", "Conveyor:Api:RateLimit:Burst")]
     [InlineData("JobTypes:0", "NotAType", "Conveyor:Api:JobTypes:0")]
     [InlineData("EnqueueBatchSize", "0", "Conveyor:Api:EnqueueBatchSize")]
+    [InlineData("StoreTimeout", "00:00:00.500", "Conveyor:Api:StoreTimeout")]
+    [InlineData("StoreTimeout", "01:00:00", "Conveyor:Api:StoreTimeout")]
     [InlineData("Keys:0:Key", "short", "Conveyor:Api:Keys:0:Key")]
     [InlineData("Keys:0:KeyHash", "abc", "Conveyor:Api:Keys:0")]
     public async Task InvalidSetting_StopsTheStart_WithAMessageNamingIt(string key, string value, string named)

@@ -16,6 +16,66 @@ public sealed class StoreOutageTests
     private const string ClientDiagnostics = "Timeout performing GET (5000ms), IOCP: (Busy=0,Free=1000,Min=2,Max=1000), WORKER: (Busy=3,Free=32764,Min=2,Max=32767), clientName: worker-7 (Please take a look at this article for some common client-side issues: https://stackexchange.github.io/StackExchange.Redis/Timeouts)";
 
     [Fact]
+    public async Task Api_WhenTheStoreHangs_AnswersServiceUnavailable_AtTheStoreTimeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = SwitchableStore.Create(new InMemoryJobStore(time));
+        var proxy = (SwitchableStore)(object)store;
+        proxy.HangLookupsUntilCancelled = true;
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
+        });
+
+        var get = app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+        await proxy.LookupRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(ConveyorApiOptions.DefaultStoreTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(proxy.LookupCancelled.Task.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        using var response = await get.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("1", response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("did not answer within 10 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(proxy.LookupCancelled.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Create_WhenTheStoreHangsIgnoringItsToken_AnswersServiceUnavailable_AndTheJobIsStoredWhenTheStoreAnswers()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var inner = new InMemoryJobStore(time);
+        var store = SwitchableStore.Create(inner);
+        var proxy = (SwitchableStore)(object)store;
+        proxy.HoldEnqueues = true;
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["StoreTimeout"] = "00:00:03" },
+            services: s =>
+            {
+                s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+                s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
+            });
+
+        var post = app.PostJobAsync("""{"type": "test:noop"}""", idempotencyKey: "held-create");
+        await proxy.EnqueueRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(3));
+        using var response = await post.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("did not answer within 3 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // The store answers late: the job is stored, and the create repeated with its key finds it rather than a second one.
+        proxy.HoldEnqueues = false;
+        proxy.ReleaseEnqueues.TrySetResult();
+        using var again = await app.PostJobAsync("""{"type": "test:noop"}""", idempotencyKey: "held-create");
+        Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
+        var jobs = await inner.ListAsync(new JobQuery { Tenant = TenantId.Default }, CancellationToken.None);
+        Assert.Single(jobs.Jobs);
+    }
+
+    [Fact]
     public async Task Metrics_DuringAStoreOutage_ServeEveryInProcessSeries_AndLeaveOutTheStoreGauges()
     {
         var store = SwitchableStore.Create(new InMemoryJobStore(TimeProvider.System));
@@ -125,11 +185,46 @@ public sealed class StoreOutageTests
 
         public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Job lookups wait until their token is cancelled, as a client does for a server that does not answer.</summary>
+        public volatile bool HangLookupsUntilCancelled;
+
+        public TaskCompletionSource LookupRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource LookupCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Enqueues wait for <see cref="ReleaseEnqueues"/> and ignore their token, then store the jobs.</summary>
+        public volatile bool HoldEnqueues;
+
+        public TaskCompletionSource EnqueueRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource ReleaseEnqueues { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public static IJobStore Create(IJobStore inner)
         {
             var store = Create<IJobStore, SwitchableStore>();
             ((SwitchableStore)(object)store)._inner = inner;
             return store;
+        }
+
+        private async Task<JobInfo?> WaitForCancellationAsync(CancellationToken cancellationToken)
+        {
+            LookupRequested.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return null;
+            }
+            finally
+            {
+                LookupCancelled.TrySetResult();
+            }
+        }
+
+        private async Task<IReadOnlyList<EnqueueResult>> EnqueueWhenReleasedAsync(IReadOnlyList<NewJob> jobs)
+        {
+            EnqueueRequested.TrySetResult();
+            await ReleaseEnqueues.Task;
+            return await _inner.EnqueueManyAsync(jobs, CancellationToken.None);
         }
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
@@ -144,6 +239,16 @@ public sealed class StoreOutageTests
                 QueueStatsRequested.TrySetResult();
                 // Ignores its token, as a client stuck on a dead socket may.
                 return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.GetAsync) && HangLookupsUntilCancelled)
+            {
+                return new ValueTask<JobInfo?>(WaitForCancellationAsync((CancellationToken)args![^1]!));
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.EnqueueManyAsync) && HoldEnqueues)
+            {
+                return new ValueTask<IReadOnlyList<EnqueueResult>>(EnqueueWhenReleasedAsync((IReadOnlyList<NewJob>)args![0]!));
             }
 
             if (targetMethod.Name == nameof(IJobStore.GetAsync) && HangLookups)

@@ -96,6 +96,11 @@ internal static class ApiProblems
     /// The store's own error text stays in the server log: a client library's message carries its internals (thread
     /// pool statistics, endpoints, links) that mean nothing to the caller and say too much about the deployment.
     /// </summary>
+    public static ProblemHttpResult StoreTimedOut(string store, TimeSpan timeout) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "The job store is unavailable.",
+        detail: string.Create(CultureInfo.InvariantCulture, $"The {store} job store did not answer within {timeout.TotalSeconds:0.###} s; try again shortly (a create or a change may have been stored all the same: repeat a create with its Idempotency-Key)."));
+
     public static ProblemHttpResult StoreUnavailable(string store) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",

@@ -81,7 +81,8 @@ internal static class JobsEndpoints
         EnqueueResult result;
         try
         {
-            result = await batcher.EnqueueAsync(client.CreateJob(request.Type, request.Payload, options)).ConfigureAwait(false);
+            // The request stops waiting at its token (the API's store timeout); the job may still be stored by its batch.
+            result = await batcher.EnqueueAsync(client.CreateJob(request.Type, request.Payload, options)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {

@@ -1,0 +1,55 @@
+using Conveyor.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// Bounds how long a Jobs API request waits for the store (<see cref="ConveyorApiOptions.StoreTimeout"/>): the endpoint's
+/// cancellation token fires at that time, and a request it ends is answered 503 with Retry-After rather than held for
+/// the store client's own timeouts (a frozen PostgreSQL server held requests for a minute: Npgsql's 15-s connection
+/// timeout and 30-s command timeout). The endpoint is still awaited to its end, so that nothing it does outlives the
+/// request: a store that ignores its token holds the request until its own timeout, as before.
+/// </summary>
+internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOptions> options, IJobStore store, TimeProvider timeProvider, ILogger<StoreTimeoutEndpointFilter> logger) : IEndpointFilter
+{
+    private readonly TimeSpan _timeout = options.Value.StoreTimeout;
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var aborted = http.RequestAborted;
+        using var timer = new CancellationTokenSource(_timeout, timeProvider);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(aborted, timer.Token);
+
+        // Endpoints take their token as an argument, bound before the filters run; the arguments are the filters' to change.
+        for (var i = 0; i < context.Arguments.Count; i++)
+        {
+            if (context.Arguments[i] is CancellationToken)
+            {
+                context.Arguments[i] = bounded.Token;
+            }
+        }
+
+        http.RequestAborted = bounded.Token;
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (timer.IsCancellationRequested && !aborted.IsCancellationRequested
+            && e is OperationCanceledException or JobStoreUnavailableException)
+        {
+            LogTimedOut(logger, http.Request.Method, http.Request.Path, store.Name, _timeout.TotalSeconds);
+            http.Response.Headers.RetryAfter = "1";
+            return ApiProblems.StoreTimedOut(store.Name, _timeout);
+        }
+        finally
+        {
+            http.RequestAborted = aborted;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "{method} {path}: the {store} store did not answer within {seconds} s (Conveyor:Api:StoreTimeout); answered 503.")]
+    private static partial void LogTimedOut(ILogger logger, string method, string path, string store, double seconds);
+}
