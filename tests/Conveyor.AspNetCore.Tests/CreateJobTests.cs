@@ -107,6 +107,7 @@ public sealed class CreateJobTests
         { "{\"type\": \"test:noop\", \"retention_seconds\": 1e12}", "retention_seconds" },
         { "{\"type\": \"test:noop\", \"unique_key\": \"k\"}", "unique_for_seconds" },
         { "{\"type\": \"test:noop\", \"unique_for_seconds\": 5}", "unique_key" },
+        { "{\"type\": \"test:noop\", \"unique_key\": \"a\\u0000b\", \"unique_for_seconds\": 10}", "unique_key" },
         { "{\"type\": \"test:noop\", \"priority\": 1}", "priority" },
         { "{\"type\": \"test:noop\", \"type\": \"test:noop\"}", "type" },
         { "{\"type\": \"test:noop\", \"payload\": {\"rows\": 5, \"rows\": 7}}", "payload.rows" },

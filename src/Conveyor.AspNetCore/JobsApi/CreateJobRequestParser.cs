@@ -203,6 +203,13 @@ internal static class CreateJobRequestParser
                         return false;
                     }
 
+                    if (uniqueKey.Contains('\0', StringComparison.Ordinal))
+                    {
+                        // PostgreSQL's text cannot hold it; refused on every store, so a key means the same on each.
+                        error = new ParseError(name, "must not contain the character U+0000.");
+                        return false;
+                    }
+
                     options = options with { UniqueKey = uniqueKey };
                     break;
                 case "unique_for_seconds":

@@ -619,7 +619,7 @@ internal static class ConveyorOpenApi
             ["deadline"] = Timestamp("RFC 3339; the job must not run after it. Must be in the future."),
             ["process_at"] = Timestamp("RFC 3339; run no earlier. Not with process_in_seconds; not after the deadline."),
             ["process_in_seconds"] = Seconds("Run no earlier than this long from now. Not with process_at.", 0),
-            ["unique_key"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = CreateJobRequestParser.MaxUniqueKeyLength, Description = "While an unfinished job of the tenant holds the key, another create with it is a 409. Needs unique_for_seconds." },
+            ["unique_key"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = CreateJobRequestParser.MaxUniqueKeyLength, Pattern = "^[^\\u0000]*$", Description = "While an unfinished job of the tenant holds the key, another create with it is a 409. Needs unique_for_seconds. Any characters but U+0000." },
             ["unique_for_seconds"] = Seconds("How long unique_key holds. Needs unique_key.", CreateJobRequestParser.MinPositiveSeconds),
             ["retention_seconds"] = Seconds("How long the finished job is kept; Conveyor:DefaultRetention when absent.", 0),
         };

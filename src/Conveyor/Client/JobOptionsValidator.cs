@@ -44,6 +44,12 @@ internal static class JobOptionsValidator
                 Fail(nameof(JobOptions.UniqueKey), "must be 1 to 256 characters");
             }
 
+            if (options.UniqueKey.Contains('\0', StringComparison.Ordinal))
+            {
+                // PostgreSQL's text cannot hold it; refused on every store, so a key means the same on each.
+                Fail(nameof(JobOptions.UniqueKey), "must not contain the character U+0000");
+            }
+
             if (options.UniqueFor is not { } uniqueFor || uniqueFor <= TimeSpan.Zero)
             {
                 Fail(nameof(JobOptions.UniqueFor), "a positive time to live is required with a unique key");

@@ -23,7 +23,8 @@ public sealed record JobOptions
 
     /// <summary>
     /// A key that makes the job unique within its tenant: while another unfinished job holds the key and
-    /// its <see cref="UniqueFor"/> has not passed, a new enqueue with the key is refused as a duplicate.
+    /// its <see cref="UniqueFor"/> has not passed, a new enqueue with the key is refused as a duplicate. 1 to 256
+    /// characters, any but U+0000.
     /// </summary>
     public string? UniqueKey { get; init; }
 

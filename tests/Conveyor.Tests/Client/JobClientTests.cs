@@ -152,6 +152,7 @@ public sealed class JobClientTests
         { new JobOptions { Timeout = TimeSpan.Zero }, "Timeout" },
         { new JobOptions { Deadline = Now.AddSeconds(-1) }, "Deadline" },
         { new JobOptions { UniqueKey = "k" }, "UniqueFor" },
+        { new JobOptions { UniqueKey = "a\0b", UniqueFor = TimeSpan.FromMinutes(1) }, "UniqueKey" },
         { new JobOptions { JobId = "has/slash" }, "JobId" },
         { new JobOptions { Tenant = "" }, "Tenant" },
         { new JobOptions { ProcessIn = TimeSpan.FromSeconds(-5) }, "ProcessIn" },
