@@ -37,6 +37,26 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public async Task Post_RepeatWithThePayloadsMembersInAnotherOrder_ReturnsTheFirstJob_ButAnotherValueIs409()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var first = await app.PostJobAsync("""{"type": "test:noop", "payload": {"order": 17, "lines": [{"sku": "a", "n": 1}], "rush": false}}""", idempotencyKey: "order-17");
+
+        // A client that rebuilds its payload from a map on a retry: the members of each object in another order, a number
+        // written otherwise.
+        using var reordered = await app.PostJobAsync("""{"type": "test:noop", "payload": {"rush": false, "lines": [{"n": 1.0, "sku": "a"}], "order": 17}}""", idempotencyKey: "order-17");
+        using var otherValue = await app.PostJobAsync("""{"type": "test:noop", "payload": {"rush": false, "lines": [{"n": 2, "sku": "a"}], "order": 17}}""", idempotencyKey: "order-17");
+        using var otherOrderOfItems = await app.PostJobAsync("""{"type": "test:noop", "payload": {"order": 17, "lines": [{"sku": "a", "n": 1}, {"sku": "b", "n": 1}], "rush": false}}""", idempotencyKey: "order-17");
+
+        Assert.Equal(HttpStatusCode.Accepted, reordered.StatusCode);
+        Assert.Equal((await ProblemAssert.ReadJsonAsync(first)).GetProperty("job_id").GetString(), (await ProblemAssert.ReadJsonAsync(reordered)).GetProperty("job_id").GetString());
+        Assert.Equal("true", reordered.Headers.GetValues("Idempotent-Replayed").Single());
+        await ProblemAssert.IsProblemAsync(otherValue, HttpStatusCode.Conflict);
+        await ProblemAssert.IsProblemAsync(otherOrderOfItems, HttpStatusCode.Conflict);
+        Assert.Single(await app.StoredJobsAsync());
+    }
+
+    [Fact]
     public async Task Post_SameKeyFromTwoTenants_CreatesTwoJobs()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Conveyor.Workflows;
@@ -76,7 +77,30 @@ internal static class IdempotencyKey
         string.Equals(stored.Type, request.Type, StringComparison.Ordinal)
         && string.Equals(stored.Queue, request.Options.Queue ?? QueueName.Default, StringComparison.Ordinal)
         && stored.MaxRetry == (request.Options.MaxRetry ?? defaultMaxRetry)
-        && stored.Payload.Span.SequenceEqual(request.Payload.Span);
+        && SamePayload(stored.Payload, request.Payload);
+
+    /// <summary>
+    /// The same JSON value: a retry that rebuilds its payload from a map may order an object's members otherwise (RFC 8259:
+    /// they are unordered) or write a number otherwise (1.0, 1e0), and is still the same request.
+    /// </summary>
+    private static bool SamePayload(ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> requested)
+    {
+        if (stored.Span.SequenceEqual(requested.Span))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var a = JsonDocument.Parse(stored);
+            using var b = JsonDocument.Parse(requested);
+            return JsonElement.DeepEquals(a.RootElement, b.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// True when the stored job waits for the jobs the <c>POST /jobs</c> request names in <c>after</c>, in any order, under
