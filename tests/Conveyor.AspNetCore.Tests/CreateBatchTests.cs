@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -210,6 +213,80 @@ public sealed class CreateBatchTests
 
         await app.SendAsync(HttpMethod.Post, $"/batches/{batchId}/cancel", TestApp.KeyA);
         await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", """{"jobs": [{"type": "test:noop"}]}""", TestApp.KeyA), HttpStatusCode.Conflict);
+        Assert.Equal(6, (await app.StoredJobsAsync("tenant-a")).Count);
+    }
+
+    [Fact]
+    public async Task Post_TwoJobsOfTheRequestWithOneUniqueKey_Is400NamingBoth_AndStoresNothing()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        const string Job = """{"type": "test:noop", "queue": "nobody", "unique_key": "uq", "unique_for_seconds": 60}""";
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", $$"""{"jobs": [{{Job}}, {{Job}}]}""", TestApp.KeyA), HttpStatusCode.BadRequest, "jobs[1].unique_key");
+        Assert.Contains("jobs[0]", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", $$"""{"jobs": [{{Job}}], "on_complete": {{Job}}}""", TestApp.KeyA), HttpStatusCode.BadRequest, "on_complete.unique_key");
+        var batchId = (await CreatedAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA))).GetProperty("batch_id").GetString();
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", $$"""{"jobs": [{{Job}}, {{Job}}]}""", TestApp.KeyA), HttpStatusCode.BadRequest, "jobs[1].unique_key");
+        await ProblemAssert.IsProblemAsync(
+            await app.PostAsync("/workflows", $$"""{"steps": [{"name": "a", "job": {{Job}}}, {"name": "b", "job": {{Job}}, "after": ["a"]}]}""", TestApp.KeyA),
+            HttpStatusCode.BadRequest, "steps[1].job.unique_key");
+        Assert.Equal(4, (await app.StoredJobsAsync("tenant-a")).Count);
+    }
+
+    [Fact]
+    public async Task Post_RepeatWithFewerJobs_OnceTheBatchHasFinished_IsStill409()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var first = await CreatedAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "import-18"));
+        await app.SendAsync(HttpMethod.Post, $"/batches/{first.GetProperty("batch_id").GetString()}/cancel", TestApp.KeyA);
+
+        const string FirstJobOnly = """{"jobs": [{"type": "test:noop", "payload": {"n": 1}, "queue": "nobody"}], "on_success": {"type": "test:noop", "payload": {"done": true}}, "on_complete": {"type": "test:noop"}}""";
+        await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", FirstJobOnly, TestApp.KeyA, idempotencyKey: "import-18"), HttpStatusCode.Conflict);
+        using var repeat = await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "import-18");
+
+        Assert.Equal("CANCELLED", (await CreatedAsync(repeat)).GetProperty("status").GetString());
+        Assert.Equal("true", repeat.Headers.GetValues("Idempotent-Replayed").Single());
+    }
+
+    [Fact]
+    public async Task Post_RepeatAfterTheBatchRecordWasPurged_Is409SayingSo()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(withKeys: true, services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var body = TwoJobs.Replace("\"on_complete\"", "\"retention_seconds\": 1, \"on_complete\"", StringComparison.Ordinal);
+        var batchId = (await CreatedAsync(await app.PostAsync("/batches", body, TestApp.KeyA, idempotencyKey: "import-19"))).GetProperty("batch_id").GetString();
+        await app.SendAsync(HttpMethod.Post, $"/batches/{batchId}/cancel", TestApp.KeyA);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await app.Store.PurgeExpiredAsync(100, CancellationToken.None);
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, $"/batches/{batchId}", TestApp.KeyA), HttpStatusCode.NotFound);
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", body, TestApp.KeyA, idempotencyKey: "import-19"), HttpStatusCode.Conflict);
+
+        Assert.Contains("no longer kept", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddJobs_RepeatWithTheSameIdempotencyKey_AnswersTheFirstAdd_AlsoOnceTheBatchHasFinished()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var batchId = (await CreatedAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA))).GetProperty("batch_id").GetString()!;
+        const string Add = """{"jobs": [{"type": "test:noop", "payload": {"n": 3}, "queue": "nobody"}, {"type": "test:noop", "payload": {"n": 4}, "queue": "nobody"}]}""";
+
+        var first = await CreatedAsync(await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-1"));
+        using var repeat = await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-1");
+
+        Assert.Equal(first.GetProperty("job_ids").GetRawText(), (await CreatedAsync(repeat)).GetProperty("job_ids").GetRawText());
+        Assert.Equal("true", repeat.Headers.GetValues("Idempotent-Replayed").Single());
+        using (var batch = await app.SendAsync(HttpMethod.Get, $"/batches/{batchId}", TestApp.KeyA))
+        {
+            Assert.Equal(4, JsonDocument.Parse(await batch.Content.ReadAsStringAsync()).RootElement.GetProperty("total").GetInt32());
+        }
+
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", Add.Replace("\"n\": 4", "\"n\": 5", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "add-1"), HttpStatusCode.Conflict);
+        await app.SendAsync(HttpMethod.Post, $"/batches/{batchId}/cancel", TestApp.KeyA);
+        using var late = await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-1");
+        Assert.Equal(first.GetProperty("job_ids").GetRawText(), (await CreatedAsync(late)).GetProperty("job_ids").GetRawText());
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-2"), HttpStatusCode.Conflict);
         Assert.Equal(6, (await app.StoredJobsAsync("tenant-a")).Count);
     }
 }

@@ -61,4 +61,21 @@ internal static class JobRequestChecks
             return false;
         }
     }
+
+    /// <summary>
+    /// A 400 naming <paramref name="path"/> when its job's unique key was given to an earlier job of the same request
+    /// (<paramref name="earlier"/>: each key seen so far and the path of its job): one job holds a key at a time, so the
+    /// store would refuse the request whole, naming a job that was never stored.
+    /// </summary>
+    public static ValidationProblem? RepeatedUniqueKey(CreateJobRequest request, string path, Dictionary<string, string> earlier)
+    {
+        if (request.Options.UniqueKey is not { } key)
+        {
+            return null;
+        }
+
+        return earlier.TryAdd(key, path)
+            ? null
+            : ApiProblems.Invalid($"{path}.unique_key", $"'{key}' is also the unique_key of {earlier[key]}: one job holds a key at a time, so the two cannot be stored together.");
+    }
 }

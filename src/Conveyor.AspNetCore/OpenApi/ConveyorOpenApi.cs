@@ -275,17 +275,16 @@ internal static class ConveyorOpenApi
                 };
                 operation.Parameters ??= [];
                 AddQuery(operation, "tenant", "Admin keys only: the tenant to act in, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise). Every job is created in this tenant.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
-                if (!adding)
+                operation.Parameters.Add(new OpenApiParameter
                 {
-                    operation.Parameters.Add(new OpenApiParameter
-                    {
-                        Name = IdempotencyKey.HeaderName,
-                        In = ParameterLocation.Header,
-                        Description = "Makes a repeat of the request answer the first one (201, Idempotent-Replayed: true); the same key with another request is a 409.",
-                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^[!-~]{{1,{IdempotencyKey.MaxLength}}}$" },
-                    });
-                    AddHeader(operation, "201", "Idempotent-Replayed", "'true' when an Idempotency-Key repeat answered the first request.");
-                }
+                    Name = IdempotencyKey.HeaderName,
+                    In = ParameterLocation.Header,
+                    Description = adding
+                        ? "Makes a repeat of the add answer the first one (201, Idempotent-Replayed: true), also once the batch has finished; the same key with other jobs is a 409."
+                        : "Makes a repeat of the request answer the first one (201, Idempotent-Replayed: true); the same key with another request is a 409.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^[!-~]{{1,{IdempotencyKey.MaxLength}}}$" },
+                });
+                AddHeader(operation, "201", "Idempotent-Replayed", "'true' when an Idempotency-Key repeat answered the first request.");
 
                 AddHeader(operation, "201", "Location", endpointName == "CreateWorkflow" ? "The workflow: GET it for its steps' status." : "The batch: GET it for its counts and progress.");
                 break;

@@ -94,6 +94,7 @@ internal static class CreateBatchEndpoint
         HttpContext http,
         IJobClient client,
         IWorkflowClient workflows,
+        IJobStore store,
         JobTypeCatalog catalog,
         IOptions<ConveyorApiOptions> apiOptions,
         IOptions<ConveyorOptions> coreOptions,
@@ -111,17 +112,25 @@ internal static class CreateBatchEndpoint
             return problem!;
         }
 
+        if (!IdempotencyKey.TryRead(http.Request, out var key, out var invalidKey))
+        {
+            return invalidKey!;
+        }
+
         var request = BatchRequestParser.Parse(new ReadOnlySequence<byte>(body), timeProvider.GetUtcNow(), adding: true, out var error);
         if (request is null)
         {
             return ApiProblems.Invalid(error!.Field, error.Reason);
         }
 
-        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, key: null, out var built, out invalid, out var tooLarge))
+        // With a key, the added jobs' ids derive from it and the batch (a key has no line break: no create's ids collide).
+        var addKey = key is null ? null : $"{key}\nadded to {batchId}";
+        if (!TryBuild(client, catalog, coreOptions.Value, request, tenant, addKey, out var built, out invalid, out var tooLarge))
         {
             return invalid is not null ? invalid : tooLarge!;
         }
 
+        var location = ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{http.Request.Path.Value![..http.Request.Path.Value!.TrimEnd('/').LastIndexOf('/')]}");
         EnqueueAllResult result;
         try
         {
@@ -129,6 +138,12 @@ internal static class CreateBatchEndpoint
         }
         catch (InvalidOperationException)
         {
+            // A repeat of an add that was stored, after the batch has finished, still answers the first add.
+            if (addKey is not null && await ReplayAddAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, addKey, location, cancellationToken).ConfigureAwait(false) is { } replayed)
+            {
+                return replayed;
+            }
+
             var batch = await workflows.GetBatchAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
             return batch is null
                 ? WorkflowsEndpoints.NotFound("batch", batchId)
@@ -141,11 +156,45 @@ internal static class CreateBatchEndpoint
 
         if (!result.AllStored)
         {
+            if (addKey is not null && result.Refusal!.Outcome == EnqueueOutcome.DuplicateId)
+            {
+                return await ReplayAddAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, addKey, location, cancellationToken).ConfigureAwait(false)
+                    ?? ApiProblems.Conflict(
+                        "Idempotency-Key reused with a different request.",
+                        $"The key '{key}' already added other jobs to batch {batchId}. Use a new key for a new add.");
+            }
+
             return Refused(result, built.Fields, built.All);
         }
 
-        var location = ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{http.Request.Path.Value![..http.Request.Path.Value!.TrimEnd('/').LastIndexOf('/')]}");
         return TypedResults.Created(location, built.Response(batchId, BatchState.Running));
+    }
+
+    /// <summary>
+    /// A repeat of an add with the same Idempotency-Key: the first add's answer when every job of the request is the job
+    /// the first add stored in this batch (type, queue, payload, max retry) and the first add had no more; null otherwise.
+    /// </summary>
+    private static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAddAsync(
+        HttpContext http, IWorkflowClient workflows, IJobStore store, ConveyorOptions options, BatchRequest request, BuiltBatch built,
+        string batchId, string tenant, string addKey, string location, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < request.Jobs.Count; i++)
+        {
+            var stored = await store.GetAsync(tenant, built.Members[i].Id, cancellationToken).ConfigureAwait(false);
+            if (stored is null || stored.BatchId != batchId || !IdempotencyKey.SameRequest(stored, request.Jobs[i], options.DefaultMaxRetry))
+            {
+                return null;
+            }
+        }
+
+        if (await store.GetAsync(tenant, IdempotencyKey.ToJobId(tenant, addKey, $"batch\n{request.Jobs.Count}"), cancellationToken).ConfigureAwait(false) is not null
+            || await workflows.GetBatchAsync(batchId, tenant, cancellationToken).ConfigureAwait(false) is not { } batch)
+        {
+            return null;
+        }
+
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created(location, built.Response(batchId, batch.State));
     }
 
     /// <summary>Checks and builds every job of the request, in its tenant; with an idempotency key each job's id derives from it.</summary>
@@ -159,11 +208,18 @@ internal static class CreateBatchEndpoint
         var specs = request.Jobs.Select((job, i) => (Job: job, Field: $"jobs[{i}]", Part: $"batch\n{i}"))
             .Append((Job: request.OnSuccess!, Field: "on_success", Part: "batch\non_success"))
             .Append((Job: request.OnComplete!, Field: "on_complete", Part: "batch\non_complete"));
+        var uniqueKeys = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (job, field, part) in specs)
         {
             if (job is null)
             {
                 continue;
+            }
+
+            if (JobRequestChecks.RepeatedUniqueKey(job, field, uniqueKeys) is { } repeated)
+            {
+                invalid = repeated;
+                return false;
             }
 
             if (!JobRequestChecks.TryCheck(job, field, catalog, options, out invalid, out tooLarge)
@@ -187,7 +243,14 @@ internal static class CreateBatchEndpoint
         string batchId, string tenant, string key, CancellationToken cancellationToken)
     {
         var batch = await workflows.GetBatchAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
-        var same = batch is { Workflow: null };
+        if (batch is null)
+        {
+            return NoLongerKept(key, "batch", batchId);
+        }
+
+        // The first request had no more jobs than this one: its next job would have had this id.
+        var same = batch.Workflow is null
+            && await store.GetAsync(tenant, IdempotencyKey.ToJobId(tenant, key, $"batch\n{request.Jobs.Count}"), cancellationToken).ConfigureAwait(false) is null;
         var requests = request.Jobs.Append(request.OnSuccess).Append(request.OnComplete).Where(static r => r is not null).ToList();
         for (var i = 0; same && i < built.All.Count; i++)
         {
@@ -214,6 +277,11 @@ internal static class CreateBatchEndpoint
         http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Created(Location(http, batchId), built.Response(batchId, batch!.State));
     }
+
+    /// <summary>A 409 for a repeat whose batch or workflow has been purged (its retention passed) while jobs of it remain.</summary>
+    internal static ProblemHttpResult NoLongerKept(string key, string kind, string id) => ApiProblems.Conflict(
+        "Idempotency-Key reused after its " + kind + " expired.",
+        $"The key '{key}' created {kind} {id}, which is no longer kept (its retention passed) though jobs of it remain. Use a new key for a new {kind}.");
 
     /// <summary>A 409 naming the job the store refused (its id or unique key is held) and the job that holds it.</summary>
     internal static ProblemHttpResult Refused(EnqueueAllResult result, IReadOnlyList<string> fields, IReadOnlyList<NewJob> jobs)

@@ -48,10 +48,16 @@ internal static class CreateWorkflowEndpoint
         var workflowId = key is null ? BatchId.New() : IdempotencyKey.ToBatchId(tenant, key, "workflow");
         var builder = new WorkflowBuilder(request.Name) { WorkflowId = workflowId, Retention = request.Retention };
         var stepOfJob = new Dictionary<string, int>(StringComparer.Ordinal);
+        var uniqueKeys = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < request.Steps.Count; i++)
         {
             var step = request.Steps[i];
             var path = $"steps[{i}].job";
+            if (JobRequestChecks.RepeatedUniqueKey(step.Job, path, uniqueKeys) is { } repeated)
+            {
+                return repeated;
+            }
+
             if (!JobRequestChecks.TryCheck(step.Job, path, catalog, coreOptions.Value, out var invalid, out var tooLarge))
             {
                 return invalid is not null ? invalid : tooLarge!;
@@ -118,9 +124,14 @@ internal static class CreateWorkflowEndpoint
     {
         var workflowId = builder.WorkflowId!;
         var workflow = await workflows.GetWorkflowAsync(workflowId, tenant, cancellationToken).ConfigureAwait(false);
-        var storedSteps = workflow?.Steps.ToDictionary(static s => s.Name, StringComparer.Ordinal);
-        var same = storedSteps is not null && storedSteps.Count == request.Steps.Count
-            && string.Equals(workflow!.Name, request.Name, StringComparison.Ordinal)
+        if (workflow is null)
+        {
+            return CreateBatchEndpoint.NoLongerKept(key, "workflow", workflowId);
+        }
+
+        var storedSteps = workflow.Steps.ToDictionary(static s => s.Name, StringComparer.Ordinal);
+        var same = storedSteps.Count == request.Steps.Count
+            && string.Equals(workflow.Name, request.Name, StringComparison.Ordinal)
             && request.Steps.Zip(builder.Steps).All(pair =>
                 storedSteps.TryGetValue(pair.First.Name, out var stored)
                 && stored.JobId == pair.Second.Job.Id
@@ -138,7 +149,7 @@ internal static class CreateWorkflowEndpoint
         return TypedResults.Created(Location(http, workflowId), new WorkflowCreatedResponse
         {
             WorkflowId = workflowId,
-            Name = workflow!.Name,
+            Name = workflow.Name,
             Status = workflow.State.ToApiStatus(),
             Steps = workflow.Steps.ToDictionary(static s => s.Name, static s => s.JobId, StringComparer.Ordinal),
         });
