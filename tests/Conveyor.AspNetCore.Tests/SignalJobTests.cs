@@ -44,6 +44,19 @@ public sealed class SignalJobTests
     }
 
     [Fact]
+    public async Task AParkedJobCancelled_NoLongerShowsWhyItWaited()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync("test:approval");
+        await app.WaitForStatusAsync(jobId, null, "SCHEDULED");
+
+        (await app.SendAsync(HttpMethod.Post, $"/jobs/{jobId}/cancel")).Dispose();
+
+        var job = await app.WaitForStatusAsync(jobId, null, "CANCELLED");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, job.GetProperty("snoozed_reason").ValueKind);
+    }
+
+    [Fact]
     public async Task Signal_BeforeTheJobRuns_IsKept_AndTheJobNeverParks()
     {
         await using var app = await TestApp.StartAsync();

@@ -24,7 +24,8 @@ internal static class JobResponseMapper
         DependsOn = job.DependsOn.Count == 0 ? [] : job.DependsOn.Select(static d => d.Id).ToList(),
         MaxRetry = job.MaxRetry,
         CancelRequested = job.CancelRequested,
-        SnoozedReason = job.SnoozeReason,
+        // Why a job waits means nothing once it has ended (a parked job cancelled keeps it in the store).
+        SnoozedReason = job.State.IsFinished() ? null : job.SnoozeReason,
         TraceId = ActivityContext.TryParse(job.TraceParent, null, out var trace) ? trace.TraceId.ToHexString() : null,
         CreatedAt = Rfc3339.Format(job.CreatedAt),
         UpdatedAt = Rfc3339.Format(job.UpdatedAt),

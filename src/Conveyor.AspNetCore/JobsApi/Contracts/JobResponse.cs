@@ -53,7 +53,8 @@ internal sealed record JobResponse
 
     /// <summary>
     /// Why the job was last handed back to wait until <c>scheduled_at</c> without counting an attempt (e.g. no server
-    /// that handles its type has taken it yet); null when it never was, cleared when a later attempt ends. Not an error.
+    /// that handles its type has taken it yet, or it waits for a signal); null when it never was, cleared when a later
+    /// attempt ends, and null once the job has finished (a waiting job cancelled). Not an error.
     /// </summary>
     [JsonPropertyName("snoozed_reason")]
     public string? SnoozedReason { get; init; }
