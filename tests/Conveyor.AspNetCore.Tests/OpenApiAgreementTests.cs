@@ -153,7 +153,7 @@ public sealed class OpenApiAgreementTests
         await using var app = await TestApp.StartAsync();
         var contract = await OpenApiContract.LoadAsync(app.Client);
 
-        foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/workflows") })
+        foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/workflows"), ("POST", "/batches/{batchId}/jobs") })
         {
             Assert.NotNull(contract.Operation(method, path)["responses"]!["201"]!["headers"]?["Idempotent-Replayed"]);
         }
@@ -170,6 +170,24 @@ public sealed class OpenApiAgreementTests
             if (contract.Operation(method, path)["requestBody"] is not null)
             {
                 Assert.True(responses["408"]?["content"]?["application/problem+json"] is not null, $"{method} {path} does not document the 408 of a body that does not arrive");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ProblemSchemas_DocumentTheMembersTheServerAdds()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var schemas = contract.Document["components"]!["schemas"]!.AsObject();
+
+        foreach (var name in new[] { "ProblemDetails", "HttpValidationProblemDetails" })
+        {
+            var properties = schemas[name]?["properties"]?.AsObject();
+            Assert.True(properties is not null, $"no schema {name}: {string.Join(", ", schemas.Select(static p => p.Key))}");
+            foreach (var member in new[] { "traceId", "field", "limit" })
+            {
+                Assert.True(properties.ContainsKey(member), $"{name} has no {member}");
             }
         }
     }

@@ -114,6 +114,15 @@ internal static class ConveyorOpenApi
                     "RUNNING until every job finished; SUCCESS when every one succeeded, COMPLETED when some did not; CANCELLED when cancelled as a whole.");
             }
 
+            if ((context.JsonTypeInfo.Type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) || context.JsonTypeInfo.Type == typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))
+                && schema.Properties is { } problemProperties)
+            {
+                // The members every problem of this API may carry beyond RFC 9457's, so that generated clients expose them.
+                problemProperties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The W3C trace id of the request, to find it in the server's log and traces." };
+                problemProperties["field"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "413 and some 403: the request field the refusal is about (a 400 names it in errors)." };
+                problemProperties["limit"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "413: the largest size accepted for field, in bytes." };
+            }
+
             if (context.JsonTypeInfo.Type == typeof(HealthCheckResponse))
             {
                 schema.Required?.Remove("description");
