@@ -85,6 +85,30 @@ public sealed class EnqueueValidationTests
     }
 
     [Fact]
+    public async Task BatchesAndWorkflows_WithJobsInAQueueNoServerServes_AreStored_WithAWarningPerQueue()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        await WaitForServerAsync(app.Store);
+        const string Served = """{"type": "test:noop", "queue": "critical"}""";
+        const string Unserved = """{"type": "test:noop", "queue": "nobody-serves-this"}""";
+
+        using var batch = await app.PostAsync("/batches", $$"""{"jobs": [{{Unserved}}, {{Served}}, {{Unserved}}], "on_complete": {{Served}}}""");
+        using var served = await app.PostAsync("/batches", $$"""{"jobs": [{{Served}}]}""");
+        var servedBody = await ProblemAssert.ReadJsonAsync(served);
+        var batchId = servedBody.GetProperty("batch_id").GetString();
+        using var added = await app.PostAsync($"/batches/{batchId}/jobs", $$"""{"jobs": [{{Unserved}}]}""");
+        using var workflow = await app.PostAsync("/workflows", $$"""{"steps": [{"name": "a", "job": {{Served}}}, {"name": "b", "job": {{Unserved}}, "after": ["a"]}]}""");
+
+        Assert.False(servedBody.TryGetProperty("warnings", out _));
+        foreach (var response in new[] { batch, added, workflow })
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var warning = Assert.Single((await ProblemAssert.ReadJsonAsync(response)).GetProperty("warnings").EnumerateArray()).GetString();
+            Assert.Contains("'nobody-serves-this'", warning, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Post_WithNoServerRunning_IsAccepted_WithAWarning()
     {
         await using var app = await TestApp.StartAsync();

@@ -26,6 +26,27 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
                 : $"No running server serves queue '{queue}' (they serve: {string.Join(", ", served.Order(StringComparer.Ordinal))}); the job waits until a server that serves it starts.";
     }
 
+    /// <summary>
+    /// The warnings for the jobs of one request (a batch, an add to one, a workflow): one per queue among
+    /// <paramref name="queues"/> that no live server serves, in name order; null when there is none or the registry cannot
+    /// be read.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<string>?> WarningsForAsync(IEnumerable<string> queues)
+    {
+        var served = await CurrentAsync().ConfigureAwait(false);
+        if (served is null)
+        {
+            return null;
+        }
+
+        var warnings = queues.Where(q => !served.Contains(q)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(q => served.Count == 0
+                ? $"No server is running: the request's jobs in queue '{q}' wait until a server that serves it starts."
+                : $"No running server serves queue '{q}' (they serve: {string.Join(", ", served.Order(StringComparer.Ordinal))}); the request's jobs in it wait until a server that serves it starts.")
+            .ToList();
+        return warnings.Count == 0 ? null : warnings;
+    }
+
     private Task<FrozenSet<string>?> CurrentAsync()
     {
         var now = timeProvider.GetUtcNow();

@@ -34,6 +34,7 @@ internal static class CreateBatchEndpoint
         IJobClient client,
         IWorkflowClient workflows,
         IJobStore store,
+        ServedQueues servedQueues,
         JobTypeCatalog catalog,
         IOptions<ConveyorApiOptions> apiOptions,
         IOptions<ConveyorOptions> coreOptions,
@@ -86,7 +87,10 @@ internal static class CreateBatchEndpoint
             return Refused(result.Jobs, built.Fields, built.All);
         }
 
-        return TypedResults.Created(Location(http, result.BatchId), built.Response(result.BatchId, BatchState.Running));
+        return TypedResults.Created(Location(http, result.BatchId), built.Response(result.BatchId, BatchState.Running) with
+        {
+            Warnings = await servedQueues.WarningsForAsync(built.All.Select(static j => j.Queue)).ConfigureAwait(false),
+        });
     }
 
     internal static async Task<Results<Created<BatchCreatedResponse>, ValidationProblem, ProblemHttpResult>> AddAsync(
@@ -95,6 +99,7 @@ internal static class CreateBatchEndpoint
         IJobClient client,
         IWorkflowClient workflows,
         IJobStore store,
+        ServedQueues servedQueues,
         JobTypeCatalog catalog,
         IOptions<ConveyorApiOptions> apiOptions,
         IOptions<ConveyorOptions> coreOptions,
@@ -167,7 +172,10 @@ internal static class CreateBatchEndpoint
             return Refused(result, built.Fields, built.All);
         }
 
-        return TypedResults.Created(location, built.Response(batchId, BatchState.Running));
+        return TypedResults.Created(location, built.Response(batchId, BatchState.Running) with
+        {
+            Warnings = await servedQueues.WarningsForAsync(built.All.Select(static j => j.Queue)).ConfigureAwait(false),
+        });
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ internal static class CreateWorkflowEndpoint
         HttpContext http,
         IJobClient client,
         IWorkflowClient workflows,
+        ServedQueues servedQueues,
         JobTypeCatalog catalog,
         IOptions<ConveyorApiOptions> apiOptions,
         IOptions<ConveyorOptions> coreOptions,
@@ -110,6 +111,7 @@ internal static class CreateWorkflowEndpoint
             Name = request.Name,
             Status = BatchState.Running.ToApiStatus(),
             Steps = request.Steps.ToDictionary(static s => s.Name, s => result.StepJobIds[s.Name], StringComparer.Ordinal),
+            Warnings = await servedQueues.WarningsForAsync(builder.Steps.Select(static s => s.Job.Queue)).ConfigureAwait(false),
         });
     }
 

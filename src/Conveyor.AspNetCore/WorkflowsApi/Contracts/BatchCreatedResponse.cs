@@ -23,4 +23,9 @@ internal sealed record BatchCreatedResponse
     /// <summary>The complete callback's job id (WAITING until every job finished), or null.</summary>
     [JsonPropertyName("on_complete_job_id")]
     public string? OnCompleteJobId { get; init; }
+
+    /// <summary>What the caller should know although the jobs were stored (a queue no running server serves); absent when nothing.</summary>
+    [JsonPropertyName("warnings")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }

@@ -18,4 +18,9 @@ internal sealed record WorkflowCreatedResponse
     /// <summary>Each step's job id, by step name.</summary>
     [JsonPropertyName("steps")]
     public required IReadOnlyDictionary<string, string> Steps { get; init; }
+
+    /// <summary>What the caller should know although the jobs were stored (a queue no running server serves); absent when nothing.</summary>
+    [JsonPropertyName("warnings")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
