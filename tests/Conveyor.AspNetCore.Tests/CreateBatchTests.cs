@@ -283,6 +283,7 @@ public sealed class CreateBatchTests
         }
 
         await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", Add.Replace("\"n\": 4", "\"n\": 5", StringComparison.Ordinal), TestApp.KeyA, idempotencyKey: "add-1"), HttpStatusCode.Conflict);
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", """{"jobs": [{"type": "test:noop", "payload": {"n": 3}, "queue": "nobody"}]}""", TestApp.KeyA, idempotencyKey: "add-1"), HttpStatusCode.Conflict);
         await app.SendAsync(HttpMethod.Post, $"/batches/{batchId}/cancel", TestApp.KeyA);
         using var late = await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-1");
         Assert.Equal(first.GetProperty("job_ids").GetRawText(), (await CreatedAsync(late)).GetProperty("job_ids").GetRawText());

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -201,5 +204,22 @@ public sealed class CreateWorkflowTests
         var addedJob = Assert.Single(workflow.GetProperty("added_jobs").EnumerateArray());
         Assert.Equal(added.GetProperty("job_ids")[0].GetString(), addedJob.GetProperty("job_id").GetString());
         Assert.Equal(defined + 1, workflow.GetProperty("batch").GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Post_RepeatAfterTheWorkflowRecordWasPurged_Is409SayingSo()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(withKeys: true, services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        const string Body = """{"steps": [{"name": "a", "job": {"type": "test:noop", "queue": "nobody"}}], "retention_seconds": 1}""";
+        var workflowId = (await CreatedAsync(await app.PostAsync("/workflows", Body, TestApp.KeyA, idempotencyKey: "wf-19"))).GetProperty("workflow_id").GetString();
+        await app.SendAsync(HttpMethod.Post, $"/batches/{workflowId}/cancel", TestApp.KeyA);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await app.Store.PurgeExpiredAsync(100, CancellationToken.None);
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Get, $"/workflows/{workflowId}", TestApp.KeyA), HttpStatusCode.NotFound);
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", Body, TestApp.KeyA, idempotencyKey: "wf-19"), HttpStatusCode.Conflict);
+
+        Assert.Contains("no longer kept", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 }

@@ -42,7 +42,7 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
-    public async Task Create_WhenTheStoreHangsIgnoringItsToken_AnswersServiceUnavailable_AndTheJobIsStoredWhenTheStoreAnswers()
+    public async Task Create_WhenTheStoreHangsIgnoringItsToken_AnswersServiceUnavailable_AndStoresOnlyWhatWasHandedToIt()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var inner = new InMemoryJobStore(time);
@@ -57,22 +57,96 @@ public sealed class StoreOutageTests
                 s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
             });
 
-        var post = app.PostJobAsync("""{"type": "test:noop"}""", idempotencyKey: "held-create");
+        // Whatever fails below, the held call ends, so that the app's batcher can stop.
+        await using var release = new AsyncRelease(proxy.ReleaseEnqueues);
+
+        // The first create's batch is in the store's hands; two more wait behind it for the next batch.
+        var held = app.PostJobAsync("""{"type": "test:noop"}""", idempotencyKey: "held-create");
         await proxy.EnqueueRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var queued = new[] { app.PostJobAsync("""{"type": "test:noop", "payload": {"n": 1}}"""), app.PostJobAsync("""{"type": "test:noop", "payload": {"n": 2}}""") };
+        var batcher = app.Services.GetRequiredService<Conveyor.AspNetCore.JobsApi.EnqueueBatcher>();
+        await WaitUntilAsync(() => batcher.Waiting == 2);
         time.Advance(TimeSpan.FromSeconds(3));
-        using var response = await post.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
-        Assert.Contains("did not answer within 3 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Contains("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        foreach (var post in queued.Prepend(held))
+        {
+            using var response = await post.WaitAsync(TimeSpan.FromSeconds(10));
+            var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("did not answer within 3 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Contains("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
 
-        // The store answers late: the job is stored, and the create repeated with its key finds it rather than a second one.
+        // The store answers late: the job it was handed is stored, and the create repeated with its key finds it; the two
+        // that waited behind it were never handed to the store, so their callers' retries make no second job.
         proxy.HoldEnqueues = false;
         proxy.ReleaseEnqueues.TrySetResult();
+        await WaitUntilAsync(() => batcher.Waiting == 0);
         using var again = await app.PostJobAsync("""{"type": "test:noop"}""", idempotencyKey: "held-create");
         Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
+        await WaitUntilAsync(() => batcher.Waiting == 0);
         var jobs = await inner.ListAsync(new JobQuery { Tenant = TenantId.Default }, CancellationToken.None);
         Assert.Single(jobs.Jobs);
+    }
+
+    [Fact]
+    public async Task Create_WithABodySlowerThanTheStoreTimeout_IsStored_NotAnsweredAsAStoreTimeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var content = new SlowContent("{\"type\": \"test:noop\", "u8.ToArray(), "\"payload\": {\"n\": 1}}"u8.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = content };
+        var post = app.Client.SendAsync(request);
+        await content.FirstPartSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(ConveyorApiOptions.DefaultStoreTimeout + TimeSpan.FromSeconds(1));
+        content.SendTheRest.TrySetResult();
+        using var response = await post.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Single(await app.StoredJobsAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(5);
+        }
+    }
+
+    private sealed class AsyncRelease(TaskCompletionSource release) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            release.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A JSON body sent in two parts, the second when the test says.</summary>
+    private sealed class SlowContent(byte[] first, byte[] rest) : HttpContent
+    {
+        public TaskCompletionSource FirstPartSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource SendTheRest { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(first);
+            await stream.FlushAsync();
+            FirstPartSent.TrySetResult();
+            await SendTheRest.Task;
+            await stream.WriteAsync(rest);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = first.Length + rest.Length;
+            return true;
+        }
     }
 
     [Fact]

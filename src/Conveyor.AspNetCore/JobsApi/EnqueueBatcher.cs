@@ -9,6 +9,8 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// next round trip (<see cref="IJobClient.EnqueueManyAsync(IReadOnlyList{NewJob}, CancellationToken)"/>), so one
 /// SQLite transaction or one Redis pipeline carries many jobs under load, and a lone request waits for nothing.
 /// Each job is still refused or stored on its own, and each request gets its own result only once its job is stored.
+/// A request that stops waiting (its store timeout, or the client gone) before its job is taken into a batch leaves
+/// nothing stored.
 /// </summary>
 internal sealed class EnqueueBatcher : IAsyncDisposable
 {
@@ -16,6 +18,7 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
     private readonly IJobClient _client;
     private readonly int _batchSize;
     private readonly Task _loop;
+    private int _waiting;
 
     public EnqueueBatcher(IJobClient client, IOptions<ConveyorApiOptions> options)
     {
@@ -29,16 +32,34 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
         }
     }
 
-    public Task<EnqueueResult> EnqueueAsync(NewJob job)
+    /// <summary>
+    /// The job's result once its batch is stored. <paramref name="cancellationToken"/> ends the wait: a job still waiting
+    /// for its batch then is never stored; one whose batch is being written may still be.
+    /// </summary>
+    public async Task<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
-        var pending = new PendingEnqueue(job, new TaskCompletionSource<EnqueueResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingEnqueue(job);
+        Interlocked.Increment(ref _waiting);
         if (!_channel.Writer.TryWrite(pending))
         {
+            Interlocked.Decrement(ref _waiting);
             throw new ObjectDisposedException(nameof(EnqueueBatcher), "The application is stopping.");
         }
 
-        return pending.Completion.Task;
+        try
+        {
+            return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Not taken into a batch yet: it never will be.
+            pending.Abandon();
+            throw;
+        }
     }
+
+    /// <summary>The jobs in the queue, not yet taken into a batch (abandoned ones too, until the loop passes them).</summary>
+    internal int Waiting => Volatile.Read(ref _waiting);
 
     public async ValueTask DisposeAsync()
     {
@@ -56,8 +77,17 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
             jobs.Clear();
             while (batch.Count < _batchSize && _channel.Reader.TryRead(out var pending))
             {
-                batch.Add(pending);
-                jobs.Add(pending.Job);
+                Interlocked.Decrement(ref _waiting);
+                if (pending.TryTake())
+                {
+                    batch.Add(pending);
+                    jobs.Add(pending.Job);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             try
@@ -100,5 +130,20 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
         }
     }
 
-    private sealed record PendingEnqueue(NewJob Job, TaskCompletionSource<EnqueueResult> Completion);
+    /// <summary>A request's job in the queue: taken into a batch, or abandoned by its request first (then never stored).</summary>
+    private sealed class PendingEnqueue(NewJob job)
+    {
+        private const int Queued = 0;
+        private const int Taken = 1;
+        private const int Abandoned = 2;
+        private int _state;
+
+        public NewJob Job { get; } = job;
+
+        public TaskCompletionSource<EnqueueResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+
+        public void Abandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued);
+    }
 }

@@ -81,8 +81,7 @@ internal static class JobsEndpoints
         EnqueueResult result;
         try
         {
-            // The request stops waiting at its token (the API's store timeout); the job may still be stored by its batch.
-            result = await batcher.EnqueueAsync(client.CreateJob(request.Type, request.Payload, options)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = await batcher.EnqueueAsync(client.CreateJob(request.Type, request.Payload, options), cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {

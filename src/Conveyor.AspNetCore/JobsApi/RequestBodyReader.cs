@@ -111,25 +111,37 @@ internal static class RequestBodyReader
             sizeFeature.MaxRequestBodySize = limit + 1L;
         }
 
-        PipeReader reader = request.BodyReader;
-        while (true)
+        // A slow upload is Kestrel's to bound (408), not the API's wait for the store (StoreWait): read with the request's
+        // own token, the store's clock stopped.
+        var wait = request.HttpContext.Features.Get<StoreWait>();
+        wait?.PauseForBody();
+        try
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (buffer.Length > limit)
+            var token = wait?.RequestAborted ?? cancellationToken;
+            PipeReader reader = request.BodyReader;
+            while (true)
             {
+                var result = await reader.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (buffer.Length > limit)
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    return (null, buffer.Length);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    var body = buffer.ToArray();
+                    reader.AdvanceTo(buffer.End);
+                    return (body, body.Length);
+                }
+
                 reader.AdvanceTo(buffer.Start, buffer.End);
-                return (null, buffer.Length);
             }
-
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                var body = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return (body, body.Length);
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+        finally
+        {
+            wait?.ResumeAfterBody();
         }
     }
 }

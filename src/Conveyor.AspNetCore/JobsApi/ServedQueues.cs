@@ -13,12 +13,15 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
     /// <summary>How long one read of the registry is used; a server beats every 5 s and expires after 15 s anyway.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long an answer waits for the registry before it goes without warnings.</summary>
+    public static readonly TimeSpan ReadFor = TimeSpan.FromSeconds(1);
+
     private (Task<FrozenSet<string>?> Queues, DateTimeOffset ReadAt)? _cache;
 
     /// <summary>A warning for the caller when no live server serves <paramref name="queue"/>; null when one does, or when the registry cannot be read.</summary>
     public async ValueTask<string?> WarningForAsync(string queue)
     {
-        var served = await CurrentAsync().ConfigureAwait(false);
+        var served = await ServedAsync().ConfigureAwait(false);
         return served is null || served.Contains(queue)
             ? null
             : served.Count == 0
@@ -33,7 +36,7 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
     /// </summary>
     public async ValueTask<IReadOnlyList<string>?> WarningsForAsync(IEnumerable<string> queues)
     {
-        var served = await CurrentAsync().ConfigureAwait(false);
+        var served = await ServedAsync().ConfigureAwait(false);
         if (served is null)
         {
             return null;
@@ -45,6 +48,22 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
                 : $"No running server serves queue '{q}' (they serve: {string.Join(", ", served.Order(StringComparer.Ordinal))}); the request's jobs in it wait until a server that serves it starts.")
             .ToList();
         return warnings.Count == 0 ? null : warnings;
+    }
+
+    /// <summary>
+    /// The queues served, or null when the registry cannot be read within <see cref="ReadFor"/>: the jobs are stored
+    /// already, and a warning is not worth holding their answer.
+    /// </summary>
+    private async Task<FrozenSet<string>?> ServedAsync()
+    {
+        try
+        {
+            return await CurrentAsync().WaitAsync(ReadFor, timeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     private Task<FrozenSet<string>?> CurrentAsync()

@@ -10,7 +10,8 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// cancellation token fires at that time, and a request it ends is answered 503 with Retry-After rather than held for
 /// the store client's own timeouts (a frozen PostgreSQL server held requests for a minute: Npgsql's 15-s connection
 /// timeout and 30-s command timeout). The endpoint is still awaited to its end, so that nothing it does outlives the
-/// request: a store that ignores its token holds the request until its own timeout, as before.
+/// request: a store that ignores its token holds the request until its own timeout, as before. The time the request's
+/// body takes to arrive does not count (<see cref="StoreWait"/>).
 /// </summary>
 internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOptions> options, IJobStore store, TimeProvider timeProvider, ILogger<StoreTimeoutEndpointFilter> logger) : IEndpointFilter
 {
@@ -20,24 +21,24 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
     {
         var http = context.HttpContext;
         var aborted = http.RequestAborted;
-        using var timer = new CancellationTokenSource(_timeout, timeProvider);
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(aborted, timer.Token);
+        using var wait = new StoreWait(aborted, _timeout, timeProvider);
 
         // Endpoints take their token as an argument, bound before the filters run; the arguments are the filters' to change.
         for (var i = 0; i < context.Arguments.Count; i++)
         {
             if (context.Arguments[i] is CancellationToken)
             {
-                context.Arguments[i] = bounded.Token;
+                context.Arguments[i] = wait.Token;
             }
         }
 
-        http.RequestAborted = bounded.Token;
+        http.RequestAborted = wait.Token;
+        http.Features.Set(wait);
         try
         {
             return await next(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (timer.IsCancellationRequested && !aborted.IsCancellationRequested
+        catch (Exception e) when (wait.Expired && !aborted.IsCancellationRequested
             && e is OperationCanceledException or JobStoreUnavailableException)
         {
             LogTimedOut(logger, http.Request.Method, http.Request.Path, store.Name, _timeout.TotalSeconds);
@@ -46,6 +47,7 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
         }
         finally
         {
+            http.Features.Set<StoreWait>(null);
             http.RequestAborted = aborted;
         }
     }
