@@ -42,6 +42,28 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task Api_WhenTheClientGoesAway_TheStoreCallIsCancelledAtOnce_BeforeTheStoreTimeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = SwitchableStore.Create(new InMemoryJobStore(time));
+        var proxy = (SwitchableStore)(object)store;
+        proxy.HangLookupsUntilCancelled = true;
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
+        });
+        using var gone = new CancellationTokenSource();
+
+        var get = app.Client.GetAsync("/jobs/job_00000000000000000000000000000000", gone.Token);
+        await proxy.LookupRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await gone.CancelAsync();
+
+        await proxy.LookupCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => get);
+    }
+
+    [Fact]
     public async Task Create_WhenTheStoreHangsIgnoringItsToken_AnswersServiceUnavailable_AndStoresOnlyWhatWasHandedToIt()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
