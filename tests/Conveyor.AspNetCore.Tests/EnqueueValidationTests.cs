@@ -93,19 +93,24 @@ public sealed class EnqueueValidationTests
         const string Unserved = """{"type": "test:noop", "queue": "nobody-serves-this"}""";
 
         using var batch = await app.PostAsync("/batches", $$"""{"jobs": [{{Unserved}}, {{Served}}, {{Unserved}}], "on_complete": {{Served}}}""");
+        var batchBody = await ProblemAssert.ReadJsonAsync(batch);
         using var served = await app.PostAsync("/batches", $$"""{"jobs": [{{Served}}]}""");
         var servedBody = await ProblemAssert.ReadJsonAsync(served);
-        var batchId = servedBody.GetProperty("batch_id").GetString();
-        using var added = await app.PostAsync($"/batches/{batchId}/jobs", $$"""{"jobs": [{{Unserved}}]}""");
+
+        // Added to the first batch, which its jobs that no server runs keep running.
+        using var added = await app.PostAsync($"/batches/{batchBody.GetProperty("batch_id").GetString()}/jobs", $$"""{"jobs": [{{Unserved}}]}""");
         using var workflow = await app.PostAsync("/workflows", $$"""{"steps": [{"name": "a", "job": {{Served}}}, {"name": "b", "job": {{Unserved}}, "after": ["a"]}]}""");
 
         Assert.False(servedBody.TryGetProperty("warnings", out _));
-        foreach (var response in new[] { batch, added, workflow })
+        Assert.Equal(HttpStatusCode.Created, batch.StatusCode);
+        foreach (var body in new[] { batchBody, await ProblemAssert.ReadJsonAsync(added), await ProblemAssert.ReadJsonAsync(workflow) })
         {
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            var warning = Assert.Single((await ProblemAssert.ReadJsonAsync(response)).GetProperty("warnings").EnumerateArray()).GetString();
+            var warning = Assert.Single(body.GetProperty("warnings").EnumerateArray()).GetString();
             Assert.Contains("'nobody-serves-this'", warning, StringComparison.Ordinal);
         }
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, workflow.StatusCode);
     }
 
     [Fact]
