@@ -1,5 +1,6 @@
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
     {
         var http = context.HttpContext;
         var aborted = http.RequestAborted;
-        using var wait = new StoreWait(aborted, _timeout, timeProvider);
+        using var wait = new StoreWait(aborted, _timeout, timeProvider, bodyFirst: http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
 
         // Endpoints take their token as an argument, bound before the filters run; the arguments are the filters' to change.
         for (var i = 0; i < context.Arguments.Count; i++)

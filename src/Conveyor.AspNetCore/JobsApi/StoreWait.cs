@@ -2,8 +2,10 @@ namespace Conveyor.AspNetCore.JobsApi;
 
 /// <summary>
 /// One Jobs API request's bound on its wait for the store (<see cref="StoreTimeoutEndpointFilter"/>), set as a request
-/// feature. Its clock stops while the request's body arrives (<see cref="RequestBodyReader"/>): a slow upload is
-/// Kestrel's to bound (408), not a store that does not answer.
+/// feature. Its clock does not run while the request's body arrives (<see cref="RequestBodyReader"/>): a slow upload is
+/// Kestrel's to bound (408), not a store that does not answer. For a request with a body it starts once the body has
+/// been read (an endpoint that never reads the body it was sent is not bounded: none of the API's reads a body it does
+/// not need, and none needs one it does not read).
 /// </summary>
 internal sealed class StoreWait : IDisposable
 {
@@ -13,11 +15,12 @@ internal sealed class StoreWait : IDisposable
     private readonly CancellationTokenRegistration _aborted;
     private volatile bool _expired;
 
-    public StoreWait(CancellationToken requestAborted, TimeSpan timeout, TimeProvider timeProvider)
+    /// <summary>A wait of <paramref name="timeout"/>; with <paramref name="bodyFirst"/> (the request has a body) the clock starts once the body has been read.</summary>
+    public StoreWait(CancellationToken requestAborted, TimeSpan timeout, TimeProvider timeProvider, bool bodyFirst)
     {
         RequestAborted = requestAborted;
         _timeout = timeout;
-        _timer = timeProvider.CreateTimer(static s => ((StoreWait)s!).Expire(), this, timeout, Timeout.InfiniteTimeSpan);
+        _timer = timeProvider.CreateTimer(static s => ((StoreWait)s!).Expire(), this, bodyFirst ? Timeout.InfiniteTimeSpan : timeout, Timeout.InfiniteTimeSpan);
         _aborted = requestAborted.UnsafeRegister(static s => ((StoreWait)s!).Cancel(), this);
     }
 
