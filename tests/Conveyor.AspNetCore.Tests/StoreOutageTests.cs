@@ -42,6 +42,31 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task Api_WhenTheStoreReportsItsCancelledCallAsUnavailable_AnswersTheStoreTimeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = SwitchableStore.Create(new InMemoryJobStore(time));
+        var proxy = (SwitchableStore)(object)store;
+        proxy.HangLookupsUntilCancelled = true;
+        proxy.CancelledAsUnavailable = true;
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
+        });
+
+        var get = app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+        await proxy.LookupRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(ConveyorApiOptions.DefaultStoreTimeout);
+        using var response = await get.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A store whose client turns a cancelled call into its own fault (as a store does for a timeout it wraps) still
+        // gets the timeout's answer, not a fault's.
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("did not answer within 10 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Api_WhenTheClientGoesAway_TheStoreCallIsCancelledAtOnce_BeforeTheStoreTimeout()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -288,6 +313,9 @@ public sealed class StoreOutageTests
 
         public TaskCompletionSource LookupCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>A lookup ended by its token throws <see cref="JobStoreUnavailableException"/> rather than OperationCanceledException.</summary>
+        public volatile bool CancelledAsUnavailable;
+
         /// <summary>Enqueues wait for <see cref="ReleaseEnqueues"/> and ignore their token, then store the jobs.</summary>
         public volatile bool HoldEnqueues;
 
@@ -309,6 +337,10 @@ public sealed class StoreOutageTests
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 return null;
+            }
+            catch (OperationCanceledException) when (CancelledAsUnavailable)
+            {
+                throw new JobStoreUnavailableException("switchable: the call was cancelled");
             }
             finally
             {
