@@ -19,14 +19,9 @@ public sealed class StoreOutageTests
     public async Task Api_WhenTheStoreHangs_AnswersServiceUnavailable_AtTheStoreTimeout()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var store = SwitchableStore.Create(new InMemoryJobStore(time));
-        var proxy = (SwitchableStore)(object)store;
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
         proxy.HangLookupsUntilCancelled = true;
-        await using var app = await TestApp.StartAsync(services: s =>
-        {
-            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
-            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
-        });
+        await using var app = await StartOnAsync(time, proxy);
 
         var get = app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
         await proxy.LookupRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -45,15 +40,10 @@ public sealed class StoreOutageTests
     public async Task Api_WhenTheStoreReportsItsCancelledCallAsUnavailable_AnswersTheStoreTimeout()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var store = SwitchableStore.Create(new InMemoryJobStore(time));
-        var proxy = (SwitchableStore)(object)store;
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
         proxy.HangLookupsUntilCancelled = true;
         proxy.CancelledAsUnavailable = true;
-        await using var app = await TestApp.StartAsync(services: s =>
-        {
-            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
-            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
-        });
+        await using var app = await StartOnAsync(time, proxy);
 
         var get = app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
         await proxy.LookupRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -70,14 +60,9 @@ public sealed class StoreOutageTests
     public async Task Api_WhenTheClientGoesAway_TheStoreCallIsCancelledAtOnce_BeforeTheStoreTimeout()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var store = SwitchableStore.Create(new InMemoryJobStore(time));
-        var proxy = (SwitchableStore)(object)store;
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
         proxy.HangLookupsUntilCancelled = true;
-        await using var app = await TestApp.StartAsync(services: s =>
-        {
-            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
-            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
-        });
+        await using var app = await StartOnAsync(time, proxy);
         using var gone = new CancellationTokenSource();
 
         var get = app.Client.GetAsync("/jobs/job_00000000000000000000000000000000", gone.Token);
@@ -93,16 +78,9 @@ public sealed class StoreOutageTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var inner = new InMemoryJobStore(time);
-        var store = SwitchableStore.Create(inner);
-        var proxy = (SwitchableStore)(object)store;
+        var proxy = SwitchableStore.Over(inner);
         proxy.HoldEnqueues = true;
-        await using var app = await TestApp.StartAsync(
-            new Dictionary<string, string?> { ["StoreTimeout"] = "00:00:03" },
-            services: s =>
-            {
-                s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
-                s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
-            });
+        await using var app = await StartOnAsync(time, proxy, new Dictionary<string, string?> { ["StoreTimeout"] = "00:00:03" });
 
         // Whatever fails below, the held call ends, so that the app's batcher can stop.
         await using var release = new AsyncRelease(proxy.ReleaseEnqueues);
@@ -153,6 +131,14 @@ public sealed class StoreOutageTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Single(await app.StoredJobsAsync());
     }
+
+    /// <summary>An app on <paramref name="time"/> whose store is <paramref name="store"/>.</summary>
+    private static Task<TestApp> StartOnAsync(FakeTimeProvider time, SwitchableStore store, IDictionary<string, string?>? apiSettings = null) =>
+        TestApp.StartAsync(apiSettings, services: s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)store));
+        });
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
@@ -222,14 +208,9 @@ public sealed class StoreOutageTests
     public async Task Metrics_WhenTheStoreHangs_AnswerAfterTheBoundedWait_WithoutTheStoreGauges()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var store = SwitchableStore.Create(new InMemoryJobStore(time));
-        var proxy = (SwitchableStore)(object)store;
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
         proxy.Hang = true;
-        await using var app = await TestApp.StartAsync(services: s =>
-        {
-            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
-            s.Replace(ServiceDescriptor.Singleton<IJobStore>(store));
-        });
+        await using var app = await StartOnAsync(time, proxy);
 
         var scrape = app.SendAsync(HttpMethod.Get, "/metrics");
         await proxy.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -322,6 +303,8 @@ public sealed class StoreOutageTests
         public TaskCompletionSource EnqueueRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource ReleaseEnqueues { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static SwitchableStore Over(IJobStore inner) => (SwitchableStore)(object)Create(inner);
 
         public static IJobStore Create(IJobStore inner)
         {
