@@ -311,7 +311,7 @@ internal sealed class Fetcher(
 
         using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var local = readySignal.WaitAsync(wait, timeProvider, waitCancellation.Token);
-        var remote = store.WaitForJobsAsync(wait, waitCancellation.Token).AsTask();
+        var remote = WaitForStoreAsync(wait, waitCancellation.Token);
         await Task.WhenAny(local, remote).ConfigureAwait(false);
         await waitCancellation.CancelAsync().ConfigureAwait(false);
         try
@@ -323,4 +323,9 @@ internal sealed class Fetcher(
             // The loser of the race was cancelled, or the store's wait failed: the next dequeue will tell.
         }
     }
+
+    // A store that throws at the call rather than in the task it returns fails its wait like any other: the next dequeue
+    // tells, instead of the exception ending the fetcher's loop.
+    private async Task WaitForStoreAsync(TimeSpan wait, CancellationToken cancellationToken) =>
+        await store.WaitForJobsAsync(wait, cancellationToken).ConfigureAwait(false);
 }

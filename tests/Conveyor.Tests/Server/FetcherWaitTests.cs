@@ -57,6 +57,20 @@ public sealed class FetcherWaitTests
         await server.WaitForStateAsync(second.JobId, JobState.Succeeded);
     }
 
+    [Fact]
+    public async Task AStoreWaitThatThrowsAtTheCall_IsAFailedWait_AndTheServerKeepsRunningJobs()
+    {
+        var (store, control) = CountingStore.Wrap(new InMemoryJobStore(TimeProvider.System));
+        control.FailNextWaitsAtTheCall(3);
+        await using var server = await ServerHarness.StartAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(50), store: store);
+        await using var producer = await ServerHarness.StartAsync(store: store, start: false);
+
+        var job = await producer.Client.EnqueueAsync(new EchoJob("after the failed waits"));
+
+        await server.WaitForStateAsync(job.JobId, JobState.Succeeded);
+        Assert.Equal(3, control.FailedWaits);
+    }
+
     /// <summary>
     /// A queue paced by its rate limit until a turn far away, beside queues whose dequeue carries a concurrency limit
     /// (which may stop short with jobs left, so its short count alone never means "drained"): a dequeue of those queues
@@ -144,12 +158,26 @@ public sealed class FetcherWaitTests
 
         public void Release() => _gate.TrySetResult();
 
+        /// <summary>The next <paramref name="count"/> waits for jobs throw at the call, not in the task they return.</summary>
+        public void FailNextWaitsAtTheCall(int count) => Volatile.Write(ref _failingWaits, count);
+
+        public int FailedWaits => Volatile.Read(ref _failedWaits);
+
+        private int _failingWaits;
+        private int _failedWaits;
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             if (targetMethod!.Name == nameof(IJobQueueStore.DequeueAsync))
             {
                 Interlocked.Increment(ref _calls);
                 return DequeueAsync((DequeueRequest)args![0]!, (CancellationToken)args[1]!);
+            }
+
+            if (targetMethod.Name == nameof(IJobQueueStore.WaitForJobsAsync) && Interlocked.Decrement(ref _failingWaits) >= 0)
+            {
+                Interlocked.Increment(ref _failedWaits);
+                throw new JobStoreUnavailableException("counting: the store's wait failed at the call");
             }
 
             try
