@@ -12,8 +12,9 @@ public sealed partial class SqliteJobStore
 {
     private const string FindDependencyJobSql = "SELECT seq, state FROM jobs WHERE id = @id AND tenant = @tenant;";
 
+    // A finished batch succeeded when it ended 'succeeded': one cancelled as a whole keeps 'cancelled' (0023).
     private const string FindDependencyBatchSql =
-        "SELECT finished_at IS NOT NULL, succeeded = total, state FROM batches WHERE id = @id AND tenant = @tenant;";
+        "SELECT finished_at IS NOT NULL, state = 'succeeded', state FROM batches WHERE id = @id AND tenant = @tenant;";
 
     private const string InsertFlowJobSql = """
         INSERT INTO jobs (id, type, queue, tenant, state, max_retry, timeout_us, deadline, scheduled_at, unique_key,

@@ -116,6 +116,7 @@ public sealed class RedisClusterTests
         await RetriedMemberAcrossSlotsAsync(store, queues);
         await DagAcrossQueuesAsync(store, queues);
         await CancelBatchAcrossSlotsAsync(connection, store, queues);
+        await CancelledBatchWhoseMembersSucceedAcrossSlotsAsync(store, queues);
         await DeliveryStoppedHalfWayAsync(connection, store, queues, time);
         await StoringStoppedHalfWayAsync(store, queues, time);
     }
@@ -457,6 +458,31 @@ public sealed class RedisClusterTests
     }
 
     /// <summary>Leases every pending job of the queues and acknowledges it (failed for failIds), until none is left; returns them.</summary>
+    /// <summary>
+    /// A batch cancelled while its members, one per slot, all run: each still succeeds, and the batch, finished on its
+    /// own slot through the outbox, resolves its success callback as not met and releases its complete callback.
+    /// </summary>
+    private static async Task CancelledBatchWhoseMembersSucceedAcrossSlotsAsync(RedisJobStore store, List<string> queues)
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var members = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { BatchId = batch.Id }).ToList();
+        var onSuccess = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+        var onComplete = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)] };
+        Assert.True((await store.CreateBatchAsync(batch, [.. members, onSuccess, onComplete], CancellationToken.None)).AllStored);
+        var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 100))], Limit = 100, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+        var running = await store.DequeueAsync(request, CancellationToken.None);
+        Assert.Equal(members.Count, running.Count);
+
+        Assert.True(await store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        Assert.Equal(running.Count, await store.AcknowledgeManyAsync([.. running.Select(Succeeded)], CancellationToken.None));
+
+        await WaitForStateAsync(store, onSuccess.Id, JobState.Cancelled);
+        await WaitForStateAsync(store, onComplete.Id, JobState.Pending);
+        var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        Assert.Equal((BatchState.Cancelled, members.Count), (info.State, info.Succeeded));
+        Assert.Equal(onComplete.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+    }
+
     private static async Task<List<LeasedJob>> FinishAllAsync(RedisJobStore store, List<string> queues, IReadOnlyCollection<string>? failIds = null)
     {
         var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 100))], Limit = 100, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };

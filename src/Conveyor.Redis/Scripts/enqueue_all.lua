@@ -166,11 +166,11 @@ local function link(a, q, id, state)
       unfinished = unfinished + 1
     elseif d[3] == 1 then
       local bk = flow_batch(d[1])
-      local v = redis.call('HMGET', bk, 'fin', 'n', 's')
+      local v = redis.call('HMGET', bk, 'fin', 'st')
       if not v[1] then
         redis.call('RPUSH', bk .. '#d', entry)
         unfinished = unfinished + 1
-      elseif d[2] >= 1 and tonumber(v[3]) ~= tonumber(v[2]) and not failed then
+      elseif d[2] >= 1 and v[2] ~= 'succeeded' and not failed then
         failed, policy = d[1], s
       end
     else

@@ -233,7 +233,8 @@ local function flow_count_ends(batch, ends, now)
     redis.call('HSET', bk, unpack(fields))
     return nil
   end
-  local all = s == n
+  -- A batch cancelled as a whole keeps its state, and its success callbacks are not met.
+  local all = s == n and v[6] == 'running'
   fields[#fields + 1] = 'fin'; fields[#fields + 1] = now
   if v[6] == 'running' then
     fields[#fields + 1] = 'st'; fields[#fields + 1] = all and 'succeeded' or 'completed'

@@ -11,12 +11,12 @@ local kind, dependency, entry = ARGV[2], ARGV[3], ARGV[5]
 local succeeded, outbox
 if kind == 'b' then
   local bk = flow_batch(dependency)
-  local v = redis.call('HMGET', bk, 'fin', 'n', 's', 'tn')
-  if v[4] and not v[1] then
+  local v = redis.call('HMGET', bk, 'fin', 'st', 'tn')
+  if v[3] and not v[1] then
     redis.call('RPUSH', bk .. '#d', 'r' .. entry)
     return 0
   end
-  succeeded = v[1] ~= nil and tonumber(v[2]) == tonumber(v[3])
+  succeeded = v[1] ~= nil and v[2] == 'succeeded'
   outbox = flow_coord_outbox()
 else
   local base = flow_queue(ARGV[4])

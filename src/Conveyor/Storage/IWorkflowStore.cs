@@ -39,8 +39,9 @@ public interface IWorkflowStore
     /// <summary>
     /// Cancels a running batch of the tenant as one atomic step: its waiting, scheduled, pending and retrying members
     /// become cancelled, its active members get a cancellation request, and the batch is <see cref="BatchState.Cancelled"/>.
-    /// Its complete callbacks run once every member has finished; its success callbacks only if every member still
-    /// succeeded. False when the tenant has no such batch or it is not running.
+    /// Its complete callbacks run once every member has finished; its success callbacks are then resolved as not met
+    /// (cancelled, or failed for <see cref="JobDependency.FailIfUnmet"/>), even when every member still succeeded, and
+    /// so is a success callback added once it has finished. False when the tenant has no such batch or it is not running.
     /// </summary>
     ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken);
 }

@@ -60,7 +60,8 @@ public interface IWorkflowClient
 
     /// <summary>
     /// Cancels a running batch: its jobs that have not started are cancelled, running ones at the end of their attempt;
-    /// the complete callback runs once all have finished. False when the tenant has no such batch or it is not running.
+    /// the complete callback runs once all have finished, and the success callback does not run, even if every job
+    /// still succeeded. False when the tenant has no such batch or it is not running.
     /// </summary>
     Task<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken = default);
 

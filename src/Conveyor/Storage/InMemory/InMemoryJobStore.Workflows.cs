@@ -203,7 +203,7 @@ public sealed partial class InMemoryJobStore
                     batch.Dependants.Add((job, dependency));
                     job.WaitingFor++;
                 }
-                else if (dependency.SuccessOnly && !batch.AllSucceeded)
+                else if (dependency.SuccessOnly && batch.State != BatchState.Succeeded)
                 {
                     unmet ??= dependency;
                 }
@@ -263,14 +263,15 @@ public sealed partial class InMemoryJobStore
                 batch.ExpiresAt = now + batch.Retention;
                 if (batch.State == BatchState.Running)
                 {
-                    batch.State = batch.AllSucceeded ? BatchState.Succeeded : BatchState.Completed;
+                    batch.State = batch.Succeeded == batch.Total ? BatchState.Succeeded : BatchState.Completed;
                 }
 
                 var callbacks = batch.Dependants.ToArray();
                 batch.Dependants.Clear();
                 foreach (var (dependant, link) in callbacks)
                 {
-                    Resolve(dependant, link, batch.AllSucceeded, now);
+                    // A batch cancelled as a whole keeps its state, and its success callbacks are not met.
+                    Resolve(dependant, link, batch.State == BatchState.Succeeded, now);
                 }
             }
         }
@@ -392,8 +393,6 @@ public sealed partial class InMemoryJobStore
         public int Cancelled { get; set; }
 
         public int Unfinished => Total - Succeeded - Failed - Cancelled;
-
-        public bool AllSucceeded => Succeeded == Total;
 
         public DateTimeOffset? FinishedAt { get; set; }
 
