@@ -92,7 +92,7 @@ public sealed class WorkflowsApiTests
         Assert.Equal("CANCELLED", (await JsonOf(response)).GetProperty("status").GetString());
         Assert.Equal("CANCELLED", (await app.GetJobAsync(steps["join"], TestApp.KeyA)).GetProperty("status").GetString());
         var extract = await app.GetJobAsync(steps["extract"], TestApp.KeyA);
-        Assert.Equal($"Cancelled without running: its batch '{workflowId}' was cancelled.", Assert.Single(extract.GetProperty("errors").EnumerateArray()).GetProperty("message").GetString());
+        Assert.Equal($"Cancelled: its batch '{workflowId}' was cancelled.", Assert.Single(extract.GetProperty("errors").EnumerateArray()).GetProperty("message").GetString());
 
         using var again = await app.SendAsync(HttpMethod.Post, $"/batches/{workflowId}/cancel", TestApp.KeyA);
         await contract.CheckAsync("POST", CancelBatch, again, HttpStatusCode.Conflict);

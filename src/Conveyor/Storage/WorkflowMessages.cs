@@ -12,9 +12,10 @@ public static class WorkflowMessages
         $"Failed without running: '{dependencyId}', which it waited for, did not succeed.";
 
     /// <summary>
-    /// The error line of a member that had not started (waiting, scheduled, queued or retrying) when its batch or
-    /// workflow was cancelled as a whole (<see cref="IWorkflowStore.CancelBatchAsync"/>).
+    /// The error line of a member that was not running (waiting, scheduled, queued, retrying, or parked between
+    /// durable steps) when its batch or workflow was cancelled as a whole (<see cref="IWorkflowStore.CancelBatchAsync"/>).
+    /// It does not say "without running": a retrying or parked member has run already.
     /// </summary>
     public static string BatchCancelled(string batchId) =>
-        $"Cancelled without running: its batch '{batchId}' was cancelled.";
+        $"Cancelled: its batch '{batchId}' was cancelled.";
 }
