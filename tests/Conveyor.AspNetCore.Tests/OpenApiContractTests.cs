@@ -352,7 +352,7 @@ public sealed class OpenApiContractTests
         Assert.Equal(Conveyor.AspNetCore.SchedulesApi.ScheduleRequestParser.Fields.Order(), createSchedule["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.False(createSchedule["additionalProperties"]!.GetValue<bool>());
         contract.AssertValid(createSchedule, """{"name": "report:nightly", "cron": "30 2 * * *", "time_zone": "Europe/Berlin", "job_type": "test:noop", "payload": {"rows": 5}, "queue": "low", "max_retry": 3, "timeout_seconds": 60, "misfire": "once", "overlap": "allow", "paused": false}""", "a full schedule");
-        Assert.Equal(new[] { "cursor", "limit" }, contract.Operation("GET", Schedules)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(new[] { "cursor", "limit", "tenant" }, contract.Operation("GET", Schedules)["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).Order());
         Assert.NotNull(contract.Operation("POST", TriggerSchedule)["responses"]!["202"]!["headers"]!["Location"]);
         foreach (var status in new[] { "400", "401", "409", "413", "415", "429", "503" })
         {

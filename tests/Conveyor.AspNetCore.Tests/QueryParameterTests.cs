@@ -104,7 +104,7 @@ public sealed partial class QueryParameterTests
         Assert.Equal(HttpStatusCode.Created, (await app.PostAsync("/schedules", schedule, TestApp.KeyA)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await app.PostAsync("/schedules", schedule, TestApp.AdminKey)).StatusCode);
 
-        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Delete, "/schedules/shared?tenant=tenant-a", TestApp.AdminKey), HttpStatusCode.BadRequest, "tenant");
+        await ProblemAssert.IsProblemAsync(await app.SendAsync(HttpMethod.Put, "/schedules/shared?tenant=tenant-a", TestApp.AdminKey), HttpStatusCode.BadRequest, "tenant");
         await ProblemAssert.IsProblemAsync(await app.PostAsync("/jobs?tenant=tenant-a", """{"type": "test:noop", "queue": "nobody"}""", TestApp.AdminKey), HttpStatusCode.BadRequest, "tenant");
 
         Assert.Empty(await app.StoredJobsAsync("tenant-a"));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Conveyor.Storage;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -59,6 +60,102 @@ public sealed class ScheduleTenancyTests
         var job = Assert.Single(await app.StoredJobsAsync("tenant-b"));
         Assert.Equal("tenant-b", job.Tenant);
         Assert.Empty(await app.StoredJobsAsync("tenant-a"));
+    }
+
+    [Fact]
+    public async Task AnAdminKey_NamesTheTenant_AndSeesEveryTenantsSchedules_CodeOnesInTheDefaultTenant()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        await app.Store.TryCreateScheduleAsync(new ScheduleRecord
+        {
+            Tenant = TenantId.Default,
+            Name = "cleanup",
+            Cron = "0 3 * * *",
+            TimeZone = "UTC",
+            JobType = "test:noop",
+            Payload = "{}"u8.ToArray(),
+            Origin = ScheduleOrigin.Code,
+            NextFireAt = DateTimeOffset.UtcNow.AddHours(1),
+        }, CancellationToken.None);
+        foreach (var (name, key) in new[] { ("sync", TestApp.KeyA), ("sync", TestApp.KeyB), ("audit", TestApp.KeyB) })
+        {
+            using var created = await app.CallAsync(HttpMethod.Post, "/schedules", ScheduleApiClient.MinimalBody(name), key);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // The admin key's own tenant has none; the default tenant has the one from code; '*' lists all, by tenant then name,
+        // a page at a time, each page's cursor naming its tenant.
+        Assert.Empty(await NamesAsync(app, "/schedules"));
+        Assert.Equal(["default/cleanup"], await NamesAsync(app, "/schedules?tenant=default"));
+        Assert.Equal(["default/cleanup", "tenant-a/sync", "tenant-b/audit", "tenant-b/sync"], await NamesAsync(app, "/schedules?tenant=*&limit=1"));
+
+        using var read = await app.CallAsync(HttpMethod.Get, "/schedules/cleanup?tenant=default", null, TestApp.AdminKey);
+        Assert.Equal("code", (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("source").GetString());
+        using var paused = await app.CallAsync(HttpMethod.Post, "/schedules/sync/pause?tenant=tenant-b", null, TestApp.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.True((await app.Store.GetScheduleAsync("tenant-b", "sync", CancellationToken.None))!.Paused);
+        Assert.False((await app.Store.GetScheduleAsync("tenant-a", "sync", CancellationToken.None))!.Paused);
+        using var triggered = await app.CallAsync(HttpMethod.Post, "/schedules/cleanup/trigger?tenant=default", null, TestApp.AdminKey);
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        Assert.EndsWith("?tenant=default", triggered.Headers.Location!.ToString(), StringComparison.Ordinal);
+        using var job = await app.CallAsync(HttpMethod.Get, triggered.Headers.Location.ToString(), null, TestApp.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, job.StatusCode);
+        using var deleted = await app.CallAsync(HttpMethod.Delete, "/schedules/audit?tenant=tenant-b", null, TestApp.AdminKey);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Null(await app.Store.GetScheduleAsync("tenant-b", "audit", CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData("GET", "/schedules?tenant=tenant-b")]
+    [InlineData("GET", "/schedules?tenant=*")]
+    [InlineData("GET", "/schedules/sync?tenant=tenant-b")]
+    [InlineData("POST", "/schedules/sync/pause?tenant=tenant-b")]
+    [InlineData("POST", "/schedules/sync/trigger?tenant=tenant-b")]
+    [InlineData("DELETE", "/schedules/sync?tenant=tenant-b")]
+    public async Task ATenantKey_NamingAnotherTenant_Is403_AndTouchesNothing(string method, string path)
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        using var created = await app.CallAsync(HttpMethod.Post, "/schedules", ScheduleApiClient.MinimalBody("sync"), TestApp.KeyB);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var response = await app.CallAsync(new HttpMethod(method), path, null, TestApp.KeyA);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+        var stored = await app.Store.GetScheduleAsync("tenant-b", "sync", CancellationToken.None);
+        Assert.False(stored!.Paused);
+        Assert.Null(stored.LastJobId);
+    }
+
+    [Theory]
+    [InlineData("/schedules?cursor=sync&tenant=*")]
+    [InlineData("/schedules?cursor=tenant-a/sync")]
+    [InlineData("/schedules?tenant=*&cursor=tenant-a/")]
+    [InlineData("/schedules/sync?tenant=*")]
+    public async Task ACursorOfAnotherKindOfListing_OrEveryTenantForOneSchedule_Is400(string path)
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var response = await app.CallAsync(HttpMethod.Get, path, null, TestApp.AdminKey);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>Every page of the admin key's listing at <paramref name="path"/>, as "tenant/name".</summary>
+    private static async Task<List<string>> NamesAsync(TestApp app, string path)
+    {
+        var names = new List<string>();
+        string? cursor = null;
+        do
+        {
+            using var response = await app.CallAsync(HttpMethod.Get, cursor is null ? path : $"{path}&cursor={Uri.EscapeDataString(cursor)}", null, TestApp.AdminKey);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+            names.AddRange(page.GetProperty("schedules").EnumerateArray().Select(s => $"{s.GetProperty("tenant").GetString()}/{s.GetProperty("name").GetString()}"));
+            cursor = page.GetProperty("next_cursor").GetString();
+        }
+        while (cursor is not null);
+
+        return names;
     }
 
     [Fact]

@@ -359,7 +359,22 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = pages.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
-                AddQuery(operation, "cursor", "The next_cursor of the previous page.", new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, Pattern = ScheduleNamePattern });
+                AddQuery(operation, "cursor", "The next_cursor of the previous page: the last schedule's name, or for every tenant's listing {tenant}/{name}.", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    MinLength = 1,
+                    Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}/)?[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$",
+                });
+                AddQuery(operation, "tenant", "Admin keys: another tenant's schedules, or '*' for every tenant's (schedules defined in code or configuration are the 'default' tenant's). A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantOrEveryPattern });
+                break;
+            case "GetSchedule" or "DeleteSchedule" or "PauseSchedule" or "ResumeSchedule" or "TriggerSchedule":
+                operation.Parameters ??= [];
+                AddQuery(operation, "tenant", "Admin keys only: the schedule's tenant, when it is not the key's own ('default' for a schedule defined in code or configuration); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                if (endpointName == "TriggerSchedule")
+                {
+                    AddHeader(operation, "202", "Location", "The job enqueued: GET it for its status.");
+                }
+
                 break;
             case "PutLimit":
                 operation.RequestBody = new OpenApiRequestBody
@@ -369,9 +384,6 @@ internal static class ConveyorOpenApi
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = LimitSchema() } },
                 };
                 AddHeader(operation, "201", "Location", "The limit.");
-                break;
-            case "TriggerSchedule":
-                AddHeader(operation, "202", "Location", "The job enqueued: GET it for its status.");
                 break;
         }
 

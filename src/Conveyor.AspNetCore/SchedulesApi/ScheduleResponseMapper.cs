@@ -22,6 +22,7 @@ internal static class ScheduleResponseMapper
     public static ScheduleResponse ToResponse(ScheduleRecord schedule, IReadOnlyList<DateTimeOffset> nextTicks, JobState? lastJobState) => new()
     {
         Name = schedule.Name,
+        Tenant = schedule.Tenant,
         Cron = schedule.Cron,
         TimeZone = schedule.TimeZone,
         JobType = schedule.JobType,

@@ -14,9 +14,11 @@ namespace Conveyor.AspNetCore.SchedulesApi;
 
 /// <summary>
 /// List, read, create, replace, delete, pause, resume and trigger schedules; every call is scoped to the caller's
-/// tenant, so another tenant's schedule answers as one that does not exist. Schedules defined in code or configuration
-/// (source <c>code</c>) are written again at every server start: they can be paused, resumed and triggered here, but
-/// not replaced or deleted (409), which a restart would undo.
+/// tenant, so another tenant's schedule answers as one that does not exist. An admin key names another tenant with
+/// <c>?tenant=</c> (and lists every tenant's with <c>*</c>), as for jobs: schedules defined in code or configuration
+/// (source <c>code</c>) are the default tenant's, so an operator whose key has a tenant of its own finds them there. They
+/// are written again at every server start: they can be paused, resumed and triggered here, but not replaced or
+/// deleted (409), which a restart would undo.
 /// </summary>
 internal static class SchedulesEndpoints
 {
@@ -24,8 +26,8 @@ internal static class SchedulesEndpoints
     {
         var schedules = group.MapGroup("/schedules");
         schedules.MapGet("", ListAsync).WithName("ListSchedules").TakesQuery(ListSchedulesQueryParser.Parameters)
-            .WithSummary("The tenant's schedules by name, a page at a time, with their next ticks and last job");
-        schedules.MapGet("/{name}", GetAsync).WithName("GetSchedule")
+            .WithSummary("The tenant's schedules by name (an admin key names another tenant, or every tenant with ?tenant=*), a page at a time, with their next ticks and last job");
+        schedules.MapGet("/{name}", GetAsync).WithName("GetSchedule").TakesQuery("tenant")
             .WithSummary("A schedule: its definition, next ticks, last tick and last job")
             .ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPost("", CreateAsync).WithName("CreateSchedule")
@@ -40,34 +42,34 @@ internal static class SchedulesEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        schedules.MapDelete("/{name}", DeleteAsync).WithName("DeleteSchedule")
+        schedules.MapDelete("/{name}", DeleteAsync).WithName("DeleteSchedule").TakesQuery("tenant")
             .WithSummary("Delete a schedule (its jobs stay); 409 for one defined in code or configuration")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        schedules.MapPost("/{name}/pause", PauseAsync).WithName("PauseSchedule")
+        schedules.MapPost("/{name}/pause", PauseAsync).WithName("PauseSchedule").TakesQuery("tenant")
             .WithSummary("Stop the schedule's ticks on every server until it is resumed")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        schedules.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeSchedule")
+        schedules.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeSchedule").TakesQuery("tenant")
             .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run); 409 when its cron or time zone, written to the store by hand, cannot be read")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        schedules.MapPost("/{name}/trigger", TriggerAsync).WithName("TriggerSchedule")
+        schedules.MapPost("/{name}/trigger", TriggerAsync).WithName("TriggerSchedule").TakesQuery("tenant")
             .WithSummary("Enqueue the schedule's job now, outside its ticks (paused or not); Location is the job")
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    internal static async Task<Results<Ok<ScheduleListResponse>, ValidationProblem>> ListAsync(
+    internal static async Task<Results<Ok<ScheduleListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
         HttpContext http, IScheduleClient schedules, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
     {
-        if (ListSchedulesQueryParser.Parse(http.Request.Query, apiOptions.Value, out var error) is not { } query)
+        if (ListSchedulesQueryParser.Parse(http.Request.Query, http.GetConveyorCaller(), apiOptions.Value, out var error) is not { } query)
         {
-            return ApiProblems.Invalid(error!.Field, error.Reason);
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
         }
 
-        var all = await schedules.ListAsync(http.GetConveyorCaller().Tenant, cancellationToken).ConfigureAwait(false);
+        var all = await schedules.ListAsync(query.Tenant, cancellationToken).ConfigureAwait(false);
         var page = all
-            .Where(s => query.After is null || string.CompareOrdinal(s.Name, query.After) > 0)
-            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .Where(s => query.After?.IsBefore(s) != false)
+            .Order(Comparer<ScheduleRecord>.Create(ScheduleListCursor.Compare))
             .Take(query.Limit + 1)
             .ToList();
         var more = page.Count > query.Limit;
@@ -82,7 +84,7 @@ internal static class SchedulesEndpoints
             responses.Add(await ScheduleResponseMapper.ToResponseAsync(schedule, schedules, store, cancellationToken).ConfigureAwait(false));
         }
 
-        return TypedResults.Ok(new ScheduleListResponse(responses, more ? page[^1].Name : null));
+        return TypedResults.Ok(new ScheduleListResponse(responses, more ? ScheduleListCursor.Of(page[^1], everyTenant: query.Tenant is null).ToString() : null));
     }
 
     internal static async Task<Results<Ok<ScheduleResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
@@ -93,7 +95,12 @@ internal static class SchedulesEndpoints
             return InvalidName(name);
         }
 
-        var schedule = await schedules.GetAsync(http.GetConveyorCaller().Tenant, name, cancellationToken).ConfigureAwait(false);
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var schedule = await schedules.GetAsync(tenant, name, cancellationToken).ConfigureAwait(false);
         return schedule is null
             ? ApiProblems.ScheduleNotFound(name)
             : TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(schedule, schedules, store, cancellationToken).ConfigureAwait(false));
@@ -191,7 +198,11 @@ internal static class SchedulesEndpoints
             return InvalidName(name);
         }
 
-        var tenant = http.GetConveyorCaller().Tenant;
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
         var existing = await schedules.GetAsync(tenant, name, cancellationToken).ConfigureAwait(false);
         if (existing?.Origin == ScheduleOrigin.Code)
         {
@@ -219,7 +230,11 @@ internal static class SchedulesEndpoints
             return InvalidName(name);
         }
 
-        var tenant = http.GetConveyorCaller().Tenant;
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
         ScheduleRecord? schedule;
         try
         {
@@ -246,7 +261,12 @@ internal static class SchedulesEndpoints
             return InvalidName(name);
         }
 
-        var result = await schedules.TriggerAsync(http.GetConveyorCaller().Tenant, name, cancellationToken).ConfigureAwait(false);
+        if (!JobTenantParameter.TryRead(http, out var tenant, out var error))
+        {
+            return error!.Forbidden ? ApiProblems.ForbiddenTenant(error.Field, error.Reason) : ApiProblems.Invalid(error.Field, error.Reason);
+        }
+
+        var result = await schedules.TriggerAsync(tenant, name, cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
             return ApiProblems.ScheduleNotFound(name);
@@ -257,7 +277,7 @@ internal static class SchedulesEndpoints
         var prefix = path[..path.LastIndexOf("/schedules/", StringComparison.Ordinal)];
         var warning = await servedQueues.WarningForAsync(result.Queue).ConfigureAwait(false);
         return TypedResults.Accepted(
-            $"{http.Request.PathBase}{prefix}/jobs/{Uri.EscapeDataString(result.JobId)}",
+            ResourceLocation.InRequestTenant(http, $"{http.Request.PathBase}{prefix}/jobs/{Uri.EscapeDataString(result.JobId)}"),
             new JobCreatedResponse(result.JobId, result.State.ToApiStatus(), Rfc3339.Format(result.CreatedAt)) { Warnings = warning is null ? null : [warning] });
     }
 

@@ -8,8 +8,11 @@ namespace Conveyor;
 /// </summary>
 public interface IScheduleClient
 {
-    /// <summary>The tenant's schedules, ordered by name.</summary>
-    Task<IReadOnlyList<ScheduleRecord>> ListAsync(string tenant, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The tenant's schedules, ordered by name; with a null tenant, every tenant's (an operator's view), by tenant, then name.
+    /// Schedules defined in code or configuration are the default tenant's (<see cref="TenantId.Default"/>).
+    /// </summary>
+    Task<IReadOnlyList<ScheduleRecord>> ListAsync(string? tenant, CancellationToken cancellationToken = default);
 
     /// <summary>The schedule, or null if the tenant has none of that name.</summary>
     Task<ScheduleRecord?> GetAsync(string tenant, string name, CancellationToken cancellationToken = default);

@@ -5,11 +5,8 @@ namespace Conveyor.Scheduling;
 /// <summary>The run-time schedule operations on the store; see <see cref="IScheduleClient"/>.</summary>
 internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvider timeProvider) : IScheduleClient
 {
-    public async Task<IReadOnlyList<ScheduleRecord>> ListAsync(string tenant, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(tenant);
-        return await store.ListSchedulesAsync(tenant, cancellationToken).ConfigureAwait(false);
-    }
+    public async Task<IReadOnlyList<ScheduleRecord>> ListAsync(string? tenant, CancellationToken cancellationToken = default) =>
+        await store.ListSchedulesAsync(tenant, cancellationToken).ConfigureAwait(false);
 
     public async Task<ScheduleRecord?> GetAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
         await store.GetScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);

@@ -9,6 +9,10 @@ internal sealed record ScheduleResponse
     [JsonPropertyName("name")]
     public required string Name { get; init; }
 
+    /// <summary>The tenant the schedule belongs to; one defined in code or configuration is the default tenant's.</summary>
+    [JsonPropertyName("tenant")]
+    public required string Tenant { get; init; }
+
     /// <summary>The cron expression (5 or 6 fields, or a macro such as <c>@daily</c>).</summary>
     [JsonPropertyName("cron")]
     public required string Cron { get; init; }
