@@ -32,7 +32,7 @@ internal static class PostgresFaults
         || IsConflict(sqlState);
 
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
-    private static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
+    public static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
 
     public static JobStoreUnavailableException Wrap(Exception exception) =>
         exception is PostgresException postgres && IsConflict(postgres.SqlState)

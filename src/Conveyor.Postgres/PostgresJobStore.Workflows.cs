@@ -38,10 +38,18 @@ public sealed partial class PostgresJobStore
     // The batch becomes cancelled, its running members are asked to stop (NOTIFY on the cancel channel), its other
     // unfinished members are cancelled with an error line saying so (counted, and its callbacks resolved, by the
     // trigger). $1 id, $2 tenant, $3 now, $4 cancel channel, $5 the error line. Returns whether the batch was running.
+    // The unfinished members are locked first, by id, and the batch after them (the subquery in its WHERE runs before its
+    // row is locked): the order in which an acknowledgement, a lease extension and an enqueue take jobs and batches, so a
+    // cancel racing the batch's last acknowledgements cannot deadlock with them (it did when it took the batch first).
     private const string CancelBatchTemplate = """
-        WITH batch AS (
+        WITH members AS (
+            SELECT j.id FROM :"schema".jobs j
+            WHERE j.batch_id = $1 AND j.tenant = $2 AND j.state IN ('waiting', 'scheduled', 'pending', 'retrying', 'active')
+            ORDER BY j.id
+            FOR NO KEY UPDATE
+        ), batch AS (
             UPDATE :"schema".batches SET state = 'cancelled', updated_at = $3
-            WHERE id = $1 AND tenant = $2 AND state = 'running'
+            WHERE id = $1 AND tenant = $2 AND state = 'running' AND (SELECT count(*) FROM members) >= 0
             RETURNING id
         ), requested AS (
             UPDATE :"schema".jobs j SET cancel_requested = true, updated_at = $3
@@ -160,29 +168,43 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await using var command = _dataSource.CreateCommand(CancelBatchSql);
-            command.Parameters.Add(Text(batchId));
-            command.Parameters.Add(Text(tenant));
-            command.Parameters.Add(TimestampTz(Now()));
-            command.Parameters.Add(Text(_cancelChannel));
-            command.Parameters.Add(Text(WorkflowMessages.BatchCancelled(batchId)));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var cancelled = reader.GetInt64(0) > 0;
-            foreach (var jobId in reader.GetFieldValue<string[]>(2))
+            try
             {
-                // This process's own handlers hear it at once; others through the NOTIFY.
-                _notifier.PublishCancellation(jobId);
+                return await CancelBatchOnceAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
             }
+            catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 3)
+            {
+                // A workflow's step acknowledged meanwhile locks the step, its batch, then the step after it, which the
+                // cancel locked among the members: PostgreSQL broke the cycle by rolling the cancel back whole, so
+                // running it again is safe, and the caller need not see a store fault for it.
+            }
+            catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+            {
+                throw Fault(exception);
+            }
+        }
+    }
 
-            return cancelled;
-        }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+    private async ValueTask<bool> CancelBatchOnceAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(CancelBatchSql);
+        command.Parameters.Add(Text(batchId));
+        command.Parameters.Add(Text(tenant));
+        command.Parameters.Add(TimestampTz(Now()));
+        command.Parameters.Add(Text(_cancelChannel));
+        command.Parameters.Add(Text(WorkflowMessages.BatchCancelled(batchId)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var cancelled = reader.GetInt64(0) > 0;
+        foreach (var jobId in reader.GetFieldValue<string[]>(2))
         {
-            throw Fault(exception);
+            // This process's own handlers hear it at once; others through the NOTIFY.
+            _notifier.PublishCancellation(jobId);
         }
+
+        return cancelled;
     }
 
     /// <summary>
