@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Cli.Tests;
 
@@ -38,6 +39,28 @@ public sealed class CliScheduleTests : IAsyncLifetime
         Assert.True(JsonDocument.Parse(shown.Output).RootElement.GetProperty("paused").GetBoolean());
         var jobId = JsonDocument.Parse(triggered.Output).RootElement.GetProperty("job_id").GetString()!;
         Assert.Equal("report:generate", (await _server.Jobs.GetJobAsync(jobId, "tenant-a"))!.Type);
+    }
+
+    [Fact]
+    public async Task WithAnAdminKey_TenantNamesTheSchedulesTenant_AndStarListsEveryTenants()
+    {
+        await _server.Services.GetRequiredService<IScheduleClient>().CreateAsync(new ScheduleDefinition
+        {
+            Tenant = TenantId.Default, Name = "cleanup", Cron = "0 3 * * *", JobType = "note:archive",
+        });
+
+        var own = await _server.RunAsync("schedules", "ls", "--json");
+        var every = await _server.RunAsync("schedules", "ls", "--tenant", "*");
+        var paused = await _server.RunAsync("schedules", "pause", "cleanup", "--tenant", "default");
+        var shown = await _server.RunAsync("schedules", "show", "cleanup", "--tenant", "default", "--json");
+        var elsewhere = await _server.RunAsync("schedules", "show", "cleanup");
+
+        Assert.Equal((0, 0, 0, 0), (own.ExitCode, every.ExitCode, paused.ExitCode, shown.ExitCode));
+        Assert.Single(JsonDocument.Parse(own.Output).RootElement.GetProperty("schedules").EnumerateArray());
+        Assert.Matches(@"default\s+cleanup\s+0 3 \* \* \*", every.Output);
+        Assert.Matches(@"tenant-a\s+report:nightly", every.Output);
+        Assert.True(JsonDocument.Parse(shown.Output).RootElement.GetProperty("paused").GetBoolean());
+        Assert.Equal(ExitCodes.NotFound, elsewhere.ExitCode);
     }
 
     [Fact]

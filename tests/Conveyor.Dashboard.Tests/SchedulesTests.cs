@@ -41,4 +41,29 @@ public sealed class SchedulesTests(DashboardFixture fixture)
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the schedule's job");
         Assert.Contains("\"rows\": 100", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnOperator_SeesAnotherTenantsScheduleWithItsTenant_AndPausesItThere_ATenantKeySeesOnlyItsOwn()
+    {
+        await fixture.Server.SendAsync(HttpMethod.Put, "/schedules/sync:hourly", """{"cron":"0 * * * *","job_type":"report:generate","payload":{"rows":1}}""", DashboardServer.TenantKey);
+        await fixture.Server.SendAsync(HttpMethod.Put, "/schedules/report:weekly", """{"cron":"0 6 * * 1","job_type":"report:generate","payload":{"rows":1}}""");
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/schedules");
+        var row = browser.Find(By.CssSelector("tr[data-schedule='sync:hourly']"));
+        Assert.Equal("globex", row.FindElement(By.CssSelector("td")).Text);
+        row.FindElement(By.CssSelector("button[data-action=pause]")).Click();
+        browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='sync:hourly']")).Text.Contains("paused", StringComparison.Ordinal), "the other tenant's schedule paused");
+        Assert.Contains("\"paused\":true", await fixture.Server.SendAsync(HttpMethod.Get, "/schedules/sync:hourly", key: DashboardServer.TenantKey), StringComparison.Ordinal);
+        await fixture.Server.SendAsync(HttpMethod.Post, "/schedules/sync:hourly/resume", key: DashboardServer.TenantKey);
+
+        browser.OpenDashboard(fixture.Server, DashboardServer.TenantKey, "#/schedules");
+        browser.Find(By.CssSelector("tr[data-schedule='sync:hourly']"));
+        Assert.Empty(browser.FindAll(By.CssSelector("tr[data-schedule='report:weekly']")));
+        Assert.DoesNotContain("tenant", browser.Find(By.CssSelector("thead")).Text, StringComparison.Ordinal);
+    }
 }

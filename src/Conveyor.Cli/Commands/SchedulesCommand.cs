@@ -3,12 +3,15 @@ using Conveyor.Cli.Output;
 
 namespace Conveyor.Cli.Commands;
 
-/// <summary><c>conveyor schedules ls|show|pause|resume|trigger</c>, for the API key's tenant.</summary>
+/// <summary>
+/// <c>conveyor schedules ls|show|pause|resume|trigger</c>, for the API key's tenant, or with an admin key the one
+/// <c>--tenant</c> names (<c>default</c> for schedules defined in code or configuration; <c>*</c> lists every tenant's).
+/// </summary>
 internal static class SchedulesCommand
 {
     private static readonly (string, string)[] ListColumns =
     [
-        ("name", "SCHEDULE"), ("cron", "CRON"), ("time_zone", "TIME ZONE"), ("job_type", "TYPE"), ("paused", "PAUSED"),
+        ("tenant", "TENANT"), ("name", "SCHEDULE"), ("cron", "CRON"), ("time_zone", "TIME ZONE"), ("job_type", "TYPE"), ("paused", "PAUSED"),
         ("next_fire_times", "NEXT"), ("last_fire_at", "LAST FIRE"), ("last_job_status", "LAST JOB"), ("source", "SOURCE"),
     ];
 
@@ -16,14 +19,18 @@ internal static class SchedulesCommand
     {
         var schedules = new Command("schedules", "List, show, pause, resume and trigger recurring schedules.");
 
-        var list = new Command("ls", "Every schedule with its next and last fire.");
+        var listTenant = TenantOption("Admin keys: another tenant's schedules ('default' for those defined in code or configuration), or '*' for every tenant's.");
+        var list = new Command("ls", "Every schedule with its next and last fire.") { listTenant };
         CommandRunner.SetAction(list, options, environment, async (context, cancellationToken) =>
         {
             var all = new List<System.Text.Json.JsonElement>();
+            var tenant = context.Parsed.GetValue(listTenant);
             string? cursor = null;
             do
             {
-                var page = await context.Api.GetAsync($"/schedules?limit=100{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", cancellationToken).ConfigureAwait(false);
+                var page = await context.Api.GetAsync(
+                    $"/schedules?limit=100{(tenant is null ? "" : "&tenant=" + Uri.EscapeDataString(tenant))}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}",
+                    cancellationToken).ConfigureAwait(false);
                 all.AddRange(page.GetProperty("schedules").EnumerateArray());
                 cursor = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == System.Text.Json.JsonValueKind.String ? next.GetString() : null;
             }
@@ -43,10 +50,12 @@ internal static class SchedulesCommand
         schedules.Subcommands.Add(list);
 
         var name = new Argument<string>("name") { Description = "The schedule's name." };
-        var show = new Command("show", "A schedule's definition, next fires and last job.") { name };
+        var showTenant = TenantOption();
+        var show = new Command("show", "A schedule's definition, next fires and last job.") { name, showTenant };
         CommandRunner.SetAction(show, options, environment, async (context, cancellationToken) =>
         {
-            var schedule = await context.Api.GetAsync($"/schedules/{CommandRunner.Segment(context.Parsed.GetValue(name)!)}", cancellationToken).ConfigureAwait(false);
+            var path = $"/schedules/{CommandRunner.Segment(context.Parsed.GetValue(name)!)}{JobFilter.TenantQuery(context.Parsed.GetValue(showTenant))}";
+            var schedule = await context.Api.GetAsync(path, cancellationToken).ConfigureAwait(false);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(schedule);
@@ -55,7 +64,7 @@ internal static class SchedulesCommand
             {
                 context.Output.Fields(
                     schedule,
-                    ("name", "schedule"), ("cron", "cron"), ("time_zone", "time zone"), ("job_type", "type"), ("queue", "queue"), ("payload", "payload"),
+                    ("name", "schedule"), ("tenant", "tenant"), ("cron", "cron"), ("time_zone", "time zone"), ("job_type", "type"), ("queue", "queue"), ("payload", "payload"),
                     ("misfire", "misfire"), ("overlap", "overlap"), ("paused", "paused"), ("next_fire_times", "next fires"), ("last_fire_at", "last fire"),
                     ("last_job_id", "last job"), ("last_job_status", "last job status"), ("source", "source"));
             }
@@ -72,11 +81,13 @@ internal static class SchedulesCommand
     private static Command Action(string verb, string description, GlobalOptions options, CliEnvironment environment)
     {
         var name = new Argument<string>("name") { Description = "The schedule's name." };
-        var command = new Command(verb, description) { name };
+        var tenant = TenantOption();
+        var command = new Command(verb, description) { name, tenant };
         CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
         {
             var schedule = context.Parsed.GetValue(name)!;
-            var answer = await context.Api.PostAsync($"/schedules/{CommandRunner.Segment(schedule)}/{verb}", null, cancellationToken).ConfigureAwait(false);
+            var path = $"/schedules/{CommandRunner.Segment(schedule)}/{verb}{JobFilter.TenantQuery(context.Parsed.GetValue(tenant))}";
+            var answer = await context.Api.PostAsync(path, null, cancellationToken).ConfigureAwait(false);
             if (context.Output.Json)
             {
                 context.Output.WriteJson(answer);
@@ -92,6 +103,9 @@ internal static class SchedulesCommand
         });
         return command;
     }
+
+    private static Option<string?> TenantOption(string description = "Admin keys: the schedule's tenant, when it is not the key's own ('default' for one defined in code or configuration).") =>
+        new("--tenant") { Description = description };
 
     /// <summary>Only the next fire in the list's column; <c>show</c> prints all five.</summary>
     private static System.Text.Json.JsonElement FirstNextFire(System.Text.Json.JsonElement schedule)

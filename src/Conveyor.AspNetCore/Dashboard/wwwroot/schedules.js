@@ -1,9 +1,12 @@
-// Schedules: cron, time zone, next fires, last run and its state; pause, resume and trigger now.
+// Schedules: cron, time zone, next fires, last run and its state; pause, resume and trigger now. An operator (an admin
+// key) sees every tenant's, schedules from code or configuration among them (the default tenant's), with a tenant
+// column; its actions and links name the schedule's tenant.
 import { call, query } from "./api.js";
 import { append, badge, h, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
-export async function renderSchedules(view) {
+export async function renderSchedules(view, role) {
+  const everyTenant = role === "operator";
   const table = h("div", {});
   const more = h("div", { class: "toolbar" });
   append(view, h("h1", {}, "Schedules"), table, more);
@@ -13,7 +16,7 @@ export async function renderSchedules(view) {
   async function load(reset) {
     if (reset) { schedules.length = 0; cursor = null; }
     try {
-      const answer = await call("GET", "/schedules" + query({ limit: 100, cursor }));
+      const answer = await call("GET", "/schedules" + query({ limit: 100, cursor, tenant: everyTenant ? "*" : undefined }));
       schedules.push(...answer.schedules);
       cursor = answer.next_cursor;
     } catch (e) {
@@ -32,15 +35,17 @@ export async function renderSchedules(view) {
   function render() {
     replaceChildren(table, schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Recurring schedules"),
-      h("thead", {}, h("tr", {}, ["schedule", "cron", "time zone", "job type / queue", "state", "next fires", "last run", ""].map((c, i) =>
-        h("th", { scope: "col" }, i === 7 ? h("span", { class: "sr-only" }, "actions") : c)))),
+      h("thead", {}, h("tr", {}, [...(everyTenant ? ["tenant"] : []), "schedule", "cron", "time zone", "job type / queue", "state", "next fires", "last run", ""].map((c) =>
+        h("th", { scope: "col" }, c === "" ? h("span", { class: "sr-only" }, "actions") : c)))),
       h("tbody", {}, schedules.map(row)))));
     replaceChildren(more, cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : null);
   }
 
   function row(s) {
+    const inTenant = everyTenant ? "?tenant=" + encodeURIComponent(s.tenant) : "";
     const path = "/schedules/" + encodeURIComponent(s.name);
     return h("tr", { "data-schedule": s.name },
+      everyTenant ? h("td", {}, s.tenant) : null,
       h("th", { scope: "row" }, s.name, s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
       h("td", {}, h("code", {}, s.cron)),
       h("td", {}, s.time_zone),
@@ -49,15 +54,15 @@ export async function renderSchedules(view) {
       h("td", { class: "nowrap" }, s.next_fire_times.length === 0 ? h("span", { class: "muted" }, "none") :
         h("ul", { class: "plain" }, s.next_fire_times.slice(0, 3).map((t) => h("li", {}, time(t))))),
       h("td", { class: "nowrap" }, s.last_fire_at ? [time(s.last_fire_at), h("div", {},
-        s.last_job_id ? h("a", { href: "#/jobs/" + encodeURIComponent(s.last_job_id) }, s.last_job_status ? badge(s.last_job_status) : "job no longer kept") : null)]
+        s.last_job_id ? h("a", { href: "#/jobs/" + encodeURIComponent(s.last_job_id) + inTenant }, s.last_job_status ? badge(s.last_job_status) : "job no longer kept") : null)]
         : h("span", { class: "muted" }, "never")),
       h("td", { class: "actions" },
         actionButton(s.paused ? "Resume" : "Pause", async () => {
-          await call("POST", `${path}/${s.paused ? "resume" : "pause"}`);
+          await call("POST", `${path}/${s.paused ? "resume" : "pause"}${inTenant}`);
           return `Schedule ${s.name} ${s.paused ? "resumed" : "paused"}.`;
         }, { done: reloadAll, name: s.paused ? "resume" : "pause" }),
         actionButton("Trigger now", async () => {
-          const created = await call("POST", `${path}/trigger`);
+          const created = await call("POST", `${path}/trigger${inTenant}`);
           return `Schedule ${s.name} enqueued job ${created.job_id}.`;
         }, { done: reloadAll, name: "trigger" })));
   }
