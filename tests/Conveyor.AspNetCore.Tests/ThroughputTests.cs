@@ -33,6 +33,7 @@ public sealed class ThroughputTests
             processed.Add(3, new KeyValuePair<string, object?>("status", "success"));
             processed.Add(1, new KeyValuePair<string, object?>("status", "failed"));
             processed.Add(7, new KeyValuePair<string, object?>("status", "released"));
+            processed.Add(9, new KeyValuePair<string, object?>("status", "snoozed"));
             time.Advance(TimeSpan.FromSeconds(2));
             processed.Add(2, new KeyValuePair<string, object?>("status", "cancelled"));
 

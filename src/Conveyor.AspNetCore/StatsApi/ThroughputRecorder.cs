@@ -58,8 +58,8 @@ internal sealed class ThroughputRecorder : IDisposable
                         case "failed":
                             Record(processed: value, failed: value);
                             break;
-                        case "released":
-                            // Handed back at shutdown: it runs again, so it was not processed.
+                        case "released" or "snoozed":
+                            // Handed back at shutdown, or parked to wait: it runs again, so it was not processed.
                             break;
                         default:
                             Record(processed: value);

@@ -15,12 +15,14 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
         try
         {
             await next(context).ConfigureAwait(false);
-            metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
+            var status = context.SnoozeRequest is null ? AttemptStatus.Success : AttemptStatus.Snoozed;
+            metrics.JobProcessed(context.JobType, context.Queue, status, timeProvider.GetElapsedTime(started));
         }
         catch (Exception e)
         {
-            // A wait or a sleep is not the job's failure: its attempt was handed back, as at shutdown.
-            var status = e is JobSuspendedException ? AttemptStatus.Released : AttemptStatus.OfInterrupted(context.StopReasonFor(e));
+            // A wait or a sleep is not the job's failure, nor a shutdown's hand-back: the job waits, as the processor
+            // records it (AckOutcome.Snoozed).
+            var status = e is JobSuspendedException ? AttemptStatus.Snoozed : AttemptStatus.OfInterrupted(context.StopReasonFor(e));
             metrics.JobProcessed(context.JobType, context.Queue, status, timeProvider.GetElapsedTime(started));
             throw;
         }

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Conveyor.Tests.Handlers;
 
@@ -48,6 +50,23 @@ public sealed class SignalWaitTests
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
         Assert.Equal(["start@1", "open", "start@1", "approved by ada"], log);
+    }
+
+    [Fact]
+    public async Task AParkedAttempt_IsCountedAsSnoozed_NotAsReleased_AndItsResumedAttemptAsSuccess()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(start: false, configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))));
+        var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
+        await harness.StartHostAsync();
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None);
+        await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        var counted = processed.GetMeasurementSnapshot().Where(m => m.Value > 0 && (string?)m.Tags["task_type"] == "test:approval").Select(m => (string)m.Tags["status"]!).Order().ToArray();
+        Assert.Equal(["snoozed", "success"], counted);
     }
 
     [Fact]
