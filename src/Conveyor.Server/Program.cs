@@ -38,7 +38,7 @@ try
 
     role.MapEndpoints(app);
 
-    ServerAddresses.PrintWhenStarted(app, $"{StoreSelection.Describe(builder.Configuration)}; data directory: {DataDirectory.Resolve(builder.Configuration)}");
+    ServerAddresses.PrintWhenStarted(app, role.Endpoints, $"{StoreSelection.Describe(builder.Configuration)}; data directory: {DataDirectory.Resolve(builder.Configuration)}");
     StartupLogging.StartedWhen(app.Lifetime);
     app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
     await app.StartAsync();

@@ -54,20 +54,20 @@ internal static partial class ServerAddresses
         return address.Port is < 0 or > 65535 ? $"the port {address.Port} is not one from 0 to 65535" : null;
     }
 
-    public static void PrintWhenStarted(WebApplication app, string store)
+    public static void PrintWhenStarted(WebApplication app, string endpoints, string store)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor.Server");
-            LogListening(logger, string.Join(", ", addresses), store);
+            LogListening(logger, string.Join(", ", addresses), endpoints, store);
         });
         app.Lifetime.ApplicationStopping.Register(() =>
             LogStopping(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor.Server")));
     }
 
-    [LoggerMessage(LogLevel.Information, "Conveyor server listening on {addresses} (API, dashboard at /dashboard, metrics at /metrics); store: {store}. Press Ctrl+C to stop.")]
-    private static partial void LogListening(ILogger logger, string addresses, string store);
+    [LoggerMessage(LogLevel.Information, "Conveyor server listening on {addresses} ({endpoints}); store: {store}. Press Ctrl+C to stop.")]
+    private static partial void LogListening(ILogger logger, string addresses, string endpoints, string store);
 
     [LoggerMessage(LogLevel.Information, "Stopping: no new jobs are taken; running jobs get the shutdown timeout (Conveyor:Server:ShutdownTimeout) to finish.")]
     private static partial void LogStopping(ILogger logger);

@@ -55,6 +55,11 @@ internal sealed partial class ServerRole
         return RunsWorkers ? conveyor.AddServer() : conveyor;
     }
 
+    /// <summary>What this role serves over HTTP, for the start-up line.</summary>
+    public string Endpoints => ServesApi
+        ? "API, dashboard at /dashboard, metrics at /metrics"
+        : "health at /healthz and /readyz, metrics at /metrics; no API or dashboard in role worker";
+
     /// <summary>Maps the endpoints of the role and says at start what this process does.</summary>
     public void MapEndpoints(WebApplication app)
     {

@@ -63,6 +63,8 @@ public sealed class ServerRoleTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await workerHttp.GetAsync("/dashboard")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await workerHttp.GetAsync("/healthz")).StatusCode);
         Assert.Contains("role worker", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("(health at /healthz and /readyz, metrics at /metrics; no API or dashboard in role worker)", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("(API, dashboard at /dashboard, metrics at /metrics)", api.Output, StringComparison.Ordinal);
         Assert.Contains("role api", api.Output, StringComparison.Ordinal);
     }
 
