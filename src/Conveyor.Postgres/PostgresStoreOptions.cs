@@ -46,7 +46,7 @@ public sealed class PostgresStoreOptions
     /// from <see cref="ConnectionString"/> (a connection string that sets <c>Max Auto Prepare</c> wins). 0 turns it
     /// off. Default 32.
     /// </summary>
-    [SettingRange(0, 1000)]
+    [SettingRange(0, 1000, ErrorMessage = "Conveyor:Postgres:MaxAutoPrepare must be between {1} and {2}.")]
     public int MaxAutoPrepare { get; set; } = DefaultMaxAutoPrepare;
 
     /// <summary>
@@ -63,6 +63,6 @@ public sealed class PostgresStoreOptions
     /// How long the listening connection waits before it reconnects after it lost the server. Idle workers fall back
     /// to polling meanwhile. 10 ms to 5 minutes, default 1 s.
     /// </summary>
-    [SettingRange("00:00:00.010", "00:05:00")]
+    [SettingRange("00:00:00.010", "00:05:00", ErrorMessage = "Conveyor:Postgres:ListenReconnectDelay must be between {1} and {2}.")]
     public TimeSpan ListenReconnectDelay { get; set; } = DefaultListenReconnectDelay;
 }

@@ -15,7 +15,7 @@ public sealed class ConveyorOptions
     public const int DefaultMaxRetryValue = 25;
 
     /// <summary>Retries after the first attempt for jobs enqueued without <see cref="JobOptions.MaxRetry"/>. 0–1000, default 25.</summary>
-    [SettingRange(0, 1000)]
+    [SettingRange(0, 1000, ErrorMessage = "Conveyor:DefaultMaxRetry must be between {1} and {2}.")]
     public int DefaultMaxRetry { get; set; } = DefaultMaxRetryValue;
 
     /// <summary>How long finished jobs are kept, by outcome, when the job does not say (<c>Conveyor:Retention:Succeeded</c> …).</summary>
@@ -27,7 +27,7 @@ public sealed class ConveyorOptions
 #pragma warning restore SYSLIB1212
 
     /// <summary>Largest payload accepted at enqueue, in bytes. 1 B – 64 MiB, default 1 MiB.</summary>
-    [SettingRange(1, 64 * 1024 * 1024)]
+    [SettingRange(1, 64 * 1024 * 1024, ErrorMessage = "Conveyor:MaxPayloadBytes must be between {1} and {2}.")]
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Event fan-out (<c>Conveyor:Events:NoSubscribers</c> …).</summary>

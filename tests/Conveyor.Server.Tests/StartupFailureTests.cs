@@ -10,7 +10,9 @@ public sealed class StartupFailureTests : IDisposable
 
     public static TheoryData<string, string, string> BadSettings => new()
     {
-        { "Conveyor__Server__Concurrency", "-3", "Conveyor:Server:Concurrency must be between 1 and 10000" },
+        { "Conveyor__Server__Concurrency", "-3", "Conveyor:Server:Concurrency must be between 1 and 10000; it is -3." },
+        { "Conveyor__DefaultMaxRetry", "-1", "error: Conveyor:DefaultMaxRetry must be between 0 and 1000; it is -1." },
+        { "Conveyor__MaxPayloadBytes", "0", "error: Conveyor:MaxPayloadBytes must be between 1 and 67108864; it is 0." },
         { "Conveyor__Store", "mongo", "Conveyor:Store is 'mongo'; it accepts one of: sqlite, redis, postgres, memory" },
         { "Conveyor__Server__ShutdownTimeout", "abc", "Conveyor:Server:ShutdownTimeout is 'abc'; it accepts a duration" },
         { "Conveyor__Server__Concurency", "5", "unknown setting Conveyor:Server:Concurency; did you mean Conveyor:Server:Concurrency?" },

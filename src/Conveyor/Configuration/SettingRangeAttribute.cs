@@ -41,6 +41,14 @@ internal sealed class SettingRangeAttribute : ValidationAttribute
     /// <summary>Null passes (as with RangeAttribute): an unset optional setting means its default.</summary>
     public override bool IsValid(object? value) => value is null || _contains(value);
 
+    /// <summary>The message, and the value that was given, so that a typo in a long setting is seen at once.</summary>
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        IsValid(value)
+            ? ValidationResult.Success
+            : new ValidationResult(
+                $"{FormatErrorMessage(validationContext.DisplayName).TrimEnd('.')}; it is {string.Format(CultureInfo.InvariantCulture, "{0}", value)}.",
+                validationContext.MemberName is { } member ? [member] : null);
+
     public override string FormatErrorMessage(string name) =>
         string.Format(CultureInfo.CurrentCulture, ErrorMessageString, name, Minimum, Maximum);
 }
