@@ -39,8 +39,9 @@ public sealed partial class PostgresJobStore
     // unfinished members are cancelled with an error line saying so (counted, and its callbacks resolved, by the
     // trigger). $1 id, $2 tenant, $3 now, $4 cancel channel, $5 the error line. Returns whether the batch was running.
     // The unfinished members are locked first, by id, and the batch after them (the subquery in its WHERE runs before its
-    // row is locked): the order in which an acknowledgement, a lease extension and an enqueue take jobs and batches, so a
-    // cancel racing the batch's last acknowledgements cannot deadlock with them (it did when it took the batch first).
+    // row is locked): the order in which an acknowledgement and a lease extension take jobs and batches, so a cancel
+    // racing the batch's last acknowledgements cannot deadlock with them (it did when it took the batch first). An add to
+    // the batch whose jobs wait for its members locks the batch first; either side of that rare cycle runs again.
     private const string CancelBatchTemplate = """
         WITH members AS (
             SELECT j.id FROM :"schema".jobs j
@@ -166,19 +167,26 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    // A workflow's step acknowledged meanwhile locks the step, its batch, then the step after it, which the cancel locked
+    // among the members: PostgreSQL may break that cycle by rolling the cancel back, whole, so it runs again.
+    public ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
+        RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(batchId, tenant, cancellationToken));
+
+    /// <summary>
+    /// Runs <paramref name="once"/>, a statement or a transaction of the store's own, up to three times while
+    /// PostgreSQL rolls it back for a deadlock or a serialization failure (it was undone whole, so running it again is
+    /// safe); any other failure to answer is the store's fault, as for every call.
+    /// </summary>
+    private async ValueTask<T> RunAgainAfterConflictsAsync<T>(Func<ValueTask<T>> once)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await CancelBatchOnceAsync(batchId, tenant, cancellationToken).ConfigureAwait(false);
+                return await once().ConfigureAwait(false);
             }
             catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 3)
             {
-                // A workflow's step acknowledged meanwhile locks the step, its batch, then the step after it, which the
-                // cancel locked among the members: PostgreSQL broke the cycle by rolling the cancel back whole, so
-                // running it again is safe, and the caller need not see a store fault for it.
             }
             catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
             {
@@ -209,49 +217,47 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// One transaction: <paramref name="open"/> creates or locks the batch (false: nothing is written, null is
-    /// returned), then the jobs are stored all or none.
+    /// returned), then the jobs are stored all or none. It locks the batch before the jobs its new jobs wait for, where
+    /// an acknowledgement or a cancel locks a member before its batch: when PostgreSQL breaks such a cycle by rolling
+    /// this transaction back, it runs again.
     /// </summary>
-    private async ValueTask<EnqueueAllResult?> EnqueueInBatchAsync(
+    private ValueTask<EnqueueAllResult?> EnqueueInBatchAsync(
+        IReadOnlyList<NewJob> jobs,
+        Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<bool>> open,
+        CancellationToken cancellationToken) =>
+        EnqueueAllResult.RefuseRepeatsWithinList(jobs, Now()) is { } repeated
+            ? ValueTask.FromResult<EnqueueAllResult?>(repeated)
+            : RunAgainAfterConflictsAsync(() => EnqueueInBatchOnceAsync(jobs, open, cancellationToken));
+
+    private async ValueTask<EnqueueAllResult?> EnqueueInBatchOnceAsync(
         IReadOnlyList<NewJob> jobs,
         Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<bool>> open,
         CancellationToken cancellationToken)
     {
-        if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, Now()) is { } repeated)
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (!await open(connection, transaction, Now()).ConfigureAwait(false))
         {
-            return repeated;
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return null;
         }
 
-        try
+        var result = jobs.Count == 0
+            ? EnqueueAllResult.Stored([])
+            : await InsertAllOrNoneAsync(connection, transaction, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+        if (!result.AllStored)
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (!await open(connection, transaction, Now()).ConfigureAwait(false))
-            {
-                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-
-            var result = jobs.Count == 0
-                ? EnqueueAllResult.Stored([])
-                : await InsertAllOrNoneAsync(connection, transaction, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
-            if (!result.AllStored)
-            {
-                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                return result;
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            if (result.Results.Any(static r => r.State == JobState.Pending))
-            {
-                _signal.Set();
-            }
-
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Results.Any(static r => r.State == JobState.Pending))
         {
-            throw Fault(exception);
+            _signal.Set();
         }
+
+        return result;
     }
 
     /// <summary>

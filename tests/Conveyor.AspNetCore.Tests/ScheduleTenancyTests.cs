@@ -106,20 +106,23 @@ public sealed class ScheduleTenancyTests
     }
 
     [Theory]
-    [InlineData("GET", "/schedules?tenant=tenant-b")]
-    [InlineData("GET", "/schedules?tenant=*")]
-    [InlineData("GET", "/schedules/sync?tenant=tenant-b")]
-    [InlineData("POST", "/schedules/sync/pause?tenant=tenant-b")]
-    [InlineData("POST", "/schedules/sync/trigger?tenant=tenant-b")]
-    [InlineData("DELETE", "/schedules/sync?tenant=tenant-b")]
-    public async Task ATenantKey_NamingAnotherTenant_Is403_AndTouchesNothing(string method, string path)
+    [InlineData("GET", "/schedules?tenant=tenant-b", "/schedules")]
+    [InlineData("GET", "/schedules?tenant=*", "/schedules")]
+    [InlineData("GET", "/schedules/sync?tenant=tenant-b", "/schedules/{name}")]
+    [InlineData("POST", "/schedules/sync/pause?tenant=tenant-b", "/schedules/{name}/pause")]
+    [InlineData("POST", "/schedules/sync/resume?tenant=tenant-b", "/schedules/{name}/resume")]
+    [InlineData("POST", "/schedules/sync/trigger?tenant=tenant-b", "/schedules/{name}/trigger")]
+    [InlineData("DELETE", "/schedules/sync?tenant=tenant-b", "/schedules/{name}")]
+    public async Task ATenantKey_NamingAnotherTenant_Is403AsTheDocumentSays_AndTouchesNothing(string method, string path, string template)
     {
         await using var app = await TestApp.StartAsync(withKeys: true);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
         using var created = await app.CallAsync(HttpMethod.Post, "/schedules", ScheduleApiClient.MinimalBody("sync"), TestApp.KeyB);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         using var response = await app.CallAsync(new HttpMethod(method), path, null, TestApp.KeyA);
 
+        await contract.CheckAsync(method, template, response, HttpStatusCode.Forbidden);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
         var stored = await app.Store.GetScheduleAsync("tenant-b", "sync", CancellationToken.None);
         Assert.False(stored!.Paused);

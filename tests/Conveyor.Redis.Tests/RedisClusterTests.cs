@@ -457,7 +457,6 @@ public sealed class RedisClusterTests
         }
     }
 
-    /// <summary>Leases every pending job of the queues and acknowledges it (failed for failIds), until none is left; returns them.</summary>
     /// <summary>
     /// A batch cancelled while its members, one per slot, all run: each still succeeds, and the batch, finished on its
     /// own slot through the outbox, resolves its success callback as not met and releases its complete callback.
@@ -481,8 +480,23 @@ public sealed class RedisClusterTests
         var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((BatchState.Cancelled, members.Count), (info.State, info.Succeeded));
         Assert.Equal(onComplete.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
+
+        // Callbacks added once it has finished, linked on the batch's slot (flow_link.lua): resolved as not succeeded.
+        var late = RedisKeyLayoutTests.NewJob(queues[0]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+        var lateOrFail = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true, FailIfUnmet: true)] };
+        var lateAny = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)] };
+        foreach (var job in new[] { late, lateOrFail, lateAny })
+        {
+            await store.EnqueueAsync(job, CancellationToken.None);
+        }
+
+        await WaitForStateAsync(store, late.Id, JobState.Cancelled);
+        await WaitForStateAsync(store, lateOrFail.Id, JobState.Failed);
+        await WaitForStateAsync(store, lateAny.Id, JobState.Pending);
+        Assert.Equal(lateAny.Id, Assert.Single(await FinishAllAsync(store, queues)).Id);
     }
 
+    /// <summary>Leases every pending job of the queues and acknowledges it (failed for failIds), until none is left; returns them.</summary>
     private static async Task<List<LeasedJob>> FinishAllAsync(RedisJobStore store, List<string> queues, IReadOnlyCollection<string>? failIds = null)
     {
         var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 100))], Limit = 100, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };

@@ -61,7 +61,7 @@ internal static class ApiProblems
     public static ProblemHttpResult ScheduleNotFound(string name) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "No such schedule.",
-        detail: $"There is no schedule '{name}' for this API key's tenant.");
+        detail: $"There is no schedule '{name}' in this tenant (the API key's, or the one ?tenant= names; schedules defined in code or configuration are the 'default' tenant's).");
 
     public static ProblemHttpResult QueueNotFound(string queue) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,

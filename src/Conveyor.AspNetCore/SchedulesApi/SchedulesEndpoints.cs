@@ -26,9 +26,11 @@ internal static class SchedulesEndpoints
     {
         var schedules = group.MapGroup("/schedules");
         schedules.MapGet("", ListAsync).WithName("ListSchedules").TakesQuery(ListSchedulesQueryParser.Parameters)
-            .WithSummary("The tenant's schedules by name (an admin key names another tenant, or every tenant with ?tenant=*), a page at a time, with their next ticks and last job");
+            .WithSummary("The tenant's schedules by name (an admin key names another tenant, or every tenant with ?tenant=*), a page at a time, with their next ticks and last job")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         schedules.MapGet("/{name}", GetAsync).WithName("GetSchedule").TakesQuery("tenant")
             .WithSummary("A schedule: its definition, next ticks, last tick and last job")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPost("", CreateAsync).WithName("CreateSchedule")
             .WithSummary("Create a schedule; its first tick is the first after now")
@@ -44,17 +46,21 @@ internal static class SchedulesEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         schedules.MapDelete("/{name}", DeleteAsync).WithName("DeleteSchedule").TakesQuery("tenant")
             .WithSummary("Delete a schedule (its jobs stay); 409 for one defined in code or configuration")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         schedules.MapPost("/{name}/pause", PauseAsync).WithName("PauseSchedule").TakesQuery("tenant")
             .WithSummary("Stop the schedule's ticks on every server until it is resumed")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPost("/{name}/resume", ResumeAsync).WithName("ResumeSchedule").TakesQuery("tenant")
             .WithSummary("Let the schedule tick again from its next tick after now (ticks while paused do not run); 409 when its cron or time zone, written to the store by hand, cannot be read")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         schedules.MapPost("/{name}/trigger", TriggerAsync).WithName("TriggerSchedule").TakesQuery("tenant")
             .WithSummary("Enqueue the schedule's job now, outside its ticks (paused or not); Location is the job")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -22,7 +22,7 @@ internal static class WorkflowsEndpoints
             .WithSummary("A batch's status, counts by outcome and progress")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/batches/{batchId}/cancel", CancelBatchAsync).WithName("CancelBatch").TakesQuery("tenant")
-            .WithSummary("Cancel a running batch or workflow: its jobs that have not started are cancelled, running ones asked to stop; its complete callback still runs, its success callback does not")
+            .WithSummary("Cancel a running batch or workflow: its jobs that are not running (not started, waiting to retry, parked between steps) are cancelled, running ones asked to stop; its complete callback still runs, its success callback does not")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/workflows", ListWorkflowsAsync).WithName("ListWorkflows").TakesQuery(ListBatchesQueryParser.Parameters)
             .WithSummary("The tenant's workflows (an admin key names another tenant, or every tenant with ?tenant=*), newest first, filtered by status, a page at a time")

@@ -59,7 +59,7 @@ public interface IWorkflowClient
     Task<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Cancels a running batch: its jobs that have not started are cancelled, running ones at the end of their attempt;
+    /// Cancels a running batch: its jobs that are not running are cancelled, running ones at the end of their attempt;
     /// the complete callback runs once all have finished, and the success callback does not run, even if every job
     /// still succeeded. False when the tenant has no such batch or it is not running.
     /// </summary>
