@@ -81,6 +81,15 @@ public sealed partial class PostgresJobStore
 
     private string CancelBatchSql => field ??= Sql(CancelBatchTemplate);
 
+    // The same for the members that a transaction committed while the cancel waited for the batch's row (an add, or a job
+    // naming its batch): the statement's snapshot was taken before they existed. The batch is cancelled by then, so no
+    // later add is accepted, and a new statement sees them all. Running members already asked are not asked again.
+    private string CancelLateMembersSql => field ??= Sql(CancelBatchTemplate
+        .Replace("UPDATE :\"schema\".batches SET state = 'cancelled', updated_at = $3", "SELECT id FROM :\"schema\".batches", StringComparison.Ordinal)
+        .Replace("AND state = 'running' AND (SELECT count(*) FROM members)", "AND state = 'cancelled' AND (SELECT count(*) FROM members)", StringComparison.Ordinal)
+        .Replace("RETURNING id\n", "\n", StringComparison.Ordinal)
+        .Replace("WHERE j.batch_id = b.id AND j.state = 'active'", "WHERE j.batch_id = b.id AND j.state = 'active' AND NOT j.cancel_requested", StringComparison.Ordinal));
+
     /// <inheritdoc />
     public async ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
@@ -169,8 +178,16 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     // A workflow's step acknowledged meanwhile locks the step, its batch, then the step after it, which the cancel locked
     // among the members: PostgreSQL may break that cycle by rolling the cancel back, whole, so it runs again.
-    public ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
-        RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(batchId, tenant, cancellationToken));
+    public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    {
+        if (!await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelBatchSql, batchId, tenant, cancellationToken)).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelLateMembersSql, batchId, tenant, cancellationToken)).ConfigureAwait(false);
+        return true;
+    }
 
     /// <summary>
     /// Runs <paramref name="once"/>, a statement or a transaction of the store's own, up to three times while
@@ -195,9 +212,9 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    private async ValueTask<bool> CancelBatchOnceAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    private async ValueTask<bool> CancelBatchOnceAsync(string sql, string batchId, string tenant, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(CancelBatchSql);
+        await using var command = _dataSource.CreateCommand(sql);
         command.Parameters.Add(Text(batchId));
         command.Parameters.Add(Text(tenant));
         command.Parameters.Add(TimestampTz(Now()));
