@@ -38,14 +38,17 @@ public sealed partial class PostgresJobStore
     // The batch becomes cancelled, its running members are asked to stop (NOTIFY on the cancel channel), its other
     // unfinished members are cancelled with an error line saying so (counted, and its callbacks resolved, by the
     // trigger). $1 id, $2 tenant, $3 now, $4 cancel channel, $5 the error line. Returns whether the batch was running.
-    // The unfinished members are locked first, by id, and the batch after them (the subquery in its WHERE runs before its
-    // row is locked): the order in which an acknowledgement and a lease extension take jobs and batches, so a cancel
-    // racing the batch's last acknowledgements cannot deadlock with them (it did when it took the batch first). An add to
-    // the batch whose jobs wait for its members locks the batch first; either side of that rare cycle runs again.
+    // The running members are locked first, by id, then the batch (the subquery in its WHERE runs before its row is
+    // locked), then the members the statement cancels: the order of an acknowledgement, which takes the member it
+    // finishes, its batch, then what waited for that member. Taking the batch first deadlocked with the batch's last
+    // acknowledgements; taking every member first, with a workflow step's acknowledgement over the step after it. What
+    // takes a waiting member before its batch (a cancel or delete of that one job, an add to the batch whose jobs wait
+    // for its members, which locks the batch first) can still meet it in a cycle: PostgreSQL breaks it, and the side it
+    // rolls back runs again.
     private const string CancelBatchTemplate = """
         WITH members AS (
             SELECT j.id FROM :"schema".jobs j
-            WHERE j.batch_id = $1 AND j.tenant = $2 AND j.state IN ('waiting', 'scheduled', 'pending', 'retrying', 'active')
+            WHERE j.batch_id = $1 AND j.tenant = $2 AND j.state = 'active'
             ORDER BY j.id
             FOR NO KEY UPDATE
         ), batch AS (

@@ -4,9 +4,10 @@ using Npgsql;
 namespace Conveyor.Postgres.Tests;
 
 /// <summary>
-/// Cancelling a batch takes its unfinished members' rows before the batch's row, as an acknowledgement does (the member
-/// it finishes, then the batch it counts in): taken the other way, a cancel racing the batch's last acknowledgements
-/// deadlocked with them and answered a store fault. And a job that joins the batch while the cancel waits for the
+/// Cancelling a batch takes its running members' rows before the batch's row, and its other members' after it, as an
+/// acknowledgement does (the member it finishes, the batch it counts in, then what waited for the member): taken the
+/// batch first, a cancel racing the batch's last acknowledgements deadlocked with them and answered a store fault; taken
+/// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. And a job that joins the batch while the cancel waits for the
 /// batch's row is cancelled with the others, though the cancel's first statement could not see it.
 /// </summary>
 public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
@@ -26,29 +27,35 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
     public async Task DisposeAsync() => await _schema.DisposeAsync();
 
     [PostgresFact]
-    public async Task ACancelWaitingForAMemberAnAcknowledgementHolds_HasNotTakenTheBatch_AndCompletesOnceItCommits()
+    public async Task ACancelWaitingForTheStepAnAcknowledgementHolds_HasTakenNeitherTheBatchNorTheNextStep_AndCompletesOnceItCommits()
     {
+        // A workflow's two steps: the first running, the next waiting for it, with an id that sorts before the first's (so
+        // that a cancel locking every member by id would hold it while it waits for the first).
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
-        var members = new[] { TestJobs.New() with { BatchId = batch.Id }, TestJobs.New() with { BatchId = batch.Id } };
-        Assert.True((await _store.CreateBatchAsync(batch, members, CancellationToken.None)).AllStored);
+        var step = TestJobs.New(id: "step-b-" + Guid.NewGuid().ToString("N")) with { BatchId = batch.Id };
+        var next = TestJobs.New(id: "step-a-" + Guid.NewGuid().ToString("N")) with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
+        Assert.True((await _store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
 
-        // An acknowledgement's first step: the member's row.
+        // An acknowledgement of the step takes the step's row, then its batch's, then the next step's.
         await using var connection = await _schema.OpenConnectionAsync();
         await using var acknowledgement = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{members[1].Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
 
         var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
             async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
-            because: "the cancel to wait for the member's row");
+            because: "the cancel to wait for the running step's row");
 
-        // Its second step, the batch's row, is free: the cancel has not taken it (NOWAIT fails at once if it has).
+        // Both are free: the cancel has taken neither (NOWAIT fails at once where it has).
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE NOWAIT""");
         await acknowledgement.CommitAsync();
 
         Assert.True(await cancel);
-        var info = (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
-        Assert.Equal((BatchState.Cancelled, 2), (info.State, info.Cancelled));
+        Assert.True((await _store.GetAsync(TenantId.Default, step.Id, CancellationToken.None))!.CancelRequested);
+        Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
+        Assert.Equal(BatchState.Cancelled, (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
     }
 
     [PostgresFact]
