@@ -43,8 +43,8 @@ public sealed partial class PostgresJobStore
     // finishes, its batch, then what waited for that member. Taking the batch first deadlocked with the batch's last
     // acknowledgements; taking every member first, with a workflow step's acknowledgement over the step after it. What
     // takes a waiting member before its batch (a cancel or delete of that one job, an add to the batch whose jobs wait
-    // for its members, which locks the batch first) can still meet it in a cycle: PostgreSQL breaks it, and the side it
-    // rolls back runs again.
+    // for its members, which locks the batch first), or a member that starts and finishes while the statement runs, can
+    // still meet it in a cycle: PostgreSQL breaks it, and the side it rolls back runs again.
     private const string CancelBatchTemplate = """
         WITH members AS (
             SELECT j.id FROM :"schema".jobs j
