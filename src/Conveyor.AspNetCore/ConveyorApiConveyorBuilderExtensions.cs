@@ -41,6 +41,7 @@ public static class ConveyorApiConveyorBuilderExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, PayloadLimitCheck>());
         services.AddProblemDetails();
         // /healthz and /readyz run on ASP.NET Core's health checks; the application adds its own with AddHealthChecks().
         services.AddHealthChecks().AddConveyor();

@@ -19,7 +19,7 @@ public sealed class ConveyorOptions
     public int DefaultMaxRetry { get; set; } = DefaultMaxRetryValue;
 
     /// <summary>How long finished jobs are kept, by outcome, when the job does not say (<c>Conveyor:Retention:Succeeded</c> …).</summary>
-#pragma warning disable SYSLIB1212 // Retention and Metrics are checked by their own validators, with one message per section (AddConveyor).
+#pragma warning disable SYSLIB1212 // Retention and Metrics are checked by their own validators (ConveyorRetentionOptionsValidator, ConveyorMetricsOptionsValidator).
     public ConveyorRetentionOptions Retention { get; set; } = new();
 
     /// <summary>The store-derived gauges of the "Conveyor" meter: whether this process publishes them, how often it reads the store (<c>Conveyor:Metrics</c>).</summary>

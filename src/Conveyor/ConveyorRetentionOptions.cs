@@ -28,6 +28,9 @@ public sealed class ConveyorRetentionOptions
     /// </summary>
     public Dictionary<string, JobTypeRetention> JobTypes { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The longest retention accepted, 10 years: the bound of <see cref="Succeeded"/>, <see cref="Failed"/> and <see cref="Cancelled"/>, also per job type.</summary>
+    internal static readonly TimeSpan MaxAge = TimeSpan.FromDays(3650);
+
     /// <summary>The largest count cap accepted: the janitor's cost per batch grows with the count a queue keeps.</summary>
     public const int MaxCount = 100_000;
 
@@ -75,18 +78,15 @@ public sealed class QueueRetention
     public int? MaxFailed { get; set; }
 }
 
-/// <summary>How long jobs of one type are kept by outcome; an unset outcome uses <see cref="ConveyorRetentionOptions"/>.</summary>
+/// <summary>How long jobs of one type are kept by outcome (each 0 – 10 years); an unset outcome uses <see cref="ConveyorRetentionOptions"/>.</summary>
 public sealed class JobTypeRetention
 {
     /// <summary>Succeeded jobs of the type.</summary>
-    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Succeeded { get; set; }
 
     /// <summary>Failed and partially successful jobs of the type.</summary>
-    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Failed { get; set; }
 
     /// <summary>Cancelled jobs of the type.</summary>
-    [SettingRange("00:00:00", "3650.00:00:00")]
     public TimeSpan? Cancelled { get; set; }
 }

@@ -1,9 +1,14 @@
 using System.Globalization;
+using Conveyor.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Conveyor;
 
-/// <summary>The count caps of <c>Conveyor:Retention</c>: each within 0 – <see cref="ConveyorRetentionOptions.MaxCount"/>, queue names valid.</summary>
+/// <summary>
+/// <c>Conveyor:Retention</c>: the ages (also per job type) within 0 – 10 years, the count caps within 0 –
+/// <see cref="ConveyorRetentionOptions.MaxCount"/>, queue names valid. Each failure names the setting as configured
+/// and the value given.
+/// </summary>
 internal sealed class ConveyorRetentionOptionsValidator : IValidateOptions<ConveyorOptions>
 {
     private const string Section = "Conveyor:Retention";
@@ -16,7 +21,14 @@ internal sealed class ConveyorRetentionOptionsValidator : IValidateOptions<Conve
             return ValidateOptionsResult.Success;
         }
 
-        var failures = new List<string>();
+        var failures = new List<string>(new ConveyorRetentionOptionsAttributesValidator().Validate(name, retention).Failures ?? []);
+        foreach (var (type, ages) in retention.JobTypes)
+        {
+            CheckAge(failures, $"{Section}:JobTypes:{type}:{nameof(JobTypeRetention.Succeeded)}", ages?.Succeeded);
+            CheckAge(failures, $"{Section}:JobTypes:{type}:{nameof(JobTypeRetention.Failed)}", ages?.Failed);
+            CheckAge(failures, $"{Section}:JobTypes:{type}:{nameof(JobTypeRetention.Cancelled)}", ages?.Cancelled);
+        }
+
         CheckCount(failures, $"{Section}:{nameof(ConveyorRetentionOptions.MaxSucceededPerQueue)}", retention.MaxSucceededPerQueue);
         CheckCount(failures, $"{Section}:{nameof(ConveyorRetentionOptions.MaxFailedPerQueue)}", retention.MaxFailedPerQueue);
         foreach (var (queue, caps) in retention.Queues)
@@ -32,6 +44,16 @@ internal sealed class ConveyorRetentionOptionsValidator : IValidateOptions<Conve
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckAge(List<string> failures, string setting, TimeSpan? age)
+    {
+        if (age is { } value && (value < TimeSpan.Zero || value > ConveyorRetentionOptions.MaxAge))
+        {
+            failures.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{setting} must be between 00:00:00 and {ConveyorRetentionOptions.MaxAge}; it is {value}."));
+        }
     }
 
     private static void CheckCount(List<string> failures, string setting, int? count)

@@ -1,7 +1,9 @@
+using Conveyor.Tests.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Conveyor.AspNetCore.Tests;
@@ -103,5 +105,26 @@ public sealed class ConveyorApiOptionsTests
 
         await app.StartAsync();
         await app.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("2097152", true)]
+    [InlineData("4000000", true)]
+    [InlineData("2097151", false)]
+    public async Task PayloadLimitNotBelowTheRequestLimit_StartsWithAWarningNamingBoth(string maxPayloadBytes, bool warned)
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.AddSingleton<ILoggerProvider>(logs);
+            s.Configure<ConveyorOptions>(o => o.MaxPayloadBytes = int.Parse(maxPayloadBytes, System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        var warnings = logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.Contains("Conveyor:MaxPayloadBytes", StringComparison.Ordinal)).ToList();
+        Assert.Equal(warned, warnings.Count == 1);
+        if (warned)
+        {
+            Assert.Contains($"Conveyor:MaxPayloadBytes ({maxPayloadBytes}) is not below Conveyor:Api:MaxRequestBytes (2097152)", warnings[0].Message, StringComparison.Ordinal);
+        }
     }
 }

@@ -14,10 +14,6 @@ internal sealed partial class ConveyorOptionsAttributesValidator : IValidateOpti
 [OptionsValidator]
 internal sealed partial class ConveyorRetentionOptionsAttributesValidator : IValidateOptions<ConveyorRetentionOptions>;
 
-/// <summary>The attributes of <see cref="JobTypeRetention"/>.</summary>
-[OptionsValidator]
-internal sealed partial class JobTypeRetentionAttributesValidator : IValidateOptions<JobTypeRetention>;
-
 /// <summary>The attributes of <see cref="ConveyorMetricsOptions"/>.</summary>
 [OptionsValidator]
 internal sealed partial class ConveyorMetricsOptionsAttributesValidator : IValidateOptions<ConveyorMetricsOptions>;

@@ -45,18 +45,12 @@ public static class ConveyorServiceCollectionExtensions
 
         options
             .Validate(
-                o => new ConveyorRetentionOptionsAttributesValidator().Validate(null, o.Retention).Succeeded
-                    && o.Retention.JobTypes.Values.All(t => new JobTypeRetentionAttributesValidator().Validate(null, t).Succeeded),
-                "Conveyor:Retention: Succeeded, Failed and Cancelled (also per job type) must each be between 00:00:00 and 3650.00:00:00.")
-            .Validate(
-                o => new ConveyorMetricsOptionsAttributesValidator().Validate(null, o.Metrics).Succeeded,
-                "Conveyor:Metrics: StoreGaugesInterval must be between 00:00:01 and 01:00:00 and StoreTimeout between 00:00:00.1 and 00:00:30.")
-            .Validate(
                 o => Enum.IsDefined(o.Events.NoSubscribers),
                 "Conveyor:Events:NoSubscribers: use Throw (an event without subscribers is an error at the publish) or Log (it is logged and stores nothing).")
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorOptionsAttributesValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorRetentionOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorMetricsOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorOptions>, ConveyorLimitsOptionsValidator>());
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
