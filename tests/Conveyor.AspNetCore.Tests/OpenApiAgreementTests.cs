@@ -75,6 +75,22 @@ public sealed class OpenApiAgreementTests
     }
 
     [Fact]
+    public async Task LimitBody_RequiresTheFieldsOfItsKind_AndNoneOfTheOther_InBoth()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        const string Template = "/limits/{kind}/{name}";
+
+        await AcceptedByBothAsync(app, contract, "PUT", "/limits/concurrency/c", Template, """{"queue": "q", "max": 2}""");
+        await AcceptedByBothAsync(app, contract, "PUT", "/limits/rate/r", Template, """{"queue": "q", "limit": 5, "period_seconds": 1}""");
+        await RefusedByBothAsync(app, contract, "PUT", "/limits/concurrency/c", Template, """{"queue": "q"}""", "max");
+        await RefusedByBothAsync(app, contract, "PUT", "/limits/rate/r", Template, """{"queue": "q", "limit": 5}""", "period_seconds");
+        await RefusedByBothAsync(app, contract, "PUT", "/limits/rate/r", Template, """{"queue": "q", "period_seconds": 1}""", "limit");
+        await RefusedByBothAsync(app, contract, "PUT", "/limits/concurrency/c", Template, """{"queue": "q", "max": 1, "limit": 1}""", "limit");
+        await RefusedByBothAsync(app, contract, "PUT", "/limits/rate/r", Template, """{"queue": "q", "limit": 2, "period_seconds": 1, "max": 3}""", "max");
+    }
+
+    [Fact]
     public async Task ProcessAt_WithProcessInSeconds_IsRefusedByBoth()
     {
         await using var app = await TestApp.StartAsync();

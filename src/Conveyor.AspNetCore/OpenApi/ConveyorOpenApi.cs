@@ -708,28 +708,51 @@ internal static class ConveyorOpenApi
         };
     }
 
-    private static OpenApiSchema LimitSchema() => new()
+    /// <summary>
+    /// The body of PUT /limits/{kind}/{name}: one closed branch of oneOf per kind, so that a body is valid only with the
+    /// fields its kind requires (max, or limit and period_seconds) and none of the other kind's.
+    /// </summary>
+    private static OpenApiSchema LimitSchema()
     {
-        Type = JsonSchemaType.Object,
-        Required = new HashSet<string> { "queue" },
-        Properties = new Dictionary<string, IOpenApiSchema>
+        static Dictionary<string, IOpenApiSchema> Common() => new()
         {
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "The queue whose jobs the limit counts." },
             ["job_type"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = JobTypePattern, MaxLength = JobType.MaxLength, Description = "Only the jobs of this type; every job of the queue when absent or null." },
             ["partition"] = Enumeration(LimitsApi.LimitResponseMapper.Partitions, "none (the default): one count for every job the limit matches; tenant: one count per tenant."),
-            ["max"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = ConcurrencyLimit.MaxValue.ToString(CultureInfo.InvariantCulture), Description = "Concurrency limits (required): the jobs running at once." },
-            ["limit"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "Rate limits (required): the jobs started per period_seconds." },
-            ["period_seconds"] = new OpenApiSchema
-            {
-                Type = JsonSchemaType.Number,
-                Minimum = LimitsApi.LimitRequestParser.MinPeriodSeconds.ToString(CultureInfo.InvariantCulture),
-                Maximum = LimitsApi.LimitRequestParser.MaxPeriodSeconds.ToString(CultureInfo.InvariantCulture),
-                Description = "Rate limits (required): the period limit counts over, in seconds.",
-            },
-            ["burst"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "Rate limits: the starts allowed at once after a quiet period, at most limit; 1 when absent." },
-        },
-        AdditionalPropertiesAllowed = false,
-    };
+        };
+        var concurrency = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "For kind concurrency.",
+            Required = new HashSet<string> { "queue", "max" },
+            Properties = Common(),
+            AdditionalPropertiesAllowed = false,
+        };
+        concurrency.Properties["max"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = ConcurrencyLimit.MaxValue.ToString(CultureInfo.InvariantCulture), Description = "The jobs running at once." };
+        var rate = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "For kind rate.",
+            Required = new HashSet<string> { "queue", "limit", "period_seconds" },
+            Properties = Common(),
+            AdditionalPropertiesAllowed = false,
+        };
+        rate.Properties["limit"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "The jobs started per period_seconds." };
+        rate.Properties["period_seconds"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Number,
+            Minimum = LimitsApi.LimitRequestParser.MinPeriodSeconds.ToString(CultureInfo.InvariantCulture),
+            Maximum = LimitsApi.LimitRequestParser.MaxPeriodSeconds.ToString(CultureInfo.InvariantCulture),
+            Description = "The period limit counts over, in seconds.",
+        };
+        rate.Properties["burst"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = RateLimit.MaxLimit.ToString(CultureInfo.InvariantCulture), Description = "The starts allowed at once after a quiet period, at most limit; 1 when absent." };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "queue" },
+            OneOf = [concurrency, rate],
+        };
+    }
 
     /// <summary>A job type to create a job of: with <paramref name="jobTypes"/> (the types this server accepts) an enum of them.</summary>
     private static OpenApiSchema JobTypeSchema(string description, string[]? jobTypes) => new()
