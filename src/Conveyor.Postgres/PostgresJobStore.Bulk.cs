@@ -115,7 +115,12 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action == JobBulkAction.Requeue ? BulkReleaseExpiredKeysSql : null);
+            await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action switch
+            {
+                JobBulkAction.Requeue => BulkReleaseExpiredKeysSql,
+                JobBulkAction.Delete => BulkStampDeletedFlowsSql,
+                _ => null,
+            });
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -75,6 +75,23 @@ public sealed partial class PostgresJobStore
         SELECT t.state FROM target t
         """;
 
+    // Before a delete, in its transaction: a flagged job deleted before it finished ends what waits for it and its
+    // batch (jobs_flow_deleted() of 0029) at its updated_at, stamped with now here so that those ends, and the retention
+    // counted from them, are the delete's. Locked in id order, as the delete locks them. $1 tenant (null: every
+    // tenant), $2 the id (IDS "= $2") or ids (IDS "= ANY ($2)", the bulk delete), $3 now.
+    private const string StampDeletedFlowsTemplate = """
+        UPDATE :"schema".jobs j SET updated_at = $3
+        WHERE j.id IN (
+            SELECT id FROM :"schema".jobs
+            WHERE id IDS AND ($1::text IS NULL OR tenant = $1) AND flow
+              AND state NOT IN ('active', 'succeeded', 'partial', 'failed', 'cancelled')
+            ORDER BY id FOR UPDATE)
+        """;
+
+    private string StampDeletedFlowSql => field ??= Sql(StampDeletedFlowsTemplate.Replace("IDS", "= $2", StringComparison.Ordinal));
+
+    private string BulkStampDeletedFlowsSql => field ??= Sql(StampDeletedFlowsTemplate.Replace("IDS", "= ANY ($2)", StringComparison.Ordinal));
+
     private string CancelSql => field ??= Sql(CancelTemplate);
 
     // A requeue's failed or cancelled batch members (target: id, state, batch_id) whose batch is unfinished: their ends
@@ -167,7 +184,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
-        var state = await RunCommandAsync(DeleteSql, tenant, jobId, channel: null, cancellationToken).ConfigureAwait(false);
+        var state = await RunCommandAsync(DeleteSql, tenant, jobId, channel: null, cancellationToken, StampDeletedFlowSql).ConfigureAwait(false);
         return state switch
         {
             null => JobCommandResult.NotFound,

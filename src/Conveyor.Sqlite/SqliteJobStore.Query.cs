@@ -257,7 +257,7 @@ public sealed partial class SqliteJobStore
                 AdvancePendingSeq(session, pendingSeq);
                 return JobCommandResult.Done;
             case JobBulkAction.Delete when state != JobState.Active:
-                session.Command(SqlStatement.DeleteJob).Bind("@seq", seq).ExecuteNonQuery();
+                session.Command(SqlStatement.DeleteJob).Bind("@seq", seq).Bind("@now", now).ExecuteNonQuery();
                 FlowReleasedJobs(session);
                 return JobCommandResult.Done;
             default:
