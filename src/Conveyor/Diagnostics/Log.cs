@@ -94,4 +94,7 @@ internal static partial class Log
 
     [LoggerMessage(80, LogLevel.Information, "Limits in force from the store: {concurrency} concurrency and {rate} rate limits ({names})")]
     public static partial void LimitsChanged(ILogger logger, int concurrency, int rate, string names);
+
+    [LoggerMessage(81, LogLevel.Information, "Started {count} jobs that waited for turns of rate limits since removed or changed; they take their permits under the limits in force")]
+    public static partial void StartedWaitingOfChangedLimits(ILogger logger, int count);
 }

@@ -30,6 +30,9 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
 
     public bool IsEmpty => rules.Count == 0;
 
+    /// <summary>The jobs this gate gave a turn still to come in the lines of <paramref name="limitNames"/> (<see cref="RateLimitLines.TakeWaiting"/>).</summary>
+    public IReadOnlyList<string> TakeWaiting(IReadOnlySet<string> limitNames) => _lines.TakeWaiting(limitNames, timeProvider.GetUtcNow());
+
     /// <summary>The queues whose queue-wide limit is being reached, which the fetcher leases only at their turns.</summary>
     public QueuePacing Pacing { get; } = new();
 

@@ -65,6 +65,30 @@ internal sealed class RateLimitLines
         }
     }
 
+    /// <summary>
+    /// The jobs waiting for a turn still to come in a line of one of <paramref name="limitNames"/>, forgotten here: when
+    /// such a limit is removed or changed, those turns were given by a rate no longer in force, so the jobs are started
+    /// again (and asked for permits under what is in force now) rather than left waiting for them.
+    /// </summary>
+    public IReadOnlyList<string> TakeWaiting(IReadOnlySet<string> limitNames, DateTimeOffset now)
+    {
+        var taken = new List<string>();
+        lock (_lock)
+        {
+            foreach (var (jobKey, turn) in _jobTurns)
+            {
+                var split = jobKey.IndexOf('\n', StringComparison.Ordinal);
+                if (turn > now && limitNames.Contains(RateLimitRules.NameOf(jobKey.AsSpan(0, split)).ToString()))
+                {
+                    _jobTurns.Remove(jobKey);
+                    taken.Add(jobKey[(split + 1)..]);
+                }
+            }
+        }
+
+        return taken.Distinct(StringComparer.Ordinal).ToList();
+    }
+
     // A job that two limits refused has a turn in each line.
     private static string JobKey(string key, string jobId) => string.Concat(key, "\n", jobId);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Storage;
 
 namespace Conveyor.Limits;
@@ -8,8 +9,13 @@ internal sealed record RateLimitRule(string Name, string Queue, string? JobType,
     public bool Matches(LeasedJob job) =>
         string.Equals(job.Queue, Queue, StringComparison.Ordinal) && (JobType is null || string.Equals(job.Type, JobType, StringComparison.Ordinal));
 
-    /// <summary>The store key of the limiter: the limit's name, and the tenant's when it counts per tenant.</summary>
-    public string KeyFor(string tenant) => RateLimitRules.Key(Name, PerTenant ? tenant : null);
+    /// <summary>
+    /// The store key of the limiter: the limit's name and interval, and the tenant's when it counts per tenant. With the
+    /// interval in it, a limit given another rate starts from a fresh limiter: the state of the old one is a theoretical
+    /// arrival time counted in the old rate's intervals, so a limit of one an hour raised to a thousand a second kept
+    /// refusing every start for the hour its last permit had cost.
+    /// </summary>
+    public string KeyFor(string tenant) => RateLimitRules.Key(Name, Interval, PerTenant ? tenant : null);
 
     public RatePermitRequest Request(string tenant) => new(KeyFor(tenant), Interval, Burst);
 
@@ -46,5 +52,20 @@ internal static class RateLimitRules
         return TimeSpan.FromMicroseconds(Math.Max(micros, 1));
     }
 
-    public static string Key(string name, string? partition) => partition is null ? $"rate:{name}" : $"rate:{name}:{partition}";
+    /// <summary><c>rate:{name}/{interval in microseconds}</c>, then <c>:{partition}</c> when the limit counts per tenant.</summary>
+    public static string Key(string name, TimeSpan interval, string? partition)
+    {
+        var micros = (long)interval.TotalMicroseconds;
+        return partition is null
+            ? string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{micros}")
+            : string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{micros}:{partition}");
+    }
+
+    /// <summary>The limit name of a limiter key made by <see cref="Key"/> (a limit name has neither '/' nor ':').</summary>
+    public static ReadOnlySpan<char> NameOf(ReadOnlySpan<char> key)
+    {
+        var name = key["rate:".Length..];
+        var end = name.IndexOfAny('/', ':');
+        return end < 0 ? name : name[..end];
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Conveyor.Storage;
 
 namespace Conveyor.Limits;
@@ -10,6 +11,7 @@ namespace Conveyor.Limits;
 internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> servedQueues, IJobStore store, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null)
 {
     private readonly string[] _served = servedQueues.ToArray();
+    private readonly ConcurrentQueue<string> _toStart = new();
     private volatile Rules? _rules;
 
     /// <summary>The concurrency limits every dequeue carries; empty when none names a served queue.</summary>
@@ -30,10 +32,69 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
             }
 
             var rate = RateLimitRules.For(limits, _served);
+            var previous = rules;
             rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm) : null);
             _rules = rules;
+            if (previous?.Rate is { } gate && Changed(previous.Source, limits) is { Count: > 0 } changed)
+            {
+                foreach (var jobId in gate.TakeWaiting(changed))
+                {
+                    _toStart.Enqueue(jobId);
+                }
+            }
+
             return rules;
         }
+    }
+
+    /// <summary>
+    /// Starts now the jobs this server snoozed to turns of a rate limit that was since removed or changed (raised,
+    /// lowered, moved): their turns were given by a rate no longer in force, and a backlog held by a slow limit would
+    /// otherwise keep waiting for them after the limit was lifted. Each is run again now (the bulk retry's requeue, which
+    /// a job that started meanwhile refuses), and asks for its permit under the limits in force. Returns how many.
+    /// </summary>
+    public async Task<int> StartWaitingOfChangedLimitsAsync(CancellationToken cancellationToken)
+    {
+        _ = Current;
+        var started = 0;
+        while (!_toStart.IsEmpty)
+        {
+            var batch = new List<string>();
+            while (batch.Count < IJobQueryStore.MaxBulkJobs && _toStart.TryDequeue(out var jobId))
+            {
+                batch.Add(jobId);
+            }
+
+            try
+            {
+                var results = await store.RunBulkAsync(JobBulkAction.Requeue, tenant: null, batch, cancellationToken).ConfigureAwait(false);
+                started += results.Count(static r => r == JobCommandResult.Done);
+            }
+            catch
+            {
+                // Asked again at the next change or tick; until then they keep their turns.
+                batch.ForEach(_toStart.Enqueue);
+                throw;
+            }
+        }
+
+        return started;
+    }
+
+    /// <summary>The rate limits of <paramref name="before"/> that <paramref name="after"/> no longer has, or has with another definition.</summary>
+    private static HashSet<string> Changed(ConveyorLimitsOptions before, ConveyorLimitsOptions after)
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, old) in before.Rate)
+        {
+            if (!after.Rate.TryGetValue(name, out var now) || old.Queue != now.Queue || old.JobType != now.JobType
+                || old.Partition != now.Partition || old.Limit != now.Limit || old.Period != now.Period || old.Burst != now.Burst)
+            {
+                changed.Add(name);
+            }
+        }
+
+        return changed;
     }
 
     private sealed record Rules(ConveyorLimitsOptions Source, IReadOnlyList<ConcurrencyLimitRule> Concurrency, RateLimitGate? Rate);

@@ -113,7 +113,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
-        var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger);
+        var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger, _limits);
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
         var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
             enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,

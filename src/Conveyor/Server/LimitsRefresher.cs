@@ -9,14 +9,16 @@ namespace Conveyor.Server;
 /// the definitions per tick, whatever the number of jobs. At start it writes this server's configured limits (the
 /// seed): a new one is created, one the configuration changed is replaced, one changed through the API is kept
 /// (the store refuses a configured limit over an API one). At every tick it writes again a configured limit the store
-/// lacks, so that deleting an API override brings the configured value back.
+/// lacks, so that deleting an API override brings the configured value back. After each read, the jobs this server
+/// snoozed to turns of a rate limit since removed or changed start now (<see cref="ServedLimits.StartWaitingOfChangedLimitsAsync"/>).
 /// </summary>
 internal sealed class LimitsRefresher(
     IJobStore store,
     LimitsInForce inForce,
     TimeSpan interval,
     TimeProvider timeProvider,
-    ILogger logger) : PeriodicComponent(interval, timeProvider, logger)
+    ILogger logger,
+    ServedLimits? served = null) : PeriodicComponent(interval, timeProvider, logger)
 {
     private readonly IReadOnlyList<LimitRecord> _configured = LimitDefinitions.FromOptions(inForce.Configured);
     private IReadOnlyList<LimitRecord>? _last;
@@ -55,6 +57,10 @@ internal sealed class LimitsRefresher(
         }
 
         Apply(written ? await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false) : stored);
+        if (served is not null && await served.StartWaitingOfChangedLimitsAsync(cancellationToken).ConfigureAwait(false) is var started and > 0)
+        {
+            Log.StartedWaitingOfChangedLimits(Logger, started);
+        }
     }
 
     private void Apply(IReadOnlyList<LimitRecord> stored)

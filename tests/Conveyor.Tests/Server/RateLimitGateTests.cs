@@ -153,7 +153,7 @@ public sealed class RateLimitGateTests
 
         Assert.All(batch, static run => Assert.Null(run.RateLimited));
         Assert.Equal([2, 2], calls.Permits);
-        Assert.Equal(["rate:bench:acme", "rate:bench:globex"], calls.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["rate:bench/1:acme", "rate:bench/1:globex"], calls.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -117,6 +117,50 @@ public sealed class RateLimitTests
         Assert.Single(harness.Recorder.Started);
     }
 
+    [Theory]
+    [InlineData("removed")]
+    [InlineData("raised")]
+    public async Task ALimitOnOneJobType_RemovedOrRaised_StartsTheJobsItSnoozed_WithoutWaitingForTheirTurns(string change)
+    {
+        var store = new InMemoryJobStore();
+        var slow = new LimitRecord { Kind = LimitKind.Rate, Name = "echo", Queue = QueueName.Default, JobType = EchoJob.JobType, Limit = 1, Period = TimeSpan.FromHours(1), Burst = 1, Source = LimitSource.Api };
+        await store.PutLimitAsync(slow, CancellationToken.None);
+        await using var harness = await ServerHarness.StartAsync(
+            configureServices: s => s.Configure<ConveyorOptions>(o => o.Limits.RefreshInterval = TimeSpan.FromSeconds(1)),
+            configureServer: o => o.Concurrency = 4,
+            store: store,
+            start: false);
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add((await harness.Client.EnqueueAsync(new EchoJob($"hello {i}"))).JobId);
+        }
+
+        await harness.StartHostAsync();
+        await Eventually.HoldsAsync(async () =>
+        {
+            var jobs = await Task.WhenAll(ids.Select(async id => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!));
+            return jobs.Count(static j => j.State == JobState.Succeeded) == 1 && jobs.Count(static j => j.State == JobState.Scheduled) == 3;
+        }, because: "one job starts, the three others wait for turns an hour apart");
+
+        if (change == "removed")
+        {
+            Assert.True(await store.DeleteLimitAsync(LimitKind.Rate, "echo", CancellationToken.None));
+        }
+        else
+        {
+            await store.PutLimitAsync(slow with { Limit = 1000, Period = TimeSpan.FromSeconds(1), Burst = 10 }, CancellationToken.None);
+        }
+
+        foreach (var id in ids)
+        {
+            var job = await harness.WaitForStateAsync(id, JobState.Succeeded);
+            Assert.Equal(1, job.Attempts);
+        }
+
+        Assert.Equal(4, harness.Recorder.Started.Count);
+    }
+
     [Fact]
     public async Task ALimiterOfYourOwn_GrantsItsRateAndSaysWhenToComeBack()
     {
