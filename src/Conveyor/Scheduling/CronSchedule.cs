@@ -70,6 +70,11 @@ internal sealed class CronSchedule
         {
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), $"'{text}' is not a valid cron expression: {e.Message}");
         }
+        catch (MissingSeedException)
+        {
+            // Cronos's H (a value hashed from a seed) would need a seed per schedule, kept stable across servers.
+            throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), $"'{text}' uses H (a hashed value), which is not supported: write the value.");
+        }
     }
 
     private static TimeZoneInfo FindZone(string scheduleName, string? timeZone)
@@ -83,8 +88,10 @@ internal sealed class CronSchedule
         {
             return TimeZoneInfo.FindSystemTimeZoneById(timeZone);
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException
+            or System.Security.SecurityException or UnauthorizedAccessException or IOException)
         {
+            // A name that is a folder of the time zone database ('Europe', 'posix') is found but cannot be read as a zone.
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone), $"'{timeZone}' is not a known time zone id (use an IANA id such as UTC or Europe/Berlin).");
         }
     }
