@@ -178,38 +178,26 @@ internal sealed class Scheduler(
         }
 
         var run = new List<DateTimeOffset>();
-        if (missed > 0)
+        if (missed > 0 && (schedule.Misfire == MisfirePolicy.All || (schedule.Misfire == MisfirePolicy.Once && onTime.Count == 0)))
         {
-            var policy = PolicyName(schedule.Misfire);
-            metrics.ScheduleMisfired(schedule.Name, policy, missed);
-            Log.ScheduleMisfired(_logger, schedule.Tenant, schedule.Name, missed, firstMissed!.Value, missedLatest.Last(), policy);
-            if (schedule.Misfire == MisfirePolicy.All || (schedule.Misfire == MisfirePolicy.Once && onTime.Count == 0))
-            {
-                run.AddRange(missedLatest);
-            }
+            run.AddRange(missedLatest);
         }
 
         run.AddRange(onTime);
+        var skipped = 0;
+        JobInfo? unfinished = null;
         if (schedule.Overlap == OverlapPolicy.SkipWhileUnfinished && run.Count > 0)
         {
             // One run at a time: the latest tick only, and not while the previous tick's job is unfinished.
             var previous = schedule.LastJobId is { } lastJobId
                 ? await store.GetAsync(schedule.Tenant, lastJobId, cancellationToken).ConfigureAwait(false)
                 : null;
-            var skipped = previous is { State: JobState.Scheduled or JobState.Pending or JobState.Active or JobState.Retrying }
-                ? run.Count
-                : run.Count - 1;
-            if (skipped > 0)
-            {
-                metrics.ScheduleMisfired(schedule.Name, "overlap", skipped);
-                if (previous is not null && skipped == run.Count)
-                {
-                    Log.ScheduleOverlapSkipped(_logger, schedule.Tenant, schedule.Name, run[^1], previous.Id);
-                }
-            }
-
-            run.RemoveRange(0, skipped);
+            unfinished = previous is { State: JobState.Scheduled or JobState.Pending or JobState.Active or JobState.Retrying } ? previous : null;
+            skipped = unfinished is not null ? run.Count : run.Count - 1;
         }
+
+        var skippedTick = skipped > 0 ? run[^1] : default;
+        run.RemoveRange(0, skipped);
 
         string? jobId = null;
         foreach (var at in run)
@@ -233,11 +221,31 @@ internal sealed class Scheduler(
             Log.ScheduleFired(_logger, schedule.Tenant, schedule.Name, at, jobId, result.Outcome == EnqueueOutcome.Enqueued ? "enqueued" : "already enqueued");
         }
 
-        await RecordAsync(schedule, tick, last, jobId, cancellationToken).ConfigureAwait(false);
+        // Every scheduler that read the schedule saw the same missed and skipped ticks: the one whose compare-and-set moves
+        // it on counts and logs them, so that each is counted once however many servers run a scheduler.
+        if (await RecordAsync(schedule, tick, last, jobId, cancellationToken).ConfigureAwait(false))
+        {
+            if (missed > 0)
+            {
+                var policy = PolicyName(schedule.Misfire);
+                metrics.ScheduleMisfired(schedule.Name, policy, missed);
+                Log.ScheduleMisfired(_logger, schedule.Tenant, schedule.Name, missed, firstMissed!.Value, missedLatest.Last(), policy);
+            }
+
+            if (skipped > 0)
+            {
+                metrics.ScheduleMisfired(schedule.Name, "overlap", skipped);
+                if (unfinished is not null)
+                {
+                    Log.ScheduleOverlapSkipped(_logger, schedule.Tenant, schedule.Name, skippedTick, unfinished.Id);
+                }
+            }
+        }
+
         return tick;
     }
 
-    private async Task RecordAsync(ScheduleRecord schedule, DateTimeOffset? next, DateTimeOffset lastFire, string? jobId, CancellationToken cancellationToken) =>
+    private async Task<bool> RecordAsync(ScheduleRecord schedule, DateTimeOffset? next, DateTimeOffset lastFire, string? jobId, CancellationToken cancellationToken) =>
         await store.TryRecordScheduleFireAsync(new ScheduleFire
         {
             Tenant = schedule.Tenant,

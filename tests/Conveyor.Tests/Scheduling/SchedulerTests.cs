@@ -115,6 +115,39 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public async Task ManySchedulers_ThatReadTheSameTicks_CountEachMissedAndEachSkippedTickOnce()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("nightly", "0 3 * * *", configure: d => d.Misfire = MisfirePolicy.Once);
+        await bed.CreateAsync("report", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        var schedulers = Enumerable.Range(0, 3).Select(_ => bed.NewScheduler()).ToArray();
+
+        // Three servers read each schedule before any of them moved it on. First after three days without a server;
+        // then for three minutes in which report's job never ends.
+        async Task FireTogetherAsync(string name)
+        {
+            var read = (await bed.Store.GetScheduleAsync(TenantId.Default, name, CancellationToken.None))!;
+            foreach (var scheduler in schedulers)
+            {
+                await scheduler.FireAsync(read, bed.Time.GetUtcNow(), CancellationToken.None);
+            }
+        }
+
+        bed.Time.Advance(TimeSpan.FromDays(2) + TimeSpan.FromHours(12));
+        await FireTogetherAsync("nightly");
+        await FireTogetherAsync("report");
+        for (var i = 0; i < 3; i++)
+        {
+            bed.Time.Advance(TimeSpan.FromMinutes(1));
+            await FireTogetherAsync("report");
+        }
+
+        // report: at the start its two on-time ticks run one at a time (one skipped), then one skip a minute.
+        Assert.Equal((3, 4), (bed.Misfired("nightly", "once"), bed.Misfired("report", "overlap")));
+        Assert.Equal(2, bed.Fired("report") + bed.Fired("nightly"));
+    }
+
+    [Fact]
     public async Task Misfire_All_IsBoundedByMaxCatchUpRuns_KeepingTheLatest()
     {
         using var bed = new SchedulerTestBed(Start, o => o.ScheduleMaxCatchUpRuns = 2);
