@@ -40,7 +40,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
 
         // RFC 9110 §9.1: what answers GET answers HEAD, with the same status and headers and no body (Kestrel writes none
         // for HEAD). Not separate operations of the OpenAPI document (ConveyorOpenApi leaves HEAD out).
-        ((IEndpointConventionBuilder)api).Finally(AnswerHeadAsGet);
+        ((IEndpointConventionBuilder)api).AnswerHeadAsGet();
         JobsEndpoints.Map(api);
         QueuesEndpoints.Map(api);
         ServersEndpoints.Map(api);
@@ -53,19 +53,6 @@ public static class ConveyorEndpointRouteBuilderExtensions
         Conveyor.AspNetCore.LimitsApi.LimitsEndpoints.Map(api);
         Conveyor.AspNetCore.WorkflowsApi.WorkflowsEndpoints.Map(api);
         return group;
-    }
-
-    private static void AnswerHeadAsGet(EndpointBuilder endpoint)
-    {
-        for (var i = 0; i < endpoint.Metadata.Count; i++)
-        {
-            if (endpoint.Metadata[i] is HttpMethodMetadata { HttpMethods: var methods } get
-                && methods.Contains(HttpMethods.Get, StringComparer.OrdinalIgnoreCase)
-                && !methods.Contains(HttpMethods.Head, StringComparer.OrdinalIgnoreCase))
-            {
-                endpoint.Metadata[i] = new HttpMethodMetadata([.. methods, HttpMethods.Head], get.AcceptCorsPreflight);
-            }
-        }
     }
 
     /// <summary>
@@ -109,7 +96,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
         return endpoints.MapGet(pattern, async (CancellationToken cancellationToken) =>
                 TypedResults.Text(await exporter.RenderAsync(cancellationToken).ConfigureAwait(false), PrometheusText.ContentType))
             .WithName("Metrics").WithSummary("Prometheus metrics").WithTags("Conveyor metrics")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .AnswerHeadAsGet();
     }
 
     /// <summary>
@@ -131,6 +119,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(pattern).ExcludeFromDescription();
         group.MapGet("", dashboard.Page).WithName("Dashboard");
         group.MapGet("{file}", dashboard.File).WithName("DashboardFile");
+        ((IEndpointConventionBuilder)group).AnswerHeadAsGet();
         return group;
     }
 

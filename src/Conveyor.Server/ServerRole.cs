@@ -1,3 +1,4 @@
+using Conveyor.AspNetCore;
 using Conveyor.Server.SampleJobs;
 
 namespace Conveyor.Server;
@@ -68,7 +69,7 @@ internal sealed partial class ServerRole
             app.MapConveyorApi();
             app.MapConveyorDashboard();
             app.MapSampleJobEndpoints();
-            app.MapOpenApi();
+            app.MapOpenApi().AnswerHeadAsGet();
         }
 
         app.MapConveyorHealth();

@@ -22,6 +22,10 @@ public sealed class HeadRequestTests
             ("/queues", TestApp.KeyA, HttpStatusCode.Forbidden),
             ("/jobs?colour=red", TestApp.KeyA, HttpStatusCode.BadRequest),
             ("/jobs", null, HttpStatusCode.Unauthorized),
+            ("/metrics", null, HttpStatusCode.OK),
+            ("/dashboard", null, HttpStatusCode.OK),
+            ("/dashboard/app.js", null, HttpStatusCode.OK),
+            ("/dashboard/nothing.js", null, HttpStatusCode.NotFound),
         })
         {
             using var get = await SendAsync(client, HttpMethod.Get, path, key);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -68,7 +69,7 @@ internal static class SampleJobEndpoints
     {
         endpoints.MapNoteEventEndpoints();
         // As the Jobs API's endpoints, the samples refuse a query parameter they do not read: none reads one.
-        var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs");
+        var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs").AnswerHeadAsGet();
         group.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
         group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job")
             .Produces(StatusCodes.Status200OK, typeof(string), "text/csv")
