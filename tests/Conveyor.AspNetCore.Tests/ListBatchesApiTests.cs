@@ -147,6 +147,26 @@ public sealed class ListBatchesApiTests
         Assert.Empty(Ids(running, list, id));
     }
 
+    [Fact]
+    public async Task ACursorOfOneListing_GivenToAnother_Is400_NamingIt()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        await SeedAsync(app);
+        await SeedAsync(app);
+        var batchCursor = (await JsonOf(await app.SendAsync(HttpMethod.Get, "/batches?limit=1", TestApp.KeyA))).GetProperty("next_cursor").GetString();
+        var jobCursor = (await JsonOf(await app.SendAsync(HttpMethod.Get, "/jobs?limit=1", TestApp.KeyA))).GetProperty("next_cursor").GetString();
+        Assert.NotNull(batchCursor);
+        Assert.NotNull(jobCursor);
+
+        using var jobsWithBatchCursor = await app.SendAsync(HttpMethod.Get, $"/jobs?cursor={batchCursor}", TestApp.KeyA);
+        using var bulkWithBatchCursor = await app.PostAsync("/jobs/bulk", $$"""{"action": "retry", "filter": {}, "cursor": "{{batchCursor}}"}""", TestApp.KeyA);
+        using var batchesWithJobCursor = await app.SendAsync(HttpMethod.Get, $"/batches?cursor={jobCursor}", TestApp.KeyA);
+
+        await ProblemAssert.IsProblemAsync(jobsWithBatchCursor, HttpStatusCode.BadRequest, "cursor");
+        await ProblemAssert.IsProblemAsync(bulkWithBatchCursor, HttpStatusCode.BadRequest, "cursor");
+        await ProblemAssert.IsProblemAsync(batchesWithJobCursor, HttpStatusCode.BadRequest, "cursor");
+    }
+
     [Theory]
     [InlineData("/batches?limit=0", "limit")]
     [InlineData("/batches?limit=201", "limit")]

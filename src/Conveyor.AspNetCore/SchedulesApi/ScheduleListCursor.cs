@@ -3,9 +3,15 @@ using Conveyor.Storage;
 
 namespace Conveyor.AspNetCore.SchedulesApi;
 
-/// <summary>The last schedule of a page; for one tenant's listing its name alone, for every tenant's <c>{tenant}/{name}</c>.</summary>
+/// <summary>
+/// The last schedule of a page, behind <c>s.</c>: for one tenant's listing its name alone, for every tenant's
+/// <c>{tenant}/{name}</c>. The mark keeps another listing's cursor (or any text that happens to be a schedule name)
+/// from being read as a place in this one.
+/// </summary>
 internal sealed record ScheduleListCursor(string? Tenant, string Name)
 {
+    private const string Mark = "s.";
+
     /// <summary>The ordering of a listing: of one tenant by name; of every tenant by tenant, then name.</summary>
     public static int Compare(ScheduleRecord a, ScheduleRecord b)
     {
@@ -17,6 +23,12 @@ internal sealed record ScheduleListCursor(string? Tenant, string Name)
 
     public static ScheduleListCursor? TryRead(string text, bool everyTenant)
     {
+        if (!text.StartsWith(Mark, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        text = text[Mark.Length..];
         if (!everyTenant)
         {
             return ScheduleValidator.IsValidName(text) ? new ScheduleListCursor(null, text) : null;
@@ -35,5 +47,5 @@ internal sealed record ScheduleListCursor(string? Tenant, string Name)
         return byTenant > 0 || (byTenant == 0 && string.CompareOrdinal(schedule.Name, Name) > 0);
     }
 
-    public override string ToString() => Tenant is null ? Name : $"{Tenant}/{Name}";
+    public override string ToString() => Tenant is null ? Mark + Name : $"{Mark}{Tenant}/{Name}";
 }

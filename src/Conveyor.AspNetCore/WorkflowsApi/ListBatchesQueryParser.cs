@@ -58,13 +58,13 @@ internal static class ListBatchesQueryParser
                     result = result with { Limit = limit };
                     break;
                 default:
-                    if (!JobCursor.TryDecode(value, out var cursor) || !BatchId.IsValid(cursor.JobId))
+                    if (BatchListCursor.ToStore(value) is not { } storeCursor)
                     {
                         error = ListQueryRules.NotACursor(name);
                         return null;
                     }
 
-                    result = result with { Cursor = value };
+                    result = result with { Cursor = storeCursor };
                     break;
             }
         }

@@ -42,7 +42,7 @@ internal static class WorkflowsEndpoints
         }
 
         var page = await workflows.ListBatchesAsync(query, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new BatchListResponse([.. page.Batches.Select(ToResponse)], page.NextCursor));
+        return TypedResults.Ok(new BatchListResponse([.. page.Batches.Select(ToResponse)], BatchListCursor.FromStore(page.NextCursor)));
     }
 
     internal static async Task<Results<Ok<WorkflowListResponse>, ValidationProblem, ProblemHttpResult>> ListWorkflowsAsync(
@@ -64,7 +64,7 @@ internal static class WorkflowsEndpoints
                 Steps = b.Workflow?.Steps.Count ?? 0,
                 Batch = ToResponse(b),
             })],
-            page.NextCursor));
+            BatchListCursor.FromStore(page.NextCursor)));
     }
 
     internal static async Task<Results<Ok<BatchResponse>, ValidationProblem, ProblemHttpResult>> GetBatchAsync(
