@@ -51,6 +51,24 @@ public sealed class BulkJobsTests
         Assert.Equal("SCHEDULED", (await app.GetJobAsync(scheduled[2])).GetProperty("status").GetString());
     }
 
+    [Theory]
+    [InlineData("cancel")]
+    [InlineData("retry")]
+    [InlineData("delete")]
+    public async Task Ids_AnIdListedTwice_IsOneJob_CountedOnce_ForEveryAction(string action)
+    {
+        await using var app = await TestApp.StartAsync();
+        var job = (await ScheduledAsync(app, 1))[0];
+        if (action == "retry")
+        {
+            await PostBulkAsync(app, $$"""{"action": "cancel", "ids": ["{{job}}"]}""");
+        }
+
+        var result = await PostBulkAsync(app, $$"""{"action": "{{action}}", "ids": ["{{job}}", "{{job}}", "{{job}}"]}""");
+
+        Assert.Equal((1, 1, 0), (result.GetProperty("matched").GetInt32(), result.GetProperty("applied").GetInt32(), result.GetProperty("skipped").GetInt32()));
+    }
+
     [Fact]
     public async Task Filter_LoopingOnTheCursor_HandlesEveryMatchInBatchesOfTheLimit()
     {

@@ -86,6 +86,9 @@ internal static class BulkJobsRequestParser
             list.Add(id.GetString()!);
         }
 
+        // matched counts the jobs found: an id listed again is the same job, acted on once.
+        list = [.. list.Distinct(StringComparer.Ordinal)];
+
         var scope = new JobQuery { Tenant = caller.Tenant };
         if (root.TryGetProperty("tenant", out var tenant))
         {
