@@ -132,6 +132,17 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsEnqueue_OnAQueueNoServerServes_SaysTheServersWarning_OnStandardError()
+    {
+        var created = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--queue", "parkd");
+
+        Assert.Equal(0, created.ExitCode);
+        Assert.Matches(@"^job_\w+ QUEUED\s*$", created.Output);
+        Assert.Contains("warning: ", created.Error, StringComparison.Ordinal);
+        Assert.Contains("'parkd'", created.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JobsEnqueue_ReadsThePayloadFromAFile_OrFromStandardInput()
     {
         var file = Path.Combine(Path.GetTempPath(), $"conveyor-cli-{Guid.NewGuid():N}.json");

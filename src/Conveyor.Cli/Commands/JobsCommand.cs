@@ -99,6 +99,16 @@ internal static class JobsCommand
                 context.Output.Line($"{CliOutput.Text(created, "job_id")} {CliOutput.Text(created, "status")}");
             }
 
+            // The server's warnings (e.g. no running server serves the queue: a misspelt queue waits for ever) go to
+            // standard error, so they are seen in a terminal and do not break a script reading the id.
+            if (created.TryGetProperty("warnings", out var warnings) && warnings.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var warning in warnings.EnumerateArray())
+                {
+                    await context.Environment.Error.WriteLineAsync($"warning: {warning.GetString()}").ConfigureAwait(false);
+                }
+            }
+
             return ExitCodes.Ok;
         });
         return command;
