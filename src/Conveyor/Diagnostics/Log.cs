@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its handler is cancelled and its result will not be recorded (trace {trace_id})")]
     public static partial void AttemptLeaseLost(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
+    [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at:O} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
+    public static partial void AttemptOutlivedLease(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at, TimeSpan overdue);
+
     [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
     public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
 

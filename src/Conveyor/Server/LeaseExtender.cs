@@ -25,6 +25,7 @@ internal sealed class LeaseExtender(
             return;
         }
 
+        var askedAt = TimeProvider.GetUtcNow();
         var result = await store.ExtendLeasesAsync(
             new ExtendLeasesRequest { ServerId = serverId, Leases = leases, LeaseDuration = leaseDuration },
             cancellationToken).ConfigureAwait(false);
@@ -34,6 +35,14 @@ internal sealed class LeaseExtender(
             {
                 held.Remove(jobId);
                 run.Stop(StopReason.LeaseLost);
+            }
+        }
+
+        foreach (var lease in leases)
+        {
+            if (held.TryGet(lease.JobId, out var run))
+            {
+                run.LeaseExtended(askedAt + leaseDuration);
             }
         }
 

@@ -30,6 +30,12 @@ internal sealed class Processor(
         var started = timeProvider.GetTimestamp();
         var (acknowledgement, context) = await RunAsync(run, shutdownRequested).ConfigureAwait(false);
         LogOutcome(run, context, acknowledgement, timeProvider.GetElapsedTime(started));
+        if (acknowledgement is not null && timeProvider.GetUtcNow() is var now && now > run.LeaseHeldUntil)
+        {
+            // Its acknowledgement is sent all the same: it is recorded if no other server took the job meanwhile.
+            Log.AttemptOutlivedLease(logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, run.LeaseHeldUntil, now - run.LeaseHeldUntil);
+        }
+
         return acknowledgement;
     }
 

@@ -41,6 +41,28 @@ internal sealed class RunningJob(LeasedJob job)
         IdempotencyKey = key;
     }
 
+    /// <summary>
+    /// Until when this server knows its lease holds: the lease's expiry, then, after each extension the store granted,
+    /// the extension asked for counted from when it was asked. An attempt that ends past it may have lost its job to
+    /// the recoverer (the process was paused, or could not reach the store to extend).
+    /// </summary>
+    public DateTimeOffset LeaseHeldUntil
+    {
+        get => new(Interlocked.Read(ref _leaseHeldUntilTicks), TimeSpan.Zero);
+    }
+
+    private long _leaseHeldUntilTicks = job.LeaseExpiresAt.UtcTicks;
+
+    /// <summary>Records an extension of the lease to <paramref name="until"/>.</summary>
+    public void LeaseExtended(DateTimeOffset until)
+    {
+        var ticks = until.UtcTicks;
+        long seen;
+        while ((seen = Interlocked.Read(ref _leaseHeldUntilTicks)) < ticks && Interlocked.CompareExchange(ref _leaseHeldUntilTicks, ticks, seen) != seen)
+        {
+        }
+    }
+
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 

@@ -29,6 +29,42 @@ public sealed class AttemptOutcomeLoggingTests
     }
 
     [Fact]
+    public async Task AnAttemptThatEndsAfterItsLeaseExpired_SaysSo_AtWarning()
+    {
+        // The store cannot be reached while the job runs, so its lease is not extended and expires under it (a paused
+        // process looks the same from the job's side).
+        var logs = new CapturingLoggerProvider();
+        var (store, control) = UnreliableStore.Wrap(new Conveyor.Storage.InMemory.InMemoryJobStore());
+        await using var harness = await ServerHarness.StartAsync(
+            configureServer: o => o.LeaseDuration = TimeSpan.FromMilliseconds(300),
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs),
+            store: store);
+        var result = await harness.Client.EnqueueAsync(new SlowJob(800, IgnoreCancellation: true));
+        await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId), because: "the job starts");
+        control.Available = false;
+        await Eventually.HoldsAsync(() => logs.Entries.Any(e => e.EventId.Id == 17 && e.Message.Contains(result.JobId, StringComparison.Ordinal)),
+            because: "the attempt ends past its lease");
+        control.Available = true;
+
+        var line = logs.Entries.First(e => e.EventId.Id == 17);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Contains("after its lease expired", line.Message, StringComparison.Ordinal);
+        Assert.Equal(1, line.OwnFields["attempt"]);
+    }
+
+    [Fact]
+    public async Task AnAttemptWithinItsLease_SaysNothingOfIt()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await StartAsync(logs);
+
+        var result = await harness.Client.EnqueueAsync(new SlowJob(50));
+        await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 17);
+    }
+
+    [Fact]
     public async Task Success_AtInformation_WhenTheSettingSaysSo()
     {
         var logs = new CapturingLoggerProvider();
