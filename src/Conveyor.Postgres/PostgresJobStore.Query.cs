@@ -158,8 +158,9 @@ public sealed partial class PostgresJobStore
         else if (query.ErrorContains is not null)
         {
             // The last error's message; strpos, not LIKE, so that '%' and '_' in the text are taken literally.
-            parameters.Add(P(query.ErrorContains.ToLowerInvariant()));
-            sql.Append(" AND strpos(lower(errors -> -1 ->> 'message'), $").Append(parameters.Count).Append(") > 0");
+            // ASCII letters folded only, as on every store (JobQuery.FoldAsciiCase): lower() folds others by the locale.
+            parameters.Add(P(JobQuery.FoldAsciiCase(query.ErrorContains)));
+            sql.Append(" AND strpos(translate(errors -> -1 ->> 'message', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), $").Append(parameters.Count).Append(") > 0");
         }
 
         if (cursor is { } after)

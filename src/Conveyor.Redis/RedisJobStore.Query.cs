@@ -69,7 +69,7 @@ public sealed partial class RedisJobStore
             }
 
             var listing = new RedisListing(query, cursor, await ListingPartsAsync(db, queues, query.Tenant).ConfigureAwait(false));
-            var errorFilter = query.ErrorContains?.ToLowerInvariant() ?? string.Empty;
+            var errorFilter = (query.ErrorContains is { } error ? JobQuery.FoldAsciiCase(error) : string.Empty);
             var createdAfter = query.CreatedAfter is { } after ? RedisTime.Format(RedisTime.ToMicros(after)) : string.Empty;
             var createdBefore = query.CreatedBefore is { } before ? RedisTime.Format(RedisTime.ToMicros(before)) : string.Empty;
             while (listing.NextScans() is { Count: > 0 } scans)

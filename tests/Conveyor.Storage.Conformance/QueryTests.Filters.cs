@@ -67,6 +67,22 @@ public abstract partial class QueryTests
     }
 
     [Fact]
+    public async Task List_ErrorFilter_IgnoresTheCaseOfAsciiLettersOnly_AndFindsTextWithOtherLetters()
+    {
+        var job = await FailAsync(NewJob(), "format must be \"csv\"; got \"ÉÇÅ-ǅ-ß-İ-K\"");
+
+        foreach (var text in new[] { "İ", "ß-İ", "İ-k", "-İ-", "GOT \"ÉÇÅ-ǅ-ß-İ-K\"", "ÉÇÅ" })
+        {
+            Assert.True((await ListIdsAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = text })).SequenceEqual([job]), text);
+        }
+
+        foreach (var text in new[] { "éçå", "ǆ", "ẞ", "-i-" })
+        {
+            Assert.True((await ListIdsAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = text })).Count == 0, text);
+        }
+    }
+
+    [Fact]
     public async Task List_ErrorFilter_TextWithLikeWildcardsIsTakenLiterally()
     {
         var literal = await FailAsync(NewJob(), "100% of quota_used");

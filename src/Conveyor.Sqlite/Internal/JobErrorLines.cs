@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Conveyor.Storage;
 
 namespace Conveyor.Sqlite.Internal;
 
@@ -84,7 +85,7 @@ internal static class JobErrorLines
         using var document = JsonDocument.Parse(errors.AsMemory(start, end - start));
         return document.RootElement.TryGetProperty("message", out var message)
             && message.ValueKind == JsonValueKind.String
-            && message.GetString()!.Contains(text, StringComparison.OrdinalIgnoreCase);
+            && JobQuery.FoldAsciiCase(message.GetString()!).Contains(JobQuery.FoldAsciiCase(text), StringComparison.Ordinal);
     }
 
     private static void Write(ArrayBufferWriter<byte> buffer, JobError error)

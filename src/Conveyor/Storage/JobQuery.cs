@@ -46,5 +46,25 @@ public sealed record JobQuery
 
     /// <summary>The rule every store applies for <see cref="ErrorContains"/>: the last error's message, ASCII case ignored.</summary>
     public static bool LastErrorContains(IReadOnlyList<JobError> errors, string text) =>
-        errors.Count > 0 && errors[^1].Message.Contains(text, StringComparison.OrdinalIgnoreCase);
+        errors.Count > 0 && FoldAsciiCase(errors[^1].Message).Contains(FoldAsciiCase(text), StringComparison.Ordinal);
+
+    /// <summary>
+    /// The text with its ASCII letters in lower case and every other character as it is: the comparison of
+    /// <see cref="ErrorContains"/> on every store (Lua's and SQLite's own case folding are ASCII only; .NET's and
+    /// PostgreSQL's fold other letters too, each its own way, so that 'İ' found nothing on one store and matched 'i' on another).
+    /// </summary>
+    public static string FoldAsciiCase(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.AsSpan().IndexOfAnyInRange('A', 'Z') < 0
+            ? text
+            : string.Create(text.Length, text, static (chars, source) =>
+            {
+                for (var i = 0; i < chars.Length; i++)
+                {
+                    var c = source[i];
+                    chars[i] = c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c;
+                }
+            });
+    }
 }
