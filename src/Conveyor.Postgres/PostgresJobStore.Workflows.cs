@@ -215,15 +215,27 @@ public sealed partial class PostgresJobStore
         }
     }
 
+    // The implicit transaction of a batch's cancel holds this until it ends. $1 the batch id.
+    private const string CancelBatchLock = "SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:' || $1, 0))";
+
     private async ValueTask<bool> CancelBatchOnceAsync(string sql, string batchId, string tenant, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(sql);
+        // Two cancels of one batch (a user's and an operator's) take one after the other: each locks the members it
+        // saw running, and members that started or ended between their snapshots made them lock in orders that met in
+        // a deadlock (found by the fuzzer: identical cancels, each waiting a second for PostgreSQL to break it).
+        await using var batch = _dataSource.CreateBatch();
+        var serialize = new NpgsqlBatchCommand(CancelBatchLock);
+        serialize.Parameters.Add(Text(batchId));
+        batch.BatchCommands.Add(serialize);
+        var command = new NpgsqlBatchCommand(sql);
         command.Parameters.Add(Text(batchId));
         command.Parameters.Add(Text(tenant));
         command.Parameters.Add(TimestampTz(Now()));
         command.Parameters.Add(Text(_cancelChannel));
         command.Parameters.Add(Text(WorkflowMessages.BatchCancelled(batchId)));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        batch.BatchCommands.Add(command);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var cancelled = reader.GetInt64(0) > 0;
         foreach (var jobId in reader.GetFieldValue<string[]>(2))

@@ -84,6 +84,32 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
         Assert.NotNull(info.FinishedAt);
     }
 
+    [PostgresFact]
+    public async Task TwoCancelsOfOneBatch_TakeTurns_BeforeEitherLocksARow()
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var member = TestJobs.New() with { BatchId = batch.Id };
+        Assert.True((await _store.CreateBatchAsync(batch, [member], CancellationToken.None)).AllStored);
+
+        // Another cancel of the batch, holding its turn.
+        await using var connection = await _schema.OpenConnectionAsync();
+        await using var other = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{batch.Id}', 0))");
+
+        var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
+        await TestWait.UntilAsync(
+            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0,
+            because: "the cancel to wait for its turn");
+
+        // It has locked nothing while it waits.
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{member.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await other.CommitAsync();
+
+        Assert.True(await cancel);
+        Assert.Equal(BatchState.Cancelled, (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
