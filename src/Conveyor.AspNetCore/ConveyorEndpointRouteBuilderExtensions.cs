@@ -38,9 +38,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // Their waits for the store are bounded (a 503 past Conveyor:Api:StoreTimeout); an application's endpoints keep theirs.
         api.AddEndpointFilter<RouteGroupBuilder, StoreTimeoutEndpointFilter>();
 
-        // RFC 9110 §9.1: what answers GET answers HEAD, with the same status and headers and no body (Kestrel writes none
-        // for HEAD). Not separate operations of the OpenAPI document (ConveyorOpenApi leaves HEAD out).
-        ((IEndpointConventionBuilder)api).AnswerHeadAsGet();
+        api.AnswerHeadAsGet();
         JobsEndpoints.Map(api);
         QueuesEndpoints.Map(api);
         ServersEndpoints.Map(api);
@@ -76,10 +74,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
         group.MapGet("/readyz", HealthEndpoints.ReadyAsync).WithName("Ready").WithSummary("The job store answers and the readiness checks pass")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        // Load balancers that probe with HEAD get the same status (the server sends no body for HEAD); the GETs are the
-        // documented operations.
-        group.MapMethods("/healthz", [HttpMethods.Head], HealthEndpoints.HealthAsync).ExcludeFromDescription();
-        group.MapMethods("/readyz", [HttpMethods.Head], HealthEndpoints.ReadyAsync).ExcludeFromDescription();
+        // Load balancers that probe with HEAD get the same status.
+        group.AnswerHeadAsGet();
         return group;
     }
 
@@ -119,7 +115,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(pattern).ExcludeFromDescription();
         group.MapGet("", dashboard.Page).WithName("Dashboard");
         group.MapGet("{file}", dashboard.File).WithName("DashboardFile");
-        ((IEndpointConventionBuilder)group).AnswerHeadAsGet();
+        group.AnswerHeadAsGet();
         return group;
     }
 

@@ -77,15 +77,13 @@ public sealed partial class PostgresJobStore
 
     // Before a delete, in its transaction: a flagged job deleted before it finished ends what waits for it and its
     // batch (jobs_flow_deleted() of 0029) at its updated_at, stamped with now here so that those ends, and the retention
-    // counted from them, are the delete's. Locked in id order, as the delete locks them. $1 tenant (null: every
-    // tenant), $2 the id (IDS "= $2") or ids (IDS "= ANY ($2)", the bulk delete), $3 now.
+    // counted from them, are the delete's. Every target is locked here, in id order as every bulk command locks them:
+    // locking only the flagged ones first would take them out of that order. $1 tenant (null: every tenant), $2 the id
+    // (IDS "= $2") or ids (IDS "= ANY ($2)", the bulk delete), $3 now.
     private const string StampDeletedFlowsTemplate = """
         UPDATE :"schema".jobs j SET updated_at = $3
-        WHERE j.id IN (
-            SELECT id FROM :"schema".jobs
-            WHERE id IDS AND ($1::text IS NULL OR tenant = $1) AND flow
-              AND state NOT IN ('active', 'succeeded', 'partial', 'failed', 'cancelled')
-            ORDER BY id FOR UPDATE)
+        FROM (SELECT id, flow, state FROM :"schema".jobs WHERE id IDS AND ($1::text IS NULL OR tenant = $1) ORDER BY id FOR UPDATE) t
+        WHERE j.id = t.id AND t.flow AND t.state NOT IN ('active', 'succeeded', 'partial', 'failed', 'cancelled')
         """;
 
     private string StampDeletedFlowSql => field ??= Sql(StampDeletedFlowsTemplate.Replace("IDS", "= $2", StringComparison.Ordinal));

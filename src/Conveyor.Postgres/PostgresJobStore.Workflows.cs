@@ -215,8 +215,8 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    // The implicit transaction of a batch's cancel holds this until it ends. $1 the batch id.
-    private const string CancelBatchLock = "SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:' || $1, 0))";
+    // The implicit transaction of a batch's cancel holds this until it ends. $1 the schema, $2 the batch id.
+    private const string CancelBatchLock = "SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:' || $1 || ':' || $2, 0))";
 
     private async ValueTask<bool> CancelBatchOnceAsync(string sql, string batchId, string tenant, CancellationToken cancellationToken)
     {
@@ -225,6 +225,7 @@ public sealed partial class PostgresJobStore
         // a deadlock (found by the fuzzer: identical cancels, each waiting a second for PostgreSQL to break it).
         await using var batch = _dataSource.CreateBatch();
         var serialize = new NpgsqlBatchCommand(CancelBatchLock);
+        serialize.Parameters.Add(Text(_options.Schema));
         serialize.Parameters.Add(Text(batchId));
         batch.BatchCommands.Add(serialize);
         var command = new NpgsqlBatchCommand(sql);

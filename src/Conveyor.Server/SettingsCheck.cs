@@ -104,7 +104,7 @@ internal static class SettingsCheck
             _ when type == typeof(bool) => "true or false",
             _ when type == typeof(TimeSpan) => "a duration as [d.]hh:mm:ss[.fff], such as 00:00:30",
             _ when type.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(type)),
-            _ when type == typeof(int) => "a whole number (at most 2147483647, and within the setting's range)",
+            _ when type == typeof(int) => "a whole number (from -2147483648 to 2147483647, and within the setting's range)",
             _ when type == typeof(long) || type == typeof(short) => "a whole number",
             _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
             _ => "a " + type.Name,

@@ -41,7 +41,7 @@ public sealed partial class SqliteJobStore
             BindIfSet(command, "@type", q.query.Type);
             BindIfSet(command, "@queue", q.query.Queue);
             BindIfSet(command, "@batch_id", q.query.BatchId);
-            BindIfSet(command, "@error", q.query.ErrorContains is { } error ? Encoding.UTF8.GetBytes(error) : null);
+            BindIfSet(command, "@error", q.query.ErrorContains is { } error ? Encoding.UTF8.GetBytes(JobQuery.FoldAsciiCase(error)) : null);
             BindIfSet(command, "@created_after", q.query.CreatedAfter is { } after ? UnixTime.ToMicroseconds(after) : null);
             BindIfSet(command, "@created_before", q.query.CreatedBefore is { } before ? UnixTime.ToMicroseconds(before) : null);
             var jobs = new List<JobInfo>(Math.Min(q.query.Limit + 1, 128));

@@ -110,8 +110,9 @@ public sealed class ConveyorApiOptionsTests
     [Theory]
     [InlineData("2097152", true)]
     [InlineData("4000000", true)]
-    [InlineData("2097151", false)]
-    public async Task PayloadLimitNotBelowTheRequestLimit_StartsWithAWarningNamingBoth(string maxPayloadBytes, bool warned)
+    [InlineData("2097151", true)]
+    [InlineData("2093056", false)]
+    public async Task PayloadLimitWithoutRoomInTheRequestLimit_StartsWithAWarningNamingBoth(string maxPayloadBytes, bool warned)
     {
         var logs = new CapturingLoggerProvider();
         await using var app = await TestApp.StartAsync(services: s =>
@@ -124,7 +125,7 @@ public sealed class ConveyorApiOptionsTests
         Assert.Equal(warned, warnings.Count == 1);
         if (warned)
         {
-            Assert.Contains($"Conveyor:MaxPayloadBytes ({maxPayloadBytes}) is not below Conveyor:Api:MaxRequestBytes (2097152)", warnings[0].Message, StringComparison.Ordinal);
+            Assert.Contains($"Conveyor:MaxPayloadBytes ({maxPayloadBytes}) leaves less than 4 KiB of Conveyor:Api:MaxRequestBytes (2097152)", warnings[0].Message, StringComparison.Ordinal);
         }
     }
 }

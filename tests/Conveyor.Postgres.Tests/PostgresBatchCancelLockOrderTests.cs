@@ -94,11 +94,11 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
         // Another cancel of the batch, holding its turn.
         await using var connection = await _schema.OpenConnectionAsync();
         await using var other = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{batch.Id}', 0))");
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{_schema.Name}:{batch.Id}', 0))");
 
         var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0,
+            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
             because: "the cancel to wait for its turn");
 
         // It has locked nothing while it waits.

@@ -37,7 +37,7 @@ public abstract partial class WorkflowTests
     }
 
     [Fact]
-    public async Task BulkDelete_OfUnfinishedJobs_EndsTheirBatch_AtTheTimeOfTheDelete()
+    public async Task BulkDelete_OfUnfinishedJobs_AmongOthers_EndsTheirBatch_AtTheTimeOfTheDelete()
     {
         if (!SupportsWorkflows)
         {
@@ -51,7 +51,9 @@ public abstract partial class WorkflowTests
         Time.Advance(TimeSpan.FromHours(2));
         var deletedAt = Now;
 
-        Assert.All(await Store.RunBulkAsync(JobBulkAction.Delete, DefaultTenant, [first.Id, second.Id], Ct), r => Assert.Equal(JobCommandResult.Done, r));
+        var plain = await EnqueueAsync(NewJob(queue: "parked"));
+
+        Assert.All(await Store.RunBulkAsync(JobBulkAction.Delete, DefaultTenant, [plain, first.Id, second.Id], Ct), r => Assert.Equal(JobCommandResult.Done, r));
 
         var info = await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct);
         Assert.NotNull(info);

@@ -359,11 +359,11 @@ internal static class ConveyorOpenApi
                     Minimum = "1",
                     Maximum = pages.MaxPageSize.ToString(CultureInfo.InvariantCulture),
                 });
-                AddQuery(operation, "cursor", "The next_cursor of the previous page: the last schedule's name, or for every tenant's listing {tenant}/{name}.", new OpenApiSchema
+                AddQuery(operation, "cursor", "The next_cursor of the previous page (of a listing of the same tenant, or of every tenant).", new OpenApiSchema
                 {
                     Type = JsonSchemaType.String,
                     MinLength = 1,
-                    Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}/)?[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$",
+                    Pattern = $"^s\\.([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}/)?[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$",
                 });
                 AddQuery(operation, "tenant", "Admin keys: another tenant's schedules, or '*' for every tenant's (schedules defined in code or configuration are the 'default' tenant's). A tenant key may name only its own tenant (403 otherwise). The key's tenant when absent.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantOrEveryPattern });
                 break;

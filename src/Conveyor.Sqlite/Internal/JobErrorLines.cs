@@ -62,7 +62,7 @@ internal static class JobErrorLines
         return errors;
     }
 
-    /// <summary>Whether the last line's message contains <paramref name="text"/>, ASCII case ignored (JobQuery.ErrorContains).</summary>
+    /// <summary>Whether the last line's message contains <paramref name="text"/> (folded by JobQuery.FoldAsciiCase), ASCII case ignored (JobQuery.ErrorContains).</summary>
     public static bool LastMessageContains(string? errors, string? text)
     {
         if (string.IsNullOrEmpty(errors) || text is null)
@@ -85,7 +85,7 @@ internal static class JobErrorLines
         using var document = JsonDocument.Parse(errors.AsMemory(start, end - start));
         return document.RootElement.TryGetProperty("message", out var message)
             && message.ValueKind == JsonValueKind.String
-            && JobQuery.FoldAsciiCase(message.GetString()!).Contains(JobQuery.FoldAsciiCase(text), StringComparison.Ordinal);
+            && JobQuery.FoldAsciiCase(message.GetString()!).Contains(text, StringComparison.Ordinal);
     }
 
     private static void Write(ArrayBufferWriter<byte> buffer, JobError error)

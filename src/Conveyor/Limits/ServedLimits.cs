@@ -11,7 +11,8 @@ namespace Conveyor.Limits;
 internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> servedQueues, IJobStore store, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null)
 {
     private readonly string[] _served = servedQueues.ToArray();
-    private readonly ConcurrentQueue<string> _toStart = new();
+    // The jobs to start, and whether each was asked once already (then it is asked once more only).
+    private readonly ConcurrentQueue<(string JobId, bool Again)> _toStart = new();
     private volatile Rules? _rules;
 
     /// <summary>The concurrency limits every dequeue carries; empty when none names a served queue.</summary>
@@ -39,7 +40,7 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
             {
                 foreach (var jobId in gate.TakeWaiting(changed))
                 {
-                    _toStart.Enqueue(jobId);
+                    _toStart.Enqueue((jobId, false));
                 }
             }
 
@@ -51,33 +52,48 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
     /// Starts now the jobs this server snoozed to turns of a rate limit that was since removed or changed (raised,
     /// lowered, moved): their turns were given by a rate no longer in force, and a backlog held by a slow limit would
     /// otherwise keep waiting for them after the limit was lifted. Each is run again now (the bulk retry's requeue, which
-    /// a job that started meanwhile refuses), and asks for its permit under the limits in force. Returns how many.
+    /// a job that started meanwhile refuses), and asks for its permit under the limits in force. A job refused because
+    /// it was still active (its snooze not stored yet) is asked once more at the next call. Returns how many started.
     /// </summary>
     public async Task<int> StartWaitingOfChangedLimitsAsync(CancellationToken cancellationToken)
     {
         _ = Current;
         var started = 0;
+        var again = new List<(string, bool)>();
         while (!_toStart.IsEmpty)
         {
-            var batch = new List<string>();
-            while (batch.Count < IJobQueryStore.MaxBulkJobs && _toStart.TryDequeue(out var jobId))
+            var batch = new List<(string JobId, bool Again)>();
+            while (batch.Count < IJobQueryStore.MaxBulkJobs && _toStart.TryDequeue(out var next))
             {
-                batch.Add(jobId);
+                batch.Add(next);
             }
 
+            IReadOnlyList<JobCommandResult> results;
             try
             {
-                var results = await store.RunBulkAsync(JobBulkAction.Requeue, tenant: null, batch, cancellationToken).ConfigureAwait(false);
-                started += results.Count(static r => r == JobCommandResult.Done);
+                results = await store.RunBulkAsync(JobBulkAction.Requeue, tenant: null, batch.ConvertAll(static b => b.JobId), cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (JobStoreUnavailableException)
             {
-                // Asked again at the next change or tick; until then they keep their turns.
+                // Asked again at the next tick; until then they keep their turns.
                 batch.ForEach(_toStart.Enqueue);
                 throw;
             }
+
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i] == JobCommandResult.Done)
+                {
+                    started++;
+                }
+                else if (results[i] == JobCommandResult.NotAllowed && !batch[i].Again)
+                {
+                    again.Add((batch[i].JobId, true));
+                }
+            }
         }
 
+        again.ForEach(_toStart.Enqueue);
         return started;
     }
 

@@ -50,8 +50,8 @@ public sealed record JobQuery
 
     /// <summary>
     /// The text with its ASCII letters in lower case and every other character as it is: the comparison of
-    /// <see cref="ErrorContains"/> on every store (Lua's and SQLite's own case folding are ASCII only; .NET's and
-    /// PostgreSQL's fold other letters too, each its own way, so that 'İ' found nothing on one store and matched 'i' on another).
+    /// <see cref="ErrorContains"/> on every store (Lua's case folding is ASCII only; .NET's and PostgreSQL's fold other
+    /// letters too, each its own way, so that 'İ' found nothing on one store and matched 'i' on another).
     /// </summary>
     public static string FoldAsciiCase(string text)
     {
