@@ -139,9 +139,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             return body(this, Writer(), state);
         }
-        catch (Exception ex) when (TryWrap(ex, out var unavailable))
+        catch (Exception ex) when (TryTranslate(ex, out var translated))
         {
-            throw unavailable;
+            throw translated;
         }
         finally
         {
@@ -178,9 +178,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             healthy = true;
             return result;
         }
-        catch (Exception ex) when (TryWrap(ex, out var unavailable))
+        catch (Exception ex) when (TryTranslate(ex, out var translated))
         {
-            throw unavailable;
+            throw translated;
         }
         finally
         {
@@ -244,8 +244,21 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         return session;
     }
 
-    private bool TryWrap(Exception exception, [NotNullWhen(true)] out JobStoreUnavailableException? unavailable)
+    /// <summary>
+    /// Names the SQLite failure for the operator. What may pass (a lock, a full disk, a missing mount) becomes a
+    /// <see cref="JobStoreUnavailableException"/> that the server backs off from and retries; a file that is corrupt or
+    /// not a database does not heal by waiting, so it becomes an <see cref="InvalidDataException"/> that stops a start
+    /// at once instead of after the whole store start timeout.
+    /// </summary>
+    private bool TryTranslate(Exception exception, [NotNullWhen(true)] out Exception? translated)
     {
+        if (exception is SqliteException { SqliteErrorCode: 11 or 26 })
+        {
+            translated = new InvalidDataException(
+                $"The SQLite job store '{_databaseName}' cannot be used: the file is corrupt or is not a SQLite database. {exception.Message}", exception);
+            return true;
+        }
+
         var what = exception switch
         {
             SqliteException { SqliteErrorCode: 5 or 6 } =>
@@ -255,16 +268,15 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             SqliteException { SqliteErrorCode: 8 } => "the file or its directory is read-only",
             SqliteException { SqliteErrorCode: 13 } => "the disk is full",
             SqliteException { SqliteErrorCode: 10 } => "an I/O error occurred",
-            SqliteException { SqliteErrorCode: 11 or 26 } => "the file is corrupt or is not a SQLite database",
             SqliteException { SqliteErrorCode: 3 or 23 } => "access to the file was denied",
             SqliteException { SqliteErrorCode: 7 or 9 or 15 } => "SQLite could not complete the operation",
             IOException or UnauthorizedAccessException => "its directory could not be created",
             _ => null,
         };
 
-        unavailable = what is null
+        translated = what is null
             ? null
             : new JobStoreUnavailableException($"The SQLite job store '{_databaseName}' is unavailable: {what}. {exception.Message}", exception);
-        return unavailable is not null;
+        return translated is not null;
     }
 }

@@ -92,6 +92,24 @@ public sealed class StartupFailureTests : IDisposable
         AssertOneLineFailure(server, "store could not be opened within 1 s (Conveyor:Server:StoreStartTimeout)");
     }
 
+    [Fact]
+    public async Task SqliteFileThatIsNotADatabase_StopsAtOnce_NotAfterStoreStartTimeout()
+    {
+        var path = Path.Combine(_directory, "notes.txt");
+        await File.WriteAllTextAsync(path, new string('x', 4096));
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = path,
+            ["Conveyor__Server__StoreStartTimeout"] = "00:10:00",
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server kept retrying:\n" + server.Output);
+
+        AssertOneLineFailure(server, $"The SQLite job store '{path}' cannot be used: the file is corrupt or is not a SQLite database.");
+        Assert.Equal("x", (await File.ReadAllTextAsync(path)).Distinct().Single().ToString());
+    }
+
     public void Dispose()
     {
         try

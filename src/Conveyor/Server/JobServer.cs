@@ -157,7 +157,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     /// Opens the store (schema, connections) before any worker runs. A store that stays unavailable for
     /// <see cref="JobServerOptions.StoreStartTimeout"/> stops the start with a message saying why, so that a wrong path
     /// or address is seen at once, unless <see cref="JobServerOptions.StartWithoutStore"/> asks to start anyway and
-    /// keep retrying (readiness stays unready meanwhile).
+    /// keep retrying (readiness stays unready meanwhile). A failure the store does not call unavailable stops the start
+    /// at once, whatever the settings.
     /// </summary>
     private async Task OpenStoreAsync(CancellationToken cancellationToken)
     {
@@ -170,7 +171,13 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                 await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not (ObjectDisposedException or JobStoreUnavailableException))
+            {
+                // Stores wrap what may pass in JobStoreUnavailableException; anything else (a file that is not a
+                // database, a wrong password, a schema newer than this version) does not heal by waiting.
+                throw new JobStoreUnavailableException($"The {_store.Name} store cannot be opened: {e.Message}", e);
+            }
+            catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
             {
                 if (_options.StartWithoutStore)
                 {

@@ -145,4 +145,28 @@ public sealed class ShutdownAndStartTests
         Assert.Contains("Conveyor:Server:StartWithoutStore", error.Message, StringComparison.Ordinal);
         await harness.DisposeAsync();
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Start_WithAStoreThatFailsForGood_StopsAtOnce_WithoutWaitingOutTheTimeout(bool startWithoutStore)
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        control.Available = false;
+        control.Failure = static () => new InvalidDataException("the file is not a database");
+        var harness = await ServerHarness.StartAsync(
+            o =>
+            {
+                o.StoreStartTimeout = TimeSpan.FromSeconds(2);
+                o.StartWithoutStore = startWithoutStore;
+            },
+            store: store,
+            start: false);
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(harness.StartHostAsync);
+
+        Assert.Contains("store cannot be opened: the file is not a database", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, control.FailedCalls);
+        await harness.DisposeAsync();
+    }
 }

@@ -3,12 +3,14 @@ using Conveyor.Storage;
 
 namespace Conveyor.Tests.TestSupport;
 
-/// <summary>Wraps a store; while <see cref="Available"/> is false every call throws <see cref="JobStoreUnavailableException"/>.</summary>
+/// <summary>Wraps a store; while <see cref="Available"/> is false every call throws <see cref="Failure"/> (by default a <see cref="JobStoreUnavailableException"/>).</summary>
 public class UnreliableStore : DispatchProxy
 {
     private IJobStore _inner = null!;
 
     public bool Available { get; set; } = true;
+
+    public Func<Exception> Failure { get; set; } = static () => new JobStoreUnavailableException("the test store is down");
 
     public int FailedCalls;
 
@@ -32,7 +34,7 @@ public class UnreliableStore : DispatchProxy
                 Interlocked.Increment(ref FailedDequeues);
             }
 
-            throw new JobStoreUnavailableException("the test store is down");
+            throw Failure();
         }
 
         try
