@@ -37,15 +37,48 @@ internal sealed record CliSettings(Uri Url, string? ApiKey)
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            return (String(root, "url"), String(root, "api_key"));
+            return Read(document.RootElement, path);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
             throw new CliException(ExitCodes.Usage, $"The config file {path} could not be read: {e.Message}");
         }
     }
 
-    private static string? String(JsonElement root, string name) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>
+    /// Refuses what the file does not take instead of ignoring it: an <c>apikey</c> for <c>api_key</c> would otherwise
+    /// send no key and show as a 401 that does not say why.
+    /// </summary>
+    private static (string? Url, string? ApiKey) Read(JsonElement root, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new CliException(ExitCodes.Usage, $"The config file {path} must hold one JSON object such as {{\"url\": \"{DefaultUrl}\", \"api_key\": \"...\"}}.");
+        }
+
+        string? url = null, apiKey = null;
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name is not ("url" or "api_key"))
+            {
+                throw new CliException(ExitCodes.Usage, $"The config file {path} has an unknown key '{property.Name}': it takes url and api_key.");
+            }
+
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new CliException(ExitCodes.Usage, $"In the config file {path}, {property.Name} must be a string.");
+            }
+
+            if (property.Name == "url")
+            {
+                url = property.Value.GetString();
+            }
+            else
+            {
+                apiKey = property.Value.GetString();
+            }
+        }
+
+        return (url, apiKey);
+    }
 }
