@@ -86,7 +86,9 @@ internal sealed class CronSchedule
 
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(timeZone);
+            return IsZoneName(timeZone)
+                ? TimeZoneInfo.FindSystemTimeZoneById(timeZone)
+                : throw new TimeZoneNotFoundException();
         }
         catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException
             or System.Security.SecurityException or UnauthorizedAccessException or IOException)
@@ -95,4 +97,15 @@ internal sealed class CronSchedule
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone), $"'{timeZone}' is not a known time zone id (use an IANA id such as UTC or Europe/Berlin).");
         }
     }
+
+    /// <summary>
+    /// The host resolves an id as a path under its time zone folder, so 'Europe//Berlin' and './UTC' find a zone, and
+    /// 'localtime' finds whatever this machine is set to, which another server may not share. Only names as the time
+    /// zone database spells them are taken, so every server reads one zone the same way.
+    /// </summary>
+    private static bool IsZoneName(string id) =>
+        id is not ("localtime" or "posixrules" or "Factory")
+        && !id.StartsWith('/') && !id.EndsWith('/')
+        && !id.Contains("//", StringComparison.Ordinal)
+        && !id.Split('/').Any(static part => part is "." or ".." || part.StartsWith(' ') || part.EndsWith(' '));
 }

@@ -24,4 +24,26 @@ public sealed class CronScheduleTests
 
         Assert.Equal(new DateTimeOffset(2028, 2, 29, 0, 0, 0, TimeSpan.Zero), schedule.Next(Now));
     }
+
+    [Theory]
+    [InlineData("UTC", 0)]
+    [InlineData("Europe/Berlin", 1)]
+    [InlineData("America/Argentina/Buenos_Aires", -3)]
+    [InlineData("US/Eastern", -5)]
+    [InlineData("Etc/GMT+5", -5)]
+    public void TimeZone_AsTheDatabaseSpellsIt_IsTaken(string zone, int hoursFromUtc) =>
+        Assert.Equal(Now.AddHours(-hoursFromUtc).AddDays(1), CronSchedule.Parse("zoned", "0 0 * * *", zone).Next(Now.AddHours(-hoursFromUtc)));
+
+    [Theory]
+    [InlineData("localtime")]
+    [InlineData("Europe//Berlin")]
+    [InlineData("Europe/./Berlin")]
+    [InlineData("/UTC")]
+    [InlineData("UTC/")]
+    public void TimeZone_ThatOnlyAPathLookupFinds_IsRefused(string zone)
+    {
+        var error = Assert.Throws<ScheduleDefinitionException>(() => CronSchedule.Parse("zoned", "0 0 * * *", zone));
+
+        Assert.Contains("is not a known time zone id", error.Message, StringComparison.Ordinal);
+    }
 }
