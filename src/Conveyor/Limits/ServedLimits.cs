@@ -13,6 +13,7 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
     private readonly string[] _served = servedQueues.ToArray();
     // The jobs to start, and whether each was asked once already (then it is asked once more only).
     private readonly ConcurrentQueue<(string JobId, bool Again)> _toStart = new();
+    private readonly Lock _rebuildLock = new();
     private volatile Rules? _rules;
 
     /// <summary>The concurrency limits every dequeue carries; empty when none names a served queue.</summary>
@@ -27,14 +28,27 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
         {
             var limits = inForce.Current;
             var rules = _rules;
-            if (rules is not null && ReferenceEquals(rules.Source, limits))
+            return rules is not null && ReferenceEquals(rules.Source, limits) ? rules : Rebuild();
+        }
+    }
+
+    /// <summary>
+    /// One thread at a time: two dequeues that saw the change together would each build a gate, and the lines of jobs
+    /// the discarded one snoozed would be lost when the limit next changed.
+    /// </summary>
+    private Rules Rebuild()
+    {
+        lock (_rebuildLock)
+        {
+            var limits = inForce.Current;
+            var previous = _rules;
+            if (previous is not null && ReferenceEquals(previous.Source, limits))
             {
-                return rules;
+                return previous;
             }
 
             var rate = RateLimitRules.For(limits, _served);
-            var previous = rules;
-            rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm) : null);
+            var rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm) : null);
             _rules = rules;
             if (previous?.Rate is { } gate && Changed(previous.Source, limits) is { Count: > 0 } changed)
             {

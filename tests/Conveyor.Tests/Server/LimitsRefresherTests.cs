@@ -140,6 +140,27 @@ public sealed class LimitsRefresherTests
     }
 
     [Fact]
+    public async Task ServedLimits_ReadByManyDequeuesAtTheChange_BuildOneGate()
+    {
+        var (inForce, refresher) = Server(new ConveyorOptions());
+        var served = new ServedLimits(inForce, ["partner"], _store, _time);
+        for (var round = 0; round < 20; round++)
+        {
+            await _store.PutLimitAsync(LimitDefinitions.ToRecord("partner", new RateLimit { Queue = "partner", Limit = round + 1, Period = TimeSpan.FromSeconds(1) }, LimitSource.Api), CancellationToken.None);
+            await refresher.RunOnceAsync(CancellationToken.None);
+            using var start = new Barrier(4);
+
+            var gates = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return served.Rate;
+            })));
+
+            Assert.All(gates, gate => Assert.Same(served.Rate, gate));
+        }
+    }
+
+    [Fact]
     public async Task RunningServer_ALimitSetInTheStore_HoldsBackItsJobsAfterTheNextRefresh()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
