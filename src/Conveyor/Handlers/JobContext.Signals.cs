@@ -41,7 +41,8 @@ public sealed partial class JobContext
         var steps = await StepsAsync().ConfigureAwait(false);
         if (steps.TryGetValue(stepName, out var stored))
         {
-            return stored.IsEmpty ? null : stored;
+            // An empty record is the timeout's. Typed, so that it is null: 'null : stored' would be an empty memory.
+            return stored.IsEmpty ? (ReadOnlyMemory<byte>?)null : stored;
         }
 
         // The wait's deadline is itself a durable step: fixed by the first attempt that reaches the wait.

@@ -163,6 +163,28 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
+    public async Task AWaitThatTimedOut_ReturnsNullAgain_ToEveryLaterRun_RawAndTyped()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:two-waits", async (context, cancellationToken) =>
+        {
+            var raw = await context.WaitForSignalAsync("first", TimeSpan.FromMilliseconds(200), cancellationToken);
+            var typed = await context.WaitForSignalAsync<Approval>("first", TimeSpan.FromMilliseconds(200), cancellationToken);
+            log.Enqueue($"first: {(raw is null ? "null" : "empty bytes")}, {(typed is null ? "null" : typed.By)}");
+            var second = await context.WaitForSignalAsync<Approval>("second", TimeSpan.FromHours(1), cancellationToken);
+            log.Enqueue("second: " + second?.By);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:two-waits", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled && j.SnoozeReason!.Contains("'second'", StringComparison.Ordinal));
+
+        await harness.Store.SignalAsync(TenantId.Default, job.JobId, "second", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None);
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(["first: null, null", "first: null, null", "second: ada"], log);
+    }
+
+    [Fact]
     public async Task ASleep_ParksTheJob_AndItRunsAgainAtItsTime()
     {
         var log = new ConcurrentQueue<string>();
@@ -174,7 +196,8 @@ public sealed class SignalWaitTests
                 log.Enqueue("before");
                 return ValueTask.CompletedTask;
             });
-            await context.SleepAsync("cool-off", TimeSpan.FromMilliseconds(300));
+            // Long enough that a loaded machine's poll sees the parked job before it runs again.
+            await context.SleepAsync("cool-off", TimeSpan.FromSeconds(2));
             log.Enqueue("after");
         }));
         var job = await harness.Client.EnqueueAsync("test:sleep", "{}"u8.ToArray());
