@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Storage;
 using Npgsql;
 
@@ -42,19 +43,25 @@ public sealed partial class PostgresJobStore
         FROM job
         """;
 
-    // The delivery: $1 tenant, $2 id, $3 signal step name, $4 wait step name, $5 payload, $6 now, $7 jobs channel.
-    // No row: no such job of the tenant. Otherwise (state before, stored signal's length or null, stored now, resumed):
-    // a finished job or a signal stored before (delivered, or the empty step of a timed-out wait) stores nothing; a job
-    // parked waiting for it (scheduled, with its wait's step) becomes pending now, as a requeue makes it, and its
-    // queue is NOTIFYed.
+    // The delivery: $1 tenant, $2 id, $3 signal step name, $4 wait step name, $5 payload, $6 now, $7 jobs channel,
+    // $8 now in .NET ticks (as the wait step holds its deadline). No row: no such job of the tenant. Otherwise (state
+    // before, stored signal's length or null, stored now, resumed, timed out now): a finished job or a signal stored
+    // before (delivered, or the empty step of a timed-out wait) stores nothing; a wait whose deadline passed before any
+    // worker recorded it gets its timeout recorded (the empty step) instead of the signal; a job parked waiting for it
+    // (scheduled, with its wait's step) becomes pending now, as a requeue makes it, and its queue is NOTIFYed.
     private const string SignalTemplate = """
         WITH target AS (
             SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2
         ), stored AS (
             SELECT s.result FROM :"schema".job_steps s JOIN target t ON s.job_id = t.id WHERE s.name = $3
+        ), waiting AS (
+            SELECT convert_from(w.result, 'UTF8') AS until FROM :"schema".job_steps w JOIN target t ON w.job_id = t.id WHERE w.name = $4
+        ), expired AS (
+            SELECT 1 FROM waiting WHERE until ~ '^[0-9]{1,19}$' AND until::numeric <= $8::numeric
         ), inserted AS (
             INSERT INTO :"schema".job_steps (job_id, name, ord, attempt, result, completed_at)
-            SELECT t.id, $3, (SELECT COALESCE(MAX(ord), 0) + 1 FROM :"schema".job_steps WHERE job_id = t.id), 0, $5, $6
+            SELECT t.id, $3, (SELECT COALESCE(MAX(ord), 0) + 1 FROM :"schema".job_steps WHERE job_id = t.id), 0,
+                   CASE WHEN EXISTS (SELECT 1 FROM expired) THEN ''::bytea ELSE $5 END, $6
             FROM target t
             WHERE t.state NOT IN ('succeeded', 'partial', 'failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM stored)
             RETURNING job_id
@@ -62,13 +69,13 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".jobs j SET state = 'pending', scheduled_at = $6, enqueued_at = $6, updated_at = $6
             FROM target t
             WHERE j.id = t.id AND t.state = 'scheduled' AND EXISTS (SELECT 1 FROM inserted)
-              AND EXISTS (SELECT 1 FROM :"schema".job_steps w WHERE w.job_id = t.id AND w.name = $4)
+              AND EXISTS (SELECT 1 FROM waiting) AND NOT EXISTS (SELECT 1 FROM expired)
             RETURNING j.queue
         ), notified AS (
             SELECT pg_notify($7, queue) FROM resumed
         )
         SELECT t.state, (SELECT length(result) FROM stored), (SELECT count(*) FROM inserted),
-               (SELECT count(*) FROM resumed) + 0 * (SELECT count(*) FROM notified)
+               (SELECT count(*) FROM resumed) + 0 * (SELECT count(*) FROM notified), EXISTS (SELECT 1 FROM expired)
         FROM target t
         """;
 
@@ -114,9 +121,10 @@ public sealed partial class PostgresJobStore
         try
         {
             JobSignalResult result;
+            var now = Now();
             await using (var batch = LockedBatch(
                 jobId, SignalSql, P(tenant), P(jobId), Text(JobSignal.StepName(name)), Text(JobSignal.WaitStepName(name)),
-                P(payload.ToArray()), TimestampTz(Now()), P(_jobsChannel)))
+                P(payload.ToArray()), TimestampTz(now), P(_jobsChannel), Text(now.UtcTicks.ToString(CultureInfo.InvariantCulture))))
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -128,6 +136,7 @@ public sealed partial class PostgresJobStore
                 var state = JobStateExtensions.FromStorageName(reader.GetString(0));
                 result = state.IsFinished() ? JobSignalResult.Finished
                     : !reader.IsDBNull(1) ? (reader.GetInt32(1) == 0 ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered)
+                    : reader.GetBoolean(4) ? JobSignalResult.WaitTimedOut
                     : reader.GetInt64(3) > 0 ? JobSignalResult.Resumed
                     : JobSignalResult.Delivered;
             }

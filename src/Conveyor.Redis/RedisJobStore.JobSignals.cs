@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -60,9 +61,10 @@ public sealed partial class RedisJobStore
                 return JobSignalResult.NotFound;
             }
 
+            var now = _time.GetUtcNow();
             var result = (JobSignalResult)(int)await EvaluateQueueAsync(
                 db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
-                payload, RedisTime.Format(NowMicros()), _wakeUp).ConfigureAwait(false);
+                payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
             if (result == JobSignalResult.Resumed)
             {
                 SignalJobsReady();

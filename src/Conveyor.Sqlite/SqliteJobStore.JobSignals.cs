@@ -95,14 +95,22 @@ public sealed partial class SqliteJobStore
             return JobSignalResult.Finished;
         }
 
-        var (signal, waiting) = FindSignalSteps(session, jobId, name);
+        var (signal, wait) = FindSignalSteps(session, jobId, name);
         if (signal is not null)
         {
             return signal.Length == 0 ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered;
         }
 
-        InsertSignal(session, jobId, name, 0, payload, Now());
-        if (state != JobState.Scheduled || !waiting)
+        var now = Now();
+        if (wait is not null && JobSignal.WaitHasTimedOut(wait, UnixTime.FromMicroseconds(now)))
+        {
+            // Timed out before a worker recorded it: the timeout is recorded now, and the signal refused.
+            InsertSignal(session, jobId, name, 0, ReadOnlyMemory<byte>.Empty, now);
+            return JobSignalResult.WaitTimedOut;
+        }
+
+        InsertSignal(session, jobId, name, 0, payload, now);
+        if (state != JobState.Scheduled || wait is null)
         {
             return JobSignalResult.Delivered;
         }
@@ -112,12 +120,12 @@ public sealed partial class SqliteJobStore
         return JobSignalResult.Resumed;
     }
 
-    /// <summary>The stored signal's result (null when none) and whether the job recorded a wait for it.</summary>
-    private static (byte[]? Signal, bool Waiting) FindSignalSteps(SqliteSession session, string jobId, string name)
+    /// <summary>The stored signal's result and the job's wait for it (its deadline step's result), each null when none.</summary>
+    private static (byte[]? Signal, byte[]? Wait) FindSignalSteps(SqliteSession session, string jobId, string name)
     {
         var signalStep = JobSignal.StepName(name);
         byte[]? signal = null;
-        var waiting = false;
+        byte[]? wait = null;
         using var reader = session.Command(SqlStatement.FindSignalSteps)
             .Bind("@id", jobId)
             .Bind("@signal", signalStep)
@@ -131,11 +139,11 @@ public sealed partial class SqliteJobStore
             }
             else
             {
-                waiting = true;
+                wait = reader.GetFieldValue<byte[]>(1);
             }
         }
 
-        return (signal, waiting);
+        return (signal, wait);
     }
 
     private static void InsertSignal(SqliteSession session, string jobId, string name, int attempt, ReadOnlyMemory<byte> result, long now) =>

@@ -19,7 +19,7 @@ public abstract class SignalTests : JobStoreTestBase
         var id = await EnqueueAsync(job);
         var leased = await DequeueOneAsync(job?.Queue ?? DefaultQueue);
         Assert.Equal(id, leased.Id);
-        Assert.True(await Store.SaveStepAsync(id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(Name), leased.Attempt, Encoding.UTF8.GetBytes(until.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), Now), Ct));
+        Assert.True(await Store.SaveStepAsync(id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(Name), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
         return leased;
     }
 
@@ -141,6 +141,38 @@ public abstract class SignalTests : JobStoreTestBase
         await AssertStateAsync(leased.Id, JobState.Active);
         Assert.Equal(JobSignalResult.WaitTimedOut, await SignalAsync(leased.Id));
         Assert.Equal(JobSignalWaitOutcome.TimedOut, (await AwaitAsync(again, until)).Outcome);
+    }
+
+    [Fact]
+    public async Task Signal_AfterTheWaitsDeadline_BeforeAWorkerRecordedTheTimeout_RecordsIt_AndIsRefused()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+        Time.Advance(TimeSpan.FromHours(1));
+
+        Assert.Equal(JobSignalResult.WaitTimedOut, await SignalAsync(leased.Id));
+
+        Assert.Equal(JobSignalResult.WaitTimedOut, await SignalAsync(leased.Id));
+        var signal = Assert.Single((await Store.GetStepsAsync(DefaultTenant, leased.Id, Ct))!, s => s.Name == JobSignal.StepName(Name));
+        Assert.True(signal.Result.IsEmpty);
+        Assert.Equal(1, await Store.PromoteDueAsync(10, Ct));
+        var again = await DequeueOneAsync();
+        Assert.Equal(JobSignalWaitOutcome.TimedOut, (await AwaitAsync(again, until)).Outcome);
+    }
+
+    [Fact]
+    public async Task Signal_JustBeforeTheWaitsDeadline_ResumesTheJob()
+    {
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+        Time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+
+        var again = await DequeueOneAsync();
+        Assert.Equal(JobSignalWaitOutcome.Delivered, (await AwaitAsync(again, until)).Outcome);
     }
 
     [Fact]

@@ -3,7 +3,8 @@
 -- '$wait:<name>' its wait stored), makes it pending now at the back of its queue and wakes the workers.
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] job id  ARGV[4] tenant  ARGV[5] signal step name  ARGV[6] wait step name  ARGV[7] payload  ARGV[8] now (µs)
--- ARGV[9] wake-up channel and sender ("<channel>\n<sender>")
+-- ARGV[9] wake-up channel and sender ("<channel>\n<sender>")  ARGV[10] now in .NET ticks (as a wait step holds its deadline)
+-- A wait whose deadline passed before any worker recorded it gets its timeout recorded (an empty signal) instead.
 -- Returns a JobSignalResult: 0 not found, 1 delivered, 2 resumed, 3 finished, 4 already delivered, 5 wait timed out.
 local id, now = ARGV[3], ARGV[8]
 local jk = JOB .. id
@@ -16,9 +17,17 @@ if stored then
   if string.match(stored, '^%d+:%-?%d+:%d+:$') then return 5 end
   return 4
 end
+local wait = redis.call('HGET', sk, ARGV[6])
+-- Ticks have the same number of digits for centuries: compared as text, exactly (a Lua number rounds them).
+local deadline = wait and string.match(wait, '^%d+:%-?%d+:%d+:(%d+)$')
+local ticks = ARGV[10]
 local ord = redis.call('HINCRBY', sk, '', 1)
+if deadline and (#deadline < #ticks or (#deadline == #ticks and deadline <= ticks)) then
+  redis.call('HSET', sk, ARGV[5], ord .. ':0:' .. now .. ':')
+  return 5
+end
 redis.call('HSET', sk, ARGV[5], ord .. ':0:' .. now .. ':' .. ARGV[7])
-if v[1] ~= 'scheduled' or redis.call('HEXISTS', sk, ARGV[6]) == 0 then return 1 end
+if v[1] ~= 'scheduled' or not wait then return 1 end
 -- Parked for it: as requeue.lua runs a scheduled job now.
 unlink_state(id, 'scheduled')
 redis.call('HSET', jk, 'sa', now)

@@ -50,6 +50,14 @@ public static class JobSignal
     /// <summary>The step that holds the deadline of the job's wait for signal <paramref name="name"/>.</summary>
     public static string WaitStepName(string name) => "$wait:" + name;
 
+    /// <summary>
+    /// True when <paramref name="waitStep"/>, the result of the job's wait step (<see cref="WaitStepName"/>), holds a
+    /// deadline at or before <paramref name="now"/>: the wait has timed out, whether or not a worker has recorded it yet,
+    /// and a signal delivered now records the timeout instead (<see cref="JobSignalResult.WaitTimedOut"/>).
+    /// </summary>
+    public static bool WaitHasTimedOut(ReadOnlySpan<byte> waitStep, DateTimeOffset now) =>
+        Handlers.DeadlineSteps.TryRead(waitStep, out var until) && until <= now;
+
     /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
     public static string WaitReason(string name, DateTimeOffset until) =>
         string.Create(CultureInfo.InvariantCulture, $"Waiting for signal '{name}' until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");

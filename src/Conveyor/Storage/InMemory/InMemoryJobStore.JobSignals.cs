@@ -70,9 +70,17 @@ public sealed partial class InMemoryJobStore
             }
 
             var now = _time.GetUtcNow();
-            steps.Add(new JobStep(stepName, 0, payload.ToArray(), now));
             var waitStep = JobSignal.WaitStepName(name);
-            if (job.State != JobState.Scheduled || !steps.Exists(s => string.Equals(s.Name, waitStep, StringComparison.Ordinal)))
+            var wait = steps.Find(s => string.Equals(s.Name, waitStep, StringComparison.Ordinal));
+            if (wait is not null && JobSignal.WaitHasTimedOut(wait.Result.Span, now))
+            {
+                // Timed out before a worker recorded it: the timeout is recorded now, and the signal refused.
+                steps.Add(new JobStep(stepName, 0, ReadOnlyMemory<byte>.Empty, now));
+                return ValueTask.FromResult(JobSignalResult.WaitTimedOut);
+            }
+
+            steps.Add(new JobStep(stepName, 0, payload.ToArray(), now));
+            if (job.State != JobState.Scheduled || wait is null)
             {
                 return ValueTask.FromResult(JobSignalResult.Delivered);
             }
