@@ -18,7 +18,9 @@ internal sealed class ConveyorApiClient : IDisposable
     public ConveyorApiClient(CliSettings settings, HttpMessageHandler? handler)
     {
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        _http.BaseAddress = settings.Url;
+        // A server whose API is mounted under a path (MapConveyorApi("/api"), a proxy's prefix) keeps it: the requests'
+        // paths are resolved relative to a base that ends with '/'.
+        _http.BaseAddress = settings.Url.AbsolutePath.EndsWith('/') ? settings.Url : new Uri(settings.Url.GetLeftPart(UriPartial.Path) + "/");
         _http.Timeout = RequestTimeout;
         if (settings.ApiKey is { } key)
         {
@@ -41,7 +43,7 @@ internal sealed class ConveyorApiClient : IDisposable
 
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
