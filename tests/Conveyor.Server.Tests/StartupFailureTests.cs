@@ -110,6 +110,21 @@ public sealed class StartupFailureTests : IDisposable
         Assert.Equal("x", (await File.ReadAllTextAsync(path)).Distinct().Single().ToString());
     }
 
+    [Fact]
+    public async Task SqlitePathThatIsADirectory_StopsAtOnce_NotAfterStoreStartTimeout()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = _directory,
+            ["Conveyor__Server__StoreStartTimeout"] = "00:10:00",
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server kept retrying:\n" + server.Output);
+
+        AssertOneLineFailure(server, $"The SQLite job store '{_directory}' cannot be used: the path is a directory");
+    }
+
     public void Dispose()
     {
         try
