@@ -30,6 +30,7 @@ internal static class ScheduleReconciler
         definitions.AddRange(configured ?? []);
 
         var known = jobTypes.JobTypes.ToHashSet(StringComparer.Ordinal);
+        var payloads = services.GetService<IJobPayloadValidator>();
         var records = new List<ScheduleRecord>(definitions.Count);
         var seen = new HashSet<(string, string)>();
         try
@@ -47,6 +48,13 @@ internal static class ScheduleReconciler
                 {
                     throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.JobType),
                         $"'{record.JobType}' has no handler in this server (register one with AddHandler).");
+                }
+
+                // As the Jobs API checks a schedule it creates: a payload that cannot fit would fail every job it makes.
+                if (payloads?.Validate(record.JobType, record.Payload) is { } problem)
+                {
+                    throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),
+                        $"does not fit the payload type of the '{record.JobType}' handler: {problem.Path}: {problem.Message}");
                 }
 
                 records.Add(record);

@@ -65,6 +65,27 @@ public sealed class ScheduleDefinitionTests
         Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("""{"text": 5}""", "$.text")]
+    [InlineData("""{"txet": "hello"}""", "$.txet")]
+    public async Task AConfiguredPayloadThatDoesNotFitItsHandler_StopsTheStart_NamingWhere(string payload, string path)
+    {
+        var store = new InMemoryJobStore();
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            start: false,
+            configureServices: Configuration(
+                ("Conveyor:Schedules:0:Name", "echo:configured"),
+                ("Conveyor:Schedules:0:Cron", "0 3 * * *"),
+                ("Conveyor:Schedules:0:JobType", "test:echo"),
+                ("Conveyor:Schedules:0:Payload", payload)));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(harness.StartHostAsync);
+
+        Assert.Contains("Schedule 'echo:configured': Payload: does not fit the payload type of the 'test:echo' handler: " + path, error.Message, StringComparison.Ordinal);
+        Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
+    }
+
     [Fact]
     public async Task DuplicateName_AcrossCodeAndConfiguration_StopsTheStart()
     {
