@@ -77,7 +77,9 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         var result = members is null ? null : await store.AddToBatchAsync(batchId, tenant, members, cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
-            throw new InvalidOperationException($"Tenant '{tenant}' has no running batch '{batchId}': it does not exist, has finished or was cancelled.");
+            throw new InvalidOperationException(
+                $"Tenant '{tenant}' (the jobs' tenant) has no running batch '{batchId}': it does not exist in that tenant, has finished or was cancelled. " +
+                "Jobs join a batch of their own tenant: a member adding to its batch builds them with Tenant = context.Tenant.");
         }
 
         Stored(members!, result);
