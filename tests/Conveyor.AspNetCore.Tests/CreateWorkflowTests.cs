@@ -116,6 +116,8 @@ public sealed class CreateWorkflowTests
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": "explode"}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": 1}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": null}]}""", "steps[0].on_dependency_failure")]
+    [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": "run"}]}""", "steps[0].on_dependency_failure")]
+    [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": [], "on_dependency_failure": "fail"}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}}], "retention_seconds": -1}""", "retention_seconds")]
     public async Task Post_BadField_Is400NamingIt_AndStoresNothing(string body, string field)
     {

@@ -124,6 +124,7 @@ public sealed class SignalJobTests
     [InlineData("approved", "1 2", "payload")]
     [InlineData("approved", "{\"by\": \"\\ud800\"}", "payload")]
     [InlineData("approved", "{\"by\": \"ada\", \"by\": \"bob\"}", "payload")]
+    [InlineData("approved", " \r\n\t", "payload")]
     [InlineData("has%20space", "true", "name")]
     public async Task Signal_BadNameOrPayload_Returns400_AndStoresNothing(string name, string body, string field)
     {

@@ -53,7 +53,8 @@ internal static class SignalJobEndpoint
             return problem;
         }
 
-        var payload = body!.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? "null"u8.ToArray() : body!;
+        // Only an empty body means no payload: whitespace alone is not JSON.
+        var payload = body!.Length == 0 ? "null"u8.ToArray() : body!;
         if (!JobSignal.IsJsonPayload(payload, out var reason))
         {
             return ApiProblems.Invalid("payload", $"is not JSON: {reason}");

@@ -158,6 +158,13 @@ internal static class WorkflowRequestParser
             return null;
         }
 
+        if (after.Count == 0 && value.TryGetProperty(DependencyFailurePolicy.Field, out _))
+        {
+            // As POST /jobs refuses it: a policy for dependencies the step does not have is a mistake to show.
+            error = new ParseError(path + "." + DependencyFailurePolicy.Field, "goes with after: it says what this step does when a step it runs after does not succeed, and this step runs after none.");
+            return null;
+        }
+
         error = null;
         return new WorkflowStepRequest(nameValue.GetString()!, job, after, condition);
     }
