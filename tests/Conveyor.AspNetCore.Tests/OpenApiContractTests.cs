@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -241,7 +242,7 @@ public sealed class OpenApiContractTests
         const string WorkflowBody = """{"name": "contract", "steps": [{"name": "a", "job": {"type": "test:noop", "queue": "nobody"}}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"], "on_dependency_failure": "fail"}]}""";
         await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody, idempotencyKey: "w-1"), HttpStatusCode.Created);
         await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody, idempotencyKey: "w-1"), HttpStatusCode.Created);
-        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody.Replace("\"fail\"", "\"run\"", StringComparison.Ordinal).Replace("[\"a\"]", "[]", StringComparison.Ordinal), idempotencyKey: "w-1"), HttpStatusCode.Conflict);
+        await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, WorkflowBody.Replace("\"fail\"", "\"run\"", StringComparison.Ordinal), idempotencyKey: "w-1"), HttpStatusCode.Conflict);
         await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, a, """{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": ["a"]}]}"""), HttpStatusCode.BadRequest);
         await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows, null, WorkflowBody), HttpStatusCode.Unauthorized);
         await contract.CheckAsync("POST", Workflows, await Send(app, HttpMethod.Post, Workflows + "?tenant=tenant-b", a, WorkflowBody), HttpStatusCode.Forbidden);
@@ -273,6 +274,29 @@ public sealed class OpenApiContractTests
         }
 
         Assert.Empty(contract.Operations.Except(contract.Covered));
+    }
+
+    [Fact]
+    public async Task Numbers_AreDocumentedAsNumbers_NotAlsoAsStrings()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+
+        var both = Descendants(contract.Document)
+            .Where(static n => n["type"] is JsonArray types && types.Any(static t => t!.GetValue<string>() is "integer" or "number") && types.Any(static t => t!.GetValue<string>() == "string"))
+            .Select(static n => n.GetPath())
+            .ToList();
+
+        Assert.Empty(both);
+        var batch = contract.Document["components"]!["schemas"]!["BatchResponse"]!["properties"]!;
+        Assert.Equal("integer", batch["total"]!["type"]!.GetValue<string>());
+
+        static IEnumerable<JsonObject> Descendants(JsonNode node) => node switch
+        {
+            JsonObject o => o.Select(static p => p.Value).Where(static v => v is not null).SelectMany(v => Descendants(v!)).Prepend(o),
+            JsonArray a => a.Where(static v => v is not null).SelectMany(v => Descendants(v!)),
+            _ => [],
+        };
     }
 
     [Fact]

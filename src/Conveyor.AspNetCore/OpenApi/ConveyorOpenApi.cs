@@ -89,6 +89,14 @@ internal static class ConveyorOpenApi
         options.AddOperationTransformer(TransformOperation);
         options.AddSchemaTransformer((schema, context, _) =>
         {
+            // The web serializer reads numbers from strings too, so the generator says "integer or string" with a digits
+            // pattern; the API writes numbers, and its request readers take numbers only.
+            if (schema.Type is { } type && (type & (JsonSchemaType.Integer | JsonSchemaType.Number)) != 0 && (type & JsonSchemaType.String) != 0)
+            {
+                schema.Type = type & ~JsonSchemaType.String;
+                schema.Pattern = null;
+            }
+
             if (context.JsonTypeInfo.Type == typeof(JobResponse) && schema.Properties is { } properties)
             {
                 // Any JSON value, null included: an empty schema. The generated oneOf [null, RawJson] let null match both.
@@ -575,8 +583,9 @@ internal static class ConveyorOpenApi
                 },
                 [DependencyFailurePolicy.Field] = Enumeration(
                     DependencyFailurePolicy.Names,
-                    "When a step it runs after did not succeed: cancel (the default) cancels this step, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway. What runs after it follows its own policy."),
+                    "When a step it runs after did not succeed: cancel (the default) cancels this step, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway. What runs after it follows its own policy. Only with a non-empty after."),
             },
+            DependentRequired = new Dictionary<string, HashSet<string>> { [DependencyFailurePolicy.Field] = ["after"] },
         };
         return new OpenApiSchema
         {
