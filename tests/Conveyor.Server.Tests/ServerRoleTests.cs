@@ -35,6 +35,25 @@ public sealed class ServerRoleTests : IDisposable
     }
 
     [Fact]
+    public async Task QueuesFromTheEnvironment_ReplaceTheDefaultList()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "queues.db"),
+            ["Conveyor__Server__Queues__billing"] = "5",
+        });
+
+        await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!server.Output.Contains("started on store", StringComparison.Ordinal) && !server.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Matches(@"queues billing=5\r?\n", server.Output);
+    }
+
+    [Fact]
     public async Task ApiServerAndWorkerServer_OnOneStore_TheWorkerRunsWhatTheApiAccepted_EachServesOnlyItsRole()
     {
         var database = Path.Combine(_directory, "jobs.db");
