@@ -8,13 +8,13 @@ internal static partial class Log
     // One line per attempt's outcome (ids 2, 4, 5, 12, 14, 40, 51), each with the same fields: job_id, job_type, queue,
     // attempt, duration_ms, outcome and trace_id. A failure's exception is attached once, to its retry or failure line.
 
-    [LoggerMessage(EventId = 2, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms (trace {trace_id})")]
+    [LoggerMessage(EventId = 2, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome} (trace {trace_id})")]
     public static partial void AttemptSucceeded(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
-    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms, next attempt at {retry_at:O}: {error} (trace {trace_id})")]
+    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, next attempt at {retry_at:O}: {error} (trace {trace_id})")]
     public static partial void AttemptRetried(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset retry_at, string error, string? trace_id);
 
-    [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} in {duration_ms:F1} ms, for good: {error} (trace {trace_id})")]
+    [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, for good: {error} (trace {trace_id})")]
     public static partial void AttemptFailed(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id);
 
     [LoggerMessage(6, LogLevel.Warning, "The store {store} is unavailable during {operation}; retrying in {delay_ms} ms")]

@@ -16,8 +16,8 @@ public sealed class LoggingMiddlewareTests
         var result = await harness.Client.EnqueueLowAsync(new EchoJob("logged"));
         await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
 
-        await Eventually.HoldsAsync(() => provider.Entries.Any(e => e.Message.Contains(": success in", StringComparison.Ordinal) && e.Fields.TryGetValue("job_id", out var id) && (string?)id == result.JobId));
-        var entry = provider.Entries.First(e => e.Message.Contains(": success in", StringComparison.Ordinal) && (string?)e.Fields.GetValueOrDefault("job_id") == result.JobId);
+        await Eventually.HoldsAsync(() => provider.Entries.Any(e => e.Message.Contains(" ms: success", StringComparison.Ordinal) && e.Fields.TryGetValue("job_id", out var id) && (string?)id == result.JobId));
+        var entry = provider.Entries.First(e => e.Message.Contains(" ms: success", StringComparison.Ordinal) && (string?)e.Fields.GetValueOrDefault("job_id") == result.JobId);
         Assert.Equal("test:echo", entry.Fields["job_type"]);
         Assert.Equal("low", entry.Fields["queue"]);
         Assert.Equal(1, entry.Fields["attempt"]);
