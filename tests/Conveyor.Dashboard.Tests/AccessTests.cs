@@ -64,6 +64,23 @@ public sealed class AccessTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public void AWrongKey_IsSaidToBeRefused_OnTheHeaderAndThePages()
+    {
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(fixture.Server, "not-a-key-of-this-server");
+
+        Assert.Contains("The server refused this API key", browser.Find(By.Id("whoami")).Text, StringComparison.Ordinal);
+        browser.Until(d => d.FindElement(By.TagName("main")).Text.Contains("The server refused this API key", StringComparison.Ordinal), "the overview to say the key was refused");
+        browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + "#/jobs");
+        browser.Until(d => d.FindElement(By.TagName("body")).Text.Contains("The server refused this API key", StringComparison.Ordinal), "the jobs page to say the key was refused");
+    }
+
+    [Fact]
     public async Task OperatorKey_SeesAnotherTenantsJobs_AndRetriesOne()
     {
         using var browser = Browser.Start();

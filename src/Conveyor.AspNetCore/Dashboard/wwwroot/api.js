@@ -55,7 +55,7 @@ export async function call(method, path, body) {
 }
 
 function describe(status, detail, statusText) {
-  if (status === 401) return "This server needs an API key: type it above and choose Use key.";
+  if (status === 401) return apiKey() ? "The server refused this API key: type another above and choose Use key." : "This server needs an API key: type it above and choose Use key.";
   if (status === 403) return detail || "This API key may not do that (an operator key is needed).";
   if (status === 429) return "Too many requests for this key; try again in a moment.";
   return detail ? `${detail} (HTTP ${status})` : `HTTP ${status} ${statusText}`;

@@ -1,5 +1,5 @@
 // Overview: totals by state, throughput graph, queue latency, queues (pause/resume) and the live servers; refreshes itself.
-import { call } from "./api.js";
+import { apiKey, call } from "./api.js";
 import { ago, append, badge, duration, h, number, replaceChildren, time } from "./dom.js";
 import { throughputChart } from "./chart.js";
 import { actionButton, notify } from "./ui.js";
@@ -20,7 +20,7 @@ export async function renderOverview(view, role) {
   };
   append(view, h("h1", {}, "Overview"), ...Object.values(sections));
   if (role === "anonymous") {
-    append(sections.totals, h("p", {}, "Type an API key above to see the queues and jobs."));
+    append(sections.totals, h("p", {}, apiKey() ? "The server refused this API key: type another above to see the queues and jobs." : "Type an API key above to see the queues and jobs."));
     return null;
   }
   if (role === "tenant") {

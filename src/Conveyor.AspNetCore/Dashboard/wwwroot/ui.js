@@ -67,7 +67,8 @@ export async function callerRole(refresh = false) {
   whoami.textContent = {
     operator: "Operator view: every tenant's jobs, queues and servers.",
     tenant: "Tenant view: this key's tenant's jobs and schedules (queues and servers need an operator key).",
-    anonymous: "",
+    // A key typed but refused must say so: the pages would otherwise only ask for a key.
+    anonymous: apiKey() ? "The server refused this API key (401): check it, or forget it." : "",
     unknown: "",
   }[role] + (settings.readOnly ? " Read-only: actions are hidden." : "");
   return role;
