@@ -1,5 +1,7 @@
 using System.Collections;
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Reflection;
 using Conveyor.AspNetCore;
 using Conveyor.Postgres;
@@ -69,14 +71,14 @@ internal static class SettingsCheck
         node ??= expected.AnyKey!;
         if (node.Leaf is { } type && section.Value is { Length: > 0 } value && !CanConvert(value, type))
         {
-            throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {Describe(type)}.");
+            throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {Describe(type, node.Range)}.");
         }
 
         foreach (var child in section.GetChildren())
         {
             if (node.Leaf is not null)
             {
-                throw new InvalidSettingException($"unknown setting {child.Path}: {section.Path} takes a single value ({Describe(node.Leaf)}).");
+                throw new InvalidSettingException($"unknown setting {child.Path}: {section.Path} takes a single value ({Describe(node.Leaf, node.Range)}).");
             }
 
             Check(child, node);
@@ -96,11 +98,12 @@ internal static class SettingsCheck
         }
     }
 
-    private static string Describe(Type type)
+    private static string Describe(Type type, string? range)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         return type switch
         {
+            _ when range is not null && (type == typeof(int) || type == typeof(long)) => $"a whole number from {range}",
             _ when type == typeof(bool) => "true or false",
             _ when type == typeof(TimeSpan) => "a duration as [d.]hh:mm:ss[.fff], such as 00:00:30",
             _ when type.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(type)),
@@ -160,6 +163,9 @@ internal static class SettingsCheck
 
         public Type? Leaf { get; private set; }
 
+        /// <summary>"min to max" of the setting's range attribute, when it has one.</summary>
+        public string? Range { get; private set; }
+
         public Node Child(string name) => Children.TryGetValue(name, out var node) ? node : Children[name] = new Node();
 
         public void AddProperties(Type type)
@@ -168,7 +174,9 @@ internal static class SettingsCheck
             {
                 if (property.GetIndexParameters().Length == 0 && (property.CanWrite || IsCollection(property.PropertyType)))
                 {
-                    Child(property.Name).Describe(property.PropertyType);
+                    var child = Child(property.Name);
+                    child.Range = RangeOf(property);
+                    child.Describe(property.PropertyType);
                 }
             }
         }
@@ -197,6 +205,21 @@ internal static class SettingsCheck
             }
 
             AddProperties(type);
+        }
+
+        // The options' range attributes (RangeAttribute, the core's SettingRangeAttribute) both say Minimum and Maximum.
+        private static string? RangeOf(PropertyInfo property)
+        {
+            foreach (var attribute in property.GetCustomAttributes<ValidationAttribute>())
+            {
+                var type = attribute.GetType();
+                if (type.GetProperty("Minimum")?.GetValue(attribute) is { } minimum && type.GetProperty("Maximum")?.GetValue(attribute) is { } maximum)
+                {
+                    return string.Create(CultureInfo.InvariantCulture, $"{minimum} to {maximum}");
+                }
+            }
+
+            return null;
         }
 
         private static bool IsValue(Type type) =>
