@@ -12,7 +12,7 @@ internal static class SchedulesCommand
     private static readonly (string, string)[] ListColumns =
     [
         ("tenant", "TENANT"), ("name", "SCHEDULE"), ("cron", "CRON"), ("time_zone", "TIME ZONE"), ("job_type", "TYPE"), ("paused", "PAUSED"),
-        ("next_fire_times", "NEXT"), ("last_fire_at", "LAST FIRE"), ("last_job_status", "LAST JOB"), ("source", "SOURCE"),
+        ("next_fire_times", "NEXT"), ("last_fire_at", "LAST FIRE"), ("last_job_status", "LAST JOB STATUS"), ("source", "SOURCE"),
     ];
 
     public static Command Create(GlobalOptions options, CliEnvironment environment)

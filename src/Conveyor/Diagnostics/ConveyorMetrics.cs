@@ -56,14 +56,14 @@ public sealed class ConveyorMetrics
         _jobTypes = new BoundedLabels(storeGauges.Options.MaxJobTypes, BoundedLabels.OtherJobTypes);
         _schedules = new BoundedLabels(storeGauges.Options.MaxSchedules, BoundedLabels.OtherSchedules);
         var meter = meterFactory.Create(MeterName);
-        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed, and cancelled|released for attempts a cancel or the shutdown interrupted).");
+        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed; cancelled|released for attempts a cancel or the shutdown interrupted; snoozed for attempts that handed the job back to wait: a rate limit, a signal, a sleep).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         _enqueued = meter.CreateCounter<long>("job_enqueued_total", description: "Jobs enqueued, by job type and queue.");
         _inProgress = meter.CreateUpDownCounter<long>("job_in_progress", description: "Attempts running now, by job type and queue.");
         _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
         _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
-        _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type, rate_limited, signal, idempotency_key_busy, idempotency_store_unavailable).");
+        _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type, rate_limited, signal, sleep, idempotency_key_busy, idempotency_store_unavailable).");
         _idempotentSkipped = meter.CreateCounter<long>("job_idempotent_skipped_total", description: "Jobs acknowledged as succeeded without running the handler because their idempotency key was already done, by job type and queue.");
         _idempotencyUnavailable = meter.CreateCounter<long>("job_idempotency_unavailable_total", description: "Idempotent jobs whose idempotency record could not be read because the store was unreachable, by job type, queue and mode (open: the handler ran; closed: the job was snoozed).");
         _queueWait = meter.CreateHistogram<double>("job_queue_wait_seconds", unit: "s", description: "Time from becoming ready to starting, by queue.",
