@@ -14,12 +14,21 @@ internal sealed record CliSettings(Uri Url, string? ApiKey)
 
     public static CliSettings Resolve(string? url, string? apiKey, Func<string, string?> getVariable)
     {
-        var file = ReadConfigFile(getVariable);
-        var chosenUrl = url ?? getVariable("CONVEYOR_URL") ?? file.Url ?? DefaultUrl;
-        var chosenKey = apiKey ?? getVariable("CONVEYOR_API_KEY") ?? file.ApiKey;
+        url ??= getVariable("CONVEYOR_URL");
+        apiKey ??= getVariable("CONVEYOR_API_KEY");
+
+        // Read only when it has something to give: a file of another tool's version does not stop a command that needs none of it.
+        var file = url is null || apiKey is null ? ReadConfigFile(getVariable) : default;
+        var chosenUrl = url ?? file.Url ?? DefaultUrl;
+        var chosenKey = apiKey ?? file.ApiKey;
         if (!Uri.TryCreate(chosenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
         {
             throw new CliException(ExitCodes.Usage, $"'{chosenUrl}' is not a server URL: give one such as {DefaultUrl} (--url, CONVEYOR_URL or the config file).");
+        }
+
+        if (parsed.Query.Length > 0 || parsed.Fragment.Length > 0)
+        {
+            throw new CliException(ExitCodes.Usage, $"'{chosenUrl}' has a query or a fragment; a server URL is a scheme, a host, a port and a path only.");
         }
 
         return new CliSettings(parsed, string.IsNullOrWhiteSpace(chosenKey) ? null : chosenKey);

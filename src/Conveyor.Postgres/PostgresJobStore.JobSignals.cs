@@ -57,7 +57,7 @@ public sealed partial class PostgresJobStore
         ), waiting AS (
             SELECT convert_from(w.result, 'UTF8') AS until FROM :"schema".job_steps w JOIN target t ON w.job_id = t.id WHERE w.name = $4
         ), expired AS (
-            SELECT 1 FROM waiting WHERE until ~ '^[0-9]{1,19}$' AND until::numeric <= $8::numeric
+            SELECT 1 FROM waiting WHERE CASE WHEN until ~ '^[0-9]{1,19}$' THEN until::numeric <= $8::numeric ELSE false END
         ), inserted AS (
             INSERT INTO :"schema".job_steps (job_id, name, ord, attempt, result, completed_at)
             SELECT t.id, $3, (SELECT COALESCE(MAX(ord), 0) + 1 FROM :"schema".job_steps WHERE job_id = t.id), 0,

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text;
+using Conveyor.Storage;
 using Npgsql;
 
 namespace Conveyor.Postgres;
@@ -72,7 +73,8 @@ internal static class PostgresMigrator
         var missing = All.Where(m => !applied.Contains(m.Version)).Select(m => m.Name).ToArray();
         if (missing.Length > 0)
         {
-            throw new InvalidOperationException(
+            // Unavailable, not a failure for good: a migration job started beside the servers may be applying them now.
+            throw new JobStoreUnavailableException(
                 $"The Conveyor schema '{schema}' lacks the migrations {string.Join(", ", missing)} and ApplyMigrations is false. " +
                 $"Apply them with psql (psql -v ON_ERROR_STOP=1 -1 -v schema={schema} -f <file>) or set Conveyor:Postgres:ApplyMigrations to true.");
         }

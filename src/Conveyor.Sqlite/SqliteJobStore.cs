@@ -247,22 +247,23 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     /// <summary>
     /// Names the SQLite failure for the operator. What may pass (a lock, a full disk, a missing mount) becomes a
     /// <see cref="JobStoreUnavailableException"/> that the server backs off from and retries; a file that is corrupt or
-    /// not a database, or a path that is a directory, does not heal by waiting, so it becomes an <see cref="InvalidDataException"/> that stops a start
+    /// not a database, or a path that is a directory, does not heal by waiting, so while the store opens it becomes an <see cref="InvalidDataException"/> that stops a start
     /// at once instead of after the whole store start timeout.
     /// </summary>
     private bool TryTranslate(Exception exception, [NotNullWhen(true)] out Exception? translated)
     {
-        if (exception is SqliteException { SqliteErrorCode: 11 or 26 })
+        // Only while opening: a page found corrupt later, by a running server, stays a failure the callers back off from.
+        if (!_initialized && exception is SqliteException { SqliteErrorCode: 11 or 26 })
         {
             translated = new InvalidDataException(
-                $"The SQLite job store '{_databaseName}' cannot be used: the file is corrupt or is not a SQLite database. {exception.Message}", exception);
+                $"The SQLite file '{_databaseName}' is corrupt or is not a SQLite database. {exception.Message}", exception);
             return true;
         }
 
-        if (exception is SqliteException { SqliteErrorCode: 14 } && Directory.Exists(_databaseName))
+        if (!_initialized && exception is SqliteException { SqliteErrorCode: 14 } && Directory.Exists(_databaseName))
         {
             translated = new InvalidDataException(
-                $"The SQLite job store '{_databaseName}' cannot be used: the path is a directory; give the path of a file in it (Conveyor:Sqlite:Path). {exception.Message}", exception);
+                $"The SQLite path '{_databaseName}' is a directory; give the path of a file in it (Conveyor:Sqlite:Path). {exception.Message}", exception);
             return true;
         }
 

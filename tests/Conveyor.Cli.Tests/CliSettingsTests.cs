@@ -35,6 +35,27 @@ public sealed class CliSettingsTests : IDisposable
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheConfigFile_IsNotRead_WhenTheCommandLineOrTheEnvironmentGiveBoth()
+    {
+        File.WriteAllText(_path, """{ "url": "http://127.0.0.1:8080", "$schema": "a key of another version" }""");
+
+        var settings = CliSettings.Resolve("http://127.0.0.1:1", apiKey: null, Variables(("CONVEYOR_API_KEY", "k-env")));
+
+        Assert.Equal(("http://127.0.0.1:1/", "k-env"), (settings.Url.ToString(), settings.ApiKey));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/?tenant=a")]
+    [InlineData("http://127.0.0.1:8080/api#jobs")]
+    public void AUrlWithAQueryOrAFragment_IsAUsageError(string url)
+    {
+        var error = Assert.Throws<CliException>(() => CliSettings.Resolve(url, apiKey: null, Variables()));
+
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+        Assert.Contains("has a query or a fragment", error.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
 
     private Func<string, string?> Variables(params (string Name, string Value)[] variables) =>

@@ -106,7 +106,7 @@ public sealed class StartupFailureTests : IDisposable
 
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server kept retrying:\n" + server.Output);
 
-        AssertOneLineFailure(server, $"The SQLite job store '{path}' cannot be used: the file is corrupt or is not a SQLite database.");
+        AssertOneLineFailure(server, $"The SQLite file '{path}' is corrupt or is not a SQLite database.");
         Assert.Equal("x", (await File.ReadAllTextAsync(path)).Distinct().Single().ToString());
     }
 
@@ -122,7 +122,7 @@ public sealed class StartupFailureTests : IDisposable
 
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server kept retrying:\n" + server.Output);
 
-        AssertOneLineFailure(server, $"The SQLite job store '{_directory}' cannot be used: the path is a directory");
+        AssertOneLineFailure(server, $"The SQLite path '{_directory}' is a directory");
     }
 
     public void Dispose()

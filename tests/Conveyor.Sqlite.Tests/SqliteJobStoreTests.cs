@@ -144,7 +144,7 @@ public sealed class SqliteJobStoreTests : IDisposable
             // Not JobStoreUnavailableException: waiting does not make a directory a file, so the server does not retry.
             var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await sut.InitializeAsync(Ct));
 
-            Assert.Contains($"'{directory}' cannot be used: the path is a directory", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"The SQLite path '{directory}' is a directory", error.Message, StringComparison.Ordinal);
             Assert.IsType<SqliteException>(error.InnerException);
         }
         finally
@@ -173,7 +173,7 @@ public sealed class SqliteJobStoreTests : IDisposable
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await sut.InitializeAsync(Ct));
 
-        Assert.Contains($"'{_database.Path}' cannot be used: the file is corrupt or is not a SQLite database", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"The SQLite file '{_database.Path}' is corrupt or is not a SQLite database", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task InitializeAsync_SchemaFromANewerVersion_ThrowsUnavailableSayingSo()
+    public async Task InitializeAsync_SchemaFromANewerVersion_ThrowsForGood_SayingSo()
     {
         using (var connection = OpenRaw())
         {
@@ -202,9 +202,9 @@ public sealed class SqliteJobStoreTests : IDisposable
 
         await using var sut = _database.CreateStore(_time);
 
-        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.InitializeAsync(Ct));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await sut.InitializeAsync(Ct));
 
-        Assert.Contains("99", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 99, newer than", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,7 +22,8 @@ internal static class SqliteSchema
             var version = (int)s.ExecuteInt64("PRAGMA user_version;");
             if (version > CurrentVersion)
             {
-                throw new Conveyor.Storage.JobStoreUnavailableException(
+                // Not unavailable: waiting does not make this version understand the file, so a server stops at once.
+                throw new InvalidDataException(
                     $"The SQLite database '{name}' has Conveyor schema version {version}, newer than the {CurrentVersion} this version of Conveyor.Sqlite knows. Upgrade Conveyor.Sqlite or use another file.");
             }
 

@@ -53,14 +53,17 @@ public sealed class JobServerOptions
 
     /// <summary>
     /// How long the server tries to open its store at start (retrying with backoff) before it stops with a message
-    /// saying why: a wrong path or an unreachable address is seen at once. Default 15 s.
+    /// saying why: a wrong path or an unreachable address is seen at once. Only a <see cref="Storage.JobStoreUnavailableException"/>
+    /// is retried; any other failure of the store's <see cref="Storage.IJobStore.InitializeAsync"/> (a file that is not a
+    /// database, a wrong password) stops the start at once. Default 15 s.
     /// </summary>
     [SettingRange("00:00:00", "01:00:00", ErrorMessage = "Conveyor:Server:StoreStartTimeout must be between {1} and {2}.")]
     public TimeSpan StoreStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Start even when the store cannot be opened, and keep retrying in the background (readiness answers 503 until
-    /// it can): for workers started together with their store, as in a container group. Default false.
+    /// Start even when the store cannot be reached (a <see cref="Storage.JobStoreUnavailableException"/>), and keep retrying
+    /// in the background (readiness answers 503 until it can): for workers started together with their store, as in a
+    /// container group. A failure that waiting cannot heal still stops the start. Default false.
     /// </summary>
     public bool StartWithoutStore { get; set; }
 

@@ -34,7 +34,10 @@ public interface IJobSignalStore
     /// tenant's or an unknown job (<see cref="JobSignalResult.NotFound"/>), a finished one
     /// (<see cref="JobSignalResult.Finished"/>), a signal of that name delivered before
     /// (<see cref="JobSignalResult.AlreadyDelivered"/>: the first one wins) or whose wait timed out
-    /// (<see cref="JobSignalResult.WaitTimedOut"/>).
+    /// (<see cref="JobSignalResult.WaitTimedOut"/>). A wait whose deadline (its <see cref="JobSignal.WaitStepName"/> step)
+    /// has passed by the store's clock has timed out even when no worker has recorded it yet
+    /// (<see cref="JobSignal.WaitHasTimedOut"/>): the store then records the timeout, as <see cref="AwaitSignalAsync"/>
+    /// would, and refuses the signal with <see cref="JobSignalResult.WaitTimedOut"/>.
     /// </summary>
     ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 }

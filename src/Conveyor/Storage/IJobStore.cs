@@ -10,6 +10,10 @@ public interface IJobStore : IJobQueueStore, IJobQueryStore, IJobCoordinationSto
     /// <summary>A short name for logs and the server banner ("sqlite", "redis", "postgres", "memory").</summary>
     string Name { get; }
 
-    /// <summary>Creates the schema if needed and checks that the store answers.</summary>
+    /// <summary>
+    /// Creates the schema if needed and checks that the store answers. Throws <see cref="JobStoreUnavailableException"/>
+    /// for what may pass (the server retries it for its store start timeout) and any other exception for what waiting
+    /// cannot heal (the server stops at once).
+    /// </summary>
     ValueTask InitializeAsync(CancellationToken cancellationToken);
 }

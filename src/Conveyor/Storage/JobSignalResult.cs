@@ -18,6 +18,6 @@ public enum JobSignalResult
     /// <summary>A signal of that name was delivered to the job before: nothing stored (the first one wins).</summary>
     AlreadyDelivered = 4,
 
-    /// <summary>The job's wait for that signal timed out and the job went on without it: nothing stored.</summary>
+    /// <summary>The job's wait for that signal timed out: the signal is not stored (the timeout is, if no worker had recorded it yet).</summary>
     WaitTimedOut = 5,
 }
