@@ -100,11 +100,13 @@ internal sealed class CronSchedule
 
     /// <summary>
     /// The host resolves an id as a path under its time zone folder, so 'Europe//Berlin' and './UTC' find a zone, and
-    /// 'localtime' finds whatever this machine is set to, which another server may not share. Only names as the time
+    /// 'localtime' finds whatever this machine is set to, which another server may not share ('posix/' and 'right/' are
+    /// copies of the database that some hosts lack, 'right/' with leap seconds). Only names as the time
     /// zone database spells them are taken, so every server reads one zone the same way.
     /// </summary>
     private static bool IsZoneName(string id) =>
         id is not ("localtime" or "posixrules" or "Factory")
+        && !id.StartsWith("posix/", StringComparison.Ordinal) && !id.StartsWith("right/", StringComparison.Ordinal)
         && !id.StartsWith('/') && !id.EndsWith('/')
         && !id.Contains("//", StringComparison.Ordinal)
         && !id.Split('/').Any(static part => part is "." or ".." || part.StartsWith(' ') || part.EndsWith(' '));

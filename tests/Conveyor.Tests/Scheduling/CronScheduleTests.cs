@@ -40,6 +40,8 @@ public sealed class CronScheduleTests
     [InlineData("Europe/./Berlin")]
     [InlineData("/UTC")]
     [InlineData("UTC/")]
+    [InlineData("posix/Europe/Berlin")]
+    [InlineData("right/UTC")]
     public void TimeZone_ThatOnlyAPathLookupFinds_IsRefused(string zone)
     {
         var error = Assert.Throws<ScheduleDefinitionException>(() => CronSchedule.Parse("zoned", "0 0 * * *", zone));
