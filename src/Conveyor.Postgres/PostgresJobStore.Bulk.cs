@@ -115,17 +115,26 @@ public sealed partial class PostgresJobStore
         var now = Now();
         try
         {
-            await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action switch
-            {
-                JobBulkAction.Requeue => BulkReleaseExpiredKeysSql,
-                JobBulkAction.Delete => BulkStampDeletedFlowsSql,
-                _ => null,
-            });
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                before[reader.GetString(0)] = JobStateExtensions.FromStorageName(reader.GetString(1));
-            }
+            // One implicit transaction, run again whole when PostgreSQL breaks a deadlock with a batch's cancel.
+            await RunAgainAfterConflictsAsync(
+                async () =>
+                {
+                    before.Clear();
+                    await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action switch
+                    {
+                        JobBulkAction.Requeue => BulkReleaseExpiredKeysSql,
+                        JobBulkAction.Delete => BulkStampDeletedFlowsSql,
+                        _ => null,
+                    });
+                    await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        before[reader.GetString(0)] = JobStateExtensions.FromStorageName(reader.GetString(1));
+                    }
+
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation && action == JobBulkAction.Requeue)
         {

@@ -183,21 +183,23 @@ public sealed partial class PostgresJobStore
     // among the members: PostgreSQL may break that cycle by rolling the cancel back, whole, so it runs again.
     public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
     {
-        if (!await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelBatchSql, batchId, tenant, cancellationToken)).ConfigureAwait(false))
+        if (!await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelBatchSql, batchId, tenant, cancellationToken), cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
-        await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelLateMembersSql, batchId, tenant, cancellationToken)).ConfigureAwait(false);
+        await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelLateMembersSql, batchId, tenant, cancellationToken), cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>
-    /// Runs <paramref name="once"/>, a statement or a transaction of the store's own, up to three times while
+    /// Runs <paramref name="once"/>, a statement or a transaction of the store's own, up to five times while
     /// PostgreSQL rolls it back for a deadlock or a serialization failure (it was undone whole, so running it again is
-    /// safe); any other failure to answer is the store's fault, as for every call.
+    /// safe), after a short random pause so that the sides of a cycle do not meet again at once; any other failure to
+    /// answer is the store's fault, as for every call. A batch's cancel and bulk commands over its members lock rows in
+    /// orders that can cross (see CancelBatchTemplate): three tries were not enough for three bulk deletes racing a cancel.
     /// </summary>
-    private async ValueTask<T> RunAgainAfterConflictsAsync<T>(Func<ValueTask<T>> once)
+    private async ValueTask<T> RunAgainAfterConflictsAsync<T>(Func<ValueTask<T>> once, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -205,8 +207,10 @@ public sealed partial class PostgresJobStore
             {
                 return await once().ConfigureAwait(false);
             }
-            catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 3)
+            catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 5)
             {
+                // Real time, as the reconnect's: it paces real round trips, and a fake clock in a test would never end it.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
             {
