@@ -43,14 +43,9 @@ public sealed class ServerRoleTests : IDisposable
             ["Conveyor__Server__Queues__billing"] = "5",
         });
 
-        await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!server.Output.Contains("started on store", StringComparison.Ordinal) && !server.HasExited && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        var started = await server.OutputMatchAsync(@"started on store .*queues (.*)\r?\n", TimeSpan.FromSeconds(30), "start its workers");
 
-        Assert.Matches(@"queues billing=5\r?\n", server.Output);
+        Assert.Equal("billing=5", started.Groups[1].Value);
     }
 
     [Fact]

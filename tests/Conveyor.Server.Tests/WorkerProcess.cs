@@ -59,20 +59,24 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     /// <summary>The address the server printed at start-up (its "listening on" line).</summary>
-    public async Task<Uri> ListeningAddressAsync(TimeSpan timeout)
+    public async Task<Uri> ListeningAddressAsync(TimeSpan timeout) =>
+        new((await OutputMatchAsync(@"listening on (http://[0-9.:\[\]a-z]+)", timeout, "say where it listens")).Groups[1].Value);
+
+    /// <summary>The first match of <paramref name="pattern"/> in the output, once the server has printed it; fails if it exits or the time runs out first.</summary>
+    public async Task<System.Text.RegularExpressions.Match> OutputMatchAsync(string pattern, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var match = System.Text.RegularExpressions.Regex.Match(Output, @"listening on (http://[0-9.:\[\]a-z]+)");
+            var match = System.Text.RegularExpressions.Regex.Match(Output, pattern);
             if (match.Success)
             {
-                return new Uri(match.Groups[1].Value);
+                return match;
             }
 
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"The server did not say where it listens. Output:\n{Output}");
+                throw new InvalidOperationException($"The server did not {what}. Output:\n{Output}");
             }
 
             await Task.Delay(50);
