@@ -104,5 +104,5 @@ internal static class ApiProblems
     public static ProblemHttpResult StoreUnavailable(string store) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
-        detail: $"The {store} job store did not answer; try again shortly (a create may have been stored all the same: repeat it with its Idempotency-Key). The server log has the details.");
+        detail: $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly (a create may have been stored all the same: repeat it with its Idempotency-Key). The server log has the details.");
 }

@@ -22,9 +22,9 @@ public enum EnqueueOutcome
 /// <summary>The result of enqueueing one job.</summary>
 /// <param name="Outcome">Whether the job was stored or refused as a duplicate.</param>
 /// <param name="JobId">The new job's id or, for a duplicate, the id of the job that holds the key or id; for a missing dependency, its id.</param>
-/// <param name="State">The state of that job.</param>
-/// <param name="Queue">The queue of that job.</param>
-/// <param name="CreatedAt">When that job was created.</param>
+/// <param name="State">The state of that job; for a missing dependency, <see cref="JobState.Waiting"/>, the state the refused job would have had.</param>
+/// <param name="Queue">The queue of that job; for a missing dependency, the refused job's.</param>
+/// <param name="CreatedAt">When that job was created; for a missing dependency, when the job was refused.</param>
 public sealed record EnqueueResult(EnqueueOutcome Outcome, string JobId, JobState State, string Queue, DateTimeOffset CreatedAt)
 {
     /// <summary>
