@@ -47,6 +47,12 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at:O} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
     public static partial void AttemptOutlivedLease(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at, TimeSpan overdue);
 
+    [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at:O} before this server could extend it (the store was away longer than a lease): the handler is cancelled and its outcome will not be recorded; the job runs again where it is recovered")]
+    public static partial void LeaseExpiredUnextended(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at);
+
+    [LoggerMessage(100, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its handler did not return within {seconds} s of its cancellation at shutdown (it ignores its token); the job is returned to its queue, the attempt not counted, and nothing the handler does from now on is recorded")]
+    public static partial void HandlerIgnoredShutdown(ILogger logger, string job_id, string job_type, string queue, int attempt, double seconds);
+
     [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
     public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
 

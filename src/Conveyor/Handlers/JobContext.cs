@@ -127,6 +127,20 @@ public sealed partial class JobContext
     public CancellationToken ShutdownRequested { get; }
 
     /// <summary>
+    /// Ends the attempt as its stop says when the handler returned without observing its token, cancelled for the
+    /// timeout, the deadline or a cancel request: .NET cannot stop a handler that ignores its token, but what it returns
+    /// after its time was up is not the job's outcome. Thrown where the handler returns, so that every middleware sees
+    /// the attempt end as the store records it.
+    /// </summary>
+    internal void ThrowIfStoppedUnobserved()
+    {
+        if (_run.Reason is Server.StopReason.Timeout or Server.StopReason.Deadline or Server.StopReason.CancelRequested)
+        {
+            throw new OperationCanceledException("The handler returned after its token was cancelled, without observing it.", CancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Why the attempt that threw <paramref name="exception"/> stopped: the reason its token was cancelled, or the shutdown
     /// when the handler gave up on <see cref="ShutdownRequested"/> itself. Decides how an interrupted attempt counts.
     /// </summary>

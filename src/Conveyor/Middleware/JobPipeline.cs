@@ -13,7 +13,7 @@ internal sealed class JobPipeline
     public JobPipeline(IReadOnlyList<IJobMiddleware> middleware, JobHandlerRegistry handlers)
     {
         JobDelegate next = context => handlers.TryGet(context.JobType, out var invoker)
-            ? new ValueTask(invoker.InvokeAsync(context))
+            ? InvokeHandlerAsync(invoker, context)
             : ValueTask.FromException(new UnknownJobTypeException(context.JobType));
 
         for (var i = middleware.Count - 1; i >= 0; i--)
@@ -27,4 +27,10 @@ internal sealed class JobPipeline
     }
 
     public ValueTask RunAsync(JobContext context) => _entry(context);
+
+    private static async ValueTask InvokeHandlerAsync(JobInvoker invoker, JobContext context)
+    {
+        await invoker.InvokeAsync(context).ConfigureAwait(false);
+        context.ThrowIfStoppedUnobserved();
+    }
 }

@@ -10,9 +10,27 @@ internal sealed class HeldJobs
 
     public int Count => _jobs.Count;
 
-    public void Add(RunningJob run) => _jobs[run.Job.Id] = run;
+    /// <summary>
+    /// Holds a newly leased job. A run of the same job still held under an older lease has lost it (the store leased
+    /// the job again, after recovering it while this server could not reach the store): it is stopped, so that one
+    /// process never runs two attempts of a job at once.
+    /// </summary>
+    public void Add(RunningJob run)
+    {
+        _jobs.AddOrUpdate(
+            run.Job.Id,
+            static (_, fresh) => fresh,
+            static (_, stale, fresh) =>
+            {
+                if (stale.Job.LeaseToken != fresh.Job.LeaseToken)
+                {
+                    stale.Stop(StopReason.LeaseLost);
+                }
 
-    public bool Remove(string jobId) => _jobs.TryRemove(jobId, out _);
+                return fresh;
+            },
+            run);
+    }
 
     /// <summary>Removes the job only while it is held under <paramref name="leaseToken"/>: a later lease of the same job stays held.</summary>
     public bool Remove(string jobId, long leaseToken) =>

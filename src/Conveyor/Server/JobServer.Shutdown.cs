@@ -51,9 +51,17 @@ public sealed partial class JobServer
                 run.Stop(Server.StopReason.Shutdown);
             }
 
-            // A handler that ignores its token cannot be waited for forever: its lease will simply expire and
-            // the recoverer will run the job again elsewhere.
-            await CompletesWithinAsync(workers, CancelledHandlerGrace, CancellationToken.None).ConfigureAwait(false);
+            // A handler that ignores its token cannot be waited for forever, nor stopped: its job is handed back as
+            // the others are (the attempt not counted), and whatever the handler does from now on is not recorded.
+            if (!await CompletesWithinAsync(workers, CancelledHandlerGrace, CancellationToken.None).ConfigureAwait(false))
+            {
+                foreach (var run in running.Where(static r => !r.Ended))
+                {
+                    run.Stop(Server.StopReason.LeaseLost);
+                    Log.HandlerIgnoredShutdown(_logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, CancelledHandlerGrace.TotalSeconds);
+                    HandBack(run);
+                }
+            }
         }
 
         _batcher!.Complete();

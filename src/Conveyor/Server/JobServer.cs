@@ -264,19 +264,20 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         try
         {
             ack = await _processor.ProcessAsync(run, _shutdownRequested.Token).ConfigureAwait(false);
+            run.Ended = true;
         }
         catch (Exception e)
         {
             // Only a bug in the server itself gets here. Stop extending the job's lease so that it expires and the
             // recoverer runs the job again; kept in the held set, it would stay active forever.
             Log.ComponentFailed(_logger, e, "Worker");
-            _held.Remove(run.Job.Id);
+            _held.Remove(run.Job.Id, run.Job.LeaseToken);
             return;
         }
 
         if (ack is null)
         {
-            _held.Remove(run.Job.Id);
+            _held.Remove(run.Job.Id, run.Job.LeaseToken);
         }
         else
         {

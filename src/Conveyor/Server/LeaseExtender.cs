@@ -19,6 +19,7 @@ internal sealed class LeaseExtender(
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        StopRunsPastTheirLease();
         var leases = held.Leases();
         if (leases.Count == 0)
         {
@@ -29,18 +30,21 @@ internal sealed class LeaseExtender(
         var result = await store.ExtendLeasesAsync(
             new ExtendLeasesRequest { ServerId = serverId, Leases = leases, LeaseDuration = leaseDuration },
             cancellationToken).ConfigureAwait(false);
+
+        // A lease is lost or extended as it was asked for: the same job may be held under a newer lease by now.
+        var asked = leases.ToDictionary(static l => l.JobId, static l => l.LeaseToken, StringComparer.Ordinal);
         foreach (var jobId in result.Lost)
         {
-            if (held.TryGet(jobId, out var run))
+            if (held.TryGet(jobId, out var run) && asked.TryGetValue(jobId, out var token) && run.Job.LeaseToken == token)
             {
-                held.Remove(jobId);
+                held.Remove(jobId, token);
                 run.Stop(StopReason.LeaseLost);
             }
         }
 
         foreach (var lease in leases)
         {
-            if (held.TryGet(lease.JobId, out var run))
+            if (held.TryGet(lease.JobId, out var run) && run.Job.LeaseToken == lease.LeaseToken)
             {
                 run.LeaseExtended(askedAt + leaseDuration);
             }
@@ -55,6 +59,26 @@ internal sealed class LeaseExtender(
         }
 
         await ExtendIdempotencyKeysAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops the runs whose lease this server could not extend before it expired (the store was away longer than a
+    /// lease): the recoverer of another server may already have handed the job to someone else, so the handler is
+    /// cancelled, nothing it does is recorded, and its lease is no longer extended. Checked at every tick, before the
+    /// store is asked, so an outage does not postpone it. A run whose handler has already returned keeps its lease: its
+    /// acknowledgement is recorded if no other server took the job meanwhile.
+    /// </summary>
+    private void StopRunsPastTheirLease()
+    {
+        var now = TimeProvider.GetUtcNow();
+        foreach (var run in held.All)
+        {
+            if (!run.Ended && now > run.LeaseHeldUntil && held.Remove(run.Job.Id, run.Job.LeaseToken))
+            {
+                run.Stop(StopReason.LeaseLost);
+                Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, run.LeaseHeldUntil);
+            }
+        }
     }
 
     /// <summary>

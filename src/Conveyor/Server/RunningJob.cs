@@ -105,14 +105,26 @@ internal sealed class RunningJob(LeasedJob job)
         RateLimited = held is { } h && h.Until >= until ? h with { Release = releases } : (until, reason, releases);
     }
 
-    /// <summary>Cancels the handler's token for <paramref name="reason"/>, unless another reason came first.</summary>
+    /// <summary>
+    /// Cancels the handler's token for <paramref name="reason"/>, unless another reason came first; a lost lease
+    /// overrides any other, because then nothing may be recorded (another server may be running the job).
+    /// </summary>
     public void Stop(StopReason reason)
     {
-        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) == (int)StopReason.None)
+        var first = reason == StopReason.LeaseLost
+            ? Interlocked.Exchange(ref _reason, (int)reason) == (int)StopReason.None
+            : Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) == (int)StopReason.None;
+        if (first)
         {
             _cancellation.Cancel();
         }
     }
+
+    /// <summary>
+    /// True once the attempt is over here: the handler returned (or never ran) and its acknowledgement, if any, waits
+    /// to be stored. Such a run keeps its lease extended, since its acknowledgement is recorded if the lease holds.
+    /// </summary>
+    public bool Ended { get; set; }
 
     /// <summary>Arms the timeout and the deadline: whichever comes first stops the handler, with that reason.</summary>
     public void ArmLimits(TimeProvider timeProvider)

@@ -137,7 +137,7 @@ public sealed class IdempotencyMiddlewareTests
         var duplicate = await h.EnqueueAsync(new ChargeCard("42", 1999));
         _ = h.FinishAsync(await h.LeaseAsync()); // never finishes: a worker that was killed (no lease extension either)
         await Eventually.HoldsAsync(() => h.Ledger.Started.Contains(first));
-        h.Held.Remove(first);
+        Assert.True(h.Held.TryGet(first, out var killed) && h.Held.Remove(first, killed.Job.LeaseToken));
 
         h.Time.Advance(IdempotencyHarness.LeaseDuration);
         h.Ledger.Gate = null;
@@ -156,7 +156,7 @@ public sealed class IdempotencyMiddlewareTests
         var id = await h.EnqueueAsync(new ChargeCard("42", 1999));
         _ = h.FinishAsync(await h.LeaseAsync());
         await Eventually.HoldsAsync(() => h.Ledger.Started.Contains(id));
-        h.Held.Remove(id);
+        Assert.True(h.Held.TryGet(id, out var killed) && h.Held.Remove(id, killed.Job.LeaseToken));
         h.Time.Advance(IdempotencyHarness.LeaseDuration + TimeSpan.FromMilliseconds(1));
         Assert.Single(await h.Store.RecoverExpiredLeasesAsync(100, CancellationToken.None));
 

@@ -189,7 +189,7 @@ internal sealed class IdempotencyHarness : IAsyncDisposable
         var ack = await _services.GetRequiredService<Processor>().ProcessAsync(run, CancellationToken.None);
         Assert.NotNull(ack);
         await Store.AcknowledgeManyAsync([ack], CancellationToken.None);
-        Held.Remove(run.Job.Id);
+        Held.Remove(run.Job.Id, run.Job.LeaseToken);
         return ack;
     }
 

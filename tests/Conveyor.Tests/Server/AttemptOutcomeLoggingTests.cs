@@ -29,10 +29,10 @@ public sealed class AttemptOutcomeLoggingTests
     }
 
     [Fact]
-    public async Task AnAttemptThatEndsAfterItsLeaseExpired_SaysSo_AtWarning()
+    public async Task AnAttemptWhoseLeaseExpiresUnextended_IsStopped_AndSaysSo_AtWarning()
     {
-        // The store cannot be reached while the job runs, so its lease is not extended and expires under it (a paused
-        // process looks the same from the job's side).
+        // The store cannot be reached while the job runs, so its lease is not extended and expires under it: another
+        // server may recover the job, so this attempt is stopped and its outcome is not recorded.
         var logs = new CapturingLoggerProvider();
         var (store, control) = UnreliableStore.Wrap(new Conveyor.Storage.InMemory.InMemoryJobStore());
         await using var harness = await ServerHarness.StartAsync(
@@ -42,14 +42,15 @@ public sealed class AttemptOutcomeLoggingTests
         var result = await harness.Client.EnqueueAsync(new SlowJob(800, IgnoreCancellation: true));
         await Eventually.HoldsAsync(() => harness.Recorder.Started.Any(s => s.JobId == result.JobId), because: "the job starts");
         control.Available = false;
-        await Eventually.HoldsAsync(() => logs.Entries.Any(e => e.EventId.Id == 17 && e.Message.Contains(result.JobId, StringComparison.Ordinal)),
-            because: "the attempt ends past its lease");
+        await Eventually.HoldsAsync(() => logs.Entries.Any(e => e.EventId.Id == 12 && e.Message.Contains(result.JobId, StringComparison.Ordinal)),
+            because: "the attempt ends with its lease lost");
         control.Available = true;
 
-        var line = logs.Entries.First(e => e.EventId.Id == 17);
+        var line = logs.Entries.First(e => e.EventId.Id == 99);
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Contains("after its lease expired", line.Message, StringComparison.Ordinal);
+        Assert.Contains("before this server could extend it", line.Message, StringComparison.Ordinal);
         Assert.Equal(1, line.OwnFields["attempt"]);
+        Assert.Equal("lease_lost", logs.Entries.First(e => e.EventId.Id == 12).OwnFields["outcome"]);
     }
 
     [Fact]

@@ -128,13 +128,16 @@ public sealed class StoreOutageLoggingTests : IDisposable
         new(store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()), TimeSpan.FromSeconds(1), _time, _logger,
             new LeaseExtender(store, held, "server", TimeSpan.FromMinutes(5), _time, _logger));
 
-    /// <summary>A job this server leased (five minutes) and holds, behind an <see cref="UnreliableStore"/>.</summary>
+    /// <summary>
+    /// A job this server leased (five minutes) and holds, behind an <see cref="UnreliableStore"/>, its handler returned
+    /// and its acknowledgement not yet written (a handler still running past its lease is stopped instead: UnobservedCancellationTests).
+    /// </summary>
     private static async Task<(IJobStore Store, UnreliableStore Control, HeldJobs Held, string JobId)> HeldJobAsync(IJobStore inner)
     {
         var (store, control) = UnreliableStore.Wrap(inner);
         var leased = Assert.Single(await LeasedJobs.EnqueueAndLeaseAsync(store, 1));
         var held = new HeldJobs();
-        held.Add(new RunningJob(leased));
+        held.Add(new RunningJob(leased) { Ended = true });
         return (store, control, held, leased.Id);
     }
 

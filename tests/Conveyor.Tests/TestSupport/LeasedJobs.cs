@@ -5,6 +5,22 @@ namespace Conveyor.Tests.TestSupport;
 /// <summary>Jobs enqueued and leased at once, for tests of what a server does with leased jobs.</summary>
 internal static class LeasedJobs
 {
+    /// <summary>A leased job that no store holds, for tests of the server's own bookkeeping.</summary>
+    public static LeasedJob Create(string id, long leaseToken) => new()
+    {
+        Id = id,
+        Type = "test:run",
+        Queue = QueueName.Default,
+        Tenant = TenantId.Default,
+        Payload = "{}"u8.ToArray(),
+        Attempt = 1,
+        MaxRetry = 0,
+        LeaseToken = leaseToken,
+        LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(5),
+        CreatedAt = DateTimeOffset.UtcNow,
+        EnqueuedAt = DateTimeOffset.UtcNow,
+    };
+
     /// <summary>Enqueues <paramref name="count"/> jobs on the default queue and leases them all for five minutes.</summary>
     public static async Task<IReadOnlyList<LeasedJob>> EnqueueAndLeaseAsync(IJobStore store, int count)
     {
