@@ -68,9 +68,15 @@ internal static class ScheduleReconciler
         return records;
     }
 
-    /// <summary>Brings the store's schedules of origin code in line with <paramref name="defined"/>.</summary>
-    public static async Task ReconcileAsync(IScheduleStore store, IReadOnlyList<ScheduleRecord> defined, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the store's schedules of origin code in line with <paramref name="defined"/>. A schedule created or retimed
+    /// here gets its first tick after <paramref name="now"/>, the time of this write: the definitions were checked at
+    /// start, which may be seconds earlier (the store took that long to open), and a tick between the two would fire
+    /// before the schedule existed.
+    /// </summary>
+    public static async Task ReconcileAsync(IScheduleStore store, IReadOnlyList<ScheduleRecord> defined, DateTimeOffset now, ILogger logger, CancellationToken cancellationToken)
     {
+        defined = [.. defined.Select(r => r.Paused ? r : r with { NextFireAt = CronSchedule.Parse(r.Name, r.Cron, r.TimeZone).Next(now) })];
         var existing = (await store.ListSchedulesAsync(null, cancellationToken).ConfigureAwait(false))
             .ToDictionary(static s => (s.Tenant, s.Name));
         int created = 0, changed = 0, deleted = 0;

@@ -8,8 +8,9 @@ namespace Conveyor.Server;
 /// Returns the jobs of dead workers: an active job whose lease expired goes back to pending (its attempt counted)
 /// or, out of attempts, to failed. Every server runs one; the store makes each recovery atomic, so they never
 /// recover a job twice. After an outage longer than a lease, this server's own leases have expired too although it
-/// still runs those jobs (or holds their results, not yet written): <paramref name="ownLeases"/> renews them before the
-/// first recovery, so that this server does not recover, and fail or run again, jobs it is about to acknowledge.
+/// holds the results, not yet written, of jobs whose handlers returned (those still running were stopped by the
+/// <see cref="LeaseExtender"/>): <paramref name="ownLeases"/> renews them before the first recovery, so that this
+/// server does not recover, and fail or run again, jobs it is about to acknowledge.
 /// </summary>
 internal sealed class Recoverer(
     IJobStore store,

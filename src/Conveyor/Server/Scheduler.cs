@@ -78,7 +78,7 @@ internal sealed class Scheduler(
         _nextKnownTick = null;
         if (_toReconcile is { } toReconcile)
         {
-            await ScheduleReconciler.ReconcileAsync(store, toReconcile, _logger, cancellationToken).ConfigureAwait(false);
+            await ScheduleReconciler.ReconcileAsync(store, toReconcile, TimeProvider.GetUtcNow(), _logger, cancellationToken).ConfigureAwait(false);
             _toReconcile = null;
         }
 

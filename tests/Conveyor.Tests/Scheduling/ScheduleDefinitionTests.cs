@@ -112,14 +112,14 @@ public sealed class ScheduleDefinitionTests
         ScheduleRecord Code(string name, string cron) =>
             ScheduleValidator.ToRecord(new ScheduleDefinition { Name = name, Cron = cron, JobType = "test:echo" }, ScheduleOrigin.Code, time.GetUtcNow());
 
-        await ScheduleReconciler.ReconcileAsync(store, [Code("kept", "0 3 * * *"), Code("retimed", "0 3 * * *"), Code("dropped", "0 3 * * *"), Code("paused", "0 3 * * *")], NullLogger.Instance, ct);
+        await ScheduleReconciler.ReconcileAsync(store, [Code("kept", "0 3 * * *"), Code("retimed", "0 3 * * *"), Code("dropped", "0 3 * * *"), Code("paused", "0 3 * * *")], time.GetUtcNow(), NullLogger.Instance, ct);
         Assert.True(await store.TryCreateScheduleAsync(Code("runtime", "0 3 * * *") with { Origin = ScheduleOrigin.Runtime }, ct));
         var paused = await store.GetScheduleAsync(TenantId.Default, "paused", ct);
         Assert.True(await store.TryReplaceScheduleAsync(paused! with { Paused = true }, ct));
 
         // A day later, with no server meanwhile: "kept" keeps its missed tick (a misfire for its policy), "retimed" starts over.
         time.Advance(TimeSpan.FromDays(1));
-        await ScheduleReconciler.ReconcileAsync(store, [Code("kept", "0 3 * * *"), Code("retimed", "0 6 * * *"), Code("paused", "0 3 * * *"), Code("new", "0 3 * * *")], NullLogger.Instance, ct);
+        await ScheduleReconciler.ReconcileAsync(store, [Code("kept", "0 3 * * *"), Code("retimed", "0 6 * * *"), Code("paused", "0 3 * * *"), Code("new", "0 3 * * *")], time.GetUtcNow(), NullLogger.Instance, ct);
 
         var all = (await store.ListSchedulesAsync(null, ct)).ToDictionary(s => s.Name);
         Assert.Equal(["kept", "new", "paused", "retimed", "runtime"], all.Keys.Order(StringComparer.Ordinal));
@@ -128,5 +128,20 @@ public sealed class ScheduleDefinitionTests
         Assert.Equal("0 6 * * *", all["retimed"].Cron);
         Assert.True(all["paused"].Paused);
         Assert.Equal(ScheduleOrigin.Runtime, all["runtime"].Origin);
+    }
+
+    [Fact]
+    public async Task Reconcile_GivesANewSchedule_ItsFirstTickAfterTheWrite_NotAfterTheCheckAtStart()
+    {
+        var time = new FakeTimeProvider(Start);
+        var store = new InMemoryJobStore(time);
+        var checkedAtStart = ScheduleValidator.ToRecord(new ScheduleDefinition { Name = "every-2s", Cron = "*/2 * * * * *", JobType = "test:echo" }, ScheduleOrigin.Code, time.GetUtcNow());
+
+        // The store took 2.5 s to open: the tick the check at start computed (start + 2 s) is past when the schedule is written.
+        time.Advance(TimeSpan.FromSeconds(2.5));
+        await ScheduleReconciler.ReconcileAsync(store, [checkedAtStart], time.GetUtcNow(), NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(Start.AddSeconds(2), checkedAtStart.NextFireAt);
+        Assert.Equal(Start.AddSeconds(4), (await store.GetScheduleAsync(TenantId.Default, "every-2s", CancellationToken.None))!.NextFireAt);
     }
 }
