@@ -21,14 +21,14 @@ public static class ConveyorApiConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<ConveyorApiOptions>().BindFromConfigurationIfPresent(ConveyorApiOptions.SectionName, static (section, o) => section.Bind(o));
+        var options = services.AddOptions<ConveyorApiOptions>().BindFromConfigurationIfPresent(ConveyorApiOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
         options.ValidateOnStart();
-        services.AddOptions<ConveyorDashboardOptions>().BindFromConfigurationIfPresent(ConveyorDashboardOptions.SectionName, static (section, o) => section.Bind(o));
+        services.AddOptions<ConveyorDashboardOptions>().BindFromConfigurationIfPresent(ConveyorDashboardOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorApiOptions>, ConveyorApiOptionsValidator>());
         services.TryAddSingleton<ApiKeyTenantResolver>();
         services.TryAddSingleton<TenantRateLimiter>();

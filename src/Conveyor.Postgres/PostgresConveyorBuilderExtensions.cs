@@ -21,7 +21,7 @@ public static class PostgresConveyorBuilderExtensions
     public static IConveyorBuilder UsePostgres(this IConveyorBuilder builder, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindFromConfigurationIfPresent(PostgresStoreOptions.SectionName, static (section, o) => section.Bind(o));
+        var options = builder.Services.AddOptions<PostgresStoreOptions>().BindFromConfigurationIfPresent(PostgresStoreOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -20,7 +20,7 @@ public static class RedisConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Services.AddOptions<RedisStoreOptions>()
-            .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName, static (section, o) => section.Bind(o))
+            .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true))
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
         if (configure is not null)

@@ -19,7 +19,7 @@ public static class SqliteConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindFromConfigurationIfPresent("Conveyor:Sqlite", static (section, o) => section.Bind(o));
+        var options = builder.Services.AddOptions<SqliteStoreOptions>().BindFromConfigurationIfPresent("Conveyor:Sqlite", static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -26,7 +26,7 @@ public static class ConveyorHealthChecksBuilderExtensions
         if (!services.Any(d => d.ServiceType == typeof(ConveyorHealthChecksRegistered)))
         {
             services.AddSingleton<ConveyorHealthChecksRegistered>();
-            options.BindFromConfigurationIfPresent(ConveyorHealthOptions.SectionName, static (section, o) => section.Bind(o)).ValidateOnStart();
+            options.BindFromConfigurationIfPresent(ConveyorHealthOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true)).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConveyorHealthOptions>, ConveyorHealthOptionsValidator>());
             string[] tags = [ConveyorHealthOptions.ReadyTag, "conveyor"];
             builder.AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, tags: tags);

@@ -194,7 +194,7 @@ public static class ConveyorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<JobServerOptions>().BindFromConfigurationIfPresent(JobServerOptions.SectionName, static (section, o) => section.Bind(o));
+        var options = services.AddOptions<JobServerOptions>().BindFromConfigurationIfPresent(JobServerOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         if (configure is not null)
         {
             options.Configure(configure);

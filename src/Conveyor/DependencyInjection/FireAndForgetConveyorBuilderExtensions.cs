@@ -22,7 +22,7 @@ public static class FireAndForgetConveyorBuilderExtensions
         var options = services.AddOptions<FireAndForgetOptions>();
         if (!services.Any(static d => d.ServiceType == typeof(FireAndForgetPump)))
         {
-            options.BindFromConfigurationIfPresent(FireAndForgetOptions.SectionName, static (section, o) => section.Bind(o)).ValidateOnStart();
+            options.BindFromConfigurationIfPresent(FireAndForgetOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true)).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FireAndForgetOptions>, FireAndForgetOptionsAttributesValidator>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FireAndForgetOptions>, FireAndForgetOptionsValidator>());
             services.TryAddSingleton<FireAndForgetDrops>();

@@ -117,6 +117,25 @@ public sealed class JobServerOptionsTests
         Assert.Equal(("imports", "import:run", LimitPartition.Tenant, 2), (limit.Value.Queue, limit.Value.JobType, limit.Value.Partition, limit.Value.Max));
     }
 
+    [Theory]
+    [InlineData("Conveyor:Server:Concurency", "5", "Concurency")]
+    [InlineData("Conveyor:FireAndForget:Capasity", "5", "Capasity")]
+    public async Task Start_WithAMisspeltSetting_FailsNamingIt(string key, string value, string expected)
+    {
+        // Your own host, not the bundled server (which checks every key before it builds one): the binder refuses a key
+        // that its section's options do not have, rather than leave the setting at its default without a word.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+            builder.Services.AddConveyor().UseInMemoryStore().AddFireAndForget().AddServer();
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_WithAValueOfTheWrongType_FailsNamingTheSetting()
     {
