@@ -25,9 +25,12 @@ public static class EventConveyorBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         JobType.EnsureValid(TEvent.EventType, nameof(TEvent));
+
+        // Every refusal starts with the subscriber and its event: an app registers many, and the message is all it sees.
+        var subscriber = $"{typeof(TSubscriber).Name} of event '{TEvent.EventType}'";
         if (!QueueName.IsValid(queue))
         {
-            throw new ArgumentException($"'{queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.", nameof(queue));
+            throw new ArgumentException($"{subscriber}: '{queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.", nameof(queue));
         }
 
         var name = options?.Name ?? EventJobType.DefaultName(typeof(TSubscriber));
@@ -44,11 +47,20 @@ public static class EventConveyorBuilderExtensions
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{typeof(TSubscriber).Name} of event '{TEvent.EventType}': Subscriber{e.Message}", nameof(options), e);
+            throw new ArgumentException($"{subscriber}: Subscriber{e.Message}", nameof(options), e);
         }
 
-        var subscription = new EventSubscription(
-            TEvent.EventType, typeof(TEvent), name, typeof(TSubscriber), EventJobType.For(TEvent.EventType, name), queue, jobOptions);
+        string jobType;
+        try
+        {
+            jobType = EventJobType.For(TEvent.EventType, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{subscriber}: {e.Message}", nameof(options), e);
+        }
+
+        var subscription = new EventSubscription(TEvent.EventType, typeof(TEvent), name, typeof(TSubscriber), jobType, queue, jobOptions);
         var registered = builder.Services
             .Where(static d => d.ServiceType == typeof(EventSubscription) && d.ImplementationInstance is not null)
             .Select(static d => (EventSubscription)d.ImplementationInstance!);

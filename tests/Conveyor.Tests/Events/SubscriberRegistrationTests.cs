@@ -43,7 +43,7 @@ public sealed class SubscriberRegistrationTests
     }
 
     [Fact]
-    public void AddSubscriber_InvalidQueueNameOrOptions_IsRefusedAtOnce()
+    public void AddSubscriber_InvalidQueueNameOrOptions_IsRefusedAtOnce_NamingTheSubscriber()
     {
         var builder = NewBuilder();
 
@@ -51,9 +51,9 @@ public sealed class SubscriberRegistrationTests
         var retries = Assert.Throws<ArgumentException>(() => builder.AddSubscriber<NoteCreated, IndexNote>(options: new SubscriberOptions { MaxRetry = -1 }));
         var name = Assert.Throws<ArgumentException>(() => builder.AddSubscriber<NoteCreated, IndexNote>(options: new SubscriberOptions { Name = "Index Note" }));
 
-        Assert.Contains("'no spaces' is not a queue name", queue.Message, StringComparison.Ordinal);
+        Assert.Contains("IndexNote of event 'note:created': 'no spaces' is not a queue name", queue.Message, StringComparison.Ordinal);
         Assert.Contains("IndexNote of event 'note:created': SubscriberJobOptions.MaxRetry", retries.Message, StringComparison.Ordinal);
-        Assert.Contains("Subscriber name 'Index Note' is not valid", name.Message, StringComparison.Ordinal);
+        Assert.Contains("IndexNote of event 'note:created': Subscriber name 'Index Note' is not valid", name.Message, StringComparison.Ordinal);
     }
 
     [Theory]
