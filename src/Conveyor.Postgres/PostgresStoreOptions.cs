@@ -30,8 +30,8 @@ public sealed class PostgresStoreOptions
     /// The schema that holds Conveyor's tables: 1 to 48 characters, lowercase letters, digits and '_', not
     /// starting with a digit and not starting with <c>pg_</c>. Default <c>conveyor</c>.
     /// </summary>
-    [Required]
-    [RegularExpression(PostgresSchemaName.Pattern, ErrorMessage = PostgresSchemaName.Rule)]
+    [Required(ErrorMessage = "Conveyor:Postgres:Schema is required. " + PostgresSchemaName.Rule)]
+    [RegularExpression(PostgresSchemaName.Pattern, ErrorMessage = "Conveyor:Postgres:Schema: " + PostgresSchemaName.Rule)]
     public string Schema { get; set; } = DefaultSchema;
 
     /// <summary>

@@ -45,7 +45,7 @@ public sealed class PostgresConveyorBuilderExtensionsTests
     }
 
     [Fact]
-    public async Task UsePostgres_InvalidSchema_FailsValidationNamingTheRule()
+    public async Task UsePostgres_InvalidSchema_FailsValidationNamingTheSettingAndTheRule()
     {
         var services = Services(new()
         {
@@ -57,7 +57,7 @@ public sealed class PostgresConveyorBuilderExtensionsTests
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PostgresStoreOptions>>().Value);
 
-        Assert.Contains("schema", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Conveyor:Postgres:Schema: The schema must be 1 to 48 characters", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
