@@ -6,8 +6,10 @@ namespace Conveyor.Postgres;
 
 /// <summary>
 /// Decides which failures mean "the database cannot be reached or cannot answer now" and become a
-/// <see cref="JobStoreUnavailableException"/>, so the server backs off and tries again. Errors that are the
-/// query's own fault (a constraint, a syntax error, a missing table) are not transient and stay as they are.
+/// <see cref="JobStoreUnavailableException"/>, so the server backs off and tries again and the API answers 503. Errors
+/// that are the query's own fault (a constraint, a syntax error) are not transient and stay as they are. A missing
+/// table or schema is not the query's fault either: the store names only its own tables, so their absence means the
+/// database was replaced or the schema dropped under the running application, which an operator mends.
 /// </summary>
 internal static class PostgresFaults
 {
@@ -29,13 +31,23 @@ internal static class PostgresFaults
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03"
-        || IsConflict(sqlState);
+        || IsConflict(sqlState)
+        || IsSchemaMissing(sqlState);
+
+    /// <summary>42P01 undefined table, 3F000 invalid schema name: the store's own tables are not there (any more).</summary>
+    public static bool IsSchemaMissing(string sqlState) => sqlState is "42P01" or "3F000";
 
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
     public static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
 
-    public static JobStoreUnavailableException Wrap(Exception exception) =>
-        exception is PostgresException postgres && IsConflict(postgres.SqlState)
-            ? new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception)
-            : new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception);
+    public static JobStoreUnavailableException Wrap(Exception exception) => exception switch
+    {
+        PostgresException postgres when IsConflict(postgres.SqlState) =>
+            new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception),
+        PostgresException postgres when IsSchemaMissing(postgres.SqlState) =>
+            new($"The Conveyor schema is missing from the database ({postgres.MessageText}): the migrations were not applied, " +
+                "or the database was replaced or the schema dropped under the running application. Restart it to apply them " +
+                "(Conveyor:Postgres:ApplyMigrations, the default) or apply the SQL files with psql.", exception),
+        _ => new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception),
+    };
 }

@@ -32,6 +32,18 @@ public sealed class PostgresFaultsTests
     public void TimeoutOfABusyServer_IsAnOutage_SoABatchIsTriedAgainWhole(string sqlState, string message) =>
         Assert.True(PostgresFaults.IsUnavailable(new PostgresException(message, "ERROR", "ERROR", sqlState)));
 
+    [Theory]
+    [InlineData("42P01", "relation \"conveyor.jobs\" does not exist")]
+    [InlineData("3F000", "schema \"conveyor\" does not exist")]
+    public void MissingTableOrSchema_IsUnavailable_AndSaysTheSchemaIsMissing(string sqlState, string message)
+    {
+        var missing = new PostgresException(message, "ERROR", "ERROR", sqlState);
+
+        Assert.True(PostgresFaults.IsUnavailable(missing));
+        var wrapped = PostgresFaults.Wrap(missing);
+        Assert.StartsWith($"The Conveyor schema is missing from the database ({message}): the migrations were not applied", wrapped.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ConstraintViolation_IsTheQuerysOwnFault_NotTriedAgain() =>
         Assert.False(PostgresFaults.IsUnavailable(new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505")));

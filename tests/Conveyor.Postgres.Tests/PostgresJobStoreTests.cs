@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Conveyor.Storage;
+using Npgsql;
 
 namespace Conveyor.Postgres.Tests;
 
@@ -13,6 +14,29 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _schema.DisposeAsync();
+
+    [PostgresFact]
+    public async Task SchemaDroppedUnderARunningStore_IsUnavailable_SayingTheSchemaIsMissing()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        await store.EnqueueAsync(TestJobs.New("job_before"), CancellationToken.None);
+
+        // As when the database is dropped and created again while the application runs.
+        await using (var connection = await _schema.OpenConnectionAsync())
+        await using (var drop = new NpgsqlCommand($"DROP SCHEMA \"{_schema.Name}\" CASCADE", connection))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var read = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.GetAsync(TenantId.Default, "job_before", CancellationToken.None).AsTask());
+        var write = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.EnqueueAsync(TestJobs.New(), CancellationToken.None).AsTask());
+        var dequeue = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.DequeueAsync(TestJobs.Dequeue(1), CancellationToken.None).AsTask());
+
+        foreach (var refused in (JobStoreUnavailableException[])[read, write, dequeue])
+        {
+            Assert.StartsWith("The Conveyor schema is missing from the database", refused.Message, StringComparison.Ordinal);
+        }
+    }
 
     [PostgresFact]
     public async Task Dequeue_TwoStoresRacingOverOneQueue_NeverLeaseOneJobTwice()
