@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Conveyor.Server.SampleJobs;
 
 /// <summary>
@@ -21,10 +23,11 @@ public sealed partial class NoteCleanupHandler(INoteRepository notes, TimeProvid
 
         var cutoff = asOf.AddDays(-payload.OlderThanDays);
         var deleted = await notes.DeleteArchivedBeforeAsync(cutoff, cancellationToken);
-        LogCleaned(logger, deleted, cutoff);
+        LogCleaned(logger, deleted, cutoff.ToString("O", CultureInfo.InvariantCulture));
         return deleted;
     }
 
-    [LoggerMessage(LogLevel.Information, "Deleted {deleted} notes archived before {cutoff:O}")]
-    private static partial void LogCleaned(ILogger logger, int deleted, DateTimeOffset cutoff);
+    // The instant as an ISO 8601 string: a DateTimeOffset field is rendered by each logger provider its own way.
+    [LoggerMessage(LogLevel.Information, "Deleted {deleted} notes archived before {cutoff}")]
+    private static partial void LogCleaned(ILogger logger, int deleted, string cutoff);
 }

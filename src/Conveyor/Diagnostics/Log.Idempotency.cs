@@ -5,17 +5,41 @@ namespace Conveyor;
 /// <summary>The log lines of handler idempotency.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(90, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) not run: idempotency key '{idempotency_key}' was done by job {done_by} at {finished_at:O}; acknowledged as succeeded")]
-    public static partial void IdempotentSkipped(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string done_by, DateTimeOffset finished_at);
+    [LoggerMessage(90, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) not run: idempotency key '{idempotency_key}' was done by job {done_by} at {finished_at}; acknowledged as succeeded")]
+    private static partial void IdempotentSkippedLine(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string done_by, string finished_at);
 
-    [LoggerMessage(91, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) snoozed until {until:O}: idempotency key '{idempotency_key}' is being processed by job {held_by}")]
-    public static partial void IdempotentBusy(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string held_by, DateTimeOffset until);
+    public static void IdempotentSkipped(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string done_by, DateTimeOffset finished_at)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            IdempotentSkippedLine(logger, job_id, job_type, queue, idempotency_key, done_by, LogInstant.Format(finished_at));
+        }
+    }
+
+    [LoggerMessage(91, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) snoozed until {until}: idempotency key '{idempotency_key}' is being processed by job {held_by}")]
+    private static partial void IdempotentBusyLine(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string held_by, string until);
+
+    public static void IdempotentBusy(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string held_by, DateTimeOffset until)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            IdempotentBusyLine(logger, job_id, job_type, queue, idempotency_key, held_by, LogInstant.Format(until));
+        }
+    }
 
     [LoggerMessage(92, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}): the idempotency store is unreachable ({error}); fail-open, so the handler runs without the key's protection")]
     public static partial void IdempotencyFailOpen(ILogger logger, string job_id, string job_type, string queue, string error);
 
-    [LoggerMessage(93, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}): the idempotency store is unreachable ({error}); fail-closed, so the job is snoozed until {until:O}")]
-    public static partial void IdempotencyFailClosed(ILogger logger, string job_id, string job_type, string queue, string error, DateTimeOffset until);
+    [LoggerMessage(93, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}): the idempotency store is unreachable ({error}); fail-closed, so the job is snoozed until {until}")]
+    private static partial void IdempotencyFailClosedLine(ILogger logger, string job_id, string job_type, string queue, string error, string until);
+
+    public static void IdempotencyFailClosed(ILogger logger, string job_id, string job_type, string queue, string error, DateTimeOffset until)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            IdempotencyFailClosedLine(logger, job_id, job_type, queue, error, LogInstant.Format(until));
+        }
+    }
 
     [LoggerMessage(94, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) finished the work of idempotency key '{idempotency_key}' but could not record it as done ({error}): a duplicate that starts after the record expires would run again")]
     public static partial void IdempotencyCompleteFailed(ILogger logger, string job_id, string job_type, string queue, string idempotency_key, string error);

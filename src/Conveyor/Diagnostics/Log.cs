@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Conveyor;
 
-/// <summary>Every log line of the core, source-generated; placeholders use the contract's field names.</summary>
+/// <summary>
+/// Every log line of the core, source-generated; placeholders use the contract's field names. A line with an instant
+/// is generated with a string field and called through a method that formats it (<see cref="LogInstant"/>).
+/// </summary>
 internal static partial class Log
 {
     // One line per attempt's outcome (ids 2, 4, 5, 12, 14, 40, 51), each with the same fields: job_id, job_type, queue,
@@ -11,8 +14,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 2, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome} (trace {trace_id})")]
     public static partial void AttemptSucceeded(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
-    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, next attempt at {retry_at:O}: {error} (trace {trace_id})")]
-    public static partial void AttemptRetried(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset retry_at, string error, string? trace_id);
+    [LoggerMessage(4, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, next attempt at {retry_at}: {error} (trace {trace_id})")]
+    private static partial void AttemptRetriedLine(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string retry_at, string error, string? trace_id);
+
+    public static void AttemptRetried(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset retry_at, string error, string? trace_id)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            AttemptRetriedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(retry_at), error, trace_id);
+        }
+    }
 
     [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, for good: {error} (trace {trace_id})")]
     public static partial void AttemptFailed(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id);
@@ -44,8 +55,16 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its handler is cancelled and its result will not be recorded (trace {trace_id})")]
     public static partial void AttemptLeaseLost(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
-    [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at:O} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
-    public static partial void AttemptOutlivedLease(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at, TimeSpan overdue);
+    [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
+    private static partial void AttemptOutlivedLeaseLine(ILogger logger, string job_id, string job_type, string queue, int attempt, string lease_expired_at, TimeSpan overdue);
+
+    public static void AttemptOutlivedLease(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at, TimeSpan overdue)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            AttemptOutlivedLeaseLine(logger, job_id, job_type, queue, attempt, LogInstant.Format(lease_expired_at), overdue);
+        }
+    }
 
     [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at:O} before this server could extend it (the store was away longer than a lease): the handler is cancelled and its outcome will not be recorded; the job runs again where it is recovered")]
     public static partial void LeaseExpiredUnextended(ILogger logger, string job_id, string job_type, string queue, int attempt, DateTimeOffset lease_expired_at);
@@ -68,8 +87,16 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Information, "{component} reaches the store again after {outage_s:F1} s")]
     public static partial void ComponentStoreAvailableAgain(ILogger logger, string component, double outage_s);
 
-    [LoggerMessage(EventId = 40, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms until {until:O}: {reason} (trace {trace_id})")]
-    public static partial void AttemptSnoozed(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset until, string? reason, string? trace_id);
+    [LoggerMessage(EventId = 40, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms until {until}: {reason} (trace {trace_id})")]
+    private static partial void AttemptSnoozedLine(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string until, string? reason, string? trace_id);
+
+    public static void AttemptSnoozed(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, DateTimeOffset until, string? reason, string? trace_id)
+    {
+        if (logger.IsEnabled(level))
+        {
+            AttemptSnoozedLine(logger, level, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(until), reason, trace_id);
+        }
+    }
 
     [LoggerMessage(14, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} while running, after {duration_ms:F1} ms (trace {trace_id})")]
     public static partial void AttemptCancelled(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
@@ -89,14 +116,38 @@ internal static partial class Log
     [LoggerMessage(71, LogLevel.Information, "Schedule {schedule} of tenant {tenant} is no longer defined in code or configuration: deleted")]
     public static partial void ScheduleRemoved(ILogger logger, string tenant, string schedule);
 
-    [LoggerMessage(72, LogLevel.Debug, "Schedule {schedule} of tenant {tenant} fired for {tick:O}: job {job_id} ({outcome})")]
-    public static partial void ScheduleFired(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id, string outcome);
+    [LoggerMessage(72, LogLevel.Debug, "Schedule {schedule} of tenant {tenant} fired for {tick}: job {job_id} ({outcome})")]
+    private static partial void ScheduleFiredLine(ILogger logger, string tenant, string schedule, string tick, string job_id, string outcome);
 
-    [LoggerMessage(73, LogLevel.Warning, "Schedule {schedule} of tenant {tenant} missed {missed} ticks from {first:O} to {last:O} (misfire policy {policy})")]
-    public static partial void ScheduleMisfired(ILogger logger, string tenant, string schedule, int missed, DateTimeOffset first, DateTimeOffset last, string policy);
+    public static void ScheduleFired(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id, string outcome)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            ScheduleFiredLine(logger, tenant, schedule, LogInstant.Format(tick), job_id, outcome);
+        }
+    }
 
-    [LoggerMessage(74, LogLevel.Information, "Schedule {schedule} of tenant {tenant} skipped its tick {tick:O}: the job of its previous tick, {job_id}, has not finished")]
-    public static partial void ScheduleOverlapSkipped(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id);
+    [LoggerMessage(73, LogLevel.Warning, "Schedule {schedule} of tenant {tenant} missed {missed} ticks from {first} to {last} (misfire policy {policy})")]
+    private static partial void ScheduleMisfiredLine(ILogger logger, string tenant, string schedule, int missed, string first, string last, string policy);
+
+    public static void ScheduleMisfired(ILogger logger, string tenant, string schedule, int missed, DateTimeOffset first, DateTimeOffset last, string policy)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            ScheduleMisfiredLine(logger, tenant, schedule, missed, LogInstant.Format(first), LogInstant.Format(last), policy);
+        }
+    }
+
+    [LoggerMessage(74, LogLevel.Information, "Schedule {schedule} of tenant {tenant} skipped its tick {tick}: the job of its previous tick, {job_id}, has not finished")]
+    private static partial void ScheduleOverlapSkippedLine(ILogger logger, string tenant, string schedule, string tick, string job_id);
+
+    public static void ScheduleOverlapSkipped(ILogger logger, string tenant, string schedule, DateTimeOffset tick, string job_id)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            ScheduleOverlapSkippedLine(logger, tenant, schedule, LogInstant.Format(tick), job_id);
+        }
+    }
 
     [LoggerMessage(75, LogLevel.Error, "Schedule {schedule} of tenant {tenant} cannot fire: {problem}")]
     public static partial void ScheduleBroken(ILogger logger, string tenant, string schedule, string problem);
