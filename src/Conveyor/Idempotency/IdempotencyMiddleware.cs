@@ -13,7 +13,8 @@ namespace Conveyor.Idempotency;
 /// the attempt's acknowledgement then completes the key (<c>done</c> for the handler's time to live) or, when the
 /// attempt did not succeed, releases it, in the same store call (see <see cref="JobAcknowledgement.IdempotencyKey"/>).
 /// A duplicate of a done key is acknowledged as succeeded without running; one of a key in progress is snoozed.
-/// In the pipeline after tracing and before metrics, and only when some handler opts in.
+/// In the pipeline after tracing and before metrics, and only when some handler opts in; a skip, which never reaches
+/// the metrics middleware, records its attempt itself.
 /// </summary>
 internal sealed class IdempotencyMiddleware(
     JobHandlerRegistry handlers,
@@ -43,6 +44,7 @@ internal sealed class IdempotencyMiddleware(
             return;
         }
 
+        var started = timeProvider.GetTimestamp();
         var key = invoker.GetIdempotencyKey(context);
         var recordKey = RecordKey(context, key);
         var owner = new LeaseRef(context.JobId, context.Job.LeaseToken);
@@ -72,7 +74,7 @@ internal sealed class IdempotencyMiddleware(
         switch (begun.Outcome)
         {
             case IdempotencyBeginOutcome.AlreadyDone:
-                Skip(context, key, begun);
+                Skip(context, key, begun, started);
                 return;
             case IdempotencyBeginOutcome.InProgress:
                 Wait(context, key, begun);
@@ -89,10 +91,16 @@ internal sealed class IdempotencyMiddleware(
     /// <summary>The record's key: the user's key scoped to the tenant and the job type, so that neither collides.</summary>
     internal static string RecordKey(JobContext context, string key) => $"{context.Tenant}/{context.JobType}/{key}";
 
-    private void Skip(JobContext context, string key, IdempotencyBeginResult done)
+    private void Skip(JobContext context, string key, IdempotencyBeginResult done, long started)
     {
         var finishedAt = done.FinishedAt ?? default;
         Log.IdempotentSkipped(logger, context.JobId, context.JobType, context.Queue, key, done.JobId!, finishedAt);
+
+        // The job is acknowledged as succeeded and the processor logs the attempt as a success: it counts as one in
+        // job_processed_total and job_duration_seconds too (its time is the key's check), so the metrics agree with
+        // the log line and the job's state; job_idempotent_skipped_total says how many of those successes were skips.
+        metrics.JobStarted(context.JobType, context.Queue);
+        metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
         metrics.IdempotentSkipped(context.JobType, context.Queue);
         Activity.Current?.SetTag("conveyor.idempotency", "skipped");
         context.AddNote($"Not run: idempotency key '{key}' was already done by job {done.JobId} at {finishedAt:O}. Acknowledged as succeeded without running the handler.");

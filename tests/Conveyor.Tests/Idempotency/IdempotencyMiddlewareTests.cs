@@ -31,11 +31,12 @@ public sealed class IdempotencyMiddlewareTests
     }
 
     [Fact]
-    public async Task DuplicateAfterDone_IsAcknowledgedAsSucceededWithoutRunning_SaysSoInErrorsLogAndMetric()
+    public async Task DuplicateAfterDone_IsAcknowledgedAsSucceededWithoutRunning_SaysSoInErrorsLogAndMetric_AndCountsAsASuccessAttempt()
     {
         await using var h = IdempotencyHarness.Create(configure: s => s.AddFakeLogging());
         using var skipped = new MetricCollector<long>(h.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), ConveyorMetrics.MeterName, "job_idempotent_skipped_total");
         using var processed = new MetricCollector<long>(h.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), ConveyorMetrics.MeterName, "job_processed_total");
+        using var durations = new MetricCollector<double>(h.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), ConveyorMetrics.MeterName, "job_duration_seconds");
         var first = await h.EnqueueAsync(new ChargeCard("42", 1999));
         await h.RunNextAsync();
         h.Time.Advance(TimeSpan.FromMinutes(5));
@@ -55,7 +56,9 @@ public sealed class IdempotencyMiddlewareTests
         Assert.Null(note.ExceptionType);
         var measurement = Assert.Single(skipped.GetMeasurementSnapshot());
         Assert.Equal("payment:charge", measurement.Tags["task_type"]);
-        Assert.Single(processed.GetMeasurementSnapshot()); // the first job's attempt only
+        // The skip is an attempt that succeeded, as the processor's log line says: the first job's and the duplicate's.
+        Assert.Equal(["success", "success"], processed.GetMeasurementSnapshot().Select(m => (string?)m.Tags["status"]));
+        Assert.Equal(2, durations.GetMeasurementSnapshot().Count);
         var log = Assert.Single(h.Services.GetFakeLogCollector().GetSnapshot(), r => r.Message.Contains("not run", StringComparison.Ordinal));
         Assert.Contains(duplicate, log.Message, StringComparison.Ordinal);
         Assert.Contains(first, log.Message, StringComparison.Ordinal);
