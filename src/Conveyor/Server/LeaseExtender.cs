@@ -76,7 +76,7 @@ internal sealed class LeaseExtender(
             if (!run.Ended && now > run.LeaseHeldUntil && held.Remove(run.Job.Id, run.Job.LeaseToken))
             {
                 run.Stop(StopReason.LeaseLost);
-                Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, run.LeaseHeldUntil);
+                Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, LogInstant.Format(run.LeaseHeldUntil));
             }
         }
     }
