@@ -1,5 +1,8 @@
 using System.Net;
+using System.Reflection;
 using System.Text.Json;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -289,5 +292,62 @@ public sealed class CreateBatchTests
         Assert.Equal(first.GetProperty("job_ids").GetRawText(), (await CreatedAsync(late)).GetProperty("job_ids").GetRawText());
         await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", Add, TestApp.KeyA, idempotencyKey: "add-2"), HttpStatusCode.Conflict);
         Assert.Equal(6, (await app.StoredJobsAsync("tenant-a")).Count);
+    }
+
+    [Fact]
+    public async Task Post_AndAddJobs_WhatAClusterRefusesInABatch_Is400NamingTheFieldOrHeader_NotA409Or500()
+    {
+        await using var app = await TestApp.StartAsync(
+            withKeys: true,
+            services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(_ => ClusterLikeStore.Create(new InMemoryJobStore(TimeProvider.System)))));
+        const string WithUniqueKey = """{"jobs": [{"type": "test:noop", "queue": "nobody"}, {"type": "test:noop", "queue": "nobody", "unique_key": "uq", "unique_for_seconds": 60}]}""";
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", WithUniqueKey, TestApp.KeyA), HttpStatusCode.BadRequest, "jobs[1].unique_key");
+        Assert.Contains("On a Redis Cluster", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // A key never used before: the store's refusal is not a repeat of an expired batch.
+        problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "never-used"), HttpStatusCode.BadRequest, "Idempotency-Key");
+        Assert.DoesNotContain("expired", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var batchId = (await CreatedAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA))).GetProperty("batch_id").GetString()!;
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", """{"jobs": [{"type": "test:noop", "queue": "nobody"}]}""", TestApp.KeyA, idempotencyKey: "add-1"), HttpStatusCode.BadRequest, "Idempotency-Key");
+        await ProblemAssert.IsProblemAsync(await app.PostAsync($"/batches/{batchId}/jobs", WithUniqueKey, TestApp.KeyA), HttpStatusCode.BadRequest, "jobs[1].unique_key");
+        Assert.Equal(4, (await app.StoredJobsAsync("tenant-a")).Count);
+    }
+
+    /// <summary>
+    /// A store that refuses a batch as a Redis Cluster does: none of its jobs may carry a unique key or an id of the
+    /// caller's choosing (RedisJobStore's refusal, word for word in its opening).
+    /// </summary>
+    public class ClusterLikeStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public static IJobStore Create(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, ClusterLikeStore>();
+            ((ClusterLikeStore)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name is nameof(IJobStore.CreateBatchAsync) or nameof(IJobStore.AddToBatchAsync)
+                && args!.OfType<IReadOnlyList<NewJob>>().Single().Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList() is { Count: > 0 } refused)
+            {
+                throw new ArgumentException(
+                    $"On a Redis Cluster the jobs of a batch or of a workflow cannot carry a unique key or an id of the caller's choosing (here: {string.Join(", ", refused)}).",
+                    "jobs");
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
     }
 }

@@ -67,10 +67,14 @@ internal static class CreateBatchEndpoint
                 new BatchOptions { BatchId = batchId, OnSuccess = built.OnSuccess, OnComplete = built.OnComplete, Retention = request.Retention },
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException) when (batchId is not null)
+        catch (ArgumentException e) when (batchId is not null && e.ParamName == "batch")
         {
-            // The key's batch exists: this is a repeat.
+            // The key's batch exists: this is a repeat. Every store names the batch in that refusal alone.
             return await ReplayAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, key!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return StoreRefused(e, key, built);
         }
         catch (NotSupportedException e)
         {
@@ -140,6 +144,10 @@ internal static class CreateBatchEndpoint
         try
         {
             result = await workflows.AddToBatchAsync(batchId, built.Members, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return StoreRefused(e, key, built);
         }
         catch (InvalidOperationException)
         {
@@ -284,6 +292,20 @@ internal static class CreateBatchEndpoint
 
         http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Created(Location(http, batchId), built.Response(batchId, batch!.State));
+    }
+
+    /// <summary>
+    /// A 400 for jobs the parser let through and the store refuses to store together (a Redis Cluster refuses, in a
+    /// batch, a unique key and an id derived from an Idempotency-Key: those keys live on slots its scripts cannot reach).
+    /// It names the first job's unique_key, else the header, else the jobs, with the store's reason; nothing was stored.
+    /// </summary>
+    private static ValidationProblem StoreRefused(ArgumentException e, string? key, BuiltBatch built)
+    {
+        var reason = e.Message.Split(" (Parameter", 2)[0];
+        var withUniqueKey = built.All.FindIndex(static j => j.UniqueKey is not null);
+        return withUniqueKey >= 0 ? ApiProblems.Invalid($"{built.Fields[withUniqueKey]}.unique_key", reason)
+            : key is not null ? ApiProblems.Invalid(IdempotencyKey.HeaderName, reason)
+            : ApiProblems.Invalid("jobs", reason);
     }
 
     /// <summary>A 409 for a repeat whose batch or workflow has been purged (its retention passed) while jobs of it remain.</summary>
