@@ -174,9 +174,15 @@ public sealed partial class RedisJobStore
         var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
         if (withOwnKeys.Count > 0)
         {
+            // A batch or a workflow comes here even with every job on one queue (its record is on the coordination slot):
+            // the message says which of the two cases this is, not "across slots" for both.
+            var which = batchOperation.Name.Length > 0
+                ? "the jobs of a batch or of a workflow (even all on one queue: its record lives on a slot of its own)"
+                : "jobs that wait for a job or a batch on another slot";
             throw new ArgumentException(
-                "On a Redis Cluster the jobs of a batch or of a workflow across slots cannot carry a unique key or an id of the caller's choosing " +
-                $"(here: {string.Join(", ", withOwnKeys)}): those keys live on slots of their own. Let the store choose the ids (docs/redis.md, \"Workflows on a Cluster\").",
+                $"On a Redis Cluster {which} cannot carry a unique key or an id of the caller's choosing " +
+                $"(here: {string.Join(", ", withOwnKeys)}): those keys live on slots of their own, out of reach of the scripts that store the jobs. " +
+                "Let the store choose the ids and leave out unique keys (over HTTP: no Idempotency-Key and no unique_key), or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
                 nameof(jobs));
         }
 

@@ -110,6 +110,15 @@ public sealed class RedisClusterTests
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.EnqueueManyAsync([ahead, uniqueChild], CancellationToken.None));
         Assert.Null(await store.GetAsync(TenantId.Default, ahead.Id, CancellationToken.None));
 
+        // A batch with every job on one queue still has its record on the coordination slot: refused, and the message
+        // does not claim the jobs are across slots.
+        var oneQueue = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var uniqueMember = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = oneQueue.Id, UniqueKey = "in-a-batch", UniqueUntil = time.GetUtcNow().AddHours(1) };
+        refused = await Assert.ThrowsAsync<ArgumentException>(async () => await store.CreateBatchAsync(oneQueue, [uniqueMember], CancellationToken.None));
+        Assert.Contains("even all on one queue", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("across slots", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetBatchAsync(oneQueue.Id, TenantId.Default, CancellationToken.None));
+
         await HandOffAcrossSlotsAsync(store, queues);
         await ContinuationsAcrossSlotsAsync(store, queues);
         await BatchAcrossSlotsAsync(store, queues);
