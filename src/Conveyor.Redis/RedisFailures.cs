@@ -9,7 +9,11 @@ namespace Conveyor.Redis;
 /// </summary>
 internal static class RedisFailures
 {
-    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "OOM"];
+    // The error codes of a Redis in a passing state, and of a Cluster during a failover or a resharding: a slot's primary
+    // is down (CLUSTERDOWN), moved (MOVED or ASK that the client could not follow: inside MULTI, or a script on a slot that
+    // just moved), a replica not yet promoted (READONLY), or keys being migrated (TRYAGAIN).
+    private static readonly string[] TransientServerErrors =
+        ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "OOM", "MOVED ", "ASK ", "EXECABORT"];
 
     public static bool IsTransient(Exception exception) => exception switch
     {
@@ -22,6 +26,9 @@ internal static class RedisFailures
         // A call the client gave up when it dropped the connection (Redis frozen past its timeouts) ends as a cancelled
         // task: no token of the caller's was cancelled, so it is the store's failure, not the caller's cancellation.
         OperationCanceledException cancelled => !cancelled.CancellationToken.IsCancellationRequested,
+        // EXECABORT: a command of a MULTI was refused as it was queued, so none ran. The store's transactions are fixed
+        // commands on keys of one slot, so what refuses one is the node's state (one of the codes above, which EXEC does
+        // not repeat: a moved or down slot, a replica, OOM), never the request: it passes like the others.
         RedisServerException server => TransientServerErrors.Any(code => server.Message.StartsWith(code, StringComparison.Ordinal)),
         _ => false,
     };

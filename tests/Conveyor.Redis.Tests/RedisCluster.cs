@@ -63,6 +63,19 @@ internal sealed class RedisCluster : IAsyncDisposable
         return [.. byNode.Values];
     }
 
+    /// <summary>The node listening on <paramref name="endpoint"/> (as <see cref="SlotOwner"/> names it).</summary>
+    public RedisServerProcess Node(System.Net.EndPoint endpoint) =>
+        _nodes.Single(n => endpoint is System.Net.IPEndPoint ip ? ip.Port == n.Port : endpoint.ToString()!.EndsWith($":{n.Port}", StringComparison.Ordinal));
+
+    /// <summary>Waits until every node still running reports <paramref name="state"/> (cluster_state:ok or cluster_state:fail).</summary>
+    public async Task WaitForStateAsync(string state, TimeSpan timeout)
+    {
+        foreach (var node in _nodes.Where(static n => n.IsRunning))
+        {
+            await RedisServerProcess.WaitUntilAsync(async () => (await node.CliAsync("CLUSTER", "INFO")).Contains($"cluster_state:{state}", StringComparison.Ordinal), timeout, $"node {node.Port} to report cluster_state:{state}");
+        }
+    }
+
     public static System.Net.EndPoint SlotOwner(ConnectionMultiplexer connection, int slot) =>
         connection.GetServers()[0].ClusterConfiguration!.GetBySlot(slot)!.EndPoint!;
 

@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace Conveyor.Redis.Tests;
 
 /// <summary>Which failures make the store unavailable for now (the server backs off and retries) and which are errors.</summary>
@@ -31,4 +33,31 @@ public sealed class RedisFailuresTests
 
         Assert.False(RedisFailures.IsTransient(new OperationCanceledException(stopping.Token)));
     }
+
+    // What a Cluster answers during a failover (kill -9 of a primary, CLUSTER FAILOVER on its replica) or a resharding:
+    // every one is an outage that passes, which the API answers 503 with Retry-After and the server logs as an outage.
+    [Theory]
+    [InlineData("EXECABORT Transaction discarded because of previous errors.")]
+    [InlineData("CLUSTERDOWN The cluster is down")]
+    [InlineData("CLUSTERDOWN Hash slot not served")]
+    [InlineData("MOVED 3999 127.0.0.1:7132")]
+    [InlineData("ASK 3999 127.0.0.1:7132")]
+    [InlineData("READONLY You can't write against a read only replica.")]
+    [InlineData("TRYAGAIN Multiple keys request during rehashing of slot")]
+    [InlineData("LOADING Redis is loading the dataset in memory")]
+    [InlineData("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")]
+    public void IsTransient_WhatAClusterAnswersDuringAFailover_IsAnOutage(string error)
+    {
+        var exception = new RedisServerException(error);
+
+        Assert.True(RedisFailures.IsTransient(exception));
+        Assert.StartsWith("Redis is unavailable: ", RedisFailures.Unavailable(exception).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ERR wrong number of arguments for 'hset' command")]
+    [InlineData("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    [InlineData("NOSCRIPT No matching script. Please use EVAL.")]
+    public void IsTransient_AnErrorOfTheRequest_IsAnError(string error) =>
+        Assert.False(RedisFailures.IsTransient(new RedisServerException(error)));
 }

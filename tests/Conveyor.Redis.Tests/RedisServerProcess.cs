@@ -33,6 +33,9 @@ internal sealed class RedisServerProcess : IAsyncDisposable
 
     public int ProcessId => _process?.Id ?? 0;
 
+    /// <summary>False once the server was killed or shut down (until it starts again).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
     /// <summary>Starts redis-server on <paramref name="port"/> with a fresh directory and waits until it answers.</summary>
     public static async Task<RedisServerProcess> StartAsync(int port, params string[] extraArguments)
     {
