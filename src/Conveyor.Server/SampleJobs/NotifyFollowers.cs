@@ -1,8 +1,9 @@
 namespace Conveyor.Server.SampleJobs;
 
 /// <summary>
-/// Tells the author's followers about a new note (here: a log line). Subscribed on <c>low</c> with 3 retries: a slow or
-/// failing notification never holds up the note's indexing, which is a job of its own.
+/// Tells the author's followers about a new note (here: a log line). Subscribed on <c>default</c>, the queue of
+/// <see cref="IndexNote"/> (a publish spans one queue, so that it works on a Redis Cluster too), with 3 retries of its
+/// own: a slow or failing notification never holds up the note's indexing, which is a job of its own.
 /// </summary>
 public sealed partial class NotifyFollowers(ILogger<NotifyFollowers> logger) : IEventSubscriber<NoteCreated>
 {

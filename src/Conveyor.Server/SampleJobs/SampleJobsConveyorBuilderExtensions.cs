@@ -22,7 +22,9 @@ internal static class SampleJobsConveyorBuilderExtensions
             .AddHandler<GenerateReportHandler>()
             .AddHandler<BulkImportHandler>()
             .AddSubscriber<NoteCreated, IndexNote>(queue: "default", IndexNote.Options)
-            .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "low", NotifyFollowers.Options)
+            // Both subscribers on one queue: a publish is stored all or none by one script, which on a Redis Cluster must
+            // stay in one queue's slot (docs/redis.md, "Fan-out on a Cluster").
+            .AddSubscriber<NoteCreated, NotifyFollowers>(queue: "default", NotifyFollowers.Options)
             .AddHandler<NotifyNoteSharedHandler>()
             .AddHandler<PublishNoteHandler>()
             .AddFireAndForget()
