@@ -31,7 +31,7 @@ internal static class StoreSelection
         return store switch
         {
             "sqlite" => $"sqlite ({Conveyor.Server.DataDirectory.SqlitePath(configuration)})",
-            "redis" => $"redis ({(configuration["Conveyor:Redis:Configuration"] ?? Conveyor.Redis.RedisStoreOptions.DefaultConfiguration).Split(',')[0]}, prefix '{configuration["Conveyor:Redis:KeyPrefix"] ?? Conveyor.Redis.RedisStoreOptions.DefaultKeyPrefix}')",
+            "redis" => $"redis ({RedisEndpoints(configuration["Conveyor:Redis:Configuration"] ?? Conveyor.Redis.RedisStoreOptions.DefaultConfiguration)}, prefix '{configuration["Conveyor:Redis:KeyPrefix"] ?? Conveyor.Redis.RedisStoreOptions.DefaultKeyPrefix}')",
             "postgres" or "postgresql" => $"postgres ({HostOf(configuration["Conveyor:Postgres:ConnectionString"])}, schema '{configuration["Conveyor:Postgres:Schema"] ?? Conveyor.Postgres.PostgresStoreOptions.DefaultSchema}')",
             _ => "memory (jobs are lost when the process stops)",
         };
@@ -56,6 +56,18 @@ internal static class StoreSelection
         }
 
         return builder.UseSqlite(o => o.Path = path);
+    }
+
+    /// <summary>
+    /// Every endpoint of a StackExchange.Redis configuration string (the nodes of a Cluster, a primary and its replicas),
+    /// without its options (password=…, ssl=…): the first alone would hide the others an operator configured.
+    /// </summary>
+    private static string RedisEndpoints(string configuration)
+    {
+        var endpoints = configuration.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(static part => !part.Contains('=', StringComparison.Ordinal))
+            .ToList();
+        return endpoints.Count == 0 ? "no endpoint" : string.Join(", ", endpoints);
     }
 
     private static string HostOf(string? connectionString)

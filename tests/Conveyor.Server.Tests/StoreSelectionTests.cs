@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>What the start-up banner says of the configured store.</summary>
+public sealed class StoreSelectionTests
+{
+    [Theory]
+    [InlineData("127.0.0.1:7131,127.0.0.1:7132,127.0.0.1:7133", "redis (127.0.0.1:7131, 127.0.0.1:7132, 127.0.0.1:7133, prefix 'conveyor')")]
+    [InlineData("redis-1:6379, redis-2:6379,password=secret,ssl=true", "redis (redis-1:6379, redis-2:6379, prefix 'conveyor')")]
+    [InlineData("localhost:6379", "redis (localhost:6379, prefix 'conveyor')")]
+    public void Describe_Redis_NamesEveryConfiguredEndpoint_AndNoOption(string redis, string described)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conveyor:Store"] = "redis",
+            ["Conveyor:Redis:Configuration"] = redis,
+        }).Build();
+
+        Assert.Equal(described, StoreSelection.Describe(configuration));
+    }
+}
