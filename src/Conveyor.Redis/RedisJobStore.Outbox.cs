@@ -31,7 +31,10 @@ public sealed partial class RedisJobStore
     /// <summary>False to leave outboxes to explicit deliveries (tests that stop a delivery half-way).</summary>
     internal bool DeliversOutboxesOnNotice { get; set; } = true;
 
-    /// <summary>A stage (1: the batches' side written, 2: the jobs too) after which storing across slots stops, as if its process died (tests).</summary>
+    /// <summary>
+    /// A stage (1: the batches' side written, 2: the jobs too) after which storing across slots stops, as if its process
+    /// died, or (3: the links too) at which the journal's end fails, as in a failover (tests).
+    /// </summary>
     internal int? StopStoringAfterStage { get; set; }
 
     /// <summary>
@@ -290,7 +293,18 @@ public sealed partial class RedisJobStore
             DeliverOutboxesSoon();
         }
 
-        await EndStoringAsync(db, storingId).ConfigureAwait(false);
+        // Everything is stored. An end refused by an outage (a failover's EXECABORT) leaves the journal, which a promoter
+        // finishes after the grace, every step of it done already. The caller hears that its jobs are stored, not a 503
+        // saying they may be, which invites a second batch (on a Cluster a batch takes no Idempotency-Key).
+        try
+        {
+            StopStoringIfAsked(3);
+            await EndStoringAsync(db, storingId).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+        }
+
         var results = new EnqueueResult[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -332,7 +346,9 @@ public sealed partial class RedisJobStore
     {
         if (StopStoringAfterStage == stage)
         {
-            throw new InvalidOperationException($"Storing stopped after stage {stage}, as a test asked.");
+            throw stage == 3
+                ? new RedisServerException("EXECABORT Transaction discarded because of previous errors (as a test asked).")
+                : new InvalidOperationException($"Storing stopped after stage {stage}, as a test asked.");
         }
     }
 
