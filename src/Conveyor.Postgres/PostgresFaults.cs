@@ -15,7 +15,7 @@ internal static class PostgresFaults
 {
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        PostgresException postgres => IsUnavailableState(postgres.SqlState),
+        PostgresException postgres => IsUnavailableState(postgres.SqlState) || IsSchemaMissing(postgres),
         NpgsqlException => true,            // socket, protocol, timeout or pool exhausted: no answer from the server
         SocketException or IOException or TimeoutException => true,
         _ => false,
@@ -31,11 +31,17 @@ internal static class PostgresFaults
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03"
-        || IsConflict(sqlState)
-        || IsSchemaMissing(sqlState);
+        || IsConflict(sqlState);
 
-    /// <summary>42P01 undefined table, 3F000 invalid schema name: the store's own tables are not there (any more).</summary>
-    public static bool IsSchemaMissing(string sqlState) => sqlState is "42P01" or "3F000";
+    /// <summary>
+    /// 3F000 invalid schema name, or 42P01 undefined table naming a schema-qualified table: the store's own tables are not
+    /// there (any more). The store names its tables with their schema, always; a 42P01 of an unqualified name (a CTE or a
+    /// table whose schema prefix a statement forgot) is a defect of a statement, which must surface, not be retried as an
+    /// outage forever.
+    /// </summary>
+    public static bool IsSchemaMissing(PostgresException exception) =>
+        exception.SqlState == "3F000"
+        || (exception.SqlState == "42P01" && exception.MessageText.Contains('.', StringComparison.Ordinal));
 
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
     public static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
@@ -44,7 +50,7 @@ internal static class PostgresFaults
     {
         PostgresException postgres when IsConflict(postgres.SqlState) =>
             new($"PostgreSQL rolled the transaction back after a conflict with another one; it is tried again: {exception.Message}", exception),
-        PostgresException postgres when IsSchemaMissing(postgres.SqlState) =>
+        PostgresException postgres when IsSchemaMissing(postgres) =>
             new($"The Conveyor schema is missing from the database ({postgres.MessageText}): the migrations were not applied, " +
                 "or the database was replaced or the schema dropped under the running application. Restart it to apply them " +
                 "(Conveyor:Postgres:ApplyMigrations, the default) or apply the SQL files with psql.", exception),

@@ -44,6 +44,12 @@ public sealed class PostgresFaultsTests
         Assert.StartsWith($"The Conveyor schema is missing from the database ({message}): the migrations were not applied", wrapped.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("relation \"taken\" does not exist")]
+    [InlineData("relation \"jobs\" does not exist")]
+    public void AnUnqualifiedMissingRelation_IsAStatementsDefect_NotAnOutage(string message) =>
+        Assert.False(PostgresFaults.IsUnavailable(new PostgresException(message, "ERROR", "ERROR", "42P01")));
+
     [Fact]
     public void ConstraintViolation_IsTheQuerysOwnFault_NotTriedAgain() =>
         Assert.False(PostgresFaults.IsUnavailable(new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505")));

@@ -72,8 +72,10 @@ internal static class CreateBatchEndpoint
             // The key's batch exists: this is a repeat. Every store names the batch in that refusal alone.
             return await ReplayAsync(http, workflows, store, coreOptions.Value, request, built, batchId, tenant, key!, cancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not (ArgumentNullException or ArgumentOutOfRangeException))
         {
+            // A store's refusal of what the request asked for (a Redis Cluster's, of a unique key or an Idempotency-Key);
+            // a null or out-of-range argument is a defect of ours, and stays a 500.
             return StoreRefused(e, key, built);
         }
         catch (NotSupportedException e)
@@ -145,8 +147,10 @@ internal static class CreateBatchEndpoint
         {
             result = await workflows.AddToBatchAsync(batchId, built.Members, cancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not (ArgumentNullException or ArgumentOutOfRangeException))
         {
+            // A store's refusal of what the request asked for (a Redis Cluster's, of a unique key or an Idempotency-Key);
+            // a null or out-of-range argument is a defect of ours, and stays a 500.
             return StoreRefused(e, key, built);
         }
         catch (InvalidOperationException)

@@ -136,7 +136,7 @@ public sealed partial class JobContext
     {
         if (_run.Reason is Server.StopReason.Timeout or Server.StopReason.Deadline or Server.StopReason.CancelRequested)
         {
-            throw new OperationCanceledException("The handler returned after its token was cancelled, without observing it.", CancellationToken);
+            throw new OperationCanceledException("The handler returned after its token was cancelled.", CancellationToken);
         }
     }
 

@@ -55,7 +55,7 @@ public sealed partial class JobServer
             // the others are (the attempt not counted), and whatever the handler does from now on is not recorded.
             if (!await CompletesWithinAsync(workers, CancelledHandlerGrace, CancellationToken.None).ConfigureAwait(false))
             {
-                foreach (var run in running.Where(static r => !r.Ended))
+                foreach (var run in running.Where(static r => !r.HandlerReturned && r.TryClaimOutcome()))
                 {
                     run.Stop(Server.StopReason.LeaseLost);
                     Log.HandlerIgnoredShutdown(_logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, CancelledHandlerGrace.TotalSeconds);

@@ -260,11 +260,18 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             return;
         }
 
+        if (_timeProvider.GetUtcNow() > run.LeaseHeldUntil)
+        {
+            // Its lease could not be extended while it waited (the store was away): another server may have it by now.
+            // Not started, it is handed back, which the store applies only if the lease is still this server's.
+            HandBack(run);
+            return;
+        }
+
         JobAcknowledgement? ack;
         try
         {
             ack = await _processor.ProcessAsync(run, _shutdownRequested.Token).ConfigureAwait(false);
-            run.Ended = true;
         }
         catch (Exception e)
         {
@@ -279,7 +286,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         {
             _held.Remove(run.Job.Id, run.Job.LeaseToken);
         }
-        else
+        else if (run.TryClaimOutcome())
         {
             // The end of a batch member when no fetched job waits to start here may be the one that finishes its batch:
             // it is written beside the call in flight (AcknowledgementBatcher). While fetched jobs wait, the server is in

@@ -17,6 +17,13 @@ internal sealed class LeaseExtender(
 {
     protected override string Name => "Lease extender";
 
+    /// <summary>
+    /// Extends the leases at every tick and, beside it, on a timer of its own, stops the runs past their lease: a store
+    /// call that hangs (a partition, a failover's queued commands) must not postpone that.
+    /// </summary>
+    public override Task RunAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(base.RunAsync(cancellationToken), StopRunsPastTheirLeaseAsync(cancellationToken));
+
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         StopRunsPastTheirLease();
@@ -73,11 +80,27 @@ internal sealed class LeaseExtender(
         var now = TimeProvider.GetUtcNow();
         foreach (var run in held.All)
         {
-            if (!run.Ended && now > run.LeaseHeldUntil && held.Remove(run.Job.Id, run.Job.LeaseToken))
+            // A run not started yet is handed back by its worker instead (JobServer.RunOneAsync), without counting an attempt.
+            if (run.Started && !run.HandlerReturned && now > run.LeaseHeldUntil && held.Remove(run.Job.Id, run.Job.LeaseToken))
             {
                 run.Stop(StopReason.LeaseLost);
                 Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, LogInstant.Format(run.LeaseHeldUntil));
             }
+        }
+    }
+
+    private async Task StopRunsPastTheirLeaseAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Period / 2, TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                StopRunsPastTheirLease();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

@@ -98,6 +98,7 @@ internal sealed class Processor(
         }
         finally
         {
+            run.HandlerReturned = true;
             run.DisarmLimits();
             await scope.DisposeAsync().ConfigureAwait(false);
         }

@@ -121,10 +121,23 @@ internal sealed class RunningJob(LeasedJob job)
     }
 
     /// <summary>
-    /// True once the attempt is over here: the handler returned (or never ran) and its acknowledgement, if any, waits
-    /// to be stored. Such a run keeps its lease extended, since its acknowledgement is recorded if the lease holds.
+    /// True once the handler returned: what is left is to decide and store the acknowledgement. Such a run keeps its
+    /// lease extended (its acknowledgement is recorded if the lease holds) and is not handed back at shutdown.
     /// </summary>
-    public bool Ended { get; set; }
+    public bool HandlerReturned
+    {
+        get => Volatile.Read(ref _handlerReturned);
+        set => Volatile.Write(ref _handlerReturned, value);
+    }
+
+    private bool _handlerReturned;
+    private int _outcomeClaimed;
+
+    /// <summary>
+    /// Claims the right to send this attempt's acknowledgement: the worker's outcome, or the shutdown's hand-back of a
+    /// handler that ignores its token. The first caller wins; the other sends nothing, so one lease never gets two.
+    /// </summary>
+    public bool TryClaimOutcome() => Interlocked.Exchange(ref _outcomeClaimed, 1) == 0;
 
     /// <summary>Arms the timeout and the deadline: whichever comes first stops the handler, with that reason.</summary>
     public void ArmLimits(TimeProvider timeProvider)

@@ -137,7 +137,7 @@ public sealed class StoreOutageLoggingTests : IDisposable
         var (store, control) = UnreliableStore.Wrap(inner);
         var leased = Assert.Single(await LeasedJobs.EnqueueAndLeaseAsync(store, 1));
         var held = new HeldJobs();
-        held.Add(new RunningJob(leased) { Ended = true });
+        held.Add(new RunningJob(leased) { Started = true, HandlerReturned = true });
         return (store, control, held, leased.Id);
     }
 

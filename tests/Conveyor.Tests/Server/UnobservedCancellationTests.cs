@@ -33,7 +33,9 @@ public sealed class UnobservedCancellationTests
         await using var harness = await StartAsync();
         var gate = harness.Services.GetRequiredService<StubbornGate>();
 
-        var result = await harness.Client.EnqueueAsync(new StubbornJob(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddMilliseconds(300), MaxRetry = 5 });
+        // Far enough for the job to start before it under a loaded test run (a deadline passed before the start fails the job unrun).
+        var result = await harness.Client.EnqueueAsync(new StubbornJob(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddSeconds(2), MaxRetry = 5 });
+        await Eventually.HoldsAsync(() => gate.Started.Contains(result.JobId));
         await Eventually.HoldsAsync(() => gate.TokenCancelled.Contains(result.JobId));
         gate.Release();
         var job = await harness.WaitForStateAsync(result.JobId, JobState.Failed);
@@ -101,6 +103,23 @@ public sealed class UnobservedCancellationTests
     }
 
     [Fact]
+    public async Task ALeaseExtensionThatNeverAnswers_StillStopsTheHandlerWhenItsLeaseExpires()
+    {
+        // A partition or a failover's queued commands: the extender's call hangs, so the check cannot wait for it.
+        var store = HangingLeaseStore.Wrap(new InMemoryJobStore(TimeProvider.System), out var control);
+        var gate = new StubbornGate(observeToken: true);
+        await using var harness = await StartAsync(o => o.LeaseDuration = TimeSpan.FromMilliseconds(600), store, gate);
+
+        var result = await harness.Client.EnqueueAsync(new StubbornJob(), new JobOptions { MaxRetry = 5 });
+        await Eventually.HoldsAsync(() => gate.Started.Contains(result.JobId));
+        control.Hang = true;
+
+        await Eventually.HoldsAsync(() => gate.TokenCancelled.Contains(result.JobId));
+        control.Hang = false;
+        gate.Release();
+    }
+
+    [Fact]
     public void ANewerLeaseOfAHeldJob_StopsTheRunUnderTheOlderLease()
     {
         var held = new HeldJobs();
@@ -134,6 +153,46 @@ public sealed class UnobservedCancellationTests
             conveyor => conveyor.AddHandler<StubbornHandler>(),
             services => services.AddSingleton(gate ?? new StubbornGate()),
             store);
+}
+
+/// <summary>Wraps a store; while <see cref="Hang"/> is set, a lease extension never answers.</summary>
+public class HangingLeaseStore : System.Reflection.DispatchProxy
+{
+    private IJobStore _inner = null!;
+
+    public volatile bool Hang;
+
+    public static IJobStore Wrap(IJobStore inner, out HangingLeaseStore control)
+    {
+        var proxy = Create<IJobStore, HangingLeaseStore>();
+        control = (HangingLeaseStore)(object)proxy;
+        control._inner = inner;
+        return proxy;
+    }
+
+    private static async ValueTask<LeaseExtension> NeverAnswersAsync(CancellationToken cancellationToken)
+    {
+        // Until the server gives up on the call at its stop.
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        throw new OperationCanceledException(cancellationToken);
+    }
+
+    protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+    {
+        if (Hang && targetMethod!.Name == nameof(IJobStore.ExtendLeasesAsync))
+        {
+            return NeverAnswersAsync((CancellationToken)args![1]!);
+        }
+
+        try
+        {
+            return targetMethod!.Invoke(_inner, args);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
 }
 
 internal sealed record StubbornJob : IJobPayload
