@@ -15,7 +15,11 @@ internal sealed class LeaseExtender(
     TimeProvider timeProvider,
     ILogger logger) : PeriodicComponent(leaseDuration / 3, timeProvider, logger)
 {
+    private volatile bool _askedTheStore;
+
     protected override string Name => "Lease extender";
+
+    protected override bool LastTickAskedTheStore => _askedTheStore;
 
     /// <summary>
     /// Extends the leases at every tick and, beside it, on a timer of its own, stops the runs past their lease: a store
@@ -28,6 +32,7 @@ internal sealed class LeaseExtender(
     {
         StopRunsPastTheirLease();
         var leases = held.Leases();
+        _askedTheStore = leases.Count > 0;
         if (leases.Count == 0)
         {
             return;

@@ -31,6 +31,12 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// False when the last <see cref="RunOnceAsync"/> had nothing to ask the store (a lease extender holding no lease):
+    /// such a tick says nothing of the store, so it does not end an outage.
+    /// </summary>
+    protected virtual bool LastTickAskedTheStore => true;
+
     public virtual async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval, timeProvider);
@@ -52,7 +58,7 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
         try
         {
             await RunOnceAsync(cancellationToken).ConfigureAwait(false);
-            if (_outageStartedAt is { } startedAt)
+            if (_outageStartedAt is { } startedAt && LastTickAskedTheStore)
             {
                 _outageStartedAt = null;
                 Log.ComponentStoreAvailableAgain(logger, Name, timeProvider.GetElapsedTime(startedAt).TotalSeconds);

@@ -81,6 +81,21 @@ public sealed class StoreOutageLoggingTests : IDisposable
     }
 
     [Fact]
+    public async Task ALeaseExtenderHoldingNoLease_DoesNotSayTheStoreIsBack_WhileItIsStillAway()
+    {
+        var (store, control, held, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var extender = new LeaseExtender(store, held, "server", TimeSpan.FromMinutes(5), _time, _logger);
+        control.Available = false;
+        await extender.TickAsync(CancellationToken.None);
+
+        // The job's acknowledgement is stored elsewhere in the meantime: the next tick has no lease to ask the store about.
+        Assert.True(held.Remove(jobId, held.Leases().Single().LeaseToken));
+        await extender.TickAsync(CancellationToken.None);
+
+        Assert.Equal([LogLevel.Warning], _logger.Collector.GetSnapshot().Select(static r => r.Level));
+    }
+
+    [Fact]
     public async Task AnyOtherFailure_IsStillAnErrorEveryTick()
     {
         var component = new Promoter(BrokenStore.Create(), new JobReadySignal(), new PromotionAlarm(), TimeSpan.FromSeconds(1), _time, _logger);
