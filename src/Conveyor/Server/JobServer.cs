@@ -310,16 +310,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
     private async Task RunHeartbeatAsync(CancellationToken cancellationToken)
     {
+        // The first beat at once, through the tick, so that a store away at start is one outage warning, as later.
         var heartbeat = _heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger);
-        try
-        {
-            await heartbeat.RunOnceAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.ComponentFailed(_logger, e, "Server heartbeat");
-        }
-
+        await heartbeat.TickAsync(cancellationToken).ConfigureAwait(false);
         await heartbeat.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -2,6 +2,8 @@ using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;
@@ -21,6 +23,23 @@ public sealed class JobServerFaultTests
         var result = await harness.Client.EnqueueAsync(new EchoJob("after the outage"));
 
         await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task StoreDownAtStart_TheFirstHeartbeatIsTheOutageWarning_NotAnError()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        control.Available = false;
+        var logs = new FakeLogCollector();
+        await using var harness = await ServerHarness.StartAsync(
+            o => o.StartWithoutStore = true, store: store, configureServices: s => s.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)));
+
+        static bool FromHeartbeat(FakeLogRecord r) => r.Message.Contains("Server heartbeat", StringComparison.Ordinal);
+        await Eventually.HoldsAsync(() => logs.GetSnapshot().Any(FromHeartbeat), because: "the first heartbeat to meet the outage");
+
+        var record = Assert.Single(logs.GetSnapshot(), FromHeartbeat);
+        Assert.Equal(LogLevel.Warning, record.Level);
+        Assert.IsType<JobStoreUnavailableException>(record.Exception);
     }
 
     [Fact]
