@@ -610,7 +610,8 @@ public sealed partial class PostgresJobStore
             return ack.ItemErrors;
         }
 
-        return ack.ItemErrors.Count == 0 ? [ack.Error] : [ack.Error, .. ack.ItemErrors];
+        // The items went wrong during the attempt, which ended with its error: that one is the job's last.
+        return ack.ItemErrors.Count == 0 ? [ack.Error] : [.. ack.ItemErrors, ack.Error];
     }
 
     private sealed record LimitedQueues(IReadOnlyList<ConcurrencyLimitRule> Rules, string[] Queues);

@@ -78,6 +78,22 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Ack_FailedWithItemErrors_StoresTheAttemptsErrorLast_AsTheLastError()
+    {
+        var leased = await LeaseAsync();
+        var itemError = new JobError(1, "row 2: qty is not a number", null, "row-2", Now.AddMilliseconds(-5));
+        var attemptError = new JobError(1, "no row is valid", "Acme.ImportException", null, Now);
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Failed, error: attemptError, itemErrors: [itemError])));
+
+        // The items went wrong during the attempt, which then ended with its error: that one is the job's last, which
+        // the error filter and the dashboard's "last error" read.
+        Assert.Equal([itemError, attemptError], (await GetAsync(leased.Id)).Errors);
+        var page = await Store.ListAsync(new JobQuery { Tenant = DefaultTenant, ErrorContains = "no row is valid" }, Ct);
+        Assert.Equal([leased.Id], page.Jobs.Select(static j => j.Id));
+    }
+
+    [Fact]
     public async Task Ack_Retry_IsRetryingUntilRetryAtWithErrorAppended()
     {
         var leased = await LeaseAsync();

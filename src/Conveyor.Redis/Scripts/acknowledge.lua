@@ -40,8 +40,9 @@ local function apply(i, handBacks)
     local added = {}
     -- A release at shutdown or a snooze records no error, whatever the worker passed along.
     local recorded = ARGV[i + 2] ~= '5' and ARGV[i + 2] ~= '6'
-    if recorded and ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
+    -- The item errors first: the attempt ended with its error, which is the job's last.
     if recorded and ARGV[i + 5] ~= '' then added[#added + 1] = ARGV[i + 5] end
+    if recorded and ARGV[i + 4] ~= '' then added[#added + 1] = ARGV[i + 4] end
     local extra = {}
     if #added > 0 then
       extra[1] = 'err'

@@ -279,12 +279,12 @@ public sealed partial class InMemoryJobStore
         // A release or a snooze is not the job's failure: it records no error.
         if (ack.Outcome is not (AckOutcome.Released or AckOutcome.Snoozed))
         {
+            // The items went wrong during the attempt, which ended with its error: that one is the job's last.
+            job.Errors.AddRange(ack.ItemErrors);
             if (ack.Error is { } error)
             {
                 job.Errors.Add(error);
             }
-
-            job.Errors.AddRange(ack.ItemErrors);
         }
 
         // A job whose cancellation was requested must not run again, whichever way its attempt ended.
