@@ -43,7 +43,6 @@ internal sealed class Processor(
     {
         var job = run.Job;
         var now = timeProvider.GetUtcNow();
-        metrics.QueueWait(job.Queue, now - job.EnqueuedAt);
         if (job.Deadline is { } deadline && deadline <= now)
         {
             return (Fail(new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), job, []), null);
@@ -78,6 +77,9 @@ internal sealed class Processor(
             return (SnoozeUnknownType(run, now), null);
         }
 
+        // Its wait ends here, where the attempt starts: a job handed back (a rate limit's turn, no handler here) did not
+        // start, and its wait goes on from its next turn.
+        metrics.QueueWait(job.Queue, timeProvider.GetUtcNow() - job.EnqueuedAt);
         run.Started = true;
         run.ArmLimits(timeProvider);
         var scope = scopeFactory.CreateAsyncScope();

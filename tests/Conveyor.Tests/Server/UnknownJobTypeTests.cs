@@ -18,6 +18,7 @@ public sealed class UnknownJobTypeTests
         var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var snoozed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_snoozed_total");
         using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
+        using var queueWait = new MetricCollector<double>(meterFactory, ConveyorMetrics.MeterName, "job_queue_wait_seconds");
 
         var result = await harness.Client.EnqueueAsync("nobody:handles", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0, Queue = QueueName.Low });
         var job = await harness.WaitForStateAsync(result.JobId, JobState.Scheduled);
@@ -32,6 +33,7 @@ public sealed class UnknownJobTypeTests
         Assert.Equal(QueueName.Low, measurement.Tags["queue"]);
         Assert.Equal(UnknownJobTypeSnooze.MetricReason, measurement.Tags["reason"]);
         Assert.Empty(processed.GetMeasurementSnapshot());
+        Assert.Empty(queueWait.GetMeasurementSnapshot()); // handed back, not started: its wait goes on
         var warning = Assert.Single(harness.Services.GetFakeLogCollector().GetSnapshot(), r => r.Message.Contains("No handler for job type", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("nobody:handles", warning.Message, StringComparison.Ordinal);
