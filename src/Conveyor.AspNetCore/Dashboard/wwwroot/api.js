@@ -32,9 +32,7 @@ export class JsonText {
 
 /** Calls the API; resolves to the parsed JSON (null for 204), rejects with an ApiError. body: a value, or a JsonText. */
 export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
-  const key = apiKey();
-  if (key) headers.Authorization = "Bearer " + key;
+  const headers = { Accept: "application/json", ...keyHeader() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -52,6 +50,75 @@ export async function call(method, path, body) {
     throw new ApiError(response.status, describe(response.status, detail, response.statusText), json);
   }
   return json;
+}
+
+function keyHeader() {
+  const key = apiKey();
+  return key ? { Authorization: "Bearer " + key } : {};
+}
+
+/**
+ * Whether a link (a job's result_url) must be fetched with the key rather than followed: the browser would follow it
+ * without the key and get the API's 401. Only a link to this page's own origin, and only while a key is held: a key
+ * is never sent to another origin, and without one (a server without keys) the plain link works as it is.
+ */
+export function needsKey(url) {
+  if (!apiKey()) return false;
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * GET of a same-origin link with the key: resolves to { json } when the answer is JSON (parsed, or its text when it
+ * does not parse), otherwise to { blob, fileName } (the name from Content-Disposition, else the path's last segment);
+ * rejects with an ApiError worded as the API's own refusals are.
+ */
+export async function fetchWithKey(url) {
+  const target = new URL(url, location.href);
+  let response;
+  try {
+    response = await fetch(target, { headers: keyHeader() });
+  } catch (e) {
+    throw new ApiError(0, `${target.pathname} could not be fetched: ${e.message}`, null);
+  }
+  const type = (response.headers.get("Content-Type") || "").toLowerCase();
+  const isJson = /^application\/([\w.+-]*\+)?json\b/.test(type);
+  if (!response.ok) {
+    let problem = null;
+    if (isJson) {
+      try { problem = await response.json(); } catch { problem = null; }
+    }
+    const detail = problem && (problem.detail || problem.title);
+    const message = response.status === 404 && !detail ? `Nothing at ${target.pathname} for this API key (HTTP 404).` : describe(response.status, detail, response.statusText);
+    throw new ApiError(response.status, message, problem);
+  }
+  if (isJson) {
+    const text = await response.text();
+    try { return { json: JSON.parse(text) }; } catch { return { json: text }; }
+  }
+  return { blob: await response.blob(), fileName: fileName(response.headers.get("Content-Disposition"), target.pathname) };
+}
+
+/** The file name a server gave (RFC 6266: filename* first, then filename), else the path's last segment. */
+function fileName(disposition, path) {
+  let name = "";
+  const extended = disposition && /filename\*\s*=\s*[^']*'[^']*'([^;\s]+)/i.exec(disposition);
+  const plain = disposition && /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(disposition);
+  try {
+    if (extended) name = decodeURIComponent(extended[1]);
+  } catch {
+    name = "";
+  }
+  if (!name && plain) name = plain[1] !== undefined ? plain[1].replace(/\\(.)/g, "$1") : plain[2];
+  if (!name) {
+    const segment = path.split("/").filter(Boolean).pop() || "";
+    try { name = decodeURIComponent(segment); } catch { name = segment; }
+  }
+  // A name is a name, never a path into the downloads folder.
+  return name.replace(/[\/\\]/g, "_") || "download";
 }
 
 function describe(status, detail, statusText) {

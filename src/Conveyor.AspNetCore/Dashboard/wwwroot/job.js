@@ -1,8 +1,8 @@
 // Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
 // result and the actions its state allows (and a signal for a job that waits for one).
-import { call, JsonText, settings } from "./api.js";
+import { call, fetchWithKey, JsonText, needsKey, settings } from "./api.js";
 import { allowed, append, badge, batchHref, between, bounded, duration, h, jobHref, replaceChildren, time } from "./dom.js";
-import { actionButton } from "./ui.js";
+import { actionButton, notify, saveFile } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
 const resultLimit = 8 * 1024;
@@ -110,9 +110,40 @@ function detail(job, steps, tenant, reload, draft) {
       job.errors.length === 0 ? h("p", { class: "muted" }, "None.") : job.errors.map(errorItem)),
     h("section", { "aria-labelledby": "payload-title" }, h("h2", { id: "payload-title" }, "Payload"), jsonBlock(job.payload, payloadLimit, "payload", job.job_id)),
     h("section", { "aria-labelledby": "result-title" }, h("h2", { id: "result-title" }, "Result"),
-      job.result_url ? h("p", {}, "Result URL: ", h("a", { href: job.result_url, "data-field": "result-url" }, job.result_url)) : null,
+      job.result_url ? resultUrl(job.result_url, job.job_id) : null,
       job.result === null || job.result === undefined ? h("p", { class: "muted" }, "No result stored.") : jsonBlock(job.result, resultLimit, "result", job.job_id)),
   ];
+}
+
+/**
+ * The result URL as a link. On a server with API keys the browser would follow a link to its own server without the
+ * key, and the user would see a 401 instead of the file: while a key is held, a click on a link to this origin fetches
+ * it with the key, then saves the file or shows its JSON under the link. A link to another origin stays a plain link
+ * (the key never goes there), as does every link when no key is held (a server without keys needs none).
+ */
+function resultUrl(url, jobId) {
+  const shown = h("div", { "data-field": "result-url-content" });
+  const link = h("a", { href: url, "data-field": "result-url" }, url);
+  link.addEventListener("click", async (event) => {
+    if (!needsKey(url)) return;
+    event.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") return;
+    link.setAttribute("aria-busy", "true");
+    try {
+      const answer = await fetchWithKey(url);
+      if (answer.blob) {
+        saveFile(answer.blob, answer.fileName);
+        notify(`Saved ${answer.fileName}.`);
+      } else {
+        replaceChildren(shown, jsonBlock(answer.json, payloadLimit, "result-url-json", jobId, "JSON at the result URL"));
+      }
+    } catch (e) {
+      notify(e.message, true);
+    } finally {
+      link.removeAttribute("aria-busy");
+    }
+  });
+  return [h("p", {}, "Result URL: ", link), shown];
 }
 
 /**
@@ -212,12 +243,12 @@ function errorItem(e) {
     e.stack_trace ? h("details", {}, h("summary", {}, "Stack trace"), h("pre", {}, e.stack_trace)) : null);
 }
 
-/** Pretty JSON, cut at limit characters with a download link for the whole value. */
-function jsonBlock(value, limit, name, jobId) {
+/** Pretty JSON, cut at limit characters with a download link for the whole value. label: what it is called on screen. */
+function jsonBlock(value, limit, name, jobId, label = name) {
   const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
   const { text: shown, cut } = bounded(text, limit);
-  const download = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: `${jobId}.${name}.json` }, `Download ${name}`);
+  const download = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: `${jobId}.${name}.json` }, `Download ${label}`);
   return h("div", {},
-    h("pre", { "data-field": name, tabindex: 0, "aria-label": name }, shown),
+    h("pre", { "data-field": name, tabindex: 0, "aria-label": label }, shown),
     cut ? h("p", { class: "muted" }, `${cut.toLocaleString()} more characters not shown. `, download) : h("p", {}, download));
 }

@@ -12,6 +12,19 @@ export function notify(text, isError = false) {
 
 export function clearNotice() { replaceChildren(document.getElementById("notice")); }
 
+/**
+ * Saves a file the page fetched (with the key) as the browser saves a download: a link to a blob: URL with a download
+ * name, clicked. The URL is let go after a minute, long after the browser has started writing the file.
+ */
+export function saveFile(blob, fileName) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: fileName, hidden: true });
+  append(document.body, link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 /** Asks before a destructive action with a modal dialog (keyboard: Enter confirms, Escape cancels). Resolves to true or false. */
 export function confirmAction(question, confirmLabel) {
   return new Promise((resolve) => {
