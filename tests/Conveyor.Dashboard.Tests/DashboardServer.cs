@@ -1,6 +1,7 @@
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,9 @@ internal sealed class DashboardServer : IAsyncDisposable
 
     /// <summary>Waits for signal <c>approved</c> with no time to wait: the wait times out at once and the job succeeds.</summary>
     public const string ExpiringJobType = "refund:expire";
+
+    /// <summary>The inventory <c>GET /inventory</c> answers, as the bundled server's <c>bulk:import</c> sample's.</summary>
+    public const string InventoryJson = """[{"sku":"SKU-0001","quantity":3},{"sku":"SKU-0002","quantity":8}]""";
 
     public const string CaseNote = "Refund of order 42 for a parcel that never arrived; the courier's claim number is on the case.";
 
@@ -94,9 +98,29 @@ internal sealed class DashboardServer : IAsyncDisposable
         app.UseStatusCodePages();
         app.MapConveyorApi();
         app.MapConveyorDashboard();
+        MapSampleResults(app);
         await app.StartAsync();
         return new DashboardServer(app, directory);
     }
+
+    /// <summary>
+    /// What a job's result_url points at, as the bundled server's samples: <c>/reports/{job_id}.csv</c> (a file, served
+    /// only to its job's tenant, under a name of its own) and <c>/inventory</c> (JSON). Both need the API key.
+    /// </summary>
+    private static void MapSampleResults(WebApplication app)
+    {
+        var group = app.MapGroup("").RequireConveyorTenant();
+        group.MapGet("/reports/{jobId}.csv", async (string jobId, HttpContext http, IJobStore store, CancellationToken cancellationToken) =>
+            await store.GetAsync(http.GetConveyorCaller().Tenant, jobId, cancellationToken) is null
+                ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such report.", detail: $"There is no finished report '{jobId}' for this API key's tenant.")
+                : Results.File(System.Text.Encoding.UTF8.GetBytes(ReportCsv(jobId)), "text/csv", ReportFileName(jobId)));
+        group.MapGet("/inventory", () => Results.Text(InventoryJson, "application/json"));
+    }
+
+    public static string ReportCsv(string jobId) => $"row,sku,quantity\n1,SKU-0001,3\n2,SKU-0002,8\n# {jobId}\n";
+
+    /// <summary>Not the path's last segment, so a test sees that the name comes from Content-Disposition.</summary>
+    public static string ReportFileName(string jobId) => $"report-{jobId}.csv";
 
     /// <summary>A request straight to the API, with the operator key unless told (set-up a test needs before it opens the page).</summary>
     public async Task<string> SendAsync(HttpMethod method, string path, string? json = null, string key = OperatorKey)
