@@ -38,8 +38,13 @@ internal sealed class Scheduler(
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
     private DateTimeOffset? _nextKnownTick;
 
+    // How often every schedule in the store is listed for its metric series: a schedule created through the API while
+    // the servers run gets its series at 0 before its first tick unless that tick is sooner.
+    internal static readonly TimeSpan SeriesSweepInterval = TimeSpan.FromMinutes(1);
+
     // The schedules whose metric series exist (created at 0 when the scheduler first sees them).
     private readonly HashSet<string> _counted = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextSeriesSweep = DateTimeOffset.MinValue;
 
     protected override string Name => "Scheduler";
 
@@ -82,10 +87,25 @@ internal sealed class Scheduler(
             _toReconcile = null;
         }
 
+        if (TimeProvider.GetUtcNow() >= _nextSeriesSweep)
+        {
+            foreach (var schedule in await store.ListSchedulesAsync(tenant: null, cancellationToken).ConfigureAwait(false))
+            {
+                StartAtZero(schedule);
+            }
+
+            _nextSeriesSweep = TimeProvider.GetUtcNow() + SeriesSweepInterval;
+        }
+
         while (true)
         {
             var now = TimeProvider.GetUtcNow();
             var due = await store.ListDueSchedulesAsync(now + Period, BatchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var schedule in due)
+            {
+                StartAtZero(schedule);
+            }
+
             var ready = due.Where(s => s.NextFireAt!.Value <= now).ToList();
             var nextTicks = await FireAllAsync(ready, now, cancellationToken).ConfigureAwait(false);
             foreach (var next in nextTicks.Concat(due.Where(s => s.NextFireAt!.Value > now).Select(static s => s.NextFireAt)))

@@ -1,4 +1,5 @@
 using Conveyor.Scheduling;
+using Conveyor.Server;
 using Conveyor.Storage;
 
 namespace Conveyor.Tests.Scheduling;
@@ -30,6 +31,26 @@ public sealed class SchedulerTests
         Assert.Equal(Start.AddMinutes(10), schedule!.NextFireAt);
         Assert.Equal(Start.AddMinutes(5), schedule.LastFireAt);
         Assert.Equal(id, schedule.LastJobId);
+    }
+
+    [Fact]
+    public async Task ASchedule_CreatedWhileTheSchedulerRuns_HasItsSeriesAtZeroBeforeItsFirstTick()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+        await bed.CreateAsync("yearly", "0 0 1 1 *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        await bed.CreateAsync("soon", "*/10 * * * * *");
+
+        // Before its tick: the scheduler reads it among the ticks due within its poll.
+        await bed.RunUntilAsync(Start.AddSeconds(9.5), TimeSpan.FromSeconds(0.5));
+        Assert.Contains(bed.Fires.GetMeasurementSnapshot(), m => Equals(m.Tags["schedule"], "soon") && m.Value == 0);
+        Assert.Equal(0, bed.Fired("soon"));
+
+        // A year away: the sweep of every schedule, once a minute.
+        await bed.RunUntilAsync(Start + Scheduler.SeriesSweepInterval, TimeSpan.FromSeconds(10));
+        Assert.Contains(bed.Fires.GetMeasurementSnapshot(), m => Equals(m.Tags["schedule"], "yearly") && m.Value == 0);
+        Assert.Contains(bed.Misfires.GetMeasurementSnapshot(), m => Equals(m.Tags["schedule"], "yearly") && Equals(m.Tags["policy"], "overlap") && m.Value == 0);
+        Assert.Equal(0, bed.Fired("yearly"));
     }
 
     [Fact]
