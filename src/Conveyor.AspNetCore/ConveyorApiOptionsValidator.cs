@@ -59,9 +59,18 @@ internal sealed class ConveyorApiOptionsValidator : IValidateOptions<ConveyorApi
         {
             var key = options.Keys[i];
             var path = string.Create(CultureInfo.InvariantCulture, $"{S}:Keys:{i}");
-            if (!TenantId.IsValid(key.Tenant))
+            if (string.IsNullOrEmpty(key.Tenant))
             {
-                failures.Add($"{path}:Tenant is required: 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.");
+                failures.Add($"{path}:Tenant is required: {TenantId.Rule}.");
+            }
+            else if (key.Tenant == "*")
+            {
+                // '*' in ?tenant= means every tenant; a key is always one tenant's, and only Admin = true reaches the others.
+                failures.Add($"{path}:Tenant cannot be '*': a key acts in one tenant, and every tenant is what an admin key reaches ({path}:Admin = true, with a tenant of its own such as 'ops').");
+            }
+            else if (!TenantId.IsValid(key.Tenant))
+            {
+                failures.Add($"{path}:Tenant: {TenantId.Problem(key.Tenant)}");
             }
 
             var hasKey = !string.IsNullOrEmpty(key.Key);

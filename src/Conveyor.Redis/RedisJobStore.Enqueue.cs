@@ -140,7 +140,10 @@ public sealed partial class RedisJobStore
         }
 
         EnsureQueueName(job.Queue);
-        if (!TenantId.IsValid(job.Tenant))
+
+        // The shape of a key segment only, '.' and '..' included: the client refuses those for new jobs, but a schedule
+        // or a workflow stored before that rule still enqueues in its tenant.
+        if (!QueueName.IsValid(job.Tenant))
         {
             throw new ArgumentException($"Tenant '{job.Tenant}' is not valid.", nameof(job));
         }

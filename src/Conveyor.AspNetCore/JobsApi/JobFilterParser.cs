@@ -120,9 +120,15 @@ internal static class JobFilterParser
             return true;
         }
 
+        if (TenantId.IsDotName(value))
+        {
+            error = new ParseError("tenant", $"'{value}' cannot be a tenant: '.' and '..' mean a folder itself and its parent in a file path, where a tenant's name may end up; '*' lists every tenant's.");
+            return false;
+        }
+
         if (!TenantId.IsValid(value))
         {
-            error = new ParseError("tenant", $"'{Shorten(value)}' is not a tenant: 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.', or '*' for every tenant.");
+            error = new ParseError("tenant", $"'{Shorten(value)}' is not a tenant: {TenantId.Rule}, or '*' for every tenant.");
             return false;
         }
 

@@ -40,8 +40,11 @@ internal static class ConveyorOpenApi
     /// <summary>A queue name (<see cref="QueueName.IsValid"/>).</summary>
     public static readonly string QueueNamePattern = $"^[A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}$";
 
+    /// <summary>A tenant (<see cref="TenantId.IsValid"/>): a queue name's shape, but not '.' or '..'.</summary>
+    public static readonly string TenantPattern = PathSegment(QueueNamePattern);
+
     /// <summary>A listing's tenant: one tenant, or '*' for every tenant's (admin keys).</summary>
-    private static readonly string TenantOrEveryPattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$";
+    private static readonly string TenantOrEveryPattern = $"^(?!\\.\\.?$)([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$";
 
     /// <summary>A schedule name (<see cref="ScheduleValidator.IsValidName"/>).</summary>
     public static readonly string ScheduleNamePattern = $"^[A-Za-z0-9_.:-]{{1,{ScheduleValidator.MaxNameLength}}}$";
@@ -291,7 +294,7 @@ internal static class ConveyorOpenApi
                     },
                 };
                 operation.Parameters ??= [];
-                AddQuery(operation, "tenant", "Admin keys only: the tenant to act in, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise). Every job is created in this tenant.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", "Admin keys only: the tenant to act in, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise). Every job is created in this tenant.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantPattern });
                 operation.Parameters.Add(new OpenApiParameter
                 {
                     Name = IdempotencyKey.HeaderName,
@@ -307,11 +310,11 @@ internal static class ConveyorOpenApi
                 break;
             case "GetBatch" or "CancelBatch" or "GetWorkflow":
                 operation.Parameters ??= [];
-                AddQuery(operation, "tenant", "Admin keys only: the batch's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", "Admin keys only: the batch's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantPattern });
                 break;
             case "GetJob" or "CancelJob" or "RetryJob" or "DeleteJob" or "GetJobSteps":
                 operation.Parameters ??= [];
-                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own (as an every-tenant listing shows it); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own (as an every-tenant listing shows it); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantPattern });
                 if (endpointName is "CancelJob" or "RetryJob")
                 {
                     AddHeader(operation, "202", "Location", "The job.");
@@ -326,7 +329,7 @@ internal static class ConveyorOpenApi
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Description = "Any JSON value nested at most 64 levels deep." } } },
                 };
                 operation.Parameters ??= [];
-                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", "Admin keys only: the job's tenant, when it is not the key's own; a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantPattern });
                 AddHeader(operation, "202", "Location", "The job.");
                 break;
             case "BulkJobs":
@@ -377,7 +380,7 @@ internal static class ConveyorOpenApi
                 break;
             case "GetSchedule" or "DeleteSchedule" or "PauseSchedule" or "ResumeSchedule" or "TriggerSchedule":
                 operation.Parameters ??= [];
-                AddQuery(operation, "tenant", "Admin keys only: the schedule's tenant, when it is not the key's own ('default' for a schedule defined in code or configuration); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = QueueNamePattern });
+                AddQuery(operation, "tenant", "Admin keys only: the schedule's tenant, when it is not the key's own ('default' for a schedule defined in code or configuration); a tenant key may name only its own tenant (403 otherwise).", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantPattern });
                 if (endpointName == "TriggerSchedule")
                 {
                     AddHeader(operation, "202", "Location", "The job enqueued: GET it for its status.");
@@ -497,7 +500,7 @@ internal static class ConveyorOpenApi
                     Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
                     Description = "The jobs to act on, in one call. Not with filter.",
                 },
-                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^([A-Za-z0-9_.-]{{1,{QueueName.MaxLength}}}|\\*)$", Description = "Admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
+                ["tenant"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = TenantOrEveryPattern, Description = "Admin keys: the tenant of the ids, or '*' for any; the key's tenant when absent." },
             },
         };
         var byFilter = new OpenApiSchema

@@ -35,7 +35,7 @@ internal sealed record ScheduleListCursor(string? Tenant, string Name)
         }
 
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        return slash > 0 && TenantId.IsValid(text[..slash]) && ScheduleValidator.IsValidName(text[(slash + 1)..])
+        return slash > 0 && TenantId.IsStored(text[..slash]) && ScheduleValidator.IsValidName(text[(slash + 1)..])
             ? new ScheduleListCursor(text[..slash], text[(slash + 1)..])
             : null;
     }

@@ -22,7 +22,8 @@ public sealed class GenerateReportHandler(SampleDataDirectory data, ReportFiles 
         }
 
         var stepDelay = configuration.GetValue("Conveyor:Samples:ReportStepDelay", TimeSpan.FromMilliseconds(300));
-        var path = data.ReportPath(context.Tenant, context.JobId);
+        var path = data.ReportPath(context.Tenant, context.JobId)
+            ?? throw new SkipRetryException($"tenant '{context.Tenant}' has no folder of its own under reports/; its report is not written.");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + ".part";
         long bytes;

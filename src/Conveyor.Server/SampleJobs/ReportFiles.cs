@@ -32,8 +32,9 @@ public sealed class ReportFiles(SampleDataDirectory data, IJobStore store, TimeP
             return;
         }
 
-        var directory = Path.GetDirectoryName(data.ReportPath(tenant, "x"))!;
-        if (!Directory.Exists(directory))
+        // No folder of its own under reports/ (a tenant '..'), nothing of this tenant's to look at.
+        var directory = data.ReportPath(tenant, "x") is { } any ? Path.GetDirectoryName(any)! : null;
+        if (directory is null || !Directory.Exists(directory))
         {
             return;
         }

@@ -24,6 +24,22 @@ public sealed class SampleDataDirectory
     /// <summary>The notifications the idempotent sample (note:notify) "sent", one line each: key, job id, attempt.</summary>
     public string OutboxPath => System.IO.Path.Combine(Path, "outbox", "notifications.log");
 
-    /// <summary>The report file of one job; the tenant is part of the path, so one tenant's file is never another's.</summary>
-    public string ReportPath(string tenant, string jobId) => System.IO.Path.Combine(Path, "reports", tenant, jobId + ".csv");
+    /// <summary>The folder of every tenant's reports.</summary>
+    public string ReportsPath => System.IO.Path.Combine(Path, "reports");
+
+    /// <summary>
+    /// The report file of one job; the tenant is part of the path, so one tenant's file is never another's. Null when
+    /// the tenant is not one folder right under <see cref="ReportsPath"/> or the id not one file in it: a tenant '..'
+    /// (stored before tenant ids refused it) would otherwise write into the data directory itself, and the clean-up
+    /// of its folder would remove the files there.
+    /// </summary>
+    public string? ReportPath(string tenant, string jobId)
+    {
+        var folder = System.IO.Path.GetFullPath(System.IO.Path.Combine(ReportsPath, tenant));
+        var file = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, jobId + ".csv"));
+        return string.Equals(System.IO.Path.GetDirectoryName(folder), ReportsPath, StringComparison.Ordinal)
+            && string.Equals(System.IO.Path.GetDirectoryName(file), folder, StringComparison.Ordinal)
+            ? file
+            : null;
+    }
 }

@@ -93,7 +93,7 @@ internal static class SampleJobEndpoints
         var tenant = http.GetConveyorCaller().Tenant;
         var job = await store.GetAsync(tenant, jobId, cancellationToken);
         var path = job is null ? null : data.ReportPath(tenant, jobId);
-        if (job is null || job.Type != GenerateReport.JobType || !File.Exists(path))
+        if (job is null || job.Type != GenerateReport.JobType || path is null || !File.Exists(path))
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status404NotFound,

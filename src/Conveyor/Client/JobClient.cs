@@ -90,7 +90,8 @@ internal sealed class JobClient(
     public async Task<JobInfo?> GetJobAsync(string jobId, string tenant, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobId);
-        if (!TenantId.IsValid(tenant))
+        // A read: a tenant stored before '.' and '..' were refused stays readable.
+        if (!TenantId.IsStored(tenant))
         {
             throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
         }

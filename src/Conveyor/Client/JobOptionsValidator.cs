@@ -69,7 +69,7 @@ internal static class JobOptionsValidator
 
         if (options.Tenant is not null && !TenantId.IsValid(options.Tenant))
         {
-            Fail(nameof(JobOptions.Tenant), $"'{options.Tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'");
+            Fail(nameof(JobOptions.Tenant), TenantId.Problem(options.Tenant).TrimEnd('.'));
         }
     }
 

@@ -30,7 +30,7 @@ internal static class ScheduleValidator
 
         if (!TenantId.IsValid(definition.Tenant))
         {
-            throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Tenant), $"'{definition.Tenant}' is not a valid tenant id.");
+            throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Tenant), TenantId.Problem(definition.Tenant));
         }
 
         if (definition.Queue is { } queue && !QueueName.IsValid(queue))

@@ -147,7 +147,8 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
 
     private static void EnsureTenant(string tenant)
     {
-        if (!TenantId.IsValid(tenant))
+        // A read: a tenant stored before '.' and '..' were refused stays readable.
+        if (!TenantId.IsStored(tenant))
         {
             throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
         }

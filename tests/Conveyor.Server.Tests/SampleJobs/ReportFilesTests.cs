@@ -21,27 +21,27 @@ public sealed class ReportFilesTests : IDisposable
         var purged = JobId.New();
         var young = JobId.New();
         var old = time.GetUtcNow().UtcDateTime - ReportFiles.MinimumAge - TimeSpan.FromMinutes(1);
-        Write(data.ReportPath(TenantId.Default, kept), old);
-        Write(data.ReportPath(TenantId.Default, purged), old);
-        Write(data.ReportPath(TenantId.Default, purged) + ".part", old);
-        Write(data.ReportPath(TenantId.Default, young), time.GetUtcNow().UtcDateTime);
+        Write(data.ReportPath(TenantId.Default, kept)!, old);
+        Write(data.ReportPath(TenantId.Default, purged)!, old);
+        Write(data.ReportPath(TenantId.Default, purged)! + ".part", old);
+        Write(data.ReportPath(TenantId.Default, young)!, time.GetUtcNow().UtcDateTime);
         var files = new ReportFiles(data, store, time);
 
         await files.PruneAsync(TenantId.Default, CancellationToken.None);
 
-        Assert.True(File.Exists(data.ReportPath(TenantId.Default, kept)));
-        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged)));
-        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged) + ".part"));
-        Assert.True(File.Exists(data.ReportPath(TenantId.Default, young)));
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, kept)!));
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged)!));
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, purged)! + ".part"));
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, young)!));
 
         // Within a minute of the last pass nothing is looked at; after it, the next pass runs.
         var later = JobId.New();
-        Write(data.ReportPath(TenantId.Default, later), old);
+        Write(data.ReportPath(TenantId.Default, later)!, old);
         await files.PruneAsync(TenantId.Default, CancellationToken.None);
-        Assert.True(File.Exists(data.ReportPath(TenantId.Default, later)));
+        Assert.True(File.Exists(data.ReportPath(TenantId.Default, later)!));
         time.Advance(TimeSpan.FromMinutes(1));
         await files.PruneAsync(TenantId.Default, CancellationToken.None);
-        Assert.False(File.Exists(data.ReportPath(TenantId.Default, later)));
+        Assert.False(File.Exists(data.ReportPath(TenantId.Default, later)!));
     }
 
     [Fact]
@@ -49,12 +49,34 @@ public sealed class ReportFilesTests : IDisposable
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
         var data = new SampleDataDirectory(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Samples:DataDirectory"] = _directory }).Build());
-        var path = data.ReportPath(TenantId.Default, JobId.New());
+        var path = data.ReportPath(TenantId.Default, JobId.New())!;
         Write(path, time.GetUtcNow().UtcDateTime - ReportFiles.MinimumAge - TimeSpan.FromMinutes(1));
 
         await new ReportFiles(data, UnavailableStore.Create(), time).PruneAsync(TenantId.Default, CancellationToken.None);
 
         Assert.True(File.Exists(path));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task ATenantThatIsNotOneFolderUnderReports_HasNoReportPath_AndItsCleanUpRemovesNothing(string tenant)
+    {
+        // A store may hold such a tenant from before tenant ids refused it: reports/.. is the data directory itself.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        var data = new SampleDataDirectory(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Samples:DataDirectory"] = _directory }).Build());
+        var old = time.GetUtcNow().UtcDateTime - ReportFiles.MinimumAge - TimeSpan.FromMinutes(1);
+        var database = Path.Combine(_directory, "samples.db");
+        var stray = Path.Combine(data.ReportsPath, "stray.csv");
+        Write(database, old);
+        Write(stray, old);
+
+        await new ReportFiles(data, new InMemoryJobStore(time), time).PruneAsync(tenant, CancellationToken.None);
+
+        Assert.Null(data.ReportPath(tenant, JobId.New()));
+        Assert.True(File.Exists(database));
+        Assert.True(File.Exists(stray));
+        Assert.NotNull(data.ReportPath("a.b", JobId.New()));
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Conveyor.Storage;
 using Conveyor.Tests.TestSupport;
 
 namespace Conveyor.Tests.Client;
@@ -46,6 +47,21 @@ public sealed class JobClientGetJobTests
         await using var harness = await ServerHarness.StartAsync(start: false);
 
         Assert.Null(await harness.Client.GetJobAsync(jobId));
+    }
+
+    [Fact]
+    public async Task GetJobAsync_ATenantDotDotStoredBeforeTheRule_StaysReadable_ButCannotBeEnqueuedIn()
+    {
+        await using var harness = await ServerHarness.StartAsync(start: false);
+        var stored = await harness.Store.EnqueueAsync(
+            new NewJob { Id = JobId.New(), Type = "test:echo", Queue = QueueName.Default, Tenant = "..", Payload = "{}"u8.ToArray(), MaxRetry = 0, Retention = TimeSpan.FromDays(1) },
+            CancellationToken.None);
+
+        var job = await harness.Client.GetJobAsync(stored.JobId, "..");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.EnqueueAsync(new EchoJob("hi"), new JobOptions { Tenant = ".." }));
+
+        Assert.Equal("..", job!.Tenant);
+        Assert.Contains("'..' cannot be a tenant id", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -155,6 +155,8 @@ public sealed class JobClientTests
         { new JobOptions { UniqueKey = "a\0b", UniqueFor = TimeSpan.FromMinutes(1) }, "UniqueKey" },
         { new JobOptions { JobId = "has/slash" }, "JobId" },
         { new JobOptions { Tenant = "" }, "Tenant" },
+        { new JobOptions { Tenant = "." }, "Tenant" },
+        { new JobOptions { Tenant = ".." }, "Tenant" },
         { new JobOptions { ProcessIn = TimeSpan.FromSeconds(-5) }, "ProcessIn" },
     };
 
