@@ -76,6 +76,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
 
         // Load balancers that probe with HEAD get the same status.
         group.AnswerHeadAsGet();
+        // Its endpoints only read today; a state-changing one added later is protected as the API's are.
+        group.AddEndpointFilter<RouteGroupBuilder, CrossOriginEndpointFilter>();
         return group;
     }
 
@@ -116,18 +118,22 @@ public static class ConveyorEndpointRouteBuilderExtensions
         group.MapGet("", dashboard.Page).WithName("Dashboard");
         group.MapGet("{file}", dashboard.File).WithName("DashboardFile");
         group.AnswerHeadAsGet();
+        // Its endpoints only read today; a state-changing one added later is protected as the API's are.
+        group.AddEndpointFilter<RouteGroupBuilder, CrossOriginEndpointFilter>();
         return group;
     }
 
     /// <summary>
     /// Makes endpoints of the application's own resolve the Conveyor caller from the API key (401 without one), apply
     /// the tenant's rate limit and answer 503 when the store is down; read the tenant with
-    /// <c>HttpContext.GetConveyorCaller()</c>.
+    /// <c>HttpContext.GetConveyorCaller()</c>. A request that changes something, sent by a browser for a page of another
+    /// origin, is a 403 before any of that.
     /// </summary>
     public static TBuilder RequireConveyorTenant<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEndpointFilter<TBuilder, CrossOriginEndpointFilter>();
         builder.AddEndpointFilter<TBuilder, TenantEndpointFilter>();
         builder.WithMetadata(new Conveyor.AspNetCore.OpenApi.ConveyorTenantMetadata());
         builder.ProducesProblem(StatusCodes.Status401Unauthorized);

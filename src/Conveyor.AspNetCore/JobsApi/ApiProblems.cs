@@ -46,6 +46,12 @@ internal static class ApiProblems
         title: "This API key may not do that.",
         detail: "This endpoint reads or changes what every tenant shares (queues, servers, throughput, limits): use an admin key (Conveyor:Api:Keys:N:Admin = true).");
 
+    /// <summary>A 403 for a browser's request from a page of another origin (<see cref="CrossOriginEndpointFilter"/>).</summary>
+    public static ProblemHttpResult CrossOrigin(string reason) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "A cross-origin request is refused.",
+        detail: $"{reason} Conveyor takes requests that change something from its own pages (the dashboard) and from clients that are not browsers; nothing was done.");
+
     /// <summary>A 403 for a well-formed value this key may not use (another tenant, every tenant), naming the field.</summary>
     public static ProblemHttpResult ForbiddenTenant(string field, string reason) => TypedResults.Problem(
         statusCode: StatusCodes.Status403Forbidden,

@@ -190,6 +190,10 @@ internal static class ConveyorOpenApi
             AddHeader(operation, "401", "WWW-Authenticate", "Bearer");
             AddHeader(operation, "429", "Retry-After", "Seconds to wait before trying again.");
             AddHeader(operation, "503", "Retry-After", "Seconds to wait before trying again.");
+            if (context.Description.HttpMethod is not ("GET" or "HEAD" or "OPTIONS"))
+            {
+                DescribeCrossOriginRefusal(operation);
+            }
         }
 
         foreach (var parameter in operation.Parameters ?? [])
@@ -785,6 +789,24 @@ internal static class ConveyorOpenApi
 
     private static void AddQuery(OpenApiOperation operation, string name, string description, OpenApiSchema schema) =>
         operation.Parameters!.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema });
+
+    /// <summary>The 403 of <see cref="CrossOriginEndpointFilter"/>, which every state-changing operation may answer.</summary>
+    private static void DescribeCrossOriginRefusal(OpenApiOperation operation)
+    {
+        const string CrossOrigin = "A browser's request for a page of another origin (Sec-Fetch-Site other than same-origin or none; without it, an Origin other than the request's Host) is refused; a client that is not a browser sends neither header.";
+        operation.Responses ??= [];
+        if (operation.Responses.TryGetValue("403", out var forbidden) && forbidden is OpenApiResponse concrete)
+        {
+            concrete.Description = (string.IsNullOrEmpty(concrete.Description) || concrete.Description == "Forbidden" ? "Forbidden." : concrete.Description) + " " + CrossOrigin;
+        }
+        else if (forbidden is null)
+        {
+            var problem = operation.Responses.TryGetValue("401", out var unauthorized) && unauthorized is OpenApiResponse { Content: { } content }
+                ? new Dictionary<string, OpenApiMediaType>(content)
+                : null;
+            operation.Responses["403"] = new OpenApiResponse { Description = "Forbidden: " + CrossOrigin, Content = problem };
+        }
+    }
 
     private static void AddHeader(OpenApiOperation operation, string status, string name, string description)
     {
