@@ -65,6 +65,14 @@ catch (Exception e) when (StartupFailure.Describe(e) is { } line)
 await using (app)
 {
     await app.WaitForShutdownAsync();
+
+    // The late loopback check (an address only Kestrel knew, bound before it could be checked) stopped the server:
+    // a failed start like the others, said on stderr.
+    if (app.Services.GetServices<Microsoft.AspNetCore.Hosting.IStartupFilter>().OfType<Conveyor.AspNetCore.LoopbackGuard>().FirstOrDefault()?.StoppedBecause is { } line)
+    {
+        await Console.Error.WriteLineAsync("error: " + line);
+        return 1;
+    }
 }
 
 return 0;

@@ -90,6 +90,51 @@ public sealed class ConveyorApiOptionsTests
     }
 
     [Fact]
+    public async Task NoKeys_AnAddressBoundInCode_StopsTheApplicationAsAFailure()
+    {
+        var exitCode = Environment.ExitCode;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Any, 0));
+        builder.Services.AddConveyor().UseInMemoryStore().AddApi();
+        await using var app = builder.Build();
+        app.MapConveyorApi();
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Lifetime.ApplicationStopping.Register(stopping.SetResult);
+        try
+        {
+            await app.StartAsync();
+            await stopping.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            var guard = app.Services.GetServices<IStartupFilter>().OfType<LoopbackGuard>().Single();
+            Assert.Contains("0.0.0.0", guard.StoppedBecause, StringComparison.Ordinal);
+            Assert.Equal(1, Environment.ExitCode);
+        }
+        finally
+        {
+            Environment.ExitCode = exitCode;
+        }
+    }
+
+    [Theory]
+    [InlineData("10.1.2.3", System.Net.HttpStatusCode.Forbidden)]
+    [InlineData("127.0.0.1", System.Net.HttpStatusCode.OK)]
+    [InlineData("::ffff:127.0.0.1", System.Net.HttpStatusCode.OK)]
+    public async Task NoKeys_ARequestThatReachedANonLoopbackAddress_IsNotAnswered(string localAddress, System.Net.HttpStatusCode expected)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        var server = (Microsoft.AspNetCore.TestHost.TestServer)app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+        var http = await server.SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = "/jobs";
+            c.Connection.LocalIpAddress = System.Net.IPAddress.Parse(localAddress);
+        });
+
+        Assert.Equal((int)expected, http.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task WithKeys_OnANonLoopbackAddress_Starts()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });

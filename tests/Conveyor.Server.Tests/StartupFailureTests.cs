@@ -21,6 +21,8 @@ public sealed class StartupFailureTests : IDisposable
         { "Conveyor__Api__Keys__0__Tenat", "acme", "unknown setting Conveyor:Api:Keys:0:Tenat; did you mean Conveyor:Api:Keys:0:Tenant?" },
         { "Conveyor__Server__StrictPriority", "maybe", "Conveyor:Server:StrictPriority is 'maybe'; it accepts true or false" },
         { "ASPNETCORE_URLS", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty" },
+        { "Kestrel__Endpoints__Http__Url", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty, so the Jobs API may listen on loopback addresses only, but Kestrel:Endpoints:Http:Url is http://0.0.0.0:0" },
+        { "Kestrel__Endpoints__Secure__Url", "https://0.0.0.0:0", "Kestrel:Endpoints:Secure:Url is https://0.0.0.0:0" },
         { "Conveyor__Sqlite__Path", "/proc/conveyor-cannot-be-here/jobs.db", "the SQLite file /proc/conveyor-cannot-be-here/jobs.db cannot be created" },
         { "Conveyor__Sqlite__ConnectionString", "Data Sourc=/tmp/conveyor.db", "error: Conveyor:Sqlite:ConnectionString cannot be read" },
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "'http://127.0.0.1:99999' is not an address to listen on: the port 99999 is not one from 0 to 65535" },
@@ -60,6 +62,18 @@ public sealed class StartupFailureTests : IDisposable
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
 
         AssertOneLineFailure(server, expected);
+    }
+
+    [Fact]
+    public async Task KestrelEndpointOnAnotherAddress_WithoutKeys_IsRefusedBeforeTheServerListens()
+    {
+        var settings = new Dictionary<string, string> { ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"), ["Kestrel__Endpoints__Http__Url"] = "http://0.0.0.0:0" };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
+
+        AssertOneLineFailure(server, "Kestrel:Endpoints:Http:Url is http://0.0.0.0:0");
+        Assert.DoesNotContain("listening on", server.Output, StringComparison.Ordinal);
     }
 
     [Fact]
