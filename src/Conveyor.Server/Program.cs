@@ -14,6 +14,7 @@ try
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     SettingsCheck.ThrowIfInvalid(builder.Configuration);
     ServerAddresses.UseDefaultIfNoneConfigured(builder);
+    LoopbackHosts.AllowOnlyThoseWithoutKeys(builder);
     StartupLogging.HoldBackHostStartFailureLogs(builder.Logging);
 
     // Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.

@@ -24,7 +24,7 @@ public sealed class DotSegmentTests : IDisposable
 
         foreach (var requestLine in requestLines)
         {
-            var response = await RawHttp.SendAsync(address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            var response = await RawHttp.SendAsync(address, $"{requestLine} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 
             Assert.True(response.StartsWith("HTTP/1.1 400 ", StringComparison.Ordinal), $"{requestLine}: {response}");
             Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -32,7 +32,7 @@ public sealed class DotSegmentTests : IDisposable
             Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
         }
 
-        var dotsInASegment = await RawHttp.SendAsync(address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var dotsInASegment = await RawHttp.SendAsync(address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 404 ", dotsInASegment, StringComparison.Ordinal);
     }
 

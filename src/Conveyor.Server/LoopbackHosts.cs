@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.HostFiltering;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Without API keys the server listens on loopback only, and every request is an admin's. A page on another site can
+/// still reach it through the browser: a DNS-rebinding name (evil.example resolving to 127.0.0.1) makes the browser send
+/// evil.example's requests, and show evil.example the answers, with <c>Host: evil.example:8080</c>. So without keys,
+/// ASP.NET Core's host filtering takes only the loopback names (any port) unless the operator set AllowedHosts; with
+/// keys, AllowedHosts is left as configured (every host by default).
+/// </summary>
+internal static class LoopbackHosts
+{
+    public static readonly string[] Names = ["localhost", "127.0.0.1", "[::1]"];
+
+    public static void AllowOnlyThoseWithoutKeys(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (configuration.GetSection("Conveyor:Api:Keys").GetChildren().Any() || !string.IsNullOrEmpty(configuration["AllowedHosts"]))
+        {
+            return;
+        }
+
+        // The host's own defaults read AllowedHosts only when nothing set the hosts before them.
+        builder.Services.Configure<HostFilteringOptions>(options => options.AllowedHosts = [.. Names]);
+    }
+}

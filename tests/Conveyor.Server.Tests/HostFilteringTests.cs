@@ -1,0 +1,72 @@
+using Conveyor.Tests.Http;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>
+/// Without keys the server answers only requests that name it by a loopback name: a DNS-rebinding page (its own name
+/// resolving to 127.0.0.1) would otherwise read and change everything through the visitor's browser.
+/// </summary>
+public sealed class HostFilteringTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-hosts-").FullName;
+
+    [Fact]
+    public async Task WithoutKeys_OnlyLoopbackHostNamesAreAnswered_WithAnyPort()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string> { ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db") });
+        var address = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        foreach (var host in new[] { $"localhost:{address.Port}", "127.0.0.1:1", "[::1]:8080", "LOCALHOST" })
+        {
+            Assert.StartsWith("HTTP/1.1 200 ", await GetAsync(address, "/jobs", host), StringComparison.Ordinal);
+        }
+
+        foreach (var host in new[] { $"evil.example:{address.Port}", "evil.example", "127.0.0.1.evil.example", "localhost.evil.example:8080" })
+        {
+            Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/jobs", host), StringComparison.Ordinal);
+            Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/dashboard", host), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task WithoutKeys_AllowedHostsTheOperatorSet_IsKept()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["AllowedHosts"] = "conveyor.internal",
+        });
+        var address = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("HTTP/1.1 200 ", await GetAsync(address, "/jobs", "conveyor.internal:8080"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/jobs", "localhost"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithKeys_EveryHostIsAnswered_AsBefore()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["Conveyor__Api__Keys__0__Key"] = "a-key-long-enough-0123456789",
+            ["Conveyor__Api__Keys__0__Tenant"] = "acme",
+        });
+        var address = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("HTTP/1.1 200 ", await GetAsync(address, "/healthz", "conveyor.example.com"), StringComparison.Ordinal);
+    }
+
+    private static Task<string> GetAsync(Uri address, string path, string host) =>
+        RawHttp.SendAsync(address, $"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
