@@ -89,6 +89,21 @@ public sealed class ProtocolErrorTests
     }
 
     [Fact]
+    public async Task AHeaderValueInValidUtf8_ReachesTheApplication_WhichAnswersAProblemNamingIt()
+    {
+        // Kestrel decodes header values as UTF-8: only bytes that are not UTF-8 get its empty 400 (above).
+        await using var app = await TestApp.StartAsync(kestrel: true);
+        var utf8 = System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes("clé"));
+
+        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: {utf8}\r\nContent-Length: 21\r\n\r\n{{\"type\": \"test:noop\"}}");
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"detail\":\"Idempotency-Key: ", response, StringComparison.Ordinal);
+        Assert.Empty(await app.StoredJobsAsync());
+    }
+
+    [Fact]
     public async Task ABodyThatDoesNotArrive_Is408AsAProblem_AndStoresNothing()
     {
         await using var app = await TestApp.StartAsync(kestrel: true);

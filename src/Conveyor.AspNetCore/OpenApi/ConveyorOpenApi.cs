@@ -422,8 +422,8 @@ internal static class ConveyorOpenApi
 
     /// <summary>
     /// The answers the server (Kestrel) gives itself, before any application code runs and without a body: 400 for a
-    /// request it cannot parse (a malformed request line, a header value that is not ASCII such as a non-ASCII
-    /// Idempotency-Key), 414 for a request line over its limit, 431 for headers over theirs. ASP.NET Core has no hook
+    /// request it cannot parse (a malformed request line, a header value whose bytes are not UTF-8; one in valid UTF-8
+    /// reaches the application), 414 for a request line over its limit, 431 for headers over theirs. ASP.NET Core has no hook
     /// to answer them as problems (dotnet/aspnetcore#4726).
     /// </summary>
     private static void DescribeServerAnswers(OpenApiOperation operation)
@@ -435,12 +435,12 @@ internal static class ConveyorOpenApi
             if (concrete.Description?.Contains("without a body", StringComparison.Ordinal) != true)
         {
             concrete.Description = (string.IsNullOrEmpty(concrete.Description) || concrete.Description == "Bad Request" ? "Bad Request: the problem names the field." : concrete.Description)
-                + " A request the server cannot parse (a malformed request line, a header value that is not ASCII) is answered by the server itself, before the application, without a body.";
+                + " A request the server cannot parse (a malformed request line, a header value whose bytes are not UTF-8) is answered by the server itself, before the application, without a body.";
             }
         }
         else if (badRequest is null)
         {
-            operation.Responses["400"] = new OpenApiResponse { Description = ServersOwn + "a request it cannot parse (a malformed request line, a header value that is not ASCII)." };
+            operation.Responses["400"] = new OpenApiResponse { Description = ServersOwn + "a request it cannot parse (a malformed request line, a header value whose bytes are not UTF-8)." };
         }
 
         operation.Responses.TryAdd("414", new OpenApiResponse { Description = ServersOwn + "the request line (the URL) is longer than the server takes." });
