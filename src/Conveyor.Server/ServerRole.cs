@@ -69,7 +69,9 @@ internal sealed partial class ServerRole
             app.MapConveyorApi();
             app.MapConveyorDashboard();
             app.MapSampleJobEndpoints();
-            app.MapOpenApi().AnswerHeadAsGet();
+            // The one document there is: another name falls through to the API's 404 problem, not the OpenAPI
+            // endpoint's own text/plain one.
+            app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json").AnswerHeadAsGet();
         }
 
         app.MapConveyorHealth();
