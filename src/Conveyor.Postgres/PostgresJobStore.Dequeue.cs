@@ -597,7 +597,7 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    /// <summary>The error that ended the attempt (none for a release or a snooze), then the item errors the handler recorded.</summary>
+    /// <summary>The item errors the handler recorded, then the error that ended the attempt (none for a release or a snooze).</summary>
     private static IReadOnlyList<JobError> ErrorsToAppend(JobAcknowledgement ack)
     {
         if (ack.Outcome == AckOutcome.Snoozed)

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.HostFiltering;
 
 namespace Conveyor.Server;
@@ -21,7 +22,23 @@ internal static class LoopbackHosts
             return;
         }
 
-        // The host's own defaults read AllowedHosts only when nothing set the hosts before them.
-        builder.Services.Configure<HostFilteringOptions>(options => options.AllowedHosts = [.. Names]);
+        // The host's own defaults read AllowedHosts only when nothing set the hosts before them. A loopback address of
+        // the server's own (--urls http://127.0.0.2:8080) is a name its clients use too.
+        string[] hosts = [.. Names, .. ConfiguredLoopbackAddresses(configuration)];
+        builder.Services.Configure<HostFilteringOptions>(options => options.AllowedHosts = hosts);
+    }
+
+    /// <summary>The loopback IP addresses of the configured URLs (urls, Kestrel:Endpoints), as a Host header names them.</summary>
+    private static IEnumerable<string> ConfiguredLoopbackAddresses(IConfiguration configuration)
+    {
+        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(static e => e["Url"]).OfType<string>());
+        foreach (var url in urls)
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host, out var address) && IPAddress.IsLoopback(address))
+            {
+                yield return uri.Host;
+            }
+        }
     }
 }

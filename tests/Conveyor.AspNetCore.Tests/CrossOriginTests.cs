@@ -71,6 +71,21 @@ public sealed class CrossOriginTests
     }
 
     [Fact]
+    public async Task WithKeys_ARequestCarryingItsKey_IsTaken_FromAPageOfAnotherOrigin()
+    {
+        // A page elsewhere cannot make a browser send the key; one that has it is the application's own (CORS).
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = TestApp.Json("""{"type": "test:noop"}""") };
+        request.Headers.Add("Sec-Fetch-Site", "same-site");
+        request.Headers.Add("Origin", "https://admin.example.com");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.KeyA);
+
+        using var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Get_FromAnotherOrigin_IsAnswered_TheBrowserKeepsTheAnswerFromThePage()
     {
         await using var app = await TestApp.StartAsync();

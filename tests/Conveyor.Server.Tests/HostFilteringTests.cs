@@ -29,6 +29,20 @@ public sealed class HostFilteringTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutKeys_ALoopbackAddressTheServerListensOn_IsAnsweredToo()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.2:0",
+        });
+        var address = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("HTTP/1.1 200 ", await GetAsync(address, "/jobs", $"127.0.0.2:{address.Port}"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/jobs", "127.0.0.3"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithoutKeys_AllowedHostsTheOperatorSet_IsKept()
     {
         using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>

@@ -197,7 +197,7 @@ internal static class CreateJobRequestParser
                         return false;
                     }
 
-                    if (uniqueKey.Length is 0 or > MaxUniqueKeyLength)
+                    if (TextLength.Of(uniqueKey) is 0 or > MaxUniqueKeyLength)
                     {
                         error = new ParseError(name, $"must be 1 to {MaxUniqueKeyLength} characters.");
                         return false;

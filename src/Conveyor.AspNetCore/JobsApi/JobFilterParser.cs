@@ -51,9 +51,9 @@ internal static class JobFilterParser
                 query = query with { Queue = value };
                 return true;
             case "error":
-                if (value.Length is 0 or > JobQuery.MaxErrorFilterLength)
+                if (TextLength.Of(value) is 0 or > JobQuery.MaxErrorFilterLength)
                 {
-                    error = new ParseError(name, $"must be 1 to {JobQuery.MaxErrorFilterLength} characters of the last error's message; it is {value.Length}.");
+                    error = new ParseError(name, $"must be 1 to {JobQuery.MaxErrorFilterLength} characters of the last error's message; it is {TextLength.Of(value)}.");
                     return false;
                 }
 

@@ -1,5 +1,6 @@
 using Conveyor.AspNetCore.JobsApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore;
 
@@ -10,11 +11,17 @@ namespace Conveyor.AspNetCore;
 /// <c>Sec-Fetch-Site</c> header must be <c>same-origin</c> or <c>none</c> (typed in, a bookmark); without one, an
 /// <c>Origin</c> header must name the request's own <c>Host</c>; a request with neither did not come from a browser's
 /// page (curl, another server) and passes. Browsers have sent one or the other on such requests for years.
+/// With API keys the rule does not apply: every request needs its key in a header, which a page elsewhere cannot make a
+/// browser send, and an application may let its own pages of another origin call the API (CORS), or sit behind a proxy
+/// that rewrites Host.
 /// </summary>
 internal sealed class CrossOriginEndpointFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        Refusal(context.HttpContext.Request) is { } reason ? ApiProblems.CrossOrigin(reason) : await next(context).ConfigureAwait(false);
+        context.HttpContext.RequestServices.GetService<ApiKeyTenantResolver>()?.KeysRequired != true
+        && Refusal(context.HttpContext.Request) is { } reason
+            ? ApiProblems.CrossOrigin(reason)
+            : await next(context).ConfigureAwait(false);
 
     /// <summary>Why the request is refused; null when it may go on.</summary>
     public static string? Refusal(HttpRequest request)

@@ -44,7 +44,7 @@ internal static class WorkflowRequestParser
         string? name = null;
         if (root.TryGetProperty("name", out var nameValue) && nameValue.ValueKind != JsonValueKind.Null)
         {
-            if (nameValue.ValueKind != JsonValueKind.String || nameValue.GetString() is not { Length: > 0 and <= MaxNameLength } text || text.Any(char.IsControl))
+            if (nameValue.ValueKind != JsonValueKind.String || nameValue.GetString() is not { Length: > 0 } text || TextLength.Of(text) > MaxNameLength || text.Any(char.IsControl))
             {
                 error = new ParseError("name", $"must be a string of 1 to {MaxNameLength} characters without control characters, or null; it is {CreateJobRequestParser.DescribeValue(nameValue)}.");
                 return null;

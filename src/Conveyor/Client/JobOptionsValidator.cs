@@ -39,7 +39,7 @@ internal static class JobOptionsValidator
 
         if (options.UniqueKey is not null)
         {
-            if (options.UniqueKey.Length is 0 or > 256)
+            if (TextLength.Of(options.UniqueKey) is 0 or > 256)
             {
                 Fail(nameof(JobOptions.UniqueKey), "must be 1 to 256 characters");
             }

@@ -87,16 +87,6 @@ internal sealed class Scheduler(
             _toReconcile = null;
         }
 
-        if (TimeProvider.GetUtcNow() >= _nextSeriesSweep)
-        {
-            foreach (var schedule in await store.ListSchedulesAsync(tenant: null, cancellationToken).ConfigureAwait(false))
-            {
-                StartAtZero(schedule);
-            }
-
-            _nextSeriesSweep = TimeProvider.GetUtcNow() + SeriesSweepInterval;
-        }
-
         while (true)
         {
             var now = TimeProvider.GetUtcNow();
@@ -118,8 +108,38 @@ internal sealed class Scheduler(
 
             if (due.Count < BatchSize || ready.Count < due.Count)
             {
-                return;
+                break;
             }
+        }
+
+        await SweepSeriesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Once a <see cref="SeriesSweepInterval"/>, creates the metric series of every schedule that is not paused, after
+    /// the ticks: the series are for dashboards, and a listing that fails (or is slow) must not hold back a tick.
+    /// </summary>
+    private async Task SweepSeriesAsync(CancellationToken cancellationToken)
+    {
+        if (TimeProvider.GetUtcNow() < _nextSeriesSweep)
+        {
+            return;
+        }
+
+        _nextSeriesSweep = TimeProvider.GetUtcNow() + SeriesSweepInterval;
+        try
+        {
+            foreach (var schedule in await store.ListSchedulesAsync(tenant: null, cancellationToken).ConfigureAwait(false))
+            {
+                if (!schedule.Paused)
+                {
+                    StartAtZero(schedule);
+                }
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.ComponentFailed(_logger, e, "Scheduler's sweep of metric series");
         }
     }
 
@@ -164,6 +184,14 @@ internal sealed class Scheduler(
         {
             // Written to the store by hand or by an older version: stop it rather than read it every tick.
             Log.ScheduleBroken(_logger, schedule.Tenant, schedule.Name, e.Message);
+            await RecordAsync(schedule, null, now, null, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!TenantId.IsValid(schedule.Tenant))
+        {
+            // A tenant earlier versions took ('.', '..'): its jobs can no longer be enqueued, so it stops as above.
+            Log.ScheduleBroken(_logger, schedule.Tenant, schedule.Name, TenantId.Problem(schedule.Tenant));
             await RecordAsync(schedule, null, now, null, cancellationToken).ConfigureAwait(false);
             return null;
         }

@@ -54,6 +54,23 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public async Task AScheduleInADotTenant_StoredBeforeTheRule_StopsOnce_AndTheOthersStillFire()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.Store.TryCreateScheduleAsync(new ScheduleRecord
+        {
+            Tenant = "..", Name = "old", Cron = "* * * * *", TimeZone = "UTC", JobType = "test:echo", Payload = "{}"u8.ToArray(),
+            NextFireAt = Start.AddMinutes(1), CreatedAt = Start, UpdatedAt = Start,
+        }, CancellationToken.None);
+        await bed.CreateAsync("report", "* * * * *");
+
+        await bed.RunUntilAsync(Start.AddMinutes(3), TimeSpan.FromSeconds(30));
+
+        Assert.Null((await bed.Store.GetScheduleAsync("..", "old", CancellationToken.None))!.NextFireAt);
+        Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(2), Start.AddMinutes(3)], await bed.TicksAsync());
+    }
+
+    [Fact]
     public async Task ManySchedulers_SameTicks_OneJobPerTick()
     {
         using var bed = new SchedulerTestBed(Start);

@@ -80,7 +80,8 @@ export async function fetchWithKey(url) {
   const target = new URL(url, location.href);
   let response;
   try {
-    response = await fetch(target, { headers: keyHeader() });
+    // A redirect is not followed with the key: it could lead to another origin.
+    response = await fetch(target, { headers: keyHeader(), redirect: "error" });
   } catch (e) {
     throw new ApiError(0, `${target.pathname} could not be fetched: ${e.message}`, null);
   }
