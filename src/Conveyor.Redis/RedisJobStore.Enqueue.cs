@@ -141,8 +141,8 @@ public sealed partial class RedisJobStore
 
         EnsureQueueName(job.Queue);
 
-        // The shape of a key segment only, '.' and '..' included: the client refuses those for new jobs, but a schedule
-        // or a workflow stored before that rule still enqueues in its tenant.
+        // The shape of a key segment only, '.' and '..' included: the client refuses those for new jobs; this store does
+        // not decide which tenants are allowed, only which keys it can write.
         if (!QueueName.IsValid(job.Tenant))
         {
             throw new ArgumentException($"Tenant '{job.Tenant}' is not valid.", nameof(job));

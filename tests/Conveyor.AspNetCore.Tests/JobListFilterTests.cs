@@ -111,4 +111,18 @@ public sealed class JobListFilterTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "error");
     }
+
+    [Fact]
+    public async Task ErrorTextOfTheLimitInCharactersOutsideTheBmp_IsTaken_AsTheDocumentCountsThem()
+    {
+        // 200 emoji are 200 characters for JSON Schema's maxLength, 400 UTF-16 code units for string.Length.
+        await using var app = await TestApp.StartAsync();
+
+        using var taken = await app.SendAsync(HttpMethod.Get, "/jobs?error=" + Uri.EscapeDataString(string.Concat(Enumerable.Repeat("😀", 200))));
+        using var refused = await app.SendAsync(HttpMethod.Get, "/jobs?error=" + Uri.EscapeDataString(string.Concat(Enumerable.Repeat("😀", 201))));
+
+        Assert.Equal(HttpStatusCode.OK, taken.StatusCode);
+        var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.BadRequest, "error");
+        Assert.Contains("it is 201", problem.GetRawText(), StringComparison.Ordinal);
+    }
 }
