@@ -95,7 +95,9 @@ internal sealed partial class LoopbackGuard(IServer server, ApiKeyTenantResolver
             return false;
         }
 
-        if (uri.Scheme is "unix" || address.StartsWith("http://unix:", StringComparison.OrdinalIgnoreCase) || address.StartsWith("https://unix:", StringComparison.OrdinalIgnoreCase))
+        // A Unix socket or a named pipe is local by nature: no other machine reaches it.
+        if (uri.Scheme is "unix" || address.StartsWith("http://unix:", StringComparison.OrdinalIgnoreCase) || address.StartsWith("https://unix:", StringComparison.OrdinalIgnoreCase)
+            || address.StartsWith("http://pipe:", StringComparison.OrdinalIgnoreCase) || address.StartsWith("https://pipe:", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
