@@ -13,7 +13,7 @@ public sealed class ProtocolErrorTests
     {
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -27,7 +27,7 @@ public sealed class ProtocolErrorTests
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxRequestBytes"] = "1024" }, kestrel: true);
         var chunk = new string('x', 4000);
 
-        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk.Length:x}\r\n{chunk}\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk.Length:x}\r\n{chunk}\r\n0\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 413 ", response, StringComparison.Ordinal);
         Assert.Matches(@"body: at least \d+ bytes; the limit \(Conveyor:Api:MaxRequestBytes\) is 1024 bytes\.", response);
@@ -43,7 +43,7 @@ public sealed class ProtocolErrorTests
         // The server removes dot segments before routing: GET /jobs/. would otherwise answer the listing.
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
@@ -58,7 +58,7 @@ public sealed class ProtocolErrorTests
         // What is left after the dots are removed matches no Conveyor endpoint: routing answers 404 or 405.
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"{requestLine} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 
         Assert.Matches("^HTTP/1.1 (400|404|405) ", response);
         Assert.Empty(await app.StoredJobsAsync());
@@ -69,14 +69,14 @@ public sealed class ProtocolErrorTests
     {
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await RawHttp.SendAsync(app.Address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, "GET /jobs/job.with.dots HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 404 ", response, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("GET /jobs/job_%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
-    [InlineData("GET /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Api-Key: \u00ff\u00fe\r\n\r\n")]
+    [InlineData("GET /jobs/job_%00 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")]
+    [InlineData("GET /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Api-Key: \u00ff\u00fe\r\n\r\n")]
     public async Task RefusedByKestrelBeforeTheApplication_IsAnEmpty400_AsDocumented(string request)
     {
         // ASP.NET Core has no hook for these (dotnet/aspnetcore#4726): the connection is closed with an empty 400.
@@ -95,7 +95,7 @@ public sealed class ProtocolErrorTests
         await using var app = await TestApp.StartAsync(kestrel: true);
         var utf8 = System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes("clé"));
 
-        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: {utf8}\r\nContent-Length: 21\r\n\r\n{{\"type\": \"test:noop\"}}");
+        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: {utf8}\r\nContent-Length: 21\r\n\r\n{{\"type\": \"test:noop\"}}");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -109,7 +109,7 @@ public sealed class ProtocolErrorTests
         await using var app = await TestApp.StartAsync(kestrel: true);
 
         // Kestrel times the body out at its minimum data rate's grace period (5 s): fewer bytes than Content-Length.
-        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":");
+        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":");
 
         Assert.StartsWith("HTTP/1.1 408 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);

@@ -36,6 +36,12 @@ internal static class ApiProblems
         title: "The path is not valid.",
         detail: "The path holds a '.' or '..' segment, which names no job, queue, schedule or limit (the server would read it as another path).");
 
+    public static ProblemHttpResult HostNotLoopback(string host) => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "The Host is not this server's.",
+        detail: $"Without API keys the Jobs API answers requests that name it localhost or a loopback address only, and this one names '{CreateJobRequestParser.Shorten(host)}': " +
+            "a page whose own name resolves to this machine (DNS rebinding) must not act through a visitor's browser. Set AllowedHosts to the names clients use, or configure API keys.");
+
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,
         title: "An API key is required.",

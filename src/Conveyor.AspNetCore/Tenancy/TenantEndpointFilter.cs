@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Net;
 using System.Threading.RateLimiting;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Conveyor.AspNetCore;
@@ -13,14 +15,25 @@ namespace Conveyor.AspNetCore;
 /// limit (429 with Retry-After), and turns an unreachable store into a 503 and a body the server cannot read into a
 /// 400 (or the server's 413) instead of a 500.
 /// </summary>
-internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
+internal sealed partial class TenantEndpointFilter(
+    ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, IConfiguration configuration, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
 {
+    // Without keys every request is an admin's and the server listens on loopback only; a DNS-rebinding page reaches it
+    // through a visitor's browser under its own name, which the Host header says. AllowedHosts other than '*' is the
+    // operator's own choice of names (ASP.NET Core's host filtering then answers the others).
+    private readonly bool _loopbackHostsOnly = !resolver.KeysRequired && configuration["AllowedHosts"] is null or "" or "*";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (DotSegments.InRequestTarget(http))
         {
             return ApiProblems.DotSegment();
+        }
+
+        if (_loopbackHostsOnly && !IsLoopbackName(http.Request.Host))
+        {
+            return ApiProblems.HostNotLoopback(http.Request.Host.Value ?? "");
         }
 
         var caller = resolver.Resolve(http.Request);
@@ -56,6 +69,12 @@ internal sealed partial class TenantEndpointFilter(ApiKeyTenantResolver resolver
             return ApiProblems.Unreadable(e);
         }
     }
+
+    /// <summary>localhost, a loopback address, or no Host at all (no browser sends a request without one).</summary>
+    private static bool IsLoopbackName(HostString host) =>
+        !host.HasValue
+        || string.Equals(host.Host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     [LoggerMessage(LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503.")]
     private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store, string method, string path);
