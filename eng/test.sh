@@ -87,6 +87,25 @@ for f in files:
     passed += int(attrs.get("passed", 0))
     failed += int(attrs.get("failed", 0)) + int(attrs.get("error", 0)) + int(attrs.get("timeout", 0)) + int(attrs.get("aborted", 0))
     skipped += int(attrs.get("notExecuted", 0))
+# What failed and why, from the same files: a CI log that only says "1 failed" cannot be diagnosed afterwards.
+import xml.etree.ElementTree as ET
+ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+for f in files:
+    try:
+        root = ET.parse(f).getroot()
+    except ET.ParseError:
+        continue
+    for result in root.iter(ns + "UnitTestResult"):
+        if result.get("outcome") != "Failed":
+            continue
+        print(f"\n--- FAILED {result.get('testName')}")
+        output = result.find(ns + "Output")
+        for tag, limit in (("ErrorInfo/" + ns + "Message", 4000), ("ErrorInfo/" + ns + "StackTrace", 3000), ("StdOut", 8000)):
+            node = output.find(ns + tag) if output is not None else None
+            if node is not None and node.text:
+                text = node.text.strip()
+                print(text if len(text) <= limit else text[:limit // 2] + "\n[...]\n" + text[-limit // 2:])
+    print(end="", flush=True)
 projects_failed = int(sys.argv[2])
 line = f"{passed} passed, {failed} failed"
 if skipped:
