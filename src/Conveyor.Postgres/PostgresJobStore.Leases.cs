@@ -89,7 +89,10 @@ public sealed partial class PostgresJobStore
 
     // Deletes up to $2 finished jobs whose retention ended at or before $1 (bounded, so one call never holds
     // locks for long or bloats one transaction), and the expired idempotency records, locks and server entries
-    // (small tables). $1 now, $2 limit. Returns the number of jobs deleted. Autovacuum reclaims the dead rows.
+    // (small tables). $1 now, $2 limit. Returns the number of jobs deleted. Autovacuum reclaims the dead rows. Each
+    // DELETE repeats its expiry condition outside its subquery: a row renewed while the DELETE waits for its lock is
+    // re-read against that condition (the subquery's pick is not), so an idempotency key begun again, a rate line
+    // just taken from or a batch given more time stays.
     private const string PurgeTemplate = """
         WITH purged AS (
             DELETE FROM :"schema".jobs
@@ -102,17 +105,17 @@ public sealed partial class PostgresJobStore
             RETURNING 1
         ), keys AS (
             DELETE FROM :"schema".idempotency_records
-            WHERE key IN (SELECT key FROM :"schema".idempotency_records WHERE expires_at <= $1 LIMIT $2)
+            WHERE key IN (SELECT key FROM :"schema".idempotency_records WHERE expires_at <= $1 LIMIT $2) AND expires_at <= $1
         ), locks AS (
             DELETE FROM :"schema".locks WHERE expires_at <= $1
         ), servers AS (
             DELETE FROM :"schema".servers WHERE expires_at <= $1
         ), rate_limiters AS (
             DELETE FROM :"schema".rate_limiters
-            WHERE key IN (SELECT key FROM :"schema".rate_limiters WHERE tat <= $1 LIMIT $2)
+            WHERE key IN (SELECT key FROM :"schema".rate_limiters WHERE tat <= $1 LIMIT $2) AND tat <= $1
         ), batches AS (
             DELETE FROM :"schema".batches
-            WHERE id IN (SELECT id FROM :"schema".batches WHERE expires_at <= $1 LIMIT $2)
+            WHERE id IN (SELECT id FROM :"schema".batches WHERE expires_at <= $1 LIMIT $2) AND expires_at <= $1
         )
         SELECT count(*) FROM purged
         """;

@@ -59,6 +59,11 @@ public sealed class IdempotencyCrashTests(ITestOutputHelper output)
             output.WriteLine($"effect: key {line[0]}, job {line[1]}, attempt {line[2]}");
         }
 
+        foreach (var line in (second.Output + "\n" + third.Output).Split('\n').Where(l => l.Contains("dempoten", StringComparison.Ordinal) || l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)))
+        {
+            output.WriteLine($"worker: {line}");
+        }
+
         foreach (var job in finished)
         {
             output.WriteLine($"{job.Id}: attempts {job.Attempts}; {string.Join(" | ", job.Errors.Select(e => e.Message))}");
