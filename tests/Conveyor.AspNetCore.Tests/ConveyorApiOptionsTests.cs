@@ -132,6 +132,13 @@ public sealed class ConveyorApiOptionsTests
         });
 
         Assert.Equal((int)expected, http.Response.StatusCode);
+        if (expected == System.Net.HttpStatusCode.Forbidden)
+        {
+            // A problem that says why, as every other refusal of the API does.
+            Assert.Equal("application/problem+json", http.Response.ContentType);
+            using var problem = await System.Text.Json.JsonDocument.ParseAsync(http.Response.Body);
+            Assert.Contains("loopback", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -42,6 +42,12 @@ internal static class ApiProblems
         detail: $"Without API keys the Jobs API answers requests that name it localhost or a loopback address only, and this one names '{CreateJobRequestParser.Shorten(host)}': " +
             "a page whose own name resolves to this machine (DNS rebinding) must not act through a visitor's browser. Set AllowedHosts to the names clients use, or configure API keys.");
 
+    /// <summary>A 403 for a request that reached a non-loopback address of a server without keys, in the moment before it stops (the loopback guard).</summary>
+    public static ProblemHttpResult NotLoopbackAddress() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "This server answers on loopback addresses only.",
+        detail: "No API keys are configured (Conveyor:Api:Keys), so the Jobs API may be reached on loopback addresses only, and this request came to another one; the server is stopping. Configure API keys or listen on 127.0.0.1.");
+
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,
         title: "An API key is required.",

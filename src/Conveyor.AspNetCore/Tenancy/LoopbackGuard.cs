@@ -1,9 +1,9 @@
 using System.Net;
+using Conveyor.AspNetCore.JobsApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -73,8 +73,7 @@ internal sealed partial class LoopbackGuard(IServer server, ApiKeyTenantResolver
             {
                 if (http.Connection.LocalIpAddress is { } local && !IPAddress.IsLoopback(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local))
                 {
-                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    return Task.CompletedTask;
+                    return ApiProblems.NotLoopbackAddress().ExecuteAsync(http);
                 }
 
                 return nextMiddleware(http);
