@@ -39,7 +39,8 @@ fi
 
 # Two lanes side by side, each running its projects one after another: most tests wait on a store, a browser or a
 # child process, so two at a time finish sooner on two cores. Lane A holds every project that uses the shared
-# PostgreSQL (its restart tests stop it for everyone else) and the Server tests' real processes; lane B the rest.
+# PostgreSQL (its restart tests stop it for everyone else), the Server tests' real processes and the two quick
+# in-process projects that even out the lanes (B's browser and packaging take longer); lane B the rest.
 # Each project's output is printed whole when it ends, so the log reads project by project.
 run_lane() {
   local lane=$1; shift
@@ -62,7 +63,7 @@ for proj in $(find tests samples -name '*.Tests.csproj' -not -path '*/bin/*' -no
   case $(basename "$proj" .csproj) in
     Conveyor.Postgres.Tests) lane_a=("$proj" "${lane_a[@]}") ;;
     Conveyor.Dashboard.Tests|Conveyor.Packaging.Tests) lane_b=("$proj" "${lane_b[@]}") ;;
-    Conveyor.Server.Tests|Conveyor.Cli.Tests|Conveyor.OpenTelemetry.Tests|Conveyor.Testing.Tests|Notes.Tests) lane_a+=("$proj") ;;
+    Conveyor.Server.Tests|Conveyor.Cli.Tests|Conveyor.OpenTelemetry.Tests|Conveyor.Testing.Tests|Notes.Tests|Conveyor.Sqlite.Tests|Conveyor.Tests) lane_a+=("$proj") ;;
     *) lane_b+=("$proj") ;;
   esac
 done
