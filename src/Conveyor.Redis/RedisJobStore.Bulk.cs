@@ -75,6 +75,7 @@ public sealed partial class RedisJobStore
             batch.Execute();
             var cleanup = db.CreateBatch();
             var cleanups = new List<Task>();
+            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
             var requeued = false;
             foreach (var (queue, positions, pending) in calls)
             {
@@ -88,7 +89,7 @@ public sealed partial class RedisJobStore
                     if (action == JobBulkAction.Delete && result == JobCommandResult.Done)
                     {
                         var id = jobIds[positions[j]];
-                        RemoveIdLookup(cleanup, cleanups, id, queue);
+                        RemoveIdLookup(cleanup, cleanups, removed, id, queue);
                         if ((string?)answer[2] is { Length: > 0 } uniqueKey)
                         {
                             cleanups.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)answer[1]!, uniqueKey)], [$"{queue}\t{id}\t", "prefix"]));
@@ -101,6 +102,7 @@ public sealed partial class RedisJobStore
             {
                 cleanup.Execute();
                 await Task.WhenAll(cleanups).ConfigureAwait(false);
+                await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
             }
 
             if (requeued)

@@ -161,6 +161,7 @@ public sealed partial class RedisJobStore
         }
 
         var refused = new Dictionary<int, EnqueueResult>();
+        List<int>? heldAlready = null;
         var explicitIds = indexes.Where(i => !JobId.IsGenerated(jobs[i].Id)).ToList();
         if (explicitIds.Count > 0)
         {
@@ -184,6 +185,10 @@ public sealed partial class RedisJobStore
                 {
                     // The lookup names a queue without the job: left by an enqueue that did not finish. Take it over.
                     await EvaluateAsync(db, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [(string?)holder, jobs[i].Queue]).ConfigureAwait(false);
+                }
+                else if (!holder.IsNull)
+                {
+                    (heldAlready ??= []).Add(i);
                 }
             }
         }
@@ -251,6 +256,11 @@ public sealed partial class RedisJobStore
                     results[chunk[k]] = new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobStateExtensions.FromStorageName((string)stored[(k * 3) + 1]!), job.Queue, RedisTime.Instant(stored[(k * 3) + 2]) ?? DateTimeOffset.UnixEpoch);
                 }
             }
+        }
+
+        if (heldAlready is not null)
+        {
+            await KeepLookupsAsync(db, heldAlready.Where(i => results[i]!.Outcome == EnqueueOutcome.Enqueued).Select(i => (jobs[i].Id, jobs[i].Queue))).ConfigureAwait(false);
         }
 
         if (anyPending)

@@ -130,6 +130,7 @@ public sealed partial class RedisJobStore
             var deleted = 0;
             var cleanup = db.CreateBatch();
             var tasks = new List<Task>();
+            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
             foreach (var (queue, result) in results)
             {
                 var values = (RedisValue[])result!;
@@ -137,7 +138,7 @@ public sealed partial class RedisJobStore
                 {
                     deleted++;
                     var id = (string)values[i]!;
-                    RemoveIdLookup(cleanup, tasks, id, queue);
+                    RemoveIdLookup(cleanup, tasks, removed, id, queue);
                     if (!values[i + 2].IsNullOrEmpty)
                     {
                         tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));
@@ -152,6 +153,7 @@ public sealed partial class RedisJobStore
                 [nowText, limit, _keys.BatchPrefix, _keys.BatchListingPrefix]));
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);
+            await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
             return deleted;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

@@ -164,7 +164,8 @@ public sealed partial class RedisJobStore
             {
                 var cleanup = db.CreateBatch();
                 var tasks = new List<Task>();
-                RemoveIdLookup(cleanup, tasks, jobId, queue);
+                var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
+                RemoveIdLookup(cleanup, tasks, removed, jobId, queue);
                 if ((string?)result[1] is { Length: > 0 } uniqueKey)
                 {
                     tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey(tenant, uniqueKey)], [$"{queue}\t{jobId}\t", "prefix"]));
@@ -172,6 +173,7 @@ public sealed partial class RedisJobStore
 
                 cleanup.Execute();
                 await Task.WhenAll(tasks).ConfigureAwait(false);
+                await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
             }
 
             return outcome;

@@ -35,10 +35,11 @@ public sealed partial class RedisJobStore
 
             var cleanup = db.CreateBatch();
             var tasks = new List<Task>();
+            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
             for (var i = 0; i + 3 <= values.Length; i += 3)
             {
                 var id = (string)values[i]!;
-                RemoveIdLookup(cleanup, tasks, id, queue);
+                RemoveIdLookup(cleanup, tasks, removed, id, queue);
                 if (!values[i + 2].IsNullOrEmpty)
                 {
                     tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));
@@ -47,6 +48,7 @@ public sealed partial class RedisJobStore
 
             cleanup.Execute();
             await Task.WhenAll(tasks).ConfigureAwait(false);
+            await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
             return values.Length / 3;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

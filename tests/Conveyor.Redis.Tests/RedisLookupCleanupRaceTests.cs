@@ -1,0 +1,180 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// A job deleted (by an operator or the janitor's purge) loses its id lookup in a step after the script that deletes
+/// it, since the lookup lives outside the queue's slot. A job stored again under the same id in that gap (an idempotent
+/// create's derived id, sent again) must keep its lookup: without it no read, cancel or delete by id finds the job.
+/// </summary>
+public sealed class RedisLookupCleanupRaceTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [RedisFact]
+    public async Task Delete_WhenTheSameIdIsStoredAgainBeforeTheLookupIsDropped_KeepsTheNewJobsLookup()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var interleaved = await InterleavedStoreAsync(prefix);
+        await using var store = interleaved.Store;
+        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await store.InitializeAsync(CancellationToken.None);
+        await other.InitializeAsync(CancellationToken.None);
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-1" };
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        // Between delete.lua and the lookup's removal: another server stores the id again, in the same queue.
+        interleaved.After(RedisScript.Delete, async () =>
+            Assert.Equal(EnqueueOutcome.Enqueued, (await other.EnqueueAsync(job, CancellationToken.None)).Outcome));
+        Assert.Equal(JobCommandResult.Done, await store.DeleteAsync(TenantId.Default, job.Id, CancellationToken.None));
+
+        Assert.Equal(JobState.Pending, (await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.State);
+        Assert.Equal(JobCommandResult.Done, await other.CancelAsync(TenantId.Default, job.Id, CancellationToken.None));
+    }
+
+    [RedisFact]
+    public async Task Purge_WhenTheSameIdIsStoredAgainBeforeTheLookupIsDropped_KeepsTheNewJobsLookup()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var interleaved = await InterleavedStoreAsync(prefix);
+        await using var store = interleaved.Store;
+        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await store.InitializeAsync(CancellationToken.None);
+        await other.InitializeAsync(CancellationToken.None);
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-2", Retention = TimeSpan.FromMinutes(1) };
+        await store.EnqueueAsync(job, CancellationToken.None);
+        var leased = Assert.Single(await store.DequeueAsync(new DequeueRequest { Queues = [new QueueQuota("default", 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(5) }, CancellationToken.None));
+        await store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        interleaved.After(RedisScript.Purge, async () =>
+            Assert.Equal(EnqueueOutcome.Enqueued, (await other.EnqueueAsync(job, CancellationToken.None)).Outcome));
+        Assert.Equal(1, await store.PurgeExpiredAsync(10, CancellationToken.None));
+
+        Assert.Equal(JobState.Pending, (await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.State);
+    }
+
+    [RedisFact]
+    public async Task Enqueue_WhenTheOldJobIsDeletedBetweenItsClaimAndItsStore_KeepsTheNewJobsLookup()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var interleaved = await InterleavedStoreAsync(prefix);
+        await using var store = interleaved.Store;
+        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await store.InitializeAsync(CancellationToken.None);
+        await other.InitializeAsync(CancellationToken.None);
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-3" };
+        await other.EnqueueAsync(job, CancellationToken.None);
+        await other.CancelAsync(TenantId.Default, job.Id, CancellationToken.None);
+
+        // The claim finds the old job's lookup (same queue) and keeps it; the old job and that lookup go before the store.
+        interleaved.After(RedisScript.ClaimId, async () =>
+            Assert.Equal(JobCommandResult.Done, await other.DeleteAsync(TenantId.Default, job.Id, CancellationToken.None)));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+
+        Assert.Equal(JobState.Pending, (await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.State);
+    }
+
+    private async Task<Interleaving> InterleavedStoreAsync(string prefix)
+    {
+        var connection = await RedisTestEnvironment.ConnectionAsync();
+        var interleaving = new Interleaving();
+        var database = DispatchProxy.Create<IDatabase, InterceptingProxy>();
+        ((InterceptingProxy)(object)database).Init(connection.GetDatabase(), interleaving);
+        var multiplexer = DispatchProxy.Create<IConnectionMultiplexer, ConnectionProxy>();
+        ((ConnectionProxy)(object)multiplexer).Init(connection, database);
+        interleaving.Store = new RedisJobStore(multiplexer, new RedisStoreOptions { KeyPrefix = prefix }, _time);
+        return interleaving;
+    }
+
+    /// <summary>Runs an action once, right after a given script has answered and before the store reads its answer.</summary>
+    internal sealed class Interleaving
+    {
+        private byte[]? _sha;
+        private Func<Task>? _action;
+
+        public RedisJobStore Store { get; set; } = null!;
+
+        public void After(RedisScript script, Func<Task> action)
+        {
+            _sha = script.Sha1;
+            _action = action;
+        }
+
+        public object? Wrap(MethodInfo method, object?[]? args, object? result)
+        {
+            if (method.Name == nameof(IDatabaseAsync.ScriptEvaluateAsync) && args is [byte[] sha, ..] && _sha is not null && sha.AsSpan().SequenceEqual(_sha)
+                && result is Task<RedisResult> reply && Interlocked.Exchange(ref _action, null) is { } action)
+            {
+                return ThenAsync(reply, action);
+            }
+
+            return result;
+        }
+
+        private static async Task<RedisResult> ThenAsync(Task<RedisResult> reply, Func<Task> action)
+        {
+            var result = await reply;
+            await action();
+            return result;
+        }
+    }
+
+    /// <summary>A database (and the batches it creates) whose script calls go through an <see cref="Interleaving"/>.</summary>
+    public class InterceptingProxy : DispatchProxy
+    {
+        private object _inner = null!;
+        private Interleaving _interleaving = null!;
+
+        internal void Init(object inner, Interleaving interleaving)
+        {
+            _inner = inner;
+            _interleaving = interleaving;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            var result = Forward(_inner, targetMethod!, args);
+            if (targetMethod!.Name == nameof(IDatabase.CreateBatch) && result is IBatch batch)
+            {
+                var proxy = Create<IBatch, InterceptingProxy>();
+                ((InterceptingProxy)(object)proxy).Init(batch, _interleaving);
+                return proxy;
+            }
+
+            return _interleaving.Wrap(targetMethod, args, result);
+        }
+    }
+
+    /// <summary>A connection that hands out the intercepting database and forwards everything else.</summary>
+    public class ConnectionProxy : DispatchProxy
+    {
+        private IConnectionMultiplexer _inner = null!;
+        private IDatabase _database = null!;
+
+        internal void Init(IConnectionMultiplexer inner, IDatabase database)
+        {
+            _inner = inner;
+            _database = database;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod!.Name == nameof(IConnectionMultiplexer.GetDatabase) ? _database : Forward(_inner, targetMethod, args);
+    }
+
+    private static object? Forward(object inner, MethodInfo method, object?[]? args)
+    {
+        try
+        {
+            return method.Invoke(inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+}
