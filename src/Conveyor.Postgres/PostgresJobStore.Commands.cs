@@ -193,25 +193,26 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// Runs one of the command statements, after <paramref name="before"/> (same parameters, same implicit
-    /// transaction) when given; returns the state the job had before, or null when there is no such job.
+    /// transaction) when given; returns the state the job had before, or null when there is no such job. A cancel or
+    /// delete of a waiting workflow step takes the step, then its batch; the acknowledgement of the step it waits for
+    /// takes that step, the batch, then the waiting one: when PostgreSQL breaks that cycle by rolling the command back
+    /// (whole, one implicit transaction), it runs again instead of answering a store fault.
     /// </summary>
-    private async ValueTask<JobState?> RunCommandAsync(string sql, string tenant, string jobId, string? channel, CancellationToken cancellationToken, string? before = null)
+    private ValueTask<JobState?> RunCommandAsync(string sql, string tenant, string jobId, string? channel, CancellationToken cancellationToken, string? before = null)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);
         var now = Now();
-        try
-        {
-            await using var batch = CommandBatch(sql, tenant, () => P(jobId), now, channel, before);
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? JobStateExtensions.FromStorageName(reader.GetString(0))
-                : null;
-        }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
-        {
-            throw Fault(exception);
-        }
+        return RunAgainAfterConflictsAsync<JobState?>(
+            async () =>
+            {
+                await using var batch = CommandBatch(sql, tenant, () => P(jobId), now, channel, before);
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? JobStateExtensions.FromStorageName(reader.GetString(0))
+                    : null;
+            },
+            cancellationToken);
     }
 
     /// <summary>

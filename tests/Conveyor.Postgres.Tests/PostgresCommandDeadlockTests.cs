@@ -1,0 +1,76 @@
+using Conveyor.Storage;
+using Npgsql;
+
+namespace Conveyor.Postgres.Tests;
+
+/// <summary>
+/// A user's cancel or delete of a workflow step that waits takes the step's row, then its batch's (to count it); the
+/// acknowledgement of the step before it takes that step, the batch, then the waiting step. PostgreSQL breaks the cycle by
+/// rolling one side back: when it picks the user's command, the command must run again rather than answer a store fault
+/// (503), as a batch's cancel and the bulk commands do.
+/// </summary>
+public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
+{
+    private readonly PostgresTestSchema _schema = new();
+    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
+    private PostgresJobStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
+        {
+            _store = await _schema.CreateInitializedStoreAsync(_time);
+        }
+    }
+
+    public async Task DisposeAsync() => await _schema.DisposeAsync();
+
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ACommandOnAWaitingStep_RolledBackForADeadlockWithThePreviousStepsAcknowledgement_RunsAgain(bool delete)
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var step = TestJobs.New() with { BatchId = batch.Id };
+        var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
+        Assert.True((await _store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+
+        // The acknowledgement of the step, as far as its batch: it waits longer than the command before it looks for a
+        // cycle, so that PostgreSQL rolls the command back.
+        await using var connection = await _schema.OpenConnectionAsync();
+        await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
+        await using var acknowledgement = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE""");
+
+        var command = delete
+            ? _store.DeleteAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask()
+            : _store.CancelAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask();
+        await TestWait.UntilAsync(
+            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%target AS%{schema}.jobs%'") > 0,
+            because: "the command to hold the waiting step and wait for the batch's row");
+
+        // Then the acknowledgement reaches the step that waited for its job: a cycle.
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE""");
+        await acknowledgement.CommitAsync();
+
+        Assert.Equal(JobCommandResult.Done, await command);
+        var info = (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        Assert.Equal((2, 1), (info.Total, info.Cancelled));
+        if (delete)
+        {
+            Assert.Null(await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None));
+        }
+        else
+        {
+            Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
