@@ -105,10 +105,16 @@ public sealed partial class PostgresJobStore
             EnqueueResult[] results;
             if (!enlisted && jobs.Any(static j => j?.HasFlow == true))
             {
-                // A job that waits is inserted and linked to what it waits for in one transaction.
-                await using var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                results = await EnqueueCoreAsync(connection, own, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
-                await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                // A job that waits is inserted and linked to what it waits for in one transaction, which locks those jobs
+                // by id, where an acknowledgement locks the job it finishes, then what waited for it: when PostgreSQL
+                // breaks such a cycle by rolling the transaction back, it runs again.
+                results = await RunAgainAfterConflictsAsync(async () =>
+                {
+                    await using var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    var stored = await EnqueueCoreAsync(connection, own, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+                    await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return stored;
+                }, cancellationToken).ConfigureAwait(false);
             }
             else
             {

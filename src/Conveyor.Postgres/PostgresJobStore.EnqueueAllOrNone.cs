@@ -30,7 +30,13 @@ public sealed partial class PostgresJobStore
         {
             var enlisted = System.Transactions.Transaction.Current is not null;
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await EnqueueAllOrNoneOnAsync(connection, null, jobs, enlisted ? string.Empty : _notifier.EchoMark, cancellationToken).ConfigureAwait(false);
+            // In a transaction of its own (not enlisted), run again when PostgreSQL breaks a deadlock by rolling it back
+            // (EnqueueManyAsync says where jobs that wait meet an acknowledgement).
+            var result = enlisted
+                ? await EnqueueAllOrNoneOnAsync(connection, null, jobs, string.Empty, cancellationToken).ConfigureAwait(false)
+                : await RunAgainAfterConflictsAsync(
+                    async () => await EnqueueAllOrNoneOnAsync(connection, null, jobs, _notifier.EchoMark, cancellationToken).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
             if (!enlisted && result.Results.Any(static r => r.State == JobState.Pending))
             {
                 _signal.Set();

@@ -4,10 +4,12 @@ using Npgsql;
 namespace Conveyor.Postgres.Tests;
 
 /// <summary>
+/// What a user's call does in one transaction of the store's own runs again when PostgreSQL rolls it back to break a
+/// deadlock with an acknowledgement, rather than answer a store fault (503), as a batch's cancel and the bulk commands do.
 /// A user's cancel or delete of a workflow step that waits takes the step's row, then its batch's (to count it); the
 /// acknowledgement of the step before it takes that step, the batch, then the waiting step. PostgreSQL breaks the cycle by
-/// rolling one side back: when it picks the user's command, the command must run again rather than answer a store fault
-/// (503), as a batch's cancel and the bulk commands do.
+/// rolling one side back. An enqueue of a job that waits for two steps, one of which waits for the other, locks
+/// them by id, and the acknowledgement of the first takes it, then the one that waits for it.
 /// </summary>
 public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
 {
@@ -66,6 +68,40 @@ public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
         {
             Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
         }
+    }
+
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AContinuationOfTwoStepsWhereOneWaitsForTheOther_RolledBackForADeadlockWithTheFirstStepsAcknowledgement_IsStoredOnTheNextRun(bool allOrNone)
+    {
+        // The second step waits for the first and has an id that sorts before it, so the enqueue locks it first.
+        var first = TestJobs.New(id: "step-b-" + Guid.NewGuid().ToString("N"));
+        var second = TestJobs.New(id: "step-a-" + Guid.NewGuid().ToString("N")) with { DependsOn = [new JobDependency(first.Id, SuccessOnly: false)] };
+        Assert.Equal(2, (await _store.EnqueueManyAsync([first, second], CancellationToken.None)).Count(r => r.Outcome == EnqueueOutcome.Enqueued));
+        Assert.Equal(first.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+
+        // The acknowledgement of the first step holds it (and waits longer than the enqueue before it looks for a cycle).
+        await using var connection = await _schema.OpenConnectionAsync();
+        await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
+        await using var acknowledgement = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{first.Id}' FOR NO KEY UPDATE""");
+
+        var after = TestJobs.New() with { DependsOn = [new JobDependency(first.Id, SuccessOnly: false), new JobDependency(second.Id, SuccessOnly: false)] };
+        var enqueue = allOrNone
+            ? Task.Run(async () => (await _store.EnqueueAllOrNoneAsync([after], CancellationToken.None)).Results[0])
+            : Task.Run(async () => (await _store.EnqueueManyAsync([after], CancellationToken.None))[0]);
+        await TestWait.UntilAsync(
+            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%flow_link_in_order%'") > 0,
+            because: "the enqueue to hold the second step and wait for the first");
+
+        // Then the acknowledgement reaches the step that waited for its job: a cycle.
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{second.Id}' FOR NO KEY UPDATE""");
+        await acknowledgement.CommitAsync();
+
+        var result = await enqueue;
+        Assert.Equal((EnqueueOutcome.Enqueued, JobState.Waiting), (result.Outcome, result.State));
+        Assert.Equal(JobState.Waiting, (await _store.GetAsync(TenantId.Default, after.Id, CancellationToken.None))!.State);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
