@@ -130,6 +130,7 @@ public sealed partial class PostgresJobStore
         // In key order, so that two servers' batches lock the records they share in the same order (no deadlock).
         var order = Enumerable.Range(0, begins.Count).OrderBy(i => begins[i].Key, StringComparer.Ordinal).ToList();
         var results = new IdempotencyBeginResult?[begins.Count];
+        var conflicts = 0;
         try
         {
             // A refusing row committed after a statement's snapshot is locked but not visible to its SELECT: the next
@@ -153,22 +154,37 @@ public sealed partial class PostgresJobStore
                     batch.BatchCommands.Add(command);
                 }
 
-                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                var read = new List<(int Index, IdempotencyBeginResult Result)>(order.Count);
+                try
                 {
+                    await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     foreach (var i in order)
                     {
                         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
-                            results[i] = reader.GetString(0) switch
+                            read.Add((i, reader.GetString(0) switch
                             {
                                 "started" => IdempotencyBeginResult.Started,
                                 "done" => IdempotencyBeginResult.AlreadyDone(reader.GetString(1), JobRows.Time(reader, 3)),
                                 _ => IdempotencyBeginResult.InProgress(reader.GetString(1), JobRows.Time(reader, 2)),
-                            };
+                            }));
                         }
 
                         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                     }
+                }
+                catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && ++conflicts < 5)
+                {
+                    // PostgreSQL rolled the whole batch back to break a deadlock with a transaction that holds some of
+                    // these records (an acknowledgement completing its key): nothing of this run holds, so it runs
+                    // again. Answered as a fault, it would run a fail-open handler without its key.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * conflicts)), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                foreach (var (i, result) in read)
+                {
+                    results[i] = result;
                 }
 
                 order.RemoveAll(i => results[i] is not null);
