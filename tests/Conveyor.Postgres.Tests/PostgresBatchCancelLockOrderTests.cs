@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using Npgsql;
 
 namespace Conveyor.Postgres.Tests;
 
@@ -10,22 +9,8 @@ namespace Conveyor.Postgres.Tests;
 /// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. And a job that joins the batch while the cancel waits for the
 /// batch's row is cancelled with the others, though the cancel's first statement could not see it.
 /// </summary>
-public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
+public sealed class PostgresBatchCancelLockOrderTests : PostgresLockRaceTestBase
 {
-    private readonly PostgresTestSchema _schema = new();
-    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
-        {
-            _store = await _schema.CreateInitializedStoreAsync(_time);
-        }
-    }
-
-    public async Task DisposeAsync() => await _schema.DisposeAsync();
-
     [PostgresFact]
     public async Task ACancelWaitingForTheStepAnAcknowledgementHolds_HasTakenNeitherTheBatchNorTheNextStep_AndCompletesOnceItCommits()
     {
@@ -34,28 +19,28 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
         var step = TestJobs.New(id: "step-b-" + Guid.NewGuid().ToString("N")) with { BatchId = batch.Id };
         var next = TestJobs.New(id: "step-a-" + Guid.NewGuid().ToString("N")) with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
-        Assert.True((await _store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
-        Assert.Equal(step.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
 
         // An acknowledgement of the step takes the step's row, then its batch's, then the next step's.
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await using var acknowledgement = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
 
-        var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
+        var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
             because: "the cancel to wait for the running step's row");
 
         // Both are free: the cancel has taken neither (NOWAIT fails at once where it has).
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE NOWAIT""");
         await acknowledgement.CommitAsync();
 
         Assert.True(await cancel);
-        Assert.True((await _store.GetAsync(TenantId.Default, step.Id, CancellationToken.None))!.CancelRequested);
-        Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
-        Assert.Equal(BatchState.Cancelled, (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+        Assert.True((await Store.GetAsync(TenantId.Default, step.Id, CancellationToken.None))!.CancelRequested);
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
+        Assert.Equal(BatchState.Cancelled, (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
     }
 
     [PostgresFact]
@@ -63,23 +48,23 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
     {
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
         var first = TestJobs.New() with { BatchId = batch.Id };
-        Assert.True((await _store.CreateBatchAsync(batch, [first], CancellationToken.None)).AllStored);
+        Assert.True((await Store.CreateBatchAsync(batch, [first], CancellationToken.None)).AllStored);
 
         // A job naming its batch, stored by a transaction that holds the batch's row until it commits.
         var joined = TestJobs.New() with { BatchId = batch.Id };
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await using var adding = await connection.BeginTransactionAsync();
-        Assert.Equal(JobState.Pending, (await _store.EnqueueAsync(connection, adding, joined)).State);
+        Assert.Equal(JobState.Pending, (await Store.EnqueueAsync(connection, adding, joined)).State);
 
-        var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
+        var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
             because: "the cancel to wait for the batch's row");
         await adding.CommitAsync();
 
         Assert.True(await cancel);
-        Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, joined.Id, CancellationToken.None))!.State);
-        var info = (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(TenantId.Default, joined.Id, CancellationToken.None))!.State);
+        var info = (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((BatchState.Cancelled, 2, 2, 0), (info.State, info.Total, info.Cancelled, info.Unfinished));
         Assert.NotNull(info.FinishedAt);
     }
@@ -89,25 +74,25 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
     {
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
         var member = TestJobs.New() with { BatchId = batch.Id };
-        Assert.True((await _store.CreateBatchAsync(batch, [member], CancellationToken.None)).AllStored);
+        Assert.True((await Store.CreateBatchAsync(batch, [member], CancellationToken.None)).AllStored);
 
         // Another cancel of the batch, holding its turn.
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await using var other = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{_schema.Name}:{batch.Id}', 0))");
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0))");
 
-        var cancel = _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
+        var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
             because: "the cancel to wait for its turn");
 
         // It has locked nothing while it waits.
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{member.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{member.Id}' FOR NO KEY UPDATE NOWAIT""");
         await other.CommitAsync();
 
         Assert.True(await cancel);
-        Assert.Equal(BatchState.Cancelled, (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+        Assert.Equal(BatchState.Cancelled, (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
     }
 
     [PostgresFact]
@@ -119,23 +104,17 @@ public sealed class PostgresBatchCancelLockOrderTests : IAsyncLifetime
         {
             var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
             var members = Enumerable.Range(0, 300).Select(_ => TestJobs.New() with { BatchId = batch.Id }).ToArray();
-            Assert.True((await _store.CreateBatchAsync(batch, members, CancellationToken.None)).AllStored);
+            Assert.True((await Store.CreateBatchAsync(batch, members, CancellationToken.None)).AllStored);
             var ids = members.Select(m => m.Id).ToArray();
 
             var deletes = Enumerable.Range(0, 3).Select(i => Task.Run(async () =>
-                await _store.RunBulkAsync(JobBulkAction.Delete, TenantId.Default, ids.OrderBy(_ => Random.Shared.Next()).Take(150).ToArray(), CancellationToken.None))).ToArray();
-            var cancel = Task.Run(async () => await _store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+                await Store.RunBulkAsync(JobBulkAction.Delete, TenantId.Default, ids.OrderBy(_ => Random.Shared.Next()).Take(150).ToArray(), CancellationToken.None))).ToArray();
+            var cancel = Task.Run(async () => await Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
 
             await Task.WhenAll([.. deletes, cancel]);
-            var info = (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            var info = (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
             Assert.Equal(BatchState.Cancelled, info.State);
             Assert.Equal(info.Total, info.Succeeded + info.Failed + info.Cancelled);
         }
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using Npgsql;
 
 namespace Conveyor.Postgres.Tests;
 
@@ -11,22 +10,8 @@ namespace Conveyor.Postgres.Tests;
 /// rolling one side back. An enqueue of a job that waits for two steps, one of which waits for the other, locks
 /// them by id, and the acknowledgement of the first takes it, then the one that waits for it.
 /// </summary>
-public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
+public sealed class PostgresCommandDeadlockTests : PostgresLockRaceTestBase
 {
-    private readonly PostgresTestSchema _schema = new();
-    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
-        {
-            _store = await _schema.CreateInitializedStoreAsync(_time);
-        }
-    }
-
-    public async Task DisposeAsync() => await _schema.DisposeAsync();
-
     [PostgresTheory]
     [InlineData(false)]
     [InlineData(true)]
@@ -35,38 +20,38 @@ public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
         var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
         var step = TestJobs.New() with { BatchId = batch.Id };
         var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
-        Assert.True((await _store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
-        Assert.Equal(step.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
 
         // The acknowledgement of the step, as far as its batch: it waits longer than the command before it looks for a
         // cycle, so that PostgreSQL rolls the command back.
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
         await using var acknowledgement = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE""");
 
         var command = delete
-            ? _store.DeleteAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask()
-            : _store.CancelAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask();
+            ? Store.DeleteAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask()
+            : Store.CancelAsync(TenantId.Default, next.Id, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%target AS%{schema}.jobs%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%target AS%{schema}.jobs%'") > 0,
             because: "the command to hold the waiting step and wait for the batch's row");
 
         // Then the acknowledgement reaches the step that waited for its job: a cycle.
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE""");
         await acknowledgement.CommitAsync();
 
         Assert.Equal(JobCommandResult.Done, await command);
-        var info = (await _store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        var info = (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((2, 1), (info.Total, info.Cancelled));
         if (delete)
         {
-            Assert.Null(await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None));
+            Assert.Null(await Store.GetAsync(TenantId.Default, next.Id, CancellationToken.None));
         }
         else
         {
-            Assert.Equal(JobState.Cancelled, (await _store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
+            Assert.Equal(JobState.Cancelled, (await Store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
         }
     }
 
@@ -78,35 +63,29 @@ public sealed class PostgresCommandDeadlockTests : IAsyncLifetime
         // The second step waits for the first and has an id that sorts before it, so the enqueue locks it first.
         var first = TestJobs.New(id: "step-b-" + Guid.NewGuid().ToString("N"));
         var second = TestJobs.New(id: "step-a-" + Guid.NewGuid().ToString("N")) with { DependsOn = [new JobDependency(first.Id, SuccessOnly: false)] };
-        Assert.Equal(2, (await _store.EnqueueManyAsync([first, second], CancellationToken.None)).Count(r => r.Outcome == EnqueueOutcome.Enqueued));
-        Assert.Equal(first.Id, Assert.Single(await _store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        Assert.Equal(2, (await Store.EnqueueManyAsync([first, second], CancellationToken.None)).Count(r => r.Outcome == EnqueueOutcome.Enqueued));
+        Assert.Equal(first.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
 
         // The acknowledgement of the first step holds it (and waits longer than the enqueue before it looks for a cycle).
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
         await using var acknowledgement = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{first.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{first.Id}' FOR NO KEY UPDATE""");
 
         var after = TestJobs.New() with { DependsOn = [new JobDependency(first.Id, SuccessOnly: false), new JobDependency(second.Id, SuccessOnly: false)] };
         var enqueue = allOrNone
-            ? Task.Run(async () => (await _store.EnqueueAllOrNoneAsync([after], CancellationToken.None)).Results[0])
-            : Task.Run(async () => (await _store.EnqueueManyAsync([after], CancellationToken.None))[0]);
+            ? Task.Run(async () => (await Store.EnqueueAllOrNoneAsync([after], CancellationToken.None)).Results[0])
+            : Task.Run(async () => (await Store.EnqueueManyAsync([after], CancellationToken.None))[0]);
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%flow_link_in_order%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%flow_link_in_order%'") > 0,
             because: "the enqueue to hold the second step and wait for the first");
 
         // Then the acknowledgement reaches the step that waited for its job: a cycle.
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".jobs WHERE id = '{second.Id}' FOR NO KEY UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{second.Id}' FOR NO KEY UPDATE""");
         await acknowledgement.CommitAsync();
 
         var result = await enqueue;
         Assert.Equal((EnqueueOutcome.Enqueued, JobState.Waiting), (result.Outcome, result.State));
-        Assert.Equal(JobState.Waiting, (await _store.GetAsync(TenantId.Default, after.Id, CancellationToken.None))!.State);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
+        Assert.Equal(JobState.Waiting, (await Store.GetAsync(TenantId.Default, after.Id, CancellationToken.None))!.State);
     }
 }

@@ -1,5 +1,4 @@
 using Conveyor.Storage;
-using Npgsql;
 
 namespace Conveyor.Postgres.Tests;
 
@@ -9,43 +8,29 @@ namespace Conveyor.Postgres.Tests;
 /// then rolls one side back. The begin runs again: answered as a store fault, a fail-open handler would run without its
 /// key (and a fail-closed one wait five seconds for nothing).
 /// </summary>
-public sealed class PostgresIdempotencyDeadlockTests : IAsyncLifetime
+public sealed class PostgresIdempotencyDeadlockTests : PostgresLockRaceTestBase
 {
-    private readonly PostgresTestSchema _schema = new();
-    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
-        {
-            _store = await _schema.CreateInitializedStoreAsync(_time);
-        }
-    }
-
-    public async Task DisposeAsync() => await _schema.DisposeAsync();
-
     [PostgresFact]
     public async Task BeginsRolledBackForADeadlock_RunAgain_AndStartTheirKeys()
     {
         string[] keys = ["default/t/k1", "default/t/k2"];
         Assert.All(await BeginAsync(keys, new LeaseRef("job-dead", 1)), r => Assert.Equal(IdempotencyBeginOutcome.Started, r.Outcome));
-        _time.Advance(TimeSpan.FromMinutes(2)); // expired: the next begins take them over
+        Time.Advance(TimeSpan.FromMinutes(2)); // expired: the next begins take them over
 
         // Another transaction holds the second record and looks for cycles later than the begins do, so that
         // PostgreSQL rolls the begins back.
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
         await using var other = await connection.BeginTransactionAsync();
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".idempotency_records WHERE key = '{keys[1]}' FOR UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".idempotency_records WHERE key = '{keys[1]}' FOR UPDATE""");
 
         var begin = Task.Run(async () => await BeginAsync(keys, new LeaseRef("job-new", 1)));
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_records%' AND query LIKE '%{_schema.Name}%' AND pid <> {connection.ProcessID}") > 0,
+            async () => await Schema.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_records%' AND query LIKE '%{Schema.Name}%' AND pid <> {connection.ProcessID}") > 0,
             because: "the begins to hold the first record and wait for the second");
 
         // Then the other transaction reaches for the first record: a cycle.
-        await ExecuteAsync(connection, $"""SELECT 1 FROM "{_schema.Name}".idempotency_records WHERE key = '{keys[0]}' FOR UPDATE""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".idempotency_records WHERE key = '{keys[0]}' FOR UPDATE""");
         await other.CommitAsync();
 
         Assert.All(await begin, r => Assert.Equal(IdempotencyBeginOutcome.Started, r.Outcome));
@@ -53,11 +38,5 @@ public sealed class PostgresIdempotencyDeadlockTests : IAsyncLifetime
     }
 
     private async Task<IReadOnlyList<IdempotencyBeginResult>> BeginAsync(string[] keys, LeaseRef owner) =>
-        await _store.TryBeginIdempotencyKeysAsync([.. keys.Select(k => new IdempotencyBegin(k, owner, _time.GetUtcNow().AddMinutes(1)))], CancellationToken.None);
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+        await Store.TryBeginIdempotencyKeysAsync([.. keys.Select(k => new IdempotencyBegin(k, owner, Time.GetUtcNow().AddMinutes(1)))], CancellationToken.None);
 }

@@ -9,44 +9,30 @@ namespace Conveyor.Postgres.Tests;
 /// and keep it. Found by the idempotency crash test: a key begun by a recovered job at the moment the janitor purged
 /// the dead worker's record was deleted under it, and the key's duplicate ran the handler beside it.
 /// </summary>
-public sealed class PostgresPurgeRaceTests : IAsyncLifetime
+public sealed class PostgresPurgeRaceTests : PostgresLockRaceTestBase
 {
-    private readonly PostgresTestSchema _schema = new();
-    private readonly FakeTimeProvider _time = new(TestJobs.StartTime);
-    private PostgresJobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
-        {
-            _store = await _schema.CreateInitializedStoreAsync(_time);
-        }
-    }
-
-    public async Task DisposeAsync() => await _schema.DisposeAsync();
-
     [PostgresFact]
     public async Task AnIdempotencyKeyBegunAgainWhileThePurgeWaitsForIt_IsKept_AndItsDuplicateWaits()
     {
         const string key = "default/note:notify/note-1";
         var dead = new LeaseRef("job-dead", 1);
         Assert.Equal(IdempotencyBeginOutcome.Started, await BeginAsync(key, dead));
-        _time.Advance(TimeSpan.FromMinutes(2)); // the dead attempt's record has expired
+        Time.Advance(TimeSpan.FromMinutes(2)); // the dead attempt's record has expired
 
         // The begin of a recovered attempt, in a transaction that holds the record's row until it commits.
-        await using var connection = await _schema.OpenConnectionAsync();
+        await using var connection = await Schema.OpenConnectionAsync();
         await using var begin = await connection.BeginTransactionAsync();
         await using (var command = new NpgsqlCommand(
-            $"""UPDATE "{_schema.Name}".idempotency_records SET job_id = 'job-recovered', lease_token = 2, expires_at = $1 WHERE key = $2""", connection, begin))
+            $"""UPDATE "{Schema.Name}".idempotency_records SET job_id = 'job-recovered', lease_token = 2, expires_at = $1 WHERE key = $2""", connection, begin))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = _time.GetUtcNow().AddMinutes(1) });
+            command.Parameters.Add(new NpgsqlParameter { Value = Time.GetUtcNow().AddMinutes(1) });
             command.Parameters.Add(new NpgsqlParameter { Value = key });
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
-        var purge = _store.PurgeExpiredAsync(100, CancellationToken.None).AsTask();
+        var purge = Store.PurgeExpiredAsync(100, CancellationToken.None).AsTask();
         await TestWait.UntilAsync(
-            async () => await _schema.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_records%' AND query LIKE '%{_schema.Name}%'") > 0,
+            async () => await Schema.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_records%' AND query LIKE '%{Schema.Name}%'") > 0,
             because: "the purge to wait for the record's row");
         await begin.CommitAsync();
         await purge;
@@ -56,5 +42,5 @@ public sealed class PostgresPurgeRaceTests : IAsyncLifetime
     }
 
     private async Task<IdempotencyBeginOutcome> BeginAsync(string key, LeaseRef owner) =>
-        (await _store.TryBeginIdempotencyKeysAsync([new IdempotencyBegin(key, owner, _time.GetUtcNow().AddMinutes(1))], CancellationToken.None))[0].Outcome;
+        (await Store.TryBeginIdempotencyKeysAsync([new IdempotencyBegin(key, owner, Time.GetUtcNow().AddMinutes(1))], CancellationToken.None))[0].Outcome;
 }
