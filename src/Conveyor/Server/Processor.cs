@@ -1,3 +1,4 @@
+using System.Globalization;
 using Conveyor.Diagnostics;
 using Conveyor.Handlers;
 using Conveyor.Middleware;
@@ -259,13 +260,14 @@ internal sealed class Processor(
         if ((exception is null || exception is JobSuspendedException) && context.SnoozeRequest is { } snooze)
         {
             metrics.JobSnoozed(job.Type, job.Queue, snooze.MetricReason);
+            var (until, reason) = UntilTheDeadlineAtMost(job, snooze.Until, snooze.Reason);
             return new JobAcknowledgement
             {
                 JobId = job.Id,
                 LeaseToken = job.LeaseToken,
                 Outcome = AckOutcome.Snoozed,
-                SnoozeUntil = snooze.Until,
-                SnoozeReason = snooze.Reason,
+                SnoozeUntil = until,
+                SnoozeReason = reason,
             };
         }
 
@@ -345,7 +347,8 @@ internal sealed class Processor(
         JobSignalWait decided;
         try
         {
-            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Name, wait.Until, JobSignal.WaitReason(wait.Name, wait.Until), CancellationToken.None).ConfigureAwait(false);
+            var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Name, wait.Until));
+            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Name, until, reason, CancellationToken.None).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException e)
         {
@@ -401,6 +404,16 @@ internal sealed class Processor(
             SnoozeReason = UnknownJobTypeSnooze.Reason(job.Type),
         };
     }
+
+    /// <summary>
+    /// A job that sleeps, waits for a signal or is snoozed past its deadline waits until the deadline only: it then
+    /// runs, and fails at the start of the attempt as any job past its deadline does, so that it is failed (and alerted
+    /// on) when it became useless rather than when its wait ends. A signal that comes before still resumes it.
+    /// </summary>
+    private static (DateTimeOffset Until, string Reason) UntilTheDeadlineAtMost(LeasedJob job, DateTimeOffset until, string reason) =>
+        job.Deadline is { } deadline && deadline < until
+            ? (deadline, string.Create(CultureInfo.InvariantCulture, $"{reason} The job's deadline {deadline.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} comes first: it fails then."))
+            : (until, reason);
 
     private static JobAcknowledgement Fail(JobError error, LeasedJob job, IReadOnlyList<JobError> itemErrors)
     {

@@ -211,6 +211,44 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
+    public async Task AWaitBeyondTheJobsDeadline_ParksItUntilTheDeadline_ThenItFails_AndALaterSignalIsRefused()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))));
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(2);
+        var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray(), new JobOptions { Deadline = deadline });
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled || j.State.IsFinished());
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.True(parked.ScheduledAt <= deadline, $"parked until {parked.ScheduledAt:O}, after the deadline {deadline:O}");
+        Assert.Contains("The job's deadline", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("deadline", done.Errors[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(["start@1", "open"], log);
+        Assert.Equal(JobSignalResult.Finished, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", "1"u8.ToArray(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ASleepBeyondTheJobsDeadline_FailsTheJobAtTheDeadline()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:sleep", async (context, _) =>
+        {
+            log.Enqueue($"start@{context.Attempt}");
+            await context.SleepAsync("night", TimeSpan.FromHours(8));
+            log.Enqueue("after");
+        }));
+        var job = await harness.Client.EnqueueAsync("test:sleep", "{}"u8.ToArray(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddSeconds(2) });
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("deadline", done.Errors[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(["start@1"], log);
+    }
+
+    [Fact]
     public async Task ASleepName_UsedTwiceInOneAttempt_IsAnInvalidOperationException_ButASleepAndAStepMayShareAName()
     {
         var log = new ConcurrentQueue<string>();
