@@ -192,6 +192,19 @@ public sealed class CreateBatchTests
     }
 
     [Fact]
+    public async Task Post_RepeatAfterAJobOfTheFirstBatchWasDeleted_Is409SayingSo_NotThatTheRequestDiffers()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        var first = await CreatedAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "import-18"));
+        var deleted = first.GetProperty("job_ids")[1].GetString();
+        Assert.Equal(HttpStatusCode.NoContent, (await app.SendAsync(HttpMethod.Delete, $"/jobs/{deleted}", TestApp.KeyA)).StatusCode);
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "import-18"), HttpStatusCode.Conflict);
+
+        Assert.Contains($"its job {deleted} has been deleted since", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddJobs_AddsToARunningBatch_ThenACancelledBatchIs409()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

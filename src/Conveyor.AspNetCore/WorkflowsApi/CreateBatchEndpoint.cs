@@ -272,9 +272,11 @@ internal static class CreateBatchEndpoint
         var same = batch.Workflow is null
             && await store.GetAsync(tenant, IdempotencyKey.ToJobId(tenant, key, $"batch\n{request.Jobs.Count}"), cancellationToken).ConfigureAwait(false) is null;
         var requests = request.Jobs.Append(request.OnSuccess).Append(request.OnComplete).Where(static r => r is not null).ToList();
+        string? deleted = null;
         for (var i = 0; same && i < built.All.Count; i++)
         {
             var stored = await store.GetAsync(tenant, built.All[i].Id, cancellationToken).ConfigureAwait(false);
+            deleted = stored is null ? built.All[i].Id : null;
             same = stored is not null && IdempotencyKey.SameRequest(stored, requests[i]!, options.DefaultMaxRetry);
         }
 
@@ -289,9 +291,12 @@ internal static class CreateBatchEndpoint
 
         if (!same)
         {
+            // A job of the first request deleted since cannot be compared: say so rather than blame the request.
             return ApiProblems.Conflict(
                 "Idempotency-Key reused with a different request.",
-                $"The key '{key}' already created batch {batchId} with other jobs. Use a new key for a new batch.");
+                deleted is null
+                    ? $"The key '{key}' already created batch {batchId} with other jobs. Use a new key for a new batch."
+                    : $"The key '{key}' already created batch {batchId}, and its job {deleted} has been deleted since, so this request cannot be compared with the first one. Use a new key to create the batch again.");
         }
 
         http.Response.Headers["Idempotent-Replayed"] = "true";

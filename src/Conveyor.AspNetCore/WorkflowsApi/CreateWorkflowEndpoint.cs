@@ -144,7 +144,7 @@ internal static class CreateWorkflowEndpoint
         {
             return ApiProblems.Conflict(
                 "Idempotency-Key reused with a different request.",
-                $"The key '{key}' already created workflow {workflowId} with another name or other steps. Use a new key for a new workflow.");
+                $"The key '{key}' already created workflow {workflowId} with another name or other steps, or steps of it have been deleted since. Use a new key for a new workflow.");
         }
 
         http.Response.Headers["Idempotent-Replayed"] = "true";
