@@ -65,7 +65,9 @@ start() {
   as_postgres "$bin/initdb" -D "$DATA" -U postgres --auth-local=trust --auth-host=trust \
     --encoding=UTF8 --locale=C.UTF-8 >&2
   # Loopback only; the socket lives in the throwaway directory, not in /var/run/postgresql.
-  # Durability settings are relaxed: the cluster is thrown away after the run.
+  # Durability settings are relaxed: the cluster is thrown away after the run. So an immediate stop or a kill of
+  # this cluster can lose commits it acknowledged (jobs then run twice): tests restart it with 'pg_ctl -m fast', and
+  # crash tests of PostgreSQL itself need a cluster with the defaults.
   cat >>"$DATA/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PORT
