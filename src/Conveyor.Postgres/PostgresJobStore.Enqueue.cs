@@ -154,6 +154,21 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(job);
         try
         {
+            // A job that waits or joins a batch is inserted and then linked: two statements, which must commit together
+            // (alone, a failure or crash between them left it waiting for nothing, forever). Without a transaction of
+            // the caller's, this call opens one; a transaction the caller began on the connection without passing it
+            // makes BeginTransaction refuse, and then the two already share that one.
+            if (transaction is null && job.HasFlow && System.Transactions.Transaction.Current is null
+                && await TryBeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false) is { } own)
+            {
+                await using (own)
+                {
+                    var stored = await EnqueueCoreAsync(connection, own, [job], echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
+                    await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return stored[0];
+                }
+            }
+
             // The caller commits, so this store cannot wake its own workers itself: the NOTIFY carries no echo mark.
             var results = await EnqueueCoreAsync(connection, transaction, [job], echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
             return results[0];
@@ -161,6 +176,18 @@ public sealed partial class PostgresJobStore
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {
             throw PostgresFaults.Wrap(exception);
+        }
+    }
+
+    private static async ValueTask<NpgsqlTransaction?> TryBeginTransactionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a transaction is in progress on the connection
         }
     }
 

@@ -9,7 +9,7 @@ namespace Conveyor.Postgres.Tests;
 /// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. And a job that joins the batch while the cancel waits for the
 /// batch's row is cancelled with the others, though the cancel's first statement could not see it.
 /// </summary>
-public sealed class PostgresBatchCancelLockOrderTests : PostgresLockRaceTestBase
+public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
 {
     [PostgresFact]
     public async Task ACancelWaitingForTheStepAnAcknowledgementHolds_HasTakenNeitherTheBatchNorTheNextStep_AndCompletesOnceItCommits()

@@ -10,7 +10,7 @@ namespace Conveyor.Postgres.Tests;
 /// rolling one side back. An enqueue of a job that waits for two steps, one of which waits for the other, locks
 /// them by id, and the acknowledgement of the first takes it, then the one that waits for it.
 /// </summary>
-public sealed class PostgresCommandDeadlockTests : PostgresLockRaceTestBase
+public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
 {
     [PostgresTheory]
     [InlineData(false)]

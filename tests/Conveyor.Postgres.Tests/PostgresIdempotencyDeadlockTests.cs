@@ -8,7 +8,7 @@ namespace Conveyor.Postgres.Tests;
 /// then rolls one side back. The begin runs again: answered as a store fault, a fail-open handler would run without its
 /// key (and a fail-closed one wait five seconds for nothing).
 /// </summary>
-public sealed class PostgresIdempotencyDeadlockTests : PostgresLockRaceTestBase
+public sealed class PostgresIdempotencyDeadlockTests : PostgresStoreTestBase
 {
     [PostgresFact]
     public async Task BeginsRolledBackForADeadlock_RunAgain_AndStartTheirKeys()

@@ -9,7 +9,7 @@ namespace Conveyor.Postgres.Tests;
 /// and keep it. Found by the idempotency crash test: a key begun by a recovered job at the moment the janitor purged
 /// the dead worker's record was deleted under it, and the key's duplicate ran the handler beside it.
 /// </summary>
-public sealed class PostgresPurgeRaceTests : PostgresLockRaceTestBase
+public sealed class PostgresPurgeRaceTests : PostgresStoreTestBase
 {
     [PostgresFact]
     public async Task AnIdempotencyKeyBegunAgainWhileThePurgeWaitsForIt_IsKept_AndItsDuplicateWaits()

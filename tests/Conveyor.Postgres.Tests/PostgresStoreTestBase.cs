@@ -3,11 +3,11 @@ using Npgsql;
 namespace Conveyor.Postgres.Tests;
 
 /// <summary>
-/// A store on a schema of its own, on a fake clock, for tests that interleave a store operation with a transaction
-/// of their own: the test holds a row lock, starts the operation, waits until PostgreSQL shows it waiting for a lock,
-/// then lets it go.
+/// A store on a schema of its own, on a fake clock, and raw statements beside it: for tests that run the store inside
+/// a transaction of their own, or interleave a store operation with one (the test holds a row lock, starts the
+/// operation, waits until PostgreSQL shows it waiting for a lock, then lets it go).
 /// </summary>
-public abstract class PostgresLockRaceTestBase : IAsyncLifetime
+public abstract class PostgresStoreTestBase : IAsyncLifetime
 {
     protected PostgresTestSchema Schema { get; } = new();
 
