@@ -135,7 +135,7 @@ public sealed partial class PostgresJobStore
         {
             // A refusing row committed after a statement's snapshot is locked but not visible to its SELECT: the next
             // run of the statement sees it. A handful of runs is plenty; each waits for the other writer.
-            for (var run = 0; order.Count > 0; run++)
+            for (var run = 0; order.Count > 0;)
             {
                 if (run == 10)
                 {
@@ -173,7 +173,7 @@ public sealed partial class PostgresJobStore
                         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
-                catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && ++conflicts < 5)
+                catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && ++conflicts < 5 && System.Transactions.Transaction.Current is null)
                 {
                     // PostgreSQL rolled the whole batch back to break a deadlock with a transaction that holds some of
                     // these records (an acknowledgement completing its key): nothing of this run holds, so it runs
@@ -186,6 +186,8 @@ public sealed partial class PostgresJobStore
                 {
                     results[i] = result;
                 }
+
+                run++;
 
                 order.RemoveAll(i => results[i] is not null);
             }

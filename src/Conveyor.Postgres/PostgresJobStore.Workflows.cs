@@ -198,6 +198,8 @@ public sealed partial class PostgresJobStore
     /// safe), after a short random pause so that the sides of a cycle do not meet again at once; any other failure to
     /// answer is the store's fault, as for every call. A batch's cancel and bulk commands over its members lock rows in
     /// orders that can cross (see CancelBatchTemplate): three tries were not enough for three bulk deletes racing a cancel.
+    /// Inside an ambient TransactionScope the connection enlists in the caller's transaction, which the rollback
+    /// aborted whole: nothing runs again there, and the conflict is the caller's fault to handle.
     /// </summary>
     private async ValueTask<T> RunAgainAfterConflictsAsync<T>(Func<ValueTask<T>> once, CancellationToken cancellationToken = default)
     {
@@ -207,7 +209,7 @@ public sealed partial class PostgresJobStore
             {
                 return await once().ConfigureAwait(false);
             }
-            catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 5)
+            catch (PostgresException conflict) when (PostgresFaults.IsConflict(conflict.SqlState) && attempt < 5 && System.Transactions.Transaction.Current is null)
             {
                 // Real time, as the reconnect's: it paces real round trips, and a fake clock in a test would never end it.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), TimeProvider.System, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,8 @@ namespace Conveyor.Postgres.Tests;
 /// </summary>
 public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
 {
+    protected override Action<PostgresStoreOptions> ConfigureStore => DeadlockTimeoutOfSeconds(4);
+
     [PostgresTheory]
     [InlineData(false)]
     [InlineData(true)]
@@ -26,7 +28,7 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
         // The acknowledgement of the step, as far as its batch: it waits longer than the command before it looks for a
         // cycle, so that PostgreSQL rolls the command back.
         await using var connection = await Schema.OpenConnectionAsync();
-        await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
+        await ExecuteAsync(connection, "SET deadlock_timeout = '60s'");
         await using var acknowledgement = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{step.Id}' FOR NO KEY UPDATE""");
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE""");
@@ -68,7 +70,7 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
 
         // The acknowledgement of the first step holds it (and waits longer than the enqueue before it looks for a cycle).
         await using var connection = await Schema.OpenConnectionAsync();
-        await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
+        await ExecuteAsync(connection, "SET deadlock_timeout = '60s'");
         await using var acknowledgement = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{first.Id}' FOR NO KEY UPDATE""");
 
@@ -77,7 +79,7 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
             ? Task.Run(async () => (await Store.EnqueueAllOrNoneAsync([after], CancellationToken.None)).Results[0])
             : Task.Run(async () => (await Store.EnqueueManyAsync([after], CancellationToken.None))[0]);
         await TestWait.UntilAsync(
-            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%flow_link_in_order%'") > 0,
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%{schema}.flow_link_in_order%'") > 0,
             because: "the enqueue to hold the second step and wait for the first");
 
         // Then the acknowledgement reaches the step that waited for its job: a cycle.

@@ -10,6 +10,8 @@ namespace Conveyor.Postgres.Tests;
 /// </summary>
 public sealed class PostgresIdempotencyDeadlockTests : PostgresStoreTestBase
 {
+    protected override Action<PostgresStoreOptions> ConfigureStore => DeadlockTimeoutOfSeconds(4);
+
     [PostgresFact]
     public async Task BeginsRolledBackForADeadlock_RunAgain_AndStartTheirKeys()
     {
@@ -20,7 +22,7 @@ public sealed class PostgresIdempotencyDeadlockTests : PostgresStoreTestBase
         // Another transaction holds the second record and looks for cycles later than the begins do, so that
         // PostgreSQL rolls the begins back.
         await using var connection = await Schema.OpenConnectionAsync();
-        await ExecuteAsync(connection, "SET deadlock_timeout = '30s'");
+        await ExecuteAsync(connection, "SET deadlock_timeout = '60s'");
         await using var other = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".idempotency_records WHERE key = '{keys[1]}' FOR UPDATE""");
 

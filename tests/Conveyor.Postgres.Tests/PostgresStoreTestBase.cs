@@ -19,11 +19,22 @@ public abstract class PostgresStoreTestBase : IAsyncLifetime
     {
         if (PostgresTestServer.UnavailableReason is null || PostgresTestServer.IsCi)
         {
-            Store = await Schema.CreateInitializedStoreAsync(Time);
+            Store = await Schema.CreateInitializedStoreAsync(Time, ConfigureStore);
         }
     }
 
     public async Task DisposeAsync() => await Schema.DisposeAsync();
+
+    /// <summary>The store's options beyond the schema's defaults.</summary>
+    protected virtual Action<PostgresStoreOptions>? ConfigureStore => null;
+
+    /// <summary>
+    /// For a test that makes the store the side PostgreSQL rolls back in a deadlock: PostgreSQL looks for a cycle once,
+    /// deadlock_timeout after a session began to wait, so the store's sessions wait long enough for the test to close
+    /// the cycle on a loaded machine (the test's own session looks later still, with a longer one).
+    /// </summary>
+    protected static Action<PostgresStoreOptions> DeadlockTimeoutOfSeconds(int seconds) =>
+        options => options.ConnectionString += $";Options=-c deadlock_timeout={seconds}s";
 
     protected static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
