@@ -259,6 +259,11 @@ internal sealed class Processor(
 
         if ((exception is null || exception is JobSuspendedException) && context.SnoozeRequest is { } snooze)
         {
+            if (DeadlinePassed(job, now) is { } passed)
+            {
+                return Fail(passed, job, context.ItemErrors);
+            }
+
             metrics.JobSnoozed(job.Type, job.Queue, snooze.MetricReason);
             var (until, reason) = UntilTheDeadlineAtMost(job, snooze.Until, snooze.Reason);
             return new JobAcknowledgement
@@ -344,6 +349,12 @@ internal sealed class Processor(
             return null;
         }
 
+        // Parked with its deadline passed, the store would record the wait as timed out, which it has not.
+        if (DeadlinePassed(job, timeProvider.GetUtcNow()) is { } passed)
+        {
+            return Fail(passed, job, context.ItemErrors);
+        }
+
         JobSignalWait decided;
         try
         {
@@ -410,6 +421,11 @@ internal sealed class Processor(
     /// runs, and fails at the start of the attempt as any job past its deadline does, so that it is failed (and alerted
     /// on) when it became useless rather than when its wait ends. A signal that comes before still resumes it.
     /// </summary>
+    private static JobError? DeadlinePassed(LeasedJob job, DateTimeOffset now) =>
+        job.Deadline is { } deadline && deadline <= now
+            ? new JobError(job.Attempt, $"The deadline {deadline:O} passed before the job could wait.", null, null, now)
+            : null;
+
     private static (DateTimeOffset Until, string Reason) UntilTheDeadlineAtMost(LeasedJob job, DateTimeOffset until, string reason) =>
         job.Deadline is { } deadline && deadline < until
             ? (deadline, string.Create(CultureInfo.InvariantCulture, $"{reason} The job's deadline {deadline.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} comes first: it fails then."))

@@ -215,7 +215,7 @@ public sealed class SignalWaitTests
     {
         var log = new ConcurrentQueue<string>();
         await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:approval", ApprovalHandler(log, TimeSpan.FromHours(1))));
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(2);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
         var job = await harness.Client.EnqueueAsync("test:approval", "{}"u8.ToArray(), new JobOptions { Deadline = deadline });
 
         var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled || j.State.IsFinished());
@@ -230,6 +230,28 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
+    public async Task AWaitReachedAfterTheDeadline_FailsTheJob_WithoutRecordingTheWaitAsTimedOut()
+    {
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:late-wait", async (context, _) =>
+        {
+            // A handler that does not watch its token reaches its wait after the deadline.
+            while (context.Deadline > DateTimeOffset.UtcNow)
+            {
+                await Task.Yield();
+            }
+
+            await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), CancellationToken.None);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:late-wait", "{}"u8.ToArray(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddMilliseconds(500) });
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("deadline", done.Errors[^1].Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None) ?? [], s => s.Name == "$signal:approved");
+    }
+
+    [Fact]
     public async Task ASleepBeyondTheJobsDeadline_FailsTheJobAtTheDeadline()
     {
         var log = new ConcurrentQueue<string>();
@@ -239,7 +261,7 @@ public sealed class SignalWaitTests
             await context.SleepAsync("night", TimeSpan.FromHours(8));
             log.Enqueue("after");
         }));
-        var job = await harness.Client.EnqueueAsync("test:sleep", "{}"u8.ToArray(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddSeconds(2) });
+        var job = await harness.Client.EnqueueAsync("test:sleep", "{}"u8.ToArray(), new JobOptions { Deadline = DateTimeOffset.UtcNow.AddSeconds(5) });
 
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
 
