@@ -183,8 +183,13 @@ public sealed partial class RedisJobStore
                 }
                 else if (!holder.IsNull && (string?)holder != jobs[i].Queue)
                 {
-                    // The lookup names a queue without the job: left by an enqueue that did not finish. Take it over.
-                    await EvaluateAsync(db, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [(string?)holder, jobs[i].Queue]).ConfigureAwait(false);
+                    // The lookup names a queue without the job: left by an enqueue that did not finish, or by a delete
+                    // whose clean-up has not run yet. Take it over; when that clean-up removed it first, write it back
+                    // after storing, as for a lookup held already.
+                    if ((int)await EvaluateAsync(db, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [(string?)holder, jobs[i].Queue]).ConfigureAwait(false) == 0)
+                    {
+                        (heldAlready ??= []).Add(i);
+                    }
                 }
                 else if (!holder.IsNull)
                 {

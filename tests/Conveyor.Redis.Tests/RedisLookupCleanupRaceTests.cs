@@ -78,6 +78,27 @@ public sealed class RedisLookupCleanupRaceTests
         Assert.Equal(JobState.Pending, (await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.State);
     }
 
+    [RedisFact]
+    public async Task Enqueue_IntoAnotherQueue_WhenTheOldJobsLookupIsDroppedBetweenItsClaimAndItsTakeOver_KeepsTheNewJobsLookup()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var interleaved = await InterleavedStoreAsync(prefix);
+        await using var store = interleaved.Store;
+        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await store.InitializeAsync(CancellationToken.None);
+        await other.InitializeAsync(CancellationToken.None);
+        var old = RedisKeyLayoutTests.NewJob("default") with { Id = "order-4" };
+        await other.EnqueueAsync(old, CancellationToken.None);
+
+        // The claim finds the old job's lookup naming its queue; the old job and then its lookup go before the take-over.
+        interleaved.After(RedisScript.ClaimId, async () =>
+            Assert.Equal(JobCommandResult.Done, await other.DeleteAsync(TenantId.Default, old.Id, CancellationToken.None)));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("elsewhere") with { Id = old.Id }, CancellationToken.None)).Outcome);
+
+        var stored = await other.GetAsync(TenantId.Default, old.Id, CancellationToken.None);
+        Assert.Equal((JobState.Pending, "elsewhere"), (stored?.State, stored?.Queue));
+    }
+
     private async Task<Interleaving> InterleavedStoreAsync(string prefix)
     {
         var connection = await RedisTestEnvironment.ConnectionAsync();
