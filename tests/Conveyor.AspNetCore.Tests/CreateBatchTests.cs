@@ -201,7 +201,7 @@ public sealed class CreateBatchTests
 
         var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/batches", TwoJobs, TestApp.KeyA, idempotencyKey: "import-18"), HttpStatusCode.Conflict);
 
-        Assert.Contains($"its job {deleted} has been deleted since", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"job {deleted} of this request is not in it: the first request had other jobs, or that job has been deleted since", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ internal static class ApiProblems
     public static ProblemHttpResult NotLoopbackAddress() => TypedResults.Problem(
         statusCode: StatusCodes.Status403Forbidden,
         title: "This server answers on loopback addresses only.",
-        detail: "No API keys are configured (Conveyor:Api:Keys), so the Jobs API may be reached on loopback addresses only, and this request came to another one; the server is stopping. Configure API keys or listen on 127.0.0.1.");
+        detail: "No API keys are configured (Conveyor:Api:Keys), so the Jobs API may be reached on loopback addresses only, and this request came to another one. Configure API keys or listen on 127.0.0.1.");
 
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized,

@@ -291,12 +291,13 @@ internal static class CreateBatchEndpoint
 
         if (!same)
         {
-            // A job of the first request deleted since cannot be compared: say so rather than blame the request.
+            // A job this request names but the store lacks: the first request had other jobs, or it was deleted since
+            // (a repeat cannot tell which), so say both rather than blame the request.
             return ApiProblems.Conflict(
                 "Idempotency-Key reused with a different request.",
                 deleted is null
                     ? $"The key '{key}' already created batch {batchId} with other jobs. Use a new key for a new batch."
-                    : $"The key '{key}' already created batch {batchId}, and its job {deleted} has been deleted since, so this request cannot be compared with the first one. Use a new key to create the batch again.");
+                    : $"The key '{key}' already created batch {batchId}, and job {deleted} of this request is not in it: the first request had other jobs, or that job has been deleted since. Use a new key for a new batch, or to create this one again.");
         }
 
         http.Response.Headers["Idempotent-Replayed"] = "true";
