@@ -94,18 +94,18 @@ ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
 for f in files:
     try:
         root = ET.parse(f).getroot()
-    except ET.ParseError:
-        continue
-    for result in root.iter(ns + "UnitTestResult"):
-        if result.get("outcome") != "Failed":
-            continue
-        print(f"\n--- FAILED {result.get('testName')}")
-        output = result.find(ns + "Output")
-        for tag, limit in (("ErrorInfo/" + ns + "Message", 4000), ("ErrorInfo/" + ns + "StackTrace", 3000), ("StdOut", 8000)):
-            node = output.find(ns + tag) if output is not None else None
-            if node is not None and node.text:
-                text = node.text.strip()
-                print(text if len(text) <= limit else text[:limit // 2] + "\n[...]\n" + text[-limit // 2:])
+        for result in root.iter(ns + "UnitTestResult"):
+            if result.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+                continue
+            print(f"\n--- {result.get('outcome').upper()} {result.get('testName')}")
+            output = result.find(ns + "Output")
+            for tag, limit in (("ErrorInfo/" + ns + "Message", 4000), ("ErrorInfo/" + ns + "StackTrace", 3000), ("StdOut", 8000)):
+                node = output.find(ns + tag) if output is not None else None
+                if node is not None and node.text:
+                    text = node.text.strip()
+                    print(text if len(text) <= limit else text[:limit // 2] + "\n[...]\n" + text[-limit // 2:])
+    except Exception as e:  # the details help; the totals below must print whatever happens here
+        print(f"(could not read the failures of {f}: {e})")
     print(end="", flush=True)
 projects_failed = int(sys.argv[2])
 line = f"{passed} passed, {failed} failed"
