@@ -73,9 +73,7 @@ public sealed partial class RedisJobStore
             }
 
             batch.Execute();
-            var cleanup = db.CreateBatch();
-            var cleanups = new List<Task>();
-            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
+            var cleanup = new DeletedJobsCleanup(this, db);
             var requeued = false;
             foreach (var (queue, positions, pending) in calls)
             {
@@ -88,21 +86,14 @@ public sealed partial class RedisJobStore
                     requeued |= action == JobBulkAction.Requeue && result == JobCommandResult.Done;
                     if (action == JobBulkAction.Delete && result == JobCommandResult.Done)
                     {
-                        var id = jobIds[positions[j]];
-                        RemoveIdLookup(cleanup, cleanups, removed, id, queue);
-                        if ((string?)answer[2] is { Length: > 0 } uniqueKey)
-                        {
-                            cleanups.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)answer[1]!, uniqueKey)], [$"{queue}\t{id}\t", "prefix"]));
-                        }
+                        cleanup.Forget(queue, jobIds[positions[j]], (string?)answer[1], (string?)answer[2]);
                     }
                 }
             }
 
-            if (cleanups.Count > 0 || action == JobBulkAction.Delete)
+            if (action == JobBulkAction.Delete)
             {
-                cleanup.Execute();
-                await Task.WhenAll(cleanups).ConfigureAwait(false);
-                await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
+                await cleanup.ExecuteAsync().ConfigureAwait(false);
             }
 
             if (requeued)

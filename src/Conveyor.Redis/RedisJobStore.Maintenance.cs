@@ -128,32 +128,23 @@ public sealed partial class RedisJobStore
             var results = await RunPlanAsync(db, plan, RedisScript.Purge, take => [nowText, take]).ConfigureAwait(false);
 
             var deleted = 0;
-            var cleanup = db.CreateBatch();
-            var tasks = new List<Task>();
-            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
+            var cleanup = new DeletedJobsCleanup(this, db);
             foreach (var (queue, result) in results)
             {
                 var values = (RedisValue[])result!;
                 for (var i = 0; i + 3 <= values.Length; i += 3)
                 {
                     deleted++;
-                    var id = (string)values[i]!;
-                    RemoveIdLookup(cleanup, tasks, removed, id, queue);
-                    if (!values[i + 2].IsNullOrEmpty)
-                    {
-                        tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));
-                    }
+                    cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2]);
                 }
             }
 
-            tasks.Add(EvaluateAsync(
-                cleanup,
+            cleanup.Add(EvaluateAsync(
+                cleanup.Batch,
                 RedisScript.PurgeCoordination,
                 [_keys.IdempotencyRecords, _keys.IdempotencyExpiries, _keys.Locks, _keys.LockExpiries, _keys.Servers, _keys.ServerExpiries, _keys.RateLimiters, _keys.BatchExpiries, _keys.EveryTenantBatchListing],
                 [nowText, limit, _keys.BatchPrefix, _keys.BatchListingPrefix]));
-            cleanup.Execute();
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-            await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
+            await cleanup.ExecuteAsync().ConfigureAwait(false);
             return deleted;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

@@ -162,18 +162,9 @@ public sealed partial class RedisJobStore
             var outcome = (JobCommandResult)(int)result[0];
             if (outcome == JobCommandResult.Done)
             {
-                var cleanup = db.CreateBatch();
-                var tasks = new List<Task>();
-                var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
-                RemoveIdLookup(cleanup, tasks, removed, jobId, queue);
-                if ((string?)result[1] is { Length: > 0 } uniqueKey)
-                {
-                    tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey(tenant, uniqueKey)], [$"{queue}\t{jobId}\t", "prefix"]));
-                }
-
-                cleanup.Execute();
-                await Task.WhenAll(tasks).ConfigureAwait(false);
-                await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
+                var cleanup = new DeletedJobsCleanup(this, db);
+                cleanup.Forget(queue, jobId, tenant, (string?)result[1]);
+                await cleanup.ExecuteAsync().ConfigureAwait(false);
             }
 
             return outcome;

@@ -33,22 +33,13 @@ public sealed partial class RedisJobStore
                 return 0;
             }
 
-            var cleanup = db.CreateBatch();
-            var tasks = new List<Task>();
-            var removed = new List<(string Id, string Queue, Task<RedisResult> Removed)>();
+            var cleanup = new DeletedJobsCleanup(this, db);
             for (var i = 0; i + 3 <= values.Length; i += 3)
             {
-                var id = (string)values[i]!;
-                RemoveIdLookup(cleanup, tasks, removed, id, queue);
-                if (!values[i + 2].IsNullOrEmpty)
-                {
-                    tasks.Add(EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.UniqueKey((string)values[i + 1]!, (string)values[i + 2]!)], [$"{queue}\t{id}\t", "prefix"]));
-                }
+                cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2]);
             }
 
-            cleanup.Execute();
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-            await RestoreLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
+            await cleanup.ExecuteAsync().ConfigureAwait(false);
             return values.Length / 3;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

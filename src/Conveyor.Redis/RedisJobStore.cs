@@ -272,63 +272,6 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
     }
 
-    /// <summary>
-    /// Removes a deleted job's id lookup: a caller-chosen id's claim only if it still names this queue; a generated
-    /// id has none since it needs no claim, but one an earlier version wrote may be there, and no other job can
-    /// hold that id, so a plain delete that nobody waits for clears it.
-    /// </summary>
-    private void RemoveIdLookup(IBatch cleanup, List<Task> tasks, List<(string Id, string Queue, Task<RedisResult> Removed)> removed, string jobId, string queue)
-    {
-        if (JobId.IsGenerated(jobId))
-        {
-            _ = cleanup.KeyDeleteAsync(_keys.IdLookup(jobId), CommandFlags.FireAndForget);
-        }
-        else
-        {
-            var removal = EvaluateAsync(cleanup, RedisScript.CompareAndDelete, [_keys.IdLookup(jobId)], [queue, "exact"]);
-            tasks.Add(removal);
-            removed.Add((jobId, queue, removal));
-        }
-    }
-
-    /// <summary>
-    /// After <see cref="RemoveIdLookup"/>'s removals have run: a job stored again under one of those ids, in the same
-    /// queue, since its script deleted the old one (its enqueue found the old lookup and kept it) gets its lookup back.
-    /// The lookup lives outside the queue's slot, so the removal cannot be one step with the delete; this check after
-    /// it, with the enqueue's own check after storing (<see cref="KeepLookupsAsync"/>), leaves no order in which a
-    /// stored job ends up without its lookup.
-    /// </summary>
-    private async Task RestoreLookupsOfStoredJobsAsync(IDatabase db, List<(string Id, string Queue, Task<RedisResult> Removed)> removed)
-    {
-        List<(string Id, string Queue, Task<bool> Exists)>? checks = null;
-        IBatch? batch = null;
-        foreach (var (id, queue, removal) in removed)
-        {
-            if ((int)await removal.ConfigureAwait(false) == 1)
-            {
-                batch ??= db.CreateBatch();
-                (checks ??= []).Add((id, queue, batch.KeyExistsAsync(QueueKeys(queue).Job(id))));
-            }
-        }
-
-        if (checks is null)
-        {
-            return;
-        }
-
-        batch!.Execute();
-        var stored = new List<(string, string)>();
-        foreach (var (id, queue, exists) in checks)
-        {
-            if (await exists.ConfigureAwait(false))
-            {
-                stored.Add((id, queue));
-            }
-        }
-
-        await KeepLookupsAsync(db, stored).ConfigureAwait(false);
-    }
-
     /// <summary>Writes the id lookups of stored jobs where none is left (one pipelined round trip); an existing lookup stays.</summary>
     private async Task KeepLookupsAsync(IDatabase db, IEnumerable<(string Id, string Queue)> jobs)
     {
