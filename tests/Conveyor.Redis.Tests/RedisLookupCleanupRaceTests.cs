@@ -17,12 +17,9 @@ public sealed class RedisLookupCleanupRaceTests
     [RedisFact]
     public async Task Delete_WhenTheSameIdIsStoredAgainBeforeTheLookupIsDropped_KeepsTheNewJobsLookup()
     {
-        var prefix = RedisTestEnvironment.NewPrefix();
-        var interleaved = await InterleavedStoreAsync(prefix);
+        var (interleaved, other) = await TwoServersAsync();
         await using var store = interleaved.Store;
-        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
-        await store.InitializeAsync(CancellationToken.None);
-        await other.InitializeAsync(CancellationToken.None);
+        await using var otherStore = other;
         var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-1" };
         await store.EnqueueAsync(job, CancellationToken.None);
 
@@ -38,12 +35,9 @@ public sealed class RedisLookupCleanupRaceTests
     [RedisFact]
     public async Task Purge_WhenTheSameIdIsStoredAgainBeforeTheLookupIsDropped_KeepsTheNewJobsLookup()
     {
-        var prefix = RedisTestEnvironment.NewPrefix();
-        var interleaved = await InterleavedStoreAsync(prefix);
+        var (interleaved, other) = await TwoServersAsync();
         await using var store = interleaved.Store;
-        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
-        await store.InitializeAsync(CancellationToken.None);
-        await other.InitializeAsync(CancellationToken.None);
+        await using var otherStore = other;
         var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-2", Retention = TimeSpan.FromMinutes(1) };
         await store.EnqueueAsync(job, CancellationToken.None);
         var leased = Assert.Single(await store.DequeueAsync(new DequeueRequest { Queues = [new QueueQuota("default", 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(5) }, CancellationToken.None));
@@ -60,12 +54,9 @@ public sealed class RedisLookupCleanupRaceTests
     [RedisFact]
     public async Task Enqueue_WhenTheOldJobIsDeletedBetweenItsClaimAndItsStore_KeepsTheNewJobsLookup()
     {
-        var prefix = RedisTestEnvironment.NewPrefix();
-        var interleaved = await InterleavedStoreAsync(prefix);
+        var (interleaved, other) = await TwoServersAsync();
         await using var store = interleaved.Store;
-        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
-        await store.InitializeAsync(CancellationToken.None);
-        await other.InitializeAsync(CancellationToken.None);
+        await using var otherStore = other;
         var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-3" };
         await other.EnqueueAsync(job, CancellationToken.None);
         await other.CancelAsync(TenantId.Default, job.Id, CancellationToken.None);
@@ -81,12 +72,9 @@ public sealed class RedisLookupCleanupRaceTests
     [RedisFact]
     public async Task Enqueue_IntoAnotherQueue_WhenTheOldJobsLookupIsDroppedBetweenItsClaimAndItsTakeOver_KeepsTheNewJobsLookup()
     {
-        var prefix = RedisTestEnvironment.NewPrefix();
-        var interleaved = await InterleavedStoreAsync(prefix);
+        var (interleaved, other) = await TwoServersAsync();
         await using var store = interleaved.Store;
-        await using var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
-        await store.InitializeAsync(CancellationToken.None);
-        await other.InitializeAsync(CancellationToken.None);
+        await using var otherStore = other;
         var old = RedisKeyLayoutTests.NewJob("default") with { Id = "order-4" };
         await other.EnqueueAsync(old, CancellationToken.None);
 
@@ -97,6 +85,17 @@ public sealed class RedisLookupCleanupRaceTests
 
         var stored = await other.GetAsync(TenantId.Default, old.Id, CancellationToken.None);
         Assert.Equal((JobState.Pending, "elsewhere"), (stored?.State, stored?.Queue));
+    }
+
+    /// <summary>Two servers' stores on one fresh prefix: one whose script replies can be interleaved with, and another.</summary>
+    private async Task<(Interleaving Interleaved, RedisJobStore Other)> TwoServersAsync()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var interleaved = await InterleavedStoreAsync(prefix);
+        var other = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+        await interleaved.Store.InitializeAsync(CancellationToken.None);
+        await other.InitializeAsync(CancellationToken.None);
+        return (interleaved, other);
     }
 
     private async Task<Interleaving> InterleavedStoreAsync(string prefix)
