@@ -104,7 +104,8 @@ public sealed class SignalCrashTests(ITestOutputHelper output)
     private static Dictionary<string, string> Settings(CrashTestStore scope) => scope.WorkerSettings(new()
     {
         ["Conveyor__Server__Concurrency"] = "4",
-        // Short, so that the killed worker's jobs come back soon; well beyond the publishing delay's stalls.
-        ["Conveyor__Server__LeaseDuration"] = "00:00:05",
+        // Short, so that the killed worker's jobs come back soon; renewed every third of it, so only a stall of over
+        // 6 s in the 4 s publish would recover a live job and count an attempt the test does not expect.
+        ["Conveyor__Server__LeaseDuration"] = "00:00:10",
     });
 }
