@@ -122,6 +122,28 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         Assert.True(await TestWait.CompletesAsync(wait, "an enqueue after the restart did not wake the waiter"));
     }
 
+    [PostgresFact]
+    public async Task Restart_WhileTheStoreIsIdle_ItsFirstCallAfterwardsSucceeds()
+    {
+        RequireRestartableCluster();
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+
+        // Idle connections in the pool, which the restart closes on the server's side while nobody uses them.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.GetQueueStatsAsync(CancellationToken.None).AsTask()));
+        var connectionsBefore = store.Notifier.Connections;
+
+        await RestartServerAsync();
+        await TestWait.UntilAsync(() => store.Notifier.Connections > connectionsBefore && store.Notifier.IsListening, TimeSpan.FromSeconds(30), "the listener did not come back");
+
+        // A user's first request after an outage that is over must not be the one that finds a dead connection.
+        for (var call = 0; call < 4; call++)
+        {
+            await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+        }
+
+        Assert.Equal(4, Assert.Single(await store.GetQueueStatsAsync(CancellationToken.None)).Pending);
+    }
+
     private static async Task EnqueueRetryingAsync(PostgresJobStore store, NewJob job)
     {
         // The producer's pooled connections died with the server: the first call may fail, once.
