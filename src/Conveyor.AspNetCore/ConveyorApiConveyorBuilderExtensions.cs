@@ -4,6 +4,7 @@ using Conveyor.AspNetCore.Metrics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, PayloadLimitCheck>());
         services.AddProblemDetails();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Conveyor.AspNetCore.Hosting.ApiStoreOpener>());
         // /healthz and /readyz run on ASP.NET Core's health checks; the application adds its own with AddHealthChecks().
         services.AddHealthChecks().AddConveyor();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.

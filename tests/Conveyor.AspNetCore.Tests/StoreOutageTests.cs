@@ -132,6 +132,50 @@ public sealed class StoreOutageTests
         Assert.Single(await app.StoredJobsAsync());
     }
 
+    [Fact]
+    public async Task ApiWithoutWorkers_OpensTheStoreAtStart()
+    {
+        var proxy = SwitchableStore.Over(new InMemoryJobStore());
+
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
+
+        // Its migrations applied and its listeners started by the API process itself, not left to a worker process.
+        await proxy.Initialized.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, proxy.Initializations);
+    }
+
+    [Fact]
+    public async Task ApiWithWorkers_LeavesTheOpeningToTheJobServer()
+    {
+        var proxy = SwitchableStore.Over(new InMemoryJobStore());
+
+        await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
+
+        // The job server opened it in its start, which the host awaited; the API's opener had nothing to do.
+        Assert.True(proxy.Initialized.Task.IsCompleted);
+        Assert.Equal(1, proxy.Initializations);
+    }
+
+    [Fact]
+    public async Task ApiWithoutWorkers_StoreDownAtStart_StartsAnyway_AndOpensTheStoreWhenItComesBack()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
+        proxy.Down = true;
+        await using var app = await StartOnAsync(time, proxy);
+        await WaitUntilAsync(() => proxy.Initializations == 1);
+
+        using var down = await app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+        await ProblemAssert.IsProblemAsync(down, HttpStatusCode.ServiceUnavailable);
+        time.Advance(Conveyor.Server.Backoff.Initial);
+        await WaitUntilAsync(() => proxy.Initializations == 2);
+        proxy.Down = false;
+        time.Advance(Conveyor.Server.Backoff.Max);
+
+        await proxy.Initialized.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, proxy.Initializations);
+    }
+
     /// <summary>An app on <paramref name="time"/> whose store is <paramref name="store"/>.</summary>
     private static Task<TestApp> StartOnAsync(FakeTimeProvider time, SwitchableStore store, IDictionary<string, string?>? apiSettings = null) =>
         TestApp.StartAsync(apiSettings, services: s =>
@@ -304,6 +348,13 @@ public sealed class StoreOutageTests
 
         public TaskCompletionSource ReleaseEnqueues { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Calls of <see cref="IJobStore.InitializeAsync"/>, failed ones included.</summary>
+        public int Initializations => Volatile.Read(ref _initializations);
+
+        public TaskCompletionSource Initialized { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int _initializations;
+
         public static SwitchableStore Over(IJobStore inner) => (SwitchableStore)(object)Create(inner);
 
         public static IJobStore Create(IJobStore inner)
@@ -365,6 +416,15 @@ public sealed class StoreOutageTests
             if (targetMethod.Name == nameof(IJobStore.GetAsync) && HangLookups)
             {
                 return new ValueTask<JobInfo?>(new TaskCompletionSource<JobInfo?>().Task);
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.InitializeAsync))
+            {
+                Interlocked.Increment(ref _initializations);
+                if (!Down)
+                {
+                    Initialized.TrySetResult();
+                }
             }
 
             if (Down)
