@@ -86,7 +86,7 @@ public sealed partial class RedisJobStore
                     requeued |= action == JobBulkAction.Requeue && result == JobCommandResult.Done;
                     if (action == JobBulkAction.Delete && result == JobCommandResult.Done)
                     {
-                        cleanup.Forget(queue, jobIds[positions[j]], (string?)answer[1], (string?)answer[2]);
+                        cleanup.Forget(queue, jobIds[positions[j]], (string?)answer[1], (string?)answer[2], (string?)answer[3]);
                     }
                 }
             }

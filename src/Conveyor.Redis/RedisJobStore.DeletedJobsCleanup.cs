@@ -23,9 +23,12 @@ public sealed partial class RedisJobStore
         /// Drops a deleted job's id lookup and its unique key's claim. A caller-chosen id's lookup goes only if it still
         /// names this queue; a generated id has none since it needs no claim, but one an earlier version wrote may be
         /// there, and no other job can hold that id, so a plain delete that nobody waits for clears it. The claim goes
-        /// only if it is still this job's.
+        /// only if it is still exactly the one the deleting script read off the job (<paramref name="claim"/>): the same
+        /// job stored again since, under the same id and key, holds a claim of its own (a later created-at) that a match
+        /// on queue and id alone would drop, leaving its key free for a second job. A job whose claim could not be
+        /// rebuilt (a hash without its created-at) falls back to that match.
         /// </summary>
-        public void Forget(string queue, string jobId, string? tenant, string? uniqueKey)
+        public void Forget(string queue, string jobId, string? tenant, string? uniqueKey, string? claim)
         {
             if (JobId.IsGenerated(jobId))
             {
@@ -40,7 +43,8 @@ public sealed partial class RedisJobStore
 
             if (tenant is not null && !string.IsNullOrEmpty(uniqueKey))
             {
-                _tasks.Add(store.EvaluateAsync(Batch, RedisScript.CompareAndDelete, [store._keys.UniqueKey(tenant, uniqueKey)], [$"{queue}\t{jobId}\t", "prefix"]));
+                RedisValue[] expected = string.IsNullOrEmpty(claim) ? [$"{queue}\t{jobId}\t", "prefix"] : [claim, "exact"];
+                _tasks.Add(store.EvaluateAsync(Batch, RedisScript.CompareAndDelete, [store._keys.UniqueKey(tenant, uniqueKey)], expected));
             }
         }
 

@@ -132,10 +132,10 @@ public sealed partial class RedisJobStore
             foreach (var (queue, result) in results)
             {
                 var values = (RedisValue[])result!;
-                for (var i = 0; i + 3 <= values.Length; i += 3)
+                for (var i = 0; i + 4 <= values.Length; i += 4)
                 {
                     deleted++;
-                    cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2]);
+                    cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2], (string?)values[i + 3]);
                 }
             }
 

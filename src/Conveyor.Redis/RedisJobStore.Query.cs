@@ -163,7 +163,7 @@ public sealed partial class RedisJobStore
             if (outcome == JobCommandResult.Done)
             {
                 var cleanup = new DeletedJobsCleanup(this, db);
-                cleanup.Forget(queue, jobId, tenant, (string?)result[1]);
+                cleanup.Forget(queue, jobId, tenant, (string?)result[1], (string?)result[2]);
                 await cleanup.ExecuteAsync().ConfigureAwait(false);
             }
 

@@ -34,13 +34,13 @@ public sealed partial class RedisJobStore
             }
 
             var cleanup = new DeletedJobsCleanup(this, db);
-            for (var i = 0; i + 3 <= values.Length; i += 3)
+            for (var i = 0; i + 4 <= values.Length; i += 4)
             {
-                cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2]);
+                cleanup.Forget(queue, (string)values[i]!, (string?)values[i + 1], (string?)values[i + 2], (string?)values[i + 3]);
             }
 
             await cleanup.ExecuteAsync().ConfigureAwait(false);
-            return values.Length / 3;
+            return values.Length / 4;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -92,6 +92,38 @@ public sealed class RedisKeyLayoutTests
         Assert.True(after.Count <= 4, $"keys left: {string.Join(", ", after)}");
     }
 
+    [RedisFact]
+    public async Task Delete_OfJobsWithUniqueKeys_DropsTheirClaimsHoweverTheyWereStored()
+    {
+        // The clean-up drops a claim only if it is exactly the one the job's enqueue wrote, rebuilt from the job's
+        // hash by the deleting script: a claim it failed to rebuild would hold its key for good.
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(_time);
+        await store.InitializeAsync(CancellationToken.None);
+        var until = _time.GetUtcNow().AddHours(1);
+        NewJob[] jobs =
+        [
+            NewJob("default") with { UniqueKey = "no-until" },
+            NewJob("default") with { UniqueKey = "until", UniqueUntil = until },
+            NewJob("low") with { Id = "chosen-1", UniqueKey = "chosen" },
+        ];
+        foreach (var job in jobs)
+        {
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+        }
+
+        var published = NewJob("default") with { UniqueKey = "published", UniqueUntil = until };
+        Assert.True((await store.EnqueueAllOrNoneAsync([published], CancellationToken.None)).AllStored);
+        Assert.Equal(4, (await KeysAsync(store.KeyPrefix)).Count(k => k.Contains(":uq:", StringComparison.Ordinal)));
+
+        foreach (var job in jobs.Append(published))
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(JobCommandResult.Done, await store.DeleteAsync(job.Tenant, job.Id, CancellationToken.None));
+        }
+
+        Assert.DoesNotContain(await KeysAsync(store.KeyPrefix), k => k.Contains(":uq:", StringComparison.Ordinal));
+    }
+
     private async Task RunJobsAsync(RedisJobStore store, int count, bool unique)
     {
         for (var done = 0; done < count; done += 500)

@@ -6,9 +6,10 @@ using StackExchange.Redis;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// A job deleted (by an operator or the janitor's purge) loses its id lookup in a step after the script that deletes
-/// it, since the lookup lives outside the queue's slot. A job stored again under the same id in that gap (an idempotent
-/// create's derived id, sent again) must keep its lookup: without it no read, cancel or delete by id finds the job.
+/// A job deleted (by an operator or the janitor's purge) loses its id lookup and its unique key's claim in a step after
+/// the script that deletes it, since both live outside the queue's slot. A job stored again under the same id in that
+/// gap (an idempotent create's derived id, sent again) must keep its lookup, without which no read, cancel or delete by
+/// id finds the job, and its claim, without which a second job is accepted under its unique key.
 /// </summary>
 public sealed class RedisLookupCleanupRaceTests
 {
@@ -85,6 +86,89 @@ public sealed class RedisLookupCleanupRaceTests
 
         var stored = await other.GetAsync(TenantId.Default, old.Id, CancellationToken.None);
         Assert.Equal((JobState.Pending, "elsewhere"), (stored?.State, stored?.Queue));
+    }
+
+    [RedisFact]
+    public async Task Delete_WhenTheSameJobIsStoredAgainBeforeTheClaimIsDropped_KeepsTheNewJobsClaim()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-5", UniqueKey = "invoice-5" };
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        interleaved.After(RedisScript.Delete, () => StoreAgainAsync(other, job));
+        Assert.Equal(JobCommandResult.Done, await store.DeleteAsync(TenantId.Default, job.Id, CancellationToken.None));
+
+        await AssertKeyHeldAsync(other, job);
+    }
+
+    [RedisFact]
+    public async Task BulkDelete_WhenTheSameJobIsStoredAgainBeforeTheClaimIsDropped_KeepsTheNewJobsClaim()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-6", UniqueKey = "invoice-6" };
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        interleaved.After(RedisScript.Bulk, () => StoreAgainAsync(other, job));
+        Assert.Equal([JobCommandResult.Done], await store.RunBulkAsync(JobBulkAction.Delete, TenantId.Default, [job.Id], CancellationToken.None));
+
+        await AssertKeyHeldAsync(other, job);
+    }
+
+    [RedisFact]
+    public async Task Purge_WhenTheSameJobIsStoredAgainBeforeTheClaimIsDropped_KeepsTheNewJobsClaim()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-7", UniqueKey = "invoice-7", Retention = TimeSpan.FromMinutes(1) };
+        await FinishAsync(store, job);
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        interleaved.After(RedisScript.Purge, () => StoreAgainAsync(other, job));
+        Assert.Equal(1, await store.PurgeExpiredAsync(10, CancellationToken.None));
+
+        await AssertKeyHeldAsync(other, job);
+    }
+
+    [RedisFact]
+    public async Task Trim_WhenTheSameJobIsStoredAgainBeforeTheClaimIsDropped_KeepsTheNewJobsClaim()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-8", UniqueKey = "invoice-8" };
+        await FinishAsync(store, job);
+
+        interleaved.After(RedisScript.Trim, () => StoreAgainAsync(other, job));
+        Assert.Equal(1, await store.TrimFinishedAsync("default", 0, 0, 10, CancellationToken.None));
+
+        await AssertKeyHeldAsync(other, job);
+    }
+
+    private static async Task FinishAsync(RedisJobStore store, NewJob job)
+    {
+        await store.EnqueueAsync(job, CancellationToken.None);
+        var leased = Assert.Single(await store.DequeueAsync(new DequeueRequest { Queues = [new QueueQuota(job.Queue, 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(5) }, CancellationToken.None));
+        await store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+    }
+
+    /// <summary>Another server stores the job again, a moment later (its claim differs from the old one's by its time).</summary>
+    private async Task StoreAgainAsync(RedisJobStore other, NewJob job)
+    {
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await other.EnqueueAsync(job, CancellationToken.None)).Outcome);
+    }
+
+    /// <summary>The job stored again holds its unique key: another job under the key is refused.</summary>
+    private static async Task AssertKeyHeldAsync(RedisJobStore store, NewJob job)
+    {
+        Assert.Equal(JobState.Pending, (await store.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.State);
+        var second = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(job.Queue) with { UniqueKey = job.UniqueKey }, CancellationToken.None);
+        Assert.Equal((EnqueueOutcome.DuplicateUniqueKey, job.Id), (second.Outcome, second.JobId));
     }
 
     /// <summary>Two servers' stores on one fresh prefix: one whose script replies can be interleaved with, and another.</summary>

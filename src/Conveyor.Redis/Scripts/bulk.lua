@@ -4,8 +4,9 @@
 -- ARGV[3] action ('cancel', 'requeue' or 'delete')  ARGV[4] tenant ('' for any: an operator's call)  ARGV[5] now
 -- ARGV[6] wake-up channel and sender ("<channel>\n<sender>"), published once when a job was requeued
 -- ARGV[7] cancellation channel  ARGV[8..] job ids
--- Returns per id {result, tenant, unique key} with result a JobCommandResult: 0 not found, 1 done, 2 requested,
--- 3 not allowed; tenant and unique key ('') of a deleted job, whose id lookup and unique key the caller releases.
+-- Returns per id {result, tenant, unique key, claim} with result a JobCommandResult: 0 not found, 1 done, 2 requested,
+-- 3 not allowed; tenant, unique key ('') and the job's claim on it ('', queue.lib.lua's unique_claim) of a deleted
+-- job, whose id lookup and unique key the caller releases.
 -- A cancel or delete resolves a flagged job's batch and dependants in this call (flow.lib.lua).
 local action, tenant, now = ARGV[3], ARGV[4], ARGV[5]
 local out = {}
@@ -13,9 +14,9 @@ local requeued = false
 for i = 8, #ARGV do
   local id = ARGV[i]
   local jk = JOB .. id
-  local v = redis.call('HMGET', jk, 'st', 'tn', 'rt', 'uk', 'fl')
+  local v = redis.call('HMGET', jk, 'st', 'tn', 'rt', 'uk', 'fl', 'uu', 'c')
   local st, tn = v[1], v[2]
-  local result, gone_tenant, gone_key = 0, '', ''
+  local result, gone_tenant, gone_key, gone_claim = 0, '', '', ''
   if st and (tenant == '' or tn == tenant) then
     if action == 'cancel' then
       if FINISHED[st] then
@@ -49,12 +50,12 @@ for i = 8, #ARGV do
         unlist(tn, id)
         if v[5] and not FINISHED[st] then flow_finished(QUEUE_BASE, id, 'cancelled', now) end
         redis.call('DEL', jk, jk .. '#s', jk .. '#d', jk .. '#r')
-        gone_tenant, gone_key = tn, v[4] or ''
+        gone_tenant, gone_key, gone_claim = tn, v[4] or '', unique_claim(id, v[4], v[6], v[7])
         result = 1
       end
     end
   end
-  out[#out + 1] = { result, gone_tenant, gone_key }
+  out[#out + 1] = { result, gone_tenant, gone_key, gone_claim }
 end
 if requeued then notify(ARGV[6]) end
 return out

@@ -100,6 +100,16 @@ local function ordinal_less(a, b)
   return #a < #b
 end
 
+-- The claim a job holds on its unique key, exactly as its enqueue wrote it ("<queue>\t<id>\t<until>\t<created-at>",
+-- until the largest long when the job has no unique-until), or '' for a job without a unique key or without its
+-- created-at. A script that deletes a job returns it so that the caller, on the key's own slot, drops the claim only
+-- while it is still this one: the same job stored again since (same id, same key) holds a claim of its own, with a
+-- later created-at, which must survive.
+local function unique_claim(id, uk, uu, created)
+  if not uk or uk == '' or not created then return '' end
+  return flow_queue_name(QUEUE_BASE) .. '\t' .. id .. '\t' .. (uu or '9223372036854775807') .. '\t' .. created
+end
+
 -- Takes a job out of its tenant's listing; a tenant left with no job here leaves the queue's set of tenants.
 local function unlist(tenant, id)
   local index = TENANT .. tenant

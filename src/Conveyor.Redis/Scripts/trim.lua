@@ -3,8 +3,9 @@
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] succeeded jobs to keep ('' for no cap)  ARGV[4] partial+failed+cancelled jobs to keep ('' for no cap)
 -- ARGV[5] limit
--- Returns a flat array, 3 entries per deleted job: id, tenant, unique key ('' for none), so that the caller can
--- drop the job's entries in the keys outside this queue's slot (id lookup, unique key), as purge.lua does.
+-- Returns a flat array, 4 entries per deleted job: id, tenant, unique key ('' for none) and the job's claim on it
+-- ('', queue.lib.lua's unique_claim), so that the caller can drop the job's entries in the keys outside this queue's
+-- slot (id lookup, unique key), as purge.lua does.
 local left = tonumber(ARGV[5])
 local out = {}
 for _, cap in ipairs({ { KEYS[11], ARGV[3] }, { KEYS[12], ARGV[4] } }) do
@@ -16,13 +17,14 @@ for _, cap in ipairs({ { KEYS[11], ARGV[3] }, { KEYS[12], ARGV[4] } }) do
       for _, id in ipairs(ids) do
         redis.call('ZREM', class, id)
         local jk = JOB .. id
-        local v = redis.call('HMGET', jk, 'st', 'tn', 'uk')
+        local v = redis.call('HMGET', jk, 'st', 'tn', 'uk', 'uu', 'c')
         if FINISHED[v[1]] and FINISH_ORDER[v[1]] == class then
           redis.call('ZREM', STATE_KEY[v[1]], id)
           redis.call('DEL', jk, jk .. '#s', jk .. '#r')
           if v[2] then unlist(v[2], id) end
           local n = #out
           out[n + 1] = id; out[n + 2] = v[2] or ''; out[n + 3] = v[3] or ''
+          out[n + 4] = unique_claim(id, v[3], v[4], v[5])
           left = left - 1
         end
       end
