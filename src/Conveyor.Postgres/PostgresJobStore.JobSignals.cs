@@ -45,13 +45,14 @@ public sealed partial class PostgresJobStore
 
     // The delivery: $1 tenant, $2 id, $3 signal step name, $4 wait step name, $5 payload, $6 now, $7 jobs channel,
     // $8 now in .NET ticks (as the wait step holds its deadline). No row: no such job of the tenant. Otherwise (state
-    // before, stored signal's length or null, stored now, resumed, timed out now): a finished job or a signal stored
+    // before, stored signal's length or null, stored now, resumed, timed out now, the job's deadline passed): a finished
+    // job, one past its deadline (it fails at its next attempt without reading its signals) or a signal stored
     // before (delivered, or the empty step of a timed-out wait) stores nothing; a wait whose deadline passed before any
     // worker recorded it gets its timeout recorded (the empty step) instead of the signal; a job parked waiting for it
     // (scheduled, with its wait's step) becomes pending now, as a requeue makes it, and its queue is NOTIFYed.
     private const string SignalTemplate = """
         WITH target AS (
-            SELECT id, state FROM :"schema".jobs WHERE tenant = $1 AND id = $2
+            SELECT id, state, coalesce(deadline <= $6, false) AS past_deadline FROM :"schema".jobs WHERE tenant = $1 AND id = $2
         ), stored AS (
             SELECT s.result FROM :"schema".job_steps s JOIN target t ON s.job_id = t.id WHERE s.name = $3
         ), waiting AS (
@@ -63,7 +64,8 @@ public sealed partial class PostgresJobStore
             SELECT t.id, $3, (SELECT COALESCE(MAX(ord), 0) + 1 FROM :"schema".job_steps WHERE job_id = t.id), 0,
                    CASE WHEN EXISTS (SELECT 1 FROM expired) THEN ''::bytea ELSE $5 END, $6
             FROM target t
-            WHERE t.state NOT IN ('succeeded', 'partial', 'failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM stored)
+            WHERE t.state NOT IN ('succeeded', 'partial', 'failed', 'cancelled') AND NOT t.past_deadline
+              AND NOT EXISTS (SELECT 1 FROM stored)
             RETURNING job_id
         ), resumed AS (
             UPDATE :"schema".jobs j SET state = 'pending', scheduled_at = $6, enqueued_at = $6, updated_at = $6
@@ -75,7 +77,8 @@ public sealed partial class PostgresJobStore
             SELECT pg_notify($7, queue) FROM resumed
         )
         SELECT t.state, (SELECT length(result) FROM stored), (SELECT count(*) FROM inserted),
-               (SELECT count(*) FROM resumed) + 0 * (SELECT count(*) FROM notified), EXISTS (SELECT 1 FROM expired)
+               (SELECT count(*) FROM resumed) + 0 * (SELECT count(*) FROM notified), EXISTS (SELECT 1 FROM expired),
+               t.past_deadline
         FROM target t
         """;
 
@@ -135,6 +138,7 @@ public sealed partial class PostgresJobStore
 
                 var state = JobStateExtensions.FromStorageName(reader.GetString(0));
                 result = state.IsFinished() ? JobSignalResult.Finished
+                    : reader.GetBoolean(5) ? JobSignalResult.DeadlinePassed
                     : !reader.IsDBNull(1) ? (reader.GetInt32(1) == 0 ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered)
                     : reader.GetBoolean(4) ? JobSignalResult.WaitTimedOut
                     : reader.GetInt64(3) > 0 ? JobSignalResult.Resumed

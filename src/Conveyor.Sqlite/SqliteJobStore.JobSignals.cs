@@ -80,6 +80,7 @@ public sealed partial class SqliteJobStore
     private JobSignalResult Signal(SqliteSession session, string tenant, string jobId, string name, ReadOnlyMemory<byte> payload)
     {
         JobState state;
+        long? deadline;
         using (var reader = session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteReader())
         {
             if (!reader.Read())
@@ -88,11 +89,18 @@ public sealed partial class SqliteJobStore
             }
 
             state = JobStateExtensions.FromStorageName(reader.GetString(1));
+            deadline = reader.IsDBNull(2) ? null : reader.GetInt64(2);
         }
 
         if (state.IsFinished())
         {
             return JobSignalResult.Finished;
+        }
+
+        var now = Now();
+        if (deadline <= now)
+        {
+            return JobSignalResult.DeadlinePassed;
         }
 
         var (signal, wait) = FindSignalSteps(session, jobId, name);
@@ -101,7 +109,6 @@ public sealed partial class SqliteJobStore
             return signal.Length == 0 ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered;
         }
 
-        var now = Now();
         if (wait is not null && JobSignal.WaitHasTimedOut(wait, UnixTime.FromMicroseconds(now)))
         {
             // Timed out before a worker recorded it: the timeout is recorded now, and the signal refused.

@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -94,6 +97,25 @@ public sealed class SignalJobTests
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Contains("SUCCESS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobPastItsDeadline_Returns409SayingSo_AndStoresNothing()
+    {
+        // No worker has failed the job yet: only its deadline says that it will never read the signal.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var deadline = time.GetUtcNow().AddMinutes(5);
+        var jobId = await app.CreateAsync("test:approval", extra: $", \"deadline\": \"{deadline.ToString("O", CultureInfo.InvariantCulture)}\"");
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        using var response = await SignalAsync(app, $"/jobs/{jobId}/signals/approved", "true");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Equal("The job's deadline has passed.", problem.GetProperty("title").GetString());
+        Assert.Contains("deadline 2026-06-01T00:05:00", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("QUEUED", (await app.GetJobAsync(jobId)).GetProperty("status").GetString());
+        Assert.Empty((await app.Store.GetStepsAsync(TenantId.Default, jobId, CancellationToken.None))!);
     }
 
     [Fact]

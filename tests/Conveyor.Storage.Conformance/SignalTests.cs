@@ -176,6 +176,48 @@ public abstract class SignalTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Signal_ToAJobParkedPastItsDeadline_IsRefused_StoresNothing_AndLeavesItParked()
+    {
+        // The processor parks a wait that outlives the job's deadline until the deadline only; the job then fails at
+        // the start of its next attempt without reading its steps, so a signal accepted now would never be seen.
+        var deadline = Now.AddMinutes(30);
+        var leased = await RunUntilWaitAsync(Now.AddHours(1), NewJob(deadline: deadline));
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, deadline)).Outcome);
+        Time.Advance(TimeSpan.FromMinutes(30));
+
+        Assert.Equal(JobSignalResult.DeadlinePassed, await SignalAsync(leased.Id));
+
+        Assert.DoesNotContain((await Store.GetStepsAsync(DefaultTenant, leased.Id, Ct))!, s => s.Name == JobSignal.StepName(Name));
+        await AssertStateAsync(leased.Id, JobState.Scheduled);
+        Assert.Equal(JobSignalResult.DeadlinePassed, await SignalAsync(leased.Id));
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobParkedJustBeforeItsDeadline_ResumesIt()
+    {
+        var deadline = Now.AddMinutes(30);
+        var leased = await RunUntilWaitAsync(Now.AddHours(1), NewJob(deadline: deadline));
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, deadline)).Outcome);
+        Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+
+        await AssertStateAsync(leased.Id, JobState.Pending);
+    }
+
+    [Fact]
+    public async Task Signal_ToAPendingJobPastItsDeadline_IsRefused_AndStoresNothing()
+    {
+        var id = await EnqueueAsync(NewJob(deadline: Now.AddMinutes(1)));
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(JobSignalResult.DeadlinePassed, await SignalAsync(id));
+
+        Assert.Empty((await Store.GetStepsAsync(DefaultTenant, id, Ct))!);
+        await AssertStateAsync(id, JobState.Pending);
+    }
+
+    [Fact]
     public async Task Signal_TheSameNameTwice_KeepsTheFirst()
     {
         var id = await EnqueueAsync();

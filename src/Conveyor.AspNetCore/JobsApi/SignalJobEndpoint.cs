@@ -11,15 +11,15 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>
 /// <c>POST /jobs/{id}/signals/{name}</c>: delivers a signal with a JSON payload to one of the caller's jobs
 /// (<c>IJobSignalStore.SignalAsync</c>): a job parked waiting for it runs again at once, a job that has not reached its
-/// wait yet gets it there. 202 with the job; 404 unknown job; 409 finished job, a signal already delivered, or a wait
-/// that timed out; 400 a bad name or a body that is not JSON.
+/// wait yet gets it there. 202 with the job; 404 unknown job; 409 finished job, a job past its deadline, a signal
+/// already delivered, or a wait that timed out; 400 a bad name or a body that is not JSON.
 /// </summary>
 internal static class SignalJobEndpoint
 {
     public static void Map(IEndpointRouteBuilder group) =>
         group.MapPost("/jobs/{jobId}/signals/{name}", SignalAsync).WithName("SignalJob").TakesQuery("tenant")
             .WithSummary("Deliver a signal to a job: a job waiting for it runs again at once; one that has not reached its wait yet gets it there")
-            .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job.")
+            .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job or to one whose deadline has passed (it fails without running again).")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -68,6 +68,9 @@ internal static class SignalJobEndpoint
             (JobSignalResult.Finished, _) => ApiProblems.Conflict(
                 "The job is finished.",
                 $"Job {jobId} is {job.State.ToApiStatus()}; a signal reaches only a job that has not finished."),
+            (JobSignalResult.DeadlinePassed, _) => ApiProblems.Conflict(
+                "The job's deadline has passed.",
+                $"Job {jobId}'s deadline {Rfc3339.Format(job.Deadline)} has passed; it fails without running again, so no signal reaches it."),
             (JobSignalResult.AlreadyDelivered, _) => ApiProblems.Conflict(
                 "The signal was already delivered.",
                 $"Job {jobId} already has signal '{name}'; the first one wins and is the one its handler reads."),

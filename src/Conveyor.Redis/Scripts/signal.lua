@@ -5,12 +5,15 @@
 -- ARGV[3] job id  ARGV[4] tenant  ARGV[5] signal step name  ARGV[6] wait step name  ARGV[7] payload  ARGV[8] now (µs)
 -- ARGV[9] wake-up channel and sender ("<channel>\n<sender>")  ARGV[10] now in .NET ticks (as a wait step holds its deadline)
 -- A wait whose deadline passed before any worker recorded it gets its timeout recorded (an empty signal) instead.
--- Returns a JobSignalResult: 0 not found, 1 delivered, 2 resumed, 3 finished, 4 already delivered, 5 wait timed out.
+-- A job whose own deadline passed stores nothing: it fails at its next attempt without reading its signals.
+-- Returns a JobSignalResult: 0 not found, 1 delivered, 2 resumed, 3 finished, 4 already delivered, 5 wait timed out,
+-- 6 the job's deadline passed.
 local id, now = ARGV[3], ARGV[8]
 local jk = JOB .. id
-local v = redis.call('HMGET', jk, 'st', 'tn')
+local v = redis.call('HMGET', jk, 'st', 'tn', 'dl')
 if not v[1] or v[2] ~= ARGV[4] then return 0 end
 if FINISHED[v[1]] then return 3 end
+if v[3] and tonumber(v[3]) and tonumber(v[3]) <= tonumber(now) then return 6 end
 local sk = jk .. '#s'
 local stored = redis.call('HGET', sk, ARGV[5])
 if stored then

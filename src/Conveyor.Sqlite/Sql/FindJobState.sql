@@ -1,4 +1,4 @@
 -- FindJobState: the state of one job of one tenant, read inside the write transaction of a command
--- (cancel, requeue, delete) to tell "not found" from "not allowed".
--- Parameters: @tenant, @id. Result: zero or one row (seq, state).
-SELECT seq, state FROM jobs WHERE id = @id AND tenant = @tenant;
+-- (cancel, requeue, delete, signal) to tell "not found" from "not allowed".
+-- Parameters: @tenant, @id. Result: zero or one row (seq, state, deadline µs or NULL).
+SELECT seq, state, deadline FROM jobs WHERE id = @id AND tenant = @tenant;

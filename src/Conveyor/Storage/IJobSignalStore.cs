@@ -32,7 +32,9 @@ public interface IJobSignalStore
     /// job is parked waiting for it, made pending at once, at the back of its queue (<see cref="JobSignalResult.Resumed"/>).
     /// A job that has not reached its wait keeps the signal until it does. Refused, with nothing changed: another
     /// tenant's or an unknown job (<see cref="JobSignalResult.NotFound"/>), a finished one
-    /// (<see cref="JobSignalResult.Finished"/>), a signal of that name delivered before
+    /// (<see cref="JobSignalResult.Finished"/>), one whose <see cref="NewJob.Deadline"/> has passed by the store's clock,
+    /// which fails at its next attempt without reading its signals (<see cref="JobSignalResult.DeadlinePassed"/>, before
+    /// any of the answers that follow), a signal of that name delivered before
     /// (<see cref="JobSignalResult.AlreadyDelivered"/>: the first one wins) or whose wait timed out
     /// (<see cref="JobSignalResult.WaitTimedOut"/>). A wait whose deadline (its <see cref="JobSignal.WaitStepName"/> step)
     /// has passed by the store's clock has timed out even when no worker has recorded it yet

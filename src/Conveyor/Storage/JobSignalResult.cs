@@ -20,4 +20,10 @@ public enum JobSignalResult
 
     /// <summary>The job's wait for that signal timed out: the signal is not stored (the timeout is, if no worker had recorded it yet).</summary>
     WaitTimedOut = 5,
+
+    /// <summary>
+    /// The job's <see cref="NewJob.Deadline"/> has passed by the store's clock: nothing stored. The job fails at the start
+    /// of its next attempt without reading its signals, so the signal could never reach its handler.
+    /// </summary>
+    DeadlinePassed = 6,
 }

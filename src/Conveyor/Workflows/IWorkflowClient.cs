@@ -71,7 +71,8 @@ public interface IWorkflowClient
     /// handler's <see cref="JobContext.WaitForSignalAsync{T}"/> reads it with). A job parked waiting for it is made
     /// pending at once (<see cref="JobSignalResult.Resumed"/>); one that has not reached its wait keeps it for then
     /// (<see cref="JobSignalResult.Delivered"/>). The other results say why nothing was stored: no such job in the
-    /// tenant, a finished job, a signal of that name delivered before (the first one wins) or a wait that timed out.
+    /// tenant, a finished job, a job past its deadline, a signal of that name delivered before (the first one wins) or
+    /// a wait that timed out.
     /// Bytes (<c>byte[]</c>, <see cref="Memory{T}"/>) are taken as JSON already, as the <see cref="ReadOnlyMemory{T}"/>
     /// overload takes them.
     /// </summary>

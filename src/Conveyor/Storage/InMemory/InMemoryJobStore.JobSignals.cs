@@ -62,6 +62,12 @@ public sealed partial class InMemoryJobStore
                 return ValueTask.FromResult(JobSignalResult.Finished);
             }
 
+            var now = _time.GetUtcNow();
+            if (job.Deadline <= now)
+            {
+                return ValueTask.FromResult(JobSignalResult.DeadlinePassed);
+            }
+
             var stepName = JobSignal.StepName(name);
             var steps = job.Steps ??= [];
             if (steps.Find(s => string.Equals(s.Name, stepName, StringComparison.Ordinal)) is { } stored)
@@ -69,7 +75,6 @@ public sealed partial class InMemoryJobStore
                 return ValueTask.FromResult(stored.Result.IsEmpty ? JobSignalResult.WaitTimedOut : JobSignalResult.AlreadyDelivered);
             }
 
-            var now = _time.GetUtcNow();
             var waitStep = JobSignal.WaitStepName(name);
             var wait = steps.Find(s => string.Equals(s.Name, waitStep, StringComparison.Ordinal));
             if (wait is not null && JobSignal.WaitHasTimedOut(wait.Result.Span, now))
