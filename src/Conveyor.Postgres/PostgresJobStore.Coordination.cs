@@ -20,22 +20,26 @@ public sealed partial class PostgresJobStore
     private const string ReleaseLockTemplate = """DELETE FROM :"schema".locks WHERE name = $1 AND owner = $2""";
 
     // Makes the key 'processing' for the attempt ($2 job id, $3 lease token) until $4 when there is no record, it
-    // expired ($5 now), or it is 'processing' under a lease of the same job; otherwise returns the holder. One
-    // statement: the row that refused the insert is locked by ON CONFLICT, so it is read as it is. Returns one row
-    // (state, job_id, expires_at, finished_at), state 'started' when started; no row when the refusing row was
-    // committed after the statement's snapshot (the caller runs it again).
+    // expired ($5 now), or it is 'processing' under a lease of the same job. Either way the row is ours or locked by
+    // ON CONFLICT (which locks the row it refuses to update) until the batch's transaction ends; BeginKeyReadTemplate
+    // then reads it.
     private const string BeginKeyTemplate = """
-        WITH started AS (
-            INSERT INTO :"schema".idempotency_records AS r (key, state, job_id, lease_token, expires_at, finished_at)
-            VALUES ($1, 'processing', $2, $3, $4, NULL)
-            ON CONFLICT (key) DO UPDATE SET state = 'processing', job_id = excluded.job_id, lease_token = excluded.lease_token,
-                expires_at = excluded.expires_at, finished_at = NULL
-            WHERE r.expires_at <= $5 OR (r.state = 'processing' AND r.job_id = excluded.job_id)
-            RETURNING 1)
-        SELECT 'started'::text, NULL::text, NULL::timestamptz, NULL::timestamptz FROM started
-        UNION ALL
-        SELECT r.state, r.job_id, r.expires_at, r.finished_at FROM :"schema".idempotency_records r
-        WHERE r.key = $1 AND NOT EXISTS (SELECT 1 FROM started)
+        INSERT INTO :"schema".idempotency_records AS r (key, state, job_id, lease_token, expires_at, finished_at)
+        VALUES ($1, 'processing', $2, $3, $4, NULL)
+        ON CONFLICT (key) DO UPDATE SET state = 'processing', job_id = excluded.job_id, lease_token = excluded.lease_token,
+            expires_at = excluded.expires_at, finished_at = NULL
+        WHERE r.expires_at <= $5 OR (r.state = 'processing' AND r.job_id = excluded.job_id)
+        """;
+
+    // The record BeginKeyTemplate just took or locked ($1 key; $2 job id, $3 lease token of the attempt): one row
+    // (state, job_id, expires_at, finished_at), state 'started' when it is 'processing' under the attempt's lease. A
+    // statement of its own, so that it reads a snapshot taken after the lock was granted: the upsert's own SELECT read
+    // the snapshot taken before it waited for the lock, and so saw a record its owner completed meanwhile as still in
+    // progress (the duplicate then waited a whole lease before it was skipped).
+    private const string BeginKeyReadTemplate = """
+        SELECT CASE WHEN r.state = 'processing' AND r.job_id = $2 AND r.lease_token = $3 THEN 'started' ELSE r.state END,
+               r.job_id, r.expires_at, r.finished_at
+        FROM :"schema".idempotency_records r WHERE r.key = $1
         """;
 
     // Moves the expiry of the claims ($2 keys, $3 job ids, $4 lease tokens) still 'processing' under their owner to $1.
@@ -87,6 +91,8 @@ public sealed partial class PostgresJobStore
 
     private string BeginKeySql => field ??= Sql(BeginKeyTemplate);
 
+    private string BeginKeyReadSql => field ??= Sql(BeginKeyReadTemplate);
+
     private string ExtendKeysSql => field ??= Sql(ExtendKeysTemplate);
 
     private string CompleteKeySql => field ??= Sql(CompleteKeyTemplate);
@@ -117,7 +123,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    /// <remarks>One round trip: the begin statement once per key in one batch (one implicit transaction).</remarks>
+    /// <remarks>One round trip: the begin and its read once per key in one batch (one implicit transaction).</remarks>
     public async ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(begins);
@@ -133,8 +139,8 @@ public sealed partial class PostgresJobStore
         var conflicts = 0;
         try
         {
-            // A refusing row committed after a statement's snapshot is locked but not visible to its SELECT: the next
-            // run of the statement sees it. A handful of runs is plenty; each waits for the other writer.
+            // Each key's read follows the statement that locked its row, so it finds the record; the runs are a guard
+            // (a key the read did not find is begun again), and what runs again after a deadlock.
             for (var run = 0; order.Count > 0;)
             {
                 if (run == 10)
@@ -152,6 +158,11 @@ public sealed partial class PostgresJobStore
                     command.Parameters.Add(TimestampTz(begins[i].ExpiresAt));
                     command.Parameters.Add(TimestampTz(Now()));
                     batch.BatchCommands.Add(command);
+                    var readKey = new NpgsqlBatchCommand(BeginKeyReadSql);
+                    readKey.Parameters.Add(P(begins[i].Key));
+                    readKey.Parameters.Add(P(begins[i].Owner.JobId));
+                    readKey.Parameters.Add(P(begins[i].Owner.LeaseToken));
+                    batch.BatchCommands.Add(readKey);
                 }
 
                 var read = new List<(int Index, IdempotencyBeginResult Result)>(order.Count);
