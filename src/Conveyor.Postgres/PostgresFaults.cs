@@ -13,6 +13,15 @@ namespace Conveyor.Postgres;
 /// </summary>
 internal static class PostgresFaults
 {
+    /// <summary>
+    /// A failure of the connection itself (not of a statement): other idle connections of the pool may be broken too,
+    /// as a server restart closes them all while they sit unused, and Npgsql does not look at them before lending one.
+    /// </summary>
+    public static bool MayLeaveIdleConnectionsBroken(Exception exception) =>
+        exception is not PostgresException { SqlState: var state }
+        || state.StartsWith("08", StringComparison.Ordinal)
+        || state is "57P01" or "57P02" or "57P03";
+
     public static bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException postgres => IsUnavailableState(postgres.SqlState) || IsSchemaMissing(postgres),

@@ -168,9 +168,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     /// </summary>
     private JobStoreUnavailableException Fault(Exception exception)
     {
-        if (exception is not PostgresException { SqlState: var state }
-            || state.StartsWith("08", StringComparison.Ordinal)
-            || state is "57P01" or "57P02" or "57P03")
+        if (PostgresFaults.MayLeaveIdleConnectionsBroken(exception))
         {
             _dataSource.Clear();
         }

@@ -199,6 +199,15 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
             }
             catch (Exception exception)
             {
+                if (PostgresFaults.MayLeaveIdleConnectionsBroken(exception))
+                {
+                    // The listening connection is the first to hear that the server went away, and the pool's idle
+                    // connections went with it. Npgsql clears the pool itself when the server says it is shutting down
+                    // (57P01); after a crash or a network cut it would lend them as if alive, to requests and to the
+                    // reconnects here.
+                    _dataSource.Clear();
+                }
+
                 if (failures++ == 0)
                 {
                     LogConnectionLost(_logger, exception, _reconnectDelay);

@@ -128,20 +128,31 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         RequireRestartableCluster();
         var store = await _schema.CreateInitializedStoreAsync(_time);
 
-        // Idle connections in the pool, which the restart closes on the server's side while nobody uses them.
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.GetQueueStatsAsync(CancellationToken.None).AsTask()));
+        // Idle connections in the pool, which the restart closes on the server's side while nobody uses them: more than
+        // the listener's reconnects could spend before it listens again.
+        var connections = new List<Npgsql.NpgsqlConnection>();
+        for (var i = 0; i < 30; i++)
+        {
+            connections.Add(await store.DataSource.OpenConnectionAsync());
+        }
+
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+
         var connectionsBefore = store.Notifier.Connections;
 
         await RestartServerAsync();
         await TestWait.UntilAsync(() => store.Notifier.Connections > connectionsBefore && store.Notifier.IsListening, TimeSpan.FromSeconds(30), "the listener did not come back");
 
         // A user's first request after an outage that is over must not be the one that finds a dead connection.
-        for (var call = 0; call < 4; call++)
+        for (var call = 0; call < 40; call++)
         {
             await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
         }
 
-        Assert.Equal(4, Assert.Single(await store.GetQueueStatsAsync(CancellationToken.None)).Pending);
+        Assert.Equal(40, Assert.Single(await store.GetQueueStatsAsync(CancellationToken.None)).Pending);
     }
 
     private static async Task EnqueueRetryingAsync(PostgresJobStore store, NewJob job)

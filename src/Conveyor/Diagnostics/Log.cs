@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "The store {store} is unavailable during {operation}; retrying in {delay_ms} ms")]
     public static partial void StoreUnavailable(ILogger logger, Exception exception, string store, string operation, int delay_ms);
 
+    [LoggerMessage(903, LogLevel.Error, "The store {store} cannot be opened; the calls that need it fail until the cause is fixed and the process restarted")]
+    public static partial void StoreCannotBeOpened(ILogger logger, Exception exception, string store);
+
     [LoggerMessage(15, LogLevel.Error, "The store {store} refused the acknowledgement of job {job_id}; the job stays held and its acknowledgement is retried alone, while the server's others go on")]
     public static partial void AcknowledgementRefused(ILogger logger, Exception exception, string job_id, string store);
 

@@ -47,6 +47,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private Task[] _workers = [];
     private Task? _leaseExtender;
     private Task[] _components = [];
+    private Task? _storeOpening;
     private Task? _batcherTask;
     private volatile bool _stopping;
     private Server.ServerHeartbeat? _heartbeat;
@@ -131,6 +132,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),
+            .. _storeOpening is null ? Array.Empty<Task>() : [_storeOpening],
             .. schedules is null ? Array.Empty<Task>() :
             [
                 Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
@@ -181,8 +183,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             {
                 if (_options.StartWithoutStore)
                 {
-                    // The fetcher and every component back off until the store answers.
+                    // The fetcher and every component back off until the store answers, and the store is opened then:
+                    // a new database gets its schema, and the store its listeners, without a restart.
                     Log.StoreUnavailable(_logger, e, _store.Name, "start", 0);
+                    _storeOpening = Task.Run(() => Server.StoreOpener.OpenWhenAvailableAsync(_store, _timeProvider, _logger, _stopComponents.Token), CancellationToken.None);
                     return;
                 }
 

@@ -26,6 +26,21 @@ public sealed class JobServerFaultTests
     }
 
     [Fact]
+    public async Task StoreDownAtStart_StartedWithoutIt_OpensTheStoreOnceItIsBack()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        control.Available = false;
+        await using var harness = await ServerHarness.StartAsync(o => o.StartWithoutStore = true, store: store);
+        await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedCalls) >= 3, because: "the server to keep trying");
+        Assert.Equal(0, Volatile.Read(ref control.Initializations));
+
+        control.Available = true;
+
+        // Its schema created (a new database) and its listeners started, without a restart of the process.
+        await Eventually.HoldsAsync(() => Volatile.Read(ref control.Initializations) == 1, because: "the store to be opened once it answers");
+    }
+
+    [Fact]
     public async Task StoreDownAtStart_TheFirstHeartbeatIsTheOutageWarning_NotAnError()
     {
         var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());

@@ -16,6 +16,9 @@ public class UnreliableStore : DispatchProxy
 
     public int FailedDequeues;
 
+    /// <summary>Calls of <see cref="IJobStore.InitializeAsync"/> that reached the store (while it was available).</summary>
+    public int Initializations;
+
     public static (IJobStore Store, UnreliableStore Control) Wrap(IJobStore inner)
     {
         var proxy = Create<IJobStore, UnreliableStore>();
@@ -35,6 +38,11 @@ public class UnreliableStore : DispatchProxy
             }
 
             throw Failure();
+        }
+
+        if (targetMethod!.Name == nameof(IJobStore.InitializeAsync))
+        {
+            Interlocked.Increment(ref Initializations);
         }
 
         try
