@@ -127,7 +127,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _leaseExtender = Task.Run(() => leaseExtender.RunAsync(_abandon.Token), CancellationToken.None);
         _components =
         [
-            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender, pauseAfterOutage: _options.LeaseDuration).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Promoter(_store, _readySignal, _promotionAlarm, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),

@@ -10,7 +10,10 @@ namespace Conveyor.Server;
 /// recover a job twice. After an outage longer than a lease, this server's own leases have expired too although it
 /// holds the results, not yet written, of jobs whose handlers returned (those still running were stopped by the
 /// <see cref="LeaseExtender"/>): <paramref name="ownLeases"/> renews them before the first recovery, so that this
-/// server does not recover, and fail or run again, jobs it is about to acknowledge.
+/// server does not recover, and fail or run again, jobs it is about to acknowledge. The other servers' leases ran out in
+/// the same outage, and they are about to acknowledge theirs too: after an outage this server recovers nobody's jobs
+/// for <paramref name="pauseAfterOutage"/> (a lease), so that a 20 s database restart does not run every job that
+/// finished during it a second time. A dead server's jobs wait that much longer.
 /// </summary>
 internal sealed class Recoverer(
     IJobStore store,
@@ -19,10 +22,12 @@ internal sealed class Recoverer(
     TimeSpan interval,
     TimeProvider timeProvider,
     ILogger logger,
-    LeaseExtender? ownLeases = null) : PeriodicComponent(interval, timeProvider, logger)
+    LeaseExtender? ownLeases = null,
+    TimeSpan pauseAfterOutage = default) : PeriodicComponent(interval, timeProvider, logger)
 {
     private const int BatchSize = 100;
     private readonly ILogger _logger = logger;
+    private long? _pausedSince;
 
     protected override string Name => "Recoverer";
 
@@ -40,6 +45,24 @@ internal sealed class Recoverer(
                 // Not an outage, so waiting would not cure it: recovering the fleet's expired leases must not wait for it.
                 Log.OwnLeasesNotRenewed(_logger, e);
             }
+        }
+
+        if (StoreWasUnavailable && pauseAfterOutage > TimeSpan.Zero)
+        {
+            // A point lookup proves the store is back (ending the outage) even when this server renewed no lease.
+            await store.GetAsync(TenantId.Default, "recoverer-probe", cancellationToken).ConfigureAwait(false);
+            _pausedSince = TimeProvider.GetTimestamp();
+            return;
+        }
+
+        if (_pausedSince is { } since)
+        {
+            if (TimeProvider.GetElapsedTime(since) < pauseAfterOutage)
+            {
+                return;
+            }
+
+            _pausedSince = null;
         }
 
         IReadOnlyList<RecoveredJob> recovered;

@@ -129,6 +129,49 @@ public sealed class StoreOutageLoggingTests : IDisposable
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 98 && r.Level == LogLevel.Error);
     }
 
+    [Fact]
+    public async Task AfterAnOutageLongerThanALease_TheRecovererLeavesOtherServersJobsForALease_SoTheirHoldersAcknowledgeFirst()
+    {
+        // Another server holds the job, its handler returned; this server's recoverer holds nothing.
+        var (store, control, otherServer, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var leaseToken = otherServer.Leases().Single().LeaseToken;
+        var recoverer = RecovererPausingAfterOutages(store);
+
+        await OutageLongerThanTheLeaseAsync(recoverer, control);
+        _time.Advance(Pause - TimeSpan.FromMilliseconds(1));
+        await recoverer.TickAsync(CancellationToken.None);
+        Assert.Equal(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+
+        // The holder writes its result, as its server does within moments of the store's return.
+        Assert.Equal(1, await store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = jobId, LeaseToken = leaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await recoverer.TickAsync(CancellationToken.None);
+
+        var job = await store.GetAsync(TenantId.Default, jobId, CancellationToken.None);
+        Assert.Equal((JobState.Succeeded, 1), (job!.State, job.Attempts));
+        Assert.Empty(job.Errors);
+        Assert.Equal([LogLevel.Warning, LogLevel.Information], _logger.Collector.GetSnapshot().Select(static r => r.Level));
+    }
+
+    [Fact]
+    public async Task AfterAnOutageLongerThanALease_ADeadServersJob_IsRecoveredOnceThePauseIsOver()
+    {
+        var (store, control, _, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var recoverer = RecovererPausingAfterOutages(store);
+
+        await OutageLongerThanTheLeaseAsync(recoverer, control);
+        _time.Advance(Pause);
+        await recoverer.TickAsync(CancellationToken.None);
+
+        Assert.NotEqual(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+    }
+
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(4);
+
+    private Recoverer RecovererPausingAfterOutages(IJobStore store) =>
+        new(store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()), TimeSpan.FromSeconds(1), _time, _logger,
+            pauseAfterOutage: Pause);
+
     /// <summary>A recoverer's tick in an outage, ten minutes (twice the lease) without the store, and its first tick after.</summary>
     private async Task OutageLongerThanTheLeaseAsync(Recoverer recoverer, UnreliableStore control)
     {
