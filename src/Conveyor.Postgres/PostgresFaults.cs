@@ -17,10 +17,17 @@ internal static class PostgresFaults
     /// A failure of the connection itself (not of a statement): other idle connections of the pool may be broken too,
     /// as a server restart closes them all while they sit unused, and Npgsql does not look at them before lending one.
     /// </summary>
-    public static bool MayLeaveIdleConnectionsBroken(Exception exception) =>
-        exception is not PostgresException { SqlState: var state }
-        || state.StartsWith("08", StringComparison.Ordinal)
-        || state is "57P01" or "57P02" or "57P03";
+    /// <remarks>
+    /// Not a timeout or an exhausted pool: those say the server is busy, and clearing the pool then would close every
+    /// connection as it comes back, for reconnects on a server that is already overloaded.
+    /// </remarks>
+    public static bool MayLeaveIdleConnectionsBroken(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: var state } => state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03",
+        IOException or SocketException => true,
+        { InnerException: { } inner } => MayLeaveIdleConnectionsBroken(inner),
+        _ => false,
+    };
 
     public static bool IsUnavailable(Exception exception) => exception switch
     {

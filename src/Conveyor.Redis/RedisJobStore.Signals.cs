@@ -10,6 +10,8 @@ public sealed partial class RedisJobStore
     private bool _signalledSinceDequeue;
     private Action<RedisChannel, RedisValue>? _notifyHandler;
     private Action<RedisChannel, RedisValue>? _cancelHandler;
+    private bool _notifySubscribed;
+    private bool _cancelSubscribed;
     private ImmutableArray<Action<string>> _cancellationHandlers = [];
 
     /// <inheritdoc />
@@ -97,13 +99,15 @@ public sealed partial class RedisJobStore
 
     private async Task SubscribeAsync()
     {
-        if (_notifyHandler is not null)
+        // Each channel once, and again after a failed try: a transient failure between the two must not leave the
+        // cancel channel unsubscribed for good (cancellations would then only arrive with the lease extension).
+        if (_cancelSubscribed)
         {
             return;
         }
 
         var subscriber = _connection!.GetSubscriber();
-        _notifyHandler = (_, message) =>
+        _notifyHandler ??= (_, message) =>
         {
             // On a Cluster, a finish that wrote an outbox entry (flow.lib.lua): deliver it now.
             if (message == OutboxNotice)
@@ -115,7 +119,7 @@ public sealed partial class RedisJobStore
                 SignalJobsReady();
             }
         };
-        _cancelHandler = (_, message) =>
+        _cancelHandler ??= (_, message) =>
         {
             var jobId = (string?)message;
             if (string.IsNullOrEmpty(jobId))
@@ -128,8 +132,14 @@ public sealed partial class RedisJobStore
                 handler(jobId);
             }
         };
-        await subscriber.SubscribeAsync(_keys.NotifyChannel, _notifyHandler).ConfigureAwait(false);
+        if (!_notifySubscribed)
+        {
+            await subscriber.SubscribeAsync(_keys.NotifyChannel, _notifyHandler).ConfigureAwait(false);
+            _notifySubscribed = true;
+        }
+
         await subscriber.SubscribeAsync(_keys.CancelChannel, _cancelHandler).ConfigureAwait(false);
+        _cancelSubscribed = true;
     }
 
     private async Task UnsubscribeAsync()

@@ -48,6 +48,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private Task? _leaseExtender;
     private Task[] _components = [];
     private Task? _storeOpening;
+    private bool _storeWasAwayAtStart;
     private Task? _batcherTask;
     private volatile bool _stopping;
     private Server.ServerHeartbeat? _heartbeat;
@@ -94,6 +95,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         ServerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     }
 
+    /// <summary>
+    /// How long the recoverer leaves expired leases after an outage: a lease, and at least long enough for a holder's
+    /// acknowledgement to be retried twice after the store's return (the first call may meet a dead connection).
+    /// </summary>
+    private TimeSpan RecoveryPauseAfterOutage => TimeSpan.FromTicks(Math.Max(_options.LeaseDuration.Ticks, ((2 * Server.Backoff.Max) + _options.RecoverInterval).Ticks));
+
     /// <summary>This server's id in the store's server list: host, process id and a random suffix.</summary>
     public string ServerId { get; }
 
@@ -127,7 +134,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _leaseExtender = Task.Run(() => leaseExtender.RunAsync(_abandon.Token), CancellationToken.None);
         _components =
         [
-            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender, pauseAfterOutage: _options.LeaseDuration).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender, RecoveryPauseAfterOutage, pausedAtStart: _storeWasAwayAtStart).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Promoter(_store, _readySignal, _promotionAlarm, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
@@ -181,6 +188,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             }
             catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
             {
+                // Other servers' leases may have run out meanwhile: the recoverer gives their holders time first.
+                _storeWasAwayAtStart = true;
                 if (_options.StartWithoutStore)
                 {
                     // The fetcher and every component back off until the store answers, and the store is opened then:

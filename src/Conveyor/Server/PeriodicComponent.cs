@@ -29,6 +29,9 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
     /// <summary>True while the store has been unavailable since the last tick that reached it.</summary>
     protected bool StoreWasUnavailable => _outageStartedAt is not null;
 
+    /// <summary>How long the store has been unavailable, from the first tick that found it so; zero while it answers.</summary>
+    protected TimeSpan OutageLength => _outageStartedAt is { } startedAt ? timeProvider.GetElapsedTime(startedAt) : TimeSpan.Zero;
+
     public abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
     /// <summary>

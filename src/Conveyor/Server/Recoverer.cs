@@ -11,9 +11,12 @@ namespace Conveyor.Server;
 /// holds the results, not yet written, of jobs whose handlers returned (those still running were stopped by the
 /// <see cref="LeaseExtender"/>): <paramref name="ownLeases"/> renews them before the first recovery, so that this
 /// server does not recover, and fail or run again, jobs it is about to acknowledge. The other servers' leases ran out in
-/// the same outage, and they are about to acknowledge theirs too: after an outage this server recovers nobody's jobs
-/// for <paramref name="pauseAfterOutage"/> (a lease), so that a 20 s database restart does not run every job that
-/// finished during it a second time. A dead server's jobs wait that much longer.
+/// the same outage, and they are about to acknowledge theirs too: after an outage long enough for a lease to run out
+/// (a third of the pause or more; a blip of one tick is not), and from the start of a server that had to wait for its
+/// store (<paramref name="pausedAtStart"/>), this server recovers nobody's jobs for <paramref name="pauseAfterOutage"/>
+/// (a lease at least), so that a 20 s database restart does not run every job that finished during it a second time.
+/// A point lookup at each paused tick notices another outage, after which the pause starts again, up to three pauses
+/// from the first. A dead server's jobs wait that much longer.
 /// </summary>
 internal sealed class Recoverer(
     IJobStore store,
@@ -23,11 +26,14 @@ internal sealed class Recoverer(
     TimeProvider timeProvider,
     ILogger logger,
     LeaseExtender? ownLeases = null,
-    TimeSpan pauseAfterOutage = default) : PeriodicComponent(interval, timeProvider, logger)
+    TimeSpan pauseAfterOutage = default,
+    bool pausedAtStart = false) : PeriodicComponent(interval, timeProvider, logger)
 {
     private const int BatchSize = 100;
+    private const int MostPausesInARow = 3;
     private readonly ILogger _logger = logger;
-    private long? _pausedSince;
+    private long? _pausedSince = pausedAtStart && pauseAfterOutage > TimeSpan.Zero ? timeProvider.GetTimestamp() : null;
+    private long? _firstPausedAt = pausedAtStart && pauseAfterOutage > TimeSpan.Zero ? timeProvider.GetTimestamp() : null;
 
     protected override string Name => "Recoverer";
 
@@ -47,22 +53,9 @@ internal sealed class Recoverer(
             }
         }
 
-        if (StoreWasUnavailable && pauseAfterOutage > TimeSpan.Zero)
+        if (await PausedAsync(cancellationToken).ConfigureAwait(false))
         {
-            // A point lookup proves the store is back (ending the outage) even when this server renewed no lease.
-            await store.GetAsync(TenantId.Default, "recoverer-probe", cancellationToken).ConfigureAwait(false);
-            _pausedSince = TimeProvider.GetTimestamp();
             return;
-        }
-
-        if (_pausedSince is { } since)
-        {
-            if (TimeProvider.GetElapsedTime(since) < pauseAfterOutage)
-            {
-                return;
-            }
-
-            _pausedSince = null;
         }
 
         IReadOnlyList<RecoveredJob> recovered;
@@ -81,5 +74,36 @@ internal sealed class Recoverer(
             }
         }
         while (recovered.Count == BatchSize);
+    }
+
+    private async Task<bool> PausedAsync(CancellationToken cancellationToken)
+    {
+        if (pauseAfterOutage <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var now = TimeProvider.GetTimestamp();
+        if (StoreWasUnavailable && OutageLength >= pauseAfterOutage / 3)
+        {
+            _firstPausedAt ??= now;
+            _pausedSince = TimeProvider.GetElapsedTime(_firstPausedAt.Value) < MostPausesInARow * pauseAfterOutage ? now : _pausedSince;
+        }
+
+        if (_pausedSince is not { } since)
+        {
+            return false;
+        }
+
+        if (TimeProvider.GetElapsedTime(since) >= pauseAfterOutage)
+        {
+            (_pausedSince, _firstPausedAt) = (null, null);
+            return false;
+        }
+
+        // A point lookup proves the store is back (ending the outage) even when this server renewed no lease, and a
+        // failed one is another outage, after which the pause starts again.
+        await store.GetAsync(TenantId.Default, "recoverer-probe", cancellationToken).ConfigureAwait(false);
+        return true;
     }
 }

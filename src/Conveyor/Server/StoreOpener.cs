@@ -37,6 +37,11 @@ internal static class StoreOpener
 
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
+            catch (ObjectDisposedException)
+            {
+                // The process is ending (a start that failed after this began): nothing to open, nothing to report.
+                return;
+            }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 Log.StoreCannotBeOpened(logger, e, store.Name);

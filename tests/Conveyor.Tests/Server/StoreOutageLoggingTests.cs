@@ -166,11 +166,67 @@ public sealed class StoreOutageLoggingTests : IDisposable
         Assert.NotEqual(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
     }
 
+    [Fact]
+    public async Task AfterABlipOfOneTick_TheRecovererDoesNotPause()
+    {
+        var (store, control, _, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var recoverer = RecovererPausingAfterOutages(store);
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        // One failed tick, one interval long: too short for a live lease to run out, so nothing to wait for.
+        control.Available = false;
+        await recoverer.TickAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        control.Available = true;
+        await recoverer.TickAsync(CancellationToken.None);
+
+        Assert.NotEqual(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task AnotherOutageDuringThePause_StartsThePauseAgain()
+    {
+        var (store, control, _, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var recoverer = RecovererPausingAfterOutages(store);
+        await OutageLongerThanTheLeaseAsync(recoverer, control);
+
+        // Two seconds into the pause the store goes away again for two; the holders' leases ran out once more.
+        _time.Advance(TimeSpan.FromSeconds(2));
+        control.Available = false;
+        await recoverer.TickAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        control.Available = true;
+        await recoverer.TickAsync(CancellationToken.None);
+        _time.Advance(Pause - TimeSpan.FromMilliseconds(1));
+        await recoverer.TickAsync(CancellationToken.None);
+        Assert.Equal(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await recoverer.TickAsync(CancellationToken.None);
+
+        Assert.NotEqual(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task AServerThatWaitedForItsStoreAtStart_PausesFromItsFirstTick()
+    {
+        var (store, _, _, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        _time.Advance(TimeSpan.FromMinutes(10));
+        var recoverer = RecovererPausingAfterOutages(store, pausedAtStart: true);
+
+        await recoverer.TickAsync(CancellationToken.None);
+        Assert.Equal(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+
+        _time.Advance(Pause);
+        await recoverer.TickAsync(CancellationToken.None);
+        Assert.NotEqual(JobState.Active, (await store.GetAsync(TenantId.Default, jobId, CancellationToken.None))!.State);
+    }
+
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(4);
 
-    private Recoverer RecovererPausingAfterOutages(IJobStore store) =>
+    private Recoverer RecovererPausingAfterOutages(IJobStore store, bool pausedAtStart = false) =>
         new(store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()), TimeSpan.FromSeconds(1), _time, _logger,
-            pauseAfterOutage: Pause);
+            pauseAfterOutage: Pause, pausedAtStart: pausedAtStart);
 
     /// <summary>A recoverer's tick in an outage, ten minutes (twice the lease) without the store, and its first tick after.</summary>
     private async Task OutageLongerThanTheLeaseAsync(Recoverer recoverer, UnreliableStore control)
