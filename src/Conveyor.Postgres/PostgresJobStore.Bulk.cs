@@ -120,13 +120,14 @@ public sealed partial class PostgresJobStore
                 async () =>
                 {
                     before.Clear();
-                    await using var batch = CommandBatch(sql, tenant, () => TextArray(distinct), now, channel, action switch
+                    await using var batch = CommandBatch(TakeBatchTurnsSql, sql, tenant, () => TextArray(distinct), now, channel, action switch
                     {
                         JobBulkAction.Requeue => BulkReleaseExpiredKeysSql,
                         JobBulkAction.Delete => BulkStampDeletedFlowsSql,
                         _ => null,
                     });
                     await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past the turns' count
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         before[reader.GetString(0)] = JobStateExtensions.FromStorageName(reader.GetString(1));

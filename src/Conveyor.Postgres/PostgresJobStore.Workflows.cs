@@ -197,7 +197,7 @@ public sealed partial class PostgresJobStore
     /// PostgreSQL rolls it back for a deadlock or a serialization failure (it was undone whole, so running it again is
     /// safe), after a short random pause so that the sides of a cycle do not meet again at once; any other failure to
     /// answer is the store's fault, as for every call. A batch's cancel and bulk commands over its members lock rows in
-    /// orders that can cross (see CancelBatchTemplate): three tries were not enough for three bulk deletes racing a cancel.
+    /// orders that can cross (see CancelBatchTemplate), and now take turns (TakeBatchTurnsTemplate) so that they do not.
     /// Inside an ambient TransactionScope the connection enlists in the caller's transaction, which the rollback
     /// aborted whole: nothing runs again there, and the conflict is the caller's fault to handle.
     /// </summary>

@@ -6,7 +6,8 @@ namespace Conveyor.Postgres.Tests;
 /// Cancelling a batch takes its running members' rows before the batch's row, and its other members' after it, as an
 /// acknowledgement does (the member it finishes, the batch it counts in, then what waited for the member): taken the
 /// batch first, a cancel racing the batch's last acknowledgements deadlocked with them and answered a store fault; taken
-/// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. And a job that joins the batch while the cancel waits for the
+/// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. Commands on
+/// members (delete, cancel, requeue) lock them before their batch: they take turns with the cancel instead. And a job that joins the batch while the cancel waits for the
 /// batch's row is cancelled with the others, though the cancel's first statement could not see it.
 /// </summary>
 public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
@@ -93,6 +94,67 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
 
         Assert.True(await cancel);
         Assert.Equal(BatchState.Cancelled, (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+    }
+
+    [PostgresTheory]
+    [InlineData(JobBulkAction.Delete)]
+    [InlineData(JobBulkAction.Cancel)]
+    [InlineData(JobBulkAction.Requeue)]
+    public async Task ABulkCommandOnMembersOfABatchBeingCancelled_WaitsForTheCancelsTurn_BeforeItLocksAnyRow(JobBulkAction action)
+    {
+        // A cancel locks the batch before its waiting members, a command the members before their batch (deleting or
+        // finishing one counts in it): the command waits for the cancel to end before it locks anything, so they cannot
+        // meet in a deadlock.
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var members = new[] { TestJobs.New() with { BatchId = batch.Id }, TestJobs.New() with { BatchId = batch.Id } };
+        Assert.True((await Store.CreateBatchAsync(batch, members, CancellationToken.None)).AllStored);
+
+        // A cancel of the batch, holding its turn.
+        await using var connection = await Schema.OpenConnectionAsync();
+        await using var cancel = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0))");
+
+        var command = Store.RunBulkAsync(action, TenantId.Default, [members[1].Id, members[0].Id], CancellationToken.None).AsTask();
+        await TestWait.UntilAsync(
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
+            because: "the command to wait for the cancel's turn");
+
+        // It has locked nothing while it waits.
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id IN ('{members[0].Id}', '{members[1].Id}') FOR UPDATE NOWAIT""");
+        await cancel.CommitAsync();
+
+        Assert.Equal(2, (await command).Count);
+    }
+
+    [PostgresFact]
+    public async Task ACommandOnOneMember_WaitsForTheCancelsTurn_ButNotForAnotherCommands()
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var members = new[] { TestJobs.New() with { BatchId = batch.Id }, TestJobs.New() with { BatchId = batch.Id } };
+        Assert.True((await Store.CreateBatchAsync(batch, members, CancellationToken.None)).AllStored);
+        var turn = $"hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0)";
+        await using var connection = await Schema.OpenConnectionAsync();
+
+        // Another command's turn is shared.
+        await using (var other = await connection.BeginTransactionAsync())
+        {
+            await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock_shared({turn})");
+            Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(TenantId.Default, members[0].Id, CancellationToken.None));
+            await other.CommitAsync();
+        }
+
+        // A cancel's is not.
+        await using var cancel = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({turn})");
+        var command = Store.DeleteAsync(TenantId.Default, members[1].Id, CancellationToken.None).AsTask();
+        await TestWait.UntilAsync(
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
+            because: "the command to wait for the cancel's turn");
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{members[1].Id}' FOR UPDATE NOWAIT""");
+        await cancel.CommitAsync();
+
+        Assert.Equal(JobCommandResult.Done, await command);
     }
 
     [PostgresFact]
