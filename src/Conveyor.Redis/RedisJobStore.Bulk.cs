@@ -134,10 +134,10 @@ public sealed partial class RedisJobStore
         {
             if (lookup is not null)
             {
-                var queue = await lookup.ConfigureAwait(false);
-                if (!queue.IsNullOrEmpty)
+                var value = await lookup.ConfigureAwait(false);
+                if (!value.IsNullOrEmpty)
                 {
-                    found[id] = (string)queue!;
+                    found[id] = ReadLookup((string)value!).Queue;
                 }
 
                 continue;

@@ -151,7 +151,8 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// Stores jobs in one round trip: enqueue.lua stores a queue's jobs in one call. A caller-chosen id may exist
-    /// in another queue, so it first claims the id in the global lookup, in a round trip of its own.
+    /// in another queue, so it first claims the id in the global lookup, in a round trip of its own, with a mark that
+    /// holds the id while the job is being stored, and replaces the mark with the queue after storing, in one more.
     /// </summary>
     private async Task StoreAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<int> indexes, EnqueueResult?[] results, long now)
     {
@@ -162,38 +163,36 @@ public sealed partial class RedisJobStore
 
         var refused = new Dictionary<int, EnqueueResult>();
         List<int>? heldAlready = null;
+        List<(int Index, string Mark)>? marked = null;
         var explicitIds = indexes.Where(i => !JobId.IsGenerated(jobs[i].Id)).ToList();
         if (explicitIds.Count > 0)
         {
-            var claims = new Dictionary<int, Task<RedisResult>>();
+            var claims = new Dictionary<int, (string Mark, Task<RedisResult> Holder)>();
             var claimBatch = db.CreateBatch();
             foreach (var i in explicitIds)
             {
-                claims[i] = EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [jobs[i].Queue]);
+                var mark = ClaimMark(jobs[i].Queue, now);
+                claims[i] = (mark, EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [mark]));
             }
 
             claimBatch.Execute();
-            foreach (var (i, claim) in claims)
+            foreach (var (i, (mark, claim)) in claims)
             {
-                var holder = await claim.ConfigureAwait(false);
-                if (!holder.IsNull && (string?)holder is { } otherQueue && otherQueue != jobs[i].Queue
-                    && await ExistingJobAsync(db, jobs[i].Id, otherQueue, otherQueue).ConfigureAwait(false) is { } existing)
+                var settled = await SettleClaimAsync(db, jobs[i], mark, (string?)await claim.ConfigureAwait(false), now).ConfigureAwait(false);
+                if (settled.Refusal is { } refusal)
                 {
-                    refused[i] = existing;
+                    refused[i] = refusal;
+                    continue;
                 }
-                else if (!holder.IsNull && (string?)holder != jobs[i].Queue)
-                {
-                    // The lookup names a queue without the job: left by an enqueue that did not finish, or by a delete
-                    // whose clean-up has not run yet. Take it over; when that clean-up removed it first, write it back
-                    // after storing, as for a lookup held already.
-                    if ((int)await EvaluateAsync(db, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [(string?)holder, jobs[i].Queue]).ConfigureAwait(false) == 0)
-                    {
-                        (heldAlready ??= []).Add(i);
-                    }
-                }
-                else if (!holder.IsNull)
+
+                if (settled.HeldAlready)
                 {
                     (heldAlready ??= []).Add(i);
+                }
+
+                if (settled.Mark is { } left)
+                {
+                    (marked ??= []).Add((i, left));
                 }
             }
         }
@@ -263,14 +262,94 @@ public sealed partial class RedisJobStore
             }
         }
 
-        if (heldAlready is not null)
+        if (marked is not null || heldAlready is not null)
         {
-            await KeepLookupsAsync(db, heldAlready.Where(i => results[i]!.Outcome == EnqueueOutcome.Enqueued).Select(i => (jobs[i].Id, jobs[i].Queue))).ConfigureAwait(false);
+            await CompleteLookupsAsync(db, jobs, marked, heldAlready?.Where(i => results[i]!.Outcome == EnqueueOutcome.Enqueued)).ConfigureAwait(false);
         }
 
         if (anyPending)
         {
             SignalJobsReady();
+        }
+    }
+
+    /// <summary>What the claim of a caller-chosen id came to.</summary>
+    /// <param name="Refusal">The job that holds the id in another queue, stored or being stored: this one is refused.</param>
+    /// <param name="Mark">An in-progress mark left in the lookup, which the lookup's entry replaces after the store.</param>
+    /// <param name="HeldAlready">The lookup named the job's own queue already (enqueue.lua tells whether the id is free there).</param>
+    private readonly record struct IdClaim(EnqueueResult? Refusal, string? Mark, bool HeldAlready);
+
+    /// <summary>
+    /// Settles the claim of a job's caller-chosen id, given the lookup claim_id.lua found (null: it wrote the job's mark).
+    /// A lookup naming another queue refuses the job while that queue holds the id, or while that lookup is a mark within
+    /// its held-until (<see cref="ClaimMarkLifetime"/>): its job is being stored (the lookup and the job live on different
+    /// slots, so no script can claim and store at once). Any other lookup is taken over.
+    /// </summary>
+    private async Task<IdClaim> SettleClaimAsync(IDatabase db, NewJob job, string mark, string? holder, long now)
+    {
+        var key = _keys.IdLookup(job.Id);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (holder is null)
+            {
+                return new IdClaim(null, mark, false);
+            }
+
+            var (queue, inProgress) = ReadLookup(holder);
+            if (queue == job.Queue)
+            {
+                return new IdClaim(null, inProgress is null ? null : holder, true);
+            }
+
+            if (await ExistingJobAsync(db, job.Id, queue, queue).ConfigureAwait(false) is { } existing)
+            {
+                return new IdClaim(existing, null, false);
+            }
+
+            if (inProgress is { } other && other.HeldUntil > now)
+            {
+                return new IdClaim(new EnqueueResult(EnqueueOutcome.DuplicateId, job.Id, JobState.Pending, queue, RedisTime.FromMicros(other.ClaimedAt)), null, false);
+            }
+
+            // The lookup names a queue without the job: left by an enqueue that did not finish, or by a delete whose
+            // clean-up has not run yet. Take it over; if it changed meanwhile, read it again.
+            if ((int)await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [holder, mark]).ConfigureAwait(false) == 1)
+            {
+                return new IdClaim(null, mark, false);
+            }
+
+            if (attempt >= 10)
+            {
+                throw new JobStoreUnavailableException($"The job id '{job.Id}' changed hands too often to be claimed.");
+            }
+
+            holder = (string?)await EvaluateAsync(db, RedisScript.ClaimId, [key], [mark]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After the store, in one pipelined round trip: each in-progress mark becomes the lookup's entry (the queue alone,
+    /// whatever the store's outcome: the queue holds the id either way), and the lookups of stored jobs that the claim
+    /// found held already are written back where none is left (<see cref="KeepLookupsAsync"/>).
+    /// </summary>
+    private async Task CompleteLookupsAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<(int Index, string Mark)>? marked, IEnumerable<int>? stored)
+    {
+        var batch = db.CreateBatch();
+        var writes = new List<Task>();
+        foreach (var (i, mark) in marked ?? [])
+        {
+            writes.Add(EvaluateAsync(batch, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [mark, jobs[i].Queue]));
+        }
+
+        foreach (var i in stored ?? [])
+        {
+            writes.Add(batch.StringSetAsync(_keys.IdLookup(jobs[i].Id), jobs[i].Queue, when: When.NotExists));
+        }
+
+        if (writes.Count > 0)
+        {
+            batch.Execute();
+            await Task.WhenAll(writes).ConfigureAwait(false);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -239,8 +240,8 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
         if (!JobId.IsGenerated(jobId))
         {
-            var queue = await db.StringGetAsync(_keys.IdLookup(jobId)).ConfigureAwait(false);
-            return queue.IsNullOrEmpty ? null : (string?)queue;
+            var lookup = await db.StringGetAsync(_keys.IdLookup(jobId)).ConfigureAwait(false);
+            return lookup.IsNullOrEmpty ? null : ReadLookup((string)lookup!).Queue;
         }
 
         var known = _knownQueueNames;
@@ -270,6 +271,35 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
             return holder;
         }
+    }
+
+    /// <summary>
+    /// How long an id lookup's in-progress mark keeps a caller-chosen id from enqueues into other queues while its job is
+    /// not stored: far beyond the two round trips from claim to store, so that only an enqueue that stopped between them
+    /// (its process died) leaves the id to another queue, after this long.
+    /// </summary>
+    private static readonly TimeSpan ClaimMarkLifetime = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The id lookup's value while an enqueue stores its job: "queue\tclaimed-at\theld-until" (µs), read by the
+    /// store and by enqueue_all.lua; the held-until travels with the mark so that no script needs the lifetime.
+    /// </summary>
+    private static string ClaimMark(string queue, long now) =>
+        string.Create(CultureInfo.InvariantCulture, $"{queue}\t{now}\t{now + RedisTime.ToMicros(ClaimMarkLifetime)}");
+
+    /// <summary>The queue an id lookup names and, for an in-progress mark, its claimed-at and held-until (µs).</summary>
+    private static (string Queue, (long ClaimedAt, long HeldUntil)? Mark) ReadLookup(string lookup)
+    {
+        var parts = lookup.Split('\t');
+        if (parts.Length == 1)
+        {
+            return (lookup, null);
+        }
+
+        // A mark that does not parse holds nothing (held until 0): the id is taken over as from an enqueue that stopped.
+        _ = long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var claimedAt);
+        var heldUntil = parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var until) ? until : 0;
+        return (parts[0], (claimedAt, heldUntil));
     }
 
     /// <summary>Writes the id lookups of stored jobs where none is left (one pipelined round trip); an existing lookup stays.</summary>

@@ -149,6 +149,65 @@ public sealed class RedisLookupCleanupRaceTests
         await AssertKeyHeldAsync(other, job);
     }
 
+    [RedisFact]
+    public async Task Enqueue_OfOneIdIntoTwoQueuesAtOnce_StoresOneJobAndAnswersTheOtherAsADuplicate()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var first = RedisKeyLayoutTests.NewJob("default") with { Id = "order-9" };
+        EnqueueResult? second = null;
+
+        // Between the first enqueue's claim of the id and its store, another server enqueues the id into another queue.
+        interleaved.After(RedisScript.ClaimId, async () => second = await other.EnqueueAsync(RedisKeyLayoutTests.NewJob("elsewhere") with { Id = first.Id }, CancellationToken.None));
+        var stored = await store.EnqueueAsync(first, CancellationToken.None);
+
+        Assert.Equal(EnqueueOutcome.Enqueued, stored.Outcome);
+        Assert.Equal((EnqueueOutcome.DuplicateId, "default"), (second?.Outcome, second?.Queue));
+        var page = await other.ListAsync(new JobQuery { Tenant = TenantId.Default }, CancellationToken.None);
+        Assert.Equal(["default"], page.Jobs.Select(j => j.Queue));
+    }
+
+    [RedisFact]
+    public async Task EnqueueAllOrNone_OfAnIdBeingStoredInAnotherQueue_IsRefusedAsADuplicate()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var first = RedisKeyLayoutTests.NewJob("default") with { Id = "order-10" };
+        EnqueueAllResult? fanOut = null;
+
+        interleaved.After(RedisScript.ClaimId, async () => fanOut = await other.EnqueueAllOrNoneAsync([RedisKeyLayoutTests.NewJob("elsewhere") with { Id = first.Id }], CancellationToken.None));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(first, CancellationToken.None)).Outcome);
+
+        Assert.Equal((EnqueueOutcome.DuplicateId, "default"), (fanOut?.Refusal?.Outcome, fanOut?.Refusal?.Queue));
+        Assert.Equal("default", (await other.GetAsync(TenantId.Default, first.Id, CancellationToken.None))?.Queue);
+    }
+
+    [RedisFact]
+    public async Task Enqueue_AfterAnEnqueueStoppedBetweenItsClaimAndItsStore_TakesTheIdIntoAnotherQueueOnceTheMarkHasLapsed()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var stopped = RedisKeyLayoutTests.NewJob("default") with { Id = "order-11" };
+        var moved = RedisKeyLayoutTests.NewJob("elsewhere") with { Id = stopped.Id };
+
+        // The first enqueue's process stops right after its claim: its store never comes.
+        interleaved.After(RedisScript.ClaimId, () => throw new ClaimStoppedException());
+        await Assert.ThrowsAsync<ClaimStoppedException>(async () => await store.EnqueueAsync(stopped, CancellationToken.None));
+        Assert.Equal((EnqueueOutcome.DuplicateId, "default"), Outcome(await other.EnqueueAsync(moved, CancellationToken.None)));
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal((EnqueueOutcome.Enqueued, "elsewhere"), Outcome(await other.EnqueueAsync(moved, CancellationToken.None)));
+        Assert.Equal("elsewhere", (await store.GetAsync(TenantId.Default, stopped.Id, CancellationToken.None))?.Queue);
+        Assert.Equal((EnqueueOutcome.DuplicateId, "elsewhere"), Outcome(await store.EnqueueAsync(stopped, CancellationToken.None)));
+
+        static (EnqueueOutcome, string) Outcome(EnqueueResult result) => (result.Outcome, result.Queue);
+    }
+
+    private sealed class ClaimStoppedException : Exception;
+
     private static async Task FinishAsync(RedisJobStore store, NewJob job)
     {
         await store.EnqueueAsync(job, CancellationToken.None);

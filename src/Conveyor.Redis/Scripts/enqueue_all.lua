@@ -48,9 +48,14 @@ local function refusal(a)
   local ix = tonumber(ARGV[a + 1])
   if ix > 0 then
     local other = redis.call('GET', KEYS[ix])
+    -- An in-progress mark, "<queue>\t<claimed-at>\t<held-until>": an enqueue into that queue claimed the id and is
+    -- storing the job (RedisJobStore.Enqueue.cs); past its held-until, that enqueue stopped.
+    local marked, claimed, held = string.match(other or '', '^([^\t]*)\t(%d*)\t(%d*)$')
+    other = marked or other
     if other and other ~= q.name then
       local v = redis.call('HMGET', holder_hash(other, id), 'st', 'c')
       if v[1] then return { 1, id, v[1], other, v[2] or '' } end
+      if held and (tonumber(held) or 0) > tonumber(now) then return { 1, id, 'pending', other, claimed } end
     end
   end
   local uq = tonumber(ARGV[a + 2])
