@@ -83,9 +83,7 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0))");
 
         var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
-        await TestWait.UntilAsync(
-            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
-            because: "the cancel to wait for its turn");
+        await UntilABatchTurnIsAwaitedAsync("the cancel to wait for its turn");
 
         // It has locked nothing while it waits.
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
@@ -115,9 +113,7 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0))");
 
         var command = Store.RunBulkAsync(action, TenantId.Default, [members[1].Id, members[0].Id], CancellationToken.None).AsTask();
-        await TestWait.UntilAsync(
-            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
-            because: "the command to wait for the cancel's turn");
+        await UntilABatchTurnIsAwaitedAsync("the command to wait for the cancel's turn");
 
         // It has locked nothing while it waits.
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE NOWAIT""");
@@ -148,9 +144,7 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
         await using var cancel = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({turn})");
         var command = Store.DeleteAsync(TenantId.Default, members[1].Id, CancellationToken.None).AsTask();
-        await TestWait.UntilAsync(
-            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
-            because: "the command to wait for the cancel's turn");
+        await UntilABatchTurnIsAwaitedAsync("the command to wait for the cancel's turn");
         await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{members[1].Id}' FOR UPDATE NOWAIT""");
         await cancel.CommitAsync();
 
@@ -179,4 +173,9 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
             Assert.Equal(info.Total, info.Succeeded + info.Failed + info.Cancelled);
         }
     }
+
+    /// <summary>Until a statement waits for a batch's turn (the advisory lock a batch's cancel takes).</summary>
+    private Task UntilABatchTurnIsAwaitedAsync(string because) => TestWait.UntilAsync(
+        async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%conveyor.batch-cancel:%'") > 0,
+        because: because);
 }
