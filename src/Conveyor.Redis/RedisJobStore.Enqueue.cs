@@ -167,18 +167,21 @@ public sealed partial class RedisJobStore
         var explicitIds = indexes.Where(i => !JobId.IsGenerated(jobs[i].Id)).ToList();
         if (explicitIds.Count > 0)
         {
+            // The call's own time may be long past: the jobs ahead of these in the list were stored first, one unique
+            // key or workflow at a time. A mark held from it could be out of date before it is written.
+            var claimedAt = NowMicros();
             var claims = new Dictionary<int, (string Mark, Task<RedisResult> Holder)>();
             var claimBatch = db.CreateBatch();
             foreach (var i in explicitIds)
             {
-                var mark = ClaimMark(jobs[i].Queue, now);
+                var mark = ClaimMark(jobs[i].Queue, claimedAt);
                 claims[i] = (mark, EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [mark]));
             }
 
             claimBatch.Execute();
             foreach (var (i, (mark, claim)) in claims)
             {
-                var settled = await SettleClaimAsync(db, jobs[i], mark, (string?)await claim.ConfigureAwait(false), now).ConfigureAwait(false);
+                var settled = await SettleClaimAsync(db, jobs[i], mark, (string?)await claim.ConfigureAwait(false), claimedAt).ConfigureAwait(false);
                 if (settled.Refusal is { } refusal)
                 {
                     refused[i] = refusal;

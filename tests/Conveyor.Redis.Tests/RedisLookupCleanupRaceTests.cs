@@ -208,6 +208,30 @@ public sealed class RedisLookupCleanupRaceTests
 
     private sealed class ClaimStoppedException : Exception;
 
+    [RedisFact]
+    public async Task EnqueueMany_WhoseClaimComesLongAfterTheCallBegan_HoldsTheIdFromItsClaim()
+    {
+        // A list stores a job with a unique key first, one at a time; the caller-chosen id after it is claimed two minutes
+        // into the call. Its mark holds the id for a minute from the claim, not from the call's start.
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var keyed = RedisKeyLayoutTests.NewJob("default") with { UniqueKey = "report-" + Guid.NewGuid().ToString("N") };
+        var chosen = RedisKeyLayoutTests.NewJob("default") with { Id = "order-" + Guid.NewGuid().ToString("N") };
+        EnqueueResult? second = null;
+        interleaved.After(RedisScript.Enqueue, () =>
+        {
+            _time.Advance(TimeSpan.FromMinutes(2));
+            interleaved.After(RedisScript.ClaimId, async () => second = await other.EnqueueAsync(chosen with { Queue = "elsewhere" }, CancellationToken.None));
+            return Task.CompletedTask;
+        });
+
+        var stored = await store.EnqueueManyAsync([keyed, chosen], CancellationToken.None);
+
+        Assert.Equal([EnqueueOutcome.Enqueued, EnqueueOutcome.Enqueued], stored.Select(r => r.Outcome));
+        Assert.Equal((EnqueueOutcome.DuplicateId, "default"), (second?.Outcome, second?.Queue));
+    }
+
     private static async Task FinishAsync(RedisJobStore store, NewJob job)
     {
         await store.EnqueueAsync(job, CancellationToken.None);
