@@ -221,11 +221,10 @@ public sealed partial class PostgresJobStore
     // waiting members, and a command locks members before their batch (deleting or finishing one counts in it): without
     // the turns the two met in deadlocks, and a cancel racing three bulk deletes of 150 members each could lose five
     // times in a row. $1 tenant (null: every tenant), $2 the id (IDS "= $2") or ids (IDS "= ANY ($2)"), $3 the schema.
-    private const string TakeBatchTurnsTemplate = """
-        SELECT count(pg_advisory_xact_lock_shared(hashtextextended('conveyor.batch-cancel:' || $3 || ':' || b.batch_id, 0)))
-        FROM (SELECT DISTINCT batch_id FROM :"schema".jobs
-              WHERE id IDS AND ($1::text IS NULL OR tenant = $1) AND batch_id IS NOT NULL ORDER BY batch_id) b
-        """;
+    private const string TakeBatchTurnsTemplate =
+        "SELECT count(pg_advisory_xact_lock_shared(hashtextextended('" + BatchTurnKeyPrefix + "' || $3 || ':' || b.batch_id, 0))) " +
+        "FROM (SELECT DISTINCT batch_id FROM :\"schema\".jobs " +
+        "WHERE id IDS AND ($1::text IS NULL OR tenant = $1) AND batch_id IS NOT NULL ORDER BY batch_id) b";
 
     private string TakeBatchTurnSql => field ??= Sql(TakeBatchTurnsTemplate.Replace("IDS", "= $2", StringComparison.Ordinal));
 

@@ -221,8 +221,12 @@ public sealed partial class PostgresJobStore
         }
     }
 
+    // A batch's turn: the key of the advisory lock that its cancel holds whole and a command on its members shares
+    // (TakeBatchTurnsTemplate), from the schema and the batch id. Servers of one store must agree on it.
+    private const string BatchTurnKeyPrefix = "conveyor.batch-cancel:";
+
     // The implicit transaction of a batch's cancel holds this until it ends. $1 the schema, $2 the batch id.
-    private const string CancelBatchLock = "SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:' || $1 || ':' || $2, 0))";
+    private const string CancelBatchLock = "SELECT pg_advisory_xact_lock(hashtextextended('" + BatchTurnKeyPrefix + "' || $1 || ':' || $2, 0))";
 
     private async ValueTask<bool> CancelBatchOnceAsync(string sql, string batchId, string tenant, CancellationToken cancellationToken)
     {
