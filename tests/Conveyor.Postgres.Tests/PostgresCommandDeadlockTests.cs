@@ -1,4 +1,6 @@
+using System.Transactions;
 using Conveyor.Storage;
+using Npgsql;
 
 namespace Conveyor.Postgres.Tests;
 
@@ -89,5 +91,57 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
         var result = await enqueue;
         Assert.Equal((EnqueueOutcome.Enqueued, JobState.Waiting), (result.Outcome, result.State));
         Assert.Equal(JobState.Waiting, (await Store.GetAsync(TenantId.Default, after.Id, CancellationToken.None))!.State);
+    }
+
+    [PostgresFact]
+    public async Task ABatchCancelInTheCallersTransactionScope_RolledBackForADeadlock_IsNotRunAgain_AndTheCallerSeesTheDeadlock()
+    {
+        // A batch whose first step runs and whose next step waits for it.
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var step = TestJobs.New() with { BatchId = batch.Id };
+        var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
+        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+
+        // A command on the waiting step holds it (and waits longer than the cancel before it looks for a cycle).
+        await using var connection = await Schema.OpenConnectionAsync();
+        await ExecuteAsync(connection, "SET deadlock_timeout = '60s'");
+        await using var command = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".jobs WHERE id = '{next.Id}' FOR NO KEY UPDATE""");
+
+        var cancel = CancelInTheCallersScopeAsync();
+        await TestWait.UntilAsync(
+            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
+            because: "the cancel to hold the batch and wait for the waiting step");
+
+        // Then the command reaches the batch: a cycle, which PostgreSQL breaks by rolling back the caller's transaction.
+        var commandReachesBatch = ExecuteAsync(connection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' FOR NO KEY UPDATE""");
+
+        // Run again in that aborted transaction, the cancel would answer "current transaction is aborted" (25P02) and
+        // hide why; the deadlock is the caller's to handle, since it undid the caller's whole transaction.
+        var refused = Assert.IsType<JobStoreUnavailableException>(await cancel);
+        Assert.Equal(PostgresErrorCodes.DeadlockDetected, Assert.IsType<PostgresException>(refused.InnerException).SqlState);
+        await commandReachesBatch;
+
+        // Nothing of the cancel stays.
+        await command.RollbackAsync();
+        Assert.Equal(BatchState.Running, (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+        Assert.Equal(JobState.Waiting, (await Store.GetAsync(TenantId.Default, next.Id, CancellationToken.None))!.State);
+
+        // The scope is the async method's own: the test's other sessions do not enlist in it.
+        async Task<Exception?> CancelInTheCallersScopeAsync()
+        {
+            using var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled);
+            try
+            {
+                await Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None);
+                scope.Complete();
+                return null;
+            }
+            catch (Exception exception)
+            {
+                return exception;
+            }
+        }
     }
 }
