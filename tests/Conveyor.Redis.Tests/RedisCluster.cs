@@ -3,16 +3,15 @@ using StackExchange.Redis;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// A three-master Redis Cluster on loopback (ports 7101–7103) that a test starts for itself; disposing stops it. The
-/// ports are fixed, so every test class that starts one is in the collection <see cref="Collection"/>: xunit runs them
-/// one after another, never two clusters at once.
+/// A three-master Redis Cluster on loopback (free ports the system chose) that a test starts for itself; disposing stops
+/// it. Every test class that starts one is in the collection <see cref="Collection"/>: xunit runs them one after another,
+/// never two clusters (six busy redis-servers) at once on the machine's cores.
 /// </summary>
 internal sealed class RedisCluster : IAsyncDisposable
 {
     /// <summary>The xunit collection of the tests that start a cluster.</summary>
     public const string Collection = "Redis Cluster";
 
-    private static readonly int[] Ports = [7101, 7102, 7103];
     private readonly List<RedisServerProcess> _nodes;
 
     private RedisCluster(List<RedisServerProcess> nodes)
@@ -29,9 +28,9 @@ internal sealed class RedisCluster : IAsyncDisposable
         var cluster = new RedisCluster([]);
         try
         {
-            foreach (var port in Ports)
+            for (var i = 0; i < 3; i++)
             {
-                cluster._nodes.Add(await RedisServerProcess.StartAsync(port, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
+                cluster._nodes.Add(await RedisServerProcess.StartAsync(RedisServerProcess.FreePort(withClusterBus: true), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
             }
 
             var created = await RedisServerProcess.RunAsync(RedisTestEnvironment.RedisCli, ["--cluster", "create", .. cluster._nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);

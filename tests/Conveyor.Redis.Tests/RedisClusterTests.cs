@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// A three-master Redis Cluster on loopback (ports 7101–7103), with queues spread over slots on every node:
+/// A three-master Redis Cluster on loopback, with queues spread over slots on every node:
 /// each queue script stays in its queue's slot, and operations across queues work node by node; workflows across
 /// slots go through the outboxes.
 /// </summary>

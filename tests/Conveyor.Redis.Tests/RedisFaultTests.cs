@@ -15,8 +15,6 @@ namespace Conveyor.Redis.Tests;
 /// </summary>
 public sealed class RedisFaultTests(ITestOutputHelper output)
 {
-    private const int RestartPort = 6396;
-    private const int OutagePort = 6395;
 
     /// <summary>
     /// A worker server and a producer on the store's own connection, Redis killed and started again about 0.3 s later,
@@ -26,7 +24,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [RedisFact]
     public async Task ShortOutage_KilledAndRestarted_EnqueuesAndProcessingResumeOnTheStoresOwnConnection()
     {
-        await using var server = await RedisServerProcess.StartAsync(RestartPort, "--appendonly", "yes", "--appendfsync", "always");
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "yes", "--appendfsync", "always");
         var clock = Stopwatch.StartNew();
         var processedAt = new ConcurrentDictionary<string, TimeSpan>();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -110,7 +108,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [RedisFact]
     public async Task Restart_KilledWithAofAlways_EveryAcknowledgedEnqueueSurvivesAndIsProcessed()
     {
-        await using var server = await RedisServerProcess.StartAsync(RestartPort, "--appendonly", "yes", "--appendfsync", "always");
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "yes", "--appendfsync", "always");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,connectRetry=10");
         await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(connection.IsConnected), TimeSpan.FromSeconds(30), "the client to connect");
@@ -153,7 +151,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [RedisFact]
     public async Task Outage_RedisFrozenWhileWorkersRun_CallsFailAsUnavailableThenEveryJobIsProcessed()
     {
-        await using var server = await RedisServerProcess.StartAsync(OutagePort, "--appendonly", "no");
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "no");
         await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,syncTimeout=1000,asyncTimeout=1000,connectTimeout=5000");
         await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(connection.IsConnected), TimeSpan.FromSeconds(30), "the client to connect");
         await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "outage" }, TimeProvider.System);
@@ -232,7 +230,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [RedisFact]
     public async Task Initialize_RedisNotStartedYet_IsUnavailableThenConnectsWhenItIs()
     {
-        const int port = 6398;
+        var port = RedisServerProcess.FreePort();
         await using var store = new RedisJobStore(new RedisStoreOptions { Configuration = $"127.0.0.1:{port},connectTimeout=300,syncTimeout=500,asyncTimeout=500", KeyPrefix = "late" }, TimeProvider.System);
 
         await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.InitializeAsync(CancellationToken.None));

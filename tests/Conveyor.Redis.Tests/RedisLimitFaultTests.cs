@@ -9,7 +9,7 @@ namespace Conveyor.Redis.Tests;
 /// <summary>
 /// A concurrency limit on Redis through faults, with real worker processes (<see cref="LimitFaultScenario"/>): a worker
 /// SIGKILLed holding the slot, and a Redis killed and started again (append-only file, fsync always) while the slots are
-/// full. The restart runs on a redis-server of its own, on the test Redis's port + 1.
+/// full. The restart runs on a redis-server of its own, on a free port.
 /// </summary>
 public sealed class RedisLimitFaultTests(ITestOutputHelper output) : IAsyncDisposable
 {
@@ -27,8 +27,7 @@ public sealed class RedisLimitFaultTests(ITestOutputHelper output) : IAsyncDispo
     [RedisFact]
     public async Task RedisKilledAndRestarted_WithTheSlotsFull_NoSlotLeaks_AndTheLimitHolds()
     {
-        var port = int.Parse(RedisTestEnvironment.Endpoint!.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture) + 1;
-        await using var server = await RedisServerProcess.StartAsync(port, "--appendonly", "yes", "--appendfsync", "always");
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "yes", "--appendfsync", "always");
         var scenario = await CreateScenarioAsync(server.Endpoint);
         await scenario.StoreRestartNeitherLeaksSlotsNorExceedsTheLimitAsync(_directory, async () =>
         {

@@ -36,6 +36,57 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>False once the server was killed or shut down (until it starts again).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>
+    /// A loopback port that nothing listens on now (for a cluster node, its bus port, 10,000 above it, too). Chosen by the
+    /// system, so test runs that share a machine (a CI run beside a developer's) do not start servers on each other's ports.
+    /// </summary>
+    public static int FreePort(bool withClusterBus = false)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            try
+            {
+                if (!withClusterBus || (port + 10000 <= 65535 && IsFree(port + 10000)))
+                {
+                    return port;
+                }
+            }
+            finally
+            {
+                listener.Stop();
+            }
+
+            if (attempt >= 100)
+            {
+                throw new InvalidOperationException("No free loopback port with a free cluster bus port was found.");
+            }
+        }
+
+        static bool IsFree(int port)
+        {
+            var probe = new TcpListener(System.Net.IPAddress.Loopback, port);
+            try
+            {
+                probe.Start();
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+            finally
+            {
+                probe.Stop();
+            }
+        }
+    }
+
+    /// <summary>Starts redis-server on a free loopback port with a fresh directory and waits until it answers.</summary>
+    public static Task<RedisServerProcess> StartAsync(params string[] extraArguments) => StartAsync(FreePort(), extraArguments);
+
     /// <summary>Starts redis-server on <paramref name="port"/> with a fresh directory and waits until it answers.</summary>
     public static async Task<RedisServerProcess> StartAsync(int port, params string[] extraArguments)
     {
