@@ -74,13 +74,15 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     /// <inheritdoc />
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
+        // StackExchange.Redis takes no token: each step is awaited until the token ends the wait. A step left running
+        // then (a connect, a script load, an upgrade, which every start runs again from where it is) ends on its own.
         try
         {
-            var db = await DatabaseAsync().ConfigureAwait(false);
-            await db.PingAsync().ConfigureAwait(false);
-            await LoadScriptsAsync().ConfigureAwait(false);
-            await UpgradeAsync(db).ConfigureAwait(false);
-            await SubscribeAsync().ConfigureAwait(false);
+            var db = await DatabaseAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await db.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await LoadScriptsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

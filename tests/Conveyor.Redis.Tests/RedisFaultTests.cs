@@ -257,6 +257,30 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     }
 
     [RedisFact]
+    public async Task Initialize_RedisFrozen_EndsWhenItsTokenIsCancelled_NotAtTheConnectionsTimeouts()
+    {
+        // A server that accepts connections but never answers (a stopped VM, a partition that drops packets): without
+        // the token, the start waits out a minute of timeouts, and a host told to stop meanwhile waits with it.
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "no");
+        server.Pause();
+        try
+        {
+            await using var store = new RedisJobStore(
+                new RedisStoreOptions { Configuration = $"{server.Endpoint},connectTimeout=60000,syncTimeout=60000,asyncTimeout=60000", KeyPrefix = "frozen" }, TimeProvider.System);
+            using var stopping = new CancellationTokenSource();
+            var initialize = store.InitializeAsync(stopping.Token).AsTask();
+            stopping.CancelAfter(TimeSpan.FromMilliseconds(200));
+
+            // A bound far below the timeouts, not a speed: a start that ignored its token ends with TimeoutException here.
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => initialize.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    [RedisFact]
     public async Task Enqueue_AfterRedisLostItsData_QueueIsVisibleToMaintenanceAgain()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
