@@ -232,6 +232,136 @@ public sealed class RedisLookupCleanupRaceTests
         Assert.Equal((EnqueueOutcome.DuplicateId, "default"), (second?.Outcome, second?.Queue));
     }
 
+    [RedisFact]
+    public async Task Enqueue_WhoseJobIsDeletedBeforeItsMarkIsReplaced_LeavesNoLookupBehind()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-12" };
+
+        // Between the store and the replacement of the mark: another server deletes the job (it finds the queue by the mark).
+        interleaved.After(RedisScript.Enqueue, async () =>
+            Assert.Equal(JobCommandResult.Done, await other.DeleteAsync(TenantId.Default, job.Id, CancellationToken.None)));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+
+        Assert.False(await (await RedisTestEnvironment.ConnectionAsync()).GetDatabase().KeyExistsAsync(store.Keys.IdLookup(job.Id)));
+        Assert.Null(await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None));
+    }
+
+    [RedisFact]
+    public async Task Enqueue_StoppedBetweenItsClaimAndItsStore_LeavesAMarkThatExpiresWithItsHold()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-13" };
+
+        interleaved.After(RedisScript.ClaimId, () => throw new ClaimStoppedException());
+        await Assert.ThrowsAsync<ClaimStoppedException>(async () => await store.EnqueueAsync(job, CancellationToken.None));
+
+        await AssertMarkExpiresAsync(store, job.Id);
+    }
+
+    [RedisFact]
+    public async Task Enqueue_StoppedBetweenItsTakeOverOfALapsedMarkAndItsStore_LeavesAMarkThatExpiresWithItsHold()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var stopped = RedisKeyLayoutTests.NewJob("default") with { Id = "order-14" };
+        interleaved.After(RedisScript.ClaimId, () => throw new ClaimStoppedException());
+        await Assert.ThrowsAsync<ClaimStoppedException>(async () => await store.EnqueueAsync(stopped, CancellationToken.None));
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        // The enqueue into another queue takes the lapsed mark over with a mark of its own, and stops there.
+        interleaved.After(RedisScript.CompareAndSet, () => throw new ClaimStoppedException());
+        await Assert.ThrowsAsync<ClaimStoppedException>(async () => await store.EnqueueAsync(stopped with { Queue = "elsewhere" }, CancellationToken.None));
+
+        Assert.StartsWith("elsewhere\t", await AssertMarkExpiresAsync(store, stopped.Id), StringComparison.Ordinal);
+    }
+
+    [RedisFact]
+    public async Task Enqueue_WhoseMarkExpiredBeforeItsReplacement_StillWritesItsLookup()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-15" };
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+
+        // An enqueue slower than the mark's lifetime: the mark is gone when the job is stored.
+        interleaved.After(RedisScript.Enqueue, () => db.KeyDeleteAsync(store.Keys.IdLookup(job.Id)));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+
+        Assert.Equal("default", (await other.GetAsync(TenantId.Default, job.Id, CancellationToken.None))?.Queue);
+        await AssertLookupStaysAsync(store, job.Id, "default");
+    }
+
+    [RedisFact]
+    public async Task Enqueue_OfACallerChosenId_LeavesALookupThatStays()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-16" };
+
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+
+        await AssertLookupStaysAsync(store, job.Id, "default");
+    }
+
+    [RedisFact]
+    public async Task Enqueue_OverAMarkLeftByAnEarlierVersion_TakesItOverAndLeavesALookupThatStays()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("elsewhere") with { Id = "order-17" };
+
+        // An earlier version wrote its marks without expiry; this one's enqueue stopped long ago.
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await db.StringSetAsync(store.Keys.IdLookup(job.Id), "default\t1\t2");
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+
+        await AssertLookupStaysAsync(store, job.Id, "elsewhere");
+    }
+
+    [RedisFact]
+    public async Task EnqueueAllOrNone_OverAMarkOfItsOwnQueue_LeavesALookupThatStays()
+    {
+        var (interleaved, other) = await TwoServersAsync();
+        await using var store = interleaved.Store;
+        await using var otherStore = other;
+        var job = RedisKeyLayoutTests.NewJob("default") with { Id = "order-18" };
+        interleaved.After(RedisScript.ClaimId, () => throw new ClaimStoppedException());
+        await Assert.ThrowsAsync<ClaimStoppedException>(async () => await store.EnqueueAsync(job, CancellationToken.None));
+
+        Assert.Null((await other.EnqueueAllOrNoneAsync([job], CancellationToken.None)).Refusal);
+
+        await AssertLookupStaysAsync(store, job.Id, "default");
+    }
+
+    /// <summary>The id's lookup is an in-progress mark that Redis drops once its hold has lapsed; returns the mark.</summary>
+    private static async Task<string> AssertMarkExpiresAsync(RedisJobStore store, string jobId)
+    {
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        var mark = (string?)await db.StringGetAsync(store.Keys.IdLookup(jobId));
+        Assert.Equal(3, mark?.Split('\t').Length);
+        var expiry = await db.KeyTimeToLiveAsync(store.Keys.IdLookup(jobId));
+        Assert.NotNull(expiry);
+        Assert.InRange(expiry.Value, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
+        return mark!;
+    }
+
+    /// <summary>The id's lookup names the queue, without expiry.</summary>
+    private static async Task AssertLookupStaysAsync(RedisJobStore store, string jobId, string queue)
+    {
+        var db = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        Assert.Equal(queue, (string?)await db.StringGetAsync(store.Keys.IdLookup(jobId)));
+        Assert.Null(await db.KeyTimeToLiveAsync(store.Keys.IdLookup(jobId)));
+    }
+
     private static async Task FinishAsync(RedisJobStore store, NewJob job)
     {
         await store.EnqueueAsync(job, CancellationToken.None);
