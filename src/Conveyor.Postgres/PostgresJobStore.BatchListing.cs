@@ -7,7 +7,10 @@ namespace Conveyor.Postgres;
 public sealed partial class PostgresJobStore
 {
     /// <inheritdoc />
-    public async ValueTask<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken)
+    public ValueTask<BatchPage> ListBatchesAsync(BatchQuery query, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListBatchesCoreAsync(query, token), cancellationToken);
+
+    private async ValueTask<BatchPage> ListBatchesCoreAsync(BatchQuery query, CancellationToken cancellationToken)
     {
         var cursor = BatchListing.Check(query);
 

@@ -89,7 +89,10 @@ public sealed partial class PostgresJobStore
     /// requeued jobs of the batch that want the same unique key make the unique index refuse the statement: the batch
     /// is then requeued one job at a time, which gives the key to the first.
     /// </remarks>
-    public async ValueTask<IReadOnlyList<JobCommandResult>> RunBulkAsync(JobBulkAction action, string? tenant, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<JobCommandResult>> RunBulkAsync(JobBulkAction action, string? tenant, IReadOnlyList<string> jobIds, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => RunBulkCoreAsync(action, tenant, jobIds, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<JobCommandResult>> RunBulkCoreAsync(JobBulkAction action, string? tenant, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(jobIds.Count, IJobQueryStore.MaxBulkJobs, nameof(jobIds));

@@ -133,7 +133,10 @@ public sealed partial class PostgresJobStore
     private string DeleteSql => field ??= Sql(DeleteTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    public ValueTask<JobCommandResult> CancelAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => CancelCoreAsync(tenant, jobId, token), cancellationToken);
+
+    private async ValueTask<JobCommandResult> CancelCoreAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         var state = await RunCommandAsync(CancelSql, tenant, jobId, _cancelChannel, cancellationToken).ConfigureAwait(false);
         switch (state)
@@ -152,7 +155,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    public ValueTask<JobCommandResult> RequeueAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => RequeueCoreAsync(tenant, jobId, token), cancellationToken);
+
+    private async ValueTask<JobCommandResult> RequeueCoreAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         // The job may take its unique key back; the expired holders of that key let it go first. If another
         // enqueue takes the key between the check and the update, the unique index refuses the update: the
@@ -180,7 +186,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    public ValueTask<JobCommandResult> DeleteAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => DeleteCoreAsync(tenant, jobId, token), cancellationToken);
+
+    private async ValueTask<JobCommandResult> DeleteCoreAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         var state = await RunCommandAsync(DeleteSql, tenant, jobId, channel: null, cancellationToken, StampDeletedFlowSql).ConfigureAwait(false);
         return state switch

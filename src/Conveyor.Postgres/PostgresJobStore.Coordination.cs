@@ -106,7 +106,10 @@ public sealed partial class PostgresJobStore
     private string ListServersSql => field ??= Sql(ListServersTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryAcquireLockAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken)
+    public ValueTask<bool> TryAcquireLockAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryAcquireLockCoreAsync(name, owner, ttl, token), cancellationToken);
+
+    private async ValueTask<bool> TryAcquireLockCoreAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(owner);
@@ -115,7 +118,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseLockAsync(string name, string owner, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ReleaseLockCoreAsync(name, owner, token), cancellationToken);
+
+    private async ValueTask<bool> ReleaseLockCoreAsync(string name, string owner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(owner);
@@ -124,7 +130,10 @@ public sealed partial class PostgresJobStore
 
     /// <inheritdoc />
     /// <remarks>One round trip: the begin and its read once per key in one batch (one implicit transaction).</remarks>
-    public async ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryBeginIdempotencyKeysCoreAsync(begins, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<IdempotencyBeginResult>> TryBeginIdempotencyKeysCoreAsync(IReadOnlyList<IdempotencyBegin> begins, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(begins);
         foreach (var begin in begins)
@@ -212,7 +221,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public ValueTask<int> ExtendIdempotencyKeysAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ExtendIdempotencyKeysCoreAsync(claims, expiresAt, token), cancellationToken);
+
+    private async ValueTask<int> ExtendIdempotencyKeysCoreAsync(IReadOnlyList<IdempotencyClaim> claims, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(claims);
         if (claims.Count == 0)
@@ -232,7 +244,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
+    public ValueTask<bool> CompleteIdempotencyKeyAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => CompleteIdempotencyKeyCoreAsync(key, owner, ttl, token), cancellationToken);
+
+    private async ValueTask<bool> CompleteIdempotencyKeyCoreAsync(string key, LeaseRef owner, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentException.ThrowIfNullOrEmpty(owner.JobId, nameof(owner));
@@ -241,7 +256,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseIdempotencyKeyAsync(string key, LeaseRef owner, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ReleaseIdempotencyKeyCoreAsync(key, owner, token), cancellationToken);
+
+    private async ValueTask<bool> ReleaseIdempotencyKeyCoreAsync(string key, LeaseRef owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         return await ExecuteAsync(ReleaseKeySql, cancellationToken, P(key), P(owner.JobId ?? string.Empty), P(owner.LeaseToken)).ConfigureAwait(false) > 0;
@@ -265,7 +283,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken)
+    public ValueTask HeartbeatServerAsync(ServerInfo server, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => HeartbeatServerCoreAsync(server, token), cancellationToken);
+
+    private async ValueTask HeartbeatServerCoreAsync(ServerInfo server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
         var queues = JsonSerializer.Serialize(
@@ -286,14 +307,20 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask RemoveServerAsync(string serverId, CancellationToken cancellationToken)
+    public ValueTask RemoveServerAsync(string serverId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => RemoveServerCoreAsync(serverId, token), cancellationToken);
+
+    private async ValueTask RemoveServerCoreAsync(string serverId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(serverId);
         await ExecuteAsync(RemoveServerSql, cancellationToken, P(serverId)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListServersCoreAsync(token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<ServerInfo>> ListServersCoreAsync(CancellationToken cancellationToken)
     {
         try
         {

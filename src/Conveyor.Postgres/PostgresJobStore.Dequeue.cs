@@ -226,7 +226,10 @@ public sealed partial class PostgresJobStore
     private string ReportProgressSql => field ??= Sql(ReportProgressTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => DequeueCoreAsync(request, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<LeasedJob>> DequeueCoreAsync(DequeueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentOutOfRangeException.ThrowIfNegative(request.Limit);
@@ -450,7 +453,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken) =>
+    public ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => AcknowledgeManyCoreAsync(acknowledgements, token), cancellationToken);
+
+    private async ValueTask<int> AcknowledgeManyCoreAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken) =>
         (await AcknowledgeAsync(acknowledgements, next: null, cancellationToken).ConfigureAwait(false)).Applied;
 
     /// <inheritdoc />
@@ -462,7 +468,10 @@ public sealed partial class PostgresJobStore
     /// that releases nothing leases nothing. With concurrency limits or fair queues in <paramref name="next"/> this store
     /// acknowledges only and returns no jobs.
     /// </remarks>
-    public async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
+    public ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => AcknowledgeAndTakeReleasedCoreAsync(acknowledgements, next, token), cancellationToken);
+
+    private async ValueTask<AcknowledgeResult> AcknowledgeAndTakeReleasedCoreAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, DequeueRequest next, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(next.Queues);
@@ -582,7 +591,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
+    public ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ReportProgressCoreAsync(jobId, leaseToken, progress, token), cancellationToken);
+
+    private async ValueTask<bool> ReportProgressCoreAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentOutOfRangeException.ThrowIfNegative(progress);

@@ -88,7 +88,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => EnqueueManyCoreAsync(jobs, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyCoreAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         if (jobs.Count == 0)

@@ -13,7 +13,10 @@ public sealed partial class PostgresJobStore
     /// transaction commits only when every job was stored; a refusal or any failure rolls it back, and its NOTIFY with
     /// it. Inside an ambient <c>TransactionScope</c> the insert runs under a savepoint of that transaction instead.
     /// </remarks>
-    public async ValueTask<EnqueueAllResult> EnqueueAllOrNoneAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    public ValueTask<EnqueueAllResult> EnqueueAllOrNoneAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => EnqueueAllOrNoneCoreAsync(jobs, token), cancellationToken);
+
+    private async ValueTask<EnqueueAllResult> EnqueueAllOrNoneCoreAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         if (EnqueueAllResult.RefuseRepeatsWithinList(jobs, Now()) is { } repeated)

@@ -89,7 +89,10 @@ public sealed partial class PostgresJobStore
     private string SignalSql => field ??= Sql(SignalTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => AwaitSignalCoreAsync(jobId, leaseToken, name, until, reason, token), cancellationToken);
+
+    private async ValueTask<JobSignalWait> AwaitSignalCoreAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
@@ -116,7 +119,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public ValueTask<JobSignalResult> SignalAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => SignalCoreAsync(tenant, jobId, name, payload, token), cancellationToken);
+
+    private async ValueTask<JobSignalResult> SignalCoreAsync(string tenant, string jobId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);

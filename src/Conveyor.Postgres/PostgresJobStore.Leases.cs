@@ -129,7 +129,10 @@ public sealed partial class PostgresJobStore
     private string PurgeSql => field ??= Sql(PurgeTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)
+    public ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ExtendLeasesCoreAsync(request, token), cancellationToken);
+
+    private async ValueTask<LeaseExtension> ExtendLeasesCoreAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Leases.Count == 0)
@@ -177,7 +180,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => RecoverExpiredLeasesCoreAsync(limit, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesCoreAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (limit == 0)
@@ -222,7 +228,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
+    public ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => PromoteDueCoreAsync(limit, token), cancellationToken);
+
+    private async ValueTask<int> PromoteDueCoreAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (limit == 0)
@@ -251,7 +260,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken)
+    public ValueTask<int> PurgeExpiredAsync(int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => PurgeExpiredCoreAsync(limit, token), cancellationToken);
+
+    private async ValueTask<int> PurgeExpiredCoreAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         try

@@ -31,7 +31,10 @@ public sealed partial class PostgresJobStore
     private string DeleteLimitSql => field ??= Sql(DeleteLimitTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<LimitRecord>> ListLimitsAsync(CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<LimitRecord>> ListLimitsAsync(CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListLimitsCoreAsync(token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<LimitRecord>> ListLimitsCoreAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -64,7 +67,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<LimitWriteResult> PutLimitAsync(LimitRecord limit, CancellationToken cancellationToken)
+    public ValueTask<LimitWriteResult> PutLimitAsync(LimitRecord limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => PutLimitCoreAsync(limit, token), cancellationToken);
+
+    private async ValueTask<LimitWriteResult> PutLimitCoreAsync(LimitRecord limit, CancellationToken cancellationToken)
     {
         LimitRecords.Validate(limit);
         var l = LimitRecords.Normalize(limit);
@@ -99,7 +105,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> DeleteLimitAsync(LimitKind kind, string name, CancellationToken cancellationToken)
+    public ValueTask<bool> DeleteLimitAsync(LimitKind kind, string name, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => DeleteLimitCoreAsync(kind, name, token), cancellationToken);
+
+    private async ValueTask<bool> DeleteLimitCoreAsync(LimitKind kind, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         return await ExecuteAsync(DeleteLimitSql, cancellationToken, P((short)kind), Text(name)).ConfigureAwait(false) > 0;

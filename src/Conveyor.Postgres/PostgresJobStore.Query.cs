@@ -67,7 +67,10 @@ public sealed partial class PostgresJobStore
     private string ResumeSql => field ??= Sql(ResumeTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    public ValueTask<JobInfo?> GetAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => GetCoreAsync(tenant, jobId, token), cancellationToken);
+
+    private async ValueTask<JobInfo?> GetCoreAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);
@@ -86,7 +89,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    public ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListCoreAsync(query, token), cancellationToken);
+
+    private async ValueTask<JobPage> ListCoreAsync(JobQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
@@ -203,7 +209,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsAsync(CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => GetQueueStatsCoreAsync(token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<QueueStats>> GetQueueStatsCoreAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -239,7 +248,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken)
+    public ValueTask PauseQueueAsync(string queue, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => PauseQueueCoreAsync(queue, token), cancellationToken);
+
+    private async ValueTask PauseQueueCoreAsync(string queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         try
@@ -256,7 +268,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken)
+    public ValueTask ResumeQueueAsync(string queue, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ResumeQueueCoreAsync(queue, token), cancellationToken);
+
+    private async ValueTask ResumeQueueCoreAsync(string queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         try

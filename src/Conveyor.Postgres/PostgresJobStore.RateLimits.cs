@@ -13,7 +13,10 @@ public sealed partial class PostgresJobStore
 
     /// <inheritdoc />
     /// <remarks>One round trip: one function call for the whole list, its rows locked in key order.</remarks>
-    public async ValueTask<IReadOnlyList<RatePermitResult>> TryAcquireRatePermitsAsync(IReadOnlyList<RatePermitRequest> requests, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<RatePermitResult>> TryAcquireRatePermitsAsync(IReadOnlyList<RatePermitRequest> requests, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryAcquireRatePermitsCoreAsync(requests, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<RatePermitResult>> TryAcquireRatePermitsCoreAsync(IReadOnlyList<RatePermitRequest> requests, CancellationToken cancellationToken)
     {
         RatePermits.Validate(requests);
         if (requests.Count == 0)

@@ -31,7 +31,10 @@ public sealed partial class PostgresJobStore
     /// One DELETE per capped class (succeeded, then the others with what is left of the limit), each through its
     /// partial index by queue and completion time, so a batch costs the kept count plus the batch in index entries.
     /// </remarks>
-    public async ValueTask<int> TrimFinishedAsync(string queue, int? keepSucceeded, int? keepFailed, int limit, CancellationToken cancellationToken)
+    public ValueTask<int> TrimFinishedAsync(string queue, int? keepSucceeded, int? keepFailed, int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TrimFinishedCoreAsync(queue, keepSucceeded, keepFailed, limit, token), cancellationToken);
+
+    private async ValueTask<int> TrimFinishedCoreAsync(string queue, int? keepSucceeded, int? keepFailed, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

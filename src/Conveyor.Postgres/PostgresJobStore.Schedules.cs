@@ -69,21 +69,30 @@ public sealed partial class PostgresJobStore
     private string DeleteScheduleSql => field ??= Sql(DeleteScheduleTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryCreateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
+    public ValueTask<bool> TryCreateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryCreateScheduleCoreAsync(schedule, token), cancellationToken);
+
+    private async ValueTask<bool> TryCreateScheduleCoreAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         return await ExecuteAsync(InsertScheduleSql, cancellationToken, ScheduleParameters(schedule)).ConfigureAwait(false) > 0;
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryReplaceScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
+    public ValueTask<bool> TryReplaceScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryReplaceScheduleCoreAsync(schedule, token), cancellationToken);
+
+    private async ValueTask<bool> TryReplaceScheduleCoreAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         return await ExecuteAsync(ReplaceScheduleSql, cancellationToken, ScheduleParameters(schedule)).ConfigureAwait(false) > 0;
     }
 
     /// <inheritdoc />
-    public async ValueTask<ScheduleRecord?> GetScheduleAsync(string tenant, string name, CancellationToken cancellationToken)
+    public ValueTask<ScheduleRecord?> GetScheduleAsync(string tenant, string name, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => GetScheduleCoreAsync(tenant, name, token), cancellationToken);
+
+    private async ValueTask<ScheduleRecord?> GetScheduleCoreAsync(string tenant, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(name);
@@ -93,17 +102,26 @@ public sealed partial class PostgresJobStore
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(string? tenant, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListSchedulesCoreAsync(tenant, token), cancellationToken);
+
+    private ValueTask<IReadOnlyList<ScheduleRecord>> ListSchedulesCoreAsync(string? tenant, CancellationToken cancellationToken) =>
         ReadSchedulesAsync(ListSchedulesSql, cancellationToken, Text(tenant));
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ScheduleRecord>> ListDueSchedulesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ScheduleRecord>> ListDueSchedulesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListDueSchedulesCoreAsync(until, limit, token), cancellationToken);
+
+    private ValueTask<IReadOnlyList<ScheduleRecord>> ListDueSchedulesCoreAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return ReadSchedulesAsync(ListDueSchedulesSql, cancellationToken, TimestampTz(until), P(limit));
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryRecordScheduleFireAsync(ScheduleFire fire, CancellationToken cancellationToken)
+    public ValueTask<bool> TryRecordScheduleFireAsync(ScheduleFire fire, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => TryRecordScheduleFireCoreAsync(fire, token), cancellationToken);
+
+    private async ValueTask<bool> TryRecordScheduleFireCoreAsync(ScheduleFire fire, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fire);
         return await ExecuteAsync(
@@ -118,7 +136,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> DeleteScheduleAsync(string tenant, string name, CancellationToken cancellationToken)
+    public ValueTask<bool> DeleteScheduleAsync(string tenant, string name, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => DeleteScheduleCoreAsync(tenant, name, token), cancellationToken);
+
+    private async ValueTask<bool> DeleteScheduleCoreAsync(string tenant, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(name);

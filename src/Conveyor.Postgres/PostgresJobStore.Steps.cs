@@ -28,7 +28,10 @@ public sealed partial class PostgresJobStore
     private string GetStepsSql => field ??= Sql(GetStepsTemplate);
 
     /// <inheritdoc />
-    public async ValueTask<bool> SaveStepAsync(string jobId, long leaseToken, JobStep step, CancellationToken cancellationToken)
+    public ValueTask<bool> SaveStepAsync(string jobId, long leaseToken, JobStep step, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => SaveStepCoreAsync(jobId, leaseToken, step, token), cancellationToken);
+
+    private async ValueTask<bool> SaveStepCoreAsync(string jobId, long leaseToken, JobStep step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(step);
@@ -37,7 +40,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<JobStep>?> GetStepsAsync(string tenant, string jobId, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<JobStep>?> GetStepsAsync(string tenant, string jobId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => GetStepsCoreAsync(tenant, jobId, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<JobStep>?> GetStepsCoreAsync(string tenant, string jobId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(jobId);

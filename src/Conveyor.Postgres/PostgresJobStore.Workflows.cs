@@ -94,7 +94,10 @@ public sealed partial class PostgresJobStore
         .Replace("WHERE j.batch_id = b.id AND j.state = 'active'", "WHERE j.batch_id = b.id AND j.state = 'active' AND NOT j.cancel_requested", StringComparison.Ordinal));
 
     /// <inheritdoc />
-    public async ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    public ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => CreateBatchCoreAsync(batch, jobs, token), cancellationToken);
+
+    private async ValueTask<EnqueueAllResult> CreateBatchCoreAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(jobs);
@@ -149,7 +152,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    public ValueTask<EnqueueAllResult?> AddToBatchAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => AddToBatchCoreAsync(batchId, tenant, jobs, token), cancellationToken);
+
+    private ValueTask<EnqueueAllResult?> AddToBatchCoreAsync(string batchId, string tenant, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         return EnqueueInBatchAsync(jobs, async (connection, transaction, _) =>
@@ -162,7 +168,10 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    public ValueTask<BatchInfo?> GetBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => GetBatchCoreAsync(batchId, tenant, token), cancellationToken);
+
+    private async ValueTask<BatchInfo?> GetBatchCoreAsync(string batchId, string tenant, CancellationToken cancellationToken)
     {
         try
         {
@@ -181,7 +190,10 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     // A workflow's step acknowledged meanwhile locks the step, its batch, then the step after it, which the cancel locked
     // among the members: PostgreSQL may break that cycle by rolling the cancel back, whole, so it runs again.
-    public async ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken)
+    public ValueTask<bool> CancelBatchAsync(string batchId, string tenant, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => CancelBatchCoreAsync(batchId, tenant, token), cancellationToken);
+
+    private async ValueTask<bool> CancelBatchCoreAsync(string batchId, string tenant, CancellationToken cancellationToken)
     {
         if (!await RunAgainAfterConflictsAsync(() => CancelBatchOnceAsync(CancelBatchSql, batchId, tenant, cancellationToken), cancellationToken).ConfigureAwait(false))
         {

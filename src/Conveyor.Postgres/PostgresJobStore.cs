@@ -26,6 +26,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     private readonly PostgresStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly CancellationGrace _grace;
     private readonly WakeSignal _signal = new();
     private readonly PostgresNotifier _notifier;
     private readonly string _jobsChannel;
@@ -56,6 +57,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _grace = new CancellationGrace(dataSource, _time);
         _jobsChannel = options.Schema + "_jobs";
         _cancelChannel = options.Schema + "_cancel";
         _notifier = new PostgresNotifier(_dataSource, _jobsChannel, _cancelChannel, _signal, options.ListenReconnectDelay, _logger);

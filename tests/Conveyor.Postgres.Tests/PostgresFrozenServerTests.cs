@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Conveyor.Storage;
+using Xunit.Abstractions;
+
+namespace Conveyor.Postgres.Tests;
+
+/// <summary>
+/// A server that accepts connections but never answers (every PostgreSQL process stopped with SIGSTOP, as a stopped VM
+/// or a partition that drops packets). Freezing the cluster touches every test that uses it, so these run with the restarts.
+/// </summary>
+[Collection(ServerRestartCollection.Name)]
+public sealed class PostgresFrozenServerTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+    private readonly PostgresTestSchema _schema = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _schema.DisposeAsync();
+
+    [PostgresFact]
+    public async Task FrozenServer_ACallWhoseTokenIsCancelled_EndsSoonAfterTheCancel()
+    {
+        // The real clock: how long the store waits after its token is cancelled is the subject.
+        var store = await _schema.CreateInitializedStoreAsync(TimeProvider.System);
+        var enqueued = await store.EnqueueAsync(TestJobs.New(), CancellationToken.None);
+        Assert.NotNull(await store.GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None));
+
+        var frozen = Freeze();
+        try
+        {
+            using var timeout = new CancellationTokenSource();
+            var clock = Stopwatch.StartNew();
+            var call = store.GetAsync(TenantId.Default, enqueued.JobId, timeout.Token).AsTask();
+            await TestWait.AssertStillRunningAsync(call, TimeSpan.FromSeconds(1), "the frozen server answered");
+
+            // Cancelled as the Jobs API cancels at its StoreTimeout. Npgsql's cancel request to the frozen server waits
+            // twice the connection Timeout (30 s with the defaults), on the thread that cancels unless the store keeps
+            // it off that thread, so the cancel is not awaited before the call is.
+            var cancelled = Stopwatch.StartNew();
+            var cancelling = timeout.CancelAsync();
+            var finished = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(15)));
+            var after = cancelled.Elapsed;
+            Assert.True(finished == call, $"the call still ran {after.TotalSeconds:F1} s after its token was cancelled");
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            Assert.True(cancelling.IsCompleted, "the thread that cancelled the token is held by the store's cancel request");
+            output.WriteLine($"The call ended {after.TotalSeconds:F1} s after its token was cancelled.");
+            Assert.True(after < TimeSpan.FromSeconds(15), $"the call ended {after.TotalSeconds:F1} s after its token was cancelled ({clock.Elapsed.TotalSeconds:F1} s in all)");
+        }
+        finally
+        {
+            Thaw(frozen);
+        }
+
+        // The server answers again: so does the store, on fresh connections where the frozen ones broke.
+        await TestWait.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await store.GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None) is not null;
+                }
+                catch (JobStoreUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            "the store did not answer after the server was resumed");
+    }
+
+    /// <summary>Stops the postmaster first (so that it starts no new backend) and then every process it started.</summary>
+    private static List<int> Freeze()
+    {
+        if (PostgresTestServer.DataDirectory is not { } data)
+        {
+            throw new InvalidOperationException("CONVEYOR_TEST_POSTGRES_DATA is not set: start the cluster with eng/services/postgres.sh.");
+        }
+
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        var frozen = new List<int>();
+        try
+        {
+            Signal(postmaster, SigStop);
+            frozen.Add(postmaster);
+            foreach (var child in ChildrenOf(postmaster))
+            {
+                Signal(child, SigStop);
+                frozen.Add(child);
+            }
+        }
+        catch
+        {
+            Thaw(frozen);
+            throw;
+        }
+
+        return frozen;
+    }
+
+    private static void Thaw(List<int> frozen)
+    {
+        foreach (var pid in frozen)
+        {
+            _ = kill(pid, SigCont);
+        }
+    }
+
+    private static void Signal(int pid, int signal) =>
+        Assert.True(kill(pid, signal) == 0, $"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+
+    /// <summary>The processes whose parent is <paramref name="parent"/>, from /proc/[pid]/stat (the fourth field).</summary>
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
+            {
+                yield return pid;
+            }
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+#pragma warning disable SA1300, IDE1006 // the libc name
+    private static extern int kill(int pid, int signal);
+#pragma warning restore SA1300, IDE1006
+}
