@@ -25,7 +25,12 @@ internal static class LoopbackHosts
         // The host's own defaults read AllowedHosts only when nothing set the hosts before them. A loopback address of
         // the server's own (--urls http://127.0.0.2:8080) is a name its clients use too.
         string[] hosts = [.. Names, .. ConfiguredLoopbackAddresses(configuration)];
-        builder.Services.Configure<HostFilteringOptions>(options => options.AllowedHosts = hosts);
+        // An empty Host (allowed by default, for HTTP/1.0 clients) names no loopback name: the docs promise a 400.
+        builder.Services.Configure<HostFilteringOptions>(options =>
+        {
+            options.AllowedHosts = hosts;
+            options.AllowEmptyHosts = false;
+        });
     }
 
     /// <summary>The loopback IP addresses of the configured URLs (urls, Kestrel:Endpoints), as a Host header names them.</summary>

@@ -21,7 +21,8 @@ public sealed class HostFilteringTests : IDisposable
             Assert.StartsWith("HTTP/1.1 200 ", await GetAsync(address, "/jobs", host), StringComparison.Ordinal);
         }
 
-        foreach (var host in new[] { $"evil.example:{address.Port}", "evil.example", "127.0.0.1.evil.example", "localhost.evil.example:8080" })
+        // An empty Host names no loopback name either.
+        foreach (var host in new[] { $"evil.example:{address.Port}", "evil.example", "127.0.0.1.evil.example", "localhost.evil.example:8080", "" })
         {
             Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/jobs", host), StringComparison.Ordinal);
             Assert.StartsWith("HTTP/1.1 400 ", await GetAsync(address, "/dashboard", host), StringComparison.Ordinal);
