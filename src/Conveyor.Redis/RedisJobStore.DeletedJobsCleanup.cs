@@ -21,10 +21,8 @@ public sealed partial class RedisJobStore
 
         /// <summary>
         /// Drops a deleted job's id lookup and its unique key's claim. A caller-chosen id's lookup goes only if it still
-        /// names this queue, alone or as the in-progress mark of an enqueue that stored the job and has not replaced the
-        /// mark yet (it then finds nothing to replace, and leaves no lookup of a job that no longer exists); a generated id
-        /// has none since it needs no claim, but one an earlier version wrote may be there, and no other job can hold that
-        /// id, so a plain delete that nobody waits for clears it. The claim goes
+        /// names this queue; a generated id has none since it needs no claim, but one an earlier version wrote may be
+        /// there, and no other job can hold that id, so a plain delete that nobody waits for clears it. The claim goes
         /// only if it is still exactly the one the deleting script read off the job (<paramref name="claim"/>): the same
         /// job stored again since, under the same id and key, holds a claim of its own (a later created-at) that a match
         /// on queue and id alone would drop, leaving its key free for a second job. A job whose claim could not be
@@ -38,7 +36,7 @@ public sealed partial class RedisJobStore
             }
             else
             {
-                var removal = store.EvaluateAsync(Batch, RedisScript.CompareAndDelete, [store._keys.IdLookup(jobId)], [queue, "lookup"]);
+                var removal = store.EvaluateAsync(Batch, RedisScript.CompareAndDelete, [store._keys.IdLookup(jobId)], [queue, "exact"]);
                 _tasks.Add(removal);
                 _removedLookups.Add((jobId, queue, removal));
             }
@@ -65,19 +63,33 @@ public sealed partial class RedisJobStore
         /// </summary>
         private async Task RestoreLookupsOfStoredJobsAsync()
         {
-            List<(string Id, string Queue)>? removed = null;
+            List<(string Id, string Queue, Task<bool> Exists)>? checks = null;
+            IBatch? batch = null;
             foreach (var (id, queue, removal) in _removedLookups)
             {
                 if ((int)await removal.ConfigureAwait(false) == 1)
                 {
-                    (removed ??= []).Add((id, queue));
+                    batch ??= db.CreateBatch();
+                    (checks ??= []).Add((id, queue, batch.KeyExistsAsync(store.QueueKeys(queue).Job(id))));
                 }
             }
 
-            if (removed is not null)
+            if (checks is null)
             {
-                await store.KeepLookupsOfStoredJobsAsync(db, removed).ConfigureAwait(false);
+                return;
             }
+
+            batch!.Execute();
+            var stored = new List<(string, string)>();
+            foreach (var (id, queue, exists) in checks)
+            {
+                if (await exists.ConfigureAwait(false))
+                {
+                    stored.Add((id, queue));
+                }
+            }
+
+            await store.KeepLookupsAsync(db, stored).ConfigureAwait(false);
         }
     }
 }

@@ -175,7 +175,7 @@ public sealed partial class RedisJobStore
             foreach (var i in explicitIds)
             {
                 var mark = ClaimMark(jobs[i].Queue, claimedAt);
-                claims[i] = (mark, EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [mark, ClaimMarkExpiry]));
+                claims[i] = (mark, EvaluateAsync(claimBatch, RedisScript.ClaimId, [_keys.IdLookup(jobs[i].Id)], [mark]));
             }
 
             claimBatch.Execute();
@@ -267,7 +267,7 @@ public sealed partial class RedisJobStore
 
         if (marked is not null || heldAlready is not null)
         {
-            await CompleteLookupsAsync(db, jobs, results, marked, heldAlready?.Where(i => results[i]!.Outcome == EnqueueOutcome.Enqueued)).ConfigureAwait(false);
+            await CompleteLookupsAsync(db, jobs, marked, heldAlready?.Where(i => results[i]!.Outcome == EnqueueOutcome.Enqueued)).ConfigureAwait(false);
         }
 
         if (anyPending)
@@ -316,7 +316,7 @@ public sealed partial class RedisJobStore
 
             // The lookup names a queue without the job: left by an enqueue that did not finish, or by a delete whose
             // clean-up has not run yet. Take it over; if it changed meanwhile, read it again.
-            if ((int)await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [holder, mark, ClaimMarkExpiry]).ConfigureAwait(false) == 1)
+            if ((int)await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [holder, mark]).ConfigureAwait(false) == 1)
             {
                 return new IdClaim(null, mark, false);
             }
@@ -326,27 +326,22 @@ public sealed partial class RedisJobStore
                 throw new JobStoreUnavailableException($"The job id '{job.Id}' changed hands too often to be claimed.");
             }
 
-            holder = (string?)await EvaluateAsync(db, RedisScript.ClaimId, [key], [mark, ClaimMarkExpiry]).ConfigureAwait(false);
+            holder = (string?)await EvaluateAsync(db, RedisScript.ClaimId, [key], [mark]).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// After the store, in one pipelined round trip: each in-progress mark becomes the lookup's entry (the queue alone,
-    /// without the mark's expiry, whatever the store's outcome: the queue holds the id either way), and the lookups of
-    /// stored jobs that the claim found held already are written back where none is left (<see cref="KeepLookupsAsync"/>).
-    /// A mark that is gone was dropped by the delete of its job (<see cref="DeletedJobsCleanup"/>), or expired under an
-    /// enqueue slower than its lifetime: the lookup of a job this call stored is then written back only while the job exists.
+    /// whatever the store's outcome: the queue holds the id either way), and the lookups of stored jobs that the claim
+    /// found held already are written back where none is left (<see cref="KeepLookupsAsync"/>).
     /// </summary>
-    private async Task CompleteLookupsAsync(IDatabase db, IReadOnlyList<NewJob> jobs, EnqueueResult?[] results, List<(int Index, string Mark)>? marked, IEnumerable<int>? stored)
+    private async Task CompleteLookupsAsync(IDatabase db, IReadOnlyList<NewJob> jobs, List<(int Index, string Mark)>? marked, IEnumerable<int>? stored)
     {
         var batch = db.CreateBatch();
         var writes = new List<Task>();
-        var replacements = new List<(int Index, Task<RedisResult> Replaced)>();
         foreach (var (i, mark) in marked ?? [])
         {
-            var replacement = EvaluateAsync(batch, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [mark, jobs[i].Queue]);
-            writes.Add(replacement);
-            replacements.Add((i, replacement));
+            writes.Add(EvaluateAsync(batch, RedisScript.CompareAndSet, [_keys.IdLookup(jobs[i].Id)], [mark, jobs[i].Queue]));
         }
 
         foreach (var i in stored ?? [])
@@ -354,25 +349,10 @@ public sealed partial class RedisJobStore
             writes.Add(batch.StringSetAsync(_keys.IdLookup(jobs[i].Id), jobs[i].Queue, when: When.NotExists));
         }
 
-        if (writes.Count == 0)
+        if (writes.Count > 0)
         {
-            return;
-        }
-
-        batch.Execute();
-        await Task.WhenAll(writes).ConfigureAwait(false);
-        List<(string Id, string Queue)>? gone = null;
-        foreach (var (i, replaced) in replacements)
-        {
-            if ((int)await replaced.ConfigureAwait(false) == -1 && results[i]!.Outcome == EnqueueOutcome.Enqueued)
-            {
-                (gone ??= []).Add((jobs[i].Id, jobs[i].Queue));
-            }
-        }
-
-        if (gone is not null)
-        {
-            await KeepLookupsOfStoredJobsAsync(db, gone).ConfigureAwait(false);
+            batch.Execute();
+            await Task.WhenAll(writes).ConfigureAwait(false);
         }
     }
 

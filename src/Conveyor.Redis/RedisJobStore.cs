@@ -283,12 +283,6 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private static readonly TimeSpan ClaimMarkLifetime = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// The in-progress mark's expiry in Redis (ms), its lifetime: the held-until in the mark decides, by the store's
-    /// clock, and this only drops the key of a mark that nobody replaced, which would otherwise stay forever.
-    /// </summary>
-    private static readonly RedisValue ClaimMarkExpiry = (long)ClaimMarkLifetime.TotalMilliseconds;
-
-    /// <summary>
     /// The id lookup's value while an enqueue stores its job: "queue\tclaimed-at\theld-until" (µs), read by the
     /// store and by enqueue_all.lua; the held-until travels with the mark so that no script needs the lifetime.
     /// </summary>
@@ -308,27 +302,6 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         _ = long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var claimedAt);
         var heldUntil = parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var until) ? until : 0;
         return (parts[0], (claimedAt, heldUntil));
-    }
-
-    /// <summary>
-    /// Writes the id lookups of jobs where none is left, for those of them still stored (two pipelined round trips): a job
-    /// deleted meanwhile gets none, which nothing would ever remove.
-    /// </summary>
-    private async Task KeepLookupsOfStoredJobsAsync(IDatabase db, IReadOnlyList<(string Id, string Queue)> jobs)
-    {
-        var batch = db.CreateBatch();
-        var checks = jobs.Select(j => batch.KeyExistsAsync(QueueKeys(j.Queue).Job(j.Id))).ToList();
-        batch.Execute();
-        var stored = new List<(string, string)>();
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            if (await checks[i].ConfigureAwait(false))
-            {
-                stored.Add(jobs[i]);
-            }
-        }
-
-        await KeepLookupsAsync(db, stored).ConfigureAwait(false);
     }
 
     /// <summary>Writes the id lookups of stored jobs where none is left (one pipelined round trip); an existing lookup stays.</summary>

@@ -234,7 +234,6 @@ for a = first, #ARGV, PER_JOB do
     redis.call('ZADD', q.scheduled, ARGV[j + 2], id)
   end
   local ix, uq = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  -- The queue alone, without expiry: it replaces an in-progress mark of this queue, and its expiry.
   if ix > 0 then redis.call('SET', KEYS[ix], q.name) end
   if uq > 0 then redis.call('SET', KEYS[uq], q.name .. '\t' .. id .. '\t' .. ARGV[a + 3] .. '\t' .. now) end
   if ARGV[a + 17] ~= '' or ARGV[a + 18] ~= '' then state = link(a, q, id, state) end
