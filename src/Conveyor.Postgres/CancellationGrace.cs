@@ -36,7 +36,10 @@ internal sealed class CancellationGrace
 
     public async ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
-        if (_grace is not { } grace || !cancellationToken.CanBeCanceled)
+        // In a caller's TransactionScope the connection is enlisted: a call let go while its statement runs would leave
+        // the caller's commit or rollback racing it on the connection, so it waits for Npgsql, as a caller's own
+        // connection does.
+        if (_grace is not { } grace || !cancellationToken.CanBeCanceled || System.Transactions.Transaction.Current is not null)
         {
             return await call(cancellationToken).ConfigureAwait(false);
         }
@@ -59,14 +62,21 @@ internal sealed class CancellationGrace
             return await task.ConfigureAwait(false);
         }
 
-        // Npgsql's cancel request runs in the callbacks of its token: on the thread pool, not on the caller's thread.
-        _ = own.CancelAsync();
+        // Npgsql's cancel request runs in the callbacks of its token and opens its connection with blocking I/O, for up
+        // to twice the connection Timeout on a frozen server: on a thread of its own, neither the caller's nor one the
+        // pool needs (many calls cancelled at once starved it, and the grace's own timers came late).
+        _ = Task.Factory.StartNew(static o => ((CancellationTokenSource)o!).Cancel(), own, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             return await task.WaitAsync(grace, _time).ConfigureAwait(false);
         }
-        catch (TimeoutException) when (!task.IsCompleted)
+        catch (TimeoutException)
         {
+            if (task.IsCompleted)
+            {
+                return await task.ConfigureAwait(false); // it ended as the grace did
+            }
+
             _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw new OperationCanceledException(
                 $"PostgreSQL did not end the cancelled statement within {grace.TotalMilliseconds:F0} ms (Cancellation Timeout); the call stopped waiting for it.",

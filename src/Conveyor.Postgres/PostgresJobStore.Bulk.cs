@@ -146,8 +146,8 @@ public sealed partial class PostgresJobStore
             for (var i = 0; i < oneByOne.Length; i++)
             {
                 oneByOne[i] = tenant is not null
-                    ? await RequeueAsync(tenant, jobIds[i], cancellationToken).ConfigureAwait(false)
-                    : await RequeueAsync(await TenantOfAsync(jobIds[i], cancellationToken).ConfigureAwait(false) ?? string.Empty, jobIds[i], cancellationToken).ConfigureAwait(false);
+                    ? await RequeueCoreAsync(tenant, jobIds[i], cancellationToken).ConfigureAwait(false)
+                    : await RequeueCoreAsync(await TenantOfAsync(jobIds[i], cancellationToken).ConfigureAwait(false) ?? string.Empty, jobIds[i], cancellationToken).ConfigureAwait(false);
             }
 
             return oneByOne;
