@@ -41,6 +41,30 @@ public sealed partial class QueryParameterTests
         return await app.Client.SendAsync(request);
     }
 
+    [Theory]
+    [InlineData("/jobs?error=%FF", "error")]
+    [InlineData("/jobs?type=note%3Aarchive&error=%C3%28", "error")]
+    [InlineData("/jobs?%FF=1", "query")]
+    public async Task AQueryParameterThatIsNotUtf8_IsRefusedNamingIt_AsABodyWouldBe(string path, string named)
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var refused = await SendAsync(app, "GET", path, TestApp.AdminKey);
+
+        var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.BadRequest, named);
+        Assert.Contains("UTF-8", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AQueryParameterOfPercentEscapedUtf8_IsRead()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var read = await SendAsync(app, "GET", "/jobs?error=caf%C3%A9+cr%C3%A8me", TestApp.AdminKey);
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+    }
+
     [Fact]
     public async Task EveryOperation_RefusesAQueryParameterItDoesNotRead_NamingIt_AsTheDocumentSays()
     {

@@ -6,7 +6,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// Refuses, with a 400 that names it, a query parameter the endpoint does not read (<see cref="QueryParameters"/>), before
 /// the endpoint acts. Ignoring it would be worse than an error: an admin's <c>?tenant=acme</c> on an endpoint that acts
 /// only in the key's own tenant would act there instead (delete the admin's own schedule of that name, enqueue the job
-/// in the admin's tenant), and a misspelt filter would list everything.
+/// in the admin's tenant), and a misspelt filter would list everything. A parameter that is not UTF-8 is refused too.
 /// </summary>
 internal sealed class QueryParametersEndpointFilter : IEndpointFilter
 {
@@ -16,6 +16,11 @@ internal sealed class QueryParametersEndpointFilter : IEndpointFilter
         if (query.Count == 0)
         {
             return next(context);
+        }
+
+        if (Utf8QueryString.FirstInvalid(context.HttpContext.Request.QueryString.Value) is { } invalid)
+        {
+            return ValueTask.FromResult<object?>(ApiProblems.Invalid(JobFilterParser.Shorten(invalid), "is not valid UTF-8 once its percent-escapes are decoded; nothing was done."));
         }
 
         var taken = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<QueryParameters>()?.Names ?? [];
