@@ -21,11 +21,7 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
     [InlineData(true)]
     public async Task ACommandOnAWaitingStep_RolledBackForADeadlockWithThePreviousStepsAcknowledgement_RunsAgain(bool delete)
     {
-        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
-        var step = TestJobs.New() with { BatchId = batch.Id };
-        var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
-        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
-        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        var (batch, step, next) = await StartTwoStepsAsync();
 
         // The acknowledgement of the step, as far as its batch: it waits longer than the command before it looks for a
         // cycle, so that PostgreSQL rolls the command back.
@@ -96,12 +92,7 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
     [PostgresFact]
     public async Task ABatchCancelInTheCallersTransactionScope_RolledBackForADeadlock_IsNotRunAgain_AndTheCallerSeesTheDeadlock()
     {
-        // A batch whose first step runs and whose next step waits for it.
-        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
-        var step = TestJobs.New() with { BatchId = batch.Id };
-        var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
-        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
-        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        var (batch, _, next) = await StartTwoStepsAsync();
 
         // A command on the waiting step holds it (and waits longer than the cancel before it looks for a cycle).
         await using var connection = await Schema.OpenConnectionAsync();
@@ -143,5 +134,16 @@ public sealed class PostgresCommandDeadlockTests : PostgresStoreTestBase
                 return exception;
             }
         }
+    }
+
+    /// <summary>A batch of two steps: the first running (leased), the next waiting for its success.</summary>
+    private async Task<(NewBatch Batch, NewJob Step, NewJob Next)> StartTwoStepsAsync()
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var step = TestJobs.New() with { BatchId = batch.Id };
+        var next = TestJobs.New() with { BatchId = batch.Id, DependsOn = [new JobDependency(step.Id, SuccessOnly: true)] };
+        Assert.True((await Store.CreateBatchAsync(batch, [step, next], CancellationToken.None)).AllStored);
+        Assert.Equal(step.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+        return (batch, step, next);
     }
 }
