@@ -48,6 +48,12 @@ as_postgres() {
 stop() {
   local bin
   if [ -f "$DATA/postmaster.pid" ] && bin=$(find_bin); then
+    # A test that froze the cluster (SIGSTOP) and died before resuming it leaves processes that cannot act on a stop.
+    local pm
+    pm=$(head -1 "$DATA/postmaster.pid" 2>/dev/null || true)
+    if [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null; then
+      kill -CONT "$pm" $(ps -o pid= --ppid "$pm" 2>/dev/null) 2>/dev/null || true
+    fi
     as_postgres "$bin/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >&2 || true
   fi
   rm -rf "$BASE"
