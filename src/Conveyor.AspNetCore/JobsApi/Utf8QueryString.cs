@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
+using System.Web;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -37,27 +37,6 @@ internal static class Utf8QueryString
         return null;
     }
 
-    private static bool IsUtf8(string escaped)
-    {
-        if (!escaped.Contains('%', StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        var bytes = new List<byte>(escaped.Length);
-        for (var i = 0; i < escaped.Length; i++)
-        {
-            if (escaped[i] == '%' && i + 2 < escaped.Length && char.IsAsciiHexDigit(escaped[i + 1]) && char.IsAsciiHexDigit(escaped[i + 2]))
-            {
-                bytes.Add(byte.Parse(escaped.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(escaped[i].ToString()));
-            }
-        }
-
-        return Utf8.IsValid([.. bytes]);
-    }
+    private static bool IsUtf8(string escaped) =>
+        !escaped.Contains('%', StringComparison.Ordinal) || Utf8.IsValid(HttpUtility.UrlDecodeToBytes(escaped, Encoding.UTF8));
 }
