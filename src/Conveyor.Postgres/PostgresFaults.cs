@@ -59,6 +59,20 @@ internal static class PostgresFaults
         exception.SqlState == "3F000"
         || (exception.SqlState == "42P01" && exception.MessageText.Contains('.', StringComparison.Ordinal));
 
+    /// <summary>
+    /// 42703 undefined column, 42883 undefined function, 42P01 undefined table, 42704 undefined object: a statement of
+    /// this version names what the schema lacks. Before this process has applied (or verified) the migrations, that is
+    /// a schema still to be migrated (an older database that the background opener has not reached yet, or a DBA
+    /// applying the files); after it, a defect of the statement.
+    /// </summary>
+    public static bool IsSchemaBehind(Exception exception) =>
+        exception is PostgresException { SqlState: "42703" or "42883" or "42P01" or "42704" };
+
+    public static JobStoreUnavailableException SchemaBehind(Exception exception) =>
+        new($"The Conveyor schema lacks what this version uses ({(exception as PostgresException)?.MessageText ?? exception.Message}): " +
+            "its migrations are not applied yet. They are applied when this process opens the store " +
+            "(Conveyor:Postgres:ApplyMigrations, the default); until then calls are tried again as in an outage.", exception);
+
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
     public static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";
 

@@ -47,7 +47,7 @@ public sealed partial class PostgresJobStore
 
             return BatchListing.Page(read, query.Limit);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -152,7 +152,7 @@ public sealed partial class PostgresJobStore
 
             return oneByOne;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -214,7 +214,7 @@ public sealed partial class PostgresJobStore
 
             return Array.ConvertAll(results, r => r!.Value);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -346,7 +346,7 @@ public sealed partial class PostgresJobStore
 
             return servers;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -361,7 +361,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.AddRange(parameters);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -301,7 +301,7 @@ public sealed partial class PostgresJobStore
 
             return jobs;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -573,7 +573,7 @@ public sealed partial class PostgresJobStore
 
             return new AcknowledgeResult(applied, leased);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -608,7 +608,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(TimestampTz(Now()));
             return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -131,7 +131,7 @@ public sealed partial class PostgresJobStore
 
             return results;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -176,9 +176,9 @@ public sealed partial class PostgresJobStore
             var results = await EnqueueCoreAsync(connection, transaction, [job], echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
             return results[0];
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
-            throw PostgresFaults.Wrap(exception);
+            throw Wrap(exception);
         }
     }
 

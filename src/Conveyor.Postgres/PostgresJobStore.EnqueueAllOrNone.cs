@@ -47,7 +47,7 @@ public sealed partial class PostgresJobStore
 
             return result;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -84,9 +84,9 @@ public sealed partial class PostgresJobStore
             // The caller commits, so this store cannot wake its own workers itself: the NOTIFY carries no echo mark.
             return await EnqueueAllOrNoneOnAsync(connection, transaction, jobs, echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
-            throw PostgresFaults.Wrap(exception);
+            throw Wrap(exception);
         }
     }
 

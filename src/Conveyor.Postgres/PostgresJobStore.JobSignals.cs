@@ -112,7 +112,7 @@ public sealed partial class PostgresJobStore
                 ? new JobSignalWait(outcome, reader.GetFieldValue<byte[]>(1))
                 : new JobSignalWait(outcome);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -158,7 +158,7 @@ public sealed partial class PostgresJobStore
 
             return result;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

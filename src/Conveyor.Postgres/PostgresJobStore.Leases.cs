@@ -173,7 +173,7 @@ public sealed partial class PostgresJobStore
             var lost = ids.Where(id => !extended.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
             return lost.Length == 0 && cancelRequested.Count == 0 ? LeaseExtension.None : new LeaseExtension(lost, cancelRequested);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -221,7 +221,7 @@ public sealed partial class PostgresJobStore
 
             return recovered;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -253,7 +253,7 @@ public sealed partial class PostgresJobStore
 
             return moved;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -274,7 +274,7 @@ public sealed partial class PostgresJobStore
             command.Parameters.Add(P(limit));
             return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -60,7 +60,7 @@ public sealed partial class PostgresJobStore
 
             return limits;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -98,7 +98,7 @@ public sealed partial class PostgresJobStore
 
             return reader.GetBoolean(0) ? LimitWriteResult.Created : LimitWriteResult.Replaced;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

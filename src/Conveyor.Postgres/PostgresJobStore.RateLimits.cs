@@ -53,7 +53,7 @@ public sealed partial class PostgresJobStore
 
             return results;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

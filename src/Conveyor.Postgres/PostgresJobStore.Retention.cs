@@ -55,7 +55,7 @@ public sealed partial class PostgresJobStore
 
             return deleted;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -200,7 +200,7 @@ public sealed partial class PostgresJobStore
 
             return schedules;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

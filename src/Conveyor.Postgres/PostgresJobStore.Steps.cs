@@ -70,7 +70,7 @@ public sealed partial class PostgresJobStore
 
             return steps;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }

@@ -131,9 +131,9 @@ public sealed partial class PostgresJobStore
             return await EnqueueAllOrNoneOnAsync(connection, transaction, jobs, echoMark: string.Empty, cancellationToken,
                 before: (c, t, now) => InsertBatchAsync(c, t, batch, now, cancellationToken)).ConfigureAwait(false);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
-            throw PostgresFaults.Wrap(exception);
+            throw Wrap(exception);
         }
     }
 
@@ -181,7 +181,7 @@ public sealed partial class PostgresJobStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadBatchRow(reader) : null;
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -226,7 +226,7 @@ public sealed partial class PostgresJobStore
                 // Real time, as the reconnect's: it paces real round trips, and a fake clock in a test would never end it.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+            catch (Exception exception) when (IsUnavailable(exception))
             {
                 throw Fault(exception);
             }

@@ -33,6 +33,9 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     private readonly string _cancelChannel;
     private int _disposed;
 
+    // Set once this process has applied or verified the migrations: before, SQL the schema lacks means "not migrated yet".
+    private volatile bool _schemaCurrent;
+
     /// <summary>
     /// Creates a store on <paramref name="dataSource"/>, which the caller owns (the usual case with dependency
     /// injection, where the application registers one <see cref="NpgsqlDataSource"/>).
@@ -92,9 +95,11 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
                 await PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
             }
 
+            _schemaCurrent = true;
+
             await _notifier.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw Fault(exception);
         }
@@ -165,6 +170,14 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     private DateTimeOffset Now() => _time.GetUtcNow();
 
     /// <summary>
+    /// Whether a failure is the store being away, or (before this process opened the store) a schema still to be
+    /// migrated: a process that started without its store (an API, or a server with StartWithoutStore) calls it while
+    /// the background opener waits for it, so those calls back off and try again rather than fail as defects.
+    /// </summary>
+    private bool IsUnavailable(Exception exception) =>
+        PostgresFaults.IsUnavailable(exception) || (!_schemaCurrent && PostgresFaults.IsSchemaBehind(exception));
+
+    /// <summary>
     /// Wraps a transport failure. A broken connection may leave other idle connections of the pool broken too
     /// (a server restart closes them all), so the pool is cleared and the next call opens fresh ones.
     /// </summary>
@@ -175,8 +188,12 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
             _dataSource.Clear();
         }
 
-        return PostgresFaults.Wrap(exception);
+        return Wrap(exception);
     }
+
+    /// <summary>Wraps a failure that <see cref="IsUnavailable"/> accepted, on a connection the store may not own.</summary>
+    private JobStoreUnavailableException Wrap(Exception exception) =>
+        !_schemaCurrent && PostgresFaults.IsSchemaBehind(exception) ? PostgresFaults.SchemaBehind(exception) : PostgresFaults.Wrap(exception);
 
     /// <summary>
     /// A one-statement batch for the workers' hot path. With <see cref="PostgresStoreOptions.RelaxedWorkerCommits"/>

@@ -95,6 +95,44 @@ public sealed class PostgresMigratorTests : IAsyncLifetime
         Assert.Equal(1L, (await store.GetQueueStatsAsync(CancellationToken.None)).Single(q => q.Queue == "low").Pending);
     }
 
+    [PostgresFact]
+    public async Task StoreCalls_OnAnOlderSchemaBeforeTheStoreIsOpened_AreUnavailableUntilTheOpenMigratesIt()
+    {
+        // A database at version 14 (before workflows): what a process that started without its store (an API, or a
+        // server with StartWithoutStore) calls while its background opener has not migrated it yet.
+        foreach (var migration in PostgresMigrator.All.Where(m => m.Version < 15))
+        {
+            await ApplyAsPsqlWouldAsync(migration);
+        }
+
+        var store = _schema.CreateStore(_time);
+        var job = TestJobs.New();
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        // Unavailable, as in an outage: the API answers 503 and the server's components back off and try again.
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.GetAsync(job.Tenant, job.Id, CancellationToken.None).AsTask());
+        Assert.Contains("migrations are not applied yet", error.Message, StringComparison.Ordinal);
+        Assert.Equal("42703", Assert.IsType<PostgresException>(error.InnerException).SqlState);
+
+        await store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(job.Id, (await store.GetAsync(job.Tenant, job.Id, CancellationToken.None))?.Id);
+    }
+
+    [PostgresFact]
+    public async Task StoreCalls_NamingWhatTheSchemaLacksAfterTheStoreIsOpened_FailAsDefects()
+    {
+        var store = await _schema.CreateInitializedStoreAsync(_time);
+        var job = TestJobs.New();
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        // Once this process has migrated the schema, SQL naming what it lacks is a defect: retried, it would never heal.
+        await _schema.ScalarAsync<int>("ALTER TABLE {schema}.jobs DROP COLUMN snooze_reason; SELECT 0");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.GetAsync(job.Tenant, job.Id, CancellationToken.None).AsTask());
+        Assert.Equal("42703", error.SqlState);
+    }
+
     /// <summary>Runs the file with the real psql when the test cluster's bin directory is known, else its substituted text.</summary>
     private async Task ApplyAsPsqlWouldAsync(PostgresMigrator.Migration migration)
     {
