@@ -86,15 +86,13 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     {
         try
         {
-            if (_options.ApplyMigrations)
-            {
-                await PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, cancellationToken).ConfigureAwait(false);
-            }
-
+            // Under the grace, as every other call: a host stopped while a frozen server holds the migrations' lock
+            // stops without waiting out Npgsql's cancel request. Their transaction commits whole or not at all.
+            await _grace.RunAsync(
+                token => _options.ApplyMigrations
+                    ? PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, token)
+                    : PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, token),
+                cancellationToken).ConfigureAwait(false);
             _schemaCurrent = true;
 
             await _notifier.StartAsync(cancellationToken).ConfigureAwait(false);

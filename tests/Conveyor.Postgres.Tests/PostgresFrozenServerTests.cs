@@ -85,6 +85,35 @@ public sealed class PostgresFrozenServerTests(ITestOutputHelper output) : IAsync
             "the store did not answer after the server was resumed");
     }
 
+    [PostgresFact]
+    public async Task FrozenServer_AnOpenWhoseTokenIsCancelled_EndsSoonAfterTheCancel()
+    {
+        // Opened once, so that the second open finds idle connections and a listener, and waits on the server itself.
+        var store = await _schema.CreateInitializedStoreAsync(TimeProvider.System);
+
+        var frozen = Freeze();
+        try
+        {
+            // What a host stopped during its start does: the migrations' lock is taken on a server that never answers.
+            using var stopping = new CancellationTokenSource();
+            var open = store.InitializeAsync(stopping.Token).AsTask();
+            await TestWait.AssertStillRunningAsync(open, TimeSpan.FromSeconds(1), "the frozen server answered");
+
+            var cancelled = Stopwatch.StartNew();
+            var cancelling = stopping.CancelAsync();
+            await Task.WhenAny(open.ContinueWith(_ => { }, TaskScheduler.Default), Task.Delay(TimeSpan.FromSeconds(15)));
+            Assert.True(open.IsCompleted, $"the open still ran {cancelled.Elapsed.TotalSeconds:F1} s after its token was cancelled");
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => open);
+            Assert.True(cancelling.IsCompleted, "the thread that cancelled the token is held by the store's cancel request");
+        }
+        finally
+        {
+            Thaw(frozen);
+        }
+
+        await store.InitializeAsync(CancellationToken.None);
+    }
+
     /// <summary>Stops the postmaster first (so that it starts no new backend) and then every process it started.</summary>
     private static List<int> Freeze()
     {
