@@ -130,5 +130,8 @@ public sealed class ScheduleValidationTests
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "job_type");
         Assert.Contains("test:noop", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Object, problem.GetProperty("errors").ValueKind);
+
+        // An api-role server in front of other processes' workers: the answer names the setting that accepts their types.
+        Assert.Contains("Conveyor:Api:JobTypes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 }

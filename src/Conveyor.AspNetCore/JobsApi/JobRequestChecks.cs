@@ -21,7 +21,7 @@ internal static class JobRequestChecks
         tooLarge = null;
         if (!catalog.Contains(request.Type))
         {
-            invalid = ApiProblems.Invalid(JsonRequest.Join(path, "type"), $"no handler runs '{request.Type}'; this server runs: {string.Join(", ", catalog.Types.Order(StringComparer.Ordinal))}.");
+            invalid = ApiProblems.Invalid(JsonRequest.Join(path, "type"), catalog.Unknown(request.Type));
             return false;
         }
 

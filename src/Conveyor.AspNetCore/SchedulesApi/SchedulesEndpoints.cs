@@ -325,7 +325,7 @@ internal static class SchedulesEndpoints
 
         if (!catalog.Contains(record.JobType))
         {
-            return (null, ApiProblems.Invalid("job_type", $"no handler runs '{record.JobType}'; this server runs: {string.Join(", ", catalog.Types.Order(StringComparer.Ordinal))}."), null);
+            return (null, ApiProblems.Invalid("job_type", catalog.Unknown(record.JobType)), null);
         }
 
         if (record.Payload.Length > coreOptions.MaxPayloadBytes)
