@@ -1,7 +1,5 @@
 using System.Collections;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 using System.Reflection;
 using Conveyor.AspNetCore;
 using Conveyor.Postgres;
@@ -61,7 +59,7 @@ internal static class SettingsCheck
     {
         if (!expected.Children.TryGetValue(section.Key, out var node) && expected.AnyKey is null)
         {
-            var nearest = Nearest(section.Key, expected.Children.Keys);
+            var nearest = SettingDescriptions.Nearest(section.Key, expected.Children.Keys);
             var parent = section.Path[..^section.Key.Length];
             throw new InvalidSettingException(nearest is null
                 ? $"unknown setting {section.Path}; the settings under {parent.TrimEnd(':')} are: {string.Join(", ", expected.Children.Keys.Order(StringComparer.OrdinalIgnoreCase))}."
@@ -71,14 +69,14 @@ internal static class SettingsCheck
         node ??= expected.AnyKey!;
         if (node.Leaf is { } type && section.Value is { Length: > 0 } value && !CanConvert(value, type))
         {
-            throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {Describe(type, node.Range)}.");
+            throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {SettingDescriptions.Accepts(type, node.Range)}.");
         }
 
         foreach (var child in section.GetChildren())
         {
             if (node.Leaf is not null)
             {
-                throw new InvalidSettingException($"unknown setting {child.Path}: {section.Path} takes a single value ({Describe(node.Leaf, node.Range)}).");
+                throw new InvalidSettingException($"unknown setting {child.Path}: {section.Path} takes a single value ({SettingDescriptions.Accepts(node.Leaf, node.Range)}).");
             }
 
             Check(child, node);
@@ -96,62 +94,6 @@ internal static class SettingsCheck
         {
             return false;
         }
-    }
-
-    private static string Describe(Type type, string? range)
-    {
-        type = Nullable.GetUnderlyingType(type) ?? type;
-        return type switch
-        {
-            _ when range is not null && (type == typeof(int) || type == typeof(long)) => $"a whole number from {range}",
-            _ when type == typeof(bool) => "true or false",
-            _ when type == typeof(TimeSpan) => "a duration as [d.]hh:mm:ss[.fff], such as 00:00:30",
-            _ when type.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(type)),
-            _ when type == typeof(int) => "a whole number (from -2147483648 to 2147483647, and within the setting's range)",
-            _ when type == typeof(long) || type == typeof(short) => "a whole number",
-            _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
-            _ => "a " + type.Name,
-        };
-    }
-
-    /// <summary>The key at the smallest edit distance, if it is close enough to be a misspelling.</summary>
-    private static string? Nearest(string key, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            var distance = Distance(key.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance < bestDistance)
-            {
-                (best, bestDistance) = (candidate, distance);
-            }
-        }
-
-        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 
     /// <summary>A node of the settings tree: named children, any key (dictionaries, list indices), or a single value.</summary>
@@ -175,7 +117,7 @@ internal static class SettingsCheck
                 if (property.GetIndexParameters().Length == 0 && (property.CanWrite || IsCollection(property.PropertyType)))
                 {
                     var child = Child(property.Name);
-                    child.Range = RangeOf(property);
+                    child.Range = SettingDescriptions.RangeOf(property);
                     child.Describe(property.PropertyType);
                 }
             }
@@ -205,21 +147,6 @@ internal static class SettingsCheck
             }
 
             AddProperties(type);
-        }
-
-        // The options' range attributes (RangeAttribute, the core's SettingRangeAttribute) both say Minimum and Maximum.
-        private static string? RangeOf(PropertyInfo property)
-        {
-            foreach (var attribute in property.GetCustomAttributes<ValidationAttribute>())
-            {
-                var type = attribute.GetType();
-                if (type.GetProperty("Minimum")?.GetValue(attribute) is { } minimum && type.GetProperty("Maximum")?.GetValue(attribute) is { } maximum)
-                {
-                    return string.Create(CultureInfo.InvariantCulture, $"{minimum} to {maximum}");
-                }
-            }
-
-            return null;
         }
 
         private static bool IsValue(Type type) =>

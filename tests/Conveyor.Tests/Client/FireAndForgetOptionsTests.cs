@@ -36,13 +36,13 @@ public sealed class FireAndForgetOptionsTests
     [Fact]
     public async Task Start_WithAnUnknownFullMode_FailsNamingTheSetting()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
         {
             using var host = BuildHost(new() { ["Conveyor:FireAndForget:FullMode"] = "Sometimes" });
             await host.StartAsync();
         });
 
-        Assert.Contains("Conveyor:FireAndForget:FullMode", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Conveyor:FireAndForget:FullMode is 'Sometimes'; it accepts one of: Drop, Wait.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -118,13 +118,15 @@ public sealed class JobServerOptionsTests
     }
 
     [Theory]
-    [InlineData("Conveyor:Server:Concurency", "5", "Concurency")]
-    [InlineData("Conveyor:FireAndForget:Capasity", "5", "Capasity")]
-    public async Task Start_WithAMisspeltSetting_FailsNamingIt(string key, string value, string expected)
+    [InlineData("Conveyor:Server:Concurency", "5", "unknown setting Conveyor:Server:Concurency; did you mean Conveyor:Server:Concurrency?")]
+    [InlineData("Conveyor:FireAndForget:FulMode", "Wait", "unknown setting Conveyor:FireAndForget:FulMode; did you mean Conveyor:FireAndForget:FullMode?")]
+    [InlineData("Conveyor:FireAndForget:Capasity", "5", "unknown setting Conveyor:FireAndForget:Capasity; the settings under Conveyor:FireAndForget are: BufferCapacity, EnqueueTimeout, FullMode, FullWaitTimeout, MaxBatchSize, Queue, ShutdownTimeout.")]
+    [InlineData("Conveyor:Server:Zzzzzzzzzzzz", "5", "unknown setting Conveyor:Server:Zzzzzzzzzzzz; the settings under Conveyor:Server are: ")]
+    public async Task Start_WithAMisspeltSetting_FailsNamingItAndTheNearestSetting(string key, string value, string expected)
     {
         // Your own host, not the bundled server (which checks every key before it builds one): the binder refuses a key
         // that its section's options do not have, rather than leave the setting at its default without a word.
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
@@ -136,16 +138,20 @@ public sealed class JobServerOptionsTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Start_WithAValueOfTheWrongType_FailsNamingTheSetting()
+    [Theory]
+    [InlineData("Conveyor:Server:Concurrency", "lots", "Conveyor:Server:Concurrency is 'lots'; it accepts a whole number from 1 to 10000.")]
+    [InlineData("Conveyor:Server:LeaseDuration", "4s", "Conveyor:Server:LeaseDuration is '4s'; it accepts a duration as [d.]hh:mm:ss[.fff], such as 00:00:30.")]
+    [InlineData("Conveyor:Server:UnknownJobTypes", "Failed", "Conveyor:Server:UnknownJobTypes is 'Failed'; it accepts one of: Snooze, Fail.")]
+    [InlineData("Conveyor:Server:Queues:low", "x", "Conveyor:Server:Queues:low is 'x'; it accepts a whole number.")]
+    public async Task Start_WithAValueOfTheWrongType_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
         {
-            using var host = BuildHost(new() { ["Conveyor:Server:Concurrency"] = "lots" });
+            using var host = BuildHost(new() { [key] = value });
             await host.StartAsync();
         });
 
-        Assert.Contains("Conveyor:Server:Concurrency", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,87 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Reflection;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// The words of a message about a setting that cannot be read: what a setting accepts and the valid key nearest a
+/// misspelt one. Shared by the options binding of every package and the bundled server's check of its settings (a
+/// linked source file, so it is no part of any package's public API).
+/// </summary>
+internal static class SettingDescriptions
+{
+    /// <summary>"a whole number from 1 to 10000", "true or false", "one of: Snooze, Fail"…</summary>
+    public static string Accepts(Type type, string? range)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            _ when range is not null && (type == typeof(int) || type == typeof(long)) => $"a whole number from {range}",
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(TimeSpan) => "a duration as [d.]hh:mm:ss[.fff], such as 00:00:30",
+            _ when type.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(type)),
+            _ when type == typeof(int) => "a whole number (from -2147483648 to 2147483647, and within the setting's range)",
+            _ when type == typeof(long) || type == typeof(short) => "a whole number",
+            _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
+            _ => "a " + type.Name,
+        };
+    }
+
+    /// <summary>"min to max" of the setting's range attribute (RangeAttribute, the core's SettingRangeAttribute), if any.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A trimmed Minimum or Maximum only leaves the range out of the message.")]
+    public static string? RangeOf(PropertyInfo property)
+    {
+        foreach (var attribute in property.GetCustomAttributes<ValidationAttribute>())
+        {
+            var type = attribute.GetType();
+            if (type.GetProperty("Minimum")?.GetValue(attribute) is { } minimum && type.GetProperty("Maximum")?.GetValue(attribute) is { } maximum)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{minimum} to {maximum}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The key at the smallest edit distance, if it is close enough to be a misspelling.</summary>
+    public static string? Nearest(string key, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            var distance = Distance(key.ToLowerInvariant(), candidate.ToLowerInvariant());
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (candidate, distance);
+            }
+        }
+
+        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+}
