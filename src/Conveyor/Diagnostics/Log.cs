@@ -55,7 +55,7 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Recovered job {job_id} ({job_type}, queue {queue}) whose lease expired: now {state}")]
     public static partial void LeaseRecovered(ILogger logger, string job_id, string job_type, string queue, string state);
 
-    [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its handler is cancelled and its result will not be recorded (trace {trace_id})")]
+    [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its lease expired before its outcome was recorded, so nothing of this attempt is recorded (a handler still running is cancelled) and the job is recovered as any job whose lease expired (trace {trace_id})")]
     public static partial void AttemptLeaseLost(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
     [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
@@ -69,7 +69,7 @@ internal static partial class Log
         }
     }
 
-    [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at} before this server could extend it (the store was away longer than a lease): the handler is cancelled and its outcome will not be recorded; the job runs again where it is recovered")]
+    [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at} before this server could extend it (the store was away longer than a lease): the handler is cancelled and its outcome will not be recorded; the job is recovered as any job whose lease expired: it runs again if it has retries left, else it fails")]
     public static partial void LeaseExpiredUnextended(ILogger logger, string job_id, string job_type, string queue, int attempt, string lease_expired_at);
 
     [LoggerMessage(100, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its handler did not return within {seconds} s of its cancellation at shutdown (it ignores its token); the job is returned to its queue, the attempt not counted, and nothing the handler does from now on is recorded")]
