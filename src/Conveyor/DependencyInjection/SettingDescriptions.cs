@@ -5,14 +5,14 @@ using System.Reflection;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>
-/// The words of a message about a setting that cannot be read: what a setting accepts and the valid key nearest a
-/// misspelt one. Shared by the options binding of every package and the bundled server's check of its settings (a
-/// linked source file, so it is no part of any package's public API).
-/// </summary>
+// The words of a message about a setting that cannot be read: what a setting accepts and the valid key nearest a
+// misspelt one. Shared by the options binding of every package and the bundled server's check of its settings (a
+// linked source file, so it is no part of any package's public API). Plain comments, not XML docs: the bundled server
+// compiles this file too, and its OpenAPI generator reads the XML docs of the server and of the packages it references
+// into one table keyed by member, where a member documented twice stops every document with a duplicate key.
 internal static class SettingDescriptions
 {
-    /// <summary>"a whole number from 1 to 10000", "true or false", "one of: Snooze, Fail"…</summary>
+    // "a whole number from 1 to 10000", "true or false", "one of: Snooze, Fail"…
     public static string Accepts(Type type, string? range)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
@@ -29,7 +29,7 @@ internal static class SettingDescriptions
         };
     }
 
-    /// <summary>"min to max" of the setting's range attribute (RangeAttribute, the core's SettingRangeAttribute), if any.</summary>
+    // "min to max" of the setting's range attribute (RangeAttribute, the core's SettingRangeAttribute), if any.
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A trimmed Minimum or Maximum only leaves the range out of the message.")]
     public static string? RangeOf(PropertyInfo property)
     {
@@ -45,7 +45,7 @@ internal static class SettingDescriptions
         return null;
     }
 
-    /// <summary>The key at the smallest edit distance, if it is close enough to be a misspelling.</summary>
+    // The key at the smallest edit distance, if it is close enough to be a misspelling.
     public static string? Nearest(string key, IEnumerable<string> candidates)
     {
         string? best = null;
