@@ -49,7 +49,8 @@ public sealed partial class PostgresJobStore
     // job, one past its deadline (it fails at its next attempt without reading its signals) or a signal stored
     // before (delivered, or the empty step of a timed-out wait) stores nothing; a wait whose deadline passed before any
     // worker recorded it gets its timeout recorded (the empty step) instead of the signal; a job parked waiting for it
-    // (scheduled, with its wait's step) becomes pending now, as a requeue makes it, and its queue is NOTIFYed.
+    // (scheduled, with its wait's step) becomes pending now, as a requeue makes it, without its wait's snooze reason
+    // (it waits no longer), and its queue is NOTIFYed.
     private const string SignalTemplate = """
         WITH target AS (
             SELECT id, state, coalesce(deadline <= $6, false) AS past_deadline FROM :"schema".jobs WHERE tenant = $1 AND id = $2
@@ -68,7 +69,7 @@ public sealed partial class PostgresJobStore
               AND NOT EXISTS (SELECT 1 FROM stored)
             RETURNING job_id
         ), resumed AS (
-            UPDATE :"schema".jobs j SET state = 'pending', scheduled_at = $6, enqueued_at = $6, updated_at = $6
+            UPDATE :"schema".jobs j SET state = 'pending', scheduled_at = $6, enqueued_at = $6, updated_at = $6, snooze_reason = NULL
             FROM target t
             WHERE j.id = t.id AND t.state = 'scheduled' AND EXISTS (SELECT 1 FROM inserted)
               AND EXISTS (SELECT 1 FROM waiting) AND NOT EXISTS (SELECT 1 FROM expired)

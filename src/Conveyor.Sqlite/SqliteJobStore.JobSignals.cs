@@ -122,8 +122,10 @@ public sealed partial class SqliteJobStore
             return JobSignalResult.Delivered;
         }
 
-        // Parked for it: pending now, at the back of its queue, as a requeue makes it.
+        // Parked for it: pending now, at the back of its queue, as a requeue makes it, and no longer waiting, so its
+        // wait's reason goes.
         ApplyCommand(session, tenant, jobId, JobBulkAction.Requeue);
+        session.Command(SqlStatement.ClearSnoozeReason).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteNonQuery();
         return JobSignalResult.Resumed;
     }
 

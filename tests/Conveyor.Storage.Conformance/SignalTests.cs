@@ -68,6 +68,23 @@ public abstract class SignalTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Signal_ToAJobParkedForIt_ClearsTheWaitReason()
+    {
+        // The job waits no longer: a reason saying it does would stay on it while it runs, until that attempt ends.
+        var until = Now.AddHours(2);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Pending, job.State);
+        Assert.Null(job.SnoozeReason);
+        await DequeueOneAsync();
+        Assert.Null((await GetAsync(leased.Id)).SnoozeReason);
+    }
+
+    [Fact]
     public async Task Signal_BeforeTheJobReachesItsWait_IsKept_AndTheWaitReturnsItWithoutParking()
     {
         var pending = await EnqueueAsync();
@@ -238,7 +255,9 @@ public abstract class SignalTests : JobStoreTestBase
 
         Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id, name: "shipped"));
 
-        await AssertStateAsync(leased.Id, JobState.Scheduled);
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Scheduled, job.State);
+        Assert.Equal(JobSignal.WaitReason(Name, until), job.SnoozeReason);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 -- Delivers a signal to one tenant's job, in one step: stores it as the step '$signal:<name>' of the job's steps hash
 -- (as save_step.lua keeps steps, attempt 0), and if the job is parked waiting for it (scheduled, with the step
--- '$wait:<name>' its wait stored), makes it pending now at the back of its queue and wakes the workers.
+-- '$wait:<name>' its wait stored), makes it pending now at the back of its queue (its wait's snooze reason removed)
+-- and wakes the workers.
 -- KEYS: the queue layout (queue.lib.lua).
 -- ARGV[3] job id  ARGV[4] tenant  ARGV[5] signal step name  ARGV[6] wait step name  ARGV[7] payload  ARGV[8] now (µs)
 -- ARGV[9] wake-up channel and sender ("<channel>\n<sender>")  ARGV[10] now in .NET ticks (as a wait step holds its deadline)
@@ -31,9 +32,10 @@ if deadline and (#deadline < #ticks or (#deadline == #ticks and deadline <= tick
 end
 redis.call('HSET', sk, ARGV[5], ord .. ':0:' .. now .. ':' .. ARGV[7])
 if v[1] ~= 'scheduled' or not wait then return 1 end
--- Parked for it: as requeue.lua runs a scheduled job now.
+-- Parked for it: as requeue.lua runs a scheduled job now; no longer waiting, so its wait's reason goes.
 unlink_state(id, 'scheduled')
 redis.call('HSET', jk, 'sa', now)
+redis.call('HDEL', jk, 'sn')
 make_pending(jk, id, now)
 notify(ARGV[9])
 return 2

@@ -70,4 +70,5 @@ internal enum SqlStatement
     FindLeasedJob,
     FindSignalSteps,
     InsertSignal,
+    ClearSnoozeReason,
 }

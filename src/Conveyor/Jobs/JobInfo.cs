@@ -73,7 +73,8 @@ public sealed record JobInfo
 
     /// <summary>
     /// Why the job was last snoozed (handed back to wait until <see cref="ScheduledAt"/> without counting an attempt,
-    /// e.g. no server that handles its type took it); null when it never was, and cleared when a later attempt ends.
+    /// e.g. no server that handles its type took it); null when it never was, and cleared when a later attempt ends or,
+    /// for a wait for a signal, when the signal resumes the job.
     /// </summary>
     public string? SnoozeReason { get; init; }
 

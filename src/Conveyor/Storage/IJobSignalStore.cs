@@ -29,7 +29,8 @@ public interface IJobSignalStore
     /// <summary>
     /// Delivers signal <paramref name="name"/> with <paramref name="payload"/> (1 byte to <see cref="JobStep.MaxResultBytes"/>,
     /// JSON from the HTTP API) to the tenant's job: stored on the job (<see cref="JobSignalResult.Delivered"/>), and if the
-    /// job is parked waiting for it, made pending at once, at the back of its queue (<see cref="JobSignalResult.Resumed"/>).
+    /// job is parked waiting for it, made pending at once, at the back of its queue, its snooze reason cleared (it waits
+    /// no longer) (<see cref="JobSignalResult.Resumed"/>).
     /// A job that has not reached its wait keeps the signal until it does. Refused, with nothing changed: another
     /// tenant's or an unknown job (<see cref="JobSignalResult.NotFound"/>), a finished one
     /// (<see cref="JobSignalResult.Finished"/>), one whose <see cref="NewJob.Deadline"/> has passed by the store's clock,

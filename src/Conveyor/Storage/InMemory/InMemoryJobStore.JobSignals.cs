@@ -90,8 +90,9 @@ public sealed partial class InMemoryJobStore
                 return ValueTask.FromResult(JobSignalResult.Delivered);
             }
 
-            // Parked for it: pending now, at the back of its queue.
+            // Parked for it: pending now, at the back of its queue, and no longer waiting, so its wait's reason goes.
             job.ScheduledAt = now;
+            job.SnoozeReason = null;
             MoveTo(job, JobState.Pending, now);
             Signal();
             return ValueTask.FromResult(JobSignalResult.Resumed);
