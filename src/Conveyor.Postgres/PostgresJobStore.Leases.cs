@@ -4,10 +4,6 @@ namespace Conveyor.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    /// <summary>The message of the error a job gets when its lease expired.</summary>
-    internal const string LeaseExpiredMessage =
-        "The job's lease expired: the worker that ran it stopped renewing it (it died, or lost the store).";
-
     // Extends every lease of one server that is still held under its token, in one statement. Rows are locked in
     // id order, as the acknowledgement locks them: two statements that lock many rows in different orders deadlock
     // (40P01) under load, and the retried batch then lets leases lapse.
@@ -197,7 +193,7 @@ public sealed partial class PostgresJobStore
             await using var batch = WorkerBatch(RecoverSql, out var command);
             command.Parameters.Add(TimestampTz(now));
             command.Parameters.Add(P(limit));
-            command.Parameters.Add(Text(LeaseExpiredMessage));
+            command.Parameters.Add(Text(LeaseMessages.Expired));
             command.Parameters.Add(Text(now.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
             command.Parameters.Add(Text(_jobsChannel));
             var recovered = new List<RecoveredJob>();

@@ -5,9 +5,6 @@ namespace Conveyor.Redis;
 
 public sealed partial class RedisJobStore
 {
-    private const string LeaseExpiredMessage = "The lease expired: the worker died or lost the store.";
-    private const string LeaseExpiredPastDeadlineMessage = "The lease expired (the worker died or lost the store) and the job's deadline has passed.";
-
     /// <inheritdoc />
     /// <remarks>One round trip: acknowledge.lua once per queue, pipelined.</remarks>
     public async ValueTask<int> AcknowledgeManyAsync(IReadOnlyList<JobAcknowledgement> acknowledgements, CancellationToken cancellationToken)

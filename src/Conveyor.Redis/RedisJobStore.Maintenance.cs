@@ -24,7 +24,7 @@ public sealed partial class RedisJobStore
             var now = NowMicros();
             var nowText = RedisTime.Format(now);
             var plan = await PlanAsync(db, limit, (batch, keys) => batch.SortedSetLengthAsync(keys.All[1], double.NegativeInfinity, now, Exclude.Stop)).ConfigureAwait(false);
-            var results = await RunPlanAsync(db, plan, RedisScript.Recover, take => [nowText, take, LeaseExpiredMessage, LeaseExpiredPastDeadlineMessage, _wakeUp]).ConfigureAwait(false);
+            var results = await RunPlanAsync(db, plan, RedisScript.Recover, take => [nowText, take, LeaseMessages.Expired, _wakeUp]).ConfigureAwait(false);
             var recovered = new List<RecoveredJob>();
             foreach (var (queue, result) in results)
             {

@@ -5,8 +5,6 @@ namespace Conveyor.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private const string LeaseExpiredMessage = "The lease expired: the worker that ran the job stopped renewing it (it died or lost the store).";
-
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
     {
@@ -165,7 +163,7 @@ public sealed partial class SqliteJobStore
                 .Bind("@now", state.store.Now())
                 .Bind("@limit", state.max)
                 .Bind("@seq_base", seqBase)
-                .Bind("@message", LeaseExpiredMessage);
+                .Bind("@message", LeaseMessages.Expired);
             var jobs = new List<RecoveredJob>();
             var lastSeq = seqBase;
             using (var reader = command.ExecuteReader())

@@ -2,8 +2,8 @@
 -- goes back to pending (its attempt counted) at the head of the queue, where it was when it was leased (jobs
 -- recovered together in the order they were leased), or to failed when its attempts are spent or its deadline passed.
 -- KEYS: the queue layout (queue.lib.lua).
--- ARGV[3] now  ARGV[4] limit  ARGV[5] error message  ARGV[6] error message when the deadline has passed
--- ARGV[7] wake-up channel and sender ("<channel>\n<sender>") when a job went back to pending
+-- ARGV[3] now  ARGV[4] limit  ARGV[5] error message (LeaseMessages.Expired, the same on every store)
+-- ARGV[6] wake-up channel and sender ("<channel>\n<sender>") when a job went back to pending
 -- A job whose cancellation was requested is cancelled instead: its worker died before it could stop.
 -- Returns a flat array, 4 entries per job: id, type, tenant, new state.
 local now = ARGV[3]
@@ -17,8 +17,7 @@ for _, id in ipairs(ids) do
   if v[1] == 'active' then
     local attempts = tonumber(v[2]) or 0
     local deadline_passed = v[4] and tonumber(v[4]) and tonumber(v[4]) <= tonumber(now)
-    local message = deadline_passed and ARGV[6] or ARGV[5]
-    redis.call('HSET', jk, 'err', append_errors(v[8], error_json(attempts, message, now)))
+    redis.call('HSET', jk, 'err', append_errors(v[8], error_json(attempts, ARGV[5], now)))
     local state
     if v[9] == '1' then
       state = 'cancelled'
@@ -37,5 +36,5 @@ end
 -- Lease tokens count up in the order the queue gave the jobs out (leases that expire together tie on the score).
 table.sort(requeued, function(x, y) return x[2] < y[2] end)
 for i = #requeued, 1, -1 do return_to_head(JOB .. requeued[i][1], requeued[i][1], now) end
-if #requeued > 0 then notify(ARGV[7]) end
+if #requeued > 0 then notify(ARGV[6]) end
 return out

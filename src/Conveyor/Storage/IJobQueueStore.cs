@@ -59,7 +59,7 @@ public interface IJobQueueStore
 
     /// <summary>
     /// Takes up to <paramref name="limit"/> active jobs whose lease expired before now. Each gets an error
-    /// (the lease expired: the worker died or lost the store) and goes back to pending, its attempt counted,
+    /// (<see cref="LeaseMessages.Expired"/>, the same text on every store) and goes back to pending, its attempt counted,
     /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed (at or before
     /// now), or to cancelled when its cancellation had been requested. A job back to pending has progress 0 and goes
     /// to the head of its queue, where it was when it was leased, keeping its pending-since

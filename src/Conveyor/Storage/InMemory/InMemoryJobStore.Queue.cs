@@ -2,9 +2,6 @@ namespace Conveyor.Storage.InMemory;
 
 public sealed partial class InMemoryJobStore
 {
-    /// <summary>The error a job gets when its lease expired and the recoverer took it back.</summary>
-    internal const string LeaseExpiredMessage = "The lease expired: the worker running the job stopped or lost the store.";
-
     // (tenant, unique key) -> id of the last job stored with it; that job holds the key while unfinished and before its unique-until.
     private readonly Dictionary<(string Tenant, string Key), string> _uniqueKeys = [];
 
@@ -373,7 +370,7 @@ public sealed partial class InMemoryJobStore
             foreach (var entry in TakeDue(_leases, now, limit, inclusive: false))
             {
                 var job = _jobs[entry.JobId];
-                job.Errors.Add(new JobError(job.Attempts, LeaseExpiredMessage, null, null, now));
+                job.Errors.Add(new JobError(job.Attempts, LeaseMessages.Expired, null, null, now));
                 var state = job.CancelRequested ? JobState.Cancelled
                     : job.Attempts > job.MaxRetry || job.Deadline <= now ? JobState.Failed
                     : JobState.Pending;
