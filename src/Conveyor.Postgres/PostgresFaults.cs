@@ -61,17 +61,17 @@ internal static class PostgresFaults
 
     /// <summary>
     /// 42703 undefined column, 42883 undefined function, 42P01 undefined table, 42704 undefined object: a statement of
-    /// this version names what the schema lacks. Before this process has applied (or verified) the migrations, that is
-    /// a schema still to be migrated (an older database that the background opener has not reached yet, or a DBA
-    /// applying the files); after it, a defect of the statement.
+    /// this version names what the schema lacks. While this process is opening the store, that is a schema still to be
+    /// migrated (an older database that the background opener has not reached yet, or a DBA applying the files);
+    /// otherwise, a defect of the statement.
     /// </summary>
     public static bool IsSchemaBehind(Exception exception) =>
         exception is PostgresException { SqlState: "42703" or "42883" or "42P01" or "42704" };
 
     public static JobStoreUnavailableException SchemaBehind(Exception exception) =>
         new($"The Conveyor schema lacks what this version uses ({(exception as PostgresException)?.MessageText ?? exception.Message}): " +
-            "its migrations are not applied yet. They are applied when this process opens the store " +
-            "(Conveyor:Postgres:ApplyMigrations, the default); until then calls are tried again as in an outage.", exception);
+            "its migrations are not applied yet. This process is opening the store: it applies them " +
+            "(Conveyor:Postgres:ApplyMigrations, the default) or waits for them to be applied with psql; until then calls are tried again as in an outage.", exception);
 
     /// <summary>40001 serialization failure, 40P01 deadlock: the server answered, the transaction lost a race.</summary>
     public static bool IsConflict(string sqlState) => sqlState is "40001" or "40P01";

@@ -33,8 +33,9 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     private readonly string _cancelChannel;
     private int _disposed;
 
-    // Set once this process has applied or verified the migrations: before, SQL the schema lacks means "not migrated yet".
-    private volatile bool _schemaCurrent;
+    // Opening: an open began in this process and has failed only for outages so far, so SQL the schema lacks means "not
+    // migrated yet". NotOpened (a client that never opens, or an open that failed for good) and Open: a defect.
+    private volatile OpenState _open;
 
     /// <summary>
     /// Creates a store on <paramref name="dataSource"/>, which the caller owns (the usual case with dependency
@@ -84,6 +85,11 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     /// </summary>
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
+        if (_open != OpenState.Open)
+        {
+            _open = OpenState.Opening;
+        }
+
         try
         {
             // Under the grace, as every other call: a host stopped while a frozen server holds the migrations' lock
@@ -93,13 +99,22 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
                     ? PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, token)
                     : PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, token),
                 cancellationToken).ConfigureAwait(false);
-            _schemaCurrent = true;
+            _open = OpenState.Open;
 
             await _notifier.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (IsUnavailable(exception))
+        catch (Exception exception) when (PostgresFaults.IsUnavailable(exception))
         {
-            throw Fault(exception);
+            // The migrations are what bring the schema up to date: SQL of theirs that names what it lacks is their
+            // defect (a file applied by hand half-way), which the static check leaves to surface.
+            ClearPoolAfter(exception);
+            throw PostgresFaults.Wrap(exception);
+        }
+        catch (Exception exception) when (_open == OpenState.Opening && exception is not (JobStoreUnavailableException or OperationCanceledException))
+        {
+            // Failed for good (a wrong password, a schema newer than this version): the calls' errors are their own.
+            _open = OpenState.NotOpened;
+            throw;
         }
     }
 
@@ -168,12 +183,12 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     private DateTimeOffset Now() => _time.GetUtcNow();
 
     /// <summary>
-    /// Whether a failure is the store being away, or (before this process opened the store) a schema still to be
+    /// Whether a failure is the store being away, or (while this process is opening the store) a schema still to be
     /// migrated: a process that started without its store (an API, or a server with StartWithoutStore) calls it while
     /// the background opener waits for it, so those calls back off and try again rather than fail as defects.
     /// </summary>
     private bool IsUnavailable(Exception exception) =>
-        PostgresFaults.IsUnavailable(exception) || (!_schemaCurrent && PostgresFaults.IsSchemaBehind(exception));
+        PostgresFaults.IsUnavailable(exception) || (_open == OpenState.Opening && PostgresFaults.IsSchemaBehind(exception));
 
     /// <summary>
     /// Wraps a transport failure. A broken connection may leave other idle connections of the pool broken too
@@ -181,17 +196,21 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
     /// </summary>
     private JobStoreUnavailableException Fault(Exception exception)
     {
+        ClearPoolAfter(exception);
+        return Wrap(exception);
+    }
+
+    private void ClearPoolAfter(Exception exception)
+    {
         if (PostgresFaults.MayLeaveIdleConnectionsBroken(exception))
         {
             _dataSource.Clear();
         }
-
-        return Wrap(exception);
     }
 
     /// <summary>Wraps a failure that <see cref="IsUnavailable"/> accepted, on a connection the store may not own.</summary>
     private JobStoreUnavailableException Wrap(Exception exception) =>
-        !_schemaCurrent && PostgresFaults.IsSchemaBehind(exception) ? PostgresFaults.SchemaBehind(exception) : PostgresFaults.Wrap(exception);
+        _open == OpenState.Opening && PostgresFaults.IsSchemaBehind(exception) ? PostgresFaults.SchemaBehind(exception) : PostgresFaults.Wrap(exception);
 
     /// <summary>
     /// A one-statement batch for the workers' hot path. With <see cref="PostgresStoreOptions.RelaxedWorkerCommits"/>
@@ -227,4 +246,11 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
 
     private static NpgsqlParameter TimestampTz(DateTimeOffset? value) =>
         new() { Value = value is { } v ? v.UtcDateTime : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+
+    private enum OpenState
+    {
+        NotOpened,
+        Opening,
+        Open,
+    }
 }

@@ -36,6 +36,26 @@ public sealed class ConveyorApiOptionsTests
     }
 
     [Fact]
+    public async Task MisspeltKey_StopsTheStart_NamingTheNearestSetting()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            await TestApp.StartAsync(new Dictionary<string, string?> { ["StoreTimout"] = "00:00:05" }));
+
+        Assert.Contains("unknown setting Conveyor:Api:StoreTimout; did you mean Conveyor:Api:StoreTimeout?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MisspeltKeyOfANestedSetting_StopsTheStart_InTheBindersWords()
+    {
+        // Only the section's own keys are known to the rewording: a nested object's keys keep the binder's message,
+        // which names the nested type, rather than a wrong path and the wrong list.
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () =>
+            await TestApp.StartAsync(new Dictionary<string, string?> { ["RateLimit:Burts"] = "10" }));
+
+        Assert.Contains("ConveyorApiRateLimitOptions: 'Burts'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeyWithoutTenant_StopsTheStart()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

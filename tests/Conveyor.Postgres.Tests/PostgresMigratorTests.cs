@@ -96,27 +96,60 @@ public sealed class PostgresMigratorTests : IAsyncLifetime
     }
 
     [PostgresFact]
-    public async Task StoreCalls_OnAnOlderSchemaBeforeTheStoreIsOpened_AreUnavailableUntilTheOpenMigratesIt()
+    public async Task StoreCalls_WhileTheOpenWaitsForMigrations_AreUnavailableUntilTheyAreApplied()
     {
-        // A database at version 14 (before workflows): what a process that started without its store (an API, or a
-        // server with StartWithoutStore) calls while its background opener has not migrated it yet.
-        foreach (var migration in PostgresMigrator.All.Where(m => m.Version < 15))
-        {
-            await ApplyAsPsqlWouldAsync(migration);
-        }
-
-        var store = _schema.CreateStore(_time);
+        // A database at version 14 (before workflows), whose DBA applies the files: what a process started without its
+        // store (an API, or a server with StartWithoutStore) calls while its background opener waits for them.
+        await ApplyAsPsqlWouldAsync(PostgresMigrator.All.Where(m => m.Version < 15));
+        var store = _schema.CreateStore(_time, o => o.ApplyMigrations = false);
         var job = TestJobs.New();
         await store.EnqueueAsync(job, CancellationToken.None);
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
 
         // Unavailable, as in an outage: the API answers 503 and the server's components back off and try again.
         var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.GetAsync(job.Tenant, job.Id, CancellationToken.None).AsTask());
         Assert.Contains("migrations are not applied yet", error.Message, StringComparison.Ordinal);
         Assert.Equal("42703", Assert.IsType<PostgresException>(error.InnerException).SqlState);
 
+        await ApplyAsPsqlWouldAsync(PostgresMigrator.All.Where(m => m.Version >= 15));
         await store.InitializeAsync(CancellationToken.None);
 
         Assert.Equal(job.Id, (await store.GetAsync(job.Tenant, job.Id, CancellationToken.None))?.Id);
+    }
+
+    [PostgresFact]
+    public async Task StoreCalls_OfAProcessThatNeverOpensTheStore_NamingWhatTheSchemaLacks_FailAsDefects()
+    {
+        // A client that only enqueues opens nothing: retried as an outage, a defect of its SQL would never heal.
+        await ApplyAsPsqlWouldAsync(PostgresMigrator.All.Where(m => m.Version < 15));
+        var store = _schema.CreateStore(_time);
+        var job = TestJobs.New();
+        await store.EnqueueAsync(job, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.GetAsync(job.Tenant, job.Id, CancellationToken.None).AsTask());
+        Assert.Equal("42703", error.SqlState);
+    }
+
+    [PostgresFact]
+    public async Task Open_WhoseMigrationNamesWhatTheSchemaLacks_FailsAtOnce()
+    {
+        // 0015 applied by hand half-way (without -1): its first statement dropped the constraint it drops again.
+        await ApplyAsPsqlWouldAsync(PostgresMigrator.All.Where(m => m.Version < 15));
+        await _schema.ScalarAsync<int>("ALTER TABLE {schema}.jobs DROP CONSTRAINT jobs_state_check; SELECT 0");
+        var store = _schema.CreateStore(_time);
+
+        // The migrations bring the schema up to date: SQL of theirs that names what it lacks is their defect, which
+        // waiting cannot heal, so the start stops with it rather than retry.
+        var error = await Assert.ThrowsAsync<PostgresException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+        Assert.Equal("42704", error.SqlState);
+    }
+
+    private async Task ApplyAsPsqlWouldAsync(IEnumerable<PostgresMigrator.Migration> migrations)
+    {
+        foreach (var migration in migrations)
+        {
+            await ApplyAsPsqlWouldAsync(migration);
+        }
     }
 
     [PostgresFact]

@@ -74,6 +74,7 @@ public abstract class SignalTests : JobStoreTestBase
         var until = Now.AddHours(2);
         var leased = await RunUntilWaitAsync(until);
         Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+        Assert.Equal(JobSignal.WaitReason(Name, until), (await GetAsync(leased.Id)).SnoozeReason);
 
         Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
 

@@ -63,7 +63,9 @@ internal static partial class ConveyorOptionsBuilderExtensions
             return $"{path} is '{unconvertible.Groups["value"].Value}'; it accepts {accepts}.";
         }
 
-        if (UnknownKeys().Match(message) is { Success: true } unknown)
+        // The binder names the type whose key it did not know: a nested object's (Conveyor:Api:RateLimit) keeps the
+        // binder's words, since this knows only the section's own keys.
+        if (UnknownKeys().Match(message) is { Success: true } unknown && unknown.Groups["type"].Value == typeof(TOptions).FullName)
         {
             var valid = settings.Where(static p => p.CanWrite || typeof(System.Collections.IEnumerable).IsAssignableFrom(p.PropertyType) && p.PropertyType != typeof(string))
                 .Select(static p => p.Name).Order(StringComparer.OrdinalIgnoreCase).ToArray();
@@ -90,6 +92,6 @@ internal static partial class ConveyorOptionsBuilderExtensions
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<path>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
     private static partial Regex UnconvertibleValue();
 
-    [GeneratedRegex(@"^'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the following properties were not found on the instance of [^:]+: '(?<keys>.+)'$", RegexOptions.Singleline)]
+    [GeneratedRegex(@"^'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the following properties were not found on the instance of (?<type>[^:]+): '(?<keys>.+)'$", RegexOptions.Singleline)]
     private static partial Regex UnknownKeys();
 }

@@ -55,7 +55,7 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Recovered job {job_id} ({job_type}, queue {queue}) whose lease expired: now {state}")]
     public static partial void LeaseRecovered(ILogger logger, string job_id, string job_type, string queue, string state);
 
-    [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: its lease expired before its outcome was recorded, so nothing of this attempt is recorded (a handler still running is cancelled) and the job is recovered as any job whose lease expired (trace {trace_id})")]
+    [LoggerMessage(12, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: nothing of this attempt is recorded (its lease expired, or the store could not take its outcome before it does; a handler still running is cancelled), and the job is recovered as any job whose lease expired (trace {trace_id})")]
     public static partial void AttemptLeaseLost(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
 
     [LoggerMessage(17, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ended {overdue} after its lease expired at {lease_expired_at} (this process was paused or could not reach the store to extend it): if another server recovered the job meanwhile, this attempt's outcome is not recorded and the newer attempt decides")]
