@@ -27,7 +27,9 @@ internal sealed class JobTypeCatalog
 
     /// <summary>Why <paramref name="jobType"/> is refused, with the way to accept a type that runs in other processes.</summary>
     public string Unknown(string jobType) =>
-        $"no handler runs '{jobType}'; this server runs: {string.Join(", ", _types.Order(StringComparer.Ordinal))}. " +
+        (_types.Count == 0
+            ? $"no handler runs '{jobType}'; this server runs no job type. "
+            : $"no handler runs '{jobType}'; this server runs: {string.Join(", ", _types.Order(StringComparer.Ordinal))}. ") +
         $"A type whose handler runs in other processes is accepted once listed in {ConveyorApiOptions.SectionName}:JobTypes.";
 
     /// <summary>The body field (<c>payload</c>, <c>payload.note_id</c>…) and reason when the payload does not fit the type's payload type.</summary>
