@@ -16,6 +16,12 @@ public sealed record JobError(
     string? Item,
     DateTimeOffset OccurredAt)
 {
+    /// <summary>
+    /// The most errors a job keeps (20): its first, often the root cause, and the 19 most recent. Every store drops the
+    /// errors in between as it appends, so a job retried without end holds a bounded record; the attempt numbers show the gap.
+    /// </summary>
+    public const int MaxKeptPerJob = 20;
+
     /// <summary>The most characters of <see cref="StackTrace"/> kept (8,192): the top frames, where the fault is.</summary>
     public const int MaxStackTraceLength = 8192;
 

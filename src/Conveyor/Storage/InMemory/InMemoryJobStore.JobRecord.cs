@@ -62,7 +62,18 @@ public sealed partial class InMemoryJobStore
 
         public string? ResultUrl { get; set; }
 
+        /// <summary>The errors kept, oldest first: at most <see cref="JobError.MaxKeptPerJob"/> (AddError drops those in between).</summary>
         public List<JobError> Errors { get; } = [];
+
+        /// <summary>Appends an error, keeping the first and the most recent ones as every store does.</summary>
+        public void AddError(JobError error)
+        {
+            Errors.Add(error);
+            if (Errors.Count > JobError.MaxKeptPerJob)
+            {
+                Errors.RemoveRange(1, Errors.Count - JobError.MaxKeptPerJob);
+            }
+        }
 
         /// <summary>Durable steps by name, in the order first stored; null until the first.</summary>
         public List<JobStep>? Steps { get; set; }

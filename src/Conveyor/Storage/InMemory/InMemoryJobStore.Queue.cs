@@ -277,10 +277,14 @@ public sealed partial class InMemoryJobStore
         if (ack.Outcome is not (AckOutcome.Released or AckOutcome.Snoozed))
         {
             // The items went wrong during the attempt, which ended with its error: that one is the job's last.
-            job.Errors.AddRange(ack.ItemErrors);
+            foreach (var itemError in ack.ItemErrors)
+            {
+                job.AddError(itemError);
+            }
+
             if (ack.Error is { } error)
             {
-                job.Errors.Add(error);
+                job.AddError(error);
             }
         }
 
@@ -370,7 +374,7 @@ public sealed partial class InMemoryJobStore
             foreach (var entry in TakeDue(_leases, now, limit, inclusive: false))
             {
                 var job = _jobs[entry.JobId];
-                job.Errors.Add(new JobError(job.Attempts, LeaseMessages.Expired, null, null, now));
+                job.AddError(new JobError(job.Attempts, LeaseMessages.Expired, null, null, now));
                 var state = job.CancelRequested ? JobState.Cancelled
                     : job.Attempts > job.MaxRetry || job.Deadline <= now ? JobState.Failed
                     : JobState.Pending;

@@ -89,7 +89,7 @@ public sealed partial class InMemoryJobStore
                 switch (job.State)
                 {
                     case JobState.Waiting or JobState.Scheduled or JobState.Pending or JobState.Retrying:
-                        job.Errors.Add(new JobError(job.Attempts, WorkflowMessages.BatchCancelled(batchId), null, null, now));
+                        job.AddError(new JobError(job.Attempts, WorkflowMessages.BatchCancelled(batchId), null, null, now));
                         MoveTo(job, JobState.Cancelled, now);
                         break;
                     case JobState.Active:
@@ -335,7 +335,7 @@ public sealed partial class InMemoryJobStore
     {
         var fails = unmet.FailsDependant;
         var message = fails ? WorkflowMessages.DependencyFailed(unmet.Id) : WorkflowMessages.DependencyDidNotSucceed(unmet.Id);
-        job.Errors.Add(new JobError(job.Attempts, message, null, null, now));
+        job.AddError(new JobError(job.Attempts, message, null, null, now));
         MoveTo(job, fails ? JobState.Failed : JobState.Cancelled, now);
     }
 
