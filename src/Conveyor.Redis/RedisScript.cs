@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -105,9 +106,13 @@ internal sealed class RedisScript
     public static RedisScript ScheduleFire { get; } = Plain("schedule_fire");
 
     // flow.lib.lua first: queue.lib.lua's finish calls its flow_finished.
-    private static RedisScript Queue(string name) => new(name, Read("flow.lib") + Read("queue.lib") + Read(name));
+    private static RedisScript Queue(string name) => new(name, FlowLib() + Read("queue.lib") + Read(name));
 
-    private static RedisScript Flow(string name) => new(name, Read("flow.lib") + Read(name));
+    private static RedisScript Flow(string name) => new(name, FlowLib() + Read(name));
+
+    // The scripts trim a job's errors to the number core keeps, so the number lives in one place.
+    private static string FlowLib() =>
+        Read("flow.lib").Replace("@ERRORS_KEPT@", JobError.MaxKeptPerJob.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     private static RedisScript Plain(string name) => new(name, Read(name));
 

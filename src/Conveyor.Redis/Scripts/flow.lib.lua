@@ -32,6 +32,31 @@ local FLOW_BATCH_FIELDS = { 'b', 'bd', 'bo', 'bg' }
 
 local function flow_int(n) return string.format('%.0f', n) end
 
+-- A job keeps at most FLOW_ERRORS_KEPT errors (JobError.MaxKeptPerJob, which RedisScript writes in when it loads the
+-- script): its first, often the root cause, and the most recent; those in between are dropped as errors are appended.
+local FLOW_ERRORS_KEPT = tonumber('@ERRORS_KEPT@')
+
+-- Appends items (one or more JSON objects joined by commas) to errors (a JSON array kept as text) and returns the array
+-- kept. Every error object starts with '{"a":', which no string inside one holds unescaped, so those starts count the
+-- errors. An error object takes at least 20 bytes, so a text shorter than the cap's worth needs no count.
+local function flow_append_errors(errors, items)
+  local all
+  if not errors or errors == '' or errors == '[]' then all = '[' .. items .. ']'
+  else all = string.sub(errors, 1, -2) .. ',' .. items .. ']' end
+  if #all < (FLOW_ERRORS_KEPT + 1) * 21 then return all end
+  local starts, at = {}, 1
+  while true do
+    local found = string.find(all, '{"a":', at, true)
+    if not found then break end
+    starts[#starts + 1] = found
+    at = found + 5
+  end
+  local n = #starts
+  if n <= FLOW_ERRORS_KEPT then return all end
+  -- '[' and the first error with its comma, then the most recent errors up to the closing ']'.
+  return string.sub(all, 1, starts[2] - 1) .. string.sub(all, starts[n - FLOW_ERRORS_KEPT + 2])
+end
+
 -- The fields of a job record that a lease reads (HMGET in this order), and why a record read so cannot be leased: the
 -- first field missing or malformed, named as the job's error names it, or nil when the record is sound. dequeue.lua
 -- fails such a job as corrupt; the hand-off (flow_take) leaves it pending for a dequeue to fail it.
@@ -160,10 +185,7 @@ local function flow_end(base, jk, id, state, target, message, now, work)
   local fields = { 'st', target, 'f', now, 'u', now }
   if message then
     local item = '{"a":' .. flow_int(tonumber(v[1]) or 0) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
-    local errors = v[2]
-    if not errors or errors == '' or errors == '[]' then errors = '[' .. item .. ']'
-    else errors = string.sub(errors, 1, -2) .. ',' .. item .. ']' end
-    fields[#fields + 1] = 'err'; fields[#fields + 1] = errors
+    fields[#fields + 1] = 'err'; fields[#fields + 1] = flow_append_errors(v[2], item)
   end
   flow_unlink(base, id, state)
   redis.call('HSET', jk, unpack(fields))

@@ -74,11 +74,9 @@ end
 -- Integers as plain digits: Lua's own tostring would write 1.7e+15.
 local function int(n) return string.format('%.0f', n) end
 
--- errors is a JSON array kept as text; items is one or more JSON objects joined by commas.
-local function append_errors(errors, items)
-  if not errors or errors == '' or errors == '[]' then return '[' .. items .. ']' end
-  return string.sub(errors, 1, -2) .. ',' .. items .. ']'
-end
+-- errors is a JSON array kept as text; items is one or more JSON objects joined by commas. The errors kept are bounded
+-- (flow_append_errors).
+local append_errors = flow_append_errors
 
 local function error_json(attempt, message, now)
   return '{"a":' .. int(attempt) .. ',"m":' .. cjson.encode(message) .. ',"o":' .. now .. '}'
