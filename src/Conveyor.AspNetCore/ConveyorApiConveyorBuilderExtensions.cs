@@ -1,5 +1,7 @@
+using System.Text.Json.Serialization.Metadata;
 using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.JobsApi;
+using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.AspNetCore.Metrics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -49,7 +51,8 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.AddHealthChecks().AddConveyor();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(Conveyor.AspNetCore.OpenApi.ConveyorOpenApi.Configure);
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConveyorApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0,
+            ConveyorApiJsonContext.Default.WithAddedModifier(JobErrorResponse.LeaveOutStackTraceWhenListed)));
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -61,6 +62,25 @@ public sealed class JobQueryTests
         var stack = error.GetProperty("stack_trace").GetString();
         Assert.Contains("at ", stack, StringComparison.Ordinal);
         Assert.True(stack!.Length <= JobError.MaxStackTraceLength);
+    }
+
+    [Fact]
+    public async Task List_FailedJob_LeavesOutItsErrorsStackTracesWhichItsOwnReadShows()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync("test:fail");
+        await app.WaitForStatusAsync(jobId, null, "FAILED");
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs?type=test:fail&limit=3");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var listed = Assert.Single((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").EnumerateArray());
+        var error = Assert.Single(listed.GetProperty("errors").EnumerateArray());
+        Assert.Equal("Conveyor.SkipRetryException", error.GetProperty("exception_type").GetString());
+        Assert.False(error.TryGetProperty("stack_trace", out _));
+        Assert.False(listed.TryGetProperty("payload", out _));
+        var read = (await app.GetJobAsync(jobId)).GetProperty("errors")[0];
+        Assert.Contains("at ", read.GetProperty("stack_trace").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

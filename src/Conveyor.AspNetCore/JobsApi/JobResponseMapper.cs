@@ -7,7 +7,12 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>From the store's records to the API's shapes (status names of seed 004, RFC 3339 UTC timestamps).</summary>
 internal static class JobResponseMapper
 {
-    public static JobResponse ToResponse(JobInfo job, bool includePayload) => new()
+    public static JobResponse ToResponse(JobInfo job, bool includePayload) => ToResponse(job, includePayload, listed: false);
+
+    /// <summary>A job in a listing: without its payload and its errors' stack traces, which GET /jobs/{id} shows.</summary>
+    public static JobResponse ToListedResponse(JobInfo job) => ToResponse(job, includePayload: false, listed: true);
+
+    private static JobResponse ToResponse(JobInfo job, bool includePayload, bool listed) => new()
     {
         JobId = job.Id,
         Type = job.Type,
@@ -18,7 +23,7 @@ internal static class JobResponseMapper
         Payload = includePayload ? new RawJson(job.Payload) : null,
         ResultUrl = job.ResultUrl,
         Result = job.Result is { } result ? new RawJson(result) : null,
-        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = e.StackTrace }).ToList(),
+        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = listed ? null : e.StackTrace, Listed = listed }).ToList(),
         Attempts = job.Attempts,
         BatchId = job.BatchId,
         DependsOn = job.DependsOn.Count == 0 ? [] : job.DependsOn.Select(static d => d.Id).ToList(),

@@ -21,10 +21,12 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").TakesQuery("tenant").WithSummary("A job's status, progress, result and errors")
+            .WithDescription("The job with its payload and its errors with their stack traces. A job keeps at most 20 errors: its first and the 19 most recent; errors in between are dropped (their attempt numbers show the gap).")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/jobs", ListAsync).WithName("ListJobs").TakesQuery(ListJobsQueryParser.Parameters)
             .WithSummary("The tenant's jobs (any tenant's, or every tenant's, for an admin key), newest first, filtered by status, type, queue, last error text and created-at range, a page at a time")
+            .WithDescription("Each job as GET /jobs/{id} shows it, without its payload and without its errors' stack_trace; read the job for those.")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         BulkJobsEndpoint.Map(group);
         group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").TakesQuery("tenant").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
@@ -143,7 +145,7 @@ internal static class JobsEndpoints
 
         var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobListResponse(
-            page.Jobs.Select(j => JobResponseMapper.ToResponse(j, includePayload: false)).ToList(),
+            page.Jobs.Select(JobResponseMapper.ToListedResponse).ToList(),
             page.NextCursor));
     }
 

@@ -105,6 +105,16 @@ internal static class ConveyorOpenApi
                 // Any JSON value, null included: an empty schema. The generated oneOf [null, RawJson] let null match both.
                 properties["payload"] = new OpenApiSchema { Description = "The payload as enqueued (any JSON value); left out of listings." };
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
+                if (properties.TryGetValue("errors", out var errors) && errors is OpenApiSchema errorsSchema)
+                {
+                    errorsSchema.Description = "Oldest first, at most 20: the job's first error and its 19 most recent; errors in between are dropped (their attempt numbers show the gap).";
+                }
+            }
+
+            if (context.JsonTypeInfo.Type == typeof(JobErrorResponse) && schema.Properties is { } errorProperties
+                && errorProperties.TryGetValue("stack_trace", out var stackTrace) && stackTrace is OpenApiSchema stackTraceSchema)
+            {
+                stackTraceSchema.Description = "The exception's stack trace for an attempt that threw (at most 8,192 characters), null otherwise; left out of listings.";
             }
 
             if (context.JsonTypeInfo.Type == typeof(JobStepResponse) && schema.Properties is { } stepProperties)

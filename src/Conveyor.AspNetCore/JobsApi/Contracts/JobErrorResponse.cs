@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Conveyor.AspNetCore.JobsApi.Contracts;
 
@@ -10,7 +11,31 @@ internal sealed record JobErrorResponse(
     [property: JsonPropertyName("item")] string? Item,
     [property: JsonPropertyName("occurred_at")] string OccurredAt)
 {
-    /// <summary>The exception's stack trace for an attempt that threw (at most 8,192 characters); null otherwise.</summary>
+    /// <summary>
+    /// The exception's stack trace for an attempt that threw (at most 8,192 characters); null otherwise. Left out of
+    /// listings (<see cref="Listed"/>), where a page of jobs with many errors would carry kilobytes of frames each.
+    /// </summary>
     [JsonPropertyName("stack_trace")]
     public string? StackTrace { get; init; }
+
+    /// <summary>True for an error of a listed job: its <c>stack_trace</c> is left out rather than written as null.</summary>
+    [JsonIgnore]
+    public bool Listed { get; init; }
+
+    /// <summary>The serializer's modifier that leaves <c>stack_trace</c> out of a listed job's errors.</summary>
+    public static void LeaveOutStackTraceWhenListed(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(JobErrorResponse))
+        {
+            return;
+        }
+
+        foreach (var property in info.Properties)
+        {
+            if (property.Name == "stack_trace")
+            {
+                property.ShouldSerialize = static (error, _) => !((JobErrorResponse)error).Listed;
+            }
+        }
+    }
 }
