@@ -41,9 +41,9 @@ public sealed partial class RedisJobStore
         var now = NowMicros();
         var queue = QueueKeys(job.Queue);
         var registerInScript = RegistersQueueInScript();
-        // In a Cluster the queue set lives in another slot. The write is awaited with the script's: a lookup by
-        // generated id finds the job only through a queue named in that set.
-        var register = registerInScript ? Task.CompletedTask : db.SetAddAsync(_keys.Queues, job.Queue);
+        // In a Cluster the queue set lives in another slot. The first write of a queue is awaited with the script's: a
+        // lookup by generated id finds the job only through a queue named in that set.
+        var register = registerInScript ? null : RegisterQueue(db, job.Queue);
 
         var arguments = new RedisValue[2 + EnqueueHeader + JobArguments];
         arguments[0] = queue.JobPrefix;
@@ -51,7 +51,11 @@ public sealed partial class RedisJobStore
         WriteEnqueueHeader(arguments, 2, now, registerInScript ? job.Queue : string.Empty);
         WriteJobArguments(arguments, 2 + EnqueueHeader, job, now);
         var result = await EvaluateAsync(db, RedisScript.Enqueue, registerInScript ? queue.AllAndQueueSet : queue.All, arguments).ConfigureAwait(false);
-        await register.ConfigureAwait(false);
+        if (register is not null)
+        {
+            await register.ConfigureAwait(false);
+        }
+
         var stored = (RedisValue[])result!;
         if ((int)stored[0] != 0)
         {
@@ -203,15 +207,14 @@ public sealed partial class RedisJobStore
         // One enqueue.lua call per queue (and per chunk of a large batch) for all its jobs, in batch order.
         var batch = db.CreateBatch();
         var tasks = new List<Task>();
-        var registered = new HashSet<string>(StringComparer.Ordinal);
         var calls = new List<(List<int> Indexes, Task<RedisResult> Result)>();
         foreach (var group in indexes.Where(i => !refused.ContainsKey(i)).GroupBy(i => jobs[i].Queue, StringComparer.Ordinal))
         {
             var queue = QueueKeys(group.Key);
             var registerInScript = RegistersQueueInScript();
-            if (!registerInScript)
+            if (!registerInScript && RegisterQueue(batch, group.Key) is { } register)
             {
-                RegisterQueue(batch, group.Key, tasks, registered);
+                tasks.Add(register);
             }
 
             var keys = registerInScript ? queue.AllAndQueueSet : queue.All;

@@ -82,7 +82,7 @@ public sealed partial class RedisJobStore
         }
 
         arguments[3] = oneNode ? "1" : "0";
-        var register = oneNode ? Task.CompletedTask : Task.WhenAll(queueNames.Select(q => db.SetAddAsync(_keys.Queues, q)));
+        var register = oneNode ? Task.CompletedTask : Task.WhenAll(queueNames.Select(q => RegisterQueue(db, q)).OfType<Task>());
         var reply = (RedisValue[])(await EvaluateAsync(db, RedisScript.EnqueueAll, keys, arguments).ConfigureAwait(false))!;
         await register.ConfigureAwait(false);
         switch ((int)reply[0])

@@ -31,6 +31,10 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private bool? _standalone;
     // The queue names last read from the set of queue names: where FindQueueAsync looks for a generated id.
     private string[] _knownQueueNames = [];
+    // On a Cluster, the queues this instance knows the set of queue names holds (it wrote them or read them there), with
+    // when (µs) that was last confirmed; see RegisterQueue.
+    private readonly ConcurrentDictionary<string, long> _queuesInSet = new(StringComparer.Ordinal);
+    private static readonly TimeSpan QueueSetRefresh = TimeSpan.FromMinutes(1);
 
     /// <summary>A store on a connection the caller owns (and disposes).</summary>
     public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider)
@@ -202,15 +206,65 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     }
 
     /// <summary>
-    /// Registers the queue in the set of queue names, at every enqueue batch (one O(1) command in the same round
-    /// trip): remembering it per process would miss a set lost with a Redis that restarted without persistence,
-    /// and recovery, promotion and purge would then never visit the queue.
+    /// On a Cluster, where the set of queue names lives in a slot of its own: the write of <paramref name="queue"/> into
+    /// that set that an enqueue awaits with its job's write, or null when this instance knows the set holds the queue.
+    /// Only the first enqueue to a queue (per instance) writes the set in its round trip, so that a hung primary owning
+    /// the set's slot holds up only that one, not every create on every queue; later ones re-add the queue in the
+    /// background at most once per <see cref="QueueSetRefresh"/>, which puts it back in a set lost with a Redis that
+    /// restarted without persistence or a failover that dropped the write (nothing removes a queue from the set).
     /// </summary>
-    private void RegisterQueue(IDatabaseAsync target, string queue, List<Task> tasks, HashSet<string> registered)
+    private Task? RegisterQueue(IDatabaseAsync target, string queue)
     {
-        if (registered.Add(queue))
+        var now = NowMicros();
+        if (!_queuesInSet.TryGetValue(queue, out var confirmed))
         {
-            tasks.Add(target.SetAddAsync(_keys.Queues, queue));
+            return RegisterFirstAsync(target.SetAddAsync(_keys.Queues, queue), queue);
+        }
+
+        if (now - confirmed >= RedisTime.ToMicros(QueueSetRefresh) && _queuesInSet.TryUpdate(queue, now, confirmed))
+        {
+            _ = ReAddQueueAsync(queue, now, confirmed);
+        }
+
+        return null;
+    }
+
+    private async Task RegisterFirstAsync(Task write, string queue)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            _queuesInSet[queue] = NowMicros();
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            // The job's own write went on and decides the enqueue's outcome: a stored job is not reported as a failure.
+            // The queue is known as not yet in the set, so the next enqueue to it re-adds it in the background.
+            _queuesInSet.TryAdd(queue, 0);
+        }
+    }
+
+    private async Task ReAddQueueAsync(string queue, long claimed, long previous)
+    {
+        try
+        {
+            await _database!.SetAddAsync(_keys.Queues, queue).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Nobody awaits this write: on any failure, the next enqueue to the queue tries again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            _queuesInSet.TryUpdate(queue, previous, claimed);
+        }
+    }
+
+    /// <summary>Remembers queues read from the set of queue names: enqueues to them need not write the set.</summary>
+    private void SawQueuesInSet(string[] names)
+    {
+        var now = NowMicros();
+        foreach (var name in names)
+        {
+            _queuesInSet.TryAdd(name, now);
         }
     }
 
@@ -222,6 +276,8 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         {
             names[i] = (string)members[i]!;
         }
+
+        SawQueuesInSet(names);
 
         Array.Sort(names, StringComparer.Ordinal);
         return names;
@@ -254,6 +310,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
         var current = Array.ConvertAll(await db.SetMembersAsync(_keys.Queues).ConfigureAwait(false), name => (string)name!);
         _knownQueueNames = current;
+        SawQueuesInSet(current);
         var unseen = Array.FindAll(current, name => Array.IndexOf(known, name) < 0);
         return unseen.Length == 0 ? null : await ProbeAsync(unseen).ConfigureAwait(false);
 

@@ -1,0 +1,60 @@
+using StackExchange.Redis;
+using StackExchange.Redis.Profiling;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// On a real three-master Redis Cluster, the set of queue names lives in a slot of its own. Only an instance's first
+/// enqueue to a queue writes it: later creates touch their queue's slot alone, so a hung primary owning the set's slot
+/// holds up no create on a queue it does not own, and a create whose set write fails still reports its stored job.
+/// </summary>
+[Collection(RedisCluster.Collection)]
+public sealed class RedisClusterQueueSetTests
+{
+    [RedisFact]
+    public async Task AnEnqueueToAKnownQueue_SendsNothingToTheQueueSetsNode_AndAHungSetNodeFailsNoCreate()
+    {
+        await using var cluster = await RedisCluster.StartAsync();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{cluster.Configuration},asyncTimeout=1000,syncTimeout=1000");
+        var profiling = new ProfilingSession();
+        connection.RegisterProfiler(() => profiling);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "queueset" }, time);
+        await store.InitializeAsync(CancellationToken.None);
+        var setOwner = RedisCluster.SlotOwner(connection, connection.HashSlot(store.Keys.Queues));
+        var queues = RedisCluster.QueuesOnEveryNode(connection, store.Keys)
+            .Where(q => !RedisCluster.SlotOwner(connection, connection.HashSlot(store.Keys.ForQueue(q).Pending)).Equals(setOwner)).ToList();
+        var (known, unseen) = (queues[0], queues[1]);
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(known), CancellationToken.None)).Outcome);
+        _ = profiling.FinishProfiling();
+
+        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(known), CancellationToken.None);
+        await store.EnqueueManyAsync([RedisKeyLayoutTests.NewJob(known), RedisKeyLayoutTests.NewJob(known)], CancellationToken.None);
+        Assert.Empty(profiling.FinishProfiling().Where(c => c.EndPoint.Equals(setOwner)).Select(c => c.Command));
+
+        // The set's node hangs (shorter than the cluster's node timeout, so the cluster stays up).
+        var setNode = cluster.Node(setOwner);
+        setNode.Pause();
+        try
+        {
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(known), CancellationToken.None)).Outcome);
+            var first = RedisKeyLayoutTests.NewJob(unseen);
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(first, CancellationToken.None)).Outcome);
+            Assert.True(await connection.GetDatabase().KeyExistsAsync(store.Keys.ForQueue(unseen).Job(first.Id)));
+        }
+        finally
+        {
+            setNode.Resume();
+        }
+
+        // The set write that failed is made again, in the background, by the next enqueue to that queue; and a set lost
+        // (a Redis restarted without persistence) gets its queues back within the refresh interval.
+        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(unseen), CancellationToken.None);
+        var db = connection.GetDatabase();
+        await RedisServerProcess.WaitUntilAsync(async () => await db.SetContainsAsync(store.Keys.Queues, unseen), TimeSpan.FromSeconds(10), "the queue set to hold the queue again");
+        await db.KeyDeleteAsync(store.Keys.Queues);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(known), CancellationToken.None);
+        await RedisServerProcess.WaitUntilAsync(async () => await db.SetContainsAsync(store.Keys.Queues, known), TimeSpan.FromSeconds(10), "the lost queue set to hold the queue again");
+    }
+}
