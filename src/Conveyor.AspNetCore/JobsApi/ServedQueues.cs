@@ -16,7 +16,15 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
     /// <summary>How long an answer waits for the registry before it goes without warnings.</summary>
     public static readonly TimeSpan ReadFor = TimeSpan.FromSeconds(1);
 
-    private (Task<FrozenSet<string>?> Queues, DateTimeOffset ReadAt)? _cache;
+    /// <summary>
+    /// How long an earlier read is answered with while a newer one has not come back: as long as a server's entry lives
+    /// after its last beat.
+    /// </summary>
+    public static readonly TimeSpan StaleFor = TimeSpan.FromSeconds(15);
+
+    private readonly Lock _lock = new();
+    private (FrozenSet<string>? Queues, DateTimeOffset ReadAt)? _answer;
+    private (Task<FrozenSet<string>?> Queues, DateTimeOffset StartedAt)? _reading;
 
     /// <summary>A warning for the caller when no live server serves <paramref name="queue"/>; null when one does, or when the registry cannot be read.</summary>
     public async ValueTask<string?> WarningForAsync(string queue)
@@ -52,13 +60,44 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
 
     /// <summary>
     /// The queues served, or null when the registry cannot be read within <see cref="ReadFor"/>: the jobs are stored
-    /// already, and a warning is not worth holding their answer.
+    /// already, and a warning is not worth holding their answer. While a read is under way, an earlier answer (younger
+    /// than <see cref="StaleFor"/>) is used at once; without one, answers wait for the read only until it has taken
+    /// <see cref="ReadFor"/>, so a registry that hangs (its node frozen) delays the first answers by up to that, not every one.
     /// </summary>
     private async Task<FrozenSet<string>?> ServedAsync()
     {
+        var now = timeProvider.GetUtcNow();
+        Task<FrozenSet<string>?> read;
+        TimeSpan wait;
+        lock (_lock)
+        {
+            if (_answer is { } fresh && now - fresh.ReadAt < CacheFor)
+            {
+                return fresh.Queues;
+            }
+
+            if (_reading is null)
+            {
+                _reading = (ReadAndKeepAsync(now), now);
+            }
+
+            if (_answer is { } stale && now - stale.ReadAt < StaleFor)
+            {
+                return stale.Queues;
+            }
+
+            read = _reading.Value.Queues;
+            wait = ReadFor - (now - _reading.Value.StartedAt);
+        }
+
+        if (wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
         try
         {
-            return await CurrentAsync().WaitAsync(ReadFor, timeProvider).ConfigureAwait(false);
+            return await read.WaitAsync(wait, timeProvider).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -66,18 +105,27 @@ internal sealed class ServedQueues(IJobStore store, TimeProvider timeProvider)
         }
     }
 
-    private Task<FrozenSet<string>?> CurrentAsync()
+    private async Task<FrozenSet<string>?> ReadAndKeepAsync(DateTimeOffset now)
     {
-        var now = timeProvider.GetUtcNow();
-        var cache = _cache;
-        if (cache is { } c && now - c.ReadAt < CacheFor)
+        // Off the caller's lock: the read's end clears _reading, which the caller sets once this returns.
+        await Task.Yield();
+        try
         {
-            return c.Queues;
-        }
+            var queues = await ReadAsync(now).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _answer = (queues, now);
+            }
 
-        var read = ReadAsync(now);
-        _cache = (read, now);
-        return read;
+            return queues;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _reading = null;
+            }
+        }
     }
 
     private async Task<FrozenSet<string>?> ReadAsync(DateTimeOffset now)
