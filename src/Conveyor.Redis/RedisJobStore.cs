@@ -84,6 +84,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         {
             var db = await DatabaseAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
             await db.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            EnsureDatabaseExists(db);
             await LoadScriptsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
             await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +92,20 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <summary>
+    /// A Redis Cluster has database 0 only: StackExchange.Redis then fails every command with "cannot switch to database",
+    /// as a connection failure, which a server would retry until its start timeout as if Redis were away.
+    /// </summary>
+    private void EnsureDatabaseExists(IDatabase db)
+    {
+        if (db.Database != 0 && _connection!.GetServers().Any(static s => s.IsConnected && s.ServerType == ServerType.Cluster))
+        {
+            throw new InvalidOperationException(
+                $"The Redis configuration sets defaultDatabase={db.Database}, but a Redis Cluster has database 0 only: " +
+                "remove defaultDatabase from the configuration string (use a KeyPrefix to keep applications apart).");
         }
     }
 
