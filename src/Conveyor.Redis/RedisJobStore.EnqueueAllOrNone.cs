@@ -244,14 +244,24 @@ public sealed partial class RedisJobStore
 
     private static ArgumentException ContinuationWithOwnKeys(NewJob job) => new(
         $"Job '{job.Id}' waits for other jobs or belongs to a batch, so on a Redis Cluster it is stored by scripts that each stay in one slot; " +
-        "its unique key or its id of the caller's choosing (over HTTP, one derived from an Idempotency-Key) lives on a slot of its own. " +
+        (job.UniqueKey is not null
+            ? $"it carries unique key '{job.UniqueKey}', whose holder lives on a slot of its own. "
+            : "its id is of the caller's choosing (over HTTP, one derived from an Idempotency-Key), and its lookup lives on a slot of its own. ") +
         "Leave out the unique key (or the Idempotency-Key) and make the job's effects idempotent, or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
         "jobs");
+
+    /// <summary>
+    /// What of <paramref name="job"/> lives outside its queue's slot, for a refusal: its unique key, else its id of the
+    /// caller's choosing (a generated id has no key elsewhere, so it is named only as the job's).
+    /// </summary>
+    private static string OwnKeysOf(NewJob job) => job.UniqueKey is not null
+        ? $"job {job.Id} carries unique key '{job.UniqueKey}'"
+        : $"job {job.Id} has an id of the caller's choosing (over HTTP, one derived from an Idempotency-Key)";
 
     /// <summary>Refuses, before anything is written, a list whose keys would span several Cluster slots.</summary>
     private void EnsureOneSlot(IReadOnlyList<NewJob> jobs, RedisKey[] keys)
     {
-        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
+        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(OwnKeysOf).ToList();
         var slots = keys.Skip(1).Select(k => _connection!.HashSlot(k)).Distinct().ToList();
         if (withOwnKeys.Count == 0 && slots.Count <= 1)
         {
@@ -268,7 +278,7 @@ public sealed partial class RedisJobStore
         throw new ArgumentException(
             "These jobs cannot be stored all or none on a Redis Cluster: a script must stay in one slot, so every job of the list " +
             $"must be on queues of one slot (here: {string.Join(", ", queues)}) and carry no unique key and no id of the caller's " +
-            (withOwnKeys.Count == 0 ? "choosing." : $"choosing (here: {string.Join(", ", withOwnKeys)}).") +
+            (withOwnKeys.Count == 0 ? "choosing." : $"choosing (here: {string.Join("; ", withOwnKeys)}).") +
             " Put an event's subscribers on one queue, or use a single Redis node (docs/redis.md, \"Fan-out on a Cluster\").",
             nameof(jobs));
     }

@@ -174,7 +174,7 @@ public sealed partial class RedisJobStore
     private async Task<EnqueueAllResult?> StoreAcrossSlotsAsync(
         IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues, long now)
     {
-        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList();
+        var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(OwnKeysOf).ToList();
         if (withOwnKeys.Count > 0)
         {
             // A batch or a workflow comes here even with every job on one queue (its record is on the coordination slot):
@@ -184,7 +184,7 @@ public sealed partial class RedisJobStore
                 : "jobs that wait for a job or a batch on another slot";
             throw new ArgumentException(
                 $"On a Redis Cluster {which} cannot carry a unique key or an id of the caller's choosing " +
-                $"(here: {string.Join(", ", withOwnKeys)}): those keys live on slots of their own, out of reach of the scripts that store the jobs. " +
+                $"(here: {string.Join("; ", withOwnKeys)}): those keys live on slots of their own, out of reach of the scripts that store the jobs. " +
                 "Let the store choose the ids and leave out unique keys (over HTTP: no Idempotency-Key and no unique_key), or use a single Redis node (docs/redis.md, \"Workflows on a Cluster\").",
                 nameof(jobs));
         }

@@ -329,8 +329,8 @@ public sealed class CreateBatchTests
     }
 
     /// <summary>
-    /// A store that refuses a batch as a Redis Cluster does: none of its jobs may carry a unique key or an id of the
-    /// caller's choosing (RedisJobStore's refusal, word for word in its opening).
+    /// A store that refuses a batch, and a job that waits for others, as a Redis Cluster does: none of them may carry a
+    /// unique key or an id of the caller's choosing (RedisJobStore's refusal, word for word in its opening).
     /// </summary>
     public class ClusterLikeStore : DispatchProxy
     {
@@ -343,14 +343,25 @@ public sealed class CreateBatchTests
             return proxy;
         }
 
+        private static string OwnKeysOf(NewJob job) => job.UniqueKey is not null
+            ? $"job {job.Id} carries unique key '{job.UniqueKey}'"
+            : $"job {job.Id} has an id of the caller's choosing (over HTTP, one derived from an Idempotency-Key)";
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             if (targetMethod!.Name is nameof(IJobStore.CreateBatchAsync) or nameof(IJobStore.AddToBatchAsync)
-                && args!.OfType<IReadOnlyList<NewJob>>().Single().Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(j => j.Id).ToList() is { Count: > 0 } refused)
+                && args!.OfType<IReadOnlyList<NewJob>>().Single().Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(OwnKeysOf).ToList() is { Count: > 0 } refused)
             {
                 throw new ArgumentException(
-                    $"On a Redis Cluster the jobs of a batch or of a workflow cannot carry a unique key or an id of the caller's choosing (here: {string.Join(", ", refused)}).",
+                    $"On a Redis Cluster the jobs of a batch or of a workflow cannot carry a unique key or an id of the caller's choosing (here: {string.Join("; ", refused)}): " +
+                    "Let the store choose the ids and leave out unique keys (over HTTP: no Idempotency-Key and no unique_key).",
                     "jobs");
+            }
+
+            if (targetMethod.Name is nameof(IJobStore.EnqueueManyAsync)
+                && ((IReadOnlyList<NewJob>)args![0]!).FirstOrDefault(j => j.DependsOn.Count > 0 && (j.UniqueKey is not null || !JobId.IsGenerated(j.Id))) is { } continuation)
+            {
+                throw new ArgumentException($"Job '{continuation.Id}' waits for other jobs or belongs to a batch, so on a Redis Cluster {OwnKeysOf(continuation)}.", "jobs");
             }
 
             try

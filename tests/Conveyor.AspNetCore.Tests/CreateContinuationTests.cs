@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -219,5 +223,20 @@ public sealed class CreateContinuationTests
         using var withAfter = await app.PostJobAsync(Continuation("test:noop", "", first), idempotencyKey: "plain-18");
         await ProblemAssert.IsProblemAsync(withAfter, HttpStatusCode.Conflict);
         Assert.Equal(4, (await app.StoredJobsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Post_WithAfter_WhatAClusterRefuses_Is400NamingUniqueKeyOrTheHeader_NotTheBody()
+    {
+        await using var app = await TestApp.StartAsync(
+            services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(_ => CreateBatchTests.ClusterLikeStore.Create(new InMemoryJobStore(TimeProvider.System)))));
+        var first = await HeldAsync(app, "test:noop");
+
+        var problem = await ProblemAssert.IsProblemAsync(
+            await app.PostJobAsync(Continuation("test:noop", "", first).Replace("\"after\"", "\"unique_key\": \"u-1\", \"unique_for_seconds\": 60, \"after\"", StringComparison.Ordinal)),
+            HttpStatusCode.BadRequest,
+            "unique_key");
+        Assert.Contains("unique key 'u-1'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ProblemAssert.IsProblemAsync(await app.PostJobAsync(Continuation("test:noop", "", first), idempotencyKey: "after-1"), HttpStatusCode.BadRequest, "Idempotency-Key");
     }
 }

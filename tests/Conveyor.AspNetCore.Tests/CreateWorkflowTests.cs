@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -223,5 +225,22 @@ public sealed class CreateWorkflowTests
         var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", Body, TestApp.KeyA, idempotencyKey: "wf-19"), HttpStatusCode.Conflict);
 
         Assert.Contains("no longer kept", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_WhatAClusterRefusesInAWorkflow_Is400NamingTheStepsUniqueKey_OrTheHeader()
+    {
+        await using var app = await TestApp.StartAsync(
+            withKeys: true,
+            services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(_ => CreateBatchTests.ClusterLikeStore.Create(new InMemoryJobStore(TimeProvider.System)))));
+        const string WithUniqueKey = """
+            {"steps": [
+              {"name": "extract", "job": {"type": "test:noop", "queue": "nobody"}},
+              {"name": "report", "job": {"type": "test:noop", "queue": "nobody", "unique_key": "report-1", "unique_for_seconds": 60}, "after": ["extract"]}]}
+            """;
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", WithUniqueKey, TestApp.KeyA), HttpStatusCode.BadRequest, "steps[1].job.unique_key");
+        Assert.Contains("unique key 'report-1'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", FanOut, TestApp.KeyA, idempotencyKey: "wf-cluster"), HttpStatusCode.BadRequest, "Idempotency-Key");
     }
 }

@@ -88,7 +88,14 @@ internal static class JobsEndpoints
         catch (ArgumentException e)
         {
             // The client checks the options again (a deadline may pass between the two checks): name the field it means.
+            // A store may refuse what the parser let through: a Redis Cluster refuses a job that waits for others when
+            // it has a unique key or an id derived from the Idempotency-Key (those keys live on slots of their own).
             var (field, reason) = CreateJobRequestParser.FieldOf(e);
+            if (field == "body" && request.Options.After is { Count: > 0 })
+            {
+                field = request.Options.UniqueKey is not null ? "unique_key" : idempotencyKey is not null ? IdempotencyKey.HeaderName : field;
+            }
+
             return ApiProblems.Invalid(field, reason);
         }
 

@@ -85,7 +85,7 @@ internal static class CreateWorkflowEndpoint
             // refusal here is a rule the two disagree on: say it plainly.
             return key is not null && await workflows.GetBatchAsync(workflowId, tenant, cancellationToken).ConfigureAwait(false) is not null
                 ? await ReplayAsync(http, workflows, coreOptions.Value, request, builder, tenant, key, cancellationToken).ConfigureAwait(false)
-                : ApiProblems.Invalid("steps", e.Message.Split(" (Parameter", 2)[0]);
+                : StoreRefused(e, request, key);
         }
         catch (NotSupportedException e)
         {
@@ -113,6 +113,20 @@ internal static class CreateWorkflowEndpoint
             Steps = request.Steps.ToDictionary(static s => s.Name, s => result.StepJobIds[s.Name], StringComparer.Ordinal),
             Warnings = await servedQueues.WarningsForAsync(builder.Steps.Select(static s => s.Job.Queue)).ConfigureAwait(false),
         });
+    }
+
+    /// <summary>
+    /// A 400 for steps the parser let through and the store refuses (a Redis Cluster refuses, in a workflow, a unique key
+    /// and an id derived from an Idempotency-Key: those keys live on slots its scripts cannot reach): it names the first
+    /// step's unique_key when the store's reason is a unique key, else the header when one was sent, else the steps.
+    /// </summary>
+    private static ValidationProblem StoreRefused(ArgumentException e, WorkflowRequest request, string? key)
+    {
+        var reason = e.Message.Split(" (Parameter", 2)[0];
+        var withUniqueKey = reason.Contains("unique key", StringComparison.Ordinal) ? request.Steps.ToList().FindIndex(static s => s.Job.Options.UniqueKey is not null) : -1;
+        return withUniqueKey >= 0 ? ApiProblems.Invalid($"steps[{withUniqueKey}].job.unique_key", reason)
+            : key is not null && reason.Contains("Idempotency-Key", StringComparison.Ordinal) ? ApiProblems.Invalid(IdempotencyKey.HeaderName, reason)
+            : ApiProblems.Invalid("steps", reason);
     }
 
     /// <summary>
