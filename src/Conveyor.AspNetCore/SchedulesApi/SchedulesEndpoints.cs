@@ -22,6 +22,9 @@ namespace Conveyor.AspNetCore.SchedulesApi;
 /// </summary>
 internal static class SchedulesEndpoints
 {
+    /// <summary>How many times a PUT goes between replace and create while others delete and create the schedule.</summary>
+    private const int MaxPutTurns = 5;
+
     public static void Map(IEndpointRouteBuilder group)
     {
         var schedules = group.MapGroup("/schedules");
@@ -40,7 +43,7 @@ internal static class SchedulesEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         schedules.MapPut("/{name}", PutAsync).WithName("PutSchedule")
             .WithSummary("Create the schedule (201) or replace its definition (200), keeping its pause state and history")
-            .WithDescription("The body of POST /schedules, without name (or with the same one). A replace keeps the next tick unless cron or time_zone changed; paused applies only when the schedule is created. 409 for a schedule defined in code or configuration.")
+            .WithDescription("The body of POST /schedules, without name (or with the same one). A replace keeps the next tick unless cron or time_zone changed; paused applies only when the schedule is created. 409 for a schedule defined in code or configuration, or one that other requests kept deleting and creating while this one wrote it (send it again).")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -175,25 +178,40 @@ internal static class SchedulesEndpoints
         }
 
         var definition = read.Definition!;
-        var existing = await schedules.GetAsync(definition.Tenant, name, cancellationToken).ConfigureAwait(false);
-        if (existing is null && await schedules.CreateAsync(definition, cancellationToken).ConfigureAwait(false) is { } created)
+
+        // Create and replace are two store calls, so a DELETE or a PUT of the same schedule can land between the lookup
+        // and the write: a replace that finds it gone creates it, a create that finds it there again replaces it. A PUT
+        // never answers that the schedule does not exist; only a schedule deleted and created again by others on every
+        // turn outlasts the turns, and is told to try again.
+        for (var turn = 0; turn < MaxPutTurns; turn++)
         {
-            return TypedResults.Created(
-                $"{http.Request.PathBase}{http.Request.Path.Value}",
-                await ScheduleResponseMapper.ToResponseAsync(created, schedules, store, cancellationToken).ConfigureAwait(false));
+            var existing = await schedules.GetAsync(definition.Tenant, name, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                if (await schedules.CreateAsync(definition, cancellationToken).ConfigureAwait(false) is { } created)
+                {
+                    return TypedResults.Created(
+                        $"{http.Request.PathBase}{http.Request.Path.Value}",
+                        await ScheduleResponseMapper.ToResponseAsync(created, schedules, store, cancellationToken).ConfigureAwait(false));
+                }
+
+                continue;
+            }
+
+            if (existing.Origin == ScheduleOrigin.Code)
+            {
+                return DefinedInCode(name, "changed");
+            }
+
+            if (await schedules.UpdateAsync(definition, cancellationToken).ConfigureAwait(false) is { } replaced)
+            {
+                return TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(replaced, schedules, store, cancellationToken).ConfigureAwait(false));
+            }
         }
 
-        // It exists (or was created by a concurrent request a moment ago): replace it.
-        existing ??= await schedules.GetAsync(definition.Tenant, name, cancellationToken).ConfigureAwait(false);
-        if (existing?.Origin == ScheduleOrigin.Code)
-        {
-            return DefinedInCode(name, "changed");
-        }
-
-        var replaced = existing is null ? null : await schedules.UpdateAsync(definition, cancellationToken).ConfigureAwait(false);
-        return replaced is null
-            ? ApiProblems.ScheduleNotFound(name)
-            : TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(replaced, schedules, store, cancellationToken).ConfigureAwait(false));
+        return ApiProblems.Conflict(
+            "The schedule is being changed by other requests.",
+            $"Schedule '{name}' was deleted and created again by other requests while this PUT wrote it, {MaxPutTurns} times: send the PUT again.");
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
