@@ -1,11 +1,48 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.AspNetCore.Tests;
 
 /// <summary>Bad input to the schedules endpoints: a problem naming the field, and nothing written.</summary>
 public sealed class ScheduleValidationTests
 {
+    [Theory]
+    [InlineData("europe/berlin", "Europe/Berlin")]
+    [InlineData("EUROPE/BERLIN", "Europe/Berlin")]
+    [InlineData("utc", "UTC")]
+    [InlineData("US/Eastern", "US/Eastern")]
+    public async Task TimeZone_OfTheHostsList_InAnyLetterCase_IsStoredAndShownAsTheDatabaseSpellsIt(string sent, string spelling)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var created = await app.CallAsync(HttpMethod.Post, "/schedules", $$"""{"name": "a", "cron": "0 3 * * *", "time_zone": "{{sent}}", "job_type": "test:noop"}""");
+        using var put = await app.CallAsync(HttpMethod.Put, "/schedules/b", $$"""{"cron": "0 3 * * *", "time_zone": "{{sent}}", "job_type": "test:noop"}""");
+
+        foreach (var response in new[] { created, put })
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            Assert.Equal(spelling, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("time_zone").GetString());
+        }
+
+        Assert.All(await app.Services.GetRequiredService<IScheduleClient>().ListAsync(TenantId.Default), s => Assert.Equal(spelling, s.TimeZone));
+    }
+
+    [Theory]
+    [InlineData("us/eastern", "US/Eastern")]
+    [InlineData("Etc/Utc", "Etc/UTC")]
+    public async Task TimeZone_OutsideTheHostsList_InAnotherLetterCase_Is400_EvenOnceTheZoneWasRead(string sent, string spelling)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var spelled = await app.CallAsync(HttpMethod.Post, "/schedules", $$"""{"name": "a", "cron": "0 3 * * *", "time_zone": "{{spelling}}", "job_type": "test:noop"}""");
+        Assert.Equal(HttpStatusCode.Created, spelled.StatusCode);
+
+        using var response = await app.CallAsync(HttpMethod.Post, "/schedules", $$"""{"name": "b", "cron": "0 3 * * *", "time_zone": "{{sent}}", "job_type": "test:noop"}""");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "time_zone");
+    }
+
     [Theory]
     [InlineData("""{"name": "s", "cron": "61 * * * *", "job_type": "test:noop"}""", "cron")]
     [InlineData("""{"name": "s", "cron": "1 2 3 4 5 6 7", "job_type": "test:noop"}""", "cron")]

@@ -709,7 +709,7 @@ internal static class ConveyorOpenApi
         {
             ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(ScheduleNamePattern), Description = "Unique in the tenant, e.g. report:nightly." },
             ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Pattern = NoControlCharacters, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
-            ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent." },
+            ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent. A zone of the host's list in another letter case is stored as the time zone database spells it (utc becomes UTC); a link such as US/Eastern only as spelled." },
             ["job_type"] = JobTypeSchema("The job type every tick enqueues; one this server runs.", jobTypes),
             ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value ({} when absent or null); checked against the handler's payload record like POST /jobs." },
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = PathSegment(QueueNamePattern), Description = "The queue of every tick's job; 'default' when absent." },

@@ -20,6 +20,10 @@ internal sealed class CronSchedule
 
     private static readonly ConcurrentDictionary<(string Cron, string TimeZone), CronSchedule> Cache = new();
 
+    /// <summary>The ids of the host's zone list by any letter case, each to its own spelling.</summary>
+    private static readonly Lazy<Dictionary<string, string>> ListedZones = new(static () =>
+        TimeZoneInfo.GetSystemTimeZones().ToDictionary(static z => z.Id, static z => z.Id, StringComparer.OrdinalIgnoreCase));
+
     private readonly CronExpression _expression;
     private readonly TimeZoneInfo _zone;
 
@@ -75,6 +79,27 @@ internal sealed class CronSchedule
             // Cronos's H (a value hashed from a seed) would need a seed per schedule, kept stable across servers.
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.Cron), $"'{text}' uses H (a hashed value), which is not supported: write the value.");
         }
+    }
+
+    /// <summary>
+    /// <paramref name="timeZone"/> as the time zone database spells it, which is what a schedule stores: a zone of the
+    /// host's list (UTC and every zone of the database's zone table) in any letter case, or any other id of the
+    /// database (a link such as US/Eastern or Etc/UTC) exactly as spelled. The host finds an id in another case only
+    /// once it has read the zone under its own spelling, so a miscased link is refused, never taken on one server and
+    /// refused on the next. Throws <see cref="ScheduleDefinitionException"/> for an id that is not a zone.
+    /// </summary>
+    public static string ZoneSpelling(string scheduleName, string? timeZone)
+    {
+        if (!string.IsNullOrWhiteSpace(timeZone) && IsZoneName(timeZone) && ListedZones.Value.TryGetValue(timeZone, out var listed))
+        {
+            return listed;
+        }
+
+        var zone = FindZone(scheduleName, timeZone);
+        return string.Equals(zone.Id, timeZone, StringComparison.Ordinal)
+            ? zone.Id
+            : throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone),
+                $"'{timeZone}' is not a known time zone id: the time zone database spells it '{zone.Id}'.");
     }
 
     private static TimeZoneInfo FindZone(string scheduleName, string? timeZone)

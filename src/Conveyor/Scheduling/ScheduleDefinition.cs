@@ -16,7 +16,11 @@ public sealed class ScheduleDefinition
     /// </summary>
     public string Cron { get; set; } = string.Empty;
 
-    /// <summary>The IANA time zone the expression is read in (<c>Europe/Berlin</c>). Default UTC.</summary>
+    /// <summary>
+    /// The IANA time zone the expression is read in (<c>Europe/Berlin</c>). Default UTC. A zone of the host's list in
+    /// another letter case is stored as the time zone database spells it (<c>utc</c> as <c>UTC</c>); a link such as
+    /// <c>US/Eastern</c> only as spelled.
+    /// </summary>
     public string TimeZone { get; set; } = "UTC";
 
     /// <summary>The job type every tick enqueues; a handler must be registered for it.</summary>

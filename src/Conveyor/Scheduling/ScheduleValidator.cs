@@ -21,7 +21,8 @@ internal static class ScheduleValidator
                 $"'{name}' is not a valid name: 1 to {MaxNameLength} letters, digits, '_', '-', ':' and '.'.");
         }
 
-        var cron = CronSchedule.Parse(name, definition.Cron, definition.TimeZone);
+        var timeZone = CronSchedule.ZoneSpelling(name, definition.TimeZone);
+        var cron = CronSchedule.Parse(name, definition.Cron, timeZone);
         if (!JobType.IsValid(definition.JobType))
         {
             throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.JobType),
@@ -73,7 +74,7 @@ internal static class ScheduleValidator
             Tenant = definition.Tenant,
             Name = name,
             Cron = definition.Cron.Trim(),
-            TimeZone = definition.TimeZone,
+            TimeZone = timeZone,
             JobType = definition.JobType,
             Payload = payload,
             Queue = definition.Queue,

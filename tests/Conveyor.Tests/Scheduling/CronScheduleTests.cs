@@ -48,4 +48,31 @@ public sealed class CronScheduleTests
 
         Assert.Contains("is not a known time zone id", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("europe/berlin", "Europe/Berlin")]
+    [InlineData("EUROPE/BERLIN", "Europe/Berlin")]
+    [InlineData("utc", "UTC")]
+    [InlineData("Utc", "UTC")]
+    [InlineData("Europe/Berlin", "Europe/Berlin")]
+    [InlineData("US/Eastern", "US/Eastern")]
+    [InlineData("Etc/UTC", "Etc/UTC")]
+    public void Definition_WithAListedTimeZoneInAnyLetterCase_StoresTheDatabaseSpelling(string sent, string spelling) =>
+        Assert.Equal(spelling, ScheduleValidator.ToRecord(Definition(sent), ScheduleOrigin.Runtime, Now).TimeZone);
+
+    [Theory]
+    [InlineData("us/eastern", "US/Eastern")]
+    [InlineData("Etc/Utc", "Etc/UTC")]
+    public void Definition_WithAnUnlistedTimeZoneInAnotherLetterCase_IsRefused_EvenOnceTheZoneWasRead(string sent, string spelling)
+    {
+        ScheduleValidator.ToRecord(Definition(spelling), ScheduleOrigin.Runtime, Now);
+
+        var error = Assert.Throws<ScheduleDefinitionException>(() => ScheduleValidator.ToRecord(Definition(sent), ScheduleOrigin.Runtime, Now));
+
+        Assert.Equal(nameof(ScheduleDefinition.TimeZone), error.Field);
+        Assert.Contains("is not a known time zone id", error.Problem, StringComparison.Ordinal);
+    }
+
+    private static ScheduleDefinition Definition(string timeZone) =>
+        new() { Name = "zoned", Cron = "0 0 * * *", TimeZone = timeZone, JobType = "test:echo" };
 }
