@@ -77,6 +77,22 @@ public sealed class LimitsApiTests
     }
 
     [Fact]
+    public async Task UpdatedAt_IsWrittenAsEveryOtherTime_InUtcWithAZAndSixFractionDigits()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var put = await PutAsync(app, "/limits/rate/partner", """{"queue": "partner", "limit": 10, "period_seconds": 1}""");
+        using var list = await app.SendAsync(HttpMethod.Get, "/limits");
+
+        var written = (await ProblemAssert.ReadJsonAsync(put)).GetProperty("updated_at").GetString();
+        var listed = (await ProblemAssert.ReadJsonAsync(list)).GetProperty("limits")[0].GetProperty("updated_at").GetString();
+        foreach (var time in new[] { written, listed })
+        {
+            Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", time);
+        }
+    }
+
+    [Fact]
     public async Task Put_OverAConfiguredLimit_OverridesIt()
     {
         await using var app = await TestApp.StartAsync();

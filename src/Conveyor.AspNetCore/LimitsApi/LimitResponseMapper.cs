@@ -1,3 +1,4 @@
+using Conveyor.AspNetCore.JobsApi;
 using Conveyor.AspNetCore.LimitsApi.Contracts;
 using Conveyor.Storage;
 
@@ -34,6 +35,6 @@ internal static class LimitResponseMapper
         PeriodSeconds = limit.Kind == LimitKind.Rate ? limit.Period.TotalSeconds : null,
         Burst = limit.Kind == LimitKind.Rate ? limit.Burst : null,
         Source = limit.Source == LimitSource.Api ? "api" : "configuration",
-        UpdatedAt = limit.UpdatedAt,
+        UpdatedAt = Rfc3339.Format(limit.UpdatedAt),
     };
 }

@@ -52,5 +52,5 @@ internal sealed record LimitResponse
 
     /// <summary>When the limit was last written (RFC 3339, UTC).</summary>
     [JsonPropertyName("updated_at")]
-    public DateTimeOffset UpdatedAt { get; init; }
+    public required string UpdatedAt { get; init; }
 }
