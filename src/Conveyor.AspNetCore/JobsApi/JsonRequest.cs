@@ -31,7 +31,11 @@ internal static class JsonRequest
         }
         catch (JsonException e)
         {
-            error = DuplicateName(body, maxDepth) ?? new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
+            // Every body nests a job's payload one level under its root, or as many more as its maxDepth adds to POST
+            // /jobs's: the path is named down to that field (payload, jobs[3].payload), and no deeper.
+            error = TooDeep(body, maxDepth, Math.Max(1, maxDepth - CreateJobRequestParser.MaxDepth + 1), "body")
+                ?? DuplicateName(body, maxDepth)
+                ?? new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
             return null;
         }
         catch (InvalidOperationException)
@@ -61,6 +65,72 @@ internal static class JsonRequest
                 return null;
             }
         }
+    }
+
+    /// <summary>
+    /// The refusal of JSON nested deeper than <paramref name="maxDepth"/> arrays and objects: valid JSON the API does
+    /// not read, so not called invalid. It names the field the too deep value is in, its path taken at most
+    /// <paramref name="namedLevels"/> levels down (<paramref name="root"/> for the body itself), and how deep that
+    /// field may nest. Null when the body is not JSON before it gets that deep.
+    /// </summary>
+    public static ParseError? TooDeep(ReadOnlySequence<byte> body, int maxDepth, int namedLevels, string root)
+    {
+        // What each of the first levels is: an array (its item's index) or an object (its property's name).
+        var path = new string[namedLevels];
+        var isArray = new bool[namedLevels + 1];
+        var index = new int[namedLevels + 1];
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth + 1 });
+        try
+        {
+            while (reader.Read())
+            {
+                var depth = reader.CurrentDepth;
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (depth <= namedLevels)
+                    {
+                        path[depth - 1] = CreateJobRequestParser.Shorten(reader.GetString()!);
+                    }
+
+                    continue;
+                }
+
+                if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+                {
+                    continue;
+                }
+
+                if (depth > 0 && depth <= namedLevels && isArray[depth - 1])
+                {
+                    path[depth - 1] = $"[{++index[depth - 1]}]";
+                }
+
+                if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+                {
+                    continue;
+                }
+
+                if (depth == maxDepth)
+                {
+                    // An array at the root has no field to name: the body (or the payload) is.
+                    var named = isArray[0] ? 0 : Math.Min(namedLevels, depth);
+                    var field = named == 0 ? root : path.Take(named).Aggregate("", Join);
+                    return new ParseError(field, $"is JSON nested deeper than the {maxDepth - named} levels of arrays and objects the API reads there.");
+                }
+
+                if (depth <= namedLevels)
+                {
+                    isArray[depth] = reader.TokenType == JsonTokenType.StartArray;
+                    index[depth] = -1;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON before it got too deep: another refusal says so.
+        }
+
+        return null;
     }
 
     /// <summary>

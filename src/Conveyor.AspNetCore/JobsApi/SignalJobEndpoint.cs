@@ -1,3 +1,4 @@
+using System.Buffers;
 using Conveyor.AspNetCore.JobsApi.Contracts;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -55,6 +56,12 @@ internal static class SignalJobEndpoint
 
         // Only an empty body means no payload: whitespace alone is not JSON.
         var payload = body!.Length == 0 ? "null"u8.ToArray() : body!;
+        // The whole body is the payload, read as deep as a job's body (JobSignal checks the same 64 levels).
+        if (JsonRequest.TooDeep(new ReadOnlySequence<byte>(payload), CreateJobRequestParser.MaxDepth, namedLevels: 0, "payload") is { } tooDeep)
+        {
+            return ApiProblems.Invalid(tooDeep.Field, tooDeep.Reason);
+        }
+
         if (!JobSignal.IsJsonPayload(payload, out var reason))
         {
             return ApiProblems.Invalid("payload", $"is not JSON: {reason}");

@@ -658,7 +658,7 @@ internal static class ConveyorOpenApi
         var properties = new Dictionary<string, IOpenApiSchema>
         {
             ["type"] = JobTypeSchema("The job type, {domain}:{action}, one this server accepts (e.g. note:archive).", jobTypes),
-            ["payload"] = new OpenApiSchema { Description = "Any JSON value ({} when absent or null). For a job type whose handler runs in this server it must fit the handler's payload record: a property the record does not have is refused." },
+            ["payload"] = new OpenApiSchema { Description = "Any JSON value nested at most 63 levels of arrays and objects deep (deeper is a 400 that says so); {} when absent or null. For a job type whose handler runs in this server it must fit the handler's payload record: a property the record does not have is refused." },
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = PathSegment(QueueNamePattern), Description = "The queue; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries after the first attempt; Conveyor:DefaultMaxRetry when absent." },
             ["timeout_seconds"] = Seconds("Longest one attempt may run.", CreateJobRequestParser.MinPositiveSeconds),
@@ -711,7 +711,7 @@ internal static class ConveyorOpenApi
             ["cron"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScheduleRequestParser.MaxCronLength, Pattern = NoControlCharacters, Description = "5 fields (minute hour day-of-month month day-of-week), 6 (seconds first) or a macro: @yearly, @monthly, @weekly, @daily, @hourly, @every_minute, @every_second." },
             ["time_zone"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ScheduleRequestParser.TimeZonePattern, Description = "The IANA time zone the expression is read in (Europe/Berlin); UTC when absent. A zone of the host's list in another letter case is stored as the time zone database spells it (utc becomes UTC); a link such as US/Eastern only as spelled." },
             ["job_type"] = JobTypeSchema("The job type every tick enqueues; one this server runs.", jobTypes),
-            ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value ({} when absent or null); checked against the handler's payload record like POST /jobs." },
+            ["payload"] = new OpenApiSchema { Description = "The payload of every tick's job: any JSON value nested at most 63 levels deep ({} when absent or null); checked against the handler's payload record like POST /jobs." },
             ["queue"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Pattern = PathSegment(QueueNamePattern), Description = "The queue of every tick's job; 'default' when absent." },
             ["max_retry"] = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Minimum = "0", Maximum = CreateJobRequestParser.MaxRetryLimit.ToString(CultureInfo.InvariantCulture), Description = "Retries of every tick's job; Conveyor:DefaultMaxRetry when absent." },
             ["timeout_seconds"] = new OpenApiSchema
