@@ -170,7 +170,7 @@ public sealed class JobQueryTests
         await app.CreateAsync();
         var cursor = (await ListAsync(app, "/jobs?limit=1")).GetProperty("next_cursor").GetString()!;
 
-        foreach (var altered in new[] { cursor + "A", cursor + "AA", cursor + "=" })
+        foreach (var altered in new[] { cursor + "x", cursor + "A", cursor + "xx", cursor + "AA", cursor + "=" })
         {
             using var response = await app.SendAsync(HttpMethod.Get, "/jobs?limit=1&cursor=" + Uri.EscapeDataString(altered));
             await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "cursor");

@@ -37,6 +37,20 @@ public sealed class ListBatchesApiTests
         page.GetProperty(list).EnumerateArray().Select(b => b.GetProperty(id).GetString());
 
     [Fact]
+    public async Task ListBatches_ACursorWithCharactersAdded_Is400_NotAnotherPosition()
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+        await SeedAsync(app);
+        var cursor = (await JsonOf(await app.SendAsync(HttpMethod.Get, "/batches?limit=1", TestApp.KeyA))).GetProperty("next_cursor").GetString()!;
+
+        foreach (var altered in new[] { cursor + "x", cursor + "A", cursor + "xx", cursor + "=" })
+        {
+            using var response = await app.SendAsync(HttpMethod.Get, "/batches?limit=1&cursor=" + Uri.EscapeDataString(altered), TestApp.KeyA);
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "cursor");
+        }
+    }
+
+    [Fact]
     public async Task ListBatches_TheTenantsNewestFirst_InPages_AndMatchesTheDocument()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

@@ -9,9 +9,13 @@ namespace Conveyor.Storage;
 /// </summary>
 public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string JobId)
 {
-    /// <summary>The cursor as the opaque string the API hands out.</summary>
+    /// <summary>
+    /// The cursor as the opaque string the API hands out. The id ends with a '|' (which no id has): text with characters
+    /// added decodes to bytes after it, so it is no cursor, where without it one character more could decode to the
+    /// same id with a character added, another position.
+    /// </summary>
     public string Encode() =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CreatedAtUnixMicroseconds}|{JobId}")))
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CreatedAtUnixMicroseconds}|{JobId}|")))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     // The times a DateTimeOffset can hold, which every store turns the cursor's time into: one past them is not a
@@ -40,7 +44,12 @@ public readonly record struct JobCursor(long CreatedAtUnixMicroseconds, string J
                 return false;
             }
 
-            var id = decoded[(bar + 1)..];
+            if (decoded.Length <= bar + 1 || !decoded.EndsWith('|'))
+            {
+                return false;
+            }
+
+            var id = decoded[(bar + 1)..^1];
             if (!Conveyor.JobId.IsValid(id))
             {
                 return false;
