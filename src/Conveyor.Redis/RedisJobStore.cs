@@ -254,8 +254,33 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             // The job's own write went on and decides the enqueue's outcome: a stored job is not reported as a failure.
-            // The queue is known as not yet in the set, so the next enqueue to it re-adds it in the background.
-            _queuesInSet.TryAdd(queue, 0);
+            // Its queue must still reach the set, which promotion, recovery and lookups read, even if no other enqueue
+            // to it comes: the write is tried again in the background until it is taken.
+            if (_queuesInSet.TryAdd(queue, 0))
+            {
+                _ = RegisterUntilTakenAsync(queue);
+            }
+        }
+    }
+
+    private async Task RegisterUntilTakenAsync(string queue)
+    {
+        var wait = TimeSpan.FromMilliseconds(100);
+        while (!_disposed)
+        {
+            try
+            {
+                await Task.Delay(wait, _time).ConfigureAwait(false);
+                await _database!.SetAddAsync(_keys.Queues, queue).ConfigureAwait(false);
+                _queuesInSet[queue] = NowMicros();
+                return;
+            }
+#pragma warning disable CA1031 // Nobody awaits this write: any failure is tried again, until the store is disposed.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 
@@ -283,6 +308,35 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
     }
 
+    /// <summary>
+    /// <paramref name="names"/> with the queues this instance wrote jobs to that the set lacks (its first write of them
+    /// failed, or the set was lost with a Redis that restarted without persistence), put back into the set: promotion,
+    /// recovery and lookups by id must not miss a queue that holds jobs.
+    /// </summary>
+    private async Task<string[]> WithQueuesMissingFromSetAsync(IDatabase db, string[] names)
+    {
+        if (_queuesInSet.Count <= names.Length)
+        {
+            return names;
+        }
+
+        var read = new HashSet<string>(names, StringComparer.Ordinal);
+        var missing = _queuesInSet.Keys.Where(q => !read.Contains(q)).ToArray();
+        if (missing.Length == 0)
+        {
+            return names;
+        }
+
+        await db.SetAddAsync(_keys.Queues, Array.ConvertAll(missing, static q => (RedisValue)q)).ConfigureAwait(false);
+        var now = NowMicros();
+        foreach (var queue in missing)
+        {
+            _queuesInSet[queue] = now;
+        }
+
+        return [.. names, .. missing];
+    }
+
     private async Task<string[]> QueueNamesAsync(IDatabase db)
     {
         var members = await db.SetMembersAsync(_keys.Queues).ConfigureAwait(false);
@@ -293,6 +347,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
 
         SawQueuesInSet(names);
+        names = await WithQueuesMissingFromSetAsync(db, names).ConfigureAwait(false);
 
         Array.Sort(names, StringComparer.Ordinal);
         return names;
@@ -324,8 +379,9 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
 
         var current = Array.ConvertAll(await db.SetMembersAsync(_keys.Queues).ConfigureAwait(false), name => (string)name!);
-        _knownQueueNames = current;
         SawQueuesInSet(current);
+        current = await WithQueuesMissingFromSetAsync(db, current).ConfigureAwait(false);
+        _knownQueueNames = current;
         var unseen = Array.FindAll(current, name => Array.IndexOf(known, name) < 0);
         return unseen.Length == 0 ? null : await ProbeAsync(unseen).ConfigureAwait(false);
 

@@ -47,14 +47,31 @@ public sealed class RedisClusterQueueSetTests
             setNode.Resume();
         }
 
-        // The set write that failed is made again, in the background, by the next enqueue to that queue; and a set lost
-        // (a Redis restarted without persistence) gets its queues back within the refresh interval.
-        await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(unseen), CancellationToken.None);
+        // The set write that failed is made again in the background, with no other enqueue to that queue: promotion,
+        // recovery and lookups read the set. (The hung node ran the timed-out write when it resumed; it is taken away
+        // again, as a write lost in a failover would be.)
         var db = connection.GetDatabase();
-        await RedisServerProcess.WaitUntilAsync(async () => await db.SetContainsAsync(store.Keys.Queues, unseen), TimeSpan.FromSeconds(10), "the queue set to hold the queue again");
+        await RedisServerProcess.WaitUntilAsync(async () => await db.SetContainsAsync(store.Keys.Queues, unseen), TimeSpan.FromSeconds(10), "the resumed node to run the queued write");
+        await db.SetRemoveAsync(store.Keys.Queues, unseen);
+        await RedisServerProcess.WaitUntilAsync(
+            async () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return await db.SetContainsAsync(store.Keys.Queues, unseen);
+            },
+            TimeSpan.FromSeconds(10),
+            "the queue set to hold the queue whose first write failed");
+
+        // A set lost (a Redis restarted without persistence) gets its queues back within the refresh interval.
         await db.KeyDeleteAsync(store.Keys.Queues);
         time.Advance(TimeSpan.FromMinutes(1));
         await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(known), CancellationToken.None);
         await RedisServerProcess.WaitUntilAsync(async () => await db.SetContainsAsync(store.Keys.Queues, known), TimeSpan.FromSeconds(10), "the lost queue set to hold the queue again");
+
+        // And at once, from any read of the set, for every queue this store wrote jobs to.
+        await db.KeyDeleteAsync(store.Keys.Queues);
+        await store.PromoteDueAsync(10, CancellationToken.None);
+        Assert.True(await db.SetContainsAsync(store.Keys.Queues, known));
+        Assert.True(await db.SetContainsAsync(store.Keys.Queues, unseen));
     }
 }
