@@ -23,6 +23,15 @@ public sealed partial class PostgresJobStore
         RETURNING j.id, j.cancel_requested
         """;
 
+    // The leases one server holds: its active jobs and their tokens. The state = 'active' condition matches the partial
+    // index jobs_lease_idx, which holds only the active jobs, so the read costs what the jobs running cost, whatever the
+    // size of the table; no index of its own, which every dequeue and acknowledgement would pay to maintain.
+    // $1 owner. Returns id and lease_token of each lease.
+    private const string ListLeasesTemplate = """
+        SELECT id, lease_token FROM :"schema".jobs
+        WHERE state = 'active' AND lease_owner = $1
+        """;
+
     // Takes up to $2 active jobs whose lease expired before $1 (oldest expiry first; SKIP LOCKED so that the
     // recoverers of several servers share the work). Each gets an error; it goes back to pending (its attempt
     // counted) or, out of attempts or past its deadline, to failed; a job whose cancellation was requested is
@@ -118,6 +127,8 @@ public sealed partial class PostgresJobStore
 
     private string ExtendLeasesSql => field ??= Sql(ExtendLeasesTemplate);
 
+    private string ListLeasesSql => field ??= Sql(ListLeasesTemplate);
+
     private string RecoverSql => field ??= Sql(RecoverTemplate);
 
     private string PromoteSql => field ??= Sql(PromoteTemplate);
@@ -168,6 +179,32 @@ public sealed partial class PostgresJobStore
 
             var lost = ids.Where(id => !extended.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
             return lost.Length == 0 && cancelRequested.Count == 0 ? LeaseExtension.None : new LeaseExtension(lost, cancelRequested);
+        }
+        catch (Exception exception) when (IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeaseRef>> ListLeasesAsync(string serverId, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListLeasesCoreAsync(serverId, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<LeaseRef>> ListLeasesCoreAsync(string serverId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ListLeasesSql);
+            command.Parameters.Add(Text(serverId));
+            var leases = new List<LeaseRef>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                leases.Add(new LeaseRef(reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return leases;
         }
         catch (Exception exception) when (IsUnavailable(exception))
         {

@@ -245,6 +245,48 @@ public sealed partial class RedisJobStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Two round trips: the queue names, then list_leases.lua once per queue, pipelined (each script in its queue's
+    /// slot, so on a Redis Cluster too). Each reads its queue's active set, as small as the jobs running there.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<LeaseRef>> ListLeasesAsync(string serverId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        try
+        {
+            var db = await DatabaseAsync().ConfigureAwait(false);
+            var queues = await QueueNamesAsync(db).ConfigureAwait(false);
+            var leases = new List<LeaseRef>();
+            if (queues.Length == 0)
+            {
+                return leases;
+            }
+
+            var batch = db.CreateBatch();
+            var tasks = Array.ConvertAll(queues, queue => EvaluateQueueAsync(batch, RedisScript.ListLeases, QueueKeys(queue), serverId));
+            batch.Execute();
+            for (var q = 0; q < queues.Length; q++)
+            {
+                var values = (RedisValue[])(await tasks[q].ConfigureAwait(false))!;
+                for (var i = 0; i + 1 < values.Length; i += 2)
+                {
+                    var id = (string)values[i]!;
+                    leases.Add(new LeaseRef(id, (long)values[i + 1]));
+
+                    // A lease handed back next finds its queue without a lookup.
+                    _leasedQueues[id] = queues[q];
+                }
+            }
+
+            return leases;
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
+    /// <inheritdoc />
     public async ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(progress, 0);

@@ -25,7 +25,7 @@ internal sealed class RedisScript
     /// <summary>The SHA1 digest Redis knows the script by.</summary>
     public byte[] Sha1 { get; }
 
-    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal, OutboxApply, FlowLink, BatchJoin, BatchList];
+    public static IReadOnlyList<RedisScript> All => [Enqueue, Dequeue, Acknowledge, ExtendLeases, ListLeases, ReportProgress, Recover, Promote, Purge, Trim, Cancel, Requeue, Delete, QueueStats, List, ClaimId, CompareAndDelete, CompareAndSet, AcquireLock, ReleaseLock, BeginIdempotencyKey, ExtendIdempotencyKeys, CompleteIdempotencyKey, ReleaseIdempotencyKey, PurgeCoordination, ScheduleCreate, ScheduleReplace, ScheduleFire, EnqueueAll, Bulk, AcquireRatePermits, SaveStep, PutLimit, BatchCancel, AwaitSignal, Signal, OutboxApply, FlowLink, BatchJoin, BatchList];
 
     public static RedisScript Enqueue { get; } = Queue("enqueue");
 
@@ -34,6 +34,8 @@ internal sealed class RedisScript
     public static RedisScript Acknowledge { get; } = Queue("acknowledge");
 
     public static RedisScript ExtendLeases { get; } = Queue("extend_leases");
+
+    public static RedisScript ListLeases { get; } = Queue("list_leases");
 
     public static RedisScript ReportProgress { get; } = Queue("report_progress");
 

@@ -148,6 +148,23 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeaseRef>> ListLeasesAsync(string serverId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverId);
+        return ReadAsync(serverId, static (_, session, owner) =>
+        {
+            var leases = new List<LeaseRef>();
+            using var reader = session.Command(SqlStatement.ListLeases).Bind("@owner", owner).ExecuteReader();
+            while (reader.Read())
+            {
+                leases.Add(new LeaseRef(reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return (IReadOnlyList<LeaseRef>)leases;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

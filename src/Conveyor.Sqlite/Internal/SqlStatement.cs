@@ -23,6 +23,7 @@ internal enum SqlStatement
     AckRelease,
     AckSnooze,
     ExtendLease,
+    ListLeases,
     RecoverExpired,
     PromoteDue,
     ReportProgress,

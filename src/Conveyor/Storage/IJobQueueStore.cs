@@ -58,6 +58,16 @@ public interface IJobQueueStore
     ValueTask<LeaseExtension> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The leases <paramref name="serverId"/> holds: its active jobs, each with the token of the call that leased it, in no
+    /// particular order; an expired lease not yet recovered is one of them. A server asks for its own after a call that
+    /// takes leases (<see cref="DequeueAsync"/>, <see cref="AcknowledgeAndTakeReleasedAsync"/>) failed, since the store
+    /// may have applied it all the same (its reply lost in an outage): the leases it never heard of are handed back
+    /// (<see cref="AckOutcome.Released"/>) rather than left to expire with their attempts counted. Reads only the
+    /// active jobs, a set as small as the jobs running.
+    /// </summary>
+    ValueTask<IReadOnlyList<LeaseRef>> ListLeasesAsync(string serverId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Takes up to <paramref name="limit"/> active jobs whose lease expired before now. Each gets an error
     /// (<see cref="LeaseMessages.Expired"/>, the same text on every store) and goes back to pending, its attempt counted,
     /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed (at or before

@@ -90,6 +90,9 @@ public sealed partial class InMemoryJobStore
 
         public long LeaseToken { get; set; }
 
+        /// <summary>The server the job is leased to while it is active.</summary>
+        public string? LeaseOwner { get; set; }
+
         public DateTimeOffset LeaseExpiresAt { get; set; }
 
         /// <summary>When the job last became pending: the start of its wait, and its place in the queue.</summary>

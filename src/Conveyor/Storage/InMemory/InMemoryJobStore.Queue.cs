@@ -208,6 +208,7 @@ public sealed partial class InMemoryJobStore
         job.Attempts++;
         job.StartedAt = now;
         job.LeaseToken = ++_lastLeaseToken;
+        job.LeaseOwner = request.ServerId;
         job.LeaseExpiresAt = now + request.LeaseDuration;
         job.CancelRequested = false;
         MoveTo(job, JobState.Active, now);
