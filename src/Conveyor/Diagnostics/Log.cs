@@ -78,6 +78,12 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Warning, "The janitor is behind: {backlog} expired finished jobs found since it last caught up, growing over {runs} runs; the store grows until deletion keeps up (shorten retention, or see the janitor's interval and the store's load)")]
     public static partial void JanitorBehind(ILogger logger, long backlog, int runs);
 
+    [LoggerMessage(904, LogLevel.Warning, "Job {job_id} was leased to this server (lease {lease_token}) by a call whose answer was lost; handed back to the head of its queue, its attempt not counted")]
+    public static partial void UnknownLeaseHandedBack(ILogger logger, string job_id, long lease_token);
+
+    [LoggerMessage(905, LogLevel.Debug, "This server's leases could not be listed in the store {store} after a failed dequeue; trying again")]
+    public static partial void LeaseReconcileFailed(ILogger logger, Exception exception, string store);
+
     [LoggerMessage(98, LogLevel.Error, "The recoverer could not renew this server's leases after an outage; it recovers expired leases anyway, this server's among them")]
     public static partial void OwnLeasesNotRenewed(ILogger logger, Exception exception);
 

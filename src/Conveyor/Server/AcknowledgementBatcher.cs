@@ -32,7 +32,8 @@ internal sealed class AcknowledgementBatcher(
     Func<bool>? signalFreedSlots = null,
     ReleasedJobHandOff? handOff = null,
     PromotionAlarm? alarm = null,
-    TimeSpan alarmHorizon = default)
+    TimeSpan alarmHorizon = default,
+    LeaseReconciler? leaseCalls = null)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
@@ -136,14 +137,21 @@ internal sealed class AcknowledgementBatcher(
             {
                 if (takeReleased && handOff?.NextRequest() is { } next)
                 {
+                    // A call that fails may have leased released jobs all the same (its answer lost): the reconciler
+                    // looks for them once it has ended, the jobs it returned held.
+                    leaseCalls?.CallStarting();
+                    var failed = true;
                     try
                     {
                         var leased = (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
-                        return leased.Count > 0 ? handOff.Take(leased) : null;
+                        var handBacks = leased.Count > 0 ? handOff.Take(leased) : null;
+                        failed = false;
+                        return handBacks;
                     }
                     finally
                     {
                         handOff.Answered(next);
+                        leaseCalls?.CallEnded(failed);
                     }
                 }
 

@@ -24,7 +24,8 @@ internal sealed class Fetcher(
     TimeProvider timeProvider,
     ILogger logger,
     Limits.ServedLimits? limits = null,
-    IReadOnlyList<string>? fairQueues = null)
+    IReadOnlyList<string>? fairQueues = null,
+    LeaseReconciler? leaseCalls = null)
 {
     // Empty unless fair queues are configured: then each of them carries the tenant its last dequeue ended with.
     private readonly FairQueue[] _fairQueues = fairQueues?.Select(static q => new FairQueue(q, "")).ToArray() ?? [];
@@ -62,6 +63,11 @@ internal sealed class Fetcher(
                 var split = pacing?.Split(request.Queues, timeProvider.GetUtcNow());
                 IReadOnlyList<LeasedJob> jobs;
                 bool? drained = null;
+                var failedInPart = false;
+
+                // A dequeue that fails may have leased jobs all the same (its answer lost): the reconciler looks for them
+                // once the call has ended, and never while one is in flight, whose jobs are not held yet.
+                leaseCalls?.CallStarting();
                 try
                 {
                     readySignal.DequeueStarting();
@@ -71,7 +77,7 @@ internal sealed class Fetcher(
                         // takes more of them; the other queues the rest of the slots.
                         var pacedRequest = Request(paced, Math.Min(paced.Sum(static q => q.Limit), slots));
                         request = Request(open, slots - pacedRequest.Limit);
-                        (jobs, drained) = await DequeuePacedAsync(pacedRequest, request, pacing!, stoppingToken).ConfigureAwait(false);
+                        (jobs, drained, failedInPart) = await DequeuePacedAsync(pacedRequest, request, pacing!, stoppingToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -82,6 +88,7 @@ internal sealed class Fetcher(
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
+                    leaseCalls?.CallEnded(failed: true);
                     freeSlots.Release(slots);
                     var delay = backoff.Next();
                     if (backoff.IsWorthLogging)
@@ -96,25 +103,34 @@ internal sealed class Fetcher(
                 }
                 catch
                 {
+                    leaseCalls?.CallEnded(failed: true);
                     freeSlots.Release(slots);
                     throw;
                 }
 
-                if (jobs.Count < slots)
+                RunningJob[] runs;
+                try
                 {
-                    freeSlots.Release(slots - jobs.Count);
-                }
+                    if (jobs.Count < slots)
+                    {
+                        freeSlots.Release(slots - jobs.Count);
+                    }
 
-                if (_fairQueues.Length > 0)
-                {
-                    AdvanceTurns(jobs);
-                }
+                    if (_fairQueues.Length > 0)
+                    {
+                        AdvanceTurns(jobs);
+                    }
 
-                var runs = new RunningJob[jobs.Count];
-                for (var i = 0; i < runs.Length; i++)
+                    runs = new RunningJob[jobs.Count];
+                    for (var i = 0; i < runs.Length; i++)
+                    {
+                        runs[i] = new RunningJob(jobs[i]);
+                        held.Add(runs[i]);
+                    }
+                }
+                finally
                 {
-                    runs[i] = new RunningJob(jobs[i]);
-                    held.Add(runs[i]);
+                    leaseCalls?.CallEnded(failedInPart);
                 }
 
                 // Rate limits: one store call for the batch's permits; a refused job is snoozed by its worker. The call
@@ -162,10 +178,10 @@ internal sealed class Fetcher(
     /// The paced queues' share whose turn has come, then the other queues with the rest of the slots (a request with no
     /// queue or no slot is not sent); and whether the fetcher may wait for a signal or the next turn: not when a paced
     /// queue ran short (it is leased as any queue from now on) or the other queues had no slot or did not run dry. Once
-    /// the paced jobs are leased they are returned even if the second dequeue fails (logged), so that they are held, run
-    /// or handed back: the next dequeue meets the failure again.
+    /// the paced jobs are leased they are returned even if the second dequeue fails (logged, and <c>Failed</c>: it may have
+    /// leased jobs all the same), so that they are held, run or handed back: the next dequeue meets the failure again.
     /// </summary>
-    private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
+    private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained, bool Failed)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
     {
         var jobs = new List<LeasedJob>();
         var ranShort = false;
@@ -185,12 +201,12 @@ internal sealed class Fetcher(
 
         if (open.Queues.Count == 0)
         {
-            return (jobs, !ranShort);
+            return (jobs, !ranShort, false);
         }
 
         if (open.Limit == 0)
         {
-            return (jobs, false);
+            return (jobs, false, false);
         }
 
         try
@@ -198,7 +214,7 @@ internal sealed class Fetcher(
             var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
             jobs.AddRange(taken);
             // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
-            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))));
+            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))), false);
         }
         catch (Exception e) when (jobs.Count > 0)
         {
@@ -207,7 +223,7 @@ internal sealed class Fetcher(
                 Log.StoreUnavailable(logger, e, store.Name, "dequeue", 0);
             }
 
-            return (jobs, false);
+            return (jobs, false, true);
         }
     }
 

@@ -8,6 +8,12 @@ internal sealed class HeldJobs
 {
     private readonly ConcurrentDictionary<string, RunningJob> _jobs = new(StringComparer.Ordinal);
 
+    // Leases this server stopped holding without acknowledging them, each with the order it was let go in: the store may
+    // still list them as this server's, and they must expire and be recovered (their attempt counted) rather than be
+    // handed back as leases this server never knew of (LeaseReconciler).
+    private readonly ConcurrentDictionary<LeaseRef, long> _lapsing = new();
+    private long _lapses;
+
     public int Count => _jobs.Count;
 
     /// <summary>
@@ -35,6 +41,54 @@ internal sealed class HeldJobs
     /// <summary>Removes the job only while it is held under <paramref name="leaseToken"/>: a later lease of the same job stays held.</summary>
     public bool Remove(string jobId, long leaseToken) =>
         _jobs.TryGetValue(jobId, out var run) && run.Job.LeaseToken == leaseToken && _jobs.TryRemove(new KeyValuePair<string, RunningJob>(jobId, run));
+
+    /// <summary>
+    /// Stops holding the job without an acknowledgement, only while it is held under <paramref name="leaseToken"/>: its
+    /// lease is no longer extended, so it expires and the recoverer takes the job, its attempt counted (a run stopped past
+    /// its lease, a worker's own failure, a signal wait the store may not have recorded). It stays known to
+    /// <see cref="Knows"/> until a listing of this server's leases no longer has it.
+    /// </summary>
+    public bool LetLapse(string jobId, long leaseToken)
+    {
+        // Known as lapsing before it stops being held, so that a listing compared meanwhile sees it one way or the other.
+        var lease = new LeaseRef(jobId, leaseToken);
+        _lapsing[lease] = Interlocked.Increment(ref _lapses);
+        if (Remove(jobId, leaseToken))
+        {
+            return true;
+        }
+
+        _lapsing.TryRemove(lease, out _);
+        return false;
+    }
+
+    /// <summary>Whether this server knows of the lease: it holds the job under that token, or let that lease lapse.</summary>
+    public bool Knows(LeaseRef lease) =>
+        (_jobs.TryGetValue(lease.JobId, out var run) && run.Job.LeaseToken == lease.LeaseToken) || _lapsing.ContainsKey(lease);
+
+    /// <summary>How many leases were let lapse so far: a mark for <see cref="ForgetLapsed"/>.</summary>
+    public long LapseMark => Interlocked.Read(ref _lapses);
+
+    /// <summary>
+    /// Forgets the lapsing leases let go up to <paramref name="mark"/> that <paramref name="listed"/> (this server's leases
+    /// in the store, read after the mark was taken) no longer has: the store ended them, and a token is never reused.
+    /// </summary>
+    public void ForgetLapsed(long mark, IReadOnlyList<LeaseRef> listed)
+    {
+        if (_lapsing.IsEmpty)
+        {
+            return;
+        }
+
+        var stillListed = listed.ToHashSet();
+        foreach (var (lease, order) in _lapsing)
+        {
+            if (order <= mark && !stillListed.Contains(lease))
+            {
+                _lapsing.TryRemove(new KeyValuePair<LeaseRef, long>(lease, order));
+            }
+        }
+    }
 
     public bool TryGet(string jobId, out RunningJob run) => _jobs.TryGetValue(jobId, out run!);
 

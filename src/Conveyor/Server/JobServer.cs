@@ -43,6 +43,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopComponents = new();
     private readonly CancellationTokenSource _abandon = new();
     private Server.AcknowledgementBatcher? _batcher;
+    private Server.LeaseReconciler? _leaseReconciler;
     private Task? _fetcher;
     private Task[] _workers = [];
     private Task? _leaseExtender;
@@ -126,8 +127,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
             enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,
             handBack: ack => _batcher!.Add(ack), _stopFetching.Token);
-        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval);
-        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues);
+        // Listings every lease-extension interval, until one begun a whole lease after the last failure finds nothing: a
+        // lost call applied later than that leases a job whose lease has expired already, which the recoverer takes.
+        var leaseReconciler = _leaseReconciler = new Server.LeaseReconciler(_store, _held, _readySignal, ServerId, _options.LeaseDuration / 3, _options.LeaseDuration, _timeProvider, _logger);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval, leaseReconciler);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
         var leaseExtender = new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger);
@@ -139,6 +143,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => leaseReconciler.RunAsync(_stopComponents.Token), CancellationToken.None),
             .. _storeOpening is null ? Array.Empty<Task>() : [_storeOpening],
             .. schedules is null ? Array.Empty<Task>() :
             [
@@ -291,13 +296,15 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             // Only a bug in the server itself gets here. Stop extending the job's lease so that it expires and the
             // recoverer runs the job again; kept in the held set, it would stay active forever.
             Log.ComponentFailed(_logger, e, "Worker");
-            _held.Remove(run.Job.Id, run.Job.LeaseToken);
+            _held.LetLapse(run.Job.Id, run.Job.LeaseToken);
             return;
         }
 
         if (ack is null)
         {
-            _held.Remove(run.Job.Id, run.Job.LeaseToken);
+            // Nothing to record (the store parked the job, or the lease was lost), or a wait the store may not have
+            // recorded: if the lease is still this server's, it expires and the recoverer takes the job.
+            _held.LetLapse(run.Job.Id, run.Job.LeaseToken);
         }
         else if (run.TryClaimOutcome())
         {

@@ -86,7 +86,7 @@ internal sealed class LeaseExtender(
         foreach (var run in held.All)
         {
             // A run not started yet is handed back by its worker instead (JobServer.RunOneAsync), without counting an attempt.
-            if (run.Started && !run.HandlerReturned && now > run.LeaseHeldUntil && held.Remove(run.Job.Id, run.Job.LeaseToken))
+            if (run.Started && !run.HandlerReturned && now > run.LeaseHeldUntil && held.LetLapse(run.Job.Id, run.Job.LeaseToken))
             {
                 run.Stop(StopReason.LeaseLost);
                 Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, LogInstant.Format(run.LeaseHeldUntil));

@@ -1,0 +1,282 @@
+using System.Threading.Channels;
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Server;
+
+/// <summary>
+/// Hands back the leases the store gave this server in a call whose answer never arrived. A call that takes leases (the
+/// fetcher's dequeue, an acknowledgement that takes the jobs it released) can fail here, by a timeout, a broken
+/// connection or a cancellation at shutdown, after the store applied it: a frozen Redis runs the queued script when it
+/// resumes, and PostgreSQL may commit before it notices that its client left. No worker knows those jobs; left alone,
+/// they would wait out their lease and be recovered with their attempt counted, and a job without retries left would
+/// fail without having run. After such a failure, and only then, this server lists its leases in the store
+/// (<see cref="IJobQueueStore.ListLeasesAsync"/>) and hands back each one it neither holds nor let lapse
+/// (<see cref="HeldJobs.Knows"/>: id and token) as <see cref="AckOutcome.Released"/>: at the head of its queue, its
+/// attempt not counted.
+/// </summary>
+/// <remarks>
+/// A lease taken by a call still in flight is not held yet either, and handing it back would run its job twice. So a
+/// listing counts only if no lease-taking call was in flight when it began and none began or ended before it returned
+/// (a generation moved at every start and end); a call ends only once the jobs it leased are held. A listing that does
+/// not count is tried again shortly. The store may apply a lost call after the caller heard of its failure (a statement
+/// left running, a script queued on a frozen server), so listings go on, one every <paramref name="interval"/>, until one
+/// begun at least <paramref name="settleTime"/> after the last failure found nothing to hand back. No failure, no listing:
+/// the calls themselves only count.
+/// </remarks>
+internal sealed class LeaseReconciler(
+    IJobStore store,
+    HeldJobs held,
+    JobReadySignal readySignal,
+    string serverId,
+    TimeSpan interval,
+    TimeSpan settleTime,
+    TimeProvider timeProvider,
+    ILogger logger)
+{
+    /// <summary>The first wait after a listing that a call in flight spoiled; it doubles up to <c>interval</c>.</summary>
+    internal static readonly TimeSpan FirstRetryAfterRace = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lock _lock = new();
+    private readonly Channel<bool> _failures = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false });
+
+    private int _callsInFlight;
+    private int _listing;
+    private long _generation;
+
+    // When the last lease-taking call failed, while listings are due; null when none is.
+    private long? _failedAt;
+
+    /// <summary>What one <see cref="RunOnceAsync"/> did.</summary>
+    internal enum Outcome
+    {
+        /// <summary>No call failed since the last listing that settled: nothing was asked of the store.</summary>
+        NotDue,
+
+        /// <summary>A lease-taking call was in flight during the listing: it does not count, and is tried again shortly.</summary>
+        Raced,
+
+        /// <summary>The listing counted and found nothing to hand back.</summary>
+        NothingToHandBack,
+
+        /// <summary>The listing counted and leases this server did not know of were handed back.</summary>
+        HandedBack,
+    }
+
+    /// <summary>Whether a listing is due: a lease-taking call failed, and no listing has settled it yet.</summary>
+    public bool Due
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failedAt is not null;
+            }
+        }
+    }
+
+    /// <summary>A lease-taking call is about to be sent.</summary>
+    public void CallStarting()
+    {
+        lock (_lock)
+        {
+            _callsInFlight++;
+            _generation++;
+        }
+    }
+
+    /// <summary>
+    /// A lease-taking call returned, and the jobs it leased are held; or it failed (<paramref name="failed"/>: whatever it
+    /// leased may be in the store, unknown here).
+    /// </summary>
+    public void CallEnded(bool failed)
+    {
+        lock (_lock)
+        {
+            _callsInFlight--;
+            _generation++;
+            if (failed)
+            {
+                _failedAt = timeProvider.GetTimestamp();
+            }
+        }
+
+        if (failed)
+        {
+            _failures.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>Lists this server's leases after every failure, as the remarks describe, until <paramref name="cancellationToken"/> ends it.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _failures.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _failures.Reader.TryRead(out _);
+                await ReconcileWhileDueAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One listing at a graceful shutdown, once fetching stopped, if one is due: a dequeue cancelled by the shutdown may
+    /// have been applied all the same. An acknowledgement that takes released jobs, sent before the stop, may still be in
+    /// flight: the listing waits for it, as long as <paramref name="cancellationToken"/> allows.
+    /// </summary>
+    public async Task RunAtShutdownAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var wait = FirstRetryAfterRace;
+            while (await RunOnceAsync(cancellationToken).ConfigureAwait(false) == Outcome.Raced)
+            {
+                await Task.Delay(wait, timeProvider, cancellationToken).ConfigureAwait(false);
+                wait = wait * 2 < interval ? wait * 2 : interval;
+            }
+        }
+        catch (Exception e)
+        {
+            // Those leases expire and are recovered, as before this server knew how to hand them back.
+            Log.LeaseReconcileFailed(logger, e, store.Name);
+        }
+    }
+
+    private async Task ReconcileWhileDueAsync(CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff();
+        var afterRace = FirstRetryAfterRace;
+        while (true)
+        {
+            TimeSpan wait;
+            try
+            {
+                var outcome = await RunOnceAsync(cancellationToken).ConfigureAwait(false);
+                if (outcome == Outcome.NotDue)
+                {
+                    return;
+                }
+
+                backoff.Reset();
+                if (outcome == Outcome.Raced)
+                {
+                    wait = afterRace;
+                    afterRace = afterRace * 2 < interval ? afterRace * 2 : interval;
+                }
+                else
+                {
+                    wait = interval;
+                    afterRace = FirstRetryAfterRace;
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The store is still away: the fetcher says so already; this is only worth a line now and then.
+                wait = backoff.Next();
+                if (backoff.IsWorthLogging)
+                {
+                    Log.LeaseReconcileFailed(logger, e, store.Name);
+                }
+            }
+
+            if (!Due)
+            {
+                return;
+            }
+
+            await Task.Delay(wait, timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One listing, if one is due, and the hand-back of what it found that this server does not know of.</summary>
+    internal async Task<Outcome> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        // The loop and the shutdown's listing may meet: one listing at a time, the other tries again.
+        if (Interlocked.Exchange(ref _listing, 1) == 1)
+        {
+            return Outcome.Raced;
+        }
+
+        try
+        {
+            return await ListAndHandBackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _listing, 0);
+        }
+    }
+
+    private async Task<Outcome> ListAndHandBackAsync(CancellationToken cancellationToken)
+    {
+        long generation;
+        long failedAt;
+        lock (_lock)
+        {
+            if (_failedAt is not { } failed)
+            {
+                return Outcome.NotDue;
+            }
+
+            if (_callsInFlight > 0)
+            {
+                return Outcome.Raced;
+            }
+
+            (generation, failedAt) = (_generation, failed);
+        }
+
+        var listedAt = timeProvider.GetTimestamp();
+        var lapseMark = held.LapseMark;
+        var leases = await store.ListLeasesAsync(serverId, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (_callsInFlight > 0 || _generation != generation)
+            {
+                return Outcome.Raced;
+            }
+        }
+
+        // Every call that leased anything before the listing began had ended, its jobs held: what is neither held nor let
+        // lapse was leased by a call whose answer was lost. A job acknowledged since the listing read it is handed back
+        // under its old token, which the store ignores.
+        List<JobAcknowledgement>? handBacks = null;
+        foreach (var lease in leases)
+        {
+            if (!held.Knows(lease))
+            {
+                (handBacks ??= []).Add(new JobAcknowledgement { JobId = lease.JobId, LeaseToken = lease.LeaseToken, Outcome = AckOutcome.Released });
+            }
+        }
+
+        held.ForgetLapsed(lapseMark, leases);
+        if (handBacks is not null)
+        {
+            await store.AcknowledgeManyAsync(handBacks, cancellationToken).ConfigureAwait(false);
+            foreach (var handBack in handBacks)
+            {
+                Log.UnknownLeaseHandedBack(logger, handBack.JobId, handBack.LeaseToken);
+            }
+
+            // They are pending again, at the head of their queues: a fetcher backing off after the failure takes them now.
+            readySignal.Set();
+        }
+
+        lock (_lock)
+        {
+            // Settled by a listing begun long enough after the last failure that found nothing; a failure since then
+            // (another _failedAt) keeps listings due.
+            if (handBacks is null && _failedAt == failedAt && timeProvider.GetElapsedTime(failedAt, listedAt) >= settleTime)
+            {
+                _failedAt = null;
+            }
+        }
+
+        return handBacks is null ? Outcome.NothingToHandBack : Outcome.HandedBack;
+    }
+}

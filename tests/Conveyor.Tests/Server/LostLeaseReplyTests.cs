@@ -1,0 +1,268 @@
+using System.Reflection;
+using Conveyor.Server;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Server;
+
+/// <summary>
+/// A call that leases jobs applied by the store but whose answer was lost (LeaseReconciler): the jobs run, their
+/// attempt not counted, instead of waiting out their lease and failing without having run.
+/// </summary>
+public sealed class LostLeaseReplyTests
+{
+    private const string ServerId = "server-1";
+
+    [Fact]
+    public async Task DequeueAppliedButItsReplyLost_AJobWithoutRetries_RunsOnceAndSucceeds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, control) = LostReplyStore.Wrap(new InMemoryJobStore(time));
+        var logs = new FakeLogCollector();
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            configureServices: s => s.AddSingleton<TimeProvider>(time).AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)),
+            start: false);
+        var enqueued = await harness.Client.EnqueueAsync(new EchoJob("its dequeue's reply is lost"), new JobOptions { MaxRetry = 0 });
+        control.LoseNextDequeueReply();
+
+        await harness.StartHostAsync();
+        await Eventually.HoldsAsync(() => control.LostReplies == 1, because: "the dequeue to be applied and its reply lost");
+
+        // Time runs past the lease: left to expire, the lease would be recovered with its only attempt spent, the job failed.
+        var job = await FinishedAsync(store, time, enqueued.JobId);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.Empty(job.Errors);
+        Assert.Equal(1, harness.Recorder.StartedCount(enqueued.JobId));
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 904 && r.Message.Contains(enqueued.JobId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AcknowledgementThatTookAReleasedJob_ReplyLost_TheReleasedJobRunsOnceAndSucceeds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, control) = LostReplyStore.Wrap(new InMemoryJobStore(time));
+        await using var harness = await ServerHarness.StartAsync(store: store, configureServices: s => s.AddSingleton<TimeProvider>(time));
+        var client = harness.Client;
+        var member = client.CreateJob(new EchoJob("member"));
+        var callback = client.CreateJob(new EchoJob("callback"), new JobOptions { MaxRetry = 0 });
+        control.LoseNextTakeReleasedReply();
+
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+        Assert.True((await workflows.StartBatchAsync([member], new BatchOptions { OnSuccess = callback })).Created);
+
+        var job = await FinishedAsync(store, time, callback.Id);
+        Assert.Equal(1, control.LostReplies);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(1, harness.Recorder.StartedCount(callback.Id));
+    }
+
+    [Fact]
+    public async Task ADequeueInFlight_DuringAListing_IsNotHandedBack()
+    {
+        var store = new InMemoryJobStore(TimeProvider.System);
+        var held = new HeldJobs();
+        var reconciler = Reconciler(store, held);
+        await EnqueueAsync(store);
+
+        // A dequeue failed, then another is sent: the store has leased its job, whose reply has not arrived yet.
+        reconciler.CallStarting();
+        reconciler.CallEnded(failed: true);
+        reconciler.CallStarting();
+        var inFlight = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(LeaseReconciler.Outcome.Raced, await reconciler.RunOnceAsync(CancellationToken.None));
+        await AssertStillLeasedAsync(store, inFlight);
+
+        // Its reply arrives: the job is held, and the listing that now counts knows its lease.
+        held.Add(new RunningJob(inFlight));
+        reconciler.CallEnded(failed: false);
+        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        await AssertStillLeasedAsync(store, inFlight);
+    }
+
+    [Fact]
+    public async Task ADequeueSentWhileTheListingRuns_IsNotHandedBack()
+    {
+        var inner = new InMemoryJobStore(TimeProvider.System);
+        await EnqueueAsync(inner);
+        var held = new HeldJobs();
+        LeaseReconciler reconciler = null!;
+        LeasedJob? inFlight = null;
+
+        // The dequeue starts after the listing began and leases its job before the listing reads the store.
+        var store = ListingHook.Wrap(inner, async () =>
+        {
+            reconciler.CallStarting();
+            inFlight = Assert.Single(await inner.DequeueAsync(Request(), CancellationToken.None));
+        });
+        reconciler = Reconciler(store, held);
+        reconciler.CallStarting();
+        reconciler.CallEnded(failed: true);
+
+        Assert.Equal(LeaseReconciler.Outcome.Raced, await reconciler.RunOnceAsync(CancellationToken.None));
+        await AssertStillLeasedAsync(inner, inFlight!);
+    }
+
+    [Fact]
+    public async Task ALeaseThisServerLetLapse_IsNotHandedBack_ItsAttemptCountsAsItExpires()
+    {
+        var store = new InMemoryJobStore(TimeProvider.System);
+        var held = new HeldJobs();
+        var reconciler = Reconciler(store, held);
+        await EnqueueAsync(store);
+        var leased = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
+        held.Add(new RunningJob(leased));
+        Assert.True(held.LetLapse(leased.Id, leased.LeaseToken));
+
+        reconciler.CallStarting();
+        reconciler.CallEnded(failed: true);
+
+        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        await AssertStillLeasedAsync(store, leased);
+    }
+
+    [Fact]
+    public async Task NoCallFailed_NothingIsAskedOfTheStore()
+    {
+        var (store, calls) = ListingHook.Counting(new InMemoryJobStore(TimeProvider.System));
+        var reconciler = Reconciler(store, new HeldJobs());
+        reconciler.CallStarting();
+        reconciler.CallEnded(failed: false);
+
+        Assert.Equal(LeaseReconciler.Outcome.NotDue, await reconciler.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(0, calls());
+    }
+
+    [Fact]
+    public async Task ListingsGoOn_UntilOneBegunASettleTimeAfterTheFailureFindsNothing()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new InMemoryJobStore(time);
+        var reconciler = Reconciler(store, new HeldJobs(), time);
+        reconciler.CallStarting();
+        reconciler.CallEnded(failed: true);
+
+        // Nothing yet, but the store may still apply the lost call.
+        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        Assert.True(reconciler.Due);
+
+        // Applied late: the next listing finds it and hands it back.
+        await EnqueueAsync(store);
+        var late = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
+        time.Advance(Settle);
+        Assert.Equal(LeaseReconciler.Outcome.HandedBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        var job = await store.GetAsync(TenantId.Default, late.Id, CancellationToken.None);
+        Assert.Equal((JobState.Pending, 0), (job!.State, job.Attempts));
+        Assert.True(reconciler.Due);
+
+        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        Assert.False(reconciler.Due);
+    }
+
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(4);
+
+    private static LeaseReconciler Reconciler(IJobStore store, HeldJobs held, TimeProvider? time = null) =>
+        new(store, held, new JobReadySignal(), ServerId, Settle / 3, Settle, time ?? TimeProvider.System, NullLogger.Instance);
+
+    private static DequeueRequest Request() => new()
+    {
+        Queues = [new QueueQuota(QueueName.Default, 1)],
+        Limit = 1,
+        ServerId = ServerId,
+        LeaseDuration = TimeSpan.FromMinutes(5),
+    };
+
+    private static async Task EnqueueAsync(IJobStore store) =>
+        await store.EnqueueAsync(new NewJob
+        {
+            Id = JobId.New(),
+            Type = "test:run",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            MaxRetry = 0,
+            Retention = TimeSpan.FromDays(1),
+        }, CancellationToken.None);
+
+    private static async Task AssertStillLeasedAsync(IJobStore store, LeasedJob job) =>
+        Assert.Contains(new LeaseRef(job.Id, job.LeaseToken), await store.ListLeasesAsync(ServerId, CancellationToken.None));
+
+    /// <summary>Moves time on until the job is finished, and returns it.</summary>
+    private static async Task<JobInfo> FinishedAsync(IJobStore store, FakeTimeProvider time, string jobId)
+    {
+        JobInfo? job = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            job = await store.GetAsync(TenantId.Default, jobId, CancellationToken.None);
+            if (job?.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled)
+            {
+                return true;
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return false;
+        }, because: "the job to finish");
+        return job!;
+    }
+
+    /// <summary>Wraps a store: runs a hook before each listing of leases, or counts the listings.</summary>
+    public class ListingHook : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+        private Func<Task>? _before;
+        private int _listings;
+
+        internal static IJobStore Wrap(IJobStore inner, Func<Task> before)
+        {
+            var proxy = Create<IJobStore, ListingHook>();
+            var control = (ListingHook)(object)proxy;
+            (control._inner, control._before) = (inner, before);
+            return proxy;
+        }
+
+        internal static (IJobStore Store, Func<int> Listings) Counting(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, ListingHook>();
+            var control = (ListingHook)(object)proxy;
+            control._inner = inner;
+            return (proxy, () => Volatile.Read(ref control._listings));
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobQueueStore.ListLeasesAsync))
+            {
+                Interlocked.Increment(ref _listings);
+                return ListAsync((string)args![0]!, (CancellationToken)args[1]!);
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+
+        private async ValueTask<IReadOnlyList<LeaseRef>> ListAsync(string serverId, CancellationToken cancellationToken)
+        {
+            if (_before is not null)
+            {
+                await _before();
+            }
+
+            return await _inner.ListLeasesAsync(serverId, cancellationToken);
+        }
+    }
+}
