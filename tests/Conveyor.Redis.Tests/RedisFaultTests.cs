@@ -227,6 +227,68 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         Assert.True(unavailable >= 2);
     }
 
+    /// <summary>
+    /// A dequeue sent while Redis is frozen times out on the client, and Redis runs it when it resumes: the job it leased
+    /// to the server, which never heard of it, is handed back and runs, instead of failing at its lease's expiry with
+    /// its only attempt spent. The queue is paused until a resume sent on the same connection during the freeze, so
+    /// that only a dequeue queued behind it can lease the job.
+    /// </summary>
+    [RedisFact]
+    public async Task Freeze_ADequeueThatTimedOutRunsWhenRedisResumes_ItsJobWithoutRetriesRunsOnceAndSucceeds()
+    {
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "no");
+        // A socket that reads nothing for four times asyncTimeout is declared dead, and the commands sent after that go on a
+        // new connection once Redis answers: the freeze stays well short of that, so the dequeues queue on the frozen one.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},abortConnect=false,syncTimeout=3000,asyncTimeout=3000,connectTimeout=5000");
+        await RedisServerProcess.WaitUntilAsync(() => Task.FromResult(connection.IsConnected), TimeSpan.FromSeconds(30), "the client to connect");
+        var runs = new ConcurrentDictionary<string, int>();
+        var logs = new CapturedLogs();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(connection);
+        builder.Services.AddConveyor()
+            .UseRedis(o => o.KeyPrefix = "lost-dequeue")
+            .AddHandler("test:once", (context, _) =>
+            {
+                runs.AddOrUpdate(context.JobId, 1, static (_, n) => n + 1);
+                return Task.CompletedTask;
+            })
+            .AddServer(o =>
+            {
+                o.Concurrency = 1;
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                // Long enough that the lease taken at the resume cannot expire before it is found.
+                o.LeaseDuration = TimeSpan.FromSeconds(20);
+            });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        await store.PauseQueueAsync(QueueName.Default, CancellationToken.None);
+        var job = await host.Services.GetRequiredService<IJobClient>().EnqueueAsync("test:once", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+
+        server.Pause();
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.ResumeQueueAsync(QueueName.Default, CancellationToken.None).AsTask());
+
+        // The outage itself: a real server stays frozen for a while, long enough for the fetcher's next dequeue (sent a
+        // backoff, 100 ms at first, after the one in flight at the freeze timed out, as the resume did) to queue behind
+        // the resume and time out in turn (a timeout is noticed up to a second late): its answer, when Redis runs it, is
+        // lost.
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        server.Resume();
+
+        JobInfo? info = null;
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (info = await store.GetAsync(TenantId.Default, job.JobId, CancellationToken.None))?.State is JobState.Succeeded or JobState.Failed,
+            TimeSpan.FromSeconds(60),
+            "the job to finish");
+        Assert.Equal(JobState.Succeeded, info!.State);
+        Assert.Equal(1, info.Attempts);
+        Assert.Empty(info.Errors);
+        Assert.Equal(1, runs[job.JobId]);
+        Assert.Contains(logs.Records, r => r.EventId == 904 && r.Message.Contains(job.JobId, StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
     [RedisFact]
     public async Task Initialize_RedisNotStartedYet_IsUnavailableThenConnectsWhenItIs()
     {
@@ -373,4 +435,29 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         ServerId = "s",
         LeaseDuration = lease ?? TimeSpan.FromSeconds(30),
     };
+
+    /// <summary>Every log line of the host: its event id and message.</summary>
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<(int EventId, string Message)> _records = new();
+
+        public IReadOnlyCollection<(int EventId, string Message)> Records => _records;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_records);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<(int EventId, string Message)> records) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                records.Enqueue((eventId.Id, formatter(state, exception)));
+        }
+    }
 }
