@@ -51,14 +51,19 @@ internal sealed class HeldJobs
     public bool LetLapse(string jobId, long leaseToken)
     {
         // Known as lapsing before it stops being held, so that a listing compared meanwhile sees it one way or the other.
+        // A lease let lapse twice (its run stopped past its lease, then its worker found nothing to record) stays known.
         var lease = new LeaseRef(jobId, leaseToken);
-        _lapsing[lease] = Interlocked.Increment(ref _lapses);
+        var added = _lapsing.TryAdd(lease, Interlocked.Increment(ref _lapses));
         if (Remove(jobId, leaseToken))
         {
             return true;
         }
 
-        _lapsing.TryRemove(lease, out _);
+        if (added)
+        {
+            _lapsing.TryRemove(lease, out _);
+        }
+
         return false;
     }
 

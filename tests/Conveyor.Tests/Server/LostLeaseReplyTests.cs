@@ -123,6 +123,9 @@ public sealed class LostLeaseReplyTests
         held.Add(new RunningJob(leased));
         Assert.True(held.LetLapse(leased.Id, leased.LeaseToken));
 
+        // Let lapse again (its run stopped past its lease, then its worker found nothing to record): still known.
+        Assert.False(held.LetLapse(leased.Id, leased.LeaseToken));
+
         reconciler.CallStarting();
         reconciler.CallEnded(failed: true);
 
