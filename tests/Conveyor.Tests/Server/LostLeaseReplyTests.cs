@@ -71,7 +71,7 @@ public sealed class LostLeaseReplyTests
         var store = new InMemoryJobStore(TimeProvider.System);
         var held = new HeldJobs();
         var reconciler = Reconciler(store, held);
-        await EnqueueAsync(store);
+        await LeasedJobs.EnqueueAsync(store);
 
         // A dequeue failed, then another is sent: the store has leased its job, whose reply has not arrived yet.
         reconciler.CallStarting();
@@ -93,7 +93,7 @@ public sealed class LostLeaseReplyTests
     public async Task ADequeueSentWhileTheListingRuns_IsNotHandedBack()
     {
         var inner = new InMemoryJobStore(TimeProvider.System);
-        await EnqueueAsync(inner);
+        await LeasedJobs.EnqueueAsync(inner);
         var held = new HeldJobs();
         LeaseReconciler reconciler = null!;
         LeasedJob? inFlight = null;
@@ -118,7 +118,7 @@ public sealed class LostLeaseReplyTests
         var store = new InMemoryJobStore(TimeProvider.System);
         var held = new HeldJobs();
         var reconciler = Reconciler(store, held);
-        await EnqueueAsync(store);
+        await LeasedJobs.EnqueueAsync(store);
         var leased = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
         held.Add(new RunningJob(leased));
         Assert.True(held.LetLapse(leased.Id, leased.LeaseToken));
@@ -159,7 +159,7 @@ public sealed class LostLeaseReplyTests
         Assert.True(reconciler.Due);
 
         // Applied late: the next listing finds it and hands it back.
-        await EnqueueAsync(store);
+        await LeasedJobs.EnqueueAsync(store);
         var late = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
         time.Advance(Settle);
         Assert.Equal(LeaseReconciler.Outcome.HandedBack, await reconciler.RunOnceAsync(CancellationToken.None));
@@ -183,18 +183,6 @@ public sealed class LostLeaseReplyTests
         ServerId = ServerId,
         LeaseDuration = TimeSpan.FromMinutes(5),
     };
-
-    private static async Task EnqueueAsync(IJobStore store) =>
-        await store.EnqueueAsync(new NewJob
-        {
-            Id = JobId.New(),
-            Type = "test:run",
-            Queue = QueueName.Default,
-            Tenant = TenantId.Default,
-            Payload = "{}"u8.ToArray(),
-            MaxRetry = 0,
-            Retention = TimeSpan.FromDays(1),
-        }, CancellationToken.None);
 
     private static async Task AssertStillLeasedAsync(IJobStore store, LeasedJob job) =>
         Assert.Contains(new LeaseRef(job.Id, job.LeaseToken), await store.ListLeasesAsync(ServerId, CancellationToken.None));

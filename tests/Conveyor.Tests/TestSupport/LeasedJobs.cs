@@ -21,21 +21,25 @@ internal static class LeasedJobs
         EnqueuedAt = DateTimeOffset.UtcNow,
     };
 
+    /// <summary>Enqueues one job of type test:run, without retries, on the default queue.</summary>
+    public static async Task EnqueueAsync(IJobStore store) =>
+        await store.EnqueueAsync(new NewJob
+        {
+            Id = JobId.New(),
+            Type = "test:run",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            MaxRetry = 0,
+            Retention = TimeSpan.FromDays(1),
+        }, CancellationToken.None);
+
     /// <summary>Enqueues <paramref name="count"/> jobs on the default queue and leases them all for five minutes.</summary>
     public static async Task<IReadOnlyList<LeasedJob>> EnqueueAndLeaseAsync(IJobStore store, int count)
     {
         for (var i = 0; i < count; i++)
         {
-            await store.EnqueueAsync(new NewJob
-            {
-                Id = JobId.New(),
-                Type = "test:run",
-                Queue = QueueName.Default,
-                Tenant = TenantId.Default,
-                Payload = "{}"u8.ToArray(),
-                MaxRetry = 0,
-                Retention = TimeSpan.FromDays(1),
-            }, CancellationToken.None);
+            await EnqueueAsync(store);
         }
 
         var leased = await store.DequeueAsync(new DequeueRequest
