@@ -32,23 +32,15 @@ public sealed class ScheduleValidationTests
     [Theory]
     [InlineData("us/eastern", "US/Eastern")]
     [InlineData("Etc/Utc", "Etc/UTC")]
-    public async Task TimeZone_OutsideTheHostsList_InAnotherLetterCase_IsRefusedOrStoredAsTheDatabaseSpellsIt_NeverAsSent(string sent, string spelling)
+    public async Task TimeZone_OutsideTheHostsList_InAnotherLetterCase_Is400_EvenOnceTheZoneWasRead(string sent, string spelling)
     {
         await using var app = await TestApp.StartAsync();
         using var spelled = await app.CallAsync(HttpMethod.Post, "/schedules", $$"""{"name": "a", "cron": "0 3 * * *", "time_zone": "{{spelling}}", "job_type": "test:noop"}""");
         Assert.Equal(HttpStatusCode.Created, spelled.StatusCode);
 
-        // Whether the host finds a link in another letter case depends on what the process read before (other tests).
         using var response = await app.CallAsync(HttpMethod.Post, "/schedules", $$"""{"name": "b", "cron": "0 3 * * *", "time_zone": "{{sent}}", "job_type": "test:noop"}""");
 
-        if (response.StatusCode == HttpStatusCode.Created)
-        {
-            Assert.Equal(spelling, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("time_zone").GetString());
-        }
-        else
-        {
-            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "time_zone");
-        }
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "time_zone");
     }
 
     [Theory]

@@ -84,16 +84,23 @@ internal sealed class CronSchedule
     /// <summary>
     /// <paramref name="timeZone"/> as the time zone database spells it, which is what a schedule stores: a zone of the
     /// host's list (UTC and every zone of the database's zone table) in any letter case, or any other id of the
-    /// database (a link such as US/Eastern or Etc/UTC) as the host finds it. The host finds a link in another letter
-    /// case only once it has read the zone under its own spelling (and lists it from then on), so whether a miscased
-    /// link is taken depends on what the process read before; when it is taken, it is stored as spelled in the
-    /// database, never as sent, so every server reads one zone. Throws <see cref="ScheduleDefinitionException"/> for
-    /// an id that is not a zone.
+    /// database (a link such as US/Eastern or Etc/UTC) exactly as spelled. The host finds an id in another case only
+    /// once it has read the zone under its own spelling, so a miscased link is refused, never taken on one server and
+    /// refused on the next. Throws <see cref="ScheduleDefinitionException"/> for an id that is not a zone.
     /// </summary>
-    public static string ZoneSpelling(string scheduleName, string? timeZone) =>
-        !string.IsNullOrWhiteSpace(timeZone) && IsZoneName(timeZone) && ListedZones.Value.TryGetValue(timeZone, out var listed)
-            ? listed
-            : FindZone(scheduleName, timeZone).Id;
+    public static string ZoneSpelling(string scheduleName, string? timeZone)
+    {
+        if (!string.IsNullOrWhiteSpace(timeZone) && IsZoneName(timeZone) && ListedZones.Value.TryGetValue(timeZone, out var listed))
+        {
+            return listed;
+        }
+
+        var zone = FindZone(scheduleName, timeZone);
+        return string.Equals(zone.Id, timeZone, StringComparison.Ordinal)
+            ? zone.Id
+            : throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone),
+                $"'{timeZone}' is not a known time zone id: the time zone database spells it '{zone.Id}'.");
+    }
 
     private static TimeZoneInfo FindZone(string scheduleName, string? timeZone)
     {
@@ -102,6 +109,9 @@ internal sealed class CronSchedule
             throw new ScheduleDefinitionException(scheduleName, nameof(ScheduleDefinition.TimeZone), "is required (an IANA id such as UTC or Europe/Berlin).");
         }
 
+        // The host lists every zone it has read, links too: the list is taken before this process reads any, so that
+        // what ZoneSpelling takes in another letter case does not depend on the schedules read before.
+        _ = ListedZones.Value;
         try
         {
             return IsZoneName(timeZone)

@@ -51,20 +51,16 @@ internal sealed class HeldJobs
     public bool LetLapse(string jobId, long leaseToken)
     {
         // Known as lapsing before it stops being held, so that a listing compared meanwhile sees it one way or the other.
-        // A lease let lapse twice (its run stopped past its lease, then its worker found nothing to record) stays known.
-        var lease = new LeaseRef(jobId, leaseToken);
-        var added = _lapsing.TryAdd(lease, Interlocked.Increment(ref _lapses));
-        if (Remove(jobId, leaseToken))
+        // A lease let lapse twice, even at once (its run stopped past its lease by two ticks, or then its worker found
+        // nothing to record), stays known: an entry is never taken back here. One left for a lease the store ended
+        // meanwhile is harmless, and ForgetLapsed drops it at the next listing.
+        if (!(_jobs.TryGetValue(jobId, out var run) && run.Job.LeaseToken == leaseToken))
         {
-            return true;
+            return false;
         }
 
-        if (added)
-        {
-            _lapsing.TryRemove(lease, out _);
-        }
-
-        return false;
+        _lapsing.TryAdd(new LeaseRef(jobId, leaseToken), Interlocked.Increment(ref _lapses));
+        return Remove(jobId, leaseToken);
     }
 
     /// <summary>Whether this server knows of the lease: it holds the job under that token, or let that lease lapse.</summary>

@@ -36,10 +36,10 @@ public sealed partial class JobServer
             // A dequeue cancelled by the shutdown may have been applied all the same: its jobs go back now, their attempt
             // not counted, rather than wait out their lease while the handlers finish. Nothing takes leases any more,
             // once an acknowledgement that took released jobs before the stop has returned.
-            using var reconcile = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var reconcile = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            reconcile.CancelAfter(TimeSpan.FromSeconds(2));
             await _leaseReconciler.RunAtShutdownAsync(reconcile.Token).ConfigureAwait(false);
         }
-
 
         var workers = Task.WhenAll(_workers);
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _graceCutShort.Token);

@@ -300,10 +300,15 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             return;
         }
 
-        if (ack is null)
+        if (ack is null && run.Parked)
         {
-            // Nothing to record (the store parked the job, or the lease was lost), or a wait the store may not have
-            // recorded: if the lease is still this server's, it expires and the recoverer takes the job.
+            // The store parked the job in the attempt's last call, which ended its lease.
+            _held.Remove(run.Job.Id, run.Job.LeaseToken);
+        }
+        else if (ack is null)
+        {
+            // Nothing to record (the lease was lost), or a wait the store may not have recorded: if the lease is still
+            // this server's, it expires and the recoverer takes the job.
             _held.LetLapse(run.Job.Id, run.Job.LeaseToken);
         }
         else if (run.TryClaimOutcome())

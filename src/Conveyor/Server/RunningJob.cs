@@ -22,6 +22,9 @@ internal sealed class RunningJob(LeasedJob job)
 
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
 
+    /// <summary>The store parked the job for a signal in the attempt's last call: its lease ended there, nothing is left to expire.</summary>
+    public bool Parked { get; set; }
+
     /// <summary>
     /// The idempotency record this attempt holds (owned by its lease) from its begin until its acknowledgement is
     /// stored, or null: the lease extender moves the record's expiry with the lease, and the acknowledgement settles it.
