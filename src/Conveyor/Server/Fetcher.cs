@@ -154,8 +154,12 @@ internal sealed class Fetcher(
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+#pragma warning disable CA1031 // The stop decides: a call it broke off may fail in its own way (a broken connection), not only as cancelled.
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
         {
+            // The rest of the shutdown (jobs not started handed back, running ones awaited) must still run; what such a
+            // call may have leased, the shutdown's listing of this server's leases hands back.
         }
 
         // Every leased job is in the buffer when the fetcher ends, so a stopping server hands back the ones not started.

@@ -36,8 +36,8 @@ public sealed partial class JobServer
             // A dequeue cancelled by the shutdown may have been applied all the same: its jobs go back now, their attempt
             // not counted, rather than wait out their lease while the handlers finish. Nothing takes leases any more,
             // once an acknowledgement that took released jobs before the stop has returned.
-            using var reconcile = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            reconcile.CancelAfter(TimeSpan.FromSeconds(2));
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2), _timeProvider);
+            using var reconcile = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
             await _leaseReconciler.RunAtShutdownAsync(reconcile.Token).ConfigureAwait(false);
         }
 
