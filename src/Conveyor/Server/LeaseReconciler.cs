@@ -137,7 +137,7 @@ internal sealed class LeaseReconciler(
             while (await RunOnceAsync(cancellationToken).ConfigureAwait(false) == Outcome.Raced)
             {
                 await Task.Delay(wait, timeProvider, cancellationToken).ConfigureAwait(false);
-                wait = wait * 2 < interval ? wait * 2 : interval;
+                wait = Doubled(wait);
             }
         }
         catch (Exception e)
@@ -166,7 +166,7 @@ internal sealed class LeaseReconciler(
                 if (outcome == Outcome.Raced)
                 {
                     wait = afterRace;
-                    afterRace = afterRace * 2 < interval ? afterRace * 2 : interval;
+                    afterRace = Doubled(afterRace);
                 }
                 else
                 {
@@ -192,6 +192,9 @@ internal sealed class LeaseReconciler(
             await Task.Delay(wait, timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The next wait after a listing that a call in flight spoiled: twice the last, at most the interval.</summary>
+    private TimeSpan Doubled(TimeSpan wait) => wait * 2 < interval ? wait * 2 : interval;
 
     /// <summary>One listing, if one is due, and the hand-back of what it found that this server does not know of.</summary>
     internal async Task<Outcome> RunOnceAsync(CancellationToken cancellationToken)
