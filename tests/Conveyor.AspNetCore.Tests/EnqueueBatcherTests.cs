@@ -28,6 +28,84 @@ public sealed class EnqueueBatcherTests
         }
     }
 
+    [Fact]
+    public async Task CreatesOfOneQueue_WhoseStoreWriteHangs_DoNotHoldBackTheCreatesOfOtherQueues()
+    {
+        var store = HangingQueueStore.Create(new InMemoryJobStore(TimeProvider.System), "stuck");
+        var hanging = (HangingQueueStore)(object)store;
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["RateLimit:Enabled"] = "false" },
+            services: s => s.Replace(ServiceDescriptor.Singleton(typeof(IJobStore), store)));
+        try
+        {
+            // A Redis Cluster primary that froze holds the scripts of its slots until the client's timeout.
+            var stuck = app.PostJobAsync("""{"type": "test:noop", "queue": "stuck"}""");
+            await hanging.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+            var others = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+                app.PostJobAsync($$"""{"type": "test:noop", "queue": "{{(i % 2 == 0 ? "default" : "other")}}"}"""))).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.All(others, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+            Assert.False(stuck.IsCompleted);
+
+            hanging.Release.TrySetResult();
+            using var late = await stuck.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(HttpStatusCode.Accepted, late.StatusCode);
+            Assert.Equal(11, (await app.StoredJobsAsync()).Count);
+            foreach (var response in others)
+            {
+                response.Dispose();
+            }
+        }
+        finally
+        {
+            hanging.Release.TrySetResult();
+        }
+    }
+
+    /// <summary>A store whose enqueues of one queue wait until <see cref="Release"/>.</summary>
+    public class HangingQueueStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+        private string _queue = "";
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static IJobStore Create(IJobStore inner, string queue)
+        {
+            var proxy = Create<IJobStore, HangingQueueStore>();
+            ((HangingQueueStore)(object)proxy)._inner = inner;
+            ((HangingQueueStore)(object)proxy)._queue = queue;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name is nameof(IJobStore.EnqueueManyAsync)
+                && ((IReadOnlyList<NewJob>)args![0]!).Any(j => j.Queue == _queue))
+            {
+                return new ValueTask<IReadOnlyList<EnqueueResult>>(HoldThenEnqueueAsync((IReadOnlyList<NewJob>)args[0]!));
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+
+        private async Task<IReadOnlyList<EnqueueResult>> HoldThenEnqueueAsync(IReadOnlyList<NewJob> jobs)
+        {
+            Entered.TrySetResult();
+            await Release.Task;
+            return await _inner.EnqueueManyAsync(jobs, CancellationToken.None);
+        }
+    }
+
     /// <summary>A store that refuses, as a store may, any batch holding a job whose payload is "poison".</summary>
     public class PickyStore : DispatchProxy
     {

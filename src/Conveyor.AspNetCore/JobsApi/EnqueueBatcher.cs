@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Conveyor.Storage;
 using Microsoft.Extensions.Options;
 
@@ -12,24 +11,29 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// A request that stops waiting (its store timeout, or the client gone) before its job is taken into a batch leaves
 /// nothing stored.
 /// </summary>
+/// <remarks>
+/// Each queue has a lane of its own, with at most one write in flight: a write that hangs (a Redis Cluster primary that
+/// froze holds its slots' scripts until the client's timeout) holds back the creates of its queue only, and its failure
+/// is theirs only. With one lane for every queue, a frozen primary failed the creates of every queue for as long as the
+/// client kept sending to it (each batch waited its 5 s and answered 503 whole, jobs stored on healthy primaries
+/// included). A lane lives while it has jobs waiting or a write in flight.
+/// </remarks>
 internal sealed class EnqueueBatcher : IAsyncDisposable
 {
-    private readonly Channel<PendingEnqueue> _channel = Channel.CreateUnbounded<PendingEnqueue>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IJobClient _client;
     private readonly int _batchSize;
-    private readonly Task _loop;
+
+    // The lanes and whether the batcher still takes jobs; a lane's loop takes its jobs and ends under this lock too, so a
+    // job added to a lane is always seen by its loop.
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+    private bool _disposed;
     private int _waiting;
 
     public EnqueueBatcher(IJobClient client, IOptions<ConveyorApiOptions> options)
     {
         _client = client;
         _batchSize = options.Value.EnqueueBatchSize;
-        // The batcher is created inside the first request: without this the loop would keep that request's
-        // ExecutionContext, and with it its Activity, so every later batch would join the first caller's trace.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _loop = Task.Run(RunAsync);
-        }
     }
 
     /// <summary>
@@ -39,11 +43,27 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
     public async Task<EnqueueResult> EnqueueAsync(NewJob job, CancellationToken cancellationToken)
     {
         var pending = new PendingEnqueue(job);
-        Interlocked.Increment(ref _waiting);
-        if (!_channel.Writer.TryWrite(pending))
+        lock (_lock)
         {
-            Interlocked.Decrement(ref _waiting);
-            throw new ObjectDisposedException(nameof(EnqueueBatcher), "The application is stopping.");
+            if (_disposed)
+            {
+                throw new ObjectDisposedException(nameof(EnqueueBatcher), "The application is stopping.");
+            }
+
+            if (!_lanes.TryGetValue(job.Queue, out var lane))
+            {
+                lane = new Lane(job.Queue);
+                _lanes.Add(job.Queue, lane);
+                // A lane is started inside a request: without this its loop would keep that request's ExecutionContext,
+                // and with it its Activity, so every later batch of the lane would join the first caller's trace.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    lane.Loop = Task.Run(() => RunAsync(lane));
+                }
+            }
+
+            lane.Jobs.Enqueue(pending);
+            _waiting++;
         }
 
         try
@@ -58,36 +78,55 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The jobs in the queue, not yet taken into a batch (abandoned ones too, until the loop passes them).</summary>
-    internal int Waiting => Volatile.Read(ref _waiting);
+    /// <summary>The jobs in the lanes, not yet taken into a batch (abandoned ones too, until their lane passes them).</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting;
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        _channel.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        Task[] loops;
+        lock (_lock)
+        {
+            _disposed = true;
+            loops = [.. _lanes.Values.Select(static lane => lane.Loop!)];
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(Lane lane)
     {
         var batch = new List<PendingEnqueue>(_batchSize);
         var jobs = new List<NewJob>(_batchSize);
-        while (await _channel.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
             batch.Clear();
             jobs.Clear();
-            while (batch.Count < _batchSize && _channel.Reader.TryRead(out var pending))
+            lock (_lock)
             {
-                Interlocked.Decrement(ref _waiting);
-                if (pending.TryTake())
+                while (batch.Count < _batchSize && lane.Jobs.TryDequeue(out var pending))
                 {
-                    batch.Add(pending);
-                    jobs.Add(pending.Job);
+                    _waiting--;
+                    if (pending.TryTake())
+                    {
+                        batch.Add(pending);
+                        jobs.Add(pending.Job);
+                    }
                 }
-            }
 
-            if (batch.Count == 0)
-            {
-                continue;
+                if (batch.Count == 0)
+                {
+                    _lanes.Remove(lane.Queue);
+                    return;
+                }
             }
 
             try
@@ -128,6 +167,16 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
         {
             pending.Completion.TrySetException(e);
         }
+    }
+
+    /// <summary>A queue's jobs waiting for its next batch, and the loop that writes them.</summary>
+    private sealed class Lane(string queue)
+    {
+        public string Queue { get; } = queue;
+
+        public Queue<PendingEnqueue> Jobs { get; } = new();
+
+        public Task? Loop { get; set; }
     }
 
     /// <summary>A request's job in the queue: taken into a batch, or abandoned by its request first (then never stored).</summary>
