@@ -17,6 +17,9 @@ internal static class RedisConnectionSettings
     /// <summary>How often the multiplexer checks its connections, and so retries a lost one.</summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How often the multiplexer reads the servers' layout again, unless the configuration string says.</summary>
+    public const int ConfigCheckSeconds = 1;
+
     public static ConfigurationOptions Create(string configuration)
     {
         var options = ConfigurationOptions.Parse(configuration);
@@ -33,6 +36,15 @@ internal static class RedisConnectionSettings
         // is back within about half a second of Redis, however long Redis was away. Many processes do not reconnect
         // in step: each one's heartbeat runs on its own phase and each wait is drawn at random. An attempt on a Redis
         // that is down costs Redis nothing (the connection is refused); one that is up is a round trip.
+        if (!configuration.Contains("configCheckSeconds", StringComparison.OrdinalIgnoreCase))
+        {
+            // A Cluster primary that hangs keeps its connections open, so after the cluster fails it over the client
+            // keeps sending that primary's slots to it, each call timing out, until it reads the layout again. With
+            // StackExchange.Redis's 60 s, creates on those slots answered 503 for 14 s after the failover in our runs
+            // (bench/cluster-hang); every second, for 0-5 s. The price is one CLUSTER NODES (or INFO) per process a second.
+            options.ConfigCheckSeconds = ConfigCheckSeconds;
+        }
+
         options.ReconnectRetryPolicy = new ExponentialRetry((int)ReconnectMin.TotalMilliseconds, (int)ReconnectMax.TotalMilliseconds);
         options.HeartbeatInterval = HeartbeatInterval;
 

@@ -38,10 +38,17 @@ public sealed class RedisConnectionSettingsTests
     }
 
     [Fact]
+    public void Create_ReadsTheServersLayoutAgainEverySecond_SoAClusterFailoverOfAHungPrimaryIsSeenSoon()
+    {
+        Assert.Equal(1, RedisConnectionSettings.Create("127.0.0.1:6379").ConfigCheckSeconds);
+    }
+
+    [Fact]
     public void Create_KeepsWhatTheConfigurationStringSays()
     {
-        var options = RedisConnectionSettings.Create("redis-1:6380,abortConnect=true,connectTimeout=1234,keepAlive=7");
+        var options = RedisConnectionSettings.Create("redis-1:6380,abortConnect=true,connectTimeout=1234,keepAlive=7,configCheckSeconds=30");
 
+        Assert.Equal(30, options.ConfigCheckSeconds);
         Assert.True(options.AbortOnConnectFail);
         Assert.Equal(1234, options.ConnectTimeout);
         Assert.Equal(7, options.KeepAlive);
