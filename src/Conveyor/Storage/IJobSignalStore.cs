@@ -21,7 +21,9 @@ public interface IJobSignalStore
     /// later delivery is refused with <see cref="JobSignalResult.WaitTimedOut"/>): <see cref="JobSignalWaitOutcome.TimedOut"/>;</item>
     /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
     /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
-    /// delivery of the signal makes it pending at once; the promoter makes it pending at <paramref name="until"/>.</item>
+    /// delivery of the signal makes it pending at once; the promoter makes it pending at <paramref name="until"/>. The
+    /// reason begins with <see cref="JobSignal.WaitReasonPrefix"/> (as <see cref="JobSignal.WaitReason"/> does): it is
+    /// what tells a delivery that the job is parked for this signal.</item>
     /// </list>
     /// </summary>
     ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken);
@@ -29,8 +31,12 @@ public interface IJobSignalStore
     /// <summary>
     /// Delivers signal <paramref name="name"/> with <paramref name="payload"/> (1 byte to <see cref="JobStep.MaxResultBytes"/>,
     /// JSON from the HTTP API) to the tenant's job: stored on the job (<see cref="JobSignalResult.Delivered"/>), and if the
-    /// job is parked waiting for it, made pending at once, at the back of its queue, its snooze reason cleared (it waits
-    /// no longer) (<see cref="JobSignalResult.Resumed"/>).
+    /// job is parked waiting for it now, made pending at once, at the back of its queue, its snooze reason cleared (it waits
+    /// no longer) (<see cref="JobSignalResult.Resumed"/>). Parked for it now is: scheduled, with the wait's step
+    /// (<see cref="JobSignal.WaitStepName"/>), and a snooze reason that begins with <see cref="JobSignal.WaitReasonPrefix"/>
+    /// of that name. A job scheduled for another reason (a snooze, a wait for another signal) keeps its time even when an
+    /// earlier attempt's wait step for this signal is on it (that attempt lost its lease before it parked, or the parked
+    /// job was requeued): the signal is only stored, for the next attempt's wait.
     /// A job that has not reached its wait keeps the signal until it does. Refused, with nothing changed: another
     /// tenant's or an unknown job (<see cref="JobSignalResult.NotFound"/>), a finished one
     /// (<see cref="JobSignalResult.Finished"/>), one whose <see cref="NewJob.Deadline"/> has passed by the store's clock,

@@ -60,7 +60,14 @@ public static class JobSignal
 
     /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
     public static string WaitReason(string name, DateTimeOffset until) =>
-        string.Create(CultureInfo.InvariantCulture, $"Waiting for signal '{name}' until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+        string.Create(CultureInfo.InvariantCulture, $"{WaitReasonPrefix(name)}{until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+
+    /// <summary>
+    /// How the reason of a job parked for signal <paramref name="name"/> begins (<see cref="WaitReason"/>): what tells a
+    /// store that a scheduled job is parked for that signal now, and not snoozed for another reason (a rate limit, a
+    /// sleep, a wait for another signal) while the wait step of an earlier attempt is still on it.
+    /// </summary>
+    public static string WaitReasonPrefix(string name) => "Waiting for signal '" + name + "' until ";
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
 

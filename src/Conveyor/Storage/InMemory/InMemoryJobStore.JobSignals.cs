@@ -85,7 +85,11 @@ public sealed partial class InMemoryJobStore
             }
 
             steps.Add(new JobStep(stepName, 0, payload.ToArray(), now));
-            if (job.State != JobState.Scheduled || wait is null)
+
+            // The wait step may be an earlier attempt's while the job is scheduled now for another reason (a snooze, a
+            // wait for another signal), whose time the signal must not cut short: only the park's reason says it waits.
+            if (job.State != JobState.Scheduled || wait is null
+                || job.SnoozeReason?.StartsWith(JobSignal.WaitReasonPrefix(name), StringComparison.Ordinal) != true)
             {
                 return ValueTask.FromResult(JobSignalResult.Delivered);
             }
