@@ -81,6 +81,7 @@ public sealed partial class SqliteJobStore
     {
         JobState state;
         long? deadline;
+        string? snoozeReason;
         using (var reader = session.Command(SqlStatement.FindJobState).Bind("@tenant", tenant).Bind("@id", jobId).ExecuteReader())
         {
             if (!reader.Read())
@@ -90,6 +91,7 @@ public sealed partial class SqliteJobStore
 
             state = JobStateExtensions.FromStorageName(reader.GetString(1));
             deadline = reader.IsDBNull(2) ? null : reader.GetInt64(2);
+            snoozeReason = reader.GetNullableString(3);
         }
 
         if (state.IsFinished())
@@ -117,7 +119,11 @@ public sealed partial class SqliteJobStore
         }
 
         InsertSignal(session, jobId, name, 0, payload, now);
-        if (state != JobState.Scheduled || wait is null)
+
+        // The wait step may be an earlier attempt's while the job is scheduled now for another reason (a snooze, a wait
+        // for another signal), whose time the signal must not cut short: only the park's reason says it waits.
+        if (state != JobState.Scheduled || wait is null
+            || snoozeReason?.StartsWith(JobSignal.WaitReasonPrefix(name), StringComparison.Ordinal) != true)
         {
             return JobSignalResult.Delivered;
         }
