@@ -64,7 +64,8 @@ public sealed partial class RedisJobStore
             var now = _time.GetUtcNow();
             var result = (JobSignalResult)(int)await EvaluateQueueAsync(
                 db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
-                payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture),
+                JobSignal.WaitReasonPrefix(name)).ConfigureAwait(false);
             if (result == JobSignalResult.Resumed)
             {
                 SignalJobsReady();
