@@ -44,16 +44,20 @@ public sealed partial class PostgresJobStore
         """;
 
     // The delivery: $1 tenant, $2 id, $3 signal step name, $4 wait step name, $5 payload, $6 now, $7 jobs channel,
-    // $8 now in .NET ticks (as the wait step holds its deadline). No row: no such job of the tenant. Otherwise (state
-    // before, stored signal's length or null, stored now, resumed, timed out now, the job's deadline passed): a finished
-    // job, one past its deadline (it fails at its next attempt without reading its signals) or a signal stored
-    // before (delivered, or the empty step of a timed-out wait) stores nothing; a wait whose deadline passed before any
-    // worker recorded it gets its timeout recorded (the empty step) instead of the signal; a job parked waiting for it
-    // (scheduled, with its wait's step) becomes pending now, as a requeue makes it, without its wait's snooze reason
-    // (it waits no longer), and its queue is NOTIFYed.
+    // $8 now in .NET ticks (as the wait step holds its deadline), $9 how the snooze reason of a job parked for it begins
+    // (JobSignal.WaitReasonPrefix). No row: no such job of the tenant. Otherwise (state before, stored signal's length
+    // or null, stored now, resumed, timed out now, the job's deadline passed): a finished job, one past its deadline (it
+    // fails at its next attempt without reading its signals) or a signal stored before (delivered, or the empty step of
+    // a timed-out wait) stores nothing; a wait whose deadline passed before any worker recorded it gets its timeout
+    // recorded (the empty step) instead of the signal; a job parked waiting for it now (scheduled, with its wait's step,
+    // and a snooze reason beginning with $9: a wait step of an earlier attempt does not make a job snoozed for another
+    // reason a parked one) becomes pending now, as a requeue makes it, without its wait's snooze reason (it waits no
+    // longer), and its queue is NOTIFYed.
     private const string SignalTemplate = """
         WITH target AS (
-            SELECT id, state, coalesce(deadline <= $6, false) AS past_deadline FROM :"schema".jobs WHERE tenant = $1 AND id = $2
+            SELECT id, state, coalesce(deadline <= $6, false) AS past_deadline,
+                   coalesce(left(snooze_reason, length($9)) = $9, false) AS parked
+            FROM :"schema".jobs WHERE tenant = $1 AND id = $2
         ), stored AS (
             SELECT s.result FROM :"schema".job_steps s JOIN target t ON s.job_id = t.id WHERE s.name = $3
         ), waiting AS (
@@ -71,7 +75,7 @@ public sealed partial class PostgresJobStore
         ), resumed AS (
             UPDATE :"schema".jobs j SET state = 'pending', scheduled_at = $6, enqueued_at = $6, updated_at = $6, snooze_reason = NULL
             FROM target t
-            WHERE j.id = t.id AND t.state = 'scheduled' AND EXISTS (SELECT 1 FROM inserted)
+            WHERE j.id = t.id AND t.state = 'scheduled' AND t.parked AND EXISTS (SELECT 1 FROM inserted)
               AND EXISTS (SELECT 1 FROM waiting) AND NOT EXISTS (SELECT 1 FROM expired)
             RETURNING j.queue
         ), notified AS (
@@ -134,7 +138,8 @@ public sealed partial class PostgresJobStore
             var now = Now();
             await using (var batch = LockedBatch(
                 jobId, SignalSql, P(tenant), P(jobId), Text(JobSignal.StepName(name)), Text(JobSignal.WaitStepName(name)),
-                P(payload.ToArray()), TimestampTz(now), P(_jobsChannel), Text(now.UtcTicks.ToString(CultureInfo.InvariantCulture))))
+                P(payload.ToArray()), TimestampTz(now), P(_jobsChannel), Text(now.UtcTicks.ToString(CultureInfo.InvariantCulture)),
+                Text(JobSignal.WaitReasonPrefix(name))))
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
