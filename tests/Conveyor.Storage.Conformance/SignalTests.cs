@@ -261,6 +261,72 @@ public abstract class SignalTests : JobStoreTestBase
         Assert.Equal(JobSignal.WaitReason(Name, until), job.SnoozeReason);
     }
 
+    [Fact]
+    public async Task Signal_ToAJobSnoozedForAnotherReason_WhoseEarlierWaitForItNeverParked_IsKeptWithoutResumingIt()
+    {
+        // The attempt that fixed the wait's deadline lost its lease before it could park (its worker died, or the store
+        // was out of reach then), and the next one was held back by a rate limit: the wait step is on the job, but the
+        // job is not parked for the signal, and resuming it would cut its snooze short.
+        const string Held = "Rate limit 'partner-api' is full; waiting for a permit.";
+        var until = Now.AddHours(2);
+        var first = await RunUntilWaitAsync(until);
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Single(await Store.RecoverExpiredLeasesAsync(10, Ct));
+        var second = await DequeueOneAsync();
+        var snoozedUntil = Now.AddMinutes(10);
+        Assert.True(await AckAsync(Ack(second, AckOutcome.Snoozed) with { SnoozeUntil = snoozedUntil, SnoozeReason = Held }));
+
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(first.Id));
+
+        var job = await GetAsync(first.Id);
+        Assert.Equal((JobState.Scheduled, snoozedUntil, Held), (job.State, job.ScheduledAt, job.SnoozeReason));
+        await AssertNothingToDequeueAsync();
+        Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(1, await Store.PromoteDueAsync(10, Ct));
+        var third = await DequeueOneAsync();
+        var wait = await AwaitAsync(third, until);
+        Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
+        Assert.Equal(Approval, wait.Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobParkedForAnotherSignal_WhoseEarlierWaitForItWasRequeued_IsKeptWithoutResumingIt()
+    {
+        // An operator ran the parked job at once (a requeue), and that attempt went on to wait for another signal.
+        const string Other = "shipped";
+        var until = Now.AddHours(2);
+        var first = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(first, until)).Outcome);
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, first.Id, Ct));
+        var second = await DequeueOneAsync();
+        var otherUntil = Now.AddHours(1);
+        Assert.True(await Store.SaveStepAsync(second.Id, second.LeaseToken, new JobStep(JobSignal.WaitStepName(Other), second.Attempt, Conveyor.Handlers.DeadlineSteps.Write(otherUntil), Now), Ct));
+        var parked = await Store.AwaitSignalAsync(second.Id, second.LeaseToken, Other, otherUntil, JobSignal.WaitReason(Other, otherUntil), Ct);
+        Assert.Equal(JobSignalWaitOutcome.Parked, parked.Outcome);
+
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(first.Id));
+
+        var job = await GetAsync(first.Id);
+        Assert.Equal((JobState.Scheduled, otherUntil, JobSignal.WaitReason(Other, otherUntil)), (job.State, job.ScheduledAt, job.SnoozeReason));
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(first.Id, name: Other));
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobParkedAgainForIt_AfterARequeue_ResumesIt()
+    {
+        // The wait step is the first attempt's; the park is the current one's, and it is for this signal.
+        var until = Now.AddHours(2);
+        var first = await RunUntilWaitAsync(until);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(first, until)).Outcome);
+        Assert.Equal(JobCommandResult.Done, await Store.RequeueAsync(DefaultTenant, first.Id, Ct));
+        var second = await DequeueOneAsync();
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(second, until)).Outcome);
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(first.Id));
+
+        await AssertStateAsync(first.Id, JobState.Pending);
+    }
+
     [Theory]
     [MemberData(nameof(FinishedStates))]
     public async Task Signal_ToAFinishedJob_IsRefused_AndStoresNothing(JobState state)
