@@ -52,7 +52,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(Conveyor.AspNetCore.OpenApi.ConveyorOpenApi.Configure);
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0,
-            ConveyorApiJsonContext.Default.WithAddedModifier(JobErrorResponse.LeaveOutStackTraceWhenListed)));
+            ConveyorApiJsonContext.Default.WithAddedModifier(JobErrorResponse.LeaveOutStackTraceInSummary)));
         return builder;
     }
 }

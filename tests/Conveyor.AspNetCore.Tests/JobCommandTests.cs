@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Conveyor.AspNetCore.Tests;
 
@@ -75,6 +76,39 @@ public sealed class JobCommandTests
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("QUEUED", (await ProblemAssert.ReadJsonAsync(response)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Commands_AnswerWithTheJobAsListed_WithoutStackTracesOrPayload_WhichTheJobsOwnReadKeeps()
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true);
+        var jobId = await app.CreateAsync("test:fail");
+        await app.WaitForStatusAsync(jobId, null, "FAILED");
+        // The paused queue keeps the retried job QUEUED, so that the signal and the cancel find it unfinished.
+        await app.Store.PauseQueueAsync(QueueName.Default, CancellationToken.None);
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+
+        foreach (var (command, template, status) in new[]
+        {
+            ("retry", "/jobs/{jobId}/retry", HttpStatusCode.Accepted),
+            ("signals/approved", "/jobs/{jobId}/signals/{name}", HttpStatusCode.Accepted),
+            ("cancel", "/jobs/{jobId}/cancel", HttpStatusCode.OK),
+        })
+        {
+            using var response = await app.PostAsync($"/jobs/{jobId}/{command}", "true");
+
+            await contract.CheckAsync("POST", template, response, status);
+            var answer = await ProblemAssert.ReadJsonAsync(response);
+            var error = Assert.Single(answer.GetProperty("errors").EnumerateArray());
+            Assert.Equal("Conveyor.SkipRetryException", error.GetProperty("exception_type").GetString());
+            Assert.False(error.TryGetProperty("stack_trace", out _), $"POST .../{command} answered the error's stack_trace: {answer}");
+            Assert.False(answer.TryGetProperty("payload", out _), $"POST .../{command} answered the payload: {answer}");
+        }
+
+        var read = await app.GetJobAsync(jobId);
+        Assert.Equal("CANCELLED", read.GetProperty("status").GetString());
+        Assert.Contains("at ", read.GetProperty("errors")[0].GetProperty("stack_trace").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Object, read.GetProperty("payload").ValueKind);
     }
 
     [Fact]

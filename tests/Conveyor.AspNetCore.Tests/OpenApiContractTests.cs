@@ -300,6 +300,28 @@ public sealed class OpenApiContractTests
     }
 
     [Fact]
+    public async Task JobBodies_SayWhichAnswersLeaveOutThePayloadAndTheStackTraces()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var schemas = contract.Document["components"]!["schemas"]!;
+
+        foreach (var (path, status) in new[] { (Cancel, "200"), (Cancel, "202"), (Retry, "202"), ("/jobs/{jobId}/signals/{name}", "202") })
+        {
+            var operation = contract.Operation("POST", path);
+            Assert.Equal("#/components/schemas/JobResponse", operation["responses"]![status]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
+            Assert.Contains("without its payload and without its errors' stack_trace", operation["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // Both may be absent from a job the document describes; it says where.
+        Assert.DoesNotContain(schemas["JobResponse"]!["required"]!.AsArray(), r => r!.GetValue<string>() == "payload");
+        Assert.DoesNotContain(schemas["JobErrorResponse"]!["required"]?.AsArray() ?? [], r => r!.GetValue<string>() == "stack_trace");
+        Assert.Contains("listings and of the answers of cancel, retry and signal", schemas["JobResponse"]!["properties"]!["payload"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("listings and of the answers of cancel, retry and signal", schemas["JobErrorResponse"]!["properties"]!["stack_trace"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("with its payload and its errors with their stack traces", contract.Operation("GET", Job)["description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BatchAndWorkflowBodies_AreDocumentedAsTheParsersReadThem()
     {
         await using var app = await TestApp.StartAsync(withKeys: true);

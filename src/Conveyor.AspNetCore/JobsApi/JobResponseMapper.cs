@@ -7,12 +7,17 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>From the store's records to the API's shapes (status names of seed 004, RFC 3339 UTC timestamps).</summary>
 internal static class JobResponseMapper
 {
-    public static JobResponse ToResponse(JobInfo job, bool includePayload) => ToResponse(job, includePayload, listed: false);
+    /// <summary>A job as <c>GET /jobs/{id}</c> shows it: with its payload and its errors' stack traces.</summary>
+    public static JobResponse ToResponse(JobInfo job) => ToResponse(job, summary: false);
 
-    /// <summary>A job in a listing: without its payload and its errors' stack traces, which GET /jobs/{id} shows.</summary>
-    public static JobResponse ToListedResponse(JobInfo job) => ToResponse(job, includePayload: false, listed: true);
+    /// <summary>
+    /// A job as a listing shows it, and as cancel, retry and signal answer with it: without its payload and its errors'
+    /// stack traces, which GET /jobs/{id} shows. A command's answer says what the command did to the job; a job retried
+    /// many times would otherwise carry its 20 errors' frames (up to 8,192 characters each) back with every click.
+    /// </summary>
+    public static JobResponse ToSummaryResponse(JobInfo job) => ToResponse(job, summary: true);
 
-    private static JobResponse ToResponse(JobInfo job, bool includePayload, bool listed) => new()
+    private static JobResponse ToResponse(JobInfo job, bool summary) => new()
     {
         JobId = job.Id,
         Type = job.Type,
@@ -20,10 +25,10 @@ internal static class JobResponseMapper
         Tenant = job.Tenant,
         Status = job.State.ToApiStatus(),
         Progress = job.Progress,
-        Payload = includePayload ? new RawJson(job.Payload) : null,
+        Payload = summary ? null : new RawJson(job.Payload),
         ResultUrl = job.ResultUrl,
         Result = job.Result is { } result ? new RawJson(result) : null,
-        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = listed ? null : e.StackTrace, Listed = listed }).ToList(),
+        Errors = job.Errors.Select(e => new JobErrorResponse(e.Attempt, e.Message, e.ExceptionType, e.Item, Rfc3339.Format(e.OccurredAt)) { StackTrace = summary ? null : e.StackTrace, InSummary = summary }).ToList(),
         Attempts = job.Attempts,
         BatchId = job.BatchId,
         DependsOn = job.DependsOn.Count == 0 ? [] : job.DependsOn.Select(static d => d.Id).ToList(),

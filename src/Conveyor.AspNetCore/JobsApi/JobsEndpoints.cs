@@ -12,6 +12,9 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>Create, read, list, cancel, retry and delete jobs; every store call is scoped to the caller's tenant.</summary>
 internal static class JobsEndpoints
 {
+    /// <summary>What a command that answers with the job (cancel, retry, signal) says of its body in the OpenAPI document.</summary>
+    internal const string CommandAnswer = "Answers with the job as GET /jobs lists it: without its payload and without its errors' stack_trace; read the job (GET /jobs/{id}) for those.";
+
     public static void Map(IEndpointRouteBuilder group)
     {
         group.MapPost("/jobs", CreateAsync).WithName("CreateJob")
@@ -30,8 +33,10 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
         BulkJobsEndpoint.Map(group);
         group.MapPost("/jobs/{jobId}/cancel", CancelAsync).WithName("CancelJob").TakesQuery("tenant").WithSummary("Cancel a job; a running job's handler sees its token cancelled")
+            .WithDescription(CommandAnswer)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/jobs/{jobId}/retry", RetryAsync).WithName("RetryJob").TakesQuery("tenant").WithSummary("Run a failed, cancelled, scheduled or retrying job again now")
+            .WithDescription(CommandAnswer)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         SignalJobEndpoint.Map(group);
         JobStepsEndpoint.Map(group);
@@ -138,7 +143,7 @@ internal static class JobsEndpoints
         }
 
         var job = await store.GetAsync(tenant, jobId, cancellationToken).ConfigureAwait(false);
-        return job is null ? ApiProblems.JobNotFound(jobId) : TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: true));
+        return job is null ? ApiProblems.JobNotFound(jobId) : TypedResults.Ok(JobResponseMapper.ToResponse(job));
     }
 
     internal static async Task<Results<Ok<JobListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
@@ -152,7 +157,7 @@ internal static class JobsEndpoints
 
         var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobListResponse(
-            page.Jobs.Select(JobResponseMapper.ToListedResponse).ToList(),
+            page.Jobs.Select(JobResponseMapper.ToSummaryResponse).ToList(),
             page.NextCursor));
     }
 
@@ -177,8 +182,8 @@ internal static class JobsEndpoints
                 "The job cannot be cancelled.",
                 $"Job {jobId} is {job.State.ToApiStatus()}; only SCHEDULED, QUEUED, RETRYING, WAITING and RUNNING jobs can be cancelled."),
             // A running job is cancelled by its worker, which learns of it at its next lease renewal.
-            (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
-            _ => TypedResults.Ok(JobResponseMapper.ToResponse(job, includePayload: false)),
+            (JobCommandResult.Requested, _) => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToSummaryResponse(job)),
+            _ => TypedResults.Ok(JobResponseMapper.ToSummaryResponse(job)),
         };
     }
 
@@ -202,7 +207,7 @@ internal static class JobsEndpoints
             (JobCommandResult.NotAllowed, _) => ApiProblems.Conflict(
                 "The job cannot be retried.",
                 $"Job {jobId} is {job.State.ToApiStatus()}; only FAILED, CANCELLED, SCHEDULED and RETRYING jobs can be run again."),
-            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
+            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToSummaryResponse(job)),
         };
     }
 

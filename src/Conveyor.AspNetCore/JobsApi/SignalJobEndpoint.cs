@@ -12,7 +12,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>
 /// <c>POST /jobs/{id}/signals/{name}</c>: delivers a signal with a JSON payload to one of the caller's jobs
 /// (<c>IJobSignalStore.SignalAsync</c>): a job parked waiting for it runs again at once, a job that has not reached its
-/// wait yet gets it there. 202 with the job; 404 unknown job; 409 finished job, a job past its deadline, a signal
+/// wait yet gets it there. 202 with the job as listings show it; 404 unknown job; 409 finished job, a job past its deadline, a signal
 /// already delivered, or a wait that timed out; 400 a bad name or a body that is not JSON.
 /// </summary>
 internal static class SignalJobEndpoint
@@ -20,7 +20,7 @@ internal static class SignalJobEndpoint
     public static void Map(IEndpointRouteBuilder group) =>
         group.MapPost("/jobs/{jobId}/signals/{name}", SignalAsync).WithName("SignalJob").TakesQuery("tenant")
             .WithSummary("Deliver a signal to a job: a job waiting for it runs again at once; one that has not reached its wait yet gets it there")
-            .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job or to one whose deadline has passed (it fails without running again).")
+            .WithDescription("Body: the signal's payload, any JSON value up to 1 MiB (an empty body is null). The first signal of a name wins: a second one, or one that comes after the job's wait for it timed out, is a 409, as is a signal to a finished job or to one whose deadline has passed (it fails without running again). " + JobsEndpoints.CommandAnswer)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -84,7 +84,7 @@ internal static class SignalJobEndpoint
             (JobSignalResult.WaitTimedOut, _) => ApiProblems.Conflict(
                 "The job no longer waits for this signal.",
                 $"Job {jobId}'s wait for signal '{name}' timed out and the job went on without it."),
-            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToResponse(job, includePayload: false)),
+            _ => TypedResults.Accepted(JobLocation(http), JobResponseMapper.ToSummaryResponse(job)),
         };
     }
 

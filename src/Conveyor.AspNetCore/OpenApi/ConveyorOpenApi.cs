@@ -103,7 +103,7 @@ internal static class ConveyorOpenApi
             if (context.JsonTypeInfo.Type == typeof(JobResponse) && schema.Properties is { } properties)
             {
                 // Any JSON value, null included: an empty schema. The generated oneOf [null, RawJson] let null match both.
-                properties["payload"] = new OpenApiSchema { Description = "The payload as enqueued (any JSON value); left out of listings." };
+                properties["payload"] = new OpenApiSchema { Description = "The payload as enqueued (any JSON value); left out of listings and of the answers of cancel, retry and signal (read the job for it)." };
                 properties["result"] = new OpenApiSchema { Description = "The result the handler stored: its JSON, a base64 string for a result that is not JSON, or null." };
                 if (properties.TryGetValue("errors", out var errors) && errors is OpenApiSchema errorsSchema)
                 {
@@ -114,7 +114,7 @@ internal static class ConveyorOpenApi
             if (context.JsonTypeInfo.Type == typeof(JobErrorResponse) && schema.Properties is { } errorProperties
                 && errorProperties.TryGetValue("stack_trace", out var stackTrace) && stackTrace is OpenApiSchema stackTraceSchema)
             {
-                stackTraceSchema.Description = "The exception's stack trace for an attempt that threw (at most 8,192 characters), null otherwise; left out of listings.";
+                stackTraceSchema.Description = "The exception's stack trace for an attempt that threw (at most 8,192 characters), null otherwise; left out of listings and of the answers of cancel, retry and signal (read the job for it).";
             }
 
             if (context.JsonTypeInfo.Type == typeof(JobStepResponse) && schema.Properties is { } stepProperties)

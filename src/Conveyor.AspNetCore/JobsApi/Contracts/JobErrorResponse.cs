@@ -13,17 +13,21 @@ internal sealed record JobErrorResponse(
 {
     /// <summary>
     /// The exception's stack trace for an attempt that threw (at most 8,192 characters); null otherwise. Left out of
-    /// listings (<see cref="Listed"/>), where a page of jobs with many errors would carry kilobytes of frames each.
+    /// listings and of the answers of commands (<see cref="InSummary"/>), where a job with many errors would carry
+    /// kilobytes of frames each.
     /// </summary>
     [JsonPropertyName("stack_trace")]
     public string? StackTrace { get; init; }
 
-    /// <summary>True for an error of a listed job: its <c>stack_trace</c> is left out rather than written as null.</summary>
+    /// <summary>
+    /// True for an error of a job in a listing or in a command's answer: its <c>stack_trace</c> is left out rather than
+    /// written as null, which would say the error has none.
+    /// </summary>
     [JsonIgnore]
-    public bool Listed { get; init; }
+    public bool InSummary { get; init; }
 
-    /// <summary>The serializer's modifier that leaves <c>stack_trace</c> out of a listed job's errors.</summary>
-    public static void LeaveOutStackTraceWhenListed(JsonTypeInfo info)
+    /// <summary>The serializer's modifier that leaves <c>stack_trace</c> out of the errors of a job shown in summary.</summary>
+    public static void LeaveOutStackTraceInSummary(JsonTypeInfo info)
     {
         if (info.Type != typeof(JobErrorResponse))
         {
@@ -34,7 +38,7 @@ internal sealed record JobErrorResponse(
         {
             if (property.Name == "stack_trace")
             {
-                property.ShouldSerialize = static (error, _) => !((JobErrorResponse)error).Listed;
+                property.ShouldSerialize = static (error, _) => !((JobErrorResponse)error).InSummary;
             }
         }
     }

@@ -26,7 +26,7 @@ internal sealed record JobResponse
     [JsonPropertyName("progress")]
     public int Progress { get; init; }
 
-    /// <summary>The payload as enqueued; shown by <c>GET /jobs/{id}</c>, left out of listings.</summary>
+    /// <summary>The payload as enqueued; shown by <c>GET /jobs/{id}</c>, left out of listings and of the answers of commands.</summary>
     [JsonPropertyName("payload")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public RawJson? Payload { get; init; }
