@@ -17,5 +17,14 @@ internal static partial class Log
     }
 
     [LoggerMessage(121, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) could not be parked to wait for signal '{signal}': {reason}; its lease expires and it runs again")]
-    public static partial void SignalWaitFailed(ILogger logger, string job_id, string job_type, string queue, string signal, string reason);
+    private static partial void SignalWaitFailedLine(ILogger logger, string job_id, string job_type, string queue, string signal, string reason);
+
+    /// <summary>The reason is the store client's error text, escaped (<see cref="LogText.Escape"/>).</summary>
+    public static void SignalWaitFailed(ILogger logger, string job_id, string job_type, string queue, string signal, string reason)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            SignalWaitFailedLine(logger, job_id, job_type, queue, signal, LogText.Escape(reason));
+        }
+    }
 }

@@ -9,7 +9,9 @@ namespace Conveyor;
 internal static partial class Log
 {
     // One line per attempt's outcome (ids 2, 4, 5, 12, 14, 40, 51), each with the same fields: job_id, job_type, queue,
-    // attempt, duration_ms, outcome and trace_id. A failure's exception is attached once, to its retry or failure line.
+    // attempt, duration_ms, outcome and trace_id. A failure's exception is attached once, to its retry or failure line,
+    // as it was thrown (structured sinks record its type, message and stack); the error and reason fields, which come
+    // from handlers, go through LogText.Escape, so a line break or an ESC sequence in them cannot reach a plain console.
 
     [LoggerMessage(EventId = 2, Message = "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome} (trace {trace_id})")]
     public static partial void AttemptSucceeded(ILogger logger, LogLevel level, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string? trace_id);
@@ -21,12 +23,20 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            AttemptRetriedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(retry_at), error, trace_id);
+            AttemptRetriedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(retry_at), LogText.Escape(error), trace_id);
         }
     }
 
     [LoggerMessage(5, LogLevel.Error, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt} ran {duration_ms:F1} ms: {outcome}, for good: {error} (trace {trace_id})")]
-    public static partial void AttemptFailed(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id);
+    private static partial void AttemptFailedLine(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id);
+
+    public static void AttemptFailed(ILogger logger, Exception? exception, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string error, string? trace_id)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            AttemptFailedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, LogText.Escape(error), trace_id);
+        }
+    }
 
     [LoggerMessage(6, LogLevel.Warning, "The store {store} is unavailable during {operation}; retrying in {delay_ms} ms")]
     public static partial void StoreUnavailable(ILogger logger, Exception exception, string store, string operation, int delay_ms);
@@ -103,7 +113,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(level))
         {
-            AttemptSnoozedLine(logger, level, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(until), reason, trace_id);
+            AttemptSnoozedLine(logger, level, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(until), LogText.Escape(reason), trace_id);
         }
     }
 
@@ -159,7 +169,16 @@ internal static partial class Log
     }
 
     [LoggerMessage(75, LogLevel.Error, "Schedule {schedule} of tenant {tenant} cannot fire: {problem}")]
-    public static partial void ScheduleBroken(ILogger logger, string tenant, string schedule, string problem);
+    private static partial void ScheduleBrokenLine(ILogger logger, string tenant, string schedule, string problem);
+
+    /// <summary>A schedule the store holds as no API or code would write it (by hand, or by an older version): its text is escaped.</summary>
+    public static void ScheduleBroken(ILogger logger, string tenant, string schedule, string problem)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            ScheduleBrokenLine(logger, LogText.Escape(tenant), LogText.Escape(schedule), LogText.Escape(problem));
+        }
+    }
 
     [LoggerMessage(80, LogLevel.Information, "Limits in force from the store: {concurrency} concurrency and {rate} rate limits ({names})")]
     public static partial void LimitsChanged(ILogger logger, int concurrency, int rate, string names);

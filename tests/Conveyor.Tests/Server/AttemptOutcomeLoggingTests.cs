@@ -118,6 +118,33 @@ public sealed class AttemptOutcomeLoggingTests
     }
 
     [Fact]
+    public async Task AHandlersMessage_WithALineBreakAndAnEscSequence_IsEscapedInItsLines_AndTheExceptionIsKeptAsThrown()
+    {
+        // A handler that echoes its input in an exception message must not write a log line of its own, nor colour
+        // the operator's terminal.
+        const string Message = "bad input\nfake line: fail: Conveyor.Server.Processor[5] \u001b[31mred\u001b[0m\r";
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await ServerHarness.StartAsync(
+            configureConveyor: c => c.AddHandler<ThrowingHandler>(),
+            configureServices: s => s.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace)));
+
+        var result = await harness.Client.EnqueueAsync(new ThrowingJob(Message), new JobOptions { MaxRetry = 1 });
+        await harness.WaitForStateAsync(result.JobId, JobState.Failed);
+
+        var lines = OutcomeLines(logs, result.JobId);
+        Assert.Equal(["retry", "failed"], lines.Select(static l => (string)l.OwnFields["outcome"]!));
+        Assert.All(lines, line =>
+        {
+            Assert.DoesNotContain(line.Message, char.IsControl);
+            Assert.Contains(@": bad input\nfake line: fail: Conveyor.Server.Processor[5] \u001b[31mred\u001b[0m\r (trace", line.Message, StringComparison.Ordinal);
+            Assert.Equal(@"bad input\nfake line: fail: Conveyor.Server.Processor[5] \u001b[31mred\u001b[0m\r", line.OwnFields["error"]);
+            // Structured sinks get the exception as thrown; the stored error keeps the message as written too.
+            Assert.Equal(Message, Assert.IsType<InvalidOperationException>(line.Exception).Message);
+        });
+        Assert.Equal(Message, (await harness.Store.GetAsync(TenantId.Default, result.JobId, CancellationToken.None))!.Errors[^1].Message);
+    }
+
+    [Fact]
     public async Task SkipRetry_IsOneFailureLineAtError()
     {
         var logs = new CapturingLoggerProvider();

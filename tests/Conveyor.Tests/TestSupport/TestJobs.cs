@@ -57,6 +57,18 @@ internal sealed class FlakyHandler(JobRecorder recorder) : IJobHandler<FlakyJob>
     }
 }
 
+/// <summary>Throws an <see cref="InvalidOperationException"/> with <see cref="Message"/> on every attempt.</summary>
+internal sealed record ThrowingJob(string Message) : IJobPayload
+{
+    public static string JobType => "test:throwing";
+}
+
+internal sealed class ThrowingHandler : IJobHandler<ThrowingJob>
+{
+    public Task HandleAsync(ThrowingJob payload, JobContext context, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException(payload.Message);
+}
+
 /// <summary>Waits <see cref="Milliseconds"/> (real time) or until its token is cancelled, unless told to ignore it.</summary>
 internal sealed record SlowJob(int Milliseconds, bool IgnoreCancellation = false) : IJobPayload
 {

@@ -1,0 +1,68 @@
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Tests.Diagnostics;
+
+/// <summary>Text from outside the server reaches a log line with its control characters escaped, and only those.</summary>
+public sealed class LogTextTests
+{
+    [Theory]
+    [InlineData("a\nb", @"a\nb")]
+    [InlineData("a\r\nb", @"a\r\nb")]
+    [InlineData("tab\there", @"tab\there")]
+    [InlineData("\u001b[2J\u001b[31mred", @"\u001b[2J\u001b[31mred")]
+    [InlineData("nul\0bell\a", @"nul\u0000bell\u0007")]
+    [InlineData("del\u007f c1\u0085\u009b", @"del\u007f c1\u0085\u009b")]
+    public void Escape_WritesEachControlCharacterAsAnEscape(string text, string expected) =>
+        Assert.Equal(expected, LogText.Escape(text));
+
+    [Fact]
+    public void Escape_TextWithoutControlCharacters_IsTheSameInstance()
+    {
+        const string Text = @"C:\data\notes — é ✓ \n as typed";
+
+        Assert.Same(Text, LogText.Escape(Text));
+        Assert.Null(LogText.Escape(null));
+    }
+
+    [Fact]
+    public void EscapeKeepingLineBreaks_KeepsTheLinesOfAStackTrace_AndEscapesTheRest()
+    {
+        var text = $"System.Exception: bad\u001b[31m\r{Environment.NewLine}   at A.B(){Environment.NewLine}\tnext";
+
+        Assert.Equal($@"System.Exception: bad\u001b[31m\r{Environment.NewLine}   at A.B(){Environment.NewLine}\tnext", LogText.EscapeKeepingLineBreaks(text));
+    }
+
+    [Fact]
+    public void EveryLineThatCarriesTextFromOutside_EscapesIt()
+    {
+        // A handler's message or snooze reason, an idempotency key from a payload, a store client's error, a schedule
+        // stored by hand.
+        const string Forged = "x\nfake line \u001b[31m\r";
+        using var provider = new CapturingLoggerProvider();
+        var logger = provider.CreateLogger("test");
+        var now = DateTimeOffset.UnixEpoch;
+
+        Log.AttemptRetried(logger, null, "job_1", "a:b", "q", 1, 1, "retry", now, Forged, null);
+        Log.AttemptFailed(logger, null, "job_1", "a:b", "q", 1, 1, "failed", Forged, null);
+        Log.AttemptSnoozed(logger, LogLevel.Information, "job_1", "a:b", "q", 1, 1, "snoozed", now, Forged, null);
+        Log.ScheduleBroken(logger, Forged, Forged, Forged);
+        Log.IdempotentSkipped(logger, "job_1", "a:b", "q", Forged, "job_0", now);
+        Log.IdempotentBusy(logger, "job_1", "a:b", "q", Forged, "job_0", now);
+        Log.IdempotencyFailOpen(logger, "job_1", "a:b", "q", Forged);
+        Log.IdempotencyFailClosed(logger, "job_1", "a:b", "q", Forged, now);
+        Log.IdempotencyCompleteFailed(logger, "job_1", "a:b", "q", Forged, Forged);
+        Log.IdempotencyTakenOver(logger, "job_1", "a:b", "q", Forged);
+        Log.IdempotencyReleaseFailed(logger, "job_1", "a:b", "q", Forged, Forged);
+        Log.IdempotencyExtendFailed(logger, 1, Forged);
+        Log.SignalWaitFailed(logger, "job_1", "a:b", "q", "approved", Forged);
+
+        Assert.Equal(13, provider.Entries.Count);
+        Assert.All(provider.Entries, e =>
+        {
+            Assert.DoesNotContain(e.Message, char.IsControl);
+            Assert.Contains(@"x\nfake line \u001b[31m\r", e.Message, StringComparison.Ordinal);
+            Assert.All(e.OwnFields.Values.OfType<string>(), v => Assert.DoesNotContain(v, char.IsControl));
+        });
+    }
+}
