@@ -16,6 +16,7 @@ try
     ServerAddresses.UseDefaultIfNoneConfigured(builder);
     LoopbackHosts.AllowOnlyThoseWithoutKeys(builder);
     StartupLogging.HoldBackHostStartFailureLogs(builder.Logging);
+    EscapingConsoleFormatter.Register(builder.Logging);
     LaterTraceparentVersions.Register(builder.Services);
 
     // Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.

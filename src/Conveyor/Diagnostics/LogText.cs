@@ -5,28 +5,27 @@ using System.Text;
 
 namespace Conveyor;
 
-/// <summary>
-/// Text that comes from outside the server (a handler's exception message, an idempotency key taken from a payload, a
-/// store client's error) as a log line carries it: every control character (<see cref="char.IsControl(char)"/>: U+0000
-/// to U+001F, U+007F to U+009F) written as an escape, <c>\n</c>, <c>\r</c> and <c>\t</c> by name and the others as
-/// <c>\u001b</c>. A plain-text console writes a message as it is, so a raw line break would start what reads as a log
-/// line of its own, and an ESC sequence would colour, move or clear the operator's terminal. Backslashes are left as
-/// they are: a message that spells <c>\n</c> itself is shown as it was written, and cannot do more than that.
-/// </summary>
+// Text that comes from outside the server (a handler's exception message, an idempotency key taken from a payload, a
+// store client's error) as a log line carries it: every control character (char.IsControl: U+0000 to U+001F, U+007F to
+// U+009F) written as an escape, \n, \r and \t by name and the others as \u001b. A plain-text console writes a message
+// as it is, so a raw line break would start what reads as a log line of its own, and an ESC sequence would colour,
+// move or clear the operator's terminal. Backslashes are left as they are: a message that spells \n itself is shown as
+// it was written, and cannot do more than that.
+// Plain comments, not XML docs: the bundled server compiles this file too (for its console formatter), and its OpenAPI
+// generator reads the XML docs of the server and of the packages it references into one table keyed by member, where
+// a member documented twice stops every document with a duplicate key (as SettingDescriptions says).
 internal static class LogText
 {
     private static readonly SearchValues<char> Controls = SearchValues.Create(
         string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7f, 0x21)).Select(static c => (char)c)));
 
-    /// <summary>The text with every control character escaped; the same instance when it holds none.</summary>
+    // The text with every control character escaped; the same instance when it holds none.
     [return: NotNullIfNotNull(nameof(text))]
     public static string? Escape(string? text) => Escaped(text, keepLineBreaks: false);
 
-    /// <summary>
-    /// As <see cref="Escape(string?)"/>, but each <see cref="Environment.NewLine"/> is kept: for an exception's text, whose
-    /// stack frames are lines of their own. A line break inside a message still breaks the line there; the console
-    /// formatter indents or joins what follows, so it cannot pass for an entry of its own.
-    /// </summary>
+    // As Escape, but each Environment.NewLine is kept: for an exception's text, whose stack frames are lines of their
+    // own. A line break left in it breaks the line there; the console formatter indents or joins what follows, so it
+    // cannot pass for an entry of its own.
     public static string EscapeKeepingLineBreaks(string text) => Escaped(text, keepLineBreaks: true);
 
     private static string Escaped(string? text, bool keepLineBreaks)
