@@ -94,6 +94,9 @@ internal static partial class Log
     [LoggerMessage(905, LogLevel.Debug, "This server's leases could not be listed in the store {store} after a failed dequeue; trying again")]
     public static partial void LeaseReconcileFailed(ILogger logger, Exception exception, string store);
 
+    [LoggerMessage(910, LogLevel.Debug, "Listing this server's leases in the store {store} was given up after {limit_ms} ms, the longest that lease-taking calls wait for it; trying again later")]
+    public static partial void LeaseListingCutOff(ILogger logger, string store, int limit_ms);
+
     [LoggerMessage(98, LogLevel.Error, "The recoverer could not renew this server's leases after an outage; it recovers expired leases anyway, this server's among them")]
     public static partial void OwnLeasesNotRenewed(ILogger logger, Exception exception);
 

@@ -138,11 +138,18 @@ internal sealed class AcknowledgementBatcher(
                 if (takeReleased && handOff?.NextRequest() is { } next)
                 {
                     // A call that fails may have leased released jobs all the same (its answer lost): the reconciler
-                    // looks for them once it has ended, the jobs it returned held.
-                    leaseCalls?.CallStarting();
+                    // looks for them once it has ended, the jobs it returned held. While it looks (only ever after a
+                    // failure), the call waits at its gate, briefly.
+                    var inFlight = false;
                     var failed = true;
                     try
                     {
+                        if (leaseCalls?.TryCallStarting() == false)
+                        {
+                            await leaseCalls.CallStartingAsync(abandonToken).ConfigureAwait(false);
+                        }
+
+                        inFlight = true;
                         var leased = (await store.AcknowledgeAndTakeReleasedAsync(batch, next, abandonToken).ConfigureAwait(false)).Leased;
                         var handBacks = leased.Count > 0 ? handOff.Take(leased) : null;
                         failed = false;
@@ -151,7 +158,10 @@ internal sealed class AcknowledgementBatcher(
                     finally
                     {
                         handOff.Answered(next);
-                        leaseCalls?.CallEnded(failed);
+                        if (inFlight)
+                        {
+                            leaseCalls?.CallEnded(failed);
+                        }
                     }
                 }
 

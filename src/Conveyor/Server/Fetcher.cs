@@ -66,8 +66,21 @@ internal sealed class Fetcher(
                 var failedInPart = false;
 
                 // A dequeue that fails may have leased jobs all the same (its answer lost): the reconciler looks for them
-                // once the call has ended, and never while one is in flight, whose jobs are not held yet.
-                leaseCalls?.CallStarting();
+                // once the call has ended, and never while one is in flight, whose jobs are not held yet. While it looks
+                // (only ever after a failure), a dequeue waits at its gate, briefly.
+                if (leaseCalls?.TryCallStarting() == false)
+                {
+                    try
+                    {
+                        await leaseCalls.CallStartingAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        freeSlots.Release(slots);
+                        throw;
+                    }
+                }
+
                 try
                 {
                     readySignal.DequeueStarting();

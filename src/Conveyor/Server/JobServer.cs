@@ -111,6 +111,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     /// <summary>Whether the workers run: started, and not stopping.</summary>
     internal bool IsRunning => _fetcher is not null && !_stopping;
 
+    /// <summary>What hands back the leases of lease-taking calls whose answer was lost; null before the start.</summary>
+    internal Server.LeaseReconciler? LeaseReconciler => _leaseReconciler;
+
     /// <summary>When the store last accepted this server's heartbeat; null before the first.</summary>
     internal DateTimeOffset? LastHeartbeatAt => _heartbeat?.LastBeatAt;
 
@@ -129,7 +132,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             handBack: ack => _batcher!.Add(ack), _stopFetching.Token);
         // Listings every lease-extension interval, until one begun a whole lease after the last failure finds nothing: a
         // lost call applied later than that leases a job whose lease has expired already, which the recoverer takes.
-        var leaseReconciler = _leaseReconciler = new Server.LeaseReconciler(_store, _held, _readySignal, ServerId, _options.LeaseDuration / 3, _options.LeaseDuration, _timeProvider, _logger);
+        // Lease-taking calls wait for a listing at most a tenth of a lease (400 ms by default): a store that answers
+        // lists in milliseconds, and the stores' own call timeouts (seconds) would stall the fetcher for longer than a
+        // listing is worth.
+        var leaseReconciler = _leaseReconciler = new Server.LeaseReconciler(_store, _held, _readySignal, ServerId, _options.LeaseDuration / 3, _options.LeaseDuration, _options.LeaseDuration / 10, _timeProvider, _logger);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval, leaseReconciler);
         var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler);
 

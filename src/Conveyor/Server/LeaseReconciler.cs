@@ -17,12 +17,17 @@ namespace Conveyor.Server;
 /// </summary>
 /// <remarks>
 /// A lease taken by a call still in flight is not held yet either, and handing it back would run its job twice. So a
-/// listing counts only if no lease-taking call was in flight when it began and none began or ended before it returned
-/// (a generation moved at every start and end); a call ends only once the jobs it leased are held. A listing that does
-/// not count is tried again shortly. The store may apply a lost call after the caller heard of its failure (a statement
-/// left running, a script queued on a frozen server), so listings go on, one every <paramref name="interval"/>, until one
-/// begun at least <paramref name="settleTime"/> after the last failure found nothing to hand back. No failure, no listing:
-/// the calls themselves only count.
+/// listing closes a gate first: a lease-taking call that would start now waits at it (<see cref="TryCallStarting"/>,
+/// <see cref="CallStartingAsync"/>), the listing waits for the calls in flight to end (a call ends only once the jobs it
+/// leased are held), lists, and opens the gate. On a busy server a dequeue is nearly always in flight, and without the
+/// gate nearly every listing met one. The gate is closed at most <paramref name="gateLimit"/> (a fraction of a lease),
+/// whether the call in flight or the listing is slow, fails or hangs: the listing is then cut off and tried again an
+/// <paramref name="interval"/> later, and the calls go on. As a guard should the gate open before the listing returns, a
+/// listing counts only if no call began or ended while it ran (a generation moved at every start and end); otherwise it
+/// is tried again shortly. The store may apply a lost call after the caller heard of its failure (a statement left
+/// running, a script queued on a frozen server), so listings go on, one every <paramref name="interval"/>, until one
+/// begun at least <paramref name="settleTime"/> after the last failure found nothing to hand back. No failure, no
+/// listing and no closed gate: the calls themselves only count, under one lock.
 /// </remarks>
 internal sealed class LeaseReconciler(
     IJobStore store,
@@ -31,6 +36,7 @@ internal sealed class LeaseReconciler(
     string serverId,
     TimeSpan interval,
     TimeSpan settleTime,
+    TimeSpan gateLimit,
     TimeProvider timeProvider,
     ILogger logger)
 {
@@ -42,11 +48,18 @@ internal sealed class LeaseReconciler(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false });
 
     private int _callsInFlight;
+    private int _callsAtGate;
     private int _listing;
     private long _generation;
 
     // When the last lease-taking call failed, while listings are due; null when none is.
     private long? _failedAt;
+
+    // Closed while set, for one listing; completed as it opens, which frees the calls waiting at it.
+    private TaskCompletionSource? _gate;
+
+    // Completed when the last call in flight ends while the gate is closed.
+    private TaskCompletionSource? _callsEnded;
 
     /// <summary>What one <see cref="RunOnceAsync"/> did.</summary>
     internal enum Outcome
@@ -54,8 +67,17 @@ internal sealed class LeaseReconciler(
         /// <summary>No call failed since the last listing that settled: nothing was asked of the store.</summary>
         NotDue,
 
-        /// <summary>A lease-taking call was in flight during the listing: it does not count, and is tried again shortly.</summary>
+        /// <summary>
+        /// A lease-taking call began or ended during the listing (the gate opened at its limit), or another listing ran:
+        /// it does not count, and is tried again shortly.
+        /// </summary>
         Raced,
+
+        /// <summary>
+        /// A call in flight or the listing outlasted the gate's limit: the gate opened and the listing was given up, to be
+        /// tried again an interval later.
+        /// </summary>
+        CutOff,
 
         /// <summary>The listing counted and found nothing to hand back.</summary>
         NothingToHandBack,
@@ -76,13 +98,52 @@ internal sealed class LeaseReconciler(
         }
     }
 
-    /// <summary>A lease-taking call is about to be sent.</summary>
-    public void CallStarting()
+    /// <summary>Lease-taking calls waiting at the closed gate.</summary>
+    internal int CallsAtGate => Volatile.Read(ref _callsAtGate);
+
+    /// <summary>
+    /// A lease-taking call is about to be sent: counts it in flight and returns true, unless the gate is closed for a
+    /// listing; then it returns false, and the caller sends its call after <see cref="CallStartingAsync"/>.
+    /// </summary>
+    public bool TryCallStarting()
     {
         lock (_lock)
         {
+            if (_gate is not null)
+            {
+                return false;
+            }
+
             _callsInFlight++;
             _generation++;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the gate to open, at most as long as the listing that closed it, then counts the call in flight as
+    /// <see cref="TryCallStarting"/> does. Throws only when <paramref name="cancellationToken"/> ends the wait; the call
+    /// is then not counted.
+    /// </summary>
+    public async Task CallStartingAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _callsAtGate);
+        try
+        {
+            while (!TryCallStarting())
+            {
+                Task opened;
+                lock (_lock)
+                {
+                    opened = _gate?.Task ?? Task.CompletedTask;
+                }
+
+                await opened.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsAtGate);
         }
     }
 
@@ -92,6 +153,7 @@ internal sealed class LeaseReconciler(
     /// </summary>
     public void CallEnded(bool failed)
     {
+        TaskCompletionSource? callsEnded = null;
         lock (_lock)
         {
             _callsInFlight--;
@@ -100,8 +162,14 @@ internal sealed class LeaseReconciler(
             {
                 _failedAt = timeProvider.GetTimestamp();
             }
+
+            if (_callsInFlight == 0)
+            {
+                (callsEnded, _callsEnded) = (_callsEnded, null);
+            }
         }
 
+        callsEnded?.TrySetResult();
         if (failed)
         {
             _failures.Writer.TryWrite(true);
@@ -127,7 +195,8 @@ internal sealed class LeaseReconciler(
     /// <summary>
     /// One listing at a graceful shutdown, once fetching stopped, if one is due: a dequeue cancelled by the shutdown may
     /// have been applied all the same. An acknowledgement that takes released jobs, sent before the stop, may still be in
-    /// flight: the listing waits for it, as long as <paramref name="cancellationToken"/> allows.
+    /// flight: the listing waits for it at its gate, as long as the gate's limit and <paramref name="cancellationToken"/>
+    /// allow.
     /// </summary>
     public async Task RunAtShutdownAsync(CancellationToken cancellationToken)
     {
@@ -170,6 +239,8 @@ internal sealed class LeaseReconciler(
                 }
                 else
                 {
+                    // After a cut-off listing too: the store is slow, and another so soon would hold up the calls again
+                    // for nothing.
                     wait = interval;
                     afterRace = FirstRetryAfterRace;
                 }
@@ -217,8 +288,9 @@ internal sealed class LeaseReconciler(
 
     private async Task<Outcome> ListAndHandBackAsync(CancellationToken cancellationToken)
     {
-        long generation;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long failedAt;
+        Task callsEnded;
         lock (_lock)
         {
             if (_failedAt is not { } failed)
@@ -226,22 +298,52 @@ internal sealed class LeaseReconciler(
                 return Outcome.NotDue;
             }
 
-            if (_callsInFlight > 0)
-            {
-                return Outcome.Raced;
-            }
-
-            (generation, failedAt) = (_generation, failed);
+            failedAt = failed;
+            _gate = gate;
+            callsEnded = _callsInFlight == 0 ? Task.CompletedTask : (_callsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        var listedAt = timeProvider.GetTimestamp();
-        var lapseMark = held.LapseMark;
-        var leases = await store.ListLeasesAsync(serverId, cancellationToken).ConfigureAwait(false);
-        lock (_lock)
+        long generation;
+        long listedAt;
+        long lapseMark;
+        IReadOnlyList<LeaseRef> leases;
+        using var limit = new CancellationTokenSource(gateLimit, timeProvider);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+
+        // The gate opens at the limit even if the store does not heed the token: the calls must not wait out a hung store.
+        using (bounded.Token.Register(() => OpenGate(gate)))
         {
-            if (_callsInFlight > 0 || _generation != generation)
+            try
             {
-                return Outcome.Raced;
+                await callsEnded.WaitAsync(bounded.Token).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    generation = _generation;
+                }
+
+                listedAt = timeProvider.GetTimestamp();
+                lapseMark = held.LapseMark;
+                leases = await store.ListLeasesAsync(serverId, bounded.Token).ConfigureAwait(false);
+
+                // Checked before the gate opens: the calls it lets through move the generation at once.
+                lock (_lock)
+                {
+                    if (_callsInFlight > 0 || _generation != generation)
+                    {
+                        return Outcome.Raced;
+                    }
+                }
+            }
+#pragma warning disable CA1031 // At the limit the listing is given up, however the store words its cancellation.
+            catch (Exception) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                Log.LeaseListingCutOff(logger, store.Name, (int)gateLimit.TotalMilliseconds);
+                return Outcome.CutOff;
+            }
+            finally
+            {
+                OpenGate(gate);
             }
         }
 
@@ -281,5 +383,19 @@ internal sealed class LeaseReconciler(
         }
 
         return handBacks is null ? Outcome.NothingToHandBack : Outcome.HandedBack;
+    }
+
+    /// <summary>Opens <paramref name="gate"/> if it is still the one closed, and frees the calls waiting at it.</summary>
+    private void OpenGate(TaskCompletionSource gate)
+    {
+        lock (_lock)
+        {
+            if (_gate == gate)
+            {
+                (_gate, _callsEnded) = (null, null);
+            }
+        }
+
+        gate.TrySetResult();
     }
 }

@@ -69,46 +69,54 @@ public sealed class LostLeaseReplyTests
     }
 
     [Fact]
-    public async Task ADequeueInFlight_DuringAListing_IsNotHandedBack()
+    public async Task ADequeueInFlight_WhenAListingIsDue_IsWaitedFor_AndNotHandedBack()
     {
-        var store = new InMemoryJobStore(TimeProvider.System);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new InMemoryJobStore(time);
         var held = new HeldJobs();
-        var reconciler = Reconciler(store, held);
+        var reconciler = Reconciler(store, held, time);
         await LeasedJobs.EnqueueAsync(store);
 
         // A dequeue failed, then another is sent: the store has leased its job, whose reply has not arrived yet.
-        reconciler.CallStarting();
+        Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: true);
-        reconciler.CallStarting();
+        Assert.True(reconciler.TryCallStarting());
         var inFlight = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
 
-        Assert.Equal(LeaseReconciler.Outcome.Raced, await reconciler.RunOnceAsync(CancellationToken.None));
+        // The listing closes the gate and waits for the call in flight before it reads the store.
+        var listing = reconciler.RunOnceAsync(CancellationToken.None);
+        Assert.False(listing.IsCompleted);
+        Assert.False(reconciler.TryCallStarting());
         await AssertStillLeasedAsync(store, inFlight);
 
-        // Its reply arrives: the job is held, and the listing that now counts knows its lease.
+        // Its reply arrives: the job is held, and the listing that now runs knows its lease.
         held.Add(new RunningJob(inFlight));
         reconciler.CallEnded(failed: false);
-        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await listing);
         await AssertStillLeasedAsync(store, inFlight);
+        Assert.True(reconciler.TryCallStarting());
     }
 
     [Fact]
-    public async Task ADequeueSentWhileTheListingRuns_IsNotHandedBack()
+    public async Task ADequeueSentOnceTheGateOpenedAtItsLimit_WhileTheListingRuns_IsNotHandedBack()
     {
-        var inner = new InMemoryJobStore(TimeProvider.System);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var inner = new InMemoryJobStore(time);
         await LeasedJobs.EnqueueAsync(inner);
         var held = new HeldJobs();
         LeaseReconciler reconciler = null!;
         LeasedJob? inFlight = null;
 
-        // The dequeue starts after the listing began and leases its job before the listing reads the store.
-        var store = ListingHook.Wrap(inner, async () =>
+        // The store is slow to answer the listing, past the gate's limit: the gate opens, a dequeue is sent and leases its
+        // job, then the listing's answer arrives all the same (a store that does not heed the token), with that lease.
+        var store = ListingHook.Wrap(inner, async _ =>
         {
-            reconciler.CallStarting();
+            time.Advance(GateLimit);
+            Assert.True(reconciler.TryCallStarting());
             inFlight = Assert.Single(await inner.DequeueAsync(Request(), CancellationToken.None));
-        });
-        reconciler = Reconciler(store, held);
-        reconciler.CallStarting();
+        }, heedsToken: false);
+        reconciler = Reconciler(store, held, time);
+        Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: true);
 
         Assert.Equal(LeaseReconciler.Outcome.Raced, await reconciler.RunOnceAsync(CancellationToken.None));
@@ -129,7 +137,7 @@ public sealed class LostLeaseReplyTests
         // Let lapse again (its run stopped past its lease, then its worker found nothing to record): still known.
         Assert.False(held.LetLapse(leased.Id, leased.LeaseToken));
 
-        reconciler.CallStarting();
+        Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: true);
 
         Assert.Equal(LeaseReconciler.Outcome.NothingToHandBack, await reconciler.RunOnceAsync(CancellationToken.None));
@@ -141,7 +149,7 @@ public sealed class LostLeaseReplyTests
     {
         var (store, calls) = ListingHook.Counting(new InMemoryJobStore(TimeProvider.System));
         var reconciler = Reconciler(store, new HeldJobs());
-        reconciler.CallStarting();
+        Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: false);
 
         Assert.Equal(LeaseReconciler.Outcome.NotDue, await reconciler.RunOnceAsync(CancellationToken.None));
@@ -154,7 +162,7 @@ public sealed class LostLeaseReplyTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var store = new InMemoryJobStore(time);
         var reconciler = Reconciler(store, new HeldJobs(), time);
-        reconciler.CallStarting();
+        Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: true);
 
         // Nothing yet, but the store may still apply the lost call.
@@ -174,12 +182,14 @@ public sealed class LostLeaseReplyTests
         Assert.False(reconciler.Due);
     }
 
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(4);
+    internal static readonly TimeSpan Settle = TimeSpan.FromSeconds(4);
 
-    private static LeaseReconciler Reconciler(IJobStore store, HeldJobs held, TimeProvider? time = null) =>
-        new(store, held, new JobReadySignal(), ServerId, Settle / 3, Settle, time ?? TimeProvider.System, NullLogger.Instance);
+    internal static readonly TimeSpan GateLimit = Settle / 10;
 
-    private static DequeueRequest Request() => new()
+    internal static LeaseReconciler Reconciler(IJobStore store, HeldJobs held, TimeProvider? time = null) =>
+        new(store, held, new JobReadySignal(), ServerId, Settle / 3, Settle, GateLimit, time ?? TimeProvider.System, NullLogger.Instance);
+
+    internal static DequeueRequest Request() => new()
     {
         Queues = [new QueueQuota(QueueName.Default, 1)],
         Limit = 1,
@@ -187,11 +197,11 @@ public sealed class LostLeaseReplyTests
         LeaseDuration = TimeSpan.FromMinutes(5),
     };
 
-    private static async Task AssertStillLeasedAsync(IJobStore store, LeasedJob job) =>
+    internal static async Task AssertStillLeasedAsync(IJobStore store, LeasedJob job) =>
         Assert.Contains(new LeaseRef(job.Id, job.LeaseToken), await store.ListLeasesAsync(ServerId, CancellationToken.None));
 
     /// <summary>Moves time on until the job is finished, and returns it.</summary>
-    private static async Task<JobInfo> FinishedAsync(IJobStore store, FakeTimeProvider time, string jobId)
+    internal static async Task<JobInfo> FinishedAsync(IJobStore store, FakeTimeProvider time, string jobId)
     {
         JobInfo? job = null;
         await Eventually.HoldsAsync(async () =>
@@ -208,18 +218,22 @@ public sealed class LostLeaseReplyTests
         return job!;
     }
 
-    /// <summary>Wraps a store: runs a hook before each listing of leases, or counts the listings.</summary>
+    /// <summary>
+    /// Wraps a store: runs a hook before each listing of leases (given the listing's token), or counts the listings. A
+    /// store that does not heed the token (<c>heedsToken: false</c>) answers the listing even once it is cancelled.
+    /// </summary>
     public class ListingHook : DispatchProxy
     {
         private IJobStore _inner = null!;
-        private Func<Task>? _before;
+        private Func<CancellationToken, Task>? _before;
+        private bool _heedsToken = true;
         private int _listings;
 
-        internal static IJobStore Wrap(IJobStore inner, Func<Task> before)
+        internal static IJobStore Wrap(IJobStore inner, Func<CancellationToken, Task> before, bool heedsToken = true)
         {
             var proxy = Create<IJobStore, ListingHook>();
             var control = (ListingHook)(object)proxy;
-            (control._inner, control._before) = (inner, before);
+            (control._inner, control._before, control._heedsToken) = (inner, before, heedsToken);
             return proxy;
         }
 
@@ -253,10 +267,10 @@ public sealed class LostLeaseReplyTests
         {
             if (_before is not null)
             {
-                await _before();
+                await _before(cancellationToken);
             }
 
-            return await _inner.ListLeasesAsync(serverId, cancellationToken);
+            return await _inner.ListLeasesAsync(serverId, _heedsToken ? cancellationToken : CancellationToken.None);
         }
     }
 }
