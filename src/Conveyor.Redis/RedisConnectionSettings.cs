@@ -41,7 +41,8 @@ internal static class RedisConnectionSettings
             // A Cluster primary that hangs keeps its connections open, so after the cluster fails it over the client
             // keeps sending that primary's slots to it, each call timing out, until it reads the layout again. With
             // StackExchange.Redis's 60 s, creates on those slots answered 503 for 14 s after the failover in our runs
-            // (bench/cluster-hang); every second, for 0-5 s. The price is one CLUSTER NODES (or INFO) per process a second.
+            // (bench/cluster-hang); every second, for 0-5 s. The price is an INFO replication to each connected node
+            // a second (and CLUSTER NODES when a role changed).
             options.ConfigCheckSeconds = ConfigCheckSeconds;
         }
 

@@ -62,17 +62,64 @@ public sealed class EnqueueBatcherTests
         }
     }
 
-    /// <summary>A store whose enqueues of one queue wait until <see cref="Release"/>.</summary>
+    [Fact]
+    public async Task CreatesToManyQueuesAtOnce_MakeAtMostSixteenWritesAtATime_AndAreAllStored()
+    {
+        var store = HangingQueueStore.Create(new InMemoryJobStore(TimeProvider.System), queue: null);
+        var hanging = (HangingQueueStore)(object)store;
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["RateLimit:Enabled"] = "false" },
+            services: s => s.Replace(ServiceDescriptor.Singleton(typeof(IJobStore), store)));
+        try
+        {
+            var posts = Enumerable.Range(0, 40).Select(i => app.PostJobAsync($$"""{"type": "test:noop", "queue": "tenant-{{i}}"}""")).ToList();
+            await WaitUntilAsync(() => hanging.InFlight == Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
+            var batcher = app.Services.GetRequiredService<Conveyor.AspNetCore.JobsApi.EnqueueBatcher>();
+            await WaitUntilAsync(() => batcher.Waiting == 40 - Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
+
+            hanging.Release.TrySetResult();
+            var responses = await Task.WhenAll(posts).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+            Assert.Equal(Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight, hanging.MostInFlight);
+            Assert.Equal(40, (await app.StoredJobsAsync()).Count);
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+        finally
+        {
+            hanging.Release.TrySetResult();
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition was not met within 10 s");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>A store whose enqueues of one queue (of every queue when it is null) wait until <see cref="Release"/>.</summary>
     public class HangingQueueStore : DispatchProxy
     {
         private IJobStore _inner = null!;
-        private string _queue = "";
+        private string? _queue;
+        private int _inFlight;
+        private int _mostInFlight;
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public int MostInFlight => Volatile.Read(ref _mostInFlight);
 
         public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public static IJobStore Create(IJobStore inner, string queue)
+        public static IJobStore Create(IJobStore inner, string? queue)
         {
             var proxy = Create<IJobStore, HangingQueueStore>();
             ((HangingQueueStore)(object)proxy)._inner = inner;
@@ -83,7 +130,7 @@ public sealed class EnqueueBatcherTests
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             if (targetMethod!.Name is nameof(IJobStore.EnqueueManyAsync)
-                && ((IReadOnlyList<NewJob>)args![0]!).Any(j => j.Queue == _queue))
+                && ((IReadOnlyList<NewJob>)args![0]!).Any(j => _queue is null || j.Queue == _queue))
             {
                 return new ValueTask<IReadOnlyList<EnqueueResult>>(HoldThenEnqueueAsync((IReadOnlyList<NewJob>)args[0]!));
             }
@@ -100,9 +147,22 @@ public sealed class EnqueueBatcherTests
 
         private async Task<IReadOnlyList<EnqueueResult>> HoldThenEnqueueAsync(IReadOnlyList<NewJob> jobs)
         {
+            var now = Interlocked.Increment(ref _inFlight);
+            for (var most = Volatile.Read(ref _mostInFlight); now > most; most = Volatile.Read(ref _mostInFlight))
+            {
+                Interlocked.CompareExchange(ref _mostInFlight, now, most);
+            }
+
             Entered.TrySetResult();
-            await Release.Task;
-            return await _inner.EnqueueManyAsync(jobs, CancellationToken.None);
+            try
+            {
+                await Release.Task;
+                return await _inner.EnqueueManyAsync(jobs, CancellationToken.None);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
     }
 

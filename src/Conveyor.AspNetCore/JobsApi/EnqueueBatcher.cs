@@ -16,12 +16,21 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// froze holds its slots' scripts until the client's timeout) holds back the creates of its queue only, and its failure
 /// is theirs only. With one lane for every queue, a frozen primary failed the creates of every queue for as long as the
 /// client kept sending to it (each batch waited its 5 s and answered 503 whole, jobs stored on healthy primaries
-/// included). A lane lives while it has jobs waiting or a write in flight.
+/// included). A lane lives while it has jobs waiting or a write in flight, and at most
+/// <see cref="MaxWritesInFlight"/> lanes write at once.
 /// </remarks>
 internal sealed class EnqueueBatcher : IAsyncDisposable
 {
+    /// <summary>
+    /// Most lanes writing at once. Creates to many queues at once (a queue per tenant) would otherwise make as many
+    /// writes, each a pooled PostgreSQL connection that workers need too; past it, lanes wait their turn and their
+    /// jobs keep gathering, as one lane's do behind its write in flight.
+    /// </summary>
+    internal const int MaxWritesInFlight = 16;
+
     private readonly IJobClient _client;
     private readonly int _batchSize;
+    private readonly SemaphoreSlim _writes = new(MaxWritesInFlight, MaxWritesInFlight);
 
     // The lanes and whether the batcher still takes jobs; a lane's loop takes its jobs and ends under this lock too, so a
     // job added to a lane is always seen by its loop.
@@ -104,54 +113,68 @@ internal sealed class EnqueueBatcher : IAsyncDisposable
 
     private async Task RunAsync(Lane lane)
     {
-        var batch = new List<PendingEnqueue>(_batchSize);
-        var jobs = new List<NewJob>(_batchSize);
+        var batch = new List<PendingEnqueue>();
+        var jobs = new List<NewJob>();
         while (true)
         {
-            batch.Clear();
-            jobs.Clear();
-            lock (_lock)
+            // The turn comes before the jobs are taken: a request that stops waiting meanwhile leaves nothing stored.
+            await _writes.WaitAsync().ConfigureAwait(false);
+            try
             {
-                while (batch.Count < _batchSize && lane.Jobs.TryDequeue(out var pending))
+                batch.Clear();
+                jobs.Clear();
+                lock (_lock)
                 {
-                    _waiting--;
-                    if (pending.TryTake())
+                    while (batch.Count < _batchSize && lane.Jobs.TryDequeue(out var pending))
                     {
-                        batch.Add(pending);
-                        jobs.Add(pending.Job);
+                        _waiting--;
+                        if (pending.TryTake())
+                        {
+                            batch.Add(pending);
+                            jobs.Add(pending.Job);
+                        }
+                    }
+
+                    if (batch.Count == 0)
+                    {
+                        _lanes.Remove(lane.Queue);
+                        return;
                     }
                 }
 
-                if (batch.Count == 0)
-                {
-                    _lanes.Remove(lane.Queue);
-                    return;
-                }
+                await WriteAsync(batch, jobs).ConfigureAwait(false);
             }
+            finally
+            {
+                _writes.Release();
+            }
+        }
+    }
 
-            try
+    private async Task WriteAsync(List<PendingEnqueue> batch, List<NewJob> jobs)
+    {
+        try
+        {
+            // Not cancelled by any one request: the others of the batch still want their jobs stored.
+            var results = await _client.EnqueueManyAsync(jobs, CancellationToken.None).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
             {
-                // Not cancelled by any one request: the others of the batch still want their jobs stored.
-                var results = await _client.EnqueueManyAsync(jobs, CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    batch[i].Completion.TrySetResult(results[i]);
-                }
+                batch[i].Completion.TrySetResult(results[i]);
             }
-            catch (Exception e) when (e is not JobStoreUnavailableException && batch.Count > 1)
+        }
+        catch (Exception e) when (e is not JobStoreUnavailableException && batch.Count > 1)
+        {
+            // One job the store refused (rather than a store that is down) must not fail the others of its batch.
+            foreach (var pending in batch)
             {
-                // One job the store refused (rather than a store that is down) must not fail the others of its batch.
-                foreach (var pending in batch)
-                {
-                    await EnqueueAloneAsync(pending).ConfigureAwait(false);
-                }
+                await EnqueueAloneAsync(pending).ConfigureAwait(false);
             }
-            catch (Exception e)
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
             {
-                foreach (var pending in batch)
-                {
-                    pending.Completion.TrySetException(e);
-                }
+                pending.Completion.TrySetException(e);
             }
         }
     }
