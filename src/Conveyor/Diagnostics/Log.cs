@@ -145,7 +145,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            ScheduleFiredLine(logger, tenant, schedule, LogInstant.Format(tick), job_id, outcome);
+            ScheduleFiredLine(logger, tenant, LogText.Escape(schedule), LogInstant.Format(tick), job_id, outcome);
         }
     }
 
@@ -156,7 +156,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            ScheduleMisfiredLine(logger, tenant, schedule, missed, LogInstant.Format(first), LogInstant.Format(last), policy);
+            ScheduleMisfiredLine(logger, tenant, LogText.Escape(schedule), missed, LogInstant.Format(first), LogInstant.Format(last), policy);
         }
     }
 
@@ -167,7 +167,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            ScheduleOverlapSkippedLine(logger, tenant, schedule, LogInstant.Format(tick), job_id);
+            ScheduleOverlapSkippedLine(logger, tenant, LogText.Escape(schedule), LogInstant.Format(tick), job_id);
         }
     }
 

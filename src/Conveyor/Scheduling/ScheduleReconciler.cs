@@ -107,7 +107,7 @@ internal static class ScheduleReconciler
             if (await store.DeleteScheduleAsync(stale.Tenant, stale.Name, cancellationToken).ConfigureAwait(false))
             {
                 deleted++;
-                Log.ScheduleRemoved(logger, stale.Tenant, stale.Name);
+                Log.ScheduleRemoved(logger, LogText.Escape(stale.Tenant), LogText.Escape(stale.Name));
             }
         }
 

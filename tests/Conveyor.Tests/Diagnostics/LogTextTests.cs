@@ -56,8 +56,11 @@ public sealed class LogTextTests
         Log.IdempotencyReleaseFailed(logger, "job_1", "a:b", "q", Forged, Forged);
         Log.IdempotencyExtendFailed(logger, 1, Forged);
         Log.SignalWaitFailed(logger, "job_1", "a:b", "q", "approved", Forged);
+        Log.ScheduleFired(logger, "t", Forged, now, "job_1", "enqueued");
+        Log.ScheduleMisfired(logger, "t", Forged, 2, now, now, "skip");
+        Log.ScheduleOverlapSkipped(logger, "t", Forged, now, "job_1");
 
-        Assert.Equal(13, provider.Entries.Count);
+        Assert.Equal(16, provider.Entries.Count);
         Assert.All(provider.Entries, e =>
         {
             Assert.DoesNotContain(e.Message, char.IsControl);
