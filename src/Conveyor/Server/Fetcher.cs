@@ -58,16 +58,10 @@ internal sealed class Fetcher(
                     continue;
                 }
 
-                var request = Request(selector.NextQuotas(slots), slots);
-                var pacing = limits?.Rate?.Pacing;
-                var split = pacing?.Split(request.Queues, timeProvider.GetUtcNow());
-                IReadOnlyList<LeasedJob> jobs;
-                bool? drained = null;
-                var failedInPart = false;
-
                 // A dequeue that fails may have leased jobs all the same (its answer lost): the reconciler looks for them
                 // once the call has ended, and never while one is in flight, whose jobs are not held yet. While it looks
-                // (only ever after a failure), a dequeue waits at its gate, briefly.
+                // (only ever after a failure), a dequeue waits at its gate, briefly; its request is made after the wait,
+                // so that it reflects the queues and turns as they are then.
                 if (leaseCalls?.TryCallStarting() == false)
                 {
                     try
@@ -80,6 +74,13 @@ internal sealed class Fetcher(
                         throw;
                     }
                 }
+
+                var request = Request(selector.NextQuotas(slots), slots);
+                var pacing = limits?.Rate?.Pacing;
+                var split = pacing?.Split(request.Queues, timeProvider.GetUtcNow());
+                IReadOnlyList<LeasedJob> jobs;
+                bool? drained = null;
+                var failedInPart = false;
 
                 try
                 {

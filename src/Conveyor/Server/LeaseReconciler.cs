@@ -195,15 +195,15 @@ internal sealed class LeaseReconciler(
     /// <summary>
     /// One listing at a graceful shutdown, once fetching stopped, if one is due: a dequeue cancelled by the shutdown may
     /// have been applied all the same. An acknowledgement that takes released jobs, sent before the stop, may still be in
-    /// flight: the listing waits for it at its gate, as long as the gate's limit and <paramref name="cancellationToken"/>
-    /// allow.
+    /// flight: the listing waits for it, as long as <paramref name="cancellationToken"/> allows. Not for the gate's limit:
+    /// nothing waits at the gate any more (fetching stopped, released jobs are no longer taken).
     /// </summary>
     public async Task RunAtShutdownAsync(CancellationToken cancellationToken)
     {
         try
         {
             var wait = FirstRetryAfterRace;
-            while (await RunOnceAsync(cancellationToken).ConfigureAwait(false) == Outcome.Raced)
+            while (await ListOnceAsync(cancellationToken, Timeout.InfiniteTimeSpan).ConfigureAwait(false) == Outcome.Raced)
             {
                 await Task.Delay(wait, timeProvider, cancellationToken).ConfigureAwait(false);
                 wait = Doubled(wait);
@@ -268,7 +268,9 @@ internal sealed class LeaseReconciler(
     private TimeSpan Doubled(TimeSpan wait) => wait * 2 < interval ? wait * 2 : interval;
 
     /// <summary>One listing, if one is due, and the hand-back of what it found that this server does not know of.</summary>
-    internal async Task<Outcome> RunOnceAsync(CancellationToken cancellationToken)
+    internal async Task<Outcome> RunOnceAsync(CancellationToken cancellationToken) => await ListOnceAsync(cancellationToken, gateLimit).ConfigureAwait(false);
+
+    private async Task<Outcome> ListOnceAsync(CancellationToken cancellationToken, TimeSpan limitOfGate)
     {
         // The loop and the shutdown's listing may meet: one listing at a time, the other tries again.
         if (Interlocked.Exchange(ref _listing, 1) == 1)
@@ -278,7 +280,7 @@ internal sealed class LeaseReconciler(
 
         try
         {
-            return await ListAndHandBackAsync(cancellationToken).ConfigureAwait(false);
+            return await ListAndHandBackAsync(limitOfGate, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -286,9 +288,13 @@ internal sealed class LeaseReconciler(
         }
     }
 
-    private async Task<Outcome> ListAndHandBackAsync(CancellationToken cancellationToken)
+    private async Task<Outcome> ListAndHandBackAsync(TimeSpan limitOfGate, CancellationToken cancellationToken)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Made before the gate closes: nothing between its closing and the try that opens it again may throw.
+        using var limit = new CancellationTokenSource(limitOfGate, timeProvider);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         long failedAt;
         Task callsEnded;
         lock (_lock)
@@ -307,8 +313,6 @@ internal sealed class LeaseReconciler(
         long listedAt;
         long lapseMark;
         IReadOnlyList<LeaseRef> leases;
-        using var limit = new CancellationTokenSource(gateLimit, timeProvider);
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
 
         // The gate opens at the limit even if the store does not heed the token: the calls must not wait out a hung store.
         using (bounded.Token.Register(() => OpenGate(gate)))
@@ -330,7 +334,15 @@ internal sealed class LeaseReconciler(
                 {
                     if (_callsInFlight > 0 || _generation != generation)
                     {
-                        return Outcome.Raced;
+                        // A store that answered after the limit (Redis does not heed the token) let calls through the
+                        // open gate: cut off, as one that heeded it, not a race worth trying again at once.
+                        if (!limit.IsCancellationRequested)
+                        {
+                            return Outcome.Raced;
+                        }
+
+                        Log.LeaseListingCutOff(logger, store.Name, (int)limitOfGate.TotalMilliseconds);
+                        return Outcome.CutOff;
                     }
                 }
             }
@@ -338,7 +350,7 @@ internal sealed class LeaseReconciler(
             catch (Exception) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
             {
-                Log.LeaseListingCutOff(logger, store.Name, (int)gateLimit.TotalMilliseconds);
+                Log.LeaseListingCutOff(logger, store.Name, (int)limitOfGate.TotalMilliseconds);
                 return Outcome.CutOff;
             }
             finally

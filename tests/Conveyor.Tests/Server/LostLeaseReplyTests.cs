@@ -98,7 +98,7 @@ public sealed class LostLeaseReplyTests
     }
 
     [Fact]
-    public async Task ADequeueSentOnceTheGateOpenedAtItsLimit_WhileTheListingRuns_IsNotHandedBack()
+    public async Task ADequeueSentOnceTheGateOpenedAtItsLimit_WhileTheListingRuns_IsNotHandedBack_AndTheListingIsCutOff()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var inner = new InMemoryJobStore(time);
@@ -119,8 +119,37 @@ public sealed class LostLeaseReplyTests
         Assert.True(reconciler.TryCallStarting());
         reconciler.CallEnded(failed: true);
 
-        Assert.Equal(LeaseReconciler.Outcome.Raced, await reconciler.RunOnceAsync(CancellationToken.None));
+        // Cut off, as a listing the store gave up at the limit: tried again a third of a lease later, not at once.
+        Assert.Equal(LeaseReconciler.Outcome.CutOff, await reconciler.RunOnceAsync(CancellationToken.None));
         await AssertStillLeasedAsync(inner, inFlight!);
+    }
+
+    [Fact]
+    public async Task AtShutdown_AnAcknowledgementInFlightPastTheGatesLimit_IsWaitedFor_AndTheLostLeaseHandedBack()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, listings) = ListingHook.Counting(new InMemoryJobStore(time));
+        await LeasedJobs.EnqueueAsync(store);
+        var reconciler = Reconciler(store, new HeldJobs(), time);
+
+        // The dequeue the stop cancelled was applied all the same: its job is leased, unknown here.
+        Assert.True(reconciler.TryCallStarting());
+        var lost = Assert.Single(await store.DequeueAsync(Request(), CancellationToken.None));
+        reconciler.CallEnded(failed: true);
+
+        // An acknowledgement that takes released jobs, sent before the stop, is still in flight past the gate's limit:
+        // nothing waits at the gate any more, so the shutdown's listing waits for it within its own budget.
+        Assert.True(reconciler.TryCallStarting());
+        using var budget = new CancellationTokenSource();
+        var shutdown = reconciler.RunAtShutdownAsync(budget.Token);
+        time.Advance(GateLimit * 3);
+        Assert.Equal(0, listings());
+        reconciler.CallEnded(failed: false);
+        await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, listings());
+        var job = await store.GetAsync(TenantId.Default, lost.Id, CancellationToken.None);
+        Assert.Equal((JobState.Pending, 0), (job!.State, job.Attempts));
     }
 
     [Fact]
