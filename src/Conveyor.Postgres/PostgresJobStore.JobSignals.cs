@@ -44,19 +44,22 @@ public sealed partial class PostgresJobStore
         """;
 
     // The delivery: $1 tenant, $2 id, $3 signal step name, $4 wait step name, $5 payload, $6 now, $7 jobs channel,
-    // $8 now in .NET ticks (as the wait step holds its deadline), $9 how the snooze reason of a job parked for it begins
-    // (JobSignal.WaitReasonPrefix). No row: no such job of the tenant. Otherwise (state before, stored signal's length
-    // or null, stored now, resumed, timed out now, the job's deadline passed): a finished job, one past its deadline (it
+    // $8 now in .NET ticks (as the wait step holds its deadline), $9 how the snooze reason of a job parked for signals
+    // begins (JobSignal.WaitReasonStart), $10 the signal's name as that reason names it (JobSignal.QuotedName), found
+    // before the first $11 (JobSignal.WaitReasonUntil): byte for byte, as left() and strpos() compare under the column's
+    // deterministic collation. No row: no such job of the tenant. Otherwise (state before, stored signal's length or
+    // null, stored now, resumed, timed out now, the job's deadline passed): a finished job, one past its deadline (it
     // fails at its next attempt without reading its signals) or a signal stored before (delivered, or the empty step of
     // a timed-out wait) stores nothing; a wait whose deadline passed before any worker recorded it gets its timeout
     // recorded (the empty step) instead of the signal; a job parked waiting for it now (scheduled, with its wait's step,
-    // and a snooze reason beginning with $9: a wait step of an earlier attempt does not make a job snoozed for another
-    // reason a parked one) becomes pending now, as a requeue makes it, without its wait's snooze reason (it waits no
-    // longer), and its queue is NOTIFYed.
+    // and a snooze reason of a park that names it, alone or with other signals: a wait step of an earlier attempt does
+    // not make a job snoozed for another reason a parked one) becomes pending now, as a requeue makes it, without its
+    // wait's snooze reason (it waits no longer), and its queue is NOTIFYed.
     private const string SignalTemplate = """
         WITH target AS (
             SELECT id, state, coalesce(deadline <= $6, false) AS past_deadline,
-                   coalesce(left(snooze_reason, length($9)) = $9, false) AS parked
+                   coalesce(left(snooze_reason, length($9)) = $9
+                            AND strpos(snooze_reason, $10) BETWEEN 1 AND strpos(snooze_reason, $11), false) AS parked
             FROM :"schema".jobs WHERE tenant = $1 AND id = $2
         ), stored AS (
             SELECT s.result FROM :"schema".job_steps s JOIN target t ON s.job_id = t.id WHERE s.name = $3
@@ -139,7 +142,7 @@ public sealed partial class PostgresJobStore
             await using (var batch = LockedBatch(
                 jobId, SignalSql, P(tenant), P(jobId), Text(JobSignal.StepName(name)), Text(JobSignal.WaitStepName(name)),
                 P(payload.ToArray()), TimestampTz(now), P(_jobsChannel), Text(now.UtcTicks.ToString(CultureInfo.InvariantCulture)),
-                Text(JobSignal.WaitReasonPrefix(name))))
+                Text(JobSignal.WaitReasonStart), Text(JobSignal.QuotedName(name)), Text(JobSignal.WaitReasonUntil)))
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);

@@ -65,7 +65,7 @@ public sealed partial class RedisJobStore
             var result = (JobSignalResult)(int)await EvaluateQueueAsync(
                 db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
                 payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture),
-                JobSignal.WaitReasonPrefix(name)).ConfigureAwait(false);
+                JobSignal.WaitReasonStart, JobSignal.QuotedName(name), JobSignal.WaitReasonUntil).ConfigureAwait(false);
             if (result == JobSignalResult.Resumed)
             {
                 SignalJobsReady();

@@ -123,7 +123,7 @@ public sealed partial class SqliteJobStore
         // The wait step may be an earlier attempt's while the job is scheduled now for another reason (a snooze, a wait
         // for another signal), whose time the signal must not cut short: only the park's reason says it waits.
         if (state != JobState.Scheduled || wait is null
-            || snoozeReason?.StartsWith(JobSignal.WaitReasonPrefix(name), StringComparison.Ordinal) != true)
+            || !JobSignal.IsWaitReasonFor(snoozeReason, name))
         {
             return JobSignalResult.Delivered;
         }

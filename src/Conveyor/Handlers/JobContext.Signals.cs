@@ -10,7 +10,12 @@ namespace Conveyor;
 /// <summary>Waiting inside a job: for a signal from outside, or for a time, without holding a worker slot.</summary>
 public sealed partial class JobContext
 {
-    /// <summary>Set when the handler asked to wait for a signal (the processor parks the job after the handler ends).</summary>
+    private readonly Lock _signalWaitLock = new();
+
+    /// <summary>
+    /// Set when the handler asked to wait for a signal (the processor parks the job after the handler ends): every signal
+    /// this attempt waits for, so that a handler waiting for either of several (<c>Task.WhenAny</c>) is resumed by any.
+    /// </summary>
     internal JobSignalWaitRequest? SignalWaitRequest { get; private set; }
 
     /// <summary>True once the processor parked the job for <see cref="SignalWaitRequest"/>: nothing is acknowledged.</summary>
@@ -50,7 +55,7 @@ public sealed partial class JobContext
         var until = FromDeadlineStep(await RunStepCoreAsync(JobSignal.WaitStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + timeout))).ConfigureAwait(false));
         if (until > now)
         {
-            SignalWaitRequest = new JobSignalWaitRequest(name, until);
+            AddSignalWait(name, until);
             throw new JobSuspendedException($"Job {JobId} waits for signal '{name}' until {until:O}; the attempt ends here and the job runs again when the signal arrives or the time passes.");
         }
 
@@ -131,6 +136,18 @@ public sealed partial class JobContext
         var now = _timeProvider.GetUtcNow();
         var until = FromDeadlineStep(await RunOwnStepAsync(DeadlineSteps.SleepStepName(name), name, "Sleep", _ => ValueTask.FromResult(ToDeadlineStep(now + duration))).ConfigureAwait(false));
         await SleepUntilAsync(until).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds a wait to the attempt's: the job parks until the earliest deadline, resumed by any of the signals.</summary>
+    private void AddSignalWait(string name, DateTimeOffset until)
+    {
+        // Waits started together (Task.WhenAny) may finish on different threads.
+        lock (_signalWaitLock)
+        {
+            SignalWaitRequest = SignalWaitRequest is not { } waits ? new JobSignalWaitRequest([name], until)
+                : waits.Names.Contains(name, StringComparer.Ordinal) ? waits
+                : new JobSignalWaitRequest([.. waits.Names, name], until < waits.Until ? until : waits.Until);
+        }
     }
 
     private static ReadOnlyMemory<byte> ToDeadlineStep(DateTimeOffset until) => DeadlineSteps.Write(until);

@@ -1,4 +1,7 @@
 namespace Conveyor;
 
-/// <summary>A handler's request to end its attempt waiting for signal <paramref name="Name"/> until <paramref name="Until"/>.</summary>
-internal sealed record JobSignalWaitRequest(string Name, DateTimeOffset Until);
+/// <summary>
+/// A handler's request to end its attempt waiting for any of the signals <paramref name="Names"/> (in the order the
+/// handler started their waits) until <paramref name="Until"/>, the earliest of their deadlines.
+/// </summary>
+internal sealed record JobSignalWaitRequest(IReadOnlyList<string> Names, DateTimeOffset Until);

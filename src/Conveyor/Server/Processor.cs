@@ -201,7 +201,7 @@ internal sealed class Processor(
         switch (acknowledgement?.Outcome)
         {
             case null when context is { Parked: true, SignalWaitRequest: { } wait }:
-                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", wait.Name, wait.Until, traceId);
+                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", string.Join(", ", wait.Names), wait.Until, traceId);
                 break;
             case null:
                 Log.AttemptLeaseLost(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "lease_lost", traceId);
@@ -359,13 +359,13 @@ internal sealed class Processor(
         JobSignalWait decided;
         try
         {
-            var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Name, wait.Until));
-            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Name, until, reason, CancellationToken.None).ConfigureAwait(false);
+            var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
+            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names[^1], until, reason, CancellationToken.None).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException e)
         {
             // Nothing was recorded: the lease expires and the recoverer runs the job again, which waits again.
-            Log.SignalWaitFailed(logger, job.Id, job.Type, job.Queue, wait.Name, e.Message);
+            Log.SignalWaitFailed(logger, job.Id, job.Type, job.Queue, string.Join(", ", wait.Names), e.Message);
             return null;
         }
 
@@ -383,7 +383,7 @@ internal sealed class Processor(
                     JobId = job.Id,
                     LeaseToken = job.LeaseToken,
                     Outcome = AckOutcome.Cancelled,
-                    Error = new JobError(job.Attempt, $"Cancelled while waiting for signal '{wait.Name}'.", null, null, timeProvider.GetUtcNow()),
+                    Error = new JobError(job.Attempt, $"Cancelled while waiting for {(wait.Names.Count == 1 ? "signal" : "signals")} {string.Join(", ", wait.Names.Select(JobSignal.QuotedName))}.", null, null, timeProvider.GetUtcNow()),
                     ItemErrors = context.ItemErrors,
                 };
             default:

@@ -22,8 +22,9 @@ public interface IJobSignalStore
     /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
     /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
     /// delivery of the signal makes it pending at once; the promoter makes it pending at <paramref name="until"/>. The
-    /// reason begins with <see cref="JobSignal.WaitReasonPrefix"/> (as <see cref="JobSignal.WaitReason"/> does): it is
-    /// what tells a delivery that the job is parked for this signal.</item>
+    /// reason is a park's (<see cref="JobSignal.WaitReason(IReadOnlyList{string}, DateTimeOffset)"/>), naming this signal
+    /// and any others the handler waits for at once (<c>Task.WhenAny</c>): it is what tells a delivery of any of them
+    /// that the job is parked for it (<see cref="JobSignal.IsWaitReasonFor"/>).</item>
     /// </list>
     /// </summary>
     ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken);
@@ -33,8 +34,8 @@ public interface IJobSignalStore
     /// JSON from the HTTP API) to the tenant's job: stored on the job (<see cref="JobSignalResult.Delivered"/>), and if the
     /// job is parked waiting for it now, made pending at once, at the back of its queue, its snooze reason cleared (it waits
     /// no longer) (<see cref="JobSignalResult.Resumed"/>). Parked for it now is: scheduled, with the wait's step
-    /// (<see cref="JobSignal.WaitStepName"/>), and a snooze reason that begins with <see cref="JobSignal.WaitReasonPrefix"/>
-    /// of that name. A job scheduled for another reason (a snooze, a wait for another signal) keeps its time even when an
+    /// (<see cref="JobSignal.WaitStepName"/>), and a snooze reason of a park that names it, alone or with other signals
+    /// (<see cref="JobSignal.IsWaitReasonFor"/>, byte for byte). A job scheduled for another reason (a snooze, a wait for other signals) keeps its time even when an
     /// earlier attempt's wait step for this signal is on it (that attempt lost its lease before it parked, or the parked
     /// job was requeued): the signal is only stored, for the next attempt's wait.
     /// A job that has not reached its wait keeps the signal until it does. Refused, with nothing changed: another

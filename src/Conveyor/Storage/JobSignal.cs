@@ -58,16 +58,53 @@ public static class JobSignal
     public static bool WaitHasTimedOut(ReadOnlySpan<byte> waitStep, DateTimeOffset now) =>
         Handlers.DeadlineSteps.TryRead(waitStep, out var until) && until <= now;
 
+    /// <summary>How the reason of every job parked waiting for signals begins (<see cref="WaitReason(IReadOnlyList{string}, DateTimeOffset)"/>).</summary>
+    public const string WaitReasonStart = "Waiting for signal";
+
+    /// <summary>What follows the names in the reason of a job parked waiting for signals, before the wait's deadline.</summary>
+    public const string WaitReasonUntil = " until ";
+
     /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
-    public static string WaitReason(string name, DateTimeOffset until) =>
-        string.Create(CultureInfo.InvariantCulture, $"{WaitReasonPrefix(name)}{until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+    public static string WaitReason(string name, DateTimeOffset until) => WaitReason([name], until);
 
     /// <summary>
-    /// How the reason of a job parked for signal <paramref name="name"/> begins (<see cref="WaitReason"/>): what tells a
-    /// store that a scheduled job is parked for that signal now, and not snoozed for another reason (a rate limit, a
-    /// sleep, a wait for another signal) while the wait step of an earlier attempt is still on it.
+    /// The reason a job parked waiting for any of the signals <paramref name="names"/> shows (<see cref="JobInfo.SnoozeReason"/>):
+    /// "Waiting for signal 'a' until …" for one, "Waiting for signals 'a', 'b' until …" for several, each name quoted
+    /// (<see cref="QuotedName"/>), <paramref name="until"/> the earliest of their deadlines.
     /// </summary>
-    public static string WaitReasonPrefix(string name) => "Waiting for signal '" + name + "' until ";
+    public static string WaitReason(IReadOnlyList<string> names, DateTimeOffset until)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentOutOfRangeException.ThrowIfZero(names.Count);
+        var quoted = string.Join(", ", names.Select(QuotedName));
+        var plural = names.Count == 1 ? "" : "s";
+        return string.Create(CultureInfo.InvariantCulture, $"{WaitReasonStart}{plural} {quoted}{WaitReasonUntil}{until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+    }
+
+    /// <summary>
+    /// Signal <paramref name="name"/> as a wait's reason names it: in single quotes, which no signal name contains, so
+    /// that the quoted name is found in a reason only where the reason names that signal.
+    /// </summary>
+    public static string QuotedName(string name) => "'" + name + "'";
+
+    /// <summary>
+    /// True when <paramref name="reason"/>, a scheduled job's snooze reason, is that of a park waiting for signal
+    /// <paramref name="name"/> (alone or with others, <see cref="WaitReason(IReadOnlyList{string}, DateTimeOffset)"/>): it
+    /// begins with <see cref="WaitReasonStart"/> and names the signal (<see cref="QuotedName"/>) before the first
+    /// <see cref="WaitReasonUntil"/>. What tells a store that the job waits for that signal now, and is not snoozed for
+    /// another reason (a rate limit, a sleep, a wait for other signals) while the wait step of an earlier attempt is
+    /// still on it. Ordinal, as each store compares: byte for byte.
+    /// </summary>
+    public static bool IsWaitReasonFor(string? reason, string name)
+    {
+        if (reason is null || !reason.StartsWith(WaitReasonStart, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var quoted = reason.IndexOf(QuotedName(name), StringComparison.Ordinal);
+        return quoted >= 0 && quoted < reason.IndexOf(WaitReasonUntil, StringComparison.Ordinal);
+    }
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
 

@@ -89,7 +89,7 @@ public sealed partial class InMemoryJobStore
             // The wait step may be an earlier attempt's while the job is scheduled now for another reason (a snooze, a
             // wait for another signal), whose time the signal must not cut short: only the park's reason says it waits.
             if (job.State != JobState.Scheduled || wait is null
-                || job.SnoozeReason?.StartsWith(JobSignal.WaitReasonPrefix(name), StringComparison.Ordinal) != true)
+                || !JobSignal.IsWaitReasonFor(job.SnoozeReason, name))
             {
                 return ValueTask.FromResult(JobSignalResult.Delivered);
             }
