@@ -311,6 +311,62 @@ public abstract class SignalTests : JobStoreTestBase
         Assert.Equal(JobSignalResult.Resumed, await SignalAsync(first.Id, name: Other));
     }
 
+    /// <summary>Parks a new job as a handler waiting for any of <paramref name="names"/> (Task.WhenAny) does: a wait step for each.</summary>
+    private async Task<LeasedJob> ParkForAnyAsync(DateTimeOffset until, string reason, params string[] names)
+    {
+        var leased = await RunUntilWaitAsync(until);
+        foreach (var name in names.Where(n => n != Name))
+        {
+            Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(name), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
+        }
+
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names[^1], until, reason, Ct)).Outcome);
+        return leased;
+    }
+
+    [Theory]
+    [InlineData(Name)]
+    [InlineData("rejected")]
+    public async Task Signal_ToAJobParkedForEitherOfTwoSignals_ResumesIt_WhicheverComes(string name)
+    {
+        var until = Now.AddHours(2);
+        var reason = JobSignal.WaitReason([Name, "rejected"], until);
+        Assert.Equal("Waiting for signals 'approved', 'rejected' until 2026-01-01T02:00:00Z.", reason);
+        var leased = await ParkForAnyAsync(until, reason, Name, "rejected", "shipped");
+
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id, name: "shipped"));
+        var job = await GetAsync(leased.Id);
+        Assert.Equal((JobState.Scheduled, until, reason), (job.State, job.ScheduledAt, job.SnoozeReason));
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id, name: name));
+        job = await GetAsync(leased.Id);
+        Assert.Equal((JobState.Pending, null), (job.State, job.SnoozeReason));
+    }
+
+    [Fact]
+    public async Task Signal_WhoseNameIsPartOfAnotherNameInTheParksReason_IsKeptWithoutResumingIt()
+    {
+        var until = Now.AddHours(2);
+        var reason = JobSignal.WaitReason(["approved-2", "pre-approved", "approved.x"], until);
+        var leased = await ParkForAnyAsync(until, reason, Name, "approved-2", "pre-approved", "approved.x");
+
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal((JobState.Scheduled, until, reason), (job.State, job.ScheduledAt, job.SnoozeReason));
+    }
+
+    [Fact]
+    public async Task Signal_ToAJobParkedWithTheSingleSignalReasonOfEarlierVersions_ResumesIt()
+    {
+        var until = Now.AddHours(2);
+        var leased = await ParkForAnyAsync(until, "Waiting for signal 'approved' until 2026-01-01T02:00:00Z.", Name);
+
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+
+        await AssertStateAsync(leased.Id, JobState.Pending);
+    }
+
     [Fact]
     public async Task Signal_ToAJobParkedAgainForIt_AfterARequeue_ResumesIt()
     {
