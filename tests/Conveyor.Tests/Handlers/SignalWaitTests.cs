@@ -53,6 +53,31 @@ public sealed class SignalWaitTests
     }
 
     [Fact]
+    public async Task AHandlerWaitingForEitherOfTwoSignals_IsParkedForBoth_AndResumedByTheFirst()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+        {
+            log.Enqueue($"start@{context.Attempt}");
+            var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            var rejected = context.WaitForSignalAsync<Approval>("rejected", TimeSpan.FromHours(2), cancellationToken).AsTask();
+            var first = await Task.WhenAny(approved, rejected);
+            var decision = await first;
+            log.Enqueue((first == approved ? "approved by " : "rejected by ") + decision?.By);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.StartsWith("Waiting for signals 'approved', 'rejected' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", "start@1", "approved by ada"], log);
+    }
+
+    [Fact]
     public async Task AParkedAttempt_IsCountedAsSnoozed_NotAsReleased_AndItsResumedAttemptAsSuccess()
     {
         var log = new ConcurrentQueue<string>();
