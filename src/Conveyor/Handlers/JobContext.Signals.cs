@@ -11,6 +11,7 @@ namespace Conveyor;
 public sealed partial class JobContext
 {
     private readonly Lock _signalWaitLock = new();
+    private List<Task>? _pendingSignalWaits;
 
     /// <summary>
     /// Set when the handler asked to wait for a signal (the processor parks the job after the handler ends): every signal
@@ -38,7 +39,35 @@ public sealed partial class JobContext
     /// <returns>The signal's payload as delivered (JSON from the HTTP API), or null when the timeout passed first.</returns>
     /// <exception cref="JobSuspendedException">The job must wait: the attempt ends here.</exception>
     /// <exception cref="OperationCanceledException">The attempt lost the job's lease, or the job's cancellation was requested.</exception>
-    public async ValueTask<ReadOnlyMemory<byte>?> WaitForSignalAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<ReadOnlyMemory<byte>?> WaitForSignalAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var wait = WaitForSignalCoreAsync(name, timeout, cancellationToken);
+        if (wait.IsCompleted)
+        {
+            return wait;
+        }
+
+        // Still reading or writing the job's steps: the processor lets it finish before it parks the job, so that a wait
+        // started beside the one the handler ended on (Task.WhenAny) is one the park waits for too.
+        var task = wait.AsTask();
+        lock (_signalWaitLock)
+        {
+            (_pendingSignalWaits ??= []).Add(task);
+        }
+
+        return new ValueTask<ReadOnlyMemory<byte>?>(task);
+    }
+
+    /// <summary>Completes when every wait the handler started has finished (returned or thrown), whatever its outcome.</summary>
+    internal Task SignalWaitsFinishedAsync()
+    {
+        lock (_signalWaitLock)
+        {
+            return _pendingSignalWaits is { Count: > 0 } pending ? Task.WhenAll(pending) : Task.CompletedTask;
+        }
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>?> WaitForSignalCoreAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
         JobSignal.Validate(name, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Conveyor.Storage;
@@ -12,7 +13,9 @@ public sealed partial class JobContext
     // Built on first use only: a context without ConveyorJsonOptions in its services (a handler's unit test) gets the
     // defaults with the same resolver the payload serializer would pick, and a Native AOT app never builds it.
     private static JsonSerializerOptions? _defaultJsonOptions;
-    private Dictionary<string, ReadOnlyMemory<byte>>? _steps;
+    private readonly Lock _stepsLock = new();
+    private ConcurrentDictionary<string, ReadOnlyMemory<byte>>? _steps;
+    private Task<ConcurrentDictionary<string, ReadOnlyMemory<byte>>>? _stepsRead;
     private HashSet<string>? _usedStepNames;
 
     /// <summary>
@@ -153,19 +156,36 @@ public sealed partial class JobContext
         Services.GetService<IOptions<ConveyorJsonOptions>>()?.Value.SerializerOptions
         ?? (_defaultJsonOptions ??= new JobPayloadSerializer(Options.Create(new ConveyorJsonOptions())).Options);
 
-    /// <summary>The job's stored steps, read once per attempt at its first step; a context without a store keeps its own.</summary>
     /// <summary>Starts the attempt with these steps already stored (Conveyor.Testing's finished steps and delivered signals).</summary>
     internal void SeedSteps(IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> steps) =>
-        _steps = new Dictionary<string, ReadOnlyMemory<byte>>(steps, StringComparer.Ordinal);
+        _steps = new ConcurrentDictionary<string, ReadOnlyMemory<byte>>(steps, StringComparer.Ordinal);
 
-    private async ValueTask<Dictionary<string, ReadOnlyMemory<byte>>> StepsAsync()
+    /// <summary>
+    /// The job's stored steps, read once per attempt at its first step; a context without a store keeps its own. Waits
+    /// started together (<c>Task.WhenAny</c>) share one read and may finish on different threads.
+    /// </summary>
+    private ValueTask<ConcurrentDictionary<string, ReadOnlyMemory<byte>>> StepsAsync()
     {
-        if (_steps is not null)
+        if (_steps is { } steps)
         {
-            return _steps;
+            return ValueTask.FromResult(steps);
         }
 
-        var steps = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        lock (_stepsLock)
+        {
+            // A read that failed (the store out of reach) is tried again by the next step.
+            if (_stepsRead is null || _stepsRead.IsFaulted || _stepsRead.IsCanceled)
+            {
+                _stepsRead = ReadStepsAsync();
+            }
+
+            return new ValueTask<ConcurrentDictionary<string, ReadOnlyMemory<byte>>>(_stepsRead);
+        }
+    }
+
+    private async Task<ConcurrentDictionary<string, ReadOnlyMemory<byte>>> ReadStepsAsync()
+    {
+        var steps = new ConcurrentDictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
         if (_store is IJobStepStore store)
         {
             foreach (var stored in await store.GetStepsAsync(Tenant, JobId, CancellationToken).ConfigureAwait(false) ?? [])

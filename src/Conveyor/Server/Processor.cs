@@ -107,6 +107,12 @@ internal sealed class Processor(
             await scope.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (context.Exception is JobSuspendedException)
+        {
+            // A handler waiting for either of several signals may end on one wait while another still reads the job's steps.
+            await context.SignalWaitsFinishedAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         var acknowledgement = context.SignalWaitRequest is { } wait && context.Exception is JobSuspendedException
             ? await ParkAsync(run, context, wait).ConfigureAwait(false)
             : Decide(run, context);

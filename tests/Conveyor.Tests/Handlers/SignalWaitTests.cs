@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Conveyor.Diagnostics;
 using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -75,6 +76,52 @@ public sealed class SignalWaitTests
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
         Assert.Equal(["start@1", "start@1", "approved by ada"], log);
+    }
+
+    private sealed class AttemptScope : IDisposable
+    {
+        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Dispose() => Disposed.TrySetResult();
+    }
+
+    [Fact]
+    public async Task AWaitStillWritingItsDeadline_WhenTheHandlerEndsOnAnother_IsOneTheParkWaitsForToo()
+    {
+        // A remote store answers the second wait's write after the first wait has ended the attempt (Task.WhenAny).
+        var log = new ConcurrentQueue<string>();
+        var (store, held) = HeldStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), JobSignal.WaitStepName("rejected"));
+        AttemptScope? firstScope = null;
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            configureServices: s => s.AddScoped<AttemptScope>(),
+            configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+            {
+                Interlocked.CompareExchange(ref firstScope, context.Services.GetRequiredService<AttemptScope>(), null);
+                var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+                var rejected = context.WaitForSignalAsync<Approval>("rejected", TimeSpan.FromHours(1), cancellationToken).AsTask();
+                await Task.WhenAny(approved, rejected);
+                if (approved.IsCompletedSuccessfully || rejected.IsCompletedSuccessfully)
+                {
+                    log.Enqueue(approved.IsCompletedSuccessfully ? "approved by " + (await approved)?.By : "rejected by " + (await rejected)?.By);
+                    return;
+                }
+
+                log.Enqueue("waits");
+                await approved;
+            }));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+        await Eventually.HoldsAsync(() => Task.FromResult(firstScope is not null));
+        await firstScope!.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        held.Release();
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.StartsWith("Waiting for signals 'approved', 'rejected' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "rejected", """{"By":"bob"}"""u8.ToArray(), CancellationToken.None));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(["waits", "rejected by bob"], log);
     }
 
     [Fact]
