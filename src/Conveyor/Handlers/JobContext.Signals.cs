@@ -32,6 +32,8 @@ public sealed partial class JobContext
     /// timeout passes. The handler then runs again from the start: its finished steps (<c>RunStepAsync</c>) are skipped
     /// and this call returns the payload, or null once the timeout has passed. The outcome of a wait is decided once and
     /// kept on the job: every later attempt gets the same answer, and a signal that comes after the timeout is refused.
+    /// Waits for several signals started together (awaited with <c>Task.WhenAll</c>) park the job for all of them, until
+    /// the earliest deadline, and the first signal to arrive resumes it.
     /// </summary>
     /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</param>
     /// <param name="timeout">How long to wait, from the first attempt that reaches this call; zero checks without waiting.</param>
