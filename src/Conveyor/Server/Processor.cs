@@ -110,7 +110,10 @@ internal sealed class Processor(
         if (context.Exception is JobSuspendedException)
         {
             // A handler waiting for either of several signals may end on one wait while another still reads the job's steps.
-            await context.SignalWaitsFinishedAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Bounded: the job's timeout no longer stops them, and a wait the store never answers must not hold the slot;
+            // the park then names the waits that finished.
+            await context.SignalWaitsFinishedAsync().WaitAsync(SignalWaitsBound, timeProvider, CancellationToken.None)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         var acknowledgement = context.SignalWaitRequest is { } wait && context.Exception is JobSuspendedException
@@ -348,6 +351,29 @@ internal sealed class Processor(
     /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
     /// (nothing more to record) or the lease was lost.
     /// </summary>
+    /// <summary>How long a suspended handler's other signal waits may still take to store their deadlines.</summary>
+    internal static readonly TimeSpan SignalWaitsBound = TimeSpan.FromSeconds(5);
+
+    private async Task<bool> AnotherSignalArrivedAsync(LeasedJob job, JobSignalWaitRequest wait)
+    {
+        var steps = await store.GetStepsAsync(job.Tenant, job.Id, CancellationToken.None).ConfigureAwait(false);
+        if (steps is null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < wait.Names.Count - 1; i++)
+        {
+            var stepName = JobSignal.StepName(wait.Names[i]);
+            if (steps.Any(step => string.Equals(step.Name, stepName, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private async Task<JobAcknowledgement?> ParkAsync(RunningJob run, JobContext context, JobSignalWaitRequest wait)
     {
         var job = run.Job;
@@ -365,6 +391,14 @@ internal sealed class Processor(
         JobSignalWait decided;
         try
         {
+            // The park's own check covers one name; a signal for another one delivered while the attempt ran (after it read
+            // the job's steps) would be kept and not resume the job. Read again just before: then only a delivery within
+            // this one round trip is missed, and the next attempt finds it at the earliest deadline.
+            if (wait.Names.Count > 1 && await AnotherSignalArrivedAsync(job, wait).ConfigureAwait(false))
+            {
+                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+            }
+
             var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
             decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names[^1], until, reason, CancellationToken.None).ConfigureAwait(false);
         }

@@ -78,6 +78,35 @@ public sealed class SignalWaitTests
         Assert.Equal(["start@1", "start@1", "approved by ada"], log);
     }
 
+    [Fact]
+    public async Task ASignalForOneOfTwoWaits_DeliveredWhileTheAttemptRuns_ResumesTheJobInsteadOfParkingIt()
+    {
+        var log = new ConcurrentQueue<string>();
+        var store = new InMemoryJobStore(TimeProvider.System);
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+        {
+            log.Enqueue($"start@{context.Attempt}");
+            var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            var rejected = context.WaitForSignalAsync<Approval>("rejected", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            await ((Task)Task.WhenAll(approved, rejected)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (approved.IsCompletedSuccessfully)
+            {
+                log.Enqueue("approved by " + (await approved)?.By);
+                return;
+            }
+
+            // Delivered after the waits read the job's steps, before the park: kept, the job still running.
+            var answer = await store.SignalAsync(TenantId.Default, context.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None);
+            log.Enqueue(answer.ToString());
+            await rejected;
+        }));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start@1", nameof(JobSignalResult.Delivered), "start@1", "approved by ada"], log);
+    }
+
     private sealed class AttemptScope : IDisposable
     {
         public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
