@@ -20,8 +20,17 @@ public sealed class HealthChecksTests
         await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.AddHealthChecks()
             .AddCheck("disk", () => HealthCheckResult.Healthy("plenty of space"), tags: ["ready"]));
 
-        using var ready = await app.SendAsync(HttpMethod.Get, "/readyz");
+        // Ready once the worker server has registered its first heartbeat, a moment after the start.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var ready = await app.SendAsync(HttpMethod.Get, "/readyz");
+        while (ready.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            ready.Dispose();
+            await Task.Delay(50);
+            ready = await app.SendAsync(HttpMethod.Get, "/readyz");
+        }
 
+        using var answer = ready;
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         var body = await ProblemAssert.ReadJsonAsync(ready);
         Assert.Equal("ready", body.GetProperty("status").GetString());

@@ -270,10 +270,12 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await Assert.ThrowsAsync<JobStoreUnavailableException>(() => store.ResumeQueueAsync(QueueName.Default, CancellationToken.None).AsTask());
 
         // The outage itself: a real server stays frozen for a while, long enough for the fetcher's next dequeue (sent a
-        // backoff, 100 ms at first, after the one in flight at the freeze timed out, as the resume did) to queue behind
-        // the resume and time out in turn (a timeout is noticed up to a second late): its answer, when Redis runs it, is
-        // lost.
-        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        // backoff, 100 ms at first, after the one in flight at the freeze timed out, as the resume did, and after waiting
+        // at most 2 s, a tenth of the lease, at the gate of the listing that failure started) to queue behind the resume
+        // and time out in turn (a timeout is noticed up to a second late): its answer, when Redis runs it, is lost. The
+        // whole freeze (the resume's 3 s timeout and this) stays short of the 12 s after which the client declares the
+        // socket dead.
+        await Task.Delay(TimeSpan.FromSeconds(7));
         server.Resume();
 
         JobInfo? info = null;
