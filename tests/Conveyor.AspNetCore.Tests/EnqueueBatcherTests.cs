@@ -73,9 +73,9 @@ public sealed class EnqueueBatcherTests
         try
         {
             var posts = Enumerable.Range(0, 40).Select(i => app.PostJobAsync($$"""{"type": "test:noop", "queue": "tenant-{{i}}"}""")).ToList();
-            await WaitUntilAsync(() => hanging.InFlight == Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
+            await StoreOutageTests.WaitUntilAsync(() => hanging.InFlight == Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
             var batcher = app.Services.GetRequiredService<Conveyor.AspNetCore.JobsApi.EnqueueBatcher>();
-            await WaitUntilAsync(() => batcher.Waiting == 40 - Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
+            await StoreOutageTests.WaitUntilAsync(() => batcher.Waiting == 40 - Conveyor.AspNetCore.JobsApi.EnqueueBatcher.MaxWritesInFlight);
 
             hanging.Release.TrySetResult();
             var responses = await Task.WhenAll(posts).WaitAsync(TimeSpan.FromSeconds(10));
@@ -90,16 +90,6 @@ public sealed class EnqueueBatcherTests
         finally
         {
             hanging.Release.TrySetResult();
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition was not met within 10 s");
-            await Task.Delay(10);
         }
     }
 

@@ -192,7 +192,7 @@ public sealed class StoreOutageTests
             s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)store));
         });
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!condition())
