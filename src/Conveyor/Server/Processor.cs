@@ -345,12 +345,6 @@ internal sealed class Processor(
         };
     }
 
-    /// <summary>
-    /// Ends an attempt whose handler waits for a signal: the store parks the job unless the signal came (or the wait's
-    /// time passed) while the handler unwound, in which case the job is released to run again at once, the attempt not
-    /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
-    /// (nothing more to record) or the lease was lost.
-    /// </summary>
     /// <summary>How long a suspended handler's other signal waits may still take to store their deadlines.</summary>
     internal static readonly TimeSpan SignalWaitsBound = TimeSpan.FromSeconds(5);
 
@@ -374,6 +368,12 @@ internal sealed class Processor(
         return false;
     }
 
+    /// <summary>
+    /// Ends an attempt whose handler waits for a signal: the store parks the job unless the signal came (or the wait's
+    /// time passed) while the handler unwound, in which case the job is released to run again at once, the attempt not
+    /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
+    /// (nothing more to record) or the lease was lost.
+    /// </summary>
     private async Task<JobAcknowledgement?> ParkAsync(RunningJob run, JobContext context, JobSignalWaitRequest wait)
     {
         var job = run.Job;
