@@ -24,7 +24,7 @@ public abstract class SignalTests : JobStoreTestBase
     }
 
     private ValueTask<JobSignalWait> AwaitAsync(LeasedJob leased, DateTimeOffset until, long? leaseToken = null) =>
-        Store.AwaitSignalAsync(leased.Id, leaseToken ?? leased.LeaseToken, Name, until, JobSignal.WaitReason(Name, until), Ct);
+        Store.AwaitSignalAsync(leased.Id, leaseToken ?? leased.LeaseToken, [Name], until, JobSignal.WaitReason(Name, until), Ct);
 
     private ValueTask<JobSignalResult> SignalAsync(string id, byte[]? payload = null, string tenant = DefaultTenant, string name = Name) =>
         Store.SignalAsync(tenant, id, name, payload ?? Approval, Ct);
@@ -301,7 +301,7 @@ public abstract class SignalTests : JobStoreTestBase
         var second = await DequeueOneAsync();
         var otherUntil = Now.AddHours(1);
         Assert.True(await Store.SaveStepAsync(second.Id, second.LeaseToken, new JobStep(JobSignal.WaitStepName(Other), second.Attempt, Conveyor.Handlers.DeadlineSteps.Write(otherUntil), Now), Ct));
-        var parked = await Store.AwaitSignalAsync(second.Id, second.LeaseToken, Other, otherUntil, JobSignal.WaitReason(Other, otherUntil), Ct);
+        var parked = await Store.AwaitSignalAsync(second.Id, second.LeaseToken, [Other], otherUntil, JobSignal.WaitReason(Other, otherUntil), Ct);
         Assert.Equal(JobSignalWaitOutcome.Parked, parked.Outcome);
 
         Assert.Equal(JobSignalResult.Delivered, await SignalAsync(first.Id));
@@ -320,7 +320,7 @@ public abstract class SignalTests : JobStoreTestBase
             Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(name), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
         }
 
-        Assert.Equal(JobSignalWaitOutcome.Parked, (await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names[^1], until, reason, Ct)).Outcome);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, reason, Ct)).Outcome);
         return leased;
     }
 
@@ -341,6 +341,72 @@ public abstract class SignalTests : JobStoreTestBase
         Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id, name: name));
         job = await GetAsync(leased.Id);
         Assert.Equal((JobState.Pending, null), (job.State, job.SnoozeReason));
+    }
+
+    [Theory]
+    [InlineData(Name, "rejected")]
+    [InlineData("rejected", Name)]
+    public async Task AwaitSignal_ForSeveralNames_FindsASignalOfAnyOfThem_DeliveredWhileTheAttemptRan(string first, string second)
+    {
+        // The lost wake-up a park checking one name would leave: the handler read the job's steps, a signal for one of its
+        // waits came, and the park, not seeing it, slept until the earliest deadline with the signal stored.
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName("rejected"), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
+
+        string[] names = [first, second];
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, JobSignal.WaitReason(names, until), Ct);
+
+        Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
+        Assert.Equal(Approval, wait.Payload.ToArray());
+        await AssertStateAsync(leased.Id, JobState.Active);
+    }
+
+    [Fact]
+    public async Task AwaitSignal_ForSeveralNames_NoneDelivered_ParksTheJob_AndASignalOfTheFirstResumesIt()
+    {
+        var until = Now.AddHours(1);
+        var reason = JobSignal.WaitReason([Name, "rejected"], until);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName("rejected"), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
+
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "rejected"], until, reason, Ct);
+
+        Assert.Equal(JobSignalWaitOutcome.Parked, wait.Outcome);
+        var job = await GetAsync(leased.Id);
+        Assert.Equal((JobState.Scheduled, 0, until, reason), (job.State, job.Attempts, job.ScheduledAt, job.SnoozeReason));
+        Assert.Equal(JobSignalResult.Resumed, await SignalAsync(leased.Id));
+        await AssertStateAsync(leased.Id, JobState.Pending);
+    }
+
+    [Fact]
+    public async Task AwaitSignal_ForSeveralNames_PastTheEarliestDeadline_TimesOut_WithoutRecordingATimeoutForAnyOfThem()
+    {
+        // The earliest of several deadlines is not the last name's: recording its timeout would end that wait early.
+        var until = Now.AddHours(1);
+        var leased = await RunUntilWaitAsync(until);
+        Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName("rejected"), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until.AddHours(1)), Now), Ct));
+        Time.Advance(TimeSpan.FromHours(1));
+
+        string[] names = [Name, "rejected"];
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, JobSignal.WaitReason(names, until), Ct);
+
+        Assert.Equal(JobSignalWaitOutcome.TimedOut, wait.Outcome);
+        await AssertStateAsync(leased.Id, JobState.Active);
+        Assert.DoesNotContain((await Store.GetStepsAsync(DefaultTenant, leased.Id, Ct))!, s => s.Name.StartsWith("$signal:", StringComparison.Ordinal));
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id, name: "rejected"));
+    }
+
+    [Fact]
+    public async Task AwaitSignal_WithoutANameOrWithABadOne_IsRefused()
+    {
+        var leased = await RunUntilWaitAsync(Now.AddHours(1));
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [], Now.AddHours(1), "r", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "has space"], Now.AddHours(1), "r", Ct));
+
+        await AssertStateAsync(leased.Id, JobState.Active);
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public sealed partial class JobContext
         }
 
         // The deadline passed: the store decides, atomically, between a signal that came meanwhile and the timeout.
-        var wait = await store.AwaitSignalAsync(JobId, Job.LeaseToken, name, until, JobSignal.WaitReason(name, until), cancellationToken).ConfigureAwait(false);
+        var wait = await store.AwaitSignalAsync(JobId, Job.LeaseToken, [name], until, JobSignal.WaitReason(name, until), cancellationToken).ConfigureAwait(false);
         switch (wait.Outcome)
         {
             case JobSignalWaitOutcome.Delivered:

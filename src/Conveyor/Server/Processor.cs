@@ -400,7 +400,7 @@ internal sealed class Processor(
             }
 
             var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
-            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names[^1], until, reason, CancellationToken.None).ConfigureAwait(false);
+            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names, until, reason, CancellationToken.None).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException e)
         {

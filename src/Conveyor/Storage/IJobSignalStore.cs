@@ -10,24 +10,32 @@ namespace Conveyor.Storage;
 public interface IJobSignalStore
 {
     /// <summary>
-    /// Decides a running handler's wait for signal <paramref name="name"/>, if the job is still active under
+    /// Decides a running handler's wait for any of the signals <paramref name="names"/> (one, or several started together
+    /// and awaited with <c>Task.WhenAll</c>), in one atomic step that checks every name, if the job is still active under
     /// <paramref name="leaseToken"/> (<see cref="JobSignalWaitOutcome.LeaseLost"/> otherwise, nothing changed):
     /// <list type="bullet">
-    /// <item>the signal is stored on the job: <see cref="JobSignalWaitOutcome.Delivered"/> with its payload (or
-    /// <see cref="JobSignalWaitOutcome.TimedOut"/> if an earlier attempt recorded the wait's timeout); the job stays active;</item>
+    /// <item>a signal of one of the names is stored on the job (the first of <paramref name="names"/>, in their order, that
+    /// is): <see cref="JobSignalWaitOutcome.Delivered"/> with its payload (or <see cref="JobSignalWaitOutcome.TimedOut"/>
+    /// if an earlier attempt recorded that wait's timeout); the job stays active;</item>
     /// <item>a cancellation was requested: <see cref="JobSignalWaitOutcome.CancelRequested"/>; the job stays active (the
     /// worker acknowledges it as cancelled);</item>
-    /// <item><paramref name="until"/> has passed: the timeout is recorded on the job (an empty <c>$signal:</c> step, so a
-    /// later delivery is refused with <see cref="JobSignalResult.WaitTimedOut"/>): <see cref="JobSignalWaitOutcome.TimedOut"/>;</item>
+    /// <item><paramref name="until"/> has passed: <see cref="JobSignalWaitOutcome.TimedOut"/>; for one name the timeout is
+    /// recorded on the job (an empty <c>$signal:</c> step, so a later delivery is refused with
+    /// <see cref="JobSignalResult.WaitTimedOut"/>). For several, <paramref name="until"/> is the earliest of their
+    /// deadlines, which the store cannot tie to one of them: nothing is recorded, and the next attempt's waits each decide
+    /// their own;</item>
     /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
     /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
-    /// delivery of the signal makes it pending at once; the promoter makes it pending at <paramref name="until"/>. The
-    /// reason is a park's (<see cref="JobSignal.WaitReason(IReadOnlyList{string}, DateTimeOffset)"/>), naming this signal
-    /// and any others the handler waits for at once (<c>Task.WhenAny</c>): it is what tells a delivery of any of them
-    /// that the job is parked for it (<see cref="JobSignal.IsWaitReasonFor"/>).</item>
+    /// delivery of any of the signals makes it pending at once; the promoter makes it pending at <paramref name="until"/>.
+    /// The reason is a park's (<see cref="JobSignal.WaitReason(IReadOnlyList{string}, DateTimeOffset)"/> of
+    /// <paramref name="names"/>): it is what tells a delivery of any of them that the job is parked for it
+    /// (<see cref="JobSignal.IsWaitReasonFor"/>).</item>
     /// </list>
+    /// Checking every name in the step that parks is what keeps a signal of any of them, delivered while the attempt ran,
+    /// from being stored without resuming the job (a lost wake-up, the job asleep until the earliest deadline).
     /// </summary>
-    ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken);
+    /// <exception cref="ArgumentException"><paramref name="names"/> is empty or holds an invalid signal name.</exception>
+    ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken);
 
     /// <summary>
     /// Delivers signal <paramref name="name"/> with <paramref name="payload"/> (1 byte to <see cref="JobStep.MaxResultBytes"/>,

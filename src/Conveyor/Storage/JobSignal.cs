@@ -44,6 +44,24 @@ public static class JobSignal
         }
     }
 
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> unless <paramref name="names"/>, the signals one wait is for
+    /// (<see cref="IJobSignalStore.AwaitSignalAsync"/>), holds at least one name and only valid ones.
+    /// </summary>
+    public static void ValidateNames(IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (names.Count == 0)
+        {
+            throw new ArgumentException("A wait is for at least one signal.", nameof(names));
+        }
+
+        foreach (var name in names)
+        {
+            Validate(name, 1);
+        }
+    }
+
     /// <summary>The step that holds signal <paramref name="name"/> on its job (an empty result: its wait timed out).</summary>
     public static string StepName(string name) => "$signal:" + name;
 
@@ -58,11 +76,13 @@ public static class JobSignal
     public static bool WaitHasTimedOut(ReadOnlySpan<byte> waitStep, DateTimeOffset now) =>
         Handlers.DeadlineSteps.TryRead(waitStep, out var until) && until <= now;
 
+    // Read-only fields, not constants: a store compiled against one version reads them from the version it runs with.
+
     /// <summary>How the reason of every job parked waiting for signals begins (<see cref="WaitReason(IReadOnlyList{string}, DateTimeOffset)"/>).</summary>
-    public const string WaitReasonStart = "Waiting for signal";
+    public static readonly string WaitReasonStart = "Waiting for signal";
 
     /// <summary>What follows the names in the reason of a job parked waiting for signals, before the wait's deadline.</summary>
-    public const string WaitReasonUntil = " until ";
+    public static readonly string WaitReasonUntil = " until ";
 
     /// <summary>The reason a job parked for signal <paramref name="name"/> shows (<see cref="JobInfo.SnoozeReason"/>).</summary>
     public static string WaitReason(string name, DateTimeOffset until) => WaitReason([name], until);

@@ -3,11 +3,11 @@ namespace Conveyor.Storage.InMemory;
 public sealed partial class InMemoryJobStore
 {
     /// <inheritdoc />
-    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.Validate(name, 1);
+        JobSignal.ValidateNames(names);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -17,12 +17,15 @@ public sealed partial class InMemoryJobStore
             }
 
             var now = _time.GetUtcNow();
-            var stepName = JobSignal.StepName(name);
-            if (job.Steps?.Find(s => string.Equals(s.Name, stepName, StringComparison.Ordinal)) is { } stored)
+            foreach (var name in names)
             {
-                return ValueTask.FromResult(stored.Result.IsEmpty
-                    ? new JobSignalWait(JobSignalWaitOutcome.TimedOut)
-                    : new JobSignalWait(JobSignalWaitOutcome.Delivered, stored.Result.ToArray()));
+                var stepName = JobSignal.StepName(name);
+                if (job.Steps?.Find(s => string.Equals(s.Name, stepName, StringComparison.Ordinal)) is { } stored)
+                {
+                    return ValueTask.FromResult(stored.Result.IsEmpty
+                        ? new JobSignalWait(JobSignalWaitOutcome.TimedOut)
+                        : new JobSignalWait(JobSignalWaitOutcome.Delivered, stored.Result.ToArray()));
+                }
             }
 
             if (job.CancelRequested)
@@ -32,7 +35,12 @@ public sealed partial class InMemoryJobStore
 
             if (until <= now)
             {
-                (job.Steps ??= []).Add(new JobStep(stepName, job.Attempts, Array.Empty<byte>(), now));
+                // Several waits' earliest deadline is no one wait's: each decides its own at the next attempt.
+                if (names.Count == 1)
+                {
+                    (job.Steps ??= []).Add(new JobStep(JobSignal.StepName(names[0]), job.Attempts, Array.Empty<byte>(), now));
+                }
+
                 return ValueTask.FromResult(new JobSignalWait(JobSignalWaitOutcome.TimedOut));
             }
 
