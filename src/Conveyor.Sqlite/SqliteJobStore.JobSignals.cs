@@ -6,13 +6,13 @@ namespace Conveyor.Sqlite;
 public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
-    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.Validate(name, 1);
-        return await WriteAsync((jobId, leaseToken, name, until, reason), static (store, session, w) =>
-            session.InTransaction((store, w), static (s, state) => state.store.AwaitSignal(s, state.w.jobId, state.w.leaseToken, state.w.name, state.w.until, state.w.reason)),
+        JobSignal.ValidateNames(names);
+        return await WriteAsync((jobId, leaseToken, names, until, reason), static (store, session, w) =>
+            session.InTransaction((store, w), static (s, state) => state.store.AwaitSignal(s, state.w.jobId, state.w.leaseToken, state.w.names, state.w.until, state.w.reason)),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -33,8 +33,11 @@ public sealed partial class SqliteJobStore
         return result;
     }
 
-    /// <summary>The wait, inside one write transaction: no delivery can come between its read and its write.</summary>
-    private JobSignalWait AwaitSignal(SqliteSession session, string jobId, long leaseToken, string name, DateTimeOffset until, string reason)
+    /// <summary>
+    /// The wait, inside one write transaction: no delivery of any of <paramref name="names"/> can come between its reads
+    /// and its write.
+    /// </summary>
+    private JobSignalWait AwaitSignal(SqliteSession session, string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason)
     {
         bool cancelRequested;
         int attempts;
@@ -49,10 +52,13 @@ public sealed partial class SqliteJobStore
             attempts = reader.GetInt32(1);
         }
 
-        var (signal, _) = FindSignalSteps(session, jobId, name);
-        if (signal is not null)
+        foreach (var name in names)
         {
-            return signal.Length == 0 ? new JobSignalWait(JobSignalWaitOutcome.TimedOut) : new JobSignalWait(JobSignalWaitOutcome.Delivered, signal);
+            var (signal, _) = FindSignalSteps(session, jobId, name);
+            if (signal is not null)
+            {
+                return signal.Length == 0 ? new JobSignalWait(JobSignalWaitOutcome.TimedOut) : new JobSignalWait(JobSignalWaitOutcome.Delivered, signal);
+            }
         }
 
         if (cancelRequested)
@@ -63,7 +69,12 @@ public sealed partial class SqliteJobStore
         var now = Now();
         if (UnixTime.ToMicroseconds(until) <= now)
         {
-            InsertSignal(session, jobId, name, attempts, Array.Empty<byte>(), now);
+            // Several waits' earliest deadline is no one wait's: each decides its own at the next attempt.
+            if (names.Count == 1)
+            {
+                InsertSignal(session, jobId, names[0], attempts, Array.Empty<byte>(), now);
+            }
+
             return new JobSignalWait(JobSignalWaitOutcome.TimedOut);
         }
 
