@@ -7,11 +7,11 @@ namespace Conveyor.Redis;
 public sealed partial class RedisJobStore
 {
     /// <inheritdoc />
-    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, string name, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.Validate(name, 1);
+        JobSignal.ValidateNames(names);
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
@@ -21,9 +21,8 @@ public sealed partial class RedisJobStore
                 return new JobSignalWait(JobSignalWaitOutcome.LeaseLost);
             }
 
-            var result = (RedisResult[])(await EvaluateQueueAsync(
-                db, RedisScript.AwaitSignal, QueueKeys(queue), jobId, leaseToken, JobSignal.StepName(name),
-                RedisTime.Format(RedisTime.ToMicros(until)), RedisTime.Format(NowMicros()), reason).ConfigureAwait(false))!;
+            RedisValue[] arguments = [jobId, leaseToken, RedisTime.Format(RedisTime.ToMicros(until)), RedisTime.Format(NowMicros()), reason, .. names.Select(name => (RedisValue)JobSignal.StepName(name))];
+            var result = (RedisResult[])(await EvaluateQueueAsync(db, RedisScript.AwaitSignal, QueueKeys(queue), arguments).ConfigureAwait(false))!;
             var outcome = (JobSignalWaitOutcome)(int)result[0];
             switch (outcome)
             {

@@ -1,30 +1,36 @@
--- Decides a running handler's wait for a signal, in one step, so that a delivery can never fall between the check and
--- the park. The signal is the step '$signal:<name>' of the job's steps hash (<job hash key>#s, as save_step.lua keeps
--- it: "<ord>:<attempt>:<completed-at µs>:<result>"); an empty result records a wait that timed out.
+-- Decides a running handler's wait for any of its signals, in one step that checks every name, so that a delivery of
+-- any of them can never fall between the check and the park. A signal is the step '$signal:<name>' of the job's steps
+-- hash (<job hash key>#s, as save_step.lua keeps it: "<ord>:<attempt>:<completed-at µs>:<result>"); an empty result
+-- records a wait that timed out. The steps hash is named from the job's key, so it is on the queue's slot too.
 -- KEYS: the queue layout (queue.lib.lua).
--- ARGV[3] job id  ARGV[4] lease token  ARGV[5] signal step name ('$signal:<name>')  ARGV[6] until (µs)  ARGV[7] now (µs)
--- ARGV[8] reason shown on the parked job
--- Returns { outcome, stored step value }: outcome as JobSignalWaitOutcome (0 lease lost, 1 parked, 2 the signal is
+-- ARGV[3] job id  ARGV[4] lease token  ARGV[5] until (µs)  ARGV[6] now (µs)  ARGV[7] reason shown on the parked job
+-- ARGV[8..] the signal step names ('$signal:<name>'), the first one stored deciding
+-- Returns { outcome, stored step value }: outcome as JobSignalWaitOutcome (0 lease lost, 1 parked, 2 a signal is
 -- there (its stored value follows), 3 timed out, 4 cancel requested).
-local id, now = ARGV[3], ARGV[7]
+local id, due, now = ARGV[3], ARGV[5], ARGV[6]
 local jk = JOB .. id
 local v = redis.call('HMGET', jk, 'st', 'lt', 'a', 'cr')
 if v[1] ~= 'active' or v[2] ~= ARGV[4] then return { 0 } end
 local sk = jk .. '#s'
-local stored = redis.call('HGET', sk, ARGV[5])
-if stored then
-  if string.match(stored, '^%d+:%-?%d+:%d+:$') then return { 3 } end
-  return { 2, stored }
+for i = 8, #ARGV do
+  local stored = redis.call('HGET', sk, ARGV[i])
+  if stored then
+    if string.match(stored, '^%d+:%-?%d+:%d+:$') then return { 3 } end
+    return { 2, stored }
+  end
 end
 if v[4] == '1' then return { 4 } end
-if tonumber(ARGV[6]) <= tonumber(now) then
-  local ord = redis.call('HINCRBY', sk, '', 1)
-  redis.call('HSET', sk, ARGV[5], ord .. ':' .. (v[3] or '0') .. ':' .. now .. ':')
+if tonumber(due) <= tonumber(now) then
+  -- Several waits' earliest deadline is no one wait's: each decides its own at the next attempt.
+  if #ARGV == 8 then
+    local ord = redis.call('HINCRBY', sk, '', 1)
+    redis.call('HSET', sk, ARGV[8], ord .. ':' .. (v[3] or '0') .. ':' .. now .. ':')
+  end
   return { 3 }
 end
 -- Parked: the snooze of acknowledge.lua (the attempt does not count, the reason is kept in sn).
 redis.call('ZREM', ACTIVE, id)
-redis.call('HSET', jk, 'st', 'scheduled', 'sa', ARGV[6], 'u', now, 'a', int(math.max((tonumber(v[3]) or 1) - 1, 0)), 'sn', ARGV[8])
+redis.call('HSET', jk, 'st', 'scheduled', 'sa', due, 'u', now, 'a', int(math.max((tonumber(v[3]) or 1) - 1, 0)), 'sn', ARGV[7])
 redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
-redis.call('ZADD', STATE_KEY.scheduled, ARGV[6], id)
+redis.call('ZADD', STATE_KEY.scheduled, due, id)
 return { 1 }
