@@ -348,28 +348,8 @@ internal sealed class Processor(
     /// <summary>How long a suspended handler's other signal waits may still take to store their deadlines.</summary>
     internal static readonly TimeSpan SignalWaitsBound = TimeSpan.FromSeconds(5);
 
-    private async Task<bool> AnotherSignalArrivedAsync(LeasedJob job, JobSignalWaitRequest wait)
-    {
-        var steps = await store.GetStepsAsync(job.Tenant, job.Id, CancellationToken.None).ConfigureAwait(false);
-        if (steps is null)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < wait.Names.Count - 1; i++)
-        {
-            var stepName = JobSignal.StepName(wait.Names[i]);
-            if (steps.Any(step => string.Equals(step.Name, stepName, StringComparison.Ordinal)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>
-    /// Ends an attempt whose handler waits for a signal: the store parks the job unless the signal came (or the wait's
+    /// Ends an attempt whose handler waits for signals: the store parks the job unless one of them came (or the wait's
     /// time passed) while the handler unwound, in which case the job is released to run again at once, the attempt not
     /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
     /// (nothing more to record) or the lease was lost.
@@ -391,14 +371,8 @@ internal sealed class Processor(
         JobSignalWait decided;
         try
         {
-            // The park's own check covers one name; a signal for another one delivered while the attempt ran (after it read
-            // the job's steps) would be kept and not resume the job. Read again just before: then only a delivery within
-            // this one round trip is missed, and the next attempt finds it at the earliest deadline.
-            if (wait.Names.Count > 1 && await AnotherSignalArrivedAsync(job, wait).ConfigureAwait(false))
-            {
-                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
-            }
-
+            // Every name, checked in the park's one atomic step: a signal of any of them delivered while the attempt ran
+            // (after it read the job's steps) keeps the job from parking, and is found by the next attempt at once.
             var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
             decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names, until, reason, CancellationToken.None).ConfigureAwait(false);
         }
