@@ -9,17 +9,26 @@ namespace Conveyor;
 // store client's error) as a log line carries it: every control character (char.IsControl: U+0000 to U+001F, U+007F to
 // U+009F) written as an escape, \n, \r and \t by name and the others as \u001b. A plain-text console writes a message
 // as it is, so a raw line break would start what reads as a log line of its own, and an ESC sequence would colour,
-// move or clear the operator's terminal. Backslashes are left as they are: a message that spells \n itself is shown as
-// it was written, and cannot do more than that.
+// move or clear the operator's terminal. The line and paragraph separators (U+2028, U+2029), which some log viewers
+// break a line on, and the bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), with
+// which a message shows its text in another order than it is stored in ("Trojan Source"), are written as \u2028 and so on too.
+// Backslashes are left as they are: a message that spells \n itself is shown as it was written, and cannot do more
+// than that.
 // Plain comments, not XML docs: the bundled server compiles this file too (for its console formatter), and its OpenAPI
 // generator reads the XML docs of the server and of the packages it references into one table keyed by member, where
 // a member documented twice stops every document with a duplicate key (as SettingDescriptions says).
 internal static class LogText
 {
-    private static readonly SearchValues<char> Controls = SearchValues.Create(
-        string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7f, 0x21)).Select(static c => (char)c)));
+    // One set, so that text with nothing to escape costs a single vectorised scan and no allocation.
+    private static readonly SearchValues<char> ToEscape = SearchValues.Create(string.Concat(
+        Enumerable.Range(0, 0x20)
+            .Concat(Enumerable.Range(0x7f, 0x21))
+            .Concat([0x061c, 0x200e, 0x200f, 0x2028, 0x2029])
+            .Concat(Enumerable.Range(0x202a, 5))
+            .Concat(Enumerable.Range(0x2066, 4))
+            .Select(static c => (char)c)));
 
-    // The text with every control character escaped; the same instance when it holds none.
+    // The text with every character of the set escaped; the same instance when it holds none.
     [return: NotNullIfNotNull(nameof(text))]
     public static string? Escape(string? text) => Escaped(text, keepLineBreaks: false);
 
@@ -35,7 +44,7 @@ internal static class LogText
             return null!;
         }
 
-        var first = text.AsSpan().IndexOfAny(Controls);
+        var first = text.AsSpan().IndexOfAny(ToEscape);
         if (first < 0)
         {
             return text;
@@ -58,7 +67,7 @@ internal static class LogText
                 '\n' => builder.Append("\\n"),
                 '\r' => builder.Append("\\r"),
                 '\t' => builder.Append("\\t"),
-                _ when char.IsControl(c) => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
+                _ when ToEscape.Contains(c) => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
                 _ => builder.Append(c),
             };
         }

@@ -16,10 +16,24 @@ public sealed class LogTextTests
     public void Escape_WritesEachControlCharacterAsAnEscape(string text, string expected) =>
         Assert.Equal(expected, LogText.Escape(text));
 
+    [Theory]
+    [InlineData("line\u2028separator", @"line\u2028separator")]
+    [InlineData("paragraph\u2029separator", @"paragraph\u2029separator")]
+    [InlineData("\u202a\u202b\u202c\u202d\u202e", @"\u202a\u202b\u202c\u202d\u202e")]
+    [InlineData("\u2066\u2067\u2068\u2069", @"\u2066\u2067\u2068\u2069")]
+    [InlineData("marks\u200e\u200f\u061c", @"marks\u200e\u200f\u061c")]
+    [InlineData("if (admin\u202e \u2066// check\u2069\u2066) {", @"if (admin\u202e \u2066// check\u2069\u2066) {")]
+    public void Escape_WritesLineSeparatorsAndBidirectionalControlsAsEscapes(string text, string expected)
+    {
+        Assert.Equal(expected, LogText.Escape(text));
+        Assert.Equal(expected, LogText.EscapeKeepingLineBreaks(text));
+    }
+
     [Fact]
     public void Escape_TextWithoutControlCharacters_IsTheSameInstance()
     {
-        const string Text = @"C:\data\notes — é ✓ \n as typed";
+        // Right-to-left letters and the characters next to the escaped ones are text, not controls.
+        const string Text = @"C:\data\notes — é ✓ \n as typed שלום مرحبا" + "\u061b\u061d\u200d\u2010\u2027\u202f\u2030\u2065\u206a";
 
         Assert.Same(Text, LogText.Escape(Text));
         Assert.Null(LogText.Escape(null));
