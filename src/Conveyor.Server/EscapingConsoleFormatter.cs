@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -6,11 +8,12 @@ namespace Conveyor.Server;
 
 /// <summary>
 /// The server's console formatter, <c>conveyor</c> (Logging:Console:FormatterName): the lines of the simple formatter,
-/// whose Logging:Console:FormatterOptions apply, with the control characters of each message, scope and exception
-/// escaped (<see cref="LogText"/>). Conveyor escapes the outside text it puts in its own lines; what it cannot reach
-/// is the exception attached to a line, which the simple formatter writes as <c>exception.ToString()</c> with the
-/// message as the handler threw it, and the lines of handlers and of ASP.NET Core that carry a payload's or a
-/// request's text. The exception object itself still reaches every other logger provider as it was thrown.
+/// whose Logging:Console:FormatterOptions apply, with what <see cref="LogText"/> escapes (control characters, line
+/// separators, bidirectional controls) escaped in each message, scope and exception message. Conveyor escapes the
+/// outside text it puts in its own lines; what it cannot reach is the exception attached to a line, which the simple
+/// formatter writes as <c>exception.ToString()</c> with the message as the handler threw it, and the lines of handlers
+/// and of ASP.NET Core that carry a payload's or a request's text. The exception object itself still reaches every
+/// other logger provider as it was thrown.
 /// </summary>
 internal sealed class EscapingConsoleFormatter(IServiceProvider services) : ConsoleFormatter(FormatterName)
 {
@@ -36,32 +39,66 @@ internal sealed class EscapingConsoleFormatter(IServiceProvider services) : Cons
     }
 
     /// <summary>
-    /// <c>exception.ToString()</c> with each message of the exception and of its inner ones escaped whole, and the rest
-    /// of the text escaped but for its line breaks, which separate the stack frames. A message the exception's own
-    /// <c>ToString</c> writes otherwise keeps its line breaks too: the formatter indents what follows them, or joins it.
+    /// <c>exception.ToString()</c> with the message of the exception and of each inner one escaped whole, and the stack
+    /// traces escaped but for their line breaks, which separate the frames. The text is rebuilt from those parts as
+    /// <see cref="Exception.ToString"/> and <see cref="AggregateException.ToString"/> lay it out, so each message is
+    /// escaped where it stands, whatever the rest of the text holds; an exception whose own <c>ToString</c> writes
+    /// something else is written as that, with only the message it starts with known, and escaped whole.
     /// </summary>
     private static string TextOf(Exception exception)
     {
         var text = exception.ToString();
-        foreach (var message in Messages(exception))
+        if (Compose(exception, static e => e.ToString(), static (m, _) => m) == text)
         {
-            if (LogText.Escape(message) is var escaped && !ReferenceEquals(escaped, message))
+            return Compose(exception, TextOf, static (m, keepLineBreaks) => keepLineBreaks ? LogText.EscapeKeepingLineBreaks(m) : LogText.Escape(m));
+        }
+
+        var start = exception.GetType() + ": " + exception.Message;
+        return !string.IsNullOrEmpty(exception.Message) && text.StartsWith(start, StringComparison.Ordinal)
+            ? exception.GetType() + ": " + LogText.Escape(exception.Message) + LogText.EscapeKeepingLineBreaks(text[start.Length..])
+            : LogText.EscapeKeepingLineBreaks(text);
+    }
+
+    /// <summary>
+    /// The exception's text as the runtime writes it: its type, its message, each inner exception's text (through
+    /// <paramref name="inner"/>) and its stack trace; the message and the stack trace go through <paramref name="escape"/>,
+    /// told whether to keep line breaks (a stack trace's only).
+    /// </summary>
+    private static string Compose(Exception exception, Func<Exception, string> inner, Func<string, bool, string> escape)
+    {
+        // The runtime's own words (Exception.ToString, AggregateException.ToString), which it does not translate.
+        const string InnerPrefix = " ---> ";
+        const string EndOfInner = "   --- End of inner exception stack trace ---";
+        var newLine = Environment.NewLine;
+        var text = new StringBuilder(exception.GetType().ToString());
+        if (exception.Message is { Length: > 0 } message)
+        {
+            text.Append(": ").Append(escape(message, false));
+        }
+
+        if (exception.InnerException is { } first)
+        {
+            text.Append(newLine).Append(InnerPrefix).Append(inner(first)).Append(newLine).Append(EndOfInner);
+        }
+
+        if (exception.StackTrace is { } stackTrace)
+        {
+            text.Append(newLine).Append(escape(stackTrace, true));
+        }
+
+        if (exception is AggregateException aggregate)
+        {
+            for (var i = 0; i < aggregate.InnerExceptions.Count; i++)
             {
-                text = text.Replace(message, escaped, StringComparison.Ordinal);
+                if (aggregate.InnerExceptions[i] != aggregate.InnerException)
+                {
+                    text.Append(newLine).Append(InnerPrefix).Append(CultureInfo.InvariantCulture, $"(Inner Exception #{i}) ")
+                        .Append(inner(aggregate.InnerExceptions[i])).Append("<---").Append(newLine);
+                }
             }
         }
 
-        return LogText.EscapeKeepingLineBreaks(text);
-
-        static IEnumerable<string> Messages(Exception exception)
-        {
-            yield return exception.Message;
-            var inner = exception is AggregateException aggregate ? aggregate.InnerExceptions : exception.InnerException is { } one ? [one] : [];
-            foreach (var message in inner.SelectMany(Messages))
-            {
-                yield return message;
-            }
-        }
+        return text.ToString();
     }
 
     /// <summary>The scopes as the formatter writes them (their text), escaped.</summary>

@@ -3,10 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Logging.Console;
 
 namespace Conveyor.Server.Tests;
 
@@ -49,51 +45,6 @@ public sealed partial class ConsoleLogTests : IDisposable
         Assert.Contains("for good: " + Refusal + " (trace", failure, StringComparison.Ordinal);
         Assert.Contains("SkipRetryException: " + Refusal, failure, StringComparison.Ordinal);
         Assert.Single(forgedLines, static l => l.Contains("share notification sent to ada@example.com" + ForgedEscaped, StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void OnSeveralLines_TheExceptionsFramesKeepTheirLines_AndNothingElseStartsOne()
-    {
-        var services = new ServiceCollection();
-        services.AddLogging(logging =>
-        {
-            logging.AddConsole();
-            EscapingConsoleFormatter.Register(logging);
-        });
-        services.Configure<SimpleConsoleFormatterOptions>(o =>
-        {
-            o.SingleLine = false;
-            o.IncludeScopes = true;
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
-        using var provider = services.BuildServiceProvider();
-        var formatter = provider.GetServices<ConsoleFormatter>().Single(static f => f.Name == EscapingConsoleFormatter.FormatterName);
-        var scopes = new LoggerExternalScopeProvider();
-        using var scope = scopes.Push("tenant" + Forged);
-        Exception thrown;
-        try
-        {
-            throw new InvalidOperationException("refused" + Forged, new FormatException("inner" + Forged));
-        }
-        catch (InvalidOperationException e)
-        {
-            thrown = e;
-        }
-
-        using var writer = new StringWriter();
-        formatter.Write(new LogEntry<string>(LogLevel.Error, "Conveyor.Server.Processor", new EventId(5), "message" + Forged, thrown, static (s, _) => s), scopes, writer);
-
-        var text = writer.ToString();
-        Assert.DoesNotContain('\u001b', text);
-        Assert.DoesNotContain('\r', text);
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("fail: Conveyor.Server.Processor[5]", lines[0]);
-        Assert.All(lines.Skip(1), static l => Assert.StartsWith("      ", l, StringComparison.Ordinal));
-        Assert.Contains(lines, static l => l.Contains("=> tenant" + ForgedEscaped, StringComparison.Ordinal));
-        Assert.Contains(lines, static l => l == "      message" + ForgedEscaped);
-        Assert.Contains(lines, static l => l.Contains("InvalidOperationException: refused" + ForgedEscaped, StringComparison.Ordinal));
-        Assert.Contains(lines, static l => l.Contains("FormatException: inner" + ForgedEscaped, StringComparison.Ordinal));
-        Assert.Contains(lines, static l => l.StartsWith("         at ", StringComparison.Ordinal) && l.Contains($".{nameof(ConsoleLogTests)}.", StringComparison.Ordinal));
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -1,0 +1,193 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Conveyor.Server.Tests;
+
+/// <summary>
+/// The server's console formatter writes the simple formatter's lines with the outside text in them escaped: each
+/// message, scope and exception message, and nothing else, so a stack trace keeps its lines and text with nothing to
+/// escape comes out byte for byte as the simple formatter writes it.
+/// </summary>
+public sealed class EscapingConsoleFormatterTests
+{
+    /// <summary>A line break, what a forged entry would say, a carriage return, colour sequences and a bidi override.</summary>
+    private const string Forged = "\nfake line: fail: Conveyor.Server.Processor[5]\r\u001b[31mred\u001b[0m\u202e";
+
+    private const string ForgedEscaped = @"\nfake line: fail: Conveyor.Server.Processor[5]\r\u001b[31mred\u001b[0m\u202e";
+
+    [Fact]
+    public void OnSeveralLines_TheExceptionsFramesKeepTheirLines_AndNothingElseStartsOne()
+    {
+        using var provider = Services(singleLine: false);
+        var scopes = new LoggerExternalScopeProvider();
+        using var scope = scopes.Push("tenant" + Forged);
+        var thrown = Thrown(() => throw new InvalidOperationException("refused" + Forged, new FormatException("inner" + Forged)));
+
+        var text = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "message" + Forged, thrown, scopes);
+
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\r', text);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("fail: Conveyor.Server.Processor[5]", lines[0]);
+        Assert.All(lines.Skip(1), static l => Assert.StartsWith("      ", l, StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.Contains("=> tenant" + ForgedEscaped, StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l == "      message" + ForgedEscaped);
+        Assert.Contains(lines, static l => l.Contains("InvalidOperationException: refused" + ForgedEscaped, StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.Contains("FormatException: inner" + ForgedEscaped, StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.StartsWith("         at ", StringComparison.Ordinal) && l.Contains($".{nameof(EscapingConsoleFormatterTests)}.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AMessageThatIsAlsoPartOfTheStackTrace_IsEscaped_AndTheStackTraceKeepsItsLines()
+    {
+        // The text between two frames: a message equal to it once made every frame break escaped with it.
+        var betweenFrames = Environment.NewLine + "   at ";
+        var thrown = Thrown(() => ThrowFromAFrameOfItsOwn(betweenFrames));
+        Assert.Contains(betweenFrames, thrown.StackTrace, StringComparison.Ordinal);
+        using var provider = Services(singleLine: false);
+
+        var lines = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", thrown).Split(Environment.NewLine);
+
+        Assert.Contains("      System.InvalidOperationException: " + LogText.Escape(betweenFrames), lines);
+        Assert.All(thrown.StackTrace!.Split(Environment.NewLine), frame => Assert.Contains("      " + frame, lines));
+    }
+
+    [Fact]
+    public void InnerExceptions_HaveTheirMessagesEscaped_AndTheirStackTracesKeepTheirLines()
+    {
+        var betweenFrames = Environment.NewLine + "   at ";
+        var first = Thrown(() => ThrowFromAFrameOfItsOwn("first" + Forged + betweenFrames));
+        var second = Thrown(() => ThrowFromAFrameOfItsOwn(betweenFrames));
+        var wrapped = Thrown(() => throw new InvalidOperationException("wrapped" + betweenFrames, first));
+        var aggregate = Thrown(() => throw new AggregateException("several" + Forged, wrapped, second));
+        using var provider = Services(singleLine: false);
+
+        var text = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", aggregate);
+
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\r', text);
+        Assert.DoesNotContain('\u202e', text);
+        var lines = text.Split(Environment.NewLine);
+        Assert.Contains(lines, static l => l.StartsWith("      System.AggregateException: several" + ForgedEscaped, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EndsWith("---> System.InvalidOperationException: wrapped" + LogText.Escape(betweenFrames), StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EndsWith("---> System.InvalidOperationException: first" + ForgedEscaped + LogText.Escape(betweenFrames), StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EndsWith("---> (Inner Exception #1) System.InvalidOperationException: " + LogText.Escape(betweenFrames), StringComparison.Ordinal));
+        Assert.All(new[] { aggregate, wrapped, first, second }, e =>
+            Assert.All(e.StackTrace!.Split(Environment.NewLine), frame => Assert.Contains("      " + frame, lines)));
+    }
+
+    [Fact]
+    public void AnExceptionThatWritesItsOwnText_HasTheMessageItStartsWithEscaped()
+    {
+        // FileNotFoundException adds its file name to the text: the layout is its own, only its start is known.
+        var thrown = Thrown(() => throw new FileNotFoundException("missing" + Forged, "notes" + Forged));
+        using var provider = Services(singleLine: true);
+
+        var text = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", thrown);
+
+        Assert.Contains("System.IO.FileNotFoundException: missing" + ForgedEscaped + " ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\r', text);
+        Assert.DoesNotContain('\u202e', text);
+        Assert.Single(text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>Every layout, each kind of exception text; nothing to escape in any of them.</summary>
+    public static TheoryData<bool, bool, string?, bool, string> Layouts()
+    {
+        var data = new TheoryData<bool, bool, string?, bool, string>();
+        foreach (var singleLine in new[] { false, true })
+        {
+            foreach (var includeScopes in new[] { false, true })
+            {
+                // A timestamp format of literals only, so that both formatters write the same time.
+                foreach (var timestampFormat in new[] { null, "'at' " })
+                {
+                    foreach (var colors in new[] { false, true })
+                    {
+                        foreach (var exception in new[] { "none", "thrown", "inner", "aggregate", "unthrown", "own ToString", "alone" })
+                        {
+                            data.Add(singleLine, includeScopes, timestampFormat, colors, exception);
+                        }
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void TextWithNothingToEscape_IsWrittenByteForByteAsTheSimpleFormatterWritesIt(bool singleLine, bool includeScopes, string? timestampFormat, bool colors, string exception)
+    {
+        using var provider = Services(singleLine, includeScopes, timestampFormat, colors);
+        var scopes = new LoggerExternalScopeProvider();
+        using var scope = scopes.Push("tenant acme");
+        var message = exception == "alone" ? "" : "Job job_1 (note:notify) failed: at   the door";
+        Exception? thrown = exception switch
+        {
+            "thrown" or "alone" => Thrown(() => ThrowFromAFrameOfItsOwn("   at the door")),
+            "inner" => Thrown(() => throw new InvalidOperationException("outer", Thrown(() => ThrowFromAFrameOfItsOwn("inner")))),
+            "aggregate" => new AggregateException(Thrown(() => ThrowFromAFrameOfItsOwn("one")), new FormatException("two")),
+            "unthrown" => new InvalidOperationException("never thrown"),
+            "own ToString" => Thrown(() => throw new FileNotFoundException("missing", "notes.txt", new FormatException("inner"))),
+            _ => null,
+        };
+
+        var expected = Write(Formatter(provider, ConsoleFormatterNames.Simple), message, thrown, scopes);
+        var written = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), message, thrown, scopes);
+
+        Assert.Equal(expected, written);
+    }
+
+    private static ServiceProvider Services(bool singleLine, bool includeScopes = true, string? timestampFormat = null, bool colors = false)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging =>
+        {
+            logging.AddConsole();
+            EscapingConsoleFormatter.Register(logging);
+        });
+        services.Configure<SimpleConsoleFormatterOptions>(o =>
+        {
+            o.SingleLine = singleLine;
+            o.IncludeScopes = includeScopes;
+            o.TimestampFormat = timestampFormat;
+            o.UseUtcTimestamp = true;
+            o.ColorBehavior = colors ? LoggerColorBehavior.Enabled : LoggerColorBehavior.Disabled;
+        });
+        return services.BuildServiceProvider();
+    }
+
+    private static ConsoleFormatter Formatter(ServiceProvider provider, string name) =>
+        provider.GetServices<ConsoleFormatter>().Single(f => f.Name == name);
+
+    private static string Write(ConsoleFormatter formatter, string message, Exception? exception, IExternalScopeProvider? scopes = null)
+    {
+        using var writer = new StringWriter();
+        formatter.Write(new LogEntry<string>(LogLevel.Error, "Conveyor.Server.Processor", new EventId(5), message, exception, static (s, _) => s), scopes, writer);
+        return writer.ToString();
+    }
+
+    private static Exception Thrown(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+
+        throw new InvalidOperationException("The action threw nothing.");
+    }
+
+    /// <summary>Throws one frame below its caller, so that the stack trace has a line break between two frames.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowFromAFrameOfItsOwn(string message) => throw new InvalidOperationException(message);
+}
