@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,11 +10,11 @@ namespace Conveyor.Server;
 /// <summary>
 /// The server's console formatter, <c>conveyor</c> (Logging:Console:FormatterName): the lines of the simple formatter,
 /// whose Logging:Console:FormatterOptions apply, with what <see cref="LogText"/> escapes (control characters, line
-/// separators, bidirectional controls) escaped in each message, scope and exception message. Conveyor escapes the
-/// outside text it puts in its own lines; what it cannot reach is the exception attached to a line, which the simple
-/// formatter writes as <c>exception.ToString()</c> with the message as the handler threw it, and the lines of handlers
-/// and of ASP.NET Core that carry a payload's or a request's text. The exception object itself still reaches every
-/// other logger provider as it was thrown.
+/// separators, bidirectional controls) escaped in each message, scope and exception message, records replayed from a
+/// log buffer included. Conveyor escapes the outside text it puts in its own lines; what it cannot reach is the
+/// exception attached to a line, which the simple formatter writes as <c>exception.ToString()</c> with the message as
+/// the handler threw it, and the lines of handlers and of ASP.NET Core that carry a payload's or a request's text. The
+/// exception object itself still reaches every other logger provider as it was thrown.
 /// </summary>
 internal sealed class EscapingConsoleFormatter(IServiceProvider services) : ConsoleFormatter(FormatterName)
 {
@@ -28,6 +29,15 @@ internal sealed class EscapingConsoleFormatter(IServiceProvider services) : Cons
     {
         // One of the formatters the console logger was built with, so looked up at the first line, when they all exist.
         var simple = _simple ??= services.GetServices<ConsoleFormatter>().First(static f => f.Name == ConsoleFormatterNames.Simple);
+        if (logEntry.State is BufferedLogRecord record)
+        {
+            // A record replayed from a log buffer (IBufferedLogger.LogRecords): the simple formatter reads its time,
+            // message and exception text from the record itself, so it gets the record, escaped.
+            var replayed = new LogEntry<BufferedLogRecord>(logEntry.LogLevel, logEntry.Category, logEntry.EventId, new EscapedRecord(record), null, static (r, _) => r.FormattedMessage ?? string.Empty);
+            simple.Write(in replayed, scopeProvider is null ? null : new EscapedScopes(scopeProvider), textWriter);
+            return;
+        }
+
         var message = LogText.Escape(logEntry.Formatter(logEntry.State, logEntry.Exception));
         // The exception's text follows the message after a line break, where the simple formatter puts it: indented
         // under the message, or joined to it on a single line.
@@ -99,6 +109,34 @@ internal sealed class EscapingConsoleFormatter(IServiceProvider services) : Cons
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// A buffered record with its message and its exception's text escaped, both whole: the log buffer keeps the
+    /// exception as a string, its message or its properties as JSON, without the stack trace, so no line break in it
+    /// separates frames.
+    /// </summary>
+    private sealed class EscapedRecord(BufferedLogRecord record) : BufferedLogRecord
+    {
+        public override DateTimeOffset Timestamp => record.Timestamp;
+
+        public override LogLevel LogLevel => record.LogLevel;
+
+        public override EventId EventId => record.EventId;
+
+        public override string? Exception => LogText.Escape(record.Exception);
+
+        public override ActivitySpanId? ActivitySpanId => record.ActivitySpanId;
+
+        public override ActivityTraceId? ActivityTraceId => record.ActivityTraceId;
+
+        public override int? ManagedThreadId => record.ManagedThreadId;
+
+        public override string? FormattedMessage => LogText.Escape(record.FormattedMessage);
+
+        public override string? MessageTemplate => record.MessageTemplate;
+
+        public override IReadOnlyList<KeyValuePair<string, object?>> Attributes => record.Attributes;
     }
 
     /// <summary>The scopes as the formatter writes them (their text), escaped.</summary>

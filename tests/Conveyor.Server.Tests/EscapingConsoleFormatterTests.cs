@@ -144,6 +144,45 @@ public sealed class EscapingConsoleFormatterTests
         Assert.Equal(expected, written);
     }
 
+    [Fact]
+    public void AReplayedBufferedRecord_KeepsItsTimeAndExceptionText_Escaped()
+    {
+        using var provider = Services(singleLine: true, timestampFormat: "yyyy-MM-dd HH:mm:ss ");
+        var at = new DateTimeOffset(2026, 3, 1, 9, 30, 0, TimeSpan.Zero);
+        // The log buffer keeps an exception's message, or its properties as JSON, without the stack trace.
+        var record = new Record(at, "message" + Forged, "refused" + Forged);
+        // What the console logger, a buffered one, hands its formatter for each record of IBufferedLogger.LogRecords.
+        // (Its own services: without a formatter name, the console logger copies its options onto the simple formatter's.)
+        using (var console = Services(singleLine: false))
+        {
+            Assert.IsAssignableFrom<IBufferedLogger>(console.GetServices<ILoggerProvider>().OfType<ConsoleLoggerProvider>().Single().CreateLogger("x"));
+        }
+
+        var entry = new LogEntry<BufferedLogRecord>(record.LogLevel, "Conveyor.Server.Processor", record.EventId, record, null, static (r, _) => r.FormattedMessage ?? string.Empty);
+        using var writer = new StringWriter();
+
+        Formatter(provider, EscapingConsoleFormatter.FormatterName).Write(in entry, null, writer);
+
+        Assert.Equal(
+            $"2026-03-01 09:30:00 fail: Conveyor.Server.Processor[5] message{ForgedEscaped} refused{ForgedEscaped}{Environment.NewLine}",
+            writer.ToString());
+    }
+
+    [Fact]
+    public void AReplayedBufferedRecord_WithNothingToEscape_IsWrittenAsTheSimpleFormatterWritesIt()
+    {
+        using var provider = Services(singleLine: false, timestampFormat: "HH:mm:ss.fff ");
+        var record = new Record(new DateTimeOffset(2026, 3, 1, 9, 30, 0, TimeSpan.Zero), "message", "refused");
+        var entry = new LogEntry<BufferedLogRecord>(record.LogLevel, "Conveyor.Server.Processor", record.EventId, record, null, static (r, _) => r.FormattedMessage ?? string.Empty);
+        using var expected = new StringWriter();
+        using var written = new StringWriter();
+
+        Formatter(provider, ConsoleFormatterNames.Simple).Write(in entry, null, expected);
+        Formatter(provider, EscapingConsoleFormatter.FormatterName).Write(in entry, null, written);
+
+        Assert.Equal(expected.ToString(), written.ToString());
+    }
+
     private static ServiceProvider Services(bool singleLine, bool includeScopes = true, string? timestampFormat = null, bool colors = false)
     {
         var services = new ServiceCollection();
@@ -190,4 +229,17 @@ public sealed class EscapingConsoleFormatterTests
     /// <summary>Throws one frame below its caller, so that the stack trace has a line break between two frames.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowFromAFrameOfItsOwn(string message) => throw new InvalidOperationException(message);
+
+    private sealed class Record(DateTimeOffset timestamp, string message, string exception) : BufferedLogRecord
+    {
+        public override DateTimeOffset Timestamp => timestamp;
+
+        public override LogLevel LogLevel => LogLevel.Error;
+
+        public override EventId EventId => new(5);
+
+        public override string? FormattedMessage => message;
+
+        public override string? Exception => exception;
+    }
 }
