@@ -214,7 +214,8 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
                 }
                 else
                 {
-                    LogStillLost(_logger, failures, exception.Message);
+                    // The client's message can repeat what the server or a proxy said: escaped like every store error.
+                    LogStillLost(_logger, failures, LogText.Escape(exception.Message));
                 }
             }
 

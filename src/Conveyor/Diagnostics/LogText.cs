@@ -11,12 +11,13 @@ namespace Conveyor;
 // as it is, so a raw line break would start what reads as a log line of its own, and an ESC sequence would colour,
 // move or clear the operator's terminal. The line and paragraph separators (U+2028, U+2029), which some log viewers
 // break a line on, and the bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), with
-// which a message shows its text in another order than it is stored in ("Trojan Source"), are written as \u2028 and so on too.
-// Backslashes are left as they are: a message that spells \n itself is shown as it was written, and cannot do more
-// than that.
-// Plain comments, not XML docs: the bundled server compiles this file too (for its console formatter), and its OpenAPI
-// generator reads the XML docs of the server and of the packages it references into one table keyed by member, where
-// a member documented twice stops every document with a duplicate key (as SettingDescriptions says).
+// which a message shows its text in another order than it is stored in ("Trojan Source"), are written as \u2028 and so
+// on too. Backslashes are left as they are: a message that spells \n itself is shown as it was written, and cannot do
+// more than that.
+// Plain comments, not XML docs: the bundled server compiles this file too (for its console formatter), as does the
+// PostgreSQL store (for its notifier's lines), and the server's OpenAPI generator reads the XML docs of the server and
+// of the packages it references into one table keyed by member, where a member documented twice stops every document
+// with a duplicate key (as SettingDescriptions says).
 internal static class LogText
 {
     // One set, so that text with nothing to escape costs a single vectorised scan and no allocation.
