@@ -10,8 +10,8 @@ namespace Conveyor.Storage;
 public interface IJobSignalStore
 {
     /// <summary>
-    /// Decides a running handler's wait for any of the signals <paramref name="names"/> (one, or several started together
-    /// and awaited with <c>Task.WhenAll</c>), in one atomic step that checks every name, if the job is still active under
+    /// Decides a running handler's wait for any of the signals <paramref name="names"/> (one, or several started together,
+    /// awaited with <c>Task.WhenAny</c> or <c>Task.WhenAll</c>), in one atomic step that checks every name, if the job is still active under
     /// <paramref name="leaseToken"/> (<see cref="JobSignalWaitOutcome.LeaseLost"/> otherwise, nothing changed):
     /// <list type="bullet">
     /// <item>a signal of one of the names is stored on the job (the first of <paramref name="names"/>, in their order, that
@@ -29,7 +29,7 @@ public interface IJobSignalStore
     /// delivery of any of the signals makes it pending at once; the promoter makes it pending at <paramref name="until"/>.
     /// The reason is a park's (<see cref="JobSignal.WaitReason(IReadOnlyList{string}, DateTimeOffset)"/> of
     /// <paramref name="names"/>): it is what tells a delivery of any of them that the job is parked for it
-    /// (<see cref="JobSignal.IsWaitReasonFor"/>).</item>
+    /// (<see cref="JobSignal.IsWaitReasonFor"/>); the caller builds it, the store keeps it as given.</item>
     /// </list>
     /// Checking every name in the step that parks is what keeps a signal of any of them, delivered while the attempt ran,
     /// from being stored without resuming the job (a lost wake-up, the job asleep until the earliest deadline).

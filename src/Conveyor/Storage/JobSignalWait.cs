@@ -9,10 +9,13 @@ public enum JobSignalWaitOutcome
     /// <summary>The job is parked (scheduled until the wait's deadline, attempt not counted): the attempt is over.</summary>
     Parked = 1,
 
-    /// <summary>The signal is on the job: its payload is in <see cref="JobSignalWait.Payload"/>; the job is still active.</summary>
+    /// <summary>A signal the wait is for is on the job (the first of the names, in their order): its payload is in <see cref="JobSignalWait.Payload"/>; the job is still active.</summary>
     Delivered = 2,
 
-    /// <summary>The wait's deadline passed without the signal (now recorded on the job); the job is still active.</summary>
+    /// <summary>
+    /// The wait's deadline passed without a signal, or an earlier attempt recorded the timeout of the first name found; the
+    /// timeout is recorded on the job only for a wait of one name. The job is still active.
+    /// </summary>
     TimedOut = 3,
 
     /// <summary>A cancellation of the job was requested: not parked, still active, to be acknowledged as cancelled.</summary>
