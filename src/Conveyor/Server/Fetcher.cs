@@ -96,8 +96,11 @@ internal sealed class Fetcher(
                     else
                     {
                         jobs = await store.DequeueAsync(request, stoppingToken).ConfigureAwait(false);
+                        failedInPart = jobs is PartialDequeue;
                     }
 
+                    // Some queues answered (a partial dequeue included): the store is there. The store reports the queues
+                    // it could not reach; the failed calls may have leased all the same, which the reconciler looks for.
                     backoff.Reset();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -197,15 +200,19 @@ internal sealed class Fetcher(
     /// queue or no slot is not sent); and whether the fetcher may wait for a signal or the next turn: not when a paced
     /// queue ran short (it is leased as any queue from now on) or the other queues had no slot or did not run dry. Once
     /// the paced jobs are leased they are returned even if the second dequeue fails (logged, and <c>Failed</c>: it may have
-    /// leased jobs all the same), so that they are held, run or handed back: the next dequeue meets the failure again.
+    /// leased jobs all the same), so that they are held, run or handed back: the next dequeue meets the failure again. Either
+    /// dequeue returning a <see cref="PartialDequeue"/> is <c>Failed</c> too.
     /// </summary>
     private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained, bool Failed)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
     {
         var jobs = new List<LeasedJob>();
         var ranShort = false;
+        var failedInPart = false;
         if (paced.Queues.Count > 0 && paced.Limit > 0)
         {
-            jobs.AddRange(await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false));
+            var pacedJobs = await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false);
+            failedInPart = pacedJobs is PartialDequeue;
+            jobs.AddRange(pacedJobs);
             // Short of the request's limit, a queue short of its own share had no more jobs; at the limit, the store
             // may simply have filled it from the queues before.
             ranShort = jobs.Count < paced.Limit;
@@ -219,12 +226,12 @@ internal sealed class Fetcher(
 
         if (open.Queues.Count == 0)
         {
-            return (jobs, !ranShort, false);
+            return (jobs, !ranShort, failedInPart);
         }
 
         if (open.Limit == 0)
         {
-            return (jobs, false, false);
+            return (jobs, false, failedInPart);
         }
 
         try
@@ -232,7 +239,7 @@ internal sealed class Fetcher(
             var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
             jobs.AddRange(taken);
             // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
-            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))), false);
+            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))), failedInPart || taken is PartialDequeue);
         }
         catch (Exception e) when (jobs.Count > 0)
         {

@@ -31,7 +31,11 @@ public interface IJobQueueStore
     /// store says which queues and why; see docs/redis.md).</exception>
     ValueTask<EnqueueAllResult> EnqueueAllOrNoneAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Leases pending jobs as <see cref="DequeueRequest"/> describes. Returns an empty list when none is ready.</summary>
+    /// <summary>
+    /// Leases pending jobs as <see cref="DequeueRequest"/> describes. Returns an empty list when none is ready. A store
+    /// whose queues live on separate nodes may return a <see cref="PartialDequeue"/> when some queues answered and the
+    /// others were unavailable; it throws <see cref="JobStoreUnavailableException"/> when none answered.
+    /// </summary>
     ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken);
 
     /// <summary>

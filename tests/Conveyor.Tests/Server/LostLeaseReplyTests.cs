@@ -48,6 +48,29 @@ public sealed class LostLeaseReplyTests
     }
 
     [Fact]
+    public async Task DequeueAnsweredInPart_AJobItsFailedPartLeased_RunsOnceAndSucceeds()
+    {
+        // A Redis Cluster dequeue whose queue on a frozen primary timed out returns the other queues' jobs; the frozen
+        // primary runs the call when it resumes, leasing a job to this server that no answer brings.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, control) = LostReplyStore.Wrap(new InMemoryJobStore(time));
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            configureServices: s => s.AddSingleton<TimeProvider>(time),
+            start: false);
+        var enqueued = await harness.Client.EnqueueAsync(new EchoJob("leased by the part that failed"), new JobOptions { MaxRetry = 0 });
+        control.LoseNextDequeueReplyInPart();
+
+        await harness.StartHostAsync();
+        await Eventually.HoldsAsync(() => control.LostReplies == 1, because: "the dequeue to answer in part");
+
+        var job = await FinishedAsync(store, time, enqueued.JobId);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(1, harness.Recorder.StartedCount(enqueued.JobId));
+    }
+
+    [Fact]
     public async Task AcknowledgementThatTookAReleasedJob_ReplyLost_TheReleasedJobRunsOnceAndSucceeds()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -13,6 +13,7 @@ public class LostReplyStore : DispatchProxy
 {
     private IJobStore _inner = null!;
     private int _loseDequeue;
+    private int _loseDequeueInPart;
     private int _loseTakeReleased;
     private int _lostReplies;
 
@@ -31,6 +32,12 @@ public class LostReplyStore : DispatchProxy
 
     /// <summary>The next dequeue that leases a job loses its reply.</summary>
     public void LoseNextDequeueReply() => Volatile.Write(ref _loseDequeue, 1);
+
+    /// <summary>
+    /// The next dequeue that leases a job answers as a <see cref="PartialDequeue"/> without it: as a Redis Cluster dequeue
+    /// whose call on a frozen primary timed out, and which that primary ran when it resumed.
+    /// </summary>
+    public void LoseNextDequeueReplyInPart() => Volatile.Write(ref _loseDequeueInPart, 1);
 
     /// <summary>The next acknowledgement that takes a released job loses its reply.</summary>
     public void LoseNextTakeReleasedReply() => Volatile.Write(ref _loseTakeReleased, 1);
@@ -58,6 +65,11 @@ public class LostReplyStore : DispatchProxy
     private async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(ValueTask<IReadOnlyList<LeasedJob>> call)
     {
         var jobs = await call;
+        if (jobs.Count > 0 && Interlocked.Exchange(ref _loseDequeueInPart, 0) == 1)
+        {
+            return new PartialDequeue([], LoseReply(jobs));
+        }
+
         return jobs.Count > 0 && Interlocked.Exchange(ref _loseDequeue, 0) == 1 ? throw LoseReply(jobs) : jobs;
     }
 
