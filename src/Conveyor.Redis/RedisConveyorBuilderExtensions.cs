@@ -2,6 +2,7 @@ using Conveyor.Redis;
 using Conveyor.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -33,9 +34,10 @@ public static class RedisConveyorBuilderExtensions
         {
             var storeOptions = services.GetRequiredService<IOptions<RedisStoreOptions>>().Value;
             var time = services.GetRequiredService<TimeProvider>();
+            var logger = services.GetService<ILogger<RedisJobStore>>();
             return services.GetService<IConnectionMultiplexer>() is { } connection
-                ? new RedisJobStore(connection, storeOptions, time)
-                : new RedisJobStore(storeOptions, time);
+                ? new RedisJobStore(connection, storeOptions, time, logger)
+                : new RedisJobStore(storeOptions, time, logger);
         });
         builder.Services.RemoveAll<IJobStore>();
         builder.Services.AddSingleton<IJobStore>(static services => services.GetRequiredService<RedisJobStore>());

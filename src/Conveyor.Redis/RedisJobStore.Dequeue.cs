@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -12,7 +13,10 @@ public sealed partial class RedisJobStore
     /// <remarks>
     /// One round trip: dequeue.lua once per queue of the first pass, pipelined (a single script call when the
     /// request names one queue). A second pass, only when slots are left, asks again only the queues that gave
-    /// all they were asked for, in order.
+    /// all they were asked for, in order. On a Redis Cluster the queues' calls go to their primaries: when some fail as
+    /// unavailable (a primary hangs or is down) and others answer, the dequeue returns what the others leased, as a
+    /// <see cref="PartialDequeue"/>, and leaves the failed queues out of this store's dequeues for a while
+    /// (<see cref="QueueSuspensions"/>); when every queue asked fails, it throws <see cref="JobStoreUnavailableException"/>.
     /// </remarks>
     public async ValueTask<IReadOnlyList<LeasedJob>> DequeueAsync(DequeueRequest request, CancellationToken cancellationToken)
     {
@@ -45,39 +49,142 @@ public sealed partial class RedisJobStore
             var limits = request.ConcurrencyLimits.Count > 0 ? LimitArguments(request.ConcurrencyLimits) : null;
             var fair = request.FairQueues.Count > 0 ? request.FairQueues.ToDictionary(static f => f.Queue, static f => f.LastTenant ?? "", StringComparer.Ordinal) : null;
             var leased = new List<LeasedJob>(request.Limit);
-            var firstPass = new Task<RedisResult>?[plan.Count];
-            IBatch? batch = plan.Count(p => p.Take > 0) > 1 ? db.CreateBatch() : null;
+
+            // Per queue: whether it was asked (not suspended), whether it answered at least once, and how it failed.
+            var answered = new bool[plan.Count];
+            var failures = new Exception?[plan.Count];
+            var asked = new bool[plan.Count];
             for (var i = 0; i < plan.Count; i++)
             {
-                if (plan[i].Take > 0)
+                asked[i] = plan[i].Take > 0 && _suspensions.TryAsk(plan[i].Queue);
+            }
+
+            var firstPass = new Task<RedisResult>?[plan.Count];
+            IBatch? batch = asked.Count(static a => a) > 1 ? db.CreateBatch() : null;
+            for (var i = 0; i < plan.Count; i++)
+            {
+                if (asked[i])
                 {
                     firstPass[i] = EvaluateQueueAsync((IDatabaseAsync?)batch ?? db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), Arguments(plan[i].Queue, plan[i].Take));
                 }
             }
 
             batch?.Execute();
+
+            // Every answer is read, whatever failed before it, so that no job a script leased is left unheld.
             var mayHaveMore = new bool[plan.Count];
+            Exception? fault = null;
             for (var i = 0; i < plan.Count; i++)
             {
-                var got = firstPass[i] is { } task ? Read(await task.ConfigureAwait(false), plan[i].Queue, expiresAt, leased) : 0;
+                if (firstPass[i] is not { } task)
+                {
+                    // A queue with no share of the first pass may have jobs for the second; a suspended one is left out.
+                    mayHaveMore[i] = plan[i].Take == 0;
+                    continue;
+                }
+
+                int got;
+                try
+                {
+                    got = Read(await task.ConfigureAwait(false), plan[i].Queue, expiresAt, leased);
+                }
+                catch (Exception e) when (RedisFailures.IsTransient(e))
+                {
+                    failures[i] = e;
+                    continue;
+                }
+                catch (Exception e)
+                {
+                    fault ??= e;
+                    continue;
+                }
+
+                answered[i] = true;
                 if (got > 0 && fair is not null && fair.ContainsKey(plan[i].Queue))
                 {
                     fair[plan[i].Queue] = leased[^1].Tenant;
                 }
+
                 mayHaveMore[i] = got == plan[i].Take;
             }
 
-            // Work conserving: slots the first pass left free go to the queues, in order, that may hold more.
+            if (fault is not null)
+            {
+                ExceptionDispatchInfo.Throw(fault);
+            }
+
+            // Work conserving: slots the first pass left free go to the queues, in order, that may hold more; not to a
+            // queue that failed or is suspended.
             for (var i = 0; i < plan.Count && leased.Count < request.Limit; i++)
             {
-                if (mayHaveMore[i])
+                if (!mayHaveMore[i])
+                {
+                    continue;
+                }
+
+                if (!asked[i])
+                {
+                    asked[i] = _suspensions.TryAsk(plan[i].Queue);
+                    if (!asked[i])
+                    {
+                        continue;
+                    }
+                }
+
+                try
                 {
                     var result = await EvaluateQueueAsync(db, RedisScript.Dequeue, QueueKeys(plan[i].Queue), Arguments(plan[i].Queue, request.Limit - leased.Count)).ConfigureAwait(false);
                     Read(result, plan[i].Queue, expiresAt, leased);
+                    answered[i] = true;
+                }
+                catch (Exception e) when (RedisFailures.IsTransient(e))
+                {
+                    failures[i] = e;
                 }
             }
 
-            return leased;
+            return Settle();
+
+            // Every queue asked answered: the jobs. Some failed while others answered: the jobs leased (none dropped), the
+            // failed queues suspended. None answered (one queue asked, every node away, every queue suspended):
+            // unavailable, as a dequeue from one Redis.
+            IReadOnlyList<LeasedJob> Settle()
+            {
+                Exception? first = null;
+                for (var i = 0; i < plan.Count; i++)
+                {
+                    if (failures[i] is { } failure)
+                    {
+                        first ??= failure;
+                    }
+                    else if (answered[i])
+                    {
+                        _suspensions.Succeeded(plan[i].Queue);
+                    }
+                }
+
+                if (!answered.Any(static a => a))
+                {
+                    throw first is not null
+                        ? RedisFailures.Unavailable(first)
+                        : new JobStoreUnavailableException("Redis is unavailable: every queue of the dequeue is left out for now, its node having failed while others answered.");
+                }
+
+                if (first is null)
+                {
+                    return leased;
+                }
+
+                for (var i = 0; i < plan.Count; i++)
+                {
+                    if (failures[i] is { } failure)
+                    {
+                        _suspensions.Failed(plan[i].Queue, failure);
+                    }
+                }
+
+                return new PartialDequeue(leased, RedisFailures.Unavailable(first));
+            }
 
             RedisValue[] Arguments(string queue, int take)
             {

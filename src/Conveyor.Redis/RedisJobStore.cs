@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Conveyor.Redis;
@@ -18,6 +20,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private readonly bool _ownsConnection;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, RedisKeys.QueueKeys> _queueKeys = new(StringComparer.Ordinal);
+    private readonly QueueSuspensions _suspensions;
 
     // The queue of every job this instance leased, so that acknowledgements, lease extensions and progress
     // (which carry only the id) reach the job's slot in one round trip without the id lookup.
@@ -37,19 +40,26 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private static readonly TimeSpan QueueSetRefresh = TimeSpan.FromMinutes(1);
 
     /// <summary>A store on a connection the caller owns (and disposes).</summary>
-    public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider)
-        : this(options, timeProvider, connection)
+    /// <param name="connection">The connection, which the caller disposes.</param>
+    /// <param name="options">The key prefix; the configuration string is not used.</param>
+    /// <param name="timeProvider">Every timestamp the store writes, and its back-offs.</param>
+    /// <param name="logger">Where the store reports a queue it leaves out while its node is away; none by default.</param>
+    public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider, ILogger<RedisJobStore>? logger = null)
+        : this(options, timeProvider, connection, logger)
     {
         ArgumentNullException.ThrowIfNull(connection);
     }
 
     /// <summary>A store that connects with <see cref="RedisStoreOptions.Configuration"/> and owns that connection.</summary>
-    public RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider)
-        : this(options, timeProvider, null)
+    /// <param name="options">The configuration string and the key prefix.</param>
+    /// <param name="timeProvider">Every timestamp the store writes, and its back-offs.</param>
+    /// <param name="logger">Where the store reports a queue it leaves out while its node is away; none by default.</param>
+    public RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider, ILogger<RedisJobStore>? logger = null)
+        : this(options, timeProvider, null, logger)
     {
     }
 
-    private RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider, IConnectionMultiplexer? connection)
+    private RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider, IConnectionMultiplexer? connection, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -60,6 +70,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
         _options = options;
         _time = timeProvider;
+        _suspensions = new QueueSuspensions(timeProvider, logger ?? NullLogger.Instance);
         _keys = new RedisKeys(options.KeyPrefix);
         _wakeUp = $"{_keys.NotifyChannel}\n{_instanceId}";
         _connection = connection;

@@ -22,15 +22,19 @@ internal sealed class RedisCluster : IAsyncDisposable
     /// <summary>The nodes' endpoints, as StackExchange.Redis and Conveyor:Redis:Configuration take them.</summary>
     public string Configuration => string.Join(",", _nodes.Select(n => n.Endpoint));
 
-    /// <summary>Starts the three nodes, makes them one cluster and waits until every node reports it ready.</summary>
-    public static async Task<RedisCluster> StartAsync()
+    /// <summary>
+    /// Starts the three nodes, makes them one cluster and waits until every node reports it ready. A node that answers
+    /// nothing for <paramref name="nodeTimeout"/> (5 s unless given) is marked failed, and the cluster then reports itself down.
+    /// </summary>
+    public static async Task<RedisCluster> StartAsync(TimeSpan? nodeTimeout = null)
     {
+        var nodeTimeoutMs = ((int)(nodeTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var cluster = new RedisCluster([]);
         try
         {
             for (var i = 0; i < 3; i++)
             {
-                cluster._nodes.Add(await RedisServerProcess.StartAsync(RedisServerProcess.FreePort(withClusterBus: true), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000", "--appendonly", "no"));
+                cluster._nodes.Add(await RedisServerProcess.StartAsync(RedisServerProcess.FreePort(withClusterBus: true), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", nodeTimeoutMs, "--appendonly", "no"));
             }
 
             var created = await RedisServerProcess.RunAsync(RedisTestEnvironment.RedisCli, ["--cluster", "create", .. cluster._nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);

@@ -437,29 +437,4 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         ServerId = "s",
         LeaseDuration = lease ?? TimeSpan.FromSeconds(30),
     };
-
-    /// <summary>Every log line of the host: its event id and message.</summary>
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<(int EventId, string Message)> _records = new();
-
-        public IReadOnlyCollection<(int EventId, string Message)> Records => _records;
-
-        public ILogger CreateLogger(string categoryName) => new Logger(_records);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<(int EventId, string Message)> records) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                records.Enqueue((eventId.Id, formatter(state, exception)));
-        }
-    }
 }
