@@ -50,13 +50,15 @@ public sealed partial class RedisJobStore
             var fair = request.FairQueues.Count > 0 ? request.FairQueues.ToDictionary(static f => f.Queue, static f => f.LastTenant ?? "", StringComparer.Ordinal) : null;
             var leased = new List<LeasedJob>(request.Limit);
 
-            // Per queue: whether it was asked (not suspended), whether it answered at least once, and how it failed.
+            // Per queue: whether it was asked, or left out (suspended), whether it answered at least once, and how it failed.
             var answered = new bool[plan.Count];
             var failures = new Exception?[plan.Count];
             var asked = new bool[plan.Count];
+            var leftOut = new bool[plan.Count];
             for (var i = 0; i < plan.Count; i++)
             {
-                asked[i] = plan[i].Take > 0 && _suspensions.TryAsk(plan[i].Queue);
+                leftOut[i] = plan[i].Take > 0 && _suspensions.IsSuspended(plan[i].Queue);
+                asked[i] = plan[i].Take > 0 && !leftOut[i];
             }
 
             var firstPass = new Task<RedisResult>?[plan.Count];
@@ -122,13 +124,9 @@ public sealed partial class RedisJobStore
                     continue;
                 }
 
-                if (!asked[i])
+                if (!asked[i] && (leftOut[i] = _suspensions.IsSuspended(plan[i].Queue)))
                 {
-                    asked[i] = _suspensions.TryAsk(plan[i].Queue);
-                    if (!asked[i])
-                    {
-                        continue;
-                    }
+                    continue;
                 }
 
                 try
@@ -145,9 +143,9 @@ public sealed partial class RedisJobStore
 
             return Settle();
 
-            // Every queue asked answered: the jobs. Some failed while others answered: the jobs leased (none dropped), the
-            // failed queues suspended. None answered (one queue asked, every node away, every queue suspended):
-            // unavailable, as a dequeue from one Redis.
+            // Every queue answered: the jobs. Some failed or were left out while others answered: the jobs leased (none
+            // dropped), the failed queues suspended. None answered (one queue asked, every node away, every queue
+            // suspended): unavailable, as a dequeue from one Redis.
             IReadOnlyList<LeasedJob> Settle()
             {
                 Exception? first = null;
@@ -165,14 +163,14 @@ public sealed partial class RedisJobStore
 
                 if (!answered.Any(static a => a))
                 {
-                    throw first is not null
-                        ? RedisFailures.Unavailable(first)
-                        : new JobStoreUnavailableException("Redis is unavailable: every queue of the dequeue is left out for now, its node having failed while others answered.");
+                    throw first is not null ? RedisFailures.Unavailable(first) : LeftOut();
                 }
 
                 if (first is null)
                 {
-                    return leased;
+                    // A queue left out may hold jobs that a call which timed out leased when its node resumed: still a
+                    // partial answer, so that the server keeps looking for such leases until the queue is back.
+                    return leftOut.Any(static l => l) ? new PartialDequeue(leased, LeftOut()) : leased;
                 }
 
                 for (var i = 0; i < plan.Count; i++)
@@ -185,6 +183,9 @@ public sealed partial class RedisJobStore
 
                 return new PartialDequeue(leased, RedisFailures.Unavailable(first));
             }
+
+            JobStoreUnavailableException LeftOut() => new(
+                $"Redis is unavailable for {string.Join(", ", plan.Where((_, i) => leftOut[i]).Select(static p => p.Queue))}: left out of dequeues until its node answers a probe (it failed while other queues answered).");
 
             RedisValue[] Arguments(string queue, int take)
             {
@@ -204,6 +205,13 @@ public sealed partial class RedisJobStore
         {
             throw RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>Whether a suspended queue's node answers again (<see cref="QueueSuspensions"/>): a read of its slot that leases nothing.</summary>
+    private async Task ProbeQueueAsync(string queue)
+    {
+        var db = await DatabaseAsync().ConfigureAwait(false);
+        await db.KeyExistsAsync(QueueKeys(queue).Pending, CommandFlags.DemandMaster).ConfigureAwait(false);
     }
 
     /// <summary>dequeue.lua's limit arguments per queue: the count, type, per-tenant flag and maximum of each, then the scan depth.</summary>

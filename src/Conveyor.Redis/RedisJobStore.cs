@@ -70,7 +70,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
         _options = options;
         _time = timeProvider;
-        _suspensions = new QueueSuspensions(timeProvider, logger ?? NullLogger.Instance);
+        _suspensions = new QueueSuspensions(timeProvider, logger ?? NullLogger.Instance, ProbeQueueAsync);
         _keys = new RedisKeys(options.KeyPrefix);
         _wakeUp = $"{_keys.NotifyChannel}\n{_instanceId}";
         _connection = connection;

@@ -3,95 +3,103 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// The back-off of a queue whose node failed while others answered: left out for 1 s, doubling to 8 s while it keeps
-/// failing, one try once it has passed, back at once on its first success, and logged once when it begins and once when
-/// it ends.
+/// The back-off of a queue whose node failed while others answered: left out for 1 s, doubling to 8 s while the probes
+/// of its node fail; one probe once a back-off has passed, the queue left out until it answers; back at once when a
+/// probe answers; logged once when it begins and once when it ends.
 /// </summary>
 public sealed class QueueSuspensionsTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly CapturedLogs _logs = new();
+    private readonly List<string> _probes = [];
+    private readonly List<DateTimeOffset> _probeTimes = [];
+
+    // What the next probes answer: at once, unless a test makes them wait.
+    private Func<Task> _answer = static () => Task.CompletedTask;
 
     [Fact]
-    public void AQueueThatNeverFailed_IsAlwaysAsked()
+    public void AQueueThatNeverFailed_IsNotLeftOut_NorProbed()
     {
-        var suspensions = new QueueSuspensions(_time, _logs.CreateLogger("test"));
+        var suspensions = Suspensions();
 
-        Assert.True(suspensions.TryAsk("default"));
-        Assert.True(suspensions.TryAsk("default"));
+        Assert.False(suspensions.IsSuspended("default"));
         suspensions.Succeeded("default");
+        Assert.False(suspensions.IsSuspended("default"));
+        Assert.Empty(_probes);
         Assert.Empty(_logs.Records);
     }
 
     [Fact]
-    public void AFailedQueue_IsLeftOutForOneSecond_ThenOneDequeueTriesIt_TheOthersStillLeaveItOut()
+    public void AFailedQueue_IsLeftOutForOneSecond_ThenProbedOnce_AndLeftOutUntilTheProbeAnswers()
     {
-        var suspensions = new QueueSuspensions(_time, _logs.CreateLogger("test"));
+        var suspensions = Suspensions();
         suspensions.Failed("hung", new TimeoutException("timed out"));
 
-        Assert.False(suspensions.TryAsk("hung"));
-        Assert.True(suspensions.TryAsk("other"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.False(suspensions.IsSuspended("other"));
         _time.Advance(QueueSuspensions.FirstBackoff - TimeSpan.FromMilliseconds(1));
-        Assert.False(suspensions.TryAsk("hung"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.Empty(_probes);
+
+        var answer = new TaskCompletionSource();
+        _answer = () => answer.Task;
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.True(suspensions.TryAsk("hung"));
-        Assert.False(suspensions.TryAsk("hung"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.Equal("hung", Assert.Single(_probes));
+
+        answer.SetResult();
+        Assert.True(SpinWait.SpinUntil(() => !suspensions.IsSuspended("hung"), TimeSpan.FromSeconds(10)));
+        Assert.Single(_probes);
     }
 
     [Fact]
-    public void AQueueThatKeepsFailing_WaitsTwiceAsLongEachTime_UpToEightSeconds()
+    public void AQueueWhoseProbesKeepFailing_WaitsTwiceAsLongEachTime_UpToEightSeconds()
     {
-        var suspensions = new QueueSuspensions(_time, _logs.CreateLogger("test"));
-        var waits = new List<TimeSpan>();
+        var suspensions = Suspensions();
+        _answer = static () => Task.FromException(new TimeoutException("timed out"));
+        var failedAt = _time.GetUtcNow();
         suspensions.Failed("hung", new TimeoutException("timed out"));
-        for (var i = 0; i < 6; i++)
+        while (_probeTimes.Count < 6)
         {
-            var wait = TimeSpan.Zero;
-            while (!suspensions.TryAsk("hung"))
-            {
-                _time.Advance(TimeSpan.FromMilliseconds(250));
-                wait += TimeSpan.FromMilliseconds(250);
-            }
-
-            waits.Add(wait);
-            suspensions.Failed("hung", new TimeoutException("timed out"));
+            Assert.True(suspensions.IsSuspended("hung"));
+            _time.Advance(TimeSpan.FromMilliseconds(250));
         }
 
-        Assert.Equal([1, 2, 4, 8, 8, 8], waits.Select(static w => w.TotalSeconds));
-        Assert.Equal(QueueSuspensions.MaxBackoff, TimeSpan.FromSeconds(8));
+        Assert.Equal([1, 2, 4, 8, 8, 8], _probeTimes.Select((t, i) => (t - (i == 0 ? failedAt : _probeTimes[i - 1])).TotalSeconds));
     }
 
     [Fact]
-    public void AFirstSuccess_EndsTheSuspension_AndTheNextOutageStartsAgainAtOneSecond()
+    public void AProbeThatAnswers_EndsTheSuspension_AndTheNextOutageStartsAgainAtOneSecond()
     {
-        var suspensions = new QueueSuspensions(_time, _logs.CreateLogger("test"));
+        var suspensions = Suspensions();
         suspensions.Failed("hung", new TimeoutException("timed out"));
+        _answer = static () => Task.FromException(new TimeoutException("timed out"));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(suspensions.TryAsk("hung"));
-        suspensions.Failed("hung", new TimeoutException("timed out"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        _answer = static () => Task.CompletedTask;
         _time.Advance(TimeSpan.FromSeconds(2));
-        Assert.True(suspensions.TryAsk("hung"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.False(suspensions.IsSuspended("hung"));
 
-        suspensions.Succeeded("hung");
-
-        Assert.True(suspensions.TryAsk("hung"));
-        Assert.True(suspensions.TryAsk("hung"));
         suspensions.Failed("hung", new TimeoutException("timed out"));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(suspensions.TryAsk("hung"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        Assert.Equal(3, _probes.Count);
     }
 
     [Fact]
     public void AnOutage_IsLoggedOnceWhenItBegins_AsAWarningWithTheError_AndOnceWhenItEnds()
     {
-        var suspensions = new QueueSuspensions(_time, _logs.CreateLogger("test"));
+        var suspensions = Suspensions();
 
         suspensions.Failed("hung", new TimeoutException("timed out"));
+        _answer = static () => Task.FromException(new TimeoutException("timed out again"));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(suspensions.TryAsk("hung"));
-        suspensions.Failed("hung", new TimeoutException("timed out again"));
+        Assert.True(suspensions.IsSuspended("hung"));
+        _answer = static () => Task.CompletedTask;
         _time.Advance(TimeSpan.FromSeconds(2));
-        suspensions.Succeeded("hung");
+        Assert.True(suspensions.IsSuspended("hung"));
         suspensions.Succeeded("hung");
 
         Assert.Collection(
@@ -109,4 +117,12 @@ public sealed class QueueSuspensionsTests
                 Assert.Contains("3000 ms", resumed.Message, StringComparison.Ordinal);
             });
     }
+
+    // A probe that answers at once updates the suspension before the call that started it returns.
+    private QueueSuspensions Suspensions() => new(_time, _logs.CreateLogger("test"), queue =>
+    {
+        _probes.Add(queue);
+        _probeTimes.Add(_time.GetUtcNow());
+        return _answer();
+    });
 }

@@ -62,21 +62,27 @@ public sealed class RedisClusterHungPrimaryTests
             Assert.Equal(LogLevel.Warning, suspended.Level);
             Assert.Contains(hungQueue, suspended.Message, StringComparison.Ordinal);
 
-            // Left out for its back-off: the next dequeue sends nothing to the hung primary, and all it asked answered.
+            // Left out for its back-off: the next dequeue sends nothing to the hung primary, and answers in part, naming it.
             var late = RedisKeyLayoutTests.NewJob(queues[0]);
             await store.EnqueueAsync(late, CancellationToken.None);
             _ = profiling.FinishProfiling();
             var second = await store.DequeueAsync(Request(queues, 3), CancellationToken.None);
-            Assert.IsNotType<PartialDequeue>(second);
+            Assert.Contains(hungQueue, Assert.IsType<PartialDequeue>(second).Failure.Message, StringComparison.Ordinal);
             Assert.Equal(late.Id, Assert.Single(second).Id);
             taken.AddRange(second);
 
-            // A dequeue of that queue alone fails, as on one Redis: at once while it is left out, and once asked again.
+            // A dequeue of that queue alone fails, as on one Redis: at once while it is left out; once the back-off has
+            // passed, the dequeue starts a probe of the hung primary and fails at once all the same.
             await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.DequeueAsync(Request([hungQueue], 3), CancellationToken.None));
             Assert.DoesNotContain(profiling.FinishProfiling(), c => c.EndPoint.Equals(hungEndpoint));
             time.Advance(QueueSuspensions.FirstBackoff);
+            var third = await store.DequeueAsync(Request(queues, 3), CancellationToken.None);
+            Assert.Empty(Assert.IsType<PartialDequeue>(third));
+            await RedisServerProcess.WaitUntilAsync(
+                () => Task.FromResult(profiling.FinishProfiling().Any(c => c.EndPoint.Equals(hungEndpoint) && c.Command == "EXISTS")),
+                TimeSpan.FromSeconds(10),
+                "the probe of the hung primary to time out");
             await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.DequeueAsync(Request([hungQueue], 3), CancellationToken.None));
-            Assert.Contains(profiling.FinishProfiling(), c => c.EndPoint.Equals(hungEndpoint));
             Assert.Single(logs.Records, static r => r.EventId == 911);
         }
         finally
@@ -84,19 +90,19 @@ public sealed class RedisClusterHungPrimaryTests
             hungNode.Resume();
         }
 
-        // Once it answers and the back-off has passed, its queue is asked again. Every job of it is leased to this server
-        // exactly once: by a dequeue that returned it, or by a call that timed out and that the primary ran when it
-        // resumed (a server's lease reconciler hands those back).
-        time.Advance(QueueSuspensions.MaxBackoff);
+        // Once it answers and a probe after the next back-off has seen it, its queue is asked again. Every job of it is
+        // leased to this server exactly once: by a dequeue that returned it, or by the first dequeue's call that timed
+        // out and that the primary ran when it resumed (a server's lease reconciler hands those back).
         await RedisServerProcess.WaitUntilAsync(
             async () =>
             {
+                time.Advance(QueueSuspensions.FirstBackoff);
                 taken.AddRange(await store.DequeueAsync(Request(queues, 3), CancellationToken.None));
                 var leased = (await store.ListLeasesAsync("s", CancellationToken.None)).Select(static l => l.JobId).ToHashSet(StringComparer.Ordinal);
-                return onHung.IsSubsetOf(leased);
+                return onHung.IsSubsetOf(leased) && logs.Records.Any(static r => r.EventId == 912);
             },
             TimeSpan.FromSeconds(15),
-            "every job of the hung primary's queue to be leased");
+            "every job of the hung primary's queue to be leased, and its queue to be taken from again");
         Assert.Equal(taken.Count, taken.Select(static j => j.Id).Distinct(StringComparer.Ordinal).Count());
         Assert.DoesNotContain(await store.GetQueueStatsAsync(CancellationToken.None), s => queues.Contains(s.Queue) && s.Pending > 0);
         var resumed = Assert.Single(logs.Records, static r => r.EventId == 912);
