@@ -6,7 +6,7 @@ namespace Conveyor.Redis;
 /// The queues a dequeue leaves out for a while because their node failed as unavailable while other queues' nodes
 /// answered: on a Redis Cluster whose primary hangs, its queues' calls each wait out the client's timeout, and a
 /// dequeue that asked them would hold up the queues of the healthy primaries as long. A suspended queue is left out for
-/// a back-off of 1 s, doubling while it keeps failing up to 8 s. Once the back-off has passed, the next dequeue that
+/// a back-off of 1 s, doubling while it keeps failing up to 5 s. Once the back-off has passed, the next dequeue that
 /// would ask the queue starts a probe of its node (a read that leases nothing) and goes on without it; the queue is
 /// asked again once the probe answers, and a probe that fails starts the next back-off. So no dequeue waits on the hung
 /// node after the first, and no call that times out leases a job the node would take when it resumes. The suspension
@@ -18,7 +18,7 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
 
     /// <summary>The longest back-off: a queue whose node is back waits at most about this long to be asked again.</summary>
-    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(8);
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Suspension> _suspended = new(StringComparer.Ordinal);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// The back-off of a queue whose node failed while others answered: left out for 1 s, doubling to 8 s while the probes
+/// The back-off of a queue whose node failed while others answered: left out for 1 s, doubling to 5 s while the probes
 /// of its node fail; one probe once a back-off has passed, the queue left out until it answers; back at once when a
 /// probe answers; logged once when it begins and once when it ends.
 /// </summary>
@@ -54,7 +54,7 @@ public sealed class QueueSuspensionsTests
     }
 
     [Fact]
-    public void AQueueWhoseProbesKeepFailing_WaitsTwiceAsLongEachTime_UpToEightSeconds()
+    public void AQueueWhoseProbesKeepFailing_WaitsTwiceAsLongEachTime_UpToFiveSeconds()
     {
         var suspensions = Suspensions();
         _answer = static () => Task.FromException(new TimeoutException("timed out"));
@@ -66,7 +66,7 @@ public sealed class QueueSuspensionsTests
             _time.Advance(TimeSpan.FromMilliseconds(250));
         }
 
-        Assert.Equal([1, 2, 4, 8, 8, 8], _probeTimes.Select((t, i) => (t - (i == 0 ? failedAt : _probeTimes[i - 1])).TotalSeconds));
+        Assert.Equal([1, 2, 4, 5, 5, 5], _probeTimes.Select((t, i) => (t - (i == 0 ? failedAt : _probeTimes[i - 1])).TotalSeconds));
     }
 
     [Fact]
