@@ -35,7 +35,7 @@ internal static class LogText
 
     // As Escape, but each Environment.NewLine is kept: for an exception's text, whose stack frames are lines of their
     // own. A line break left in it breaks the line there; the console formatter indents or joins what follows, so it
-    // cannot pass for an entry of its own.
+    // cannot pass for an entry of its own. The same instance when the text holds nothing else to escape.
     public static string EscapeKeepingLineBreaks(string text) => Escaped(text, keepLineBreaks: true);
 
     private static string Escaped(string? text, bool keepLineBreaks)
@@ -45,34 +45,34 @@ internal static class LogText
             return null!;
         }
 
-        var first = text.AsSpan().IndexOfAny(ToEscape);
-        if (first < 0)
-        {
-            return text;
-        }
-
-        var builder = new StringBuilder(text.Length + 16).Append(text, 0, first);
+        // Each scan starts after the last hit; a kept line break is no reason to copy the text, so a stack trace, whose
+        // only controls are its line breaks, comes back as it is.
         var newLine = Environment.NewLine;
-        for (var i = first; i < text.Length; i++)
+        StringBuilder? builder = null;
+        var copied = 0;
+        var at = 0;
+        while (at < text.Length && text.AsSpan(at).IndexOfAny(ToEscape) is var found and >= 0)
         {
-            var c = text[i];
-            if (keepLineBreaks && string.CompareOrdinal(text, i, newLine, 0, newLine.Length) == 0)
+            var hit = at + found;
+            if (keepLineBreaks && text.AsSpan(hit).StartsWith(newLine, StringComparison.Ordinal))
             {
-                builder.Append(newLine);
-                i += newLine.Length - 1;
+                at = hit + newLine.Length;
                 continue;
             }
 
+            builder ??= new StringBuilder(text.Length + 16);
+            builder.Append(text, copied, hit - copied);
+            var c = text[hit];
             _ = c switch
             {
                 '\n' => builder.Append("\\n"),
                 '\r' => builder.Append("\\r"),
                 '\t' => builder.Append("\\t"),
-                _ when ToEscape.Contains(c) => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
-                _ => builder.Append(c),
+                _ => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
             };
+            copied = at = hit + 1;
         }
 
-        return builder.ToString();
+        return builder is null ? text : builder.Append(text, copied, text.Length - copied).ToString();
     }
 }

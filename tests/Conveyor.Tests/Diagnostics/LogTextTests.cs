@@ -48,6 +48,24 @@ public sealed class LogTextTests
     }
 
     [Fact]
+    public void EscapeKeepingLineBreaks_TextWhoseOnlyControlsAreLineBreaks_IsTheSameInstance()
+    {
+        // A stack trace: every frame ends in a line break, and nothing else in it is escaped.
+        var text = $"System.Exception: bad{Environment.NewLine}   at A.B(){Environment.NewLine}   at C.D(){Environment.NewLine}";
+
+        Assert.Same(text, LogText.EscapeKeepingLineBreaks(text));
+    }
+
+    [Fact]
+    public void EscapeKeepingLineBreaks_EscapesWhatFollowsTheLastLineBreak_AndWhatStandsBetweenTwo()
+    {
+        var newLine = Environment.NewLine;
+        var text = $"{newLine}a\u001b{newLine}{newLine}\t\r{newLine}\u202e";
+
+        Assert.Equal($@"{newLine}a\u001b{newLine}{newLine}\t\r{newLine}\u202e", LogText.EscapeKeepingLineBreaks(text));
+    }
+
+    [Fact]
     public void EveryLineThatCarriesTextFromOutside_EscapesIt()
     {
         // A handler's message or snooze reason, an idempotency key from a payload, a store client's error, a schedule
