@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,8 +9,8 @@ namespace Conveyor.Server;
 /// <summary>
 /// The server's console formatter, <c>conveyor</c> (Logging:Console:FormatterName): the lines of the simple formatter,
 /// whose Logging:Console:FormatterOptions apply, with what <see cref="LogText"/> escapes (control characters, line
-/// separators, bidirectional controls) escaped in each message, scope and exception message, records replayed from a
-/// log buffer included. Conveyor escapes the outside text it puts in its own lines; what it cannot reach is the
+/// separators, bidirectional controls) escaped in each message, scope and exception message (<see cref="ExceptionText"/>),
+/// records replayed from a log buffer included. Conveyor escapes the outside text it puts in its own lines; what it cannot reach is the
 /// exception attached to a line, which the simple formatter writes as <c>exception.ToString()</c> with the message as
 /// the handler threw it, and the lines of handlers and of ASP.NET Core that carry a payload's or a request's text. The
 /// exception object itself still reaches every other logger provider as it was thrown.
@@ -39,76 +38,27 @@ internal sealed class EscapingConsoleFormatter(IServiceProvider services) : Cons
         }
 
         var message = LogText.Escape(logEntry.Formatter(logEntry.State, logEntry.Exception));
-        // The exception's text follows the message after a line break, where the simple formatter puts it: indented
-        // under the message, or joined to it on a single line.
-        var text = logEntry.Exception is not { } exception ? message
-            : string.IsNullOrEmpty(message) ? TextOf(exception)
-            : message + Environment.NewLine + TextOf(exception);
+        var text = logEntry.Exception is { } exception ? WithTextOf(exception, message) : message;
         var escaped = new LogEntry<string>(logEntry.LogLevel, logEntry.Category, logEntry.EventId, text, null, static (t, _) => t);
         simple.Write(in escaped, scopeProvider is null ? null : new EscapedScopes(scopeProvider), textWriter);
     }
 
     /// <summary>
-    /// <c>exception.ToString()</c> with the message of the exception and of each inner one escaped whole, and the stack
-    /// traces escaped but for their line breaks, which separate the frames. The text is rebuilt from those parts as
-    /// <see cref="Exception.ToString"/> and <see cref="AggregateException.ToString"/> lay it out, so each message is
-    /// escaped where it stands, whatever the rest of the text holds; an exception whose own <c>ToString</c> writes
-    /// something else is written as that, with only the message it starts with known, and escaped whole.
+    /// The message followed by the exception's escaped text (<see cref="ExceptionText"/>) after a line break, where the
+    /// simple formatter puts it: indented under the message, or joined to it on a single line. An exception without
+    /// text adds nothing, as the simple formatter writes none.
     /// </summary>
-    private static string TextOf(Exception exception)
+    private static string WithTextOf(Exception exception, string? message)
     {
-        var text = exception.ToString();
-        if (Compose(exception, static e => e.ToString(), static (m, _) => m) == text)
+        var text = new StringBuilder(message);
+        if (!string.IsNullOrEmpty(message))
         {
-            return Compose(exception, TextOf, static (m, keepLineBreaks) => keepLineBreaks ? LogText.EscapeKeepingLineBreaks(m) : LogText.Escape(m));
+            text.Append(Environment.NewLine);
         }
 
-        var start = exception.GetType() + ": " + exception.Message;
-        return !string.IsNullOrEmpty(exception.Message) && text.StartsWith(start, StringComparison.Ordinal)
-            ? exception.GetType() + ": " + LogText.Escape(exception.Message) + LogText.EscapeKeepingLineBreaks(text[start.Length..])
-            : LogText.EscapeKeepingLineBreaks(text);
-    }
-
-    /// <summary>
-    /// The exception's text as the runtime writes it: its type, its message, each inner exception's text (through
-    /// <paramref name="inner"/>) and its stack trace; the message and the stack trace go through <paramref name="escape"/>,
-    /// told whether to keep line breaks (a stack trace's only).
-    /// </summary>
-    private static string Compose(Exception exception, Func<Exception, string> inner, Func<string, bool, string> escape)
-    {
-        // The runtime's own words (Exception.ToString, AggregateException.ToString), which it does not translate.
-        const string InnerPrefix = " ---> ";
-        const string EndOfInner = "   --- End of inner exception stack trace ---";
-        var newLine = Environment.NewLine;
-        var text = new StringBuilder(exception.GetType().ToString());
-        if (exception.Message is { Length: > 0 } message)
-        {
-            text.Append(": ").Append(escape(message, false));
-        }
-
-        if (exception.InnerException is { } first)
-        {
-            text.Append(newLine).Append(InnerPrefix).Append(inner(first)).Append(newLine).Append(EndOfInner);
-        }
-
-        if (exception.StackTrace is { } stackTrace)
-        {
-            text.Append(newLine).Append(escape(stackTrace, true));
-        }
-
-        if (exception is AggregateException aggregate)
-        {
-            for (var i = 0; i < aggregate.InnerExceptions.Count; i++)
-            {
-                if (aggregate.InnerExceptions[i] != aggregate.InnerException)
-                {
-                    text.Append(newLine).Append(InnerPrefix).Append(CultureInfo.InvariantCulture, $"(Inner Exception #{i}) ")
-                        .Append(inner(aggregate.InnerExceptions[i])).Append("<---").Append(newLine);
-                }
-            }
-        }
-
-        return text.ToString();
+        var start = text.Length;
+        ExceptionText.Append(text, exception);
+        return text.Length > start ? text.ToString() : message ?? string.Empty;
     }
 
     /// <summary>

@@ -1,4 +1,7 @@
+using System.Net.Sockets;
+using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -95,6 +98,61 @@ public sealed class EscapingConsoleFormatterTests
         Assert.Single(text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public void OnSeveralLines_AnExceptionThatWritesItsOwnText_StartsNoLineWithItsInnerMessageOrFileName()
+    {
+        // FileNotFoundException writes its text itself (its file name on a line of its own), its inner exception's
+        // among it; the library exception puts a prefix before its message.
+        const string Fake = "\nfail: Fake[1]";
+        var thrown = Thrown(() => throw new FileNotFoundException("missing" + Fake, "notes" + Fake, new FormatException("inner" + Fake)));
+        var prefixed = Thrown(() => throw new PrefixedException("outer" + Fake, new AggregateException(new FormatException("several" + Fake))));
+        using var provider = Services(singleLine: false);
+
+        foreach (var exception in new[] { thrown, prefixed })
+        {
+            var text = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", exception);
+
+            var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.DoesNotContain(lines.Skip(1), static l => l.TrimStart().StartsWith("fail: Fake[1]", StringComparison.Ordinal));
+            Assert.All(lines.Skip(1), static l => Assert.StartsWith("      ", l, StringComparison.Ordinal));
+            Assert.All(exception.StackTrace!.Split(Environment.NewLine), frame => Assert.Contains("      " + frame, lines));
+        }
+
+        var fileText = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", thrown);
+        Assert.Contains(@"System.IO.FileNotFoundException: missing\nfail: Fake[1]", fileText, StringComparison.Ordinal);
+        Assert.Contains(@"'notes\nfail: Fake[1]'", fileText, StringComparison.Ordinal);
+        Assert.Contains(@"---> System.FormatException: inner\nfail: Fake[1]", fileText, StringComparison.Ordinal);
+        var prefixedText = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", prefixed);
+        Assert.Contains(@"[library] Conveyor.Server.Tests.EscapingConsoleFormatterTests+PrefixedException: outer\nfail: Fake[1]", prefixedText, StringComparison.Ordinal);
+        Assert.Contains(@"System.FormatException: several\nfail: Fake[1]", prefixedText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARuntimeMessageWithALineBreakOfItsOwn_ComesOutWithItEscaped()
+    {
+        // ObjectDisposedException puts the object's name on a second line of its message.
+        var thrown = Thrown(() => throw new ObjectDisposedException("notes"));
+        using var provider = Services(singleLine: false);
+
+        var text = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", thrown);
+
+        Assert.Contains(@"System.ObjectDisposedException: Cannot access a disposed object.\nObject name: 'notes'.", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EachExceptionsMessageAndStackTrace_AreReadOnce()
+    {
+        // What the text is built from is read once per exception, however deep the inner exceptions go.
+        var innermost = new CountingException("innermost", null);
+        var middle = new CountingException("middle", innermost);
+        var outer = new CountingException("outer", middle);
+        using var provider = Services(singleLine: false);
+
+        _ = Write(Formatter(provider, EscapingConsoleFormatter.FormatterName), "failed", outer);
+
+        Assert.All(new[] { outer, middle, innermost }, static e => Assert.Equal((1, 1), (e.MessageReads, e.StackTraceReads)));
+    }
+
     /// <summary>Every layout, each kind of exception text; nothing to escape in any of them.</summary>
     public static TheoryData<bool, bool, string?, bool, string> Layouts()
     {
@@ -108,7 +166,11 @@ public sealed class EscapingConsoleFormatterTests
                 {
                     foreach (var colors in new[] { false, true })
                     {
-                        foreach (var exception in new[] { "none", "thrown", "inner", "aggregate", "unthrown", "own ToString", "alone" })
+                        foreach (var exception in new[]
+                        {
+                            "none", "thrown", "inner", "aggregate", "unthrown", "own ToString", "alone", "rethrown", "awaited",
+                            "invoked", "nested aggregate", "request", "prefixed", "no text", "no text, alone",
+                        })
                         {
                             data.Add(singleLine, includeScopes, timestampFormat, colors, exception);
                         }
@@ -127,7 +189,7 @@ public sealed class EscapingConsoleFormatterTests
         using var provider = Services(singleLine, includeScopes, timestampFormat, colors);
         var scopes = new LoggerExternalScopeProvider();
         using var scope = scopes.Push("tenant acme");
-        var message = exception == "alone" ? "" : "Job job_1 (note:notify) failed: at   the door";
+        var message = exception.EndsWith("alone", StringComparison.Ordinal) ? "" : "Job job_1 (note:notify) failed: at   the door";
         Exception? thrown = exception switch
         {
             "thrown" or "alone" => Thrown(() => ThrowFromAFrameOfItsOwn("   at the door")),
@@ -135,6 +197,17 @@ public sealed class EscapingConsoleFormatterTests
             "aggregate" => new AggregateException(Thrown(() => ThrowFromAFrameOfItsOwn("one")), new FormatException("two")),
             "unthrown" => new InvalidOperationException("never thrown"),
             "own ToString" => Thrown(() => throw new FileNotFoundException("missing", "notes.txt", new FormatException("inner"))),
+            // A remote stack trace and the line that ends it.
+            "rethrown" => Thrown(() => ExceptionDispatchInfo.Throw(Thrown(() => ThrowFromAFrameOfItsOwn("first throw")))),
+            "awaited" => Thrown(() => ThrowAfterAnAwait().GetAwaiter().GetResult()),
+            "invoked" => Thrown(() => typeof(EscapingConsoleFormatterTests).GetMethod(nameof(ThrowFromAFrameOfItsOwn), BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, ["invoked"])),
+            "nested aggregate" => Thrown(() => throw new AggregateException(
+                new AggregateException(Thrown(() => ThrowFromAFrameOfItsOwn("one")), new FormatException("two")),
+                Thrown(() => ThrowFromAFrameOfItsOwn("three")))),
+            // SocketException writes its own text (its error code), under one laid out by the runtime.
+            "request" => Thrown(() => throw new HttpRequestException("refused", Thrown(() => throw new SocketException((int)SocketError.ConnectionRefused)))),
+            "prefixed" => Thrown(() => throw new PrefixedException("outer", new AggregateException(new FormatException("inner")))),
+            "no text" or "no text, alone" => Thrown(() => throw new TextlessException()),
             _ => null,
         };
 
@@ -226,9 +299,53 @@ public sealed class EscapingConsoleFormatterTests
         throw new InvalidOperationException("The action threw nothing.");
     }
 
+    private static async Task ThrowAfterAnAwait()
+    {
+        await Task.Yield();
+        ThrowFromAFrameOfItsOwn("after an await");
+    }
+
     /// <summary>Throws one frame below its caller, so that the stack trace has a line break between two frames.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowFromAFrameOfItsOwn(string message) => throw new InvalidOperationException(message);
+
+    /// <summary>A library's exception that writes its own text: a prefix, then the runtime's.</summary>
+    private sealed class PrefixedException(string message, Exception inner) : Exception(message, inner)
+    {
+        public override string ToString() => "[library] " + base.ToString();
+    }
+
+    /// <summary>An exception whose text is null; the simple formatter writes none.</summary>
+    private sealed class TextlessException : Exception
+    {
+        public override string ToString() => null!;
+    }
+
+    /// <summary>Counts the reads of what an exception's text is made of.</summary>
+    private sealed class CountingException(string message, Exception? inner) : Exception(message, inner)
+    {
+        public int MessageReads { get; private set; }
+
+        public int StackTraceReads { get; private set; }
+
+        public override string Message
+        {
+            get
+            {
+                MessageReads++;
+                return base.Message;
+            }
+        }
+
+        public override string? StackTrace
+        {
+            get
+            {
+                StackTraceReads++;
+                return base.StackTrace;
+            }
+        }
+    }
 
     private sealed class Record(DateTimeOffset timestamp, string message, string exception) : BufferedLogRecord
     {
