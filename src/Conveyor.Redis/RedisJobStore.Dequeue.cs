@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Runtime.ExceptionServices;
 using Conveyor.Storage;
 using StackExchange.Redis;
@@ -13,7 +14,8 @@ public sealed partial class RedisJobStore
     /// <remarks>
     /// One round trip: dequeue.lua once per queue of the first pass, pipelined (a single script call when the
     /// request names one queue). A second pass, only when slots are left, asks again only the queues that gave
-    /// all they were asked for, in order. On a Redis Cluster the queues' calls go to their primaries: when some fail as
+    /// all they were asked for, in order (after a call failed as unavailable, only those whose node answered in this
+    /// dequeue, so that a frozen node is waited on once). On a Redis Cluster the queues' calls go to their primaries: when some fail as
     /// unavailable (a primary hangs or is down) and others answer, the dequeue returns what the others leased, as a
     /// <see cref="PartialDequeue"/>, and leaves the failed queues out of this store's dequeues for a while
     /// (<see cref="QueueSuspensions"/>); when every queue asked fails, it throws <see cref="JobStoreUnavailableException"/>.
@@ -75,6 +77,7 @@ public sealed partial class RedisJobStore
 
             // Every answer is read, whatever failed before it, so that no job a script leased is left unheld.
             var mayHaveMore = new bool[plan.Count];
+            var failed = false;
             Exception? fault = null;
             for (var i = 0; i < plan.Count; i++)
             {
@@ -93,6 +96,7 @@ public sealed partial class RedisJobStore
                 catch (Exception e) when (RedisFailures.IsTransient(e))
                 {
                     failures[i] = e;
+                    failed = true;
                     continue;
                 }
                 catch (Exception e)
@@ -116,7 +120,11 @@ public sealed partial class RedisJobStore
             }
 
             // Work conserving: slots the first pass left free go to the queues, in order, that may hold more; not to a
-            // queue that failed or is suspended.
+            // queue that failed or is suspended. Once a call failed as unavailable, only queues whose node answered in
+            // this dequeue are asked: a queue of the failed node would wait out the timeout again, one call at a time
+            // (on one Redis, every queue), and a queue whose node was not asked yet may be on a hung node too, so it
+            // waits for the next dequeue.
+            EndPoint?[]? nodes = null;
             for (var i = 0; i < plan.Count && leased.Count < request.Limit; i++)
             {
                 if (!mayHaveMore[i])
@@ -124,9 +132,26 @@ public sealed partial class RedisJobStore
                     continue;
                 }
 
-                if (!asked[i] && (leftOut[i] = _suspensions.IsSuspended(plan[i].Queue)))
+                if (!asked[i])
                 {
-                    continue;
+                    leftOut[i] = _suspensions.IsSuspended(plan[i].Queue);
+                    if (leftOut[i])
+                    {
+                        continue;
+                    }
+                }
+
+                if (failed)
+                {
+                    if (!answered.Any(static a => a))
+                    {
+                        break;
+                    }
+
+                    if (!OnAnsweringNode(i))
+                    {
+                        continue;
+                    }
                 }
 
                 try
@@ -138,15 +163,67 @@ public sealed partial class RedisJobStore
                 catch (Exception e) when (RedisFailures.IsTransient(e))
                 {
                     failures[i] = e;
+                    failed = true;
                 }
             }
 
             return Settle();
 
+            // Whether queue i's node answered a call of this dequeue. Queue i is counted as failed when its node failed
+            // one: it is then suspended with the queues of its node. Only on a dequeue in which a call failed.
+            bool OnAnsweringNode(int i)
+            {
+                var node = Node(i);
+                var answering = false;
+                for (var j = 0; j < plan.Count && node is not null; j++)
+                {
+                    if ((answered[j] || failures[j] is not null) && Equals(Node(j), node))
+                    {
+                        if (failures[j] is { } failure)
+                        {
+                            failures[i] = failure;
+                            return false;
+                        }
+
+                        answering = true;
+                    }
+                }
+
+                return answering;
+            }
+
+            // The primary of queue i's slot, from the client's map of the cluster (IDatabase.IdentifyEndpoint would send a
+            // command, to the hung node too).
+            EndPoint? Node(int i)
+            {
+                nodes ??= new EndPoint?[plan.Count];
+                return nodes[i] ??= db.Multiplexer.GetServer(QueueKeys(plan[i].Queue).Pending, flags: CommandFlags.DemandMaster).EndPoint;
+            }
+
             // Every queue answered: the jobs. Some failed or were left out while others answered: the jobs leased (none
             // dropped), the failed queues suspended. None answered (one queue asked, every node away, every queue
             // suspended): unavailable, as a dequeue from one Redis.
             IReadOnlyList<LeasedJob> Settle()
+            {
+                var first = Record();
+                if (!answered.Any(static a => a))
+                {
+                    throw first is not null ? RedisFailures.Unavailable(first) : LeftOut();
+                }
+
+                if (first is null)
+                {
+                    // A queue left out may hold jobs that a call which timed out leased when its node resumed: still a
+                    // partial answer, so that the server keeps looking for such leases until the queue is back.
+                    return leftOut.Any(static l => l) ? new PartialDequeue(leased, LeftOut()) : leased;
+                }
+
+                return new PartialDequeue(leased, RedisFailures.Unavailable(first));
+            }
+
+            // The suspensions: a queue that answered ends its own; one that failed while another answered is suspended.
+            // Returns the first failure.
+            Exception? Record()
             {
                 Exception? first = null;
                 for (var i = 0; i < plan.Count; i++)
@@ -161,27 +238,18 @@ public sealed partial class RedisJobStore
                     }
                 }
 
-                if (!answered.Any(static a => a))
+                if (first is not null && answered.Any(static a => a))
                 {
-                    throw first is not null ? RedisFailures.Unavailable(first) : LeftOut();
-                }
-
-                if (first is null)
-                {
-                    // A queue left out may hold jobs that a call which timed out leased when its node resumed: still a
-                    // partial answer, so that the server keeps looking for such leases until the queue is back.
-                    return leftOut.Any(static l => l) ? new PartialDequeue(leased, LeftOut()) : leased;
-                }
-
-                for (var i = 0; i < plan.Count; i++)
-                {
-                    if (failures[i] is { } failure)
+                    for (var i = 0; i < plan.Count; i++)
                     {
-                        _suspensions.Failed(plan[i].Queue, failure);
+                        if (failures[i] is { } failure)
+                        {
+                            _suspensions.Failed(plan[i].Queue, failure);
+                        }
                     }
                 }
 
-                return new PartialDequeue(leased, RedisFailures.Unavailable(first));
+                return first;
             }
 
             JobStoreUnavailableException LeftOut() => new(

@@ -210,6 +210,66 @@ public sealed class RedisClusterHungPrimaryTests
         await host.StopAsync();
     }
 
+    [RedisFact]
+    public async Task APrimaryHangs_TheSecondPassAsksTheQueuesOfPrimariesThatAnswered_NotTheHungPrimarysOneByOne()
+    {
+        await using var cluster = await RedisCluster.StartAsync(NodeTimeout);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{cluster.Configuration},asyncTimeout=1000,syncTimeout=1000");
+        var logs = new CapturedLogs();
+        await using var store = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "hung-second-pass" }, new FakeTimeProvider(DateTimeOffset.UtcNow), logs.CreateLogger<RedisJobStore>());
+        await store.InitializeAsync(CancellationToken.None);
+
+        // Two queues on a healthy primary and two on the one that hangs; two slots, so the first pass asks one of each and
+        // the second pass the others.
+        System.Net.EndPoint Owner(string queue) => RedisCluster.SlotOwner(connection, connection.HashSlot(store.Keys.ForQueue(queue).Pending));
+        var names = Enumerable.Range(0, 1000).Select(static i => $"q{i}").ToList();
+        var healthy = names[0];
+        var healthyEndpoint = Owner(healthy);
+        var hung = names.First(q => !Owner(q).Equals(healthyEndpoint));
+        var hungEndpoint = Owner(hung);
+        var hungToo = names.First(q => q != hung && Owner(q).Equals(hungEndpoint));
+        var healthyToo = names.First(q => q != healthy && Owner(q).Equals(healthyEndpoint));
+        var expected = new List<string>();
+        foreach (var queue in new[] { healthy, hungToo, healthyToo })
+        {
+            var job = RedisKeyLayoutTests.NewJob(queue);
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(job, CancellationToken.None)).Outcome);
+            if (queue != hungToo)
+            {
+                expected.Add(job.Id);
+            }
+        }
+
+        var request = new DequeueRequest
+        {
+            Queues = [new QueueQuota(healthy, 1), new QueueQuota(hung, 1), new QueueQuota(hungToo, 1), new QueueQuota(healthyToo, 1)],
+            Limit = 2,
+            ServerId = "s",
+            LeaseDuration = TimeSpan.FromMinutes(1),
+        };
+        var hungNode = cluster.Node(hungEndpoint);
+        hungNode.Pause();
+        try
+        {
+            var jobs = await store.DequeueAsync(request, CancellationToken.None);
+            Assert.IsType<PartialDequeue>(jobs);
+            Assert.Equal(expected.Order(StringComparer.Ordinal), jobs.Select(static j => j.Id).Order(StringComparer.Ordinal));
+
+            // Its other queue was not asked, and is left out with it.
+            Assert.Contains(logs.Records, r => r.EventId == 911 && r.Message.StartsWith($"Queue {hung} is", StringComparison.Ordinal));
+            Assert.Contains(logs.Records, r => r.EventId == 911 && r.Message.StartsWith($"Queue {hungToo} is", StringComparison.Ordinal));
+        }
+        finally
+        {
+            hungNode.Resume();
+        }
+
+        // Once the primary answers a ping sent after the dequeue's calls, it has run them: a call on the other queue would
+        // have leased its job.
+        await connection.GetServer(hungEndpoint).PingAsync();
+        Assert.Equal(1, Assert.Single(await store.GetQueueStatsAsync(CancellationToken.None), s => s.Queue == hungToo).Pending);
+    }
+
     private static DequeueRequest Request(IReadOnlyList<string> queues, int perQueue) => new()
     {
         Queues = [.. queues.Select(q => new QueueQuota(q, perQueue))],

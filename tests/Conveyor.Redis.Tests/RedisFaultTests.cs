@@ -345,6 +345,41 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     }
 
     [RedisFact]
+    public async Task Dequeue_RedisFrozen_MoreQueuesThanSlots_FailsAfterOneTimeoutNotOnePerQueue()
+    {
+        // One slot for five queues: the first has the slot, the other four are asked in the second pass. Once the first
+        // call timed out, asking each of the others waits out the timeout again, on the same frozen node.
+        await using var server = await RedisServerProcess.StartAsync("--appendonly", "no");
+        await using var store = new RedisJobStore(
+            new RedisStoreOptions { Configuration = $"{server.Endpoint},abortConnect=false,connectTimeout=5000,syncTimeout=1000,asyncTimeout=1000", KeyPrefix = "frozen-queues" }, TimeProvider.System);
+        await store.InitializeAsync(CancellationToken.None);
+        var request = new DequeueRequest
+        {
+            Queues = [new QueueQuota("q1", 1), new QueueQuota("q2", 1), new QueueQuota("q3", 1), new QueueQuota("q4", 1), new QueueQuota("q5", 1)],
+            Limit = 1,
+            ServerId = "s",
+            LeaseDuration = TimeSpan.FromSeconds(30),
+        };
+        Assert.Empty(await store.DequeueAsync(request, CancellationToken.None));
+
+        server.Pause();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.DequeueAsync(request, CancellationToken.None));
+            output.WriteLine($"the dequeue failed after {clock.ElapsedMilliseconds} ms");
+
+            // The client checks its timeouts about once a second, so one timeout of 1 s ends within 2 s or so; one per
+            // queue would take five or more.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the dequeue took {clock.ElapsedMilliseconds} ms to fail");
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    [RedisFact]
     public async Task Enqueue_AfterRedisLostItsData_QueueIsVisibleToMaintenanceAgain()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
