@@ -65,6 +65,22 @@ internal sealed class QueuePacing
     }
 
     /// <summary>
+    /// A dequeue of the paced <paramref name="queue"/> failed as unavailable (the other queues are asked all the same):
+    /// its next turn is not before <paramref name="retryAt"/>, so that the fetcher does not ask it again at once.
+    /// </summary>
+    public void Failed(string queue, DateTimeOffset retryAt)
+    {
+        lock (_lock)
+        {
+            if (_queues.TryGetValue(queue, out var pace))
+            {
+                var resumeAt = Max(pace.ResumeAt, retryAt);
+                _queues[queue] = pace with { ResumeAt = resumeAt, PacedUntil = Max(pace.PacedUntil, resumeAt + PacedFor) };
+            }
+        }
+    }
+
+    /// <summary>
     /// Splits a dequeue's quotas: the queues leased as usual, and the paced queues whose turn has come, each with at most
     /// its share; a paced queue whose turn has not come is in neither. Null when no queue is paced.
     /// </summary>

@@ -38,6 +38,9 @@ internal sealed class Fetcher(
     // The batches whose rate permits are being asked for, written to the buffer in dequeue order once answered.
     private Task _gatedWrites = Task.CompletedTask;
 
+    // Between tries of the paced queues' dequeue while it fails and the other queues' answers.
+    private Backoff _pacedBackoff;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var backoff = new Backoff();
@@ -201,7 +204,9 @@ internal sealed class Fetcher(
     /// queue ran short (it is leased as any queue from now on) or the other queues had no slot or did not run dry. Once
     /// the paced jobs are leased they are returned even if the second dequeue fails (logged, and <c>Failed</c>: it may have
     /// leased jobs all the same), so that they are held, run or handed back: the next dequeue meets the failure again. Either
-    /// dequeue returning a <see cref="PartialDequeue"/> is <c>Failed</c> too.
+    /// dequeue returning a <see cref="PartialDequeue"/> is <c>Failed</c> too, and so is a paced dequeue that failed as
+    /// unavailable while the other queues' dequeue answered (on a Redis Cluster the paced queues may all be on a hung
+    /// primary): the other queues are not held up by it.
     /// </summary>
     private async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained, bool Failed)> DequeuePacedAsync(DequeueRequest paced, DequeueRequest open, Limits.QueuePacing pacing, CancellationToken stoppingToken)
     {
@@ -210,7 +215,33 @@ internal sealed class Fetcher(
         var failedInPart = false;
         if (paced.Queues.Count > 0 && paced.Limit > 0)
         {
-            var pacedJobs = await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false);
+            IReadOnlyList<LeasedJob> pacedJobs;
+            try
+            {
+                pacedJobs = await store.DequeueAsync(paced, stoppingToken).ConfigureAwait(false);
+            }
+            catch (JobStoreUnavailableException e) when (open.Queues.Count > 0 && open.Limit > 0 && !stoppingToken.IsCancellationRequested)
+            {
+                // On a Redis Cluster the paced queues may all be on a primary that hangs while the others answer: the
+                // other queues are still asked, and only when they fail too is the dequeue an outage. The paced queues'
+                // turn waits out a back-off, so that they are not asked again at once; the failed call may have leased
+                // all the same, which the reconciler looks for.
+                var delay = _pacedBackoff.Next();
+                if (_pacedBackoff.IsWorthLogging)
+                {
+                    Log.StoreUnavailable(logger, e, store.Name, "dequeue", (int)delay.TotalMilliseconds);
+                }
+
+                var retryAt = timeProvider.GetUtcNow() + delay;
+                foreach (var quota in paced.Queues)
+                {
+                    pacing.Failed(quota.Queue, retryAt);
+                }
+
+                return await DequeueOpenAsync(jobs, ranShort: false, failedInPart: true).ConfigureAwait(false);
+            }
+
+            _pacedBackoff.Reset();
             failedInPart = pacedJobs is PartialDequeue;
             jobs.AddRange(pacedJobs);
             // Short of the request's limit, a queue short of its own share had no more jobs; at the limit, the store
@@ -234,21 +265,27 @@ internal sealed class Fetcher(
             return (jobs, false, failedInPart);
         }
 
-        try
-        {
-            var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
-            jobs.AddRange(taken);
-            // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
-            return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))), failedInPart || taken is PartialDequeue);
-        }
-        catch (Exception e) when (jobs.Count > 0)
-        {
-            if (!stoppingToken.IsCancellationRequested)
-            {
-                Log.StoreUnavailable(logger, e, store.Name, "dequeue", 0);
-            }
+        return await DequeueOpenAsync(jobs, ranShort, failedInPart).ConfigureAwait(false);
 
-            return (jobs, false, true);
+        // The other queues; when this fails too and no paced job was leased, the whole dequeue failed (the caller backs off).
+        async Task<(IReadOnlyList<LeasedJob> Jobs, bool Drained, bool Failed)> DequeueOpenAsync(List<LeasedJob> jobs, bool ranShort, bool failedInPart)
+        {
+            try
+            {
+                var taken = await store.DequeueAsync(open, stoppingToken).ConfigureAwait(false);
+                jobs.AddRange(taken);
+                // As for a dequeue of every queue: nothing taken, or a plain dequeue short of its limit.
+                return (jobs, !ranShort && (taken.Count == 0 || (taken.Count < open.Limit && DrainedServedQueues(open))), failedInPart || taken is PartialDequeue);
+            }
+            catch (Exception e) when (jobs.Count > 0)
+            {
+                if (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.StoreUnavailable(logger, e, store.Name, "dequeue", 0);
+                }
+
+                return (jobs, false, true);
+            }
         }
     }
 
