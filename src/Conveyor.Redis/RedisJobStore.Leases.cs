@@ -265,6 +265,10 @@ public sealed partial class RedisJobStore
             var batch = db.CreateBatch();
             var tasks = Array.ConvertAll(queues, queue => EvaluateQueueAsync(batch, RedisScript.ListLeases, QueueKeys(queue), serverId));
             batch.Execute();
+
+            // Every call is awaited before any failure is thrown: on a Redis Cluster whose primary hangs, several calls fail,
+            // and one left unread would be reported as an unobserved task exception.
+            await Task.WhenAll(tasks).ConfigureAwait(false);
             for (var q = 0; q < queues.Length; q++)
             {
                 var values = (RedisValue[])(await tasks[q].ConfigureAwait(false))!;
