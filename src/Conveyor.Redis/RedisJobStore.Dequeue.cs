@@ -116,6 +116,9 @@ public sealed partial class RedisJobStore
 
             if (fault is not null)
             {
+                // The jobs leased are dropped with the fault (the server's lease reconciler hands them back); the queues
+                // that failed as unavailable while others answered are still suspended.
+                Record();
                 ExceptionDispatchInfo.Throw(fault);
             }
 
