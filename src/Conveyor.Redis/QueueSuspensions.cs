@@ -9,8 +9,9 @@ namespace Conveyor.Redis;
 /// a back-off of 1 s, doubling while it keeps failing up to 5 s. Once the back-off has passed, the next dequeue that
 /// would ask the queue starts a probe of its node (a read that leases nothing) and goes on without it; the queue is
 /// asked again once the probe answers, and a probe that fails starts the next back-off. So no dequeue waits on the hung
-/// node after the first, and no call that times out leases a job the node would take when it resumes. The suspension
-/// is logged when it begins and when it ends, so once per outage.
+/// node after the first, and only the first dequeue's calls of an outage, which timed out, may lease jobs when the node
+/// resumes (the server's lease reconciler hands them back). The suspension is logged when it begins and when it ends,
+/// so once per outage. A store with no queue suspended takes no lock.
 /// </summary>
 internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger, Func<string, Task> probe)
 {
@@ -23,15 +24,23 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Suspension> _suspended = new(StringComparer.Ordinal);
 
+    // _suspended.Count, written under the lock and read without it: 0 on every dequeue of a healthy store.
+    private int _count;
+
     /// <summary>
     /// Whether a dequeue leaves <paramref name="queue"/> out. When its back-off has passed, this starts the probe of its
     /// node, once; the queue stays out until the probe answers.
     /// </summary>
     public bool IsSuspended(string queue)
     {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return false;
+        }
+
         lock (_lock)
         {
-            if (_suspended.Count == 0 || !_suspended.TryGetValue(queue, out var suspension))
+            if (!_suspended.TryGetValue(queue, out var suspension))
             {
                 return false;
             }
@@ -62,6 +71,7 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
             }
 
             _suspended[queue] = new Suspension(now, FirstBackoff, now + FirstBackoff, Probing: false);
+            Volatile.Write(ref _count, _suspended.Count);
         }
 
         LogSuspended(logger, error, queue, (int)FirstBackoff.TotalMilliseconds, (int)MaxBackoff.TotalMilliseconds);
@@ -70,13 +80,20 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
     /// <summary>A call on <paramref name="queue"/> succeeded: a suspension of it ends.</summary>
     public void Succeeded(string queue)
     {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return;
+        }
+
         Suspension suspension;
         lock (_lock)
         {
-            if (_suspended.Count == 0 || !_suspended.Remove(queue, out suspension))
+            if (!_suspended.Remove(queue, out suspension))
             {
                 return;
             }
+
+            Volatile.Write(ref _count, _suspended.Count);
         }
 
         LogResumed(logger, queue, (long)(time.GetUtcNow() - suspension.Since).TotalMilliseconds);
