@@ -27,6 +27,15 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
     // _suspended.Count, written under the lock and read without it: 0 on every dequeue of a healthy store.
     private int _count;
 
+    // Moved by every failure recorded: a success seen by a call sent before a failure does not end its suspension.
+    private long _generation;
+
+    /// <summary>
+    /// Read before a dequeue sends its calls and passed to <see cref="Succeeded"/>: a call that answered before its node
+    /// hung, in a dequeue slower than the one that then suspended the queue, does not end that suspension.
+    /// </summary>
+    public long Generation => Volatile.Read(ref _generation);
+
     /// <summary>
     /// Whether a dequeue leaves <paramref name="queue"/> out. When its back-off has passed, this starts the probe of its
     /// node, once; the queue stays out until the probe answers.
@@ -63,22 +72,26 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
         lock (_lock)
         {
             var now = time.GetUtcNow();
+            var generation = Interlocked.Increment(ref _generation);
             if (_suspended.TryGetValue(queue, out var suspension))
             {
                 var backoff = suspension.Backoff * 2 < MaxBackoff ? suspension.Backoff * 2 : MaxBackoff;
-                _suspended[queue] = new Suspension(suspension.Since, backoff, now + backoff, Probing: false);
+                _suspended[queue] = new Suspension(suspension.Since, backoff, now + backoff, Probing: false, generation);
                 return;
             }
 
-            _suspended[queue] = new Suspension(now, FirstBackoff, now + FirstBackoff, Probing: false);
+            _suspended[queue] = new Suspension(now, FirstBackoff, now + FirstBackoff, Probing: false, generation);
             Volatile.Write(ref _count, _suspended.Count);
         }
 
         LogSuspended(logger, error, queue, (int)FirstBackoff.TotalMilliseconds, (int)MaxBackoff.TotalMilliseconds);
     }
 
-    /// <summary>A call on <paramref name="queue"/> succeeded: a suspension of it ends.</summary>
-    public void Succeeded(string queue)
+    /// <summary>
+    /// A call on <paramref name="queue"/>, sent at <paramref name="generation"/> (<see cref="Generation"/>), succeeded: a
+    /// suspension of it ends, unless it was begun or prolonged after that call was sent.
+    /// </summary>
+    public void Succeeded(string queue, long generation = long.MaxValue)
     {
         if (Volatile.Read(ref _count) == 0)
         {
@@ -88,10 +101,12 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
         Suspension suspension;
         lock (_lock)
         {
-            if (!_suspended.Remove(queue, out suspension))
+            if (!_suspended.TryGetValue(queue, out suspension) || suspension.Generation > generation)
             {
                 return;
             }
+
+            _suspended.Remove(queue);
 
             Volatile.Write(ref _count, _suspended.Count);
         }
@@ -101,6 +116,7 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
 
     private async Task ProbeAsync(string queue)
     {
+        var generation = Generation;
         try
         {
             await probe(queue).ConfigureAwait(false);
@@ -116,7 +132,7 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
         {
         }
 
-        Succeeded(queue);
+        Succeeded(queue, generation);
     }
 
     [LoggerMessage(911, LogLevel.Warning, "Queue {queue} is unavailable in the Redis store while other queues answer (its node is away): dequeues leave it out for {backoff_ms} ms, then probe its node, waiting up to {max_backoff_ms} ms between probes while it keeps failing")]
@@ -125,5 +141,5 @@ internal sealed partial class QueueSuspensions(TimeProvider time, ILogger logger
     [LoggerMessage(912, LogLevel.Information, "Queue {queue} answers again in the Redis store: dequeues take from it again after {outage_ms} ms")]
     private static partial void LogResumed(ILogger logger, string queue, long outage_ms);
 
-    private readonly record struct Suspension(DateTimeOffset Since, TimeSpan Backoff, DateTimeOffset Until, bool Probing);
+    private readonly record struct Suspension(DateTimeOffset Since, TimeSpan Backoff, DateTimeOffset Until, bool Probing, long Generation);
 }

@@ -57,6 +57,7 @@ public sealed partial class RedisJobStore
             var failures = new Exception?[plan.Count];
             var asked = new bool[plan.Count];
             var leftOut = new bool[plan.Count];
+            var generation = _suspensions.Generation;
             for (var i = 0; i < plan.Count; i++)
             {
                 leftOut[i] = plan[i].Take > 0 && _suspensions.IsSuspended(plan[i].Queue);
@@ -237,7 +238,7 @@ public sealed partial class RedisJobStore
                     }
                     else if (answered[i])
                     {
-                        _suspensions.Succeeded(plan[i].Queue);
+                        _suspensions.Succeeded(plan[i].Queue, generation);
                     }
                 }
 

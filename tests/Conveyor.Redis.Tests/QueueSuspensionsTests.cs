@@ -30,6 +30,21 @@ public sealed class QueueSuspensionsTests
     }
 
     [Fact]
+    public void ACallSentBeforeTheQueueWasSuspended_AnsweringAfter_DoesNotEndTheSuspension()
+    {
+        // A slow dequeue's call on the queue answered before its node hung; another dequeue then suspended the queue.
+        var suspensions = Suspensions();
+        var sent = suspensions.Generation;
+        suspensions.Failed("hung", new TimeoutException("timed out"));
+
+        suspensions.Succeeded("hung", sent);
+        Assert.True(suspensions.IsSuspended("hung"));
+
+        suspensions.Succeeded("hung", suspensions.Generation);
+        Assert.False(suspensions.IsSuspended("hung"));
+    }
+
+    [Fact]
     public void AFailedQueue_IsLeftOutForOneSecond_ThenProbedOnce_AndLeftOutUntilTheProbeAnswers()
     {
         var suspensions = Suspensions();
