@@ -89,18 +89,8 @@ public sealed class FetcherWaitTests
                 o.Limits.Concurrency["low"] = new() { Queue = QueueName.Low, Max = 1 };
             }),
             store: store);
-        var ids = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            ids.Add((await server.Client.EnqueueAsync(new EchoJob($"paced {i}"))).JobId);
-        }
-
         // One starts; the two others are handed back to the queue, which is now paced for an hour.
-        await Eventually.HoldsAsync(async () =>
-        {
-            var jobs = await Task.WhenAll(ids.Select(async id => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!));
-            return jobs.Count(static j => j.State == JobState.Succeeded) == 1 && jobs.Count(static j => j.State == JobState.Pending) == 2;
-        }, because: "one job starts and the queue is paced");
+        await PacedQueue.EnqueueUntilPacedAsync(server, store);
         var before = dequeues.Calls;
         var other = await server.Client.EnqueueAsync(new EchoJob("low"), new JobOptions { Queue = QueueName.Low });
         await server.WaitForStateAsync(other.JobId, JobState.Succeeded);

@@ -25,18 +25,8 @@ public sealed class PacedDequeueFailureTests
             configureServices: s => s.AddSingleton<TimeProvider>(time)
                 .Configure<ConveyorOptions>(o => o.Limits.Rate["paced"] = new() { Queue = QueueName.Default, Limit = 1, Period = TimeSpan.FromMilliseconds(200) }),
             store: store);
-        var ids = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            ids.Add((await server.Client.EnqueueAsync(new EchoJob($"paced {i}"))).JobId);
-        }
-
         // One starts at once and the others are refused: the queue is paced, and its dequeues go out on their own.
-        await Eventually.HoldsAsync(async () =>
-        {
-            var jobs = await Task.WhenAll(ids.Select(async id => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!));
-            return jobs.Count(static j => j.State == JobState.Succeeded) == 1 && jobs.Count(static j => j.State == JobState.Pending) == 2;
-        }, because: "one job starts and the queue is paced");
+        await PacedQueue.EnqueueUntilPacedAsync(server, store);
         control.FailPacedDequeues();
         time.Advance(TimeSpan.FromMilliseconds(300));
         await Eventually.HoldsAsync(() => control.Failed > 0, because: "a dequeue of the paced queue to fail");
