@@ -311,16 +311,16 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
 
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The PostgreSQL listening connection was lost; reconnecting in {Delay}. Idle workers poll meanwhile.")]
+    [LoggerMessage(EventId = 930, Level = LogLevel.Warning, Message = "The PostgreSQL listening connection was lost; reconnecting in {Delay}. Idle workers poll meanwhile.")]
     private static partial void LogConnectionLost(ILogger logger, Exception exception, TimeSpan delay);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "The PostgreSQL listening connection is still lost ({Attempts} attempts): {Reason}")]
+    [LoggerMessage(EventId = 933, Level = LogLevel.Debug, Message = "The PostgreSQL listening connection is still lost ({Attempts} attempts): {Reason}")]
     private static partial void LogStillLost(ILogger logger, int attempts, string reason);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "The PostgreSQL listening connection is back.")]
+    [LoggerMessage(EventId = 931, Level = LogLevel.Information, Message = "The PostgreSQL listening connection is back.")]
     private static partial void LogReconnected(ILogger logger);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "A cancellation subscriber failed for job {job_id}.")]
+    [LoggerMessage(EventId = 932, Level = LogLevel.Error, Message = "A cancellation subscriber failed for job {job_id}.")]
     private static partial void LogSubscriberFailed(ILogger logger, Exception exception, string job_id);
 
     private sealed class Subscription(PostgresNotifier owner, Action<string> onCancelRequested) : IDisposable

@@ -66,9 +66,9 @@ internal static partial class ServerAddresses
             LogStopping(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor.Server")));
     }
 
-    [LoggerMessage(LogLevel.Information, "Conveyor server listening on {addresses} ({endpoints}); store: {store}. Press Ctrl+C to stop.")]
+    [LoggerMessage(1100, LogLevel.Information, "Conveyor server listening on {addresses} ({endpoints}); store: {store}. Press Ctrl+C to stop.")]
     private static partial void LogListening(ILogger logger, string addresses, string endpoints, string store);
 
-    [LoggerMessage(LogLevel.Information, "Stopping: no new jobs are taken; running jobs get the shutdown timeout (Conveyor:Server:ShutdownTimeout) to finish.")]
+    [LoggerMessage(1102, LogLevel.Information, "Stopping: no new jobs are taken; running jobs get the shutdown timeout (Conveyor:Server:ShutdownTimeout) to finish.")]
     private static partial void LogStopping(ILogger logger);
 }

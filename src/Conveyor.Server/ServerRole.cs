@@ -87,6 +87,6 @@ internal sealed partial class ServerRole
         _ => "workers only: no Jobs API and no dashboard (health and metrics still served)",
     };
 
-    [LoggerMessage(LogLevel.Information, "Conveyor server role {role}: {description}")]
+    [LoggerMessage(1101, LogLevel.Information, "Conveyor server role {role}: {description}")]
     private static partial void LogRole(ILogger logger, string role, string description);
 }

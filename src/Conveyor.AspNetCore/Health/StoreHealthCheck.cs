@@ -35,6 +35,6 @@ internal sealed partial class StoreHealthCheck(IJobStore store, TimeProvider tim
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Health: the {store} store does not answer; not ready.")]
+    [LoggerMessage(1006, LogLevel.Warning, "Health: the {store} store does not answer; not ready.")]
     private static partial void LogNotReady(ILogger logger, Exception exception, string store);
 }

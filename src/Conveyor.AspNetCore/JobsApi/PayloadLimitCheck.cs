@@ -28,7 +28,7 @@ internal sealed partial class PayloadLimitCheck(IOptions<ConveyorOptions> convey
     /// <summary>The room a request needs beside its payload.</summary>
     internal const int EnvelopeBytes = 4096;
 
-    [LoggerMessage(LogLevel.Warning,
+    [LoggerMessage(1001, LogLevel.Warning,
         "Conveyor:MaxPayloadBytes ({payloadBytes}) leaves less than 4 KiB of Conveyor:Api:MaxRequestBytes ({requestBytes}) for the rest of a job's JSON: the Jobs API refuses with 413 a job whose payload is near the payload limit. Raise Conveyor:Api:MaxRequestBytes (2 MiB by default) above the payload limit.")]
     private static partial void LogPayloadAboveRequest(ILogger logger, int payloadBytes, int requestBytes);
 }

@@ -53,6 +53,6 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "{method} {path}: the {store} store did not answer within {seconds} s (Conveyor:Api:StoreTimeout); answered 503.")]
+    [LoggerMessage(1002, LogLevel.Warning, "{method} {path}: the {store} store did not answer within {seconds} s (Conveyor:Api:StoreTimeout); answered 503.")]
     private static partial void LogTimedOut(ILogger logger, string method, string path, string store, double seconds);
 }

@@ -105,9 +105,9 @@ internal sealed partial class LoopbackGuard(IServer server, ApiKeyTenantResolver
             || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
     }
 
-    [LoggerMessage(LogLevel.Critical, "Conveyor:Api:Keys is empty but the server listens on {addresses}, which are not loopback addresses: stopping. Configure API keys or listen on 127.0.0.1.")]
+    [LoggerMessage(1003, LogLevel.Critical, "Conveyor:Api:Keys is empty but the server listens on {addresses}, which are not loopback addresses: stopping. Configure API keys or listen on 127.0.0.1.")]
     private static partial void LogExposed(ILogger logger, string addresses);
 
-    [LoggerMessage(LogLevel.Warning, "No API keys are configured (Conveyor:Api:Keys): the Jobs API listens on loopback addresses only and every request acts for the tenant 'default'.")]
+    [LoggerMessage(1004, LogLevel.Warning, "No API keys are configured (Conveyor:Api:Keys): the Jobs API listens on loopback addresses only and every request acts for the tenant 'default'.")]
     private static partial void LogNoKeys(ILogger logger);
 }

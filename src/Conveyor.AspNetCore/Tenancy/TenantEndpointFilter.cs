@@ -76,6 +76,6 @@ internal sealed partial class TenantEndpointFilter(
         || string.Equals(host.Host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
-    [LoggerMessage(LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503.")]
+    [LoggerMessage(1005, LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503.")]
     private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store, string method, string path);
 }

@@ -16,6 +16,6 @@ public sealed partial class IndexNote(ILogger<IndexNote> logger) : IEventSubscri
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(LogLevel.Information, "Note {note_id} indexed")]
+    [LoggerMessage(1200, LogLevel.Information, "Note {note_id} indexed")]
     private static partial void LogIndexed(ILogger logger, long note_id);
 }

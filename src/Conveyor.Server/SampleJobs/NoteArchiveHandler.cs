@@ -21,6 +21,6 @@ public sealed partial class NoteArchiveHandler(INoteRepository notes, ILogger<No
         LogArchived(logger, payload.NoteId);
     }
 
-    [LoggerMessage(LogLevel.Information, "Note {note_id} archived")]
+    [LoggerMessage(1201, LogLevel.Information, "Note {note_id} archived")]
     private static partial void LogArchived(ILogger logger, long note_id);
 }

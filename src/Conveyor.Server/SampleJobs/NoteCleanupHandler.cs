@@ -28,6 +28,6 @@ public sealed partial class NoteCleanupHandler(INoteRepository notes, TimeProvid
     }
 
     // The instant as an ISO 8601 string: a DateTimeOffset field is rendered by each logger provider its own way.
-    [LoggerMessage(LogLevel.Information, "Deleted {deleted} notes archived before {cutoff}")]
+    [LoggerMessage(1202, LogLevel.Information, "Deleted {deleted} notes archived before {cutoff}")]
     private static partial void LogCleaned(ILogger logger, int deleted, string cutoff);
 }

@@ -54,7 +54,7 @@ internal static partial class NoteEventEndpoints
             result.Jobs.Select(j => new PublishedJob(j.Subscriber, j.JobType, j.Queue, j.JobId)).ToList()));
     }
 
-    [LoggerMessage(LogLevel.Error, "The store refused the subscribers of note:created; every publish will fail until they are registered as it asks")]
+    [LoggerMessage(1203, LogLevel.Error, "The store refused the subscribers of note:created; every publish will fail until they are registered as it asks")]
     private static partial void LogRefused(ILogger logger, Exception exception);
 }
 

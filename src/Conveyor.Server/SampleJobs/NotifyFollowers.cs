@@ -15,6 +15,6 @@ public sealed partial class NotifyFollowers(ILogger<NotifyFollowers> logger) : I
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(LogLevel.Information, "Followers notified of note {note_id}")]
+    [LoggerMessage(1204, LogLevel.Information, "Followers notified of note {note_id}")]
     private static partial void LogNotified(ILogger logger, long note_id);
 }

@@ -25,6 +25,6 @@ public sealed partial class NotifyNoteSharedHandler(NotificationOutbox outbox, T
         LogSent(logger, payload.NoteId, payload.Recipient);
     }
 
-    [LoggerMessage(LogLevel.Information, "Note {note_id}: share notification sent to {recipient}")]
+    [LoggerMessage(1205, LogLevel.Information, "Note {note_id}: share notification sent to {recipient}")]
     private static partial void LogSent(ILogger logger, long note_id, string recipient);
 }

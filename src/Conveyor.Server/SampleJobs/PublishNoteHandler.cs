@@ -40,9 +40,9 @@ public sealed partial class PublishNoteHandler(NotificationOutbox outbox, TimePr
         LogPublished(logger, payload.NoteId);
     }
 
-    [LoggerMessage(LogLevel.Information, "Note {note_id} published")]
+    [LoggerMessage(1206, LogLevel.Information, "Note {note_id} published")]
     private static partial void LogPublished(ILogger logger, long note_id);
 
-    [LoggerMessage(LogLevel.Information, "Note {note_id} was not approved in time; not published")]
+    [LoggerMessage(1207, LogLevel.Information, "Note {note_id} was not approved in time; not published")]
     private static partial void LogExpired(ILogger logger, long note_id);
 }

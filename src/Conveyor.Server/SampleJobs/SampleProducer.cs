@@ -31,9 +31,9 @@ public sealed partial class SampleProducer(IJobClient client, IConfiguration con
         }
     }
 
-    [LoggerMessage(LogLevel.Information, "Enqueued sample job {job_id} (note:archive, note {note_id})")]
+    [LoggerMessage(1208, LogLevel.Information, "Enqueued sample job {job_id} (note:archive, note {note_id})")]
     private static partial void LogEnqueued(ILogger logger, string job_id, long note_id);
 
-    [LoggerMessage(LogLevel.Warning, "Could not enqueue a sample job")]
+    [LoggerMessage(1209, LogLevel.Warning, "Could not enqueue a sample job")]
     private static partial void LogEnqueueFailed(ILogger logger, Exception exception);
 }

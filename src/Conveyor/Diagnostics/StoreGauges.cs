@@ -154,10 +154,10 @@ internal sealed partial class StoreGauges
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Metrics: the {store} store did not give its queue statistics; the store-derived gauges (job_queue_*, job_servers_alive) are left out and job_store_up is 0 until it does.")]
+    [LoggerMessage(122, LogLevel.Warning, "Metrics: the {store} store did not give its queue statistics; the store-derived gauges (job_queue_*, job_servers_alive) are left out and job_store_up is 0 until it does.")]
     private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store);
 
-    [LoggerMessage(LogLevel.Information, "Metrics: the {store} store gives its queue statistics again.")]
+    [LoggerMessage(123, LogLevel.Information, "Metrics: the {store} store gives its queue statistics again.")]
     private static partial void LogStoreBack(ILogger logger, string store);
 }
 
