@@ -7,7 +7,7 @@ namespace Conveyor.Storage.Conformance;
 /// a delivery resumes a job parked for it at once, and the first decision of a wait (the signal or its timeout) is the
 /// only one, whatever races it.
 /// </summary>
-public abstract class SignalTests : JobStoreTestBase
+public abstract partial class SignalTests : JobStoreTestBase
 {
     private const string Name = "approved";
 

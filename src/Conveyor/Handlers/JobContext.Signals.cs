@@ -81,7 +81,8 @@ public sealed partial class JobContext
             return stored.IsEmpty ? (ReadOnlyMemory<byte>?)null : stored;
         }
 
-        // The wait's deadline is itself a durable step: fixed by the first attempt that reaches the wait.
+        // The wait's deadline is itself a durable step: fixed by the first attempt that reaches the wait, at the store's
+        // precision, so that it has passed here exactly when it has for the store's park.
         var now = _timeProvider.GetUtcNow();
         var until = FromDeadlineStep(await RunStepCoreAsync(JobSignal.WaitStepName(name), _ => ValueTask.FromResult(ToDeadlineStep(now + timeout))).ConfigureAwait(false));
         if (until > now)
@@ -135,11 +136,14 @@ public sealed partial class JobContext
     /// A durable sleep until <paramref name="until"/>: returns at once if that time has come; otherwise the attempt ends
     /// with a <see cref="JobSuspendedException"/> (let it through), the job waits in state scheduled without an attempt
     /// counted or a worker slot held (its reason "Sleeping until …" shown on the job), and the handler runs again from the
-    /// start at that time, its finished steps skipped, when this call returns.
+    /// start at that time, its finished steps skipped, when this call returns. Times are kept to the microsecond, as the
+    /// stores keep them.
     /// </summary>
     /// <exception cref="JobSuspendedException">The time has not come: the attempt ends here.</exception>
     public ValueTask SleepUntilAsync(DateTimeOffset until)
     {
+        // The store keeps the wake-up time to the microsecond: the sleep is over when it is by the store's measure.
+        until = DeadlineSteps.AtStorePrecision(until);
         if (until <= _timeProvider.GetUtcNow())
         {
             return ValueTask.CompletedTask;
