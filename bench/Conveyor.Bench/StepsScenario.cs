@@ -50,7 +50,7 @@ internal static class StepsScenario
         foreach (var job in leased)
         {
             await store.SaveStepAsync(job.Id, job.LeaseToken, new JobStep(JobSignal.WaitStepName(Signal), job.Attempt, deadline, time.GetUtcNow()), CancellationToken.None);
-            var wait = await store.AwaitSignalAsync(job.Id, job.LeaseToken, [Signal], until, JobSignal.WaitReason(Signal, until), CancellationToken.None);
+            var wait = await store.AwaitSignalAsync(job.Id, job.LeaseToken, [Signal], until, recordTimeout: true, JobSignal.WaitReason(Signal, until), CancellationToken.None);
             if (wait.Outcome != JobSignalWaitOutcome.Parked)
             {
                 throw new InvalidOperationException($"job {job.Id} was not parked: {wait.Outcome}");

@@ -13,12 +13,12 @@ public sealed partial class PostgresJobStore
     // $1 id.
     private const string LockJobTemplate = """SELECT 1 FROM :"schema".jobs WHERE id = $1 FOR UPDATE""";
 
-    // The wait: $1 id, $2 lease token, $3 the signal step names (text[]), $4 until, $5 now, $6 reason. No row: the lease
-    // is lost. Otherwise (outcome as JobSignalWaitOutcome, the stored signal's result or null): a stored signal of any of
-    // the names wins (the first in $3's order; an empty result is a recorded timeout), then a cancel request, then the
-    // deadline (recorded as an empty signal step for a wait of one name; several waits' earliest deadline is no one
-    // wait's, and each decides its own at the next attempt), and otherwise the job is parked as a snooze parks it:
-    // scheduled until $4, the attempt not counted, the reason kept.
+    // The wait: $1 id, $2 lease token, $3 the signal step names (text[]), $4 until, $5 now, $6 reason, $7 whether $4 is
+    // the deadline of the wait for the one name. No row: the lease is lost. Otherwise (outcome as JobSignalWaitOutcome,
+    // the stored signal's result or null): a stored signal of any of the names wins (the first in $3's order; an empty
+    // result is a recorded timeout), then a cancel request, then the deadline (recorded as an empty signal step when $7;
+    // otherwise $4 is no one wait's deadline, and each decides its own at the next attempt), and otherwise the job is
+    // parked as a snooze parks it: scheduled until $4, the attempt not counted, the reason kept.
     private const string AwaitSignalTemplate = """
         WITH job AS (
             SELECT id, attempts, cancel_requested FROM :"schema".jobs
@@ -29,7 +29,7 @@ public sealed partial class PostgresJobStore
         ), timed_out AS (
             INSERT INTO :"schema".job_steps (job_id, name, ord, attempt, result, completed_at)
             SELECT job.id, $3[1], (SELECT COALESCE(MAX(ord), 0) + 1 FROM :"schema".job_steps WHERE job_id = job.id), job.attempts, ''::bytea, $5
-            FROM job WHERE NOT job.cancel_requested AND NOT EXISTS (SELECT 1 FROM stored) AND $4 <= $5 AND cardinality($3) = 1
+            FROM job WHERE NOT job.cancel_requested AND NOT EXISTS (SELECT 1 FROM stored) AND $4 <= $5 AND $7
             RETURNING job_id
         ), parked AS (
             UPDATE :"schema".jobs j SET state = 'scheduled', attempts = greatest(j.attempts - 1, 0), scheduled_at = $4,
@@ -100,18 +100,18 @@ public sealed partial class PostgresJobStore
     private string SignalSql => field ??= Sql(SignalTemplate);
 
     /// <inheritdoc />
-    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken) =>
-        _grace.RunAsync(token => AwaitSignalCoreAsync(jobId, leaseToken, names, until, reason, token), cancellationToken);
+    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => AwaitSignalCoreAsync(jobId, leaseToken, names, until, recordTimeout, reason, token), cancellationToken);
 
-    private async ValueTask<JobSignalWait> AwaitSignalCoreAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    private async ValueTask<JobSignalWait> AwaitSignalCoreAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.ValidateNames(names);
+        JobSignal.ValidateNames(names, recordTimeout);
         try
         {
             string?[] stepNames = [.. names.Select(JobSignal.StepName)];
-            await using var batch = LockedBatch(jobId, AwaitSignalSql, P(jobId), P(leaseToken), TextArray(stepNames), TimestampTz(until), TimestampTz(Now()), Text(reason));
+            await using var batch = LockedBatch(jobId, AwaitSignalSql, P(jobId), P(leaseToken), TextArray(stepNames), TimestampTz(until), TimestampTz(Now()), Text(reason), P(recordTimeout));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

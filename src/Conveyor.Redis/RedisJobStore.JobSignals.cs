@@ -7,11 +7,11 @@ namespace Conveyor.Redis;
 public sealed partial class RedisJobStore
 {
     /// <inheritdoc />
-    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.ValidateNames(names);
+        JobSignal.ValidateNames(names, recordTimeout);
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
@@ -21,7 +21,7 @@ public sealed partial class RedisJobStore
                 return new JobSignalWait(JobSignalWaitOutcome.LeaseLost);
             }
 
-            RedisValue[] arguments = [jobId, leaseToken, RedisTime.Format(RedisTime.ToMicros(until)), RedisTime.Format(NowMicros()), reason, .. names.Select(name => (RedisValue)JobSignal.StepName(name))];
+            RedisValue[] arguments = [jobId, leaseToken, RedisTime.Format(RedisTime.ToMicros(until)), RedisTime.Format(NowMicros()), reason, recordTimeout ? "1" : "0", .. names.Select(name => (RedisValue)JobSignal.StepName(name))];
             var result = (RedisResult[])(await EvaluateQueueAsync(db, RedisScript.AwaitSignal, QueueKeys(queue), arguments).ConfigureAwait(false))!;
             var outcome = (JobSignalWaitOutcome)(int)result[0];
             switch (outcome)

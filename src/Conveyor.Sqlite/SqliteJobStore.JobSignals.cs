@@ -6,13 +6,13 @@ namespace Conveyor.Sqlite;
 public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
-    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public async ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.ValidateNames(names);
-        return await WriteAsync((jobId, leaseToken, names, until, reason), static (store, session, w) =>
-            session.InTransaction((store, w), static (s, state) => state.store.AwaitSignal(s, state.w.jobId, state.w.leaseToken, state.w.names, state.w.until, state.w.reason)),
+        JobSignal.ValidateNames(names, recordTimeout);
+        return await WriteAsync((jobId, leaseToken, names, until, recordTimeout, reason), static (store, session, w) =>
+            session.InTransaction((store, w), static (s, state) => state.store.AwaitSignal(s, state.w.jobId, state.w.leaseToken, state.w.names, state.w.until, state.w.recordTimeout, state.w.reason)),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -37,7 +37,7 @@ public sealed partial class SqliteJobStore
     /// The wait, inside one write transaction: no delivery of any of <paramref name="names"/> can come between its reads
     /// and its write.
     /// </summary>
-    private JobSignalWait AwaitSignal(SqliteSession session, string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason)
+    private JobSignalWait AwaitSignal(SqliteSession session, string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason)
     {
         bool cancelRequested;
         int attempts;
@@ -69,8 +69,8 @@ public sealed partial class SqliteJobStore
         var now = Now();
         if (UnixTime.ToMicroseconds(until) <= now)
         {
-            // Several waits' earliest deadline is no one wait's: each decides its own at the next attempt.
-            if (names.Count == 1)
+            // Unless it is the one wait's deadline, no wait has timed out: each decides its own at the next attempt.
+            if (recordTimeout)
             {
                 InsertSignal(session, jobId, names[0], attempts, Array.Empty<byte>(), now);
             }

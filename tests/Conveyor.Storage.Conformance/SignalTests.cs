@@ -24,7 +24,7 @@ public abstract partial class SignalTests : JobStoreTestBase
     }
 
     private ValueTask<JobSignalWait> AwaitAsync(LeasedJob leased, DateTimeOffset until, long? leaseToken = null) =>
-        Store.AwaitSignalAsync(leased.Id, leaseToken ?? leased.LeaseToken, [Name], until, JobSignal.WaitReason(Name, until), Ct);
+        Store.AwaitSignalAsync(leased.Id, leaseToken ?? leased.LeaseToken, [Name], until, recordTimeout: true, JobSignal.WaitReason(Name, until), Ct);
 
     private ValueTask<JobSignalResult> SignalAsync(string id, byte[]? payload = null, string tenant = DefaultTenant, string name = Name) =>
         Store.SignalAsync(tenant, id, name, payload ?? Approval, Ct);
@@ -301,7 +301,7 @@ public abstract partial class SignalTests : JobStoreTestBase
         var second = await DequeueOneAsync();
         var otherUntil = Now.AddHours(1);
         Assert.True(await Store.SaveStepAsync(second.Id, second.LeaseToken, new JobStep(JobSignal.WaitStepName(Other), second.Attempt, Conveyor.Handlers.DeadlineSteps.Write(otherUntil), Now), Ct));
-        var parked = await Store.AwaitSignalAsync(second.Id, second.LeaseToken, [Other], otherUntil, JobSignal.WaitReason(Other, otherUntil), Ct);
+        var parked = await Store.AwaitSignalAsync(second.Id, second.LeaseToken, [Other], otherUntil, recordTimeout: true, JobSignal.WaitReason(Other, otherUntil), Ct);
         Assert.Equal(JobSignalWaitOutcome.Parked, parked.Outcome);
 
         Assert.Equal(JobSignalResult.Delivered, await SignalAsync(first.Id));
@@ -320,7 +320,7 @@ public abstract partial class SignalTests : JobStoreTestBase
             Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName(name), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
         }
 
-        Assert.Equal(JobSignalWaitOutcome.Parked, (await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, reason, Ct)).Outcome);
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, recordTimeout: false, reason, Ct)).Outcome);
         return leased;
     }
 
@@ -356,7 +356,7 @@ public abstract partial class SignalTests : JobStoreTestBase
         Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
 
         string[] names = [first, second];
-        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, JobSignal.WaitReason(names, until), Ct);
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, recordTimeout: false, JobSignal.WaitReason(names, until), Ct);
 
         Assert.Equal(JobSignalWaitOutcome.Delivered, wait.Outcome);
         Assert.Equal(Approval, wait.Payload.ToArray());
@@ -371,7 +371,7 @@ public abstract partial class SignalTests : JobStoreTestBase
         var leased = await RunUntilWaitAsync(until);
         Assert.True(await Store.SaveStepAsync(leased.Id, leased.LeaseToken, new JobStep(JobSignal.WaitStepName("rejected"), leased.Attempt, Conveyor.Handlers.DeadlineSteps.Write(until), Now), Ct));
 
-        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "rejected"], until, reason, Ct);
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "rejected"], until, recordTimeout: false, reason, Ct);
 
         Assert.Equal(JobSignalWaitOutcome.Parked, wait.Outcome);
         var job = await GetAsync(leased.Id);
@@ -390,7 +390,7 @@ public abstract partial class SignalTests : JobStoreTestBase
         Time.Advance(TimeSpan.FromHours(1));
 
         string[] names = [Name, "rejected"];
-        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, JobSignal.WaitReason(names, until), Ct);
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, names, until, recordTimeout: false, JobSignal.WaitReason(names, until), Ct);
 
         Assert.Equal(JobSignalWaitOutcome.TimedOut, wait.Outcome);
         await AssertStateAsync(leased.Id, JobState.Active);
@@ -399,12 +399,31 @@ public abstract partial class SignalTests : JobStoreTestBase
     }
 
     [Fact]
-    public async Task AwaitSignal_WithoutANameOrWithABadOne_IsRefused()
+    public async Task AwaitSignal_PastATimeThatIsNotTheWaitsDeadline_TimesOut_WithoutRecordingATimeout()
+    {
+        // A sleep the handler started beside the wait ended the park an hour before the wait's deadline: the wait goes on.
+        var deadline = Now.AddHours(2);
+        var leased = await RunUntilWaitAsync(deadline);
+        var wakeUp = Now.AddHours(1);
+        Time.Advance(TimeSpan.FromHours(1));
+
+        var wait = await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name], wakeUp, recordTimeout: false, JobSignal.WaitReason(Name, deadline), Ct);
+
+        Assert.Equal(JobSignalWaitOutcome.TimedOut, wait.Outcome);
+        await AssertStateAsync(leased.Id, JobState.Active);
+        Assert.DoesNotContain((await Store.GetStepsAsync(DefaultTenant, leased.Id, Ct))!, s => s.Name == JobSignal.StepName(Name));
+        Assert.Equal(JobSignalResult.Delivered, await SignalAsync(leased.Id));
+    }
+
+    [Fact]
+    public async Task AwaitSignal_WithoutANameOrWithABadOne_OrRecordingATimeoutOfSeveral_IsRefused()
     {
         var leased = await RunUntilWaitAsync(Now.AddHours(1));
 
-        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [], Now.AddHours(1), "r", Ct));
-        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "has space"], Now.AddHours(1), "r", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [], Now.AddHours(1), recordTimeout: false, "r", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "has space"], Now.AddHours(1), recordTimeout: false, "r", Ct));
+        // A timeout to record would be no one wait's of several.
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.AwaitSignalAsync(leased.Id, leased.LeaseToken, [Name, "rejected"], Now.AddHours(1), recordTimeout: true, "r", Ct));
 
         await AssertStateAsync(leased.Id, JobState.Active);
     }

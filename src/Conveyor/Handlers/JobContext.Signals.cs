@@ -11,7 +11,7 @@ namespace Conveyor;
 public sealed partial class JobContext
 {
     private readonly Lock _signalWaitLock = new();
-    private List<Task>? _pendingSignalWaits;
+    private List<Task>? _pendingWaits;
 
     /// <summary>
     /// Set when the handler asked to wait for a signal (the processor parks the job after the handler ends): every signal
@@ -19,8 +19,11 @@ public sealed partial class JobContext
     /// </summary>
     internal JobSignalWaitRequest? SignalWaitRequest { get; private set; }
 
-    /// <summary>True once the processor parked the job for <see cref="SignalWaitRequest"/>: nothing is acknowledged.</summary>
-    internal bool Parked { get; set; }
+    /// <summary>
+    /// Set once the processor parked the job for <see cref="SignalWaitRequest"/>, to when the park ends (the earliest of
+    /// the waits' deadlines, or a sleep's time when it comes first): nothing is acknowledged.
+    /// </summary>
+    internal DateTimeOffset? ParkedUntil { get; set; }
 
     /// <summary>
     /// Waits for signal <paramref name="name"/> (delivered with <c>POST /jobs/{id}/signals/{name}</c> or
@@ -33,7 +36,8 @@ public sealed partial class JobContext
     /// and this call returns the payload, or null once the timeout has passed. The outcome of a wait is decided once and
     /// kept on the job: every later attempt gets the same answer, and a signal that comes after the timeout is refused.
     /// Waits for several signals started together (awaited with <c>Task.WhenAll</c>) park the job for all of them, until
-    /// the earliest deadline, and the first signal to arrive resumes it.
+    /// the earliest deadline, and the first signal to arrive resumes it; a durable sleep started beside them ends the park
+    /// at its time if that comes first.
     /// </summary>
     /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</param>
     /// <param name="timeout">How long to wait, from the first attempt that reaches this call; zero checks without waiting.</param>
@@ -49,23 +53,30 @@ public sealed partial class JobContext
             return wait;
         }
 
-        // Still reading or writing the job's steps: the processor lets it finish before it parks the job, so that a wait
-        // started beside the one the handler ended on (Task.WhenAny) is one the park waits for too.
-        var task = wait.AsTask();
-        lock (_signalWaitLock)
-        {
-            (_pendingSignalWaits ??= []).Add(task);
-        }
-
-        return new ValueTask<ReadOnlyMemory<byte>?>(task);
+        return new ValueTask<ReadOnlyMemory<byte>?>(Pending(wait.AsTask()));
     }
 
-    /// <summary>Completes when every wait the handler started has finished (returned or thrown), whatever its outcome.</summary>
-    internal Task SignalWaitsFinishedAsync()
+    /// <summary>
+    /// A wait or sleep still reading or writing the job's steps: the processor lets it finish before it parks the job, so
+    /// that one started beside the one the handler ended on (Task.WhenAny, or not awaited) is one the park waits for too.
+    /// </summary>
+    private T Pending<T>(T task)
+        where T : Task
     {
         lock (_signalWaitLock)
         {
-            return _pendingSignalWaits is { Count: > 0 } pending ? Task.WhenAll(pending) : Task.CompletedTask;
+            (_pendingWaits ??= []).Add(task);
+        }
+
+        return task;
+    }
+
+    /// <summary>Completes when every wait and sleep the handler started has finished (returned or thrown), whatever its outcome.</summary>
+    internal Task WaitsFinishedAsync()
+    {
+        lock (_signalWaitLock)
+        {
+            return _pendingWaits is { Count: > 0 } pending ? Task.WhenAll(pending) : Task.CompletedTask;
         }
     }
 
@@ -98,7 +109,7 @@ public sealed partial class JobContext
         }
 
         // The deadline passed: the store decides, atomically, between a signal that came meanwhile and the timeout.
-        var wait = await store.AwaitSignalAsync(JobId, Job.LeaseToken, [name], until, JobSignal.WaitReason(name, until), cancellationToken).ConfigureAwait(false);
+        var wait = await store.AwaitSignalAsync(JobId, Job.LeaseToken, [name], until, recordTimeout: true, JobSignal.WaitReason(name, until), cancellationToken).ConfigureAwait(false);
         switch (wait.Outcome)
         {
             case JobSignalWaitOutcome.Delivered:
@@ -137,7 +148,8 @@ public sealed partial class JobContext
     /// with a <see cref="JobSuspendedException"/> (let it through), the job waits in state scheduled without an attempt
     /// counted or a worker slot held (its reason "Sleeping until …" shown on the job), and the handler runs again from the
     /// start at that time, its finished steps skipped, when this call returns. Times are kept to the microsecond, as the
-    /// stores keep them.
+    /// stores keep them. Sleeps started together wake the job at the earliest; beside a wait for a signal (not awaited),
+    /// the signal still resumes the job before its time.
     /// </summary>
     /// <exception cref="JobSuspendedException">The time has not come: the attempt ends here.</exception>
     public ValueTask SleepUntilAsync(DateTimeOffset until)
@@ -150,7 +162,15 @@ public sealed partial class JobContext
         }
 
         var reason = string.Create(CultureInfo.InvariantCulture, $"Sleeping until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
-        Snooze(until, reason, "sleep");
+        lock (_signalWaitLock)
+        {
+            // Sleeps started together (not awaited one by one) may end on different threads: the earliest wakes the job.
+            if (SnoozeRequest is not { } earlier || until < earlier.Until)
+            {
+                Snooze(until, reason, "sleep");
+            }
+        }
+
         throw new JobSuspendedException($"Job {JobId} sleeps until {until:O}; the attempt ends here and the job runs again then.");
     }
 
@@ -164,7 +184,13 @@ public sealed partial class JobContext
     /// </param>
     /// <param name="duration">How long to sleep, from the first attempt that reaches this call.</param>
     /// <exception cref="SkipRetryException">The name breaks a step name's rules: the job fails without retrying.</exception>
-    public async ValueTask SleepAsync(string name, TimeSpan duration)
+    public ValueTask SleepAsync(string name, TimeSpan duration)
+    {
+        var sleep = SleepCoreAsync(name, duration);
+        return sleep.IsCompleted ? sleep : new ValueTask(Pending(sleep.AsTask()));
+    }
+
+    private async ValueTask SleepCoreAsync(string name, TimeSpan duration)
     {
         ValidateStepName(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);

@@ -71,7 +71,14 @@ public sealed partial class JobContext
     /// </summary>
     private async ValueTask<ReadOnlyMemory<byte>> RunOwnStepAsync(string stepName, string name, string kind, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
-        if (!(_usedStepNames ??= new HashSet<string>(StringComparer.Ordinal)).Add(stepName))
+        // Steps and sleeps started together may give their names back on different threads.
+        bool added;
+        lock (_stepsLock)
+        {
+            added = (_usedStepNames ??= new HashSet<string>(StringComparer.Ordinal)).Add(stepName);
+        }
+
+        if (!added)
         {
             throw new InvalidOperationException(
                 $"{kind} '{name}' was already used in this attempt of job {JobId}: {kind.ToLowerInvariant()} names must be unique within the job, or the second one returns the first one's result without running (name each round of a loop apart, e.g. \"{name}:1\").");
@@ -83,7 +90,11 @@ public sealed partial class JobContext
         }
         catch
         {
-            _usedStepNames.Remove(stepName);
+            lock (_stepsLock)
+            {
+                _usedStepNames.Remove(stepName);
+            }
+
             throw;
         }
     }

@@ -30,7 +30,7 @@ internal sealed class Processor(
     {
         var started = timeProvider.GetTimestamp();
         var (acknowledgement, context) = await RunAsync(run, shutdownRequested).ConfigureAwait(false);
-        run.Parked = acknowledgement is null && context is { Parked: true };
+        run.Parked = acknowledgement is null && context is { ParkedUntil: not null };
         LogOutcome(run, context, acknowledgement, timeProvider.GetElapsedTime(started));
         if (acknowledgement is not null && timeProvider.GetUtcNow() is var now && now > run.LeaseHeldUntil)
         {
@@ -109,10 +109,10 @@ internal sealed class Processor(
 
         if (context.Exception is JobSuspendedException)
         {
-            // A handler waiting for either of several signals may end on one wait while another still reads the job's steps.
-            // Bounded: the job's timeout no longer stops them, and a wait the store never answers must not hold the slot;
-            // the park then names the waits that finished.
-            await context.SignalWaitsFinishedAsync().WaitAsync(SignalWaitsBound, timeProvider, CancellationToken.None)
+            // A handler waiting for either of several signals (or a signal and a time) may end on one wait while another
+            // still reads or writes the job's steps. Bounded: the job's timeout no longer stops them, and a wait the store
+            // never answers must not hold the slot; the park then names the waits that finished.
+            await context.WaitsFinishedAsync().WaitAsync(SignalWaitsBound, timeProvider, CancellationToken.None)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
@@ -209,8 +209,8 @@ internal sealed class Processor(
         var ms = duration.TotalMilliseconds;
         switch (acknowledgement?.Outcome)
         {
-            case null when context is { Parked: true, SignalWaitRequest: { } wait }:
-                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", string.Join(", ", wait.Names), wait.Until, traceId);
+            case null when context is { ParkedUntil: { } until, SignalWaitRequest: { } wait }:
+                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", string.Join(", ", wait.Names), until, traceId);
                 break;
             case null:
                 Log.AttemptLeaseLost(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "lease_lost", traceId);
@@ -345,14 +345,15 @@ internal sealed class Processor(
         };
     }
 
-    /// <summary>How long a suspended handler's other signal waits may still take to store their deadlines.</summary>
+    /// <summary>How long a suspended handler's other waits and sleeps may still take to store their deadlines.</summary>
     internal static readonly TimeSpan SignalWaitsBound = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Ends an attempt whose handler waits for signals: the store parks the job unless one of them came (or the wait's
-    /// time passed) while the handler unwound, in which case the job is released to run again at once, the attempt not
-    /// counted; a cancel request cancels it. Returns the acknowledgement to send, or null when the store parked the job
-    /// (nothing more to record) or the lease was lost.
+    /// Ends an attempt whose handler waits for signals: the store parks the job until the earliest of their deadlines, or
+    /// of a sleep the handler started beside them, unless one of the signals came (or that time passed) while the handler
+    /// unwound, in which case the job is released to run again at once, the attempt not counted; a cancel request
+    /// cancels it. Returns the acknowledgement to send, or null when the store parked the job (nothing more to record) or
+    /// the lease was lost.
     /// </summary>
     private async Task<JobAcknowledgement?> ParkAsync(RunningJob run, JobContext context, JobSignalWaitRequest wait)
     {
@@ -362,19 +363,28 @@ internal sealed class Processor(
             return null;
         }
 
-        // Parked with its deadline passed, the store would record the wait as timed out, which it has not.
+        // Past its deadline the job fails now, as its next attempt would at its start.
         if (DeadlinePassed(job, timeProvider.GetUtcNow()) is { } passed)
         {
             return Fail(passed, job, context.ItemErrors);
         }
 
+        var (until, reason) = (wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
+        if (context.SnoozeRequest is { } sleep && sleep.Until < until)
+        {
+            // A sleep started beside the waits (one of them not awaited) comes first: the job runs again at its time.
+            (until, reason) = (sleep.Until, reason + " " + sleep.Reason);
+        }
+
+        (until, reason) = UntilTheDeadlineAtMost(job, until, reason);
         JobSignalWait decided;
         try
         {
             // Every name, checked in the park's one atomic step: a signal of any of them delivered while the attempt ran
-            // (after it read the job's steps) keeps the job from parking, and is found by the next attempt at once.
-            var (until, reason) = UntilTheDeadlineAtMost(job, wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
-            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names, until, reason, CancellationToken.None).ConfigureAwait(false);
+            // (after it read the job's steps) keeps the job from parking, and is found by the next attempt at once. A
+            // passed time records a timeout only when it is the one wait's own deadline, not a sleep's or the job's.
+            var recordTimeout = wait.Names.Count == 1 && until == wait.Until;
+            decided = await store.AwaitSignalAsync(job.Id, job.LeaseToken, wait.Names, until, recordTimeout, reason, CancellationToken.None).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException e)
         {
@@ -386,7 +396,7 @@ internal sealed class Processor(
         switch (decided.Outcome)
         {
             case JobSignalWaitOutcome.Parked:
-                context.Parked = true;
+                context.ParkedUntil = until;
                 metrics.JobSnoozed(job.Type, job.Queue, "signal");
                 return null;
             case JobSignalWaitOutcome.Delivered or JobSignalWaitOutcome.TimedOut:

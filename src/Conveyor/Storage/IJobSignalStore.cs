@@ -19,11 +19,10 @@ public interface IJobSignalStore
     /// if an earlier attempt recorded that wait's timeout); the job stays active;</item>
     /// <item>a cancellation was requested: <see cref="JobSignalWaitOutcome.CancelRequested"/>; the job stays active (the
     /// worker acknowledges it as cancelled);</item>
-    /// <item><paramref name="until"/> has passed: <see cref="JobSignalWaitOutcome.TimedOut"/>; for one name the timeout is
-    /// recorded on the job (an empty <c>$signal:</c> step, so a later delivery is refused with
-    /// <see cref="JobSignalResult.WaitTimedOut"/>). For several, <paramref name="until"/> is the earliest of their
-    /// deadlines, which the store cannot tie to one of them: nothing is recorded, and the next attempt's waits each decide
-    /// their own;</item>
+    /// <item><paramref name="until"/> has passed: <see cref="JobSignalWaitOutcome.TimedOut"/>. With
+    /// <paramref name="recordTimeout"/> the timeout is recorded on the job (an empty <c>$signal:</c> step, so a later
+    /// delivery is refused with <see cref="JobSignalResult.WaitTimedOut"/>); without it nothing is recorded, and the next
+    /// attempt's waits each decide their own;</item>
     /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
     /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
     /// delivery of any of the signals makes it pending at once; the promoter makes it pending at <paramref name="until"/>.
@@ -34,8 +33,22 @@ public interface IJobSignalStore
     /// Checking every name in the step that parks is what keeps a signal of any of them, delivered while the attempt ran,
     /// from being stored without resuming the job (a lost wake-up, the job asleep until the earliest deadline).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="names"/> is empty or holds an invalid signal name.</exception>
-    ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken);
+    /// <param name="jobId">The job, active under <paramref name="leaseToken"/>.</param>
+    /// <param name="leaseToken">The lease of the attempt that waits.</param>
+    /// <param name="names">The signals the handler waits for, in the order it started their waits.</param>
+    /// <param name="until">When the park ends: the earliest of the waits' deadlines, or an earlier time the job also waits for.</param>
+    /// <param name="recordTimeout">
+    /// True when <paramref name="until"/> is the deadline of the wait for the one name in <paramref name="names"/>: once
+    /// it has passed, that wait has timed out, and its timeout is recorded. False when it may be no wait's deadline (the
+    /// earliest of several waits', which the store cannot tie to one of them; a sleep of the handler or the job's
+    /// deadline that comes first): a passed <paramref name="until"/> then decides no wait.
+    /// </param>
+    /// <param name="reason">The parked job's snooze reason.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="names"/> is empty or holds an invalid signal name, or <paramref name="recordTimeout"/> is true for several names.
+    /// </exception>
+    ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken);
 
     /// <summary>
     /// Delivers signal <paramref name="name"/> with <paramref name="payload"/> (1 byte to <see cref="JobStep.MaxResultBytes"/>,

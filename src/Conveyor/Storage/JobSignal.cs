@@ -62,6 +62,19 @@ public static class JobSignal
         }
     }
 
+    /// <summary>
+    /// <see cref="ValidateNames(IReadOnlyList{string})"/>, and an <see cref="ArgumentException"/> for a timeout to record
+    /// (<see cref="IJobSignalStore.AwaitSignalAsync"/>) that could be of any of several names.
+    /// </summary>
+    public static void ValidateNames(IReadOnlyList<string> names, bool recordTimeout)
+    {
+        ValidateNames(names);
+        if (recordTimeout && names.Count != 1)
+        {
+            throw new ArgumentException($"A timeout is recorded for a wait of one signal; this one is for {names.Count}.", nameof(recordTimeout));
+        }
+    }
+
     /// <summary>The step that holds signal <paramref name="name"/> on its job (an empty result: its wait timed out).</summary>
     public static string StepName(string name) => "$signal:" + name;
 

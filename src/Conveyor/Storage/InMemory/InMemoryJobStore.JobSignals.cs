@@ -3,11 +3,11 @@ namespace Conveyor.Storage.InMemory;
 public sealed partial class InMemoryJobStore
 {
     /// <inheritdoc />
-    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    public ValueTask<JobSignalWait> AwaitSignalAsync(string jobId, long leaseToken, IReadOnlyList<string> names, DateTimeOffset until, bool recordTimeout, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(reason);
-        JobSignal.ValidateNames(names);
+        JobSignal.ValidateNames(names, recordTimeout);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -35,8 +35,8 @@ public sealed partial class InMemoryJobStore
 
             if (until <= now)
             {
-                // Several waits' earliest deadline is no one wait's: each decides its own at the next attempt.
-                if (names.Count == 1)
+                // Unless it is the one wait's deadline, no wait has timed out: each decides its own at the next attempt.
+                if (recordTimeout)
                 {
                     (job.Steps ??= []).Add(new JobStep(JobSignal.StepName(names[0]), job.Attempts, Array.Empty<byte>(), now));
                 }

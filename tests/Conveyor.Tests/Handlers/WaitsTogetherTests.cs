@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Conveyor.Handlers;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.Tests.Handlers;
+
+/// <summary>
+/// A handler that starts several waits at once (signal waits and durable sleeps, some not awaited): the job parks until
+/// the earliest of what it waits for, resumed by any of its signals.
+/// </summary>
+public sealed class WaitsTogetherTests
+{
+    private sealed record Approval(string By);
+
+    private static async Task<JobInfo> WaitForAsync(ServerHarness harness, string jobId, Func<JobInfo, bool> condition, TimeSpan? timeout = null)
+    {
+        JobInfo? job = null;
+        await Eventually.HoldsAsync(async () => (job = await harness.Client.GetJobAsync(jobId, TenantId.Default)) is { } j && condition(j), timeout);
+        return job!;
+    }
+
+    private static readonly TimeSpan Sleep = TimeSpan.FromSeconds(4);
+
+    [Fact]
+    public async Task ASleepBesideAnUnawaitedSignalWait_ParksTheJobUntilTheSleepsTime_AndTheSignalStillResumesIt()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:remind", async (context, cancellationToken) =>
+        {
+            log.Enqueue("start");
+            var approval = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            await context.SleepAsync("remind", Sleep);
+            log.Enqueue("reminded");
+            log.Enqueue("approved by " + (await approval)?.By);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:remind", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.Zero, Sleep + TimeSpan.FromSeconds(2));
+        Assert.StartsWith("Waiting for signal 'approved' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Contains(" Sleeping until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None));
+
+        // Resumed, the handler has its signal and sleeps on until the sleep's time, then goes on.
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished(), Sleep + TimeSpan.FromSeconds(10));
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["start", "start", "start", "reminded", "approved by ada"], log);
+    }
+
+    [Fact]
+    public async Task ASleepThatEndsBeforeThePark_RunsTheJobAgain_AndTheSignalWaitBesideItGoesOn()
+    {
+        // The sleep's time passes before the park reaches the store: that time is not the wait's deadline, so the wait has
+        // not timed out, and the signal still gets through.
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(store: SlowParkStore.Wrap(new InMemoryJobStore(TimeProvider.System)), configureConveyor: c => c.AddHandler("test:remind", async (context, cancellationToken) =>
+        {
+            log.Enqueue("start");
+            var approval = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            await context.SleepAsync("remind", TimeSpan.FromMilliseconds(300));
+            log.Enqueue("reminded");
+            log.Enqueue((await approval)?.By ?? "timed out");
+        }));
+        var job = await harness.Client.EnqueueAsync("test:remind", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished() || (j.State == JobState.Scheduled && !j.SnoozeReason!.Contains("Sleeping", StringComparison.Ordinal)));
+        Assert.StartsWith("Waiting for signal 'approved' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(["start", "start", "reminded", "start", "reminded", "ada"], log);
+    }
+
+    [Fact]
+    public async Task ASleepStillWritingItsTime_WhenTheHandlerEndsOnASignalWait_EndsThePark()
+    {
+        // A remote store answers the sleep's write after the signal wait has ended the attempt.
+        var (store, held) = HeldStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), DeadlineSteps.SleepStepName("remind"));
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:remind", async (context, cancellationToken) =>
+        {
+            var remind = context.SleepAsync("remind", Sleep).AsTask();
+            try
+            {
+                await context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken);
+            }
+            finally
+            {
+                ended.TrySetResult();
+            }
+
+            await remind;
+        }));
+        var job = await harness.Client.EnqueueAsync("test:remind", "{}"u8.ToArray());
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        held.Release();
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.Zero, Sleep + TimeSpan.FromSeconds(2));
+        Assert.StartsWith("Waiting for signal 'approved' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Contains(" Sleeping until ", parked.SnoozeReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoSleepsStartedTogether_ParkTheJobUntilTheEarlier()
+    {
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:sleeps", async (context, _) =>
+        {
+            var early = context.SleepAsync("early", Sleep).AsTask();
+            var late = context.SleepAsync("late", TimeSpan.FromHours(1)).AsTask();
+            await await Task.WhenAny(early, late);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:sleeps", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+        Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.Zero, Sleep + TimeSpan.FromSeconds(2));
+    }
+}
