@@ -10,9 +10,6 @@ namespace Conveyor;
 /// <summary>Waiting inside a job: for a signal from outside, or for a time, without holding a worker slot.</summary>
 public sealed partial class JobContext
 {
-    private readonly Lock _signalWaitLock = new();
-    private List<Task>? _pendingWaits;
-
     /// <summary>
     /// Set when the handler asked to wait for a signal (the processor parks the job after the handler ends): every signal
     /// this attempt waits for, so that a handler waiting for either of several (<c>Task.WhenAny</c>) is resumed by any.
@@ -37,7 +34,8 @@ public sealed partial class JobContext
     /// kept on the job: every later attempt gets the same answer, and a signal that comes after the timeout is refused.
     /// Waits for several signals started together (awaited with <c>Task.WhenAll</c>) park the job for all of them, until
     /// the earliest deadline, and the first signal to arrive resumes it; a durable sleep started beside them ends the park
-    /// at its time if that comes first.
+    /// at its time if that comes first. A wait started beside the one the attempt ends on that fails (the store out of
+    /// reach) fails the attempt, which is retried, rather than let the job park without it.
     /// </summary>
     /// <param name="name">The signal's name: 1 to 100 letters, digits, '-', '_', '.' or ':'.</param>
     /// <param name="timeout">How long to wait, from the first attempt that reaches this call; zero checks without waiting.</param>
@@ -47,37 +45,8 @@ public sealed partial class JobContext
     /// <exception cref="OperationCanceledException">The attempt lost the job's lease, or the job's cancellation was requested.</exception>
     public ValueTask<ReadOnlyMemory<byte>?> WaitForSignalAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var wait = WaitForSignalCoreAsync(name, timeout, cancellationToken);
-        if (wait.IsCompleted)
-        {
-            return wait;
-        }
-
-        return new ValueTask<ReadOnlyMemory<byte>?>(Pending(wait.AsTask()));
-    }
-
-    /// <summary>
-    /// A wait or sleep still reading or writing the job's steps: the processor lets it finish before it parks the job, so
-    /// that one started beside the one the handler ended on (Task.WhenAny, or not awaited) is one the park waits for too.
-    /// </summary>
-    private T Pending<T>(T task)
-        where T : Task
-    {
-        lock (_signalWaitLock)
-        {
-            (_pendingWaits ??= []).Add(task);
-        }
-
-        return task;
-    }
-
-    /// <summary>Completes when every wait and sleep the handler started has finished (returned or thrown), whatever its outcome.</summary>
-    internal Task WaitsFinishedAsync()
-    {
-        lock (_signalWaitLock)
-        {
-            return _pendingWaits is { Count: > 0 } pending ? Task.WhenAll(pending) : Task.CompletedTask;
-        }
+        var wait = TrackedAsync(JobSignal.WaitStepName(name), WaitForSignalCoreAsync(name, timeout, cancellationToken));
+        return wait.IsCompleted ? wait : new ValueTask<ReadOnlyMemory<byte>?>(Pending(wait.AsTask()));
     }
 
     private async ValueTask<ReadOnlyMemory<byte>?> WaitForSignalCoreAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
@@ -162,7 +131,7 @@ public sealed partial class JobContext
         }
 
         var reason = string.Create(CultureInfo.InvariantCulture, $"Sleeping until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
-        lock (_signalWaitLock)
+        lock (_waitsLock)
         {
             // Sleeps started together (not awaited one by one) may end on different threads: the earliest wakes the job.
             if (SnoozeRequest is not { } earlier || until < earlier.Until)
@@ -186,7 +155,7 @@ public sealed partial class JobContext
     /// <exception cref="SkipRetryException">The name breaks a step name's rules: the job fails without retrying.</exception>
     public ValueTask SleepAsync(string name, TimeSpan duration)
     {
-        var sleep = SleepCoreAsync(name, duration);
+        var sleep = TrackedAsync(DeadlineSteps.SleepStepName(name), SleepCoreAsync(name, duration));
         return sleep.IsCompleted ? sleep : new ValueTask(Pending(sleep.AsTask()));
     }
 
@@ -203,7 +172,7 @@ public sealed partial class JobContext
     private void AddSignalWait(string name, DateTimeOffset until)
     {
         // Waits started together (Task.WhenAny) may finish on different threads.
-        lock (_signalWaitLock)
+        lock (_waitsLock)
         {
             SignalWaitRequest = SignalWaitRequest is not { } waits ? new JobSignalWaitRequest([name], until)
                 : waits.Names.Contains(name, StringComparer.Ordinal) ? waits

@@ -30,7 +30,18 @@ internal sealed class JobPipeline
 
     private static async ValueTask InvokeHandlerAsync(JobInvoker invoker, JobContext context)
     {
-        await invoker.InvokeAsync(context).ConfigureAwait(false);
+        try
+        {
+            await invoker.InvokeAsync(context).ConfigureAwait(false);
+        }
+        catch (JobSuspendedException)
+        {
+            // Ending on a wait, the attempt parks only if every wait it started is in effect; decided here, where the
+            // handler ends, so that every middleware sees the attempt end as the processor records it.
+            await context.ThrowIfAWaitFailedAsync().ConfigureAwait(false);
+            throw;
+        }
+
         context.ThrowIfStoppedUnobserved();
     }
 }

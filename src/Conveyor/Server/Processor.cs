@@ -107,15 +107,7 @@ internal sealed class Processor(
             await scope.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (context.Exception is JobSuspendedException)
-        {
-            // A handler waiting for either of several signals (or a signal and a time) may end on one wait while another
-            // still reads or writes the job's steps. Bounded: the job's timeout no longer stops them, and a wait the store
-            // never answers must not hold the slot; the park then names the waits that finished.
-            await context.WaitsFinishedAsync().WaitAsync(SignalWaitsBound, timeProvider, CancellationToken.None)
-                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
+        // Every wait the handler started has finished by now (JobPipeline): a park names them all.
         var acknowledgement = context.SignalWaitRequest is { } wait && context.Exception is JobSuspendedException
             ? await ParkAsync(run, context, wait).ConfigureAwait(false)
             : Decide(run, context);
@@ -344,9 +336,6 @@ internal sealed class Processor(
             ItemErrors = context.ItemErrors,
         };
     }
-
-    /// <summary>How long a suspended handler's other waits and sleeps may still take to store their deadlines.</summary>
-    internal static readonly TimeSpan SignalWaitsBound = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Ends an attempt whose handler waits for signals: the store parks the job until the earliest of their deadlines, or

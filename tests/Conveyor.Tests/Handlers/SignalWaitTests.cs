@@ -107,26 +107,17 @@ public sealed class SignalWaitTests
         Assert.Equal(["start@1", nameof(JobSignalResult.Delivered), "start@1", "approved by ada"], log);
     }
 
-    private sealed class AttemptScope : IDisposable
-    {
-        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Dispose() => Disposed.TrySetResult();
-    }
-
     [Fact]
     public async Task AWaitStillWritingItsDeadline_WhenTheHandlerEndsOnAnother_IsOneTheParkWaitsForToo()
     {
         // A remote store answers the second wait's write after the first wait has ended the attempt (Task.WhenAny).
         var log = new ConcurrentQueue<string>();
         var (store, held) = HeldStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), JobSignal.WaitStepName("rejected"));
-        AttemptScope? firstScope = null;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var harness = await ServerHarness.StartAsync(
             store: store,
-            configureServices: s => s.AddScoped<AttemptScope>(),
             configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
             {
-                Interlocked.CompareExchange(ref firstScope, context.Services.GetRequiredService<AttemptScope>(), null);
                 var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
                 var rejected = context.WaitForSignalAsync<Approval>("rejected", TimeSpan.FromHours(1), cancellationToken).AsTask();
                 await Task.WhenAny(approved, rejected);
@@ -137,11 +128,17 @@ public sealed class SignalWaitTests
                 }
 
                 log.Enqueue("waits");
-                await approved;
+                try
+                {
+                    await approved;
+                }
+                finally
+                {
+                    ended.TrySetResult();
+                }
             }));
         var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
-        await Eventually.HoldsAsync(() => Task.FromResult(firstScope is not null));
-        await firstScope!.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(30));
         held.Release();
 
         var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);

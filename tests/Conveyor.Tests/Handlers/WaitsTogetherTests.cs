@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Conveyor.Diagnostics;
 using Conveyor.Handlers;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Conveyor.Tests.Handlers;
 
@@ -103,6 +106,75 @@ public sealed class WaitsTogetherTests
         Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.Zero, Sleep + TimeSpan.FromSeconds(2));
         Assert.StartsWith("Waiting for signal 'approved' until ", parked.SnoozeReason, StringComparison.Ordinal);
         Assert.Contains(" Sleeping until ", parked.SnoozeReason, StringComparison.Ordinal);
+    }
+
+    private static Func<JobContext, CancellationToken, Task> ApproveOrRejectWithAReminder(TaskCompletionSource? ended = null) => async (context, cancellationToken) =>
+    {
+        var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(2), cancellationToken).AsTask();
+        var rejected = context.WaitForSignalAsync<Approval>("rejected", TimeSpan.FromHours(2), cancellationToken).AsTask();
+        var remind = context.SleepAsync("remind", TimeSpan.FromHours(1)).AsTask();
+        try
+        {
+            // The handler looks only at the wait it ends on: the others may still be writing their deadlines.
+            await approved;
+        }
+        finally
+        {
+            ended?.TrySetResult();
+        }
+    };
+
+    private static async Task AssertRetriedThenParkedForEverythingAsync(ServerHarness harness, string jobId, string error)
+    {
+        var parked = await WaitForAsync(harness, jobId, j => j.State.IsFinished() || (j.State == JobState.Scheduled && j.SnoozeReason?.StartsWith("Waiting", StringComparison.Ordinal) == true));
+        Assert.StartsWith("Waiting for signals 'approved', 'rejected' until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.Contains(" Sleeping until ", parked.SnoozeReason, StringComparison.Ordinal);
+        Assert.InRange(parked.ScheduledAt!.Value - parked.CreatedAt, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.Equal(1, parked.Attempts);
+        Assert.Contains(error, Assert.Single(parked.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("$wait:rejected")]
+    [InlineData("$sleep:remind")]
+    public async Task AWaitThatFailed_BesideOneThatSuspended_FailsTheAttempt_AndTheRetryParksForEveryWait(string failing)
+    {
+        var (store, _) = FailingStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), failing);
+        await using var harness = await ServerHarness.StartAsync(store: store, start: false, configureConveyor: c => c.AddHandler("test:decision", ApproveOrRejectWithAReminder()));
+        using var processed = new MetricCollector<long>(harness.Services.GetRequiredService<IMeterFactory>(), ConveyorMetrics.MeterName, "job_processed_total");
+        await harness.StartHostAsync();
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+
+        await AssertRetriedThenParkedForEverythingAsync(harness, job.JobId, "the test store is down");
+        // Counted as the failure it is, not as a wait.
+        Assert.Equal(["failed", "snoozed"], processed.GetMeasurementSnapshot().Where(m => m.Value > 0).Select(m => (string)m.Tags["status"]!).Order());
+    }
+
+    [Fact]
+    public async Task AWaitThatFailsAfterTheHandlerEnded_FailsTheAttempt_AndTheRetryParksForEveryWait()
+    {
+        var (store, control) = FailingStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), "$wait:rejected", held: true);
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:decision", ApproveOrRejectWithAReminder(ended)));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        control.Release();
+
+        await AssertRetriedThenParkedForEverythingAsync(harness, job.JobId, "the test store is down");
+    }
+
+    [Fact]
+    public async Task AWaitTheStoreNeverAnswers_FailsTheAttemptAfterTheBound_AndTheRetryParksForEveryWait()
+    {
+        var (store, held) = HeldStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), "$wait:rejected");
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:decision", ApproveOrRejectWithAReminder()));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.Errors.Count > 0, JobContext.WaitsBound + TimeSpan.FromSeconds(10));
+
+        held.Release();
+
+        await AssertRetriedThenParkedForEverythingAsync(harness, job.JobId, "did not store its deadline within 5 s");
     }
 
     [Fact]
