@@ -90,6 +90,8 @@ public sealed class CreateJobTests
         { "{\"type\": \"test:noop\", \"max_retry\": 1000000}", "max_retry" },
         { "{\"type\": \"test:noop\", \"max_retry\": 1e300}", "max_retry" },
         { "{\"type\": \"test:noop\", \"max_retry\": 2.5}", "max_retry" },
+        { "{\"type\": \"test:noop\", \"max_retry\": 1e-308}", "max_retry" },
+        { "{\"type\": \"test:noop\", \"max_retry\": 2.99999999999999999999999999999}", "max_retry" },
         { "{\"type\": \"test:noop\", \"max_retry\": \"3\"}", "max_retry" },
         { "{\"type\": \"test:noop\", \"process_at\": \"tomorrow\"}", "process_at" },
         { "{\"type\": \"test:noop\", \"process_at\": \"2030-01-31\"}", "process_at" },

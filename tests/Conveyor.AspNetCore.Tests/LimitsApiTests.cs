@@ -142,6 +142,7 @@ public sealed class LimitsApiTests
     [InlineData("/limits/rate/x", """{"queue": "q", "queue": "r", "limit": 2, "period_seconds": 1}""", "queue")]
     [InlineData("/limits/concurrency/x", """{"queue": "q"}""", "max")]
     [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 100001}""", "max")]
+    [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 0.99999999999999999999999999999}""", "max")]
     [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 1, "limit": 1}""", "limit")]
     [InlineData("/limits/concurrency/x", """{"queue": "\ud800", "max": 1}""", "body")]
     public async Task Put_BadInput_Is400NamingTheField_AndWritesNothing(string path, string json, string field)

@@ -176,7 +176,7 @@ internal static class BulkJobsRequestParser
 
         if (root.TryGetProperty("limit", out var limit))
         {
-            if (!CreateJobRequestParser.TryGetWholeNumber(limit, out int n) || n < 1 || n > MaxJobs)
+            if (!JsonWholeNumber.TryGet(limit, out int n) || n < 1 || n > MaxJobs)
             {
                 error = new ParseError("limit", $"must be a whole number from 1 to {MaxJobs} (jobs this call handles); it is {CreateJobRequestParser.DescribeValue(limit)}.");
                 return null;

@@ -139,7 +139,7 @@ internal static class CreateJobRequestParser
                     options = options with { Queue = queue };
                     break;
                 case "max_retry":
-                    if (!TryGetWholeNumber(value, out long maxRetry))
+                    if (!JsonWholeNumber.TryGet(value, out long maxRetry))
                     {
                         error = new ParseError(name, $"must be a whole number from 0 to {MaxRetryLimit}; it is {DescribeValue(value)}.");
                         return false;
@@ -423,40 +423,6 @@ internal static class CreateJobRequestParser
         JsonValueKind.Null => "null",
         _ => "missing",
     };
-
-    /// <summary>
-    /// The whole number <paramref name="value"/> holds, as JSON Schema counts integers: <c>3</c>, and also <c>3.0</c> or
-    /// <c>1e2</c> (a number whose value is whole), not <c>3.5</c>; false for anything else or a number beyond a long.
-    /// </summary>
-    internal static bool TryGetWholeNumber(JsonElement value, out long number)
-    {
-        number = 0;
-        if (value.ValueKind != JsonValueKind.Number)
-        {
-            return false;
-        }
-
-        if (value.TryGetInt64(out number))
-        {
-            return true;
-        }
-
-        if (value.TryGetDecimal(out var exact) && exact == decimal.Truncate(exact) && exact is >= long.MinValue and <= long.MaxValue)
-        {
-            number = (long)exact;
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>As <see cref="TryGetWholeNumber(JsonElement, out long)"/>, within an int.</summary>
-    internal static bool TryGetWholeNumber(JsonElement value, out int number)
-    {
-        var whole = TryGetWholeNumber(value, out long wide) && wide is >= int.MinValue and <= int.MaxValue;
-        number = whole ? (int)wide : 0;
-        return whole;
-    }
 
     internal static string DescribeValue(JsonElement value) => value.ValueKind switch
     {

@@ -173,7 +173,7 @@ internal static class LimitRequestParser
     private static bool TryGetWhole(JsonElement value, string field, int min, int max, out int number, out ParseError? error)
     {
         error = null;
-        if (CreateJobRequestParser.TryGetWholeNumber(value, out number) && number >= min && number <= max)
+        if (JsonWholeNumber.TryGet(value, out number) && number >= min && number <= max)
         {
             return true;
         }

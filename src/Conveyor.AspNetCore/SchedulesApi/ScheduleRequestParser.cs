@@ -220,7 +220,7 @@ internal static partial class ScheduleRequestParser
                     return true;
                 }
 
-                if (!CreateJobRequestParser.TryGetWholeNumber(value, out long maxRetry))
+                if (!JsonWholeNumber.TryGet(value, out long maxRetry))
                 {
                     error = new ParseError(name, $"must be a whole number from 0 to {CreateJobRequestParser.MaxRetryLimit}; it is {CreateJobRequestParser.DescribeValue(value)}.");
                     return false;
