@@ -15,6 +15,7 @@ try
     SettingsCheck.ThrowIfInvalid(builder.Configuration);
     ServerAddresses.UseDefaultIfNoneConfigured(builder);
     LoopbackHosts.AllowOnlyThoseWithoutKeys(builder);
+    HostFilteringProblems.Register(builder.Services);
     StartupLogging.HoldBackHostStartFailureLogs(builder.Logging);
     EscapingConsoleFormatter.Register(builder.Logging);
     LaterTraceparentVersions.Register(builder.Services);
@@ -24,7 +25,9 @@ try
     role.AddTo(builder.Services.AddConveyor()
         .UseConfiguredStore(builder.Configuration)
         .AddSampleJobs(builder.Configuration));
-    builder.Services.AddOpenApi(static o => o.AddOperationTransformer((operation, _, _) => SampleJobEndpoints.DescribeNoteId(operation)));
+    builder.Services.AddOpenApi(static o => o
+        .AddOperationTransformer((operation, _, _) => SampleJobEndpoints.DescribeNoteId(operation))
+        .AddOperationTransformer((operation, context, _) => HostFilteringProblems.Describe(operation, context)));
 
     if (builder.Configuration.GetValue("Conveyor:Samples:Produce", false))
     {

@@ -30,6 +30,33 @@ public sealed class HostFilteringTests : IDisposable
     }
 
     [Fact]
+    public async Task ARefusedHost_IsAProblemNamingIt_OnTheApiTheMetricsAndTheDashboard()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string> { ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db") });
+        var address = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        foreach (var path in new[] { "/jobs", "/metrics", "/dashboard", "/openapi/v1.json", "/no-such-path" })
+        {
+            var answer = await GetAsync(address, path, "evil.example:8080");
+
+            Assert.StartsWith("HTTP/1.1 400 ", answer, StringComparison.Ordinal);
+            Assert.Contains("Content-Type: application/problem+json", answer, StringComparison.OrdinalIgnoreCase);
+            using var problem = System.Text.Json.JsonDocument.Parse(answer[answer.IndexOf('{', StringComparison.Ordinal)..(answer.LastIndexOf('}') + 1)]);
+            Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.Contains("'evil.example:8080'", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // The OpenAPI document declares that problem where a 400 was only the server's bodiless answer before.
+        using var client = new HttpClient { BaseAddress = address };
+        using var openApi = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+        foreach (var path in new[] { "/metrics", "/healthz", "/readyz", "/jobs" })
+        {
+            var badRequest = openApi.RootElement.GetProperty("paths").GetProperty(path).GetProperty("get").GetProperty("responses").GetProperty("400");
+            Assert.True(badRequest.GetProperty("content").TryGetProperty("application/problem+json", out _), path);
+        }
+    }
+
+    [Fact]
     public async Task WithoutKeys_ALoopbackAddressTheServerListensOn_IsAnsweredToo()
     {
         using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
