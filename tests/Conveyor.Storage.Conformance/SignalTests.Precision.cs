@@ -52,7 +52,7 @@ public abstract partial class SignalTests
         var wakeUp = Now.AddHours(1).AddTicks(5);
         var first = Attempt(leased);
         await Assert.ThrowsAsync<JobSuspendedException>(() => first.SleepUntilAsync(wakeUp).AsTask());
-        var snooze = first.SnoozeRequest!;
+        var snooze = first.SleepRequest!;
         Assert.True(await AckAsync(Ack(leased, AckOutcome.Snoozed) with { SnoozeUntil = snooze.Until, SnoozeReason = snooze.Reason }));
 
         Time.Advance(TimeSpan.FromHours(1));

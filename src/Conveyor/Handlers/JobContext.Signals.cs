@@ -23,6 +23,13 @@ public sealed partial class JobContext
     internal DateTimeOffset? ParkedUntil { get; set; }
 
     /// <summary>
+    /// Set when the handler slept (<see cref="SleepUntilAsync"/>), to the earliest wake-up time of its sleeps. Kept apart
+    /// from a middleware's <see cref="SnoozeRequest"/>: it holds only if the attempt ended suspended, so that a handler
+    /// that returns while a sleep it did not await is pending (beside a wait it did await) succeeds, not sleeps and runs again.
+    /// </summary>
+    internal JobSnoozeRequest? SleepRequest { get; private set; }
+
+    /// <summary>
     /// Waits for signal <paramref name="name"/> (delivered with <c>POST /jobs/{id}/signals/{name}</c> or
     /// <see cref="IWorkflowClient.SignalAsync{T}"/>) for at most <paramref name="timeout"/>, counted from the first attempt that
     /// reaches this wait. If the signal is already on the job (delivered before, even before the job reached its wait)
@@ -134,9 +141,9 @@ public sealed partial class JobContext
         lock (_waitsLock)
         {
             // Sleeps started together (not awaited one by one) may end on different threads: the earliest wakes the job.
-            if (SnoozeRequest is not { } earlier || until < earlier.Until)
+            if (SleepRequest is not { } earlier || until < earlier.Until)
             {
-                Snooze(until, reason, "sleep");
+                SleepRequest = new JobSnoozeRequest(until, reason, "sleep");
             }
         }
 

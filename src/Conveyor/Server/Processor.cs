@@ -259,7 +259,15 @@ internal sealed class Processor(
             return null;
         }
 
-        if ((exception is null || exception is JobSuspendedException) && context.SnoozeRequest is { } snooze)
+        // A middleware's snooze holds whether or not the pipeline threw; a handler's sleep only if the attempt ended on
+        // it (or beside a wait): a handler that returned while a sleep it did not await was pending is done.
+        var hold = exception switch
+        {
+            null => context.SnoozeRequest,
+            JobSuspendedException => context.SnoozeRequest ?? context.SleepRequest,
+            _ => null,
+        };
+        if (hold is { } snooze)
         {
             if (DeadlinePassed(job, now) is { } passed)
             {
@@ -359,7 +367,7 @@ internal sealed class Processor(
         }
 
         var (until, reason) = (wait.Until, JobSignal.WaitReason(wait.Names, wait.Until));
-        if (context.SnoozeRequest is { } sleep && sleep.Until < until)
+        if (context.SleepRequest is { } sleep && sleep.Until < until)
         {
             // A sleep started beside the waits (one of them not awaited) comes first: the job runs again at its time.
             (until, reason) = (sleep.Until, reason + " " + sleep.Reason);

@@ -177,6 +177,34 @@ public sealed class WaitsTogetherTests
         await AssertRetriedThenParkedForEverythingAsync(harness, job.JobId, "did not store its deadline within 5 s");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AHandlerThatReturns_WhileASleepItDidNotAwaitIsPending_Succeeds_AndDoesNotRunAgain(bool whenAny)
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:remind", async (context, cancellationToken) =>
+        {
+            var remind = context.SleepAsync("remind", TimeSpan.FromHours(1)).AsTask();
+            var approval = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(2), cancellationToken).AsTask();
+            if (whenAny)
+            {
+                // The sleep ends first (it suspends at once), then the wait returns its signal.
+                await Task.WhenAny(remind, approval);
+            }
+
+            log.Enqueue("approved by " + (await approval)?.By);
+        }));
+        var job = await harness.Client.EnqueueAsync("test:remind", "{}"u8.ToArray());
+        await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled);
+
+        Assert.Equal(JobSignalResult.Resumed, await harness.Store.SignalAsync(TenantId.Default, job.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None));
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished() || (j.State == JobState.Scheduled && j.SnoozeReason?.StartsWith("Sleeping", StringComparison.Ordinal) == true));
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
+        Assert.Equal(["approved by ada"], log);
+    }
+
     [Fact]
     public async Task TwoSleepsStartedTogether_ParkTheJobUntilTheEarlier()
     {
