@@ -306,10 +306,17 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             return;
         }
 
-        if (ack is null && run.Parked)
+        if (ack is null && run.ParkedUntil is { } parkedUntil)
         {
             // The store parked the job in the attempt's last call, which ended its lease.
             _held.Remove(run.Job.Id, run.Job.LeaseToken);
+
+            // A park that ends before the promoter's next tick (a short sleep beside a long wait) is promoted at its time,
+            // as a stored snooze is (AcknowledgementBatcher), not up to a PromoteInterval late.
+            if (parkedUntil < _timeProvider.GetUtcNow() + _options.PromoteInterval)
+            {
+                _promotionAlarm.RingAt(parkedUntil);
+            }
         }
         else if (ack is null)
         {

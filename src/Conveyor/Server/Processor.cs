@@ -30,7 +30,7 @@ internal sealed class Processor(
     {
         var started = timeProvider.GetTimestamp();
         var (acknowledgement, context) = await RunAsync(run, shutdownRequested).ConfigureAwait(false);
-        run.Parked = acknowledgement is null && context is { ParkedUntil: not null };
+        run.ParkedUntil = acknowledgement is null ? context?.ParkedUntil : null;
         LogOutcome(run, context, acknowledgement, timeProvider.GetElapsedTime(started));
         if (acknowledgement is not null && timeProvider.GetUtcNow() is var now && now > run.LeaseHeldUntil)
         {

@@ -22,8 +22,11 @@ internal sealed class RunningJob(LeasedJob job)
 
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
 
-    /// <summary>The store parked the job for a signal in the attempt's last call: its lease ended there, nothing is left to expire.</summary>
-    public bool Parked { get; set; }
+    /// <summary>
+    /// Set when the store parked the job for a signal in the attempt's last call, to when the park ends: its lease ended
+    /// there, nothing is left to expire.
+    /// </summary>
+    public DateTimeOffset? ParkedUntil { get; set; }
 
     /// <summary>
     /// The idempotency record this attempt holds (owned by its lease) from its begin until its acknowledgement is

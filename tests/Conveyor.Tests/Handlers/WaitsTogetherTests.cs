@@ -206,6 +206,26 @@ public sealed class WaitsTogetherTests
     }
 
     [Fact]
+    public async Task AParkThatEndsAtAShortSleepsTime_RunsTheJobAgainThen_NotAtThePromotersNextTick()
+    {
+        var starts = 0;
+        await using var harness = await ServerHarness.StartAsync(configureServer: o => o.PromoteInterval = TimeSpan.FromMinutes(10), configureConveyor: c => c.AddHandler("test:remind", async (context, cancellationToken) =>
+        {
+            Interlocked.Increment(ref starts);
+            var approval = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
+            await context.SleepAsync("remind", TimeSpan.FromSeconds(1));
+            await approval;
+        }));
+        var job = await harness.Client.EnqueueAsync("test:remind", "{}"u8.ToArray());
+
+        var parked = await WaitForAsync(harness, job.JobId, j => j.State == JobState.Scheduled && j.SnoozeReason?.Contains(" Sleeping until ", StringComparison.Ordinal) == true);
+
+        // The promoter's next tick is ten minutes away: the server promotes the job at the sleep's time.
+        await Eventually.HoldsAsync(() => Volatile.Read(ref starts) >= 2, TimeSpan.FromSeconds(10), because: "the park ends at the sleep's time, a second later");
+        Assert.True(parked.ScheduledAt!.Value - parked.CreatedAt < TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task TwoSleepsStartedTogether_ParkTheJobUntilTheEarlier()
     {
         await using var harness = await ServerHarness.StartAsync(configureConveyor: c => c.AddHandler("test:sleeps", async (context, _) =>
