@@ -95,7 +95,10 @@ public sealed partial class JobContext
                 steps[stepName] = ReadOnlyMemory<byte>.Empty;
                 return null;
             case JobSignalWaitOutcome.CancelRequested:
-                throw new OperationCanceledException($"Job {JobId}'s cancellation was requested while it waited for signal '{name}'.");
+                // Stopped as a cancel request the server heard of would stop it, so that the attempt ends cancelled however
+                // the handler goes on (this wait beside another that suspends, or awaited on the job's last attempt), not failed.
+                _run.Stop(Server.StopReason.CancelRequested);
+                throw new OperationCanceledException($"Job {JobId}'s cancellation was requested while it waited for signal '{name}'.", CancellationToken);
             default:
                 throw new OperationCanceledException($"Job {JobId} lost its lease before its wait for signal '{name}' was decided; another attempt may be running it.");
         }

@@ -225,6 +225,28 @@ public sealed class WaitsTogetherTests
         Assert.True(parked.ScheduledAt!.Value - parked.CreatedAt < TimeSpan.FromSeconds(3));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWaitThatHearsOfACancelRequest_EndsTheJobCancelled_OnItsLastAttempt(bool besideOneThatSuspends)
+    {
+        await using var harness = await ServerHarness.StartAsync(store: CancelRequestedWaitStore.Wrap(new InMemoryJobStore(TimeProvider.System)), configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+        {
+            // Its deadline has passed at once: the store decides it, and answers that the job's cancellation was requested.
+            var due = context.WaitForSignalAsync("due", TimeSpan.Zero, cancellationToken).AsTask();
+            if (besideOneThatSuspends)
+            {
+                await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken);
+            }
+
+            await due;
+        }));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+
+        var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
+        Assert.Equal(JobState.Cancelled, done.State);
+    }
+
     [Fact]
     public async Task TwoSleepsStartedTogether_ParkTheJobUntilTheEarlier()
     {
