@@ -97,7 +97,8 @@ public sealed partial class JobContext
 
         if (!finished.IsCompleted)
         {
-            // The handler's own timeout still holds; this bound is for a store that answers nothing at all.
+            // No token: the job's timeout neither cuts this short nor fails the attempt. The bound alone keeps a store
+            // that answers nothing at all from holding the slot.
             await finished.WaitAsync(WaitsBound, _timeProvider, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (!finished.IsCompleted)
             {
