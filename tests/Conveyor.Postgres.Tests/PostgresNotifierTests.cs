@@ -37,8 +37,8 @@ public sealed class PostgresNotifierTests
             await terminate.ExecuteNonQueryAsync();
         }
 
-        await TestWait.UntilAsync(() => logger.Collector.GetSnapshot().Any(static r => r.Id.Id == 4), because: "log a failed reconnect");
-        var stillLost = logger.Collector.GetSnapshot().First(static r => r.Id.Id == 4);
+        await TestWait.UntilAsync(() => logger.Collector.GetSnapshot().Any(static r => r.Id.Id == 933), because: "log a failed reconnect");
+        var stillLost = logger.Collector.GetSnapshot().First(static r => r.Id.Id == 933);
         Assert.Contains(@"refused\nfail: Conveyor.Server.Processor[5] forged\r\u001b[31m\u202e", stillLost.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(stillLost.Message, static c => char.IsControl(c) || c == '\u202e');
 
