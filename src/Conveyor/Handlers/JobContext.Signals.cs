@@ -100,7 +100,10 @@ public sealed partial class JobContext
                 _run.Stop(Server.StopReason.CancelRequested);
                 throw new OperationCanceledException($"Job {JobId}'s cancellation was requested while it waited for signal '{name}'.", CancellationToken);
             default:
-                throw new OperationCanceledException($"Job {JobId} lost its lease before its wait for signal '{name}' was decided; another attempt may be running it.");
+                // Another attempt may hold the job now: stopped as a lease the server lost, nothing of this attempt is
+                // recorded however the handler goes on, as for any lost lease (not a failure on the job's last attempt).
+                _run.Stop(Server.StopReason.LeaseLost);
+                throw new OperationCanceledException($"Job {JobId} lost its lease before its wait for signal '{name}' was decided; another attempt may be running it.", CancellationToken);
         }
     }
 

@@ -115,7 +115,9 @@ public sealed partial class JobContext
         if (_store is IJobStepStore store
             && !await store.SaveStepAsync(JobId, Job.LeaseToken, new JobStep(name, Attempt, result, _timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false))
         {
-            throw new OperationCanceledException($"Job {JobId} lost its lease before step '{name}' was stored; another attempt may be running it.");
+            // As for a wait answered so (JobContext.Signals): nothing more of this attempt is recorded.
+            _run.Stop(Server.StopReason.LeaseLost);
+            throw new OperationCanceledException($"Job {JobId} lost its lease before step '{name}' was stored; another attempt may be running it.", CancellationToken);
         }
 
         steps[name] = result;

@@ -7,6 +7,8 @@ using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Conveyor.Tests.Handlers;
 
@@ -230,7 +232,7 @@ public sealed class WaitsTogetherTests
     [InlineData(true)]
     public async Task AWaitThatHearsOfACancelRequest_EndsTheJobCancelled_OnItsLastAttempt(bool besideOneThatSuspends)
     {
-        await using var harness = await ServerHarness.StartAsync(store: CancelRequestedWaitStore.Wrap(new InMemoryJobStore(TimeProvider.System)), configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+        await using var harness = await ServerHarness.StartAsync(store: DecidedStore.AnsweringWaits(new InMemoryJobStore(TimeProvider.System), JobSignalWaitOutcome.CancelRequested), configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
         {
             // Its deadline has passed at once: the store decides it, and answers that the job's cancellation was requested.
             var due = context.WaitForSignalAsync("due", TimeSpan.Zero, cancellationToken).AsTask();
@@ -245,6 +247,51 @@ public sealed class WaitsTogetherTests
 
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
         Assert.Equal(JobState.Cancelled, done.State);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWaitAnsweredThatTheLeaseIsLost_EndsTheAttemptAsALostLease_RecordingNothing(bool besideOneThatSuspends)
+    {
+        await AttemptEndsAsALostLeaseAsync(DecidedStore.AnsweringWaits(new InMemoryJobStore(TimeProvider.System), JobSignalWaitOutcome.LeaseLost), async (context, cancellationToken) =>
+        {
+            // Its deadline has passed at once: the store decides it, and answers that this attempt no longer holds the job.
+            var due = context.WaitForSignalAsync("due", TimeSpan.Zero, cancellationToken).AsTask();
+            if (besideOneThatSuspends)
+            {
+                await context.WaitForSignalAsync("approved", TimeSpan.FromHours(1), cancellationToken);
+            }
+
+            await due;
+        });
+    }
+
+    [Fact]
+    public async Task AStepTheStoreRefusesForALostLease_EndsTheAttemptAsALostLease_RecordingNothing()
+    {
+        await AttemptEndsAsALostLeaseAsync(DecidedStore.LosingTheLeaseOnSteps(new InMemoryJobStore(TimeProvider.System)), async (context, _) =>
+            await context.RunStepAsync("charge", _ => ValueTask.CompletedTask));
+    }
+
+    /// <summary>
+    /// Another attempt may hold the job: the one whose store call said so records nothing (not a failure on its last
+    /// attempt), as any attempt whose lease was lost, and its line says so.
+    /// </summary>
+    private static async Task AttemptEndsAsALostLeaseAsync(IJobStore store, Func<JobContext, CancellationToken, Task> handler)
+    {
+        var logs = new FakeLogCollector();
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            configureServices: s => s.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)),
+            configureConveyor: c => c.AddHandler("test:decision", handler));
+        var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+
+        await Eventually.HoldsAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 12 && r.Message.Contains(job.JobId, StringComparison.Ordinal)));
+        var after = await harness.Client.GetJobAsync(job.JobId, TenantId.Default);
+        Assert.Empty(after!.Errors);
+        Assert.False(after.State.IsFinished(), $"the job is {after.State}");
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
     }
 
     [Fact]
