@@ -9,8 +9,7 @@ internal static partial class Rfc3339
     /// <summary>What a request is told of a timestamp that has the right form but no instant it can be stored as.</summary>
     public const string OutOfRange = "has the form of an RFC 3339 date-time but is no instant between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z";
 
-    public static string Format(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture);
+    public static string Format(DateTimeOffset value) => InstantText.Format(value);
 
     public static string? Format(DateTimeOffset? value) => value is { } v ? Format(v) : null;
 

@@ -24,7 +24,7 @@ internal static class JobOptionsValidator
 
         if (options.Deadline is { } deadline && deadline <= now)
         {
-            Fail(nameof(JobOptions.Deadline), $"{deadline:O} has already passed");
+            Fail(nameof(JobOptions.Deadline), $"{InstantText.Format(deadline)} has already passed");
         }
 
         if (options.ProcessIn is { } processIn && processIn < TimeSpan.Zero)

@@ -15,7 +15,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            IdempotentSkippedLine(logger, job_id, job_type, queue, LogText.Escape(idempotency_key), done_by, LogInstant.Format(finished_at));
+            IdempotentSkippedLine(logger, job_id, job_type, queue, LogText.Escape(idempotency_key), done_by, InstantText.Format(finished_at));
         }
     }
 
@@ -26,7 +26,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            IdempotentBusyLine(logger, job_id, job_type, queue, LogText.Escape(idempotency_key), held_by, LogInstant.Format(until));
+            IdempotentBusyLine(logger, job_id, job_type, queue, LogText.Escape(idempotency_key), held_by, InstantText.Format(until));
         }
     }
 
@@ -48,7 +48,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            IdempotencyFailClosedLine(logger, job_id, job_type, queue, LogText.Escape(error), LogInstant.Format(until));
+            IdempotencyFailClosedLine(logger, job_id, job_type, queue, LogText.Escape(error), InstantText.Format(until));
         }
     }
 

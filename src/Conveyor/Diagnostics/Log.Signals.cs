@@ -12,7 +12,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            AttemptParkedLine(logger, job_id, job_type, queue, attempt, duration_ms, outcome, signal, LogInstant.Format(until), trace_id);
+            AttemptParkedLine(logger, job_id, job_type, queue, attempt, duration_ms, outcome, signal, InstantText.Format(until), trace_id);
         }
     }
 

@@ -4,7 +4,7 @@ namespace Conveyor;
 
 /// <summary>
 /// Every log line of the core, source-generated; placeholders use the contract's field names. A line with an instant
-/// is generated with a string field and called through a method that formats it (<see cref="LogInstant"/>).
+/// is generated with a string field and called through a method that formats it (<see cref="InstantText"/>).
 /// </summary>
 internal static partial class Log
 {
@@ -23,7 +23,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            AttemptRetriedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(retry_at), LogText.Escape(error), trace_id);
+            AttemptRetriedLine(logger, exception, job_id, job_type, queue, attempt, duration_ms, outcome, InstantText.Format(retry_at), LogText.Escape(error), trace_id);
         }
     }
 
@@ -75,7 +75,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            AttemptOutlivedLeaseLine(logger, job_id, job_type, queue, attempt, LogInstant.Format(lease_expired_at), overdue);
+            AttemptOutlivedLeaseLine(logger, job_id, job_type, queue, attempt, InstantText.Format(lease_expired_at), overdue);
         }
     }
 
@@ -116,7 +116,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(level))
         {
-            AttemptSnoozedLine(logger, level, job_id, job_type, queue, attempt, duration_ms, outcome, LogInstant.Format(until), LogText.Escape(reason), trace_id);
+            AttemptSnoozedLine(logger, level, job_id, job_type, queue, attempt, duration_ms, outcome, InstantText.Format(until), LogText.Escape(reason), trace_id);
         }
     }
 
@@ -145,7 +145,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            ScheduleFiredLine(logger, tenant, LogText.Escape(schedule), LogInstant.Format(tick), job_id, outcome);
+            ScheduleFiredLine(logger, tenant, LogText.Escape(schedule), InstantText.Format(tick), job_id, outcome);
         }
     }
 
@@ -156,7 +156,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            ScheduleMisfiredLine(logger, tenant, LogText.Escape(schedule), missed, LogInstant.Format(first), LogInstant.Format(last), policy);
+            ScheduleMisfiredLine(logger, tenant, LogText.Escape(schedule), missed, InstantText.Format(first), InstantText.Format(last), policy);
         }
     }
 
@@ -167,7 +167,7 @@ internal static partial class Log
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            ScheduleOverlapSkippedLine(logger, tenant, LogText.Escape(schedule), LogInstant.Format(tick), job_id);
+            ScheduleOverlapSkippedLine(logger, tenant, LogText.Escape(schedule), InstantText.Format(tick), job_id);
         }
     }
 

@@ -75,7 +75,7 @@ public sealed partial class JobContext
         if (until > now)
         {
             AddSignalWait(name, until);
-            throw new JobSuspendedException($"Job {JobId} waits for signal '{name}' until {until:O}; the attempt ends here and the job runs again when the signal arrives or the time passes.");
+            throw new JobSuspendedException($"Job {JobId} waits for signal '{name}' until {InstantText.Format(until)}; the attempt ends here and the job runs again when the signal arrives or the time passes.");
         }
 
         if (_store is not IJobSignalStore store)
@@ -153,7 +153,7 @@ public sealed partial class JobContext
             }
         }
 
-        throw new JobSuspendedException($"Job {JobId} sleeps until {until:O}; the attempt ends here and the job runs again then.");
+        throw new JobSuspendedException($"Job {JobId} sleeps until {InstantText.Format(until)}; the attempt ends here and the job runs again then.");
     }
 
     /// <summary>

@@ -103,7 +103,7 @@ internal sealed class IdempotencyMiddleware(
         metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
         metrics.IdempotentSkipped(context.JobType, context.Queue);
         Activity.Current?.SetTag("conveyor.idempotency", "skipped");
-        context.AddNote($"Not run: idempotency key '{key}' was already done by job {done.JobId} at {finishedAt:O}. Acknowledged as succeeded without running the handler.");
+        context.AddNote($"Not run: idempotency key '{key}' was already done by job {done.JobId} at {InstantText.Format(finishedAt)}. Acknowledged as succeeded without running the handler.");
     }
 
     private void Wait(JobContext context, string key, IdempotencyBeginResult busy)

@@ -198,7 +198,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                     alarm?.RingAt(until);
                 }
 
-                ask.Hold(until, $"Rate limit '{rule.Name}' reached ({Describe(rule)}); the job starts at its turn, {until:O}.", release: rule.IsQueueWide);
+                ask.Hold(until, $"Rate limit '{rule.Name}' reached ({Describe(rule)}); the job starts at its turn, {InstantText.Format(until)}.", release: rule.IsQueueWide);
             }
         }
 

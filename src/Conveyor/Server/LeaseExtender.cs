@@ -89,7 +89,7 @@ internal sealed class LeaseExtender(
             if (run.Started && !run.HandlerReturned && now > run.LeaseHeldUntil && held.LetLapse(run.Job.Id, run.Job.LeaseToken))
             {
                 run.Stop(StopReason.LeaseLost);
-                Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, LogInstant.Format(run.LeaseHeldUntil));
+                Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, InstantText.Format(run.LeaseHeldUntil));
             }
         }
     }

@@ -47,7 +47,7 @@ internal sealed class Processor(
         var now = timeProvider.GetUtcNow();
         if (job.Deadline is { } deadline && deadline <= now)
         {
-            return (Fail(new JobError(job.Attempt, $"The deadline {deadline:O} passed before the attempt could start.", null, null, now), job, []), null);
+            return (Fail(new JobError(job.Attempt, $"The deadline {InstantText.Format(deadline)} passed before the attempt could start.", null, null, now), job, []), null);
         }
 
         if (run.TurnWait is { } turn && run.RateLimited is null)
@@ -145,7 +145,7 @@ internal sealed class Processor(
         }
         catch (OperationCanceledException) when (shutdownRequested.IsCancellationRequested)
         {
-            run.HoldForRateLimit(until, $"Rate limit reached; the server stopped while the job waited for its turn, {until:O}.", release: false);
+            run.HoldForRateLimit(until, $"Rate limit reached; the server stopped while the job waited for its turn, {InstantText.Format(until)}.", release: false);
         }
         catch (Exception e)
         {
@@ -315,7 +315,7 @@ internal sealed class Processor(
                     ItemErrors = context.ItemErrors,
                 };
             case StopReason.Deadline:
-                return Fail(new JobError(job.Attempt, $"The deadline {job.Deadline:O} passed while the attempt was running.", exception.GetType().FullName, null, now) { StackTrace = JobError.StackTraceOf(exception) }, job, context.ItemErrors);
+                return Fail(new JobError(job.Attempt, $"The deadline {InstantText.Format(job.Deadline.GetValueOrDefault())} passed while the attempt was running.", exception.GetType().FullName, null, now) { StackTrace = JobError.StackTraceOf(exception) }, job, context.ItemErrors);
         }
 
         var message = run.Reason == StopReason.Timeout
@@ -330,7 +330,7 @@ internal sealed class Processor(
         var retryAt = now + retryPolicy.GetDelay(new RetryDelayArguments(job.Type, job.Queue, job.Attempt, exception));
         if (job.Deadline is { } deadline && retryAt >= deadline)
         {
-            return Fail(error with { Message = error.Message + $" No retry: the next one would start after the deadline {deadline:O}." }, job, context.ItemErrors);
+            return Fail(error with { Message = error.Message + $" No retry: the next one would start after the deadline {InstantText.Format(deadline)}." }, job, context.ItemErrors);
         }
 
         metrics.JobRetryScheduled(job.Type, job.Queue);
@@ -423,7 +423,7 @@ internal sealed class Processor(
         var until = now + UnknownJobTypeSnooze.Delay(settings.UnknownJobTypeDelay, settings.UnknownJobTypeMaxDelay, now - job.CreatedAt);
         if (job.Deadline is { } deadline && until >= deadline)
         {
-            var message = new UnknownJobTypeException(job.Type).Message + $" No server that handles it took the job before its deadline {deadline:O}.";
+            var message = new UnknownJobTypeException(job.Type).Message + $" No server that handles it took the job before its deadline {InstantText.Format(deadline)}.";
             return Fail(new JobError(job.Attempt, message, typeof(UnknownJobTypeException).FullName, null, now), job, []);
         }
 
@@ -445,7 +445,7 @@ internal sealed class Processor(
     /// </summary>
     private static JobError? DeadlinePassed(LeasedJob job, DateTimeOffset now) =>
         job.Deadline is { } deadline && deadline <= now
-            ? new JobError(job.Attempt, $"The deadline {deadline:O} passed before the job could wait.", null, null, now)
+            ? new JobError(job.Attempt, $"The deadline {InstantText.Format(deadline)} passed before the job could wait.", null, null, now)
             : null;
 
     private static (DateTimeOffset Until, string Reason) UntilTheDeadlineAtMost(LeasedJob job, DateTimeOffset until, string reason) =>
