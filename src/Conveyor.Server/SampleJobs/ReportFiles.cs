@@ -54,9 +54,7 @@ public sealed class ReportFiles(SampleDataDirectory data, IJobStore store, TimeP
             }
 
             looked++;
-            var name = Path.GetFileName(file);
-            var jobId = name.EndsWith(".csv.part", StringComparison.Ordinal) ? name[..^".csv.part".Length]
-                : name.EndsWith(".csv", StringComparison.Ordinal) ? name[..^".csv".Length] : null;
+            var jobId = SampleDataDirectory.JobIdOfReportFile(Path.GetFileName(file));
             try
             {
                 if (jobId is null || !JobId.IsValid(jobId) || await store.GetAsync(tenant, jobId, cancellationToken) is null)

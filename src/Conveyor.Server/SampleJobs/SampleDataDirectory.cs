@@ -36,10 +36,24 @@ public sealed class SampleDataDirectory
     public string? ReportPath(string tenant, string jobId)
     {
         var folder = System.IO.Path.GetFullPath(System.IO.Path.Combine(ReportsPath, tenant));
-        var file = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, jobId + ".csv"));
+        var file = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, ReportFileName(jobId)));
         return string.Equals(System.IO.Path.GetDirectoryName(folder), ReportsPath, StringComparison.Ordinal)
             && string.Equals(System.IO.Path.GetDirectoryName(file), folder, StringComparison.Ordinal)
             ? file
             : null;
+    }
+
+    /// <summary>
+    /// A job's report file name: its id percent-encoded, so that an id with characters a file system refuses (a scheduled
+    /// job's <c>sch:default:nightly:20261206T005300Z</c> on Windows) still names one file of its own.
+    /// </summary>
+    public static string ReportFileName(string jobId) => Uri.EscapeDataString(jobId) + ".csv";
+
+    /// <summary>The job id of a report file name (<see cref="ReportFileName"/>, or its <c>.part</c>); null for any other file.</summary>
+    public static string? JobIdOfReportFile(string fileName)
+    {
+        var encoded = fileName.EndsWith(".csv.part", StringComparison.Ordinal) ? fileName[..^".csv.part".Length]
+            : fileName.EndsWith(".csv", StringComparison.Ordinal) ? fileName[..^".csv".Length] : null;
+        return encoded is null ? null : Uri.UnescapeDataString(encoded);
     }
 }

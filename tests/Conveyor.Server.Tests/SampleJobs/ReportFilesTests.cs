@@ -11,6 +11,20 @@ public sealed class ReportFilesTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("conveyor-report-files-").FullName;
 
+    [Theory]
+    [InlineData("sch:default:nightly:20261206T005300Z")]
+    [InlineData("job_0123456789abcdef0123456789abcdef")]
+    [InlineData("a%3Ab")]
+    public void AReportFileName_HasOnlyCharactersEveryFileSystemTakes_AndGivesItsJobIdBack(string jobId)
+    {
+        var name = SampleDataDirectory.ReportFileName(jobId);
+
+        // Windows refuses < > : " / \ | ? * in a file name; a scheduled job's id has colons.
+        Assert.DoesNotContain(name, c => "<>:\"/\\|?*".Contains(c, StringComparison.Ordinal) || char.IsControl(c));
+        Assert.Equal(jobId, SampleDataDirectory.JobIdOfReportFile(name));
+        Assert.Equal(jobId, SampleDataDirectory.JobIdOfReportFile(name + ".part"));
+    }
+
     [Fact]
     public async Task Prune_RemovesOldFilesWhoseJobIsGone_KeepsStoredJobsAndYoungFiles_OncePerMinute()
     {
