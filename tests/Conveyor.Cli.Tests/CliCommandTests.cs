@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 
 namespace Conveyor.Cli.Tests;
@@ -69,8 +70,11 @@ public sealed class CliCommandTests : IAsyncLifetime
         await EnqueueAsync("report:generate");
 
         var first = await _server.RunAsync("jobs", "ls", "--type", "note:archive", "--limit", "2");
-        var cursor = first.Output.Split("--cursor ")[1].Split(' ')[0];
-        var second = await _server.RunAsync("jobs", "ls", "--type", "note:archive", "--limit", "2", "--cursor", cursor, "--json");
+
+        // The last line is the next page's command as it is, filters included, to paste.
+        var more = first.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("More: conveyor jobs ls --type note:archive --limit 2 --cursor ", more, StringComparison.Ordinal);
+        var second = await _server.RunAsync([.. more["More: conveyor ".Length..].Split(' '), "--json"]);
 
         Assert.Equal(0, first.ExitCode);
         Assert.Equal(2, first.Output.Split('\n').Count(l => l.Contains("tenant-a", StringComparison.Ordinal) && l.Contains("note:archive", StringComparison.Ordinal)));
@@ -78,6 +82,26 @@ public sealed class CliCommandTests : IAsyncLifetime
         var rest = JsonDocument.Parse(second.Output).RootElement;
         Assert.Single(rest.GetProperty("jobs").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, rest.GetProperty("next_cursor").ValueKind);
+    }
+
+    [Fact]
+    public void NextPageCommand_KeepsEveryFilter_QuotesWhatAShellWouldSplit_AndLeavesTheKeyOut()
+    {
+        var ls = new Command("ls");
+        foreach (var name in new[] { "--error", "--tenant", "--limit", "--cursor", "--api-key" })
+        {
+            ls.Options.Add(new Option<string?>(name));
+        }
+
+        var jobs = new Command("jobs");
+        jobs.Subcommands.Add(ls);
+        var root = new RootCommand();
+        root.Subcommands.Add(jobs);
+        var parsed = root.Parse(["jobs", "ls", "--error", "it's down", "--tenant", "*", "--cursor", "c1", "--limit", "1", "--api-key", CliServer.AdminKey]);
+
+        var next = Commands.ListPage.NextPage(parsed, "c2");
+
+        Assert.Equal("conveyor jobs ls --error 'it'\\''s down' --tenant '*' --limit 1 --cursor c2 (and your --api-key)", next);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal static class BatchListCommand
             AddQuery(query, "tenant", context.Parsed.GetValue(tenant));
             AddQuery(query, "cursor", context.Parsed.GetValue(cursor));
             var page = await context.Api.GetAsync($"/{resource}?{string.Join('&', query)}", cancellationToken).ConfigureAwait(false);
-            return ListPage.Print(context, page, resource, row, columns, $"conveyor {resource} ls");
+            return ListPage.Print(context, page, resource, row, columns);
         });
         return command;
     }

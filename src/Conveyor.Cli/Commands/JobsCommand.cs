@@ -39,7 +39,7 @@ internal static class JobsCommand
         {
             var size = ListPage.Size(context, limit);
             var page = await context.Api.GetAsync(filter.Query(context.Parsed, size, context.Parsed.GetValue(cursor)), cancellationToken).ConfigureAwait(false);
-            return ListPage.Print(context, page, "jobs", WithLastError, ListColumns, "conveyor jobs ls");
+            return ListPage.Print(context, page, "jobs", WithLastError, ListColumns);
         });
         return command;
     }
