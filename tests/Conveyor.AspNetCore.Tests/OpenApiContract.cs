@@ -100,6 +100,6 @@ internal sealed class OpenApiContract
         var text = wrapper.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal);
         var compiled = JsonSchema.FromText(text, baseUri: new Uri($"https://conveyor.test/{Guid.NewGuid():N}"));
         using var instance = JsonDocument.Parse(json);
-        return compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        return compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
     }
 }

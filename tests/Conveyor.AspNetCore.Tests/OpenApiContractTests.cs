@@ -300,6 +300,36 @@ public sealed class OpenApiContractTests
     }
 
     [Fact]
+    public async Task Timestamps_AreDeclaredDateTimes_AndAJobsStatus_OneOfTheStatuses()
+    {
+        await using var app = await TestApp.StartAsync();
+        var contract = await OpenApiContract.LoadAsync(app.Client);
+        var schemas = contract.Document["components"]!["schemas"]!;
+
+        // Every timestamp the answers carry is declared, so that a checker of the answers tests its form.
+        var undeclared = schemas.AsObject()
+            .SelectMany(static s => (s.Value!["properties"]?.AsObject() ?? []).Select(p => (Schema: s.Key, Property: p.Key, Value: p.Value!)))
+            .Where(static p => (p.Property.EndsWith("_at", StringComparison.Ordinal) || p.Property == "deadline") && p.Value["$ref"] is null && p.Value["format"]?.GetValue<string>() != "date-time")
+            .Select(static p => $"{p.Schema}.{p.Property}")
+            .ToList();
+        Assert.Empty(undeclared);
+
+        var statuses = Enum.GetValues<JobState>().Select(static s => s.ToApiStatus()).ToArray();
+        Assert.Equal(statuses, schemas["JobResponse"]!["properties"]!["status"]!["enum"]!.AsArray().Select(static v => v!.GetValue<string>()));
+        Assert.Equal([.. statuses, null], schemas["WorkflowStepResponse"]!["properties"]!["status"]!["enum"]!.AsArray().Select(static v => v?.GetValue<string>()));
+        Assert.Equal([.. statuses, null], schemas["ScheduleResponse"]!["properties"]!["last_job_status"]!["enum"]!.AsArray().Select(static v => v?.GetValue<string>()));
+
+        // The answers keep to both: a job as created, read and listed.
+        using var created = await app.Client.PostAsync("/jobs", TestApp.Json("""{"type": "test:noop"}"""));
+        var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("job_id").GetString();
+        foreach (var (path, template) in new[] { ($"/jobs/{id}", "/jobs/{jobId}"), ("/jobs", "/jobs") })
+        {
+            using var response = await app.Client.GetAsync(path);
+            await contract.CheckAsync("GET", template, response, HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
     public async Task JobBodies_SayWhichAnswersLeaveOutThePayloadAndTheStackTraces()
     {
         await using var app = await TestApp.StartAsync();

@@ -100,6 +100,11 @@ internal static class ConveyorOpenApi
                 schema.Pattern = null;
             }
 
+            if (schema.Properties is { } anyProperties)
+            {
+                DeclareTimestampsAndJobStatuses(context.JsonTypeInfo.Type, anyProperties);
+            }
+
             if (context.JsonTypeInfo.Type == typeof(JobResponse) && schema.Properties is { } properties)
             {
                 // Any JSON value, null included: an empty schema. The generated oneOf [null, RawJson] let null match both.
@@ -789,6 +794,38 @@ internal static class ConveyorOpenApi
         Enum = jobTypes?.Select(t => (JsonNode)JsonValue.Create(t)!).ToList(),
         Description = description,
     };
+
+    /// <summary>The types whose <c>status</c> (or <c>last_job_status</c>) is a job's, as <c>GET /jobs/{id}</c> shows it.</summary>
+    private static readonly HashSet<Type> JobStatusTypes =
+    [
+        typeof(JobResponse), typeof(JobCreatedResponse), typeof(WorkflowsApi.Contracts.WorkflowAddedJobResponse),
+        typeof(WorkflowsApi.Contracts.WorkflowStepResponse), typeof(SchedulesApi.Contracts.ScheduleResponse),
+    ];
+
+    /// <summary>
+    /// Declares what the API writes and the generator cannot know from a string property: every <c>*_at</c> and
+    /// <c>deadline</c> is an RFC 3339 date-time (<see cref="JobsApi.Rfc3339.Format(DateTimeOffset)"/>), and a job's status
+    /// is one of the statuses (null kept where the property may be null), so that a client or a checker of the answers
+    /// can rely on both.
+    /// </summary>
+    private static void DeclareTimestampsAndJobStatuses(Type type, IDictionary<string, IOpenApiSchema> properties)
+    {
+        foreach (var (name, property) in properties)
+        {
+            if (property is OpenApiSchema { Type: { } kind, Format: null } timestamp && (kind & JsonSchemaType.String) != 0
+                && (name.EndsWith("_at", StringComparison.Ordinal) || name == "deadline"))
+            {
+                timestamp.Format = "date-time";
+            }
+
+            if (JobStatusTypes.Contains(type) && name is "status" or "last_job_status" && property is OpenApiSchema { Type: { } statusKind } status
+                && (statusKind & JsonSchemaType.String) != 0)
+            {
+                var statuses = Enum.GetValues<JobState>().Select(static s => (JsonNode)JsonValue.Create(s.ToApiStatus())!).ToList();
+                status.Enum = (statusKind & JsonSchemaType.Null) != 0 ? [.. statuses, null!] : statuses;
+            }
+        }
+    }
 
     private static OpenApiSchema Enumeration(IEnumerable<string> values, string description) => new()
     {
