@@ -45,4 +45,14 @@ public sealed class ConveyorMetricsOptions
     /// </summary>
     [SettingRange(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxSchedules must be between {1} and {2}.")]
     public int MaxSchedules { get; set; } = 1000;
+
+    /// <summary>
+    /// The most queues the <c>queue</c> label names. A queue is labelled by its name only when it is known: the default
+    /// queue, a queue a server of this process serves, or one a live server of the registry serves; any other queue
+    /// (one a Jobs API caller made up) is labelled <c>queue="(other)"</c>. This cap bounds the known queues too, for a
+    /// registry whose servers serve very many: past it, the first in ordinal order keep their names, in every process
+    /// alike (give every process the same value). 10 – 100,000, default 1000.
+    /// </summary>
+    [SettingRange(10, 100_000, ErrorMessage = "Conveyor:Metrics:MaxQueues must be between {1} and {2}.")]
+    public int MaxQueues { get; set; } = 1000;
 }

@@ -55,8 +55,9 @@ public static class ConveyorServiceCollectionExtensions
         services.AddOptions<ConveyorJsonOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+        services.TryAddSingleton(sp => new QueueLabels(sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ConveyorOptions>>().Value.Metrics));
         services.TryAddSingleton<StoreGauges>();
-        services.TryAddSingleton(sp => new ConveyorMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<StoreGauges>()));
+        services.TryAddSingleton(sp => new ConveyorMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<StoreGauges>(), sp.GetRequiredService<QueueLabels>()));
         services.TryAddSingleton<JobPayloadSerializer>();
         services.TryAddSingleton<JobReadySignal>();
         services.TryAddSingleton<NewJobFactory>();

@@ -11,7 +11,8 @@ namespace Conveyor.Diagnostics;
 /// processes that opt in (<see cref="ConveyorMetricsOptions.StoreGauges"/>) publish observable gauges read from the
 /// store and cached (<c>job_queue_size{queue,state}</c>, <c>job_queue_latency_seconds{queue}</c>,
 /// <c>job_queue_paused{queue}</c>, <c>job_servers_alive</c>, <c>job_store_up</c>), so a <c>/metrics</c> scrape,
-/// OpenTelemetry and <c>dotnet-counters</c> see the same series.
+/// OpenTelemetry and <c>dotnet-counters</c> see the same series. Every <c>queue</c> label is a known queue's name or
+/// <c>(other)</c> (<see cref="QueueLabels"/>), whatever queue names callers enqueue into.
 /// </summary>
 public sealed class ConveyorMetrics
 {
@@ -34,6 +35,7 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _scheduleMisfires;
     private readonly BoundedLabels _jobTypes;
     private readonly BoundedLabels _schedules;
+    private readonly QueueLabels _queues;
 
     private static readonly JobState[] QueueStates =
         [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled, JobState.Waiting];
@@ -43,16 +45,21 @@ public sealed class ConveyorMetrics
     /// <summary>The cache behind the store-derived gauges (disabled unless this process opted in).</summary>
     internal StoreGauges StoreGauges { get; }
 
+    /// <summary>The <c>queue</c> label: the known queues by name, the others as <c>(other)</c>.</summary>
+    internal QueueLabels Queues => _queues;
+
     internal ConveyorMetrics(IMeterFactory meterFactory)
-        : this(meterFactory, StoreGauges.Disabled)
+        : this(meterFactory, StoreGauges.Disabled, new QueueLabels(null, TimeProvider.System, StoreGauges.Disabled.Options))
     {
     }
 
-    internal ConveyorMetrics(IMeterFactory meterFactory, StoreGauges storeGauges)
+    internal ConveyorMetrics(IMeterFactory meterFactory, StoreGauges storeGauges, QueueLabels queues)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(storeGauges);
+        ArgumentNullException.ThrowIfNull(queues);
         StoreGauges = storeGauges;
+        _queues = queues;
         _jobTypes = new BoundedLabels(storeGauges.Options.MaxJobTypes, BoundedLabels.OtherJobTypes);
         _schedules = new BoundedLabels(storeGauges.Options.MaxSchedules, BoundedLabels.OtherSchedules);
         var meter = meterFactory.Create(MeterName);
@@ -154,11 +161,11 @@ public sealed class ConveyorMetrics
         _scheduleMisfires.Add(ticks, new TagList { { "schedule", _schedules.Of(schedule) }, { "policy", policy } });
 
     internal void JobStarted(string jobType, string queue) =>
-        _inProgress.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
+        _inProgress.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });
 
     internal void JobProcessed(string jobType, string queue, string status, TimeSpan duration)
     {
-        var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } };
+        var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } };
         _inProgress.Add(-1, tags);
         _duration.Record(duration.TotalSeconds, tags);
         tags.Add("status", status);
@@ -171,8 +178,10 @@ public sealed class ConveyorMetrics
     /// </summary>
     internal void StartAtZero(IEnumerable<string> jobTypes, IReadOnlyList<string> queues)
     {
-        foreach (var queue in queues)
+        _queues.AddOwn(queues);
+        foreach (var served in queues)
         {
+            var queue = _queues.Of(served);
             _leaseRecoveries.Add(0, new TagList { { "queue", queue } });
             foreach (var jobType in jobTypes)
             {
@@ -191,28 +200,28 @@ public sealed class ConveyorMetrics
     }
 
     internal void JobEnqueued(string jobType, string queue) =>
-        _enqueued.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
+        _enqueued.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });
 
     internal void JobRetryScheduled(string jobType, string queue) =>
-        _retries.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
+        _retries.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });
 
     internal void IdempotentSkipped(string jobType, string queue) =>
-        _idempotentSkipped.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } });
+        _idempotentSkipped.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });
 
     internal void IdempotencyUnavailable(string jobType, string queue, IdempotencyFailureMode mode) =>
-        _idempotencyUnavailable.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "mode", mode == IdempotencyFailureMode.FailOpen ? "open" : "closed" } });
+        _idempotencyUnavailable.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "mode", mode == IdempotencyFailureMode.FailOpen ? "open" : "closed" } });
 
     internal void JobSnoozed(string jobType, string queue, string reason) =>
-        _snoozed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "reason", reason } });
+        _snoozed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });
 
     internal void LeaseRecovered(string queue) =>
-        _leaseRecoveries.Add(1, new TagList { { "queue", queue } });
+        _leaseRecoveries.Add(1, new TagList { { "queue", _queues.Of(queue) } });
 
     internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
-        _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue }, { "reason", reason } });
+        _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });
 
     internal void RetentionBacklog(long jobs) => _retentionBacklog.Record(jobs);
 
     internal void QueueWait(string queue, TimeSpan wait) =>
-        _queueWait.Record(Math.Max(0, wait.TotalSeconds), new TagList { { "queue", queue } });
+        _queueWait.Record(Math.Max(0, wait.TotalSeconds), new TagList { { "queue", _queues.Of(queue) } });
 }

@@ -19,17 +19,19 @@ internal sealed partial class StoreGauges
     private readonly TimeProvider _timeProvider;
     private readonly ConveyorMetricsOptions _options;
     private readonly ILogger _logger;
+    private readonly QueueLabels? _queues;
     private readonly Lock _gate = new();
     private Task? _reading;
     private long _readStartedAt;
     private bool _hasRead;
     private bool _lastReadFailed;
 
-    public StoreGauges(IServiceProvider services, TimeProvider timeProvider, IOptions<ConveyorOptions> options, ILogger<StoreGauges>? logger = null)
+    public StoreGauges(IServiceProvider services, TimeProvider timeProvider, IOptions<ConveyorOptions> options, QueueLabels queues, ILogger<StoreGauges>? logger = null)
     {
         _services = services;
         _timeProvider = timeProvider;
         _options = options.Value.Metrics;
+        _queues = queues;
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
@@ -136,7 +138,10 @@ internal sealed partial class StoreGauges
             var queues = await store.GetQueueStatsAsync(timeout.Token).AsTask().WaitAsync(_options.StoreTimeout, _timeProvider).ConfigureAwait(false);
             var servers = await store.ListServersAsync(timeout.Token).AsTask().WaitAsync(_options.StoreTimeout, _timeProvider).ConfigureAwait(false);
             var now = _timeProvider.GetUtcNow();
-            Current = new StoreSnapshot(queues, servers.Count(s => s.ExpiresAt > now));
+
+            // The registry just read decides which queues keep their names, as it does for every publisher of these gauges.
+            _queues!.Update(servers, now);
+            Current = new StoreSnapshot(_queues.Label(queues), servers.Count(s => s.ExpiresAt > now));
             if (_lastReadFailed)
             {
                 _lastReadFailed = false;
@@ -161,5 +166,5 @@ internal sealed partial class StoreGauges
     private static partial void LogStoreBack(ILogger logger, string store);
 }
 
-/// <summary>One read of the store: its queues' statistics and how many servers are alive.</summary>
+/// <summary>One read of the store: its queues' statistics, as <see cref="QueueLabels"/> labels them, and how many servers are alive.</summary>
 internal sealed record StoreSnapshot(IReadOnlyList<QueueStats> Queues, int ServersAlive);

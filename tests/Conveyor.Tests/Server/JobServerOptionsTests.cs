@@ -26,6 +26,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Retention:JobTypes:reports:Cancelled", "3651.00:00:00", "Conveyor:Retention:JobTypes:reports:Cancelled must be between 00:00:00 and 3650.00:00:00; it is 3651.00:00:00.")]
     [InlineData("Conveyor:Metrics:StoreTimeout", "00:01:00", "Conveyor:Metrics:StoreTimeout must be between 00:00:00.1 and 00:00:30; it is 00:01:00.")]
     [InlineData("Conveyor:Metrics:MaxJobTypes", "5", "Conveyor:Metrics:MaxJobTypes must be between 10 and 100000; it is 5.")]
+    [InlineData("Conveyor:Metrics:MaxQueues", "5", "Conveyor:Metrics:MaxQueues must be between 10 and 100000; it is 5.")]
     [InlineData("Conveyor:Retention:MaxSucceededPerQueue", "-1", "Conveyor:Retention:MaxSucceededPerQueue must be a count of finished jobs from 0 to 100000 (or unset for no cap); got -1.")]
     [InlineData("Conveyor:Retention:MaxFailedPerQueue", "100001", "Conveyor:Retention:MaxFailedPerQueue must be a count of finished jobs from 0 to 100000")]
     [InlineData("Conveyor:Retention:Queues:emails:MaxFailed", "-5", "Conveyor:Retention:Queues:emails:MaxFailed must be a count of finished jobs from 0 to 100000")]

@@ -1,0 +1,194 @@
+using System.Collections.Frozen;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conveyor.Diagnostics;
+
+/// <summary>
+/// The <c>queue</c> label of the "Conveyor" meter: a queue's own name when the queue is known, <c>"(other)"</c> for every
+/// other queue. Known are the default queue, the queues this process's servers serve, and the queues the live servers of
+/// the registry (<see cref="IJobCoordinationStore.ListServersAsync"/>) serve, at most
+/// <see cref="ConveyorMetricsOptions.MaxQueues"/> of them in ordinal order. <c>POST /jobs</c> accepts any queue name, so
+/// the names that reach the counters are the callers'; the registry is the operators', and every process reads the
+/// same one, so two processes (an API and a worker, two servers publishing the store gauges) label a queue alike and
+/// <c>max by (queue)</c> and <c>sum by (queue)</c> stay right.
+/// </summary>
+/// <remarks>
+/// A lookup is one frozen-set lookup and one clock read: it never waits for the store. The registry is read in the
+/// background, at most once per <see cref="RefreshEvery"/>, when a lookup finds it due (and with every read of the store
+/// gauges); a read that fails keeps the last known set.
+/// </remarks>
+internal sealed class QueueLabels
+{
+    /// <summary>The <c>queue</c> of the queues that are not known; never a queue's name (names have no parentheses).</summary>
+    public const string Other = "(other)";
+
+    /// <summary>How long one read of the registry is used: as long as a server's entry lives after its last beat.</summary>
+    public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(15);
+
+    private readonly IServiceProvider? _services;
+    private readonly TimeProvider _timeProvider;
+    private readonly int _max;
+    private readonly TimeSpan _readTimeout;
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _own = new(StringComparer.Ordinal) { QueueName.Default };
+    private IReadOnlyCollection<string> _registry = [];
+    private volatile FrozenSet<string> _known;
+    private long _nextRefreshAt;
+    private Task _refreshing = Task.CompletedTask;
+
+    /// <summary>Labels that read the registry of the store <paramref name="services"/> holds; without it, only the default and own queues are known.</summary>
+    public QueueLabels(IServiceProvider? services, TimeProvider timeProvider, ConveyorMetricsOptions options)
+    {
+        _services = services;
+        _timeProvider = timeProvider;
+        _max = options.MaxQueues;
+        _readTimeout = options.StoreTimeout;
+        _known = Known();
+    }
+
+    /// <summary>The known queues now, in no order (for tests and the gauges).</summary>
+    public FrozenSet<string> KnownQueues => _known;
+
+    /// <summary>The label of <paramref name="queue"/>: its name when it is known, <see cref="Other"/> when not.</summary>
+    public string Of(string queue)
+    {
+        RefreshIfDue();
+        return _known.Contains(queue) ? queue : Other;
+    }
+
+    /// <summary>Makes <paramref name="queues"/> (those a server of this process serves, at its start) known from now on.</summary>
+    public void AddOwn(IEnumerable<string> queues)
+    {
+        lock (_gate)
+        {
+            var before = _own.Count;
+            _own.UnionWith(queues);
+            if (_own.Count != before)
+            {
+                _known = Known();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the queues of the live servers among <paramref name="servers"/> as the registry's (a read of the store
+    /// gauges passes what it read), and puts the next background read <see cref="RefreshEvery"/> away.
+    /// </summary>
+    public void Update(IReadOnlyList<ServerInfo> servers, DateTimeOffset now)
+    {
+        var registry = servers.Where(s => s.ExpiresAt > now).SelectMany(static s => s.Queues.Keys).ToHashSet(StringComparer.Ordinal);
+        Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(RefreshEvery));
+        lock (_gate)
+        {
+            if (registry.SetEquals(_registry))
+            {
+                return;
+            }
+
+            _registry = registry;
+            _known = Known();
+        }
+    }
+
+    /// <summary>
+    /// The statistics of <paramref name="queues"/> as the gauges label them: the known queues each under its name, the
+    /// others merged under <see cref="Other"/> (their jobs summed by state, the oldest pending job's wait, paused when
+    /// one of them is), after the known ones.
+    /// </summary>
+    public IReadOnlyList<QueueStats> Label(IReadOnlyList<QueueStats> queues)
+    {
+        var known = _known;
+        List<QueueStats>? labelled = null;
+        QueueStats? other = null;
+        for (var i = 0; i < queues.Count; i++)
+        {
+            var queue = queues[i];
+            if (known.Contains(queue.Queue))
+            {
+                labelled?.Add(queue);
+                continue;
+            }
+
+            labelled ??= [.. queues.Take(i)];
+            other = other is null ? queue with { Queue = Other } : Merge(other, queue);
+        }
+
+        if (labelled is null)
+        {
+            return queues;
+        }
+
+        labelled.Add(other!);
+        return labelled;
+    }
+
+    /// <summary>The background read of the registry, for tests to await; completed when none is under way.</summary>
+    internal Task Refreshing => Volatile.Read(ref _refreshing);
+
+    private void RefreshIfDue()
+    {
+        if (_services is null)
+        {
+            return;
+        }
+
+        var due = Volatile.Read(ref _nextRefreshAt);
+        var now = _timeProvider.GetTimestamp();
+        if (now < due || Interlocked.CompareExchange(ref _nextRefreshAt, now + Ticks(RefreshEvery), due) != due)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _refreshing, Task.Run(RefreshAsync));
+    }
+
+    private async Task RefreshAsync()
+    {
+        try
+        {
+            var store = _services!.GetRequiredService<IJobStore>();
+            using var timeout = new CancellationTokenSource(_readTimeout, _timeProvider);
+
+            // WaitAsync too: a store call that ignores its token must not hold the next read back past the bound.
+            var servers = await store.ListServersAsync(timeout.Token).AsTask().WaitAsync(_readTimeout, _timeProvider).ConfigureAwait(false);
+            Update(servers, _timeProvider.GetUtcNow());
+        }
+#pragma warning disable CA1031 // An unreadable registry keeps the last known queues; the store gauges report the store's faults.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>The default queue, the own queues and the registry's, cut to the first <see cref="_max"/> in ordinal order.</summary>
+    private FrozenSet<string> Known()
+    {
+        var known = new HashSet<string>(_own, StringComparer.Ordinal);
+        known.UnionWith(_registry);
+
+        // The same order in every process: own queues first would label a queue past the cap differently in each.
+        return known.Count <= _max
+            ? known.ToFrozenSet(StringComparer.Ordinal)
+            : known.Order(StringComparer.Ordinal).Take(_max).ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _timeProvider.TimestampFrequency);
+
+    private static QueueStats Merge(QueueStats into, QueueStats queue) => into with
+    {
+        Paused = into.Paused || queue.Paused,
+        Scheduled = into.Scheduled + queue.Scheduled,
+        Pending = into.Pending + queue.Pending,
+        Active = into.Active + queue.Active,
+        Retrying = into.Retrying + queue.Retrying,
+        Succeeded = into.Succeeded + queue.Succeeded,
+        Partial = into.Partial + queue.Partial,
+        Failed = into.Failed + queue.Failed,
+        Cancelled = into.Cancelled + queue.Cancelled,
+        Waiting = into.Waiting + queue.Waiting,
+        OldestPendingSince = into.OldestPendingSince is not { } a ? queue.OldestPendingSince
+            : queue.OldestPendingSince is not { } b ? a
+            : a < b ? a : b,
+    };
+}

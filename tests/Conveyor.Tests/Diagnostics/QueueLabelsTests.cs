@@ -1,0 +1,281 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Conveyor.Diagnostics;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Diagnostics;
+
+/// <summary>
+/// The <c>queue</c> label names only known queues (the default queue, this process's served queues, the live servers'
+/// queues in the registry); any queue a caller makes up is labelled <c>(other)</c>, in the counters and the store gauges,
+/// and every process over the same store labels alike.
+/// </summary>
+public sealed class QueueLabelsTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryJobStore _store;
+    private readonly IJobStore _shared;
+    private readonly List<ServiceProvider> _processes = [];
+
+    public QueueLabelsTests()
+    {
+        _store = new InMemoryJobStore(_time);
+        _shared = RegistryStore.Create(_store);
+    }
+
+    [Fact]
+    public async Task MadeUpQueues_AreCountedUnderOther_AndLoseNoCount()
+    {
+        var api = Process();
+        using var enqueued = Collect<long>(api, "job_enqueued_total");
+        var client = api.GetRequiredService<IJobClient>();
+
+        for (var i = 0; i < 100; i++)
+        {
+            await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = $"caller-made-{i}" });
+        }
+
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray());
+
+        var measurements = enqueued.GetMeasurementSnapshot();
+        Assert.Equal(["(other)", "default"], Labels(measurements));
+        Assert.Equal(100, measurements.Where(m => Queue(m) == QueueLabels.Other).Sum(m => m.Value));
+        Assert.Equal(101, measurements.Sum(m => m.Value));
+    }
+
+    [Fact]
+    public async Task StoreGauges_MergeTheQueuesNoServerServes_UnderOther()
+    {
+        await ServeAsync("worker-1", "emails");
+        var api = Process();
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        using var sizes = Collect<long>(api, "job_queue_size");
+        using var paused = Collect<int>(api, "job_queue_paused");
+        using var latency = Collect<double>(api, "job_queue_latency_seconds");
+        var client = api.GetRequiredService<IJobClient>();
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "emails" });
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "made-up-0" });
+        _time.Advance(TimeSpan.FromSeconds(10));
+        for (var i = 1; i < 30; i++)
+        {
+            await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = $"made-up-{i}" });
+        }
+
+        await _store.PauseQueueAsync("made-up-29", CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        sizes.RecordObservableInstruments();
+        paused.RecordObservableInstruments();
+        latency.RecordObservableInstruments();
+
+        var pending = sizes.GetMeasurementSnapshot().Where(m => (string)m.Tags["state"]! == "pending").ToList();
+        Assert.Equal(["(other)", "emails"], Labels(pending));
+        Assert.Equal(30, pending.Single(m => Queue(m) == QueueLabels.Other).Value);
+        Assert.Equal(1, pending.Single(m => Queue(m) == "emails").Value);
+        Assert.Equal(1, paused.GetMeasurementSnapshot().Single(m => Queue(m) == QueueLabels.Other).Value);
+        Assert.Equal(0, paused.GetMeasurementSnapshot().Single(m => Queue(m) == "emails").Value);
+        Assert.Equal(15, latency.GetMeasurementSnapshot().Single(m => Queue(m) == QueueLabels.Other).Value, precision: 3);
+    }
+
+    [Fact]
+    public async Task AnApiOnlyProcess_NamesTheQueuesOfTheRegistrysLiveServers_AndKeepsThemWhileTheRegistryCannotBeRead()
+    {
+        await ServeAsync("worker-1", "emails");
+        var api = Process(storeGauges: false);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        using var enqueued = Collect<long>(api, "job_enqueued_total");
+        var client = api.GetRequiredService<IJobClient>();
+        await RegistryReadAsync(metrics);
+
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "emails" });
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "made-up" });
+        Assert.Equal(["(other)", "emails"], Labels(enqueued.GetMeasurementSnapshot()));
+
+        // The registry cannot be read: the last known queues stay.
+        ((RegistryStore)(object)_shared).Down = true;
+        _time.Advance(QueueLabels.RefreshEvery);
+        await RegistryReadAsync(metrics);
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
+    }
+
+    [Fact]
+    public async Task AQueueWhoseServerLeaves_IsLabelledOther_AfterTheNextRegistryRead()
+    {
+        await ServeAsync("worker-1", "emails");
+        var api = Process(storeGauges: false);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        await RegistryReadAsync(metrics);
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
+
+        await _store.RemoveServerAsync("worker-1", CancellationToken.None);
+        _time.Advance(QueueLabels.RefreshEvery);
+        await RegistryReadAsync(metrics);
+
+        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("emails"));
+    }
+
+    [Fact]
+    public async Task TwoPublishersOverTheSameStore_LabelEveryQueueAlike_EvenPastTheCap()
+    {
+        // Twelve served queues and a cap of 10: the cut must fall in the same place in both processes, although only
+        // the worker serves "zz-reports" itself.
+        await ServeAsync("worker-1", [.. Enumerable.Range(0, 11).Select(i => $"q{i:D2}"), "zz-reports"]);
+        var worker = Process(maxQueues: 10);
+        var api = Process(maxQueues: 10);
+        worker.GetRequiredService<ConveyorMetrics>().StartAtZero(["report:build"], ["zz-reports"]);
+        var labelsOf = new List<string[]>();
+        foreach (var process in new[] { worker, api })
+        {
+            var metrics = process.GetRequiredService<ConveyorMetrics>();
+            await RegistryReadAsync(metrics);
+            using var sizes = Collect<long>(process, "job_queue_size");
+            using var enqueued = Collect<long>(process, "job_enqueued_total");
+            var client = process.GetRequiredService<IJobClient>();
+            foreach (var queue in new[] { "q00", "q09", "q10", "zz-reports", "made-up" })
+            {
+                await client.EnqueueAsync("report:build", "{}"u8.ToArray(), new JobOptions { Queue = queue });
+            }
+
+            await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+            sizes.RecordObservableInstruments();
+            labelsOf.Add(Labels(sizes.GetMeasurementSnapshot()));
+            labelsOf.Add(Labels(enqueued.GetMeasurementSnapshot().Where(m => m.Value > 0)));
+        }
+
+        Assert.All(labelsOf, labels => Assert.Equal(["(other)", "q00"], labels));
+    }
+
+    [Fact]
+    public async Task JunkQueuesThatArriveAndSortFirst_DoNotPushAServedQueueOut()
+    {
+        await ServeAsync("worker-1", "zzz");
+        var api = Process(maxQueues: 10);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        using var sizes = Collect<long>(api, "job_queue_size");
+        using var enqueued = Collect<long>(api, "job_enqueued_total");
+        var client = api.GetRequiredService<IJobClient>();
+        for (var i = 0; i < 100; i++)
+        {
+            await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = $"aaa-{i:D3}" });
+        }
+
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "zzz" });
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        sizes.RecordObservableInstruments();
+
+        Assert.Equal(["(other)", "zzz"], Labels(sizes.GetMeasurementSnapshot()));
+        Assert.Equal(1, sizes.GetMeasurementSnapshot().Single(m => Queue(m) == "zzz" && (string)m.Tags["state"]! == "pending").Value);
+        Assert.Equal(["(other)", "zzz"], Labels(enqueued.GetMeasurementSnapshot()));
+    }
+
+    [Fact]
+    public async Task TheKnownQueues_AreCutAtMaxQueues_InOrdinalOrder()
+    {
+        await ServeAsync("worker-1", [.. Enumerable.Range(0, 50).Select(i => $"q{i:D2}")]);
+        await ServeAsync("worker-2", [.. Enumerable.Range(0, 50).Select(i => $"r{i:D2}")]);
+        var api = Process(maxQueues: 10);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        await RegistryReadAsync(metrics);
+
+        Assert.Equal(10, metrics.Queues.KnownQueues.Count);
+        Assert.Equal("default", metrics.Queues.Of("default"));
+        Assert.Equal("q08", metrics.Queues.Of("q08"));
+        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("q09"));
+        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("r00"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+    }
+
+    private static string[] Labels<T>(IEnumerable<CollectedMeasurement<T>> measurements)
+        where T : struct =>
+        [.. measurements.Select(Queue).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    private static string Queue<T>(CollectedMeasurement<T> measurement)
+        where T : struct =>
+        (string)measurement.Tags["queue"]!;
+
+    private static MetricCollector<T> Collect<T>(ServiceProvider process, string instrument)
+        where T : struct =>
+        new(process.GetRequiredService<IMeterFactory>(), ConveyorMetrics.MeterName, instrument);
+
+    /// <summary>Starts the registry read a lookup finds due and waits for it.</summary>
+    private static async Task RegistryReadAsync(ConveyorMetrics metrics)
+    {
+        _ = metrics.Queues.Of(QueueName.Default);
+        await metrics.Queues.Refreshing;
+    }
+
+    private async Task ServeAsync(string id, params string[] queues)
+    {
+        var now = _time.GetUtcNow();
+        await _store.HeartbeatServerAsync(
+            new ServerInfo
+            {
+                Id = id, Host = "elsewhere", ProcessId = 1, Queues = queues.ToDictionary(q => q, _ => 1), Concurrency = 1, ActiveJobs = 0,
+                StartedAt = now, LastHeartbeatAt = now, ExpiresAt = now.AddHours(1),
+            },
+            CancellationToken.None);
+    }
+
+    /// <summary>One process over the shared store: the Jobs API's client and, unless told not to, the store gauges.</summary>
+    private ServiceProvider Process(bool storeGauges = true, int maxQueues = 1000)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddConveyor(o =>
+        {
+            o.Metrics.StoreGauges = storeGauges;
+            o.Metrics.MaxQueues = maxQueues;
+        });
+        services.AddSingleton(_shared);
+        var process = services.BuildServiceProvider();
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>The shared store, whose server registry cannot be read while <see cref="Down"/>.</summary>
+    public class RegistryStore : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public volatile bool Down;
+
+        public static IJobStore Create(IJobStore inner)
+        {
+            var store = Create<IJobStore, RegistryStore>();
+            ((RegistryStore)(object)store)._inner = inner;
+            return store;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (Down && targetMethod!.Name == nameof(IJobStore.ListServersAsync))
+            {
+                throw new JobStoreUnavailableException("connection refused (test)");
+            }
+
+            try
+            {
+                return targetMethod!.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+                throw;
+            }
+        }
+    }
+}
