@@ -86,6 +86,8 @@ public sealed class ConveyorMetrics
         {
             CreateStoreGauges(meter, storeGauges);
         }
+
+        queues.RefreshIfDue();
     }
 
     private static void CreateStoreGauges(Meter meter, StoreGauges gauges)

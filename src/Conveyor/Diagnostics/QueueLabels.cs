@@ -15,8 +15,9 @@ namespace Conveyor.Diagnostics;
 /// </summary>
 /// <remarks>
 /// A lookup is one frozen-set lookup and one clock read: it never waits for the store. The registry is read in the
-/// background, at most once per <see cref="RefreshEvery"/>, when a lookup finds it due (and with every read of the store
-/// gauges); a read that fails keeps the last known set.
+/// background: first when the metrics are created (an API process's first jobs then find the servers' queues known),
+/// then at most once per <see cref="RefreshEvery"/>, when a lookup finds it due, and with every read of the store
+/// gauges. A read that fails keeps the last known set.
 /// </remarks>
 internal sealed class QueueLabels
 {
@@ -126,7 +127,8 @@ internal sealed class QueueLabels
     /// <summary>The background read of the registry, for tests to await; completed when none is under way.</summary>
     internal Task Refreshing => Volatile.Read(ref _refreshing);
 
-    private void RefreshIfDue()
+    /// <summary>Starts a read of the registry in the background when one is due (at once, the first time).</summary>
+    public void RefreshIfDue()
     {
         if (_services is null)
         {

@@ -104,6 +104,20 @@ public sealed class QueueLabelsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AnApiProcess_ReadsTheRegistryAsItsMetricsAreCreated_SoItsFirstJobKeepsItsQueue()
+    {
+        await ServeAsync("worker-1", "emails");
+        var api = Process(storeGauges: false);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        using var enqueued = Collect<long>(api, "job_enqueued_total");
+        await metrics.Queues.Refreshing;
+
+        await api.GetRequiredService<IJobClient>().EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "emails" });
+
+        Assert.Equal(["emails"], Labels(enqueued.GetMeasurementSnapshot()));
+    }
+
+    [Fact]
     public async Task AQueueWhoseServerLeaves_IsLabelledOther_AfterTheNextRegistryRead()
     {
         await ServeAsync("worker-1", "emails");
