@@ -162,12 +162,20 @@ public sealed class ConveyorMetrics
     internal void ScheduleMisfired(string schedule, string policy, int ticks) =>
         _scheduleMisfires.Add(ticks, new TagList { { "schedule", _schedules.Of(schedule) }, { "policy", policy } });
 
-    internal void JobStarted(string jobType, string queue) =>
-        _inProgress.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });
-
-    internal void JobProcessed(string jobType, string queue, string status, TimeSpan duration)
+    /// <summary>
+    /// Counts an attempt in <c>job_in_progress</c> and returns its labels, for <see cref="JobProcessed"/>: a queue
+    /// may become known or unknown while the attempt runs, and the count must go down in the series it went up in.
+    /// </summary>
+    internal TagList JobStarted(string jobType, string queue)
     {
         var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } };
+        _inProgress.Add(1, tags);
+        return tags;
+    }
+
+    /// <summary>Ends the attempt <paramref name="tags"/> (from <see cref="JobStarted"/>) names.</summary>
+    internal void JobProcessed(TagList tags, string status, TimeSpan duration)
+    {
         _inProgress.Add(-1, tags);
         _duration.Record(duration.TotalSeconds, tags);
         tags.Add("status", status);

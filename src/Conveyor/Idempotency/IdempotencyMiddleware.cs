@@ -99,8 +99,7 @@ internal sealed class IdempotencyMiddleware(
         // The job is acknowledged as succeeded and the processor logs the attempt as a success: it counts as one in
         // job_processed_total and job_duration_seconds too (its time is the key's check), so the metrics agree with
         // the log line and the job's state; job_idempotent_skipped_total says how many of those successes were skips.
-        metrics.JobStarted(context.JobType, context.Queue);
-        metrics.JobProcessed(context.JobType, context.Queue, AttemptStatus.Success, timeProvider.GetElapsedTime(started));
+        metrics.JobProcessed(metrics.JobStarted(context.JobType, context.Queue), AttemptStatus.Success, timeProvider.GetElapsedTime(started));
         metrics.IdempotentSkipped(context.JobType, context.Queue);
         Activity.Current?.SetTag("conveyor.idempotency", "skipped");
         context.AddNote($"Not run: idempotency key '{key}' was already done by job {done.JobId} at {InstantText.Format(finishedAt)}. Acknowledged as succeeded without running the handler.");

@@ -11,19 +11,19 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
     public async ValueTask InvokeAsync(JobContext context, JobDelegate next)
     {
         var started = timeProvider.GetTimestamp();
-        metrics.JobStarted(context.JobType, context.Queue);
+        var attempt = metrics.JobStarted(context.JobType, context.Queue);
         try
         {
             await next(context).ConfigureAwait(false);
             var status = context.SnoozeRequest is null ? AttemptStatus.Success : AttemptStatus.Snoozed;
-            metrics.JobProcessed(context.JobType, context.Queue, status, timeProvider.GetElapsedTime(started));
+            metrics.JobProcessed(attempt, status, timeProvider.GetElapsedTime(started));
         }
         catch (Exception e)
         {
             // A wait or a sleep is not the job's failure, nor a shutdown's hand-back: the job waits, as the processor
             // records it (AckOutcome.Snoozed).
             var status = e is JobSuspendedException ? AttemptStatus.Snoozed : AttemptStatus.OfInterrupted(context.StopReasonFor(e));
-            metrics.JobProcessed(context.JobType, context.Queue, status, timeProvider.GetElapsedTime(started));
+            metrics.JobProcessed(attempt, status, timeProvider.GetElapsedTime(started));
             throw;
         }
     }

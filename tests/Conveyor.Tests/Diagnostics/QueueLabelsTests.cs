@@ -134,6 +134,25 @@ public sealed class QueueLabelsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AnAttemptWhoseQueueStopsBeingKnownWhileItRuns_EndsInTheSeriesItStartedIn()
+    {
+        await ServeAsync("worker-1", "emails");
+        var process = Process(storeGauges: false);
+        var metrics = process.GetRequiredService<ConveyorMetrics>();
+        using var inProgress = Collect<long>(process, "job_in_progress");
+        await metrics.Queues.Refreshing;
+        var attempt = metrics.JobStarted("mail:send", "emails");
+
+        await _store.RemoveServerAsync("worker-1", CancellationToken.None);
+        _time.Advance(QueueLabels.RefreshEvery);
+        await RegistryReadAsync(metrics);
+        metrics.JobProcessed(attempt, AttemptStatus.Success, TimeSpan.FromSeconds(1));
+
+        Assert.Equal(["emails"], Labels(inProgress.GetMeasurementSnapshot()));
+        Assert.Equal(0, inProgress.GetMeasurementSnapshot().Sum(m => m.Value));
+    }
+
+    [Fact]
     public async Task TwoPublishersOverTheSameStore_LabelEveryQueueAlike_EvenPastTheCap()
     {
         // Twelve served queues and a cap of 10: the cut must fall in the same place in both processes, although only
