@@ -82,6 +82,55 @@ public sealed class ServerRoleTests : IDisposable
         Assert.Contains("role api", api.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnApiServer_NamesTheQueueAWorkerServerServes_AndLabelsAQueueNoServerServesOther()
+    {
+        var database = Path.Combine(_directory, "labels.db");
+        using var api = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Role"] = "api",
+            ["Conveyor__Sqlite__Path"] = database,
+            ["Conveyor__Metrics__StoreGaugesInterval"] = "00:00:01",
+        });
+        using var worker = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Role"] = "worker",
+            ["Conveyor__Sqlite__Path"] = database,
+            ["Conveyor__Server__Queues__default"] = "1",
+            ["Conveyor__Server__Queues__billing"] = "1",
+        });
+        using var apiHttp = new HttpClient { BaseAddress = await api.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        // The read of the store gauges that sees the worker alive reads the registry that lists its queues.
+        await WaitForMetricAsync(apiHttp, "job_servers_alive 1\n", api, worker);
+        foreach (var queue in new[] { "billing", "made-up-by-a-caller" })
+        {
+            using var created = await apiHttp.PostAsync("/jobs", new StringContent($$"""{"type": "report:generate", "payload": {"rows": 1}, "queue": "{{queue}}"}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        }
+
+        var apiMetrics = await WaitForMetricAsync(apiHttp, "job_queue_size{queue=\"(other)\",state=\"pending\"} 1\n", api, worker);
+        Assert.Contains("job_enqueued_total{task_type=\"report:generate\",queue=\"billing\"} 1\n", apiMetrics, StringComparison.Ordinal);
+        Assert.Contains("job_enqueued_total{task_type=\"report:generate\",queue=\"(other)\"} 1\n", apiMetrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("made-up-by-a-caller", apiMetrics, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> WaitForMetricAsync(HttpClient http, string line, WorkerProcess api, WorkerProcess worker)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var metrics = await http.GetStringAsync("/metrics");
+            if (metrics.Contains(line, StringComparison.Ordinal))
+            {
+                return metrics;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no {line.Trim()} in /metrics:\n{metrics}\nAPI server:\n{api.Output}\nWorker server:\n{worker.Output}");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task WaitForSuccessAsync(HttpClient http, string jobId, WorkerProcess api, WorkerProcess worker)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
