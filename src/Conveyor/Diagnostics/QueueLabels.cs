@@ -17,7 +17,8 @@ namespace Conveyor.Diagnostics;
 /// A lookup is one frozen-set lookup and one clock read: it never waits for the store. The registry is read in the
 /// background: first when the metrics are created (an API process's first jobs then find the servers' queues known),
 /// then at most once per <see cref="RefreshEvery"/>, when a lookup finds it due, and with every read of the store
-/// gauges. A read that fails keeps the last known set.
+/// gauges. A read that fails keeps the last known set (until a first read succeeds, it is tried again after
+/// <see cref="RetryFirstReadAfter"/>).
 /// </remarks>
 internal sealed class QueueLabels
 {
@@ -26,6 +27,12 @@ internal sealed class QueueLabels
 
     /// <summary>How long one read of the registry is used: as long as a server's entry lives after its last beat.</summary>
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How soon a failed read is tried again while no read has succeeded yet: the first read may come before the store
+    /// is initialized (the metrics are created as the host is built), and until one succeeds only the own queues are known.
+    /// </summary>
+    public static readonly TimeSpan RetryFirstReadAfter = TimeSpan.FromSeconds(1);
 
     private readonly IServiceProvider? _services;
     private readonly TimeProvider _timeProvider;
@@ -36,6 +43,7 @@ internal sealed class QueueLabels
     private IReadOnlyCollection<string> _registry = [];
     private volatile FrozenSet<string> _known;
     private long _nextRefreshAt;
+    private volatile bool _hasRead;
     private Task _refreshing = Task.CompletedTask;
 
     /// <summary>Labels that read the registry of the store <paramref name="services"/> holds; without it, only the default and own queues are known.</summary>
@@ -79,6 +87,7 @@ internal sealed class QueueLabels
     public void Update(IReadOnlyList<ServerInfo> servers, DateTimeOffset now)
     {
         var registry = servers.Where(s => s.ExpiresAt > now).SelectMany(static s => s.Queues.Keys).ToHashSet(StringComparer.Ordinal);
+        _hasRead = true;
         Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(RefreshEvery));
         lock (_gate)
         {
@@ -160,6 +169,10 @@ internal sealed class QueueLabels
         catch (Exception)
 #pragma warning restore CA1031
         {
+            if (!_hasRead)
+            {
+                Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(RetryFirstReadAfter));
+            }
         }
     }
 

@@ -118,6 +118,23 @@ public sealed class QueueLabelsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AFailedFirstRegistryRead_IsTriedAgainWithinASecond()
+    {
+        // As the host is built the store may not be initialized yet: the read as the metrics are created fails.
+        await ServeAsync("worker-1", "emails");
+        ((RegistryStore)(object)_shared).Down = true;
+        var api = Process(storeGauges: false);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        await metrics.Queues.Refreshing;
+        ((RegistryStore)(object)_shared).Down = false;
+
+        _time.Advance(QueueLabels.RetryFirstReadAfter);
+        await RegistryReadAsync(metrics);
+
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
+    }
+
+    [Fact]
     public async Task AQueueWhoseServerLeaves_IsLabelledOther_AfterTheNextRegistryRead()
     {
         await ServeAsync("worker-1", "emails");

@@ -16,6 +16,9 @@ public class UnreliableStore : DispatchProxy
 
     public int FailedDequeues;
 
+    /// <summary>Failed reads of the server registry, such as the metrics' background reads of it.</summary>
+    public int FailedServerListings;
+
     /// <summary>Calls of <see cref="IJobStore.InitializeAsync"/> that reached the store (while it was available).</summary>
     public int Initializations;
 
@@ -35,6 +38,11 @@ public class UnreliableStore : DispatchProxy
             if (targetMethod!.Name == nameof(IJobStore.DequeueAsync))
             {
                 Interlocked.Increment(ref FailedDequeues);
+            }
+
+            if (targetMethod!.Name == nameof(IJobStore.ListServersAsync))
+            {
+                Interlocked.Increment(ref FailedServerListings);
             }
 
             throw Failure();
