@@ -56,7 +56,7 @@ internal sealed class QueueLabels
         _known = Known();
     }
 
-    /// <summary>The known queues now, in no order (for tests and the gauges).</summary>
+    /// <summary>The known queues now, in no order (for tests).</summary>
     public FrozenSet<string> KnownQueues => _known;
 
     /// <summary>The label of <paramref name="queue"/>: its name when it is known, <see cref="Other"/> when not.</summary>
