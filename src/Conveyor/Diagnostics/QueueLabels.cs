@@ -6,9 +6,11 @@ namespace Conveyor.Diagnostics;
 
 /// <summary>
 /// The <c>queue</c> label of the "Conveyor" meter: a queue's own name when the queue is known, <c>"(other)"</c> for every
-/// other queue. Known are the default queue, the queues this process's servers serve, and the queues the live servers of
-/// the registry (<see cref="IJobCoordinationStore.ListServersAsync"/>) serve, at most
-/// <see cref="ConveyorMetricsOptions.MaxQueues"/> of them in ordinal order. <c>POST /jobs</c> accepts any queue name, so
+/// other queue. Known are the default queue, the queues this process's servers serve, and the queues a live server of the
+/// registry (<see cref="IJobCoordinationStore.ListServersAsync"/>) served in one of this process's reads of the last
+/// <see cref="ServedQueuesKeptFor"/>, at most <see cref="ConveyorMetricsOptions.MaxQueues"/> of them besides the default
+/// in ordinal order. A queue whose servers all died keeps its name: its latency alert goes on firing under it rather
+/// than resolving into <c>(other)</c>. <c>POST /jobs</c> accepts any queue name, so
 /// the names that reach the counters are the callers'; the registry is the operators', and every process reads the
 /// same one, so two processes (an API and a worker, two servers publishing the store gauges) label a queue alike and
 /// <c>max by (queue)</c> and <c>sum by (queue)</c> stay right.
@@ -34,16 +36,26 @@ internal sealed class QueueLabels
     /// </summary>
     public static readonly TimeSpan RetryFirstReadAfter = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a queue stays known after the last read that found a live server serving it: long enough that the
+    /// queue's alerts and panels outlive an outage of its workers, a redeploy or a night without them.
+    /// </summary>
+    public static readonly TimeSpan ServedQueuesKeptFor = TimeSpan.FromHours(24);
+
     private readonly IServiceProvider? _services;
     private readonly TimeProvider _timeProvider;
     private readonly int _max;
     private readonly TimeSpan _readTimeout;
     private readonly Lock _gate = new();
-    private readonly HashSet<string> _own = new(StringComparer.Ordinal) { QueueName.Default };
-    private IReadOnlyCollection<string> _registry = [];
+    private readonly HashSet<string> _own = new(StringComparer.Ordinal);
+
+    // Each queue a read found served, and when: a read that comes back late only moves a time forward, never back, so it
+    // cannot make a queue unknown that a newer read found.
+    private readonly Dictionary<string, DateTimeOffset> _served = new(StringComparer.Ordinal);
     private volatile FrozenSet<string> _known;
     private long _nextRefreshAt;
     private volatile bool _hasRead;
+    private int _failedFirstReads;
     private Task _refreshing = Task.CompletedTask;
 
     /// <summary>Labels that read the registry of the store <paramref name="services"/> holds; without it, only the default and own queues are known.</summary>
@@ -53,7 +65,7 @@ internal sealed class QueueLabels
         _timeProvider = timeProvider;
         _max = options.MaxQueues;
         _readTimeout = options.StoreTimeout;
-        _known = Known();
+        _known = Known(timeProvider.GetUtcNow());
     }
 
     /// <summary>The known queues now, in no order (for tests).</summary>
@@ -75,29 +87,50 @@ internal sealed class QueueLabels
             _own.UnionWith(queues);
             if (_own.Count != before)
             {
-                _known = Known();
+                _known = Known(_timeProvider.GetUtcNow());
             }
         }
     }
 
     /// <summary>
-    /// Takes the queues of the live servers among <paramref name="servers"/> as the registry's (a read of the store
-    /// gauges passes what it read), and puts the next background read <see cref="RefreshEvery"/> away.
+    /// Takes the queues of the live servers among <paramref name="servers"/>, read at <paramref name="now"/> (a read of the
+    /// store gauges passes what it read), as served then; forgets those not seen served for
+    /// <see cref="ServedQueuesKeptFor"/>; and puts the next background read <see cref="RefreshEvery"/> away.
     /// </summary>
     public void Update(IReadOnlyList<ServerInfo> servers, DateTimeOffset now)
     {
-        var registry = servers.Where(s => s.ExpiresAt > now).SelectMany(static s => s.Queues.Keys).ToHashSet(StringComparer.Ordinal);
         _hasRead = true;
         Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(RefreshEvery));
         lock (_gate)
         {
-            if (registry.SetEquals(_registry))
+            var changed = false;
+            foreach (var queue in servers.Where(s => s.ExpiresAt > now).SelectMany(static s => s.Queues.Keys))
             {
-                return;
+                if (!_served.TryGetValue(queue, out var seen))
+                {
+                    changed = true;
+                }
+
+                if (now > seen)
+                {
+                    _served[queue] = now;
+                }
             }
 
-            _registry = registry;
-            _known = Known();
+            var cutoff = _timeProvider.GetUtcNow() - ServedQueuesKeptFor;
+            foreach (var (queue, seen) in _served)
+            {
+                if (seen <= cutoff)
+                {
+                    _served.Remove(queue);
+                    changed = true;
+                }
+            }
+
+            if (changed)
+            {
+                _known = Known(_timeProvider.GetUtcNow());
+            }
         }
     }
 
@@ -171,21 +204,31 @@ internal sealed class QueueLabels
         {
             if (!_hasRead)
             {
-                Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(RetryFirstReadAfter));
+                // Soon while nothing is known but the own queues, backing off to the usual period for a registry that
+                // stays unreadable (a store without one, a wrong password): 1, 2, 4, 8, then every 15 s.
+                var failed = Interlocked.Increment(ref _failedFirstReads);
+                var retry = TimeSpan.FromTicks(Math.Min(RefreshEvery.Ticks, RetryFirstReadAfter.Ticks << Math.Min(failed - 1, 8)));
+                Volatile.Write(ref _nextRefreshAt, _timeProvider.GetTimestamp() + Ticks(retry));
             }
         }
     }
 
-    /// <summary>The default queue, the own queues and the registry's, cut to the first <see cref="_max"/> in ordinal order.</summary>
-    private FrozenSet<string> Known()
+    /// <summary>
+    /// The default queue, and the own queues and those served in the last <see cref="ServedQueuesKeptFor"/> cut to the
+    /// first <see cref="_max"/> in ordinal order (called under the gate).
+    /// </summary>
+    private FrozenSet<string> Known(DateTimeOffset now)
     {
+        var cutoff = now - ServedQueuesKeptFor;
         var known = new HashSet<string>(_own, StringComparer.Ordinal);
-        known.UnionWith(_registry);
+        known.UnionWith(_served.Where(s => s.Value > cutoff).Select(static s => s.Key));
+        known.Remove(QueueName.Default);
 
-        // The same order in every process: own queues first would label a queue past the cap differently in each.
-        return known.Count <= _max
-            ? known.ToFrozenSet(StringComparer.Ordinal)
-            : known.Order(StringComparer.Ordinal).Take(_max).ToFrozenSet(StringComparer.Ordinal);
+        // The same order in every process: own queues first would label a queue past the cap differently in each. The
+        // default queue is named in every process, whatever sorts before it.
+        return (known.Count <= _max ? known : known.Order(StringComparer.Ordinal).Take(_max))
+            .Append(QueueName.Default)
+            .ToFrozenSet(StringComparer.Ordinal);
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _timeProvider.TimestampFrequency);

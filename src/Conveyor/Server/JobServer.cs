@@ -156,6 +156,9 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                 Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
             ],
         ];
+        // Dashboards use increase() and rate(), which need a series to exist before its first event to count it; and the
+        // server's queues are named in the labels before a worker can start a job of them.
+        _metrics.StartAtZero(_jobTypes.JobTypes, selector.Queues);
         _workers = new Task[_options.Concurrency];
         for (var i = 0; i < _workers.Length; i++)
         {
@@ -168,8 +171,6 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
 
         _fetcher = Task.Run(() => fetcher.RunAsync(_stopFetching.Token), CancellationToken.None);
-        // Dashboards use increase() and rate(), which need a series to exist before its first event to count it.
-        _metrics.StartAtZero(_jobTypes.JobTypes, selector.Queues);
         Log.ServerStarted(_logger, ServerId, _store.Name, _options.Concurrency, string.Join(", ", selector.Queues.Select(q => $"{q}={queues[q]}")));
     }
 

@@ -11,9 +11,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Conveyor.Tests.Diagnostics;
 
 /// <summary>
-/// The <c>queue</c> label names only known queues (the default queue, this process's served queues, the live servers'
-/// queues in the registry); any queue a caller makes up is labelled <c>(other)</c>, in the counters and the store gauges,
-/// and every process over the same store labels alike.
+/// The <c>queue</c> label names only known queues (the default queue, this process's served queues, the queues live
+/// servers of the registry served in the last day); any queue a caller makes up is labelled <c>(other)</c>, in the
+/// counters and the store gauges, and every process over the same store labels alike.
 /// </summary>
 public sealed class QueueLabelsTests : IAsyncDisposable
 {
@@ -135,7 +135,7 @@ public sealed class QueueLabelsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AQueueWhoseServerLeaves_IsLabelledOther_AfterTheNextRegistryRead()
+    public async Task AQueueWhoseServersAllLeave_KeepsItsNameForADay_ThenIsLabelledOther()
     {
         await ServeAsync("worker-1", "emails");
         var api = Process(storeGauges: false);
@@ -143,11 +143,77 @@ public sealed class QueueLabelsTests : IAsyncDisposable
         await RegistryReadAsync(metrics);
         Assert.Equal("emails", metrics.Queues.Of("emails"));
 
+        // Its workers crashed (or a redeploy left it without one): its series, and the alerts on them, go on.
         await _store.RemoveServerAsync("worker-1", CancellationToken.None);
         _time.Advance(QueueLabels.RefreshEvery);
         await RegistryReadAsync(metrics);
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
 
+        _time.Advance(QueueLabels.ServedQueuesKeptFor);
+        await RegistryReadAsync(metrics);
         Assert.Equal(QueueLabels.Other, metrics.Queues.Of("emails"));
+    }
+
+    [Fact]
+    public async Task AQueueWhoseServersAllLeave_KeepsItsLatencySeries_SoItsAlertDoesNotResolveIntoOther()
+    {
+        await ServeAsync("worker-1", "emails");
+        var gauges = Process();
+        var metrics = gauges.GetRequiredService<ConveyorMetrics>();
+        using var latency = Collect<double>(gauges, "job_queue_latency_seconds");
+        var client = gauges.GetRequiredService<IJobClient>();
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "emails" });
+        await client.EnqueueAsync("mail:send", "{}"u8.ToArray(), new JobOptions { Queue = "made-up" });
+        _time.Advance(TimeSpan.FromMinutes(10));
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+
+        await _store.RemoveServerAsync("worker-1", CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        latency.RecordObservableInstruments();
+
+        var labels = Labels(latency.GetMeasurementSnapshot());
+        Assert.Contains("emails", labels);
+        Assert.Contains(QueueLabels.Other, labels);
+        Assert.DoesNotContain("made-up", labels);
+        Assert.Equal(660, latency.GetMeasurementSnapshot().Single(m => Queue(m) == "emails").Value);
+    }
+
+    [Fact]
+    public async Task ARegistryReadThatComesBackLate_DoesNotUndoANewerOne()
+    {
+        // The read started as the metrics are created finds the registry empty, then hangs.
+        var registry = (RegistryStore)(object)_shared;
+        registry.HoldNextRead = true;
+        var gauges = Process();
+        var metrics = gauges.GetRequiredService<ConveyorMetrics>();
+        await registry.Held.Task;
+
+        await ServeAsync("worker-1", "emails");
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
+
+        registry.Release.SetResult();
+        await metrics.Queues.Refreshing;
+        Assert.Equal("emails", metrics.Queues.Of("emails"));
+    }
+
+    [Fact]
+    public async Task ARegistryThatStaysUnreadable_IsAskedLessAndLessOften_UpToTheUsualPeriod()
+    {
+        var registry = (RegistryStore)(object)_shared;
+        registry.Down = true;
+        var api = Process(storeGauges: false);
+        var metrics = api.GetRequiredService<ConveyorMetrics>();
+        await metrics.Queues.Refreshing;
+        for (var second = 0; second < 600; second++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await RegistryReadAsync(metrics);
+        }
+
+        // 1, 2, 4, 8 s, then every 15 s: about 44 reads in 10 minutes, not 600.
+        Assert.InRange(registry.Reads, 40, 50);
     }
 
     [Fact]
@@ -161,8 +227,9 @@ public sealed class QueueLabelsTests : IAsyncDisposable
         var attempt = metrics.JobStarted("mail:send", "emails");
 
         await _store.RemoveServerAsync("worker-1", CancellationToken.None);
-        _time.Advance(QueueLabels.RefreshEvery);
+        _time.Advance(QueueLabels.ServedQueuesKeptFor);
         await RegistryReadAsync(metrics);
+        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("emails"));
         metrics.JobProcessed(attempt, AttemptStatus.Success, TimeSpan.FromSeconds(1));
 
         Assert.Equal(["emails"], Labels(inProgress.GetMeasurementSnapshot()));
@@ -172,7 +239,7 @@ public sealed class QueueLabelsTests : IAsyncDisposable
     [Fact]
     public async Task TwoPublishersOverTheSameStore_LabelEveryQueueAlike_EvenPastTheCap()
     {
-        // Twelve served queues and a cap of 10: the cut must fall in the same place in both processes, although only
+        // Twelve served queues and a cap of 10 (besides the default queue): the cut must fall in the same place in both processes, although only
         // the worker serves "zz-reports" itself.
         await ServeAsync("worker-1", [.. Enumerable.Range(0, 11).Select(i => $"q{i:D2}"), "zz-reports"]);
         var worker = Process(maxQueues: 10);
@@ -197,7 +264,7 @@ public sealed class QueueLabelsTests : IAsyncDisposable
             labelsOf.Add(Labels(enqueued.GetMeasurementSnapshot().Where(m => m.Value > 0)));
         }
 
-        Assert.All(labelsOf, labels => Assert.Equal(["(other)", "q00"], labels));
+        Assert.All(labelsOf, labels => Assert.Equal(["(other)", "q00", "q09"], labels));
     }
 
     [Fact]
@@ -234,15 +301,17 @@ public sealed class QueueLabelsTests : IAsyncDisposable
         var metrics = api.GetRequiredService<ConveyorMetrics>();
         await RegistryReadAsync(metrics);
 
-        Assert.Equal(10, metrics.Queues.KnownQueues.Count);
+        // Ten besides the default queue, which every process names whatever sorts before it.
+        Assert.Equal(11, metrics.Queues.KnownQueues.Count);
         Assert.Equal("default", metrics.Queues.Of("default"));
-        Assert.Equal("q08", metrics.Queues.Of("q08"));
-        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("q09"));
+        Assert.Equal("q09", metrics.Queues.Of("q09"));
+        Assert.Equal(QueueLabels.Other, metrics.Queues.Of("q10"));
         Assert.Equal(QueueLabels.Other, metrics.Queues.Of("r00"));
     }
 
     public async ValueTask DisposeAsync()
     {
+        ((RegistryStore)(object)_shared).Release.TrySetResult();
         foreach (var process in _processes)
         {
             await process.DisposeAsync();
@@ -296,12 +365,23 @@ public sealed class QueueLabelsTests : IAsyncDisposable
         return process;
     }
 
-    /// <summary>The shared store, whose server registry cannot be read while <see cref="Down"/>.</summary>
+    /// <summary>
+    /// The shared store, whose server registry cannot be read while <see cref="Down"/>, and whose next read, with
+    /// <see cref="HoldNextRead"/>, reads the registry and then waits for <see cref="Release"/> before it answers.
+    /// </summary>
     public class RegistryStore : DispatchProxy
     {
         private IJobStore _inner = null!;
 
         public volatile bool Down;
+
+        public volatile bool HoldNextRead;
+
+        public int Reads;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public static IJobStore Create(IJobStore inner)
         {
@@ -312,9 +392,19 @@ public sealed class QueueLabelsTests : IAsyncDisposable
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
-            if (Down && targetMethod!.Name == nameof(IJobStore.ListServersAsync))
+            if (targetMethod!.Name == nameof(IJobStore.ListServersAsync))
             {
-                throw new JobStoreUnavailableException("connection refused (test)");
+                Interlocked.Increment(ref Reads);
+                if (Down)
+                {
+                    throw new JobStoreUnavailableException("connection refused (test)");
+                }
+
+                if (HoldNextRead)
+                {
+                    HoldNextRead = false;
+                    return new ValueTask<IReadOnlyList<ServerInfo>>(HeldReadAsync());
+                }
             }
 
             try
@@ -326,6 +416,14 @@ public sealed class QueueLabelsTests : IAsyncDisposable
                 ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
                 throw;
             }
+        }
+
+        private async Task<IReadOnlyList<ServerInfo>> HeldReadAsync()
+        {
+            var servers = await _inner.ListServersAsync(CancellationToken.None);
+            Held.SetResult();
+            await Release.Task;
+            return servers;
         }
     }
 }
