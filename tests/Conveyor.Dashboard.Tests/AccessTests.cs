@@ -99,7 +99,7 @@ public sealed class AccessTests(DashboardFixture fixture)
         link.Click();
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "failed", "globex's failed job");
         Assert.Contains("globex", browser.Find(By.CssSelector("dl.facts")).Text, StringComparison.Ordinal);
-        browser.Find(By.CssSelector("button[data-action=retry]")).Click();
+        browser.Click(By.CssSelector("button[data-action=retry]"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the job queued again");
         Assert.Equal(JobState.Pending, (await fixture.Server.Store.GetAsync("globex", jobId, CancellationToken.None))!.State);
     }

@@ -32,7 +32,7 @@ public sealed class BatchListTests(DashboardFixture fixture)
         }
 
         browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/overview");
-        browser.Find(By.CssSelector("nav a[data-nav=workflows]")).Click();
+        browser.Click(By.CssSelector("nav a[data-nav=workflows]"));
         // Every tenant's first, with a tenant column: hooli's workflow among the operator's tenant's.
         var listed = browser.Until(d => d.FindElements(By.CssSelector($"tr[data-batch-id='{workflow}']")) is { Count: 1 } r ? r[0] : null, "hooli's workflow among every tenant's");
         Assert.Contains("every tenant", browser.Find(By.TagName("h2")).Text, StringComparison.Ordinal);
@@ -40,7 +40,7 @@ public sealed class BatchListTests(DashboardFixture fixture)
         Assert.Contains(listed.FindElements(By.TagName("td")), td => td.Text == Tenant);
         Assert.Equal($"#/workflows/{workflow}?tenant={Tenant}", listed.FindElement(By.TagName("a")).GetDomAttribute("href"));
         browser.Find(By.Id("list-tenant")).SendKeys(Tenant);
-        browser.Find(By.CssSelector("button[data-action=list-tenant]")).Click();
+        browser.Click(By.CssSelector("button[data-action=list-tenant]"));
         var row = browser.Until(d => d.FindElements(By.CssSelector("tr[data-batch-id]")) is { Count: 1 } r ? r[0] : null, "hooli's one workflow");
         Assert.Equal(workflow, row.GetAttribute("data-batch-id"));
         Assert.Contains("hooli-payroll", row.Text, StringComparison.Ordinal);
@@ -56,7 +56,7 @@ public sealed class BatchListTests(DashboardFixture fixture)
         browser.Driver.Navigate().GoToUrl(fixture.Server.DashboardUrl + $"#/batches?tenant={Tenant}");
         var ids = browser.Until(d => d.FindElements(By.CssSelector("tr[data-batch-id]")) is { Count: 2 } r ? r.Select(x => x.GetAttribute("data-batch-id")).ToList() : null, "hooli's batch and workflow");
         Assert.Equal([workflow, batch], ids);
-        browser.Find(By.CssSelector("a[data-tab=CANCELLED]")).Click();
+        browser.Click(By.CssSelector("a[data-tab=CANCELLED]"));
         var cancelled = browser.Until(d => d.FindElements(By.CssSelector("tr[data-batch-id]")) is { Count: 1 } r && r[0].GetAttribute("data-status") == "CANCELLED" ? r[0] : null, "the cancelled batch alone");
         Assert.Equal(batch, cancelled.GetAttribute("data-batch-id"));
         Assert.Equal($"#/batches/{batch}?tenant={Tenant}", cancelled.FindElement(By.TagName("a")).GetDomAttribute("href"));

@@ -24,7 +24,7 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         }
 
         browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/jobs/" + members[0]);
-        browser.Find(By.CssSelector($"a[data-field=batch][href^='#/batches/{batchId}']")).Click();
+        browser.Click(By.CssSelector($"a[data-field=batch][href^='#/batches/{batchId}']"));
 
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "running", "the batch, running");
         Assert.Equal("Batch " + batchId, browser.Find(By.TagName("h1")).Text);
@@ -35,8 +35,8 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         browser.Screenshot("batch");
         browser.AssertNoNullText();
 
-        browser.Find(By.CssSelector("button[data-action=cancel]")).Click();
-        browser.Find(By.CssSelector("dialog[open] button[data-confirm]")).Click();
+        browser.Click(By.CssSelector("button[data-action=cancel]"));
+        browser.Click(By.CssSelector("dialog[open] button[data-confirm]"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "cancelled", "the batch cancelled");
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id][data-status=CANCELLED]")).Count == 3, "its jobs cancelled");
         Assert.Empty(browser.FindAll(By.CssSelector("button[data-action=cancel]")));
@@ -44,7 +44,7 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         // Finished: no actions (null in the page's parts) and still no "null" on the page.
         browser.AssertNoNullText();
 
-        browser.Find(By.CssSelector($"tr[data-job-id='{members[1]}'] a")).Click();
+        browser.Click(By.CssSelector($"tr[data-job-id='{members[1]}'] a"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "cancelled", "a member's page");
         Assert.Contains("\"part\": 2", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
 
@@ -73,14 +73,14 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         }
 
         browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/overview");
-        browser.Find(By.CssSelector("nav a[data-nav=batches]")).Click();
+        browser.Click(By.CssSelector("nav a[data-nav=batches]"));
         var input = browser.Find(By.Id("batch-id"));
         input.SendKeys("not-an-id");
-        browser.Find(By.CssSelector("form button[type=submit].primary")).Click();
+        browser.Click(By.CssSelector("form button[type=submit].primary"));
         browser.Until(d => d.FindElement(By.Id("batch-id-help")).Text.Contains("is not a batch or workflow id", StringComparison.Ordinal), "the refusal of a malformed id");
         input.Clear();
         input.SendKeys(workflowId);
-        browser.Find(By.CssSelector("form button[type=submit].primary")).Click();
+        browser.Click(By.CssSelector("form button[type=submit].primary"));
 
         browser.Until(d => d.FindElement(By.TagName("h1")).Text == $"Workflow nightly-report {workflowId}", "the workflow's page");
         Assert.Equal("running", browser.Find(By.CssSelector("[data-field=status]")).Text);
@@ -98,7 +98,7 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         steps[3].FindElement(By.CssSelector($"a[href^='#/jobs/{publish}']")).Click();
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "waiting", "the publish step's job");
         Assert.Contains("\"stage\": \"publish\"", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
-        browser.Find(By.CssSelector($"a[data-field=batch][href^='#/batches/{workflowId}']")).Click();
+        browser.Click(By.CssSelector($"a[data-field=batch][href^='#/batches/{workflowId}']"));
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-step]")).Count == 4, "back to the workflow from its step");
 
         // Unknown ids say so.
@@ -169,7 +169,7 @@ public sealed class BatchViewTests(DashboardFixture fixture)
         Assert.Contains("3 in all", browser.Find(By.CssSelector("[data-field=counts]")).Text, StringComparison.Ordinal);
         browser.Screenshot("workflow-added-jobs");
 
-        browser.Find(By.CssSelector($"tr[data-added-job='{added[1]}'] a[href='#/jobs/{added[1]}']")).Click();
+        browser.Click(By.CssSelector($"tr[data-added-job='{added[1]}'] a[href='#/jobs/{added[1]}']"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "an added job's page");
         Assert.Contains("\"late\": 2", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
     }

@@ -68,6 +68,23 @@ internal sealed class Browser : IDisposable
 
     public IWebElement Find(By by) => Until(d => d.FindElement(by) is { Displayed: true } e ? e : null, by.ToString());
 
+    /// <summary>
+    /// Finds and clicks, again while the element goes stale between the two: the pages redraw on their refresh, so an
+    /// element found a moment before may be gone by the click.
+    /// </summary>
+    public void Click(By by) => Until(
+        d =>
+        {
+            if (d.FindElement(by) is not { Displayed: true } element)
+            {
+                return false;
+            }
+
+            element.Click();
+            return true;
+        },
+        "to click " + by);
+
     public ReadOnlyCollection<IWebElement> FindAll(By by) => Driver.FindElements(by);
 
     /// <summary>Waits until <paramref name="condition"/> returns a value that is not null.</summary>

@@ -20,12 +20,12 @@ public sealed class BulkActionTests(DashboardFixture fixture)
         var chosen = rows.Skip(5).Take(3).Select(r => r.GetAttribute("data-job-id")!).ToList();
         foreach (var id in chosen)
         {
-            browser.Find(By.CssSelector($"input[data-select='{id}']")).Click();
+            browser.Click(By.CssSelector($"input[data-select='{id}']"));
         }
 
         browser.Until(d => d.FindElement(By.CssSelector(".bulk")).Text.Contains("Selected: 3", StringComparison.Ordinal), "the selection count");
-        browser.Find(By.CssSelector("button[data-bulk=retry-selection]")).Click();
-        browser.Find(By.CssSelector("dialog[open] button[data-confirm]")).Click();
+        browser.Click(By.CssSelector("button[data-bulk=retry-selection]"));
+        browser.Click(By.CssSelector("dialog[open] button[data-confirm]"));
         browser.Until(d => d.FindElement(By.Id("notice")).Text.Contains("Bulk retry done: 3 matched, 3 retried, 0 skipped", StringComparison.Ordinal), "the bulk summary");
 
         foreach (var id in chosen)
@@ -47,7 +47,7 @@ public sealed class BulkActionTests(DashboardFixture fixture)
 
         browser.OpenDashboard(fixture.Server, DashboardServer.OperatorKey, "#/jobs?status=FAILED&queue=default&type=report:generate");
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")).Count > 0, "the failed reports");
-        browser.Find(By.CssSelector("button[data-bulk=retry-filter]")).Click();
+        browser.Click(By.CssSelector("button[data-bulk=retry-filter]"));
         var dialog = browser.Find(By.CssSelector("dialog[open]"));
         Assert.Contains("every job matching status FAILED, queue default, type report:generate", dialog.Text, StringComparison.Ordinal);
         browser.Screenshot("bulk-confirm");

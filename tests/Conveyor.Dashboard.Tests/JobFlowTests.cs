@@ -20,7 +20,7 @@ public sealed class JobFlowTests(DashboardFixture fixture)
         browser.Find(By.CssSelector("section svg, tr[data-queue=critical]"));
         browser.Screenshot("overview");
 
-        browser.Find(By.CssSelector("a.card[data-state=FAILED]")).Click();
+        browser.Click(By.CssSelector("a.card[data-state=FAILED]"));
         browser.Until(d => d.Url.Contains("status=FAILED", StringComparison.Ordinal) && d.FindElements(By.CssSelector("tr[data-job-id]")).Count > 0, "the failed list");
         Assert.All(browser.FindAll(By.CssSelector("tr[data-job-id]")), row => Assert.Equal("FAILED", row.GetAttribute("data-status")));
         browser.Screenshot("jobs-failed");
@@ -29,7 +29,7 @@ public sealed class JobFlowTests(DashboardFixture fixture)
         Assert.Contains(browser.FindAll(By.CssSelector("tr[data-job-id]")), row => row.Text.Contains("globex", StringComparison.Ordinal));
         browser.Find(By.Id("f-queue")).SendKeys("critical");
         browser.Find(By.Id("f-error")).SendKeys("gateway timed out");
-        browser.Find(By.CssSelector("form.filters button[type=submit]")).Click();
+        browser.Click(By.CssSelector("form.filters button[type=submit]"));
         browser.Until(d => d.Url.Contains("queue=critical", StringComparison.Ordinal) && d.Url.Contains("error=gateway", StringComparison.Ordinal), "the filters in the address");
         var first = browser.Until(d =>
         {
@@ -47,7 +47,7 @@ public sealed class JobFlowTests(DashboardFixture fixture)
         Assert.Contains("seeded for the dashboard tests", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
         browser.Screenshot("job-detail");
 
-        browser.Find(By.CssSelector("button[data-action=retry]")).Click();
+        browser.Click(By.CssSelector("button[data-action=retry]"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the job's new state");
         Assert.Contains("queued again", browser.Find(By.Id("notice")).Text, StringComparison.Ordinal);
         var stored = await fixture.Server.Store.GetAsync("acme", jobId, CancellationToken.None);

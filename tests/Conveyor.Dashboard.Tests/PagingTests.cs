@@ -40,7 +40,7 @@ public sealed class PagingTests(DashboardFixture fixture)
         Assert.Contains("(last page)", browser.Find(By.Id("page-info")).Text, StringComparison.Ordinal);
         browser.Screenshot("jobs-last-page");
 
-        browser.Find(By.CssSelector("button[data-page=previous]")).Click();
+        browser.Click(By.CssSelector("button[data-page=previous]"));
         browser.Until(d => d.FindElements(By.CssSelector("table[data-page='9']")).Count == 1, "the previous page");
         Assert.Contains("jobs 8,001–9,000", browser.Find(By.Id("page-info")).Text, StringComparison.Ordinal);
     }

@@ -41,7 +41,7 @@ public sealed class ResultLinkTests
             browser.ConsoleErrors();
 
             // A file: saved under the name the server gave, with the server's bytes (a plain link got a 401).
-            browser.Find(By.CssSelector("a[data-field=result-url]")).Click();
+            browser.Click(By.CssSelector("a[data-field=result-url]"));
             var saved = Path.Combine(downloads.FullName, DashboardServer.ReportFileName(report));
             browser.Until(_ => File.Exists(saved), "the report saved as " + saved);
             browser.Until(_ => File.ReadAllText(saved) == DashboardServer.ReportCsv(report), "the report's whole content");
@@ -49,7 +49,7 @@ public sealed class ResultLinkTests
 
             // JSON: shown on the page.
             browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + import);
-            browser.Find(By.CssSelector("a[data-field=result-url]")).Click();
+            browser.Click(By.CssSelector("a[data-field=result-url]"));
             var json = browser.Find(By.CssSelector("pre[data-field=result-url-json]")).Text;
             Assert.Contains("\"sku\": \"SKU-0002\"", json, StringComparison.Ordinal);
             // The page's Content-Security-Policy allowed both (a refused fetch or blob: would be an error here).
@@ -57,12 +57,12 @@ public sealed class ResultLinkTests
 
             // A refusal: said in the dashboard's error line, not a problem page in place of the dashboard.
             browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + missing);
-            browser.Find(By.CssSelector("a[data-field=result-url]")).Click();
+            browser.Click(By.CssSelector("a[data-field=result-url]"));
             Assert.Contains("There is no finished report 'no-such-report'", browser.Find(By.CssSelector("#notice .msg.error")).Text, StringComparison.Ordinal);
 
             // Another origin: followed as a plain link, so the key is not sent there (its answer is the API's 401).
             browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + elsewhere);
-            browser.Find(By.CssSelector("a[data-field=result-url]")).Click();
+            browser.Click(By.CssSelector("a[data-field=result-url]"));
             browser.Until(d => d.Url.StartsWith("http://localhost:", StringComparison.Ordinal), "the browser to follow the link to the other origin");
             Assert.Single(downloads.EnumerateFiles());
         }

@@ -28,16 +28,16 @@ public sealed class SchedulesTests(DashboardFixture fixture)
         browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).Text.Contains("paused", StringComparison.Ordinal), "the schedule paused");
         Assert.Contains("none", browser.Find(By.CssSelector("tr[data-schedule='report:nightly']")).Text, StringComparison.Ordinal);
 
-        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=trigger]")).Click();
+        browser.Click(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=trigger]"));
         browser.Until(d => d.FindElement(By.Id("notice")).Text.Contains("Schedule report:nightly enqueued job job_", StringComparison.Ordinal), "the triggered job");
         var lastRun = browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).FindElements(By.CssSelector("a[href^='#/jobs/job_']")).FirstOrDefault(), "the last run's job");
         Assert.Equal("queued", lastRun.Text);
 
-        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=resume]")).Click();
+        browser.Click(By.CssSelector("tr[data-schedule='report:nightly'] button[data-action=resume]"));
         browser.Until(d => d.FindElement(By.CssSelector("tr[data-schedule='report:nightly']")).Text.Contains("active", StringComparison.Ordinal), "the schedule resumed");
         browser.Screenshot("schedules");
 
-        browser.Find(By.CssSelector("tr[data-schedule='report:nightly'] a[href^='#/jobs/job_']")).Click();
+        browser.Click(By.CssSelector("tr[data-schedule='report:nightly'] a[href^='#/jobs/job_']"));
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "queued", "the schedule's job");
         Assert.Contains("\"rows\": 100", browser.Find(By.CssSelector("pre[data-field=payload]")).Text, StringComparison.Ordinal);
     }

@@ -44,7 +44,7 @@ public sealed class StepsAndSignalsTests
         // A payload that is not JSON: the API's problem is shown as every action's error is, and nothing changes.
         var payload = browser.Find(By.Id("signal-payload"));
         payload.SendKeys("{\"by\": ");
-        browser.Find(By.CssSelector("button[data-action=signal]")).Click();
+        browser.Click(By.CssSelector("button[data-action=signal]"));
         browser.Until(d => d.FindElement(By.CssSelector("#notice .msg.error[role=alert]")).Text.Contains("payload: is not JSON", StringComparison.Ordinal), "the API's refusal");
         Assert.Equal(JobState.Scheduled, (await server.Store.GetAsync("globex", jobId, CancellationToken.None))!.State);
 
@@ -53,7 +53,7 @@ public sealed class StepsAndSignalsTests
         payload = browser.Find(By.Id("signal-payload"));
         payload.Clear();
         payload.SendKeys(Approval);
-        browser.Find(By.CssSelector("button[data-action=signal]")).Click();
+        browser.Click(By.CssSelector("button[data-action=signal]"));
         browser.Until(d => d.FindElement(By.Id("notice")).Text.Contains("Signal 'approved' delivered", StringComparison.Ordinal), "the signal's delivery");
         browser.Until(d => d.FindElement(By.CssSelector("[data-field=status]")).Text == "success", "the job run again to its end");
 
