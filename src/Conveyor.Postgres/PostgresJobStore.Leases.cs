@@ -97,16 +97,18 @@ public sealed partial class PostgresJobStore
     // (small tables). $1 now, $2 limit. Returns the number of jobs deleted. Autovacuum reclaims the dead rows. Each
     // DELETE repeats its expiry condition outside its subquery: a row renewed while the DELETE waits for its lock is
     // re-read against that condition (the subquery's pick is not), so an idempotency key begun again, a rate line
-    // just taken from or a batch given more time stays.
+    // just taken from or a batch given more time stays. The jobs' pick is MATERIALIZED, so it runs once: a plan that
+    // ran it again for each row of a nested loop would find the rows this DELETE took skipped as locked and pick the
+    // next ones, past the limit.
     private const string PurgeTemplate = """
-        WITH purged AS (
-            DELETE FROM :"schema".jobs
-            WHERE id IN (
-                SELECT id FROM :"schema".jobs
-                WHERE state IN ('succeeded', 'partial', 'failed', 'cancelled') AND expires_at <= $1
-                ORDER BY expires_at
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED)
+        WITH doomed AS MATERIALIZED (
+            SELECT id FROM :"schema".jobs
+            WHERE state IN ('succeeded', 'partial', 'failed', 'cancelled') AND expires_at <= $1
+            ORDER BY expires_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), purged AS (
+            DELETE FROM :"schema".jobs WHERE id IN (SELECT id FROM doomed)
             RETURNING 1
         ), keys AS (
             DELETE FROM :"schema".idempotency_records
