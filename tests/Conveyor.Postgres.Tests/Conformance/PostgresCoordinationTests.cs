@@ -5,7 +5,7 @@ namespace Conveyor.Postgres.Tests.Conformance;
 
 public sealed class PostgresCoordinationTests : CoordinationTests
 {
-    private readonly PostgresTestSchema _schema = new();
+    private readonly PostgresTestSchema _schema = PostgresTestSchema.Reused();
 
     protected override ValueTask<IJobStore> CreateStoreAsync(FakeTimeProvider timeProvider) => _schema.CreateJobStoreAsync(timeProvider);
 

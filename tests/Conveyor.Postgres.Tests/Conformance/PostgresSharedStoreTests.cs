@@ -6,7 +6,7 @@ namespace Conveyor.Postgres.Tests.Conformance;
 /// <summary>Two store instances on one schema, as two server processes sharing one database.</summary>
 public sealed class PostgresSharedStoreTests : SharedStoreTests
 {
-    private readonly PostgresTestSchema _schema = new();
+    private readonly PostgresTestSchema _schema = PostgresTestSchema.Reused();
 
     /// <summary>Instances wake each other with NOTIFY.</summary>
     protected override bool InstancesNotifyEachOther => true;

@@ -5,7 +5,7 @@ namespace Conveyor.Postgres.Tests.Conformance;
 
 public sealed class PostgresWorkflowTests : WorkflowTests
 {
-    private readonly PostgresTestSchema _schema = new();
+    private readonly PostgresTestSchema _schema = PostgresTestSchema.Reused();
 
     protected override bool TakesReleasedJobs => true;
 
