@@ -24,16 +24,26 @@ public sealed class LocalPackageFeed : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var source = Path.Combine(Work, "source");
-        CopySources(source);
-        // One pack of everything under src/ and templates/ (the server included: it must come out with no package),
-        // each project built once.
-        var solution = Path.Combine(source, "Packages.slnx");
-        await File.WriteAllTextAsync(solution, "<Solution>\n" + string.Concat(
-            Directory.GetFiles(Path.Combine(source, "src"), "*.csproj", SearchOption.AllDirectories)
-                .Concat(Directory.GetDirectories(Path.Combine(source, "templates")).SelectMany(d => Directory.GetFiles(d, "*.csproj"))) // not the templates' own content
-                .Select(p => $"  <Project Path=\"{Path.GetRelativePath(source, p)}\" />\n")) + "</Solution>\n");
-        await RunAsync(source, "dotnet", "pack", solution, "-c", "Release", "-o", Packages, "-p:Version=" + Version, "-p:EnableSourceControlManagerQueries=false", "-nologo", "-v", "q");
+        if (BuiltPackageProjects() is { } built)
+        {
+            // The repository's own build of this run's configuration, up to date with its sources (eng/test.sh builds
+            // everything in Release before any test): packed as it is, in seconds, where building a copy takes minutes
+            // of both cores beside the other test projects. Nothing is restored or built, so the repository's build
+            // output stays as it was; only the pack's own files are written under obj/.
+            var projects = Path.Combine(Work, "Packages.slnx");
+            await File.WriteAllTextAsync(projects, Solution(Work, built));
+            await RunAsync(Root, "dotnet", "pack", projects, "-c", Configuration, "--no-build", "--no-restore", "-o", Packages, "-p:Version=" + Version, "-p:EnableSourceControlManagerQueries=false", "-nologo", "-v", "q");
+        }
+        else
+        {
+            // No such build (a test run of this project alone): a copy of the sources is built and packed, so that the
+            // run never rebuilds the repository under another version.
+            var source = Path.Combine(Work, "source");
+            CopySources(source);
+            var solution = Path.Combine(source, "Packages.slnx");
+            await File.WriteAllTextAsync(solution, Solution(source, PackageProjects(source)));
+            await RunAsync(source, "dotnet", "pack", solution, "-c", "Release", "-o", Packages, "-p:Version=" + Version, "-p:EnableSourceControlManagerQueries=false", "-nologo", "-v", "q");
+        }
 
         Directory.CreateDirectory(Apps);
         await File.WriteAllTextAsync(Path.Combine(Apps, "nuget.config"), $"""
@@ -81,6 +91,59 @@ public sealed class LocalPackageFeed : IAsyncLifetime
         output.Append(await stdout).Append(await stderr);
         Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited with {process.ExitCode}:\n{output}");
         return output.ToString();
+    }
+
+    /// <summary>The configuration this test project was built in (its output folder's parent).</summary>
+    private static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    /// <summary>
+    /// Every project under src/ and templates/ of <paramref name="root"/> (the server included: it must come out with no
+    /// package), not the templates' own content.
+    /// </summary>
+    private static string[] PackageProjects(string root) =>
+        [.. Directory.GetFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories)
+            .Concat(Directory.GetDirectories(Path.Combine(root, "templates")).SelectMany(d => Directory.GetFiles(d, "*.csproj")))];
+
+    /// <summary>A solution file in <paramref name="directory"/> of <paramref name="projects"/>.</summary>
+    private static string Solution(string directory, IEnumerable<string> projects) =>
+        "<Solution>\n" + string.Concat(projects.Select(p => $"  <Project Path=\"{Path.GetRelativePath(directory, p)}\" />\n")) + "</Solution>\n";
+
+    /// <summary>
+    /// The repository's package projects when each one that compiles has its assembly in this configuration's output,
+    /// written after every file of the project; otherwise null.
+    /// </summary>
+    private static string[]? BuiltPackageProjects()
+    {
+        var projects = PackageProjects(Root);
+        foreach (var project in projects)
+        {
+            var directory = Path.GetDirectoryName(project)!;
+            var name = Path.GetFileNameWithoutExtension(project);
+            var outputs = Path.Combine(directory, "bin", Configuration);
+            var assembly = Directory.Exists(outputs)
+                ? Directory.EnumerateFiles(outputs, name + ".dll", SearchOption.AllDirectories).FirstOrDefault()
+                : null;
+            if (File.ReadAllText(project).Contains("<IncludeBuildOutput>false</IncludeBuildOutput>", StringComparison.Ordinal))
+            {
+                continue; // the templates: content read as the pack runs
+            }
+
+            if (assembly is null)
+            {
+                return null;
+            }
+
+            var built = File.GetLastWriteTimeUtc(assembly);
+            var changed = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+                .Where(f => !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+                .Any(f => File.GetLastWriteTimeUtc(f) > built);
+            if (changed)
+            {
+                return null;
+            }
+        }
+
+        return projects;
     }
 
     /// <summary>The build inputs of the packages: the shared props, the readme and licence, src/ and templates/ without build output.</summary>
