@@ -39,8 +39,9 @@ fi
 
 # Two lanes side by side, each running its projects one after another: most tests wait on a store, a browser or a
 # child process, so two at a time finish sooner on two cores. Lane A holds every project that uses the shared
-# PostgreSQL (its restart tests stop it for everyone else), the Server tests' real processes and the two quick
-# in-process projects that even out the lanes (B's browser and packaging take longer); lane B the rest.
+# PostgreSQL (its restart tests stop it for everyone else: the Postgres and Server tests), the Redis tests and the
+# core's; lane B the browser, the HTTP API, the packages and the quick projects. In the last fresh-clone runs the
+# lanes took about the same time.
 # Each project's output is printed whole when it ends, so the log reads project by project.
 run_lane() {
   local lane=$1; shift
@@ -62,8 +63,8 @@ lane_a=() lane_b=()
 for proj in $(find tests samples -name '*.Tests.csproj' -not -path '*/bin/*' -not -path '*/obj/*' | sort); do
   case $(basename "$proj" .csproj) in
     Conveyor.Postgres.Tests) lane_a=("$proj" "${lane_a[@]}") ;;
-    Conveyor.Dashboard.Tests|Conveyor.Packaging.Tests) lane_b=("$proj" "${lane_b[@]}") ;;
-    Conveyor.Server.Tests|Conveyor.Cli.Tests|Conveyor.OpenTelemetry.Tests|Conveyor.Testing.Tests|Notes.Tests|Conveyor.Sqlite.Tests|Conveyor.Tests) lane_a+=("$proj") ;;
+    Conveyor.Dashboard.Tests|Conveyor.Packaging.Tests|Conveyor.AspNetCore.Tests) lane_b=("$proj" "${lane_b[@]}") ;;
+    Conveyor.Server.Tests|Conveyor.Redis.Tests|Conveyor.Tests) lane_a+=("$proj") ;;
     *) lane_b+=("$proj") ;;
   esac
 done
