@@ -36,7 +36,10 @@ public sealed partial class JobContext
     /// so the job fails without retrying (the <see cref="ArgumentException"/> that says why is its inner exception).
     /// </exception>
     /// <exception cref="InvalidOperationException">This attempt already ran (or skipped) a step of this name.</exception>
-    /// <exception cref="OperationCanceledException">The attempt lost the job's lease before the result was stored.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// The attempt was stopped, or its lease ended, before the step began (the step does not run), or the attempt lost
+    /// the job's lease before the result was stored.
+    /// </exception>
     public ValueTask<ReadOnlyMemory<byte>> RunStepAsync(string name, Func<CancellationToken, ValueTask<ReadOnlyMemory<byte>>> step)
     {
         ValidateStepName(name);
@@ -108,6 +111,16 @@ public sealed partial class JobContext
         if (steps.TryGetValue(name, out var stored))
         {
             return stored;
+        }
+
+        // A step does not begin once the attempt is stopped, nor past the end of the lease as this server knows it (the
+        // process was paused beyond it, or could not reach the store to extend it): the job may be running on another
+        // server by now, and the step's side effect would happen twice, side by side, before the store refused its result.
+        CancellationToken.ThrowIfCancellationRequested();
+        if (_timeProvider.GetUtcNow() > _run.LeaseHeldUntil)
+        {
+            _run.Stop(Server.StopReason.LeaseLost);
+            throw new OperationCanceledException($"Job {JobId} lost its lease before step '{name}' began (it ended at {InstantText.Format(_run.LeaseHeldUntil)}); another attempt may be running it.", CancellationToken);
         }
 
         var result = await step(CancellationToken).ConfigureAwait(false);

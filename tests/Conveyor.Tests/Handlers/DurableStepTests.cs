@@ -1,8 +1,12 @@
 using System.Collections.Concurrent;
 using Conveyor.Server;
 using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Handlers;
 
@@ -166,6 +170,38 @@ public sealed class DurableStepTests
     }
 
     /// <summary>A context without a store, as a handler's unit test has: its steps are kept in the context.</summary>
+    [Fact]
+    public async Task AStepReachedAfterTheLeaseEnded_DoesNotRun_AndTheAttemptEndsAsALostLease()
+    {
+        // A worker paused longer than its lease (a GC pause, a frozen VM, SIGSTOP) resumes in its handler: the job may
+        // be running on another server by now, so the step's side effect must not happen beside that attempt's.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ran = new ConcurrentQueue<int>();
+        var logs = new FakeLogCollector();
+        await using var harness = await ServerHarness.StartAsync(
+            store: DecidedStore.NotExtendingLeases(new InMemoryJobStore(time)),
+            configureServices: s => s.AddSingleton<TimeProvider>(time).AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)),
+            configureConveyor: c => c.AddHandler("test:paused", async (context, _) =>
+            {
+                await context.RunStepAsync("review", _ => ValueTask.CompletedTask);
+                if (context.Attempt == 1)
+                {
+                    time.Advance(JobServerOptions.DefaultLeaseDuration + TimeSpan.FromSeconds(1));
+                }
+
+                await context.RunStepAsync("publish", _ =>
+                {
+                    ran.Enqueue(context.Attempt);
+                    return ValueTask.CompletedTask;
+                });
+            }));
+        var job = await harness.Client.EnqueueAsync("test:paused", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+
+        await Eventually.HoldsAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 12 && r.Message.Contains(job.JobId, StringComparison.Ordinal)));
+        Assert.DoesNotContain(1, ran);
+        Assert.DoesNotContain((await harness.Store.GetStepsAsync(TenantId.Default, job.JobId, CancellationToken.None))!, step => step is { Name: "publish", Attempt: 1 });
+    }
+
     private static JobContext NewContext()
     {
         var job = new LeasedJob
@@ -178,7 +214,7 @@ public sealed class DurableStepTests
             Attempt = 1,
             MaxRetry = 3,
             LeaseToken = 7,
-            LeaseExpiresAt = DateTimeOffset.UnixEpoch,
+            LeaseExpiresAt = DateTimeOffset.MaxValue,
             CreatedAt = DateTimeOffset.UnixEpoch,
             EnqueuedAt = DateTimeOffset.UnixEpoch,
         };
