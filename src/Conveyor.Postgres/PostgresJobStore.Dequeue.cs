@@ -107,11 +107,13 @@ public sealed partial class PostgresJobStore
     // locks them, so the two never deadlock). Finished jobs release their unique key and
     // start their retention; a released job goes back to pending without counting the attempt, with progress 0 and
     // its enqueued_at kept (its place at the head of the queue, as a recovered job), and its queue is NOTIFYed; a
-    // snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept (any other
-    // outcome clears it). Every acknowledged job leaves the active state, so a job of a queue under a concurrency limit
-    // frees a slot: that queue is NOTIFYed too, in the same transaction (delivered when it commits, so never before the
-    // slot is free), and a server whose dequeue was held back by the limit takes the next job without waiting for its
-    // poll. That NOTIFY carries this store's echo mark: the acknowledgement batcher wakes this process's fetcher itself.
+    // snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept (any other outcome
+    // clears it). A release or snooze that leaves no attempt clears started_at too (the job never started; after an
+    // attempt that counted, the start stays this lease's, no earlier one being kept). Every acknowledged job leaves the
+    // active state, so a job of a queue under a concurrency limit frees a slot: that queue is NOTIFYed too, in the same
+    // transaction (delivered when it commits, so never before the slot is free), and a server whose dequeue was held back
+    // by the limit takes the next job without waiting for its poll. That NOTIFY carries this store's echo mark: the
+    // acknowledgement batcher wakes this process's fetcher itself.
     // A finished job's flow flag is cleared here, as the row trigger jobs_flow_finishing (migration 0019) would clear
     // it, so that trigger is not called once per workflow job (the statement trigger reads the flag from the old rows).
     // Each job is found by its key: its state is compared as `state || ''`, which no index on state serves. Compared
@@ -141,6 +143,7 @@ public sealed partial class PostgresJobStore
                 result_url = CASE WHEN a.effective IN (0, 1) THEN a.result_url ELSE j.result_url END,
                 errors = j.errors || a.errors,
                 attempts = CASE WHEN a.outcome IN (5, 6) THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                started_at = CASE WHEN a.outcome IN (5, 6) AND j.attempts <= 1 THEN NULL ELSE j.started_at END,
                 scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
                 snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
                 completed_at = CASE WHEN a.finished THEN $8 END,

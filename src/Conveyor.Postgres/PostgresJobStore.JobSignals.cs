@@ -18,7 +18,8 @@ public sealed partial class PostgresJobStore
     // the stored signal's result or null): a stored signal of any of the names wins (the first in $3's order; an empty
     // result is a recorded timeout), then a cancel request, then the deadline (recorded as an empty signal step when $7;
     // otherwise $4 is no one wait's deadline, and each decides its own at the next attempt), and otherwise the job is
-    // parked as a snooze parks it: scheduled until $4, the attempt not counted, the reason kept.
+    // parked as a snooze parks it: scheduled until $4, the attempt not counted (nor its start, as AcknowledgeTemplate
+    // says), the reason kept.
     private const string AwaitSignalTemplate = """
         WITH job AS (
             SELECT id, attempts, cancel_requested FROM :"schema".jobs
@@ -32,7 +33,8 @@ public sealed partial class PostgresJobStore
             FROM job WHERE NOT job.cancel_requested AND NOT EXISTS (SELECT 1 FROM stored) AND $4 <= $5 AND $7
             RETURNING job_id
         ), parked AS (
-            UPDATE :"schema".jobs j SET state = 'scheduled', attempts = greatest(j.attempts - 1, 0), scheduled_at = $4,
+            UPDATE :"schema".jobs j SET state = 'scheduled', attempts = greatest(j.attempts - 1, 0),
+                started_at = CASE WHEN j.attempts > 1 THEN j.started_at END, scheduled_at = $4,
                 snooze_reason = $6, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $5
             FROM job WHERE j.id = job.id AND NOT job.cancel_requested AND NOT EXISTS (SELECT 1 FROM stored) AND $4 > $5
             RETURNING j.id
