@@ -61,14 +61,14 @@ local function apply(i, handBacks)
       redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr', 'sn')
       redis.call('ZADD', STATE_KEY.retrying, ARGV[i + 3], id)
     elseif state == 'scheduled' then
-      -- Snoozed: waits for its time; the attempt does not count.
-      redis.call('HSET', jk, 'st', 'scheduled', 'sa', ARGV[i + 3], 'u', now, 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)),
-        'sn', ARGV[i + 9])
+      -- Snoozed: waits for its time; the attempt does not count, nor its start (uncount_attempt).
+      local attempts = uncount_attempt(jk, v[4])
+      redis.call('HSET', jk, 'st', 'scheduled', 'sa', ARGV[i + 3], 'u', now, 'a', attempts, 'sn', ARGV[i + 9])
       redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
       redis.call('ZADD', STATE_KEY.scheduled, ARGV[i + 3], id)
     elseif state == 'pending' then
-      -- Released at shutdown: the attempt does not count.
-      local fields = { 'a', int(math.max((tonumber(v[4]) or 1) - 1, 0)) }
+      -- Released at shutdown: the attempt does not count, nor its start (uncount_attempt).
+      local fields = { 'a', uncount_attempt(jk, v[4]) }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
       return_to_head(jk, id, now)

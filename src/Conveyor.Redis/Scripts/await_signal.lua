@@ -29,9 +29,9 @@ if tonumber(due) <= tonumber(now) then
   end
   return { 3 }
 end
--- Parked: the snooze of acknowledge.lua (the attempt does not count, the reason is kept in sn).
+-- Parked: the snooze of acknowledge.lua (the attempt does not count, nor its start; the reason is kept in sn).
 redis.call('ZREM', ACTIVE, id)
-redis.call('HSET', jk, 'st', 'scheduled', 'sa', due, 'u', now, 'a', int(math.max((tonumber(v[3]) or 1) - 1, 0)), 'sn', ARGV[7])
+redis.call('HSET', jk, 'st', 'scheduled', 'sa', due, 'u', now, 'a', uncount_attempt(jk, v[3]), 'sn', ARGV[7])
 redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
 redis.call('ZADD', STATE_KEY.scheduled, due, id)
 return { 1 }

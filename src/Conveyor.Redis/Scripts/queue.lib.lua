@@ -160,6 +160,15 @@ local function finish(jk, id, state, now, retention, extra, flagged, batch)
   if flagged then flow_finished(QUEUE_BASE, id, state, now, batch) end
 end
 
+-- The attempt count of a job handed back without its attempt counting (released, snoozed, parked for a signal), from
+-- its count 'a' under the lease: one less. The start ('s') goes with the attempt when none is left, since the job never
+-- started; after an attempt that counted it stays this lease's, as no earlier start is kept.
+local function uncount_attempt(jk, attempts)
+  local left = math.max((tonumber(attempts) or 1) - 1, 0)
+  if left == 0 then redis.call('HDEL', jk, 's') end
+  return int(left)
+end
+
 -- Makes a job pending now, at the back of the queue.
 local function make_pending(jk, id, now)
   redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
