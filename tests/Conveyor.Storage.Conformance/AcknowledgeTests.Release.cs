@@ -75,4 +75,36 @@ public abstract partial class AcknowledgeTests
         Assert.Equal(JobState.Pending, job.State);
         Assert.Equal(0, job.Progress);
     }
+
+    [Fact]
+    public async Task Ack_ReleasedOnItsFirstAttempt_HasNoStartedAt()
+    {
+        // The attempt does not count, so the job never started: a start time would read as a run that never was.
+        var leased = await LeaseAsync();
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(0, job.Attempts);
+        Assert.Null(job.StartedAt);
+    }
+
+    [Fact]
+    public async Task Ack_ReleasedAfterAnAttemptRan_KeepsTheStartOfTheLeaseItHandsBack()
+    {
+        // No store keeps the earlier attempt's start once the next lease overwrote it (JobInfo.StartedAt).
+        var leased = await LeaseAsync();
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Retry, Error(1), retryAt: Now)));
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await Store.PromoteDueAsync(10, Ct);
+        var second = await DequeueOneAsync();
+        var secondStart = Now;
+        Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.True(await AckAsync(Ack(second, AckOutcome.Released)));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(secondStart, job.StartedAt);
+    }
 }

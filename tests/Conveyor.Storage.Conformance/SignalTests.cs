@@ -46,6 +46,20 @@ public abstract partial class SignalTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task AwaitSignal_ParkedOnItsFirstAttempt_HasNoStartedAt()
+    {
+        // A park is a snooze: the attempt does not count, and the start of a lease that does not count is not kept.
+        var until = Now.AddHours(2);
+        var leased = await RunUntilWaitAsync(until);
+
+        Assert.Equal(JobSignalWaitOutcome.Parked, (await AwaitAsync(leased, until)).Outcome);
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(0, job.Attempts);
+        Assert.Null(job.StartedAt);
+    }
+
+    [Fact]
     public async Task Signal_ToAJobParkedForIt_ResumesItAtOnce_AndTheNextAttemptGetsThePayload()
     {
         var until = Now.AddHours(2);

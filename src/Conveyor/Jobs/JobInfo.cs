@@ -65,7 +65,13 @@ public sealed record JobInfo
     /// <summary>When the job last changed.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>When its latest attempt started.</summary>
+    /// <summary>
+    /// When its latest attempt started (a worker leased it); null until one has. A lease handed back without its attempt
+    /// counting (<see cref="AckOutcome.Released"/>, <see cref="AckOutcome.Snoozed"/>, a park waiting for a
+    /// signal) takes its start back with it when no attempt is left, so a job whose <see cref="Attempts"/> is 0 has none.
+    /// After an attempt that counted, such a hand-back leaves the start of the lease it hands back: no store keeps the
+    /// earlier start.
+    /// </summary>
     public DateTimeOffset? StartedAt { get; init; }
 
     /// <summary>When it finished (succeeded, partly succeeded, failed or was cancelled).</summary>

@@ -24,16 +24,19 @@ public enum AckOutcome
     /// <summary>
     /// Handed back at shutdown: state pending at once, at the head of its queue with its pending-since kept (as a
     /// recovered job), progress 0; the attempt count goes down by one (the attempt does not count), no error
-    /// recorded. A job whose cancellation was requested while it ran ends cancelled instead.
+    /// recorded. The lease's start goes with the attempt: a job left with no attempt has no
+    /// <see cref="JobInfo.StartedAt"/> (it never started); one that ran an earlier attempt keeps this lease's start, as
+    /// no store keeps the earlier one. A job whose cancellation was requested while it ran ends cancelled instead.
     /// </summary>
     Released = 5,
 
     /// <summary>
     /// Handed back to wait: state scheduled until <see cref="JobAcknowledgement.SnoozeUntil"/>, the attempt count goes
-    /// down by one (the attempt does not count), no error recorded, <see cref="JobAcknowledgement.SnoozeReason"/> kept
-    /// on the job (<see cref="JobInfo.SnoozeReason"/>). For a job that cannot run here and now through no fault of its
-    /// own: no handler for its type in this server, a limit that is full, a handler that asks to wait. A job whose
-    /// cancellation was requested while it ran ends cancelled instead.
+    /// down by one (the attempt does not count) and its start goes with it as for <see cref="Released"/>, no error
+    /// recorded, <see cref="JobAcknowledgement.SnoozeReason"/> kept on the job (<see cref="JobInfo.SnoozeReason"/>).
+    /// For a job that cannot run here and now through no fault of its own: no handler for its type in this server, a
+    /// limit that is full, a handler that asks to wait. A job whose cancellation was requested while it ran ends
+    /// cancelled instead.
     /// </summary>
     Snoozed = 6,
 }

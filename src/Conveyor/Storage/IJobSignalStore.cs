@@ -23,8 +23,8 @@ public interface IJobSignalStore
     /// <paramref name="recordTimeout"/> the timeout is recorded on the job (an empty <c>$signal:</c> step, so a later
     /// delivery is refused with <see cref="JobSignalResult.WaitTimedOut"/>); without it nothing is recorded, and the next
     /// attempt's waits each decide their own;</item>
-    /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted, the
-    /// lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
+    /// <item>otherwise the job is parked: state scheduled until <paramref name="until"/>, the attempt not counted (nor its
+    /// start, as for <see cref="AckOutcome.Snoozed"/>), the lease gone, <paramref name="reason"/> kept as its snooze reason: <see cref="JobSignalWaitOutcome.Parked"/>. A
     /// delivery of any of the signals makes it pending at once; the promoter makes it pending at <paramref name="until"/>.
     /// The reason is a park's (<see cref="JobSignal.WaitReason(IReadOnlyList{string}, DateTimeOffset)"/> of
     /// <paramref name="names"/>): it is what tells a delivery of any of them that the job is parked for it

@@ -309,23 +309,36 @@ public sealed partial class InMemoryJobStore
                 return false;
             case AckOutcome.Released when !cancelRequested:
                 // Shutdown is not the job's fault: the attempt does not count, and the job keeps its place.
-                job.Attempts = Math.Max(0, job.Attempts - 1);
+                UncountAttempt(job);
                 job.Progress = 0;
                 MoveTo(job, JobState.Pending, now, keepPlace: true);
                 return true;
             case AckOutcome.Snoozed when !cancelRequested:
                 // Waiting is not the job's fault either: the attempt does not count.
-                job.Attempts = Math.Max(0, job.Attempts - 1);
+                UncountAttempt(job);
                 job.ScheduledAt = ack.SnoozeUntil ?? now;
                 MoveTo(job, JobState.Scheduled, now);
                 return false;
             case AckOutcome.Released or AckOutcome.Snoozed:
-                job.Attempts = Math.Max(0, job.Attempts - 1);
+                UncountAttempt(job);
                 MoveTo(job, JobState.Cancelled, now);
                 return false;
             default:
                 MoveTo(job, JobState.Cancelled, now);
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// Takes back the attempt a hand-back does not count, and its start with it when no attempt is left: a job that
+    /// never ran has no start. After an attempt that counted, the start stays the handed-back lease's (AckOutcome.Released).
+    /// </summary>
+    private static void UncountAttempt(JobRecord job)
+    {
+        job.Attempts = Math.Max(0, job.Attempts - 1);
+        if (job.Attempts == 0)
+        {
+            job.StartedAt = null;
         }
     }
 
