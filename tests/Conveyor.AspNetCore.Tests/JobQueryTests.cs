@@ -33,7 +33,7 @@ public sealed class JobQueryTests
     }
 
     [Fact]
-    public async Task Get_JobOfATypeNoServerHereHandles_IsScheduledWithItsSnoozedReasonAndNoError()
+    public async Task Get_JobOfATypeNoServerHereHandles_IsScheduledWithItsSnoozedReason_NoErrorAndNoStart()
     {
         // No attempt counted: a lease long enough that a loaded machine cannot lose it before the snooze is stored.
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["JobTypes:0"] = "remote:work" }, withWorkers: true,
@@ -47,6 +47,9 @@ public sealed class JobQueryTests
         Assert.Equal(0, job.GetProperty("attempts").GetInt32());
         Assert.Equal(0, job.GetProperty("errors").GetArrayLength());
         Assert.NotEqual(JsonValueKind.Null, job.GetProperty("scheduled_at").ValueKind);
+
+        // The lease it was handed back from did not count: a start time would say a worker ran it.
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("started_at").ValueKind);
     }
 
     [Fact]
