@@ -168,6 +168,40 @@ public abstract partial class AcknowledgeTests
     }
 
     [Fact]
+    public async Task Ack_SnoozeOfJobWithCancelRequestOnItsFirstAttempt_IsCancelledWithNoAttemptCounted()
+    {
+        // Cancelled or not, a hand-back's attempt does not count: the job never started.
+        var leased = await LeaseAsync();
+        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
+
+        Assert.True(await AckAsync(Snooze(leased, TimeSpan.FromSeconds(30))));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(0, job.Attempts);
+        Assert.Null(job.StartedAt);
+    }
+
+    [Fact]
+    public async Task Ack_SnoozeOfJobWithCancelRequestAfterAnAttemptRan_IsCancelledCountingOnlyThatAttempt()
+    {
+        var leased = await LeaseAsync();
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Retry, Error(1), retryAt: Now)));
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await Store.PromoteDueAsync(10, Ct);
+        var second = await DequeueOneAsync();
+        var secondStart = Now;
+        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
+
+        Assert.True(await AckAsync(Snooze(second, TimeSpan.FromMinutes(1))));
+
+        var job = await GetAsync(leased.Id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(secondStart, job.StartedAt);
+    }
+
+    [Fact]
     public async Task Ack_Snoozed_ReasonIsClearedWhenTheNextAttemptEnds()
     {
         var leased = await LeaseAsync();

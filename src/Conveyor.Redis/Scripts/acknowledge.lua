@@ -9,11 +9,11 @@
 -- the attempt's error as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'),
 -- result, result URL (''), snooze reason ('').
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
--- cancelled it expects it never to run again. A snooze keeps its reason on the job (field sn); any other
--- outcome clears it (a write only for a job that has one). A job with the flow flag (fl) resolves its batch and
--- dependants in the same call (flow.lib.lua; the call's members of one batch are counted in it together). Released
--- jobs are applied first (see the loops at the end); ARGV[8] names no queue that another script of the call hands a
--- job back into (RedisJobStore.TakeQueues).
+-- cancelled it expects it never to run again; a release or snooze still does not count its attempt (nor its start).
+-- A snooze keeps its reason on the job (field sn); any other outcome clears it (a write only for a job that has one).
+-- A job with the flow flag (fl) resolves its batch and dependants in the same call (flow.lib.lua; the call's members
+-- of one batch are counted in it together). Released jobs are applied first (see the loops at the end); ARGV[8] names
+-- no queue that another script of the call hands a job back into (RedisJobStore.TakeQueues).
 -- Returns how many applied; with a hand-off, an array: how many applied, then 14 entries per job leased: its queue and
 -- dequeue.lua's 13 fields.
 local now = ARGV[3]
@@ -75,6 +75,8 @@ local function apply(i, handBacks)
       if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else
+      -- A release or snooze of a job whose cancellation was requested ends it, its attempt still not counted.
+      if not recorded then extra[#extra + 1] = 'a'; extra[#extra + 1] = uncount_attempt(jk, v[4]) end
       finish(jk, id, state, now, v[3], extra, v[8] == '1', batch)
       if v[7] then redis.call('HDEL', jk, 'sn') end
     end

@@ -5,12 +5,13 @@
 -- whose places are counter values (positive, or negated for a recovered job) far below 2^40, and among the jobs handed
 -- back in the order they had, however many acknowledgements handed them back. A job handed back again goes ahead by
 -- 2^40 more; the place is its next lease token, which therefore never repeats one of its own. No error is recorded. A
--- job whose cancellation was requested is cancelled instead (retention starts), so that the request is not lost.
+-- job whose cancellation was requested is cancelled instead (retention starts), so that the request is not lost; its
+-- attempt does not count either, nor its start, whatever the job ends as.
 -- Parameters: @id, @lease_token, @now. Result: 1 row changed if applied, 0 if the lease was lost.
 UPDATE jobs
 SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
-    attempts = CASE WHEN cancel_requested THEN attempts ELSE max(attempts - 1, 0) END,
-    started_at = CASE WHEN cancel_requested OR attempts > 1 THEN started_at END,
+    attempts = max(attempts - 1, 0),
+    started_at = CASE WHEN attempts > 1 THEN started_at END,
     progress = CASE WHEN cancel_requested THEN progress ELSE 0 END,
     pending_seq = CASE WHEN cancel_requested THEN pending_seq ELSE lease_token - 1099511627776 END,
     completed_at = CASE WHEN cancel_requested THEN @now END,

@@ -26,7 +26,9 @@ public enum AckOutcome
     /// recovered job), progress 0; the attempt count goes down by one (the attempt does not count), no error
     /// recorded. The lease's start goes with the attempt: a job left with no attempt has no
     /// <see cref="JobInfo.StartedAt"/> (it never started); one that ran an earlier attempt keeps this lease's start, as
-    /// no store keeps the earlier one. A job whose cancellation was requested while it ran ends cancelled instead.
+    /// no store keeps the earlier one. A job whose cancellation was requested while it ran ends cancelled instead, its
+    /// attempt still not counted (and its start gone with it as above): a hand-back's attempt never counts, whatever
+    /// the job ends as.
     /// </summary>
     Released = 5,
 
@@ -36,7 +38,7 @@ public enum AckOutcome
     /// recorded, <see cref="JobAcknowledgement.SnoozeReason"/> kept on the job (<see cref="JobInfo.SnoozeReason"/>).
     /// For a job that cannot run here and now through no fault of its own: no handler for its type in this server, a
     /// limit that is full, a handler that asks to wait. A job whose cancellation was requested while it ran ends
-    /// cancelled instead.
+    /// cancelled instead, its attempt still not counted (nor its start), as for <see cref="Released"/>.
     /// </summary>
     Snoozed = 6,
 }
