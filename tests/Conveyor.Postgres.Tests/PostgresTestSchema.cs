@@ -112,8 +112,12 @@ public sealed class PostgresTestSchema : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes every row but the migrations' record, triggers off (the tables are emptied together, so nothing they
+    /// Empties every table but the migrations' record, triggers off (the tables are emptied together, so nothing they
     /// keep in step can disagree). False when the schema was never migrated or cannot be emptied: it is dropped.
+    /// TRUNCATE rather than DELETE: it also forgets the tables' statistics, so the next test plans its statements as on
+    /// a new store. A table emptied by DELETE and then analyzed reads as holding no rows however many pages it has,
+    /// and the next test's thousands of rows were planned as one (nested loops over the whole table: an acknowledgement
+    /// of 8,000 batch members ran past the command timeout).
     /// </summary>
     private async Task<bool> TryEmptyAsync(NpgsqlConnection connection)
     {
@@ -125,11 +129,9 @@ public sealed class PostgresTestSchema : IAsyncDisposable
                     RAISE EXCEPTION 'not migrated';
                 END IF;
                 SET LOCAL session_replication_role = replica;
-                FOR t IN SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-                         WHERE schemaname = current_setting('conveyor_test.schema') AND tablename <> 'schema_migrations'
-                LOOP
-                    EXECUTE 'DELETE FROM ' || t;
-                END LOOP;
+                SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO t FROM pg_tables
+                WHERE schemaname = current_setting('conveyor_test.schema') AND tablename <> 'schema_migrations';
+                EXECUTE 'TRUNCATE ' || t;
             END $$;
             """;
         try
