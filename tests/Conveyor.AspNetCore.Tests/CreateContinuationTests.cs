@@ -127,7 +127,6 @@ public sealed class CreateContinuationTests
     [Theory]
     [InlineData("""{"type": "test:noop", "after": "job_1"}""", "after")]
     [InlineData("""{"type": "test:noop", "after": {"id": "job_1"}}""", "after")]
-    [InlineData("""{"type": "test:noop", "after": null}""", "after")]
     [InlineData("""{"type": "test:noop", "after": []}""", "after")]
     [InlineData("""{"type": "test:noop", "after": ["job_1", "job_2", "job_1"]}""", "after[2]")]
     [InlineData("""{"type": "test:noop", "after": ["job_1", 2]}""", "after[1]")]
@@ -135,7 +134,6 @@ public sealed class CreateContinuationTests
     [InlineData("""{"type": "test:noop", "after": ["job 1"]}""", "after[0]")]
     [InlineData("""{"type": "test:noop", "after": [""]}""", "after[0]")]
     [InlineData("""{"type": "test:noop", "after": ["job_1"], "on_dependency_failure": "ignore"}""", "on_dependency_failure")]
-    [InlineData("""{"type": "test:noop", "after": ["job_1"], "on_dependency_failure": null}""", "on_dependency_failure")]
     [InlineData("""{"type": "test:noop", "on_dependency_failure": "run"}""", "on_dependency_failure")]
     public async Task Post_BadAfterOrPolicy_Is400NamingTheField_AndStoresNothing(string body, string field)
     {

@@ -117,7 +117,6 @@ public sealed class CreateWorkflowTests
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": ["c"]}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"]}, {"name": "c", "job": {"type": "test:noop"}, "after": ["b"]}]}""", "steps[1].after[0]")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": "explode"}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": 1}]}""", "steps[0].on_dependency_failure")]
-    [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": null}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "on_dependency_failure": "run"}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": [], "on_dependency_failure": "fail"}]}""", "steps[0].on_dependency_failure")]
     [InlineData("""{"steps": [{"name": "a", "job": {"type": "test:noop"}}], "retention_seconds": -1}""", "retention_seconds")]

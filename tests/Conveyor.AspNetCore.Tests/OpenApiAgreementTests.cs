@@ -112,7 +112,14 @@ public sealed class OpenApiAgreementTests
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"]}""");
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"], "on_dependency_failure": "run"}""");
         await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": []}""", "after");
-        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null}""", "after");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null}""");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"], "on_dependency_failure": null}""");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null, "on_dependency_failure": null}""");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null, "on_dependency_failure": "run"}""", "on_dependency_failure");
+        await RefusedByBothAsync(app, contract, "POST", "/workflows", "/workflows", """{"steps": [{"name": "a", "job": {"type": "test:noop"}, "after": [], "on_dependency_failure": "run"}]}""", "steps[0].on_dependency_failure");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "unique_key": "k", "unique_for_seconds": null}""", "unique_for_seconds");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "unique_key": null, "unique_for_seconds": 5}""", "unique_key");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "process_at": null, "process_in_seconds": 5}""");
         await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": "job_1"}""", "after");
         await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": [{{tooMany}}]}""", "after");
         await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": ["job_1", "job_1"]}""", "after[1]");

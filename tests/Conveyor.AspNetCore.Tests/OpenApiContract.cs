@@ -92,6 +92,9 @@ internal sealed class OpenApiContract
     public void AssertInvalid(JsonNode schema, string json, string what) =>
         Assert.False(Evaluate(schema, json).IsValid, $"{what}: the schema accepts a body the server refuses: {json}");
 
+    /// <summary>Whether a JSON text matches a schema of the document.</summary>
+    public bool IsValid(JsonNode schema, string json) => Evaluate(schema, json).IsValid;
+
     private EvaluationResults Evaluate(JsonNode schema, string json)
     {
         var wrapper = schema.DeepClone().AsObject();

@@ -377,7 +377,7 @@ public sealed class OpenApiContractTests
         var step = workflowBody["properties"]!["steps"]!["items"]!;
         Assert.Equal(WorkflowsApi.WorkflowRequestParser.StepFields.Order(), step["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal(new[] { "job", "name" }, step["required"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
-        Assert.Equal(JobsApi.DependencyFailurePolicy.Names, step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(JobsApi.DependencyFailurePolicy.Names.Append<string?>(null), step["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v?.GetValue<string>()));
         contract.AssertValid(workflowBody, """{"name": "monthly", "steps": [{"name": "a", "job": {"type": "test:noop"}}, {"name": "b", "job": {"type": "test:noop"}, "after": ["a"], "on_dependency_failure": "fail"}], "retention_seconds": 60}""", "a workflow");
         Assert.NotNull(workflow["responses"]!["201"]!["headers"]!["Location"]);
         foreach (var (method, path) in new[] { ("POST", "/batches"), ("POST", "/batches/{batchId}/jobs"), ("POST", "/workflows") })
@@ -400,7 +400,7 @@ public sealed class OpenApiContractTests
         Assert.Equal(CreateJobRequestParser.Fields.Concat(CreateJobRequestParser.ContinuationFields).Order(), body["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal("type", Assert.Single(body["required"]!.AsArray())!.GetValue<string>());
         Assert.Equal(JobDependenciesParser.MaxAfter, body["properties"]!["after"]!["maxItems"]!.GetValue<int>());
-        Assert.Equal(DependencyFailurePolicy.Names, body["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(DependencyFailurePolicy.Names.Append<string?>(null), body["properties"]!["on_dependency_failure"]!["enum"]!.AsArray().Select(v => v?.GetValue<string>()));
         contract.AssertValid(body, """{"type": "test:noop", "after": ["job_31c8927959d5442e90e3a6bc5a9188ec", "idem_0"], "on_dependency_failure": "fail"}""", "a continuation");
         Assert.False(body["additionalProperties"]!.GetValue<bool>());
         contract.AssertValid(body, """{"type": "test:note", "payload": {"note_id": 42}, "queue": "critical", "max_retry": 3, "timeout_seconds": 30, "deadline": "2030-01-31T09:30:00Z", "process_at": "2030-01-31T09:00:00Z", "unique_key": "daily", "unique_for_seconds": 3600, "retention_seconds": 86400}""", "a full body");

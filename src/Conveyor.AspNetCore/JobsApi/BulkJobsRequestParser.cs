@@ -90,7 +90,7 @@ internal static class BulkJobsRequestParser
         list = [.. list.Distinct(StringComparer.Ordinal)];
 
         var scope = new JobQuery { Tenant = caller.Tenant };
-        if (root.TryGetProperty("tenant", out var tenant))
+        if (JsonRequest.TryGetOptional(root, "tenant", out var tenant))
         {
             if (tenant.ValueKind != JsonValueKind.String)
             {
@@ -163,7 +163,7 @@ internal static class BulkJobsRequestParser
             return null;
         }
 
-        if (root.TryGetProperty("cursor", out var cursor) && cursor.ValueKind != JsonValueKind.Null)
+        if (JsonRequest.TryGetOptional(root, "cursor", out var cursor))
         {
             if (cursor.ValueKind != JsonValueKind.String || !JobCursor.TryDecode(cursor.GetString(), out _))
             {
@@ -174,7 +174,7 @@ internal static class BulkJobsRequestParser
             query = query with { Cursor = cursor.GetString() };
         }
 
-        if (root.TryGetProperty("limit", out var limit))
+        if (JsonRequest.TryGetOptional(root, "limit", out var limit))
         {
             if (!JsonWholeNumber.TryGet(limit, out int n) || n < 1 || n > MaxJobs)
             {

@@ -72,6 +72,12 @@ internal static class CreateJobRequestParser
                 return null;
             }
 
+            if (value.ValueKind == JsonValueKind.Null && IsOptional(name, continuation))
+            {
+                // As every optional field of the API: null is the field left out.
+                continue;
+            }
+
             try
             {
                 if (!TryApply(name, value, now, continuation, ref type, ref payload, ref options, out error))
@@ -87,7 +93,7 @@ internal static class CreateJobRequestParser
             }
         }
 
-        if (options.After is null && seen.Contains(DependencyFailurePolicy.Field))
+        if (options.After is null && JsonRequest.TryGetOptional(root, DependencyFailurePolicy.Field, out _))
         {
             error = new ParseError(DependencyFailurePolicy.Field, "goes with after: it says what this job does when a job it waits for does not succeed, and this job waits for none.");
             return null;
@@ -95,6 +101,10 @@ internal static class CreateJobRequestParser
 
         return Finish(type, payload, options, now, out error);
     }
+
+    /// <summary>A field of this job that may be left out (so may be null): any but type; after and its policy only with <paramref name="continuation"/>.</summary>
+    private static bool IsOptional(string name, bool continuation) =>
+        name != "type" && (Fields.Contains(name) || (continuation && ContinuationFields.Contains(name)));
 
     private static bool TryApply(string name, JsonElement value, DateTimeOffset now, bool continuation, ref string? type, ref ReadOnlyMemory<byte> payload, ref JobOptions options, out ParseError? error)
     {

@@ -18,8 +18,8 @@ internal static class DependencyFailurePolicy
     private static readonly ContinuationCondition[] Conditions = [ContinuationCondition.Succeeded, ContinuationCondition.SucceededElseFail, ContinuationCondition.Finished];
 
     /// <summary>
-    /// The condition <paramref name="value"/> names; false with a refusal of <paramref name="field"/> for anything else,
-    /// null included (absent means "cancel", as an absent queue means the default one, but "queue": null is refused).
+    /// The condition <paramref name="value"/> names; false with a refusal of <paramref name="field"/> for anything else.
+    /// The callers read null as absent ("cancel"), as for every optional field, before asking.
     /// </summary>
     public static bool TryRead(JsonElement value, string field, out ContinuationCondition condition, out ParseError? error)
     {

@@ -242,14 +242,22 @@ internal static class JsonRequest
     }
 
     /// <summary>
+    /// The optional field <paramref name="field"/> of the object <paramref name="value"/>; false when it is absent or null.
+    /// The API's one rule for every optional field of every body: null is the same as leaving the field out (a client
+    /// that writes null for "not given" is read as one that omits it), and the OpenAPI document marks the field nullable.
+    /// </summary>
+    public static bool TryGetOptional(JsonElement value, string field, out JsonElement property) =>
+        value.TryGetProperty(field, out property) && property.ValueKind != JsonValueKind.Null;
+
+    /// <summary>
     /// The optional field <paramref name="field"/> of the object <paramref name="value"/>, a positive number of seconds
-    /// (null when absent); false with the field named when it is not one.
+    /// (null when absent or null); false with the field named when it is not one.
     /// </summary>
     public static bool TryGetOptionalSeconds(JsonElement value, string field, out TimeSpan? seconds, out ParseError? error)
     {
         seconds = null;
         error = null;
-        if (!value.TryGetProperty(field, out var secondsValue))
+        if (!TryGetOptional(value, field, out var secondsValue))
         {
             return true;
         }

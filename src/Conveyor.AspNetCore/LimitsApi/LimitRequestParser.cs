@@ -46,6 +46,12 @@ internal static class LimitRequestParser
                 return null;
             }
 
+            if (value.ValueKind == JsonValueKind.Null && fields.Contains(field) && !IsRequired(field))
+            {
+                // As every optional field of the API: null is the field left out.
+                continue;
+            }
+
             switch (field)
             {
                 case "queue":
@@ -64,11 +70,6 @@ internal static class LimitRequestParser
                     queue = value.GetString();
                     break;
                 case "job_type":
-                    if (value.ValueKind == JsonValueKind.Null)
-                    {
-                        break;
-                    }
-
                     if (value.ValueKind != JsonValueKind.String || !JobType.IsValid(value.GetString()))
                     {
                         error = new ParseError(field, $"must be a job type ('domain:action', lowercase, at most {JobType.MaxLength} characters) or null for every type of the queue; got {CreateJobRequestParser.DescribeValue(value)}.");
@@ -169,6 +170,9 @@ internal static class LimitRequestParser
             Source = LimitSource.Api,
         };
     }
+
+    /// <summary>The fields a body of its kind must have; the others (job_type, partition, burst) may be left out or null.</summary>
+    private static bool IsRequired(string field) => field is "queue" or "max" or "limit" or "period_seconds";
 
     private static bool TryGetWhole(JsonElement value, string field, int min, int max, out int number, out ParseError? error)
     {

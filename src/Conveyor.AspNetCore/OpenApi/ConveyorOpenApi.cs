@@ -61,6 +61,9 @@ internal static class ConveyorOpenApi
     /// <summary>A job type (<see cref="JobType.IsValid"/>); the length limit is given separately.</summary>
     public const string JobTypePattern = "^[a-z0-9_.-]+:[a-z0-9_.-]+$";
 
+    /// <summary>How every request body reads its fields (the one null rule, see <c>JsonRequest.TryGetOptional</c>).</summary>
+    private const string AnyOtherField = "Any other field is refused. A field that may be left out may also be null, which is the same as leaving it out.";
+
     public static void Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer((document, context, _) =>
@@ -243,7 +246,7 @@ internal static class ConveyorOpenApi
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = true,
-                    Description = "The job: its type, payload and options, and the jobs it waits for. Any other field is refused.",
+                    Description = "The job: its type, payload and options, and the jobs it waits for. " + AnyOtherField,
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = CreateJobSchema(jobTypes, continuation: true) } },
                 };
                 operation.Parameters ??= [];
@@ -305,8 +308,8 @@ internal static class ConveyorOpenApi
                 {
                     Required = true,
                     Description = endpointName == "CreateWorkflow"
-                        ? "The workflow: named steps, each a job as POST /jobs takes it and the steps it runs after. Any other field is refused."
-                        : adding ? "The jobs to add, each as POST /jobs takes it. Any other field is refused." : "The batch: its jobs and callbacks, each as POST /jobs takes it. Any other field is refused.",
+                        ? "The workflow: named steps, each a job as POST /jobs takes it and the steps it runs after. " + AnyOtherField
+                        : adding ? "The jobs to add, each as POST /jobs takes it. " + AnyOtherField : "The batch: its jobs and callbacks, each as POST /jobs takes it. " + AnyOtherField,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
                         ["application/json"] = new() { Schema = endpointName == "CreateWorkflow" ? WorkflowSchema(jobTypes) : BatchSchema(adding, jobTypes) },
@@ -355,7 +358,7 @@ internal static class ConveyorOpenApi
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = true,
-                    Description = "The action and either ids, or a filter with a cursor and a limit. Any other field is refused.",
+                    Description = "The action and either ids, or a filter with a cursor and a limit. " + AnyOtherField,
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = BulkSchema() } },
                 };
                 break;
@@ -374,8 +377,8 @@ internal static class ConveyorOpenApi
                 {
                     Required = true,
                     Description = creating
-                        ? "The schedule: its name, cron expression, job type and options. Any other field is refused."
-                        : "The schedule's definition; name may be left out (or must be the one in the URL). Any other field is refused.",
+                        ? "The schedule: its name, cron expression, job type and options. " + AnyOtherField
+                        : "The schedule's definition; name may be left out (or must be the one in the URL). " + AnyOtherField,
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = ScheduleSchema(creating, jobTypes) } },
                 };
                 AddHeader(operation, "201", "Location", "The schedule.");
@@ -410,7 +413,7 @@ internal static class ConveyorOpenApi
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = true,
-                    Description = "The limit: for kind concurrency queue and max; for kind rate queue, limit and period_seconds; job_type and partition for both, burst for rate. Any other field is refused.",
+                    Description = "The limit: for kind concurrency queue and max; for kind rate queue, limit and period_seconds; job_type and partition for both, burst for rate. " + AnyOtherField,
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = LimitSchema() } },
                 };
                 AddHeader(operation, "201", "Location", "The limit.");
@@ -546,7 +549,7 @@ internal static class ConveyorOpenApi
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "action" },
-            OneOf = [byIds, byFilter],
+            OneOf = [OptionalNullable(byIds), OptionalNullable(byFilter)],
         };
     }
 
@@ -576,18 +579,18 @@ internal static class ConveyorOpenApi
             };
         }
 
-        return new OpenApiSchema
+        return OptionalNullable(new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "jobs" },
             Properties = properties,
             AdditionalPropertiesAllowed = false,
-        };
+        });
     }
 
     private static OpenApiSchema WorkflowSchema(string[]? jobTypes)
     {
-        var step = new OpenApiSchema
+        var step = OptionalNullable(new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "name", "job" },
@@ -607,9 +610,10 @@ internal static class ConveyorOpenApi
                     DependencyFailurePolicy.Names,
                     "When a step it runs after did not succeed: cancel (the default) cancels this step, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway. What runs after it follows its own policy. Only with a non-empty after."),
             },
-            DependentRequired = new Dictionary<string, HashSet<string>> { [DependencyFailurePolicy.Field] = ["after"] },
-        };
-        return new OpenApiSchema
+            // Not with an after that is null or empty: the step then runs after nothing, and the policy would be about nothing.
+            AllOf = [Needs(DependencyFailurePolicy.Field, "after", new OpenApiSchema { Type = JsonSchemaType.Array, MinItems = 1 })],
+        });
+        return OptionalNullable(new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "steps" },
@@ -633,7 +637,7 @@ internal static class ConveyorOpenApi
                     Description = "How long the workflow's record stays readable after its last step finished; 7 days when absent.",
                 },
             },
-        };
+        });
     }
 
     private static OpenApiSchema Nullable(OpenApiSchema schema, string description)
@@ -642,6 +646,44 @@ internal static class ConveyorOpenApi
         schema.Description = description;
         return schema;
     }
+
+    /// <summary>
+    /// The request body object <paramref name="schema"/> with every property it does not require nullable (an
+    /// enumeration's null among its values), as the parsers read them: null for a field a body may leave out is the same
+    /// as leaving it out. A property without a type (any JSON value, a payload) already takes null.
+    /// </summary>
+    private static OpenApiSchema OptionalNullable(OpenApiSchema schema)
+    {
+        foreach (var (name, property) in schema.Properties ?? new Dictionary<string, IOpenApiSchema>())
+        {
+            if (schema.Required?.Contains(name) != true && property is OpenApiSchema { Type: { } type } optional && (type & JsonSchemaType.Null) == 0)
+            {
+                optional.Type = type | JsonSchemaType.Null;
+                if (optional.Enum is { Count: > 0 } values)
+                {
+                    optional.Enum = [.. values, null!];
+                }
+            }
+        }
+
+        return schema;
+    }
+
+    /// <summary>A value that is there and not null: what a field given means, when null is the field left out.</summary>
+    private static OpenApiSchema NotNull() => new() { Not = new OpenApiSchema { Type = JsonSchemaType.Null } };
+
+    /// <summary>
+    /// <paramref name="field"/> given (not null) needs <paramref name="other"/> given, of <paramref name="shape"/> when one
+    /// is named. dependentRequired would count a null as given, so the rule is spelt out: not the field, or the other.
+    /// </summary>
+    private static OpenApiSchema Needs(string field, string other, OpenApiSchema? shape = null) => new()
+    {
+        AnyOf =
+        [
+            new OpenApiSchema { Not = new OpenApiSchema { Required = new HashSet<string> { field }, Properties = new Dictionary<string, IOpenApiSchema> { [field] = NotNull() } } },
+            new OpenApiSchema { Required = new HashSet<string> { other }, Properties = new Dictionary<string, IOpenApiSchema> { [other] = shape ?? NotNull() } },
+        ],
+    };
 
     /// <summary>
     /// A job as <c>POST /jobs</c> takes it; its type one of <paramref name="jobTypes"/> (the server's, when it knows
@@ -674,11 +716,7 @@ internal static class ConveyorOpenApi
             ["unique_for_seconds"] = Seconds("How long unique_key holds. Needs unique_key.", CreateJobRequestParser.MinPositiveSeconds),
             ["retention_seconds"] = Seconds("How long the finished job is kept; Conveyor:DefaultRetention when absent.", 0),
         };
-        var dependentRequired = new Dictionary<string, HashSet<string>>
-        {
-            ["unique_key"] = ["unique_for_seconds"],
-            ["unique_for_seconds"] = ["unique_key"],
-        };
+        List<IOpenApiSchema> pairs = [Needs("unique_key", "unique_for_seconds"), Needs("unique_for_seconds", "unique_key")];
         if (continuation)
         {
             properties[JobDependenciesParser.Field] = new OpenApiSchema
@@ -693,19 +731,24 @@ internal static class ConveyorOpenApi
             properties[DependencyFailurePolicy.Field] = Enumeration(
                 DependencyFailurePolicy.Names,
                 "With after, when a job it waits for did not succeed (failed, cancelled or deleted): cancel (the default) cancels this job, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway.");
-            dependentRequired[DependencyFailurePolicy.Field] = [JobDependenciesParser.Field];
+            pairs.Add(Needs(DependencyFailurePolicy.Field, JobDependenciesParser.Field));
         }
 
-        return new OpenApiSchema
+        return OptionalNullable(new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "type" },
             Properties = properties,
             AdditionalPropertiesAllowed = false,
-            DependentRequired = dependentRequired,
+            AllOf = pairs,
             // Not both; "type" keeps null (a batch's on_complete: null) from matching the inner schema.
-            Not = new OpenApiSchema { Type = JsonSchemaType.Object, Required = new HashSet<string> { "process_at", "process_in_seconds" } },
-        };
+            Not = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Required = new HashSet<string> { "process_at", "process_in_seconds" },
+                Properties = new Dictionary<string, IOpenApiSchema> { ["process_at"] = NotNull(), ["process_in_seconds"] = NotNull() },
+            },
+        });
     }
 
     private static OpenApiSchema ScheduleSchema(bool creating, string[]? jobTypes)
@@ -730,13 +773,13 @@ internal static class ConveyorOpenApi
             ["overlap"] = Enumeration(SchedulePolicyNames.Overlaps, "At a tick while the previous tick's job is unfinished: allow (the default) or skip_while_unfinished."),
             ["paused"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Create the schedule paused; a replace keeps the pause state (use pause and resume)." },
         };
-        return new OpenApiSchema
+        return OptionalNullable(new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Required = creating ? new HashSet<string> { "name", "cron", "job_type" } : new HashSet<string> { "cron", "job_type" },
             Properties = properties,
             AdditionalPropertiesAllowed = false,
-        };
+        });
     }
 
     /// <summary>
@@ -781,7 +824,7 @@ internal static class ConveyorOpenApi
         {
             Type = JsonSchemaType.Object,
             Required = new HashSet<string> { "queue" },
-            OneOf = [concurrency, rate],
+            OneOf = [OptionalNullable(concurrency), OptionalNullable(rate)],
         };
     }
 

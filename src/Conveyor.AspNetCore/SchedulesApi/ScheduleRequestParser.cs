@@ -73,6 +73,12 @@ internal static partial class ScheduleRequestParser
                 return null;
             }
 
+            if (property.Value.ValueKind == JsonValueKind.Null && Fields.Contains(name) && !IsRequired(name, pathName))
+            {
+                // As every optional field of the API: null is the field left out (a replace's default, as when absent).
+                continue;
+            }
+
             try
             {
                 if (!TryApply(name, property.Value, pathName, definition, out error))
@@ -98,6 +104,9 @@ internal static partial class ScheduleRequestParser
 
         return Finish(definition, out error);
     }
+
+    /// <summary>The fields a body must have: cron and job_type, and name in a POST (a PUT's URL names the schedule).</summary>
+    private static bool IsRequired(string name, string? pathName) => name is "cron" or "job_type" || (name == "name" && pathName is null);
 
     /// <summary>The body field a <see cref="ScheduleDefinitionException"/> is about.</summary>
     public static string FieldOf(ScheduleDefinitionException e) => e.Field switch
@@ -190,11 +199,6 @@ internal static partial class ScheduleRequestParser
 
                 return true;
             case "queue":
-                if (value.ValueKind == JsonValueKind.Null)
-                {
-                    return true;
-                }
-
                 if (!TryGetString(value, name, out var queue, out error))
                 {
                     return false;
@@ -215,11 +219,6 @@ internal static partial class ScheduleRequestParser
                 definition.Queue = queue;
                 return true;
             case "max_retry":
-                if (value.ValueKind == JsonValueKind.Null)
-                {
-                    return true;
-                }
-
                 if (!JsonWholeNumber.TryGet(value, out long maxRetry))
                 {
                     error = new ParseError(name, $"must be a whole number from 0 to {CreateJobRequestParser.MaxRetryLimit}; it is {CreateJobRequestParser.DescribeValue(value)}.");
@@ -235,11 +234,6 @@ internal static partial class ScheduleRequestParser
                 definition.MaxRetry = (int)maxRetry;
                 return true;
             case "timeout_seconds":
-                if (value.ValueKind == JsonValueKind.Null)
-                {
-                    return true;
-                }
-
                 if (!CreateJobRequestParser.TryGetSeconds(value, name, positive: true, out var timeout, out error))
                 {
                     return false;

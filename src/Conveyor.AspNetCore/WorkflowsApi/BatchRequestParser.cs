@@ -51,14 +51,12 @@ internal static class BatchRequestParser
         }
 
         CreateJobRequest? onSuccess = null, onComplete = null;
-        if (root.TryGetProperty("on_success", out var success) && success.ValueKind != JsonValueKind.Null
-            && (onSuccess = ReadJob(success, "on_success", now, out error)) is null)
+        if (JsonRequest.TryGetOptional(root, "on_success", out var success) && (onSuccess = ReadJob(success, "on_success", now, out error)) is null)
         {
             return null;
         }
 
-        if (root.TryGetProperty("on_complete", out var complete) && complete.ValueKind != JsonValueKind.Null
-            && (onComplete = ReadJob(complete, "on_complete", now, out error)) is null)
+        if (JsonRequest.TryGetOptional(root, "on_complete", out var complete) && (onComplete = ReadJob(complete, "on_complete", now, out error)) is null)
         {
             return null;
         }

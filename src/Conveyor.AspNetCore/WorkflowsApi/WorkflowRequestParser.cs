@@ -42,7 +42,7 @@ internal static class WorkflowRequestParser
         }
 
         string? name = null;
-        if (root.TryGetProperty("name", out var nameValue) && nameValue.ValueKind != JsonValueKind.Null)
+        if (JsonRequest.TryGetOptional(root, "name", out var nameValue))
         {
             if (nameValue.ValueKind != JsonValueKind.String || nameValue.GetString() is not { Length: > 0 } text || TextLength.Of(text) > MaxNameLength || text.Any(char.IsControl))
             {
@@ -122,7 +122,7 @@ internal static class WorkflowRequestParser
         }
 
         var after = new List<string>();
-        if (value.TryGetProperty("after", out var afterValue) && afterValue.ValueKind != JsonValueKind.Null)
+        if (JsonRequest.TryGetOptional(value, "after", out var afterValue))
         {
             if (afterValue.ValueKind != JsonValueKind.Array || afterValue.GetArrayLength() > MaxAfter)
             {
@@ -151,14 +151,13 @@ internal static class WorkflowRequestParser
         }
 
         var condition = ContinuationCondition.Succeeded;
-        // Absent means "cancel"; null is refused like any other value that is not one of the policies (as "queue": null is).
-        if (value.TryGetProperty(DependencyFailurePolicy.Field, out var policy)
-            && !DependencyFailurePolicy.TryRead(policy, path + "." + DependencyFailurePolicy.Field, out condition, out error))
+        var hasPolicy = JsonRequest.TryGetOptional(value, DependencyFailurePolicy.Field, out var policy);
+        if (hasPolicy && !DependencyFailurePolicy.TryRead(policy, path + "." + DependencyFailurePolicy.Field, out condition, out error))
         {
             return null;
         }
 
-        if (after.Count == 0 && value.TryGetProperty(DependencyFailurePolicy.Field, out _))
+        if (after.Count == 0 && hasPolicy)
         {
             // As POST /jobs refuses it: a policy for dependencies the step does not have is a mistake to show.
             error = new ParseError(path + "." + DependencyFailurePolicy.Field, "goes with after: it says what this step does when a step it runs after does not succeed, and this step runs after none.");
