@@ -130,6 +130,28 @@ public sealed class CreateWorkflowTests
         Assert.Empty(await app.StoredJobsAsync());
     }
 
+    [Theory]
+    [InlineData(200, 201)] // 200 emoji are 400 UTF-16 units: the name's length is counted in characters, as the schema's maxLength is
+    [InlineData(201, 400)]
+    public async Task Post_ANameOfEmoji_IsCountedInCharacters_NotUtf16Units(int emoji, int status)
+    {
+        await using var app = await TestApp.StartAsync();
+        var name = string.Concat(Enumerable.Repeat("\U0001F642", emoji));
+
+        using var response = await app.PostAsync("/workflows", JsonSerializer.Serialize(new { name, steps = new[] { new { name = "a", job = new { type = "test:noop", queue = "nobody" } } } }));
+
+        if (status == 201)
+        {
+            Assert.Equal(name, (await CreatedAsync(response)).GetProperty("name").GetString());
+            Assert.Single(await app.StoredJobsAsync());
+        }
+        else
+        {
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "name");
+            Assert.Empty(await app.StoredJobsAsync());
+        }
+    }
+
     [Fact]
     public async Task Post_ACycle_NamesTheStepsInIt()
     {

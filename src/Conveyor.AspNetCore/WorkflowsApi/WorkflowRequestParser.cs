@@ -20,7 +20,7 @@ internal static class WorkflowRequestParser
     public const int MaxAfter = Client.JobOptionsValidator.MaxDependencies;
 
     /// <summary>The longest workflow name (<see cref="WorkflowBuilder"/>'s rule).</summary>
-    public const int MaxNameLength = 200;
+    public const int MaxNameLength = WorkflowBuilder.MaxNameLength;
 
     /// <summary>The body's nesting depth: a step's job's payload nests as deep as in <c>POST /jobs</c>.</summary>
     public const int MaxDepth = CreateJobRequestParser.MaxDepth + 3;

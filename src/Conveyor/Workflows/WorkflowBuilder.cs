@@ -22,6 +22,9 @@ public sealed class WorkflowBuilder
     /// <summary>Most steps in one workflow.</summary>
     public const int MaxSteps = 10_000;
 
+    /// <summary>The longest workflow name, in characters (Unicode code points: an emoji is one).</summary>
+    public const int MaxNameLength = 200;
+
     /// <summary>The longest step name.</summary>
     public const int MaxStepNameLength = 100;
 
@@ -30,9 +33,9 @@ public sealed class WorkflowBuilder
     /// <summary>A workflow with an optional name for people (shown by the API and the dashboard; need not be unique).</summary>
     public WorkflowBuilder(string? name = null)
     {
-        if (name is not null && (name.Length is 0 or > 200 || name.Any(char.IsControl)))
+        if (name is not null && (TextLength.Of(name) is 0 or > MaxNameLength || name.Any(char.IsControl)))
         {
-            throw new ArgumentException("A workflow's name has 1 to 200 characters and no control characters.", nameof(name));
+            throw new ArgumentException($"A workflow's name has 1 to {MaxNameLength} characters and no control characters.", nameof(name));
         }
 
         Name = name;
