@@ -94,38 +94,6 @@ public abstract partial class AcknowledgeTests
     }
 
     [Fact]
-    public async Task Ack_SnoozedOnItsFirstAttempt_HasNoStartedAt()
-    {
-        // The attempt does not count, so the job never started: a start time would read as a run that never was.
-        var leased = await LeaseAsync();
-
-        Assert.True(await AckAsync(Snooze(leased, TimeSpan.FromSeconds(30))));
-
-        var job = await GetAsync(leased.Id);
-        Assert.Equal(0, job.Attempts);
-        Assert.Null(job.StartedAt);
-    }
-
-    [Fact]
-    public async Task Ack_SnoozedAfterAnAttemptRan_KeepsTheStartOfTheLeaseItHandsBack()
-    {
-        // No store keeps the earlier attempt's start once the next lease overwrote it (JobInfo.StartedAt).
-        var leased = await LeaseAsync();
-        Assert.True(await AckAsync(Ack(leased, AckOutcome.Retry, Error(1), retryAt: Now)));
-        Time.Advance(TimeSpan.FromSeconds(5));
-        await Store.PromoteDueAsync(10, Ct);
-        var second = await DequeueOneAsync();
-        var secondStart = Now;
-        Time.Advance(TimeSpan.FromSeconds(2));
-
-        Assert.True(await AckAsync(Snooze(second, TimeSpan.FromMinutes(1))));
-
-        var job = await GetAsync(leased.Id);
-        Assert.Equal(1, job.Attempts);
-        Assert.Equal(secondStart, job.StartedAt);
-    }
-
-    [Fact]
     public async Task Ack_SnoozedUnderAStaleLeaseToken_DoesNotApply()
     {
         var leased = await LeaseAsync();
@@ -165,40 +133,6 @@ public abstract partial class AcknowledgeTests
         Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(0, await Store.PromoteDueAsync(10, Ct));
         await AssertNothingToDequeueAsync();
-    }
-
-    [Fact]
-    public async Task Ack_SnoozeOfJobWithCancelRequestOnItsFirstAttempt_IsCancelledWithNoAttemptCounted()
-    {
-        // Cancelled or not, a hand-back's attempt does not count: the job never started.
-        var leased = await LeaseAsync();
-        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
-
-        Assert.True(await AckAsync(Snooze(leased, TimeSpan.FromSeconds(30))));
-
-        var job = await GetAsync(leased.Id);
-        Assert.Equal(JobState.Cancelled, job.State);
-        Assert.Equal(0, job.Attempts);
-        Assert.Null(job.StartedAt);
-    }
-
-    [Fact]
-    public async Task Ack_SnoozeOfJobWithCancelRequestAfterAnAttemptRan_IsCancelledCountingOnlyThatAttempt()
-    {
-        var leased = await LeaseAsync();
-        Assert.True(await AckAsync(Ack(leased, AckOutcome.Retry, Error(1), retryAt: Now)));
-        Time.Advance(TimeSpan.FromSeconds(5));
-        await Store.PromoteDueAsync(10, Ct);
-        var second = await DequeueOneAsync();
-        var secondStart = Now;
-        Assert.Equal(JobCommandResult.Requested, await Store.CancelAsync(DefaultTenant, leased.Id, Ct));
-
-        Assert.True(await AckAsync(Snooze(second, TimeSpan.FromMinutes(1))));
-
-        var job = await GetAsync(leased.Id);
-        Assert.Equal(JobState.Cancelled, job.State);
-        Assert.Equal(1, job.Attempts);
-        Assert.Equal(secondStart, job.StartedAt);
     }
 
     [Fact]
