@@ -79,7 +79,7 @@ internal static partial class Log
         }
     }
 
-    [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at} before this server could extend it (the store was away longer than a lease): the handler is cancelled and its outcome will not be recorded; the job is recovered as any job whose lease expired: it runs again if it has retries left, else it fails")]
+    [LoggerMessage(99, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its lease expired at {lease_expired_at} before this server could extend it (the store was away, or this process paused, longer than a lease): the handler is cancelled and its outcome will not be recorded; the job is recovered as any job whose lease expired: it runs again if it has retries left, else it fails")]
     public static partial void LeaseExpiredUnextended(ILogger logger, string job_id, string job_type, string queue, int attempt, string lease_expired_at);
 
     [LoggerMessage(100, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: its handler did not return within {seconds} s of its cancellation at shutdown (it ignores its token); the job is returned to its queue, the attempt not counted, and nothing the handler does from now on is recorded")]

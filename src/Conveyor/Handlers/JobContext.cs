@@ -149,6 +149,9 @@ public sealed partial class JobContext
             ? Server.StopReason.Shutdown
             : _run.Reason;
 
+    /// <summary>True once the attempt's lease ended under it: the store records nothing of it, whatever the handler returns.</summary>
+    internal bool LeaseLost => _run.Reason == Server.StopReason.LeaseLost;
+
     /// <summary>The trace id of the attempt's <c>process</c> span, set by the tracing middleware when it starts one; for the outcome's log line.</summary>
     internal string? TraceId { get; set; }
 

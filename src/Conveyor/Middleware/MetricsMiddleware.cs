@@ -15,7 +15,8 @@ internal sealed class MetricsMiddleware(ConveyorMetrics metrics, TimeProvider ti
         try
         {
             await next(context).ConfigureAwait(false);
-            var status = context.SnoozeRequest is null ? AttemptStatus.Success : AttemptStatus.Snoozed;
+            // A handler that ignored its token may return after its lease ended: nothing of it is recorded.
+            var status = context.LeaseLost ? AttemptStatus.LeaseLost : context.SnoozeRequest is null ? AttemptStatus.Success : AttemptStatus.Snoozed;
             metrics.JobProcessed(attempt, status, timeProvider.GetElapsedTime(started));
         }
         catch (Exception e)
