@@ -233,7 +233,22 @@ public sealed partial class InMemoryJobStore
         {
             var releasedBefore = _flowReleases;
             var applied = AcknowledgeMany(acknowledgements);
-            IReadOnlyList<LeasedJob> leased = _flowReleases != releasedBefore ? Dequeue(next) : [];
+            if (_flowReleases == releasedBefore)
+            {
+                return ValueTask.FromResult(new AcknowledgeResult(applied, []));
+            }
+
+            var leased = Dequeue(next);
+            foreach (var taken in leased)
+            {
+                // A released job may be stamped released after this call's time (ReleasedAt): it starts no earlier.
+                var job = _jobs[taken.Id];
+                if (job.PendingSince > job.StartedAt)
+                {
+                    job.StartedAt = job.PendingSince;
+                }
+            }
+
             return ValueTask.FromResult(new AcknowledgeResult(applied, leased));
         }
     }

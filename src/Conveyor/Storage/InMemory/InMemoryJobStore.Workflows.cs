@@ -342,12 +342,34 @@ public sealed partial class InMemoryJobStore
     private void Release(JobRecord job, DateTimeOffset now)
     {
         var state = job.ScheduledAt > now ? JobState.Scheduled : JobState.Pending;
-        MoveTo(job, state, now);
+        MoveTo(job, state, ReleasedAt(job, now));
         if (state == JobState.Pending)
         {
             _flowReleases++;
             Signal();
         }
+    }
+
+    /// <summary>
+    /// When a released job is stamped released: now, unless what it waited for ended later. Two acknowledgements may
+    /// each take their time before either applies, and the one that releases the job may have taken the earlier one;
+    /// the job's own times must still not precede the end of anything it waited for.
+    /// </summary>
+    private DateTimeOffset ReleasedAt(JobRecord job, DateTimeOffset now)
+    {
+        var at = now;
+        foreach (var dependency in job.DependsOn)
+        {
+            var ended = dependency.OnBatch
+                ? _batches.TryGetValue(dependency.Id, out var batch) ? batch.FinishedAt : null
+                : _jobs.TryGetValue(dependency.Id, out var target) ? target.CompletedAt : null;
+            if (ended > at)
+            {
+                at = ended.Value;
+            }
+        }
+
+        return at;
     }
 
     /// <summary>How many waiting jobs were made pending so far (under the lock): an acknowledgement that changed it released some.</summary>
