@@ -47,7 +47,7 @@ public sealed partial class SqliteJobStore
             session.InTransaction((store, state.acknowledgements, state.next), static (s, st) =>
             {
                 var (applied, released, flowReleased) = st.store.Acknowledge(s, st.acknowledgements);
-                IReadOnlyList<LeasedJob> leased = flowReleased && st.next.Limit > 0 && st.next.Queues.Count > 0 ? st.store.LeaseJobs(s, st.next) : [];
+                IReadOnlyList<LeasedJob> leased = flowReleased && st.next.Limit > 0 && st.next.Queues.Count > 0 ? st.store.LeaseReleased(s, st.next) : [];
                 return (applied, released, leased);
             }), cancellationToken)
             .ConfigureAwait(false);
@@ -59,6 +59,28 @@ public sealed partial class SqliteJobStore
 
         return new AcknowledgeResult(applied, leased);
     }
+
+    /// <summary>
+    /// The hand-off's lease. A job released in this transaction is stamped released no earlier than the latest end of
+    /// what it waited for (migration 0025), which is after this call's time when another process's acknowledgement took
+    /// a later time but wrote first: the lease of such a job starts when it was released, not before.
+    /// </summary>
+    private List<LeasedJob> LeaseReleased(SqliteSession session, DequeueRequest next)
+    {
+        var before = _timeProvider.GetUtcNow();
+        var leased = LeaseJobs(session, next);
+        foreach (var job in leased)
+        {
+            if (job.EnqueuedAt > before)
+            {
+                session.Command(StartWhenReleasedSql).Bind("@id", job.Id).ExecuteNonQuery();
+            }
+        }
+
+        return leased;
+    }
+
+    private const string StartWhenReleasedSql = "UPDATE jobs SET started_at = enqueued_at WHERE id = @id AND enqueued_at > started_at;";
 
     /// <summary>
     /// Applies each acknowledgement with one UPDATE that matches the job only while it is still active under
