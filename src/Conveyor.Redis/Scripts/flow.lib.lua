@@ -13,7 +13,8 @@
 -- Job hash fields: fl the flow flag ('1' while something waits for the job or its finish is still to be counted in its
 -- batch: a job without it costs its finish nothing more), b batch, bd '1' once counted in it, bg how many times it
 -- rejoined its batch on another slot (its generation, absent for 0), dp dependencies (JSON
--- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job. What waits for a job: the list
+-- [[id, success_only, on_batch], …]), wf unfinished dependencies of a waiting job, dr the latest time one of its
+-- dependencies was resolved while others were still unfinished (flow_resolve, flow_release). What waits for a job: the list
 -- "<job hash>#d" of "<s>\t<queue>\t<id>" (s '1' success only, '2' success only else failed, '0' any outcome). A waiting job is in the zset
 -- "<prefix>:{<queue>}:waiting" (score: created-at), which no dequeue reads.
 -- On a Redis Cluster every key a script touches must be on its slot. What crosses slots goes through outboxes
@@ -161,19 +162,23 @@ local function flow_unlink(base, id, state)
   end
 end
 
--- A waiting job whose dependencies have all finished: pending now, or scheduled while its process-at is ahead.
+-- A waiting job whose dependencies have all finished: pending now, or scheduled while its process-at is ahead. A
+-- job made pending (and leased, in the hand-off) is stamped no earlier than an earlier dependency's resolution (dr):
+-- two acknowledgements in flight at once each take their time when they begin, and the one that ends the last
+-- dependency may have taken the earlier time.
 local function flow_release(base, jk, id, now)
-  local v = redis.call('HMGET', jk, 'sa', 'tn', 'rd')
+  local v = redis.call('HMGET', jk, 'sa', 'tn', 'rd', 'dr')
   redis.call('ZREM', base .. 'waiting', id)
-  redis.call('HDEL', jk, 'wf')
+  redis.call('HDEL', jk, 'wf', 'dr')
   if v[3] then redis.call('DEL', jk .. '#r') end
   if v[1] and tonumber(v[1]) and tonumber(v[1]) > tonumber(now) then
     redis.call('HSET', jk, 'st', 'scheduled', 'u', now)
     redis.call('ZADD', base .. 'scheduled', v[1], id)
     return 'scheduled'
   end
-  redis.call('HSET', jk, 'st', 'pending', 'e', now, 'u', now)
-  if not flow_take(base, jk, id, now) then flow_push(base, id, v[2]) end
+  local at = v[4] and tonumber(v[4]) > tonumber(now) and v[4] or now
+  redis.call('HSET', jk, 'st', 'pending', 'e', at, 'u', at)
+  if not flow_take(base, jk, id, at) then flow_push(base, id, v[2]) end
   return 'pending'
 end
 
@@ -189,7 +194,7 @@ local function flow_end(base, jk, id, state, target, message, now, work)
   end
   flow_unlink(base, id, state)
   redis.call('HSET', jk, unpack(fields))
-  redis.call('HDEL', jk, 'wf', 'fl', 'lt', 'le', 'ls', 'cr', 'sn')
+  redis.call('HDEL', jk, 'wf', 'dr', 'fl', 'lt', 'le', 'ls', 'cr', 'sn')
   if v[5] then redis.call('DEL', jk .. '#r') end
   redis.call('ZADD', base .. target, flow_int(tonumber(now) + flow_retention(v[3], target)), id)
   redis.call('ZADD', base .. 'finished:unsuccessful', now, id)
@@ -230,6 +235,9 @@ local function flow_resolve(entry, kind, dependency, succeeded, now, work, outbo
     flow_unmet(base, jk, id, s, dependency, now, work)
   elseif redis.call('HINCRBY', jk, 'wf', -1) <= 0 then
     flow_release(base, jk, id, now)
+  else
+    local dr = redis.call('HGET', jk, 'dr')
+    if not dr or tonumber(now) > tonumber(dr) then redis.call('HSET', jk, 'dr', now) end
   end
 end
 
