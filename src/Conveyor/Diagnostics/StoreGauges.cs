@@ -60,7 +60,8 @@ internal sealed partial class StoreGauges
 
     /// <summary>
     /// What a collection reads: the cached figures, or null when they are unknown. Starts a read in the background when
-    /// the cache is due, without waiting for it.
+    /// the cache is due, without waiting for it. While a read is in flight the previous figures stand until the read
+    /// outlasts <see cref="ConveyorMetricsOptions.StoreTimeout"/>; from then on they may be stale, so they are left out.
     /// </summary>
     public StoreSnapshot? Observe()
     {
@@ -69,7 +70,14 @@ internal sealed partial class StoreGauges
             return null;
         }
 
-        _ = ReadIfDue();
+        var reading = ReadIfDue();
+        // The scrape that gave up on this read, and the read's own bound, fire at the same instant: whichever runs
+        // first, a read past its bound must not leave the figures before it served as if they were fresh.
+        if (reading is { IsCompleted: false } && _timeProvider.GetElapsedTime(Volatile.Read(ref _readStartedAt)) >= _options.StoreTimeout)
+        {
+            return null;
+        }
+
         return Current;
     }
 

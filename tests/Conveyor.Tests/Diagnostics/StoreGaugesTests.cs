@@ -116,6 +116,44 @@ public sealed class StoreGaugesTests
     }
 
     [Fact]
+    public async Task AScrapeThatGivesUpOnAHungRead_ServesStoreUpZero_AndNotThePreviousReadsFigures()
+    {
+        await using var services = Build(storeGauges: true, out var store);
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var sizes = new MetricCollector<long>(factory, ConveyorMetrics.MeterName, "job_queue_size", _time);
+        using var up = new MetricCollector<int>(factory, ConveyorMetrics.MeterName, "job_store_up", _time);
+        await services.GetRequiredService<IJobClient>().EnqueueAsync("test:gauge", ReadOnlyMemory<byte>.Empty);
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        up.RecordObservableInstruments();
+        Assert.Equal(1, up.LastMeasurement!.Value);
+
+        // The next read's store call blocks before it hands back its (never answered) task, so the read's own bound
+        // starts after the scrape's wait: the scrape gives up while the read is still in flight.
+        using var handOver = new ManualResetEventSlim();
+        store.HandOver = handOver;
+        try
+        {
+            _time.Advance(TimeSpan.FromSeconds(15));
+            var scrape = metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+            await store.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            _time.Advance(new ConveyorMetricsOptions().StoreTimeout);
+            await scrape.WaitAsync(TimeSpan.FromSeconds(10));
+            sizes.Clear();
+            up.Clear();
+            sizes.RecordObservableInstruments();
+            up.RecordObservableInstruments();
+
+            Assert.Equal(0, up.LastMeasurement!.Value);
+            Assert.Empty(sizes.GetMeasurementSnapshot());
+        }
+        finally
+        {
+            handOver.Set();
+        }
+    }
+
+    [Fact]
     public void AnIntervalOutOfRange_StopsTheStart_NamingTheSetting()
     {
         var services = new ServiceCollection();
@@ -157,6 +195,9 @@ public sealed class StoreGaugesTests
 
         public volatile bool Hang;
 
+        /// <summary>When set, a statistics read blocks until it is signalled, then hands back a task that never completes.</summary>
+        public volatile ManualResetEventSlim? HandOver;
+
         public int QueueStatsReads => Volatile.Read(ref _queueStatsReads);
 
         public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -173,6 +214,13 @@ public sealed class StoreGaugesTests
             if (targetMethod!.Name == nameof(IJobStore.GetQueueStatsAsync))
             {
                 Interlocked.Increment(ref _queueStatsReads);
+                if (HandOver is { } handOver)
+                {
+                    QueueStatsRequested.TrySetResult();
+                    Assert.True(handOver.Wait(TimeSpan.FromSeconds(30)), "the test never let the read hand over its task");
+                    return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
+                }
+
                 if (Hang)
                 {
                     QueueStatsRequested.TrySetResult();
