@@ -44,6 +44,10 @@ start() {
   install_if_missing
   stop
   mkdir -p "$BASE/data" "$BASE/targets"
+  # scrape_timeout (1 s, no longer than the interval allows) is under Conveyor:Metrics:StoreTimeout's 3 s default,
+  # which docs/observability.md says a scrape_timeout must exceed: a hung store makes a scrape take StoreTimeout.
+  # That holds because no test scraped here makes its store hang (the dashboard test's server reads a local SQLite
+  # file); a test that does must give its server a StoreTimeout under 1 s.
   cat > "$BASE/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
