@@ -277,6 +277,43 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task Metrics_AScrapeThatGivesUpOnAHungRead_AnswersStoreUpZero_WithoutThePreviousReadsGauges()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(time));
+        await using var app = await StartOnAsync(time, proxy);
+        await app.CreateAsync();
+        using (var before = await app.SendAsync(HttpMethod.Get, "/metrics"))
+        {
+            var figures = await before.Content.ReadAsStringAsync();
+            Assert.Contains("job_store_up 1\n", figures, StringComparison.Ordinal);
+            Assert.Contains("job_queue_size{", figures, StringComparison.Ordinal);
+        }
+
+        // The next read's store call blocks before it hands back its (never answered) task, as a frozen server's client
+        // may: the read's own bound then starts after the scrape's wait, which ends with the read still in flight.
+        using var handOver = new ManualResetEventSlim();
+        proxy.HandOverQueueStats = handOver;
+        try
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            var scrape = app.SendAsync(HttpMethod.Get, "/metrics");
+            await proxy.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            time.Advance(new ConveyorMetricsOptions().StoreTimeout);
+            using var response = await scrape.WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Contains("job_store_up 0\n", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("job_queue_size{", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            handOver.Set();
+        }
+    }
+
+    [Fact]
     public async Task Metrics_WhenTheStoreAnswers_SayItIsUp()
     {
         await using var app = await TestApp.StartAsync();
@@ -338,6 +375,9 @@ public sealed class StoreOutageTests
         public volatile bool HangLookups;
 
         public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When set, a statistics read blocks until it is signalled, then hands back a task that never completes.</summary>
+        public volatile ManualResetEventSlim? HandOverQueueStats;
 
         /// <summary>Job lookups wait until their token is cancelled, as a client does for a server that does not answer.</summary>
         public volatile bool HangLookupsUntilCancelled;
@@ -402,6 +442,13 @@ public sealed class StoreOutageTests
             if (targetMethod!.Name == "get_Name")
             {
                 return "switchable";
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.GetQueueStatsAsync) && HandOverQueueStats is { } handOver)
+            {
+                QueueStatsRequested.TrySetResult();
+                Assert.True(handOver.Wait(TimeSpan.FromSeconds(30)), "the test never let the read hand over its task");
+                return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
             }
 
             if (targetMethod.Name == nameof(IJobStore.GetQueueStatsAsync) && Hang)
