@@ -142,9 +142,10 @@ internal sealed partial class StoreGauges
         using var timeout = new CancellationTokenSource(_options.StoreTimeout, _timeProvider);
         try
         {
-            // WaitAsync too: a store call that ignores its token must not keep the gauges waiting past the bound.
-            var queues = await store.GetQueueStatsAsync(timeout.Token).AsTask().WaitAsync(_options.StoreTimeout, _timeProvider).ConfigureAwait(false);
-            var servers = await store.ListServersAsync(timeout.Token).AsTask().WaitAsync(_options.StoreTimeout, _timeProvider).ConfigureAwait(false);
+            // WaitAsync too: a store call that ignores its token must not keep the gauges waiting past the bound, which is
+            // the whole read's (two calls of nearly the bound each would otherwise hold the read for twice as long).
+            var queues = await store.GetQueueStatsAsync(timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            var servers = await store.ListServersAsync(timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             var now = _timeProvider.GetUtcNow();
 
             // The registry just read decides which queues keep their names, as it does for every publisher of these gauges.

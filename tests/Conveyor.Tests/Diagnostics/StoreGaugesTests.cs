@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -154,6 +155,31 @@ public sealed class StoreGaugesTests
     }
 
     [Fact]
+    public async Task AReadWhoseSecondCallHangs_EndsAtTheBoundOfTheWholeRead_NotOfEachCall()
+    {
+        await using var services = Build(storeGauges: true, out var store);
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        Assert.NotNull(metrics.StoreGauges.Current);
+        var timeout = new ConveyorMetricsOptions().StoreTimeout;
+
+        // The statistics answer just before the bound, then the list of servers never answers (nor sees its token).
+        var statistics = new TaskCompletionSource<IReadOnlyList<QueueStats>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.SlowQueueStats = statistics;
+        store.HangServers = true;
+        _time.Advance(TimeSpan.FromSeconds(15));
+        var refresh = metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        await store.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        _time.Advance(timeout - TimeSpan.FromMilliseconds(100));
+        statistics.SetResult([]);
+        await store.ServersRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+
+        await Eventually.HoldsAsync(() => metrics.StoreGauges.Current is null, because: "the read ends at its bound and leaves the gauges out");
+        await refresh.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void AnIntervalOutOfRange_StopsTheStart_NamingTheSetting()
     {
         var services = new ServiceCollection();
@@ -202,6 +228,14 @@ public sealed class StoreGaugesTests
 
         public TaskCompletionSource QueueStatsRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>When set, a statistics read answers what the test puts in it, when it does.</summary>
+        public volatile TaskCompletionSource<IReadOnlyList<QueueStats>>? SlowQueueStats;
+
+        /// <summary>When true, a list of servers never answers and ignores its token.</summary>
+        public volatile bool HangServers;
+
+        public TaskCompletionSource ServersRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public static IJobStore Create(IJobStore inner)
         {
             var store = Create<IJobStore, CountingStore>();
@@ -221,6 +255,12 @@ public sealed class StoreGaugesTests
                     return new ValueTask<IReadOnlyList<QueueStats>>(new TaskCompletionSource<IReadOnlyList<QueueStats>>().Task);
                 }
 
+                if (SlowQueueStats is { } slow)
+                {
+                    QueueStatsRequested.TrySetResult();
+                    return new ValueTask<IReadOnlyList<QueueStats>>(slow.Task);
+                }
+
                 if (Hang)
                 {
                     QueueStatsRequested.TrySetResult();
@@ -231,6 +271,12 @@ public sealed class StoreGaugesTests
                 {
                     throw new JobStoreUnavailableException("connection refused (test)");
                 }
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.ListServersAsync) && HangServers)
+            {
+                ServersRequested.TrySetResult();
+                return new ValueTask<IReadOnlyList<ServerInfo>>(new TaskCompletionSource<IReadOnlyList<ServerInfo>>().Task);
             }
 
             try
