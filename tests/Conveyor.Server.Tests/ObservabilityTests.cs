@@ -135,6 +135,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IDisposable
     /// <summary>The dashboard's variables as Grafana would substitute them with this run's queues and job type selected.</summary>
     private string Substitute(string expr) => expr
         .Replace("$__rate_interval", "20s", StringComparison.Ordinal)
+        .Replace("$job", ".*", StringComparison.Ordinal)
         .Replace("$queue", $"{WorkQueue}|{PausedQueue}", StringComparison.Ordinal)
         .Replace("$task_type", "demo:sleep", StringComparison.Ordinal);
 
