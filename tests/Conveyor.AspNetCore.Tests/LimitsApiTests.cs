@@ -155,6 +155,21 @@ public sealed class LimitsApiTests
         Assert.Empty(await app.Store.ListLimitsAsync(CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(3)]
+    public async Task Put_ABurstOutsideOneToTheLimit_SaysItsRangeIsOneToTheLimit(int burst)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var response = await PutAsync(app, "/limits/rate/x", $$"""{"burst": {{burst}}, "queue": "q", "limit": 2, "period_seconds": 1}""");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "burst");
+        Assert.Contains($"from 1 to limit (2); got {burst}.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await app.Store.ListLimitsAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task Put_NotJson_Is415()
     {

@@ -110,7 +110,8 @@ internal static class LimitRequestParser
                     number = limit;
                     break;
                 case "burst" when kind == LimitKind.Rate:
-                    if (!TryGetWhole(value, field, 1, RateLimit.MaxLimit, out burst, out error))
+                    // Its range depends on limit, which may come later in the body: checked once both are read.
+                    if (!TryGetWhole(value, field, int.MinValue, int.MaxValue, out burst, out error))
                     {
                         return null;
                     }
@@ -151,9 +152,9 @@ internal static class LimitRequestParser
             return null;
         }
 
-        if (kind == LimitKind.Rate && burst > number)
+        if (kind == LimitKind.Rate && (burst < 1 || burst > number))
         {
-            error = new ParseError("burst", string.Create(CultureInfo.InvariantCulture, $"must be at most limit ({number}); got {burst}."));
+            error = new ParseError("burst", string.Create(CultureInfo.InvariantCulture, $"must be a whole number from 1 to limit ({number}); got {burst}."));
             return null;
         }
 
