@@ -33,6 +33,7 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // Conveyor's own endpoints, in a group of their own, refuse a query parameter they do not read (a 400 naming
         // it), so every one can answer 400; an application's endpoints mapped on the group returned are left alone.
         var api = group.MapGroup(string.Empty);
+        api.AddEndpointFilter<RouteGroupBuilder, NoStoreEndpointFilter>();
         api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
 
         // Their waits for the store are bounded (a 503 past Conveyor:Api:StoreTimeout); an application's endpoints keep theirs.

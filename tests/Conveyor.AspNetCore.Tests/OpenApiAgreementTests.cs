@@ -194,6 +194,12 @@ public sealed class OpenApiAgreementTests
             {
                 Assert.True(responses["408"]?["content"]?["application/problem+json"] is not null, $"{method} {path} does not document the 408 of a body that does not arrive");
             }
+            else
+            {
+                Assert.True(responses["408"] is { } timeout && timeout["content"] is null, $"{method} {path} does not document the server's own 408 of headers that do not arrive");
+            }
+
+            Assert.Contains("RequestHeadersTimeout", responses["408"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
         }
     }
 

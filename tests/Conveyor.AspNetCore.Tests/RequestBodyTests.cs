@@ -29,6 +29,19 @@ public sealed class RequestBodyTests
         return await app.Client.SendAsync(request);
     }
 
+    [Fact]
+    public async Task Body_SentToAnEndpointThatTakesNone_IsIgnored_WhateverItsTypeOrSize()
+    {
+        await using var app = await TestApp.StartAsync();
+        var jobId = await app.CreateAsync();
+
+        // Over Conveyor:Api:MaxRequestBytes and not JSON: the cancel reads no body, so neither 413 nor 415 (docs/jobs-api.md).
+        using var response = await SendAsync(app, "POST", $"/jobs/{jobId}/cancel", new byte[3 * 1024 * 1024], "text/plain");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("CANCELLED", (await ProblemAssert.ReadJsonAsync(response)).GetProperty("status").GetString());
+    }
+
     [Theory]
     [MemberData(nameof(Operations))]
     public async Task Body_WithInvalidUtf8InAString_Is400NotUtf8_AndStoresNothing(string method, string path, string valid)

@@ -48,6 +48,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal("text/csv", download.Content.Headers.ContentType!.MediaType);
+        Assert.True(download.Headers.CacheControl?.NoStore == true, "a tenant's report is kept by no cache");
         var lines = (await download.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("row,sku,quantity,unit_price,total", lines[0]);
         Assert.Equal(251, lines.Length);

@@ -427,11 +427,11 @@ internal static class ConveyorOpenApi
             var problem = operation.Responses!.TryGetValue("415", out var unsupported) && unsupported is OpenApiResponse { Content: { } content }
                 ? new Dictionary<string, OpenApiMediaType>(content)
                 : null;
-            operation.Responses.TryAdd("408", new OpenApiResponse
+            operation.Responses!["408"] = new OpenApiResponse
             {
-                Description = "The body did not arrive in time (fewer bytes than its Content-Length, or sent too slowly).",
+                Description = "The body did not arrive in time (fewer bytes than its Content-Length, or sent too slowly). " + HeadersTimeout,
                 Content = problem,
-            });
+            };
             AddHeader(operation, "415", "Accept-Encoding", "identity, when the body came with a Content-Encoding: the API reads bodies as sent.");
         }
 
@@ -441,8 +441,9 @@ internal static class ConveyorOpenApi
     /// <summary>
     /// The answers the server (Kestrel) gives itself, before any application code runs and without a body: 400 for a
     /// request it cannot parse (a malformed request line, a header value whose bytes are not UTF-8; one in valid UTF-8
-    /// reaches the application), 414 for a request line over its limit, 431 for headers over theirs. ASP.NET Core has no hook
-    /// to answer them as problems (dotnet/aspnetcore#4726).
+    /// reaches the application), 414 for a request line over its limit, 431 for headers over theirs, 408 for headers that
+    /// did not arrive within its RequestHeadersTimeout. ASP.NET Core has no hook to answer them as problems
+    /// (dotnet/aspnetcore#4726).
     /// </summary>
     private static void DescribeServerAnswers(OpenApiOperation operation)
     {
@@ -463,7 +464,13 @@ internal static class ConveyorOpenApi
 
         operation.Responses.TryAdd("414", new OpenApiResponse { Description = ServersOwn + "the request line (the URL) is longer than the server takes." });
         operation.Responses.TryAdd("431", new OpenApiResponse { Description = ServersOwn + "the request's headers are larger than the server takes." });
+
+        // An operation that reads a body replaces this with its own 408 (a problem), which names this one too.
+        operation.Responses.TryAdd("408", new OpenApiResponse { Description = ServersOwn + "the request's headers did not arrive within 30 seconds (Kestrel's RequestHeadersTimeout)." });
     }
+
+    private const string HeadersTimeout =
+        "Headers that do not arrive within 30 seconds (Kestrel's RequestHeadersTimeout) get the server's own 408 instead, before the application and without a body.";
 
     /// <summary>The job filters of GET /jobs (query) and POST /jobs/bulk (filter object), with their rules.</summary>
     private static IEnumerable<(string Name, (string Description, OpenApiSchema Schema))> FilterSchemas() =>

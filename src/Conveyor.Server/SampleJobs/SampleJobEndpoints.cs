@@ -70,6 +70,7 @@ internal static class SampleJobEndpoints
         endpoints.MapNoteEventEndpoints();
         // As the Jobs API's endpoints, the samples refuse a query parameter they do not read: none reads one.
         var group = endpoints.MapGroup("").RequireConveyorTenant().WithTags("Sample jobs").AnswerHeadAsGet();
+        group.AddEndpointFilter<RouteGroupBuilder, NoStoreEndpointFilter>();
         group.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
         group.MapGet("/reports/{jobId}.csv", DownloadReportAsync).WithName("DownloadReport").WithSummary("The CSV file of a report:generate job")
             .Produces(StatusCodes.Status200OK, typeof(string), "text/csv")

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Conveyor.AspNetCore.JobsApi;
+
+/// <summary>
+/// Marks every answer of the endpoints it filters as one no cache may keep and no browser may read as another type:
+/// they carry one tenant's jobs, and a key sent in <c>X-Api-Key</c> rather than <c>Authorization</c> would not stop a
+/// shared cache from storing them by its own heuristics.
+/// </summary>
+internal sealed class NoStoreEndpointFilter : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var headers = context.HttpContext.Response.Headers;
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        return next(context);
+    }
+}
