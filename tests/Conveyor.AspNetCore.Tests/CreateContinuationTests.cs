@@ -125,9 +125,24 @@ public sealed class CreateContinuationTests
     }
 
     [Theory]
+    [InlineData("""{"type": "test:noop", "after": []}""")]
+    [InlineData("""{"type": "test:noop", "after": null}""")]
+    public async Task Post_WithAnEmptyOrNullAfter_IsAJobThatWaitsForNone(string body)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        var created = await AcceptedAsync(await app.PostJobAsync(body));
+
+        Assert.Equal("QUEUED", created.GetProperty("status").GetString());
+        var stored = Assert.Single(await app.StoredJobsAsync());
+        Assert.Equal(JobState.Pending, stored.State);
+        Assert.Empty(stored.DependsOn);
+    }
+
+    [Theory]
     [InlineData("""{"type": "test:noop", "after": "job_1"}""", "after")]
     [InlineData("""{"type": "test:noop", "after": {"id": "job_1"}}""", "after")]
-    [InlineData("""{"type": "test:noop", "after": []}""", "after")]
+    [InlineData("""{"type": "test:noop", "after": [], "on_dependency_failure": "fail"}""", "on_dependency_failure")]
     [InlineData("""{"type": "test:noop", "after": ["job_1", "job_2", "job_1"]}""", "after[2]")]
     [InlineData("""{"type": "test:noop", "after": ["job_1", 2]}""", "after[1]")]
     [InlineData("""{"type": "test:noop", "after": [null]}""", "after[0]")]

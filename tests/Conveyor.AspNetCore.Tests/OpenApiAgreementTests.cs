@@ -111,7 +111,8 @@ public sealed class OpenApiAgreementTests
 
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"]}""");
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"], "on_dependency_failure": "run"}""");
-        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": []}""", "after");
+        await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": []}""");
+        await RefusedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": [], "on_dependency_failure": "run"}""", "on_dependency_failure");
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null}""");
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", $$"""{"type": "test:noop", "after": ["{{parent}}"], "on_dependency_failure": null}""");
         await AcceptedByBothAsync(app, contract, "POST", "/jobs", "/jobs", """{"type": "test:noop", "after": null, "on_dependency_failure": null}""");

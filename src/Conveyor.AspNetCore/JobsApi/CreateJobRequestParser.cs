@@ -244,7 +244,7 @@ internal static class CreateJobRequestParser
                         return false;
                     }
 
-                    options = options with { After = after };
+                    options = options with { After = after.Count == 0 ? null : after };
                     break;
                 case DependencyFailurePolicy.Field when continuation:
                     if (!DependencyFailurePolicy.TryRead(value, name, out var condition, out error))

@@ -5,7 +5,8 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// <summary>
 /// Reads the <c>after</c> of a <c>POST /jobs</c> body: the ids of existing jobs of the caller's tenant the new job waits
 /// for (a continuation, <see cref="JobOptions.After"/>). The shape is checked here, each refusal naming the element
-/// (<c>after[2]</c>); whether each job exists in the tenant is the store's answer at enqueue.
+/// (<c>after[2]</c>); whether each job exists in the tenant is the store's answer at enqueue. An empty array is a job
+/// that waits for none.
 /// </summary>
 internal static class JobDependenciesParser
 {
@@ -14,7 +15,7 @@ internal static class JobDependenciesParser
     /// <summary>The most jobs one job waits for: the library's bound, which a workflow step's <c>after</c> has too.</summary>
     public const int MaxAfter = Client.JobOptionsValidator.MaxDependencies;
 
-    private static readonly string Shape = $"an array of 1 to {MaxAfter} ids of this tenant's jobs, e.g. [\"job_31c8927959d5442e90e3a6bc5a9188ec\"]";
+    private static readonly string Shape = $"an array of at most {MaxAfter} ids of this tenant's jobs, e.g. [\"job_31c8927959d5442e90e3a6bc5a9188ec\"]";
 
     public static bool TryRead(JsonElement value, out IReadOnlyList<string> after, out ParseError? error)
     {
@@ -25,13 +26,8 @@ internal static class JobDependenciesParser
             return false;
         }
 
+        // Empty, as null or left out, is a job that waits for none: as a workflow step's after, and JobOptions.After.
         var count = value.GetArrayLength();
-        if (count == 0)
-        {
-            error = new ParseError(Field, $"is empty: give the jobs to wait for ({Shape}), or leave after out for a job that waits for none.");
-            return false;
-        }
-
         if (count > MaxAfter)
         {
             error = new ParseError(Field, $"names {count} jobs; a job waits for at most {MaxAfter}.");

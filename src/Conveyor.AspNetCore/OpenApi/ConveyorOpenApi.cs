@@ -729,16 +729,16 @@ internal static class ConveyorOpenApi
             properties[JobDependenciesParser.Field] = new OpenApiSchema
             {
                 Type = JsonSchemaType.Array,
-                MinItems = 1,
                 MaxItems = JobDependenciesParser.MaxAfter,
                 UniqueItems = true,
                 Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = JobIdPattern },
-                Description = "Ids of this tenant's jobs the job waits for (no repeats): it is WAITING until the last of them finishes, then runs, or not, as on_dependency_failure says. A job that already finished counts at once. An id the tenant has no job with is a 400 naming it, another tenant's job too; nothing is stored.",
+                Description = "Ids of this tenant's jobs the job waits for (no repeats; empty: none): it is WAITING until the last of them finishes, then runs, or not, as on_dependency_failure says. A job that already finished counts at once. An id the tenant has no job with is a 400 naming it, another tenant's job too; nothing is stored.",
             };
             properties[DependencyFailurePolicy.Field] = Enumeration(
                 DependencyFailurePolicy.Names,
                 "With after, when a job it waits for did not succeed (failed, cancelled or deleted): cancel (the default) cancels this job, fail fails it (shown among failed jobs, retriable by hand), run runs it anyway.");
-            pairs.Add(Needs(DependencyFailurePolicy.Field, JobDependenciesParser.Field));
+            // Not with an after that is null or empty, as for a workflow step: the policy would be about nothing.
+            pairs.Add(Needs(DependencyFailurePolicy.Field, JobDependenciesParser.Field, new OpenApiSchema { Type = JsonSchemaType.Array, MinItems = 1 }));
         }
 
         return OptionalNullable(new OpenApiSchema
