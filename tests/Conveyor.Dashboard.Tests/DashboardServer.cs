@@ -34,6 +34,9 @@ internal sealed class DashboardServer : IAsyncDisposable
     /// <summary>The inventory <c>GET /inventory</c> answers, as the bundled server's <c>bulk:import</c> sample's.</summary>
     public const string InventoryJson = """[{"sku":"SKU-0001","quantity":3},{"sku":"SKU-0002","quantity":8}]""";
 
+    /// <summary>A job type as long as the API allows (100 characters), with no place a browser could break a line.</summary>
+    public static readonly string LongJobType = "ledger.reconciliation_ledger.reconciliation_ledge:" + string.Concat(Enumerable.Repeat("reconcile_every_account_", 3))[..50];
+
     public const string CaseNote = "Refund of order 42 for a parcel that never arrived; the courier's claim number is on the case.";
 
     private readonly WebApplication _app;
@@ -72,6 +75,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var conveyor = builder.Services.AddConveyor()
             .UseSqlite(options => options.Path = Path.Combine(directory, "conveyor.db"))
             .AddHandler("report:generate", (_, _) => Task.CompletedTask)
+            .AddHandler(LongJobType, (_, _) => Task.CompletedTask)
             .AddHandler(ApprovalJobType, async (context, cancellationToken) =>
             {
                 await context.RunStepAsync("open-case", _ => ValueTask.FromResult(new Dictionary<string, string> { ["case_id"] = "C-42", ["note"] = CaseNote }));

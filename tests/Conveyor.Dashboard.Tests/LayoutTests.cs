@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Conveyor.Storage;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Interactions;
 
@@ -70,6 +72,110 @@ public sealed class LayoutTests(DashboardFixture fixture)
             Assert.True(Fits(browser), $"{name}: the overview is wider than the window");
             browser.Screenshot($"overview-{name}");
         }
+    }
+
+    [Fact]
+    public async Task TheLongestNamesTheApiAllows_KeepEveryListTableInsideItsBox_AndItsActionsOnScreen_At1280Pixels()
+    {
+        // A server of its own: these names would show in the shared one's lists and screenshots.
+        await using var server = await DashboardServer.StartAsync();
+        Assert.Equal(JobType.MaxLength, DashboardServer.LongJobType.Length);
+        var schedule = Unbroken("nightly_ledger_reconciliation_", 100);
+        var workflow = Unbroken("QuarterlyCloseOfTheBooksForEverySubsidiary_", 200);
+        var queue = Unbroken("ledger_reconciliation_", 64);
+        var type = DashboardServer.LongJobType;
+        var jobId = Unbroken("job_imported_from_the_legacy_ledger_", 128);
+        // First, while it is the queue's only job: an id as long as a caller may choose one (from the .NET client),
+        // failed with a long error, so that every column of the Jobs list is filled.
+        await FailedJobAsync(server.Store, jobId, type, queue);
+        await server.SendAsync(HttpMethod.Put, "/schedules/" + schedule,
+            $$"""{"cron":"*/15 6-22 * * 1-5","time_zone":"America/Argentina/Buenos_Aires","job_type":"{{type}}","queue":"{{queue}}"}""");
+        var workflowId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/workflows", $$$"""
+            {"name": "{{{workflow}}}", "steps": [
+              {"name": "extract", "job": {"type": "{{{type}}}", "queue": "{{{queue}}}"}},
+              {"name": "publish", "job": {"type": "{{{type}}}", "queue": "{{{queue}}}"}, "after": ["extract"]}
+            ]}
+            """)).RootElement.GetProperty("workflow_id").GetString()!;
+        await server.SendAsync(HttpMethod.Post, "/jobs", $$$"""{"type":"{{{type}}}","queue":"{{{queue}}}","payload":{"n":1}}""");
+        using var browser = Browser.Start(1280, 800);
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(server, DashboardServer.OperatorKey, "#/schedules");
+        var row = browser.Find(By.CssSelector($"tr[data-schedule='{schedule}']"));
+        browser.Screenshot("schedules-long-names");
+        AssertFitsAt1280(browser, "schedules");
+        Assert.NotEmpty(row.FindElements(By.CssSelector($"[title='{schedule}']")));
+        // The cron on one line: its first and last fields side by side.
+        var cronTops = (string)browser.Script("""
+            const code = arguments[0].querySelector("code");
+            const rect = (e) => e.getBoundingClientRect();
+            return `${rect(code.firstElementChild || code).top} ${rect(code.lastElementChild || code).top}`;
+            """, row)!;
+        Assert.True(cronTops.Split(' ').Distinct().Count() == 1, $"the cron {row.FindElement(By.TagName("code")).Text} is on more than one line (its first and last fields at {cronTops})");
+
+        foreach (var (hash, rows, what) in new[]
+        {
+            ("#/workflows", $"tr[data-batch-id='{workflowId}']", "workflows"),
+            ("#/batches", $"tr[data-batch-id='{workflowId}']", "batches"),
+            ("#/jobs", $"tr[data-job-id='{jobId}']", "jobs"),
+            ("#/jobs?queue=" + queue, $"tr[data-job-id='{jobId}']", "jobs of the long queue"),
+            ("#/overview", $"tr[data-queue='{queue}']", "overview"),
+            ("#/workflows/" + workflowId, "tr[data-step=publish]", "workflow"),
+        })
+        {
+            browser.Driver.Navigate().GoToUrl(server.DashboardUrl + hash);
+            browser.Until(d => d.FindElements(By.CssSelector(rows)).Count > 0, what);
+            browser.Screenshot(what.Replace(' ', '-') + "-long-names");
+            AssertFitsAt1280(browser, what);
+        }
+    }
+
+    /// <summary>
+    /// Every table's scrolling box holds its table without scrolling, and every button in a table is inside the window.
+    /// </summary>
+    private static void AssertFitsAt1280(Browser browser, string page)
+    {
+        var problems = (IEnumerable<object>)browser.Script("""
+            const width = document.documentElement.clientWidth;
+            const found = [...document.querySelectorAll("main .scroll")].filter(s => s.scrollWidth > s.clientWidth)
+              .map(s => `a table ${s.scrollWidth}px wide in a ${s.clientWidth}px box (${s.querySelector("caption")?.textContent}; columns ${
+                [...s.querySelectorAll("thead th")].map(th => `${th.textContent || "-"} ${Math.round(th.getBoundingClientRect().width)}`).join(", ")})`);
+            for (const b of document.querySelectorAll("main table button")) {
+              const r = b.getBoundingClientRect();
+              if (r.left < 0 || r.right > width) found.push(`button ${b.textContent} at ${Math.round(r.left)}-${Math.round(r.right)}px`);
+            }
+            if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+            return found;
+            """)!;
+        Assert.True(!problems.Any(), $"{page} at {browser.Script("return innerWidth;")}px: " + string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// A text of exactly <paramref name="length"/> characters where a browser finds no place to break a line (no space,
+    /// no hyphen): the part repeated and cut.
+    /// </summary>
+    private static string Unbroken(string part, int length) => string.Concat(Enumerable.Repeat(part, (length / part.Length) + 1))[..length];
+
+    private static async Task FailedJobAsync(IJobStore store, string id, string type, string queue)
+    {
+        await store.EnqueueManyAsync([new NewJob { Id = id, Type = type, Queue = queue, Tenant = "acme", Payload = "{}"u8.ToArray(), MaxRetry = 0, Retention = TimeSpan.FromDays(1) }], CancellationToken.None);
+        var leased = Assert.Single(await store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(queue, 1)],
+            Limit = 1,
+            ServerId = "worker-eu-1:4242",
+            LeaseDuration = TimeSpan.FromMinutes(5),
+        }, CancellationToken.None));
+        await store.AcknowledgeManyAsync([new JobAcknowledgement
+        {
+            JobId = leased.Id,
+            LeaseToken = leased.LeaseToken,
+            Outcome = AckOutcome.Failed,
+            Error = new JobError(1, SeedData.LongError + string.Concat(Enumerable.Repeat("account-0123456789-rejected;", 40)), "Ledger.BatchRejectedException", null, DateTimeOffset.UtcNow),
+        }], CancellationToken.None);
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 // state and dependencies, and the jobs added to it while it ran, each linking to its job; cancel while it runs.
 // Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
-import { append, badge, batchHref, h, jobHref, number, replaceChildren, time } from "./dom.js";
+import { append, badge, batchHref, cut, h, jobHref, number, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
@@ -127,14 +127,14 @@ export async function renderBatch(view, role, id, tenant) {
         h("caption", { class: "sr-only" }, "The workflow's steps, each after the steps it runs after"),
         h("thead", {}, h("tr", {}, ["step", "status", "runs after", "job", "type", "attempts", "started", "completed"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, workflow.steps.map((s) => h("tr", { "data-step": s.name, "data-status": s.status || "" },
-          h("th", { scope: "row", id: "step-" + s.name }, s.name),
+          h("th", { scope: "row", id: "step-" + s.name }, cut(s.name)),
           h("td", {}, s.status ? badge(s.status) : h("span", { class: "muted" }, "expired")),
-          h("td", { "data-field": "after" }, s.after.length ? s.after.join(", ") : h("span", { class: "muted" }, "—")),
-          h("td", {}, h("a", { class: "mono", href: jobHref(s.job_id, tenant) }, s.job_id)),
-          h("td", {}, s.type || "—"),
+          h("td", { "data-field": "after" }, s.after.length ? cut(s.after.join(", ")) : h("span", { class: "muted" }, "—")),
+          h("td", {}, cut(s.job_id, { class: "mono", href: jobHref(s.job_id, tenant) }, "a")),
+          h("td", {}, s.type ? cut(s.type) : "—"),
           h("td", {}, s.attempts),
-          h("td", {}, time(s.started_at)),
-          h("td", {}, time(s.completed_at))))))));
+          h("td", { class: "nowrap" }, time(s.started_at)),
+          h("td", { class: "nowrap" }, time(s.completed_at))))))));
   }
 
   /** Jobs added with POST /batches/{id}/jobs: not steps (no name, no dependencies), but counted and waited for. */
@@ -147,8 +147,8 @@ export async function renderBatch(view, role, id, tenant) {
         h("caption", { class: "sr-only" }, "The jobs added to the workflow, oldest first"),
         h("thead", {}, h("tr", {}, ["job", "type", "status"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, added.map((j) => h("tr", { "data-added-job": j.job_id, "data-status": j.status },
-          h("td", {}, h("a", { class: "mono", href: jobHref(j.job_id, tenant) }, j.job_id)),
-          h("td", {}, j.type),
+          h("td", {}, cut(j.job_id, { class: "mono", href: jobHref(j.job_id, tenant) }, "a")),
+          h("td", {}, cut(j.type)),
           h("td", {}, badge(j.status))))))));
   }
 
@@ -164,11 +164,11 @@ export async function renderBatch(view, role, id, tenant) {
           h("caption", { class: "sr-only" }, "The batch's jobs, newest first"),
           h("thead", {}, h("tr", {}, ["job", "type", "status", "queue", "created"].map((c) => h("th", { scope: "col" }, c)))),
           h("tbody", {}, members.jobs.map((j) => h("tr", { "data-job-id": j.job_id, "data-status": j.status },
-            h("td", {}, h("a", { class: "mono", href: jobHref(j.job_id, tenant) }, j.job_id)),
-            h("td", {}, j.type),
+            h("td", {}, cut(j.job_id, { class: "mono", href: jobHref(j.job_id, tenant) }, "a")),
+            h("td", {}, cut(j.type)),
             h("td", {}, badge(j.status)),
-            h("td", {}, j.queue),
-            h("td", {}, time(j.created_at))))))),
+            h("td", {}, cut(j.queue)),
+            h("td", { class: "nowrap" }, time(j.created_at))))))),
       h("div", { class: "toolbar" }, more));
   }
 

@@ -2,7 +2,7 @@
 // a page at a time (GET /batches, GET /workflows), each linking to its own page in its tenant. The Batches page keeps
 // the entry by id above its list.
 import { call, query, settings } from "./api.js";
-import { append, badge, batchHref, h, number, replaceChildren, time, workflowHref } from "./dom.js";
+import { append, badge, batchHref, cut, h, number, replaceChildren, time, workflowHref } from "./dom.js";
 import { renderBatchLookup } from "./batch.js";
 
 const batchStatuses = ["RUNNING", "SUCCESS", "COMPLETED", "CANCELLED"];
@@ -65,9 +65,9 @@ export async function renderBatches(view, role, params, kind) {
     const tenant = role === "operator" ? b.tenant : null;
     const href = b.is_workflow ? workflowHref(b.batch_id, tenant) : batchHref(b.batch_id, tenant);
     return h("tr", { "data-batch-id": b.batch_id, "data-status": b.status },
-      h("td", { class: "nowrap" }, h("a", { class: "mono", href }, b.batch_id)),
-      everyTenant ? h("td", {}, b.tenant) : null,
-      h("td", {}, b.workflow_name || (b.is_workflow ? "" : h("span", { class: "muted" }, "batch"))),
+      h("td", {}, cut(b.batch_id, { class: "mono", href }, "a")),
+      everyTenant ? h("td", {}, cut(b.tenant)) : null,
+      h("td", {}, b.workflow_name ? cut(b.workflow_name) : b.is_workflow ? "" : h("span", { class: "muted" }, "batch")),
       h("td", {}, badge(b.status)),
       h("td", { class: "num" }, number.format(workflows ? b.steps : b.total)),
       h("td", { class: "hide-narrow" }, h("progress", { class: "job", max: 100, value: b.progress, "aria-label": `progress ${b.progress}%` })),

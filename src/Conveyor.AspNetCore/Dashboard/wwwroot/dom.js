@@ -50,6 +50,31 @@ export function workflowHref(id, tenant) { return "#/workflows/" + encodeURIComp
 
 function tenantScope(tenant) { return tenant ? "?tenant=" + encodeURIComponent(tenant) : ""; }
 
+/**
+ * A name, id, type, queue or tenant from the API, for a table cell. The API allows up to 200 characters without a space,
+ * which would widen the column past the window: a long one breaks anywhere, is held to a width and cut after three
+ * lines with an ellipsis (app.css, .cut), whole in its title. A short one stays on one line. props: more attributes
+ * (a link's href); tag: "a" for a link.
+ */
+export function cut(text, props = {}, tag = "span") {
+  const value = text === null || text === undefined ? "" : String(text);
+  const { class: extra, ...rest } = props;
+  return h(tag, { ...rest, class: "cut" + (value.length <= shortName ? " short" : "") + (extra ? " " + extra : ""), title: value }, value);
+}
+
+/** Up to this many characters a name is kept on one line: about the width a long one is cut to at its narrowest. */
+const shortName = 16;
+
+/** A cron expression: on one line up to the usual length, else broken between its fields when it must, never inside one. */
+export function cron(expression) {
+  const text = String(expression);
+  const fields = text.split(/\s+/).filter(Boolean);
+  return h("code", { class: text.length <= shortCron ? "cron short" : "cron" }, fields.flatMap((field, i) => [i ? " " : null, h("span", {}, field)]));
+}
+
+/** "0,15,30,45 6-22 * * MON-FRI" and shorter: one line. */
+const shortCron = 32;
+
 export function badge(status) {
   return h("span", { class: "badge s-" + status }, status.replace("_", " ").toLowerCase());
 }

@@ -1,7 +1,7 @@
 // Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
 // result and the actions its state allows (and a signal for a job that waits for one).
 import { call, fetchWithKey, JsonText, needsKey, settings } from "./api.js";
-import { allowed, append, badge, batchHref, between, bounded, duration, h, jobHref, replaceChildren, time } from "./dom.js";
+import { allowed, append, badge, batchHref, between, bounded, cut, duration, h, jobHref, replaceChildren, time } from "./dom.js";
 import { actionButton, notify, saveFile } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
@@ -159,7 +159,7 @@ function stepsSection(job, steps, act, reload, draft) {
       h("caption", { class: "sr-only" }, "The job's durable steps, signals and waits, in the order they were stored"),
       h("thead", {}, h("tr", {}, ["name", "kind", "attempt", "when", "result", "timed out"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, steps.steps.map((s) => h("tr", { "data-step-name": s.name, "data-kind": s.kind },
-        h("th", { scope: "row", class: "mono" }, s.name),
+        h("th", { scope: "row" }, cut(s.name, { class: "mono" })),
         h("td", {}, s.kind),
         h("td", {}, s.attempt),
         h("td", { class: "nowrap" }, time(s.completed_at)),

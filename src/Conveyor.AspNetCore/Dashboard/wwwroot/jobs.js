@@ -1,6 +1,6 @@
 // Jobs: a list per state with filters, cursor paging, search by id, and bulk actions on the selection or the filter.
 import { call, query, settings } from "./api.js";
-import { append, badge, h, jobHref, number, replaceChildren, statuses, time } from "./dom.js";
+import { append, badge, cut, h, jobHref, number, replaceChildren, statuses, time } from "./dom.js";
 import { confirmAction, notify } from "./ui.js";
 import { runBulk } from "./bulk.js";
 
@@ -77,10 +77,10 @@ export async function renderJobs(view, role, params) {
     if (box) box.checked = selected.has(j.job_id);
     return h("tr", { "data-job-id": j.job_id, "data-status": j.status },
       box ? h("td", {}, box) : null,
-      h("td", { class: "nowrap" }, h("a", { class: "mono", href: jobLink(j, role) }, j.job_id)),
-      h("td", {}, j.type),
-      h("td", {}, j.queue),
-      showTenant ? h("td", {}, j.tenant || "") : null,
+      h("td", {}, cut(j.job_id, { class: "mono", href: jobLink(j, role) }, "a")),
+      h("td", {}, cut(j.type)),
+      h("td", {}, cut(j.queue)),
+      showTenant ? h("td", {}, cut(j.tenant || "")) : null,
       h("td", {}, badge(j.status)),
       h("td", { class: "hide-narrow" }, h("progress", { class: "job", max: 100, value: j.progress, "aria-label": `progress ${j.progress}%` })),
       h("td", { class: "num" }, `${j.attempts} / ${j.max_retry + 1}`),

@@ -1,6 +1,6 @@
 // Overview: totals by state, throughput graph, queue latency, queues (pause/resume) and the live servers; refreshes itself.
 import { apiKey, call } from "./api.js";
-import { ago, append, badge, duration, h, number, replaceChildren, time } from "./dom.js";
+import { ago, append, badge, cut, duration, h, number, replaceChildren, time } from "./dom.js";
 import { throughputChart } from "./chart.js";
 import { actionButton, notify } from "./ui.js";
 
@@ -94,7 +94,7 @@ function renderQueues(section, queues, refresh) {
   const columns = [["waiting", "WAITING"], ["scheduled", "SCHEDULED"], ["queued", "QUEUED"], ["running", "RUNNING"],
     ["retrying", "RETRYING"], ["failed", "FAILED"], ["success", "SUCCESS"], ["partial_success", "PARTIAL_SUCCESS"], ["cancelled", "CANCELLED"]];
   const rows = queues.map((q) => h("tr", { "data-queue": q.name },
-    h("th", { scope: "row" }, h("a", { href: "#/jobs?queue=" + encodeURIComponent(q.name) }, q.name)),
+    h("th", { scope: "row" }, cut(q.name, { href: "#/jobs?queue=" + encodeURIComponent(q.name) }, "a")),
     h("td", {}, q.paused ? h("span", { class: "badge s-paused" }, "paused") : h("span", { class: "badge s-active" }, "active")),
     h("td", { class: "num" + (q.servers === 0 ? " err-num" : ""), title: q.servers === 0 ? "No live server serves this queue: its jobs wait." : null }, q.servers),
     columns.map(([key, status]) => h("td", { class: "num" },
@@ -113,7 +113,7 @@ function renderQueues(section, queues, refresh) {
   }
   replaceChildren(section,
     h("h2", { id: "queues-title" }, "Queues"),
-    queues.length === 0 ? h("p", {}, "No queues yet.") : h("div", { class: "scroll" }, h("table", {},
+    queues.length === 0 ? h("p", {}, "No queues yet.") : h("div", { class: "scroll" }, h("table", { class: "counts" },
       h("caption", { class: "sr-only" }, "Queues with their jobs by state"),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "queue"), h("th", { scope: "col" }, "state"), h("th", { scope: "col", class: "num" }, "servers"),
@@ -144,10 +144,10 @@ function renderServers(section, servers) {
       h("thead", {}, h("tr", {},
         ["server", "host", "pid", "queues (weight)", "running / concurrency", "started", "last heartbeat"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, servers.map((s) => h("tr", { "data-server": s.id },
-        h("th", { scope: "row", class: "mono" }, s.id),
-        h("td", {}, s.host),
+        h("th", { scope: "row" }, cut(s.id, { class: "mono" })),
+        h("td", {}, cut(s.host)),
         h("td", { class: "num" }, s.pid),
-        h("td", {}, Object.entries(s.queues).map(([name, weight]) => `${name} (${weight})`).join(", ")),
+        h("td", {}, cut(Object.entries(s.queues).map(([name, weight]) => `${name} (${weight})`).join(", "))),
         h("td", { class: "num" }, `${s.running} / ${s.concurrency}`),
         h("td", { class: "nowrap" }, time(s.started_at)),
         h("td", { class: "nowrap", title: s.last_heartbeat_at }, ago(s.last_heartbeat_at))))))));

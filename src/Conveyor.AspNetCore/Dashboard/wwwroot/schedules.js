@@ -2,7 +2,7 @@
 // key) sees every tenant's, schedules from code or configuration among them (the default tenant's), with a tenant
 // column; its actions and links name the schedule's tenant.
 import { call, query } from "./api.js";
-import { append, badge, h, replaceChildren, time } from "./dom.js";
+import { append, badge, cron, cut, h, replaceChildren, time } from "./dom.js";
 import { actionButton } from "./ui.js";
 
 export async function renderSchedules(view, role) {
@@ -45,11 +45,11 @@ export async function renderSchedules(view, role) {
     const inTenant = everyTenant ? "?tenant=" + encodeURIComponent(s.tenant) : "";
     const path = "/schedules/" + encodeURIComponent(s.name);
     return h("tr", { "data-schedule": s.name },
-      everyTenant ? h("td", {}, s.tenant) : null,
-      h("th", { scope: "row" }, s.name, s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
-      h("td", {}, h("code", {}, s.cron)),
-      h("td", {}, s.time_zone),
-      h("td", {}, s.job_type, h("div", { class: "muted" }, s.queue)),
+      everyTenant ? h("td", {}, cut(s.tenant)) : null,
+      h("th", { scope: "row" }, cut(s.name), s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
+      h("td", {}, cron(s.cron)),
+      h("td", {}, cut(s.time_zone)),
+      h("td", {}, cut(s.job_type), cut(s.queue, { class: "muted" })),
       h("td", {}, s.paused ? h("span", { class: "badge s-paused" }, "paused") : h("span", { class: "badge s-active" }, "active")),
       h("td", { class: "nowrap" }, s.next_fire_times.length === 0 ? h("span", { class: "muted" }, "none") :
         h("ul", { class: "plain" }, s.next_fire_times.slice(0, 3).map((t) => h("li", {}, time(t))))),
