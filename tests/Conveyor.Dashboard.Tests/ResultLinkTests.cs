@@ -72,6 +72,40 @@ public sealed class ResultLinkTests
         }
     }
 
+    [Fact]
+    public async Task ResultUrl_OfAnotherScheme_IsShownAsText_NeverALink_AndAnHttpsOneIsALink()
+    {
+        await using var server = await DashboardServer.StartAsync();
+        const string script = "javascript:alert(document.domain)";
+        // What a handler may store (SetResultUrl takes any text): a script, a script behind blanks and mixed case (as
+        // a browser reads it), a page written into the address, and a link to another server.
+        var scripted = await SucceededJobAsync(server.Store, "report:generate", _ => script);
+        var disguised = await SucceededJobAsync(server.Store, "report:generate", _ => " JavaScript:alert(1)");
+        var inline = await SucceededJobAsync(server.Store, "report:generate", _ => "data:text/html,<script>alert(1)</script>");
+        var https = await SucceededJobAsync(server.Store, "report:generate", id => $"https://reports.example.com/{id}.csv");
+        using var browser = Browser.Start();
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(server, DashboardServer.OperatorKey, "#/jobs/" + scripted);
+        foreach (var (id, url) in new[] { (scripted, script), (disguised, " JavaScript:alert(1)"), (inline, "data:text/html,<script>alert(1)</script>") })
+        {
+            browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + id);
+            browser.Until(d => d.FindElement(By.CssSelector("h1")).Text.Contains(id, StringComparison.Ordinal) && d.FindElements(By.CssSelector("[data-field=result-url]")).Count == 1, "the result URL of " + id);
+            var shown = browser.Find(By.CssSelector("[data-field=result-url]"));
+            Assert.NotEqual("a", shown.TagName);
+            Assert.Equal(url.Trim(), shown.Text);
+            var links = (IEnumerable<object>)browser.Script("return [...document.querySelectorAll('a[href]')].map(a => a.href).filter(h => !/^(https?|blob):/.test(h));")!;
+            Assert.Empty(links);
+        }
+
+        browser.Driver.Navigate().GoToUrl(server.DashboardUrl + "#/jobs/" + https);
+        var link = browser.Until(d => d.FindElements(By.CssSelector("a[data-field=result-url]")).FirstOrDefault(), "the https result URL as a link");
+        Assert.Equal($"https://reports.example.com/{https}.csv", link.GetDomAttribute("href"));
+    }
+
     /// <summary>A job of the operator key's tenant (acme) that succeeded with the given result_url, as a worker leaves it.</summary>
     private static async Task<string> SucceededJobAsync(IJobStore store, string type, Func<string, string> resultUrl)
     {

@@ -48,6 +48,18 @@ export function batchHref(id, tenant) { return "#/batches/" + encodeURIComponent
 /** A workflow's page (the batch page, with its steps), in the tenant it belongs to (as jobHref). */
 export function workflowHref(id, tenant) { return "#/workflows/" + encodeURIComponent(id) + tenantScope(tenant); }
 
+/**
+ * Whether a value from the API may be a link's href: an http: or https: address, or one relative to this page (which
+ * resolves to the page's own scheme), as the browser itself parses it (leading blanks and upper case included).
+ */
+export function isWebAddress(value) {
+  try {
+    return ["http:", "https:"].includes(new URL(value, location.href).protocol);
+  } catch {
+    return false;
+  }
+}
+
 function tenantScope(tenant) { return tenant ? "?tenant=" + encodeURIComponent(tenant) : ""; }
 
 /**

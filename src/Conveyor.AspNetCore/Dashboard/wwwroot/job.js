@@ -1,7 +1,7 @@
 // Job detail: facts, durations, a timeline of attempts, its durable steps and signals, payload, every error with its stack,
 // result and the actions its state allows (and a signal for a job that waits for one).
 import { call, fetchWithKey, JsonText, needsKey, settings } from "./api.js";
-import { allowed, append, badge, batchHref, between, bounded, cut, duration, h, jobHref, replaceChildren, time } from "./dom.js";
+import { allowed, append, badge, batchHref, between, bounded, cut, duration, h, isWebAddress, jobHref, replaceChildren, time } from "./dom.js";
 import { actionButton, notify, saveFile } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
@@ -122,6 +122,12 @@ function detail(job, steps, tenant, reload, draft) {
  * (the key never goes there), as does every link when no key is held (a server without keys needs none).
  */
 function resultUrl(url, jobId) {
+  // A handler may store any text: a javascript: or data: address would run or show what it holds in the dashboard's
+  // own page, so only a web address is a link.
+  if (!isWebAddress(url)) {
+    return h("p", {}, "Result URL: ", h("span", { class: "mono", "data-field": "result-url" }, url),
+      h("span", { class: "muted" }, " (not an http or https address: not a link)"));
+  }
   const shown = h("div", { "data-field": "result-url-content" });
   const link = h("a", { href: url, "data-field": "result-url" }, url);
   link.addEventListener("click", async (event) => {
