@@ -90,6 +90,10 @@ public sealed class LayoutTests(DashboardFixture fixture)
         await FailedJobAsync(server.Store, jobId, type, queue);
         await server.SendAsync(HttpMethod.Put, "/schedules/" + schedule,
             $$"""{"cron":"*/15 6-22 * * 1-5","time_zone":"America/Argentina/Buenos_Aires","job_type":"{{type}}","queue":"{{queue}}"}""");
+        // Beside them a schedule of everyday names that has run: its row must fit as well.
+        await server.SendAsync(HttpMethod.Put, "/schedules/report:nightly",
+            """{"cron":"30 2 * * *","time_zone":"Europe/Berlin","job_type":"report:generate","queue":"default"}""");
+        await server.SendAsync(HttpMethod.Post, "/schedules/report:nightly/trigger");
         var workflowId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/workflows", $$$"""
             {"name": "{{{workflow}}}", "steps": [
               {"name": "extract", "job": {"type": "{{{type}}}", "queue": "{{{queue}}}"}},

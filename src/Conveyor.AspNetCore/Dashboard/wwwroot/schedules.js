@@ -35,7 +35,7 @@ export async function renderSchedules(view, role) {
   function render() {
     replaceChildren(table, schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Recurring schedules"),
-      h("thead", {}, h("tr", {}, [...(everyTenant ? ["tenant"] : []), "schedule", "cron", "time zone", "job type / queue", "state", "next fires", "last run", ""].map((c) =>
+      h("thead", {}, h("tr", {}, [...(everyTenant ? ["tenant"] : []), "schedule", "cron / time zone", "job type / queue", "state", "next fires", "last run", ""].map((c) =>
         h("th", { scope: "col" }, c === "" ? h("span", { class: "sr-only" }, "actions") : c)))),
       h("tbody", {}, schedules.map(row)))));
     replaceChildren(more, cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : null);
@@ -47,8 +47,7 @@ export async function renderSchedules(view, role) {
     return h("tr", { "data-schedule": s.name },
       everyTenant ? h("td", {}, cut(s.tenant)) : null,
       h("th", { scope: "row" }, cut(s.name), s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
-      h("td", {}, cron(s.cron)),
-      h("td", {}, cut(s.time_zone)),
+      h("td", {}, cron(s.cron), h("div", { class: "muted" }, zone(s.time_zone))),
       h("td", {}, cut(s.job_type), cut(s.queue, { class: "muted" })),
       h("td", {}, s.paused ? h("span", { class: "badge s-paused" }, "paused") : h("span", { class: "badge s-active" }, "active")),
       h("td", { class: "nowrap" }, s.next_fire_times.length === 0 ? h("span", { class: "muted" }, "none") :
@@ -69,4 +68,9 @@ export async function renderSchedules(view, role) {
 
   await load(true);
   return null;
+}
+
+/** An IANA time zone (America/Argentina/Buenos_Aires) breaks after its slashes when the column is narrow. */
+function zone(name) {
+  return h("span", {}, String(name).split("/").flatMap((part, i) => [i ? ["/", h("wbr")] : null, part]));
 }
