@@ -38,14 +38,19 @@ internal static class PostgresFaults
     };
 
     /// <summary>
-    /// SQLSTATE classes that mean the server went away or is overloaded: 08 connection exception, 53 insufficient
-    /// resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 57014 and 55P03 (a
+    /// SQLSTATE classes that mean the server went away, is overloaded or failed in itself: 08 connection exception, 53
+    /// insufficient resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 57014 and 55P03 (a
     /// statement_timeout or lock_timeout ran out: a busy server, not a wrong statement), 40001/40P01 (serialization
-    /// failure, deadlock: try again).
+    /// failure, deadlock: try again), 58 system error (an I/O error of the server's own files) and XX internal error
+    /// (a full disk also shows as <c>XX000 could not write init file</c> at every new connection). None of these is the
+    /// statement's fault: taken as the statement's own, an acknowledgement was dropped as refused and its job, whose
+    /// handler had succeeded, ran again once its lease ran out.
     /// </summary>
     private static bool IsUnavailableState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
+        || sqlState.StartsWith("58", StringComparison.Ordinal)
+        || sqlState.StartsWith("XX", StringComparison.Ordinal)
         || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03"
         || IsConflict(sqlState);
 

@@ -33,6 +33,18 @@ public sealed class PostgresFaultsTests
         Assert.True(PostgresFaults.IsUnavailable(new PostgresException(message, "ERROR", "ERROR", sqlState)));
 
     [Theory]
+    [InlineData("XX000", "could not write init file")]
+    [InlineData("58030", "could not write to file \"base/16384/2619\": No space left on device")]
+    [InlineData("53100", "could not extend file \"base/16384/16500\": No space left on device")]
+    public void TheServersOwnFailure_AsOfAFullDisk_IsAnOutage_NotTheStatementsFault(string sqlState, string message)
+    {
+        var failure = new PostgresException(message, "FATAL", "FATAL", sqlState);
+
+        Assert.True(PostgresFaults.IsUnavailable(failure));
+        Assert.StartsWith("PostgreSQL could not be reached or did not answer", PostgresFaults.Wrap(failure).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("42P01", "relation \"conveyor.jobs\" does not exist")]
     [InlineData("3F000", "schema \"conveyor\" does not exist")]
     public void MissingTableOrSchema_IsUnavailable_AndSaysTheSchemaIsMissing(string sqlState, string message)
