@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using Conveyor.Storage;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -49,6 +50,24 @@ public sealed class HealthAndMetricsTests
         await ProblemAssert.IsProblemAsync(get, HttpStatusCode.ServiceUnavailable);
         await ProblemAssert.IsProblemAsync(post, HttpStatusCode.ServiceUnavailable);
         Assert.NotNull(get.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task StoreDown_EachRefusedRequest_LogsOneLineWithTheReason_AndNoStackTrace()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var app = await TestApp.StartAsync(services: s =>
+        {
+            s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            s.Replace(ServiceDescriptor.Singleton<IJobStore>(UnavailableStore.Create()));
+        });
+
+        using var get = await app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, get.StatusCode);
+        var line = Assert.Single(logs.Entries, e => e.EventId.Id == 1005);
+        Assert.Equal("GET /jobs/job_00000000000000000000000000000000: the down store is unavailable; answered 503. connection refused (test)", line.Message);
+        Assert.Null(line.Exception);
     }
 
     [Fact]

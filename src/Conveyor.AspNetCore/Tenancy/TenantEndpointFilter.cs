@@ -59,7 +59,9 @@ internal sealed partial class TenantEndpointFilter(
         }
         catch (JobStoreUnavailableException e)
         {
-            LogStoreUnavailable(logger, e, store.Name, http.Request.Method, http.Request.Path);
+            // The reason without the stack: one line per refused request, which an outage sends by the thousand; the
+            // server's own components log the failure with its exception once as they meet it.
+            LogStoreUnavailable(logger, store.Name, http.Request.Method, http.Request.Path, e.Message);
             http.Response.Headers.RetryAfter = "1";
             return ApiProblems.StoreUnavailable(store.Name);
         }
@@ -76,6 +78,6 @@ internal sealed partial class TenantEndpointFilter(
         || string.Equals(host.Host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
-    [LoggerMessage(1005, LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503.")]
-    private static partial void LogStoreUnavailable(ILogger logger, Exception exception, string store, string method, string path);
+    [LoggerMessage(1005, LogLevel.Warning, "{method} {path}: the {store} store is unavailable; answered 503. {reason}")]
+    private static partial void LogStoreUnavailable(ILogger logger, string store, string method, string path, string reason);
 }
