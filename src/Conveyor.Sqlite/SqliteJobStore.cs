@@ -38,6 +38,13 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly ConcurrentQueue<SqliteSession> _readers = new();
     private readonly StoreSignal _signal;
     private SqliteSession? _writer;
+
+    /// <summary>
+    /// How many of the next writer connections open read-only, as SQLite opens a file the process may not write. Tests
+    /// run as root, whom a file mode does not stop.
+    /// </summary>
+    internal int ReadOnlyWriterOpensForTests;
+
     private volatile bool _initialized;
     private volatile bool _disposed;
 
@@ -141,6 +148,14 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
         catch (Exception ex) when (TryTranslate(ex, out var translated))
         {
+            // A writer that SQLite opened read-only (the file was not writable then) stays read-only: opened again at
+            // the next call, it is writable as soon as the file is.
+            if (ex is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) == ReadOnly)
+            {
+                _writer?.Dispose();
+                _writer = null;
+            }
+
             throw translated;
         }
         finally
@@ -213,6 +228,8 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    private const int ReadOnly = 8;
+
     /// <summary>The writer connection, opened and the schema ensured on first use. Call under the write lock.</summary>
     private SqliteSession Writer()
     {
@@ -227,7 +244,14 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             Directory.CreateDirectory(_directoryToCreate);
         }
 
-        var session = SqliteSession.Open(_connectionString, _busyTimeout, _durableCommits, readOnly: false);
+        var connectionString = _connectionString;
+        if (ReadOnlyWriterOpensForTests > 0)
+        {
+            ReadOnlyWriterOpensForTests--;
+            connectionString = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadOnly }.ToString();
+        }
+
+        var session = SqliteSession.Open(connectionString, _busyTimeout, _durableCommits, readOnly: false);
         try
         {
             SqliteSchema.EnsureCreated(session, _databaseName);
