@@ -37,6 +37,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentQueue<SqliteSession> _readers = new();
     private readonly StoreSignal _signal;
+    private readonly DatabaseFileGuard? _fileGuard;
     private SqliteSession? _writer;
 
     /// <summary>
@@ -44,6 +45,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     /// run as root, whom a file mode does not stop.
     /// </summary>
     internal int ReadOnlyWriterOpensForTests;
+
+    /// <summary>The writer is open in WAL mode, so its <c>-wal</c> log must be at its path (<see cref="DatabaseFileGuard"/>).</summary>
+    private volatile bool _writerKeepsLog;
 
     private volatile bool _initialized;
     private volatile bool _disposed;
@@ -89,6 +93,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         _maxReadConnections = Math.Max(1, options.MaxReadConnections);
         // A file this store may write, named by a path (not an in-memory or URI data source).
         _watchWriteAheadLog = options.WatchWriteAheadLog && _directoryToCreate is not null;
+        _fileGuard = _directoryToCreate is null ? null : new DatabaseFileGuard(_databaseName);
         _signal = StoreSignal.For(_singleConnection ? $"{_databaseName}#{Guid.NewGuid():N}" : _databaseName);
         _seenGeneration = _signal.Generation;
     }
@@ -121,6 +126,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 _logWatcher = null;
             }
 
+            _writerKeepsLog = false;
             _writer?.Dispose();
             _writer = null;
             while (_readers.TryDequeue(out var reader))
@@ -144,7 +150,12 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfFileGone();
             return body(this, Writer(), state);
+        }
+        catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == ReadOnlyDatabaseMoved && _fileGuard is not null)
+        {
+            throw _fileGuard.Moved(ex);
         }
         catch (Exception ex) when (TryTranslate(ex, out var translated))
         {
@@ -152,6 +163,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             // the next call, it is writable as soon as the file is.
             if (ex is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) == ReadOnly)
             {
+                _writerKeepsLog = false;
                 _writer?.Dispose();
                 _writer = null;
             }
@@ -180,6 +192,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfFileGone();
         SqliteSession? session = null;
         var healthy = false;
         try
@@ -229,6 +242,16 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     }
 
     private const int ReadOnly = 8;
+    private const int ReadOnlyDatabaseMoved = 1032;
+
+    /// <summary>Once the store has opened its file: refuses the call when the file is no longer at its path (<see cref="DatabaseFileGuard"/>).</summary>
+    private void ThrowIfFileGone()
+    {
+        if (_initialized)
+        {
+            _fileGuard?.ThrowIfGone(_writerKeepsLog);
+        }
+    }
 
     /// <summary>The writer connection, opened and the schema ensured on first use. Call under the write lock.</summary>
     private SqliteSession Writer()
@@ -256,6 +279,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             SqliteSchema.EnsureCreated(session, _databaseName);
             _lastDataVersion = session.DataVersion();
+            _writerKeepsLog = _fileGuard is not null && session.UsesWriteAheadLog();
         }
         catch
         {

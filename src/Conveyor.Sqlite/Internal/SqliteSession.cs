@@ -152,6 +152,13 @@ internal sealed class SqliteSession : IDisposable
         return Convert.ToInt64(_dataVersion.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Whether the file is in WAL mode: it stays in the rollback journal mode where WAL is not possible.</summary>
+    public bool UsesWriteAheadLog()
+    {
+        using var command = CreateCommand("PRAGMA journal_mode;");
+        return string.Equals(command.ExecuteScalar() as string, "wal", StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Execute(string sql)
     {
         using var command = CreateCommand(sql);
