@@ -48,6 +48,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
     /// <summary>The writer is open in WAL mode, so its <c>-wal</c> log must be at its path (<see cref="DatabaseFileGuard"/>).</summary>
     private volatile bool _writerKeepsLog;
+    private bool _removedLogCheckpointed;
 
     private volatile bool _initialized;
     private volatile bool _disposed;
@@ -150,7 +151,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ThrowIfFileGone();
+            ThrowIfFileGone(underWriteLock: true);
             return body(this, Writer(), state);
         }
         catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == ReadOnlyDatabaseMoved && _fileGuard is not null)
@@ -192,7 +193,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfFileGone();
+        ThrowIfFileGone(underWriteLock: false);
         SqliteSession? session = null;
         var healthy = false;
         try
@@ -245,11 +246,43 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private const int ReadOnlyDatabaseMoved = 1032;
 
     /// <summary>Once the store has opened its file: refuses the call when the file is no longer at its path (<see cref="DatabaseFileGuard"/>).</summary>
-    private void ThrowIfFileGone()
+    private void ThrowIfFileGone(bool underWriteLock)
     {
-        if (_initialized)
+        if (!_initialized || _fileGuard is not { } guard)
         {
-            _fileGuard?.ThrowIfGone(_writerKeepsLog);
+            return;
+        }
+
+        try
+        {
+            guard.ThrowIfGone(_writerKeepsLog);
+        }
+        catch (JobStoreUnavailableException) when (underWriteLock)
+        {
+            CheckpointRemovedLog();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The commits of a <c>-wal</c> log deleted under the store are in the open, unlinked log alone, lost at the next
+    /// crash: a checkpoint copies them into the file, which a restart reads. Once, at the first refused write.
+    /// </summary>
+    private void CheckpointRemovedLog()
+    {
+        if (_removedLogCheckpointed || !_writerKeepsLog || _writer is not { } writer || !File.Exists(_databaseName))
+        {
+            return;
+        }
+
+        _removedLogCheckpointed = true;
+        try
+        {
+            writer.Execute("PRAGMA wal_checkpoint(FULL);");
+        }
+        catch (SqliteException)
+        {
+            // The refusal stands; what the log held is lost only if the process then crashes.
         }
     }
 

@@ -64,6 +64,8 @@ public sealed class SqliteFileFaultTests : IDisposable
         Directory.Delete(directory, recursive: true);
 
         await AssertRefusedAsync(sut, before.JobId, path);
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.EnqueueAsync(TestJobs.New(), Ct));
+        Assert.Contains("directory was removed or replaced", error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(directory), "the store must not create the directory (and a new, empty database) again");
     }
 
@@ -76,6 +78,32 @@ public sealed class SqliteFileFaultTests : IDisposable
         File.Delete(_database.Path + "-wal");
 
         await AssertRefusedAsync(sut, before.JobId);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_WriteAheadLogDeletedUnderTheStore_CopiesItsCommitsIntoTheFile()
+    {
+        await using var sut = _database.CreateStore(_time);
+        var committed = await sut.EnqueueAsync(TestJobs.New(), Ct);
+
+        File.Delete(_database.Path + "-wal");
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await sut.EnqueueAsync(TestJobs.New(), Ct));
+
+        // What a kill -9 now leaves: the file alone. Before the fix the job was only in the unlinked log.
+        var copy = _database.Path + ".copy";
+        try
+        {
+            File.Copy(_database.Path, copy);
+            await using var fromFile = new SqliteJobStore(new SqliteStoreOptions { Path = copy }, _time);
+            Assert.NotNull(await fromFile.GetAsync(TenantId.Default, committed.JobId, Ct));
+        }
+        finally
+        {
+            foreach (var suffix in (string[])["", "-wal", "-shm"])
+            {
+                File.Delete(copy + suffix);
+            }
+        }
     }
 
     [Fact]

@@ -28,7 +28,7 @@ namespace Conveyor.Sqlite.Internal;
 internal sealed class DatabaseFileGuard(string databasePath)
 {
     private readonly string _logPath = databasePath + "-wal";
-    private volatile string? _gone;
+    private volatile bool _gone;
 
     /// <summary>
     /// Throws <see cref="JobStoreUnavailableException"/> when the file, or its log while <paramref name="logKeptOpen"/>
@@ -36,18 +36,14 @@ internal sealed class DatabaseFileGuard(string databasePath)
     /// </summary>
     public void ThrowIfGone(bool logKeptOpen)
     {
-        if (_gone is null)
+        if (!_gone)
         {
             if (File.Exists(databasePath) && (!logKeptOpen || File.Exists(_logPath)))
             {
                 return;
             }
 
-            _gone = Directory.Exists(Path.GetDirectoryName(databasePath))
-                ? File.Exists(databasePath)
-                    ? $"its write-ahead log '{_logPath}' was removed or replaced while the store had it open; the commits in it are lost at the next crash"
-                    : "the database file was removed or replaced while the store had it open; what was written since went to the removed file"
-                : "the database file's directory was removed or replaced while the store had it open; what was written since went to the removed file";
+            _gone = true;
         }
 
         throw Unavailable();
@@ -56,13 +52,21 @@ internal sealed class DatabaseFileGuard(string databasePath)
     /// <summary>SQLite's own report (<c>SQLITE_READONLY_DBMOVED</c>, rollback journal mode only) of the same.</summary>
     public JobStoreUnavailableException Moved(Exception sqliteError)
     {
-        _gone ??= "the database file was removed or replaced while the store had it open";
+        _gone = true;
         return Unavailable(sqliteError);
     }
 
     private JobStoreUnavailableException Unavailable(Exception? inner = null)
     {
-        var message = $"The SQLite job store '{databasePath}' is unavailable: {_gone}. The store refuses every call until the process is restarted (a start on a missing file creates a new, empty database).";
+        // Said as things are now, not as first seen: a directory removed with rm -r is often noticed with only its log gone.
+        var what = !Directory.Exists(Path.GetDirectoryName(databasePath))
+            ? "the database file's directory was removed or replaced while the store had the file open; what was written since went to the removed file"
+            : !File.Exists(databasePath)
+                ? "the database file was removed or replaced while the store had it open; what was written since went to the removed file"
+                : !File.Exists(_logPath)
+                    ? $"its write-ahead log '{_logPath}' was removed or replaced while the store had it open; the commits in it are lost at the next crash"
+                    : "the database file or its write-ahead log was removed or replaced while the store had them open";
+        var message = $"The SQLite job store '{databasePath}' is unavailable: {what}. The store refuses every call until the process is restarted (a start on a missing file creates a new, empty database).";
         return inner is null ? new JobStoreUnavailableException(message) : new JobStoreUnavailableException(message, inner);
     }
 }
