@@ -9,12 +9,23 @@ namespace Conveyor.Redis;
 /// (SCRIPT LOAD) and runs them by SHA1 (EVALSHA); a server that answers NOSCRIPT (restarted, failed over, or
 /// flushed) gets the script's text once (EVAL), which loads it again.
 /// </summary>
+/// <remarks>
+/// Every script opens with a shebang that declares its flags (Redis 7), so that a full Redis (<c>maxmemory</c> with
+/// <c>noeviction</c>) refuses a script that writes before it runs any command, with an <c>OOM</c> error the store
+/// reads as unavailable. Without flags Redis refuses a script only at its first command that may grow memory, and
+/// lets it through when a command that shrinks it came first: dequeue (RPOP) and recovery (ZREM) went on while
+/// lease renewals and acknowledgements (HSET, ZADD first) were refused, so a full Redis was half up. The recoverer saw
+/// no outage and recovered the leases the server could not renew, and the server leased again, and ran again, jobs
+/// whose results it could not store. Reads declare <c>no-writes</c> and run on a full Redis; the retention scripts,
+/// which only delete, declare <c>allow-oom</c> so that retention still frees memory. Every script keeps the
+/// unflagged scripts' leave to reach keys of other slots on its node (<c>allow-cross-slot-keys</c>).
+/// </remarks>
 internal sealed class RedisScript
 {
-    private RedisScript(string name, string text)
+    private RedisScript(string name, string text, ScriptFlags flags)
     {
         Name = name;
-        Text = text;
+        Text = Shebang(flags) + text;
         Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(text));
     }
 
@@ -35,7 +46,7 @@ internal sealed class RedisScript
 
     public static RedisScript ExtendLeases { get; } = Queue("extend_leases");
 
-    public static RedisScript ListLeases { get; } = Queue("list_leases");
+    public static RedisScript ListLeases { get; } = Queue("list_leases", ScriptFlags.Reads);
 
     public static RedisScript ReportProgress { get; } = Queue("report_progress");
 
@@ -49,9 +60,9 @@ internal sealed class RedisScript
 
     public static RedisScript Promote { get; } = Queue("promote");
 
-    public static RedisScript Purge { get; } = Queue("purge");
+    public static RedisScript Purge { get; } = Queue("purge", ScriptFlags.OnlyDeletes);
 
-    public static RedisScript Trim { get; } = Queue("trim");
+    public static RedisScript Trim { get; } = Queue("trim", ScriptFlags.OnlyDeletes);
 
     public static RedisScript Cancel { get; } = Queue("cancel");
 
@@ -61,9 +72,9 @@ internal sealed class RedisScript
 
     public static RedisScript Bulk { get; } = Queue("bulk");
 
-    public static RedisScript QueueStats { get; } = Queue("queue_stats");
+    public static RedisScript QueueStats { get; } = Queue("queue_stats", ScriptFlags.Reads);
 
-    public static RedisScript List { get; } = Queue("list");
+    public static RedisScript List { get; } = Queue("list", ScriptFlags.Reads);
 
     public static RedisScript EnqueueAll { get; } = Flow("enqueue_all");
 
@@ -75,17 +86,17 @@ internal sealed class RedisScript
 
     public static RedisScript BatchJoin { get; } = Plain("batch_join");
 
-    public static RedisScript BatchList { get; } = Plain("batch_list");
+    public static RedisScript BatchList { get; } = Plain("batch_list", ScriptFlags.Reads);
 
     public static RedisScript ClaimId { get; } = Plain("claim_id");
 
-    public static RedisScript CompareAndDelete { get; } = Plain("compare_and_delete");
+    public static RedisScript CompareAndDelete { get; } = Plain("compare_and_delete", ScriptFlags.OnlyDeletes);
 
     public static RedisScript CompareAndSet { get; } = Plain("compare_and_set");
 
     public static RedisScript AcquireLock { get; } = Plain("acquire_lock");
 
-    public static RedisScript ReleaseLock { get; } = Plain("release_lock");
+    public static RedisScript ReleaseLock { get; } = Plain("release_lock", ScriptFlags.OnlyDeletes);
 
     public static RedisScript BeginIdempotencyKey { get; } = Plain("begin_idempotency_key");
 
@@ -93,9 +104,9 @@ internal sealed class RedisScript
 
     public static RedisScript CompleteIdempotencyKey { get; } = Plain("complete_idempotency_key");
 
-    public static RedisScript ReleaseIdempotencyKey { get; } = Plain("release_idempotency_key");
+    public static RedisScript ReleaseIdempotencyKey { get; } = Plain("release_idempotency_key", ScriptFlags.OnlyDeletes);
 
-    public static RedisScript PurgeCoordination { get; } = Plain("purge_coordination");
+    public static RedisScript PurgeCoordination { get; } = Plain("purge_coordination", ScriptFlags.OnlyDeletes);
 
     public static RedisScript AcquireRatePermits { get; } = Plain("acquire_rate_permits");
 
@@ -108,15 +119,23 @@ internal sealed class RedisScript
     public static RedisScript ScheduleFire { get; } = Plain("schedule_fire");
 
     // flow.lib.lua first: queue.lib.lua's finish calls its flow_finished.
-    private static RedisScript Queue(string name) => new(name, FlowLib() + Read("queue.lib") + Read(name));
+    private static RedisScript Queue(string name, ScriptFlags flags = ScriptFlags.Writes) =>
+        new(name, FlowLib() + Read("queue.lib") + Read(name), flags);
 
-    private static RedisScript Flow(string name) => new(name, FlowLib() + Read(name));
+    private static RedisScript Flow(string name, ScriptFlags flags = ScriptFlags.Writes) => new(name, FlowLib() + Read(name), flags);
 
     // The scripts trim a job's errors to the number core keeps, so the number lives in one place.
     private static string FlowLib() =>
         Read("flow.lib").Replace("@ERRORS_KEPT@", JobError.MaxKeptPerJob.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-    private static RedisScript Plain(string name) => new(name, Read(name));
+    private static RedisScript Plain(string name, ScriptFlags flags = ScriptFlags.Writes) => new(name, Read(name), flags);
+
+    private static string Shebang(ScriptFlags flags) => flags switch
+    {
+        ScriptFlags.Reads => "#!lua flags=no-writes,allow-cross-slot-keys\n",
+        ScriptFlags.OnlyDeletes => "#!lua flags=allow-oom,allow-cross-slot-keys\n",
+        _ => "#!lua flags=allow-cross-slot-keys\n",
+    };
 
     private static string Read(string name)
     {
