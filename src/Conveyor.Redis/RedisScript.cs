@@ -26,7 +26,7 @@ internal sealed class RedisScript
     {
         Name = name;
         Text = Shebang(flags) + text;
-        Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(text));
+        Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
     }
 
     public string Name { get; }
