@@ -21,6 +21,9 @@ internal sealed class LeaseExtender(
 
     protected override bool LastTickAskedTheStore => _askedTheStore;
 
+    /// <summary>True while this server's renewals fail as unavailable: its leases may be running out though it holds them.</summary>
+    public bool RenewalsUnavailable => StoreWasUnavailable;
+
     /// <summary>
     /// Extends the leases at every tick and, beside it, on a timer of its own, stops the runs past their lease: a store
     /// call that hangs (a partition, a failover's queued commands) must not postpone that.

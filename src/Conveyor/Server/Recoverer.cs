@@ -10,7 +10,8 @@ namespace Conveyor.Server;
 /// recover a job twice. After an outage longer than a lease, this server's own leases have expired too although it
 /// holds the results, not yet written, of jobs whose handlers returned (those still running were stopped by the
 /// <see cref="LeaseExtender"/>): <paramref name="ownLeases"/> renews them before the first recovery, so that this
-/// server does not recover, and fail or run again, jobs it is about to acknowledge. The other servers' leases ran out in
+/// server does not recover, and fail or run again, jobs it is about to acknowledge; so it does too while the server's
+/// renewals fail as unavailable, though the recoverer's own calls went through. The other servers' leases ran out in
 /// the same outage, and they are about to acknowledge theirs too: after an outage long enough for a lease to run out
 /// (a third of the pause or more; a blip of one tick is not), and from the start of a server that had to wait for its
 /// store (<paramref name="pausedAtStart"/>), this server recovers nobody's jobs for <paramref name="pauseAfterOutage"/>
@@ -39,7 +40,9 @@ internal sealed class Recoverer(
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        if (StoreWasUnavailable && ownLeases is not null)
+        // Also when only the renewals failed: a store that refuses some calls and takes others (a full Redis whose memory
+        // comes and goes at its limit) let the recoverer, which saw no outage, recover the leases its server could not renew.
+        if (ownLeases is not null && (StoreWasUnavailable || ownLeases.RenewalsUnavailable))
         {
             try
             {

@@ -118,6 +118,30 @@ public sealed class StoreOutageLoggingTests : IDisposable
         Assert.Empty(job.Errors);
     }
 
+    /// <summary>
+    /// A store that refuses some calls and takes others (a full Redis whose memory comes and goes at its limit): the
+    /// renewals failed while the recoverer's calls went through, so the recoverer saw no outage and recovered the
+    /// leases its server could not renew (a black-box run: jobs whose handlers had succeeded ran a second time).
+    /// </summary>
+    [Fact]
+    public async Task WhileOnlyTheRenewalsFailedAsUnavailable_TheRecovererRenewsItsServersLeasesFirst_AndRecoversNoneOfThem()
+    {
+        var (store, control, held, jobId) = await HeldJobAsync(new InMemoryJobStore(_time));
+        var extender = new LeaseExtender(store, held, "server", TimeSpan.FromMinutes(5), _time, _logger);
+        var recoverer = new Recoverer(store, new JobReadySignal(), new ConveyorMetrics(_services.GetRequiredService<IMeterFactory>()),
+            TimeSpan.FromSeconds(1), _time, _logger, extender);
+        control.Available = false;
+        await extender.TickAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        control.Available = true;
+
+        await recoverer.TickAsync(CancellationToken.None);
+
+        var job = await store.GetAsync(TenantId.Default, jobId, CancellationToken.None);
+        Assert.Equal((JobState.Active, 1), (job!.State, job.Attempts));
+        Assert.Empty(job.Errors);
+    }
+
     [Fact]
     public async Task AfterAnOutage_ARenewalThatFailsForAnotherReason_IsLogged_AndExpiredLeasesAreRecoveredAnyway()
     {
