@@ -30,6 +30,10 @@ internal static class RedisFailures
         // commands on keys of one slot, so what refuses one is the node's state (one of the codes above, which EXEC does
         // not repeat: a moved or down slot, a replica, OOM), never the request: it passes like the others.
         RedisServerException server => TransientServerErrors.Any(code => server.Message.StartsWith(code, StringComparison.Ordinal)),
+
+        // The client's own refusal of a write whose slot it maps, for now, to a replica: its primary was lost and the
+        // replica not yet promoted (or the client has not yet heard that it was). It passes with the failover.
+        RedisCommandException command => command.Message.StartsWith("Command cannot be issued to a replica", StringComparison.Ordinal),
         _ => false,
     };
 

@@ -52,9 +52,16 @@ try
 catch (OperationCanceledException) when (app is not null && app.Lifetime.ApplicationStopping.IsCancellationRequested)
 {
     // Ctrl+C or SIGTERM while starting: stop what started, so that jobs already running are handed back to their
-    // queues before the services are disposed under them.
+    // queues before the services are disposed under them. A stop the server asked for itself is a failed start.
     await app.StopAsync();
+    var stoppedBecause = StoppedBecause(app);
     await app.DisposeAsync();
+    if (stoppedBecause is not null)
+    {
+        await Console.Error.WriteLineAsync("error: " + stoppedBecause);
+        return 1;
+    }
+
     return 0;
 }
 catch (Exception e) when (StartupFailure.Describe(e) is { } line)
@@ -72,9 +79,8 @@ await using (app)
 {
     await app.WaitForShutdownAsync();
 
-    // The late loopback check (an address only Kestrel knew, bound before it could be checked) stopped the server:
-    // a failed start like the others, said on stderr.
-    if (app.Services.GetServices<Microsoft.AspNetCore.Hosting.IStartupFilter>().OfType<Conveyor.AspNetCore.LoopbackGuard>().FirstOrDefault()?.StoppedBecause is { } line)
+    // A check that could run only once started stopped the server: a failed start like the others, said on stderr.
+    if (StoppedBecause(app) is { } line)
     {
         await Console.Error.WriteLineAsync("error: " + line);
         return 1;
@@ -82,6 +88,12 @@ await using (app)
 }
 
 return 0;
+
+// The late loopback check (an address only Kestrel knew, bound before it could be checked), or an API without workers
+// whose store cannot be opened (the job server's own start throws instead).
+static string? StoppedBecause(WebApplication app) =>
+    app.Services.GetServices<Microsoft.AspNetCore.Hosting.IStartupFilter>().OfType<Conveyor.AspNetCore.LoopbackGuard>().FirstOrDefault()?.StoppedBecause
+    ?? app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Conveyor.AspNetCore.Hosting.ApiStoreOpener>().FirstOrDefault()?.StoppedBecause;
 
 /// <summary>The entry point, visible to the tests.</summary>
 public partial class Program;

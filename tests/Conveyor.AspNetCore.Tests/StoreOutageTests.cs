@@ -159,6 +159,30 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task ApiWithoutWorkers_StoreThatWaitingCannotHeal_StopsTheApplication_WithExitCode1()
+    {
+        var proxy = SwitchableStore.Over(new InMemoryJobStore());
+        proxy.CannotBeOpened = true;
+        var exitCode = Environment.ExitCode;
+        try
+        {
+            await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
+            var stopping = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            await WaitUntilAsync(() => stopping.IsCancellationRequested);
+
+            // Once, not again at every backoff: it stops instead of answering 503 "try again shortly" for good.
+            var opener = app.Services.GetServices<IHostedService>().OfType<Conveyor.AspNetCore.Hosting.ApiStoreOpener>().Single();
+            Assert.Equal("The switchable store cannot be opened: a Redis Cluster has database 0 only.", opener.StoppedBecause);
+            Assert.Equal(1, proxy.Initializations);
+            Assert.Equal(1, Environment.ExitCode);
+        }
+        finally
+        {
+            Environment.ExitCode = exitCode;
+        }
+    }
+
+    [Fact]
     public async Task ApiWithoutWorkers_StoreDownAtStart_StartsAnyway_AndOpensTheStoreWhenItComesBack()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -369,6 +393,9 @@ public sealed class StoreOutageTests
 
         public volatile bool Down;
 
+        /// <summary>Opening the store fails with what waiting cannot heal (a setting the store refuses).</summary>
+        public volatile bool CannotBeOpened;
+
         public volatile bool Hang;
 
         /// <summary>Job lookups (the readiness probe's) never answer and ignore their token.</summary>
@@ -476,6 +503,11 @@ public sealed class StoreOutageTests
             if (targetMethod.Name == nameof(IJobStore.InitializeAsync))
             {
                 Interlocked.Increment(ref _initializations);
+                if (CannotBeOpened)
+                {
+                    return ValueTask.FromException(new InvalidOperationException("a Redis Cluster has database 0 only."));
+                }
+
                 if (!Down)
                 {
                     Initialized.TrySetResult();

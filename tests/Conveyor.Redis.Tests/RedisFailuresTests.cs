@@ -54,6 +54,16 @@ public sealed class RedisFailuresTests
         Assert.StartsWith("Redis is unavailable: ", RedisFailures.Unavailable(exception).Message, StringComparison.Ordinal);
     }
 
+    // StackExchange.Redis refuses, before sending it, a write to a slot it maps to a replica: a primary killed, its replica
+    // not yet promoted. A resume of a queue (one UNLINK) answered 500 there in a black-box failover.
+    [Fact]
+    public void IsTransient_AWriteTheClientWillNotSendToAReplica_IsAnOutage() =>
+        Assert.True(RedisFailures.IsTransient(new RedisCommandException("Command cannot be issued to a replica: UNLINK app:{q5}:paused")));
+
+    [Fact]
+    public void IsTransient_AClientRefusalOfTheRequestItself_IsAnError() =>
+        Assert.False(RedisFailures.IsTransient(new RedisCommandException("Multi-key operations must involve a single slot; keys can use 'hash tags' to help optimize this.")));
+
     [Theory]
     [InlineData("ERR wrong number of arguments for 'hset' command")]
     [InlineData("WRONGTYPE Operation against a key holding the wrong kind of value")]

@@ -124,6 +124,26 @@ public sealed class StartupFailureTests : IDisposable
         Assert.Equal("x", (await File.ReadAllTextAsync(path)).Distinct().Single().ToString());
     }
 
+    // An API without workers does not wait for its store to start, but it stopped retrying a store it cannot open and
+    // answered every request 503 "try again shortly" until restarted (a black-box run, a Redis Cluster with a database
+    // other than 0).
+    [Fact]
+    public async Task ApiRole_OnAStoreThatWaitingCannotHeal_StopsWithExitCode1_AndOneLineNamingIt()
+    {
+        var path = Path.Combine(_directory, "notes.txt");
+        await File.WriteAllTextAsync(path, new string('x', 4096));
+        var settings = new Dictionary<string, string>
+        {
+            ["Conveyor__Role"] = "api",
+            ["Conveyor__Sqlite__Path"] = path,
+        };
+        using var server = WorkerProcess.Start(_directory, settings);
+
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server kept running:\n" + server.Output);
+
+        AssertOneLineFailure(server, $"The sqlite store cannot be opened: The SQLite file '{path}' is corrupt or is not a SQLite database.");
+    }
+
     [Fact]
     public async Task SqlitePathThatIsADirectory_StopsAtOnce_NotAfterStoreStartTimeout()
     {

@@ -11,10 +11,36 @@ namespace Conveyor.AspNetCore.Hosting;
 /// as the job server does before its workers run. Without it, an API process started first on a new PostgreSQL
 /// database answered 503 (schema missing) until a worker process applied the migrations, and the store's listener
 /// never ran here. The start is not held up: the API is what reports a store that is down (readiness unready).
+/// A store that waiting cannot heal (a wrong password, a setting the store refuses) stops the application, as it stops
+/// the job server's start: left running, the API answered every request 503 "try again shortly" for a fault no retry
+/// could fix.
 /// </summary>
-internal sealed class ApiStoreOpener(IJobStore store, IServiceProviderIsService services, TimeProvider timeProvider, ILogger<ApiStoreOpener> logger) : BackgroundService
+internal sealed partial class ApiStoreOpener(
+    IJobStore store, IServiceProviderIsService services, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ILogger<ApiStoreOpener> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+    /// <summary>Why the application was stopped: the store cannot be opened. Null when it was not.</summary>
+    public string? StoppedBecause { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         // The job server opens the store in its own start, with its own timeout and failure policy.
-        services.IsService(typeof(JobServer)) ? Task.CompletedTask : StoreOpener.OpenWhenAvailableAsync(store, timeProvider, logger, stoppingToken);
+        if (services.IsService(typeof(JobServer)))
+        {
+            return;
+        }
+
+        if (await StoreOpener.OpenWhenAvailableAsync(store, timeProvider, logger, stoppingToken).ConfigureAwait(false) is { } failure)
+        {
+            StoppedBecause = $"The {store.Name} store cannot be opened: {failure.Message}";
+            LogCannotBeOpened(logger, store.Name, failure.Message);
+
+            // A stop for a setting is a failure: a host that returns from Main without a code of its own exits with 1.
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    // The reason without its stack trace: the failure is a setting or the store's state, said in one line.
+    [LoggerMessage(1007, LogLevel.Critical, "The {store} store cannot be opened: {reason} Stopping.")]
+    private static partial void LogCannotBeOpened(ILogger logger, string store, string reason);
 }

@@ -207,7 +207,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                     // The fetcher and every component back off until the store answers, and the store is opened then:
                     // a new database gets its schema, and the store its listeners, without a restart.
                     Log.StoreUnavailable(_logger, e, _store.Name, "start", 0);
-                    _storeOpening = Task.Run(() => Server.StoreOpener.OpenWhenAvailableAsync(_store, _timeProvider, _logger, _stopComponents.Token), CancellationToken.None);
+                    _storeOpening = Task.Run(OpenWhenAvailableAsync, CancellationToken.None);
                     return;
                 }
 
@@ -226,6 +226,18 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
 
                 await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Opens the store once it answers, for a server started without it. A failure that waiting cannot heal is logged:
+    /// the components that need the store report it as they meet it, and a restart after the fix opens it.
+    /// </summary>
+    private async Task OpenWhenAvailableAsync()
+    {
+        if (await Server.StoreOpener.OpenWhenAvailableAsync(_store, _timeProvider, _logger, _stopComponents.Token).ConfigureAwait(false) is { } failure)
+        {
+            Log.StoreCannotBeOpened(_logger, failure, _store.Name);
         }
     }
 

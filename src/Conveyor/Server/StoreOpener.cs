@@ -14,10 +14,10 @@ internal static class StoreOpener
 {
     /// <summary>
     /// Calls <see cref="IJobStore.InitializeAsync"/> until it succeeds, with the servers' backoff between tries while
-    /// the store is unavailable. A failure that waiting cannot heal is logged and ends the tries: the calls that need
-    /// the store report it, and a restart after the fix opens it.
+    /// the store is unavailable. A failure that waiting cannot heal ends the tries and is returned, for the caller to
+    /// report or act on; null once the store is open (or the process is ending).
     /// </summary>
-    public static async Task OpenWhenAvailableAsync(IJobStore store, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<Exception?> OpenWhenAvailableAsync(IJobStore store, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
     {
         var backoff = default(Backoff);
         while (true)
@@ -25,7 +25,7 @@ internal static class StoreOpener
             try
             {
                 await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-                return;
+                return null;
             }
             catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -40,12 +40,11 @@ internal static class StoreOpener
             catch (ObjectDisposedException)
             {
                 // The process is ending (a start that failed after this began): nothing to open, nothing to report.
-                return;
+                return null;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                Log.StoreCannotBeOpened(logger, e, store.Name);
-                return;
+                return e;
             }
         }
     }
