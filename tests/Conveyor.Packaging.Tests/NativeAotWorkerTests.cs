@@ -47,6 +47,7 @@ public sealed class NativeAotWorkerTests(LocalPackageFeed feed)
 
         var ran = await LocalPackageFeed.RunAsync(app, Path.Combine(output, "AotWorker"), Path.Combine(app, "worker.db"));
         Assert.Contains("worker ran job 42", ran, StringComparison.Ordinal);
+        Assert.Contains("one-argument AddHandler: AddHandler<GreetHandler>() finds the payload type by reflection, which a Native AOT application cannot run: register the handler with AddHandler<Greet, GreetHandler>().", ran, StringComparison.Ordinal);
     }
 
     private static string? OnPath(string command) =>

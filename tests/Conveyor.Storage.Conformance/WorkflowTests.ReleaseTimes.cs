@@ -68,4 +68,41 @@ public abstract partial class WorkflowTests
         Assert.True(started >= ended, $"started {started:O}, before the job it waited for ended {ended:O}");
         Assert.True(started >= finished, $"started {started:O}, before its batch finished {finished:O}");
     }
+
+    // Two servers' acknowledgements of a batch's members: the one that ends the batch began before, but was stored
+    // after, the one that ended another member. A black-box run on PostgreSQL and Redis read a batch finished, and its
+    // callbacks started, 3–46 ms before a member completed.
+    [Fact]
+    public async Task Batch_LastMemberAcknowledgedWithAnEarlierTime_FinishesNoEarlierThanAMemberEnded()
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = DefaultTenant, Retention = TimeSpan.FromDays(1) };
+        var first = NewJob(queue: "batch") with { BatchId = batch.Id };
+        var last = NewJob(queue: "batch") with { BatchId = batch.Id };
+        var callback = NewJob(type: "batch:completed", queue: "callbacks") with
+        {
+            DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)],
+        };
+        Assert.True((await Store.CreateBatchAsync(batch, [first, last, callback], Ct)).AllStored);
+        var members = await Store.DequeueAsync(Request(2, queues: "batch"), Ct);
+        Assert.Equal(2, members.Count);
+
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(10));
+        Assert.True(await AckAsync(Ack(members.Single(j => j.Id == first.Id), AckOutcome.Succeeded)));
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(5));
+        Assert.True(await AckAsync(Ack(members.Single(j => j.Id == last.Id), AckOutcome.Succeeded)));
+
+        var ended = (await GetAsync(first.Id)).CompletedAt;
+        Assert.Equal(StartTime + TimeSpan.FromSeconds(10), ended);
+        var finished = (await Store.GetBatchAsync(batch.Id, DefaultTenant, Ct))?.FinishedAt;
+        Assert.NotNull(finished);
+        Assert.True(finished >= ended, $"finished {finished:O}, before a member ended {ended:O}");
+        var released = await DequeueOneAsync("callbacks");
+        Assert.Equal(callback.Id, released.Id);
+        Assert.True(released.EnqueuedAt >= finished, $"the callback was released at {released.EnqueuedAt:O}, before its batch finished {finished:O}");
+    }
 }

@@ -248,14 +248,18 @@ local function flow_count_ends(batch, ends, now)
   local bk = flow_batch(batch)
   -- Read once and written once: the script is atomic, so the new counts are the ones read plus these finishes. A
   -- batch always has its total (n); without it the batch is gone.
-  local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt')
+  local v = redis.call('HMGET', bk, 'n', 's', 'f', 'x', 'fin', 'st', 'rt', 'u')
   if not v[1] then return nil end
+  -- The batch's time moves only forward: a call that began before, but ran after, another that changed the batch (two
+  -- servers' acknowledgements of its members) would finish it, and release its callbacks, before that other's end.
+  local at = now
+  if v[8] and tonumber(v[8]) > tonumber(now) then at = v[8] end
   local n, s, f, x = tonumber(v[1]) or 0, (tonumber(v[2]) or 0) + ends.s, (tonumber(v[3]) or 0) + ends.f, (tonumber(v[4]) or 0) + ends.x
   -- In slices: Lua unpacks at most about 8,000 values, and one call may end more members of a batch than that.
   for first = 1, #ends.members, 500 do
     redis.call('SREM', bk .. '#m', unpack(ends.members, first, math.min(first + 499, #ends.members)))
   end
-  local fields = { 'u', now }
+  local fields = { 'u', at }
   if ends.s > 0 then fields[#fields + 1] = 's'; fields[#fields + 1] = flow_int(s) end
   if ends.f > 0 then fields[#fields + 1] = 'f'; fields[#fields + 1] = flow_int(f) end
   if ends.x > 0 then fields[#fields + 1] = 'x'; fields[#fields + 1] = flow_int(x) end
@@ -265,15 +269,15 @@ local function flow_count_ends(batch, ends, now)
   end
   -- A batch cancelled as a whole keeps its state, and its success callbacks are not met.
   local all = s == n and v[6] == 'running'
-  fields[#fields + 1] = 'fin'; fields[#fields + 1] = now
+  fields[#fields + 1] = 'fin'; fields[#fields + 1] = at
   if v[6] == 'running' then
     fields[#fields + 1] = 'st'; fields[#fields + 1] = all and 'succeeded' or 'completed'
   end
   redis.call('HSET', bk, unpack(fields))
-  redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(now) + (tonumber(v[7]) or 0)), batch)
+  redis.call('ZADD', flow_batch_expiries(), flow_int(tonumber(at) + (tonumber(v[7]) or 0)), batch)
   local callbacks = redis.call('LRANGE', bk .. '#d', 0, -1)
   redis.call('DEL', bk .. '#d')
-  return { callbacks = callbacks, all = all }
+  return { callbacks = callbacks, all = all, at = at }
 end
 
 -- One member's finish added to a batch's ends for flow_count_ends (new ends when nil).
@@ -287,15 +291,15 @@ local function flow_ends_of(ends, queue, id, state)
 end
 
 -- Resolves the callbacks of a batch flow_count_ends finished (nil: none).
-local function flow_resolve_callbacks(batch, finished, now, work)
+local function flow_resolve_callbacks(batch, finished, work)
   if not finished then return end
-  for _, entry in ipairs(finished.callbacks) do flow_resolve(entry, 'b', batch, finished.all, now, work, flow_coord_outbox()) end
+  for _, entry in ipairs(finished.callbacks) do flow_resolve(entry, 'b', batch, finished.all, finished.at, work, flow_coord_outbox()) end
 end
 
 -- Counts a member's finish in its batch; the finish that makes the counts reach the total finishes the batch and
 -- resolves its callbacks (success: every member succeeded).
 local function flow_count(batch, base, id, state, now, work)
-  flow_resolve_callbacks(batch, flow_count_ends(batch, flow_ends_of(nil, flow_queue_name(base), id, state), now), now, work)
+  flow_resolve_callbacks(batch, flow_count_ends(batch, flow_ends_of(nil, flow_queue_name(base), id, state), now), work)
 end
 
 -- Resolves what waits for a finished job (its dependants' links).
@@ -376,7 +380,7 @@ local function flow_settle_gathered(now)
     local work = {}
     if job.outbox then flow_outbox(job[1] .. 'outbox', job.outbox) end
     local batch = at_last[i]
-    if batch then flow_resolve_callbacks(batch, flow_count_ends(batch, gathered.ends[batch], now), now, work) end
+    if batch then flow_resolve_callbacks(batch, flow_count_ends(batch, gathered.ends[batch], now), work) end
     flow_resolve_dependants(job[1], job[2], job[3], now, work)
     flow_settle(work, now)
   end

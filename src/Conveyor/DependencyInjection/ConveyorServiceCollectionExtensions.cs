@@ -118,6 +118,15 @@ public static class ConveyorServiceCollectionExtensions
             throw new ArgumentException($"{typeof(THandler).Name} does not implement IJobHandler<TPayload>.", nameof(THandler));
         }
 
+        // Under Native AOT the generic call below runs shared code that cannot reach the payload's static JobType: the
+        // process died at start with a segmentation fault and no output. Say what to write instead.
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            var forms = string.Join(" and ", handlerInterfaces.Select(i => $"AddHandler<{i.GetGenericArguments()[0].Name}, {typeof(THandler).Name}>()"));
+            throw new InvalidOperationException(
+                $"AddHandler<{typeof(THandler).Name}>() finds the payload type by reflection, which a Native AOT application cannot run: register the handler with {forms}.");
+        }
+
         foreach (var handlerInterface in handlerInterfaces)
         {
             var payloadType = handlerInterface.GetGenericArguments()[0];

@@ -256,11 +256,14 @@ public sealed partial class InMemoryJobStore
                     break;
             }
 
-            batch.UpdatedAt = now;
+            // The batch's time moves only forward: a call that began before, but ran after, another that changed the
+            // batch finishes it, and releases its callbacks, no earlier than that other's end (as every store does).
+            batch.UpdatedAt = now > batch.UpdatedAt ? now : batch.UpdatedAt;
             if (batch.Unfinished == 0 && batch.FinishedAt is null)
             {
-                batch.FinishedAt = now;
-                batch.ExpiresAt = now + batch.Retention;
+                var at = batch.UpdatedAt;
+                batch.FinishedAt = at;
+                batch.ExpiresAt = at + batch.Retention;
                 if (batch.State == BatchState.Running)
                 {
                     batch.State = batch.Succeeded == batch.Total ? BatchState.Succeeded : BatchState.Completed;
@@ -271,7 +274,7 @@ public sealed partial class InMemoryJobStore
                 foreach (var (dependant, link) in callbacks)
                 {
                     // A batch cancelled as a whole keeps its state, and its success callbacks are not met.
-                    Resolve(dependant, link, batch.State == BatchState.Succeeded, now);
+                    Resolve(dependant, link, batch.State == BatchState.Succeeded, at);
                 }
             }
         }
