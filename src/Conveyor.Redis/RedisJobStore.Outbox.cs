@@ -33,9 +33,14 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// A stage (1: the batches' side written, 2: the jobs too) after which storing across slots stops, as if its process
-    /// died, or (3: the links too) at which the journal's end fails, as in a failover (tests).
+    /// died, or (3: the links too) at which the journal's end fails, as in a failover (tests). With
+    /// <see cref="StopsStoringAsInFailover"/>, stages 1 and 2 (and 0: the journal written, its reply lost) fail as in a
+    /// failover instead.
     /// </summary>
     internal int? StopStoringAfterStage { get; set; }
+
+    /// <summary>True for <see cref="StopStoringAfterStage"/> to fail with a transient error (a dropped connection), not a crash.</summary>
+    internal bool StopsStoringAsInFailover { get; set; }
 
     /// <summary>
     /// Delivers what the outboxes hold (at most <paramref name="limit"/> entries from each): each entry applied on its
@@ -244,16 +249,63 @@ public sealed partial class RedisJobStore
         var begin = db.CreateTransaction();
         _ = begin.HashSetAsync(journal, [new HashEntry("p", plan.Encode()), new HashEntry("s", 1)]);
         _ = begin.SortedSetAddAsync(_keys.StoringDue, storingId, now + RedisTime.ToMicros(StoringGrace));
-        await begin.ExecuteAsync().ConfigureAwait(false);
-        var register = Task.WhenAll(jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Select(q => db.SetAddAsync(_keys.Queues, q)));
+        try
+        {
+            await begin.ExecuteAsync().ConfigureAwait(false);
+            StopStoringIfAsked(0);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            // The journal may stand with its reply lost, and a promoter would store the whole plan after the grace
+            // while the caller hears that nothing may be: dropped, so the 503 stays true (docs/redis.md names the
+            // window left when the drop fails too).
+            await QuietlyAsync(EndStoringAsync(db, storingId)).ConfigureAwait(false);
+            throw;
+        }
 
+        // From here the storing is decided: a promoter carries the plan out if this call does not.
+        var register = Task.WhenAll(jobs.Select(j => j.Queue).Distinct(StringComparer.Ordinal).Select(q => db.SetAddAsync(_keys.Queues, q)));
+        var states = new JobState?[jobs.Count];
+        try
+        {
+            return await RunPlanAsync(db, jobs, joins, groups, plan, storingId, register, states, now).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            // A failover or a timeout half-way. Answering "unavailable" would invite a second batch (on a Cluster these
+            // calls take no Idempotency-Key) while a promoter stores this one: the call answers stored, and the journal
+            // is made due now (best effort; else after the grace), so the next promoter tick of any server (every
+            // PromoteInterval, 1 s by default) finishes it. The states are those the scripts answered, or the ones the
+            // plan stores the other jobs in.
+            await QuietlyAsync(register).ConfigureAwait(false);
+            await QuietlyAsync(db.SortedSetAddAsync(_keys.StoringDue, storingId, now)).ConfigureAwait(false);
+            return Stored(jobs, states, now);
+        }
+    }
+
+    /// <summary>
+    /// The plan's three stages, after its journal: the refusals they can still meet (a batch created or stopped, a
+    /// dependency deleted, since the reads) end the storing; a transient failure is the caller's to handle.
+    /// </summary>
+    private async Task<EnqueueAllResult?> RunPlanAsync(
+        IDatabase db,
+        IReadOnlyList<NewJob> jobs,
+        List<(BatchOperation Operation, List<NewJob> Members)> joins,
+        List<List<(NewJob Job, int Index)>> groups,
+        StoringPlan plan,
+        string storingId,
+        Task register,
+        JobState?[] states,
+        long now)
+    {
+        var journal = _keys.Storing(storingId);
         for (var b = 0; b < joins.Count; b++)
         {
             var joined = (int)await EvaluateAsync(db, plan.Joins[b].Script, plan.Joins[b].Keys, plan.Joins[b].Arguments).ConfigureAwait(false);
             var (operation, members) = joins[b];
             if (joined != 0)
             {
-                await EndStoringAsync(db, storingId).ConfigureAwait(false);
+                await EndRefusedStoringAsync(db, storingId).ConfigureAwait(false);
                 await register.ConfigureAwait(false);
                 return joined switch
                 {
@@ -268,7 +320,6 @@ public sealed partial class RedisJobStore
         await db.HashSetAsync(journal, "s", 2).ConfigureAwait(false);
         var stored = plan.Groups.Select(call => EvaluateAsync(db, call.Script, call.Keys, call.Arguments)).ToList();
         await register.ConfigureAwait(false);
-        var states = new JobState[jobs.Count];
         for (var g = 0; g < groups.Count; g++)
         {
             var reply = (RedisValue[])(await stored[g].ConfigureAwait(false))!;
@@ -276,7 +327,7 @@ public sealed partial class RedisJobStore
             if ((int)reply[0] != 0)
             {
                 // A dependency deleted after the reads above: what is stored stays (see ARCHITECTURE.md).
-                await EndStoringAsync(db, storingId).ConfigureAwait(false);
+                await EndRefusedStoringAsync(db, storingId).ConfigureAwait(false);
                 var job = members[(int)reply[1]];
                 return EnqueueAllResult.Refused(job.Index, NotFound(job.Job, (string)reply[3]!, now));
             }
@@ -305,18 +356,45 @@ public sealed partial class RedisJobStore
         {
         }
 
+        return Stored(jobs, states, now);
+    }
+
+    /// <summary>
+    /// The answer of a storing decided: each job stored, in the state its script answered, or (a slot's part not stored
+    /// yet) the one the plan stores it in, as enqueue_all.lua does before linking: waiting for a job with dependencies,
+    /// scheduled for a later run, else pending.
+    /// </summary>
+    private EnqueueAllResult Stored(IReadOnlyList<NewJob> jobs, JobState?[] states, long now)
+    {
         var results = new EnqueueResult[jobs.Count];
+        var anyPending = false;
         for (var i = 0; i < jobs.Count; i++)
         {
-            results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, states[i], jobs[i].Queue, RedisTime.FromMicros(now));
+            var state = states[i] ?? (jobs[i].DependsOn.Count > 0 ? JobState.Waiting : StateOf(jobs[i], now));
+            anyPending |= states[i] == JobState.Pending;
+            results[i] = new EnqueueResult(EnqueueOutcome.Enqueued, jobs[i].Id, state, jobs[i].Queue, RedisTime.FromMicros(now));
         }
 
-        if (states.Contains(JobState.Pending))
+        if (anyPending)
         {
             SignalJobsReady();
         }
 
         return EnqueueAllResult.Stored(results);
+    }
+
+    /// <summary>Awaits a best-effort call whose failure changes nothing for the caller (what it leaves is said where it is called).</summary>
+    private static async Task QuietlyAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort: the promoter's grace covers a failed call.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>Runs the links (pipelined); true when one sent a finished dependency's outcome to an outbox.</summary>
@@ -342,12 +420,30 @@ public sealed partial class RedisJobStore
         await end.ExecuteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Drops the journal of a storing refused half-way. A drop refused by an outage leaves the journal to a promoter,
+    /// which stores what the refusal did not stop: the caller hears "unavailable" (not the refusal, not "stored").
+    /// </summary>
+    private async Task EndRefusedStoringAsync(IDatabase db, string storingId)
+    {
+        try
+        {
+            await EndStoringAsync(db, storingId).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailures.IsTransient(e))
+        {
+            throw RedisFailures.Unavailable(e);
+        }
+    }
+
     private void StopStoringIfAsked(int stage)
     {
         if (StopStoringAfterStage == stage)
         {
             throw stage == 3
                 ? new RedisServerException("EXECABORT Transaction discarded because of previous errors (as a test asked).")
+                : StopsStoringAsInFailover
+                ? new RedisConnectionException(ConnectionFailureType.SocketFailure, $"Storing failed over after stage {stage}, as a test asked.")
                 : new InvalidOperationException($"Storing stopped after stage {stage}, as a test asked.");
         }
     }
@@ -384,6 +480,15 @@ public sealed partial class RedisJobStore
                 }
 
                 await db.HashSetAsync(_keys.Storing(storingId), "s", 2).ConfigureAwait(false);
+            }
+
+            // The queues' registration may have failed with the call that left the journal (a failover): again, a set.
+            var queues = plan.Groups
+                .SelectMany(call => Enumerable.Range(0, (int)call.Arguments[2]).Select(q => call.Arguments[EnqueueAllHeader + (q * EnqueueAllPerQueue)]))
+                .Distinct().ToArray();
+            if (queues.Length > 0)
+            {
+                await db.SetAddAsync(_keys.Queues, queues).ConfigureAwait(false);
             }
 
             foreach (var call in plan.Groups)

@@ -128,6 +128,104 @@ public sealed class RedisClusterTests
         await CancelledBatchWhoseMembersSucceedAcrossSlotsAsync(store, queues);
         await DeliveryStoppedHalfWayAsync(connection, store, queues, time);
         await StoringStoppedHalfWayAsync(connection, store, queues, time);
+        await StoringFailedOverHalfWayAsync(connection, store, queues, time);
+        await StoringFailedOverAtItsJournalAsync(connection, store, queues, time);
+    }
+
+    /// <summary>
+    /// A failover (a transient error) after the journal is written, after the batches' side (stage 1) or after the jobs
+    /// too (stage 2): the storing is decided, so the call answers every job stored with its id and the state the plan
+    /// gives it (not "unavailable", which would invite a second batch: on a Cluster a batch takes no Idempotency-Key),
+    /// and the journal is due at once: the next promoter tick finishes it, not one after the grace. Every job runs
+    /// once, and the batch's callback is released once.
+    /// </summary>
+    private static async Task StoringFailedOverHalfWayAsync(ConnectionMultiplexer connection, RedisJobStore store, List<string> queues, FakeTimeProvider time)
+    {
+        foreach (var stage in new[] { 1, 2 })
+        {
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var root = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+            var later = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id, ProcessAt = time.GetUtcNow().AddMinutes(1) };
+            var branch = RedisKeyLayoutTests.NewJob(queues[1]) with { BatchId = batch.Id, DependsOn = [new JobDependency(root.Id, SuccessOnly: true)] };
+            var leaf = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id, DependsOn = [new JobDependency(branch.Id, SuccessOnly: true)] };
+            var onSuccess = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: true, OnBatch: true)] };
+            var jobs = new[] { root, later, branch, leaf, onSuccess };
+            EnqueueAllResult created;
+            store.StopStoringAfterStage = stage;
+            store.StopsStoringAsInFailover = true;
+            try
+            {
+                created = await store.CreateBatchAsync(batch, jobs, CancellationToken.None);
+            }
+            finally
+            {
+                store.StopStoringAfterStage = null;
+                store.StopsStoringAsInFailover = false;
+            }
+
+            Assert.True(created.AllStored);
+            Assert.Equal(jobs.Select(j => j.Id), created.Results.Select(r => r.JobId));
+            Assert.All(created.Results, r => Assert.Equal(EnqueueOutcome.Enqueued, r.Outcome));
+            Assert.Equal(
+                new[] { JobState.Pending, JobState.Scheduled, JobState.Waiting, JobState.Waiting, JobState.Waiting },
+                created.Results.Select(r => r.State));
+
+            // Due at once: the next tick finishes it, with no grace to wait.
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            Assert.Equal(0, await connection.GetDatabase().SortedSetLengthAsync(store.Keys.StoringDue));
+            Assert.Equal(4, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
+            Assert.Equal(JobState.Waiting, (await store.GetAsync(TenantId.Default, onSuccess.Id, CancellationToken.None))!.State);
+
+            var ran = new List<string>();
+            foreach (var expected in new[] { root.Id, branch.Id, leaf.Id })
+            {
+                await WaitForStateAsync(store, expected, JobState.Pending);
+                ran.AddRange((await FinishAllAsync(store, queues)).Select(j => j.Id));
+            }
+
+            time.Advance(TimeSpan.FromMinutes(2));
+            await store.PromoteDueAsync(100, CancellationToken.None);
+            ran.AddRange((await FinishAllAsync(store, queues)).Select(j => j.Id));
+            await WaitForStateAsync(store, onSuccess.Id, JobState.Pending);
+            ran.AddRange((await FinishAllAsync(store, queues)).Select(j => j.Id));
+            Assert.Equal(new[] { root.Id, branch.Id, leaf.Id, later.Id, onSuccess.Id }, ran);
+            var info = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Succeeded, 4, 4), (info.State, info.Total, info.Succeeded));
+
+            // Nothing is left to run twice: the grace's tick finds no journal and no job to promote.
+            time.Advance(RedisJobStore.StoringGrace + TimeSpan.FromSeconds(1));
+            Assert.Equal(0, await store.PromoteDueAsync(100, CancellationToken.None));
+            Assert.Empty(await FinishAllAsync(store, queues));
+        }
+    }
+
+    /// <summary>
+    /// A failover as the journal is written, its reply lost (it may stand): the call answers "unavailable" and drops the
+    /// journal, so no promoter stores the batch behind the caller's back after the grace.
+    /// </summary>
+    private static async Task StoringFailedOverAtItsJournalAsync(ConnectionMultiplexer connection, RedisJobStore store, List<string> queues, FakeTimeProvider time)
+    {
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var root = RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id };
+        var other = RedisKeyLayoutTests.NewJob(queues[1]) with { BatchId = batch.Id };
+        store.StopStoringAfterStage = 0;
+        store.StopsStoringAsInFailover = true;
+        try
+        {
+            await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.CreateBatchAsync(batch, [root, other], CancellationToken.None));
+        }
+        finally
+        {
+            store.StopStoringAfterStage = null;
+            store.StopsStoringAsInFailover = false;
+        }
+
+        Assert.Equal(0, await connection.GetDatabase().SortedSetLengthAsync(store.Keys.StoringDue));
+        time.Advance(RedisJobStore.StoringGrace + TimeSpan.FromSeconds(1));
+        await store.PromoteDueAsync(100, CancellationToken.None);
+        Assert.Null(await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, root.Id, CancellationToken.None));
+        Assert.Null(await store.GetAsync(TenantId.Default, other.Id, CancellationToken.None));
     }
 
     /// <summary>
