@@ -1,4 +1,5 @@
 using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Conveyor.Redis;
@@ -279,6 +280,7 @@ public sealed partial class RedisJobStore
             // plan stores the other jobs in.
             await QuietlyAsync(register).ConfigureAwait(false);
             await QuietlyAsync(db.SortedSetAddAsync(_keys.StoringDue, storingId, now)).ConfigureAwait(false);
+            LogStoringLeftToPromoter(_logger, e, jobs.Count, storingId, (int)StoringGrace.TotalSeconds);
             return Stored(jobs, states, now);
         }
     }
@@ -672,6 +674,9 @@ public sealed partial class RedisJobStore
             return plan;
         }
     }
+
+    [LoggerMessage(913, LogLevel.Warning, "Storing {count} jobs across Redis Cluster slots was cut by an outage after its plan was journaled (storing {storing_id}): answered stored, and left to the promoter of any server, which finishes it at its next tick once Redis answers (or after {grace_s} s)")]
+    private static partial void LogStoringLeftToPromoter(ILogger logger, Exception error, int count, string storing_id, int grace_s);
 
     private static EnqueueResult NotFound(NewJob job, string absent, long now) =>
         new(EnqueueOutcome.DependencyNotFound, absent, JobState.Waiting, job.Queue, RedisTime.FromMicros(now));

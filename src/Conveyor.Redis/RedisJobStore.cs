@@ -21,6 +21,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, RedisKeys.QueueKeys> _queueKeys = new(StringComparer.Ordinal);
     private readonly QueueSuspensions _suspensions;
+    private readonly ILogger _logger;
 
     // The queue of every job this instance leased, so that acknowledgements, lease extensions and progress
     // (which carry only the id) reach the job's slot in one round trip without the id lookup.
@@ -43,7 +44,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     /// <param name="connection">The connection, which the caller disposes.</param>
     /// <param name="options">The key prefix; the configuration string is not used.</param>
     /// <param name="timeProvider">Every timestamp the store writes, and its back-offs.</param>
-    /// <param name="logger">Where the store reports a queue it leaves out while its node is away; none by default.</param>
+    /// <param name="logger">Where the store reports a queue it leaves out while its node is away, and a storing across Cluster slots left to the promoter by an outage; none by default.</param>
     public RedisJobStore(IConnectionMultiplexer connection, RedisStoreOptions options, TimeProvider timeProvider, ILogger<RedisJobStore>? logger = null)
         : this(options, timeProvider, connection, logger)
     {
@@ -53,7 +54,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     /// <summary>A store that connects with <see cref="RedisStoreOptions.Configuration"/> and owns that connection.</summary>
     /// <param name="options">The configuration string and the key prefix.</param>
     /// <param name="timeProvider">Every timestamp the store writes, and its back-offs.</param>
-    /// <param name="logger">Where the store reports a queue it leaves out while its node is away; none by default.</param>
+    /// <param name="logger">Where the store reports a queue it leaves out while its node is away, and a storing across Cluster slots left to the promoter by an outage; none by default.</param>
     public RedisJobStore(RedisStoreOptions options, TimeProvider timeProvider, ILogger<RedisJobStore>? logger = null)
         : this(options, timeProvider, null, logger)
     {
@@ -70,7 +71,8 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
 
         _options = options;
         _time = timeProvider;
-        _suspensions = new QueueSuspensions(timeProvider, logger ?? NullLogger.Instance, ProbeQueueAsync);
+        _logger = logger ?? NullLogger.Instance;
+        _suspensions = new QueueSuspensions(timeProvider, _logger, ProbeQueueAsync);
         _keys = new RedisKeys(options.KeyPrefix);
         _wakeUp = $"{_keys.NotifyChannel}\n{_instanceId}";
         _connection = connection;
