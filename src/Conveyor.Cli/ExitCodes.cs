@@ -6,7 +6,7 @@ internal static class ExitCodes
     /// <summary>Done.</summary>
     public const int Ok = 0;
 
-    /// <summary>The server refused the request (a 4xx other than 404, or a 5xx): the message says why.</summary>
+    /// <summary>The server refused the request (a 4xx other than 401, 403 and 404, or a 5xx): the message says why.</summary>
     public const int Refused = 1;
 
     /// <summary>The command line is wrong (unknown command, bad option), or a confirmation was declined.</summary>
