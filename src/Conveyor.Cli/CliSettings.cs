@@ -5,7 +5,7 @@ namespace Conveyor.Cli;
 /// <summary>
 /// Where the server is and which key to send, from the first place that says: the command line (<c>--url</c>,
 /// <c>--api-key</c>), the environment (<c>CONVEYOR_URL</c>, <c>CONVEYOR_API_KEY</c>), the config file
-/// (<c>CONVEYOR_CLI_CONFIG</c>, else <c>~/.config/conveyor/cli.json</c>: <c>{"url": "...", "api_key": "..."}</c>);
+/// (<c>CONVEYOR_CLI_CONFIG</c>, which must exist, else <c>~/.config/conveyor/cli.json</c> if there is one: <c>{"url": "...", "api_key": "..."}</c>);
 /// the server's default address otherwise.
 /// </summary>
 internal sealed record CliSettings(Uri Url, string? ApiKey)
@@ -36,11 +36,16 @@ internal sealed record CliSettings(Uri Url, string? ApiKey)
 
     private static (string? Url, string? ApiKey) ReadConfigFile(Func<string, string?> getVariable)
     {
-        var path = getVariable("CONVEYOR_CLI_CONFIG")
+        var named = getVariable("CONVEYOR_CLI_CONFIG");
+        var path = named
             ?? Path.Combine(getVariable("XDG_CONFIG_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"), "conveyor", "cli.json");
         if (!File.Exists(path))
         {
-            return (null, null);
+            // No file at the default place is the usual case; a file named on purpose that is not there is a typo,
+            // and going on with the default server would act on the wrong one.
+            return string.IsNullOrEmpty(named)
+                ? (null, null)
+                : throw new CliException(ExitCodes.Usage, $"The config file {path} (CONVEYOR_CLI_CONFIG) does not exist.");
         }
 
         try

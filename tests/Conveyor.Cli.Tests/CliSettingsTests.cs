@@ -36,6 +36,28 @@ public sealed class CliSettingsTests : IDisposable
     }
 
     [Fact]
+    public void AConfigFileNamedByCONVEYOR_CLI_CONFIG_ThatDoesNotExist_IsAUsageErrorNamingIt()
+    {
+        File.Delete(_path);
+
+        var error = Assert.Throws<CliException>(() => CliSettings.Resolve(url: null, apiKey: null, Variables()));
+
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+        Assert.Contains(_path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoConfigFileAtTheDefaultPlace_GivesTheDefaultServer()
+    {
+        var home = Path.GetDirectoryName(_path)!;
+
+        var settings = CliSettings.Resolve(url: null, apiKey: null, name => name == "XDG_CONFIG_HOME" ? home : null);
+
+        Assert.Equal((CliSettings.DefaultUrl + "/", (string?)null), (settings.Url.ToString(), settings.ApiKey));
+    }
+
+    [Fact]
     public void TheConfigFile_IsNotRead_WhenTheCommandLineOrTheEnvironmentGiveBoth()
     {
         File.WriteAllText(_path, """{ "url": "http://127.0.0.1:8080", "$schema": "a key of another version" }""");
@@ -50,6 +72,8 @@ public sealed class CliSettingsTests : IDisposable
     [InlineData("http://127.0.0.1:8080/api#jobs")]
     public void AUrlWithAQueryOrAFragment_IsAUsageError(string url)
     {
+        File.WriteAllText(_path, "{}");
+
         var error = Assert.Throws<CliException>(() => CliSettings.Resolve(url, apiKey: null, Variables()));
 
         Assert.Equal(ExitCodes.Usage, error.ExitCode);
