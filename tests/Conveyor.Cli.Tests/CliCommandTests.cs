@@ -220,6 +220,18 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsLsHelp_ListsEveryStatus_WaitingAmongThem()
+    {
+        var run = await _server.RunAsync("jobs", "ls", "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (var status in new[] { "queued", "scheduled", "running", "retrying", "waiting", "success", "partial_success", "failed", "cancelled" })
+        {
+            Assert.Contains(status, run.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task JobsDelete_ByFilter_GoesThroughTheBulkEndpointInBatchesWithProgress()
     {
         var jobs = Enumerable.Range(0, 1_100).Select(_ => (Type: "note:archive", Payload: (ReadOnlyMemory<byte>)"""{"note_id":1}"""u8.ToArray(), Options: new JobOptions { Tenant = "tenant-a", Queue = "bulk" })).ToList();

@@ -6,7 +6,7 @@ namespace Conveyor.Cli.Commands;
 /// <summary>The list filters of <c>GET /jobs</c> as options, shared by <c>jobs ls</c> and the bulk actions.</summary>
 internal sealed class JobFilter
 {
-    public Option<string?> Status { get; } = new("--status") { Description = "Only jobs in this status (queued, scheduled, running, retrying, success, partial_success, failed, cancelled)." };
+    public Option<string?> Status { get; } = new("--status") { Description = "Only jobs in this status (queued, scheduled, running, retrying, waiting, success, partial_success, failed, cancelled; waiting: for other jobs, as a workflow step or a continuation)." };
 
     public Option<string?> Type { get; } = new("--type") { Description = "Only jobs of this type, e.g. note:archive." };
 
