@@ -219,6 +219,24 @@ public sealed class CliCommandTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("retry")]
+    [InlineData("cancel")]
+    [InlineData("delete")]
+    public async Task ABulkActionByFilter_MatchingNoJob_SaysSo_WithoutAsking_AndExits0(string verb)
+    {
+        await EnqueueAsync(queue: "other");
+
+        var run = await _server.RunWithInputAsync("n\n", "jobs", verb, "--status", "failed");
+        var json = await _server.RunAsync("jobs", verb, "--status", "failed", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        Assert.DoesNotContain("[y/N]", run.Error, StringComparison.Ordinal);
+        Assert.Contains($"{verb}: no job matches status failed; nothing to do.", run.Output, StringComparison.Ordinal);
+        Assert.True(json.ExitCode == 0, json.Error + json.Output);
+        Assert.Equal(0, JsonDocument.Parse(json.Output).RootElement.GetProperty("matched").GetInt64());
+    }
+
     [Fact]
     public async Task JobsLsHelp_ListsEveryStatus_WaitingAmongThem()
     {

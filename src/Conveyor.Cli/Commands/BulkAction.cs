@@ -104,6 +104,12 @@ internal static class BulkAction
             var page = await context.Api.GetAsync(filter.Query(context.Parsed, PageSize, null), cancellationToken).ConfigureAwait(false);
             var listed = page.GetProperty("jobs").GetArrayLength();
             var more = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String;
+            if (listed == 0 && !more)
+            {
+                // Nothing to ask about: a question that can only be declined would make a harmless no-op a failure (exit 2).
+                return Report(context, verb, matched: 0, applied: 0, skipped: 0, $"{verb}: no job matches {described}; nothing to do.");
+            }
+
             var count = more ? $"{JobsCommand.Count(listed)} or more" : JobsCommand.Count(listed);
             if (!await ConfirmAsync(context, $"{verb} {count} job(s) matching {described}?").ConfigureAwait(false))
             {
@@ -133,6 +139,15 @@ internal static class BulkAction
         }
         while (cursor is not null);
 
+        var summary = matched == 0
+            ? $"{verb}: no job matches {described}; nothing to do."
+            : $"{verb}: {JobsCommand.Count(applied)} done, {JobsCommand.Count(skipped)} refused (their status does not allow {verb}).";
+        return Report(context, verb, matched, applied, skipped, summary);
+    }
+
+    /// <summary>The outcome of a filtered action: <c>{"action", "matched", "succeeded", "skipped"}</c> with <c>--json</c>, else <paramref name="summary"/>.</summary>
+    private static int Report(CommandContext context, string verb, long matched, long applied, long skipped, string summary)
+    {
         if (context.Output.Json)
         {
             context.Output.WriteJson(JsonSerializer.SerializeToElement(new Dictionary<string, object>
@@ -145,7 +160,7 @@ internal static class BulkAction
         }
         else
         {
-            context.Output.Line($"{verb}: {JobsCommand.Count(applied)} done, {JobsCommand.Count(skipped)} refused (their status does not allow {verb}).");
+            context.Output.Line(summary);
         }
 
         return skipped == 0 ? ExitCodes.Ok : ExitCodes.Refused;
