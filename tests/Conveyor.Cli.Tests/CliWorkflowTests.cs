@@ -71,6 +71,29 @@ public sealed class CliWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkflowsShow_HeaderIsOneAlignedGrid_WithTenantAndCreatedTime_AsBatchesShowHas()
+    {
+        var workflows = _server.Services.GetRequiredService<IWorkflowClient>();
+        var started = await workflows.StartWorkflowAsync(new WorkflowBuilder("nightly").Add("extract", Job()));
+
+        var shown = await _server.RunAsync("workflows", "show", started.WorkflowId);
+
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        var header = shown.Output.Split('\n').TakeWhile(line => line.Trim().Length > 0 && !line.Contains("STEP", StringComparison.Ordinal)).ToList();
+        Assert.Contains(header, line => line.StartsWith("tenant ", StringComparison.Ordinal) && line.Contains("tenant-a", StringComparison.Ordinal));
+        Assert.Contains(header, line => line.StartsWith("created ", StringComparison.Ordinal));
+        Assert.Contains(header, line => line.StartsWith("unfinished ", StringComparison.Ordinal));
+        // Every value starts in the same column.
+        string[] labels = ["workflow", "name", "tenant", "status", "progress %", "steps", "succeeded", "failed", "cancelled", "unfinished", "created", "updated", "finished"];
+        var valueColumns = header.Select(line =>
+        {
+            var label = labels.Where(l => line.StartsWith(l + " ", StringComparison.Ordinal)).MaxBy(l => l.Length)!;
+            return label.Length + line[label.Length..].TakeWhile(c => c == ' ').Count();
+        });
+        Assert.Single(valueColumns.Distinct());
+    }
+
+    [Fact]
     public async Task BatchesAndWorkflowsLs_ListTheTenants_ByStatus_APageAtATime()
     {
         var workflows = _server.Services.GetRequiredService<IWorkflowClient>();

@@ -22,9 +22,12 @@ internal static class WorkflowsCommand
                 return ExitCodes.Ok;
             }
 
-            context.Output.Fields(workflow, ("workflow_id", "workflow"), ("name", "name"), ("status", "status"));
-            context.Output.Fields(workflow.GetProperty("batch"), ("progress", "progress %"), ("total", "steps"), ("succeeded", "succeeded"), ("failed", "failed"),
-                ("cancelled", "cancelled"), ("unfinished", "unfinished"));
+            // One grid, so that every value starts in the same column, with what batches show gives of the batch behind it.
+            context.Output.Fields(
+                BatchListCommand.WithBatchFields(workflow),
+                ("workflow_id", "workflow"), ("name", "name"), ("tenant", "tenant"), ("status", "status"), ("progress", "progress %"), ("total", "steps"),
+                ("succeeded", "succeeded"), ("failed", "failed"), ("cancelled", "cancelled"), ("unfinished", "unfinished"), ("created_at", "created"),
+                ("updated_at", "updated"), ("finished_at", "finished"));
             context.Output.Table(
                 workflow.GetProperty("steps").EnumerateArray().Select(WithAfterList),
                 ("name", "STEP"), ("status", "STATUS"), ("after_list", "AFTER"), ("job_id", "JOB"), ("type", "TYPE"), ("attempts", "ATTEMPTS"));
