@@ -66,7 +66,12 @@ internal sealed class CliServer : IAsyncDisposable
     /// <summary>Runs <c>conveyor</c> with <paramref name="args"/> (and the admin key unless the args give one) against this server.</summary>
     public async Task<CliRun> RunAsync(params string[] args) => await RunWithInputAsync("", args);
 
-    public async Task<CliRun> RunWithInputAsync(string input, params string[] args)
+    public async Task<CliRun> RunWithInputAsync(string input, params string[] args) => await RunAsync(input, width: null, args);
+
+    /// <summary>Runs <c>conveyor</c> as in a terminal <paramref name="width"/> columns wide.</summary>
+    public async Task<CliRun> RunAtWidthAsync(int width, params string[] args) => await RunAsync("", width, args);
+
+    private async Task<CliRun> RunAsync(string input, int? width, string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -76,7 +81,7 @@ internal sealed class CliServer : IAsyncDisposable
             ["CONVEYOR_API_KEY"] = AdminKey,
             ["CONVEYOR_CLI_CONFIG"] = "/nonexistent/conveyor-cli.json",
         };
-        var environment = new CliEnvironment(output, error, new StringReader(input), name => variables.GetValueOrDefault(name), _app.GetTestServer().CreateHandler());
+        var environment = new CliEnvironment(output, error, new StringReader(input), name => variables.GetValueOrDefault(name), _app.GetTestServer().CreateHandler(), width);
         var exitCode = await CliApplication.RunAsync(args, environment);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }

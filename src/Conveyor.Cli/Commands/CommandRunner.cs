@@ -17,7 +17,7 @@ internal static class CommandRunner
             {
                 var settings = CliSettings.Resolve(parsed.GetValue(options.Url), parsed.GetValue(options.ApiKey), environment.GetVariable);
                 using var api = new ConveyorApiClient(settings, environment.Handler);
-                var output = new CliOutput(environment.Out, environment.Error, parsed.GetValue(options.Json));
+                var output = new CliOutput(environment.Out, environment.Error, parsed.GetValue(options.Json), environment.Width);
                 return await action(new CommandContext(api, output, environment, parsed), cancellationToken).ConfigureAwait(false);
             }
             catch (CliException e)

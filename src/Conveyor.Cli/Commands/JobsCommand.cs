@@ -66,7 +66,7 @@ internal static class JobsCommand
                 ("cancel_requested", "cancel requested"), ("snoozed_reason", "snoozed"), ("result_url", "result url"), ("trace_id", "trace id"), ("payload", "payload"), ("result", "result"));
             if (job.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0)
             {
-                context.Output.Table(errors.EnumerateArray(), ("attempt", "ATTEMPT"), ("occurred_at", "AT"), ("exception_type", "EXCEPTION"), ("item", "ITEM"), ("message", "MESSAGE"));
+                context.Output.Table(errors.EnumerateArray(), wholeText: true, ("attempt", "ATTEMPT"), ("occurred_at", "AT"), ("exception_type", "EXCEPTION"), ("item", "ITEM"), ("message", "MESSAGE"));
             }
 
             return ExitCodes.Ok;
