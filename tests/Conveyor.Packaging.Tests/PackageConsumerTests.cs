@@ -93,5 +93,30 @@ public sealed class PackageConsumerTests(LocalPackageFeed feed)
         Assert.Contains("schedules", help, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ThePostgresPackage_PutsItsMigrationsInTheOutputOfAnApplicationBuiltFromIt()
+    {
+        // docs/postgres.md sends a DBA who applies migrations by hand to Migrations/ beside Conveyor.Postgres.dll.
+        var app = Path.Combine(feed.Apps, "postgres-consumer");
+        Directory.CreateDirectory(app);
+        await File.WriteAllTextAsync(Path.Combine(app, "PostgresConsumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Conveyor.Postgres" Version="{_version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), "System.Console.WriteLine(typeof(Conveyor.Postgres.PostgresJobStore).Assembly.Location);\n");
+
+        await RunAsync(app, "dotnet", "build", "-c", "Release", "--nologo", "-o", Path.Combine(app, "out"));
+
+        Assert.True(File.Exists(Path.Combine(app, "out", "Conveyor.Postgres.dll")));
+        Assert.True(File.Exists(Path.Combine(app, "out", "Migrations", "0001_initial.sql")), "no Migrations/0001_initial.sql beside Conveyor.Postgres.dll");
+    }
+
     private static Task<string> RunAsync(string directory, string file, params string[] args) => LocalPackageFeed.RunAsync(directory, file, args);
 }
