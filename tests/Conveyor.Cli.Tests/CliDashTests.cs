@@ -50,6 +50,22 @@ public sealed class CliDashTests
     }
 
     [Fact]
+    public async Task DashOnce_ANewestFailuresRow_IsOneLine_WithTheIdWhole_AndTheErrorCutToTheWidth()
+    {
+        await using var server = await CliServer.StartAsync();
+        var id = await server.FailedJobAsync("imports", CliTableTests.LongError);
+
+        var run = await server.RunAtWidthAsync(150, "dash", "--once");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var lines = run.Output.Split('\n');
+        var row = Assert.Single(lines, line => line.Contains(id, StringComparison.Ordinal));
+        Assert.Matches(@"note:archive\s*│\s*imports\s*│\s*\S+\s*│\s*Import failed at row 2.*…\s*│", row);
+        Assert.True(row.TrimEnd().Length <= 150, row);
+        Assert.Single(lines, line => line.Contains("Import failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DashOnce_AsJson_IsTheServersThreeAnswersInOneObject()
     {
         await using var server = await CliServer.StartAsync();

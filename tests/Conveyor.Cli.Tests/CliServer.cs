@@ -86,6 +86,19 @@ internal sealed class CliServer : IAsyncDisposable
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
+    /// <summary>A job of tenant-a on <paramref name="queue"/> failed for good with <paramref name="message"/> as its error, as a worker would leave it.</summary>
+    public async Task<string> FailedJobAsync(string queue, string message)
+    {
+        var enqueued = await Jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = queue, MaxRetry = 0 });
+        var leased = Assert.Single(await Store.DequeueAsync(
+            new Conveyor.Storage.DequeueRequest { Queues = [new Conveyor.Storage.QueueQuota(queue, 1)], Limit = 1, ServerId = "test", LeaseDuration = TimeSpan.FromMinutes(1) }, CancellationToken.None));
+        Assert.Equal(enqueued.JobId, leased.Id);
+        await Store.AcknowledgeManyAsync(
+            [new Conveyor.Storage.JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = Conveyor.Storage.AckOutcome.Failed, Error = new JobError(1, message, "System.FormatException", null, DateTimeOffset.UtcNow) }],
+            CancellationToken.None);
+        return leased.Id;
+    }
+
     /// <summary>A request straight to the API with the admin key (set-up a test needs before it runs the tool).</summary>
     public async Task PostAsync(string path, string json)
     {

@@ -1,11 +1,9 @@
-using Conveyor.Storage;
-
 namespace Conveyor.Cli.Tests;
 
 /// <summary>Tables one line a row: ids, states, queues and times whole, free text (an error, a payload) cut to the width.</summary>
 public sealed class CliTableTests : IAsyncLifetime
 {
-    private static readonly string LongError =
+    internal static readonly string LongError =
         "Import failed at row 2: the quantity 'x' of SKU A-1 is not a number; " + string.Concat(Enumerable.Repeat("the rest of a long explanation, ", 12)) + "END-OF-ERROR";
 
     private CliServer _server = null!;
@@ -14,18 +12,7 @@ public sealed class CliTableTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    /// <summary>A job failed for good with <paramref name="message"/> as its error, as a worker would leave it.</summary>
-    private async Task<string> FailedJobAsync(string message)
-    {
-        var enqueued = await _server.Jobs.EnqueueAsync("note:archive", """{"note_id":1}"""u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = "imports", MaxRetry = 0 });
-        var leased = Assert.Single(await _server.Store.DequeueAsync(
-            new DequeueRequest { Queues = [new QueueQuota("imports", 1)], Limit = 1, ServerId = "test", LeaseDuration = TimeSpan.FromMinutes(1) }, CancellationToken.None));
-        await _server.Store.AcknowledgeManyAsync(
-            [new JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = AckOutcome.Failed, Error = new JobError(1, message, "System.FormatException", null, DateTimeOffset.UtcNow) }],
-            CancellationToken.None);
-        Assert.Equal(enqueued.JobId, leased.Id);
-        return leased.Id;
-    }
+    private Task<string> FailedJobAsync(string message) => _server.FailedJobAsync("imports", message);
 
     [Theory]
     [InlineData(150)]

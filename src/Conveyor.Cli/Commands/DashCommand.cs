@@ -155,21 +155,42 @@ internal static class DashCommand
                 serverTable.AddRow(Cell(server, "id"), Cell(server, "host"), Cell(server, "pid"), Cell(server, "running"), Cell(server, "concurrency"), Cell(server, "last_heartbeat_at"));
             }
 
-            var failureTable = new Table().Border(TableBorder.Rounded).Title("Newest failures (this key's tenant)");
-            foreach (var header in new[] { "JOB", "TYPE", "QUEUE", "AT", "ERROR" })
-            {
-                failureTable.AddColumn(header);
-            }
-
-            foreach (var job in failures.GetProperty("jobs").EnumerateArray())
-            {
-                var errors = job.GetProperty("errors");
-                var last = errors.GetArrayLength() > 0 ? errors[errors.GetArrayLength() - 1] : default;
-                failureTable.AddRow(Cell(job, "job_id"), Cell(job, "type"), Cell(job, "queue"), Cell(job, "completed_at"), last.ValueKind == JsonValueKind.Object ? Cell(last, "message") : "");
-            }
+            var failureTable = FailureTable(failures);
 
             var stamp = new Text(string.Create(CultureInfo.InvariantCulture, $"{context.Api.BaseAddress} — {TimeProvider.System.GetUtcNow():HH:mm:ss} UTC — Ctrl+C to quit"));
             return new Rows(stamp, queueTable, serverTable, failureTable);
+        }
+
+        /// <summary>
+        /// The newest failures, a line each: the job id, type, queue and time whole (the id is copied into <c>jobs show</c>),
+        /// the error cut with an ellipsis to what they leave of the terminal's width.
+        /// </summary>
+        private Table FailureTable(JsonElement failures)
+        {
+            string[] headers = ["JOB", "TYPE", "QUEUE", "AT", "ERROR"];
+            var rows = failures.GetProperty("jobs").EnumerateArray().Select(job =>
+            {
+                var errors = job.GetProperty("errors");
+                var last = errors.GetArrayLength() > 0 ? errors[errors.GetArrayLength() - 1] : default;
+                return new[] { CliOutput.Text(job, "job_id"), CliOutput.Text(job, "type"), CliOutput.Text(job, "queue"), CliOutput.Text(job, "completed_at"), CliOutput.Text(last, "message") };
+            }).ToList();
+            var widths = headers.Select((h, i) => rows.Select(r => r[i].GetCellWidth()).Append(h.Length).Max()).ToArray();
+
+            // A rounded table takes a border between columns and at each side, and a space either side of a cell: 3 per column and 1.
+            var errorWidth = Math.Min(widths[^1], Math.Max(20, context.Output.Console.Profile.Width - (3 * headers.Length) - 1 - widths[..^1].Sum()));
+            var table = new Table().Border(TableBorder.Rounded).Title("Newest failures (this key's tenant)");
+            foreach (var header in headers)
+            {
+                table.AddColumn(new TableColumn(header) { NoWrap = true });
+            }
+
+            table.Columns[^1].Width = errorWidth;
+            foreach (var row in rows)
+            {
+                table.AddRow(row.Select((cell, i) => (IRenderable)new Text(i == headers.Length - 1 ? CliOutput.Ellipsize(cell, errorWidth) : cell)).ToArray());
+            }
+
+            return table;
         }
 
         /// <summary>Finished and failed jobs per second since the last frame; blank on the first. Retention deletes make a count fall: that reads as 0.</summary>

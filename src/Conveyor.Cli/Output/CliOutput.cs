@@ -145,7 +145,7 @@ internal sealed partial class CliOutput
         item.ValueKind == JsonValueKind.Object && item.TryGetProperty(field, out var value) ? value.ValueKind == JsonValueKind.String ? value.GetString()! : value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined ? "" : value.GetRawText() : "";
 
     /// <summary><paramref name="text"/> in <paramref name="width"/> cells at most, ending in an ellipsis when cut.</summary>
-    private static string Ellipsize(string text, int width)
+    internal static string Ellipsize(string text, int width)
     {
         if (text.GetCellWidth() <= width)
         {
