@@ -7,8 +7,8 @@ namespace Conveyor.Server;
 /// <summary>
 /// Leases as many jobs as there are free slots in one round trip and puts them in the bounded buffer the workers
 /// read. There are <see cref="JobServerOptions.Concurrency"/> slots plus <see cref="JobServerOptions.Prefetch"/>
-/// while handlers are short (<see cref="HandlerPace"/>), so that the next dequeue is already under way while handlers
-/// run; while they are long, the fetcher keeps the prefetch slots to itself. When nothing is ready it waits for a
+/// while handlers are short (<see cref="HandlerPace"/>: on average, and the running ones so far), so that the next
+/// dequeue is already under way while handlers run; while they are long, the fetcher keeps the prefetch slots to itself. When nothing is ready it waits for a
 /// signal (this process's enqueues, or the store's notification from other processes) and polls only as the fallback.
 /// </summary>
 internal sealed class Fetcher(
@@ -355,7 +355,7 @@ internal sealed class Fetcher(
     /// <summary>Moves slots into or out of the reserve as the handlers' pace requires; returns the slots left to fill.</summary>
     private int Reserve(int slots)
     {
-        var wanted = pace.IsShort ? 0 : options.EffectivePrefetch;
+        var wanted = options.EffectivePrefetch - pace.LeaseAheadSlots(options.EffectivePrefetch);
         if (_reserved < wanted)
         {
             var taken = Math.Min(wanted - _reserved, slots);

@@ -145,7 +145,8 @@ public sealed partial class JobServer
     {
         while (_buffer.Reader.TryRead(out var run))
         {
-            if (run.Reason != Server.StopReason.LeaseLost)
+            // One the watch of jobs leased ahead handed back already is not handed back twice.
+            if (run.TryLeaveBuffer() && run.Reason != Server.StopReason.LeaseLost)
             {
                 HandBack(run);
             }

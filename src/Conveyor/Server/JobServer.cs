@@ -33,7 +33,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly IJobClient _client;
     private readonly IServiceProvider _services;
     private readonly Server.HeldJobs _held = new();
-    private readonly Server.HandlerPace _pace = new();
+    private readonly Server.HandlerPace _pace;
     private readonly Channel<Server.RunningJob> _buffer;
     private readonly SemaphoreSlim _freeSlots;
     private readonly DateTimeOffset _startedAt;
@@ -92,6 +92,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _freeSlots = new SemaphoreSlim(slots, slots);
+        _pace = new Server.HandlerPace(_options.Concurrency, timeProvider);
         _startedAt = timeProvider.GetUtcNow();
         ServerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     }
@@ -127,7 +128,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger, _limits);
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
-        var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, _buffer.Writer, queues, ServerId, _options.LeaseDuration,
+        // With slots to lease ahead, a job may wait in the buffer while every worker is busy: the watch hands back one that
+        // waits longer than a short handler. Without them, a job in the buffer has a worker that is about to read it.
+        var leasedAhead = _options.EffectivePrefetch > 0 ? new Server.LeasedAheadHandBack(_buffer.Writer, _held, HandBack, _timeProvider) : null;
+        var bufferWriter = (ChannelWriter<Server.RunningJob>?)leasedAhead ?? _buffer.Writer;
+        var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, bufferWriter, queues, ServerId, _options.LeaseDuration,
             enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,
             handBack: ack => _batcher!.Add(ack), _stopFetching.Token);
         // Listings every lease-extension interval, until one begun a whole lease after the last failure finds nothing: a
@@ -137,7 +142,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         // listing is worth.
         var leaseReconciler = _leaseReconciler = new Server.LeaseReconciler(_store, _held, _readySignal, ServerId, _options.LeaseDuration / 3, _options.LeaseDuration, _options.LeaseDuration / 10, _timeProvider, _logger);
         _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval, leaseReconciler);
-        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, _buffer.Writer, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, bufferWriter, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
         var leaseExtender = new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger);
@@ -150,6 +155,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => leaseReconciler.RunAsync(_stopComponents.Token), CancellationToken.None),
+            .. leasedAhead is null ? Array.Empty<Task>() : [Task.Run(() => leasedAhead.RunAsync(_stopComponents.Token), CancellationToken.None)],
             .. _storeOpening is null ? Array.Empty<Task>() : [_storeOpening],
             .. schedules is null ? Array.Empty<Task>() :
             [
@@ -162,7 +168,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _workers = new Task[_options.Concurrency];
         for (var i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = Task.Run(RunWorkerAsync, CancellationToken.None);
+            var worker = i;
+            _workers[i] = Task.Run(() => RunWorkerAsync(worker), CancellationToken.None);
         }
 
         if (_store is IJobCancellationSignal cancellationSignal)
@@ -257,20 +264,29 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task RunWorkerAsync()
+    private async Task RunWorkerAsync(int worker)
     {
         var reader = _buffer.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var run))
             {
+                if (!run.TryLeaveBuffer())
+                {
+                    // Handed back while it waited for a worker (LeasedAheadHandBack): only its slot is left to free.
+                    _freeSlots.Release();
+                    continue;
+                }
+
                 var started = _timeProvider.GetTimestamp();
+                _pace.Began(worker, started);
                 try
                 {
                     await RunOneAsync(run).ConfigureAwait(false);
                 }
                 finally
                 {
+                    _pace.Ended(worker);
                     if (run.Started)
                     {
                         // Only handlers that ran say how long jobs take: a hand-back or a lost lease returns at once.

@@ -69,6 +69,25 @@ internal sealed class RunningJob(LeasedJob job)
         }
     }
 
+    private long _bufferedAt;
+    private int _leftBuffer;
+
+    /// <summary>When it was written to the buffer the workers read (a <see cref="TimeProvider"/> timestamp); 0 before.</summary>
+    public long BufferedAt
+    {
+        get => Volatile.Read(ref _bufferedAt);
+        set => Volatile.Write(ref _bufferedAt, value);
+    }
+
+    /// <summary>In the buffer, and neither taken by a worker nor handed back yet.</summary>
+    public bool WaitsInBuffer => BufferedAt != 0 && Volatile.Read(ref _leftBuffer) == 0;
+
+    /// <summary>
+    /// Claims a job that waits in the buffer: for the worker that read it, or for a hand-back of it unstarted (one leased
+    /// ahead that waited too long, or at shutdown). The first caller wins; a worker that loses frees the slot and goes on.
+    /// </summary>
+    public bool TryLeaveBuffer() => Interlocked.Exchange(ref _leftBuffer, 1) == 0;
+
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 
