@@ -35,9 +35,10 @@ public sealed class JobServerOptions
 
     /// <summary>
     /// Jobs leased ahead of the handlers, so that the next dequeue's round trip overlaps the running handlers instead
-    /// of every worker waiting for it. Used only while handlers are short (on average under
-    /// 50 ms): for long jobs leasing ahead gains nothing and would keep jobs
-    /// from other idle servers. Default: null, meaning equal to <see cref="Concurrency"/>; 0 turns it off.
+    /// of every worker waiting for it. Used only while handlers are short (on average under 50 ms, and the running
+    /// ones so far): for long jobs leasing ahead gains nothing and would keep jobs from other idle servers, so a job
+    /// leased ahead that waits longer than 50 ms for a worker is handed back (its attempt not counted). Default: null,
+    /// meaning equal to <see cref="Concurrency"/>; 0 turns it off.
     /// </summary>
     [SettingRange(0, 10_000, ErrorMessage = "Conveyor:Server:Prefetch must be between {1} and {2}.")]
     public int? Prefetch { get; set; }
