@@ -29,7 +29,9 @@ public sealed partial class PostgresJobStore
         """;
 
     // The CTEs "picked" and "leased" of both one-queue dequeues, around the LIMIT each sets: the first pending jobs of
-    // queue $1 (none while it is paused), locked FOR UPDATE SKIP LOCKED, then leased to owner $3 at $4 until $5.
+    // queue $1 (none while it is paused), locked FOR UPDATE SKIP LOCKED, then leased to owner $3 at $4 until $5, each
+    // started no earlier than it became pending (a release committed by another server may carry a later time than
+    // $4, taken when this call was sent; migration 0037 does the same in the dequeue functions).
     private const string OneQueuePending = """
         picked AS (
             SELECT j.id FROM :"schema".jobs j
@@ -42,7 +44,7 @@ public sealed partial class PostgresJobStore
             FOR UPDATE SKIP LOCKED
         ), leased AS (
             UPDATE :"schema".jobs j
-            SET state = 'active', attempts = j.attempts + 1, started_at = $4, updated_at = $4,
+            SET state = 'active', attempts = j.attempts + 1, started_at = greatest($4, j.enqueued_at), updated_at = greatest($4, j.enqueued_at),
                 lease_token = nextval(':"schema".lease_tokens'), lease_owner = $3, lease_expires_at = $5,
                 cancel_requested = false
             FROM picked

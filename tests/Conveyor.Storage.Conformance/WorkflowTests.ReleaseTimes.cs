@@ -105,4 +105,46 @@ public abstract partial class WorkflowTests
         Assert.Equal(callback.Id, released.Id);
         Assert.True(released.EnqueuedAt >= finished, $"the callback was released at {released.EnqueuedAt:O}, before its batch finished {finished:O}");
     }
+
+    // A server's dequeue takes its time when it is sent, and can run after another server's acknowledgement, begun
+    // later, released the job: the job must not show a start before what it waited for ended. Every way a store
+    // leases (one queue, several, a fair queue, concurrency limits near their maximum) does it.
+    [Theory]
+    [InlineData("one queue")]
+    [InlineData("several queues")]
+    [InlineData("fair queue")]
+    [InlineData("limited")]
+    [InlineData("limited, several queues")]
+    public async Task Dequeue_SentBeforeTheJobWasReleased_StartsItNoEarlierThanItsDependencyEnded(string how)
+    {
+        if (!SupportsWorkflows)
+        {
+            return;
+        }
+
+        var a = await EnqueueAsync(NewJob(queue: "parents"));
+        var c = After(NewJob(queue: "children"), a);
+        Assert.Equal(JobState.Waiting, (await Store.EnqueueAsync(c, Ct)).State);
+        var parent = await DequeueOneAsync("parents");
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(10));
+        Assert.True(await AckAsync(Ack(parent, AckOutcome.Succeeded)));
+
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(5));
+        ConcurrencyLimitRule[] perTenant = [new() { Queue = "children", PerTenant = true, Max = 1 }];
+        var request = how switch
+        {
+            "one queue" => Request(1, queues: "children"),
+            "several queues" => Request(1, queues: ["children", "others"]),
+            "fair queue" => Request(1, queues: "children") with { FairQueues = [new FairQueue("children", "")] },
+            "limited" => Request(2, queues: "children") with { ConcurrencyLimits = perTenant },
+            _ => Request(2, queues: ["children", "others"]) with { ConcurrencyLimits = perTenant },
+        };
+        var leased = await Store.DequeueAsync(request, Ct);
+
+        Assert.Equal(c.Id, Assert.Single(leased).Id);
+        var ended = (await GetAsync(a)).CompletedAt;
+        var started = (await GetAsync(c.Id)).StartedAt;
+        Assert.Equal(StartTime + TimeSpan.FromSeconds(10), ended);
+        Assert.True(started >= ended, $"started {started:O}, before its dependency ended {ended:O}");
+    }
 }

@@ -4,8 +4,8 @@
 UPDATE jobs
 SET state = 'active',
     attempts = attempts + 1,
-    started_at = @now,
-    updated_at = @now,
+    started_at = max(@now, coalesce(enqueued_at, @now)),
+    updated_at = max(@now, coalesce(enqueued_at, @now)),
     lease_token = pending_seq,
     lease_owner = @owner,
     lease_expires_at = @lease_expires_at,

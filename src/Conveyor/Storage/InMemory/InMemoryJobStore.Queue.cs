@@ -205,13 +205,16 @@ public sealed partial class InMemoryJobStore
 
     private void LeaseJob(JobRecord job, DateTimeOffset now, DequeueRequest request, List<LeasedJob> leased)
     {
+        // No start before the job became pending (a release may be stamped after the call's time: ReleasedAt), as on
+        // the other stores, where a dequeue's time, taken when it is sent, can be older than the release it follows.
+        var startedAt = job.PendingSince > now ? job.PendingSince : now;
         job.Attempts++;
-        job.StartedAt = now;
+        job.StartedAt = startedAt;
         job.LeaseToken = ++_lastLeaseToken;
         job.LeaseOwner = request.ServerId;
         job.LeaseExpiresAt = now + request.LeaseDuration;
         job.CancelRequested = false;
-        MoveTo(job, JobState.Active, now);
+        MoveTo(job, JobState.Active, startedAt);
         leased.Add(job.ToLeased());
     }
 
@@ -239,16 +242,6 @@ public sealed partial class InMemoryJobStore
             }
 
             var leased = Dequeue(next);
-            foreach (var taken in leased)
-            {
-                // A released job may be stamped released after this call's time (ReleasedAt): it starts no earlier.
-                var job = _jobs[taken.Id];
-                if (job.PendingSince > job.StartedAt)
-                {
-                    job.StartedAt = job.PendingSince;
-                }
-            }
-
             return ValueTask.FromResult(new AcknowledgeResult(applied, leased));
         }
     }
