@@ -12,7 +12,7 @@ internal static class ExitCodes
     /// <summary>The command line is wrong (unknown command, bad option), or a confirmation was declined.</summary>
     public const int Usage = 2;
 
-    /// <summary>The server could not be reached, or did not answer in time.</summary>
+    /// <summary>The server could not be reached, did not answer in time, or no Conveyor API answers at its address (a bare 404).</summary>
     public const int Unreachable = 3;
 
     /// <summary>The job, queue or schedule named does not exist (for this key's tenant).</summary>

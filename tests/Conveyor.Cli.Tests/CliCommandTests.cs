@@ -118,6 +118,20 @@ public sealed class CliCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
     }
 
+    // A URL without the API's path prefix reaches a server that answers every path 404: the job is not missing, the
+    // address is wrong, and a script must not read it as "gone".
+    [Fact]
+    public async Task JobsShow_AtAnAddressWithoutTheApi_IsUnreachable_NotAMissingJob()
+    {
+        var id = await EnqueueAsync();
+
+        var run = await _server.RunAsync("--url", "http://localhost/ops/jobs-api", "jobs", "show", id);
+
+        Assert.Equal(ExitCodes.Unreachable, run.ExitCode);
+        Assert.Contains("http://localhost/ops/jobs-api/", run.Error, StringComparison.Ordinal);
+        Assert.Contains("path prefix", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task JobsShowAndCancel_OfAnotherTenantsJob_NameItsTenant_WithAnAdminKey()
     {

@@ -88,8 +88,16 @@ internal sealed class ConveyorApiClient : IDisposable
         }
     }
 
-    private static CliException Failure(HttpStatusCode status, HttpMethod method, string path, string body)
+    private CliException Failure(HttpStatusCode status, HttpMethod method, string path, string body)
     {
+        // The API's own 404s say what is missing (a problem with a detail); a bare one is the address: a wrong URL or
+        // path prefix, or another server. Told as "not found", a script would take the job for gone.
+        if (status == HttpStatusCode.NotFound && !HasDetail(body))
+        {
+            return new CliException(ExitCodes.Unreachable,
+                $"{method} {path}: 404 with no Conveyor answer: is {BaseAddress} the Conveyor server's address, with its path prefix?");
+        }
+
         var exitCode = status switch
         {
             HttpStatusCode.NotFound => ExitCodes.NotFound,
@@ -97,6 +105,21 @@ internal sealed class ConveyorApiClient : IDisposable
             _ => ExitCodes.Refused,
         };
         return new CliException(exitCode, $"{method} {path}: {(int)status} {Describe(body) ?? status.ToString()}");
+    }
+
+    private static bool HasDetail(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("detail", out var detail)
+                && detail.ValueKind == JsonValueKind.String;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The problem details' title, detail and field errors on one line; null when the body is not one.</summary>
