@@ -34,7 +34,27 @@ public sealed class StoreOutageTests
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Equal("1", response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("did not answer within 10 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.True(proxy.LookupCancelled.Task.IsCompleted);
+    }
+
+    // A read never stored anything: telling its caller (the dashboard, every two seconds of an outage) to repeat a create
+    // with its Idempotency-Key only confuses; a create is told.
+    [Fact]
+    public async Task StoreDown_AReadIsAnsweredWithoutTheCreateAdvice_ACreateWithIt()
+    {
+        var store = SwitchableStore.Create(new InMemoryJobStore(TimeProvider.System));
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>(store)));
+        ((SwitchableStore)(object)store).Down = true;
+
+        using var read = await app.SendAsync(HttpMethod.Get, "/jobs/job_00000000000000000000000000000000");
+        using var create = await app.PostJobAsync("""{"type": "test:noop"}""");
+
+        var readProblem = await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable);
+        var createProblem = await ProblemAssert.IsProblemAsync(create, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("could not serve the request", readProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Idempotency-Key", readProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Idempotency-Key", createProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

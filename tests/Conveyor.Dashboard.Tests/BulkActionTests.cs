@@ -49,7 +49,7 @@ public sealed class BulkActionTests(DashboardFixture fixture)
         browser.Until(d => d.FindElements(By.CssSelector("tr[data-job-id]")).Count > 0, "the failed reports");
         browser.Click(By.CssSelector("button[data-bulk=retry-filter]"));
         var dialog = browser.Find(By.CssSelector("dialog[open]"));
-        Assert.Contains("every job matching status FAILED, queue default, type report:generate", dialog.Text, StringComparison.Ordinal);
+        Assert.Contains("Retry every job matching status FAILED, queue default, type report:generate", dialog.Text, StringComparison.Ordinal);
         browser.Screenshot("bulk-confirm");
         dialog.FindElement(By.CssSelector("button[data-confirm]")).Click();
         browser.Until(d => d.FindElement(By.Id("notice")).Text.Contains("Bulk retry done: 200 matched, 200 retried, 0 skipped", StringComparison.Ordinal), "the bulk summary");

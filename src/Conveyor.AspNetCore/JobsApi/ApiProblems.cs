@@ -114,13 +114,14 @@ internal static class ApiProblems
     /// The store's own error text stays in the server log: a client library's message carries its internals (thread
     /// pool statistics, endpoints, links) that mean nothing to the caller and say too much about the deployment.
     /// </summary>
-    public static ProblemHttpResult StoreTimedOut(string store, TimeSpan timeout) => TypedResults.Problem(
+    public static ProblemHttpResult StoreTimedOut(string store, TimeSpan timeout, string method) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
-        detail: string.Create(CultureInfo.InvariantCulture, $"The {store} job store did not answer within {timeout.TotalSeconds:0.###} s; try again shortly (a create or a change may have been stored all the same: repeat a create with its Idempotency-Key)."));
+        detail: string.Create(CultureInfo.InvariantCulture, $"The {store} job store did not answer within {timeout.TotalSeconds:0.###} s; try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "." : " (a create or a change may have been stored all the same: repeat a create with its Idempotency-Key).")}"));
 
-    public static ProblemHttpResult StoreUnavailable(string store) => TypedResults.Problem(
+    /// <summary>A 503; only a request that can change something is told it may have been stored (a read never was).</summary>
+    public static ProblemHttpResult StoreUnavailable(string store, string method) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
-        detail: $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly (a create may have been stored all the same: repeat it with its Idempotency-Key). The server log has the details.");
+        detail: $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "" : " (a create may have been stored all the same: repeat it with its Idempotency-Key)")}. The server log has the details.");
 }

@@ -44,7 +44,7 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
         {
             LogTimedOut(logger, http.Request.Method, http.Request.Path, store.Name, _timeout.TotalSeconds);
             http.Response.Headers.RetryAfter = "1";
-            return ApiProblems.StoreTimedOut(store.Name, _timeout);
+            return ApiProblems.StoreTimedOut(store.Name, _timeout, http.Request.Method);
         }
         finally
         {

@@ -63,7 +63,7 @@ internal sealed partial class TenantEndpointFilter(
             // server's own components log the failure with its exception once as they meet it.
             LogStoreUnavailable(logger, store.Name, http.Request.Method, http.Request.Path, e.Message);
             http.Response.Headers.RetryAfter = "1";
-            return ApiProblems.StoreUnavailable(store.Name);
+            return ApiProblems.StoreUnavailable(store.Name, http.Request.Method);
         }
         catch (BadHttpRequestException e)
         {

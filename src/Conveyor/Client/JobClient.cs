@@ -42,12 +42,7 @@ internal sealed class JobClient(
         IReadOnlyList<EnqueueResult> results;
         using (var activity = EnqueueTracing.StartBatchPublish(jobs))
         {
-            if (activity is not null && jobs.Any(j => j.TraceParent is null))
-            {
-                // A job built without a creation context takes the batch span's, so its processing still links somewhere.
-                jobs = jobs.Select(j => j.TraceParent is null ? j with { TraceParent = activity.Id } : j).ToList();
-            }
-
+            jobs = EnqueueTracing.WithBatchContext(activity, jobs);
             results = await store.EnqueueManyAsync(jobs, cancellationToken).ConfigureAwait(false);
         }
 

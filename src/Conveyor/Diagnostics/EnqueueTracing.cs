@@ -98,6 +98,15 @@ internal static class EnqueueTracing
         return activity;
     }
 
+    /// <summary>
+    /// The jobs, each without a creation context given the batch span's (<paramref name="send"/>), so that its
+    /// processing still links somewhere; the same list when there is no span or every job has a context.
+    /// </summary>
+    public static IReadOnlyList<NewJob> WithBatchContext(Activity? send, IReadOnlyList<NewJob> jobs) =>
+        send is not null && jobs.Any(static j => j.TraceParent is null)
+            ? jobs.Select(j => j.TraceParent is null ? j with { TraceParent = send.Id } : j).ToList()
+            : jobs;
+
     private static void SetCommonTags(Activity activity, string operation, string? queue)
     {
         activity.SetTag("messaging.system", "conveyor");

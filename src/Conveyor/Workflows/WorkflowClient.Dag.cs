@@ -8,8 +8,10 @@ internal sealed partial class WorkflowClient
     public async Task<WorkflowEnqueueResult> StartWorkflowAsync(WorkflowBuilder workflow, CancellationToken cancellationToken = default)
     {
         var plan = BatchPlan.ForWorkflow(workflow);
-        var result = await store.CreateBatchAsync(plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
-        Stored(plan.Jobs, result);
+        var stored = plan.Jobs;
+        using var send = StartSend(ref stored);
+        var result = await store.CreateBatchAsync(plan.Batch, stored, cancellationToken).ConfigureAwait(false);
+        Stored(stored, result);
         return new WorkflowEnqueueResult(plan.Batch.Id, result, plan.StepJobIds!);
     }
 

@@ -13,6 +13,7 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
     public async Task<EnqueueAllResult> EnqueueAllAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobs);
+        using var send = StartSend(ref jobs);
         var result = await store.EnqueueAllOrNoneAsync(jobs, cancellationToken).ConfigureAwait(false);
         Stored(jobs, result);
         return result;
@@ -21,8 +22,10 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
     public async Task<BatchEnqueueResult> StartBatchAsync(IReadOnlyList<NewJob> jobs, BatchOptions? options = null, CancellationToken cancellationToken = default)
     {
         var plan = BatchPlan.ForBatch(jobs, options);
-        var result = await store.CreateBatchAsync(plan.Batch, plan.Jobs, cancellationToken).ConfigureAwait(false);
-        Stored(plan.Jobs, result);
+        var stored = plan.Jobs;
+        using var send = StartSend(ref stored);
+        var result = await store.CreateBatchAsync(plan.Batch, stored, cancellationToken).ConfigureAwait(false);
+        Stored(stored, result);
         return new BatchEnqueueResult(plan.Batch.Id, result);
     }
 
@@ -73,8 +76,9 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         }
 
         var tenant = jobs[0]?.Tenant ?? throw new ArgumentException("A job of the list is null.", nameof(jobs));
-        var members = BatchId.IsValid(batchId) ? Members(batchId, tenant, jobs).ToList() : null;
-        var result = members is null ? null : await store.AddToBatchAsync(batchId, tenant, members, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<NewJob> members = BatchId.IsValid(batchId) ? Members(batchId, tenant, jobs).ToList() : [];
+        using var send = StartSend(ref members);
+        var result = members.Count == 0 ? null : await store.AddToBatchAsync(batchId, tenant, members, cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
             throw new InvalidOperationException(
@@ -82,7 +86,7 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
                 "Jobs join a batch of their own tenant: a member adding to its batch builds them with Tenant = context.Tenant.");
         }
 
-        Stored(members!, result);
+        Stored(members, result);
         return result;
     }
 
@@ -152,6 +156,17 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         {
             throw new ArgumentException($"'{tenant}' is not a tenant id: use 1 to {TenantId.MaxLength} letters, digits, '_', '-' or '.'.", nameof(tenant));
         }
+    }
+
+    /// <summary>
+    /// The span of the write (<see cref="EnqueueTracing.StartBatchPublish"/>), as <c>EnqueueManyAsync</c> has, linked to
+    /// every job's creation; a job without a creation context takes its context.
+    /// </summary>
+    private static System.Diagnostics.Activity? StartSend(ref IReadOnlyList<NewJob> jobs)
+    {
+        var send = jobs.Count == 0 ? null : EnqueueTracing.StartBatchPublish(jobs);
+        jobs = EnqueueTracing.WithBatchContext(send, jobs);
+        return send;
     }
 
     private void Stored(IReadOnlyList<NewJob> jobs, EnqueueAllResult result)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Middleware;
 
@@ -112,6 +113,32 @@ public sealed class EnqueueTracingTests : IDisposable
 
         var publish = Assert.Single(_stopped, a => a.TraceId == batchTrace && a.DisplayName == "send default");
         Assert.Equal(traces.Select(t => t.ToHexString()).Order(), publish.Links.Select(l => l.Context.TraceId.ToHexString()).Order());
+    }
+
+    // A batch (and a workflow, an all-or-none list, an add to a batch) is a write of many jobs, as EnqueueManyAsync's:
+    // its own send span links to every job's creation, callbacks included.
+    [Fact]
+    public async Task StartBatchAsync_HasASendSpanLinkedToEveryJobsCreateSpan_CallbacksIncluded()
+    {
+        await using var harness = await ServerHarness.StartAsync();
+        var workflows = harness.Services.GetRequiredService<IWorkflowClient>();
+
+        BatchEnqueueResult started;
+        ActivityTraceId trace;
+        using (var request = _caller.StartActivity("request"))
+        {
+            trace = request!.TraceId;
+            started = await workflows.StartBatchAsync(
+                [harness.Client.CreateJob(new EchoJob("a")), harness.Client.CreateJob(new EchoJob("b"))],
+                new BatchOptions { OnComplete = harness.Client.CreateJob(new EchoJob("done")) });
+        }
+
+        var send = Assert.Single(_stopped, a => a.TraceId == trace && a.DisplayName == "send default");
+        Assert.Equal(3, send.GetTagItem("messaging.batch.message_count"));
+        var creates = _stopped.Where(a => a.TraceId == trace && a.DisplayName == "create default").ToList();
+        Assert.Equal(3, creates.Count);
+        Assert.Equal(creates.Select(c => c.SpanId.ToHexString()).Order(), send.Links.Select(l => l.Context.SpanId.ToHexString()).Order());
+        Assert.True(started.Created);
     }
 
     public void Dispose()

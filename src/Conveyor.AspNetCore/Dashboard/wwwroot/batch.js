@@ -3,7 +3,7 @@
 // Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
 import { append, badge, batchHref, cut, h, jobHref, number, replaceChildren, time } from "./dom.js";
-import { actionButton } from "./ui.js";
+import { actionButton, showOutage } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
 
@@ -56,13 +56,21 @@ export async function renderBatch(view, role, id, tenant) {
       if (batch.is_workflow) workflow = await call("GET", "/workflows/" + encodeURIComponent(id) + scope);
       else if (!members.loaded) await loadMembers(mine);
     } catch (e) {
-      if (mine !== generation) return;
-      replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
-        e.status === 404 ? `No batch or workflow ${id} for this key (it may have expired, or belong to another tenant).`
-          : e.status === 400 ? `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.` : e.message));
+      if (stopped || mine !== generation) return;
+      if (e.status === 404 || e.status === 400) {
+        replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
+          e.status === 404 ? `No batch or workflow ${id} for this key (it may have expired, or belong to another tenant).`
+            : `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.`));
+        return;
+      }
+      // A store that went away comes back: the batch stays drawn under the reason, and is read again.
+      showOutage(body, e.message);
+      clearTimeout(timer);
+      if (!stopped) timer = setTimeout(reload, 2000);
       return;
     }
     if (stopped || mine !== generation) return;
+    showOutage(body, null);
     const json = JSON.stringify([batch, workflow, members.jobs.length]);
     if (json !== last) {
       last = json;

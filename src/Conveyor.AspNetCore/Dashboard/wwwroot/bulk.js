@@ -19,35 +19,41 @@ export async function runBulk(container, action, target) {
     if (target.ids) bar.value = totals.matched;
   };
 
-  if (target.ids) {
-    for (let i = 0; i < target.ids.length && !stop; i += batch) {
-      const ids = target.ids.slice(i, i + batch);
-      let answer;
-      try {
-        answer = await call("POST", "/jobs/bulk", target.tenant ? { action, ids, tenant: target.tenant } : { action, ids });
-      } catch (e) {
-        if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
-        answer = await oneByOne(action, ids); // a server without POST /jobs/bulk: one request per job
+  try {
+    if (target.ids) {
+      for (let i = 0; i < target.ids.length && !stop; i += batch) {
+        const ids = target.ids.slice(i, i + batch);
+        let answer;
+        try {
+          answer = await call("POST", "/jobs/bulk", target.tenant ? { action, ids, tenant: target.tenant } : { action, ids });
+        } catch (e) {
+          if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+          answer = await oneByOne(action, ids); // a server without POST /jobs/bulk: one request per job
+        }
+        add(totals, answer);
+        show();
       }
-      add(totals, answer);
-      show();
+    } else {
+      let cursor = null;
+      do {
+        let answer;
+        try {
+          answer = await call("POST", "/jobs/bulk", { action, filter: target.filter, cursor, limit: batch });
+        } catch (e) {
+          if (e instanceof ApiError && (e.status === 404 || e.status === 405)) throw new ApiError(e.status, "This server cannot act on every job of a filter (no POST /jobs/bulk); select the jobs instead.", null);
+          throw e;
+        }
+        add(totals, answer);
+        show();
+        cursor = answer.next_cursor;
+      } while (cursor && !stop);
+      bar.max = 1;
+      bar.value = 1;
     }
-  } else {
-    let cursor = null;
-    do {
-      let answer;
-      try {
-        answer = await call("POST", "/jobs/bulk", { action, filter: target.filter, cursor, limit: batch });
-      } catch (e) {
-        if (e instanceof ApiError && (e.status === 404 || e.status === 405)) throw new ApiError(e.status, "This server cannot act on every job of a filter (no POST /jobs/bulk); select the jobs instead.", null);
-        throw e;
-      }
-      add(totals, answer);
-      show();
-      cursor = answer.next_cursor;
-    } while (cursor && !stop);
-    bar.max = 1;
-    bar.value = 1;
+  } catch (e) {
+    // What was done before the failure is part of its message: the progress line it replaces is gone with it.
+    if (totals.matched > 0) e.message = `${e.message} Before it: ${text.textContent}.`;
+    throw e;
   }
   stopButton.remove();
   return `Bulk ${action}${stop ? " stopped" : " done"}: ${text.textContent}.`;

@@ -114,7 +114,7 @@ export async function renderJobs(view, role, params) {
       disabled: scope === "selection" && ids.length === 0,
       onclick: async () => {
         const what = scope === "selection" ? `${ids.length} selected job${ids.length === 1 ? "" : "s"}` : `every job matching ${describe}`;
-        if (!(await confirmAction(`${label} ${what}?`, label))) return;
+        if (!(await confirmAction(`${action[0].toUpperCase()}${action.slice(1)} ${what}?`, label))) return;
         bulk.dataset.running = "true";
         try {
           const tenant = tenantScope(role, filter);

@@ -35,6 +35,7 @@ export async function renderOverview(view, role) {
   const seen = {};
   let stopped = false;
   let throughputMissing = false;
+  let outage = null;
   async function refresh() {
     const [queues, servers, throughput] = await Promise.allSettled([
       call("GET", "/queues"),
@@ -42,12 +43,17 @@ export async function renderOverview(view, role) {
       throughputMissing ? Promise.resolve(null) : call("GET", "/stats/throughput?minutes=5"),
     ]);
     if (stopped) return;
+    // The reason a refresh failed stays until one succeeds, then goes: an outage that ended is not shown above live numbers.
+    if (queues.status === "fulfilled" && servers.status === "fulfilled" && outage) {
+      if (outage.isConnected) outage.remove();
+      outage = null;
+    }
     if (queues.status === "fulfilled") {
       update("totals", queues.value, () => renderTotals(sections.totals, queues.value.queues));
       update("queues", queues.value, () => renderQueues(sections.queues, queues.value.queues, refresh));
-    } else notify("Queues: " + queues.reason.message, true);
+    } else outage = notify("Queues: " + queues.reason.message, true);
     if (servers.status === "fulfilled") update("servers", servers.value, () => renderServers(sections.servers, servers.value.servers));
-    else notify("Servers: " + servers.reason.message, true);
+    else outage = notify("Servers: " + servers.reason.message, true);
     if (throughput.status === "fulfilled" && throughput.value) {
       sections.throughput.hidden = false;
       replaceChildren(sections.throughput, h("h2", { id: "throughput-title" }, "Throughput (jobs per second, last 5 minutes)"), throughputChart(throughput.value));

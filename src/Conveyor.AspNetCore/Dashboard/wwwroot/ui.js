@@ -8,6 +8,24 @@ export function notify(text, isError = false) {
   const msg = h("div", { class: "msg" + (isError ? " error" : ""), role: isError ? "alert" : null }, text);
   replaceChildren(notice, msg);
   if (!isError) setTimeout(() => { if (msg.isConnected) msg.remove(); }, 6000);
+  return msg;
+}
+
+/**
+ * Shows why a followed page could not be read again above what it last drew, which stays (text null: the read
+ * succeeded, the reason goes). The same reason is not drawn again, so a screen reader hears it once.
+ */
+export function showOutage(container, text) {
+  const shown = container.querySelector(":scope > [data-outage]");
+  if (text === null) {
+    shown?.remove();
+    return;
+  }
+  const line = text + " Trying again every 2 seconds.";
+  if (shown && shown.textContent === line) return;
+  const notice = h("p", { class: "error-box panel", role: "alert", dataset: { outage: "" } }, line);
+  if (shown) shown.replaceWith(notice);
+  else container.prepend(notice);
 }
 
 export function clearNotice() { replaceChildren(document.getElementById("notice")); }
