@@ -35,6 +35,7 @@ internal static class PostgresMigrator
         }
 
         var applied = await ReadAppliedAsync(connection, transaction, schema, cancellationToken).ConfigureAwait(false);
+        RefuseNewer(applied, schema);
         foreach (var migration in All)
         {
             if (applied.Contains(migration.Version))
@@ -70,6 +71,7 @@ internal static class PostgresMigrator
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var applied = await ReadAppliedAsync(connection, null, schema, cancellationToken).ConfigureAwait(false);
+        RefuseNewer(applied, schema);
         var missing = All.Where(m => !applied.Contains(m.Version)).Select(m => m.Name).ToArray();
         if (missing.Length > 0)
         {
@@ -77,6 +79,22 @@ internal static class PostgresMigrator
             throw new JobStoreUnavailableException(
                 $"The Conveyor schema '{schema}' lacks the migrations {string.Join(", ", missing)} and ApplyMigrations is false. " +
                 $"Apply them with psql (psql -v ON_ERROR_STOP=1 -1 -v schema={schema} -f <file>) or set Conveyor:Postgres:ApplyMigrations to true.");
+        }
+    }
+
+    /// <summary>
+    /// A schema a newer version migrated: its functions and triggers are that version's, which this one's statements may
+    /// not match (and this one's dequeue would replace nothing). Not unavailable: waiting does not make this version
+    /// know them, so a server stops at once, as on a SQLite file of a newer schema.
+    /// </summary>
+    private static void RefuseNewer(HashSet<int> applied, string schema)
+    {
+        var newer = applied.Where(v => v > LatestVersion).Order().ToArray();
+        if (newer.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"The Conveyor schema '{schema}' has migration {string.Join(", ", newer)} applied, newer than the {LatestVersion} this version of " +
+                "Conveyor.Postgres knows: a newer version has used it. Upgrade Conveyor.Postgres on every server and worker, or use another schema.");
         }
     }
 

@@ -15,6 +15,16 @@ public sealed partial class RedisJobStore
 
     private const string BatchListingsUpgrade = "batch-listings";
 
+    /// <summary>
+    /// The key layout this version reads and writes, kept in the upgrades hash. A version whose keys an older one would
+    /// leave incomplete (a listing its scripts do not write) raises it; a store at a higher layout is refused, as
+    /// SQLite and PostgreSQL refuse a newer schema. Versions before this field cannot refuse, so a roll-back to one of
+    /// them is still the operator's to avoid (docs/redis.md).
+    /// </summary>
+    internal const int KeyLayout = 1;
+
+    private const string KeyLayoutField = "layout";
+
     private const string EveryTenantBatchListingUpgrade = "batch-listing-every-tenant";
 
     // Lists a batch among its tenant's batches and among every tenant's by its creation time, unless it is listed
@@ -37,6 +47,15 @@ public sealed partial class RedisJobStore
     /// </summary>
     private async Task UpgradeAsync(IDatabase db)
     {
+        var layout = await db.HashGetAsync(_keys.Upgrades, KeyLayoutField).ConfigureAwait(false);
+        if (layout.HasValue && (!layout.TryParse(out long stored) || stored > KeyLayout))
+        {
+            // Not unavailable: waiting does not make this version write what the newer one reads, so a server stops at once.
+            throw new InvalidDataException(
+                $"The Redis store with key prefix '{_keys.Prefix}' has key layout {layout}, newer than the {KeyLayout} this version of Conveyor.Redis knows: " +
+                "a newer version has used it, and this one would leave out keys that version reads. Upgrade Conveyor.Redis on every server and worker, or use another key prefix.");
+        }
+
         if (!await db.HashExistsAsync(_keys.Upgrades, TenantSetsUpgrade).ConfigureAwait(false))
         {
             if (await db.SetLengthAsync(_keys.Queues).ConfigureAwait(false) == 0 || await FillTenantSetsAsync(db).ConfigureAwait(false))
@@ -49,6 +68,11 @@ public sealed partial class RedisJobStore
             && await FillBatchListingsAsync(db).ConfigureAwait(false))
         {
             await db.HashSetAsync(_keys.Upgrades, [new(BatchListingsUpgrade, 1), new(EveryTenantBatchListingUpgrade, 1)]).ConfigureAwait(false);
+        }
+
+        if (!layout.HasValue)
+        {
+            await db.HashSetAsync(_keys.Upgrades, KeyLayoutField, KeyLayout).ConfigureAwait(false);
         }
     }
 

@@ -29,6 +29,24 @@ public sealed class PostgresMigratorTests : IAsyncLifetime
         }
     }
 
+    // A schema a newer version migrated: its functions are that version's, so the start is refused for good (not retried
+    // as an outage), with or without ApplyMigrations, as a SQLite file of a newer schema is.
+    [PostgresTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Initialize_OnASchemaANewerVersionMigrated_RefusesForGood_NamingTheVersion(bool applyMigrations)
+    {
+        await (await _schema.CreateInitializedStoreAsync(_time)).DisposeAsync();
+        var newer = PostgresMigrator.LatestVersion + 1;
+        await _schema.ScalarAsync<int>($"INSERT INTO {{schema}}.schema_migrations (version, name) VALUES ({newer}, '{newer:D4}_from_a_newer_version') RETURNING version");
+
+        var store = _schema.CreateStore(_time, o => o.ApplyMigrations = applyMigrations);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains($"migration {newer} applied, newer than the {PostgresMigrator.LatestVersion}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Upgrade Conveyor.Postgres", error.Message, StringComparison.Ordinal);
+    }
+
     [PostgresFact]
     public async Task Initialize_Twice_AppliesNothingTheSecondTime()
     {
