@@ -368,6 +368,28 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task Metrics_WhileTheStoreRefusesWrites_CountTheApisServiceUnavailableAnswers_ThoughTheStoreIsUp()
+    {
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(TimeProvider.System));
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
+        using (var before = await app.SendAsync(HttpMethod.Get, "/metrics"))
+        {
+            Assert.Contains("job_store_unavailable_total{operation=\"api\"} 0\n", await before.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        proxy.RefuseWrites = true;
+        using var post = await app.PostJobAsync("""{"type": "test:noop"}""");
+        await ProblemAssert.IsProblemAsync(post, HttpStatusCode.ServiceUnavailable);
+        using var response = await app.SendAsync(HttpMethod.Get, "/metrics");
+
+        // The reads behind job_store_up still answer: only the new counter tells the store refuses the API's writes.
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("job_store_up 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE job_store_unavailable_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("job_store_unavailable_total{operation=\"api\"} 1\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServiceUnavailableBodies_DoNotCarryTheStoreClientsDiagnostics()
     {
         var store = SwitchableStore.Create(new InMemoryJobStore(TimeProvider.System));
@@ -417,6 +439,9 @@ public sealed class StoreOutageTests
         public volatile bool CannotBeOpened;
 
         public volatile bool Hang;
+
+        /// <summary>Enqueues fail as unavailable while every other call answers: Redis at maxmemory with noeviction.</summary>
+        public volatile bool RefuseWrites;
 
         /// <summary>Job lookups (the readiness probe's) never answer and ignore their token.</summary>
         public volatile bool HangLookups;
@@ -508,6 +533,11 @@ public sealed class StoreOutageTests
             if (targetMethod.Name == nameof(IJobStore.GetAsync) && HangLookupsUntilCancelled)
             {
                 return new ValueTask<JobInfo?>(WaitForCancellationAsync((CancellationToken)args![^1]!));
+            }
+
+            if (targetMethod.Name == nameof(IJobStore.EnqueueManyAsync) && RefuseWrites)
+            {
+                throw new JobStoreUnavailableException("redis: OOM command not allowed when used memory > 'maxmemory'.");
             }
 
             if (targetMethod.Name == nameof(IJobStore.EnqueueManyAsync) && HoldEnqueues)

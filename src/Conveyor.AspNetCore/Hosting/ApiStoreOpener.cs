@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,20 +17,24 @@ namespace Conveyor.AspNetCore.Hosting;
 /// could fix.
 /// </summary>
 internal sealed partial class ApiStoreOpener(
-    IJobStore store, IServiceProviderIsService services, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ILogger<ApiStoreOpener> logger) : BackgroundService
+    IJobStore store, IServiceProviderIsService services, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ConveyorMetrics metrics, ILogger<ApiStoreOpener> logger) : BackgroundService
 {
     /// <summary>Why the application was stopped: the store cannot be opened. Null when it was not.</summary>
     public string? StoppedBecause { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The API's 503s for an unavailable store are counted from 0, so that increase() sees the first one: created
+        // now, at the host's start, when /metrics (mapped before it) listens.
+        metrics.StoreUnavailableAtZero([StoreOperations.Api]);
         // The job server opens the store in its own start, with its own timeout and failure policy.
         if (services.IsService(typeof(JobServer)))
         {
             return;
         }
 
-        if (await StoreOpener.OpenWhenAvailableAsync(store, timeProvider, logger, stoppingToken).ConfigureAwait(false) is { } failure)
+        metrics.StoreUnavailableAtZero([StoreOperations.Open]);
+        if (await StoreOpener.OpenWhenAvailableAsync(store, timeProvider, logger, metrics, stoppingToken).ConfigureAwait(false) is { } failure)
         {
             StoppedBecause = $"The {store.Name} store cannot be opened: {failure.Message}";
             LogCannotBeOpened(logger, store.Name, failure.Message);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Conveyor.AspNetCore.JobsApi;
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +17,7 @@ namespace Conveyor.AspNetCore;
 /// 400 (or the server's 413) instead of a 500.
 /// </summary>
 internal sealed partial class TenantEndpointFilter(
-    ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, IConfiguration configuration, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
+    ApiKeyTenantResolver resolver, TenantRateLimiter rateLimiter, IJobStore store, IConfiguration configuration, ConveyorMetrics metrics, ILogger<TenantEndpointFilter> logger) : IEndpointFilter
 {
     // Without keys every request is an admin's and the server listens on loopback only; a DNS-rebinding page reaches it
     // through a visitor's browser under its own name, which the Host header says. AllowedHosts other than '*' is the
@@ -62,6 +63,7 @@ internal sealed partial class TenantEndpointFilter(
             // The reason without the stack: one line per refused request, which an outage sends by the thousand; the
             // server's own components log the failure with its exception once as they meet it.
             LogStoreUnavailable(logger, store.Name, http.Request.Method, http.Request.Path, e.Message);
+            metrics.StoreUnavailable(StoreOperations.Api);
             http.Response.Headers.RetryAfter = "1";
             return ApiProblems.StoreUnavailable(store.Name, http.Request.Method);
         }

@@ -33,6 +33,7 @@ public sealed class ConveyorMetrics
     private readonly Counter<long> _fireAndForgetDropped;
     private readonly Counter<long> _scheduleFires;
     private readonly Counter<long> _scheduleMisfires;
+    private readonly Counter<long> _storeUnavailable;
     private readonly BoundedLabels _jobTypes;
     private readonly BoundedLabels _schedules;
     private readonly QueueLabels _queues;
@@ -82,6 +83,8 @@ public sealed class ConveyorMetrics
         _scheduleFires = meter.CreateCounter<long>("schedule_fires_total", description: "Jobs enqueued for a schedule's ticks (one per tick, whatever the number of servers), by schedule.");
         _scheduleMisfires = meter.CreateCounter<long>("schedule_misfires_total", description:
             "Ticks that did not run at their time, by schedule and policy: skip|once|all for ticks missed while no server ran (once and all still run some of them late), overlap for ticks skipped while the previous run had not finished.");
+        _storeUnavailable = meter.CreateCounter<long>("job_store_unavailable_total", description:
+            "Store calls that failed as unavailable, by operation: open, start, limits, acknowledge, rate_permits, dequeue (the server's calls), a background component's failed tick (promoter, scheduler, recoverer, janitor, server_heartbeat, lease_extender, limits_refresher), api (a Jobs API request answered 503). Counts the writes a store refuses while its reads, and job_store_up, still answer.");
         if (storeGauges.Enabled)
         {
             CreateStoreGauges(meter, storeGauges);
@@ -229,6 +232,21 @@ public sealed class ConveyorMetrics
 
     internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
         _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });
+
+    /// <summary>
+    /// Counts a store call that failed as unavailable (<see cref="JobStoreUnavailableException"/>), under one of the
+    /// <see cref="StoreOperations"/>: what an operator alerts on when the store answers reads but refuses writes.
+    /// </summary>
+    internal void StoreUnavailable(string operation) => _storeUnavailable.Add(1, new KeyValuePair<string, object?>("operation", operation));
+
+    /// <summary>Creates the operations' <c>job_store_unavailable_total</c> series at 0, so that increase() counts their first failure.</summary>
+    internal void StoreUnavailableAtZero(IEnumerable<string> operations)
+    {
+        foreach (var operation in operations)
+        {
+            _storeUnavailable.Add(0, new KeyValuePair<string, object?>("operation", operation));
+        }
+    }
 
     internal void RetentionBacklog(long jobs) => _retentionBacklog.Record(jobs);
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -33,7 +34,8 @@ internal sealed class AcknowledgementBatcher(
     ReleasedJobHandOff? handOff = null,
     PromotionAlarm? alarm = null,
     TimeSpan alarmHorizon = default,
-    LeaseReconciler? leaseCalls = null)
+    LeaseReconciler? leaseCalls = null,
+    ConveyorMetrics? metrics = null)
 {
     private readonly Channel<JobAcknowledgement> _channel = Channel.CreateUnbounded<JobAcknowledgement>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
@@ -195,6 +197,11 @@ internal sealed class AcknowledgementBatcher(
             {
                 // Keep the batch and try again: the leases stay extended meanwhile, and if they expire the
                 // recoverer reruns the jobs (at least once), so nothing is lost either way.
+                if (e is JobStoreUnavailableException)
+                {
+                    metrics?.StoreUnavailable(StoreOperations.Acknowledge);
+                }
+
                 var delay = backoff.Next();
                 if (backoff.IsWorthLogging)
                 {

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,8 @@ internal sealed class Fetcher(
     ILogger logger,
     Limits.ServedLimits? limits = null,
     IReadOnlyList<string>? fairQueues = null,
-    LeaseReconciler? leaseCalls = null)
+    LeaseReconciler? leaseCalls = null,
+    ConveyorMetrics? metrics = null)
 {
     // Empty unless fair queues are configured: then each of them carries the tenant its last dequeue ended with.
     private readonly FairQueue[] _fairQueues = fairQueues?.Select(static q => new FairQueue(q, "")).ToArray() ?? [];
@@ -110,6 +112,7 @@ internal sealed class Fetcher(
                 {
                     leaseCalls?.CallEnded(failed: true);
                     freeSlots.Release(slots);
+                    CountIfUnavailable(e, StoreOperations.Dequeue);
                     var delay = backoff.Next();
                     if (backoff.IsWorthLogging)
                     {
@@ -226,6 +229,7 @@ internal sealed class Fetcher(
                 // other queues are still asked, and only when they fail too is the dequeue an outage. The paced queues'
                 // turn waits out a back-off, so that they are not asked again at once; the failed call may have leased
                 // all the same, which the reconciler looks for.
+                metrics?.StoreUnavailable(StoreOperations.Dequeue);
                 var delay = _pacedBackoff.Next();
                 if (_pacedBackoff.IsWorthLogging)
                 {
@@ -281,6 +285,7 @@ internal sealed class Fetcher(
             {
                 if (!stoppingToken.IsCancellationRequested)
                 {
+                    CountIfUnavailable(e, StoreOperations.Dequeue);
                     Log.StoreUnavailable(logger, e, store.Name, "dequeue", 0);
                 }
 
@@ -304,6 +309,7 @@ internal sealed class Fetcher(
         {
             if (!stoppingToken.IsCancellationRequested)
             {
+                CountIfUnavailable(e, StoreOperations.RatePermits);
                 Log.StoreUnavailable(logger, e, store.Name, "rate permits", (int)Limits.RateLimitGate.UnknownWait.TotalMilliseconds);
             }
 
@@ -406,4 +412,13 @@ internal sealed class Fetcher(
     // tells, instead of the exception ending the fetcher's loop.
     private async Task WaitForStoreAsync(TimeSpan wait, CancellationToken cancellationToken) =>
         await store.WaitForJobsAsync(wait, cancellationToken).ConfigureAwait(false);
+
+    // Only unavailability is counted: any other failure is not the store refusing calls, and its log line says so.
+    private void CountIfUnavailable(Exception e, string operation)
+    {
+        if (e is JobStoreUnavailableException)
+        {
+            metrics?.StoreUnavailable(operation);
+        }
+    }
 }

@@ -123,10 +123,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     {
         // Bad schedule definitions stop the start before anything is written.
         var schedules = _options.RunScheduler ? Scheduling.ScheduleReconciler.Validate(_services, _jobTypes, _timeProvider.GetUtcNow()) : null;
+        // At 0 before the first call, which may fail: increase() over a series that begins at 1 misses that failure.
+        _metrics.StoreUnavailableAtZero(StoreOperations.Server);
         await OpenStoreAsync(cancellationToken).ConfigureAwait(false);
         var queues = _options.EffectiveQueues;
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
-        var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger, _limits);
+        var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger, _limits) { Metrics = _metrics };
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
         // With slots to lease ahead, a job may wait in the buffer while every worker is busy: the watch hands back one that
         // waits longer than a short handler. Without them, a job in the buffer has a worker that is about to read it.
@@ -141,17 +143,17 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         // lists in milliseconds, and the stores' own call timeouts (seconds) would stall the fetcher for longer than a
         // listing is worth.
         var leaseReconciler = _leaseReconciler = new Server.LeaseReconciler(_store, _held, _readySignal, ServerId, _options.LeaseDuration / 3, _options.LeaseDuration, _options.LeaseDuration / 10, _timeProvider, _logger);
-        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval, leaseReconciler);
-        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, bufferWriter, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler);
+        _batcher = new Server.AcknowledgementBatcher(_store, _held, _readySignal, _options.AcknowledgementBatchSize, _timeProvider, _logger, signalFreedSlots: () => _limits.Concurrency.Count > 0, handOff, _promotionAlarm, _options.PromoteInterval, leaseReconciler, _metrics);
+        var fetcher = new Server.Fetcher(_store, selector, _freeSlots, _held, bufferWriter, _readySignal, _pace, ServerId, _options, _timeProvider, _logger, _limits, _fairQueues, leaseReconciler, _metrics);
 
         _batcherTask = Task.Run(() => _batcher.RunAsync(_abandon.Token), CancellationToken.None);
-        var leaseExtender = new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger);
+        var leaseExtender = new Server.LeaseExtender(_store, _held, ServerId, _options.LeaseDuration, _timeProvider, _logger) { Metrics = _metrics };
         _leaseExtender = Task.Run(() => leaseExtender.RunAsync(_abandon.Token), CancellationToken.None);
         _components =
         [
-            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender, RecoveryPauseAfterOutage, pausedAtStart: _storeWasAwayAtStart).RunAsync(_stopComponents.Token), CancellationToken.None),
-            Task.Run(() => new Server.Promoter(_store, _readySignal, _promotionAlarm, _options.PromoteInterval, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
-            Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys).RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Recoverer(_store, _readySignal, _metrics, _options.RecoverInterval, _timeProvider, _logger, leaseExtender, RecoveryPauseAfterOutage, pausedAtStart: _storeWasAwayAtStart) { Metrics = _metrics }.RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Promoter(_store, _readySignal, _promotionAlarm, _options.PromoteInterval, _timeProvider, _logger) { Metrics = _metrics }.RunAsync(_stopComponents.Token), CancellationToken.None),
+            Task.Run(() => new Server.Janitor(_store, ServerId, _metrics, _options.JanitorInterval, _timeProvider, _logger, _retention, queues.Keys) { Metrics = _metrics }.RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => RunHeartbeatAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => limitsRefresher.RunAsync(_stopComponents.Token), CancellationToken.None),
             Task.Run(() => leaseReconciler.RunAsync(_stopComponents.Token), CancellationToken.None),
@@ -159,7 +161,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             .. _storeOpening is null ? Array.Empty<Task>() : [_storeOpening],
             .. schedules is null ? Array.Empty<Task>() :
             [
-                Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger).RunAsync(_stopComponents.Token), CancellationToken.None),
+                Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger) { Metrics = _metrics }.RunAsync(_stopComponents.Token), CancellationToken.None),
             ],
         ];
         // Dashboards use increase() and rate(), which need a series to exist before its first event to count it; and the
@@ -209,6 +211,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             {
                 // Other servers' leases may have run out meanwhile: the recoverer gives their holders time first.
                 _storeWasAwayAtStart = true;
+                _metrics.StoreUnavailable(StoreOperations.Start);
                 if (_options.StartWithoutStore)
                 {
                     // The fetcher and every component back off until the store answers, and the store is opened then:
@@ -242,7 +245,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task OpenWhenAvailableAsync()
     {
-        if (await Server.StoreOpener.OpenWhenAvailableAsync(_store, _timeProvider, _logger, _stopComponents.Token).ConfigureAwait(false) is { } failure)
+        if (await Server.StoreOpener.OpenWhenAvailableAsync(_store, _timeProvider, _logger, _metrics, _stopComponents.Token).ConfigureAwait(false) is { } failure)
         {
             Log.StoreCannotBeOpened(_logger, failure, _store.Name);
         }
@@ -260,6 +263,11 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
         {
+            if (e is JobStoreUnavailableException)
+            {
+                _metrics.StoreUnavailable(StoreOperations.Limits);
+            }
+
             Log.StoreUnavailable(_logger, e, _store.Name, "read the limits", (int)_limitsInForce.Configured.RefreshInterval.TotalMilliseconds);
         }
     }
@@ -378,7 +386,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private async Task RunHeartbeatAsync(CancellationToken cancellationToken)
     {
         // The first beat at once, through the tick, so that a store away at start is one outage warning, as later.
-        var heartbeat = _heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger);
+        var heartbeat = _heartbeat = new Server.ServerHeartbeat(_store, DescribeServer, _timeProvider, _logger) { Metrics = _metrics };
         await heartbeat.TickAsync(cancellationToken).ConfigureAwait(false);
         await heartbeat.RunAsync(cancellationToken).ConfigureAwait(false);
     }

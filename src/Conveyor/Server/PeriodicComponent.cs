@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -11,14 +12,22 @@ namespace Conveyor.Server;
 /// <remarks>
 /// A store that cannot be reached (<see cref="JobStoreUnavailableException"/>: a restart, a network blip) is not the
 /// component's failure and passes: one warning when the outage begins and one information line when the store
-/// answers again, not an error every tick. Any other exception is an error each time.
+/// answers again, not an error every tick. Any other exception is an error each time. Every tick that finds the store
+/// unavailable is counted in <c>job_store_unavailable_total</c> all the same: a store that refuses writes while it
+/// answers reads shows there, and nowhere else in the metrics.
 /// </remarks>
 internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timeProvider, ILogger logger)
 {
     // The timestamp of the first tick that found the store unavailable; null while it answers.
     private long? _outageStartedAt;
 
+    // The component's label in job_store_unavailable_total, from its name; null until the first tick creates its series.
+    private string? _operation;
+
     protected abstract string Name { get; }
+
+    /// <summary>Where failed ticks are counted (the job server sets it); null counts nothing.</summary>
+    internal ConveyorMetrics? Metrics { get; init; }
 
     protected TimeSpan Period => interval;
 
@@ -58,6 +67,12 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
     /// <summary>One tick: <see cref="RunOnceAsync"/>, its failure logged rather than thrown.</summary>
     public async Task TickAsync(CancellationToken cancellationToken)
     {
+        if (_operation is null && Metrics is not null)
+        {
+            _operation = StoreOperations.OfComponent(Name);
+            Metrics.StoreUnavailableAtZero([_operation]);
+        }
+
         try
         {
             await RunOnceAsync(cancellationToken).ConfigureAwait(false);
@@ -69,6 +84,11 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
         }
         catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
         {
+            if (_operation is not null)
+            {
+                Metrics?.StoreUnavailable(_operation);
+            }
+
             if (_outageStartedAt is null)
             {
                 _outageStartedAt = timeProvider.GetTimestamp();

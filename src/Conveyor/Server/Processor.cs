@@ -149,6 +149,11 @@ internal sealed class Processor(
         }
         catch (Exception e)
         {
+            if (e is JobStoreUnavailableException)
+            {
+                metrics.StoreUnavailable(StoreOperations.RatePermits);
+            }
+
             var retryAt = timeProvider.GetUtcNow() + Limits.RateLimitGate.UnknownWait;
             Log.StoreUnavailable(logger, e, store.Name, "rate permits", (int)Limits.RateLimitGate.UnknownWait.TotalMilliseconds);
             run.HoldForRateLimit(retryAt, "A rate limit could not be checked; trying again shortly.", release: false);

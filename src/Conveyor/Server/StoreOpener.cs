@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -15,9 +16,10 @@ internal static class StoreOpener
     /// <summary>
     /// Calls <see cref="IJobStore.InitializeAsync"/> until it succeeds, with the servers' backoff between tries while
     /// the store is unavailable. A failure that waiting cannot heal ends the tries and is returned, for the caller to
-    /// report or act on; null once the store is open (or the process is ending).
+    /// report or act on; null once the store is open (or the process is ending). Each unavailable try is counted in
+    /// <paramref name="metrics"/> (<c>open</c>).
     /// </summary>
-    public static async Task<Exception?> OpenWhenAvailableAsync(IJobStore store, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<Exception?> OpenWhenAvailableAsync(IJobStore store, TimeProvider timeProvider, ILogger logger, ConveyorMetrics? metrics, CancellationToken cancellationToken)
     {
         var backoff = default(Backoff);
         while (true)
@@ -29,6 +31,7 @@ internal static class StoreOpener
             }
             catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
             {
+                metrics?.StoreUnavailable(StoreOperations.Open);
                 var delay = backoff.Next();
                 if (backoff.IsWorthLogging)
                 {
