@@ -36,6 +36,8 @@ public sealed class StoreOutageTests
         Assert.Contains("did not answer within 10 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.True(proxy.LookupCancelled.Task.IsCompleted);
+        using var metrics = await app.SendAsync(HttpMethod.Get, "/metrics");
+        Assert.Contains("job_store_unavailable_total{operation=\"api\"} 1\n", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     // A read never stored anything: telling its caller (the dashboard, every two seconds of an outage) to repeat a create

@@ -1,3 +1,4 @@
+using Conveyor.Diagnostics;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +15,7 @@ namespace Conveyor.AspNetCore.JobsApi;
 /// request: a store that ignores its token holds the request until its own timeout, as before. The time the request's
 /// body takes to arrive does not count (<see cref="StoreWait"/>).
 /// </summary>
-internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOptions> options, IJobStore store, TimeProvider timeProvider, ILogger<StoreTimeoutEndpointFilter> logger) : IEndpointFilter
+internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOptions> options, IJobStore store, TimeProvider timeProvider, ConveyorMetrics metrics, ILogger<StoreTimeoutEndpointFilter> logger) : IEndpointFilter
 {
     private readonly TimeSpan _timeout = options.Value.StoreTimeout;
 
@@ -43,6 +44,7 @@ internal sealed partial class StoreTimeoutEndpointFilter(IOptions<ConveyorApiOpt
             && e is OperationCanceledException or JobStoreUnavailableException)
         {
             LogTimedOut(logger, http.Request.Method, http.Request.Path, store.Name, _timeout.TotalSeconds);
+            metrics.StoreUnavailable(StoreOperations.Api);
             http.Response.Headers.RetryAfter = "1";
             return ApiProblems.StoreTimedOut(store.Name, _timeout, http.Request.Method);
         }
