@@ -33,7 +33,6 @@ public static class ConveyorEndpointRouteBuilderExtensions
         // Conveyor's own endpoints, in a group of their own, refuse a query parameter they do not read (a 400 naming
         // it), so every one can answer 400; an application's endpoints mapped on the group returned are left alone.
         var api = group.MapGroup(string.Empty);
-        api.AddEndpointFilter<RouteGroupBuilder, NoStoreEndpointFilter>();
         api.AddEndpointFilter<RouteGroupBuilder, QueryParametersEndpointFilter>().ProducesValidationProblem();
 
         // Their waits for the store are bounded (a 503 past Conveyor:Api:StoreTimeout); an application's endpoints keep theirs.
@@ -126,7 +125,8 @@ public static class ConveyorEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Makes endpoints of the application's own resolve the Conveyor caller from the API key (401 without one), apply
-    /// the tenant's rate limit and answer 503 when the store is down; read the tenant with
+    /// the tenant's rate limit, answer 503 when the store is down and mark every answer <c>Cache-Control: no-store</c>
+    /// and <c>X-Content-Type-Options: nosniff</c> (it carries one tenant's data); read the tenant with
     /// <c>HttpContext.GetConveyorCaller()</c>. A request that changes something, sent by a browser for a page of another
     /// origin, is a 403 before any of that.
     /// </summary>
@@ -134,6 +134,9 @@ public static class ConveyorEndpointRouteBuilderExtensions
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // First, so that every answer carries it: a 401 or a 429 of the filters after it too.
+        builder.AddEndpointFilter<TBuilder, NoStoreEndpointFilter>();
         builder.AddEndpointFilter<TBuilder, CrossOriginEndpointFilter>();
         builder.AddEndpointFilter<TBuilder, TenantEndpointFilter>();
         builder.WithMetadata(new Conveyor.AspNetCore.OpenApi.ConveyorTenantMetadata());

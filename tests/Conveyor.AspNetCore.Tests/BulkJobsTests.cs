@@ -152,6 +152,9 @@ public sealed class BulkJobsTests
     [InlineData("""{"action": "retry", "filter": {}, "cursor": "not-a-cursor"}""", "cursor")]
     [InlineData("""{"action": "retry", "filter": {}, "tenant": "x"}""", "tenant")]
     [InlineData("""{"action": "retry", "filter": {}, "extra": 1}""", "extra")]
+    [InlineData("""{"action": "\udcff", "ids": ["job_1"]}""", "action")]
+    [InlineData("""{"action": "retry", "ids": ["job_1", "\udcff"]}""", "ids[1]")]
+    [InlineData("""{"action": "retry", "filter": {"queue": "\udcff"}}""", "filter.queue")]
     public async Task BadInput_Is400NamingTheField_AndNothingChanges(string body, string field)
     {
         await using var app = await TestApp.StartAsync();

@@ -144,7 +144,7 @@ public sealed class LimitsApiTests
     [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 100001}""", "max")]
     [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 0.99999999999999999999999999999}""", "max")]
     [InlineData("/limits/concurrency/x", """{"queue": "q", "max": 1, "limit": 1}""", "limit")]
-    [InlineData("/limits/concurrency/x", """{"queue": "\ud800", "max": 1}""", "body")]
+    [InlineData("/limits/concurrency/x", """{"queue": "\ud800", "max": 1}""", "queue")]
     public async Task Put_BadInput_Is400NamingTheField_AndWritesNothing(string path, string json, string field)
     {
         await using var app = await TestApp.StartAsync();

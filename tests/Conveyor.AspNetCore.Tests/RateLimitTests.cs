@@ -28,6 +28,8 @@ public sealed class RateLimitTests
         using (response)
         {
             await ProblemAssert.IsProblemAsync(response, HttpStatusCode.TooManyRequests);
+            Assert.True(response.Headers.CacheControl?.NoStore == true, $"Cache-Control: {response.Headers.CacheControl}");
+            Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
             var retryAfter = response.Headers.RetryAfter!.Delta!.Value;
             Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
         }

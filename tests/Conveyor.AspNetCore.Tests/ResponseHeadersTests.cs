@@ -24,4 +24,19 @@ public sealed class ResponseHeadersTests
         Assert.True(response.Headers.CacheControl?.NoStore == true, $"Cache-Control: {response.Headers.CacheControl}");
         Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
     }
+
+    // Refused before the endpoint's own filters run (the key is checked first): the answer still says no-store.
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-a-key-of-this-server-0123")]
+    public async Task Unauthorized_IsNotStored_AndNotSniffed(string? key)
+    {
+        await using var app = await TestApp.StartAsync(withKeys: true);
+
+        using var response = await app.SendAsync(HttpMethod.Get, "/jobs", key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore == true, $"Cache-Control: {response.Headers.CacheControl}");
+        Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
+    }
 }

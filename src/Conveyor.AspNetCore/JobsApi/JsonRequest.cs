@@ -60,10 +60,64 @@ internal static class JsonRequest
             }
             catch (InvalidOperationException)
             {
-                // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text.
-                error = LoneSurrogate;
+                // A string with a lone UTF-16 surrogate escape (\ud800) parses as JSON but is not text: named by its field.
+                error = LoneSurrogate with { Field = LoneSurrogatePath(root, "") ?? LoneSurrogate.Field };
                 return null;
             }
+        }
+    }
+
+    /// <summary>The path of the first string under <paramref name="element"/> (a name or a value) that is not text; null when none is.</summary>
+    private static string? LoneSurrogatePath(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    _ = element.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path.Length == 0 ? null : path;
+                }
+
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path.Length == 0 ? null : path;
+                    }
+
+                    if (LoneSurrogatePath(property.Value, Join(path, name)) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (LoneSurrogatePath(item, Join(path, $"[{index++}]")) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+
+            default:
+                return null;
         }
     }
 
