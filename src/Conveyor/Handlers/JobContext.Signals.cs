@@ -111,7 +111,9 @@ public sealed partial class JobContext
     /// <see cref="WaitForSignalAsync(string, TimeSpan, CancellationToken)"/> for a JSON payload, read with the payload
     /// serializer's settings (<c>ConveyorJsonOptions</c>, whose <c>TypeInfoResolver</c> may be your source-generated
     /// <c>JsonSerializerContext</c>). Returns default (null for a reference or nullable type) when the timeout passed first:
-    /// wait for a nullable value type (<c>int?</c>) to tell the timeout from a zero.
+    /// wait for a nullable value type (<c>int?</c>) to tell the timeout from a zero. A signal whose payload is JSON
+    /// <c>null</c> (sent over HTTP with an empty body) reads as null as well: where such a signal must count, wait with
+    /// <see cref="WaitForSignalAsync(string, TimeSpan, CancellationToken)"/>, which is null only after the timeout.
     /// </summary>
     public async ValueTask<T?> WaitForSignalAsync<T>(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -255,7 +255,7 @@ public sealed class FireAndForgetTests : IAsyncDisposable
         await sut.Jobs.EnqueueAsync(new EchoJob("hung"));
 
         await Eventually.HoldsAsync(() => sut.DroppedCount(FireAndForgetDropReason.Timeout) == 1);
-        Assert.Contains(sut.Logs.GetSnapshot(), r => r.Message.Contains("(timeout)", StringComparison.Ordinal) && r.Message.Contains("may or may not have been stored", StringComparison.Ordinal));
+        Assert.Contains(sut.Logs.GetSnapshot(), r => r.Message.Contains("(timeout)", StringComparison.Ordinal) && r.Message.Contains("the jobs are in doubt", StringComparison.Ordinal));
 
         // The pump is free again: the next call is stored once the store answers.
         sut.Store.Release();

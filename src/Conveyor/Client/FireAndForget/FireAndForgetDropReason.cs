@@ -28,7 +28,7 @@ internal static class FireAndForgetDropReason
             : $"the buffer was full (Conveyor:FireAndForget:BufferCapacity {options.BufferCapacity}); raise it, use FullMode Wait, or find why the store is slow",
         Cancelled => "the caller cancelled its call while it waited for room in the buffer",
         StoreUnavailable => $"the store could not be reached within Conveyor:FireAndForget:EnqueueTimeout ({options.EnqueueTimeout})",
-        Timeout => $"the store did not answer within Conveyor:FireAndForget:EnqueueTimeout ({options.EnqueueTimeout}); the jobs may or may not have been stored",
+        Timeout => $"the store did not answer within Conveyor:FireAndForget:EnqueueTimeout ({options.EnqueueTimeout}); the jobs are in doubt: a store that finishes the call late stores them all the same",
         Error => "the store refused the batch",
         Shutdown => $"the host was shutting down and the buffer could not be stored within Conveyor:FireAndForget:ShutdownTimeout ({options.ShutdownTimeout})",
         _ => reason,
