@@ -105,6 +105,26 @@ public sealed class LimitsApiTests
         Assert.Equal((3, LimitSource.Api), (stored.Limit, stored.Source));
     }
 
+    // The process that answered puts the change in force before it answers, rather than at its refresher's next read:
+    // jobs enqueued right after the answer run under it there (an outside run saw three run at once under a new max 1).
+    [Fact]
+    public async Task PutAndDelete_AreInForceInTheAnsweringProcess_WhenAnswered()
+    {
+        await using var app = await TestApp.StartAsync();
+        var inForce = app.Services.GetRequiredService<Conveyor.Limits.LimitsInForce>();
+
+        using var put = await PutAsync(app, "/limits/concurrency/imports", """{"queue": "imports", "max": 1}""");
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(1, inForce.Current.Concurrency["imports"].Max);
+
+        using var replaced = await PutAsync(app, "/limits/concurrency/imports", """{"queue": "imports", "max": 4}""");
+        Assert.Equal(4, inForce.Current.Concurrency["imports"].Max);
+
+        using var deleted = await app.SendAsync(HttpMethod.Delete, "/limits/concurrency/imports");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.False(inForce.Current.Concurrency.ContainsKey("imports"));
+    }
+
     [Fact]
     public async Task Delete_RemovesIt_ThenAnswers404()
     {

@@ -58,7 +58,7 @@ internal static class LimitsEndpoints
     }
 
     internal static async Task<Results<Ok<LimitResponse>, Created<LimitResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string kind, string name, HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, CancellationToken cancellationToken)
+        string kind, string name, HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
     {
         if (!http.GetConveyorCaller().IsAdmin)
         {
@@ -91,7 +91,8 @@ internal static class LimitsEndpoints
         }
 
         var written = await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
-        var stored = await FindAsync(store, limitKind, name, cancellationToken).ConfigureAwait(false) ?? limit;
+        var all = await ApplyHereAsync(store, inForce, cancellationToken).ConfigureAwait(false);
+        var stored = all.FirstOrDefault(l => l.Kind == limitKind && l.Name == name) ?? limit;
         var response = LimitResponseMapper.ToResponse(stored);
         return written == LimitWriteResult.Created
             ? TypedResults.Created($"{http.Request.PathBase}{http.Request.Path.Value}", response)
@@ -99,7 +100,7 @@ internal static class LimitsEndpoints
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
-        string kind, string name, HttpContext http, IJobStore store, CancellationToken cancellationToken)
+        string kind, string name, HttpContext http, IJobStore store, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
     {
         if (!http.GetConveyorCaller().IsAdmin)
         {
@@ -111,9 +112,26 @@ internal static class LimitsEndpoints
             return invalid;
         }
 
-        return await store.DeleteLimitAsync(LimitResponseMapper.ParseKind(kind)!.Value, name, cancellationToken).ConfigureAwait(false)
-            ? TypedResults.NoContent()
-            : NotFound(kind, name);
+        if (!await store.DeleteLimitAsync(LimitResponseMapper.ParseKind(kind)!.Value, name, cancellationToken).ConfigureAwait(false))
+        {
+            return NotFound(kind, name);
+        }
+
+        await ApplyHereAsync(store, inForce, cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The store's limits, put in force in this process at once: its own workers take the next job under the change
+    /// instead of at the refresher's next read (the other servers still take up to <c>RefreshInterval</c>). A configured
+    /// limit the store lacks (its API override just deleted) stays in force, as the refresher writes it back.
+    /// </summary>
+    private static async Task<IReadOnlyList<LimitRecord>> ApplyHereAsync(IJobStore store, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
+    {
+        var all = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var configured = Conveyor.Limits.LimitDefinitions.FromOptions(inForce.Configured);
+        inForce.Apply([.. all, .. configured.Where(c => !all.Any(s => s.Kind == c.Kind && s.Name == c.Name))]);
+        return all;
     }
 
     private static ValidationProblem? Check(string kind, string name)
