@@ -94,11 +94,17 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         {
             // Under the grace, as every other call: a host stopped while a frozen server holds the migrations' lock
             // stops without waiting out Npgsql's cancel request. Their transaction commits whole or not at all.
-            await _grace.RunAsync(
+            var newer = await _grace.RunAsync(
                 token => _options.ApplyMigrations
                     ? PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, token)
                     : PostgresMigrator.VerifyAsync(_dataSource, _options.Schema, token),
                 cancellationToken).ConfigureAwait(false);
+            if (newer.Length > 0)
+            {
+                // Not refused: in a rolling upgrade the servers not yet replaced restart on the new schema, and a roll-back
+                // needs them to start; but this version's statements were not written for that version's functions.
+                LogNewerSchema(_logger, _options.Schema, string.Join(", ", newer), PostgresMigrator.LatestVersion);
+            }
             _open = OpenState.Open;
 
             await _notifier.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -253,4 +259,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         Opening,
         Open,
     }
+
+    [LoggerMessage(EventId = 934, Level = LogLevel.Warning, Message = "The Conveyor schema '{schema}' has migration {versions} applied, newer than the {latest} this version of Conveyor.Postgres knows: a newer version has used it. It runs for a rolling upgrade or a roll-back, but its statements were not written for that version's functions: upgrade Conveyor.Postgres on every server and worker.")]
+    private static partial void LogNewerSchema(ILogger logger, string schema, string versions, int latest);
 }

@@ -23,7 +23,8 @@ internal static class PostgresMigrator
     /// <summary>The least time one migration statement is given.</summary>
     private static readonly TimeSpan MigrationTimeout = TimeSpan.FromMinutes(10);
 
-    public static async ValueTask MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
+    /// <summary>Applies what the schema lacks; returns the migrations it has that this version does not know (a newer version's).</summary>
+    public static async ValueTask<int[]> MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -35,7 +36,6 @@ internal static class PostgresMigrator
         }
 
         var applied = await ReadAppliedAsync(connection, transaction, schema, cancellationToken).ConfigureAwait(false);
-        RefuseNewer(applied, schema);
         foreach (var migration in All)
         {
             if (applied.Contains(migration.Version))
@@ -64,14 +64,17 @@ internal static class PostgresMigrator
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return Newer(applied);
     }
 
-    /// <summary>For stores whose migrations a DBA applies: fails with a clear message unless every migration is recorded.</summary>
-    public static async ValueTask VerifyAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
+    /// <summary>
+    /// For stores whose migrations a DBA applies: fails with a clear message unless every migration is recorded; returns
+    /// the migrations recorded that this version does not know.
+    /// </summary>
+    public static async ValueTask<int[]> VerifyAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var applied = await ReadAppliedAsync(connection, null, schema, cancellationToken).ConfigureAwait(false);
-        RefuseNewer(applied, schema);
         var missing = All.Where(m => !applied.Contains(m.Version)).Select(m => m.Name).ToArray();
         if (missing.Length > 0)
         {
@@ -80,23 +83,12 @@ internal static class PostgresMigrator
                 $"The Conveyor schema '{schema}' lacks the migrations {string.Join(", ", missing)} and ApplyMigrations is false. " +
                 $"Apply them with psql (psql -v ON_ERROR_STOP=1 -1 -v schema={schema} -f <file>) or set Conveyor:Postgres:ApplyMigrations to true.");
         }
+
+        return Newer(applied);
     }
 
-    /// <summary>
-    /// A schema a newer version migrated: its functions and triggers are that version's, which this one's statements may
-    /// not match (and this one's dequeue would replace nothing). Not unavailable: waiting does not make this version
-    /// know them, so a server stops at once, as on a SQLite file of a newer schema.
-    /// </summary>
-    private static void RefuseNewer(HashSet<int> applied, string schema)
-    {
-        var newer = applied.Where(v => v > LatestVersion).Order().ToArray();
-        if (newer.Length > 0)
-        {
-            throw new InvalidDataException(
-                $"The Conveyor schema '{schema}' has migration {string.Join(", ", newer)} applied, newer than the {LatestVersion} this version of " +
-                "Conveyor.Postgres knows: a newer version has used it. Upgrade Conveyor.Postgres on every server and worker, or use another schema.");
-        }
-    }
+    /// <summary>The migrations of <paramref name="applied"/> newer than this version's latest, in order.</summary>
+    private static int[] Newer(HashSet<int> applied) => [.. applied.Where(v => v > LatestVersion).Order()];
 
     private static async ValueTask<HashSet<int>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, CancellationToken cancellationToken)
     {

@@ -72,7 +72,8 @@ public sealed partial class RedisJobStore
 
         if (!layout.HasValue)
         {
-            await db.HashSetAsync(_keys.Upgrades, KeyLayoutField, KeyLayout).ConfigureAwait(false);
+            // Only where none is written: a newer server starting at the same time keeps its higher layout.
+            await db.HashSetAsync(_keys.Upgrades, KeyLayoutField, KeyLayout, When.NotExists).ConfigureAwait(false);
         }
     }
 

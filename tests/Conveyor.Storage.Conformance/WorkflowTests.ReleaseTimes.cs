@@ -147,4 +147,20 @@ public abstract partial class WorkflowTests
         Assert.Equal(StartTime + TimeSpan.FromSeconds(10), ended);
         Assert.True(started >= ended, $"started {started:O}, before its dependency ended {ended:O}");
     }
+
+    // The same for a job pending since its creation: a dequeue sent before another process enqueued it must not show it
+    // started before it existed.
+    [Fact]
+    public async Task Dequeue_SentBeforeTheJobWasEnqueued_StartsItNoEarlierThanItWasCreated()
+    {
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(10));
+        var id = await EnqueueAsync(NewJob(queue: "plain"));
+        Time.AdjustTime(StartTime + TimeSpan.FromSeconds(5));
+
+        var leased = await DequeueOneAsync("plain");
+
+        var job = await GetAsync(id);
+        Assert.Equal(id, leased.Id);
+        Assert.True(job.StartedAt >= job.CreatedAt, $"started {job.StartedAt:O}, before it was created {job.CreatedAt:O}");
+    }
 }

@@ -128,9 +128,10 @@ internal static class LimitsEndpoints
     /// </summary>
     private static async Task<IReadOnlyList<LimitRecord>> ApplyHereAsync(IJobStore store, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
     {
+        var read = inForce.BeginRead();
         var all = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var configured = Conveyor.Limits.LimitDefinitions.FromOptions(inForce.Configured);
-        inForce.Apply([.. all, .. configured.Where(c => !all.Any(s => s.Kind == c.Kind && s.Name == c.Name))]);
+        inForce.Apply([.. all, .. configured.Where(c => !all.Any(s => s.Kind == c.Kind && s.Name == c.Name))], read);
         return all;
     }
 

@@ -76,12 +76,13 @@ end
 
 -- Leases a sound record (v as LEASE_FIELDS read it) to server until expiry under token, its attempt counted, in the
 -- queue's active zset, and appends dequeue.lua's 13 fields for it to out. It starts no earlier than it became pending
--- (v[10]): a dequeue takes its time when it is sent, and may run after the call that released or enqueued the job at a
--- later time (another process), which would show a start before that job's dependencies ended.
+-- (v[10], or its creation v[9] when it has been pending since): a dequeue takes its time when it is sent, and may run
+-- after the call that enqueued or released the job at a later time (another process), which would show a start
+-- before the job existed, or before its dependencies ended.
 local function lease_record(active, jk, id, v, token, now, expiry, server, out)
   local attempt = flow_int(tonumber(v[4]) + 1)
-  local at = now
-  if tonumber(v[10] or '') and tonumber(v[10]) > tonumber(now) then at = v[10] end
+  local at, since = now, v[10] or v[9]
+  if tonumber(since) and tonumber(since) > tonumber(now) then at = since end
   redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', at, 'u', at, 'lt', token, 'le', expiry, 'ls', server)
   redis.call('ZADD', active, expiry, id)
   local n = #out

@@ -10,7 +10,11 @@ namespace Conveyor.Limits;
 /// </summary>
 internal sealed class LimitsInForce(IOptions<ConveyorOptions> options)
 {
+    private readonly Lock _gate = new();
     private volatile ConveyorLimitsOptions? _fromStore;
+    private IReadOnlyList<LimitRecord>? _records;
+    private long _reads;
+    private long _appliedRead;
 
     /// <summary>The limits in force; never changed in place.</summary>
     public ConveyorLimitsOptions Current => _fromStore ?? options.Value.Limits;
@@ -18,6 +22,34 @@ internal sealed class LimitsInForce(IOptions<ConveyorOptions> options)
     /// <summary>The configured limits (the seed every server writes to the store).</summary>
     public ConveyorLimitsOptions Configured => options.Value.Limits;
 
-    /// <summary>Makes the store's list the limits in force.</summary>
-    public void Apply(IReadOnlyList<LimitRecord> records) => _fromStore = LimitDefinitions.ToOptions(records);
+    /// <summary>
+    /// The stamp of a read of the store's list about to begin. Two readers (the refresher's tick, the Limits API after
+    /// a change) apply in any order: the list of a read begun later is the newer, and one begun earlier never replaces it.
+    /// </summary>
+    public long BeginRead() => Interlocked.Increment(ref _reads);
+
+    /// <summary>
+    /// Makes the store's list, read after <paramref name="read"/> was taken, the limits in force, unless a later read
+    /// was applied; the same definitions keep the snapshot in force (a new one would start the rate limiters afresh).
+    /// </summary>
+    public void Apply(IReadOnlyList<LimitRecord> records, long read)
+    {
+        lock (_gate)
+        {
+            if (read < _appliedRead)
+            {
+                return;
+            }
+
+            _appliedRead = read;
+            if (_records is not null && _records.Count == records.Count
+                && records.All(r => _records.Any(p => LimitDefinitions.SameDefinition(p, r))))
+            {
+                return;
+            }
+
+            _records = records;
+            _fromStore = LimitDefinitions.ToOptions(records);
+        }
+    }
 }

@@ -28,6 +28,7 @@ internal sealed class LimitsRefresher(
     /// <summary>Writes the configured limits the store lacks or holds from an older configuration, then reads the list.</summary>
     public async Task SeedAsync(CancellationToken cancellationToken)
     {
+        var read = inForce.BeginRead();
         var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var written = false;
         foreach (var limit in _configured)
@@ -40,11 +41,12 @@ internal sealed class LimitsRefresher(
             }
         }
 
-        Apply(written ? await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false) : stored);
+        await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        var read = inForce.BeginRead();
         var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var written = false;
         foreach (var limit in _configured)
@@ -56,14 +58,26 @@ internal sealed class LimitsRefresher(
             }
         }
 
-        Apply(written ? await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false) : stored);
+        await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
         if (served is not null && await served.StartWaitingOfChangedLimitsAsync(cancellationToken).ConfigureAwait(false) is var started and > 0)
         {
             Log.StartedWaitingOfChangedLimits(Logger, started);
         }
     }
 
-    private void Apply(IReadOnlyList<LimitRecord> stored)
+    /// <summary>Applies the list read under <paramref name="read"/>, or a list read again when this tick wrote to it.</summary>
+    private async Task ApplyAsync(bool written, IReadOnlyList<LimitRecord> stored, long read, CancellationToken cancellationToken)
+    {
+        if (written)
+        {
+            read = inForce.BeginRead();
+            stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Apply(stored, read);
+    }
+
+    private void Apply(IReadOnlyList<LimitRecord> stored, long read)
     {
         if (_last is not null && _last.Count == stored.Count && _last.Zip(stored).All(static p => LimitDefinitions.SameDefinition(p.First, p.Second)))
         {
@@ -71,7 +85,7 @@ internal sealed class LimitsRefresher(
         }
 
         _last = stored;
-        inForce.Apply(stored);
+        inForce.Apply(stored, read);
         Log.LimitsChanged(
             Logger,
             stored.Count(static l => l.Kind == LimitKind.Concurrency),

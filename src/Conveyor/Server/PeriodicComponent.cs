@@ -51,6 +51,8 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
 
     public virtual async Task RunAsync(CancellationToken cancellationToken)
     {
+        // At 0 an interval before the first tick, so that a scrape sees it there even when that tick fails.
+        CountFromZero();
         using var timer = new PeriodicTimer(interval, timeProvider);
         try
         {
@@ -64,15 +66,20 @@ internal abstract class PeriodicComponent(TimeSpan interval, TimeProvider timePr
         }
     }
 
-    /// <summary>One tick: <see cref="RunOnceAsync"/>, its failure logged rather than thrown.</summary>
-    public async Task TickAsync(CancellationToken cancellationToken)
+    /// <summary>Creates this component's <c>job_store_unavailable_total</c> series at 0, once.</summary>
+    private void CountFromZero()
     {
         if (_operation is null && Metrics is not null)
         {
             _operation = StoreOperations.OfComponent(Name);
             Metrics.StoreUnavailableAtZero([_operation]);
         }
+    }
 
+    /// <summary>One tick: <see cref="RunOnceAsync"/>, its failure logged rather than thrown.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        CountFromZero();
         try
         {
             await RunOnceAsync(cancellationToken).ConfigureAwait(false);

@@ -3,7 +3,7 @@
 // Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
 import { append, badge, batchHref, cut, h, jobHref, number, replaceChildren, time } from "./dom.js";
-import { actionButton, showOutage } from "./ui.js";
+import { actionButton, passing, showOutage } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
 
@@ -57,10 +57,10 @@ export async function renderBatch(view, role, id, tenant) {
       else if (!members.loaded) await loadMembers(mine);
     } catch (e) {
       if (stopped || mine !== generation) return;
-      if (e.status === 404 || e.status === 400) {
+      if (!passing(e)) {
         replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
           e.status === 404 ? `No batch or workflow ${id} for this key (it may have expired, or belong to another tenant).`
-            : `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.`));
+            : e.status === 400 ? `'${id}' is not a batch or workflow id: 'batch_' and 32 lowercase hex digits.` : e.message));
         return;
       }
       // A store that went away comes back: the batch stays drawn under the reason, and is read again.

@@ -2,7 +2,7 @@
 // result and the actions its state allows (and a signal for a job that waits for one).
 import { call, fetchWithKey, JsonText, needsKey, settings } from "./api.js";
 import { allowed, append, badge, batchHref, between, bounded, cut, duration, h, isWebAddress, jobHref, replaceChildren, time } from "./dom.js";
-import { actionButton, notify, saveFile, showOutage } from "./ui.js";
+import { actionButton, notify, passing, saveFile, showOutage } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
 const resultLimit = 8 * 1024;
@@ -35,8 +35,9 @@ export async function renderJob(view, role, id, tenant) {
       [job, steps] = await Promise.all([call("GET", path + scope), call("GET", path + "/steps" + scope).catch((e) => ({ error: e.message }))]);
     } catch (e) {
       if (stopped || mine !== generation) return;
-      if (e.status === 404) {
-        replaceChildren(body, h("p", { class: "error-box panel", role: "alert" }, `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).`));
+      if (!passing(e)) {
+        replaceChildren(body, h("p", { class: "error-box panel", role: "alert" },
+          e.status === 404 ? `No job ${id} for this key (it may have been deleted, expired, or belong to another tenant).` : e.message));
         return;
       }
       // A store that went away comes back: the job stays drawn under the reason, and is read again.

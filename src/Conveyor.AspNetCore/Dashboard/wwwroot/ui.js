@@ -11,6 +11,11 @@ export function notify(text, isError = false) {
   return msg;
 }
 
+/** True for a failed read that may pass (no answer, a 429, a 5xx: the store away); a 4xx is the request's and stays. */
+export function passing(error) {
+  return !error.status || error.status === 429 || error.status >= 500;
+}
+
 /**
  * Shows why a followed page could not be read again above what it last drew, which stays (text null: the read
  * succeeded, the reason goes). The same reason is not drawn again, so a screen reader hears it once.
