@@ -79,7 +79,7 @@ public sealed class ConveyorMetrics
         _retentionBacklog = meter.CreateGauge<long>("job_retention_backlog", description:
             "Finished jobs past their retention that the janitor found waiting since it last caught up: about one janitor interval's finishes while deletion keeps up, growing while it does not (0 on servers that are not the fleet's purger).");
         _fireAndForgetDropped = meter.CreateCounter<long>("job_fire_and_forget_dropped_total", description:
-            "Fire-and-forget jobs that were never stored, by job type, queue and reason (buffer_full, cancelled, store_unavailable, timeout, error, shutdown).");
+            "Fire-and-forget jobs given up on, by job type, queue and reason (buffer_full, cancelled, error, shutdown).");
         _scheduleFires = meter.CreateCounter<long>("schedule_fires_total", description: "Jobs enqueued for a schedule's ticks (one per tick, whatever the number of servers), by schedule.");
         _scheduleMisfires = meter.CreateCounter<long>("schedule_misfires_total", description:
             "Ticks that did not run at their time, by schedule and policy: skip|once|all for ticks missed while no server ran (once and all still run some of them late), overlap for ticks skipped while the previous run had not finished.");

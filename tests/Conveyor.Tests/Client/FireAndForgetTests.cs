@@ -174,25 +174,28 @@ public sealed class FireAndForgetTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AFailingStore_DoesNotThrowIntoTheCaller_TheJobsAreLoggedWithTypeQueueAndReason_AndCounted()
+    public async Task AStoreThatStaysDown_DoesNotThrowIntoTheCaller_IsTriedUntilItIsBack_AndTheJobIsStoredOnce_DroppingNothing()
     {
         var sut = await CreateSutAsync(o => o.EnqueueTimeout = TimeSpan.FromMilliseconds(10));
         sut.Store.Failure = static () => new JobStoreUnavailableException("the test store is down");
 
-        var call = sut.Jobs.EnqueueAsync(new EchoJob("lost"));
+        var call = sut.Jobs.EnqueueAsync(new EchoJob("kept"));
 
         Assert.True(call.IsCompletedSuccessfully);
-        await Eventually.HoldsAsync(() => sut.DroppedCount(FireAndForgetDropReason.StoreUnavailable) == 1);
-        var measurement = Assert.Single(sut.Dropped.GetMeasurementSnapshot());
-        Assert.Equal(EchoJob.JobType, measurement.Tags["task_type"]);
-        // No server serves queue low (nor can the registry be read): the counter labels it (other); the log names it.
-        Assert.Equal(QueueLabels.Other, measurement.Tags["queue"]);
-        var record = Assert.Single(sut.Logs.GetSnapshot(), r => r.Level == LogLevel.Error);
-        Assert.Contains("1 jobs of type test:echo for queue low were not stored (store_unavailable)", record.Message, StringComparison.Ordinal);
-        Assert.Contains("Conveyor:FireAndForget:EnqueueTimeout", record.Message, StringComparison.Ordinal);
-        Assert.IsType<JobStoreUnavailableException>(record.Exception);
-        Assert.True(sut.Store.EnqueueManyCalls >= 1);
+        await Eventually.HoldsAsync(() => sut.Store.EnqueueManyCalls >= 3, because: "the pump tries again past the enqueue timeout");
+        var warning = Assert.Single(sut.Logs.GetSnapshot(), r => r.Id.Id == 133);
+        Assert.Contains("trying a batch of 1 jobs again until it is stored", warning.Message, StringComparison.Ordinal);
+        Assert.IsType<JobStoreUnavailableException>(warning.Exception);
         Assert.Empty(await sut.StoredJobsAsync());
+
+        sut.Store.Failure = null;
+
+        await Eventually.HoldsAsync(() => sut.Logs.GetSnapshot().Any(r => r.Id.Id == 135));
+        var job = Assert.Single(await sut.StoredJobsAsync());
+        Assert.Equal("""{"text":"kept"}""", Encoding.UTF8.GetString(job.Payload.Span));
+        Assert.Contains("0 of them were there already", sut.Logs.GetSnapshot().Single(r => r.Id.Id == 135).Message, StringComparison.Ordinal);
+        Assert.Empty(sut.Dropped.GetMeasurementSnapshot());
+        Assert.DoesNotContain(sut.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
     }
 
     [Fact]
@@ -247,20 +250,28 @@ public sealed class FireAndForgetTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AStoreThatNeverAnswers_HoldsThePumpOnlyUntilTheEnqueueTimeout()
+    public async Task ARoundTripThatDoesNotAnswer_IsTriedAgainWithTheSameIds_SoAJobTheStoreFinishesLateIsStoredOnce()
     {
         var sut = await CreateSutAsync(o => o.EnqueueTimeout = TimeSpan.FromMilliseconds(10));
         sut.Store.Block();
 
-        await sut.Jobs.EnqueueAsync(new EchoJob("hung"));
+        await sut.Jobs.EnqueueAsync(new EchoJob("late"));
+        await Eventually.HoldsAsync(() => sut.Store.EnqueueManyCalls >= 2, because: "the first round trip timed out and a second was sent");
 
-        await Eventually.HoldsAsync(() => sut.DroppedCount(FireAndForgetDropReason.Timeout) == 1);
-        Assert.Contains(sut.Logs.GetSnapshot(), r => r.Message.Contains("(timeout)", StringComparison.Ordinal) && r.Message.Contains("the jobs are in doubt", StringComparison.Ordinal));
-
-        // The pump is free again: the next call is stored once the store answers.
+        // The store wakes and finishes every round trip it held, the abandoned ones included.
+        var held = sut.Store.EnqueueManyCalls;
         sut.Store.Release();
+
+        await Eventually.HoldsAsync(() => sut.Logs.GetSnapshot().Any(r => r.Id.Id == 135));
+        await Eventually.HoldsAsync(() => sut.Store.EnqueuedJobs >= held, because: "every held round trip reached the store");
+        var job = Assert.Single(await sut.StoredJobsAsync());
+        Assert.Equal("""{"text":"late"}""", Encoding.UTF8.GetString(job.Payload.Span));
+        Assert.Empty(sut.Dropped.GetMeasurementSnapshot());
+        Assert.Contains(sut.Logs.GetSnapshot(), r => r.Id.Id == 133 && r.Exception is TimeoutException);
+
+        // The pump is free again.
         await sut.Jobs.EnqueueAsync(new EchoJob("next"));
-        await Eventually.HoldsAsync(() => sut.Store.EnqueuedJobs >= 1);
+        await Eventually.HoldsAsync(async () => (await sut.StoredJobsAsync()).Count == 2);
     }
 
     [Fact]

@@ -63,9 +63,10 @@ public class GatedStore : DispatchProxy
     private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _enqueueManyCalls);
-        if (_gate is { } gate)
+        var held = _gate is { } gate;
+        if (held)
         {
-            await gate.Task;
+            await _gate!.Task;
         }
 
         if (Failure is { } failure)
@@ -78,7 +79,9 @@ public class GatedStore : DispatchProxy
             throw new ArgumentException($"Job '{refused.Id}' is refused.", nameof(jobs));
         }
 
-        var results = await _inner.EnqueueManyAsync(jobs, cancellationToken);
+        // A round trip held at the gate is finished once released, whatever its caller's token says by then, as a store
+        // frozen past the caller's timeout finishes the call when it wakes.
+        var results = await _inner.EnqueueManyAsync(jobs, held ? CancellationToken.None : cancellationToken);
         Interlocked.Add(ref _enqueuedJobs, jobs.Count);
         return results;
     }

@@ -41,8 +41,9 @@ public sealed class FireAndForgetOptions
     public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
 
     /// <summary>
-    /// The longest one batch may take to be stored, retries included (a store that is down is tried again every
-    /// 100–500 ms meanwhile); then its jobs are dropped, logged and counted. 10 ms – 5 min, default 5 s.
+    /// The longest one round trip may take. A batch that is not stored (the store down, or no answer in time) is tried
+    /// again every 100–500 ms, with the same job ids, until it is stored or the host stops: a job an earlier round trip
+    /// did store is not stored twice. Calls made meanwhile wait in the buffer. 10 ms – 5 min, default 5 s.
     /// </summary>
     [SettingRange("00:00:00.010", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:EnqueueTimeout must be between {1} and {2}.")]
     public TimeSpan EnqueueTimeout { get; set; } = DefaultEnqueueTimeout;

@@ -116,60 +116,75 @@ internal sealed class FireAndForgetPump(
         }
     }
 
-    /// <summary>Stores one batch, retrying a store that is down until the batch's bound passes; never throws.</summary>
+    /// <summary>
+    /// Stores one batch, trying again while the store is down or does not answer within the enqueue timeout, until it is
+    /// stored, refused, or the host stops; never throws. Every attempt sends the same job ids, so a job an attempt that
+    /// timed out or failed did store comes back as a duplicate id instead of being stored twice: the jobs are never left
+    /// in doubt. Calls made meanwhile wait in the bounded buffer.
+    /// </summary>
     private async Task StoreAsync(List<FireAndForgetCall> batch)
     {
         var jobs = BuildJobs(batch);
-        if (jobs.Length == 0)
+        if (jobs.Length > 0)
         {
-            return;
+            await StoreAsync(batch, jobs).ConfigureAwait(false);
         }
+    }
 
-        using var timeout = new CancellationTokenSource(_options.EnqueueTimeout, timeProvider);
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
+    private async Task StoreAsync(List<FireAndForgetCall> batch, NewJob[] jobs)
+    {
         var backoff = default(Backoff);
-        Exception? lastFailure = null;
+        var failedAttempts = 0;
         while (true)
         {
-            try
+            Exception failure;
+            using (var timeout = new CancellationTokenSource(_options.EnqueueTimeout, timeProvider))
+            using (var bound = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token))
             {
-                // The jobs keep their ids across retries, so a job a failed attempt did store comes back as a duplicate
-                // id instead of being stored twice. WaitAsync as well as the token: a store call that ignores its token
-                // must not hold the pump past the bound.
-                await client.EnqueueManyAsync(jobs, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
-                Log.FireAndForgetStored(logger, jobs.Length);
-                return;
-            }
-            catch (OperationCanceledException) when (bound.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (JobStoreUnavailableException e)
-            {
-                lastFailure = e;
-            }
-            catch (Exception) when (jobs.Length > 1)
-            {
-                // One job the store refuses (a Redis Cluster refuses a workflow job with its own id) refuses the
-                // round trip: the others of the batch are not to be dropped with it.
-                await StoreEachAloneAsync(batch, jobs, bound.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e)
-            {
-                drops.Dropped(batch, FireAndForgetDropReason.Error, e);
-                return;
+                try
+                {
+                    // WaitAsync as well as the token: a store call that ignores its token must not hold the pump past the
+                    // timeout.
+                    var results = await client.EnqueueManyAsync(jobs, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+                    LogStored(results, failedAttempts);
+                    return;
+                }
+                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+                {
+                    failure = new TimeoutException($"The store did not answer within Conveyor:FireAndForget:EnqueueTimeout ({_options.EnqueueTimeout}).", e);
+                }
+                catch (JobStoreUnavailableException e)
+                {
+                    failure = e;
+                }
+                catch (Exception) when (jobs.Length > 1)
+                {
+                    // One job the store refuses (a Redis Cluster refuses a workflow job with its own id) refuses the
+                    // round trip: the others of the batch are not to be dropped with it.
+                    await StoreEachAloneAsync(batch, jobs).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    drops.Dropped(batch, FireAndForgetDropReason.Error, e);
+                    return;
+                }
             }
 
+            failedAttempts++;
             var delay = backoff.Next();
             if (backoff.IsWorthLogging)
             {
-                Log.FireAndForgetRetrying(logger, lastFailure, jobs.Length, _options.EnqueueTimeout.TotalSeconds);
+                Log.FireAndForgetRetrying(logger, failure, jobs.Length, buffer.Reader.Count);
             }
 
             try
             {
-                await Task.Delay(delay, timeProvider, bound.Token).ConfigureAwait(false);
+                await Task.Delay(delay, timeProvider, _abort.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -177,40 +192,49 @@ internal sealed class FireAndForgetPump(
             }
         }
 
-        var reason = _abort.IsCancellationRequested ? FireAndForgetDropReason.Shutdown
-            : lastFailure is not null ? FireAndForgetDropReason.StoreUnavailable
-            : FireAndForgetDropReason.Timeout;
-        drops.Dropped(batch, reason, lastFailure);
+        drops.Dropped(batch, FireAndForgetDropReason.Shutdown, exception: null);
+    }
+
+    private void LogStored(IReadOnlyList<EnqueueResult> results, int failedAttempts)
+    {
+        if (failedAttempts == 0)
+        {
+            Log.FireAndForgetStored(logger, results.Count);
+            return;
+        }
+
+        var there = 0;
+        foreach (var result in results)
+        {
+            there += result.IsDuplicate ? 1 : 0;
+        }
+
+        Log.FireAndForgetStoredAfterRetries(logger, results.Count, failedAttempts + 1, there);
+    }
+
+    /// <summary>
+    /// Stores each job of a batch the store refused as a whole in a batch of its own (tried again like any batch while
+    /// the store is away); drops those refused alone.
+    /// </summary>
+    private async Task StoreEachAloneAsync(List<FireAndForgetCall> batch, NewJob[] jobs)
+    {
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            List<FireAndForgetCall> alone = [batch[i]];
+            if (_abort.IsCancellationRequested)
+            {
+                drops.Dropped(alone, FireAndForgetDropReason.Shutdown, exception: null);
+                continue;
+            }
+
+            await StoreAsync(alone, [jobs[i]]).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
     /// The batch's jobs. A call whose job cannot be built (checked at the call, so this is a fault of ours) is dropped
     /// alone and taken out of <paramref name="batch"/>, so that what is later dropped or stored is counted once.
     /// </summary>
-    /// <summary>Stores each job of a batch the store refused as a whole in a round trip of its own; drops those refused alone.</summary>
-    private async Task StoreEachAloneAsync(List<FireAndForgetCall> batch, NewJob[] jobs, CancellationToken bound)
-    {
-        for (var i = 0; i < jobs.Length; i++)
-        {
-            try
-            {
-                await client.EnqueueManyAsync([jobs[i]], bound).WaitAsync(bound).ConfigureAwait(false);
-                Log.FireAndForgetStored(logger, 1);
-            }
-            catch (Exception e)
-            {
-                var reason = e switch
-                {
-                    JobStoreUnavailableException => FireAndForgetDropReason.StoreUnavailable,
-                    OperationCanceledException when _abort.IsCancellationRequested => FireAndForgetDropReason.Shutdown,
-                    OperationCanceledException => FireAndForgetDropReason.Timeout,
-                    _ => FireAndForgetDropReason.Error,
-                };
-                drops.Dropped([batch[i]], reason, e);
-            }
-        }
-    }
-
     private NewJob[] BuildJobs(List<FireAndForgetCall> batch)
     {
         var jobs = new List<NewJob>(batch.Count);
