@@ -48,7 +48,17 @@ public sealed partial class RedisJobStore
     private async Task UpgradeAsync(IDatabase db)
     {
         var layout = await db.HashGetAsync(_keys.Upgrades, KeyLayoutField).ConfigureAwait(false);
-        if (layout.HasValue && (!layout.TryParse(out long stored) || stored > KeyLayout))
+        var stored = 0L;
+        if (layout.HasValue && (!layout.TryParse(out stored) || stored < 1))
+        {
+            // No version writes it: a hand edit or another program. Which keys are there cannot be known, so nothing is
+            // written over them.
+            throw new InvalidDataException(
+                $"The Redis store with key prefix '{_keys.Prefix}' has key layout '{layout}' in {_keys.Upgrades}, which no version of Conveyor.Redis writes " +
+                $"(a whole number from 1; this version writes {KeyLayout}). Set it back to the layout of the newest version that used the store, or use another key prefix.");
+        }
+
+        if (layout.HasValue && stored > KeyLayout)
         {
             // Not unavailable: waiting does not make this version write what the newer one reads, so a server stops at once.
             throw new InvalidDataException(

@@ -72,6 +72,25 @@ public sealed class RedisUpgradeTests
         Assert.Contains("Upgrade Conveyor.Redis", error.Message, StringComparison.Ordinal);
     }
 
+    [RedisTheory]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public async Task Initialize_OnAKeyLayoutNoVersionWrites_RefusesNamingIt_AndLeavesItAsItIs(string layout)
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await redis.HashSetAsync($"{prefix}:upgrades", "layout", layout);
+        await using var store = await RedisTestEnvironment.CreateStoreAsync(_time, prefix);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains($"key layout '{layout}' in {prefix}:upgrades, which no version of Conveyor.Redis writes", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("newer", error.Message, StringComparison.Ordinal);
+        Assert.Equal(layout, (string?)await redis.HashGetAsync($"{prefix}:upgrades", "layout"));
+    }
+
     [RedisFact]
     public async Task Initialize_OnANewStore_MarksTheUpgradeDone_WithoutScanning()
     {
