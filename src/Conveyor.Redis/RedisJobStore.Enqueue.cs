@@ -23,7 +23,9 @@ public sealed partial class RedisJobStore
         EnsureValid(job);
         try
         {
-            return await EnqueueGeneratedAsync(await DatabaseAsync().ConfigureAwait(false), job).ConfigureAwait(false);
+            var result = await EnqueueGeneratedAsync(await DatabaseAsync().ConfigureAwait(false), job).ConfigureAwait(false);
+            await EnsureReplicatedAsync([job]).ConfigureAwait(false);
+            return result;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -127,6 +129,7 @@ public sealed partial class RedisJobStore
             }
 
             await StoreAsync(db, jobs, batch, results, now).ConfigureAwait(false);
+            await EnsureReplicatedAsync(jobs).ConfigureAwait(false);
             return results;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

@@ -42,7 +42,9 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            return (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
+            var stored = (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
+            await EnsureReplicatedAsync(jobs).ConfigureAwait(false);
+            return stored;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -38,7 +38,9 @@ public sealed partial class RedisJobStore
             var db = await DatabaseAsync().ConfigureAwait(false);
             var operation = new BatchOperation("create", batch.Id, batch.Tenant, RedisTime.ToMicros(batch.Retention),
                 batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : string.Empty);
-            return (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
+            var stored = (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
+            await EnsureReplicatedAsync(jobs, coordination: true).ConfigureAwait(false);
+            return stored;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -71,7 +73,9 @@ public sealed partial class RedisJobStore
                 return state[0] == tenant && state[1] == "running" ? EnqueueAllResult.Stored([]) : null;
             }
 
-            return await StoreAllAsync(db, jobs, new BatchOperation("add", batchId, tenant)).ConfigureAwait(false);
+            var stored = await StoreAllAsync(db, jobs, new BatchOperation("add", batchId, tenant)).ConfigureAwait(false);
+            await EnsureReplicatedAsync(jobs, coordination: true).ConfigureAwait(false);
+            return stored;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -57,6 +57,19 @@ public sealed class RedisConveyorBuilderExtensionsTests
         Assert.Contains("KeyPrefix", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Conveyor:Redis:WaitForReplicas", "17", "Conveyor:Redis:WaitForReplicas must be between")]
+    [InlineData("Conveyor:Redis:WaitForReplicas", "-1", "Conveyor:Redis:WaitForReplicas must be between")]
+    [InlineData("Conveyor:Redis:WaitForReplicasTimeout", "00:02:00", "Conveyor:Redis:WaitForReplicasTimeout must be between")]
+    [InlineData("Conveyor:Redis:WaitForReplicasTimeout", "00:00:00", "Conveyor:Redis:WaitForReplicasTimeout must be between")]
+    public async Task UseRedis_WaitForReplicasOutOfRange_FailsValidationNamingTheSetting(string setting, string value, string message)
+    {
+        await using var services = Build(new Dictionary<string, string?> { [setting] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RedisStoreOptions>>().Value);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var collection = new ServiceCollection();

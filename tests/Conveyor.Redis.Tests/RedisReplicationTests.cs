@@ -1,0 +1,57 @@
+using Conveyor.Storage;
+using StackExchange.Redis;
+
+namespace Conveyor.Redis.Tests;
+
+/// <summary>
+/// <see cref="RedisStoreOptions.WaitForReplicas"/> with a real primary and replica the test owns. Redis replicates
+/// asynchronously: an outside run froze a Cluster primary past its failover, and on waking it acknowledged creates it then
+/// discarded (4 of 4 runs, 202s whose jobs were then 404). With the option a create is answered only once the replicas
+/// have it, and fails as unavailable when they do not answer.
+/// </summary>
+public sealed class RedisReplicationTests
+{
+    [RedisFact]
+    public async Task WaitForReplicas_ACreateIsAnsweredOnlyOnceTheReplicaHasIt_AndFailsAsUnavailableWhenItDoesNotAnswer()
+    {
+        await using var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
+        await using var replica = await RedisServerProcess.StartAsync("--appendonly", "no", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (await primary.CliAsync("INFO", "replication")).Contains("connected_slaves:1", StringComparison.Ordinal)
+                && (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the replica to be in sync");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
+        var options = new RedisStoreOptions { KeyPrefix = "wait", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(500) };
+        await using var store = new RedisJobStore(connection, options, time);
+        await store.InitializeAsync(CancellationToken.None);
+
+        var one = RedisKeyLayoutTests.NewJob("default");
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(one, CancellationToken.None)).Outcome);
+        var many = Enumerable.Range(0, 3).Select(_ => RedisKeyLayoutTests.NewJob("other")).ToList();
+        Assert.All(await store.EnqueueManyAsync(many, CancellationToken.None), r => Assert.Equal(EnqueueOutcome.Enqueued, r.Outcome));
+
+        // Answered stored only once the replica had it: it is there the moment the call returns.
+        Assert.Equal("1", (await replica.CliAsync("EXISTS", $"wait:{{default}}:j:{one.Id}")).Trim());
+        Assert.All(many, job => Assert.Equal("1", replica.CliAsync("EXISTS", $"wait:{{other}}:j:{job.Id}").GetAwaiter().GetResult().Trim()));
+
+        replica.Pause();
+        try
+        {
+            var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None));
+            Assert.Contains("on 0 of the 1 replicas Conveyor:Redis:WaitForReplicas asks for within 500 ms", error.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueManyAsync([RedisKeyLayoutTests.NewJob("other")], CancellationToken.None));
+
+            // Without the option the same create is answered at once: the primary alone has it.
+            await using var unwaiting = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "wait" }, time);
+            Assert.Equal(EnqueueOutcome.Enqueued, (await unwaiting.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None)).Outcome);
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None)).Outcome);
+    }
+}
