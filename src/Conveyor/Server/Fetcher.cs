@@ -398,20 +398,27 @@ internal sealed class Fetcher(
         var remote = WaitForStoreAsync(wait, waitCancellation.Token);
         await Task.WhenAny(local, remote).ConfigureAwait(false);
         await waitCancellation.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(local, remote).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException || !stoppingToken.IsCancellationRequested)
-        {
-            // The loser of the race was cancelled, or the store's wait failed: the next dequeue will tell.
-        }
+
+        // The loser of the race was cancelled, or the store's wait failed: the next dequeue will tell. Not rethrown and
+        // caught at every wake-up; the store's failure is observed here, so it is not reported as unobserved later.
+        await Task.WhenAll(local, remote).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = remote.Exception;
     }
 
     // A store that throws at the call rather than in the task it returns fails its wait like any other: the next dequeue
-    // tells, instead of the exception ending the fetcher's loop.
-    private async Task WaitForStoreAsync(TimeSpan wait, CancellationToken cancellationToken) =>
-        await store.WaitForJobsAsync(wait, cancellationToken).ConfigureAwait(false);
+    // tells, instead of the exception ending the fetcher's loop. Not an async wrapper, which would throw the loser's
+    // cancellation once more.
+    private Task WaitForStoreAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return store.WaitForJobsAsync(wait, cancellationToken).AsTask();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
 
     // Only unavailability is counted: any other failure is not the store refusing calls, and its log line says so.
     private void CountIfUnavailable(Exception e, string operation)
