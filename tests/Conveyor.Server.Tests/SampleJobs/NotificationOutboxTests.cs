@@ -38,6 +38,33 @@ public sealed class NotificationOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendAsync_PastTheRotationSize_MovesTheLinesAside_KeepingOneFileBefore_WithEveryLineWhole()
+    {
+        // Many writers at once across eight rotations: each file holds whole lines only, the one before exactly a
+        // rotation's worth, the current one the rest (404 lines of 20 bytes, rotated at 1,000 bytes: 50 a file).
+        const int Writers = 4, LinesEach = 101, LineBytes = 20;
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            var outbox = CreateSut(TimeProvider.System, rotateAtBytes: 50 * LineBytes);
+            for (var i = 0; i < LinesEach; i++)
+            {
+                await outbox.AppendAsync($"note-{w}-{i:D4}\tjob_{w}\t1", _guard.Token);
+            }
+        }));
+
+        await Task.WhenAll(writers);
+
+        var sut = CreateSut(TimeProvider.System);
+        var current = await File.ReadAllLinesAsync(sut.Path, _guard.Token);
+        var previous = await File.ReadAllLinesAsync(sut.PreviousPath, _guard.Token);
+        Assert.InRange(new FileInfo(sut.Path).Length, 0, 50 * LineBytes);
+        Assert.Equal(50, previous.Length);
+        Assert.Equal(Writers * LinesEach % 50, current.Length);
+        Assert.All(current.Concat(previous), l => Assert.Matches(@"^note-\d-\d{4}\tjob_\d\t1$", l));
+        Assert.Equal(current.Length + previous.Length, current.Concat(previous).Distinct().Count());
+    }
+
+    [Fact]
     public async Task AppendAsync_FileHeldByAnotherWriter_WaitsForIt()
     {
         var time = new FakeTimeProvider();
@@ -85,12 +112,12 @@ public sealed class NotificationOutboxTests : IDisposable
         Assert.Equal(0, new FileInfo(sut.Path).Length);
     }
 
-    private NotificationOutbox CreateSut(TimeProvider time)
+    private NotificationOutbox CreateSut(TimeProvider time, long rotateAtBytes = NotificationOutbox.DefaultRotateAtBytes)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Conveyor:Samples:DataDirectory"] = _directory })
             .Build();
-        return new NotificationOutbox(new SampleDataDirectory(configuration), time);
+        return new NotificationOutbox(new SampleDataDirectory(configuration), time) { RotateAtBytes = rotateAtBytes };
     }
 
     /// <summary>Moves the fake clock on, a retry's wait at a time, until the append ends (or the guard's deadline).</summary>
