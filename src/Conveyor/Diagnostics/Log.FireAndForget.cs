@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(135, LogLevel.Information, "Fire-and-forget: the store answered again; a batch of {count} jobs is stored after {attempts} attempts ({already_there} of them were there already: stored by an attempt that did not answer, or an explicit id or unique key in use)")]
     public static partial void FireAndForgetStoredAfterRetries(ILogger logger, int count, int attempts, int already_there);
 
+    [LoggerMessage(136, LogLevel.Warning, "Fire-and-forget: the store did not store a batch of {count} jobs within {timeout_s} s; storing it in two halves")]
+    public static partial void FireAndForgetSplitting(ILogger logger, int count, double timeout_s);
+
     [LoggerMessage(134, LogLevel.Information, "Fire-and-forget: stopping; storing the {count} buffered jobs within {timeout_s} s")]
     public static partial void FireAndForgetFlushing(ILogger logger, int count, double timeout_s);
 }

@@ -275,6 +275,29 @@ public sealed class FireAndForgetTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ABatchTheStoreIsAlwaysTooSlowFor_IsStoredInHalves_AndHoldsNothingBehindItForGood()
+    {
+        var sut = await CreateSutAsync(o => o.EnqueueTimeout = TimeSpan.FromMilliseconds(50));
+        // A store that stores one job at once and never stores more within the bound (cancelled, it stores nothing).
+        sut.Store.Slowness = static jobs => jobs.Count > 1 ? TimeSpan.FromMinutes(5) : null;
+        sut.Store.Block();
+        await sut.Jobs.EnqueueAsync(new EchoJob("first"));
+        await Eventually.HoldsAsync(() => sut.Store.EnqueueManyCalls == 1, because: "the first job is in the store, which holds it");
+        for (var i = 0; i < 4; i++)
+        {
+            await sut.Jobs.EnqueueAsync(new EchoJob($"behind {i}"));
+        }
+
+        sut.Store.Release();
+
+        await Eventually.HoldsAsync(async () => (await sut.StoredJobsAsync()).Count == 5);
+        await sut.Jobs.EnqueueAsync(new EchoJob("after"));
+        await Eventually.HoldsAsync(async () => (await sut.StoredJobsAsync()).Count == 6);
+        Assert.Empty(sut.Dropped.GetMeasurementSnapshot());
+        Assert.Contains(sut.Logs.GetSnapshot(), r => r.Id.Id == 136 && r.Message.Contains("a batch of 4 jobs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AFullBuffer_WithDrop_DropsTheNewCallAtOnce_LogsAndCountsIt()
     {
         var sut = await CreateSutAsync(o => o.BufferCapacity = 2);

@@ -24,6 +24,9 @@ public class GatedStore : DispatchProxy
     /// </summary>
     public Func<NewJob, bool>? Refuses { get; set; }
 
+    /// <summary>When set, how long the store takes for a round trip (after the gate), honouring the caller's token.</summary>
+    public Func<IReadOnlyList<NewJob>, TimeSpan?>? Slowness { get; set; }
+
     /// <summary>Round trips started, including those held at the gate and those that failed.</summary>
     public int EnqueueManyCalls => Volatile.Read(ref _enqueueManyCalls);
 
@@ -63,10 +66,17 @@ public class GatedStore : DispatchProxy
     private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _enqueueManyCalls);
-        var held = _gate is { } gate;
-        if (held)
+        var gate = _gate;
+        var held = gate is not null;
+        if (gate is not null)
         {
-            await _gate!.Task;
+            await gate.Task;
+        }
+
+        if (Slowness?.Invoke(jobs) is { } slowness)
+        {
+            // A slow store that honours the caller's token: a round trip cancelled meanwhile stores nothing.
+            await Task.Delay(slowness, cancellationToken);
         }
 
         if (Failure is { } failure)

@@ -42,8 +42,9 @@ public sealed class FireAndForgetOptions
 
     /// <summary>
     /// The longest one round trip may take. A batch that is not stored (the store down, or no answer in time) is tried
-    /// again every 100–500 ms, with the same job ids, until it is stored or the host stops: a job an earlier round trip
-    /// did store is not stored twice. Calls made meanwhile wait in the buffer. 10 ms – 5 min, default 5 s.
+    /// again every 50–500 ms, with the same job ids, until it is stored or the host stops: a job an earlier round trip
+    /// did store is not stored twice. A batch that times out is split in halves; a lone job's bound doubles at each
+    /// timeout, up to 1 min (or this, if longer). Calls made meanwhile wait in the buffer. 10 ms – 5 min, default 5 s.
     /// </summary>
     [SettingRange("00:00:00.010", "00:05:00", ErrorMessage = "Conveyor:FireAndForget:EnqueueTimeout must be between {1} and {2}.")]
     public TimeSpan EnqueueTimeout { get; set; } = DefaultEnqueueTimeout;

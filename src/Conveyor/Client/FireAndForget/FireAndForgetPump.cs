@@ -10,8 +10,9 @@ namespace Conveyor.Client.FireAndForget;
 /// The one background loop that stores fire-and-forget calls: it takes whatever accumulated in the buffer (up to
 /// <see cref="FireAndForgetOptions.MaxBatchSize"/>) and stores it with one <see cref="IJobClient.EnqueueManyAsync(IReadOnlyList{NewJob}, CancellationToken)"/>
 /// round trip, so calls that arrive while a batch is being written share the next one; an idle pump adds no delay.
-/// Each batch gets <see cref="FireAndForgetOptions.EnqueueTimeout"/>, retries included; at host shutdown the buffer is
-/// stored within <see cref="FireAndForgetOptions.ShutdownTimeout"/>. Whatever is not stored is logged and counted.
+/// A batch not stored is tried again until it is (each round trip bounded by <see cref="FireAndForgetOptions.EnqueueTimeout"/>);
+/// at host shutdown the buffer is stored within <see cref="FireAndForgetOptions.ShutdownTimeout"/>. Whatever is not
+/// stored is logged and counted.
 /// </summary>
 internal sealed class FireAndForgetPump(
     FireAndForgetBuffer buffer,
@@ -25,6 +26,12 @@ internal sealed class FireAndForgetPump(
     private readonly FireAndForgetOptions _options = options.Value;
     private readonly JobOptions _defaultOptions = new() { Queue = options.Value.Queue };
     private readonly CancellationTokenSource _abort = new();
+
+    /// <summary>
+    /// The most a round trip of one job may be given: its bound doubles at each timeout up to this (or the configured
+    /// timeout, if longer), so that a store slower than the timeout for every call still stores it in the end.
+    /// </summary>
+    private static readonly TimeSpan MaxAttemptTimeout = TimeSpan.FromMinutes(1);
     private readonly Lock _lock = new();
     private Task? _run;
 
@@ -135,10 +142,11 @@ internal sealed class FireAndForgetPump(
     {
         var backoff = default(Backoff);
         var failedAttempts = 0;
+        var attemptTimeout = _options.EnqueueTimeout;
         while (true)
         {
             Exception failure;
-            using (var timeout = new CancellationTokenSource(_options.EnqueueTimeout, timeProvider))
+            using (var timeout = new CancellationTokenSource(attemptTimeout, timeProvider))
             using (var bound = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token))
             {
                 try
@@ -155,7 +163,17 @@ internal sealed class FireAndForgetPump(
                 }
                 catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
                 {
-                    failure = new TimeoutException($"The store did not answer within Conveyor:FireAndForget:EnqueueTimeout ({_options.EnqueueTimeout}).", e);
+                    if (jobs.Length > 1)
+                    {
+                        // A batch the store cannot write within the bound (too big for a loaded store) would time out
+                        // at every try and hold every later call behind it: halves go on their own.
+                        Log.FireAndForgetSplitting(logger, jobs.Length, attemptTimeout.TotalSeconds);
+                        await StoreInHalvesAsync(batch, jobs).ConfigureAwait(false);
+                        return;
+                    }
+
+                    failure = new TimeoutException($"The store did not answer within {attemptTimeout} (Conveyor:FireAndForget:EnqueueTimeout {_options.EnqueueTimeout}, doubled at each timeout of one job).", e);
+                    attemptTimeout = TimeSpan.FromTicks(Math.Min(attemptTimeout.Ticks * 2, Math.Max(MaxAttemptTimeout.Ticks, _options.EnqueueTimeout.Ticks)));
                 }
                 catch (JobStoreUnavailableException e)
                 {
@@ -193,6 +211,19 @@ internal sealed class FireAndForgetPump(
         }
 
         drops.Dropped(batch, FireAndForgetDropReason.Shutdown, exception: null);
+    }
+
+    private async Task StoreInHalvesAsync(List<FireAndForgetCall> batch, NewJob[] jobs)
+    {
+        var half = jobs.Length / 2;
+        await StoreAsync(batch[..half], jobs[..half]).ConfigureAwait(false);
+        if (_abort.IsCancellationRequested)
+        {
+            drops.Dropped(batch[half..], FireAndForgetDropReason.Shutdown, exception: null);
+            return;
+        }
+
+        await StoreAsync(batch[half..], jobs[half..]).ConfigureAwait(false);
     }
 
     private void LogStored(IReadOnlyList<EnqueueResult> results, int failedAttempts)

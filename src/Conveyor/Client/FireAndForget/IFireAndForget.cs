@@ -5,9 +5,9 @@ namespace Conveyor;
 /// store. A call checks the job, puts it in a bounded in-process buffer and returns; one background pump stores what
 /// accumulated in batches, one round trip for many calls. Registered by <c>AddFireAndForget()</c>.
 /// <para>
-/// A call never throws for anything the store does: a job that cannot be stored (store down beyond
-/// <see cref="FireAndForgetOptions.EnqueueTimeout"/>, buffer full, shutdown) is logged with its job type and the reason
-/// and counted in <c>job_fire_and_forget_dropped_total{task_type,queue,reason}</c>. Use <see cref="IJobClient"/> when
+/// A call never throws for anything the store does. A store that is down or slow is tried again until it stores the
+/// jobs (with the same job ids, so none is stored twice); a job that is given up on (buffer full, refused by the store,
+/// still buffered at shutdown) is logged with its job type and the reason and counted in <c>job_fire_and_forget_dropped_total{task_type,queue,reason}</c>. Use <see cref="IJobClient"/> when
 /// the caller must know that the job was stored. Once stored, a job is an ordinary job: retries, skip-retry, metrics
 /// and logs as usual, and its failures never reach the caller.
 /// </para>
