@@ -23,8 +23,13 @@ public sealed partial class RedisJobStore
         EnsureValid(job);
         try
         {
+            var connectionChanges = _replication.ConnectionChanges;
             var result = await EnqueueGeneratedAsync(await DatabaseAsync().ConfigureAwait(false), job).ConfigureAwait(false);
-            await EnsureReplicatedAsync([job]).ConfigureAwait(false);
+            if (_replication.Enabled)
+            {
+                await EnsureReplicatedAsync([job], connectionChanges).ConfigureAwait(false);
+            }
+
             return result;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -88,6 +93,7 @@ public sealed partial class RedisJobStore
 
         try
         {
+            var connectionChanges = _replication.ConnectionChanges;
             var db = await DatabaseAsync().ConfigureAwait(false);
 
             // Refused before the jobs ahead of it are stored: a caller that retries the others alone (the Jobs API's
@@ -129,7 +135,7 @@ public sealed partial class RedisJobStore
             }
 
             await StoreAsync(db, jobs, batch, results, now).ConfigureAwait(false);
-            await EnsureReplicatedAsync(jobs).ConfigureAwait(false);
+            await EnsureReplicatedAsync(jobs, connectionChanges).ConfigureAwait(false);
             return results;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

@@ -42,9 +42,7 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            var stored = (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
-            await EnsureReplicatedAsync(jobs).ConfigureAwait(false);
-            return stored;
+            return (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -64,12 +62,13 @@ public sealed partial class RedisJobStore
     /// </summary>
     private async Task<EnqueueAllResult?> StoreAllAsync(IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation)
     {
+        var connectionChanges = _replication.ConnectionChanges;
         var now = NowMicros();
         var dependencyQueues = jobs.Any(static j => j.HasFlow) ? await DependencyQueuesAsync(db, jobs).ConfigureAwait(false) : null;
         var oneNode = RegistersQueueInScript();
         if (!oneNode && CrossesSlots(jobs, batchOperation, dependencyQueues))
         {
-            return await StoreAcrossSlotsAsync(db, jobs, batchOperation, dependencyQueues, now).ConfigureAwait(false);
+            return await StoreAcrossSlotsAsync(db, jobs, batchOperation, dependencyQueues, now, connectionChanges).ConfigureAwait(false);
         }
 
         var (keys, arguments, queueNames) = EnqueueAllCall(jobs, now, batchOperation, dependencyQueues, remote: null);
@@ -123,6 +122,7 @@ public sealed partial class RedisJobStore
             SignalJobsReady();
         }
 
+        await EnsureReplicatedAsync(jobs, connectionChanges, coordination: batchOperation.Name.Length > 0).ConfigureAwait(false);
         return EnqueueAllResult.Stored(results);
     }
 

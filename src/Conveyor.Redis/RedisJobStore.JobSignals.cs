@@ -61,13 +61,14 @@ public sealed partial class RedisJobStore
             }
 
             var now = _time.GetUtcNow();
+            var connectionChanges = _replication.ConnectionChanges;
             var result = (JobSignalResult)(int)await EvaluateQueueAsync(
                 db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
                 payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture),
                 JobSignal.WaitReasonStart, JobSignal.QuotedName(name), JobSignal.WaitReasonUntil).ConfigureAwait(false);
             if (_options.WaitForReplicas > 0)
             {
-                await EnsureReplicatedAsync([QueueKeys(queue).Pending]).ConfigureAwait(false);
+                await EnsureReplicatedAsync([QueueKeys(queue).Pending], connectionChanges).ConfigureAwait(false);
             }
 
             if (result == JobSignalResult.Resumed)

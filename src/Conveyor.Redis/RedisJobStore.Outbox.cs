@@ -178,7 +178,7 @@ public sealed partial class RedisJobStore
     /// outbox at once. Null when the batch to add to is not the tenant's or no longer runs.
     /// </summary>
     private async Task<EnqueueAllResult?> StoreAcrossSlotsAsync(
-        IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues, long now)
+        IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string>? dependencyQueues, long now, long connectionChanges)
     {
         var withOwnKeys = jobs.Where(j => j.UniqueKey is not null || !JobId.IsGenerated(j.Id)).Select(OwnKeysOf).ToList();
         if (withOwnKeys.Count > 0)
@@ -253,9 +253,12 @@ public sealed partial class RedisJobStore
         try
         {
             await begin.ExecuteAsync().ConfigureAwait(false);
+
+            // With WaitForReplicas, the journal is what decides the storing, so it must be on the replicas first.
+            await EnsureReplicatedAsync([journal], connectionChanges).ConfigureAwait(false);
             StopStoringIfAsked(0);
         }
-        catch (Exception e) when (RedisFailures.IsTransient(e))
+        catch (Exception e) when (RedisFailures.IsTransient(e) || e is JobStoreUnavailableException)
         {
             // The journal may stand with its reply lost, and a promoter would store the whole plan after the grace
             // while the caller hears that nothing may be: dropped, so the 503 stays true (docs/redis.md names the
@@ -269,9 +272,9 @@ public sealed partial class RedisJobStore
         var states = new JobState?[jobs.Count];
         try
         {
-            return await RunPlanAsync(db, jobs, joins, groups, plan, storingId, register, states, now).ConfigureAwait(false);
+            return await RunPlanAsync(db, jobs, joins, groups, plan, storingId, register, states, now, connectionChanges).ConfigureAwait(false);
         }
-        catch (Exception e) when (RedisFailures.IsTransient(e))
+        catch (Exception e) when (RedisFailures.IsTransient(e) || e is JobStoreUnavailableException)
         {
             // A failover or a timeout half-way. Answering "unavailable" would invite a second batch (on a Cluster these
             // calls take no Idempotency-Key) while a promoter stores this one: the call answers stored, and the journal
@@ -298,7 +301,8 @@ public sealed partial class RedisJobStore
         string storingId,
         Task register,
         JobState?[] states,
-        long now)
+        long now,
+        long connectionChanges)
     {
         var journal = _keys.Storing(storingId);
         for (var b = 0; b < joins.Count; b++)
@@ -345,6 +349,10 @@ public sealed partial class RedisJobStore
         {
             DeliverOutboxesSoon();
         }
+
+        // With WaitForReplicas, every part on the replicas before the journal goes: one missing leaves the journal, which a
+        // promoter carries out again (every step of it is safe to run again), and the call answers stored, as below.
+        await EnsureReplicatedAsync(written: null, connectionChanges).ConfigureAwait(false);
 
         // Everything is stored. An end refused by an outage (a failover's EXECABORT) leaves the journal, which a promoter
         // finishes after the grace, every step of it done already. The caller hears that its jobs are stored, not a 503

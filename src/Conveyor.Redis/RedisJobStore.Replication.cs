@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using Conveyor.Storage;
 using StackExchange.Redis;
 
@@ -8,76 +6,97 @@ namespace Conveyor.Redis;
 public sealed partial class RedisJobStore
 {
     /// <summary>
-    /// With <see cref="RedisStoreOptions.WaitForReplicas"/>: waits until that many replicas of every primary that holds
-    /// a key the create wrote have what this process wrote there (WAIT, on the connection the writes went through),
-    /// and fails as unavailable when fewer answer in time. Without it a create is answered once a primary has it, which a
-    /// failover can then lose (docs/redis.md, "Acknowledged writes and failover").
+    /// With <see cref="RedisStoreOptions.WaitForReplicas"/>: waits until the create's writes are on that many replicas of
+    /// every primary it wrote to (<see cref="ReplicaAcknowledgements"/>), and fails as unavailable when they are not.
+    /// Without it a create is answered once a primary has it, which a failover can then lose (docs/redis.md,
+    /// "Acknowledged writes and failover").
     /// </summary>
-    private Task EnsureReplicatedAsync(IReadOnlyList<NewJob> jobs, bool coordination = false) =>
-        _options.WaitForReplicas == 0 ? Task.CompletedTask : EnsureReplicatedAsync(WrittenBy(jobs, coordination));
+    /// <param name="jobs">The jobs created.</param>
+    /// <param name="connectionChangesBefore"><see cref="ReplicaAcknowledgements.ConnectionChanges"/> before the writes.</param>
+    /// <param name="coordination">The create wrote a batch (the coordination slot) too.</param>
+    private Task EnsureReplicatedAsync(IReadOnlyList<NewJob> jobs, long connectionChangesBefore, bool coordination = false) =>
+        _replication.Enabled ? EnsureReplicatedAsync(WrittenBy(jobs, coordination), connectionChangesBefore) : Task.CompletedTask;
 
-    /// <summary>The same for the primaries that hold <paramref name="written"/>.</summary>
-    private async Task EnsureReplicatedAsync(IEnumerable<RedisKey> written)
+    /// <summary>The same for the primaries that hold <paramref name="written"/>; null for every primary.</summary>
+    private Task EnsureReplicatedAsync(IEnumerable<RedisKey>? written, long connectionChangesBefore)
     {
-        var replicas = _options.WaitForReplicas;
-        if (replicas == 0)
+        if (!_replication.Enabled)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var timeout = (long)Math.Ceiling(_options.WaitForReplicasTimeout.TotalMilliseconds);
-        var waits = new Dictionary<EndPoint, Task<RedisResult>>();
-        foreach (var key in written)
+        var servers = new Dictionary<System.Net.EndPoint, IServer>();
+        try
         {
-            var server = _connection!.GetServer(key);
-            if (!waits.ContainsKey(server.EndPoint))
+            if (written is null)
             {
-                waits[server.EndPoint] = server.ExecuteAsync("WAIT", replicas, timeout);
+                foreach (var server in _connection!.GetServers())
+                {
+                    if (!server.IsReplica)
+                    {
+                        servers.TryAdd(server.EndPoint, server);
+                    }
+                }
             }
+            else
+            {
+                foreach (var key in written)
+                {
+                    var server = _connection!.GetServer(key, flags: CommandFlags.DemandMaster);
+                    servers.TryAdd(server.EndPoint, server);
+                }
+            }
+        }
+        catch (Exception e) when (e is not JobStoreUnavailableException)
+        {
+            // No primary known for a slot (a failover under way): the writes are in doubt.
+            return Task.FromException(new JobStoreUnavailableException(
+                $"No Redis primary could be found to confirm the write on its replicas (Conveyor:Redis:WaitForReplicas): {e.Message} " +
+                "It may be stored, or lost at a failover. Retry with the same job ids or Idempotency-Key.", e));
         }
 
-        foreach (var (endpoint, wait) in waits)
-        {
-            var acknowledged = (long)await wait.ConfigureAwait(false);
-            if (acknowledged < replicas)
-            {
-                var within = string.Create(CultureInfo.InvariantCulture, $"{acknowledged} of the {replicas} replicas Conveyor:Redis:WaitForReplicas asks for within {_options.WaitForReplicasTimeout.TotalMilliseconds} ms");
-                throw new JobStoreUnavailableException(
-                    $"Redis at {endpoint} had the write on {within}: it may be lost if that primary fails over, or may be stored. " +
-                    "Retry with the same job ids or Idempotency-Key; check the primary's replicas (INFO replication).");
-            }
-        }
+        return _replication.EnsureAsync(servers.Values, connectionChangesBefore);
     }
 
-    /// <summary>The keys a create of <paramref name="jobs"/> writes: their queues' and, on a Cluster, their id lookups, unique keys and the queue set.</summary>
-    private IEnumerable<RedisKey> WrittenBy(IReadOnlyList<NewJob> jobs, bool coordination)
+    /// <summary>
+    /// The keys a create of <paramref name="jobs"/> writes: their queues' and, on a Cluster, their id lookups, unique keys
+    /// and the queue set. Null (every primary) for a Cluster create of jobs with dependencies or a batch, whose links and
+    /// counts reach the slots of other queues and the coordination slot.
+    /// </summary>
+    private IEnumerable<RedisKey>? WrittenBy(IReadOnlyList<NewJob> jobs, bool coordination)
     {
         var cluster = !RegistersQueueInScript();
+        if (cluster && (coordination || jobs.Any(static j => j.HasFlow)))
+        {
+            return null;
+        }
+
+        var keys = new List<RedisKey>(cluster ? jobs.Count + 1 : 1);
         foreach (var job in jobs)
         {
-            yield return QueueKeys(job.Queue).Pending;
-            if (cluster)
+            keys.Add(QueueKeys(job.Queue).Pending);
+            if (!cluster)
             {
-                if (!JobId.IsGenerated(job.Id))
-                {
-                    yield return _keys.IdLookup(job.Id);
-                }
+                // One node: one primary, whatever the key.
+                return keys;
+            }
 
-                if (job.UniqueKey is { } unique)
-                {
-                    yield return _keys.UniqueKey(job.Tenant, unique);
-                }
+            if (!JobId.IsGenerated(job.Id))
+            {
+                keys.Add(_keys.IdLookup(job.Id));
+            }
+
+            if (job.UniqueKey is { } unique)
+            {
+                keys.Add(_keys.UniqueKey(job.Tenant, unique));
             }
         }
 
         if (cluster)
         {
-            yield return _keys.Queues;
+            keys.Add(_keys.Queues);
         }
 
-        if (coordination || jobs.Any(static j => j.HasFlow))
-        {
-            yield return _keys.Locks;
-        }
+        return keys;
     }
 }

@@ -38,9 +38,7 @@ public sealed partial class RedisJobStore
             var db = await DatabaseAsync().ConfigureAwait(false);
             var operation = new BatchOperation("create", batch.Id, batch.Tenant, RedisTime.ToMicros(batch.Retention),
                 batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : string.Empty);
-            var stored = (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
-            await EnsureReplicatedAsync(jobs, coordination: true).ConfigureAwait(false);
-            return stored;
+            return (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -73,9 +71,7 @@ public sealed partial class RedisJobStore
                 return state[0] == tenant && state[1] == "running" ? EnqueueAllResult.Stored([]) : null;
             }
 
-            var stored = await StoreAllAsync(db, jobs, new BatchOperation("add", batchId, tenant)).ConfigureAwait(false);
-            await EnsureReplicatedAsync(jobs, coordination: true).ConfigureAwait(false);
-            return stored;
+            return await StoreAllAsync(db, jobs, new BatchOperation("add", batchId, tenant)).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

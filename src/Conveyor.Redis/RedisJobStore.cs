@@ -21,6 +21,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, RedisKeys.QueueKeys> _queueKeys = new(StringComparer.Ordinal);
     private readonly QueueSuspensions _suspensions;
+    private readonly ReplicaAcknowledgements _replication;
     private readonly ILogger _logger;
 
     // The queue of every job this instance leased, so that acknowledgements, lease extensions and progress
@@ -73,11 +74,16 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         _time = timeProvider;
         _logger = logger ?? NullLogger.Instance;
         _suspensions = new QueueSuspensions(timeProvider, _logger, ProbeQueueAsync);
+        _replication = new ReplicaAcknowledgements(options, timeProvider);
         _keys = new RedisKeys(options.KeyPrefix);
         _wakeUp = $"{_keys.NotifyChannel}\n{_instanceId}";
         _connection = connection;
         _ownsConnection = connection is null;
         _database = connection?.GetDatabase();
+        if (connection is not null)
+        {
+            _replication.Watch(connection);
+        }
     }
 
     /// <inheritdoc />
@@ -159,6 +165,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             {
                 var configuration = RedisConnectionSettings.Create(_options.Configuration);
                 _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+                _replication.Watch(_connection);
                 _database = _connection.GetDatabase();
             }
 

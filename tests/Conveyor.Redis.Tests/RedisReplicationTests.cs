@@ -52,6 +52,50 @@ public sealed class RedisReplicationTests
             replica.Resume();
         }
 
+        // After a short answer creates fail at once for the timeout (no WAIT holds the connection meanwhile); then they ask again.
+        time.Advance(options.WaitForReplicasTimeout);
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the replica to be in sync again");
         Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None)).Outcome);
+    }
+
+    [RedisFact]
+    public async Task WaitForReplicas_ManyCreatesAtOnceWithTheReplicaAway_ShareOneWait_AndAllFailAsUnavailable()
+    {
+        await using var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
+        await using var replica = await RedisServerProcess.StartAsync("--appendonly", "no", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (await primary.CliAsync("INFO", "replication")).Contains("connected_slaves:1", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the replica to be connected");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
+        var options = new RedisStoreOptions { KeyPrefix = "share", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(300) };
+        await using var store = new RedisJobStore(connection, options, time);
+        await store.InitializeAsync(CancellationToken.None);
+        await primary.CliAsync("CONFIG", "RESETSTAT");
+
+        replica.Pause();
+        try
+        {
+            // Each WAIT holds the shared connection until its timeout: one per create, one after another, held every
+            // call of the process behind them for 20 × 300 ms.
+            var creates = Enumerable.Range(0, 20).Select(_ => Task.Run(async () => await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None))).ToList();
+            foreach (var create in creates)
+            {
+                await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await create);
+            }
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        var stats = await primary.CliAsync("INFO", "commandstats");
+        var waits = stats.Split('\n').Single(l => l.StartsWith("cmdstat_wait:", StringComparison.Ordinal));
+        var calls = int.Parse(waits["cmdstat_wait:calls=".Length..waits.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(calls, 1, 2);
     }
 }
