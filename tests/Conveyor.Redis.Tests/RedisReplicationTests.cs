@@ -14,13 +14,9 @@ public sealed class RedisReplicationTests
     [RedisFact]
     public async Task WaitForReplicas_ACreateIsAnsweredOnlyOnceTheReplicaHasIt_AndFailsAsUnavailableWhenItDoesNotAnswer()
     {
-        await using var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
-        await using var replica = await RedisServerProcess.StartAsync("--appendonly", "no", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await RedisServerProcess.WaitUntilAsync(
-            async () => (await primary.CliAsync("INFO", "replication")).Contains("connected_slaves:1", StringComparison.Ordinal)
-                && (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30),
-            "the replica to be in sync");
+        var (primary, replica) = await StartPrimaryAndReplicaAsync();
+        await using var primaryProcess = primary;
+        await using var replicaProcess = replica;
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
         var options = new RedisStoreOptions { KeyPrefix = "wait", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(500) };
@@ -64,12 +60,9 @@ public sealed class RedisReplicationTests
     [RedisFact]
     public async Task WaitForReplicas_ManyCreatesAtOnceWithTheReplicaAway_ShareOneWait_AndAllFailAsUnavailable()
     {
-        await using var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
-        await using var replica = await RedisServerProcess.StartAsync("--appendonly", "no", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await RedisServerProcess.WaitUntilAsync(
-            async () => (await primary.CliAsync("INFO", "replication")).Contains("connected_slaves:1", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30),
-            "the replica to be connected");
+        var (primary, replica) = await StartPrimaryAndReplicaAsync();
+        await using var primaryProcess = primary;
+        await using var replicaProcess = replica;
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
         var options = new RedisStoreOptions { KeyPrefix = "share", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(300) };
@@ -97,5 +90,17 @@ public sealed class RedisReplicationTests
         var waits = stats.Split('\n').Single(l => l.StartsWith("cmdstat_wait:", StringComparison.Ordinal));
         var calls = int.Parse(waits["cmdstat_wait:calls=".Length..waits.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(calls, 1, 2);
+    }
+
+    private static async Task<(RedisServerProcess Primary, RedisServerProcess Replica)> StartPrimaryAndReplicaAsync()
+    {
+        var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
+        var replica = await RedisServerProcess.StartAsync("--appendonly", "no", "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (await primary.CliAsync("INFO", "replication")).Contains("connected_slaves:1", StringComparison.Ordinal)
+                && (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the replica to be in sync");
+        return (primary, replica);
     }
 }
