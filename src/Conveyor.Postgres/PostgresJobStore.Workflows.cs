@@ -38,9 +38,13 @@ public sealed partial class PostgresJobStore
     // The batch becomes cancelled, its running members are asked to stop (NOTIFY on the cancel channel), its other
     // unfinished members are cancelled with an error line saying so (counted, and its callbacks resolved, by the
     // trigger). $1 id, $2 tenant, $3 now, $4 cancel channel, $5 the error line. Returns whether the batch was running.
-    // The running members are locked first, by id, then the batch (the subquery in its WHERE runs before its row is
-    // locked), then the members the statement cancels: the order of an acknowledgement, which takes the member it
-    // finishes, its batch, then what waited for that member. Taking the batch first deadlocked with the batch's last
+    // One update does both, choosing by the row it writes: a member pending in the statement's snapshot that a worker
+    // starts meanwhile is written once that start commits, as the running member it has become (two updates, one for
+    // each state, both skipped it: the one for pending members found it running, the other had not seen it running).
+    // Adds to the batch are waited for and kept out before (AwaitBatchAddsTemplate: a share lock, which no
+    // acknowledgement waits for). The running members are locked first, by id, then the batch (the subquery in its
+    // WHERE runs before its row is locked), then the members the statement cancels: the order of an acknowledgement,
+    // which takes the member it finishes, its batch, then what waited for that member. Taking the batch first deadlocked with the batch's last
     // acknowledgements; taking every member first, with a workflow step's acknowledgement over the step after it. What
     // takes a waiting member before its batch (a cancel or delete of that one job, an add to the batch whose jobs wait
     // for its members, which locks the batch first), or a member that starts and finishes while the statement runs, can
@@ -55,19 +59,20 @@ public sealed partial class PostgresJobStore
             UPDATE :"schema".batches SET state = 'cancelled', updated_at = $3
             WHERE id = $1 AND tenant = $2 AND state = 'running' AND (SELECT count(*) FROM members) >= 0
             RETURNING id
-        ), requested AS (
-            UPDATE :"schema".jobs j SET cancel_requested = true, updated_at = $3
-            FROM batch b
-            WHERE j.batch_id = b.id AND j.state = 'active'
-            RETURNING j.id
-        ), cancelled AS (
-            UPDATE :"schema".jobs j SET state = 'cancelled', completed_at = $3, updated_at = $3, unique_held = false,
-                expires_at = $3 + coalesce(j.cancelled_retention, j.retention),
-                errors = j.errors || jsonb_build_array(jsonb_build_object(
+        ), ended AS (
+            UPDATE :"schema".jobs j SET cancel_requested = j.cancel_requested OR j.state = 'active', updated_at = $3,
+                state = CASE WHEN j.state = 'active' THEN j.state ELSE 'cancelled' END,
+                completed_at = CASE WHEN j.state = 'active' THEN j.completed_at ELSE $3 END,
+                unique_held = j.unique_held AND j.state = 'active',
+                expires_at = CASE WHEN j.state = 'active' THEN j.expires_at ELSE $3 + coalesce(j.cancelled_retention, j.retention) END,
+                errors = CASE WHEN j.state = 'active' THEN j.errors ELSE j.errors || jsonb_build_array(jsonb_build_object(
                     'attempt', j.attempts, 'message', $5::text, 'exception_type', NULL, 'item', NULL,
-                    'occurred_at', to_char($3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))
+                    'occurred_at', to_char($3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) END
             FROM batch b
-            WHERE j.batch_id = b.id AND j.state IN ('waiting', 'scheduled', 'pending', 'retrying')
+            WHERE j.batch_id = b.id AND j.state IN ('active', 'waiting', 'scheduled', 'pending', 'retrying')
+            RETURNING j.id, j.state
+        ), requested AS (
+            SELECT e.id FROM ended e WHERE e.state = 'active'
         ), notified AS (
             SELECT pg_notify($4, r.id) FROM requested r
         )
@@ -84,14 +89,27 @@ public sealed partial class PostgresJobStore
 
     private string CancelBatchSql => field ??= Sql(CancelBatchTemplate);
 
-    // The same for the members that a transaction committed while the cancel waited for the batch's row (an add, or a job
-    // naming its batch): the statement's snapshot was taken before they existed. The batch is cancelled by then, so no
-    // later add is accepted, and a new statement sees them all. Running members already asked are not asked again.
+    // Before the cancel's statement takes its snapshot, its transaction waits for whatever holds the batch's row to add
+    // members to it (an add, or a job naming its batch, lock it FOR UPDATE until they commit), and keeps those out
+    // until it commits: FOR KEY SHARE conflicts with their lock, not with the update an acknowledgement makes to count
+    // a member. Without it the statement's snapshot could be taken before an add that checked the batch still ran
+    // committed: the cancel then answered with the add counted in the batch but its job left pending, and a worker
+    // could run it to success before CancelLateMembersSql, after the commit, cancelled it (an outside run: 6 races in
+    // 100).
+    // $1 id, $2 tenant.
+    private const string AwaitBatchAddsTemplate = """
+        SELECT 1 FROM :"schema".batches WHERE id = $1 AND tenant = $2 FOR KEY SHARE
+        """;
+
+    private string AwaitBatchAddsSql => field ??= Sql(AwaitBatchAddsTemplate);
+
+    // Run once more after the cancel committed, for any member its statement did not see. Running members already
+    // asked are not asked again.
     private string CancelLateMembersSql => field ??= Sql(CancelBatchTemplate
         .Replace("UPDATE :\"schema\".batches SET state = 'cancelled', updated_at = $3", "SELECT id FROM :\"schema\".batches", StringComparison.Ordinal)
         .Replace("AND state = 'running' AND (SELECT count(*) FROM members)", "AND state = 'cancelled' AND (SELECT count(*) FROM members)", StringComparison.Ordinal)
         .Replace("RETURNING id\n", "\n", StringComparison.Ordinal)
-        .Replace("WHERE j.batch_id = b.id AND j.state = 'active'", "WHERE j.batch_id = b.id AND j.state = 'active' AND NOT j.cancel_requested", StringComparison.Ordinal));
+        .Replace("WHERE j.batch_id = b.id AND j.state IN (", "WHERE j.batch_id = b.id AND NOT (j.state = 'active' AND j.cancel_requested) AND j.state IN (", StringComparison.Ordinal));
 
     /// <inheritdoc />
     public ValueTask<EnqueueAllResult> CreateBatchAsync(NewBatch batch, IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
@@ -250,6 +268,10 @@ public sealed partial class PostgresJobStore
         serialize.Parameters.Add(Text(_options.Schema));
         serialize.Parameters.Add(Text(batchId));
         batch.BatchCommands.Add(serialize);
+        var awaitAdds = new NpgsqlBatchCommand(AwaitBatchAddsSql);
+        awaitAdds.Parameters.Add(Text(batchId));
+        awaitAdds.Parameters.Add(Text(tenant));
+        batch.BatchCommands.Add(awaitAdds);
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.Add(Text(batchId));
         command.Parameters.Add(Text(tenant));
@@ -258,6 +280,7 @@ public sealed partial class PostgresJobStore
         command.Parameters.Add(Text(WorkflowMessages.BatchCancelled(batchId)));
         batch.BatchCommands.Add(command);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var cancelled = reader.GetInt64(0) > 0;

@@ -8,7 +8,8 @@ namespace Conveyor.Postgres.Tests;
 /// batch first, a cancel racing the batch's last acknowledgements deadlocked with them and answered a store fault; taken
 /// every member first, it deadlocked with a workflow step's acknowledgement over the step after it. Commands on
 /// members (delete, cancel, requeue) lock them before their batch: they take turns with the cancel instead. And a job that joins the batch while the cancel waits for the
-/// batch's row is cancelled with the others, though the cancel's first statement could not see it.
+/// batch's row is cancelled with the others, by the cancel's own commit: the cancel waits for the add before its
+/// statement takes its snapshot.
 /// </summary>
 public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
 {
@@ -58,9 +59,7 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
         Assert.Equal(JobState.Pending, (await Store.EnqueueAsync(connection, adding, joined)).State);
 
         var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
-        await TestWait.UntilAsync(
-            async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%members AS%{schema}.jobs%'") > 0,
-            because: "the cancel to wait for the batch's row");
+        await UntilTheCancelWaitsForTheBatchAsync();
         await adding.CommitAsync();
 
         Assert.True(await cancel);
@@ -68,6 +67,48 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
         var info = (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
         Assert.Equal((BatchState.Cancelled, 2, 2, 0), (info.State, info.Total, info.Cancelled, info.Unfinished));
         Assert.NotNull(info.FinishedAt);
+    }
+
+    [PostgresFact]
+    public async Task AJobAddedWhileTheCancelStarts_IsCancelledWhenTheCancelCommits_NotLeftForAWorkerToStart()
+    {
+        // Found by an outside run (6 races in 100): an add checked that the batch still ran, the cancel took its
+        // snapshot, the add committed; the cancel, which had waited for the batch's row, cancelled the batch and the
+        // members of its snapshot, and committed the batch cancelled with the added job pending. A statement after it
+        // cancelled that job, but a worker could start it before, and it ran to success.
+        var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+        var running = TestJobs.New() with { BatchId = batch.Id };
+        Assert.True((await Store.CreateBatchAsync(batch, [running], CancellationToken.None)).AllStored);
+        Assert.Equal(running.Id, Assert.Single(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None)).Id);
+
+        // The add, past its check that the batch runs: it holds the batch's row until it commits.
+        var added = TestJobs.New() with { BatchId = batch.Id };
+        await using var addConnection = await Schema.OpenConnectionAsync();
+        await using var adding = await addConnection.BeginTransactionAsync();
+        await ExecuteAsync(addConnection, $"""SELECT 1 FROM "{Schema.Name}".batches WHERE id = '{batch.Id}' AND state = 'running' FOR UPDATE""");
+        Assert.Equal(JobState.Pending, (await Store.EnqueueAsync(addConnection, adding, added)).State);
+
+        var cancel = Store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None).AsTask();
+        await UntilTheCancelWaitsForTheBatchAsync();
+
+        // Queued for the batch's turn behind the cancel, a session gets it as the cancel's transaction ends, before any
+        // statement the cancel runs after it: what that transaction committed is seen alone.
+        await using var turnConnection = await Schema.OpenConnectionAsync();
+        await using var turn = await turnConnection.BeginTransactionAsync();
+        var turnTaken = ExecuteAsync(turnConnection, $"SELECT pg_advisory_xact_lock(hashtextextended('conveyor.batch-cancel:{Schema.Name}:{batch.Id}', 0))");
+        await UntilABatchTurnIsAwaitedAsync("the session to queue for the batch's turn behind the cancel");
+        await adding.CommitAsync();
+        await turnTaken;
+
+        Assert.Equal(BatchState.Cancelled, (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.State);
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(TenantId.Default, added.Id, CancellationToken.None))!.State);
+        Assert.Empty(await Store.DequeueAsync(TestJobs.Dequeue(10), CancellationToken.None));
+
+        await turn.CommitAsync();
+        Assert.True(await cancel);
+        Assert.True((await Store.GetAsync(TenantId.Default, running.Id, CancellationToken.None))!.CancelRequested);
+        var info = (await Store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!;
+        Assert.Equal((BatchState.Cancelled, 2, 1), (info.State, info.Total, info.Cancelled));
     }
 
     [PostgresFact]
@@ -173,6 +214,11 @@ public sealed class PostgresBatchCancelLockOrderTests : PostgresStoreTestBase
             Assert.Equal(info.Total, info.Succeeded + info.Failed + info.Cancelled);
         }
     }
+
+    /// <summary>Until the cancel waits for a lock on the batch's row (not for its turn).</summary>
+    private Task UntilTheCancelWaitsForTheBatchAsync() => TestWait.UntilAsync(
+        async () => await Schema.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event <> 'advisory' AND query LIKE '%{schema}.batches%'") > 0,
+        because: "the cancel to wait for the batch's row");
 
     /// <summary>Until a statement waits for a batch's turn (the advisory lock a batch's cancel takes).</summary>
     private Task UntilABatchTurnIsAwaitedAsync(string because) => TestWait.UntilAsync(
