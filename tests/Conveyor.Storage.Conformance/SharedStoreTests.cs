@@ -11,7 +11,7 @@ namespace Conveyor.Storage.Conformance;
 /// <see cref="JobStoreTestBase.CreateStoreAsync"/> made (the same file, key prefix or schema). The in-memory store,
 /// which cannot share data between instances, returns the same instance.
 /// </remarks>
-public abstract class SharedStoreTests : JobStoreTestBase
+public abstract partial class SharedStoreTests : JobStoreTestBase
 {
     private IJobStore? _sibling;
 
