@@ -66,7 +66,7 @@ public sealed partial class RedisJobStore
                 db, RedisScript.Signal, QueueKeys(queue), jobId, tenant, JobSignal.StepName(name), JobSignal.WaitStepName(name),
                 payload, RedisTime.Format(RedisTime.ToMicros(now)), _wakeUp, now.UtcTicks.ToString(CultureInfo.InvariantCulture),
                 JobSignal.WaitReasonStart, JobSignal.QuotedName(name), JobSignal.WaitReasonUntil).ConfigureAwait(false);
-            if (_options.WaitForReplicas > 0)
+            if (_replication.Enabled)
             {
                 await EnsureReplicatedAsync([QueueKeys(queue).Pending], connectionChanges).ConfigureAwait(false);
             }
