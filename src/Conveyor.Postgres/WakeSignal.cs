@@ -27,7 +27,7 @@ internal sealed class WakeSignal
         }
     }
 
-    /// <summary>True when signalled; false after <paramref name="timeout"/> measured on <paramref name="timeProvider"/>.</summary>
+    /// <summary>True when signalled; false after <paramref name="timeout"/> measured on <paramref name="timeProvider"/>, or once cancelled.</summary>
     public async ValueTask<bool> WaitAsync(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var source = Volatile.Read(ref _current);
@@ -38,11 +38,9 @@ internal sealed class WakeSignal
                 return false;
             }
 
-            try
-            {
-                await source.Task.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
+            // A timeout or a cancel is not thrown (IJobQueueStore.WaitForJobsAsync).
+            await source.Task.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!source.Task.IsCompleted)
             {
                 return false;
             }

@@ -34,20 +34,19 @@ public sealed partial class RedisJobStore
             signal = _jobsReady.Task;
         }
 
-        try
-        {
-            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
-            lock (_signalLock)
-            {
-                _signalledSinceDequeue = false;
-            }
-
-            return true;
-        }
-        catch (TimeoutException)
+        // A timeout or a cancel is not thrown (IJobQueueStore.WaitForJobsAsync).
+        await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!signal.IsCompleted)
         {
             return false;
         }
+
+        lock (_signalLock)
+        {
+            _signalledSinceDequeue = false;
+        }
+
+        return true;
     }
 
     /// <inheritdoc />

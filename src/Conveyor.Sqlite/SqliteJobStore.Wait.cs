@@ -43,7 +43,12 @@ public sealed partial class SqliteJobStore
     /// </remarks>
     public async ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        // A cancel or a timeout answers false without throwing (IJobQueueStore.WaitForJobsAsync).
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
         ObjectDisposedException.ThrowIf(_disposed, this);
 
         // Read the task before the generation: a Fire in between is then seen by one or the other.
@@ -87,7 +92,11 @@ public sealed partial class SqliteJobStore
                     return true;
                 }
 
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return false;
+                }
+
                 // The timeout wins over a poll that became due at the same moment.
                 if (woken == timedOut || (!infinite && _timeProvider.GetElapsedTime(started) >= timeout))
                 {
@@ -108,6 +117,11 @@ public sealed partial class SqliteJobStore
                     return true;
                 }
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled during a look at the file: rare, the look being short.
+            return false;
         }
         finally
         {

@@ -186,9 +186,14 @@ public abstract class WaitForJobsTests : JobStoreTestBase
         }));
     }
 
+    /// <summary>
+    /// The server cancels the wait that lost its race against its own process's signal at nearly every wake-up: an
+    /// exception each time was about a hundred a second on a server at 100 jobs/s.
+    /// </summary>
     [Fact]
-    public async Task Wait_Cancelled_ThrowsOperationCanceled()
+    public async Task Wait_Cancelled_EndsAtOnceAnsweringFalse_WithoutThrowing()
     {
+        await DrainSignalsAsync();
         using var cancellation = new CancellationTokenSource();
         var wait = Store.WaitForJobsAsync(LongTimeout, cancellation.Token).AsTask();
 
@@ -196,7 +201,23 @@ public abstract class WaitForJobsTests : JobStoreTestBase
 
         var completed = await Task.WhenAny(wait, Task.Delay(RealDeadline));
         Assert.Same(wait, completed);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+        Assert.True(wait.IsCompletedSuccessfully, $"the cancelled wait ended {wait.Status}");
+        Assert.False(await wait);
+    }
+
+    [Fact]
+    public async Task Wait_WithATokenAlreadyCancelled_AnswersFalseWithoutThrowing()
+    {
+        await DrainSignalsAsync();
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+
+        var wait = Store.WaitForJobsAsync(LongTimeout, cancellation.Token).AsTask();
+
+        var completed = await Task.WhenAny(wait, Task.Delay(RealDeadline));
+        Assert.Same(wait, completed);
+        Assert.True(wait.IsCompletedSuccessfully, $"the cancelled wait ended {wait.Status}");
+        Assert.False(await wait);
     }
 
     [Fact]

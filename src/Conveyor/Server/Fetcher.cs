@@ -399,8 +399,9 @@ internal sealed class Fetcher(
         await Task.WhenAny(local, remote).ConfigureAwait(false);
         await waitCancellation.CancelAsync().ConfigureAwait(false);
 
-        // The loser of the race was cancelled, or the store's wait failed: the next dequeue will tell. Not rethrown and
-        // caught at every wake-up; the store's failure is observed here, so it is not reported as unobserved later.
+        // The loser of the race was cancelled, which neither wait throws for, or the store's wait failed (or, in a store
+        // of the user's, threw for its cancel): the next dequeue will tell. Observed here, not rethrown, so that it is not
+        // reported as unobserved later.
         await Task.WhenAll(local, remote).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ = remote.Exception;
     }

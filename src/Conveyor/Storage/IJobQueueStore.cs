@@ -120,6 +120,9 @@ public interface IJobQueueStore
     /// <paramref name="timeout"/>. Returns true when woken by a signal. Used by idle workers instead of a sleep.
     /// A signal that came after this instance's last dequeue began and before this call counts: the call returns at
     /// once, so a job made ready while a dequeue ran is not left for the timeout.
+    /// Cancelling <paramref name="cancellationToken"/> ends the wait at once with false, without throwing: the server
+    /// cancels the wait that lost its race against its own process's signal at nearly every wake-up, and an exception
+    /// each time was about a hundred a second on a server at 100 jobs/s. A timeout does not throw either.
     /// </summary>
     ValueTask<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }

@@ -234,13 +234,10 @@ public sealed partial class InMemoryJobStore
 
         try
         {
-            // The timeout runs on the store's TimeProvider, so fake time drives it in tests.
-            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
+            // The timeout runs on the store's TimeProvider, so fake time drives it in tests. A timeout or a cancel is not
+            // thrown (IJobQueueStore.WaitForJobsAsync).
+            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return signal.IsCompleted;
         }
         finally
         {
