@@ -80,13 +80,9 @@ internal sealed class PromotionAlarm
                 earlier = _earlier.Task;
             }
 
-            try
-            {
-                await earlier.WaitAsync(TimerWait(due - now), timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
+            // Not thrown: the wait times out at every tick (once a second), and an alarm rang or the tick came either way.
+            await earlier.WaitAsync(TimerWait(due - now), timeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 }
