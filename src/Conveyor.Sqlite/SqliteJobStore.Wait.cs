@@ -23,6 +23,9 @@ public sealed partial class SqliteJobStore
 
     internal const int WastedReportsToIgnoreForTests = WastedReportsToIgnore;
 
+    /// <summary>Whether a call holds this instance's write lock.</summary>
+    internal bool WriteLockHeldForTests => _writeLock.CurrentCount == 0;
+
     /// <summary>Started by the first wait (a process that only enqueues never watches), disposed with the store.</summary>
     private readonly Lock _logWatcherLock = new();
     private WriteAheadLogWatcher? _logWatcher;
@@ -111,17 +114,12 @@ public sealed partial class SqliteJobStore
                     written = logWatcher!.NextWriteAsync();
                 }
 
-                if (await ExternalJobsAppearedAsync(cancellationToken).ConfigureAwait(false))
+                if (await LookForExternalJobsAsync(cancellationToken).ConfigureAwait(false))
                 {
                     _wokeByReport = byReport;
                     return true;
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Cancelled during a look at the file: rare, the look being short.
-            return false;
         }
         finally
         {
@@ -165,6 +163,46 @@ public sealed partial class SqliteJobStore
 
             return _logWatcher;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ExternalJobsAppearedAsync"/>, not cancelled with the wait: under load the look waits for the write lock,
+    /// and a cancel there threw at a few wake-ups a second (IJobQueueStore.WaitForJobsAsync answers a cancel without
+    /// throwing). A look the cancelled wait leaves behind still counts: jobs it finds wake the next wait.
+    /// </summary>
+    private async Task<bool> LookForExternalJobsAsync(CancellationToken cancellationToken)
+    {
+        var look = ExternalJobsAppearedAsync(CancellationToken.None).AsTask();
+        if (!look.IsCompleted)
+        {
+            var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), cancelled))
+            {
+                await Task.WhenAny(look, cancelled.Task).ConfigureAwait(false);
+            }
+
+            if (!look.IsCompleted)
+            {
+                _ = look.ContinueWith(
+                    static (ended, signal) =>
+                    {
+                        if (ended.IsCompletedSuccessfully && ended.Result)
+                        {
+                            ((StoreSignal)signal!).Fire();
+                        }
+
+                        // A failed look is observed here; the next dequeue meets the failure, if it lasts.
+                        _ = ended.Exception;
+                    },
+                    _signal,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+                return false;
+            }
+        }
+
+        return await look.ConfigureAwait(false);
     }
 
     /// <summary>True when another connection committed since the last check and a job is now pending.</summary>

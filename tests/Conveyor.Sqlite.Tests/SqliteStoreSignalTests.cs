@@ -171,6 +171,62 @@ public sealed class SqliteStoreSignalTests : IDisposable
         Assert.True(_time.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 0, 1, TimeSpan.Zero));
     }
 
+    /// <summary>
+    /// The fetcher cancels the store's wait at nearly every wake-up: a wait whose look at the file is queued behind a
+    /// write ends at once with false, without throwing, and what that look finds once it runs still wakes the next wait.
+    /// </summary>
+    [Fact]
+    public async Task WaitForJobsAsync_CancelledWhileItsLookWaitsForTheWriteLock_AnswersFalseAtOnce_AndTheLookStillWakesTheNextWait()
+    {
+        await using var worker = _database.CreateStore(_time, o =>
+        {
+            o.ExternalChangePollInterval = TimeSpan.FromMilliseconds(100);
+            o.WatchWriteAheadLog = false;
+            o.BusyTimeout = TimeSpan.FromMinutes(1);
+        });
+        await worker.EnqueueAsync(TestJobs.New(processAt: _time.GetUtcNow().AddHours(1)), Ct);
+        Assert.Empty(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var wait = worker.WaitForJobsAsync(TimeSpan.FromMinutes(1), cancellation.Token).AsTask();
+        PromoteFromAnotherConnection();
+
+        // Another process holds the file's write lock, so a write of the worker's waits for it holding the worker's own.
+        using var other = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            begin.ExecuteNonQuery();
+        }
+
+        var write = Task.Run(async () => await worker.TryAcquireLockAsync("held", "worker", TimeSpan.FromMinutes(1), Ct));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!worker.WriteLockHeldForTests && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, Ct);
+        }
+
+        Assert.True(worker.WriteLockHeldForTests, "the worker's write did not take its lock");
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        await Task.WhenAny(wait, Task.Delay(200, Ct));
+        Assert.False(wait.IsCompleted, "the wait ended while its look could not run");
+
+        await cancellation.CancelAsync();
+        Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
+        Assert.True(wait.IsCompletedSuccessfully, $"the cancelled wait ended {wait.Status}");
+        Assert.False(await wait);
+
+        using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT;";
+            commit.ExecuteNonQuery();
+        }
+
+        Assert.True(await write.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.True(await worker.WaitForJobsAsync(TimeSpan.FromMinutes(1), Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Single(await worker.DequeueAsync(TestJobs.Request(10), Ct));
+    }
+
     /// <summary>Another process (here a bare connection, which no in-process signal knows of) makes the scheduled job pending.</summary>
     private void PromoteFromAnotherConnection(string? queue = null)
     {
