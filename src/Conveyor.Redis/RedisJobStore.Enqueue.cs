@@ -23,6 +23,11 @@ public sealed partial class RedisJobStore
         EnsureValid(job);
         try
         {
+            if (_replication.AnyShort)
+            {
+                await EnsureWritableAsync([job]).ConfigureAwait(false);
+            }
+
             var connectionChanges = _replication.ConnectionChanges;
             var result = await EnqueueGeneratedAsync(await DatabaseAsync().ConfigureAwait(false), job).ConfigureAwait(false);
             if (_replication.Enabled)
@@ -93,6 +98,7 @@ public sealed partial class RedisJobStore
 
         try
         {
+            await EnsureWritableAsync(jobs).ConfigureAwait(false);
             var connectionChanges = _replication.ConnectionChanges;
             var db = await DatabaseAsync().ConfigureAwait(false);
 

@@ -62,6 +62,7 @@ public sealed partial class RedisJobStore
     /// </summary>
     private async Task<EnqueueAllResult?> StoreAllAsync(IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation)
     {
+        await EnsureWritableAsync(jobs, coordination: batchOperation.Name.Length > 0).ConfigureAwait(false);
         var connectionChanges = _replication.ConnectionChanges;
         var now = NowMicros();
         var dependencyQueues = jobs.Any(static j => j.HasFlow) ? await DependencyQueuesAsync(db, jobs).ConfigureAwait(false) : null;

@@ -60,6 +60,11 @@ public sealed partial class RedisJobStore
                 return JobSignalResult.NotFound;
             }
 
+            if (_replication.AnyShort)
+            {
+                await EnsureWritableAsync([QueueKeys(queue).Pending]).ConfigureAwait(false);
+            }
+
             var now = _time.GetUtcNow();
             var connectionChanges = _replication.ConnectionChanges;
             var result = (JobSignalResult)(int)await EvaluateQueueAsync(

@@ -25,27 +25,10 @@ public sealed partial class RedisJobStore
             return Task.CompletedTask;
         }
 
-        var servers = new Dictionary<System.Net.EndPoint, IServer>();
+        Dictionary<System.Net.EndPoint, IServer> servers;
         try
         {
-            if (written is null)
-            {
-                foreach (var server in _connection!.GetServers())
-                {
-                    if (!server.IsReplica)
-                    {
-                        servers.TryAdd(server.EndPoint, server);
-                    }
-                }
-            }
-            else
-            {
-                foreach (var key in written)
-                {
-                    var server = _connection!.GetServer(key, flags: CommandFlags.DemandMaster);
-                    servers.TryAdd(server.EndPoint, server);
-                }
-            }
+            servers = Primaries(written);
         }
         catch (Exception e) when (e is not JobStoreUnavailableException)
         {
@@ -56,6 +39,62 @@ public sealed partial class RedisJobStore
         }
 
         return _replication.EnsureAsync(servers.Values, connectionChangesBefore);
+    }
+
+    /// <summary>
+    /// Before a create's writes, with <see cref="RedisStoreOptions.WaitForReplicas"/>: refuses it, nothing written, when a
+    /// primary it would write to answered too few replicas last time (<see cref="ReplicaAcknowledgements.EnsureWritableAsync"/>).
+    /// Costs nothing while every primary answered enough.
+    /// </summary>
+    private Task EnsureWritableAsync(IReadOnlyList<NewJob> jobs, bool coordination = false) =>
+        _replication.AnyShort ? EnsureWritableAsync(WrittenBy(jobs, coordination)) : Task.CompletedTask;
+
+    /// <summary>The same for the primaries that hold <paramref name="written"/>; null for every primary.</summary>
+    private Task EnsureWritableAsync(IEnumerable<RedisKey>? written)
+    {
+        if (!_replication.AnyShort)
+        {
+            return Task.CompletedTask;
+        }
+
+        Dictionary<System.Net.EndPoint, IServer> servers;
+        try
+        {
+            servers = Primaries(written);
+        }
+        catch (Exception e) when (e is not JobStoreUnavailableException)
+        {
+            // No primary known for a slot: the write meets the failover itself, and the wait after it decides.
+            return Task.CompletedTask;
+        }
+
+        return _replication.EnsureWritableAsync(servers.Values);
+    }
+
+    /// <summary>The primaries that hold <paramref name="written"/>; every primary when it is null.</summary>
+    private Dictionary<System.Net.EndPoint, IServer> Primaries(IEnumerable<RedisKey>? written)
+    {
+        var servers = new Dictionary<System.Net.EndPoint, IServer>();
+        if (written is null)
+        {
+            foreach (var server in _connection!.GetServers())
+            {
+                if (!server.IsReplica)
+                {
+                    servers.TryAdd(server.EndPoint, server);
+                }
+            }
+        }
+        else
+        {
+            foreach (var key in written)
+            {
+                var server = _connection!.GetServer(key, flags: CommandFlags.DemandMaster);
+                servers.TryAdd(server.EndPoint, server);
+            }
+        }
+
+        return servers;
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ internal sealed class ReplicaAcknowledgements
     private readonly Lock _lock = new();
     private readonly Dictionary<EndPoint, Lane> _lanes = [];
     private long _connectionChanges;
+    private int _shortLanes;
 
     public ReplicaAcknowledgements(RedisStoreOptions options, TimeProvider time)
     {
@@ -33,6 +34,9 @@ internal sealed class ReplicaAcknowledgements
     }
 
     public bool Enabled => _replicas > 0;
+
+    /// <summary>Whether the last <c>WAIT</c> of some primary answered too few replicas.</summary>
+    public bool AnyShort => Volatile.Read(ref _shortLanes) > 0;
 
     /// <summary>
     /// Counts the interactive connections lost or restored. A <c>WAIT</c> counts from its connection's own last write: on
@@ -64,9 +68,8 @@ internal sealed class ReplicaAcknowledgements
             var (endpoint, acknowledged) = await wait.ConfigureAwait(false);
             if (acknowledged < _replicas)
             {
-                var within = string.Create(CultureInfo.InvariantCulture, $"{acknowledged} of the {_replicas} replicas Conveyor:Redis:WaitForReplicas asks for within {_timeout.TotalMilliseconds} ms");
                 throw new JobStoreUnavailableException(
-                    $"Redis at {endpoint} had the write on {within}: it may be lost if that primary fails over, or may be stored. " +
+                    $"Redis at {endpoint} had the write on {Within(acknowledged)}: it may be lost if that primary fails over, or may be stored. " +
                     "Retry with the same job ids or Idempotency-Key; check the primary's replicas (INFO replication).");
             }
         }
@@ -78,6 +81,56 @@ internal sealed class ReplicaAcknowledgements
                 "it may be stored, or lost at a failover. Retry with the same job ids or Idempotency-Key.");
         }
     }
+
+    /// <summary>
+    /// Before a create's writes: refuses it, with nothing written, on a primary whose last <c>WAIT</c> answered too few
+    /// replicas. Within <see cref="RedisStoreOptions.WaitForReplicasTimeout"/> of that answer the refusal is at once;
+    /// after it, a <c>WAIT</c> asks the primary again first. So while a primary is short of replicas its creates answer
+    /// unavailable without being stored, where they were stored and then answered unavailable (in doubt), and a caller
+    /// that repeated them without an Idempotency-Key made one more job each time.
+    /// </summary>
+    public async Task EnsureWritableAsync(IReadOnlyCollection<IServer> servers)
+    {
+        foreach (var server in servers)
+        {
+            lock (_lock)
+            {
+                if (!_lanes.TryGetValue(server.EndPoint, out var lane) || !lane.Short)
+                {
+                    continue;
+                }
+            }
+
+            (EndPoint Endpoint, long Acknowledged) answer;
+            try
+            {
+                answer = await WaitAsync(server).ConfigureAwait(false);
+            }
+            catch (JobStoreUnavailableException e)
+            {
+                throw new JobStoreUnavailableException(
+                    $"Redis at {server.EndPoint} could not be asked whether its replicas are back (Conveyor:Redis:WaitForReplicas): " +
+                    "the create was refused before anything was written.", e)
+                {
+                    NothingWritten = true,
+                };
+            }
+
+            var (endpoint, acknowledged) = answer;
+            if (acknowledged < _replicas)
+            {
+                throw new JobStoreUnavailableException(
+                    $"Redis at {endpoint} has the writes of this process on {Within(acknowledged)}: the create was refused " +
+                    "before anything was written. Check the primary's replicas (INFO replication).")
+                {
+                    NothingWritten = true,
+                };
+            }
+        }
+    }
+
+    private string Within(long acknowledged) =>
+        string.Create(CultureInfo.InvariantCulture, $"{acknowledged} of the {_replicas} replicas Conveyor:Redis:WaitForReplicas asks for within {_timeout.TotalMilliseconds} ms");
 
     private async Task<(EndPoint Endpoint, long Acknowledged)> WaitAsync(IServer server)
     {
@@ -120,6 +173,12 @@ internal sealed class ReplicaAcknowledgements
             {
                 lane.Covered = upTo;
                 lane.LastAnswer = acknowledged;
+                if (lane.Short != acknowledged < _replicas)
+                {
+                    lane.Short = !lane.Short;
+                    _shortLanes += lane.Short ? 1 : -1;
+                }
+
                 lane.ShortUntil = acknowledged < _replicas ? _time.GetTimestamp() + (long)(_timeout.TotalSeconds * _time.TimestampFrequency) : 0;
             }
 
@@ -162,5 +221,8 @@ internal sealed class ReplicaAcknowledgements
         public long Covered;
         public long LastAnswer;
         public long ShortUntil;
+
+        // The last WAIT answered too few replicas: creates ask again before they write (EnsureWritableAsync).
+        public bool Short;
     }
 }

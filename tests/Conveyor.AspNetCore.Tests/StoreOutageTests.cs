@@ -391,6 +391,29 @@ public sealed class StoreOutageTests
         Assert.Contains("job_store_unavailable_total{operation=\"api\"} 1\n", text, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A 503 tells whether the create may have been stored: an outside run repeated creates refused by a Redis short of
+    /// replicas, which the body said "may have been stored", and the store can tell when nothing was.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ServiceUnavailable_ForACreate_SaysWhetherItMayHaveBeenStored(bool nothingWritten)
+    {
+        var proxy = SwitchableStore.Over(new InMemoryJobStore(TimeProvider.System));
+        await using var app = await TestApp.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
+        proxy.RefuseWrites = true;
+        proxy.RefusedBeforeWriting = nothingWritten;
+
+        using var post = await app.PostJobAsync("""{"type": "test:noop"}""");
+
+        var problem = await ProblemAssert.IsProblemAsync(post, HttpStatusCode.ServiceUnavailable);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Equal(nothingWritten, detail.Contains("before storing anything", StringComparison.Ordinal));
+        Assert.Equal(!nothingWritten, detail.Contains("may have been stored", StringComparison.Ordinal));
+        Assert.Equal("1", post.Headers.RetryAfter?.ToString());
+    }
+
     [Fact]
     public async Task ServiceUnavailableBodies_DoNotCarryTheStoreClientsDiagnostics()
     {
@@ -444,6 +467,9 @@ public sealed class StoreOutageTests
 
         /// <summary>Enqueues fail as unavailable while every other call answers: Redis at maxmemory with noeviction.</summary>
         public volatile bool RefuseWrites;
+
+        /// <summary>With <see cref="RefuseWrites"/>: the store says it refused before writing anything.</summary>
+        public volatile bool RefusedBeforeWriting;
 
         /// <summary>Job lookups (the readiness probe's) never answer and ignore their token.</summary>
         public volatile bool HangLookups;
@@ -539,7 +565,7 @@ public sealed class StoreOutageTests
 
             if (targetMethod.Name == nameof(IJobStore.EnqueueManyAsync) && RefuseWrites)
             {
-                throw new JobStoreUnavailableException("redis: OOM command not allowed when used memory > 'maxmemory'.");
+                throw new JobStoreUnavailableException("redis: OOM command not allowed when used memory > 'maxmemory'.") { NothingWritten = RefusedBeforeWriting };
             }
 
             if (targetMethod.Name == nameof(IJobStore.EnqueueManyAsync) && HoldEnqueues)

@@ -92,6 +92,67 @@ public sealed class RedisReplicationTests
         Assert.InRange(calls, 1, 2);
     }
 
+    /// <summary>
+    /// An outside run on a Cluster: while a primary was short of replicas, 206 of 218 creates answered unavailable had
+    /// been stored all the same, and a caller that repeated them without an Idempotency-Key made one more job each time.
+    /// Only the create that finds the replicas gone is in doubt; those after it are refused before they write.
+    /// </summary>
+    [RedisFact]
+    public async Task WaitForReplicas_AfterAShortAnswer_CreatesAreRefusedBeforeWriting_UntilTheReplicaAnswersAgain()
+    {
+        var (primary, replica) = await StartPrimaryAndReplicaAsync();
+        await using var primaryProcess = primary;
+        await using var replicaProcess = replica;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
+        var options = new RedisStoreOptions { KeyPrefix = "refuse", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(300) };
+        await using var store = new RedisJobStore(connection, options, time);
+        await store.InitializeAsync(CancellationToken.None);
+        async Task<bool> StoredAsync(NewJob job) => (await primary.CliAsync("EXISTS", $"refuse:{{{job.Queue}}}:j:{job.Id}")).Trim() == "1";
+
+        replica.Pause();
+        try
+        {
+            var first = RedisKeyLayoutTests.NewJob("default");
+            var inDoubt = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAsync(first, CancellationToken.None));
+            Assert.False(inDoubt.NothingWritten);
+            Assert.True(await StoredAsync(first));
+
+            // Within the timeout of that answer: refused at once, nothing written, by every create path.
+            var one = RedisKeyLayoutTests.NewJob("default");
+            var refused = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAsync(one, CancellationToken.None));
+            Assert.True(refused.NothingWritten, refused.Message);
+            Assert.Contains("refused before anything was written", refused.Message, StringComparison.Ordinal);
+            var many = new[] { RedisKeyLayoutTests.NewJob("default") with { UniqueKey = "u" }, RedisKeyLayoutTests.NewJob("default") };
+            Assert.True((await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueManyAsync(many, CancellationToken.None))).NothingWritten);
+            var all = new[] { RedisKeyLayoutTests.NewJob("default") };
+            Assert.True((await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAllOrNoneAsync(all, CancellationToken.None))).NothingWritten);
+
+            // After the timeout the primary is asked again before the write: still short, still nothing written.
+            time.Advance(options.WaitForReplicasTimeout);
+            var later = RedisKeyLayoutTests.NewJob("default");
+            Assert.True((await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueAsync(later, CancellationToken.None))).NothingWritten);
+
+            foreach (var job in many.Concat(all).Append(one).Append(later))
+            {
+                Assert.False(await StoredAsync(job), $"{job.Id} was stored though its create was refused");
+            }
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        await RedisServerProcess.WaitUntilAsync(
+            async () => (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the replica to be in sync again");
+        time.Advance(options.WaitForReplicasTimeout);
+        var after = RedisKeyLayoutTests.NewJob("default");
+        Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(after, CancellationToken.None)).Outcome);
+        Assert.Equal("1", (await replica.CliAsync("EXISTS", $"refuse:{{default}}:j:{after.Id}")).Trim());
+    }
+
     private static async Task<(RedisServerProcess Primary, RedisServerProcess Replica)> StartPrimaryAndReplicaAsync()
     {
         var primary = await RedisServerProcess.StartAsync("--appendonly", "no");

@@ -119,9 +119,14 @@ internal static class ApiProblems
         title: "The job store is unavailable.",
         detail: string.Create(CultureInfo.InvariantCulture, $"The {store} job store did not answer within {timeout.TotalSeconds:0.###} s; try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "." : " (a create or a change may have been stored all the same: repeat a create with its Idempotency-Key).")}"));
 
-    /// <summary>A 503; only a request that can change something is told it may have been stored (a read never was).</summary>
-    public static ProblemHttpResult StoreUnavailable(string store, string method) => TypedResults.Problem(
+    /// <summary>
+    /// A 503; only a request that can change something is told it may have been stored (a read never was), unless the
+    /// store refused it before writing (<see cref="Conveyor.Storage.JobStoreUnavailableException.NothingWritten"/>).
+    /// </summary>
+    public static ProblemHttpResult StoreUnavailable(string store, string method, bool nothingWritten) => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "The job store is unavailable.",
-        detail: $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "" : " (a create may have been stored all the same: repeat it with its Idempotency-Key)")}. The server log has the details.");
+        detail: nothingWritten
+            ? $"The {store} job store refused the request before storing anything (it cannot store writes safely just now); try again shortly. The server log has the details."
+            : $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "" : " (a create may have been stored all the same: repeat it with the same Idempotency-Key or job id)")}. The server log has the details.");
 }

@@ -65,7 +65,7 @@ internal sealed partial class TenantEndpointFilter(
             LogStoreUnavailable(logger, store.Name, http.Request.Method, http.Request.Path, e.Message);
             metrics.StoreUnavailable(StoreOperations.Api);
             http.Response.Headers.RetryAfter = "1";
-            return ApiProblems.StoreUnavailable(store.Name, http.Request.Method);
+            return ApiProblems.StoreUnavailable(store.Name, http.Request.Method, e.NothingWritten);
         }
         catch (BadHttpRequestException e)
         {

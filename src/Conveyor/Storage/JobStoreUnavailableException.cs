@@ -23,4 +23,11 @@ public sealed class JobStoreUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// True when the store refused the call before writing anything, so a create or a change it carried was not stored
+    /// and can be repeated as it is; false when the writes are in doubt (they may have been stored), which is what an
+    /// unreachable store usually means.
+    /// </summary>
+    public bool NothingWritten { get; init; }
 }
