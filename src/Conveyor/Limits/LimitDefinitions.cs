@@ -54,7 +54,10 @@ internal static class LimitDefinitions
 
     /// <summary>
     /// The records as options, which the rules are built from. A record that is not a valid limit (written to the store
-    /// by hand) is left out rather than handed to a dequeue.
+    /// by hand) is left out rather than handed to a dequeue. Every valid one applies, however many: the cap of
+    /// <see cref="ConveyorLimitsOptions.MaxCount"/> is on what the configuration and the API each add, and the store may
+    /// hold more (a server's configured limits are written at its start whatever the API added). Cut at the cap, the
+    /// limits past it by name were listed as in force and never applied.
     /// </summary>
     public static ConveyorLimitsOptions ToOptions(IReadOnlyList<LimitRecord> records)
     {
@@ -65,7 +68,7 @@ internal static class LimitDefinitions
             if (record.Kind == LimitKind.Concurrency)
             {
                 var limit = new ConcurrencyLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Max = record.Limit };
-                if (!ConveyorLimitsOptionsValidator.Check(record.Name, limit).Any() && options.Concurrency.Count < ConveyorLimitsOptions.MaxCount)
+                if (!ConveyorLimitsOptionsValidator.Check(record.Name, limit).Any())
                 {
                     options.Concurrency[record.Name] = limit;
                 }
@@ -73,7 +76,7 @@ internal static class LimitDefinitions
             else if (record.Kind == LimitKind.Rate)
             {
                 var limit = new RateLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Limit = record.Limit, Period = record.Period, Burst = record.Burst };
-                if (!ConveyorLimitsOptionsValidator.CheckRate(record.Name, limit).Any() && options.Rate.Count < ConveyorLimitsOptions.MaxCount)
+                if (!ConveyorLimitsOptionsValidator.CheckRate(record.Name, limit).Any())
                 {
                     options.Rate[record.Name] = limit;
                 }

@@ -111,6 +111,36 @@ public sealed class LimitsRefresherTests
         Assert.Empty(inForce.Current.Concurrency);
     }
 
+    /// <summary>
+    /// An outside run: with 100 limits added through the API, a limit configured at a server's start (or one a race of
+    /// PUTs got past the API's cap), named after them, was listed as in force and never applied: 24 jobs ran at once
+    /// under a limit of 2.
+    /// </summary>
+    [Fact]
+    public async Task Seed_MoreLimitsInTheStoreThanTheCap_EveryOneApplies()
+    {
+        for (var i = 0; i < ConveyorLimitsOptions.MaxCount; i++)
+        {
+            await _store.PutLimitAsync(LimitDefinitions.ToRecord($"a{i:000}", new ConcurrencyLimit { Queue = $"q{i}", Max = 3 }, LimitSource.Api), CancellationToken.None);
+            await _store.PutLimitAsync(LimitDefinitions.ToRecord($"a{i:000}", new RateLimit { Queue = $"q{i}", Limit = 3, Period = TimeSpan.FromSeconds(1) }, LimitSource.Api), CancellationToken.None);
+        }
+
+        var (inForce, refresher) = Server(new ConveyorOptions
+        {
+            Limits =
+            {
+                Concurrency = { ["zzz"] = new() { Queue = "imports", Max = 2 } },
+                Rate = { ["zzz"] = new() { Queue = "partner", Limit = 2, Period = TimeSpan.FromSeconds(1) } },
+            },
+        });
+        await refresher.SeedAsync(CancellationToken.None);
+
+        Assert.Equal(ConveyorLimitsOptions.MaxCount + 1, inForce.Current.Concurrency.Count);
+        Assert.Equal(2, inForce.Current.Concurrency["zzz"].Max);
+        Assert.Equal(ConveyorLimitsOptions.MaxCount + 1, inForce.Current.Rate.Count);
+        Assert.Equal(2, inForce.Current.Rate["zzz"].Limit);
+    }
+
     [Fact]
     public async Task Refresh_AnInvalidRecordInTheStore_IsLeftOut()
     {
