@@ -23,7 +23,9 @@ internal static class PostgresFaults
     /// </remarks>
     public static bool MayLeaveIdleConnectionsBroken(Exception exception) => exception switch
     {
-        PostgresException { SqlState: var state } => state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03",
+        // 25006: the connection is to a server that is read-only now (a standby, or a primary demoted by a failover): the
+        // pool's other connections to it are no better, and new ones may reach the primary of a multi-host string.
+        PostgresException { SqlState: var state } => state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03" or "25006",
         IOException or SocketException => true,
         { InnerException: { } inner } => MayLeaveIdleConnectionsBroken(inner),
         _ => false,
@@ -42,7 +44,9 @@ internal static class PostgresFaults
     /// insufficient resources, 57P01–57P05 (shutdown, crash, cannot connect now, idle session timeout), 57014 and 55P03 (a
     /// statement_timeout or lock_timeout ran out: a busy server, not a wrong statement), 40001/40P01 (serialization
     /// failure, deadlock: try again), 58 system error (an I/O error of the server's own files) and XX internal error
-    /// (a full disk also shows as <c>XX000 could not write init file</c> at every new connection). None of these is the
+    /// (a full disk also shows as <c>XX000 could not write init file</c> at every new connection), and 25006 read-only
+    /// transaction (a multi-host connection string without <c>Target Session Attributes=primary</c> reached a standby
+    /// while the primary was down: a failover under way, not the statement's fault). None of these is the
     /// statement's fault: taken as the statement's own, an acknowledgement was dropped as refused and its job, whose
     /// handler had succeeded, ran again once its lease ran out.
     /// </summary>
@@ -51,7 +55,7 @@ internal static class PostgresFaults
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState.StartsWith("58", StringComparison.Ordinal)
         || sqlState.StartsWith("XX", StringComparison.Ordinal)
-        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03"
+        || sqlState is "57P01" or "57P02" or "57P03" or "57P04" or "57P05" or "57014" or "55P03" or "25006"
         || IsConflict(sqlState);
 
     /// <summary>

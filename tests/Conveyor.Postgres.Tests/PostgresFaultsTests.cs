@@ -32,6 +32,21 @@ public sealed class PostgresFaultsTests
     public void TimeoutOfABusyServer_IsAnOutage_SoABatchIsTriedAgainWhole(string sqlState, string message) =>
         Assert.True(PostgresFaults.IsUnavailable(new PostgresException(message, "ERROR", "ERROR", sqlState)));
 
+    /// <summary>
+    /// An outside run: a multi-host connection string without Target Session Attributes=primary reached the standby
+    /// while the primary was down; 122 of 126 creates answered 500, and refused progress and acknowledgements ran 36 jobs
+    /// twice.
+    /// </summary>
+    [Fact]
+    public void AReadOnlyServer_AsAStandbyReachedDuringAFailover_IsAnOutage_AndItsIdleConnectionsAreDropped()
+    {
+        var readOnly = new PostgresException("cannot execute INSERT in a read-only transaction", "ERROR", "ERROR", "25006");
+
+        Assert.True(PostgresFaults.IsUnavailable(readOnly));
+        Assert.True(PostgresFaults.MayLeaveIdleConnectionsBroken(readOnly));
+        Assert.StartsWith("PostgreSQL could not be reached or did not answer", PostgresFaults.Wrap(readOnly).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("XX000", "could not write init file")]
     [InlineData("58030", "could not write to file \"base/16384/2619\": No space left on device")]
