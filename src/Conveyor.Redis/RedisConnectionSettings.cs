@@ -23,6 +23,18 @@ internal static class RedisConnectionSettings
     public static ConfigurationOptions Create(string configuration)
     {
         var options = ConfigurationOptions.Parse(configuration);
+
+        // StackExchange.Redis takes any word for a server: '127.0.0.1:notaport,,=' had a server start and try '=:6379'
+        // until its start timeout, where the setting is plainly wrong.
+        foreach (var endpoint in options.EndPoints)
+        {
+            if (endpoint is System.Net.DnsEndPoint { Host: var host } && Uri.CheckHostName(host) == UriHostNameType.Unknown)
+            {
+                throw new ArgumentException(
+                    $"Conveyor:Redis:Configuration names '{host}' as a Redis server, which is not a host name or an address: " +
+                    "expected servers as host:port and options as name=value, separated by commas (e.g. 127.0.0.1:6379,password=…).");
+            }
+        }
         if (!configuration.Contains("abortConnect", StringComparison.OrdinalIgnoreCase))
         {
             // Keep reconnecting in the background instead of failing for good when Redis is down at start.

@@ -37,6 +37,19 @@ internal static class RedisFailures
         _ => false,
     };
 
+    /// <summary>
+    /// Redis refused the connection's AUTH (a wrong password or user): StackExchange.Redis reports it as a connection
+    /// failure of that type, or names it in the failure of the first command when it keeps reconnecting.
+    /// </summary>
+    public static bool IsAuthenticationFailure(Exception exception) => exception switch
+    {
+        RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } => true,
+        RedisConnectionException connection => connection.Message.Contains("AuthenticationFailure", StringComparison.Ordinal)
+            || (connection.InnerException is { } inner && IsAuthenticationFailure(inner)),
+        RedisServerException server => server.Message.StartsWith("WRONGPASS", StringComparison.Ordinal) || server.Message.StartsWith("NOAUTH", StringComparison.Ordinal),
+        _ => false,
+    };
+
     public static JobStoreUnavailableException Unavailable(Exception exception) =>
         new($"Redis is unavailable: {exception.Message}", exception);
 

@@ -108,6 +108,13 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
             await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (RedisFailures.IsAuthenticationFailure(e))
+        {
+            // Waiting does not mend a wrong password or user: the start fails at once, saying so, instead of after its
+            // timeout with advice to start without the store.
+            throw new InvalidOperationException(
+                "Redis refused the credentials of Conveyor:Redis:Configuration (its user= and password=): " + e.Message, e);
+        }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
             throw RedisFailures.Unavailable(e);

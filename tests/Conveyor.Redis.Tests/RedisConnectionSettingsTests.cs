@@ -26,6 +26,26 @@ public sealed class RedisConnectionSettingsTests
         Assert.InRange(dueAt300, 100, 900);
     }
 
+    /// <summary>An outside run: '127.0.0.1:notaport,,=' had a server try to reach '=:6379' until its start timeout.</summary>
+    [Theory]
+    [InlineData("127.0.0.1:notaport,,=")]
+    [InlineData("redis host:6379")]
+    public void Create_AServerThatIsNotAHostOrAnAddress_IsRefusedNamingIt(string configuration)
+    {
+        var error = Assert.Throws<ArgumentException>(() => RedisConnectionSettings.Create(configuration));
+
+        Assert.StartsWith("Conveyor:Redis:Configuration names '", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a host name or an address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379")]
+    [InlineData("localhost:6379,password=secret,abortConnect=false")]
+    [InlineData("redis-0.redis.svc.cluster.local:6379,redis-1.redis.svc.cluster.local")]
+    [InlineData("[::1]:6379")]
+    public void Create_ServersAsHostsOrAddresses_AreTaken(string configuration) =>
+        Assert.NotEmpty(RedisConnectionSettings.Create(configuration).EndPoints);
+
     [Fact]
     public void Create_ChecksTheConnectionOftenEnough_ForAttemptsToHappenWhenDue()
     {
