@@ -75,6 +75,45 @@ public sealed class LayoutTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task EveryPage_FitsAPhoneOf320Pixels_OnlyItsTablesScrollSideways()
+    {
+        // A server of its own, with one of everything a page shows.
+        await using var server = await DashboardServer.StartAsync();
+        var jobId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/jobs", """{"type":"report:generate","queue":"emails","payload":{"rows":100}}"""))
+            .RootElement.GetProperty("job_id").GetString()!;
+        var batchId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/batches", """{"jobs": [{"type": "report:generate"}]}"""))
+            .RootElement.GetProperty("batch_id").GetString()!;
+        var workflowId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/workflows", """
+            {"name": "month-end", "steps": [{"name": "close", "job": {"type": "report:generate"}}, {"name": "report", "job": {"type": "report:generate"}, "after": ["close"]}]}
+            """)).RootElement.GetProperty("workflow_id").GetString()!;
+        await server.SendAsync(HttpMethod.Put, "/schedules/report:nightly", """{"cron":"30 2 * * *","time_zone":"Europe/Berlin","job_type":"report:generate","queue":"default"}""");
+        using var browser = Browser.Start(320, 640);
+        if (browser is null)
+        {
+            return;
+        }
+
+        browser.OpenDashboard(server, DashboardServer.OperatorKey);
+        // Each page's own element, one the page before it does not have: the page is drawn when it shows.
+        foreach (var (hash, drawn) in new[]
+        {
+            ("#/overview", "tr[data-queue=emails]"),
+            ("#/jobs", "tr[data-job-id]"),
+            ("#/jobs/" + jobId, "[data-field=status]"),
+            ("#/batches", "#batch-id"),
+            ("#/batches/" + batchId, "[data-field=counts]"),
+            ("#/workflows", $"#batch-list tr[data-batch-id='{workflowId}']"),
+            ("#/workflows/" + workflowId, "tr[data-step=report]"),
+            ("#/schedules", "tr[data-schedule='report:nightly']"),
+        })
+        {
+            browser.Driver.Navigate().GoToUrl(server.DashboardUrl + hash);
+            browser.Find(By.CssSelector(drawn));
+            Fits(browser, hash + " at 320 px");
+        }
+    }
+
+    [Fact]
     public async Task TheLongestNamesTheApiAllows_KeepEveryListTableInsideItsBox_AndItsActionsOnScreen_At1280Pixels()
     {
         // A server of its own: these names would show in the shared one's lists and screenshots.
@@ -206,7 +245,7 @@ public sealed class LayoutTests(DashboardFixture fixture)
         browser.Screenshot("job-detail-dark");
     }
 
-    private static bool Fits(Browser browser)
+    private static bool Fits(Browser browser, string page = "")
     {
         var overflow = (string)browser.Script("""
             const width = document.documentElement.clientWidth;
@@ -214,7 +253,7 @@ public sealed class LayoutTests(DashboardFixture fixture)
             return [...document.querySelectorAll("body *")].filter(e => !e.closest(".scroll") && e.getBoundingClientRect().right > width + 1)
               .slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)).join(", ") || `? scrollWidth ${document.documentElement.scrollWidth}, clientWidth ${width}, innerWidth ${innerWidth}, body ${document.body.scrollWidth}, scroll boxes ${[...document.querySelectorAll(".scroll")].map(e => Math.round(e.getBoundingClientRect().right) + "/" + e.scrollWidth).join(" ")}`;
             """)!;
-        Assert.True(overflow.Length == 0, "wider than the window: " + overflow);
+        Assert.True(overflow.Length == 0, page + " wider than the window: " + overflow);
         return true;
     }
 
