@@ -52,6 +52,13 @@ async function show(focus) {
 
 window.addEventListener("hashchange", () => { clearNotice(); show(true); });
 
+// The router reads the hash, so following "#main" would open the Overview and drop the page's filters: the skip link
+// moves the focus to the page's content itself and leaves the address as it is.
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 const keyInput = document.getElementById("key");
 keyInput.value = apiKey();
 document.getElementById("key-form").addEventListener("submit", async (event) => {

@@ -3,7 +3,7 @@
 // Everything comes from the Jobs API (GET /batches/{id}, GET /workflows/{id}, GET /jobs?batch_id=, POST /batches/{id}/cancel).
 import { call, query, settings } from "./api.js";
 import { append, badge, batchHref, cut, h, jobHref, number, replaceChildren, time } from "./dom.js";
-import { actionButton, passing, showOutage } from "./ui.js";
+import { actionButton, keepFocus, passing, showOutage } from "./ui.js";
 
 const idPattern = /^batch_[0-9a-f]{32}$/;
 
@@ -76,9 +76,8 @@ export async function renderBatch(view, role, id, tenant) {
       last = json;
       replaceChildren(title, workflow ? "Workflow " : "Batch ", workflow && workflow.name ? workflow.name + " " : "", h("span", { class: "mono" }, id));
       document.title = title.textContent + " · Conveyor dashboard";
-      const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      replaceChildren(body, ...detail(batch, workflow));
-      if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
+      // Cancel goes with the running state it needs: the focus goes to the heading, above the new status.
+      keepFocus(body, () => replaceChildren(body, ...detail(batch, workflow)), () => title);
     }
     clearTimeout(timer);
     // While the batch runs, follow it (a plain batch's members are read again too).
@@ -107,7 +106,10 @@ export async function renderBatch(view, role, id, tenant) {
       actionButton("Cancel", async () => {
         await call("POST", "/batches/" + encodeURIComponent(id) + "/cancel" + scope);
         return `${workflow ? "Workflow" : "Batch"} ${id} cancelled: its jobs that had not started are cancelled, running ones asked to stop.`;
-      }, { done: reload, danger: true, confirm: `Cancel ${workflow ? "workflow" : "batch"} ${id}? Its jobs that have not started are cancelled; its complete callback still runs.` }));
+      }, {
+        done: reload, danger: true, confirmLabel: `Cancel ${workflow ? "workflow" : "batch"}`,
+        confirm: `Cancel ${workflow ? "workflow" : "batch"} ${id}? Its jobs that have not started are cancelled; its complete callback still runs.`,
+      }));
     const facts = h("dl", { class: "facts" },
       fact("Status", h("span", { "data-field": "status" }, badge(batch.status))),
       fact("Tenant", batch.tenant),
@@ -161,7 +163,7 @@ export async function renderBatch(view, role, id, tenant) {
   }
 
   function memberList() {
-    const more = members.cursor ? h("button", { type: "button", "data-action": "more", onclick: async () => {
+    const more = members.cursor ? h("button", { type: "button", "data-action": "more", "data-focus-key": "more", onclick: async () => {
       try { await loadMembers(); } catch (e) { body.prepend(h("p", { class: "error-box panel", role: "alert" }, e.message)); return; }
       last = "";
       await load();

@@ -4,6 +4,7 @@
 import { call, query, settings } from "./api.js";
 import { append, badge, batchHref, cut, h, number, replaceChildren, time, workflowHref } from "./dom.js";
 import { renderBatchLookup } from "./batch.js";
+import { focusIn, refocus } from "./ui.js";
 
 const batchStatuses = ["RUNNING", "SUCCESS", "COMPLETED", "CANCELLED"];
 
@@ -28,7 +29,7 @@ export async function renderBatches(view, role, params, kind) {
     pager,
     list);
 
-  async function load() {
+  async function load(before = focusIn(view)) {
     list.setAttribute("aria-busy", "true");
     try {
       const answer = await call("GET", "/" + kind + query({ ...filter, tenant: everyTenant ? "*" : filter.tenant, limit, cursor: page.cursors[page.index] }));
@@ -41,6 +42,7 @@ export async function renderBatches(view, role, params, kind) {
     } finally {
       list.removeAttribute("aria-busy");
     }
+    refocus(view, before);
   }
 
   function renderList() {
@@ -79,18 +81,18 @@ export async function renderBatches(view, role, params, kind) {
   function renderPager() {
     const prev = h("button", { type: "button", "data-page": "previous", disabled: page.index === 0 }, "← Previous");
     const next = h("button", { type: "button", "data-page": "next", disabled: !page.next }, "Next →");
-    prev.addEventListener("click", () => { page.index--; load().then(() => pager.querySelector('[data-page="previous"]').focus()); });
+    prev.addEventListener("click", () => { page.index--; load(null).then(() => pager.querySelector('[data-page="previous"]').focus()); });
     next.addEventListener("click", () => {
       page.cursors[page.index + 1] = page.next;
       page.index++;
-      load().then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
+      load(null).then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
     });
     const first = page.index * limit + 1;
     replaceChildren(pager, prev, next,
       h("span", { id: "page-info", "aria-live": "polite" },
         page.items.length ? `Page ${page.index + 1}: ${noun} ${number.format(first)}–${number.format(first + page.items.length - 1)}${page.next ? "" : " (last page)"}` : ""),
       h("span", { class: "spacer" }),
-      h("button", { type: "button", onclick: load }, "Refresh"));
+      h("button", { type: "button", "data-focus-key": "refresh", onclick: () => load() }, "Refresh"));
   }
 
   await load();

@@ -11,8 +11,12 @@ export async function runBulk(container, action, target) {
   const bar = h("progress", { max: target.ids ? target.ids.length : 1, "aria-label": "Bulk progress" });
   if (target.ids) bar.value = 0;
   const text = h("span", { "data-bulk-progress": "" }, "Starting…");
-  const stopButton = h("button", { type: "button", onclick: () => { stop = true; stopButton.disabled = true; } }, "Stop");
+  // aria-disabled once pressed, not disabled: a disabled button drops the keyboard focus to the page.
+  const stopButton = h("button", { type: "button", onclick: () => { stop = true; stopButton.setAttribute("aria-disabled", "true"); } }, "Stop");
+  const hadFocus = container.contains(document.activeElement);
   replaceChildren(container, h("div", { class: "toolbar", role: "status", "aria-live": "polite" }, h("strong", {}, `Bulk ${action}:`), bar, text, stopButton));
+  // The button that started the run is gone: the focus goes to Stop, the one control left while it runs.
+  if (hadFocus) stopButton.focus();
   const totals = { matched: 0, applied: 0, skipped: 0 };
   const show = () => {
     text.textContent = `${number.format(totals.matched)} matched, ${number.format(totals.applied)} ${past[action]}, ${number.format(totals.skipped)} skipped`;

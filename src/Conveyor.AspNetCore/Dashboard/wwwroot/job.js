@@ -2,7 +2,7 @@
 // result and the actions its state allows (and a signal for a job that waits for one).
 import { call, fetchWithKey, JsonText, needsKey, settings } from "./api.js";
 import { allowed, append, badge, batchHref, between, bounded, cut, duration, h, isWebAddress, jobHref, replaceChildren, time } from "./dom.js";
-import { actionButton, notify, passing, saveFile, showOutage } from "./ui.js";
+import { actionButton, keepFocus, notify, passing, saveFile, showOutage } from "./ui.js";
 
 const payloadLimit = 64 * 1024;
 const resultLimit = 8 * 1024;
@@ -51,9 +51,9 @@ export async function renderJob(view, role, id, tenant) {
     const json = JSON.stringify([job, steps]);
     if (json !== last) {
       last = json;
-      const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-      replaceChildren(body, ...detail(job, steps, tenant, load, draft));
-      if (focused) body.querySelector(`[data-action="${focused}"]`)?.focus();
+      // An action the job's new state no longer allows (Retry once retried) hands the focus to the first that it does.
+      keepFocus(body, () => replaceChildren(body, ...detail(job, steps, tenant, load, draft)),
+        () => body.querySelector("[role=group] [data-focus-key]") || view.querySelector("h1"));
     }
     clearTimeout(timer);
     // While the job can still change, follow it.
@@ -80,7 +80,7 @@ function detail(job, steps, tenant, reload, draft) {
       await act("DELETE", "");
       location.hash = "#/jobs";
       return `Job ${job.job_id} deleted.`;
-    }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.` }) : null);
+    }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.`, confirmLabel: "Delete job" }) : null);
 
   const traceId = job.trace_id;
   const facts = h("dl", { class: "facts" },
@@ -207,8 +207,8 @@ function awaitedSignals(steps) {
 
 /** POST /jobs/{id}/signals/{name} with the payload as typed (empty sends null), in the job's tenant. */
 function signalForm(job, waiting, act, reload, draft) {
-  const name = h("input", { id: "signal-name", name: "signal-name", value: draft.name ?? waiting[0], required: true, spellcheck: "false", autocomplete: "off", size: 24 });
-  const payload = h("textarea", { id: "signal-payload", name: "signal-payload", rows: 3, spellcheck: "false", placeholder: "{\"approved\": true}", value: draft.payload });
+  const name = h("input", { id: "signal-name", name: "signal-name", "data-focus-key": "signal-name", value: draft.name ?? waiting[0], required: true, spellcheck: "false", autocomplete: "off", size: 24 });
+  const payload = h("textarea", { id: "signal-payload", name: "signal-payload", "data-focus-key": "signal-payload", rows: 3, spellcheck: "false", placeholder: "{\"approved\": true}", value: draft.payload });
   name.addEventListener("input", () => { draft.name = name.value; });
   payload.addEventListener("input", () => { draft.payload = payload.value; });
   const send = actionButton("Send signal", async () => {

@@ -1,7 +1,7 @@
 // Jobs: a list per state with filters, cursor paging, search by id, and bulk actions on the selection or the filter.
 import { call, query, settings } from "./api.js";
 import { append, badge, cut, h, jobHref, number, replaceChildren, statuses, time } from "./dom.js";
-import { confirmAction, notify } from "./ui.js";
+import { confirmAction, focusIn, notify, refocus } from "./ui.js";
 import { runBulk } from "./bulk.js";
 
 const filterNames = ["status", "queue", "type", "tenant", "error", "created_after", "created_before"];
@@ -26,7 +26,8 @@ export async function renderJobs(view, role, params) {
     pager,
     list);
 
-  async function load() {
+  /** Reads the page again; the focused control keeps the focus (or its replacement, as ui.js keepFocus). */
+  async function load(before = focusIn(view)) {
     list.setAttribute("aria-busy", "true");
     try {
       const answer = await listJobs({ ...filter, tenant: tenantScope(role, filter), limit, cursor: page.cursors[page.index] });
@@ -41,6 +42,8 @@ export async function renderJobs(view, role, params) {
     } finally {
       list.removeAttribute("aria-busy");
     }
+    // A bulk button the emptied selection disabled hands the focus to the bulk panel around it.
+    refocus(view, before, () => (bulk && before.key && before.key.startsWith("bulk:") ? bulk : null));
   }
 
   function renderList() {
@@ -50,8 +53,13 @@ export async function renderJobs(view, role, params) {
     }
     const showTenant = page.jobs.some((j) => j.tenant);
     const all = settings.readOnly ? null : h("input", {
-      type: "checkbox", id: "select-page", "aria-label": "Select every job on this page",
-      onchange: (e) => { for (const j of page.jobs) e.target.checked ? selected.add(j.job_id) : selected.delete(j.job_id); renderList(); renderBulk(); },
+      type: "checkbox", id: "select-page", "aria-label": "Select every job on this page", "data-focus-key": "select-page",
+      // The rows' boxes are ticked where they are: drawing the table again would drop the focus from this box.
+      onchange: (e) => {
+        for (const j of page.jobs) e.target.checked ? selected.add(j.job_id) : selected.delete(j.job_id);
+        for (const box of list.querySelectorAll("input[data-select]")) box.checked = e.target.checked;
+        renderBulk();
+      },
     });
     if (all) all.checked = page.jobs.every((j) => selected.has(j.job_id));
     replaceChildren(list, h("div", { class: "scroll" }, h("table", { "data-page": page.index + 1 },
@@ -71,8 +79,13 @@ export async function renderJobs(view, role, params) {
     const why = j.snoozed_reason ? h("span", { class: "muted" }, "waiting: " + j.snoozed_reason)
       : lastError ? h("div", { class: "err", title: lastError.message }, (lastError.exception_type ? lastError.exception_type + ": " : "") + lastError.message) : "";
     const box = settings.readOnly ? null : h("input", {
-      type: "checkbox", "aria-label": "Select job " + j.job_id, "data-select": j.job_id,
-      onchange: (e) => { e.target.checked ? selected.add(j.job_id) : selected.delete(j.job_id); renderBulk(); },
+      type: "checkbox", "aria-label": "Select job " + j.job_id, "data-select": j.job_id, "data-focus-key": "select:" + j.job_id,
+      onchange: (e) => {
+        e.target.checked ? selected.add(j.job_id) : selected.delete(j.job_id);
+        const all = list.querySelector("#select-page");
+        if (all) all.checked = page.jobs.every((job) => selected.has(job.job_id));
+        renderBulk();
+      },
     });
     if (box) box.checked = selected.has(j.job_id);
     return h("tr", { "data-job-id": j.job_id, "data-status": j.status },
@@ -91,18 +104,18 @@ export async function renderJobs(view, role, params) {
   function renderPager() {
     const prev = h("button", { type: "button", "data-page": "previous", disabled: page.index === 0 }, "← Previous");
     const next = h("button", { type: "button", "data-page": "next", disabled: !page.next }, "Next →");
-    prev.addEventListener("click", () => { page.index--; load().then(() => pager.querySelector('[data-page="previous"]').focus()); });
+    prev.addEventListener("click", () => { page.index--; load(null).then(() => pager.querySelector('[data-page="previous"]').focus()); });
     next.addEventListener("click", () => {
       page.cursors[page.index + 1] = page.next;
       page.index++;
-      load().then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
+      load(null).then(() => (page.next ? pager.querySelector('[data-page="next"]') : pager.querySelector('[data-page="previous"]')).focus());
     });
     const first = page.index * limit + 1;
     replaceChildren(pager, prev, next,
       h("span", { id: "page-info", "aria-live": "polite" },
         page.jobs.length ? `Page ${page.index + 1}: jobs ${number.format(first)}–${number.format(first + page.jobs.length - 1)}${page.next ? "" : " (last page)"}` : ""),
       h("span", { class: "spacer" }),
-      h("button", { type: "button", onclick: load }, "Refresh"));
+      h("button", { type: "button", "data-focus-key": "refresh", onclick: () => load() }, "Refresh"));
   }
 
   function renderBulk() {
@@ -110,11 +123,17 @@ export async function renderJobs(view, role, params) {
     const ids = [...selected];
     const describe = describeFilter(filter);
     const act = (action, label, scope) => h("button", {
-      type: "button", class: action === "delete" ? "danger" : null, "data-bulk": `${action}-${scope}`,
+      type: "button", class: action === "delete" ? "danger" : null, "data-bulk": `${action}-${scope}`, "data-focus-key": `bulk:${action}-${scope}`,
       disabled: scope === "selection" && ids.length === 0,
       onclick: async () => {
+        const verb = action[0].toUpperCase() + action.slice(1);
+        const jobs = `${ids.length} job${ids.length === 1 ? "" : "s"}`;
         const what = scope === "selection" ? `${ids.length} selected job${ids.length === 1 ? "" : "s"}` : `every job matching ${describe}`;
-        if (!(await confirmAction(`${action[0].toUpperCase()}${action.slice(1)} ${what}?`, label))) return;
+        // The confirming button says what it does, and the other is not "Cancel": on Cancel's question that would
+        // leave two buttons named Cancel.
+        if (!(await confirmAction(`${verb} ${what}?`, scope === "selection" ? `${verb} ${jobs}` : `${verb} every matching job`, "Back"))) return;
+        // The button is replaced by the progress line while the batches run; the focus comes back to it after.
+        const before = focusIn(view);
         bulk.dataset.running = "true";
         try {
           const tenant = tenantScope(role, filter);
@@ -124,7 +143,7 @@ export async function renderJobs(view, role, params) {
           notify(e.message, true);
         } finally {
           delete bulk.dataset.running;
-          await load();
+          await load(before);
         }
       },
     }, label);

@@ -112,11 +112,7 @@ function renderQueues(section, queues, refresh) {
         await call("POST", `/queues/${encodeURIComponent(q.name)}/${q.paused ? "resume" : "pause"}`);
         return `Queue ${q.name} ${q.paused ? "resumed" : "paused"}.`;
       },
-      { done: refresh, name: q.paused ? "resume" : "pause" }))));
-  for (const row of rows) {
-    const button = row.querySelector("button");
-    if (button) button.dataset.focusKey = "queue:" + row.dataset.queue;
-  }
+      { done: refresh, name: q.paused ? "resume" : "pause", key: "queue:" + q.name }))));
   replaceChildren(section,
     h("h2", { id: "queues-title" }, "Queues"),
     queues.length === 0 ? h("p", {}, "No queues yet.") : h("div", { class: "scroll" }, h("table", { class: "counts" },

@@ -3,13 +3,14 @@
 // column; its actions and links name the schedule's tenant.
 import { call, query } from "./api.js";
 import { append, badge, cron, cut, h, replaceChildren, time } from "./dom.js";
-import { actionButton } from "./ui.js";
+import { actionButton, keepFocus } from "./ui.js";
 
 export async function renderSchedules(view, role) {
   const everyTenant = role === "operator";
   const table = h("div", {});
   const more = h("div", { class: "toolbar" });
-  append(view, h("h1", {}, "Schedules"), table, more);
+  const heading = h("h1", {}, "Schedules");
+  append(view, heading, table, more);
   const schedules = [];
   let cursor = null;
 
@@ -33,17 +34,23 @@ export async function renderSchedules(view, role) {
   }
 
   function render() {
+    // Pause and Trigger now draw the table again: the focus stays on the schedule's button (Pause becomes Resume).
+    keepFocus(view, draw, () => heading);
+  }
+
+  function draw() {
     replaceChildren(table, schedules.length === 0 ? h("p", { class: "panel" }, "No schedules.") : h("div", { class: "scroll" }, h("table", {},
       h("caption", { class: "sr-only" }, "Recurring schedules"),
       h("thead", {}, h("tr", {}, [...(everyTenant ? ["tenant"] : []), "schedule", "cron / time zone", "job type / queue", "state", "next fires", "last run", ""].map((c) =>
         h("th", { scope: "col" }, c === "" ? h("span", { class: "sr-only" }, "actions") : c)))),
       h("tbody", {}, schedules.map(row)))));
-    replaceChildren(more, cursor ? h("button", { type: "button", onclick: () => load(false) }, "Load more") : null);
+    replaceChildren(more, cursor ? h("button", { type: "button", "data-focus-key": "more", onclick: () => load(false) }, "Load more") : null);
   }
 
   function row(s) {
     const inTenant = everyTenant ? "?tenant=" + encodeURIComponent(s.tenant) : "";
     const path = "/schedules/" + encodeURIComponent(s.name);
+    const key = `schedule:${s.tenant}:${s.name}:`;
     return h("tr", { "data-schedule": s.name },
       everyTenant ? h("td", {}, cut(s.tenant)) : null,
       h("th", { scope: "row" }, cut(s.name), s.source === "code" ? h("div", { class: "muted" }, "from code or configuration") : null),
@@ -59,11 +66,11 @@ export async function renderSchedules(view, role) {
         actionButton(s.paused ? "Resume" : "Pause", async () => {
           await call("POST", `${path}/${s.paused ? "resume" : "pause"}${inTenant}`);
           return `Schedule ${s.name} ${s.paused ? "resumed" : "paused"}.`;
-        }, { done: reloadAll, name: s.paused ? "resume" : "pause" }),
+        }, { done: reloadAll, name: s.paused ? "resume" : "pause", key: key + "pause" }),
         actionButton("Trigger now", async () => {
           const created = await call("POST", `${path}/trigger${inTenant}`);
           return `Schedule ${s.name} enqueued job ${created.job_id}.`;
-        }, { done: reloadAll, name: "trigger" })));
+        }, { done: reloadAll, name: "trigger", key: key + "trigger" })));
   }
 
   await load(true);

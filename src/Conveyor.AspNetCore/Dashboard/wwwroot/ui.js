@@ -48,13 +48,17 @@ export function saveFile(blob, fileName) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
-/** Asks before a destructive action with a modal dialog (keyboard: Enter confirms, Escape cancels). Resolves to true or false. */
-export function confirmAction(question, confirmLabel) {
+/**
+ * Asks before a destructive action with a modal dialog (keyboard: Enter confirms, Escape dismisses). Resolves to true
+ * or false. confirmLabel says what the acting button does ("Cancel 1 job"); dismissLabel must not be a word of it: a
+ * question "Cancel 1 job?" with two buttons named Cancel leaves a screen reader's user guessing which one acts.
+ */
+export function confirmAction(question, confirmLabel, dismissLabel = "Back") {
   return new Promise((resolve) => {
     const dialog = h("dialog", { "aria-labelledby": "confirm-text" },
       h("p", { id: "confirm-text" }, question),
       h("form", { method: "dialog", class: "buttons" },
-        h("button", { value: "cancel", type: "submit" }, "Cancel"),
+        h("button", { value: "dismiss", type: "submit", "data-dismiss": "" }, dismissLabel),
         h("button", { value: "ok", type: "submit", class: "primary", "data-confirm": "" }, confirmLabel)));
     dialog.addEventListener("close", () => { resolve(dialog.returnValue === "ok"); dialog.remove(); });
     append(document.body, dialog);
@@ -63,24 +67,61 @@ export function confirmAction(question, confirmLabel) {
   });
 }
 
-/** A button that runs an API action, shows its outcome, and calls done() afterwards; none in read-only mode. */
-export function actionButton(label, action, { done, danger = false, confirm, title, name } = {}) {
+/**
+ * A button that runs an API action, shows its outcome, and calls done() afterwards; none in read-only mode. While the
+ * action runs the button is aria-disabled, not disabled: a disabled button loses the keyboard focus to the page.
+ * confirm: the question to ask first, confirmLabel the confirming button's name (the label by default). key: its
+ * data-focus-key, which its replacement keeps when the page is drawn again (keepFocus); name by default.
+ */
+export function actionButton(label, action, { done, danger = false, confirm, confirmLabel, title, name, key } = {}) {
   if (settings.readOnly) return null;
-  const button = h("button", { type: "button", class: danger ? "danger" : null, title, "data-action": name || label.toLowerCase() }, label);
+  const actionName = name || label.toLowerCase();
+  const button = h("button", { type: "button", class: danger ? "danger" : null, title, "data-action": actionName, "data-focus-key": key || actionName }, label);
   button.addEventListener("click", async () => {
-    if (confirm && !(await confirmAction(confirm, label))) return;
-    button.disabled = true;
+    if (button.getAttribute("aria-disabled") === "true") return;
+    if (confirm && !(await confirmAction(confirm, confirmLabel || label))) return;
+    button.setAttribute("aria-disabled", "true");
     try {
       const message = await action();
       if (message) notify(message);
     } catch (e) {
       notify(e.message, true);
     } finally {
-      button.disabled = false;
+      button.removeAttribute("aria-disabled");
       if (done) await done();
     }
   });
   return button;
+}
+
+/**
+ * Draws container again without losing the keyboard focus to the page: when the focused element was inside and is
+ * gone, its replacement (the element of the same data-focus-key) is focused; when a control with a key has none (an
+ * action the new state no longer allows, a button now disabled), what fallback() returns (a heading, say; made
+ * focusable).
+ */
+export function keepFocus(container, draw, fallback) {
+  const before = focusIn(container);
+  draw();
+  refocus(container, before, fallback);
+}
+
+/** The focused element when it is inside container, for refocus() after an asynchronous redraw; else null. */
+export function focusIn(container) {
+  const active = document.activeElement;
+  return active && active !== document.body && container.contains(active) ? { element: active, key: active.dataset.focusKey } : null;
+}
+
+/** keepFocus's second half: before is what focusIn(container) answered before the redraw. */
+export function refocus(container, before, fallback) {
+  if (!before || (before.element.isConnected && document.activeElement === before.element)) return;
+  if (document.activeElement && document.activeElement !== document.body) return; // the user has moved on meanwhile
+  if (!before.key) return;
+  const again = container.querySelector(`[data-focus-key="${CSS.escape(before.key)}"]`);
+  const target = again && !again.disabled ? again : fallback ? fallback() : null;
+  if (!target) return;
+  if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.tabIndex = -1;
+  target.focus();
 }
 
 /**
