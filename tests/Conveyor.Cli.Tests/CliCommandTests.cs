@@ -180,6 +180,57 @@ public sealed class CliCommandTests : IAsyncLifetime
         Assert.Contains("'parkd'", created.Error, StringComparison.Ordinal);
     }
 
+    // An outside run froze Redis while enqueueing: 2 of 7 creates answered 503 and were stored and ran all the same, and
+    // a script repeating on exit code 1 could not send the key the 503 told it to repeat with.
+    [Fact]
+    public async Task JobsEnqueue_WithAnIdempotencyKey_SendsIt_AndARepeatAnswersTheSameJob()
+    {
+        var sent = new List<string?>();
+        _server.Answer = (request, response) =>
+        {
+            if (request.Method == HttpMethod.Post)
+            {
+                sent.Add(request.Headers.TryGetValues("Idempotency-Key", out var values) ? string.Join(",", values) : null);
+            }
+
+            return response;
+        };
+
+        var first = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--idempotency-key", "import-2026-12-06", "--json");
+        var repeat = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--idempotency-key", "import-2026-12-06", "--json");
+        var other = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 8}""", "--idempotency-key", "import-2026-12-06");
+        var bad = await _server.RunAsync("jobs", "enqueue", "note:archive", "--idempotency-key", "clé");
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.True(repeat.ExitCode == 0, repeat.Error);
+        Assert.Equal(["import-2026-12-06", "import-2026-12-06", "import-2026-12-06"], sent);
+        var id = JsonDocument.Parse(first.Output).RootElement.GetProperty("job_id").GetString();
+        Assert.Equal(id, JsonDocument.Parse(repeat.Output).RootElement.GetProperty("job_id").GetString());
+        var listed = await _server.RunAsync("jobs", "ls", "--json");
+        Assert.Equal(id, Assert.Single(JsonDocument.Parse(listed.Output).RootElement.GetProperty("jobs").EnumerateArray()).GetProperty("job_id").GetString());
+        Assert.Equal(ExitCodes.Refused, other.ExitCode);
+        Assert.Contains("409", other.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+        Assert.Contains("--idempotency-key", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsEnqueue_AnsweredA503ThatMayHaveStoredIt_SaysSoOnASecondLine_UnlessAKeyWasSent()
+    {
+        _server.Answer = (request, response) => request.Method == HttpMethod.Post ? StoreOutage.Answer(request) : response;
+
+        var withoutKey = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""");
+        var withKey = await _server.RunAsync("jobs", "enqueue", "note:archive", "--payload", """{"note_id": 7}""", "--idempotency-key", "k1");
+
+        Assert.Equal((ExitCodes.Refused, ExitCodes.Refused), (withoutKey.ExitCode, withKey.ExitCode));
+        var lines = withoutKey.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("conveyor: POST /jobs: 503", lines[0], StringComparison.Ordinal);
+        Assert.Contains("may have been stored", lines[1], StringComparison.Ordinal);
+        Assert.Contains("--idempotency-key", lines[1], StringComparison.Ordinal);
+        Assert.Single(withKey.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public async Task JobsEnqueue_ReadsThePayloadFromAFile_OrFromStandardInput()
     {

@@ -26,6 +26,12 @@ internal sealed class CliServer : IAsyncDisposable
 
     public Conveyor.Storage.IJobStore Store => _app.Services.GetRequiredService<Conveyor.Storage.IJobStore>();
 
+    /// <summary>
+    /// Sees each answer of the server to the tool (the request, the answer) and gives the one the tool gets instead: a
+    /// test makes the server fail (a 503 from a frozen store) after it did its work, or cancels the run.
+    /// </summary>
+    public Func<HttpRequestMessage, HttpResponseMessage, HttpResponseMessage>? Answer { get; set; }
+
     /// <summary>The address of the Kestrel server (<c>kestrel: true</c>), for the tool run as a process.</summary>
     public Uri Address => new(_app.Urls.First());
 
@@ -71,7 +77,10 @@ internal sealed class CliServer : IAsyncDisposable
     /// <summary>Runs <c>conveyor</c> as in a terminal <paramref name="width"/> columns wide.</summary>
     public async Task<CliRun> RunAtWidthAsync(int width, params string[] args) => await RunAsync("", width, args);
 
-    private async Task<CliRun> RunAsync(string input, int? width, string[] args)
+    /// <summary>Runs <c>conveyor</c> until it exits by itself or <paramref name="cancellationToken"/> is cancelled (Ctrl+C).</summary>
+    public async Task<CliRun> RunUntilCancelledAsync(CancellationToken cancellationToken, params string[] args) => await RunAsync("", width: null, args, cancellationToken);
+
+    private async Task<CliRun> RunAsync(string input, int? width, string[] args, CancellationToken cancellationToken = default)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -81,8 +90,8 @@ internal sealed class CliServer : IAsyncDisposable
             ["CONVEYOR_API_KEY"] = AdminKey,
             ["CONVEYOR_CLI_CONFIG"] = "/nonexistent/conveyor-cli.json",
         };
-        var environment = new CliEnvironment(output, error, new StringReader(input), name => variables.GetValueOrDefault(name), _app.GetTestServer().CreateHandler(), width);
-        var exitCode = await CliApplication.RunAsync(args, environment);
+        var environment = new CliEnvironment(output, error, new StringReader(input), name => variables.GetValueOrDefault(name), new AnsweringHandler(this, _app.GetTestServer().CreateHandler()), width);
+        var exitCode = await CliApplication.RunAsync(args, environment, cancellationToken);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
@@ -114,6 +123,31 @@ internal sealed class CliServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>Sends to the test server and hands its answer to <see cref="CliServer.Answer"/>.</summary>
+internal sealed class AnsweringHandler(CliServer server, HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        return server.Answer is { } answer ? answer(request, response) : response;
+    }
+}
+
+/// <summary>What a server answers when its store does not answer in time (ApiProblems.StoreTimedOut).</summary>
+internal static class StoreOutage
+{
+    public static HttpResponseMessage Answer(HttpRequestMessage request) => new(System.Net.HttpStatusCode.ServiceUnavailable)
+    {
+        RequestMessage = request,
+        Content = new StringContent(
+            request.Method == HttpMethod.Get
+                ? """{"title":"The job store is unavailable.","status":503,"detail":"The redis job store did not answer within 10 s; try again shortly."}"""
+                : """{"title":"The job store is unavailable.","status":503,"detail":"The redis job store did not answer within 10 s; try again shortly (a create or a change may have been stored all the same: repeat a create with its Idempotency-Key)."}""",
+            System.Text.Encoding.UTF8,
+            "application/problem+json"),
+    };
 }
 
 internal sealed record CliRun(int ExitCode, string Output, string Error);

@@ -12,6 +12,8 @@ namespace Conveyor.Cli.Api;
 /// </summary>
 internal sealed class ConveyorApiClient : IDisposable
 {
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http;
 
@@ -36,14 +38,23 @@ internal sealed class ConveyorApiClient : IDisposable
     public Task<JsonElement> PostAsync(string path, string? jsonBody, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, path, jsonBody, cancellationToken);
 
+    /// <summary>A create (<c>POST</c>) with an <c>Idempotency-Key</c> when <paramref name="idempotencyKey"/> is given, so that a repeat answers the first create.</summary>
+    public Task<JsonElement> CreateAsync(string path, string jsonBody, string? idempotencyKey, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, path, jsonBody, cancellationToken, idempotencyKey);
+
     public Task<JsonElement> DeleteAsync(string path, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, path, body: null, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken)
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyKeyHeader, idempotencyKey);
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
@@ -56,11 +67,11 @@ internal sealed class ConveyorApiClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CliException(ExitCodes.Unreachable, $"The server at {BaseAddress} cannot be reached: {e.Message}");
+            throw new CliException(ExitCodes.Unreachable, $"The server at {BaseAddress} cannot be reached: {e.Message}", transient: true);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException(ExitCodes.Unreachable, $"The server at {BaseAddress} did not answer {method} {path} within {RequestTimeout.TotalSeconds:0} s.");
+            throw new CliException(ExitCodes.Unreachable, $"The server at {BaseAddress} did not answer {method} {path} within {RequestTimeout.TotalSeconds:0} s.", transient: true);
         }
 
         using (response)
@@ -95,7 +106,7 @@ internal sealed class ConveyorApiClient : IDisposable
         if (status == HttpStatusCode.NotFound && !HasDetail(body))
         {
             return new CliException(ExitCodes.Unreachable,
-                $"{method} {path}: 404 with no Conveyor answer: is {BaseAddress} the Conveyor server's address, with its path prefix?");
+                $"{method} {path}: 404 with no Conveyor answer: is {BaseAddress} the Conveyor server's address, with its path prefix?", status: 404);
         }
 
         var exitCode = status switch
@@ -104,7 +115,8 @@ internal sealed class ConveyorApiClient : IDisposable
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.Unauthorized,
             _ => ExitCodes.Refused,
         };
-        return new CliException(exitCode, $"{method} {path}: {(int)status} {Describe(body) ?? status.ToString()}");
+        var transient = (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+        return new CliException(exitCode, $"{method} {path}: {(int)status} {Describe(body) ?? status.ToString()}", (int)status, transient);
     }
 
     private static bool HasDetail(string body)

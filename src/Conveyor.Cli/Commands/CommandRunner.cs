@@ -23,6 +23,11 @@ internal static class CommandRunner
             catch (CliException e)
             {
                 await environment.Error.WriteLineAsync($"conveyor: {e.Message}").ConfigureAwait(false);
+                if (e.Hint is not null)
+                {
+                    await environment.Error.WriteLineAsync($"conveyor: {e.Hint}").ConfigureAwait(false);
+                }
+
                 return e.ExitCode;
             }
         });

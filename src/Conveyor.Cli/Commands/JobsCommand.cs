@@ -79,9 +79,23 @@ internal static class JobsCommand
         var type = new Argument<string>("type") { Description = "The job type, e.g. note:archive." };
         var payload = new Option<string>("--payload") { Description = "The payload as JSON, or @file to read it from a file (@- for standard input).", DefaultValueFactory = _ => "{}" };
         var queue = new Option<string?>("--queue") { Description = "The queue; the job type's default when not given." };
-        var command = new Command("enqueue", "Enqueue a job.") { type, payload, queue };
+        var idempotencyKey = new Option<string?>("--idempotency-key")
+        {
+            Description = "Sent as the Idempotency-Key header (1 to 255 visible ASCII characters, a UUID for instance): "
+                + "an enqueue repeated with the same key answers the job the first one stored instead of storing another, "
+                + "so a script may repeat one that failed (a 503, no answer) without running the job twice.",
+        };
+        var command = new Command("enqueue", "Enqueue a job.") { type, payload, queue, idempotencyKey };
         CommandRunner.SetAction(command, options, environment, async (context, cancellationToken) =>
         {
+            var key = context.Parsed.GetValue(idempotencyKey);
+            if (key is not null && !IsIdempotencyKey(key))
+            {
+                // Checked here rather than left to the server: HttpClient refuses a header value outside ASCII before
+                // sending it, which would read as an unreachable server.
+                throw new CliException(ExitCodes.Usage, $"--idempotency-key: give 1 to {MaxIdempotencyKeyLength} visible ASCII characters (no spaces), a UUID for instance.");
+            }
+
             var json = await ReadPayloadAsync(context.Parsed.GetValue(payload)!, context.Environment, cancellationToken).ConfigureAwait(false);
             var body = new Dictionary<string, object?> { ["type"] = context.Parsed.GetValue(type), ["payload"] = json };
             if (context.Parsed.GetValue(queue) is { } q)
@@ -89,7 +103,18 @@ internal static class JobsCommand
                 body["queue"] = q;
             }
 
-            var created = await context.Api.PostAsync("/jobs", JsonSerializer.Serialize(body), cancellationToken).ConfigureAwait(false);
+            JsonElement created;
+            try
+            {
+                created = await context.Api.CreateAsync("/jobs", JsonSerializer.Serialize(body), key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CliException e) when (key is null && e.Status == 503 && e.Message.Contains("may have been stored", StringComparison.Ordinal))
+            {
+                // The server says the job may be stored and run all the same: a script that repeats on exit code 1
+                // would store it a second time, and only a key makes that repeat safe.
+                throw e.WithHint("the job may have been stored and run all the same: check with 'conveyor jobs ls' before enqueueing it again, or enqueue with --idempotency-key KEY and repeat with the same key.");
+            }
+
             if (context.Output.Json)
             {
                 context.Output.WriteJson(created);
@@ -113,6 +138,11 @@ internal static class JobsCommand
         });
         return command;
     }
+
+    private const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>What the server takes as an <c>Idempotency-Key</c>: 1 to 255 characters from '!' to '~'.</summary>
+    private static bool IsIdempotencyKey(string key) => key.Length is > 0 and <= MaxIdempotencyKeyLength && key.All(c => c is >= '!' and <= '~');
 
     internal static async Task<JsonElement> ReadPayloadAsync(string value, CliEnvironment environment, CancellationToken cancellationToken)
     {
