@@ -81,6 +81,73 @@ public sealed class CliDashTests
         Assert.Equal(JsonValueKind.Array, frame.GetProperty("failures").ValueKind);
     }
 
+    // An outside run froze the store under a running dash: the first 503 ended it (exit 1 after 2 frames), where the docs
+    // promise a live view until Ctrl+C.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dash_ARefreshTheServerFails_ShowsTheReason_AndTheViewRecoversWhenItAnswersAgain(bool json)
+    {
+        await using var server = await CliServer.StartAsync();
+        await server.Jobs.EnqueueAsync("note:archive", "{}"u8.ToArray(), new JobOptions { Tenant = "tenant-a", Queue = "critical" });
+        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var requests = 0;
+        server.Answer = (request, response) =>
+        {
+            // A refresh is three requests: the 2nd and 3rd refreshes find the store frozen, the 4th finds it back, and
+            // the 5th is where the user presses Ctrl+C.
+            var n = Interlocked.Increment(ref requests);
+            if (n > 12)
+            {
+                ctrlC.Cancel();
+                return response;
+            }
+
+            return n is > 3 and <= 9 ? StoreOutage.Answer(request) : response;
+        };
+
+        var run = await server.RunUntilCancelledAsync(ctrlC.Token, json ? ["dash", "--interval", "0.2", "--json"] : ["dash", "--interval", "0.2"]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.True(requests > 12, "the run ended before Ctrl+C");
+        if (json)
+        {
+            var frames = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+            Assert.True(frames[0].TryGetProperty("queues", out _), frames[0].GetRawText());
+            foreach (var failed in frames[1..3])
+            {
+                Assert.StartsWith("GET /", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+                Assert.Contains("503", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+                Assert.True(failed.TryGetProperty("at", out _));
+                Assert.False(failed.TryGetProperty("queues", out _));
+            }
+
+            Assert.Equal(1, frames[3].GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "critical").GetProperty("queued").GetInt64());
+        }
+        else
+        {
+            var failedLines = run.Output.Split('\n').Where(line => line.Contains("Refresh failed", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(failedLines);
+            Assert.All(failedLines, line => Assert.Contains("503", line, StringComparison.Ordinal));
+            var recovered = run.Output[run.Output.LastIndexOf("Refresh failed", StringComparison.Ordinal)..];
+            Assert.Matches(@"critical\s*│\s*1\s*│", recovered);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dash_WithAKeyTheServerRefuses_StopsAtOnce(bool json)
+    {
+        await using var server = await CliServer.StartAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var run = await server.RunUntilCancelledAsync(deadline.Token, json ? ["dash", "--json", "--api-key", "not-a-key-0000000000000"] : ["dash", "--api-key", "not-a-key-0000000000000"]);
+
+        Assert.Equal(ExitCodes.Unauthorized, run.ExitCode);
+        Assert.Contains("401", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Dash_InARealTerminal_RedrawsUntilCtrlC()
     {

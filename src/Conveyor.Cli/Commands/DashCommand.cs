@@ -37,7 +37,7 @@ internal static class DashCommand
 
             if (context.Parsed.GetValue(once))
             {
-                context.Output.Console.Write(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
+                context.Output.Console.Write(await dash.OnceAsync(cancellationToken).ConfigureAwait(false));
                 return ExitCodes.Ok;
             }
 
@@ -47,7 +47,7 @@ internal static class DashCommand
                 {
                     while (true)
                     {
-                        live.UpdateTarget(await dash.FrameAsync(cancellationToken).ConfigureAwait(false));
+                        live.UpdateTarget(await dash.LiveFrameAsync(cancellationToken).ConfigureAwait(false));
                         live.Refresh();
                         await Task.Delay(TimeSpan.FromSeconds(seconds), TimeProvider.System, cancellationToken).ConfigureAwait(false);
                     }
@@ -66,6 +66,7 @@ internal static class DashCommand
     private sealed class Dash(CommandContext context)
     {
         private readonly Dictionary<string, (long Finished, long Failed, long At)> _previous = new(StringComparer.Ordinal);
+        private IRenderable[] _lastTables = [];
 
         /// <summary>
         /// --json: each frame as one object of the server's three answers, <c>{"queues", "servers", "failures"}</c>; one
@@ -77,12 +78,22 @@ internal static class DashCommand
             {
                 while (true)
                 {
-                    var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
-                    var frame = Frame(queues, servers, failures);
                     if (once)
                     {
-                        context.Output.WriteJson(frame);
+                        var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+                        context.Output.WriteJson(Frame(queues, servers, failures));
                         return ExitCodes.Ok;
+                    }
+
+                    JsonElement frame;
+                    try
+                    {
+                        var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+                        frame = Frame(queues, servers, failures);
+                    }
+                    catch (CliException e) when (e.Transient)
+                    {
+                        frame = ErrorFrame(e);
                     }
 
                     context.Output.Line(frame.GetRawText());
@@ -94,6 +105,13 @@ internal static class DashCommand
                 return ExitCodes.Ok;
             }
         }
+
+        /// <summary>A refresh that failed, as a line of its own: <c>{"error", "at"}</c>, the reason and when.</summary>
+        private static JsonElement ErrorFrame(CliException failure) => JsonSerializer.SerializeToElement(new Dictionary<string, string>
+        {
+            ["error"] = failure.Message,
+            ["at"] = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        });
 
         private static JsonElement Frame(JsonElement queues, JsonElement servers, JsonElement failures)
         {
@@ -119,10 +137,46 @@ internal static class DashCommand
             var queues = context.Api.GetAsync("/queues", cancellationToken);
             var servers = context.Api.GetAsync("/servers", cancellationToken);
             var failures = context.Api.GetAsync("/jobs?status=FAILED&limit=5", cancellationToken);
+            // All three finish before one's failure is thrown, so a failed refresh leaves none running into the next.
+            await Task.WhenAll(queues, servers, failures).ConfigureAwait(false);
             return (await queues.ConfigureAwait(false), await servers.ConfigureAwait(false), await failures.ConfigureAwait(false));
         }
 
-        public async Task<IRenderable> FrameAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// The next frame of the live view. A refresh that fails in a way a later one can get past (the store frozen: a
+        /// 503; the server restarting: unreachable) shows its reason on a line above the last frame's tables and the view
+        /// goes on refreshing, so that it recovers when the server answers again; any other failure (a key refused, a
+        /// wrong address) ends the command with its exit code as every command does.
+        /// </summary>
+        public async Task<IRenderable> LiveFrameAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                var (stamp, tables) = await FrameAsync(cancellationToken).ConfigureAwait(false);
+                _lastTables = tables;
+                return new Rows([stamp, .. tables]);
+            }
+            catch (CliException e) when (e.Transient)
+            {
+                // One line whatever the reason's length, so the tables below do not jump as failures come and go.
+                var reason = CliOutput.Ellipsize($"Refresh failed at {Now()} UTC: {e.Message.ReplaceLineEndings(" ")}", context.Output.Console.Profile.Width);
+                var failed = new Text(reason, new Style(Color.Red));
+                return new Rows([Stamp(), failed, .. _lastTables]);
+            }
+        }
+
+        /// <summary>One frame, for <c>--once</c>: a failure ends the command.</summary>
+        public async Task<IRenderable> OnceAsync(CancellationToken cancellationToken)
+        {
+            var (stamp, tables) = await FrameAsync(cancellationToken).ConfigureAwait(false);
+            return new Rows([stamp, .. tables]);
+        }
+
+        private Text Stamp() => new($"{context.Api.BaseAddress} — {Now()} UTC — Ctrl+C to quit");
+
+        private static string Now() => TimeProvider.System.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+        private async Task<(IRenderable Stamp, IRenderable[] Tables)> FrameAsync(CancellationToken cancellationToken)
         {
             var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
             var now = Environment.TickCount64;
@@ -157,8 +211,7 @@ internal static class DashCommand
 
             var failureTable = FailureTable(failures);
 
-            var stamp = new Text(string.Create(CultureInfo.InvariantCulture, $"{context.Api.BaseAddress} — {TimeProvider.System.GetUtcNow():HH:mm:ss} UTC — Ctrl+C to quit"));
-            return new Rows(stamp, queueTable, serverTable, failureTable);
+            return (Stamp(), [queueTable, serverTable, failureTable]);
         }
 
         /// <summary>
