@@ -370,6 +370,33 @@ public sealed class CliCommandTests : IAsyncLifetime
         Assert.Equal(id, refused.GetProperty("job_id").GetString());
     }
 
+    // An outside run found the per-id refusals on standard output, where the docs say a failure is a line on standard
+    // error, and a missing id exiting 1 here but 4 in 'jobs show'.
+    [Fact]
+    public async Task ABulkActionOnIds_NamesEachRefusalOnStandardError_AndIdsThatNameNoJobExit4()
+    {
+        var queued = await EnqueueAsync();
+        var doomed = await EnqueueAsync();
+
+        var mixed = await _server.RunAsync("jobs", "retry", queued, "job_doesnotexist");
+        var mixedJson = await _server.RunAsync("jobs", "retry", queued, "job_doesnotexist", "--json");
+        var missing = await _server.RunAsync("jobs", "delete", doomed, "job_doesnotexist");
+
+        Assert.Equal(ExitCodes.Refused, mixed.ExitCode);
+        Assert.Equal("retry: 0 done, 2 refused.", mixed.Output.Trim());
+        // Besides the progress line ("retry: 2/2").
+        var lines = mixed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => line.StartsWith("conveyor: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith($"conveyor: {queued}: POST /jobs/{queued}/retry: 409", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("conveyor: job_doesnotexist: POST /jobs/job_doesnotexist/retry: 404", lines[1], StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Refused, mixedJson.ExitCode);
+        Assert.Equal(2, JsonDocument.Parse(mixedJson.Output).RootElement.GetProperty("refused").GetArrayLength());
+        Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
+        Assert.Equal("delete: 1 done, 1 refused.", missing.Output.Trim());
+        Assert.Contains("job_doesnotexist", missing.Error, StringComparison.Ordinal);
+        Assert.Null(await _server.Jobs.GetJobAsync(doomed, "tenant-a"));
+    }
+
     [Fact]
     public async Task JobsDelete_WithoutIdsOrFilter_IsAUsageError()
     {

@@ -8,7 +8,8 @@ namespace Conveyor.Cli.Commands;
 /// <c>jobs retry|cancel|delete</c>: on the ids given (a few requests at a time; each refusal is named), or on every job
 /// matching a filter (confirmed unless <c>--yes</c>) through <c>POST /jobs/bulk</c>, a batch of <see cref="BatchSize"/>
 /// per request, with progress on standard error after each batch. Jobs in a state the action does not apply to are
-/// counted (and, for ids, named) and make the exit code <see cref="ExitCodes.Refused"/>.
+/// counted (and, for ids, named on standard error) and make the exit code <see cref="ExitCodes.Refused"/>; ids that
+/// name no job, and nothing else refused, make it <see cref="ExitCodes.NotFound"/>.
 /// </summary>
 internal static class BulkAction
 {
@@ -16,6 +17,9 @@ internal static class BulkAction
     public const int BatchSize = 500;
 
     private const int Parallelism = 8;
+
+    // Refusals named on standard error; --json names them all.
+    private const int MaxRefusalsNamed = 20;
 
     // The server's default largest page (Conveyor:Api:MaxPageSize): the most the confirmation counts.
     private const int PageSize = 200;
@@ -44,7 +48,7 @@ internal static class BulkAction
 
             var targets = given;
             var scope = filter.TenantQuery(context.Parsed);
-            var refused = new ConcurrentBag<(string Id, string Reason)>();
+            var refused = new ConcurrentBag<(string Id, string Reason, bool Missing)>();
             var done = 0;
             await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (id, token) =>
             {
@@ -57,7 +61,7 @@ internal static class BulkAction
                 }
                 catch (CliException e) when (e.ExitCode is ExitCodes.Refused or ExitCodes.NotFound)
                 {
-                    refused.Add((id, e.Message));
+                    refused.Add((id, e.Message, e.ExitCode == ExitCodes.NotFound));
                 }
 
                 var count = Interlocked.Increment(ref done);
@@ -80,13 +84,25 @@ internal static class BulkAction
             else
             {
                 context.Output.Line($"{verb}: {JobsCommand.Count(succeeded)} done, {JobsCommand.Count(refused.Count)} refused.");
-                foreach (var (id, reason) in refused.Take(20))
-                {
-                    context.Output.Line($"  {id}: {reason}");
-                }
             }
 
-            return refused.IsEmpty ? ExitCodes.Ok : ExitCodes.Refused;
+            // Each refusal is a failure, so it goes where every failure goes, one line on standard error, whatever the
+            // output format: standard output keeps only the outcome a script reads.
+            var order = targets.Select((id, index) => (id, index)).GroupBy(t => t.id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().index, StringComparer.Ordinal);
+            var named = refused.OrderBy(r => order[r.Id]).ToList();
+            foreach (var (id, reason, _) in named.Take(MaxRefusalsNamed))
+            {
+                await context.Environment.Error.WriteLineAsync($"conveyor: {id}: {reason}").ConfigureAwait(false);
+            }
+
+            if (named.Count > MaxRefusalsNamed)
+            {
+                await context.Environment.Error.WriteLineAsync($"conveyor: … and {JobsCommand.Count(named.Count - MaxRefusalsNamed)} more refused (--json names every one).").ConfigureAwait(false);
+            }
+
+            // As 'jobs show' of a missing id: 4 when the only failures are jobs that do not exist (for this key), so a
+            // script can tell "already gone" from a job whose status does not allow the action (1).
+            return named.Count == 0 ? ExitCodes.Ok : named.All(r => r.Missing) ? ExitCodes.NotFound : ExitCodes.Refused;
         });
         return command;
     }
