@@ -38,15 +38,15 @@ internal static class RedisFailures
     };
 
     /// <summary>
-    /// Redis refused the connection's AUTH (a wrong password or user): StackExchange.Redis reports it as a connection
-    /// failure of that type, or names it in the failure of the first command when it keeps reconnecting.
+    /// The connection failed its authentication: StackExchange.Redis's AuthenticationFailure, on the failure itself or as
+    /// the last connection failure a timed-out command names. A wrong password or user shows so, and so does a TLS
+    /// handshake broken off by a restart or a proxy, which passes: it stays an outage, only named.
     /// </summary>
     public static bool IsAuthenticationFailure(Exception exception) => exception switch
     {
         RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } => true,
-        RedisConnectionException connection => connection.Message.Contains("AuthenticationFailure", StringComparison.Ordinal)
-            || (connection.InnerException is { } inner && IsAuthenticationFailure(inner)),
-        RedisServerException server => server.Message.StartsWith("WRONGPASS", StringComparison.Ordinal) || server.Message.StartsWith("NOAUTH", StringComparison.Ordinal),
+        RedisException redis when redis.Message.Contains("Last Connection Exception: AuthenticationFailure", StringComparison.Ordinal) => true,
+        { InnerException: { } inner } => IsAuthenticationFailure(inner),
         _ => false,
     };
 

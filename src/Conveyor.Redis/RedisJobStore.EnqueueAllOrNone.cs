@@ -42,6 +42,7 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
+            await EnsureWritableAsync(jobs).ConfigureAwait(false);
             return (await StoreAllAsync(db, jobs, BatchOperation.None).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -62,7 +63,6 @@ public sealed partial class RedisJobStore
     /// </summary>
     private async Task<EnqueueAllResult?> StoreAllAsync(IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation)
     {
-        await EnsureWritableAsync(jobs, coordination: batchOperation.Name.Length > 0).ConfigureAwait(false);
         var connectionChanges = _replication.ConnectionChanges;
         var now = NowMicros();
         var dependencyQueues = jobs.Any(static j => j.HasFlow) ? await DependencyQueuesAsync(db, jobs).ConfigureAwait(false) : null;

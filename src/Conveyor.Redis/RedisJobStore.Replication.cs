@@ -44,7 +44,8 @@ public sealed partial class RedisJobStore
     /// <summary>
     /// Before a create's writes, with <see cref="RedisStoreOptions.WaitForReplicas"/>: refuses it, nothing written, when a
     /// primary it would write to answered too few replicas last time (<see cref="ReplicaAcknowledgements.EnsureWritableAsync"/>).
-    /// Costs nothing while every primary answered enough.
+    /// Costs nothing while every primary answered enough. Called once, before a call's first write: a refusal after some
+    /// of its jobs were stored would say nothing was.
     /// </summary>
     private Task EnsureWritableAsync(IReadOnlyList<NewJob> jobs, bool coordination = false) =>
         _replication.AnyShort ? EnsureWritableAsync(WrittenBy(jobs, coordination)) : Task.CompletedTask;

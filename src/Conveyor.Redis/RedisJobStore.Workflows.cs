@@ -38,6 +38,7 @@ public sealed partial class RedisJobStore
             var db = await DatabaseAsync().ConfigureAwait(false);
             var operation = new BatchOperation("create", batch.Id, batch.Tenant, RedisTime.ToMicros(batch.Retention),
                 batch.Workflow is { } workflow ? WorkflowJson.Encode(workflow) : string.Empty);
+            await EnsureWritableAsync(jobs, coordination: true).ConfigureAwait(false);
             return (await StoreAllAsync(db, jobs, operation).ConfigureAwait(false))!;
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -71,6 +72,7 @@ public sealed partial class RedisJobStore
                 return state[0] == tenant && state[1] == "running" ? EnqueueAllResult.Stored([]) : null;
             }
 
+            await EnsureWritableAsync(jobs, coordination: true).ConfigureAwait(false);
             return await StoreAllAsync(db, jobs, new BatchOperation("add", batchId, tenant)).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))

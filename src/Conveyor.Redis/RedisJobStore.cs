@@ -108,12 +108,12 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
             await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (RedisFailures.IsAuthenticationFailure(e))
+        catch (Exception e) when (RedisFailures.IsTransient(e) && RedisFailures.IsAuthenticationFailure(e))
         {
-            // Waiting does not mend a wrong password or user: the start fails at once, saying so, instead of after its
-            // timeout with advice to start without the store.
-            throw new InvalidOperationException(
-                "Redis refused the credentials of Conveyor:Redis:Configuration (its user= and password=): " + e.Message, e);
+            // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
+            // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
+            throw new JobStoreUnavailableException(
+                "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

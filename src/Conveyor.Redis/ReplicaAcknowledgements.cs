@@ -173,11 +173,7 @@ internal sealed class ReplicaAcknowledgements
             {
                 lane.Covered = upTo;
                 lane.LastAnswer = acknowledged;
-                if (lane.Short != acknowledged < _replicas)
-                {
-                    lane.Short = !lane.Short;
-                    _shortLanes += lane.Short ? 1 : -1;
-                }
+                MarkShort(lane, acknowledged < _replicas);
 
                 lane.ShortUntil = acknowledged < _replicas ? _time.GetTimestamp() + (long)(_timeout.TotalSeconds * _time.TimestampFrequency) : 0;
             }
@@ -211,6 +207,28 @@ internal sealed class ReplicaAcknowledgements
         if (e.ConnectionType == ConnectionType.Interactive)
         {
             Interlocked.Increment(ref _connectionChanges);
+
+            // A node whose connection failed or came back may no longer be a primary (a failover demoted it), and no
+            // WAIT would then be sent to it again to clear its mark: without this, every create kept paying for the
+            // check before its writes for the life of the process (the review).
+            lock (_lock)
+            {
+                if (e.EndPoint is { } endpoint && _lanes.TryGetValue(endpoint, out var lane))
+                {
+                    MarkShort(lane, false);
+                    lane.ShortUntil = 0;
+                }
+            }
+        }
+    }
+
+    // Under _lock: the lane's mark and the count of marked lanes change together.
+    private void MarkShort(Lane lane, bool isShort)
+    {
+        if (lane.Short != isShort)
+        {
+            lane.Short = isShort;
+            _shortLanes += isShort ? 1 : -1;
         }
     }
 

@@ -153,6 +153,51 @@ public sealed class RedisReplicationTests
         Assert.Equal("1", (await replica.CliAsync("EXISTS", $"refuse:{{default}}:j:{after.Id}")).Trim());
     }
 
+    /// <summary>
+    /// A create checked once before its first write, not again before a later one: a list of a plain job and a job with
+    /// a dependency, whose second part came after another create's WAIT answered short, was refused as "nothing written"
+    /// with its plain job stored (the review).
+    /// </summary>
+    [RedisFact]
+    public async Task WaitForReplicas_AListRefusedAfterItsFirstWrite_IsInDoubt_NotNothingWritten()
+    {
+        var (primary, replica) = await StartPrimaryAndReplicaAsync();
+        await using var primaryProcess = primary;
+        await using var replicaProcess = replica;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"{primary.Endpoint},abortConnect=false");
+        var options = new RedisStoreOptions { KeyPrefix = "mid", WaitForReplicas = 1, WaitForReplicasTimeout = TimeSpan.FromMilliseconds(1500) };
+        await using var store = new RedisJobStore(connection, options, time);
+        await store.InitializeAsync(CancellationToken.None);
+        var parent = RedisKeyLayoutTests.NewJob("default");
+        await store.EnqueueAsync(parent, CancellationToken.None);
+
+        replica.Pause();
+        try
+        {
+            // Another create's WAIT holds the connection, then answers short.
+            var other = Task.Run(async () => await store.EnqueueAsync(RedisKeyLayoutTests.NewJob("default"), CancellationToken.None));
+            await RedisServerProcess.WaitUntilAsync(
+                async () => (await primary.CliAsync("CLIENT", "LIST")).Contains("cmd=wait", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10),
+                "the other create's WAIT in flight");
+
+            // This one passes the check (nothing short yet); its plain job's write queues behind the WAIT, and its job with
+            // a dependency is stored after the answer made the primary short.
+            var plain = RedisKeyLayoutTests.NewJob("default");
+            var dependent = RedisKeyLayoutTests.NewJob("default") with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+            var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.EnqueueManyAsync([plain, dependent], CancellationToken.None));
+            await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await other);
+
+            Assert.Equal("1", (await primary.CliAsync("EXISTS", $"mid:{{default}}:j:{plain.Id}")).Trim());
+            Assert.False(error.NothingWritten, error.Message);
+        }
+        finally
+        {
+            replica.Resume();
+        }
+    }
+
     private static async Task<(RedisServerProcess Primary, RedisServerProcess Replica)> StartPrimaryAndReplicaAsync()
     {
         var primary = await RedisServerProcess.StartAsync("--appendonly", "no");
