@@ -31,6 +31,9 @@ internal static class PostgresFaults
         _ => false,
     };
 
+    /// <summary>25006: the statement ran in a read-only transaction.</summary>
+    public static bool IsReadOnly(Exception exception) => exception is PostgresException { SqlState: "25006" };
+
     public static bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException postgres => IsUnavailableState(postgres.SqlState) || IsSchemaMissing(postgres),
@@ -93,6 +96,8 @@ internal static class PostgresFaults
             new($"The Conveyor schema is missing from the database ({postgres.MessageText}): the migrations were not applied, " +
                 "or the database was replaced or the schema dropped under the running application. Restart it to apply them " +
                 "(Conveyor:Postgres:ApplyMigrations, the default) or apply the SQL files with psql.", exception),
+        PostgresException postgres when IsReadOnly(postgres) =>
+            new($"PostgreSQL is read-only: a standby, or a primary demoted by a failover (list the hosts with Target Session Attributes=primary); it is tried again: {exception.Message}", exception),
         _ => new($"PostgreSQL could not be reached or did not answer: {exception.Message}", exception),
     };
 }

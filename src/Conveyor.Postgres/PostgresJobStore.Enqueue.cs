@@ -176,7 +176,7 @@ public sealed partial class PostgresJobStore
             var results = await EnqueueCoreAsync(connection, transaction, [job], echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
             return results[0];
         }
-        catch (Exception exception) when (IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailableOnCallersConnection(exception))
         {
             throw Wrap(exception);
         }

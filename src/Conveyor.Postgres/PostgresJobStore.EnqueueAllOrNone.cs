@@ -84,7 +84,7 @@ public sealed partial class PostgresJobStore
             // The caller commits, so this store cannot wake its own workers itself: the NOTIFY carries no echo mark.
             return await EnqueueAllOrNoneOnAsync(connection, transaction, jobs, echoMark: string.Empty, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailableOnCallersConnection(exception))
         {
             throw Wrap(exception);
         }
@@ -115,7 +115,7 @@ public sealed partial class PostgresJobStore
 
                 result = await InsertAllOrNoneAsync(connection, transaction, jobs, echoMark, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (!PostgresFaults.IsUnavailable(exception))
+            catch (Exception exception) when (!PostgresFaults.IsUnavailable(exception) || PostgresFaults.IsReadOnly(exception))
             {
                 // The caller's transaction stays usable after an error of the insert itself.
                 await ExecuteAsync(connection, transaction, $"ROLLBACK TO SAVEPOINT {AllOrNoneSavepoint}; RELEASE SAVEPOINT {AllOrNoneSavepoint}", cancellationToken).ConfigureAwait(false);

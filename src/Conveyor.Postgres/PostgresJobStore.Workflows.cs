@@ -149,7 +149,7 @@ public sealed partial class PostgresJobStore
             return await EnqueueAllOrNoneOnAsync(connection, transaction, jobs, echoMark: string.Empty, cancellationToken,
                 before: (c, t, now) => InsertBatchAsync(c, t, batch, now, cancellationToken)).ConfigureAwait(false);
         }
-        catch (Exception exception) when (IsUnavailable(exception))
+        catch (Exception exception) when (IsUnavailableOnCallersConnection(exception))
         {
             throw Wrap(exception);
         }

@@ -197,6 +197,13 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         PostgresFaults.IsUnavailable(exception) || (_open == OpenState.Opening && PostgresFaults.IsSchemaBehind(exception));
 
     /// <summary>
+    /// <see cref="IsUnavailable"/> on the caller's connection and transaction: there a read-only transaction is the
+    /// caller's own (<c>SET TRANSACTION READ ONLY</c>, a role whose transactions are read-only), not a standby reached
+    /// during a failover, and its error comes through as the statement's, the caller's transaction still usable.
+    /// </summary>
+    private bool IsUnavailableOnCallersConnection(Exception exception) => IsUnavailable(exception) && !PostgresFaults.IsReadOnly(exception);
+
+    /// <summary>
     /// Wraps a transport failure. A broken connection may leave other idle connections of the pool broken too
     /// (a server restart closes them all), so the pool is cleared and the next call opens fresh ones.
     /// </summary>

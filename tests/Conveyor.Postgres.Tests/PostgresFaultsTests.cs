@@ -44,7 +44,7 @@ public sealed class PostgresFaultsTests
 
         Assert.True(PostgresFaults.IsUnavailable(readOnly));
         Assert.True(PostgresFaults.MayLeaveIdleConnectionsBroken(readOnly));
-        Assert.StartsWith("PostgreSQL could not be reached or did not answer", PostgresFaults.Wrap(readOnly).Message, StringComparison.Ordinal);
+        Assert.StartsWith("PostgreSQL is read-only: a standby, or a primary demoted by a failover", PostgresFaults.Wrap(readOnly).Message, StringComparison.Ordinal);
     }
 
     [Theory]

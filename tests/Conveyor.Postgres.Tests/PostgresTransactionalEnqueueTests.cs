@@ -20,6 +20,27 @@ public sealed class PostgresTransactionalEnqueueTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _schema.DisposeAsync();
 
+    /// <summary>
+    /// A read-only transaction of the caller's is the statement's error, not an outage: taken for one since 25006 means a
+    /// standby reached during a failover on the store's own connections, it came out as "could not be reached" and left
+    /// the caller's transaction aborted (the review).
+    /// </summary>
+    [PostgresFact]
+    public async Task EnqueueAllOrNone_InTheCallersReadOnlyTransaction_FailsAsTheStatementsError_AndTheTransactionStaysUsable()
+    {
+        await using var connection = await _schema.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
+        {
+            await readOnly.ExecuteNonQueryAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<PostgresException>(async () => await _store.EnqueueAllOrNoneAsync(connection, transaction, [TestJobs.New()]));
+        Assert.Equal("25006", error.SqlState);
+        await using var probe = new NpgsqlCommand("SELECT 1", connection, transaction);
+        Assert.Equal(1, await probe.ExecuteScalarAsync());
+    }
+
     [PostgresFact]
     public async Task Enqueue_TransactionRolledBack_LeavesNoJob()
     {
