@@ -26,6 +26,11 @@ public sealed partial class SqliteJobStore
     /// <summary>Whether a call holds this instance's write lock.</summary>
     internal bool WriteLockHeldForTests => _writeLock.CurrentCount == 0;
 
+    /// <summary>How many looks at the file for other processes' jobs the waits have begun.</summary>
+    internal int LooksBegunForTests => Volatile.Read(ref _looksBegun);
+
+    private int _looksBegun;
+
     /// <summary>Started by the first wait (a process that only enqueues never watches), disposed with the store.</summary>
     private readonly Lock _logWatcherLock = new();
     private WriteAheadLogWatcher? _logWatcher;
@@ -172,6 +177,7 @@ public sealed partial class SqliteJobStore
     /// </summary>
     private async Task<bool> LookForExternalJobsAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _looksBegun);
         var look = ExternalJobsAppearedAsync(CancellationToken.None).AsTask();
         if (!look.IsCompleted)
         {

@@ -207,10 +207,17 @@ public sealed class SqliteStoreSignalTests : IDisposable
         }
 
         Assert.True(worker.WriteLockHeldForTests, "the worker's write did not take its lock");
+        // The poll comes due, and its look queues behind the write.
+        var looks = worker.LooksBegunForTests;
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        await Task.WhenAny(wait, Task.Delay(200, Ct));
-        Assert.False(wait.IsCompleted, "the wait ended while its look could not run");
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (worker.LooksBegunForTests == looks && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, Ct);
+        }
 
+        Assert.True(worker.LooksBegunForTests > looks, "the wait's poll did not look at the file");
+        Assert.False(wait.IsCompleted, "the wait ended while its look could not run");
         await cancellation.CancelAsync();
         Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
         Assert.True(wait.IsCompletedSuccessfully, $"the cancelled wait ended {wait.Status}");

@@ -55,9 +55,10 @@ internal static class LimitDefinitions
     /// <summary>
     /// The records as options, which the rules are built from. A record that is not a valid limit (written to the store
     /// by hand) is left out rather than handed to a dequeue. Every valid one applies, however many: the cap of
-    /// <see cref="ConveyorLimitsOptions.MaxCount"/> is on what the configuration and the API each add, and the store may
-    /// hold more (a server's configured limits are written at its start whatever the API added). Cut at the cap, the
-    /// limits past it by name were listed as in force and never applied.
+    /// <see cref="ConveyorLimitsOptions.MaxCount"/> bounds a server's configuration and what the API adds (it refuses a
+    /// new limit while the store holds that many of the kind), and the store may hold more (a server's configured limits
+    /// are written at its start whatever the API added, and PUTs at the same moment may pass the count). Cut at the
+    /// cap, the limits past it by name were listed as in force and never applied.
     /// </summary>
     public static ConveyorLimitsOptions ToOptions(IReadOnlyList<LimitRecord> records)
     {
