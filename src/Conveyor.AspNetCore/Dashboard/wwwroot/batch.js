@@ -107,7 +107,7 @@ export async function renderBatch(view, role, id, tenant) {
         await call("POST", "/batches/" + encodeURIComponent(id) + "/cancel" + scope);
         return `${workflow ? "Workflow" : "Batch"} ${id} cancelled: its jobs that had not started are cancelled, running ones asked to stop.`;
       }, {
-        done: reload, danger: true, confirmLabel: `Cancel ${workflow ? "workflow" : "batch"}`,
+        done: reload, danger: true, key: `batch:${id}:cancel`, confirmLabel: `Cancel ${workflow ? "workflow" : "batch"}`,
         confirm: `Cancel ${workflow ? "workflow" : "batch"} ${id}? Its jobs that have not started are cancelled; its complete callback still runs.`,
       }));
     const facts = h("dl", { class: "facts" },

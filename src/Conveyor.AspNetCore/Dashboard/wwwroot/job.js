@@ -70,17 +70,19 @@ function detail(job, steps, tenant, reload, draft) {
   // An operator acts on another tenant's job by naming its tenant, as it read it.
   const scope = tenant ? "?tenant=" + encodeURIComponent(tenant) : "";
   const act = (method, suffix, body) => call(method, path + suffix + scope, body);
+  // Keys name the job: an action in flight on one job must not make another job's button refuse presses (ui.js).
+  const key = (action) => `job:${job.job_id}:${action}`;
   const actions = settings.readOnly ? null : h("div", { class: "toolbar", role: "group", "aria-label": "Actions" },
-    can.retry ? actionButton("Retry", async () => { await act("POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload }) : null,
+    can.retry ? actionButton("Retry", async () => { await act("POST", "/retry"); return `Job ${job.job_id} queued again.`; }, { done: reload, key: key("retry") }) : null,
     can.cancel ? actionButton("Cancel", async () => {
       await act("POST", "/cancel");
       return job.status === "RUNNING" ? "Cancellation sent; the running job stops shortly." : `Job ${job.job_id} cancelled.`;
-    }, { done: reload }) : null,
+    }, { done: reload, key: key("cancel") }) : null,
     can.delete ? actionButton("Delete", async () => {
       await act("DELETE", "");
       location.hash = "#/jobs";
       return `Job ${job.job_id} deleted.`;
-    }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.`, confirmLabel: "Delete job" }) : null);
+    }, { danger: true, confirm: `Delete job ${job.job_id}? This cannot be undone.`, confirmLabel: "Delete job", key: key("delete") }) : null);
 
   const traceId = job.trace_id;
   const facts = h("dl", { class: "facts" },
@@ -218,7 +220,7 @@ function signalForm(job, waiting, act, reload, draft) {
     draft.name = null;
     draft.payload = "";
     return answer && answer.status === "QUEUED" ? `Signal '${signal}' delivered: job ${job.job_id} is queued to run again.` : `Signal '${signal}' delivered to job ${job.job_id}.`;
-  }, { done: reload, name: "signal" });
+  }, { done: reload, name: "signal", key: `job:${job.job_id}:signal` });
   const form = h("form", { class: "panel signal", "aria-labelledby": "signal-title", autocomplete: "off" },
     h("h3", { id: "signal-title" }, "Send a signal"),
     h("p", { class: "muted" }, `The job waits for signal ${waiting.map((n) => `'${n}'`).join(", ")}: its wait returns the signal's payload (JSON), and a job parked for it runs again at once.`),

@@ -68,18 +68,35 @@ export function confirmAction(question, confirmLabel, dismissLabel = "Back") {
 }
 
 /**
+ * The focus keys whose action is in flight, each with the buttons drawn for it meanwhile. A page drawn again while a
+ * POST is in flight replaces the pressed button (and keepFocus focuses the replacement): the replacement must refuse
+ * a second press too, or Enter sends the action twice.
+ */
+const running = new Map();
+
+/**
  * A button that runs an API action, shows its outcome, and calls done() afterwards; none in read-only mode. While the
  * action runs the button is aria-disabled, not disabled: a disabled button loses the keyboard focus to the page.
  * confirm: the question to ask first, confirmLabel the confirming button's name (the label by default). key: its
- * data-focus-key, which its replacement keeps when the page is drawn again (keepFocus); name by default.
+ * data-focus-key, which its replacement keeps when the page is drawn again (keepFocus); name by default. A button
+ * drawn while its key's action runs is aria-disabled until the action ends.
  */
 export function actionButton(label, action, { done, danger = false, confirm, confirmLabel, title, name, key } = {}) {
   if (settings.readOnly) return null;
   const actionName = name || label.toLowerCase();
-  const button = h("button", { type: "button", class: danger ? "danger" : null, title, "data-action": actionName, "data-focus-key": key || actionName }, label);
+  const focusKey = key || actionName;
+  const button = h("button", { type: "button", class: danger ? "danger" : null, title, "data-action": actionName, "data-focus-key": focusKey }, label);
+  if (running.has(focusKey)) {
+    button.setAttribute("aria-disabled", "true");
+    running.get(focusKey).add(button);
+  }
   button.addEventListener("click", async () => {
-    if (button.getAttribute("aria-disabled") === "true") return;
+    if (button.getAttribute("aria-disabled") === "true" || running.has(focusKey)) return;
     if (confirm && !(await confirmAction(confirm, confirmLabel || label))) return;
+    // A replacement's press may have started the action while this one's confirmation was open.
+    if (running.has(focusKey)) return;
+    const drawn = new Set([button]);
+    running.set(focusKey, drawn);
     button.setAttribute("aria-disabled", "true");
     try {
       const message = await action();
@@ -87,7 +104,8 @@ export function actionButton(label, action, { done, danger = false, confirm, con
     } catch (e) {
       notify(e.message, true);
     } finally {
-      button.removeAttribute("aria-disabled");
+      running.delete(focusKey);
+      for (const b of drawn) b.removeAttribute("aria-disabled");
       if (done) await done();
     }
   });
