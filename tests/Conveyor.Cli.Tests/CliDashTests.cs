@@ -148,6 +148,29 @@ public sealed class CliDashTests
         Assert.Contains("401", run.Error, StringComparison.Ordinal);
     }
 
+    // A mistyped host or port (connection refused, no such name) is as transient as a server restarting: since a failed
+    // refresh kept the view running, it never exited, where it used to exit 3 at once. The first refresh still ends it.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Dash_WhenTheFirstRefreshFails_ExitsWithItsCode_AsEveryCommandDoes(bool json, bool unreachable)
+    {
+        await using var server = await CliServer.StartAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        server.Answer = (request, _) => unreachable
+            ? throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (localhost:8089)")
+            : StoreOutage.Answer(request);
+
+        var run = await server.RunUntilCancelledAsync(deadline.Token, json ? ["dash", "--interval", "0.2", "--json"] : ["dash", "--interval", "0.2"]);
+
+        Assert.False(deadline.IsCancellationRequested, "dash went on refreshing until the test's deadline");
+        Assert.Equal(unreachable ? ExitCodes.Unreachable : ExitCodes.Refused, run.ExitCode);
+        Assert.Contains(unreachable ? "cannot be reached" : "503", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Refresh failed", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Dash_InARealTerminal_RedrawsUntilCtrlC()
     {

@@ -68,6 +68,10 @@ internal static class DashCommand
         private readonly Dictionary<string, (long Finished, long Failed, long At)> _previous = new(StringComparer.Ordinal);
         private IRenderable[] _lastTables = [];
 
+        // Until a refresh has been answered, a failure ends the command: a mistyped host or port (refused, no such
+        // name) is as unreachable as a server restarting, and would otherwise leave a view that never draws, not exit 3.
+        private bool _answered;
+
         /// <summary>
         /// --json: each frame as one object of the server's three answers, <c>{"queues", "servers", "failures"}</c>; one
         /// indented with --once, else one a line (JSON Lines) every interval until Ctrl+C.
@@ -90,8 +94,9 @@ internal static class DashCommand
                     {
                         var (queues, servers, failures) = await ReadAsync(cancellationToken).ConfigureAwait(false);
                         frame = Frame(queues, servers, failures);
+                        _answered = true;
                     }
-                    catch (CliException e) when (e.Transient)
+                    catch (CliException e) when (e.Transient && _answered)
                     {
                         frame = ErrorFrame(e);
                     }
@@ -146,7 +151,7 @@ internal static class DashCommand
         /// The next frame of the live view. A refresh that fails in a way a later one can get past (the store frozen: a
         /// 503; the server restarting: unreachable) shows its reason on a line above the last frame's tables and the view
         /// goes on refreshing, so that it recovers when the server answers again; any other failure (a key refused, a
-        /// wrong address) ends the command with its exit code as every command does.
+        /// wrong address), and any failure of the first refresh, ends the command with its exit code as every command does.
         /// </summary>
         public async Task<IRenderable> LiveFrameAsync(CancellationToken cancellationToken)
         {
@@ -154,9 +159,10 @@ internal static class DashCommand
             {
                 var (stamp, tables) = await FrameAsync(cancellationToken).ConfigureAwait(false);
                 _lastTables = tables;
+                _answered = true;
                 return new Rows([stamp, .. tables]);
             }
-            catch (CliException e) when (e.Transient)
+            catch (CliException e) when (e.Transient && _answered)
             {
                 // One line whatever the reason's length, so the tables below do not jump as failures come and go.
                 var reason = CliOutput.Ellipsize($"Refresh failed at {Now()} UTC: {e.Message.ReplaceLineEndings(" ")}", context.Output.Console.Profile.Width);
