@@ -189,26 +189,29 @@ public sealed partial class SqliteJobStore
 
             if (!look.IsCompleted)
             {
-                _ = look.ContinueWith(
-                    static (ended, signal) =>
-                    {
-                        if (ended.IsCompletedSuccessfully && ended.Result)
-                        {
-                            ((StoreSignal)signal!).Fire();
-                        }
-
-                        // A failed look is observed here; the next dequeue meets the failure, if it lasts.
-                        _ = ended.Exception;
-                    },
-                    _signal,
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
+                _ = WakeIfFoundAsync(look, _signal);
                 return false;
             }
         }
 
         return await look.ConfigureAwait(false);
+    }
+
+    /// <summary>The end of a look a cancelled wait left behind: jobs it found wake the next wait.</summary>
+    private static async Task WakeIfFoundAsync(Task<bool> look, StoreSignal signal)
+    {
+        try
+        {
+            if (await look.ConfigureAwait(false))
+            {
+                signal.Fire();
+            }
+        }
+#pragma warning disable CA1031 // Nobody awaits this look any more; the next dequeue meets the failure, if it lasts.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>True when another connection committed since the last check and a job is now pending.</summary>
