@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Interactions;
 
@@ -18,7 +17,7 @@ public sealed class ActionInFlightTests
     public async Task QueuePause_DrawnAgainWhileItsPostIsInFlight_TheReplacementRefusesASecondEnter()
     {
         await using var server = await DashboardServer.StartAsync();
-        await EnqueueAsync(server, "emails");
+        await server.EnqueueReportAsync("emails");
         using var browser = Browser.Start();
         if (browser is null)
         {
@@ -46,7 +45,7 @@ public sealed class ActionInFlightTests
         browser.Until(_ => Convert.ToInt64(browser.Script("return window.pausePosts;")) == 1, "the pause POST in flight");
 
         // Another job in the queue changes its row: the overview draws it again, with a new button, while the POST waits.
-        await EnqueueAsync(server, "emails");
+        await server.EnqueueReportAsync("emails");
         browser.Until(_ => (bool)browser.Script("const b = document.querySelector(arguments[0]); return !!b && b !== window.pressed && document.activeElement === b;", Button)!,
             "the queue's row drawn again, with the focus on its new button");
         Assert.Equal("true", browser.Find(By.CssSelector(Button)).GetAttribute("aria-disabled"));
@@ -59,8 +58,4 @@ public sealed class ActionInFlightTests
         // The action over, the button (Resume now) takes presses again.
         browser.Until(_ => browser.Find(By.CssSelector(Button)).GetAttribute("aria-disabled") is null, "the button enabled again");
     }
-
-    private static async Task<string> EnqueueAsync(DashboardServer server, string queue) =>
-        JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/jobs", $$$"""{"type":"report:generate","queue":"{{{queue}}}","payload":{"n":1}}"""))
-            .RootElement.GetProperty("job_id").GetString()!;
 }

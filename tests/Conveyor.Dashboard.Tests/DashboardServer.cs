@@ -127,6 +127,11 @@ internal sealed class DashboardServer : IAsyncDisposable
     public static string ReportFileName(string jobId) => $"report-{jobId}.csv";
 
     /// <summary>A request straight to the API, with the operator key unless told (set-up a test needs before it opens the page).</summary>
+    /// <summary>Enqueues a <c>report:generate</c> job on <paramref name="queue"/>; its id.</summary>
+    public async Task<string> EnqueueReportAsync(string queue) =>
+        System.Text.Json.JsonDocument.Parse(await SendAsync(HttpMethod.Post, "/jobs", $$$"""{"type":"report:generate","queue":"{{{queue}}}","payload":{"n":1}}"""))
+            .RootElement.GetProperty("job_id").GetString()!;
+
     public async Task<string> SendAsync(HttpMethod method, string path, string? json = null, string key = OperatorKey)
     {
         using var http = new HttpClient { BaseAddress = Address };

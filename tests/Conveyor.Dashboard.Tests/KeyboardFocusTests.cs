@@ -16,7 +16,7 @@ public sealed class KeyboardFocusTests
     public async Task SkipToContent_MovesTheFocusToTheContent_AndKeepsThePageAndItsFilters()
     {
         await using var server = await DashboardServer.StartAsync();
-        var jobId = await EnqueueAsync(server, "emails");
+        var jobId = await server.EnqueueReportAsync("emails");
         var workflowId = JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/workflows", """
             {"name": "month-end", "steps": [{"name": "close", "job": {"type": "report:generate"}}]}
             """)).RootElement.GetProperty("workflow_id").GetString()!;
@@ -52,7 +52,7 @@ public sealed class KeyboardFocusTests
     public async Task QueuePauseAndResume_KeepTheFocusOnTheQueuesButton()
     {
         await using var server = await DashboardServer.StartAsync();
-        await EnqueueAsync(server, "emails");
+        await server.EnqueueReportAsync("emails");
         using var browser = Browser.Start();
         if (browser is null)
         {
@@ -73,7 +73,7 @@ public sealed class KeyboardFocusTests
     public async Task JobCancelAndRetry_LeaveTheFocusOnTheJobsActions()
     {
         await using var server = await DashboardServer.StartAsync();
-        var jobId = await EnqueueAsync(server, "emails");
+        var jobId = await server.EnqueueReportAsync("emails");
         using var browser = Browser.Start();
         if (browser is null)
         {
@@ -121,7 +121,7 @@ public sealed class KeyboardFocusTests
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            ids.Add(await EnqueueAsync(server, "emails"));
+            ids.Add(await server.EnqueueReportAsync("emails"));
         }
 
         using var browser = Browser.Start();
@@ -176,10 +176,6 @@ public sealed class KeyboardFocusTests
         // Cancel went with the running state: the focus is on the page's heading, above the new status.
         AssertFocusOn(browser, "h1");
     }
-
-    private static async Task<string> EnqueueAsync(DashboardServer server, string queue) =>
-        JsonDocument.Parse(await server.SendAsync(HttpMethod.Post, "/jobs", $$$"""{"type":"report:generate","queue":"{{{queue}}}","payload":{"n":1}}"""))
-            .RootElement.GetProperty("job_id").GetString()!;
 
     /// <summary>Focuses the element as Tab would, then presses the key on it.</summary>
     private static void Press(Browser browser, string selector, string key)
