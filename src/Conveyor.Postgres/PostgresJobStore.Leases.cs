@@ -135,6 +135,17 @@ public sealed partial class PostgresJobStore
 
     private string PromoteSql => field ??= Sql(PromoteTemplate);
 
+    // The times at which scheduled and retrying jobs become due in ($1, $2], earliest first, each once, at most $3 of
+    // them: read from jobs_due_idx, which holds exactly these jobs in this order.
+    private const string ListDueTimesTemplate = """
+        SELECT DISTINCT scheduled_at FROM :"schema".jobs
+        WHERE state IN ('scheduled', 'retrying') AND scheduled_at > $1 AND scheduled_at <= $2
+        ORDER BY scheduled_at
+        LIMIT $3
+        """;
+
+    private string ListDueTimesSql => field ??= Sql(ListDueTimesTemplate);
+
     private string PurgeSql => field ??= Sql(PurgeTemplate);
 
     /// <inheritdoc />
@@ -287,6 +298,34 @@ public sealed partial class PostgresJobStore
             }
 
             return moved;
+        }
+        catch (Exception exception) when (IsUnavailable(exception))
+        {
+            throw Fault(exception);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListDueTimesCoreAsync(until, limit, token), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesCoreAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ListDueTimesSql);
+            command.Parameters.Add(TimestampTz(Now()));
+            command.Parameters.Add(TimestampTz(until));
+            command.Parameters.Add(P(limit));
+            var times = new List<DateTimeOffset>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                times.Add(JobRows.Time(reader, 0));
+            }
+
+            return times;
         }
         catch (Exception exception) when (IsUnavailable(exception))
         {

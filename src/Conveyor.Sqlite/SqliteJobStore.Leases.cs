@@ -250,6 +250,27 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ReadAsync((until: UnixTime.ToMicroseconds(until), limit), static (store, session, state) =>
+        {
+            var times = new List<DateTimeOffset>();
+            using var reader = session.Command(SqlStatement.ListDueTimes)
+                .Bind("@now", store.Now())
+                .Bind("@until", state.until)
+                .Bind("@limit", state.limit)
+                .ExecuteReader();
+            while (reader.Read())
+            {
+                times.Add(UnixTime.FromMicroseconds(reader.GetInt64(0)));
+            }
+
+            return (IReadOnlyList<DateTimeOffset>)times;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);

@@ -221,4 +221,38 @@ public abstract class PromoteTests : JobStoreTestBase
         Assert.Equal(30, counts.Sum() + remaining);
         Assert.Equal(30, (await DequeueAsync(100)).Count);
     }
+
+    [Fact]
+    public async Task ListDueTimes_TheTimesOfScheduledAndRetryingJobsAfterNowUpToUntil_EarliestFirst_EachOnce()
+    {
+        var t0 = Now;
+        await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(300)));
+        await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(100)));
+        await EnqueueAsync(NewJob(queue: "b", processAt: t0.AddMilliseconds(100)));
+        await RetryingAsync(TimeSpan.FromMilliseconds(200), "c");
+        await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(1001)));
+        await EnqueueAsync(NewJob(queue: "a"));
+
+        Assert.Equal(
+            [t0.AddMilliseconds(100), t0.AddMilliseconds(200), t0.AddMilliseconds(300)],
+            await Store.ListDueTimesAsync(t0.AddSeconds(1), 100, Ct));
+    }
+
+    [Fact]
+    public async Task ListDueTimes_LeavesOutJobsDueNowOrBefore_AndPromotedOnes_AndAnswersAtMostTheLimit()
+    {
+        var t0 = Now;
+        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(10)));
+        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(20)));
+        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(30)));
+        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(40)));
+        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(50)));
+        Time.Advance(TimeSpan.FromMilliseconds(20));
+
+        Assert.Equal([t0.AddMilliseconds(30), t0.AddMilliseconds(40)], await Store.ListDueTimesAsync(t0.AddSeconds(1), 2, Ct));
+
+        Assert.Equal(2, await Store.PromoteDueAsync(100, Ct));
+        Assert.Equal([t0.AddMilliseconds(30), t0.AddMilliseconds(40), t0.AddMilliseconds(50)], await Store.ListDueTimesAsync(t0.AddSeconds(1), 100, Ct));
+        Assert.Empty(await Store.ListDueTimesAsync(t0.AddSeconds(1), 0, Ct));
+    }
 }

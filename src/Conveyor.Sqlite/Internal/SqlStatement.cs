@@ -26,6 +26,7 @@ internal enum SqlStatement
     ListLeases,
     RecoverExpired,
     PromoteDue,
+    ListDueTimes,
     ReportProgress,
     GetJob,
     ListJobs,

@@ -22,6 +22,18 @@ internal sealed class PromotionAlarm
     private readonly SortedSet<long> _alarms = [];
     private TaskCompletionSource _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The earliest alarm asked for and not rung yet, rounded as it rings; null for none.</summary>
+    internal DateTimeOffset? Earliest
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _alarms.Count > 0 ? new DateTimeOffset(_alarms.Min, TimeSpan.Zero) : null;
+            }
+        }
+    }
+
     /// <summary>Asks for a promotion at <paramref name="at"/>.</summary>
     public void RingAt(DateTimeOffset at)
     {

@@ -85,6 +85,15 @@ public interface IJobQueueStore
     /// <summary>Moves up to <paramref name="limit"/> scheduled and retrying jobs that are due to pending; returns how many.</summary>
     ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The times, earliest first and each once, at which scheduled and retrying jobs become due after now and no later
+    /// than <paramref name="until"/>: at most <paramref name="limit"/> of them. The promoter asks at each tick for those
+    /// due before its next one and promotes each job at its time rather than up to a tick late. A store that cannot say
+    /// answers none (this default): its jobs are promoted at the promoter's ticks.
+    /// </summary>
+    ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<DateTimeOffset>>([]);
+
     /// <summary>Records a running job's progress (0–100) if it is still active under the token; false otherwise.</summary>
     ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken);
 

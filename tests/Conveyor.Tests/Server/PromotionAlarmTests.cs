@@ -130,4 +130,40 @@ public sealed class PromotionAlarmTests
         await stop.CancelAsync();
         await running;
     }
+
+    [Fact]
+    public async Task ThePromoter_AtATick_RingsForAJobDueBeforeTheNextTick_AndPromotesItThen()
+    {
+        var store = new InMemoryJobStore(_time);
+        var t0 = _time.GetUtcNow();
+        var id = JobId.New();
+        await store.EnqueueAsync(new NewJob
+        {
+            Id = id,
+            Type = "test:run",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            MaxRetry = 0,
+            ProcessAt = t0.AddMilliseconds(1500),
+            Retention = TimeSpan.FromHours(1),
+        }, CancellationToken.None);
+        var alarm = new PromotionAlarm();
+        var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = promoter.RunAsync(stop.Token);
+
+        // The tick at 1 s (and the millisecond a timer's wait adds) finds the job due at 1.5 s, before the tick at 2 s.
+        _time.Advance(TimeSpan.FromMilliseconds(1002));
+        await Eventually.HoldsAsync(() => alarm.Earliest == t0.AddMilliseconds(1500),
+            because: "the tick asks the store for the times due before the next tick");
+        Assert.Equal(JobState.Scheduled, (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!.State);
+
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+
+        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, id, CancellationToken.None))!.State == JobState.Pending,
+            because: "the alarm at 1.5 s promotes the job, 500 ms before the next tick");
+        await stop.CancelAsync();
+        await running;
+    }
 }

@@ -443,6 +443,32 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var times = new List<DateTimeOffset>();
+            foreach (var entry in _due)
+            {
+                if (times.Count >= limit || entry.At > until)
+                {
+                    break;
+                }
+
+                if (entry.At > now && (times.Count == 0 || times[^1] != entry.At))
+                {
+                    times.Add(entry.At);
+                }
+            }
+
+            return ValueTask.FromResult<IReadOnlyList<DateTimeOffset>>(times);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<bool> ReportProgressAsync(string jobId, long leaseToken, int progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobId);
