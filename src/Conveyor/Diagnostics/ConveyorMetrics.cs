@@ -64,7 +64,7 @@ public sealed class ConveyorMetrics
         _jobTypes = new BoundedLabels(storeGauges.Options.MaxJobTypes, BoundedLabels.OtherJobTypes);
         _schedules = new BoundedLabels(storeGauges.Options.MaxSchedules, BoundedLabels.OtherSchedules);
         var meter = meterFactory.Create(MeterName);
-        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed; cancelled|released for attempts a cancel or the shutdown interrupted; snoozed for attempts that handed the job back to wait: a rate limit, a signal, a sleep).");
+        _processed = meter.CreateCounter<long>("job_processed_total", description: "Attempts finished, by job type, queue and status (success|failed; cancelled|released for attempts a cancel or the shutdown interrupted; snoozed for attempts that ended so that the job waits: a signal, a durable sleep, a snooze; lease_lost for attempts whose lease ended under them).");
         _duration = meter.CreateHistogram<double>("job_duration_seconds", unit: "s", description: "Duration of attempts, by job type and queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         _enqueued = meter.CreateCounter<long>("job_enqueued_total", description: "Jobs enqueued, by job type and queue.");
