@@ -216,7 +216,17 @@ public sealed partial class PostgresJobStore
     {
         try
         {
-            await FoldQueueCountsIfDueAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await FoldQueueCountsIfDueAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException exception) when (IsUnavailable(exception))
+            {
+                // A server that answers and refuses writes (a standby, a full disk) still answers the read, which adds
+                // the deltas itself: job_store_up, which this read reports, stays 1 for it, as documented.
+                ClearPoolAfter(exception);
+            }
+
             await using var command = _dataSource.CreateCommand(QueueStatsSql);
             var stats = new List<QueueStats>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
