@@ -80,11 +80,18 @@ internal static class StoreSelection
         try
         {
             var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-            return $"{builder.Host}:{builder.Port}/{builder.Database}";
+            // A multi-host string lists its hosts, each with its own port or the string's Port.
+            var hosts = (builder.Host ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(host => HasPort(host) ? host : $"{host}:{builder.Port}");
+            return $"{string.Join(", ", hosts)}/{builder.Database}";
         }
         catch (ArgumentException)
         {
             return "connection string not readable";
         }
     }
+
+    // "host:5432" or "[::1]:5432"; not "::1" or "[::1]" alone.
+    private static bool HasPort(string host) =>
+        host.StartsWith('[') ? host.Contains("]:", StringComparison.Ordinal) : host.Count(c => c == ':') == 1;
 }
