@@ -16,6 +16,9 @@ internal static partial class Log
         }
     }
 
+    [LoggerMessage(124, LogLevel.Information, "Job {job_id} ({job_type}, queue {queue}) attempt {attempt}: {outcome} after {duration_ms:F1} ms: signal '{signal}' came, or its wait ended, as the job was being parked; back to its queue to run again at once, the attempt not counted (trace {trace_id})")]
+    public static partial void AttemptWaitEndedAsParked(ILogger logger, string job_id, string job_type, string queue, int attempt, double duration_ms, string outcome, string signal, string? trace_id);
+
     [LoggerMessage(121, LogLevel.Warning, "Job {job_id} ({job_type}, queue {queue}) could not be parked to wait for signal '{signal}': {reason}; its lease expires and it runs again")]
     private static partial void SignalWaitFailedLine(ILogger logger, string job_id, string job_type, string queue, string signal, string reason);
 

@@ -232,6 +232,9 @@ internal sealed class Processor(
             case AckOutcome.Released when run.RateLimited is { } rateLimited:
                 Log.AttemptHeldByRateLimit(logger, job.Id, job.Type, job.Queue, rateLimited.Reason, traceId);
                 break;
+            case AckOutcome.Released when context is { SignalWaitRequest: { } ended, Exception: JobSuspendedException }:
+                Log.AttemptWaitEndedAsParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Snoozed, string.Join(", ", ended.Names), traceId);
+                break;
             case AckOutcome.Released:
                 Log.AttemptReleased(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Released, traceId);
                 break;

@@ -4,6 +4,7 @@ using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Conveyor.Tests.Handlers;
@@ -83,7 +84,8 @@ public sealed class SignalWaitTests
     {
         var log = new ConcurrentQueue<string>();
         var store = new InMemoryJobStore(TimeProvider.System);
-        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
+        var logs = new CapturingLoggerProvider();
+        await using var harness = await ServerHarness.StartAsync(store: store, configureServices: s => s.AddLogging(b => b.AddProvider(logs)), configureConveyor: c => c.AddHandler("test:decision", async (context, cancellationToken) =>
         {
             log.Enqueue($"start@{context.Attempt}");
             var approved = context.WaitForSignalAsync<Approval>("approved", TimeSpan.FromHours(1), cancellationToken).AsTask();
@@ -105,6 +107,11 @@ public sealed class SignalWaitTests
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
         Assert.Equal(["start@1", nameof(JobSignalResult.Delivered), "start@1", "approved by ada"], log);
+
+        // Its first attempt's line says why it went back to its queue: no shutdown (event 51) happened.
+        var first = Assert.Single(logs.Entries, e => (string?)e.OwnFields.GetValueOrDefault("job_id") == job.JobId && e.OwnFields.ContainsKey("signal"));
+        Assert.Equal((124, "snoozed", "approved, rejected"), (first.EventId.Id, (string?)first.OwnFields["outcome"], (string?)first.OwnFields["signal"]));
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 51);
     }
 
     [Fact]
