@@ -128,5 +128,5 @@ internal static class ApiProblems
         title: "The job store is unavailable.",
         detail: nothingWritten
             ? $"The {store} job store refused the request before storing anything (it cannot store writes safely just now); try again shortly. The server log has the details."
-            : $"The {store} job store could not serve the request (unreachable, or busy with changes that conflict with it); try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "" : " (a create may have been stored all the same: repeat it with the same Idempotency-Key)")}. The server log has the details.");
+            : $"The {store} job store could not serve the request (unreachable, unable to store writes safely just now, or busy with changes that conflict with it); try again shortly{(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "" : " (a create may have been stored all the same: repeat it with the same Idempotency-Key)")}. The server log has the details.");
 }
