@@ -135,13 +135,14 @@ public sealed partial class PostgresJobStore
 
     private string PromoteSql => field ??= Sql(PromoteTemplate);
 
-    // The times at which scheduled and retrying jobs become due in ($1, $2], earliest first, each once, at most $3 of
-    // them: read from jobs_due_idx, which holds exactly these jobs in this order.
+    // The times at which scheduled and retrying jobs become due in ($1, $2), each rounded up to a whole multiple of $3
+    // microseconds, earliest first, each once, at most $4 of them: the jobs read from jobs_due_idx, which holds exactly
+    // them in this order.
     private const string ListDueTimesTemplate = """
-        SELECT DISTINCT scheduled_at FROM :"schema".jobs
-        WHERE state IN ('scheduled', 'retrying') AND scheduled_at > $1 AND scheduled_at <= $2
-        ORDER BY scheduled_at
-        LIMIT $3
+        SELECT DISTINCT ceil(extract(epoch FROM scheduled_at) * 1000000 / $3)::bigint * $3 AS due FROM :"schema".jobs
+        WHERE state IN ('scheduled', 'retrying') AND scheduled_at > $1 AND scheduled_at < $2
+        ORDER BY due
+        LIMIT $4
         """;
 
     private string ListDueTimesSql => field ??= Sql(ListDueTimesTemplate);
@@ -306,23 +307,25 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
-        _grace.RunAsync(token => ListDueTimesCoreAsync(until, limit, token), cancellationToken);
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken) =>
+        _grace.RunAsync(token => ListDueTimesCoreAsync(after, before, resolution, limit, token), cancellationToken);
 
-    private async ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesCoreAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesCoreAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(resolution, TimeSpan.FromMicroseconds(1));
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         try
         {
             await using var command = _dataSource.CreateCommand(ListDueTimesSql);
-            command.Parameters.Add(TimestampTz(Now()));
-            command.Parameters.Add(TimestampTz(until));
+            command.Parameters.Add(TimestampTz(after));
+            command.Parameters.Add(TimestampTz(before));
+            command.Parameters.Add(P(resolution.Ticks / TimeSpan.TicksPerMicrosecond));
             command.Parameters.Add(P(limit));
             var times = new List<DateTimeOffset>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                times.Add(JobRows.Time(reader, 0));
+                times.Add(DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(0) * TimeSpan.TicksPerMicrosecond));
             }
 
             return times;

@@ -220,10 +220,11 @@ public sealed partial class PostgresJobStore
             {
                 await FoldQueueCountsIfDueAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException exception) when (IsUnavailable(exception))
+            catch (PostgresException exception) when (IsUnavailable(exception) && exception.SqlState is not ("57P01" or "57P02" or "57P03" or "53300"))
             {
-                // A server that answers and refuses writes (a standby, a full disk) still answers the read, which adds
-                // the deltas itself: job_store_up, which this read reports, stays 1 for it, as documented.
+                // A server that answers and refuses writes (a standby, a full disk), or a fold that lost a conflict, still
+                // answers the read, which adds the deltas itself: job_store_up, which this read reports, stays 1 for it,
+                // as documented. A server going away or out of connections is left to fail the read as an outage.
                 ClearPoolAfter(exception);
             }
 

@@ -97,12 +97,14 @@ public sealed partial class RedisJobStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// One pipelined round trip after the queue names: the earliest scores in each queue's scheduled and retrying sets.
+    /// One pipelined round trip after the queue names, the earliest entries of each queue's scheduled and retrying sets;
+    /// another for the sets that filled the limit, while the times found fall short of it.
     /// </remarks>
-    public async ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(resolution, TimeSpan.FromMicroseconds(1));
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        if (limit == 0)
+        if (limit == 0 || after >= before)
         {
             return [];
         }
@@ -116,25 +118,47 @@ public sealed partial class RedisJobStore
                 return [];
             }
 
-            var now = NowMicros();
-            var last = RedisTime.ToMicros(until);
-            var batch = db.CreateBatch();
-            var reads = queues
-                .Select(QueueKeys)
-                .SelectMany(keys => new[] { keys.All[2], keys.All[3] })
-                .Select(key => batch.SortedSetRangeByScoreWithScoresAsync(key, now, last, Exclude.Start, Order.Ascending, 0, limit))
-                .ToArray();
-            batch.Execute();
+            var step = RedisTime.ToMicros(resolution);
+            var last = RedisTime.ToMicros(before);
             var times = new SortedSet<long>();
-            foreach (var read in reads)
-            {
-                foreach (var entry in await read.ConfigureAwait(false))
-                {
-                    times.Add((long)entry.Score);
-                }
-            }
 
-            return times.Take(limit).Select(RedisTime.FromMicros).ToList();
+            // A set read up to the limit may hold more jobs after its last: the times known in full end at the earliest
+            // such set's last (rounded up), and those sets are read again from there until the limit is reached or every
+            // set is read to the end.
+            var sets = queues.Select(QueueKeys).SelectMany(keys => new[] { keys.All[2], keys.All[3] })
+                .Select(key => (Key: key, From: RedisTime.ToMicros(after))).ToList();
+            while (true)
+            {
+                var batch = db.CreateBatch();
+                var reads = sets.Select(set => batch.SortedSetRangeByScoreWithScoresAsync(set.Key, set.From, last, Exclude.Both, Order.Ascending, 0, limit)).ToArray();
+                batch.Execute();
+                var entries = await Task.WhenAll(reads).ConfigureAwait(false);
+                var known = long.MaxValue;
+                var unfinished = new List<(RedisKey Key, long From)>();
+                for (var i = 0; i < sets.Count; i++)
+                {
+                    foreach (var entry in entries[i])
+                    {
+                        times.Add(((long)entry.Score + step - 1) / step * step);
+                    }
+
+                    if (entries[i].Length == limit)
+                    {
+                        // Its jobs up to the end of its last time's step round to times already found.
+                        var end = ((long)entries[i][^1].Score + step - 1) / step * step;
+                        known = Math.Min(known, end);
+                        unfinished.Add((sets[i].Key, end));
+                    }
+                }
+
+                times.RemoveWhere(time => time > known);
+                if (unfinished.Count == 0 || times.Count >= limit)
+                {
+                    return times.Take(limit).Select(RedisTime.FromMicros).ToList();
+                }
+
+                sets = unfinished;
+            }
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

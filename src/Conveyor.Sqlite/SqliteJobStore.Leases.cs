@@ -250,15 +250,18 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(resolution, TimeSpan.FromMicroseconds(1));
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        return ReadAsync((until: UnixTime.ToMicroseconds(until), limit), static (store, session, state) =>
+        var range = (after: UnixTime.ToMicroseconds(after), before: UnixTime.ToMicroseconds(before), step: UnixTime.ToMicroseconds(resolution), limit);
+        return ReadAsync(range, static (_, session, state) =>
         {
             var times = new List<DateTimeOffset>();
             using var reader = session.Command(SqlStatement.ListDueTimes)
-                .Bind("@now", store.Now())
-                .Bind("@until", state.until)
+                .Bind("@after", state.after)
+                .Bind("@before", state.before)
+                .Bind("@step", state.step)
                 .Bind("@limit", state.limit)
                 .ExecuteReader();
             while (reader.Read())

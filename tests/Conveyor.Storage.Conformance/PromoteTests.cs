@@ -222,37 +222,39 @@ public abstract class PromoteTests : JobStoreTestBase
         Assert.Equal(30, (await DequeueAsync(100)).Count);
     }
 
+    private static readonly TimeSpan Exact = TimeSpan.FromMicroseconds(1);
+
     [Fact]
-    public async Task ListDueTimes_TheTimesOfScheduledAndRetryingJobsAfterNowUpToUntil_EarliestFirst_EachOnce()
+    public async Task ListDueTimes_TheTimesOfScheduledAndRetryingJobsBetweenAfterAndBefore_EarliestFirst_EachOnce()
     {
         var t0 = Now;
         await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(300)));
         await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(100)));
         await EnqueueAsync(NewJob(queue: "b", processAt: t0.AddMilliseconds(100)));
         await RetryingAsync(TimeSpan.FromMilliseconds(200), "c");
-        await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(1001)));
+        await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddSeconds(1)));
         await EnqueueAsync(NewJob(queue: "a"));
 
         Assert.Equal(
             [t0.AddMilliseconds(100), t0.AddMilliseconds(200), t0.AddMilliseconds(300)],
-            await Store.ListDueTimesAsync(t0.AddSeconds(1), 100, Ct));
+            await Store.ListDueTimesAsync(t0, t0.AddSeconds(1), Exact, 100, Ct));
+        Assert.Equal([t0.AddMilliseconds(200), t0.AddMilliseconds(300)], await Store.ListDueTimesAsync(t0.AddMilliseconds(100), t0.AddSeconds(1), Exact, 100, Ct));
+        Assert.Empty(await Store.ListDueTimesAsync(t0, t0.AddSeconds(1), Exact, 0, Ct));
     }
 
     [Fact]
-    public async Task ListDueTimes_LeavesOutJobsDueNowOrBefore_AndPromotedOnes_AndAnswersAtMostTheLimit()
+    public async Task ListDueTimes_RoundsUpToTheResolution_AndItsLimitCountsTimes_NotJobs()
     {
         var t0 = Now;
-        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(10)));
-        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(20)));
-        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(30)));
-        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(40)));
-        await EnqueueAsync(NewJob(processAt: t0.AddMilliseconds(50)));
-        Time.Advance(TimeSpan.FromMilliseconds(20));
+        foreach (var ms in new[] { 101, 103, 105, 130, 130, 130, 130, 170 })
+        {
+            await EnqueueAsync(NewJob(queue: "a", processAt: t0.AddMilliseconds(ms)));
+        }
 
-        Assert.Equal([t0.AddMilliseconds(30), t0.AddMilliseconds(40)], await Store.ListDueTimesAsync(t0.AddSeconds(1), 2, Ct));
-
-        Assert.Equal(2, await Store.PromoteDueAsync(100, Ct));
-        Assert.Equal([t0.AddMilliseconds(30), t0.AddMilliseconds(40), t0.AddMilliseconds(50)], await Store.ListDueTimesAsync(t0.AddSeconds(1), 100, Ct));
-        Assert.Empty(await Store.ListDueTimesAsync(t0.AddSeconds(1), 0, Ct));
+        Assert.Equal([t0.AddMilliseconds(120), t0.AddMilliseconds(140)], await Store.ListDueTimesAsync(t0, t0.AddSeconds(1), TimeSpan.FromMilliseconds(20), 2, Ct));
+        Assert.Equal(
+            [t0.AddMilliseconds(101), t0.AddMilliseconds(103), t0.AddMilliseconds(105), t0.AddMilliseconds(130)],
+            await Store.ListDueTimesAsync(t0, t0.AddSeconds(1), Exact, 4, Ct));
+        Assert.Equal([t0.AddMilliseconds(130), t0.AddMilliseconds(170)], await Store.ListDueTimesAsync(t0.AddMilliseconds(105), t0.AddSeconds(1), Exact, 2, Ct));
     }
 }

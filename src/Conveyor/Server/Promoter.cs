@@ -7,7 +7,7 @@ namespace Conveyor.Server;
 /// Moves scheduled jobs whose time has come, and retrying jobs whose backoff has passed, to their queues: at every tick,
 /// and at the times this server's <see cref="PromotionAlarm"/> was asked for in between. At each tick it also asks the
 /// store when jobs become due before the next one and rings the alarm at those times: a job scheduled 2 s ahead by any
-/// process starts at its time, not up to a tick (1 s) after it.
+/// process starts within <see cref="DueResolution"/> of its time, not up to a tick (1 s) after it.
 /// </summary>
 internal sealed class Promoter(
     IJobStore store,
@@ -20,13 +20,20 @@ internal sealed class Promoter(
     private const int BatchSize = 1000;
 
     /// <summary>
-    /// The most due times asked for at a tick: the alarm rounds to 5 ms, so a second between ticks holds at most 200
-    /// promotions however many jobs fall due in it.
+    /// The times the store gives are rounded up to this: however many jobs fall due, and whichever server made them, a
+    /// server promotes at most 50 times a second for them, each job at most this long after its time.
     /// </summary>
-    private const int MaxDueTimes = 200;
+    internal static readonly TimeSpan DueResolution = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>The next tick, while the run in progress is a tick's; null for a run an alarm rang.</summary>
-    private DateTimeOffset? _nextTick;
+    /// <summary>The most due times asked for at once; the promotion at the last of them asks for the next ones.</summary>
+    private const int MaxDueTimes = 50;
+
+    /// <summary>The next tick; and whether the run in progress is a tick's (else an alarm's).</summary>
+    private DateTimeOffset _nextTick;
+    private bool _atTick;
+
+    /// <summary>The last time the previous look at the due times gave: its promotion looks for the next ones.</summary>
+    private DateTimeOffset? _lookAgainAt;
 
     protected override string Name => "Promoter";
 
@@ -49,7 +56,7 @@ internal sealed class Promoter(
                     }
                 }
 
-                _nextTick = atTick ? tick : null;
+                (_nextTick, _atTick) = (tick, atTick);
                 await TickAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -60,6 +67,7 @@ internal sealed class Promoter(
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        var promotedUpTo = TimeProvider.GetUtcNow();
         int promoted;
         do
         {
@@ -71,13 +79,39 @@ internal sealed class Promoter(
         }
         while (promoted == BatchSize);
 
-        if (_nextTick is { } nextTick)
+        if (_atTick || (_lookAgainAt is { } again && again <= TimeProvider.GetUtcNow()))
         {
-            // Jobs scheduled after this look and due before the next tick still wait for it.
-            foreach (var due in await store.ListDueTimesAsync(nextTick, MaxDueTimes, cancellationToken).ConfigureAwait(false))
-            {
-                alarm.RingAt(due);
-            }
+            await RingAtDueTimesAsync(promotedUpTo, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Rings the alarm at the times jobs fall due from <paramref name="after"/> (what the promotion just now took) to the
+    /// next tick: one that fell due since then rings at once. Jobs scheduled after this look and due before the next tick
+    /// still wait for it.
+    /// </summary>
+    private async Task RingAtDueTimesAsync(DateTimeOffset after, CancellationToken cancellationToken)
+    {
+        _lookAgainAt = null;
+        IReadOnlyList<DateTimeOffset> due;
+        try
+        {
+            due = await store.ListDueTimesAsync(after, _nextTick, DueResolution, MaxDueTimes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The promotion just now reached the store; the next tick promotes these jobs, and looks again.
+            return;
+        }
+
+        foreach (var time in due)
+        {
+            alarm.RingAt(time);
+        }
+
+        if (due.Count > 0)
+        {
+            _lookAgainAt = due[^1];
         }
     }
 }

@@ -86,12 +86,13 @@ public interface IJobQueueStore
     ValueTask<int> PromoteDueAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The times, earliest first and each once, at which scheduled and retrying jobs become due after now and no later
-    /// than <paramref name="until"/>: at most <paramref name="limit"/> of them. The promoter asks at each tick for those
-    /// due before its next one and promotes each job at its time rather than up to a tick late. A store that cannot say
-    /// answers none (this default): its jobs are promoted at the promoter's ticks.
+    /// The times at which scheduled and retrying jobs become due after <paramref name="after"/> and before
+    /// <paramref name="before"/>, each rounded up to a whole multiple of <paramref name="resolution"/> (counted from the
+    /// Unix epoch), earliest first and each once: at most <paramref name="limit"/> of them. The promoter asks at each tick
+    /// for those due before its next one and promotes the jobs at those times rather than up to a tick late. A store
+    /// that cannot say answers none (this default): its jobs are promoted at the promoter's ticks.
     /// </summary>
-    ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+    ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<DateTimeOffset>>([]);
 
     /// <summary>Records a running job's progress (0–100) if it is still active under the token; false otherwise.</summary>

@@ -153,7 +153,8 @@ public sealed class PromotionAlarmTests
         using var stop = new CancellationTokenSource();
         var running = promoter.RunAsync(stop.Token);
 
-        // The tick at 1 s (and the millisecond a timer's wait adds) finds the job due at 1.5 s, before the tick at 2 s.
+        // The tick at 1 s (and the millisecond a timer's wait adds) finds the job due at 1.5 s, before the tick at 2 s
+        // (1.5 s is a whole number of the promoter's 20 ms steps: the alarm is at the job's time).
         _time.Advance(TimeSpan.FromMilliseconds(1002));
         await Eventually.HoldsAsync(() => alarm.Earliest == t0.AddMilliseconds(1500),
             because: "the tick asks the store for the times due before the next tick");

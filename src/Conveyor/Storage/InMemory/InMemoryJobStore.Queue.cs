@@ -443,25 +443,33 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<DateTimeOffset>> ListDueTimesAsync(DateTimeOffset after, DateTimeOffset before, TimeSpan resolution, int limit, CancellationToken cancellationToken)
     {
+        var step = DueTimes.Step(resolution);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
             var times = new List<DateTimeOffset>();
-            foreach (var entry in _due)
+            if (after >= before)
             {
-                if (times.Count >= limit || entry.At > until)
+                return ValueTask.FromResult<IReadOnlyList<DateTimeOffset>>(times);
+            }
+
+            foreach (var entry in _due.GetViewBetween(new TimedEntry(after, long.MaxValue, string.Empty), new TimedEntry(before, long.MinValue, string.Empty)))
+            {
+                var due = DueTimes.RoundUp(entry.At, step);
+                if (entry.At <= after || entry.At >= before || (times.Count > 0 && times[^1] == due))
+                {
+                    continue;
+                }
+
+                if (times.Count == limit)
                 {
                     break;
                 }
 
-                if (entry.At > now && (times.Count == 0 || times[^1] != entry.At))
-                {
-                    times.Add(entry.At);
-                }
+                times.Add(due);
             }
 
             return ValueTask.FromResult<IReadOnlyList<DateTimeOffset>>(times);
