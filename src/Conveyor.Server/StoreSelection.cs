@@ -82,7 +82,7 @@ internal static class StoreSelection
             var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
             // A multi-host string lists its hosts, each with its own port or the string's Port.
             var hosts = (builder.Host ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(host => HasPort(host) ? host : $"{host}:{builder.Port}");
+                .Select(host => HasPort(host) ? host : host.Count(c => c == ':') > 1 && !host.StartsWith('[') ? $"[{host}]:{builder.Port}" : $"{host}:{builder.Port}");
             return $"{string.Join(", ", hosts)}/{builder.Database}";
         }
         catch (ArgumentException)

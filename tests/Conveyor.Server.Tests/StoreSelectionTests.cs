@@ -25,6 +25,7 @@ public sealed class StoreSelectionTests
     [InlineData("Host=127.0.0.1:5431,127.0.0.1:5432;Username=postgres;Database=jobs", "postgres (127.0.0.1:5431, 127.0.0.1:5432/jobs, schema 'conveyor')")]
     [InlineData("Host=db-1,db-2:5433;Port=5440;Username=postgres;Database=jobs;Password=secret", "postgres (db-1:5440, db-2:5433/jobs, schema 'conveyor')")]
     [InlineData("Host=localhost;Username=postgres;Database=jobs", "postgres (localhost:5432/jobs, schema 'conveyor')")]
+    [InlineData("Host=::1;Username=postgres;Database=jobs", "postgres ([::1]:5432/jobs, schema 'conveyor')")]
     public void Describe_Postgres_NamesEveryHostWithItsPort_AndNoSecret(string connectionString, string described)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
