@@ -10,9 +10,10 @@ namespace Conveyor.Limits;
 /// queue when a queue-wide limit refused it, the queue then paced (<see cref="Pacing"/>); else snoozed until a turn of
 /// its own (<see cref="RateLimitLines"/>), at which this server promotes it (<see cref="Server.PromotionAlarm"/>). A job
 /// whose turn is a few milliseconds away, or that came back at its turn a little before the permit, waits for it in its
-/// worker and is asked for again (<see cref="RunningJob.WaitForTurn"/>).
+/// worker and is asked for again (<see cref="RunningJob.WaitForTurn"/>). The lines are given by the server
+/// (<paramref name="lines"/>): they outlive the gate, rebuilt at every change of the limits.
 /// </summary>
-internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null)
+internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule> rules, TimeProvider timeProvider, Server.PromotionAlarm? alarm = null, RateLimitLines? lines = null)
 {
     /// <summary>How long a job waits when the store could not be asked: the limit is never exceeded for an outage.</summary>
     internal static readonly TimeSpan UnknownWait = TimeSpan.FromSeconds(1);
@@ -26,12 +27,9 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
     internal static readonly TimeSpan ShortWait = TimeSpan.FromMilliseconds(20);
 
     private readonly RatePermitLeases _leases = new();
-    private readonly RateLimitLines _lines = new();
+    private readonly RateLimitLines _lines = lines ?? new();
 
     public bool IsEmpty => rules.Count == 0;
-
-    /// <summary>The jobs this gate gave a turn still to come in the lines of <paramref name="limitNames"/> (<see cref="RateLimitLines.TakeWaiting"/>).</summary>
-    public IReadOnlyList<string> TakeWaiting(IReadOnlySet<string> limitNames) => _lines.TakeWaiting(limitNames, timeProvider.GetUtcNow());
 
     /// <summary>The queues whose queue-wide limit is being reached, which the fetcher leases only at their turns.</summary>
     public QueuePacing Pacing { get; } = new();

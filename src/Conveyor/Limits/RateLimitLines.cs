@@ -9,7 +9,9 @@ namespace Conveyor.Limits;
 /// to the end of the line.
 /// </summary>
 /// <remarks>
-/// The lines are this server's alone: another server gives its own refused jobs turns from the same store turn, and
+/// One instance serves every gate a server builds as its limits change (<see cref="ServedLimits"/>), so that the
+/// jobs waiting for turns of a limit are still known when that limit changes after others did. The lines are this
+/// server's alone: another server gives its own refused jobs turns from the same store turn, and
 /// where two jobs come back at one turn, one is refused again and takes a later one. A job that another server runs,
 /// or that is cancelled, leaves its entry behind until it is an hour past its turn.
 /// </remarks>
@@ -66,9 +68,10 @@ internal sealed class RateLimitLines
     }
 
     /// <summary>
-    /// The jobs waiting for a turn still to come in a line of one of <paramref name="limitNames"/>, forgotten here: when
-    /// such a limit is removed or changed, those turns were given by a rate no longer in force, so the jobs are started
-    /// again (and asked for permits under what is in force now) rather than left waiting for them.
+    /// The jobs waiting for a turn still to come in a line of one of <paramref name="limitNames"/>; the lines of those
+    /// limits are forgotten: when such a limit is removed or changed, those turns were given by a rate no longer in
+    /// force, so the jobs are started again (and asked for permits under what is in force now) rather than left waiting
+    /// for them, and the limit's next refused job takes the store's turn rather than one after the old rate's last.
     /// </summary>
     public IReadOnlyList<string> TakeWaiting(IReadOnlySet<string> limitNames, DateTimeOffset now)
     {
@@ -78,10 +81,21 @@ internal sealed class RateLimitLines
             foreach (var (jobKey, turn) in _jobTurns)
             {
                 var split = jobKey.IndexOf('\n', StringComparison.Ordinal);
-                if (turn > now && limitNames.Contains(RateLimitRules.NameOf(jobKey.AsSpan(0, split)).ToString()))
+                if (limitNames.Contains(RateLimitRules.NameOf(jobKey.AsSpan(0, split)).ToString()))
                 {
                     _jobTurns.Remove(jobKey);
-                    taken.Add(jobKey[(split + 1)..]);
+                    if (turn > now)
+                    {
+                        taken.Add(jobKey[(split + 1)..]);
+                    }
+                }
+            }
+
+            foreach (var key in _lastTurns.Keys)
+            {
+                if (limitNames.Contains(RateLimitRules.NameOf(key).ToString()))
+                {
+                    _lastTurns.Remove(key);
                 }
             }
         }

@@ -14,6 +14,9 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
     // The jobs to start, and whether each was asked once already (then it is asked once more only).
     private readonly ConcurrentQueue<(string JobId, bool Again)> _toStart = new();
     private readonly Lock _rebuildLock = new();
+    // Kept across the gates: a gate is rebuilt at every change of the limits, and the jobs waiting for turns of a limit
+    // that did not change must still be known when it changes later.
+    private readonly RateLimitLines _lines = new();
     private volatile Rules? _rules;
 
     /// <summary>The concurrency limits every dequeue carries; empty when none names a served queue.</summary>
@@ -33,8 +36,8 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
     }
 
     /// <summary>
-    /// One thread at a time: two dequeues that saw the change together would each build a gate, and the lines of jobs
-    /// the discarded one snoozed would be lost when the limit next changed.
+    /// One thread at a time: two dequeues that saw the change together would each build a gate, and the pacing and
+    /// leases of the discarded one would be lost.
     /// </summary>
     private Rules Rebuild()
     {
@@ -48,11 +51,11 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
             }
 
             var rate = RateLimitRules.For(limits, _served);
-            var rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm) : null);
+            var rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm, _lines) : null);
             _rules = rules;
-            if (previous?.Rate is { } gate && Changed(previous.Source, limits) is { Count: > 0 } changed)
+            if (previous is not null && Changed(previous.Source, limits) is { Count: > 0 } changed)
             {
-                foreach (var jobId in gate.TakeWaiting(changed))
+                foreach (var jobId in _lines.TakeWaiting(changed, timeProvider.GetUtcNow()))
                 {
                     _toStart.Enqueue((jobId, false));
                 }

@@ -1,0 +1,124 @@
+using System.Reflection;
+using Conveyor.Limits;
+using Conveyor.Server;
+using Conveyor.Storage;
+using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conveyor.Tests.Server;
+
+/// <summary>
+/// The jobs a server snoozed to turns of a rate limit start again once that limit is removed or changed, whatever
+/// other limits changed in between.
+/// </summary>
+public sealed class ServedLimitsTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly LimitsInForce _inForce = new(Options.Create(new ConveyorOptions()));
+
+    private static readonly RateLimit Slow = PerTenant(1, TimeSpan.FromSeconds(120));
+    private static readonly RateLimit Fast = PerTenant(50, TimeSpan.FromSeconds(1));
+    private static readonly RateLimit Unrelated = Other(3);
+
+    /// <summary>
+    /// An outside run: with another limit created between the snoozes and the change, the three jobs held by a limit of
+    /// one per 120 s stayed SCHEDULED after it was raised to 50 a second (4 runs of 4); without it they started.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task JobsSnoozedToTurnsOfALimit_StartWhenItChanges_AfterAnotherLimitChangedInBetween(bool deleteIt)
+    {
+        var (store, requeued) = RequeueRecorder.Wrap(new InMemoryJobStore(_time));
+        var served = new ServedLimits(_inForce, [QueueName.Default], store, _time);
+        Put(("a", Slow));
+        var batch = Batch(4);
+        await served.Rate!.ApplyAsync(batch, CancellationToken.None);
+        var snoozed = batch[1..].Select(static r => r.Job.Id).ToArray();
+        Assert.All(batch[1..], static r => Assert.NotNull(r.RateLimited));
+
+        Put(("a", Slow), ("c", Unrelated));
+        Assert.NotNull(served.Rate);
+        Assert.Equal(0, await served.StartWaitingOfChangedLimitsAsync(CancellationToken.None));
+
+        Put(deleteIt ? [("c", Unrelated)] : [("a", Fast), ("c", Unrelated)]);
+        await served.StartWaitingOfChangedLimitsAsync(CancellationToken.None);
+
+        Assert.Equal(snoozed.Order(StringComparer.Ordinal), requeued.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task JobsSnoozedToTurnsOfAnUnchangedLimit_KeepTheirTurns()
+    {
+        var (store, requeued) = RequeueRecorder.Wrap(new InMemoryJobStore(_time));
+        var served = new ServedLimits(_inForce, [QueueName.Default], store, _time);
+        Put(("a", Slow));
+        await served.Rate!.ApplyAsync(Batch(3), CancellationToken.None);
+
+        Put(("a", Slow), ("c", Unrelated));
+        Put(("a", Slow), ("c", Other(5)));
+        await served.StartWaitingOfChangedLimitsAsync(CancellationToken.None);
+
+        Assert.Empty(requeued);
+    }
+
+    private static RateLimit PerTenant(int limit, TimeSpan period) =>
+        new() { Queue = QueueName.Default, JobType = "note:archive", Partition = LimitPartition.Tenant, Limit = limit, Period = period };
+
+    private static RateLimit Other(int limit) => new() { Queue = QueueName.Default, JobType = "other", Limit = limit, Period = TimeSpan.FromSeconds(1) };
+
+    private void Put(params (string Name, RateLimit Limit)[] limits) =>
+        _inForce.Apply(limits.Select(static l => LimitDefinitions.ToRecord(l.Name, l.Limit, LimitSource.Api)).ToList(), _inForce.BeginRead());
+
+    private RunningJob[] Batch(int count) =>
+        Enumerable.Range(0, count).Select(_ => new RunningJob(new LeasedJob
+        {
+            Id = $"job_{Guid.NewGuid():N}",
+            Type = "note:archive",
+            Queue = QueueName.Default,
+            Tenant = "beta",
+            Payload = ReadOnlyMemory<byte>.Empty,
+            Attempt = 1,
+            MaxRetry = 3,
+            LeaseToken = 1,
+            LeaseExpiresAt = _time.GetUtcNow() + TimeSpan.FromMinutes(1),
+            CreatedAt = _time.GetUtcNow(),
+            EnqueuedAt = _time.GetUtcNow(),
+        })).ToArray();
+
+    /// <summary>Records the ids the bulk requeue was asked to start, and answers each was.</summary>
+    public class RequeueRecorder : DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public List<string> Requeued { get; } = [];
+
+        public static (IJobStore Store, List<string> Requeued) Wrap(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, RequeueRecorder>();
+            var recorder = (RequeueRecorder)(object)proxy;
+            recorder._inner = inner;
+            return (proxy, recorder.Requeued);
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IJobQueryStore.RunBulkAsync) && args![0] is JobBulkAction.Requeue)
+            {
+                var ids = (IReadOnlyList<string>)args[2]!;
+                Requeued.AddRange(ids);
+                return ValueTask.FromResult<IReadOnlyList<JobCommandResult>>(ids.Select(static _ => JobCommandResult.Done).ToList());
+            }
+
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
+    }
+}
