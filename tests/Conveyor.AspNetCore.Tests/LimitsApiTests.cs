@@ -125,6 +125,44 @@ public sealed class LimitsApiTests
         Assert.False(inForce.Current.Concurrency.ContainsKey("imports"));
     }
 
+    // An outside run: the jobs the answering server had snoozed to turns of the limit started 0.2-2.7 s after the answer,
+    // at its refresher's next read; the refresh here is an hour away, so only the answer itself can have started them.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PutAndDelete_StartTheJobsTheAnsweringServerSnoozedToTheLimitsTurns_BeforeItAnswers(bool delete)
+    {
+        await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.Configure<ConveyorOptions>(o => o.Limits.RefreshInterval = TimeSpan.FromHours(1)));
+        const string path = "/limits/rate/archive";
+        using (var created = await PutAsync(app, path, """{"queue": "default", "job_type": "test:noop", "partition": "tenant", "limit": 1, "period_seconds": 3600}"""))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var first = await app.CreateAsync();
+        await app.WaitForStatusAsync(first, null, "SUCCESS");
+        var held = new[] { await app.CreateAsync(), await app.CreateAsync() };
+        foreach (var id in held)
+        {
+            await app.WaitForStatusAsync(id, null, "SCHEDULED");
+        }
+
+        using var changed = delete
+            ? await app.SendAsync(HttpMethod.Delete, path)
+            : await PutAsync(app, path, """{"queue": "default", "job_type": "test:noop", "partition": "tenant", "limit": 50, "period_seconds": 1}""");
+        Assert.True(changed.IsSuccessStatusCode, changed.StatusCode.ToString());
+
+        foreach (var id in held)
+        {
+            Assert.NotEqual("SCHEDULED", (await app.GetJobAsync(id)).GetProperty("status").GetString());
+        }
+
+        foreach (var id in held)
+        {
+            await app.WaitForStatusAsync(id, null, "SUCCESS");
+        }
+    }
+
     [Fact]
     public async Task Delete_RemovesIt_ThenAnswers404()
     {

@@ -58,7 +58,7 @@ internal static class LimitsEndpoints
     }
 
     internal static async Task<Results<Ok<LimitResponse>, Created<LimitResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string kind, string name, HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
+        string kind, string name, HttpContext http, IJobStore store, IOptions<ConveyorApiOptions> apiOptions, Conveyor.Limits.LimitsInForce inForce, Conveyor.Limits.ServedLimitsInProcess servers, CancellationToken cancellationToken)
     {
         if (!http.GetConveyorCaller().IsAdmin)
         {
@@ -91,7 +91,7 @@ internal static class LimitsEndpoints
         }
 
         var written = await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
-        var all = await ApplyHereAsync(store, inForce, cancellationToken).ConfigureAwait(false);
+        var all = await ApplyHereAsync(store, inForce, servers, cancellationToken).ConfigureAwait(false);
         var stored = all.FirstOrDefault(l => l.Kind == limitKind && l.Name == name) ?? limit;
         var response = LimitResponseMapper.ToResponse(stored);
         return written == LimitWriteResult.Created
@@ -100,7 +100,7 @@ internal static class LimitsEndpoints
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
-        string kind, string name, HttpContext http, IJobStore store, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
+        string kind, string name, HttpContext http, IJobStore store, Conveyor.Limits.LimitsInForce inForce, Conveyor.Limits.ServedLimitsInProcess servers, CancellationToken cancellationToken)
     {
         if (!http.GetConveyorCaller().IsAdmin)
         {
@@ -117,21 +117,33 @@ internal static class LimitsEndpoints
             return NotFound(kind, name);
         }
 
-        await ApplyHereAsync(store, inForce, cancellationToken).ConfigureAwait(false);
+        await ApplyHereAsync(store, inForce, servers, cancellationToken).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 
     /// <summary>
     /// The store's limits, put in force in this process at once: its own workers take the next job under the change
-    /// instead of at the refresher's next read (the other servers still take up to <c>RefreshInterval</c>). A configured
-    /// limit the store lacks (its API override just deleted) stays in force, as the refresher writes it back.
+    /// instead of at the refresher's next read (the other servers still take up to <c>RefreshInterval</c>), and the jobs
+    /// its servers snoozed to turns of a limit now removed or changed start before the answer. A configured limit the
+    /// store lacks (its API override just deleted) stays in force, as the refresher writes it back.
     /// </summary>
-    private static async Task<IReadOnlyList<LimitRecord>> ApplyHereAsync(IJobStore store, Conveyor.Limits.LimitsInForce inForce, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<LimitRecord>> ApplyHereAsync(
+        IJobStore store, Conveyor.Limits.LimitsInForce inForce, Conveyor.Limits.ServedLimitsInProcess servers, CancellationToken cancellationToken)
     {
         var read = inForce.BeginRead();
         var all = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var configured = Conveyor.Limits.LimitDefinitions.FromOptions(inForce.Configured);
         inForce.Apply([.. all, .. configured.Where(c => !all.Any(s => s.Kind == c.Kind && s.Name == c.Name))], read);
+        try
+        {
+            await servers.StartWaitingOfChangedLimitsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException)
+        {
+            // The change is written and in force: the jobs not started yet are kept for the server's next refresh,
+            // and a 503 would tell the caller the change failed.
+        }
+
         return all;
     }
 

@@ -65,6 +65,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IWorkflowClient, Conveyor.Workflows.WorkflowClient>();
         services.TryAddSingleton<IScheduleClient, Conveyor.Scheduling.ScheduleClient>();
         services.TryAddSingleton<Conveyor.Limits.LimitsInForce>();
+        services.TryAddSingleton<Conveyor.Limits.ServedLimitsInProcess>();
         services.TryAddSingleton<IConveyorRateLimiters, ConveyorRateLimiters>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
         services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));

@@ -159,6 +159,7 @@ public sealed partial class JobServer
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _servedLimitsInProcess?.Remove(_limits);
         _stopFetching.Dispose();
         _shutdownRequested.Dispose();
         _graceCutShort.Dispose();

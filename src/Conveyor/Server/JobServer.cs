@@ -25,6 +25,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly ConveyorRetentionOptions _retention;
     private readonly Limits.LimitsInForce _limitsInForce;
     private readonly Limits.ServedLimits _limits;
+    private readonly Limits.ServedLimitsInProcess? _servedLimitsInProcess;
 
     // The served queues taken in turns between tenants (Conveyor:Limits:FairQueues); empty when none is configured.
     private readonly string[] _fairQueues;
@@ -83,6 +84,8 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         _timeProvider = timeProvider;
         _limitsInForce = services.GetService(typeof(Limits.LimitsInForce)) as Limits.LimitsInForce ?? new Limits.LimitsInForce(conveyorOptions);
         _limits = new Limits.ServedLimits(_limitsInForce, _options.EffectiveQueues.Keys, store, timeProvider, _promotionAlarm);
+        _servedLimitsInProcess = services.GetService(typeof(Limits.ServedLimitsInProcess)) as Limits.ServedLimitsInProcess;
+        _servedLimitsInProcess?.Add(_limits, logger);
         _logger = logger;
         var slots = _options.Concurrency + _options.EffectivePrefetch;
         _buffer = Channel.CreateBounded<Server.RunningJob>(new BoundedChannelOptions(slots)
