@@ -76,6 +76,29 @@ public sealed class LimitsApiTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), stored.Period);
     }
 
+    // A rate limit whose record is written again starts from a fresh limiter: a PUT that changes nothing, as a tool
+    // applying its desired state on a timer sends, would otherwise grant a new burst each time.
+    [Fact]
+    public async Task Put_TheSameLimitAgain_Is200_AndLeavesItsRecordAsItWas()
+    {
+        await using var app = await TestApp.StartAsync();
+        const string json = """{"queue": "partner", "limit": 1, "period_seconds": 120, "partition": "tenant"}""";
+        string? writtenAt;
+        using (var created = await PutAsync(app, "/limits/rate/partner", json))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            writtenAt = (await ProblemAssert.ReadJsonAsync(created)).GetProperty("updated_at").GetString();
+        }
+
+        var written = Assert.Single(await app.Store.ListLimitsAsync(CancellationToken.None));
+
+        using var again = await PutAsync(app, "/limits/rate/partner", json);
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(written, Assert.Single(await app.Store.ListLimitsAsync(CancellationToken.None)));
+        Assert.Equal(writtenAt, (await ProblemAssert.ReadJsonAsync(again)).GetProperty("updated_at").GetString());
+    }
+
     [Fact]
     public async Task UpdatedAt_IsWrittenAsEveryOtherTime_InUtcWithAZAndSixFractionDigits()
     {

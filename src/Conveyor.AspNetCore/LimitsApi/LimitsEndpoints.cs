@@ -83,6 +83,14 @@ internal static class LimitsEndpoints
         }
 
         var existing = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        if (existing.FirstOrDefault(l => l.Kind == limitKind && l.Name == name) is { } current && current.Source == LimitSource.Api
+            && Conveyor.Limits.LimitDefinitions.SameDefinition(current, LimitRecords.Normalize(limit)))
+        {
+            // Not written again: a rate limit whose record is written again starts from a fresh limiter, so a PUT that
+            // changes nothing (a tool applying its desired state on a timer) would grant a new burst each time.
+            return TypedResults.Ok(LimitResponseMapper.ToResponse(current));
+        }
+
         if (!existing.Any(l => l.Kind == limitKind && l.Name == name) && existing.Count(l => l.Kind == limitKind) >= ConveyorLimitsOptions.MaxCount)
         {
             return ApiProblems.Conflict(

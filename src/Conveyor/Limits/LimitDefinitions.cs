@@ -76,7 +76,7 @@ internal static class LimitDefinitions
             }
             else if (record.Kind == LimitKind.Rate)
             {
-                var limit = new RateLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Limit = record.Limit, Period = record.Period, Burst = record.Burst };
+                var limit = new RateLimit { Queue = record.Queue, JobType = record.JobType, Partition = partition, Limit = record.Limit, Period = record.Period, Burst = record.Burst, DefinedAt = DefinedAt(record) };
                 if (!ConveyorLimitsOptionsValidator.CheckRate(record.Name, limit).Any())
                 {
                     options.Rate[record.Name] = limit;
@@ -86,6 +86,14 @@ internal static class LimitDefinitions
 
         return options;
     }
+
+    /// <summary>
+    /// When an API limit's record was written, which starts its rate limiter afresh; null for a configured limit, whose
+    /// limiter must have the same key in a process that never reads the store (a web app taking permits through
+    /// <see cref="IConveyorRateLimiters"/> with its configuration) as on the servers.
+    /// </summary>
+    private static DateTimeOffset? DefinedAt(LimitRecord record) =>
+        record.Source == LimitSource.Api && record.UpdatedAt != default ? record.UpdatedAt : null;
 
     /// <summary>True when both records define the same limit (source and time aside).</summary>
     public static bool SameDefinition(LimitRecord a, LimitRecord b) =>

@@ -30,7 +30,9 @@ internal sealed class LimitsInForce(IOptions<ConveyorOptions> options)
 
     /// <summary>
     /// Makes the store's list, read after <paramref name="read"/> was taken, the limits in force, unless a later read
-    /// was applied; the same definitions keep the snapshot in force (a new one would start the rate limiters afresh).
+    /// was applied; the same records keep the snapshot in force (a new one would start the rate limiters afresh). A
+    /// record written again (deleted and created again, or given back an earlier definition) is a new one: its rate
+    /// limiter starts afresh (<see cref="RateLimitRule.KeyFor"/>).
     /// </summary>
     public void Apply(IReadOnlyList<LimitRecord> records, long read)
     {
@@ -43,7 +45,7 @@ internal sealed class LimitsInForce(IOptions<ConveyorOptions> options)
 
             _appliedRead = read;
             if (_records is not null && _records.Count == records.Count
-                && records.All(r => _records.Any(p => LimitDefinitions.SameDefinition(p, r))))
+                && records.All(r => _records.Any(p => LimitDefinitions.SameDefinition(p, r) && p.UpdatedAt == r.UpdatedAt)))
             {
                 return;
             }

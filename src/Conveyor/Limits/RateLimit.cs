@@ -37,6 +37,13 @@ public sealed class RateLimit
     /// </summary>
     public int Burst { get; set; } = 1;
 
+    /// <summary>
+    /// When the store's record of this limit was last written through the API (null for a configured limit): a limit
+    /// given another definition and then its earlier one again, or deleted and created again, starts from a fresh
+    /// limiter rather than from the debt the earlier one left (<see cref="Limits.RateLimitRule.KeyFor"/>).
+    /// </summary>
+    internal DateTimeOffset? DefinedAt { get; init; }
+
     /// <summary>The largest <see cref="Limit"/> accepted.</summary>
     public const int MaxLimit = 1_000_000;
 }

@@ -4,18 +4,20 @@ using Conveyor.Storage;
 namespace Conveyor.Limits;
 
 /// <summary>A configured rate limit as the server applies it to the jobs it leases.</summary>
-internal sealed record RateLimitRule(string Name, string Queue, string? JobType, bool PerTenant, TimeSpan Interval, int Burst)
+internal sealed record RateLimitRule(string Name, string Queue, string? JobType, bool PerTenant, TimeSpan Interval, int Burst, DateTimeOffset? DefinedAt = null)
 {
     public bool Matches(LeasedJob job) =>
         string.Equals(job.Queue, Queue, StringComparison.Ordinal) && (JobType is null || string.Equals(job.Type, JobType, StringComparison.Ordinal));
 
     /// <summary>
-    /// The store key of the limiter: the limit's name and interval, and the tenant's when it counts per tenant. With the
-    /// interval in it, a limit given another rate starts from a fresh limiter: the state of the old one is a theoretical
-    /// arrival time counted in the old rate's intervals, so a limit of one an hour raised to a thousand a second kept
-    /// refusing every start for the hour its last permit had cost.
+    /// The store key of the limiter: the limit's name and interval, when its store record was written, and the tenant's
+    /// when it counts per tenant. With the interval in it, a limit given another rate starts from a fresh limiter: the
+    /// state of the old one is a theoretical arrival time counted in the old rate's intervals, so a limit of one an hour
+    /// raised to a thousand a second kept refusing every start for the hour its last permit had cost. With the time of
+    /// its record, so does a limit given its earlier rate back, or deleted and created again: keyed by name and interval
+    /// alone, it took up the debt its earlier definition left (a limit of 1 per 120 s refused the next job for 2 min).
     /// </summary>
-    public string KeyFor(string tenant) => RateLimitRules.Key(Name, Interval, PerTenant ? tenant : null);
+    public string KeyFor(string tenant) => RateLimitRules.Key(Name, Interval, DefinedAt, PerTenant ? tenant : null);
 
     public RatePermitRequest Request(string tenant) => new(KeyFor(tenant), Interval, Burst);
 
@@ -43,7 +45,7 @@ internal static class RateLimitRules
     }
 
     public static RateLimitRule ToRule(string name, RateLimit limit) =>
-        new(name, limit.Queue, limit.JobType, limit.Partition == LimitPartition.Tenant, Interval(limit.Limit, limit.Period), Math.Clamp(limit.Burst, 1, Math.Max(limit.Limit, 1)));
+        new(name, limit.Queue, limit.JobType, limit.Partition == LimitPartition.Tenant, Interval(limit.Limit, limit.Period), Math.Clamp(limit.Burst, 1, Math.Max(limit.Limit, 1)), limit.DefinedAt);
 
     /// <summary>One permit every <paramref name="period"/> / <paramref name="limit"/>, rounded up to the microsecond.</summary>
     public static TimeSpan Interval(int limit, TimeSpan period)
@@ -52,13 +54,19 @@ internal static class RateLimitRules
         return TimeSpan.FromMicroseconds(Math.Max(micros, 1));
     }
 
-    /// <summary><c>rate:{name}/{interval in microseconds}</c>, then <c>:{partition}</c> when the limit counts per tenant.</summary>
-    public static string Key(string name, TimeSpan interval, string? partition)
+    /// <summary>
+    /// <c>rate:{name}/{interval in microseconds}</c>, then <c>@{microseconds since 1970 of its record's write}</c> when
+    /// the limit was read from the store, then <c>:{partition}</c> when the limit counts per tenant.
+    /// </summary>
+    public static string Key(string name, TimeSpan interval, DateTimeOffset? definedAt, string? partition)
     {
         var micros = (long)interval.TotalMicroseconds;
+        var definition = definedAt is { } at
+            ? string.Create(CultureInfo.InvariantCulture, $"{micros}@{(at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond}")
+            : micros.ToString(CultureInfo.InvariantCulture);
         return partition is null
-            ? string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{micros}")
-            : string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{micros}:{partition}");
+            ? string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{definition}")
+            : string.Create(CultureInfo.InvariantCulture, $"rate:{name}/{definition}:{partition}");
     }
 
     /// <summary>The limit name of a limiter key made by <see cref="Key"/> (a limit name has neither '/' nor ':').</summary>

@@ -114,14 +114,17 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
         return started;
     }
 
-    /// <summary>The rate limits of <paramref name="before"/> that <paramref name="after"/> no longer has, or has with another definition.</summary>
+    /// <summary>
+    /// The rate limits of <paramref name="before"/> that <paramref name="after"/> no longer has, or has with another
+    /// definition or written again (a fresh limiter, whose turns are not those given).
+    /// </summary>
     private static HashSet<string> Changed(ConveyorLimitsOptions before, ConveyorLimitsOptions after)
     {
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, old) in before.Rate)
         {
             if (!after.Rate.TryGetValue(name, out var now) || old.Queue != now.Queue || old.JobType != now.JobType
-                || old.Partition != now.Partition || old.Limit != now.Limit || old.Period != now.Period || old.Burst != now.Burst)
+                || old.Partition != now.Partition || old.Limit != now.Limit || old.Period != now.Period || old.Burst != now.Burst || old.DefinedAt != now.DefinedAt)
             {
                 changed.Add(name);
             }

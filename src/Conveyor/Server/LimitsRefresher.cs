@@ -79,7 +79,7 @@ internal sealed class LimitsRefresher(
 
     private void Apply(IReadOnlyList<LimitRecord> stored, long read)
     {
-        if (_last is not null && _last.Count == stored.Count && _last.Zip(stored).All(static p => LimitDefinitions.SameDefinition(p.First, p.Second)))
+        if (_last is not null && _last.Count == stored.Count && _last.Zip(stored).All(static p => LimitDefinitions.SameDefinition(p.First, p.Second) && p.First.UpdatedAt == p.Second.UpdatedAt))
         {
             return;
         }

@@ -3,6 +3,7 @@ using Conveyor.Limits;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -61,6 +62,61 @@ public sealed class ServedLimitsTests
         await served.StartWaitingOfChangedLimitsAsync(CancellationToken.None);
 
         Assert.Empty(requeued);
+    }
+
+    /// <summary>
+    /// An outside run: a limit of 1 per 120 s given 50 a second and then 1 per 120 s again (or deleted and created
+    /// again) refused the next job for two minutes, the debt of the first job under the earlier definition.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALimitGivenBackItsEarlierRate_OrCreatedAgain_StartsFromAFreshLimiter(bool recreate)
+    {
+        var store = new InMemoryJobStore(_time);
+        var refresher = new LimitsRefresher(store, _inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
+        var served = new ServedLimits(_inForce, [QueueName.Default], store, _time);
+        await store.PutLimitAsync(LimitDefinitions.ToRecord("x", Slow, LimitSource.Api), CancellationToken.None);
+        await refresher.RunOnceAsync(CancellationToken.None);
+        Assert.Null((await StartOneAsync(served)).RateLimited);
+        Assert.NotNull((await StartOneAsync(served)).RateLimited);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        if (recreate)
+        {
+            await store.DeleteLimitAsync(LimitKind.Rate, "x", CancellationToken.None);
+        }
+        else
+        {
+            await store.PutLimitAsync(LimitDefinitions.ToRecord("x", Fast, LimitSource.Api), CancellationToken.None);
+            await refresher.RunOnceAsync(CancellationToken.None);
+            Assert.Null((await StartOneAsync(served)).RateLimited);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await store.PutLimitAsync(LimitDefinitions.ToRecord("x", Slow, LimitSource.Api), CancellationToken.None);
+        await refresher.RunOnceAsync(CancellationToken.None);
+
+        Assert.Null((await StartOneAsync(served)).RateLimited);
+        Assert.NotNull((await StartOneAsync(served)).RateLimited);
+    }
+
+    /// <summary>A process that never reads the store (a web app taking permits with its configuration) shares the servers' limiter.</summary>
+    [Fact]
+    public void AConfiguredLimitReadFromTheStore_KeepsTheLimiterKeyOfItsConfiguration()
+    {
+        var fromStore = LimitDefinitions.ToOptions([LimitDefinitions.ToRecord("x", Slow, LimitSource.Configuration) with { UpdatedAt = _time.GetUtcNow() }]).Rate["x"];
+        var setThroughApi = LimitDefinitions.ToOptions([LimitDefinitions.ToRecord("x", Slow, LimitSource.Api) with { UpdatedAt = _time.GetUtcNow() }]).Rate["x"];
+
+        Assert.Equal(RateLimitRules.ToRule("x", Slow).KeyFor("beta"), RateLimitRules.ToRule("x", fromStore).KeyFor("beta"));
+        Assert.NotEqual(RateLimitRules.ToRule("x", Slow).KeyFor("beta"), RateLimitRules.ToRule("x", setThroughApi).KeyFor("beta"));
+    }
+
+    private async Task<RunningJob> StartOneAsync(ServedLimits served)
+    {
+        var job = Batch(1);
+        await served.Rate!.ApplyAsync(job, CancellationToken.None);
+        return job[0];
     }
 
     private static RateLimit PerTenant(int limit, TimeSpan period) =>
