@@ -24,6 +24,14 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
     // connection (the server vanished without a FIN) is noticed and replaced.
     private static readonly TimeSpan IdleCheckInterval = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the store's disposal waits for the UNLISTEN of its listening connection. A server that accepts bytes but
+    /// never answers (frozen, or behind a partition that keeps sockets open) would hold it for the Command Timeout and
+    /// then Npgsql's cancel request (a minute with the defaults), and the host disposes the store after its own shutdown
+    /// timeout has been spent: the process outlived a 30 s termination grace, to be killed.
+    /// </summary>
+    private static readonly TimeSpan UnlistenTimeout = TimeSpan.FromSeconds(2);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _jobsChannel;
     private readonly string _cancelChannel;
@@ -259,22 +267,40 @@ internal sealed partial class PostgresNotifier : IAsyncDisposable
         }
 
         connection.Notification -= OnNotification;
+        if (unlisten && connection.State == System.Data.ConnectionState.Open)
+        {
+            // A pooled connection that still LISTENs would keep receiving (and queueing) notifications.
+            var unlistening = UnlistenAsync(connection);
+            try
+            {
+                // Not through a token: Npgsql's cancel request to a server that does not answer blocks the canceller
+                // for up to twice the connection Timeout. The statement is left to end by itself (answered, or broken at
+                // its Command Timeout), and only then is its connection returned, never while a statement runs on it.
+                await unlistening.WaitAsync(UnlistenTimeout, TimeProvider.System).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _ = unlistening.ContinueWith(static (_, c) => ((NpgsqlConnection)c!).DisposeAsync().AsTask(), connection, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+                return;
+            }
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>UNLISTEN * on the connection; never throws, since a connection that broke took its LISTEN with it.</summary>
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
         try
         {
-            if (unlisten && connection.State == System.Data.ConnectionState.Open)
-            {
-                // A pooled connection that still LISTENs would keep receiving (and queueing) notifications.
-                await using var command = connection.CreateCommand();
-                command.CommandText = "UNLISTEN *";
-                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UNLISTEN *";
+            await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception) when (PostgresFaults.IsUnavailable(exception) || exception is InvalidOperationException)
         {
             // The connection is gone; so is its LISTEN.
         }
-
-        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)

@@ -114,6 +114,31 @@ public sealed class PostgresFrozenServerTests(ITestOutputHelper output) : IAsync
         await store.InitializeAsync(CancellationToken.None);
     }
 
+    [PostgresFact]
+    public async Task FrozenServer_DisposingTheStore_DoesNotWaitForItsListenerToBeAnswered()
+    {
+        // What the host does after its stop: dispose the store, whose listening connection is told to UNLISTEN. The
+        // process must not outlive its termination grace waiting for that answer (the Command Timeout and then Npgsql's
+        // cancel request: a minute with the defaults).
+        var store = await _schema.CreateInitializedStoreAsync(TimeProvider.System);
+        await TestWait.UntilAsync(() => store.Notifier.IsListening, TimeSpan.FromSeconds(10), "the store did not listen");
+
+        var frozen = Freeze();
+        try
+        {
+            var disposed = Stopwatch.StartNew();
+            var disposing = store.DisposeAsync().AsTask();
+            await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(15)));
+            Assert.True(disposing.IsCompleted, $"the store's disposal still ran {disposed.Elapsed.TotalSeconds:F1} s into it");
+            await disposing;
+            output.WriteLine($"The store was disposed in {disposed.Elapsed.TotalSeconds:F1} s.");
+        }
+        finally
+        {
+            Thaw(frozen);
+        }
+    }
+
     /// <summary>Stops the postmaster first (so that it starts no new backend) and then every process it started.</summary>
     private static List<int> Freeze()
     {
