@@ -100,6 +100,9 @@ internal static partial class Log
     [LoggerMessage(98, LogLevel.Error, "The recoverer could not renew this server's leases after an outage; it recovers expired leases anyway, this server's among them")]
     public static partial void OwnLeasesNotRenewed(ILogger logger, Exception exception);
 
+    [LoggerMessage(18, LogLevel.Warning, "Conveyor server {server_id} could not remove its entry from the store as it stopped; the entry expires with its heartbeat")]
+    public static partial void ServerRemovalFailed(ILogger logger, Exception exception, string server_id);
+
     [LoggerMessage(13, LogLevel.Error, "{component} failed; it carries on at its next tick")]
     public static partial void ComponentFailed(ILogger logger, Exception exception, string component);
 

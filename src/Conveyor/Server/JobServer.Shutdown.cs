@@ -8,6 +8,13 @@ public sealed partial class JobServer
     private static readonly TimeSpan CancelledHandlerGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The most the removal of this server's entry waits for the store. Real time, as it bounds a network call: a store
+    /// that does not answer must not keep the process past its termination grace, and the entry expires with its
+    /// heartbeat anyway.
+    /// </summary>
+    private static readonly TimeSpan RemovalTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Graceful shutdown: stop fetching, hand back jobs that were fetched but not started, give running handlers
     /// <see cref="JobServerOptions.ShutdownTimeout"/> to finish, then cancel them and return their jobs to their
     /// queues without counting the attempt. Leases keep being extended until the last acknowledgement is written,
@@ -81,15 +88,19 @@ public sealed partial class JobServer
 
         await _abandon.CancelAsync().ConfigureAwait(false);
         _cancellationSubscription?.Dispose();
-        await Task.WhenAll(_components.Append(_leaseExtender!).Append(_batcherTask!)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        // Their store calls were cancelled; one the store does not end (it ignores the token, or never answers) is not
+        // waited for beyond the bound, nor past the host's own shutdown timeout.
+        var components = Task.WhenAll(_components.Append(_leaseExtender!).Append(_batcherTask!)).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await CompletesWithinAsync(components, CancelledHandlerGrace, cancellationToken).ConfigureAwait(false);
         try
         {
-            using var removal = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _store.RemoveServerAsync(ServerId, removal.Token).ConfigureAwait(false);
+            using var removal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            removal.CancelAfter(RemovalTimeout);
+            await _store.RemoveServerAsync(ServerId, removal.Token).AsTask().WaitAsync(removal.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            Log.ComponentFailed(_logger, e, "Server removal");
+            Log.ServerRemovalFailed(_logger, e, ServerId);
         }
 
         Log.ServerStopped(_logger, ServerId);

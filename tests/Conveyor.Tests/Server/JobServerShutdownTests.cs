@@ -68,6 +68,21 @@ public sealed class JobServerShutdownTests
         Assert.DoesNotContain(await harness.Store.ListServersAsync(CancellationToken.None), s => s.Id == harness.Server.ServerId);
         await harness.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Stop_WhenTheStoreNeverAnswersTheRemoval_EndsAllTheSame()
+    {
+        // A store behind a partition that keeps sockets open: the call does not end, even once its token is cancelled.
+        var (store, control) = RemovalNeverAnswered.Wrap(new Conveyor.Storage.InMemory.InMemoryJobStore(TimeProvider.System));
+        var harness = await ServerHarness.StartAsync(store: store);
+
+        var stopping = harness.Server.StopAsync(CancellationToken.None);
+
+        await Eventually.HoldsAsync(() => control.Called, because: "the removal to be asked for");
+        await Eventually.HoldsAsync(() => stopping.IsCompleted, timeout: TimeSpan.FromSeconds(30), because: "the stop to end without the store's answer");
+        await stopping;
+        await harness.DisposeAsync();
+    }
 }
 
 /// <summary>Once armed, a dequeue waits until its token is cancelled and then fails as an outage would.</summary>
@@ -117,5 +132,39 @@ public class DequeueBrokenOffByStop : DispatchProxy
         }
 
         throw new JobStoreUnavailableException("The connection was broken off.");
+    }
+}
+
+/// <summary>A removal of the server's entry that never ends, whatever its token says.</summary>
+public class RemovalNeverAnswered : DispatchProxy
+{
+    private IJobStore _inner = null!;
+
+    public bool Called { get; private set; }
+
+    public static (IJobStore Store, RemovalNeverAnswered Control) Wrap(IJobStore inner)
+    {
+        var proxy = Create<IJobStore, RemovalNeverAnswered>();
+        var control = (RemovalNeverAnswered)(object)proxy;
+        control._inner = inner;
+        return (proxy, control);
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        if (targetMethod!.Name == nameof(IJobCoordinationStore.RemoveServerAsync))
+        {
+            Called = true;
+            return new ValueTask(new TaskCompletionSource().Task);
+        }
+
+        try
+        {
+            return targetMethod.Invoke(_inner, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
     }
 }
