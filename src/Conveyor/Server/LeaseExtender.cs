@@ -89,7 +89,7 @@ internal sealed class LeaseExtender(
         foreach (var run in held.All)
         {
             // A run not started yet is handed back by its worker instead (JobServer.RunOneAsync), without counting an attempt.
-            if (run.Started && !run.HandlerReturned && now > run.LeaseHeldUntil && held.LetLapse(run.Job.Id, run.Job.LeaseToken))
+            if (run.Started && !run.HandlerReturned && now >= run.LeaseHeldUntil && held.LetLapse(run.Job.Id, run.Job.LeaseToken))
             {
                 run.Stop(StopReason.LeaseLost);
                 Log.LeaseExpiredUnextended(Logger, run.Job.Id, run.Job.Type, run.Job.Queue, run.Job.Attempt, InstantText.Format(run.LeaseHeldUntil));
@@ -99,17 +99,39 @@ internal sealed class LeaseExtender(
 
     private async Task StopRunsPastTheirLeaseAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Period / 2, TimeProvider);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                await Task.Delay(UntilNextCheck(), TimeProvider, cancellationToken).ConfigureAwait(false);
                 StopRunsPastTheirLease();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Until the earliest expiry of a running handler's lease, as this server knows it (never later than the store's, which
+    /// counts the lease from when it got the request), and at most half a period, for runs that start meanwhile. Checked
+    /// on a fixed period instead, a handler was cancelled up to that period after its lease expired, while another
+    /// server's recoverer could already run its job again.
+    /// </summary>
+    private TimeSpan UntilNextCheck()
+    {
+        var wait = Period / 2;
+        var now = TimeProvider.GetUtcNow();
+        foreach (var run in held.All)
+        {
+            // One already past its lease was stopped at the last check, or is not this extender's to stop.
+            if (run.Started && !run.HandlerReturned && run.LeaseHeldUntil - now is var left && left > TimeSpan.Zero && left < wait)
+            {
+                wait = left;
+            }
+        }
+
+        return wait;
     }
 
     /// <summary>
