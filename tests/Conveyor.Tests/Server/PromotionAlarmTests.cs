@@ -103,18 +103,7 @@ public sealed class PromotionAlarmTests
     {
         var store = new InMemoryJobStore(_time);
         var t0 = _time.GetUtcNow();
-        var id = JobId.New();
-        await store.EnqueueAsync(new NewJob
-        {
-            Id = id,
-            Type = "test:run",
-            Queue = QueueName.Default,
-            Tenant = TenantId.Default,
-            Payload = "{}"u8.ToArray(),
-            MaxRetry = 0,
-            ProcessAt = t0.AddMilliseconds(100),
-            Retention = TimeSpan.FromHours(1),
-        }, CancellationToken.None);
+        var id = await EnqueueScheduledAsync(store, t0.AddMilliseconds(100));
         var alarm = new PromotionAlarm();
         var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -136,18 +125,7 @@ public sealed class PromotionAlarmTests
     {
         var store = new InMemoryJobStore(_time);
         var t0 = _time.GetUtcNow();
-        var id = JobId.New();
-        await store.EnqueueAsync(new NewJob
-        {
-            Id = id,
-            Type = "test:run",
-            Queue = QueueName.Default,
-            Tenant = TenantId.Default,
-            Payload = "{}"u8.ToArray(),
-            MaxRetry = 0,
-            ProcessAt = t0.AddMilliseconds(1500),
-            Retention = TimeSpan.FromHours(1),
-        }, CancellationToken.None);
+        var id = await EnqueueScheduledAsync(store, t0.AddMilliseconds(1500));
         var alarm = new PromotionAlarm();
         var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -166,5 +144,22 @@ public sealed class PromotionAlarmTests
             because: "the alarm at 1.5 s promotes the job, 500 ms before the next tick");
         await stop.CancelAsync();
         await running;
+    }
+
+    private static async Task<string> EnqueueScheduledAsync(InMemoryJobStore store, DateTimeOffset processAt)
+    {
+        var id = JobId.New();
+        await store.EnqueueAsync(new NewJob
+        {
+            Id = id,
+            Type = "test:run",
+            Queue = QueueName.Default,
+            Tenant = TenantId.Default,
+            Payload = "{}"u8.ToArray(),
+            MaxRetry = 0,
+            ProcessAt = processAt,
+            Retention = TimeSpan.FromHours(1),
+        }, CancellationToken.None);
+        return id;
     }
 }

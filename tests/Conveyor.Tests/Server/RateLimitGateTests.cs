@@ -3,6 +3,7 @@ using Conveyor.Limits;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Conveyor.Tests.Server;
@@ -328,20 +329,7 @@ public sealed class RateLimitGateTests
         });
 
     private RunningJob[] Batch(int count, string[]? tenants = null) =>
-        Enumerable.Range(0, count).Select(i => new RunningJob(new LeasedJob
-        {
-            Id = $"job_{Guid.NewGuid():N}",
-            Type = "echo",
-            Queue = QueueName.Default,
-            Tenant = tenants?[i % tenants.Length] ?? TenantId.Default,
-            Payload = ReadOnlyMemory<byte>.Empty,
-            Attempt = 1,
-            MaxRetry = 3,
-            LeaseToken = 1,
-            LeaseExpiresAt = _time.GetUtcNow() + TimeSpan.FromMinutes(1),
-            CreatedAt = _time.GetUtcNow(),
-            EnqueuedAt = _time.GetUtcNow(),
-        })).ToArray();
+        LeasedJobs.Running(_time, count, "echo", i => tenants?[i % tenants.Length] ?? TenantId.Default);
 
     /// <summary>Counts the store's rate permit calls and records each request's key and permits.</summary>
     public class PermitCallCounter : DispatchProxy

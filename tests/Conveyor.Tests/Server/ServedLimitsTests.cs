@@ -3,6 +3,7 @@ using Conveyor.Limits;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -127,21 +128,7 @@ public sealed class ServedLimitsTests
     private void Put(params (string Name, RateLimit Limit)[] limits) =>
         _inForce.Apply(limits.Select(static l => LimitDefinitions.ToRecord(l.Name, l.Limit, LimitSource.Api)).ToList(), _inForce.BeginRead());
 
-    private RunningJob[] Batch(int count) =>
-        Enumerable.Range(0, count).Select(_ => new RunningJob(new LeasedJob
-        {
-            Id = $"job_{Guid.NewGuid():N}",
-            Type = "note:archive",
-            Queue = QueueName.Default,
-            Tenant = "beta",
-            Payload = ReadOnlyMemory<byte>.Empty,
-            Attempt = 1,
-            MaxRetry = 3,
-            LeaseToken = 1,
-            LeaseExpiresAt = _time.GetUtcNow() + TimeSpan.FromMinutes(1),
-            CreatedAt = _time.GetUtcNow(),
-            EnqueuedAt = _time.GetUtcNow(),
-        })).ToArray();
+    private RunningJob[] Batch(int count) => LeasedJobs.Running(_time, count, "note:archive", _ => "beta");
 
     /// <summary>Records the ids the bulk requeue was asked to start, and answers each was.</summary>
     public class RequeueRecorder : DispatchProxy

@@ -1,3 +1,4 @@
+using Conveyor.Server;
 using Conveyor.Storage;
 
 namespace Conveyor.Tests.TestSupport;
@@ -20,6 +21,26 @@ internal static class LeasedJobs
         CreatedAt = DateTimeOffset.UtcNow,
         EnqueuedAt = DateTimeOffset.UtcNow,
     };
+
+    /// <summary>
+    /// <paramref name="count"/> running jobs of <paramref name="type"/> on the default queue, leased for a minute at
+    /// <paramref name="time"/>'s now, that no store holds: for the rate limit gate's and lines' tests.
+    /// </summary>
+    public static RunningJob[] Running(TimeProvider time, int count, string type, Func<int, string> tenant) =>
+        Enumerable.Range(0, count).Select(i => new RunningJob(new LeasedJob
+        {
+            Id = $"job_{Guid.NewGuid():N}",
+            Type = type,
+            Queue = QueueName.Default,
+            Tenant = tenant(i),
+            Payload = ReadOnlyMemory<byte>.Empty,
+            Attempt = 1,
+            MaxRetry = 3,
+            LeaseToken = 1,
+            LeaseExpiresAt = time.GetUtcNow() + TimeSpan.FromMinutes(1),
+            CreatedAt = time.GetUtcNow(),
+            EnqueuedAt = time.GetUtcNow(),
+        })).ToArray();
 
     /// <summary>Enqueues one job of type test:run, without retries, on the default queue.</summary>
     public static async Task EnqueueAsync(IJobStore store) =>
