@@ -6,8 +6,8 @@ namespace Conveyor.Server.SampleJobs;
 /// The sample's outbox, <c>outbox/notifications.log</c>: one line per notification "sent". Each append is whole, even when
 /// several handlers and worker processes append at once. <see cref="FileMode.Append"/> alone does not give that: .NET
 /// opens the file without O_APPEND, seeks to its end and writes at that offset, so two writers that found the same end
-/// write over each other and a line is lost. An exclusive open (<see cref="FileShare.None"/>: an advisory lock on Unix,
-/// a share lock on Windows) makes one writer wait for the other. The file is rotated at <see cref="RotateAtBytes"/>: the
+/// write over each other and a line is lost. An exclusive open of <c>notifications.log.lock</c> (<see cref="FileShare.None"/>:
+/// an advisory lock on Unix, a share lock on Windows) makes one writer wait for the other. The file is rotated at <see cref="RotateAtBytes"/>: the
 /// lines before move to <c>notifications.log.1</c> (replacing the one before), so a server left running keeps at most twice
 /// that, where it grew without bound (36 MB a day at 100 notifications a second in an outside soak).
 /// </summary>
@@ -40,24 +40,30 @@ public sealed class NotificationOutbox(SampleDataDirectory data, TimeProvider ti
         var giveUpAt = timeProvider.GetUtcNow() + WaitLimit;
         while (true)
         {
-            FileStream file;
+            // The lock is a file of its own, never moved: a writer that opened the outbox itself just before another
+            // moved it aside would take its lock after the move and append to the file moved aside.
+            FileStream held;
             try
             {
-                file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 0);
+                held = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, bufferSize: 0);
             }
             catch (IOException) when (timeProvider.GetUtcNow() < giveUpAt)
             {
-                // Another writer holds the file for the few microseconds of its append.
+                // Another writer holds it for the few microseconds of its append.
                 await Task.Delay(RetryDelay, timeProvider, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            await using (file.ConfigureAwait(false))
+            await using (held.ConfigureAwait(false))
             {
-                await file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
-                if (file.Length >= RotateAtBytes)
+                var file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+                await using (file.ConfigureAwait(false))
                 {
-                    RotateWhileHeld();
+                    await file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+                    if (file.Length >= RotateAtBytes)
+                    {
+                        RotateWhileHeld();
+                    }
                 }
             }
 
@@ -65,8 +71,11 @@ public sealed class NotificationOutbox(SampleDataDirectory data, TimeProvider ti
         }
     }
 
+    /// <summary>The file whose exclusive open makes one writer wait for another.</summary>
+    internal string LockPath => Path + ".lock";
+
     /// <summary>
-    /// Moves the file aside while this writer still holds it, so no other writer appends to it meanwhile: the next one
+    /// Moves the file aside while this writer holds the lock, so no other writer appends to it meanwhile: the next one
     /// opens the path anew and creates the file. Windows does not rename a file held open this way; there it is left to
     /// grow, as before.
     /// </summary>

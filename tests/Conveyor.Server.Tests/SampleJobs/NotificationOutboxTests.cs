@@ -65,12 +65,12 @@ public sealed class NotificationOutboxTests : IDisposable
     }
 
     [Fact]
-    public async Task AppendAsync_FileHeldByAnotherWriter_WaitsForIt()
+    public async Task AppendAsync_LockHeldByAnotherWriter_WaitsForIt()
     {
         var time = new FakeTimeProvider();
         var sut = CreateSut(time);
         Directory.CreateDirectory(Path.GetDirectoryName(sut.Path)!);
-        var holder = new FileStream(sut.Path, FileMode.Append, FileAccess.Write, FileShare.None);
+        var holder = new FileStream(sut.LockPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
 
         var append = sut.AppendAsync("note-1\tjob_1\t1", _guard.Token);
         time.Advance(TimeSpan.FromSeconds(1));
@@ -82,18 +82,18 @@ public sealed class NotificationOutboxTests : IDisposable
     }
 
     [Fact]
-    public async Task AppendAsync_FileHeldLongerThanTheLimit_FailsWithoutWriting()
+    public async Task AppendAsync_LockHeldLongerThanTheLimit_FailsWithoutWriting()
     {
         var time = new FakeTimeProvider();
         var sut = CreateSut(time);
         Directory.CreateDirectory(Path.GetDirectoryName(sut.Path)!);
-        await using var holder = new FileStream(sut.Path, FileMode.Append, FileAccess.Write, FileShare.None);
+        await using var holder = new FileStream(sut.LockPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
 
         var append = sut.AppendAsync("note-1\tjob_1\t1", _guard.Token);
         await AdvanceUntilDoneAsync(time, append);
 
         await Assert.ThrowsAnyAsync<IOException>(() => append);
-        Assert.Equal(0, new FileInfo(sut.Path).Length);
+        Assert.False(File.Exists(sut.Path));
     }
 
     [Fact]
@@ -102,14 +102,14 @@ public sealed class NotificationOutboxTests : IDisposable
         var time = new FakeTimeProvider();
         var sut = CreateSut(time);
         Directory.CreateDirectory(Path.GetDirectoryName(sut.Path)!);
-        await using var holder = new FileStream(sut.Path, FileMode.Append, FileAccess.Write, FileShare.None);
+        await using var holder = new FileStream(sut.LockPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
         using var cancel = new CancellationTokenSource();
 
         var append = sut.AppendAsync("note-1\tjob_1\t1", cancel.Token);
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => append);
-        Assert.Equal(0, new FileInfo(sut.Path).Length);
+        Assert.False(File.Exists(sut.Path));
     }
 
     private NotificationOutbox CreateSut(TimeProvider time, long rotateAtBytes = NotificationOutbox.DefaultRotateAtBytes)
