@@ -12,6 +12,7 @@ internal sealed class JobClient(
     NewJobFactory jobFactory,
     ConveyorMetrics metrics,
     JobReadySignal readySignal,
+    PromotionAlarm alarm,
     TimeProvider timeProvider) : IJobClient
 {
     public Task<EnqueueResult> EnqueueAsync<TPayload>(TPayload payload, JobOptions? options = null, CancellationToken cancellationToken = default)
@@ -55,6 +56,7 @@ internal sealed class JobClient(
         }
 
         readySignal.Set();
+        alarm.RingForStored(jobs, timeProvider.GetUtcNow());
         return results;
     }
 
@@ -118,6 +120,10 @@ internal sealed class JobClient(
         {
             metrics.JobEnqueued(job.Type, job.Queue);
             readySignal.Set();
+            if (job.ProcessAt is not null)
+            {
+                alarm.RingForStored([job], timeProvider.GetUtcNow());
+            }
         }
 
         return result;

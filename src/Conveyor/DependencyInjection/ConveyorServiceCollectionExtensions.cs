@@ -60,6 +60,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton(sp => new ConveyorMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<StoreGauges>(), sp.GetRequiredService<QueueLabels>()));
         services.TryAddSingleton<JobPayloadSerializer>();
         services.TryAddSingleton<JobReadySignal>();
+        services.TryAddSingleton<PromotionAlarm>();
         services.TryAddSingleton<NewJobFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<IWorkflowClient, Conveyor.Workflows.WorkflowClient>();

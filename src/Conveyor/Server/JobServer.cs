@@ -18,7 +18,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     private readonly IJobStore _store;
     private readonly Server.Processor _processor;
     private readonly Server.JobReadySignal _readySignal;
-    private readonly Server.PromotionAlarm _promotionAlarm = new();
+    private readonly Server.PromotionAlarm _promotionAlarm;
     private readonly ConveyorMetrics _metrics;
     private readonly IRegisteredJobTypes _jobTypes;
     private readonly JobServerOptions _options;
@@ -82,6 +82,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             ? fair.Where(_options.EffectiveQueues.ContainsKey).Distinct(StringComparer.Ordinal).ToArray()
             : [];
         _timeProvider = timeProvider;
+        _promotionAlarm = services.GetService(typeof(Server.PromotionAlarm)) as Server.PromotionAlarm ?? new();
         _limitsInForce = services.GetService(typeof(Limits.LimitsInForce)) as Limits.LimitsInForce ?? new Limits.LimitsInForce(conveyorOptions);
         _limits = new Limits.ServedLimits(_limitsInForce, _options.EffectiveQueues.Keys, store, timeProvider, _promotionAlarm);
         _servedLimitsInProcess = services.GetService(typeof(Limits.ServedLimitsInProcess)) as Limits.ServedLimitsInProcess;

@@ -40,6 +40,7 @@ internal sealed class Promoter(
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         var tick = TimeProvider.GetUtcNow() + Period;
+        alarm.Watch(Period);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -62,6 +63,10 @@ internal sealed class Promoter(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            alarm.Unwatch();
         }
     }
 
@@ -87,8 +92,8 @@ internal sealed class Promoter(
 
     /// <summary>
     /// Rings the alarm at the times jobs fall due from <paramref name="after"/> (what the promotion just now took) to the
-    /// next tick: one that fell due since then rings at once. Jobs scheduled after this look and due before the next tick
-    /// still wait for it.
+    /// next tick: one that fell due since then rings at once. Jobs this process stores after this look ring the alarm
+    /// themselves (<see cref="PromotionAlarm.RingForStored"/>); those another process stores wait for the next tick.
     /// </summary>
     private async Task RingAtDueTimesAsync(DateTimeOffset after, CancellationToken cancellationToken)
     {

@@ -1,10 +1,13 @@
+using Conveyor.Storage;
+
 namespace Conveyor.Server;
 
 /// <summary>
-/// The times at which this server wants scheduled jobs promoted before the promoter's next tick: the turns a rate limit
-/// gave the jobs it refused (<see cref="Limits.RateLimitLines"/>). A limit of 10 a second spaces its jobs' turns 100 ms
-/// apart; promoted only at the tick (<see cref="JobServerOptions.PromoteInterval"/>, 1 s), they came back ten at once
-/// and all but one were refused again.
+/// The times at which this process wants scheduled jobs promoted before the promoter's next tick: the turns a rate limit
+/// gave the jobs it refused (<see cref="Limits.RateLimitLines"/>), and the times of jobs this process stored due before
+/// that tick (<see cref="RingForStored"/>). A limit of 10 a second spaces its jobs' turns 100 ms apart; promoted only at
+/// the tick (<see cref="JobServerOptions.PromoteInterval"/>, 1 s), they came back ten at once and all but one were
+/// refused again. One per service provider: its clients and its server share it.
 /// </summary>
 internal sealed class PromotionAlarm
 {
@@ -22,6 +25,9 @@ internal sealed class PromotionAlarm
     private readonly SortedSet<long> _alarms = [];
     private TaskCompletionSource _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>How far ahead a stored job rings: the promoter's period while one waits on this alarm, else zero.</summary>
+    private long _watchedTicks;
+
     /// <summary>The earliest alarm asked for and not rung yet, rounded as it rings; null for none.</summary>
     internal DateTimeOffset? Earliest
     {
@@ -30,6 +36,36 @@ internal sealed class PromotionAlarm
             lock (_lock)
             {
                 return _alarms.Count > 0 ? new DateTimeOffset(_alarms.Min, TimeSpan.Zero) : null;
+            }
+        }
+    }
+
+    /// <summary>A promoter waits on this alarm and looks at the store's due times every <paramref name="period"/>.</summary>
+    internal void Watch(TimeSpan period) => Volatile.Write(ref _watchedTicks, period.Ticks);
+
+    /// <summary>No promoter waits on this alarm: stored jobs no longer ring it (nothing would clear their alarms).</summary>
+    internal void Unwatch() => Volatile.Write(ref _watchedTicks, 0);
+
+    /// <summary>
+    /// Rings at the times of the jobs just stored by this process that fall due before the promoter's next look at the
+    /// store's due times (<see cref="Promoter"/>): that look came before them, so without this they waited for the tick,
+    /// up to a period after their time. Rounded as the promoter rounds the times it reads, so that a job it also read
+    /// rings once.
+    /// </summary>
+    public void RingForStored(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
+    {
+        var watched = Volatile.Read(ref _watchedTicks);
+        if (watched == 0)
+        {
+            return;
+        }
+
+        foreach (var job in jobs)
+        {
+            if (job.ProcessAt is { } at && at > now && at.UtcTicks - now.UtcTicks < watched && job.DependsOn.Count == 0)
+            {
+                var step = Promoter.DueResolution.Ticks;
+                RingAt(new DateTimeOffset((at.UtcTicks + step - 1) / step * step, TimeSpan.Zero));
             }
         }
     }

@@ -5,7 +5,7 @@ using Conveyor.Storage;
 namespace Conveyor.Workflows;
 
 /// <summary>Checks what a chain or batch asks for, stores it in one step and counts and signals what was stored.</summary>
-internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializer serializer, ConveyorMetrics metrics, JobReadySignal readySignal) : IWorkflowClient
+internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializer serializer, ConveyorMetrics metrics, JobReadySignal readySignal, PromotionAlarm alarm, TimeProvider timeProvider) : IWorkflowClient
 {
     /// <summary>How long a finished batch's record stays readable when the options say nothing.</summary>
     internal static readonly TimeSpan DefaultBatchRetention = TimeSpan.FromDays(7);
@@ -182,5 +182,6 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         }
 
         readySignal.Set();
+        alarm.RingForStored(jobs, timeProvider.GetUtcNow());
     }
 }

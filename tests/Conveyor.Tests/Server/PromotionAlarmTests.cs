@@ -2,6 +2,7 @@ using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -144,6 +145,50 @@ public sealed class PromotionAlarmTests
             because: "the alarm at 1.5 s promotes the job, 500 ms before the next tick");
         await stop.CancelAsync();
         await running;
+    }
+
+    [Fact]
+    public async Task AJobThisProcessStoresAfterTheTicksLook_DueBeforeTheNextTick_IsPromotedAtItsTime_NotAtTheTick()
+    {
+        var provider = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddConveyor().UseInMemoryStore().Services.BuildServiceProvider();
+        var (store, counts) = CountingStore.Wrap(provider.GetRequiredService<IJobStore>());
+        var client = provider.GetRequiredService<IJobClient>();
+        var alarm = provider.GetRequiredService<PromotionAlarm>();
+        var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = promoter.RunAsync(stop.Token);
+        var t0 = _time.GetUtcNow();
+
+        // The tick at 1 s looks at the due times before 2 s and finds none; then this process stores two jobs due before
+        // 2 s, one alone and one of a list (1.3 s and 1.6 s: whole 20 ms steps, so the alarms are at their times).
+        _time.Advance(TimeSpan.FromMilliseconds(1002));
+        await Eventually.HoldsAsync(() => counts.Calls(nameof(IJobStore.ListDueTimesAsync)) == 1, because: "the tick looks at the due times");
+        var alone = await client.EnqueueAsync("test:run", "{}"u8.ToArray(), new JobOptions { ProcessAt = t0.AddMilliseconds(1300) });
+        var listed = (await client.EnqueueManyAsync([client.CreateJob("test:run", "{}"u8.ToArray(), new JobOptions { ProcessAt = t0.AddMilliseconds(1600) })]))[0];
+        Assert.Equal(t0.AddMilliseconds(1300), alarm.Earliest);
+
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, alone.JobId, CancellationToken.None))!.State == JobState.Pending,
+            because: "the job stored after the look rang the alarm at its time, 700 ms before the tick");
+        Assert.Equal(JobState.Scheduled, (await store.GetAsync(TenantId.Default, listed.JobId, CancellationToken.None))!.State);
+
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, listed.JobId, CancellationToken.None))!.State == JobState.Pending,
+            because: "a job of a stored list rings too");
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
+    public async Task WithNoPromoterWaiting_JobsStoredDueSoonRingNothing()
+    {
+        var provider = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddConveyor().UseInMemoryStore().Services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IJobClient>();
+
+        // A process that only enqueues: its alarms would never be cleared.
+        await client.EnqueueAsync("test:run", "{}"u8.ToArray(), new JobOptions { ProcessIn = TimeSpan.FromMilliseconds(300) });
+
+        Assert.Null(provider.GetRequiredService<PromotionAlarm>().Earliest);
     }
 
     private static async Task<string> EnqueueScheduledAsync(InMemoryJobStore store, DateTimeOffset processAt)
