@@ -29,6 +29,9 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
     private readonly RatePermitLeases _leases = new();
     private readonly RateLimitLines _lines = lines ?? new();
 
+    /// <summary>The changes of the limits made before this gate was built (<see cref="RateLimitLines.Changes"/>).</summary>
+    private readonly long _builtAt = lines?.Changes ?? 0;
+
     public bool IsEmpty => rules.Count == 0;
 
     /// <summary>The queues whose queue-wide limit is being reached, which the fetcher leases only at their turns.</summary>
@@ -177,14 +180,20 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                     // line's next turn (the job before it started late): a new job, or one whose turn another job took,
                     // queues behind those waiting rather than on a turn the line gave another.
                     var ownTurn = _lines.Returning(ask.Demand.Key, ask.JobId);
-                    if (ownTurn is not { } turn || results[i].RetryAfter > ShortWait || until - turn >= rule.Interval)
+                    var given = ownTurn is not { } turn || results[i].RetryAfter > ShortWait || until - turn >= rule.Interval
+                        ? _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now, _builtAt)
+                        : _lines.Keep(ask.Demand.Key, ask.JobId, until, _builtAt) ? until : null;
+                    if (given is null)
                     {
-                        until = _lines.Take(ask.Demand.Key, ask.JobId, until, rule.Interval, now);
+                        // The limit changed while this gate, built before, decided (a dequeue that began before the change):
+                        // the refusal was the old rate's, and the change has already started the jobs waiting for its turns.
+                        // Held until now, the job is promoted at once and asks for its permit under the limit in force.
+                        alarm?.RingAt(now);
+                        ask.Hold(now, $"Rate limit '{rule.Name}' changed as the job was leased; it asks again under the limit in force.", release: false);
+                        continue;
                     }
-                    else
-                    {
-                        _lines.Keep(ask.Demand.Key, ask.JobId, until);
-                    }
+
+                    until = given.Value;
 
                     if (waitInWorker && until - now <= ShortWait)
                     {

@@ -25,13 +25,42 @@ internal sealed class RateLimitLines
     private readonly Lock _lock = new();
     private readonly Dictionary<string, DateTimeOffset> _lastTurns = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _jobTurns = new(StringComparer.Ordinal);
+    // The change (its number) at which each limit's waiting jobs were last taken.
+    private readonly Dictionary<string, long> _changedAt = new(StringComparer.Ordinal);
+    private long _changes;
     private DateTimeOffset _nextPurge;
 
-    /// <summary>The job's turn: the store's next one, or one <paramref name="interval"/> after the last turn given for the key.</summary>
-    public DateTimeOffset Take(string key, string jobId, DateTimeOffset storeTurn, TimeSpan interval, DateTimeOffset now)
+    /// <summary>
+    /// The changes of the limits so far: a gate built after this many gives turns of the limits in force; one built
+    /// before, still deciding for a dequeue that began before the change, gives none of a limit changed since
+    /// (<see cref="Take"/>).
+    /// </summary>
+    public long Changes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _changes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The job's turn: the store's next one, or one <paramref name="interval"/> after the last turn given for the key;
+    /// null when the key's limit changed after the gate asking was built (<paramref name="gateBuiltAt"/>, its
+    /// <see cref="Changes"/>): that turn was given by a rate no longer in force, and the change's
+    /// <see cref="TakeWaiting"/> has already run, so a job recorded now would wait for it.
+    /// </summary>
+    public DateTimeOffset? Take(string key, string jobId, DateTimeOffset storeTurn, TimeSpan interval, DateTimeOffset now, long gateBuiltAt)
     {
         lock (_lock)
         {
+            if (ChangedSince(key, gateBuiltAt))
+            {
+                return null;
+            }
+
             if ((_jobTurns.Count >= PurgeAbove || _lastTurns.Count >= PurgeAbove) && now >= _nextPurge)
             {
                 // At most once a minute: a purge reads every entry.
@@ -46,14 +75,26 @@ internal sealed class RateLimitLines
         }
     }
 
-    /// <summary>Records the job's turn at the head of the line (it came back and keeps its place), without moving the line's end.</summary>
-    public void Keep(string key, string jobId, DateTimeOffset turn)
+    /// <summary>
+    /// Records the job's turn at the head of the line (it came back and keeps its place), without moving the line's end;
+    /// false, recording nothing, when the key's limit changed after the gate asking was built (as <see cref="Take"/>).
+    /// </summary>
+    public bool Keep(string key, string jobId, DateTimeOffset turn, long gateBuiltAt)
     {
         lock (_lock)
         {
+            if (ChangedSince(key, gateBuiltAt))
+            {
+                return false;
+            }
+
             _jobTurns[JobKey(key, jobId)] = turn;
+            return true;
         }
     }
+
+    private bool ChangedSince(string key, long gateBuiltAt) =>
+        _changedAt.TryGetValue(RateLimitRules.NameOf(key).ToString(), out var changedAt) && changedAt > gateBuiltAt;
 
     /// <summary>
     /// The turn of <paramref name="key"/> this server gave the job, or null (and forgets it): a job with one is coming
@@ -78,6 +119,12 @@ internal sealed class RateLimitLines
         var taken = new List<string>();
         lock (_lock)
         {
+            _changes++;
+            foreach (var name in limitNames)
+            {
+                _changedAt[name] = _changes;
+            }
+
             foreach (var (jobKey, turn) in _jobTurns)
             {
                 var split = jobKey.IndexOf('\n', StringComparison.Ordinal);

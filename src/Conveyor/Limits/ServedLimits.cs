@@ -50,9 +50,8 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
                 return previous;
             }
 
-            var rate = RateLimitRules.For(limits, _served);
-            var rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm, _lines) : null);
-            _rules = rules;
+            // Before the new gate is built: it gives turns of the limits in force, and a gate built before, still
+            // deciding, gives none of a changed limit (RateLimitLines.Take).
             if (previous is not null && Changed(previous.Source, limits) is { Count: > 0 } changed)
             {
                 foreach (var jobId in _lines.TakeWaiting(changed, timeProvider.GetUtcNow()))
@@ -61,6 +60,9 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
                 }
             }
 
+            var rate = RateLimitRules.For(limits, _served);
+            var rules = new Rules(limits, ConcurrencyLimitRules.For(limits, _served), rate.Count > 0 ? new RateLimitGate(store, rate, timeProvider, alarm, _lines) : null);
+            _rules = rules;
             return rules;
         }
     }

@@ -50,6 +50,36 @@ public sealed class ServedLimitsTests
         Assert.Equal(snoozed.Order(StringComparer.Ordinal), requeued.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// An outside run (two servers): a job the other server leased in the milliseconds after a raise, its gate still the
+    /// old one, was snoozed to the old rate's turn after that server's change had started the jobs waiting for those
+    /// turns, and waited for it (~57 s).
+    /// </summary>
+    [Fact]
+    public async Task AJobAGateBuiltBeforeAChangeRefuses_AfterTheChange_IsHeldUntilNow_NotToTheOldRatesTurn()
+    {
+        var (store, _) = RequeueRecorder.Wrap(new InMemoryJobStore(_time));
+        var served = new ServedLimits(_inForce, [QueueName.Default], store, _time);
+        Put(("a", Slow), ("c", Unrelated));
+        var before = served.Rate!;
+        await before.ApplyAsync(Batch(1), CancellationToken.None);
+        var now = _time.GetUtcNow();
+
+        // Another limit changed: this one's refusals by the gate built before keep their turns.
+        Put(("a", Slow), ("c", Other(5)));
+        Assert.NotSame(before, served.Rate);
+        var unchanged = Batch(1);
+        await before.ApplyAsync(unchanged, CancellationToken.None);
+        Assert.True(unchanged[0].RateLimited!.Value.Until > now.AddSeconds(100));
+
+        Put(("a", Fast), ("c", Other(5)));
+        Assert.NotNull(served.Rate);
+        var decidedLate = Batch(2);
+        await before.ApplyAsync(decidedLate, CancellationToken.None);
+
+        Assert.All(decidedLate, r => Assert.Equal(now, r.RateLimited!.Value.Until));
+    }
+
     [Fact]
     public async Task JobsSnoozedToTurnsOfAnUnchangedLimit_KeepTheirTurns()
     {
