@@ -163,11 +163,12 @@ public sealed partial class InMemoryJobStore
 
     /// <summary>
     /// The refusal of a job whose dependency or batch does not exist in its tenant (and is not an earlier job of the
-    /// same list, or the batch being created); null when every one exists.
+    /// same list, or the batch being created), or whose batch no longer runs (it takes no new member once finished or
+    /// cancelled, as <see cref="AddToBatchAsync"/> adds to none); null when every one exists.
     /// </summary>
     private EnqueueResult? MissingDependency(NewJob job, DateTimeOffset now, IReadOnlySet<string>? earlier = null, BatchRecord? creating = null)
     {
-        if (job.BatchId is { } batchId && creating?.Id != batchId && FindBatch(batchId, job.Tenant) is null)
+        if (job.BatchId is { } batchId && creating?.Id != batchId && FindBatch(batchId, job.Tenant) is not { State: BatchState.Running })
         {
             return new EnqueueResult(EnqueueOutcome.DependencyNotFound, batchId, JobState.Waiting, job.Queue, now);
         }
