@@ -40,7 +40,8 @@ public sealed partial class SqliteJobStore
 
     private const string CountInBatchSql = "UPDATE batches SET total = total + @count, updated_at = @now WHERE id = @id;";
 
-    private const string BatchExistsSql = "SELECT 1 FROM batches WHERE id = @id AND tenant = @tenant;";
+    // A batch that has finished or was cancelled takes no new member, as AddToBatchAsync adds to none.
+    private const string BatchRunsSql = "SELECT 1 FROM batches WHERE id = @id AND tenant = @tenant AND state = 'running';";
 
     private const string CancelAtEnqueueSql = """
         UPDATE jobs
@@ -253,7 +254,7 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// Inserts a job that waits or belongs to a batch, inside the caller's write transaction: refused as any enqueue,
-    /// or when a dependency or its batch does not exist in its tenant; otherwise stored waiting and linked to its
+    /// or when a dependency or its batch does not exist in its tenant (or the batch no longer runs); otherwise stored waiting and linked to its
     /// unfinished dependencies, or, when every dependency has finished, stored as released (or cancelled).
     /// </summary>
     private EnqueueResult InsertFlowJob(SqliteSession session, NewJob job, DateTimeOffset now, FlowEnqueue flow)
@@ -269,7 +270,7 @@ public sealed partial class SqliteJobStore
             return holder;
         }
 
-        if (job.BatchId is { } batchId && !flow.BatchExists(session, batchId, job.Tenant))
+        if (job.BatchId is { } batchId && !flow.BatchRuns(session, batchId, job.Tenant))
         {
             return new EnqueueResult(EnqueueOutcome.DependencyNotFound, batchId, JobState.Waiting, job.Queue, now);
         }
@@ -427,14 +428,14 @@ public sealed partial class SqliteJobStore
             return flow;
         }
 
-        public bool BatchExists(SqliteSession session, string batchId, string tenant)
+        public bool BatchRuns(SqliteSession session, string batchId, string tenant)
         {
             if (_batches.Contains((batchId, tenant)))
             {
                 return true;
             }
 
-            using var reader = session.Command(BatchExistsSql).Bind("@id", batchId).Bind("@tenant", tenant).ExecuteReader();
+            using var reader = session.Command(BatchRunsSql).Bind("@id", batchId).Bind("@tenant", tenant).ExecuteReader();
             if (!reader.Read())
             {
                 return false;
