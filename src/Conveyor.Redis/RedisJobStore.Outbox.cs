@@ -520,7 +520,8 @@ public sealed partial class RedisJobStore
     /// <summary>
     /// What enqueue_all.lua refuses on one node, decided by reads before anything is written: the batch to create
     /// exists (thrown), the batch to add to is not running (a null result), a batch or dependency the tenant does not
-    /// have (the first such job in list order).
+    /// have, or a batch a job names that no longer runs (the first such job in list order). batch_join.lua does not
+    /// check the last again: a join it refused after an earlier one of the plan was counted would leave that count.
     /// </summary>
     private async Task<(EnqueueAllResult? Result, bool Refused)?> RefuseAcrossSlotsAsync(
         IDatabase db, IReadOnlyList<NewJob> jobs, BatchOperation batchOperation, Dictionary<string, string> queues, long now)
@@ -539,14 +540,21 @@ public sealed partial class RedisJobStore
         }
 
         var state = batchOperation.Name == "add" ? read.HashGetAsync(_keys.Batch(batchOperation.Id), "st") : null;
-        var plan = new List<(int Index, string Id, Task<RedisValue> Owner)>();
+        var joinedStates = new Dictionary<string, Task<RedisValue>>(StringComparer.Ordinal);
+        var plan = new List<(int Index, string Id, Task<RedisValue> Owner, Task<RedisValue>? State)>();
         var earlier = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
             if (job.BatchId is { } batch && (batchOperation.Name.Length == 0 || batch != batchOperation.Id))
             {
-                plan.Add((i, batch, Owner(_keys.Batch(batch))));
+                if (!joinedStates.TryGetValue(batch, out var joinedState))
+                {
+                    joinedState = read.HashGetAsync(_keys.Batch(batch), "st");
+                    joinedStates[batch] = joinedState;
+                }
+
+                plan.Add((i, batch, Owner(_keys.Batch(batch)), joinedState));
             }
 
             foreach (var dependency in job.DependsOn)
@@ -555,14 +563,14 @@ public sealed partial class RedisJobStore
                 {
                     if (!(batchOperation.Name == "create" && dependency.Id == batchOperation.Id))
                     {
-                        plan.Add((i, dependency.Id, Owner(_keys.Batch(dependency.Id))));
+                        plan.Add((i, dependency.Id, Owner(_keys.Batch(dependency.Id)), null));
                     }
                 }
                 else if (!earlier.Contains(dependency.Id))
                 {
                     plan.Add((i, dependency.Id, queues.TryGetValue(dependency.Id, out var queue) && queue.Length > 0
                         ? Owner(QueueKeys(queue).Job(dependency.Id))
-                        : Task.FromResult(RedisValue.Null)));
+                        : Task.FromResult(RedisValue.Null), null));
                 }
             }
 
@@ -585,9 +593,9 @@ public sealed partial class RedisJobStore
             }
         }
 
-        foreach (var (index, id, owner) in plan)
+        foreach (var (index, id, owner, joined) in plan)
         {
-            if (await owner.ConfigureAwait(false) != jobs[index].Tenant)
+            if (await owner.ConfigureAwait(false) != jobs[index].Tenant || (joined is not null && await joined.ConfigureAwait(false) != "running"))
             {
                 return (EnqueueAllResult.Refused(index, NotFound(jobs[index], id, now)), true);
             }

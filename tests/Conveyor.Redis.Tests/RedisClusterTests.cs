@@ -396,6 +396,9 @@ public sealed class RedisClusterTests
         var callbacks = await FinishAllAsync(store, queues);
         Assert.Equal(new[] { onSuccess.Id, onComplete.Id }.Order(StringComparer.Ordinal), callbacks.Select(j => j.Id).Order(StringComparer.Ordinal));
         Assert.Null(await store.AddToBatchAsync(batch.Id, TenantId.Default, [RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }], CancellationToken.None));
+        var late = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { BatchId = batch.Id }, CancellationToken.None);
+        Assert.Equal((EnqueueOutcome.DependencyNotFound, batch.Id), (late.Outcome, late.JobId));
+        Assert.Equal(members.Count + 1, (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.Total);
         var unknown = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(BatchId.New(), SuccessOnly: true, OnBatch: true)] }, CancellationToken.None);
         Assert.Equal(EnqueueOutcome.DependencyNotFound, unknown.Outcome);
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.CreateBatchAsync(batch, [RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }], CancellationToken.None));
@@ -590,6 +593,8 @@ public sealed class RedisClusterTests
         Assert.Equal(members.Count, running.Count);
 
         Assert.True(await store.CancelBatchAsync(batch.Id, TenantId.Default, CancellationToken.None));
+        var joined = await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }, CancellationToken.None);
+        Assert.Equal((EnqueueOutcome.DependencyNotFound, batch.Id), (joined.Outcome, joined.JobId));
         Assert.Equal(running.Count, await store.AcknowledgeManyAsync([.. running.Select(Succeeded)], CancellationToken.None));
 
         await WaitForStateAsync(store, onSuccess.Id, JobState.Cancelled);

@@ -80,11 +80,15 @@ local function dependency_queues(a)
   return out
 end
 
--- The batch or dependency of job a (ARGV from a) that does not exist in its tenant, or nil; earlier holds the ids of
+-- The batch or dependency of job a (ARGV from a) that does not exist in its tenant, or its batch when that no longer
+-- runs (a finished or cancelled batch takes no new member, as 'add' adds to none), or nil; earlier holds the ids of
 -- the jobs of the list before it.
 local function missing(a, earlier)
   local tenant, b, dp = ARGV[a + 8], ARGV[a + 17], ARGV[a + 18]
-  if b ~= '' and not cluster and not (batch_op ~= '' and b == batch_id) and redis.call('HGET', flow_batch(b), 'tn') ~= tenant then return b end
+  if b ~= '' and not cluster and not (batch_op ~= '' and b == batch_id) then
+    local v = redis.call('HMGET', flow_batch(b), 'tn', 'st')
+    if v[1] ~= tenant or v[2] ~= 'running' then return b end
+  end
   if dp == '' then return nil end
   local queues = dependency_queues(a)
   for k, d in ipairs(cjson.decode(dp)) do
