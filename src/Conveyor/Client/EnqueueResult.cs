@@ -14,7 +14,8 @@ public enum EnqueueOutcome
 
     /// <summary>
     /// Refused: a job or batch the new job was to wait for (<see cref="JobOptions.After"/>) does not exist in its tenant
-    /// (never created, or already deleted); <see cref="EnqueueResult.JobId"/> names it.
+    /// (never created, or already deleted), or the batch it was to join (<see cref="Storage.NewJob.BatchId"/>) does not,
+    /// or no longer runs (finished or cancelled); <see cref="EnqueueResult.JobId"/> names it.
     /// </summary>
     DependencyNotFound = 3,
 }

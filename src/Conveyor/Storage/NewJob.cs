@@ -57,7 +57,12 @@ public sealed record NewJob
     /// </summary>
     public IReadOnlyList<JobDependency> DependsOn { get; init; } = [];
 
-    /// <summary>The batch the job belongs to (its counts include the job), or null.</summary>
+    /// <summary>
+    /// The batch the job belongs to (its counts include the job), or null. A job stored with it joins the batch as
+    /// <see cref="IWorkflowStore.AddToBatchAsync"/> adds to it: only a running batch of the job's tenant. A batch the
+    /// tenant does not have, or one that has finished or was cancelled, refuses the job
+    /// (<see cref="EnqueueOutcome.DependencyNotFound"/>, naming the batch) and nothing is stored.
+    /// </summary>
     public string? BatchId { get; init; }
 
     /// <summary>True when the job waits for something or belongs to a batch: the stores' workflow bookkeeping applies.</summary>
