@@ -26,6 +26,9 @@ internal sealed partial class StoreGauges
     private bool _hasRead;
     private bool _lastReadFailed;
 
+    // The read in flight that a scrape gave up waiting for: its figures may be stale from then on.
+    private volatile Task? _givenUp;
+
     public StoreGauges(IServiceProvider services, TimeProvider timeProvider, IOptions<ConveyorOptions> options, QueueLabels queues, ILogger<StoreGauges>? logger = null)
     {
         _services = services;
@@ -72,8 +75,11 @@ internal sealed partial class StoreGauges
 
         var reading = ReadIfDue();
         // The scrape that gave up on this read, and the read's own bound, fire at the same instant: whichever runs
-        // first, a read past its bound must not leave the figures before it served as if they were fresh.
-        if (reading is { IsCompleted: false } && _timeProvider.GetElapsedTime(Volatile.Read(ref _readStartedAt)) >= _options.StoreTimeout)
+        // first, a read past its bound must not leave the figures before it served as if they were fresh. The scrape's
+        // timer may also end its wait a little before the bound by the clock (a timer counts whole milliseconds): a
+        // read it gave up on counts as past its bound.
+        if (reading is { IsCompleted: false }
+            && (ReferenceEquals(_givenUp, reading) || _timeProvider.GetElapsedTime(Volatile.Read(ref _readStartedAt)) >= _options.StoreTimeout))
         {
             return null;
         }
@@ -111,6 +117,7 @@ internal sealed partial class StoreGauges
         catch (TimeoutException)
         {
             // The read goes on in the background and ends at its own bound; this scrape goes without it.
+            _givenUp = reading;
         }
     }
 

@@ -154,6 +154,42 @@ public sealed class StoreGaugesTests
         }
     }
 
+    /// <summary>
+    /// An outside run: a scrape during a frozen PostgreSQL served job_store_up 1 (1 run of 3), at the instant the read
+    /// failed: a real timer may end the scrape's wait up to a millisecond before the bound by the clock, and the read,
+    /// not yet past its bound, left the figures before it standing.
+    /// </summary>
+    [Fact]
+    public async Task AScrapeWhoseWaitEndsALittleBeforeTheBound_ServesStoreUpZero_AndNotThePreviousReadsFigures()
+    {
+        await using var services = Build(storeGauges: true, out var store, new EarlyTimers(_time));
+        var metrics = services.GetRequiredService<ConveyorMetrics>();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var up = new MetricCollector<int>(factory, ConveyorMetrics.MeterName, "job_store_up", _time);
+        await metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+        up.RecordObservableInstruments();
+        Assert.Equal(1, up.LastMeasurement!.Value);
+
+        using var handOver = new ManualResetEventSlim();
+        store.HandOver = handOver;
+        try
+        {
+            _time.Advance(TimeSpan.FromSeconds(15));
+            var scrape = metrics.StoreGauges.RefreshAsync(CancellationToken.None);
+            await store.QueueStatsRequested.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            _time.Advance(new ConveyorMetricsOptions().StoreTimeout - EarlyTimers.Early);
+            await scrape.WaitAsync(TimeSpan.FromSeconds(10));
+            up.Clear();
+            up.RecordObservableInstruments();
+
+            Assert.Equal(0, up.LastMeasurement!.Value);
+        }
+        finally
+        {
+            handOver.Set();
+        }
+    }
+
     [Fact]
     public async Task AReadWhoseSecondCallHangs_EndsAtTheBoundOfTheWholeRead_NotOfEachCall()
     {
@@ -194,12 +230,12 @@ public sealed class StoreGaugesTests
     private static long Pending(MetricCollector<long> sizes) =>
         sizes.GetMeasurementSnapshot().Last(m => (string?)m.Tags["queue"] == "default" && (string?)m.Tags["state"] == "pending").Value;
 
-    private ServiceProvider Build(bool? storeGauges, out CountingStore store)
+    private ServiceProvider Build(bool? storeGauges, out CountingStore store, TimeProvider? time = null)
     {
         var counting = CountingStore.Create(new InMemoryJobStore(_time));
         store = (CountingStore)(object)counting;
         var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton(time ?? _time);
         services.AddConveyor(o =>
         {
             if (storeGauges is { } on)
@@ -289,5 +325,20 @@ public sealed class StoreGaugesTests
                 throw;
             }
         }
+    }
+
+    /// <summary>The fake clock, with timers that fire a millisecond early, as a real timer may by the clock.</summary>
+    private sealed class EarlyTimers(FakeTimeProvider inner) : TimeProvider
+    {
+        public static readonly TimeSpan Early = TimeSpan.FromMilliseconds(1);
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            inner.CreateTimer(callback, state, dueTime > Early ? dueTime - Early : dueTime, period);
     }
 }
