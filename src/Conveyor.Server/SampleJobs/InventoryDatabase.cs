@@ -38,6 +38,12 @@ public sealed class InventoryDatabase(SampleDataDirectory data)
 
     public async Task<IReadOnlyList<InventoryRow>> ListAsync(string tenant, int limit, CancellationToken cancellationToken)
     {
+        if (!_created && !File.Exists(data.DatabasePath))
+        {
+            // Nothing imported yet: a read does not create the file (on a full disk it could not).
+            return [];
+        }
+
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT sku, quantity FROM inventory_items WHERE tenant = $tenant ORDER BY sku LIMIT $limit";

@@ -3,6 +3,7 @@ using Conveyor.AspNetCore;
 using Conveyor.AspNetCore.JobsApi;
 using Conveyor.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Server.SampleJobs;
 
@@ -105,6 +106,23 @@ internal static class SampleJobEndpoints
         return TypedResults.PhysicalFile(path, "text/csv", fileDownloadName: jobId + ".csv");
     }
 
-    internal static async Task<Ok<IReadOnlyList<InventoryRow>>> ListInventoryAsync(HttpContext http, InventoryDatabase inventory, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await inventory.ListAsync(http.GetConveyorCaller().Tenant, 1000, cancellationToken));
+    /// <summary>
+    /// The inventory, or a 503 naming SQLite's reason when the sample's own database cannot be read (a full disk, a
+    /// read-only directory): it is this server's file, not the job store, and a 500 would say nothing of it.
+    /// </summary>
+    internal static async Task<Results<Ok<IReadOnlyList<InventoryRow>>, ProblemHttpResult>> ListInventoryAsync(HttpContext http, InventoryDatabase inventory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return TypedResults.Ok(await inventory.ListAsync(http.GetConveyorCaller().Tenant, 1000, cancellationToken));
+        }
+        catch (SqliteException e)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The sample inventory cannot be read.",
+                detail: $"The bundled server's sample database (samples.db in its data directory) could not be read: {e.Message}");
+        }
+    }
 }
