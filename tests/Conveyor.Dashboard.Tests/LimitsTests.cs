@@ -20,7 +20,7 @@ public sealed class LimitsTests(DashboardFixture fixture)
         var rate = browser.Find(By.CssSelector("tr[data-queue=critical] [data-limit='rate:gateway']"));
 
         Assert.Equal("5 running per tenant", concurrency.Text);
-        Assert.Equal("100 / 1 s (billing:charge)", rate.Text);
+        Assert.Equal("100 / 1 s, burst 20 (billing:charge)", rate.Text);
         Assert.Contains("from api", rate.GetAttribute("title"), StringComparison.Ordinal);
         Assert.Empty(browser.FindAll(By.CssSelector("tr[data-queue=emails] [data-limit]")));
     }

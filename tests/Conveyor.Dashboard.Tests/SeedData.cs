@@ -47,7 +47,7 @@ internal sealed class SeedData
         globex.AddRange(await seeder.AddAsync("globex", "emails", "email:send", 100, Outcome.Queued));
 
         await store.PutLimitAsync(new LimitRecord { Kind = LimitKind.Concurrency, Name = "charges-per-tenant", Queue = "critical", PerTenant = true, Limit = 5 }, CancellationToken.None);
-        await store.PutLimitAsync(new LimitRecord { Kind = LimitKind.Rate, Name = "gateway", Queue = "critical", JobType = "billing:charge", Limit = 100, Period = TimeSpan.FromSeconds(1), Burst = 1, Source = LimitSource.Api }, CancellationToken.None);
+        await store.PutLimitAsync(new LimitRecord { Kind = LimitKind.Rate, Name = "gateway", Queue = "critical", JobType = "billing:charge", Limit = 100, Period = TimeSpan.FromSeconds(1), Burst = 20, Source = LimitSource.Api }, CancellationToken.None);
         await store.HeartbeatServerAsync(new ServerInfo
         {
             Id = "worker-eu-1:4242",

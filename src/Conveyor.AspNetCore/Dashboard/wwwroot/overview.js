@@ -130,7 +130,7 @@ function describeLimit(limit) {
   const scope = (limit.partition === "tenant" ? " per tenant" : "") + (limit.job_type ? ` (${limit.job_type})` : "");
   const text = limit.kind === "concurrency"
     ? `${number.format(limit.max)} running${scope}`
-    : `${number.format(limit.limit)} / ${limit.period_seconds} s${scope}`;
+    : `${number.format(limit.limit)} / ${limit.period_seconds} s${limit.burst > 1 ? `, burst ${number.format(limit.burst)}` : ""}${scope}`;
   return h("span", {
     class: "badge limit",
     "data-limit": `${limit.kind}:${limit.name}`,
