@@ -51,7 +51,35 @@ internal static class RedisFailures
     };
 
     public static JobStoreUnavailableException Unavailable(Exception exception) =>
-        new($"Redis is unavailable: {exception.Message}", exception);
+        new($"Redis is unavailable: {exception.Message}{SentinelHint(exception)}", exception);
+
+    /// <summary>
+    /// What to check when StackExchange.Redis's words about Sentinel (or a Sentinel's own refusal) say the configuration
+    /// string mixes up Sentinels and data nodes: its messages name neither the setting nor the fix.
+    /// </summary>
+    private static string SentinelHint(Exception exception)
+    {
+        var message = exception.Message + exception.InnerException?.Message;
+        if (message.Contains("unknown command 'ECHO'", StringComparison.Ordinal))
+        {
+            return " The endpoints in Conveyor:Redis:Configuration refuse ECHO, as Redis Sentinels do: to reach the primary a "
+                + "Sentinel monitors, add serviceName=<its name> to the string (docs/redis.md, \"Sentinel\").";
+        }
+
+        if (message.Contains("is not a Sentinel connection", StringComparison.Ordinal))
+        {
+            return " Conveyor:Redis:Configuration has serviceName=, so its endpoints must be Redis Sentinels: none of them "
+                + "answered as one (they are down or unreachable, or they are data nodes: then remove serviceName=).";
+        }
+
+        if (message.Contains("Failed connecting to configured primary for service", StringComparison.Ordinal))
+        {
+            return " The Sentinels answered but gave no reachable primary for that service: check serviceName= in "
+                + "Conveyor:Redis:Configuration against the name in their `sentinel monitor` line, and that the primary is up.";
+        }
+
+        return string.Empty;
+    }
 
     public static bool IsNoScript(RedisServerException exception) =>
         exception.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);

@@ -59,15 +59,17 @@ internal static class StoreSelection
     }
 
     /// <summary>
-    /// Every endpoint of a StackExchange.Redis configuration string (the nodes of a Cluster, a primary and its replicas),
-    /// without its options (password=…, ssl=…): the first alone would hide the others an operator configured.
+    /// Every endpoint of a StackExchange.Redis configuration string (the nodes of a Cluster, a primary and its replicas,
+    /// Sentinels), without its options (password=…, ssl=…): the first alone would hide the others an operator configured.
+    /// A Sentinel string's service name follows them: it says the endpoints are Sentinels, not the data nodes.
     /// </summary>
     private static string RedisEndpoints(string configuration)
     {
-        var endpoints = configuration.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(static part => !part.Contains('=', StringComparison.Ordinal))
-            .ToList();
-        return endpoints.Count == 0 ? "no endpoint" : string.Join(", ", endpoints);
+        var parts = configuration.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var endpoints = parts.Where(static part => !part.Contains('=', StringComparison.Ordinal)).ToList();
+        var service = parts.FirstOrDefault(static part => part.StartsWith("serviceName=", StringComparison.OrdinalIgnoreCase))?["serviceName=".Length..];
+        var described = endpoints.Count == 0 ? "no endpoint" : string.Join(", ", endpoints);
+        return string.IsNullOrEmpty(service) ? described : $"Sentinels {described}, service '{service}'";
     }
 
     private static string HostOf(string? connectionString)

@@ -70,4 +70,24 @@ public sealed class RedisFailuresTests
     [InlineData("NOSCRIPT No matching script. Please use EVAL.")]
     public void IsTransient_AnErrorOfTheRequest_IsAnError(string error) =>
         Assert.False(RedisFailures.IsTransient(new RedisServerException(error)));
+
+    // StackExchange.Redis's own words for three Sentinel mistakes (an outside run): Sentinels' ports without serviceName=,
+    // serviceName= with no Sentinel answering, and a service the Sentinels do not know. The message says what to check.
+    [Theory]
+    [InlineData("No connection is active/available to service this operation: PING; Error: ERR unknown command 'ECHO', with args beginning with: 'x'", "add serviceName=")]
+    [InlineData("Sentinel: The ConnectionMultiplexer is not a Sentinel connection. Detected as: Standalone", "must be Redis Sentinels")]
+    [InlineData("Sentinel: Failed connecting to configured primary for service: nosuch", "check serviceName=")]
+    public void Unavailable_ASentinelMistake_SaysWhatToCheckInTheConfiguration(string message, string hint)
+    {
+        var unavailable = RedisFailures.Unavailable(new RedisConnectionException(ConnectionFailureType.UnableToConnect, message));
+
+        Assert.StartsWith("Redis is unavailable: " + message, unavailable.Message, StringComparison.Ordinal);
+        Assert.Contains(hint, unavailable.Message, StringComparison.Ordinal);
+        Assert.Contains("Conveyor:Redis:Configuration", unavailable.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unavailable_AnOutage_IsNamedAsItIs() =>
+        Assert.Equal("Redis is unavailable: It was not possible to connect to the redis server(s).",
+            RedisFailures.Unavailable(new RedisConnectionException(ConnectionFailureType.UnableToConnect, "It was not possible to connect to the redis server(s).")).Message);
 }

@@ -10,6 +10,7 @@ public sealed class StoreSelectionTests
     [InlineData("127.0.0.1:7131,127.0.0.1:7132,127.0.0.1:7133", "redis (127.0.0.1:7131, 127.0.0.1:7132, 127.0.0.1:7133, prefix 'conveyor')")]
     [InlineData("redis-1:6379, redis-2:6379,password=secret,ssl=true", "redis (redis-1:6379, redis-2:6379, prefix 'conveyor')")]
     [InlineData("localhost:6379", "redis (localhost:6379, prefix 'conveyor')")]
+    [InlineData("sentinel-1:26379,sentinel-2:26379,serviceName=mymaster,password=secret", "redis (Sentinels sentinel-1:26379, sentinel-2:26379, service 'mymaster', prefix 'conveyor')")]
     public void Describe_Redis_NamesEveryConfiguredEndpoint_AndNoOption(string redis, string described)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
