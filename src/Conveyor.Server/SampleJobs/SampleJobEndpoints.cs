@@ -118,7 +118,12 @@ internal static class SampleJobEndpoints
         }
         catch (SqliteException e)
         {
-            http.Response.Headers.RetryAfter = "5";
+            // Busy, full, unable to open or an I/O error may pass; a file that is not a database (11, 26) will not.
+            if (e.SqliteErrorCode is not (11 or 26))
+            {
+                http.Response.Headers.RetryAfter = "5";
+            }
+
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "The sample inventory cannot be read.",

@@ -56,7 +56,7 @@ internal sealed class JobClient(
         }
 
         readySignal.Set();
-        alarm.RingForStored(jobs, timeProvider.GetUtcNow());
+        alarm.RingForStored(jobs, results, timeProvider.GetUtcNow());
         return results;
     }
 
@@ -120,9 +120,9 @@ internal sealed class JobClient(
         {
             metrics.JobEnqueued(job.Type, job.Queue);
             readySignal.Set();
-            if (job.ProcessAt is not null)
+            if (result.State == JobState.Scheduled)
             {
-                alarm.RingForStored([job], timeProvider.GetUtcNow());
+                alarm.RingForStored([job], [result], timeProvider.GetUtcNow());
             }
         }
 

@@ -47,12 +47,13 @@ internal sealed class PromotionAlarm
     internal void Unwatch() => Volatile.Write(ref _watchedTicks, 0);
 
     /// <summary>
-    /// Rings at the times of the jobs just stored by this process that fall due before the promoter's next look at the
-    /// store's due times (<see cref="Promoter"/>): that look came before them, so without this they waited for the tick,
-    /// up to a period after their time. Rounded as the promoter rounds the times it reads, so that a job it also read
-    /// rings once.
+    /// Rings at the times of the jobs just stored by this process as scheduled (<paramref name="results"/>, the store's
+    /// answers, in the order of <paramref name="jobs"/>) that fall due before the promoter's next look at the store's due
+    /// times (<see cref="Promoter"/>): that look came before them, so without this they waited for the tick, up to a
+    /// period after their time. A job whose time passed during the store call rings at once. Rounded as the promoter
+    /// rounds the times it reads, so that a job it also read rings once.
     /// </summary>
-    public void RingForStored(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
+    public void RingForStored(IReadOnlyList<NewJob> jobs, IReadOnlyList<EnqueueResult> results, DateTimeOffset now)
     {
         var watched = Volatile.Read(ref _watchedTicks);
         if (watched == 0)
@@ -60,12 +61,11 @@ internal sealed class PromotionAlarm
             return;
         }
 
-        foreach (var job in jobs)
+        for (var i = 0; i < results.Count && i < jobs.Count; i++)
         {
-            if (job.ProcessAt is { } at && at > now && at.UtcTicks - now.UtcTicks < watched && job.DependsOn.Count == 0)
+            if (results[i] is { State: JobState.Scheduled, IsDuplicate: false } && jobs[i].ProcessAt is { } at && at.UtcTicks - now.UtcTicks < watched)
             {
-                var step = Promoter.DueResolution.Ticks;
-                RingAt(new DateTimeOffset((at.UtcTicks + step - 1) / step * step, TimeSpan.Zero));
+                RingAt(DueTimes.RoundUp(at, DueTimes.Step(Promoter.DueResolution)));
             }
         }
     }

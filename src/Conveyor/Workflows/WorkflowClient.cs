@@ -182,6 +182,6 @@ internal sealed partial class WorkflowClient(IJobStore store, JobPayloadSerializ
         }
 
         readySignal.Set();
-        alarm.RingForStored(jobs, timeProvider.GetUtcNow());
+        alarm.RingForStored(jobs, result.Results, timeProvider.GetUtcNow());
     }
 }

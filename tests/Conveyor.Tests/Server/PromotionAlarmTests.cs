@@ -179,6 +179,34 @@ public sealed class PromotionAlarmTests
         await running;
     }
 
+    /// <summary>A review: the store stored the job as scheduled, and its time passed before the call returned.</summary>
+    [Fact]
+    public async Task AJobWhoseTimePassesDuringItsStoreCall_RingsAtOnce()
+    {
+        var services = new ServiceCollection().AddSingleton<TimeProvider>(_time);
+        services.AddConveyor();
+        var (store, counts) = CountingStore.Wrap(new InMemoryJobStore(_time));
+        var provider = services.AddSingleton(store).BuildServiceProvider();
+        var alarm = provider.GetRequiredService<PromotionAlarm>();
+        var promoter = new Promoter(store, new JobReadySignal(), alarm, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = promoter.RunAsync(stop.Token);
+        _time.Advance(TimeSpan.FromMilliseconds(1002));
+        await Eventually.HoldsAsync(() => counts.Calls(nameof(IJobStore.ListDueTimesAsync)) == 1, because: "the tick looks at the due times");
+
+        // Due 10 ms ahead; the store takes 15 ms (the fake clock moves as it answers).
+        counts.AfterCall = name => _time.Advance(name == nameof(IJobStore.EnqueueAsync) ? TimeSpan.FromMilliseconds(15) : TimeSpan.Zero);
+        var job = await provider.GetRequiredService<IJobClient>().EnqueueAsync("test:run", "{}"u8.ToArray(), new JobOptions { ProcessIn = TimeSpan.FromMilliseconds(10) });
+        counts.AfterCall = null;
+        Assert.Equal(JobState.Scheduled, job.State);
+
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, job.JobId, CancellationToken.None))!.State == JobState.Pending,
+            because: "the job rang as it was stored, though its time had passed, 900 ms before the tick");
+        await stop.CancelAsync();
+        await running;
+    }
+
     [Fact]
     public async Task WithNoPromoterWaiting_JobsStoredDueSoonRingNothing()
     {

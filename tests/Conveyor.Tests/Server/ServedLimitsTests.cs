@@ -78,6 +78,14 @@ public sealed class ServedLimitsTests
         await before.ApplyAsync(decidedLate, CancellationToken.None);
 
         Assert.All(decidedLate, r => Assert.Equal(now, r.RateLimited!.Value.Until));
+
+        // The gate built after the change gives turns of the limit in force: a job it refuses waits for one, not for now
+        // (held until now over and over, such a job would be promoted and refused again in a loop).
+        var current = served.Rate!;
+        var afterChange = Batch(60);
+        await current.ApplyAsync(afterChange, CancellationToken.None);
+        Assert.Contains(afterChange, r => r.RateLimited is { } held && held.Until > now);
+        Assert.DoesNotContain(afterChange, r => r.RateLimited is { } held && held.Until == now);
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public class CountingStore : DispatchProxy
 
     public int Calls(string method) => _calls.GetValueOrDefault(method);
 
+    /// <summary>When set, runs after each call with the method's name (a test's clock moving while the store works).</summary>
+    public Action<string>? AfterCall { get; set; }
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         try
@@ -36,6 +39,7 @@ public class CountingStore : DispatchProxy
         finally
         {
             _calls.AddOrUpdate(targetMethod!.Name, 1, (_, n) => n + 1);
+            AfterCall?.Invoke(targetMethod.Name);
         }
     }
 }
