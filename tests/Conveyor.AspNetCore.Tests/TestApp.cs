@@ -219,7 +219,7 @@ internal sealed class TestApp : IAsyncDisposable
                 return job;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} stayed {job.GetProperty("status")}, not {string.Join("/", statuses)}");
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} stayed {job.GetProperty("status")}, not {string.Join("/", statuses)}: {job}");
             await Task.Delay(20);
         }
     }

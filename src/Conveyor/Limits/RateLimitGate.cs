@@ -50,6 +50,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
         foreach (var demand in demands.Values)
         {
             var leased = _leases.TakeLeased(demand.Key, demand.Runs.Count, now);
+            GivePermits(demand, 0, leased);
             var needed = demand.Runs.Count - leased;
             if (needed == 0)
             {
@@ -99,6 +100,14 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
         }
 
         return demands;
+    }
+
+    private static void GivePermits(Demand demand, int from, int count)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            demand.Runs[i].HoldsRatePermit = true;
+        }
     }
 
     private static void AddOnePerJob(List<Ask> asks, Demand demand, int from)
@@ -152,6 +161,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
                 if (results[i].Acquired)
                 {
                     _leases.Granted(ask.Demand.Key, ask.Lease, ask.Lease - ask.Count, now);
+                    GivePermits(ask.Demand, ask.From, ask.Count);
                 }
                 else
                 {
@@ -161,6 +171,7 @@ internal sealed class RateLimitGate(IJobStore store, IReadOnlyList<RateLimitRule
             }
             else if (results[i].Acquired)
             {
+                GivePermits(ask.Demand, ask.From, 1);
                 if (!ask.Demand.Rule.IsQueueWide)
                 {
                     _lines.Returning(ask.Demand.Key, ask.JobId);

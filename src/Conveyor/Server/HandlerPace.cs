@@ -65,6 +65,27 @@ internal sealed class HandlerPace
         return prefetch - (int)(((long)prefetch * longRunning + _runningSince.Length - 1) / _runningSince.Length);
     }
 
+    /// <summary>
+    /// The workers running no handler: each reads the buffer next, so as many jobs waiting there, the oldest, are about to
+    /// start (a worker woken for a job may wait for a thread on a busy machine), not leased ahead of busy workers.
+    /// </summary>
+    internal int IdleWorkers
+    {
+        get
+        {
+            var idle = 0;
+            for (var i = 0; i < _runningSince.Length; i++)
+            {
+                if (Volatile.Read(ref _runningSince[i]) == Idle)
+                {
+                    idle++;
+                }
+            }
+
+            return idle;
+        }
+    }
+
     /// <summary>Worker <paramref name="worker"/> took a job at <paramref name="timestamp"/> (a <see cref="TimeProvider"/> timestamp).</summary>
     internal void Began(int worker, long timestamp) => Volatile.Write(ref _runningSince[worker], timestamp);
 

@@ -136,7 +136,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
         // With slots to lease ahead, a job may wait in the buffer while every worker is busy: the watch hands back one that
         // waits longer than a short handler. Without them, a job in the buffer has a worker that is about to read it.
-        var leasedAhead = _options.EffectivePrefetch > 0 ? new Server.LeasedAheadHandBack(_buffer.Writer, _held, HandBack, _timeProvider) : null;
+        var leasedAhead = _options.EffectivePrefetch > 0 ? new Server.LeasedAheadHandBack(_buffer.Writer, _held, _pace, HandBack, _timeProvider) : null;
         var bufferWriter = (ChannelWriter<Server.RunningJob>?)leasedAhead ?? _buffer.Writer;
         var handOff = new Server.ReleasedJobHandOff(_freeSlots, _held, bufferWriter, queues, ServerId, _options.LeaseDuration,
             enabled: () => !_stopping && _fairQueues.Length == 0 && _limits.Concurrency.Count == 0 && _limits.Rate is null,

@@ -8,10 +8,14 @@ namespace Conveyor.Server;
 /// while handlers are short (<see cref="HandlerPace"/>), but that is known from the handlers so far: the first wave of long
 /// jobs after short ones is leased ahead of itself, and without this it waited a whole handler length (minutes, for long
 /// jobs) while other servers sat idle. Writes to the buffer go through this writer, which marks when each job arrived.
+/// Only jobs leased ahead of busy workers are handed back: as many of the oldest as there are idle workers are about to
+/// start (on a loaded machine a woken worker may wait longer than a short handler for a thread). A job holding a rate
+/// permit is not handed back either: its permit, a turn of the limit, would be wasted.
 /// </summary>
 internal sealed class LeasedAheadHandBack(
     ChannelWriter<RunningJob> buffer,
     HeldJobs held,
+    HandlerPace pace,
     Action<RunningJob> handBack,
     TimeProvider timeProvider) : ChannelWriter<RunningJob>
 {
@@ -64,13 +68,33 @@ internal sealed class LeasedAheadHandBack(
     }
 
     /// <summary>Hands back the jobs that waited too long; returns how long until the next waiting one will have, or null when none waits.</summary>
-    private TimeSpan? HandBackOverdue()
+    internal TimeSpan? HandBackOverdue()
     {
-        TimeSpan? next = null;
-        var now = timeProvider.GetTimestamp();
+        var waiting = new List<RunningJob>();
         foreach (var run in held.All)
         {
-            if (!run.WaitsInBuffer)
+            if (run.WaitsInBuffer)
+            {
+                waiting.Add(run);
+            }
+        }
+
+        // The buffer is read in the order it was written: the oldest jobs go to the idle workers.
+        waiting.Sort(static (a, b) => a.BufferedAt.CompareTo(b.BufferedAt));
+        var aboutToStart = pace.IdleWorkers;
+        TimeSpan? next = null;
+        var now = timeProvider.GetTimestamp();
+        foreach (var run in waiting)
+        {
+            if (aboutToStart > 0)
+            {
+                // Not leased ahead: an idle worker reads it next. Looked at again, should the worker take another.
+                aboutToStart--;
+                next = Earlier(next, MaxWait);
+                continue;
+            }
+
+            if (run.HoldsRatePermit)
             {
                 continue;
             }
@@ -78,7 +102,7 @@ internal sealed class LeasedAheadHandBack(
             var left = MaxWait - timeProvider.GetElapsedTime(run.BufferedAt, now);
             if (left > TimeSpan.Zero)
             {
-                next = next is { } earlier && earlier < left ? earlier : left;
+                next = Earlier(next, left);
             }
             else if (run.TryLeaveBuffer() && run.Reason != StopReason.LeaseLost)
             {
@@ -90,4 +114,6 @@ internal sealed class LeasedAheadHandBack(
 
         return next;
     }
+
+    private static TimeSpan Earlier(TimeSpan? next, TimeSpan wait) => next is { } earlier && earlier < wait ? earlier : wait;
 }

@@ -88,6 +88,19 @@ internal sealed class RunningJob(LeasedJob job)
     /// </summary>
     public bool TryLeaveBuffer() => Interlocked.Exchange(ref _leftBuffer, 1) == 0;
 
+    /// <summary>
+    /// Set by the fetcher when a rate limit gave the job a permit: its start used a turn of the limit, which a hand-back
+    /// would waste (asked again, the job would wait for a turn after those given meanwhile, a whole period under a slow
+    /// limit), so it waits for a worker of this server instead (<see cref="LeasedAheadHandBack"/>).
+    /// </summary>
+    public bool HoldsRatePermit
+    {
+        get => Volatile.Read(ref _holdsRatePermit);
+        set => Volatile.Write(ref _holdsRatePermit, value);
+    }
+
+    private bool _holdsRatePermit;
+
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 

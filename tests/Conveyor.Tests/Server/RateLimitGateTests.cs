@@ -30,6 +30,7 @@ public sealed class RateLimitGateTests
         }
 
         Assert.All(batches.SelectMany(b => b), static run => Assert.Null(run.RateLimited));
+        Assert.All(batches.SelectMany(b => b), static run => Assert.True(run.HoldsRatePermit));
         Assert.Equal([10, 20, 40, 80], calls.Permits);
     }
 
@@ -110,6 +111,7 @@ public sealed class RateLimitGateTests
         Assert.Equal([1, 1, 1], calls.Permits);
         Assert.Null(batch[0].RateLimited);
         Assert.All(batch[1..], run => Assert.StartsWith("Rate limit 'bench' reached", run.RateLimited!.Value.Reason, StringComparison.Ordinal));
+        Assert.Equal([true, false, false], batch.Select(run => run.HoldsRatePermit));
     }
 
     [Fact]
