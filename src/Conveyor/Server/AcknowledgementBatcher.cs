@@ -297,7 +297,11 @@ internal sealed class AcknowledgementBatcher(
         var horizon = alarm is null ? default : timeProvider.GetUtcNow() + alarmHorizon;
         foreach (var ack in acknowledgements)
         {
-            held.Remove(ack.JobId, ack.LeaseToken);
+            if (held.Remove(ack.JobId, ack.LeaseToken, out var run))
+            {
+                run.AcknowledgementStored();
+            }
+
             released |= ack.Outcome == AckOutcome.Released;
 
             // A snooze or a retry due before the promoter's next tick is promoted at its time, now that it is stored: a

@@ -39,8 +39,11 @@ internal sealed class HeldJobs
     }
 
     /// <summary>Removes the job only while it is held under <paramref name="leaseToken"/>: a later lease of the same job stays held.</summary>
-    public bool Remove(string jobId, long leaseToken) =>
-        _jobs.TryGetValue(jobId, out var run) && run.Job.LeaseToken == leaseToken && _jobs.TryRemove(new KeyValuePair<string, RunningJob>(jobId, run));
+    public bool Remove(string jobId, long leaseToken) => Remove(jobId, leaseToken, out _);
+
+    /// <summary>As <see cref="Remove(string, long)"/>, giving the run it stopped holding.</summary>
+    public bool Remove(string jobId, long leaseToken, out RunningJob run) =>
+        _jobs.TryGetValue(jobId, out run!) && run.Job.LeaseToken == leaseToken && _jobs.TryRemove(new KeyValuePair<string, RunningJob>(jobId, run));
 
     /// <summary>
     /// Stops holding the job without an acknowledgement, only while it is held under <paramref name="leaseToken"/>: its

@@ -101,6 +101,34 @@ internal sealed class RunningJob(LeasedJob job)
 
     private bool _holdsRatePermit;
 
+    private static readonly TaskCompletionSource StoredAlready = StoredAlreadySource();
+
+    // Null until asked for or stored; StoredAlready once stored before anyone asked.
+    private TaskCompletionSource? _acknowledgementStored;
+
+    /// <summary>
+    /// Completes when the attempt's acknowledgement is stored (<see cref="AcknowledgementBatcher"/>); never, if it is
+    /// not (the lease lost, the store refusing it): wait for it with a bound.
+    /// </summary>
+    public Task WhenAcknowledgementStored
+    {
+        get
+        {
+            var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return (Interlocked.CompareExchange(ref _acknowledgementStored, source, null) ?? source).Task;
+        }
+    }
+
+    /// <summary>The attempt's acknowledgement is stored.</summary>
+    public void AcknowledgementStored() => Interlocked.Exchange(ref _acknowledgementStored, StoredAlready)?.TrySetResult();
+
+    private static TaskCompletionSource StoredAlreadySource()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
+    }
+
     /// <summary>True once a worker began running the handler (jobs still in the buffer are released at shutdown without running).</summary>
     public bool Started { get; set; }
 

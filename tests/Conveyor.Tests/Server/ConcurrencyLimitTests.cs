@@ -58,6 +58,43 @@ public sealed class ConcurrencyLimitTests
         Assert.Equal(1, gates.MostAtOnce("acme"));
     }
 
+    // An outside run: a limited job's freed slot went to another queue's job before its end was stored (the store still
+    // counted it running, so the limit looked full), and the limit's next job waited for a whole job to end.
+    [Fact]
+    public async Task ASlotALimitedJobFrees_GoesToTheLimitsNextJob_OnceItsEndIsStored()
+    {
+        var gates = new Gates();
+        var (store, acknowledgements) = AcknowledgementWritersTests.GatedAcknowledgements.Wrap(new Conveyor.Storage.InMemory.InMemoryJobStore(TimeProvider.System));
+        await using var harness = await ServerHarness.StartAsync(
+            configureServer: o =>
+            {
+                o.Concurrency = 2;
+                o.Prefetch = 0;
+                o.Queues = new() { ["limited"] = 10, ["other"] = 1 };
+                o.PollInterval = TimeSpan.FromSeconds(30);
+            },
+            configureConveyor: c => c.AddHandler(GateType, gates.RunAsync),
+            configureServices: s => s.Configure<ConveyorOptions>(o => o.Limits.Concurrency["one-at-a-time"] = new() { Queue = "limited", Max = 1 }),
+            store: store);
+        var limited = new List<string>();
+        var other = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            limited.Add((await harness.Client.EnqueueAsync(GateType, "{}"u8.ToArray(), new JobOptions { Queue = "limited" })).JobId);
+            other.Add((await harness.Client.EnqueueAsync(GateType, "{}"u8.ToArray(), new JobOptions { Queue = "other" })).JobId);
+        }
+
+        await Eventually.HoldsAsync(() => gates.Running.ContainsKey(limited[0]) && gates.Running.ContainsKey(other[0]), because: "the limit's one job and another queue's job start");
+
+        // Its end waits at the store's door: until it is stored, the store counts it running.
+        gates.Release(limited[0]);
+        await Eventually.HoldsAsync(() => !acknowledgements.Calls.IsEmpty, because: "the end's acknowledgement to be sent");
+        acknowledgements.Open();
+
+        await Eventually.HoldsAsync(() => gates.Running.ContainsKey(limited[1]), because: "the limit's next job takes the slot once the end is stored");
+        Assert.Equal(new[] { limited[1], other[0] }.Order(StringComparer.Ordinal), gates.Running.Keys.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Rules_OnlyForTheQueuesTheServerServes_InNameOrder_AndNoneWithoutLimits()
     {
