@@ -191,4 +191,7 @@ internal static partial class Log
 
     [LoggerMessage(81, LogLevel.Information, "Started {count} jobs that waited for turns of rate limits since removed or changed; they take their permits under the limits in force")]
     public static partial void StartedWaitingOfChangedLimits(ILogger logger, int count);
+
+    [LoggerMessage(125, LogLevel.Warning, "The {kind} limit '{name}' came from configuration, and this server's configuration does not have it: it stays in force on every server until it is deleted (DELETE /limits/{kind}/{name}) once no server's configuration has it")]
+    public static partial void ConfiguredLimitNotConfiguredHere(ILogger logger, string kind, string name);
 }

@@ -41,6 +41,15 @@ internal sealed class LimitsRefresher(
             }
         }
 
+        foreach (var limit in stored)
+        {
+            if (limit.Source == LimitSource.Configuration && !_configured.Any(c => c.Kind == limit.Kind && c.Name == limit.Name))
+            {
+                // Not removed here: mid rolling deploy, another server's configuration may still have it.
+                Log.ConfiguredLimitNotConfiguredHere(Logger, limit.Kind == LimitKind.Concurrency ? "concurrency" : "rate", limit.Name);
+            }
+        }
+
         await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
     }
 

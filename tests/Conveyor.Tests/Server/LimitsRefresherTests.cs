@@ -3,6 +3,7 @@ using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
 using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -61,6 +62,25 @@ public sealed class LimitsRefresherTests
 
         Assert.Equal(5, inForce.Current.Concurrency["imports"].Max);
         Assert.Equal(3, inForce.Current.Rate["partner"].Limit);
+    }
+
+    // An outside run took a limit out of a server's configuration and restarted it: the limit stayed in force, silently.
+    [Fact]
+    public async Task Seed_OfAServerWhoseConfigurationLacksAConfiguredLimit_KeepsIt_AndSaysHowToDeleteIt()
+    {
+        await Server(Configured()).Refresher.SeedAsync(CancellationToken.None);
+        var logs = new CapturingLoggerProvider();
+        var withoutRate = new ConveyorOptions { Limits = { Concurrency = { ["imports"] = Configured().Limits.Concurrency["imports"] } } };
+        var inForce = new LimitsInForce(Options.Create(withoutRate));
+        var refresher = new Conveyor.Server.LimitsRefresher(_store, inForce, TimeSpan.FromSeconds(5), _time, logs.CreateLogger("test"));
+
+        await refresher.SeedAsync(CancellationToken.None);
+
+        Assert.Equal(10, inForce.Current.Rate["partner"].Limit);
+        var warning = Assert.Single(logs.Entries, static e => e.EventId == 125);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("The rate limit 'partner' came from configuration", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("DELETE /limits/rate/partner", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
