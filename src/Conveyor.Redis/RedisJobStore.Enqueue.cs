@@ -376,7 +376,7 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// Stores a job with a unique key: claims the key (held while its holder is unfinished and its unique-until
-    /// has not passed), stores the job, and gives the key back if the job was refused.
+    /// has not passed), stores the job, and gives the key back as it found it if the job was refused.
     /// </summary>
     private async Task<EnqueueResult> EnqueueUniqueAsync(IDatabase db, NewJob job, int index, IReadOnlyList<NewJob> jobs, EnqueueResult?[] results, long now)
     {
@@ -384,6 +384,7 @@ public sealed partial class RedisJobStore
         var until = job.UniqueUntil is { } u ? RedisTime.ToMicros(u) : long.MaxValue;
         var holderPrefix = $"{job.Queue}\t{job.Id}\t";
         var claim = string.Create(CultureInfo.InvariantCulture, $"{holderPrefix}{until}\t{now}");
+        RedisValue replaced;
         for (var attempt = 0; ; attempt++)
         {
             var current = await db.StringGetAsync(key).ConfigureAwait(false);
@@ -393,16 +394,24 @@ public sealed partial class RedisJobStore
                 if (parts.Length == 4 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var holderUntil) && holderUntil > now)
                 {
                     var holder = await ExistingJobAsync(db, parts[1], parts[0], parts[0]).ConfigureAwait(false);
+                    if (holder is not null && parts[1] == job.Id)
+                    {
+                        // The job itself holds the key (a repeat of its create, the idempotent create's above all): the id
+                        // is refused first, as the contract orders the two and the other stores answer.
+                        return holder;
+                    }
+
                     if (holder is null && parts[1] != job.Id)
                     {
                         // The holder is being stored right now (or its enqueue never finished): the key stays held until its unique-until.
                         _ = long.TryParse(parts[3], CultureInfo.InvariantCulture, out var created);
-                        return new EnqueueResult(EnqueueOutcome.DuplicateUniqueKey, parts[1], JobState.Pending, parts[0], RedisTime.FromMicros(created));
+                        return await ExistingIdAsync(db, job).ConfigureAwait(false)
+                            ?? new EnqueueResult(EnqueueOutcome.DuplicateUniqueKey, parts[1], JobState.Pending, parts[0], RedisTime.FromMicros(created));
                     }
 
                     if (holder is not null && !holder.State.IsFinished())
                     {
-                        return holder with { Outcome = EnqueueOutcome.DuplicateUniqueKey };
+                        return await ExistingIdAsync(db, job).ConfigureAwait(false) ?? holder with { Outcome = EnqueueOutcome.DuplicateUniqueKey };
                     }
                 }
             }
@@ -410,6 +419,7 @@ public sealed partial class RedisJobStore
             var swapped = await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [current.IsNull ? RedisValue.EmptyString : current, claim]).ConfigureAwait(false);
             if ((int)swapped == 1)
             {
+                replaced = current;
                 break;
             }
 
@@ -423,10 +433,35 @@ public sealed partial class RedisJobStore
         var result = results[index]!;
         if (result.Outcome != EnqueueOutcome.Enqueued)
         {
-            await EvaluateAsync(db, RedisScript.CompareAndDelete, [key], [claim]).ConfigureAwait(false);
+            // Not deleted: a concurrent repeat of the same job (the same id) takes the key over from that job's own claim
+            // while the job is being stored, and once refused must hand it back to that job, not leave it free.
+            await (replaced.IsNullOrEmpty
+                ? EvaluateAsync(db, RedisScript.CompareAndDelete, [key], [claim])
+                : EvaluateAsync(db, RedisScript.CompareAndSet, [key], [claim, replaced])).ConfigureAwait(false);
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The job that already has this job's id, as a duplicate-id result, or null: asked only of a job whose unique key
+    /// is held, since a job refused for both reasons reports its id (as enqueue_all.lua's refusal and the other stores do).
+    /// </summary>
+    private async Task<EnqueueResult?> ExistingIdAsync(IDatabase db, NewJob job)
+    {
+        if (await ExistingJobAsync(db, job.Id, job.Queue, job.Queue).ConfigureAwait(false) is { } own)
+        {
+            return own;
+        }
+
+        if (JobId.IsGenerated(job.Id))
+        {
+            return null;
+        }
+
+        var lookup = await db.StringGetAsync(_keys.IdLookup(job.Id)).ConfigureAwait(false);
+        var queue = lookup.IsNullOrEmpty ? null : ReadLookup((string)lookup!).Queue;
+        return queue is null || queue == job.Queue ? null : await ExistingJobAsync(db, job.Id, queue, queue).ConfigureAwait(false);
     }
 
     /// <summary>The job as a duplicate-id result, or null when it does not exist.</summary>

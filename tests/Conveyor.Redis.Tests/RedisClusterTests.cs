@@ -34,6 +34,8 @@ public sealed class RedisClusterTests
         Assert.All(results, r => Assert.Equal(EnqueueOutcome.Enqueued, r.Outcome));
         Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[1]) with { UniqueKey = "only-once", UniqueUntil = time.GetUtcNow().AddHours(1) }, CancellationToken.None)).Outcome);
         Assert.Equal(EnqueueOutcome.DuplicateId, (await store.EnqueueAsync(RedisKeyLayoutTests.NewJob(queues[2]) with { Id = "explicit-1" }, CancellationToken.None)).Outcome);
+        // A repeat of the job itself (its unique key on a slot of its own) reports the id, as on a single node.
+        Assert.Equal(EnqueueOutcome.DuplicateId, (await store.EnqueueAsync(jobs[0], CancellationToken.None)).Outcome);
         var scheduled = queues.Select(q => RedisKeyLayoutTests.NewJob(q) with { ProcessAt = time.GetUtcNow().AddMinutes(5) }).ToList();
         await store.EnqueueManyAsync(scheduled, CancellationToken.None);
 

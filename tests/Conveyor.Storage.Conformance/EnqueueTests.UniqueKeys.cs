@@ -20,6 +20,40 @@ public abstract partial class EnqueueTests
         Assert.Equal(StartTime, result.CreatedAt);
     }
 
+    [Theory]
+    [MemberData(nameof(UnfinishedStates))]
+    public async Task Enqueue_SameIdAndUniqueKeyAgain_IsDuplicateIdOfThatJob(JobState state)
+    {
+        // A repeat of a create (the Jobs API's idempotent create derives the id from its key): the job holds both the id
+        // and the unique key, and a job refused for both reasons reports its id, so that the repeat is recognized.
+        var job = NewJob(id: "repeated", queue: "mail", uniqueKey: "k", uniqueUntil: Now.AddDays(1));
+        await CreateJobInStateAsync(state, job);
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        var result = await Store.EnqueueAsync(job, Ct);
+
+        Assert.Equal(EnqueueOutcome.DuplicateId, result.Outcome);
+        Assert.Equal("repeated", result.JobId);
+        Assert.Equal(state, result.State);
+        Assert.Equal("mail", result.Queue);
+        Assert.Equal(StartTime, result.CreatedAt);
+    }
+
+    [Theory]
+    [InlineData(DefaultQueue)]
+    [InlineData("mail")]
+    public async Task Enqueue_IdTakenAndUniqueKeyHeldByAnother_IsDuplicateIdOfTheIdsJob(string queueOfId)
+    {
+        await EnqueueAsync(NewJob(id: "taken", queue: queueOfId));
+        await EnqueueAsync(NewJob(uniqueKey: "k", uniqueUntil: Now.AddHours(1)));
+
+        var result = await Store.EnqueueAsync(NewJob(id: "taken", uniqueKey: "k", uniqueUntil: Now.AddHours(1)), Ct);
+
+        Assert.Equal(EnqueueOutcome.DuplicateId, result.Outcome);
+        Assert.Equal("taken", result.JobId);
+        Assert.Equal(queueOfId, result.Queue);
+    }
+
     [Fact]
     public async Task Enqueue_UniqueKeyRefused_WritesNothing()
     {
@@ -258,5 +292,25 @@ public abstract partial class EnqueueTests
             Assert.Equal(stored.JobId, r.JobId);
         });
         Assert.Single(await DequeueAsync(100));
+    }
+
+    [Fact]
+    public async Task Enqueue_ConcurrentRepeatsOfOneJobWithAUniqueKey_OneStoredAndTheKeyStaysHeld()
+    {
+        var job = NewJob(id: "repeated", uniqueKey: "contended", uniqueUntil: Now.AddHours(1));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(async () => await Store.EnqueueAsync(job, Ct))));
+
+        Assert.Single(results, static r => r.Outcome == EnqueueOutcome.Enqueued);
+        Assert.All(results.Where(static r => r.Outcome != EnqueueOutcome.Enqueued), static r =>
+        {
+            Assert.Equal(EnqueueOutcome.DuplicateId, r.Outcome);
+            Assert.Equal("repeated", r.JobId);
+        });
+
+        // A refused repeat gives the key back to the job that holds it, not to nobody.
+        var other = await Store.EnqueueAsync(NewJob(uniqueKey: "contended", uniqueUntil: Now.AddHours(1)), Ct);
+        Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, other.Outcome);
+        Assert.Equal("repeated", other.JobId);
     }
 }
