@@ -376,7 +376,7 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// Stores a job with a unique key: claims the key (held while its holder is unfinished and its unique-until
-    /// has not passed), stores the job, and gives the key back as it found it if the job was refused.
+    /// has not passed), stores the job, and gives the key back if the job was refused.
     /// </summary>
     private async Task<EnqueueResult> EnqueueUniqueAsync(IDatabase db, NewJob job, int index, IReadOnlyList<NewJob> jobs, EnqueueResult?[] results, long now)
     {
@@ -384,7 +384,6 @@ public sealed partial class RedisJobStore
         var until = job.UniqueUntil is { } u ? RedisTime.ToMicros(u) : long.MaxValue;
         var holderPrefix = $"{job.Queue}\t{job.Id}\t";
         var claim = string.Create(CultureInfo.InvariantCulture, $"{holderPrefix}{until}\t{now}");
-        RedisValue replaced;
         for (var attempt = 0; ; attempt++)
         {
             var current = await db.StringGetAsync(key).ConfigureAwait(false);
@@ -419,7 +418,6 @@ public sealed partial class RedisJobStore
             var swapped = await EvaluateAsync(db, RedisScript.CompareAndSet, [key], [current.IsNull ? RedisValue.EmptyString : current, claim]).ConfigureAwait(false);
             if ((int)swapped == 1)
             {
-                replaced = current;
                 break;
             }
 
@@ -433,11 +431,14 @@ public sealed partial class RedisJobStore
         var result = results[index]!;
         if (result.Outcome != EnqueueOutcome.Enqueued)
         {
-            // Not deleted: a concurrent repeat of the same job (the same id) takes the key over from that job's own claim
-            // while the job is being stored, and once refused must hand it back to that job, not leave it free.
-            await (replaced.IsNullOrEmpty
+            // A concurrent repeat of the same job (same id and key) takes the key over from that job's own claim while the
+            // job is being stored, and its claim may even be the same string (same queue, id, unique-until and time):
+            // deleting it would free the key of the stored job. It goes back to that job's exact claim, the one its
+            // delete or purge drops.
+            var holder = result.Outcome == EnqueueOutcome.DuplicateId ? await StoredClaimAsync(db, job, result.Queue).ConfigureAwait(false) : null;
+            await (holder is null
                 ? EvaluateAsync(db, RedisScript.CompareAndDelete, [key], [claim])
-                : EvaluateAsync(db, RedisScript.CompareAndSet, [key], [claim, replaced])).ConfigureAwait(false);
+                : EvaluateAsync(db, RedisScript.CompareAndSet, [key], [claim, holder])).ConfigureAwait(false);
         }
 
         return result;
@@ -462,6 +463,18 @@ public sealed partial class RedisJobStore
         var lookup = await db.StringGetAsync(_keys.IdLookup(job.Id)).ConfigureAwait(false);
         var queue = lookup.IsNullOrEmpty ? null : ReadLookup((string)lookup!).Queue;
         return queue is null || queue == job.Queue ? null : await ExistingJobAsync(db, job.Id, queue, queue).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The claim on the job's unique key that the stored job of its id wrote (queue.lib.lua's unique_claim), or null when
+    /// that job does not have this key.
+    /// </summary>
+    private async Task<string?> StoredClaimAsync(IDatabase db, NewJob job, string queue)
+    {
+        var values = await db.HashGetAsync(QueueKeys(queue).Job(job.Id), ["tn", "uk", "uu", "c"]).ConfigureAwait(false);
+        return values[0] == job.Tenant && values[1] == job.UniqueKey && !values[3].IsNullOrEmpty
+            ? $"{queue}\t{job.Id}\t{(values[2].IsNullOrEmpty ? long.MaxValue.ToString(CultureInfo.InvariantCulture) : (string)values[2]!)}\t{(string)values[3]!}"
+            : null;
     }
 
     /// <summary>The job as a duplicate-id result, or null when it does not exist.</summary>

@@ -308,9 +308,12 @@ public abstract partial class EnqueueTests
             Assert.Equal("repeated", r.JobId);
         });
 
-        // A refused repeat gives the key back to the job that holds it, not to nobody.
+        // A refused repeat gives the key back to the job that holds it, not to nobody, and as that job holds it: its
+        // delete frees the key.
         var other = await Store.EnqueueAsync(NewJob(uniqueKey: "contended", uniqueUntil: Now.AddHours(1)), Ct);
         Assert.Equal(EnqueueOutcome.DuplicateUniqueKey, other.Outcome);
         Assert.Equal("repeated", other.JobId);
+        Assert.Equal(JobCommandResult.Done, await Store.DeleteAsync(DefaultTenant, "repeated", Ct));
+        Assert.Equal(EnqueueOutcome.Enqueued, (await Store.EnqueueAsync(NewJob(uniqueKey: "contended", uniqueUntil: Now.AddHours(1)), Ct)).Outcome);
     }
 }
