@@ -19,6 +19,9 @@ internal sealed class ServedLimits(LimitsInForce inForce, IEnumerable<string> se
     private readonly RateLimitLines _lines = new();
     private volatile Rules? _rules;
 
+    /// <summary>Whether this server serves <paramref name="queue"/>.</summary>
+    public bool Serves(string queue) => Array.IndexOf(_served, queue) >= 0;
+
     /// <summary>The concurrency limits every dequeue carries; empty when none names a served queue.</summary>
     public IReadOnlyList<ConcurrencyLimitRule> Concurrency => Current.Concurrency;
 

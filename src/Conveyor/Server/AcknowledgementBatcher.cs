@@ -299,7 +299,7 @@ internal sealed class AcknowledgementBatcher(
         {
             if (held.Remove(ack.JobId, ack.LeaseToken, out var run))
             {
-                run.AcknowledgementStored();
+                run.EndSettled();
             }
 
             released |= ack.Outcome == AckOutcome.Released;

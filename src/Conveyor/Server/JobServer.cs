@@ -305,7 +305,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                         _pace.Record(_timeProvider.GetElapsedTime(started));
                     }
 
-                    if (run.Started && run.Reason != Server.StopReason.LeaseLost && CountedByAConcurrencyLimit(run.Job))
+                    if (run.Started && run.Reason != Server.StopReason.LeaseLost && MayFillAConcurrencyLimit(run.Job))
                     {
                         _ = FreeSlotOnceStoredAsync(run);
                     }
@@ -319,17 +319,17 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// The slot of a job a concurrency limit counts is freed once its end is stored, not when its handler returns: the
-    /// store counts the job as running until then, so the dequeue the freed slot starts would find the limit full, lease
-    /// another queue's job into it, and the limit's next job would wait for a whole job to end (an outside run: a slot of
-    /// a limit of one idle for a 2 s job in up to 3 of 5 hand-overs). Bounded by <see cref="SlotWaitForStoredEnd"/>, for
-    /// an end the store does not take.
+    /// The slot of a job that may fill a concurrency limit is freed once its end is stored, not when its handler
+    /// returns: the store counts the job as running until then, so the dequeue the freed slot starts would find the
+    /// limit full, lease another queue's job into it, and the limit's next job would wait for a whole job to end (an
+    /// outside run: a slot of a limit of one idle for a 2 s job in up to 3 of 5 hand-overs). Bounded by
+    /// <see cref="SlotWaitForStoredEnd"/>, for an end the store does not take.
     /// </summary>
     private async Task FreeSlotOnceStoredAsync(Server.RunningJob run)
     {
         try
         {
-            await run.WhenAcknowledgementStored.WaitAsync(SlotWaitForStoredEnd, _timeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await run.WhenEndSettled.WaitAsync(SlotWaitForStoredEnd, _timeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
@@ -337,16 +337,30 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>The longest a slot of a job a concurrency limit counts waits for the job's end to be stored.</summary>
+    /// <summary>The longest a slot of a job that may fill a concurrency limit waits for the job's end to be stored.</summary>
     internal static readonly TimeSpan SlotWaitForStoredEnd = TimeSpan.FromSeconds(1);
 
-    private bool CountedByAConcurrencyLimit(LeasedJob job)
+    /// <summary>
+    /// Whether a concurrency limit counting the job holds, with it, as many jobs this server holds as it allows (per
+    /// tenant when partitioned): only then can the job's unstored end keep the next dequeue from the limit. A limit far
+    /// from full (a cap) frees its slots at once, so that its acknowledgement still runs beside the next dequeue.
+    /// </summary>
+    private bool MayFillAConcurrencyLimit(LeasedJob job)
     {
         foreach (var rule in _limits.Concurrency)
         {
-            if (rule.Matches(job.Queue, job.Type))
+            if (!rule.Matches(job.Queue, job.Type))
             {
-                return true;
+                continue;
+            }
+
+            var held = 0;
+            foreach (var other in _held.All)
+            {
+                if (rule.Matches(other.Job.Queue, other.Job.Type) && (!rule.PerTenant || string.Equals(other.Job.Tenant, job.Tenant, StringComparison.Ordinal)) && ++held >= rule.Max)
+                {
+                    return true;
+                }
             }
         }
 
@@ -386,6 +400,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             // recoverer runs the job again; kept in the held set, it would stay active forever.
             Log.ComponentFailed(_logger, e, "Worker");
             _held.LetLapse(run.Job.Id, run.Job.LeaseToken);
+            run.EndSettled();
             return;
         }
 
@@ -393,6 +408,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         {
             // The store parked the job in the attempt's last call, which ended its lease.
             _held.Remove(run.Job.Id, run.Job.LeaseToken);
+            run.EndSettled();
 
             // A park that ends before the promoter's next tick (a short sleep beside a long wait) is promoted at its time,
             // as a stored snooze is (AcknowledgementBatcher), not up to a PromoteInterval late.
@@ -404,8 +420,10 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         else if (ack is null)
         {
             // Nothing to record (the lease was lost), or a wait the store may not have recorded: if the lease is still
-            // this server's, it expires and the recoverer takes the job.
+            // this server's, it expires and the recoverer takes the job. Its slot in a limit is held until then whatever
+            // this server waits for.
             _held.LetLapse(run.Job.Id, run.Job.LeaseToken);
+            run.EndSettled();
         }
         else if (run.TryClaimOutcome())
         {

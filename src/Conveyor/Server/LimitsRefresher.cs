@@ -22,6 +22,7 @@ internal sealed class LimitsRefresher(
 {
     private readonly IReadOnlyList<LimitRecord> _configured = LimitDefinitions.FromOptions(inForce.Configured);
     private IReadOnlyList<LimitRecord>? _last;
+    private bool _warnedOfLimitsConfiguredElsewhere;
 
     protected override string Name => "Limits refresher";
 
@@ -41,22 +42,37 @@ internal sealed class LimitsRefresher(
             }
         }
 
+        WarnOfLimitsConfiguredElsewhere(stored);
+        await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Once, at the first list read: a limit of a queue this server serves that came from configuration and is not in
+    /// this server's is not removed (mid rolling deploy, another server's configuration may still have it), but said.
+    /// </summary>
+    private void WarnOfLimitsConfiguredElsewhere(IReadOnlyList<LimitRecord> stored)
+    {
+        if (_warnedOfLimitsConfiguredElsewhere)
+        {
+            return;
+        }
+
+        _warnedOfLimitsConfiguredElsewhere = true;
         foreach (var limit in stored)
         {
-            if (limit.Source == LimitSource.Configuration && !_configured.Any(c => c.Kind == limit.Kind && c.Name == limit.Name))
+            if (limit.Source == LimitSource.Configuration && (served?.Serves(limit.Queue) ?? true)
+                && !_configured.Any(c => c.Kind == limit.Kind && c.Name == limit.Name))
             {
-                // Not removed here: mid rolling deploy, another server's configuration may still have it.
                 Log.ConfiguredLimitNotConfiguredHere(Logger, limit.Kind == LimitKind.Concurrency ? "concurrency" : "rate", limit.Name);
             }
         }
-
-        await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var read = inForce.BeginRead();
         var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
+        WarnOfLimitsConfiguredElsewhere(stored);
         var written = false;
         foreach (var limit in _configured)
         {

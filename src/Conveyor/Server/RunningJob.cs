@@ -101,28 +101,29 @@ internal sealed class RunningJob(LeasedJob job)
 
     private bool _holdsRatePermit;
 
-    private static readonly TaskCompletionSource StoredAlready = StoredAlreadySource();
+    private static readonly TaskCompletionSource SettledAlready = SettledAlreadySource();
 
-    // Null until asked for or stored; StoredAlready once stored before anyone asked.
-    private TaskCompletionSource? _acknowledgementStored;
+    // Null until asked for or settled; SettledAlready once settled before anyone asked.
+    private TaskCompletionSource? _endSettled;
 
     /// <summary>
-    /// Completes when the attempt's acknowledgement is stored (<see cref="AcknowledgementBatcher"/>); never, if it is
-    /// not (the lease lost, the store refusing it): wait for it with a bound.
+    /// Completes when the store holds the attempt's end (<see cref="EndSettled"/>): its acknowledgement stored
+    /// (<see cref="AcknowledgementBatcher"/>), its park recorded, or nothing left to store; never, if the store does not
+    /// take it (a refused acknowledgement): wait for it with a bound.
     /// </summary>
-    public Task WhenAcknowledgementStored
+    public Task WhenEndSettled
     {
         get
         {
             var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return (Interlocked.CompareExchange(ref _acknowledgementStored, source, null) ?? source).Task;
+            return (Interlocked.CompareExchange(ref _endSettled, source, null) ?? source).Task;
         }
     }
 
-    /// <summary>The attempt's acknowledgement is stored.</summary>
-    public void AcknowledgementStored() => Interlocked.Exchange(ref _acknowledgementStored, StoredAlready)?.TrySetResult();
+    /// <summary>The store holds the attempt's end, or there is nothing more to store for it.</summary>
+    public void EndSettled() => Interlocked.Exchange(ref _endSettled, SettledAlready)?.TrySetResult();
 
-    private static TaskCompletionSource StoredAlreadySource()
+    private static TaskCompletionSource SettledAlreadySource()
     {
         var source = new TaskCompletionSource();
         source.SetResult();

@@ -71,6 +71,7 @@ public sealed class ConcurrencyLimitTests
                 o.Concurrency = 2;
                 o.Prefetch = 0;
                 o.Queues = new() { ["limited"] = 10, ["other"] = 1 };
+                o.StrictPriority = true; // the freed slot's dequeue asks the limited queue first, whatever the turn
                 o.PollInterval = TimeSpan.FromSeconds(30);
             },
             configureConveyor: c => c.AddHandler(GateType, gates.RunAsync),
@@ -93,6 +94,42 @@ public sealed class ConcurrencyLimitTests
 
         await Eventually.HoldsAsync(() => gates.Running.ContainsKey(limited[1]), because: "the limit's next job takes the slot once the end is stored");
         Assert.Equal(new[] { limited[1], other[0] }.Order(StringComparer.Ordinal), gates.Running.Keys.Order(StringComparer.Ordinal));
+        foreach (var id in limited.Concat(other))
+        {
+            gates.Release(id);
+        }
+    }
+
+    // The review of the change above: a job that parks for a signal ends its attempt in the store without an
+    // acknowledgement, and its slot waited out the second's bound (with a fake clock, for ever).
+    [Fact]
+    public async Task AJobThatFillsItsLimitAndParksForASignal_FreesItsSlotAtOnce()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var started = new ConcurrentQueue<string>();
+        await using var harness = await ServerHarness.StartAsync(
+            configureServer: o =>
+            {
+                o.Concurrency = 1;
+                o.Prefetch = 0;
+            },
+            configureConveyor: c => c.AddHandler("limit:park", async (context, cancellationToken) =>
+            {
+                started.Enqueue(context.JobId);
+                await context.WaitForSignalAsync("go", TimeSpan.FromHours(1), cancellationToken);
+            }),
+            configureServices: s =>
+            {
+                s.AddSingleton<TimeProvider>(time);
+                s.Configure<ConveyorOptions>(o => o.Limits.Concurrency["one"] = new() { Queue = QueueName.Default, Max = 1 });
+            },
+            store: new Conveyor.Storage.InMemory.InMemoryJobStore(time));
+
+        var first = await harness.Client.EnqueueAsync("limit:park", "{}"u8.ToArray());
+        var second = await harness.Client.EnqueueAsync("limit:park", "{}"u8.ToArray());
+
+        await Eventually.HoldsAsync(() => started.Count == 2, because: "the second job takes the slot the first freed by parking, the clock standing still");
+        Assert.Equal([first.JobId, second.JobId], started);
     }
 
     [Fact]
