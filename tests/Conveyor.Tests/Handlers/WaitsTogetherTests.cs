@@ -170,7 +170,10 @@ public sealed class WaitsTogetherTests
     public async Task AWaitTheStoreNeverAnswers_FailsTheAttemptAfterTheBound_AndTheRetryParksForEveryWait()
     {
         var (store, held) = HeldStepStore.Wrap(new InMemoryJobStore(TimeProvider.System), "$wait:rejected");
-        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:decision", ApproveOrRejectWithAReminder()));
+        // A lease longer than the wait's bound: the harness's 3 s lease, not extended in time on a loaded machine, was
+        // recovered before the bound ended the attempt (once in CI).
+        await using var harness = await ServerHarness.StartAsync(o => o.LeaseDuration = TimeSpan.FromSeconds(30), store: store,
+            configureConveyor: c => c.AddHandler("test:decision", ApproveOrRejectWithAReminder()));
         var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
         await WaitForAsync(harness, job.JobId, j => j.Errors.Count > 0, JobContext.WaitsBound + TimeSpan.FromSeconds(10));
 
