@@ -383,7 +383,7 @@ public sealed partial class RedisJobStore
         var key = _keys.UniqueKey(job.Tenant, job.UniqueKey!);
         var until = job.UniqueUntil is { } u ? RedisTime.ToMicros(u) : long.MaxValue;
         var holderPrefix = $"{job.Queue}\t{job.Id}\t";
-        var claim = string.Create(CultureInfo.InvariantCulture, $"{holderPrefix}{until}\t{now}");
+        var claim = UniqueClaim(job.Queue, job.Id, until.ToString(CultureInfo.InvariantCulture), now.ToString(CultureInfo.InvariantCulture));
         for (var attempt = 0; ; attempt++)
         {
             var current = await db.StringGetAsync(key).ConfigureAwait(false);
@@ -473,9 +473,12 @@ public sealed partial class RedisJobStore
     {
         var values = await db.HashGetAsync(QueueKeys(queue).Job(job.Id), ["tn", "uk", "uu", "c"]).ConfigureAwait(false);
         return values[0] == job.Tenant && values[1] == job.UniqueKey && !values[3].IsNullOrEmpty
-            ? $"{queue}\t{job.Id}\t{(values[2].IsNullOrEmpty ? long.MaxValue.ToString(CultureInfo.InvariantCulture) : (string)values[2]!)}\t{(string)values[3]!}"
+            ? UniqueClaim(queue, job.Id, values[2].IsNullOrEmpty ? long.MaxValue.ToString(CultureInfo.InvariantCulture) : (string)values[2]!, (string)values[3]!)
             : null;
     }
+
+    /// <summary>A job's claim on its unique key, "queue\tid\tunique-until\tcreated-at" (queue.lib.lua's unique_claim).</summary>
+    private static string UniqueClaim(string queue, string jobId, string until, string created) => $"{queue}\t{jobId}\t{until}\t{created}";
 
     /// <summary>The job as a duplicate-id result, or null when it does not exist.</summary>
     private async Task<EnqueueResult?> ExistingJobAsync(IDatabaseAsync db, string jobId, string queue, string reportedQueue)
