@@ -8,9 +8,9 @@ namespace Conveyor.Server;
 /// Brings the limits in force from the store, every <see cref="ConveyorLimitsOptions.RefreshInterval"/>: one list of
 /// the definitions per tick, whatever the number of jobs. At start it writes this server's configured limits (the
 /// seed): a new one is created, one the configuration changed is replaced, one changed through the API is kept
-/// (the store refuses a configured limit over an API one). At every tick it writes again a configured limit the store
-/// lacks, so that deleting an API override brings the configured value back. After each read, the jobs this server
-/// snoozed to turns of a rate limit since removed or changed start now (<see cref="ServedLimits.StartWaitingOfChangedLimitsAsync"/>).
+/// (the store refuses a configured limit over an API one); a start the store did not answer is seeded at the first
+/// tick it answers. At every tick it writes again a configured limit the store lacks, so that deleting an API
+/// override brings the configured value back. After each read, the jobs this server snoozed to turns of a rate limit since removed or changed start now (<see cref="ServedLimits.StartWaitingOfChangedLimitsAsync"/>).
 /// </summary>
 internal sealed class LimitsRefresher(
     IJobStore store,
@@ -22,12 +22,30 @@ internal sealed class LimitsRefresher(
 {
     private readonly IReadOnlyList<LimitRecord> _configured = LimitDefinitions.FromOptions(inForce.Configured);
     private IReadOnlyList<LimitRecord>? _last;
+    private bool _seeded;
     private bool _warnedOfLimitsConfiguredElsewhere;
 
     protected override string Name => "Limits refresher";
 
     /// <summary>Writes the configured limits the store lacks or holds from an older configuration, then reads the list.</summary>
-    public async Task SeedAsync(CancellationToken cancellationToken)
+    public Task SeedAsync(CancellationToken cancellationToken) => RefreshAsync(cancellationToken);
+
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (served is not null && await served.StartWaitingOfChangedLimitsAsync(cancellationToken).ConfigureAwait(false) is var started and > 0)
+        {
+            Log.StartedWaitingOfChangedLimits(Logger, started);
+        }
+    }
+
+    /// <summary>
+    /// Until one pass has written this server's configuration, a configured limit the store holds from an older
+    /// configuration is replaced (a seed the store did not answer at start is written in full at the first tick it
+    /// answers); after that only a missing one is written again, so that two servers configured differently mid
+    /// rolling deploy do not replace each other's limit at every tick.
+    /// </summary>
+    private async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var read = inForce.BeginRead();
         var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
@@ -35,13 +53,14 @@ internal sealed class LimitsRefresher(
         foreach (var limit in _configured)
         {
             var current = stored.FirstOrDefault(s => s.Kind == limit.Kind && s.Name == limit.Name);
-            if (current is null || (current.Source == LimitSource.Configuration && !LimitDefinitions.SameDefinition(current, limit)))
+            if (current is null || (!_seeded && current.Source == LimitSource.Configuration && !LimitDefinitions.SameDefinition(current, limit)))
             {
                 await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
                 written = true;
             }
         }
 
+        _seeded = true;
         WarnOfLimitsConfiguredElsewhere(stored);
         await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
     }
@@ -65,28 +84,6 @@ internal sealed class LimitsRefresher(
             {
                 Log.ConfiguredLimitNotConfiguredHere(Logger, limit.Kind == LimitKind.Concurrency ? "concurrency" : "rate", limit.Name);
             }
-        }
-    }
-
-    public override async Task RunOnceAsync(CancellationToken cancellationToken)
-    {
-        var read = inForce.BeginRead();
-        var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
-        WarnOfLimitsConfiguredElsewhere(stored);
-        var written = false;
-        foreach (var limit in _configured)
-        {
-            if (!stored.Any(s => s.Kind == limit.Kind && s.Name == limit.Name))
-            {
-                await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
-                written = true;
-            }
-        }
-
-        await ApplyAsync(written, stored, read, cancellationToken).ConfigureAwait(false);
-        if (served is not null && await served.StartWaitingOfChangedLimitsAsync(cancellationToken).ConfigureAwait(false) is var started and > 0)
-        {
-            Log.StartedWaitingOfChangedLimits(Logger, started);
         }
     }
 

@@ -101,6 +101,29 @@ public sealed class LimitsRefresherTests
         Assert.Equal(LimitPartition.None, configured.Current.Concurrency["imports"].Partition);
     }
 
+    // A server started with a changed limit while the store was down kept the older limit in force until its restart.
+    [Fact]
+    public async Task Refresh_AfterASeedTheStoreDidNotAnswer_ReplacesTheOlderConfiguration_OnceOnly()
+    {
+        await Server(Configured(max: 2)).Refresher.SeedAsync(CancellationToken.None);
+        var (store, control) = UnreliableStore.Wrap(_store);
+        var inForce = new LimitsInForce(Options.Create(Configured(max: 5)));
+        var refresher = new Conveyor.Server.LimitsRefresher(store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
+
+        control.Available = false;
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => refresher.SeedAsync(CancellationToken.None));
+        control.Available = true;
+        await refresher.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(5, inForce.Current.Concurrency["imports"].Max);
+        Assert.Equal(5, (await _store.ListLimitsAsync(CancellationToken.None)).Single(static l => l.Name == "imports").Limit);
+
+        // Seeded once: another server's configuration written since is not replaced at every tick (a rolling deploy).
+        await Server(Configured(max: 3)).Refresher.SeedAsync(CancellationToken.None);
+        await refresher.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(3, inForce.Current.Concurrency["imports"].Max);
+    }
+
     [Fact]
     public async Task Refresh_AfterTheOverrideIsDeleted_BringsBackTheConfiguredLimit()
     {
