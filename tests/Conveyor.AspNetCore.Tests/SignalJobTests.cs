@@ -145,7 +145,9 @@ public sealed class SignalJobTests
     [InlineData("approved", "{not json", "payload")]
     [InlineData("approved", "1 2", "payload")]
     [InlineData("approved", "{\"by\": \"\\ud800\"}", "payload")]
-    [InlineData("approved", "{\"by\": \"ada\", \"by\": \"bob\"}", "payload")]
+    [InlineData("approved", "{\"by\": \"ada\", \"by\": \"bob\"}", "payload.by")]
+    [InlineData("approved", "{\"by\": {\"x\": 1, \"x\": 2}}", "payload.by.x")]
+    [InlineData("approved", "[{\"x\": 1, \"x\": 2}]", "payload[0].x")]
     [InlineData("approved", " \r\n\t", "payload")]
     [InlineData("has%20space", "true", "name")]
     public async Task Signal_BadNameOrPayload_Returns400_AndStoresNothing(string name, string body, string field)

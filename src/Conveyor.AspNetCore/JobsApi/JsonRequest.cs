@@ -34,7 +34,7 @@ internal static class JsonRequest
             // Every body nests a job's payload one level under its root, or as many more as its maxDepth adds to POST
             // /jobs's: the path is named down to that field (payload, jobs[3].payload), and no deeper.
             error = TooDeep(body, maxDepth, Math.Max(1, maxDepth - CreateJobRequestParser.MaxDepth + 1), "body")
-                ?? DuplicateName(body, maxDepth)
+                ?? DuplicateName(body, maxDepth, "")
                 ?? new ParseError("body", $"is not valid JSON ({CreateJobRequestParser.TrimMessage(e.Message)}).");
             return null;
         }
@@ -190,14 +190,14 @@ internal static class JsonRequest
     /// <summary>
     /// The refusal of a name given twice in one object anywhere in the body (a payload read two ways by two readers), named
     /// by its path; null when the body fails for another reason. Only after the strict parse failed, so a valid body is
-    /// read once.
+    /// read once. Paths start at <paramref name="root"/> ("" for a body whose names are fields).
     /// </summary>
-    private static ParseError? DuplicateName(ReadOnlySequence<byte> body, int maxDepth)
+    public static ParseError? DuplicateName(ReadOnlySequence<byte> body, int maxDepth, string root)
     {
         try
         {
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
-            return FindDuplicate(document.RootElement, "") is { } path ? new ParseError(path, "appears more than once.") : null;
+            return FindDuplicate(document.RootElement, root) is { } path ? new ParseError(path, "appears more than once.") : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

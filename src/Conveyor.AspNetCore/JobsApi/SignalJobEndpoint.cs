@@ -64,7 +64,10 @@ internal static class SignalJobEndpoint
 
         if (!JobSignal.IsJsonPayload(payload, out var reason))
         {
-            return ApiProblems.Invalid("payload", $"is not JSON: {reason}");
+            // A name given twice is JSON a reader may take either way: named by its path, as POST /jobs names it.
+            return JsonRequest.DuplicateName(new ReadOnlySequence<byte>(payload), CreateJobRequestParser.MaxDepth, "payload") is { } duplicate
+                ? ApiProblems.Invalid(duplicate.Field, duplicate.Reason)
+                : ApiProblems.Invalid("payload", $"is not JSON: {CreateJobRequestParser.TrimMessage(reason)}.");
         }
 
         var result = await store.SignalAsync(tenant, jobId, name, payload, cancellationToken).ConfigureAwait(false);
