@@ -209,6 +209,60 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("SUCCESS", last.GetProperty("last_job_status").GetString());
     }
 
+    // The fan-out/fan-in example of docs/async-jobs.md, sent as its HTTP blocks show it, to the README's server.
+    [Fact]
+    public async Task OrdersWorkflowAndBatch_AsTheDocsSendThem_TotalTheirStepsResults()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        using var workflow = await SendAsync(http, HttpMethod.Post, "/workflows", KeyA, """
+            {"name": "daily-orders", "steps": [
+              {"name": "split", "job": {"type": "orders:split", "payload": {"day": "2026-12-01"}}},
+              {"name": "eu", "job": {"type": "orders:count-region", "payload": {"day": "2026-12-01", "region": "eu", "orders": 20}}, "after": ["split"]},
+              {"name": "us", "job": {"type": "orders:count-region", "payload": {"day": "2026-12-01", "region": "us", "orders": 30}}, "after": ["split"]},
+              {"name": "total", "job": {"type": "orders:total", "payload": {"day": "2026-12-01"}}, "after": ["eu", "us"], "on_dependency_failure": "fail"}
+            ]}
+            """);
+        Assert.Equal(HttpStatusCode.Created, workflow.StatusCode);
+        var total = (await workflow.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("steps").GetProperty("total").GetString()!;
+        var result = (await WaitForStatusAsync(http, total, KeyA, "SUCCESS", server)).GetProperty("result");
+        Assert.Equal(50, result.GetProperty("orders").GetInt32());
+        Assert.Equal(2, result.GetProperty("counted").GetInt32());
+
+        // A batch whose member fails: on_complete totals what the others left, on_success never runs.
+        using var batch = await SendAsync(http, HttpMethod.Post, "/batches", KeyA, """
+            {"jobs": [{"type": "orders:count-region", "payload": {"day": "2026-12-01", "region": "eu", "orders": 20}},
+                      {"type": "orders:count-region", "payload": {"day": "2026-12-01", "region": "us", "fail": true}}],
+             "on_success": {"type": "orders:total", "payload": {"day": "2026-12-01"}},
+             "on_complete": {"type": "orders:total", "payload": {"day": "2026-12-01"}}}
+            """);
+        Assert.Equal(HttpStatusCode.Created, batch.StatusCode);
+        var created = await batch.Content.ReadFromJsonAsync<JsonElement>();
+        var complete = (await WaitForStatusAsync(http, created.GetProperty("on_complete_job_id").GetString()!, KeyA, "SUCCESS", server)).GetProperty("result");
+        Assert.Equal(20, complete.GetProperty("orders").GetInt32());
+        Assert.Equal((1, 1), (complete.GetProperty("counted").GetInt32(), complete.GetProperty("missing").GetInt32()));
+        await WaitForStatusAsync(http, created.GetProperty("on_success_job_id").GetString()!, KeyA, "CANCELLED", server);
+    }
+
+    [Fact]
+    public async Task PublishNote_WithAShortReview_TimesOut_AndEndsWithoutPublishing()
+    {
+        using var server = WorkerProcess.Start(_directory, Settings());
+        using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
+
+        using var created = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "note:publish", "payload": {"note_id": 7, "review_seconds": 1}}""");
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        await WaitForStatusAsync(http, jobId, KeyA, "SUCCESS", server);
+
+        using var steps = await SendAsync(http, HttpMethod.Get, $"/jobs/{jobId}/steps", KeyA);
+        var list = (await steps.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(["review step", "approved wait", "approved signal"], list.Select(static s => $"{s.GetProperty("name")} {s.GetProperty("kind")}"));
+        Assert.Equal(JsonValueKind.Null, list[2].GetProperty("result").ValueKind);
+        Assert.Contains("was not approved in time", server.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task NoKeys_OnANonLoopbackAddress_RefusesToStart()
     {

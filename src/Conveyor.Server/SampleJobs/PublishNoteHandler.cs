@@ -22,8 +22,13 @@ public sealed partial class PublishNoteHandler(NotificationOutbox outbox, TimePr
             throw new SkipRetryException($"note_id must be positive; got {payload.NoteId}.");
         }
 
+        if (payload.ReviewSeconds is < 1 or > 172_800)
+        {
+            throw new SkipRetryException($"review_seconds must be between 1 and {(int)ReviewTime.TotalSeconds}; got {payload.ReviewSeconds}.");
+        }
+
         await context.RunStepAsync("review", ct => new ValueTask(outbox.AppendAsync($"review\t{payload.NoteId}\t{context.JobId}\t{context.Attempt}", ct)));
-        var approval = await context.WaitForSignalAsync(ApprovedSignal, ReviewTime, cancellationToken);
+        var approval = await context.WaitForSignalAsync(ApprovedSignal, payload.ReviewSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : ReviewTime, cancellationToken);
         if (approval is not { } approved)
         {
             LogExpired(logger, payload.NoteId);
