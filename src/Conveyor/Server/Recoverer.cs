@@ -67,8 +67,16 @@ internal sealed class Recoverer(
             recovered = await store.RecoverExpiredLeasesAsync(BatchSize, cancellationToken).ConfigureAwait(false);
             foreach (var job in recovered)
             {
-                metrics.LeaseRecovered(job.Queue);
-                Log.LeaseRecovered(_logger, job.JobId, job.Type, job.Queue, job.NewState.ToApiStatus());
+                var failed = job.NewState == JobState.Failed;
+                metrics.LeaseRecovered(job.Type, job.Queue, failed);
+                if (failed)
+                {
+                    Log.LeaseRecoveredAsFailed(_logger, job.JobId, job.Type, job.Queue);
+                }
+                else
+                {
+                    Log.LeaseRecovered(_logger, job.JobId, job.Type, job.Queue, job.NewState.ToApiStatus());
+                }
             }
 
             if (recovered.Count > 0)
