@@ -21,7 +21,8 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
 
     public async Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
     {
-        var record = ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, timeProvider.GetUtcNow());
+        var now = timeProvider.GetUtcNow();
+        var record = ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, now);
         var existing = await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false);
         if (existing is null)
         {
@@ -33,7 +34,7 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
         {
             Paused = existing.Paused,
             Origin = existing.Origin,
-            NextFireAt = existing.Paused ? null : retimed ? record.NextFireAt : existing.NextFireAt,
+            NextFireAt = existing.Paused ? null : retimed ? ScheduleRetiming.NextFireAt(existing.NextFireAt, record, now) : existing.NextFireAt,
         };
         return await ReplaceAsync(replacement, cancellationToken).ConfigureAwait(false);
     }
