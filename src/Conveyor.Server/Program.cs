@@ -18,6 +18,7 @@ try
     HostFilteringProblems.Register(builder.Services);
     StartupLogging.HoldBackHostStartFailureLogs(builder.Logging);
     EscapingConsoleFormatter.Register(builder.Logging);
+    JsonLogTimestamps.Register(builder.Services);
     LaterTraceparentVersions.Register(builder.Services);
 
     // Conveyor:Role = all (default) | api | worker: the API and dashboard, the workers, or both in this process.

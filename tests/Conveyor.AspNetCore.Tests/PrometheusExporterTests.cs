@@ -64,4 +64,29 @@ public sealed class PrometheusExporterTests
         // No server serves queue low, so the queue label is (other): a made-up queue must not add series.
         Assert.Contains("job_fire_and_forget_dropped_total{task_type=\"note:archive\",queue=\"(other)\",reason=\"buffer_full\"} 1\n", text, StringComparison.Ordinal);
     }
+
+    // An outside run: a fresh server's histograms had no series until their first observation, which rate() and
+    // increase() then missed, so the dashboard's duration panels read NaN for job types that had run.
+    [Fact]
+    public async Task RenderAsync_TheHistogramsOfTheServedTypesAndQueues_StartEmpty_AndCountFromTheFirstObservation()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddConveyor().UseInMemoryStore();
+        await using var provider = services.BuildServiceProvider();
+        var metrics = provider.GetRequiredService<Conveyor.Diagnostics.ConveyorMetrics>();
+        using var sut = new PrometheusExporter(provider.GetRequiredService<IMeterFactory>(), metrics);
+
+        metrics.StartAtZero(["test:echo"], ["default"]);
+        var before = await sut.RenderAsync(CancellationToken.None);
+        var tags = metrics.JobStarted("test:echo", "default");
+        metrics.JobProcessed(tags, "success", TimeSpan.FromMilliseconds(20));
+        var after = await sut.RenderAsync(CancellationToken.None);
+
+        Assert.Contains("job_duration_seconds_count{task_type=\"test:echo\",queue=\"default\"} 0\n", before, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_bucket{task_type=\"test:echo\",queue=\"default\",le=\"+Inf\"} 0\n", before, StringComparison.Ordinal);
+        Assert.Contains("job_queue_wait_seconds_count{queue=\"default\"} 0\n", before, StringComparison.Ordinal);
+        Assert.Contains("job_duration_seconds_count{task_type=\"test:echo\",queue=\"default\"} 1\n", after, StringComparison.Ordinal);
+        Assert.Single(after.Split('\n'), static l => l.StartsWith("job_duration_seconds_count{", StringComparison.Ordinal));
+    }
 }

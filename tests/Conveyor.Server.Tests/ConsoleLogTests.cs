@@ -47,6 +47,22 @@ public sealed partial class ConsoleLogTests : IDisposable
         Assert.Single(forgedLines, static l => l.Contains("share notification sent to ada@example.com" + ForgedEscaped, StringComparison.Ordinal));
     }
 
+    // An outside run switched to the JSON formatter as the docs say: its lines carried the plain-text time of day alone.
+    [Fact]
+    public async Task TheJsonFormatter_WritesAFullUtcTimestamp()
+    {
+        using var server = WorkerProcess.Start(_directory, new Dictionary<string, string>
+        {
+            ["Conveyor__Sqlite__Path"] = Path.Combine(_directory, "jobs.db"),
+            ["Logging__Console__FormatterName"] = "json",
+        });
+        await server.ListeningAddressAsync(TimeSpan.FromSeconds(30));
+
+        var line = server.Output.Split('\n').First(static l => l.StartsWith('{') && l.Contains("\"Timestamp\"", StringComparison.Ordinal));
+        var timestamp = JsonDocument.Parse(line).RootElement.GetProperty("Timestamp").GetString()!;
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", timestamp);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static async Task<string> CreateAsync(HttpClient http, object body)

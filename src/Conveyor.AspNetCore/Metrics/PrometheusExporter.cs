@@ -20,16 +20,21 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly ConcurrentDictionary<string, PrometheusInstrument> _instruments = new(StringComparer.Ordinal);
     private readonly Func<CancellationToken, Task> _refreshStoreGauges;
     private readonly SemaphoreSlim _observing = new(1, 1);
+    private readonly Func<IEnumerable<(string Instrument, KeyValuePair<string, object?>[] Tags)>> _histogramsAtZero;
 
     // The meter's instruments exist once ConveyorMetrics does; the listener sees them as it starts.
     public PrometheusExporter(IMeterFactory meterFactory, ConveyorMetrics metrics)
-        : this(meterFactory, metrics.StoreGauges.RefreshAsync)
+        : this(meterFactory, metrics.StoreGauges.RefreshAsync, () => metrics.HistogramsAtZero)
     {
     }
 
-    internal PrometheusExporter(IMeterFactory meterFactory, Func<CancellationToken, Task> refreshStoreGauges)
+    internal PrometheusExporter(
+        IMeterFactory meterFactory,
+        Func<CancellationToken, Task> refreshStoreGauges,
+        Func<IEnumerable<(string Instrument, KeyValuePair<string, object?>[] Tags)>>? histogramsAtZero = null)
     {
         _refreshStoreGauges = refreshStoreGauges;
+        _histogramsAtZero = histogramsAtZero ?? (static () => []);
         // Only this application's meter: tests and hosts that run several applications in one process each have their
         // own IMeterFactory, which is the scope of the meters it creates.
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -59,6 +64,14 @@ internal sealed class PrometheusExporter : IDisposable
             }
 
             _listener.RecordObservableInstruments();
+            foreach (var (name, tags) in _histogramsAtZero())
+            {
+                if (_instruments.TryGetValue(name, out var histogram))
+                {
+                    histogram.Touch(tags);
+                }
+            }
+
             foreach (var instrument in _instruments.Values.OrderBy(i => i.Name, StringComparer.Ordinal))
             {
                 WriteInstrument(builder, instrument);

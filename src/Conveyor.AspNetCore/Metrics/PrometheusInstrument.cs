@@ -42,14 +42,12 @@ internal sealed class PrometheusInstrument
 
     public double[] Bounds { get; }
 
+    /// <summary>Creates the series of <paramref name="tags"/> if it does not exist, with nothing observed.</summary>
+    public void Touch(ReadOnlySpan<KeyValuePair<string, object?>> tags) => SeriesOf(tags);
+
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = SeriesKey.From(tags);
-        if (!_series.TryGetValue(key, out var series))
-        {
-            series = _series.GetOrAdd(key, static (_, state) => new PrometheusSeries(state.Bounds, state.Labels), (Bounds: Bounds.Length, Labels: Labels(tags)));
-        }
-
+        var series = SeriesOf(tags);
         if (Kind == "histogram")
         {
             series.Record(value, Bounds);
@@ -62,6 +60,14 @@ internal sealed class PrometheusInstrument
         {
             series.Add(value);
         }
+    }
+
+    private PrometheusSeries SeriesOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var key = SeriesKey.From(tags);
+        return _series.TryGetValue(key, out var series)
+            ? series
+            : _series.GetOrAdd(key, static (_, state) => new PrometheusSeries(state.Bounds, state.Labels), (Bounds: Bounds.Length, Labels: Labels(tags)));
     }
 
     /// <summary>Forgets an observable instrument's series before it is observed again, so a queue that is gone (or a store that did not answer) leaves no stale line.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Conveyor.Storage;
@@ -37,6 +38,7 @@ public sealed class ConveyorMetrics
     private readonly BoundedLabels _jobTypes;
     private readonly BoundedLabels _schedules;
     private readonly QueueLabels _queues;
+    private readonly ConcurrentDictionary<(string Instrument, string? JobType, string Queue), KeyValuePair<string, object?>[]> _histogramsAtZero = new();
 
     private static readonly JobState[] QueueStates =
         [JobState.Scheduled, JobState.Pending, JobState.Active, JobState.Retrying, JobState.Succeeded, JobState.Partial, JobState.Failed, JobState.Cancelled, JobState.Waiting];
@@ -196,9 +198,11 @@ public sealed class ConveyorMetrics
         {
             var queue = _queues.Of(served);
             _leaseRecoveries.Add(0, new TagList { { "queue", queue } });
+            _histogramsAtZero.TryAdd(("job_queue_wait_seconds", null, queue), [new("queue", queue)]);
             foreach (var jobType in jobTypes)
             {
                 var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } };
+                _histogramsAtZero.TryAdd(("job_duration_seconds", _jobTypes.Of(jobType), queue), [new("task_type", _jobTypes.Of(jobType)), new("queue", queue)]);
                 _enqueued.Add(0, tags);
                 _retries.Add(0, tags);
                 _inProgress.Add(0, tags);
@@ -211,6 +215,14 @@ public sealed class ConveyorMetrics
             }
         }
     }
+
+    /// <summary>
+    /// The histogram series <see cref="StartAtZero"/> names, which a histogram cannot create at 0 as a counter does (a
+    /// measurement is an observation): the Prometheus endpoint writes them empty until their first observation, so that
+    /// it is seen by rate() and increase() too.
+    /// </summary>
+    internal IEnumerable<(string Instrument, KeyValuePair<string, object?>[] Tags)> HistogramsAtZero =>
+        _histogramsAtZero.Select(static p => (p.Key.Instrument, p.Value));
 
     internal void JobEnqueued(string jobType, string queue) =>
         _enqueued.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) } });

@@ -207,7 +207,7 @@ internal sealed class Processor(
         switch (acknowledgement?.Outcome)
         {
             case null when context is { ParkedUntil: { } until, SignalWaitRequest: { } wait }:
-                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "parked", string.Join(", ", wait.Names), until, traceId);
+                Log.AttemptParked(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, AttemptStatus.Snoozed, string.Join(", ", wait.Names), until, traceId);
                 break;
             case null:
                 Log.AttemptLeaseLost(logger, job.Id, job.Type, job.Queue, job.Attempt, ms, "lease_lost", traceId);

@@ -30,7 +30,7 @@ public sealed class InstantTextFieldsTests
         var logs = new CapturingLoggerProvider();
         var until = new DateTimeOffset(2026, 12, 4, 18, 2, 47, TimeSpan.Zero).AddTicks(2350126);
 
-        Log.AttemptParked(logs.CreateLogger("test"), "job_1", "test:echo", "default", 1, 3.5, "parked", "approved", until, null);
+        Log.AttemptParked(logs.CreateLogger("test"), "job_1", "test:echo", "default", 1, 3.5, "snoozed", "approved", until, null);
 
         var line = Assert.Single(logs.Entries);
         Assert.Equal("2026-12-04T18:02:47.235012Z", line.OwnFields["until"]);
