@@ -14,13 +14,22 @@ public sealed record CountRegion(string Day, string Region, int? Orders = null, 
 /// <summary>The result of <c>orders:count-region</c>.</summary>
 public sealed record RegionCount(string Region, int Orders);
 
+/// <summary>Leaves the region's count as the job's result.</summary>
 public sealed class CountRegionHandler : IJobHandler<CountRegion>
 {
+    /// <summary>The most orders a step reports, so that a total of many steps stays well inside a long.</summary>
+    public const int MaxOrders = 1_000_000_000;
+
     public Task HandleAsync(CountRegion payload, JobContext context, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(payload.Region) || payload.Orders < 0)
+        if (string.IsNullOrWhiteSpace(payload.Day) || string.IsNullOrWhiteSpace(payload.Region))
         {
-            throw new SkipRetryException("region is required and orders, when given, cannot be negative.");
+            throw new SkipRetryException($"day and region are required, e.g. {{\"day\": \"2026-12-01\", \"region\": \"eu\"}}; got day '{payload.Day}' and region '{payload.Region}'.");
+        }
+
+        if (payload.Orders is < 0 or > MaxOrders)
+        {
+            throw new SkipRetryException($"orders must be between 0 and {MaxOrders}; got {payload.Orders}.");
         }
 
         if (payload.Fail)

@@ -22,7 +22,7 @@ public sealed partial class PublishNoteHandler(NotificationOutbox outbox, TimePr
             throw new SkipRetryException($"note_id must be positive; got {payload.NoteId}.");
         }
 
-        if (payload.ReviewSeconds is < 1 or > 172_800)
+        if (payload.ReviewSeconds is { } reviewSeconds && (reviewSeconds < 1 || reviewSeconds > ReviewTime.TotalSeconds))
         {
             throw new SkipRetryException($"review_seconds must be between 1 and {(int)ReviewTime.TotalSeconds}; got {payload.ReviewSeconds}.");
         }

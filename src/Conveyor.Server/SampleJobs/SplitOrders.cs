@@ -9,8 +9,9 @@ public sealed record SplitOrders(string Day) : IJobPayload
     public static string JobType => "orders:split";
 }
 
+/// <summary>Does nothing but check the day: the split itself is the workflow's fan-out.</summary>
 public sealed class SplitOrdersHandler : IJobHandler<SplitOrders>
 {
     public Task HandleAsync(SplitOrders payload, JobContext context, CancellationToken cancellationToken) =>
-        string.IsNullOrWhiteSpace(payload.Day) ? throw new SkipRetryException("day is required, e.g. \"2026-12-01\".") : Task.CompletedTask;
+        string.IsNullOrWhiteSpace(payload.Day) ? throw new SkipRetryException($"day is required, e.g. \"2026-12-01\"; got '{payload.Day}'.") : Task.CompletedTask;
 }

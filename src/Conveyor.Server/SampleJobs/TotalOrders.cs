@@ -14,14 +14,20 @@ public sealed record TotalOrders(string Day) : IJobPayload
 /// The result of <c>orders:total</c>: the orders counted, the dependencies that left a count, and those that did not
 /// (failed or cancelled ones, when the step runs whatever its dependencies did).
 /// </summary>
-public sealed record OrdersTotal(string Day, int Orders, int Counted, int Missing);
+public sealed record OrdersTotal(string Day, long Orders, int Counted, int Missing);
 
+/// <summary>Sums what the dependencies left; one that left no count (it failed, or was cancelled) is counted missing.</summary>
 public sealed class TotalOrdersHandler : IJobHandler<TotalOrders>
 {
     public async Task HandleAsync(TotalOrders payload, JobContext context, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(payload.Day))
+        {
+            throw new SkipRetryException($"day is required, e.g. \"2026-12-01\"; got '{payload.Day}'.");
+        }
+
         var counts = await context.GetDependencyResultsAsync<RegionCount>(cancellationToken);
         var counted = counts.Where(static c => c.Value is not null).ToList();
-        context.SetJsonResult(new OrdersTotal(payload.Day, counted.Sum(static c => c.Value!.Orders), counted.Count, counts.Count - counted.Count));
+        context.SetJsonResult(new OrdersTotal(payload.Day, counted.Sum(static c => (long)c.Value!.Orders), counted.Count, counts.Count - counted.Count));
     }
 }

@@ -239,20 +239,8 @@ public sealed class ConveyorMetrics
     internal void JobSnoozed(string jobType, string queue, string reason) =>
         _snoozed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });
 
-    /// <summary>
-    /// Counts a recovery; one that failed its job (no attempt left) also counts that job's last attempt as
-    /// <c>failed</c>, which the worker that died could not: the failure ratio sees the dead letters crashes make. It
-    /// has no duration, so <c>job_duration_seconds</c> leaves it out.
-    /// </summary>
-    internal void LeaseRecovered(string jobType, string queue, bool failed)
-    {
-        var recoveredQueue = _queues.Of(queue);
-        _leaseRecoveries.Add(1, new TagList { { "queue", recoveredQueue } });
-        if (failed)
-        {
-            _processed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", recoveredQueue }, { "status", AttemptStatus.Failed } });
-        }
-    }
+    internal void LeaseRecovered(string queue) =>
+        _leaseRecoveries.Add(1, new TagList { { "queue", _queues.Of(queue) } });
 
     internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
         _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });

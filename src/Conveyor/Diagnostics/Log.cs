@@ -195,6 +195,6 @@ internal static partial class Log
     [LoggerMessage(125, LogLevel.Warning, "The {kind} limit '{name}' came from configuration, and this server's configuration does not have it: it stays in force on every server until it is deleted (DELETE /limits/{kind}/{name}) once no server's configuration has it")]
     public static partial void ConfiguredLimitNotConfiguredHere(ILogger logger, string kind, string name);
 
-    [LoggerMessage(126, LogLevel.Error, "Recovered job {job_id} ({job_type}, queue {queue}) whose lease expired on its last attempt: now FAILED (its worker stopped renewing the lease: a crash, a kill, a pause longer than the lease); retry it when its handler can finish")]
+    [LoggerMessage(126, LogLevel.Error, "Recovered job {job_id} ({job_type}, queue {queue}) whose lease expired with no attempt left (or its deadline passed): now FAILED (its worker stopped renewing the lease: a crash, a kill, a pause or a store outage longer than the lease); retry it when its handler can finish")]
     public static partial void LeaseRecoveredAsFailed(ILogger logger, string job_id, string job_type, string queue);
 }

@@ -34,7 +34,8 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
         {
             Paused = existing.Paused,
             Origin = existing.Origin,
-            NextFireAt = existing.Paused ? null : retimed ? ScheduleRetiming.NextFireAt(existing.NextFireAt, record, now) : existing.NextFireAt,
+            // The new cron's next tick, also for a definition that says paused (ignored on a replace: its record has none).
+            NextFireAt = existing.Paused ? null : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(now) : existing.NextFireAt,
         };
         return await ReplaceAsync(replacement, cancellationToken).ConfigureAwait(false);
     }

@@ -97,7 +97,7 @@ internal static class ScheduleReconciler
             var replacement = record with
             {
                 Paused = current.Paused,
-                NextFireAt = current.Paused ? null : retimed ? ScheduleRetiming.NextFireAt(current.NextFireAt, record, now) : current.NextFireAt ?? record.NextFireAt,
+                NextFireAt = current.Paused ? null : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(now) : current.NextFireAt ?? record.NextFireAt,
             };
             changed += await store.TryReplaceScheduleAsync(replacement, cancellationToken).ConfigureAwait(false) ? 1 : 0;
         }

@@ -23,6 +23,7 @@ internal sealed class LimitsRefresher(
     private readonly IReadOnlyList<LimitRecord> _configured = LimitDefinitions.FromOptions(inForce.Configured);
     private IReadOnlyList<LimitRecord>? _last;
     private bool _seeded;
+    private DateTimeOffset? _firstTry;
     private bool _warnedOfLimitsConfiguredElsewhere;
 
     protected override string Name => "Limits refresher";
@@ -42,18 +43,21 @@ internal sealed class LimitsRefresher(
     /// <summary>
     /// Until one pass has written this server's configuration, a configured limit the store holds from an older
     /// configuration is replaced (a seed the store did not answer at start is written in full at the first tick it
-    /// answers); after that only a missing one is written again, so that two servers configured differently mid
-    /// rolling deploy do not replace each other's limit at every tick.
+    /// answers), unless it was written since this server's first try, by a server started later, whose configuration
+    /// stays the last one; after that only a missing one is written again, so that two servers configured differently
+    /// mid rolling deploy do not replace each other's limit at every tick.
     /// </summary>
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {
+        _firstTry ??= TimeProvider.GetUtcNow();
         var read = inForce.BeginRead();
         var stored = await store.ListLimitsAsync(cancellationToken).ConfigureAwait(false);
         var written = false;
         foreach (var limit in _configured)
         {
             var current = stored.FirstOrDefault(s => s.Kind == limit.Kind && s.Name == limit.Name);
-            if (current is null || (!_seeded && current.Source == LimitSource.Configuration && !LimitDefinitions.SameDefinition(current, limit)))
+            if (current is null || (!_seeded && current.Source == LimitSource.Configuration && current.UpdatedAt <= _firstTry
+                && !LimitDefinitions.SameDefinition(current, limit)))
             {
                 await store.PutLimitAsync(limit, cancellationToken).ConfigureAwait(false);
                 written = true;

@@ -67,9 +67,10 @@ internal sealed class Recoverer(
             recovered = await store.RecoverExpiredLeasesAsync(BatchSize, cancellationToken).ConfigureAwait(false);
             foreach (var job in recovered)
             {
-                var failed = job.NewState == JobState.Failed;
-                metrics.LeaseRecovered(job.Type, job.Queue, failed);
-                if (failed)
+                // Not an attempt in job_processed_total: a worker that lived on (a pause, an outage longer than the
+                // lease) counted it already, lease_lost; a failure is said at Error, as a handler's is.
+                metrics.LeaseRecovered(job.Queue);
+                if (job.NewState == JobState.Failed)
                 {
                     Log.LeaseRecoveredAsFailed(_logger, job.JobId, job.Type, job.Queue);
                 }

@@ -119,9 +119,28 @@ public sealed class LimitsRefresherTests
         Assert.Equal(5, (await _store.ListLimitsAsync(CancellationToken.None)).Single(static l => l.Name == "imports").Limit);
 
         // Seeded once: another server's configuration written since is not replaced at every tick (a rolling deploy).
+        _time.Advance(TimeSpan.FromSeconds(1));
         await Server(Configured(max: 3)).Refresher.SeedAsync(CancellationToken.None);
         await refresher.RunOnceAsync(CancellationToken.None);
         Assert.Equal(3, inForce.Current.Concurrency["imports"].Max);
+    }
+
+    [Fact]
+    public async Task Refresh_AfterASeedTheStoreDidNotAnswer_KeepsTheConfigurationOfAServerStartedSince()
+    {
+        await Server(Configured(max: 2)).Refresher.SeedAsync(CancellationToken.None);
+        var (store, control) = UnreliableStore.Wrap(_store);
+        var inForce = new LimitsInForce(Options.Create(Configured(max: 5)));
+        var refresher = new Conveyor.Server.LimitsRefresher(store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
+        control.Available = false;
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => refresher.SeedAsync(CancellationToken.None));
+        control.Available = true;
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await Server(Configured(max: 7)).Refresher.SeedAsync(CancellationToken.None);
+        await refresher.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(7, inForce.Current.Concurrency["imports"].Max);
     }
 
     [Fact]
