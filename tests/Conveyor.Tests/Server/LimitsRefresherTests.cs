@@ -37,6 +37,18 @@ public sealed class LimitsRefresherTests
         return (inForce, new Conveyor.Server.LimitsRefresher(_store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance));
     }
 
+    /// <summary>A server started while the store did not answer: its seed failed, and the store answers again.</summary>
+    private async Task<(LimitsInForce InForce, Conveyor.Server.LimitsRefresher Refresher)> ServerWhoseSeedTheStoreDidNotAnswerAsync(ConveyorOptions options)
+    {
+        var (store, control) = UnreliableStore.Wrap(_store);
+        var inForce = new LimitsInForce(Options.Create(options));
+        var refresher = new Conveyor.Server.LimitsRefresher(store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
+        control.Available = false;
+        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => refresher.SeedAsync(CancellationToken.None));
+        control.Available = true;
+        return (inForce, refresher);
+    }
+
     [Fact]
     public async Task Seed_WritesTheConfiguredLimits_AsConfigurationLimits()
     {
@@ -106,13 +118,7 @@ public sealed class LimitsRefresherTests
     public async Task Refresh_AfterASeedTheStoreDidNotAnswer_ReplacesTheOlderConfiguration_OnceOnly()
     {
         await Server(Configured(max: 2)).Refresher.SeedAsync(CancellationToken.None);
-        var (store, control) = UnreliableStore.Wrap(_store);
-        var inForce = new LimitsInForce(Options.Create(Configured(max: 5)));
-        var refresher = new Conveyor.Server.LimitsRefresher(store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
-
-        control.Available = false;
-        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => refresher.SeedAsync(CancellationToken.None));
-        control.Available = true;
+        var (inForce, refresher) = await ServerWhoseSeedTheStoreDidNotAnswerAsync(Configured(max: 5));
         await refresher.RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(5, inForce.Current.Concurrency["imports"].Max);
@@ -129,12 +135,7 @@ public sealed class LimitsRefresherTests
     public async Task Refresh_AfterASeedTheStoreDidNotAnswer_KeepsTheConfigurationOfAServerStartedSince()
     {
         await Server(Configured(max: 2)).Refresher.SeedAsync(CancellationToken.None);
-        var (store, control) = UnreliableStore.Wrap(_store);
-        var inForce = new LimitsInForce(Options.Create(Configured(max: 5)));
-        var refresher = new Conveyor.Server.LimitsRefresher(store, inForce, TimeSpan.FromSeconds(5), _time, NullLogger.Instance);
-        control.Available = false;
-        await Assert.ThrowsAsync<JobStoreUnavailableException>(() => refresher.SeedAsync(CancellationToken.None));
-        control.Available = true;
+        var (inForce, refresher) = await ServerWhoseSeedTheStoreDidNotAnswerAsync(Configured(max: 5));
 
         _time.Advance(TimeSpan.FromSeconds(1));
         await Server(Configured(max: 7)).Refresher.SeedAsync(CancellationToken.None);

@@ -3,6 +3,7 @@ using Conveyor.Diagnostics;
 using Conveyor.Server;
 using Conveyor.Storage;
 using Conveyor.Storage.InMemory;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
@@ -30,16 +31,7 @@ public sealed class RecovererTests : IDisposable
         int maxRetry, LogLevel level, int eventId)
     {
         var store = new InMemoryJobStore(_time);
-        await store.EnqueueAsync(new NewJob
-        {
-            Id = JobId.New(),
-            Type = "test:run",
-            Queue = QueueName.Default,
-            Tenant = TenantId.Default,
-            Payload = "{}"u8.ToArray(),
-            MaxRetry = maxRetry,
-            Retention = TimeSpan.FromDays(1),
-        }, CancellationToken.None);
+        await LeasedJobs.EnqueueAsync(store, maxRetry);
         var leased = Assert.Single(await store.DequeueAsync(new DequeueRequest
         {
             Queues = [new QueueQuota(QueueName.Default, 1)],

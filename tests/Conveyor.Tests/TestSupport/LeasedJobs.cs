@@ -42,8 +42,8 @@ internal static class LeasedJobs
             EnqueuedAt = time.GetUtcNow(),
         })).ToArray();
 
-    /// <summary>Enqueues one job of type test:run, without retries, on the default queue.</summary>
-    public static async Task EnqueueAsync(IJobStore store) =>
+    /// <summary>Enqueues one job of type test:run, with <paramref name="maxRetry"/> retries (none by default), on the default queue.</summary>
+    public static async Task EnqueueAsync(IJobStore store, int maxRetry = 0) =>
         await store.EnqueueAsync(new NewJob
         {
             Id = JobId.New(),
@@ -51,7 +51,7 @@ internal static class LeasedJobs
             Queue = QueueName.Default,
             Tenant = TenantId.Default,
             Payload = "{}"u8.ToArray(),
-            MaxRetry = 0,
+            MaxRetry = maxRetry,
             Retention = TimeSpan.FromDays(1),
         }, CancellationToken.None);
 
