@@ -187,6 +187,7 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
     public async Task Ack_Released_JobRunsAgainWithTheSameAttemptNumber()
     {
         var leased = await LeaseAsync();
+        var releasedAt = Now;
         Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
 
         var again = await DequeueOneAsync();
@@ -194,7 +195,7 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
         Assert.Equal(leased.Id, again.Id);
         Assert.Equal(1, again.Attempt);
         Assert.NotEqual(leased.LeaseToken, again.LeaseToken);
-        Assert.Equal(leased.EnqueuedAt, again.EnqueuedAt);
+        Assert.Equal(releasedAt, again.EnqueuedAt);
     }
 
     [Fact]
