@@ -108,8 +108,7 @@ public sealed partial class PostgresJobStore
     // cancellation (FOR UPDATE reads the latest cancel_requested; rows are locked in id order, as lease extension
     // locks them, so the two never deadlock). Finished jobs release their unique key and
     // start their retention; a released job goes back to pending without counting the attempt, with progress 0 and
-    // its enqueued_at kept (its place at the head of the queue, as a recovered job) but returned_at set to now (it waits
-    // from now: the time it was leased is no queue wait, migration 0039), and its queue is NOTIFYed; a
+    // its enqueued_at kept (its place at the head of the queue, as a recovered job), and its queue is NOTIFYed; a
     // snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept (any other outcome
     // clears it). A release or snooze that leaves no attempt clears started_at too (the job never started; after an
     // attempt that counted, the start stays this lease's, no earlier one being kept). Every acknowledged job leaves the
@@ -148,7 +147,6 @@ public sealed partial class PostgresJobStore
                 attempts = CASE WHEN a.outcome IN (5, 6) THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 started_at = CASE WHEN a.outcome IN (5, 6) AND j.attempts <= 1 THEN NULL ELSE j.started_at END,
                 scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
-                returned_at = CASE WHEN a.effective = 5 THEN $8 ELSE j.returned_at END,
                 snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
                 completed_at = CASE WHEN a.finished THEN $8 END,
                 expires_at = CASE WHEN a.finished THEN $8 + CASE a.effective WHEN 0 THEN j.retention WHEN 4 THEN coalesce(j.cancelled_retention, j.retention)

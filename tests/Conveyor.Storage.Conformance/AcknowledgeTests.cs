@@ -187,7 +187,6 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
     public async Task Ack_Released_JobRunsAgainWithTheSameAttemptNumber()
     {
         var leased = await LeaseAsync();
-        var releasedAt = Now;
         Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
 
         var again = await DequeueOneAsync();
@@ -195,7 +194,7 @@ public abstract partial class AcknowledgeTests : JobStoreTestBase
         Assert.Equal(leased.Id, again.Id);
         Assert.Equal(1, again.Attempt);
         Assert.NotEqual(leased.LeaseToken, again.LeaseToken);
-        Assert.Equal(releasedAt, again.EnqueuedAt);
+        Assert.Equal(leased.EnqueuedAt, again.EnqueuedAt);
     }
 
     [Fact]
