@@ -44,7 +44,7 @@ public sealed class ServerLifecycleTests
         var text = await response.Content.ReadAsStringAsync();
         foreach (var queue in new[] { "critical", "default", "low" })
         {
-            Assert.Contains($"job_lease_recoveries_total{{queue=\"{queue}\"}} 0\n", text, StringComparison.Ordinal);
+            Assert.Contains($"job_lease_recoveries_total{{queue=\"{queue}\",outcome=\"failed\"}} 0\n", text, StringComparison.Ordinal);
             Assert.Contains($"job_processed_total{{task_type=\"test:noop\",queue=\"{queue}\",status=\"failed\"}} 0\n", text, StringComparison.Ordinal);
         }
     }

@@ -63,7 +63,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : IDisposable
         Assert.True(check.ExitCode == 0, check.Output);
         Assert.True(test.ExitCode == 0, test.Output);
         Assert.True(config.ExitCode == 0, config.Output);
-        foreach (var alert in new[] { "ConveyorQueueLatencyHigh", "ConveyorFailureRatioHigh", "ConveyorNoServerAlive", "ConveyorStoreUnreachable", "ConveyorStoreRefusing", "ConveyorLeaseRecoveriesSpiking", "ConveyorJobsStuckRunning" })
+        foreach (var alert in new[] { "ConveyorQueueLatencyHigh", "ConveyorFailureRatioHigh", "ConveyorNoServerAlive", "ConveyorStoreUnreachable", "ConveyorStoreRefusing", "ConveyorLeaseRecoveriesSpiking", "ConveyorJobsFailedByRecovery", "ConveyorJobsStuckRunning" })
         {
             Assert.Contains("alert: " + alert, await File.ReadAllTextAsync(Path.Combine(directory, "alerts.yml")), StringComparison.Ordinal);
         }

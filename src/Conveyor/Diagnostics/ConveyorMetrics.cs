@@ -72,7 +72,7 @@ public sealed class ConveyorMetrics
         _enqueued = meter.CreateCounter<long>("job_enqueued_total", description: "Jobs enqueued, by job type and queue.");
         _inProgress = meter.CreateUpDownCounter<long>("job_in_progress", description: "Attempts running now, by job type and queue.");
         _retries = meter.CreateCounter<long>("job_retries_total", description: "Failed attempts scheduled for a retry, by job type and queue.");
-        _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue.");
+        _leaseRecoveries = meter.CreateCounter<long>("job_lease_recoveries_total", description: "Jobs whose lease expired and that were recovered, by queue and outcome (requeued, failed, cancelled).");
         _snoozed = meter.CreateCounter<long>("job_snoozed_total", description: "Jobs handed back to wait without counting an attempt, by job type, queue and reason (unknown_job_type, rate_limited, signal, sleep, idempotency_key_busy, idempotency_store_unavailable).");
         _idempotentSkipped = meter.CreateCounter<long>("job_idempotent_skipped_total", description: "Jobs acknowledged as succeeded without running the handler because their idempotency key was already done, by job type and queue.");
         _idempotencyUnavailable = meter.CreateCounter<long>("job_idempotency_unavailable_total", description: "Idempotent jobs whose idempotency record could not be read because the store was unreachable, by job type, queue and mode (open: the handler ran; closed: the job was snoozed).");
@@ -197,7 +197,11 @@ public sealed class ConveyorMetrics
         foreach (var served in queues)
         {
             var queue = _queues.Of(served);
-            _leaseRecoveries.Add(0, new TagList { { "queue", queue } });
+            foreach (var outcome in RecoveryOutcomes.All)
+            {
+                _leaseRecoveries.Add(0, new TagList { { "queue", queue }, { "outcome", outcome } });
+            }
+
             _histogramsAtZero.TryAdd(("job_queue_wait_seconds", null, queue), [new("queue", queue)]);
             foreach (var jobType in jobTypes)
             {
@@ -239,8 +243,12 @@ public sealed class ConveyorMetrics
     internal void JobSnoozed(string jobType, string queue, string reason) =>
         _snoozed.Add(1, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });
 
-    internal void LeaseRecovered(string queue) =>
-        _leaseRecoveries.Add(1, new TagList { { "queue", _queues.Of(queue) } });
+    /// <summary>
+    /// Counts a recovery by what became of its job: <c>requeued</c> (it runs again), <c>failed</c> (no attempt left, or
+    /// past its deadline: a dead letter no worker counted as an attempt) or <c>cancelled</c> (its cancel was asked).
+    /// </summary>
+    internal void LeaseRecovered(string queue, JobState newState) =>
+        _leaseRecoveries.Add(1, new TagList { { "queue", _queues.Of(queue) }, { "outcome", RecoveryOutcomes.Of(newState) } });
 
     internal void FireAndForgetDropped(string jobType, string queue, string reason, long count) =>
         _fireAndForgetDropped.Add(count, new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", _queues.Of(queue) }, { "reason", reason } });

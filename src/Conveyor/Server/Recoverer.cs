@@ -68,8 +68,8 @@ internal sealed class Recoverer(
             foreach (var job in recovered)
             {
                 // Not an attempt in job_processed_total: a worker that lived on (a pause, an outage longer than the
-                // lease) counted it already, lease_lost; a failure is said at Error, as a handler's is.
-                metrics.LeaseRecovered(job.Queue);
+                // lease) counted it already, lease_lost; a failure is counted by its outcome and said at Error.
+                metrics.LeaseRecovered(job.Queue, job.NewState);
                 if (job.NewState == JobState.Failed)
                 {
                     Log.LeaseRecoveredAsFailed(_logger, job.JobId, job.Type, job.Queue);

@@ -25,10 +25,10 @@ public sealed class RecovererTests : IDisposable
     public void Dispose() => _services.Dispose();
 
     [Theory]
-    [InlineData(0, LogLevel.Error, 126)]
-    [InlineData(1, LogLevel.Warning, 11)]
-    public async Task AJobWhoseWorkerDied_IsLoggedAtError_OnlyWhenNoAttemptIsLeft_AndCountedAsOneRecovery(
-        int maxRetry, LogLevel level, int eventId)
+    [InlineData(0, LogLevel.Error, 126, "failed")]
+    [InlineData(1, LogLevel.Warning, 11, "requeued")]
+    public async Task AJobWhoseWorkerDied_IsLoggedAtError_OnlyWhenNoAttemptIsLeft_AndCountedAsOneRecoveryByOutcome(
+        int maxRetry, LogLevel level, int eventId, string outcome)
     {
         var store = new InMemoryJobStore(_time);
         await LeasedJobs.EnqueueAsync(store, maxRetry);
@@ -47,7 +47,8 @@ public sealed class RecovererTests : IDisposable
 
         await recoverer.RunOnceAsync(CancellationToken.None);
 
-        Assert.Equal(1, recoveries.GetMeasurementSnapshot().Sum(static m => m.Value));
+        var recovery = Assert.Single(recoveries.GetMeasurementSnapshot(), static m => m.Value > 0);
+        Assert.Equal((1, QueueName.Default, outcome), (recovery.Value, (string?)recovery.Tags["queue"], (string?)recovery.Tags["outcome"]));
         // Not an attempt: a worker that lived on (a pause, an outage) counted it lease_lost already.
         Assert.Empty(processed.GetMeasurementSnapshot());
         var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Message.Contains(leased.Id, StringComparison.Ordinal));

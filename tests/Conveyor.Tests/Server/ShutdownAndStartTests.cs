@@ -120,7 +120,8 @@ public sealed class ShutdownAndStartTests
 
         await harness.StartHostAsync();
 
-        Assert.Equal(["critical", "default", "low"], recoveries.GetMeasurementSnapshot().Where(m => m.Value == 0).Select(m => (string)m.Tags["queue"]!).Order().ToArray());
+        Assert.Equal(["critical", "default", "low"], recoveries.GetMeasurementSnapshot().Where(m => m.Value == 0).Select(m => (string)m.Tags["queue"]!).Distinct().Order().ToArray());
+        Assert.Equal(["cancelled", "failed", "requeued"], recoveries.GetMeasurementSnapshot().Where(m => m.Value == 0).Select(m => (string)m.Tags["outcome"]!).Distinct().Order().ToArray());
         foreach (var status in new[] { "success", "failed", "cancelled", "released", "snoozed", "lease_lost" })
         {
             Assert.Contains(processed.GetMeasurementSnapshot(), m => m.Value == 0 && (string?)m.Tags["task_type"] == "test:echo" && (string?)m.Tags["queue"] == "low" && (string?)m.Tags["status"] == status);
