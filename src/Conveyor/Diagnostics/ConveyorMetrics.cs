@@ -205,8 +205,9 @@ public sealed class ConveyorMetrics
             _histogramsAtZero.TryAdd(("job_queue_wait_seconds", null, queue), [new("queue", queue)]);
             foreach (var jobType in jobTypes)
             {
-                var tags = new TagList { { "task_type", _jobTypes.Of(jobType) }, { "queue", queue } };
-                _histogramsAtZero.TryAdd(("job_duration_seconds", _jobTypes.Of(jobType), queue), [new("task_type", _jobTypes.Of(jobType)), new("queue", queue)]);
+                var type = _jobTypes.Of(jobType);
+                var tags = new TagList { { "task_type", type }, { "queue", queue } };
+                _histogramsAtZero.TryAdd(("job_duration_seconds", type, queue), [.. tags]);
                 _enqueued.Add(0, tags);
                 _retries.Add(0, tags);
                 _inProgress.Add(0, tags);

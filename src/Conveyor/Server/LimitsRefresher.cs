@@ -10,7 +10,8 @@ namespace Conveyor.Server;
 /// seed): a new one is created, one the configuration changed is replaced, one changed through the API is kept
 /// (the store refuses a configured limit over an API one); a start the store did not answer is seeded at the first
 /// tick it answers. At every tick it writes again a configured limit the store lacks, so that deleting an API
-/// override brings the configured value back. After each read, the jobs this server snoozed to turns of a rate limit since removed or changed start now (<see cref="ServedLimits.StartWaitingOfChangedLimitsAsync"/>).
+/// override brings the configured value back. After each read, the jobs this server snoozed to turns of a rate limit
+/// since removed or changed start now (<see cref="ServedLimits.StartWaitingOfChangedLimitsAsync"/>).
 /// </summary>
 internal sealed class LimitsRefresher(
     IJobStore store,
