@@ -15,9 +15,11 @@ internal static class JobRows
         "retention, progress, result, result_url, errors, trace_parent, created_at, updated_at, started_at, " +
         "completed_at, cancel_requested, snooze_reason, batch_id, depends_on";
 
+    // A job handed back (released or recovered) keeps enqueued_at, its place in the queue, but waits from returned_at
+    // (migration 0039).
     public const string LeasedColumns =
         "id, type, queue, tenant, payload, attempts, max_retry, timeout, deadline, lease_token, lease_expires_at, " +
-        "trace_parent, created_at, enqueued_at, batch_id";
+        "trace_parent, created_at, greatest(enqueued_at, returned_at), batch_id";
 
     public static JobInfo ReadInfo(NpgsqlDataReader reader)
     {

@@ -108,7 +108,9 @@ public sealed partial class PostgresJobStore
     // cancellation (FOR UPDATE reads the latest cancel_requested; rows are locked in id order, as lease extension
     // locks them, so the two never deadlock). Finished jobs release their unique key and
     // start their retention; a released job goes back to pending without counting the attempt, with progress 0 and
-    // its enqueued_at kept (its place at the head of the queue, as a recovered job), and its queue is NOTIFYed; a
+    // its enqueued_at kept (its place at the head of the queue, as a recovered job), returned_at set to now when its
+    // handler ran (it waits from now: the time it ran is no queue wait, migration 0039; one that never started keeps its
+    // wait), and its queue is NOTIFYed; a
     // snoozed one goes to scheduled until its due time, without counting the attempt, its reason kept (any other outcome
     // clears it). A release or snooze that leaves no attempt clears started_at too (the job never started; after an
     // attempt that counted, the start stays this lease's, no earlier one being kept). Every acknowledged job leaves the
@@ -123,7 +125,8 @@ public sealed partial class PostgresJobStore
     // read the active jobs through jobs_lease_idx or jobs_state_created_idx and matched each with every acknowledgement:
     // an acknowledgement's cost grew with the jobs running anywhere (a batch's 100 running members, 20 acknowledged:
     // 2,000 comparisons, 0.6 ms of the statement's 1.1).
-    // $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or snooze-until timestamptz[], $5 errors to
+    // $1 ids text[], $2 tokens bigint[], $3 outcomes int[], $4 retry-at or snooze-until timestamptz[] (for a release:
+    // not null when its handler ran, JobAcknowledgement.AttemptRan), $5 errors to
     // append jsonb[], $6 results bytea[], $7 result URLs text[], $8 now, $9 channel, $10 snooze reasons text[], $11 the
     // echo mark, $12 the queues under a concurrency limit text[].
     // Returns the number of acknowledgements applied.
@@ -147,6 +150,7 @@ public sealed partial class PostgresJobStore
                 attempts = CASE WHEN a.outcome IN (5, 6) THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 started_at = CASE WHEN a.outcome IN (5, 6) AND j.attempts <= 1 THEN NULL ELSE j.started_at END,
                 scheduled_at = CASE WHEN a.effective IN (2, 6) THEN a.retry_at ELSE j.scheduled_at END,
+                returned_at = CASE WHEN a.effective = 5 AND a.retry_at IS NOT NULL THEN $8 ELSE j.returned_at END,
                 snooze_reason = CASE WHEN a.effective = 6 THEN a.snooze_reason END,
                 completed_at = CASE WHEN a.finished THEN $8 END,
                 expires_at = CASE WHEN a.finished THEN $8 + CASE a.effective WHEN 0 THEN j.retention WHEN 4 THEN coalesce(j.cancelled_retention, j.retention)
@@ -513,6 +517,7 @@ public sealed partial class PostgresJobStore
             {
                 AckOutcome.Retry => (ack.RetryAt ?? Now()).UtcDateTime,
                 AckOutcome.Snoozed => (ack.SnoozeUntil ?? Now()).UtcDateTime,
+                AckOutcome.Released when ack.AttemptRan => Now().UtcDateTime,
                 _ => null,
             };
             snoozeReasons[i] = ack.Outcome == AckOutcome.Snoozed ? JobRows.WithoutNul(ack.SnoozeReason) : null;

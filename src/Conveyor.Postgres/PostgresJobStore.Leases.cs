@@ -37,7 +37,8 @@ public sealed partial class PostgresJobStore
     // counted) or, out of attempts or past its deadline, to failed; a job whose cancellation was requested is
     // cancelled, as its worker would have done. A job back to pending keeps its enqueued_at, so it takes back its
     // place at the head of the queue (ahead of every job that became pending after it) and runs next; its progress
-    // starts again from 0. The queue of every job recovered is NOTIFYed: one that got a pending job, and one whose job
+    // starts again from 0, and its returned_at is $1: it waits from now, as the time its dead attempt held the lease is
+    // no queue wait (migration 0039). The queue of every job recovered is NOTIFYed: one that got a pending job, and one whose job
     // freed a concurrency slot by leaving the active state (failed or cancelled too), which a held-back server may take.
     // $1 now, $2 limit, $3 message, $4 now as ISO 8601 text (the error's occurred_at), $5 channel.
     // Returns id, type, queue, tenant and new state of each job recovered.
@@ -56,6 +57,7 @@ public sealed partial class PostgresJobStore
                 errors = j.errors || jsonb_build_array(jsonb_build_object(
                     'attempt', j.attempts, 'message', $3::text, 'exception_type', NULL, 'item', NULL, 'occurred_at', $4::text)),
                 progress = CASE WHEN e.cancel OR e.fail THEN j.progress ELSE 0 END,
+                returned_at = CASE WHEN e.cancel OR e.fail THEN j.returned_at ELSE $1 END,
                 completed_at = CASE WHEN e.cancel OR e.fail THEN $1 END,
                 expires_at = CASE WHEN e.cancel THEN $1 + coalesce(j.cancelled_retention, j.retention) WHEN e.fail THEN $1 + coalesce(j.failed_retention, j.retention) END,
                 unique_held = j.unique_held AND NOT (e.cancel OR e.fail),

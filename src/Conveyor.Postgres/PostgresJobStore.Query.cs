@@ -37,7 +37,7 @@ public sealed partial class PostgresJobStore
                coalesce(c.scheduled, 0)::bigint, coalesce(c.pending, 0)::bigint, coalesce(c.active, 0)::bigint,
                coalesce(c.retrying, 0)::bigint, coalesce(c.succeeded, 0)::bigint, coalesce(c.partial, 0)::bigint,
                coalesce(c.failed, 0)::bigint, coalesce(c.cancelled, 0)::bigint, coalesce(c.waiting, 0)::bigint,
-               (SELECT j.enqueued_at FROM :"schema".jobs j
+               (SELECT greatest(j.enqueued_at, j.returned_at) FROM :"schema".jobs j
                 WHERE j.state = 'pending' AND j.queue = coalesce(c.queue, q.name)
                 ORDER BY j.enqueued_at, j.seq LIMIT 1)
         FROM (SELECT * FROM counts WHERE total <> 0) c

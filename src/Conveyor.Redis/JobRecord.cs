@@ -9,7 +9,7 @@ namespace Conveyor.Redis;
 /// <c>to</c> timeout, <c>dl</c> deadline, <c>sa</c> scheduled-at, <c>uk</c>/<c>uu</c> unique key and until,
 /// <c>rt</c> retention, <c>pr</c> progress, <c>r</c>/<c>ru</c> result and its URL, <c>err</c> errors (JSON),
 /// <c>tp</c> traceparent, <c>c</c>/<c>u</c>/<c>s</c>/<c>f</c> created, updated, started, completed,
-/// <c>e</c> pending since, <c>cr</c> cancel requested, <c>sn</c> snooze reason, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server;
+/// <c>e</c> pending since (the place at the head a job handed back keeps), <c>w</c> handed back at (recovered or released: waits from the later of <c>e</c> and <c>w</c>), <c>cr</c> cancel requested, <c>sn</c> snooze reason, <c>lt</c>/<c>le</c>/<c>ls</c> lease token, expiry and server;
 /// for workflows (Scripts/flow.lib.lua) <c>dp</c> dependencies (JSON), <c>b</c> batch, <c>fl</c> flow flag, <c>wf</c> unfinished dependencies.
 /// Times and durations are unix microseconds.
 /// </summary>

@@ -87,7 +87,12 @@ public sealed partial class RedisJobStore
                     arguments[n++] = ack.JobId;
                     arguments[n++] = ack.LeaseToken;
                     arguments[n++] = (int)ack.Outcome;
-                    arguments[n++] = RedisTime.Value(ack.Outcome == AckOutcome.Snoozed ? ack.SnoozeUntil ?? nowInstant : ack.RetryAt);
+                    arguments[n++] = ack.Outcome switch
+                    {
+                        AckOutcome.Snoozed => RedisTime.Value(ack.SnoozeUntil ?? nowInstant),
+                        AckOutcome.Released => ack.AttemptRan ? "1" : RedisValue.EmptyString,
+                        _ => RedisTime.Value(ack.RetryAt),
+                    };
                     arguments[n++] = ack.Error is null ? string.Empty : JobErrorJson.Write(ack.Error);
                     arguments[n++] = JobErrorJson.WriteMany(ack.ItemErrors);
                     arguments[n++] = ack.Result.HasValue ? "1" : "0";

@@ -130,7 +130,7 @@ public sealed partial class SqliteJobStore
                 AckOutcome.Failed or AckOutcome.Cancelled => session.Command(SqlStatement.AckFinishUnsuccessful)
                     .Bind("@state", ack.Outcome == AckOutcome.Failed ? "failed" : "cancelled")
                     .Bind("@errors", errors),
-                AckOutcome.Released => session.Command(SqlStatement.AckRelease),
+                AckOutcome.Released => session.Command(SqlStatement.AckRelease).Bind("@attempt_ran", ack.AttemptRan),
                 AckOutcome.Snoozed => session.Command(SqlStatement.AckSnooze)
                     .Bind("@snooze_until", ack.SnoozeUntil is { } snoozeUntil ? UnixTime.ToMicroseconds(snoozeUntil) : now)
                     .Bind("@reason", ack.SnoozeReason),

@@ -3,8 +3,36 @@ namespace Conveyor.Storage.Conformance;
 /// <summary>A job released at shutdown goes back where it was: at the head of its queue, its progress cleared.</summary>
 public abstract partial class AcknowledgeTests
 {
+    /// <summary>
+    /// A job handed back after its handler ran (interrupted at shutdown) waits from the moment it went back: the time it
+    /// ran is no queue wait, and counted as one it made a deploy read as a backlog (job_queue_wait_seconds, the queue's
+    /// latency). Its place is kept all the same, ahead of the backlog enqueued while it ran.
+    /// </summary>
     [Fact]
-    public async Task Ack_ReleasedUnderABacklog_IsDequeuedFirstWithItsEnqueuedAtKept()
+    public async Task Ack_ReleasedAfterItsHandlerRan_UnderABacklog_IsDequeuedFirst_WaitingFromTheRelease()
+    {
+        var leased = await LeaseAsync();
+        Time.Advance(TimeSpan.FromSeconds(5));
+        var backlog = await EnqueueManyAsync(4);
+        Time.Advance(TimeSpan.FromSeconds(10));
+        var releasedAt = Now;
+
+        Assert.True(await AckAsync(Ack(leased, AckOutcome.Released) with { AttemptRan = true }));
+        Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(releasedAt, Assert.Single(await Store.GetQueueStatsAsync(Ct)).OldestPendingSince);
+        var again = await DequeueOneAsync();
+        Assert.Equal(leased.Id, again.Id);
+        Assert.Equal(releasedAt, again.EnqueuedAt);
+        Assert.Equal(backlog, (await DequeueAsync(100)).Select(static j => j.Id));
+    }
+
+    /// <summary>
+    /// A job handed back before it started (a rate limit's paced turn, a job fetched ahead, no free slot) waited all
+    /// along: it keeps its wait, or a throttled queue's latency would read only the time since its last refusal.
+    /// </summary>
+    [Fact]
+    public async Task Ack_ReleasedBeforeItStarted_UnderABacklog_IsDequeuedFirstWithItsWaitKept()
     {
         var leased = await LeaseAsync();
         var backlog = await EnqueueManyAsync(4);
@@ -12,6 +40,7 @@ public abstract partial class AcknowledgeTests
 
         Assert.True(await AckAsync(Ack(leased, AckOutcome.Released)));
 
+        Assert.Equal(leased.EnqueuedAt, Assert.Single(await Store.GetQueueStatsAsync(Ct)).OldestPendingSince);
         var again = await DequeueOneAsync();
         Assert.Equal(leased.Id, again.Id);
         Assert.Equal(leased.EnqueuedAt, again.EnqueuedAt);
@@ -55,8 +84,9 @@ public abstract partial class AcknowledgeTests
         var backlog = await EnqueueManyAsync(2);
         Time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.True(await AckAsync(Ack(leased[3], AckOutcome.Released)));
-        Assert.Equal(2, await Store.AcknowledgeManyAsync([Ack(leased[2], AckOutcome.Released), Ack(leased[0], AckOutcome.Released)], Ct));
+        // Whether a handler ran (its wait starts again) does not change the place.
+        Assert.True(await AckAsync(Ack(leased[3], AckOutcome.Released) with { AttemptRan = true }));
+        Assert.Equal(2, await Store.AcknowledgeManyAsync([Ack(leased[2], AckOutcome.Released), Ack(leased[0], AckOutcome.Released) with { AttemptRan = true }], Ct));
         Assert.True(await AckAsync(Ack(leased[1], AckOutcome.Released)));
 
         Assert.Equal([.. first, .. backlog], (await DequeueAsync(100)).Select(static j => j.Id));

@@ -59,21 +59,26 @@ public abstract partial class LeaseTests
     }
 
     [Fact]
-    public async Task Recover_Recovered_IsDequeuedAgainWithNextAttemptNewTokenAndItsEnqueuedAtKept()
+    public async Task Recover_Recovered_IsDequeuedAgainFirstWithNextAttemptNewToken_WaitingFromTheRecovery()
     {
         var id = await EnqueueAsync();
         var first = await DequeueOneAsync();
-        Time.Advance(Lease + TimeSpan.FromSeconds(1));
-        await Store.RecoverExpiredLeasesAsync(100, Ct);
+        Time.Advance(TimeSpan.FromSeconds(5));
+        var backlog = await EnqueueManyAsync(3);
+        Time.Advance(Lease);
+        var recoveredAt = Now;
+        Assert.Equal(JobState.Pending, Assert.Single(await Store.RecoverExpiredLeasesAsync(100, Ct)).NewState);
         Time.Advance(TimeSpan.FromSeconds(1));
 
+        // The job takes back its place in the queue, but its wait starts at the recovery: the time its dead attempt held
+        // the lease is no queue wait (job_queue_wait_seconds, the queue's latency).
+        Assert.Equal(recoveredAt, Assert.Single(await Store.GetQueueStatsAsync(Ct)).OldestPendingSince);
         var second = await DequeueOneAsync();
-
-        // The job takes back its place in the queue, and with it the time it became pending.
         Assert.Equal(id, second.Id);
         Assert.Equal(2, second.Attempt);
         Assert.NotEqual(first.LeaseToken, second.LeaseToken);
-        Assert.Equal(first.EnqueuedAt, second.EnqueuedAt);
+        Assert.Equal(recoveredAt, second.EnqueuedAt);
+        Assert.Equal(backlog, (await DequeueAsync(100)).Select(static j => j.Id));
     }
 
     [Fact]

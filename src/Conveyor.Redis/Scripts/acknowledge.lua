@@ -5,7 +5,8 @@
 -- the queues the server serves, joined by tabs. A job the acknowledgements release into one of them is then leased
 -- here when nothing is ahead of it (flow.lib.lua, flow_take).
 -- Then 10 entries per acknowledgement, from ARGV[9]: job id, lease token, outcome (AckOutcome as a number:
--- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed), retry-at or snooze-until (''),
+-- 0 succeeded, 1 partial, 2 retry, 3 failed, 4 cancelled, 5 released, 6 snoozed), retry-at or snooze-until (''; for
+-- a release '1' when its handler ran, JobAcknowledgement.AttemptRan: it waits from now, see return_to_head),
 -- the attempt's error as JSON (''), item errors as JSON objects joined by commas (''), has-result ('1'/'0'),
 -- result, result URL (''), snooze reason ('').
 -- A retry, release or snooze of a job whose cancellation was requested cancels it instead: the operator who
@@ -71,7 +72,7 @@ local function apply(i, handBacks)
       local fields = { 'a', uncount_attempt(jk, v[4]) }
       for k = 1, #extra do fields[#fields + 1] = extra[k] end
       redis.call('HSET', jk, unpack(fields))
-      return_to_head(jk, id, now)
+      return_to_head(jk, id, now, ARGV[i + 3] == '1')
       if v[7] then redis.call('HDEL', jk, 'sn') end
       released = released + 1
     else

@@ -61,7 +61,7 @@ end
 -- The fields of a job record that a lease reads (HMGET in this order), and why a record read so cannot be leased: the
 -- first field missing or malformed, named as the job's error names it, or nil when the record is sound. dequeue.lua
 -- fails such a job as corrupt; the hand-off (flow_take) leaves it pending for a dequeue to fail it.
-local LEASE_FIELDS = { 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e', 'b' }
+local LEASE_FIELDS = { 'ty', 'tn', 'p', 'a', 'mr', 'to', 'dl', 'tp', 'c', 'e', 'b', 'w' }
 local function lease_fault(v)
   if not v[1] or v[1] == '' then return 'ty (type)' end
   if not v[2] or v[2] == '' then return 'tn (tenant)' end
@@ -76,19 +76,21 @@ end
 
 -- Leases a sound record (v as LEASE_FIELDS read it) to server until expiry under token, its attempt counted, in the
 -- queue's active zset, and appends dequeue.lua's 13 fields for it to out. It starts no earlier than it became pending
--- (v[10], or its creation v[9] when it has been pending since): a dequeue takes its time when it is sent, and may run
--- after the call that enqueued or released the job at a later time (another process), which would show a start
--- before the job existed, or before its dependencies ended.
+-- (v[10], or its creation v[9] when it has been pending since; or v[12], when it was handed back later, see
+-- queue.lib.lua's return_to_head): a dequeue takes its time when it is sent, and may run after the call that enqueued
+-- or released the job at a later time (another process), which would show a start before the job existed, or before
+-- its dependencies ended. That time is also the enqueued-at reported, from which the queue wait is measured.
 local function lease_record(active, jk, id, v, token, now, expiry, server, out)
   local attempt = flow_int(tonumber(v[4]) + 1)
   local at, since = now, v[10] or v[9]
+  if tonumber(v[12]) and tonumber(since) and tonumber(v[12]) > tonumber(since) then since = v[12] end
   if tonumber(since) and tonumber(since) > tonumber(now) then at = since end
   redis.call('HSET', jk, 'st', 'active', 'a', attempt, 's', at, 'u', at, 'lt', token, 'le', expiry, 'ls', server)
   redis.call('ZADD', active, expiry, id)
   local n = #out
   out[n + 1] = id; out[n + 2] = v[1]; out[n + 3] = v[2]; out[n + 4] = v[3]
   out[n + 5] = attempt; out[n + 6] = v[5]; out[n + 7] = v[6] or ''; out[n + 8] = v[7] or ''
-  out[n + 9] = token; out[n + 10] = v[8] or ''; out[n + 11] = v[9]; out[n + 12] = v[10] or v[9]; out[n + 13] = v[11] or ''
+  out[n + 9] = token; out[n + 10] = v[8] or ''; out[n + 11] = v[9]; out[n + 12] = since; out[n + 13] = v[11] or ''
 end
 
 -- The start of a queue's keys ("<prefix>:{<queue>}:"), and the queue named in it.

@@ -177,11 +177,18 @@ local function make_pending(jk, id, now)
 end
 
 -- Hands a leased job (recovered or released) back to pending at the head of the queue, where it was when it was
--- leased: its pending-since ('e') is kept and its progress starts again from 0. It goes behind the jobs at the head
--- pending since before it and in front of those pending since the same time, so push a batch pending since one time in
--- reverse order to keep its order.
-local function return_to_head(jk, id, now)
-  redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0')
+-- leased: its pending-since ('e') is kept, as its place, and its progress starts again from 0. It goes behind the jobs
+-- at the head pending since before it and in front of those pending since the same time, so push a batch pending since
+-- one time in reverse order to keep its order. A job whose attempt ran (ran true: recovered, or released after its
+-- handler ran) could run again only from now: 'w' records it, and the enqueued-at reported (lease_record,
+-- queue_stats.lua) is the later of 'e' and 'w', so the queue wait and latency do not count the time it ran. One that
+-- never started keeps its wait. Whatever makes it pending otherwise writes 'e' as that later time, which then wins.
+local function return_to_head(jk, id, now, ran)
+  if ran then
+    redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0', 'w', now)
+  else
+    redis.call('HSET', jk, 'st', 'pending', 'u', now, 'pr', '0')
+  end
   redis.call('HDEL', jk, 'lt', 'le', 'ls', 'cr')
   push_pending(id, nil, true)
 end

@@ -9,8 +9,10 @@ local pending = redis.call('LLEN', PENDING)
 local function consider(list)
   local last = redis.call('LINDEX', list, -1)
   if last then
-    local v = redis.call('HMGET', JOB .. last, 'e', 'c')
+    -- Since when it could run: handed back later than it became pending ('w'), from then (return_to_head).
+    local v = redis.call('HMGET', JOB .. last, 'e', 'c', 'w')
     local since = v[1] or v[2] or ''
+    if tonumber(v[3]) and (since == '' or tonumber(v[3]) > tonumber(since)) then since = v[3] end
     if oldest == '' or (since ~= '' and tonumber(since) < tonumber(oldest)) then oldest = since end
   end
 end

@@ -35,6 +35,6 @@ for _, id in ipairs(ids) do
 end
 -- Lease tokens count up in the order the queue gave the jobs out (leases that expire together tie on the score).
 table.sort(requeued, function(x, y) return x[2] < y[2] end)
-for i = #requeued, 1, -1 do return_to_head(JOB .. requeued[i][1], requeued[i][1], now) end
+for i = #requeued, 1, -1 do return_to_head(JOB .. requeued[i][1], requeued[i][1], now, true) end
 if #requeued > 0 then notify(ARGV[6]) end
 return out

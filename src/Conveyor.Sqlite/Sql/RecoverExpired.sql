@@ -6,7 +6,10 @@
 --              next rather than after the backlog that arrived meanwhile. Its pending_seq is a fresh counter
 --              value negated (-(@seq_base + rank)), below every pending_seq in use and still unique, as the lease
 --              token it becomes must be. Jobs recovered together keep the order the queue gave them out in
---              (their lease tokens): the first leased gets the lowest. Its enqueued_at is kept.
+--              (their lease tokens): the first leased gets the lowest. Its enqueued_at becomes @now: it could run
+--              again only from now, and the queue wait and latency (read from enqueued_at) must not count the time
+--              its dead attempt held the lease; its place is pending_seq, not enqueued_at. A failed or cancelled
+--              job keeps its enqueued_at.
 -- Finished jobs start their retention.
 -- Parameters: @now, @limit, @seq_base, @message.
 -- Result: one row per job (id, type, queue, tenant, state, pending_seq); the caller advances the counter to
@@ -16,6 +19,8 @@ SET state = CASE WHEN cancel_requested THEN 'cancelled'
                  WHEN attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now) THEN 'failed'
                  ELSE 'pending' END,
     pending_seq = -(@seq_base + expired.rank),
+    enqueued_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
+                       THEN enqueued_at ELSE @now END,
     progress = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)
                     THEN progress ELSE 0 END,
     completed_at = CASE WHEN cancel_requested OR attempts > max_retry OR (deadline IS NOT NULL AND deadline <= @now)

@@ -312,7 +312,7 @@ internal sealed class Processor(
             case StopReason.Shutdown:
                 // The grace period ended: hand the job back untouched so that another server runs it; the
                 // interrupted attempt is not the job's fault and does not count.
-                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released, AttemptRan = true };
             case StopReason.CancelRequested:
                 return new JobAcknowledgement
                 {
@@ -405,7 +405,7 @@ internal sealed class Processor(
                 metrics.JobSnoozed(job.Type, job.Queue, "signal");
                 return null;
             case JobSignalWaitOutcome.Delivered or JobSignalWaitOutcome.TimedOut:
-                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released };
+                return new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Released, AttemptRan = true };
             case JobSignalWaitOutcome.CancelRequested:
                 return new JobAcknowledgement
                 {

@@ -22,9 +22,11 @@ public enum AckOutcome
     Cancelled = 4,
 
     /// <summary>
-    /// Handed back at shutdown: state pending at once, at the head of its queue with its pending-since kept (as a
-    /// recovered job), progress 0; the attempt count goes down by one (the attempt does not count), no error
-    /// recorded. The lease's start goes with the attempt: a job left with no attempt has no
+    /// Handed back: state pending at once, at the head of its queue (as a recovered job), progress 0; the attempt count
+    /// goes down by one (the attempt does not count), no error recorded. Its wait (<see cref="LeasedJob.EnqueuedAt"/>)
+    /// starts again now when <see cref="JobAcknowledgement.AttemptRan"/> says its handler ran (the time it ran is no
+    /// queue wait), and is kept otherwise (a job that never started waited all along). The lease's start goes with the
+    /// attempt: a job left with no attempt has no
     /// <see cref="JobInfo.StartedAt"/> (it never started); one that ran an earlier attempt keeps this lease's start, as
     /// no store keeps the earlier one. A job whose cancellation was requested while it ran ends cancelled instead, its
     /// attempt still not counted (and its start gone with it as above): a hand-back's attempt never counts, whatever

@@ -76,8 +76,9 @@ public interface IJobQueueStore
     /// (<see cref="LeaseMessages.Expired"/>, the same text on every store) and goes back to pending, its attempt counted,
     /// or to failed when its attempts are spent (<c>Attempts &gt; MaxRetry</c>) or its deadline has passed (at or before
     /// now), or to cancelled when its cancellation had been requested. A job back to pending has progress 0 and goes
-    /// to the head of its queue, where it was when it was leased, keeping its pending-since
-    /// (<see cref="LeasedJob.EnqueuedAt"/>): it runs next, not after the backlog that arrived while it ran. Jobs
+    /// to the head of its queue, where it was when it was leased: it runs next, not after the backlog that arrived while
+    /// it ran. Its wait starts again now (<see cref="LeasedJob.EnqueuedAt"/>, the queue's
+    /// <see cref="QueueStats.OldestPendingSince"/>): the time its dead attempt held the lease is no queue wait. Jobs
     /// recovered together keep the order they had in the queue.
     /// </summary>
     ValueTask<IReadOnlyList<RecoveredJob>> RecoverExpiredLeasesAsync(int limit, CancellationToken cancellationToken);

@@ -18,6 +18,14 @@ public sealed record JobAcknowledgement
     /// <summary>For <see cref="AckOutcome.Retry"/>: when the job is due again.</summary>
     public DateTimeOffset? RetryAt { get; init; }
 
+    /// <summary>
+    /// For <see cref="AckOutcome.Released"/>: true when the job's handler ran before the hand-back (interrupted at
+    /// shutdown, or its wait for a signal ended while it was held), so its wait in the queue starts again now; false for
+    /// a job handed back before it started (a rate limit's paced turn, a job fetched ahead, no free slot), which keeps
+    /// the wait it had: the time it was held was queue wait too.
+    /// </summary>
+    public bool AttemptRan { get; init; }
+
     /// <summary>For <see cref="AckOutcome.Snoozed"/>: when the job is due again.</summary>
     public DateTimeOffset? SnoozeUntil { get; init; }
 

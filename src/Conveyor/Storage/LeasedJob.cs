@@ -44,7 +44,8 @@ public sealed record LeasedJob
 
     /// <summary>
     /// When the job became pending (enqueue, promotion or requeue): the start of its wait in the queue. A job that
-    /// was recovered or released after a lease keeps the time it had then, with its place at the head of the queue.
+    /// was recovered or released after a lease waits from then (the time it was leased is no queue wait), though it
+    /// keeps its place at the head of the queue.
     /// </summary>
     public required DateTimeOffset EnqueuedAt { get; init; }
 

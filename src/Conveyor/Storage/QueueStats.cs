@@ -36,6 +36,9 @@ public sealed record QueueStats
     /// <summary>Jobs waiting for other jobs (continuations, batch callbacks): not ready, so not in <see cref="Pending"/>.</summary>
     public long Waiting { get; init; }
 
-    /// <summary>When the oldest pending job became pending (its wait is the queue's latency); null when none waits.</summary>
+    /// <summary>
+    /// When the next pending job to be taken became pending, or went back to pending after a lease (released or
+    /// recovered): its wait is the queue's latency. Null when none waits.
+    /// </summary>
     public DateTimeOffset? OldestPendingSince { get; init; }
 }

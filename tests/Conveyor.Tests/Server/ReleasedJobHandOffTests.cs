@@ -67,7 +67,7 @@ public sealed class ReleasedJobHandOffTests
         await stopping.CancelAsync();
 
         var ack = await handedBack.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal((job.Id, job.LeaseToken, AckOutcome.Released), (ack.JobId, ack.LeaseToken, ack.Outcome));
+        Assert.Equal((job.Id, job.LeaseToken, AckOutcome.Released, false), (ack.JobId, ack.LeaseToken, ack.Outcome, ack.AttemptRan));
         Assert.False(buffer.Reader.TryRead(out _));
     }
 

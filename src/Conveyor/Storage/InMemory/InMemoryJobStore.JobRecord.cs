@@ -95,8 +95,14 @@ public sealed partial class InMemoryJobStore
 
         public DateTimeOffset LeaseExpiresAt { get; set; }
 
-        /// <summary>When the job last became pending: the start of its wait, and its place in the queue.</summary>
+        /// <summary>When the job last became pending, or was handed back (recovered or released): the start of its wait.</summary>
         public DateTimeOffset PendingSince { get; set; }
+
+        /// <summary>
+        /// When the job last became pending other than by a hand-back: its place in the queue, which a job handed back
+        /// keeps (it runs next, not after the backlog that arrived while it was leased), though its wait starts again.
+        /// </summary>
+        public DateTimeOffset PlaceSince { get; set; }
 
         /// <summary>The job's node in its queue's pending list while it is pending.</summary>
         public LinkedListNode<JobRecord>? PendingNode { get; set; }

@@ -316,9 +316,15 @@ public sealed partial class InMemoryJobStore
                 MoveTo(job, JobState.Failed, now);
                 return false;
             case AckOutcome.Released when !cancelRequested:
-                // Shutdown is not the job's fault: the attempt does not count, and the job keeps its place.
+                // Shutdown is not the job's fault: the attempt does not count, and the job keeps its place. A job
+                // whose handler ran waits from now; one that never started has waited all along.
                 UncountAttempt(job);
                 job.Progress = 0;
+                if (ack.AttemptRan)
+                {
+                    job.PendingSince = now;
+                }
+
                 MoveTo(job, JobState.Pending, now, keepPlace: true);
                 return true;
             case AckOutcome.Snoozed when !cancelRequested:
@@ -403,7 +409,9 @@ public sealed partial class InMemoryJobStore
                 if (state == JobState.Pending)
                 {
                     // The next attempt starts from nothing, and runs next: the job was at the head when it was leased.
+                    // It waits from now: the time its dead attempt held the lease is no queue wait.
                     job.Progress = 0;
+                    job.PendingSince = now;
                 }
 
                 MoveTo(job, state, now, keepPlace: true);

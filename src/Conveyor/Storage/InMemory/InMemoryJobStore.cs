@@ -58,8 +58,9 @@ public sealed partial class InMemoryJobStore : IJobStore
     /// <param name="state">Its new state.</param>
     /// <param name="now">The store's time.</param>
     /// <param name="keepPlace">
-    /// For a leased job that goes back to pending (recovered or released): it keeps its pending-since and takes back
-    /// its place in the queue, ahead of every job that became pending after it, instead of going to the back.
+    /// For a leased job that goes back to pending (recovered or released): it takes back its place in the queue (its
+    /// PlaceSince), ahead of every job that became pending after it, instead of going to the back. Its wait
+    /// (PendingSince) is the caller's to set: a job whose attempt ran waits from now, one that never started keeps it.
     /// </param>
     private void MoveTo(JobRecord job, JobState state, DateTimeOffset now, bool keepPlace = false)
     {
@@ -88,6 +89,7 @@ public sealed partial class InMemoryJobStore : IJobStore
                 break;
             case JobState.Pending:
                 job.PendingSince = now;
+                job.PlaceSince = now;
                 job.PendingNode = GetQueue(job.Queue).Pending.AddLast(job);
                 job.TenantPendingNode = TenantPending(job).AddLast(job);
                 break;
@@ -128,7 +130,7 @@ public sealed partial class InMemoryJobStore : IJobStore
         for (var node = pending.First; node is not null; node = node.Next)
         {
             var other = node.Value;
-            if (other.PendingSince > job.PendingSince || (other.PendingSince == job.PendingSince && other.Sequence > job.Sequence))
+            if (other.PlaceSince > job.PlaceSince || (other.PlaceSince == job.PlaceSince && other.Sequence > job.Sequence))
             {
                 return pending.AddBefore(node, job);
             }
