@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Conveyor.Serialization;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -441,7 +442,7 @@ internal static class CreateJobRequestParser
         _ => Describe(value.ValueKind),
     };
 
-    internal static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+    internal static string Shorten(string text) => JsonDuplicateNames.Shorten(text);
 
     internal static string TrimMessage(string message)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Conveyor.Serialization;
 
 namespace Conveyor.AspNetCore.JobsApi;
 
@@ -197,46 +198,12 @@ internal static class JsonRequest
         try
         {
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
-            return FindDuplicate(document.RootElement, root) is { } path ? new ParseError(path, "appears more than once.") : null;
+            return JsonDuplicateNames.Find(document.RootElement, root) is { } path ? new ParseError(path, "appears more than once.") : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
-    }
-
-    private static string? FindDuplicate(JsonElement value, string path)
-    {
-        if (value.ValueKind == JsonValueKind.Array)
-        {
-            var index = 0;
-            foreach (var item in value.EnumerateArray())
-            {
-                if (FindDuplicate(item, $"{path}[{index++}]") is { } found)
-                {
-                    return found;
-                }
-            }
-        }
-        else if (value.ValueKind == JsonValueKind.Object)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in value.EnumerateObject())
-            {
-                var field = Join(path, CreateJobRequestParser.Shorten(property.Name));
-                if (!seen.Add(property.Name))
-                {
-                    return field;
-                }
-
-                if (FindDuplicate(property.Value, field) is { } found)
-                {
-                    return found;
-                }
-            }
-        }
-
-        return null;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
+using Conveyor.Serialization;
 
 namespace Conveyor.Storage;
 
@@ -146,6 +147,23 @@ public static class JobSignal
     /// signal's payload, as the client and the Jobs API take it. The first signal of a name is the one a job keeps, so
     /// one its handler could not read (a string that is not text, an object read two ways) must be refused here.
     /// </summary>
+    /// <summary>
+    /// For a payload <see cref="IsJsonPayload"/> refused: the path of a name given twice in one of its objects
+    /// (<c>payload.by.x</c>), when that is why; null otherwise.
+    /// </summary>
+    internal static string? DuplicateName(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            return JsonDuplicateNames.Find(document.RootElement, "payload");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     internal static bool IsJsonPayload(ReadOnlySpan<byte> payload, out string reason)
     {
         // The parser checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.

@@ -34,7 +34,11 @@ internal sealed partial class WorkflowClient
         if (!JobSignal.IsJsonPayload(payload.Span, out var reason))
         {
             // The HTTP API refuses the same payload with a 400: a handler's WaitForSignalAsync<T> could not read it.
-            throw new ArgumentException($"The payload of signal '{name}' is not JSON: {reason}", nameof(payload));
+            throw new ArgumentException(
+                JobSignal.DuplicateName(payload.Span) is { } duplicate
+                    ? $"The payload of signal '{name}' names {duplicate} more than once: a reader could take either value."
+                    : $"The payload of signal '{name}' is not JSON: {reason}",
+                nameof(payload));
         }
 
         if (!JobId.IsValid(jobId))
