@@ -46,7 +46,7 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, LoopbackGuard>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, PayloadLimitCheck>());
         services.AddProblemDetails();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Conveyor.AspNetCore.Hosting.ApiStoreOpener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Conveyor.AspNetCore.Hosting.ApiCountersAtZero>());
         // /healthz and /readyz run on ASP.NET Core's health checks; the application adds its own with AddHealthChecks().
         services.AddHealthChecks().AddConveyor();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.

@@ -94,7 +94,7 @@ return 0;
 // whose store cannot be opened (the job server's own start throws instead).
 static string? StoppedBecause(WebApplication app) =>
     app.Services.GetServices<Microsoft.AspNetCore.Hosting.IStartupFilter>().OfType<Conveyor.AspNetCore.LoopbackGuard>().FirstOrDefault()?.StoppedBecause
-    ?? app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Conveyor.AspNetCore.Hosting.ApiStoreOpener>().FirstOrDefault()?.StoppedBecause;
+    ?? Conveyor.AspNetCore.Hosting.StoreOpenFailure.Reason(app.Services);
 
 /// <summary>The entry point, visible to the tests.</summary>
 public partial class Program;

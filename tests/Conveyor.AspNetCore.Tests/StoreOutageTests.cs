@@ -173,7 +173,7 @@ public sealed class StoreOutageTests
         var proxy = SwitchableStore.Over(new InMemoryJobStore());
 
         await using var app = await TestApp.StartAsync(withWorkers: true, services: s => s.Replace(ServiceDescriptor.Singleton<IJobStore>((IJobStore)(object)proxy)));
-        await app.Services.GetServices<IHostedService>().OfType<Conveyor.AspNetCore.Hosting.ApiStoreOpener>().Single().ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+        await app.Services.GetServices<IHostedService>().OfType<Conveyor.Client.ClientStoreOpener>().Single().ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
 
         // The job server opened it in its start, which the host awaited; the API's opener, done, had nothing to do.
         Assert.True(proxy.Initialized.Task.IsCompleted);
@@ -193,7 +193,7 @@ public sealed class StoreOutageTests
             await WaitUntilAsync(() => stopping.IsCancellationRequested);
 
             // Once, not again at every backoff: it stops instead of answering 503 "try again shortly" for good.
-            var opener = app.Services.GetServices<IHostedService>().OfType<Conveyor.AspNetCore.Hosting.ApiStoreOpener>().Single();
+            var opener = app.Services.GetServices<IHostedService>().OfType<Conveyor.Client.ClientStoreOpener>().Single();
             Assert.Equal("The switchable store cannot be opened: a Redis Cluster has database 0 only.", opener.StoppedBecause);
             Assert.Equal(1, proxy.Initializations);
             Assert.Equal(1, Environment.ExitCode);

@@ -91,4 +91,44 @@ public sealed class PostgresConveyorBuilderExtensionsTests
         await using var command = dataSource.CreateCommand($"SELECT count(*) FROM \"{schema.Name}\".jobs");
         Assert.Equal(1L, await command.ExecuteScalarAsync());
     }
+
+    /// <summary>
+    /// An application that only enqueues (no AddServer) on a new schema: its host opens the store at start, so the
+    /// migrations are applied and its enqueues are stored. Before, nothing opened it and every enqueue failed with the
+    /// schema missing until a worker process had started once on that schema.
+    /// </summary>
+    [PostgresFact]
+    public async Task UsePostgres_InAHostWithoutAServer_OpensTheStoreAtStart_SoItsEnqueuesOnANewSchemaAreStored()
+    {
+        await using var schema = new PostgresTestSchema();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Conveyor:Postgres:ConnectionString"] = PostgresTestSchema.ConnectionString,
+            ["Conveyor:Postgres:Schema"] = schema.Name,
+        });
+        builder.Services.AddConveyor().UsePostgres();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IJobClient>();
+
+        // The opener runs in the background (the start is not held up): an enqueue before it is done fails as in an outage.
+        EnqueueResult? enqueued = null;
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (enqueued is null)
+        {
+            try
+            {
+                enqueued = await client.EnqueueAsync("test:only-enqueued", "{}"u8.ToArray());
+            }
+            catch (JobStoreUnavailableException) when (DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {schema}.jobs"));
+        Assert.Equal(JobState.Pending, (await host.Services.GetRequiredService<IJobStore>().GetAsync(TenantId.Default, enqueued.JobId, CancellationToken.None))!.State);
+        await host.StopAsync();
+    }
 }

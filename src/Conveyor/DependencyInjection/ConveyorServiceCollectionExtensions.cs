@@ -73,6 +73,8 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         services.TryAddSingleton<IJobPayloadValidator>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         EventConveyorBuilderExtensions.AddEventPublisher(services);
+        // A process without a job server opens the store at start too (schema, migrations, listeners).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ClientStoreOpener>());
         return new ConveyorBuilder(services);
     }
 

@@ -63,6 +63,6 @@ public sealed class FireAndForgetOptionsTests
         Assert.Equal("analytics", options.Queue);
         Assert.Equal(FireAndForgetFullMode.Wait, options.FullMode);
         Assert.Equal(700, options.BufferCapacity);
-        Assert.Single(host.Services.GetServices<IHostedService>());
+        Assert.Single(host.Services.GetServices<IHostedService>().OfType<Conveyor.Client.FireAndForget.FireAndForgetPump>());
     }
 }

@@ -5,28 +5,24 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Conveyor.AspNetCore.Hosting;
+namespace Conveyor.Client;
 
 /// <summary>
-/// Opens the store at start in a process that serves the API without workers (<c>AddApi</c> without <c>AddServer</c>),
-/// as the job server does before its workers run. Without it, an API process started first on a new PostgreSQL
-/// database answered 503 (schema missing) until a worker process applied the migrations, and the store's listener
-/// never ran here. The start is not held up: the API is what reports a store that is down (readiness unready).
+/// Opens the store at start in a process without a job server (an application that only enqueues, an API without
+/// workers), as the job server does before its workers run. Without it, such a process started first on a new
+/// PostgreSQL database failed every enqueue (schema missing) until a worker process applied the migrations, and the
+/// store's listener never ran here. The start is not held up: the calls report a store that is down as they would.
 /// A store that waiting cannot heal (a wrong password, a setting the store refuses) stops the application, as it stops
-/// the job server's start: left running, the API answered every request 503 "try again shortly" for a fault no retry
-/// could fix.
+/// the job server's start: left running, every call failed for a fault no retry could fix.
 /// </summary>
-internal sealed partial class ApiStoreOpener(
-    IJobStore store, IServiceProviderIsService services, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ConveyorMetrics metrics, ILogger<ApiStoreOpener> logger) : BackgroundService
+internal sealed partial class ClientStoreOpener(
+    IJobStore store, IServiceProviderIsService services, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ConveyorMetrics metrics, ILogger<ClientStoreOpener> logger) : BackgroundService
 {
     /// <summary>Why the application was stopped: the store cannot be opened. Null when it was not.</summary>
     public string? StoppedBecause { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The API's 503s for an unavailable store are counted from 0, so that increase() sees the first one: created
-        // now, at the host's start, when /metrics (mapped before it) listens.
-        metrics.StoreUnavailableAtZero([StoreOperations.Api]);
         // The job server opens the store in its own start, with its own timeout and failure policy.
         if (services.IsService(typeof(JobServer)))
         {
@@ -45,7 +41,8 @@ internal sealed partial class ApiStoreOpener(
         }
     }
 
-    // The reason without its stack trace: the failure is a setting or the store's state, said in one line.
+    // The reason without its stack trace: the failure is a setting or the store's state, said in one line. The id is the
+    // one the API's opener had before every process without workers opened its store.
     [LoggerMessage(1007, LogLevel.Critical, "The {store} store cannot be opened: {reason} Stopping.")]
     private static partial void LogCannotBeOpened(ILogger logger, string store, string reason);
 }
