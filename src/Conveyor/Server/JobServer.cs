@@ -200,10 +200,31 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var started = _timeProvider.GetTimestamp();
         while (true)
         {
+            var opening = Task.CompletedTask;
             try
             {
-                await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                opening = _store.InitializeAsync(cancellationToken).AsTask();
+                if (_options.StartWithoutStore)
+                {
+                    await opening.ConfigureAwait(false);
+                }
+                else
+                {
+                    // One try may take longer than the whole timeout (a Redis client's connect and its backlog's own
+                    // timeouts, 15 s and more), so the timeout bounds the try too. The try left behind ends with the
+                    // store, which the host disposes when the start fails.
+                    var left = _options.StoreStartTimeout - _timeProvider.GetElapsedTime(started);
+                    await opening.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
+            }
+            catch (TimeoutException e) when (!cancellationToken.IsCancellationRequested && !opening.IsCompleted)
+            {
+                _ = opening.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw new JobStoreUnavailableException(
+                    $"The {_store.Name} store could not be opened within {_options.StoreStartTimeout.TotalSeconds:0.###} s (Conveyor:Server:StoreStartTimeout): " +
+                    "it did not answer. Set Conveyor:Server:StartWithoutStore=true to start anyway and keep retrying.", e);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not (ObjectDisposedException or JobStoreUnavailableException))
             {

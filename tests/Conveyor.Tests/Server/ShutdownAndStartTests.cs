@@ -147,6 +147,23 @@ public sealed class ShutdownAndStartTests
         await harness.DisposeAsync();
     }
 
+    /// <summary>
+    /// A store whose one try to open takes longer than the whole timeout (a Redis client with nothing listening: its
+    /// connect and backlog timeouts ran 15 s and more) still stops the start when the timeout ends, not when the try does.
+    /// </summary>
+    [Fact]
+    public async Task Start_WithAStoreWhoseOpenDoesNotAnswer_StopsWhenStoreStartTimeoutEnds()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        control.InitializationHangs = true;
+        var harness = await ServerHarness.StartAsync(o => o.StoreStartTimeout = TimeSpan.FromMilliseconds(300), store: store, start: false);
+
+        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(harness.StartHostAsync).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.StartsWith("The memory store could not be opened within 0.3 s (Conveyor:Server:StoreStartTimeout): it did not answer.", error.Message, StringComparison.Ordinal);
+        await harness.DisposeAsync();
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -19,6 +19,9 @@ public class UnreliableStore : DispatchProxy
     /// <summary>Failed reads of the server registry, such as the metrics' background reads of it.</summary>
     public int FailedServerListings;
 
+    /// <summary>When true, <see cref="IJobStore.InitializeAsync"/> answers only when its token is cancelled: a store client whose own connect timeouts run long.</summary>
+    public bool InitializationHangs { get; set; }
+
     /// <summary>Calls of <see cref="IJobStore.InitializeAsync"/> that reached the store (while it was available).</summary>
     public int Initializations;
 
@@ -51,6 +54,10 @@ public class UnreliableStore : DispatchProxy
         if (targetMethod!.Name == nameof(IJobStore.InitializeAsync))
         {
             Interlocked.Increment(ref Initializations);
+            if (InitializationHangs)
+            {
+                return new ValueTask(Task.Delay(Timeout.Infinite, (CancellationToken)args![0]!));
+            }
         }
 
         try
