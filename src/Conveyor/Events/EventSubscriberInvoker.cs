@@ -22,7 +22,7 @@ internal sealed class EventSubscriberInvoker<TEvent, TSubscriber>(string jobType
         {
             // Retrying cannot fix a payload that does not fit the event: fail the job at once and say why.
             throw new SkipRetryException(
-                $"The payload of job type '{JobType}' could not be deserialised into {typeof(TEvent).Name}: {e.Message}", e);
+                $"The payload of job type '{JobType}' could not be deserialised into {typeof(TEvent).Name}: {(e is JsonException json ? serializer.Explain<TEvent>(json) : e.Message)}", e);
         }
 
         var subscriber = context.Services.GetRequiredService<TSubscriber>();

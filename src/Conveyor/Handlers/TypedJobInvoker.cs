@@ -51,7 +51,7 @@ internal sealed class TypedJobInvoker<TPayload, THandler>(JobPayloadSerializer s
         {
             // Retrying cannot fix a payload that does not fit its type: fail the job at once and say why.
             throw new SkipRetryException(
-                $"The payload of job type '{JobType}' could not be deserialised into {typeof(TPayload).Name}: {e.Message}", e);
+                $"The payload of job type '{JobType}' could not be deserialised into {typeof(TPayload).Name}: {(e is JsonException json ? serializer.Explain<TPayload>(json) : e.Message)}", e);
         }
 
         return payload;

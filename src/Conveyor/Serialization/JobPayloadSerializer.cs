@@ -72,6 +72,13 @@ internal sealed class JobPayloadSerializer
         }
     }
 
+    /// <summary>
+    /// Why <paramref name="e"/>, thrown deserialising a payload into <typeparamref name="T"/>, was thrown, in the terms
+    /// the enqueue's check uses (<c>$.count: must be a whole number … (Typed declares it as int).</c>): for the error
+    /// of a job whose payload a worker could not read.
+    /// </summary>
+    internal string Explain<T>(JsonException e) => $"{e.Path ?? "$"}: {Describe(e, _options.GetTypeInfo(typeof(T)))}";
+
     // Payloads checked at enqueue refuse unknown properties (a misspelt name would otherwise be dropped in silence and
     // the handler would see a default); a type can opt out with [JsonUnmappedMemberHandling(Skip)].
     private JsonSerializerOptions StrictOptions => field ??= new JsonSerializerOptions(_options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };

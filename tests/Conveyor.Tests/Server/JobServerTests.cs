@@ -46,6 +46,8 @@ public sealed class JobServerTests
         var error = Assert.Single(job.Errors);
         Assert.Contains("'test:echo'", error.Message, StringComparison.Ordinal);
         Assert.Contains("EchoJob", error.Message, StringComparison.Ordinal);
+        // Named as the enqueue's check names it, not as the parser does ("could not be converted to EchoJob").
+        Assert.EndsWith("$.text: must be a string (EchoJob declares it as string).", error.Message, StringComparison.Ordinal);
         Assert.Equal(typeof(SkipRetryException).FullName, error.ExceptionType);
     }
 
