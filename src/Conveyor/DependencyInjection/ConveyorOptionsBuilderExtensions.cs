@@ -35,6 +35,11 @@ internal static partial class ConveyorOptionsBuilderExtensions
         {
             if (sp.GetService<IConfiguration>() is { } configuration)
             {
+                if (ShapeRefusals(configuration.GetSection(sectionPath), typeof(TOptions)).ToList() is { Count: > 0 } misshapen)
+                {
+                    throw new OptionsValidationException(builder.Name, typeof(TOptions), misshapen);
+                }
+
                 try
                 {
                     bind(configuration.GetSection(sectionPath), options);
@@ -76,6 +81,96 @@ internal static partial class ConveyorOptionsBuilderExtensions
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Where the configuration gives one value for what is a section of settings (<c>Conveyor:Server = fast</c>,
+    /// <c>Conveyor:Server:Queues = critical</c>), or a section for what is one value (<c>Queues:default:weight</c> where
+    /// a queue's weight is a number): the binder skips both without a word, and the defaults stay in force. Only
+    /// Conveyor's own option types, lists and dictionaries are looked into; keys the options do not have are the
+    /// binder's to refuse.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "A property trimmed away is only not checked: the binder's generated code keeps every bound one.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above.")]
+    private static IEnumerable<string> ShapeRefusals(IConfigurationSection section, Type type)
+    {
+        var kind = ShapeOf(type);
+        if (kind == Shape.Value)
+        {
+            if (section.Value is null && section.GetChildren().Any())
+            {
+                var keys = string.Join(", ", section.GetChildren().Select(static c => c.Key));
+                yield return $"{section.Path} is a section ({keys}); it accepts {SettingDescriptions.Accepts(type, null)}, one value.";
+            }
+
+            yield break;
+        }
+
+        if (kind == Shape.Unknown)
+        {
+            yield break;
+        }
+
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            yield return kind switch
+            {
+                Shape.Dictionary => $"{section.Path} is '{section.Value}'; it is a section of names and their values ({section.Path}:<name>), not one value.",
+                Shape.List => $"{section.Path} is '{section.Value}'; it is a list ({section.Path}:0, {section.Path}:1, …), not one value.",
+                _ => $"{section.Path} is '{section.Value}'; it is a section of settings ({section.Path}:<setting>), not one value.",
+            };
+            yield break;
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            var childType = kind switch
+            {
+                Shape.Dictionary => type.GetGenericArguments()[1],
+                Shape.List => type.IsArray ? type.GetElementType() : type.GetGenericArguments().FirstOrDefault(),
+                _ => type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType,
+            };
+            if (childType is not null)
+            {
+                foreach (var refusal in ShapeRefusals(child, childType))
+                {
+                    yield return refusal;
+                }
+            }
+        }
+    }
+
+    private enum Shape
+    {
+        Unknown,
+        Value,
+        Options,
+        Dictionary,
+        List,
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Interfaces trimmed away only leave a dictionary unchecked.")]
+    private static Shape ShapeOf(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)
+            || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(Guid) || type == typeof(Uri))
+        {
+            return Shape.Value;
+        }
+
+        if (type.IsGenericType && type.GetGenericArguments().Length == 2
+            && type.GetInterfaces().Append(type).Any(static i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>)))
+        {
+            return Shape.Dictionary;
+        }
+
+        if (type.IsArray || (type.IsGenericType && type.GetGenericArguments().Length == 1 && typeof(System.Collections.IEnumerable).IsAssignableFrom(type)))
+        {
+            return Shape.List;
+        }
+
+        return type.IsClass && type.Namespace is { } name && (name == "Conveyor" || name.StartsWith("Conveyor.", StringComparison.Ordinal)) ? Shape.Options : Shape.Unknown;
     }
 
     /// <summary>A value inside a list or dictionary, whose type the binder names: "System.Int32".</summary>
