@@ -16,6 +16,15 @@ public static class ConveyorApplicationBuilderExtensions
     public static IApplicationBuilder UseConveyorDotSegmentCheck(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app.Use(static (http, next) => DotSegments.InRequestTarget(http) ? ApiProblems.DotSegment().ExecuteAsync(http) : next(http));
+        return app.Use(static (http, next) =>
+        {
+            if (!DotSegments.InRequestTarget(http))
+            {
+                return next(http);
+            }
+
+            NoStoreEndpointFilter.Mark(http.Response);
+            return ApiProblems.DotSegment().ExecuteAsync(http);
+        });
     }
 }

@@ -8,12 +8,15 @@ namespace Conveyor.AspNetCore.Tests;
 /// </summary>
 public sealed class ProtocolErrorTests
 {
-    [Fact]
-    public async Task MalformedChunkedBody_Returns400Problem_Not500()
+    [Theory]
+    [InlineData("zz")]
+    [InlineData("80000000")] // over int.MaxValue: Kestrel fails it as a plain IOException, not a BadHttpRequestException
+    [InlineData("ffffffffffffffff")]
+    public async Task MalformedChunkedBody_Returns400Problem_Not500(string chunkSize)
     {
         await using var app = await TestApp.StartAsync(kestrel: true);
 
-        var response = await RawHttp.SendAsync(app.Address, "POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(app.Address, $"POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunkSize}\r\n{{}}\r\n0\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
@@ -47,6 +50,9 @@ public sealed class ProtocolErrorTests
 
         Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
         Assert.Contains("'.' or '..' segment", response, StringComparison.Ordinal);
+        // Refused before routing, it still carries the headers of every answer of the API.
+        Assert.Contains("Cache-Control: no-store", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-Content-Type-Options: nosniff", response, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -11,9 +11,14 @@ internal sealed class NoStoreEndpointFilter : IEndpointFilter
 {
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var headers = context.HttpContext.Response.Headers;
-        headers.CacheControl = "no-store";
-        headers.XContentTypeOptions = "nosniff";
+        Mark(context.HttpContext.Response);
         return next(context);
+    }
+
+    /// <summary>The headers, for an answer of the API's given before any endpoint (a path refused before routing).</summary>
+    public static void Mark(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.XContentTypeOptions = "nosniff";
     }
 }

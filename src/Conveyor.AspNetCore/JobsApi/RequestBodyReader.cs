@@ -139,6 +139,12 @@ internal static class RequestBodyReader
                 reader.AdvanceTo(buffer.Start, buffer.End);
             }
         }
+        catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel refuses most broken bodies as a BadHttpRequestException, but a chunk size over 2^31 as a plain
+            // IOException ("Bad chunk size data.", an OverflowException inside): the caller's fault all the same, a 400.
+            throw new BadHttpRequestException(e.Message, StatusCodes.Status400BadRequest, e);
+        }
         finally
         {
             wait?.ResumeAfterBody();
