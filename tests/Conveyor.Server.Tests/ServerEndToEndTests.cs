@@ -32,6 +32,11 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         using var server = WorkerProcess.Start(_directory, Settings());
         using var http = new HttpClient { BaseAddress = await server.ListeningAddressAsync(TimeSpan.FromSeconds(30)) };
 
+        // Rows out of the documented 1 to 1,000,000 are refused before the 202 (the payload's own rule), nothing stored.
+        using var refused = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "report:generate", "payload": {"rows": 0}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("payload.rows: must be between 1 and 1000000; it is 0.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         using var created = await SendAsync(http, HttpMethod.Post, "/jobs", KeyA, """{"type": "report:generate", "payload": {"rows": 250}}""");
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var jobId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;

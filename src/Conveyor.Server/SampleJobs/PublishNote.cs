@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Conveyor.Server.SampleJobs;
 
 /// <summary>
@@ -6,7 +8,16 @@ namespace Conveyor.Server.SampleJobs;
 /// then publishes. Payload <c>{"note_id": 42}</c>; <c>delay_ms</c> stands for a slow publishing system (0 by default);
 /// <c>review_seconds</c> shortens the wait (1 to 172,800), to watch a wait time out: the note is then not published.
 /// </summary>
-public sealed record PublishNote(long NoteId, int DelayMs = 0, int? ReviewSeconds = null) : IJobPayload
+public sealed record PublishNote(long NoteId, int DelayMs = 0, int? ReviewSeconds = null) : IJobPayload, IValidatableObject
 {
     public static string JobType => "note:publish";
+
+    /// <summary>Checked when the job is created over HTTP (a 400 before the 202), and by the handler.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ReviewSeconds is < 1 || ReviewSeconds > PublishNoteHandler.ReviewTime.TotalSeconds)
+        {
+            yield return new ValidationResult($"must be between 1 and {(int)PublishNoteHandler.ReviewTime.TotalSeconds}; it is {ReviewSeconds}.", [nameof(ReviewSeconds)]);
+        }
+    }
 }

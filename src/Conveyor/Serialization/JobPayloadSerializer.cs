@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -58,9 +60,12 @@ internal sealed class JobPayloadSerializer
         var typeInfo = (JsonTypeInfo<T>)StrictOptions.GetTypeInfo(typeof(T));
         try
         {
-            return JsonSerializer.Deserialize(json.Span, typeInfo) is null
-                ? new JobPayloadProblem("$", $"must be a JSON object for {typeof(T).Name}; it is null.")
-                : null;
+            return JsonSerializer.Deserialize(json.Span, typeInfo) switch
+            {
+                null => new JobPayloadProblem("$", $"must be a JSON object for {typeof(T).Name}; it is null."),
+                IValidatableObject validatable => Refusal(validatable, typeInfo),
+                _ => null,
+            };
         }
         catch (JsonException e)
         {
@@ -78,6 +83,23 @@ internal sealed class JobPayloadSerializer
     /// of a job whose payload a worker could not read.
     /// </summary>
     internal string Explain<T>(JsonException e) => $"{e.Path ?? "$"}: {Describe(e, _options.GetTypeInfo(typeof(T)))}";
+
+    /// <summary>
+    /// The first rule a payload record's own <see cref="IValidatableObject.Validate"/> finds broken (a range, a pair of
+    /// fields that go together), at the place of the first member it names (<c>$.rows</c>), or null.
+    /// </summary>
+    private static JobPayloadProblem? Refusal(IValidatableObject payload, JsonTypeInfo typeInfo)
+    {
+        var context = new ValidationContext(payload, typeInfo.Type.Name, serviceProvider: null, items: null);
+        if (payload.Validate(context).FirstOrDefault(static r => r != ValidationResult.Success) is not { } broken)
+        {
+            return null;
+        }
+
+        var member = broken.MemberNames.FirstOrDefault();
+        var property = member is null ? null : typeInfo.Properties.FirstOrDefault(p => (p.AttributeProvider as MemberInfo)?.Name == member)?.Name ?? member;
+        return new JobPayloadProblem(property is null ? "$" : "$." + property, broken.ErrorMessage ?? $"does not satisfy {typeInfo.Type.Name}'s rules.");
+    }
 
     // Payloads checked at enqueue refuse unknown properties (a misspelt name would otherwise be dropped in silence and
     // the handler would see a default); a type can opt out with [JsonUnmappedMemberHandling(Skip)].

@@ -41,6 +41,36 @@ public sealed partial class JobPayloadSerializerTests
 
     internal sealed record Shapes(int? Count, List<string>? Names, string[]? Codes, Dictionary<string, double>? Scores);
 
+    /// <summary>A payload record's own rules (IValidatableObject) are checked with its shape, named at the JSON name of the member they name.</summary>
+    [Theory]
+    [InlineData("""{"row_count": 5}""", null, null)]
+    [InlineData("""{"row_count": 0}""", "$.row_count", "must be between 1 and 100; it is 0.")]
+    [InlineData("""{"row_count": 5, "until": 3}""", "$", "until must not be before the first row.")]
+    public void Validate_APayloadWithRulesOfItsOwn_RefusesTheFirstBroken(string json, string? path, string? message)
+    {
+        var sut = new ServiceCollection().AddConveyor().UseInMemoryStore().Services.BuildServiceProvider().GetRequiredService<JobPayloadSerializer>();
+
+        var problem = sut.Validate<Ranged>(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(path is null ? null : new JobPayloadProblem(path, message!), problem);
+    }
+
+    internal sealed record Ranged(int RowCount, int? Until = null) : System.ComponentModel.DataAnnotations.IValidatableObject
+    {
+        public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+        {
+            if (RowCount is < 1 or > 100)
+            {
+                yield return new($"must be between 1 and 100; it is {RowCount}.", [nameof(RowCount)]);
+            }
+
+            if (Until < RowCount)
+            {
+                yield return new("until must not be before the first row.");
+            }
+        }
+    }
+
     [Fact]
     public void Serialize_ByDefault_WritesSnakeCaseNames()
     {
