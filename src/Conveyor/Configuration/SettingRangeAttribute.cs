@@ -41,13 +41,15 @@ internal sealed class SettingRangeAttribute : ValidationAttribute
     /// <summary>Null passes (as with RangeAttribute): an unset optional setting means its default.</summary>
     public override bool IsValid(object? value) => value is null || _contains(value);
 
-    /// <summary>The message, and the value that was given, so that a typo in a long setting is seen at once.</summary>
+    /// <summary>
+    /// The message, and the value that was given, so that a typo in a long setting is seen at once. No member names:
+    /// the options validation writes them before the message ("Concurrency: Conveyor:Server:Concurrency must be …"),
+    /// and the message names the setting already.
+    /// </summary>
     protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
         IsValid(value)
             ? ValidationResult.Success
-            : new ValidationResult(
-                $"{FormatErrorMessage(validationContext.DisplayName).TrimEnd('.')}; it is {string.Format(CultureInfo.InvariantCulture, "{0}", value)}.",
-                validationContext.MemberName is { } member ? [member] : null);
+            : new ValidationResult($"{FormatErrorMessage(validationContext.DisplayName).TrimEnd('.')}; it is {string.Format(CultureInfo.InvariantCulture, "{0}", value)}.");
 
     public override string FormatErrorMessage(string name) =>
         string.Format(CultureInfo.CurrentCulture, ErrorMessageString, name, Minimum, Maximum);

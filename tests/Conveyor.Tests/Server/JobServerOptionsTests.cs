@@ -42,6 +42,8 @@ public sealed class JobServerOptionsTests
         });
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        // The setting is named once, not after its member name as well ("Concurrency: Conveyor:Server:Concurrency …").
+        Assert.DoesNotMatch(@"(?<![\w:])[A-Z]\w*: " + System.Text.RegularExpressions.Regex.Escape(expected), error.Message);
     }
 
     [Fact]
