@@ -47,6 +47,8 @@ public static class ConveyorApiConveyorBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, PayloadLimitCheck>());
         services.AddProblemDetails();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Conveyor.AspNetCore.Hosting.ApiCountersAtZero>());
+        // An API whose store cannot be opened stops, rather than answer 503 for a fault no retry fixes.
+        services.TryAddSingleton<Conveyor.Client.StopWhenStoreCannotBeOpened>();
         // /healthz and /readyz run on ASP.NET Core's health checks; the application adds its own with AddHealthChecks().
         services.AddHealthChecks().AddConveyor();
         // Every OpenAPI document of the application (AddOpenApi) describes the Conveyor endpoints in full.

@@ -69,7 +69,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<Conveyor.Limits.ServedLimitsInProcess>();
         services.TryAddSingleton<IConveyorRateLimiters, ConveyorRateLimiters>();
         services.TryAddSingleton<IRetryPolicy, ExponentialBackoffRetryPolicy>();
-        services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>()));
+        services.TryAddSingleton(sp => new JobHandlerRegistry(sp.GetServices<JobInvoker>(), sp));
         services.TryAddSingleton<IRegisteredJobTypes>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         services.TryAddSingleton<IJobPayloadValidator>(sp => sp.GetRequiredService<JobHandlerRegistry>());
         EventConveyorBuilderExtensions.AddEventPublisher(services);

@@ -29,5 +29,5 @@ internal sealed class EventSubscriberInvoker<TEvent, TSubscriber>(string jobType
         return subscriber.HandleAsync(@event, context, context.CancellationToken);
     }
 
-    public override JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload) => serializer.Validate<TEvent>(payload);
+    public override JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload, IServiceProvider? services) => serializer.Validate<TEvent>(payload, services);
 }

@@ -6,6 +6,8 @@ namespace Conveyor;
 /// enqueue instead of failing the job later. The check is strict where the worker is lenient: a property the payload
 /// type does not have is a problem (<see cref="System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow"/>),
 /// unless the type says otherwise with <c>[JsonUnmappedMemberHandling(Skip)]</c> or has <c>[JsonExtensionData]</c>.
+/// A payload type that implements <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> has its own
+/// rules checked too (the first result it gives is the problem, with the application's services in its context).
 /// </summary>
 public interface IJobPayloadValidator
 {

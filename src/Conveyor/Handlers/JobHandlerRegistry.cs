@@ -6,9 +6,13 @@ namespace Conveyor.Handlers;
 internal sealed class JobHandlerRegistry : IRegisteredJobTypes, IJobPayloadValidator
 {
     private readonly FrozenDictionary<string, JobInvoker> _invokers;
+    private readonly IServiceProvider? _services;
 
-    public JobHandlerRegistry(IEnumerable<JobInvoker> invokers)
+    /// <param name="invokers">The handlers.</param>
+    /// <param name="services">The application's services, for payload records whose own rules need one (IValidatableObject).</param>
+    public JobHandlerRegistry(IEnumerable<JobInvoker> invokers, IServiceProvider? services = null)
     {
+        _services = services;
         var byType = new Dictionary<string, JobInvoker>(StringComparer.Ordinal);
         foreach (var invoker in invokers)
         {
@@ -30,5 +34,5 @@ internal sealed class JobHandlerRegistry : IRegisteredJobTypes, IJobPayloadValid
     public bool TryGet(string jobType, out JobInvoker invoker) => _invokers.TryGetValue(jobType, out invoker!);
 
     public JobPayloadProblem? Validate(string jobType, ReadOnlyMemory<byte> payload) =>
-        _invokers.TryGetValue(jobType, out var invoker) ? invoker.ValidatePayload(payload) : null;
+        _invokers.TryGetValue(jobType, out var invoker) ? invoker.ValidatePayload(payload, _services) : null;
 }

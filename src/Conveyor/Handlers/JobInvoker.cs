@@ -17,5 +17,5 @@ internal abstract class JobInvoker
         throw new InvalidOperationException($"Job type '{JobType}' has no idempotency key.");
 
     /// <summary>Where and why <paramref name="payload"/> would not deserialise into the handler's payload type; null when it would, or when the handler has none.</summary>
-    public virtual JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload) => null;
+    public virtual JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload, IServiceProvider? services) => null;
 }

@@ -57,5 +57,5 @@ internal sealed class TypedJobInvoker<TPayload, THandler>(JobPayloadSerializer s
         return payload;
     }
 
-    public override JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload) => serializer.Validate<TPayload>(payload);
+    public override JobPayloadProblem? ValidatePayload(ReadOnlyMemory<byte> payload, IServiceProvider? services) => serializer.Validate<TPayload>(payload, services);
 }

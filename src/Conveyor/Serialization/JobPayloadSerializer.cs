@@ -55,17 +55,13 @@ internal sealed class JobPayloadSerializer
     /// Where and why <paramref name="json"/> would not deserialise into <typeparamref name="T"/>, or null. Stricter than
     /// <see cref="Deserialize{T}"/>: a property <typeparamref name="T"/> does not have is refused, not dropped.
     /// </summary>
-    internal JobPayloadProblem? Validate<T>(ReadOnlyMemory<byte> json)
+    internal JobPayloadProblem? Validate<T>(ReadOnlyMemory<byte> json, IServiceProvider? services = null)
     {
         var typeInfo = (JsonTypeInfo<T>)StrictOptions.GetTypeInfo(typeof(T));
+        T? payload;
         try
         {
-            return JsonSerializer.Deserialize(json.Span, typeInfo) switch
-            {
-                null => new JobPayloadProblem("$", $"must be a JSON object for {typeof(T).Name}; it is null."),
-                IValidatableObject validatable => Refusal(validatable, typeInfo),
-                _ => null,
-            };
+            payload = JsonSerializer.Deserialize(json.Span, typeInfo);
         }
         catch (JsonException e)
         {
@@ -75,6 +71,14 @@ internal sealed class JobPayloadSerializer
         {
             return new JobPayloadProblem("$", $"does not fit {typeof(T).Name}: {e.Message}");
         }
+
+        // The record's own rules run outside the catch: what they throw is their defect, not the payload's.
+        return payload switch
+        {
+            null => new JobPayloadProblem("$", $"must be a JSON object for {typeof(T).Name}; it is null."),
+            IValidatableObject validatable => Refusal(validatable, typeInfo, services),
+            _ => null,
+        };
     }
 
     /// <summary>
@@ -88,9 +92,10 @@ internal sealed class JobPayloadSerializer
     /// The first rule a payload record's own <see cref="IValidatableObject.Validate"/> finds broken (a range, a pair of
     /// fields that go together), at the place of the first member it names (<c>$.rows</c>), or null.
     /// </summary>
-    private static JobPayloadProblem? Refusal(IValidatableObject payload, JsonTypeInfo typeInfo)
+    private static JobPayloadProblem? Refusal(IValidatableObject payload, JsonTypeInfo typeInfo, IServiceProvider? services)
     {
-        var context = new ValidationContext(payload, typeInfo.Type.Name, serviceProvider: null, items: null);
+        // The application's services, for rules that need one (validationContext.GetService): the root provider.
+        var context = new ValidationContext(payload, typeInfo.Type.Name, services, items: null);
         if (payload.Validate(context).FirstOrDefault(static r => r != ValidationResult.Success) is not { } broken)
         {
             return null;

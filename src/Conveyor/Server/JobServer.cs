@@ -200,31 +200,13 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var started = _timeProvider.GetTimestamp();
         while (true)
         {
-            var opening = Task.CompletedTask;
             try
             {
-                opening = _store.InitializeAsync(cancellationToken).AsTask();
-                if (_options.StartWithoutStore)
-                {
-                    await opening.ConfigureAwait(false);
-                }
-                else
-                {
-                    // One try may take longer than the whole timeout (a Redis client's connect and its backlog's own
-                    // timeouts, 15 s and more), so the timeout bounds the try too. The try left behind ends with the
-                    // store, which the host disposes when the start fails.
-                    var left = _options.StoreStartTimeout - _timeProvider.GetElapsedTime(started);
-                    await opening.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _timeProvider, cancellationToken).ConfigureAwait(false);
-                }
-
+                // One try is not cut short by the timeout: a migration may hold it for minutes, and servers starting
+                // together wait for it behind its lock. What bounds a try against a store that is away is the store
+                // client's own timeouts (Redis: connectTimeout and syncTimeout in its configuration string).
+                await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
                 return;
-            }
-            catch (TimeoutException e) when (!cancellationToken.IsCancellationRequested && !opening.IsCompleted)
-            {
-                _ = opening.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                throw new JobStoreUnavailableException(
-                    $"The {_store.Name} store could not be opened within {_options.StoreStartTimeout.TotalSeconds:0.###} s (Conveyor:Server:StoreStartTimeout): " +
-                    "it did not answer. Set Conveyor:Server:StartWithoutStore=true to start anyway and keep retrying.", e);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not (ObjectDisposedException or JobStoreUnavailableException))
             {
@@ -247,10 +229,13 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
                 }
 
                 var delay = backoff.Next();
-                if (_timeProvider.GetElapsedTime(started) + delay > _options.StoreStartTimeout)
+                var elapsed = _timeProvider.GetElapsedTime(started);
+                if (elapsed + delay > _options.StoreStartTimeout)
                 {
+                    // A try may outlast the timeout (above): the time it took is said when it did.
+                    var took = elapsed > _options.StoreStartTimeout ? $"; the tries took {elapsed.TotalSeconds:0.#} s" : "";
                     throw new JobStoreUnavailableException(
-                        $"The {_store.Name} store could not be opened within {_options.StoreStartTimeout.TotalSeconds:0.###} s (Conveyor:Server:StoreStartTimeout): {e.Message} " +
+                        $"The {_store.Name} store could not be opened within {_options.StoreStartTimeout.TotalSeconds:0.###} s (Conveyor:Server:StoreStartTimeout{took}): {e.Message} " +
                         "Set Conveyor:Server:StartWithoutStore=true to start anyway and keep retrying.", e);
                 }
 

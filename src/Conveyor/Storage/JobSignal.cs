@@ -143,11 +143,6 @@ public static class JobSignal
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
 
     /// <summary>
-    /// One JSON value in valid UTF-8, with no name twice in an object and no lone UTF-16 surrogate escape in a string: a
-    /// signal's payload, as the client and the Jobs API take it. The first signal of a name is the one a job keeps, so
-    /// one its handler could not read (a string that is not text, an object read two ways) must be refused here.
-    /// </summary>
-    /// <summary>
     /// For a payload <see cref="IsJsonPayload"/> refused: the path of a name given twice in one of its objects
     /// (<c>payload.by.x</c>), when that is why; null otherwise.
     /// </summary>
@@ -164,6 +159,11 @@ public static class JobSignal
         }
     }
 
+    /// <summary>
+    /// One JSON value in valid UTF-8, with no name twice in an object and no lone UTF-16 surrogate escape in a string: a
+    /// signal's payload, as the client and the Jobs API take it. The first signal of a name is the one a job keeps, so
+    /// one its handler could not read (a string that is not text, an object read two ways) must be refused here.
+    /// </summary>
     internal static bool IsJsonPayload(ReadOnlySpan<byte> payload, out string reason)
     {
         // The parser checks the JSON's shape, not the UTF-8 inside its strings, which a reader of the steps then fails on.

@@ -148,20 +148,23 @@ public sealed class ShutdownAndStartTests
     }
 
     /// <summary>
-    /// A store whose one try to open takes longer than the whole timeout (a Redis client with nothing listening: its
-    /// connect and backlog timeouts ran 15 s and more) still stops the start when the timeout ends, not when the try does.
+    /// A try to open the store that takes longer than the whole timeout but succeeds (a long migration, or servers
+    /// waiting for it behind its lock) starts the server: the timeout bounds the retries, not one try. Cutting the try
+    /// short at the timeout failed every start of a store whose migration outlasted it, so its schema could never be
+    /// brought up to date.
     /// </summary>
-    [Fact]
-    public async Task Start_WithAStoreWhoseOpenDoesNotAnswer_StopsWhenStoreStartTimeoutEnds()
+    [Theory]
+    [InlineData(300)]
+    [InlineData(0)]
+    public async Task Start_WithAStoreWhoseOpenOutlastsStoreStartTimeout_Starts(int timeoutMs)
     {
         var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
-        control.InitializationHangs = true;
-        var harness = await ServerHarness.StartAsync(o => o.StoreStartTimeout = TimeSpan.FromMilliseconds(300), store: store, start: false);
+        control.InitializationDelay = TimeSpan.FromMilliseconds(1000);
+        await using var harness = await ServerHarness.StartAsync(o => o.StoreStartTimeout = TimeSpan.FromMilliseconds(timeoutMs), store: store, start: false);
 
-        var error = await Assert.ThrowsAsync<JobStoreUnavailableException>(harness.StartHostAsync).WaitAsync(TimeSpan.FromSeconds(20));
+        await harness.StartHostAsync();
 
-        Assert.StartsWith("The memory store could not be opened within 0.3 s (Conveyor:Server:StoreStartTimeout): it did not answer.", error.Message, StringComparison.Ordinal);
-        await harness.DisposeAsync();
+        Assert.Equal(1, control.Initializations);
     }
 
     [Theory]

@@ -19,8 +19,8 @@ public class UnreliableStore : DispatchProxy
     /// <summary>Failed reads of the server registry, such as the metrics' background reads of it.</summary>
     public int FailedServerListings;
 
-    /// <summary>When true, <see cref="IJobStore.InitializeAsync"/> answers only when its token is cancelled: a store client whose own connect timeouts run long.</summary>
-    public bool InitializationHangs { get; set; }
+    /// <summary>How long <see cref="IJobStore.InitializeAsync"/> takes before it opens the store: a long migration, or one waited for behind its lock.</summary>
+    public TimeSpan InitializationDelay { get; set; }
 
     /// <summary>Calls of <see cref="IJobStore.InitializeAsync"/> that reached the store (while it was available).</summary>
     public int Initializations;
@@ -31,6 +31,12 @@ public class UnreliableStore : DispatchProxy
         var control = (UnreliableStore)(object)proxy;
         control._inner = inner;
         return (proxy, control);
+    }
+
+    private async ValueTask InitializeLaterAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(InitializationDelay, cancellationToken);
+        await _inner.InitializeAsync(cancellationToken);
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
@@ -54,9 +60,9 @@ public class UnreliableStore : DispatchProxy
         if (targetMethod!.Name == nameof(IJobStore.InitializeAsync))
         {
             Interlocked.Increment(ref Initializations);
-            if (InitializationHangs)
+            if (InitializationDelay > TimeSpan.Zero)
             {
-                return new ValueTask(Task.Delay(Timeout.Infinite, (CancellationToken)args![0]!));
+                return InitializeLaterAsync((CancellationToken)args![0]!);
             }
         }
 
