@@ -25,6 +25,13 @@ public sealed class PackageConsumerTests(LocalPackageFeed feed)
             using var zip = ZipFile.OpenRead(package);
             var entries = zip.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("README.md", entries);
+            using (var readme = new StreamReader(zip.GetEntry("README.md")!.Open()))
+            {
+                // Its own README (src/<id>/README.md), the page nuget.org shows for it, not the repository's.
+                var title = readme.ReadLine();
+                Assert.True(title?.StartsWith($"# {id} ", StringComparison.Ordinal), $"{id} carries the README titled '{title}', not its own");
+            }
+
             Assert.Contains("LICENSE", entries);
             if (id != "Conveyor.Cli")
             {
