@@ -97,16 +97,23 @@ public sealed class SignalWaitTests
                 return;
             }
 
-            // Delivered after the waits read the job's steps, before the park: kept, the job still running.
+            // Delivered after the waits read the job's steps, before the park: kept, the job still running (for 300 ms:
+            // its queue wait for the next attempt starts when it goes back, not at its enqueue).
+            await Task.Delay(300, CancellationToken.None);
             var answer = await store.SignalAsync(TenantId.Default, context.JobId, "approved", """{"By":"ada"}"""u8.ToArray(), CancellationToken.None);
             log.Enqueue(answer.ToString());
             await rejected;
         }));
+        using var queueWait = new MetricCollector<double>(harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), ConveyorMetrics.MeterName, "job_queue_wait_seconds");
         var job = await harness.Client.EnqueueAsync("test:decision", "{}"u8.ToArray());
 
         var done = await WaitForAsync(harness, job.JobId, j => j.State.IsFinished());
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempts));
         Assert.Equal(["start@1", nameof(JobSignalResult.Delivered), "start@1", "approved by ada"], log);
+        // Its handler ran (JobAcknowledgement.AttemptRan): the second attempt waited from the hand-back, not 300 ms more.
+        var waits = queueWait.GetMeasurementSnapshot();
+        Assert.Equal(2, waits.Count);
+        Assert.True(waits[1].Value < 0.3, $"the second attempt waited {waits[1].Value} s");
 
         // Its first attempt's line says why it went back to its queue: no shutdown (event 51) happened.
         var first = Assert.Single(logs.Entries, e => (string?)e.OwnFields.GetValueOrDefault("job_id") == job.JobId && e.OwnFields.ContainsKey("signal"));
