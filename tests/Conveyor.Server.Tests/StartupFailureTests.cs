@@ -103,7 +103,7 @@ public sealed class StartupFailureTests : IDisposable
 
         Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the server started anyway:\n" + server.Output);
 
-        AssertOneLineFailure(server, "store could not be opened within 1 s (Conveyor:Server:StoreStartTimeout)");
+        AssertOneLineFailure(server, "store could not be opened within 1 s (Conveyor:Server:StoreStartTimeout");
     }
 
     [Fact]
