@@ -200,9 +200,15 @@ public sealed class PromotionAlarmTests
         counts.AfterCall = null;
         Assert.Equal(JobState.Scheduled, job.State);
 
-        _time.Advance(TimeSpan.FromMilliseconds(20));
-        await Eventually.HoldsAsync(async () => (await store.GetAsync(TenantId.Default, job.JobId, CancellationToken.None))!.State == JobState.Pending,
-            because: "the job rang as it was stored, though its time had passed, 900 ms before the tick");
+        // Time moves in steps while the test waits: the promoter reads the clock, then sets its timer, and a single step
+        // taken between the two would leave that timer waiting for a time the test never reaches.
+        var nextTick = _time.GetUtcNow().AddMilliseconds(983);
+        await Eventually.HoldsAsync(async () =>
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+            return (await store.GetAsync(TenantId.Default, job.JobId, CancellationToken.None))!.State == JobState.Pending;
+        }, because: "the job rang as it was stored, though its time had passed");
+        Assert.True(_time.GetUtcNow() < nextTick.AddMilliseconds(-500), "promoted by its alarm, not by the next tick");
         await stop.CancelAsync();
         await running;
     }
