@@ -286,6 +286,23 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The file that stands where a directory of <paramref name="directory"/> must be, if one does: that directory can then
+    /// never be created, whereas a missing mount or a permission may yet be fixed while the server retries.
+    /// </summary>
+    private static string? FileInTheWayOf(string? directory)
+    {
+        for (var path = directory; !string.IsNullOrEmpty(path); path = System.IO.Path.GetDirectoryName(path))
+        {
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The writer connection, opened and the schema ensured on first use. Call under the write lock.</summary>
     private SqliteSession Writer()
     {
@@ -328,7 +345,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     /// <summary>
     /// Names the SQLite failure for the operator. What may pass (a lock, a full disk, a missing mount) becomes a
     /// <see cref="JobStoreUnavailableException"/> that the server backs off from and retries; a file that is corrupt or
-    /// not a database, or a path that is a directory, does not heal by waiting, so while the store opens it becomes an <see cref="InvalidDataException"/> that stops a start
+    /// not a database, a path that is a directory, or a directory path through a file, does not heal by waiting, so while the store opens it becomes an <see cref="InvalidDataException"/> that stops a start
     /// at once instead of after the whole store start timeout.
     /// </summary>
     private bool TryTranslate(Exception exception, [NotNullWhen(true)] out Exception? translated)
@@ -345,6 +362,13 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             translated = new InvalidDataException(
                 $"The SQLite path '{_databaseName}' is a directory; give the path of a file in it (Conveyor:Sqlite:Path). {exception.Message}", exception);
+            return true;
+        }
+
+        if (!_initialized && exception is IOException && FileInTheWayOf(_directoryToCreate) is { } file)
+        {
+            translated = new InvalidDataException(
+                $"The SQLite path '{_databaseName}' cannot have its directory: '{file}' is a file (Conveyor:Sqlite:Path). {exception.Message}", exception);
             return true;
         }
 

@@ -154,6 +154,19 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InitializeAsync_DirectoryPathThroughAFile_ThrowsForGood_NamingTheFile()
+    {
+        await File.WriteAllTextAsync(_database.Path, "not a directory", Ct);
+        var path = Path.Combine(_database.Path, "data", "conveyor.db");
+        await using var sut = new SqliteJobStore(new SqliteStoreOptions { Path = path }, _time);
+
+        // Not JobStoreUnavailableException: waiting does not turn the file into a directory, so the server does not retry.
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await sut.InitializeAsync(Ct));
+
+        Assert.StartsWith($"The SQLite path '{path}' cannot have its directory: '{_database.Path}' is a file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_FileUnderAReadOnlyLocation_ThrowsUnavailableNamingTheFile()
     {
         // /proc refuses new files even to root, unlike a chmod-ed directory.
