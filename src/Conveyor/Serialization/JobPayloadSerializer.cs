@@ -130,7 +130,10 @@ internal sealed class JobPayloadSerializer
             return $"must be {Expected(typeInfo.Type)} for {typeName}.";
         }
 
-        if (property is not null && typeInfo.Properties.FirstOrDefault(p => p.Name == property) is { } declared)
+        // Only System.Text.Json's own "could not be converted": a converter of the application's that refuses a value
+        // says why in its own words, which are kept.
+        if (property is not null && e.Message.Contains("could not be converted", StringComparison.Ordinal)
+            && typeInfo.Properties.FirstOrDefault(p => p.Name == property) is { } declared)
         {
             return $"must be {Expected(declared.PropertyType)} ({typeName} declares it as {Declared(declared.PropertyType)}).";
         }

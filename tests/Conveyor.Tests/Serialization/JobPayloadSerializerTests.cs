@@ -41,6 +41,29 @@ public sealed partial class JobPayloadSerializerTests
 
     internal sealed record Shapes(int? Count, List<string>? Names, string[]? Codes, Dictionary<string, double>? Scores);
 
+    [Fact]
+    public void Validate_AConvertersOwnRefusal_KeepsItsWords()
+    {
+        var sut = new ServiceCollection().AddConveyor().UseInMemoryStore().Services.BuildServiceProvider().GetRequiredService<JobPayloadSerializer>();
+
+        var problem = sut.Validate<Measured>("""{"temperature": "21K"}"""u8.ToArray());
+
+        Assert.Equal(new JobPayloadProblem("$.temperature", "a temperature ends in C or F."), problem);
+    }
+
+    internal sealed record Measured([property: JsonConverter(typeof(TemperatureConverter))] double Temperature);
+
+    private sealed class TemperatureConverter : JsonConverter<double>
+    {
+        public override double Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+            reader.GetString() is { } text && (text.EndsWith('C') || text.EndsWith('F'))
+                ? double.Parse(text[..^1], System.Globalization.CultureInfo.InvariantCulture)
+                : throw new System.Text.Json.JsonException("a temperature ends in C or F.");
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, double value, System.Text.Json.JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToString(System.Globalization.CultureInfo.InvariantCulture) + "C");
+    }
+
     /// <summary>A payload record's own rules (IValidatableObject) are checked with its shape, named at the JSON name of the member they name.</summary>
     [Theory]
     [InlineData("""{"row_count": 5}""", null, null)]
