@@ -30,8 +30,7 @@ internal static class JsonDuplicateNames
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in value.EnumerateObject())
             {
-                var name = Shorten(property.Name);
-                var field = root.Length == 0 ? name : $"{root}.{name}";
+                var field = Child(root, Shorten(property.Name));
                 if (!seen.Add(property.Name))
                 {
                     return field;
@@ -46,6 +45,15 @@ internal static class JsonDuplicateNames
 
         return null;
     }
+
+    /// <summary>
+    /// The path of a member: dotted where the name reads unambiguously so, in brackets where a dot would mislead (an empty
+    /// name made <c>payload.</c>, and <c>a.b</c> read as a member of <c>a</c>).
+    /// </summary>
+    private static string Child(string root, string name) =>
+        name.Length > 0 && name.AsSpan().IndexOfAny(".[]\"\\") < 0
+            ? (root.Length == 0 ? name : $"{root}.{name}")
+            : $"{root}[\"{name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"]";
 
     /// <summary>A name or value cut to 80 characters for a message.</summary>
     public static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
