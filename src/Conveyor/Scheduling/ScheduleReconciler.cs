@@ -31,6 +31,7 @@ internal static class ScheduleReconciler
 
         var known = jobTypes.JobTypes.ToHashSet(StringComparer.Ordinal);
         var payloads = services.GetService<IJobPayloadValidator>();
+        var maxPayloadBytes = services.GetService<IOptions<ConveyorOptions>>()?.Value.MaxPayloadBytes ?? int.MaxValue;
         var records = new List<ScheduleRecord>(definitions.Count);
         var seen = new HashSet<(string, string)>();
         try
@@ -51,6 +52,12 @@ internal static class ScheduleReconciler
                 }
 
                 // As the Jobs API checks a schedule it creates: a payload that cannot fit would fail every job it makes.
+                if (record.Payload.Length > maxPayloadBytes)
+                {
+                    throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),
+                        $"is {record.Payload.Length} bytes; the limit (Conveyor:MaxPayloadBytes) is {maxPayloadBytes}.");
+                }
+
                 if (payloads?.Validate(record.JobType, record.Payload) is { } problem)
                 {
                     throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),

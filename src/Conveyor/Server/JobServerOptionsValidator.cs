@@ -28,6 +28,14 @@ internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOpti
             failures.Add($"Conveyor:Server:LeaseDuration ({options.LeaseDuration}) must be at least Conveyor:Server:RecoverInterval ({options.RecoverInterval}).");
         }
 
+        if (options.ScheduleMisfireThreshold <= options.SchedulePollInterval)
+        {
+            // A schedule another process creates, resumes or retimes is first read at the next poll: its ticks until then
+            // would be older than the threshold, and counted as missed while every server was running.
+            failures.Add($"Conveyor:Server:ScheduleMisfireThreshold ({options.ScheduleMisfireThreshold}) must be longer than Conveyor:Server:SchedulePollInterval ({options.SchedulePollInterval}): " +
+                "a schedule changed elsewhere is first read at the next poll, and its ticks until then would count as missed.");
+        }
+
         if (options.UnknownJobTypeMaxDelay < options.UnknownJobTypeDelay)
         {
             failures.Add($"Conveyor:Server:UnknownJobTypeMaxDelay ({options.UnknownJobTypeMaxDelay}) must be at least Conveyor:Server:UnknownJobTypeDelay ({options.UnknownJobTypeDelay}).");

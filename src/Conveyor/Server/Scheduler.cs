@@ -152,7 +152,7 @@ internal sealed class Scheduler(
     {
         if (ready.Count == 1)
         {
-            return [await FireAsync(ready[0], now, cancellationToken).ConfigureAwait(false)];
+            return [await FireAloneAsync(ready[0], now, cancellationToken).ConfigureAwait(false)];
         }
 
         using var throttle = new SemaphoreSlim(FireConcurrency);
@@ -161,7 +161,7 @@ internal sealed class Scheduler(
             await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await FireAsync(schedule, now, cancellationToken).ConfigureAwait(false);
+                return await FireAloneAsync(schedule, now, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -169,6 +169,25 @@ internal sealed class Scheduler(
             }
         }).ToList();
         return await Task.WhenAll(fires).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="FireAsync"/>, whose failure of its own stays its own: the other schedules of the pass fire, and their next
+    /// ticks are kept. A store away fails the pass, as every schedule needs it.
+    /// </summary>
+    private async Task<DateTimeOffset?> FireAloneAsync(ScheduleRecord schedule, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FireAsync(schedule, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or JobStoreUnavailableException))
+        {
+            Log.ComponentFailed(_logger, e, $"Scheduler, schedule {schedule.Name} of tenant {schedule.Tenant}");
+
+            // Its next tick is unknown: the schedule is read again at the next poll, not at once.
+            return null;
+        }
     }
 
     /// <summary>Handles the schedule's ticks due by <paramref name="now"/> and returns its next tick.</summary>
@@ -237,10 +256,7 @@ internal sealed class Scheduler(
         if (schedule.Overlap == OverlapPolicy.SkipWhileUnfinished && run.Count > 0)
         {
             // One run at a time: the latest tick only, and not while the previous tick's job is unfinished.
-            var previous = schedule.LastJobId is { } lastJobId
-                ? await store.GetAsync(schedule.Tenant, lastJobId, cancellationToken).ConfigureAwait(false)
-                : null;
-            unfinished = previous is { State: JobState.Scheduled or JobState.Pending or JobState.Active or JobState.Retrying } ? previous : null;
+            unfinished = await UnfinishedRunAsync(schedule, run[^1], cancellationToken).ConfigureAwait(false);
             skipped = unfinished is not null ? run.Count : run.Count - 1;
         }
 
@@ -251,14 +267,26 @@ internal sealed class Scheduler(
         foreach (var at in run)
         {
             jobId = ScheduleTickId.For(schedule.Tenant, schedule.Name, at);
-            var result = await client.EnqueueAsync(schedule.JobType, schedule.Payload, new JobOptions
+            EnqueueResult result;
+            try
             {
-                JobId = jobId,
-                Tenant = schedule.Tenant,
-                Queue = schedule.Queue,
-                MaxRetry = schedule.MaxRetry,
-                Timeout = schedule.Timeout,
-            }, cancellationToken).ConfigureAwait(false);
+                result = await client.EnqueueAsync(schedule.JobType, schedule.Payload, new JobOptions
+                {
+                    JobId = jobId,
+                    Tenant = schedule.Tenant,
+                    Queue = schedule.Queue,
+                    MaxRetry = schedule.MaxRetry,
+                    Timeout = schedule.Timeout,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                // Its job is refused as it stands (a payload over a Conveyor:MaxPayloadBytes lowered since the schedule was
+                // written): stopped as above, rather than refused at every pass.
+                Log.ScheduleBroken(_logger, schedule.Tenant, schedule.Name, e.Message);
+                await RecordAsync(schedule, null, now, null, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
 
             // A duplicate id is another scheduler that handled the same tick first: the tick has its one job.
             if (result.Outcome == EnqueueOutcome.Enqueued)
@@ -291,6 +319,34 @@ internal sealed class Scheduler(
         }
 
         return tick;
+    }
+
+    /// <summary>
+    /// A job of an earlier tick of <paramref name="schedule"/> still to finish, or null. Besides the last job recorded, the
+    /// jobs a scheduler may have made without recording them: its compare-and-set lost to one that skipped the same tick
+    /// (which, seeing the previous run unfinished a moment earlier, moved the schedule on without a job: the tick of
+    /// <see cref="ScheduleRecord.LastFireAt"/>), or its process died between the enqueue and the compare-and-set (the
+    /// schedule's next tick, still due, before <paramref name="latest"/>).
+    /// </summary>
+    private async Task<JobInfo?> UnfinishedRunAsync(ScheduleRecord schedule, DateTimeOffset latest, CancellationToken cancellationToken)
+    {
+        string?[] candidates =
+        [
+            schedule.LastJobId,
+            schedule.LastFireAt is { } lastFire ? ScheduleTickId.For(schedule.Tenant, schedule.Name, lastFire) : null,
+            schedule.NextFireAt is { } first && first < latest ? ScheduleTickId.For(schedule.Tenant, schedule.Name, first) : null,
+        ];
+
+        foreach (var id in candidates.Where(static id => id is not null).Distinct())
+        {
+            if (await store.GetAsync(schedule.Tenant, id!, cancellationToken).ConfigureAwait(false) is
+                { State: JobState.Scheduled or JobState.Pending or JobState.Active or JobState.Retrying } job)
+            {
+                return job;
+            }
+        }
+
+        return null;
     }
 
     private async Task<bool> RecordAsync(ScheduleRecord schedule, DateTimeOffset? next, DateTimeOffset lastFire, string? jobId, CancellationToken cancellationToken) =>

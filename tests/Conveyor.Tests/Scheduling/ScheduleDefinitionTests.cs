@@ -86,6 +86,23 @@ public sealed class ScheduleDefinitionTests
         Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
     }
 
+    /// <summary>Review: such a schedule passed the start and then failed at every tick (the client refuses its job).</summary>
+    [Fact]
+    public async Task APayloadOverMaxPayloadBytes_StopsTheStart_NamingTheLimit()
+    {
+        var store = new InMemoryJobStore();
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            start: false,
+            configureConveyor: c => c.AddSchedule("big", "0 3 * * *", new EchoJob(new string('x', 500))),
+            configureServices: s => s.Configure<ConveyorOptions>(o => o.MaxPayloadBytes = 100));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(harness.StartHostAsync);
+
+        Assert.Matches(@"Schedule 'big': Payload: is \d+ bytes; the limit \(Conveyor:MaxPayloadBytes\) is 100\.", error.Message);
+        Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
+    }
+
     [Fact]
     public async Task DuplicateName_AcrossCodeAndConfiguration_StopsTheStart()
     {

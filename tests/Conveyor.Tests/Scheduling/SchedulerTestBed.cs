@@ -32,6 +32,8 @@ internal sealed class SchedulerTestBed : IDisposable
 
     public Action<JobServerOptions>? Configure { get; }
 
+    public IServiceProvider Services => _services;
+
     public IJobStore Store => _services.GetRequiredService<IJobStore>();
 
     public IScheduleClient Schedules => _services.GetRequiredService<IScheduleClient>();

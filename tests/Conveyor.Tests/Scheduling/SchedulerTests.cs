@@ -1,6 +1,7 @@
 using Conveyor.Scheduling;
 using Conveyor.Server;
 using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Scheduling;
 
@@ -231,6 +232,77 @@ public sealed class SchedulerTests
         await bed.RunUntilAsync(Start.AddMinutes(4), TimeSpan.FromMinutes(1));
         Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(4)], await bed.TicksAsync());
     }
+
+    /// <summary>
+    /// Review: two schedulers read the same tick while the previous run ends between their checks. One skips it and moves
+    /// the schedule on with no job; the other enqueues it and loses the compare-and-set, so the schedule does not name the
+    /// run. The next tick still waits for that run.
+    /// </summary>
+    [Fact]
+    public async Task Overlap_SkipWhileUnfinished_TwoSchedulers_TheRunOfTheOneThatLostTheRaceIsWaitedFor()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        await bed.RunUntilAsync(Start.AddMinutes(1), TimeSpan.FromMinutes(1));
+        var first = await LeaseOneAsync(bed);
+
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        var read = (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!;
+        await bed.NewScheduler().FireAsync(read, bed.Time.GetUtcNow(), CancellationToken.None);
+        await bed.Store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = first.Id, LeaseToken = first.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+        await bed.NewScheduler().FireAsync(read, bed.Time.GetUtcNow(), CancellationToken.None);
+        var second = await LeaseOneAsync(bed);
+        Assert.Equal(Start.AddMinutes(2), ScheduleTickId.ScheduledAt(second.Id));
+        Assert.Equal(first.Id, (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!.LastJobId);
+
+        await bed.RunUntilAsync(Start.AddMinutes(3), TimeSpan.FromMinutes(1));
+
+        Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(2)], await bed.TicksAsync());
+    }
+
+    /// <summary>Review: a scheduler enqueued a tick and its process died before it recorded it; the next tick waits for that run.</summary>
+    [Fact]
+    public async Task Overlap_SkipWhileUnfinished_TheRunOfASchedulerThatDiedBeforeRecordingIt_IsWaitedFor()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("report", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+        var client = bed.Services.GetRequiredService<IJobClient>();
+        await client.EnqueueAsync("test:echo", """{"text":"tick"}"""u8.ToArray(), new JobOptions { JobId = ScheduleTickId.For(TenantId.Default, "report", Start.AddMinutes(1)) });
+        await LeaseOneAsync(bed);
+
+        bed.Time.Advance(TimeSpan.FromMinutes(2));
+        await bed.Scheduler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal([Start.AddMinutes(1)], await bed.TicksAsync());
+        Assert.Equal(Start.AddMinutes(3), (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!.NextFireAt);
+    }
+
+    /// <summary>
+    /// Review: a schedule whose job the client refuses (a payload over a Conveyor:MaxPayloadBytes lowered since it was
+    /// written) failed every pass: it never moved on, and the schedules beside it lost their next known ticks.
+    /// </summary>
+    [Fact]
+    public async Task AScheduleWhoseJobIsRefused_IsStopped_AndTheOthersFire()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("good", "* * * * *");
+        var big = ScheduleValidator.ToRecord(
+            new ScheduleDefinition { Name = "big", Cron = "* * * * *", JobType = "test:echo", Payload = $$"""{"text":"{{new string('x', 2 * 1024 * 1024)}}"}""" },
+            ScheduleOrigin.Code, Start);
+        Assert.True(await bed.Store.TryCreateScheduleAsync(big, CancellationToken.None));
+
+        await bed.RunUntilAsync(Start.AddMinutes(2), TimeSpan.FromMinutes(1));
+
+        Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(2)], await bed.TicksAsync());
+        Assert.Null((await bed.Store.GetScheduleAsync(TenantId.Default, "big", CancellationToken.None))!.NextFireAt);
+    }
+
+    private static async Task<LeasedJob> LeaseOneAsync(SchedulerTestBed bed) =>
+        Assert.Single(await bed.Store.DequeueAsync(new DequeueRequest
+        {
+            Queues = [new QueueQuota(QueueName.Default, 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(30),
+        }, CancellationToken.None));
 
     [Fact]
     public async Task Overlap_Allow_RunsEveryTick()

@@ -32,6 +32,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Retention:Queues:emails:MaxFailed", "-5", "Conveyor:Retention:Queues:emails:MaxFailed must be a count of finished jobs from 0 to 100000")]
     [InlineData("Conveyor:Retention:Queues:bad name:MaxSucceeded", "5", "Conveyor:Retention:Queues: 'bad name' is not a queue name")]
     [InlineData("Conveyor:Server:UnknownJobTypeMaxDelay", "00:00:10", "Conveyor:Server:UnknownJobTypeMaxDelay (00:00:10) must be at least Conveyor:Server:UnknownJobTypeDelay (00:00:30)")]
+    [InlineData("Conveyor:Server:SchedulePollInterval", "00:02:00", "Conveyor:Server:ScheduleMisfireThreshold (00:01:00) must be longer than Conveyor:Server:SchedulePollInterval (00:02:00)")]
     [InlineData("Conveyor:Limits:Concurrency:imports:Max", "0", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {

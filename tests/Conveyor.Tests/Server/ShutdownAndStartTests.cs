@@ -89,8 +89,9 @@ public sealed class ShutdownAndStartTests
     {
         var harness = await ServerHarness.StartAsync(o =>
         {
+            // A lease long enough that a loaded machine renews it in time: one lost would count the attempt lease_lost.
             o.ShutdownTimeout = TimeSpan.FromMilliseconds(100);
-            o.LeaseDuration = TimeSpan.FromMilliseconds(600);
+            o.LeaseDuration = TimeSpan.FromSeconds(5);
         });
         var meterFactory = harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var processed = new MetricCollector<long>(meterFactory, ConveyorMetrics.MeterName, "job_processed_total");
