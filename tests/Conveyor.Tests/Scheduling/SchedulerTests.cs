@@ -223,11 +223,7 @@ public sealed class SchedulerTests
         Assert.Equal([Start.AddMinutes(1)], await bed.TicksAsync());
         Assert.Equal(2, bed.Misfired("report", "overlap"));
 
-        var leased = Assert.Single(await bed.Store.DequeueAsync(new DequeueRequest
-        {
-            Queues = [new QueueQuota(QueueName.Default, 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(5),
-        }, CancellationToken.None));
-        await bed.Store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = leased.Id, LeaseToken = leased.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+        await SucceedAsync(bed, await LeaseOneAsync(bed));
 
         await bed.RunUntilAsync(Start.AddMinutes(4), TimeSpan.FromMinutes(1));
         Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(4)], await bed.TicksAsync());
@@ -249,7 +245,7 @@ public sealed class SchedulerTests
         bed.Time.Advance(TimeSpan.FromMinutes(1));
         var read = (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!;
         await bed.NewScheduler().FireAsync(read, bed.Time.GetUtcNow(), CancellationToken.None);
-        await bed.Store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = first.Id, LeaseToken = first.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
+        await SucceedAsync(bed, first);
         await bed.NewScheduler().FireAsync(read, bed.Time.GetUtcNow(), CancellationToken.None);
         var second = await LeaseOneAsync(bed);
         Assert.Equal(Start.AddMinutes(2), ScheduleTickId.ScheduledAt(second.Id));
@@ -303,6 +299,9 @@ public sealed class SchedulerTests
         {
             Queues = [new QueueQuota(QueueName.Default, 1)], Limit = 1, ServerId = "s", LeaseDuration = TimeSpan.FromMinutes(30),
         }, CancellationToken.None));
+
+    private static async Task SucceedAsync(SchedulerTestBed bed, LeasedJob job) =>
+        await bed.Store.AcknowledgeManyAsync([new JobAcknowledgement { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded }], CancellationToken.None);
 
     [Fact]
     public async Task Overlap_Allow_RunsEveryTick()
