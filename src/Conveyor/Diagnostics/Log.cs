@@ -186,6 +186,18 @@ internal static partial class Log
         }
     }
 
+    [LoggerMessage(128, LogLevel.Error, "Schedule {schedule} of tenant {tenant} failed to fire; it is read again at the scheduler's next poll")]
+    private static partial void ScheduleFireFailedLine(ILogger logger, Exception exception, string tenant, string schedule);
+
+    /// <summary>A schedule whose fire failed for a reason of its own (not the store away): the other schedules go on.</summary>
+    public static void ScheduleFireFailed(ILogger logger, Exception exception, string tenant, string schedule)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            ScheduleFireFailedLine(logger, exception, LogText.Escape(tenant), LogText.Escape(schedule));
+        }
+    }
+
     [LoggerMessage(80, LogLevel.Information, "Limits in force from the store: {concurrency} concurrency and {rate} rate limits ({names})")]
     public static partial void LimitsChanged(ILogger logger, int concurrency, int rate, string names);
 

@@ -1,9 +1,10 @@
 using Conveyor.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Scheduling;
 
 /// <summary>The run-time schedule operations on the store; see <see cref="IScheduleClient"/>.</summary>
-internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvider timeProvider) : IScheduleClient
+internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<ConveyorOptions> options, TimeProvider timeProvider) : IScheduleClient
 {
     public async Task<IReadOnlyList<ScheduleRecord>> ListAsync(string? tenant, CancellationToken cancellationToken = default) =>
         await store.ListSchedulesAsync(tenant, cancellationToken).ConfigureAwait(false);
@@ -13,7 +14,7 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
 
     public async Task<ScheduleRecord?> CreateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
     {
-        var record = ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, timeProvider.GetUtcNow());
+        var record = Checked(ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, timeProvider.GetUtcNow()));
         return await store.TryCreateScheduleAsync(record, cancellationToken).ConfigureAwait(false)
             ? await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false)
             : null;
@@ -22,7 +23,7 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
     public async Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
     {
         var now = timeProvider.GetUtcNow();
-        var record = ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, now);
+        var record = Checked(ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, now));
         var existing = await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false);
         if (existing is null)
         {
@@ -39,6 +40,9 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, TimeProvi
         };
         return await ReplaceAsync(replacement, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A payload the client would refuse at every tick is refused now, as the Jobs API and the start refuse it.</summary>
+    private ScheduleRecord Checked(ScheduleRecord record) => ScheduleValidator.EnsurePayloadFits(record, options.Value.MaxPayloadBytes);
 
     public async Task<bool> DeleteAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
         await store.DeleteScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);

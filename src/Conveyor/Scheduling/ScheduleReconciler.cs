@@ -52,12 +52,7 @@ internal static class ScheduleReconciler
                 }
 
                 // As the Jobs API checks a schedule it creates: a payload that cannot fit would fail every job it makes.
-                if (record.Payload.Length > maxPayloadBytes)
-                {
-                    throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),
-                        $"is {record.Payload.Length} bytes; the limit (Conveyor:MaxPayloadBytes) is {maxPayloadBytes}.");
-                }
-
+                ScheduleValidator.EnsurePayloadFits(record, maxPayloadBytes);
                 if (payloads?.Validate(record.JobType, record.Payload) is { } problem)
                 {
                     throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),
@@ -95,7 +90,9 @@ internal static class ScheduleReconciler
                 continue;
             }
 
-            if (current.Origin == ScheduleOrigin.Code && ScheduleValidator.SameDefinition(current, record))
+            // Unchanged, unless a scheduler stopped it (no next tick, not paused): a job refused by one server's settings
+            // (a lower Conveyor:MaxPayloadBytes) stops it in the store for every server, and this start's checks passed.
+            if (current.Origin == ScheduleOrigin.Code && ScheduleValidator.SameDefinition(current, record) && (current.Paused || current.NextFireAt is not null))
             {
                 continue;
             }

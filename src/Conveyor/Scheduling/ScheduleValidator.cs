@@ -10,6 +10,15 @@ internal static class ScheduleValidator
     /// <summary>Longest schedule name.</summary>
     public const int MaxNameLength = 100;
 
+    /// <summary>
+    /// <paramref name="record"/>, unless its payload is over <paramref name="maxPayloadBytes"/>: the client would refuse its
+    /// job at every tick (the Jobs API checks the same when it creates one).
+    /// </summary>
+    public static ScheduleRecord EnsurePayloadFits(ScheduleRecord record, int maxPayloadBytes) => record.Payload.Length <= maxPayloadBytes
+        ? record
+        : throw new ScheduleDefinitionException(record.Name, nameof(ScheduleDefinition.Payload),
+            $"is {record.Payload.Length} bytes; the limit (Conveyor:MaxPayloadBytes) is {maxPayloadBytes}.");
+
     /// <summary>The record of a valid definition, with its next tick after <paramref name="now"/> (none while paused).</summary>
     public static ScheduleRecord ToRecord(ScheduleDefinition definition, ScheduleOrigin origin, DateTimeOffset now)
     {

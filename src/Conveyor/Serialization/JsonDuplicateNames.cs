@@ -30,7 +30,7 @@ internal static class JsonDuplicateNames
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in value.EnumerateObject())
             {
-                var field = Child(root, Shorten(property.Name));
+                var field = Child(root, property.Name);
                 if (!seen.Add(property.Name))
                 {
                     return field;
@@ -47,13 +47,17 @@ internal static class JsonDuplicateNames
     }
 
     /// <summary>
-    /// The path of a member: dotted where the name reads unambiguously so, in brackets where a dot would mislead (an empty
-    /// name made <c>payload.</c>, and <c>a.b</c> read as a member of <c>a</c>).
+    /// The path of a member as System.Text.Json writes the paths of its own errors (which the same refusals carry): dotted,
+    /// or in brackets where a dot would mislead (an empty name made <c>payload.</c>, and <c>a.b</c> read as a member of
+    /// <c>a</c>): <c>payload['a.b']</c>.
     /// </summary>
-    private static string Child(string root, string name) =>
-        name.Length > 0 && name.AsSpan().IndexOfAny(".[]\"\\") < 0
-            ? (root.Length == 0 ? name : $"{root}.{name}")
-            : $"{root}[\"{name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"]";
+    private static string Child(string root, string name)
+    {
+        var shown = Shorten(name);
+        return name.Length > 0 && !name.Any(static c => c is '.' or '\'' or '"' or '[' or ']' or '(' or ')' or '/' or '\\' || char.IsWhiteSpace(c) || char.IsControl(c))
+            ? (root.Length == 0 ? shown : $"{root}.{shown}")
+            : $"{root}['{shown}']";
+    }
 
     /// <summary>A name or value cut to 80 characters for a message.</summary>
     public static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");

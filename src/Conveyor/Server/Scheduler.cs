@@ -29,7 +29,7 @@ internal sealed class Scheduler(
 {
     private readonly ILogger _logger = logger;
 
-    private const int BatchSize = 500;
+    internal const int BatchSize = 500;
 
     // Schedules fired at once when several are due at the same instant.
     private const int FireConcurrency = 16;
@@ -37,6 +37,9 @@ internal sealed class Scheduler(
     // Code and configuration schedules still to be written into the store (retried while the store is away).
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
     private DateTimeOffset? _nextKnownTick;
+
+    /// <summary>Whether a schedule of the pass in progress failed to fire (<see cref="FireAloneAsync"/>).</summary>
+    private bool _failedInPass;
 
     // How often every schedule in the store is listed for its metric series: a schedule created through the API while
     // the servers run gets its series at 0 before its first tick unless that tick is sooner.
@@ -81,6 +84,7 @@ internal sealed class Scheduler(
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         _nextKnownTick = null;
+        _failedInPass = false;
         if (_toReconcile is { } toReconcile)
         {
             await ScheduleReconciler.ReconcileAsync(store, toReconcile, TimeProvider.GetUtcNow(), _logger, cancellationToken).ConfigureAwait(false);
@@ -106,7 +110,9 @@ internal sealed class Scheduler(
                 }
             }
 
-            if (due.Count < BatchSize || ready.Count < due.Count)
+            // A full batch fired in full may hide more due schedules, unless one failed: it is still due, and listing
+            // again would fire it again at once, round after round.
+            if (due.Count < BatchSize || ready.Count < due.Count || _failedInPass)
             {
                 break;
             }
@@ -183,9 +189,10 @@ internal sealed class Scheduler(
         }
         catch (Exception e) when (e is not (OperationCanceledException or JobStoreUnavailableException))
         {
-            Log.ComponentFailed(_logger, e, $"Scheduler, schedule {schedule.Name} of tenant {schedule.Tenant}");
+            Log.ScheduleFireFailed(_logger, e, schedule.Tenant, schedule.Name);
 
             // Its next tick is unknown: the schedule is read again at the next poll, not at once.
+            _failedInPass = true;
             return null;
         }
     }
@@ -256,7 +263,8 @@ internal sealed class Scheduler(
         if (schedule.Overlap == OverlapPolicy.SkipWhileUnfinished && run.Count > 0)
         {
             // One run at a time: the latest tick only, and not while the previous tick's job is unfinished.
-            unfinished = await UnfinishedRunAsync(schedule, run[^1], cancellationToken).ConfigureAwait(false);
+            var earlier = run.SkipLast(1).Append(schedule.NextFireAt!.Value).Where(t => t < run[^1]);
+            unfinished = await UnfinishedRunAsync(schedule, earlier, cancellationToken).ConfigureAwait(false);
             skipped = unfinished is not null ? run.Count : run.Count - 1;
         }
 
@@ -325,16 +333,16 @@ internal sealed class Scheduler(
     /// A job of an earlier tick of <paramref name="schedule"/> still to finish, or null. Besides the last job recorded, the
     /// jobs a scheduler may have made without recording them: its compare-and-set lost to one that skipped the same tick
     /// (which, seeing the previous run unfinished a moment earlier, moved the schedule on without a job: the tick of
-    /// <see cref="ScheduleRecord.LastFireAt"/>), or its process died between the enqueue and the compare-and-set (the
-    /// schedule's next tick, still due, before <paramref name="latest"/>).
+    /// <see cref="ScheduleRecord.LastFireAt"/>), or its process died between the enqueue and the compare-and-set (one of
+    /// the ticks due now before the latest, <paramref name="earlier"/>, the schedule's next tick among them).
     /// </summary>
-    private async Task<JobInfo?> UnfinishedRunAsync(ScheduleRecord schedule, DateTimeOffset latest, CancellationToken cancellationToken)
+    private async Task<JobInfo?> UnfinishedRunAsync(ScheduleRecord schedule, IEnumerable<DateTimeOffset> earlier, CancellationToken cancellationToken)
     {
-        string?[] candidates =
+        IEnumerable<string?> candidates =
         [
             schedule.LastJobId,
             schedule.LastFireAt is { } lastFire ? ScheduleTickId.For(schedule.Tenant, schedule.Name, lastFire) : null,
-            schedule.NextFireAt is { } first && first < latest ? ScheduleTickId.For(schedule.Tenant, schedule.Name, first) : null,
+            .. earlier.Select(t => ScheduleTickId.For(schedule.Tenant, schedule.Name, t)),
         ];
 
         foreach (var id in candidates.Where(static id => id is not null).Distinct())

@@ -147,6 +147,23 @@ public sealed class ScheduleDefinitionTests
         Assert.Equal(ScheduleOrigin.Runtime, all["runtime"].Origin);
     }
 
+    /// <summary>Review: a server whose lower MaxPayloadBytes stopped a code schedule in the store left it stopped for good.</summary>
+    [Fact]
+    public async Task Reconcile_GivesAnUnchangedCodeScheduleASchedulerStopped_ItsNextTickAgain()
+    {
+        var time = new FakeTimeProvider(Start);
+        var store = new InMemoryJobStore(time);
+        var defined = ScheduleValidator.ToRecord(new ScheduleDefinition { Name = "nightly", Cron = "0 3 * * *", JobType = "test:echo" }, ScheduleOrigin.Code, time.GetUtcNow());
+        await ScheduleReconciler.ReconcileAsync(store, [defined], time.GetUtcNow(), NullLogger.Instance, CancellationToken.None);
+        var stored = (await store.GetScheduleAsync(TenantId.Default, "nightly", CancellationToken.None))!;
+        Assert.True(await store.TryReplaceScheduleAsync(stored with { NextFireAt = null }, CancellationToken.None));
+
+        time.Advance(TimeSpan.FromDays(1));
+        await ScheduleReconciler.ReconcileAsync(store, [defined], time.GetUtcNow(), NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(Start.AddDays(1).AddHours(3), (await store.GetScheduleAsync(TenantId.Default, "nightly", CancellationToken.None))!.NextFireAt);
+    }
+
     [Fact]
     public async Task Reconcile_GivesANewSchedule_ItsFirstTickAfterTheWrite_NotAfterTheCheckAtStart()
     {

@@ -44,12 +44,12 @@ internal sealed class SchedulerTestBed : IDisposable
 
     public MetricCollector<long> Misfires { get; }
 
-    /// <summary>Another scheduler on the same store, as a second server would run.</summary>
-    public Scheduler NewScheduler()
+    /// <summary>Another scheduler on the same store (or the store as <paramref name="store"/> wraps it), as a second server would run.</summary>
+    public Scheduler NewScheduler(IJobStore? store = null)
     {
         var options = new JobServerOptions();
         Configure?.Invoke(options);
-        return new Scheduler(Store, _services.GetRequiredService<IJobClient>(), _services.GetRequiredService<ConveyorMetrics>(),
+        return new Scheduler(store ?? Store, _services.GetRequiredService<IJobClient>(), _services.GetRequiredService<ConveyorMetrics>(),
             options, null, Time, NullLogger.Instance);
     }
 

@@ -1,6 +1,7 @@
 using Conveyor.Scheduling;
 using Conveyor.Server;
 using Conveyor.Storage;
+using Conveyor.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Tests.Scheduling;
@@ -256,42 +257,72 @@ public sealed class SchedulerTests
         Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(2)], await bed.TicksAsync());
     }
 
-    /// <summary>Review: a scheduler enqueued a tick and its process died before it recorded it; the next tick waits for that run.</summary>
-    [Fact]
-    public async Task Overlap_SkipWhileUnfinished_TheRunOfASchedulerThatDiedBeforeRecordingIt_IsWaitedFor()
+    /// <summary>
+    /// Review: a scheduler enqueued a tick (the schedule's next, or a later one its pass found due) and its process died
+    /// before it recorded it; the next pass waits for that run.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Overlap_SkipWhileUnfinished_TheRunOfASchedulerThatDiedBeforeRecordingIt_IsWaitedFor(int diedAtMinute)
     {
         using var bed = new SchedulerTestBed(Start);
         await bed.CreateAsync("report", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
         await bed.Scheduler.RunOnceAsync(CancellationToken.None);
         var client = bed.Services.GetRequiredService<IJobClient>();
-        await client.EnqueueAsync("test:echo", """{"text":"tick"}"""u8.ToArray(), new JobOptions { JobId = ScheduleTickId.For(TenantId.Default, "report", Start.AddMinutes(1)) });
+        await client.EnqueueAsync("test:echo", """{"text":"tick"}"""u8.ToArray(), new JobOptions { JobId = ScheduleTickId.For(TenantId.Default, "report", Start.AddMinutes(diedAtMinute)) });
         await LeaseOneAsync(bed);
 
-        bed.Time.Advance(TimeSpan.FromMinutes(2));
+        bed.Time.Advance(TimeSpan.FromMinutes(3));
         await bed.Scheduler.RunOnceAsync(CancellationToken.None);
 
-        Assert.Equal([Start.AddMinutes(1)], await bed.TicksAsync());
-        Assert.Equal(Start.AddMinutes(3), (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!.NextFireAt);
+        Assert.Equal([Start.AddMinutes(diedAtMinute)], await bed.TicksAsync());
+        Assert.Equal(Start.AddMinutes(4), (await bed.Store.GetScheduleAsync(TenantId.Default, "report", CancellationToken.None))!.NextFireAt);
     }
 
     /// <summary>
-    /// Review: a schedule whose job the client refuses (a payload over a Conveyor:MaxPayloadBytes lowered since it was
-    /// written) failed every pass: it never moved on, and the schedules beside it lost their next known ticks.
+    /// Review: a schedule that fails to fire for a reason of its own (here its overlap check's read) fails alone: the
+    /// schedule beside it fires, and the failing one stays due for the next poll.
     /// </summary>
     [Fact]
-    public async Task AScheduleWhoseJobIsRefused_IsStopped_AndTheOthersFire()
+    public async Task AScheduleThatFailsToFire_FailsAlone()
     {
         using var bed = new SchedulerTestBed(Start);
         await bed.CreateAsync("good", "* * * * *");
-        var big = ScheduleValidator.ToRecord(
-            new ScheduleDefinition { Name = "big", Cron = "* * * * *", JobType = "test:echo", Payload = $$"""{"text":"{{new string('x', 2 * 1024 * 1024)}}"}""" },
-            ScheduleOrigin.Code, Start);
-        Assert.True(await bed.Store.TryCreateScheduleAsync(big, CancellationToken.None));
+        await bed.CreateAsync("checked", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        var scheduler = await FailingOverlapChecksAsync(bed);
 
-        await bed.RunUntilAsync(Start.AddMinutes(2), TimeSpan.FromMinutes(1));
+        await scheduler.RunOnceAsync(CancellationToken.None);
 
-        Assert.Equal([Start.AddMinutes(1), Start.AddMinutes(2)], await bed.TicksAsync());
-        Assert.Null((await bed.Store.GetScheduleAsync(TenantId.Default, "big", CancellationToken.None))!.NextFireAt);
+        Assert.NotNull(await bed.Store.GetAsync(TenantId.Default, ScheduleTickId.For(TenantId.Default, "good", Start.AddMinutes(2)), CancellationToken.None));
+        Assert.Equal(Start.AddMinutes(2), (await bed.Store.GetScheduleAsync(TenantId.Default, "checked", CancellationToken.None))!.NextFireAt);
+    }
+
+    /// <summary>Review: a full batch of schedules that failed to fire was listed and fired again and again: the pass never ended.</summary>
+    [Fact]
+    public async Task AFullBatchOfSchedulesThatFailToFire_EndsThePass()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        for (var i = 0; i < Scheduler.BatchSize; i++)
+        {
+            await bed.CreateAsync($"checked-{i}", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
+        }
+
+        var scheduler = await FailingOverlapChecksAsync(bed);
+
+        await scheduler.RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Start.AddMinutes(2), (await bed.Store.GetScheduleAsync(TenantId.Default, "checked-0", CancellationToken.None))!.NextFireAt);
+    }
+
+    /// <summary>Runs the first tick, then gives a scheduler whose store fails every read of a job (the overlap check's), at the second.</summary>
+    private static async Task<Scheduler> FailingOverlapChecksAsync(SchedulerTestBed bed)
+    {
+        await bed.RunUntilAsync(Start.AddMinutes(1), TimeSpan.FromMinutes(1));
+        var (store, counts) = CountingStore.Wrap(bed.Store);
+        counts.AfterCall = name => _ = name == nameof(IJobStore.GetAsync) ? throw new InvalidOperationException("the read failed") : 0;
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        return bed.NewScheduler(store);
     }
 
     private static async Task<LeasedJob> LeaseOneAsync(SchedulerTestBed bed) =>
