@@ -345,8 +345,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     /// <summary>
     /// Names the SQLite failure for the operator. What may pass (a lock, a full disk, a missing mount) becomes a
     /// <see cref="JobStoreUnavailableException"/> that the server backs off from and retries; a file that is corrupt or
-    /// not a database, a path that is a directory, or a directory path through a file, does not heal by waiting, so while the store opens it becomes an <see cref="InvalidDataException"/> that stops a start
-    /// at once instead of after the whole store start timeout.
+    /// not a database, a path that is a directory, or a directory path through a file, does not heal by waiting, so while
+    /// the store opens it becomes an <see cref="InvalidDataException"/> that stops a start at once instead of after the
+    /// whole store start timeout.
     /// </summary>
     private bool TryTranslate(Exception exception, [NotNullWhen(true)] out Exception? translated)
     {
