@@ -11,6 +11,9 @@ public sealed partial class PostgresJobStore
         next_fire_at, last_fire_at, last_job_id, created_at, updated_at, payload
         """;
 
+    // What a read returns: the stored columns and the revision, which only the store writes.
+    private const string ScheduleReadColumns = $"{ScheduleColumns}, revision";
+
     // $1 tenant … $13 next fire (the definition, in ScheduleParameters' order), $14 now, $15 payload. A row when stored.
     private const string InsertScheduleTemplate = $"""
         INSERT INTO :"schema".schedules ({ScheduleColumns})
@@ -19,35 +22,36 @@ public sealed partial class PostgresJobStore
         RETURNING 1
         """;
 
-    // Parameters as InsertSchedule; keeps created_at, last_fire_at and last_job_id.
+    // Parameters as InsertSchedule, $16 the revision read: applies only while the schedule is still at it, and advances it.
+    // Keeps created_at, last_fire_at and last_job_id.
     private const string ReplaceScheduleTemplate = """
         UPDATE :"schema".schedules
         SET cron = $3, time_zone = $4, job_type = $5, queue = $6, max_retry = $7, timeout = $8, misfire = $9, overlap = $10,
-            paused = $11, origin = $12, next_fire_at = $13, updated_at = $14, payload = $15
-        WHERE tenant = $1 AND name = $2
+            paused = $11, origin = $12, next_fire_at = $13, updated_at = $14, payload = $15, revision = revision + 1
+        WHERE tenant = $1 AND name = $2 AND revision = $16
         """;
 
     // $1 tenant, $2 name.
-    private const string GetScheduleTemplate = $"""SELECT {ScheduleColumns} FROM :"schema".schedules WHERE tenant = $1 AND name = $2""";
+    private const string GetScheduleTemplate = $"""SELECT {ScheduleReadColumns} FROM :"schema".schedules WHERE tenant = $1 AND name = $2""";
 
     // $1 tenant (NULL for every tenant).
     private const string ListSchedulesTemplate = $"""
-        SELECT {ScheduleColumns} FROM :"schema".schedules WHERE $1::text IS NULL OR tenant = $1 ORDER BY tenant, name
+        SELECT {ScheduleReadColumns} FROM :"schema".schedules WHERE $1::text IS NULL OR tenant = $1 ORDER BY tenant, name
         """;
 
     // $1 until, $2 limit. Uses the partial index schedules_due.
     private const string ListDueSchedulesTemplate = $"""
-        SELECT {ScheduleColumns} FROM :"schema".schedules
+        SELECT {ScheduleReadColumns} FROM :"schema".schedules
         WHERE NOT paused AND next_fire_at IS NOT NULL AND next_fire_at <= $1
         ORDER BY next_fire_at, tenant, name
         LIMIT $2
         """;
 
     // The compare-and-set that lets many schedulers share a schedule: applies only while the next tick is still $3
-    // (NULL for none). $4 new next tick, $5 last fire, $6 last job (NULL keeps the recorded one).
+    // (NULL for none). $4 new next tick, $5 last fire, $6 last job (NULL keeps the recorded one). The revision advances.
     private const string RecordScheduleFireTemplate = """
         UPDATE :"schema".schedules
-        SET next_fire_at = $4, last_fire_at = $5, last_job_id = coalesce($6, last_job_id)
+        SET next_fire_at = $4, last_fire_at = $5, last_job_id = coalesce($6, last_job_id), revision = revision + 1
         WHERE tenant = $1 AND name = $2 AND next_fire_at IS NOT DISTINCT FROM $3
         """;
 
@@ -85,7 +89,7 @@ public sealed partial class PostgresJobStore
     private async ValueTask<bool> TryReplaceScheduleCoreAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return await ExecuteAsync(ReplaceScheduleSql, cancellationToken, ScheduleParameters(schedule)).ConfigureAwait(false) > 0;
+        return await ExecuteAsync(ReplaceScheduleSql, cancellationToken, [.. ScheduleParameters(schedule), P(schedule.Revision)]).ConfigureAwait(false) > 0;
     }
 
     /// <inheritdoc />
@@ -195,6 +199,7 @@ public sealed partial class PostgresJobStore
                     CreatedAt = JobRows.Time(reader, 15),
                     UpdatedAt = JobRows.Time(reader, 16),
                     Payload = reader.GetFieldValue<byte[]>(17),
+                    Revision = reader.GetInt64(18),
                 });
             }
 

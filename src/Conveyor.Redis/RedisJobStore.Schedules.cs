@@ -107,6 +107,7 @@ public sealed partial class RedisJobStore
             var deleted = transaction.HashDeleteAsync(_keys.ScheduleDefinitions, member);
             _ = transaction.SortedSetRemoveAsync(_keys.ScheduleNextTicks, member);
             _ = transaction.HashDeleteAsync(_keys.ScheduleHistory, member);
+            _ = transaction.HashDeleteAsync(_keys.ScheduleRevisions, member);
             await transaction.ExecuteAsync().ConfigureAwait(false);
             return await deleted.ConfigureAwait(false);
         }
@@ -128,6 +129,7 @@ public sealed partial class RedisJobStore
                 ScheduleJson.Write(schedule, now),
                 schedule.Paused ? RedisValue.EmptyString : RedisTime.Value(schedule.NextFireAt),
                 RedisTime.Format(now),
+                schedule.Revision,
             ]).ConfigureAwait(false);
             return (int)result == 1;
         }
@@ -150,17 +152,22 @@ public sealed partial class RedisJobStore
             var batch = db.CreateBatch();
             var definitions = batch.HashGetAsync(_keys.ScheduleDefinitions, fields);
             var history = batch.HashGetAsync(_keys.ScheduleHistory, fields);
+            var revisions = batch.HashGetAsync(_keys.ScheduleRevisions, fields);
             var scores = nextTicks is null ? batch.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields) : null;
             batch.Execute();
             var definitionValues = await definitions.ConfigureAwait(false);
             var historyValues = await history.ConfigureAwait(false);
+            var revisionValues = await revisions.ConfigureAwait(false);
             var ticks = nextTicks ?? await scores!.ConfigureAwait(false);
             var schedules = new List<ScheduleRecord>(members.Length);
             for (var i = 0; i < members.Length; i++)
             {
                 if (!definitionValues[i].IsNullOrEmpty)
                 {
-                    schedules.Add(ScheduleJson.Read(members[i], (byte[])definitionValues[i]!, ticks[i], historyValues[i]));
+                    schedules.Add(ScheduleJson.Read(members[i], (byte[])definitionValues[i]!, ticks[i], historyValues[i]) with
+                    {
+                        Revision = revisionValues[i].IsNull ? 0 : (long)revisionValues[i],
+                    });
                 }
             }
 

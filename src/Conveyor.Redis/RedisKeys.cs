@@ -77,6 +77,7 @@ internal sealed class RedisKeys
         ScheduleDefinitions = new RedisKey(schedules + "defs");
         ScheduleNextTicks = new RedisKey(schedules + "next");
         ScheduleHistory = new RedisKey(schedules + "hist");
+        ScheduleRevisions = new RedisKey(schedules + "rev");
         NotifyChannel = RedisChannel.Literal($"{prefix}:notify");
         CancelChannel = RedisChannel.Literal($"{prefix}:cancel");
     }
@@ -141,8 +142,11 @@ internal sealed class RedisKeys
 
     public RedisKey ScheduleHistory { get; }
 
-    /// <summary>The three schedule keys, as the schedule scripts take them.</summary>
-    public RedisKey[] Schedules => [ScheduleDefinitions, ScheduleNextTicks, ScheduleHistory];
+    /// <summary>Each schedule's revision (hash: member → count of writes; none for a schedule never written since created).</summary>
+    public RedisKey ScheduleRevisions { get; }
+
+    /// <summary>The four schedule keys, as the schedule scripts take them.</summary>
+    public RedisKey[] Schedules => [ScheduleDefinitions, ScheduleNextTicks, ScheduleHistory, ScheduleRevisions];
 
     /// <summary>Published (empty message) when a job becomes pending: idle workers in every process wake.</summary>
     public RedisChannel NotifyChannel { get; }

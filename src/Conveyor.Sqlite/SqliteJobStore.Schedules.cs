@@ -22,7 +22,7 @@ public sealed partial class SqliteJobStore
     {
         ArgumentNullException.ThrowIfNull(schedule);
         return WriteAsync(schedule, static (store, session, s) =>
-            BindSchedule(session.Command(SqlStatement.ReplaceSchedule), s, store.Now()).ExecuteNonQuery() == 1, cancellationToken);
+            BindSchedule(session.Command(SqlStatement.ReplaceSchedule), s, store.Now()).Bind("@revision", s.Revision).ExecuteNonQuery() == 1, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -124,5 +124,6 @@ public sealed partial class SqliteJobStore
         CreatedAt = UnixTime.FromMicroseconds(reader.GetInt64(15)),
         UpdatedAt = UnixTime.FromMicroseconds(reader.GetInt64(16)),
         Payload = reader.IsDBNull(17) ? ReadOnlyMemory<byte>.Empty : (byte[])reader.GetValue(17),
+        Revision = reader.GetInt64(18),
     };
 }

@@ -55,6 +55,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.Null(stored.LastJobId);
         Assert.Equal(Now, stored.CreatedAt);
         Assert.Equal(Now, stored.UpdatedAt);
+        Assert.Equal(0, stored.Revision);
     }
 
     [Fact]
@@ -117,6 +118,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         {
             Queue = null, MaxRetry = null, Misfire = MisfirePolicy.Skip, Overlap = OverlapPolicy.Allow, Origin = ScheduleOrigin.Runtime,
             LastJobId = "ignored", LastFireAt = StartTime.AddYears(1), CreatedAt = StartTime.AddYears(1),
+            Revision = 1, // the tick recorded advanced it
         };
         Assert.True(await Store.TryReplaceScheduleAsync(replacement, Ct));
 
@@ -133,6 +135,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.Equal("job-1", stored.LastJobId);
         Assert.Equal(createdAt, stored.CreatedAt);
         Assert.Equal(Now, stored.UpdatedAt);
+        Assert.Equal(2, stored.Revision);
     }
 
     [Fact]
@@ -152,8 +155,66 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.True(paused!.Paused);
         Assert.Null(paused.NextFireAt);
 
-        Assert.True(await Store.TryReplaceScheduleAsync(Schedule(nextFireAt: Now.AddMinutes(1)), Ct));
+        Assert.True(await Store.TryReplaceScheduleAsync(Schedule(nextFireAt: Now.AddMinutes(1)) with { Revision = paused.Revision }, Ct));
         Assert.Equal("report:nightly", Assert.Single(await Store.ListDueSchedulesAsync(Now.AddMinutes(1), 10, Ct)).Name);
+    }
+
+    [Fact]
+    public async Task Replace_AtARevisionWrittenSince_IsRefusedAndKeepsWhatWasWritten()
+    {
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
+        var read = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(await Store.TryReplaceScheduleAsync(read with { Paused = true, NextFireAt = null }, Ct));
+
+        // A change decided on the read before the pause.
+        Assert.False(await Store.TryReplaceScheduleAsync(read with { Cron = "0 3 * * *" }, Ct));
+
+        var stored = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(stored.Paused);
+        Assert.Null(stored.NextFireAt);
+        Assert.Equal("30 2 * * *", stored.Cron);
+        Assert.Equal(1, stored.Revision);
+        Assert.Empty(await Store.ListDueSchedulesAsync(Now.AddDays(2), 10, Ct));
+
+        Assert.True(await Store.TryReplaceScheduleAsync(stored with { Cron = "0 3 * * *" }, Ct));
+        Assert.Equal("0 3 * * *", (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!.Cron);
+    }
+
+    [Fact]
+    public async Task Replace_AtTheRevisionBeforeATickWasRecorded_IsRefused()
+    {
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
+        var read = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(await Store.TryRecordScheduleFireAsync(new ScheduleFire
+        {
+            Tenant = DefaultTenant, Name = "report:nightly", ExpectedNextFireAt = StartTime.AddHours(1),
+            NextFireAt = StartTime.AddDays(1), LastFireAt = StartTime.AddHours(1), LastJobId = "job-1",
+        }, Ct));
+
+        // Written back as read, the schedule's next tick would be the one just handled.
+        Assert.False(await Store.TryReplaceScheduleAsync(read with { Queue = "high" }, Ct));
+
+        var stored = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.Equal(StartTime.AddDays(1), stored.NextFireAt);
+        Assert.Equal("low", stored.Queue);
+        Assert.Equal(1, stored.Revision);
+        Assert.Equal(["report:nightly"], (await Store.ListDueSchedulesAsync(StartTime.AddDays(1), 10, Ct)).Select(s => s.Name));
+        Assert.Empty(await Store.ListDueSchedulesAsync(StartTime.AddHours(23), 10, Ct));
+    }
+
+    [Fact]
+    public async Task Revision_IsCarriedByEveryRead_AndStartsAgainForANewScheduleOfTheSameName()
+    {
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
+        var read = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(await Store.TryReplaceScheduleAsync(read with { Queue = "high" }, Ct));
+
+        Assert.Equal(1, Assert.Single(await Store.ListSchedulesAsync(DefaultTenant, Ct)).Revision);
+        Assert.Equal(1, Assert.Single(await Store.ListDueSchedulesAsync(Now.AddDays(1), 10, Ct)).Revision);
+
+        Assert.True(await Store.DeleteScheduleAsync(DefaultTenant, "report:nightly", Ct));
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
+        Assert.Equal(0, (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!.Revision);
     }
 
     [Fact]

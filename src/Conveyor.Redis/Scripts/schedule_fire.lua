@@ -1,5 +1,5 @@
 -- Moves a schedule past the ticks a scheduler handled, only while its next tick is still the one the scheduler read:
--- the compare-and-set that lets many schedulers share one schedule.
+-- the compare-and-set that lets many schedulers share one schedule. The revision advances, as at every write.
 -- KEYS as schedule_create.lua.
 -- ARGV[1] member  ARGV[2] expected next tick (µs, '' for none)  ARGV[3] new next tick (µs, '' for none)
 -- ARGV[4] last fire (µs)  ARGV[5] last job id ('' keeps the recorded one)
@@ -16,4 +16,5 @@ local history = redis.call('HGET', KEYS[3], ARGV[1]) or '||'
 local created, _, job = string.match(history, '^([^|]*)|([^|]*)|(.*)$')
 if ARGV[5] ~= '' then job = ARGV[5] end
 redis.call('HSET', KEYS[3], ARGV[1], created .. '|' .. ARGV[4] .. '|' .. job)
+redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
 return 1

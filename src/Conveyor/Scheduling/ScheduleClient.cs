@@ -22,23 +22,20 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<
 
     public async Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
     {
-        var now = timeProvider.GetUtcNow();
-        var record = Checked(ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, now));
-        var existing = await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false);
-        if (existing is null)
+        var record = Checked(ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, timeProvider.GetUtcNow()));
+        return await ChangeAsync(record.Tenant, record.Name, existing =>
         {
-            return null;
-        }
-
-        var retimed = existing.Cron != record.Cron || existing.TimeZone != record.TimeZone;
-        var replacement = record with
-        {
-            Paused = existing.Paused,
-            Origin = existing.Origin,
-            // The new cron's next tick, also for a definition that says paused (ignored on a replace: its record has none).
-            NextFireAt = existing.Paused ? null : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(now) : existing.NextFireAt,
-        };
-        return await ReplaceAsync(replacement, cancellationToken).ConfigureAwait(false);
+            var retimed = existing.Cron != record.Cron || existing.TimeZone != record.TimeZone;
+            return record with
+            {
+                Paused = existing.Paused,
+                Origin = existing.Origin,
+                // The new cron's next tick, also for a definition that says paused (ignored on a replace: its record has none).
+                NextFireAt = existing.Paused ? null
+                    : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(timeProvider.GetUtcNow())
+                    : existing.NextFireAt,
+            };
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A payload the client would refuse at every tick is refused now, as the Jobs API and the start refuse it.</summary>
@@ -47,25 +44,15 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<
     public async Task<bool> DeleteAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
         await store.DeleteScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);
 
-    public async Task<ScheduleRecord?> PauseAsync(string tenant, string name, CancellationToken cancellationToken = default)
-    {
-        var existing = await store.GetScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);
-        return existing is null ? null
-            : existing.Paused ? existing
-            : await ReplaceAsync(existing with { Paused = true, NextFireAt = null }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<ScheduleRecord?> PauseAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
+        ChangeAsync(tenant, name, static existing => existing.Paused ? null : existing with { Paused = true, NextFireAt = null }, cancellationToken);
 
-    public async Task<ScheduleRecord?> ResumeAsync(string tenant, string name, CancellationToken cancellationToken = default)
-    {
-        var existing = await store.GetScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);
-        if (existing is null || !existing.Paused)
+    public Task<ScheduleRecord?> ResumeAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
+        ChangeAsync(tenant, name, existing => !existing.Paused ? null : existing with
         {
-            return existing;
-        }
-
-        var next = CronSchedule.Parse(existing.Name, existing.Cron, existing.TimeZone).Next(timeProvider.GetUtcNow());
-        return await ReplaceAsync(existing with { Paused = false, NextFireAt = next }, cancellationToken).ConfigureAwait(false);
-    }
+            Paused = false,
+            NextFireAt = CronSchedule.Parse(existing.Name, existing.Cron, existing.TimeZone).Next(timeProvider.GetUtcNow()),
+        }, cancellationToken);
 
     public async Task<EnqueueResult?> TriggerAsync(string tenant, string name, CancellationToken cancellationToken = default)
     {
@@ -114,8 +101,25 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<
         return ticks;
     }
 
-    private async Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken cancellationToken) =>
-        await store.TryReplaceScheduleAsync(record, cancellationToken).ConfigureAwait(false)
-            ? await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false)
-            : null;
+    /// <summary>
+    /// Reads the schedule and writes what <paramref name="change"/> makes of it (null: nothing to change), at the revision
+    /// read: a pause, a change or a tick written between the two is not overwritten with what was read before it; the
+    /// schedule is read and decided again. Each try lost is another write that landed, so the loop ends.
+    /// </summary>
+    private async Task<ScheduleRecord?> ChangeAsync(string tenant, string name, Func<ScheduleRecord, ScheduleRecord?> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var existing = await store.GetScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);
+            if (existing is null || change(existing) is not { } replacement)
+            {
+                return existing;
+            }
+
+            if (await store.TryReplaceScheduleAsync(replacement with { Revision = existing.Revision }, cancellationToken).ConfigureAwait(false))
+            {
+                return await store.GetScheduleAsync(tenant, name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 }

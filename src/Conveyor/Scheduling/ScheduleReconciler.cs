@@ -84,26 +84,16 @@ internal static class ScheduleReconciler
         int created = 0, changed = 0, deleted = 0;
         foreach (var record in defined)
         {
-            if (!existing.Remove((record.Tenant, record.Name), out var current))
+            existing.Remove((record.Tenant, record.Name), out var current);
+            switch (await ReconcileAsync(store, record, current, now, cancellationToken).ConfigureAwait(false))
             {
-                created += await store.TryCreateScheduleAsync(record, cancellationToken).ConfigureAwait(false) ? 1 : 0;
-                continue;
+                case Reconciled.Created:
+                    created++;
+                    break;
+                case Reconciled.Changed:
+                    changed++;
+                    break;
             }
-
-            // Unchanged, unless a scheduler stopped it (no next tick, not paused): a job refused by one server's settings
-            // (a lower Conveyor:MaxPayloadBytes) stops it in the store for every server, and this start's checks passed.
-            if (current.Origin == ScheduleOrigin.Code && ScheduleValidator.SameDefinition(current, record) && (current.Paused || current.NextFireAt is not null))
-            {
-                continue;
-            }
-
-            var retimed = current.Cron != record.Cron || current.TimeZone != record.TimeZone;
-            var replacement = record with
-            {
-                Paused = current.Paused,
-                NextFireAt = current.Paused ? null : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(now) : current.NextFireAt ?? record.NextFireAt,
-            };
-            changed += await store.TryReplaceScheduleAsync(replacement, cancellationToken).ConfigureAwait(false) ? 1 : 0;
         }
 
         foreach (var stale in existing.Values.Where(static s => s.Origin == ScheduleOrigin.Code))
@@ -116,5 +106,54 @@ internal static class ScheduleReconciler
         }
 
         Log.SchedulesReconciled(logger, defined.Count, created, changed, deleted);
+    }
+
+    private enum Reconciled
+    {
+        Unchanged,
+        Created,
+        Changed,
+    }
+
+    /// <summary>
+    /// Creates or replaces one code schedule. A replace applies only to the revision read, so an operator's pause (or
+    /// a change, or a tick) written since the list is not undone: the schedule is read again and decided again, as is
+    /// one another server created first.
+    /// </summary>
+    private static async Task<Reconciled> ReconcileAsync(IScheduleStore store, ScheduleRecord record, ScheduleRecord? current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (current is null)
+            {
+                if (await store.TryCreateScheduleAsync(record, cancellationToken).ConfigureAwait(false))
+                {
+                    return Reconciled.Created;
+                }
+            }
+            else if (current.Origin == ScheduleOrigin.Code && ScheduleValidator.SameDefinition(current, record) && (current.Paused || current.NextFireAt is not null))
+            {
+                // Unchanged, unless a scheduler stopped it (no next tick, not paused): a job refused by one server's
+                // settings (a lower Conveyor:MaxPayloadBytes) stops it in the store for every server, and this start's
+                // checks passed.
+                return Reconciled.Unchanged;
+            }
+            else
+            {
+                var retimed = current.Cron != record.Cron || current.TimeZone != record.TimeZone;
+                var replacement = record with
+                {
+                    Paused = current.Paused,
+                    NextFireAt = current.Paused ? null : retimed ? CronSchedule.Parse(record.Name, record.Cron, record.TimeZone).Next(now) : current.NextFireAt ?? record.NextFireAt,
+                    Revision = current.Revision,
+                };
+                if (await store.TryReplaceScheduleAsync(replacement, cancellationToken).ConfigureAwait(false))
+                {
+                    return Reconciled.Changed;
+                }
+            }
+
+            current = await store.GetScheduleAsync(record.Tenant, record.Name, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

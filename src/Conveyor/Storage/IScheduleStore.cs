@@ -21,7 +21,10 @@ public interface IScheduleStore
 
     /// <summary>
     /// Replaces the definition, paused flag and next tick of an existing schedule (<see cref="ScheduleRecord.UpdatedAt"/>
-    /// becomes the store's now); its creation time, last tick and last job are kept. False if there is none.
+    /// becomes the store's now, <see cref="ScheduleRecord.Revision"/> advances); its creation time, last tick and last
+    /// job are kept. A compare-and-set: it applies only while the stored schedule is still at
+    /// <paramref name="schedule"/>'s <see cref="ScheduleRecord.Revision"/>, the one it was read at. False (nothing
+    /// written) if there is none or it was written since; the caller reads it again and decides again.
     /// </summary>
     ValueTask<bool> TryReplaceScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
 
@@ -39,8 +42,8 @@ public interface IScheduleStore
 
     /// <summary>
     /// Records that the ticks up to <see cref="ScheduleFire.LastFireAt"/> were handled, if the schedule's next tick is
-    /// still <see cref="ScheduleFire.ExpectedNextFireAt"/>; true if it applied, false if another scheduler (or a
-    /// change, pause or delete) came first.
+    /// still <see cref="ScheduleFire.ExpectedNextFireAt"/>; true if it applied (<see cref="ScheduleRecord.Revision"/>
+    /// advances), false if another scheduler (or a change, pause or delete) came first.
     /// </summary>
     ValueTask<bool> TryRecordScheduleFireAsync(ScheduleFire fire, CancellationToken cancellationToken);
 

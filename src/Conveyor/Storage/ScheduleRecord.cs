@@ -59,4 +59,11 @@ public sealed record ScheduleRecord
 
     /// <summary>Set by the store at every change of the definition.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>
+    /// Advanced by the store at every write to the schedule (a replace, a tick recorded). A replace applies only to
+    /// the revision it was read at (<see cref="IScheduleStore.TryReplaceScheduleAsync"/>), so that a pause, a change
+    /// or a tick written meanwhile is never overwritten with what was read before it.
+    /// </summary>
+    public long Revision { get; init; }
 }

@@ -18,7 +18,7 @@ public sealed partial class InMemoryJobStore
             }
 
             var now = _time.GetUtcNow();
-            _schedules[key] = Copy(schedule) with { CreatedAt = now, UpdatedAt = now, LastFireAt = null, LastJobId = null };
+            _schedules[key] = Copy(schedule) with { CreatedAt = now, UpdatedAt = now, LastFireAt = null, LastJobId = null, Revision = 0 };
             return ValueTask.FromResult(true);
         }
     }
@@ -31,7 +31,7 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var key = (schedule.Tenant, schedule.Name);
-            if (!_schedules.TryGetValue(key, out var existing))
+            if (!_schedules.TryGetValue(key, out var existing) || existing.Revision != schedule.Revision)
             {
                 return ValueTask.FromResult(false);
             }
@@ -42,6 +42,7 @@ public sealed partial class InMemoryJobStore
                 UpdatedAt = _time.GetUtcNow(),
                 LastFireAt = existing.LastFireAt,
                 LastJobId = existing.LastJobId,
+                Revision = existing.Revision + 1,
             };
             return ValueTask.FromResult(true);
         }
@@ -104,6 +105,7 @@ public sealed partial class InMemoryJobStore
                 NextFireAt = fire.NextFireAt,
                 LastFireAt = fire.LastFireAt,
                 LastJobId = fire.LastJobId ?? existing.LastJobId,
+                Revision = existing.Revision + 1,
             };
             return ValueTask.FromResult(true);
         }
