@@ -141,7 +141,9 @@ public sealed partial class RedisJobStore
 
     /// <summary>
     /// The schedules of <paramref name="members"/> that still exist, in that order, in one round trip. Their next ticks
-    /// are read too unless <paramref name="nextTicks"/> brings them.
+    /// are read too unless <paramref name="nextTicks"/> brings them. One transaction (the keys share the schedules' slot):
+    /// as separate commands, a write landing between them paired a definition with a later revision, and a replace
+    /// decided on that definition applied over the write (RedisScheduleRevisionReadTests).
     /// </summary>
     private async ValueTask<IReadOnlyList<ScheduleRecord>> ReadSchedulesAsync(string[] members, double?[]? nextTicks)
     {
@@ -149,12 +151,12 @@ public sealed partial class RedisJobStore
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
             var fields = members.Select(static m => (RedisValue)m).ToArray();
-            var batch = db.CreateBatch();
-            var definitions = batch.HashGetAsync(_keys.ScheduleDefinitions, fields);
-            var history = batch.HashGetAsync(_keys.ScheduleHistory, fields);
-            var revisions = batch.HashGetAsync(_keys.ScheduleRevisions, fields);
-            var scores = nextTicks is null ? batch.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields) : null;
-            batch.Execute();
+            var read = db.CreateTransaction();
+            var definitions = read.HashGetAsync(_keys.ScheduleDefinitions, fields);
+            var history = read.HashGetAsync(_keys.ScheduleHistory, fields);
+            var revisions = read.HashGetAsync(_keys.ScheduleRevisions, fields);
+            var scores = nextTicks is null ? read.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields) : null;
+            await read.ExecuteAsync().ConfigureAwait(false);
             var definitionValues = await definitions.ConfigureAwait(false);
             var historyValues = await history.ConfigureAwait(false);
             var revisionValues = await revisions.ConfigureAwait(false);
