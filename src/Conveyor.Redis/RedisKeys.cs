@@ -44,8 +44,9 @@ namespace Conveyor.Redis;
 ///                                  batches by creation (an operator's listing),
 ///                                  outbox (on a Cluster: batch callbacks' outcomes for the queues' slots),
 ///                                  storing zset and storing:{id} hashes (on a Cluster: workflows being stored)
-/// {p}:{{p}:sched}:defs|next|hist   schedules (one slot of their own): hash tenant\nname → definition JSON,
-///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job
+/// {p}:{{p}:sched}:defs|next|hist|rev   schedules (one slot of their own): hash tenant\nname → definition JSON,
+///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job,
+///                                  hash → revision (writes since created)
 /// </code>
 /// </remarks>
 internal sealed class RedisKeys
