@@ -14,10 +14,11 @@ public sealed partial class PostgresJobStore
     // What a read returns: the stored columns and the revision, which only the store writes.
     private const string ScheduleReadColumns = $"{ScheduleColumns}, revision";
 
-    // $1 tenant … $13 next fire (the definition, in ScheduleParameters' order), $14 now, $15 payload. A row when stored.
+    // $1 tenant … $13 next fire (the definition, in ScheduleParameters' order), $14 now, $15 payload, $16 the first
+    // revision (drawn at random, ScheduleRecord.Revision). A row when stored.
     private const string InsertScheduleTemplate = $"""
-        INSERT INTO :"schema".schedules ({ScheduleColumns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $14, $15)
+        INSERT INTO :"schema".schedules ({ScheduleColumns}, revision)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $14, $15, $16)
         ON CONFLICT (tenant, name) DO NOTHING
         RETURNING 1
         """;
@@ -79,7 +80,7 @@ public sealed partial class PostgresJobStore
     private async ValueTask<bool> TryCreateScheduleCoreAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return await ExecuteAsync(InsertScheduleSql, cancellationToken, ScheduleParameters(schedule)).ConfigureAwait(false) > 0;
+        return await ExecuteAsync(InsertScheduleSql, cancellationToken, [.. ScheduleParameters(schedule), P(Random.Shared.NextInt64(1L << 52))]).ConfigureAwait(false) > 0;
     }
 
     /// <inheritdoc />

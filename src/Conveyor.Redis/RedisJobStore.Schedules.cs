@@ -9,14 +9,14 @@ public sealed partial class RedisJobStore
     public async ValueTask<bool> TryCreateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return await WriteScheduleAsync(RedisScript.ScheduleCreate, schedule).ConfigureAwait(false);
+        return await WriteScheduleAsync(RedisScript.ScheduleCreate, schedule, revision: Random.Shared.NextInt64(1L << 52)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<bool> TryReplaceScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return await WriteScheduleAsync(RedisScript.ScheduleReplace, schedule).ConfigureAwait(false);
+        return await WriteScheduleAsync(RedisScript.ScheduleReplace, schedule, schedule.Revision).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -117,7 +117,8 @@ public sealed partial class RedisJobStore
         }
     }
 
-    private async ValueTask<bool> WriteScheduleAsync(RedisScript script, ScheduleRecord schedule)
+    /// <summary>Runs a create or a replace; <paramref name="revision"/> is a create's first revision, the revision a replace was read at.</summary>
+    private async ValueTask<bool> WriteScheduleAsync(RedisScript script, ScheduleRecord schedule, long revision)
     {
         try
         {
@@ -129,7 +130,7 @@ public sealed partial class RedisJobStore
                 ScheduleJson.Write(schedule, now),
                 schedule.Paused ? RedisValue.EmptyString : RedisTime.Value(schedule.NextFireAt),
                 RedisTime.Format(now),
-                schedule.Revision,
+                revision,
             ]).ConfigureAwait(false);
             return (int)result == 1;
         }

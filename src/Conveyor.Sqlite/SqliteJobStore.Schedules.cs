@@ -12,7 +12,9 @@ public sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(schedule);
         return WriteAsync(schedule, static (store, session, s) =>
         {
-            using var reader = BindSchedule(session.Command(SqlStatement.InsertSchedule), s, store.Now()).ExecuteReader();
+            using var reader = BindSchedule(session.Command(SqlStatement.InsertSchedule), s, store.Now())
+                .Bind("@revision", Random.Shared.NextInt64(1L << 52))
+                .ExecuteReader();
             return reader.Read();
         }, cancellationToken);
     }

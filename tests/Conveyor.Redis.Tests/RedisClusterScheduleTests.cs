@@ -35,9 +35,9 @@ public sealed class RedisClusterScheduleTests
 
         Assert.False(await store.TryReplaceScheduleAsync(read with { Paused = true, NextFireAt = null }, ct));
         var again = Assert.Single(await store.ListSchedulesAsync(null, ct));
-        Assert.Equal(1, again.Revision);
+        Assert.Equal(read.Revision + 1, again.Revision);
         Assert.True(await store.TryReplaceScheduleAsync(again with { Paused = true, NextFireAt = null }, ct));
-        Assert.Equal(2, (await store.GetScheduleAsync(TenantId.Default, "nightly", ct))!.Revision);
+        Assert.Equal(read.Revision + 2, (await store.GetScheduleAsync(TenantId.Default, "nightly", ct))!.Revision);
 
         Assert.True(await store.DeleteScheduleAsync(TenantId.Default, "nightly", ct));
         Assert.Null(await store.GetScheduleAsync(TenantId.Default, "nightly", ct));

@@ -30,6 +30,7 @@ public sealed class RedisScheduleRevisionReadTests
         }
 
         Assert.True(await writer.TryCreateScheduleAsync(Schedule("toggled"), ct));
+        var first = (await writer.GetScheduleAsync(TenantId.Default, "toggled", ct))!.Revision;
 
         // Each write names the revision it makes in the queue, and pauses or resumes.
         using var stop = new CancellationTokenSource();
@@ -64,7 +65,7 @@ public sealed class RedisScheduleRevisionReadTests
             var toggled = listed.Single(s => s.Name == "toggled");
             // A revision newer than the definition read with it lets a replace decided on that definition overwrite
             // the writes in between (an older one only makes the replace lose and read again).
-            var definitionRevision = toggled.Queue is null ? 0 : long.Parse(toggled.Queue[1..], System.Globalization.CultureInfo.InvariantCulture);
+            var definitionRevision = toggled.Queue is null ? first : long.Parse(toggled.Queue[1..], System.Globalization.CultureInfo.InvariantCulture);
             if (toggled.Revision > definitionRevision)
             {
                 torn.Add($"definition of revision {definitionRevision} (paused={toggled.Paused}, next={toggled.NextFireAt}) read with revision {toggled.Revision}");

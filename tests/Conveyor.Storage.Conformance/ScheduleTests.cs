@@ -55,7 +55,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.Null(stored.LastJobId);
         Assert.Equal(Now, stored.CreatedAt);
         Assert.Equal(Now, stored.UpdatedAt);
-        Assert.Equal(0, stored.Revision);
+        Assert.InRange(stored.Revision, 0, (1L << 52) - 1);
     }
 
     [Fact]
@@ -106,6 +106,7 @@ public abstract class ScheduleTests : JobStoreTestBase
     {
         Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
         var createdAt = Now;
+        var created = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!.Revision;
         Time.Advance(TimeSpan.FromHours(2));
         Assert.True(await Store.TryRecordScheduleFireAsync(new ScheduleFire
         {
@@ -118,7 +119,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         {
             Queue = null, MaxRetry = null, Misfire = MisfirePolicy.Skip, Overlap = OverlapPolicy.Allow, Origin = ScheduleOrigin.Runtime,
             LastJobId = "ignored", LastFireAt = StartTime.AddYears(1), CreatedAt = StartTime.AddYears(1),
-            Revision = 1, // the tick recorded advanced it
+            Revision = created + 1, // the tick recorded advanced it
         };
         Assert.True(await Store.TryReplaceScheduleAsync(replacement, Ct));
 
@@ -135,7 +136,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.Equal("job-1", stored.LastJobId);
         Assert.Equal(createdAt, stored.CreatedAt);
         Assert.Equal(Now, stored.UpdatedAt);
-        Assert.Equal(2, stored.Revision);
+        Assert.Equal(created + 2, stored.Revision);
     }
 
     [Fact]
@@ -149,7 +150,8 @@ public abstract class ScheduleTests : JobStoreTestBase
     public async Task Replace_Paused_TakesItOutOfTheDueListUntilResumed()
     {
         Assert.True(await Store.TryCreateScheduleAsync(Schedule(nextFireAt: Now), Ct));
-        Assert.True(await Store.TryReplaceScheduleAsync(Schedule(paused: true), Ct));
+        var created = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(await Store.TryReplaceScheduleAsync(Schedule(paused: true) with { Revision = created.Revision }, Ct));
         Assert.Empty(await Store.ListDueSchedulesAsync(Now.AddDays(1), 10, Ct));
         var paused = await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct);
         Assert.True(paused!.Paused);
@@ -173,7 +175,7 @@ public abstract class ScheduleTests : JobStoreTestBase
         Assert.True(stored.Paused);
         Assert.Null(stored.NextFireAt);
         Assert.Equal("30 2 * * *", stored.Cron);
-        Assert.Equal(1, stored.Revision);
+        Assert.Equal(read.Revision + 1, stored.Revision);
         Assert.Empty(await Store.ListDueSchedulesAsync(Now.AddDays(2), 10, Ct));
 
         Assert.True(await Store.TryReplaceScheduleAsync(stored with { Cron = "0 3 * * *" }, Ct));
@@ -197,24 +199,33 @@ public abstract class ScheduleTests : JobStoreTestBase
         var stored = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
         Assert.Equal(StartTime.AddDays(1), stored.NextFireAt);
         Assert.Equal("low", stored.Queue);
-        Assert.Equal(1, stored.Revision);
+        Assert.Equal(read.Revision + 1, stored.Revision);
         Assert.Equal(["report:nightly"], (await Store.ListDueSchedulesAsync(StartTime.AddDays(1), 10, Ct)).Select(s => s.Name));
         Assert.Empty(await Store.ListDueSchedulesAsync(StartTime.AddHours(23), 10, Ct));
     }
 
     [Fact]
-    public async Task Revision_IsCarriedByEveryRead_AndStartsAgainForANewScheduleOfTheSameName()
+    public async Task Replace_ReadBeforeTheScheduleWasDeletedAndCreatedAgain_IsRefused()
+    {
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
+        var read = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
+        Assert.True(await Store.DeleteScheduleAsync(DefaultTenant, "report:nightly", Ct));
+        Assert.True(await Store.TryCreateScheduleAsync(Schedule(cron: "0 6 * * *"), Ct));
+
+        // A pause decided on the deleted schedule writes its whole definition: it must not land on the new one.
+        Assert.False(await Store.TryReplaceScheduleAsync(read with { Paused = true, NextFireAt = null }, Ct));
+        Assert.Equal("0 6 * * *", (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!.Cron);
+    }
+
+    [Fact]
+    public async Task Revision_IsCarriedByEveryRead()
     {
         Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
         var read = (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!;
         Assert.True(await Store.TryReplaceScheduleAsync(read with { Queue = "high" }, Ct));
 
-        Assert.Equal(1, Assert.Single(await Store.ListSchedulesAsync(DefaultTenant, Ct)).Revision);
-        Assert.Equal(1, Assert.Single(await Store.ListDueSchedulesAsync(Now.AddDays(1), 10, Ct)).Revision);
-
-        Assert.True(await Store.DeleteScheduleAsync(DefaultTenant, "report:nightly", Ct));
-        Assert.True(await Store.TryCreateScheduleAsync(Schedule(), Ct));
-        Assert.Equal(0, (await Store.GetScheduleAsync(DefaultTenant, "report:nightly", Ct))!.Revision);
+        Assert.Equal(read.Revision + 1, Assert.Single(await Store.ListSchedulesAsync(DefaultTenant, Ct)).Revision);
+        Assert.Equal(read.Revision + 1, Assert.Single(await Store.ListDueSchedulesAsync(Now.AddDays(1), 10, Ct)).Revision);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public interface IScheduleStore
     /// <summary>
     /// Stores a new schedule. <see cref="ScheduleRecord.CreatedAt"/> and <see cref="ScheduleRecord.UpdatedAt"/> are
     /// the store's now; <see cref="ScheduleRecord.LastFireAt"/> and <see cref="ScheduleRecord.LastJobId"/> start
-    /// empty. False (nothing written) if the tenant already has a schedule of that name.
+    /// empty; <see cref="ScheduleRecord.Revision"/> starts at random. False (nothing written) if the tenant already has a schedule of that name.
     /// </summary>
     ValueTask<bool> TryCreateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
 

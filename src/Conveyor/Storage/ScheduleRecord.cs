@@ -63,7 +63,9 @@ public sealed record ScheduleRecord
     /// <summary>
     /// Advanced by the store at every write to the schedule (a replace, a tick recorded). A replace applies only to
     /// the revision it was read at (<see cref="IScheduleStore.TryReplaceScheduleAsync"/>), so that a pause, a change
-    /// or a tick written meanwhile is never overwritten with what was read before it.
+    /// or a tick written meanwhile is never overwritten with what was read before it. A new schedule starts at a value
+    /// the store draws at random below 2^52 (exact as a double, for Redis's scripts), so a replace decided on a schedule
+    /// deleted since does not apply to a new one of the same name.
     /// </summary>
     public long Revision { get; init; }
 }

@@ -40,7 +40,8 @@ public sealed class ScheduleReplaceRaceTests
     [Fact]
     public async Task Update_APauseLandsBetweenItsReadAndItsWrite_ThePauseIsKept()
     {
-        Assert.NotNull(await Client(_inner).CreateAsync(Definition(), Ct));
+        var created = await Client(_inner).CreateAsync(Definition(), Ct);
+        Assert.NotNull(created);
 
         var updated = await Client(RaceStore.Create(_inner, PauseDirectlyAsync)).UpdateAsync(Definition(payload: """{"text":"b"}"""), Ct);
 
@@ -48,7 +49,7 @@ public sealed class ScheduleReplaceRaceTests
         Assert.True(updated.Paused);
         Assert.Null(updated.NextFireAt);
         Assert.Equal("""{"text":"b"}""", System.Text.Encoding.UTF8.GetString(updated.Payload.Span));
-        Assert.Equal(2, updated.Revision);
+        Assert.Equal(created.Revision + 2, updated.Revision);
     }
 
     [Fact]
@@ -101,6 +102,26 @@ public sealed class ScheduleReplaceRaceTests
         Assert.Equal("0 6 * * *", stored.Cron);
         Assert.True(stored.Paused);
         Assert.Null(stored.NextFireAt);
+    }
+
+    [Fact]
+    public async Task Pause_TheScheduleIsDeletedAndCreatedAgainBetweenItsReadAndItsWrite_TheNewDefinitionIsKept()
+    {
+        Assert.NotNull(await Client(_inner).CreateAsync(Definition(), Ct));
+
+        async Task CreateAgainAsync()
+        {
+            Assert.True(await Client(_inner).DeleteAsync(TenantId.Default, "nightly", Ct));
+            Assert.NotNull(await Client(_inner).CreateAsync(Definition(cron: "0 6 * * *", payload: """{"text":"new"}"""), Ct));
+        }
+
+        // The pause decided on the deleted schedule must not write its definition over the new one.
+        var paused = await Client(RaceStore.Create(_inner, CreateAgainAsync)).PauseAsync(TenantId.Default, "nightly", Ct);
+
+        Assert.NotNull(paused);
+        Assert.True(paused.Paused);
+        Assert.Equal("0 6 * * *", paused.Cron);
+        Assert.Equal("""{"text":"new"}""", System.Text.Encoding.UTF8.GetString(paused.Payload.Span));
     }
 
     /// <summary>A store that lets another writer in once, just before the first replace reaches the store.</summary>

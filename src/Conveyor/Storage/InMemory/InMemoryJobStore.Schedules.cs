@@ -18,7 +18,7 @@ public sealed partial class InMemoryJobStore
             }
 
             var now = _time.GetUtcNow();
-            _schedules[key] = Copy(schedule) with { CreatedAt = now, UpdatedAt = now, LastFireAt = null, LastJobId = null, Revision = 0 };
+            _schedules[key] = Copy(schedule) with { CreatedAt = now, UpdatedAt = now, LastFireAt = null, LastJobId = null, Revision = Random.Shared.NextInt64(1L << 52) };
             return ValueTask.FromResult(true);
         }
     }
