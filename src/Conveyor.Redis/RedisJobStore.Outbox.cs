@@ -102,7 +102,8 @@ public sealed partial class RedisJobStore
     /// <summary>A key of the slot an outbox entry applies on: the dependant's hash ("d…") or the batch's ("c…", a member's end; "u…", a member's rejoining).</summary>
     private RedisKey? OutboxTarget(string entry)
     {
-        if (entry.StartsWith("d\t", StringComparison.Ordinal) && entry.Split('\t', 7) is { Length: 7 } d)
+        // A dependency's entry ends with when it finished, unless written before entries carried it.
+        if (entry.StartsWith("d\t", StringComparison.Ordinal) && entry.Split('\t') is { Length: 7 or 8 } d)
         {
             return QueueKeys(d[5]).Job(d[6]);
         }

@@ -129,6 +129,7 @@ public sealed class RedisClusterTests
         await CancelBatchAcrossSlotsAsync(connection, store, queues);
         await CancelledBatchWhoseMembersSucceedAcrossSlotsAsync(store, queues);
         await DeliveryStoppedHalfWayAsync(connection, store, queues, time);
+        await DeliveredWithAnEarlierTimeAsync(connection, store, queues, time);
         await StoringStoppedHalfWayAsync(connection, store, queues, time);
         await StoringFailedOverHalfWayAsync(connection, store, queues, time);
         await StoringFailedOverAtItsJournalAsync(connection, store, queues, time);
@@ -572,6 +573,68 @@ public sealed class RedisClusterTests
             Assert.Equal((BatchState.Succeeded, 2), (info.State, info.Succeeded));
             Assert.Equal(0, await store.DeliverOutboxesAsync(100));
             Assert.Equal(new[] { both.Id, onSuccess.Id }.Order(StringComparer.Ordinal), (await FinishAllAsync(store, queues)).Select(j => j.Id).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            store.DeliversOutboxesOnNotice = true;
+        }
+    }
+
+    /// <summary>
+    /// A delivery whose time is earlier than the finishes it delivers: it takes its time before its reads run, and may
+    /// read entries that acknowledgements begun after that time wrote meanwhile (or it runs in a process whose clock is
+    /// behind). A dependant on another slot, a batch on the coordination slot, its callback and a dependant linked after
+    /// its dependency finished are released (and the batch finished) no earlier than what they waited for ended, as on
+    /// one node: an outside run on a Cluster saw steps start up to 12 ms before their dependency completed. The
+    /// acknowledging store's clock is 10 s ahead of the delivering one's.
+    /// </summary>
+    private static async Task DeliveredWithAnEarlierTimeAsync(ConnectionMultiplexer connection, RedisJobStore store, List<string> queues, FakeTimeProvider time)
+    {
+        store.DeliversOutboxesOnNotice = false;
+        try
+        {
+            await using var acknowledging = new RedisJobStore(connection, new RedisStoreOptions { KeyPrefix = "cluster" }, new FakeTimeProvider(time.GetUtcNow().AddSeconds(10)));
+            await acknowledging.InitializeAsync(CancellationToken.None);
+            acknowledging.DeliversOutboxesOnNotice = false;
+            var parent = RedisKeyLayoutTests.NewJob(queues[0]);
+            var child = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+            var batch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var members = new[] { RedisKeyLayoutTests.NewJob(queues[0]) with { BatchId = batch.Id }, RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = batch.Id } };
+            var onComplete = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(batch.Id, SuccessOnly: false, OnBatch: true)] };
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(parent, CancellationToken.None)).Outcome);
+            Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(child, CancellationToken.None)).State);
+            Assert.True((await store.CreateBatchAsync(batch, [.. members, onComplete], CancellationToken.None)).AllStored);
+            Assert.Equal(3, (await FinishAllAsync(acknowledging, queues)).Count);
+
+            // Linked once its dependency has finished: the link's entry carries when it did.
+            var late = RedisKeyLayoutTests.NewJob(queues[2]) with { DependsOn = [new JobDependency(parent.Id, SuccessOnly: true)] };
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(late, CancellationToken.None)).Outcome);
+            while (await store.DeliverOutboxesAsync(100) > 0)
+            {
+            }
+
+            var ended = (await store.GetAsync(TenantId.Default, parent.Id, CancellationToken.None))!.CompletedAt;
+            Assert.Equal(time.GetUtcNow().AddSeconds(10), ended);
+            var membersEnded = new List<DateTimeOffset?>();
+            foreach (var member in members)
+            {
+                membersEnded.Add((await store.GetAsync(TenantId.Default, member.Id, CancellationToken.None))!.CompletedAt);
+            }
+
+            var finished = (await store.GetBatchAsync(batch.Id, TenantId.Default, CancellationToken.None))!.FinishedAt;
+            Assert.True(finished >= membersEnded.Max(), $"the batch finished at {finished:O}, before a member ended {membersEnded.Max():O}");
+            var request = new DequeueRequest { Queues = [.. queues.Select(q => new QueueQuota(q, 100))], Limit = 100, ServerId = "s", LeaseDuration = TimeSpan.FromSeconds(30) };
+            var released = await store.DequeueAsync(request, CancellationToken.None);
+            Assert.Equal(new[] { child.Id, onComplete.Id, late.Id }.Order(StringComparer.Ordinal), released.Select(j => j.Id).Order(StringComparer.Ordinal));
+            foreach (var job in released)
+            {
+                var waitedFor = job.Id == onComplete.Id ? finished : ended;
+                var started = (await store.GetAsync(TenantId.Default, job.Id, CancellationToken.None))!.StartedAt;
+                Assert.True(job.EnqueuedAt >= waitedFor, $"{job.Id} was released at {job.EnqueuedAt:O}, before what it waited for ended {waitedFor:O}");
+                Assert.True(started >= waitedFor, $"{job.Id} started at {started:O}, before what it waited for ended {waitedFor:O}");
+            }
+
+            Assert.Equal(released.Count, await store.AcknowledgeManyAsync([.. released.Select(Succeeded)], CancellationToken.None));
         }
         finally
         {

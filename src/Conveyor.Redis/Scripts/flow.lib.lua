@@ -20,8 +20,9 @@
 -- On a Redis Cluster every key a script touches must be on its slot. What crosses slots goes through outboxes
 -- (ARCHITECTURE.md, "Workflows", Redis Cluster): a link whose dependant lives on another slot than what it waits for is
 -- marked remote ("r<s>\t<queue>\t<id>"), and a job whose batch is on another slot carries bo '1'; the script that
--- finishes it appends, instead of resolving, "d\t<j|b>\t<dependency>\t<1 succeeded|0>\t<s>\t<queue>\t<id>" or
--- "c\t<batch>\t<queue>\t<id>\t<state>\t<generation>" to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
+-- finishes it appends, instead of resolving, "d\t<j|b>\t<dependency>\t<1 succeeded|0>\t<s>\t<queue>\t<id>\t<ended>" or
+-- "c\t<batch>\t<queue>\t<id>\t<state>\t<generation>\t<ended>" (ended: when the job or batch finished, µs; entries
+-- written before they carried it have none) to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
 -- coordination slot's "<prefix>:{<prefix>:coord}:outbox" for a batch's callbacks) and publishes 'outbox' on the
 -- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
 -- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
@@ -32,6 +33,12 @@ local FLOW_SUCCEEDED = { succeeded = true, partial = true }
 local FLOW_BATCH_FIELDS = { 'b', 'bd', 'bo', 'bg' }
 
 local function flow_int(n) return string.format('%.0f', n) end
+
+-- The later of a call's time and another time (µs, as text; nil or '' when there is none).
+local function flow_later(now, other)
+  if other and tonumber(other) and tonumber(other) > tonumber(now) then return other end
+  return now
+end
 
 -- A job keeps at most FLOW_ERRORS_KEPT errors (JobError.MaxKeptPerJob, which RedisScript writes in when it loads the
 -- script): its first, often the root cause, and the most recent; those in between are dropped as errors are appended.
@@ -230,7 +237,7 @@ end
 -- link ("r…", its dependant on another slot) goes to the outbox instead.
 local function flow_resolve(entry, kind, dependency, succeeded, now, work, outbox)
   if string.byte(entry, 1) == 114 then
-    flow_outbox(outbox, 'd\t' .. kind .. '\t' .. dependency .. '\t' .. (succeeded and '1' or '0') .. '\t' .. string.sub(entry, 2))
+    flow_outbox(outbox, 'd\t' .. kind .. '\t' .. dependency .. '\t' .. (succeeded and '1' or '0') .. '\t' .. string.sub(entry, 2) .. '\t' .. now)
     return
   end
   local s, queue, id = string.match(entry, '^(%d)\t([^\t]*)\t(.*)$')
@@ -335,7 +342,7 @@ local function flow_settle(work, now)
     if b[1] and not b[2] then
       if not item[4] then redis.call('HSET', jk, 'bd', '1') end
       if b[3] then
-        local entry = 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0')
+        local entry = 'c\t' .. b[1] .. '\t' .. flow_queue_name(jbase) .. '\t' .. jid .. '\t' .. jstate .. '\t' .. (b[4] or '0') .. '\t' .. now
         if step then step.outbox = entry else flow_outbox(jbase .. 'outbox', entry) end
       elseif step then
         local ends = gathered.ends[b[1]]
@@ -440,23 +447,36 @@ end
 -- dependency entry only while its dependant waits and has not resolved that dependency (the set "<job hash>#r"), a
 -- count only while the member is among its batch's unfinished members and is of the generation that rejoined it last,
 -- a member's rejoining once per requeue (flow_uncount). Returns 1 when it changed something, else 0.
+-- A dependency's outcome and a member's end apply at the later of the delivery's time and the finish they carry, as
+-- on one slot they apply at the finishing call's: a delivery takes its time before its reads run, and may read an
+-- entry that an acknowledgement begun after that time wrote meanwhile (or run in a process whose clock is behind), so
+-- a dependant released, or a batch finished, at the delivery's time showed a start before its dependency ended.
 local function flow_apply(entry, now)
-  local kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
+  local kind, dependency, ok, s, queue, id, ended = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t([^\t]*)\t(%d+)$')
+  if not kind then
+    -- Written before entries carried the dependency's end.
+    kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
+  end
   if kind then
     local base = flow_queue(queue)
     local jk = base .. 'j:' .. id
     if redis.call('HGET', jk, 'st') ~= 'waiting' then return 0 end
     if redis.call('SADD', jk .. '#r', kind .. ':' .. dependency) == 0 then return 0 end
+    local at = flow_later(now, ended)
     local work = {}
-    flow_resolve(s .. '\t' .. queue .. '\t' .. id, kind, dependency, ok == '1', now, work, base .. 'outbox')
-    if #work > 0 then flow_finished(base, id, work[1][3], now) end
+    flow_resolve(s .. '\t' .. queue .. '\t' .. id, kind, dependency, ok == '1', at, work, base .. 'outbox')
+    if #work > 0 then flow_finished(base, id, work[1][3], at) end
     return 1
   end
   local ubatch, uqueue, uid, ustate, ugeneration = string.match(entry, '^u\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
   if ubatch then
     return flow_uncount(ubatch, uqueue, uid, ustate, tonumber(ugeneration), now) and 1 or 0
   end
-  local batch, mqueue, mid, state, generation = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
+  local batch, mqueue, mid, state, generation, member_ended = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)\t(%d+)$')
+  if not batch then
+    -- Written before ends carried the member's end.
+    batch, mqueue, mid, state, generation = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)\t(%d+)$')
+  end
   if not batch then
     -- Written before ends carried a generation: of the first.
     batch, mqueue, mid, state = string.match(entry, '^c\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(%a+)$')
@@ -467,6 +487,6 @@ local function flow_apply(entry, now)
   if redis.call('SISMEMBER', bk .. '#m', member) == 0 then return 0 end
   if tonumber(generation) < (tonumber(redis.call('HGET', bk .. '#g', member)) or 0) then return 0 end
   -- A batch's callbacks are on other slots (remote links): its count resolves none here.
-  flow_count(batch, flow_queue(mqueue), mid, state, now, {})
+  flow_count(batch, flow_queue(mqueue), mid, state, flow_later(now, member_ended), {})
   return 1
 end
