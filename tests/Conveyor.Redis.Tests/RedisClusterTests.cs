@@ -635,6 +635,27 @@ public sealed class RedisClusterTests
             }
 
             Assert.Equal(released.Count, await store.AcknowledgeManyAsync([.. released.Select(Succeeded)], CancellationToken.None));
+
+            // Entries written before they carried a finish time still apply, at the delivery's time.
+            var earlierParent = RedisKeyLayoutTests.NewJob(queues[0]);
+            var earlierChild = RedisKeyLayoutTests.NewJob(queues[1]) with { DependsOn = [new JobDependency(earlierParent.Id, SuccessOnly: true)] };
+            var earlierBatch = new NewBatch { Id = BatchId.New(), Tenant = TenantId.Default, Retention = TimeSpan.FromDays(1) };
+            var earlierMember = RedisKeyLayoutTests.NewJob(queues[2]) with { BatchId = earlierBatch.Id };
+            Assert.Equal(EnqueueOutcome.Enqueued, (await store.EnqueueAsync(earlierParent, CancellationToken.None)).Outcome);
+            Assert.Equal(JobState.Waiting, (await store.EnqueueAsync(earlierChild, CancellationToken.None)).State);
+            Assert.True((await store.CreateBatchAsync(earlierBatch, [earlierMember], CancellationToken.None)).AllStored);
+            var db = connection.GetDatabase();
+            await db.ListRightPushAsync(store.Keys.ForQueue(queues[0]).Outbox, $"d\tj\t{earlierParent.Id}\t1\t1\t{queues[1]}\t{earlierChild.Id}");
+            await db.ListRightPushAsync(store.Keys.ForQueue(queues[2]).Outbox, $"c\t{earlierBatch.Id}\t{queues[2]}\t{earlierMember.Id}\tsucceeded\t0");
+            Assert.Equal(2, await store.DeliverOutboxesAsync(100));
+            var earlierReleased = (await store.GetAsync(TenantId.Default, earlierChild.Id, CancellationToken.None))!;
+            Assert.Equal((JobState.Pending, time.GetUtcNow()), (earlierReleased.State, earlierReleased.UpdatedAt));
+            var earlierInfo = (await store.GetBatchAsync(earlierBatch.Id, TenantId.Default, CancellationToken.None))!;
+            Assert.Equal((BatchState.Succeeded, time.GetUtcNow()), (earlierInfo.State, earlierInfo.FinishedAt));
+            Assert.Equal(3, (await FinishAllAsync(store, queues)).Count);
+            while (await store.DeliverOutboxesAsync(100) > 0)
+            {
+            }
         }
         finally
         {
