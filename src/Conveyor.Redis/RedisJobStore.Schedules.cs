@@ -24,7 +24,7 @@ public sealed partial class RedisJobStore
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(name);
-        var found = await ReadSchedulesAsync([ScheduleJson.Member(tenant, name)], null).ConfigureAwait(false);
+        var found = await ReadSchedulesAsync([ScheduleJson.Member(tenant, name)]).ConfigureAwait(false);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -40,7 +40,7 @@ public sealed partial class RedisJobStore
                 .Where(m => tenant is null || m.StartsWith(tenant + "\n", StringComparison.Ordinal))
                 .Order(StringComparer.Ordinal)
                 .ToArray();
-            return wanted.Length == 0 ? [] : await ReadSchedulesAsync(wanted, null).ConfigureAwait(false);
+            return wanted.Length == 0 ? [] : await ReadSchedulesAsync(wanted).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -63,7 +63,11 @@ public sealed partial class RedisJobStore
                 return [];
             }
 
-            return await ReadSchedulesAsync(due.Select(static e => (string)e.Element!).ToArray(), due.Select(static e => (double?)e.Score).ToArray()).ConfigureAwait(false);
+            // The next ticks are read again in the transaction of the revisions: the ones listed came from an earlier
+            // command, and a tick recorded in between would pair a next tick with the revision after it. A schedule
+            // moved past until (or paused) since is no longer due.
+            var read = await ReadSchedulesAsync(due.Select(static e => (string)e.Element!).ToArray()).ConfigureAwait(false);
+            return [.. read.Where(s => s.NextFireAt is { } next && next <= until)];
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
@@ -141,12 +145,12 @@ public sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// The schedules of <paramref name="members"/> that still exist, in that order, in one round trip. Their next ticks
-    /// are read too unless <paramref name="nextTicks"/> brings them. One transaction (the keys share the schedules' slot):
+    /// The schedules of <paramref name="members"/> that still exist, in that order, in one round trip, with their next
+    /// ticks. One transaction (the keys share the schedules' slot):
     /// as separate commands, a write landing between them paired a definition with a later revision, and a replace
     /// decided on that definition applied over the write (RedisScheduleRevisionReadTests).
     /// </summary>
-    private async ValueTask<IReadOnlyList<ScheduleRecord>> ReadSchedulesAsync(string[] members, double?[]? nextTicks)
+    private async ValueTask<IReadOnlyList<ScheduleRecord>> ReadSchedulesAsync(string[] members)
     {
         try
         {
@@ -156,12 +160,12 @@ public sealed partial class RedisJobStore
             var definitions = read.HashGetAsync(_keys.ScheduleDefinitions, fields);
             var history = read.HashGetAsync(_keys.ScheduleHistory, fields);
             var revisions = read.HashGetAsync(_keys.ScheduleRevisions, fields);
-            var scores = nextTicks is null ? read.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields) : null;
+            var scores = read.SortedSetScoresAsync(_keys.ScheduleNextTicks, fields);
             await read.ExecuteAsync().ConfigureAwait(false);
             var definitionValues = await definitions.ConfigureAwait(false);
             var historyValues = await history.ConfigureAwait(false);
             var revisionValues = await revisions.ConfigureAwait(false);
-            var ticks = nextTicks ?? await scores!.ConfigureAwait(false);
+            var ticks = await scores.ConfigureAwait(false);
             var schedules = new List<ScheduleRecord>(members.Length);
             for (var i = 0; i < members.Length; i++)
             {

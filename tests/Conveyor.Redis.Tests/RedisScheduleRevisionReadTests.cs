@@ -4,9 +4,9 @@ using StackExchange.Redis;
 namespace Conveyor.Redis.Tests;
 
 /// <summary>
-/// A schedule read from Redis carries a revision no newer than the definition read with it: a replace at that revision
-/// must never overwrite a write the reader did not see. The definitions, history, revisions and next ticks are read by
-/// separate commands of one batch, which another connection's script can land between when the batch is large.
+/// A schedule read from Redis carries a revision no newer than the definition and next tick read with it: a replace at
+/// that revision must never overwrite a write the reader did not see. Read by separate commands (of one batch, or a due
+/// listing's range before the transaction), another connection's script landed between them.
 /// </summary>
 public sealed class RedisScheduleRevisionReadTests
 {
@@ -15,11 +15,8 @@ public sealed class RedisScheduleRevisionReadTests
     [RedisFact]
     public async Task List_WhileAnotherServerTogglesAPause_NeverReturnsARevisionNewerThanItsDefinition()
     {
-        var prefix = RedisTestEnvironment.NewPrefix();
-        await using var writerConnection = await ConnectionMultiplexer.ConnectAsync(RedisTestEnvironment.Endpoint!);
-        await using var readerConnection = await ConnectionMultiplexer.ConnectAsync(RedisTestEnvironment.Endpoint!);
-        await using var writer = new RedisJobStore(writerConnection, new RedisStoreOptions { KeyPrefix = prefix }, _time);
-        await using var reader = new RedisJobStore(readerConnection, new RedisStoreOptions { KeyPrefix = prefix }, _time);
+        await using var servers = await TwoServers.StartAsync(_time);
+        var (writer, reader) = (servers.Writer, servers.Reader);
         var ct = CancellationToken.None;
 
         // Many long names: the list's commands are large enough that Redis reads them in several turns.
@@ -78,6 +75,55 @@ public sealed class RedisScheduleRevisionReadTests
         Assert.True(torn.Count == 0, $"after {lists} lists and {written} toggles: {string.Join("; ", torn)}");
     }
 
+    [RedisFact]
+    public async Task ListDue_WhileAnotherServerRecordsTicks_NeverReturnsARevisionNewerThanItsNextTick()
+    {
+        await using var servers = await TwoServers.StartAsync(_time);
+        var (writer, reader) = (servers.Writer, servers.Reader);
+        var ct = CancellationToken.None;
+        var first = _time.GetUtcNow().AddDays(-1);
+        Assert.True(await writer.TryCreateScheduleAsync(new ScheduleRecord
+        {
+            Tenant = TenantId.Default, Name = "ticking", Cron = "* * * * *", TimeZone = "UTC", JobType = "report:generate",
+            Payload = """{"a":1}"""u8.ToArray(), Origin = ScheduleOrigin.Runtime, NextFireAt = first,
+        }, ct));
+        var created = (await writer.GetScheduleAsync(TenantId.Default, "ticking", ct))!.Revision;
+
+        // Tick k moves the next tick from first + k minutes to first + k + 1 minutes: revision created + k goes with first + k.
+        using var stop = new CancellationTokenSource();
+        var ticks = Task.Run(async () =>
+        {
+            var k = 0;
+            while (!stop.IsCancellationRequested && k < 1000)
+            {
+                Assert.True(await writer.TryRecordScheduleFireAsync(new ScheduleFire
+                {
+                    Tenant = TenantId.Default, Name = "ticking", ExpectedNextFireAt = first.AddMinutes(k),
+                    NextFireAt = first.AddMinutes(k + 1), LastFireAt = first.AddMinutes(k),
+                }, ct));
+                k++;
+            }
+
+            return k;
+        }, ct);
+
+        var torn = new List<string>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!ticks.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(20) && torn.Count < 3)
+        {
+            var due = Assert.Single(await reader.ListDueSchedulesAsync(_time.GetUtcNow(), 10, ct));
+            var k = (long)(due.NextFireAt!.Value - first).TotalMinutes;
+            if (due.Revision != created + k)
+            {
+                torn.Add($"next tick {k} read with revision {due.Revision - created}");
+            }
+        }
+
+        stop.Cancel();
+        await ticks;
+        Assert.True(torn.Count == 0, string.Join("; ", torn));
+    }
+
     private ScheduleRecord Schedule(string name) => new()
     {
         Tenant = TenantId.Default,
@@ -89,4 +135,35 @@ public sealed class RedisScheduleRevisionReadTests
         Origin = ScheduleOrigin.Runtime,
         NextFireAt = _time.GetUtcNow().AddHours(1),
     };
+
+    /// <summary>Two servers' stores on one prefix, each with its own connection: one writes while the other reads.</summary>
+    private sealed class TwoServers : IAsyncDisposable
+    {
+        private readonly ConnectionMultiplexer[] _connections;
+
+        private TwoServers(ConnectionMultiplexer[] connections, TimeProvider time)
+        {
+            _connections = connections;
+            var prefix = RedisTestEnvironment.NewPrefix();
+            Writer = new RedisJobStore(connections[0], new RedisStoreOptions { KeyPrefix = prefix }, time);
+            Reader = new RedisJobStore(connections[1], new RedisStoreOptions { KeyPrefix = prefix }, time);
+        }
+
+        public RedisJobStore Writer { get; }
+
+        public RedisJobStore Reader { get; }
+
+        public static async Task<TwoServers> StartAsync(TimeProvider time) => new(
+            [await ConnectionMultiplexer.ConnectAsync(RedisTestEnvironment.Endpoint!), await ConnectionMultiplexer.ConnectAsync(RedisTestEnvironment.Endpoint!)], time);
+
+        public async ValueTask DisposeAsync()
+        {
+            await Writer.DisposeAsync();
+            await Reader.DisposeAsync();
+            foreach (var connection in _connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 }
