@@ -19,9 +19,18 @@ public sealed partial class RedisJobStore
     /// The key layout this version reads and writes, kept in the upgrades hash. A version whose keys an older one would
     /// leave incomplete (a listing its scripts do not write) raises it; a store at a higher layout is refused, as
     /// SQLite and PostgreSQL refuse a newer schema. Versions before this field cannot refuse, so a roll-back to one of
-    /// them is still the operator's to avoid (docs/redis.md).
+    /// them is still the operator's to avoid (docs/redis.md). 2: schedules' revisions (<c>…:rev</c>), which older scripts
+    /// neither write at a create nor remove at a delete, and Cluster outbox entries that carry a finish time, which older
+    /// versions drop.
     /// </summary>
-    internal const int KeyLayout = 1;
+    internal const int KeyLayout = 2;
+
+    // Raises the stored layout to ARGV[1], never lowers it: a newer server starting at the same time keeps its higher one.
+    private const string RaiseKeyLayout = """
+        local stored = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')
+        if stored and stored < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], ARGV[2], ARGV[1]) end
+        return 0
+        """;
 
     private const string KeyLayoutField = "layout";
 
@@ -80,10 +89,9 @@ public sealed partial class RedisJobStore
             await db.HashSetAsync(_keys.Upgrades, [new(BatchListingsUpgrade, 1), new(EveryTenantBatchListingUpgrade, 1)]).ConfigureAwait(false);
         }
 
-        if (!layout.HasValue)
+        if (!layout.HasValue || stored < KeyLayout)
         {
-            // Only where none is written: a newer server starting at the same time keeps its higher layout.
-            await db.HashSetAsync(_keys.Upgrades, KeyLayoutField, KeyLayout, When.NotExists).ConfigureAwait(false);
+            await db.ScriptEvaluateAsync(RaiseKeyLayout, [_keys.Upgrades], [KeyLayout, KeyLayoutField]).ConfigureAwait(false);
         }
     }
 

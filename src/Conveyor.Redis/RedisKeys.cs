@@ -46,7 +46,7 @@ namespace Conveyor.Redis;
 ///                                  storing zset and storing:{id} hashes (on a Cluster: workflows being stored)
 /// {p}:{{p}:sched}:defs|next|hist|rev   schedules (one slot of their own): hash tenant\nname → definition JSON,
 ///                                  zset tenant\nname → next tick (µs, unpaused only), hash → created|last fire|last job,
-///                                  hash → revision (writes since created)
+///                                  hash → revision (random at a create, +1 at every write)
 /// </code>
 /// </remarks>
 internal sealed class RedisKeys
@@ -143,7 +143,7 @@ internal sealed class RedisKeys
 
     public RedisKey ScheduleHistory { get; }
 
-    /// <summary>Each schedule's revision (hash: member → count of writes; none for a schedule never written since created).</summary>
+    /// <summary>Each schedule's revision (hash: member → revision, drawn at random at a create and advanced at every write; none, read as 0, for a schedule created before revisions).</summary>
     public RedisKey ScheduleRevisions { get; }
 
     /// <summary>The four schedule keys, as the schedule scripts take them.</summary>

@@ -40,6 +40,7 @@ public sealed class RedisClusterScheduleTests
         Assert.Equal(read.Revision + 2, (await store.GetScheduleAsync(TenantId.Default, "nightly", ct))!.Revision);
 
         Assert.True(await store.DeleteScheduleAsync(TenantId.Default, "nightly", ct));
+        Assert.False(await connection.GetDatabase().HashExistsAsync(store.Keys.ScheduleRevisions, $"{TenantId.Default}\nnightly"));
         Assert.Null(await store.GetScheduleAsync(TenantId.Default, "nightly", ct));
     }
 }

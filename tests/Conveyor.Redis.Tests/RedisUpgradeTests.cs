@@ -72,6 +72,23 @@ public sealed class RedisUpgradeTests
         Assert.Contains("Upgrade Conveyor.Redis", error.Message, StringComparison.Ordinal);
     }
 
+    // Layout 2 (schedules' revisions, outbox entries with a finish time): a store the previous version left at 1 opens
+    // and is raised, so that version refuses it from then on.
+    [RedisFact]
+    public async Task Initialize_OnAStoreOfAnOlderKeyLayout_OpensAndRaisesIt()
+    {
+        var prefix = RedisTestEnvironment.NewPrefix();
+        var redis = (await RedisTestEnvironment.ConnectionAsync()).GetDatabase();
+        await redis.HashSetAsync($"{prefix}:upgrades", "layout", RedisJobStore.KeyLayout - 1);
+
+        await using (var store = await RedisTestEnvironment.CreateStoreAsync(_time, prefix))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(RedisJobStore.KeyLayout, (int)await redis.HashGetAsync($"{prefix}:upgrades", "layout"));
+    }
+
     [RedisTheory]
     [InlineData("abc")]
     [InlineData("1.5")]

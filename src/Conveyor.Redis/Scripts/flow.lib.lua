@@ -21,8 +21,8 @@
 -- (ARCHITECTURE.md, "Workflows", Redis Cluster): a link whose dependant lives on another slot than what it waits for is
 -- marked remote ("r<s>\t<queue>\t<id>"), and a job whose batch is on another slot carries bo '1'; the script that
 -- finishes it appends, instead of resolving, "d\t<j|b>\t<dependency>\t<1 succeeded|0>\t<s>\t<queue>\t<id>\t<ended>" or
--- "c\t<batch>\t<queue>\t<id>\t<state>\t<generation>\t<ended>" (ended: when the job or batch finished, µs; entries
--- written before they carried it have none) to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
+-- "c\t<batch>\t<queue>\t<id>\t<state>\t<generation>\t<ended>" (ended: when the job or batch finished, µs; none for
+-- a dependency gone when linked, or in entries written before they carried it) to the outbox of its own slot ("<prefix>:{<queue>}:outbox", or the
 -- coordination slot's "<prefix>:{<prefix>:coord}:outbox" for a batch's callbacks) and publishes 'outbox' on the
 -- wake-up channel. outbox_apply.lua applies an entry on the other slot once: a dependant records what it resolved in
 -- the set "<job hash>#r" (dropped when it stops waiting; rd '1' marks a job that may have one), a batch counts a
@@ -454,8 +454,8 @@ end
 local function flow_apply(entry, now)
   local kind, dependency, ok, s, queue, id, ended = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t([^\t]*)\t(%d+)$')
   if not kind then
-    -- Written before entries carried the dependency's end.
-    kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t(.*)$')
+    -- Written before entries carried the dependency's end (or by flow_link.lua for a dependency gone).
+    kind, dependency, ok, s, queue, id = string.match(entry, '^d\t([jb])\t([^\t]*)\t([01])\t(%d)\t([^\t]*)\t([^\t]*)$')
   end
   if kind then
     local base = flow_queue(queue)

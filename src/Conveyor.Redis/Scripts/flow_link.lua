@@ -1,8 +1,9 @@
 -- Links a job stored waiting on one slot to a dependency on another (a Redis Cluster), on the dependency's slot: an
 -- unfinished dependency gets the remote entry ("r<s>\t<queue>\t<id>", flow.lib.lua) and the flow flag, so the script
 -- that finishes it sends its outcome through this slot's outbox; a finished one (or one gone meanwhile: as cancelled)
--- sends its outcome through the outbox at once, with when it finished (none for one gone). Either way the dependant, which already counts this dependency in
--- wf, hears of it exactly once: this script and the finishing one run one after the other on this slot.
+-- sends its outcome through the outbox at once, with when it finished (none for one gone). Either way the dependant,
+-- which already counts this dependency in wf, hears of it exactly once: this script and the finishing one run one after
+-- the other on this slot.
 -- KEYS[1] the dependency's hash (a job's, or a batch's)  ARGV[1] the store's key prefix  ARGV[2] 'j' job or 'b' batch
 -- ARGV[3] dependency id  ARGV[4] the dependency's queue ('' for a batch)  ARGV[5] the dependant's link "<s>\t<queue>\t<id>"
 -- Returns 0 when linked, 1 when the outcome went to the outbox.

@@ -104,7 +104,7 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<
     /// <summary>
     /// Reads the schedule and writes what <paramref name="change"/> makes of it (null: nothing to change), at the revision
     /// read: a pause, a change or a tick written between the two is not overwritten with what was read before it; the
-    /// schedule is read and decided again. Each try lost is another write that landed, so the loop ends.
+    /// schedule is read and decided again. Each try lost is another write that landed: the loop ends once other writers pause.
     /// </summary>
     private async Task<ScheduleRecord?> ChangeAsync(string tenant, string name, Func<ScheduleRecord, ScheduleRecord?> change, CancellationToken cancellationToken)
     {

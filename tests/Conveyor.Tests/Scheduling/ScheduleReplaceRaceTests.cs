@@ -87,6 +87,7 @@ public sealed class ScheduleReplaceRaceTests
 
         Assert.Equal(firstTick.AddDays(1), updated!.NextFireAt);
         Assert.Equal("tick-1", updated.LastJobId);
+        Assert.Equal("""{"text":"b"}""", System.Text.Encoding.UTF8.GetString(updated.Payload.Span));
     }
 
     [Fact]
