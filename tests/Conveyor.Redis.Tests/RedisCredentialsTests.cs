@@ -7,7 +7,7 @@ namespace Conveyor.Redis.Tests;
 /// try the start again while it fails, each time on a new store, as a server started again would: now and then a
 /// connection attempt waits out the client's connect timeout in the middle of its handshake (more often on a loaded
 /// machine), and that try has only the timeout to name; on one CI run the same store's later tries named only timeouts
-/// for 90 s (a known limit: ARCHITECTURE.md), while a new store's first try names the refusal.
+/// for 90 s (a known limit: docs/redis.md), while a new store's first try names the refusal.
 /// </summary>
 public sealed class RedisCredentialsTests
 {
