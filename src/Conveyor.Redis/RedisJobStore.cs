@@ -108,17 +108,55 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
             await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (RedisFailures.IsTransient(e) && RedisFailures.IsAuthenticationFailure(e))
-        {
-            // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
-            // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
-            throw new JobStoreUnavailableException(
-                "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
-        }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
-            throw RedisFailures.Unavailable(e);
+            await ForgetConnectionThatNeverConnectedAsync().ConfigureAwait(false);
+
+            // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
+            // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
+            throw RedisFailures.IsAuthenticationFailure(e)
+                ? new JobStoreUnavailableException(
+                    "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e)
+                : RedisFailures.Unavailable(e);
         }
+    }
+
+    /// <summary>
+    /// Drops a connection of the store's own making that has not reached any Redis server yet, so that the next start
+    /// try makes a new one. StackExchange.Redis's own reconnects of a connection whose first handshake waited out
+    /// connectTimeout went on failing as timeouts for a whole start (90 s in one CI run) where Redis was refusing the
+    /// password: a new connection's first handshake names the refusal.
+    /// </summary>
+    private async Task ForgetConnectionThatNeverConnectedAsync()
+    {
+        IConnectionMultiplexer never;
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_ownsConnection || _disposed || _connection is not { IsConnected: false } connection)
+            {
+                return;
+            }
+
+            never = connection;
+            _connection = null;
+            _database = null;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+
+        // Calls that took it before it was dropped (an API's, with StartWithoutStore) end within their timeouts, as the
+        // connection failures or timeouts their callers retry; it is closed after them, so that none meets a disposed
+        // client instead, which the server's loops would take for the process ending.
+        _ = CloseLaterAsync(never, TimeSpan.FromMilliseconds(Math.Max(never.TimeoutMilliseconds, RedisConnectionSettings.Create(_options.Configuration).AsyncTimeout)));
+    }
+
+    private async Task CloseLaterAsync(IConnectionMultiplexer connection, TimeSpan after)
+    {
+        await Task.Delay(after, _time).ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>
