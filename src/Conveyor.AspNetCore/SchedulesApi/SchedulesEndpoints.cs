@@ -203,7 +203,17 @@ internal static class SchedulesEndpoints
                 return DefinedInCode(name, "changed");
             }
 
-            if (await schedules.UpdateAsync(definition, cancellationToken).ConfigureAwait(false) is { } replaced)
+            // Decided again on the record the write applies to: a server's start may have written the schedule from its
+            // code since the read above (a client of the application's own making decides as it does).
+            var replaced = schedules is ScheduleClient client
+                ? await client.UpdateUnlessDefinedInCodeAsync(definition, cancellationToken).ConfigureAwait(false)
+                : await schedules.UpdateAsync(definition, cancellationToken).ConfigureAwait(false);
+            if (replaced is { Origin: ScheduleOrigin.Code } && schedules is ScheduleClient)
+            {
+                return DefinedInCode(name, "changed");
+            }
+
+            if (replaced is not null)
             {
                 return TypedResults.Ok(await ScheduleResponseMapper.ToResponseAsync(replaced, schedules, store, cancellationToken).ConfigureAwait(false));
             }

@@ -20,11 +20,27 @@ internal sealed class ScheduleClient(IJobStore store, IJobClient jobs, IOptions<
             : null;
     }
 
-    public async Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
+    public Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default) =>
+        UpdateAsync(definition, keepCodeSchedules: false, cancellationToken);
+
+    /// <summary>
+    /// The Jobs API's replace: as <see cref="UpdateAsync(ScheduleDefinition, CancellationToken)"/>, but a schedule defined
+    /// in code is returned as it is, also one a server's start wrote between the caller's read and this write (the
+    /// decision is made on the record the write applies to).
+    /// </summary>
+    internal Task<ScheduleRecord?> UpdateUnlessDefinedInCodeAsync(ScheduleDefinition definition, CancellationToken cancellationToken) =>
+        UpdateAsync(definition, keepCodeSchedules: true, cancellationToken);
+
+    private async Task<ScheduleRecord?> UpdateAsync(ScheduleDefinition definition, bool keepCodeSchedules, CancellationToken cancellationToken)
     {
         var record = Checked(ScheduleValidator.ToRecord(definition, ScheduleOrigin.Runtime, timeProvider.GetUtcNow()));
         return await ChangeAsync(record.Tenant, record.Name, existing =>
         {
+            if (keepCodeSchedules && existing.Origin == ScheduleOrigin.Code)
+            {
+                return null;
+            }
+
             var retimed = existing.Cron != record.Cron || existing.TimeZone != record.TimeZone;
             return record with
             {

@@ -125,6 +125,27 @@ public sealed class ScheduleReplaceRaceTests
         Assert.Equal("""{"text":"new"}""", System.Text.Encoding.UTF8.GetString(paused.Payload.Span));
     }
 
+    [Fact]
+    public async Task UpdateUnlessDefinedInCode_AServerStartWritesTheScheduleFromCodeBetweenItsReadAndItsWrite_TheCodeDefinitionIsKept()
+    {
+        Assert.NotNull(await Client(_inner).CreateAsync(Definition(), Ct));
+
+        // A server starting with the same schedule in its code takes it over (the start's reconcile).
+        Task StartWithItInCodeAsync() => ScheduleReconciler.ReconcileAsync(
+            _inner, [ScheduleValidator.ToRecord(Definition(cron: "0 6 * * *"), ScheduleOrigin.Code, _time.GetUtcNow())],
+            _time.GetUtcNow(), NullLogger.Instance, Ct);
+
+        var answer = await Client(RaceStore.Create(_inner, StartWithItInCodeAsync))
+            .UpdateUnlessDefinedInCodeAsync(Definition(cron: "0 9 * * *", payload: """{"text":"b"}"""), Ct);
+
+        Assert.NotNull(answer);
+        Assert.Equal(ScheduleOrigin.Code, answer.Origin);
+        var stored = await StoredAsync();
+        Assert.Equal(ScheduleOrigin.Code, stored.Origin);
+        Assert.Equal("0 6 * * *", stored.Cron);
+        Assert.Equal("""{"text":"a"}""", System.Text.Encoding.UTF8.GetString(stored.Payload.Span));
+    }
+
     /// <summary>A store that lets another writer in once, just before the first replace reaches the store.</summary>
     public class RaceStore : DispatchProxy
     {
