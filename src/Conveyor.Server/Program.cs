@@ -36,6 +36,7 @@ try
     }
 
     app = builder.Build();
+    app.UseUnroutedAnswerHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
 

@@ -25,6 +25,22 @@ public sealed class CronScheduleTests
         Assert.Equal(new DateTimeOffset(2028, 2, 29, 0, 0, 0, TimeSpan.Zero), schedule.Next(Now));
     }
 
+    // Cronos reads a range whose start is above its end as wrapping round the field (an outside run's "1-0" in the
+    // minutes ticked every minute): the guide says so, and this keeps it so across Cronos versions.
+    [Fact]
+    public void Range_WhoseStartIsAboveItsEnd_WrapsRoundTheField()
+    {
+        var schedule = CronSchedule.Parse("night", "0 22-2 * * *", "UTC");
+        var ticks = new List<int>();
+        for (DateTimeOffset? tick = schedule.Next(Now); tick is { } t && ticks.Count < 6; tick = schedule.Next(t))
+        {
+            ticks.Add(t.Hour);
+        }
+
+        // From midnight: the hours after it, then the evening's, then midnight again.
+        Assert.Equal([1, 2, 22, 23, 0, 1], ticks);
+    }
+
     [Theory]
     [InlineData("UTC", 0)]
     [InlineData("Europe/Berlin", 1)]
