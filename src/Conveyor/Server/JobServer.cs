@@ -134,6 +134,12 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         var selector = new Server.WeightedQueueSelector(queues, _options.StrictPriority);
         var limitsRefresher = new Server.LimitsRefresher(_store, _limitsInForce, _limitsInForce.Configured.RefreshInterval, _timeProvider, _logger, _limits) { Metrics = _metrics };
         await SeedLimitsAsync(limitsRefresher, cancellationToken).ConfigureAwait(false);
+        var scheduler = schedules is null ? null : new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger) { Metrics = _metrics };
+        if (scheduler is not null && _storeOpening is null)
+        {
+            await ReconcileSchedulesAsync(scheduler, cancellationToken).ConfigureAwait(false);
+        }
+
         // With slots to lease ahead, a job may wait in the buffer while every worker is busy: the watch hands back one that
         // waits longer than a short handler. Without them, a job in the buffer has a worker that is about to read it.
         var leasedAhead = _options.EffectivePrefetch > 0 ? new Server.LeasedAheadHandBack(_buffer.Writer, _held, _pace, HandBack, _timeProvider) : null;
@@ -163,10 +169,7 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
             Task.Run(() => leaseReconciler.RunAsync(_stopComponents.Token), CancellationToken.None),
             .. leasedAhead is null ? Array.Empty<Task>() : [Task.Run(() => leasedAhead.RunAsync(_stopComponents.Token), CancellationToken.None)],
             .. _storeOpening is null ? Array.Empty<Task>() : [_storeOpening],
-            .. schedules is null ? Array.Empty<Task>() :
-            [
-                Task.Run(() => new Server.Scheduler(_store, _client, _metrics, _options, schedules, _timeProvider, _logger) { Metrics = _metrics }.RunAsync(_stopComponents.Token), CancellationToken.None),
-            ],
+            .. scheduler is null ? Array.Empty<Task>() : [Task.Run(() => scheduler.RunAsync(_stopComponents.Token), CancellationToken.None)],
         ];
         // Dashboards use increase() and rate(), which need a series to exist before its first event to count it; and the
         // server's queues are named in the labels before a worker can start a job of them.
@@ -265,6 +268,23 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     /// Writes the configured limits to the store and reads the limits in force before the first dequeue. A store that
     /// does not answer leaves the configured limits in force; the refresher tries again at every tick.
     /// </summary>
+    /// <summary>
+    /// The schedules from code and configuration are in the store when the start returns (an application that reads
+    /// one right after its host started found none on a new store); a store that fails the write leaves them to the
+    /// scheduler's passes, which try again.
+    /// </summary>
+    private async Task ReconcileSchedulesAsync(Server.Scheduler scheduler, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await scheduler.ReconcileDefinedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+        {
+            Log.StoreUnavailable(_logger, e, _store.Name, "write the schedules", (int)_options.SchedulePollInterval.TotalMilliseconds);
+        }
+    }
+
     private async Task SeedLimitsAsync(Server.LimitsRefresher refresher, CancellationToken cancellationToken)
     {
         try

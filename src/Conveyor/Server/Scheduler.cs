@@ -80,16 +80,25 @@ internal sealed class Scheduler(
         }
     }
 
-    /// <summary>Fires every tick due now and notes the earliest tick due before the next poll.</summary>
-    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the schedules defined in code and configuration into the store, once: the server's start calls it before it
+    /// returns, so that the application finds them there; while the store is away, the passes try again.
+    /// </summary>
+    public async Task ReconcileDefinedAsync(CancellationToken cancellationToken)
     {
-        _nextKnownTick = null;
-        _failedInPass = false;
         if (_toReconcile is { } toReconcile)
         {
             await ScheduleReconciler.ReconcileAsync(store, toReconcile, TimeProvider.GetUtcNow(), _logger, cancellationToken).ConfigureAwait(false);
             _toReconcile = null;
         }
+    }
+
+    /// <summary>Fires every tick due now and notes the earliest tick due before the next poll.</summary>
+    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        _nextKnownTick = null;
+        _failedInPass = false;
+        await ReconcileDefinedAsync(cancellationToken).ConfigureAwait(false);
 
         while (true)
         {
