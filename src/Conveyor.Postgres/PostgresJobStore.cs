@@ -120,6 +120,13 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
         {
             // Failed for good (a wrong password, a schema newer than this version): the calls' errors are their own.
             _open = OpenState.NotOpened;
+            if (exception is PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification })
+            {
+                // Named with what to fix: a server's start line gave PostgreSQL's words alone ("database … does not exist").
+                throw new InvalidOperationException(
+                    $"PostgreSQL refused the connection ({exception.Message}): check Database=, Username= and Password= in Conveyor:Postgres:ConnectionString.", exception);
+            }
+
             throw;
         }
     }

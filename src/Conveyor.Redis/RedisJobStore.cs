@@ -110,13 +110,21 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {
-            await ForgetConnectionThatNeverConnectedAsync().ConfigureAwait(false);
+            var neverConnected = await ForgetConnectionThatNeverConnectedAsync().ConfigureAwait(false);
 
             // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
             // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
-            throw RedisFailures.IsAuthenticationFailure(e)
+            if (RedisFailures.IsAuthenticationFailure(e))
+            {
+                throw new JobStoreUnavailableException(
+                    "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
+            }
+
+            // Likewise where to look when no server was ever reached: the client's own words name neither the setting nor
+            // what it was given.
+            throw neverConnected
                 ? new JobStoreUnavailableException(
-                    "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e)
+                    $"Redis at {string.Join(", ", RedisConnectionSettings.Create(_options.Configuration).EndPoints.Select(EndPointText))} cannot be reached: check that it runs there, and Conveyor:Redis:Configuration. {RedisFailures.Unavailable(e).Message}", e)
                 : RedisFailures.Unavailable(e);
         }
     }
@@ -125,9 +133,9 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
     /// Drops a connection of the store's own making that has not reached any Redis server yet, so that the next start
     /// try makes a new one. StackExchange.Redis's own reconnects of a connection whose first handshake waited out
     /// connectTimeout went on failing as timeouts for a whole start (90 s in one CI run) where Redis was refusing the
-    /// password: a new connection's first handshake names the refusal.
+    /// password: a new connection's first handshake names the refusal. True when it dropped one.
     /// </summary>
-    private async Task ForgetConnectionThatNeverConnectedAsync()
+    private async Task<bool> ForgetConnectionThatNeverConnectedAsync()
     {
         IConnectionMultiplexer never;
         await _connectLock.WaitAsync().ConfigureAwait(false);
@@ -135,7 +143,7 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         {
             if (!_ownsConnection || _disposed || _connection is not { IsConnected: false } connection)
             {
-                return;
+                return false;
             }
 
             never = connection;
@@ -151,7 +159,14 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         // connection failures or timeouts their callers retry; it is closed after them, so that none meets a disposed
         // client instead, which the server's loops would take for the process ending.
         _ = CloseLaterAsync(never, TimeSpan.FromMilliseconds(Math.Max(never.TimeoutMilliseconds, RedisConnectionSettings.Create(_options.Configuration).AsyncTimeout)));
+        return true;
     }
+
+    private static string EndPointText(System.Net.EndPoint endPoint) => endPoint switch
+    {
+        System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endPoint.ToString() ?? "",
+    };
 
     private async Task CloseLaterAsync(IConnectionMultiplexer connection, TimeSpan after)
     {

@@ -39,6 +39,18 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task Initialize_OnADatabaseThatDoesNotExist_FailsNamingTheSettingToFix()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(PostgresTestServer.RequireConnectionString()) { Database = "conveyor_no_such_database" }.ConnectionString;
+        await using var store = new PostgresJobStore(new PostgresStoreOptions { ConnectionString = connectionString, Schema = _schema.Name }, _time);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+
+        Assert.StartsWith("PostgreSQL refused the connection (3D000: database \"conveyor_no_such_database\" does not exist)", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("check Database=, Username= and Password= in Conveyor:Postgres:ConnectionString.", error.Message, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
     public async Task Dequeue_TwoStoresRacingOverOneQueue_NeverLeaseOneJobTwice()
     {
         var a = await _schema.CreateInitializedStoreAsync(_time);

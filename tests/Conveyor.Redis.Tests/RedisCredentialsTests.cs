@@ -33,6 +33,17 @@ public sealed class RedisCredentialsTests
         Assert.StartsWith("Redis refused the connection's authentication: check user= and password=", error.Message, StringComparison.Ordinal);
     }
 
+    // Where to look is named too when no Redis answers at the address given: the client's own words name neither.
+    [Fact]
+    public async Task NoRedisAtTheAddress_FailsTheStart_NamingTheAddressAndTheSetting()
+    {
+        await using var store = new RedisJobStore(new RedisStoreOptions { Configuration = "127.0.0.1:1,connectTimeout=500,asyncTimeout=500,syncTimeout=500" }, TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<Conveyor.Storage.JobStoreUnavailableException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.StartsWith("Redis at 127.0.0.1:1 cannot be reached: check that it runs there, and Conveyor:Redis:Configuration. Redis is unavailable: ", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<Conveyor.Storage.JobStoreUnavailableException> StartFailureAsync(RedisStoreOptions options)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(90);

@@ -15,6 +15,20 @@ public sealed class SampleDataDirectory
             !string.IsNullOrEmpty(configured) ? configured
             : sqlite ? System.IO.Path.GetDirectoryName(DataDirectory.SqlitePath(configuration))!
             : DataDirectory.Resolve(configuration));
+        if (!string.IsNullOrEmpty(configured))
+        {
+            // Checked at start as Conveyor:DataDirectory is: a place that cannot hold the samples' files otherwise failed
+            // only their jobs, each attempt naming a file and not the setting.
+            try
+            {
+                Directory.CreateDirectory(Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidSettingException(
+                    $"Conveyor:Samples:DataDirectory {Path} cannot be created ({e.Message}); set it to a writable directory, or leave it unset to keep the samples' files beside the store's.");
+            }
+        }
     }
 
     public string Path { get; }
