@@ -49,6 +49,9 @@ internal static class SettingsCheck
         }
 
         var conveyor = root.Children["Conveyor"];
+
+        // A job type's name is domain:action, which configuration splits into levels (JobTypeRetentionSettings).
+        conveyor.Children["Retention"].Children["JobTypes"].AnyKey!.AcceptNameParts();
         foreach (var child in configuration.GetSection(ConveyorOptions.SectionName).GetChildren())
         {
             Check(child, conveyor);
@@ -67,6 +70,15 @@ internal static class SettingsCheck
         }
 
         node ??= expected.AnyKey!;
+        if (node.TakesNameParts && section.Value is { Length: > 0 } && !section.GetChildren().Any())
+        {
+            // Read as one more part of a job type's name, a value here can only be a misspelt setting.
+            var parent = section.Path[..^section.Key.Length];
+            throw new InvalidSettingException(SettingDescriptions.Nearest(section.Key, node.Children.Keys) is { } nearest
+                ? $"unknown setting {section.Path}; did you mean {parent}{nearest}?"
+                : $"unknown setting {section.Path}; the settings under {parent.TrimEnd(':')} are: {string.Join(", ", node.Children.Keys.Order(StringComparer.OrdinalIgnoreCase))} (or the next part of the job type's name).");
+        }
+
         if (node.Leaf is { } type && section.Value is { Length: > 0 } value && !CanConvert(value, type))
         {
             throw new InvalidSettingException($"{section.Path} is '{value}'; it accepts {SettingDescriptions.Accepts(type, node.Range)}.");
@@ -108,7 +120,17 @@ internal static class SettingsCheck
         /// <summary>"min to max" of the setting's range attribute, when it has one.</summary>
         public string? Range { get; private set; }
 
+        /// <summary>True where a key that is not a setting is the next part of a name (<see cref="AcceptNameParts"/>).</summary>
+        public bool TakesNameParts { get; private set; }
+
         public Node Child(string name) => Children.TryGetValue(name, out var node) ? node : Children[name] = new Node();
+
+        /// <summary>Under this node, a key that is none of its settings is one more part of the name it is keyed by.</summary>
+        public void AcceptNameParts()
+        {
+            TakesNameParts = true;
+            AnyKey = this;
+        }
 
         public void AddProperties(Type type)
         {

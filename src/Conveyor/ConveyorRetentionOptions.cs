@@ -24,7 +24,7 @@ public sealed class ConveyorRetentionOptions
     /// <summary>
     /// Retention for one job type, in place of the defaults above for the outcomes it sets (a job's own
     /// <see cref="JobOptions"/> still wins). Keyed by job type, e.g. <c>o.Retention.JobTypes["email:send"] = new() { Succeeded = TimeSpan.FromDays(30) }</c>
-    /// (from configuration only for type names without ':', which configuration reads as a separator).
+    /// (from configuration as <c>Conveyor:Retention:JobTypes:email:send:Failed</c>: the levels before the ages spell the type).
     /// </summary>
     public Dictionary<string, JobTypeRetention> JobTypes { get; set; } = new(StringComparer.Ordinal);
 

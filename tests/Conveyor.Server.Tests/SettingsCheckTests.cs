@@ -9,7 +9,7 @@ public sealed class SettingsCheckTests
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
     [Fact]
-    public void ThrowIfInvalid_SchedulesEventsFireAndForgetMetricsAndRetentionSettings_AreAccepted()
+    public void ThrowIfInvalid_SchedulesEventsFireAndForgetMetricsAndRetentionSettings_AreAccepted_JobTypesWithColonsIncluded()
     {
         var configuration = Settings(
             ("Conveyor:Schedules:0:Name", "nightly-report"),
@@ -20,7 +20,9 @@ public sealed class SettingsCheckTests
             ("Conveyor:Events:NoSubscribers", "Log"),
             ("Conveyor:FireAndForget:Queue", "low"),
             ("Conveyor:Metrics:StoreGauges", "true"),
-            ("Conveyor:Retention:Succeeded", "01:00:00"));
+            ("Conveyor:Retention:Succeeded", "01:00:00"),
+            ("Conveyor:Retention:JobTypes:reports:Succeeded", "01:00:00"),
+            ("Conveyor:Retention:JobTypes:email:send:Failed", "2.00:00:00"));
 
         SettingsCheck.ThrowIfInvalid(configuration);
     }

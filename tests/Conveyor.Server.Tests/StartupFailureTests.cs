@@ -25,6 +25,7 @@ public sealed class StartupFailureTests : IDisposable
         { "Kestrel__Endpoints__Secure__Url", "https://0.0.0.0:0", "Kestrel:Endpoints:Secure:Url is https://0.0.0.0:0" },
         { "Conveyor__Sqlite__Path", "/proc/conveyor-cannot-be-here/jobs.db", "the SQLite file /proc/conveyor-cannot-be-here/jobs.db cannot be created" },
         { "Conveyor__Sqlite__ConnectionString", "Data Sourc=/tmp/conveyor.db", "error: Conveyor:Sqlite:ConnectionString cannot be read" },
+        { "Conveyor__Retention__JobTypes__email__send__Faild", "1.00:00:00", "unknown setting Conveyor:Retention:JobTypes:email:send:Faild; did you mean Conveyor:Retention:JobTypes:email:send:Failed?" },
         { "Conveyor__Samples__DataDirectory", "/proc/conveyor-cannot-be-here", "error: Conveyor:Samples:DataDirectory /proc/conveyor-cannot-be-here cannot be created" },
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "'http://127.0.0.1:99999' is not an address to listen on: the port 99999 is not one from 0 to 65535" },
         { "ASPNETCORE_URLS", "notaurl", "'notaurl' is not an address to listen on" },

@@ -31,6 +31,7 @@ public static class ConveyorServiceCollectionExtensions
             try
             {
                 section.Bind(o);
+                JobTypeRetentionSettings.Bind(section, o.Retention);
             }
             catch (InvalidOperationException) when (ConveyorLimitsOptionsValidator.UnreadableIn(section) is { Count: > 0 } failures)
             {

@@ -24,6 +24,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Retention:Failed", "-01:00:00", "Conveyor:Retention:Failed must be between 00:00:00 and 3650.00:00:00; it is -01:00:00.")]
     [InlineData("Conveyor:Retention:JobTypes:reports:Succeeded", "-00:00:01", "Conveyor:Retention:JobTypes:reports:Succeeded must be between 00:00:00 and 3650.00:00:00; it is -00:00:01.")]
     [InlineData("Conveyor:Retention:JobTypes:reports:Cancelled", "3651.00:00:00", "Conveyor:Retention:JobTypes:reports:Cancelled must be between 00:00:00 and 3650.00:00:00; it is 3651.00:00:00.")]
+    [InlineData("Conveyor:Retention:JobTypes:email:send:Failed", "-1.00:00:00", "Conveyor:Retention:JobTypes:email:send:Failed must be between 00:00:00 and 3650.00:00:00; it is -1.00:00:00.")]
     [InlineData("Conveyor:Metrics:StoreTimeout", "00:01:00", "Conveyor:Metrics:StoreTimeout must be between 00:00:00.1 and 00:00:30; it is 00:01:00.")]
     [InlineData("Conveyor:Metrics:MaxJobTypes", "5", "Conveyor:Metrics:MaxJobTypes must be between 10 and 100000; it is 5.")]
     [InlineData("Conveyor:Metrics:MaxQueues", "5", "Conveyor:Metrics:MaxQueues must be between 10 and 100000; it is 5.")]
@@ -45,6 +46,30 @@ public sealed class JobServerOptionsTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         // The setting is named once, not after its member name as well ("Concurrency: Conveyor:Server:Concurrency …").
         Assert.DoesNotMatch(@"(?<![\w:])[A-Z]\w*: " + System.Text.RegularExpressions.Regex.Escape(expected), error.Message);
+    }
+
+    // A job type is domain:action, and configuration splits keys at ':' (outside run CR: no type could be set there).
+    [Fact]
+    public void JobTypeRetention_BindsFromConfiguration_ForTypesWhoseNamesHoldColons()
+    {
+        using var host = BuildHost(new()
+        {
+            ["Conveyor:Retention:JobTypes:email:send:Failed"] = "2.00:00:00",
+            ["Conveyor:Retention:JobTypes:email:send:Succeeded"] = "00:30:00",
+            ["Conveyor:Retention:JobTypes:email:bounce:Cancelled"] = "03:00:00",
+            ["Conveyor:Retention:JobTypes:reports:Failed"] = "1.00:00:00",
+            ["Conveyor:Retention:JobTypes:billing:invoice:monthly:Failed"] = "4.00:00:00",
+        });
+
+        var jobTypes = host.Services.GetRequiredService<IOptions<ConveyorOptions>>().Value.Retention.JobTypes;
+
+        Assert.Equal(["billing:invoice:monthly", "email:bounce", "email:send", "reports"], jobTypes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(TimeSpan.FromDays(2), jobTypes["email:send"].Failed);
+        Assert.Equal(TimeSpan.FromMinutes(30), jobTypes["email:send"].Succeeded);
+        Assert.Null(jobTypes["email:send"].Cancelled);
+        Assert.Equal(TimeSpan.FromHours(3), jobTypes["email:bounce"].Cancelled);
+        Assert.Equal(TimeSpan.FromDays(1), jobTypes["reports"].Failed);
+        Assert.Equal(TimeSpan.FromDays(4), jobTypes["billing:invoice:monthly"].Failed);
     }
 
     [Fact]
