@@ -124,7 +124,7 @@ public sealed partial class PostgresJobStore : IJobStore, IJobCancellationSignal
             {
                 // Named with what to fix: a server's start line gave PostgreSQL's words alone ("database … does not exist").
                 throw new InvalidOperationException(
-                    $"PostgreSQL refused the connection ({exception.Message}): check Database=, Username= and Password= in Conveyor:Postgres:ConnectionString.", exception);
+                    $"PostgreSQL refused the connection ({exception.Message}): check Database=, Username= and Password= (and SSL Mode=) in Conveyor:Postgres:ConnectionString, and the server's pg_hba.conf for this host.", exception);
             }
 
             throw;

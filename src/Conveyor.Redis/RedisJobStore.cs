@@ -108,58 +108,25 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             await UpgradeAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false);
             await SubscribeAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (RedisFailures.IsTransient(e))
+        catch (Exception e) when (RedisFailures.IsTransient(e) && RedisFailures.IsAuthenticationFailure(e))
         {
-            var neverConnected = await ForgetConnectionThatNeverConnectedAsync().ConfigureAwait(false);
-
             // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
             // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
-            if (RedisFailures.IsAuthenticationFailure(e))
-            {
-                throw new JobStoreUnavailableException(
-                    "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
-            }
-
-            // Likewise where to look when no server was ever reached: the client's own words name neither the setting nor
-            // what it was given.
-            throw neverConnected
-                ? new JobStoreUnavailableException(
-                    $"Redis at {string.Join(", ", RedisConnectionSettings.Create(_options.Configuration).EndPoints.Select(EndPointText))} cannot be reached: check that it runs there, and Conveyor:Redis:Configuration. {RedisFailures.Unavailable(e).Message}", e)
-                : RedisFailures.Unavailable(e);
+            throw new JobStoreUnavailableException(
+                "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
         }
-    }
-
-    /// <summary>
-    /// Drops a connection of the store's own making that has not reached any Redis server yet, so that the next start
-    /// try makes a new one. StackExchange.Redis's own reconnects of a connection whose first handshake waited out
-    /// connectTimeout went on failing as timeouts for a whole start (90 s in one CI run) where Redis was refusing the
-    /// password: a new connection's first handshake names the refusal. True when it dropped one.
-    /// </summary>
-    private async Task<bool> ForgetConnectionThatNeverConnectedAsync()
-    {
-        IConnectionMultiplexer never;
-        await _connectLock.WaitAsync().ConfigureAwait(false);
-        try
+        catch (Exception e) when (RedisFailures.IsTransient(e) && _ownsConnection && _connection is { IsConnected: false })
         {
-            if (!_ownsConnection || _disposed || _connection is not { IsConnected: false } connection)
-            {
-                return false;
-            }
-
-            never = connection;
-            _connection = null;
-            _database = null;
+            // Likewise where to look when the store's connection reaches no server: the client's own words name neither
+            // the setting nor the addresses it was given.
+            throw new JobStoreUnavailableException(
+                $"Redis at {string.Join(", ", RedisConnectionSettings.Create(_options.Configuration).EndPoints.Select(EndPointText))} is not connected: " +
+                $"check that it runs there, and Conveyor:Redis:Configuration (its addresses, password=, ssl=). {RedisFailures.Unavailable(e).Message}", e);
         }
-        finally
+        catch (Exception e) when (RedisFailures.IsTransient(e))
         {
-            _connectLock.Release();
+            throw RedisFailures.Unavailable(e);
         }
-
-        // Calls that took it before it was dropped (an API's, with StartWithoutStore) end within their timeouts, as the
-        // connection failures or timeouts their callers retry; it is closed after them, so that none meets a disposed
-        // client instead, which the server's loops would take for the process ending.
-        _ = CloseLaterAsync(never, TimeSpan.FromMilliseconds(Math.Max(never.TimeoutMilliseconds, RedisConnectionSettings.Create(_options.Configuration).AsyncTimeout)));
-        return true;
     }
 
     private static string EndPointText(System.Net.EndPoint endPoint) => endPoint switch
@@ -167,12 +134,6 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
         _ => endPoint.ToString() ?? "",
     };
-
-    private async Task CloseLaterAsync(IConnectionMultiplexer connection, TimeSpan after)
-    {
-        await Task.Delay(after, _time).ConfigureAwait(false);
-        await connection.DisposeAsync().ConfigureAwait(false);
-    }
 
     /// <summary>
     /// A Redis Cluster has database 0 only: StackExchange.Redis then fails every command with "cannot switch to database",

@@ -47,7 +47,7 @@ public sealed class PostgresJobStoreTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
 
         Assert.StartsWith("PostgreSQL refused the connection (3D000: database \"conveyor_no_such_database\" does not exist)", error.Message, StringComparison.Ordinal);
-        Assert.EndsWith("check Database=, Username= and Password= in Conveyor:Postgres:ConnectionString.", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("check Database=, Username= and Password= (and SSL Mode=) in Conveyor:Postgres:ConnectionString, and the server's pg_hba.conf for this host.", error.Message, StringComparison.Ordinal);
     }
 
     [PostgresFact]

@@ -19,8 +19,9 @@ internal static class JobTypeRetentionSettings
         var jobTypes = conveyor.GetSection("Retention:JobTypes");
         foreach (var first in jobTypes.GetChildren())
         {
-            // The binder made the first part a type of its own, with nothing set when only deeper levels hold ages.
-            if (!HasAges(first))
+            // The binder made the first part a type of its own, with nothing set when only deeper levels hold ages (an
+            // entry that sets nothing is no entry; one set in code stays).
+            if (!HasAges(first) && retention.JobTypes.TryGetValue(first.Key, out var made) && made is { Succeeded: null, Failed: null, Cancelled: null })
             {
                 retention.JobTypes.Remove(first.Key);
             }

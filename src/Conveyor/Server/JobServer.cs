@@ -265,10 +265,6 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes the configured limits to the store and reads the limits in force before the first dequeue. A store that
-    /// does not answer leaves the configured limits in force; the refresher tries again at every tick.
-    /// </summary>
-    /// <summary>
     /// The schedules from code and configuration are in the store when the start returns (an application that reads
     /// one right after its host started found none on a new store); a store that fails the write leaves them to the
     /// scheduler's passes, which try again.
@@ -279,12 +275,20 @@ public sealed partial class JobServer : IHostedService, IAsyncDisposable
         {
             await scheduler.ReconcileDefinedAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+        catch (JobStoreUnavailableException e) when (!cancellationToken.IsCancellationRequested)
         {
             Log.StoreUnavailable(_logger, e, _store.Name, "write the schedules", (int)_options.SchedulePollInterval.TotalMilliseconds);
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ObjectDisposedException)
+        {
+            Log.ComponentFailed(_logger, e, "Scheduler's write of the schedules from code and configuration at start");
+        }
     }
 
+    /// <summary>
+    /// Writes the configured limits to the store and reads the limits in force before the first dequeue. A store that
+    /// does not answer leaves the configured limits in force; the refresher tries again at every tick.
+    /// </summary>
     private async Task SeedLimitsAsync(Server.LimitsRefresher refresher, CancellationToken cancellationToken)
     {
         try

@@ -34,7 +34,8 @@ internal sealed class Scheduler(
     // Schedules fired at once when several are due at the same instant.
     private const int FireConcurrency = 16;
 
-    // Code and configuration schedules still to be written into the store (retried while the store is away).
+    // The code and configuration schedules, and those still to be written into the store (retried while it is away).
+    private readonly IReadOnlyList<ScheduleRecord> _defined = defined ?? [];
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
     private DateTimeOffset? _nextKnownTick;
 
@@ -53,7 +54,8 @@ internal sealed class Scheduler(
 
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
-        foreach (var schedule in _toReconcile ?? [])
+        // All of them, also when the start has written them already (ReconcileDefinedAsync).
+        foreach (var schedule in _defined)
         {
             StartAtZero(schedule);
         }
