@@ -70,7 +70,7 @@ internal static class SettingsCheck
         }
 
         node ??= expected.AnyKey!;
-        if (node.TakesNameParts && section.Value is { Length: > 0 } && !section.GetChildren().Any())
+        if (node.TakesNameParts && section.Value is not null && !section.GetChildren().Any())
         {
             // Read as one more part of a job type's name, a value here can only be a misspelt setting.
             var parent = section.Path[..^section.Key.Length];

@@ -37,6 +37,18 @@ public sealed class SettingsCheckTests
         Assert.Contains("unknown setting Conveyor:Schedules:0:Crn; did you mean Conveyor:Schedules:0:Cron?", error.Message, StringComparison.Ordinal);
     }
 
+    // The levels under JobTypes spell a job type (email:send), so a key there that is no age is read as a name part:
+    // one that holds a value, even an empty one, can only be a misspelt age.
+    [Theory]
+    [InlineData("1.00:00:00")]
+    [InlineData("")]
+    public void ThrowIfInvalid_MisspeltAgeOfAJobTypeWhoseNameHoldsAColon_NamesTheNearestAge(string value)
+    {
+        var error = Assert.Throws<InvalidSettingException>(() => SettingsCheck.ThrowIfInvalid(Settings(("Conveyor:Retention:JobTypes:email:send:Faild", value))));
+
+        Assert.Equal("unknown setting Conveyor:Retention:JobTypes:email:send:Faild; did you mean Conveyor:Retention:JobTypes:email:send:Failed?", error.Message);
+    }
+
     [Theory]
     [InlineData("Conveyor:Server:Concurrency", "99999999999", "it accepts a whole number from 1 to 10000.")]
     [InlineData("Conveyor:Server:Concurrency", "many", "it accepts a whole number from 1 to 10000.")]
