@@ -281,7 +281,7 @@ internal static class WorkflowScenario
 
         await DropAsync(settings, target);
 
-        static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded };
+        static JobAcknowledgement Succeeded(LeasedJob job) => new() { JobId = job.Id, LeaseToken = job.LeaseToken, Outcome = AckOutcome.Succeeded, BatchId = job.BatchId };
 
         static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(IJobStore store, DequeueRequest request, int count)
         {

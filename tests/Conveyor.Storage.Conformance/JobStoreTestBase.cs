@@ -170,7 +170,7 @@ public abstract class JobStoreTestBase : IAsyncLifetime
     protected async Task AssertStateAsync(string id, JobState expected, string tenant = DefaultTenant) =>
         Assert.Equal(expected, (await GetAsync(id, tenant)).State);
 
-    /// <summary>An acknowledgement of the leased job.</summary>
+    /// <summary>An acknowledgement of the leased job, naming its batch as the server does.</summary>
     protected static JobAcknowledgement Ack(
         LeasedJob job,
         AckOutcome outcome,
@@ -189,6 +189,7 @@ public abstract class JobStoreTestBase : IAsyncLifetime
             ItemErrors = itemErrors ?? [],
             Result = result is null ? default(ReadOnlyMemory<byte>?) : result,
             ResultUrl = resultUrl,
+            BatchId = job.BatchId,
         };
 
     /// <summary>Acknowledges one attempt and returns whether it applied.</summary>

@@ -17,6 +17,8 @@ internal enum SqlStatement
     ReadRateLimiter,
     WriteRateLimiter,
     AckSucceededMany,
+    AckSucceededMembers,
+    CountBatchSuccesses,
     AckComplete,
     AckRetry,
     AckFinishUnsuccessful,

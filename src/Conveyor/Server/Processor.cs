@@ -304,6 +304,7 @@ internal sealed class Processor(
                 ItemErrors = context.Notes.Count == 0 ? context.ItemErrors : [.. context.Notes, .. context.ItemErrors],
                 Result = context.Result,
                 ResultUrl = context.ResultUrl,
+                BatchId = job.BatchId,
             };
         }
 

@@ -15,6 +15,13 @@ public sealed record JobAcknowledgement
     /// <summary>How the attempt ended.</summary>
     public required AckOutcome Outcome { get; init; }
 
+    /// <summary>
+    /// The batch the job was leased as a member of (<see cref="LeasedJob.BatchId"/>; the server sets it on a success), or
+    /// null. A store may end a batch's members by a path of its own (SQLite counts the members a call ends in their batch
+    /// once per batch, not once per member); what it stores does not depend on this.
+    /// </summary>
+    public string? BatchId { get; init; }
+
     /// <summary>For <see cref="AckOutcome.Retry"/>: when the job is due again.</summary>
     public DateTimeOffset? RetryAt { get; init; }
 
