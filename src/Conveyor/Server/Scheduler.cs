@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Conveyor.Diagnostics;
 using Conveyor.Scheduling;
 using Conveyor.Storage;
@@ -29,7 +30,10 @@ internal sealed class Scheduler(
 {
     private readonly ILogger _logger = logger;
 
-    internal const int BatchSize = 500;
+    internal const int DefaultBatchSize = 500;
+
+    /// <summary>The due schedules listed at a time (besides those that failed in the pass); tests lower it.</summary>
+    internal int BatchSize { get; init; } = DefaultBatchSize;
 
     // Schedules fired at once when several are due at the same instant.
     private const int FireConcurrency = 16;
@@ -39,8 +43,11 @@ internal sealed class Scheduler(
     private IReadOnlyList<ScheduleRecord>? _toReconcile = defined;
     private DateTimeOffset? _nextKnownTick;
 
-    /// <summary>Whether a schedule of the pass in progress failed to fire (<see cref="FireAloneAsync"/>).</summary>
-    private bool _failedInPass;
+    /// <summary>
+    /// The schedules (tenant, name) of the pass in progress that failed to fire (<see cref="FireAloneAsync"/>): still due,
+    /// they are listed again, and the pass passes over them rather than fire them again at once.
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Tenant, string Name), byte> _failedInPass = new();
 
     // How often every schedule in the store is listed for its metric series: a schedule created through the API while
     // the servers run gets its series at 0 before its first tick unless that tick is sooner.
@@ -99,21 +106,25 @@ internal sealed class Scheduler(
     public override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         _nextKnownTick = null;
-        _failedInPass = false;
+        _failedInPass.Clear();
         await ReconcileDefinedAsync(cancellationToken).ConfigureAwait(false);
 
         while (true)
         {
+            // The schedules that failed in this pass are still due, and may come first: the listing reaches past them, so
+            // that a batch of schedules that fail at every pass cannot hold back those listed after them.
             var now = TimeProvider.GetUtcNow();
-            var due = await store.ListDueSchedulesAsync(now + Period, BatchSize, cancellationToken).ConfigureAwait(false);
-            foreach (var schedule in due)
+            var limit = BatchSize + _failedInPass.Count;
+            var due = await store.ListDueSchedulesAsync(now + Period, limit, cancellationToken).ConfigureAwait(false);
+            var fresh = due.Where(s => !_failedInPass.ContainsKey((s.Tenant, s.Name))).ToList();
+            foreach (var schedule in fresh)
             {
                 StartAtZero(schedule);
             }
 
-            var ready = due.Where(s => s.NextFireAt!.Value <= now).ToList();
+            var ready = fresh.Where(s => s.NextFireAt!.Value <= now).ToList();
             var nextTicks = await FireAllAsync(ready, now, cancellationToken).ConfigureAwait(false);
-            foreach (var next in nextTicks.Concat(due.Where(s => s.NextFireAt!.Value > now).Select(static s => s.NextFireAt)))
+            foreach (var next in nextTicks.Concat(fresh.Where(s => s.NextFireAt!.Value > now).Select(static s => s.NextFireAt)))
             {
                 if (next is { } n && (_nextKnownTick is null || n < _nextKnownTick))
                 {
@@ -121,9 +132,9 @@ internal sealed class Scheduler(
                 }
             }
 
-            // A full batch fired in full may hide more due schedules, unless one failed: it is still due, and listing
-            // again would fire it again at once, round after round.
-            if (due.Count < BatchSize || ready.Count < due.Count || _failedInPass)
+            // A full listing fired in full may hide more due schedules. Each round fires at least one schedule it had not
+            // fired or failed in this pass (a full listing holds BatchSize of them), so the pass ends.
+            if (due.Count < limit || ready.Count < fresh.Count || ready.Count == 0)
             {
                 break;
             }
@@ -203,7 +214,7 @@ internal sealed class Scheduler(
             Log.ScheduleFireFailed(_logger, e, schedule.Tenant, schedule.Name);
 
             // Its next tick is unknown: the schedule is read again at the next poll, not at once.
-            _failedInPass = true;
+            _failedInPass.TryAdd((schedule.Tenant, schedule.Name), 0);
             return null;
         }
     }

@@ -44,13 +44,16 @@ internal sealed class SchedulerTestBed : IDisposable
 
     public MetricCollector<long> Misfires { get; }
 
-    /// <summary>Another scheduler on the same store (or the store as <paramref name="store"/> wraps it), as a second server would run.</summary>
-    public Scheduler NewScheduler(IJobStore? store = null)
+    /// <summary>
+    /// Another scheduler on the same store (or the store as <paramref name="store"/> wraps it), as a second server would
+    /// run, listing <paramref name="batchSize"/> due schedules at a time.
+    /// </summary>
+    public Scheduler NewScheduler(IJobStore? store = null, int batchSize = Scheduler.DefaultBatchSize)
     {
         var options = new JobServerOptions();
         Configure?.Invoke(options);
         return new Scheduler(store ?? Store, _services.GetRequiredService<IJobClient>(), _services.GetRequiredService<ConveyorMetrics>(),
-            options, null, Time, NullLogger.Instance);
+            options, null, Time, NullLogger.Instance) { BatchSize = batchSize };
     }
 
     public async Task<ScheduleRecord> CreateAsync(string name, string cron, string timeZone = "UTC", Action<ScheduleDefinition>? configure = null)

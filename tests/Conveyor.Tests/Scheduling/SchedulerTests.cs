@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Conveyor.Scheduling;
 using Conveyor.Server;
 using Conveyor.Storage;
@@ -303,7 +304,7 @@ public sealed class SchedulerTests
     public async Task AFullBatchOfSchedulesThatFailToFire_EndsThePass()
     {
         using var bed = new SchedulerTestBed(Start);
-        for (var i = 0; i < Scheduler.BatchSize; i++)
+        for (var i = 0; i < Scheduler.DefaultBatchSize; i++)
         {
             await bed.CreateAsync($"checked-{i}", "* * * * *", configure: d => d.Overlap = OverlapPolicy.SkipWhileUnfinished);
         }
@@ -313,6 +314,46 @@ public sealed class SchedulerTests
         await scheduler.RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(Start.AddMinutes(2), (await bed.Store.GetScheduleAsync(TenantId.Default, "checked-0", CancellationToken.None))!.NextFireAt);
+    }
+
+    /// <summary>
+    /// Review: a full batch of schedules that failed to fire at every pass came first in every listing (their tick stays
+    /// due), and the pass stopped there: the schedules listed after them were never fired. Now the pass lists past them,
+    /// and fires none of them twice.
+    /// </summary>
+    [Fact]
+    public async Task AFullBatchOfSchedulesThatFailToFireAtEveryPass_DoesNotHoldBackTheSchedulesAfterThem()
+    {
+        using var bed = new SchedulerTestBed(Start);
+        await bed.CreateAsync("failing-0", "* * * * *");
+        await bed.CreateAsync("failing-1", "* * * * *");
+        var (store, counts) = CountingStore.Wrap(bed.Store);
+        var records = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        counts.BeforeCall = (name, args) =>
+        {
+            if (name == nameof(IJobStore.TryRecordScheduleFireAsync) && args![0] is ScheduleFire fire)
+            {
+                records.AddOrUpdate(fire.Name, 1, (_, n) => n + 1);
+                if (fire.Name.StartsWith("failing-", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"the store refused the fire of schedule '{fire.Name}'");
+                }
+            }
+        };
+        var scheduler = bed.NewScheduler(store, batchSize: 2);
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await scheduler.RunOnceAsync(CancellationToken.None);
+
+        // Its tick comes after theirs, which they keep as they fail again.
+        await bed.CreateAsync("later", "* * * * *");
+        bed.Time.Advance(TimeSpan.FromMinutes(1));
+        await scheduler.RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotNull(await bed.Store.GetAsync(TenantId.Default, ScheduleTickId.For(TenantId.Default, "later", Start.AddMinutes(2)), CancellationToken.None));
+        Assert.Equal(Start.AddMinutes(3), (await bed.Store.GetScheduleAsync(TenantId.Default, "later", CancellationToken.None))!.NextFireAt);
+        Assert.Equal(Start.AddMinutes(1), (await bed.Store.GetScheduleAsync(TenantId.Default, "failing-0", CancellationToken.None))!.NextFireAt);
+        Assert.Equal(2, records["failing-0"]);
+        Assert.Equal(2, records["failing-1"]);
     }
 
     /// <summary>Runs the first tick, then gives a scheduler whose store fails every read of a job (the overlap check's), at the second.</summary>

@@ -26,10 +26,14 @@ public class CountingStore : DispatchProxy
     /// <summary>When set, runs after each call with the method's name (a test's clock moving while the store works).</summary>
     public Action<string>? AfterCall { get; set; }
 
+    /// <summary>When set, runs before each call with the method's name and arguments (a test's store refusing one call).</summary>
+    public Action<string, object?[]?>? BeforeCall { get; set; }
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         try
         {
+            BeforeCall?.Invoke(targetMethod!.Name, args);
             return targetMethod!.Invoke(_inner, args);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
