@@ -120,6 +120,9 @@ internal static class SettingsCheck
         /// <summary>"min to max" of the setting's range attribute, when it has one.</summary>
         public string? Range { get; private set; }
 
+        /// <summary>"min to max" of each value of a dictionary setting, when it has one (a queue's weight).</summary>
+        public string? ValuesRange { get; private set; }
+
         /// <summary>True where a key that is not a setting is the next part of a name (<see cref="AcceptNameParts"/>).</summary>
         public bool TakesNameParts { get; private set; }
 
@@ -140,6 +143,7 @@ internal static class SettingsCheck
                 {
                     var child = Child(property.Name);
                     child.Range = SettingDescriptions.RangeOf(property);
+                    child.ValuesRange = SettingDescriptions.ValuesRangeOf(property);
                     child.Describe(property.PropertyType);
                 }
             }
@@ -157,7 +161,7 @@ internal static class SettingsCheck
             var dictionary = FindGeneric(type, typeof(IDictionary<,>));
             if (dictionary is not null)
             {
-                (AnyKey = new Node()).Describe(dictionary.GetGenericArguments()[1]);
+                (AnyKey = new Node { Range = ValuesRange }).Describe(dictionary.GetGenericArguments()[1]);
                 return;
             }
 

@@ -52,7 +52,7 @@ public sealed class SettingsCheckTests
     [Theory]
     [InlineData("Conveyor:Server:Concurrency", "99999999999", "it accepts a whole number from 1 to 10000.")]
     [InlineData("Conveyor:Server:Concurrency", "many", "it accepts a whole number from 1 to 10000.")]
-    [InlineData("Conveyor:Server:Queues:default", "abc", "it accepts a whole number (from -2147483648 to 2147483647, and within the setting's range).")]
+    [InlineData("Conveyor:Server:Queues:default", "abc", "it accepts a whole number from 1 to 1000.")]
     public void ThrowIfInvalid_AWholeNumberThatCannotBeRead_SaysTheSettingsRangeWhenItHasOne(string key, string value, string expected)
     {
         var error = Assert.Throws<InvalidSettingException>(() => SettingsCheck.ThrowIfInvalid(Settings((key, value))));

@@ -62,9 +62,14 @@ internal static partial class ConveyorOptionsBuilderExtensions
             var path = unconvertible.Groups["path"].Value;
             var key = path.StartsWith(sectionPath + ":", StringComparison.OrdinalIgnoreCase) ? path[(sectionPath.Length + 1)..] : path;
             var setting = settings.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
+
+            // A value of a dictionary setting (Queues:critical) is in the range its setting gives its values, if any.
+            var dictionary = setting is null && key.Split(':') is [var name, _]
+                ? settings.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+                : null;
             var accepts = setting is not null
                 ? SettingDescriptions.Accepts(setting.PropertyType, SettingDescriptions.RangeOf(setting))
-                : AcceptsByName(unconvertible.Groups["type"].Value);
+                : AcceptsByName(unconvertible.Groups["type"].Value, dictionary is null ? null : SettingDescriptions.ValuesRangeOf(dictionary));
             return $"{path} is '{unconvertible.Groups["value"].Value}'; it accepts {accepts}.";
         }
 
@@ -173,10 +178,10 @@ internal static partial class ConveyorOptionsBuilderExtensions
         return type.IsClass && type.Namespace is { } name && (name == "Conveyor" || name.StartsWith("Conveyor.", StringComparison.Ordinal)) ? Shape.Options : Shape.Unknown;
     }
 
-    /// <summary>A value inside a list or dictionary, whose type the binder names: "System.Int32".</summary>
-    private static string AcceptsByName(string typeName) => typeName switch
+    /// <summary>A value inside a list or dictionary, whose type the binder names ("System.Int32"), and its range if any.</summary>
+    private static string AcceptsByName(string typeName, string? range) => typeName switch
     {
-        "System.Int32" or "System.Int64" or "System.Int16" => "a whole number",
+        "System.Int32" or "System.Int64" or "System.Int16" => range is null ? "a whole number" : $"a whole number from {range}",
         "System.Boolean" => "true or false",
         "System.TimeSpan" => SettingDescriptions.Accepts(typeof(TimeSpan), null),
         "System.Double" or "System.Decimal" or "System.Single" => "a number",

@@ -30,10 +30,17 @@ internal static class SettingDescriptions
     }
 
     // "min to max" of the setting's range attribute (RangeAttribute, the core's SettingRangeAttribute), if any.
+    public static string? RangeOf(PropertyInfo property) => RangeIn(property.GetCustomAttributes<ValidationAttribute>());
+
+    // "min to max" of each value of a dictionary setting (the core's SettingValuesRangeAttribute: a queue's weight), if
+    // any. Found by its name: the packages and the bundled server that compile this file cannot see the core's type.
+    public static string? ValuesRangeOf(PropertyInfo property) =>
+        RangeIn(property.GetCustomAttributes().Where(static a => a.GetType().Name == "SettingValuesRangeAttribute"));
+
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A trimmed Minimum or Maximum only leaves the range out of the message.")]
-    public static string? RangeOf(PropertyInfo property)
+    private static string? RangeIn(IEnumerable<Attribute> attributes)
     {
-        foreach (var attribute in property.GetCustomAttributes<ValidationAttribute>())
+        foreach (var attribute in attributes)
         {
             var type = attribute.GetType();
             if (type.GetProperty("Minimum")?.GetValue(attribute) is { } minimum && type.GetProperty("Maximum")?.GetValue(attribute) is { } maximum)

@@ -47,6 +47,7 @@ public sealed class JobServerOptions
     /// Queue name → weight (1–1000). Empty means <see cref="DefaultQueues"/>. A configured map replaces the default
     /// instead of adding to it.
     /// </summary>
+    [SettingValuesRange(1, Server.JobServerOptionsValidator.MaxWeight)]
     public Dictionary<string, int> Queues { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Serve queues strictly by weight: a lower queue runs only while every higher one is empty.</summary>

@@ -171,7 +171,7 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Server:Concurrency", "lots", "Conveyor:Server:Concurrency is 'lots'; it accepts a whole number from 1 to 10000.")]
     [InlineData("Conveyor:Server:LeaseDuration", "4s", "Conveyor:Server:LeaseDuration is '4s'; it accepts a duration as [d.]hh:mm:ss[.fff], such as 00:00:30.")]
     [InlineData("Conveyor:Server:UnknownJobTypes", "Failed", "Conveyor:Server:UnknownJobTypes is 'Failed'; it accepts one of: Snooze, Fail.")]
-    [InlineData("Conveyor:Server:Queues:low", "x", "Conveyor:Server:Queues:low is 'x'; it accepts a whole number.")]
+    [InlineData("Conveyor:Server:Queues:low", "x", "Conveyor:Server:Queues:low is 'x'; it accepts a whole number from 1 to 1000.")]
     // Of the wrong shape (one value for a section, a section for one value): the binder skipped them without a word,
     // and the server ran the default queues for "Queues": "critical".
     [InlineData("Conveyor:Server", "fast", "Conveyor:Server is 'fast'; it is a section of settings (Conveyor:Server:<setting>), not one value.")]
