@@ -112,15 +112,22 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
         {
             // Still an outage (a TLS handshake cut off shows the same way, and passes), but named first: an outside run's
             // server gave up on a wrong password after its start timeout with the cause deep in a long client message.
-            throw new JobStoreUnavailableException(
-                "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. " + e.Message, e);
+            throw new JobStoreUnavailableException(AuthenticationRefused + e.Message, e);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e) && _ownsConnection && _connection is { IsConnected: false })
         {
+            // The client names a refusal only when its handshake got the answer to AUTH in time: a server that answers
+            // is asked on a socket of its own, so that a wrong password is not taken for a Redis that does not run.
+            var settings = RedisConnectionSettings.Create(_options.Configuration);
+            if (await RedisAuthenticationProbe.RefusalAsync(settings, cancellationToken).ConfigureAwait(false) is var (endPoint, answer))
+            {
+                throw new JobStoreUnavailableException($"{AuthenticationRefused}Redis at {EndPointText(endPoint)} answered: {answer.TrimEnd('.')}. {e.Message}", e);
+            }
+
             // Likewise where to look when the store's connection reaches no server: the client's own words name neither
             // the setting nor the addresses it was given.
             throw new JobStoreUnavailableException(
-                $"Redis at {string.Join(", ", RedisConnectionSettings.Create(_options.Configuration).EndPoints.Select(EndPointText))} is not connected: " +
+                $"Redis at {string.Join(", ", settings.EndPoints.Select(EndPointText))} is not connected: " +
                 $"check that it runs there, and Conveyor:Redis:Configuration (its addresses, password=, ssl=). {RedisFailures.Unavailable(e).Message}", e);
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
@@ -128,6 +135,9 @@ public sealed partial class RedisJobStore : IJobStore, IJobCancellationSignal, I
             throw RedisFailures.Unavailable(e);
         }
     }
+
+    private const string AuthenticationRefused =
+        "Redis refused the connection's authentication: check user= and password= (and ssl=) in Conveyor:Redis:Configuration. ";
 
     private static string EndPointText(System.Net.EndPoint endPoint) => endPoint switch
     {
