@@ -125,8 +125,9 @@ public sealed partial class JobContext
 
         var result = await step(CancellationToken).ConfigureAwait(false);
         ValidateStep(name, result.Length);
+        var done = new JobStep(name, Attempt, result, _timeProvider.GetUtcNow());
         if (_store is IJobStepStore store
-            && !await store.SaveStepAsync(JobId, Job.LeaseToken, new JobStep(name, Attempt, result, _timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false))
+            && !await WhileTheStoreIsAwayAsync(() => store.SaveStepAsync(JobId, Job.LeaseToken, done, CancellationToken.None)).ConfigureAwait(false))
         {
             // As for a wait answered so (JobContext.Signals): nothing more of this attempt is recorded.
             _run.Stop(Server.StopReason.LeaseLost);
@@ -209,12 +210,39 @@ public sealed partial class JobContext
         }
     }
 
+    /// <summary>
+    /// A store call of the steps, tried again while the store is away and this server still holds the job's lease as it
+    /// knows it: a store blip shorter than a lease must not cost the attempt, and with it a step whose work is done (an
+    /// outside run: a PostgreSQL restart of 1.6 s failed a job without retries for good after its step's side effect, and
+    /// a job with retries ran that step again). Once the next try would begin past the lease, the job may be running
+    /// elsewhere: the store's error ends the attempt, as before.
+    /// </summary>
+    private async ValueTask<T> WhileTheStoreIsAwayAsync<T>(Func<ValueTask<T>> call)
+    {
+        var pause = StoreRetryFirstPause;
+        while (true)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (JobStoreUnavailableException) when (_timeProvider.GetUtcNow() + pause < _run.LeaseHeldUntil && !CancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(pause, _timeProvider, CancellationToken).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, StoreRetryLongestPause.Ticks));
+            }
+        }
+    }
+
+    private static readonly TimeSpan StoreRetryFirstPause = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan StoreRetryLongestPause = TimeSpan.FromSeconds(1);
+
     private async Task<ConcurrentDictionary<string, ReadOnlyMemory<byte>>> ReadStepsAsync()
     {
         var steps = new ConcurrentDictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
         if (_store is IJobStepStore store)
         {
-            foreach (var stored in await store.GetStepsAsync(Tenant, JobId, CancellationToken).ConfigureAwait(false) ?? [])
+            foreach (var stored in await WhileTheStoreIsAwayAsync(() => store.GetStepsAsync(Tenant, JobId, CancellationToken)).ConfigureAwait(false) ?? [])
             {
                 steps[stored.Name] = stored.Result;
             }

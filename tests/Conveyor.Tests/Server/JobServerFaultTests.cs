@@ -109,6 +109,29 @@ public sealed class JobServerFaultTests
     }
 
     [Fact]
+    public async Task StoreDownWhileAStepIsStored_StoresItOnceTheStoreIsBack_WithoutCostingTheAttempt()
+    {
+        var (store, control) = UnreliableStore.Wrap(new InMemoryJobStore());
+        var runs = 0;
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:step", async (context, cancellationToken) =>
+            await context.RunStepAsync("publish", _ =>
+            {
+                Interlocked.Increment(ref runs);
+                control.Available = false;
+                return ValueTask.CompletedTask;
+            })));
+
+        var result = await harness.Client.EnqueueAsync("test:step", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+        await Eventually.HoldsAsync(() => Volatile.Read(ref control.FailedStepSaves) >= 2, because: "the step's result to be stored again while the store is away");
+        control.Available = true;
+
+        var job = await harness.WaitForStateAsync(result.JobId, JobState.Succeeded);
+        Assert.Equal((1, 1), (job.Attempts, Volatile.Read(ref runs)));
+        Assert.Empty(job.Errors);
+        Assert.Equal("publish", Assert.Single((await store.GetStepsAsync(TenantId.Default, result.JobId, CancellationToken.None))!).Name);
+    }
+
+    [Fact]
     public async Task JobOfAWorkerThatDied_IsRecoveredAfterItsLeaseExpires_AndRunsAgain()
     {
         var store = new InMemoryJobStore();

@@ -16,6 +16,9 @@ public class UnreliableStore : DispatchProxy
 
     public int FailedDequeues;
 
+    /// <summary>Failed stores of a durable step's result.</summary>
+    public int FailedStepSaves;
+
     /// <summary>Failed reads of the server registry, such as the metrics' background reads of it.</summary>
     public int FailedServerListings;
 
@@ -47,6 +50,11 @@ public class UnreliableStore : DispatchProxy
             if (targetMethod!.Name == nameof(IJobStore.DequeueAsync))
             {
                 Interlocked.Increment(ref FailedDequeues);
+            }
+
+            if (targetMethod!.Name == nameof(IJobStore.SaveStepAsync))
+            {
+                Interlocked.Increment(ref FailedStepSaves);
             }
 
             if (targetMethod!.Name == nameof(IJobStore.ListServersAsync))
