@@ -98,33 +98,20 @@ public sealed partial class SqliteJobStore
             ArgumentNullException.ThrowIfNull(ack, nameof(acknowledgements));
             if (IsPlainSuccess(ack))
             {
-                // A run of plain successes (the bulk of a busy server's acknowledgements) is one statement, or two with
-                // batch members among them. Only a failure's cascade depends on the order of a call's ends (WorkflowTests,
-                // "ResolutionOrder"), so the ends of a run may be applied in any order.
+                // A run of plain successes (the bulk of a busy server's acknowledgements) is one statement, or a few with
+                // batch members among them (EndSuccessRun).
                 var end = i + 1;
                 while (end < acknowledgements.Count && acknowledgements[end] is { } next && IsPlainSuccess(next))
                 {
                     end++;
                 }
 
-                var (members, others) = EndBatchMembers(session, acknowledgements, i, end, now);
-                applied += members;
-                i = end - 1;
-                if (others.Count > 1)
+                if (end - i > 1 || ack.BatchId is not null)
                 {
-                    applied += session.Command(SqlStatement.AckSucceededMany)
-                        .Bind("@acks", EncodeLeases(others, 0, others.Count))
-                        .Bind("@now", now)
-                        .ExecuteNonQuery();
+                    applied += EndSuccessRun(session, acknowledgements, i, end, now);
+                    i = end - 1;
                     continue;
                 }
-
-                if (others.Count == 0)
-                {
-                    continue;
-                }
-
-                ack = others[0];
             }
 
             if (AcknowledgeOne(session, ack, now))
@@ -175,68 +162,6 @@ public sealed partial class SqliteJobStore
 
         return BindLease(command, ack.JobId, ack.LeaseToken).Bind("@now", now).ExecuteNonQuery() == 1;
     }
-
-    /// <summary>
-    /// Ends the batch members of a run of plain successes that nothing but their batch waits for (AckSucceededMembers.sql)
-    /// and counts them in their batches once per batch: through the workflow triggers each member wrote its batch's row
-    /// and its own a second time, and ran two triggers, which made a member's end cost twice a plain job's (bench/README,
-    /// "Workflows"). Returns how many it ended and the run's other acknowledgements, for the usual statements.
-    /// </summary>
-    private static (int Ended, IReadOnlyList<JobAcknowledgement> Others) EndBatchMembers(
-        SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements, int start, int end, long now)
-    {
-        List<JobAcknowledgement>? members = null;
-        for (var i = start; i < end; i++)
-        {
-            if (acknowledgements[i].BatchId is not null)
-            {
-                (members ??= []).Add(acknowledgements[i]);
-            }
-        }
-
-        if (members is null)
-        {
-            return (0, Slice(acknowledgements, start, end));
-        }
-
-        var ended = new HashSet<string>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        using (var reader = session.Command(SqlStatement.AckSucceededMembers)
-            .Bind("@acks", EncodeLeases(members, 0, members.Count))
-            .Bind("@now", now)
-            .ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                ended.Add(reader.GetString(0));
-                var batchId = reader.GetString(1);
-                counts[batchId] = counts.GetValueOrDefault(batchId) + 1;
-            }
-        }
-
-        foreach (var (batchId, count) in counts)
-        {
-            session.Command(SqlStatement.CountBatchSuccesses)
-                .Bind("@id", batchId)
-                .Bind("@count", count)
-                .Bind("@now", now)
-                .ExecuteNonQuery();
-        }
-
-        var others = new List<JobAcknowledgement>(end - start - ended.Count);
-        for (var i = start; i < end; i++)
-        {
-            if (!ended.Contains(acknowledgements[i].JobId))
-            {
-                others.Add(acknowledgements[i]);
-            }
-        }
-
-        return (ended.Count, others);
-    }
-
-    private static IReadOnlyList<JobAcknowledgement> Slice(IReadOnlyList<JobAcknowledgement> acknowledgements, int start, int end) =>
-        start == 0 && end == acknowledgements.Count ? acknowledgements : [.. acknowledgements.Skip(start).Take(end - start)];
 
     private static bool IsPlainSuccess(JobAcknowledgement ack) =>
         ack.Outcome == AckOutcome.Succeeded && ack.Result is null && ack.ResultUrl is null && ack.Error is null

@@ -19,6 +19,7 @@ internal enum SqlStatement
     AckSucceededMany,
     AckSucceededMembers,
     CountBatchSuccesses,
+    ReadSuccessRun,
     AckComplete,
     AckRetry,
     AckFinishUnsuccessful,

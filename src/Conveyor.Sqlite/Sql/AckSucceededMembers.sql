@@ -3,7 +3,9 @@
 -- (batch_counted = 0) and with no job linked after it. Their flag is cleared in the same write, so the workflow
 -- triggers (jobs_flow_finished, jobs_flow_resolved) do not fire for them; the store counts them in their batches with
 -- CountBatchSuccesses.sql, once per batch, in the same transaction. A member that does not qualify is left active and
--- ends through AckSucceededMany or AckComplete and the triggers, as any flagged job.
+-- ends through AckSucceededMany or AckComplete and the triggers, as any flagged job. ReadSuccessRun.sql tells these
+-- members apart by the same conditions (kept alike), so that the store ends a run's jobs in the order one
+-- AckSucceededMany over the run would.
 -- Parameters: @acks (a JSON array of [job id, lease token] pairs), @now.
 -- Result: one row (id, batch_id) per member ended.
 UPDATE jobs
