@@ -125,9 +125,14 @@ public sealed partial class JobContext
 
         var result = await step(CancellationToken).ConfigureAwait(false);
         ValidateStep(name, result.Length);
+        // A handler's step is stored again while the store is away: its side effect is done. Conveyor's own steps (a
+        // wait's or a sleep's deadline) have none, and a store that does not take one fails the attempt at once, as the
+        // waits beside it expect (WaitsTogetherTests).
         var done = new JobStep(name, Attempt, result, _timeProvider.GetUtcNow());
         if (_store is IJobStepStore store
-            && !await WhileTheStoreIsAwayAsync(() => store.SaveStepAsync(JobId, Job.LeaseToken, done, CancellationToken.None)).ConfigureAwait(false))
+            && !await (name[0] == JobSignal.ReservedStepPrefix
+                ? store.SaveStepAsync(JobId, Job.LeaseToken, done, CancellationToken.None)
+                : WhileTheStoreIsAwayAsync(() => store.SaveStepAsync(JobId, Job.LeaseToken, done, CancellationToken.None))).ConfigureAwait(false))
         {
             // As for a wait answered so (JobContext.Signals): nothing more of this attempt is recorded.
             _run.Stop(Server.StopReason.LeaseLost);
@@ -212,22 +217,30 @@ public sealed partial class JobContext
 
     /// <summary>
     /// A store call of the steps, tried again while the store is away and this server still holds the job's lease as it
-    /// knows it: a store blip shorter than a lease must not cost the attempt, and with it a step whose work is done (an
-    /// outside run: a PostgreSQL restart of 1.6 s failed a job without retries for good after its step's side effect, and
-    /// a job with retries ran that step again). Once the next try would begin past the lease, the job may be running
-    /// elsewhere: the store's error ends the attempt, as before.
+    /// knew it at the first failure: a store blip shorter than a lease must not cost the attempt, and with it a step whose
+    /// work is done (an outside run: a PostgreSQL restart of 1.6 s failed a job without retries for good after its step's
+    /// side effect, and a job with retries ran that step again). Once the next try would begin past that lease's end, the
+    /// store's error ends the attempt, as before: the job may be running elsewhere, and a store that refuses this call
+    /// while it takes the lease's renewals must not hold the attempt for good.
     /// </summary>
     private async ValueTask<T> WhileTheStoreIsAwayAsync<T>(Func<ValueTask<T>> call)
     {
         var pause = StoreRetryFirstPause;
+        DateTimeOffset? leaseEnd = null;
         while (true)
         {
             try
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (JobStoreUnavailableException) when (_timeProvider.GetUtcNow() + pause < _run.LeaseHeldUntil && !CancellationToken.IsCancellationRequested)
+            catch (JobStoreUnavailableException) when (!CancellationToken.IsCancellationRequested)
             {
+                leaseEnd ??= _run.LeaseHeldUntil;
+                if (_timeProvider.GetUtcNow() + pause >= leaseEnd)
+                {
+                    throw;
+                }
+
                 await Task.Delay(pause, _timeProvider, CancellationToken).ConfigureAwait(false);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, StoreRetryLongestPause.Ticks));
             }

@@ -132,6 +132,20 @@ public sealed class JobServerFaultTests
     }
 
     [Fact]
+    public async Task AStepTheStoreRefusesWhileItTakesTheLeasesRenewals_FailsTheAttemptWithinALease_NotNever()
+    {
+        var (store, _) = FailingStepStore.Wrap(new InMemoryJobStore(), "publish", failures: int.MaxValue);
+        await using var harness = await ServerHarness.StartAsync(store: store, configureConveyor: c => c.AddHandler("test:step", async (context, cancellationToken) =>
+            await context.RunStepAsync("publish", _ => ValueTask.CompletedTask)));
+
+        var result = await harness.Client.EnqueueAsync("test:step", "{}"u8.ToArray(), new JobOptions { MaxRetry = 0 });
+
+        var job = await harness.WaitForStateAsync(result.JobId, JobState.Failed);
+        Assert.Equal(1, job.Attempts);
+        Assert.Contains("the test store is down", Assert.Single(job.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JobOfAWorkerThatDied_IsRecoveredAfterItsLeaseExpires_AndRunsAgain()
     {
         var store = new InMemoryJobStore();

@@ -4,7 +4,7 @@ using Conveyor.Storage;
 namespace Conveyor.Tests.TestSupport;
 
 /// <summary>
-/// Wraps a store whose first <see cref="IJobStepStore.SaveStepAsync"/> of one step name fails with a
+/// Wraps a store whose first <see cref="IJobStepStore.SaveStepAsync"/> (or first <c>failures</c>) of one step name fails with a
 /// <see cref="JobStoreUnavailableException"/>, as a store gone for that one call would; held, it fails only at
 /// <see cref="Release"/>, as a remote store's late answer would. Every other call goes straight through.
 /// </summary>
@@ -15,12 +15,13 @@ public class FailingStepStore : DispatchProxy
     private string _stepName = null!;
     private bool _held;
     private int _failed;
+    private int _failures = 1;
 
-    public static (IJobStore Store, FailingStepStore Control) Wrap(IJobStore inner, string stepName, bool held = false)
+    public static (IJobStore Store, FailingStepStore Control) Wrap(IJobStore inner, string stepName, bool held = false, int failures = 1)
     {
         var proxy = Create<IJobStore, FailingStepStore>();
         var control = (FailingStepStore)(object)proxy;
-        (control._inner, control._stepName, control._held) = (inner, stepName, held);
+        (control._inner, control._stepName, control._held, control._failures) = (inner, stepName, held, failures);
         return (proxy, control);
     }
 
@@ -28,7 +29,7 @@ public class FailingStepStore : DispatchProxy
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
-        if (targetMethod!.Name == nameof(IJobStepStore.SaveStepAsync) && ((JobStep)args![2]!).Name == _stepName && Interlocked.Exchange(ref _failed, 1) == 0)
+        if (targetMethod!.Name == nameof(IJobStepStore.SaveStepAsync) && ((JobStep)args![2]!).Name == _stepName && Interlocked.Increment(ref _failed) <= _failures)
         {
             return FailAsync();
         }
