@@ -43,9 +43,11 @@ internal static class RedisAuthenticationProbe
                     return (endPoint, answer[1..]);
                 }
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
-                // Not there, or no answer in time: nothing learned from this one.
+                // Not there, no answer in time, or an address a TCP socket cannot reach: nothing learned from this one. The
+                // probe only adds a cause to the start's error, so nothing of its own may replace that error; a start that
+                // is being stopped ends cancelled, as it does at its other steps.
             }
         }
 
