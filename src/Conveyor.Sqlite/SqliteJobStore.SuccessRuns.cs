@@ -40,14 +40,14 @@ public sealed partial class SqliteJobStore
 
         if (!anyMember)
         {
-            return EndTriggered(session, Slice(acknowledgements, start, end), now);
+            return EndTriggered(session, acknowledgements, start, end, now);
         }
 
         if (end - start == 1)
         {
             // One job: no order to keep.
-            var one = Slice(acknowledgements, start, end);
-            return EndMembers(session, one, now) == 1 ? 1 : EndTriggered(session, one, now);
+            IReadOnlyList<JobAcknowledgement> one = [acknowledgements[start]];
+            return EndMembers(session, one, now) == 1 ? 1 : EndTriggered(session, one, 0, 1, now);
         }
 
         var applied = 0;
@@ -77,23 +77,24 @@ public sealed partial class SqliteJobStore
             applied += EndStretch(session, stretch, stretchWay, now);
         }
 
-        return plain.Count > 0 ? applied + EndTriggered(session, plain, now) : applied;
+        return plain.Count > 0 ? applied + EndTriggered(session, plain, 0, plain.Count, now) : applied;
     }
 
     private static int EndStretch(SqliteSession session, List<JobAcknowledgement> stretch, SuccessWay way, long now)
     {
         if (way == SuccessWay.Triggered)
         {
-            return EndTriggered(session, stretch, now);
+            return EndTriggered(session, stretch, 0, stretch.Count, now);
         }
 
         var ended = EndMembers(session, stretch, now);
-        return ended == stretch.Count ? ended : ended + EndTriggered(session, stretch, now);
+        return ended == stretch.Count ? ended : ended + EndTriggered(session, stretch, 0, stretch.Count, now);
     }
 
-    private static int EndTriggered(SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements, long now) =>
+    /// <summary>AckSucceededMany.sql over acknowledgements[start..end).</summary>
+    private static int EndTriggered(SqliteSession session, IReadOnlyList<JobAcknowledgement> acknowledgements, int start, int end, long now) =>
         session.Command(SqlStatement.AckSucceededMany)
-            .Bind("@acks", EncodeLeases(acknowledgements, 0, acknowledgements.Count))
+            .Bind("@acks", EncodeLeases(acknowledgements, start, end))
             .Bind("@now", now)
             .ExecuteNonQuery();
 
@@ -168,7 +169,4 @@ public sealed partial class SqliteJobStore
 
         return ended;
     }
-
-    private static IReadOnlyList<JobAcknowledgement> Slice(IReadOnlyList<JobAcknowledgement> acknowledgements, int start, int end) =>
-        start == 0 && end == acknowledgements.Count ? acknowledgements : [.. acknowledgements.Skip(start).Take(end - start)];
 }
