@@ -48,6 +48,9 @@ public sealed partial class RedisJobStore
         }
     }
 
+    /// <summary>The due schedules listed beyond those asked for, and how many times a listing left short is made again.</summary>
+    private const int DueListingSpare = 16, MaxDueListings = 3;
+
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ScheduleRecord>> ListDueSchedulesAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
     {
@@ -55,19 +58,29 @@ public sealed partial class RedisJobStore
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            // Equal scores come out in member order: tenant, then name (the separator sorts before every name character).
-            var due = await db.SortedSetRangeByScoreWithScoresAsync(
-                _keys.ScheduleNextTicks, double.NegativeInfinity, RedisTime.ToMicros(until), Exclude.None, Order.Ascending, 0, limit).ConfigureAwait(false);
-            if (due.Length == 0)
+            // A few more than asked for: a schedule moved past until (or paused) between the range and its read leaves
+            // the listing short, and the scheduler ends its pass on a short listing (the due schedules after it waited
+            // for the next poll). Listed again, a few times at most, when more than those moved.
+            var range = limit + Math.Min(limit, DueListingSpare);
+            for (var listing = 1; ; listing++)
             {
-                return [];
-            }
+                // Equal scores come out in member order: tenant, then name (the separator sorts before every name character).
+                var due = await db.SortedSetRangeByScoreWithScoresAsync(
+                    _keys.ScheduleNextTicks, double.NegativeInfinity, RedisTime.ToMicros(until), Exclude.None, Order.Ascending, 0, range).ConfigureAwait(false);
+                if (due.Length == 0)
+                {
+                    return [];
+                }
 
-            // The next ticks are read again in the transaction of the revisions: the ones listed came from an earlier
-            // command, and a tick recorded in between would pair a next tick with the revision after it. A schedule
-            // moved past until (or paused) since is no longer due.
-            var read = await ReadSchedulesAsync(due.Select(static e => (string)e.Element!).ToArray()).ConfigureAwait(false);
-            return [.. read.Where(s => s.NextFireAt is { } next && next <= until)];
+                // The next ticks are read again in the transaction of the revisions: the ones listed came from an earlier
+                // command, and a tick recorded in between would pair a next tick with the revision after it.
+                var read = await ReadSchedulesAsync(due.Select(static e => (string)e.Element!).ToArray()).ConfigureAwait(false);
+                var stillDue = read.Where(s => s.NextFireAt is { } next && next <= until).Take(limit).ToList();
+                if (stillDue.Count == limit || due.Length < range || listing == MaxDueListings)
+                {
+                    return stillDue;
+                }
+            }
         }
         catch (Exception e) when (RedisFailures.IsTransient(e))
         {

@@ -124,6 +124,60 @@ public sealed class RedisScheduleRevisionReadTests
         Assert.True(torn.Count == 0, string.Join("; ", torn));
     }
 
+    [RedisFact]
+    public async Task ListDue_WhileAnotherServerPausesAndResumesADueSchedule_StillReturnsAFullBatchWhileMoreAreDue()
+    {
+        await using var servers = await TwoServers.StartAsync(_time);
+        var (writer, reader) = (servers.Writer, servers.Reader);
+        var ct = CancellationToken.None;
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True(await writer.TryCreateScheduleAsync(Schedule($"due{i:D2}") with { NextFireAt = _time.GetUtcNow().AddHours(-1) }, ct));
+        }
+
+        // Due before all of them while it runs: listed first, and paused again, often between the range and its read.
+        Assert.True(await writer.TryCreateScheduleAsync(Schedule("toggled") with { NextFireAt = _time.GetUtcNow().AddHours(-2) }, ct));
+        using var stop = new CancellationTokenSource();
+        var toggles = Task.Run(async () =>
+        {
+            var count = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var read = (await writer.GetScheduleAsync(TenantId.Default, "toggled", ct))!;
+                if (await writer.TryReplaceScheduleAsync(read with
+                {
+                    Paused = !read.Paused,
+                    NextFireAt = read.Paused ? _time.GetUtcNow().AddHours(-2) : null,
+                }, ct))
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }, ct);
+
+        // The scheduler ends its pass on a listing shorter than it asked for: one left short by a schedule paused or
+        // moved since its range was read hid the due schedules after it until the next poll.
+        var shortLists = new List<string>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var lists = 0;
+        while (lists < 3000 && watch.Elapsed < TimeSpan.FromSeconds(20) && shortLists.Count == 0)
+        {
+            var due = await reader.ListDueSchedulesAsync(_time.GetUtcNow(), 10, ct);
+            lists++;
+            if (due.Count != 10)
+            {
+                shortLists.Add($"{due.Count} of 10: {string.Join(", ", due.Select(s => s.Name))}");
+            }
+        }
+
+        stop.Cancel();
+        var written = await toggles;
+        Assert.True(written > 0);
+        Assert.True(shortLists.Count == 0, $"after {lists} listings and {written} toggles: {string.Join("; ", shortLists)}");
+    }
+
     private ScheduleRecord Schedule(string name) => new()
     {
         Tenant = TenantId.Default,
