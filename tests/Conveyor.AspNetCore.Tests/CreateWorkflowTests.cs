@@ -176,6 +176,26 @@ public sealed class CreateWorkflowTests
     }
 
     [Fact]
+    public async Task Post_MoreDependenciesInTotalThanTheCap_Is400NamingTheStepThatPassesIt_AndStoresNothing()
+    {
+        // 1,000 steps each after the 100 before it (the most one step may name): 94,950 dependencies, which held the store
+        // for seconds in one write, long enough for jobs running on other servers to lose their leases.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["MaxRequestBytes"] = "10000000" });
+        string Steps(int window) => string.Join(", ", Enumerable.Range(0, 1000).Select(i =>
+            $$$"""{"name": "s{{{i}}}", "job": {"type": "test:noop"}, "after": [{{{string.Join(", ", Enumerable.Range(Math.Max(0, i - window), i - Math.Max(0, i - window)).Select(j => $"\"s{j}\""))}}}]}"""));
+
+        var problem = await ProblemAssert.IsProblemAsync(await app.PostAsync("/workflows", $$"""{"steps": [{{Steps(100)}}]}"""), HttpStatusCode.BadRequest, "steps[150].after");
+        Assert.Contains("dependencies to 10050", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("at most 10000", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await app.StoredJobsAsync());
+
+        // Ten before each: 9,945 in total, taken.
+        using var taken = await app.PostAsync("/workflows", $$"""{"steps": [{{Steps(10)}}]}""");
+        Assert.Equal(HttpStatusCode.Created, taken.StatusCode);
+        Assert.Equal(1000, (await app.StoredJobsAsync()).Count);
+    }
+
+    [Fact]
     public async Task Post_AStepTheStoreRefuses_Is409NamingIt_AndStoresNoStep()
     {
         await using var app = await TestApp.StartAsync();

@@ -20,7 +20,7 @@ internal static class CreateWorkflowEndpoint
     public static void Map(IEndpointRouteBuilder group) =>
         group.MapPost("/workflows", CreateAsync).WithName("CreateWorkflow").TakesQuery("tenant")
             .WithSummary("Start a workflow: named steps, each a job that starts once the steps it runs after succeeded, stored together or not at all")
-            .WithDescription($"Body: {{\"name\": \"monthly-report\", \"steps\": [{{\"name\": \"extract\", \"job\": {{\"type\": ...}}}}, {{\"name\": \"publish\", \"job\": {{...}}, \"after\": [\"extract\"], \"on_dependency_failure\": \"cancel\"|\"fail\"|\"run\"}}], \"retention_seconds\": n}} (1 to {WorkflowRequestParser.MaxSteps} steps). Unknown or repeated names and cycles are 400s naming the field (steps[3].after[0]). An Idempotency-Key header makes a repeat answer the first workflow.")
+            .WithDescription($"Body: {{\"name\": \"monthly-report\", \"steps\": [{{\"name\": \"extract\", \"job\": {{\"type\": ...}}}}, {{\"name\": \"publish\", \"job\": {{...}}, \"after\": [\"extract\"], \"on_dependency_failure\": \"cancel\"|\"fail\"|\"run\"}}], \"retention_seconds\": n}} (1 to {WorkflowRequestParser.MaxSteps} steps, at most {WorkflowRequestParser.MaxDependencies} dependencies over all of them). Unknown or repeated names and cycles are 400s naming the field (steps[3].after[0]). An Idempotency-Key header makes a repeat answer the first workflow.")
             .ProducesStoringProblems();
 
     internal static async Task<Results<Created<WorkflowCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(

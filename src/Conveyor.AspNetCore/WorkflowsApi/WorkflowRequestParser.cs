@@ -19,6 +19,9 @@ internal static class WorkflowRequestParser
     /// <summary>The most steps one step runs after (a job's dependencies, <c>JobOptions.After</c>).</summary>
     public const int MaxAfter = Client.JobOptionsValidator.MaxDependencies;
 
+    /// <summary>The most dependencies over all the steps of one request (<see cref="WorkflowBuilder"/>'s rule).</summary>
+    public const int MaxDependencies = WorkflowBuilder.MaxDependencies;
+
     /// <summary>The longest workflow name (<see cref="WorkflowBuilder"/>'s rule).</summary>
     public const int MaxNameLength = WorkflowBuilder.MaxNameLength;
 
@@ -60,11 +63,19 @@ internal static class WorkflowRequestParser
 
         var steps = new List<WorkflowStepRequest>(stepsValue.GetArrayLength());
         var byName = new Dictionary<string, int>(StringComparer.Ordinal);
+        var dependencies = 0;
         foreach (var item in stepsValue.EnumerateArray())
         {
             var path = $"steps[{steps.Count}]";
             if (ReadStep(item, path, now, out error) is not { } step)
             {
+                return null;
+            }
+
+            dependencies += step.After.Count + (step.Job.Options.After?.Count ?? 0);
+            if (dependencies > MaxDependencies)
+            {
+                error = new ParseError(path + ".after", $"brings the workflow's dependencies to {dependencies}: a workflow's steps wait for at most {MaxDependencies} in total (it is stored in one write).");
                 return null;
             }
 

@@ -22,6 +22,13 @@ public sealed class WorkflowBuilder
     /// <summary>Most steps in one workflow.</summary>
     public const int MaxSteps = 10_000;
 
+    /// <summary>
+    /// Most dependencies in one workflow, over all its steps (each step's <c>after</c> list and its job's own
+    /// dependencies). A workflow is stored in one atomic write whose time grows with them: 100,000 held the store for
+    /// seconds, and the leases of jobs running on other servers expired meanwhile.
+    /// </summary>
+    public const int MaxDependencies = 10_000;
+
     /// <summary>The longest workflow name, in characters (Unicode code points: an emoji is one).</summary>
     public const int MaxNameLength = 200;
 

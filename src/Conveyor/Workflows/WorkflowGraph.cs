@@ -60,8 +60,16 @@ internal static class WorkflowGraph
             }
         }
 
+        var dependencies = 0;
         foreach (var step in steps)
         {
+            dependencies += step.After.Count + step.Job.DependsOn.Count;
+            if (dependencies > WorkflowBuilder.MaxDependencies)
+            {
+                throw new ArgumentException(
+                    $"The steps up to '{step.Name}' wait for {dependencies} jobs in total: a workflow has at most {WorkflowBuilder.MaxDependencies} dependencies (it is stored in one write).", nameof(workflow));
+            }
+
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var after in step.After)
             {

@@ -108,7 +108,32 @@ public sealed partial class WorkflowClientTests
             "one tenant"
         },
         { "bad id", c => new WorkflowBuilder { WorkflowId = "wf-1" }.Add("a", c.CreateJob(new EchoJob("1"))), "not a workflow id" },
+        { "dependencies", c => Dense(c, steps: 1000, window: 100), "The steps up to 's150' wait for 10050 jobs in total: a workflow has at most 10000 dependencies" },
     };
+
+    /// <summary>Steps each after the <paramref name="window"/> before it (100 is the most one step may name).</summary>
+    private static WorkflowBuilder Dense(IJobClient client, int steps, int window)
+    {
+        var workflow = new WorkflowBuilder();
+        for (var i = 0; i < steps; i++)
+        {
+            workflow.Add($"s{i}", client.CreateJob(new EchoJob(i.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                after: [.. Enumerable.Range(Math.Max(0, i - window), Math.Min(i, window)).Select(j => $"s{j}")]);
+        }
+
+        return workflow;
+    }
+
+    [Fact]
+    public async Task StartWorkflow_AtTheDependencyCap_IsStored()
+    {
+        var (client, workflows, store) = CreateSut();
+
+        // 1,000 steps each after the ten before it: 9,945 dependencies.
+        await workflows.StartWorkflowAsync(Dense(client, steps: 1000, window: 10), Ct);
+
+        Assert.Equal(1000, (await store.ListAsync(new JobQuery { Tenant = null, Limit = 1000 }, Ct)).Jobs.Count);
+    }
 
     [Theory]
     [MemberData(nameof(RefusedWorkflows))]
