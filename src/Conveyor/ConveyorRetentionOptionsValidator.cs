@@ -33,9 +33,9 @@ internal sealed class ConveyorRetentionOptionsValidator : IValidateOptions<Conve
         CheckCount(failures, $"{Section}:{nameof(ConveyorRetentionOptions.MaxFailedPerQueue)}", retention.MaxFailedPerQueue);
         foreach (var (queue, caps) in retention.Queues)
         {
-            if (!QueueName.IsValid(queue))
+            if (!QueueName.IsConfigurable(queue))
             {
-                failures.Add($"{Section}:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+                failures.Add($"{Section}:Queues: '{queue}' is not a queue name ({QueueName.ConfigurableRule}).");
                 continue;
             }
 

@@ -26,9 +26,9 @@ internal sealed class ConveyorHealthOptionsValidator : IValidateOptions<Conveyor
 
         foreach (var (queue, threshold) in options.QueueLatencyThresholds)
         {
-            if (!QueueName.IsValid(queue))
+            if (!QueueName.IsConfigurable(queue))
             {
-                failures.Add($"{S}:QueueLatencyThresholds: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+                failures.Add($"{S}:QueueLatencyThresholds: '{queue}' is not a queue name ({QueueName.ConfigurableRule}).");
             }
 
             if (threshold <= TimeSpan.Zero)

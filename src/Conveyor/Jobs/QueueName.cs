@@ -15,6 +15,16 @@ public static class QueueName
     /// <summary>Longest queue name accepted.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>The rule of <see cref="IsConfigurable"/>, as the settings' messages give it.</summary>
+    internal const string ConfigurableRule = "1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'";
+
+    /// <summary>
+    /// A queue name an application's settings may give (queues served, limits, retention, health thresholds, the
+    /// fire-and-forget queue): <see cref="IsValid"/>, and not '.' or '..', which no URL path can name, so that the Jobs API
+    /// and the dashboard could never reach the queue's jobs (the stores accept them, for data stored before).
+    /// </summary>
+    internal static bool IsConfigurable(string? name) => IsValid(name) && name is not ("." or "..");
+
     /// <summary>True for 1 to 64 characters of letters, digits, '_', '-' and '.'.</summary>
     public static bool IsValid(string? name)
     {

@@ -136,9 +136,9 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
         for (var i = 0; i < queues.Count; i++)
         {
             var queue = queues[i];
-            if (!QueueName.IsValid(queue))
+            if (!QueueName.IsConfigurable(queue))
             {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i} must name a queue whose jobs are taken in turns between tenants (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'."));
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{FairSection}:{i} must name a queue whose jobs are taken in turns between tenants ({QueueName.ConfigurableRule}); got '{queue}'."));
             }
             else if (!seen.Add(queue!))
             {
@@ -200,9 +200,9 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
     private static bool CheckTarget(List<string> failures, string section, string limitName, string? queue, string? jobType, LimitPartition? partition, string required, out string setting)
     {
         setting = $"{section}:{limitName}";
-        if (!QueueName.IsValid(limitName))
+        if (!QueueName.IsConfigurable(limitName))
         {
-            failures.Add($"{section}: '{limitName}' is not a limit name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+            failures.Add($"{section}: '{limitName}' is not a limit name ({QueueName.ConfigurableRule}).");
             return false;
         }
 
@@ -212,9 +212,9 @@ internal sealed class ConveyorLimitsOptionsValidator(IServiceProvider services) 
             return false;
         }
 
-        if (!QueueName.IsValid(queue))
+        if (!QueueName.IsConfigurable(queue))
         {
-            failures.Add($"{setting}:Queue must name the queue the limit applies to (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'); got '{queue}'.");
+            failures.Add($"{setting}:Queue must name the queue the limit applies to ({QueueName.ConfigurableRule}); got '{queue}'.");
         }
 
         if (jobType is not null && !JobType.IsValid(jobType))

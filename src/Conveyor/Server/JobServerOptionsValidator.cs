@@ -12,9 +12,9 @@ internal sealed class JobServerOptionsValidator : IValidateOptions<JobServerOpti
         var failures = new List<string>();
         foreach (var (queue, weight) in options.Queues)
         {
-            if (!QueueName.IsValid(queue))
+            if (!QueueName.IsConfigurable(queue))
             {
-                failures.Add($"Conveyor:Server:Queues: '{queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+                failures.Add($"Conveyor:Server:Queues: '{queue}' is not a queue name ({QueueName.ConfigurableRule}).");
             }
 
             if (weight is < 1 or > MaxWeight)

@@ -22,6 +22,7 @@ public sealed class FireAndForgetOptionsTests
     [InlineData("Conveyor:FireAndForget:ShutdownTimeout", "01:00:00", "Conveyor:FireAndForget:ShutdownTimeout must be between 00:00:00 and 00:05:00")]
     [InlineData("Conveyor:FireAndForget:FullWaitTimeout", "-00:00:01", "Conveyor:FireAndForget:FullWaitTimeout must be between 00:00:00 and 00:01:00")]
     [InlineData("Conveyor:FireAndForget:Queue", "not a queue", "Conveyor:FireAndForget:Queue: 'not a queue' is not a queue name")]
+    [InlineData("Conveyor:FireAndForget:Queue", "..", "Conveyor:FireAndForget:Queue: '..' is not a queue name (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..')")]
     public async Task Start_WithAnInvalidSetting_FailsNamingTheSettingAndWhatItAccepts(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

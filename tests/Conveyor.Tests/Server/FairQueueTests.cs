@@ -70,7 +70,7 @@ public sealed class FairQueueTests
     }
 
     [Theory]
-    [InlineData("bad queue", "Conveyor:Limits:FairQueues:0 must name a queue whose jobs are taken in turns between tenants (1 to 64 letters, digits, '_', '-' or '.'); got 'bad queue'.")]
+    [InlineData("bad queue", "Conveyor:Limits:FairQueues:0 must name a queue whose jobs are taken in turns between tenants (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'); got 'bad queue'.")]
     [InlineData("", "Conveyor:Limits:FairQueues:0 must name a queue")]
     public async Task Start_WithAnInvalidFairQueue_FailsNamingTheSetting(string queue, string expected)
     {

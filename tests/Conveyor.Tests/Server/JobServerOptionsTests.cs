@@ -19,6 +19,10 @@ public sealed class JobServerOptionsTests
     [InlineData("Conveyor:Server:Concurrency", "0", "Conveyor:Server:Concurrency must be between 1 and 10000")]
     [InlineData("Conveyor:Server:Queues:low", "0", "Conveyor:Server:Queues:low must be a weight from 1 to 1000")]
     [InlineData("Conveyor:Server:Queues:bad name", "2", "'bad name' is not a queue name")]
+    [InlineData("Conveyor:Server:Queues:..", "2", "Conveyor:Server:Queues: '..' is not a queue name (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..')")]
+    [InlineData("Conveyor:Server:Queues:.", "2", "Conveyor:Server:Queues: '.' is not a queue name")]
+    [InlineData("Conveyor:Retention:Queues:..:MaxSucceeded", "3", "Conveyor:Retention:Queues: '..' is not a queue name")]
+    [InlineData("Conveyor:Limits:FairQueues:0", "..", "Conveyor:Limits:FairQueues:0 must name a queue whose jobs are taken in turns between tenants")]
     [InlineData("Conveyor:Server:ShutdownTimeout", "02:00:00", "Conveyor:Server:ShutdownTimeout must be between")]
     [InlineData("Conveyor:DefaultMaxRetry", "-3", "DefaultMaxRetry")]
     [InlineData("Conveyor:Retention:Failed", "-01:00:00", "Conveyor:Retention:Failed must be between 00:00:00 and 3650.00:00:00; it is -01:00:00.")]
@@ -92,7 +96,8 @@ public sealed class JobServerOptionsTests
     [Theory]
     [InlineData("Max", "0", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 0.")]
     [InlineData("Max", "100001", "Conveyor:Limits:Concurrency:imports:Max must be the jobs running at once, from 1 to 100000; got 100001.")]
-    [InlineData("Queue", "bad queue", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.'); got 'bad queue'.")]
+    [InlineData("Queue", "bad queue", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'); got 'bad queue'.")]
+    [InlineData("Queue", "..", "Conveyor:Limits:Concurrency:imports:Queue must name the queue the limit applies to (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'); got '..'.")]
     [InlineData("JobType", "Import", "Conveyor:Limits:Concurrency:imports:JobType must be a job type ('domain:action', lowercase) or unset for every type of the queue; got 'Import'.")]
     public async Task Start_WithAnInvalidConcurrencyLimit_FailsNamingTheSettingAndWhatItAccepts(string setting, string value, string expected)
     {

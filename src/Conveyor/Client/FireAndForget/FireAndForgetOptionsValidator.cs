@@ -8,9 +8,9 @@ internal sealed class FireAndForgetOptionsValidator : IValidateOptions<FireAndFo
     public ValidateOptionsResult Validate(string? name, FireAndForgetOptions options)
     {
         var failures = new List<string>();
-        if (!QueueName.IsValid(options.Queue))
+        if (!QueueName.IsConfigurable(options.Queue))
         {
-            failures.Add($"Conveyor:FireAndForget:Queue: '{options.Queue}' is not a queue name (1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.').");
+            failures.Add($"Conveyor:FireAndForget:Queue: '{options.Queue}' is not a queue name ({QueueName.ConfigurableRule}).");
         }
 
         if (!Enum.IsDefined(options.FullMode))
