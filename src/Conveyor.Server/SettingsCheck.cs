@@ -56,6 +56,8 @@ internal static class SettingsCheck
         {
             Check(child, conveyor);
         }
+
+        LogLevelSettings.ThrowIfInvalid(configuration);
     }
 
     private static void Check(IConfigurationSection section, Node expected)

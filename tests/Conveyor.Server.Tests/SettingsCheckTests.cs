@@ -27,6 +27,25 @@ public sealed class SettingsCheckTests
         SettingsCheck.ThrowIfInvalid(configuration);
     }
 
+    [Theory]
+    [InlineData("Logging:LogLevel:Default", "Loud")]
+    [InlineData("Logging:LogLevel:Microsoft.AspNetCore", "verbose")]
+    [InlineData("Logging:Console:LogLevel:Conveyor", "Warn")]
+    public void ThrowIfInvalid_ALogLevelTheLoggingFilterDoesNotRead_NamesItAndTheLevels(string key, string value)
+    {
+        var error = Assert.Throws<InvalidSettingException>(() => SettingsCheck.ThrowIfInvalid(Settings((key, value))));
+
+        Assert.Equal($"{key} is '{value}'; it accepts one of: Trace, Debug, Information, Warning, Error, Critical, None.", error.Message);
+    }
+
+    [Fact]
+    public void ThrowIfInvalid_LogLevelsInAnyLetterCaseOrEmpty_AreAccepted()
+    {
+        SettingsCheck.ThrowIfInvalid(Settings(
+            ("Logging:LogLevel:Default", "information"), ("Logging:LogLevel:Conveyor", "WARNING"),
+            ("Logging:Console:LogLevel:Default", ""), ("Logging:Console:FormatterName", "simple")));
+    }
+
     [Fact]
     public void ThrowIfInvalid_MisspeltScheduleField_NamesItAndTheNearestField()
     {

@@ -21,6 +21,7 @@ public sealed class StartupFailureTests : IDisposable
         { "Conveyor__Api__Keys__0__Tenat", "acme", "unknown setting Conveyor:Api:Keys:0:Tenat; did you mean Conveyor:Api:Keys:0:Tenant?" },
         { "Conveyor__Server__Queues__critical", "abc", "Conveyor:Server:Queues:critical is 'abc'; it accepts a whole number from 1 to 1000." },
         { "Conveyor__Server__StrictPriority", "maybe", "Conveyor:Server:StrictPriority is 'maybe'; it accepts true or false" },
+        { "Logging__LogLevel__Default", "Loud", "Logging:LogLevel:Default is 'Loud'; it accepts one of: Trace, Debug, Information, Warning, Error, Critical, None." },
         { "ASPNETCORE_URLS", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty" },
         { "Kestrel__Endpoints__Http__Url", "http://0.0.0.0:0", "Conveyor:Api:Keys is empty, so the Jobs API may listen on loopback addresses only, but Kestrel:Endpoints:Http:Url is http://0.0.0.0:0" },
         { "Kestrel__Endpoints__Secure__Url", "https://0.0.0.0:0", "Kestrel:Endpoints:Secure:Url is https://0.0.0.0:0" },
