@@ -24,6 +24,7 @@ public static class RedisConveyorBuilderExtensions
             .BindFromConfigurationIfPresent(RedisStoreOptions.SectionName, static (section, o) => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true))
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisConfigurationValidator>());
         if (configure is not null)
         {
             options.Configure(configure);

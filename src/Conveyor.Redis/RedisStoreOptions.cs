@@ -25,14 +25,14 @@ public sealed class RedisStoreOptions
     /// <c>defaultDatabase=</c>, <c>connectTimeout=</c>, e.g. <c>"redis-1:6379,redis-2:6379,password=…,ssl=true"</c>.
     /// Used only when no <c>IConnectionMultiplexer</c> is registered in dependency injection.
     /// </summary>
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Conveyor:Redis:Configuration is required: the Redis servers as host:port and options as name=value, separated by commas (e.g. localhost:6379,password=…).")]
     public string Configuration { get; set; } = DefaultConfiguration;
 
     /// <summary>
     /// The first segment of every key and channel the store uses, so that several Conveyor deployments can share
     /// one Redis. 1–64 characters of letters, digits, '_', '-', '.' and ':'; default <c>conveyor</c>.
     /// </summary>
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Conveyor:Redis:KeyPrefix is required: 1–64 characters of letters, digits, '_', '-', '.' and ':'.")]
     [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "Conveyor:Redis:KeyPrefix must be 1–64 characters of letters, digits, '_', '-', '.' and ':' (no braces: they would change Redis Cluster hash slots).")]
     public string KeyPrefix { get; set; } = DefaultKeyPrefix;
 

@@ -70,6 +70,22 @@ public sealed class RedisConveyorBuilderExtensionsTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Conveyor:Redis:Configuration", "", "Conveyor:Redis:Configuration is required: the Redis servers as host:port")]
+    [InlineData("Conveyor:Redis:KeyPrefix", "", "Conveyor:Redis:KeyPrefix is required: 1–64 characters")]
+    [InlineData("Conveyor:Redis:Configuration", ",,=,foo=bar", "Conveyor:Redis:Configuration cannot be read: Keyword 'foo' is not supported.")]
+    [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:99999", "Conveyor:Redis:Configuration cannot be read: ")]
+    [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:notaport,,=", "Conveyor:Redis:Configuration names '")]
+    public async Task UseRedis_AConfigurationOrPrefixItCannotUse_FailsValidationNamingTheSettingOnce(string setting, string value, string message)
+    {
+        await using var services = Build(new Dictionary<string, string?> { [setting] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RedisStoreOptions>>().Value);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("RedisStoreOptions", error.Message, StringComparison.Ordinal);
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var collection = new ServiceCollection();

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+
+namespace Conveyor.Redis;
+
+/// <summary>
+/// A configuration string StackExchange.Redis cannot read (an unknown option, a port out of range, a word where a server
+/// belongs) fails the options' validation at start with the reason and the setting's name, as PostgreSQL's connection
+/// string does, not as an exception from the first resolve of the store that named neither.
+/// </summary>
+internal sealed class RedisConfigurationValidator : IValidateOptions<RedisStoreOptions>
+{
+    private const string Setting = "Conveyor:Redis:Configuration";
+
+    public ValidateOptionsResult Validate(string? name, RedisStoreOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Configuration))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        try
+        {
+            _ = RedisConnectionSettings.Create(options.Configuration);
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith(Setting, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException)
+        {
+            // ArgumentException's own message ends with "(Parameter 'port')", which names nothing a user set.
+            var reason = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal) : e.Message;
+            return ValidateOptionsResult.Fail($"{Setting} cannot be read: {reason}");
+        }
+    }
+}
