@@ -29,8 +29,13 @@ internal sealed class RedisConfigurationValidator : IValidateOptions<RedisStoreO
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException)
         {
-            // ArgumentException's own message ends with "(Parameter 'port')", which names nothing a user set.
-            var reason = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal) : e.Message;
+            // ArgumentException's own message ends with "(Parameter 'port')", which names no setting.
+            var reason = e switch
+            {
+                ArgumentOutOfRangeException { ParamName: { } parameter } => $"its {parameter} is out of the range of valid values.",
+                ArgumentException { ParamName: { } parameter } => e.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal),
+                _ => e.Message,
+            };
             return ValidateOptionsResult.Fail($"{Setting} cannot be read: {reason}");
         }
     }

@@ -74,7 +74,7 @@ public sealed class RedisConveyorBuilderExtensionsTests
     [InlineData("Conveyor:Redis:Configuration", "", "Conveyor:Redis:Configuration is required: the Redis servers as host:port")]
     [InlineData("Conveyor:Redis:KeyPrefix", "", "Conveyor:Redis:KeyPrefix is required: 1–64 characters")]
     [InlineData("Conveyor:Redis:Configuration", ",,=,foo=bar", "Conveyor:Redis:Configuration cannot be read: Keyword 'foo' is not supported.")]
-    [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:99999", "Conveyor:Redis:Configuration cannot be read: ")]
+    [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:99999", "Conveyor:Redis:Configuration cannot be read: its port is out of the range of valid values.")]
     [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:notaport,,=", "Conveyor:Redis:Configuration names '")]
     public async Task UseRedis_AConfigurationOrPrefixItCannotUse_FailsValidationNamingTheSettingOnce(string setting, string value, string message)
     {
