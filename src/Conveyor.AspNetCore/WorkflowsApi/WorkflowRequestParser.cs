@@ -13,8 +13,8 @@ namespace Conveyor.AspNetCore.WorkflowsApi;
 /// </summary>
 internal static class WorkflowRequestParser
 {
-    /// <summary>The most steps one request creates (the library takes up to <see cref="WorkflowBuilder.MaxSteps"/>; one request's work is bounded).</summary>
-    public const int MaxSteps = 1000;
+    /// <summary>The most steps one request creates (<see cref="WorkflowBuilder"/>'s rule).</summary>
+    public const int MaxSteps = WorkflowBuilder.MaxSteps;
 
     /// <summary>The most steps one step runs after (a job's dependencies, <c>JobOptions.After</c>).</summary>
     public const int MaxAfter = Client.JobOptionsValidator.MaxDependencies;

@@ -108,6 +108,7 @@ public sealed partial class WorkflowClientTests
             "one tenant"
         },
         { "bad id", c => new WorkflowBuilder { WorkflowId = "wf-1" }.Add("a", c.CreateJob(new EchoJob("1"))), "not a workflow id" },
+        { "steps", c => Dense(c, steps: 1001, window: 1), "1001 steps is too many: a workflow has at most 1000." },
         { "dependencies", c => Dense(c, steps: 1000, window: 100), "The steps up to 's150' wait for 10050 jobs in total: a workflow has at most 10000 dependencies" },
     };
 
