@@ -54,8 +54,8 @@ eval "$(cat "$state/env")"
 # child process, so three at a time finish sooner on two cores. Lane A holds every project that uses the shared
 # PostgreSQL (its restart tests stop it for everyone else: the Postgres and Server tests); lane B the browser and the
 # packages; lane C the Redis tests (which start their own Redis for every fault), the HTTP API's and then the quick
-# projects, the core's among them. With two lanes (A also ran the Redis tests) lane A took 13 of a run's 16 minutes;
-# the three take about 9 each.
+# projects, the core's among them. With two lanes (A also ran the Redis tests) lane A took 13 of a run's 15.7 minutes
+# and ended alone; with three the run took 15.0 (the two cores are busy throughout, so the lanes mostly share them).
 # Each project's output is printed whole when it ends, so the log reads project by project.
 run_lane() {
   local lane=$1; shift

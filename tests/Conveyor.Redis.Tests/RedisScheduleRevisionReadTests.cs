@@ -31,25 +31,12 @@ public sealed class RedisScheduleRevisionReadTests
 
         // Each write names the revision it makes in the queue, and pauses or resumes.
         using var stop = new CancellationTokenSource();
-        var toggles = Task.Run(async () =>
+        var toggles = ToggleAsync(writer, read => read with
         {
-            var count = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var read = (await writer.GetScheduleAsync(TenantId.Default, "toggled", ct))!;
-                if (await writer.TryReplaceScheduleAsync(read with
-                {
-                    Queue = $"q{read.Revision + 1}",
-                    Paused = !read.Paused,
-                    NextFireAt = read.Paused ? _time.GetUtcNow().AddHours(1) : null,
-                }, ct))
-                {
-                    count++;
-                }
-            }
-
-            return count;
-        }, ct);
+            Queue = $"q{read.Revision + 1}",
+            Paused = !read.Paused,
+            NextFireAt = read.Paused ? _time.GetUtcNow().AddHours(1) : null,
+        }, stop.Token);
 
         var torn = new List<string>();
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -138,24 +125,11 @@ public sealed class RedisScheduleRevisionReadTests
         // Due before all of them while it runs: listed first, and paused again, often between the range and its read.
         Assert.True(await writer.TryCreateScheduleAsync(Schedule("toggled") with { NextFireAt = _time.GetUtcNow().AddHours(-2) }, ct));
         using var stop = new CancellationTokenSource();
-        var toggles = Task.Run(async () =>
+        var toggles = ToggleAsync(writer, read => read with
         {
-            var count = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var read = (await writer.GetScheduleAsync(TenantId.Default, "toggled", ct))!;
-                if (await writer.TryReplaceScheduleAsync(read with
-                {
-                    Paused = !read.Paused,
-                    NextFireAt = read.Paused ? _time.GetUtcNow().AddHours(-2) : null,
-                }, ct))
-                {
-                    count++;
-                }
-            }
-
-            return count;
-        }, ct);
+            Paused = !read.Paused,
+            NextFireAt = read.Paused ? _time.GetUtcNow().AddHours(-2) : null,
+        }, stop.Token);
 
         // The scheduler ends its pass on a listing shorter than it asked for: one left short by a schedule paused or
         // moved since its range was read hid the due schedules after it until the next poll.
@@ -177,6 +151,22 @@ public sealed class RedisScheduleRevisionReadTests
         Assert.True(written > 0);
         Assert.True(shortLists.Count == 0, $"after {lists} listings and {written} toggles: {string.Join("; ", shortLists)}");
     }
+
+    /// <summary>Replaces the schedule "toggled" with <paramref name="next"/> of its last read until stopped; how many writes won.</summary>
+    private static Task<int> ToggleAsync(RedisJobStore writer, Func<ScheduleRecord, ScheduleRecord> next, CancellationToken stop) => Task.Run(async () =>
+    {
+        var count = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var read = (await writer.GetScheduleAsync(TenantId.Default, "toggled", CancellationToken.None))!;
+            if (await writer.TryReplaceScheduleAsync(next(read), CancellationToken.None))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }, CancellationToken.None);
 
     private ScheduleRecord Schedule(string name) => new()
     {
