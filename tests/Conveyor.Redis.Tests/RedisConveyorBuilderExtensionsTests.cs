@@ -76,6 +76,7 @@ public sealed class RedisConveyorBuilderExtensionsTests
     [InlineData("Conveyor:Redis:Configuration", ",,=,foo=bar", "Conveyor:Redis:Configuration cannot be read: Keyword 'foo' is not supported.")]
     [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:99999", "Conveyor:Redis:Configuration cannot be read: its port is out of the range of valid values.")]
     [InlineData("Conveyor:Redis:Configuration", "127.0.0.1:notaport,,=", "Conveyor:Redis:Configuration names '")]
+    [InlineData("Conveyor:Redis:Configuration", "localhost:6379,syncTimeout=ten", "Conveyor:Redis:Configuration cannot be read: Keyword 'syncTimeout' requires an integer value")]
     public async Task UseRedis_AConfigurationOrPrefixItCannotUse_FailsValidationNamingTheSettingOnce(string setting, string value, string message)
     {
         await using var services = Build(new Dictionary<string, string?> { [setting] = value });
@@ -86,10 +87,20 @@ public sealed class RedisConveyorBuilderExtensionsTests
         Assert.DoesNotContain("RedisStoreOptions", error.Message, StringComparison.Ordinal);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    [Fact]
+    public async Task UseRedis_WithTheApplicationsOwnMultiplexer_DoesNotReadTheConfigurationString()
+    {
+        await using var services = Build(new Dictionary<string, string?> { ["Conveyor:Redis:Configuration"] = ",,=,foo=bar" },
+            static collection => collection.AddSingleton<IConnectionMultiplexer>(_ => throw new InvalidOperationException("not connected in this test")));
+
+        Assert.Equal(",,=,foo=bar", services.GetRequiredService<IOptions<RedisStoreOptions>>().Value.Configuration);
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings, Action<IServiceCollection>? register = null)
     {
         var collection = new ServiceCollection();
         collection.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        register?.Invoke(collection);
         new Builder(collection).UseRedis();
         return collection.BuildServiceProvider();
     }

@@ -31,6 +31,7 @@ public sealed class SettingsCheckTests
     [InlineData("Logging:LogLevel:Default", "Loud")]
     [InlineData("Logging:LogLevel:Microsoft.AspNetCore", "verbose")]
     [InlineData("Logging:Console:LogLevel:Conveyor", "Warn")]
+    [InlineData("Logging:LogLevel:Microsoft:AspNetCore", "Loud")]
     public void ThrowIfInvalid_ALogLevelTheLoggingFilterDoesNotRead_NamesItAndTheLevels(string key, string value)
     {
         var error = Assert.Throws<InvalidSettingException>(() => SettingsCheck.ThrowIfInvalid(Settings((key, value))));
@@ -43,7 +44,9 @@ public sealed class SettingsCheckTests
     {
         SettingsCheck.ThrowIfInvalid(Settings(
             ("Logging:LogLevel:Default", "information"), ("Logging:LogLevel:Conveyor", "WARNING"),
-            ("Logging:Console:LogLevel:Default", ""), ("Logging:Console:FormatterName", "simple")));
+            ("Logging:Console:LogLevel:Default", ""), ("Logging:Console:FormatterName", "simple"), ("Logging:LogLevel:Npgsql", "3"),
+            // Not read by the logging filter (a provider's own settings below another level): left to what reads it.
+            ("Logging:File:Targets:0:LogLevel:Default", "Verbose")));
     }
 
     [Fact]

@@ -7,9 +7,9 @@ internal static class JobOptionsValidator
 
     public static void Validate(JobOptions options, DateTimeOffset now)
     {
-        if (options.Queue is not null && !QueueName.IsValid(options.Queue))
+        if (options.Queue is not null && !QueueName.IsConfigurable(options.Queue))
         {
-            Fail(nameof(JobOptions.Queue), $"'{options.Queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'");
+            Fail(nameof(JobOptions.Queue), $"'{options.Queue}' is not a queue name: use {QueueName.ConfigurableRule}");
         }
 
         if (options.MaxRetry is < 0 or > MaxRetryLimit)

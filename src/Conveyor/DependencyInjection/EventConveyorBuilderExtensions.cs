@@ -28,9 +28,9 @@ public static class EventConveyorBuilderExtensions
 
         // Every refusal starts with the subscriber and its event: an app registers many, and the message is all it sees.
         var subscriber = $"{typeof(TSubscriber).Name} of event '{TEvent.EventType}'";
-        if (!QueueName.IsValid(queue))
+        if (!QueueName.IsConfigurable(queue))
         {
-            throw new ArgumentException($"{subscriber}: '{queue}' is not a queue name: use 1 to {QueueName.MaxLength} letters, digits, '_', '-' or '.'.", nameof(queue));
+            throw new ArgumentException($"{subscriber}: '{queue}' is not a queue name: use {QueueName.ConfigurableRule}.", nameof(queue));
         }
 
         var name = options?.Name ?? EventJobType.DefaultName(typeof(TSubscriber));

@@ -19,9 +19,10 @@ public static class QueueName
     internal const string ConfigurableRule = "1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'";
 
     /// <summary>
-    /// A queue name an application's settings may give (queues served, limits, retention, health thresholds, the
-    /// fire-and-forget queue): <see cref="IsValid"/>, and not '.' or '..', which no URL path can name, so that the Jobs API
-    /// and the dashboard could never reach the queue's jobs (the stores accept them, for data stored before).
+    /// A queue name an application may give a new job, schedule, subscriber or setting (queues served, limits,
+    /// retention, health thresholds, the fire-and-forget queue): <see cref="IsValid"/>, and not '.' or '..', which no URL
+    /// path can name, so that the Jobs API and the dashboard could never reach the queue's jobs, and no server serves
+    /// them (the stores accept them, for data stored before).
     /// </summary>
     internal static bool IsConfigurable(string? name) => IsValid(name) && name is not ("." or "..");
 

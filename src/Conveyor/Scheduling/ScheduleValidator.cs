@@ -43,9 +43,9 @@ internal static class ScheduleValidator
             throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Tenant), TenantId.Problem(definition.Tenant));
         }
 
-        if (definition.Queue is { } queue && !QueueName.IsValid(queue))
+        if (definition.Queue is { } queue && !QueueName.IsConfigurable(queue))
         {
-            throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Queue), $"'{queue}' is not a valid queue name.");
+            throw new ScheduleDefinitionException(name, nameof(ScheduleDefinition.Queue), $"'{queue}' is not a valid queue name ({QueueName.ConfigurableRule}).");
         }
 
         if (definition.MaxRetry is < 0 or > 1000)

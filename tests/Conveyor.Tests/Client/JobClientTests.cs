@@ -149,6 +149,8 @@ public sealed class JobClientTests
         { new JobOptions { MaxRetry = -1 }, "MaxRetry" },
         { new JobOptions { MaxRetry = 1_000_000 }, "MaxRetry" },
         { new JobOptions { Queue = "no spaces" }, "Queue" },
+        { new JobOptions { Queue = ".." }, "Queue" },
+        { new JobOptions { Queue = "." }, "Queue" },
         { new JobOptions { Timeout = TimeSpan.Zero }, "Timeout" },
         { new JobOptions { Deadline = Now.AddSeconds(-1) }, "Deadline" },
         { new JobOptions { UniqueKey = "k" }, "UniqueFor" },

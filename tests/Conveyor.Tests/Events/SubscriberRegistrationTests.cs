@@ -52,6 +52,9 @@ public sealed class SubscriberRegistrationTests
         var name = Assert.Throws<ArgumentException>(() => builder.AddSubscriber<NoteCreated, IndexNote>(options: new SubscriberOptions { Name = "Index Note" }));
 
         Assert.Contains("IndexNote of event 'note:created': 'no spaces' is not a queue name", queue.Message, StringComparison.Ordinal);
+        // A queue no URL path can name and no server serves (QueueName.IsConfigurable).
+        var dots = Assert.Throws<ArgumentException>(() => builder.AddSubscriber<NoteCreated, IndexNote>(queue: ".."));
+        Assert.Contains("IndexNote of event 'note:created': '..' is not a queue name: use 1 to 64 letters, digits, '_', '-' or '.', not '.' or '..'.", dots.Message, StringComparison.Ordinal);
         Assert.Contains("IndexNote of event 'note:created': SubscriberJobOptions.MaxRetry", retries.Message, StringComparison.Ordinal);
         Assert.Contains("IndexNote of event 'note:created': Subscriber name 'Index Note' is not valid", name.Message, StringComparison.Ordinal);
     }

@@ -66,6 +66,21 @@ public sealed class ScheduleDefinitionTests
         Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AQueueNoServerServes_StopsTheStart_NamingTheScheduleAndTheRule()
+    {
+        var store = new InMemoryJobStore();
+        await using var harness = await ServerHarness.StartAsync(
+            store: store,
+            start: false,
+            configureConveyor: c => c.AddSchedule("dots", "0 3 * * *", "test:echo", d => d.Queue = ".."));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(harness.StartHostAsync);
+
+        Assert.Contains("Schedule 'dots': Queue: '..' is not a valid queue name (1 to 64 letters, digits, '_', '-' or '.', not '.' or '..').", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await store.ListSchedulesAsync(null, CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("""{"text": 5}""", "$.text")]
     [InlineData("""{"txet": "hello"}""", "$.txet")]
