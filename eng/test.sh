@@ -55,7 +55,8 @@ eval "$(cat "$state/env")"
 # PostgreSQL (its restart tests stop it for everyone else: the Postgres and Server tests); lane B the browser and the
 # packages; lane C the Redis tests (which start their own Redis for every fault), the HTTP API's and then the quick
 # projects, the core's among them. With two lanes (A also ran the Redis tests) lane A took 13 of a run's 15.7 minutes
-# and ended alone; with three the run took 15.0 (the two cores are busy throughout, so the lanes mostly share them).
+# and ended alone; with three, runs took 15.0 and 17.2: the two cores are busy throughout, so the lanes mostly share
+# them, and what is left to gain is in the tests' own work.
 # Each project's output is printed whole when it ends, so the log reads project by project.
 run_lane() {
   local lane=$1; shift
